@@ -1,0 +1,368 @@
+//! The open ledger format: the normalized events of a portfolio, as the venue parsers produce them, the simulated
+//! venues state them as ground truth, and the PnL engine consumes them.
+//!
+//! A ledger is JSON Lines, one [`Event`] per line; amounts are decimal strings, times RFC 3339 UTC. A prices file
+//! is JSON Lines of [`PricePoint`]. See `docs/ledger-format.md` for the format as users and accountants read it.
+//!
+//! ```
+//! use ledger::{Event, read_ledger};
+//! let line = r#"{"id":"binance/main/spot:trade:42","time":"2024-03-01T12:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100"},"receive":{"asset":"BTC","amount":"0.002"},"fees":[{"asset":"BNB","amount":"0.0001"}],"symbol":"BTCUSDT"}"#;
+//! let events: Vec<Event> = read_ledger(line.as_bytes(), "ledger.jsonl").unwrap();
+//! assert_eq!(events[0].account.as_str(), "binance/main/spot");
+//! ```
+#![deny(missing_docs)]
+
+mod time;
+
+use std::fmt;
+use std::io::{BufRead, Write};
+
+pub use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+pub use time::{Timestamp, TimestampError};
+
+/// An account: one wallet of one API key at one venue, written `venue/label/wallet`, e.g. `binance/main/spot`,
+/// `binance/main/usdm`, `bitget/copy/futures`. Wallets: `spot`, `funding`, `usdm` (Binance USDⓈ-M futures),
+/// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub String);
+
+impl AccountId {
+    /// Builds `venue/label/wallet`.
+    pub fn new(venue: &str, label: &str, wallet: &str) -> Self {
+        AccountId(format!("{venue}/{label}/{wallet}"))
+    }
+    /// The id as written in the ledger.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The venue part (`binance`, `bitget`).
+    pub fn venue(&self) -> &str {
+        self.0.split('/').next().unwrap_or("")
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A quantity of one asset. Amounts in a ledger are never negative, except an income amount, whose sign is the
+/// direction of the cash flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Asset symbol as the venue names it, upper case (`BTC`, `USDT`).
+    pub asset: String,
+    /// The amount, a decimal string in the file.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+impl Money {
+    /// A quantity of `asset`.
+    pub fn new(asset: impl Into<String>, amount: Decimal) -> Self {
+        Money { asset: asset.into(), amount }
+    }
+}
+
+/// The type of an income row: a cash flow in the margin asset, not a lot movement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomeType {
+    /// Futures realized PnL of a closing fill.
+    RealizedPnl,
+    /// Funding fee paid or received.
+    Funding,
+    /// Trading commission on a futures fill (negative when paid).
+    Commission,
+    /// Anything else: rebates, referral kickbacks, rewards, airdrops.
+    Other,
+}
+
+/// One event of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Stable id, unique in the ledger: the same venue row always maps to the same id, so re-syncing never
+    /// duplicates.
+    pub id: String,
+    /// When the venue says it happened.
+    pub time: Timestamp,
+    /// The account it happened in (for a transfer: the sending account).
+    pub account: AccountId,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What an event is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventKind {
+    /// A spend of one asset for another (spot fill, convert, dust conversion).
+    Trade {
+        /// What left the account.
+        spend: Money,
+        /// What arrived.
+        receive: Money,
+        /// Fees charged, each in its own asset.
+        #[serde(default)]
+        fees: Vec<Money>,
+        /// The venue's symbol, when it has one (`BTCUSDT`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
+    },
+    /// Funds arriving from outside the venue.
+    Deposit {
+        /// Asset received.
+        asset: String,
+        /// Amount credited.
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        /// On-chain transaction id, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txid: Option<String>,
+    },
+    /// Funds leaving the venue.
+    Withdrawal {
+        /// Asset sent.
+        asset: String,
+        /// Amount that left for the destination (the fee excluded).
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        /// Network fee charged on top, in the same asset.
+        #[serde(default, with = "opt_decimal", skip_serializing_if = "Option::is_none")]
+        fee: Option<Decimal>,
+        /// On-chain transaction id, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        txid: Option<String>,
+    },
+    /// A move between two of the user's own accounts (spot to futures, one venue account to another).
+    Transfer {
+        /// Sending account.
+        from_account: AccountId,
+        /// Receiving account.
+        to_account: AccountId,
+        /// Asset moved.
+        asset: String,
+        /// Amount moved.
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+    },
+    /// A cash flow: futures realized PnL, funding, commission or other income.
+    Income {
+        /// Which kind of cash flow.
+        #[serde(rename = "type")]
+        income_type: IncomeType,
+        /// Asset credited or debited.
+        asset: String,
+        /// Signed amount: positive is an inflow.
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        /// Contract symbol, when the row has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        symbol: Option<String>,
+    },
+}
+
+/// A price: one unit of `asset` cost `price` units of `quote` at `time`. The price in force at a time is the latest
+/// at or before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricePoint {
+    /// When the price was observed (kline open time, mark time).
+    pub time: Timestamp,
+    /// Priced asset.
+    pub asset: String,
+    /// Currency of the price.
+    pub quote: String,
+    /// Price of one unit.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+}
+
+mod opt_decimal {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| s.parse().map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+/// A ledger or prices file that cannot be read, with the file and line at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// File name as given.
+        file: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// A line is not a valid event.
+    #[error("{file}:{line}: {reason}")]
+    Line {
+        /// File name as given.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Event {
+    /// Checks the rules that JSON shape alone does not: non-negative amounts (income excepted), non-empty ids,
+    /// assets and accounts, a transfer between two different accounts.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.id.is_empty() {
+            return Err("empty id".into());
+        }
+        if self.account.0.is_empty() {
+            return Err("empty account".into());
+        }
+        let non_negative = |what: &str, asset: &str, amount: Decimal| -> Result<(), String> {
+            if asset.is_empty() {
+                return Err(format!("{what}: empty asset"));
+            }
+            if amount.is_sign_negative() && !amount.is_zero() {
+                return Err(format!("{what}: negative amount {amount}"));
+            }
+            Ok(())
+        };
+        match &self.kind {
+            EventKind::Trade { spend, receive, fees, .. } => {
+                non_negative("spend", &spend.asset, spend.amount)?;
+                non_negative("receive", &receive.asset, receive.amount)?;
+                for fee in fees {
+                    non_negative("fee", &fee.asset, fee.amount)?;
+                }
+            }
+            EventKind::Deposit { asset, amount, .. } => non_negative("deposit", asset, *amount)?,
+            EventKind::Withdrawal { asset, amount, fee, .. } => {
+                non_negative("withdrawal", asset, *amount)?;
+                non_negative("withdrawal fee", asset, fee.unwrap_or_default())?;
+            }
+            EventKind::Transfer { from_account, to_account, asset, amount } => {
+                non_negative("transfer", asset, *amount)?;
+                if from_account == to_account {
+                    return Err("transfer to the same account".into());
+                }
+            }
+            EventKind::Income { asset, .. } => {
+                if asset.is_empty() {
+                    return Err("income: empty asset".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a JSON Lines file of `T`, skipping blank lines; every error names `file` and the line.
+pub fn read_jsonl<T, R>(reader: R, file: &str, check: impl Fn(&T) -> Result<(), String>) -> Result<Vec<T>, FormatError>
+where
+    T: for<'de> Deserialize<'de>,
+    R: BufRead,
+{
+    let mut out = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |reason: String| FormatError::Line { file: file.to_string(), line: i + 1, reason };
+        let value: T = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
+        check(&value).map_err(at)?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// Reads a ledger (JSON Lines of [`Event`]), validating every event.
+pub fn read_ledger<R: BufRead>(reader: R, file: &str) -> Result<Vec<Event>, FormatError> {
+    read_jsonl(reader, file, Event::validate)
+}
+
+/// Reads a prices file (JSON Lines of [`PricePoint`]); a negative price is an error.
+pub fn read_prices<R: BufRead>(reader: R, file: &str) -> Result<Vec<PricePoint>, FormatError> {
+    read_jsonl(reader, file, |p: &PricePoint| {
+        if p.price.is_sign_negative() && !p.price.is_zero() {
+            Err(format!("negative price {}", p.price))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Writes values as JSON Lines.
+pub fn write_jsonl<'a, T: Serialize + 'a, W: Write>(
+    mut w: W,
+    items: impl IntoIterator<Item = &'a T>,
+) -> std::io::Result<()> {
+    for item in items {
+        serde_json::to_writer(&mut w, item)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Vec<Event>, FormatError> {
+        read_ledger(line.as_bytes(), "t.jsonl")
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let lines = [
+            r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100.5"},"receive":{"asset":"BTC","amount":"0.001"},"fees":[{"asset":"BNB","amount":"0.0001"}],"symbol":"BTCUSDT"}"#,
+            r#"{"id":"b","time":"2024-01-01T00:00:01.250Z","account":"binance/main/spot","kind":"deposit","asset":"BTC","amount":"1","txid":"0xabc"}"#,
+            r#"{"id":"c","time":"2024-01-02T00:00:00Z","account":"bitget/main/spot","kind":"withdrawal","asset":"USDT","amount":"10","fee":"1"}"#,
+            r#"{"id":"d","time":"2024-01-03T00:00:00Z","account":"binance/main/spot","kind":"transfer","from_account":"binance/main/spot","to_account":"binance/main/usdm","asset":"USDT","amount":"50"}"#,
+            r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
+        ];
+        let text = lines.join("\n");
+        let events = parse(&text).unwrap();
+        assert_eq!(events.len(), 5);
+        let mut out = Vec::new();
+        write_jsonl(&mut out, &events).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().trim_end(), text);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let text = "\n{\"id\":\"a\",\"time\":\"2024-01-01T00:00:00Z\",\"account\":\"x/y/spot\",\"kind\":\"deposit\",\"asset\":\"BTC\",\"amount\":\"-1\"}";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("t.jsonl:2: deposit: negative amount -1"), "{err}");
+        let err = parse(r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"x","kind":"gift"}"#).unwrap_err();
+        assert!(err.to_string().contains("t.jsonl:1: unknown variant `gift`"), "{err}");
+        // amounts must be strings: a JSON number would already have gone through binary floating point
+        let err = parse(
+            r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"x","kind":"deposit","asset":"BTC","amount":0.1}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("t.jsonl:1:"), "{err}");
+    }
+
+    #[test]
+    fn price_file_rejects_negative_prices() {
+        let ok = r#"{"time":"2024-01-01T00:00:00Z","asset":"BTC","quote":"USD","price":"42000.10"}"#;
+        assert_eq!(read_prices(ok.as_bytes(), "p").unwrap()[0].price.to_string(), "42000.10");
+        let bad = ok.replace("42000.10", "-1");
+        assert!(read_prices(bad.as_bytes(), "p").unwrap_err().to_string().contains("p:1: negative price"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Simulated Binance and Bitget venues (placeholder until the sandbox issue).
