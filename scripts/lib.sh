@@ -1,0 +1,94 @@
+# Shared by scripts/run, scripts/test and scripts/build-app. Each ensure_* step is idempotent: it installs what is
+# missing, from the package registries only, and says clearly what to do when it cannot.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# stage NAME CMD...: runs CMD and prints how long it took (CI reads these lines).
+STAGE_LOG=()
+stage() {
+    local name=$1; shift
+    local t0=$SECONDS
+    say "$name"
+    "$@"
+    local dt=$((SECONDS - t0))
+    STAGE_LOG+=("$(printf '%-34s %4dm%02ds' "$name" $((dt / 60)) $((dt % 60)))")
+    printf 'stage %-34s took %dm%02ds\n' "$name" $((dt / 60)) $((dt % 60)) >&2
+}
+stage_summary() {
+    printf '\nStage timings:\n' >&2
+    printf '  %s\n' "${STAGE_LOG[@]}" >&2
+}
+
+need_root_for() {
+    if [ "$(id -u)" != 0 ]; then
+        die "$1 is missing and installing it needs root: run 'sudo apt-get install -y $1' once, then rerun"
+    fi
+}
+
+apt_updated=
+apt_install() {
+    need_root_for "$*"
+    if [ -z "$apt_updated" ]; then
+        apt-get update -qq || die "apt-get update failed: Debian's package mirror is unreachable"
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+ensure_rust() {
+    command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and rerun"
+    # rust-toolchain.toml pins the version and the wasm32 target; this makes rustup fetch them if missing.
+    rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+}
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+ensure_wasm_bindgen() {
+    local want have
+    want=$(wasm_bindgen_version)
+    [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+    if [ "$have" != "$want" ]; then
+        say "installing wasm-bindgen-cli $want (have: ${have:-none}); takes about 2 minutes"
+        # Not --locked: its own lock file wants a crate version the registry no longer has (TOOLCHAIN.md).
+        cargo install -q wasm-bindgen-cli --version "$want" || die "could not install wasm-bindgen-cli $want"
+    fi
+}
+
+# wasm-opt from npm's binaryen 132: Debian's wasm-opt 108 produces a bundle that loads to a blank page.
+ensure_wasm_opt() {
+    if [ ! -x node_modules/.bin/wasm-opt ]; then
+        command -v npm >/dev/null || apt_install nodejs npm
+        npm ci --no-audit --no-fund --silent || die "npm ci failed (binaryen for wasm-opt)"
+    fi
+}
+
+ensure_chromium() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        say "installing Debian's chromium and chromium-driver"
+        apt_install chromium chromium-driver
+    fi
+}
+
+ensure_tools() {
+    ensure_rust
+    ensure_wasm_bindgen
+    ensure_wasm_opt
+}
+
+# port_free ADDR: fails with a clear message when something already listens there.
+port_free() {
+    local host=${1%:*} port=${1##*:}
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+        die "$1 is already in use: stop what listens there (ss -ltnp 'sport = :$port') or pass --listen ADDR"
+    fi
+}
