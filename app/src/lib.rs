@@ -1,6 +1,8 @@
 //! The Meetcrypt app: Leptos components that render state and send intents. Logic lives in the library crates.
 use leptos::prelude::*;
 
+pub mod idb;
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
