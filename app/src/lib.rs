@@ -1,21 +1,104 @@
-//! The Meetcrypt app: Leptos components that render state and send intents. Logic lives in the library crates.
+//! The Meetcrypt app: Leptos components that render state and send intents. Logic lives in the library crates
+//! (vault, venues, sync, ledger, pnl); this crate is the browser edge: IndexedDB, fetch, timers and the UI.
+#![deny(missing_docs)]
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 pub mod idb;
+pub mod session;
+pub mod strength;
+pub mod ui;
+
+/// Where the app is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Opening browser storage.
+    Loading,
+    /// Browser storage could not be opened.
+    StorageError,
+    /// No vault yet.
+    FirstRun,
+    /// A vault exists, locked.
+    Locked,
+    /// Unlocked: the tracker.
+    Unlocked,
+}
+
+/// Milliseconds since the page loaded, as a duration (the vault's idle clock).
+pub fn now() -> std::time::Duration {
+    let ms = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+    std::time::Duration::from_micros((ms * 1000.0) as u64)
+}
+
+/// Locks the vault after the idle timeout: user activity touches the vault's idle clock, a timer checks it.
+fn install_auto_lock(set_phase: WriteSignal<Phase>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let window = web_sys::window().unwrap();
+    let touch = Closure::<dyn Fn()>::new(|| {
+        let _ = session::with(|s| {
+            if let Ok(v) = s.vault() {
+                v.touch(now());
+            }
+        });
+    });
+    for event in ["pointerdown", "keydown", "wheel", "touchstart"] {
+        let _ = window.add_event_listener_with_callback(event, touch.as_ref().unchecked_ref());
+    }
+    touch.forget();
+    let check = Closure::<dyn Fn()>::new(move || {
+        let locked = session::with(|s| s.vault().map(|v| v.lock_if_idle(now())).unwrap_or(false)).unwrap_or(false);
+        if locked {
+            set_phase.set(Phase::Locked);
+        }
+    });
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(check.as_ref().unchecked_ref(), 5_000);
+    check.forget();
+}
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
+    let (phase, set_phase) = signal(Phase::Loading);
+    let (load_error, set_load_error) = signal(None::<String>);
+    spawn_local(async move {
+        match session::load(session::DATABASE).await {
+            Ok(session::Start::FirstRun) => set_phase.set(Phase::FirstRun),
+            Ok(session::Start::Locked) => set_phase.set(Phase::Locked),
+            Err(e) => {
+                set_load_error.set(Some(e.to_string()));
+                set_phase.set(Phase::StorageError);
+            }
+        }
+    });
+    install_auto_lock(set_phase);
+    let lock = move |_| {
+        let _ = session::with(|s| s.lock());
+        set_phase.set(Phase::Locked);
+    };
     view! {
         <main class="shell" data-testid="app">
             <header class="topbar">
                 <h1 class="brand">"Meetcrypt"</h1>
                 <p class="tagline">"Read-only portfolio and PnL. Your keys never leave this browser."</p>
+                <Show when=move || phase.get() == Phase::Unlocked>
+                    <button class="secondary" data-testid="lock" on:click=lock>"Lock"</button>
+                </Show>
             </header>
-            <section class="card" data-testid="first-run">
-                <h2>"Welcome"</h2>
-                <p>"Meetcrypt keeps your exchange API keys encrypted in this browser with a passphrase only you know."</p>
-            </section>
+            {move || match phase.get() {
+                Phase::Loading => view! { <p class="muted" data-testid="loading">"Opening browser storage…"</p> }.into_any(),
+                Phase::StorageError => view! {
+                    <section class="card" data-testid="storage-error">
+                        <h2>"Browser storage is unavailable"</h2>
+                        <p class="error">{move || load_error.get()}</p>
+                        <p>"Meetcrypt keeps your encrypted vault in IndexedDB. Private windows and some settings block it."</p>
+                    </section>
+                }.into_any(),
+                Phase::FirstRun => view! { <ui::gate::CreateVault set_phase /> }.into_any(),
+                Phase::Locked => view! { <ui::gate::Unlock set_phase /> }.into_any(),
+                Phase::Unlocked => view! { <ui::Tracker /> }.into_any(),
+            }}
         </main>
     }
 }

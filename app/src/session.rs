@@ -1,0 +1,153 @@
+//! The browser session: the vault over IndexedDB. The vault runs on an in-memory [`Snapshot`] of the stored
+//! objects; after each operation its writes are applied to IndexedDB in one transaction, so a closed tab or a
+//! failed write leaves the stored vault as it was before the operation, never half-changed.
+
+use std::cell::RefCell;
+
+use vault::{KdfParams, Passphrase, Snapshot, Vault, VaultError};
+
+use crate::idb::{Idb, IdbError, Write};
+
+/// The IndexedDB database that holds the vault's objects (all sealed, or the public header).
+pub const DATABASE: &str = "meetcrypt";
+
+/// What went wrong, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionError(pub String);
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<VaultError> for SessionError {
+    fn from(e: VaultError) -> Self {
+        SessionError(e.to_string())
+    }
+}
+
+impl From<IdbError> for SessionError {
+    fn from(e: IdbError) -> Self {
+        SessionError(e.to_string())
+    }
+}
+
+/// Where the user stands when the app opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// No vault in this browser yet.
+    FirstRun,
+    /// A vault exists and is locked.
+    Locked,
+}
+
+/// The open session: IndexedDB and the vault on its snapshot.
+pub struct Session {
+    idb: Idb,
+    vault: Option<Vault<Snapshot>>,
+    objects_at_load: Vec<(String, Vec<u8>)>,
+}
+
+thread_local! {
+    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+}
+
+fn to_idb(writes: Vec<vault::Write>) -> Vec<Write> {
+    writes
+        .into_iter()
+        .map(|w| match w {
+            vault::Write::Put { key, value } => Write::Put(key, value),
+            vault::Write::Delete { key } => Write::Delete(key),
+        })
+        .collect()
+}
+
+/// Runs `f` with the open session.
+pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Result<R, SessionError> {
+    SESSION.with(|s| match s.borrow_mut().as_mut() {
+        Some(session) => Ok(f(session)),
+        None => Err(SessionError("the app is still loading its storage".into())),
+    })
+}
+
+/// Opens IndexedDB, loads every stored object and says whether a vault is there.
+pub async fn load(database: &str) -> Result<Start, SessionError> {
+    let idb = Idb::open(database).await?;
+    let mut objects = Vec::new();
+    for key in idb.keys("").await? {
+        if let Some(value) = idb.get(&key).await? {
+            objects.push((key, value));
+        }
+    }
+    let (vault, start) = match Vault::open(Snapshot::load(objects.clone())) {
+        Ok(v) => (Some(v), Start::Locked),
+        Err(VaultError::NoVault) => (None, Start::FirstRun),
+        Err(e) => return Err(e.into()),
+    };
+    SESSION.with(|s| *s.borrow_mut() = Some(Session { idb, vault, objects_at_load: objects }));
+    Ok(start)
+}
+
+impl Session {
+    /// The unlocked vault, or an error saying it is locked.
+    pub fn vault(&mut self) -> Result<&mut Vault<Snapshot>, SessionError> {
+        match self.vault.as_mut() {
+            Some(v) if v.is_unlocked() => Ok(v),
+            Some(_) => Err(VaultError::Locked.into()),
+            None => Err(VaultError::NoVault.into()),
+        }
+    }
+
+    /// Whether a vault exists and is unlocked.
+    pub fn is_unlocked(&self) -> bool {
+        self.vault.as_ref().is_some_and(|v| v.is_unlocked())
+    }
+
+    /// Locks the vault: keys dropped and zeroized.
+    pub fn lock(&mut self) {
+        if let Some(v) = self.vault.as_mut() {
+            v.lock();
+        }
+    }
+
+    fn pending_writes(&mut self) -> Vec<Write> {
+        self.vault.as_mut().map(|v| to_idb(v.store_mut().take_writes())).unwrap_or_default()
+    }
+}
+
+/// Applies the vault's pending writes to IndexedDB in one transaction. On failure the in-memory vault is reloaded
+/// from what IndexedDB holds, so memory never runs ahead of storage.
+pub async fn persist() -> Result<(), SessionError> {
+    let (idb, writes) = with(|s| (s.idb.clone(), s.pending_writes()))?;
+    if let Err(e) = idb.apply(&writes).await {
+        let _ = load(DATABASE).await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Creates the vault with Argon2id at OWASP's parameters.
+pub async fn create(passphrase: &Passphrase) -> Result<(), SessionError> {
+    create_with(passphrase, KdfParams::default()).await
+}
+
+/// Creates the vault with the given KDF parameters (tests use the cheap test-only set).
+pub async fn create_with(passphrase: &Passphrase, kdf: KdfParams) -> Result<(), SessionError> {
+    with(|s| -> Result<(), SessionError> {
+        let objects = std::mem::take(&mut s.objects_at_load);
+        s.vault = Some(Vault::create(Snapshot::load(objects), passphrase, kdf)?);
+        Ok(())
+    })??;
+    persist().await
+}
+
+/// Unlocks the vault; a wrong passphrase is a clear error.
+pub fn unlock(passphrase: &Passphrase, now: std::time::Duration) -> Result<(), SessionError> {
+    with(|s| -> Result<(), SessionError> {
+        let v = s.vault.as_mut().ok_or(SessionError(VaultError::NoVault.to_string()))?;
+        v.unlock(passphrase)?;
+        v.touch(now);
+        Ok(())
+    })?
+}

@@ -1,0 +1,130 @@
+//! First run (create the vault) and unlock.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vault::Passphrase;
+
+use crate::session;
+use crate::strength::{Strength, strength};
+use crate::{Phase, now};
+
+/// Yields to the browser so that a "working…" state paints before a long computation (the KDF) blocks.
+pub async fn repaint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Creating the vault: passphrase twice, strength feedback, the warning that it cannot be recovered.
+#[component]
+pub fn CreateVault(
+    /// Set to the next phase once the vault exists.
+    set_phase: WriteSignal<Phase>,
+) -> impl IntoView {
+    let (pass, set_pass) = signal(String::new());
+    let (confirm, set_confirm) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let (busy, set_busy) = signal(false);
+    let rating = move || strength(&pass.get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let p = pass.get_untracked();
+        if !strength(&p).acceptable() {
+            set_error.set(Some(format!("This passphrase is too weak. {}", Strength::Weak.label())));
+            return;
+        }
+        if p != confirm.get_untracked() {
+            set_error.set(Some("The two passphrases differ: type the same passphrase twice.".into()));
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        spawn_local(async move {
+            repaint().await;
+            match session::create(&Passphrase::new(p)).await {
+                Ok(()) => {
+                    let _ = session::with(|s| s.vault().map(|v| v.touch(now())));
+                    set_pass.set(String::new());
+                    set_confirm.set(String::new());
+                    set_phase.set(Phase::Unlocked);
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow" data-testid="create-vault-form">
+            <h2>"Create your vault"</h2>
+            <p>
+                "Your exchange API keys are encrypted in this browser with a key derived from this passphrase. "
+                "Nobody else has it, not even Meetcrypt."
+            </p>
+            <p class="warning" role="note">
+                <strong>"It cannot be recovered. "</strong>
+                "If you forget it, your stored keys are lost: you would create a new vault and add your keys again. "
+                "Keep an encrypted backup (Settings) and the passphrase somewhere safe."
+            </p>
+            <form on:submit=submit>
+                <label for="passphrase">"Passphrase"</label>
+                <input id="passphrase" type="password" autocomplete="new-password" data-testid="passphrase"
+                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="passphrase strength"
+                    value=move || (rating() as u8).to_string()></meter>
+                <p class="hint" data-testid="passphrase-strength" aria-live="polite">{move || rating().label()}</p>
+                <label for="passphrase-confirm">"Passphrase again"</label>
+                <input id="passphrase-confirm" type="password" autocomplete="new-password"
+                    data-testid="passphrase-confirm"
+                    prop:value=confirm on:input=move |ev| set_confirm.set(event_target_value(&ev)) />
+                <p class="error" role="alert" data-testid="create-error">{move || error.get()}</p>
+                <button type="submit" data-testid="create-vault" disabled=busy>
+                    {move || if busy.get() { "Creating…" } else { "Create vault" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// Unlocking an existing vault.
+#[component]
+pub fn Unlock(
+    /// Set to `Unlocked` on success.
+    set_phase: WriteSignal<Phase>,
+) -> impl IntoView {
+    let (pass, set_pass) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let (busy, set_busy) = signal(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let p = pass.get_untracked();
+        set_busy.set(true);
+        set_error.set(None);
+        spawn_local(async move {
+            repaint().await;
+            match session::unlock(&Passphrase::new(p), now()) {
+                Ok(()) => {
+                    set_pass.set(String::new());
+                    set_phase.set(Phase::Unlocked);
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow" data-testid="unlock-form">
+            <h2>"Unlock"</h2>
+            <p>"Enter the passphrase of the vault in this browser."</p>
+            <form on:submit=submit>
+                <label for="passphrase">"Passphrase"</label>
+                <input id="passphrase" type="password" autocomplete="current-password" data-testid="passphrase"
+                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                <p class="error" role="alert" data-testid="unlock-error">{move || error.get()}</p>
+                <button type="submit" data-testid="unlock" disabled=busy>
+                    {move || if busy.get() { "Unlocking…" } else { "Unlock" }}
+                </button>
+            </form>
+        </section>
+    }
+}
