@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 pub mod idb;
+pub mod relay;
 pub mod session;
 pub mod strength;
 pub mod ui;
