@@ -21,13 +21,18 @@ pub fn workspace_root() -> PathBuf {
 pub fn built_static_dir() -> PathBuf {
     let dir = workspace_root().join("static");
     let wasm = dir.join("pkg/app_bg.wasm");
-    assert!(wasm.exists(), "{} is missing: build the app first with scripts/build-app (scripts/test does)", wasm.display());
+    assert!(
+        wasm.exists(),
+        "{} is missing: build the app first with scripts/build-app (scripts/test does)",
+        wasm.display()
+    );
     dir
 }
 
 /// Where tests leave screenshots for people to look at: `target/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let dir = target.join("screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
@@ -81,7 +86,9 @@ fn find_program(name: &str) -> PathBuf {
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|d| d.join(name))
         .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} not found on PATH: install Debian's chromium and chromium-driver (scripts/test does)"))
+        .unwrap_or_else(|| {
+            panic!("{name} not found on PATH: install Debian's chromium and chromium-driver (scripts/test does)")
+        })
 }
 
 impl Browser {
@@ -96,7 +103,10 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        assert!(wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(20)), "chromedriver did not listen");
+        assert!(
+            wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(20)),
+            "chromedriver did not listen"
+        );
         let profile = TempDir::new("meetcrypt-chromium");
         let args = [
             "--headless",
@@ -116,7 +126,7 @@ impl Browser {
         .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": chromium, "args": args }));
-        let client = ClientBuilder::native()
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
@@ -154,5 +164,38 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+    }
+}
+
+/// A relay running in-process on an ephemeral loopback port.
+pub struct RunningRelay {
+    /// Its address.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRelay {
+    /// Starts the relay with these command-line arguments (`--listen` is added: 127.0.0.1, ephemeral port).
+    pub async fn start(args: &[&str]) -> RunningRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+        let addr = listener.local_addr().unwrap();
+        let mut argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        argv.extend(["--listen".to_string(), addr.to_string()]);
+        let config = relay::Args::parse(argv).and_then(|a| a.resolve(|_| None)).expect("relay config");
+        let relay = relay::Relay::new(config).expect("relay");
+        let router = relay::app(relay.clone());
+        let task = tokio::spawn(relay::serve(listener, relay, router, std::future::pending()));
+        RunningRelay { addr, task }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RunningRelay {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

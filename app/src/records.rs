@@ -1,0 +1,146 @@
+//! The app's data at rest, each a sealed vault record holding JSON: settings, account metadata, each account's
+//! ledger cache and sync state, and the audit log. Nothing here is ever stored unsealed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use vault::{RecordId, RecordKind};
+
+use crate::relay::AuditEntry;
+use crate::session::{self, SessionError};
+
+/// User settings (they reveal nothing by themselves, but sealed all the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    /// Profit currency: USD (stablecoins count as USD) or EUR.
+    pub currency: String,
+    /// Whether USDT, USDC, FDUSD and BUSD count as USD at 1.
+    pub stablecoins_as_usd: bool,
+    /// fifo, lifo, hifo or acb.
+    pub method: String,
+    /// Fees in cost basis.
+    pub fees_in_cost_basis: bool,
+    /// universal or per-account.
+    pub pools: String,
+    /// Minutes between automatic syncs while the app is open (0: off).
+    pub sync_interval_min: u32,
+    /// Minutes of inactivity before the vault locks.
+    pub auto_lock_min: u32,
+    /// Relay base URLs in order of preference; empty: the relay serving this page.
+    pub relays: Vec<String>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            currency: "USD".into(),
+            stablecoins_as_usd: true,
+            method: "fifo".into(),
+            fees_in_cost_basis: true,
+            pools: "universal".into(),
+            sync_interval_min: 5,
+            auto_lock_min: 15,
+            relays: Vec::new(),
+        }
+    }
+}
+
+/// What the app knows about a connected account besides its credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountMeta {
+    /// The vault's credential id.
+    pub credential: String,
+    /// `binance` or `bitget`.
+    pub venue: String,
+    /// The user's label.
+    pub label: String,
+    /// regular or copy-trading.
+    pub account_kind: String,
+    /// binance, bitget_classic or bitget_unified.
+    pub mode: venues::AccountMode,
+    /// Whether the key is IP-restricted.
+    pub ip_restricted: bool,
+    /// Warnings from connect.
+    pub warnings: Vec<String>,
+    /// When it was connected (ms).
+    pub added_ms: i64,
+    /// Last sync: time (ms) and outcome.
+    #[serde(default)]
+    pub last_sync: Option<SyncOutcome>,
+}
+
+/// How the last sync of an account ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    /// When it ended (ms).
+    pub at_ms: i64,
+    /// None on success, else what went wrong and what to do.
+    pub error: Option<String>,
+    /// Events in the account's ledger after it.
+    pub events: usize,
+}
+
+/// The record ids used by the app.
+pub mod ids {
+    /// Settings record with [`super::AppSettings`].
+    pub const SETTINGS: &str = "app";
+    /// Settings record with the account list.
+    pub const ACCOUNTS: &str = "accounts";
+    /// Audit log record.
+    pub const AUDIT: &str = "audit";
+}
+
+fn rid(id: &str) -> Result<RecordId, SessionError> {
+    RecordId::new(id).map_err(SessionError::from)
+}
+
+/// Reads a sealed JSON record, `None` when absent. A record that does not decode is an error, never a default.
+pub fn read<T: DeserializeOwned>(kind: RecordKind, id: &str) -> Result<Option<T>, SessionError> {
+    let id = rid(id)?;
+    session::with(|s| -> Result<Option<T>, SessionError> {
+        let Some(bytes) = s.vault()?.open_record(kind, &id)? else { return Ok(None) };
+        serde_json::from_slice(bytes.expose())
+            .map(Some)
+            .map_err(|e| SessionError(format!("stored {kind} `{}` does not decode: {e}", id.as_str())))
+    })?
+}
+
+/// Seals a JSON record (persist with [`session::persist`] afterwards).
+pub fn write<T: Serialize>(kind: RecordKind, id: &str, value: &T) -> Result<(), SessionError> {
+    let id = rid(id)?;
+    let bytes = serde_json::to_vec(value).map_err(|e| SessionError(format!("cannot encode {kind}: {e}")))?;
+    session::with(|s| -> Result<(), SessionError> { Ok(s.vault()?.seal_record(kind, &id, &bytes)?) })?
+}
+
+/// Settings, defaults when none stored yet.
+pub fn settings() -> Result<AppSettings, SessionError> {
+    Ok(read(RecordKind::Settings, ids::SETTINGS)?.unwrap_or_default())
+}
+
+/// The connected accounts by credential id.
+pub fn accounts() -> Result<BTreeMap<String, AccountMeta>, SessionError> {
+    Ok(read(RecordKind::Settings, ids::ACCOUNTS)?.unwrap_or_default())
+}
+
+/// Replaces the account list.
+pub fn set_accounts(accounts: &BTreeMap<String, AccountMeta>) -> Result<(), SessionError> {
+    write(RecordKind::Settings, ids::ACCOUNTS, accounts)
+}
+
+/// Appends entries to the audit log (kept to the last 10,000).
+pub fn append_audit(entries: Vec<AuditEntry>) -> Result<(), SessionError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut log: Vec<AuditEntry> = read(RecordKind::AuditLog, ids::AUDIT)?.unwrap_or_default();
+    log.extend(entries);
+    let excess = log.len().saturating_sub(10_000);
+    log.drain(..excess);
+    write(RecordKind::AuditLog, ids::AUDIT, &log)
+}
+
+/// The audit log, oldest first.
+pub fn audit() -> Result<Vec<AuditEntry>, SessionError> {
+    Ok(read(RecordKind::AuditLog, ids::AUDIT)?.unwrap_or_default())
+}

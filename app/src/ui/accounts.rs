@@ -1,0 +1,337 @@
+//! Accounts: connect a key (validated before it is stored), with the setup guide beside the form; rename, re-key,
+//! remove; connector health.
+
+use std::collections::BTreeMap;
+
+use catalogue::Venue;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vault::{AccountKind, Credential, CredentialId, Secret};
+
+use crate::records::{self, AccountMeta};
+use crate::relay::RelayTransport;
+use crate::session;
+
+/// The relay's egress IPs, read from `GET /v1/ips` of the relay serving the app.
+pub async fn relay_ips() -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Ips {
+        ips: Vec<String>,
+    }
+    match gloo_net::http::Request::get("/v1/ips").send().await {
+        Ok(r) if r.ok() => r.json::<Ips>().await.map(|i| i.ips).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks a key through the relay and, if accepted, stores it in the vault. Returns the account's metadata.
+pub async fn connect_account(
+    venue: Venue,
+    label: String,
+    account_kind: AccountKind,
+    api_key: String,
+    api_secret: String,
+    passphrase: Option<String>,
+    replace: Option<String>,
+) -> Result<AccountMeta, String> {
+    let settings = records::settings().map_err(|e| e.to_string())?;
+    let transport = RelayTransport::new(settings.relays.clone());
+    let creds = venues::Credentials::new(
+        venue,
+        &label,
+        api_key.trim(),
+        venues::Secret::new(api_secret.trim()),
+        passphrase.as_deref().map(|p| venues::Secret::new(p.trim())),
+    );
+    let client = venues::Client::new(creds);
+    let policy = venues::ConnectPolicy { relay_ips: relay_ips().await, ..Default::default() };
+    let result = venues::connect(&transport, &client, &policy).await;
+    let _ = records::append_audit(transport.take_audit());
+    let report = result.map_err(|e| e.to_string())?;
+    let credential = Credential {
+        venue,
+        label: label.trim().to_string(),
+        account_kind,
+        api_key: Secret::new(api_key.trim()),
+        api_secret: Secret::new(api_secret.trim()),
+        passphrase: passphrase.map(|p| Secret::new(p.trim())),
+    };
+    let id = session::with(|s| -> Result<CredentialId, String> {
+        let v = s.vault().map_err(|e| e.to_string())?;
+        match &replace {
+            Some(existing) => {
+                let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
+                v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
+                Ok(id)
+            }
+            None => v.add_credential(&credential).map_err(|e| e.to_string()),
+        }
+    })
+    .map_err(|e| e.to_string())??;
+    let credential_id = id.record_id().as_str().to_string();
+    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+    let meta = AccountMeta {
+        credential: credential_id.clone(),
+        venue: venue.as_str().into(),
+        label: credential.label.clone(),
+        account_kind: match account_kind {
+            AccountKind::Regular => "regular".into(),
+            AccountKind::CopyTrading => "copy-trading".into(),
+        },
+        mode: report.mode,
+        ip_restricted: report.ip_restricted,
+        warnings: report.warnings,
+        added_ms: js_sys::Date::now() as i64,
+        last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
+    };
+    accounts.insert(credential_id, meta.clone());
+    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
+    session::persist().await.map_err(|e| e.to_string())?;
+    Ok(meta)
+}
+
+/// Removes an account: its credential, metadata and ledger cache.
+pub async fn remove_account(credential: &str) -> Result<(), String> {
+    session::with(|s| -> Result<(), String> {
+        let v = s.vault().map_err(|e| e.to_string())?;
+        let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
+        v.remove_credential(&id).map_err(|e| e.to_string())?;
+        if let Ok(rid) = vault::RecordId::new(&crate::sync::cache_id(credential)) {
+            v.remove_record(vault::RecordKind::LedgerCache, &rid).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())??;
+    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+    accounts.remove(credential);
+    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
+    session::persist().await.map_err(|e| e.to_string())
+}
+
+/// Renames an account (label only; its ledger keeps its ids).
+pub async fn rename_account(credential: &str, label: &str) -> Result<(), String> {
+    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+    let meta = accounts.get_mut(credential).ok_or("no such account")?;
+    meta.label = label.trim().to_string();
+    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
+    session::persist().await.map_err(|e| e.to_string())
+}
+
+fn guide(venue: Venue) -> impl IntoView {
+    match venue {
+        Venue::Binance => view! {
+            <ol class="guide">
+                <li>"Binance → Account → API Management → Create API (system generated HMAC or self-generated Ed25519)."</li>
+                <li>"Leave only " <strong>"Enable Reading"</strong> " on. Turn off Enable Spot & Margin Trading, Enable Futures, "
+                    "Enable Margin Loan, Repay & Transfer, Permits Universal Transfer and Enable Withdrawals."</li>
+                <li>"Choose " <strong>"Restrict access to trusted IPs only"</strong> " and add the relay's IPs below."</li>
+            </ol>
+        }
+        .into_any(),
+        Venue::Bitget => view! {
+            <ol class="guide">
+                <li>"Bitget → Profile → API Key Management → Create API Key (system-generated)."</li>
+                <li>"Set a passphrase for the key: Meetcrypt needs it, and never sends it anywhere but Bitget."</li>
+                <li>"Grant " <strong>"Read-only"</strong> " permissions only: no Trade, no Transfer, no Withdraw."</li>
+                <li>"Bind the relay's IPs below to the key."</li>
+            </ol>
+        }
+        .into_any(),
+    }
+}
+
+/// The accounts screen.
+#[component]
+pub fn Accounts(
+    /// The connected accounts; updated here.
+    accounts: RwSignal<BTreeMap<String, AccountMeta>>,
+) -> impl IntoView {
+    let (venue, set_venue) = signal(Venue::Binance);
+    let (label, set_label) = signal(String::new());
+    let (copy_trading, set_copy_trading) = signal(false);
+    let (api_key, set_api_key) = signal(String::new());
+    let (api_secret, set_api_secret) = signal(String::new());
+    let (api_passphrase, set_api_passphrase) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let (notice, set_notice) = signal(None::<String>);
+    let (busy, set_busy) = signal(false);
+    let (rekey, set_rekey) = signal(None::<String>);
+    let ips = LocalResource::new(relay_ips);
+    let (copied, set_copied) = signal(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        set_busy.set(true);
+        set_error.set(None);
+        set_notice.set(None);
+        let v = venue.get_untracked();
+        let default_label = format!("{} {}", v.as_str(), accounts.get_untracked().len() + 1);
+        let l = Some(label.get_untracked()).filter(|l| !l.trim().is_empty()).unwrap_or(default_label);
+        let kind = if copy_trading.get_untracked() { AccountKind::CopyTrading } else { AccountKind::Regular };
+        let pass = (v == Venue::Bitget).then(|| api_passphrase.get_untracked());
+        let (k, s, replace) = (api_key.get_untracked(), api_secret.get_untracked(), rekey.get_untracked());
+        spawn_local(async move {
+            match connect_account(v, l, kind, k, s, pass, replace).await {
+                Ok(meta) => {
+                    let mut text = format!("Connected {} ({}).", meta.label, meta.venue);
+                    for w in &meta.warnings {
+                        text.push(' ');
+                        text.push_str(w);
+                        text.push('.');
+                    }
+                    set_notice.set(Some(text));
+                    accounts.update(|a| {
+                        a.insert(meta.credential.clone(), meta);
+                    });
+                    set_api_key.set(String::new());
+                    set_api_secret.set(String::new());
+                    set_api_passphrase.set(String::new());
+                    set_label.set(String::new());
+                    set_rekey.set(None);
+                }
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+
+    let copy_ips = move |_| {
+        let text = ips.get().map(|v| v.join(" ")).unwrap_or_default();
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&text);
+            set_copied.set(true);
+        }
+    };
+
+    view! {
+        <section class="card" data-testid="accounts">
+            <h2>"Accounts"</h2>
+            <Show when=move || accounts.with(|a| a.is_empty())>
+                <p class="muted">"No account yet: connect a read-only API key below."</p>
+            </Show>
+            <ul class="account-list">
+                <For each=move || accounts.get().into_values() key=|m| (m.credential.clone(), m.label.clone(), m.last_sync.clone()) let:meta>
+                    <AccountRow meta accounts set_rekey set_venue />
+                </For>
+            </ul>
+        </section>
+        <div class="two-col">
+            <section class="card" data-testid="add-account-form">
+                <h2>{move || if rekey.get().is_some() { "Replace the key" } else { "Add an account" }}</h2>
+                <form on:submit=submit>
+                    <label for="venue">"Exchange"</label>
+                    <select id="venue" data-testid="venue" prop:value=move || venue.get().as_str()
+                        on:change=move |ev| set_venue.set(Venue::parse(&event_target_value(&ev)).unwrap_or(Venue::Binance))>
+                        <option value="binance">"Binance"</option>
+                        <option value="bitget">"Bitget"</option>
+                    </select>
+                    <label for="label">"Name"</label>
+                    <input id="label" data-testid="label" placeholder="e.g. Binance main" prop:value=label
+                        on:input=move |ev| set_label.set(event_target_value(&ev)) />
+                    <label class="inline">
+                        <input type="checkbox" data-testid="copy-trading" prop:checked=copy_trading
+                            on:change=move |ev| set_copy_trading.set(event_target_checked(&ev)) />
+                        " Copy-trading account"
+                    </label>
+                    <label for="api-key">"API key"</label>
+                    <input id="api-key" data-testid="api-key" autocomplete="off" spellcheck="false" prop:value=api_key
+                        on:input=move |ev| set_api_key.set(event_target_value(&ev)) />
+                    <label for="api-secret">"API secret"</label>
+                    <input id="api-secret" type="password" data-testid="api-secret" autocomplete="off" prop:value=api_secret
+                        on:input=move |ev| set_api_secret.set(event_target_value(&ev)) />
+                    <Show when=move || venue.get() == Venue::Bitget>
+                        <label for="api-passphrase">"API passphrase"</label>
+                        <input id="api-passphrase" type="password" data-testid="api-passphrase" autocomplete="off"
+                            prop:value=api_passphrase on:input=move |ev| set_api_passphrase.set(event_target_value(&ev)) />
+                    </Show>
+                    <p class="error" role="alert" data-testid="connect-error">{move || error.get()}</p>
+                    <p class="notice" role="status" data-testid="connect-result">{move || notice.get()}</p>
+                    <button type="submit" data-testid="connect" disabled=busy>
+                        {move || if busy.get() { "Checking the key…" } else { "Connect" }}
+                    </button>
+                    <Show when=move || rekey.get().is_some()>
+                        <button type="button" class="secondary" on:click=move |_| set_rekey.set(None)>"Cancel"</button>
+                    </Show>
+                </form>
+            </section>
+            <aside class="card guide-card" data-testid="setup-guide">
+                <h2>"Setting up the key"</h2>
+                {move || guide(venue.get())}
+                <p>"Relay IPs to allow-list:"</p>
+                <p class="ips" data-testid="relay-ips">
+                    {move || ips.get().map(|v| if v.is_empty() { "(the relay did not list any: ask its operator)".to_string() } else { v.join(", ") })}
+                </p>
+                <button type="button" class="secondary" data-testid="copy-ips" on:click=copy_ips>
+                    {move || if copied.get() { "Copied" } else { "Copy IPs" }}
+                </button>
+                <p class="muted">"Meetcrypt refuses keys that can trade, transfer or withdraw: it only ever reads."</p>
+            </aside>
+        </div>
+    }
+}
+
+/// One account in the list, with its health and actions.
+#[component]
+fn AccountRow(
+    /// The account.
+    meta: AccountMeta,
+    /// The list, for rename/remove.
+    accounts: RwSignal<BTreeMap<String, AccountMeta>>,
+    /// Starts re-keying this account.
+    set_rekey: WriteSignal<Option<String>>,
+    /// Selects the venue in the form when re-keying.
+    set_venue: WriteSignal<Venue>,
+) -> impl IntoView {
+    let credential = meta.credential.clone();
+    let (renaming, set_renaming) = signal(false);
+    let (new_label, set_new_label) = signal(meta.label.clone());
+    let health = match &meta.last_sync {
+        None => ("pending", "not synced yet".to_string()),
+        Some(s) if s.error.is_none() => ("ok", format!("synced, {} events", s.events)),
+        Some(s) => ("error", s.error.clone().unwrap_or_default()),
+    };
+    let mode = match meta.mode {
+        venues::AccountMode::Binance => "spot, wallet, USDⓈ-M futures",
+        venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
+        venues::AccountMode::BitgetUnified => "unified account",
+    };
+    let (c1, c2, c3) = (credential.clone(), credential.clone(), credential.clone());
+    let venue = Venue::parse(&meta.venue).unwrap_or(Venue::Binance);
+    view! {
+        <li class="account" data-testid="account-row">
+            <div>
+                <strong>{meta.label.clone()}</strong>
+                <span class="muted">{format!(" · {} · {} · {}", meta.venue, meta.account_kind, mode)}</span>
+                {(!meta.ip_restricted).then(|| view! { <span class="badge warn">"not IP-restricted"</span> })}
+            </div>
+            <div class=format!("health {}", health.0) data-testid="account-health">{health.1}</div>
+            <Show when=move || renaming.get()>
+                <input aria-label="new name" prop:value=new_label on:input=move |ev| set_new_label.set(event_target_value(&ev)) />
+            </Show>
+            <div class="actions">
+                <button class="secondary" on:click=move |_| {
+                    if renaming.get_untracked() {
+                        let (c, l) = (c1.clone(), new_label.get_untracked());
+                        spawn_local(async move {
+                            if rename_account(&c, &l).await.is_ok() {
+                                accounts.update(|a| if let Some(m) = a.get_mut(&c) { m.label = l.trim().into() });
+                            }
+                        });
+                        set_renaming.set(false);
+                    } else {
+                        set_renaming.set(true);
+                    }
+                }>{move || if renaming.get() { "Save" } else { "Rename" }}</button>
+                <button class="secondary" on:click=move |_| { set_venue.set(venue); set_rekey.set(Some(c2.clone())) }>"Replace key"</button>
+                <button class="danger" data-testid="remove-account" on:click=move |_| {
+                    let c = c3.clone();
+                    spawn_local(async move {
+                        if remove_account(&c).await.is_ok() {
+                            accounts.update(|a| { a.remove(&c); });
+                        }
+                    });
+                }>"Remove"</button>
+            </div>
+        </li>
+    }
+}
