@@ -6,9 +6,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 pub mod idb;
+pub mod prices;
+pub mod records;
 pub mod relay;
+pub mod report;
 pub mod session;
 pub mod strength;
+pub mod sync;
 pub mod ui;
 
 /// Where the app is.

@@ -71,7 +71,7 @@ pub struct AccountMeta {
 }
 
 /// How the last sync of an account ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SyncOutcome {
     /// When it ended (ms).
     pub at_ms: i64,

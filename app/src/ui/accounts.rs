@@ -95,13 +95,11 @@ pub async fn remove_account(credential: &str) -> Result<(), String> {
     session::with(|s| -> Result<(), String> {
         let v = s.vault().map_err(|e| e.to_string())?;
         let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
-        v.remove_credential(&id).map_err(|e| e.to_string())?;
-        if let Ok(rid) = vault::RecordId::new(&crate::sync::cache_id(credential)) {
-            v.remove_record(vault::RecordKind::LedgerCache, &rid).map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        v.remove_credential(&id).map_err(|e| e.to_string())
     })
     .map_err(|e| e.to_string())??;
+    crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
+    session::with(|_| -> Result<(), String> { Ok(()) }).map_err(|e| e.to_string())??;
     let mut accounts = records::accounts().map_err(|e| e.to_string())?;
     accounts.remove(credential);
     records::set_accounts(&accounts).map_err(|e| e.to_string())?;

@@ -1,0 +1,119 @@
+//! From the synced data to what the dashboard shows: the PnL engine's report plus the open futures positions read
+//! from the venues (their unrealized PnL by the venues' own formulas).
+
+use ledger::{Decimal, Event, EventKind};
+use pnl::{Method, Pools, Report, Settings};
+
+use crate::records::AppSettings;
+use crate::sync::Data;
+
+/// The assets an event touches.
+pub fn assets_of(e: &Event) -> Vec<String> {
+    match &e.kind {
+        EventKind::Trade { spend, receive, fees, .. } => {
+            let mut v = vec![spend.asset.clone(), receive.asset.clone()];
+            v.extend(fees.iter().map(|f| f.asset.clone()));
+            v
+        }
+        EventKind::Deposit { asset, .. }
+        | EventKind::Withdrawal { asset, .. }
+        | EventKind::Transfer { asset, .. }
+        | EventKind::Income { asset, .. } => vec![asset.clone()],
+    }
+}
+
+/// The engine settings of the user's settings; an unknown stored value falls back to the default, visibly.
+pub fn engine_settings(s: &AppSettings) -> Settings {
+    Settings {
+        currency: s.currency.clone(),
+        stablecoins_as_usd: s.stablecoins_as_usd,
+        method: s.method.parse::<Method>().unwrap_or_default(),
+        fees_in_cost_basis: s.fees_in_cost_basis,
+        pools: s.pools.parse::<Pools>().unwrap_or_default(),
+        ..Settings::default()
+    }
+}
+
+/// An open futures position with its unrealized PnL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenPosition {
+    /// Account id.
+    pub account: String,
+    /// Contract.
+    pub symbol: String,
+    /// long or short.
+    pub side: String,
+    /// Signed size.
+    pub size: Decimal,
+    /// Entry price.
+    pub entry: Decimal,
+    /// Mark price.
+    pub mark: Decimal,
+    /// Unrealized PnL in the margin asset (USDT: counts as USD).
+    pub unrealized: Decimal,
+}
+
+/// What the dashboard shows.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// The engine's report.
+    pub report: Report,
+    /// Open futures positions.
+    pub positions: Vec<OpenPosition>,
+    /// Sum of their unrealized PnL.
+    pub futures_unrealized: Decimal,
+    /// Total equity: priced balances plus futures unrealized PnL.
+    pub total_equity: Decimal,
+    /// Equity change over the last day of the curve.
+    pub day_change: Option<Decimal>,
+}
+
+/// Computes the dashboard.
+pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
+    let report = pnl::compute(&data.events, &data.prices.points, &engine_settings(settings));
+    let mut positions = Vec::new();
+    for snap in data.snapshots.values() {
+        for p in &snap.positions {
+            if p.size.is_zero() {
+                continue;
+            }
+            // Binance: positionAmt is signed; Bitget: size with a side. `size` here is signed in both.
+            let unrealized = pnl::futures::binance_unrealized(p.size, p.entry_price, p.mark_price);
+            positions.push(OpenPosition {
+                account: p.account.to_string(),
+                symbol: p.symbol.clone(),
+                side: if p.size.is_sign_negative() { "short".into() } else { "long".into() },
+                size: p.size,
+                entry: p.entry_price,
+                mark: p.mark_price,
+                unrealized,
+            });
+        }
+    }
+    let futures_unrealized: Decimal = positions.iter().map(|p| p.unrealized).sum();
+    let total_equity = report.identity.equity + futures_unrealized;
+    let curve = &report.equity_curve;
+    let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
+    Dashboard { report, positions, futures_unrealized, total_equity, day_change }
+}
+
+/// A money amount for display: 2 decimals with thousands separators, sign kept.
+pub fn money(d: Decimal) -> String {
+    let r = d.round_dp(2);
+    let neg = r.is_sign_negative() && !r.is_zero();
+    let s = format!("{:.2}", r.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{frac}", if neg { "-" } else { "" })
+}
+
+/// A quantity for display: up to 8 decimals, trailing zeros dropped.
+pub fn qty(d: Decimal) -> String {
+    d.round_dp(8).normalize().to_string()
+}

@@ -1,0 +1,246 @@
+//! Sync in the browser: runs the sync engine through the relay for every connected account, seals each page of new
+//! events into the vault as it arrives (so a closed tab resumes where it stopped), then refreshes prices.
+//!
+//! Storage: the engine's resumable state in record `sync-state`; each account's events in append-only chunks
+//! `ledger-{credential}-{n}` (a chunk per checkpoint, deduplicated by event id when read); balances and positions in
+//! `snapshot-{credential}`; prices in `prices`. All are sealed vault records.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use ledger::Event;
+use serde::{Deserialize, Serialize};
+use sync_engine::{AccountConfig, Engine, Progress, Sink, SyncOptions, SyncState};
+use vault::{CredentialId, RecordId, RecordKind};
+use venues::parse::{Balances, Position};
+
+use crate::prices::{self, PriceCache};
+use crate::records::{self, AccountMeta, SyncOutcome};
+use crate::relay::RelayTransport;
+use crate::session::{self, SessionError};
+
+/// The record-id prefix of an account's ledger chunks.
+pub fn cache_id(credential: &str) -> String {
+    format!("ledger-{credential}")
+}
+
+const STATE: &str = "sync-state";
+const PRICES: &str = "prices";
+
+/// Balances and open positions of one account, as last read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    /// account id -> asset -> amount.
+    pub balances: Balances,
+    /// Open futures positions.
+    pub positions: Vec<Position>,
+}
+
+/// Everything the dashboard computes from.
+#[derive(Debug, Clone, Default)]
+pub struct Data {
+    /// Every event of every account, deduplicated by id.
+    pub events: Vec<Event>,
+    /// Balances and positions per credential.
+    pub snapshots: BTreeMap<String, AccountSnapshot>,
+    /// Prices.
+    pub prices: PriceCache,
+}
+
+/// The sync-engine's account key for an account (`venue/label`): the label is the account's stable slug, so a
+/// rename never changes ledger ids.
+fn engine_label(meta: &AccountMeta) -> String {
+    meta.credential.clone()
+}
+
+/// Reads every account's cached events, snapshots and prices from the vault.
+pub fn load_data() -> Result<Data, SessionError> {
+    let accounts = records::accounts()?;
+    let mut by_id: BTreeMap<String, Event> = BTreeMap::new();
+    let mut snapshots = BTreeMap::new();
+    for cred in accounts.keys() {
+        let prefix = format!("{}-", cache_id(cred));
+        let ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
+            Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
+        })??;
+        for id in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)) {
+            let chunk: Vec<Event> = records::read(RecordKind::LedgerCache, id.as_str())?.unwrap_or_default();
+            for e in chunk {
+                by_id.insert(e.id.clone(), e);
+            }
+        }
+        if let Some(snap) = records::read::<AccountSnapshot>(RecordKind::LedgerCache, &format!("snapshot-{cred}"))? {
+            snapshots.insert(cred.clone(), snap);
+        }
+    }
+    let prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
+    Ok(Data { events: by_id.into_values().collect(), snapshots, prices })
+}
+
+/// Removes an account's cached ledger, snapshot and sync state.
+pub fn forget_account(credential: &str) -> Result<(), SessionError> {
+    let prefix = format!("{}-", cache_id(credential));
+    let snapshot = format!("snapshot-{credential}");
+    session::with(|s| -> Result<(), SessionError> {
+        let v = s.vault()?;
+        for id in v.record_ids(RecordKind::LedgerCache)? {
+            if id.as_str().starts_with(&prefix) || id.as_str() == snapshot {
+                v.remove_record(RecordKind::LedgerCache, &id)?;
+            }
+        }
+        Ok(())
+    })??;
+    let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
+    state.accounts.retain(|k, _| !k.ends_with(&format!("/{credential}")));
+    records::write(RecordKind::LedgerCache, STATE, &state)
+}
+
+/// The sink: seals every checkpoint into the vault and persists it in the background.
+struct VaultSink<'a> {
+    /// engine account key (`venue/credential`) -> credential id
+    credential_of: BTreeMap<String, String>,
+    next_chunk: BTreeMap<String, usize>,
+    on_progress: &'a dyn Fn(&Progress),
+    events: usize,
+}
+
+impl VaultSink<'_> {
+    fn credential_for_event(&self, e: &Event) -> Option<String> {
+        // account ids are venue/credential/wallet
+        let mut parts = e.account.as_str().splitn(3, '/');
+        let key = format!("{}/{}", parts.next()?, parts.next()?);
+        self.credential_of.get(&key).cloned()
+    }
+}
+
+impl Sink for VaultSink<'_> {
+    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String> {
+        let mut by_cred: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+        for e in events {
+            let cred =
+                self.credential_for_event(e).ok_or_else(|| format!("event for an unknown account {}", e.account))?;
+            by_cred.entry(cred).or_default().push(e.clone());
+        }
+        for (cred, chunk) in by_cred {
+            let n = self.next_chunk.entry(cred.clone()).or_insert(0);
+            let id = format!("{}-{:06}", cache_id(&cred), *n);
+            *n += 1;
+            self.events += chunk.len();
+            records::write(RecordKind::LedgerCache, &id, &chunk).map_err(|e| e.to_string())?;
+        }
+        records::write(RecordKind::LedgerCache, STATE, state).map_err(|e| e.to_string())?;
+        leptos::task::spawn_local(async {
+            if let Err(e) = session::persist().await {
+                leptos::logging::error!("saving the sync failed: {e}");
+            }
+        });
+        Ok(())
+    }
+
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
+        let cred = self.credential_of.get(account).cloned().ok_or_else(|| format!("unknown account {account}"))?;
+        let snap = AccountSnapshot { balances: balances.clone(), positions: positions.to_vec() };
+        records::write(RecordKind::LedgerCache, &format!("snapshot-{cred}"), &snap).map_err(|e| e.to_string())
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        (self.on_progress)(progress)
+    }
+}
+
+thread_local! {
+    static RUNNING: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Syncs every connected account, then prices. Returns each account's outcome. A second call while one runs
+/// returns an empty list at once.
+pub async fn sync_all(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, SyncOutcome)>, SessionError> {
+    if RUNNING.with(|r| r.replace(true)) {
+        return Ok(Vec::new());
+    }
+    let result = sync_all_inner(on_progress).await;
+    RUNNING.with(|r| *r.borrow_mut() = false);
+    result
+}
+
+async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, SyncOutcome)>, SessionError> {
+    let settings = records::settings()?;
+    let mut accounts = records::accounts()?;
+    let transport = RelayTransport::new(settings.relays.clone());
+    let mut configs = Vec::new();
+    let mut credential_of = BTreeMap::new();
+    let mut next_chunk = BTreeMap::new();
+    let chunk_ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
+        Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
+    })??;
+    for (cred_id, meta) in &accounts {
+        let credential = session::with(|s| -> Result<vault::Credential, SessionError> {
+            let id = CredentialId::parse(cred_id)?;
+            Ok(s.vault()?.credential(&id)?)
+        })??;
+        let creds = venues::Credentials::new(
+            credential.venue,
+            &engine_label(meta),
+            credential.api_key.expose(),
+            venues::Secret::new(credential.api_secret.expose()),
+            credential.passphrase.as_ref().map(|p| venues::Secret::new(p.expose())),
+        );
+        let config = AccountConfig { credentials: creds };
+        credential_of.insert(config.key(), cred_id.clone());
+        let prefix = format!("{}-", cache_id(cred_id));
+        let used = chunk_ids.iter().filter(|i| i.as_str().starts_with(&prefix)).count();
+        next_chunk.insert(cred_id.clone(), used);
+        configs.push(config);
+    }
+    let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
+    let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
+    let options = SyncOptions { history_days: 365, ..SyncOptions::default() };
+    let mut engine = Engine::new(&transport, options);
+    let results = engine.sync(&configs, &mut state, &mut sink).await;
+    let _ = records::append_audit(transport.take_audit());
+    session::persist().await?;
+
+    let data = load_data()?;
+    let mut outcomes = Vec::new();
+    let now = js_sys::Date::now() as i64;
+    for (key, result) in results {
+        let Some(cred) = credential_of.get(&key) else { continue };
+        let prefix = format!("{}/", key);
+        let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
+        let outcome = SyncOutcome { at_ms: now, error: result.err().map(|e| e.to_string()), events };
+        if let Some(meta) = accounts.get_mut(cred) {
+            meta.last_sync = Some(outcome.clone());
+        }
+        outcomes.push((cred.clone(), outcome));
+    }
+    records::set_accounts(&accounts)?;
+
+    // prices for every asset seen, from the first event
+    let mut assets: BTreeSet<String> = BTreeSet::new();
+    for e in &data.events {
+        assets.extend(crate::report::assets_of(e));
+    }
+    for snap in data.snapshots.values() {
+        for balances in snap.balances.values() {
+            assets.extend(balances.keys().cloned());
+        }
+    }
+    let first = data.events.iter().map(|e| e.time.0).min().unwrap_or(now);
+    let mut cache: PriceCache = data.prices;
+    on_progress(&Progress {
+        account: "prices".into(),
+        stream: "daily klines".into(),
+        done: 0,
+        total: Some(assets.len()),
+        rows: 0,
+        eta_ms: None,
+    });
+    let price_result = prices::refresh(&transport, &mut cache, &assets, first, now).await;
+    records::write(RecordKind::LedgerCache, PRICES, &cache)?;
+    let _ = records::append_audit(transport.take_audit());
+    session::persist().await?;
+    if let Err(e) = price_result {
+        return Err(SessionError(format!("prices could not be read: {e}")));
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,190 @@
+//! Settings, exports and the encrypted backup; the audit log.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::records::{self, AppSettings};
+use crate::report;
+use crate::session;
+use crate::sync;
+
+/// Offers bytes as a file download.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|_| "cannot make a file")?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "cannot make a download link")?;
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement =
+        doc.create_element("a").map_err(|_| "no anchor")?.dyn_into().map_err(|_| "no anchor")?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Reads the file chosen in an `<input type=file>`.
+pub async fn read_file(input: &web_sys::HtmlInputElement) -> Result<Vec<u8>, String> {
+    let file = input.files().and_then(|f| f.get(0)).ok_or("choose a file first")?;
+    let buf =
+        wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await.map_err(|_| "the file could not be read")?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+fn export(what: &str) -> Result<(), String> {
+    let data = sync::load_data().map_err(|e| e.to_string())?;
+    let settings = records::settings().map_err(|e| e.to_string())?;
+    match what {
+        "ledger" => {
+            let mut out = Vec::new();
+            ledger::write_jsonl(&mut out, &data.events).map_err(|e| e.to_string())?;
+            download("meetcrypt-ledger.jsonl", "application/x-ndjson", &out)
+        }
+        "koinly" => {
+            download("meetcrypt-koinly.csv", "text/csv", pnl::export::koinly_csv(&data.events, None).as_bytes())
+        }
+        "report" => {
+            let r = pnl::compute(&data.events, &data.prices.points, &report::engine_settings(&settings));
+            download("meetcrypt-report.csv", "text/csv", pnl::export::report_csv(&r, &data.events).as_bytes())
+        }
+        "bundle" => {
+            let b = pnl::export::Bundle::new(data.events, data.prices.points, report::engine_settings(&settings));
+            let json = serde_json::to_vec_pretty(&b).map_err(|e| e.to_string())?;
+            download("meetcrypt-bundle.json", "application/json", &json)
+        }
+        "backup" => {
+            let bytes =
+                session::with(|s| s.vault().map_err(|e| e.to_string())?.export_backup().map_err(|e| e.to_string()))
+                    .map_err(|e| e.to_string())??;
+            download("meetcrypt-vault.backup", "application/octet-stream", &bytes)
+        }
+        _ => Err("unknown export".into()),
+    }
+}
+
+/// The settings screen.
+#[component]
+pub fn SettingsView(
+    /// The settings, updated on save.
+    settings: RwSignal<AppSettings>,
+    /// Called after a change that alters the report.
+    on_change: impl Fn() + Clone + 'static,
+) -> impl IntoView {
+    let draft = RwSignal::new(settings.get_untracked());
+    let (msg, set_msg) = signal(None::<String>);
+    let (err, set_err) = signal(None::<String>);
+    let save = {
+        let on_change = on_change.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let s = draft.get_untracked();
+            let on_change = on_change.clone();
+            spawn_local(async move {
+                let r = records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s);
+                match r {
+                    Ok(()) => match session::persist().await {
+                        Ok(()) => {
+                            settings.set(s);
+                            set_msg.set(Some("Saved.".into()));
+                            on_change();
+                        }
+                        Err(e) => set_err.set(Some(e.to_string())),
+                    },
+                    Err(e) => set_err.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let do_export = move |what: &'static str| {
+        move |_| match export(what) {
+            Ok(()) => set_msg.set(Some(format!("Exported {what}."))),
+            Err(e) => set_err.set(Some(e)),
+        }
+    };
+    view! {
+        <section class="card" data-testid="settings">
+            <h2>"Settings"</h2>
+            <form on:submit=save class="settings-grid">
+                <label for="currency">"Profit currency"</label>
+                <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.clone())
+                    on:change=move |ev| draft.update(|d| d.currency = event_target_value(&ev))>
+                    <option value="USD">"USD"</option><option value="EUR">"EUR"</option>
+                </select>
+                <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.stablecoins_as_usd)
+                    on:change=move |ev| draft.update(|d| d.stablecoins_as_usd = event_target_checked(&ev)) />
+                    " USDT, USDC, FDUSD and BUSD count as USD"</label>
+                <label for="method">"Cost-basis method"</label>
+                <select id="method" data-testid="method" prop:value=move || draft.with(|d| d.method.clone())
+                    on:change=move |ev| draft.update(|d| d.method = event_target_value(&ev))>
+                    <option value="fifo">"FIFO (first in, first out)"</option>
+                    <option value="lifo">"LIFO (last in, first out)"</option>
+                    <option value="hifo">"HIFO (highest cost first)"</option>
+                    <option value="acb">"ACB (average cost)"</option>
+                </select>
+                <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.fees_in_cost_basis)
+                    on:change=move |ev| draft.update(|d| d.fees_in_cost_basis = event_target_checked(&ev)) />
+                    " Fees in cost basis"</label>
+                <label for="pools">"Cost-basis pools"</label>
+                <select id="pools" prop:value=move || draft.with(|d| d.pools.clone())
+                    on:change=move |ev| draft.update(|d| d.pools = event_target_value(&ev))>
+                    <option value="universal">"Universal: one pool per asset"</option>
+                    <option value="per-account">"Per account (wallet)"</option>
+                </select>
+                <label for="sync-interval">"Sync every (minutes, 0 = off)"</label>
+                <input id="sync-interval" type="number" min="0" max="1440"
+                    prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
+                    on:input=move |ev| draft.update(|d| d.sync_interval_min = event_target_value(&ev).parse().unwrap_or(d.sync_interval_min)) />
+                <label for="auto-lock">"Lock after idle (minutes)"</label>
+                <input id="auto-lock" type="number" min="1" max="240"
+                    prop:value=move || draft.with(|d| d.auto_lock_min.to_string())
+                    on:input=move |ev| draft.update(|d| d.auto_lock_min = event_target_value(&ev).parse().unwrap_or(d.auto_lock_min)) />
+                <label for="relays">"Relays (one URL per line, in order; empty: this site)"</label>
+                <textarea id="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
+                    on:input=move |ev| draft.update(|d| d.relays = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())></textarea>
+                <button type="submit" data-testid="save-settings">"Save settings"</button>
+            </form>
+            <p class="notice" role="status">{move || msg.get()}</p>
+            <p class="error" role="alert">{move || err.get()}</p>
+        </section>
+        <section class="card">
+            <h2>"Export"</h2>
+            <div class="actions">
+                <button class="secondary" data-testid="export-ledger" on:click=do_export("ledger")>"Ledger (open format, JSON Lines)"</button>
+                <button class="secondary" data-testid="export-koinly" on:click=do_export("koinly")>"Ledger (Koinly CSV)"</button>
+                <button class="secondary" data-testid="export-report" on:click=do_export("report")>"Report (CSV)"</button>
+                <button class="secondary" data-testid="export-bundle" on:click=do_export("bundle")>"Verifiable bundle"</button>
+                <button class="secondary" data-testid="export-backup" on:click=do_export("backup")>"Encrypted vault backup"</button>
+            </div>
+            <p class="muted">"The backup is encrypted with your passphrase: import it on another browser's first-run screen. "
+                "`meetcrypt pnl --bundle FILE` recomputes a bundle's report exactly."</p>
+        </section>
+    }
+}
+
+/// The audit log: every signed request sent, newest first.
+#[component]
+pub fn AuditView() -> impl IntoView {
+    let log = records::audit().unwrap_or_default();
+    view! {
+        <section class="card" data-testid="audit">
+            <h2>"Audit log"</h2>
+            <p class="muted">"Every request this browser sent through the relay: time, venue, endpoint, status. Never a key, a signature or a parameter."</p>
+            <table class="table">
+                <thead><tr><th>"Time"</th><th>"Venue"</th><th>"Endpoint"</th><th>"Status"</th><th>"Relay"</th></tr></thead>
+                <tbody>
+                    {log.into_iter().rev().take(500).map(|e| view! {
+                        <tr data-testid="audit-row">
+                            <td>{ledger::Timestamp(e.time_ms).to_string()}</td><td>{e.venue}</td><td>{e.endpoint}</td>
+                            <td>{if e.status == 0 { "no answer".to_string() } else { e.status.to_string() }}</td><td>{e.relay}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
