@@ -151,3 +151,21 @@ pub fn unlock(passphrase: &Passphrase, now: std::time::Duration) -> Result<(), S
         Ok(())
     })?
 }
+
+/// Imports an encrypted backup into this browser's empty storage and unlocks it with its passphrase.
+pub async fn import_backup(backup: &[u8], passphrase: &Passphrase, now: std::time::Duration) -> Result<(), SessionError> {
+    with(|s| -> Result<(), SessionError> {
+        if s.vault.is_some() {
+            return Err(VaultError::VaultExists.into());
+        }
+        let objects = std::mem::take(&mut s.objects_at_load);
+        let mut vault = Vault::import_backup(Snapshot::load(objects), backup, passphrase)?;
+        if !vault.is_unlocked() {
+            vault.unlock(passphrase)?;
+        }
+        vault.touch(now);
+        s.vault = Some(vault);
+        Ok(())
+    })??;
+    persist().await
+}

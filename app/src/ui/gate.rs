@@ -83,6 +83,52 @@ pub fn CreateVault(
                 </button>
             </form>
         </section>
+        <ImportBackup set_phase />
+    }
+}
+
+/// Importing an encrypted backup into a browser with no vault.
+#[component]
+fn ImportBackup(
+    /// Set to `Unlocked` on success.
+    set_phase: WriteSignal<Phase>,
+) -> impl IntoView {
+    let file = NodeRef::<leptos::html::Input>::new();
+    let (pass, set_pass) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let (busy, set_busy) = signal(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(input) = file.get() else { return };
+        let p = pass.get_untracked();
+        set_busy.set(true);
+        set_error.set(None);
+        spawn_local(async move {
+            let result = match crate::ui::settings::read_file(&input).await {
+                Ok(bytes) => session::import_backup(&bytes, &Passphrase::new(p), now()).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => set_phase.set(Phase::Unlocked),
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow" data-testid="import-backup-form">
+            <h2>"Or restore a backup"</h2>
+            <p class="muted">"A backup file exported from Meetcrypt's Settings, with the passphrase it was made with."</p>
+            <form on:submit=submit>
+                <label for="backup-file">"Backup file"</label>
+                <input id="backup-file" type="file" node_ref=file data-testid="backup-file" />
+                <label for="backup-passphrase">"Its passphrase"</label>
+                <input id="backup-passphrase" type="password" data-testid="backup-passphrase" autocomplete="current-password"
+                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                <p class="error" role="alert" data-testid="import-error">{move || error.get()}</p>
+                <button type="submit" class="secondary" data-testid="import-backup" disabled=busy>"Restore"</button>
+            </form>
+        </section>
     }
 }
 

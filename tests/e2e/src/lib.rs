@@ -163,7 +163,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A failed test never reaches `close`: stop chromedriver and the Chromium it started (found by its profile).
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = Command::new("pkill").arg("-f").arg(format!("user-data-dir={}", self._profile.0.display())).status();
     }
 }
 

@@ -1,0 +1,202 @@
+//! The user's journey in headless Chromium against the relay and the simulated venues: first run, connect keys
+//! (and see the unsafe ones refused with the permission to turn off), sync, read the dashboard, lock and unlock
+//! without a new sync, and nothing secret in the browser's storage afterwards.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use catalogue::Venue;
+use e2e::{Browser, RunningRelay, TempDir, built_static_dir};
+use fantoccini::Locator;
+use ledger::Decimal;
+use simvenues::keys::Profile;
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+
+const PASSPHRASE: &str = "correct horse battery staple 42";
+
+async fn fill(b: &Browser, testid: &str, text: &str) {
+    let el = b.wait_testid(testid).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(b: &Browser, testid: &str) {
+    b.wait_testid(testid).await.click().await.unwrap();
+}
+
+/// Waits until the element's text satisfies `ok`, returning it.
+async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(el) = b.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await
+            && let Ok(t) = el.text().await
+            && ok(&t)
+        {
+            return t;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "timed out waiting for {testid}: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
+    b.client
+        .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(b, "label", label).await;
+    fill(b, "api-key", &key.api_key).await;
+    fill(b, "api-secret", key.secret.expose()).await;
+    if venue == Venue::Bitget {
+        fill(b, "api-passphrase", key.passphrase.expose()).await;
+    }
+    click(b, "connect").await;
+}
+
+/// Reads every value in the page's IndexedDB and localStorage as text (bytes decoded as Latin-1), for the search
+/// for plaintext secrets.
+async fn browser_storage_dump(b: &Browser) -> String {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          let out = JSON.stringify(Object.assign({}, localStorage));
+          for (const info of await indexedDB.databases()) {
+            const db = await new Promise((ok, err) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = err; });
+            for (const store of db.objectStoreNames) {
+              const values = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = err; });
+              const keys = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = err; });
+              out += keys.join("\n");
+              for (const v of values) {
+                const bytes = v instanceof Uint8Array ? v : new Uint8Array(v.buffer || []);
+                let s = ""; for (const c of bytes) s += String.fromCharCode(c);
+                out += "\n" + s;
+              }
+            }
+            db.close();
+          }
+          done(out);
+        })().catch(e => done("ERROR " + e));
+    "#;
+    let v = b.client.execute_async(script, vec![]).await.expect("dump storage");
+    let s = v.as_str().unwrap_or_default().to_string();
+    assert!(!s.starts_with("ERROR"), "{s}");
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_connect_sync_dashboard_relock() {
+    let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
+    let dir = TempDir::new("meetcrypt-journey");
+    sandbox.write_dir(&dir.0).unwrap();
+    let static_dir = built_static_dir();
+    let relay = RunningRelay::start(&[
+        "--static",
+        static_dir.to_str().unwrap(),
+        "--sandbox",
+        dir.0.to_str().unwrap(),
+        "--egress",
+        "127.0.0.2",
+    ])
+    .await;
+    let key = |venue: Venue, label: &str| sandbox.key(venue, label).unwrap_or_else(|| panic!("no {venue} key {label}")).clone();
+    let b = Browser::start().await;
+    b.client.goto(&relay.url()).await.unwrap();
+
+    // first run
+    fill(&b, "passphrase", PASSPHRASE).await;
+    fill(&b, "passphrase-confirm", PASSPHRASE).await;
+    click(&b, "create-vault").await;
+    b.wait_testid("dashboard-empty").await;
+
+    // refusals name the permission to turn off
+    click(&b, "add-account").await;
+    let trader = key(Venue::Binance, "trader");
+    assert_eq!(trader.permissions, Profile::TradeEnabled);
+    connect(&b, Venue::Binance, "trader", &trader).await;
+    let refused = wait_text(&b, "connect-error", "trade refusal", |t| !t.is_empty()).await;
+    assert!(refused.contains("turn off Enable Spot & Margin Trading"), "{refused}");
+    let withdrawer = key(Venue::Binance, "withdrawer");
+    connect(&b, Venue::Binance, "withdrawer", &withdrawer).await;
+    let refused = wait_text(&b, "connect-error", "withdraw refusal", |t| t.contains("withdraw")).await;
+    assert!(refused.contains("turn off Enable Withdrawals"), "{refused}");
+    let bitget_trader = key(Venue::Bitget, "trader");
+    connect(&b, Venue::Bitget, "bitget trader", &bitget_trader).await;
+    let refused = wait_text(&b, "connect-error", "bitget trade refusal", |t| t.contains("Bitget") || t.contains("bitget")).await;
+    assert!(refused.contains("can trade"), "{refused}");
+    b.screenshot("connect-refused").await;
+
+    // read-only keys connect
+    connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance, "main")).await;
+    wait_text(&b, "connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
+    connect(&b, Venue::Bitget, "Bitget main", &key(Venue::Bitget, "main")).await;
+    wait_text(&b, "connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    assert_eq!(b.client.find_all(Locator::Css("[data-testid='account-row']")).await.unwrap().len(), 2);
+    b.screenshot("accounts").await;
+
+    // sync with progress, then the dashboard
+    click(&b, "sync-now").await;
+    b.wait_testid("sync-progress").await;
+    let start = std::time::Instant::now();
+    loop {
+        let running = b.wait_testid("sync-progress").await.attr("data-running").await.unwrap();
+        if running.as_deref() == Some("false") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(240), "sync did not finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
+    for e in &errors {
+        panic!("sync error: {}", e.text().await.unwrap());
+    }
+    click(&b, "tab-dashboard").await;
+    let equity = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
+    b.screenshot("dashboard").await;
+
+    // the holdings equal the ground truth's balances of the two synced accounts, asset by asset
+    let mut truth: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (account, assets) in sandbox.truth_balances() {
+        if account.starts_with("binance/main/") || account.starts_with("bitget/main/") {
+            for (asset, amount) in assets {
+                *truth.entry(asset).or_default() += amount;
+            }
+        }
+    }
+    truth.retain(|_, v| !v.is_zero());
+    let mut shown: BTreeMap<String, Decimal> = BTreeMap::new();
+    for row in b.client.find_all(Locator::Css("[data-testid='holdings'] tbody tr")).await.unwrap() {
+        let asset = row.attr("data-asset").await.unwrap().unwrap();
+        let amount = row.find(Locator::Css("[data-testid='holding-amount']")).await.unwrap().text().await.unwrap();
+        shown.insert(asset, amount.parse().unwrap());
+    }
+    let rounded: BTreeMap<String, Decimal> = truth.iter().map(|(a, v)| (a.clone(), v.round_dp(8).normalize())).collect();
+    assert_eq!(shown, rounded, "dashboard holdings differ from the sandbox ground truth");
+
+    // lock, wrong passphrase, right passphrase: the data is there without a new sync
+    b.client.refresh().await.unwrap();
+    fill(&b, "passphrase", "not the passphrase").await;
+    click(&b, "unlock").await;
+    let err = wait_text(&b, "unlock-error", "wrong passphrase", |t| !t.is_empty()).await;
+    assert!(err.starts_with("wrong passphrase"), "{err}");
+    fill(&b, "passphrase", PASSPHRASE).await;
+    click(&b, "unlock").await;
+    let again = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
+    assert_eq!(again, equity, "after unlock the dashboard shows the stored data");
+
+    // no secret in the browser's storage
+    let dump = browser_storage_dump(&b).await;
+    assert!(dump.len() > 1000, "the storage dump is suspiciously small: {} bytes", dump.len());
+    for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main")] {
+        for secret in [k.secret.expose(), k.api_key.as_str(), k.passphrase.expose()] {
+            if !secret.is_empty() {
+                assert!(!dump.contains(secret), "a key, secret or passphrase is stored in plaintext");
+            }
+        }
+    }
+    assert!(!dump.contains(PASSPHRASE));
+    assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
+    b.close().await;
+}
