@@ -147,13 +147,21 @@ pub fn unlock(passphrase: &Passphrase, now: std::time::Duration) -> Result<(), S
     with(|s| -> Result<(), SessionError> {
         let v = s.vault.as_mut().ok_or(SessionError(VaultError::NoVault.to_string()))?;
         v.unlock(passphrase)?;
+        // A data-key rotation interrupted earlier (closed tab) is finished now: nothing is lost either way.
+        if v.rotation_pending() {
+            v.rotate_data_key()?;
+        }
         v.touch(now);
         Ok(())
     })?
 }
 
 /// Imports an encrypted backup into this browser's empty storage and unlocks it with its passphrase.
-pub async fn import_backup(backup: &[u8], passphrase: &Passphrase, now: std::time::Duration) -> Result<(), SessionError> {
+pub async fn import_backup(
+    backup: &[u8],
+    passphrase: &Passphrase,
+    now: std::time::Duration,
+) -> Result<(), SessionError> {
     with(|s| -> Result<(), SessionError> {
         if s.vault.is_some() {
             return Err(VaultError::VaultExists.into());

@@ -105,7 +105,9 @@ fn ImportBackup(
         set_error.set(None);
         spawn_local(async move {
             let result = match crate::ui::settings::read_file(&input).await {
-                Ok(bytes) => session::import_backup(&bytes, &Passphrase::new(p), now()).await.map_err(|e| e.to_string()),
+                Ok(bytes) => {
+                    session::import_backup(&bytes, &Passphrase::new(p), now()).await.map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e),
             };
             match result {
@@ -150,6 +152,10 @@ pub fn Unlock(
             repaint().await;
             match session::unlock(&Passphrase::new(p), now()) {
                 Ok(()) => {
+                    // writes of a finished rotation, if any
+                    if let Err(e) = session::persist().await {
+                        set_error.set(Some(e.to_string()));
+                    }
                     set_pass.set(String::new());
                     set_phase.set(Phase::Unlocked);
                 }

@@ -12,6 +12,13 @@ use ledger::Decimal;
 use simvenues::keys::Profile;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
+fn sim(v: Venue) -> simvenues::keys::Venue {
+    match v {
+        Venue::Binance => simvenues::keys::Venue::Binance,
+        Venue::Bitget => simvenues::keys::Venue::Bitget,
+    }
+}
+
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
 async fn fill(b: &Browser, testid: &str, text: &str) {
@@ -101,7 +108,9 @@ async fn first_run_connect_sync_dashboard_relock() {
         "127.0.0.2",
     ])
     .await;
-    let key = |venue: Venue, label: &str| sandbox.key(venue, label).unwrap_or_else(|| panic!("no {venue} key {label}")).clone();
+    let key = |venue: Venue, label: &str| {
+        sandbox.key(sim(venue), label).unwrap_or_else(|| panic!("no {venue} key {label}")).clone()
+    };
     let b = Browser::start().await;
     b.client.goto(&relay.url()).await.unwrap();
 
@@ -124,7 +133,8 @@ async fn first_run_connect_sync_dashboard_relock() {
     assert!(refused.contains("turn off Enable Withdrawals"), "{refused}");
     let bitget_trader = key(Venue::Bitget, "trader");
     connect(&b, Venue::Bitget, "bitget trader", &bitget_trader).await;
-    let refused = wait_text(&b, "connect-error", "bitget trade refusal", |t| t.contains("Bitget") || t.contains("bitget")).await;
+    let refused =
+        wait_text(&b, "connect-error", "bitget trade refusal", |t| t.contains("Bitget") || t.contains("bitget")).await;
     assert!(refused.contains("can trade"), "{refused}");
     b.screenshot("connect-refused").await;
 
@@ -172,7 +182,8 @@ async fn first_run_connect_sync_dashboard_relock() {
         let amount = row.find(Locator::Css("[data-testid='holding-amount']")).await.unwrap().text().await.unwrap();
         shown.insert(asset, amount.parse().unwrap());
     }
-    let rounded: BTreeMap<String, Decimal> = truth.iter().map(|(a, v)| (a.clone(), v.round_dp(8).normalize())).collect();
+    let rounded: BTreeMap<String, Decimal> =
+        truth.iter().map(|(a, v)| (a.clone(), v.round_dp(8).normalize())).collect();
     assert_eq!(shown, rounded, "dashboard holdings differ from the sandbox ground truth");
 
     // lock, wrong passphrase, right passphrase: the data is there without a new sync
