@@ -236,6 +236,14 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
         eta_ms: None,
     });
     let price_result = prices::refresh(&transport, &mut cache, &assets, first, now).await;
+    on_progress(&Progress {
+        account: "prices".into(),
+        stream: if price_result.is_ok() { "daily klines: done".into() } else { "daily klines: failed".into() },
+        done: assets.len(),
+        total: Some(assets.len()),
+        rows: cache.points.len() as u64,
+        eta_ms: None,
+    });
     records::write(RecordKind::LedgerCache, PRICES, &cache)?;
     let _ = records::append_audit(transport.take_audit());
     session::persist().await?;

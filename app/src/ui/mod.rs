@@ -157,7 +157,10 @@ pub fn Tracker() -> impl IntoView {
             class:hidden=move || sync_view.with(|v| !v.running && v.progress.is_empty() && v.errors.is_empty())>
             <For each=move || sync_view.get().progress.into_values() key=|p| format!("{}{}{}", p.account, p.stream, p.done) let:p>
                 <div class="progress-row">
-                    <span class="progress-label">{format!("{} · {}", p.account, p.stream)}</span>
+                    <span class="progress-label">{
+                        let name = p.account.split_once('/').and_then(|(_, cred)| accounts.with_untracked(|a| a.get(cred).map(|m| m.label.clone())));
+                        format!("{} · {}", name.unwrap_or_else(|| p.account.clone()), p.stream)
+                    }</span>
                     <progress max=p.total.unwrap_or(0).max(p.done).max(1).to_string() value=p.done.to_string()></progress>
                     <span class="muted">{format!("{} of {}{} · {} rows{}", p.done, p.total.map(|t| t.to_string()).unwrap_or("?".into()), "", p.rows, eta(p.eta_ms))}</span>
                 </div>

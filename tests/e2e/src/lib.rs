@@ -59,6 +59,8 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: TempDir,
+    /// Where the browser saves downloads.
+    pub downloads: TempDir,
 }
 
 /// A directory removed on drop.
@@ -108,6 +110,7 @@ impl Browser {
             "chromedriver did not listen"
         );
         let profile = TempDir::new("meetcrypt-chromium");
+        let downloads = TempDir::new("meetcrypt-downloads");
         let args = [
             "--headless",
             "--no-sandbox",
@@ -125,13 +128,20 @@ impl Browser {
         .chain([format!("--user-data-dir={}", profile.0.display())])
         .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": chromium, "args": args }));
+        let prefs = serde_json::json!({
+            "download.default_directory": downloads.0,
+            "download.prompt_for_download": false,
+        });
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": chromium, "args": args, "prefs": prefs }),
+        );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("connect to chromedriver");
-        Browser { client, driver, _profile: profile }
+        Browser { client, driver, _profile: profile, downloads }
     }
 
     /// Waits up to 20 s for an element with this `data-testid`.
@@ -153,6 +163,19 @@ impl Browser {
         path
     }
 
+    /// Waits up to 20 s for a finished download named `name` and returns its path.
+    pub async fn download(&self, name: &str) -> PathBuf {
+        let path = self.downloads.0.join(name);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if path.exists() && std::fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no download {name} within 20 s");
+    }
+
     /// Closes the session and stops chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
@@ -167,6 +190,40 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = Command::new("pkill").arg("-f").arg(format!("user-data-dir={}", self._profile.0.display())).status();
+    }
+}
+
+/// A log sink shared with the test: everything the in-process relay logs (at debug level) lands here, so a test
+/// can search it for secrets.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Installs a global subscriber writing every event at debug level and above into the returned sink.
+    pub fn install() -> CapturedLogs {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    }
+
+    /// The text logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, CapturedLogs, RunningRelay, TempDir, built_static_dir};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::keys::Profile;
@@ -95,6 +95,7 @@ async fn browser_storage_dump(b: &Browser) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_connect_sync_dashboard_relock() {
+    let logs = CapturedLogs::install();
     let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
     let dir = TempDir::new("meetcrypt-journey");
     sandbox.write_dir(&dir.0).unwrap();
@@ -208,6 +209,39 @@ async fn first_run_connect_sync_dashboard_relock() {
         }
     }
     assert!(!dump.contains(PASSPHRASE));
-    assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
+
+    // export the encrypted backup and restore it in a fresh browser profile
+    click(&b, "tab-settings").await;
+    click(&b, "export-backup").await;
+    let downloaded = b.download("meetcrypt-vault.backup").await;
+    let bytes = std::fs::read(&downloaded).unwrap();
+    // the browser's download folder goes with it: keep the file
+    let backup = dir.0.join("meetcrypt-vault.backup");
+    std::fs::write(&backup, &bytes).unwrap();
+    for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main")] {
+        assert!(!String::from_utf8_lossy(&bytes).contains(k.secret.expose()), "the backup holds a plaintext secret");
+    }
     b.close().await;
+    let fresh = Browser::start().await;
+    fresh.client.goto(&relay.url()).await.unwrap();
+    fresh.wait_testid("import-backup-form").await;
+    fresh.wait_testid("backup-file").await.send_keys(backup.to_str().unwrap()).await.unwrap();
+    fill(&fresh, "backup-passphrase", PASSPHRASE).await;
+    click(&fresh, "import-backup").await;
+    let restored = fresh.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
+    assert_eq!(restored, equity, "the restored vault shows the same portfolio without a sync");
+    fresh.screenshot("restored").await;
+    fresh.close().await;
+
+    // nothing secret in what the relay logged, and no write reached a venue
+    let logged = logs.text();
+    assert!(logged.contains("binance"), "the relay logged nothing: the search below would prove nothing");
+    for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main"), trader, withdrawer, bitget_trader] {
+        for secret in [k.secret.expose(), k.api_key.as_str(), k.passphrase.expose()] {
+            if !secret.is_empty() {
+                assert!(!logged.contains(secret), "the relay logged a key, secret or passphrase");
+            }
+        }
+    }
+    assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
 }
