@@ -78,3 +78,77 @@ fn passphrase_strength_ranks_as_expected() {
     assert!(strength("correct horse battery staple").acceptable());
     assert_eq!(strength("Tr0ub4dor&3-correct-HORSE-battery"), Strength::Strong);
 }
+
+/// Figures for the app issue: computing and rendering the dashboard of a 100,000-event account in the browser.
+/// Asserts that the dashboard shows the computed totals; prints `dashboard_100k_ms=` (run with `--nocapture`).
+#[wasm_bindgen_test]
+async fn dashboard_of_100k_events_renders() {
+    use app::records::AppSettings;
+    use app::sync::{AccountSnapshot, Data};
+    use ledger::{AccountId, Decimal, Event, EventKind, Money, PricePoint, Timestamp};
+    let day = 86_400_000i64;
+    let start = 1_700_000_000_000i64;
+    let account = AccountId::new("binance", "main", "spot");
+    let mut events = vec![Event {
+        id: "dep".into(),
+        time: Timestamp(start),
+        account: account.clone(),
+        kind: EventKind::Deposit { asset: "USDT".into(), amount: Decimal::from(1_000_000), txid: None },
+    }];
+    let mut prices = Vec::new();
+    let assets = ["BTC", "ETH", "SOL", "BNB"];
+    for i in 0..100_000i64 {
+        let t = start + 60_000 * (i + 1);
+        let asset = assets[(i % 4) as usize];
+        let price = Decimal::from(100 + (i % 97)) + Decimal::new(i % 100, 2);
+        let qty = Decimal::new(1 + i % 7, 2);
+        let (spend, receive) = if (i / 4) % 3 == 2 {
+            (Money::new(asset, qty), Money::new("USDT", qty * price))
+        } else {
+            (Money::new("USDT", qty * price), Money::new(asset, qty))
+        };
+        events.push(Event {
+            id: format!("t{i}"),
+            time: Timestamp(t),
+            account: account.clone(),
+            kind: EventKind::Trade {
+                spend,
+                receive,
+                fees: vec![Money::new("USDT", Decimal::new(1, 2))],
+                symbol: Some(format!("{asset}USDT")),
+            },
+        });
+        if i % 1440 == 0 {
+            for a in assets {
+                prices.push(PricePoint { time: Timestamp(t), asset: a.into(), quote: "USDT".into(), price });
+            }
+        }
+    }
+    let data = Data {
+        events,
+        snapshots: Default::default(),
+        prices: app::prices::PriceCache { points: prices, ..Default::default() },
+    };
+    let _ = (day, AccountSnapshot::default());
+    let t0 = app::now();
+    let dashboard = app::report::compute(&data, &AppSettings::default());
+    let computed = app::now();
+    let total = dashboard.total_equity;
+    let realized = dashboard.report.realized.total;
+    leptos::mount::mount_to_body(
+        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dashboard.clone() currency="USD".to_string() /> },
+    );
+    leptos::task::tick().await;
+    let rendered = app::now();
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let shown = doc.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
+    assert_eq!(shown.get_attribute("data-value").unwrap(), total.normalize().to_string());
+    let shown = doc.query_selector("[data-testid='realized-pnl']").unwrap().expect("realized shown");
+    assert_eq!(shown.get_attribute("data-value").unwrap(), realized.normalize().to_string());
+    wasm_bindgen_test::console_log!(
+        "dashboard_100k_ms={} (compute {} ms, render {} ms)",
+        (rendered - t0).as_millis(),
+        (computed - t0).as_millis(),
+        (rendered - computed).as_millis()
+    );
+}

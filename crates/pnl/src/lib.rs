@@ -1,1 +1,119 @@
-//! Placeholder: see the issue that builds this crate.
+//! The PnL engine: a pure function from a ledger, prices and settings to a report, following ACCOUNTING.md.
+//!
+//! Roles:
+//! - [`Settings`]: profit currency (USD default, stablecoins counting as USD), method (FIFO, LIFO, HIFO, ACB), fees
+//!   in cost basis, universal or per-account pools, the report window.
+//! - [`PriceBook`]: prices as input; the price in force at a time is the latest at or before it, converted through
+//!   quote chains (`ETH -> USDT -> USD`).
+//! - [`compute`]: events oldest first from the first event, lots per pool, and a [`Report`]: realized PnL split by
+//!   cause, unrealized per open lot, holdings and cost basis, missing acquisitions and prices, matched and unmatched
+//!   transfers, the daily UTC equity curve, returns and the identity check.
+//! - [`compute_with_positions`]: the same with open futures [`Position`]s, valued with the venues' formula.
+//! - [`export`]: the ledger as Koinly's universal CSV (both ways), the report as CSV, and a verifiable bundle.
+//!
+//! No IO, no clock, no UI: the same inputs give the same report, natively and in wasm.
+//!
+//! ```
+//! use ledger::read_ledger;
+//! use pnl::{Settings, compute};
+//! let ledger = r#"{"id":"1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100"},"receive":{"asset":"ETH","amount":"1"}}
+//! {"id":"2","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"ETH","amount":"1"},"receive":{"asset":"USDT","amount":"150"}}"#;
+//! let events = read_ledger(ledger.as_bytes(), "ledger.jsonl").unwrap();
+//! let report = compute(&events, &[], &Settings::default());
+//! assert_eq!(report.realized.trade.to_string(), "50");
+//! ```
+#![deny(missing_docs)]
+
+mod engine;
+pub mod export;
+pub mod futures;
+mod intern;
+pub mod prices;
+pub mod report;
+pub mod returns;
+pub mod settings;
+mod transfers;
+
+pub use futures::Position;
+pub use ledger::{Decimal, Event, PricePoint, Timestamp};
+pub use prices::PriceBook;
+pub use report::*;
+pub use settings::{Method, Pools, SettingError, Settings, USD_STABLECOINS, Window};
+pub use transfers::MATCH_WINDOW_MS;
+
+/// The engine version written into every report and bundle; a bundle recomputes only with the same version.
+pub const ENGINE_VERSION: &str = concat!("pnl/", env!("CARGO_PKG_VERSION"));
+
+/// The largest amount the engine accepts (10^15 units). With prices up to [`MAX_PRICE`] a single value is at most
+/// 10^27, inside `Decimal`'s range (about 7.9 x 10^28); only totals beyond that, which no real portfolio reaches,
+/// could overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// The largest price the engine accepts (10^12, e.g. BTC in IDR is about 10^9).
+pub const MAX_PRICE: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
+/// Checks that an event's amounts are within [`MAX_AMOUNT`]; readers call it per line so the error names the line.
+pub fn check_amounts(event: &Event) -> Result<(), String> {
+    use ledger::EventKind;
+    let too_big = |what: &str, amount: &Decimal| -> Result<(), String> {
+        if amount.abs() > MAX_AMOUNT {
+            Err(format!("{what} amount {amount} is larger than the engine's limit of 10^15 units"))
+        } else {
+            Ok(())
+        }
+    };
+    match &event.kind {
+        EventKind::Trade { spend, receive, fees, .. } => {
+            too_big("spend", &spend.amount)?;
+            too_big("receive", &receive.amount)?;
+            fees.iter().try_for_each(|f| too_big("fee", &f.amount))
+        }
+        EventKind::Deposit { amount, .. } => too_big("deposit", amount),
+        EventKind::Withdrawal { amount, fee, .. } => {
+            too_big("withdrawal", amount)?;
+            fee.as_ref().map_or(Ok(()), |f| too_big("withdrawal fee", f))
+        }
+        EventKind::Transfer { amount, .. } => too_big("transfer", amount),
+        EventKind::Income { amount, .. } => too_big("income", amount),
+    }
+}
+
+/// Checks that a price is within [`MAX_PRICE`].
+pub fn check_price(point: &PricePoint) -> Result<(), String> {
+    if point.price > MAX_PRICE {
+        Err(format!("price {} is larger than the engine's limit of 10^12", point.price))
+    } else {
+        Ok(())
+    }
+}
+
+/// Computes the report of a ledger. Events may come in any order: they are processed by time, ties in ledger
+/// order; `prices` in any order too. Amounts and prices are expected within [`MAX_AMOUNT`] and [`MAX_PRICE`]
+/// (see [`check_amounts`], [`check_price`]).
+pub fn compute(events: &[Event], prices: &[PricePoint], settings: &Settings) -> Report {
+    engine::Engine::new(events, prices, settings).run(&[])
+}
+
+/// [`compute`] with the open futures positions, whose unrealized PnL the report lists per position.
+pub fn compute_with_positions(
+    events: &[Event],
+    prices: &[PricePoint],
+    positions: &[futures::Position],
+    settings: &Settings,
+) -> Report {
+    engine::Engine::new(events, prices, settings).run(positions)
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn limits_are_powers_of_ten() {
+        assert_eq!(MAX_AMOUNT, "1000000000000000".parse::<Decimal>().unwrap());
+        assert_eq!(MAX_PRICE, "1000000000000".parse::<Decimal>().unwrap());
+        // the largest value fits, and so does a total of 79 of them
+        let worst = MAX_AMOUNT.checked_mul(MAX_PRICE).unwrap();
+        assert!(worst.checked_mul(Decimal::from(79)).is_some());
+    }
+}

@@ -1,0 +1,75 @@
+//! Reading inputs and writing outputs, with errors that name the file.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufReader;
+
+use ledger::{Event, PricePoint};
+
+use crate::CliError;
+
+fn open(path: &str) -> Result<BufReader<File>, CliError> {
+    File::open(path).map(BufReader::new).map_err(|source| CliError::Io { file: path.into(), source })
+}
+
+/// Reads a ledger (JSON Lines), validating every event; a repeated id is an error at the line that repeats it.
+pub fn ledger(path: &str) -> Result<Vec<Event>, CliError> {
+    let seen = RefCell::new(HashSet::new());
+    let check = |e: &Event| {
+        e.validate()?;
+        pnl::check_amounts(e)?;
+        if seen.borrow_mut().insert(e.id.clone()) {
+            Ok(())
+        } else {
+            Err(format!("duplicate id {:?}: ids are unique in a ledger (the same venue row twice?)", e.id))
+        }
+    };
+    Ok(ledger::read_jsonl(open(path)?, path, check)?)
+}
+
+/// Reads a prices file (JSON Lines); no file means no prices.
+pub fn prices(path: Option<&str>) -> Result<Vec<PricePoint>, CliError> {
+    match path {
+        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, |point: &PricePoint| {
+            if point.price.is_sign_negative() && !point.price.is_zero() {
+                return Err(format!("negative price {}", point.price));
+            }
+            pnl::check_price(point)
+        })?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Reads open futures positions (JSON Lines of `pnl::Position`); no file means none.
+pub fn positions(path: Option<&str>) -> Result<Vec<pnl::Position>, CliError> {
+    match path {
+        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, |pos: &pnl::Position| {
+            if pos.amount.abs() > pnl::MAX_AMOUNT || pos.entry_price > pnl::MAX_PRICE || pos.mark_price > pnl::MAX_PRICE
+            {
+                Err("position amount or price beyond the engine's limits (10^15 units, price 10^12)".into())
+            } else if pos.entry_price.is_sign_negative() || pos.mark_price.is_sign_negative() {
+                Err("negative price in a position".into())
+            } else {
+                Ok(())
+            }
+        })?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Reads a whole text file.
+pub fn text(path: &str) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Io { file: path.into(), source })
+}
+
+/// Writes `text` to `out` if given and returns an empty string, else returns `text` for stdout.
+pub fn output(text: String, out: Option<String>) -> Result<String, CliError> {
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|source| CliError::Io { file: path, source })?;
+            Ok(String::new())
+        }
+        None => Ok(text),
+    }
+}

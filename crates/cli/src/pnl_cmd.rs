@@ -1,0 +1,35 @@
+//! `meetcrypt pnl`: the report as JSON, from a ledger and prices or from a bundle.
+
+use crate::args::{self, Args, SETTINGS_FLAGS};
+use crate::{CliError, files};
+
+/// Runs `meetcrypt pnl ...` and returns what to print.
+pub fn run(argv: &[String]) -> Result<String, CliError> {
+    let mut allowed = vec!["ledger", "prices", "positions", "bundle", "out"];
+    allowed.extend(SETTINGS_FLAGS);
+    let a = Args::parse(argv, &allowed)?;
+    let out = a.get("out");
+    let report = if let Some(path) = a.get("bundle") {
+        if let Some(flag) = a.has_any(
+            &["ledger", "prices", "positions"].iter().chain(SETTINGS_FLAGS.iter()).copied().collect::<Vec<_>>(),
+        ) {
+            return Err(CliError::Usage(format!(
+                "--{flag} cannot be used with --bundle: a bundle carries its own ledger, prices and settings"
+            )));
+        }
+        let text = files::text(&path)?;
+        let bundle: pnl::export::Bundle = serde_json::from_str(&text)
+            .map_err(|e| CliError::Bundle { file: path.clone(), reason: format!("not a bundle: {e}") })?;
+        bundle.verify().map_err(|e| CliError::Bundle { file: path.clone(), reason: e.to_string() })?
+    } else {
+        let ledger_path = a.required("ledger")?;
+        let settings = args::settings(&a)?;
+        let events = files::ledger(&ledger_path)?;
+        let prices = files::prices(a.get("prices").as_deref())?;
+        let positions = files::positions(a.get("positions").as_deref())?;
+        pnl::compute_with_positions(&events, &prices, &positions, &settings)
+    };
+    let mut json = serde_json::to_string_pretty(&report).expect("a report always serializes");
+    json.push('\n');
+    files::output(json, out)
+}

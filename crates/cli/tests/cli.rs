@@ -1,0 +1,270 @@
+//! Runs the `meetcrypt` binary on temporary files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh temporary directory for one test.
+fn temp_dir() -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("meetcrypt-cli-test-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn meetcrypt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meetcrypt")).args(args).output().expect("run meetcrypt")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// The Canada example of ACCOUNTING.md in EUR, plus a futures account in USDT with a price for EUR.
+const LEDGER: &str = r#"{"id":"b1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"EUR","amount":"5000"},"receive":{"asset":"ETH","amount":"100"},"fees":[{"asset":"EUR","amount":"10"}]}
+{"id":"s1","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"ETH","amount":"50"},"receive":{"asset":"EUR","amount":"6000"},"fees":[{"asset":"EUR","amount":"10"}]}
+
+{"id":"b2","time":"2024-01-03T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"EUR","amount":"6500"},"receive":{"asset":"ETH","amount":"50"},"fees":[{"asset":"EUR","amount":"10"}]}
+{"id":"s2","time":"2024-01-04T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"ETH","amount":"40"},"receive":{"asset":"EUR","amount":"3600"},"fees":[{"asset":"EUR","amount":"10"}]}
+"#;
+
+const PRICES: &str = r#"{"time":"2024-01-01T00:00:00Z","asset":"ETH","quote":"EUR","price":"50"}
+{"time":"2024-01-04T00:00:00Z","asset":"ETH","quote":"EUR","price":"90"}
+"#;
+
+#[test]
+fn pnl_prints_the_report_as_json() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let prices = write(&dir, "prices.jsonl", PRICES);
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &prices, "--currency", "EUR", "--method", "acb"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["currency"], "EUR");
+    assert_eq!(r["method"], "acb");
+    // ACCOUNTING.md: 3485 and -16
+    assert_eq!(r["realized"]["trade"], "3469");
+    for key in ["trade", "fee", "futures", "funding", "commission", "other", "total"] {
+        assert!(r["realized"][key].is_string(), "realized.{key}");
+    }
+    assert_eq!(r["assets"]["ETH"]["amount"], "60");
+    assert_eq!(r["assets"]["ETH"]["cost_basis"], "5409");
+    assert!(r["missing_acquisitions"].as_array().unwrap().is_empty());
+    assert!(r["missing_prices"].is_array());
+    assert_eq!(r["identity"]["holds"], true);
+
+    let fifo = meetcrypt(&[
+        "pnl",
+        "--ledger",
+        &ledger,
+        "--prices",
+        &prices,
+        "--currency",
+        "EUR",
+        "--fees-in-cost-basis",
+        "false",
+    ]);
+    let r: Value = serde_json::from_str(&stdout(&fifo)).unwrap();
+    assert_eq!((r["realized"]["trade"].as_str(), r["realized"]["fee"].as_str()), (Some("5100"), Some("-40")));
+}
+
+#[test]
+fn window_flags() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let o = meetcrypt(&[
+        "pnl",
+        "--ledger",
+        &ledger,
+        "--currency",
+        "EUR",
+        "--fees-in-cost-basis=false",
+        "--from",
+        "2024-01-03T00:00:00Z",
+        "--to",
+        "2024-01-31T00:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // only the second sale and two fees fall in the window
+    assert_eq!(r["realized"]["trade"], "1600");
+    assert_eq!(r["realized"]["fee"], "-20");
+}
+
+#[test]
+fn malformed_lines_name_file_and_line() {
+    let dir = temp_dir();
+    let prices = write(&dir, "prices.jsonl", PRICES);
+    let cases = [
+        ("broken.jsonl", LEDGER.replacen("\"s1\",", "\"s1\"", 1), ":2:"),
+        (
+            "kind.jsonl",
+            LEDGER.to_string()
+                + r#"{"id":"x","time":"2024-01-05T00:00:00Z","account":"a/b/c","kind":"gift","asset":"ETH","amount":"1"}"#,
+            ":6: unknown variant `gift`",
+        ),
+        (
+            "negative.jsonl",
+            LEDGER.replacen(r#""amount":"6500""#, r#""amount":"-6500""#, 1),
+            ":4: spend: negative amount -6500",
+        ),
+        ("time.jsonl", LEDGER.replacen("2024-01-04T00:00:00Z", "2024-01-04 00:00", 1), ":5: invalid time"),
+        ("duplicate.jsonl", LEDGER.replacen("\"id\":\"s2\"", "\"id\":\"b1\"", 1), ":5: duplicate id \"b1\""),
+        (
+            "huge.jsonl",
+            LEDGER.replacen("\"amount\":\"6000\"", "\"amount\":\"70000000000000000000000000000\"", 1),
+            ":2: receive amount 70000000000000000000000000000 is larger than the engine's limit",
+        ),
+        ("number.jsonl", LEDGER.replacen("\"amount\":\"6000\"", "\"amount\":6000", 1), ":2:"),
+    ];
+    for (name, text, expected) in cases {
+        let ledger = write(&dir, name, &text);
+        let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &prices]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let err = stderr(&o);
+        assert!(err.contains(&format!("{ledger}{expected}")), "{name}: {err}");
+        assert!(stdout(&o).is_empty());
+    }
+    let ledger = write(&dir, "ok.jsonl", LEDGER);
+    let bad_prices = write(&dir, "bad-prices.jsonl", &PRICES.replace("\"90\"", "\"-90\""));
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &bad_prices]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{bad_prices}:2: negative price -90")), "{}", stderr(&o));
+    let o = meetcrypt(&["pnl", "--ledger", &dir.join("absent.jsonl").to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("absent.jsonl"));
+}
+
+#[test]
+fn empty_ledger_and_window_before_the_first_event() {
+    let dir = temp_dir();
+    let empty = write(&dir, "empty.jsonl", "\n");
+    let o = meetcrypt(&["pnl", "--ledger", &empty]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["realized"]["total"], "0");
+    assert_eq!(r["events"], 0);
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--to", "2023-01-01T00:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["events"], 0);
+    assert!(r["equity_curve"].as_array().unwrap().is_empty());
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--from", "2024-02-01T00:00:00Z", "--to", "2024-01-01T00:00:00Z"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is after --to"));
+}
+
+#[test]
+fn positions_file() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let positions = write(
+        &dir,
+        "positions.jsonl",
+        r#"{"time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","symbol":"ADAUSDT","margin_asset":"USDT","amount":"30","entry_price":"0.385","mark_price":"0.41047590"}
+"#,
+    );
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &positions]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["positions"][0]["unrealized"], "0.764277");
+    assert_eq!(r["unrealized_positions"], "0.764277");
+    let bad = write(&dir, "bad-positions.jsonl", "{\"time\":\"2024-01-04T00:00:00Z\"}\n");
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{bad}:1: missing field")), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    for (args, expected) in [
+        (vec!["pnl", "--ledger", &ledger, "--method", "wac"], "unknown method \"wac\""),
+        (vec!["pnl", "--ledger", &ledger, "--fees-in-cost-basis", "maybe"], "expected true or false"),
+        (vec!["pnl", "--ledger", &ledger, "--pools", "both"], "unknown pools"),
+        (vec!["pnl", "--ledger", &ledger, "--from", "yesterday"], "invalid time"),
+        (vec!["pnl"], "--ledger is required"),
+        (vec!["pnl", "--ledger"], "--ledger needs a value"),
+        (vec!["pnl", "--ledger", &ledger, "--colour", "red"], "unknown option --colour"),
+        (vec!["frobnicate"], "unknown command"),
+    ] {
+        let o = meetcrypt(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn bundle_recomputes_exactly() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let prices = write(&dir, "prices.jsonl", PRICES);
+    let bundle = dir.join("bundle.json").to_string_lossy().into_owned();
+    let settings = ["--currency", "EUR", "--method", "hifo"];
+    let mut args = vec!["export", "bundle", "--ledger", &ledger, "--prices", &prices, "--out", &bundle];
+    args.extend(settings);
+    let o = meetcrypt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut direct = vec!["pnl", "--ledger", &ledger, "--prices", &prices];
+    direct.extend(settings);
+    let direct = stdout(&meetcrypt(&direct));
+    let from_bundle = meetcrypt(&["pnl", "--bundle", &bundle]);
+    assert!(from_bundle.status.success(), "{}", stderr(&from_bundle));
+    assert_eq!(stdout(&from_bundle), direct);
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    assert_eq!(b["settings"]["method"], "hifo");
+    assert!(b["engine_version"].as_str().unwrap().starts_with("pnl/"));
+
+    // an edited bundle does not verify
+    let edited = std::fs::read_to_string(&bundle).unwrap().replacen("\"3600\"", "\"3700\"", 1);
+    let edited = write(&dir, "edited.json", &edited);
+    let o = meetcrypt(&["pnl", "--bundle", &edited]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("recomputed report differs"), "{}", stderr(&o));
+    let o = meetcrypt(&["pnl", "--bundle", &bundle, "--method", "fifo"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn koinly_round_trip_and_report_csv() {
+    let dir = temp_dir();
+    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let o = meetcrypt(&["export", "koinly", "--ledger", &ledger]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = write(&dir, "koinly.csv", &stdout(&o));
+    assert!(stdout(&o).starts_with("Date,Sent Amount,Sent Currency,Received Amount,Received Currency"));
+    let o = meetcrypt(&["export", "ledger", "--koinly", &csv, "--account", "binance/main/spot"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let original: Vec<&str> = LEDGER.lines().filter(|l| !l.is_empty()).collect();
+    let back = stdout(&o);
+    assert_eq!(back.lines().collect::<Vec<_>>(), original);
+
+    let bad = write(&dir, "bad.csv", "Date,Sent Amount,Sent Currency\n2024-01-01 00:00 UTC,1,BTC\nnot a date,1,BTC\n");
+    let o = meetcrypt(&["export", "ledger", "--koinly", &bad, "--account", "a/b/c"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{bad}:3: date")), "{}", stderr(&o));
+
+    let o = meetcrypt(&["export", "report-csv", "--ledger", &ledger, "--currency", "EUR", "--method", "fifo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("event,time,account,asset,category,amount,proceeds,cost,pnl,missing,lots\n"));
+    // FIFO, fees in cost basis: the first sale proceeds 5990, cost 50 x 50.1 = 2505
+    assert!(text.contains("s1,2024-01-02T00:00:00Z,binance/main/spot,ETH,trade,50,5990,2505,3485,0,"), "{text}");
+    assert!(text.contains("\nmethod,fifo\n"));
+}

@@ -1,0 +1,1201 @@
+//! The state machine: events oldest first, lots per pool, balances per account, and the report at the end.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Not;
+
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, PricePoint, Timestamp};
+
+use crate::intern::{FxMap, Interner};
+use crate::prices::{PriceBook, Rate, Route};
+use crate::report::*;
+use crate::returns::{self, Day};
+use crate::settings::{Method, Pools, Settings};
+use crate::transfers::{NONE, match_transfers};
+
+/// A lot: units acquired together, with what they cost.
+#[derive(Clone, Copy, Debug)]
+struct Lot {
+    time: Timestamp,
+    remaining: Decimal,
+    cost: Decimal,
+    /// Unit cost at acquisition, kept for HIFO's ordering (zero for the other methods, which never need it).
+    unit: Decimal,
+}
+
+/// The lots of one asset (in one account, with per-account pools).
+#[derive(Default)]
+struct Pool {
+    asset: u32,
+    /// `u32::MAX` for the universal pool.
+    account: u32,
+    lots: VecDeque<Lot>,
+}
+
+/// Causes of the identity residual that arise at events.
+#[derive(Clone, Copy)]
+enum Drift {
+    TradeFees,
+    Deposits,
+    Withdrawals,
+    Transfers,
+    Income,
+}
+
+const DRIFT_NAMES: [&str; 5] = [
+    "fees_valued_at_market_minus_their_cost",
+    "deposits_without_cost_basis",
+    "withdrawals_at_market_minus_cost",
+    "transfers_at_market_minus_cost",
+    "income",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Affects {
+    Realized,
+    Contributions,
+    EquityCurve,
+    Equity,
+    Unrealized,
+}
+
+impl Affects {
+    fn name(self) -> &'static str {
+        match self {
+            Affects::Realized => "realized",
+            Affects::Contributions => "contributions",
+            Affects::EquityCurve => "equity_curve",
+            Affects::Equity => "equity",
+            Affects::Unrealized => "unrealized",
+        }
+    }
+}
+
+struct MissingPriceAcc {
+    first: Timestamp,
+    last: Timestamp,
+    count: u64,
+}
+
+const UNIVERSAL: u32 = u32::MAX;
+
+/// One account's side of the identity (per-account pools only): its lots' cost, its cash, the value that came in
+/// (deposits and transfers from the user's other accounts at market), its realized PnL, and the residual causes.
+#[derive(Clone, Copy, Default)]
+struct AccountBook {
+    lot_cost: Decimal,
+    cash: Decimal,
+    contributions: Decimal,
+    realized: Decimal,
+    drift: [Decimal; 5],
+}
+
+impl AccountBook {
+    fn value(&self) -> Decimal {
+        self.lot_cost + self.cash - self.contributions - self.realized
+    }
+}
+
+pub(crate) struct Engine<'a> {
+    s: &'a Settings,
+    events: &'a [Event],
+    book: PriceBook,
+    currency_routes: FxMap<u32, Vec<Route>>,
+    assets: Interner,
+    accounts: Interner,
+    symbols: Interner,
+    cash: Vec<bool>,
+    pools: Vec<Pool>,
+    pool_index: FxMap<u64, u32>,
+    /// [account][asset]
+    balances: Vec<Vec<Decimal>>,
+    // identity
+    lot_cost_total: Decimal,
+    cash_total: Decimal,
+    contributions: Decimal,
+    /// Per account, with per-account pools (empty otherwise).
+    books: Vec<AccountBook>,
+    per_account: bool,
+    realized_lifetime: Decimal,
+    drift: [Decimal; 5],
+    // report parts
+    realized: RealizedSplit,
+    by_asset: Vec<RealizedSplit>,
+    by_account: Vec<RealizedSplit>,
+    by_symbol: Vec<RealizedSplit>,
+    missing_acq: Vec<MissingAcquisition>,
+    missing_prices: BTreeMap<(u32, Affects), MissingPriceAcc>,
+    unvalued: Vec<String>,
+    transfers: Transfers,
+    curve: Vec<EquityPoint>,
+    day_in: Decimal,
+    day_out: Decimal,
+    disposals: Vec<Disposal>,
+    lot_uses: Vec<LotUse>,
+    scratch: Vec<Lot>,
+    // the event being processed
+    cur: usize,
+    in_window: bool,
+    record: bool,
+}
+
+/// The outcome of taking units from a pool.
+#[derive(Clone, Copy)]
+struct Taken {
+    found: Decimal,
+    cost: Decimal,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(events: &'a [Event], prices: &[PricePoint], s: &'a Settings) -> Self {
+        Engine {
+            s,
+            events,
+            book: PriceBook::new(prices, s.stablecoins_as_usd),
+            currency_routes: FxMap::default(),
+            assets: Interner::default(),
+            accounts: Interner::default(),
+            symbols: Interner::default(),
+            cash: Vec::new(),
+            pools: Vec::new(),
+            pool_index: FxMap::default(),
+            balances: Vec::new(),
+            lot_cost_total: Decimal::ZERO,
+            cash_total: Decimal::ZERO,
+            contributions: Decimal::ZERO,
+            books: Vec::new(),
+            per_account: s.pools == Pools::PerAccount,
+            realized_lifetime: Decimal::ZERO,
+            drift: [Decimal::ZERO; 5],
+            realized: RealizedSplit::default(),
+            by_asset: Vec::new(),
+            by_account: Vec::new(),
+            by_symbol: Vec::new(),
+            missing_acq: Vec::new(),
+            missing_prices: BTreeMap::new(),
+            unvalued: Vec::new(),
+            transfers: Transfers::default(),
+            curve: Vec::new(),
+            day_in: Decimal::ZERO,
+            day_out: Decimal::ZERO,
+            disposals: Vec::new(),
+            lot_uses: Vec::new(),
+            scratch: Vec::new(),
+            cur: 0,
+            in_window: true,
+            record: false,
+        }
+    }
+
+    // ---- ids -------------------------------------------------------------------------------------------------
+
+    #[inline]
+    fn asset(&mut self, name: &str) -> u32 {
+        let id = self.assets.id(name);
+        if id as usize == self.cash.len() {
+            self.cash.push(self.s.is_profit_currency(name));
+            self.by_asset.push(RealizedSplit::default());
+            for b in &mut self.balances {
+                b.push(Decimal::ZERO);
+            }
+        }
+        id
+    }
+
+    #[inline]
+    fn account(&mut self, id: &AccountId) -> u32 {
+        let n = self.accounts.id(id.as_str());
+        if n as usize == self.balances.len() {
+            self.balances.push(vec![Decimal::ZERO; self.assets.len()]);
+            self.by_account.push(RealizedSplit::default());
+            if self.per_account {
+                self.books.push(AccountBook::default());
+            }
+        }
+        n
+    }
+
+    #[inline]
+    fn symbol(&mut self, name: Option<&String>) -> Option<u32> {
+        let name = name?;
+        let id = self.symbols.id(name);
+        if id as usize == self.by_symbol.len() {
+            self.by_symbol.push(RealizedSplit::default());
+        }
+        Some(id)
+    }
+
+    fn pool(&mut self, asset: u32, account: u32) -> usize {
+        let account = if self.s.pools == Pools::Universal { UNIVERSAL } else { account };
+        let key = (u64::from(asset) << 32) | u64::from(account);
+        let next = self.pools.len() as u32;
+        let id = *self.pool_index.entry(key).or_insert(next);
+        if id == next {
+            self.pools.push(Pool { asset, account, lots: VecDeque::new() });
+        }
+        id as usize
+    }
+
+    // ---- prices ----------------------------------------------------------------------------------------------
+
+    /// Rate of an asset to the profit currency at `t` (1 for cash).
+    fn price(&mut self, asset: u32, t: Timestamp) -> Option<Rate> {
+        if self.cash[asset as usize] {
+            return Some(Rate::ONE);
+        }
+        if !self.currency_routes.contains_key(&asset) {
+            let routes = self.book.routes(self.assets.name(asset), &self.s.currency);
+            self.currency_routes.insert(asset, routes);
+        }
+        self.book.rate_by_routes(&self.currency_routes[&asset], t)
+    }
+
+    fn price_source(&mut self, asset: u32, t: Timestamp) -> Option<String> {
+        self.price(asset, t)?;
+        self.book.source(&self.currency_routes[&asset], t).filter(|s| !s.is_empty())
+    }
+
+    fn note_missing_price(&mut self, asset: u32, t: Timestamp, affects: Affects) {
+        let acc =
+            self.missing_prices.entry((asset, affects)).or_insert(MissingPriceAcc { first: t, last: t, count: 0 });
+        acc.first = acc.first.min(t);
+        acc.last = acc.last.max(t);
+        acc.count += 1;
+    }
+
+    fn price_or_note(&mut self, asset: u32, t: Timestamp, affects: Affects) -> Option<Rate> {
+        let p = self.price(asset, t);
+        if p.is_none() {
+            self.note_missing_price(asset, t, affects);
+        }
+        p
+    }
+
+    // ---- lots ------------------------------------------------------------------------------------------------
+
+    fn acquire(&mut self, pool: usize, time: Timestamp, amount: Decimal, cost: Decimal) {
+        if amount.is_zero() && cost.is_zero() {
+            return;
+        }
+        self.lot_cost_total += cost;
+        let account = self.pools[pool].account;
+        if account != UNIVERSAL {
+            self.books[account as usize].lot_cost += cost;
+        }
+        let lots = &mut self.pools[pool].lots;
+        if self.s.method == Method::Acb
+            && let Some(lot) = lots.front_mut()
+        {
+            lot.remaining += amount;
+            lot.cost += cost;
+            return;
+        }
+        let unit = if self.s.method == Method::Hifo && !amount.is_zero() { cost / amount } else { Decimal::ZERO };
+        insert_by_time(lots, Lot { time, remaining: amount, cost, unit });
+    }
+
+    /// Takes `amount` units from a pool by the method's order; each piece goes to `self.scratch` when `keep`.
+    fn take(&mut self, pool: usize, amount: Decimal, keep: bool, record: bool) -> Taken {
+        let method = self.s.method;
+        let lots = &mut self.pools[pool].lots;
+        let mut need = amount;
+        let mut cost = Decimal::ZERO;
+        while need > Decimal::ZERO {
+            let idx = match method {
+                Method::Fifo | Method::Acb => 0,
+                Method::Lifo => lots.len().wrapping_sub(1),
+                Method::Hifo => hifo_index(lots),
+            };
+            let Some(lot) = lots.get_mut(idx) else { break };
+            let piece = if lot.remaining <= need {
+                let piece = *lot;
+                lots.remove(idx);
+                piece
+            } else {
+                // the average before the spend, so the pool's average does not move (ACB); same for a split lot
+                let part = lot.cost * need / lot.remaining;
+                lot.remaining -= need;
+                lot.cost -= part;
+                Lot { time: lot.time, remaining: need, cost: part, unit: lot.unit }
+            };
+            need -= piece.remaining;
+            cost += piece.cost;
+            if record {
+                self.lot_uses.push(LotUse { lot_time: piece.time, amount: piece.remaining, cost: piece.cost });
+            }
+            if keep {
+                self.scratch.push(piece);
+            }
+        }
+        self.lot_cost_total -= cost;
+        let account = self.pools[pool].account;
+        if account != UNIVERSAL {
+            self.books[account as usize].lot_cost -= cost;
+        }
+        Taken { found: amount - need, cost }
+    }
+
+    /// A disposal: takes lots, books `proceeds - cost` under `category`, records missing acquisitions.
+    #[allow(clippy::too_many_arguments)]
+    fn dispose(
+        &mut self,
+        asset: u32,
+        account: u32,
+        symbol: Option<u32>,
+        amount: Decimal,
+        proceeds: Decimal,
+        category: Category,
+        pnl_of: impl Fn(Decimal, Decimal) -> Decimal,
+    ) {
+        let start = self.lot_uses.len();
+        let taken = self.spend_units(asset, account, amount, self.record);
+        let pnl = pnl_of(proceeds, taken.cost);
+        self.book_pnl(asset, account, symbol, category, pnl);
+        let missing = amount - taken.found;
+        let events = self.events;
+        let e = &events[self.cur];
+        if self.record {
+            self.disposals.push(Disposal {
+                event: self.cur,
+                asset: self.assets.name(asset).clone(),
+                time: e.time,
+                category,
+                amount,
+                proceeds,
+                cost: taken.cost,
+                missing,
+                lots: start..self.lot_uses.len(),
+            });
+        }
+    }
+
+    /// Takes units that leave for good; a shortfall is a missing acquisition, matched at zero cost.
+    fn spend_units(&mut self, asset: u32, account: u32, amount: Decimal, record: bool) -> Taken {
+        let pool = self.pool(asset, account);
+        let taken = self.take(pool, amount, false, record);
+        let missing = amount - taken.found;
+        if missing > Decimal::ZERO {
+            let events = self.events;
+            let e = &events[self.cur];
+            self.missing_acq.push(MissingAcquisition {
+                asset: self.assets.name(asset).to_string(),
+                time: e.time,
+                event: e.id.clone(),
+                found: taken.found.normalize(),
+                missing: missing.normalize(),
+            });
+        }
+        taken
+    }
+
+    fn book_pnl(&mut self, asset: u32, account: u32, symbol: Option<u32>, category: Category, pnl: Decimal) {
+        self.realized_lifetime += pnl;
+        if self.per_account {
+            self.books[account as usize].realized += pnl;
+        }
+        if self.in_window {
+            self.realized.add(category, pnl);
+            self.by_asset[asset as usize].add(category, pnl);
+            self.by_account[account as usize].add(category, pnl);
+            if let Some(s) = symbol {
+                self.by_symbol[s as usize].add(category, pnl);
+            }
+        }
+    }
+
+    /// Removes units with no PnL of their own (a fee whose value went into a cost or the proceeds, a withdrawal).
+    fn remove_units(&mut self, asset: u32, account: u32, amount: Decimal) -> Decimal {
+        if self.cash[asset as usize] {
+            self.cash_change(account, -amount);
+            return amount;
+        }
+        self.spend_units(asset, account, amount, false).cost
+    }
+
+    fn move_lots(&mut self, asset: u32, from: u32, to: u32, amount: Decimal) {
+        if self.s.pools == Pools::Universal || self.cash[asset as usize] || amount.is_zero() {
+            return;
+        }
+        let src = self.pool(asset, from);
+        let dst = self.pool(asset, to);
+        self.scratch.clear();
+        let taken = self.take(src, amount, true, false);
+        self.lot_cost_total += taken.cost;
+        self.books[to as usize].lot_cost += taken.cost;
+        let pieces = std::mem::take(&mut self.scratch);
+        for lot in &pieces {
+            if self.s.method == Method::Acb {
+                match self.pools[dst].lots.front_mut() {
+                    Some(l) => {
+                        l.remaining += lot.remaining;
+                        l.cost += lot.cost;
+                    }
+                    None => self.pools[dst].lots.push_back(*lot),
+                }
+            } else {
+                insert_by_time(&mut self.pools[dst].lots, *lot);
+            }
+        }
+        self.scratch = pieces;
+    }
+
+    #[inline]
+    fn cash_change(&mut self, account: u32, delta: Decimal) {
+        self.cash_total += delta;
+        if self.per_account {
+            self.books[account as usize].cash += delta;
+        }
+    }
+
+    fn contribute(&mut self, account: u32, value: Decimal) {
+        self.contributions += value;
+        if self.per_account {
+            self.books[account as usize].contributions += value;
+        }
+    }
+
+    /// A move between two of the user's accounts: no contribution in total, but one account's outflow and the
+    /// other's inflow at market value (per-account pools only).
+    fn internal_flow(&mut self, asset: u32, from: u32, to: u32, amount: Decimal, t: Timestamp) {
+        if !self.per_account || from == to {
+            return;
+        }
+        let v = self.price_or_note(asset, t, Affects::Contributions).map_or(Decimal::ZERO, |p| p.of(amount));
+        self.books[from as usize].contributions -= v;
+        self.books[to as usize].contributions += v;
+    }
+
+    fn balance(&mut self, account: u32, asset: u32, delta: Decimal) {
+        self.balances[account as usize][asset as usize] += delta;
+    }
+
+    // ---- events ----------------------------------------------------------------------------------------------
+
+    pub(crate) fn run(mut self, positions: &[crate::futures::Position]) -> Report {
+        let events = self.events;
+        let mut order: Vec<u32> = (0..events.len() as u32).collect();
+        if !events.windows(2).all(|w| w[0].time <= w[1].time) {
+            order.sort_by_key(|&i| events[i as usize].time); // stable: ties keep ledger order
+        }
+        if let Some(to) = self.s.window.to {
+            let end = order.partition_point(|&i| events[i as usize].time <= to);
+            order.truncate(end);
+        }
+        let partner = match_transfers(events, &order);
+        let first_day = order.first().map(|&i| events[i as usize].time.day());
+        let as_of = self.s.window.to.or_else(|| order.last().map(|&i| events[i as usize].time));
+        let mut day = first_day.unwrap_or(0);
+
+        for &i in &order {
+            let e = &events[i as usize];
+            let d = e.time.day();
+            while day < d {
+                self.close_day(day);
+                day += 1;
+            }
+            self.cur = i as usize;
+            self.in_window = self.s.window.contains(e.time);
+            self.record = self.in_window;
+            let touched = if self.per_account { self.touched(e, partner[i as usize]) } else { [u32::MAX; 2] };
+            let before_accounts = touched.map(|a| self.books.get(a as usize).map(AccountBook::value));
+            // Trades watch their own drift (only fees in a non-cash asset can cause one): skip the sums for them.
+            let cause = if matches!(e.kind, EventKind::Trade { .. }) {
+                self.event(e, partner[i as usize])
+            } else {
+                let before = self.book();
+                let cause = self.event(e, partner[i as usize]);
+                self.note_drift(cause, before);
+                cause
+            };
+            for (a, before) in touched.iter().zip(before_accounts) {
+                if let Some(before) = before {
+                    let book = &mut self.books[*a as usize];
+                    let change = book.value() - before;
+                    if change.abs() > Decimal::new(1, 16) {
+                        book.drift[cause as usize] += change;
+                    }
+                }
+            }
+        }
+        if let (Some(_), Some(end)) = (first_day, as_of) {
+            while day <= end.day() {
+                self.close_day(day);
+                day += 1;
+            }
+        }
+        let mut report = self.finish(order.len(), as_of, first_day, positions);
+        report.missing_prices.sort_by(|a, b| (&a.asset, &a.affects, a.time).cmp(&(&b.asset, &b.affects, b.time)));
+        report
+    }
+
+    /// The accounts an event changes (at most two), interned.
+    fn touched(&mut self, e: &Event, partner: u32) -> [u32; 2] {
+        match &e.kind {
+            EventKind::Transfer { from_account, to_account, .. } => {
+                [self.account(from_account), self.account(to_account)]
+            }
+            EventKind::Withdrawal { .. } if partner != NONE => {
+                let events = self.events;
+                [self.account(&e.account), self.account(&events[partner as usize].account)]
+            }
+            _ => [self.account(&e.account), u32::MAX],
+        }
+    }
+
+    /// Lot costs plus cash minus contributions and realized PnL: an event that changes it has a residual cause.
+    fn book(&self) -> Decimal {
+        self.lot_cost_total + self.cash_total - self.contributions - self.realized_lifetime
+    }
+
+    fn note_drift(&mut self, cause: Drift, before: Decimal) {
+        let change = self.book() - before;
+        // below 1e-16 the difference is Decimal rounding of the running totals, not a cause
+        if change.abs() > Decimal::new(1, 16) {
+            self.drift[cause as usize] += change;
+        }
+    }
+
+    fn event(&mut self, e: &Event, partner: u32) -> Drift {
+        let account = self.account(&e.account);
+        let t = e.time;
+        match &e.kind {
+            EventKind::Trade { spend, receive, fees, symbol } => {
+                let symbol = self.symbol(symbol.as_ref());
+                self.trade(account, symbol, t, spend, receive, fees);
+                Drift::TradeFees
+            }
+            EventKind::Deposit { asset, amount, .. } => {
+                let asset = self.asset(asset);
+                self.balance(account, asset, *amount);
+                if partner != NONE {
+                    // an internal move: lots were moved at the withdrawal; cash simply arrives
+                    if self.cash[asset as usize] {
+                        self.cash_change(account, *amount);
+                    }
+                    return Drift::Transfers;
+                }
+                let value = self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount));
+                if self.cash[asset as usize] {
+                    self.cash_change(account, *amount);
+                } else if self.s.deposits_at_market
+                    && let Some(v) = value
+                {
+                    let pool = self.pool(asset, account);
+                    self.acquire(pool, t, *amount, v);
+                }
+                let v = value.unwrap_or_default();
+                self.contribute(account, v);
+                self.day_in += v;
+                self.unmatched(e, "deposit", asset, *amount, value);
+                Drift::Deposits
+            }
+            EventKind::Withdrawal { asset, amount, fee, .. } => {
+                let asset = self.asset(asset);
+                let fee = fee.unwrap_or_default();
+                self.balance(account, asset, -(*amount + fee));
+                if partner != NONE {
+                    let events = self.events;
+                    let d = &events[partner as usize];
+                    let EventKind::Deposit { amount: received, .. } = &d.kind else {
+                        unreachable!("partner of a deposit")
+                    };
+                    let to = self.account(&d.account);
+                    // the fee first, then the move: per-account pools then give what the universal pool gives
+                    let transfer_fee = fee + (*amount - *received);
+                    self.fee_disposal(asset, account, None, transfer_fee);
+                    self.move_lots(asset, account, to, *received);
+                    if self.cash[asset as usize] {
+                        self.cash_change(account, -*received);
+                    }
+                    self.internal_flow(asset, account, to, *received, t);
+                    self.transfers.matched.push(MatchedTransfer {
+                        withdrawal: e.id.clone(),
+                        deposit: d.id.clone(),
+                        asset: self.assets.name(asset).to_string(),
+                        from_account: e.account.to_string(),
+                        to_account: d.account.to_string(),
+                        sent: amount.normalize(),
+                        received: received.normalize(),
+                        fee: transfer_fee.normalize(),
+                    });
+                    return Drift::Transfers;
+                }
+                self.fee_disposal(asset, account, None, fee);
+                let value = self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount));
+                self.remove_units(asset, account, *amount);
+                let v = value.unwrap_or_default();
+                self.contribute(account, -v);
+                self.day_out += v;
+                self.unmatched(e, "withdrawal", asset, *amount, value.map(|v| -v));
+                Drift::Withdrawals
+            }
+            EventKind::Transfer { from_account, to_account, asset, amount } => {
+                let asset = self.asset(asset);
+                let from = self.account(from_account);
+                let to = self.account(to_account);
+                self.balance(from, asset, -*amount);
+                self.balance(to, asset, *amount);
+                self.move_lots(asset, from, to, *amount);
+                self.internal_flow(asset, from, to, *amount, t);
+                Drift::Transfers
+            }
+            EventKind::Income { income_type, asset, amount, symbol } => {
+                let symbol = self.symbol(symbol.as_ref());
+                let asset = self.asset(asset);
+                let category = match income_type {
+                    IncomeType::RealizedPnl => Category::Futures,
+                    IncomeType::Funding => Category::Funding,
+                    IncomeType::Commission => Category::Commission,
+                    IncomeType::Other => Category::Other,
+                };
+                self.balance(account, asset, *amount);
+                if self.cash[asset as usize] {
+                    self.cash_change(account, *amount);
+                    self.book_pnl(asset, account, symbol, category, *amount);
+                } else if amount.is_sign_positive() {
+                    let value = self.price_or_note(asset, t, Affects::Realized).map(|p| p.of(*amount));
+                    let value = value.unwrap_or_default();
+                    let pool = self.pool(asset, account);
+                    self.acquire(pool, t, *amount, value);
+                    self.book_pnl(asset, account, symbol, category, value);
+                } else {
+                    self.dispose(asset, account, symbol, -*amount, Decimal::ZERO, category, |_, cost| -cost);
+                }
+                Drift::Income
+            }
+        }
+    }
+
+    fn unmatched(&mut self, e: &Event, kind: &str, asset: u32, amount: Decimal, value: Option<Decimal>) {
+        self.transfers.unmatched.push(UnmatchedLeg {
+            event: e.id.clone(),
+            kind: kind.into(),
+            account: e.account.to_string(),
+            asset: self.assets.name(asset).to_string(),
+            amount: amount.normalize(),
+            time: e.time,
+            value: value.map(|v| v.normalize()),
+        });
+    }
+
+    /// A fee that is a disposal of its own: PnL is minus the cost of its units (minus the amount for cash).
+    fn fee_disposal(&mut self, asset: u32, account: u32, symbol: Option<u32>, amount: Decimal) {
+        if amount.is_zero() {
+            return;
+        }
+        if self.cash[asset as usize] {
+            self.cash_change(account, -amount);
+            self.book_pnl(asset, account, symbol, Category::Fee, -amount);
+        } else {
+            self.dispose(asset, account, symbol, amount, Decimal::ZERO, Category::Fee, |_, cost| -cost);
+        }
+    }
+
+    fn trade(
+        &mut self,
+        account: u32,
+        symbol: Option<u32>,
+        t: Timestamp,
+        spend: &ledger::Money,
+        receive: &ledger::Money,
+        fees: &[ledger::Money],
+    ) {
+        let a = self.asset(&spend.asset);
+        let b = self.asset(&receive.asset);
+        let (qa, qb) = (spend.amount, receive.amount);
+        let (cash_a, cash_b) = (self.cash[a as usize], self.cash[b as usize]);
+        self.balance(account, a, -qa);
+        self.balance(account, b, qb);
+
+        // The trade's value: the spent asset's price, or an amount of the profit currency.
+        let value = if cash_a {
+            Some(qa)
+        } else if cash_b {
+            Some(qb)
+        } else if let Some(p) = self.price(a, t) {
+            Some(p.of(qa))
+        } else if let Some(p) = self.price(b, t) {
+            Some(p.of(qb))
+        } else {
+            self.note_missing_price(a, t, Affects::Realized);
+            self.note_missing_price(b, t, Affects::Realized);
+            self.unvalued.push(self.events[self.cur].id.clone());
+            None
+        };
+
+        // Fees in cost basis: each fee's value at its market price (the implied price for a leg asset).
+        let in_basis = self.s.fees_in_cost_basis;
+        let mut fee_value = Decimal::ZERO;
+        let mut fee_ids: [(u32, Decimal); 4] = [(0, Decimal::ZERO); 4];
+        let mut extra_fees: Vec<(u32, Decimal)> = Vec::new();
+        for (n, fee) in fees.iter().enumerate() {
+            let f = self.asset(&fee.asset);
+            self.balance(account, f, -fee.amount);
+            if n < 4 {
+                fee_ids[n] = (f, fee.amount);
+            } else {
+                extra_fees.push((f, fee.amount));
+            }
+            if in_basis && !fee.amount.is_zero() {
+                let v = if self.cash[f as usize] {
+                    Some(fee.amount)
+                } else if let Some(p) = self.price(f, t) {
+                    Some(p.of(fee.amount))
+                } else if f == a && !qa.is_zero() {
+                    value.map(|v| fee.amount * v / qa)
+                } else if f == b && !qb.is_zero() {
+                    value.map(|v| fee.amount * v / qb)
+                } else {
+                    None
+                };
+                match v {
+                    Some(v) => fee_value += v,
+                    None => self.note_missing_price(f, t, Affects::Realized),
+                }
+            }
+        }
+        let watch = in_basis && all_fee_assets_cash(&self.cash, &fee_ids[..fees.len().min(4)], &extra_fees).not();
+        let before = if watch { self.book() } else { Decimal::ZERO };
+        let fee_list: Vec<(u32, Decimal)> =
+            if extra_fees.is_empty() { Vec::new() } else { fee_ids.iter().copied().chain(extra_fees).collect() };
+        let all_fees: &[(u32, Decimal)] = if fee_list.is_empty() { &fee_ids[..fees.len()] } else { &fee_list };
+
+        // 1. the spend leg
+        let mut carried_cost = Decimal::ZERO;
+        if cash_a {
+            self.cash_change(account, -qa);
+            if cash_b {
+                // profit currency for profit currency (USDT -> USDC): the difference is the trade's PnL
+                let proceeds = qb - if in_basis { fee_value } else { Decimal::ZERO };
+                self.book_pnl(a, account, symbol, Category::Trade, proceeds - qa);
+            }
+        } else if let Some(v) = value {
+            let proceeds = if cash_b && in_basis { v - fee_value } else { v };
+            self.dispose(a, account, symbol, qa, proceeds, Category::Trade, |p, c| p - c);
+        } else {
+            // unvalued: no PnL; the cost carries over to what was received
+            carried_cost = self.spend_units(a, account, qa, false).cost;
+        }
+        // 2. fees in the spent asset
+        for &(f, q) in all_fees {
+            if f == a {
+                self.fee(f, account, symbol, q, in_basis);
+            }
+        }
+        // 3. the acquisition
+        if cash_b {
+            self.cash_change(account, qb);
+        } else {
+            let cost = value.unwrap_or(carried_cost) + if in_basis { fee_value } else { Decimal::ZERO };
+            let pool = self.pool(b, account);
+            self.acquire(pool, t, qb, cost);
+        }
+        // 4. fees in the received asset or a third asset
+        for &(f, q) in all_fees {
+            if f != a {
+                self.fee(f, account, symbol, q, in_basis);
+            }
+        }
+        if watch {
+            self.note_drift(Drift::TradeFees, before);
+        }
+    }
+
+    fn fee(&mut self, asset: u32, account: u32, symbol: Option<u32>, amount: Decimal, in_basis: bool) {
+        if amount.is_zero() {
+            return;
+        }
+        if in_basis {
+            self.remove_units(asset, account, amount);
+        } else {
+            self.fee_disposal(asset, account, symbol, amount);
+        }
+    }
+
+    // ---- days ------------------------------------------------------------------------------------------------
+
+    fn close_day(&mut self, day: i64) {
+        let end = Timestamp::from_millis(Timestamp::start_of_day(day + 1).millis() - 1);
+        let (equity, complete) = self.equity_at(end, Affects::EquityCurve);
+        self.curve.push(EquityPoint {
+            date: Timestamp::start_of_day(day).date_string(),
+            equity: equity.normalize(),
+            inflow: self.day_in.normalize(),
+            outflow: self.day_out.normalize(),
+            complete,
+        });
+        self.day_in = Decimal::ZERO;
+        self.day_out = Decimal::ZERO;
+    }
+
+    /// Value of all balances at `t`, and whether every non-zero balance had a price.
+    fn equity_at(&mut self, t: Timestamp, affects: Affects) -> (Decimal, bool) {
+        let mut equity = Decimal::ZERO;
+        let mut complete = true;
+        for asset in 0..self.assets.len() as u32 {
+            let total: Decimal = self.balances.iter().map(|b| b[asset as usize]).sum();
+            if total.is_zero() {
+                continue;
+            }
+            match self.price(asset, t) {
+                Some(p) => equity += p.of(total),
+                None => {
+                    complete = false;
+                    self.note_missing_price(asset, t, affects);
+                }
+            }
+        }
+        (equity, complete)
+    }
+
+    // ---- the report ------------------------------------------------------------------------------------------
+
+    fn finish(
+        mut self,
+        processed: usize,
+        as_of: Option<Timestamp>,
+        first_day: Option<i64>,
+        positions: &[crate::futures::Position],
+    ) -> Report {
+        let t = as_of.unwrap_or_default();
+        let mut position_values = Vec::with_capacity(positions.len());
+        let mut unrealized_positions = Decimal::ZERO;
+        for p in positions {
+            let margin = self.asset(&p.margin_asset);
+            let unrealized = p.unrealized();
+            let value = self.price_or_note(margin, t, Affects::Unrealized).map(|r| r.of(unrealized));
+            unrealized_positions += value.unwrap_or_default();
+            position_values.push(PositionValue {
+                account: p.account.to_string(),
+                symbol: p.symbol.clone(),
+                amount: p.amount.normalize(),
+                entry_price: p.entry_price.normalize(),
+                mark_price: p.mark_price.normalize(),
+                margin_asset: p.margin_asset.clone(),
+                unrealized: unrealized.normalize(),
+                unrealized_value: value.map(|v| v.normalize()),
+            });
+        }
+        let mut assets = BTreeMap::new();
+        let mut open_lots = Vec::new();
+        let mut unrealized_total = Decimal::ZERO;
+        let mut unpriced_cost = Decimal::ZERO;
+        let mut unlotted_value = Decimal::ZERO;
+        let mut equity = Decimal::ZERO;
+        let n_assets = self.assets.len();
+        let mut lots_amount = vec![Decimal::ZERO; n_assets];
+        let mut lots_cost = vec![Decimal::ZERO; n_assets];
+        let mut lots_unrealized = vec![Decimal::ZERO; n_assets];
+        let prices: Vec<Option<Rate>> = (0..n_assets as u32).map(|a| self.price(a, t)).collect();
+        for pool in &self.pools {
+            let p = prices[pool.asset as usize];
+            let pool_name: String =
+                if pool.account == UNIVERSAL { "*".into() } else { self.accounts.name(pool.account).to_string() };
+            for lot in &pool.lots {
+                lots_amount[pool.asset as usize] += lot.remaining;
+                lots_cost[pool.asset as usize] += lot.cost;
+                let value = p.map(|p| p.of(lot.remaining));
+                let unrealized = value.map(|v| v - lot.cost);
+                if let Some(u) = unrealized {
+                    unrealized_total += u;
+                    lots_unrealized[pool.asset as usize] += u;
+                }
+                open_lots.push(OpenLot {
+                    asset: self.assets.name(pool.asset).to_string(),
+                    pool: pool_name.clone(),
+                    time: lot.time,
+                    amount: lot.remaining.normalize(),
+                    cost: lot.cost.normalize(),
+                    value: value.map(|v| v.normalize()),
+                    unrealized: unrealized.map(|u| u.normalize()),
+                });
+            }
+        }
+        for a in 0..n_assets {
+            let amount: Decimal = self.balances.iter().map(|b| b[a]).sum();
+            let cash = self.cash[a];
+            if amount.is_zero() && lots_amount[a].is_zero() {
+                continue;
+            }
+            let p = prices[a];
+            if p.is_none() && !amount.is_zero() {
+                self.note_missing_price(a as u32, t, Affects::Equity);
+            }
+            if p.is_none() && !lots_amount[a].is_zero() {
+                self.note_missing_price(a as u32, t, Affects::Unrealized);
+                unpriced_cost += lots_cost[a];
+            }
+            if let Some(p) = p {
+                equity += p.of(amount);
+                if !cash {
+                    unlotted_value += p.of(amount) - p.of(lots_amount[a]);
+                }
+            }
+            let (lots_amt, cost) = if cash { (amount, amount) } else { (lots_amount[a], lots_cost[a]) };
+            assets.insert(
+                self.assets.name(a as u32).to_string(),
+                AssetPosition {
+                    amount: amount.normalize(),
+                    lots_amount: lots_amt.normalize(),
+                    cost_basis: cost.normalize(),
+                    price: p.map(|p| p.unit().normalize()),
+                    value: p.map(|p| p.of(amount).normalize()),
+                    unrealized: if cash { Some(Decimal::ZERO) } else { p.map(|_| lots_unrealized[a].normalize()) },
+                    price_source: if cash { None } else { self.price_source(a as u32, t) },
+                },
+            );
+        }
+        open_lots.sort_by(|x, y| (&x.asset, &x.pool, x.time).cmp(&(&y.asset, &y.pool, y.time)));
+
+        // accounts
+        let mut accounts = BTreeMap::new();
+        for (n, bal) in self.balances.iter().enumerate() {
+            let name = self.accounts.name(n as u32);
+            let mut summary =
+                AccountSummary { venue: AccountId(name.to_string()).venue().to_string(), ..Default::default() };
+            for (a, amount) in bal.iter().enumerate() {
+                if amount.is_zero() {
+                    continue;
+                }
+                summary.balances.insert(self.assets.name(a as u32).to_string(), amount.normalize());
+                if let Some(p) = prices[a] {
+                    summary.equity += p.of(*amount);
+                }
+            }
+            summary.equity = summary.equity.normalize();
+            accounts.insert(name.to_string(), summary);
+        }
+
+        // the identity per account (per-account pools: each account has its own lots)
+        let mut identity_by_account = BTreeMap::new();
+        if self.per_account {
+            let n_accounts = self.balances.len();
+            let mut lots_by = vec![vec![(Decimal::ZERO, Decimal::ZERO); n_assets]; n_accounts];
+            let mut unrealized_by = vec![Decimal::ZERO; n_accounts];
+            for pool in &self.pools {
+                let (amount, cost) = &mut lots_by[pool.account as usize][pool.asset as usize];
+                for lot in &pool.lots {
+                    *amount += lot.remaining;
+                    *cost += lot.cost;
+                    if let Some(p) = prices[pool.asset as usize] {
+                        unrealized_by[pool.account as usize] += p.of(lot.remaining) - lot.cost;
+                    }
+                }
+            }
+            for (a, book) in self.books.iter().enumerate() {
+                let mut equity = Decimal::ZERO;
+                let mut unlotted = Decimal::ZERO;
+                let mut unpriced = Decimal::ZERO;
+                for (x, &(lots, cost)) in lots_by[a].iter().enumerate() {
+                    let balance = self.balances[a][x];
+                    match prices[x] {
+                        Some(p) => {
+                            equity += p.of(balance);
+                            if !self.cash[x] {
+                                unlotted += p.of(balance) - p.of(lots);
+                            }
+                        }
+                        None => unpriced += cost,
+                    }
+                }
+                let mut residual = BTreeMap::new();
+                for (n, v) in book.drift.iter().enumerate() {
+                    if !v.is_zero() {
+                        residual.insert(DRIFT_NAMES[n].to_string(), v.normalize());
+                    }
+                }
+                if !unlotted.is_zero() {
+                    residual.insert("holdings_without_lots_at_market".into(), unlotted.normalize());
+                }
+                if !unpriced.is_zero() {
+                    residual.insert("cost_of_unpriced_holdings".into(), (-unpriced).normalize());
+                }
+                let items: Decimal = residual.values().copied().sum();
+                let unexplained = equity - book.contributions - book.realized - unrealized_by[a] - items;
+                identity_by_account.insert(
+                    self.accounts.name(a as u32).to_string(),
+                    Identity {
+                        equity: equity.normalize(),
+                        net_contributions: book.contributions.normalize(),
+                        realized: book.realized.normalize(),
+                        unrealized: unrealized_by[a].normalize(),
+                        residual,
+                        unexplained: unexplained.normalize(),
+                        holds: unexplained.abs() < Decimal::new(1, 12),
+                    },
+                );
+            }
+        }
+
+        // identity
+        let mut residual = BTreeMap::new();
+        for (n, v) in self.drift.iter().enumerate() {
+            if !v.is_zero() {
+                residual.insert(DRIFT_NAMES[n].to_string(), v.normalize());
+            }
+        }
+        if !unlotted_value.is_zero() {
+            residual.insert("holdings_without_lots_at_market".into(), unlotted_value.normalize());
+        }
+        if !unpriced_cost.is_zero() {
+            residual.insert("cost_of_unpriced_holdings".into(), (-unpriced_cost).normalize());
+        }
+        let items: Decimal = residual.values().copied().sum();
+        let unexplained = equity - self.contributions - self.realized_lifetime - unrealized_total - items;
+        let identity = Identity {
+            equity: equity.normalize(),
+            net_contributions: self.contributions.normalize(),
+            realized: self.realized_lifetime.normalize(),
+            unrealized: unrealized_total.normalize(),
+            residual,
+            unexplained: unexplained.normalize(),
+            holds: unexplained.abs() < Decimal::new(1, 12),
+        };
+
+        // returns over the window's days
+        let returns = self.returns(first_day);
+
+        // breakdowns
+        let named = |interner: &Interner, splits: &mut [RealizedSplit]| -> BTreeMap<String, RealizedSplit> {
+            let mut out = BTreeMap::new();
+            for (n, s) in splits.iter_mut().enumerate() {
+                if !s.is_zero() {
+                    s.normalize();
+                    out.insert(interner.name(n as u32).to_string(), s.clone());
+                }
+            }
+            out
+        };
+        let realized_by_asset = named(&self.assets, &mut self.by_asset);
+        let realized_by_account = named(&self.accounts, &mut self.by_account);
+        let realized_by_symbol = named(&self.symbols, &mut self.by_symbol);
+        let mut realized_by_venue: BTreeMap<String, RealizedSplit> = BTreeMap::new();
+        for (account, split) in &realized_by_account {
+            realized_by_venue.entry(AccountId(account.clone()).venue().to_string()).or_default().merge(split);
+        }
+        let mut realized = self.realized.clone();
+        realized.normalize();
+
+        let missing_prices = self
+            .missing_prices
+            .iter()
+            .map(|((asset, affects), acc)| MissingPrice {
+                asset: self.assets.name(*asset).to_string(),
+                quote: self.s.currency.clone(),
+                time: acc.first,
+                last_time: acc.last,
+                count: acc.count,
+                affects: affects.name().into(),
+            })
+            .collect::<Vec<_>>();
+        let complete = self.missing_acq.is_empty()
+            && missing_prices.is_empty()
+            && self.unvalued.is_empty()
+            && self.transfers.unmatched.iter().all(|l| self.cash_asset_name(&l.asset));
+
+        Report {
+            engine_version: crate::ENGINE_VERSION.into(),
+            currency: self.s.currency.clone(),
+            method: self.s.method,
+            settings: self.s.clone(),
+            as_of,
+            events: processed,
+            complete,
+            realized,
+            unrealized: unrealized_total.normalize(),
+            positions: position_values,
+            unrealized_positions: unrealized_positions.normalize(),
+            realized_by_asset,
+            realized_by_account,
+            realized_by_venue,
+            realized_by_symbol,
+            assets,
+            accounts,
+            open_lots,
+            missing_acquisitions: std::mem::take(&mut self.missing_acq),
+            missing_prices,
+            unvalued_trades: std::mem::take(&mut self.unvalued),
+            transfers: std::mem::take(&mut self.transfers),
+            equity_curve: std::mem::take(&mut self.curve),
+            returns,
+            identity,
+            identity_by_account,
+            disposals: std::mem::take(&mut self.disposals),
+            lot_uses: std::mem::take(&mut self.lot_uses),
+        }
+    }
+
+    fn cash_asset_name(&self, asset: &str) -> bool {
+        self.s.is_profit_currency(asset)
+    }
+
+    fn returns(&self, first_day: Option<i64>) -> Returns {
+        let Some(first_day) = first_day else { return Returns::default() };
+        let from_day = self.s.window.from.map_or(first_day, |f| f.day().max(first_day));
+        let skip = (from_day - first_day) as usize;
+        let start =
+            if skip == 0 { Decimal::ZERO } else { self.curve.get(skip - 1).map_or(Decimal::ZERO, |p| p.equity) };
+        let points = self.curve.get(skip..).unwrap_or(&[]);
+        let days: Vec<Day> =
+            points.iter().map(|p| Day { end: p.equity, inflow: p.inflow, outflow: p.outflow }).collect();
+        let end = days.last().map_or(start, |d| d.end);
+        let net: Decimal = days.iter().map(|d| d.inflow - d.outflow).sum();
+        let pnl = end - start - net;
+        let invested = start + net;
+        let simple = if invested > Decimal::ZERO { pnl.checked_div(invested).map(|r| r.round_dp(10)) } else { None };
+        let time_weighted = returns::time_weighted(start, &days).map(|r| r.round_dp(10).normalize());
+        // IRR: inflows at the start of their day, outflows and the final value at the end of theirs
+        let n = days.len() as u64;
+        let mut flows = Vec::with_capacity(days.len() * 2 + 2);
+        if !start.is_zero() {
+            flows.push((n, -start));
+        }
+        for (i, d) in days.iter().enumerate() {
+            let i = i as u64;
+            if !d.inflow.is_zero() {
+                flows.push((n - i, -d.inflow));
+            }
+            if !d.outflow.is_zero() {
+                flows.push((n - 1 - i, d.outflow));
+            }
+        }
+        flows.push((0, end));
+        let money_weighted = returns::money_weighted(&flows).map(|r| r.normalize());
+        Returns {
+            start_equity: start.normalize(),
+            end_equity: end.normalize(),
+            net_contributions: net.normalize(),
+            pnl: pnl.normalize(),
+            simple: simple.map(|r| r.normalize()),
+            time_weighted,
+            money_weighted,
+        }
+    }
+}
+
+fn all_fee_assets_cash(cash: &[bool], fees: &[(u32, Decimal)], extra: &[(u32, Decimal)]) -> bool {
+    fees.iter().chain(extra).all(|(f, q)| q.is_zero() || cash[*f as usize])
+}
+
+/// Inserts a lot after every lot of the same or an earlier time (ledger order for ties).
+fn insert_by_time(lots: &mut VecDeque<Lot>, lot: Lot) {
+    if lots.back().is_none_or(|l| l.time <= lot.time) {
+        lots.push_back(lot);
+    } else {
+        let at = lots.partition_point(|l| l.time <= lot.time);
+        lots.insert(at, lot);
+    }
+}
+
+/// HIFO: the highest unit cost, ties by older time (the lower index, lots being in time order).
+fn hifo_index(lots: &VecDeque<Lot>) -> usize {
+    let mut best: Option<(usize, Decimal)> = None;
+    for (i, lot) in lots.iter().enumerate() {
+        if lot.remaining.is_zero() {
+            return i;
+        }
+        if best.is_none_or(|(_, b)| lot.unit > b) {
+            best = Some((i, lot.unit));
+        }
+    }
+    best.map_or(usize::MAX, |(i, _)| i)
+}

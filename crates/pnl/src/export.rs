@@ -1,0 +1,662 @@
+//! Exports, as strings (no IO here): the ledger as Koinly's universal CSV and back, the report as CSV (one row per
+//! disposal with the lots and cost used, then the summary and settings), and a verifiable bundle.
+
+use std::fmt::Write as _;
+
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, PricePoint, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::report::{Category, Report};
+use crate::settings::Settings;
+
+// ---- CSV helpers -------------------------------------------------------------------------------------------------
+
+fn field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+fn row(out: &mut String, fields: &[&str]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        field(out, f);
+    }
+    out.push('\n');
+}
+
+/// Splits CSV text into records of fields (RFC 4180 quoting; CRLF or LF).
+fn parse_csv(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut records = Vec::new();
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut start_line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cur.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    cur.push(c);
+                }
+                _ => cur.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            ',' => fields.push(std::mem::take(&mut cur)),
+            '\r' => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut cur));
+                if !(fields.len() == 1 && fields[0].is_empty()) {
+                    records.push((start_line, std::mem::take(&mut fields)));
+                }
+                fields.clear();
+                line += 1;
+                start_line = line;
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || !fields.is_empty() {
+        fields.push(cur);
+        records.push((start_line, fields));
+    }
+    records
+}
+
+// ---- Koinly universal CSV ----------------------------------------------------------------------------------------
+
+/// The header of Koinly's universal CSV format.
+pub const KOINLY_HEADER: [&str; 12] = [
+    "Date",
+    "Sent Amount",
+    "Sent Currency",
+    "Received Amount",
+    "Received Currency",
+    "Fee Amount",
+    "Fee Currency",
+    "Net Worth Amount",
+    "Net Worth Currency",
+    "Label",
+    "Description",
+    "TxHash",
+];
+
+/// Koinly's date format: `YYYY-MM-DD HH:MM:SS UTC`.
+fn koinly_date(t: Timestamp) -> String {
+    let s = t.to_string(); // 2024-01-01T12:00:00(.250)Z
+    format!("{} {} UTC", &s[..10], &s[11..s.len() - 1])
+}
+
+fn parse_koinly_date(s: &str) -> Option<Timestamp> {
+    let s = s.trim().trim_end_matches(" UTC").trim_end_matches('Z').replace(' ', "T");
+    let s = if s.len() == 16 { format!("{s}:00") } else { s }; // YYYY-MM-DDTHH:MM
+    format!("{s}Z").parse().ok()
+}
+
+fn income_label(ty: IncomeType, amount: Decimal) -> &'static str {
+    let inflow = amount.is_sign_positive();
+    match ty {
+        IncomeType::RealizedPnl => "realized gain",
+        IncomeType::Funding if inflow => "income",
+        IncomeType::Funding => "margin fee",
+        IncomeType::Commission if inflow => "reward",
+        IncomeType::Commission => "cost",
+        IncomeType::Other if inflow => "reward",
+        IncomeType::Other => "cost",
+    }
+}
+
+fn income_type_name(ty: IncomeType) -> &'static str {
+    match ty {
+        IncomeType::RealizedPnl => "realized_pnl",
+        IncomeType::Funding => "funding",
+        IncomeType::Commission => "commission",
+        IncomeType::Other => "other",
+    }
+}
+
+/// Writes a ledger as Koinly's universal CSV. Koinly has no account column: each row's Description carries a
+/// `meetcrypt` tag (id, account, kind) so that [`ledger_from_koinly_csv`] restores the ledger exactly; Koinly shows
+/// it as a note. Fees beyond the first of a trade become extra `cost` rows. With `account`, only that account's
+/// rows are written (Koinly imports one file per wallet).
+pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
+    let mut out = String::new();
+    row(&mut out, &KOINLY_HEADER);
+    for e in events {
+        let involved = match &e.kind {
+            EventKind::Transfer { from_account, to_account, .. } => {
+                account.is_none_or(|a| a == from_account.as_str() || a == to_account.as_str())
+            }
+            _ => account.is_none_or(|a| a == e.account.as_str()),
+        };
+        if !involved {
+            continue;
+        }
+        let date = koinly_date(e.time);
+        let tag = |kind: &str, extra: &str| format!("meetcrypt id={} account={} kind={kind}{extra}", e.id, e.account);
+        let s = |d: &Decimal| d.to_string();
+        match &e.kind {
+            EventKind::Trade { spend, receive, fees, symbol } => {
+                let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
+                let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.clone())).unwrap_or_default();
+                let desc = tag("trade", &sym);
+                let cols = [&date, &s(&spend.amount), &spend.asset, &s(&receive.amount), &receive.asset, &fa, &fc];
+                row(&mut out, &[cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], "", "", "", &desc, ""]);
+                for f in fees.iter().skip(1) {
+                    let desc = format!("meetcrypt fee-of={}", e.id);
+                    row(&mut out, &[&date, &s(&f.amount), &f.asset, "", "", "", "", "", "", "cost", &desc, ""]);
+                }
+            }
+            EventKind::Deposit { asset, amount, txid } => {
+                let desc = tag("deposit", "");
+                let tx = txid.clone().unwrap_or_default();
+                row(&mut out, &[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, &tx]);
+            }
+            EventKind::Withdrawal { asset, amount, fee, txid } => {
+                let desc = tag("withdrawal", "");
+                let tx = txid.clone().unwrap_or_default();
+                let (fa, fc) = fee.map(|f| (s(&f), asset.clone())).unwrap_or_default();
+                row(&mut out, &[&date, &s(amount), asset, "", "", &fa, &fc, "", "", "", &desc, &tx]);
+            }
+            EventKind::Transfer { to_account, asset, amount, .. } => {
+                // one row per side, as two wallets would show it
+                let desc = tag("transfer", &format!(" to={to_account}"));
+                if account.is_none_or(|a| a == e.account.as_str()) {
+                    row(&mut out, &[&date, &s(amount), asset, "", "", "", "", "", "", "", &desc, ""]);
+                }
+                if account.is_some_and(|a| a == to_account.as_str()) {
+                    row(&mut out, &[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, ""]);
+                }
+            }
+            EventKind::Income { income_type, asset, amount, symbol } => {
+                let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
+                let desc = tag("income", &format!(" type={}{sym}", income_type_name(*income_type)));
+                let label = income_label(*income_type, *amount);
+                if amount.is_sign_negative() {
+                    row(&mut out, &[&date, &s(&-*amount), asset, "", "", "", "", "", "", label, &desc, ""]);
+                } else {
+                    row(&mut out, &[&date, "", "", &s(amount), asset, "", "", "", "", label, &desc, ""]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A Koinly CSV row that cannot be turned into an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct KoinlyError {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong and what to do.
+    pub reason: String,
+}
+
+/// Reads Koinly's universal CSV into ledger events. Rows written by [`koinly_csv`] come back exactly (their
+/// `meetcrypt` tag restores id, account and kind); other rows become trades (sent and received), deposits or
+/// income (received only; labels `income`, `reward`, `airdrop`, `realized gain`, ...), withdrawals or negative
+/// income (sent only; labels `cost`, `margin fee`, `realized gain`), in `account`, with ids `koinly:LINE`.
+pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<Vec<Event>, KoinlyError> {
+    let records = parse_csv(text.trim_start_matches('\u{feff}'));
+    let err = |line: usize, reason: String| KoinlyError { file: file.into(), line, reason };
+    let Some((_, header)) = records.first() else { return Ok(Vec::new()) };
+    let col = |names: &[&str]| header.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+    let date_col = col(&["Date", "Koinly Date"])
+        .ok_or_else(|| err(1, "no Date column: is this a Koinly universal CSV?".into()))?;
+    let c = [
+        col(&["Sent Amount"]),
+        col(&["Sent Currency"]),
+        col(&["Received Amount"]),
+        col(&["Received Currency"]),
+        col(&["Fee Amount"]),
+        col(&["Fee Currency"]),
+        col(&["Label", "Tag"]),
+        col(&["Description"]),
+        col(&["TxHash"]),
+    ];
+    let mut events: Vec<Event> = Vec::new();
+    for (line, fields) in records.iter().skip(1) {
+        let line = *line;
+        let get = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(|s| s.trim()).unwrap_or("");
+        let amount = |i: Option<usize>, what: &str| -> Result<Option<Decimal>, KoinlyError> {
+            let s = get(i);
+            if s.is_empty() {
+                return Ok(None);
+            }
+            let v: Decimal = s.parse().map_err(|_| err(line, format!("{what} {s:?} is not a decimal number")))?;
+            if v.is_sign_negative() && !v.is_zero() {
+                return Err(err(line, format!("{what} {s} is negative: Koinly amounts are unsigned")));
+            }
+            Ok(Some(v))
+        };
+        let time = parse_koinly_date(get(Some(date_col)))
+            .ok_or_else(|| err(line, format!("date {:?} is not YYYY-MM-DD HH:MM[:SS] UTC", get(Some(date_col)))))?;
+        let sent = amount(c[0], "Sent Amount")?.map(|a| Money::new(get(c[1]).to_ascii_uppercase(), a));
+        let received = amount(c[2], "Received Amount")?.map(|a| Money::new(get(c[3]).to_ascii_uppercase(), a));
+        let fee = amount(c[4], "Fee Amount")?.map(|a| Money::new(get(c[5]).to_ascii_uppercase(), a));
+        let label = get(c[6]).to_ascii_lowercase();
+        let desc = get(c[7]);
+        let txid = Some(get(c[8])).filter(|s| !s.is_empty()).map(String::from);
+        let tags: Vec<(&str, &str)> = desc
+            .strip_prefix("meetcrypt ")
+            .map(|rest| rest.split(' ').filter_map(|kv| kv.split_once('=')).collect())
+            .unwrap_or_default();
+        let tag = |k: &str| tags.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+
+        if let Some(of) = tag("fee-of") {
+            let Some(Event { kind: EventKind::Trade { fees, .. }, .. }) = events.iter_mut().rev().find(|e| e.id == of)
+            else {
+                return Err(err(line, format!("extra fee row for trade {of:?}, which is not above it")));
+            };
+            fees.push(sent.ok_or_else(|| err(line, "fee row without a Sent Amount".into()))?);
+            continue;
+        }
+        let id = tag("id").map_or_else(|| format!("koinly:{line}"), String::from);
+        let acct = AccountId(tag("account").unwrap_or(account).to_string());
+        let kind_tag = tag("kind");
+        let missing = |what: &str| err(line, format!("a {what} row needs {what} amounts"));
+        let kind = match (kind_tag, sent, received) {
+            (Some("transfer"), s, r) => {
+                let to = tag("to").ok_or_else(|| err(line, "transfer row without to=".into()))?;
+                // the receiving side's row of an exported transfer duplicates the sending one: skip it
+                if events.iter().any(|e| e.id == id) {
+                    continue;
+                }
+                let m = s.or(r).ok_or_else(|| missing("transfer"))?;
+                EventKind::Transfer {
+                    from_account: acct.clone(),
+                    to_account: AccountId(to.into()),
+                    asset: m.asset,
+                    amount: m.amount,
+                }
+            }
+            (Some("income"), s, r) => {
+                let ty: IncomeType =
+                    serde_json::from_value(serde_json::Value::String(tag("type").unwrap_or("other").into()))
+                        .map_err(|_| err(line, format!("unknown income type {:?}", tag("type"))))?;
+                let (asset, amount) = match (s, r) {
+                    (Some(s), None) => (s.asset, -s.amount),
+                    (None, Some(r)) => (r.asset, r.amount),
+                    _ => return Err(missing("income")),
+                };
+                EventKind::Income { income_type: ty, asset, amount, symbol: tag("symbol").map(String::from) }
+            }
+            (_, Some(spend), Some(receive)) => EventKind::Trade {
+                spend,
+                receive,
+                fees: fee.into_iter().collect(),
+                symbol: tag("symbol").map(String::from),
+            },
+            (_, None, Some(r)) => match label.as_str() {
+                "" | "deposit" => EventKind::Deposit { asset: r.asset, amount: r.amount, txid },
+                "realized gain" => income(IncomeType::RealizedPnl, r.asset, r.amount),
+                _ => income(IncomeType::Other, r.asset, r.amount),
+            },
+            (_, Some(s), None) => match label.as_str() {
+                "" | "withdrawal" => {
+                    EventKind::Withdrawal { asset: s.asset, amount: s.amount, fee: fee.map(|f| f.amount), txid }
+                }
+                "realized gain" => income(IncomeType::RealizedPnl, s.asset, -s.amount),
+                "margin fee" => income(IncomeType::Funding, s.asset, -s.amount),
+                _ => income(IncomeType::Other, s.asset, -s.amount),
+            },
+            (_, None, None) => return Err(err(line, "row with neither a sent nor a received amount".into())),
+        };
+        let event = Event { id, time, account: acct, kind };
+        event.validate().and_then(|()| crate::check_amounts(&event)).map_err(|reason| err(line, reason))?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+fn income(income_type: IncomeType, asset: String, amount: Decimal) -> EventKind {
+    EventKind::Income { income_type, asset, amount, symbol: None }
+}
+
+// ---- report CSV --------------------------------------------------------------------------------------------------
+
+/// The report as CSV: one row per disposal in the window with the lots and cost used (`time amount cost` per lot,
+/// separated by `;`), then a blank line and the summary with method and settings. `events` is the slice given to
+/// [`crate::compute`].
+pub fn report_csv(report: &Report, events: &[Event]) -> String {
+    let mut out = String::new();
+    row(
+        &mut out,
+        &["event", "time", "account", "asset", "category", "amount", "proceeds", "cost", "pnl", "missing", "lots"],
+    );
+    for x in &report.disposals {
+        let e = &events[x.event];
+        let category = match x.category {
+            Category::Trade => "trade",
+            Category::Fee => "fee",
+            Category::Futures => "futures",
+            Category::Funding => "funding",
+            Category::Commission => "commission",
+            Category::Other => "other",
+        };
+        let mut lots = String::new();
+        for (i, u) in report.lot_uses[x.lots.clone()].iter().enumerate() {
+            if i > 0 {
+                lots.push(';');
+            }
+            let _ = write!(lots, "{} {} {}", u.lot_time, u.amount.normalize(), u.cost.normalize());
+        }
+        let n = |d: Decimal| d.normalize().to_string();
+        row(
+            &mut out,
+            &[
+                &e.id,
+                &x.time.to_string(),
+                e.account.as_str(),
+                &x.asset,
+                category,
+                &n(x.amount),
+                &n(x.proceeds),
+                &n(x.cost),
+                &n(x.proceeds - x.cost),
+                &n(x.missing),
+                &lots,
+            ],
+        );
+    }
+    out.push('\n');
+    row(&mut out, &["summary", "value"]);
+    let s = &report.settings;
+    let r = &report.realized;
+    let window = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let lines: Vec<(&str, String)> = vec![
+        ("engine_version", report.engine_version.clone()),
+        ("currency", s.currency.clone()),
+        ("stablecoins_as_usd", s.stablecoins_as_usd.to_string()),
+        ("method", s.method.to_string()),
+        ("fees_in_cost_basis", s.fees_in_cost_basis.to_string()),
+        ("pools", s.pools.to_string()),
+        ("deposits_at_market", s.deposits_at_market.to_string()),
+        ("from", window(s.window.from)),
+        ("to", window(s.window.to)),
+        ("as_of", window(report.as_of)),
+        ("complete", report.complete.to_string()),
+        ("realized_trade", r.trade.to_string()),
+        ("realized_fee", r.fee.to_string()),
+        ("realized_futures", r.futures.to_string()),
+        ("realized_funding", r.funding.to_string()),
+        ("realized_commission", r.commission.to_string()),
+        ("realized_other", r.other.to_string()),
+        ("realized_total", r.total.to_string()),
+        ("unrealized", report.unrealized.to_string()),
+        ("missing_acquisitions", report.missing_acquisitions.len().to_string()),
+        ("missing_prices", report.missing_prices.len().to_string()),
+    ];
+    for (k, v) in lines {
+        row(&mut out, &[k, &v]);
+    }
+    out
+}
+
+// ---- bundle ------------------------------------------------------------------------------------------------------
+
+/// The bundle format tag.
+pub const BUNDLE_FORMAT: &str = "meetcrypt-bundle/1";
+
+/// Everything needed to recompute a report, and the report itself to check against: one JSON document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// [`BUNDLE_FORMAT`].
+    pub format: String,
+    /// The engine that made the report.
+    pub engine_version: String,
+    /// The settings used.
+    pub settings: Settings,
+    /// The ledger, in the open format.
+    pub ledger: Vec<Event>,
+    /// The prices.
+    pub prices: Vec<PricePoint>,
+    /// Open futures positions, if any were given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub positions: Vec<crate::futures::Position>,
+    /// The report as computed then (JSON).
+    pub report: serde_json::Value,
+}
+
+/// A bundle that does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// Not a bundle this engine reads.
+    #[error("not a meetcrypt bundle (format {0:?}, expected {BUNDLE_FORMAT:?})")]
+    Format(String),
+    /// A ledger event in the bundle breaks the format's rules.
+    #[error("ledger event {index} ({id}) in the bundle is invalid: {reason}")]
+    Event {
+        /// Position in the bundle's ledger.
+        index: usize,
+        /// Event id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A price in the bundle is out of range.
+    #[error("price {index} in the bundle is invalid: {reason}")]
+    Price {
+        /// Position in the bundle's prices.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The recomputed report differs from the stored one.
+    #[error(
+        "the recomputed report differs from the one in the bundle at {path} (bundle made by {bundle}, this is \
+         {engine}); the bundle was edited or another engine version computes differently"
+    )]
+    Mismatch {
+        /// JSON path of the first difference.
+        path: String,
+        /// Engine version in the bundle.
+        bundle: String,
+        /// This engine's version.
+        engine: String,
+    },
+}
+
+impl Bundle {
+    /// Bundles a ledger, its prices, the settings and the report computed from them.
+    pub fn new(ledger: Vec<Event>, prices: Vec<PricePoint>, settings: Settings) -> Self {
+        Self::with_positions(ledger, prices, Vec::new(), settings)
+    }
+
+    /// [`Bundle::new`] with open futures positions.
+    pub fn with_positions(
+        ledger: Vec<Event>,
+        prices: Vec<PricePoint>,
+        positions: Vec<crate::futures::Position>,
+        settings: Settings,
+    ) -> Self {
+        let report = crate::compute_with_positions(&ledger, &prices, &positions, &settings);
+        let report = serde_json::to_value(&report).expect("a report always serializes");
+        Bundle {
+            format: BUNDLE_FORMAT.into(),
+            engine_version: crate::ENGINE_VERSION.into(),
+            settings,
+            ledger,
+            prices,
+            positions,
+            report,
+        }
+    }
+
+    /// Recomputes the report and checks it equals the stored one exactly.
+    pub fn verify(&self) -> Result<Report, BundleError> {
+        if self.format != BUNDLE_FORMAT {
+            return Err(BundleError::Format(self.format.clone()));
+        }
+        for (index, e) in self.ledger.iter().enumerate() {
+            e.validate().and_then(|()| crate::check_amounts(e)).map_err(|reason| BundleError::Event {
+                index,
+                id: e.id.clone(),
+                reason,
+            })?;
+        }
+        for (index, p) in self.prices.iter().enumerate() {
+            let negative = p.price.is_sign_negative() && !p.price.is_zero();
+            let check = if negative { Err(format!("negative price {}", p.price)) } else { crate::check_price(p) };
+            check.map_err(|reason| BundleError::Price { index, reason })?;
+        }
+        let report = crate::compute_with_positions(&self.ledger, &self.prices, &self.positions, &self.settings);
+        let value = serde_json::to_value(&report).expect("a report always serializes");
+        if let Some(path) = first_difference(&self.report, &value, String::new()) {
+            return Err(BundleError::Mismatch {
+                path,
+                bundle: self.engine_version.clone(),
+                engine: crate::ENGINE_VERSION.into(),
+            });
+        }
+        Ok(report)
+    }
+}
+
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value::{Array, Object};
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            let key = |k: &str| if k.contains('/') { format!("{path}/{k:?}") } else { format!("{path}/{k}") };
+            for (k, v) in x {
+                let p = key(k);
+                match y.get(k) {
+                    Some(w) => {
+                        if let Some(d) = first_difference(v, w, p) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(p),
+                }
+            }
+            y.keys().find(|k| !x.contains_key(*k)).map(|k| key(k))
+        }
+        (Array(x), Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                if let Some(d) = first_difference(v, w, format!("{path}/{i}")) {
+                    return Some(d);
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}/{}", x.len().min(y.len())))
+        }
+        _ => (a != b).then(|| if path.is_empty() { "/".into() } else { path }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(line: &str) -> Event {
+        ledger::read_ledger(line.as_bytes(), "t").unwrap().remove(0)
+    }
+
+    fn sample() -> Vec<Event> {
+        [
+            r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"deposit","asset":"USDT","amount":"1000","txid":"0xab"}"#,
+            r#"{"id":"b,1","time":"2024-01-01T01:00:00.250Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100"},"receive":{"asset":"BTC","amount":"0.002"},"fees":[{"asset":"BNB","amount":"0.0001"},{"asset":"USDT","amount":"0.1"}],"symbol":"BTCUSDT"}"#,
+            r#"{"id":"c","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"withdrawal","asset":"BTC","amount":"0.001","fee":"0.0001"}"#,
+            r#"{"id":"d","time":"2024-01-03T00:00:00Z","account":"binance/main/spot","kind":"transfer","from_account":"binance/main/spot","to_account":"binance/main/usdm","asset":"USDT","amount":"50"}"#,
+            r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
+            r#"{"id":"f","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"realized_pnl","asset":"USDT","amount":"3.5"}"#,
+        ]
+        .iter()
+        .map(|l| ev(l))
+        .collect()
+    }
+
+    #[test]
+    fn koinly_round_trip_is_exact() {
+        let events = sample();
+        let csv = koinly_csv(&events, None);
+        assert!(csv.starts_with("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount"));
+        assert!(csv.contains("2024-01-01 01:00:00.250 UTC,100,USDT,0.002,BTC,0.0001,BNB"), "{csv}");
+        let back = ledger_from_koinly_csv(&csv, "ignored", "k.csv").unwrap();
+        assert_eq!(back, events);
+    }
+
+    #[test]
+    fn koinly_rows_without_tags() {
+        let csv = "Koinly Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Label,TxHash\n\
+                   2024-01-01 10:00 UTC,,,1,btc,,,,0x1\n\
+                   2024-01-02 10:00:00 UTC,100,USDT,0.5,ETH,0.1,USDT,,\n\
+                   2024-01-03 10:00:00 UTC,,,5,USDT,,,reward,\n\
+                   2024-01-04 10:00:00 UTC,2,USDT,,,,,margin fee,\n";
+        let events = ledger_from_koinly_csv(csv, "wallet/me/cold", "k.csv").unwrap();
+        assert_eq!(events.len(), 4);
+        assert_eq!(events[0].id, "koinly:2");
+        assert_eq!(events[0].account.as_str(), "wallet/me/cold");
+        assert!(matches!(&events[0].kind, EventKind::Deposit { asset, txid: Some(_), .. } if asset == "BTC"));
+        assert!(matches!(&events[1].kind, EventKind::Trade { fees, .. } if fees.len() == 1));
+        assert!(matches!(&events[2].kind, EventKind::Income { income_type: IncomeType::Other, .. }));
+        assert!(
+            matches!(&events[3].kind, EventKind::Income { income_type: IncomeType::Funding, amount, .. } if amount.is_sign_negative())
+        );
+        let bad = "Date,Sent Amount,Sent Currency\n2024-01-01 10:00 UTC,abc,BTC\n";
+        let e = ledger_from_koinly_csv(bad, "x/y/z", "k.csv").unwrap_err();
+        assert_eq!(e.to_string(), "k.csv:2: Sent Amount \"abc\" is not a decimal number");
+    }
+
+    #[test]
+    fn bundle_verifies_and_detects_edits() {
+        let bundle = Bundle::new(sample(), vec![], Settings::default());
+        let json = serde_json::to_string(&bundle).unwrap();
+        let read: Bundle = serde_json::from_str(&json).unwrap();
+        let report = read.verify().unwrap();
+        assert_eq!(serde_json::to_value(&report).unwrap(), bundle.report);
+        let mut edited = read.clone();
+        if let EventKind::Income { amount, .. } = &mut edited.ledger[5].kind {
+            *amount = Decimal::new(4, 0);
+        }
+        let err = edited.verify().unwrap_err().to_string();
+        // the first difference in key order: the futures account's balance, then the realized lines
+        assert!(
+            err.contains("differs from the one in the bundle at /accounts/\"binance/main/usdm\"/balances/USDT"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn report_csv_lists_disposals_with_lots() {
+        let events = vec![
+            ev(
+                r#"{"id":"1","time":"2024-01-01T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"USD","amount":"6"},"receive":{"asset":"X","amount":"2"}}"#,
+            ),
+            ev(
+                r#"{"id":"2","time":"2024-01-02T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"USD","amount":"5"},"receive":{"asset":"X","amount":"5"}}"#,
+            ),
+            ev(
+                r#"{"id":"3","time":"2024-01-03T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"X","amount":"3"},"receive":{"asset":"USD","amount":"9"}}"#,
+            ),
+        ];
+        let report = crate::compute(&events, &[], &Settings::default());
+        let csv = report_csv(&report, &events);
+        let lines: Vec<&str> = csv.lines().collect();
+        // FIFO: 2 @3 (cost 6) then 1 @1 (cost 1): cost 7, pnl 2
+        assert_eq!(
+            lines[1],
+            "3,2024-01-03T00:00:00Z,x/y/spot,X,trade,3,9,7,2,0,2024-01-01T00:00:00Z 2 6;2024-01-02T00:00:00Z 1 1"
+        );
+        assert!(lines.contains(&"method,fifo"));
+        assert!(lines.contains(&"realized_total,2"));
+    }
+}

@@ -1,0 +1,131 @@
+//! Time-weighted and money-weighted returns over daily points, in Decimal arithmetic.
+
+use ledger::Decimal;
+
+/// One day for the return calculations: value at the start (the previous day's end), flows, value at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Day {
+    /// Equity at the end of the day.
+    pub end: Decimal,
+    /// Value that came in (counted at the start of the day).
+    pub inflow: Decimal,
+    /// Value that went out, positive (counted at the end of the day).
+    pub outflow: Decimal,
+}
+
+/// True time-weighted return (Portfolio Performance's TTWROR with daily sub-periods): the product over days of
+/// `(end + outflow) / (previous end + inflow)`, minus 1. Days with nothing invested are skipped. `None` when no
+/// day had anything invested.
+pub fn time_weighted(start: Decimal, days: &[Day]) -> Option<Decimal> {
+    let mut growth = Decimal::ONE;
+    let mut previous = start;
+    let mut any = false;
+    for d in days {
+        let base = previous + d.inflow;
+        if base > Decimal::ZERO {
+            growth = growth.checked_mul((d.end + d.outflow).checked_div(base)?)?;
+            any = true;
+        }
+        previous = d.end;
+    }
+    any.then(|| growth - Decimal::ONE)
+}
+
+/// `base^exp` by squaring; `None` on overflow.
+fn powi(base: Decimal, mut exp: u64) -> Option<Decimal> {
+    let mut result = Decimal::ONE;
+    let mut b = base;
+    while exp > 0 {
+        if exp & 1 == 1 {
+            result = result.checked_mul(b)?;
+        }
+        exp >>= 1;
+        if exp > 0 {
+            b = b.checked_mul(b)?;
+        }
+    }
+    Some(result)
+}
+
+/// Money-weighted return: the annual IRR of the investor's cash flows. `flows` are (days before the end, amount)
+/// with amounts from the investor's side (money put in negative, the final value positive). Solved for the daily
+/// rate `d` by bisection (`sum amount x (1+d)^days = 0`), then annualized as `(1+d)^365 - 1`. `None` when there is
+/// no sign change to solve for.
+pub fn money_weighted(flows: &[(u64, Decimal)]) -> Option<Decimal> {
+    if !flows.iter().any(|(_, a)| *a > Decimal::ZERO) || !flows.iter().any(|(_, a)| *a < Decimal::ZERO) {
+        return None;
+    }
+    let max_days = flows.iter().map(|(d, _)| *d).max().unwrap_or(0);
+    if max_days == 0 {
+        return None;
+    }
+    // The sign of the future value at rate d; both forms differ by the positive factor (1+d)^max_days.
+    let sign = |d: Decimal| -> Option<bool> {
+        let g = Decimal::ONE + d;
+        let mut sum = Decimal::ZERO;
+        if d >= Decimal::ZERO {
+            // present value at the first flow: amount / (1+d)^(max - days); overflow means ~0
+            for (days, amount) in flows {
+                if let Some(f) = powi(g, max_days - days) {
+                    sum = sum.checked_add(amount.checked_div(f)?)?;
+                }
+            }
+        } else {
+            for (days, amount) in flows {
+                sum = sum.checked_add(amount.checked_mul(powi(g, *days)?)?)?;
+            }
+        }
+        Some(sum > Decimal::ZERO)
+    };
+    let (mut lo, mut hi) = (Decimal::new(-99, 2), Decimal::ONE);
+    let (slo, shi) = (sign(lo)?, sign(hi)?);
+    if slo == shi {
+        return None;
+    }
+    let two = Decimal::TWO;
+    for _ in 0..120 {
+        let mid = (lo + hi) / two;
+        if sign(mid)? == slo {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < Decimal::new(1, 26) {
+            break;
+        }
+    }
+    let daily = (lo + hi) / two;
+    Some((powi(Decimal::ONE + daily, 365)? - Decimal::ONE).round_dp(10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn irr_of_one_year_at_ten_percent() {
+        // 100 in, 365 days later worth 110: 10 % a year.
+        let irr = money_weighted(&[(365, d("-100")), (0, d("110"))]).unwrap();
+        assert!((irr - d("0.1")).abs() < d("0.000001"), "{irr}");
+    }
+
+    #[test]
+    fn irr_needs_both_signs() {
+        assert_eq!(money_weighted(&[(10, d("-100"))]), None);
+        assert_eq!(money_weighted(&[(0, d("-100")), (0, d("110"))]), None);
+    }
+
+    #[test]
+    fn twr_skips_empty_days() {
+        let days = [
+            Day { end: d("0"), inflow: d("0"), outflow: d("0") },
+            Day { end: d("110"), inflow: d("100"), outflow: d("0") },
+        ];
+        assert_eq!(time_weighted(Decimal::ZERO, &days), Some(d("0.1")));
+        assert_eq!(time_weighted(Decimal::ZERO, &days[..1]), None);
+    }
+}

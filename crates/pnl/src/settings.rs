@@ -1,0 +1,165 @@
+//! The user's accounting choices: profit currency, cost-basis method, fees, pools and the report window.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ledger::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Stablecoins that count as USD at 1 unless [`Settings::stablecoins_as_usd`] is off.
+pub const USD_STABLECOINS: [&str; 4] = ["USDT", "USDC", "FDUSD", "BUSD"];
+
+/// How a spend picks the lots it consumes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// First in, first out (default).
+    #[default]
+    Fifo,
+    /// Last in, first out.
+    Lifo,
+    /// Highest unit cost first, ties by older time.
+    Hifo,
+    /// Average cost: every spend is costed at the running average taken before it.
+    Acb,
+}
+
+/// Whether lots are pooled across all accounts or kept per account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pools {
+    /// One pool of lots per asset across every account and venue (default).
+    #[default]
+    Universal,
+    /// One pool per asset and account; a matched transfer moves the specific lots.
+    PerAccount,
+}
+
+/// A value that is not one of the accepted spellings of a setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {given:?}: expected one of {expected}")]
+pub struct SettingError {
+    /// Which setting.
+    pub what: &'static str,
+    /// What was given.
+    pub given: String,
+    /// The accepted values.
+    pub expected: &'static str,
+}
+
+impl FromStr for Method {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "fifo" => Ok(Method::Fifo),
+            "lifo" => Ok(Method::Lifo),
+            "hifo" => Ok(Method::Hifo),
+            "acb" | "average" => Ok(Method::Acb),
+            _ => Err(SettingError { what: "method", given: s.into(), expected: "fifo, lifo, hifo, acb" }),
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Fifo => "fifo",
+            Method::Lifo => "lifo",
+            Method::Hifo => "hifo",
+            Method::Acb => "acb",
+        })
+    }
+}
+
+impl FromStr for Pools {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "universal" => Ok(Pools::Universal),
+            "per-account" | "per_account" | "per-wallet" => Ok(Pools::PerAccount),
+            _ => Err(SettingError { what: "pools", given: s.into(), expected: "universal, per-account" }),
+        }
+    }
+}
+
+impl fmt::Display for Pools {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pools::Universal => "universal",
+            Pools::PerAccount => "per-account",
+        })
+    }
+}
+
+/// The report window: which events count towards the window's PnL. Events are always processed from the first
+/// one; events after `to` are not processed at all (the report is as of `to`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// First instant counted (inclusive); `None` is the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    /// Last instant counted (inclusive); `None` is the last event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Timestamp>,
+}
+
+impl Window {
+    /// Whether an instant falls in the window.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
+    }
+}
+
+/// Everything that changes how a ledger is turned into a report. The defaults follow ACCOUNTING.md.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Profit currency (`USD` default, `EUR`, ...). Every value in the report is in it.
+    pub currency: String,
+    /// USDT, USDC, FDUSD and BUSD count as USD at 1 (default on).
+    pub stablecoins_as_usd: bool,
+    /// Cost-basis method.
+    pub method: Method,
+    /// Fees raise the acquired lot's cost or reduce the proceeds (default on); off: each fee is a disposal.
+    pub fees_in_cost_basis: bool,
+    /// Universal or per-account pools.
+    pub pools: Pools,
+    /// An unmatched deposit of a non-cash asset opens a lot at its market value (default off: no lot, so a later
+    /// spend of it is a missing acquisition, as rotki does).
+    pub deposits_at_market: bool,
+    /// The report window.
+    pub window: Window,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            currency: "USD".into(),
+            stablecoins_as_usd: true,
+            method: Method::Fifo,
+            fees_in_cost_basis: true,
+            pools: Pools::Universal,
+            deposits_at_market: false,
+            window: Window::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The name an asset is valued under: stablecoins become `USD` when they count as USD; everything upper case.
+    pub fn canonical<'a>(&self, asset: &'a str) -> std::borrow::Cow<'a, str> {
+        canonical(asset, self.stablecoins_as_usd)
+    }
+
+    /// Whether `asset` is the profit currency or counts as it.
+    pub fn is_profit_currency(&self, asset: &str) -> bool {
+        self.canonical(asset) == self.canonical(&self.currency)
+    }
+}
+
+pub(crate) fn canonical(asset: &str, stablecoins_as_usd: bool) -> std::borrow::Cow<'_, str> {
+    if stablecoins_as_usd && USD_STABLECOINS.iter().any(|s| s.eq_ignore_ascii_case(asset)) {
+        return "USD".into();
+    }
+    if asset.bytes().any(|b| b.is_ascii_lowercase()) { asset.to_ascii_uppercase().into() } else { asset.into() }
+}

@@ -1,0 +1,54 @@
+//! Koinly's rule for recognizing a withdrawal on one account and a deposit on another as one internal move: same
+//! asset, the deposit no more than 12 hours after the withdrawal, received no more than sent and at least 80 % of
+//! it, and equal transaction ids where both are known.
+
+use std::collections::VecDeque;
+
+use ledger::{Decimal, Event, EventKind};
+
+use crate::intern::FxMap;
+
+/// The longest a deposit may follow its withdrawal.
+pub const MATCH_WINDOW_MS: i64 = 12 * 3_600_000;
+
+/// No partner.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// For each event (by index into `events`): the index of its partner leg, or [`NONE`]. `order` is the processing
+/// order (time, then ledger order).
+pub(crate) fn match_transfers(events: &[Event], order: &[u32]) -> Vec<u32> {
+    let mut partner = vec![NONE; events.len()];
+    let mut pending: FxMap<&str, VecDeque<u32>> = FxMap::default();
+    let min_ratio = Decimal::new(8, 1);
+    for &i in order {
+        let e = &events[i as usize];
+        match &e.kind {
+            EventKind::Withdrawal { asset, .. } => pending.entry(asset.as_str()).or_default().push_back(i),
+            EventKind::Deposit { asset, amount: received, txid: deposit_txid } => {
+                let Some(queue) = pending.get_mut(asset.as_str()) else { continue };
+                let earliest = e.time.millis() - MATCH_WINDOW_MS;
+                while queue.front().is_some_and(|&w| events[w as usize].time.millis() < earliest) {
+                    queue.pop_front();
+                }
+                let found = queue.iter().position(|&w| {
+                    let w = &events[w as usize];
+                    let EventKind::Withdrawal { amount: sent, txid, .. } = &w.kind else { return false };
+                    w.account != e.account
+                        && received <= sent
+                        && *received >= *sent * min_ratio
+                        && match (txid, deposit_txid) {
+                            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                            _ => true,
+                        }
+                });
+                if let Some(pos) = found {
+                    let w = queue.remove(pos).expect("position in range");
+                    partner[w as usize] = i;
+                    partner[i as usize] = w;
+                }
+            }
+            _ => {}
+        }
+    }
+    partner
+}

@@ -1,0 +1,549 @@
+//! Table tests: the worked examples of ACCOUNTING.md and hand-checked cases for each of its rules.
+
+mod common;
+
+use common::*;
+use ledger::{Decimal, IncomeType};
+use pnl::{Category, Method, Pools, Report, Settings, Window, compute};
+
+const SPOT: &str = "binance/main/spot";
+
+fn settings(currency: &str, method: Method, fees_in_cost_basis: bool) -> Settings {
+    Settings { currency: currency.into(), method, fees_in_cost_basis, ..Settings::default() }
+}
+
+fn disposal_pnls(r: &Report, category: Category) -> Vec<Decimal> {
+    r.disposals.iter().filter(|x| x.category == category).map(|x| (x.proceeds - x.cost).normalize()).collect()
+}
+
+fn ds(list: &[&str]) -> Vec<Decimal> {
+    list.iter().map(|s| d(s)).collect()
+}
+
+fn assert_identity(r: &Report) {
+    assert!(r.identity.holds, "identity does not hold: {:?}", r.identity);
+}
+
+/// rotki issue 5561 (Canada ACB): prices equal trade prices, profit currency EUR.
+fn canada() -> Vec<ledger::Event> {
+    vec![
+        trade("b1", at(1, 0), SPOT, ("5000", "EUR"), ("100", "ETH"), &[("10", "EUR")]),
+        trade("s1", at(2, 0), SPOT, ("50", "ETH"), ("6000", "EUR"), &[("10", "EUR")]),
+        trade("b2", at(3, 0), SPOT, ("6500", "EUR"), ("50", "ETH"), &[("10", "EUR")]),
+        trade("s2", at(4, 0), SPOT, ("40", "ETH"), ("3600", "EUR"), &[("10", "EUR")]),
+    ]
+}
+
+#[test]
+fn canada_acb_fees_in_cost_basis() {
+    let events = canada();
+    let s = settings("EUR", Method::Acb, true);
+    let r = compute(&events, &[], &s);
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["3485", "-16"]));
+    assert_eq!(r.realized.trade, d("3469"));
+    assert_eq!(r.realized.fee, d("0"));
+    let eth = &r.assets["ETH"];
+    assert_eq!((eth.amount, eth.cost_basis), (d("60"), d("5409")));
+    // after buy 3 the pool is 9015 for 100 ETH
+    let mut upto = s.clone();
+    upto.window.to = Some(at(3, 0));
+    let r3 = compute(&events, &[], &upto);
+    assert_eq!((r3.assets["ETH"].amount, r3.assets["ETH"].cost_basis), (d("100"), d("9015")));
+    assert_identity(&r);
+}
+
+#[test]
+fn canada_fifo_fees_not_in_cost_basis() {
+    let r = compute(&canada(), &[], &settings("EUR", Method::Fifo, false));
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["3500", "1600"]));
+    assert_eq!(r.realized.trade, d("5100"));
+    assert_eq!(r.realized.fee, d("-40"));
+    assert_eq!(r.realized.total, d("5060"));
+    let lots: Vec<(Decimal, Decimal)> = r.open_lots.iter().map(|l| (l.amount, l.cost / l.amount)).collect();
+    assert_eq!(lots, vec![(d("10"), d("50")), (d("50"), d("130"))]);
+    assert_identity(&r);
+}
+
+#[test]
+fn acb_walk_through_with_missing_acquisitions() {
+    // (buy?, amount, price)
+    let steps = [
+        (true, "2", "10"),
+        (false, "1", "15"),
+        (true, "1", "30"),
+        (false, "1.5", "10"),
+        (true, "3", "20"),
+        (false, "2", "30"),
+        (false, "1.5", "10"),
+        (true, "1", "10"),
+        (false, "0.5", "5"),
+        (false, "0.6", "5"),
+        (false, "0.5", "5"),
+    ];
+    let mut events = Vec::new();
+    let mut prices = Vec::new();
+    for (n, (buy, amount, p)) in steps.iter().enumerate() {
+        let t = at(n as i64 + 1, 0);
+        let usd = (d(amount) * d(p)).to_string();
+        prices.push(price(t, "ETH", "USD", p));
+        events.push(if *buy {
+            trade(&format!("e{n}"), t, SPOT, (&usd, "USD"), (amount, "ETH"), &[])
+        } else {
+            trade(&format!("e{n}"), t, SPOT, (amount, "ETH"), (&usd, "USD"), &[])
+        });
+    }
+    let r = compute(&events, &prices, &settings("USD", Method::Acb, true));
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["5", "-15", "20", "-15", "-2.5", "-2", "2.5"]));
+    let missing: Vec<(String, Decimal, Decimal)> =
+        r.missing_acquisitions.iter().map(|m| (m.event.clone(), m.found, m.missing)).collect();
+    assert_eq!(missing, vec![("e9".into(), d("0.5"), d("0.1")), ("e10".into(), d("0"), d("0.5"))]);
+    assert!(!r.complete);
+    // the balance is -0.6 ETH: units spent that were never acquired; the identity itemizes them
+    assert_eq!(r.assets["ETH"].amount, d("-0.6"));
+    assert_eq!(r.identity.residual["holdings_without_lots_at_market"], d("-3"));
+    assert_identity(&r);
+}
+
+fn lot_order_events() -> Vec<ledger::Event> {
+    vec![
+        trade("a", at(1, 0), SPOT, ("6", "USD"), ("2", "X"), &[]),
+        trade("b", at(2, 0), SPOT, ("5", "USD"), ("5", "X"), &[]),
+        trade("c", at(3, 0), SPOT, ("1", "X"), ("1", "USD"), &[]),
+        trade("d", at(4, 0), SPOT, ("2", "USD"), ("1", "X"), &[]),
+        trade("e", at(5, 0), SPOT, ("6", "X"), ("6", "USD"), &[]),
+    ]
+}
+
+#[test]
+fn hifo_and_lifo_lot_order() {
+    let uses = |r: &Report, n: usize| -> Vec<(Decimal, Decimal)> {
+        r.lot_uses[r.disposals[n].lots.clone()].iter().map(|u| (u.amount, u.cost)).collect()
+    };
+    let hifo = compute(&lot_order_events(), &[], &settings("USD", Method::Hifo, true));
+    assert_eq!(hifo.disposals[0].cost, d("3"));
+    assert_eq!(uses(&hifo, 1), vec![(d("1"), d("3")), (d("1"), d("2")), (d("4"), d("4"))]);
+    assert_eq!(hifo.disposals[1].cost, d("9"));
+    assert_eq!(hifo.open_lots.len(), 1);
+    assert_eq!((hifo.open_lots[0].amount, hifo.open_lots[0].cost), (d("1"), d("1")));
+
+    // LIFO by hand: spend 1 takes the newest (@1); spend 6 takes 1 @2, 4 @1, then 1 @3; 1 @3 is left.
+    let lifo = compute(&lot_order_events(), &[], &settings("USD", Method::Lifo, true));
+    assert_eq!(lifo.disposals[0].cost, d("1"));
+    assert_eq!(uses(&lifo, 1), vec![(d("1"), d("2")), (d("4"), d("4")), (d("1"), d("3"))]);
+    assert_eq!((lifo.open_lots[0].amount, lifo.open_lots[0].cost), (d("1"), d("3")));
+
+    // FIFO by hand: spend 1 takes @3; spend 6 takes 1 @3, 5 @1; 1 @2 is left.
+    let fifo = compute(&lot_order_events(), &[], &settings("USD", Method::Fifo, true));
+    assert_eq!(fifo.disposals[1].cost, d("8"));
+    assert_eq!((fifo.open_lots[0].amount, fifo.open_lots[0].cost), (d("1"), d("2")));
+}
+
+/// Third-asset fee (BNB), by hand: BNB bought at 200, valued 300 at the trades.
+fn bnb_events() -> (Vec<ledger::Event>, Vec<ledger::PricePoint>) {
+    let events = vec![
+        deposit("dep", at(1, 0), SPOT, "3000", "USDT", None),
+        trade("bnb", at(1, 1), SPOT, ("200", "USDT"), ("1", "BNB"), &[]),
+        trade("buy", at(2, 0), SPOT, ("2000", "USDT"), ("1", "ETH"), &[("0.01", "BNB")]),
+        trade("sell", at(3, 0), SPOT, ("1", "ETH"), ("2500", "USDT"), &[("0.01", "BNB")]),
+    ];
+    let prices = vec![price(at(1, 1), "BNB", "USDT", "200"), price(at(2, 0), "BNB", "USDT", "300")];
+    (events, prices)
+}
+
+#[test]
+fn third_asset_fee_in_cost_basis() {
+    let (events, prices) = bnb_events();
+    let r = compute(&events, &prices, &Settings::default());
+    // ETH lot 2000 + 0.01 x 300 = 2003; sale proceeds 2500 - 3 = 2497; PnL 494
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["494"]));
+    assert_eq!(r.realized.total, d("494"));
+    assert_eq!((r.assets["BNB"].amount, r.assets["BNB"].cost_basis), (d("0.98"), d("196")));
+    // equity 3300 USDT + 0.98 x 300 = 3594 = 3000 + 494 + 98 unrealized + 2 (fees valued 3 that cost 2, twice)
+    assert_eq!(r.identity.equity, d("3594"));
+    assert_eq!(r.identity.unrealized, d("98"));
+    assert_eq!(r.identity.residual["fees_valued_at_market_minus_their_cost"], d("2"));
+    assert_identity(&r);
+}
+
+#[test]
+fn third_asset_fee_not_in_cost_basis() {
+    let (events, prices) = bnb_events();
+    let r = compute(&events, &prices, &settings("USD", Method::Fifo, false));
+    // ETH lot 2000, sale 2500 - 2000 = 500; each fee a disposal of 0.01 BNB costing 2
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["500"]));
+    assert_eq!(disposal_pnls(&r, Category::Fee), ds(&["-2", "-2"]));
+    assert_eq!((r.realized.trade, r.realized.fee, r.realized.total), (d("500"), d("-4"), d("496")));
+    assert!(r.identity.residual.is_empty(), "{:?}", r.identity.residual);
+    assert_identity(&r);
+}
+
+#[test]
+fn crypto_to_crypto_trades() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("2000", "USD"), ("1", "ETH"), &[]),
+        // valued at the spent asset's price: 1 ETH x 2500
+        trade("2", at(2, 0), SPOT, ("1", "ETH"), ("0.1", "BTC"), &[]),
+        // BTC has no price: valued by the received asset's price, 100 x 30 = 3000
+        trade("3", at(3, 0), SPOT, ("0.05", "BTC"), ("100", "XYZ"), &[]),
+        // neither priced: unvalued, never valued at 0; the cost carries over
+        trade("4", at(4, 0), SPOT, ("0.05", "BTC"), ("7", "NOPE"), &[]),
+    ];
+    let prices = vec![price(at(2, 0), "ETH", "USD", "2500"), price(at(3, 0), "XYZ", "USD", "30")];
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["500", "1750"]));
+    assert_eq!(r.assets["XYZ"].cost_basis, d("3000"));
+    assert_eq!(r.assets["NOPE"].cost_basis, d("1250"));
+    assert_eq!(r.unvalued_trades, vec!["4".to_string()]);
+    assert!(r.missing_prices.iter().any(|m| m.asset == "NOPE" && m.affects == "realized"));
+    assert!(!r.complete);
+    assert_identity(&r);
+}
+
+#[test]
+fn transfer_matching_koinly_rule() {
+    let b = "binance/main/spot";
+    let g = "bitget/main/spot";
+    let events = vec![
+        trade("buy", at(1, 0), b, ("20000", "USDT"), ("1", "BTC"), &[]),
+        // matched: 0.999 arrives an hour later; fee = 0.0005 + (0.5 - 0.499)
+        withdrawal("w1", at(2, 0), b, "0.5", "BTC", Some("0.0005"), Some("0xAA")),
+        deposit("d1", at(2, 1), g, "0.499", "BTC", Some("0xaa")),
+        // more than 12 h later: unmatched
+        withdrawal("w2", at(3, 0), b, "0.1", "BTC", None, None),
+        deposit("d2", at(3, 13), g, "0.1", "BTC", None),
+        // less than 80 %: unmatched
+        withdrawal("w3", at(4, 0), b, "0.1", "BTC", None, None),
+        deposit("d3", at(4, 1), g, "0.07", "BTC", None),
+        // transaction ids differ: unmatched
+        withdrawal("w4", at(5, 0), b, "0.1", "BTC", None, Some("0x1")),
+        deposit("d4", at(5, 1), g, "0.1", "BTC", Some("0x2")),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "20000")];
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!(r.transfers.matched.len(), 1);
+    let m = &r.transfers.matched[0];
+    assert_eq!((m.withdrawal.as_str(), m.deposit.as_str(), m.fee), ("w1", "d1", d("0.0015")));
+    let unmatched: Vec<&str> = r.transfers.unmatched.iter().map(|u| u.event.as_str()).collect();
+    assert_eq!(unmatched, vec!["w2", "d2", "w3", "d3", "w4", "d4"]);
+    // the transfer fee is a disposal: 0.0015 BTC costing 20000 each
+    assert_eq!(r.realized.fee, d("-30"));
+    assert_eq!(r.realized.trade, d("0"));
+    assert!(!r.complete);
+    assert_identity(&r);
+}
+
+#[test]
+fn per_account_pools_move_lots_on_transfer() {
+    let b = "binance/main/spot";
+    let g = "bitget/main/spot";
+    let events = vec![
+        trade("1", at(1, 0), b, ("20000", "USDT"), ("1", "BTC"), &[]),
+        trade("2", at(2, 0), g, ("30000", "USDT"), ("1", "BTC"), &[]),
+        transfer("3", at(3, 0), b, g, "0.5", "BTC"),
+        trade("4", at(4, 0), g, ("1", "BTC"), ("40000", "USDT"), &[]),
+    ];
+    let per = Settings { pools: Pools::PerAccount, ..Settings::default() };
+    let r = compute(&events, &[], &per);
+    // bitget's pool: 0.5 @20000 (moved, keeps its date) then 1 @30000; FIFO takes 10000 + 15000
+    assert_eq!(r.disposals[0].cost, d("25000"));
+    assert_eq!(r.realized.trade, d("15000"));
+    let pools: Vec<(&str, Decimal, Decimal)> =
+        r.open_lots.iter().map(|l| (l.pool.as_str(), l.amount, l.cost)).collect();
+    assert_eq!(pools, vec![(b, d("0.5"), d("10000")), (g, d("0.5"), d("15000"))]);
+    let uni = compute(&events, &[], &Settings::default());
+    assert_eq!(uni.disposals[0].cost, d("20000"));
+    assert_eq!(uni.realized.trade, d("20000"));
+}
+
+#[test]
+fn futures_income_lines() {
+    let f = "binance/main/usdm";
+    let events = vec![
+        deposit("0", at(1, 0), SPOT, "1000", "USDT", None),
+        transfer("1", at(1, 1), SPOT, f, "1000", "USDT"),
+        with_symbol(income("2", at(2, 0), f, IncomeType::RealizedPnl, "50", "USDT"), "BTCUSDT"),
+        with_symbol(income("3", at(2, 8), f, IncomeType::Funding, "-1.2", "USDT"), "BTCUSDT"),
+        with_symbol(income("4", at(2, 0), f, IncomeType::Commission, "-0.8", "USDT"), "ETHUSDT"),
+        income("5", at(3, 0), f, IncomeType::Other, "5", "USDT"),
+        // COIN-M: a positive BTC amount is an acquisition at market value, a negative one a disposal at cost
+        income("6", at(4, 0), "binance/main/coinm", IncomeType::RealizedPnl, "0.01", "BTC"),
+        income("7", at(5, 0), "binance/main/coinm", IncomeType::Funding, "-0.005", "BTC"),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USDT", "30000"), price(at(5, 0), "BTC", "USDT", "40000")];
+    let r = compute(&events, &prices, &Settings::default());
+    let x = &r.realized;
+    assert_eq!(
+        (x.futures, x.funding, x.commission, x.other, x.trade, x.fee),
+        (d("350"), d("-151.2"), d("-0.8"), d("5"), d("0"), d("0"))
+    );
+    assert_eq!(x.total, d("203"));
+    assert_eq!(r.realized_by_symbol["BTCUSDT"].total, d("48.8"));
+    assert_eq!(r.realized_by_symbol["ETHUSDT"].commission, d("-0.8"));
+    assert_eq!(r.realized_by_venue["binance"].total, d("203"));
+    // Binance: wallet balance = net transfers + realized PnL + funding - commission
+    assert_eq!(r.accounts[f].balances["USDT"], d("1053"));
+    assert_eq!((r.assets["BTC"].amount, r.assets["BTC"].cost_basis), (d("0.005"), d("150")));
+    assert_identity(&r);
+}
+
+#[test]
+fn eur_profit_currency_through_usdt() {
+    let events = vec![
+        deposit("0", at(1, 0), SPOT, "24000", "EUR", None),
+        trade("1", at(1, 1), SPOT, ("24000", "EUR"), ("30000", "USDT"), &[]),
+        trade("2", at(2, 0), SPOT, ("30000", "USDT"), ("1", "BTC"), &[]),
+    ];
+    let prices = vec![
+        price(at(1, 0), "EUR", "USDT", "1.25"),
+        price(at(2, 0), "EUR", "USDT", "1.2"),
+        price(at(2, 0), "BTC", "USDT", "30000"),
+        price(at(3, 0), "EUR", "USDT", "1.1"),
+        price(at(3, 0), "BTC", "USDT", "33000"),
+    ];
+    let mut s = settings("EUR", Method::Fifo, true);
+    s.window.to = Some(at(3, 0));
+    let r = compute(&events, &prices, &s);
+    // USDT is an asset in EUR: bought for 24000 EUR, spent when worth 30000 / 1.2 = 25000 EUR
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["1000"]));
+    assert_eq!(r.assets["BTC"].cost_basis, d("25000"));
+    // at day 3: 33000 / 1.1 = 30000 EUR, unrealized 5000
+    assert_eq!(r.unrealized, d("5000"));
+    assert_eq!(
+        r.assets["BTC"].price_source.as_deref(),
+        Some("BTC/USD 33000 @ 2024-01-03T00:00:00Z x EUR/USD 1.1^-1 @ 2024-01-03T00:00:00Z")
+    );
+    assert_eq!(r.identity.equity, d("30000"));
+    assert_identity(&r);
+}
+
+#[test]
+fn window_counts_only_its_events_but_uses_earlier_lots() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USD"), ("1", "ETH"), &[]),
+        trade("2", at(2, 0), SPOT, ("0.5", "ETH"), ("100", "USD"), &[]),
+        trade("3", at(3, 0), SPOT, ("0.5", "ETH"), ("150", "USD"), &[]),
+        trade("4", at(4, 0), SPOT, ("100", "USD"), ("1", "ETH"), &[]),
+    ];
+    let s = Settings { window: Window { from: Some(at(3, 0)), to: Some(at(3, 12)) }, ..Settings::default() };
+    let r = compute(&events, &[], &s);
+    assert_eq!(r.realized.trade, d("100"));
+    assert_eq!(r.events, 3);
+    assert_eq!(r.disposals.len(), 1);
+    assert_eq!(r.identity.realized, d("150"));
+}
+
+#[test]
+fn time_weighted_return_portfolio_performance_example() {
+    // Portfolio Performance's TWROR example under its convention (inflows at the start of the day): each day the
+    // whole portfolio gains 1 % while money comes in; the cumulative return is 1.01 x 1.01 - 1 = 2.01 %.
+    let events = vec![
+        deposit("0", at(1, 0), SPOT, "100", "USD", None),
+        trade("1", at(1, 0), SPOT, ("100", "USD"), ("100", "X"), &[]),
+        deposit("2", at(2, 0), SPOT, "9", "USD", None),
+        trade("3", at(2, 0), SPOT, ("9", "USD"), ("9", "X"), &[]),
+        deposit("4", at(3, 0), SPOT, "8.91", "USD", None),
+        trade("5", at(3, 0), SPOT, ("8.91", "USD"), ("8.82178217821782178217821782", "X"), &[]),
+    ];
+    let prices = vec![
+        price(at(1, 0), "X", "USD", "1"),
+        price(at(2, 12), "X", "USD", "1.01"),
+        price(at(3, 12), "X", "USD", "1.0201"),
+    ];
+    let mut s = Settings::default();
+    s.window.to = Some(at(3, 23));
+    let r = compute(&events, &prices, &s);
+    assert_eq!(r.equity_curve.len(), 3);
+    assert_eq!(r.equity_curve[0].equity, d("100"));
+    assert_eq!(r.equity_curve[1].equity, d("110.09"));
+    let twr = r.returns.time_weighted.unwrap();
+    assert!((twr - d("0.0201")).abs() < d("0.0000000001"), "{twr}");
+    // the window's last day alone: it starts at day 2's 110.09, takes in 8.91 and gains 1 %
+    s.window.from = Some(at(3, 0));
+    let r = compute(&events, &prices, &s);
+    assert_eq!((r.returns.start_equity, r.returns.net_contributions), (d("110.09"), d("8.91")));
+    let twr = r.returns.time_weighted.unwrap();
+    assert!((twr - d("0.01")).abs() < d("0.0000000001"), "{twr}");
+    // simple return over the window: (119 x 1.01 - 119) / 119
+    assert!((r.returns.simple.unwrap() - d("0.01")).abs() < d("0.0000000001"));
+}
+
+#[test]
+fn money_weighted_return_hand_checked() {
+    // 1000 in on 2023-01-01; 1000 more on 2023-07-02 (182 days later); worth 2200 at the end of 2023-12-31.
+    // IRR r solves 1000 (1+r)^(365/365) + 1000 (1+r)^(183/365) = 2200; by hand f(0.13) < 0 < f(0.135).
+    let t0: ledger::Timestamp = "2023-01-01T00:00:00Z".parse().unwrap();
+    let t1: ledger::Timestamp = "2023-07-02T00:00:00Z".parse().unwrap();
+    let end: ledger::Timestamp = "2023-12-31T23:59:59Z".parse().unwrap();
+    let events = vec![
+        deposit("0", t0, SPOT, "1000", "USD", None),
+        trade("1", t0, SPOT, ("1000", "USD"), ("1000", "X"), &[]),
+        deposit("2", t1, SPOT, "1000", "USD", None),
+    ];
+    let prices = vec![price(t0, "X", "USD", "1"), price(end, "X", "USD", "1.2")];
+    let s = Settings { window: Window { from: None, to: Some(end) }, ..Settings::default() };
+    let r = compute(&events, &prices, &s);
+    assert_eq!(r.returns.end_equity, d("2200"));
+    assert_eq!(r.returns.simple, Some(d("0.1")));
+    let irr = r.returns.money_weighted.unwrap();
+    // check the root independently: 1000 (1+r) + 1000 (1+r)^(183/365) = 2200 with f64 (test only)
+    let r64: f64 = irr.to_string().parse().unwrap();
+    let f = 1000.0 * (1.0 + r64) + 1000.0 * (1.0 + r64).powf(183.0 / 365.0) - 2200.0;
+    assert!(f.abs() < 1e-6, "irr {irr} leaves {f}");
+    assert!(r64 > 0.13 && r64 < 0.14, "{irr}");
+    // TWR: flat every day until the last, when 1000 X + 1000 cash went from 2000 to 2200: 10 %
+    assert_eq!(r.returns.time_weighted, Some(d("0.1")));
+}
+
+#[test]
+fn equity_curve_carries_forward_from_the_first_event() {
+    let events = vec![
+        deposit("0", at(1, 0), SPOT, "100", "USDT", None),
+        trade("1", at(1, 1), SPOT, ("100", "USDT"), ("1", "ETH"), &[]),
+        trade("2", at(5, 0), SPOT, ("0.5", "ETH"), ("60", "USDT"), &[]),
+    ];
+    let prices = vec![price(at(1, 1), "ETH", "USDT", "100"), price(at(3, 5), "ETH", "USDT", "120")];
+    let r = compute(&events, &prices, &Settings::default());
+    let curve: Vec<(&str, Decimal)> = r.equity_curve.iter().map(|p| (p.date.as_str(), p.equity)).collect();
+    assert_eq!(
+        curve,
+        vec![
+            ("2024-01-01", d("100")),
+            ("2024-01-02", d("100")),
+            ("2024-01-03", d("120")),
+            ("2024-01-04", d("120")),
+            ("2024-01-05", d("120")),
+        ]
+    );
+    assert_eq!(r.equity_curve[0].inflow, d("100"));
+}
+
+#[test]
+fn stablecoins_count_as_usd_unless_turned_off() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USDT"), ("1", "ETH"), &[]),
+        trade("2", at(2, 0), SPOT, ("1", "ETH"), ("150", "USDC"), &[]),
+    ];
+    let r = compute(&events, &[], &Settings::default());
+    assert_eq!(r.realized.trade, d("50"));
+    let off = Settings { stablecoins_as_usd: false, ..Settings::default() };
+    let r = compute(&events, &[], &off);
+    // without prices for USDT/USDC in USD, both trades are unvalued: nothing silently becomes zero
+    assert_eq!(r.unvalued_trades.len(), 2);
+    assert!(!r.complete);
+}
+
+#[test]
+fn unmatched_deposits_have_no_cost_unless_valued_at_market() {
+    let events = vec![
+        deposit("d", at(1, 0), SPOT, "1", "BTC", None),
+        trade("s", at(2, 0), SPOT, ("1", "BTC"), ("25000", "USDT"), &[]),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USDT", "20000"), price(at(2, 0), "BTC", "USDT", "25000")];
+    let r = compute(&events, &prices, &Settings::default());
+    // rotki's rule: the sale finds no lot, is matched at zero cost and listed
+    assert_eq!(r.realized.trade, d("25000"));
+    assert_eq!(r.missing_acquisitions.len(), 1);
+    assert_eq!((r.missing_acquisitions[0].found, r.missing_acquisitions[0].missing), (d("0"), d("1")));
+    assert_eq!(r.identity.net_contributions, d("20000"));
+    assert_eq!(r.identity.residual["deposits_without_cost_basis"], d("-20000"));
+    assert_identity(&r);
+    let at_market = Settings { deposits_at_market: true, ..Settings::default() };
+    let r = compute(&events, &prices, &at_market);
+    assert_eq!(r.realized.trade, d("5000"));
+    assert!(r.missing_acquisitions.is_empty());
+    assert!(r.identity.residual.is_empty(), "{:?}", r.identity.residual);
+    assert_identity(&r);
+}
+
+#[test]
+fn matched_withdrawal_moves_lots_between_per_account_pools() {
+    let b = "binance/main/spot";
+    let g = "bitget/main/spot";
+    let events = vec![
+        trade("buy", at(1, 0), b, ("20000", "USDT"), ("1", "BTC"), &[]),
+        // 0.999 sent with a 0.001 fee on top; 0.998 arrives: the transfer fee is 0.001 + 0.001
+        withdrawal("w", at(2, 0), b, "0.999", "BTC", Some("0.001"), None),
+        deposit("d", at(2, 1), g, "0.998", "BTC", None),
+        trade("sell", at(3, 0), g, ("0.998", "BTC"), ("24950", "USDT"), &[]),
+    ];
+    for pools in [Pools::Universal, Pools::PerAccount] {
+        let r = compute(&events, &[], &Settings { pools, ..Settings::default() });
+        assert_eq!(r.transfers.matched.len(), 1, "{pools:?}");
+        assert_eq!(r.transfers.matched[0].fee, d("0.002"));
+        // 0.002 BTC at 20000
+        assert_eq!(r.realized.fee, d("-40"), "{pools:?}");
+        // the sale on bitget finds the moved lot (per account) or the one pool: 0.998 x 20000
+        assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["4990"]), "{pools:?}");
+        assert!(r.missing_acquisitions.is_empty(), "{pools:?}: {:?}", r.missing_acquisitions);
+        assert!(r.open_lots.is_empty(), "{pools:?}");
+        assert_identity(&r);
+    }
+}
+
+#[test]
+fn open_positions_use_the_venue_formula() {
+    use pnl::Position;
+    let f = "binance/main/usdm";
+    let events = vec![deposit("0", at(1, 0), f, "100", "USDT", None)];
+    let positions = vec![
+        // Binance's ADAUSDT example: 30 x (0.41047590 - 0.385) = 0.764277
+        Position {
+            time: at(1, 1),
+            account: ledger::AccountId(f.into()),
+            symbol: "ADAUSDT".into(),
+            margin_asset: "USDT".into(),
+            amount: d("30"),
+            entry_price: d("0.385"),
+            mark_price: d("0.41047590"),
+        },
+        // a short of 2 when the mark rose from 100 to 110: -20
+        Position {
+            time: at(1, 1),
+            account: ledger::AccountId("bitget/main/futures".into()),
+            symbol: "SOLUSDT".into(),
+            margin_asset: "USDT".into(),
+            amount: d("-2"),
+            entry_price: d("100"),
+            mark_price: d("110"),
+        },
+    ];
+    let r = pnl::compute_with_positions(&events, &[], &positions, &Settings::default());
+    assert_eq!(r.positions[0].unrealized, d("0.764277"));
+    assert_eq!(r.positions[1].unrealized_value, Some(d("-20")));
+    assert_eq!(r.unrealized_positions, d("-19.235723"));
+    // lots' unrealized and the identity are about wallet balances
+    assert_eq!(r.unrealized, d("0"));
+    assert_identity(&r);
+}
+
+#[test]
+fn identity_per_account_with_per_account_pools() {
+    let b = "binance/main/spot";
+    let g = "bitget/main/spot";
+    let events = vec![
+        deposit("0", at(1, 0), b, "20000", "USDT", None),
+        trade("1", at(1, 1), b, ("20000", "USDT"), ("1", "BTC"), &[]),
+        transfer("2", at(3, 0), b, g, "0.5", "BTC"),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USDT", "20000"), price(at(3, 0), "BTC", "USDT", "30000")];
+    let r = compute(&events, &prices, &Settings { pools: Pools::PerAccount, ..Settings::default() });
+    // binance: 0.5 BTC worth 15000 = 20000 in - 15000 out (the transfer at market) + 5000 unrealized
+    //          + 5000 (the moved lot cost 10000 but left at 15000)
+    let ib = &r.identity_by_account[b];
+    assert_eq!((ib.equity, ib.net_contributions, ib.unrealized), (d("15000"), d("5000"), d("5000")));
+    assert_eq!(ib.residual["transfers_at_market_minus_cost"], d("5000"));
+    assert!(ib.holds);
+    // bitget: 15000 = 15000 in + 5000 unrealized - 5000 (received at 15000 a lot that cost 10000)
+    let ig = &r.identity_by_account[g];
+    assert_eq!((ig.equity, ig.net_contributions, ig.unrealized), (d("15000"), d("15000"), d("5000")));
+    assert_eq!(ig.residual["transfers_at_market_minus_cost"], d("-5000"));
+    assert!(ig.holds);
+    // in total the transfer is neutral
+    assert_eq!(
+        (r.identity.equity, r.identity.net_contributions, r.identity.unrealized),
+        (d("30000"), d("20000"), d("10000"))
+    );
+    assert!(r.identity.residual.is_empty(), "{:?}", r.identity.residual);
+    assert_identity(&r);
+    assert!(compute(&events, &prices, &Settings::default()).identity_by_account.is_empty());
+}
