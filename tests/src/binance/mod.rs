@@ -1,0 +1,447 @@
+//! The simulated Binance: spot and wallet (`api`, SAPI) on one server, USDⓈ-M futures (`fapi`) on another, sharing
+//! the accounts and keys. Requests are checked as Binance does: API key, IP restriction, `timestamp` and
+//! `recvWindow` (including the 1 s ahead tolerance and the 60000 maximum), HMAC-SHA256 hex (either case) or Ed25519
+//! base64 signature over the raw query string followed by the raw body, then the key's permissions.
+
+mod auth;
+mod endpoints;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::breach::{Breach, BreachLog};
+use crate::faults::{FaultKind, Faults, broken_body};
+use crate::generator::World;
+use crate::http::{Params, Req, json_response, now_ms};
+use crate::keys::{DemoKey, WriteClass};
+use crate::ratelimit::{BinanceWeights, Limits, Scope, Verdict};
+
+pub use auth::{hmac_hex, verify_ed25519};
+
+/// Binance behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    /// Futures reads (`/fapi/*` signed) need `enableFutures` (default false: reading is enough).
+    pub futures_reads_need_enable_futures: bool,
+    /// HTTP status of `-2014 API-key format invalid.` (default 401).
+    pub bad_key_format_status: u16,
+    /// Message of `-1131` for recvWindow > 60000.
+    pub recv_window_msg: String,
+    /// Maximum days between startTime and endTime of `/fapi/v1/income` (default none: not documented).
+    pub income_max_window_days: Option<i64>,
+    /// Added to the system clock to get the venue's server time (tests replay documented examples with it).
+    pub clock_offset_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            futures_reads_need_enable_futures: false,
+            bad_key_format_status: 401,
+            recv_window_msg: "recvWindow must be less than 60000".into(),
+            income_max_window_days: None,
+            clock_offset_ms: 0,
+        }
+    }
+}
+
+/// Which server a request arrived at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// `api.binance.com`: `/api/*` and `/sapi/*`.
+    Spot,
+    /// `fapi.binance.com`: `/fapi/*`.
+    Futures,
+}
+
+/// A venue error: HTTP status, Binance code and message.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Binance error code.
+    pub code: i64,
+    /// Message.
+    pub msg: String,
+}
+
+impl ApiError {
+    fn new(status: u16, code: i64, msg: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), code, msg: msg.into() }
+    }
+    pub(crate) fn bad(code: i64, msg: impl Into<String>) -> Self {
+        Self::new(400, code, msg)
+    }
+    pub(crate) fn mandatory(p: &str) -> Self {
+        Self::bad(-1102, format!("Mandatory parameter '{p}' was not sent, was empty/null, or malformed."))
+    }
+    pub(crate) fn invalid(p: &str) -> Self {
+        Self::bad(-1130, format!("Data sent for parameter '{p}' is not valid."))
+    }
+    pub(crate) fn hours(h: i64) -> Self {
+        Self::bad(-1127, format!("More than {h} hours between startTime and endTime."))
+    }
+}
+
+struct KeyEntry {
+    key: DemoKey,
+    account: usize,
+    verifying: Option<ed25519_dalek::VerifyingKey>,
+}
+
+/// The simulated Binance (both servers share one).
+pub struct Binance {
+    world: Arc<World>,
+    keys: HashMap<String, KeyEntry>,
+    settings: Settings,
+    limits: Limits,
+    weights: BinanceWeights,
+    breaches: Arc<BreachLog>,
+    faults_spot: Faults,
+    faults_futures: Faults,
+}
+
+/// An authenticated request.
+pub(crate) struct Ctx<'a> {
+    pub req: &'a Req,
+    pub params: Params,
+    pub world: &'a World,
+    pub account: Option<&'a crate::generator::BinanceAccount>,
+    pub key: Option<&'a DemoKey>,
+}
+
+enum Security {
+    None,
+    Signed,
+}
+
+struct Endpoint {
+    security: Security,
+    scope: Scope,
+    weight: fn(&Params) -> u32,
+    handler: fn(&Ctx<'_>) -> Result<Value, ApiError>,
+}
+
+fn w(n: u32) -> fn(&Params) -> u32 {
+    match n {
+        1 => |_| 1,
+        2 => |_| 2,
+        5 => |_| 5,
+        20 => |_| 20,
+        30 => |_| 30,
+        3000 => |_| 3000,
+        18000 => |_| 18000,
+        _ => |_| 1,
+    }
+}
+
+fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
+    use endpoints as e;
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let ep = |security, scope, weight, handler| Some(Endpoint { security, scope, weight, handler });
+    match (host, path) {
+        (Host::Spot, "/api/v3/time") if get => ep(Security::None, Scope::Api, w(1), e::time),
+        (Host::Spot, "/api/v3/exchangeInfo") if get => ep(Security::None, Scope::Api, w(20), e::exchange_info),
+        (Host::Spot, "/api/v3/ticker/price") if get => {
+            ep(Security::None, Scope::Api, |p| if p.has("symbol") { 2 } else { 4 }, e::ticker_price)
+        }
+        (Host::Spot, "/api/v3/klines") if get => ep(Security::None, Scope::Api, w(2), e::klines),
+        (Host::Spot, "/api/v3/account") if get => ep(Security::Signed, Scope::Api, w(20), e::account),
+        (Host::Spot, "/api/v3/myTrades") if get => {
+            ep(Security::Signed, Scope::Api, |p| if p.has("orderId") { 5 } else { 20 }, e::my_trades)
+        }
+        (Host::Spot, "/sapi/v1/account/apiRestrictions") if get => {
+            ep(Security::Signed, Scope::SapiIp, w(1), e::api_restrictions)
+        }
+        (Host::Spot, "/sapi/v1/capital/deposit/hisrec") if get => {
+            ep(Security::Signed, Scope::SapiIp, w(1), e::deposits)
+        }
+        (Host::Spot, "/sapi/v1/capital/withdraw/history") if get => {
+            ep(Security::Signed, Scope::SapiUid, w(18000), e::withdrawals)
+        }
+        (Host::Spot, "/sapi/v1/capital/config/getall") if get => ep(Security::Signed, Scope::SapiIp, |_| 10, e::coins),
+        (Host::Spot, "/sapi/v1/margin/allPairs") if get => ep(Security::None, Scope::SapiIp, |_| 1, e::margin_pairs),
+        (Host::Spot, "/sapi/v1/margin/isolated/allPairs") if get => {
+            ep(Security::Signed, Scope::SapiIp, |_| 10, e::margin_pairs)
+        }
+        (Host::Spot, "/sapi/v1/asset/transfer") if get => ep(Security::Signed, Scope::SapiIp, w(1), e::transfers),
+        (Host::Spot, "/sapi/v1/convert/tradeFlow") if get => {
+            ep(Security::Signed, Scope::SapiUid, w(3000), e::convert_flow)
+        }
+        (Host::Spot, "/sapi/v1/asset/dribblet") if get => ep(Security::Signed, Scope::SapiIp, w(1), e::dribblet),
+        (Host::Spot, "/sapi/v1/asset/get-funding-asset") if post => {
+            ep(Security::Signed, Scope::SapiIp, w(1), e::funding_asset)
+        }
+        (Host::Spot, "/sapi/v3/asset/getUserAsset") if post => ep(Security::Signed, Scope::SapiIp, w(5), e::user_asset),
+        (Host::Futures, "/fapi/v1/time") if get => ep(Security::None, Scope::Fapi, w(1), e::time),
+        (Host::Futures, "/fapi/v1/exchangeInfo") if get => {
+            ep(Security::None, Scope::Fapi, w(1), e::futures_exchange_info)
+        }
+        (Host::Futures, "/fapi/v1/premiumIndex") if get => {
+            ep(Security::None, Scope::Fapi, |p| if p.has("symbol") { 1 } else { 10 }, e::premium_index)
+        }
+        (Host::Futures, "/fapi/v1/leverageBracket") if get => {
+            ep(Security::Signed, Scope::Fapi, w(1), e::leverage_bracket)
+        }
+        (Host::Futures, "/fapi/v1/userTrades") if get => ep(Security::Signed, Scope::Fapi, w(5), e::user_trades),
+        (Host::Futures, "/fapi/v1/income") if get => ep(Security::Signed, Scope::Fapi, w(30), e::income),
+        (Host::Futures, "/fapi/v2/balance" | "/fapi/v3/balance") if get => {
+            ep(Security::Signed, Scope::Fapi, w(5), e::futures_balance)
+        }
+        (Host::Futures, "/fapi/v3/account" | "/fapi/v2/account") if get => {
+            ep(Security::Signed, Scope::Fapi, w(5), e::futures_account)
+        }
+        (Host::Futures, "/fapi/v3/positionRisk") if get => ep(Security::Signed, Scope::Fapi, w(5), e::position_risk_v3),
+        (Host::Futures, "/fapi/v2/positionRisk") if get => ep(Security::Signed, Scope::Fapi, w(5), e::position_risk_v2),
+        _ => None,
+    }
+}
+
+/// What a non-GET request would do, for the permission check and the breach log's answer.
+fn write_class(path: &str) -> WriteClass {
+    let p = path.to_ascii_lowercase();
+    if p.contains("withdraw") {
+        WriteClass::Withdraw
+    } else if p.contains("transfer") || p.contains("subtomaster") || p.contains("subtosub") {
+        WriteClass::Transfer
+    } else if p.contains("listenkey") || p.contains("userdatastream") {
+        WriteClass::Other
+    } else {
+        WriteClass::Trade
+    }
+}
+
+impl Binance {
+    /// The venue over `world`'s Binance accounts and keys.
+    pub fn new(
+        world: Arc<World>,
+        settings: Settings,
+        limits: Limits,
+        breaches: Arc<BreachLog>,
+        faults: crate::faults::FaultConfig,
+    ) -> Self {
+        let mut keys = HashMap::new();
+        for k in world.keys.iter().filter(|k| k.venue == crate::keys::Venue::Binance) {
+            let account = world.binance.iter().position(|a| a.label == k.label).expect("key of a generated account");
+            let verifying = if k.public_key.is_empty() {
+                None
+            } else {
+                let bytes: [u8; 32] =
+                    hex::decode(&k.public_key).ok().and_then(|b| b.try_into().ok()).expect("32-byte key");
+                ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
+            };
+            keys.insert(k.api_key.clone(), KeyEntry { key: k.clone(), account, verifying });
+        }
+        Binance {
+            world,
+            keys,
+            settings,
+            limits,
+            weights: BinanceWeights::default(),
+            breaches,
+            faults_spot: Faults::new(faults.clone(), 1),
+            faults_futures: Faults::new(faults, 2),
+        }
+    }
+
+    fn error(&self, host: Host, e: &ApiError, headers: &[(&str, String)]) -> Response {
+        let _ = host;
+        json_response(e.status, &json!({"code": e.code, "msg": e.msg}), headers)
+    }
+
+    /// Serves one request.
+    pub async fn serve(&self, host: Host, req: Req) -> Response {
+        let faults = if host == Host::Spot { &self.faults_spot } else { &self.faults_futures };
+        let fault = faults.draw();
+        match fault {
+            Some(FaultKind::ServerError) => {
+                return self.error(
+                    host,
+                    &ApiError::new(503, -1001, "Internal error; unable to process your request. Please try again."),
+                    &[],
+                );
+            }
+            Some(FaultKind::TooManyRequests) => {
+                return self.error(host, &ApiError::new(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute. Please use the websocket for live updates to avoid polling the API."), &[("Retry-After", "1".into())]);
+            }
+            Some(FaultKind::Timeout) => {
+                faults.hang().await;
+                return self.error(host, &ApiError::new(504, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."), &[]);
+            }
+            Some(FaultKind::Slow) => faults.slow().await,
+            _ => {}
+        }
+        let mut resp = self.answer(host, &req);
+        if let Some(k @ (FaultKind::Reset | FaultKind::Truncated)) = fault {
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = axum::body::to_bytes(std::mem::take(resp.body_mut()), usize::MAX).await.unwrap_or_default();
+            let mut r = Response::new(broken_body(&body, k == FaultKind::Truncated));
+            *r.status_mut() = status;
+            *r.headers_mut() = headers;
+            r.headers_mut().insert("content-length", body.len().into());
+            return r;
+        }
+        resp
+    }
+
+    fn answer(&self, host: Host, req: &Req) -> Response {
+        let mut params = Params::parse(&req.raw_query);
+        let is_form = req.method != Method::GET && !req.body.is_empty();
+        if is_form {
+            params.merge(Params::parse(&String::from_utf8_lossy(&req.body)));
+        }
+        let endpoint = route(host, &req.method, &req.path);
+        if endpoint.is_none() && req.method != Method::GET {
+            return self.write_attempt(host, req, &params);
+        }
+        let Some(ep) = endpoint else {
+            return json_response(StatusCode::NOT_FOUND, &json!({"code": -5000, "msg": "Path not found"}), &[]);
+        };
+        // IP weight first: Binance counts every request, even rejected ones
+        let ip = req.peer;
+        let ip_scope = if ep.scope == Scope::SapiUid { Scope::SapiIp } else { ep.scope };
+        let ip_weight = if ep.scope == Scope::SapiUid { 1 } else { (ep.weight)(&params) };
+        let mut headers: Vec<(&str, String)> = Vec::new();
+        match self.weights.count(&self.limits, ip_scope, ip, &ip.to_string(), ip_weight, req.now) {
+            Verdict::Ok(used) => headers.push((ip_scope.header(), used.to_string())),
+            v => return self.limited(host, v, ip_scope),
+        }
+        let (account, key) = match ep.security {
+            Security::None => (None, None),
+            Security::Signed => match self.authenticate(host, req, &params) {
+                Ok(k) => (Some(&self.world.binance[k.account]), Some(&k.key)),
+                Err(e) => return self.error(host, &e, &headers),
+            },
+        };
+        if ep.scope == Scope::SapiUid {
+            let uid = account.map(|a| a.uid.to_string()).unwrap_or_default();
+            match self.weights.count(&self.limits, Scope::SapiUid, ip, &uid, (ep.weight)(&params), req.now) {
+                Verdict::Ok(used) => headers.push((Scope::SapiUid.header(), used.to_string())),
+                v => return self.limited(host, v, Scope::SapiUid),
+            }
+        }
+        let ctx = Ctx { req, params, world: &self.world, account, key };
+        endpoints::INCOME_MAX_DAYS.with(|c| c.set(self.settings.income_max_window_days));
+        match (ep.handler)(&ctx) {
+            Ok(v) => json_response(StatusCode::OK, &v, &headers),
+            Err(e) => self.error(host, &e, &headers),
+        }
+    }
+
+    fn limited(&self, host: Host, v: Verdict, scope: Scope) -> Response {
+        match v {
+            Verdict::TooMany { used, limit, retry_after } => {
+                let e = ApiError::new(
+                    429,
+                    -1003,
+                    format!(
+                        "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
+                    ),
+                );
+                self.error(host, &e, &[("Retry-After", retry_after.to_string()), (scope.header(), used.to_string())])
+            }
+            Verdict::Banned { until } => {
+                let now = now_ms() + self.settings.clock_offset_ms;
+                let e = ApiError::new(
+                    418,
+                    -1003,
+                    format!(
+                        "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans."
+                    ),
+                );
+                self.error(host, &e, &[("Retry-After", (((until - now).max(0) + 999) / 1000).to_string())])
+            }
+            Verdict::Ok(_) => unreachable!("limited() is only called for refusals"),
+        }
+    }
+
+    fn authenticate(&self, host: Host, req: &Req, params: &Params) -> Result<&KeyEntry, ApiError> {
+        let key_hdr = req.header("x-mbx-apikey").unwrap_or("");
+        let rejected = |ip: IpAddr| {
+            let mut msg = "Invalid API-key, IP, or permissions for action".to_string();
+            if host == Host::Futures {
+                msg.push_str(&format!(", request ip: {ip}"));
+            } else {
+                msg.push('.');
+            }
+            ApiError::new(401, -2015, msg)
+        };
+        if key_hdr.is_empty() || key_hdr.len() < 8 || !key_hdr.bytes().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ApiError::new(self.settings.bad_key_format_status, -2014, "API-key format invalid."));
+        }
+        let entry = self.keys.get(key_hdr).ok_or_else(|| rejected(req.peer))?;
+        if !entry.key.ip_allowed(req.peer) {
+            return Err(rejected(req.peer));
+        }
+        auth::check_signed(req, params, entry.key.secret.expose(), entry.verifying.as_ref(), &self.settings)?;
+        if host == Host::Futures
+            && self.settings.futures_reads_need_enable_futures
+            && entry.key.permissions != crate::keys::Profile::TradeEnabled
+        {
+            return Err(rejected(req.peer));
+        }
+        Ok(entry)
+    }
+
+    fn write_attempt(&self, host: Host, req: &Req, params: &Params) -> Response {
+        let class = write_class(&req.path);
+        let api_key = req.header("x-mbx-apikey").unwrap_or("").to_string();
+        let resp: Result<Value, ApiError> = self.authenticate(host, req, params).and_then(|k| {
+            if !k.key.may(class) {
+                let mut msg = "Invalid API-key, IP, or permissions for action".to_string();
+                if host == Host::Futures {
+                    msg.push_str(&format!(", request ip: {}", req.peer));
+                } else {
+                    msg.push('.');
+                }
+                return Err(ApiError::new(401, -2015, msg));
+            }
+            Ok(endpoints::write_ack(&req.path, params, req.now, class))
+        });
+        let (answer, response) = match resp {
+            Ok(v) => ("200".to_string(), json_response(StatusCode::OK, &v, &[])),
+            Err(e) => (format!("{} {}", e.status.as_u16(), e.code), self.error(host, &e, &[])),
+        };
+        self.breaches.record(Breach {
+            time: req.now,
+            venue: "binance".into(),
+            method: req.method.to_string(),
+            path: req.path.clone(),
+            query: req.raw_query.clone(),
+            api_key,
+            peer: req.peer,
+            answer,
+        });
+        response
+    }
+}
+
+/// The axum handler of one Binance server.
+pub async fn handler(
+    State((venue, host)): State<(Arc<Binance>, Host)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let now = now_ms() + venue.settings.clock_offset_ms;
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        raw_query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+        peer: peer.ip(),
+        now,
+    };
+    venue.serve(host, req).await
+}

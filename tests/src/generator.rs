@@ -1,0 +1,1482 @@
+//! The deterministic generator: from a seed, a size and an anchor day, the accounts of both venues with their full
+//! histories (fills, futures positions with funding, deposits, withdrawals, internal transfers, Binance-to-Bitget
+//! transfers, convert and dust trades) and the prices they traded at.
+//!
+//! Each account lives on one timeline of unique milliseconds; every row id is derived from the row's time and the
+//! account's index (`BASE + (time - start) * 16 + index`), so ids grow with time, never collide, and are the same
+//! on every run of the same seed, size and anchor.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::keys::{AccountMode, DemoKey, KeyType, Profile, Secret, Venue};
+use crate::market::{DAY, HOUR, MINUTE, Market};
+use crate::rng::{SplitMix64, hash_str, mix};
+
+/// Balances of one wallet: asset -> amount.
+pub type Balances = BTreeMap<String, Decimal>;
+
+/// How much history to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// A believable demo portfolio: two data accounts per venue, a few hundred events each.
+    Small,
+    /// Tens of thousands of fills.
+    Medium,
+    /// About a million fills.
+    Large,
+    /// A handful of events (fast unit tests).
+    Tiny,
+}
+
+impl FromStr for Size {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tiny" => Ok(Size::Tiny),
+            "small" => Ok(Size::Small),
+            "medium" => Ok(Size::Medium),
+            "large" => Ok(Size::Large),
+            other => Err(format!("unknown size {other:?}: use tiny, small, medium or large")),
+        }
+    }
+}
+
+/// The numbers behind a [`Size`].
+#[derive(Clone, Copy, Debug)]
+pub struct SizeSpec {
+    /// Accounts with generated history per venue (besides the refusal-journey and IP-restricted ones).
+    pub data_accounts: usize,
+    /// Days of history (kept under the venues' 90-day look-back so every row stays fetchable).
+    pub days: i64,
+    /// Average spot fills per 1000 days per data account.
+    pub spot_fills_per_kday: u64,
+    /// Average futures fills per 1000 days per data account.
+    pub futures_fills_per_kday: u64,
+}
+
+impl Size {
+    /// The numbers of this size.
+    pub fn spec(self) -> SizeSpec {
+        match self {
+            Size::Tiny => {
+                SizeSpec { data_accounts: 1, days: 6, spot_fills_per_kday: 2000, futures_fills_per_kday: 1000 }
+            }
+            Size::Small => {
+                SizeSpec { data_accounts: 2, days: 85, spot_fills_per_kday: 1000, futures_fills_per_kday: 250 }
+            }
+            Size::Medium => {
+                SizeSpec { data_accounts: 3, days: 85, spot_fills_per_kday: 30_000, futures_fills_per_kday: 10_000 }
+            }
+            Size::Large => {
+                SizeSpec { data_accounts: 3, days: 85, spot_fills_per_kday: 1_600_000, futures_fills_per_kday: 400_000 }
+            }
+        }
+    }
+}
+
+/// Which side of the book.
+pub type Symbol = Arc<str>;
+
+/// A Binance spot fill (`GET /api/v3/myTrades` row).
+#[derive(Clone, Debug)]
+pub struct SpotFill {
+    /// Trade id (per symbol at the venue).
+    pub id: u64,
+    /// Order id.
+    pub order_id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Price.
+    pub price: Decimal,
+    /// Base quantity.
+    pub qty: Decimal,
+    /// Quote quantity.
+    pub quote_qty: Decimal,
+    /// Commission.
+    pub commission: Decimal,
+    /// Asset of the commission.
+    pub commission_asset: Symbol,
+    /// Bought the base.
+    pub is_buyer: bool,
+    /// Maker side.
+    pub is_maker: bool,
+}
+
+/// A futures fill (Binance `userTrades` row, Bitget `fill-history` row).
+#[derive(Clone, Debug)]
+pub struct FuturesFill {
+    /// Trade id.
+    pub id: u64,
+    /// Order id.
+    pub order_id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Contract symbol.
+    pub symbol: Symbol,
+    /// Price.
+    pub price: Decimal,
+    /// Base quantity.
+    pub qty: Decimal,
+    /// Realized PnL of the fill (0 when opening).
+    pub realized_pnl: Decimal,
+    /// Commission, positive = paid, in USDT.
+    pub commission: Decimal,
+    /// Buy side.
+    pub buyer: bool,
+    /// Maker side.
+    pub maker: bool,
+    /// Opening (true) or reducing (false) the position.
+    pub opening: bool,
+    /// Position side afterwards/before: long (true) or short.
+    pub long: bool,
+}
+
+/// A Binance futures income row.
+#[derive(Clone, Debug)]
+pub struct Income {
+    /// tranId (unique within the income type).
+    pub tran_id: u64,
+    /// `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE`, `TRANSFER`.
+    pub income_type: &'static str,
+    /// Signed amount.
+    pub income: Decimal,
+    /// Asset.
+    pub asset: Symbol,
+    /// Symbol, empty for transfers.
+    pub symbol: Option<Symbol>,
+    /// Time, ms.
+    pub time: i64,
+    /// Trade id for fills.
+    pub trade_id: Option<u64>,
+}
+
+/// A deposit (both venues).
+#[derive(Clone, Debug)]
+pub struct Deposit {
+    /// Venue row id.
+    pub id: u64,
+    /// Coin.
+    pub coin: Symbol,
+    /// Amount credited.
+    pub amount: Decimal,
+    /// Network.
+    pub network: &'static str,
+    /// Deposit address.
+    pub address: String,
+    /// Transaction hash.
+    pub txid: String,
+    /// Time, ms.
+    pub time: i64,
+}
+
+/// A withdrawal (both venues).
+#[derive(Clone, Debug)]
+pub struct Withdrawal {
+    /// Venue row id (Binance: 32 hex characters; Bitget: number).
+    pub id: String,
+    /// Coin.
+    pub coin: Symbol,
+    /// Amount sent (fee excluded).
+    pub amount: Decimal,
+    /// Fee on top.
+    pub fee: Decimal,
+    /// Network.
+    pub network: &'static str,
+    /// Destination.
+    pub address: String,
+    /// Transaction hash.
+    pub txid: String,
+    /// Time, ms.
+    pub time: i64,
+    /// Completion time, ms.
+    pub complete_time: i64,
+}
+
+/// A transfer between two wallets of one account.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    /// tranId / transferId.
+    pub id: u64,
+    /// Sending wallet (`spot`, `funding`, `usdm`, `futures`).
+    pub from: &'static str,
+    /// Receiving wallet.
+    pub to: &'static str,
+    /// Asset.
+    pub asset: Symbol,
+    /// Amount.
+    pub amount: Decimal,
+    /// Time, ms.
+    pub time: i64,
+}
+
+/// A Binance convert trade.
+#[derive(Clone, Debug)]
+pub struct Convert {
+    /// quoteId.
+    pub quote_id: String,
+    /// orderId (larger than 2^53).
+    pub order_id: u64,
+    /// Spent asset.
+    pub from_asset: Symbol,
+    /// Spent amount.
+    pub from_amount: Decimal,
+    /// Received asset.
+    pub to_asset: Symbol,
+    /// Received amount.
+    pub to_amount: Decimal,
+    /// Time, ms.
+    pub time: i64,
+}
+
+/// One asset converted in a Binance dust conversion.
+#[derive(Clone, Debug)]
+pub struct DustDetail {
+    /// Asset converted.
+    pub from_asset: Symbol,
+    /// Amount of it.
+    pub amount: Decimal,
+    /// BNB received, net of the charge.
+    pub transfered: Decimal,
+    /// BNB charged.
+    pub service_charge: Decimal,
+}
+
+/// A Binance dust conversion.
+#[derive(Clone, Debug)]
+pub struct Dribblet {
+    /// transId.
+    pub trans_id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Per-asset details.
+    pub details: Vec<DustDetail>,
+}
+
+/// An open futures position.
+#[derive(Clone, Debug, Default)]
+pub struct Position {
+    /// Signed size (negative = short).
+    pub amt: Decimal,
+    /// Average entry price.
+    pub entry: Decimal,
+    /// Last change, ms.
+    pub update_time: i64,
+}
+
+/// A Bitget spot fill.
+#[derive(Clone, Debug)]
+pub struct BitgetSpotFill {
+    /// tradeId.
+    pub id: u64,
+    /// orderId.
+    pub order_id: u64,
+    /// Symbol.
+    pub symbol: Symbol,
+    /// Time, ms.
+    pub time: i64,
+    /// Price.
+    pub price: Decimal,
+    /// Base size.
+    pub size: Decimal,
+    /// Quote amount.
+    pub amount: Decimal,
+    /// Buy side.
+    pub buy: bool,
+    /// Fee (positive here; the venue shows it negative), in the received coin.
+    pub fee: Decimal,
+    /// Fee coin.
+    pub fee_coin: Symbol,
+    /// Maker side.
+    pub maker: bool,
+}
+
+/// A Bitget account bill (spot `bills`, mix `bill`, v3 `financial-records`).
+#[derive(Clone, Debug)]
+pub struct Bill {
+    /// billId / record id.
+    pub id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Coin.
+    pub coin: Symbol,
+    /// Symbol, when the bill has one.
+    pub symbol: Option<Symbol>,
+    /// Venue business type (`open_long`, `contract_settle_fee`, `BUY`, `DEPOSIT`...).
+    pub business_type: &'static str,
+    /// Spot bills: group type.
+    pub group_type: &'static str,
+    /// Signed amount (mix: realized PnL or funding; spot: size change).
+    pub amount: Decimal,
+    /// Signed fee (negative = paid).
+    pub fee: Decimal,
+    /// Balance after.
+    pub balance: Decimal,
+}
+
+/// One Binance account (one uid): spot, funding and USDⓈ-M wallets and their histories.
+#[derive(Debug, Default)]
+pub struct BinanceAccount {
+    /// Label: the key label and the middle part of ledger account ids.
+    pub label: String,
+    /// Venue uid.
+    pub uid: u64,
+    /// Index in the id scheme.
+    pub index: u64,
+    /// Wallets: `spot`, `funding`, `usdm`.
+    pub wallets: BTreeMap<&'static str, Balances>,
+    /// Spot fills per symbol, chronological.
+    pub trades: BTreeMap<Symbol, Vec<SpotFill>>,
+    /// Deposits, chronological.
+    pub deposits: Vec<Deposit>,
+    /// Withdrawals, chronological.
+    pub withdrawals: Vec<Withdrawal>,
+    /// Universal transfers, chronological.
+    pub transfers: Vec<Transfer>,
+    /// Convert trades.
+    pub converts: Vec<Convert>,
+    /// Dust conversions.
+    pub dribblets: Vec<Dribblet>,
+    /// Futures fills per symbol.
+    pub futures_trades: BTreeMap<Symbol, Vec<FuturesFill>>,
+    /// Futures income, chronological.
+    pub income: Vec<Income>,
+    /// Open positions.
+    pub positions: BTreeMap<Symbol, Position>,
+}
+
+/// One Bitget account (one uid), classic or unified.
+#[derive(Debug)]
+pub struct BitgetAccount {
+    /// Label.
+    pub label: String,
+    /// Venue uid.
+    pub uid: u64,
+    /// Index in the id scheme.
+    pub index: u64,
+    /// Classic (v2) or unified (v3).
+    pub mode: AccountMode,
+    /// Wallets: `spot`, `futures` (classic) or `unified`.
+    pub wallets: BTreeMap<&'static str, Balances>,
+    /// Spot fills, chronological.
+    pub spot_fills: Vec<BitgetSpotFill>,
+    /// Deposits.
+    pub deposits: Vec<Deposit>,
+    /// Withdrawals.
+    pub withdrawals: Vec<Withdrawal>,
+    /// Spot <-> futures transfers.
+    pub transfers: Vec<Transfer>,
+    /// Spot bills (classic) or SPOT financial records (unified).
+    pub spot_bills: Vec<Bill>,
+    /// USDT-M fills.
+    pub mix_fills: Vec<FuturesFill>,
+    /// USDT-M bills (classic) or USDT-FUTURES financial records (unified).
+    pub mix_bills: Vec<Bill>,
+    /// Open positions.
+    pub positions: BTreeMap<Symbol, Position>,
+}
+
+/// The whole generated world.
+#[derive(Debug)]
+pub struct World {
+    /// Seed.
+    pub seed: u64,
+    /// Size.
+    pub size: Size,
+    /// First day of history, ms.
+    pub start: i64,
+    /// End of history (the anchor day), ms.
+    pub end: i64,
+    /// Prices.
+    pub market: Market,
+    /// Binance spot symbols.
+    pub binance_spot: Vec<Symbol>,
+    /// Binance USDⓈ-M symbols.
+    pub binance_futures: Vec<Symbol>,
+    /// Bitget spot symbols.
+    pub bitget_spot: Vec<Symbol>,
+    /// Bitget USDT-M symbols.
+    pub bitget_futures: Vec<Symbol>,
+    /// Binance accounts.
+    pub binance: Vec<BinanceAccount>,
+    /// Bitget accounts.
+    pub bitget: Vec<BitgetAccount>,
+    /// Demo keys.
+    pub keys: Vec<DemoKey>,
+}
+
+const BINANCE_SPOT: &[(&str, &str)] = &[
+    ("BTC", "USDT"),
+    ("ETH", "USDT"),
+    ("BNB", "USDT"),
+    ("SOL", "USDT"),
+    ("XRP", "USDT"),
+    ("ETH", "BTC"),
+    ("ADA", "USDT"),
+    ("DOGE", "USDT"),
+    ("LINK", "USDT"),
+    ("LTC", "USDT"),
+    ("TRX", "USDT"),
+];
+const BITGET_SPOT: &[(&str, &str)] =
+    &[("BTC", "USDT"), ("ETH", "USDT"), ("BGB", "USDT"), ("SOL", "USDT"), ("XRP", "USDT"), ("DOGE", "USDT")];
+const FUTURES: &[&str] = &["BTCUSDT", "ETHUSDT", "SOLUSDT"];
+
+/// Milliseconds of the `YYYY-MM-DD` day that contains `now_ms` (the default anchor: today's midnight UTC).
+pub fn day_floor(now_ms: i64) -> i64 {
+    now_ms - now_ms.rem_euclid(DAY)
+}
+
+fn interned(s: &str) -> Symbol {
+    Arc::from(s)
+}
+
+/// Distance between the id ranges of rows that share a millisecond (several positions funded at once): larger than
+/// any `(time - start) * 16` of a 90-day history.
+const ID_SLOT: u64 = 200_000_000_000;
+
+fn symbol_slot(symbols: &[Symbol], s: &str) -> u64 {
+    symbols.iter().position(|x| &**x == s).unwrap_or(0) as u64
+}
+
+/// Row id: grows with time, unique per (account index, millisecond).
+fn rid(base: u64, start: i64, t: i64, index: u64) -> u64 {
+    base + ((t - start) as u64) * 16 + index
+}
+
+fn bal(w: &Balances, a: &str) -> Decimal {
+    w.get(a).copied().unwrap_or_default()
+}
+
+fn add(w: &mut Balances, a: &str, d: Decimal) {
+    let e = w.entry(a.to_string()).or_default();
+    *e += d;
+    if e.is_zero() {
+        w.remove(a);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Act {
+    Deposit,
+    BigDeposit(u8),
+    SpotFill,
+    FuturesFill,
+    ToFutures,
+    FromFutures,
+    ToFunding,
+    FromFunding,
+    Withdraw,
+    WithdrawToBitget,
+    Convert,
+    Dust,
+    Funding,
+}
+
+/// A deposit arriving at Bitget from a Binance withdrawal.
+#[derive(Clone, Debug)]
+struct Incoming {
+    time: i64,
+    coin: Symbol,
+    amount: Decimal,
+    txid: String,
+}
+
+/// Plans one account's timeline: (unique ms, action), chronological.
+fn timeline(
+    r: &mut SplitMix64,
+    start: i64,
+    days: i64,
+    spec: &SizeSpec,
+    acts: &[(Act, u64)],
+    funding: bool,
+) -> Vec<(i64, Act)> {
+    let mut v: Vec<(i64, Act)> = vec![
+        (start + 10 * MINUTE, Act::BigDeposit(0)),
+        (start + 20 * MINUTE, Act::BigDeposit(1)),
+        (start + 30 * MINUTE, Act::BigDeposit(2)),
+        (start + 40 * MINUTE, Act::ToFutures),
+    ];
+    for d in 0..days {
+        let day0 = start + d * DAY + HOUR;
+        let span = DAY - 2 * HOUR;
+        let mut draw = |per_kday: u64| {
+            let total = r.below(2 * per_kday + 1);
+            total / 1000 + u64::from(r.below(1000) < total % 1000)
+        };
+        let n_spot = draw(spec.spot_fills_per_kday);
+        let n_fut = draw(spec.futures_fills_per_kday);
+        for _ in 0..n_spot {
+            v.push((day0 + r.below(span as u64) as i64, Act::SpotFill));
+        }
+        for _ in 0..n_fut {
+            v.push((day0 + r.below(span as u64) as i64, Act::FuturesFill));
+        }
+        for &(a, per_mille) in acts {
+            if r.chance(per_mille) {
+                v.push((day0 + r.below(span as u64) as i64, a));
+            }
+        }
+        if funding {
+            for h in [0, 8, 16] {
+                v.push((start + d * DAY + h * HOUR + 1, Act::Funding));
+            }
+        }
+    }
+    v.sort();
+    // unique milliseconds per account: every id scheme relies on it
+    let mut last = i64::MIN;
+    for e in v.iter_mut() {
+        if e.0 <= last {
+            e.0 = last + 1;
+        }
+        last = e.0;
+    }
+    v.retain(|e| e.0 < start + days * DAY - 10 * MINUTE);
+    v
+}
+
+struct Gen<'a> {
+    market: &'a Market,
+    r: SplitMix64,
+    start: i64,
+}
+
+impl Gen<'_> {
+    fn usdt_value(&self, asset: &str, t: i64) -> Decimal {
+        if asset == "USDT" {
+            return Decimal::ONE;
+        }
+        let s = format!("{asset}USDT");
+        if self.market.symbol(&s).is_some() { self.market.price(&s, t) } else { Decimal::ZERO }
+    }
+}
+
+fn deposit_coin(kind: u8) -> (&'static str, Decimal, Decimal, &'static str) {
+    match kind {
+        0 => ("USDT", Decimal::from(8000), Decimal::from(30000), "TRX"),
+        1 => ("BTC", Decimal::new(5, 2), Decimal::new(4, 1), "BTC"),
+        _ => ("ETH", Decimal::new(5, 1), Decimal::from(4), "ETH"),
+    }
+}
+
+/// A futures fill on a one-way position; returns None when it cannot be afforded.
+#[allow(clippy::too_many_arguments)]
+fn futures_fill(
+    g: &mut Gen<'_>,
+    pos: &mut Position,
+    wallet: Decimal,
+    symbol: &Symbol,
+    t: i64,
+    fee_rate: Decimal,
+) -> Option<FuturesFill> {
+    let m = g.market;
+    let sym = m.symbol(symbol)?;
+    let price = m.fill_price(symbol, t, g.r.next_u64());
+    let reduce = !pos.amt.is_zero() && g.r.chance(650);
+    let (qty, buyer) = if reduce {
+        let frac = if g.r.chance(800) { Decimal::ONE } else { Decimal::new(g.r.range(25, 100), 2) };
+        let mut q = (pos.amt.abs() * frac).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+        if q.is_zero() {
+            q = pos.amt.abs();
+        }
+        (q, pos.amt.is_sign_negative())
+    } else {
+        let buyer = if pos.amt.is_zero() { g.r.chance(500) } else { pos.amt.is_sign_positive() };
+        let notional_now = pos.amt.abs() * price;
+        let room = wallet * Decimal::new(15, 1) - notional_now;
+        if room <= Decimal::from(20) {
+            return None;
+        }
+        let budget = room * Decimal::new(g.r.range(10, 60), 2);
+        let q = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+        if q.is_zero() {
+            return None;
+        }
+        (q, buyer)
+    };
+    let notional = (qty * price).round_dp(8);
+    let commission = (notional * fee_rate).round_dp(8);
+    let signed = if buyer { qty } else { -qty };
+    let mut pnl = Decimal::ZERO;
+    let long_before = pos.amt.is_sign_positive() && !pos.amt.is_zero();
+    if reduce {
+        let dir = if pos.amt.is_sign_positive() { Decimal::ONE } else { -Decimal::ONE };
+        pnl = (qty * (price - pos.entry) * dir).round_dp(8);
+        pos.amt += signed;
+        if pos.amt.is_zero() {
+            pos.entry = Decimal::ZERO;
+        }
+    } else {
+        let new_amt = pos.amt + signed;
+        pos.entry = ((pos.entry * pos.amt.abs() + price * qty) / new_amt.abs()).round_dp(8);
+        pos.amt = new_amt;
+    }
+    if wallet + pnl - commission < Decimal::ZERO {
+        return None; // the generator never lets a wallet go negative (it has already moved pos; caller discards)
+    }
+    pos.update_time = t;
+    Some(FuturesFill {
+        id: 0,
+        order_id: 0,
+        time: t,
+        symbol: symbol.clone(),
+        price,
+        qty,
+        realized_pnl: pnl,
+        commission,
+        buyer,
+        maker: g.r.chance(300),
+        opening: !reduce,
+        long: if reduce { long_before } else { buyer },
+    })
+}
+
+fn funding_rate(seed: u64, symbol: &str, t: i64) -> Decimal {
+    Decimal::new((mix(seed, hash_str(symbol), t as u64) % 41) as i64 - 10, 5)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gen_binance(
+    world_seed: u64,
+    market: &Market,
+    label: &str,
+    index: u64,
+    spec: &SizeSpec,
+    days: i64,
+    spot_syms: &[Symbol],
+    fut_syms: &[Symbol],
+    incoming_out: &mut Vec<Incoming>,
+) -> BinanceAccount {
+    let start = market.start;
+    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 11)), start };
+    let acts = [
+        (Act::Deposit, 40),
+        (Act::Withdraw, 25),
+        (Act::WithdrawToBitget, 30),
+        (Act::ToFutures, 60),
+        (Act::FromFutures, 40),
+        (Act::ToFunding, 30),
+        (Act::FromFunding, 20),
+        (Act::Convert, 40),
+        (Act::Dust, 60),
+    ];
+    let plan = timeline(&mut g.r, start, days, spec, &acts, true);
+    let mut a = BinanceAccount {
+        label: label.to_string(),
+        uid: 350_000_000 + mix(world_seed, index, 5) % 100_000_000,
+        index,
+        ..Default::default()
+    };
+    let pays_bnb = g.r.chance(500);
+    let mut spot = Balances::new();
+    let mut funding = Balances::new();
+    let mut usdm = Balances::new();
+    for (t, act) in plan {
+        match act {
+            Act::BigDeposit(_) | Act::Deposit => {
+                let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
+                let (coin, lo, hi, net) = deposit_coin(k);
+                let amount = if matches!(act, Act::Deposit) {
+                    g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
+                } else {
+                    g.r.decimal(lo, hi, 4)
+                };
+                add(&mut spot, coin, amount);
+                a.deposits.push(Deposit {
+                    id: rid(700_000_000_000_000_000, start, t, index),
+                    coin: interned(coin),
+                    amount,
+                    network: net,
+                    address: format!("0x{}", g.r.hex(40)),
+                    txid: format!("0x{}", g.r.hex(64)),
+                    time: t,
+                });
+            }
+            Act::SpotFill => {
+                let s = g.r.pick(spot_syms).clone();
+                let sym = market.symbol(&s).expect("symbol").clone();
+                let price = market.fill_price(&s, t, g.r.next_u64());
+                let base_bal = bal(&spot, &sym.base);
+                let quote_bal = bal(&spot, &sym.quote);
+                let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
+                let base_usd = g.usdt_value(&sym.base, t);
+                let qty = if buy {
+                    let budget = quote_bal * Decimal::new(g.r.range(2, 15), 2);
+                    (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                } else if g.r.chance(250) && !base_usd.is_zero() {
+                    // sell nearly everything, leaving a crumb worth 1-3 USDT: what dust conversions are for
+                    let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
+                    (base_bal - crumb)
+                        .max(Decimal::ZERO)
+                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                } else {
+                    (base_bal * Decimal::new(g.r.range(10, 60), 2))
+                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                };
+                if qty.is_zero() {
+                    continue;
+                }
+                let quote_qty = (qty * price).round_dp(8);
+                if (buy && quote_qty > quote_bal) || (!buy && qty > base_bal) || quote_qty.is_zero() {
+                    continue;
+                }
+                let usd = quote_qty * g.usdt_value(&sym.quote, t);
+                let bnb_price = g.usdt_value("BNB", t);
+                let bnb_fee = if bnb_price.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    (usd * Decimal::new(75, 5) / bnb_price).round_dp(8)
+                };
+                let (commission, casset) =
+                    if pays_bnb && bnb_fee > Decimal::ZERO && bal(&spot, "BNB") >= bnb_fee && sym.base != "BNB" {
+                        (bnb_fee, "BNB".to_string())
+                    } else if buy {
+                        ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
+                    } else {
+                        ((quote_qty * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
+                    };
+                if buy {
+                    add(&mut spot, &sym.quote, -quote_qty);
+                    add(&mut spot, &sym.base, qty);
+                } else {
+                    add(&mut spot, &sym.base, -qty);
+                    add(&mut spot, &sym.quote, quote_qty);
+                }
+                add(&mut spot, &casset, -commission);
+                let fill = SpotFill {
+                    id: rid(100_000_000, start, t, index),
+                    order_id: rid(2_000_000_000, start, t, index),
+                    time: t,
+                    price,
+                    qty,
+                    quote_qty,
+                    commission,
+                    commission_asset: interned(&casset),
+                    is_buyer: buy,
+                    is_maker: g.r.chance(400),
+                };
+                a.trades.entry(s.clone()).or_default().push(fill);
+            }
+            Act::FuturesFill => {
+                if fut_syms.is_empty() {
+                    continue;
+                }
+                let s = g.r.pick(fut_syms).clone();
+                let wallet = bal(&usdm, "USDT");
+                let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
+                if let Some(mut f) = futures_fill(&mut g, &mut pos, wallet, &s, t, Decimal::new(4, 4)) {
+                    f.id = rid(5_000_000_000, start, t, index);
+                    f.order_id = rid(80_000_000_000, start, t, index);
+                    add(&mut usdm, "USDT", f.realized_pnl - f.commission);
+                    if !f.realized_pnl.is_zero() {
+                        a.income.push(Income {
+                            tran_id: rid(9_000_000_000, start, t, index),
+                            income_type: "REALIZED_PNL",
+                            income: f.realized_pnl,
+                            asset: interned("USDT"),
+                            symbol: Some(s.clone()),
+                            time: t,
+                            trade_id: Some(f.id),
+                        });
+                    }
+                    a.income.push(Income {
+                        tran_id: rid(9_000_000_000, start, t, index),
+                        income_type: "COMMISSION",
+                        income: -f.commission,
+                        asset: interned("USDT"),
+                        symbol: Some(s.clone()),
+                        time: t,
+                        trade_id: Some(f.id),
+                    });
+                    a.futures_trades.entry(s.clone()).or_default().push(f);
+                    if pos.amt.is_zero() {
+                        a.positions.remove(&s);
+                    } else {
+                        a.positions.insert(s, pos);
+                    }
+                }
+            }
+            Act::Funding => {
+                let syms: Vec<Symbol> = a.positions.keys().cloned().collect();
+                for s in syms {
+                    let pos = &a.positions[&s];
+                    let mark = market.price(&s, t);
+                    let rate = funding_rate(world_seed, &s, t);
+                    let fee = -(pos.amt * mark * rate).round_dp(8);
+                    if fee.is_zero() || bal(&usdm, "USDT") + fee < Decimal::ZERO {
+                        continue;
+                    }
+                    add(&mut usdm, "USDT", fee);
+                    a.income.push(Income {
+                        tran_id: rid(9_500_000_000 + symbol_slot(fut_syms, &s) * ID_SLOT, start, t, index),
+                        income_type: "FUNDING_FEE",
+                        income: fee,
+                        asset: interned("USDT"),
+                        symbol: Some(s.clone()),
+                        time: t,
+                        trade_id: None,
+                    });
+                }
+            }
+            Act::ToFutures | Act::FromFutures | Act::ToFunding | Act::FromFunding => {
+                let (from, to) = match act {
+                    Act::ToFutures => ("spot", "usdm"),
+                    Act::FromFutures => ("usdm", "spot"),
+                    Act::ToFunding => ("spot", "funding"),
+                    _ => ("funding", "spot"),
+                };
+                let src = match from {
+                    "spot" => &spot,
+                    "usdm" => &usdm,
+                    _ => &funding,
+                };
+                let avail = bal(src, "USDT");
+                let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
+                if from == "usdm" {
+                    // keep margin for open positions
+                    let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
+                    amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
+                }
+                if amount <= Decimal::ONE {
+                    continue;
+                }
+                let tran_id = rid(11_000_000_000, start, t, index);
+                for (w, d) in [(from, -amount), (to, amount)] {
+                    match w {
+                        "spot" => add(&mut spot, "USDT", d),
+                        "usdm" => add(&mut usdm, "USDT", d),
+                        _ => add(&mut funding, "USDT", d),
+                    }
+                }
+                if from == "usdm" || to == "usdm" {
+                    a.income.push(Income {
+                        tran_id,
+                        income_type: "TRANSFER",
+                        income: if to == "usdm" { amount } else { -amount },
+                        asset: interned("USDT"),
+                        symbol: None,
+                        time: t,
+                        trade_id: None,
+                    });
+                }
+                a.transfers.push(Transfer { id: tran_id, from, to, asset: interned("USDT"), amount, time: t });
+            }
+            Act::Withdraw | Act::WithdrawToBitget => {
+                let to_bitget = act == Act::WithdrawToBitget;
+                let coin = if to_bitget || g.r.chance(600) { "USDT" } else { "BTC" };
+                let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
+                let avail = bal(&spot, coin);
+                let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
+                if amount <= fee * Decimal::from(5) || amount + fee > avail {
+                    continue;
+                }
+                add(&mut spot, coin, -(amount + fee));
+                let txid = g.r.hex(64);
+                let net = if coin == "USDT" { "TRX" } else { "BTC" };
+                a.withdrawals.push(Withdrawal {
+                    id: format!("{:016x}{:016x}", mix(world_seed, index, t as u64), mix(world_seed, 77, t as u64)),
+                    coin: interned(coin),
+                    amount,
+                    fee,
+                    network: net,
+                    address: if to_bitget { format!("TBg{}", g.r.alnum(31)) } else { format!("T{}", g.r.alnum(33)) },
+                    txid: txid.clone(),
+                    time: t,
+                    complete_time: t + 5 * MINUTE,
+                });
+                if to_bitget {
+                    incoming_out.push(Incoming { time: t + 7 * MINUTE, coin: interned(coin), amount, txid });
+                }
+            }
+            Act::Convert => {
+                let s = g.r.pick(spot_syms).clone();
+                let sym = market.symbol(&s).expect("symbol").clone();
+                if sym.quote != "USDT" {
+                    continue;
+                }
+                let price = market.price(&s, t);
+                let buy = g.r.chance(500) || bal(&spot, &sym.base).is_zero();
+                let (fa, ta, famt, tamt) = if buy {
+                    let f = (bal(&spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
+                    (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(999, 3)).round_dp(8))
+                } else {
+                    let f = (bal(&spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp);
+                    (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(999, 3)).round_dp(8))
+                };
+                if famt.is_zero() || tamt.is_zero() || famt > bal(&spot, &fa) {
+                    continue;
+                }
+                add(&mut spot, &fa, -famt);
+                add(&mut spot, &ta, tamt);
+                a.converts.push(Convert {
+                    quote_id: g.r.hex(32),
+                    order_id: rid(940_000_000_000_000_000, start, t, index),
+                    from_asset: interned(&fa),
+                    from_amount: famt,
+                    to_asset: interned(&ta),
+                    to_amount: tamt,
+                    time: t,
+                });
+            }
+            Act::Dust => {
+                let bnb = g.usdt_value("BNB", t);
+                if bnb.is_zero() {
+                    continue;
+                }
+                let mut details = Vec::new();
+                let cands: Vec<(String, Decimal)> = spot.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                for (asset, amount) in cands {
+                    if asset == "BNB" || asset == "USDT" || details.len() >= 3 {
+                        continue;
+                    }
+                    let usd = amount * g.usdt_value(&asset, t);
+                    if usd.is_zero() || usd > Decimal::from(5) {
+                        continue;
+                    }
+                    let gross = (usd / bnb).round_dp(8);
+                    let charge = (gross * Decimal::new(2, 2)).round_dp(8);
+                    let net = gross - charge;
+                    if net <= Decimal::ZERO {
+                        continue;
+                    }
+                    add(&mut spot, &asset, -amount);
+                    add(&mut spot, "BNB", net);
+                    details.push(DustDetail {
+                        from_asset: interned(&asset),
+                        amount,
+                        transfered: net,
+                        service_charge: charge,
+                    });
+                }
+                if !details.is_empty() {
+                    a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
+                }
+            }
+        }
+    }
+    a.wallets.insert("spot", spot);
+    a.wallets.insert("funding", funding);
+    a.wallets.insert("usdm", usdm);
+    let _ = g.start;
+    a
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gen_bitget(
+    world_seed: u64,
+    market: &Market,
+    label: &str,
+    index: u64,
+    mode: AccountMode,
+    spec: &SizeSpec,
+    days: i64,
+    spot_syms: &[Symbol],
+    fut_syms: &[Symbol],
+    incoming: &[Incoming],
+) -> BitgetAccount {
+    let start = market.start;
+    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 23)), start };
+    let unified = mode == AccountMode::Unified;
+    let acts = [(Act::Deposit, 40), (Act::Withdraw, 25), (Act::ToFutures, 60), (Act::FromFutures, 40)];
+    let mut plan = timeline(&mut g.r, start, days, spec, &acts, true);
+    // deposits arriving from Binance get their own (unique) milliseconds on this timeline
+    let mut inc: BTreeMap<i64, &Incoming> = BTreeMap::new();
+    for i in incoming {
+        let mut t = i.time;
+        while plan.binary_search_by_key(&t, |e| e.0).is_ok() || inc.contains_key(&t) {
+            t += 1;
+        }
+        inc.insert(t, i);
+    }
+    for t in inc.keys() {
+        plan.push((*t, Act::BigDeposit(9)));
+    }
+    plan.sort();
+    let mut a = BitgetAccount {
+        label: label.to_string(),
+        uid: 6_000_000_000 + mix(world_seed, index, 6) % 1_000_000_000,
+        index,
+        mode,
+        wallets: BTreeMap::new(),
+        spot_fills: Vec::new(),
+        deposits: Vec::new(),
+        withdrawals: Vec::new(),
+        transfers: Vec::new(),
+        spot_bills: Vec::new(),
+        mix_fills: Vec::new(),
+        mix_bills: Vec::new(),
+        positions: BTreeMap::new(),
+    };
+    let mut spot = Balances::new();
+    let mut fut = Balances::new();
+    for (t, act) in plan {
+        match act {
+            Act::BigDeposit(_) | Act::Deposit => {
+                let (coin, amount, net, txid, address) = if let Some(i) = inc.get(&t) {
+                    (i.coin.to_string(), i.amount, "TRC20", i.txid.clone(), format!("TBg{}", g.r.alnum(31)))
+                } else {
+                    let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
+                    let (coin, lo, hi, _) = deposit_coin(k);
+                    let amount = if act == Act::Deposit {
+                        g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
+                    } else {
+                        g.r.decimal(lo, hi, 4)
+                    };
+                    let net = match coin {
+                        "USDT" => "TRC20",
+                        "BTC" => "BTC",
+                        _ => "ERC20",
+                    };
+                    (coin.to_string(), amount, net, g.r.hex(64), format!("0x{}", g.r.hex(40)))
+                };
+                let w = if unified { "unified" } else { "spot" };
+                let _ = w;
+                add(&mut spot, &coin, amount);
+                a.deposits.push(Deposit {
+                    id: rid(1_100_000_000_000_000_000, start, t, index),
+                    coin: interned(&coin),
+                    amount,
+                    network: net,
+                    address,
+                    txid,
+                    time: t,
+                });
+                a.spot_bills.push(Bill {
+                    id: rid(1_200_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned(&coin),
+                    symbol: None,
+                    business_type: "DEPOSIT",
+                    group_type: "deposit",
+                    amount,
+                    fee: Decimal::ZERO,
+                    balance: bal(&spot, &coin),
+                });
+            }
+            Act::SpotFill => {
+                let s = g.r.pick(spot_syms).clone();
+                let sym = market.symbol(&s).expect("symbol").clone();
+                let price = market.fill_price(&s, t, g.r.next_u64());
+                let base_bal = bal(&spot, &sym.base);
+                let quote_bal = bal(&spot, &sym.quote);
+                let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
+                let size = if buy {
+                    (quote_bal * Decimal::new(g.r.range(2, 15), 2) / price)
+                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                } else {
+                    (base_bal * Decimal::new(g.r.range(10, 60), 2))
+                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                };
+                let amount = (size * price).round_dp(8);
+                if size.is_zero() || amount.is_zero() || (buy && amount > quote_bal) || (!buy && size > base_bal) {
+                    continue;
+                }
+                let (fee, fee_coin) = if buy {
+                    ((size * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
+                } else {
+                    ((amount * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
+                };
+                if buy {
+                    add(&mut spot, &sym.quote, -amount);
+                    add(&mut spot, &sym.base, size - fee);
+                } else {
+                    add(&mut spot, &sym.base, -size);
+                    add(&mut spot, &sym.quote, amount - fee);
+                }
+                let id = rid(1_300_000_000_000_000_000, start, t, index);
+                let (inc_coin, inc_amt, out_coin, out_amt) =
+                    if buy { (&sym.base, size, &sym.quote, amount) } else { (&sym.quote, amount, &sym.base, size) };
+                let bt = if buy { "BUY" } else { "SELL" };
+                a.spot_bills.push(Bill {
+                    id: rid(1_200_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned(out_coin),
+                    symbol: Some(s.clone()),
+                    business_type: bt,
+                    group_type: "transaction",
+                    amount: -out_amt,
+                    fee: Decimal::ZERO,
+                    balance: bal(&spot, out_coin),
+                });
+                a.spot_bills.push(Bill {
+                    id: rid(1_250_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned(inc_coin),
+                    symbol: Some(s.clone()),
+                    business_type: bt,
+                    group_type: "transaction",
+                    amount: inc_amt,
+                    fee: -fee,
+                    balance: bal(&spot, inc_coin),
+                });
+                a.spot_fills.push(BitgetSpotFill {
+                    id,
+                    order_id: id + 7,
+                    symbol: s,
+                    time: t,
+                    price,
+                    size,
+                    amount,
+                    buy,
+                    fee,
+                    fee_coin: interned(&fee_coin),
+                    maker: g.r.chance(400),
+                });
+            }
+            Act::FuturesFill => {
+                if fut_syms.is_empty() {
+                    continue;
+                }
+                let s = g.r.pick(fut_syms).clone();
+                let src = if unified { &spot } else { &fut };
+                let wallet = bal(src, "USDT");
+                // unified: only a third of the USDT backs futures, the rest stays for spot
+                let wallet = if unified { wallet / Decimal::from(3) } else { wallet };
+                let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
+                if let Some(mut f) = futures_fill(&mut g, &mut pos, wallet, &s, t, Decimal::new(6, 4)) {
+                    f.id = rid(1_103_000_000_000_000_000, start, t, index);
+                    f.order_id = f.id + 3;
+                    let w = if unified { &mut spot } else { &mut fut };
+                    add(w, "USDT", f.realized_pnl - f.commission);
+                    let bt = match (f.opening, f.long) {
+                        (true, true) => "open_long",
+                        (true, false) => "open_short",
+                        (false, true) => "close_long",
+                        (false, false) => "close_short",
+                    };
+                    let balance = bal(w, "USDT");
+                    a.mix_bills.push(Bill {
+                        id: rid(1_400_000_000_000_000_000, start, t, index),
+                        time: t,
+                        coin: interned("USDT"),
+                        symbol: Some(s.clone()),
+                        business_type: bt,
+                        group_type: "",
+                        amount: f.realized_pnl,
+                        fee: -f.commission,
+                        balance,
+                    });
+                    a.mix_fills.push(f);
+                    if pos.amt.is_zero() {
+                        a.positions.remove(&s);
+                    } else {
+                        a.positions.insert(s, pos);
+                    }
+                }
+            }
+            Act::Funding => {
+                let open: Vec<(Symbol, Position)> = a.positions.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
+                for (s, pos) in open {
+                    let mark = market.price(&s, t);
+                    let fee = -(pos.amt * mark * funding_rate(world_seed, &s, t)).round_dp(8);
+                    let w = if unified { &mut spot } else { &mut fut };
+                    if !fee.is_zero() && bal(w, "USDT") + fee >= Decimal::ZERO {
+                        add(w, "USDT", fee);
+                        let balance = bal(w, "USDT");
+                        let id = rid(1_400_000_000_000_000_000 + symbol_slot(fut_syms, &s) * ID_SLOT, start, t, index);
+                        a.mix_bills.push(Bill {
+                            id,
+                            time: t,
+                            coin: interned("USDT"),
+                            symbol: Some(s.clone()),
+                            business_type: "contract_settle_fee",
+                            group_type: "",
+                            amount: fee,
+                            fee: Decimal::ZERO,
+                            balance,
+                        });
+                    }
+                }
+            }
+            Act::ToFutures | Act::FromFutures if !unified => {
+                let to_fut = act == Act::ToFutures;
+                let avail = if to_fut { bal(&spot, "USDT") } else { bal(&fut, "USDT") };
+                let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
+                if !to_fut {
+                    let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
+                    amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
+                }
+                if amount <= Decimal::ONE {
+                    continue;
+                }
+                let (from, to) = if to_fut { ("spot", "futures") } else { ("futures", "spot") };
+                add(&mut spot, "USDT", if to_fut { -amount } else { amount });
+                add(&mut fut, "USDT", if to_fut { amount } else { -amount });
+                let id = rid(1_500_000_000_000_000_000, start, t, index);
+                a.transfers.push(Transfer { id, from, to, asset: interned("USDT"), amount, time: t });
+                a.spot_bills.push(Bill {
+                    id: rid(1_200_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned("USDT"),
+                    symbol: None,
+                    business_type: if to_fut { "TRANSFER_OUT" } else { "TRANSFER_IN" },
+                    group_type: "transfer",
+                    amount: if to_fut { -amount } else { amount },
+                    fee: Decimal::ZERO,
+                    balance: bal(&spot, "USDT"),
+                });
+                a.mix_bills.push(Bill {
+                    id: rid(1_400_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned("USDT"),
+                    symbol: None,
+                    business_type: if to_fut { "trans_from_exchange" } else { "trans_to_exchange" },
+                    group_type: "",
+                    amount: if to_fut { amount } else { -amount },
+                    fee: Decimal::ZERO,
+                    balance: bal(&fut, "USDT"),
+                });
+            }
+            Act::Withdraw => {
+                let coin = if g.r.chance(600) { "USDT" } else { "BTC" };
+                let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
+                let avail = bal(&spot, coin);
+                let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
+                if amount <= fee * Decimal::from(5) || amount + fee > avail {
+                    continue;
+                }
+                add(&mut spot, coin, -(amount + fee));
+                let id = rid(1_600_000_000_000_000_000, start, t, index);
+                a.withdrawals.push(Withdrawal {
+                    id: id.to_string(),
+                    coin: interned(coin),
+                    amount,
+                    fee,
+                    network: if coin == "USDT" { "TRC20" } else { "BTC" },
+                    address: format!("T{}", g.r.alnum(33)),
+                    txid: g.r.hex(64),
+                    time: t,
+                    complete_time: t + 5 * MINUTE,
+                });
+                a.spot_bills.push(Bill {
+                    id: rid(1_200_000_000_000_000_000, start, t, index),
+                    time: t,
+                    coin: interned(coin),
+                    symbol: None,
+                    business_type: "WITHDRAW",
+                    group_type: "withdraw",
+                    amount: -amount,
+                    fee: -fee,
+                    balance: bal(&spot, coin),
+                });
+            }
+            _ => {}
+        }
+    }
+    if unified {
+        a.wallets.insert("unified", spot);
+    } else {
+        a.wallets.insert("spot", spot);
+        a.wallets.insert("futures", fut);
+    }
+    let _ = g.start;
+    a
+}
+
+fn demo_key(
+    r: &mut SplitMix64,
+    venue: Venue,
+    label: &str,
+    kind: &str,
+    permissions: Profile,
+    ip_allow: Vec<std::net::IpAddr>,
+) -> DemoKey {
+    let (api_key, secret, passphrase) = match venue {
+        Venue::Binance => (r.alnum(64), r.alnum(64), String::new()),
+        Venue::Bitget => (format!("bg_{}", r.hex(32)), r.hex(64), r.alnum(12)),
+    };
+    DemoKey {
+        venue,
+        label: label.to_string(),
+        account_kind: kind.to_string(),
+        permissions,
+        api_key,
+        secret: Secret::new(secret),
+        passphrase: Secret::new(passphrase),
+        ip_allow,
+        key_type: KeyType::HmacSha256,
+        public_key: String::new(),
+    }
+}
+
+/// PKCS#8 PEM of an Ed25519 private key seed (RFC 8410), what Binance hands out for Ed25519 keys.
+pub fn ed25519_pem(seed: &[u8; 32]) -> String {
+    use base64::Engine;
+    let mut der = hex::decode("302e020100300506032b657004220420").expect("static hex");
+    der.extend_from_slice(seed);
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    )
+}
+
+impl World {
+    /// Generates the world of `seed` and `size` with history ending at `anchor` (ms, floored to the day).
+    pub fn generate(seed: u64, size: Size, anchor: i64) -> World {
+        let spec = size.spec();
+        let end = day_floor(anchor);
+        let start = end - spec.days * DAY;
+        let (nb, ng) = match size {
+            Size::Tiny => (3, 3),
+            Size::Small => (8, 5),
+            Size::Medium => (9, 6),
+            Size::Large => (11, 6),
+        };
+        let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..nb].to_vec();
+        for p in &BITGET_SPOT[..ng] {
+            if !pairs.contains(p) {
+                pairs.push(*p);
+            }
+        }
+        let market = Market::new(seed, start, end, &pairs);
+        let binance_spot: Vec<Symbol> = BINANCE_SPOT[..nb].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let bitget_spot: Vec<Symbol> = BITGET_SPOT[..ng].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let nf = match size {
+            Size::Tiny => 1,
+            Size::Small => 1,
+            _ => FUTURES.len(),
+        };
+        let futures: Vec<Symbol> = FUTURES[..nf].iter().map(|s| interned(s)).collect();
+
+        // labels: data accounts, then the IP-restricted one (with a little history), then the refusal-journey ones
+        let mut labels: Vec<&str> = ["main", "alt", "third", "fourth"][..spec.data_accounts].to_vec();
+        labels.push("office");
+        let tiny = SizeSpec { data_accounts: 1, days: spec.days, spot_fills_per_kday: 0, futures_fills_per_kday: 0 };
+        let mut incoming: Vec<Vec<Incoming>> = Vec::new();
+        let mut binance = Vec::new();
+        for (i, l) in labels.iter().enumerate() {
+            let sp = if *l == "office" { &tiny } else { &spec };
+            let mut inc = Vec::new();
+            binance.push(gen_binance(seed, &market, l, i as u64, sp, spec.days, &binance_spot, &futures, &mut inc));
+            incoming.push(inc);
+        }
+        for (j, l) in ["trader", "withdrawer", "mover"].iter().enumerate() {
+            let mut inc = Vec::new();
+            let acc = gen_binance(seed, &market, l, (labels.len() + j) as u64, &tiny, 1, &binance_spot, &[], &mut inc);
+            binance.push(acc);
+        }
+        // Bitget: "main" classic, "unified" UTA, further classic data accounts, "office", refusal ones
+        let mut bg_labels: Vec<(&str, AccountMode)> =
+            vec![("main", AccountMode::Classic), ("unified", AccountMode::Unified)];
+        for l in ["alt", "third"].iter().take(spec.data_accounts.saturating_sub(2)) {
+            bg_labels.push((l, AccountMode::Classic));
+        }
+        if size == Size::Tiny {
+            bg_labels.truncate(2);
+        }
+        let mut bitget = Vec::new();
+        for (i, (l, mode)) in bg_labels.iter().enumerate() {
+            let inc: &[Incoming] = labels.iter().position(|x| x == l).map(|p| incoming[p].as_slice()).unwrap_or(&[]);
+            bitget.push(gen_bitget(seed, &market, l, i as u64, *mode, &spec, spec.days, &bitget_spot, &futures, inc));
+        }
+        let n = bitget.len();
+        bitget.push(gen_bitget(
+            seed,
+            &market,
+            "office",
+            n as u64,
+            AccountMode::Classic,
+            &tiny,
+            spec.days,
+            &bitget_spot,
+            &futures,
+            &[],
+        ));
+        for (j, l) in ["trader", "withdrawer"].iter().enumerate() {
+            bitget.push(gen_bitget(
+                seed,
+                &market,
+                l,
+                (n + 1 + j) as u64,
+                AccountMode::Classic,
+                &tiny,
+                1,
+                &bitget_spot,
+                &[],
+                &[],
+            ));
+        }
+
+        // keys
+        let mut r = SplitMix64::new(mix(seed, 99, 99));
+        let office_ip: std::net::IpAddr = "127.0.0.2".parse().expect("static ip");
+        // withdrawal keys must be IP-restricted at both venues; allowing both loopback addresses keeps them usable
+        // directly and through a relay bound to 127.0.0.2
+        let local_ip: std::net::IpAddr = "127.0.0.1".parse().expect("static ip");
+        let mut keys = Vec::new();
+        for acc in &binance {
+            let (profile, ips) = match acc.label.as_str() {
+                "trader" => (Profile::TradeEnabled, vec![]),
+                "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
+                "mover" => (Profile::TransferEnabled, vec![]),
+                "office" => (Profile::ReadOnly, vec![office_ip]),
+                _ => (Profile::ReadOnly, vec![]),
+            };
+            keys.push(demo_key(&mut r, Venue::Binance, &acc.label, "spot", profile, ips));
+        }
+        // an Ed25519 read-only key on the "alt" account (or main when there is no alt)
+        let ed_label =
+            binance.get(1).filter(|a| a.label == "alt").map(|a| a.label.clone()).unwrap_or_else(|| "main".into());
+        let mut seed_bytes = [0u8; 32];
+        for (i, c) in seed_bytes.chunks_mut(8).enumerate() {
+            c.copy_from_slice(&mix(seed, 0xED25519, i as u64).to_le_bytes());
+        }
+        let sk = ed25519_dalek::SigningKey::from_bytes(&seed_bytes);
+        let mut ed = demo_key(&mut r, Venue::Binance, &ed_label, "spot", Profile::ReadOnly, vec![]);
+        ed.key_type = KeyType::Ed25519;
+        ed.secret = Secret::new(ed25519_pem(&seed_bytes));
+        ed.public_key = hex::encode(sk.verifying_key().to_bytes());
+        keys.push(ed);
+        for acc in &bitget {
+            let (profile, ips) = match acc.label.as_str() {
+                "trader" => (Profile::TradeEnabled, vec![]),
+                "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
+                "office" => (Profile::ReadOnly, vec![office_ip]),
+                _ => (Profile::ReadOnly, vec![]),
+            };
+            let kind = if acc.mode == AccountMode::Unified { "unified" } else { "classic" };
+            keys.push(demo_key(&mut r, Venue::Bitget, &acc.label, kind, profile, ips));
+        }
+        World {
+            seed,
+            size,
+            start,
+            end,
+            market,
+            binance_spot,
+            binance_futures: futures.clone(),
+            bitget_spot,
+            bitget_futures: futures,
+            binance,
+            bitget,
+            keys,
+        }
+    }
+
+    /// Number of fills (spot and futures, both venues).
+    pub fn fill_count(&self) -> usize {
+        let b: usize = self
+            .binance
+            .iter()
+            .map(|a| {
+                a.trades.values().map(Vec::len).sum::<usize>() + a.futures_trades.values().map(Vec::len).sum::<usize>()
+            })
+            .sum();
+        let g: usize = self.bitget.iter().map(|a| a.spot_fills.len() + a.mix_fills.len()).sum();
+        b + g
+    }
+
+    /// A Binance account by label.
+    pub fn binance_account(&self, label: &str) -> Option<&BinanceAccount> {
+        self.binance.iter().find(|a| a.label == label)
+    }
+
+    /// A Bitget account by label.
+    pub fn bitget_account(&self, label: &str) -> Option<&BitgetAccount> {
+        self.bitget.iter().find(|a| a.label == label)
+    }
+}

@@ -1,0 +1,420 @@
+//! The ground truth of a generated world: the normalized ledger a correct sync must produce, and the balances
+//! the venues' balance endpoints report.
+//!
+//! # Ledger id scheme
+//!
+//! Every id is `{account}:{kind}:{venue row id...}`, where `{account}` is the ledger account `venue/label/wallet`
+//! (for a transfer, the sending wallet) and the venue row ids are exactly the fields the venue returns, so a client
+//! that syncs the venue can rebuild the same ids. `L` is the key label.
+//!
+//! | venue row (endpoint) | ledger event | id |
+//! |---|---|---|
+//! | Binance spot fill (`/api/v3/myTrades`) | trade | `binance/L/spot:trade:{symbol}:{id}` |
+//! | Binance deposit (`/sapi/v1/capital/deposit/hisrec`) | deposit | `binance/L/spot:deposit:{id}` |
+//! | Binance withdrawal (`/sapi/v1/capital/withdraw/history`) | withdrawal | `binance/L/spot:withdrawal:{id}` |
+//! | Binance universal transfer (`/sapi/v1/asset/transfer`, by `type`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` with `{from}` = `spot` for `MAIN_*`, `usdm` for `UMFUTURE_*`, `funding` for `FUNDING_*` |
+//! | Binance convert (`/sapi/v1/convert/tradeFlow`) | trade | `binance/L/spot:convert:{orderId}` |
+//! | Binance dust (`/sapi/v1/asset/dribblet`, one per detail) | trade | `binance/L/spot:dust:{transId}:{fromAsset}` |
+//! | Binance income (`/fapi/v1/income`) `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE` | income | `binance/L/usdm:income:{incomeType}:{tranId}` |
+//! | Bitget spot fill (`/api/v2/spot/trade/fills`) | trade | `bitget/L/spot:trade:{symbol}:{tradeId}` |
+//! | Bitget deposit (`/api/v2/spot/wallet/deposit-records`) | deposit | `bitget/L/spot:deposit:{orderId}` |
+//! | Bitget withdrawal (`/api/v2/spot/wallet/withdrawal-records`) | withdrawal | `bitget/L/spot:withdrawal:{orderId}` |
+//! | Bitget transfer (`/api/v2/spot/account/transferRecords`) | transfer | `bitget/L/{fromType}:transfer:{transferId}` with `spot` or `futures` (= `usdt_futures`) |
+//! | Bitget futures bill (`/api/v2/mix/account/bill`) `open_*`/`close_*` | income commission (`fee`) and, when `amount` ≠ 0, realized PnL | `bitget/L/futures:bill:{billId}:fee`, `bitget/L/futures:bill:{billId}:pnl` |
+//! | Bitget futures bill `contract_settle_fee` | income funding | `bitget/L/futures:bill:{billId}` |
+//! | Bitget unified spot fill (`/api/v3/trade/fills`, category SPOT) | trade | `bitget/L/unified:trade:{symbol}:{execId}` |
+//! | Bitget unified futures fill (`/api/v3/trade/fills`, USDT-FUTURES) | income commission, realized PnL (`execPnl` ≠ 0) | `bitget/L/unified:fill:{execId}:fee`, `bitget/L/unified:fill:{execId}:pnl` |
+//! | Bitget unified funding (`/api/v3/account/financial-records`, type `FUNDING_FEE`) | income funding | `bitget/L/unified:funding:{id}` |
+//! | Bitget unified deposit / withdrawal (`/api/v3/account/deposit-records`, `withdrawal-records`) | deposit / withdrawal | `bitget/L/unified:deposit:{orderId}`, `bitget/L/unified:withdrawal:{orderId}` |
+//!
+//! Rows that mirror another row are not separate events: Binance income `TRANSFER` rows carry the `tranId` of the
+//! universal transfer; Bitget `trans_from_exchange`/`trans_to_exchange` futures bills and `TRANSFER_*` spot bills
+//! mirror transfer records; spot bills mirror fills, deposits and withdrawals; unified financial records other than
+//! `FUNDING_FEE` mirror fills, deposits and withdrawals.
+//!
+//! # Amounts
+//!
+//! A trade's balance effect is `+receive - spend - fees` (a fee in the received asset is charged on top of the
+//! gross `receive`). Binance spot: `receive` is the gross quantity, the fee is the `commission` in its asset. Bitget
+//! spot: the same with `feeDetail.totalFee` (shown negative by the venue). Convert: no fee. Dust: `spend` is the
+//! dust amount, `receive` the BNB before the service charge, `fees` the service charge. A withdrawal's `amount`
+//! excludes its `fee`, both leave the account. Income amounts are signed.
+//!
+//! # Balances
+//!
+//! `balances.json` holds wallet balances (unrealized PnL excluded), as the venues report them: Binance spot
+//! `/api/v3/account` free + locked; funding `POST /sapi/v1/asset/get-funding-asset` free; USDⓈ-M `/fapi/v2/balance`
+//! `balance`; Bitget spot `/api/v2/spot/account/assets` available + frozen + locked; Bitget futures
+//! `/api/v2/mix/account/accounts` `accountEquity - unrealizedPL`; Bitget unified `/api/v3/account/assets`
+//! `assets[].balance`.
+
+use std::collections::BTreeMap;
+
+use ledger::{AccountId, Event, EventKind, IncomeType, Money, Timestamp};
+use rust_decimal::Decimal;
+
+use crate::generator::World;
+use crate::keys::AccountMode;
+
+/// Balances by ledger account id (`binance/main/spot`) then asset.
+pub type AccountBalances = BTreeMap<String, BTreeMap<String, Decimal>>;
+
+fn ev(id: String, t: i64, account: &str, kind: EventKind) -> Event {
+    Event { id, time: Timestamp::from_millis(t), account: AccountId(account.to_string()), kind }
+}
+
+fn money(asset: &str, amount: Decimal) -> Money {
+    Money::new(asset, amount)
+}
+
+fn binance_wallet_of_type(t: &str) -> (&'static str, &'static str) {
+    match t {
+        "MAIN_UMFUTURE" => ("spot", "usdm"),
+        "UMFUTURE_MAIN" => ("usdm", "spot"),
+        "MAIN_FUNDING" => ("spot", "funding"),
+        _ => ("funding", "spot"),
+    }
+}
+
+/// Binance universal transfer `type` of a wallet pair.
+pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
+    match (from, to) {
+        ("spot", "usdm") => "MAIN_UMFUTURE",
+        ("usdm", "spot") => "UMFUTURE_MAIN",
+        ("spot", "funding") => "MAIN_FUNDING",
+        _ => "FUNDING_MAIN",
+    }
+}
+
+/// The ledger of every account of the world, sorted by time then id.
+pub fn ledger(world: &World) -> Vec<Event> {
+    let mut out = Vec::new();
+    for a in &world.binance {
+        let l = &a.label;
+        let spot = format!("binance/{l}/spot");
+        for (sym, fills) in &a.trades {
+            let s = world.market.symbol(sym).expect("listed symbol");
+            for f in fills {
+                let (spend, receive) = if f.is_buyer {
+                    (money(&s.quote, f.quote_qty), money(&s.base, f.qty))
+                } else {
+                    (money(&s.base, f.qty), money(&s.quote, f.quote_qty))
+                };
+                out.push(ev(
+                    format!("{spot}:trade:{sym}:{}", f.id),
+                    f.time,
+                    &spot,
+                    EventKind::Trade {
+                        spend,
+                        receive,
+                        fees: vec![money(&f.commission_asset, f.commission)],
+                        symbol: Some(sym.to_string()),
+                    },
+                ));
+            }
+        }
+        for d in &a.deposits {
+            out.push(ev(
+                format!("{spot}:deposit:{}", d.id),
+                d.time,
+                &spot,
+                EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+            ));
+        }
+        for w in &a.withdrawals {
+            out.push(ev(
+                format!("{spot}:withdrawal:{}", w.id),
+                w.time,
+                &spot,
+                EventKind::Withdrawal {
+                    asset: w.coin.to_string(),
+                    amount: w.amount,
+                    fee: Some(w.fee),
+                    txid: Some(w.txid.clone()),
+                },
+            ));
+        }
+        for t in &a.transfers {
+            let ty = binance_transfer_type(t.from, t.to);
+            let (from, to) = binance_wallet_of_type(ty);
+            let from_acc = format!("binance/{l}/{from}");
+            out.push(ev(
+                format!("{from_acc}:transfer:{ty}:{}", t.id),
+                t.time,
+                &from_acc,
+                EventKind::Transfer {
+                    from_account: AccountId(from_acc.clone()),
+                    to_account: AccountId(format!("binance/{l}/{to}")),
+                    asset: t.asset.to_string(),
+                    amount: t.amount,
+                },
+            ));
+        }
+        for c in &a.converts {
+            out.push(ev(
+                format!("{spot}:convert:{}", c.order_id),
+                c.time,
+                &spot,
+                EventKind::Trade {
+                    spend: money(&c.from_asset, c.from_amount),
+                    receive: money(&c.to_asset, c.to_amount),
+                    fees: vec![],
+                    symbol: None,
+                },
+            ));
+        }
+        for d in &a.dribblets {
+            for x in &d.details {
+                out.push(ev(
+                    format!("{spot}:dust:{}:{}", d.trans_id, x.from_asset),
+                    d.time,
+                    &spot,
+                    EventKind::Trade {
+                        spend: money(&x.from_asset, x.amount),
+                        receive: money("BNB", x.transfered + x.service_charge),
+                        fees: vec![money("BNB", x.service_charge)],
+                        symbol: None,
+                    },
+                ));
+            }
+        }
+        let usdm = format!("binance/{l}/usdm");
+        for i in &a.income {
+            let income_type = match i.income_type {
+                "REALIZED_PNL" => IncomeType::RealizedPnl,
+                "COMMISSION" => IncomeType::Commission,
+                "FUNDING_FEE" => IncomeType::Funding,
+                _ => continue, // TRANSFER mirrors the universal transfer
+            };
+            out.push(ev(
+                format!("{usdm}:income:{}:{}", i.income_type, i.tran_id),
+                i.time,
+                &usdm,
+                EventKind::Income {
+                    income_type,
+                    asset: i.asset.to_string(),
+                    amount: i.income,
+                    symbol: i.symbol.as_ref().map(|s| s.to_string()),
+                },
+            ));
+        }
+    }
+    for a in &world.bitget {
+        let l = &a.label;
+        let unified = a.mode == AccountMode::Unified;
+        let spot = if unified { format!("bitget/{l}/unified") } else { format!("bitget/{l}/spot") };
+        for f in &a.spot_fills {
+            let s = world.market.symbol(&f.symbol).expect("listed symbol");
+            let (spend, receive) = if f.buy {
+                (money(&s.quote, f.amount), money(&s.base, f.size))
+            } else {
+                (money(&s.base, f.size), money(&s.quote, f.amount))
+            };
+            out.push(ev(
+                format!("{spot}:trade:{}:{}", f.symbol, f.id),
+                f.time,
+                &spot,
+                EventKind::Trade {
+                    spend,
+                    receive,
+                    fees: vec![money(&f.fee_coin, f.fee)],
+                    symbol: Some(f.symbol.to_string()),
+                },
+            ));
+        }
+        for d in &a.deposits {
+            out.push(ev(
+                format!("{spot}:deposit:{}", d.id),
+                d.time,
+                &spot,
+                EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+            ));
+        }
+        for w in &a.withdrawals {
+            out.push(ev(
+                format!("{spot}:withdrawal:{}", w.id),
+                w.time,
+                &spot,
+                EventKind::Withdrawal {
+                    asset: w.coin.to_string(),
+                    amount: w.amount,
+                    fee: Some(w.fee),
+                    txid: Some(w.txid.clone()),
+                },
+            ));
+        }
+        for t in &a.transfers {
+            let from_acc = format!("bitget/{l}/{}", t.from);
+            out.push(ev(
+                format!("{from_acc}:transfer:{}", t.id),
+                t.time,
+                &from_acc,
+                EventKind::Transfer {
+                    from_account: AccountId(from_acc.clone()),
+                    to_account: AccountId(format!("bitget/{l}/{}", t.to)),
+                    asset: t.asset.to_string(),
+                    amount: t.amount,
+                },
+            ));
+        }
+        if unified {
+            for f in &a.mix_fills {
+                let base = format!("{spot}:fill:{}", f.id);
+                out.push(ev(
+                    format!("{base}:fee"),
+                    f.time,
+                    &spot,
+                    EventKind::Income {
+                        income_type: IncomeType::Commission,
+                        asset: "USDT".into(),
+                        amount: -f.commission,
+                        symbol: Some(f.symbol.to_string()),
+                    },
+                ));
+                if !f.realized_pnl.is_zero() {
+                    out.push(ev(
+                        format!("{base}:pnl"),
+                        f.time,
+                        &spot,
+                        EventKind::Income {
+                            income_type: IncomeType::RealizedPnl,
+                            asset: "USDT".into(),
+                            amount: f.realized_pnl,
+                            symbol: Some(f.symbol.to_string()),
+                        },
+                    ));
+                }
+            }
+            for b in a.mix_bills.iter().filter(|b| b.business_type == "contract_settle_fee") {
+                out.push(ev(
+                    format!("{spot}:funding:{}", b.id),
+                    b.time,
+                    &spot,
+                    EventKind::Income {
+                        income_type: IncomeType::Funding,
+                        asset: b.coin.to_string(),
+                        amount: b.amount,
+                        symbol: b.symbol.as_ref().map(|s| s.to_string()),
+                    },
+                ));
+            }
+        } else {
+            let fut = format!("bitget/{l}/futures");
+            for b in &a.mix_bills {
+                let symbol = b.symbol.as_ref().map(|s| s.to_string());
+                match b.business_type {
+                    "contract_settle_fee" => out.push(ev(
+                        format!("{fut}:bill:{}", b.id),
+                        b.time,
+                        &fut,
+                        EventKind::Income {
+                            income_type: IncomeType::Funding,
+                            asset: b.coin.to_string(),
+                            amount: b.amount,
+                            symbol,
+                        },
+                    )),
+                    "open_long" | "open_short" | "close_long" | "close_short" => {
+                        out.push(ev(
+                            format!("{fut}:bill:{}:fee", b.id),
+                            b.time,
+                            &fut,
+                            EventKind::Income {
+                                income_type: IncomeType::Commission,
+                                asset: b.coin.to_string(),
+                                amount: b.fee,
+                                symbol: symbol.clone(),
+                            },
+                        ));
+                        if !b.amount.is_zero() {
+                            out.push(ev(
+                                format!("{fut}:bill:{}:pnl", b.id),
+                                b.time,
+                                &fut,
+                                EventKind::Income {
+                                    income_type: IncomeType::RealizedPnl,
+                                    asset: b.coin.to_string(),
+                                    amount: b.amount,
+                                    symbol,
+                                },
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// The balances the venues report, by ledger account: the generator's wallets, zero balances left out.
+pub fn balances(world: &World) -> AccountBalances {
+    let mut out = AccountBalances::new();
+    for a in &world.binance {
+        for (w, b) in &a.wallets {
+            out.insert(
+                format!("binance/{}/{w}", a.label),
+                b.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (k.clone(), *v)).collect(),
+            );
+        }
+    }
+    for a in &world.bitget {
+        for (w, b) in &a.wallets {
+            out.insert(
+                format!("bitget/{}/{w}", a.label),
+                b.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (k.clone(), *v)).collect(),
+            );
+        }
+    }
+    out.retain(|_, v| !v.is_empty());
+    out
+}
+
+/// Balances implied by a ledger: every event's effect summed per account and asset (zero balances left out).
+/// Independent of the generator, so `fold(ledger) == balances` checks both.
+pub fn fold(events: &[Event]) -> AccountBalances {
+    let mut out = AccountBalances::new();
+    let mut add = |acc: &str, asset: &str, d: Decimal| {
+        *out.entry(acc.to_string()).or_default().entry(asset.to_string()).or_default() += d;
+    };
+    for e in events {
+        let acc = e.account.as_str();
+        match &e.kind {
+            EventKind::Trade { spend, receive, fees, .. } => {
+                add(acc, &spend.asset, -spend.amount);
+                add(acc, &receive.asset, receive.amount);
+                for f in fees {
+                    add(acc, &f.asset, -f.amount);
+                }
+            }
+            EventKind::Deposit { asset, amount, .. } => add(acc, asset, *amount),
+            EventKind::Withdrawal { asset, amount, fee, .. } => add(acc, asset, -(*amount + fee.unwrap_or_default())),
+            EventKind::Transfer { from_account, to_account, asset, amount } => {
+                add(from_account.as_str(), asset, -*amount);
+                add(to_account.as_str(), asset, *amount);
+            }
+            EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
+        }
+    }
+    for v in out.values_mut() {
+        v.retain(|_, d| !d.is_zero());
+    }
+    out.retain(|_, v| !v.is_empty());
+    out
+}
+
+/// Writes `dir/ledger.jsonl` and `dir/balances.json`.
+pub fn write(world: &World, dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let events = ledger(world);
+    let f = std::io::BufWriter::new(std::fs::File::create(dir.join("ledger.jsonl"))?);
+    ledger::write_jsonl(f, &events)?;
+    let b: BTreeMap<String, BTreeMap<String, String>> = balances(world)
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(|(a, d)| (a, d.normalize().to_string())).collect()))
+        .collect();
+    std::fs::write(dir.join("balances.json"), serde_json::to_vec_pretty(&b).map_err(std::io::Error::other)?)?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The simulated Binance rejects what Binance rejects, with Binance's bodies and statuses, and accepts the
+//! documented signature examples (API.md §1.3, §4).
+
+use std::net::IpAddr;
+
+use serde_json::json;
+use simvenues::client::{binance_get, binance_signed_query, request};
+use simvenues::generator::Size;
+use simvenues::http::now_ms;
+use simvenues::keys::{DemoKey, KeyType, Profile, Secret, Venue};
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig { seed: 21, size: Size::Tiny, ..Default::default() }).await.unwrap()
+}
+
+fn key(sb: &Sandbox, label: &str) -> DemoKey {
+    sb.keys()
+        .iter()
+        .find(|k| k.venue == Venue::Binance && k.label == label && k.key_type == KeyType::HmacSha256)
+        .unwrap()
+        .clone()
+}
+
+async fn get_raw(
+    base: &str,
+    api_key: &str,
+    path_and_query: &str,
+    local: Option<IpAddr>,
+) -> simvenues::client::HttpResponse {
+    request(base, "GET", path_and_query, &[("X-MBX-APIKEY".into(), api_key.into())], b"", local).await.unwrap()
+}
+
+#[tokio::test]
+async fn bad_signature_is_1022_with_http_400() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let q = binance_signed_query(&k, "recvWindow=5000", now_ms());
+    let tampered = q.replace("recvWindow=5000", "recvWindow=5001");
+    let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{tampered}"), None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json(), json!({"code": -1022, "msg": "Signature for this request is not valid."}));
+    // the genuine one passes, and so does the same signature in upper case
+    let ok = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{q}"), None).await;
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let (payload, sig) = q.rsplit_once("&signature=").unwrap();
+    let upper = format!("{payload}&signature={}", sig.to_ascii_uppercase());
+    let ok = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{upper}"), None).await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn timestamps_outside_the_window_are_1021() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let stale = binance_signed_query(&k, "recvWindow=5000", now_ms() - 6_000);
+    let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{stale}"), None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json(), json!({"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}));
+    let ahead = binance_signed_query(&k, "", now_ms() + 2_000);
+    let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{ahead}"), None).await;
+    assert_eq!(
+        r.json(),
+        json!({"code": -1021, "msg": "Timestamp for this request was 1000ms ahead of the server's time."})
+    );
+    // 500 ms ahead is inside the 1 s tolerance; a 10 s old request passes with recvWindow=60000
+    let slightly = binance_signed_query(&k, "", now_ms() + 500);
+    assert_eq!(
+        get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{slightly}"), None).await.status,
+        200
+    );
+    let old = binance_signed_query(&k, "recvWindow=60000", now_ms() - 10_000);
+    assert_eq!(get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{old}"), None).await.status, 200);
+    let too_big = binance_signed_query(&k, "recvWindow=60001", now_ms());
+    let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{too_big}"), None).await;
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(-1131)));
+}
+
+#[tokio::test]
+async fn unknown_key_wrong_ip_and_missing_permission_are_2015_with_http_401() {
+    let sb = sandbox().await;
+    let main = key(&sb, "main");
+    let mut forged = main.clone();
+    forged.api_key = "A".repeat(64);
+    let r = binance_get(sb.binance_spot_url(), &forged, "/api/v3/account", "", None).await.unwrap();
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json(), json!({"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}));
+
+    let office = key(&sb, "office");
+    assert_eq!(office.ip_allow, vec!["127.0.0.2".parse::<IpAddr>().unwrap()]);
+    let r = binance_get(sb.binance_spot_url(), &office, "/api/v3/account", "", None).await.unwrap();
+    assert_eq!((r.status, r.json()["code"].clone()), (401, json!(-2015)));
+    // futures answers with the request ip appended
+    let r = binance_get(sb.binance_futures_url(), &office, "/fapi/v2/balance", "", None).await.unwrap();
+    assert_eq!(
+        r.json(),
+        json!({"code": -2015, "msg": "Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1"})
+    );
+    let relay: IpAddr = "127.0.0.2".parse().unwrap();
+    let r = binance_get(sb.binance_spot_url(), &office, "/api/v3/account", "", Some(relay)).await.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r =
+        binance_get(sb.binance_spot_url(), &office, "/sapi/v1/account/apiRestrictions", "", Some(relay)).await.unwrap();
+    assert_eq!(r.json()["ipRestrict"], json!(true));
+
+    // a read-only key placing an order: refused, and recorded as a breach
+    let q = binance_signed_query(&main, "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001", now_ms());
+    let r = request(
+        sb.binance_spot_url(),
+        "POST",
+        &format!("/api/v3/order?{q}"),
+        &[("X-MBX-APIKEY".into(), main.api_key.clone())],
+        b"",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.status, r.json()["code"].clone()), (401, json!(-2015)));
+    let b = sb.breaches();
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        (b[0].method.as_str(), b[0].path.as_str(), b[0].answer.as_str()),
+        ("POST", "/api/v3/order", "401 -2015")
+    );
+    assert_eq!(b[0].api_key, main.api_key);
+}
+
+#[tokio::test]
+async fn permission_flags_describe_each_demo_key() {
+    let sb = sandbox().await;
+    let flags = |label: &'static str| {
+        let k = key(&sb, label);
+        let base = sb.binance_spot_url().to_string();
+        async move {
+            let local = if k.ip_allow.is_empty() { None } else { Some(k.ip_allow[0]) };
+            binance_get(&base, &k, "/sapi/v1/account/apiRestrictions", "", local).await.unwrap().json()
+        }
+    };
+    let ro = flags("main").await;
+    assert_eq!(ro["enableReading"], json!(true));
+    for f in [
+        "enableSpotAndMarginTrading",
+        "enableWithdrawals",
+        "enableInternalTransfer",
+        "enableFutures",
+        "permitsUniversalTransfer",
+        "enableMargin",
+    ] {
+        assert_eq!(ro[f], json!(false), "{f}");
+    }
+    assert_eq!(flags("trader").await["enableSpotAndMarginTrading"], json!(true));
+    let w = flags("withdrawer").await;
+    assert_eq!((w["enableWithdrawals"].clone(), w["ipRestrict"].clone()), (json!(true), json!(true)));
+    assert_eq!(flags("mover").await["permitsUniversalTransfer"], json!(true));
+}
+
+#[tokio::test]
+async fn documented_windows_and_mandatory_parameters() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let base = sb.binance_spot_url();
+    let r = binance_get(base, &k, "/api/v3/myTrades", "", None).await.unwrap();
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json(),
+        json!({"code": -1102, "msg": "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})
+    );
+    let now = now_ms();
+    let q = format!("symbol=BTCUSDT&startTime={}&endTime={now}", now - 86_400_001);
+    let r = binance_get(base, &k, "/api/v3/myTrades", &q, None).await.unwrap();
+    assert_eq!(r.json(), json!({"code": -1127, "msg": "More than 24 hours between startTime and endTime."}));
+    let q = format!("symbol=BTCUSDT&startTime={}&endTime={now}", now - 86_400_000);
+    assert_eq!(binance_get(base, &k, "/api/v3/myTrades", &q, None).await.unwrap().status, 200);
+    let q = format!("symbol=BTCUSDT&fromId=1&startTime={now}");
+    assert_eq!(binance_get(base, &k, "/api/v3/myTrades", &q, None).await.unwrap().json()["code"], json!(-1128));
+    let q = format!("startTime={}&endTime={now}", now - 91 * 86_400_000);
+    let r = binance_get(base, &k, "/sapi/v1/capital/deposit/hisrec", &q, None).await.unwrap();
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(-1127)));
+    let r = binance_get(base, &k, "/sapi/v1/asset/transfer", "", None).await.unwrap();
+    assert_eq!(r.json()["code"], json!(-1102));
+    let q = format!("symbol=BTCUSDT&startTime={}&endTime={now}", now - 8 * 86_400_000);
+    let r = binance_get(sb.binance_futures_url(), &k, "/fapi/v1/userTrades", &q, None).await.unwrap();
+    assert_eq!(r.status, 400);
+    // weights are reported per endpoint
+    let r = binance_get(base, &k, "/api/v3/account", "", None).await.unwrap();
+    let before: u32 = r.header("x-mbx-used-weight-1m").unwrap().parse().unwrap();
+    let r = binance_get(base, &k, "/api/v3/account", "", None).await.unwrap();
+    let after: u32 = r.header("x-mbx-used-weight-1m").unwrap().parse().unwrap();
+    assert!(after == before + 20 || after == 20, "{before} -> {after}");
+    let r = binance_get(base, &k, "/sapi/v1/capital/withdraw/history", "", None).await.unwrap();
+    assert_eq!(r.header("x-sapi-used-uid-weight-1m"), Some("18000"));
+}
+
+const OFFICIAL_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+const OFFICIAL_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+const OFFICIAL_TS: i64 = 1_499_827_319_559;
+
+#[tokio::test]
+async fn documented_signature_examples_are_accepted() {
+    // The official example's key, its secret and its clock (API.md §1.2, §4.1, §4.2), replayed byte for byte.
+    let official = DemoKey {
+        venue: Venue::Binance,
+        label: "trader".into(),
+        account_kind: "spot".into(),
+        permissions: Profile::TradeEnabled,
+        api_key: OFFICIAL_KEY.into(),
+        secret: Secret::new(OFFICIAL_SECRET),
+        passphrase: Secret::new(""),
+        ip_allow: vec![],
+        key_type: KeyType::HmacSha256,
+        public_key: String::new(),
+    };
+    let mut cfg = SandboxConfig { seed: 21, size: Size::Tiny, extra_keys: vec![official], ..Default::default() };
+    cfg.binance.clock_offset_ms = OFFICIAL_TS + 200 - now_ms();
+    let sb = Sandbox::start(cfg).await.unwrap();
+    let hdr = vec![("X-MBX-APIKEY".to_string(), OFFICIAL_KEY.to_string())];
+    let post = |payload: &'static str, sig: &'static str| {
+        let base = sb.binance_spot_url().to_string();
+        let hdr = hdr.clone();
+        async move {
+            let body = format!("{payload}&signature={sig}");
+            request(
+                &base,
+                "POST",
+                "/api/v3/order",
+                &[hdr[0].clone(), ("Content-Type".into(), "application/x-www-form-urlencoded".into())],
+                body.as_bytes(),
+                None,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let r = post(
+        "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["symbol"], json!("LTCBTC"));
+    let r = post(
+        "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+        "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["symbol"], json!("１２３４５６"));
+    // both orders reached the venue: both are breaches
+    assert_eq!(sb.breaches().len(), 2);
+
+    // DERIVED read-only vectors (§4.2) as query strings
+    let spot = sb.binance_spot_url();
+    for (path, payload, sig) in [
+        (
+            "/sapi/v1/account/apiRestrictions",
+            "timestamp=1499827319559",
+            "2222d49722f6af5da13f6da6bfc0d7de19ca2815ebc98bbc49e4942268472f3f",
+        ),
+        (
+            "/api/v3/account",
+            "recvWindow=5000&timestamp=1499827319559",
+            "82f4e72e95e63d666b6da651e82a701722ad8a785a169318d91f36f279c55821",
+        ),
+        (
+            "/api/v3/account",
+            "omitZeroBalances=true&recvWindow=5000&timestamp=1499827319559",
+            "807e9f33e2180fee3162aaa9fddb73c600a957ca7e8353e2c50ba2a31430a41f",
+        ),
+        (
+            "/api/v3/myTrades",
+            "symbol=BTCUSDT&startTime=1499740919559&endTime=1499827319559&limit=1000&recvWindow=5000&timestamp=1499827319559",
+            "63b342ea51de1630f3e0e6ba3ef5304a482a127c004b7336891840192518c575",
+        ),
+    ] {
+        let r = get_raw(spot, OFFICIAL_KEY, &format!("{path}?{payload}&signature={sig}"), None).await;
+        assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+    }
+    let r = get_raw(
+        sb.binance_futures_url(),
+        OFFICIAL_KEY,
+        "/fapi/v1/income?symbol=BTCUSDT&incomeType=FUNDING_FEE&startTime=1499740919559&endTime=1499827319559&limit=1000&timestamp=1499827319559&signature=d64f48d3a76c522af1dbdfad7b418999269df30380fd0bd7c34d08b45bdf26e2",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // one changed character of the query: -1022
+    let r = get_raw(spot, OFFICIAL_KEY, "/api/v3/account?recvWindow=5001&timestamp=1499827319559&signature=82f4e72e95e63d666b6da651e82a701722ad8a785a169318d91f36f279c55821", None).await;
+    assert_eq!(r.json()["code"], json!(-1022));
+}
+
+#[tokio::test]
+async fn ed25519_keys_sign_with_base64() {
+    let sb = sandbox().await;
+    let ed = sb.keys().iter().find(|k| k.venue == Venue::Binance && k.key_type == KeyType::Ed25519).unwrap().clone();
+    assert!(ed.secret.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+    let r = binance_get(sb.binance_spot_url(), &ed, "/api/v3/account", "omitZeroBalances=true", None).await.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let mut wrong = ed.clone();
+    wrong.key_type = KeyType::HmacSha256; // hex HMAC sent for an Ed25519 key
+    let r = binance_get(sb.binance_spot_url(), &wrong, "/api/v3/account", "", None).await.unwrap();
+    assert_eq!(r.json()["code"], json!(-1022));
+}
+
+#[tokio::test]
+async fn futures_read_permission_is_a_setting_and_microsecond_timestamps_work() {
+    // UNCONFIRMED in API.md §1.5: by default reading is enough for /fapi reads; the setting makes them need futures
+    let mut cfg = SandboxConfig { seed: 21, size: Size::Tiny, ..Default::default() };
+    cfg.binance.futures_reads_need_enable_futures = true;
+    let sb = Sandbox::start(cfg).await.unwrap();
+    let r = binance_get(sb.binance_futures_url(), &key(&sb, "main"), "/fapi/v2/balance", "", None).await.unwrap();
+    assert_eq!((r.status, r.json()["code"].clone()), (401, json!(-2015)));
+    let r = binance_get(sb.binance_futures_url(), &key(&sb, "trader"), "/fapi/v2/balance", "", None).await.unwrap();
+    assert_eq!(r.status, 200);
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let r = binance_get(sb.binance_futures_url(), &k, "/fapi/v2/balance", "", None).await.unwrap();
+    assert_eq!(r.status, 200, "documented default: a read-only key reads futures");
+    let q = binance_signed_query(&k, "", now_ms() * 1000);
+    let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{q}"), None).await;
+    assert_eq!(r.status, 200, "timestamps may be sent in microseconds");
+}

@@ -1,0 +1,100 @@
+//! Generator determinism and ground-truth consistency.
+
+use std::collections::HashSet;
+
+use simvenues::generator::{Size, World};
+use simvenues::truth;
+
+const ANCHOR: i64 = 1_780_000_000_000;
+
+#[test]
+fn same_seed_same_world_different_seed_different_world() {
+    let a = truth::ledger(&World::generate(42, Size::Small, ANCHOR));
+    let b = truth::ledger(&World::generate(42, Size::Small, ANCHOR));
+    let c = truth::ledger(&World::generate(43, Size::Small, ANCHOR));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let ids_a: Vec<&str> = a.iter().map(|e| e.id.as_str()).collect();
+    let ids_c: Vec<&str> = c.iter().map(|e| e.id.as_str()).collect();
+    assert_ne!(ids_a, ids_c);
+}
+
+#[test]
+fn small_world_is_a_believable_portfolio() {
+    let w = World::generate(1, Size::Small, ANCHOR);
+    let events = truth::ledger(&w);
+    let main: Vec<_> = events.iter().filter(|e| e.account.as_str().starts_with("binance/main/")).collect();
+    eprintln!("small: {} events, {} fills, binance/main {}", events.len(), w.fill_count(), main.len());
+    assert!((200..5000).contains(&events.len()), "{} events", events.len());
+    for kind in ["trade", "deposit", "withdrawal", "transfer", "income"] {
+        assert!(main.iter().any(|e| serde_json::to_value(e).unwrap()["kind"] == kind), "binance/main has no {kind}");
+    }
+    assert!(events.iter().any(|e| e.id.contains(":convert:")));
+    assert!(events.iter().any(|e| e.id.contains(":dust:")));
+    // Binance-to-Bitget transfers: a Binance withdrawal and a later Bitget deposit with the same txid and amount
+    use ledger::EventKind;
+    let pairs = events
+        .iter()
+        .filter_map(|w| match &w.kind {
+            EventKind::Withdrawal { txid: Some(t), amount, .. } if w.account.venue() == "binance" => {
+                Some((w, t, amount))
+            }
+            _ => None,
+        })
+        .filter(|(w, t, amount)| {
+            events.iter().any(|d| {
+                matches!(&d.kind, EventKind::Deposit { txid: Some(x), amount: a, .. } if x == *t && a == *amount)
+                    && d.account.venue() == "bitget"
+                    && d.time > w.time
+            })
+        })
+        .count();
+    assert!(pairs >= 2, "{pairs} Binance-to-Bitget transfers");
+    assert!(events.iter().any(|e| e.id.contains(":income:FUNDING_FEE:")));
+    assert!(events.iter().any(|e| e.id.starts_with("bitget/unified/unified:")));
+    assert!(events.iter().any(|e| e.id.starts_with("bitget/main/futures:bill:")));
+}
+
+#[test]
+fn ledger_ids_are_unique_and_events_valid() {
+    for size in [Size::Tiny, Size::Small] {
+        let events = truth::ledger(&World::generate(9, size, ANCHOR));
+        let mut seen = HashSet::new();
+        for e in &events {
+            e.validate().unwrap_or_else(|err| panic!("{}: {err}", e.id));
+            assert!(seen.insert(e.id.clone()), "duplicate id {}", e.id);
+        }
+    }
+}
+
+#[test]
+fn balances_equal_the_sum_of_the_ledger() {
+    for seed in [1, 2, 3, 4, 5] {
+        let w = World::generate(seed, Size::Small, ANCHOR);
+        let events = truth::ledger(&w);
+        let folded = truth::fold(&events);
+        let stated = truth::balances(&w);
+        assert_eq!(folded, stated, "seed {seed}");
+        for (acc, assets) in &stated {
+            for (asset, amount) in assets {
+                assert!(*amount > rust_decimal::Decimal::ZERO, "{acc} {asset} {amount}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fills_trade_inside_their_minute_kline() {
+    let w = World::generate(11, Size::Small, ANCHOR);
+    let mut checked = 0;
+    for a in &w.binance {
+        for (sym, fills) in &a.trades {
+            for f in fills {
+                let k = w.market.candle(sym, f.time - f.time.rem_euclid(60_000), 60_000);
+                assert!(k.low <= f.price && f.price <= k.high, "{sym} {} outside {:?}", f.price, k);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50);
+}
