@@ -4,14 +4,15 @@
 # Usage: tests/ccxt_check.sh            (creates target/ccxt-venv from tests/requirements-ccxt.txt when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${CCXT_VENV:-target/ccxt-venv}
+TARGET=${CARGO_TARGET_DIR:-target}
+VENV=${CCXT_VENV:-$TARGET/ccxt-venv}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q -r tests/requirements-ccxt.txt
 fi
 cargo build -q -p meetcrypt-tests --bin sandbox
 DIR=$(mktemp -d)
-target/debug/sandbox --seed 7 --size small --dir "$DIR" >"$DIR/sandbox.log" 2>&1 &
+"$TARGET/debug/sandbox" --seed 7 --size small --dir "$DIR" >"$DIR/sandbox.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 300); do [ -f "$DIR/sandbox.json" ] && break; sleep 0.1; done

@@ -29,6 +29,8 @@ pub struct AppSettings {
     pub auto_lock_min: u32,
     /// Relay base URLs in order of preference; empty: the relay serving this page.
     pub relays: Vec<String>,
+    /// Transfers matched by hand: (withdrawal id, deposit id).
+    pub manual_matches: Vec<(String, String)>,
 }
 
 impl Default for AppSettings {
@@ -42,6 +44,7 @@ impl Default for AppSettings {
             sync_interval_min: 5,
             auto_lock_min: 15,
             relays: Vec::new(),
+            manual_matches: Vec::new(),
         }
     }
 }

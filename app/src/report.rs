@@ -30,6 +30,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         method: s.method.parse::<Method>().unwrap_or_default(),
         fees_in_cost_basis: s.fees_in_cost_basis,
         pools: s.pools.parse::<Pools>().unwrap_or_default(),
+        manual_matches: s.manual_matches.clone(),
         ..Settings::default()
     }
 }

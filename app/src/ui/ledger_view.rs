@@ -5,7 +5,9 @@ use ledger::{Event, EventKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::report::qty;
+use crate::records;
+use crate::report::{Dashboard, qty};
+use crate::session;
 use crate::sync::Data;
 
 const ROW_PX: f64 = 36.0;
@@ -48,11 +50,121 @@ pub fn describe(e: &Event) -> (&'static str, String) {
     }
 }
 
+/// Saves the manual matches and recomputes.
+fn save_matches(
+    matches: Vec<(String, String)>,
+    on_change: impl Fn() + 'static,
+    set_error: WriteSignal<Option<String>>,
+) {
+    leptos::task::spawn_local(async move {
+        let result = records::settings().and_then(|mut s| {
+            s.manual_matches = matches;
+            records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+        });
+        match result {
+            Ok(()) => match session::persist().await {
+                Ok(()) => on_change(),
+                Err(e) => set_error.set(Some(e.to_string())),
+            },
+            Err(e) => set_error.set(Some(e.to_string())),
+        }
+    });
+}
+
+/// Unmatched withdrawals and deposits, with a form to pair them by hand, and the pairs made so far.
+#[component]
+fn TransferMatching(
+    /// The report (its unmatched legs).
+    dash: RwSignal<Option<Dashboard>>,
+    /// Called after a change.
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let (withdrawal, set_withdrawal) = signal(String::new());
+    let (deposit, set_deposit) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let legs = move |kind: &'static str| {
+        dash.with(|d| {
+            d.as_ref()
+                .map(|d| {
+                    d.report
+                        .transfers
+                        .unmatched
+                        .iter()
+                        .filter(|u| u.kind == kind)
+                        .map(|u| {
+                            (
+                                u.event.clone(),
+                                format!("{} {} {} · {} · {}", u.time, qty(u.amount), u.asset, u.account, u.event),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let manual = move || records::settings().map(|s| s.manual_matches).unwrap_or_default();
+    let match_click = {
+        let on_change = on_change.clone();
+        move |_| {
+            let (w, d) = (withdrawal.get_untracked(), deposit.get_untracked());
+            if w.is_empty() || d.is_empty() {
+                set_error.set(Some("Choose a withdrawal and the deposit it became.".into()));
+                return;
+            }
+            let mut m = manual();
+            m.push((w, d));
+            set_error.set(None);
+            save_matches(m, on_change.clone(), set_error);
+        }
+    };
+    view! {
+        <section class="card" data-testid="transfer-matching">
+            <h2>"Unmatched transfers"</h2>
+            <p class="muted">"A withdrawal and a deposit between your own accounts are a move of capital, not a sale and a purchase. "
+                "Meetcrypt pairs them by Koinly's rule (same asset, within 12 hours, 80–100 % received, same transaction id); "
+                "pair the others here. The difference becomes the transfer fee."</p>
+            <div class="filters">
+                <select aria-label="withdrawal" data-testid="match-withdrawal" on:change=move |ev| set_withdrawal.set(event_target_value(&ev))>
+                    <option value="">"Withdrawal…"</option>
+                    {move || legs("withdrawal").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                </select>
+                <select aria-label="deposit" data-testid="match-deposit" on:change=move |ev| set_deposit.set(event_target_value(&ev))>
+                    <option value="">"Deposit…"</option>
+                    {move || legs("deposit").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                </select>
+                <button data-testid="match-transfer" on:click=match_click>"Match"</button>
+            </div>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <ul>
+                {move || {
+                    let on_change = on_change.clone();
+                    manual().into_iter().enumerate().map(move |(i, (w, d))| {
+                        let on_change = on_change.clone();
+                        view! {
+                            <li>{format!("{w} → {d} ")}
+                                <button class="secondary" on:click=move |_| {
+                                    let mut m = manual();
+                                    if i < m.len() { m.remove(i); }
+                                    save_matches(m, on_change.clone(), set_error);
+                                }>"Unmatch"</button>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
 /// The ledger screen.
 #[component]
 pub fn LedgerView(
     /// The synced data.
     data: RwSignal<Option<Data>>,
+    /// The report, for transfer matching.
+    dash: RwSignal<Option<Dashboard>>,
+    /// Called after a change to the matches.
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let (kind, set_kind) = signal(String::new());
     let (search, set_search) = signal(String::new());
@@ -90,6 +202,7 @@ pub fn LedgerView(
         })
     };
     view! {
+        <TransferMatching dash on_change />
         <section class="card" data-testid="ledger">
             <h2>"Ledger"</h2>
             <div class="filters">

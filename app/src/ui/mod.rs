@@ -185,7 +185,7 @@ pub fn Tracker() -> impl IntoView {
                 }.into_any(),
             },
             Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
-            Tab::Ledger => view! { <ledger_view::LedgerView data /> }.into_any(),
+            Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=move || recompute(data, dash, set_error) /> }.into_any(),
             Tab::Settings => view! { <settings::SettingsView settings on_change=move || recompute(data, dash, set_error) /> }.into_any(),
             Tab::Audit => view! { <settings::AuditView /> }.into_any(),
         }}

@@ -480,7 +480,7 @@ impl<'a> Engine<'a> {
             let end = order.partition_point(|&i| events[i as usize].time <= to);
             order.truncate(end);
         }
-        let partner = match_transfers(events, &order);
+        let partner = match_transfers(events, &order, &self.s.manual_matches);
         let first_day = order.first().map(|&i| events[i as usize].time.day());
         let as_of = self.s.window.to.or_else(|| order.last().map(|&i| events[i as usize].time));
         let mut day = first_day.unwrap_or(0);

@@ -129,6 +129,10 @@ pub struct Settings {
     pub deposits_at_market: bool,
     /// The report window.
     pub window: Window,
+    /// Transfers the user matched by hand: (withdrawal id, deposit id). They are matched whatever Koinly's rule says
+    /// (another asset name, a longer delay, a bigger fee), before the automatic matching of the other legs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_matches: Vec<(String, String)>,
 }
 
 impl Default for Settings {
@@ -141,6 +145,7 @@ impl Default for Settings {
             pools: Pools::Universal,
             deposits_at_market: false,
             window: Window::default(),
+            manual_matches: Vec::new(),
         }
     }
 }

@@ -15,14 +15,29 @@ pub const MATCH_WINDOW_MS: i64 = 12 * 3_600_000;
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// For each event (by index into `events`): the index of its partner leg, or [`NONE`]. `order` is the processing
-/// order (time, then ledger order).
-pub(crate) fn match_transfers(events: &[Event], order: &[u32]) -> Vec<u32> {
+/// order (time, then ledger order). `manual` pairs (withdrawal id, deposit id) are matched first, as the user said;
+/// a pair naming an unknown event, or legs of the wrong kinds, is ignored (the legs stay unmatched, and visible).
+pub(crate) fn match_transfers(events: &[Event], order: &[u32], manual: &[(String, String)]) -> Vec<u32> {
     let mut partner = vec![NONE; events.len()];
+    if !manual.is_empty() {
+        let index: FxMap<&str, u32> = events.iter().enumerate().map(|(i, e)| (e.id.as_str(), i as u32)).collect();
+        for (w, d) in manual {
+            let (Some(&wi), Some(&di)) = (index.get(w.as_str()), index.get(d.as_str())) else { continue };
+            let kinds_fit = matches!(events[wi as usize].kind, EventKind::Withdrawal { .. })
+                && matches!(events[di as usize].kind, EventKind::Deposit { .. })
+                && events[wi as usize].time <= events[di as usize].time;
+            if kinds_fit && partner[wi as usize] == NONE && partner[di as usize] == NONE {
+                partner[wi as usize] = di;
+                partner[di as usize] = wi;
+            }
+        }
+    }
     let mut pending: FxMap<&str, VecDeque<u32>> = FxMap::default();
     let min_ratio = Decimal::new(8, 1);
     for &i in order {
         let e = &events[i as usize];
         match &e.kind {
+            _ if partner[i as usize] != NONE => {}
             EventKind::Withdrawal { asset, .. } => pending.entry(asset.as_str()).or_default().push_back(i),
             EventKind::Deposit { asset, amount: received, txid: deposit_txid } => {
                 let Some(queue) = pending.get_mut(asset.as_str()) else { continue };

@@ -233,6 +233,37 @@ fn transfer_matching_koinly_rule() {
 }
 
 #[test]
+fn manual_matches_pair_legs_the_rule_leaves_apart() {
+    let b = "binance/main/spot";
+    let g = "bitget/main/spot";
+    let events = vec![
+        trade("buy", at(1, 0), b, ("20000", "USDT"), ("1", "BTC"), &[]),
+        // 13 h apart and 70 %: Koinly's rule leaves both unmatched
+        withdrawal("w", at(2, 0), b, "0.1", "BTC", None, None),
+        deposit("d", at(2, 13), g, "0.07", "BTC", None),
+        withdrawal("w2", at(3, 0), b, "0.1", "BTC", None, None),
+        deposit("d2", at(3, 13), g, "0.1", "BTC", None),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "20000")];
+    let auto = compute(&events, &prices, &Settings::default());
+    assert!(auto.transfers.matched.is_empty());
+    // the user pairs w and d; a pair with an unknown id, or a deposit before its withdrawal, is ignored
+    let settings = Settings {
+        manual_matches: vec![("w".into(), "d".into()), ("w2".into(), "nope".into()), ("w2".into(), "buy".into())],
+        ..Settings::default()
+    };
+    let r = compute(&events, &prices, &settings);
+    assert_eq!(r.transfers.matched.len(), 1);
+    let m = &r.transfers.matched[0];
+    assert_eq!((m.withdrawal.as_str(), m.deposit.as_str(), m.fee), ("w", "d", d("0.03")));
+    // the lost 0.03 BTC is the transfer fee: a disposal at cost 20000 each
+    assert_eq!(r.realized.fee, d("-600"));
+    let unmatched: Vec<&str> = r.transfers.unmatched.iter().map(|u| u.event.as_str()).collect();
+    assert_eq!(unmatched, vec!["w2", "d2"]);
+    assert_identity(&r);
+}
+
+#[test]
 fn per_account_pools_move_lots_on_transfer() {
     let b = "binance/main/spot";
     let g = "bitget/main/spot";
