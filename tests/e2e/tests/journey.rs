@@ -127,11 +127,11 @@ async fn first_run_connect_sync_dashboard_relock() {
     assert_eq!(trader.permissions, Profile::TradeEnabled);
     connect(&b, Venue::Binance, "trader", &trader).await;
     let refused = wait_text(&b, "connect-error", "trade refusal", |t| !t.is_empty()).await;
-    assert!(refused.contains("turn off Enable Spot & Margin Trading"), "{refused}");
+    assert!(refused.contains("can trade: turn off") && refused.contains("Enable Spot & Margin Trading"), "{refused}");
     let withdrawer = key(Venue::Binance, "withdrawer");
     connect(&b, Venue::Binance, "withdrawer", &withdrawer).await;
     let refused = wait_text(&b, "connect-error", "withdraw refusal", |t| t.contains("withdraw")).await;
-    assert!(refused.contains("turn off Enable Withdrawals"), "{refused}");
+    assert!(refused.contains("can withdraw: turn off") && refused.contains("Enable Withdrawals"), "{refused}");
     let bitget_trader = key(Venue::Bitget, "trader");
     connect(&b, Venue::Bitget, "bitget trader", &bitget_trader).await;
     let refused =
@@ -144,10 +144,21 @@ async fn first_run_connect_sync_dashboard_relock() {
     wait_text(&b, "connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
     connect(&b, Venue::Bitget, "Bitget main", &key(Venue::Bitget, "main")).await;
     wait_text(&b, "connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
-    assert_eq!(b.client.find_all(Locator::Css("[data-testid='account-row']")).await.unwrap().len(), 2);
+    // a unified-account (v3) key: classic v2 answers 40085, and the app switches to the v3 API
+    connect(&b, Venue::Bitget, "Bitget unified", &key(Venue::Bitget, "unified")).await;
+    wait_text(&b, "connect-result", "bitget unified connected", |t| t.starts_with("Connected Bitget unified")).await;
+    assert_eq!(b.client.find_all(Locator::Css("[data-testid='account-row']")).await.unwrap().len(), 3);
     b.screenshot("accounts").await;
 
-    // sync with progress, then the dashboard
+    // sync with progress, then the dashboard; long main-thread tasks are recorded for the app's figures
+    b.client
+        .execute(
+            "window.__longest = 0; new PerformanceObserver(l => { for (const e of l.getEntries()) \
+             window.__longest = Math.max(window.__longest, e.duration); }).observe({type: 'longtask'}); return 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
     click(&b, "sync-now").await;
     b.wait_testid("sync-progress").await;
     let start = std::time::Instant::now();
@@ -163,6 +174,8 @@ async fn first_run_connect_sync_dashboard_relock() {
     for e in &errors {
         panic!("sync error: {}", e.text().await.unwrap());
     }
+    let stall = b.client.execute("return window.__longest;", vec![]).await.unwrap();
+    println!("longest_main_thread_task_during_sync_ms={stall}");
     click(&b, "tab-dashboard").await;
     let equity = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     b.screenshot("dashboard").await;
@@ -170,7 +183,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     // the holdings equal the ground truth's balances of the two synced accounts, asset by asset
     let mut truth: BTreeMap<String, Decimal> = BTreeMap::new();
     for (account, assets) in sandbox.truth_balances() {
-        if account.starts_with("binance/main/") || account.starts_with("bitget/main/") {
+        if ["binance/main/", "bitget/main/", "bitget/unified/"].iter().any(|p| account.starts_with(p)) {
             for (asset, amount) in assets {
                 *truth.entry(asset).or_default() += amount;
             }
@@ -201,7 +214,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     // no secret in the browser's storage
     let dump = browser_storage_dump(&b).await;
     assert!(dump.len() > 1000, "the storage dump is suspiciously small: {} bytes", dump.len());
-    for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main")] {
+    for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main"), key(Venue::Bitget, "unified")] {
         for secret in [k.secret.expose(), k.api_key.as_str(), k.passphrase.expose()] {
             if !secret.is_empty() {
                 assert!(!dump.contains(secret), "a key, secret or passphrase is stored in plaintext");
