@@ -31,6 +31,8 @@ pub struct AppSettings {
     pub relays: Vec<String>,
     /// Transfers matched by hand: (withdrawal id, deposit id).
     pub manual_matches: Vec<(String, String)>,
+    /// Deposits from outside open a lot at their market value (off: no lot, as rotki does).
+    pub deposits_at_market: bool,
 }
 
 impl Default for AppSettings {
@@ -45,6 +47,7 @@ impl Default for AppSettings {
             auto_lock_min: 15,
             relays: Vec::new(),
             manual_matches: Vec::new(),
+            deposits_at_market: false,
         }
     }
 }

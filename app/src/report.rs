@@ -31,6 +31,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         fees_in_cost_basis: s.fees_in_cost_basis,
         pools: s.pools.parse::<Pools>().unwrap_or_default(),
         manual_matches: s.manual_matches.clone(),
+        deposits_at_market: s.deposits_at_market,
         ..Settings::default()
     }
 }

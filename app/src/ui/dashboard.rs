@@ -129,6 +129,12 @@ pub fn DashboardView(
             </ul>
         }
     };
+    let mut missing_by_asset: BTreeMap<String, (usize, Decimal, String)> = BTreeMap::new();
+    for m in &r.missing_acquisitions {
+        let e = missing_by_asset.entry(m.asset.clone()).or_insert((0, Decimal::ZERO, m.time.date_string()));
+        e.0 += 1;
+        e.1 += m.missing;
+    }
     let warnings =
         r.missing_prices.len() + r.missing_acquisitions.len() + r.transfers.unmatched.len() + r.unvalued_trades.len();
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
@@ -157,8 +163,8 @@ pub fn DashboardView(
                     {r.missing_prices.iter().take(20).map(|m| view! {
                         <li data-testid="missing-price">{format!("No price for {} in {} from {} ({} valuations): affects {}. Prices come from the venues' daily klines.", m.asset, m.quote, m.time, m.count, m.affects)}</li>
                     }).collect_view()}
-                    {r.missing_acquisitions.iter().take(20).map(|m| view! {
-                        <li data-testid="missing-acquisition">{format!("{} {} spent on {} with no recorded acquisition (found {}): its cost is taken as 0. Sync the account where it came from, or add its history.", qty(m.missing), m.asset, m.time, qty(m.found))}</li>
+                    {missing_by_asset.into_iter().map(|(asset, (n, amount, first))| view! {
+                        <li data-testid="missing-acquisition">{format!("{} {asset} spent in {n} disposal(s) from {first} with no recorded acquisition: their cost is taken as 0, so their PnL is overstated. Sync the account the {asset} came from, or turn on \"value deposits at market\" in Settings.", qty(amount))}</li>
                     }).collect_view()}
                     {r.transfers.unmatched.iter().take(20).map(|u| view! {
                         <li data-testid="unmatched-transfer">{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, qty(u.amount), u.asset, u.account, u.time)}</li>

@@ -129,6 +129,9 @@ pub fn SettingsView(
                 <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.fees_in_cost_basis)
                     on:change=move |ev| draft.update(|d| d.fees_in_cost_basis = event_target_checked(&ev)) />
                     " Fees in cost basis"</label>
+                <label class="inline"><input type="checkbox" data-testid="deposits-at-market" prop:checked=move || draft.with(|d| d.deposits_at_market)
+                    on:change=move |ev| draft.update(|d| d.deposits_at_market = event_target_checked(&ev)) />
+                    " Value deposits from outside at their market price (otherwise they have no cost basis)"</label>
                 <label for="pools">"Cost-basis pools"</label>
                 <select id="pools" prop:value=move || draft.with(|d| d.pools.clone())
                     on:change=move |ev| draft.update(|d| d.pools = event_target_value(&ev))>
