@@ -109,6 +109,9 @@ pub fn Tracker() -> impl IntoView {
     let dash = RwSignal::new(None::<Dashboard>);
     let sync_view = RwSignal::new(SyncView::default());
     let settings = RwSignal::new(records::settings().unwrap_or_default());
+    // the user's auto-lock delay
+    let idle = std::time::Duration::from_secs(60 * u64::from(settings.get_untracked().auto_lock_min.max(1)));
+    let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
     // Show what the vault holds at once: no sync is needed to see the last known state.
     recompute(data, dash, set_error);
 
