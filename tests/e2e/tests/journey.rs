@@ -178,7 +178,12 @@ async fn first_run_connect_sync_dashboard_relock() {
     println!("longest_main_thread_task_during_sync_ms={stall}");
     click(&b, "tab-dashboard").await;
     let equity = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
+    b.client.execute("window.scrollTo(0, 0); return 0;", vec![]).await.unwrap();
     b.screenshot("dashboard").await;
+    // at phone width the same figures stay readable
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("dashboard-phone").await;
+    b.client.set_window_size(1280, 900).await.unwrap();
 
     // the holdings equal the ground truth's balances of the two synced accounts, asset by asset
     let mut truth: BTreeMap<String, Decimal> = BTreeMap::new();
