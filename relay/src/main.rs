@@ -1,1 +1,135 @@
-fn main() {}
+//! The `relay` binary: `relay [--config FILE] [--listen IP:PORT] [--static DIR] [--sandbox DIR] [--egress IP]...`.
+//!
+//! One worker thread per core, each with a single-threaded runtime, its own listening socket on the same address
+//! (SO_REUSEPORT: the kernel spreads connections) and its own upstream pools, so a request never hops threads.
+//! Budget and metrics are shared.
+
+use std::net::SocketAddr;
+
+/// mimalloc: per-thread free lists suit a server that allocates small request buffers on every core.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("relay: {msg}");
+    ExitCode::from(2)
+}
+
+fn listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()))
+        .with_ansi(false)
+        .with_writer(relay::logwriter::NonBlockingStderr::new())
+        .init();
+    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
+        println!("{}", relay::config::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let args = match relay::Args::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let config = match args.resolve(|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = &config.static_dir
+        && !dir.join("index.html").is_file()
+    {
+        return fail(format!(
+            "static directory {} has no index.html; build the app first (scripts/build-app) or pass the right --static DIR",
+            dir.display()
+        ));
+    }
+    for ip in &config.egress {
+        // Binding proves the IP is this host's; a typo would otherwise only show at the first request.
+        if let Err(e) = std::net::TcpListener::bind((*ip, 0)) {
+            return fail(format!("egress IP {ip} is not usable on this host ({e}); list only this host's own IPs"));
+        }
+    }
+    // A plain bind first: it fails if anything, another relay included, already listens on the address (the
+    // workers' SO_REUSEPORT sockets would otherwise share it silently).
+    let addr = match std::net::TcpListener::bind(config.listen) {
+        Ok(l) => match l.local_addr() {
+            Ok(a) => a,
+            Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return fail(format!(
+                "cannot listen on {}: the address is already in use; stop the other process or pass another --listen",
+                config.listen
+            ));
+        }
+        Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
+    };
+    let threads = match config.limits.worker_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let first = match relay::Relay::new(config) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    for i in 0..threads {
+        let relay = if i == 0 { Ok(first.clone()) } else { first.worker() };
+        let relay = match relay {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(r) => r,
+            Err(e) => return fail(format!("cannot start a worker runtime: {e}")),
+        };
+        let listener = match runtime.block_on(async { listener(addr) }) {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot listen on {addr}: {e}; pass another --listen")),
+        };
+        let mut stop = stop_rx.clone();
+        let worker = std::thread::Builder::new().name(format!("relay-worker-{i}")).spawn(move || {
+            let router = relay::app(relay.clone());
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            runtime.block_on(relay::serve(listener, relay, router, shutdown));
+        });
+        match worker {
+            Ok(w) => workers.push(w),
+            Err(e) => return fail(format!("cannot start a worker thread: {e}")),
+        }
+    }
+    tracing::info!(listen = %addr, egress = ?first.config.egress, threads, "relay listening");
+    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    match signals {
+        Ok(rt) => rt.block_on(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }),
+        Err(e) => return fail(format!("cannot wait for signals: {e}")),
+    }
+    tracing::info!("shutting down: no new connections, finishing open ones");
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.join();
+    }
+    tracing::info!("relay stopped");
+    // Let the log thread write what is queued.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(Arc::clone(&first));
+    ExitCode::SUCCESS
+}

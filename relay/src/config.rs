@@ -1,0 +1,397 @@
+//! Configuration: a TOML file, overridden by environment variables, a sandbox file and command-line flags.
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"
+//! static_dir = "static"
+//! egress = ["203.0.113.10", "203.0.113.11"]
+//! allowed_origins = ["https://app.example.org"]
+//! [upstreams]
+//! binance_spot = "https://api.binance.com"
+//! binance_futures = "https://fapi.binance.com"
+//! bitget = "https://api.bitget.com"
+//! [limits]
+//! max_response_bytes = 67108864
+//! ```
+//!
+//! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
+//! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use catalogue::Host;
+use serde::Deserialize;
+
+/// A configuration that cannot be used. Each message names the place and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config or sandbox file could not be read.
+    #[error("cannot read {path}: {reason}; check the path")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// The config file is not valid TOML or holds an unknown or mistyped key.
+    #[error("config file {path} line {line}: {reason}; fix that line and start again")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value is malformed (upstream URL, IP, address).
+    #[error("{place}: {reason}")]
+    Value {
+        /// Where the value came from (file and line, environment variable, flag or sandbox file).
+        place: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// Command-line usage error.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// An upstream base URL, checked: `http` or `https`, a host, no path, query or credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    /// `http` or `https`.
+    pub scheme: http::uri::Scheme,
+    /// Host and optional port.
+    pub authority: http::uri::Authority,
+}
+
+impl Upstream {
+    /// Parses and checks a base URL; the error says what is wrong.
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let uri: http::Uri =
+            url.parse().map_err(|e| format!("'{url}' is not a URL ({e}); write e.g. https://api.binance.com"))?;
+        let scheme =
+            uri.scheme().cloned().ok_or_else(|| format!("'{url}' has no scheme; write http:// or https://"))?;
+        if scheme != http::uri::Scheme::HTTP && scheme != http::uri::Scheme::HTTPS {
+            return Err(format!("'{url}' must use http or https"));
+        }
+        let authority = uri.authority().cloned().ok_or_else(|| format!("'{url}' has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!("'{url}' must not hold credentials"));
+        }
+        if authority.host().is_empty() {
+            return Err(format!("'{url}' has no host"));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!("'{url}' must be a bare base URL without path or query"));
+        }
+        Ok(Upstream { scheme, authority })
+    }
+
+    /// `scheme://authority`.
+    pub fn base(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Limits and budgets. Every field has a default.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest upstream response body forwarded; larger ones are cut and answered 502.
+    pub max_response_bytes: u64,
+    /// TCP (and TLS) connect timeout to the upstream, milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Total time for an upstream exchange (headers and body), milliseconds.
+    pub total_timeout_ms: u64,
+    /// Time a client has to send its request head, milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Most client connections served at once; more wait in the accept queue.
+    pub max_connections: usize,
+    /// Worker threads, each with its own listener socket (SO_REUSEPORT) and upstream pools; 0: one per core.
+    pub worker_threads: usize,
+    /// Idle pooled upstream connections kept per egress IP and host.
+    pub pool_idle_per_host: usize,
+    /// Share of each venue limit the relay lets itself use (0 < f <= 1).
+    pub budget_fraction: f64,
+    /// Binance spot `/api` request weight per minute per IP.
+    pub binance_spot_weight_per_minute: u32,
+    /// Binance `/sapi` IP weight per minute per IP.
+    pub binance_sapi_ip_weight_per_minute: u32,
+    /// Binance USDⓈ-M futures request weight per minute per IP.
+    pub binance_futures_weight_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_response_bytes: 64 * 1024 * 1024,
+            connect_timeout_ms: 5_000,
+            total_timeout_ms: 30_000,
+            header_read_timeout_ms: 10_000,
+            max_connections: 10_000,
+            worker_threads: 0,
+            pool_idle_per_host: 256,
+            budget_fraction: 0.8,
+            binance_spot_weight_per_minute: 6_000,
+            binance_sapi_ip_weight_per_minute: 12_000,
+            binance_futures_weight_per_minute: 2_400,
+        }
+    }
+}
+
+/// The relay's whole configuration, resolved.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The built app to serve at `/`, if any.
+    pub static_dir: Option<PathBuf>,
+    /// Upstream base URL per host.
+    pub upstreams: BTreeMap<Host, Upstream>,
+    /// Egress IPs outgoing sockets bind to; empty: the system chooses (one unbound pool).
+    pub egress: Vec<IpAddr>,
+    /// Origins allowed to call the relay cross-origin (CORS), e.g. `https://app.example.org`.
+    pub allowed_origins: Vec<String>,
+    /// Limits and budgets.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            static_dir: None,
+            upstreams: Host::ALL
+                .into_iter()
+                .map(|h| (h, Upstream::parse(h.default_base_url()).expect("default URLs are valid")))
+                .collect(),
+            egress: Vec::new(),
+            allowed_origins: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<toml::Spanned<String>>,
+    static_dir: Option<PathBuf>,
+    egress: Option<Vec<toml::Spanned<String>>>,
+    allowed_origins: Option<Vec<String>>,
+    upstreams: Option<FileUpstreams>,
+    limits: Option<Limits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileUpstreams {
+    binance_spot: Option<toml::Spanned<String>>,
+    binance_futures: Option<toml::Spanned<String>>,
+    bitget: Option<toml::Spanned<String>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+impl Config {
+    /// Applies a TOML config file's text (`path` only for messages).
+    pub fn apply_toml(&mut self, path: &str, text: &str) -> Result<(), ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            reason: e.message().trim().replace('\n', " "),
+        })?;
+        let place = |s: &toml::Spanned<String>| format!("config file {path} line {}", line_of(text, s.span().start));
+        if let Some(l) = file.listen {
+            self.listen =
+                parse_listen(&l.get_ref().clone()).map_err(|reason| ConfigError::Value { place: place(&l), reason })?;
+        }
+        if let Some(d) = file.static_dir {
+            self.static_dir = Some(d);
+        }
+        if let Some(list) = file.egress {
+            self.egress = list
+                .iter()
+                .map(|s| parse_ip(s.get_ref()).map_err(|reason| ConfigError::Value { place: place(s), reason }))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(o) = file.allowed_origins {
+            self.allowed_origins = o;
+        }
+        if let Some(u) = file.upstreams {
+            for (host, v) in [
+                (Host::BinanceSpot, u.binance_spot),
+                (Host::BinanceFutures, u.binance_futures),
+                (Host::Bitget, u.bitget),
+            ] {
+                if let Some(v) = v {
+                    let up = Upstream::parse(v.get_ref()).map_err(|reason| ConfigError::Value {
+                        place: format!("{} (upstreams.{})", place(&v), host.as_str()),
+                        reason,
+                    })?;
+                    self.upstreams.insert(host, up);
+                }
+            }
+        }
+        if let Some(l) = file.limits {
+            if !(l.budget_fraction > 0.0 && l.budget_fraction <= 1.0) {
+                return Err(ConfigError::Value {
+                    place: format!("config file {path} [limits]"),
+                    reason: "budget_fraction must be in (0, 1]".into(),
+                });
+            }
+            self.limits = l;
+        }
+        Ok(())
+    }
+
+    /// Reads and applies a TOML config file.
+    pub fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+        self.apply_toml(&path.display().to_string(), &text)
+    }
+
+    /// Applies `RELAY_*` environment variables through `get` (injectable for tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let val =
+            |var: &str, reason: String| ConfigError::Value { place: format!("environment variable {var}"), reason };
+        if let Some(v) = get("RELAY_LISTEN") {
+            self.listen = parse_listen(&v).map_err(|r| val("RELAY_LISTEN", r))?;
+        }
+        if let Some(v) = get("RELAY_STATIC_DIR") {
+            self.static_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("RELAY_EGRESS") {
+            self.egress =
+                split_list(&v).map(|s| parse_ip(s).map_err(|r| val("RELAY_EGRESS", r))).collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("RELAY_ALLOWED_ORIGINS") {
+            self.allowed_origins = split_list(&v).map(str::to_owned).collect();
+        }
+        for host in Host::ALL {
+            let var = format!("RELAY_UPSTREAM_{}", host.as_str().to_ascii_uppercase());
+            if let Some(v) = get(&var) {
+                self.upstreams.insert(host, Upstream::parse(&v).map_err(|r| val(&var, r))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a sandbox file `DIR/sandbox.json`: `{"binance_spot": URL, "binance_futures": URL, "bitget": URL, ...}`
+    /// (other fields, such as the demo keys, are ignored).
+    pub fn apply_sandbox(&mut self, dir: &Path) -> Result<(), ConfigError> {
+        let path = dir.join("sandbox.json");
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: shown.clone(),
+            reason: format!("{e} (start the sandbox first; it writes this file)"),
+        })?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path: shown.clone(),
+            line: e.line(),
+            reason: e.to_string(),
+        })?;
+        for host in Host::ALL {
+            let place = || format!("sandbox file {shown} ({})", host.as_str());
+            let url = json.get(host.as_str()).and_then(|v| v.as_str()).ok_or_else(|| ConfigError::Value {
+                place: place(),
+                reason: format!("missing string field \"{}\"", host.as_str()),
+            })?;
+            self.upstreams
+                .insert(host, Upstream::parse(url).map_err(|reason| ConfigError::Value { place: place(), reason })?);
+        }
+        Ok(())
+    }
+}
+
+fn split_list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Parses a listen address `IP:PORT`.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| format!("'{s}' is not an IP:PORT listen address; write e.g. 127.0.0.1:8080"))
+}
+
+/// Parses an egress IP.
+pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
+    s.parse().map_err(|_| format!("'{s}' is not an IP address; egress entries are the relay host's own IPs"))
+}
+
+/// Command-line options, before resolution.
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
+    /// `--static DIR`.
+    pub static_dir: Option<PathBuf>,
+    /// `--sandbox DIR`.
+    pub sandbox: Option<PathBuf>,
+    /// `--egress IP`, repeatable.
+    pub egress: Vec<String>,
+    /// `--allow-origin ORIGIN`, repeatable.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Usage text.
+pub const USAGE: &str = "usage: relay [--config FILE] [--listen IP:PORT] [--static DIR] [--sandbox DIR] [--egress IP]... [--allow-origin ORIGIN]...";
+
+impl Args {
+    /// Parses command-line arguments (without the program name).
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
+        let mut out = Args::default();
+        let mut it = args.into_iter();
+        while let Some(flag) = it.next() {
+            if flag == "-h" || flag == "--help" {
+                return Err(ConfigError::Usage(USAGE.into()));
+            }
+            let mut value = || it.next().ok_or_else(|| ConfigError::Usage(format!("{flag} needs a value; {USAGE}")));
+            match flag.as_str() {
+                "--config" => out.config = Some(value()?.into()),
+                "--listen" => out.listen = Some(value()?),
+                "--static" => out.static_dir = Some(value()?.into()),
+                "--sandbox" => out.sandbox = Some(value()?.into()),
+                "--egress" => out.egress.push(value()?),
+                "--allow-origin" => out.allowed_origins.push(value()?),
+                _ => return Err(ConfigError::Usage(format!("unknown argument '{flag}'; {USAGE}"))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Resolves defaults, file, environment, sandbox and flags, in that order of increasing precedence.
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Some(p) = &self.config {
+            c.apply_file(p)?;
+        }
+        c.apply_env(env)?;
+        if let Some(d) = &self.sandbox {
+            c.apply_sandbox(d)?;
+        }
+        if let Some(l) = &self.listen {
+            c.listen = parse_listen(l).map_err(|reason| ConfigError::Value { place: "--listen".into(), reason })?;
+        }
+        if let Some(d) = &self.static_dir {
+            c.static_dir = Some(d.clone());
+        }
+        if !self.egress.is_empty() {
+            c.egress = self
+                .egress
+                .iter()
+                .map(|s| parse_ip(s).map_err(|reason| ConfigError::Value { place: "--egress".into(), reason }))
+                .collect::<Result<_, _>>()?;
+        }
+        if !self.allowed_origins.is_empty() {
+            c.allowed_origins = self.allowed_origins.clone();
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,252 @@
+//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, `/metrics`, and the built
+//! app with cache and security headers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use axum::routing::get;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use tower::ServiceExt;
+
+use crate::forward::{forward, relay_error};
+use crate::policy::{self, Decision, Refusal};
+use crate::{Relay, now_ms};
+
+/// The Content-Security-Policy of the app: scripts and wasm from the relay only, no inline script, fetches to the
+/// relay only.
+pub const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; \
+    frame-ancestors 'none'; form-action 'self'";
+
+/// The CSP of API responses: nothing.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Builds the router.
+pub fn app(relay: Arc<Relay>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/ips", get(ips))
+        .fallback(dispatch)
+        .with_state(relay)
+}
+
+fn json(status: StatusCode, v: serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    api_headers(r.headers_mut());
+    r
+}
+
+fn api_headers(h: &mut HeaderMap) {
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(API_CSP));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+}
+
+async fn healthz() -> Response {
+    json(StatusCode::OK, serde_json::json!({ "status": "ok" }))
+}
+
+async fn ips(State(relay): State<Arc<Relay>>) -> Response {
+    let ips: Vec<String> = relay.config.egress.iter().map(|ip| ip.to_string()).collect();
+    json(StatusCode::OK, serde_json::json!({ "ips": ips }))
+}
+
+async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
+    let weights: Vec<_> = relay
+        .budget
+        .snapshot(now_ms())
+        .into_iter()
+        .map(|(i, l, used, limit)| (relay.egress_label(i).to_owned(), l.as_str(), used, limit))
+        .collect();
+    let mut r = Response::new(Body::from(relay.metrics.render(&weights)));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
+
+/// Answers a policy refusal, counting it and closing the connection when the request's framing is suspect.
+pub fn refuse(relay: &Relay, r: Refusal) -> Response {
+    relay.metrics.refusal(r.code());
+    tracing::info!(reason = r.code(), status = r.status(), "refused");
+    let mut resp = relay_error(r.status(), r.code(), r.message(), None);
+    api_headers(resp.headers_mut());
+    if matches!(
+        r,
+        Refusal::ConflictingFraming
+            | Refusal::BodyNotAllowed
+            | Refusal::UpgradeNotAllowed
+            | Refusal::HeadersTooLarge
+            | Refusal::NotOriginForm
+    ) {
+        resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// Whether the Origin is the relay itself (same host) or configured; `None` when the request has no Origin.
+fn origin_allowed(relay: &Relay, headers: &HeaderMap) -> Option<(bool, HeaderValue)> {
+    let origin = headers.get(header::ORIGIN)?;
+    let o = origin.to_str().unwrap_or("");
+    let same = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")) == Some(host));
+    let ok = same || relay.config.allowed_origins.iter().any(|a| a == o);
+    Some((ok, origin.clone()))
+}
+
+const EXPOSED: &str = "retry-after, x-mbx-used-weight-1m, x-sapi-used-ip-weight-1m, x-sapi-used-uid-weight-1m";
+const ALLOWED_HEADERS: &str =
+    "x-mbx-apikey, access-key, access-sign, access-timestamp, access-passphrase, locale, paptrading, content-type";
+
+fn cors(h: &mut HeaderMap, origin: HeaderValue) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::VARY, HeaderValue::from_static("origin"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+}
+
+/// Whether a request is for the relay API (and so goes through the policy) rather than the static app.
+pub fn is_api(method: &Method, uri: &http::Uri) -> bool {
+    let path = uri.path();
+    uri.scheme().is_some()
+        || uri.authority().is_some()
+        || method == Method::CONNECT
+        || (path.starts_with("/v1/") && path != "/v1/ips")
+        || path == "/v1"
+        || !path.starts_with('/')
+}
+
+async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
+    if !is_api(req.method(), req.uri()) {
+        return match &relay.config.static_dir {
+            Some(dir) if req.method() == Method::GET || req.method() == Method::HEAD => serve_static(dir, req).await,
+            _ => refuse(&relay, Refusal::NotRelayRoute),
+        };
+    }
+    api(relay, req.into_parts().0).await
+}
+
+/// Handles an API request (`/v1/{venue}/...` or anything that must be refused as one): policy, budget, forward.
+/// Only the request head is used; a body is never read.
+pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
+    let origin = origin_allowed(&relay, &parts.headers);
+    if let Some((false, _)) = origin {
+        return refuse(&relay, Refusal::OriginNotAllowed);
+    }
+    if parts.method == Method::OPTIONS && parts.uri.scheme().is_none() {
+        // CORS preflight from an allowed origin: answered here, never forwarded.
+        return match origin {
+            Some((true, o)) => {
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                let h = r.headers_mut();
+                cors(h, o);
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
+                h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+                r
+            }
+            _ => refuse(&relay, Refusal::MethodNotAllowed),
+        };
+    }
+    let raw_target = match parts.uri.scheme() {
+        // Absolute-form: reconstruct so the policy sees what was sent (and refuses it).
+        Some(_) => std::borrow::Cow::Owned(parts.uri.to_string()),
+        None => match parts.uri.path_and_query() {
+            Some(pq) => std::borrow::Cow::Borrowed(pq.as_str()),
+            None => std::borrow::Cow::Owned(parts.uri.to_string()),
+        },
+    };
+    let header_list: Vec<(&[u8], &[u8])> =
+        parts.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())).collect();
+    let decision = policy::decide(parts.method.as_str().as_bytes(), raw_target.as_bytes(), &header_list);
+    let allowed = match decision {
+        Decision::Refuse(r) => {
+            let mut resp = refuse(&relay, r);
+            if let Some((true, o)) = origin {
+                cors(resp.headers_mut(), o);
+            }
+            return resp;
+        }
+        Decision::Allow(a) => a,
+    };
+    // Client identity for fairness and logs: the key's salted hash, else the peer address's.
+    let key = policy::auth_headers(allowed.endpoint.venue).first().and_then(|h| parts.headers.get(*h));
+    let client = match key {
+        Some(k) => relay.client("key", k.as_bytes()),
+        None => {
+            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            match peer {
+                Some(std::net::IpAddr::V4(ip)) => relay.client("ip", &ip.octets()),
+                Some(std::net::IpAddr::V6(ip)) => relay.client("ip", &ip.octets()),
+                None => relay.client("ip", &[]),
+            }
+        }
+    };
+    let mut resp = forward(&relay, &parts.method, allowed, &parts.headers, client).await;
+    api_headers(resp.headers_mut());
+    if let Some((true, o)) = origin {
+        cors(resp.headers_mut(), o);
+    }
+    resp
+}
+
+/// Whether a file name carries a content hash (trunk's `name-0123456789abcdef.ext`), so it can be cached forever.
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let stem = name.split('.').next().unwrap_or("");
+    stem.rsplit_once('-').is_some_and(|(_, h)| h.len() >= 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn serve_static(dir: &std::path::Path, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let lower = path.to_ascii_lowercase();
+    if path.split('/').any(|s| s == "." || s == "..")
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || path.contains('\\')
+    {
+        let mut r = relay_error(404, "not_found", "no such file", None);
+        api_headers(r.headers_mut());
+        return r;
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    // Client-side routes (no extension) get the app's index.html.
+    let resp = if !path.ends_with('/') && !last.contains('.') {
+        tower_http::services::ServeFile::new(dir.join("index.html")).oneshot(req).await
+    } else {
+        tower_http::services::ServeDir::new(dir).oneshot(req).await
+    };
+    let mut resp = match resp {
+        Ok(r) => r.map(Body::new),
+        Err(never) => match never {},
+    };
+    let cache =
+        if resp.status().is_success() && is_hashed(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(APP_CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashed_names() {
+        assert!(super::is_hashed("/app-1a2b3c4d5e6f7a8b_bg.wasm") || super::is_hashed("/app-1a2b3c4d5e6f7a8b.js"));
+        assert!(!super::is_hashed("/index.html"));
+        assert!(!super::is_hashed("/my-app.js"));
+    }
+}

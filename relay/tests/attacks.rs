@@ -1,0 +1,391 @@
+//! The attack corpus: every write endpoint of API.md (and the reference lists) in every method, path and header
+//! tricks, and request-smuggling attempts over raw sockets. Not one reaches the upstream; each gets a refusal.
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use common::*;
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+/// (venue, path) of every write endpoint listed in the test data.
+fn write_endpoints() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let files = [
+        include_str!("data/binance-non-get-endpoints.txt"),
+        include_str!("data/bitget-write-endpoints.txt"),
+        include_str!("data/api-md-write-endpoints.txt"),
+    ];
+    for (i, text) in files.iter().enumerate() {
+        for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (venue, path) = match (i, words.as_slice()) {
+                (1, [_, p]) => ("bitget", p),
+                (_, ["BITGET", _, p]) => ("bitget", p),
+                (_, [_, p]) => ("binance", p),
+                _ => panic!("bad line {line}"),
+            };
+            out.push((venue, path.to_string()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn in_catalogue(venue: &str, method: &str, path: &str) -> bool {
+    let v = catalogue::Venue::parse(venue).unwrap();
+    let m = match method {
+        "GET" => catalogue::Method::Get,
+        "POST" => catalogue::Method::Post,
+        _ => return false,
+    };
+    catalogue::lookup(v, m, path).is_some()
+}
+
+fn auth_lines(venue: &str) -> String {
+    match venue {
+        "binance" => format!("X-MBX-APIKEY: {BINANCE_KEY}\r\n"),
+        _ => format!(
+            "ACCESS-KEY: {BITGET_KEY}\r\nACCESS-SIGN: {BITGET_SIGN}\r\nACCESS-TIMESTAMP: 1700000000000\r\nACCESS-PASSPHRASE: {BITGET_PASSPHRASE}\r\n"
+        ),
+    }
+}
+
+/// One attack: raw bytes and whether the relay's own JSON refusal is expected (false: the HTTP parser refuses).
+struct Attack {
+    name: String,
+    bytes: Vec<u8>,
+    json: bool,
+}
+
+fn req(method: &str, target: &str, extra: &str) -> Vec<u8> {
+    format!("{method} {target} HTTP/1.1\r\nHost: relay.test\r\nConnection: close\r\n{extra}\r\n").into_bytes()
+}
+
+fn corpus() -> Vec<Attack> {
+    let mut out = Vec::new();
+    let q =
+        format!("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1&timestamp=1700000000000&signature={BINANCE_SIGNATURE}");
+    // 1. Every write endpoint, every method (except a method+path the catalogue lists as a read).
+    for (venue, path) in write_endpoints() {
+        for m in METHODS {
+            if in_catalogue(venue, m, &path) {
+                continue;
+            }
+            out.push(Attack {
+                name: format!("{m} {venue}{path}"),
+                bytes: req(m, &format!("/v1/{venue}{path}?{q}"), &auth_lines(venue)),
+                json: true,
+            });
+        }
+    }
+    // 2. Path tricks around a read and a write.
+    let b = "/v1/binance";
+    let paths = [
+        format!("{b}/api/v3/./order"),
+        format!("{b}/api/v3/account/../order"),
+        format!("{b}/api/v3/account/..%2forder"),
+        format!("{b}/api/v3/account%2F..%2Forder"),
+        format!("{b}/api/v3/%6frder"),
+        format!("{b}/api/v3/%2e%2e/order"),
+        format!("{b}/api/v3/order%00"),
+        format!("{b}/api/v3/account%20"),
+        format!("{b}//api/v3/account"),
+        format!("{b}/api/v3//account"),
+        format!("{b}/api/v3/account/"),
+        format!("{b}/api/v3/account//"),
+        format!("{b}/api\\v3\\account"),
+        format!("{b}/api/v3/account\\..\\order"),
+        format!("{b}/api/v3/account;jsessionid=1"),
+        format!("{b}/api/v3/account;/../order"),
+        format!("{b}/API/v3/account"),
+        format!("{b}/api/V3/account"),
+        format!("{b}/api/v3/Account"),
+        format!("{b}/api/v3/ACCOUNT"),
+        "/v1/BINANCE/api/v3/account".to_owned(),
+        "/v1/Binance/api/v3/account".to_owned(),
+        format!("{b}/api/v3/account.json"),
+        format!("{b}/dapi/v1/account"),
+        format!("{b}/eapi/v1/account"),
+        format!("{b}/papi/v1/account"),
+        format!("{b}/wapi/v3/withdraw.html"),
+        "/v1/bitget/fapi/v1/income".to_owned(),
+        format!("{b}/api/v2/spot/account/assets"),
+        "/v1/bitget/api/v3/account".to_owned(),
+        b.to_owned(),
+        format!("{b}/"),
+        "/v1/".to_owned(),
+        "/v1".to_owned(),
+        "/v2/binance/api/v3/account".to_owned(),
+        "/v1/kraken/0/private/Balance".to_owned(),
+        "/v1/../v1/binance/api/v3/order".to_owned(),
+        "/v1/./binance/api/v3/account".to_owned(),
+        format!("{b}/api/v3/account?x=%zz"),
+        format!("{b}/api/v3/account?x=%4"),
+        format!("{b}/api/v3/account?x=\"y\""),
+        format!("{b}/api/v3/account?x=<script>"),
+        format!("{b}/api/v3/account?x={{}}"),
+        format!("{b}/api/v3/account?x=a|b"),
+        format!("{b}/api/v3/account?x=a^b"),
+        format!("{b}/api/v3/account?x=`id`"),
+        format!("{b}/api/v3/account?x=[1]"),
+        format!("{b}/api/v3/acc%C3%B6unt"),
+        format!("{b}/sapi/v1/capital/withdraw/apply"),
+        format!("{b}/sapi/v1/capital/withdraw/history/../apply"),
+        format!("{b}/api/v3/myTrades/../order"),
+        format!("{b}/api/v3/order?origin=/api/v3/account"),
+        "/v1/bitget/api/v2/spot/trade/place-order".to_owned(),
+        "/v1/bitget/api/v2/spot/wallet/withdrawal".to_owned(),
+        "/v1/bitget/api/v2/spot/account/assets/../../trade/place-order".to_owned(),
+        "/v1/bitget/api/v2/spot/account/assets;.json".to_owned(),
+        "/v1/bitget/API/v2/spot/account/assets".to_owned(),
+    ];
+    for p in paths {
+        // Bytes outside the URI grammar are refused by the HTTP parser (400 without a body) before the relay sees them.
+        let json = !p.bytes().any(|b| b"\"<>{}|^`[]".contains(&b));
+        out.push(Attack { name: format!("path {p}"), bytes: req("GET", &p, &auth_lines("binance")), json });
+    }
+    let long = format!("{b}/api/v3/account?x={}", "a".repeat(9000));
+    out.push(Attack { name: "target over 8 KiB".into(), bytes: req("GET", &long, ""), json: true });
+    // 3. Request-target forms and methods.
+    let forms = [
+        ("GET", "http://127.0.0.1:1/v1/binance/api/v3/account".to_owned()),
+        ("GET", "http://api.binance.com/api/v3/order".to_owned()),
+        ("GET", "https://api.binance.com/v1/binance/api/v3/account".to_owned()),
+        ("POST", "http://relay.test/v1/binance/sapi/v1/asset/get-funding-asset".to_owned()),
+        ("CONNECT", "api.binance.com:443".to_owned()),
+        ("CONNECT", "127.0.0.1:80".to_owned()),
+        ("OPTIONS", "*".to_owned()),
+        ("TRACE", "/v1/binance/api/v3/account".to_owned()),
+        ("get", "/v1/binance/api/v3/account".to_owned()),
+        ("Get", "/v1/binance/api/v3/time".to_owned()),
+        ("PROPFIND", "/v1/binance/api/v3/account".to_owned()),
+        ("PURGE", "/v1/binance/api/v3/time".to_owned()),
+        ("DELETE", "/v1/binance/api/v3/account".to_owned()),
+        ("PUT", "/v1/binance/api/v3/account".to_owned()),
+        ("POST", "/v1/binance/api/v3/account".to_owned()),
+        ("GET", "/v1/binance/sapi/v1/asset/get-funding-asset".to_owned()),
+        ("POST", "/v1/bitget/api/v2/spot/account/assets".to_owned()),
+    ];
+    for (m, t) in forms {
+        out.push(Attack { name: format!("{m} {t}"), bytes: req(m, &t, &auth_lines("binance")), json: true });
+    }
+    // 4. Header tricks on an otherwise allowed read.
+    let read = "/v1/binance/api/v3/account?timestamp=1&signature=ab";
+    let key = format!("X-MBX-APIKEY: {BINANCE_KEY}\r\n");
+    let header_tricks = [
+        ("no key on a signed read", String::new()),
+        ("duplicate key", format!("{key}{key}")),
+        ("empty key", "X-MBX-APIKEY: \r\n".to_owned()),
+        ("key with a tab", "X-MBX-APIKEY: a\tb\r\n".to_owned()),
+        ("upgrade h2c", format!("{key}Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n")),
+        ("connection upgrade", format!("{key}Connection: Upgrade\r\nUpgrade: websocket\r\n")),
+        ("connection keep-alive, upgrade", format!("{key}Connection: keep-alive, Upgrade\r\n")),
+        ("websocket", format!("{key}Upgrade: websocket\r\nSec-WebSocket-Key: x\r\n")),
+        ("body on GET", format!("{key}Content-Length: 5\r\n\r\nhello")),
+        ("chunked GET", format!("{key}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n")),
+        ("CL and TE", format!("{key}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n")),
+        ("TE and CL", format!("{key}Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n")),
+    ];
+    for (name, extra) in header_tricks {
+        out.push(Attack { name: format!("header: {name}"), bytes: req("GET", read, &extra), json: true });
+    }
+    let bitget_read = "/v1/bitget/api/v2/spot/account/assets";
+    let bitget_partial = [
+        (
+            "bitget no passphrase",
+            format!("ACCESS-KEY: {BITGET_KEY}\r\nACCESS-SIGN: {BITGET_SIGN}\r\nACCESS-TIMESTAMP: 1\r\n"),
+        ),
+        ("bitget binance key only", key.clone()),
+        ("bitget duplicate sign", format!("{}ACCESS-SIGN: other\r\n", auth_lines("bitget"))),
+    ];
+    for (name, extra) in bitget_partial {
+        out.push(Attack { name: format!("header: {name}"), bytes: req("GET", bitget_read, &extra), json: true });
+    }
+    let many: String = (0..100).map(|i| format!("X-Pad-{i}: {i}\r\n")).collect();
+    out.push(Attack { name: "100 headers".into(), bytes: req("GET", read, &format!("{key}{many}")), json: false });
+    let big = format!("{key}X-Big: {}\r\n", "b".repeat(30_000));
+    out.push(Attack { name: "30 KB header".into(), bytes: req("GET", read, &big), json: false });
+    // 5. Smuggling and malformed framing over raw sockets; the smuggled request is always a write.
+    let smuggled = "DELETE /v1/binance/api/v3/order?symbol=BTCUSDT HTTP/1.1\r\nHost: relay.test\r\n\r\n";
+    let raw_attacks: Vec<(&str, String, bool)> = vec![
+        (
+            "CL.TE",
+            format!(
+                "POST /v1/binance/sapi/v1/asset/get-funding-asset HTTP/1.1\r\nHost: x\r\n{key}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"
+            ),
+            true,
+        ),
+        (
+            "TE.CL",
+            format!(
+                "POST /v1/binance/sapi/v1/asset/get-funding-asset HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5c\r\n{smuggled}\r\n0\r\n\r\n"
+            ),
+            true,
+        ),
+        (
+            "TE.TE obfuscated",
+            format!(
+                "GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding: chunked\r\nTransfer-encoding: identity\r\n\r\n0\r\n\r\n{smuggled}"
+            ),
+            false,
+        ),
+        (
+            "TE xchunked",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding: xchunked\r\n\r\n{smuggled}"),
+            false,
+        ),
+        (
+            "TE chunked, identity",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding: chunked, identity\r\n\r\n{smuggled}"),
+            false,
+        ),
+        (
+            "TE space before colon",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+            false,
+        ),
+        (
+            "TE obs-fold",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+            false,
+        ),
+        (
+            "two different CL",
+            format!(
+                "GET {read} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: 0\r\nContent-Length: {}\r\n\r\n{smuggled}",
+                smuggled.len()
+            ),
+            false,
+        ),
+        ("CL negative", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: -1\r\n\r\n{smuggled}"), false),
+        (
+            "CL plus sign",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: +{}\r\n\r\n{smuggled}", smuggled.len()),
+            false,
+        ),
+        ("CL hex", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: 0x10\r\n\r\n{smuggled}"), false),
+        (
+            "GET body hides request",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: {}\r\n\r\n{smuggled}", smuggled.len()),
+            true,
+        ),
+        (
+            "chunk size overflow",
+            format!(
+                "GET {read} HTTP/1.1\r\nHost: x\r\n{key}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF0\r\n{smuggled}"
+            ),
+            true,
+        ),
+        (
+            "HTTP/1.0 with TE",
+            format!("GET {read} HTTP/1.0\r\nHost: x\r\n{key}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}"),
+            false,
+        ),
+        ("pipelined writes", format!("GET /v1/binance/api/v3/order HTTP/1.1\r\nHost: x\r\n\r\n{smuggled}"), true),
+        ("bare LF", format!("GET /v1/binance/api/v3/order HTTP/1.1\nHost: x\n\n{smuggled}"), true),
+        ("header without colon", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}Smuggle\r\n\r\n"), false),
+        ("NUL in header", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}X-A: a\0b\r\n\r\n"), false),
+        (
+            "CR in header value",
+            format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}X-A: a\rTransfer-Encoding: chunked\r\n\r\n"),
+            false,
+        ),
+        (
+            "space in target",
+            "GET /v1/binance/api/v3/account HTTP/1.1 /v1/binance/api/v3/order HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+            false,
+        ),
+        ("HTTP/0.9", "GET /v1/binance/api/v3/order\r\n\r\n".to_owned(), false),
+        ("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_owned(), false),
+        ("HTTP/1.2", format!("GET {read} HTTP/1.2\r\nHost: x\r\n{key}\r\n"), false),
+        ("tab in target", "GET /v1/binance/api/v3/order\t HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(), false),
+        (
+            "absolute-form smuggle",
+            format!("GET http://api.binance.com/api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"),
+            true,
+        ),
+        ("host header only", format!("DELETE /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
+        ("raw upstream path", format!("GET /api/v3/account HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
+    ];
+    for (name, bytes, json) in raw_attacks {
+        out.push(Attack { name: format!("raw: {name}"), bytes: bytes.into_bytes(), json });
+    }
+    out
+}
+
+async fn run(addr: SocketAddr, bytes: Vec<u8>) -> Resp {
+    raw(addr, &bytes, Duration::from_millis(1500)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_attack_reaches_the_upstream_and_each_is_refused() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let relay = start_relay(config_for(&up)).await;
+    let corpus = corpus();
+    assert!(corpus.len() >= 200, "corpus has {} requests", corpus.len());
+    let mut json_refusals = 0;
+    let mut parser_refusals = 0;
+    let mut failures = Vec::new();
+    // Several at a time, bounded.
+    for chunk in corpus.chunks(32) {
+        let results = futures_join(chunk.iter().map(|a| run(relay.addr, a.bytes.clone()))).await;
+        for (a, r) in chunk.iter().zip(results) {
+            // An HTTP/2 preface on this HTTP/1 server is answered by closing the connection.
+            let first_ok = (400..500).contains(&r.status)
+                || (r.status == 505 && !a.json)
+                || (r.status == 0 && r.raw.is_empty() && a.name.contains("HTTP/2"));
+            if !first_ok {
+                failures.push(format!("{}: status {} {}", a.name, r.status, String::from_utf8_lossy(&r.raw)));
+                continue;
+            }
+            // Every response on the connection is a refusal (pipelined requests included).
+            let text = String::from_utf8_lossy(&r.raw);
+            for line in text.lines().filter(|l| l.starts_with("HTTP/1.1 ")) {
+                let code: u16 = line[9..12].parse().unwrap_or(0);
+                if !(400..500).contains(&code) && code != 505 {
+                    failures.push(format!("{}: a later response was {line}", a.name));
+                }
+            }
+            if a.name.starts_with("HEAD ") {
+                // A HEAD response has no body: the status and content type are the refusal.
+                if r.status != 405 || r.header("content-type") != Some("application/json") {
+                    failures.push(format!("{}: {}", a.name, String::from_utf8_lossy(&r.raw)));
+                }
+                json_refusals += 1;
+            } else if !r.body.is_empty() || a.json {
+                let j = r.json();
+                if j["source"] != "relay" || !j["code"].is_string() || !j["message"].is_string() {
+                    failures.push(format!("{}: expected the relay's JSON refusal, got {}", a.name, r.text()));
+                    continue;
+                }
+                json_refusals += 1;
+            } else {
+                parser_refusals += 1;
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    let seen = up.seen();
+    assert!(seen.is_empty(), "requests reached the upstream: {:?}", seen.iter().map(|s| &s.target).collect::<Vec<_>>());
+    println!(
+        "corpus: {} attacks, {json_refusals} relay JSON refusals, {parser_refusals} HTTP parser refusals",
+        corpus.len()
+    );
+    // The relay still serves reads afterwards.
+    let r = get(relay.addr, "/v1/binance/api/v3/time", &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(up.seen().len(), 1);
+}
+
+async fn futures_join<F: Future<Output = Resp> + Send + 'static>(it: impl Iterator<Item = F>) -> Vec<Resp> {
+    let handles: Vec<_> = it.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}

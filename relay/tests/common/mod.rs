@@ -1,0 +1,382 @@
+//! Test harness: a small recording upstream speaking raw HTTP/1.1 (so it sees the exact bytes the relay sends and
+//! can stall, reset, fail or trickle), the relay started in-process, and a raw-socket client.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use relay::{Config, Relay};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Weight used per (peer IP, minute), and whether a 429 was already sent in that minute.
+type Weights = Arc<Mutex<HashMap<(IpAddr, u64), (u32, bool)>>>;
+
+/// One request as the upstream received it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    /// Header lines exactly as received (name as sent, value).
+    pub headers: Vec<(String, String)>,
+    pub peer: SocketAddr,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the upstream answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// 200 with a JSON body, weight headers and headers the relay must strip.
+    Ok,
+    /// Reads the request and never answers.
+    Stall,
+    /// Reads the request and resets the connection.
+    Reset,
+    /// Answers this status with a JSON body (and Retry-After: 7 for 429/418).
+    Status(u16),
+    /// Sends the head and 10 of 100 body bytes, then trickles a byte every 200 ms.
+    SlowBody,
+    /// Declares a body of this many bytes (and sends it).
+    Big(usize),
+    /// Chunked body that never ends (1 KiB every 10 ms).
+    EndlessChunked,
+    /// Simulated Binance per-IP weight limit per minute: 429 past it, 418 if hit again after a 429.
+    Weights(u32),
+}
+
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    pub mode: Arc<Mutex<Mode>>,
+    pub count_429: Arc<AtomicU64>,
+    pub count_418: Arc<AtomicU64>,
+    pub open: Arc<AtomicU64>,
+    pub max_concurrent: Arc<AtomicU64>,
+}
+
+impl Upstream {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+    pub fn set(&self, m: Mode) {
+        *self.mode.lock().unwrap() = m;
+    }
+}
+
+/// The weight the simulated venue charges (an independent table, from API.md §1.4).
+fn sim_weight(path: &str) -> u32 {
+    match path {
+        "/api/v3/account" | "/api/v3/myTrades" | "/api/v3/exchangeInfo" => 20,
+        "/api/v3/klines" | "/api/v3/ticker/price" => 2,
+        _ => 1,
+    }
+}
+
+pub async fn start_upstream(ip: IpAddr) -> Upstream {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
+    let up = Upstream {
+        addr: listener.local_addr().unwrap(),
+        seen: Arc::default(),
+        mode: Arc::new(Mutex::new(Mode::Ok)),
+        count_429: Arc::default(),
+        count_418: Arc::default(),
+        open: Arc::default(),
+        max_concurrent: Arc::default(),
+    };
+    let (seen, mode, c429, c418, open, maxc) = (
+        up.seen.clone(),
+        up.mode.clone(),
+        up.count_429.clone(),
+        up.count_418.clone(),
+        up.open.clone(),
+        up.max_concurrent.clone(),
+    );
+    // Weight per (peer ip, minute), and whether a 429 was already sent in that minute.
+    let weights: Weights = Arc::default();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, peer)) = listener.accept().await else { continue };
+            let (seen, mode, c429, c418, open, maxc, weights) =
+                (seen.clone(), mode.clone(), c429.clone(), c418.clone(), open.clone(), maxc.clone(), weights.clone());
+            tokio::spawn(async move {
+                let n = open.fetch_add(1, Ordering::SeqCst) + 1;
+                maxc.fetch_max(n, Ordering::SeqCst);
+                let _ = conn(sock, peer, seen, mode, c429, c418, weights).await;
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    up
+}
+
+async fn conn(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    mode: Arc<Mutex<Mode>>,
+    c429: Arc<AtomicU64>,
+    c418: Arc<AtomicU64>,
+    weights: Weights,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = sock.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        buf.drain(..head_end + 4);
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let method = first.next().unwrap_or("").to_owned();
+        let target = first.next().unwrap_or("").to_owned();
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect();
+        let s = Seen { method, target: target.clone(), headers, peer };
+        let key = s.header("x-mbx-apikey").map(str::to_owned);
+        seen.lock().unwrap().push(s);
+        let m = *mode.lock().unwrap();
+        let path = target.split('?').next().unwrap_or("").to_owned();
+        let body = format!("{{\"path\":\"{path}\"}}");
+        // A key restricted to 127.0.0.2, as the venues check it: against the connecting socket's address.
+        if key.as_deref() == Some("IPKEY-127-0-0-2") && peer.ip() != IpAddr::from([127, 0, 0, 2]) {
+            let b = r#"{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}"#;
+            let r = format!(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            );
+            sock.write_all(r.as_bytes()).await?;
+            continue;
+        }
+        match m {
+            Mode::Ok => {
+                let r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-MBX-USED-WEIGHT-1M: 3\r\n\
+                     X-SAPI-USED-IP-WEIGHT-1M: 2\r\nSet-Cookie: session=UPSTREAMCOOKIE\r\nX-Internal-Leak: upstream-only\r\n\
+                     Server: sim\r\nAccess-Control-Allow-Origin: *\r\n\r\n{body}",
+                    body.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::Stall => {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                return Ok(());
+            }
+            #[allow(deprecated)]
+            Mode::Reset => {
+                sock.set_linger(Some(Duration::ZERO))?;
+                return Ok(());
+            }
+            Mode::Status(code) => {
+                let b = r#"{"code":-1003,"msg":"Too much request weight used"}"#;
+                let r = format!(
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nRetry-After: 7\r\nContent-Length: {}\r\n\r\n{b}",
+                    b.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::SlowBody => {
+                sock.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n0123456789",
+                )
+                .await?;
+                for _ in 0..90 {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    sock.write_all(b"x").await?;
+                }
+            }
+            Mode::Big(n) => {
+                let r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {n}\r\n\r\n");
+                sock.write_all(r.as_bytes()).await?;
+                let chunk = vec![b'a'; 64 * 1024];
+                let mut left = n;
+                while left > 0 {
+                    let k = left.min(chunk.len());
+                    sock.write_all(&chunk[..k]).await?;
+                    left -= k;
+                }
+            }
+            Mode::EndlessChunked => {
+                sock.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                )
+                .await?;
+                let chunk = format!("400\r\n{}\r\n", "b".repeat(1024));
+                loop {
+                    sock.write_all(chunk.as_bytes()).await?;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            Mode::Weights(limit) => {
+                let minute = relay::now_ms() / 60_000;
+                let w = sim_weight(&path);
+                let (status, used) = {
+                    let mut map = weights.lock().unwrap();
+                    let e = map.entry((peer.ip(), minute)).or_insert((0, false));
+                    e.0 += w;
+                    if e.0 > limit {
+                        if e.1 {
+                            c418.fetch_add(1, Ordering::SeqCst);
+                            (418, e.0)
+                        } else {
+                            e.1 = true;
+                            c429.fetch_add(1, Ordering::SeqCst);
+                            (429, e.0)
+                        }
+                    } else {
+                        (200, e.0)
+                    }
+                };
+                let extra = if status == 200 { String::new() } else { "Retry-After: 30\r\n".to_owned() };
+                let r = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nX-MBX-USED-WEIGHT-1M: {used}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+        }
+    }
+}
+
+/// A relay running in-process on 127.0.0.1:0.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub relay: Arc<Relay>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A configuration with every host pointing at `up`.
+pub fn config_for(up: &Upstream) -> Config {
+    let mut c = Config::default();
+    c.apply_env(|k| match k {
+        "RELAY_UPSTREAM_BINANCE_SPOT" | "RELAY_UPSTREAM_BINANCE_FUTURES" | "RELAY_UPSTREAM_BITGET" => Some(up.url()),
+        _ => None,
+    })
+    .unwrap();
+    c
+}
+
+pub async fn start_relay(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let relay = Relay::new(config).unwrap();
+    let router = relay::app(relay.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(relay::serve(listener, relay.clone(), router, async move {
+        let _ = rx.await;
+    }));
+    Running { addr, relay, _stop: tx }
+}
+
+/// A response read off a raw socket.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Everything received.
+    pub raw: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends raw bytes, reads until the server closes (or `wait` passes), parses the first response.
+pub async fn raw(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Resp {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, async {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    parse(out)
+}
+
+pub fn parse(raw: Vec<u8>) -> Resp {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Resp { status: 0, headers: vec![], body: vec![], raw };
+    };
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect();
+    let rest = &raw[end + 4..];
+    let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        let mut body = Vec::new();
+        let mut r = rest;
+        while let Some(i) = r.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(String::from_utf8_lossy(&r[..i]).trim(), 16).unwrap_or(0);
+            if n == 0 || r.len() < i + 2 + n {
+                break;
+            }
+            body.extend_from_slice(&r[i + 2..i + 2 + n]);
+            r = &r[(i + 4 + n).min(r.len())..];
+        }
+        body
+    } else {
+        let len = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(rest.len());
+        rest[..len.min(rest.len())].to_vec()
+    };
+    Resp { status, headers, body, raw }
+}
+
+/// A request with `Connection: close`.
+pub async fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    raw(addr, req.as_bytes(), Duration::from_secs(10)).await
+}
+
+pub async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Resp {
+    request(addr, "GET", target, headers).await
+}
+
+/// Binance credential headers used by the tests (grepped for in logs).
+pub const BINANCE_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+pub const BINANCE_SIGNATURE: &str = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71";
+pub const BITGET_KEY: &str = "bg_0d4c1d7f3e9a8b6c5d4e3f2a1b0c9d8e";
+pub const BITGET_SIGN: &str = "Jd2Ck7Y+X5tq9yq3Xq8Zq1m0pS0yVb6iV7nW6q2mJ6I=";
+pub const BITGET_PASSPHRASE: &str = "Passphrase-Do-Not-Log-42";

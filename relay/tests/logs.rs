@@ -1,0 +1,149 @@
+//! Every log line the relay writes (at trace level) and its metrics, captured while it handles signed reads,
+//! refusals, budget refusals and upstream failures, hold no key, signature, passphrase or query value.
+
+mod common;
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const QUERY_VALUE: &str = "QueryValueDoNotLog9f8e7d";
+
+fn secrets() -> [&'static str; 6] {
+    [BINANCE_KEY, BINANCE_SIGNATURE, BITGET_KEY, BITGET_SIGN, BITGET_PASSPHRASE, QUERY_VALUE]
+}
+
+fn hits(text: &str) -> Vec<&'static str> {
+    secrets().into_iter().filter(|s| text.contains(s)).collect()
+}
+
+async fn exercise(addr: std::net::SocketAddr, up: &Upstream) {
+    let bkey = [("X-MBX-APIKEY", BINANCE_KEY)];
+    let bitget = [
+        ("ACCESS-KEY", BITGET_KEY),
+        ("ACCESS-SIGN", BITGET_SIGN),
+        ("ACCESS-TIMESTAMP", "1700000000000"),
+        ("ACCESS-PASSPHRASE", BITGET_PASSPHRASE),
+    ];
+    let q = format!("symbol={QUERY_VALUE}&timestamp=1700000000000&signature={BINANCE_SIGNATURE}");
+    for e in catalogue::ENDPOINTS {
+        let t = format!("/v1/{}{}?{q}", e.venue.as_str(), e.path);
+        let h: &[(&str, &str)] = if e.venue == catalogue::Venue::Binance { &bkey } else { &bitget };
+        request(addr, e.method.as_str(), &t, h).await;
+    }
+    // Refusals of every kind carrying the secrets.
+    for t in [
+        format!("/v1/binance/api/v3/order?{q}"),
+        format!("/v1/binance/api/v3/../order?{q}"),
+        format!("/v1/binance/{BINANCE_KEY}/{BINANCE_SIGNATURE}"),
+        format!("/v1/{QUERY_VALUE}/api/v3/account"),
+        format!("/v1/bitget/api/v2/spot/trade/place-order?{q}"),
+    ] {
+        get(addr, &t, &bkey).await;
+        request(addr, "DELETE", &t, &bitget).await;
+    }
+    request(
+        addr,
+        "POST",
+        &format!("/v1/binance/api/v3/order?{q}"),
+        &[("X-MBX-APIKEY", BINANCE_KEY), ("Content-Length", "0")],
+    )
+    .await;
+    get(
+        addr,
+        &format!("/v1/binance/api/v3/account?{q}"),
+        &[("X-MBX-APIKEY", BINANCE_KEY), ("X-MBX-APIKEY", BINANCE_KEY)],
+    )
+    .await;
+    get(
+        addr,
+        &format!("/v1/binance/api/v3/account?{q}"),
+        &[("X-MBX-APIKEY", BINANCE_KEY), ("Origin", "https://evil.example")],
+    )
+    .await;
+    // Upstream failures and venue back-off.
+    for m in [Mode::Status(503), Mode::Reset, Mode::Status(429)] {
+        up.set(m);
+        get(addr, &format!("/v1/binance/api/v3/account?{q}"), &bkey).await;
+    }
+    get(addr, &format!("/v1/binance/api/v3/account?{q}"), &bkey).await; // relay's own 429
+    up.set(Mode::Ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_any_log_line_or_metric() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let relay = start_relay(config_for(&up)).await;
+    exercise(relay.addr, &up).await;
+    let metrics = get(relay.addr, "/metrics", &[]).await.text();
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.lines().count() > 50, "the relay logged: {logs}");
+    assert!(logs.contains("forwarded") && logs.contains("refused") && logs.contains("budget refusal"));
+    // The key appears only as its short salted hash.
+    assert!(logs.contains(&format!("key:{}", relay.relay.tag(BINANCE_KEY.as_bytes()))));
+    assert_eq!(hits(&logs), Vec::<&str>::new(), "secrets in logs");
+    assert_eq!(hits(&metrics), Vec::<&str>::new(), "secrets in metrics");
+    // The upstream did receive them: the test really sent the secrets.
+    assert!(
+        up.seen().iter().any(|s| s.target.contains(BINANCE_SIGNATURE) && s.header("x-mbx-apikey") == Some(BINANCE_KEY))
+    );
+    assert!(up.seen().iter().any(|s| s.header("access-passphrase") == Some(BITGET_PASSPHRASE)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_the_binary_s_stderr() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["--listen", &addr.to_string()])
+        .env("RELAY_LOG", "trace")
+        .env("RELAY_UPSTREAM_BINANCE_SPOT", up.url())
+        .env("RELAY_UPSTREAM_BINANCE_FUTURES", up.url())
+        .env("RELAY_UPSTREAM_BITGET", up.url())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    exercise(addr, &up).await;
+    // SIGTERM: the relay finishes, writes its buffered log lines and exits.
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the relay did not stop on SIGTERM");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "graceful stop exits 0");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("forwarded") && logs.contains("refused") && logs.contains("relay stopped"), "{logs}");
+    assert_eq!(hits(&logs), Vec::<&str>::new(), "secrets in the binary's logs");
+}
