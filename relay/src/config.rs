@@ -154,6 +154,9 @@ pub struct Config {
     pub egress: Vec<IpAddr>,
     /// Origins allowed to call the relay cross-origin (CORS), e.g. `https://app.example.org`.
     pub allowed_origins: Vec<String>,
+    /// Other relays the app served here may fail over to (`scheme://host[:port]`): added to the app's CSP
+    /// `connect-src`, which otherwise allows only this relay.
+    pub failover_relays: Vec<String>,
     /// Limits and budgets.
     pub limits: Limits,
 }
@@ -169,6 +172,7 @@ impl Default for Config {
                 .collect(),
             egress: Vec::new(),
             allowed_origins: Vec::new(),
+            failover_relays: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -181,6 +185,7 @@ struct FileConfig {
     static_dir: Option<PathBuf>,
     egress: Option<Vec<toml::Spanned<String>>>,
     allowed_origins: Option<Vec<String>>,
+    failover_relays: Option<Vec<toml::Spanned<String>>>,
     upstreams: Option<FileUpstreams>,
     limits: Option<Limits>,
 }
@@ -221,6 +226,17 @@ impl Config {
         }
         if let Some(o) = file.allowed_origins {
             self.allowed_origins = o;
+        }
+        if let Some(list) = file.failover_relays {
+            self.failover_relays = list
+                .iter()
+                .map(|s| {
+                    Upstream::parse(s.get_ref()).map(|u| u.base()).map_err(|reason| ConfigError::Value {
+                        place: format!("{} (failover_relays)", place(s)),
+                        reason,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(u) = file.upstreams {
             for (host, v) in [

@@ -22,6 +22,14 @@ pub const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-ev
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; \
     frame-ancestors 'none'; form-action 'self'";
 
+/// The app's CSP with the configured failover relays added to `connect-src`.
+pub fn app_csp(failover_relays: &[String]) -> String {
+    if failover_relays.is_empty() {
+        return APP_CSP.to_owned();
+    }
+    APP_CSP.replacen("connect-src 'self'", &format!("connect-src 'self' {}", failover_relays.join(" ")), 1)
+}
+
 /// The CSP of API responses: nothing.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -126,7 +134,9 @@ pub fn is_api(method: &Method, uri: &http::Uri) -> bool {
 async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
     if !is_api(req.method(), req.uri()) {
         return match &relay.config.static_dir {
-            Some(dir) if req.method() == Method::GET || req.method() == Method::HEAD => serve_static(dir, req).await,
+            Some(dir) if req.method() == Method::GET || req.method() == Method::HEAD => {
+                serve_static(dir, &relay.config.failover_relays, req).await
+            }
             _ => refuse(&relay, Refusal::NotRelayRoute),
         };
     }
@@ -205,7 +215,7 @@ fn is_hashed(path: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, h)| h.len() >= 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-async fn serve_static(dir: &std::path::Path, req: Request) -> Response {
+async fn serve_static(dir: &std::path::Path, failover_relays: &[String], req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let lower = path.to_ascii_lowercase();
     if path.split('/').any(|s| s == "." || s == "..")
@@ -233,12 +243,42 @@ async fn serve_static(dir: &std::path::Path, req: Request) -> Response {
         if resp.status().is_success() && is_hashed(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(APP_CSP));
+    let csp = if failover_relays.is_empty() {
+        HeaderValue::from_static(APP_CSP)
+    } else {
+        HeaderValue::from_str(&app_csp(failover_relays)).unwrap_or(HeaderValue::from_static(APP_CSP))
+    };
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     resp
+}
+
+#[cfg(test)]
+mod csp_tests {
+    use super::*;
+
+    #[test]
+    fn failover_relays_join_connect_src_only() {
+        assert_eq!(app_csp(&[]), APP_CSP);
+        let csp = app_csp(&["https://relay2.example.org".into(), "https://relay3.example.org:8443".into()]);
+        assert!(
+            csp.contains("connect-src 'self' https://relay2.example.org https://relay3.example.org:8443;"),
+            "{csp}"
+        );
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"), "scripts stay same-origin: {csp}");
+    }
+
+    #[test]
+    fn failover_relays_are_validated_urls() {
+        let mut c = crate::Config::default();
+        c.apply_toml("r.toml", "failover_relays = [\"https://relay2.example.org\"]\n").unwrap();
+        assert_eq!(c.failover_relays, vec!["https://relay2.example.org".to_string()]);
+        let err = c.apply_toml("r.toml", "\nfailover_relays = [\"relay2 example\"]\n").unwrap_err().to_string();
+        assert!(err.contains("r.toml line 2") && err.contains("failover_relays"), "{err}");
+    }
 }
 
 #[cfg(test)]
