@@ -79,6 +79,13 @@ ensure_chromium() {
     fi
 }
 
+# cargo-fuzz runs on the nightly toolchain (libFuzzer needs -Z sanitizer flags).
+ensure_cargo_fuzz() {
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal \
+        || die "the nightly toolchain is missing and could not be installed (cargo-fuzz needs it)"
+    command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked || die "could not install cargo-fuzz"
+}
+
 ensure_tools() {
     ensure_rust
     ensure_wasm_bindgen
