@@ -1,1 +1,27 @@
-//! Placeholder: see the issue that builds this crate.
+//! The sync engine: pulls whole account histories from Binance and Bitget into the ledger, then keeps them current.
+//!
+//! - [`plan`]: streams, their windows and paging (API.md), and the lower bound of requests the plan can prove.
+//! - [`budget`]: the weight budget (never more than half of a per-IP limit) and 429/418 cool-downs.
+//! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
+//! - [`state`]: the serializable cursors a sync resumes from.
+//! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
+//! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
+//!
+//! ```
+//! use sync_engine::plan::{Stream, windows, DAY};
+//! // Binance convert history must be read in windows of at most 30 days
+//! let spec = Stream::BinanceConverts.spec();
+//! assert_eq!(windows(&spec, 0, 60 * DAY).len(), 3);
+//! ```
+#![deny(missing_docs)]
+
+pub mod budget;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+pub mod plan;
+pub mod run;
+pub mod schedule;
+pub mod state;
+
+pub use run::{AccountConfig, Engine, Progress, Sink, Stats, SyncError, SyncOptions, sync_by_venue};
+pub use state::SyncState;

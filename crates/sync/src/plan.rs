@@ -1,0 +1,307 @@
+//! The planner: which requests a sync needs. Streams, their windows and paging follow API.md; tasks are derived
+//! from the account's mode, what discovery found, and the cursors of earlier syncs. The lower bound it can prove is
+//! one request per task plus one per further full page of rows.
+
+use catalogue::Venue;
+use serde::{Deserialize, Serialize};
+use venues::AccountMode;
+
+/// One day in ms.
+pub const DAY: i64 = 86_400_000;
+
+/// How a stream pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// One request.
+    Single,
+    /// Binance `fromId` = last id + 1 (myTrades).
+    FromId,
+    /// Binance `offset` += rows (deposits, withdrawals).
+    Offset,
+    /// Binance `current` page number with `size` (universal transfers).
+    PageNumber,
+    /// Binance convert: `moreData` -> next `startTime` after the last row.
+    MoreData,
+    /// Binance income: next `startTime` = last row's time (inclusive; ids de-duplicate).
+    TimeInclusive,
+    /// Bitget v2: `idLessThan` = smallest id of the page (newest first).
+    IdLessThan,
+    /// Bitget v2 futures bills: `idLessThan` = the response's `endId`.
+    EndId,
+    /// Newest first by time: next `endTime` = the page's oldest time (inclusive; ids de-duplicate). Robust whether
+    /// or not the venue's ids grow with time.
+    TimeBackward,
+    /// Bitget v3: `cursor` from the response.
+    Cursor,
+    /// Bitget v3 deposits/withdrawals: `cursor` = smallest `orderId` of the page.
+    CursorMinId,
+}
+
+/// A history stream of one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Stream {
+    /// Binance `/api/v3/myTrades`, per symbol.
+    BinanceSpotTrades,
+    /// Binance `/sapi/v1/capital/deposit/hisrec`.
+    BinanceDeposits,
+    /// Binance `/sapi/v1/capital/withdraw/history`.
+    BinanceWithdrawals,
+    /// Binance `/sapi/v1/asset/transfer`, per type.
+    BinanceTransfers,
+    /// Binance `/sapi/v1/convert/tradeFlow`.
+    BinanceConverts,
+    /// Binance `/sapi/v1/asset/dribblet`.
+    BinanceDust,
+    /// Binance `/fapi/v1/income`.
+    BinanceIncome,
+    /// Bitget `/api/v2/spot/trade/fills`.
+    BitgetSpotFills,
+    /// Bitget `/api/v2/spot/wallet/deposit-records`.
+    BitgetDeposits,
+    /// Bitget `/api/v2/spot/wallet/withdrawal-records`.
+    BitgetWithdrawals,
+    /// Bitget `/api/v2/spot/account/transferRecords`, per coin and `fromType`.
+    BitgetTransfers,
+    /// Bitget `/api/v2/mix/account/bill`.
+    BitgetFuturesBills,
+    /// Bitget `/api/v3/trade/fills`.
+    BitgetUnifiedFills,
+    /// Bitget `/api/v3/account/financial-records` (USDT-FUTURES).
+    BitgetUnifiedFinancial,
+    /// Bitget `/api/v3/account/deposit-records`.
+    BitgetUnifiedDeposits,
+    /// Bitget `/api/v3/account/withdrawal-records`.
+    BitgetUnifiedWithdrawals,
+}
+
+/// A stream's request rules.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamSpec {
+    /// Catalogue path.
+    pub path: &'static str,
+    /// Longest `startTime`..`endTime` span the venue accepts (ms), or `None` for no window.
+    pub span: Option<i64>,
+    /// How far back the venue keeps rows (ms), or `None` when it keeps them all.
+    pub retention: Option<i64>,
+    /// Rows per page (the venue's maximum).
+    pub limit: usize,
+    /// Paging.
+    pub paging: Paging,
+    /// Re-read this much before the last covered time on incremental syncs (rows that change state, such as a
+    /// pending deposit becoming credited).
+    pub overlap: i64,
+}
+
+impl Stream {
+    /// The rules of this stream (API.md §1.6-1.8, §2.5-2.8).
+    pub fn spec(self) -> StreamSpec {
+        use Paging::*;
+        let s = |path, span, retention, limit, paging, overlap| StreamSpec {
+            path,
+            span,
+            retention,
+            limit,
+            paging,
+            overlap,
+        };
+        match self {
+            Stream::BinanceSpotTrades => s("/api/v3/myTrades", None, None, 1000, FromId, 0),
+            Stream::BinanceDeposits => {
+                s("/sapi/v1/capital/deposit/hisrec", Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY)
+            }
+            Stream::BinanceWithdrawals => {
+                s("/sapi/v1/capital/withdraw/history", Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY)
+            }
+            Stream::BinanceTransfers => {
+                s("/sapi/v1/asset/transfer", Some(90 * DAY - 1), Some(180 * DAY), 100, PageNumber, 0)
+            }
+            Stream::BinanceConverts => s("/sapi/v1/convert/tradeFlow", Some(30 * DAY - 1), None, 1000, MoreData, 0),
+            Stream::BinanceDust => s("/sapi/v1/asset/dribblet", None, None, 100, Single, 0),
+            Stream::BinanceIncome => s("/fapi/v1/income", Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0),
+            Stream::BitgetSpotFills => {
+                s("/api/v2/spot/trade/fills", Some(90 * DAY - 1), Some(90 * DAY), 100, IdLessThan, 0)
+            }
+            Stream::BitgetDeposits => {
+                s("/api/v2/spot/wallet/deposit-records", Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY)
+            }
+            Stream::BitgetWithdrawals => {
+                s("/api/v2/spot/wallet/withdrawal-records", Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY)
+            }
+            Stream::BitgetTransfers => {
+                s("/api/v2/spot/account/transferRecords", Some(90 * DAY - 1), Some(90 * DAY), 500, IdLessThan, 0)
+            }
+            Stream::BitgetFuturesBills => {
+                s("/api/v2/mix/account/bill", Some(30 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
+            }
+            Stream::BitgetUnifiedFills => s("/api/v3/trade/fills", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0),
+            Stream::BitgetUnifiedFinancial => {
+                s("/api/v3/account/financial-records", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
+            }
+            Stream::BitgetUnifiedDeposits => {
+                s("/api/v3/account/deposit-records", Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
+            }
+            Stream::BitgetUnifiedWithdrawals => {
+                s("/api/v3/account/withdrawal-records", Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
+            }
+        }
+    }
+
+    /// The venue.
+    pub fn venue(self) -> Venue {
+        use Stream::*;
+        match self {
+            BinanceSpotTrades | BinanceDeposits | BinanceWithdrawals | BinanceTransfers | BinanceConverts
+            | BinanceDust | BinanceIncome => Venue::Binance,
+            _ => Venue::Bitget,
+        }
+    }
+
+    /// Streams that do not depend on discovered assets, per account mode, in the order they run.
+    pub fn independent(mode: AccountMode) -> &'static [Stream] {
+        match mode {
+            AccountMode::Binance => &[
+                Stream::BinanceDeposits,
+                Stream::BinanceWithdrawals,
+                Stream::BinanceTransfers,
+                Stream::BinanceConverts,
+                Stream::BinanceDust,
+                Stream::BinanceIncome,
+            ],
+            AccountMode::BitgetClassic => &[
+                Stream::BitgetDeposits,
+                Stream::BitgetWithdrawals,
+                Stream::BitgetSpotFills,
+                Stream::BitgetFuturesBills,
+            ],
+            AccountMode::BitgetUnified => &[
+                Stream::BitgetUnifiedDeposits,
+                Stream::BitgetUnifiedWithdrawals,
+                Stream::BitgetUnifiedFills,
+                Stream::BitgetUnifiedFinancial,
+            ],
+        }
+    }
+}
+
+/// One unit of work: a stream with its fixed parameters, over one time window (or none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// The stream.
+    pub stream: Stream,
+    /// Cursor key in the state: stream plus its fixed parameters (`BinanceSpotTrades:BTCUSDT`).
+    pub key: String,
+    /// Fixed parameters (symbol, type, coin, productType, category).
+    pub params: Vec<(&'static str, String)>,
+    /// Inclusive `startTime`/`endTime`, for windowed streams.
+    pub window: Option<(i64, i64)>,
+}
+
+/// The cursor key of a stream with fixed parameters.
+pub fn task_key(stream: Stream, params: &[(&'static str, String)]) -> String {
+    let mut key = format!("{stream:?}");
+    for (_, v) in params {
+        key.push(':');
+        key.push_str(v);
+    }
+    key
+}
+
+/// Fixed parameters of each stream instance: Binance transfers per type, Bitget transfers per coin and source.
+pub fn instances(stream: Stream, symbols: &[String], transfer_coins: &[String]) -> Vec<Vec<(&'static str, String)>> {
+    match stream {
+        Stream::BinanceSpotTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        Stream::BinanceTransfers => {
+            venues::parse::binance::TRANSFER_TYPES.iter().map(|(t, _, _)| vec![("type", t.to_string())]).collect()
+        }
+        Stream::BitgetTransfers => transfer_coins
+            .iter()
+            .flat_map(|c| {
+                venues::parse::bitget::TRANSFER_FROM_TYPES
+                    .iter()
+                    .map(move |f| vec![("coin", c.clone()), ("fromType", f.to_string())])
+            })
+            .collect(),
+        Stream::BitgetFuturesBills => vec![vec![("productType", "USDT-FUTURES".into())]],
+        Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
+        _ => vec![vec![]],
+    }
+}
+
+/// The windows of a stream instance from `from` to `to` (inclusive ms), oldest first, each within the venue's span.
+pub fn windows(spec: &StreamSpec, from: i64, to: i64) -> Vec<Option<(i64, i64)>> {
+    let Some(span) = spec.span else { return vec![None] };
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = (start + span - 1).min(to);
+        out.push(Some((start, end)));
+        start = end + 1;
+    }
+    out
+}
+
+/// Where an instance's next sync starts: after what is covered (minus the stream's overlap), never before the
+/// history start or the venue's retention.
+pub fn start_of(spec: &StreamSpec, covered_until: Option<i64>, history_start: i64, now: i64) -> i64 {
+    let floor = spec.retention.map_or(history_start, |r| history_start.max(now - r + DAY / 24));
+    match covered_until {
+        Some(c) => (c + 1 - spec.overlap).max(floor),
+        None => floor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_tile_the_range_within_the_span() {
+        let spec = Stream::BinanceConverts.spec();
+        let w = windows(&spec, 0, 95 * DAY);
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[0], Some((0, 30 * DAY - 2)));
+        for pair in w.windows(2) {
+            assert_eq!(pair[0].unwrap().1 + 1, pair[1].unwrap().0, "no gap, no overlap");
+        }
+        for (s, e) in w.iter().flatten() {
+            assert!(e - s < 30 * DAY);
+        }
+        assert_eq!(w.last().unwrap().unwrap().1, 95 * DAY);
+        assert_eq!(windows(&Stream::BinanceDust.spec(), 0, 10), vec![None]);
+    }
+
+    #[test]
+    fn incremental_starts_respect_overlap_and_retention() {
+        let now = 1000 * DAY;
+        let deposits = Stream::BinanceDeposits.spec();
+        assert_eq!(start_of(&deposits, Some(990 * DAY), 0, now), 990 * DAY + 1 - 7 * DAY);
+        assert_eq!(start_of(&deposits, None, 800 * DAY, now), 800 * DAY);
+        let income = Stream::BinanceIncome.spec();
+        assert!(start_of(&income, None, 0, now) > now - 90 * DAY);
+    }
+
+    #[test]
+    fn every_stream_path_is_catalogued_with_its_venue() {
+        use Stream::*;
+        for s in [
+            BinanceSpotTrades,
+            BinanceDeposits,
+            BinanceWithdrawals,
+            BinanceTransfers,
+            BinanceConverts,
+            BinanceDust,
+            BinanceIncome,
+            BitgetSpotFills,
+            BitgetDeposits,
+            BitgetWithdrawals,
+            BitgetTransfers,
+            BitgetFuturesBills,
+            BitgetUnifiedFills,
+            BitgetUnifiedFinancial,
+            BitgetUnifiedDeposits,
+            BitgetUnifiedWithdrawals,
+        ] {
+            assert!(catalogue::endpoint(s.venue(), s.spec().path).is_some(), "{s:?}");
+        }
+    }
+}

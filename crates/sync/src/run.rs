@@ -1,0 +1,770 @@
+//! The runner: executes the plan through a [`Transport`], within the weight budget, retrying what may succeed,
+//! checkpointing after every page so that an interrupted sync resumes without gaps or duplicates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use catalogue::Venue;
+use ledger::{Event, EventKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use venues::parse::{self, Balances, Page, Position, SymbolBook};
+use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
+
+use crate::budget::{Budget, Limiter};
+use crate::plan::{self, DAY, Paging, Stream, Task};
+use crate::state::{AccountState, SyncState};
+
+/// Rows newer than this (ms before venue "now") are re-read next time: the venue may not show them all yet.
+pub const SETTLE_MS: i64 = 60_000;
+
+/// One key to sync.
+#[derive(Clone, Debug)]
+pub struct AccountConfig {
+    /// The key.
+    pub credentials: Credentials,
+}
+
+impl AccountConfig {
+    /// `venue/label`, the key of its state.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.credentials.venue, self.credentials.label)
+    }
+}
+
+/// How a sync runs.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// How many days of history a backfill reads (streams the venue keeps for less start at its retention).
+    pub history_days: i64,
+    /// Percent of each per-IP rate limit the sync may use: 40 by default, under the half the issue allows and
+    /// within the share the relay gives one key (half of its 80 %), so the relay never has to refuse.
+    pub budget_percent: u32,
+    /// Attempts per request before giving up on a retryable error.
+    pub max_attempts: u32,
+    /// First retry delay, doubled per attempt, capped at 5 s.
+    pub backoff_ms: u64,
+    /// Skip what was synced less than this long ago (ms): an account whose last sync completed, and a stream
+    /// covered up to then. 0 syncs everything every time; resuming an interrupted sync with a few minutes here
+    /// does not redo what the interrupted run finished.
+    pub fresh_ms: i64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions { history_days: 90, budget_percent: 40, max_attempts: 8, backoff_ms: 100, fresh_ms: 0 }
+    }
+}
+
+/// Where a sync is, for the UI and the terminal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// `venue/label`.
+    pub account: String,
+    /// The stream instance (`BinanceSpotTrades:BTCUSDT`) or phase (`balances`).
+    pub stream: String,
+    /// Tasks (windows, symbols) done in this account so far.
+    pub done: usize,
+    /// Tasks planned in this account so far (grows as discovery finds symbols).
+    pub total: Option<usize>,
+    /// Rows read in this account.
+    pub rows: u64,
+    /// Estimated ms to finish the account, from the pace so far.
+    pub eta_ms: Option<u64>,
+}
+
+/// What a sync delivers besides progress: events as they arrive, with the state to resume from, and snapshots.
+pub trait Sink {
+    /// New events (possibly already known: the sink de-duplicates by id) and the state that includes them. Called
+    /// after every page; persisting both makes the sync resumable from here.
+    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String>;
+    /// Balances and open positions of one account, read during its sync.
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String>;
+    /// Progress.
+    fn progress(&mut self, _progress: &Progress) {}
+}
+
+/// Request counts and weight, for the efficiency report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Of which retries.
+    pub retries: u64,
+    /// Binance weight sent, per limiter name.
+    pub weight: BTreeMap<String, u64>,
+    /// The fewest requests the plan could have used: one per task, plus one per further full page of rows it
+    /// returned, plus the snapshot and clock requests.
+    pub lower_bound: u64,
+    /// Rows read.
+    pub rows: u64,
+    /// Events delivered.
+    pub events: u64,
+    /// Time spent waiting for the budget or backing off, ms.
+    pub waited_ms: u64,
+    /// Highest usage seen per limiter (own accounting or venue headers), by name.
+    pub peak_usage: BTreeMap<String, u32>,
+    /// Retried failures by kind (`429 /api/v2/...`, `transport /api/v3/...`).
+    pub retried: BTreeMap<String, u64>,
+}
+
+/// A sync that could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The venue refused or kept failing.
+    #[error("{account}: {source}")]
+    Venue {
+        /// `venue/label`.
+        account: String,
+        /// The venue error.
+        source: VenueError,
+    },
+    /// The sink could not persist.
+    #[error("could not save the sync: {0}")]
+    Sink(String),
+}
+
+/// The sync engine for one run.
+pub struct Engine<'t, T: Transport> {
+    transport: &'t T,
+    options: SyncOptions,
+    budget: Budget,
+    /// Counters of this run.
+    pub stats: Stats,
+}
+
+fn limiter_name(l: &Limiter) -> String {
+    match l {
+        Limiter::BinanceSpotIp => "binance_spot_ip".into(),
+        Limiter::BinanceSapiIp => "binance_sapi_ip".into(),
+        Limiter::BinanceSapiUid(a) => format!("binance_sapi_uid:{a}"),
+        Limiter::BinanceFuturesIp => "binance_futures_ip".into(),
+        Limiter::BitgetEndpoint(p, a) => format!("bitget:{a}:{p}"),
+    }
+}
+
+fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
+    use parse::{binance as b, bitget as g};
+    match stream {
+        Stream::BinanceSpotTrades => b::my_trades(data, label, book),
+        Stream::BinanceDeposits => b::deposits(data, label),
+        Stream::BinanceWithdrawals => b::withdrawals(data, label),
+        Stream::BinanceTransfers => b::transfers(data, label),
+        Stream::BinanceConverts => b::converts(data, label),
+        Stream::BinanceDust => b::dust(data, label),
+        Stream::BinanceIncome => b::income(data, label),
+        Stream::BitgetSpotFills => g::spot_fills(data, label, book),
+        Stream::BitgetDeposits => g::deposits(data, label),
+        Stream::BitgetWithdrawals => g::withdrawals(data, label),
+        Stream::BitgetTransfers => g::transfers(data, label),
+        Stream::BitgetFuturesBills => g::futures_bills(data, label),
+        Stream::BitgetUnifiedFills => g::unified_fills(data, label, book),
+        Stream::BitgetUnifiedFinancial => g::unified_financial_records(data, label),
+        Stream::BitgetUnifiedDeposits => g::unified_deposits(data, label),
+        Stream::BitgetUnifiedWithdrawals => g::unified_withdrawals(data, label),
+    }
+}
+
+fn note_assets(assets: &mut BTreeSet<String>, events: &[Event]) {
+    for e in events {
+        match &e.kind {
+            EventKind::Trade { spend, receive, fees, .. } => {
+                assets.insert(spend.asset.clone());
+                assets.insert(receive.asset.clone());
+                assets.extend(fees.iter().map(|f| f.asset.clone()));
+            }
+            EventKind::Deposit { asset, .. }
+            | EventKind::Withdrawal { asset, .. }
+            | EventKind::Transfer { asset, .. }
+            | EventKind::Income { asset, .. } => {
+                assets.insert(asset.clone());
+            }
+        }
+    }
+}
+
+struct AccountRun<'a> {
+    key: String,
+    label: String,
+    client: Client,
+    now: i64,
+    history_start: i64,
+    done: usize,
+    total: usize,
+    rows: u64,
+    started_local: i64,
+    sink: &'a mut dyn Sink,
+}
+
+impl<'t, T: Transport> Engine<'t, T> {
+    /// An engine sending through `transport`.
+    pub fn new(transport: &'t T, options: SyncOptions) -> Self {
+        let budget = Budget::new(options.budget_percent);
+        Engine { transport, options, budget, stats: Stats::default() }
+    }
+
+    /// Syncs every account in turn; an account that fails does not stop the others. Returns each account's result.
+    pub async fn sync(
+        &mut self,
+        accounts: &[AccountConfig],
+        state: &mut SyncState,
+        sink: &mut dyn Sink,
+    ) -> Vec<(String, Result<(), SyncError>)> {
+        let mut out = Vec::new();
+        for a in accounts {
+            let r = self.sync_account(a, state, sink).await;
+            out.push((a.key(), r));
+        }
+        for (l, peak) in self.budget.peaks() {
+            self.stats.peak_usage.insert(limiter_name(&l), peak);
+        }
+        out
+    }
+
+    async fn call(
+        &mut self,
+        client: &Client,
+        account: &str,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Reply, VenueError> {
+        let venue = client.venue();
+        let endpoint = venues::request::catalogued(venue, path)?;
+        let (limiter, limit, window) = Limiter::of(endpoint, account);
+        let query: String = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let weight = match venue {
+            Venue::Binance => endpoint.weight(&query),
+            Venue::Bitget => 1,
+        };
+        let mut attempt = 0u32;
+        loop {
+            let now = self.transport.now_ms() + client.clock_offset_ms();
+            let wait = self.budget.wait_ms(&limiter, limit, window, weight, now);
+            if wait > 0 {
+                self.stats.waited_ms += wait as u64;
+                self.transport.sleep(wait as u64).await;
+                continue;
+            }
+            self.budget.sent(&limiter, weight, now);
+            self.stats.requests += 1;
+            if venue == Venue::Binance {
+                *self.stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+            }
+            match client.call(self.transport, path, params).await {
+                Ok(reply) => {
+                    if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
+                        self.budget.reported(&limiter, used, window, now);
+                    }
+                    return Ok(reply);
+                }
+                Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
+                    attempt += 1;
+                    self.stats.retries += 1;
+                    let kind = match &e {
+                        VenueError::RateLimited { status, .. } | VenueError::Server { status, .. } => {
+                            status.to_string()
+                        }
+                        VenueError::Transport { .. } => "transport".into(),
+                        VenueError::Malformed { .. } => "malformed".into(),
+                        _ => "other".into(),
+                    };
+                    *self.stats.retried.entry(format!("{kind} {}", endpoint.path)).or_default() += 1;
+                    let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
+                    if let VenueError::RateLimited { retry_after_ms, .. } = &e {
+                        let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
+                        self.budget.cool_down(&limiter, ms, now);
+                    } else {
+                        self.stats.waited_ms += backoff as u64;
+                        self.transport.sleep(backoff as u64).await;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Measures the venue's clock, retrying like any request.
+    async fn sync_clock(&mut self, client: &Client) -> Result<i64, VenueError> {
+        let mut attempt = 0u32;
+        loop {
+            self.stats.requests += 1;
+            match client.sync_clock(self.transport).await {
+                Ok(offset) => return Ok(offset),
+                Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
+                    attempt += 1;
+                    self.stats.retries += 1;
+                    let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000);
+                    let wait = match &e {
+                        VenueError::RateLimited { retry_after_ms: Some(ms), .. } => *ms,
+                        _ => backoff,
+                    };
+                    self.stats.waited_ms += wait;
+                    self.transport.sleep(wait).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn progress(&self, run: &mut AccountRun<'_>, stream: &str) {
+        let elapsed = (self.transport.now_ms() - run.started_local).max(0) as u64;
+        let eta_ms =
+            (run.done > 0 && run.total >= run.done).then(|| elapsed * (run.total - run.done) as u64 / run.done as u64);
+        run.sink.progress(&Progress {
+            account: run.key.clone(),
+            stream: stream.to_string(),
+            done: run.done,
+            total: Some(run.total),
+            rows: run.rows,
+            eta_ms,
+        });
+    }
+
+    async fn snapshot_call(
+        &mut self,
+        run: &AccountRun<'_>,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Value, SyncError> {
+        self.stats.lower_bound += 1;
+        self.call(&run.client, &run.key, path, params)
+            .await
+            .map(|r| r.data)
+            .map_err(|source| SyncError::Venue { account: run.key.clone(), source })
+    }
+
+    /// Syncs one account: clock, mode, balances and positions, then every stream from its cursor to now.
+    pub async fn sync_account(
+        &mut self,
+        account: &AccountConfig,
+        state: &mut SyncState,
+        sink: &mut dyn Sink,
+    ) -> Result<(), SyncError> {
+        let key = account.key();
+        let venue_err = |source| SyncError::Venue { account: key.clone(), source };
+        let mut st = state.accounts.get(&key).cloned().unwrap_or_default();
+        let local_now = self.transport.now_ms() + st.clock_offset_ms;
+        if self.options.fresh_ms > 0 && st.last_sync.is_some_and(|t| t >= local_now - self.options.fresh_ms) {
+            return Ok(());
+        }
+        let client = Client::new(account.credentials.clone());
+        client.set_clock_offset_ms(st.clock_offset_ms);
+        self.stats.lower_bound += 1;
+        st.clock_offset_ms = self.sync_clock(&client).await.map_err(venue_err)?;
+        let now = self.transport.now_ms() + st.clock_offset_ms;
+        let mut run = AccountRun {
+            key: key.clone(),
+            label: account.credentials.label.clone(),
+            client,
+            now,
+            // an hour short of whole days, so that 90 days fit one 90-day window rather than spilling into a second
+            history_start: now - self.options.history_days * DAY + DAY / 24,
+            done: 0,
+            total: 0,
+            rows: 0,
+            started_local: self.transport.now_ms(),
+            sink,
+        };
+        let mut balances = Balances::new();
+        let mut positions = Vec::new();
+        let label = run.label.clone();
+        let venue = account.credentials.venue;
+        // mode and snapshots; the balance reads double as discovery
+        let mode = match venue {
+            Venue::Binance => AccountMode::Binance,
+            Venue::Bitget => match st.mode {
+                Some(m) => m,
+                None => {
+                    self.stats.lower_bound += 1;
+                    match self.call(&run.client, &key, "/api/v2/spot/account/assets", &[]).await {
+                        Ok(_) => AccountMode::BitgetClassic,
+                        Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
+                        Err(e) => return Err(venue_err(e)),
+                    }
+                }
+            },
+        };
+        st.mode = Some(mode);
+        self.progress(&mut run, "balances");
+        let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
+        match mode {
+            AccountMode::Binance => {
+                let info = self.snapshot_call(&run, "/api/v3/exchangeInfo", &[]).await?;
+                st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/api/v3/account", &[("omitZeroBalances", "true".into())]).await?;
+                parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
+                parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/fapi/v2/balance", &[]).await?;
+                parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/fapi/v3/positionRisk", &[]).await?;
+                positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+            }
+            AccountMode::BitgetClassic => {
+                let d = self.snapshot_call(&run, "/api/v2/spot/account/assets", &[]).await?;
+                parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let pt = [("productType", "USDT-FUTURES".to_string())];
+                let d = self.snapshot_call(&run, "/api/v2/mix/account/accounts", &pt).await?;
+                parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/api/v2/mix/position/all-position", &pt).await?;
+                positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
+            }
+            AccountMode::BitgetUnified => {
+                let d = self.snapshot_call(&run, "/api/v3/account/assets", &[]).await?;
+                parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
+                let d = self.snapshot_call(&run, "/api/v3/account/funding-assets", &[]).await?;
+                parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
+            }
+        }
+        for assets in balances.values() {
+            st.assets.extend(assets.keys().cloned());
+        }
+        state.accounts.insert(key.clone(), st);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
+
+        // streams that need no discovery
+        for &stream in Stream::independent(mode) {
+            let instances = plan::instances(stream, &[], &[]);
+            self.run_stream(&mut run, state, stream, instances).await?;
+        }
+        // streams that need the assets found so far
+        let st = &state.accounts[&key];
+        match mode {
+            AccountMode::Binance => {
+                let symbols: Vec<String> = st
+                    .symbols
+                    .symbols
+                    .iter()
+                    .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                self.run_stream(&mut run, state, Stream::BinanceSpotTrades, instances).await?;
+            }
+            AccountMode::BitgetClassic => {
+                // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that can
+                // have been transferred between the spot and futures wallets
+                let futures = format!("bitget/{label}/futures");
+                let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
+                coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
+                let coins: Vec<String> = coins.into_iter().collect();
+                let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
+                self.run_stream(&mut run, state, Stream::BitgetTransfers, instances).await?;
+            }
+            AccountMode::BitgetUnified => {}
+        }
+        let st = state.accounts.get_mut(&key).expect("inserted above");
+        st.last_sync = Some(now);
+        st.backfilled_at.get_or_insert(now);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
+        run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
+        self.progress(&mut run, "done");
+        Ok(())
+    }
+
+    async fn run_stream(
+        &mut self,
+        run: &mut AccountRun<'_>,
+        state: &mut SyncState,
+        stream: Stream,
+        instances: Vec<Vec<(&'static str, String)>>,
+    ) -> Result<(), SyncError> {
+        let spec = stream.spec();
+        let mut tasks = Vec::new();
+        for params in instances {
+            let key = plan::task_key(stream, &params);
+            let st = &state.accounts[&run.key];
+            let covered = st.covered_until.get(&key).copied();
+            if self.options.fresh_ms > 0 && covered.is_some_and(|c| c >= run.now - SETTLE_MS - self.options.fresh_ms) {
+                continue;
+            }
+            let start = plan::start_of(&spec, covered, run.history_start, run.now);
+            for window in plan::windows(&spec, start, run.now) {
+                tasks.push(Task { stream, key: key.clone(), params: params.clone(), window });
+            }
+        }
+        run.total += tasks.len();
+        for task in tasks {
+            self.run_task(run, state, &task).await?;
+            run.done += 1;
+            self.progress(run, &task.key);
+        }
+        Ok(())
+    }
+
+    async fn run_task(
+        &mut self,
+        run: &mut AccountRun<'_>,
+        state: &mut SyncState,
+        task: &Task,
+    ) -> Result<(), SyncError> {
+        let spec = task.stream.spec();
+        let limit = spec.limit;
+        let key = run.key.clone();
+        let venue_err = |source| SyncError::Venue { account: key.clone(), source };
+        let mut offset = 0usize;
+        let mut page_no = 1usize;
+        let mut before: Option<String> = None;
+        let mut start = task.window.map(|w| w.0);
+        let mut end = task.window.map(|w| w.1);
+        let mut from_id = state.accounts[&run.key].next_id.get(&task.key).copied().unwrap_or(0);
+        let mut task_rows = 0usize;
+        loop {
+            let mut params = task.params.clone();
+            if let (Some(s), Some(e)) = (start, end) {
+                params.push(("startTime", s.to_string()));
+                params.push(("endTime", e.to_string()));
+            }
+            match spec.paging {
+                Paging::Single => {}
+                Paging::FromId => {
+                    params.push(("fromId", from_id.to_string()));
+                    params.push(("limit", limit.to_string()));
+                }
+                Paging::Offset => {
+                    params.push(("offset", offset.to_string()));
+                    params.push(("limit", limit.to_string()));
+                }
+                Paging::PageNumber => {
+                    params.push(("current", page_no.to_string()));
+                    params.push(("size", limit.to_string()));
+                }
+                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward => {
+                    params.push(("limit", limit.to_string()))
+                }
+                Paging::IdLessThan | Paging::EndId => {
+                    params.push(("limit", limit.to_string()));
+                    if let Some(b) = &before {
+                        params.push(("idLessThan", b.clone()));
+                    }
+                }
+                Paging::Cursor | Paging::CursorMinId => {
+                    params.push(("limit", limit.to_string()));
+                    if let Some(b) = &before {
+                        params.push(("cursor", b.clone()));
+                    }
+                }
+            }
+            let reply = self.call(&run.client, &run.key, spec.path, &params).await.map_err(venue_err)?;
+            let st = &state.accounts[&run.key];
+            let page = parse_page(task.stream, &reply.data, &run.label, &st.symbols).map_err(venue_err)?;
+            task_rows += page.rows;
+            run.rows += page.rows as u64;
+            self.stats.rows += page.rows as u64;
+            self.stats.events += page.events.len() as u64;
+            let st = state.accounts.get_mut(&run.key).expect("account state");
+            note_assets(&mut st.assets, &page.events);
+            let full = page.rows >= limit;
+            let more = match spec.paging {
+                Paging::Single => false,
+                Paging::FromId => {
+                    if let Some(max) = page.max_id {
+                        from_id = max + 1;
+                        st.next_id.insert(task.key.clone(), from_id);
+                    }
+                    full
+                }
+                Paging::Offset => {
+                    offset += page.rows;
+                    full
+                }
+                Paging::PageNumber => {
+                    page_no += 1;
+                    full && page.total.is_none_or(|t| (page_no - 1) * limit < t as usize)
+                }
+                Paging::MoreData => match (page.cursor.as_deref(), page.max_time) {
+                    (Some("more"), Some(t)) => {
+                        start = Some(t + 1);
+                        true
+                    }
+                    _ => false,
+                },
+                Paging::TimeInclusive => match page.max_time {
+                    Some(t) if full => {
+                        if start == Some(t) {
+                            return Err(venue_err(VenueError::malformed(
+                                Venue::Binance,
+                                spec.path,
+                                format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
+                            )));
+                        }
+                        start = Some(t);
+                        true
+                    }
+                    _ => false,
+                },
+                Paging::TimeBackward => match page.min_time {
+                    Some(t) if full => {
+                        if end == Some(t) {
+                            return Err(venue_err(VenueError::malformed(
+                                task.stream.venue(),
+                                spec.path,
+                                format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
+                            )));
+                        }
+                        end = Some(t);
+                        true
+                    }
+                    _ => false,
+                },
+                Paging::IdLessThan | Paging::CursorMinId => {
+                    before = page.min_id.clone();
+                    full && before.is_some()
+                }
+                Paging::EndId => {
+                    before = page.cursor.clone().or(page.min_id.clone());
+                    full && before.is_some()
+                }
+                Paging::Cursor => {
+                    before = page.cursor.clone();
+                    full && before.is_some()
+                }
+            };
+            if !more && let Some((_, end)) = task.window {
+                let covered = end.min(run.now - SETTLE_MS);
+                let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
+                *c = (*c).max(covered);
+            }
+            run.sink.checkpoint(state, &page.events).map_err(SyncError::Sink)?;
+            if !more {
+                break;
+            }
+        }
+        self.stats.lower_bound += (task_rows / limit + 1) as u64;
+        Ok(())
+    }
+}
+
+/// Account state for a key, for callers that inspect it.
+pub fn account_state<'a>(state: &'a SyncState, account: &AccountConfig) -> Option<&'a AccountState> {
+    state.accounts.get(&account.key())
+}
+
+/// The shared end of [`sync_by_venue`]: the whole state and the caller's sink.
+struct Shared<'s> {
+    state: SyncState,
+    sink: &'s mut dyn Sink,
+}
+
+/// One venue's view of the shared sink: merges its accounts' state into the whole before every checkpoint.
+struct Merge<'a, 's> {
+    shared: &'a std::cell::RefCell<Shared<'s>>,
+}
+
+impl Sink for Merge<'_, '_> {
+    fn checkpoint(&mut self, part: &SyncState, events: &[Event]) -> Result<(), String> {
+        let mut shared = self.shared.borrow_mut();
+        let Shared { state, sink } = &mut *shared;
+        for (k, v) in &part.accounts {
+            state.accounts.insert(k.clone(), v.clone());
+        }
+        sink.checkpoint(state, events)
+    }
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
+        self.shared.borrow_mut().sink.snapshot(account, balances, positions)
+    }
+    fn progress(&mut self, progress: &Progress) {
+        self.shared.borrow_mut().sink.progress(progress)
+    }
+}
+
+/// Polls every future to completion, concurrently on the current task.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *slot = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    out.into_iter().map(|o| o.expect("every future completed")).collect()
+}
+
+impl Stats {
+    /// Adds another run's counters.
+    pub fn add(&mut self, other: &Stats) {
+        self.requests += other.requests;
+        self.retries += other.retries;
+        self.lower_bound += other.lower_bound;
+        self.rows += other.rows;
+        self.events += other.events;
+        self.waited_ms = self.waited_ms.max(other.waited_ms);
+        for (k, v) in &other.weight {
+            *self.weight.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.peak_usage {
+            let p = self.peak_usage.entry(k.clone()).or_default();
+            *p = (*p).max(*v);
+        }
+        for (k, v) in &other.retried {
+            *self.retried.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// Syncs independent rate-limit groups at the same time: Binance accounts in turn (they share the IP's weight),
+/// each Bitget account on its own (Bitget limits each account separately), so a backfill takes as long as the
+/// slowest group rather than the sum. Results are in `accounts` order; the stats are summed (`waited_ms` is the
+/// longest group's wait).
+pub async fn sync_by_venue<T: Transport>(
+    transport: &T,
+    options: &SyncOptions,
+    accounts: &[AccountConfig],
+    state: &mut SyncState,
+    sink: &mut dyn Sink,
+) -> (Vec<(String, Result<(), SyncError>)>, Stats) {
+    let shared = std::cell::RefCell::new(Shared { state: std::mem::take(state), sink });
+    let group = |a: &AccountConfig| match a.credentials.venue {
+        Venue::Binance => "binance".to_string(),
+        Venue::Bitget => a.key(),
+    };
+    let groups: BTreeSet<String> = accounts.iter().map(group).collect();
+    let runs = groups
+        .into_iter()
+        .map(|g| {
+            let shared = &shared;
+            let mine: Vec<AccountConfig> = accounts.iter().filter(|a| group(a) == g).cloned().collect();
+            async move {
+                let keys: BTreeSet<String> = mine.iter().map(AccountConfig::key).collect();
+                let mut part = {
+                    let s = shared.borrow();
+                    SyncState {
+                        version: s.state.version,
+                        accounts: s
+                            .state
+                            .accounts
+                            .iter()
+                            .filter(|(k, _)| keys.contains(*k))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    }
+                };
+                let mut engine = Engine::new(transport, options.clone());
+                let mut merge = Merge { shared };
+                let results = engine.sync(&mine, &mut part, &mut merge).await;
+                (results, engine.stats)
+            }
+        })
+        .collect();
+    let mut results = Vec::new();
+    let mut stats = Stats::default();
+    for (r, s) in join_all(runs).await {
+        results.extend(r);
+        stats.add(&s);
+    }
+    *state = shared.into_inner().state;
+    if state.version == 0 {
+        state.version = crate::state::STATE_VERSION;
+    }
+    let order: Vec<String> = accounts.iter().map(AccountConfig::key).collect();
+    results.sort_by_key(|(k, _)| order.iter().position(|o| o == k));
+    (results, stats)
+}

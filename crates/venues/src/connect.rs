@@ -1,0 +1,537 @@
+//! Checking a key before it is stored: it must be able to read, must not be able to withdraw (ever), and by
+//! default must not be able to trade, transfer or borrow. Every refusal names the permission as the venue's own
+//! key-management page labels it, so the user knows which box to untick.
+
+use std::fmt;
+
+use catalogue::Venue;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::{ApiProblem, VenueError};
+use crate::secret::{Credentials, KeyKind};
+use crate::sign;
+use crate::transport::Transport;
+
+/// What a permission lets a key do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    /// Read account data: required.
+    Read,
+    /// Place orders.
+    Trade,
+    /// Move funds between accounts or wallets.
+    Transfer,
+    /// Borrow (margin loans).
+    Borrow,
+    /// Withdraw funds: always refused.
+    Withdraw,
+    /// A flag this client does not know: refused (fail closed).
+    Unknown,
+}
+
+/// Which permissions a user accepts beyond reading. Withdrawal is never accepted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectPolicy {
+    /// Accept keys that can trade.
+    pub allow_trade: bool,
+    /// Accept keys that can transfer.
+    pub allow_transfer: bool,
+    /// Accept keys that can borrow.
+    pub allow_borrow: bool,
+    /// The relay's egress IPs, shown when a key is not IP-restricted.
+    pub relay_ips: Vec<String>,
+}
+
+/// How a key's account is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountMode {
+    /// Binance spot, wallet and USDⓈ-M futures.
+    Binance,
+    /// Bitget classic account: v2 endpoints.
+    BitgetClassic,
+    /// Bitget unified trading account: v3 endpoints.
+    BitgetUnified,
+}
+
+/// One permission that makes the key unacceptable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the permission allows.
+    pub capability: Capability,
+    /// The permission as the venue's UI (or API, for unknown flags) names it.
+    pub permission: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.permission;
+        match self.capability {
+            Capability::Read => write!(f, "this key cannot read: turn on {p}"),
+            Capability::Trade => write!(f, "this key can trade: turn off {p}"),
+            Capability::Transfer => write!(f, "this key can transfer funds: turn off {p}"),
+            Capability::Borrow => write!(f, "this key can borrow: turn off {p}"),
+            Capability::Withdraw => {
+                write!(f, "this key can withdraw: turn off {p} (meetcrypt never accepts such a key)")
+            }
+            Capability::Unknown => {
+                write!(
+                    f,
+                    "this key has a permission meetcrypt does not know ({p}): turn it off, or create a read-only key"
+                )
+            }
+        }
+    }
+}
+
+/// A key that may be stored, with what the user should know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectReport {
+    /// Which API family reads this account.
+    pub mode: AccountMode,
+    /// Whether the key is restricted to IP addresses.
+    pub ip_restricted: bool,
+    /// Warnings to show (not IP-restricted, clock off, accepted write permissions).
+    pub warnings: Vec<String>,
+    /// Venue time minus local time, ms.
+    pub clock_offset_ms: i64,
+}
+
+/// Why a key was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The key has permissions the policy refuses.
+    #[error("{venue} key refused: {}", grouped(reasons))]
+    Refused {
+        /// Venue.
+        venue: Venue,
+        /// Each permission to turn off (or on).
+        reasons: Vec<Refusal>,
+    },
+    /// The venue refused the key or could not be reached; the message says what is wrong.
+    #[error(transparent)]
+    Venue(#[from] VenueError),
+    /// A required field is missing.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// Refusals of the same capability in one sentence: "this key can trade: turn off A and B".
+fn grouped(reasons: &[Refusal]) -> String {
+    let mut groups: Vec<(Capability, Vec<&str>)> = Vec::new();
+    for r in reasons {
+        match groups.iter_mut().find(|(c, _)| *c == r.capability && *c != Capability::Unknown) {
+            Some((_, perms)) => perms.push(&r.permission),
+            None => groups.push((r.capability, vec![&r.permission])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(capability, perms)| Refusal { capability, permission: perms.join(" and ") }.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Clock offsets beyond this are reported to the user (requests are corrected anyway).
+pub const CLOCK_WARNING_MS: i64 = 5_000;
+
+fn binance_flag(name: &str) -> Option<(Capability, &'static str)> {
+    Some(match name {
+        "enableReading" => (Capability::Read, "Enable Reading"),
+        "enableSpotAndMarginTrading" => (Capability::Trade, "Enable Spot & Margin Trading"),
+        "enableFutures" => (Capability::Trade, "Enable Futures"),
+        "enableVanillaOptions" => (Capability::Trade, "Enable European Options"),
+        "enablePortfolioMarginTrading" => (Capability::Trade, "Enable Portfolio Margin Trading"),
+        "enableFixApiTrade" => (Capability::Trade, "Enable FIX API Trade"),
+        "enableMargin" => (Capability::Borrow, "Enable Margin Loan, Repay & Transfer"),
+        "enableInternalTransfer" => (Capability::Transfer, "Permits Internal Transfer"),
+        "permitsUniversalTransfer" => (Capability::Transfer, "Permits Universal Transfer"),
+        "enableWithdrawals" => (Capability::Withdraw, "Enable Withdrawals"),
+        _ => return None,
+    })
+}
+
+/// Binance fields that are not permissions.
+const BINANCE_INFO_FIELDS: [&str; 4] =
+    ["ipRestrict", "createTime", "tradingAuthorityExpirationTime", "enableFixReadOnly"];
+
+fn decide(capability: Capability, policy: &ConnectPolicy) -> bool {
+    match capability {
+        Capability::Read => true,
+        Capability::Trade => policy.allow_trade,
+        Capability::Transfer => policy.allow_transfer,
+        Capability::Borrow => policy.allow_borrow,
+        Capability::Withdraw | Capability::Unknown => false,
+    }
+}
+
+fn not_ip_restricted(venue: Venue, policy: &ConnectPolicy) -> String {
+    let ips = if policy.relay_ips.is_empty() { "the relay's IPs".to_string() } else { policy.relay_ips.join(", ") };
+    let place = match venue {
+        Venue::Binance => "Restrict access to trusted IPs only",
+        Venue::Bitget => "the key's IP whitelist",
+    };
+    format!("this key is not IP-restricted: anyone who steals it can use it from anywhere; add {ips} under {place}")
+}
+
+/// Judges Binance's `GET /sapi/v1/account/apiRestrictions` answer.
+pub fn check_binance_restrictions(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
+    let endpoint = "/sapi/v1/account/apiRestrictions";
+    let obj = data.as_object().ok_or_else(|| VenueError::malformed(Venue::Binance, endpoint, "not an object"))?;
+    let mut reasons = Vec::new();
+    let mut warnings = Vec::new();
+    match obj.get("enableReading") {
+        Some(Value::Bool(true)) => {}
+        Some(Value::Bool(false)) => {
+            reasons.push(Refusal { capability: Capability::Read, permission: "Enable Reading".into() })
+        }
+        _ => return Err(VenueError::malformed(Venue::Binance, endpoint, "no enableReading flag").into()),
+    }
+    let mut names: Vec<&String> = obj.keys().collect();
+    names.sort();
+    for name in names {
+        let value = &obj[name.as_str()];
+        if name == "enableReading" || BINANCE_INFO_FIELDS.contains(&name.as_str()) {
+            continue;
+        }
+        let on = match value {
+            Value::Bool(b) => *b,
+            // an unknown non-boolean field is not a permission flag unless it is named like one
+            _ if name.starts_with("enable") || name.starts_with("permits") => true,
+            _ => continue,
+        };
+        if !on {
+            continue;
+        }
+        let (capability, label) = match binance_flag(name) {
+            Some((c, l)) => (c, l.to_string()),
+            None => (Capability::Unknown, name.clone()),
+        };
+        if decide(capability, policy) {
+            warnings.push(format!("accepted although {}", Refusal { capability, permission: label }));
+        } else {
+            reasons.push(Refusal { capability, permission: label });
+        }
+    }
+    let ip_restricted = match obj.get("ipRestrict") {
+        Some(Value::Bool(b)) => *b,
+        _ => return Err(VenueError::malformed(Venue::Binance, endpoint, "no ipRestrict flag").into()),
+    };
+    if !reasons.is_empty() {
+        return Err(ConnectError::Refused { venue: Venue::Binance, reasons });
+    }
+    if !ip_restricted {
+        warnings.insert(0, not_ip_restricted(Venue::Binance, policy));
+    }
+    Ok((ip_restricted, warnings))
+}
+
+fn bitget_authority(code: &str) -> (Capability, &'static str) {
+    match code {
+        "coor" | "cpor" | "stor" | "smor" | "ttor" | "wtor" | "taxr" | "chor" | "p2pr" | "pllr" | "readonly" => {
+            (Capability::Read, "")
+        }
+        "coow" => (Capability::Trade, "Futures › Orders: Read/Write"),
+        "cpow" => (Capability::Trade, "Futures › Holdings: Read/Write"),
+        "stow" => (Capability::Trade, "Spot › Trade: Read/Write"),
+        "smow" => (Capability::Borrow, "Margin › Trade: Read/Write"),
+        "ttow" => (Capability::Trade, "Copy trading: Read/Write"),
+        "p2pw" | "p2p" => (Capability::Trade, "P2P: Read/Write"),
+        "trade" => (Capability::Trade, "Trade (Read/Write)"),
+        "wtow" => (Capability::Transfer, "Wallet › Transfer: Read/Write"),
+        "chow" => (Capability::Transfer, "Sub-account › Manage: Read/Write"),
+        "pllw" => (Capability::Borrow, "Pledge loan: Read/Write"),
+        "wwow" => (Capability::Withdraw, "Wallet › Withdraw"),
+        _ => (Capability::Unknown, ""),
+    }
+}
+
+fn bitget_ips(data: &Value) -> bool {
+    match data.get("ips") {
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Judges Bitget classic `GET /api/v2/spot/account/info` (`authorities`, `ips`).
+pub fn check_bitget_classic(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
+    let endpoint = "/api/v2/spot/account/info";
+    let codes = data
+        .get("authorities")
+        .and_then(Value::as_array)
+        .ok_or_else(|| VenueError::malformed(Venue::Bitget, endpoint, "no authorities list"))?;
+    let mut reasons = Vec::new();
+    let mut warnings = Vec::new();
+    let mut can_read = false;
+    for code in codes {
+        let code =
+            code.as_str().ok_or_else(|| VenueError::malformed(Venue::Bitget, endpoint, "authority not a string"))?;
+        let (capability, label) = bitget_authority(code);
+        let permission = if label.is_empty() { code.to_string() } else { label.to_string() };
+        match capability {
+            Capability::Read => can_read = true,
+            c if decide(c, policy) => {
+                warnings.push(format!("accepted although {}", Refusal { capability: c, permission }))
+            }
+            c => reasons.push(Refusal { capability: c, permission }),
+        }
+    }
+    if !can_read && reasons.is_empty() {
+        reasons.push(Refusal { capability: Capability::Read, permission: "a Read-only permission".into() });
+    }
+    finish_bitget(data, policy, reasons, warnings)
+}
+
+fn finish_bitget(
+    data: &Value,
+    policy: &ConnectPolicy,
+    reasons: Vec<Refusal>,
+    mut warnings: Vec<String>,
+) -> Result<(bool, Vec<String>), ConnectError> {
+    if !reasons.is_empty() {
+        return Err(ConnectError::Refused { venue: Venue::Bitget, reasons });
+    }
+    let ip_restricted = bitget_ips(data);
+    if !ip_restricted {
+        warnings.insert(0, not_ip_restricted(Venue::Bitget, policy));
+    }
+    Ok((ip_restricted, warnings))
+}
+
+/// Judges Bitget unified `GET /api/v3/account/info` (`permType`, `permissions`, `ips`).
+pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
+    let endpoint = "/api/v3/account/info";
+    let malformed = |d: &str| ConnectError::from(VenueError::malformed(Venue::Bitget, endpoint, d));
+    let perm_type = data.get("permType").and_then(Value::as_str).ok_or_else(|| malformed("no permType"))?;
+    let read_only = match perm_type {
+        "read-only" => true,
+        "read-and-write" => false,
+        other => {
+            return Err(ConnectError::Refused {
+                venue: Venue::Bitget,
+                reasons: vec![Refusal { capability: Capability::Unknown, permission: format!("permType {other}") }],
+            });
+        }
+    };
+    let perms = data.get("permissions").and_then(Value::as_array).ok_or_else(|| malformed("no permissions list"))?;
+    let mut reasons = Vec::new();
+    let mut warnings = Vec::new();
+    for p in perms {
+        let p = p.as_str().ok_or_else(|| malformed("permission not a string"))?;
+        let (capability, label) = match p {
+            "withdraw" => (Capability::Withdraw, "Withdraw"),
+            "uta_trade" => (Capability::Trade, "UTA trade: Read/Write"),
+            "uta_mgt" => (Capability::Transfer, "UTA management: Read/Write"),
+            "copy_futures_position" => (Capability::Trade, "Futures copy trading position: Read/Write"),
+            "copy_futures_order" => (Capability::Trade, "Futures copy trading order: Read/Write"),
+            _ => (Capability::Unknown, ""),
+        };
+        let permission = if label.is_empty() { p.to_string() } else { label.to_string() };
+        // a read-only key's scopes are reads, except withdrawal and anything unknown
+        let capability = if read_only && matches!(capability, Capability::Trade | Capability::Transfer) {
+            Capability::Read
+        } else {
+            capability
+        };
+        match capability {
+            Capability::Read => {}
+            c if decide(c, policy) => {
+                warnings.push(format!("accepted although {}", Refusal { capability: c, permission }))
+            }
+            c => reasons.push(Refusal { capability: c, permission }),
+        }
+    }
+    finish_bitget(data, policy, reasons, warnings)
+}
+
+/// One call during connect, retried (at most 4 attempts) when the venue or the network asks to come back.
+async fn call_patiently<T: Transport>(
+    transport: &T,
+    client: &Client,
+    path: &str,
+) -> Result<crate::client::Reply, VenueError> {
+    let mut attempt = 0;
+    loop {
+        match client.call(transport, path, &[]).await {
+            Err(e) if e.is_retryable() && attempt < 3 => {
+                attempt += 1;
+                let wait = match &e {
+                    VenueError::RateLimited { retry_after_ms, .. } => retry_after_ms.unwrap_or(1_000).min(10_000),
+                    _ => 300 * attempt,
+                };
+                transport.sleep(wait).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Checks a key against its venue: measures the clock, reads the key's permissions, detects the Bitget account
+/// mode, and accepts or refuses it under `policy`.
+pub async fn connect<T: Transport>(
+    transport: &T,
+    client: &Client,
+    policy: &ConnectPolicy,
+) -> Result<ConnectReport, ConnectError> {
+    let creds: &Credentials = client.credentials();
+    if creds.api_key.trim().is_empty() {
+        return Err(ConnectError::Incomplete("the API key is empty: paste the key".into()));
+    }
+    if creds.secret.is_empty() {
+        return Err(ConnectError::Incomplete("the API secret is empty: paste the secret".into()));
+    }
+    if creds.key_kind() == KeyKind::Ed25519 {
+        sign::check_ed25519(&creds.secret).map_err(VenueError::from)?;
+    }
+    if creds.venue == Venue::Bitget && creds.passphrase.as_ref().is_none_or(|p| p.is_empty()) {
+        return Err(ConnectError::Incomplete("a Bitget key needs its passphrase: enter it".into()));
+    }
+    let visible = |v: &str| v.bytes().all(|b| b.is_ascii_graphic());
+    if !visible(&creds.api_key) {
+        return Err(ConnectError::Incomplete(
+            "the API key holds a space or a character that cannot be sent: paste exactly the key".into(),
+        ));
+    }
+    if creds.passphrase.as_ref().is_some_and(|p| !visible(p.expose())) {
+        return Err(ConnectError::Incomplete(
+            "the passphrase holds a space or a character that cannot be sent: enter exactly the key's passphrase"
+                .into(),
+        ));
+    }
+    let offset = client.sync_clock(transport).await?;
+    let mut clock_warning = None;
+    if offset.abs() > CLOCK_WARNING_MS {
+        clock_warning = Some(format!(
+            "this device's clock is {:.1} s off the venue's; meetcrypt corrects for it, but set the clock automatically",
+            offset as f64 / 1000.0
+        ));
+    }
+    let (mode, (ip_restricted, mut warnings)) = match creds.venue {
+        Venue::Binance => {
+            let reply = call_patiently(transport, client, "/sapi/v1/account/apiRestrictions").await?;
+            (AccountMode::Binance, check_binance_restrictions(&reply.data, policy)?)
+        }
+        Venue::Bitget => match call_patiently(transport, client, "/api/v2/spot/account/info").await {
+            Ok(reply) => (AccountMode::BitgetClassic, check_bitget_classic(&reply.data, policy)?),
+            Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => {
+                let reply = call_patiently(transport, client, "/api/v3/account/info").await?;
+                (AccountMode::BitgetUnified, check_bitget_unified(&reply.data, policy)?)
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    warnings.extend(clock_warning);
+    Ok(ConnectReport { mode, ip_restricted, warnings, clock_offset_ms: offset })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read_only_binance() -> Value {
+        json!({"ipRestrict": true, "createTime": 1698645219000u64, "enableReading": true, "enableWithdrawals": false,
+            "enableInternalTransfer": false, "enableMargin": false, "enableFutures": false,
+            "permitsUniversalTransfer": false, "enableVanillaOptions": false, "enableFixApiTrade": false,
+            "enableFixReadOnly": true, "enableSpotAndMarginTrading": false, "enablePortfolioMarginTrading": false})
+    }
+
+    fn with(mut v: Value, field: &str, on: Value) -> Value {
+        v[field] = on;
+        v
+    }
+
+    #[test]
+    fn binance_profiles() {
+        let p = ConnectPolicy::default();
+        assert_eq!(check_binance_restrictions(&read_only_binance(), &p).unwrap(), (true, vec![]));
+        let cases = [
+            ("enableSpotAndMarginTrading", "this key can trade: turn off Enable Spot & Margin Trading"),
+            ("enableFutures", "this key can trade: turn off Enable Futures"),
+            ("enableWithdrawals", "this key can withdraw: turn off Enable Withdrawals"),
+            ("permitsUniversalTransfer", "this key can transfer funds: turn off Permits Universal Transfer"),
+            ("enableInternalTransfer", "this key can transfer funds: turn off Permits Internal Transfer"),
+            ("enableMargin", "this key can borrow: turn off Enable Margin Loan, Repay & Transfer"),
+            ("enableShinyNewThing", "permission meetcrypt does not know (enableShinyNewThing)"),
+        ];
+        for (flag, message) in cases {
+            let err = check_binance_restrictions(&with(read_only_binance(), flag, json!(true)), &p).unwrap_err();
+            assert!(err.to_string().contains(message), "{flag}: {err}");
+        }
+        let err =
+            check_binance_restrictions(&with(read_only_binance(), "enableReading", json!(false)), &p).unwrap_err();
+        assert!(err.to_string().contains("this key cannot read: turn on Enable Reading"), "{err}");
+    }
+
+    #[test]
+    fn refusals_of_one_kind_share_a_sentence() {
+        let v =
+            with(with(read_only_binance(), "enableFutures", json!(true)), "enableSpotAndMarginTrading", json!(true));
+        let v = with(v, "enableWithdrawals", json!(true));
+        let err = check_binance_restrictions(&v, &ConnectPolicy::default()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "binance key refused: this key can trade: turn off Enable Futures and Enable Spot & Margin Trading; \
+             this key can withdraw: turn off Enable Withdrawals (meetcrypt never accepts such a key)"
+        );
+    }
+
+    #[test]
+    fn binance_policy_can_accept_trading_but_never_withdrawal() {
+        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, relay_ips: vec![] };
+        let trading = with(read_only_binance(), "enableSpotAndMarginTrading", json!(true));
+        let (_, warnings) = check_binance_restrictions(&trading, &p).unwrap();
+        assert_eq!(warnings, ["accepted although this key can trade: turn off Enable Spot & Margin Trading"]);
+        assert!(check_binance_restrictions(&with(read_only_binance(), "enableWithdrawals", json!(true)), &p).is_err());
+        assert!(check_binance_restrictions(&with(read_only_binance(), "enableNew", json!(true)), &p).is_err());
+    }
+
+    #[test]
+    fn unrestricted_keys_are_warned_with_the_relay_ips() {
+        let p = ConnectPolicy { relay_ips: vec!["203.0.113.7".into(), "203.0.113.8".into()], ..Default::default() };
+        let (restricted, warnings) =
+            check_binance_restrictions(&with(read_only_binance(), "ipRestrict", json!(false)), &p).unwrap();
+        assert!(!restricted);
+        assert!(warnings[0].contains("not IP-restricted") && warnings[0].contains("203.0.113.7, 203.0.113.8"));
+        let (restricted, warnings) =
+            check_bitget_classic(&json!({"authorities": ["stor", "coor"], "ips": ""}), &p).unwrap();
+        assert!(!restricted && warnings[0].contains("203.0.113.8"), "{warnings:?}");
+    }
+
+    #[test]
+    fn bitget_classic_profiles() {
+        let p = ConnectPolicy::default();
+        let ok = json!({"authorities": ["stor", "coor", "cpor", "wtor", "taxr"], "ips": "127.0.0.2"});
+        assert_eq!(check_bitget_classic(&ok, &p).unwrap(), (true, vec![]));
+        let cases = [
+            ("stow", "this key can trade: turn off Spot › Trade: Read/Write"),
+            ("coow", "this key can trade: turn off Futures › Orders: Read/Write"),
+            ("wtow", "this key can transfer funds: turn off Wallet › Transfer: Read/Write"),
+            ("wwow", "this key can withdraw: turn off Wallet › Withdraw"),
+            ("trade", "this key can trade"),
+            ("zzzw", "does not know (zzzw)"),
+        ];
+        for (code, message) in cases {
+            let v = json!({"authorities": ["stor", code], "ips": "127.0.0.2"});
+            let err = check_bitget_classic(&v, &p).unwrap_err();
+            assert!(err.to_string().contains(message), "{code}: {err}");
+        }
+    }
+
+    #[test]
+    fn bitget_unified_profiles() {
+        let p = ConnectPolicy::default();
+        let ro = json!({"permType": "read-only", "permissions": ["uta_mgt", "uta_trade"], "ips": "127.0.0.2"});
+        assert!(check_bitget_unified(&ro, &p).is_ok());
+        let rw = json!({"permType": "read-and-write", "permissions": ["uta_mgt", "uta_trade"], "ips": "1.2.3.4"});
+        let err = check_bitget_unified(&rw, &p).unwrap_err().to_string();
+        assert!(
+            err.contains("can trade: turn off UTA trade: Read/Write") && err.contains("can transfer funds"),
+            "{err}"
+        );
+        let wd = json!({"permType": "read-only", "permissions": ["withdraw"], "ips": "1.2.3.4"});
+        assert!(check_bitget_unified(&wd, &p).unwrap_err().to_string().contains("can withdraw: turn off Withdraw"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Stable event ids: `{account}:{stream}:{venue row id}`, e.g. `binance/main/spot:trade:BTCUSDT:28457`,
+//! `binance/main/usdm:income:FUNDING_FEE:9689322392`, `bitget/main/futures:bill:1:fee`. The same venue row always
+//! gives the same id, so a re-sync or an overlapping window never duplicates an event.
+//!
+//! The scheme is the one the simulated venues' ground truth states (tests/src/truth.rs):
+//!
+//! | stream | id |
+//! |---|---|
+//! | Binance spot fill | `{acct}:trade:{symbol}:{id}` (Binance trade ids are unique per symbol) |
+//! | Binance deposit / withdrawal | `{acct}:deposit:{id}` / `{acct}:withdrawal:{id}` |
+//! | Binance transfer | `{from acct}:transfer:{type}:{tranId}` |
+//! | Binance convert | `{acct}:convert:{orderId}` |
+//! | Binance dust | `{acct}:dust:{transId}:{fromAsset}` |
+//! | Binance futures income | `{acct}:income:{incomeType}:{tranId}` (tranId is unique per income type) |
+//! | Bitget spot / unified spot fill | `{acct}:trade:{symbol}:{tradeId or execId}` |
+//! | Bitget unified futures fill | `{acct}:fill:{execId}:fee`, `{acct}:fill:{execId}:pnl` |
+//! | Bitget deposit / withdrawal | `{acct}:deposit:{orderId}` / `{acct}:withdrawal:{orderId}` |
+//! | Bitget transfer | `{from acct}:transfer:{transferId}` |
+//! | Bitget futures bill | funding `{acct}:bill:{billId}`; trade bills `{acct}:bill:{billId}:fee` and `:pnl` |
+//! | Bitget unified financial record | funding `{acct}:funding:{id}`, other `{acct}:record:{id}` |
+
+use ledger::AccountId;
+
+/// `{account}:{stream}:{row id}`.
+pub fn row(account: &AccountId, stream: &str, id: &str) -> String {
+    format!("{account}:{stream}:{id}")
+}
+
+/// `{account}:{stream}:{symbol}:{row id}` (Bitget fills).
+pub fn symbol_row(account: &AccountId, stream: &str, symbol: &str, id: &str) -> String {
+    format!("{account}:{stream}:{symbol}:{id}")
+}
+
+/// A Binance universal transfer: the type is part of the id, as the ground truth writes it.
+pub fn binance_transfer(account: &AccountId, transfer_type: &str, tran_id: &str) -> String {
+    format!("{account}:transfer:{transfer_type}:{tran_id}")
+}
+
+/// A Binance spot fill.
+pub fn binance_trade(account: &AccountId, symbol: &str, id: u64) -> String {
+    format!("{account}:trade:{symbol}:{id}")
+}
+
+/// One asset of a Binance dust conversion.
+pub fn dust(account: &AccountId, trans_id: &str, from_asset: &str) -> String {
+    format!("{account}:dust:{trans_id}:{from_asset}")
+}
+
+/// A Binance futures income row.
+pub fn income(account: &AccountId, income_type: &str, tran_id: &str) -> String {
+    format!("{account}:income:{income_type}:{tran_id}")
+}

@@ -1,0 +1,198 @@
+//! Parsers against the documented samples (API.md, copied from the venues' pages): amounts, ids and the errors for
+//! malformed answers.
+
+use catalogue::Venue;
+use ledger::{Decimal, EventKind, IncomeType, Money};
+use serde_json::{Value, json};
+use venues::parse::{SymbolBook, binance, bitget};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn book() -> SymbolBook {
+    let info = json!({"symbols": [
+        {"symbol": "BNBBTC", "baseAsset": "BNB", "quoteAsset": "BTC"},
+        {"symbol": "BTCUSDT", "baseAsset": "BTC", "quoteAsset": "USDT"}]});
+    binance::exchange_info(&info, "/api/v3/exchangeInfo").unwrap()
+}
+
+#[test]
+fn binance_my_trades_sample() {
+    let data = json!([{"symbol": "BNBBTC", "id": 28457, "orderId": 100234, "orderListId": -1, "price": "4.00000100",
+        "qty": "12.00000000", "quoteQty": "48.000012", "commission": "10.10000000", "commissionAsset": "BNB",
+        "time": 1499865549590u64, "isBuyer": true, "isMaker": false, "isBestMatch": true}]);
+    let page = binance::my_trades(&data, "main", &book()).unwrap();
+    assert_eq!((page.rows, page.max_id), (1, Some(28457)));
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/spot:trade:BNBBTC:28457");
+    assert_eq!(e.time.to_string(), "2017-07-12T13:19:09.590Z");
+    assert_eq!(
+        e.kind,
+        EventKind::Trade {
+            spend: Money::new("BTC", d("48.000012")),
+            receive: Money::new("BNB", d("12")),
+            fees: vec![Money::new("BNB", d("10.1"))],
+            symbol: Some("BNBBTC".into())
+        }
+    );
+    assert!(e.validate().is_ok());
+}
+
+#[test]
+fn binance_wallet_samples() {
+    let deposits = json!([
+        {"id": "769800519366885376", "amount": "0.001", "coin": "BNB", "network": "BNB", "status": 1, "address": "x",
+         "addressTag": "101764890", "txId": "98A3EA", "insertTime": 1661493146000u64, "transferType": 0},
+        {"id": "2", "amount": "5", "coin": "ETH", "network": "ETH", "status": 0, "address": "x", "txId": "t",
+         "insertTime": 1661493147000u64}]);
+    let page = binance::deposits(&deposits, "main").unwrap();
+    assert_eq!(page.rows, 2, "the pending row counts for paging");
+    assert_eq!(page.events.len(), 1, "but is not an event until credited");
+    assert_eq!(page.events[0].id, "binance/main/spot:deposit:769800519366885376");
+
+    let withdrawals = json!([{"id": "b6ae22b3aa844210a7041aee7589627c", "amount": "8.91000000", "transactionFee": "0.004",
+        "coin": "USDT", "status": 6, "address": "0x94", "txId": "0xb5", "applyTime": "2019-10-12 11:12:02",
+        "network": "ETH", "transferType": 0, "completeTime": "2023-03-23 16:52:41"}]);
+    let page = binance::withdrawals(&withdrawals, "main").unwrap();
+    let e = &page.events[0];
+    assert_eq!(e.time.to_string(), "2019-10-12T11:12:02Z");
+    assert_eq!(
+        e.kind,
+        EventKind::Withdrawal {
+            asset: "USDT".into(),
+            amount: d("8.91"),
+            fee: Some(d("0.004")),
+            txid: Some("0xb5".into())
+        }
+    );
+
+    let transfers = json!({"total": 2, "rows": [
+        {"asset": "USDT", "amount": "1", "type": "MAIN_UMFUTURE", "status": "CONFIRMED", "tranId": 11415955596u64, "timestamp": 1544433328000u64},
+        {"asset": "USDT", "amount": "2", "type": "MAIN_UMFUTURE", "status": "FAILED", "tranId": 11366865406u64, "timestamp": 1544433328000u64}]});
+    let page = binance::transfers(&transfers, "main").unwrap();
+    assert_eq!((page.rows, page.total, page.events.len()), (2, Some(2), 1));
+    assert_eq!(page.events[0].id, "binance/main/spot:transfer:MAIN_UMFUTURE:11415955596");
+    match &page.events[0].kind {
+        EventKind::Transfer { from_account, to_account, .. } => {
+            assert_eq!((from_account.as_str(), to_account.as_str()), ("binance/main/spot", "binance/main/usdm"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn binance_convert_dust_and_income_samples() {
+    let convert = json!({"list": [{"quoteId": "f3b9", "orderId": 940708407462087195u64, "orderStatus": "SUCCESS",
+        "fromAsset": "USDT", "fromAmount": "20", "toAsset": "BNB", "toAmount": "0.06154036", "ratio": "0.00307702",
+        "inverseRatio": "324.99", "createTime": 1624248872184u64}], "startTime": 1623824139000u64,
+        "endTime": 1626416139000u64, "limit": 100, "moreData": false});
+    let page = binance::converts(&convert, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:convert:940708407462087195", "order ids above 2^53 stay exact");
+    assert_eq!(page.cursor, None);
+
+    let dust = json!({"total": 1, "userAssetDribblets": [{"operateTime": 1615985535000u64, "totalTransferedAmount": "0.00132256",
+        "totalServiceChargeAmount": "0.00002699", "transId": 45178372831u64, "userAssetDribbletDetails": [
+        {"transId": 4359321, "serviceChargeAmount": "0.000009", "amount": "0.0009", "operateTime": 1615985535000u64, "transferedAmount": "0.000441", "fromAsset": "USDT"},
+        {"transId": 4359321, "serviceChargeAmount": "0.00001799", "amount": "0.0009", "operateTime": 1615985535000u64, "transferedAmount": "0.00088156", "fromAsset": "ETH"}]}]});
+    let page = binance::dust(&dust, "main").unwrap();
+    assert_eq!(page.events.len(), 2);
+    assert_eq!(page.events[0].id, "binance/main/spot:dust:4359321:USDT");
+    // BNB credited 0.000441 after a 0.000009 charge: gross 0.00045, fee 0.000009
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Trade {
+            spend: Money::new("USDT", d("0.0009")),
+            receive: Money::new("BNB", d("0.00045")),
+            fees: vec![Money::new("BNB", d("0.000009"))],
+            symbol: None
+        }
+    );
+
+    let income = json!([
+        {"symbol": "", "incomeType": "TRANSFER", "income": "-0.37500000", "asset": "USDT", "info": "TRANSFER", "time": 1570608000000u64, "tranId": 9689322392u64, "tradeId": ""},
+        {"symbol": "BTCUSDT", "incomeType": "COMMISSION", "income": "-0.01000000", "asset": "USDT", "info": "COMMISSION", "time": 1570636800000u64, "tranId": "9689322392", "tradeId": "2059192"}]);
+    let page = binance::income(&income, "main").unwrap();
+    assert_eq!(page.rows, 2);
+    assert_eq!(page.events.len(), 1, "TRANSFER rows mirror universal transfers");
+    assert_eq!(page.events[0].id, "binance/main/usdm:income:COMMISSION:9689322392");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income {
+            income_type: IncomeType::Commission,
+            asset: "USDT".into(),
+            amount: d("-0.01"),
+            symbol: Some("BTCUSDT".into())
+        }
+    );
+}
+
+#[test]
+fn bitget_samples() {
+    let fills = json!([{"userId": "1", "symbol": "BTCUSDT", "orderId": "12345678910", "tradeId": "12345678910",
+        "orderType": "market", "side": "buy", "priceAvg": "13000", "size": "0.0007", "amount": "9.1",
+        "feeDetail": {"deduction": "no", "feeCoin": "BTC", "totalDeductionFee": "", "totalFee": "-0.0000007"},
+        "tradeScope": "taker", "cTime": "1695865232579", "uTime": "1695865233027"}]);
+    let page = bitget::spot_fills(&fills, "main", &SymbolBook::default()).unwrap();
+    assert_eq!(page.events[0].id, "bitget/main/spot:trade:BTCUSDT:12345678910");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Trade {
+            spend: Money::new("USDT", d("9.1")),
+            receive: Money::new("BTC", d("0.0007")),
+            fees: vec![Money::new("BTC", d("0.0000007"))],
+            symbol: Some("BTCUSDT".into())
+        }
+    );
+    assert_eq!(page.min_id.as_deref(), Some("12345678910"));
+
+    let bills = json!({"bills": [
+        {"billId": "1", "symbol": "BTCUSDT", "amount": "-0.004992", "fee": "0", "feeByCoupon": "", "businessType": "contract_settle_fee", "coin": "USDT", "balance": "232.21", "cTime": "1695715200654"},
+        {"billId": "2", "symbol": "ETHUSDT", "amount": "0", "fee": "-0.222012", "feeByCoupon": "", "businessType": "open_long", "coin": "USDT", "balance": "232.21", "cTime": "1695714563516"},
+        {"billId": "3", "symbol": "", "amount": "10", "fee": "0", "businessType": "trans_from_exchange", "coin": "USDT", "balance": "242.21", "cTime": "1695714563517"}],
+        "endId": "2"});
+    let page = bitget::futures_bills(&bills, "main").unwrap();
+    let ids: Vec<_> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["bitget/main/futures:bill:1", "bitget/main/futures:bill:2:fee"]);
+    assert_eq!(page.cursor.as_deref(), Some("2"));
+    assert_eq!(page.rows, 3);
+
+    let assets = json!([{"coin": "usdt", "available": "5", "frozen": "1", "locked": "0", "limitAvailable": "0", "uTime": "1622697148"}]);
+    let mut balances = Default::default();
+    bitget::spot_balances(&assets, "main", &mut balances).unwrap();
+    assert_eq!(balances["bitget/main/spot"]["USDT"], d("6"));
+}
+
+#[test]
+fn malformed_answers_name_venue_and_endpoint() {
+    let cases: Vec<(Value, String)> = vec![
+        (
+            json!({"not": "an array"}),
+            binance::my_trades(&json!({"not": "an array"}), "m", &book()).unwrap_err().to_string(),
+        ),
+        (json!([{"id": 1}]), binance::deposits(&json!([{"id": 1}]), "m").unwrap_err().to_string()),
+        (
+            json!([{"symbol": "ZZZ", "id": 1, "time": 1}]),
+            binance::my_trades(&json!([{"symbol": "ZZZ", "id": 1, "time": 1}]), "m", &book()).unwrap_err().to_string(),
+        ),
+    ];
+    assert!(
+        cases[0].1.starts_with("binance /api/v3/myTrades: unexpected response: expected a JSON array"),
+        "{}",
+        cases[0].1
+    );
+    assert!(
+        cases[1].1.starts_with("binance /sapi/v1/capital/deposit/hisrec: unexpected response: missing field"),
+        "{}",
+        cases[1].1
+    );
+    assert!(cases[2].1.contains("symbol ZZZ is not in exchangeInfo"), "{}", cases[2].1);
+    let err = bitget::spot_fills(&json!([{"tradeId": "1", "cTime": "x"}]), "m", &SymbolBook::default()).unwrap_err();
+    assert!(
+        err.to_string().starts_with("bitget /api/v2/spot/trade/fills: unexpected response: field `cTime`"),
+        "{err}"
+    );
+    let err = bitget::futures_bills(&json!([]), "m").unwrap_err();
+    assert!(err.to_string().contains("missing field `bills`"), "{err}");
+    assert_eq!(Venue::Bitget.as_str(), "bitget");
+}
