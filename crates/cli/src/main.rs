@@ -1,4 +1,4 @@
-//! `meetcrypt`: PnL reports from exported files, exports, and (later) native sync. Each subcommand lives in its own
+//! `meetcrypt`: PnL reports from exported files, exports, and native sync through a relay. Each subcommand lives in its own
 //! module; `main` only dispatches. Argument parsing is hand-written (see `args`) to keep builds light.
 
 mod args;
@@ -44,6 +44,9 @@ const USAGE: &str = "\
 meetcrypt: a read-only crypto portfolio and PnL tracker
 
 USAGE:
+  meetcrypt sync --relay URL --keys FILE --out DIR [--days N] [--quiet]
+                                                              pull every key's accounts through the relay into
+                                                              DIR/ledger.jsonl and DIR/balances.json; resumes from DIR
   meetcrypt pnl --ledger FILE [--prices FILE] [--positions FILE] [SETTINGS]
                                                               the report as JSON on stdout
   meetcrypt pnl --bundle FILE                                 recompute a bundle and check it matches
@@ -81,8 +84,7 @@ fn run(argv: Vec<String>) -> Result<(), CliError> {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    // A command that prints as it goes and chooses its own exit status dispatches here, before `run`, e.g.
-    // `if argv.first().map(String::as_str) == Some("sync") { return ExitCode::from(sync_cmd::run(&argv[1..]) as u8) }`
+    // A command that prints as it goes and chooses its own exit status dispatches here, before `run`.
     if argv.first().map(String::as_str) == Some("sync") {
         return ExitCode::from(sync_cmd::run(&argv[1..]) as u8);
     }
