@@ -1,5 +1,5 @@
-//! `meetcrypt`: PnL reports from exported files, exports, and native sync through a relay. Each subcommand lives in its own
-//! module; `main` only dispatches. Argument parsing is hand-written (see `args`) to keep builds light.
+//! `meetcrypt`: PnL reports from exported files, exports, and native sync through a relay. Each subcommand lives in
+//! its own module; `main` only dispatches. Argument parsing is hand-written (see `args`) to keep builds light.
 
 mod args;
 mod export_cmd;
