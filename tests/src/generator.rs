@@ -885,8 +885,9 @@ fn gen_binance(
                     network: net,
                     address: if to_bitget { format!("TBg{}", g.r.alnum(31)) } else { format!("T{}", g.r.alnum(33)) },
                     txid: txid.clone(),
-                    time: t,
-                    complete_time: t + 5 * MINUTE,
+                    // Binance reports `applyTime` in whole seconds: the truth keeps what a client can read
+                    time: t - t.rem_euclid(1000),
+                    complete_time: t - t.rem_euclid(1000) + 5 * MINUTE,
                 });
                 if to_bitget {
                     incoming_out.push(Incoming { time: t + 7 * MINUTE, coin: interned(coin), amount, txid });
@@ -1177,7 +1178,9 @@ fn gen_bitget(
                     if !fee.is_zero() && bal(w, "USDT") + fee >= Decimal::ZERO {
                         add(w, "USDT", fee);
                         let balance = bal(w, "USDT");
-                        let id = rid(1_400_000_000_000_000_000 + symbol_slot(fut_syms, &s) * ID_SLOT, start, t, index);
+                        // Bitget bill ids grow with time, as the venue's do (clients page by `idLessThan`): one id per symbol's
+                        // settlement, a millisecond apart in the id only.
+                        let id = rid(1_400_000_000_000_000_000, start, t + symbol_slot(fut_syms, &s) as i64, index);
                         a.mix_bills.push(Bill {
                             id,
                             time: t,
