@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::Event;
 use serde::{Deserialize, Serialize};
-use sync_engine::{AccountConfig, Engine, Progress, Sink, SyncOptions, SyncState};
+use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState};
 use vault::{CredentialId, RecordId, RecordKind};
 use venues::parse::{Balances, Position};
 
@@ -195,8 +195,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
     let options = SyncOptions { history_days: 365, ..SyncOptions::default() };
-    let mut engine = Engine::new(&transport, options);
-    let results = engine.sync(&configs, &mut state, &mut sink).await;
+    // Binance accounts one after another (they share the relay's per-IP weight), each Bitget account alongside
+    let (results, _stats) = sync_engine::sync_by_venue(&transport, &options, &configs, &mut state, &mut sink).await;
     let _ = records::append_audit(transport.take_audit());
     session::persist().await?;
 
