@@ -68,6 +68,27 @@ pub struct Dashboard {
     pub total_equity: Decimal,
     /// Equity change over the last day of the curve.
     pub day_change: Option<Decimal>,
+    /// The user's labels by credential id, to name accounts (`venue/credential/wallet` in the ledger).
+    pub names: std::collections::BTreeMap<String, String>,
+}
+
+impl Dashboard {
+    /// An account id as the user knows it: `Binance main · spot`.
+    pub fn account_name(&self, id: &str) -> String {
+        account_name(&self.names, id)
+    }
+}
+
+/// An account id (`venue/credential/wallet`) with the credential replaced by the user's label.
+pub fn account_name(names: &std::collections::BTreeMap<String, String>, id: &str) -> String {
+    let mut parts = id.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(cred), wallet) if names.contains_key(cred) => match wallet {
+            Some(w) => format!("{} · {w}", names[cred]),
+            None => names[cred].clone(),
+        },
+        _ => id.to_string(),
+    }
 }
 
 /// Computes the dashboard.
@@ -96,7 +117,10 @@ pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
     let total_equity = report.identity.equity + futures_unrealized;
     let curve = &report.equity_curve;
     let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
-    Dashboard { report, positions, futures_unrealized, total_equity, day_change }
+    let names = crate::records::accounts()
+        .map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect())
+        .unwrap_or_default();
+    Dashboard { report, positions, futures_unrealized, total_equity, day_change, names }
 }
 
 /// A money amount for display: 2 decimals with thousands separators, sign kept.

@@ -73,8 +73,12 @@ fn curve_svg(points: &[(String, f64)]) -> impl IntoView + use<> {
     .into_any()
 }
 
-fn split_rows(rows: &BTreeMap<String, RealizedSplit>, testid: &'static str) -> impl IntoView + use<> {
-    let mut rows: Vec<_> = rows.iter().collect();
+fn split_rows(
+    rows: &BTreeMap<String, RealizedSplit>,
+    name: &dyn Fn(&str) -> String,
+    testid: &'static str,
+) -> impl IntoView + use<> {
+    let mut rows: Vec<_> = rows.iter().map(|(k, v)| (name(k), v)).collect();
     rows.sort_by(|a, b| b.1.total.abs().cmp(&a.1.total.abs()));
     view! {
         <table class="table" data-testid=testid>
@@ -110,7 +114,8 @@ pub fn DashboardView(
         r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
     allocation.sort_by(|a, b| b.1.cmp(&a.1));
     let alloc_total: Decimal = allocation.iter().map(|a| a.1).sum();
-    let mut by_account: Vec<(String, Decimal)> = r.accounts.iter().map(|(a, s)| (a.clone(), s.equity)).collect();
+    let mut by_account: Vec<(String, Decimal)> =
+        r.accounts.iter().map(|(a, s)| (dashboard.account_name(a), s.equity)).collect();
     by_account.sort_by(|a, b| b.1.cmp(&a.1));
     let bar = move |items: Vec<(String, Decimal)>, total: Decimal, testid: &'static str| {
         view! {
@@ -167,7 +172,7 @@ pub fn DashboardView(
                         <li data-testid="missing-acquisition">{format!("{} {asset} spent in {n} disposal(s) from {first} with no recorded acquisition: their cost is taken as 0, so their PnL is overstated. Sync the account the {asset} came from, or turn on \"value deposits at market\" in Settings.", qty(amount))}</li>
                     }).collect_view()}
                     {r.transfers.unmatched.iter().take(20).map(|u| view! {
-                        <li data-testid="unmatched-transfer">{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, qty(u.amount), u.asset, u.account, u.time)}</li>
+                        <li data-testid="unmatched-transfer">{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, qty(u.amount), u.asset, dashboard.account_name(&u.account), u.time)}</li>
                     }).collect_view()}
                     {(!r.unvalued_trades.is_empty()).then(|| view! {
                         <li>{format!("{} trades could not be valued (no price for either asset).", r.unvalued_trades.len())}</li>
@@ -215,7 +220,7 @@ pub fn DashboardView(
                     <thead><tr><th>"Account"</th><th>"Symbol"</th><th>"Side"</th><th>"Size"</th><th>"Entry"</th><th>"Mark"</th><th>"Unrealized"</th></tr></thead>
                     <tbody>
                         {dashboard.positions.iter().map(|p| view! {
-                            <tr><td>{p.account.clone()}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
+                            <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
                                 <td>{qty(p.size)}</td><td>{qty(p.entry)}</td><td>{qty(p.mark)}</td>
                                 <td class=sign_class(p.unrealized)>{money(p.unrealized)}</td></tr>
                         }).collect_view()}
@@ -224,9 +229,9 @@ pub fn DashboardView(
             </section>
         })}
         <section class="card">
-            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "pnl-by-asset")}
-            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "pnl-by-symbol")}
-            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "pnl-by-account")}
+            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, &|a| a.to_string(), "pnl-by-asset")}
+            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, &|a| a.to_string(), "pnl-by-symbol")}
+            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, &|a| dashboard.account_name(a), "pnl-by-account")}
         </section>
     }
 }

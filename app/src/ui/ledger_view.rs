@@ -173,6 +173,9 @@ pub fn LedgerView(
     let rows = Memo::new(move |_| {
         let k = kind.get();
         let q = search.get().to_lowercase();
+        let names: std::collections::BTreeMap<String, String> = records::accounts()
+            .map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect())
+            .unwrap_or_default();
         data.with(|d| {
             let Some(d) = d else { return Vec::new() };
             let mut out: Vec<(String, String, &'static str, String)> = d
@@ -183,7 +186,7 @@ pub fn LedgerView(
                     if !k.is_empty() && kd != k {
                         return None;
                     }
-                    let row = (e.time.to_string(), e.account.to_string(), kd, text);
+                    let row = (e.time.to_string(), crate::report::account_name(&names, e.account.as_str()), kd, text);
                     if !q.is_empty() && !format!("{} {} {}", row.1, row.3, e.id).to_lowercase().contains(&q) {
                         return None;
                     }
