@@ -3,7 +3,7 @@
 use std::fmt;
 
 use catalogue::Venue;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// A secret string (API secret, Ed25519 private key, Bitget passphrase). `Debug` and `Display` print a placeholder,
@@ -35,12 +35,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 
