@@ -125,11 +125,18 @@ pub fn Tracker() -> impl IntoView {
                 start_sync(sync_view, accounts, data, dash, set_error);
             }
         });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+        if let Some(w) = web_sys::window()
+            && let Ok(handle) = w.set_interval_with_callback_and_timeout_and_arguments_0(
                 tick.as_ref().unchecked_ref(),
                 (interval as i32).saturating_mul(60_000),
-            );
+            )
+        {
+            // the tracker is rebuilt at every unlock: its timer goes with it
+            on_cleanup(move || {
+                if let Some(w) = web_sys::window() {
+                    w.clear_interval_with_handle(handle);
+                }
+            });
         }
         tick.forget();
     }
