@@ -36,6 +36,14 @@ pub fn now() -> std::time::Duration {
     std::time::Duration::from_micros((ms * 1000.0) as u64)
 }
 
+/// Lets the browser run (paint, handle input) before continuing: a zero-delay timer.
+pub async fn next_tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Locks the vault after the idle timeout: user activity touches the vault's idle clock, a timer checks it.
 fn install_auto_lock(set_phase: WriteSignal<Phase>) {
     use wasm_bindgen::JsCast;

@@ -53,8 +53,9 @@ fn engine_label(meta: &AccountMeta) -> String {
     meta.credential.clone()
 }
 
-/// Reads every account's cached events, snapshots and prices from the vault.
-pub fn load_data() -> Result<Data, SessionError> {
+/// Reads every account's cached events, snapshots and prices from the vault. It hands the page back to the browser
+/// every few chunks, so opening a large ledger never freezes the page for long.
+pub async fn load_data() -> Result<Data, SessionError> {
     let accounts = records::accounts()?;
     let mut by_id: BTreeMap<String, Event> = BTreeMap::new();
     let mut snapshots = BTreeMap::new();
@@ -63,7 +64,10 @@ pub fn load_data() -> Result<Data, SessionError> {
         let ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
             Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
         })??;
-        for id in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)) {
+        for (n, id) in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)).enumerate() {
+            if n % 8 == 7 {
+                crate::next_tick().await;
+            }
             let chunk: Vec<Event> = records::read(RecordKind::LedgerCache, id.as_str())?.unwrap_or_default();
             for e in chunk {
                 by_id.insert(e.id.clone(), e);
@@ -200,7 +204,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     let _ = records::append_audit(transport.take_audit());
     session::persist().await?;
 
-    let data = load_data()?;
+    let data = load_data().await?;
     let mut outcomes = Vec::new();
     let now = js_sys::Date::now() as i64;
     for (key, result) in results {

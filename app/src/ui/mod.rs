@@ -44,14 +44,17 @@ pub struct SyncView {
 
 /// Recomputes the dashboard from the vault's data.
 fn recompute(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, error: WriteSignal<Option<String>>) {
-    match sync::load_data() {
-        Ok(d) => {
-            let settings = records::settings().unwrap_or_default();
-            dash.set(Some(report::compute(&d, &settings)));
-            data.set(Some(d));
+    spawn_local(async move {
+        match sync::load_data().await {
+            Ok(d) => {
+                crate::next_tick().await;
+                let settings = records::settings().unwrap_or_default();
+                dash.set(Some(report::compute(&d, &settings)));
+                data.set(Some(d));
+            }
+            Err(e) => error.set(Some(e.to_string())),
         }
-        Err(e) => error.set(Some(e.to_string())),
-    }
+    });
 }
 
 /// Starts a sync of every account, unless one runs.

@@ -36,8 +36,8 @@ pub async fn read_file(input: &web_sys::HtmlInputElement) -> Result<Vec<u8>, Str
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-fn export(what: &str) -> Result<(), String> {
-    let data = sync::load_data().map_err(|e| e.to_string())?;
+async fn export(what: &str) -> Result<(), String> {
+    let data = sync::load_data().await.map_err(|e| e.to_string())?;
     let settings = records::settings().map_err(|e| e.to_string())?;
     match what {
         "ledger" => {
@@ -101,9 +101,13 @@ pub fn SettingsView(
         }
     };
     let do_export = move |what: &'static str| {
-        move |_| match export(what) {
-            Ok(()) => set_msg.set(Some(format!("Exported {what}."))),
-            Err(e) => set_err.set(Some(e)),
+        move |_| {
+            spawn_local(async move {
+                match export(what).await {
+                    Ok(()) => set_msg.set(Some(format!("Exported {what}."))),
+                    Err(e) => set_err.set(Some(e)),
+                }
+            })
         }
     };
     view! {
