@@ -33,6 +33,8 @@ pub struct AppSettings {
     pub manual_matches: Vec<(String, String)>,
     /// Deposits from outside open a lot at their market value (off: no lot, as rotki does).
     pub deposits_at_market: bool,
+    /// Unmatched legs the user marked as income (deposits) or expense (withdrawals), by event id.
+    pub leg_marks: BTreeMap<String, pnl::LegMark>,
 }
 
 impl Default for AppSettings {
@@ -48,6 +50,7 @@ impl Default for AppSettings {
             relays: Vec::new(),
             manual_matches: Vec::new(),
             deposits_at_market: false,
+            leg_marks: BTreeMap::new(),
         }
     }
 }

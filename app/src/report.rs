@@ -32,6 +32,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         pools: s.pools.parse::<Pools>().unwrap_or_default(),
         manual_matches: s.manual_matches.clone(),
         deposits_at_market: s.deposits_at_market,
+        leg_marks: s.leg_marks.clone(),
         ..Settings::default()
     }
 }

@@ -56,9 +56,18 @@ fn save_matches(
     on_change: impl Fn() + 'static,
     set_error: WriteSignal<Option<String>>,
 ) {
+    save_settings(move |s| s.manual_matches = matches, on_change, set_error)
+}
+
+/// Changes the settings, saves them and recomputes.
+fn save_settings(
+    change: impl FnOnce(&mut records::AppSettings) + 'static,
+    on_change: impl Fn() + 'static,
+    set_error: WriteSignal<Option<String>>,
+) {
     leptos::task::spawn_local(async move {
         let result = records::settings().and_then(|mut s| {
-            s.manual_matches = matches;
+            change(&mut s);
             records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
         });
         match result {
@@ -134,9 +143,55 @@ fn TransferMatching(
                 </select>
                 <button data-testid="match-transfer" on:click=match_click>"Match"</button>
             </div>
+            <div class="actions">
+                <button class="secondary" data-testid="mark-income" on:click={
+                    let on_change = on_change.clone();
+                    move |_| {
+                        let d = deposit.get_untracked();
+                        if d.is_empty() {
+                            set_error.set(Some("Choose the deposit that was income.".into()));
+                            return;
+                        }
+                        save_settings(move |s| { s.leg_marks.insert(d, pnl::LegMark::Income); }, on_change.clone(), set_error);
+                    }
+                }>"The deposit was income"</button>
+                <button class="secondary" data-testid="mark-expense" on:click={
+                    let on_change = on_change.clone();
+                    move |_| {
+                        let w = withdrawal.get_untracked();
+                        if w.is_empty() {
+                            set_error.set(Some("Choose the withdrawal that was an expense.".into()));
+                            return;
+                        }
+                        save_settings(move |s| { s.leg_marks.insert(w, pnl::LegMark::Expense); }, on_change.clone(), set_error);
+                    }
+                }>"The withdrawal was an expense"</button>
+            </div>
             <p class="error" role="alert">{move || error.get()}</p>
             <ul>
+                {
+                    let on_change = on_change.clone();
+                    move || {
+                        // re-read after every recompute (which follows every change here)
+                        dash.track();
+                        let on_change = on_change.clone();
+                        records::settings().map(|s| s.leg_marks).unwrap_or_default().into_iter().map(move |(id, mark)| {
+                            let on_change = on_change.clone();
+                            let label = match mark { pnl::LegMark::Income => "income", pnl::LegMark::Expense => "expense" };
+                            let undo = id.clone();
+                            view! {
+                                <li>{format!("{id}: {label} ")}
+                                    <button class="secondary" on:click=move |_| {
+                                        let undo = undo.clone();
+                                        save_settings(move |s| { s.leg_marks.remove(&undo); }, on_change.clone(), set_error);
+                                    }>"Undo"</button>
+                                </li>
+                            }
+                        }).collect_view()
+                    }
+                }
                 {move || {
+                    dash.track();
                     let on_change = on_change.clone();
                     manual().into_iter().enumerate().map(move |(i, (w, d))| {
                         let on_change = on_change.clone();

@@ -38,7 +38,7 @@ pub use futures::Position;
 pub use ledger::{Decimal, Event, PricePoint, Timestamp};
 pub use prices::PriceBook;
 pub use report::*;
-pub use settings::{Method, Pools, SettingError, Settings, USD_STABLECOINS, Window};
+pub use settings::{LegMark, Method, Pools, SettingError, Settings, USD_STABLECOINS, Window};
 pub use transfers::MATCH_WINDOW_MS;
 
 /// The engine version written into every report and bundle; a bundle recomputes only with the same version.
@@ -91,7 +91,38 @@ pub fn check_price(point: &PricePoint) -> Result<(), String> {
 /// order; `prices` in any order too. Amounts and prices are expected within [`MAX_AMOUNT`] and [`MAX_PRICE`]
 /// (see [`check_amounts`], [`check_price`]).
 pub fn compute(events: &[Event], prices: &[PricePoint], settings: &Settings) -> Report {
-    engine::Engine::new(events, prices, settings).run(&[])
+    compute_with_positions(events, prices, &[], settings)
+}
+
+/// The ledger with the user's [`LegMark`]s applied: a marked deposit or withdrawal becomes an income row of type
+/// `other` (a withdrawal's fee included), same id, time and account, so indices into the ledger stay valid.
+fn apply_leg_marks(events: &[Event], settings: &Settings) -> Option<Vec<Event>> {
+    use ledger::{EventKind, IncomeType};
+    if settings.leg_marks.is_empty() {
+        return None;
+    }
+    let marked = events
+        .iter()
+        .map(|e| {
+            let kind = match (&e.kind, settings.leg_marks.get(&e.id)) {
+                (EventKind::Deposit { asset, amount, .. }, Some(LegMark::Income)) => EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: asset.clone(),
+                    amount: *amount,
+                    symbol: None,
+                },
+                (EventKind::Withdrawal { asset, amount, fee, .. }, Some(LegMark::Expense)) => EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: asset.clone(),
+                    amount: -(*amount + fee.unwrap_or_default()),
+                    symbol: None,
+                },
+                (kind, _) => kind.clone(),
+            };
+            Event { id: e.id.clone(), time: e.time, account: e.account.clone(), kind }
+        })
+        .collect();
+    Some(marked)
 }
 
 /// [`compute`] with the open futures positions, whose unrealized PnL the report lists per position.
@@ -101,7 +132,10 @@ pub fn compute_with_positions(
     positions: &[futures::Position],
     settings: &Settings,
 ) -> Report {
-    engine::Engine::new(events, prices, settings).run(positions)
+    match apply_leg_marks(events, settings) {
+        Some(marked) => engine::Engine::new(&marked, prices, settings).run(positions),
+        None => engine::Engine::new(events, prices, settings).run(positions),
+    }
 }
 
 #[cfg(test)]

@@ -133,6 +133,22 @@ pub struct Settings {
     /// (another asset name, a longer delay, a bigger fee), before the automatic matching of the other legs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual_matches: Vec<(String, String)>,
+    /// Unmatched legs the user classified, by event id: a deposit that was income (an airdrop, a payment received)
+    /// or a withdrawal that was an expense (a payment made). Both become income rows of type `other`, so the rules
+    /// of ACCOUNTING.md for other income apply: a new lot at market value with that PnL, or a disposal whose PnL is
+    /// minus the cost basis.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub leg_marks: std::collections::BTreeMap<String, LegMark>,
+}
+
+/// What an unmatched transfer leg was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegMark {
+    /// A deposit that was income.
+    Income,
+    /// A withdrawal that was an expense.
+    Expense,
 }
 
 impl Default for Settings {
@@ -146,6 +162,7 @@ impl Default for Settings {
             deposits_at_market: false,
             window: Window::default(),
             manual_matches: Vec::new(),
+            leg_marks: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use ledger::{Decimal, IncomeType};
+use pnl::LegMark;
 use pnl::{Category, Method, Pools, Report, Settings, Window, compute};
 
 const SPOT: &str = "binance/main/spot";
@@ -260,6 +261,32 @@ fn manual_matches_pair_legs_the_rule_leaves_apart() {
     assert_eq!(r.realized.fee, d("-600"));
     let unmatched: Vec<&str> = r.transfers.unmatched.iter().map(|u| u.event.as_str()).collect();
     assert_eq!(unmatched, vec!["w2", "d2"]);
+    assert_identity(&r);
+}
+
+#[test]
+fn legs_marked_income_or_expense_follow_the_other_income_rule() {
+    let b = "binance/main/spot";
+    let events = vec![
+        deposit("airdrop", at(1, 0), b, "1", "BTC", None),
+        trade("sell", at(2, 0), b, ("1", "BTC"), ("25000", "USDT"), &[]),
+        trade("buy", at(3, 0), b, ("1000", "USDT"), ("1", "ETH"), &[]),
+        withdrawal("pay", at(4, 0), b, "0.5", "ETH", Some("0.01"), None),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "20000"), price(at(3, 0), "ETH", "USD", "1000")];
+    // unmarked: the deposit brings no cost, so the sale is all gain and a missing acquisition
+    let plain = compute(&events, &prices, &Settings::default());
+    assert_eq!(plain.realized.trade, d("25000"));
+    assert_eq!(plain.missing_acquisitions.len(), 1);
+    let marks = [("airdrop".to_string(), LegMark::Income), ("pay".to_string(), LegMark::Expense)];
+    let r = compute(&events, &prices, &Settings { leg_marks: marks.into_iter().collect(), ..Settings::default() });
+    // income at market value (20000) opens a lot at that price: the sale gains 5000
+    assert_eq!(r.realized.trade, d("5000"));
+    // the payment disposes of 0.51 ETH at cost 1000 each
+    assert_eq!(r.realized.other, d("20000") - d("510"));
+    assert!(r.missing_acquisitions.is_empty());
+    assert!(r.transfers.unmatched.is_empty(), "marked legs are no longer unmatched");
+    assert_eq!(r.assets["ETH"].amount, d("0.49"));
     assert_identity(&r);
 }
 

@@ -205,6 +205,34 @@ async fn first_run_connect_sync_dashboard_relock() {
         truth.iter().map(|(a, v)| (a.clone(), v.round_dp(8).normalize())).collect();
     assert_eq!(shown, rounded, "dashboard holdings differ from the sandbox ground truth");
 
+    // an unmatched deposit marked as income: its value becomes realized PnL (other income), equity is unchanged
+    let realized_before = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
+    click(&b, "tab-ledger").await;
+    b.wait_testid("transfer-matching").await;
+    b.client
+        .find(Locator::Css("[data-testid='match-deposit'] option:nth-child(2)"))
+        .await
+        .expect("an unmatched deposit to mark")
+        .click()
+        .await
+        .unwrap();
+    click(&b, "mark-income").await;
+    click(&b, "tab-dashboard").await;
+    let realized_after = wait_text(&b, "realized-pnl", "realized PnL after marking income", |_| true).await;
+    let start = std::time::Instant::now();
+    let mut after = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
+    while after == realized_before && start.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
+    }
+    let (before, after): (Decimal, Decimal) = (realized_before.parse().unwrap(), after.parse().unwrap());
+    assert!(
+        after > before,
+        "marking a deposit as income raised realized PnL ({before} -> {after}, shown {realized_after})"
+    );
+    let equity_now = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
+    assert_eq!(equity_now, equity, "marking a leg does not change equity");
+
     // lock, wrong passphrase, right passphrase: the data is there without a new sync
     b.client.refresh().await.unwrap();
     fill(&b, "passphrase", "not the passphrase").await;
