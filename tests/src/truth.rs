@@ -72,6 +72,8 @@ fn binance_wallet_of_type(t: &str) -> (&'static str, &'static str) {
         "MAIN_UMFUTURE" => ("spot", "usdm"),
         "UMFUTURE_MAIN" => ("usdm", "spot"),
         "MAIN_FUNDING" => ("spot", "funding"),
+        "FUNDING_UMFUTURE" => ("funding", "usdm"),
+        "UMFUTURE_FUNDING" => ("usdm", "funding"),
         _ => ("funding", "spot"),
     }
 }
@@ -82,6 +84,8 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("spot", "usdm") => "MAIN_UMFUTURE",
         ("usdm", "spot") => "UMFUTURE_MAIN",
         ("spot", "funding") => "MAIN_FUNDING",
+        ("funding", "usdm") => "FUNDING_UMFUTURE",
+        ("usdm", "funding") => "UMFUTURE_FUNDING",
         _ => "FUNDING_MAIN",
     }
 }

@@ -351,11 +351,13 @@ pub mod binance {
     }
 
     /// The universal-transfer types this client reads, with (from wallet, to wallet).
-    pub const TRANSFER_TYPES: [(&str, &str, &str); 4] = [
+    pub const TRANSFER_TYPES: [(&str, &str, &str); 6] = [
         ("MAIN_UMFUTURE", "spot", "usdm"),
         ("UMFUTURE_MAIN", "usdm", "spot"),
         ("MAIN_FUNDING", "spot", "funding"),
         ("FUNDING_MAIN", "funding", "spot"),
+        ("FUNDING_UMFUTURE", "funding", "usdm"),
+        ("UMFUTURE_FUNDING", "usdm", "funding"),
     ];
 
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.

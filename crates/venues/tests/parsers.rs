@@ -82,6 +82,31 @@ fn binance_wallet_samples() {
 }
 
 #[test]
+fn binance_funding_to_futures_transfers_move_between_those_wallets() {
+    let transfers = json!({"total": 2, "rows": [
+        {"asset": "USDT", "amount": "5", "type": "FUNDING_UMFUTURE", "status": "CONFIRMED", "tranId": 1u64, "timestamp": 1544433328000u64},
+        {"asset": "USDT", "amount": "3", "type": "UMFUTURE_FUNDING", "status": "CONFIRMED", "tranId": 2u64, "timestamp": 1544433329000u64}]});
+    let page = binance::transfers(&transfers, "main").unwrap();
+    let moves: Vec<(&str, &str, &str)> = page
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Transfer { from_account, to_account, .. } => {
+                (e.id.as_str(), from_account.as_str(), to_account.as_str())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("binance/main/funding:transfer:FUNDING_UMFUTURE:1", "binance/main/funding", "binance/main/usdm"),
+            ("binance/main/usdm:transfer:UMFUTURE_FUNDING:2", "binance/main/usdm", "binance/main/funding"),
+        ]
+    );
+}
+
+#[test]
 fn binance_convert_dust_and_income_samples() {
     let convert = json!({"list": [{"quoteId": "f3b9", "orderId": 940708407462087195u64, "orderStatus": "SUCCESS",
         "fromAsset": "USDT", "fromAmount": "20", "toAsset": "BNB", "toAmount": "0.06154036", "ratio": "0.00307702",
