@@ -60,9 +60,18 @@ impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Header values are the key, signature and passphrase: only their names are shown.
         let names: Vec<_> = self.headers.iter().map(|(n, _)| *n).collect();
+        // The query carries Binance's signature: its value is not shown.
+        let query: Vec<String> = self
+            .query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some(("signature", _)) => "signature=[redacted]".to_string(),
+                _ => kv.to_string(),
+            })
+            .collect();
         f.debug_struct("Request")
             .field("endpoint", &self.endpoint.path)
-            .field("query", &self.query)
+            .field("query", &query.join("&"))
             .field("headers", &names)
             .finish()
     }
@@ -235,5 +244,22 @@ mod tests {
         assert_eq!(percent_encode("BTC-USDT_1.0~"), "BTC-USDT_1.0~");
         assert_eq!(percent_encode("[\"A\",\"B\"]"), "%5B%22A%22%2C%22B%22%5D");
         assert_eq!(percent_encode("a+b/="), "a%2Bb%2F%3D");
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    use crate::secret::{Credentials, Secret};
+    use catalogue::Venue;
+
+    #[test]
+    fn debug_shows_neither_the_signature_nor_header_values() {
+        let key = Credentials::new(Venue::Binance, "main", "the-api-key", Secret::new("the-secret"), None);
+        let r = build(&key, "/api/v3/account", &[], 1_499_827_319_559).unwrap();
+        let signature = r.query.split("signature=").nth(1).unwrap().to_string();
+        let shown = format!("{r:?}");
+        assert!(shown.contains("timestamp=1499827319559") && shown.contains("signature=[redacted]"), "{shown}");
+        assert!(!shown.contains(&signature) && !shown.contains("the-api-key") && !shown.contains("the-secret"));
     }
 }
