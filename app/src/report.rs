@@ -1,26 +1,11 @@
 //! From the synced data to what the dashboard shows: the PnL engine's report plus the open futures positions read
 //! from the venues (their unrealized PnL by the venues' own formulas).
 
-use ledger::{Decimal, Event, EventKind};
+use ledger::Decimal;
 use pnl::{Method, Pools, Report, Settings};
 
 use crate::records::AppSettings;
 use crate::sync::Data;
-
-/// The assets an event touches.
-pub fn assets_of(e: &Event) -> Vec<String> {
-    match &e.kind {
-        EventKind::Trade { spend, receive, fees, .. } => {
-            let mut v = vec![spend.asset.clone(), receive.asset.clone()];
-            v.extend(fees.iter().map(|f| f.asset.clone()));
-            v
-        }
-        EventKind::Deposit { asset, .. }
-        | EventKind::Withdrawal { asset, .. }
-        | EventKind::Transfer { asset, .. }
-        | EventKind::Income { asset, .. } => vec![asset.clone()],
-    }
-}
 
 /// The engine settings of the user's settings; an unknown stored value falls back to the default, visibly.
 pub fn engine_settings(s: &AppSettings) -> Settings {

@@ -222,7 +222,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     // prices for every asset seen, from the first event
     let mut assets: BTreeSet<String> = BTreeSet::new();
     for e in &data.events {
-        assets.extend(crate::report::assets_of(e));
+        assets.extend(e.assets().map(str::to_owned));
     }
     for snap in data.snapshots.values() {
         for balances in snap.balances.values() {

@@ -223,6 +223,18 @@ pub enum FormatError {
 }
 
 impl Event {
+    /// The assets the event moves: both legs and the fees of a trade, or the one asset of the other kinds.
+    pub fn assets(&self) -> impl Iterator<Item = &str> {
+        let (first, second, fees): (&str, Option<&str>, &[Money]) = match &self.kind {
+            EventKind::Trade { spend, receive, fees, .. } => (&spend.asset, Some(&receive.asset), fees),
+            EventKind::Deposit { asset, .. }
+            | EventKind::Withdrawal { asset, .. }
+            | EventKind::Transfer { asset, .. }
+            | EventKind::Income { asset, .. } => (asset, None, &[]),
+        };
+        std::iter::once(first).chain(second).chain(fees.iter().map(|f| f.asset.as_str()))
+    }
+
     /// Checks the rules that JSON shape alone does not: non-negative amounts (income excepted), non-empty ids,
     /// assets and accounts, a transfer between two different accounts.
     pub fn validate(&self) -> Result<(), String> {
@@ -356,6 +368,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("t.jsonl:1:"), "{err}");
+    }
+
+    #[test]
+    fn assets_of_each_kind() {
+        let text = [
+            r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"USDT","amount":"1"},"receive":{"asset":"BTC","amount":"1"},"fees":[{"asset":"BNB","amount":"0.1"}]}"#,
+            r#"{"id":"b","time":"2024-01-01T00:00:00Z","account":"x/y/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-1"}"#,
+        ]
+        .join("\n");
+        let events = parse(&text).unwrap();
+        assert_eq!(events[0].assets().collect::<Vec<_>>(), ["USDT", "BTC", "BNB"]);
+        assert_eq!(events[1].assets().collect::<Vec<_>>(), ["USDT"]);
     }
 
     #[test]

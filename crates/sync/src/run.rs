@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::Venue;
-use ledger::{Event, EventKind};
+use ledger::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use venues::parse::{self, Balances, Page, Position, SymbolBook};
@@ -165,21 +165,7 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
 }
 
 fn note_assets(assets: &mut BTreeSet<String>, events: &[Event]) {
-    for e in events {
-        match &e.kind {
-            EventKind::Trade { spend, receive, fees, .. } => {
-                assets.insert(spend.asset.clone());
-                assets.insert(receive.asset.clone());
-                assets.extend(fees.iter().map(|f| f.asset.clone()));
-            }
-            EventKind::Deposit { asset, .. }
-            | EventKind::Withdrawal { asset, .. }
-            | EventKind::Transfer { asset, .. }
-            | EventKind::Income { asset, .. } => {
-                assets.insert(asset.clone());
-            }
-        }
-    }
+    assets.extend(events.iter().flat_map(Event::assets).map(str::to_owned));
 }
 
 struct AccountRun<'a> {
