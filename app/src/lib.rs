@@ -36,12 +36,18 @@ pub fn now() -> std::time::Duration {
     std::time::Duration::from_micros((ms * 1000.0) as u64)
 }
 
-/// Lets the browser run (paint, handle input) before continuing: a zero-delay timer.
-pub async fn next_tick() {
+/// Waits `ms` milliseconds on a browser timer, letting the page run (paint, handle input) meanwhile.
+pub async fn sleep_ms(ms: u64) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let ms = ms.min(i32::MAX as u64) as i32;
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Lets the browser run before continuing: a zero-delay timer.
+pub async fn next_tick() {
+    sleep_ms(0).await
 }
 
 /// Locks the vault after the idle timeout: user activity touches the vault's idle clock, a timer checks it.

@@ -132,6 +132,11 @@ pub fn accounts() -> Result<BTreeMap<String, AccountMeta>, SessionError> {
     Ok(read(RecordKind::Settings, ids::ACCOUNTS)?.unwrap_or_default())
 }
 
+/// The user's label of each account, by credential id (ledger account ids carry the credential id).
+pub fn account_names() -> BTreeMap<String, String> {
+    accounts().map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect()).unwrap_or_default()
+}
+
 /// Replaces the account list.
 pub fn set_accounts(accounts: &BTreeMap<String, AccountMeta>) -> Result<(), SessionError> {
     write(RecordKind::Settings, ids::ACCOUNTS, accounts)

@@ -91,11 +91,6 @@ impl Transport for RelayTransport {
     }
 
     async fn sleep(&self, ms: u64) {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.min(i32::MAX as u64) as i32);
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        crate::sleep_ms(ms).await
     }
 }

@@ -103,9 +103,7 @@ pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
     let total_equity = report.identity.equity + futures_unrealized;
     let curve = &report.equity_curve;
     let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
-    let names = crate::records::accounts()
-        .map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect())
-        .unwrap_or_default();
+    let names = crate::records::account_names();
     Dashboard { report, positions, futures_unrealized, total_equity, day_change, names }
 }
 

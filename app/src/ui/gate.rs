@@ -10,10 +10,7 @@ use crate::{Phase, now};
 
 /// Yields to the browser so that a "working…" state paints before a long computation (the KDF) blocks.
 pub async fn repaint() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    crate::sleep_ms(30).await
 }
 
 /// Creating the vault: passphrase twice, strength feedback, the warning that it cannot be recovered.

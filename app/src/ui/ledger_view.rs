@@ -228,9 +228,7 @@ pub fn LedgerView(
     let rows = Memo::new(move |_| {
         let k = kind.get();
         let q = search.get().to_lowercase();
-        let names: std::collections::BTreeMap<String, String> = records::accounts()
-            .map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect())
-            .unwrap_or_default();
+        let names = records::account_names();
         data.with(|d| {
             let Some(d) = d else { return Vec::new() };
             let mut out: Vec<(String, String, &'static str, String)> = d
