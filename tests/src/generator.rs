@@ -317,6 +317,46 @@ pub struct Bill {
     pub balance: Decimal,
 }
 
+/// A Bitget convert: classic `GET /api/v2/convert/convert-record` or unified `GET /api/v3/account/convert-records`.
+#[derive(Clone, Debug)]
+pub struct BitgetConvert {
+    /// Record id (classic `id`; unified rows show none, it is the paging cursor).
+    pub id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Spent coin.
+    pub from_coin: Symbol,
+    /// Spent amount.
+    pub from_size: Decimal,
+    /// Received coin.
+    pub to_coin: Symbol,
+    /// Received amount.
+    pub to_size: Decimal,
+    /// Received per spent unit.
+    pub price: Decimal,
+}
+
+/// A Bitget small-balance conversion to BGB (`GET /api/v2/convert/bgb-convert-records`), one coin per record.
+#[derive(Clone, Debug)]
+pub struct BgbConvert {
+    /// orderId.
+    pub order_id: u64,
+    /// Time, ms.
+    pub time: i64,
+    /// Coin converted.
+    pub from_coin: Symbol,
+    /// Amount of it (all of it).
+    pub from_amount: Decimal,
+    /// Its USDT price.
+    pub from_price: Decimal,
+    /// BGB before the fee (worth the converted amount).
+    pub to_amount: Decimal,
+    /// BGB's USDT price.
+    pub to_price: Decimal,
+    /// BGB charged (2 % of `to_amount`); the wallet gets `to_amount - fee`.
+    pub fee: Decimal,
+}
+
 /// One Binance account (one uid): spot, funding and USDⓈ-M wallets and their histories.
 #[derive(Debug, Default)]
 pub struct BinanceAccount {
@@ -371,6 +411,10 @@ pub struct BitgetAccount {
     pub transfers: Vec<Transfer>,
     /// Spot bills (classic) or SPOT financial records (unified).
     pub spot_bills: Vec<Bill>,
+    /// Converts (classic v2 or unified v3).
+    pub converts: Vec<BitgetConvert>,
+    /// Small balances converted to BGB (classic only).
+    pub bgb_converts: Vec<BgbConvert>,
     /// USDT-M fills.
     pub mix_fills: Vec<FuturesFill>,
     /// USDT-M bills (classic) or USDT-FUTURES financial records (unified).
@@ -982,7 +1026,14 @@ fn gen_bitget(
     let start = market.start;
     let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 23)), start };
     let unified = mode == AccountMode::Unified;
-    let acts = [(Act::Deposit, 40), (Act::Withdraw, 25), (Act::ToFutures, 60), (Act::FromFutures, 40)];
+    let acts = [
+        (Act::Deposit, 40),
+        (Act::Withdraw, 25),
+        (Act::ToFutures, 60),
+        (Act::FromFutures, 40),
+        (Act::Convert, if unified { 100 } else { 50 }),
+        (Act::Dust, if unified { 0 } else { 60 }),
+    ];
     let mut plan = timeline(&mut g.r, start, days, spec, &acts, true);
     // deposits arriving from Binance get their own (unique) milliseconds on this timeline
     let mut inc: BTreeMap<i64, &Incoming> = BTreeMap::new();
@@ -1008,6 +1059,8 @@ fn gen_bitget(
         withdrawals: Vec::new(),
         transfers: Vec::new(),
         spot_bills: Vec::new(),
+        converts: Vec::new(),
+        bgb_converts: Vec::new(),
         mix_fills: Vec::new(),
         mix_bills: Vec::new(),
         positions: BTreeMap::new(),
@@ -1065,8 +1118,15 @@ fn gen_bitget(
                 let base_bal = bal(&spot, &sym.base);
                 let quote_bal = bal(&spot, &sym.quote);
                 let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
+                let base_usd = g.usdt_value(&sym.base, t);
                 let size = if buy {
                     (quote_bal * Decimal::new(g.r.range(2, 15), 2) / price)
+                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+                } else if g.r.chance(250) && !base_usd.is_zero() && sym.base != "BGB" {
+                    // sell nearly everything, leaving a crumb worth 1-3 USDT: what BGB conversions are for
+                    let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
+                    (base_bal - crumb)
+                        .max(Decimal::ZERO)
                         .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
                 } else {
                     (base_bal * Decimal::new(g.r.range(10, 60), 2))
@@ -1232,6 +1292,79 @@ fn gen_bitget(
                     amount: if to_fut { amount } else { -amount },
                     fee: Decimal::ZERO,
                     balance: bal(&fut, "USDT"),
+                });
+            }
+            Act::Convert => {
+                let s = if unified {
+                    let pairs: Vec<Symbol> =
+                        spot_syms.iter().filter(|s| &***s == "BTCUSDT" || &***s == "ETHUSDT").cloned().collect();
+                    if pairs.is_empty() {
+                        continue;
+                    }
+                    g.r.pick(&pairs).clone()
+                } else {
+                    g.r.pick(spot_syms).clone()
+                };
+                let sym = market.symbol(&s).expect("symbol").clone();
+                // unified convert records are read per (fromCoin, toCoin) pair, both required: the sync asks the
+                // pairs of the coins it finds elsewhere, so unified converts stay between USDT and the deposited
+                // BTC and ETH (a coin reached only through converts could not be found)
+                if sym.quote != "USDT" || (unified && sym.base != "BTC" && sym.base != "ETH") {
+                    continue;
+                }
+                let price = market.price(&s, t);
+                let buy = g.r.chance(500) || bal(&spot, &sym.base).is_zero();
+                let (fc, tc, fs, ts) = if buy {
+                    let f = (bal(&spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
+                    (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(998, 3)).round_dp(8))
+                } else {
+                    let f = (bal(&spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp.min(6));
+                    (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(998, 3)).round_dp(8))
+                };
+                if fs.is_zero() || ts.is_zero() || fs > bal(&spot, &fc) {
+                    continue;
+                }
+                add(&mut spot, &fc, -fs);
+                add(&mut spot, &tc, ts);
+                a.converts.push(BitgetConvert {
+                    id: rid(1_700_000_000_000_000_000, start, t, index),
+                    time: t,
+                    from_coin: interned(&fc),
+                    from_size: fs,
+                    to_coin: interned(&tc),
+                    to_size: ts,
+                    price: (ts / fs).round_dp(8),
+                });
+            }
+            Act::Dust if !unified => {
+                let bgb = g.usdt_value("BGB", t);
+                if bgb.is_zero() {
+                    continue;
+                }
+                // one coin per record: the smallest non-zero holding worth at most 5 USDT
+                let pick = spot
+                    .iter()
+                    .filter(|(c, v)| c.as_str() != "USDT" && c.as_str() != "BGB" && !v.is_zero())
+                    .map(|(c, v)| (c.clone(), *v, g.usdt_value(c, t)))
+                    .filter(|(_, v, p)| !p.is_zero() && *v * *p <= Decimal::from(5))
+                    .min_by_key(|(_, v, p)| *v * *p);
+                let Some((coin, amount, from_price)) = pick else { continue };
+                let gross = (amount * from_price / bgb).round_dp(8);
+                let fee = (gross * Decimal::new(2, 2)).round_dp(8);
+                if gross - fee <= Decimal::ZERO {
+                    continue;
+                }
+                add(&mut spot, &coin, -amount);
+                add(&mut spot, "BGB", gross - fee);
+                a.bgb_converts.push(BgbConvert {
+                    order_id: rid(1_750_000_000_000_000_000, start, t, index),
+                    time: t,
+                    from_coin: interned(&coin),
+                    from_amount: amount,
+                    from_price,
+                    to_amount: gross,
+                    to_price: bgb,
+                    fee,
                 });
             }
             Act::Withdraw => {

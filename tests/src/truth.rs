@@ -25,7 +25,15 @@
 //! | Bitget unified spot fill (`/api/v3/trade/fills`, category SPOT) | trade | `bitget/L/unified:trade:{symbol}:{execId}` |
 //! | Bitget unified futures fill (`/api/v3/trade/fills`, USDT-FUTURES) | income commission, realized PnL (`execPnl` ≠ 0) | `bitget/L/unified:fill:{execId}:fee`, `bitget/L/unified:fill:{execId}:pnl` |
 //! | Bitget unified funding (`/api/v3/account/financial-records`, type `FUNDING_FEE`) | income funding | `bitget/L/unified:funding:{id}` |
+//! | Binance futures fill (`/fapi/v1/userTrades`) | futures_trade (informational) | `binance/L/usdm:futures_trade:{symbol}:{id}` |
+//! | Bitget futures fill (`/api/v2/mix/order/fill-history`; unified: `/api/v3/trade/fills` USDT-FUTURES) | futures_trade (informational) | `bitget/L/futures:futures_trade:{symbol}:{tradeId}`, `bitget/L/unified:futures_trade:{symbol}:{execId}` |
+//! | Bitget convert (`/api/v2/convert/convert-record`) | trade | `bitget/L/spot:convert:{id}` |
+//! | Bitget BGB convert (`/api/v2/convert/bgb-convert-records`, status success) | trade, the BGB fee charged on the gross `toAmount` | `bitget/L/spot:bgb_convert:{orderId}` |
+//! | Bitget unified convert (`/api/v3/account/convert-records`, rows without id) | trade | `bitget/L/unified:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 //! | Bitget unified deposit / withdrawal (`/api/v3/account/deposit-records`, `withdrawal-records`) | deposit / withdrawal | `bitget/L/unified:deposit:{orderId}`, `bitget/L/unified:withdrawal:{orderId}` |
+//!
+//! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
+//! (Bitget) of the same fills, so they change no balance.
 //!
 //! Rows that mirror another row are not separate events: Binance income `TRANSFER` rows carry the `tranId` of the
 //! universal transfer; Bitget `trans_from_exchange`/`trans_to_exchange` futures bills and `TRANSFER_*` spot bills
@@ -50,10 +58,10 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{AccountId, Event, EventKind, IncomeType, Money, Timestamp};
+use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::generator::World;
+use crate::generator::{FuturesFill, World};
 use crate::keys::AccountMode;
 
 /// Balances by ledger account id (`binance/main/spot`) then asset.
@@ -88,6 +96,21 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("usdm", "funding") => "UMFUTURE_FUNDING",
         _ => "FUNDING_MAIN",
     }
+}
+
+/// A futures fill as the informational `futures_trade` event: commission positive when paid, the fill's realized
+/// PnL, the order id.
+fn futures_trade(id: String, account: &str, f: &FuturesFill) -> Event {
+    let kind = EventKind::FuturesTrade {
+        symbol: f.symbol.to_string(),
+        side: if f.buyer { Side::Buy } else { Side::Sell },
+        price: f.price,
+        qty: f.qty,
+        fees: vec![money("USDT", f.commission)],
+        realized_pnl: Some(f.realized_pnl),
+        order_id: Some(f.order_id.to_string()),
+    };
+    ev(id, f.time, account, kind)
 }
 
 /// The ledger of every account of the world, sorted by time then id.
@@ -183,6 +206,11 @@ pub fn ledger(world: &World) -> Vec<Event> {
             }
         }
         let usdm = format!("binance/{l}/usdm");
+        for (sym, fills) in &a.futures_trades {
+            for f in fills {
+                out.push(futures_trade(format!("{usdm}:futures_trade:{sym}:{}", f.id), &usdm, f));
+            }
+        }
         for i in &a.income {
             let income_type = match i.income_type {
                 "REALIZED_PNL" => IncomeType::RealizedPnl,
@@ -260,6 +288,40 @@ pub fn ledger(world: &World) -> Vec<Event> {
                     amount: t.amount,
                 },
             ));
+        }
+        for c in &a.converts {
+            let id = if unified {
+                format!(
+                    "{spot}:convert:{}:{}:{}:{}:{}",
+                    c.from_coin,
+                    c.to_coin,
+                    c.time,
+                    c.from_size.normalize(),
+                    c.to_size.normalize()
+                )
+            } else {
+                format!("{spot}:convert:{}", c.id)
+            };
+            let kind = EventKind::Trade {
+                spend: money(&c.from_coin, c.from_size),
+                receive: money(&c.to_coin, c.to_size),
+                fees: vec![],
+                symbol: None,
+            };
+            out.push(ev(id, c.time, &spot, kind));
+        }
+        for c in &a.bgb_converts {
+            let kind = EventKind::Trade {
+                spend: money(&c.from_coin, c.from_amount),
+                receive: money("BGB", c.to_amount),
+                fees: vec![money("BGB", c.fee)],
+                symbol: None,
+            };
+            out.push(ev(format!("{spot}:bgb_convert:{}", c.order_id), c.time, &spot, kind));
+        }
+        let fut = if unified { spot.clone() } else { format!("bitget/{l}/futures") };
+        for f in &a.mix_fills {
+            out.push(futures_trade(format!("{fut}:futures_trade:{}:{}", f.symbol, f.id), &fut, f));
         }
         if unified {
             for f in &a.mix_fills {
@@ -400,6 +462,8 @@ pub fn fold(events: &[Event]) -> AccountBalances {
                 add(to_account.as_str(), asset, *amount);
             }
             EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
+            // informational: its money is in the income events
+            EventKind::FuturesTrade { .. } => {}
         }
     }
     for v in out.values_mut() {

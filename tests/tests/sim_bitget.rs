@@ -260,3 +260,81 @@ async fn page_order_is_a_setting_and_cursors_stay_the_smallest_id() {
     assert_eq!(a["data"]["endId"], json!(smallest));
     assert_eq!(b["data"]["endId"], json!(smallest));
 }
+
+/// Convert history: classic `convert-record` (times required, 90 days, `endId` paging, `fromCoinSize` a JSON number
+/// as documented, or a string), `bgb-convert-records` (times optional, a plain array paged by `orderId`, `ctime` or
+/// `ts`), unified `convert-records` (both coins required, 30-day windows, `cursor`).
+#[tokio::test]
+async fn convert_records_page_and_check_their_windows() {
+    for documented in [true, false] {
+        let mut cfg = SandboxConfig { seed: 4, size: Size::Small, ..Default::default() };
+        if !documented {
+            cfg.bitget.convert_size_as_number = false;
+            cfg.bitget.bgb_time_key = "ts".into();
+        }
+        let sb = Sandbox::start(cfg).await.unwrap();
+        let (base, k, u) = (sb.bitget_url(), key(&sb, "main"), key(&sb, "unified"));
+        let (now, day) = (now_ms(), 86_400_000);
+        let get = |k: &DemoKey, path: &'static str, q: String| {
+            let (base, k) = (base.to_string(), k.clone());
+            async move { bitget_get(&base, &k, path, &q, None).await.unwrap().json() }
+        };
+        let v = get(&k, "/api/v2/convert/convert-record", String::new()).await;
+        assert_eq!(v["msg"], json!("Parameter startTime cannot be empty"));
+        let v = get(&k, "/api/v2/convert/convert-record", format!("endTime={now}&startTime={}", now - 91 * day)).await;
+        assert_eq!(v["code"], json!("00001"));
+        // page by endId, two at a time
+        let mut ids = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let q = format!("endTime={now}&limit=2&startTime={}{cursor}", now - 90 * day + 3_600_000);
+            let v = get(&k, "/api/v2/convert/convert-record", q).await;
+            let list = v["data"]["dataList"].as_array().unwrap().clone();
+            for row in &list {
+                assert_eq!(row["fromCoinSize"].is_number(), documented, "{row}");
+                ids.push(row["id"].as_str().unwrap().to_string());
+            }
+            if list.len() < 2 {
+                break;
+            }
+            cursor = format!("&idLessThan={}", v["data"]["endId"].as_str().unwrap());
+        }
+        let world = sb.world().bitget_account("main").unwrap();
+        assert!(world.converts.len() >= 3, "{}", world.converts.len());
+        assert_eq!(ids.len(), world.converts.len());
+        // BGB conversions: no times needed, no endId, paged by orderId
+        let v = get(&k, "/api/v2/convert/bgb-convert-records", String::new()).await;
+        let rows = v["data"].as_array().unwrap();
+        assert_eq!(rows.len(), world.bgb_converts.len().min(20));
+        let time_key = if documented { "ctime" } else { "ts" };
+        assert!(rows.iter().all(|r| r[time_key].is_string() && r["feeDetail"][0]["feeCoin"] == json!("BGB")));
+        let v =
+            get(&k, "/api/v2/convert/bgb-convert-records", format!("endTime={now}&startTime={}", now - 91 * day)).await;
+        assert_eq!(v["code"], json!("00001"));
+        // unified: both coins required, 30 days per query, classic keys refused
+        let v = get(&u, "/api/v3/account/convert-records", "toCoin=BTC".into()).await;
+        assert_eq!(v["msg"], json!("Parameter fromCoin cannot be empty"));
+        let q = format!("endTime={now}&fromCoin=USDT&startTime={}&toCoin=BTC", now - 31 * day);
+        assert_eq!(get(&u, "/api/v3/account/convert-records", q).await["code"], json!("00001"));
+        assert_eq!(
+            get(&k, "/api/v3/account/convert-records", "fromCoin=USDT&toCoin=BTC".into()).await["code"],
+            json!("40084")
+        );
+        let uw = sb.world().bitget_account("unified").unwrap();
+        let mut seen = 0;
+        for (from, to) in [("USDT", "BTC"), ("BTC", "USDT"), ("USDT", "ETH"), ("ETH", "USDT")] {
+            for w in 0..3 {
+                let (s, e) = (
+                    now - 90 * day + 3_600_000 + w * 30 * day,
+                    (now - 90 * day + 3_600_000 + (w + 1) * 30 * day - 1).min(now),
+                );
+                let q = format!("endTime={e}&fromCoin={from}&limit=100&startTime={s}&toCoin={to}");
+                let v = get(&u, "/api/v3/account/convert-records", q).await;
+                let list = v["data"]["list"].as_array().unwrap();
+                assert!(list.iter().all(|r| r["fromCoin"] == json!(from) && r.get("id").is_none()));
+                seen += list.len();
+            }
+        }
+        assert!(seen > 0 && seen == uw.converts.len(), "{seen} of {}", uw.converts.len());
+    }
+}

@@ -53,6 +53,19 @@ fn small_world_is_a_believable_portfolio() {
     assert!(events.iter().any(|e| e.id.contains(":income:FUNDING_FEE:")));
     assert!(events.iter().any(|e| e.id.starts_with("bitget/unified/unified:")));
     assert!(events.iter().any(|e| e.id.starts_with("bitget/main/futures:bill:")));
+    // converts at Bitget (classic, small balances to BGB, unified) and futures fills at both venues
+    for prefix in [
+        "bitget/main/spot:convert:",
+        "bitget/main/spot:bgb_convert:",
+        "bitget/unified/unified:convert:",
+        "binance/main/usdm:futures_trade:",
+        "bitget/main/futures:futures_trade:",
+        "bitget/unified/unified:futures_trade:",
+    ] {
+        let n = events.iter().filter(|e| e.id.starts_with(prefix)).count();
+        eprintln!("{prefix} {n}");
+        assert!(n > 0, "no {prefix}");
+    }
 }
 
 #[test]

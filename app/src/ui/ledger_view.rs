@@ -47,6 +47,9 @@ pub fn describe(e: &Event) -> (&'static str, String) {
                 symbol.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
             ),
         ),
+        EventKind::FuturesTrade { symbol, side, price, qty: q, .. } => {
+            ("futures fill", format!("{side:?} {} {symbol} @ {}", qty(*q), qty(*price)))
+        }
     }
 }
 

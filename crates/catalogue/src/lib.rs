@@ -224,6 +224,8 @@ endpoints! {
     Bitget Bitget Get "/api/v2/spot/trade/fills" Signed BitgetPerSecond(10) "spot fills";
     Bitget Bitget Get "/api/v2/spot/wallet/deposit-records" Signed BitgetPerSecond(10) "deposits";
     Bitget Bitget Get "/api/v2/spot/wallet/withdrawal-records" Signed BitgetPerSecond(10) "withdrawals";
+    Bitget Bitget Get "/api/v2/convert/convert-record" Signed BitgetPerSecond(10) "convert trades";
+    Bitget Bitget Get "/api/v2/convert/bgb-convert-records" Signed BitgetPerSecond(10) "small balances to BGB";
     // Bitget classic v2: USDT-M futures
     Bitget Bitget Get "/api/v2/mix/account/accounts" Signed BitgetPerSecond(10) "futures balances";
     Bitget Bitget Get "/api/v2/mix/account/bill" Signed BitgetPerSecond(10) "futures bills";
@@ -237,6 +239,7 @@ endpoints! {
     Bitget Bitget Get "/api/v3/trade/fills" Signed BitgetPerSecond(20) "unified fills";
     Bitget Bitget Get "/api/v3/account/deposit-records" Signed BitgetPerSecond(20) "unified deposits";
     Bitget Bitget Get "/api/v3/account/withdrawal-records" Signed BitgetPerSecond(20) "unified withdrawals";
+    Bitget Bitget Get "/api/v3/account/convert-records" Signed BitgetPerSecond(20) "unified convert trades";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the

@@ -164,6 +164,49 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         symbol: Option<String>,
     },
+    /// A futures fill, for the record only: its money effects (realized PnL, commission) are the `income` events
+    /// the venue reports for the same fill, so the PnL engine counts nothing from it, and it moves no balance.
+    FuturesTrade {
+        /// Contract symbol (`BTCUSDT`).
+        symbol: String,
+        /// Buy or sell.
+        side: Side,
+        /// Fill price.
+        #[serde(with = "rust_decimal::serde::str")]
+        price: Decimal,
+        /// Quantity in base units (positive).
+        #[serde(with = "rust_decimal::serde::str")]
+        qty: Decimal,
+        /// Commission as the venue reports it on the fill, positive when paid, negative for a rebate (for the
+        /// record: the money is in the commission income).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fees: Vec<Money>,
+        /// Realized PnL the venue reports on the fill, in the contract's margin asset (for the record: the money
+        /// is in the realized PnL income).
+        #[serde(default, with = "opt_decimal", skip_serializing_if = "Option::is_none")]
+        realized_pnl: Option<Decimal>,
+        /// The venue's order id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_id: Option<String>,
+    },
+}
+
+/// The side of a futures fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Bought contracts (opens or adds to a long, or reduces a short).
+    Buy,
+    /// Sold contracts.
+    Sell,
+}
+
+impl EventKind {
+    /// Whether the event changes balances or money figures: everything except a [`EventKind::FuturesTrade`],
+    /// which is informational.
+    pub fn moves_money(&self) -> bool {
+        !matches!(self, EventKind::FuturesTrade { .. })
+    }
 }
 
 /// A price: one unit of `asset` cost `price` units of `quote` at `time`. The price in force at a time is the latest
@@ -223,16 +266,18 @@ pub enum FormatError {
 }
 
 impl Event {
-    /// The assets the event moves: both legs and the fees of a trade, or the one asset of the other kinds.
+    /// The assets the event moves: both legs and the fees of a trade, or the one asset of the other kinds. A
+    /// futures fill moves none (its money is in income events).
     pub fn assets(&self) -> impl Iterator<Item = &str> {
-        let (first, second, fees): (&str, Option<&str>, &[Money]) = match &self.kind {
-            EventKind::Trade { spend, receive, fees, .. } => (&spend.asset, Some(&receive.asset), fees),
+        let (first, second, fees): (Option<&str>, Option<&str>, &[Money]) = match &self.kind {
+            EventKind::Trade { spend, receive, fees, .. } => (Some(&spend.asset), Some(&receive.asset), fees),
             EventKind::Deposit { asset, .. }
             | EventKind::Withdrawal { asset, .. }
             | EventKind::Transfer { asset, .. }
-            | EventKind::Income { asset, .. } => (asset, None, &[]),
+            | EventKind::Income { asset, .. } => (Some(asset), None, &[]),
+            EventKind::FuturesTrade { .. } => (None, None, &[]),
         };
-        std::iter::once(first).chain(second).chain(fees.iter().map(|f| f.asset.as_str()))
+        first.into_iter().chain(second).chain(fees.iter().map(|f| f.asset.as_str()))
     }
 
     /// Checks the rules that JSON shape alone does not: non-negative amounts (income excepted), non-empty ids,
@@ -275,6 +320,19 @@ impl Event {
             EventKind::Income { asset, .. } => {
                 if asset.is_empty() {
                     return Err("income: empty asset".into());
+                }
+            }
+            EventKind::FuturesTrade { symbol, price, qty, fees, .. } => {
+                if symbol.is_empty() {
+                    return Err("futures trade: empty symbol".into());
+                }
+                non_negative("futures trade price", symbol, *price)?;
+                if *qty <= Decimal::ZERO {
+                    return Err(format!("futures trade: quantity {qty} is not positive"));
+                }
+                // fees are signed here (a rebate is negative): only the asset is checked
+                if fees.iter().any(|f| f.asset.is_empty()) {
+                    return Err("futures trade fee: empty asset".into());
                 }
             }
         }
@@ -346,10 +404,14 @@ mod tests {
             r#"{"id":"c","time":"2024-01-02T00:00:00Z","account":"bitget/main/spot","kind":"withdrawal","asset":"USDT","amount":"10","fee":"1"}"#,
             r#"{"id":"d","time":"2024-01-03T00:00:00Z","account":"binance/main/spot","kind":"transfer","from_account":"binance/main/spot","to_account":"binance/main/usdm","asset":"USDT","amount":"50"}"#,
             r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
+            r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"binance/main/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"sell","price":"7819.01","qty":"0.002","fees":[{"asset":"USDT","amount":"-0.0781901"}],"realized_pnl":"-0.91539999","order_id":"25851813"}"#,
+            r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
         ];
         let text = lines.join("\n");
         let events = parse(&text).unwrap();
-        assert_eq!(events.len(), 5);
+        assert_eq!(events.len(), 7);
+        assert!(!events[5].kind.moves_money() && events[4].kind.moves_money());
+        assert_eq!(events[5].assets().count(), 0);
         let mut out = Vec::new();
         write_jsonl(&mut out, &events).unwrap();
         assert_eq!(String::from_utf8(out).unwrap().trim_end(), text);
@@ -368,6 +430,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("t.jsonl:1:"), "{err}");
+    }
+
+    #[test]
+    fn futures_trades_are_checked() {
+        let base = r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"x/y/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"buy","price":"1","qty":"QTY"}"#;
+        assert!(parse(&base.replace("QTY", "0.5")).is_ok());
+        let err = parse(&base.replace("QTY", "0")).unwrap_err().to_string();
+        assert!(err.contains("t.jsonl:1: futures trade: quantity 0 is not positive"), "{err}");
+        let err = parse(&base.replace("\"buy\"", "\"long\"").replace("QTY", "1")).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `long`"), "{err}");
     }
 
     #[test]

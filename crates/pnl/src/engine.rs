@@ -472,7 +472,9 @@ impl<'a> Engine<'a> {
 
     pub(crate) fn run(mut self, positions: &[crate::futures::Position]) -> Report {
         let events = self.events;
-        let mut order: Vec<u32> = (0..events.len() as u32).collect();
+        // futures fills are informational (their money is in the income events of the same fill): left out before
+        // anything is counted, so a ledger with them gives the report of the ledger without them
+        let mut order: Vec<u32> = (0..events.len() as u32).filter(|&i| events[i as usize].kind.moves_money()).collect();
         if !events.windows(2).all(|w| w[0].time <= w[1].time) {
             order.sort_by_key(|&i| events[i as usize].time); // stable: ties keep ledger order
         }
@@ -662,6 +664,8 @@ impl<'a> Engine<'a> {
                 }
                 Drift::Income
             }
+            // `run` leaves futures fills out; were one to come here, it would change nothing
+            EventKind::FuturesTrade { .. } => Drift::Income,
         }
     }
 

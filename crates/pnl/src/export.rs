@@ -134,7 +134,8 @@ fn income_type_name(ty: IncomeType) -> &'static str {
 /// Writes a ledger as Koinly's universal CSV. Koinly has no account column: each row's Description carries a
 /// `meetcrypt` tag (id, account, kind) so that [`ledger_from_koinly_csv`] restores the ledger exactly; Koinly shows
 /// it as a note. Fees beyond the first of a trade become extra `cost` rows. With `account`, only that account's
-/// rows are written (Koinly imports one file per wallet).
+/// rows are written (Koinly imports one file per wallet). Futures fills are left out: their money is in the income
+/// rows.
 pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
     let mut out = String::new();
     row(&mut out, &KOINLY_HEADER);
@@ -194,6 +195,9 @@ pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
                     row(&mut out, &[&date, "", "", &s(amount), asset, "", "", "", "", label, &desc, ""]);
                 }
             }
+            // a futures fill moves no money of its own (its PnL and commission are income rows): Koinly has
+            // nothing to book for it
+            EventKind::FuturesTrade { .. } => {}
         }
     }
     out

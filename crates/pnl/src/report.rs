@@ -338,7 +338,7 @@ pub struct Disposal {
 }
 
 /// The result of [`crate::compute`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Engine version that produced the report.
     pub engine_version: String,

@@ -605,3 +605,60 @@ fn identity_per_account_with_per_account_pools() {
     assert_identity(&r);
     assert!(compute(&events, &prices, &Settings::default()).identity_by_account.is_empty());
 }
+
+fn futures_fill(
+    id: &str,
+    t: ledger::Timestamp,
+    account: &str,
+    side: ledger::Side,
+    fee: &str,
+    pnl: &str,
+) -> ledger::Event {
+    ledger::Event {
+        id: id.into(),
+        time: t,
+        account: ledger::AccountId(account.into()),
+        kind: ledger::EventKind::FuturesTrade {
+            symbol: "BTCUSDT".into(),
+            side,
+            price: d("30000"),
+            qty: d("0.1"),
+            fees: vec![ledger::Money::new("USDT", d(fee))],
+            realized_pnl: Some(d(pnl)),
+            order_id: Some("7".into()),
+        },
+    }
+}
+
+/// Futures fills are informational: their PnL and commission come from the income rows of the same fills, so a
+/// ledger with them gives exactly the report of the ledger without them, whatever the settings and window, even
+/// when a fill is the first or the last event, in an account no other event uses.
+#[test]
+fn futures_fills_change_no_figure() {
+    let f = "binance/main/usdm";
+    let without = vec![
+        deposit("0", at(1, 0), SPOT, "1000", "USDT", None),
+        trade("t", at(1, 2), SPOT, ("300", "USDT"), ("0.01", "BTC"), &[("0.3", "USDT")]),
+        transfer("1", at(1, 3), SPOT, f, "500", "USDT"),
+        with_symbol(income("2", at(2, 0), f, IncomeType::Commission, "-1.2", "USDT"), "BTCUSDT"),
+        with_symbol(income("3", at(3, 0), f, IncomeType::RealizedPnl, "40", "USDT"), "BTCUSDT"),
+        with_symbol(income("4", at(3, 0), f, IncomeType::Commission, "-1.3", "USDT"), "BTCUSDT"),
+    ];
+    let mut with = without.clone();
+    with.insert(0, futures_fill("f0", at(1, 0), "binance/other/usdm", ledger::Side::Buy, "0.5", "0"));
+    with.insert(4, futures_fill("f1", at(2, 0), f, ledger::Side::Buy, "1.2", "0"));
+    with.push(futures_fill("f2", at(3, 0), f, ledger::Side::Sell, "-1.3", "40"));
+    with.push(futures_fill("f3", at(9, 0), f, ledger::Side::Sell, "2", "999"));
+    let prices = vec![price(at(1, 0), "BTC", "USDT", "30000"), price(at(4, 0), "BTC", "USDT", "35000")];
+    for pools in [Pools::Universal, Pools::PerAccount] {
+        for window in [Window::default(), Window { from: Some(at(2, 0)), to: Some(at(3, 0)) }] {
+            let s = Settings { pools, window, ..Settings::default() };
+            let (a, b) = (compute(&without, &prices, &s), compute(&with, &prices, &s));
+            assert_eq!(a, b, "{pools:?} {window:?}");
+            assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        }
+    }
+    assert_eq!(compute(&with, &prices, &Settings::default()).realized.futures, d("40"));
+    // and the Koinly export has nothing to book for them
+    assert_eq!(pnl::export::koinly_csv(&with, None), pnl::export::koinly_csv(&without, None));
+}

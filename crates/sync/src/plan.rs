@@ -54,6 +54,8 @@ pub enum Stream {
     BinanceDust,
     /// Binance `/fapi/v1/income`.
     BinanceIncome,
+    /// Binance `/fapi/v1/userTrades`, per futures symbol (informational fills).
+    BinanceFuturesTrades,
     /// Bitget `/api/v2/spot/trade/fills`.
     BitgetSpotFills,
     /// Bitget `/api/v2/spot/wallet/deposit-records`.
@@ -64,6 +66,12 @@ pub enum Stream {
     BitgetTransfers,
     /// Bitget `/api/v2/mix/account/bill`.
     BitgetFuturesBills,
+    /// Bitget `/api/v2/mix/order/fill-history` (informational fills).
+    BitgetFuturesFills,
+    /// Bitget `/api/v2/convert/convert-record`.
+    BitgetConverts,
+    /// Bitget `/api/v2/convert/bgb-convert-records`.
+    BitgetBgbConverts,
     /// Bitget `/api/v3/trade/fills`.
     BitgetUnifiedFills,
     /// Bitget `/api/v3/account/financial-records` (USDT-FUTURES).
@@ -72,6 +80,8 @@ pub enum Stream {
     BitgetUnifiedDeposits,
     /// Bitget `/api/v3/account/withdrawal-records`.
     BitgetUnifiedWithdrawals,
+    /// Bitget `/api/v3/account/convert-records`, per (`fromCoin`, `toCoin`) pair.
+    BitgetUnifiedConverts,
 }
 
 /// A stream's request rules.
@@ -118,6 +128,11 @@ impl Stream {
             Stream::BinanceConverts => s("/sapi/v1/convert/tradeFlow", Some(30 * DAY - 1), None, 1000, MoreData, 0),
             Stream::BinanceDust => s("/sapi/v1/asset/dribblet", None, None, 100, Single, 0),
             Stream::BinanceIncome => s("/fapi/v1/income", Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0),
+            // 7-day windows, the last 6 months; `fromId` cannot go with a window, so a full page continues from its
+            // last time (inclusive; ids de-duplicate)
+            Stream::BinanceFuturesTrades => {
+                s("/fapi/v1/userTrades", Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
+            }
             Stream::BitgetSpotFills => {
                 s("/api/v2/spot/trade/fills", Some(90 * DAY - 1), Some(90 * DAY), 100, IdLessThan, 0)
             }
@@ -132,6 +147,19 @@ impl Stream {
             }
             Stream::BitgetFuturesBills => {
                 s("/api/v2/mix/account/bill", Some(30 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
+            }
+            // a week per query (newer pages; the old one said three months), 90 days kept like the bills
+            Stream::BitgetFuturesFills => {
+                s("/api/v2/mix/order/fill-history", Some(7 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
+            }
+            // startTime and endTime required, at most 90 days apart; how far back is not stated
+            Stream::BitgetConverts => s("/api/v2/convert/convert-record", Some(90 * DAY - 1), None, 100, EndId, 0),
+            // no endId in the answer: `idLessThan` takes the smallest orderId of the page
+            Stream::BitgetBgbConverts => {
+                s("/api/v2/convert/bgb-convert-records", Some(90 * DAY - 1), None, 100, IdLessThan, 0)
+            }
+            Stream::BitgetUnifiedConverts => {
+                s("/api/v3/account/convert-records", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
             }
             Stream::BitgetUnifiedFills => s("/api/v3/trade/fills", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0),
             Stream::BitgetUnifiedFinancial => {
@@ -151,7 +179,7 @@ impl Stream {
         use Stream::*;
         match self {
             BinanceSpotTrades | BinanceDeposits | BinanceWithdrawals | BinanceTransfers | BinanceConverts
-            | BinanceDust | BinanceIncome => Venue::Binance,
+            | BinanceDust | BinanceIncome | BinanceFuturesTrades => Venue::Binance,
             _ => Venue::Bitget,
         }
     }
@@ -171,7 +199,10 @@ impl Stream {
                 Stream::BitgetDeposits,
                 Stream::BitgetWithdrawals,
                 Stream::BitgetSpotFills,
+                Stream::BitgetConverts,
+                Stream::BitgetBgbConverts,
                 Stream::BitgetFuturesBills,
+                Stream::BitgetFuturesFills,
             ],
             AccountMode::BitgetUnified => &[
                 Stream::BitgetUnifiedDeposits,
@@ -206,10 +237,24 @@ pub fn task_key(stream: Stream, params: &[(&'static str, String)]) -> String {
     key
 }
 
-/// Fixed parameters of each stream instance: Binance transfers per type, Bitget transfers per coin and source.
-pub fn instances(stream: Stream, symbols: &[String], transfer_coins: &[String]) -> Vec<Vec<(&'static str, String)>> {
+/// Fixed parameters of each stream instance: Binance spot and futures fills per symbol, transfers per type, Bitget
+/// transfers per coin and source, unified converts per ordered pair of coins (`fromCoin` and `toCoin` are both
+/// required).
+pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Vec<(&'static str, String)>> {
+    let transfer_coins = coins;
     match stream {
-        Stream::BinanceSpotTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        Stream::BinanceSpotTrades | Stream::BinanceFuturesTrades => {
+            symbols.iter().map(|s| vec![("symbol", s.clone())]).collect()
+        }
+        Stream::BitgetUnifiedConverts => coins
+            .iter()
+            .flat_map(|from| {
+                coins
+                    .iter()
+                    .filter(move |to| *to != from)
+                    .map(move |to| vec![("fromCoin", from.clone()), ("toCoin", to.clone())])
+            })
+            .collect(),
         Stream::BinanceTransfers => {
             venues::parse::binance::TRANSFER_TYPES.iter().map(|(t, _, _)| vec![("type", t.to_string())]).collect()
         }
@@ -221,7 +266,7 @@ pub fn instances(stream: Stream, symbols: &[String], transfer_coins: &[String]) 
                     .map(move |f| vec![("coin", c.clone()), ("fromType", f.to_string())])
             })
             .collect(),
-        Stream::BitgetFuturesBills => vec![vec![("productType", "USDT-FUTURES".into())]],
+        Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         _ => vec![vec![]],
     }
@@ -271,6 +316,29 @@ mod tests {
     }
 
     #[test]
+    fn required_windows_fit_the_venues_spans() {
+        // Bitget convert history needs startTime and endTime at most 90 days apart: 90 days of history is one
+        // window; unified converts take 30 days per query; futures fills a week (Binance and Bitget)
+        let now = 1000 * DAY;
+        let history_start = now - 90 * DAY + DAY / 24;
+        for (stream, n, max) in [
+            (Stream::BitgetConverts, 1, 90 * DAY),
+            (Stream::BitgetBgbConverts, 1, 90 * DAY),
+            (Stream::BitgetUnifiedConverts, 3, 30 * DAY),
+            (Stream::BinanceFuturesTrades, 13, 7 * DAY),
+            (Stream::BitgetFuturesFills, 13, 7 * DAY),
+        ] {
+            let spec = stream.spec();
+            let w = windows(&spec, start_of(&spec, None, history_start, now), now);
+            assert_eq!(w.len(), n, "{stream:?}");
+            assert!(w.iter().flatten().all(|(s, e)| e - s < max), "{stream:?}");
+        }
+        let pairs = instances(Stream::BitgetUnifiedConverts, &[], &["BTC".into(), "ETH".into(), "USDT".into()]);
+        assert_eq!(pairs.len(), 6);
+        assert!(pairs.contains(&vec![("fromCoin", "USDT".into()), ("toCoin", "BTC".into())]));
+    }
+
+    #[test]
     fn incremental_starts_respect_overlap_and_retention() {
         let now = 1000 * DAY;
         let deposits = Stream::BinanceDeposits.spec();
@@ -300,6 +368,11 @@ mod tests {
             BitgetUnifiedFinancial,
             BitgetUnifiedDeposits,
             BitgetUnifiedWithdrawals,
+            BinanceFuturesTrades,
+            BitgetFuturesFills,
+            BitgetConverts,
+            BitgetBgbConverts,
+            BitgetUnifiedConverts,
         ] {
             assert!(catalogue::endpoint(s.venue(), s.spec().path).is_some(), "{s:?}");
         }

@@ -1,6 +1,7 @@
 //! The runner: executes the plan through a [`Transport`], within the weight budget, retrying what may succeed,
 //! checkpointing after every page so that an interrupted sync resumes without gaps or duplicates.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::Venue;
@@ -127,7 +128,10 @@ pub enum SyncError {
 pub struct Engine<'t, T: Transport> {
     transport: &'t T,
     options: SyncOptions,
-    budget: Budget,
+    /// Shared by the streams of one account that run at the same time (Binance spot and futures hosts).
+    budget: RefCell<Budget>,
+    /// The counters as they grow; copied to `stats` when an account is done.
+    live: RefCell<Stats>,
     /// Counters of this run.
     pub stats: Stats,
 }
@@ -152,6 +156,11 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceConverts => b::converts(data, label),
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),
+        Stream::BinanceFuturesTrades => b::user_trades(data, label),
+        Stream::BitgetFuturesFills => g::futures_fills(data, label),
+        Stream::BitgetConverts => g::converts(data, label),
+        Stream::BitgetBgbConverts => g::bgb_converts(data, label),
+        Stream::BitgetUnifiedConverts => g::unified_converts(data, label),
         Stream::BitgetSpotFills => g::spot_fills(data, label, book),
         Stream::BitgetDeposits => g::deposits(data, label),
         Stream::BitgetWithdrawals => g::withdrawals(data, label),
@@ -164,14 +173,21 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
     }
 }
 
-fn note_assets(assets: &mut BTreeSet<String>, events: &[Event]) {
-    assets.extend(events.iter().flat_map(Event::assets).map(str::to_owned));
+fn note_assets(st: &mut AccountState, events: &[Event]) {
+    st.assets.extend(events.iter().flat_map(Event::assets).map(str::to_owned));
+    // the symbols of futures income (realized PnL, commission, funding) are the symbols that have fills
+    for e in events {
+        if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind
+            && e.account.as_str().ends_with("/usdm")
+        {
+            st.futures_symbols.insert(s.clone());
+        }
+    }
 }
 
 struct AccountRun<'a> {
     key: String,
     label: String,
-    client: Client,
     now: i64,
     history_start: i64,
     done: usize,
@@ -181,11 +197,18 @@ struct AccountRun<'a> {
     sink: &'a mut dyn Sink,
 }
 
+/// What the streams of one account share while they run (at the same time on Binance's two hosts): the run and
+/// the state. Borrowed only between requests, never across one.
+struct Cx<'a, 's> {
+    run: AccountRun<'a>,
+    state: &'s mut SyncState,
+}
+
 impl<'t, T: Transport> Engine<'t, T> {
     /// An engine sending through `transport`.
     pub fn new(transport: &'t T, options: SyncOptions) -> Self {
-        let budget = Budget::new(options.budget_percent);
-        Engine { transport, options, budget, stats: Stats::default() }
+        let budget = RefCell::new(Budget::new(options.budget_percent));
+        Engine { transport, options, budget, live: RefCell::new(Stats::default()), stats: Stats::default() }
     }
 
     /// Syncs every account in turn; an account that fails does not stop the others. Returns each account's result.
@@ -200,14 +223,15 @@ impl<'t, T: Transport> Engine<'t, T> {
             let r = self.sync_account(a, state, sink).await;
             out.push((a.key(), r));
         }
-        for (l, peak) in self.budget.peaks() {
+        self.stats = self.live.borrow().clone();
+        for (l, peak) in self.budget.borrow().peaks() {
             self.stats.peak_usage.insert(limiter_name(&l), peak);
         }
         out
     }
 
     async fn call(
-        &mut self,
+        &self,
         client: &Client,
         account: &str,
         path: &str,
@@ -224,27 +248,30 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut attempt = 0u32;
         loop {
             let now = self.transport.now_ms() + client.clock_offset_ms();
-            let wait = self.budget.wait_ms(&limiter, limit, window, weight, now);
+            let wait = self.budget.borrow_mut().wait_ms(&limiter, limit, window, weight, now);
             if wait > 0 {
-                self.stats.waited_ms += wait as u64;
+                self.live.borrow_mut().waited_ms += wait as u64;
                 self.transport.sleep(wait as u64).await;
                 continue;
             }
-            self.budget.sent(&limiter, weight, now);
-            self.stats.requests += 1;
-            if venue == Venue::Binance {
-                *self.stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+            self.budget.borrow_mut().sent(&limiter, weight, now);
+            {
+                let mut stats = self.live.borrow_mut();
+                stats.requests += 1;
+                if venue == Venue::Binance {
+                    *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+                }
             }
             match client.call(self.transport, path, params).await {
                 Ok(reply) => {
                     if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
-                        self.budget.reported(&limiter, used, window, now);
+                        self.budget.borrow_mut().reported(&limiter, used, window, now);
                     }
                     return Ok(reply);
                 }
                 Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
                     attempt += 1;
-                    self.stats.retries += 1;
+                    self.live.borrow_mut().retries += 1;
                     let kind = match &e {
                         VenueError::RateLimited { status, .. } | VenueError::Server { status, .. } => {
                             status.to_string()
@@ -253,13 +280,13 @@ impl<'t, T: Transport> Engine<'t, T> {
                         VenueError::Malformed { .. } => "malformed".into(),
                         _ => "other".into(),
                     };
-                    *self.stats.retried.entry(format!("{kind} {}", endpoint.path)).or_default() += 1;
+                    *self.live.borrow_mut().retried.entry(format!("{kind} {}", endpoint.path)).or_default() += 1;
                     let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
                     if let VenueError::RateLimited { retry_after_ms, .. } = &e {
                         let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
-                        self.budget.cool_down(&limiter, ms, now);
+                        self.budget.borrow_mut().cool_down(&limiter, ms, now);
                     } else {
-                        self.stats.waited_ms += backoff as u64;
+                        self.live.borrow_mut().waited_ms += backoff as u64;
                         self.transport.sleep(backoff as u64).await;
                     }
                 }
@@ -269,21 +296,21 @@ impl<'t, T: Transport> Engine<'t, T> {
     }
 
     /// Measures the venue's clock, retrying like any request.
-    async fn sync_clock(&mut self, client: &Client) -> Result<i64, VenueError> {
+    async fn sync_clock(&self, client: &Client) -> Result<i64, VenueError> {
         let mut attempt = 0u32;
         loop {
-            self.stats.requests += 1;
+            self.live.borrow_mut().requests += 1;
             match client.sync_clock(self.transport).await {
                 Ok(offset) => return Ok(offset),
                 Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
                     attempt += 1;
-                    self.stats.retries += 1;
+                    self.live.borrow_mut().retries += 1;
                     let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000);
                     let wait = match &e {
                         VenueError::RateLimited { retry_after_ms: Some(ms), .. } => *ms,
                         _ => backoff,
                     };
-                    self.stats.waited_ms += wait;
+                    self.live.borrow_mut().waited_ms += wait;
                     self.transport.sleep(wait).await;
                 }
                 Err(e) => return Err(e),
@@ -306,13 +333,14 @@ impl<'t, T: Transport> Engine<'t, T> {
     }
 
     async fn snapshot_call(
-        &mut self,
+        &self,
+        client: &Client,
         run: &AccountRun<'_>,
         path: &str,
         params: &[(&str, String)],
     ) -> Result<Value, SyncError> {
-        self.stats.lower_bound += 1;
-        self.call(&run.client, &run.key, path, params)
+        self.live.borrow_mut().lower_bound += 1;
+        self.call(client, &run.key, path, params)
             .await
             .map(|r| r.data)
             .map_err(|source| SyncError::Venue { account: run.key.clone(), source })
@@ -321,6 +349,17 @@ impl<'t, T: Transport> Engine<'t, T> {
     /// Syncs one account: clock, mode, balances and positions, then every stream from its cursor to now.
     pub async fn sync_account(
         &mut self,
+        account: &AccountConfig,
+        state: &mut SyncState,
+        sink: &mut dyn Sink,
+    ) -> Result<(), SyncError> {
+        let r = self.account(account, state, sink).await;
+        self.stats = self.live.borrow().clone();
+        r
+    }
+
+    async fn account(
+        &self,
         account: &AccountConfig,
         state: &mut SyncState,
         sink: &mut dyn Sink,
@@ -334,13 +373,12 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         let client = Client::new(account.credentials.clone());
         client.set_clock_offset_ms(st.clock_offset_ms);
-        self.stats.lower_bound += 1;
+        self.live.borrow_mut().lower_bound += 1;
         st.clock_offset_ms = self.sync_clock(&client).await.map_err(venue_err)?;
         let now = self.transport.now_ms() + st.clock_offset_ms;
         let mut run = AccountRun {
             key: key.clone(),
             label: account.credentials.label.clone(),
-            client,
             now,
             // an hour short of whole days, so that 90 days fit one 90-day window rather than spilling into a second
             history_start: now - self.options.history_days * DAY + DAY / 24,
@@ -360,8 +398,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             Venue::Bitget => match st.mode {
                 Some(m) => m,
                 None => {
-                    self.stats.lower_bound += 1;
-                    match self.call(&run.client, &key, "/api/v2/spot/account/assets", &[]).await {
+                    self.live.borrow_mut().lower_bound += 1;
+                    match self.call(&client, &key, "/api/v2/spot/account/assets", &[]).await {
                         Ok(_) => AccountMode::BitgetClassic,
                         Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
                         Err(e) => return Err(venue_err(e)),
@@ -374,30 +412,33 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
         match mode {
             AccountMode::Binance => {
-                let info = self.snapshot_call(&run, "/api/v3/exchangeInfo", &[]).await?;
+                let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
                 st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/api/v3/account", &[("omitZeroBalances", "true".into())]).await?;
+                let d = self
+                    .snapshot_call(&client, &run, "/api/v3/account", &[("omitZeroBalances", "true".into())])
+                    .await?;
                 parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
                 parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/fapi/v2/balance", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/fapi/v2/balance", &[]).await?;
                 parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/fapi/v3/positionRisk", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
                 positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
             }
             AccountMode::BitgetClassic => {
-                let d = self.snapshot_call(&run, "/api/v2/spot/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/api/v2/spot/account/assets", &[]).await?;
                 parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let pt = [("productType", "USDT-FUTURES".to_string())];
-                let d = self.snapshot_call(&run, "/api/v2/mix/account/accounts", &pt).await?;
+                let d = self.snapshot_call(&client, &run, "/api/v2/mix/account/accounts", &pt).await?;
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/api/v2/mix/position/all-position", &pt).await?;
+                let d = self.snapshot_call(&client, &run, "/api/v2/mix/position/all-position", &pt).await?;
                 positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
             }
             AccountMode::BitgetUnified => {
-                let d = self.snapshot_call(&run, "/api/v3/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/api/v3/account/assets", &[]).await?;
                 parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&run, "/api/v3/account/funding-assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, "/api/v3/account/funding-assets", &[]).await?;
                 parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
             }
         }
@@ -407,37 +448,76 @@ impl<'t, T: Transport> Engine<'t, T> {
         state.accounts.insert(key.clone(), st);
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
 
-        // streams that need no discovery
-        for &stream in Stream::independent(mode) {
-            let instances = plan::instances(stream, &[], &[]);
-            self.run_stream(&mut run, state, stream, instances).await?;
-        }
-        // streams that need the assets found so far
-        let st = &state.accounts[&key];
-        match mode {
-            AccountMode::Binance => {
-                let symbols: Vec<String> = st
-                    .symbols
-                    .symbols
-                    .iter()
-                    .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
-                    .map(|(s, _)| s.clone())
-                    .collect();
-                let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                self.run_stream(&mut run, state, Stream::BinanceSpotTrades, instances).await?;
+        let cell = RefCell::new(Cx { run, state });
+        {
+            let cx = &cell;
+            let client = &client;
+            let key = key.as_str();
+            match mode {
+                AccountMode::Binance => {
+                    // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
+                    // streams run at the same time, each within its own host's budget.
+                    let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
+                        Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
+                    let spot = async move {
+                        for stream in spot_side {
+                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                        }
+                        // spot fills of the symbols whose assets were found so far
+                        let symbols: Vec<String> = {
+                            let c = cx.borrow();
+                            let st = &c.state.accounts[key];
+                            st.symbols
+                                .symbols
+                                .iter()
+                                .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
+                                .map(|(s, _)| s.clone())
+                                .collect()
+                        };
+                        let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                        self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await
+                    };
+                    let futures = async move {
+                        for stream in futures_side {
+                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                        }
+                        // fills of the symbols of income rows and open positions
+                        let symbols: Vec<String> =
+                            cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
+                        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+                        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+                    };
+                    type Side<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SyncError>> + 'f>>;
+                    let sides: Vec<Side<'_>> = vec![Box::pin(spot), Box::pin(futures)];
+                    for r in join_all(sides).await {
+                        r?;
+                    }
+                }
+                AccountMode::BitgetClassic | AccountMode::BitgetUnified => {
+                    // streams that need no discovery
+                    for &stream in Stream::independent(mode) {
+                        let instances = plan::instances(stream, &[], &[]);
+                        self.run_stream(client, cx, stream, instances).await?;
+                    }
+                    // streams that need the assets found so far
+                    let instances = if mode == AccountMode::BitgetClassic {
+                        // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that
+                        // can have been transferred between the spot and futures wallets
+                        let futures = format!("bitget/{label}/futures");
+                        let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
+                        coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
+                        let coins: Vec<String> = coins.into_iter().collect();
+                        (Stream::BitgetTransfers, plan::instances(Stream::BitgetTransfers, &[], &coins))
+                    } else {
+                        // convert records need both coins: every ordered pair of the coins found so far
+                        let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
+                        (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
+                    };
+                    self.run_stream(client, cx, instances.0, instances.1).await?;
+                }
             }
-            AccountMode::BitgetClassic => {
-                // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that can
-                // have been transferred between the spot and futures wallets
-                let futures = format!("bitget/{label}/futures");
-                let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
-                coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
-                let coins: Vec<String> = coins.into_iter().collect();
-                let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
-                self.run_stream(&mut run, state, Stream::BitgetTransfers, instances).await?;
-            }
-            AccountMode::BitgetUnified => {}
         }
+        let Cx { mut run, state } = cell.into_inner();
         let st = state.accounts.get_mut(&key).expect("inserted above");
         st.last_sync = Some(now);
         st.backfilled_at.get_or_insert(now);
@@ -448,51 +528,56 @@ impl<'t, T: Transport> Engine<'t, T> {
     }
 
     async fn run_stream(
-        &mut self,
-        run: &mut AccountRun<'_>,
-        state: &mut SyncState,
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
         stream: Stream,
         instances: Vec<Vec<(&'static str, String)>>,
     ) -> Result<(), SyncError> {
         let spec = stream.spec();
         let mut tasks = Vec::new();
-        for params in instances {
-            let key = plan::task_key(stream, &params);
-            let st = &state.accounts[&run.key];
-            let covered = st.covered_until.get(&key).copied();
-            if self.options.fresh_ms > 0 && covered.is_some_and(|c| c >= run.now - SETTLE_MS - self.options.fresh_ms) {
-                continue;
+        {
+            let mut c = cx.borrow_mut();
+            let Cx { run, state } = &mut *c;
+            for params in instances {
+                let key = plan::task_key(stream, &params);
+                let st = &state.accounts[&run.key];
+                let covered = st.covered_until.get(&key).copied();
+                if self.options.fresh_ms > 0
+                    && covered.is_some_and(|c| c >= run.now - SETTLE_MS - self.options.fresh_ms)
+                {
+                    continue;
+                }
+                let start = plan::start_of(&spec, covered, run.history_start, run.now);
+                for window in plan::windows(&spec, start, run.now) {
+                    tasks.push(Task { stream, key: key.clone(), params: params.clone(), window });
+                }
             }
-            let start = plan::start_of(&spec, covered, run.history_start, run.now);
-            for window in plan::windows(&spec, start, run.now) {
-                tasks.push(Task { stream, key: key.clone(), params: params.clone(), window });
-            }
+            run.total += tasks.len();
         }
-        run.total += tasks.len();
         for task in tasks {
-            self.run_task(run, state, &task).await?;
-            run.done += 1;
-            self.progress(run, &task.key);
+            self.run_task(client, cx, &task).await?;
+            let mut c = cx.borrow_mut();
+            c.run.done += 1;
+            self.progress(&mut c.run, &task.key);
         }
         Ok(())
     }
 
-    async fn run_task(
-        &mut self,
-        run: &mut AccountRun<'_>,
-        state: &mut SyncState,
-        task: &Task,
-    ) -> Result<(), SyncError> {
+    async fn run_task(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, task: &Task) -> Result<(), SyncError> {
         let spec = task.stream.spec();
         let limit = spec.limit;
-        let key = run.key.clone();
+        let (key, label) = {
+            let c = cx.borrow();
+            (c.run.key.clone(), c.run.label.clone())
+        };
         let venue_err = |source| SyncError::Venue { account: key.clone(), source };
         let mut offset = 0usize;
         let mut page_no = 1usize;
         let mut before: Option<String> = None;
         let mut start = task.window.map(|w| w.0);
         let mut end = task.window.map(|w| w.1);
-        let mut from_id = state.accounts[&run.key].next_id.get(&task.key).copied().unwrap_or(0);
+        let mut from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
         let mut task_rows = 0usize;
         loop {
             let mut params = task.params.clone();
@@ -530,15 +615,20 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                 }
             }
-            let reply = self.call(&run.client, &run.key, spec.path, &params).await.map_err(venue_err)?;
-            let st = &state.accounts[&run.key];
-            let page = parse_page(task.stream, &reply.data, &run.label, &st.symbols).map_err(venue_err)?;
+            let reply = self.call(client, &key, spec.path, &params).await.map_err(venue_err)?;
+            let mut c = cx.borrow_mut();
+            let Cx { run, state } = &mut *c;
+            let st = &state.accounts[&key];
+            let page = parse_page(task.stream, &reply.data, &label, &st.symbols).map_err(venue_err)?;
             task_rows += page.rows;
             run.rows += page.rows as u64;
-            self.stats.rows += page.rows as u64;
-            self.stats.events += page.events.len() as u64;
-            let st = state.accounts.get_mut(&run.key).expect("account state");
-            note_assets(&mut st.assets, &page.events);
+            {
+                let mut stats = self.live.borrow_mut();
+                stats.rows += page.rows as u64;
+                stats.events += page.events.len() as u64;
+            }
+            let st = state.accounts.get_mut(&key).expect("account state");
+            note_assets(st, &page.events);
             let full = page.rows >= limit;
             let more = match spec.paging {
                 Paging::Single => false,
@@ -615,7 +705,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 break;
             }
         }
-        self.stats.lower_bound += (task_rows / limit + 1) as u64;
+        self.live.borrow_mut().lower_bound += (task_rows / limit + 1) as u64;
         Ok(())
     }
 }
@@ -696,10 +786,10 @@ impl Stats {
     }
 }
 
-/// Syncs independent rate-limit groups at the same time: Binance accounts in turn (they share the IP's weight),
-/// each Bitget account on its own (Bitget limits each account separately), so a backfill takes as long as the
-/// slowest group rather than the sum. Results are in `accounts` order; the stats are summed (`waited_ms` is the
-/// longest group's wait).
+/// Syncs independent rate-limit groups at the same time: Binance accounts in turn (they share the IP's weight; within
+/// an account the spot and futures hosts, whose limits are separate, run at once), each Bitget account on its own
+/// (Bitget limits each account separately), so a backfill takes as long as the slowest group rather than the sum.
+/// Results are in `accounts` order; the stats are summed (`waited_ms` is the longest group's wait).
 pub async fn sync_by_venue<T: Transport>(
     transport: &T,
     options: &SyncOptions,

@@ -28,6 +28,10 @@ pub struct AccountState {
     pub clock_offset_ms: i64,
     /// Assets seen in balances, deposits, withdrawals, transfers, converts, dust and income.
     pub assets: BTreeSet<String>,
+    /// Futures symbols seen in income rows and open positions (Binance: which `userTrades` to read). Kept, as the
+    /// income they came from ages out before the fills do.
+    #[serde(default)]
+    pub futures_symbols: BTreeSet<String>,
     /// Spot symbols (Binance exchangeInfo), refreshed each sync.
     #[serde(default)]
     pub symbols: SymbolBook,

@@ -34,6 +34,8 @@ struct World {
     trades: BTreeMap<&'static str, Vec<(u64, i64)>>,
     deposits: Vec<(String, i64)>,
     income: Vec<(u64, i64)>,
+    /// USDⓈ-M fills of BTCUSDT: more than a page per week, two per millisecond.
+    futures: Vec<(u64, i64)>,
 }
 
 fn world() -> World {
@@ -54,7 +56,8 @@ fn world() -> World {
         let t = NOW - 80 * DAY + (i / 4) as i64 * 3_600_000;
         income.push((i + 1, t));
     }
-    World { trades, deposits, income }
+    let futures = (0..2300u64).map(|i| (i + 1, NOW - 30 * DAY + (i / 2) as i64 * 600_000)).collect();
+    World { trades, deposits, income, futures }
 }
 
 struct Fake {
@@ -149,6 +152,28 @@ impl Fake {
                     .map(|(id, t)| {
                         json!({"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "-0.1",
                         "asset": "USDT", "time": t, "tranId": id})
+                    })
+                    .collect();
+                Value::Array(rows)
+            }
+            "/fapi/v1/userTrades" => {
+                assert_eq!(p["symbol"], "BTCUSDT", "the symbol comes from the income rows");
+                assert!(!p.contains_key("fromId"), "fromId cannot go with startTime/endTime");
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s <= 7 * DAY && s >= self.now.get() - 180 * DAY, "userTrades window");
+                let limit = int("limit").unwrap() as usize;
+                assert!(limit <= 1000);
+                let rows: Vec<Value> = self
+                    .world
+                    .futures
+                    .iter()
+                    .filter(|(_, t)| *t >= s && *t <= e)
+                    .take(limit)
+                    .map(|(id, t)| {
+                        json!({"buyer": id % 2 == 0, "commission": "0.01", "commissionAsset": "USDT", "id": id,
+                        "maker": false, "orderId": id + 100, "price": "60000", "qty": "0.001", "quoteQty": "60",
+                        "realizedPnl": "0", "side": if id % 2 == 0 { "BUY" } else { "SELL" }, "positionSide": "BOTH",
+                        "symbol": "BTCUSDT", "time": t})
                     })
                     .collect();
                 Value::Array(rows)
@@ -255,6 +280,9 @@ fn expected_ids() -> BTreeSet<String> {
     for (id, _) in &w.income {
         ids.insert(format!("binance/main/usdm:income:FUNDING_FEE:{id}"));
     }
+    for (id, _) in &w.futures {
+        ids.insert(format!("binance/main/usdm:futures_trade:BTCUSDT:{id}"));
+    }
     ids
 }
 
@@ -301,6 +329,8 @@ fn backfill_reads_every_row_once_within_windows_and_pages() {
     assert!(events.iter().all(|e| e.validate().is_ok()));
     let trades = events.iter().filter(|e| matches!(e.kind, EventKind::Trade { .. })).count();
     assert_eq!(trades, 2345 + 1000 + 3);
+    let fills = events.iter().filter(|e| matches!(e.kind, EventKind::FuturesTrade { .. })).count();
+    assert_eq!(fills, 2300, "every futures fill once, across 7-day windows and full pages");
     // no retries, so the only overhead over the bound is the clock and key checks the bound counts too
     assert!(requests <= lower_bound + lower_bound / 5, "{requests} requests, lower bound {lower_bound}");
     let balances: Value = serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
@@ -310,8 +340,8 @@ fn backfill_reads_every_row_once_within_windows_and_pages() {
     let (done, again, _) = run_once(&fake, &dir);
     assert!(done);
     // one request per snapshot and per stream instance: clock, 5 snapshots, deposits, withdrawals, each transfer
-    // type, converts, dust, income, 3 symbols
-    let most = 14 + venues::parse::binance::TRANSFER_TYPES.len() as u64;
+    // type, converts, dust, income, 3 spot symbols, 1 futures symbol
+    let most = 15 + venues::parse::binance::TRANSFER_TYPES.len() as u64;
     assert!(again <= most && again < requests, "incremental sync used {again} requests, backfill {requests}");
     assert_eq!(ledger_ids(&dir).1, expected_ids());
     let paths = fake.paths.borrow();

@@ -26,8 +26,20 @@ struct Running {
 }
 
 async fn start(seed: u64, size: Size, fault_rate: f64, egress: Option<IpAddr>) -> Running {
+    start_with(seed, size, fault_rate, egress, |_| {}).await
+}
+
+async fn start_with(
+    seed: u64,
+    size: Size,
+    fault_rate: f64,
+    egress: Option<IpAddr>,
+    adjust: impl FnOnce(&mut SandboxConfig),
+) -> Running {
     let faults = FaultConfig { seed, rate: fault_rate, timeout_ms: 30_000, slow_ms: 300, ..FaultConfig::default() };
-    let sandbox = Sandbox::start(SandboxConfig { seed, size, faults, ..SandboxConfig::default() }).await.unwrap();
+    let mut cfg = SandboxConfig { seed, size, faults, ..SandboxConfig::default() };
+    adjust(&mut cfg);
+    let sandbox = Sandbox::start(cfg).await.unwrap();
     let mut config = Config::default();
     for (host, url) in [
         (Host::BinanceSpot, sandbox.binance_spot_url()),
@@ -61,14 +73,27 @@ fn credentials(k: &DemoKey) -> Credentials {
 struct Recording<T> {
     inner: T,
     seen: Mutex<BTreeSet<(Venue, &'static str, &'static str)>>,
+    /// Requests in flight to Binance's spot and futures hosts, and whether both ever had one at once.
+    in_flight: Mutex<(u32, u32, bool)>,
 }
 
 impl<T: Transport> Transport for Recording<T> {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let e = request.endpoint;
         self.seen.lock().unwrap().insert((e.venue, e.method.as_str(), e.path));
+        let count = |d: i32| {
+            let mut f = self.in_flight.lock().unwrap();
+            match e.host {
+                Host::BinanceSpot => f.0 = f.0.saturating_add_signed(d),
+                Host::BinanceFutures => f.1 = f.1.saturating_add_signed(d),
+                Host::Bitget => {}
+            }
+            f.2 |= f.0 > 0 && f.1 > 0;
+        };
+        count(1);
         let t0 = std::time::Instant::now();
         let r = self.inner.send(request).await;
+        count(-1);
         if std::env::var("SYNC_E2E_TRACE").is_ok() {
             eprintln!("{:>6} ms {} {}", t0.elapsed().as_millis(), e.venue, e.path);
         }
@@ -86,6 +111,7 @@ fn transport(r: &Running) -> Recording<HttpTransport> {
     Recording {
         inner: HttpTransport::new(Route::Relay(r.relay_url.clone()), Duration::from_secs(2)),
         seen: Mutex::new(BTreeSet::new()),
+        in_flight: Mutex::new((0, 0, false)),
     }
 }
 
@@ -253,6 +279,8 @@ async fn sync_through_the_relay_equals_the_ground_truth() {
             stats.requests,
             stats.lower_bound
         );
+        // Binance's spot and futures hosts have separate weight limits: the two sides of an account ran at once
+        assert!(t.in_flight.lock().unwrap().2, "no Binance spot and futures requests were ever in flight together");
         // a second run is incremental and changes nothing
         let again = sync_into(&t, &accepted, &dir).await;
         assert_matches_truth(&r, &accepted, &dir);
@@ -417,4 +445,28 @@ async fn an_ed25519_key_backfills_its_account_alone() {
     let dir = tmp("ed25519");
     sync_into(&t, &ed, &dir).await;
     assert_matches_truth(&r, &ed, &dir);
+}
+
+/// Bitget facts the reference leaves open, each way: pages oldest first, convert sizes as strings rather than the
+/// documented JSON numbers, BGB conversion times under `ts` rather than the example's `ctime`. The sync gets the
+/// same ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitget_unconfirmed_shapes_either_way() {
+    let r = start_with(13, Size::Small, 0.0, None, |c| {
+        c.bitget.newest_first = false;
+        c.bitget.convert_size_as_number = false;
+        c.bitget.bgb_time_key = "ts".into();
+    })
+    .await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let bitget: Vec<AccountConfig> = accepted.into_iter().filter(|a| a.credentials.venue == Venue::Bitget).collect();
+    assert!(bitget.len() >= 2);
+    let dir = tmp("bitget-shapes");
+    sync_into(&t, &bitget, &dir).await;
+    assert_matches_truth(&r, &bitget, &dir);
+    let text = std::fs::read_to_string(dir.join("ledger.jsonl")).unwrap();
+    for kind in [":convert:", ":bgb_convert:", "unified:convert:", "futures:futures_trade:", "unified:futures_trade:"] {
+        assert!(text.contains(kind), "no {kind} in the synced ledger");
+    }
 }

@@ -18,6 +18,9 @@
 //! | Bitget transfer | `{from acct}:transfer:{transferId}` |
 //! | Bitget futures bill | funding `{acct}:bill:{billId}`; trade bills `{acct}:bill:{billId}:fee` and `:pnl` |
 //! | Bitget unified financial record | funding `{acct}:funding:{id}`, other `{acct}:record:{id}` |
+//! | Binance / Bitget futures fill (informational) | `{acct}:futures_trade:{symbol}:{id or tradeId or execId}` |
+//! | Bitget convert / BGB convert | `{acct}:convert:{id}` / `{acct}:bgb_convert:{orderId}` |
+//! | Bitget unified convert (rows have no id) | `{acct}:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 
 use ledger::AccountId;
 

@@ -94,6 +94,16 @@ impl<'a> Row<'a> {
     }
     fn dec(&self, name: &str) -> Result<Decimal, VenueError> {
         let t = self.text(name)?;
+        // A JSON number with a fraction went through binary floating point (Bitget's convert record shows
+        // `fromCoinSize` as a number): its shortest text is the venue's decimal only up to 15 significant digits.
+        if let Some(Value::Number(n)) = self.obj.get(name)
+            && n.is_f64()
+        {
+            let digits = t.split(['e', 'E']).next().unwrap_or("").trim_start_matches(['-', '0', '.']);
+            if digits.chars().filter(char::is_ascii_digit).count() > 15 {
+                return Err(self.err(format!("field `{name}` = {t} is a JSON number too precise to read exactly")));
+            }
+        }
         if t.is_empty() {
             return Ok(Decimal::ZERO);
         }
@@ -164,6 +174,28 @@ impl Page {
 
 fn trade(spend: (String, Decimal), receive: (String, Decimal), fees: Vec<Money>, symbol: Option<String>) -> EventKind {
     EventKind::Trade { spend: Money::new(spend.0, spend.1), receive: Money::new(receive.0, receive.1), fees, symbol }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn futures_trade(
+    r: &Row<'_>,
+    symbol: String,
+    side: &str,
+    price: Decimal,
+    qty: Decimal,
+    fees: Vec<Money>,
+    realized_pnl: Option<Decimal>,
+    order_id: Option<String>,
+) -> Result<EventKind, VenueError> {
+    let side = match side.to_ascii_lowercase().as_str() {
+        "buy" => ledger::Side::Buy,
+        "sell" => ledger::Side::Sell,
+        other => return Err(r.err(format!("side {other:?} is neither buy nor sell"))),
+    };
+    if qty <= Decimal::ZERO {
+        return Err(r.err(format!("fill quantity {qty} is not positive")));
+    }
+    Ok(EventKind::FuturesTrade { symbol, side, price, qty, fees, realized_pnl, order_id })
 }
 
 /// Base and quote of spot symbols (from Binance `exchangeInfo`, or by quote suffix for Bitget).
@@ -480,6 +512,30 @@ pub mod binance {
         Ok(page)
     }
 
+    /// `GET /fapi/v1/userTrades`: USDⓈ-M fills, for the record (`:futures_trade:{symbol}:{id}`; Binance trade ids
+    /// are unique per symbol). Their realized PnL and commission are the income rows of the same fills.
+    pub fn user_trades(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = "/fapi/v1/userTrades";
+        let mut page = Page::default();
+        let acc = account(V, label, "usdm");
+        for t in array(V, E, data)? {
+            let r = Row::new(V, E, t)?;
+            page.rows += 1;
+            let symbol = r.text("symbol")?;
+            let id = r.int("id")?;
+            let time = r.ms("time")?;
+            page.note_id(id);
+            page.note(time);
+            let fees = vec![Money::new(r.asset("commissionAsset")?, r.dec("commission")?)];
+            let pnl = Some(r.opt_dec("realizedPnl")?);
+            let (price, qty) = (r.dec("price")?, r.dec("qty")?);
+            let kind =
+                futures_trade(&r, symbol.clone(), &r.text("side")?, price, qty, fees, pnl, r.opt_text("orderId"))?;
+            page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id.to_string()), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
     /// The symbols that appear in income rows (futures symbol discovery).
     pub fn income_symbols(data: &Value) -> Vec<String> {
         data.as_array()
@@ -763,6 +819,138 @@ pub mod bitget {
         Ok(page)
     }
 
+    /// `GET /api/v2/mix/order/fill-history`: USDT-M fills, for the record (`:futures_trade:{symbol}:{tradeId}`);
+    /// their realized PnL and fees are the futures bills. `feeDetail[].totalFee` is negative when paid.
+    pub fn futures_fills(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = "/api/v2/mix/order/fill-history";
+        let mut page = Page::default();
+        let acc = account(V, label, "futures");
+        if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            page.cursor = Some(end.to_string());
+        }
+        let rows = match field(V, E, data, "fillList")? {
+            Value::Null => return Ok(page),
+            rows => array(V, E, rows)?,
+        };
+        for t in rows {
+            let r = Row::new(V, E, t)?;
+            page.rows += 1;
+            let id = r.text("tradeId")?;
+            let time = r.ms("cTime")?;
+            page.note_text_id(&id);
+            page.note(time);
+            let symbol = r.text("symbol")?;
+            let mut fees = Vec::new();
+            match r.obj.get("feeDetail") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(list)) => {
+                    for f in list {
+                        let f = Row::new(V, E, f)?;
+                        fees.push(Money::new(f.asset("feeCoin")?, -f.dec("totalFee")?));
+                    }
+                }
+                Some(_) => return Err(r.err("feeDetail is not an array".into())),
+            }
+            let pnl = Some(r.opt_dec("profit")?);
+            let (price, qty) = (r.dec("price")?, r.dec("baseVolume")?);
+            let kind =
+                futures_trade(&r, symbol.clone(), &r.text("side")?, price, qty, fees, pnl, r.opt_text("orderId"))?;
+            page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /api/v2/convert/convert-record`: converts in the spot wallet (`:convert:{id}`). `data` is
+    /// `{dataList, endId}`; `fromCoinSize` may be a JSON number (the documented example) or a string. The page does
+    /// not say which coin `fee` is in; a non-zero fee is taken as charged in the received coin (UNCONFIRMED).
+    pub fn converts(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = "/api/v2/convert/convert-record";
+        let mut page = Page::default();
+        let acc = account(V, label, "spot");
+        page.cursor = match data.get("endId") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let rows = match field(V, E, data, "dataList")? {
+            Value::Null => return Ok(page),
+            rows => array(V, E, rows)?,
+        };
+        for c in rows {
+            let r = Row::new(V, E, c)?;
+            page.rows += 1;
+            let id = r.text("id")?;
+            let time = r.ms("ts")?;
+            page.note_text_id(&id);
+            page.note(time);
+            let to = r.asset("toCoin")?;
+            let fee = r.opt_dec("fee")?.abs();
+            let fees = if fee.is_zero() { vec![] } else { vec![Money::new(to.clone(), fee)] };
+            let kind = trade((r.asset("fromCoin")?, r.dec("fromCoinSize")?), (to, r.dec("toCoinSize")?), fees, None);
+            page.push(ids::row(&acc, "convert", &id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /api/v2/convert/bgb-convert-records`: small balances converted to BGB (`:bgb_convert:{orderId}`),
+    /// successful ones only. `toAmount` is the gross BGB (the example's values match at the quoted prices) and
+    /// `feeDetail` the charge on it. The time is `ctime` in the example and `ts` in the field table: either is read.
+    pub fn bgb_converts(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = "/api/v2/convert/bgb-convert-records";
+        let mut page = Page::default();
+        let acc = account(V, label, "spot");
+        for c in array(V, E, data)? {
+            let r = Row::new(V, E, c)?;
+            page.rows += 1;
+            let id = r.text("orderId")?;
+            let time = match (r.obj.contains_key("ctime"), r.obj.contains_key("ts")) {
+                (true, _) => r.ms("ctime")?,
+                (false, true) => r.ms("ts")?,
+                (false, false) => return Err(r.err("missing field `ctime` (or `ts`)".into())),
+            };
+            page.note_text_id(&id);
+            page.note(time);
+            if r.text("status")? != "success" {
+                continue;
+            }
+            let fees = fee_total(&r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
+            let kind = trade(
+                (r.asset("fromCoin")?, r.dec("fromAmount")?),
+                (r.asset("toCoin")?, r.dec("toAmount")?),
+                fees,
+                None,
+            );
+            page.push(ids::row(&acc, "bgb_convert", &id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /api/v3/account/convert-records` (one `fromCoin`/`toCoin` pair): unified converts. Rows carry no id, so
+    /// the event id is built from every field the venue gives: `:convert:{fromCoin}:{toCoin}:{ts}:{fromSize}:{toSize}`
+    /// (sizes normalized), the same on every sync.
+    pub fn unified_converts(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = "/api/v3/account/convert-records";
+        let mut page = Page::default();
+        let acc = account(V, label, "unified");
+        page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+        let rows = match field(V, E, data, "list")? {
+            Value::Null => return Ok(page),
+            rows => array(V, E, rows)?,
+        };
+        for c in rows {
+            let r = Row::new(V, E, c)?;
+            page.rows += 1;
+            let time = r.ms("ts")?;
+            page.note(time);
+            let (from, to) = (r.asset("fromCoin")?, r.asset("toCoin")?);
+            let (fs, ts) = (r.dec("fromCoinSize")?, r.dec("toCoinSize")?);
+            let id = format!("{from}:{to}:{time}:{}:{}", fs.normalize(), ts.normalize());
+            let kind = trade((from, fs), (to, ts), vec![], None);
+            page.push(ids::row(&acc, "convert", &id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
     /// `GET /api/v3/trade/fills`: unified spot fills become trades (`:trade:{symbol}:{execId}`); futures fills
     /// give their fee as commission (`:fill:{execId}:fee`, the venue shows fees positive) and a non-zero `execPnl`
     /// as realized PnL (`:fill:{execId}:pnl`).
@@ -797,10 +985,16 @@ pub mod bitget {
                         income_type: IncomeType::RealizedPnl,
                         asset,
                         amount: pnl,
-                        symbol: Some(symbol),
+                        symbol: Some(symbol.clone()),
                     };
                     page.push(ids::row(&acc, "fill", &format!("{id}:pnl")), time, acc.clone(), kind);
                 }
+                // and the fill itself, for the record (its money is the two incomes above)
+                let (price, qty) = (r.dec("execPrice")?, r.dec("execQty")?);
+                let side = r.text("side")?;
+                let kind =
+                    futures_trade(&r, symbol.clone(), &side, price, qty, fees, Some(pnl), r.opt_text("orderId"))?;
+                page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id), time, acc.clone(), kind);
                 continue;
             }
             let (base, quote) = book.split(V, &symbol).ok_or_else(|| r.err(format!("cannot split symbol {symbol}")))?;

@@ -221,3 +221,142 @@ fn malformed_answers_name_venue_and_endpoint() {
     assert!(err.to_string().contains("missing field `bills`"), "{err}");
     assert_eq!(Venue::Bitget.as_str(), "bitget");
 }
+
+#[test]
+fn futures_fill_samples_are_informational_events() {
+    // API.md / reference: Binance's Account Trade List example (its commission is negative as printed)
+    let data = json!([{"buyer": false, "commission": "-0.07819010", "commissionAsset": "USDT", "id": 698759, "maker": false,
+        "orderId": 25851813, "price": "7819.01", "qty": "0.002", "quoteQty": "15.63802", "realizedPnl": "-0.91539999",
+        "side": "SELL", "positionSide": "SHORT", "symbol": "BTCUSDT", "time": 1569514978020u64}]);
+    let page = binance::user_trades(&data, "main").unwrap();
+    assert_eq!((page.rows, page.max_id, page.max_time), (1, Some(698759), Some(1569514978020)));
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/usdm:futures_trade:BTCUSDT:698759");
+    assert_eq!(e.account.as_str(), "binance/main/usdm");
+    assert_eq!(
+        e.kind,
+        EventKind::FuturesTrade {
+            symbol: "BTCUSDT".into(),
+            side: ledger::Side::Sell,
+            price: d("7819.01"),
+            qty: d("0.002"),
+            fees: vec![Money::new("USDT", d("-0.0781901"))],
+            realized_pnl: Some(d("-0.91539999")),
+            order_id: Some("25851813".into()),
+        }
+    );
+    assert!(e.validate().is_ok() && !e.kind.moves_money() && e.assets().count() == 0);
+
+    // Bitget's fill-history example (current page: marginCoin, tradeSide sell_single); the fee is shown negative
+    let data = json!({"fillList": [{"tradeId": "1103122437840805890", "symbol": "ETHUSDT", "marginCoin": "USDT",
+        "orderId": "1103122437760503816", "price": "1801.33", "baseVolume": "0.02",
+        "feeDetail": [{"deduction": "no", "feeCoin": "USDT", "totalDeductionFee": "0", "totalFee": "-0.02161596"}],
+        "side": "sell", "quoteVolume": "36.0266", "profit": "0.0252", "enterPointSource": "ios", "tradeSide": "sell_single",
+        "posMode": "one_way_mode", "tradeScope": "taker", "cTime": "1698730804882"}], "endId": "1095254722472030209"});
+    let page = bitget::futures_fills(&data, "main").unwrap();
+    assert_eq!(page.cursor.as_deref(), Some("1095254722472030209"));
+    assert_eq!(page.min_id.as_deref(), Some("1103122437840805890"));
+    let e = &page.events[0];
+    assert_eq!(e.id, "bitget/main/futures:futures_trade:ETHUSDT:1103122437840805890");
+    let EventKind::FuturesTrade { side, fees, realized_pnl, .. } = &e.kind else { panic!("{e:?}") };
+    assert_eq!(
+        (*side, fees.clone(), *realized_pnl),
+        (ledger::Side::Sell, vec![Money::new("USDT", d("0.02161596"))], Some(d("0.0252")))
+    );
+    let empty = bitget::futures_fills(&json!({"fillList": [], "endId": null}), "main").unwrap();
+    assert_eq!((empty.rows, empty.cursor), (0, None));
+    let err = bitget::futures_fills(
+        &json!({"fillList": [{"tradeId": "1", "cTime": "1", "symbol": "X", "side": "hold",
+        "price": "1", "baseVolume": "1"}]}),
+        "m",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("bitget /api/v2/mix/order/fill-history: unexpected response: side \"hold\""), "{err}");
+}
+
+#[test]
+fn bitget_convert_samples() {
+    // the documented example writes fromCoinSize as a JSON number
+    let data = json!({"dataList": [{"id": "1", "ts": "1688527512229", "cnvtPrice": "0.00052268", "fee": "0",
+        "fromCoinSize": 100, "fromCoin": "USDT", "toCoinSize": "0.23206967", "toCoin": "ETH"}], "endId": "1"});
+    let page = bitget::converts(&data, "main").unwrap();
+    assert_eq!((page.rows, page.cursor.as_deref(), page.min_id.as_deref()), (1, Some("1"), Some("1")));
+    let e = &page.events[0];
+    assert_eq!(e.id, "bitget/main/spot:convert:1");
+    assert_eq!(
+        e.kind,
+        EventKind::Trade {
+            spend: Money::new("USDT", d("100")),
+            receive: Money::new("ETH", d("0.23206967")),
+            fees: vec![],
+            symbol: None
+        }
+    );
+    // a string size, a fractional JSON number and a fee (taken in the received coin) read the same way
+    let data = json!({"dataList": [{"id": "2", "ts": "1", "fee": "-0.001", "fromCoinSize": "0.5", "fromCoin": "btc",
+        "toCoinSize": 15000.25, "toCoin": "USDT"}], "endId": "2"});
+    let e = &bitget::converts(&data, "main").unwrap().events[0];
+    assert_eq!(
+        e.kind,
+        EventKind::Trade {
+            spend: Money::new("BTC", d("0.5")),
+            receive: Money::new("USDT", d("15000.25")),
+            fees: vec![Money::new("USDT", d("0.001"))],
+            symbol: None
+        }
+    );
+    // a number with more digits than a double holds exactly is an error, not a silently rounded amount
+    let data = json!({"dataList": [{"id": "3", "ts": "1", "fee": "0", "fromCoinSize": 1234567.123456789,
+        "fromCoin": "BTC", "toCoinSize": "1", "toCoin": "USDT"}]});
+    let err = bitget::converts(&data, "main").unwrap_err().to_string();
+    assert!(
+        err.starts_with("bitget /api/v2/convert/convert-record: unexpected response: field `fromCoinSize`"),
+        "{err}"
+    );
+    let err = bitget::converts(&json!([]), "main").unwrap_err().to_string();
+    assert!(err.contains("missing field `dataList`"), "{err}");
+
+    // BGB small-balance converts: `ctime` in the example, `ts` in the field table
+    let row = json!({"orderId": "xxxx", "fromCoin": "ROOT", "fromAmount": "64.99837000", "fromCoinPrice": "0.02954000",
+        "toCoin": "BGB", "toAmount": "3.55072001", "toCoinPrice": "0.54075000",
+        "feeDetail": [{"feeCoin": "BGB", "fee": "0.07101441"}], "status": "success", "ctime": "1700837066186"});
+    let mut with_ts = row.clone();
+    let t = with_ts.as_object_mut().unwrap().remove("ctime").unwrap();
+    with_ts["ts"] = t;
+    let mut failed = row.clone();
+    failed["status"] = json!("fail");
+    failed["orderId"] = json!("yyyy");
+    for data in [json!([row.clone(), failed.clone()]), json!([with_ts, failed])] {
+        let page = bitget::bgb_converts(&data, "main").unwrap();
+        assert_eq!((page.rows, page.events.len(), page.min_id.as_deref()), (2, 1, Some("xxxx")));
+        let e = &page.events[0];
+        assert_eq!((e.id.as_str(), e.time.millis()), ("bitget/main/spot:bgb_convert:xxxx", 1700837066186));
+        assert_eq!(
+            e.kind,
+            EventKind::Trade {
+                spend: Money::new("ROOT", d("64.99837")),
+                receive: Money::new("BGB", d("3.55072001")),
+                fees: vec![Money::new("BGB", d("0.07101441"))],
+                symbol: None
+            }
+        );
+    }
+    let mut no_time = row;
+    no_time.as_object_mut().unwrap().remove("ctime");
+    let err = bitget::bgb_converts(&json!([no_time]), "main").unwrap_err().to_string();
+    assert!(err.starts_with("bitget /api/v2/convert/bgb-convert-records: unexpected response: missing field `ctime`"));
+
+    // unified: rows without ids get one from their fields
+    let data = json!({"list": [
+        {"fromCoin": "USDT", "fromCoinSize": "281.72276656", "toCoin": "ETH", "toCoinSize": "0.0986029682", "price": "0.0003499", "ts": "1730359119358"},
+        {"fromCoin": "USDT", "fromCoinSize": "3305.13434913", "toCoin": "ETH", "toCoinSize": "1.1567970221", "price": "0.00035", "ts": "1730359063138"}],
+        "cursor": "1235780967957364737"});
+    let page = bitget::unified_converts(&data, "uta").unwrap();
+    assert_eq!((page.rows, page.cursor.as_deref()), (2, Some("1235780967957364737")));
+    assert_eq!(page.events[1].id, "bitget/uta/unified:convert:USDT:ETH:1730359063138:3305.13434913:1.1567970221");
+    // the same row written with trailing zeros is the same event
+    let mut again = data.clone();
+    again["list"][1]["fromCoinSize"] = json!("3305.1343491300");
+    assert_eq!(bitget::unified_converts(&again, "uta").unwrap().events[1].id, page.events[1].id);
+}

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{ApiError, Ctx};
-use crate::generator::{Bill, BitgetAccount, Deposit, FuturesFill, Withdrawal};
+use crate::generator::{BgbConvert, Bill, BitgetAccount, BitgetConvert, Deposit, FuturesFill, Withdrawal};
 use crate::market::{DAY, HOUR, MINUTE};
 
 fn s(d: Decimal) -> String {
@@ -643,7 +643,93 @@ pub(super) fn fill_history(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }))
 }
 
+/// `GET /api/v2/convert/convert-record`: `startTime` and `endTime` required, at most 90 days apart; `idLessThan` =
+/// the previous page's `endId`; `data` = `{dataList, endId}`. `fromCoinSize` is a JSON number by default, as in the
+/// documented example (`Settings::convert_size_as_number`).
+pub(super) fn convert_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (a, b) = window(ctx, true, 90, 90, 3650)?;
+    let limit = limit(ctx, 20, 100)?;
+    let cursor = uint(ctx, "idLessThan")?;
+    let rows: Vec<&BitgetConvert> = acct(ctx).converts.iter().filter(|c| c.time >= a && c.time <= b).collect();
+    let picked = page(rows.into_iter(), |c: &BitgetConvert| c.id, cursor, limit);
+    let end_id = picked.last().map(|c| c.id.to_string());
+    let picked = ordered(ctx, picked);
+    let size = |d: Decimal| -> Value {
+        if ctx.settings.convert_size_as_number {
+            // what a venue writing a double shows: the shortest text of the nearest binary value
+            serde_json::Number::from_f64(rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0))
+                .map_or(Value::Null, Value::Number)
+        } else {
+            Value::String(s(d))
+        }
+    };
+    Ok(json!({
+        "dataList": picked.iter().map(|c| json!({
+            "id": c.id.to_string(), "ts": c.time.to_string(), "cnvtPrice": s(c.price), "fee": "0",
+            "fromCoinSize": size(c.from_size), "fromCoin": &*c.from_coin, "toCoinSize": s(c.to_size), "toCoin": &*c.to_coin
+        })).collect::<Vec<_>>(),
+        "endId": end_id
+    }))
+}
+
+/// `GET /api/v2/convert/bgb-convert-records`: times optional, at most 90 days apart; `data` is a plain array with
+/// no `endId`, so `idLessThan` pages by `orderId`; the time key follows `Settings::bgb_time_key`.
+pub(super) fn bgb_convert_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (a, b) = window(ctx, false, 90, 90, 3650)?;
+    let limit = limit(ctx, 20, 100)?;
+    let cursor = uint(ctx, "idLessThan")?;
+    let order = uint(ctx, "orderId")?;
+    let rows: Vec<&BgbConvert> = acct(ctx)
+        .bgb_converts
+        .iter()
+        .filter(|c| order.map_or(c.time >= a && c.time <= b, |o| o == c.order_id))
+        .collect();
+    let picked = ordered(ctx, page(rows.into_iter(), |c: &BgbConvert| c.order_id, cursor, limit));
+    let key = ctx.settings.bgb_time_key.as_str();
+    Ok(Value::Array(
+        picked
+            .iter()
+            .map(|c| {
+                let mut row = json!({
+                    "orderId": c.order_id.to_string(), "fromCoin": &*c.from_coin, "fromAmount": s(c.from_amount),
+                    "fromCoinPrice": s(c.from_price), "toCoin": "BGB", "toAmount": s(c.to_amount), "toCoinPrice": s(c.to_price),
+                    "feeDetail": [{"feeCoin": "BGB", "fee": s(c.fee)}], "status": "success"
+                });
+                row[key] = json!(c.time.to_string());
+                row
+            })
+            .collect(),
+    ))
+}
+
 // ---- unified account (v3) ----
+
+/// `GET /api/v3/account/convert-records`: `fromCoin` and `toCoin` required; the last 90 days, at most 30 days per
+/// query; `cursor` paging; rows carry no id.
+pub(super) fn uta_convert_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let from = ctx.params.get("fromCoin").ok_or_else(|| ApiError::empty("fromCoin"))?;
+    let to = ctx.params.get("toCoin").ok_or_else(|| ApiError::empty("toCoin"))?;
+    let (a, b) = window(ctx, false, 30, 30, 90)?;
+    let limit = limit(ctx, 100, 100)?;
+    let cursor = uint(ctx, "cursor")?;
+    let rows: Vec<&BitgetConvert> = acct(ctx)
+        .converts
+        .iter()
+        .filter(|c| {
+            c.time >= a && c.time <= b && from.eq_ignore_ascii_case(&c.from_coin) && to.eq_ignore_ascii_case(&c.to_coin)
+        })
+        .collect();
+    let picked = page(rows.into_iter(), |c: &BitgetConvert| c.id, cursor, limit);
+    let next = picked.last().map(|c| c.id.to_string()).unwrap_or_default();
+    let picked = ordered(ctx, picked);
+    Ok(json!({
+        "list": picked.iter().map(|c| json!({
+            "fromCoin": &*c.from_coin, "fromCoinSize": s(c.from_size), "toCoin": &*c.to_coin, "toCoinSize": s(c.to_size),
+            "price": s(c.price), "ts": c.time.to_string()
+        })).collect::<Vec<_>>(),
+        "cursor": next
+    }))
+}
 
 /// `GET /api/v3/account/info`: the unified key's permission type and list, and its IP whitelist.
 pub(super) fn uta_account_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {

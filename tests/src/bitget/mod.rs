@@ -46,6 +46,12 @@ pub struct Settings {
     /// Pages list rows newest first (API.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); when false,
     /// the same rows oldest first. Either way a page holds the newest rows below the cursor.
     pub newest_first: bool,
+    /// `GET /api/v2/convert/convert-record` writes `fromCoinSize` as a JSON number, as the documented example does
+    /// (the field table says String); when false, as a string like every other amount.
+    pub convert_size_as_number: bool,
+    /// Time key of `GET /api/v2/convert/bgb-convert-records` rows: `ctime` in the documented example, `ts` in its
+    /// field table.
+    pub bgb_time_key: String,
 }
 
 impl Default for Settings {
@@ -60,6 +66,8 @@ impl Default for Settings {
             error_status: 400,
             clock_offset_ms: 0,
             newest_first: true,
+            convert_size_as_number: true,
+            bgb_time_key: "ctime".into(),
         }
     }
 }
@@ -139,6 +147,9 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
         "/api/v2/mix/account/bill" => ep(Kind::Classic, 10, e::mix_bill),
         "/api/v2/mix/position/all-position" => ep(Kind::Classic, 5, e::all_position),
         "/api/v2/mix/order/fill-history" => ep(Kind::Classic, 10, e::fill_history),
+        "/api/v2/convert/convert-record" => ep(Kind::Classic, 10, e::convert_record),
+        "/api/v2/convert/bgb-convert-records" => ep(Kind::Classic, 10, e::bgb_convert_records),
+        "/api/v3/account/convert-records" => ep(Kind::Unified, 20, e::uta_convert_records),
         "/api/v3/account/info" => ep(Kind::Unified, 5, e::uta_account_info),
         "/api/v3/account/assets" => ep(Kind::Unified, 20, e::uta_assets),
         "/api/v3/account/funding-assets" => ep(Kind::Unified, 20, e::uta_funding_assets),
