@@ -14,6 +14,7 @@ pub mod session;
 pub mod strength;
 pub mod sync;
 pub mod ui;
+pub mod worker;
 
 /// Where the app is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -115,6 +115,14 @@ pub fn read<T: DeserializeOwned>(kind: RecordKind, id: &str) -> Result<Option<T>
     })?
 }
 
+/// The plaintext of a sealed record, if there is one.
+pub fn read_plain(kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, SessionError> {
+    let id = rid(id)?;
+    session::with(|s| -> Result<Option<Vec<u8>>, SessionError> {
+        Ok(s.vault()?.open_record(kind, &id)?.map(|b| b.expose().to_vec()))
+    })?
+}
+
 /// Seals a JSON record (persist with [`session::persist`] afterwards).
 pub fn write<T: Serialize>(kind: RecordKind, id: &str, value: &T) -> Result<(), SessionError> {
     let id = rid(id)?;

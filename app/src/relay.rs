@@ -76,7 +76,7 @@ impl Transport for RelayTransport {
             });
             match result {
                 // A relay that cannot reach the venue: try the next relay.
-                Ok(r) if matches!(r.status, 502 | 503 | 504) && self.relays.len() > 1 => {
+                Ok(r) if matches!(r.status, 502..=504) && self.relays.len() > 1 => {
                     last = TransportError(format!("relay {base} answered {}", r.status));
                 }
                 Ok(r) => return Ok(r),

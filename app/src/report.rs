@@ -5,7 +5,9 @@ use ledger::Decimal;
 use pnl::{Method, Pools, Report, Settings};
 
 use crate::records::AppSettings;
+use crate::session::SessionError;
 use crate::sync::Data;
+use crate::worker::ComputedIn;
 
 /// The engine settings of the user's settings; an unknown stored value falls back to the default, visibly.
 pub fn engine_settings(s: &AppSettings) -> Settings {
@@ -56,6 +58,8 @@ pub struct Dashboard {
     pub day_change: Option<Decimal>,
     /// The user's labels by credential id, to name accounts (`venue/credential/wallet` in the ledger).
     pub names: std::collections::BTreeMap<String, String>,
+    /// Where the report was computed.
+    pub computed_in: ComputedIn,
 }
 
 impl Dashboard {
@@ -77,9 +81,35 @@ pub fn account_name(names: &std::collections::BTreeMap<String, String>, id: &str
     }
 }
 
-/// Computes the dashboard.
+/// Computes the dashboard on this thread.
 pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
     let report = pnl::compute(&data.events, &data.prices.points, &engine_settings(settings));
+    dashboard(report, data, ComputedIn::Page)
+}
+
+/// Reads the ledger from the vault and computes the dashboard with the engine worker: the worker decodes each
+/// chunk as the page opens it and computes the report; the page only adds the venues' open positions. If the
+/// worker is unavailable the page computes the report itself, and the dashboard says where it was computed.
+pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
+    let job = crate::worker::Job::begin().map_err(|e| leptos::logging::warn!("{e}")).ok();
+    let data = crate::sync::load(job.as_ref()).await?;
+    let report = match job {
+        Some(job) => job.report(&data.prices.points, &engine_settings(settings)).await,
+        None => Err("no engine worker".into()),
+    };
+    let dashboard = match report {
+        Ok(report) => dashboard(report, &data, ComputedIn::Worker),
+        Err(e) => {
+            leptos::logging::warn!("computing the report on the page: {e}");
+            crate::next_tick().await;
+            compute(&data, settings)
+        }
+    };
+    Ok((data, dashboard))
+}
+
+/// The dashboard of a report and the synced snapshots.
+pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashboard {
     let mut positions = Vec::new();
     for snap in data.snapshots.values() {
         for p in &snap.positions {
@@ -104,7 +134,7 @@ pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
     let curve = &report.equity_curve;
     let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
     let names = crate::records::account_names();
-    Dashboard { report, positions, futures_unrealized, total_equity, day_change, names }
+    Dashboard { report, positions, futures_unrealized, total_equity, day_change, names, computed_in }
 }
 
 /// A money amount for display: 2 decimals with thousands separators, sign kept.

@@ -56,8 +56,14 @@ fn engine_label(meta: &AccountMeta) -> String {
 /// Reads every account's cached events, snapshots and prices from the vault. It hands the page back to the browser
 /// every few chunks, so opening a large ledger never freezes the page for long.
 pub async fn load_data() -> Result<Data, SessionError> {
+    load(None).await
+}
+
+/// [`load_data`], sending each chunk's plaintext to an engine-worker job as it is opened (see [`crate::worker`]).
+/// A chunk the worker cannot take fails the job's report, not the load.
+pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError> {
     let accounts = records::accounts()?;
-    let mut by_id: BTreeMap<String, Event> = BTreeMap::new();
+    let mut merged = crate::worker::Merged::default();
     let mut snapshots = BTreeMap::new();
     for cred in accounts.keys() {
         let prefix = format!("{}-", cache_id(cred));
@@ -68,17 +74,21 @@ pub async fn load_data() -> Result<Data, SessionError> {
             if n % 8 == 7 {
                 crate::next_tick().await;
             }
-            let chunk: Vec<Event> = records::read(RecordKind::LedgerCache, id.as_str())?.unwrap_or_default();
-            for e in chunk {
-                by_id.insert(e.id.clone(), e);
+            let Some(plain) = records::read_plain(RecordKind::LedgerCache, id.as_str())? else { continue };
+            if let Some(job) = job {
+                let _ = job.add_chunk(&plain);
             }
+            let chunk = crate::worker::decode_chunk(&plain).map_err(|e| {
+                SessionError(format!("stored {} `{}` does not decode: {e}", RecordKind::LedgerCache, id.as_str()))
+            })?;
+            merged.add(chunk);
         }
         if let Some(snap) = records::read::<AccountSnapshot>(RecordKind::LedgerCache, &format!("snapshot-{cred}"))? {
             snapshots.insert(cred.clone(), snap);
         }
     }
     let prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
-    Ok(Data { events: by_id.into_values().collect(), snapshots, prices })
+    Ok(Data { events: merged.into_events(), snapshots, prices })
 }
 
 /// Removes an account's cached ledger, snapshot and sync state.
@@ -184,7 +194,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
         })??;
         let creds = venues::Credentials::new(
             credential.venue,
-            &engine_label(meta),
+            engine_label(meta),
             credential.api_key.expose(),
             venues::Secret::new(credential.api_secret.expose()),
             credential.passphrase.as_ref().map(|p| venues::Secret::new(p.expose())),

@@ -79,7 +79,7 @@ fn split_rows(
     testid: &'static str,
 ) -> impl IntoView + use<> {
     let mut rows: Vec<_> = rows.iter().map(|(k, v)| (name(k), v)).collect();
-    rows.sort_by(|a, b| b.1.total.abs().cmp(&a.1.total.abs()));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.total.abs()));
     view! {
         <table class="table" data-testid=testid>
             <thead><tr><th>""</th><th>"Trades"</th><th>"Fees"</th><th>"Futures"</th><th>"Funding"</th><th>"Commission"</th><th>"Total"</th></tr></thead>
@@ -112,11 +112,11 @@ pub fn DashboardView(
     let fees = r.realized.fee + r.realized.commission;
     let mut allocation: Vec<(String, Decimal)> =
         r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
-    allocation.sort_by(|a, b| b.1.cmp(&a.1));
+    allocation.sort_by_key(|a| std::cmp::Reverse(a.1));
     let alloc_total: Decimal = allocation.iter().map(|a| a.1).sum();
     let mut by_account: Vec<(String, Decimal)> =
         r.accounts.iter().map(|(a, s)| (dashboard.account_name(a), s.equity)).collect();
-    by_account.sort_by(|a, b| b.1.cmp(&a.1));
+    by_account.sort_by_key(|a| std::cmp::Reverse(a.1));
     let bar = move |items: Vec<(String, Decimal)>, total: Decimal, testid: &'static str| {
         view! {
             <ul class="bars" data-testid=testid>
@@ -149,7 +149,7 @@ pub fn DashboardView(
         curve_svg(slice)
     };
     view! {
-        <section class="card" data-testid="dashboard">
+        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>
             <div class="figures">
                 <Figure label="Total equity" value=dashboard.total_equity testid="total-equity" signed=false />
                 {dashboard.day_change.map(|c| view! { <Figure label="Change (1 day)" value=c testid="equity-change" /> })}

@@ -42,15 +42,25 @@ pub struct SyncView {
     pub errors: Vec<String>,
 }
 
-/// Recomputes the dashboard from the vault's data.
+thread_local! {
+    /// The latest recompute: an older one that finishes later does not overwrite it.
+    static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
 fn recompute(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, error: WriteSignal<Option<String>>) {
+    let generation = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
     spawn_local(async move {
-        match sync::load_data().await {
-            Ok(d) => {
-                crate::next_tick().await;
-                let settings = records::settings().unwrap_or_default();
-                dash.set(Some(report::compute(&d, &settings)));
-                data.set(Some(d));
+        let settings = records::settings().unwrap_or_default();
+        match report::load_and_compute(&settings).await {
+            Ok((d, dashboard)) => {
+                if GENERATION.with(|g| g.get()) == generation {
+                    dash.set(Some(dashboard));
+                    data.set(Some(d));
+                }
             }
             Err(e) => error.set(Some(e.to_string())),
         }

@@ -243,6 +243,9 @@ async fn first_run_connect_sync_dashboard_relock() {
     click(&b, "unlock").await;
     let again = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     assert_eq!(again, equity, "after unlock the dashboard shows the stored data");
+    // the report was computed off the page, in the engine worker (static/worker.js), under the relay's CSP
+    let computed_in = b.wait_testid("dashboard").await.attr("data-computed-in").await.unwrap();
+    assert_eq!(computed_in.as_deref(), Some("worker"), "the dashboard's report came from the engine worker");
 
     // no secret in the browser's storage
     let dump = browser_storage_dump(&b).await;

@@ -1,0 +1,306 @@
+//! The PnL engine off the main thread. A dedicated module worker (`static/worker.js`) runs this same wasm module
+//! and computes reports; the page sends it the opened ledger chunks and gets the report back, so the page stays
+//! responsive however large the ledger is.
+//!
+//! Protocol (structured clone, buffers transferred), per job `id`:
+//! - page -> worker `{ id, op: "chunk", chunk: Uint8Array }`: the JSON plaintext of one ledger record (`[Event]`),
+//!   in the order the page reads them; the worker decodes it at once, in parallel with the page.
+//! - page -> worker `{ id, op: "report", prices: Uint8Array, settings: string }`: the JSON of the price points and
+//!   of the engine settings; the worker answers `{ id, report: string }` (the report's JSON) or `{ id, error }`.
+//! - page -> worker `{ id, op: "drop" }`: the job is abandoned.
+//!
+//! Nothing secret crosses: the chunks are already open (the vault and its keys stay on the page), and the worker
+//! has no storage or network of its own. If the worker cannot start (an old browser, a blocked script), the page
+//! computes the report itself and says so.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use ledger::{Event, PricePoint};
+use pnl::{Report, Settings};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+/// Where the dashboard's report was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComputedIn {
+    /// In the engine worker.
+    Worker,
+    /// On the page, because the worker was unavailable.
+    Page,
+}
+
+impl ComputedIn {
+    /// As shown in the dashboard's `data-computed-in`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComputedIn::Worker => "worker",
+            ComputedIn::Page => "page",
+        }
+    }
+}
+
+/// Whether this code runs in a dedicated worker rather than on a page.
+pub fn in_worker() -> bool {
+    js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>().is_ok()
+}
+
+/// The events of a ledger read as chunks: every event once, a later chunk's copy of an id replacing an earlier
+/// one, ordered by id. The page's ledger and the worker's report both come from here.
+#[derive(Default)]
+pub struct Merged(BTreeMap<String, Event>);
+
+impl Merged {
+    /// Adds the next chunk.
+    pub fn add(&mut self, chunk: Vec<Event>) {
+        for e in chunk {
+            self.0.insert(e.id.clone(), e);
+        }
+    }
+
+    /// The merged events.
+    pub fn into_events(self) -> Vec<Event> {
+        self.0.into_values().collect()
+    }
+}
+
+/// Decodes one ledger chunk's JSON: one function for the page and the worker, so the bundle holds one copy.
+#[inline(never)]
+pub fn decode_chunk(plain: &[u8]) -> Result<Vec<Event>, serde_json::Error> {
+    serde_json::from_slice(plain)
+}
+
+/// The worker's report of merged events: the dashboard's report, without the open lots it never shows (the
+/// exports recompute them; disposals never leave in the JSON).
+pub fn report_of(events: &[Event], prices: &[u8], settings: &str) -> Result<Report, String> {
+    let prices: Vec<PricePoint> = serde_json::from_slice(prices).map_err(|e| format!("prices do not decode: {e}"))?;
+    let settings: Settings = serde_json::from_str(settings).map_err(|e| format!("settings do not decode: {e}"))?;
+    let mut report = pnl::compute(events, &prices, &settings);
+    report.open_lots = Vec::new();
+    Ok(report)
+}
+
+fn field(v: &JsValue, name: &str) -> Result<JsValue, String> {
+    js_sys::Reflect::get(v, &JsValue::from_str(name)).map_err(|_| format!("the message has no `{name}`"))
+}
+
+fn bytes(v: JsValue, name: &str) -> Result<Vec<u8>, String> {
+    v.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()).map_err(|_| format!("`{name}` is not bytes"))
+}
+
+/// A job in the worker: the chunks merged so far, or the first error.
+type WorkerJob = Result<(Merged, usize), String>;
+
+thread_local! {
+    static JOBS: RefCell<BTreeMap<u32, WorkerJob>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Handles one message in the worker; `Some(reply)` when the job is done.
+fn on_job_message(msg: &JsValue) -> Result<Option<String>, String> {
+    let id = field(msg, "id")?.as_f64().ok_or("the message has no job id")? as u32;
+    let op = field(msg, "op")?.as_string().unwrap_or_default();
+    match op.as_str() {
+        "chunk" => {
+            let chunk = bytes(field(msg, "chunk")?, "chunk");
+            JOBS.with(|jobs| {
+                let mut jobs = jobs.borrow_mut();
+                let job = jobs.entry(id).or_insert_with(|| Ok((Merged::default(), 0)));
+                if let Ok((merged, n)) = job {
+                    let parsed = chunk
+                        .and_then(|c| decode_chunk(&c).map_err(|e| format!("ledger chunk {n} does not decode: {e}")));
+                    match parsed {
+                        Ok(events) => {
+                            merged.add(events);
+                            *n += 1;
+                        }
+                        Err(e) => *job = Err(e),
+                    }
+                }
+            });
+            Ok(None)
+        }
+        "report" => {
+            let job = JOBS.with(|jobs| jobs.borrow_mut().remove(&id)).unwrap_or_else(|| Ok((Merged::default(), 0)));
+            let (merged, _) = job?;
+            let prices = bytes(field(msg, "prices")?, "prices")?;
+            let settings = field(msg, "settings")?.as_string().ok_or("`settings` is not text")?;
+            let report = report_of(&merged.into_events(), &prices, &settings)?;
+            serde_json::to_string(&report).map(Some).map_err(|e| format!("the report does not encode: {e}"))
+        }
+        "drop" => {
+            JOBS.with(|jobs| jobs.borrow_mut().remove(&id));
+            Ok(None)
+        }
+        other => Err(format!("unknown operation `{other}`")),
+    }
+}
+
+/// The worker's entry point, called by `static/worker.js` once the module is loaded: answers every job.
+#[wasm_bindgen]
+pub fn serve_worker() {
+    let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() else { return };
+    let reply_to = scope.clone();
+    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let msg = ev.data();
+        let reply = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&reply, &"id".into(), &field(&msg, "id").unwrap_or(JsValue::NULL));
+        match on_job_message(&msg) {
+            Ok(None) => return,
+            Ok(Some(report)) => js_sys::Reflect::set(&reply, &"report".into(), &report.into()),
+            Err(e) => js_sys::Reflect::set(&reply, &"error".into(), &e.into()),
+        }
+        .ok();
+        let _ = reply_to.post_message(&reply);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+}
+
+/// The page's handle on the engine worker.
+struct Engine {
+    worker: web_sys::Worker,
+    /// job id -> (resolve, reject) of the job's promise
+    pending: RefCell<BTreeMap<u32, (js_sys::Function, js_sys::Function)>>,
+    next: Cell<u32>,
+    /// Set when the worker failed to load or crashed: every later job goes to the page.
+    broken: Cell<bool>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+    static SCRIPT: RefCell<String> = RefCell::new("./worker.js".into());
+}
+
+/// Uses another worker script (tests, whose page is not the app's).
+pub fn set_script(url: &str) {
+    SCRIPT.with(|s| *s.borrow_mut() = url.to_owned());
+    ENGINE.with(|e| {
+        if let Some(old) = e.borrow_mut().take() {
+            old.worker.terminate();
+        }
+    });
+}
+
+fn fail_all(engine: &Engine, why: &str) {
+    engine.broken.set(true);
+    let pending = std::mem::take(&mut *engine.pending.borrow_mut());
+    for (_, (_, reject)) in pending {
+        let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(why));
+    }
+}
+
+fn engine() -> Result<Rc<Engine>, String> {
+    if let Some(e) = ENGINE.with(|e| e.borrow().clone()) {
+        return if e.broken.get() { Err("the engine worker stopped".into()) } else { Ok(e) };
+    }
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    let script = SCRIPT.with(|s| s.borrow().clone());
+    let worker = web_sys::Worker::new_with_options(&script, &options)
+        .map_err(|e| format!("the engine worker cannot start: {}", js_text(&e)))?;
+    let engine = Rc::new(Engine {
+        worker,
+        pending: RefCell::new(BTreeMap::new()),
+        next: Cell::new(1),
+        broken: Cell::new(false),
+    });
+    let weak = Rc::downgrade(&engine);
+    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let Some(engine) = weak.upgrade() else { return };
+        let data = ev.data();
+        let id = field(&data, "id").ok().and_then(|v| v.as_f64()).unwrap_or(-1.0) as u32;
+        if let Some((resolve, _)) = engine.pending.borrow_mut().remove(&id) {
+            let _ = resolve.call1(&JsValue::NULL, &data);
+        }
+    });
+    let weak = Rc::downgrade(&engine);
+    let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let Some(engine) = weak.upgrade() else { return };
+        let why = js_sys::Reflect::get(&ev, &"message".into()).ok().and_then(|m| m.as_string());
+        fail_all(&engine, &format!("the engine worker failed: {}", why.unwrap_or_else(|| "it did not load".into())));
+    });
+    engine.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    engine.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_message.forget();
+    on_error.forget();
+    ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+    Ok(engine)
+}
+
+fn js_text(v: &JsValue) -> String {
+    v.as_string()
+        .or_else(|| js_sys::Reflect::get(v, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// A report being computed in the engine worker: the page sends each ledger chunk as it opens it (the worker
+/// decodes them while the page does), then asks for the report.
+pub struct Job {
+    engine: Rc<Engine>,
+    id: u32,
+    done: bool,
+}
+
+impl Job {
+    /// Starts a job, and the worker if it is not running. An error means the worker is unavailable.
+    pub fn begin() -> Result<Job, String> {
+        let engine = engine()?;
+        let id = engine.next.get();
+        engine.next.set(id.wrapping_add(1));
+        Ok(Job { engine, id, done: false })
+    }
+
+    fn post(&self, msg: &js_sys::Object, transfer: &js_sys::Array) -> Result<(), String> {
+        let _ = js_sys::Reflect::set(msg, &"id".into(), &self.id.into());
+        self.engine
+            .worker
+            .post_message_with_transfer(msg, transfer)
+            .map_err(|e| format!("the engine worker cannot take the job: {}", js_text(&e)))
+    }
+
+    /// Sends the next ledger chunk's plaintext (JSON of `[Event]`), in reading order.
+    pub fn add_chunk(&self, plain: &[u8]) -> Result<(), String> {
+        let chunk = js_sys::Uint8Array::from(plain);
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"op".into(), &"chunk".into());
+        let _ = js_sys::Reflect::set(&msg, &"chunk".into(), &chunk);
+        self.post(&msg, &js_sys::Array::of1(&chunk.buffer()))
+    }
+
+    /// The report of the chunks sent, with these prices and settings.
+    pub async fn report(mut self, prices: &[PricePoint], settings: &Settings) -> Result<Report, String> {
+        self.done = true;
+        let prices = js_sys::Uint8Array::from(serde_json::to_vec(prices).map_err(|e| e.to_string())?.as_slice());
+        let settings = serde_json::to_string(settings).map_err(|e| e.to_string())?;
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"op".into(), &"report".into());
+        let _ = js_sys::Reflect::set(&msg, &"prices".into(), &prices);
+        let _ = js_sys::Reflect::set(&msg, &"settings".into(), &settings.into());
+        let id = self.id;
+        let engine = self.engine.clone();
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            engine.pending.borrow_mut().insert(id, (resolve, reject));
+        });
+        if let Err(e) = self.post(&msg, &js_sys::Array::of1(&prices.buffer())) {
+            engine.pending.borrow_mut().remove(&id);
+            return Err(e);
+        }
+        let answer = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| js_text(&e))?;
+        if let Some(report) = field(&answer, "report")?.as_string() {
+            return serde_json::from_str(&report).map_err(|e| format!("the worker's report does not decode: {e}"));
+        }
+        Err(field(&answer, "error")?.as_string().unwrap_or_else(|| "the engine worker gave no report".into()))
+    }
+}
+
+impl Drop for Job {
+    /// An abandoned job (the ledger could not be read): the worker forgets its chunks.
+    fn drop(&mut self) {
+        if !self.done {
+            let msg = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&msg, &"op".into(), &"drop".into());
+            let _ = self.post(&msg, &js_sys::Array::new());
+        }
+    }
+}
