@@ -81,6 +81,7 @@ pub async fn load(database: &str) -> Result<Start, SessionError> {
         }
     }
     let (vault, start) = match Vault::open(Snapshot::load(objects.clone())) {
+        Ok(v) if v.kdf().is_insecure() => return Err(insecure_kdf()),
         Ok(v) => (Some(v), Start::Locked),
         Err(VaultError::NoVault) => (None, Start::FirstRun),
         Err(e) => return Err(e.into()),
@@ -127,19 +128,23 @@ pub async fn persist() -> Result<(), SessionError> {
     Ok(())
 }
 
-/// Creates the vault with Argon2id at OWASP's parameters.
+/// Creates the vault with Argon2id at OWASP's parameters (the only ones the app makes or opens).
 pub async fn create(passphrase: &Passphrase) -> Result<(), SessionError> {
-    create_with(passphrase, KdfParams::default()).await
-}
-
-/// Creates the vault with the given KDF parameters (tests use the cheap test-only set).
-pub async fn create_with(passphrase: &Passphrase, kdf: KdfParams) -> Result<(), SessionError> {
     with(|s| -> Result<(), SessionError> {
         let objects = std::mem::take(&mut s.objects_at_load);
-        s.vault = Some(Vault::create(Snapshot::load(objects), passphrase, kdf)?);
+        s.vault = Some(Vault::create(Snapshot::load(objects), passphrase, KdfParams::default())?);
         Ok(())
     })??;
     persist().await
+}
+
+/// The refusal of a vault whose key derivation is the test-only set: it would protect nothing.
+fn insecure_kdf() -> SessionError {
+    SessionError(
+        "this vault uses the test-only key derivation, which protects nothing: Meetcrypt does not open it. Restore a \
+         backup made by Meetcrypt, or start over in a fresh browser profile."
+            .into(),
+    )
 }
 
 /// Unlocks the vault; a wrong passphrase is a clear error.
@@ -166,8 +171,12 @@ pub async fn import_backup(
         if s.vault.is_some() {
             return Err(VaultError::VaultExists.into());
         }
-        let objects = std::mem::take(&mut s.objects_at_load);
+        let objects = s.objects_at_load.clone();
         let mut vault = Vault::import_backup(Snapshot::load(objects), backup, passphrase)?;
+        if vault.kdf().is_insecure() {
+            return Err(insecure_kdf());
+        }
+        s.objects_at_load.clear();
         if !vault.is_unlocked() {
             vault.unlock(passphrase)?;
         }

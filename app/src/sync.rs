@@ -53,8 +53,11 @@ fn engine_label(meta: &AccountMeta) -> String {
     meta.credential.clone()
 }
 
+/// The longest stretch of work before the page gets to run again.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(16);
+
 /// Reads every account's cached events, snapshots and prices from the vault. It hands the page back to the browser
-/// every few chunks, so opening a large ledger never freezes the page for long.
+/// every 16 ms of work, so opening a large ledger never freezes the page.
 pub async fn load_data() -> Result<Data, SessionError> {
     load(None).await
 }
@@ -65,14 +68,17 @@ pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError
     let accounts = records::accounts()?;
     let mut merged = crate::worker::Merged::default();
     let mut snapshots = BTreeMap::new();
+    let mut slice = crate::now();
     for cred in accounts.keys() {
         let prefix = format!("{}-", cache_id(cred));
         let ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
             Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
         })??;
-        for (n, id) in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)).enumerate() {
-            if n % 8 == 7 {
+        for id in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)) {
+            // time-sliced: after about a frame's worth of work the page gets to run (paint, input)
+            if crate::now() - slice > SLICE {
                 crate::next_tick().await;
+                slice = crate::now();
             }
             let Some(plain) = records::read_plain(RecordKind::LedgerCache, id.as_str())? else { continue };
             if let Some(job) = job {

@@ -37,21 +37,51 @@ async fn indexeddb_batches_round_trip() {
     assert_eq!(again.get("b").await.unwrap(), Some(vec![9]));
 }
 
-/// The vault in IndexedDB: create, reload from storage, wrong passphrase refused, right one opens. Uses the
-/// test-only KDF for speed; the production parameters are exercised (and timed) below.
+/// The vault in IndexedDB: create, reload from storage, wrong passphrase refused, right one opens.
 #[wasm_bindgen_test]
 async fn vault_persists_in_indexeddb_and_refuses_a_wrong_passphrase() {
     use app::session;
-    use vault::{KdfParams, Passphrase};
+    use vault::Passphrase;
     let db = "meetcrypt-test-vault";
     assert_eq!(session::load(db).await.unwrap(), session::Start::FirstRun);
-    session::create_with(&Passphrase::new("correct horse battery staple"), KdfParams::InsecureTestOnly).await.unwrap();
+    session::create(&Passphrase::new("correct horse battery staple")).await.unwrap();
+    assert!(session::with(|s| s.vault().unwrap().kdf().is_insecure()).map(|i| !i).unwrap());
     // a new load reads only what IndexedDB holds
     assert_eq!(session::load(db).await.unwrap(), session::Start::Locked);
     let err = session::unlock(&Passphrase::new("wrong horse"), app::now()).unwrap_err();
     assert!(err.0.starts_with("wrong passphrase"), "{err}");
     session::unlock(&Passphrase::new("correct horse battery staple"), app::now()).unwrap();
     assert!(session::with(|s| s.is_unlocked()).unwrap());
+}
+
+/// A vault made with the vault crate's test-only KDF (m = 8 KiB, t = 1) protects nothing: the app refuses to open
+/// it from storage and refuses to import it from a backup, saying why.
+#[wasm_bindgen_test]
+async fn a_vault_with_the_test_only_kdf_is_refused() {
+    use app::idb::{Idb, Write};
+    use app::session;
+    use vault::{KdfParams, Passphrase, Snapshot, Vault};
+    let pass = Passphrase::new("correct horse battery staple");
+    let mut weak = Vault::create(Snapshot::load(Vec::new()), &pass, KdfParams::InsecureTestOnly).unwrap();
+    let backup = weak.export_backup().unwrap();
+    let writes: Vec<Write> = weak
+        .store_mut()
+        .take_writes()
+        .into_iter()
+        .map(|w| match w {
+            vault::Write::Put { key, value } => Write::Put(key, value),
+            vault::Write::Delete { key } => Write::Delete(key),
+        })
+        .collect();
+    Idb::open("meetcrypt-test-weak").await.unwrap().apply(&writes).await.unwrap();
+    let err = session::load("meetcrypt-test-weak").await.unwrap_err();
+    assert!(err.0.contains("test-only key derivation"), "{err}");
+    // the same vault as a backup, into empty storage: refused, and the storage stays empty
+    assert_eq!(session::load("meetcrypt-test-weak-import").await.unwrap(), session::Start::FirstRun);
+    let err = session::import_backup(&backup, &pass, app::now()).await.unwrap_err();
+    assert!(err.0.contains("test-only key derivation"), "{err}");
+    assert!(!session::with(|s| s.is_unlocked()).unwrap());
+    assert_eq!(session::load("meetcrypt-test-weak-import").await.unwrap(), session::Start::FirstRun);
 }
 
 /// Unlock with the production KDF (Argon2id, m = 19 MiB, t = 2, p = 1) works in the browser; the time it took is
@@ -130,9 +160,7 @@ async fn dashboard_of_100k_events_renders() {
     // store it as the app does: sealed chunks of 1,000 events in the vault, the account in the account list
     use app::{records, session};
     assert_eq!(session::load("meetcrypt-test-100k").await.unwrap(), session::Start::FirstRun);
-    session::create_with(&vault::Passphrase::new("bench passphrase"), vault::KdfParams::InsecureTestOnly)
-        .await
-        .unwrap();
+    session::create(&vault::Passphrase::new("bench passphrase")).await.unwrap();
     let cred = "c100k";
     let meta = records::AccountMeta {
         credential: cred.into(),
