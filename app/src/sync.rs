@@ -202,8 +202,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
             credential.venue,
             engine_label(meta),
             credential.api_key.expose(),
-            venues::Secret::new(credential.api_secret.expose()),
-            credential.passphrase.as_ref().map(|p| venues::Secret::new(p.expose())),
+            credential.api_secret.clone(),
+            credential.passphrase.clone(),
         );
         let config = AccountConfig { credentials: creds };
         credential_of.insert(config.key(), cred_id.clone());

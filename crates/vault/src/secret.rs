@@ -1,65 +1,12 @@
-//! Secret strings and bytes: redacted in `Debug` and `Display`, zeroized on drop.
+//! Secret strings and bytes: redacted in `Debug` and `Display`, zeroized on drop. [`Secret`] is the shared
+//! `secret` crate's, the same type the venue clients sign with.
 
 use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// What `Debug` and `Display` print instead of a secret.
-pub const REDACTED: &str = "[redacted]";
-
-/// Compares two byte strings in time that depends only on their lengths.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // Keep the comparison from being short-circuited by the optimiser.
-    std::hint::black_box(diff) == 0
-}
-
-/// A secret text value (an API key, an API secret, a venue passphrase).
-///
-/// `Debug` and `Display` print `[redacted]`; the memory is overwritten when the value is dropped. Read it with
-/// [`Secret::expose`] only at the moment it is used (signing a request).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret; the caller's `String` moves in and is zeroized with the `Secret`.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret text. Do not copy it into long-lived, unzeroized storage.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the secret is the empty string.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
-    }
-}
-
-impl Eq for Secret {}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({REDACTED})")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
+pub(crate) use secret::constant_time_eq;
+pub use secret::{REDACTED, Secret};
 
 /// The passphrase that unlocks a vault. Only the user knows it; it is never stored.
 ///
@@ -137,6 +84,5 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(Secret::new("x") != Secret::new("y"));
     }
 }

@@ -3,46 +3,8 @@
 use std::fmt;
 
 use catalogue::Venue;
-use serde::Deserialize;
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// A secret string (API secret, Ed25519 private key, Bitget passphrase). `Debug` and `Display` print a placeholder,
-/// the memory is zeroed on drop, and the value is only reachable through [`Secret::expose`].
-#[derive(Clone, Zeroize, ZeroizeOnDrop, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret itself, for signing. Never log or format the result.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// Whether the secret is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
+pub use secret::Secret;
 
 /// How a Binance key signs: an HMAC secret, or an Ed25519 private key (PKCS#8 PEM), which Binance recommends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
