@@ -41,7 +41,13 @@ fn Figure(
 }
 
 /// The equity curve as an SVG line, with the selected range.
-fn curve_svg(points: &[(String, f64)]) -> impl IntoView + use<> {
+/// A coordinate in tenths of a pixel, as SVG path text (integer formatting: no float printing in the bundle).
+fn tenths(v: f64) -> String {
+    let t = (v * 10.0).round() as i64;
+    format!("{}{}.{}", if t < 0 { "-" } else { "" }, t.abs() / 10, t.abs() % 10)
+}
+
+fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal) -> impl IntoView + use<> {
     let (w, h, pad) = (720.0_f64, 220.0_f64, 8.0_f64);
     if points.len() < 2 {
         return view! { <p class="muted">"Not enough history for a curve yet."</p> }.into_any();
@@ -56,18 +62,18 @@ fn curve_svg(points: &[(String, f64)]) -> impl IntoView + use<> {
         .map(|(i, (_, v))| {
             let x = pad + (w - 2.0 * pad) * i as f64 / n;
             let y = h - pad - (h - 2.0 * pad) * (v - min) / span;
-            format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" })
+            format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(x), tenths(y))
         })
         .collect();
     let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
     let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=format!("Equity from {first} to {last}")
+            <svg viewBox="0 0 720 220" role="img" aria-label=format!("Equity from {first} to {last}")
                 data-testid="equity-curve">
                 <path d=path class="curve" fill="none" />
             </svg>
-            <figcaption class="muted">{format!("{first} → {last} · low {min:.2} · high {max:.2}")}</figcaption>
+            <figcaption class="muted">{format!("{first} → {last} · low {} · high {}", money(low), money(high))}</figcaption>
         </figure>
     }
     .into_any()
@@ -107,6 +113,7 @@ pub fn DashboardView(
 ) -> impl IntoView {
     let r = &dashboard.report;
     let (range, set_range) = signal(0usize); // days; 0 = all
+    let equities: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
     let curve: Vec<(String, f64)> =
         r.equity_curve.iter().map(|p| (p.date.clone(), p.equity.to_string().parse::<f64>().unwrap_or(0.0))).collect();
     let fees = r.realized.fee + r.realized.commission;
@@ -145,8 +152,10 @@ pub fn DashboardView(
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
     let curve_view = move || {
         let days = range.get();
-        let slice = if days == 0 || days >= curve.len() { &curve[..] } else { &curve[curve.len() - days..] };
-        curve_svg(slice)
+        let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
+        let low = equities[from..].iter().copied().min().unwrap_or_default();
+        let high = equities[from..].iter().copied().max().unwrap_or_default();
+        curve_svg(&curve[from..], low, high)
     };
     view! {
         <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>

@@ -287,8 +287,9 @@ pub fn LedgerView(
                 }>
                 {move || {
                     let (start, total, slice) = visible();
-                    let top = start as f64 * ROW_PX;
-                    let bottom = (total.saturating_sub(start + slice.len())) as f64 * ROW_PX;
+                    // whole pixels, printed as integers
+                    let top = (start as f64 * ROW_PX) as u64;
+                    let bottom = (total.saturating_sub(start + slice.len()) as f64 * ROW_PX) as u64;
                     view! {
                         <div style=format!("height: {top}px")></div>
                         {slice.into_iter().map(|(t, a, k, text)| view! {
