@@ -48,7 +48,7 @@ pub fn describe(e: &Event) -> (&'static str, String) {
             ),
         ),
         EventKind::FuturesTrade { symbol, side, price, qty: q, .. } => {
-            ("futures fill", format!("{side:?} {} {symbol} @ {}", qty(*q), qty(*price)))
+            ("futures_trade", format!("{side:?} {} {symbol} @ {} (moves no money: see income)", qty(*q), qty(*price)))
         }
     }
 }
@@ -273,6 +273,7 @@ pub fn LedgerView(
                     <option value="deposit">"Deposits"</option>
                     <option value="withdrawal">"Withdrawals"</option>
                     <option value="transfer">"Transfers"</option>
+                    <option value="futures_trade">"Futures fills"</option>
                 </select>
                 <label for="ledger-search" class="sr-only">"Search"</label>
                 <input id="ledger-search" type="search" placeholder="Search asset, account, id…" data-testid="ledger-search"
