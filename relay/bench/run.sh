@@ -4,6 +4,9 @@
 #   relay/bench/run.sh [DURATION=10s] [CONNECTIONS=64]
 # Prints requests/s, p50 and p99 for: the upstream directly, nginx, the relay; the relay/nginx ratio; and the added
 # latency of each proxy with a single connection (no queueing).
+# Fairness: nginx's worker_processes and the relay's worker_threads are both WORKERS (default: the number of
+# cores); both forward to the same upstream (one nginx worker returning a fixed JSON body) over keep-alive
+# connections; wrk uses 2 threads. Set CARGO_TARGET_DIR if the workspace builds elsewhere.
 set -euo pipefail
 dur="${1:-10s}"
 conns="${2:-64}"
@@ -11,6 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d /tmp/relay-bench.XXXXXX)"
 up_port="${UP_PORT:-18901}"; ng_port="${NG_PORT:-18902}"; rl_port="${RL_PORT:-18903}"
+workers="${WORKERS:-$(nproc)}"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -22,8 +26,9 @@ cleanup() {
 trap cleanup EXIT
 
 cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --release -q -p relay --bin relay --example nginx-allowlist
-"$root/target/release/examples/nginx-allowlist" > "$work/allowlist.conf"
+"$target/release/examples/nginx-allowlist" > "$work/allowlist.conf"
 
 common_http='client_body_temp_path TMP/body; proxy_temp_path TMP/proxy; fastcgi_temp_path TMP/fcgi; uwsgi_temp_path TMP/uwsgi; scgi_temp_path TMP/scgi;'
 mkdir -p "$work/up" "$work/ng"
@@ -79,7 +84,7 @@ bench_mode() { # logs: on | off
   fi
   rm -f "$work/ng/access.log"
 cat > "$work/ng/nginx.conf" <<CONF
-worker_processes auto;
+worker_processes $workers;
 daemon on;
 pid $work/ng/nginx.pid;
 error_log $work/ng/error.log warn;
@@ -116,10 +121,11 @@ binance_spot = "http://127.0.0.1:$up_port"
 binance_futures = "http://127.0.0.1:$up_port"
 bitget = "http://127.0.0.1:$up_port"
 [limits]
+worker_threads = $workers
 # The benchmark measures forwarding, not the weight budget: give it room (the budget is still checked per request).
 binance_spot_weight_per_minute = 2000000000
 CONF
-RELAY_LOG="$relay_log" "$root/target/release/relay" --config "$work/relay.toml" 2> "$work/relay.log" &
+RELAY_LOG="$relay_log" "$target/release/relay" --config "$work/relay.toml" 2> "$work/relay.log" &
 pids+=($!)
 
 path="/api/v3/time?symbol=BTCUSDT&timestamp=1700000000000"
@@ -135,7 +141,7 @@ for url in "http://127.0.0.1:$ng_port/v1/binance/api/v3/order" "http://127.0.0.1
 done
 
   echo
-  echo "######## per-request logs $1 (nginx access_log, relay RELAY_LOG=$relay_log)"
+  echo "######## per-request logs $1 (nginx access_log, relay RELAY_LOG=$relay_log); nginx worker_processes $workers, relay worker_threads $workers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rounds="${ROUNDS:-3}"
 ng_pids="$(pgrep -P "$(cat "$work/ng/nginx.pid")" | tr '\n' ' ')"
 rl_pid="${pids[-1]}"

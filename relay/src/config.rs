@@ -11,6 +11,7 @@
 //! bitget = "https://api.bitget.com"
 //! [limits]
 //! max_response_bytes = 67108864
+//! max_connections_per_ip = 256
 //! ```
 //!
 //! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
@@ -109,7 +110,12 @@ pub struct Limits {
     pub header_read_timeout_ms: u64,
     /// Most client connections served at once; more wait in the accept queue.
     pub max_connections: usize,
-    /// Worker threads, each with its own listener socket (SO_REUSEPORT) and upstream pools; 0: one per core.
+    /// Most connections open at once from one client IP address, across all worker threads; more are answered 429
+    /// `too_many_connections` and closed. 0: no limit (e.g. behind a reverse proxy, where every client has its
+    /// address).
+    pub max_connections_per_ip: usize,
+    /// Worker threads, each with its own runtime and upstream pools, accepting from one shared socket; 0: one per
+    /// core.
     pub worker_threads: usize,
     /// Idle pooled upstream connections kept per egress IP and host.
     pub pool_idle_per_host: usize,
@@ -131,6 +137,7 @@ impl Default for Limits {
             total_timeout_ms: 30_000,
             header_read_timeout_ms: 10_000,
             max_connections: 10_000,
+            max_connections_per_ip: 256,
             worker_threads: 0,
             pool_idle_per_host: 256,
             budget_fraction: 0.8,

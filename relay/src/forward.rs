@@ -1,9 +1,16 @@
-//! Forwarding: the upstream request built byte for byte from the allowed target, pooled clients bound to the egress
-//! IPs, connect and total timeouts, a response size cap, and upstream failures answered 502/504 in JSON.
+//! Forwarding: the upstream request built byte for byte from the allowed target, pooled connections bound to the
+//! egress IPs, connect and total timeouts, a response size cap, and upstream failures answered 502/504 in JSON.
+//!
+//! The pool is the relay's own, small and per worker thread: for each (egress IP, upstream host) a LIFO stack of
+//! idle `hyper::client::conn::http1` senders. A connection goes back to the stack only once its response body has
+//! been read to the end (so it is known to be reusable), and is dropped (closed) after the idle timeout, when the
+//! venue closed it, or when the stack is full. A request is retried on another connection only when hyper hands it
+//! back unsent (the pooled connection was closed before the request was written); a request that may have reached
+//! the venue is never sent twice.
 
-use std::collections::BTreeMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,16 +22,19 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::Empty;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use tower::ServiceExt;
 
-use crate::config::{Config, Upstream};
+use crate::config::Config;
 use crate::policy::{self, Allowed};
 use crate::{Relay, now_ms};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-type UpClient = Client<Connector, Empty<Bytes>>;
+type Sender = SendRequest<Empty<Bytes>>;
+
+/// How long an unused pooled connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// The upstream pools could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +44,65 @@ pub enum BuildError {
     Tls(String),
 }
 
-/// The upstream clients: one pool per egress IP (or one unbound pool), and the base URL of each host.
+/// Idle connections to one upstream host from one egress IP.
+#[derive(Default)]
+struct Pool {
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    tx: Sender,
+    since: Instant,
+}
+
+impl Pool {
+    /// The most recently used idle connection that is still open and not past the idle timeout.
+    fn checkout(&self) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(i) = idle.pop() {
+            if !i.tx.is_closed() && i.since.elapsed() < IDLE_TIMEOUT {
+                return Some(i.tx);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection whose last exchange is complete; dropped (closed) when the pool is full.
+    fn put(&self, tx: Sender, max: usize) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < max && !tx.is_closed() {
+            idle.push(Idle { tx, since: Instant::now() });
+        }
+    }
+
+    /// Closes connections idle past the timeout or closed by the venue (the oldest are first).
+    fn purge(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.retain(|i| !i.tx.is_closed() && i.since.elapsed() < IDLE_TIMEOUT);
+    }
+}
+
+/// The pools of one worker, shared with its idle reaper task.
+struct Pools {
+    /// Indexed by `egress * Host::ALL.len() + host`.
+    pools: Vec<Pool>,
+    max_idle: usize,
+}
+
+/// The upstream connections of one worker thread: one connector per egress IP (bound to it), one pool per (egress
+/// IP, host), and the base URL of each host.
 pub struct Upstreams {
-    clients: Vec<UpClient>,
-    bases: BTreeMap<Host, Upstream>,
-    host_headers: BTreeMap<Host, HeaderValue>,
+    connectors: Vec<Connector>,
+    pools: Arc<Pools>,
+    reaper: AtomicBool,
+    /// Per host: the URI the connector dials and the Host header.
+    bases: [Option<(http::Uri, HeaderValue)>; Host::ALL.len()],
     max_response_bytes: u64,
     total_timeout: Duration,
+}
+
+fn host_index(h: Host) -> usize {
+    Host::ALL.iter().position(|x| *x == h).unwrap_or(0)
 }
 
 impl Upstreams {
@@ -56,7 +118,7 @@ impl Upstreams {
         let limits = &config.limits;
         let locals: Vec<Option<std::net::IpAddr>> =
             if config.egress.is_empty() { vec![None] } else { config.egress.iter().copied().map(Some).collect() };
-        let clients = locals
+        let connectors: Vec<Connector> = locals
             .into_iter()
             .map(|local| {
                 let mut http = HttpConnector::new();
@@ -64,31 +126,111 @@ impl Upstreams {
                 http.set_local_address(local);
                 http.set_connect_timeout(Some(Duration::from_millis(limits.connect_timeout_ms)));
                 http.set_nodelay(true);
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                hyper_rustls::HttpsConnectorBuilder::new()
                     .with_tls_config(tls.clone())
                     .https_or_http()
                     .enable_http1()
-                    .wrap_connector(http);
-                Client::builder(TokioExecutor::new())
-                    .pool_max_idle_per_host(limits.pool_idle_per_host)
-                    .pool_idle_timeout(Duration::from_secs(50))
-                    .build(https)
+                    .wrap_connector(http)
             })
             .collect();
-        // The Host header of each upstream, computed once (the authority as configured).
-        let host_headers = config
-            .upstreams
-            .iter()
-            .filter_map(|(h, u)| HeaderValue::from_str(u.authority.as_str()).ok().map(|v| (*h, v)))
-            .collect();
+        let pools = (0..connectors.len() * Host::ALL.len()).map(|_| Pool::default()).collect();
+        // Per host: the base URL, the URI the connector dials, and the Host header (the authority as configured).
+        let bases = Host::ALL.map(|h| {
+            let u = config.upstreams.get(&h)?;
+            let uri = http::Uri::builder().scheme(u.scheme.clone()).authority(u.authority.clone()).path_and_query("/");
+            let host_header = HeaderValue::from_str(u.authority.as_str()).ok()?;
+            Some((uri.build().ok()?, host_header))
+        });
         Ok(Upstreams {
-            clients,
-            host_headers,
-            bases: config.upstreams.clone(),
+            connectors,
+            pools: Arc::new(Pools { pools, max_idle: limits.pool_idle_per_host }),
+            reaper: AtomicBool::new(false),
+            bases,
             max_response_bytes: limits.max_response_bytes,
             total_timeout: Duration::from_millis(limits.total_timeout_ms),
         })
     }
+
+    fn pool(&self, egress: usize, host: Host) -> &Pool {
+        &self.pools.pools[egress * Host::ALL.len() + host_index(host)]
+    }
+
+    /// A new connection to `host` from egress `egress`, driven by its own task.
+    async fn connect(&self, egress: usize, host: Host) -> Result<Sender, UpstreamError> {
+        self.start_reaper();
+        let Some((uri, _)) = &self.bases[host_index(host)] else { return Err(UpstreamError::Connect) };
+        let Some(connector) = self.connectors.get(egress) else { return Err(UpstreamError::Connect) };
+        let io = connector.clone().oneshot(uri.clone()).await.map_err(|_| UpstreamError::Connect)?;
+        let (tx, conn) =
+            hyper::client::conn::http1::Builder::new().handshake(io).await.map_err(|_| UpstreamError::Connect)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(tx)
+    }
+
+    /// Once per worker, in its runtime: a task that closes connections idle past the timeout.
+    fn start_reaper(&self) {
+        if self.reaper.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let pools: Weak<Pools> = Arc::downgrade(&self.pools);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(IDLE_TIMEOUT / 5);
+            loop {
+                tick.tick().await;
+                let Some(p) = pools.upgrade() else { return };
+                p.pools.iter().for_each(Pool::purge);
+            }
+        });
+    }
+
+    /// Sends `req` over a pooled connection (or a new one) and returns the response head with the connection to
+    /// give back once the body is read.
+    async fn send(
+        &self,
+        egress: usize,
+        host: Host,
+        mut req: hyper::Request<Empty<Bytes>>,
+    ) -> Result<(hyper::Response<Incoming>, Sender), UpstreamError> {
+        let pool = self.pool(egress, host);
+        let mut pooled = true;
+        loop {
+            let (mut tx, reused) = match if pooled { pool.checkout() } else { None } {
+                Some(tx) => (tx, true),
+                None => (self.connect(egress, host).await?, false),
+            };
+            if tx.ready().await.is_err() {
+                // Closed before anything was written on it.
+                if reused {
+                    pooled = false;
+                    continue;
+                }
+                return Err(UpstreamError::Failed);
+            }
+            match tx.try_send_request(req).await {
+                Ok(resp) => return Ok((resp, tx)),
+                Err(mut e) => match e.take_message() {
+                    // Handed back unsent: the pooled connection was closed before the request was written. Try
+                    // once more on a new connection. A request that may have been sent is never retried.
+                    Some(r) if reused => {
+                        req = r;
+                        pooled = false;
+                    }
+                    _ => return Err(UpstreamError::Failed),
+                },
+            }
+        }
+    }
+}
+
+/// Why an upstream exchange failed before its response head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UpstreamError {
+    /// No connection could be made (DNS, TCP, TLS, connect timeout).
+    Connect,
+    /// The connection failed after the request may have been sent, or before the response head.
+    Failed,
 }
 
 /// The relay's own JSON error, with `source: "relay"` so the app can tell it from a venue's error.
@@ -125,26 +267,22 @@ pub async fn forward(
         Err(d) => {
             relay.metrics.refusal(d.code);
             relay.metrics.request(e, 429);
-            tracing::warn!(venue, endpoint = e.path, client = %client, reason = d.code, "budget refusal");
+            tracing::warn!(venue, endpoint = e.path, client = client.as_str(), reason = d.code, "budget refusal");
             let mut r = relay_error(429, d.code, d.message(), Some(("retry_after_s", d.retry_after_s.into())));
             r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(d.retry_after_s));
             return r;
         }
     };
     let up = &relay.upstream;
-    let Some(base) = up.bases.get(&e.host) else {
+    let Some((_, host_header)) = &up.bases[host_index(e.host)] else {
         ticket.complete(None, None, None);
         return relay_error(502, "upstream_not_configured", "no upstream is configured for this host", None);
     };
     let mut req = hyper::Request::new(Empty::<Bytes>::new());
     *req.method_mut() = method.clone();
-    let uri = http::Uri::builder()
-        .scheme(base.scheme.clone())
-        .authority(base.authority.clone())
-        .path_and_query(allowed.target)
-        .build();
-    match uri {
-        Ok(u) => *req.uri_mut() = u,
+    // Origin-form on the wire: the path and query exactly as the client sent them.
+    match http::uri::PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(allowed.target.as_bytes())) {
+        Ok(pq) => *req.uri_mut() = http::Uri::from(pq),
         Err(_) => {
             ticket.complete(None, None, None);
             relay.metrics.refusal("bad_target_byte");
@@ -158,30 +296,42 @@ pub async fn forward(
         }
     }
     out.insert(http::header::USER_AGENT, HeaderValue::from_static("meetcrypt-relay"));
-    if let Some(h) = up.host_headers.get(&e.host) {
-        out.insert(http::header::HOST, h.clone());
-    }
+    out.insert(http::header::HOST, host_header.clone());
     let egress = ticket.egress();
     let egress_label = relay.egress_label(egress);
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + up.total_timeout;
-    let result = tokio::time::timeout_at(deadline, up.clients[egress].request(req)).await;
+    let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req)).await;
     let latency = start.elapsed();
-    let resp = match result {
+    let (resp, tx) = match result {
         Err(_) => {
             ticket.complete(None, None, None);
             relay.metrics.upstream_error(e.host, "timeout");
             relay.metrics.request(e, 504);
-            tracing::warn!(venue, endpoint = e.path, egress = egress_label, client = %client, "upstream timeout");
+            tracing::warn!(
+                venue,
+                endpoint = e.path,
+                egress = egress_label,
+                client = client.as_str(),
+                "upstream timeout"
+            );
             return relay_error(504, "upstream_timeout", "the venue did not answer in time; retry later", None);
         }
         Ok(Err(err)) => {
             ticket.complete(None, None, None);
-            let kind = if err.is_connect() { "connect" } else { "failed" };
+            let connect = err == UpstreamError::Connect;
+            let kind = if connect { "connect" } else { "failed" };
             relay.metrics.upstream_error(e.host, kind);
             relay.metrics.request(e, 502);
-            tracing::warn!(venue, endpoint = e.path, egress = egress_label, client = %client, kind, "upstream failure");
-            let (code, msg) = if err.is_connect() {
+            tracing::warn!(
+                venue,
+                endpoint = e.path,
+                egress = egress_label,
+                client = client.as_str(),
+                kind,
+                "upstream failure"
+            );
+            let (code, msg) = if connect {
                 ("upstream_unreachable", "the relay could not connect to the venue; retry later")
             } else {
                 ("upstream_failed", "the connection to the venue failed before a response; retry later")
@@ -198,7 +348,14 @@ pub async fn forward(
     if status >= 500 {
         relay.metrics.upstream_error(e.host, "status_5xx");
         relay.metrics.request(e, 502);
-        tracing::warn!(venue, endpoint = e.path, egress = egress_label, client = %client, upstream_status = status, "upstream 5xx");
+        tracing::warn!(
+            venue,
+            endpoint = e.path,
+            egress = egress_label,
+            client = client.as_str(),
+            upstream_status = status,
+            "upstream 5xx"
+        );
         return relay_error(
             502,
             "upstream_error",
@@ -218,9 +375,9 @@ pub async fn forward(
         venue,
         endpoint = e.path,
         status,
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_us = latency.as_micros() as u64,
         egress = egress_label,
-        client = %client,
+        client = client.as_str(),
         weight,
         "forwarded"
     );
@@ -228,9 +385,13 @@ pub async fn forward(
     let mut out = Response::new(Body::new(CappedBody {
         inner: body,
         remaining: up.max_response_bytes,
-        deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        deadline,
+        timer: None,
         relay: relay.clone(),
         host: e.host,
+        egress,
+        tx: Some(tx),
+        finished: false,
     }));
     *out.status_mut() = parts.status;
     for (name, value) in &parts.headers {
@@ -270,9 +431,26 @@ impl Drop for TicketGuard {
 struct CappedBody {
     inner: Incoming,
     remaining: u64,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    /// The deadline's timer, made only when the body has to be waited for (most arrive with their head).
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     relay: Arc<Relay>,
     host: Host,
+    egress: usize,
+    /// The connection, given back to the pool once the body has been read to its end.
+    tx: Option<Sender>,
+    finished: bool,
+}
+
+impl Drop for CappedBody {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take()
+            && (self.finished || self.inner.is_end_stream())
+        {
+            let up = &self.relay.upstream;
+            up.pool(self.egress, self.host).put(tx, up.pools.max_idle);
+        }
+    }
 }
 
 /// The response body was cut.
@@ -302,14 +480,23 @@ impl HttpBody for CappedBody {
                     }
                     this.remaining -= n;
                 }
+                this.finished = this.inner.is_end_stream();
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(_))) => {
                 this.relay.metrics.upstream_error(this.host, "body_failed");
                 Poll::Ready(Some(Err(BodyCut::Upstream)))
             }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+            Poll::Ready(None) => {
+                this.finished = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(this.deadline)))
+                .as_mut()
+                .poll(cx)
+            {
                 Poll::Ready(()) => {
                     this.relay.metrics.upstream_error(this.host, "body_timeout");
                     Poll::Ready(Some(Err(BodyCut::Timeout)))

@@ -37,6 +37,8 @@ pub struct Relay {
     pub budget: Arc<budget::Budget>,
     /// Upstream clients, one pool per egress IP.
     pub upstream: forward::Upstreams,
+    /// Open client connections per client IP, shared by the workers.
+    pub connections_per_ip: Arc<server::PerIp>,
     salt: [u8; 16],
     egress_labels: Vec<String>,
 }
@@ -46,14 +48,21 @@ pub struct Relay {
 pub struct Client {
     /// Identity for fairness.
     pub id: u64,
-    tag: [u8; 4],
-    kind: &'static str,
+    /// `kind:xxxxxxxx` (kind `key` or `ip`, 8 hex digits), ASCII.
+    label: [u8; 12],
+}
+
+impl Client {
+    /// The log form, `key:xxxxxxxx` or `ip:xxxxxxxx`.
+    pub fn as_str(&self) -> &str {
+        let len = if self.label[11] == 0 { 11 } else { 12 };
+        std::str::from_utf8(&self.label[..len]).unwrap_or("?")
+    }
 }
 
 impl std::fmt::Display for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:", self.kind)?;
-        self.tag.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(self.as_str())
     }
 }
 
@@ -69,7 +78,15 @@ impl Relay {
             chunk.copy_from_slice(&h.finish().to_le_bytes());
         }
         let egress_labels = config.egress.iter().map(|ip| ip.to_string()).collect();
-        Ok(Arc::new(Relay { config, metrics: Arc::default(), budget, upstream, salt, egress_labels }))
+        Ok(Arc::new(Relay {
+            config,
+            metrics: Arc::default(),
+            budget,
+            upstream,
+            connections_per_ip: Arc::default(),
+            salt,
+            egress_labels,
+        }))
     }
 
     /// The state for another worker thread: the same budget, metrics and salt, its own upstream pools (so a
@@ -80,6 +97,7 @@ impl Relay {
             metrics: self.metrics.clone(),
             budget: self.budget.clone(),
             upstream: forward::Upstreams::new(&self.config)?,
+            connections_per_ip: self.connections_per_ip.clone(),
             salt: self.salt,
             egress_labels: self.egress_labels.clone(),
         }))
@@ -99,7 +117,17 @@ impl Relay {
     /// The client behind a credential (`key`) or an address (`ip`), for fairness and logs.
     pub fn client(&self, kind: &'static str, secret: &[u8]) -> Client {
         let b = self.tag_bytes(secret);
-        Client { id: u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), tag: [b[0], b[1], b[2], b[3]], kind }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut label = [0u8; 12];
+        label[..kind.len().min(3)].copy_from_slice(&kind.as_bytes()[..kind.len().min(3)]);
+        let mut i = kind.len().min(3);
+        label[i] = b':';
+        for byte in &b[..4] {
+            label[i + 1] = HEX[usize::from(byte >> 4)];
+            label[i + 2] = HEX[usize::from(byte & 15)];
+            i += 2;
+        }
+        Client { id: u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), label }
     }
 
     /// The salted hash as a number (client identity for fairness).
@@ -125,4 +153,21 @@ impl Relay {
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_labels_are_kind_and_eight_hex_digits() {
+        let relay = crate::Relay::new(crate::Config::default()).unwrap();
+        let k = relay.client("key", b"some-api-key");
+        let ip = relay.client("ip", &[127, 0, 0, 1]);
+        for (c, kind) in [(k, "key:"), (ip, "ip:")] {
+            let s = c.as_str();
+            assert!(s.starts_with(kind) && s.len() == kind.len() + 8, "{s}");
+            assert!(s[kind.len()..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{s}");
+            assert_eq!(c.to_string(), s);
+        }
+        assert_eq!(&k.as_str()[4..], &relay.tag(b"some-api-key"));
+    }
 }

@@ -1,8 +1,8 @@
 //! The `relay` binary: `relay [--config FILE] [--listen IP:PORT] [--static DIR] [--sandbox DIR] [--egress IP]...`.
 //!
-//! One worker thread per core, each with a single-threaded runtime, its own listening socket on the same address
-//! (SO_REUSEPORT: the kernel spreads connections) and its own upstream pools, so a request never hops threads.
-//! Budget and metrics are shared.
+//! One worker thread per core, each with a single-threaded runtime and its own upstream pools, so a request never
+//! hops threads. The workers accept from one shared listening socket, each when it is free (as nginx's workers
+//! do), so connections go to the least busy worker. Budget and metrics are shared.
 
 use std::net::SocketAddr;
 
@@ -17,19 +17,23 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-    socket.set_reuseaddr(true)?;
-    socket.set_reuseport(true)?;
-    socket.set_nodelay(true)?;
-    socket.bind(addr)?;
-    socket.listen(4096)
+/// The listening socket the workers share (non-blocking, backlog 4096).
+fn listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    rt.block_on(async {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.set_nodelay(true)?;
+        socket.bind(addr)?;
+        socket.listen(4096)?.into_std()
+    })
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()))
         .with_ansi(false)
+        .event_format(relay::logwriter::LineFormat)
         .with_writer(relay::logwriter::NonBlockingStderr::new())
         .init();
     if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
@@ -58,19 +62,19 @@ fn main() -> ExitCode {
             return fail(format!("egress IP {ip} is not usable on this host ({e}); list only this host's own IPs"));
         }
     }
-    // A plain bind first: it fails if anything, another relay included, already listens on the address (the
-    // workers' SO_REUSEPORT sockets would otherwise share it silently).
-    let addr = match std::net::TcpListener::bind(config.listen) {
-        Ok(l) => match l.local_addr() {
-            Ok(a) => a,
-            Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
-        },
+    // One socket (no SO_REUSEPORT): binding fails if anything, another relay included, already listens there.
+    let shared = match listener(config.listen) {
+        Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             return fail(format!(
                 "cannot listen on {}: the address is already in use; stop the other process or pass another --listen",
                 config.listen
             ));
         }
+        Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
+    };
+    let addr = match shared.local_addr() {
+        Ok(a) => a,
         Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
     };
     let threads = match config.limits.worker_threads {
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(e),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let balancer = relay::server::Balancer::new(threads);
     let mut workers = Vec::new();
     for i in 0..threads {
         let relay = if i == 0 { Ok(first.clone()) } else { first.worker() };
@@ -93,23 +98,29 @@ fn main() -> ExitCode {
             Ok(r) => r,
             Err(e) => return fail(format!("cannot start a worker runtime: {e}")),
         };
-        let listener = match runtime.block_on(async { listener(addr) }) {
-            Ok(l) => l,
-            Err(e) => return fail(format!("cannot listen on {addr}: {e}; pass another --listen")),
-        };
+        // Every worker polls the same socket; whichever is free accepts.
+        let listener =
+            match shared.try_clone().and_then(|l| runtime.block_on(async { tokio::net::TcpListener::from_std(l) })) {
+                Ok(l) => l,
+                Err(e) => return fail(format!("cannot listen on {addr}: {e}; pass another --listen")),
+            };
         let mut stop = stop_rx.clone();
+        let balancer = balancer.clone();
         let worker = std::thread::Builder::new().name(format!("relay-worker-{i}")).spawn(move || {
             let router = relay::app(relay.clone());
             let shutdown = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            runtime.block_on(relay::serve(listener, relay, router, shutdown));
+            let worker = relay::server::Worker { balancer, index: i };
+            runtime.block_on(relay::server::serve_worker(listener, relay, router, shutdown, Some(worker)));
         });
         match worker {
             Ok(w) => workers.push(w),
             Err(e) => return fail(format!("cannot start a worker thread: {e}")),
         }
     }
+    // The workers hold the socket now; when they drop it at shutdown, the address is free.
+    drop(shared);
     tracing::info!(listen = %addr, egress = ?first.config.egress, threads, "relay listening");
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build();
     match signals {

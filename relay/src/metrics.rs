@@ -30,14 +30,40 @@ impl Default for RequestCounters {
     }
 }
 
+/// The index of a catalogue entry, from its address (entries are `&'static` references into `ENDPOINTS`).
+fn endpoint_index(e: &'static catalogue::Endpoint) -> Option<usize> {
+    let size = std::mem::size_of::<catalogue::Endpoint>().max(1);
+    let offset = (e as *const catalogue::Endpoint as usize).wrapping_sub(catalogue::ENDPOINTS.as_ptr() as usize);
+    let i = offset / size;
+    catalogue::ENDPOINTS.get(i).is_some_and(|x| std::ptr::eq(x, e)).then_some(i)
+}
+
+/// Counters written on every request are kept per thread shard, so the worker threads do not bounce the same cache
+/// lines between cores; `/metrics` adds the shards up.
+const SHARDS: usize = 4;
+
+/// Counters one shard owns, on their own cache lines.
+#[derive(Default)]
+#[repr(align(128))]
+struct Shard {
+    fast: RequestCounters,
+    latency: [Histogram; Host::ALL.len()],
+}
+
+thread_local! {
+    static SHARD: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
+    };
+}
+
 /// The relay's counters.
 #[derive(Default)]
 pub struct Metrics {
-    fast: RequestCounters,
+    shards: [Shard; SHARDS],
     requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
     refusals: Mutex<BTreeMap<&'static str, u64>>,
     upstream_errors: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-    latency: [Histogram; Host::ALL.len()],
     /// Client connections open now.
     pub open_connections: AtomicI64,
     /// Client connections accepted since start.
@@ -45,13 +71,17 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    fn shard(&self) -> &Shard {
+        &self.shards[SHARD.with(|s| *s)]
+    }
+
     /// Counts a forwarded request by catalogue endpoint and the status answered.
     pub fn request(&self, e: &'static catalogue::Endpoint, status: u16) {
-        let idx = catalogue::ENDPOINTS.iter().position(|x| std::ptr::eq(x, e));
+        let idx = endpoint_index(e);
         let slot = STATUSES.iter().position(|&s| s == status);
         match (idx, slot) {
             (Some(i), Some(j)) => {
-                self.fast.0[i][j].fetch_add(1, Ordering::Relaxed);
+                self.shard().fast.0[i][j].fetch_add(1, Ordering::Relaxed);
             }
             _ => {
                 let key = (e.venue.as_str(), e.path, status);
@@ -73,7 +103,7 @@ impl Metrics {
     /// Records the time to the upstream's response head.
     pub fn latency(&self, host: Host, d: Duration) {
         let Some(i) = Host::ALL.iter().position(|h| *h == host) else { return };
-        let h = &self.latency[i];
+        let h = &self.shard().latency[i];
         let s = d.as_secs_f64();
         if let Some(b) = BUCKETS.iter().position(|b| s <= *b) {
             h.counts[b].fetch_add(1, Ordering::Relaxed);
@@ -97,7 +127,7 @@ impl Metrics {
         let mut all = self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for (i, e) in catalogue::ENDPOINTS.iter().enumerate() {
             for (j, s) in STATUSES.iter().enumerate() {
-                let n = self.fast.0[i][j].load(Ordering::Relaxed);
+                let n: u64 = self.shards.iter().map(|sh| sh.fast.0[i][j].load(Ordering::Relaxed)).sum();
                 if n > 0 {
                     *all.entry((e.venue.as_str(), e.path, *s)).or_default() += n;
                 }
@@ -118,18 +148,19 @@ impl Metrics {
         }
         out.push_str("# HELP relay_upstream_latency_seconds Time from sending to the upstream's response head.\n");
         out.push_str("# TYPE relay_upstream_latency_seconds histogram\n");
-        for (host, hist) in Host::ALL.iter().zip(&self.latency) {
-            let count = hist.count.load(Ordering::Relaxed);
+        for (k, host) in Host::ALL.iter().enumerate() {
+            let sum_of = |f: &dyn Fn(&Histogram) -> u64| self.shards.iter().map(|sh| f(&sh.latency[k])).sum::<u64>();
+            let count = sum_of(&|h| h.count.load(Ordering::Relaxed));
             if count == 0 {
                 continue;
             }
             let h = host.as_str();
             let mut cumulative = 0;
             for (i, b) in BUCKETS.iter().enumerate() {
-                cumulative += hist.counts[i].load(Ordering::Relaxed);
+                cumulative += sum_of(&|h| h.counts[i].load(Ordering::Relaxed));
                 let _ = writeln!(out, "relay_upstream_latency_seconds_bucket{{host=\"{h}\",le=\"{b}\"}} {cumulative}");
             }
-            let sum = hist.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+            let sum = sum_of(&|h| h.sum_ns.load(Ordering::Relaxed)) as f64 / 1e9;
             let _ = writeln!(out, "relay_upstream_latency_seconds_bucket{{host=\"{h}\",le=\"+Inf\"}} {count}");
             let _ = writeln!(out, "relay_upstream_latency_seconds_sum{{host=\"{h}\"}} {sum}");
             let _ = writeln!(out, "relay_upstream_latency_seconds_count{{host=\"{h}\"}} {count}");
@@ -152,5 +183,17 @@ impl Metrics {
         out.push_str("# TYPE relay_accepted_connections_total counter\n");
         let _ = writeln!(out, "relay_accepted_connections_total {}", self.accepted_connections.load(Ordering::Relaxed));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_endpoint_has_its_index() {
+        for (i, e) in catalogue::ENDPOINTS.iter().enumerate() {
+            assert_eq!(super::endpoint_index(e), Some(i));
+        }
+        static OTHER: std::sync::LazyLock<catalogue::Endpoint> = std::sync::LazyLock::new(|| catalogue::ENDPOINTS[0]);
+        assert_eq!(super::endpoint_index(&OTHER), None);
     }
 }

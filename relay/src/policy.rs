@@ -110,6 +110,11 @@ refusals! {
     MissingAuthHeader = 401, "missing_auth_header", "signed endpoints need the venue's key headers (X-MBX-APIKEY, or ACCESS-KEY/SIGN/TIMESTAMP/PASSPHRASE)";
     /// Cross-origin request from an origin not configured.
     OriginNotAllowed = 403, "origin_not_allowed", "this origin is not in the relay's allowed_origins";
+    /// The HTTP parser could not read the request: a malformed request line or header line, a byte outside the URI
+    /// grammar in the target, a bad Content-Length or Transfer-Encoding, an unsupported HTTP version.
+    MalformedRequest = 400, "malformed_request", "the request is not valid HTTP/1.1 (request line, header lines or framing); percent-encode bytes such as \" < > { } | in the target";
+    /// More connections from the client's IP address than `max_connections_per_ip`.
+    TooManyConnections = 429, "too_many_connections", "too many open connections from this IP address; close some, or reuse keep-alive connections, and retry";
 }
 
 /// The credential headers of a venue.

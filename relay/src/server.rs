@@ -1,6 +1,15 @@
-//! The HTTP/1 accept loop: a cap on concurrent connections, a header read timeout and a cap on the request head.
+//! The HTTP/1 accept loop: a cap on concurrent connections, per client IP too, a header read timeout and a cap on
+//! the request head.
+//!
+//! Requests hyper's parser refuses before the relay sees them (a malformed request line or header line, bytes
+//! outside the URI grammar, bad framing headers, heads over the size cap) get hyper's automatic 400/414/431. The
+//! connection's IO wrapper recognises that automatic response as it is written (a status line followed only by
+//! `connection: close`, `content-length: 0` and `date`, a shape no relay response has) and writes the relay's JSON
+//! refusal with the same status instead. Only an HTTP/2 preface gets no body: the peer speaks HTTP/2 and could not
+//! read an HTTP/1.1 response; the connection is closed and the refusal counted.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,18 +22,130 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use crate::Relay;
+use crate::policy::Refusal;
+
+/// Open client connections per client IP address, shared by the worker threads (sharded to keep the locks short and
+/// rarely contended; touched once when a connection opens and once when it closes).
+pub struct PerIp {
+    shards: [std::sync::Mutex<HashMap<IpAddr, u32>>; 16],
+}
+
+impl Default for PerIp {
+    fn default() -> Self {
+        PerIp { shards: std::array::from_fn(|_| std::sync::Mutex::default()) }
+    }
+}
+
+impl PerIp {
+    fn shard(&self, ip: IpAddr) -> &std::sync::Mutex<HashMap<IpAddr, u32>> {
+        let b = match ip {
+            IpAddr::V4(v) => v.octets()[3] ^ v.octets()[2],
+            IpAddr::V6(v) => v.octets()[15] ^ v.octets()[7],
+        };
+        &self.shards[usize::from(b) % 16]
+    }
+
+    /// Counts a connection from `ip` unless `limit` (non-zero) are open already.
+    pub fn acquire(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<IpSlot> {
+        if limit == 0 {
+            return Some(IpSlot(None));
+        }
+        let mut map = self.shard(ip).lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n as usize >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot(Some((self.clone(), ip))))
+    }
+
+    /// Connections open now from `ip` (for tests).
+    pub fn open(&self, ip: IpAddr) -> u32 {
+        self.shard(ip).lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied().unwrap_or(0)
+    }
+}
+
+/// A counted connection; uncounted on drop.
+pub struct IpSlot(Option<(Arc<PerIp>, IpAddr)>);
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        if let Some((per_ip, ip)) = self.0.take() {
+            let mut map = per_ip.shard(ip).lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(n) = map.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+            }
+        }
+    }
+}
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits (at most the header read timeout) for open
 /// connections to finish.
 pub async fn serve(listener: TcpListener, relay: Arc<Relay>, router: Router, shutdown: impl Future<Output = ()>) {
+    serve_worker(listener, relay, router, shutdown, None).await;
+}
+
+/// A connection handed from the worker that accepted it to a less busy one.
+struct Handoff {
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    ip_slot: IpSlot,
+}
+
+/// Spreads connections over the worker threads that accept from one shared socket: the worker that accepts a
+/// connection while it serves two or more connections more than another worker hands it to that worker. (Accepting
+/// from a shared socket alone lets whichever worker wakes first take a whole burst of connections; SO_REUSEPORT
+/// spreads them by a hash of the address, unevenly. Either way one worker can end up with most of the load while
+/// the other idles.)
+pub struct Balancer {
+    open: Vec<std::sync::atomic::AtomicUsize>,
+    senders: Vec<tokio::sync::mpsc::UnboundedSender<Handoff>>,
+    receivers: std::sync::Mutex<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<Handoff>>>>,
+}
+
+impl Balancer {
+    /// A balancer for `workers` worker threads.
+    pub fn new(workers: usize) -> Arc<Balancer> {
+        let (senders, receivers) =
+            (0..workers).map(|_| tokio::sync::mpsc::unbounded_channel()).unzip::<_, _, Vec<_>, Vec<_>>();
+        Arc::new(Balancer {
+            open: (0..workers).map(|_| std::sync::atomic::AtomicUsize::new(0)).collect(),
+            senders,
+            receivers: std::sync::Mutex::new(receivers.into_iter().map(Some).collect()),
+        })
+    }
+}
+
+/// Worker `index` of a [`Balancer`].
+pub struct Worker {
+    /// The shared balancer.
+    pub balancer: Arc<Balancer>,
+    /// This worker's index.
+    pub index: usize,
+}
+
+/// [`serve`] for one of several worker threads sharing a listening socket and balancing connections.
+pub async fn serve_worker(
+    listener: TcpListener,
+    relay: Arc<Relay>,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    worker: Option<Worker>,
+) {
     let limits = relay.config.limits.clone();
     let max = limits.max_connections.clamp(1, u32::MAX as usize >> 4);
     let permits = Arc::new(tokio::sync::Semaphore::new(max));
-    accept_loop(&listener, &relay, &router, &permits, shutdown).await;
+    let inbox = worker.as_ref().and_then(|w| {
+        w.balancer.receivers.lock().unwrap_or_else(|p| p.into_inner()).get_mut(w.index).and_then(Option::take)
+    });
+    accept_loop(&listener, &relay, &router, &permits, shutdown, worker.as_ref(), inbox).await;
     drop(listener);
     let grace = Duration::from_millis(limits.header_read_timeout_ms.max(1000));
     let _ = tokio::time::timeout(grace, permits.acquire_many(max as u32)).await;
@@ -36,6 +157,8 @@ async fn accept_loop(
     router: &Router,
     permits: &Arc<tokio::sync::Semaphore>,
     shutdown: impl Future<Output = ()>,
+    worker: Option<&Worker>,
+    mut inbox: Option<tokio::sync::mpsc::UnboundedReceiver<Handoff>>,
 ) {
     let limits = relay.config.limits.clone();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -44,9 +167,23 @@ async fn accept_loop(
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             () = &mut shutdown => return,
         };
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, ip_slot) = tokio::select! {
             a = listener.accept() => match a {
-                Ok(a) => a,
+                Ok((stream, peer)) => {
+                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limits.max_connections_per_ip) else {
+                        // Over the per-IP limit: answered and closed by a short task that holds no slot.
+                        let relay = relay.clone();
+                        tokio::spawn(async move {
+                            refuse_connection(stream, &relay).await;
+                            drop(permit);
+                        });
+                        continue;
+                    };
+                    match hand_off(worker, stream, peer, ip_slot) {
+                        Some(kept) => kept,
+                        None => continue,
+                    }
+                }
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -54,8 +191,20 @@ async fn accept_loop(
                     continue;
                 }
             },
+            Some(h) = async { match inbox.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                match tokio::net::TcpStream::from_std(h.stream) {
+                    Ok(stream) => (stream, h.peer, h.ip_slot),
+                    Err(_) => {
+                        if let Some(w) = worker {
+                            w.balancer.open[w.index].fetch_sub(1, Ordering::Relaxed);
+                        }
+                        continue;
+                    }
+                }
+            }
             () = &mut shutdown => return,
         };
+        let balance_slot = worker.map(|w| (w.balancer.clone(), w.index));
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let relay = relay.clone();
@@ -85,7 +234,12 @@ async fn accept_loop(
                 .max_buf_size(crate::policy::MAX_TARGET_BYTES + crate::policy::MAX_HEADER_BYTES)
                 .max_headers(crate::policy::MAX_HEADERS)
                 .keep_alive(true);
-            let io = TokioIo::new(CountingIo { inner: stream, activity: activity.clone() });
+            let io = TokioIo::new(CountingIo {
+                inner: stream,
+                activity: activity.clone(),
+                relay: relay.clone(),
+                answer: None,
+            });
             let conn = builder.serve_connection(io, svc);
             let mut conn = std::pin::pin!(conn);
             // The watchdog closes a connection that, over one whole period, started no request, has none in
@@ -95,7 +249,16 @@ async fn accept_loop(
             let mut last = activity.progress();
             loop {
                 tokio::select! {
-                    _ = &mut conn => break,
+                    r = &mut conn => {
+                        if let Err(e) = r
+                            && e.is_parse_version_h2()
+                        {
+                            // An HTTP/2 client cannot read an HTTP/1.1 refusal: closed, counted.
+                            relay.metrics.refusal("http2_not_supported");
+                            tracing::info!(reason = "http2_not_supported", "refused");
+                        }
+                        break;
+                    }
                     _ = tick.tick() => {
                         let now = activity.progress();
                         if now == last && activity.in_flight.load(Ordering::Relaxed) == 0 {
@@ -106,9 +269,120 @@ async fn accept_loop(
                 }
             }
             relay.metrics.open_connections.fetch_sub(1, Ordering::Relaxed);
+            if let Some((b, i)) = balance_slot {
+                b.open[i].fetch_sub(1, Ordering::Relaxed);
+            }
+            drop(ip_slot);
             drop(permit);
         });
     }
+}
+
+/// Counts a new connection for the least busy worker: this one (returned, to serve here), or another one if this
+/// one serves two or more connections more (sent there; `None`).
+fn hand_off(
+    worker: Option<&Worker>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    ip_slot: IpSlot,
+) -> Option<(TcpStream, SocketAddr, IpSlot)> {
+    let Some(w) = worker else { return Some((stream, peer, ip_slot)) };
+    let b = &w.balancer;
+    let mine = b.open[w.index].load(Ordering::Relaxed);
+    let least = (0..b.open.len()).min_by_key(|&i| b.open[i].load(Ordering::Relaxed)).unwrap_or(w.index);
+    if least != w.index && b.open[least].load(Ordering::Relaxed) + 2 <= mine {
+        if let Ok(std_stream) = stream.into_std() {
+            b.open[least].fetch_add(1, Ordering::Relaxed);
+            match b.senders[least].send(Handoff { stream: std_stream, peer, ip_slot }) {
+                Ok(()) => return None,
+                Err(e) => {
+                    // That worker has stopped: serve it here after all.
+                    b.open[least].fetch_sub(1, Ordering::Relaxed);
+                    let h = e.0;
+                    let kept = tokio::net::TcpStream::from_std(h.stream).ok().map(|s| (s, h.peer, h.ip_slot));
+                    if kept.is_some() {
+                        b.open[w.index].fetch_add(1, Ordering::Relaxed);
+                    }
+                    return kept;
+                }
+            }
+        }
+        return None;
+    }
+    b.open[w.index].fetch_add(1, Ordering::Relaxed);
+    Some((stream, peer, ip_slot))
+}
+
+/// The relay's JSON refusal as raw HTTP/1.1 bytes, closing the connection (`extra`: more header lines).
+fn raw_refusal(r: Refusal, extra: &str) -> Vec<u8> {
+    let body = serde_json::json!({ "source": "relay", "code": r.code(), "message": r.message() }).to_string();
+    let reason = http::StatusCode::from_u16(r.status()).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    format!(
+        "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
+         x-content-type-options: nosniff\r\ncontent-security-policy: {}\r\nreferrer-policy: no-referrer\r\n\
+         connection: close\r\n{extra}content-length: {}\r\n\r\n{body}",
+        r.status(),
+        crate::web::API_CSP,
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Answers a connection over the per-IP limit: 429 `too_many_connections` at once (without waiting for the request
+/// head, so the refusal costs no header-read timeout), then a short lingering close so that the client reads the
+/// answer rather than a reset.
+async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = Refusal::TooManyConnections;
+    relay.metrics.refusal(r.code());
+    tracing::warn!(reason = r.code(), "refused connection");
+    let answer = raw_refusal(r, "retry-after: 1\r\n");
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await?;
+        // Discard what the client sends (its request) until it closes: at most 64 KiB, within half a second.
+        let mut buf = [0u8; 4096];
+        let mut left: usize = 64 * 1024;
+        while left > 0 {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            left = left.saturating_sub(n);
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
+
+/// If `head` is hyper's automatic answer to a request its parser refused (`HTTP/1.1 400|414|431`, then only
+/// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead.
+fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
+    let text = std::str::from_utf8(head.strip_suffix(b"\r\n\r\n")?).ok()?;
+    let mut lines = text.split("\r\n");
+    let status = lines.next()?.strip_prefix("HTTP/1.1 ")?.get(..3)?;
+    let r = match status {
+        "400" => Refusal::MalformedRequest,
+        "414" => Refusal::TargetTooLong,
+        "431" => Refusal::HeadersTooLarge,
+        _ => return None,
+    };
+    let mut date = None;
+    let mut empty = false;
+    for line in lines {
+        let (name, value) = line.split_once(": ")?;
+        match name {
+            "content-length" if value == "0" => empty = true,
+            "connection" if value == "close" => {}
+            "date" => date = Some(value),
+            _ => return None,
+        }
+    }
+    if !empty {
+        return None;
+    }
+    let date = date.map(|d| format!("date: {d}\r\n")).unwrap_or_default();
+    Some((r, raw_refusal(r, &date)))
 }
 
 /// What a connection has done, for the idle watchdog.
@@ -142,10 +416,49 @@ impl Drop for InFlight {
     }
 }
 
-/// The client socket, counting the bytes written to it.
+/// The client socket, counting the bytes written to it, and putting the relay's JSON body on hyper's own parser
+/// refusals.
 struct CountingIo<T> {
     inner: T,
     activity: Arc<Activity>,
+    relay: Arc<Relay>,
+    /// The relay's refusal being written in place of hyper's: bytes, how many are written, and how many bytes of
+    /// hyper's to report written once it is out.
+    answer: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl<T: AsyncWrite + Unpin> CountingIo<T> {
+    /// Replaces hyper's automatic parse-error response (`first`: the first buffer of a write of `total` bytes).
+    fn intercept(&mut self, first: &[u8], total: usize) {
+        // Cheap test first: only a bodiless 4xx head written as one buffer can be hyper's automatic answer.
+        if self.answer.is_some() || first.len() != total || total > 256 || !first.starts_with(b"HTTP/1.1 4") {
+            return;
+        }
+        if let Some((r, bytes)) = parse_refusal(first) {
+            self.relay.metrics.refusal(r.code());
+            tracing::info!(reason = r.code(), status = r.status(), "refused");
+            self.answer = Some((bytes, 0, total));
+        }
+    }
+
+    /// Writes the pending replacement; `Ready(Some(n))` once it is out (`n`: hyper's byte count).
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<Option<usize>>> {
+        let Some((bytes, written, total)) = &mut self.answer else { return Poll::Ready(Ok(None)) };
+        while *written < bytes.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    *written += n;
+                    self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let total = *total;
+        self.answer = None;
+        Poll::Ready(Ok(Some(total)))
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for CountingIo<T> {
@@ -156,6 +469,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for CountingIo<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.intercept(buf, buf.len());
+        if let Some(n) = std::task::ready!(self.poll_answer(cx))? {
+            return Poll::Ready(Ok(n));
+        }
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
@@ -168,6 +485,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            self.intercept(first, bufs.iter().map(|b| b.len()).sum());
+        }
+        if let Some(n) = std::task::ready!(self.poll_answer(cx))? {
+            return Poll::Ready(Ok(n));
+        }
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);

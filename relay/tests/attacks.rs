@@ -1,5 +1,7 @@
 //! The attack corpus: every write endpoint of API.md (and the reference lists) in every method, path and header
-//! tricks, and request-smuggling attempts over raw sockets. Not one reaches the upstream; each gets a refusal.
+//! tricks, and request-smuggling attempts over raw sockets. Not one reaches the upstream; each gets a refusal with
+//! the relay's JSON body, also those the HTTP parser refuses before the policy sees them (only an HTTP/2 preface is
+//! closed without one: an HTTP/2 client could not read it).
 
 mod common;
 
@@ -54,7 +56,7 @@ fn auth_lines(venue: &str) -> String {
     }
 }
 
-/// One attack: raw bytes and whether the relay's own JSON refusal is expected (false: the HTTP parser refuses).
+/// One attack: raw bytes and whether the policy refuses it (false: the HTTP parser does). Both get the JSON body.
 struct Attack {
     name: String,
     bytes: Vec<u8>,
@@ -329,15 +331,15 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     assert!(corpus.len() >= 200, "corpus has {} requests", corpus.len());
     let mut json_refusals = 0;
     let mut parser_refusals = 0;
+    let mut h2_closed = 0;
     let mut failures = Vec::new();
     // Several at a time, bounded.
     for chunk in corpus.chunks(32) {
         let results = futures_join(chunk.iter().map(|a| run(relay.addr, a.bytes.clone()))).await;
         for (a, r) in chunk.iter().zip(results) {
             // An HTTP/2 preface on this HTTP/1 server is answered by closing the connection.
-            let first_ok = (400..500).contains(&r.status)
-                || (r.status == 505 && !a.json)
-                || (r.status == 0 && r.raw.is_empty() && a.name.contains("HTTP/2"));
+            let h2 = a.name.contains("HTTP/2 preface");
+            let first_ok = (400..500).contains(&r.status) || (h2 && r.status == 0 && r.raw.is_empty());
             if !first_ok {
                 failures.push(format!("{}: status {} {}", a.name, r.status, String::from_utf8_lossy(&r.raw)));
                 continue;
@@ -346,7 +348,7 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
             let text = String::from_utf8_lossy(&r.raw);
             for line in text.lines().filter(|l| l.starts_with("HTTP/1.1 ")) {
                 let code: u16 = line[9..12].parse().unwrap_or(0);
-                if !(400..500).contains(&code) && code != 505 {
+                if !(400..500).contains(&code) {
                     failures.push(format!("{}: a later response was {line}", a.name));
                 }
             }
@@ -356,15 +358,37 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
                     failures.push(format!("{}: {}", a.name, String::from_utf8_lossy(&r.raw)));
                 }
                 json_refusals += 1;
-            } else if !r.body.is_empty() || a.json {
+            } else if h2 {
+                h2_closed += 1;
+            } else {
                 let j = r.json();
                 if j["source"] != "relay" || !j["code"].is_string() || !j["message"].is_string() {
                     failures.push(format!("{}: expected the relay's JSON refusal, got {}", a.name, r.text()));
                     continue;
                 }
-                json_refusals += 1;
-            } else {
-                parser_refusals += 1;
+                if r.header("content-type") != Some("application/json") || r.header("cache-control") != Some("no-store")
+                {
+                    failures.push(format!("{}: refusal headers: {:?}", a.name, r.headers));
+                }
+                let status_matches = match j["code"].as_str() {
+                    Some("malformed_request") => r.status == 400,
+                    Some("headers_too_large") => r.status == 431,
+                    Some("target_too_long") => r.status == 414,
+                    _ => (400..500).contains(&r.status),
+                };
+                if !status_matches {
+                    failures.push(format!("{}: status {} with code {}", a.name, r.status, j["code"]));
+                }
+                let code = j["code"].as_str().unwrap_or("");
+                if ["malformed_request", "headers_too_large", "target_too_long"].contains(&code) && !a.json {
+                    // The HTTP parser's refusals: the relay's body on hyper's status, and the connection closed.
+                    if r.header("connection") != Some("close") {
+                        failures.push(format!("{}: parser refusal {code} without Connection: close", a.name));
+                    }
+                    parser_refusals += 1;
+                } else {
+                    json_refusals += 1;
+                }
             }
         }
     }
@@ -372,9 +396,17 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     let seen = up.seen();
     assert!(seen.is_empty(), "requests reached the upstream: {:?}", seen.iter().map(|s| &s.target).collect::<Vec<_>>());
     println!(
-        "corpus: {} attacks, {json_refusals} relay JSON refusals, {parser_refusals} HTTP parser refusals",
+        "corpus: {} attacks, {json_refusals} policy refusals, {parser_refusals} HTTP parser refusals (all with the \
+         relay's JSON body), {h2_closed} HTTP/2 preface closed",
         corpus.len()
     );
+    assert_eq!(h2_closed, 1);
+    assert!(parser_refusals >= 20, "{parser_refusals} parser refusals");
+    // Parser refusals are counted like the policy's.
+    let m = relay.relay.metrics.render(&[]);
+    for reason in ["malformed_request", "headers_too_large", "http2_not_supported"] {
+        assert!(m.contains(&format!("relay_refusals_total{{reason=\"{reason}\"}}")), "{reason} not counted:\n{m}");
+    }
     // The relay still serves reads afterwards.
     let r = get(relay.addr, "/v1/binance/api/v3/time", &[]).await;
     assert_eq!(r.status, 200);

@@ -50,6 +50,9 @@ pub enum Mode {
     EndlessChunked,
     /// Simulated Binance per-IP weight limit per minute: 429 past it, 418 if hit again after a 429.
     Weights(u32),
+    /// 200 as `Ok`, then closes the connection: at once with `Connection: close` in the response when `true`,
+    /// silently 50 ms later (as a venue's idle keep-alive timeout does) when `false`.
+    OkThenClose(bool),
 }
 
 pub struct Upstream {
@@ -175,6 +178,18 @@ async fn conn(
                     body.len()
                 );
                 sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::OkThenClose(announce) => {
+                let close = if announce { "Connection: close\r\n" } else { "" };
+                let r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{close}Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+                if !announce {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                return Ok(());
             }
             Mode::Stall => {
                 tokio::time::sleep(Duration::from_secs(60)).await;
