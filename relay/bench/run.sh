@@ -27,8 +27,8 @@ trap cleanup EXIT
 
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release -q -p relay --bin relay --example nginx-allowlist
-"$target/release/examples/nginx-allowlist" > "$work/allowlist.conf"
+cargo build --profile relay -q -p relay --bin relay --example nginx-allowlist
+"$target/relay/examples/nginx-allowlist" > "$work/allowlist.conf"
 
 common_http='client_body_temp_path TMP/body; proxy_temp_path TMP/proxy; fastcgi_temp_path TMP/fcgi; uwsgi_temp_path TMP/uwsgi; scgi_temp_path TMP/scgi;'
 mkdir -p "$work/up" "$work/ng"
@@ -125,7 +125,7 @@ worker_threads = $workers
 # The benchmark measures forwarding, not the weight budget: give it room (the budget is still checked per request).
 binance_spot_weight_per_minute = 2000000000
 CONF
-RELAY_LOG="$relay_log" "$target/release/relay" --config "$work/relay.toml" 2> "$work/relay.log" &
+RELAY_LOG="$relay_log" "$target/relay/relay" --config "$work/relay.toml" 2> "$work/relay.log" &
 pids+=($!)
 
 path="/api/v3/time?symbol=BTCUSDT&timestamp=1700000000000"
