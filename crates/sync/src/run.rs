@@ -541,8 +541,21 @@ impl<'t, T: Transport> Engine<'t, T> {
             let Cx { run, state } = &mut *c;
             for params in instances {
                 let key = plan::task_key(stream, &params);
-                let st = &state.accounts[&run.key];
+                let st = state.accounts.get_mut(&run.key).expect("account state");
                 let covered = st.covered_until.get(&key).copied();
+                let floor = plan::start_of(&spec, None, run.history_start, run.now);
+                if let Some(c) = covered
+                    && spec.span.is_some()
+                {
+                    // the history now starts before what this stream was read from: read the older windows, newest
+                    // first (each one extends `covered_from` backwards, so an interrupted run resumes cleanly)
+                    let from = *st.covered_from.entry(key.clone()).or_insert(floor.min(c));
+                    if floor < from {
+                        for window in plan::windows(&spec, floor, from - 1).into_iter().rev() {
+                            tasks.push(Task { stream, key: key.clone(), params: params.clone(), window, older: true });
+                        }
+                    }
+                }
                 if self.options.fresh_ms > 0
                     && covered.is_some_and(|c| c >= run.now - SETTLE_MS - self.options.fresh_ms)
                 {
@@ -550,7 +563,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
                 let start = plan::start_of(&spec, covered, run.history_start, run.now);
                 for window in plan::windows(&spec, start, run.now) {
-                    tasks.push(Task { stream, key: key.clone(), params: params.clone(), window });
+                    tasks.push(Task { stream, key: key.clone(), params: params.clone(), window, older: false });
                 }
             }
             run.total += tasks.len();
@@ -695,10 +708,20 @@ impl<'t, T: Transport> Engine<'t, T> {
                     full && before.is_some()
                 }
             };
-            if !more && let Some((_, end)) = task.window {
-                let covered = end.min(run.now - SETTLE_MS);
-                let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
-                *c = (*c).max(covered);
+            if !more && let Some((first, end)) = task.window {
+                if task.older {
+                    // newest first: this window ends where the covered range began
+                    let from = st.covered_from.entry(task.key.clone()).or_insert(first);
+                    *from = (*from).min(first);
+                } else {
+                    let covered = end.min(run.now - SETTLE_MS);
+                    if !st.covered_until.contains_key(&task.key) {
+                        // the first window of a backfill: the stream is read from here on
+                        st.covered_from.insert(task.key.clone(), first);
+                    }
+                    let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
+                    *c = (*c).max(covered);
+                }
             }
             run.sink.checkpoint(state, &page.events).map_err(SyncError::Sink)?;
             if !more {

@@ -37,6 +37,12 @@ pub struct AccountState {
     pub symbols: SymbolBook,
     /// Windowed streams: everything up to this venue time (ms) is in the ledger.
     pub covered_until: BTreeMap<String, i64>,
+    /// Windowed streams: everything from this venue time (ms) up to `covered_until` is in the ledger. When a later
+    /// sync starts its history earlier (a longer history setting), the windows before it are read too. Absent in
+    /// states written before it existed: then the stream counts as read from the history start of the sync that
+    /// finds it missing.
+    #[serde(default)]
+    pub covered_from: BTreeMap<String, i64>,
     /// Id-paged streams (Binance myTrades per symbol): the next `fromId`.
     pub next_id: BTreeMap<String, u64>,
     /// Venue time of the first completed full sync.

@@ -175,8 +175,18 @@ async fn sync_into<T: Transport>(t: &T, accounts: &[AccountConfig], dir: &Path) 
 }
 
 async fn sync_with<T: Transport>(t: &T, accounts: &[AccountConfig], dir: &Path, fresh_ms: i64) -> sync_engine::Stats {
+    sync_days(t, accounts, dir, fresh_ms, SyncOptions::default().history_days).await
+}
+
+async fn sync_days<T: Transport>(
+    t: &T,
+    accounts: &[AccountConfig],
+    dir: &Path,
+    fresh_ms: i64,
+    history_days: i64,
+) -> sync_engine::Stats {
     let (mut store, mut state) = DirStore::open(dir).unwrap();
-    let options = SyncOptions { backoff_ms: 50, fresh_ms, ..SyncOptions::default() };
+    let options = SyncOptions { backoff_ms: 50, fresh_ms, history_days, ..SyncOptions::default() };
     // both venues at once, as the CLI runs them
     let (results, stats) = sync_engine::sync_by_venue(t, &options, accounts, &mut state, &mut store).await;
     for (a, r) in results {
@@ -292,6 +302,29 @@ async fn sync_through_the_relay_equals_the_ground_truth() {
         }
         assert!(r.sandbox.breaches().is_empty(), "{:?}", r.sandbox.breaches());
     }
+}
+
+/// A history setting made longer later (30 days, then 90): the next sync reads the older windows of every windowed
+/// stream, newest first, and the ledger then equals the truth, with no duplicates; a further sync reads none again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_longer_history_reads_the_older_windows() {
+    let r = start(4, Size::Small, 0.0, None).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let dir = tmp("longer");
+    sync_days(&t, &accepted, &dir, 0, 30).await;
+    // with 30 days, windowed history older than that is not read yet (the test could fail here)
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let first = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+    let p = prefixes(&accepted);
+    let truth = r.sandbox.truth_ledger().into_iter().filter(|e| mine(&p, e.account.as_str())).count();
+    assert!(first.len() < truth, "30 days already gave all {truth} events");
+    let longer = sync_days(&t, &accepted, &dir, 0, 90).await;
+    assert_matches_truth(&r, &accepted, &dir);
+    let again = sync_days(&t, &accepted, &dir, 0, 90).await;
+    assert_matches_truth(&r, &accepted, &dir);
+    assert!(again.requests < longer.requests, "{} then {} requests", longer.requests, again.requests);
+    assert!(r.sandbox.breaches().is_empty(), "{:?}", r.sandbox.breaches());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
