@@ -25,6 +25,9 @@ pub struct AppSettings {
     pub pools: String,
     /// Minutes between automatic syncs while the app is open (0: off).
     pub sync_interval_min: u32,
+    /// Days of history the sync reads for the streams the venues serve by time window (deposits, withdrawals,
+    /// transfers, converts, income); 0: everything since July 2017. Trades are read in full regardless.
+    pub history_days: u32,
     /// Minutes of inactivity before the vault locks.
     pub auto_lock_min: u32,
     /// Relay base URLs in order of preference; empty: the relay serving this page.
@@ -37,6 +40,18 @@ pub struct AppSettings {
     pub leg_marks: BTreeMap<String, pnl::LegMark>,
 }
 
+impl AppSettings {
+    /// The history the sync reads, in days back from `now_ms`.
+    pub fn history_days_at(&self, now_ms: i64) -> i64 {
+        // 2017-07-01T00:00:00Z: before the venues' first records
+        const SINCE_2017_07: i64 = 1_498_867_200_000;
+        match self.history_days {
+            0 => (now_ms - SINCE_2017_07) / 86_400_000 + 1,
+            d => i64::from(d),
+        }
+    }
+}
+
 impl Default for AppSettings {
     fn default() -> Self {
         AppSettings {
@@ -46,6 +61,7 @@ impl Default for AppSettings {
             fees_in_cost_basis: true,
             pools: "universal".into(),
             sync_interval_min: 5,
+            history_days: 365,
             auto_lock_min: 15,
             relays: Vec::new(),
             manual_matches: Vec::new(),

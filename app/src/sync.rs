@@ -214,7 +214,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     }
     let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
-    let options = SyncOptions { history_days: 365, ..SyncOptions::default() };
+    let history_days = settings.history_days_at(js_sys::Date::now() as i64);
+    let options = SyncOptions { history_days, ..SyncOptions::default() };
     // Binance accounts one after another (they share the relay's per-IP weight), each Bitget account alongside
     let (results, _stats) = sync_engine::sync_by_venue(&transport, &options, &configs, &mut state, &mut sink).await;
     let _ = records::append_audit(transport.take_audit());

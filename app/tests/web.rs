@@ -100,6 +100,16 @@ async fn vault_unlocks_with_owasp_argon2id_in_the_browser() {
 }
 
 #[wasm_bindgen_test]
+fn history_setting_gives_the_days_to_read() {
+    use app::records::AppSettings;
+    let now = 1_764_201_600_000; // 2025-11-27T00:00:00Z
+    assert_eq!(AppSettings::default().history_days_at(now), 365);
+    let all = AppSettings { history_days: 0, ..AppSettings::default() };
+    // 2017-07-01 to 2025-11-27 is 3,071 days; the start day included
+    assert_eq!(all.history_days_at(now), 3_072);
+}
+
+#[wasm_bindgen_test]
 fn passphrase_strength_ranks_as_expected() {
     use app::strength::{Strength, strength};
     assert_eq!(strength(""), Strength::Empty);

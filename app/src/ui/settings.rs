@@ -142,6 +142,19 @@ pub fn SettingsView(
                     <option value="universal">"Universal: one pool per asset"</option>
                     <option value="per-account">"Per account (wallet)"</option>
                 </select>
+                <label for="history">"History to read"</label>
+                <select id="history" data-testid="history" aria-describedby="history-help"
+                    prop:value=move || draft.with(|d| d.history_days.to_string())
+                    on:change=move |ev| draft.update(|d| d.history_days = event_target_value(&ev).parse().unwrap_or(d.history_days))>
+                    <option value="365">"The last year"</option>
+                    <option value="730">"2 years"</option>
+                    <option value="1095">"3 years"</option>
+                    <option value="1825">"5 years"</option>
+                    <option value="0">"Everything (since July 2017)"</option>
+                </select>
+                <p class="muted" id="history-help">"Deposits, withdrawals, transfers, converts and futures income are read \
+                    this far back (trades always in full). A longer history makes the first sync slower; making it \
+                    longer later reads the older part at the next sync."</p>
                 <label for="sync-interval">"Sync every (minutes, 0 = off)"</label>
                 <input id="sync-interval" type="number" min="0" max="1440"
                     prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
