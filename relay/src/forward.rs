@@ -303,40 +303,45 @@ pub async fn forward(
     let deadline = tokio::time::Instant::now() + up.total_timeout;
     let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req)).await;
     let latency = start.elapsed();
+    // every upstream failure: counted by kind, logged without any request value, answered in the relay's JSON
+    let fail = |kind: &'static str, status: u16, code: &str, message: &str, upstream_status: Option<u16>| {
+        relay.metrics.upstream_error(e.host, kind);
+        relay.metrics.request(e, status);
+        tracing::warn!(
+            venue,
+            endpoint = e.path,
+            egress = egress_label,
+            client = client.as_str(),
+            kind,
+            upstream_status,
+            "upstream failure"
+        );
+        relay_error(status, code, message, upstream_status.map(|s| ("upstream_status", s.into())))
+    };
     let (resp, tx) = match result {
         Err(_) => {
             ticket.complete(None, None, None);
-            relay.metrics.upstream_error(e.host, "timeout");
-            relay.metrics.request(e, 504);
-            tracing::warn!(
-                venue,
-                endpoint = e.path,
-                egress = egress_label,
-                client = client.as_str(),
-                "upstream timeout"
-            );
-            return relay_error(504, "upstream_timeout", "the venue did not answer in time; retry later", None);
+            return fail("timeout", 504, "upstream_timeout", "the venue did not answer in time; retry later", None);
         }
         Ok(Err(err)) => {
             ticket.complete(None, None, None);
-            let connect = err == UpstreamError::Connect;
-            let kind = if connect { "connect" } else { "failed" };
-            relay.metrics.upstream_error(e.host, kind);
-            relay.metrics.request(e, 502);
-            tracing::warn!(
-                venue,
-                endpoint = e.path,
-                egress = egress_label,
-                client = client.as_str(),
-                kind,
-                "upstream failure"
-            );
-            let (code, msg) = if connect {
-                ("upstream_unreachable", "the relay could not connect to the venue; retry later")
+            return if err == UpstreamError::Connect {
+                fail(
+                    "connect",
+                    502,
+                    "upstream_unreachable",
+                    "the relay could not connect to the venue; retry later",
+                    None,
+                )
             } else {
-                ("upstream_failed", "the connection to the venue failed before a response; retry later")
+                fail(
+                    "failed",
+                    502,
+                    "upstream_failed",
+                    "the connection to the venue failed before a response; retry later",
+                    None,
+                )
             };
-            return relay_error(502, code, msg, None);
         }
         Ok(Ok(r)) => r,
     };
@@ -346,21 +351,12 @@ pub async fn forward(
     let retry_after = header_u64(resp.headers(), "retry-after");
     ticket.complete(Some(status), used, retry_after);
     if status >= 500 {
-        relay.metrics.upstream_error(e.host, "status_5xx");
-        relay.metrics.request(e, 502);
-        tracing::warn!(
-            venue,
-            endpoint = e.path,
-            egress = egress_label,
-            client = client.as_str(),
-            upstream_status = status,
-            "upstream 5xx"
-        );
-        return relay_error(
+        return fail(
+            "status_5xx",
             502,
             "upstream_error",
             "the venue answered with a server error; retry later",
-            Some(("upstream_status", status.into())),
+            Some(status),
         );
     }
     if let Some(len) = header_u64(resp.headers(), "content-length")
