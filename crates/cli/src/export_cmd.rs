@@ -1,6 +1,6 @@
 //! `meetcrypt export ...`: the ledger as Koinly CSV and back, the report as CSV, and a verifiable bundle.
 
-use crate::args::{self, Args, SETTINGS_FLAGS};
+use crate::args::{Args, SETTINGS_FLAGS};
 use crate::{CliError, files};
 
 /// Runs `meetcrypt export WHAT ...` and returns what to print.
@@ -30,21 +30,15 @@ pub fn run(argv: &[String]) -> Result<String, CliError> {
         "report-csv" => {
             let a = Args::parse(rest, &with_settings)?;
             let out = a.get("out");
-            let events = files::ledger(&a.required("ledger")?)?;
-            let prices = files::prices(a.get("prices").as_deref())?;
-            let positions = files::positions(a.get("positions").as_deref())?;
-            let settings = args::settings(&a)?;
-            let report = pnl::compute_with_positions(&events, &prices, &positions, &settings);
-            files::output(pnl::export::report_csv(&report, &events), out)
+            let i = files::report_inputs(&a)?;
+            let report = pnl::compute_with_positions(&i.events, &i.prices, &i.positions, &i.settings);
+            files::output(pnl::export::report_csv(&report, &i.events), out)
         }
         "bundle" => {
             let a = Args::parse(rest, &with_settings)?;
             let out = a.get("out");
-            let events = files::ledger(&a.required("ledger")?)?;
-            let prices = files::prices(a.get("prices").as_deref())?;
-            let positions = files::positions(a.get("positions").as_deref())?;
-            let settings = args::settings(&a)?;
-            let bundle = pnl::export::Bundle::with_positions(events, prices, positions, settings);
+            let i = files::report_inputs(&a)?;
+            let bundle = pnl::export::Bundle::with_positions(i.events, i.prices, i.positions, i.settings);
             let mut json = serde_json::to_string(&bundle).expect("a bundle always serializes");
             json.push('\n');
             files::output(json, out)

@@ -8,6 +8,28 @@ use std::io::BufReader;
 use ledger::{Event, PricePoint};
 
 use crate::CliError;
+use crate::args::{self, Args};
+
+/// What a report is computed from: `--ledger`, `--prices`, `--positions` and the settings flags.
+pub struct ReportInputs {
+    /// The ledger's events.
+    pub events: Vec<Event>,
+    /// Price points (none without `--prices`).
+    pub prices: Vec<PricePoint>,
+    /// Open futures positions (none without `--positions`).
+    pub positions: Vec<pnl::Position>,
+    /// Engine settings.
+    pub settings: pnl::Settings,
+}
+
+/// Reads a report's inputs; the settings are checked first, before any file is read.
+pub fn report_inputs(a: &Args) -> Result<ReportInputs, CliError> {
+    let settings = args::settings(a)?;
+    let events = ledger(&a.required("ledger")?)?;
+    let prices = prices(a.get("prices").as_deref())?;
+    let positions = positions(a.get("positions").as_deref())?;
+    Ok(ReportInputs { events, prices, positions, settings })
+}
 
 fn open(path: &str) -> Result<BufReader<File>, CliError> {
     File::open(path).map(BufReader::new).map_err(|source| CliError::Io { file: path.into(), source })

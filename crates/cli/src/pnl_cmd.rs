@@ -1,6 +1,6 @@
 //! `meetcrypt pnl`: the report as JSON, from a ledger and prices or from a bundle.
 
-use crate::args::{self, Args, SETTINGS_FLAGS};
+use crate::args::{Args, SETTINGS_FLAGS};
 use crate::{CliError, files};
 
 /// Runs `meetcrypt pnl ...` and returns what to print.
@@ -22,12 +22,8 @@ pub fn run(argv: &[String]) -> Result<String, CliError> {
             .map_err(|e| CliError::Bundle { file: path.clone(), reason: format!("not a bundle: {e}") })?;
         bundle.verify().map_err(|e| CliError::Bundle { file: path.clone(), reason: e.to_string() })?
     } else {
-        let ledger_path = a.required("ledger")?;
-        let settings = args::settings(&a)?;
-        let events = files::ledger(&ledger_path)?;
-        let prices = files::prices(a.get("prices").as_deref())?;
-        let positions = files::positions(a.get("positions").as_deref())?;
-        pnl::compute_with_positions(&events, &prices, &positions, &settings)
+        let i = files::report_inputs(&a)?;
+        pnl::compute_with_positions(&i.events, &i.prices, &i.positions, &i.settings)
     };
     let mut json = serde_json::to_string_pretty(&report).expect("a report always serializes");
     json.push('\n');
