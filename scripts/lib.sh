@@ -86,10 +86,22 @@ ensure_cargo_fuzz() {
     command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked || die "could not install cargo-fuzz"
 }
 
+# wasm-split-cli (the splitter behind Leptos' #[lazy]): its version must speak the protocol of the
+# wasm_split_helpers crate in Cargo.lock (0.2.x).
+WASM_SPLIT_VERSION=0.2.4
+ensure_wasm_split() {
+    if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+        say "installing wasm-split-cli $WASM_SPLIT_VERSION; takes about a minute"
+        cargo install -q --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary \
+            || die "could not install wasm-split-cli $WASM_SPLIT_VERSION"
+    fi
+}
+
 ensure_tools() {
     ensure_rust
     ensure_wasm_bindgen
     ensure_wasm_opt
+    ensure_wasm_split
 }
 
 # port_free ADDR: fails with a clear message when something already listens there.

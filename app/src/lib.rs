@@ -11,6 +11,7 @@ pub mod records;
 pub mod relay;
 pub mod report;
 pub mod session;
+pub mod split;
 pub mod strength;
 pub mod sync;
 pub mod ui;
@@ -117,7 +118,17 @@ pub fn App() -> impl IntoView {
                 }.into_any(),
                 Phase::FirstRun => view! { <ui::gate::CreateVault set_phase /> }.into_any(),
                 Phase::Locked => view! { <ui::gate::Unlock set_phase /> }.into_any(),
-                Phase::Unlocked => view! { <ui::Tracker /> }.into_any(),
+                Phase::Unlocked => view! {
+                    <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Opening the tracker…"</p> }>
+                        // the page has one thread: the wrapper only tells Suspend so
+                        {Suspend::new(leptos::__reexports::send_wrapper::SendWrapper::new(async move {
+                            match split::tracker().await {
+                                Ok(tracker) => tracker,
+                                Err(e) => view! { <p class="error" role="alert" data-testid="load-error">{e.to_string()}</p> }.into_any(),
+                            }
+                        }))}
+                    </Suspense>
+                }.into_any(),
             }}
         </main>
     }

@@ -96,8 +96,9 @@ thread_local! {
     static JOBS: RefCell<BTreeMap<u32, WorkerJob>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Handles one message in the worker; `Some(reply)` when the job is done.
-fn on_job_message(msg: &JsValue) -> Result<Option<String>, String> {
+/// Handles one message in the worker; `Some(reply)` when the job is done. Reached only through
+/// [`crate::split::engine_job`], so the engine's code can live in its own module of the bundle.
+pub(crate) fn on_job_message(msg: &JsValue) -> Result<Option<String>, String> {
     let id = field(msg, "id")?.as_f64().ok_or("the message has no job id")? as u32;
     let op = field(msg, "op")?.as_string().unwrap_or_default();
     match op.as_str() {
@@ -136,25 +137,39 @@ fn on_job_message(msg: &JsValue) -> Result<Option<String>, String> {
     }
 }
 
-/// The worker's entry point, called by `static/worker.js` once the module is loaded: answers every job.
+/// The worker's entry point, called by `static/worker.js` once the module is loaded: fetches the engine's code,
+/// then answers every job. Jobs are answered in the order they arrive: once the engine's code is there, each job
+/// runs to its end in one step.
 #[wasm_bindgen]
-pub fn serve_worker() {
-    let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() else { return };
+pub async fn serve_worker() -> Result<(), JsValue> {
+    let scope = js_sys::global()
+        .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+        .map_err(|_| JsValue::from_str("serve_worker runs in a dedicated worker only"))?;
+    crate::split::preload_engine().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
     let reply_to = scope.clone();
     let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
         let msg = ev.data();
-        let reply = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&reply, &"id".into(), &field(&msg, "id").unwrap_or(JsValue::NULL));
-        match on_job_message(&msg) {
-            Ok(None) => return,
-            Ok(Some(report)) => js_sys::Reflect::set(&reply, &"report".into(), &report.into()),
-            Err(e) => js_sys::Reflect::set(&reply, &"error".into(), &e.into()),
-        }
-        .ok();
-        let _ = reply_to.post_message(&reply);
+        let reply_to = reply_to.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let id = field(&msg, "id").unwrap_or(JsValue::NULL);
+            let answer = match crate::split::engine_job(msg).await {
+                Ok(answer) => answer,
+                Err(e) => Err(e.to_string()),
+            };
+            let reply = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&reply, &"id".into(), &id);
+            match answer {
+                Ok(None) => return,
+                Ok(Some(report)) => js_sys::Reflect::set(&reply, &"report".into(), &report.into()),
+                Err(e) => js_sys::Reflect::set(&reply, &"error".into(), &e.into()),
+            }
+            .ok();
+            let _ = reply_to.post_message(&reply);
+        });
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    Ok(())
 }
 
 /// The page's handle on the engine worker.

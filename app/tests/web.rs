@@ -263,7 +263,7 @@ fn test_worker_script() -> String {
             const src = `const early = []; self.onmessage = (e) => early.push(e);
                 const m = await import(${JSON.stringify(js)});
                 await m.default({ module_or_path: ${JSON.stringify(wasm)} });
-                m.serve_worker(); for (const e of early) self.onmessage(e);`;
+                await m.serve_worker(); for (const e of early) self.onmessage(e);`;
             return URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
         })()"#,
     )

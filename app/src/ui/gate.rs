@@ -19,6 +19,8 @@ pub fn CreateVault(
     /// Set to the next phase once the vault exists.
     set_phase: WriteSignal<Phase>,
 ) -> impl IntoView {
+    // the tracker's code arrives while the passphrase is typed
+    crate::split::preload_tracker();
     let (pass, set_pass) = signal(String::new());
     let (confirm, set_confirm) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
@@ -90,6 +92,8 @@ fn ImportBackup(
     /// Set to `Unlocked` on success.
     set_phase: WriteSignal<Phase>,
 ) -> impl IntoView {
+    // the tracker's code arrives while the passphrase is typed
+    crate::split::preload_tracker();
     let file = NodeRef::<leptos::html::Input>::new();
     let (pass, set_pass) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
@@ -137,6 +141,8 @@ pub fn Unlock(
     /// Set to `Unlocked` on success.
     set_phase: WriteSignal<Phase>,
 ) -> impl IntoView {
+    // the tracker's code arrives while the passphrase is typed
+    crate::split::preload_tracker();
     let (pass, set_pass) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);

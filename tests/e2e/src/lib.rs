@@ -144,15 +144,33 @@ impl Browser {
         Browser { client, driver, _profile: profile, downloads }
     }
 
-    /// Waits up to 20 s for an element with this `data-testid`.
+    /// Records the page's console errors and uncaught errors from now on, for `wait_testid`'s failure message.
+    pub async fn capture_errors(&self) {
+        let hook = "window.__errors = window.__errors || [];
+            const keep = (m) => window.__errors.push(String(m).slice(0, 500));
+            const error = console.error.bind(console);
+            console.error = (...a) => { keep(a.join(' ')); error(...a); };
+            window.addEventListener('error', (e) => keep(e.message));
+            window.addEventListener('unhandledrejection', (e) => keep(e.reason));";
+        self.client.execute(hook, vec![]).await.expect("install the error hook");
+    }
+
+    /// Waits up to 20 s for an element with this `data-testid`; on a timeout, the panic quotes what the page shows.
     pub async fn wait_testid(&self, id: &str) -> fantoccini::elements::Element {
         let css = format!("[data-testid='{id}']");
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(&css))
-            .await
-            .unwrap_or_else(|e| panic!("no element data-testid={id} within 20 s: {e}"))
+        match self.client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(&css)).await {
+            Ok(element) => element,
+            Err(e) => {
+                let shown = self
+                    .client
+                    .execute("return document.body.innerText.slice(0, 2000) + '\\nconsole: ' + (window.__errors || []).join('\\n')", vec![])
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                panic!("no element data-testid={id} within 20 s: {e}; the page shows:\n{shown}")
+            }
+        }
     }
 
     /// Saves a PNG screenshot of the page to `target/screenshots/NAME.png` and returns its path.

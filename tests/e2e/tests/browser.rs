@@ -1,7 +1,7 @@
 //! The built app in headless Chromium, served by the relay: the pipeline from `scripts/build-app` to a rendered
 //! page works end to end.
 
-use e2e::{Browser, RunningRelay, built_static_dir};
+use e2e::{Browser, RunningRelay, TempDir, built_static_dir};
 use fantoccini::Locator;
 
 /// The page loads from the relay, the wasm runs and renders the first-run screen. Fails if the wasm did not load:
@@ -24,4 +24,54 @@ async fn the_built_app_loads_from_the_relay_and_renders() {
     assert_eq!(title, "Meetcrypt");
     browser.screenshot("first-run").await;
     browser.close().await;
+}
+
+/// The bundle is split (app/src/split.rs): the first screen needs only the main module, and a module that cannot be
+/// fetched is a clear error, not a blank page. Served without the tracker's and the engine's modules, the app still
+/// shows the first-run screen and creates the vault; opening the tracker then says what went wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_screen_needs_only_the_main_module() {
+    let built = built_static_dir();
+    let served = TempDir::new("meetcrypt-static");
+    let mut held_back = Vec::new();
+    for entry in walk(&built) {
+        let rel = entry.strip_prefix(&built).unwrap();
+        let name = rel.to_string_lossy();
+        if name.starts_with("pkg/split_") || name.starts_with("pkg/chunk_") {
+            held_back.push(name.into_owned());
+            continue;
+        }
+        std::fs::create_dir_all(served.0.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, served.0.join(rel)).unwrap();
+    }
+    assert!(
+        held_back.iter().any(|n| n.starts_with("pkg/split_tracker-"))
+            && held_back.iter().any(|n| n.starts_with("pkg/split_engine-")),
+        "the built bundle is not split at the tracker and the engine: {held_back:?}"
+    );
+    let relay = RunningRelay::start(&["--static", served.0.to_str().unwrap()]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&relay.url()).await.expect("open the app");
+    browser.capture_errors().await;
+    browser.wait_testid("create-vault-form").await;
+    for (id, text) in [
+        ("passphrase", "correct horse battery staple orbit"),
+        ("passphrase-confirm", "correct horse battery staple orbit"),
+    ] {
+        browser.wait_testid(id).await.send_keys(text).await.unwrap();
+    }
+    browser.wait_testid("create-vault").await.click().await.unwrap();
+    let error = browser.wait_testid("load-error").await.text().await.unwrap();
+    assert!(error.contains("could not be loaded") && error.contains("reload"), "the error says what to do: {error}");
+    browser.close().await;
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
 }

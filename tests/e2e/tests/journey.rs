@@ -114,6 +114,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     };
     let b = Browser::start().await;
     b.client.goto(&relay.url()).await.unwrap();
+    b.capture_errors().await;
 
     // first run
     fill(&b, "passphrase", PASSPHRASE).await;

@@ -1,0 +1,100 @@
+//! Where the bundle splits. Built with the `split` feature (as `scripts/build-app` builds the app), each split
+//! point here moves its code, and everything only it reaches, into a separate wasm module that the browser fetches
+//! the first time it is needed (`wasm_split_helpers`, the mechanism behind Leptos' `#[lazy]`; the build splits the
+//! module with `wasm-split-cli`). The first screens (create or unlock the vault, import a backup) then need only the
+//! main module: the Leptos runtime, the vault, browser storage. The tracker (sync engine, venue clients, dashboard,
+//! ledger, settings, exports) and the PnL engine come after, fetched while the passphrase is typed.
+//!
+//! Without the feature (the wasm tests) the same functions run in one module. A split function takes and returns
+//! owned values; between modules it is called through the C ABI, so its work comes back as a boxed future.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use leptos::prelude::*;
+
+/// Work whose code may live in another module of the bundle.
+pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// A part of the app's code could not be fetched (offline, the relay restarted with another build). Nothing is
+/// lost; trying again fetches it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadFailed(pub &'static str);
+
+impl std::fmt::Display for LoadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the app's {} code could not be loaded; check the connection to the relay and reload the page",
+            self.0
+        )
+    }
+}
+
+#[cfg(feature = "split")]
+impl From<leptos::wasm_split::SplitLoaderError> for LoadFailed {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        LoadFailed("tracker or engine")
+    }
+}
+
+/// The tracker once the vault is unlocked: everything past the gate. Untracked, so that building it never
+/// subscribes the caller to the signals it reads.
+fn tracker_view() -> Later<AnyView> {
+    Box::pin(async { untrack(|| view! { <crate::ui::Tracker /> }.into_any()) })
+}
+
+/// The engine worker's answer to one job message (decode a ledger chunk, compute a report).
+fn engine_answer(msg: wasm_bindgen::JsValue) -> Result<Option<String>, String> {
+    crate::worker::on_job_message(&msg)
+}
+
+#[cfg(feature = "split")]
+mod points {
+    use super::*;
+
+    #[leptos::wasm_split::wasm_split(tracker, wasm_split_path = ::leptos::wasm_split, fallible,
+        preload(#[doc(hidden)] preload_tracker))]
+    pub fn tracker() -> Result<Later<AnyView>, LoadFailed> {
+        Ok(tracker_view())
+    }
+
+    #[leptos::wasm_split::wasm_split(engine, wasm_split_path = ::leptos::wasm_split, fallible,
+        preload(#[doc(hidden)] preload_engine))]
+    pub fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
+        Ok(engine_answer(msg))
+    }
+}
+
+/// The tracker's view, once its code is here.
+pub async fn tracker() -> Result<AnyView, LoadFailed> {
+    #[cfg(feature = "split")]
+    let view = points::tracker().await.map_err(|_| LoadFailed("tracker"))?;
+    #[cfg(not(feature = "split"))]
+    let view = tracker_view();
+    Ok(view.await)
+}
+
+/// The engine's answer to a job message, once its code is here.
+pub async fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
+    #[cfg(feature = "split")]
+    return points::engine_job(msg).await.map_err(|_| LoadFailed("engine"));
+    #[cfg(not(feature = "split"))]
+    Ok(engine_answer(msg))
+}
+
+/// Starts fetching the tracker's code in the background, while the passphrase is typed.
+pub fn preload_tracker() {
+    #[cfg(feature = "split")]
+    leptos::task::spawn_local(async {
+        // a failure is retried when the tracker is opened, and reported there
+        let _ = points::preload_tracker().await;
+    });
+}
+
+/// Fetches the engine's code; the worker waits for it before it takes jobs.
+pub async fn preload_engine() -> Result<(), LoadFailed> {
+    #[cfg(feature = "split")]
+    points::preload_engine().await.map_err(|_| LoadFailed("engine"))?;
+    Ok(())
+}
