@@ -92,6 +92,10 @@ pub fn App() -> impl IntoView {
                 set_phase.set(Phase::StorageError);
             }
         }
+        // the first screen is on the page: a mark for the load-time figure (tests/e2e/tests/browser.rs)
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("meetcrypt:first-screen");
+        }
     });
     install_auto_lock(set_phase);
     let lock = move |_| {

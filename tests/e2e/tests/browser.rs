@@ -22,6 +22,19 @@ async fn the_built_app_loads_from_the_relay_and_renders() {
     );
     let title = browser.client.title().await.unwrap();
     assert_eq!(title, "Meetcrypt");
+    // the load figure: when the first screen was on the page, and which wasm modules the page had fetched by then
+    let figure = browser
+        .client
+        .execute(
+            "const mark = performance.getEntriesByName('meetcrypt:first-screen')[0];
+             const wasm = performance.getEntriesByType('resource').filter(r => r.name.endsWith('.wasm'))
+                 .map(r => r.name.split('/').pop() + (r.responseEnd <= mark.startTime ? ' (before)' : ' (after)'));
+             return JSON.stringify({ first_screen_ms: Math.round(mark.startTime), wasm });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("load: {}", figure.as_str().unwrap());
     browser.screenshot("first-run").await;
     browser.close().await;
 }
