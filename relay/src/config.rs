@@ -117,6 +117,11 @@ pub struct Limits {
     /// Worker threads, each with its own runtime and upstream pools, accepting from one shared socket; 0: one per
     /// core.
     pub worker_threads: usize,
+    /// Pin each worker thread to a CPU of its own when there is exactly one worker per CPU the process may run on
+    /// (as with the default `worker_threads`). Unpinned, the scheduler tends to stack the workers on one core,
+    /// where each waits for the other; pinned, each keeps its core. With a different worker count, or off, the
+    /// scheduler places the workers.
+    pub pin_workers: bool,
     /// Idle pooled upstream connections kept per egress IP and host.
     pub pool_idle_per_host: usize,
     /// Share of each venue limit the relay lets itself use (0 < f <= 1).
@@ -139,6 +144,7 @@ impl Default for Limits {
             max_connections: 10_000,
             max_connections_per_ip: 256,
             worker_threads: 0,
+            pin_workers: true,
             pool_idle_per_host: 256,
             budget_fraction: 0.8,
             binance_spot_weight_per_minute: 6_000,
@@ -166,6 +172,9 @@ pub struct Config {
     pub failover_relays: Vec<String>,
     /// Limits and budgets.
     pub limits: Limits,
+    /// Trust anchors for upstream TLS besides the webpki roots. Not settable from the file, the environment or
+    /// flags: the tests use it for a TLS upstream on loopback with their own certificate authority.
+    pub extra_upstream_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for Config {
@@ -181,6 +190,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             failover_relays: Vec::new(),
             limits: Limits::default(),
+            extra_upstream_roots: Vec::new(),
         }
     }
 }

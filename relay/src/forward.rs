@@ -1,40 +1,55 @@
 //! Forwarding: the upstream request built byte for byte from the allowed target, pooled connections bound to the
 //! egress IPs, connect and total timeouts, a response size cap, and upstream failures answered 502/504 in JSON.
 //!
+//! The upstream side is a small hand-written HTTP/1.1 client ([`crate::h1`] parses the venue's heads): a request
+//! is one write of bytes built here, the response head is parsed with `httparse`, and the body is passed on piece
+//! by piece ([`UpBody`]) as it arrives. No task per connection, no `http::HeaderMap`: per forwarded read this is
+//! much of the CPU hyper's client cost. Connections are made by the `hyper-rustls` connector (DNS, egress bind,
+//! connect timeout, TLS with the webpki roots) and used as plain TCP or rustls streams alike.
+//!
 //! The pool is the relay's own, small and per worker thread: for each (egress IP, upstream host) a LIFO stack of
-//! idle `hyper::client::conn::http1` senders. A connection goes back to the stack only once its response body has
-//! been read to the end (so it is known to be reusable), and is dropped (closed) after the idle timeout, when the
-//! venue closed it, or when the stack is full. A request is retried on another connection only when hyper hands it
-//! back unsent (the pooled connection was closed before the request was written); a request that may have reached
-//! the venue is never sent twice.
+//! idle connections. A connection goes back to the stack only once its response body has been read to the end and
+//! the venue did not ask to close it (so it is known to be reusable), and is dropped (closed) after the idle
+//! timeout, when the venue closed it, or when the stack is full. Whether an idle connection was closed by the venue
+//! (or sent anything unasked) is read from the reactor's readiness, without a system call. A request is retried on
+//! another connection only when writing it to a pooled connection failed before a byte was written; a request that
+//! may have reached the venue is never sent twice.
+//!
+//! The result of an exchange is an [`Outcome`]: the relay's own JSON error, or the venue's response head with its
+//! body. The hot path in [`crate::conn`] writes it to the client itself; [`forward`] makes an axum `Response` of it
+//! for the requests that go through axum.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use catalogue::Host;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::{Body as HttpBody, Frame, SizeHint};
-use http_body_util::Empty;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
+use hyper_rustls::MaybeHttpsStream;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 use crate::config::Config;
+use crate::h1::{self, ChunkStep, Chunked, Framing, ReadBuffer, ResponseHead};
 use crate::policy::{self, Allowed};
-use crate::{Relay, now_ms};
+use crate::{Client, Relay, now_ms};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-type Sender = SendRequest<Empty<Bytes>>;
+type TlsStream = tokio_rustls::client::TlsStream<TokioIo<TokioIo<TcpStream>>>;
 
 /// How long an unused pooled connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+/// The read buffer of an upstream connection (most venue responses arrive in one read).
+const UPSTREAM_BUFFER: usize = 16 * 1024;
 
 /// The upstream pools could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +59,126 @@ pub enum BuildError {
     Tls(String),
 }
 
+/// An upstream connection's stream: plain TCP or TLS, as the connector made it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Io {
+    /// The TCP socket underneath.
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Io::Plain(s) => s,
+            Io::Tls(t) => t.get_ref().0.inner().inner(),
+        }
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(t) => Pin::new(t.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(t) => Pin::new(t.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(t) => Pin::new(t.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(t) => Pin::new(t.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection to a venue with its read buffer.
+struct UpConn {
+    io: Io,
+    buf: ReadBuffer,
+}
+
+impl UpConn {
+    /// Whether an idle connection can carry a request: nothing buffered, and the reactor has seen nothing to read
+    /// on it since its last response (no EOF, no reset, no stray bytes). Judged from readiness, without a system
+    /// call; a readiness that is merely stale only costs a new connection.
+    fn idle_ok(&self) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        self.buf.filled().is_empty() && self.io.tcp().poll_read_ready(&mut cx).is_pending()
+    }
+
+    /// For TLS, whether the stream holds nothing more to read: rustls may have decrypted bytes past the response
+    /// that never reached our buffer (and so would not show in the socket's readiness). One non-blocking read,
+    /// only on TLS connections; a plain connection's stray bytes land in our buffer.
+    fn tls_quiet(&mut self) -> bool {
+        let Io::Tls(t) = &mut self.io else { return true };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut rb = ReadBuf::new(&mut byte);
+        Pin::new(t.as_mut()).poll_read(&mut cx, &mut rb).is_pending()
+    }
+
+    /// Reads more into the buffer; `Ok(0)` at EOF.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let spare = self.buf.spare(h1::MAX_RESPONSE_HEAD);
+        if spare.is_empty() {
+            return Poll::Ready(Err(std::io::ErrorKind::OutOfMemory.into()));
+        }
+        let mut rb = ReadBuf::new(spare);
+        std::task::ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
+        let n = rb.filled().len();
+        self.buf.advance(n);
+        Poll::Ready(Ok(n))
+    }
+
+    /// Writes the whole request; on failure, whether any byte of it was written.
+    async fn write_request(&mut self, req: &[u8]) -> Result<(), bool> {
+        let mut written = 0;
+        while written < req.len() {
+            let n = std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_write(cx, &req[written..]))
+                .await
+                .map_err(|_| written > 0)?;
+            if n == 0 {
+                return Err(written > 0);
+            }
+            written += n;
+        }
+        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_flush(cx)).await.map_err(|_| true)
+    }
+
+    /// Reads the final response head (informational 1xx responses are skipped).
+    async fn read_head(&mut self, weight_header: Option<&str>, returned: &mut Vec<u8>) -> Result<ResponseHead, ()> {
+        loop {
+            match h1::parse_response(self.buf.filled(), weight_header, returned) {
+                Err(_) => return Err(()),
+                Ok(Some(h)) if h.status == 101 => return Err(()),
+                Ok(Some(h)) if h.status < 200 => self.buf.consume(h.len),
+                Ok(Some(h)) => {
+                    self.buf.consume(h.len);
+                    return Ok(h);
+                }
+                Ok(None) => match std::future::poll_fn(|cx| self.poll_fill(cx)).await {
+                    Ok(0) | Err(_) => return Err(()),
+                    Ok(_) => {}
+                },
+            }
+        }
+    }
+}
+
 /// Idle connections to one upstream host from one egress IP.
 #[derive(Default)]
 struct Pool {
@@ -51,34 +186,34 @@ struct Pool {
 }
 
 struct Idle {
-    tx: Sender,
+    conn: UpConn,
     since: Instant,
 }
 
 impl Pool {
     /// The most recently used idle connection that is still open and not past the idle timeout.
-    fn checkout(&self) -> Option<Sender> {
+    fn checkout(&self) -> Option<UpConn> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(i) = idle.pop() {
-            if !i.tx.is_closed() && i.since.elapsed() < IDLE_TIMEOUT {
-                return Some(i.tx);
+            if i.since.elapsed() < IDLE_TIMEOUT && i.conn.idle_ok() {
+                return Some(i.conn);
             }
         }
         None
     }
 
     /// Returns a connection whose last exchange is complete; dropped (closed) when the pool is full.
-    fn put(&self, tx: Sender, max: usize) {
+    fn put(&self, conn: UpConn, max: usize) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < max && !tx.is_closed() {
-            idle.push(Idle { tx, since: Instant::now() });
+        if idle.len() < max {
+            idle.push(Idle { conn, since: Instant::now() });
         }
     }
 
     /// Closes connections idle past the timeout or closed by the venue (the oldest are first).
     fn purge(&self) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        idle.retain(|i| !i.tx.is_closed() && i.since.elapsed() < IDLE_TIMEOUT);
+        idle.retain(|i| i.since.elapsed() < IDLE_TIMEOUT && i.conn.idle_ok());
     }
 }
 
@@ -89,14 +224,19 @@ struct Pools {
     max_idle: usize,
 }
 
+/// Where a host's requests go: the URI the connector dials and the Host header (the authority as configured).
+struct Base {
+    uri: http::Uri,
+    authority: Box<str>,
+}
+
 /// The upstream connections of one worker thread: one connector per egress IP (bound to it), one pool per (egress
 /// IP, host), and the base URL of each host.
 pub struct Upstreams {
     connectors: Vec<Connector>,
     pools: Arc<Pools>,
     reaper: AtomicBool,
-    /// Per host: the URI the connector dials and the Host header.
-    bases: [Option<(http::Uri, HeaderValue)>; Host::ALL.len()],
+    bases: [Option<Base>; Host::ALL.len()],
     max_response_bytes: u64,
     total_timeout: Duration,
 }
@@ -109,7 +249,10 @@ impl Upstreams {
     /// Builds the pools from the configuration.
     pub fn new(config: &Config) -> Result<Upstreams, BuildError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        for cert in &config.extra_upstream_roots {
+            roots.add(cert.clone()).map_err(|e| BuildError::Tls(e.to_string()))?;
+        }
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| BuildError::Tls(e.to_string()))?
@@ -134,12 +277,10 @@ impl Upstreams {
             })
             .collect();
         let pools = (0..connectors.len() * Host::ALL.len()).map(|_| Pool::default()).collect();
-        // Per host: the base URL, the URI the connector dials, and the Host header (the authority as configured).
         let bases = Host::ALL.map(|h| {
             let u = config.upstreams.get(&h)?;
             let uri = http::Uri::builder().scheme(u.scheme.clone()).authority(u.authority.clone()).path_and_query("/");
-            let host_header = HeaderValue::from_str(u.authority.as_str()).ok()?;
-            Some((uri.build().ok()?, host_header))
+            Some(Base { uri: uri.build().ok()?, authority: u.authority.as_str().into() })
         });
         Ok(Upstreams {
             connectors,
@@ -155,18 +296,16 @@ impl Upstreams {
         &self.pools.pools[egress * Host::ALL.len() + host_index(host)]
     }
 
-    /// A new connection to `host` from egress `egress`, driven by its own task.
-    async fn connect(&self, egress: usize, host: Host) -> Result<Sender, UpstreamError> {
+    /// A new connection to `host` from egress `egress`.
+    async fn connect(&self, egress: usize, host: Host) -> Result<UpConn, UpstreamError> {
         self.start_reaper();
-        let Some((uri, _)) = &self.bases[host_index(host)] else { return Err(UpstreamError::Connect) };
+        let Some(base) = &self.bases[host_index(host)] else { return Err(UpstreamError::Connect) };
         let Some(connector) = self.connectors.get(egress) else { return Err(UpstreamError::Connect) };
-        let io = connector.clone().oneshot(uri.clone()).await.map_err(|_| UpstreamError::Connect)?;
-        let (tx, conn) =
-            hyper::client::conn::http1::Builder::new().handshake(io).await.map_err(|_| UpstreamError::Connect)?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(tx)
+        let io = match connector.clone().oneshot(base.uri.clone()).await.map_err(|_| UpstreamError::Connect)? {
+            MaybeHttpsStream::Http(tcp) => Io::Plain(tcp.into_inner()),
+            MaybeHttpsStream::Https(tls) => Io::Tls(Box::new(tls.into_inner())),
+        };
+        Ok(UpConn { io, buf: ReadBuffer::new(UPSTREAM_BUFFER) })
     }
 
     /// Once per worker, in its runtime: a task that closes connections idle past the timeout.
@@ -185,41 +324,35 @@ impl Upstreams {
         });
     }
 
-    /// Sends `req` over a pooled connection (or a new one) and returns the response head with the connection to
-    /// give back once the body is read.
+    /// Sends `req` over a pooled connection (or a new one) and reads the response head, returning the connection
+    /// with the body still to read.
     async fn send(
         &self,
         egress: usize,
         host: Host,
-        mut req: hyper::Request<Empty<Bytes>>,
-    ) -> Result<(hyper::Response<Incoming>, Sender), UpstreamError> {
+        req: &[u8],
+        weight_header: Option<&str>,
+        returned: &mut Vec<u8>,
+    ) -> Result<(UpConn, ResponseHead), UpstreamError> {
         let pool = self.pool(egress, host);
         let mut pooled = true;
         loop {
-            let (mut tx, reused) = match if pooled { pool.checkout() } else { None } {
-                Some(tx) => (tx, true),
+            let (mut conn, reused) = match if pooled { pool.checkout() } else { None } {
+                Some(c) => (c, true),
                 None => (self.connect(egress, host).await?, false),
             };
-            if tx.ready().await.is_err() {
-                // Closed before anything was written on it.
-                if reused {
+            match conn.write_request(req).await {
+                Ok(()) => {}
+                // Not a byte written: the pooled connection was closed under us. Try once more on a new
+                // connection. A request that may have been sent is never retried.
+                Err(false) if reused => {
                     pooled = false;
                     continue;
                 }
-                return Err(UpstreamError::Failed);
+                Err(_) => return Err(UpstreamError::Failed),
             }
-            match tx.try_send_request(req).await {
-                Ok(resp) => return Ok((resp, tx)),
-                Err(mut e) => match e.take_message() {
-                    // Handed back unsent: the pooled connection was closed before the request was written. Try
-                    // once more on a new connection. A request that may have been sent is never retried.
-                    Some(r) if reused => {
-                        req = r;
-                        pooled = false;
-                    }
-                    _ => return Err(UpstreamError::Failed),
-                },
-            }
+            let head = conn.read_head(weight_header, returned).await.map_err(|()| UpstreamError::Failed)?;
+            return Ok((conn, head));
         }
     }
 }
@@ -235,29 +368,75 @@ enum UpstreamError {
 
 /// The relay's own JSON error, with `source: "relay"` so the app can tell it from a venue's error.
 pub fn relay_error(status: u16, code: &str, message: &str, extra: Option<(&str, serde_json::Value)>) -> Response {
-    let mut body = serde_json::json!({ "source": "relay", "code": code, "message": message });
-    if let Some((k, v)) = extra {
-        body[k] = v;
-    }
-    let mut resp = Response::new(Body::from(body.to_string()));
+    let mut resp = Response::new(Body::from(error_body(code, message, extra)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.trim().parse().ok()
+/// The JSON body of the relay's errors.
+pub fn error_body(code: &str, message: &str, extra: Option<(&str, serde_json::Value)>) -> String {
+    let mut body = serde_json::json!({ "source": "relay", "code": code, "message": message });
+    if let Some((k, v)) = extra {
+        body[k] = v;
+    }
+    body.to_string()
 }
 
-/// Forwards an allowed request for `client`.
-pub async fn forward(
+/// The relay's answer in place of the venue's: budget refusals and upstream failures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayError {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable code.
+    pub code: &'static str,
+    /// What happened and what to do.
+    pub message: &'static str,
+    /// One more JSON field (`retry_after_s` or `upstream_status`).
+    pub extra: Option<(&'static str, u64)>,
+    /// A `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
+}
+
+impl RelayError {
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        error_body(self.code, self.message, self.extra.map(|(k, v)| (k, v.into())))
+    }
+
+    /// As an axum response (before the API headers).
+    pub fn response(&self) -> Response {
+        let mut r = relay_error(self.status, self.code, self.message, self.extra.map(|(k, v)| (k, v.into())));
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+/// What an exchange with the venue came to.
+pub enum Outcome {
+    /// The relay answers itself.
+    Error(RelayError),
+    /// The venue's status; its headers for the client were appended to the caller's `returned` lines; the body
+    /// follows.
+    Response(u16, UpBody),
+}
+
+/// Forwards an allowed request for `client` and returns the venue's response head (or the relay's error).
+/// `forwarded`: the request's header lines that may go to this venue ([`policy::forwarded_header`]), as
+/// `name: value\r\n` with lower-case names. `req` is scratch for the upstream request; the client's headers from
+/// the venue ([`policy::returned_header`]) are appended to `returned`.
+pub async fn exchange(
     relay: &Arc<Relay>,
-    method: &http::Method,
+    method: &str,
     allowed: Allowed<'_>,
-    headers: &HeaderMap,
-    client: crate::Client,
-) -> Response {
+    forwarded: &[u8],
+    client: &Client,
+    req: &mut Vec<u8>,
+    returned: &mut Vec<u8>,
+) -> Outcome {
     let e = allowed.endpoint;
     let venue = e.venue.as_str();
     let weight = e.weight(allowed.query);
@@ -268,43 +447,53 @@ pub async fn forward(
             relay.metrics.refusal(d.code);
             relay.metrics.request(e, 429);
             tracing::warn!(venue, endpoint = e.path, client = client.as_str(), reason = d.code, "budget refusal");
-            let mut r = relay_error(429, d.code, d.message(), Some(("retry_after_s", d.retry_after_s.into())));
-            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(d.retry_after_s));
-            return r;
+            return Outcome::Error(RelayError {
+                status: 429,
+                code: d.code,
+                message: d.message(),
+                extra: Some(("retry_after_s", d.retry_after_s)),
+                retry_after: Some(d.retry_after_s),
+            });
         }
     };
     let up = &relay.upstream;
-    let Some((_, host_header)) = &up.bases[host_index(e.host)] else {
+    let Some(base) = &up.bases[host_index(e.host)] else {
         ticket.complete(None, None, None);
-        return relay_error(502, "upstream_not_configured", "no upstream is configured for this host", None);
+        return Outcome::Error(RelayError {
+            status: 502,
+            code: "upstream_not_configured",
+            message: "no upstream is configured for this host",
+            extra: None,
+            retry_after: None,
+        });
     };
-    let mut req = hyper::Request::new(Empty::<Bytes>::new());
-    *req.method_mut() = method.clone();
-    // Origin-form on the wire: the path and query exactly as the client sent them.
-    match http::uri::PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(allowed.target.as_bytes())) {
-        Ok(pq) => *req.uri_mut() = http::Uri::from(pq),
-        Err(_) => {
-            ticket.complete(None, None, None);
-            relay.metrics.refusal("bad_target_byte");
-            return relay_error(400, "bad_target_byte", "the request target cannot be forwarded as is", None);
-        }
-    }
-    let out = req.headers_mut();
-    for (name, value) in headers {
-        if policy::forwarded_header(e.venue, name.as_str()) {
-            out.append(name.clone(), value.clone());
-        }
-    }
-    out.insert(http::header::USER_AGENT, HeaderValue::from_static("meetcrypt-relay"));
-    out.insert(http::header::HOST, host_header.clone());
+    // Origin-form on the wire: the path and query exactly as the client sent them (the policy allows only visible
+    // ASCII), the allowed headers, our User-Agent and the upstream's Host, in the order hyper wrote them.
+    req.clear();
+    req.extend_from_slice(method.as_bytes());
+    req.push(b' ');
+    req.extend_from_slice(allowed.target.as_bytes());
+    req.extend_from_slice(b" HTTP/1.1\r\n");
+    req.extend_from_slice(forwarded);
+    req.extend_from_slice(b"user-agent: meetcrypt-relay\r\nhost: ");
+    req.extend_from_slice(base.authority.as_bytes());
+    req.extend_from_slice(b"\r\n\r\n");
     let egress = ticket.egress();
     let egress_label = relay.egress_label(egress);
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + up.total_timeout;
-    let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req)).await;
+    let weight_header = crate::budget::Limiter::of(e).map(|l| l.header());
+    let mark = returned.len();
+    let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req, weight_header, returned)).await;
     let latency = start.elapsed();
     // every upstream failure: counted by kind, logged without any request value, answered in the relay's JSON
-    let fail = |kind: &'static str, status: u16, code: &str, message: &str, upstream_status: Option<u16>| {
+    let fail = |returned: &mut Vec<u8>,
+                kind: &'static str,
+                status: u16,
+                code: &'static str,
+                message: &'static str,
+                upstream_status: Option<u16>| {
+        returned.truncate(mark);
         relay.metrics.upstream_error(e.host, kind);
         relay.metrics.request(e, status);
         tracing::warn!(
@@ -316,42 +505,56 @@ pub async fn forward(
             upstream_status,
             "upstream failure"
         );
-        relay_error(status, code, message, upstream_status.map(|s| ("upstream_status", s.into())))
+        Outcome::Error(RelayError {
+            status,
+            code,
+            message,
+            extra: upstream_status.map(|s| ("upstream_status", u64::from(s))),
+            retry_after: None,
+        })
     };
-    let (resp, tx) = match result {
+    let (conn, head) = match result {
         Err(_) => {
             ticket.complete(None, None, None);
-            return fail("timeout", 504, "upstream_timeout", "the venue did not answer in time; retry later", None);
+            return fail(
+                returned,
+                "timeout",
+                504,
+                "upstream_timeout",
+                "the venue did not answer in time; retry later",
+                None,
+            );
         }
-        Ok(Err(err)) => {
+        Ok(Err(UpstreamError::Connect)) => {
             ticket.complete(None, None, None);
-            return if err == UpstreamError::Connect {
-                fail(
-                    "connect",
-                    502,
-                    "upstream_unreachable",
-                    "the relay could not connect to the venue; retry later",
-                    None,
-                )
-            } else {
-                fail(
-                    "failed",
-                    502,
-                    "upstream_failed",
-                    "the connection to the venue failed before a response; retry later",
-                    None,
-                )
-            };
+            return fail(
+                returned,
+                "connect",
+                502,
+                "upstream_unreachable",
+                "the relay could not connect to the venue; retry later",
+                None,
+            );
+        }
+        Ok(Err(UpstreamError::Failed)) => {
+            ticket.complete(None, None, None);
+            return fail(
+                returned,
+                "failed",
+                502,
+                "upstream_failed",
+                "the connection to the venue failed before a response; retry later",
+                None,
+            );
         }
         Ok(Ok(r)) => r,
     };
     relay.metrics.latency(e.host, latency);
-    let status = resp.status().as_u16();
-    let used = crate::budget::Limiter::of(e).and_then(|l| header_u64(resp.headers(), l.header())).map(|u| u as u32);
-    let retry_after = header_u64(resp.headers(), "retry-after");
-    ticket.complete(Some(status), used, retry_after);
+    let status = head.status;
+    ticket.complete(Some(status), head.used_weight.map(|u| u as u32), head.retry_after);
     if status >= 500 {
         return fail(
+            returned,
             "status_5xx",
             502,
             "upstream_error",
@@ -359,12 +562,19 @@ pub async fn forward(
             Some(status),
         );
     }
-    if let Some(len) = header_u64(resp.headers(), "content-length")
+    if let Framing::Length(len) = head.framing
         && len > up.max_response_bytes
     {
+        returned.truncate(mark);
         relay.metrics.upstream_error(e.host, "too_large");
         relay.metrics.request(e, 502);
-        return relay_error(502, "upstream_too_large", "the venue's response is larger than the relay forwards", None);
+        return Outcome::Error(RelayError {
+            status: 502,
+            code: "upstream_too_large",
+            message: "the venue's response is larger than the relay forwards",
+            extra: None,
+            retry_after: None,
+        });
     }
     relay.metrics.request(e, status);
     tracing::info!(
@@ -377,23 +587,58 @@ pub async fn forward(
         weight,
         "forwarded"
     );
-    let (parts, body) = resp.into_parts();
-    let mut out = Response::new(Body::new(CappedBody {
-        inner: body,
-        remaining: up.max_response_bytes,
-        deadline,
-        timer: None,
-        relay: relay.clone(),
-        host: e.host,
-        egress,
-        tx: Some(tx),
-        finished: false,
-    }));
-    *out.status_mut() = parts.status;
-    for (name, value) in &parts.headers {
-        if policy::returned_header(name.as_str()) {
-            out.headers_mut().append(name.clone(), value.clone());
+    let state = match head.framing {
+        Framing::Empty => BodyState::Length(0),
+        Framing::Length(n) => BodyState::Length(n),
+        Framing::Chunked => BodyState::Chunked(Chunked::Size),
+        Framing::Close => BodyState::Close,
+    };
+    Outcome::Response(
+        status,
+        UpBody {
+            conn: Some(conn),
+            state,
+            reusable: head.reusable,
+            remaining: up.max_response_bytes,
+            deadline,
+            timer: None,
+            relay: relay.clone(),
+            host: e.host,
+            egress,
+        },
+    )
+}
+
+/// Forwards an allowed request that came through axum for `client`.
+pub async fn forward(
+    relay: &Arc<Relay>,
+    method: &http::Method,
+    allowed: Allowed<'_>,
+    headers: &HeaderMap,
+    client: Client,
+) -> Response {
+    let mut forwarded = Vec::new();
+    for (name, value) in headers {
+        if policy::forwarded_header(allowed.endpoint.venue, name.as_str()) {
+            h1::header(&mut forwarded, name.as_str(), value.as_bytes());
         }
+    }
+    let (mut req, mut returned) = (Vec::new(), Vec::new());
+    let (status, body) =
+        match exchange(relay, method.as_str(), allowed, &forwarded, &client, &mut req, &mut returned).await {
+            Outcome::Error(e) => return e.response(),
+            Outcome::Response(status, body) => (status, body),
+        };
+    let mut out = Response::new(Body::new(BodyStream(body)));
+    *out.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for line in returned.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(i) = line.iter().position(|&b| b == b':') else { continue };
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(&line[..i]), HeaderValue::from_bytes(&line[i + 2..]))
+        else {
+            continue;
+        };
+        out.headers_mut().append(name, value);
     }
     out.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
@@ -423,9 +668,24 @@ impl Drop for TicketGuard {
     }
 }
 
-/// The upstream body, cut with an error when it exceeds the size cap or the total deadline.
-struct CappedBody {
-    inner: Incoming,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyState {
+    /// This many bytes left.
+    Length(u64),
+    Chunked(Chunked),
+    /// Until the venue closes.
+    Close,
+    /// Read to the end.
+    Done,
+}
+
+/// The venue's response body, read piece by piece, cut with an error when it exceeds the size cap or the total
+/// deadline. The connection goes back to the pool when the body was read to its end (and the venue allows).
+pub struct UpBody {
+    conn: Option<UpConn>,
+    state: BodyState,
+    reusable: bool,
+    /// Body bytes still allowed under the cap.
     remaining: u64,
     deadline: tokio::time::Instant,
     /// The deadline's timer, made only when the body has to be waited for (most arrive with their head).
@@ -433,80 +693,158 @@ struct CappedBody {
     relay: Arc<Relay>,
     host: Host,
     egress: usize,
-    /// The connection, given back to the pool once the body has been read to its end.
-    tx: Option<Sender>,
-    finished: bool,
-}
-
-impl Drop for CappedBody {
-    fn drop(&mut self) {
-        if let Some(tx) = self.tx.take()
-            && (self.finished || self.inner.is_end_stream())
-        {
-            let up = &self.relay.upstream;
-            up.pool(self.egress, self.host).put(tx, up.pools.max_idle);
-        }
-    }
 }
 
 /// The response body was cut.
-#[derive(Debug, thiserror::Error)]
-enum BodyCut {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyCut {
+    /// Past the cap.
     #[error("upstream response larger than the relay's cap")]
     TooLarge,
+    /// Past the total deadline.
     #[error("upstream response not complete before the total timeout")]
     Timeout,
+    /// The venue's connection failed or framed the body wrongly.
     #[error("upstream connection failed during the body")]
     Upstream,
 }
 
-impl HttpBody for CappedBody {
+impl UpBody {
+    /// The body's length when known now (sent to the client as `Content-Length`; otherwise chunked).
+    pub fn known_len(&self) -> Option<u64> {
+        match self.state {
+            BodyState::Length(n) => Some(n),
+            BodyState::Done => Some(0),
+            _ => None,
+        }
+    }
+
+    /// Whether the body was read to its end.
+    pub fn is_end(&self) -> bool {
+        matches!(self.state, BodyState::Length(0) | BodyState::Done)
+    }
+
+    /// The bytes buffered; after [`UpBody::poll_next`] gave `Some(n)`, the first `n` are body data.
+    pub fn buffered(&self) -> &[u8] {
+        self.conn.as_ref().map_or(&[], |c| c.buf.filled())
+    }
+
+    /// Marks `n` bytes of data (as given by [`UpBody::poll_next`]) passed on.
+    pub fn consume(&mut self, n: usize) {
+        if let Some(c) = self.conn.as_mut() {
+            c.buf.consume(n);
+        }
+    }
+
+    fn cut(&mut self, why: BodyCut) -> Poll<Result<Option<usize>, BodyCut>> {
+        let kind = match why {
+            BodyCut::TooLarge => "too_large",
+            BodyCut::Timeout => "body_timeout",
+            BodyCut::Upstream => "body_failed",
+        };
+        self.relay.metrics.upstream_error(self.host, kind);
+        self.conn = None;
+        self.state = BodyState::Done;
+        self.reusable = false;
+        Poll::Ready(Err(why))
+    }
+
+    /// The next piece of body: `Some(n)`, the first `n` bytes of [`UpBody::buffered`], to pass on and then
+    /// [`UpBody::consume`]; `None` at the end.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<usize>, BodyCut>> {
+        loop {
+            let Some(conn) = self.conn.as_mut() else { return Poll::Ready(Ok(None)) };
+            let avail = conn.buf.filled();
+            let data = match &mut self.state {
+                BodyState::Done | BodyState::Length(0) => return Poll::Ready(Ok(None)),
+                BodyState::Length(left) if !avail.is_empty() => {
+                    let n = (avail.len() as u64).min(*left) as usize;
+                    *left -= n as u64;
+                    Some(n)
+                }
+                BodyState::Close if !avail.is_empty() => Some(avail.len()),
+                BodyState::Chunked(c) => match c.step(avail) {
+                    Err(_) => return self.cut(BodyCut::Upstream),
+                    Ok(ChunkStep::Data(n)) => Some(n),
+                    Ok(ChunkStep::Skip(n)) => {
+                        conn.buf.consume(n);
+                        if *c == Chunked::Done {
+                            self.state = BodyState::Done;
+                        }
+                        continue;
+                    }
+                    Ok(ChunkStep::NeedMore) => None,
+                },
+                _ => None,
+            };
+            if let Some(n) = data {
+                if n as u64 > self.remaining {
+                    return self.cut(BodyCut::TooLarge);
+                }
+                self.remaining -= n as u64;
+                return Poll::Ready(Ok(Some(n)));
+            }
+            match conn.poll_fill(cx) {
+                Poll::Ready(Ok(0)) if self.state == BodyState::Close => {
+                    self.state = BodyState::Done;
+                    self.reusable = false;
+                }
+                Poll::Ready(Ok(0) | Err(_)) => return self.cut(BodyCut::Upstream),
+                Poll::Ready(Ok(_)) => {}
+                Poll::Pending => {
+                    let deadline = self.deadline;
+                    let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    return match timer.as_mut().poll(cx) {
+                        Poll::Ready(()) => self.cut(BodyCut::Timeout),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
+    }
+}
+
+impl Drop for UpBody {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.conn.take()
+            && self.reusable
+            && self.is_end()
+            && conn.tls_quiet()
+        {
+            let up = &self.relay.upstream;
+            up.pool(self.egress, self.host).put(conn, up.pools.max_idle);
+        }
+    }
+}
+
+/// An [`UpBody`] as an `http_body::Body`, for responses through axum.
+struct BodyStream(UpBody);
+
+impl HttpBody for BodyStream {
     type Data = Bytes;
     type Error = BodyCut;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyCut>>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let n = data.len() as u64;
-                    if n > this.remaining {
-                        this.relay.metrics.upstream_error(this.host, "too_large");
-                        return Poll::Ready(Some(Err(BodyCut::TooLarge)));
-                    }
-                    this.remaining -= n;
-                }
-                this.finished = this.inner.is_end_stream();
-                Poll::Ready(Some(Ok(frame)))
+        let body = &mut self.0;
+        match std::task::ready!(body.poll_next(cx)) {
+            Ok(Some(n)) => {
+                let data = Bytes::copy_from_slice(&body.buffered()[..n]);
+                body.consume(n);
+                Poll::Ready(Some(Ok(Frame::data(data))))
             }
-            Poll::Ready(Some(Err(_))) => {
-                this.relay.metrics.upstream_error(this.host, "body_failed");
-                Poll::Ready(Some(Err(BodyCut::Upstream)))
-            }
-            Poll::Ready(None) => {
-                this.finished = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => match this
-                .timer
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(this.deadline)))
-                .as_mut()
-                .poll(cx)
-            {
-                Poll::Ready(()) => {
-                    this.relay.metrics.upstream_error(this.host, "body_timeout");
-                    Poll::Ready(Some(Err(BodyCut::Timeout)))
-                }
-                Poll::Pending => Poll::Pending,
-            },
+            Ok(None) => Poll::Ready(None),
+            Err(e) => Poll::Ready(Some(Err(e))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.0.is_end()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match self.0.known_len() {
+            Some(n) => SizeHint::with_exact(n),
+            None => SizeHint::default(),
+        }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! - [`policy`]: the pure request-to-decision function (strict parsing, then the catalogue).
 //! - [`forward`]: byte-exact forwarding over pooled connections bound to the egress IPs, with caps and timeouts.
+//! - [`h1`]: HTTP/1.1 on the wire for the hot path: request heads, the venue's response heads and body framing.
+//! - [`conn`]: a client connection: the hand-written hot path for forwarded reads, hyper and axum for the rest.
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
 //! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz`, `/metrics` and the static app.
 //! - [`server`]: the HTTP/1 accept loop with connection and header limits.
@@ -13,7 +15,9 @@
 
 pub mod budget;
 pub mod config;
+pub mod conn;
 pub mod forward;
+pub mod h1;
 pub mod logwriter;
 pub mod metrics;
 pub mod policy;

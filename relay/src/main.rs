@@ -2,7 +2,8 @@
 //!
 //! One worker thread per core, each with a single-threaded runtime and its own upstream pools, so a request never
 //! hops threads. The workers accept from one shared listening socket, each when it is free (as nginx's workers
-//! do), so connections go to the least busy worker. Budget and metrics are shared.
+//! do), so connections go to the least busy worker. Budget and metrics are shared. With one worker per CPU, each
+//! worker is pinned to its CPU (`pin_workers`).
 
 use std::net::SocketAddr;
 
@@ -81,6 +82,11 @@ fn main() -> ExitCode {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    // One CPU per worker, when there are exactly as many workers as CPUs this process may use (a container limited
+    // by a CPU quota rather than a CPU set sees more CPUs than workers, and is left to the scheduler).
+    let cpus = if config.limits.pin_workers { allowed_cpus() } else { Vec::new() };
+    let pins: Vec<Option<usize>> =
+        if threads > 1 && cpus.len() == threads { cpus.into_iter().map(Some).collect() } else { vec![None; threads] };
     let first = match relay::Relay::new(config) {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -106,7 +112,13 @@ fn main() -> ExitCode {
             };
         let mut stop = stop_rx.clone();
         let balancer = balancer.clone();
+        let pin = pins.get(i).copied().flatten();
         let worker = std::thread::Builder::new().name(format!("relay-worker-{i}")).spawn(move || {
+            if let Some(cpu) = pin
+                && !pin_current_thread(cpu)
+            {
+                tracing::warn!(cpu, "cannot pin a worker thread to its CPU; the scheduler places it");
+            }
             let router = relay::app(relay.clone());
             let shutdown = async move {
                 let _ = stop.wait_for(|s| *s).await;
@@ -143,4 +155,40 @@ fn main() -> ExitCode {
     std::thread::sleep(std::time::Duration::from_millis(100));
     drop(Arc::clone(&first));
     ExitCode::SUCCESS
+}
+
+/// The CPUs this process may run on, in order (empty if unknown).
+#[cfg(target_os = "linux")]
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the kernel writes at most its size into it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return Vec::new();
+    }
+    // SAFETY: every index is below CPU_SETSIZE.
+    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn allowed_cpus() -> Vec<usize> {
+    Vec::new()
+}
+
+/// Pins the calling thread to `cpu`; false if the kernel refused.
+#[cfg(target_os = "linux")]
+fn pin_current_thread(cpu: usize) -> bool {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return false;
+    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, `cpu` is below CPU_SETSIZE, and the kernel only reads the set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pin_current_thread(_cpu: usize) -> bool {
+    true
 }

@@ -1,5 +1,6 @@
 //! The HTTP/1 accept loop: a cap on concurrent connections, per client IP too, a header read timeout and a cap on
-//! the request head.
+//! the request head. Each connection is served by [`crate::conn`]: forwarded reads on the hand-written hot path,
+//! everything else by hyper.
 //!
 //! Requests hyper's parser refuses before the relay sees them (a malformed request line or header line, bytes
 //! outside the URI grammar, bad framing headers, heads over the size cap) get hyper's automatic 400/414/431. The
@@ -15,15 +16,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tower::ServiceExt;
 
 use crate::Relay;
 use crate::policy::Refusal;
@@ -212,35 +209,8 @@ async fn accept_loop(
         tokio::spawn(async move {
             relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
             relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
-            let svc_relay = relay.clone();
             let activity = Arc::new(Activity::default());
-            let svc_activity = activity.clone();
-            let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                let (relay, router) = (svc_relay.clone(), router.clone());
-                let in_flight = InFlight::new(svc_activity.clone());
-                async move {
-                    let _in_flight = in_flight;
-                    // API requests go straight to the policy; the router serves the rest.
-                    if crate::web::is_api(req.method(), req.uri()) {
-                        Ok::<_, std::convert::Infallible>(crate::web::api(relay, req.into_parts().0).await)
-                    } else {
-                        router.oneshot(req).await
-                    }
-                }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .max_buf_size(crate::policy::MAX_TARGET_BYTES + crate::policy::MAX_HEADER_BYTES)
-                .max_headers(crate::policy::MAX_HEADERS)
-                .keep_alive(true);
-            let io = TokioIo::new(CountingIo {
-                inner: stream,
-                activity: activity.clone(),
-                relay: relay.clone(),
-                answer: None,
-            });
-            let conn = builder.serve_connection(io, svc);
+            let conn = crate::conn::serve(stream, peer, relay.clone(), router, activity.clone());
             let mut conn = std::pin::pin!(conn);
             // The watchdog closes a connection that, over one whole period, started no request, has none in
             // flight and received none of its response: idle keep-alive connections and clients trickling a
@@ -249,16 +219,7 @@ async fn accept_loop(
             let mut last = activity.progress();
             loop {
                 tokio::select! {
-                    r = &mut conn => {
-                        if let Err(e) = r
-                            && e.is_parse_version_h2()
-                        {
-                            // An HTTP/2 client cannot read an HTTP/1.1 refusal: closed, counted.
-                            relay.metrics.refusal("http2_not_supported");
-                            tracing::info!(reason = "http2_not_supported", "refused");
-                        }
-                        break;
-                    }
+                    () = &mut conn => break,
                     _ = tick.tick() => {
                         let now = activity.progress();
                         if now == last && activity.in_flight.load(Ordering::Relaxed) == 0 {
@@ -387,9 +348,9 @@ fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
 
 /// What a connection has done, for the idle watchdog.
 #[derive(Default)]
-struct Activity {
+pub(crate) struct Activity {
     started: AtomicU64,
-    written: AtomicU64,
+    pub(crate) written: AtomicU64,
     in_flight: AtomicI64,
 }
 
@@ -400,10 +361,10 @@ impl Activity {
 }
 
 /// A request being handled; counted until its handler finishes or is dropped.
-struct InFlight(Arc<Activity>);
+pub(crate) struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    fn new(a: Arc<Activity>) -> InFlight {
+    pub(crate) fn new(a: Arc<Activity>) -> InFlight {
         a.started.fetch_add(1, Ordering::Relaxed);
         a.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(a)
@@ -418,13 +379,20 @@ impl Drop for InFlight {
 
 /// The client socket, counting the bytes written to it, and putting the relay's JSON body on hyper's own parser
 /// refusals.
-struct CountingIo<T> {
+pub(crate) struct CountingIo<T> {
     inner: T,
     activity: Arc<Activity>,
     relay: Arc<Relay>,
     /// The relay's refusal being written in place of hyper's: bytes, how many are written, and how many bytes of
     /// hyper's to report written once it is out.
     answer: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl<T> CountingIo<T> {
+    /// Wraps a connection's socket.
+    pub(crate) fn new(inner: T, activity: Arc<Activity>, relay: Arc<Relay>) -> CountingIo<T> {
+        CountingIo { inner, activity, relay, answer: None }
+    }
 }
 
 impl<T: AsyncWrite + Unpin> CountingIo<T> {

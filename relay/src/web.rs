@@ -110,7 +110,8 @@ fn origin_allowed(relay: &Relay, headers: &HeaderMap) -> Option<(bool, HeaderVal
     Some((ok, origin.clone()))
 }
 
-const EXPOSED: &str = "retry-after, x-mbx-used-weight-1m, x-sapi-used-ip-weight-1m, x-sapi-used-uid-weight-1m";
+/// The response headers a cross-origin caller may read.
+pub const EXPOSED: &str = "retry-after, x-mbx-used-weight-1m, x-sapi-used-ip-weight-1m, x-sapi-used-uid-weight-1m";
 const ALLOWED_HEADERS: &str =
     "x-mbx-apikey, access-key, access-sign, access-timestamp, access-passphrase, locale, paptrading, content-type";
 
@@ -233,7 +234,8 @@ async fn serve_static(dir: &std::path::Path, failover_relays: &[String], req: Re
     let resp = if !path.ends_with('/') && !last.contains('.') {
         tower_http::services::ServeFile::new(dir.join("index.html")).oneshot(req).await
     } else {
-        tower_http::services::ServeDir::new(dir).oneshot(req).await
+        // the app build writes a .gz beside each bundle file: sent as is to browsers that accept gzip
+        tower_http::services::ServeDir::new(dir).precompressed_gzip().oneshot(req).await
     };
     let mut resp = match resp {
         Ok(r) => r.map(Body::new),
@@ -243,6 +245,8 @@ async fn serve_static(dir: &std::path::Path, failover_relays: &[String], req: Re
         if resp.status().is_success() && is_hashed(&path) { "public, max-age=31536000, immutable" } else { "no-cache" };
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // the same path answers in two encodings: caches must key on Accept-Encoding
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let csp = if failover_relays.is_empty() {
         HeaderValue::from_static(APP_CSP)
     } else {

@@ -162,7 +162,13 @@ async fn serves_the_app_with_security_headers_and_health() {
     let dir = std::env::temp_dir().join(format!("relay-static-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<!doctype html><title>Meetcrypt</title>").unwrap();
-    std::fs::write(dir.join("app-0123456789abcdef.wasm"), b"\0asm").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef.wasm"), b"\0asm\0\0\0\0").unwrap();
+    // `gzip -9 -n` of those 8 bytes, as scripts/build-app writes it
+    let gzipped: Vec<u8> = vec![
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x63, 0x48, 0x2c, 0xce, 0x65, 0x00, 0x02, 0x00,
+        0xab, 0x54, 0xf7, 0xa4, 0x08, 0x00, 0x00, 0x00,
+    ];
+    std::fs::write(dir.join("app-0123456789abcdef.wasm.gz"), &gzipped).unwrap();
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
     let mut c = config_for(&up);
     c.static_dir = Some(dir.clone());
@@ -181,6 +187,16 @@ async fn serves_the_app_with_security_headers_and_health() {
     let w = get(relay.addr, "/app-0123456789abcdef.wasm", &[]).await;
     assert_eq!(w.header("content-type"), Some("application/wasm"));
     assert_eq!(w.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(w.body, b"\0asm\0\0\0\0", "without Accept-Encoding: the file as it is");
+    assert_eq!(w.header("content-encoding"), None);
+    assert_eq!(w.header("vary"), Some("accept-encoding"));
+    // with it: the precompressed file the app build wrote beside it, with the same type and caching
+    let z = get(relay.addr, "/app-0123456789abcdef.wasm", &[("Accept-Encoding", "gzip, deflate, br")]).await;
+    assert_eq!(z.status, 200);
+    assert_eq!(z.header("content-encoding"), Some("gzip"));
+    assert_eq!(z.header("content-type"), Some("application/wasm"));
+    assert_eq!(z.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(z.body, gzipped, "the .gz is sent byte for byte");
     assert_eq!(get(relay.addr, "/settings", &[]).await.status, 200, "client-side routes get index.html");
     assert_eq!(get(relay.addr, "/missing.js", &[]).await.status, 404);
     for t in ["/../../etc/passwd", "/./index.html", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd", "/a\\..\\b"] {
