@@ -144,6 +144,12 @@ impl Browser {
         Browser { client, driver, _profile: profile, downloads }
     }
 
+    /// Emulates a slower network for this browser (chromedriver's network conditions): `latency_ms` added to each
+    /// request, `bytes_per_s` down and up.
+    pub async fn throttle(&self, latency_ms: u64, bytes_per_s: u64) {
+        self.client.issue_cmd(NetworkConditions { latency_ms, bytes_per_s }).await.expect("set network conditions");
+    }
+
     /// Records the page's console errors and uncaught errors from now on, for `wait_testid`'s failure message.
     pub async fn capture_errors(&self) {
         let hook = "window.__errors = window.__errors || [];
@@ -275,5 +281,28 @@ impl RunningRelay {
 impl Drop for RunningRelay {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// chromedriver's `POST /session/{id}/chromium/network_conditions`.
+#[derive(Debug)]
+struct NetworkConditions {
+    latency_ms: u64,
+    bytes_per_s: u64,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/chromium/network_conditions", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let conditions = serde_json::json!({ "network_conditions": {
+            "offline": false,
+            "latency": self.latency_ms,
+            "download_throughput": self.bytes_per_s,
+            "upload_throughput": self.bytes_per_s,
+        }});
+        (http::Method::POST, Some(conditions.to_string()))
     }
 }
