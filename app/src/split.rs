@@ -19,14 +19,12 @@ pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 /// A part of the app's code could not be fetched (offline, the relay restarted with another build). Nothing is
 /// lost; trying again fetches it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadFailed(pub &'static str);
+pub struct LoadFailed;
 
 impl std::fmt::Display for LoadFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the app's {} code could not be loaded; check the connection to the relay and reload the page",
-            self.0
+        f.write_str(
+            "a part of the app's code could not be loaded; check the connection to the relay and reload the page",
         )
     }
 }
@@ -34,7 +32,7 @@ impl std::fmt::Display for LoadFailed {
 #[cfg(feature = "split")]
 impl From<leptos::wasm_split::SplitLoaderError> for LoadFailed {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        LoadFailed("tracker or engine")
+        LoadFailed
     }
 }
 
@@ -69,7 +67,7 @@ mod points {
 /// The tracker's view, once its code is here.
 pub async fn tracker() -> Result<AnyView, LoadFailed> {
     #[cfg(feature = "split")]
-    let view = points::tracker().await.map_err(|_| LoadFailed("tracker"))?;
+    let view = points::tracker().await?;
     #[cfg(not(feature = "split"))]
     let view = tracker_view();
     Ok(view.await)
@@ -78,7 +76,7 @@ pub async fn tracker() -> Result<AnyView, LoadFailed> {
 /// The engine's answer to a job message, once its code is here.
 pub async fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
     #[cfg(feature = "split")]
-    return points::engine_job(msg).await.map_err(|_| LoadFailed("engine"));
+    return points::engine_job(msg).await;
     #[cfg(not(feature = "split"))]
     Ok(engine_answer(msg))
 }
@@ -95,6 +93,6 @@ pub fn preload_tracker() {
 /// Fetches the engine's code; the worker waits for it before it takes jobs.
 pub async fn preload_engine() -> Result<(), LoadFailed> {
     #[cfg(feature = "split")]
-    points::preload_engine().await.map_err(|_| LoadFailed("engine"))?;
+    points::preload_engine().await?;
     Ok(())
 }
