@@ -87,24 +87,35 @@ pub fn compute(data: &Data, settings: &AppSettings) -> Dashboard {
     dashboard(report, data, ComputedIn::Page)
 }
 
-/// Reads the ledger from the vault and computes the dashboard with the engine worker: the worker decodes each
-/// chunk as the page opens it and computes the report; the page only adds the venues' open positions. If the
-/// worker is unavailable the page computes the report itself, and the dashboard says where it was computed.
-pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
-    let job = crate::worker::Job::begin().map_err(|e| leptos::logging::warn!("{e}")).ok();
-    let data = crate::sync::load(job.as_ref()).await?;
+/// Starts an engine-worker job for a ledger about to be opened (see [`crate::sync::load`]); `None` when the worker
+/// is unavailable, and the page will compute.
+pub fn begin_job() -> Option<crate::worker::Job> {
+    crate::worker::Job::begin().map_err(|e| leptos::logging::warn!("{e}")).ok()
+}
+
+/// The dashboard of data opened into `job`: the worker decoded each chunk as the page opened it and now computes
+/// the report; the page only adds the venues' open positions. Without the worker (or if it fails) the page
+/// computes the report itself, and the dashboard says where it was computed.
+pub async fn finish(job: Option<crate::worker::Job>, data: &Data, settings: &AppSettings) -> Dashboard {
     let report = match job {
         Some(job) => job.report(&data.prices.points, &engine_settings(settings)).await,
         None => Err("no engine worker".into()),
     };
-    let dashboard = match report {
-        Ok(report) => dashboard(report, &data, ComputedIn::Worker),
+    match report {
+        Ok(report) => dashboard(report, data, ComputedIn::Worker),
         Err(e) => {
             leptos::logging::warn!("computing the report on the page: {e}");
             crate::next_tick().await;
-            compute(&data, settings)
+            compute(data, settings)
         }
-    };
+    }
+}
+
+/// Reads the ledger from the vault and computes the dashboard (see [`finish`]).
+pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
+    let job = begin_job();
+    let data = crate::sync::load(job.as_ref()).await?;
+    let dashboard = finish(job, &data, settings).await;
     Ok((data, dashboard))
 }
 

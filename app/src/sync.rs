@@ -17,6 +17,7 @@ use venues::parse::{Balances, Position};
 use crate::prices::{self, PriceCache};
 use crate::records::{self, AccountMeta, SyncOutcome};
 use crate::relay::RelayTransport;
+use crate::report::{self, Dashboard};
 use crate::session::{self, SessionError};
 
 /// The record-id prefix of an account's ledger chunks.
@@ -172,18 +173,27 @@ thread_local! {
     static RUNNING: RefCell<bool> = const { RefCell::new(false) };
 }
 
-/// Syncs every connected account, then prices. Returns each account's outcome. A second call while one runs
-/// returns an empty list at once.
-pub async fn sync_all(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, SyncOutcome)>, SessionError> {
+/// What a sync did.
+pub struct Synced {
+    /// Each account's outcome.
+    pub outcomes: Vec<(String, SyncOutcome)>,
+    /// The synced data and its dashboard: the sync opens the ledger once, for its own counts and for the report.
+    /// `None` when another sync was running.
+    pub view: Option<(Data, Dashboard)>,
+}
+
+/// Syncs every connected account, then prices, then computes the dashboard. A second call while one runs returns
+/// at once, with no outcome.
+pub async fn sync_all(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
     if RUNNING.with(|r| r.replace(true)) {
-        return Ok(Vec::new());
+        return Ok(Synced { outcomes: Vec::new(), view: None });
     }
     let result = sync_all_inner(on_progress).await;
     RUNNING.with(|r| *r.borrow_mut() = false);
     result
 }
 
-async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, SyncOutcome)>, SessionError> {
+async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
     let settings = records::settings()?;
     let mut accounts = records::accounts()?;
     let transport = RelayTransport::new(settings.relays.clone());
@@ -221,7 +231,9 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     let _ = records::append_audit(transport.take_audit());
     session::persist().await?;
 
-    let data = load_data().await?;
+    // the one read of the whole ledger: the engine worker decodes it alongside, for the report at the end
+    let job = report::begin_job();
+    let mut data = load(job.as_ref()).await?;
     let mut outcomes = Vec::new();
     let now = js_sys::Date::now() as i64;
     for (key, result) in results {
@@ -247,7 +259,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
         }
     }
     let first = data.events.iter().map(|e| e.time.0).min().unwrap_or(now);
-    let mut cache: PriceCache = data.prices;
+    let mut cache: PriceCache = std::mem::take(&mut data.prices);
     on_progress(&Progress {
         account: "prices".into(),
         stream: "daily klines".into(),
@@ -271,5 +283,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Vec<(String, 
     if let Err(e) = price_result {
         return Err(SessionError(format!("prices could not be read: {e}")));
     }
-    Ok(outcomes)
+    data.prices = cache;
+    // read again: the user may have changed the settings while the sync ran
+    let dashboard = report::finish(job, &data, &records::settings()?).await;
+    Ok(Synced { outcomes, view: Some((data, dashboard)) })
 }

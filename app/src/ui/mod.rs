@@ -47,12 +47,17 @@ thread_local! {
     static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
-fn recompute(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, error: WriteSignal<Option<String>>) {
-    let generation = GENERATION.with(|g| {
+/// A new dashboard generation: whatever an older one computes is not shown.
+fn next_generation() -> u64 {
+    GENERATION.with(|g| {
         g.set(g.get() + 1);
         g.get()
-    });
+    })
+}
+
+/// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
+fn recompute(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, error: WriteSignal<Option<String>>) {
+    let generation = next_generation();
     spawn_local(async move {
         let settings = records::settings().unwrap_or_default();
         match report::load_and_compute(&settings).await {
@@ -89,17 +94,29 @@ fn start_sync(
                 v.progress.insert(p.account.clone(), p);
             });
         };
-        match sync::sync_all(&on_progress).await {
-            Ok(outcomes) => {
-                let errors: Vec<String> = outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
+        let synced = match sync::sync_all(&on_progress).await {
+            Ok(synced) => {
+                let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
                 view.update(|v| v.errors = errors);
+                synced.view
             }
-            Err(e) => view.update(|v| v.errors = vec![e.to_string()]),
-        }
+            Err(e) => {
+                view.update(|v| v.errors = vec![e.to_string()]);
+                None
+            }
+        };
         if let Ok(a) = records::accounts() {
             accounts.set(a);
         }
-        recompute(data, dash, set_error);
+        match synced {
+            // the sync computed the dashboard from its own read of the ledger; a recompute still running is older
+            Some((d, dashboard)) => {
+                next_generation();
+                dash.set(Some(dashboard));
+                data.set(Some(d));
+            }
+            None => recompute(data, dash, set_error),
+        }
         view.update(|v| v.running = false);
     });
 }
