@@ -103,6 +103,35 @@ pub struct DirStore {
     balances: Balances,
     positions: BTreeMap<String, Vec<Position>>,
     ledger: Option<std::fs::File>,
+    /// A crash test's plan, asked before every write ([`DirStore::crash_when`]), and whether it has stopped the store.
+    crash: Option<CrashPlan>,
+    crashed: bool,
+}
+
+/// A crash test's plan: asked before each write of a [`DirStore`] what it is, it answers whether the process dies
+/// there, and how far the write gets.
+pub type CrashPlan = Box<dyn FnMut(StoreWrite) -> Option<Cut> + Send>;
+
+/// How far the write a crash stops gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// Not a byte is written.
+    Before,
+    /// Half of it: an appended chunk ends in a cut line; a replaced file's temporary copy is cut and never renamed.
+    Halfway,
+}
+
+/// What one write of a [`DirStore`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StoreWrite {
+    /// New events appended to `ledger.jsonl`.
+    Chunk,
+    /// `sync-state.json` replaced.
+    State,
+    /// `balances.json` or `positions.json` replaced.
+    Snapshot,
+    /// `ledger.jsonl` rewritten whole, sorted.
+    Ledger,
 }
 
 /// A store that cannot be read or written.
@@ -124,6 +153,9 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// A crash test stopped the store ([`DirStore::crash_when`]).
+    #[error("the store was stopped by a crash test")]
+    Crashed,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -189,10 +221,34 @@ impl DirStore {
                 positions.entry(key).or_default().push(p);
             }
         }
-        let mut store = DirStore { dir: dir.to_path_buf(), events, balances, positions, ledger: None };
+        let mut store =
+            DirStore { dir: dir.to_path_buf(), events, balances, positions, ledger: None, crash: None, crashed: false };
         // rewrite the ledger without a cut last line before appending to it
         store.finish()?;
         Ok((store, state))
+    }
+
+    /// Gives the store a crash test's plan: before each write, `plan` is told what the write is and answers whether
+    /// the process dies there. From then on every call fails with [`StoreError::Crashed`] and writes nothing, and the
+    /// files stay as such a crash leaves them.
+    pub fn crash_when(&mut self, plan: CrashPlan) {
+        self.crash = Some(plan);
+    }
+
+    /// Whether a crash test's plan has stopped the store.
+    pub fn crashed(&self) -> bool {
+        self.crashed
+    }
+
+    /// Asks the crash plan about a write of `len` bytes: how many of them to write before the store stops, or `None`
+    /// to write them all.
+    fn begin_write(&mut self, kind: StoreWrite, len: usize) -> Result<Option<usize>, StoreError> {
+        if self.crashed {
+            return Err(StoreError::Crashed);
+        }
+        let cut = self.crash.as_mut().and_then(|plan| plan(kind));
+        self.crashed = cut.is_some();
+        Ok(cut.map(|c| if c == Cut::Halfway { len / 2 } else { 0 }))
     }
 
     /// Events known so far, by id.
@@ -205,9 +261,15 @@ impl DirStore {
         &self.balances
     }
 
-    fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    fn write_atomic(&mut self, kind: StoreWrite, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let path = self.dir.join(name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
+        if let Some(cut) = self.begin_write(kind, bytes.len())? {
+            if cut > 0 {
+                std::fs::write(&tmp, &bytes[..cut]).map_err(io_err(&tmp))?;
+            }
+            return Err(StoreError::Crashed);
+        }
         std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io_err(&path))
     }
@@ -219,48 +281,64 @@ impl DirStore {
         sorted.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
         let mut buf = Vec::new();
         ledger::write_jsonl(&mut buf, sorted).map_err(io_err(&self.dir))?;
-        self.write_atomic("ledger.jsonl", &buf)?;
+        self.write_atomic(StoreWrite::Ledger, "ledger.jsonl", &buf)?;
         self.write_balances()
     }
 
-    fn write_balances(&self) -> Result<(), StoreError> {
+    fn write_balances(&mut self) -> Result<(), StoreError> {
         let b: BTreeMap<&String, BTreeMap<&String, String>> = self
             .balances
             .iter()
             .map(|(a, m)| (a, m.iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
             .collect();
-        self.write_atomic("balances.json", &serde_json::to_vec_pretty(&b).expect("serializable"))?;
+        let b = serde_json::to_vec_pretty(&b).expect("serializable");
+        self.write_atomic(StoreWrite::Snapshot, "balances.json", &b)?;
         let p: Vec<&Position> = self.positions.values().flatten().collect();
-        self.write_atomic("positions.json", &serde_json::to_vec_pretty(&p).expect("serializable"))
+        let p = serde_json::to_vec_pretty(&p).expect("serializable");
+        self.write_atomic(StoreWrite::Snapshot, "positions.json", &p)
     }
 
-    fn append(&mut self, new: &[Event]) -> Result<(), StoreError> {
+    /// Appends the events not yet known to `ledger.jsonl`: the first half of a checkpoint. Until
+    /// [`DirStore::save_state`] follows, a crash leaves these events in the ledger and the old state, which the
+    /// resumed sync reads again (the ledger is de-duplicated by id), so nothing is lost and nothing doubles.
+    pub fn append_events(&mut self, new: &[Event]) -> Result<(), StoreError> {
         let path = self.dir.join("ledger.jsonl");
         if self.ledger.is_none() {
             let f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
             self.ledger = Some(f);
         }
-        let mut buf = Vec::new();
-        for e in new {
-            if !self.events.contains_key(&e.id) {
-                serde_json::to_writer(&mut buf, e).expect("serializable");
-                buf.push(b'\n');
-                self.events.insert(e.id.clone(), e.clone());
-            }
+        let fresh: Vec<Event> = new.iter().filter(|e| !self.events.contains_key(&e.id)).cloned().collect();
+        if self.crashed {
+            return Err(StoreError::Crashed);
+        } else if fresh.is_empty() {
+            return Ok(());
         }
-        if !buf.is_empty() {
-            let f = self.ledger.as_mut().expect("opened above");
-            f.write_all(&buf).map_err(io_err(&path))?;
+        let mut buf = Vec::new();
+        ledger::write_jsonl(&mut buf, &fresh).map_err(io_err(&path))?;
+        let cut = self.begin_write(StoreWrite::Chunk, buf.len())?;
+        let f = self.ledger.as_mut().expect("opened above");
+        if let Some(cut) = cut {
+            f.write_all(&buf[..cut]).map_err(io_err(&path))?;
+            return Err(StoreError::Crashed);
+        }
+        f.write_all(&buf).map_err(io_err(&path))?;
+        for e in fresh {
+            self.events.insert(e.id.clone(), e);
         }
         Ok(())
+    }
+
+    /// Replaces `sync-state.json` atomically: the second half of a checkpoint, always after the events it covers.
+    pub fn save_state(&mut self, state: &SyncState) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).expect("serializable");
+        self.write_atomic(StoreWrite::State, "sync-state.json", &bytes)
     }
 }
 
 impl Sink for DirStore {
     fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String> {
-        self.append(events).map_err(|e| e.to_string())?;
-        let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        self.write_atomic("sync-state.json", &bytes).map_err(|e| e.to_string())
+        self.append_events(events).map_err(|e| e.to_string())?;
+        self.save_state(state).map_err(|e| e.to_string())
     }
 
     fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {

@@ -1,11 +1,13 @@
 //! End to end: the simulated venues (the `simvenues` sandbox) behind the relay, the engine syncing every key the
 //! connect check accepts, and the result compared with the sandbox's ground truth exactly: ledger and balances,
-//! cleanly, with 5 % injected faults, and after being killed at random points and resumed.
+//! cleanly, with 5 % injected faults, and after being killed and resumed at points counted in the sync's own progress.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use catalogue::{Host, Venue};
@@ -15,7 +17,7 @@ use simvenues::faults::FaultConfig;
 use simvenues::generator::Size;
 use simvenues::keys::{DemoKey, Venue as SimVenue};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
-use sync_engine::native::{DirStore, HttpTransport, Route};
+use sync_engine::native::{CrashPlan, Cut, DirStore, HttpTransport, Route, StoreWrite};
 use sync_engine::{AccountConfig, SyncOptions};
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
 
@@ -206,23 +208,29 @@ fn mine(p: &BTreeSet<String>, account: &str) -> bool {
 
 /// The synced ledger and balances equal the truth for every synced account (no duplicates, no gaps).
 fn assert_matches_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) {
+    if let Err(e) = compare_with_truth(r, accounts, dir) {
+        panic!("{e}");
+    }
+}
+
+/// Whether the synced ledger and balances equal the truth, and if not, the first differences.
+fn compare_with_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) -> Result<(), String> {
     let p = prefixes(accounts);
     let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
     let synced = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
     let ids: BTreeSet<&str> = synced.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids.len(), synced.len(), "duplicate ids");
+    if ids.len() != synced.len() {
+        return Err(format!("duplicate ids: {} events, {} ids", synced.len(), ids.len()));
+    }
     let by_id = |v: &[Event]| -> BTreeMap<String, Event> { v.iter().map(|e| (e.id.clone(), e.clone())).collect() };
     let truth: Vec<Event> = r.sandbox.truth_ledger().into_iter().filter(|e| mine(&p, e.account.as_str())).collect();
     assert!(!truth.is_empty());
     let (ours, theirs) = (by_id(&synced), by_id(&truth));
     let missing: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).take(5).collect();
     let extra: Vec<_> = ours.keys().filter(|k| !theirs.contains_key(*k)).take(5).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing {missing:?}, extra {extra:?} ({} vs {})",
-        ours.len(),
-        theirs.len()
-    );
+    if !missing.is_empty() || !extra.is_empty() {
+        return Err(format!("missing {missing:?}, extra {extra:?} ({} vs {})", ours.len(), theirs.len()));
+    }
     for (id, e) in &theirs {
         let mut expected = e.clone();
         // Binance writes withdrawal times as "YYYY-MM-DD HH:MM:SS": the venue gives no milliseconds, while the
@@ -230,7 +238,9 @@ fn assert_matches_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) {
         if id.starts_with("binance/") && id.contains(":withdrawal:") {
             expected.time = ledger::Timestamp(expected.time.0 - expected.time.0.rem_euclid(1000));
         }
-        assert_eq!(ours[id], expected, "event {id}");
+        if ours[id] != expected {
+            return Err(format!("event {id}: synced {:?}, truth {expected:?}", ours[id]));
+        }
     }
     let balances: BTreeMap<String, BTreeMap<String, String>> =
         serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
@@ -241,7 +251,10 @@ fn assert_matches_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) {
         .filter(|(a, _)| mine(&p, a))
         .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
         .collect();
-    assert_eq!(balances, truth_b, "balances");
+    if balances != truth_b {
+        return Err(format!("balances: synced {balances:?}, truth {truth_b:?}"));
+    }
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,26 +357,289 @@ async fn five_percent_faults_change_nothing() {
     assert!(retries > 0, "faults were injected, so some requests were retried");
 }
 
+/// Where a simulated crash stops a sync, counted in the sync's own progress (never in wall time), so that every point
+/// is reached on any machine, however slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum KillPoint {
+    /// The n-th request of the run is sent and its answer never arrives.
+    Request(u32),
+    /// The n-th write of the store never starts.
+    Write(u32),
+    /// The write that follows the n-th chunk of new events never starts: with the store's order (events, then the
+    /// state that covers them), the process dies between a chunk and its state.
+    AfterChunk(u32),
+    /// The n-th chunk of new events gets halfway: the ledger ends in a cut line.
+    TornChunk(u32),
+}
+
+impl KillPoint {
+    fn kind(self) -> &'static str {
+        match self {
+            KillPoint::Request(_) => "request",
+            KillPoint::Write(_) => "write",
+            KillPoint::AfterChunk(_) => "after a chunk",
+            KillPoint::TornChunk(_) => "torn chunk",
+        }
+    }
+}
+
+/// The process a sync runs in: once it has died, nothing more reaches a venue or the disk.
+#[derive(Default)]
+struct Process {
+    dead: AtomicBool,
+    died: tokio::sync::Notify,
+    requests: AtomicU32,
+    writes: Mutex<Writes>,
+}
+
+/// The write a crash stopped, and the one before it.
+type Stop = (StoreWrite, Option<StoreWrite>);
+
+/// The store's writes in one process.
+#[derive(Clone, Copy, Default)]
+struct Writes {
+    /// Writes completed.
+    count: u32,
+    /// Of which chunks of new events.
+    chunks: u32,
+    stopped: Option<Stop>,
+}
+
+impl Process {
+    fn is_dead(&self) -> bool {
+        self.dead.load(SeqCst)
+    }
+    fn die(&self) {
+        self.dead.store(true, SeqCst);
+        self.died.notify_one();
+    }
+}
+
+/// A transport inside a [`Process`]: counts requests, and after death (or at the kill point) never answers.
+struct Mortal<'a, T> {
+    inner: &'a T,
+    process: &'a Process,
+    kill: Option<KillPoint>,
+}
+
+impl<T: Transport> Transport for Mortal<'_, T> {
+    async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        if self.process.is_dead() {
+            return std::future::pending().await;
+        }
+        let n = self.process.requests.fetch_add(1, SeqCst) + 1;
+        if self.kill == Some(KillPoint::Request(n)) {
+            self.process.die();
+            return std::future::pending().await;
+        }
+        let r = self.inner.send(request).await;
+        if self.process.is_dead() {
+            return std::future::pending().await;
+        }
+        r
+    }
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms()
+    }
+    async fn sleep(&self, ms: u64) {
+        self.inner.sleep(ms).await
+    }
+}
+
+/// The store's crash plan for a kill point: counts the writes and chunks into the process, and stops the write the
+/// point names.
+fn crash_plan(process: &Arc<Process>, kill: Option<KillPoint>) -> CrashPlan {
+    let process = Arc::clone(process);
+    let mut previous = None;
+    Box::new(move |write| {
+        let mut w = process.writes.lock().unwrap();
+        let (writes, chunks) = (w.count + 1, w.chunks + u32::from(write == StoreWrite::Chunk));
+        let cut = match kill {
+            Some(KillPoint::Write(n)) if n == writes => Some(Cut::Before),
+            Some(KillPoint::AfterChunk(n)) if n == w.chunks && previous == Some(StoreWrite::Chunk) => Some(Cut::Before),
+            Some(KillPoint::TornChunk(n)) if n == chunks && write == StoreWrite::Chunk => Some(Cut::Halfway),
+            _ => None,
+        };
+        if cut.is_some() {
+            w.stopped = Some((write, previous));
+            drop(w);
+            process.die();
+        } else {
+            (w.count, w.chunks) = (writes, chunks);
+            previous = Some(write);
+        }
+        cut
+    })
+}
+
+/// How a checkpoint orders its two writes: [`DirStore`]'s own checkpoint (events, then state), or a deliberately
+/// broken store that writes the state first, to show that the kill test catches a resume that loses events.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Store,
+    StateFirst,
+}
+
+/// The sync's sink: the store, inside the process.
+struct MortalSink<'a> {
+    store: &'a mut DirStore,
+    process: &'a Process,
+    order: Order,
+}
+
+impl sync_engine::Sink for MortalSink<'_> {
+    fn checkpoint(&mut self, state: &sync_engine::SyncState, events: &[Event]) -> Result<(), String> {
+        if self.process.is_dead() {
+            return Err("the process died".into());
+        }
+        match self.order {
+            Order::Store => self.store.checkpoint(state, events),
+            Order::StateFirst => {
+                self.store.save_state(state).and_then(|()| self.store.append_events(events)).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        account: &str,
+        balances: &venues::parse::Balances,
+        positions: &[venues::parse::Position],
+    ) -> Result<(), String> {
+        if self.process.is_dead() {
+            return Err("the process died".into());
+        }
+        self.store.snapshot(account, balances, positions)
+    }
+}
+
+/// How one run of a sync ended.
+struct Run {
+    /// The process was killed (else the sync completed).
+    killed: bool,
+    requests: u32,
+    writes: u32,
+    chunks: u32,
+    stopped: Option<Stop>,
+}
+
+/// One run of the CLI's sync over `dir`, as a process that dies at `kill` (if the sync gets that far). A dead process
+/// leaves its files as they are, as a real crash does; a completed one finishes its store.
+async fn run_once<T: Transport>(
+    t: &T,
+    accounts: &[AccountConfig],
+    dir: &Path,
+    kill: Option<KillPoint>,
+    order: Order,
+) -> Run {
+    let process = Arc::new(Process::default());
+    let mortal = Mortal { inner: t, process: &process, kill };
+    let (mut store, mut state) = DirStore::open(dir).unwrap();
+    store.crash_when(crash_plan(&process, kill));
+    // resuming within 10 minutes does not redo what an earlier run completed
+    let options = SyncOptions { backoff_ms: 50, fresh_ms: 600_000, ..SyncOptions::default() };
+    {
+        let mut sink = MortalSink { store: &mut store, process: &process, order };
+        let sync = sync_engine::sync_by_venue(&mortal, &options, accounts, &mut state, &mut sink);
+        let results = tokio::select! {
+            (results, _) = sync => Some(results),
+            () = process.died.notified() => None,
+        };
+        if !process.is_dead() {
+            for (a, r) in results.expect("the sync ended without dying") {
+                r.unwrap_or_else(|e| panic!("{a}: {e}"));
+            }
+        }
+    }
+    let killed = process.is_dead();
+    if !killed {
+        store.finish().unwrap();
+    }
+    let w = *process.writes.lock().unwrap();
+    Run { killed, requests: process.requests.load(SeqCst), writes: w.count, chunks: w.chunks, stopped: w.stopped }
+}
+
+/// Kills a sync over and over at points drawn from `seed`, resuming each time, until a run completes. The points are
+/// spread over the work of an uninterrupted sync of the same accounts (counted first, in a scratch directory), about
+/// `kills` of them, so each run gets part of the way and every point can be reached. Returns each kill point with
+/// the write the store stopped at and the one before it.
+async fn kill_and_resume<T: Transport>(
+    t: &T,
+    accounts: &[AccountConfig],
+    dir: &Path,
+    seed: u64,
+    kills: u32,
+    kinds: &[fn(u32) -> KillPoint],
+    order: Order,
+) -> Vec<(KillPoint, Option<Stop>)> {
+    let reference = tmp(&format!("reference-{seed}"));
+    let whole = run_once(t, accounts, &reference, None, Order::Store).await;
+    assert!(!whole.killed && whole.chunks > 0, "the uninterrupted sync wrote nothing");
+    let mut rng = seed;
+    let mut next = |bound: u32| {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        1 + ((rng >> 33) % u64::from(bound.max(1))) as u32
+    };
+    let mut points = Vec::new();
+    loop {
+        let kind = kinds[next(kinds.len() as u32) as usize - 1];
+        // twice the mean step, so that the kills cover the whole run
+        let of = match kind(0) {
+            KillPoint::Request(_) => whole.requests,
+            KillPoint::Write(_) => whole.writes,
+            KillPoint::AfterChunk(_) | KillPoint::TornChunk(_) => whole.chunks,
+        };
+        let point = kind(next(2 * of / kills));
+        let run = run_once(t, accounts, dir, Some(point), order).await;
+        if !run.killed {
+            break;
+        }
+        points.push((point, run.stopped));
+        // every run that completes a checkpoint makes progress, so this bound is only reached if resuming does not
+        assert!(points.len() < 20 * kills as usize, "{} kills and the sync never finished: {points:?}", points.len());
+    }
+    points
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_points_and_resumed() {
     let r = start(4, Size::Small, 0.0, None).await;
     let t = transport(&r);
     let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
     let dir = tmp("killed");
-    let mut rng = 0x5eed_u64;
-    let mut kills = 0;
-    loop {
-        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let after = Duration::from_millis(5 + (rng >> 33) % 60);
-        match tokio::time::timeout(after, sync_with(&t, &accepted, &dir, 600_000)).await {
-            Ok(_) => break,
-            Err(_) => kills += 1,
-        }
-        assert!(kills < 400, "never finished");
+    let kinds: [fn(u32) -> KillPoint; 4] =
+        [KillPoint::Request, KillPoint::Write, KillPoint::AfterChunk, KillPoint::TornChunk];
+    let points = kill_and_resume(&t, &accepted, &dir, 0x5eed, 24, &kinds, Order::Store).await;
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    for (p, _) in &points {
+        *by_kind.entry(p.kind()).or_default() += 1;
     }
-    assert!(kills >= 3, "killed only {kills} times");
-    eprintln!("killed {kills} times");
+    eprintln!("killed {} times: {by_kind:?}", points.len());
+    assert_eq!(by_kind.len(), kinds.len(), "some kind of kill point was never reached: {points:?}");
+    let between = |s: &Option<Stop>| *s == Some((StoreWrite::State, Some(StoreWrite::Chunk)));
+    assert!(points.iter().any(|(_, s)| between(s)), "no kill fell between a chunk and its state: {points:?}");
+    assert!(
+        points.iter().any(|(p, s)| matches!(p, KillPoint::TornChunk(_)) && s.is_some()),
+        "no chunk was torn: {points:?}"
+    );
     assert_matches_truth(&r, &accepted, &dir);
+}
+
+/// The kill test can fail: a store that writes the state before the events it covers loses the events of a chunk
+/// whose process dies between the two writes, and the comparison with the truth says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_writes_its_state_first_loses_events_when_killed() {
+    let r = start(9, Size::Tiny, 0.0, None).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let dir = tmp("state-first");
+    // the state-first store's chunk follows the state: stopping the chunk kills it between the two
+    let kinds: [fn(u32) -> KillPoint; 1] = [KillPoint::TornChunk];
+    let points = kill_and_resume(&t, &accepted, &dir, 0xbad, 8, &kinds, Order::StateFirst).await;
+    assert!(points.iter().any(|(_, s)| s.is_some()), "no chunk was stopped: {points:?}");
+    let verdict = compare_with_truth(&r, &accepted, &dir);
+    eprintln!("{verdict:?}");
+    assert!(verdict.is_err_and(|e| e.contains("missing")), "a broken resume went unnoticed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
