@@ -47,6 +47,9 @@ def point(exchange, mapping):
 
 CHECKS = []
 
+# CCXT gives up on a request after 10 s by default; against a busy machine's sandbox that is a guess, not a hang.
+TIMEOUT_MS = 120_000
+
 
 def check(name, got, want):
     if got != want:
@@ -67,7 +70,7 @@ def main():
 
     # ---- Binance ----
     k = key(manifest, "binance", "main")
-    binance = ccxt.binance({"apiKey": k["api_key"], "secret": k["secret"], "enableRateLimit": False})
+    binance = ccxt.binance({"apiKey": k["api_key"], "secret": k["secret"], "enableRateLimit": False, "timeout": TIMEOUT_MS})
     binance.options["fetchMarkets"] = {"types": ["spot", "linear"]}
     point(binance, {"https://api.binance.com": manifest["binance_spot"], "https://fapi.binance.com": manifest["binance_futures"]})
     binance.load_markets()
@@ -98,7 +101,7 @@ def main():
     check("binance positions are parsed", all(p["contracts"] is not None for p in positions), True)
     # the Ed25519 key (PKCS#8 PEM secret): CCXT signs with base64 Ed25519
     ed = next(x for x in manifest["keys"] if x["venue"] == "binance" and x.get("key_type") == "ED25519")
-    binance_ed = ccxt.binance({"apiKey": ed["api_key"], "secret": ed["secret"], "enableRateLimit": False})
+    binance_ed = ccxt.binance({"apiKey": ed["api_key"], "secret": ed["secret"], "enableRateLimit": False, "timeout": TIMEOUT_MS})
     binance_ed.options["fetchMarkets"] = {"types": ["spot", "linear"]}
     point(binance_ed, {"https://api.binance.com": manifest["binance_spot"], "https://fapi.binance.com": manifest["binance_futures"]})
     bal = binance_ed.fetch_balance()
@@ -107,7 +110,7 @@ def main():
 
     # ---- Bitget ----
     g = key(manifest, "bitget", "main")
-    bitget = ccxt.bitget({"apiKey": g["api_key"], "secret": g["secret"], "password": g["passphrase"], "enableRateLimit": False})
+    bitget = ccxt.bitget({"apiKey": g["api_key"], "secret": g["secret"], "password": g["passphrase"], "enableRateLimit": False, "timeout": TIMEOUT_MS})
     base = manifest["bitget"]
     for name, url in list(bitget.urls["api"].items()):
         if isinstance(url, str) and "{hostname}" in url:

@@ -15,8 +15,15 @@ DIR=$(mktemp -d)
 "$TARGET/debug/sandbox" --seed 7 --size small --dir "$DIR" >"$DIR/sandbox.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
-for _ in $(seq 300); do [ -f "$DIR/sandbox.json" ] && break; sleep 0.1; done
-[ -f "$DIR/sandbox.json" ] || { echo "sandbox did not start:"; cat "$DIR/sandbox.log"; exit 1; }
+# Ready when it says so (its files written, its ports listening), not when sandbox.json merely exists; a bound only
+# a hang reaches (generating the accounts takes seconds).
+ready=
+for _ in $(seq 6000); do
+  if grep -q '^sandbox ready: ' "$DIR/sandbox.log"; then ready=1; break; fi
+  kill -0 $PID 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$ready" ] || { echo "sandbox did not start:"; cat "$DIR/sandbox.log"; exit 1; }
 "$VENV/bin/python" tests/ccxt_check.py "$DIR"
 if [ -s "$DIR/breaches.jsonl" ]; then echo "FAIL: write requests reached the venues:"; cat "$DIR/breaches.jsonl"; exit 1; fi
 echo "ccxt check: no breaches"

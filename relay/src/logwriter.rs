@@ -33,6 +33,12 @@ impl NonBlockingStderr {
             .unwrap_or_else(|e| eprintln!("relay: cannot start the log thread ({e}); logs are lost"));
         NonBlockingStderr { buf }
     }
+
+    /// Writes what is buffered now, after the batch the background thread may be writing: at exit, so that no line
+    /// logged before is lost, however late the background thread would have run.
+    pub fn flush(&self) {
+        write_batch(&self.buf, &mut Vec::new());
+    }
 }
 
 impl Default for NonBlockingStderr {
@@ -45,18 +51,23 @@ fn drain(shared: &Mutex<Vec<u8>>) {
     let mut out = Vec::with_capacity(64 * 1024);
     loop {
         std::thread::sleep(FLUSH_EVERY);
-        {
-            let mut b = shared.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::swap(&mut *b, &mut out);
-        }
-        if !out.is_empty() {
-            // The stderr lock is taken per batch only: `eprintln!` elsewhere never waits long.
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(&out);
-            let _ = err.flush();
-            drop(err);
-            out.clear();
-        }
+        write_batch(shared, &mut out);
+    }
+}
+
+/// Takes the buffered lines (into `out`, whose capacity is reused) and writes them to stderr. The stderr lock is held
+/// from the take to the end of the write, so batches are written whole and in order, and [`NonBlockingStderr::flush`]
+/// waits for a batch being written; it is held per batch only: `eprintln!` elsewhere never waits long.
+fn write_batch(shared: &Mutex<Vec<u8>>, out: &mut Vec<u8>) {
+    let mut err = std::io::stderr().lock();
+    {
+        let mut b = shared.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::swap(&mut *b, out);
+    }
+    if !out.is_empty() {
+        let _ = err.write_all(out);
+        let _ = err.flush();
+        out.clear();
     }
 }
 

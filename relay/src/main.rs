@@ -31,11 +31,12 @@ fn listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 }
 
 fn main() -> ExitCode {
+    let log = relay::logwriter::NonBlockingStderr::new();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()))
         .with_ansi(false)
         .event_format(relay::logwriter::LineFormat)
-        .with_writer(relay::logwriter::NonBlockingStderr::new())
+        .with_writer(log.clone())
         .init();
     if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
         println!("{}", relay::config::USAGE);
@@ -151,8 +152,8 @@ fn main() -> ExitCode {
         let _ = w.join();
     }
     tracing::info!("relay stopped");
-    // Let the log thread write what is queued.
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // Write what is queued before exiting, rather than give the log thread a moment that a busy machine may not.
+    log.flush();
     drop(Arc::clone(&first));
     ExitCode::SUCCESS
 }

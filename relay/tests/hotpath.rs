@@ -16,11 +16,11 @@ use tokio::net::{TcpListener, TcpStream};
 
 const TIME: &str = "/v1/binance/api/v3/time";
 
-/// Reads responses off `s` until it closes (or 5 s pass) and splits them (each framed by Content-Length, or
+/// Reads responses off `s` until it closes (or a hang) and splits them (each framed by Content-Length, or
 /// chunked).
 async fn responses(s: &mut TcpStream) -> Vec<Resp> {
     let mut raw = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut raw)).await;
+    let _ = tokio::time::timeout(HANG, s.read_to_end(&mut raw)).await;
     split(&raw)
 }
 

@@ -115,35 +115,17 @@ async fn no_secret_in_any_log_line_or_metric() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_the_binary_s_stderr() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
-        .args(["--listen", &addr.to_string()])
-        .env("RELAY_LOG", "trace")
-        .env("RELAY_UPSTREAM_BINANCE_SPOT", up.url())
-        .env("RELAY_UPSTREAM_BINANCE_FUTURES", up.url())
-        .env("RELAY_UPSTREAM_BITGET", up.url())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    exercise(addr, &up).await;
+    let env = [
+        ("RELAY_LOG", "trace".to_owned()),
+        ("RELAY_UPSTREAM_BINANCE_SPOT", up.url()),
+        ("RELAY_UPSTREAM_BINANCE_FUTURES", up.url()),
+        ("RELAY_UPSTREAM_BITGET", up.url()),
+    ];
+    let mut relay = RelayProcess::start(&["--listen", "127.0.0.1:0"], &env);
+    exercise(relay.addr, &up).await;
     // SIGTERM: the relay finishes, writes its buffered log lines and exits.
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the relay did not stop on SIGTERM");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "graceful stop exits 0");
-    let logs = String::from_utf8_lossy(&out.stderr);
+    let (status, logs) = relay.stop().await;
+    assert!(status.success(), "graceful stop exits 0");
     assert!(logs.contains("forwarded") && logs.contains("refused") && logs.contains("relay stopped"), "{logs}");
     assert_eq!(hits(&logs), Vec::<&str>::new(), "secrets in the binary's logs");
 }

@@ -103,10 +103,11 @@ impl Faults {
 }
 
 /// A body that yields `data`, pauses so the server flushes it, then fails, so the server drops the connection
-/// mid-body.
+/// mid-body. The pause starts once the data is handed over (the server flushes while the body is pending), never
+/// earlier: a server that a busy machine polls late still gets its pause.
 pub struct BrokenBody {
     data: Option<Bytes>,
-    pause: Pin<Box<tokio::time::Sleep>>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl http_body::Body for BrokenBody {
@@ -116,7 +117,8 @@ impl http_body::Body for BrokenBody {
         if let Some(d) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
         }
-        match self.pause.as_mut().poll(cx) {
+        let pause = self.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+        match pause.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {
                 Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected fault"))))
@@ -128,7 +130,7 @@ impl http_body::Body for BrokenBody {
 /// A body that sends the first half of `full` (or nothing) and then drops the connection.
 pub fn broken_body(full: &[u8], keep_half: bool) -> Body {
     let data = if keep_half { Bytes::copy_from_slice(&full[..full.len() / 2]) } else { Bytes::new() };
-    Body::new(BrokenBody { data: Some(data), pause: Box::pin(tokio::time::sleep(Duration::from_millis(50))) })
+    Body::new(BrokenBody { data: Some(data), pause: None })
 }
 
 #[cfg(test)]

@@ -35,8 +35,9 @@ async fn get_raw(
 async fn bad_signature_is_1022_with_http_400() {
     let sb = sandbox().await;
     let k = key(&sb, "main");
-    let q = binance_signed_query(&k, "recvWindow=5000", now_ms());
-    let tampered = q.replace("recvWindow=5000", "recvWindow=5001");
+    // a wide recvWindow: the three requests below need not arrive within 5 s of the signing
+    let q = binance_signed_query(&k, "recvWindow=59000", now_ms());
+    let tampered = q.replace("recvWindow=59000", "recvWindow=59001");
     let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{tampered}"), None).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json(), json!({"code": -1022, "msg": "Signature for this request is not valid."}));
@@ -57,7 +58,8 @@ async fn timestamps_outside_the_window_are_1021() {
     let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{stale}"), None).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json(), json!({"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}));
-    let ahead = binance_signed_query(&k, "", now_ms() + 2_000);
+    // a minute ahead: still ahead by more than the 1 s tolerance when a slow machine delivers it late
+    let ahead = binance_signed_query(&k, "", now_ms() + 60_000);
     let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{ahead}"), None).await;
     assert_eq!(
         r.json(),
@@ -211,7 +213,7 @@ async fn documented_signature_examples_are_accepted() {
         public_key: String::new(),
     };
     let mut cfg = SandboxConfig { seed: 21, size: Size::Tiny, extra_keys: vec![official], ..Default::default() };
-    cfg.binance.clock_offset_ms = OFFICIAL_TS + 200 - now_ms();
+    cfg.binance.fixed_clock_ms = Some(OFFICIAL_TS + 200);
     let sb = Sandbox::start(cfg).await.unwrap();
     let hdr = vec![("X-MBX-APIKEY".to_string(), OFFICIAL_KEY.to_string())];
     let post = |payload: &'static str, sig: &'static str| {

@@ -48,7 +48,8 @@ fn sandbox_binary_writes_files_serves_and_stops_on_sigterm() {
             assert!(st.success(), "{st:?}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "sandbox did not stop on SIGTERM");
+        // A bound only a hang reaches.
+        assert!(started.elapsed() < Duration::from_secs(120), "sandbox did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
     std::fs::remove_dir_all(&dir).unwrap();

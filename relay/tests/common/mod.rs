@@ -12,6 +12,22 @@ use relay::{Config, Relay};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// How long a test waits for an event before it fails: only a hang takes this long, never a slow machine. Tests wait
+/// on the event itself (a response, a closed connection, a counter reaching a value); this only bounds a hang.
+pub const HANG: Duration = Duration::from_secs(120);
+
+/// Waits until `done` holds (checked every 10 ms); false if it still does not after [`HANG`].
+pub async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let start = tokio::time::Instant::now();
+    while !done() {
+        if start.elapsed() > HANG {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
 /// Weight used per (peer IP, minute), and whether a 429 was already sent in that minute.
 type Weights = Arc<Mutex<HashMap<(IpAddr, u64), (u32, bool)>>>;
 
@@ -40,13 +56,14 @@ pub enum Mode {
     Stall,
     /// Reads the request and resets the connection.
     Reset,
-    /// Answers this status with a JSON body (and Retry-After: 7 for 429/418).
+    /// Answers this status with a JSON body and Retry-After: 600 (longer than any test runs).
     Status(u16),
-    /// Sends the head and 10 of 100 body bytes, then trickles a byte every 200 ms.
+    /// Declares a body of 100,000 bytes, sends 10, then trickles a byte every 200 ms (for hours, unless the relay
+    /// closes the connection first).
     SlowBody,
     /// Declares a body of this many bytes (and sends it).
     Big(usize),
-    /// Chunked body that never ends (1 KiB every 10 ms).
+    /// Chunked body that never ends (1 KiB chunks, as fast as they are read).
     EndlessChunked,
     /// Simulated Binance per-IP weight limit per minute: 429 past it, 418 if hit again after a 429.
     Weights(u32),
@@ -203,17 +220,17 @@ async fn conn(
             Mode::Status(code) => {
                 let b = r#"{"code":-1003,"msg":"Too much request weight used"}"#;
                 let r = format!(
-                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nRetry-After: 7\r\nContent-Length: {}\r\n\r\n{b}",
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nRetry-After: 600\r\nContent-Length: {}\r\n\r\n{b}",
                     b.len()
                 );
                 sock.write_all(r.as_bytes()).await?;
             }
             Mode::SlowBody => {
                 sock.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n0123456789",
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n0123456789",
                 )
                 .await?;
-                for _ in 0..90 {
+                for _ in 10..100_000 {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     sock.write_all(b"x").await?;
                 }
@@ -237,7 +254,6 @@ async fn conn(
                 let chunk = format!("400\r\n{}\r\n", "b".repeat(1024));
                 loop {
                     sock.write_all(chunk.as_bytes()).await?;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             }
             Mode::Weights(limit) => {
@@ -309,6 +325,8 @@ pub struct Resp {
     pub body: Vec<u8>,
     /// Everything received.
     pub raw: Vec<u8>,
+    /// Whether the server closed the connection (known to [`raw`] only; `false` when its wait passed first).
+    pub closed: bool,
 }
 
 impl Resp {
@@ -328,7 +346,7 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Resp {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(bytes).await.unwrap();
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(wait, async {
+    let closed = tokio::time::timeout(wait, async {
         let mut chunk = [0u8; 8192];
         loop {
             match s.read(&mut chunk).await {
@@ -337,13 +355,14 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Resp {
             }
         }
     })
-    .await;
-    parse(out)
+    .await
+    .is_ok();
+    Resp { closed, ..parse(out) }
 }
 
 pub fn parse(raw: Vec<u8>) -> Resp {
     let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Resp { status: 0, headers: vec![], body: vec![], raw };
+        return Resp { status: 0, headers: vec![], body: vec![], raw, closed: false };
     };
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
@@ -372,17 +391,17 @@ pub fn parse(raw: Vec<u8>) -> Resp {
             .unwrap_or(rest.len());
         rest[..len.min(rest.len())].to_vec()
     };
-    Resp { status, headers, body, raw }
+    Resp { status, headers, body, raw, closed: false }
 }
 
-/// A request with `Connection: close`.
+/// A request with `Connection: close`, read until the relay closes the connection (or a [`HANG`]).
 pub async fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (n, v) in headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    raw(addr, req.as_bytes(), Duration::from_secs(10)).await
+    raw(addr, req.as_bytes(), HANG).await
 }
 
 pub async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Resp {
@@ -395,3 +414,79 @@ pub const BINANCE_SIGNATURE: &str = "c8db56825ae71d6d79447849e617115f4a920fa2acd
 pub const BITGET_KEY: &str = "bg_0d4c1d7f3e9a8b6c5d4e3f2a1b0c9d8e";
 pub const BITGET_SIGN: &str = "Jd2Ck7Y+X5tq9yq3Xq8Zq1m0pS0yVb6iV7nW6q2mJ6I=";
 pub const BITGET_PASSPHRASE: &str = "Passphrase-Do-Not-Log-42";
+
+/// The `relay` binary run by a test. Its stderr is read as it comes (so the pipe never fills), and its address is
+/// the one it announces in its `relay listening` line: it binds the port itself (`--listen 127.0.0.1:0`), and the
+/// test connects only once it listens.
+pub struct RelayProcess {
+    child: std::process::Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// The stderr lines read so far.
+    stderr: Vec<String>,
+}
+
+impl RelayProcess {
+    /// Starts the binary with `args` and `env` and waits until it listens. `RELAY_LOG` must let `relay=info` through.
+    pub fn start(args: &[&str], env: &[(&str, String)]) -> RelayProcess {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(stderr);
+            let mut line = Vec::new();
+            // Until the end of the pipe, even when nobody listens any more: the relay must never block on stderr.
+            while std::io::BufRead::read_until(&mut reader, b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let _ = tx.send(String::from_utf8_lossy(line.trim_ascii_end()).into_owned());
+                line.clear();
+            }
+        });
+        let mut p = RelayProcess { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), lines, stderr: Vec::new() };
+        loop {
+            let line = match p.lines.recv_timeout(HANG) {
+                Ok(line) => line,
+                Err(e) => panic!("the relay did not say it listens ({e}); its stderr:\n{}", p.stderr.join("\n")),
+            };
+            let addr = line
+                .contains("relay listening")
+                .then(|| line.split_whitespace().find_map(|w| w.strip_prefix("listen=")))
+                .flatten()
+                .map(|a| a.trim_matches('"').parse::<SocketAddr>().unwrap());
+            p.stderr.push(line);
+            if let Some(addr) = addr {
+                p.addr = addr;
+                return p;
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits for the relay to exit; its exit status and everything it wrote to stderr.
+    pub async fn stop(&mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let start = tokio::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(start.elapsed() < HANG, "the relay did not stop on SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // The reader ends at the end of the pipe, which the exit closed.
+        self.stderr.extend(self.lines.iter());
+        (status, self.stderr.join("\n"))
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

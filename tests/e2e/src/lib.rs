@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+/// How long a test waits for an event (an element, a download, a port) before it fails: only a hang takes this long,
+/// never a slow machine (a cold Chromium compiling the bundle on a busy machine takes seconds, not minutes).
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
@@ -105,10 +109,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        assert!(
-            wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(20)),
-            "chromedriver did not listen"
-        );
+        assert!(wait_for_port(SocketAddr::from(([127, 0, 0, 1], port)), PATIENCE), "chromedriver did not listen");
         let profile = TempDir::new("meetcrypt-chromium");
         let downloads = TempDir::new("meetcrypt-downloads");
         let args = [
@@ -161,10 +162,11 @@ impl Browser {
         self.client.execute(hook, vec![]).await.expect("install the error hook");
     }
 
-    /// Waits up to 20 s for an element with this `data-testid`; on a timeout, the panic quotes what the page shows.
+    /// Waits for an element with this `data-testid` (a hang fails after [`PATIENCE`]); on a timeout, the panic quotes
+    /// what the page shows.
     pub async fn wait_testid(&self, id: &str) -> fantoccini::elements::Element {
         let css = format!("[data-testid='{id}']");
-        match self.client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(&css)).await {
+        match self.client.wait().at_most(PATIENCE).for_element(Locator::Css(&css)).await {
             Ok(element) => element,
             Err(e) => {
                 let shown = self
@@ -174,7 +176,7 @@ impl Browser {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                panic!("no element data-testid={id} within 20 s: {e}; the page shows:\n{shown}")
+                panic!("no element data-testid={id} within {PATIENCE:?}: {e}; the page shows:\n{shown}")
             }
         }
     }
@@ -187,17 +189,17 @@ impl Browser {
         path
     }
 
-    /// Waits up to 20 s for a finished download named `name` and returns its path.
+    /// Waits for a finished download named `name` (a hang fails after [`PATIENCE`]) and returns its path.
     pub async fn download(&self, name: &str) -> PathBuf {
         let path = self.downloads.0.join(name);
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
+        while start.elapsed() < PATIENCE {
             if path.exists() && std::fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
                 return path;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("no download {name} within 20 s");
+        panic!("no download {name} within {PATIENCE:?}");
     }
 
     /// Closes the session and stops chromedriver.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, CapturedLogs, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, CapturedLogs, PATIENCE, RunningRelay, TempDir, built_static_dir};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::keys::Profile;
@@ -41,7 +41,7 @@ async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> b
         {
             return t;
         }
-        assert!(start.elapsed() < Duration::from_secs(90), "timed out waiting for {testid}: {what}");
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {testid}: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -222,7 +222,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     let realized_after = wait_text(&b, "realized-pnl", "realized PnL after marking income", |_| true).await;
     let start = std::time::Instant::now();
     let mut after = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
-    while after == realized_before && start.elapsed() < Duration::from_secs(20) {
+    while after == realized_before && start.elapsed() < PATIENCE {
         tokio::time::sleep(Duration::from_millis(100)).await;
         after = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
     }

@@ -36,8 +36,11 @@ pub struct Settings {
     pub recv_window_msg: String,
     /// Maximum days between startTime and endTime of `/fapi/v1/income` (default none: not documented).
     pub income_max_window_days: Option<i64>,
-    /// Added to the system clock to get the venue's server time (tests replay documented examples with it).
+    /// Added to the system clock to get the venue's server time.
     pub clock_offset_ms: i64,
+    /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
+    /// runs would give a slow machine only the timestamp tolerance to send them).
+    pub fixed_clock_ms: Option<i64>,
 }
 
 impl Default for Settings {
@@ -48,7 +51,15 @@ impl Default for Settings {
             recv_window_msg: "recvWindow must be less than 60000".into(),
             income_max_window_days: None,
             clock_offset_ms: 0,
+            fixed_clock_ms: None,
         }
+    }
+}
+
+impl Settings {
+    /// The venue's server time now.
+    pub fn now_ms(&self) -> i64 {
+        self.fixed_clock_ms.unwrap_or_else(|| now_ms() + self.clock_offset_ms)
     }
 }
 
@@ -350,7 +361,7 @@ impl Binance {
                 self.error(host, &e, &[("Retry-After", retry_after.to_string()), (scope.header(), used.to_string())])
             }
             Verdict::Banned { until } => {
-                let now = now_ms() + self.settings.clock_offset_ms;
+                let now = self.settings.now_ms();
                 let e = ApiError::new(
                     418,
                     -1003,
@@ -431,7 +442,7 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let now = now_ms() + venue.settings.clock_offset_ms;
+    let now = venue.settings.now_ms();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let req = Req {

@@ -41,8 +41,11 @@ pub struct Settings {
     pub classic_on_v3_msg: String,
     /// HTTP status of auth errors (the older error list gives 400 for every code).
     pub error_status: u16,
-    /// Added to the system clock to get the venue's server time (tests replay documented examples with it).
+    /// Added to the system clock to get the venue's server time.
     pub clock_offset_ms: i64,
+    /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
+    /// runs would give a slow machine only the timestamp tolerance to send them).
+    pub fixed_clock_ms: Option<i64>,
     /// Pages list rows newest first (API.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); when false,
     /// the same rows oldest first. Either way a page holds the newest rows below the cursor.
     pub newest_first: bool,
@@ -65,10 +68,18 @@ impl Default for Settings {
                 "You are in Classic Account mode, and the Unified Account API is not supported at this time".into(),
             error_status: 400,
             clock_offset_ms: 0,
+            fixed_clock_ms: None,
             newest_first: true,
             convert_size_as_number: true,
             bgb_time_key: "ctime".into(),
         }
+    }
+}
+
+impl Settings {
+    /// The venue's server time now.
+    pub fn now_ms(&self) -> i64 {
+        self.fixed_clock_ms.unwrap_or_else(|| now_ms() + self.clock_offset_ms)
     }
 }
 
@@ -414,7 +425,7 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let now = now_ms() + venue.settings.clock_offset_ms;
+    let now = venue.settings.now_ms();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let req = Req {
