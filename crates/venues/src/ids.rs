@@ -2,7 +2,7 @@
 //! `binance/main/usdm:income:FUNDING_FEE:9689322392`, `bitget/main/futures:bill:1:fee`. The same venue row always
 //! gives the same id, so a re-sync or an overlapping window never duplicates an event.
 //!
-//! The scheme is the one the simulated venues' ground truth states (tests/src/truth.rs):
+//! The scheme is the one the simulated venues' ground truth states (crates/simvenues/src/truth.rs):
 //!
 //! | stream | id |
 //! |---|---|

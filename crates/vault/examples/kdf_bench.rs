@@ -1,7 +1,7 @@
 //! Vault benchmarks: unlock time at the production KDF parameters, and seal/open throughput for 1 MiB
 //! ledger-cache records.
 //!
-//! Run: `cargo run --release -p vault --example bench`
+//! Run: `cargo run --release -p vault --example kdf_bench`
 
 use std::time::{Duration, Instant};
 

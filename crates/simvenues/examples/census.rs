@@ -1,4 +1,4 @@
-//! Counts ledger events by kind for a few seeds: `cargo run -p meetcrypt-tests --example census -- small`.
+//! Counts ledger events by kind for a few seeds: `cargo run -p simvenues --example census -- small`.
 
 use std::collections::BTreeMap;
 

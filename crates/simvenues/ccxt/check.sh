@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Runs tests/ccxt_check.py (CCXT, a client this project did not write) against a fresh sandbox and fails if CCXT
+# Runs ccxt/check.py (CCXT, a client this project did not write) against a fresh sandbox and fails if CCXT
 # cannot read the simulated venues, disagrees with the ground truth, or caused any write (breach).
-# Usage: tests/ccxt_check.sh            (creates target/ccxt-venv from tests/requirements-ccxt.txt when missing)
+# Usage: crates/simvenues/ccxt/check.sh   (creates target/ccxt-venv from ccxt/requirements.txt when missing)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
+HERE=crates/simvenues/ccxt
 TARGET=${CARGO_TARGET_DIR:-target}
 VENV=${CCXT_VENV:-$TARGET/ccxt-venv}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r tests/requirements-ccxt.txt
+  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
 fi
-cargo build -q -p meetcrypt-tests --bin sandbox
+cargo build -q -p simvenues --bin sandbox
 DIR=$(mktemp -d)
 "$TARGET/debug/sandbox" --seed 7 --size small --dir "$DIR" >"$DIR/sandbox.log" 2>&1 &
 PID=$!
@@ -24,6 +25,6 @@ for _ in $(seq 6000); do
   sleep 0.1
 done
 [ -n "$ready" ] || { echo "sandbox did not start:"; cat "$DIR/sandbox.log"; exit 1; }
-"$VENV/bin/python" tests/ccxt_check.py "$DIR"
+"$VENV/bin/python" "$HERE/check.py" "$DIR"
 if [ -s "$DIR/breaches.jsonl" ]; then echo "FAIL: write requests reached the venues:"; cat "$DIR/breaches.jsonl"; exit 1; fi
 echo "ccxt check: no breaches"

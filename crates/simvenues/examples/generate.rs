@@ -1,4 +1,4 @@
-//! Measures generation and ground-truth time of one size: `cargo run --release -p meetcrypt-tests --example
+//! Measures generation and ground-truth time of one size: `cargo run --release -p simvenues --example
 //! generate -- large`.
 
 use std::time::Instant;

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Faithfulness check with a third-party client: CCXT (pinned in tests/requirements-ccxt.txt) pointed at the
+"""Faithfulness check with a third-party client: CCXT (pinned in crates/simvenues/ccxt/requirements.txt) pointed at the
 simulated venues of a running sandbox. Only the base URLs are changed (and, for Binance, the market types to load,
 since the sandbox serves no COIN-M/options hosts). Fetches balances, trades, deposits, withdrawals, positions and
 income through CCXT and compares them with the sandbox's ground truth (truth/balances.json, truth/ledger.jsonl).
 
-    python3 -m venv target/ccxt-venv && target/ccxt-venv/bin/pip install -r tests/requirements-ccxt.txt
+    python3 -m venv target/ccxt-venv && target/ccxt-venv/bin/pip install -r crates/simvenues/ccxt/requirements.txt
     target/debug/sandbox --seed 7 --size small --dir /tmp/sb &   # wait for "sandbox ready: /tmp/sb/sandbox.json"
-    target/ccxt-venv/bin/python tests/ccxt_check.py /tmp/sb
+    target/ccxt-venv/bin/python crates/simvenues/ccxt/check.py /tmp/sb
 
 Prints one line per check and "ccxt check: OK (<n> checks)"; exits 1 on the first mismatch.
 """
@@ -65,7 +65,7 @@ def dec_map(d):
 
 def main():
     if len(sys.argv) != 2:
-        raise SystemExit("usage: ccxt_check.py SANDBOX_DIR")
+        raise SystemExit("usage: check.py SANDBOX_DIR")
     manifest, balances, ledger = load(sys.argv[1])
 
     # ---- Binance ----
