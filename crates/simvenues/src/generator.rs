@@ -257,7 +257,7 @@ pub struct Dribblet {
 }
 
 /// An open futures position.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Position {
     /// Signed size (negative = short).
     pub amt: Decimal,
@@ -358,7 +358,7 @@ pub struct BgbConvert {
 }
 
 /// One Binance account (one uid): spot, funding and USDⓈ-M wallets and their histories.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct BinanceAccount {
     /// Label: the key label and the middle part of ledger account ids.
     pub label: String,
@@ -389,7 +389,7 @@ pub struct BinanceAccount {
 }
 
 /// One Bitget account (one uid), classic or unified.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct BitgetAccount {
     /// Label.
     pub label: String,
@@ -434,8 +434,8 @@ pub struct World {
     pub start: i64,
     /// End of history (the anchor day), ms.
     pub end: i64,
-    /// Prices.
-    pub market: Market,
+    /// Prices (shared with the world's views at earlier times, see [`crate::stage`]).
+    pub market: Arc<Market>,
     /// Binance spot symbols.
     pub binance_spot: Vec<Symbol>,
     /// Binance USDⓈ-M symbols.
@@ -1582,7 +1582,7 @@ impl World {
             size,
             start,
             end,
-            market,
+            market: Arc::new(market),
             binance_spot,
             binance_futures: futures.clone(),
             bitget_spot,

@@ -3,7 +3,8 @@
 //! * [`generator::World`] generates accounts, histories and prices from a seed and a size.
 //! * [`truth`] states what a correct sync must reproduce: the normalized ledger and the balances (and documents
 //!   the ledger id scheme a sync must follow).
-//! * [`binance`] and [`bitget`] are the simulated venues; [`sandbox::Sandbox`] serves them on loopback.
+//! * [`binance`] and [`bitget`] are the simulated venues; [`sandbox::Sandbox`] serves them on loopback, as the
+//!   whole generated history or as of an earlier venue time ([`stage`]).
 //! * [`client`] is a small HTTP client with both venues' signing, for tests.
 //! * [`faults`], [`ratelimit`] and [`breach`] are fault injection, rate limits and the log of write attempts.
 //!
@@ -27,4 +28,5 @@ pub mod market;
 pub mod ratelimit;
 pub mod rng;
 pub mod sandbox;
+pub mod stage;
 pub mod truth;

@@ -28,6 +28,7 @@ use crate::generator::{Size, World};
 use crate::http::now_ms;
 use crate::keys::{DemoKey, Venue};
 use crate::ratelimit::Limits;
+use crate::stage::Stage;
 use crate::truth::{self, AccountBalances};
 
 /// How to start a sandbox.
@@ -100,6 +101,7 @@ pub enum SandboxError {
 /// A running sandbox. Dropping it stops the servers.
 pub struct Sandbox {
     world: Arc<World>,
+    stage: Arc<Stage>,
     urls: [String; 3],
     breaches: Arc<BreachLog>,
     stop: watch::Sender<bool>,
@@ -151,15 +153,16 @@ impl Sandbox {
     /// Serves an already generated world.
     pub async fn serve(world: Arc<World>, cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         let breaches = Arc::new(BreachLog::with_file(cfg.breach_file.clone()));
+        let stage = Arc::new(Stage::new(world.clone()));
         let bn = Arc::new(Binance::new(
-            world.clone(),
+            stage.clone(),
             cfg.binance.clone(),
             cfg.limits.clone(),
             breaches.clone(),
             cfg.faults.clone(),
         ));
         let bg = Arc::new(Bitget::new(
-            world.clone(),
+            stage.clone(),
             cfg.bitget.clone(),
             cfg.limits.clone(),
             breaches.clone(),
@@ -173,7 +176,7 @@ impl Sandbox {
         let u0 = listen(SocketAddr::new(cfg.bind, port(0)), spot, rx.clone()).await?;
         let u1 = listen(SocketAddr::new(cfg.bind, port(1)), fut, rx.clone()).await?;
         let u2 = listen(SocketAddr::new(cfg.bind, port(2)), bgr, rx).await?;
-        Ok(Sandbox { world, urls: [u0, u1, u2], breaches, stop })
+        Ok(Sandbox { world, stage, urls: [u0, u1, u2], breaches, stop })
     }
 
     /// Binance spot and SAPI base URL (`http://127.0.0.1:port`).
@@ -188,9 +191,29 @@ impl Sandbox {
     pub fn bitget_url(&self) -> &str {
         &self.urls[2]
     }
-    /// The generated world.
+    /// The generated world (the whole history, whatever [`Sandbox::set_as_of`] serves).
     pub fn world(&self) -> &World {
         &self.world
+    }
+    /// The world the venues serve now: the generated one, or the same as of an earlier time.
+    pub fn served(&self) -> Arc<World> {
+        self.stage.world()
+    }
+    /// Serves the world as its venues showed it at venue time `t` ([`crate::stage::as_of`]), with the venues' clock
+    /// set to `t` now and running on from there; `None` serves the whole history on the system clock again. Returns
+    /// the venues' clock shift (venue time minus system time, ms), for a client whose clock should move with theirs.
+    pub fn set_as_of(&self, t: Option<i64>) -> i64 {
+        match t {
+            Some(t) => {
+                let shift = t - now_ms();
+                self.stage.set(Arc::new(crate::stage::as_of(&self.world, t)), shift);
+                shift
+            }
+            None => {
+                self.stage.set(self.world.clone(), 0);
+                0
+            }
+        }
     }
     /// All demo keys.
     pub fn keys(&self) -> &[DemoKey] {
@@ -200,13 +223,13 @@ impl Sandbox {
     pub fn key(&self, venue: Venue, label: &str) -> Option<&DemoKey> {
         self.world.keys.iter().find(|k| k.venue == venue && k.label == label)
     }
-    /// The ground-truth ledger.
+    /// The ground-truth ledger of the world served now.
     pub fn truth_ledger(&self) -> Vec<ledger::Event> {
-        truth::ledger(&self.world)
+        truth::ledger(&self.stage.world())
     }
-    /// The ground-truth balances (account -> asset -> amount).
+    /// The ground-truth balances (account -> asset -> amount) of the world served now.
     pub fn truth_balances(&self) -> AccountBalances {
-        truth::balances(&self.world)
+        truth::balances(&self.stage.world())
     }
     /// Write requests that reached a venue.
     pub fn breaches(&self) -> Vec<Breach> {

@@ -22,6 +22,7 @@ use crate::generator::World;
 use crate::http::{Params, Req, json_response, now_ms};
 use crate::keys::{DemoKey, WriteClass};
 use crate::ratelimit::{BinanceWeights, Limits, Scope, Verdict};
+use crate::stage::Stage;
 
 pub use auth::{hmac_hex, verify_ed25519};
 
@@ -109,7 +110,7 @@ struct KeyEntry {
 
 /// The simulated Binance (both servers share one).
 pub struct Binance {
-    world: Arc<World>,
+    stage: Arc<Stage>,
     keys: HashMap<String, KeyEntry>,
     settings: Settings,
     limits: Limits,
@@ -231,14 +232,15 @@ fn write_class(path: &str) -> WriteClass {
 }
 
 impl Binance {
-    /// The venue over `world`'s Binance accounts and keys.
+    /// The venue over the staged world's Binance accounts and keys.
     pub fn new(
-        world: Arc<World>,
+        stage: Arc<Stage>,
         settings: Settings,
         limits: Limits,
         breaches: Arc<BreachLog>,
         faults: crate::faults::FaultConfig,
     ) -> Self {
+        let world = stage.world();
         let mut keys = HashMap::new();
         for k in world.keys.iter().filter(|k| k.venue == crate::keys::Venue::Binance) {
             let account = world.binance.iter().position(|a| a.label == k.label).expect("key of a generated account");
@@ -252,7 +254,7 @@ impl Binance {
             keys.insert(k.api_key.clone(), KeyEntry { key: k.clone(), account, verifying });
         }
         Binance {
-            world,
+            stage,
             keys,
             settings,
             limits,
@@ -261,6 +263,11 @@ impl Binance {
             faults_spot: Faults::new(faults.clone(), 1),
             faults_futures: Faults::new(faults, 2),
         }
+    }
+
+    /// The venue's server time now: the settings' clock, moved with the stage's.
+    pub fn now_ms(&self) -> i64 {
+        self.settings.fixed_clock_ms.unwrap_or_else(|| self.settings.now_ms() + self.stage.shift_ms())
     }
 
     fn error(&self, host: Host, e: &ApiError, headers: &[(&str, String)]) -> Response {
@@ -310,6 +317,7 @@ impl Binance {
         if is_form {
             params.merge(Params::parse(&String::from_utf8_lossy(&req.body)));
         }
+        let world = self.stage.world();
         let endpoint = route(host, &req.method, &req.path);
         if endpoint.is_none() && req.method != Method::GET {
             return self.write_attempt(host, req, &params);
@@ -329,7 +337,7 @@ impl Binance {
         let (account, key) = match ep.security {
             Security::None => (None, None),
             Security::Signed => match self.authenticate(host, req, &params) {
-                Ok(k) => (Some(&self.world.binance[k.account]), Some(&k.key)),
+                Ok(k) => (Some(&world.binance[k.account]), Some(&k.key)),
                 Err(e) => return self.error(host, &e, &headers),
             },
         };
@@ -340,7 +348,7 @@ impl Binance {
                 v => return self.limited(host, v, Scope::SapiUid),
             }
         }
-        let ctx = Ctx { req, params, world: &self.world, account, key };
+        let ctx = Ctx { req, params, world: &world, account, key };
         endpoints::INCOME_MAX_DAYS.with(|c| c.set(self.settings.income_max_window_days));
         match (ep.handler)(&ctx) {
             Ok(v) => json_response(StatusCode::OK, &v, &headers),
@@ -361,7 +369,7 @@ impl Binance {
                 self.error(host, &e, &[("Retry-After", retry_after.to_string()), (scope.header(), used.to_string())])
             }
             Verdict::Banned { until } => {
-                let now = self.settings.now_ms();
+                let now = self.now_ms();
                 let e = ApiError::new(
                     418,
                     -1003,
@@ -442,7 +450,7 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let now = venue.settings.now_ms();
+    let now = venue.now_ms();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let req = Req {

@@ -25,6 +25,7 @@ use crate::generator::{BitgetAccount, World};
 use crate::http::{Params, Req, json_response, now_ms, percent_decode};
 use crate::keys::{AccountMode, DemoKey, Venue, WriteClass};
 use crate::ratelimit::{BitgetCounters, Limits};
+use crate::stage::Stage;
 
 /// Bitget behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,7 +192,7 @@ struct KeyEntry {
 
 /// The simulated Bitget.
 pub struct Bitget {
-    world: Arc<World>,
+    stage: Arc<Stage>,
     keys: HashMap<String, KeyEntry>,
     settings: Settings,
     limits: Limits,
@@ -201,14 +202,15 @@ pub struct Bitget {
 }
 
 impl Bitget {
-    /// The venue over `world`'s Bitget accounts and keys.
+    /// The venue over the staged world's Bitget accounts and keys.
     pub fn new(
-        world: Arc<World>,
+        stage: Arc<Stage>,
         settings: Settings,
         limits: Limits,
         breaches: Arc<BreachLog>,
         faults: FaultConfig,
     ) -> Self {
+        let world = stage.world();
         let keys = world
             .keys
             .iter()
@@ -219,7 +221,7 @@ impl Bitget {
             })
             .collect();
         Bitget {
-            world,
+            stage,
             keys,
             settings,
             limits,
@@ -327,7 +329,13 @@ impl Bitget {
         Ok(entry)
     }
 
+    /// The venue's server time now: the settings' clock, moved with the stage's.
+    pub fn now_ms(&self) -> i64 {
+        self.settings.fixed_clock_ms.unwrap_or_else(|| self.settings.now_ms() + self.stage.shift_ms())
+    }
+
     fn answer(&self, req: &Req) -> Response {
+        let world = self.stage.world();
         let params = Params::parse(&req.raw_query);
         if !self.counters.allow_ip(&req.peer.to_string(), self.limits.bitget_ip_per_minute, req.now) {
             return self.too_many(req);
@@ -351,7 +359,7 @@ impl Bitget {
                 Ok(e) => e,
                 Err(e) => return self.error(req, &e),
             };
-            let acc = &self.world.bitget[entry.account];
+            let acc = &world.bitget[entry.account];
             match (ep.kind, acc.mode) {
                 (Kind::Classic, AccountMode::Unified) => {
                     return self.error(req, &ApiError::new("40085", "You are in Unified Account mode, and the Classic Account API is not supported at this time"));
@@ -366,7 +374,7 @@ impl Bitget {
             }
             (Some(acc), Some(&entry.key))
         };
-        let ctx = Ctx { req, params, world: &self.world, account, key, settings: &self.settings };
+        let ctx = Ctx { req, params, world: &world, account, key, settings: &self.settings };
         match (ep.handler)(&ctx) {
             Ok(data) => json_response(StatusCode::OK, &envelope(req.now, data), &[]),
             Err(e) => self.error(req, &e),
@@ -425,7 +433,7 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let now = venue.settings.now_ms();
+    let now = venue.now_ms();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let req = Req {

@@ -1,0 +1,165 @@
+//! What the simulated venues serve: the generated world, or the same world as the venues showed it at an earlier
+//! venue time, so that a test can let history happen between two syncs.
+//!
+//! [`as_of`] cuts a world at a venue time `t`: every row after `t` is gone, and the balances and open positions are
+//! those at `t` (the truth's ledger up to `t`, folded; the futures fills up to `t`, replayed). A [`Stage`] holds the
+//! world being served and how far the venues' clock is set back; [`crate::sandbox::Sandbox::set_as_of`] moves it.
+//! Prices stay those of the whole history (marks and tickers show the last price), which no ledger depends on.
+//!
+//! ```
+//! use simvenues::generator::{Size, World};
+//! use simvenues::stage::as_of;
+//! let world = World::generate(7, Size::Tiny, 1_700_000_000_000);
+//! let earlier = as_of(&world, world.end - 86_400_000);
+//! let events = simvenues::truth::ledger(&earlier);
+//! assert!(events.len() < simvenues::truth::ledger(&world).len());
+//! assert_eq!(simvenues::truth::fold(&events), simvenues::truth::balances(&earlier));
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use rust_decimal::Decimal;
+
+use crate::generator::{BinanceAccount, BitgetAccount, FuturesFill, Position, Symbol, World};
+use crate::truth;
+
+/// The world the venues serve and the shift of their clock (venue time minus the system clock's, ms).
+#[derive(Debug)]
+pub struct Stage {
+    world: RwLock<Arc<World>>,
+    shift_ms: AtomicI64,
+}
+
+impl Stage {
+    /// Serves `world` on the system clock.
+    pub fn new(world: Arc<World>) -> Self {
+        Stage { world: RwLock::new(world), shift_ms: AtomicI64::new(0) }
+    }
+
+    /// The world served now.
+    pub fn world(&self) -> Arc<World> {
+        self.world.read().expect("stage lock").clone()
+    }
+
+    /// Venue time minus system time, ms (0 unless set back).
+    pub fn shift_ms(&self) -> i64 {
+        self.shift_ms.load(Ordering::SeqCst)
+    }
+
+    /// Serves `world` from now on, with the venues' clock `shift_ms` from the system clock.
+    pub fn set(&self, world: Arc<World>, shift_ms: i64) {
+        *self.world.write().expect("stage lock") = world;
+        self.shift_ms.store(shift_ms, Ordering::SeqCst);
+    }
+}
+
+/// Open positions after `fills` (chronological within each symbol), as the generator keeps them: an opening fill
+/// averages the entry price, a reducing one keeps it, a position back at zero is gone.
+fn replay<'a>(fills: impl Iterator<Item = &'a FuturesFill>) -> BTreeMap<Symbol, Position> {
+    let mut out: BTreeMap<Symbol, Position> = BTreeMap::new();
+    for f in fills {
+        let pos = out.entry(f.symbol.clone()).or_default();
+        let signed = if f.buyer { f.qty } else { -f.qty };
+        if f.opening {
+            let amt = pos.amt + signed;
+            pos.entry = ((pos.entry * pos.amt.abs() + f.price * f.qty) / amt.abs()).round_dp(8);
+            pos.amt = amt;
+        } else {
+            pos.amt += signed;
+            if pos.amt.is_zero() {
+                pos.entry = Decimal::ZERO;
+            }
+        }
+        pos.update_time = f.time;
+    }
+    out.retain(|_, p| !p.amt.is_zero());
+    out
+}
+
+fn upto<T: Clone>(rows: &[T], t: i64, time: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.iter().filter(|r| time(r) <= t).cloned().collect()
+}
+
+/// `world` as its venues showed it at venue time `t`: the rows up to `t`, the balances and positions at `t`.
+pub fn as_of(world: &World, t: i64) -> World {
+    let binance = world
+        .binance
+        .iter()
+        .map(|a| BinanceAccount {
+            label: a.label.clone(),
+            uid: a.uid,
+            index: a.index,
+            wallets: BTreeMap::new(),
+            trades: a
+                .trades
+                .iter()
+                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            deposits: upto(&a.deposits, t, |d| d.time),
+            withdrawals: upto(&a.withdrawals, t, |w| w.time),
+            transfers: upto(&a.transfers, t, |x| x.time),
+            converts: upto(&a.converts, t, |c| c.time),
+            dribblets: upto(&a.dribblets, t, |d| d.time),
+            futures_trades: a
+                .futures_trades
+                .iter()
+                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            income: upto(&a.income, t, |i| i.time),
+            positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
+        })
+        .collect();
+    let bitget = world
+        .bitget
+        .iter()
+        .map(|a| BitgetAccount {
+            label: a.label.clone(),
+            uid: a.uid,
+            index: a.index,
+            mode: a.mode,
+            wallets: BTreeMap::new(),
+            spot_fills: upto(&a.spot_fills, t, |f| f.time),
+            deposits: upto(&a.deposits, t, |d| d.time),
+            withdrawals: upto(&a.withdrawals, t, |w| w.time),
+            transfers: upto(&a.transfers, t, |x| x.time),
+            spot_bills: upto(&a.spot_bills, t, |b| b.time),
+            converts: upto(&a.converts, t, |c| c.time),
+            bgb_converts: upto(&a.bgb_converts, t, |c| c.time),
+            mix_fills: upto(&a.mix_fills, t, |f| f.time),
+            mix_bills: upto(&a.mix_bills, t, |b| b.time),
+            positions: replay(a.mix_fills.iter().filter(|f| f.time <= t)),
+        })
+        .collect();
+    let mut cut = World {
+        seed: world.seed,
+        size: world.size,
+        start: world.start,
+        end: world.end,
+        market: world.market.clone(),
+        binance_spot: world.binance_spot.clone(),
+        binance_futures: world.binance_futures.clone(),
+        bitget_spot: world.bitget_spot.clone(),
+        bitget_futures: world.bitget_futures.clone(),
+        binance,
+        bitget,
+        keys: world.keys.clone(),
+    };
+    // the balances at `t` are what the rows up to `t` add up to (the truth checks fold(ledger) = balances)
+    let folded = truth::fold(&truth::ledger(&cut));
+    let wallet = |venue: &str, label: &str, w: &str| folded.get(&format!("{venue}/{label}/{w}")).cloned();
+    for (a, full) in cut.binance.iter_mut().zip(&world.binance) {
+        for w in full.wallets.keys() {
+            a.wallets.insert(*w, wallet("binance", &a.label, w).unwrap_or_default());
+        }
+    }
+    for (a, full) in cut.bitget.iter_mut().zip(&world.bitget) {
+        for w in full.wallets.keys() {
+            a.wallets.insert(*w, wallet("bitget", &a.label, w).unwrap_or_default());
+        }
+    }
+    cut
+}

@@ -1,0 +1,104 @@
+//! The world as of an earlier venue time: rows up to then, balances and positions at then, and the sandbox serving
+//! it on a clock set to then.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use simvenues::client::{binance_signed_query, bitget_headers, request};
+use simvenues::generator::{Size, World};
+use simvenues::http::now_ms;
+use simvenues::keys::Venue;
+use simvenues::market::{DAY, HOUR};
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+use simvenues::stage::as_of;
+use simvenues::truth;
+
+const ANCHOR: i64 = 1_780_000_000_000;
+
+#[test]
+fn the_world_as_of_a_time_is_its_history_up_to_then() {
+    for (seed, size) in [(3, Size::Tiny), (4, Size::Small)] {
+        let world = World::generate(seed, size, ANCHOR);
+        let all = truth::ledger(&world);
+        // after the last row: the same world
+        let whole = as_of(&world, world.end + DAY);
+        assert_eq!(truth::ledger(&whole), all);
+        assert_eq!(truth::balances(&whole), truth::balances(&world));
+        for (a, b) in whole.binance.iter().zip(&world.binance) {
+            assert_eq!(a.positions, b.positions, "binance/{}", a.label);
+            assert_eq!(a.wallets.keys().collect::<Vec<_>>(), b.wallets.keys().collect::<Vec<_>>());
+        }
+        for (a, b) in whole.bitget.iter().zip(&world.bitget) {
+            assert_eq!(a.positions, b.positions, "bitget/{}", a.label);
+        }
+        // at earlier times: the ledger up to then, and balances that never went negative
+        let mut t = world.start;
+        while t < world.end {
+            let cut = as_of(&world, t);
+            let events = truth::ledger(&cut);
+            let expected: Vec<_> = all.iter().filter(|e| e.time.0 <= t).cloned().collect();
+            assert_eq!(events, expected, "at {t}");
+            for (account, assets) in truth::balances(&cut) {
+                for (asset, v) in assets {
+                    assert!(v > Decimal::ZERO, "{account} {asset} {v} at {t}");
+                }
+            }
+            t += 7 * HOUR + 13;
+        }
+    }
+}
+
+fn dec(v: &Value) -> Decimal {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_sandbox_serves_an_earlier_time_on_a_clock_set_to_it() {
+    let sb = Sandbox::start(SandboxConfig { seed: 6, size: Size::Tiny, ..Default::default() }).await.unwrap();
+    let t = sb.world().end - 2 * DAY;
+    let shift = sb.set_as_of(Some(t));
+    let served = sb.served();
+    let truth_b = sb.truth_balances();
+    assert_eq!(truth_b, truth::balances(&as_of(sb.world(), t)));
+    assert!(truth::ledger(&served).iter().all(|e| e.time.0 <= t));
+    // the venue's clock reads t (and runs on)
+    let r = request(sb.binance_spot_url(), "GET", "/api/v3/time", &[], b"", None).await.unwrap().json();
+    let server = r["serverTime"].as_i64().unwrap();
+    assert!(server >= t && server < t + 60_000, "{server} vs {t}");
+    // signed requests are stamped in venue time, and see the balances and rows as of t
+    let k = sb.keys().iter().find(|k| k.venue == Venue::Binance && k.label == "main").unwrap().clone();
+    let q = binance_signed_query(&k, "omitZeroBalances=true", now_ms() + shift);
+    let head = [("X-MBX-APIKEY".to_string(), k.api_key.clone())];
+    let r = request(sb.binance_spot_url(), "GET", &format!("/api/v3/account?{q}"), &head, b"", None).await.unwrap();
+    let spot: BTreeMap<String, Decimal> = r.json()["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["asset"].as_str().unwrap().to_string(), dec(&b["free"]) + dec(&b["locked"])))
+        .collect();
+    assert_eq!(spot, truth_b["binance/main/spot"]);
+    let symbol = served.binance[0].trades.keys().next().expect("a traded symbol").to_string();
+    let q = binance_signed_query(&k, &format!("symbol={symbol}&fromId=0&limit=1000"), now_ms() + shift);
+    let r = request(sb.binance_spot_url(), "GET", &format!("/api/v3/myTrades?{q}"), &head, b"", None).await.unwrap();
+    let rows = r.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), served.binance[0].trades[symbol.as_str()].len());
+    assert!(rows.len() < sb.world().binance[0].trades[symbol.as_str()].len() || rows.is_empty());
+    assert!(rows.iter().all(|r| r["time"].as_i64().unwrap() <= t));
+    // Bitget too
+    let g = sb.key(Venue::Bitget, "main").unwrap();
+    let h = bitget_headers(g, now_ms() + shift, "GET", "/api/v2/spot/account/assets", "", "");
+    let r = request(sb.bitget_url(), "GET", "/api/v2/spot/account/assets", &h, b"", None).await.unwrap().json();
+    let bspot: BTreeMap<String, Decimal> = r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["coin"].as_str().unwrap().to_string(), dec(&b["available"])))
+        .filter(|(_, v)| !v.is_zero())
+        .collect();
+    assert_eq!(bspot, truth_b["bitget/main/spot"]);
+    // and back to the whole history on the system clock
+    assert_eq!(sb.set_as_of(None), 0);
+    assert_eq!(sb.truth_balances(), truth::balances(sb.world()));
+}
