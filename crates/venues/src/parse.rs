@@ -38,6 +38,26 @@ pub struct Position {
     pub unrealized_pnl: Decimal,
 }
 
+/// An open futures position as an account summary shows it (Binance `GET /fapi/v3/account`): no entry price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionSize {
+    /// Contract symbol.
+    pub symbol: String,
+    /// `long`, `short` or `both` (one-way mode).
+    pub side: String,
+    /// Signed size in base units.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub size: Decimal,
+    /// When the position last changed (venue ms).
+    pub update_time: i64,
+    /// Unrealized PnL in the margin asset.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unrealized_pnl: Decimal,
+    /// Size times mark price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub notional: Decimal,
+}
+
 /// One page of a stream: its events and what pagination needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Page {
@@ -534,6 +554,35 @@ pub mod binance {
             page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id.to_string()), time, acc.clone(), kind);
         }
         Ok(page)
+    }
+
+    /// `GET /fapi/v3/account`: USDⓈ-M wallet balances (`assets[].walletBalance`, unrealized PnL excluded) and the
+    /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
+    /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
+    pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
+        const E: &str = "/fapi/v3/account";
+        let acc = account(V, label, "usdm").0;
+        for b in array(V, E, field(V, E, data, "assets")?)? {
+            let r = Row::new(V, E, b)?;
+            add_balance(out, &acc, r.asset("asset")?, r.dec("walletBalance")?);
+        }
+        let mut sizes = Vec::new();
+        for p in array(V, E, field(V, E, data, "positions")?)? {
+            let r = Row::new(V, E, p)?;
+            let size = r.dec("positionAmt")?;
+            if size.is_zero() {
+                continue;
+            }
+            sizes.push(PositionSize {
+                symbol: r.text("symbol")?,
+                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
+                size,
+                update_time: r.ms("updateTime")?,
+                unrealized_pnl: r.opt_dec("unrealizedProfit")?,
+                notional: r.opt_dec("notional")?,
+            });
+        }
+        Ok(sizes)
     }
 
     /// The symbols that appear in income rows (futures symbol discovery).

@@ -360,3 +360,34 @@ fn bitget_convert_samples() {
     again["list"][1]["fromCoinSize"] = json!("3305.1343491300");
     assert_eq!(bitget::unified_converts(&again, "uta").unwrap().events[1].id, page.events[1].id);
 }
+
+#[test]
+fn binance_futures_account_sample() {
+    // API.md's single-asset example of GET /fapi/v3/account (abridged), with a second, short position
+    let data = json!({
+        "totalWalletBalance": "103.12345678", "totalUnrealizedProfit": "0.00000000",
+        "assets": [
+            {"asset": "USDT", "walletBalance": "23.72469206", "unrealizedProfit": "0.00000000",
+             "marginBalance": "23.72469206", "crossWalletBalance": "23.72469206", "updateTime": 1625474304765u64},
+            {"asset": "BNB", "walletBalance": "0.00000000", "unrealizedProfit": "0.00000000", "updateTime": 0}
+        ],
+        "positions": [
+            {"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "1.000", "unrealizedProfit": "0.00000000",
+             "isolatedMargin": "0.00000000", "notional": "0", "isolatedWallet": "0", "initialMargin": "0",
+             "maintMargin": "0", "updateTime": 0},
+            {"symbol": "ETHUSDT", "positionSide": "BOTH", "positionAmt": "-0.5", "unrealizedProfit": "-1.25000000",
+             "notional": "-1500.00000000", "updateTime": 1625474304765u64},
+            {"symbol": "XRPUSDT", "positionSide": "BOTH", "positionAmt": "0", "unrealizedProfit": "0",
+             "notional": "0", "updateTime": 1625474304765u64}
+        ]
+    });
+    let mut balances = venues::parse::Balances::new();
+    let sizes = binance::futures_account(&data, "main", &mut balances).unwrap();
+    assert_eq!(balances["binance/main/usdm"].len(), 1, "zero balances are left out");
+    assert_eq!(balances["binance/main/usdm"]["USDT"], d("23.72469206"));
+    assert_eq!(sizes.len(), 2, "a zero position is no position");
+    assert_eq!((sizes[0].symbol.as_str(), sizes[0].side.as_str(), sizes[0].size), ("BTCUSDT", "both", d("1")));
+    assert_eq!((sizes[1].size, sizes[1].unrealized_pnl, sizes[1].update_time), (d("-0.5"), d("-1.25"), 1625474304765));
+    let err = binance::futures_account(&json!({"assets": []}), "main", &mut balances).unwrap_err().to_string();
+    assert!(err.contains("/fapi/v3/account") && err.contains("positions"), "{err}");
+}
