@@ -518,6 +518,79 @@ enum Act {
     Convert,
     Dust,
     Funding,
+    /// Buys BNB with USDT (so that the fee of the next pair can be paid in BNB).
+    BuyBnb,
+    /// Buys, then 30 s later sells, the same quantity of BTC at the same price: a pair of trades that nets out in
+    /// BTC and USDT. With `true` the fees are paid in BNB (only BNB moves); with `false` there is no fee (nothing
+    /// moves at all, as on a zero-fee pair).
+    NetBuy(bool),
+    /// The sell of a [`Act::NetBuy`] pair.
+    NetSell,
+    /// The first trade ever on the late symbol (listed all along, never traded before).
+    LateSymbol,
+}
+
+/// The late script of a Binance data account in the Tiny and Small worlds: in the last two days of history, a
+/// deposit, transfers to and from the funding and futures wallets, a pair of trades that nets out with its fees
+/// in BNB, the first trade on a symbol never traded before, and a pair that nets out with no fee. Times before the
+/// history's end (ms); each act gets the first free millisecond from there, and a pair's sell follows its buy by
+/// 30 s, in the same minute.
+const LATE_SCRIPT: &[(i64, Act)] = &[
+    (44 * HOUR, Act::Deposit),
+    (40 * HOUR, Act::ToFunding),
+    (36 * HOUR, Act::BuyBnb),
+    (32 * HOUR, Act::NetBuy(true)),
+    (20 * HOUR, Act::LateSymbol),
+    (12 * HOUR, Act::NetBuy(false)),
+    (8 * HOUR, Act::FromFunding),
+    (5 * HOUR, Act::ToFutures),
+];
+
+/// Adds `act` at the first millisecond from `t` that no other act of `plan` (sorted) holds; returns that time.
+fn insert_free(plan: &mut Vec<(i64, Act)>, mut t: i64, act: Act) -> i64 {
+    while plan.binary_search_by_key(&t, |e| e.0).is_ok() {
+        t += 1;
+    }
+    let at = plan.partition_point(|e| e.0 < t);
+    plan.insert(at, (t, act));
+    t
+}
+
+/// Records a Binance spot fill of `qty` at `price` on `sym` and applies it to the spot wallet.
+#[allow(clippy::too_many_arguments)]
+fn push_fill(
+    a: &mut BinanceAccount,
+    spot: &mut Balances,
+    sym: &crate::market::Symbol,
+    (start, t): (i64, i64),
+    buy: bool,
+    qty: Decimal,
+    price: Decimal,
+    (commission, casset): (Decimal, &str),
+    maker: bool,
+) {
+    let quote_qty = (qty * price).round_dp(8);
+    if buy {
+        add(spot, &sym.quote, -quote_qty);
+        add(spot, &sym.base, qty);
+    } else {
+        add(spot, &sym.base, -qty);
+        add(spot, &sym.quote, quote_qty);
+    }
+    add(spot, casset, -commission);
+    let index = a.index;
+    a.trades.entry(interned(&sym.name)).or_default().push(SpotFill {
+        id: rid(100_000_000, start, t, index),
+        order_id: rid(2_000_000_000, start, t, index),
+        time: t,
+        price,
+        qty,
+        quote_qty,
+        commission,
+        commission_asset: interned(casset),
+        is_buyer: buy,
+        is_maker: maker,
+    });
 }
 
 /// A deposit arriving at Bitget from a Binance withdrawal.
@@ -693,6 +766,7 @@ fn gen_binance(
     days: i64,
     spot_syms: &[Symbol],
     fut_syms: &[Symbol],
+    late: Option<&Symbol>,
     incoming_out: &mut Vec<Incoming>,
 ) -> BinanceAccount {
     let start = market.start;
@@ -708,7 +782,18 @@ fn gen_binance(
         (Act::Convert, 40),
         (Act::Dust, 60),
     ];
-    let plan = timeline(&mut g.r, start, days, spec, &acts, true);
+    let mut plan = timeline(&mut g.r, start, days, spec, &acts, true);
+    if late.is_some() && spec.spot_fills_per_kday > 0 {
+        let end = start + days * DAY;
+        for &(before, act) in LATE_SCRIPT {
+            let t = insert_free(&mut plan, end - before + 7, act);
+            if let Act::NetBuy(_) = act {
+                insert_free(&mut plan, t + 30_000, Act::NetSell);
+            }
+        }
+    }
+    // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
+    let mut pair: Option<(crate::market::Symbol, Decimal, Decimal, Option<Decimal>)> = None;
     let mut a = BinanceAccount {
         label: label.to_string(),
         uid: 350_000_000 + mix(world_seed, index, 5) % 100_000_000,
@@ -1000,6 +1085,44 @@ fn gen_binance(
                 if !details.is_empty() {
                     a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
                 }
+            }
+            Act::BuyBnb | Act::LateSymbol => {
+                let name = if act == Act::BuyBnb { "BNBUSDT" } else { late.map_or("", |s| &**s) };
+                let Some(sym) = market.symbol(name).cloned() else { continue };
+                let price = market.fill_price(name, t, g.r.next_u64());
+                let budget = bal(&spot, &sym.quote) * Decimal::new(3, 2);
+                let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+                if qty.is_zero() || (qty * price).round_dp(8) > bal(&spot, &sym.quote) {
+                    continue;
+                }
+                let fee = ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.as_str());
+                push_fill(&mut a, &mut spot, &sym, (start, t), true, qty, price, fee, false);
+            }
+            Act::NetBuy(bnb_fee) => {
+                let sym = market.symbol("BTCUSDT").expect("listed").clone();
+                let price = market.fill_price("BTCUSDT", t, g.r.next_u64());
+                let budget = bal(&spot, "USDT") * Decimal::new(5, 2);
+                let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+                let quote_qty = (qty * price).round_dp(8);
+                let bnb = g.usdt_value("BNB", t);
+                let fee = (bnb_fee && !bnb.is_zero()).then(|| (quote_qty * Decimal::new(75, 5) / bnb).round_dp(8));
+                // both fees in BNB must be affordable, and a BNB fee must not round to nothing
+                let affordable = match fee {
+                    Some(f) => !f.is_zero() && bal(&spot, "BNB") >= f * Decimal::TWO,
+                    None => !bnb_fee,
+                };
+                if qty.is_zero() || quote_qty > bal(&spot, "USDT") || !affordable {
+                    pair = None;
+                    continue;
+                }
+                let commission = fee.map_or((Decimal::ZERO, sym.base.as_str()), |f| (f, "BNB"));
+                push_fill(&mut a, &mut spot, &sym, (start, t), true, qty, price, commission, true);
+                pair = Some((sym, qty, price, fee));
+            }
+            Act::NetSell => {
+                let Some((sym, qty, price, fee)) = pair.take() else { continue };
+                let commission = fee.map_or((Decimal::ZERO, sym.quote.as_str()), |f| (f, "BNB"));
+                push_fill(&mut a, &mut spot, &sym, (start, t), false, qty, price, commission, false);
             }
         }
     }
@@ -1462,14 +1585,18 @@ impl World {
             Size::Medium => (9, 6),
             Size::Large => (11, 6),
         };
-        let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..nb].to_vec();
+        // Tiny and Small list one more Binance symbol, traded only by the late script (see [`LATE_SCRIPT`])
+        let listed = if matches!(size, Size::Tiny | Size::Small) { nb + 1 } else { nb };
+        let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..listed].to_vec();
         for p in &BITGET_SPOT[..ng] {
             if !pairs.contains(p) {
                 pairs.push(*p);
             }
         }
         let market = Market::new(seed, start, end, &pairs);
-        let binance_spot: Vec<Symbol> = BINANCE_SPOT[..nb].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let binance_spot: Vec<Symbol> =
+            BINANCE_SPOT[..listed].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let (traded, late) = (&binance_spot[..nb], binance_spot.get(nb));
         let bitget_spot: Vec<Symbol> = BITGET_SPOT[..ng].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
         let nf = match size {
             Size::Tiny => 1,
@@ -1487,12 +1614,12 @@ impl World {
         for (i, l) in labels.iter().enumerate() {
             let sp = if *l == "office" { &tiny } else { &spec };
             let mut inc = Vec::new();
-            binance.push(gen_binance(seed, &market, l, i as u64, sp, spec.days, &binance_spot, &futures, &mut inc));
+            binance.push(gen_binance(seed, &market, l, i as u64, sp, spec.days, traded, &futures, late, &mut inc));
             incoming.push(inc);
         }
         for (j, l) in ["trader", "withdrawer", "mover"].iter().enumerate() {
             let mut inc = Vec::new();
-            let acc = gen_binance(seed, &market, l, (labels.len() + j) as u64, &tiny, 1, &binance_spot, &[], &mut inc);
+            let acc = gen_binance(seed, &market, l, (labels.len() + j) as u64, &tiny, 1, traded, &[], None, &mut inc);
             binance.push(acc);
         }
         // Bitget: "main" classic, "unified" UTA, further classic data accounts, "office", refusal ones

@@ -127,3 +127,59 @@ fn bitget_bill_ids_grow_with_time() {
         }
     }
 }
+
+/// The last two days of the Tiny and Small histories hold what an incremental sync must not miss: a pair of trades
+/// that nets out with its fees in BNB, one that nets out with no fee at all, the first trade on a symbol listed all
+/// along but never traded before, a deposit and transfers.
+#[test]
+fn late_history_nets_out_and_trades_a_new_symbol() {
+    use ledger::EventKind;
+    use rust_decimal::Decimal;
+    for (seed, size) in [(1, Size::Tiny), (2, Size::Small), (3, Size::Small)] {
+        let w = World::generate(seed, size, ANCHOR);
+        let late = w.end - 2 * 86_400_000;
+        let events = truth::ledger(&w);
+        let main: Vec<_> = events.iter().filter(|e| e.account.as_str().starts_with("binance/main/")).collect();
+        let trades: Vec<_> = main
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Trade { spend, receive, fees, symbol: Some(s) } => Some((e, spend, receive, fees, s)),
+                _ => None,
+            })
+            .collect();
+        // pairs: a buy and a sell of the same BTC quantity for the same USDT, in one minute
+        let mut pairs = Vec::new();
+        for (b, spend, receive, fees, s) in &trades {
+            if s.as_str() != "BTCUSDT" || receive.asset != "BTC" || b.time.0 < late {
+                continue;
+            }
+            let sell = trades.iter().find(|(e, sp, re, _, s2)| {
+                s2 == s && sp.asset == "BTC" && sp.amount == receive.amount && re.amount == spend.amount && {
+                    let (t0, t1) = (b.time.0, e.time.0);
+                    t1 > t0 && t1 - t0 <= 60_000 && t1 / 60_000 == t0 / 60_000
+                }
+            });
+            if let Some((_, _, _, sell_fees, _)) = sell {
+                pairs.push((fees[0].clone(), sell_fees[0].clone()));
+            }
+        }
+        assert!(
+            pairs.iter().any(|(a, b)| a.asset == "BNB" && b.asset == "BNB" && !a.amount.is_zero()),
+            "seed {seed}: no pair that nets out with BNB fees: {pairs:?}"
+        );
+        assert!(
+            pairs.iter().any(|(a, b)| a.amount == Decimal::ZERO && b.amount == Decimal::ZERO),
+            "seed {seed}: no pair that nets out without fees: {pairs:?}"
+        );
+        // a symbol listed all along whose only trades are late
+        let late_symbol = w.binance_spot.last().unwrap().to_string();
+        let on_it: Vec<_> = trades.iter().filter(|t| *t.4 == late_symbol).collect();
+        assert!(!on_it.is_empty() && on_it.iter().all(|t| t.0.time.0 >= late), "seed {seed}: {late_symbol}");
+        for kind in ["deposit", "transfer"] {
+            assert!(
+                main.iter().any(|e| e.time.0 >= late && serde_json::to_value(e).unwrap()["kind"] == kind),
+                "seed {seed}: no late {kind}"
+            );
+        }
+    }
+}
