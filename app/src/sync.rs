@@ -171,6 +171,14 @@ impl Sink for VaultSink<'_> {
 
 thread_local! {
     static RUNNING: RefCell<bool> = const { RefCell::new(false) };
+    /// The next sync is the first since the vault was unlocked: a full cycle (docs/sync.md).
+    static FIRST_SINCE_UNLOCK: RefCell<bool> = const { RefCell::new(true) };
+}
+
+/// The vault was unlocked: the next sync reads every stream from its cursor, and later ones only what the balances
+/// say moved (with a full cycle at least hourly).
+pub fn after_unlock() {
+    FIRST_SINCE_UNLOCK.with(|f| *f.borrow_mut() = true);
 }
 
 /// What a sync did.
@@ -225,9 +233,12 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
     let history_days = settings.history_days_at(js_sys::Date::now() as i64);
-    let options = SyncOptions { history_days, ..SyncOptions::default() };
+    let full = FIRST_SINCE_UNLOCK.with(|f| *f.borrow());
+    let options = SyncOptions { history_days, full, ..SyncOptions::default() };
     // Binance accounts one after another (they share the relay's per-IP weight), each Bitget account alongside
     let (results, _stats) = sync_engine::sync_by_venue(&transport, &options, &configs, &mut state, &mut sink).await;
+    // (an account whose sync did not complete reads every stream next time anyway: the engine keeps that)
+    FIRST_SINCE_UNLOCK.with(|f| *f.borrow_mut() = false);
     let _ = records::append_audit(transport.take_audit());
     session::persist().await?;
 

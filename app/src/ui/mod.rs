@@ -142,6 +142,8 @@ pub fn Tracker() -> impl IntoView {
     // the user's auto-lock delay
     let idle = std::time::Duration::from_secs(60 * u64::from(settings.get_untracked().auto_lock_min.max(1)));
     let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
+    // the tracker is built at every unlock: its first sync is a full cycle
+    sync::after_unlock();
     // Show what the vault holds at once: no sync is needed to see the last known state.
     recompute(data, dash, set_error);
 

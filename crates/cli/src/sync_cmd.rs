@@ -11,7 +11,7 @@ use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState, sync_by
 use venues::parse::{Balances, Position};
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
 
-const USAGE: &str = "usage: meetcrypt sync --relay URL --keys FILE --out DIR [--days N] [--allow-trade] \
+const USAGE: &str = "usage: meetcrypt sync --relay URL --keys FILE --out DIR [--days N] [--full] [--allow-trade] \
 [--allow-transfer] [--allow-borrow] [--timeout-ms MS] [--quiet]
 
   --relay URL      the relay, e.g. http://127.0.0.1:8080
@@ -20,6 +20,8 @@ const USAGE: &str = "usage: meetcrypt sync --relay URL --keys FILE --out DIR [--
   --out DIR        where ledger.jsonl, balances.json, positions.json and sync-state.json are kept; a second run
                    resumes and brings them up to date
   --days N         history to backfill, in days (default 90; streams the venue keeps for less start there)
+  --full           read every stream from its cursor (a full cycle); without it, a run over a directory synced
+                   within the hour reads the balances and only the streams that can explain what moved
   --allow-trade, --allow-transfer, --allow-borrow
                    accept keys with those permissions (refused by default); withdrawal keys are always refused";
 
@@ -43,6 +45,7 @@ struct Args {
     keys: PathBuf,
     out: PathBuf,
     days: i64,
+    full: bool,
     policy: ConnectPolicy,
     timeout: Duration,
     quiet: bool,
@@ -51,6 +54,7 @@ struct Args {
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let (mut relay, mut keys, mut out) = (None, None, None);
     let mut days = 90;
+    let mut full = false;
     let mut policy = ConnectPolicy::default();
     let mut timeout = Duration::from_secs(10);
     let mut quiet = false;
@@ -65,6 +69,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--timeout-ms" => {
                 timeout = Duration::from_millis(value("--timeout-ms")?.parse().map_err(|_| "--timeout-ms needs ms")?)
             }
+            "--full" => full = true,
             "--allow-trade" => policy.allow_trade = true,
             "--allow-transfer" => policy.allow_transfer = true,
             "--allow-borrow" => policy.allow_borrow = true,
@@ -78,6 +83,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         keys: keys.ok_or("--keys is required")?,
         out: out.ok_or("--out is required")?,
         days,
+        full,
         policy,
         timeout,
         quiet,
@@ -199,7 +205,7 @@ async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
             }
         }
     }
-    let options = SyncOptions { history_days: args.days, ..SyncOptions::default() };
+    let options = SyncOptions { history_days: args.days, full: args.full, ..SyncOptions::default() };
     let mut sink = Terminal { store, quiet: args.quiet };
     let (results, stats) = sync_by_venue(&transport, &options, &accepted, &mut state, &mut sink).await;
     let mut failed = 0;
@@ -218,6 +224,7 @@ async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
         "synced": results.len() - failed, "failed": failed, "refused": refused,
         "events": sink.store.events().len(), "requests": s.requests, "retries": s.retries,
         "lower_bound": s.lower_bound, "weight": s.weight, "rows": s.rows,
+        "full_cycles": s.full_ticks, "incremental": s.incremental_ticks, "escalated": s.escalations,
         "out": args.out.display().to_string(),
     });
     println!("{summary}");
@@ -245,9 +252,13 @@ mod tests {
             "30",
         ]))
         .unwrap();
-        assert_eq!((a.relay.as_str(), a.days, a.policy.allow_trade), ("http://127.0.0.1:8080", 30, false));
-        let a = parse_args(&strings(&["--relay", "r", "--keys", "k", "--out", "d", "--allow-trade"])).unwrap();
-        assert!(a.policy.allow_trade && !a.policy.allow_transfer);
+        assert_eq!(
+            (a.relay.as_str(), a.days, a.policy.allow_trade, a.full),
+            ("http://127.0.0.1:8080", 30, false, false)
+        );
+        let a =
+            parse_args(&strings(&["--relay", "r", "--keys", "k", "--out", "d", "--allow-trade", "--full"])).unwrap();
+        assert!(a.policy.allow_trade && !a.policy.allow_transfer && a.full);
         assert_eq!(parse_args(&strings(&["--keys", "k", "--out", "d"])).err().unwrap(), "--relay is required");
         assert!(parse_args(&strings(&["--relay"])).err().unwrap().contains("needs a value"));
         assert!(parse_args(&strings(&["--bogus"])).err().unwrap().contains("unknown argument --bogus"));

@@ -5,15 +5,16 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::Venue;
-use ledger::Event;
+use ledger::{Decimal, Event};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use venues::parse::{self, Balances, Page, Position, SymbolBook};
+use venues::parse::{self, Balances, Page, Position, PositionSize, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
 use crate::budget::{Budget, Limiter};
 use crate::plan::{self, DAY, Paging, Stream, Task};
 use crate::state::{AccountState, SyncState};
+use crate::tick::{self, Check};
 
 /// Rows newer than this (ms before venue "now") are re-read next time: the venue may not show them all yet.
 pub const SETTLE_MS: i64 = 60_000;
@@ -48,11 +49,28 @@ pub struct SyncOptions {
     /// covered up to then. 0 syncs everything every time; resuming an interrupted sync with a few minutes here
     /// does not redo what the interrupted run finished.
     pub fresh_ms: i64,
+    /// Read every stream from its cursor this time (a full cycle): the caller's first sync after a restart (the
+    /// app's first after unlock, the CLI's `--full`). Otherwise a sync is incremental when it can be (docs/sync.md).
+    pub full: bool,
+    /// Longest venue time between two full cycles, ms (an hour by default): what an incremental tick cannot see
+    /// (trades that move no balance at all) is read within this.
+    pub full_every_ms: i64,
+    /// How long the cached spot symbols (Binance `exchangeInfo`) are used before they are read again, ms (a day).
+    pub symbols_every_ms: i64,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { history_days: 90, budget_percent: 40, max_attempts: 8, backoff_ms: 100, fresh_ms: 0 }
+        SyncOptions {
+            history_days: 90,
+            budget_percent: 40,
+            max_attempts: 8,
+            backoff_ms: 100,
+            fresh_ms: 0,
+            full: false,
+            full_every_ms: DAY / 24,
+            symbols_every_ms: DAY,
+        }
     }
 }
 
@@ -106,6 +124,15 @@ pub struct Stats {
     pub peak_usage: BTreeMap<String, u32>,
     /// Retried failures by kind (`429 /api/v2/...`, `transport /api/v3/...`).
     pub retried: BTreeMap<String, u64>,
+    /// Accounts synced in a full cycle (every stream from its cursor).
+    #[serde(default)]
+    pub full_ticks: u64,
+    /// Accounts synced incrementally (the streams that can explain what moved).
+    #[serde(default)]
+    pub incremental_ticks: u64,
+    /// Of those, ticks whose reads did not explain what moved and went on to a full cycle.
+    #[serde(default)]
+    pub escalations: u64,
 }
 
 /// A sync that could not finish.
@@ -202,6 +229,49 @@ struct AccountRun<'a> {
 struct Cx<'a, 's> {
     run: AccountRun<'a>,
     state: &'s mut SyncState,
+    /// What the balances say moved since the last tick, and what the events read so far explain.
+    check: Option<Check>,
+    moved: Moved,
+    /// Stream instances (cursor keys) read in this tick: never twice.
+    read: BTreeSet<String>,
+}
+
+/// Futures symbols whose fills may be new: of positions that changed, of income rows read in this tick.
+#[derive(Default)]
+struct Moved {
+    positions: BTreeSet<String>,
+    income_symbols: BTreeSet<String>,
+}
+
+/// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
+/// whose sizes are the same.
+fn refreshed(positions: &[Position], sizes: &[PositionSize]) -> Vec<Position> {
+    positions
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(s) = sizes.iter().find(|s| s.symbol == p.symbol && s.side == p.side && s.size == p.size)
+                && !s.size.is_zero()
+            {
+                p.unrealized_pnl = s.unrealized_pnl;
+                p.mark_price = (p.entry_price + s.unrealized_pnl / s.size).round_dp(8);
+            }
+            p
+        })
+        .collect()
+}
+
+/// Runs two sides of an account at once (Binance's spot and futures hosts).
+async fn both<'f>(
+    a: impl std::future::Future<Output = Result<(), SyncError>> + 'f,
+    b: impl std::future::Future<Output = Result<(), SyncError>> + 'f,
+) -> Result<(), SyncError> {
+    type Side<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SyncError>> + 'f>>;
+    let sides: Vec<Side<'f>> = vec![Box::pin(a), Box::pin(b)];
+    for r in join_all(sides).await {
+        r?;
+    }
+    Ok(())
 }
 
 impl<'t, T: Transport> Engine<'t, T> {
@@ -237,6 +307,17 @@ impl<'t, T: Transport> Engine<'t, T> {
         path: &str,
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
+        self.call_timed(client, account, path, params).await.map(|(reply, _, _)| reply)
+    }
+
+    /// [`Engine::call`], with the local times the answered attempt was sent and its answer arrived.
+    async fn call_timed(
+        &self,
+        client: &Client,
+        account: &str,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<(Reply, i64, i64), VenueError> {
         let venue = client.venue();
         let endpoint = venues::request::catalogued(venue, path)?;
         let (limiter, limit, window) = Limiter::of(endpoint, account);
@@ -262,12 +343,13 @@ impl<'t, T: Transport> Engine<'t, T> {
                     *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
                 }
             }
+            let sent = self.transport.now_ms();
             match client.call(self.transport, path, params).await {
                 Ok(reply) => {
                     if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
                         self.budget.borrow_mut().reported(&limiter, used, window, now);
                     }
-                    return Ok(reply);
+                    return Ok((reply, sent, self.transport.now_ms()));
                 }
                 Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
                     attempt += 1;
@@ -295,8 +377,22 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
     }
 
-    /// Measures the venue's clock, retrying like any request.
-    async fn sync_clock(&self, client: &Client) -> Result<i64, VenueError> {
+    /// Measures the venue's clock, retrying like any request. Binance's is read on the futures host
+    /// (`/fapi/v1/time`, the same venue clock): its weight limit has more room per account than the spot host's,
+    /// where an idle tick's one other request (`/api/v3/account`, 20) already goes.
+    async fn sync_clock(&self, client: &Client, account: &str) -> Result<i64, VenueError> {
+        if client.venue() == Venue::Binance {
+            const TIME: &str = "/fapi/v1/time";
+            let (reply, sent, received) = self.call_timed(client, account, TIME, &[]).await?;
+            let server = reply
+                .data
+                .get("serverTime")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| VenueError::malformed(Venue::Binance, TIME, "no serverTime"))?;
+            let offset = server - (sent + received) / 2;
+            client.set_clock_offset_ms(offset);
+            return Ok(offset);
+        }
         let mut attempt = 0u32;
         loop {
             self.live.borrow_mut().requests += 1;
@@ -358,6 +454,25 @@ impl<'t, T: Transport> Engine<'t, T> {
         r
     }
 
+    /// Why this tick reads every stream, or `None` for an incremental tick (docs/sync.md).
+    fn full_reason(&self, st: &AccountState, now: i64, history_start: i64) -> Option<&'static str> {
+        if st.backfilled_at.is_none() || st.balances.is_none() || st.balances_at.is_none() {
+            Some("first sync")
+        } else if st.tick_open {
+            Some("the last tick did not complete")
+        } else if self.options.full {
+            Some("asked for")
+        } else if st.recheck {
+            Some("the last full cycle left movement unexplained")
+        } else if st.history_from.is_none_or(|h| history_start < h) {
+            Some("the history starts earlier")
+        } else if st.last_full.is_none_or(|t| now - t >= self.options.full_every_ms) {
+            Some("due")
+        } else {
+            None
+        }
+    }
+
     async fn account(
         &self,
         account: &AccountConfig,
@@ -374,14 +489,16 @@ impl<'t, T: Transport> Engine<'t, T> {
         let client = Client::new(account.credentials.clone());
         client.set_clock_offset_ms(st.clock_offset_ms);
         self.live.borrow_mut().lower_bound += 1;
-        st.clock_offset_ms = self.sync_clock(&client).await.map_err(venue_err)?;
+        st.clock_offset_ms = self.sync_clock(&client, &key).await.map_err(venue_err)?;
         let now = self.transport.now_ms() + st.clock_offset_ms;
+        // an hour short of whole days, so that 90 days fit one 90-day window rather than spilling into a second
+        let history_start = now - self.options.history_days * DAY + DAY / 24;
+        let reason = self.full_reason(&st, now, history_start);
         let mut run = AccountRun {
             key: key.clone(),
             label: account.credentials.label.clone(),
             now,
-            // an hour short of whole days, so that 90 days fit one 90-day window rather than spilling into a second
-            history_start: now - self.options.history_days * DAY + DAY / 24,
+            history_start,
             done: 0,
             total: 0,
             rows: 0,
@@ -410,21 +527,45 @@ impl<'t, T: Transport> Engine<'t, T> {
         st.mode = Some(mode);
         self.progress(&mut run, "balances");
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
+        // symbols of futures positions that changed since the last tick (their fills may be new)
+        let mut moved_positions: BTreeSet<String> = BTreeSet::new();
         match mode {
             AccountMode::Binance => {
-                let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
-                st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
                 let d = self
                     .snapshot_call(&client, &run, "/api/v3/account", &[("omitZeroBalances", "true".into())])
                     .await?;
                 parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let d = self.snapshot_call(&client, &run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
                 parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v2/balance", &[]).await?;
-                parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
-                positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                // futures wallet and position sizes in one request; entry and mark prices only when a size changed
+                let d = self.snapshot_call(&client, &run, "/fapi/v3/account", &[]).await?;
+                let sizes = parse::binance::futures_account(&d, &label, &mut balances).map_err(parse_err)?;
+                let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
+                    v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
+                };
+                let (was, is) = (shape(&st.position_sizes), shape(&sizes));
+                moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
+                if reason.is_some() || was != is || st.positions.len() != sizes.len() {
+                    let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
+                    positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                } else {
+                    positions = refreshed(&st.positions, &sizes);
+                }
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
+                st.position_sizes = sizes;
+                // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
+                // an asset that no known symbol names moved
+                let spot = format!("binance/{label}/spot");
+                let moved = st.balances.as_ref().map(|b| tick::movement(b, &balances)).unwrap_or_default();
+                let unknown = moved.keys().any(|(acc, asset)| {
+                    *acc == spot && !st.symbols.symbols.values().any(|(b, q)| b == asset || q == asset)
+                });
+                let stale = st.symbols_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
+                if st.symbols.symbols.is_empty() || stale || st.recheck || unknown {
+                    let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
+                    st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
+                    st.symbols_at = Some(now);
+                }
             }
             AccountMode::BitgetClassic => {
                 let d = self.snapshot_call(&client, &run, "/api/v2/spot/account/assets", &[]).await?;
@@ -434,6 +575,11 @@ impl<'t, T: Transport> Engine<'t, T> {
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let d = self.snapshot_call(&client, &run, "/api/v2/mix/position/all-position", &pt).await?;
                 positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
+                let shape = |v: &[Position]| -> BTreeSet<(String, String, Decimal)> {
+                    v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size)).collect()
+                };
+                let (was, is) = (shape(&st.positions), shape(&positions));
+                moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
             }
             AccountMode::BitgetUnified => {
                 let d = self.snapshot_call(&client, &run, "/api/v3/account/assets", &[]).await?;
@@ -445,86 +591,248 @@ impl<'t, T: Transport> Engine<'t, T> {
         for assets in balances.values() {
             st.assets.extend(assets.keys().cloned());
         }
+        // what moved since the last tick, against the balances it read (none before the first tick)
+        let check = match (&st.balances, st.balances_at) {
+            (Some(before), Some(at)) => Some(Check::new(before, at, &balances, now, &st.carry)),
+            _ => None,
+        };
+        // a tick that does not complete makes the next one a full cycle
+        st.tick_open = true;
         state.accounts.insert(key.clone(), st);
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
+        self.progress(&mut run, if reason.is_some() { "full cycle" } else { "incremental" });
 
-        let cell = RefCell::new(Cx { run, state });
-        {
-            let cx = &cell;
-            let client = &client;
-            let key = key.as_str();
-            match mode {
-                AccountMode::Binance => {
-                    // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
-                    // streams run at the same time, each within its own host's budget.
-                    let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                        Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
-                    let spot = async move {
-                        for stream in spot_side {
-                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                        }
-                        // spot fills of the symbols whose assets were found so far
-                        let symbols: Vec<String> = {
-                            let c = cx.borrow();
-                            let st = &c.state.accounts[key];
-                            st.symbols
-                                .symbols
-                                .iter()
-                                .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
-                                .map(|(s, _)| s.clone())
-                                .collect()
-                        };
-                        let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                        self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await
-                    };
-                    let futures = async move {
-                        for stream in futures_side {
-                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                        }
-                        // fills of the symbols of income rows and open positions
-                        let symbols: Vec<String> =
-                            cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
-                        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-                        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
-                    };
-                    type Side<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SyncError>> + 'f>>;
-                    let sides: Vec<Side<'_>> = vec![Box::pin(spot), Box::pin(futures)];
-                    for r in join_all(sides).await {
-                        r?;
-                    }
-                }
-                AccountMode::BitgetClassic | AccountMode::BitgetUnified => {
-                    // streams that need no discovery
-                    for &stream in Stream::independent(mode) {
-                        let instances = plan::instances(stream, &[], &[]);
-                        self.run_stream(client, cx, stream, instances).await?;
-                    }
-                    // streams that need the assets found so far
-                    let instances = if mode == AccountMode::BitgetClassic {
-                        // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that
-                        // can have been transferred between the spot and futures wallets
-                        let futures = format!("bitget/{label}/futures");
-                        let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
-                        coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
-                        let coins: Vec<String> = coins.into_iter().collect();
-                        (Stream::BitgetTransfers, plan::instances(Stream::BitgetTransfers, &[], &coins))
-                    } else {
-                        // convert records need both coins: every ordered pair of the coins found so far
-                        let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
-                        (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
-                    };
-                    self.run_stream(client, cx, instances.0, instances.1).await?;
-                }
+        let full = reason.is_some();
+        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new() };
+        let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
+        let mut escalated = false;
+        if full {
+            self.full_cycle(&client, &cell, mode, &key, &label, &balances).await?;
+        } else {
+            self.incremental(&client, &cell, mode, &key, &label).await?;
+            // fail closed: movement the events read do not account for sends the tick to a full cycle
+            let unexplained = cell.borrow().check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
+            if !unexplained.is_empty() {
+                escalated = true;
+                self.live.borrow_mut().escalations += 1;
+                self.progress(&mut cell.borrow_mut().run, "full cycle: movement unexplained");
+                self.full_cycle(&client, &cell, mode, &key, &label, &balances).await?;
             }
         }
-        let Cx { mut run, state } = cell.into_inner();
+        let Cx { mut run, state, check, .. } = cell.into_inner();
+        {
+            let mut live = self.live.borrow_mut();
+            if full {
+                live.full_ticks += 1;
+            } else {
+                live.incremental_ticks += 1;
+            }
+        }
         let st = state.accounts.get_mut(&key).expect("inserted above");
+        let residue = check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
+        if full || escalated {
+            st.last_full = Some(now);
+            st.history_from = Some(history_start);
+            // once more in full next time (the symbols read again), unless this was that once more already
+            st.recheck = !residue.is_empty() && reason != Some("the last full cycle left movement unexplained");
+        }
+        st.carry = check.map(|c| c.carry()).unwrap_or_default();
+        st.balances = Some(balances.clone());
+        st.balances_at = Some(now);
+        st.positions = positions.clone();
+        st.tick_open = false;
         st.last_sync = Some(now);
         st.backfilled_at.get_or_insert(now);
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
         run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
         Ok(())
+    }
+
+    /// Every stream from its cursor (what a sync did before incremental ticks): the backfill, the hourly cycle, and
+    /// the escalation of a tick whose reads did not explain what moved. Streams already read in this tick are not
+    /// read again.
+    async fn full_cycle(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        mode: AccountMode,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<(), SyncError> {
+        match mode {
+            AccountMode::Binance => {
+                // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
+                // streams run at the same time, each within its own host's budget.
+                let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
+                    Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
+                let spot = async move {
+                    for stream in spot_side {
+                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                    }
+                    // spot fills of the symbols whose assets were found so far
+                    let symbols: Vec<String> = {
+                        let c = cx.borrow();
+                        let st = &c.state.accounts[key];
+                        st.symbols
+                            .symbols
+                            .iter()
+                            .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
+                            .map(|(s, _)| s.clone())
+                            .collect()
+                    };
+                    let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await
+                };
+                let futures = async move {
+                    for stream in futures_side {
+                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                    }
+                    // fills of the symbols of income rows and open positions
+                    let symbols: Vec<String> =
+                        cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
+                    let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+                };
+                both(spot, futures).await
+            }
+            AccountMode::BitgetClassic | AccountMode::BitgetUnified => {
+                // streams that need no discovery
+                for &stream in Stream::independent(mode) {
+                    let instances = plan::instances(stream, &[], &[]);
+                    self.run_stream(client, cx, stream, instances).await?;
+                }
+                // streams that need the assets found so far
+                let instances = if mode == AccountMode::BitgetClassic {
+                    // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that
+                    // can have been transferred between the spot and futures wallets
+                    let futures = format!("bitget/{label}/futures");
+                    let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
+                    coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
+                    let coins: Vec<String> = coins.into_iter().collect();
+                    (Stream::BitgetTransfers, plan::instances(Stream::BitgetTransfers, &[], &coins))
+                } else {
+                    // convert records need both coins: every ordered pair of the coins found so far
+                    let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
+                    (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
+                };
+                self.run_stream(client, cx, instances.0, instances.1).await
+            }
+        }
+    }
+
+    /// The streams that can explain what moved, and nothing else (docs/sync.md): a wallet that did not move has no
+    /// new rows to read. Binance spot fills are read per symbol, first those whose base and quote both moved
+    /// unexplained, then those with either; the UID-heavy withdrawal and convert histories only in a full cycle.
+    async fn incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        mode: AccountMode,
+        key: &str,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let wallet =
+            |w: &str| format!("{}/{label}/{w}", if mode == AccountMode::Binance { "binance" } else { "bitget" });
+        let moved = |w: &str| cx.borrow().check.as_ref().is_some_and(|c| c.wallet_moved(&wallet(w)));
+        let assets_moved = |w: &str| -> BTreeSet<String> {
+            let acc = wallet(w);
+            let c = cx.borrow();
+            c.check
+                .as_ref()
+                .map(|c| c.moved().keys().filter(|k| k.0 == acc).map(|k| k.1.clone()).collect())
+                .unwrap_or_default()
+        };
+        match mode {
+            AccountMode::Binance => {
+                let (spot_moved, usdm_moved) = (moved("spot"), moved("usdm"));
+                let funding_moved = moved("funding");
+                let spot = async move {
+                    if spot_moved {
+                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust] {
+                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                        }
+                    }
+                    // transfers of the types whose sending or receiving wallet moved
+                    let wallet_moved = |w: &str| match w {
+                        "spot" => spot_moved,
+                        "usdm" => usdm_moved,
+                        _ => funding_moved,
+                    };
+                    let types: Vec<Vec<(&'static str, String)>> = venues::parse::binance::TRANSFER_TYPES
+                        .iter()
+                        .filter(|(_, from, to)| wallet_moved(from) || wallet_moved(to))
+                        .map(|(t, _, _)| vec![("type", t.to_string())])
+                        .collect();
+                    self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
+                    // spot fills: first the symbols whose base and quote both moved unexplained, then either
+                    let spot = wallet("spot");
+                    for both_sides in [true, false] {
+                        let symbols = {
+                            let c = cx.borrow();
+                            let Some(check) = c.check.as_ref() else { break };
+                            let assets = check.unexplained_in(&spot);
+                            tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
+                        };
+                        if !symbols.is_empty() {
+                            let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                            self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+                        }
+                    }
+                    Ok(())
+                };
+                let futures = async move {
+                    if usdm_moved {
+                        let stream = Stream::BinanceIncome;
+                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                    }
+                    // fills of the symbols with new income rows or a position that changed
+                    let symbols: Vec<String> = {
+                        let c = cx.borrow();
+                        c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
+                    };
+                    let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+                };
+                both(spot, futures).await
+            }
+            AccountMode::BitgetClassic => {
+                let (spot_moved, futures_moved) = (moved("spot"), moved("futures"));
+                let positions_moved = !cx.borrow().moved.positions.is_empty();
+                let mut streams = Vec::new();
+                if spot_moved {
+                    streams.extend([
+                        Stream::BitgetDeposits,
+                        Stream::BitgetWithdrawals,
+                        Stream::BitgetSpotFills,
+                        Stream::BitgetConverts,
+                        Stream::BitgetBgbConverts,
+                    ]);
+                }
+                if futures_moved || positions_moved {
+                    streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
+                }
+                for stream in streams {
+                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                }
+                // transfers of the coins that moved in both wallets
+                let coins: Vec<String> = assets_moved("spot").intersection(&assets_moved("futures")).cloned().collect();
+                let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
+                self.run_stream(client, cx, Stream::BitgetTransfers, instances).await
+            }
+            AccountMode::BitgetUnified => {
+                if moved("unified") {
+                    for &stream in Stream::independent(mode) {
+                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                    }
+                }
+                // converts of the pairs of coins that both moved
+                let coins: Vec<String> = assets_moved("unified").into_iter().collect();
+                let instances = plan::instances(Stream::BitgetUnifiedConverts, &[], &coins);
+                self.run_stream(client, cx, Stream::BitgetUnifiedConverts, instances).await
+            }
+        }
     }
 
     async fn run_stream(
@@ -538,9 +846,13 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut tasks = Vec::new();
         {
             let mut c = cx.borrow_mut();
-            let Cx { run, state } = &mut *c;
+            let c = &mut *c;
+            let (run, state) = (&mut c.run, &mut *c.state);
             for params in instances {
                 let key = plan::task_key(stream, &params);
+                if !c.read.insert(key.clone()) {
+                    continue;
+                }
                 let st = state.accounts.get_mut(&run.key).expect("account state");
                 let covered = st.covered_until.get(&key).copied();
                 let floor = plan::start_of(&spec, None, run.history_start, run.now);
@@ -630,9 +942,17 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
             let reply = self.call(client, &key, spec.path, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
-            let Cx { run, state } = &mut *c;
+            let Cx { run, state, check, moved, .. } = &mut *c;
             let st = &state.accounts[&key];
             let page = parse_page(task.stream, &reply.data, &label, &st.symbols).map_err(venue_err)?;
+            if let Some(check) = check {
+                check.note(&page.events);
+            }
+            for e in &page.events {
+                if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
+                    moved.income_symbols.insert(s.clone());
+                }
+            }
             task_rows += page.rows;
             run.rows += page.rows as u64;
             {
@@ -806,6 +1126,9 @@ impl Stats {
         for (k, v) in &other.retried {
             *self.retried.entry(k.clone()).or_default() += v;
         }
+        self.full_ticks += other.full_ticks;
+        self.incremental_ticks += other.incremental_ticks;
+        self.escalations += other.escalations;
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ledger::Event;
 use serde::{Deserialize, Serialize};
 use venues::AccountMode;
-use venues::parse::SymbolBook;
+use venues::parse::{Balances, Position, PositionSize, SymbolBook};
 
 /// The state file's format version.
 pub const STATE_VERSION: u32 = 1;
@@ -32,9 +33,12 @@ pub struct AccountState {
     /// income they came from ages out before the fills do.
     #[serde(default)]
     pub futures_symbols: BTreeSet<String>,
-    /// Spot symbols (Binance exchangeInfo), refreshed each sync.
+    /// Spot symbols (Binance exchangeInfo), read again daily, or when an asset no symbol names moved.
     #[serde(default)]
     pub symbols: SymbolBook,
+    /// Venue time `symbols` were read.
+    #[serde(default)]
+    pub symbols_at: Option<i64>,
     /// Windowed streams: everything up to this venue time (ms) is in the ledger.
     pub covered_until: BTreeMap<String, i64>,
     /// Windowed streams: everything from this venue time (ms) up to `covered_until` is in the ledger. When a later
@@ -49,6 +53,35 @@ pub struct AccountState {
     pub backfilled_at: Option<i64>,
     /// Venue time of the last completed sync.
     pub last_sync: Option<i64>,
+    /// Venue time of the last completed full cycle (every stream read from its cursor).
+    #[serde(default)]
+    pub last_full: Option<i64>,
+    /// The history start of the last completed full cycle: a sync that starts earlier (a longer history setting)
+    /// is a full one.
+    #[serde(default)]
+    pub history_from: Option<i64>,
+    /// A tick started and has not completed: the next one is a full cycle.
+    #[serde(default)]
+    pub tick_open: bool,
+    /// The last full cycle left balance movement its events did not explain: the next tick is a full cycle too, and
+    /// reads the spot symbols again.
+    #[serde(default)]
+    pub recheck: bool,
+    /// Every wallet's balances at the last completed tick: what the next tick compares with.
+    #[serde(default)]
+    pub balances: Option<Balances>,
+    /// Venue time just before `balances` were read.
+    #[serde(default)]
+    pub balances_at: Option<i64>,
+    /// Events the last tick read that happened after its balances were read: the next tick's check counts them.
+    #[serde(default)]
+    pub carry: Vec<Event>,
+    /// Open positions as last read in full (Binance `positionRisk`; Bitget `all-position`).
+    #[serde(default)]
+    pub positions: Vec<Position>,
+    /// Binance: position sizes as `/fapi/v3/account` last showed them; a change reads `positionRisk` again.
+    #[serde(default)]
+    pub position_sizes: Vec<PositionSize>,
 }
 
 impl SyncState {

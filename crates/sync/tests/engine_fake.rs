@@ -109,7 +109,7 @@ impl Fake {
                 json!({"balances": [{"asset": "BTC", "free": "1", "locked": "0"}, {"asset": "USDT", "free": "5", "locked": "1"}]})
             }
             "/sapi/v1/asset/get-funding-asset" | "/fapi/v3/positionRisk" => json!([]),
-            "/fapi/v2/balance" => json!([{"asset": "USDT", "balance": "10"}]),
+            "/fapi/v3/account" => json!({"assets": [{"asset": "USDT", "walletBalance": "10"}], "positions": []}),
             "/api/v3/myTrades" => {
                 let sym = p["symbol"].as_str();
                 let from = int("fromId").unwrap() as u64;
