@@ -30,6 +30,8 @@ pub struct Spent {
     pub futures_ip: u64,
     /// Binance UID weight per account (180,000 a minute per account).
     pub uid: BTreeMap<String, u64>,
+    /// Requests per endpoint path.
+    pub paths: BTreeMap<&'static str, u64>,
 }
 
 impl Spent {
@@ -46,6 +48,17 @@ pub struct Counting<T> {
 }
 
 impl<T> Counting<T> {
+    /// Counts what `inner` sends for the accounts of `sandbox`'s keys.
+    pub fn new(inner: T, sandbox: &Sandbox) -> Self {
+        let accounts = sandbox.keys().iter().map(|k| (k.api_key.clone(), format!("{}/{}", k.venue.as_str(), k.label)));
+        Counting { inner, accounts: accounts.collect(), cost: Mutex::new(Spent::default()) }
+    }
+
+    /// The transport counted.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
     /// Takes the counters so far, leaving them empty.
     pub fn take(&self) -> Spent {
         std::mem::take(&mut *self.cost.lock().unwrap())
@@ -60,6 +73,7 @@ impl<T: Transport> Transport for Counting<T> {
         {
             let mut c = self.cost.lock().unwrap();
             *c.requests.entry(account.clone()).or_default() += 1;
+            *c.paths.entry(e.path).or_default() += 1;
             let w = u64::from(request.weight());
             match (e.cost, e.host) {
                 (Cost::BinanceUid(_), _) => {
@@ -92,32 +106,36 @@ pub struct Bench {
     pub accounts: Vec<AccountConfig>,
 }
 
+/// Starts a relay in front of `sandbox`, its configuration adjusted by `adjust`; its base URL.
+pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> String {
+    let mut config = Config::default();
+    for (host, url) in [
+        (Host::BinanceSpot, sandbox.binance_spot_url()),
+        (Host::BinanceFutures, sandbox.binance_futures_url()),
+        (Host::Bitget, sandbox.bitget_url()),
+    ] {
+        config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));
+    }
+    adjust(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let relay = Relay::new(config).expect("relay");
+    let router = relay::app(relay.clone());
+    tokio::spawn(relay::serve(listener, relay, router, std::future::pending()));
+    format!("http://{addr}")
+}
+
 impl Bench {
     /// Starts the sandbox and a relay in front of it, and checks every key.
     pub async fn start(size: Size, seed: u64) -> Bench {
         let sandbox = Sandbox::start(SandboxConfig { seed, size, ..SandboxConfig::default() }).await.expect("sandbox");
-        let mut config = Config::default();
-        for (host, url) in [
-            (Host::BinanceSpot, sandbox.binance_spot_url()),
-            (Host::BinanceFutures, sandbox.binance_futures_url()),
-            (Host::Bitget, sandbox.bitget_url()),
-        ] {
-            config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let relay = Relay::new(config).expect("relay");
-        let router = relay::app(relay.clone());
-        tokio::spawn(relay::serve(listener, relay, router, std::future::pending()));
-        let http = HttpTransport::new(Route::Relay(format!("http://{addr}")), Duration::from_secs(10));
+        let http = HttpTransport::new(Route::Relay(relay_for(&sandbox, |_| {}).await), Duration::from_secs(10));
         let mut accounts: Vec<AccountConfig> = Vec::new();
-        let mut by_key = BTreeMap::new();
         for k in sandbox.keys() {
             let venue = if k.venue == SimVenue::Binance { Venue::Binance } else { Venue::Bitget };
             let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
             let creds =
                 Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass);
-            by_key.insert(k.api_key.clone(), format!("{venue}/{}", k.label));
             // (the simulated Bitget lacks GET /api/v3/account/info, so unified keys are taken as they are)
             let ok = venues::connect(&http, &Client::new(creds.clone()), &ConnectPolicy::default()).await.is_ok()
                 || k.account_kind == "unified";
@@ -126,7 +144,7 @@ impl Bench {
                 accounts.push(AccountConfig { credentials: creds });
             }
         }
-        let transport = Counting { inner: http, accounts: by_key, cost: Mutex::new(Spent::default()) };
+        let transport = Counting::new(http, &sandbox);
         Bench { sandbox, transport, accounts }
     }
 

@@ -615,7 +615,9 @@ impl<'t, T: Transport> Engine<'t, T> {
             if !unexplained.is_empty() {
                 escalated = true;
                 self.live.borrow_mut().escalations += 1;
-                self.progress(&mut cell.borrow_mut().run, "full cycle: movement unexplained");
+                let what: Vec<String> = unexplained.iter().map(|(w, a)| format!("{a} in {w}")).collect();
+                let why = format!("full cycle: {} moved unexplained", what.join(", "));
+                self.progress(&mut cell.borrow_mut().run, &why);
                 self.full_cycle(&client, &cell, mode, &key, &label, &balances).await?;
             }
         }

@@ -1,0 +1,353 @@
+//! Incremental ticks against the simulated venues through the relay: what an idle tick costs next to the backfill
+//! (the table of `examples/idle_bench.rs`, printed with `--nocapture`), and a property test that lets history happen
+//! between 100 ticks and compares the ledger with the truth after every one.
+
+#[allow(dead_code)]
+#[path = "../examples/idle_bench.rs"]
+mod bench;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use bench::{Bench, Counting, Spent};
+use catalogue::Venue;
+use ledger::{Decimal, Event, EventKind};
+use simvenues::generator::Size;
+use simvenues::keys::{Profile, Venue as SimVenue};
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+use sync_engine::native::{DirStore, HttpTransport, Route};
+use sync_engine::{AccountConfig, Stats, SyncOptions};
+use venues::{Credentials, Request, Response, Secret, Transport, TransportError};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// The issue's targets, as counts: an idle tick costs at most a tenth of the backfill's IP weight per account
+/// (Binance spot and futures) and of its requests per Bitget account, and spends no UID weight: the 18,000-weight
+/// withdrawal history (and the 3,000-weight converts) run in full cycles only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tick_costs_a_tenth_of_the_backfill() {
+    let bench = Bench::start(Size::Small, 1).await;
+    let dir = Scratch::new("idle-cost");
+    let rows = bench::measure(&bench, &dir).await;
+    let (first, idle, full, mean) = (&rows[0], &rows[1], &rows[2], &rows[3]);
+    eprintln!("{}", bench::table(&bench, &rows));
+    let (accounts, limit) = mean.per_ip(5.0);
+    eprintln!("Binance accounts per egress IP at a 5-minute interval: {accounts:.0} ({limit} binds)");
+    assert!(idle.spot_ip * 10.0 <= first.spot_ip, "spot: {} idle, {} backfill", idle.spot_ip, first.spot_ip);
+    assert!(idle.futures_ip * 10.0 <= first.futures_ip, "futures: {} vs {}", idle.futures_ip, first.futures_ip);
+    assert!(idle.bitget_requests * 10.0 <= first.bitget_requests, "Bitget: {idle:?} vs {first:?}");
+    assert_eq!(idle.uid, (0, 0), "no UID weight on an idle tick");
+    assert!(full.uid.0 >= 18_000, "the withdrawal history is read in the full cycle: {full:?}");
+    assert!(idle.sapi_ip * 10.0 <= first.sapi_ip, "SAPI: {} vs {}", idle.sapi_ip, first.sapi_ip);
+}
+
+/// A transport whose clock moves with the simulated venues' ([`Sandbox::set_as_of`]): time passes for both.
+struct Shifted<T> {
+    inner: T,
+    shift: AtomicI64,
+}
+
+impl<T: Transport> Transport for Shifted<T> {
+    async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        self.inner.send(request).await
+    }
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms() + self.shift.load(Ordering::SeqCst)
+    }
+    async fn sleep(&self, ms: u64) {
+        self.inner.sleep(ms).await
+    }
+}
+
+/// A scratch directory, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("sync-ticks-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        Scratch(d)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The read-only keys the relay's egress can use, one per account.
+fn accounts(sb: &Sandbox) -> Vec<AccountConfig> {
+    let mut out: Vec<AccountConfig> = Vec::new();
+    for k in sb.keys().iter().filter(|k| k.permissions == Profile::ReadOnly && k.ip_allow.is_empty()) {
+        let venue = if k.venue == SimVenue::Binance { Venue::Binance } else { Venue::Bitget };
+        let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
+        let creds = Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass);
+        if !out.iter().any(|a| a.key() == format!("{venue}/{}", k.label)) {
+            out.push(AccountConfig { credentials: creds });
+        }
+    }
+    out
+}
+
+fn mine(accounts: &[AccountConfig], account: &str) -> bool {
+    accounts.iter().any(|a| account.starts_with(&format!("{}/", a.key())))
+}
+
+/// What one tick did: the engine's counters, what went out, and the state's last full cycle.
+struct Ticked {
+    stats: Stats,
+    spent: Spent,
+}
+
+async fn tick<T: Transport>(t: &Counting<T>, accounts: &[AccountConfig], dir: &Path, options: &SyncOptions) -> Ticked {
+    let (mut store, mut state) = DirStore::open(dir).unwrap();
+    t.take();
+    let (results, stats) = sync_engine::sync_by_venue(t, options, accounts, &mut state, &mut store).await;
+    for (a, r) in results {
+        r.unwrap_or_else(|e| panic!("{a}: {e}"));
+    }
+    store.finish().unwrap();
+    Ticked { stats, spent: t.take() }
+}
+
+/// Balances per wallet and asset that `events` add up to, zero sums left out.
+fn net(events: &[&Event]) -> BTreeMap<(String, String), Decimal> {
+    let mut out: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for e in events {
+        for (acc, asset, d) in sync_engine::tick::effects(e) {
+            *out.entry((acc, asset)).or_default() += d;
+        }
+    }
+    out.retain(|_, d| !d.is_zero());
+    out
+}
+
+/// The synced ledger and balances against the truth as of now: no duplicate, no event that differs from the truth's
+/// or is not in it, the balances equal; returns the truth's events the ledger lacks.
+fn compare(sb: &Sandbox, accounts: &[AccountConfig], dir: &Path) -> Vec<Event> {
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let synced = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+    let ids: BTreeSet<&str> = synced.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), synced.len(), "duplicate ids");
+    let truth: BTreeMap<String, Event> = sb
+        .truth_ledger()
+        .into_iter()
+        .filter(|e| mine(accounts, e.account.as_str()))
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    for e in &synced {
+        let mut expected = truth.get(&e.id).unwrap_or_else(|| panic!("{} is not in the truth", e.id)).clone();
+        // Binance withdrawal times are whole seconds at the venue
+        if e.id.starts_with("binance/") && e.id.contains(":withdrawal:") {
+            expected.time = ledger::Timestamp(expected.time.0 - expected.time.0.rem_euclid(1000));
+        }
+        assert_eq!(*e, expected, "{}", e.id);
+    }
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    let truth_b: BTreeMap<String, BTreeMap<String, String>> = sb
+        .truth_balances()
+        .into_iter()
+        .filter(|(a, _)| mine(accounts, a))
+        .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
+        .collect();
+    assert_eq!(balances, truth_b, "balances");
+    truth.into_values().filter(|e| !ids.contains(e.id.as_str())).collect()
+}
+
+/// Binance spot trades among `new` whose base and quote both net out: pairs that move only their fees, if any.
+fn netting<'e>(new: &[&'e Event]) -> Vec<&'e Event> {
+    let trades: Vec<&Event> =
+        new.iter().filter(|e| e.account.venue() == "binance" && e.id.contains(":trade:")).copied().collect();
+    let moved = net(&trades);
+    trades
+        .into_iter()
+        .filter(|e| match &e.kind {
+            EventKind::Trade { spend, receive, .. } => [&spend.asset, &receive.asset]
+                .iter()
+                .all(|a| !moved.contains_key(&(e.account.as_str().to_string(), a.to_string()))),
+            _ => false,
+        })
+        .collect()
+}
+
+/// Whether the history between two ticks holds something an incremental tick leaves to a full cycle (docs/sync.md):
+/// a Binance withdrawal or convert (UID-weighted), trades on a symbol whose base and quote both net out (only their
+/// fees moved), or a row the venue showed late: older than the last tick's balance reading, which did not show it
+/// (the simulated venues show the world as of the time they were set to while their clock runs on).
+fn leaves_to_full_cycle(new: &[&Event], last: &sync_engine::SyncState) -> Option<&'static str> {
+    let binance: Vec<&&Event> = new.iter().filter(|e| e.account.venue() == "binance").collect();
+    let read_at = |e: &Event| {
+        let key = e.account.as_str().rsplit_once('/').unwrap().0;
+        last.accounts.get(key).and_then(|a| a.balances_at).unwrap_or(i64::MIN)
+    };
+    if !netting(new).is_empty() {
+        Some("a pair that nets out")
+    } else if binance.iter().any(|e| e.id.contains(":withdrawal:") || e.id.contains(":convert:")) {
+        Some("a withdrawal or convert")
+    } else if new.iter().any(|e| e.time.0 <= read_at(e)) {
+        Some("a row shown late")
+    } else {
+        None
+    }
+}
+
+/// Endpoints a tick reads its balances (and clock and symbols) from: all an idle tick may ask.
+const BALANCE_READS: [&str; 11] = [
+    "/fapi/v1/time",
+    "/api/v3/account",
+    "/sapi/v1/asset/get-funding-asset",
+    "/fapi/v3/account",
+    "/api/v3/exchangeInfo",
+    "/api/v2/public/time",
+    "/api/v2/spot/account/assets",
+    "/api/v2/mix/account/accounts",
+    "/api/v2/mix/position/all-position",
+    "/api/v3/account/assets",
+    "/api/v3/account/funding-assets",
+];
+
+/// 100 ticks over the last three days of a Small history, with the venues showing it as of each tick's time: random
+/// steps of a few minutes (mostly nothing new), to just after the next few rows (trades on several symbols,
+/// deposits, transfers, income, futures fills, the pair that nets out with BNB fees, the first trade on a symbol
+/// never traded before, the pair that nets out with no fee), or a few hours. After every tick the ledger holds no
+/// duplicate and nothing the truth does not, the balances equal the truth's, and what it lacks is only trades that
+/// together move no balance, newer than the last full cycle; a tick that escalates to a full cycle had a reason to;
+/// a tick with nothing new reads balances only, and none but full cycles spend UID weight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
+    let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
+    // the venues' clock moves hours between ticks a fraction of a second apart; the relay counts weight per minute
+    // of its own clock, so its per-minute budgets are a hundred times the venues' here
+    let relay = bench::relay_for(&sb, |c| {
+        c.limits.binance_spot_weight_per_minute *= 100;
+        c.limits.binance_sapi_ip_weight_per_minute *= 100;
+        c.limits.binance_futures_weight_per_minute *= 100;
+    })
+    .await;
+    let http = HttpTransport::new(Route::Relay(relay), Duration::from_secs(10));
+    let t = Counting::new(Shifted { inner: http, shift: AtomicI64::new(0) }, &sb);
+    let accounts = accounts(&sb);
+    assert_eq!(accounts.iter().filter(|a| a.credentials.venue == Venue::Binance).count(), 2, "main and alt");
+    let all: Vec<Event> = sb.truth_ledger().into_iter().filter(|e| mine(&accounts, e.account.as_str())).collect();
+    let end = sb.world().end;
+    let mut at = end - 3 * DAY;
+    let times: Vec<i64> = all.iter().map(|e| e.time.0).filter(|x| *x > at).collect();
+    let set_time = |x: i64| {
+        let shift = sb.set_as_of(Some(x));
+        t.inner().shift.store(shift, Ordering::SeqCst);
+    };
+    set_time(at);
+    let dir = Scratch::new("hundred");
+    // full cycles every 12 hours of venue time: the test's steps are longer than the default hour
+    let options = SyncOptions { backoff_ms: 50, full_every_ms: 12 * HOUR, ..SyncOptions::default() };
+    let first = tick(&t, &accounts, &dir, &options).await;
+    assert_eq!(first.stats.full_ticks, accounts.len() as u64);
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
+    let read_state = || -> sync_engine::SyncState {
+        serde_json::from_slice(&std::fs::read(dir.join("sync-state.json")).unwrap()).unwrap()
+    };
+    let mut last = read_state();
+    let mut rng = 0x1d1e_u64;
+    let mut next = |bound: u64| {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (rng >> 33) % bound.max(1)
+    };
+    let (mut idle, mut incremental, mut full, mut lagged) = (0, 0, 0, BTreeSet::new());
+    let mut escalated: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut whole_pairs = 0;
+    for i in 0..100 {
+        let before = at;
+        // a step of a minute up to twice what is left per tick (the ticks cover the three days), every other time
+        // cut to just after the first row in it; always forward, as the venues' clock only goes forward
+        let mean = (end + HOUR - at) / (100 - i as i64);
+        let mut step = MINUTE + next((2 * mean - MINUTE).max(1) as u64) as i64;
+        if let Some(x) = times.iter().copied().find(|x| *x > at && *x < at + step)
+            && next(2) == 0
+        {
+            step = (x + 1 + next(120_000) as i64 - at).max(MINUTE);
+        }
+        at += step;
+        set_time(at);
+        let new: Vec<&Event> = all.iter().filter(|e| e.time.0 > before && e.time.0 <= at).collect();
+        let fee_paid =
+            |e: &&Event| matches!(&e.kind, EventKind::Trade { fees, .. } if fees.iter().any(|f| !f.amount.is_zero()));
+        if netting(&new).iter().any(fee_paid) {
+            whole_pairs += 1;
+        }
+        let r = tick(&t, &accounts, &dir, &options).await;
+        let missing = compare(&sb, &accounts, &dir);
+        let s = &r.stats;
+        let was_full = s.full_ticks > 0 || s.escalations > 0;
+        let state = read_state();
+        eprintln!(
+            "tick {i}: +{} min, {} new, {} requests, {} full, {} incremental ({} escalated), {} lagging",
+            (at - before) / MINUTE,
+            new.len(),
+            r.spent.requests.values().sum::<u64>(),
+            s.full_ticks,
+            s.incremental_ticks,
+            s.escalations,
+            missing.len()
+        );
+        // what the ledger lacks moves no balance: trades that net out, newer than their account's last full cycle
+        let lacking: Vec<&Event> = missing.iter().collect();
+        assert!(net(&lacking).is_empty(), "tick {i}: missing events that move balances: {missing:?}");
+        for e in &missing {
+            let key = e.account.as_str().rsplit_once('/').unwrap().0;
+            let full_at = state.accounts[key].last_full.unwrap();
+            assert!(e.id.contains("/spot:trade:") && e.time.0 > full_at, "tick {i}: {e:?} (full cycle at {full_at})");
+            lagged.insert(e.id.clone());
+        }
+        // escalations have a reason
+        if s.escalations > 0 {
+            let why = leaves_to_full_cycle(&new, &last);
+            *escalated.entry(why.unwrap_or_else(|| panic!("tick {i} escalated on {new:?}"))).or_default() += 1;
+        }
+        if s.full_ticks > 0 {
+            full += 1;
+        } else {
+            incremental += 1;
+        }
+        // UID weight only in full cycles; nothing new, nothing but balances read
+        if !was_full {
+            assert!(r.spent.uid.values().all(|w| *w == 0), "tick {i}: UID weight {:?}", r.spent.uid);
+        }
+        if new.is_empty() && !was_full {
+            idle += 1;
+            let other: Vec<_> = r.spent.paths.keys().filter(|p| !BALANCE_READS.contains(p)).collect();
+            assert!(other.is_empty(), "tick {i} with nothing new read {other:?}");
+        }
+        last = state;
+    }
+    eprintln!(
+        "{incremental} incremental ticks ({idle} with nothing new; escalated on {escalated:?}), {full} full; lagged \
+         until a full cycle: {lagged:?}"
+    );
+    assert!(idle > 10 && incremental > 50, "the ticks did not exercise the rule");
+    // (whether that tick was incremental and escalated, or a full cycle anyway, the ledger had the pair after it)
+    assert!(whole_pairs > 0, "no tick saw a pair that nets out with its fees in BNB whole");
+    // a final full cycle reads what moved no balance
+    let last = tick(&t, &accounts, &dir, &SyncOptions { full: true, ..options.clone() }).await;
+    assert!(last.stats.full_ticks > 0);
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "a full cycle leaves nothing out");
+    // the history the ticks went through holds what the test is about
+    let late: Vec<&Event> = all.iter().filter(|e| e.time.0 > end - 3 * DAY).collect();
+    for kind in [":deposit:", ":transfer:", ":income:", ":futures_trade:"] {
+        assert!(late.iter().any(|e| e.id.contains(kind)), "no {kind} in the last three days");
+    }
+    let late_symbol = sb.world().binance_spot.last().unwrap().to_string();
+    assert!(late.iter().any(|e| e.id.contains(&format!(":trade:{late_symbol}:"))), "no trade on {late_symbol}");
+}
