@@ -59,7 +59,7 @@ ensure_wasm_bindgen() {
     have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
     if [ "$have" != "$want" ]; then
         say "installing wasm-bindgen-cli $want (have: ${have:-none}); takes about 2 minutes"
-        # Not --locked: its own lock file wants a crate version the registry no longer has (TOOLCHAIN.md).
+        # Not --locked: its own lock file wants a crate version the registry no longer has (docs/building.md).
         cargo install -q wasm-bindgen-cli --version "$want" || die "could not install wasm-bindgen-cli $want"
     fi
 }

@@ -3,7 +3,8 @@
 //! Architecture invariant: this is the only allow-list in the product. The relay enforces it on every request
 //! (matching `(venue, method, path)` after strict parsing), and the app's request builders take their paths from it,
 //! so a request the app can build is by construction one the relay forwards, and nothing else is. Every entry is a
-//! read: Binance's one read-only POST (funding-wallet balances) is the only non-GET, as DESIGN.md allows.
+//! read: Binance's one read-only POST (funding-wallet balances) is the only non-GET, as ARCHITECTURE.md's invariants
+//! allow (docs/venues.md §1.7).
 //!
 //! ```
 //! use catalogue::{lookup, Method, Venue, Host};

@@ -1,4 +1,4 @@
-//! The PnL engine: a pure function from a ledger, prices and settings to a report, following ACCOUNTING.md.
+//! The PnL engine: a pure function from a ledger, prices and settings to a report, following docs/accounting.md.
 //!
 //! Roles:
 //! - [`Settings`]: profit currency (USD default, stablecoins counting as USD), method (FIFO, LIFO, HIFO, ACB), fees

@@ -1,4 +1,4 @@
-//! Table tests: the worked examples of ACCOUNTING.md and hand-checked cases for each of its rules.
+//! Table tests: the worked examples of docs/accounting.md §13 and hand-checked cases for each of its rules.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The sync engine: pulls whole account histories from Binance and Bitget into the ledger, then keeps them current.
 //!
-//! - [`plan`]: streams, their windows and paging (API.md), and the lower bound of requests the plan can prove.
+//! - [`plan`]: streams, windows and paging (docs/venues.md §3), and the lower bound of requests the plan can prove.
 //! - [`budget`]: the weight budget (never more than half of a per-IP limit) and 429/418 cool-downs.
 //! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
 //! - [`state`]: the serializable cursors a sync resumes from.

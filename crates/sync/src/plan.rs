@@ -1,4 +1,4 @@
-//! The planner: which requests a sync needs. Streams, their windows and paging follow API.md; tasks are derived
+//! The planner: which requests a sync needs. Streams, windows and paging follow docs/venues.md §3; tasks are derived
 //! from the account's mode, what discovery found, and the cursors of earlier syncs. The lower bound it can prove is
 //! one request per task plus one per further full page of rows.
 
@@ -103,7 +103,7 @@ pub struct StreamSpec {
 }
 
 impl Stream {
-    /// The rules of this stream (API.md §1.6-1.8, §2.5-2.8).
+    /// The rules of this stream (docs/venues.md §3, from the venues' facts in §1.6–§1.8 and §2.5–§2.8).
     pub fn spec(self) -> StreamSpec {
         use Paging::*;
         let s = |path, span, retention, limit, paging, overlap| StreamSpec {

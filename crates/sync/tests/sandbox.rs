@@ -136,7 +136,7 @@ async fn check_keys<T: Transport>(t: &T, keys: &[DemoKey]) -> (Vec<AccountConfig
         let name = format!("{}/{}/{:?}", k.venue.as_str(), k.label, k.permissions);
         match r {
             Ok(_) => accepted.push(AccountConfig { credentials: creds }),
-            // The simulated Bitget has no GET /api/v3/account/info (reference/bitget-docs/v3_account_info.md), so a
+            // Should the simulated Bitget not serve GET /api/v3/account/info (docs/venues.md §2.4), a
             // unified key's permissions cannot be read there and connect refuses it (fail closed). Its data is
             // still synced here so that the unified (v3) streams are tested end to end.
             Err(e) if k.account_kind == "unified" && e.to_string().contains("40404") => {
@@ -756,7 +756,7 @@ async fn an_ed25519_key_backfills_its_account_alone() {
     assert_matches_truth(&r, &ed, &dir);
 }
 
-/// Bitget facts the reference leaves open, each way: pages oldest first, convert sizes as strings rather than the
+/// Bitget facts left open (docs/venues.md §5), each way: pages oldest first, convert sizes as strings rather than the
 /// documented JSON numbers, BGB conversion times under `ts` rather than the example's `ctime`. The sync gets the
 /// same ledger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -197,7 +197,7 @@ mod tests {
         );
         let r = build(&c, "/sapi/v1/account/apiRestrictions", &[], 1499827319559).unwrap();
         // recvWindow is 10000 here, so recompute the expected HMAC over the exact payload with the signer under test
-        // only after checking the payload's shape; the API.md vector covers the plain-timestamp payload.
+        // only after checking the payload's shape; the docs/venues.md §4.2 vector covers the plain-timestamp payload.
         assert!(r.query.starts_with("recvWindow=10000&timestamp=1499827319559&signature="));
         let payload = "recvWindow=10000&timestamp=1499827319559";
         assert_eq!(&r.query[payload.len() + 11..], sign::binance_hmac(&c.secret, payload));

@@ -1,4 +1,4 @@
-//! Parsers against the documented samples (API.md, copied from the venues' pages): amounts, ids and the errors for
+//! Parsers against the documented samples (the venues' pages, docs/venues.md): amounts, ids and the errors for
 //! malformed answers.
 
 use catalogue::Venue;
@@ -224,7 +224,7 @@ fn malformed_answers_name_venue_and_endpoint() {
 
 #[test]
 fn futures_fill_samples_are_informational_events() {
-    // API.md / reference: Binance's Account Trade List example (its commission is negative as printed)
+    // docs/venues.md §1.8: Binance's Account Trade List example (its commission is negative as printed)
     let data = json!([{"buyer": false, "commission": "-0.07819010", "commissionAsset": "USDT", "id": 698759, "maker": false,
         "orderId": 25851813, "price": "7819.01", "qty": "0.002", "quoteQty": "15.63802", "realizedPnl": "-0.91539999",
         "side": "SELL", "positionSide": "SHORT", "symbol": "BTCUSDT", "time": 1569514978020u64}]);

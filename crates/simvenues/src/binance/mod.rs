@@ -25,7 +25,7 @@ use crate::ratelimit::{BinanceWeights, Limits, Scope, Verdict};
 
 pub use auth::{hmac_hex, verify_ed25519};
 
-/// Binance behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
+/// Binance behaviours that docs/venues.md §5 marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     /// Futures reads (`/fapi/*` signed) need `enableFutures` (default false: reading is enough).

@@ -26,7 +26,7 @@ use crate::http::{Params, Req, json_response, now_ms, percent_decode};
 use crate::keys::{AccountMode, DemoKey, Venue, WriteClass};
 use crate::ratelimit::{BitgetCounters, Limits};
 
-/// Bitget behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
+/// Bitget behaviours that docs/venues.md §5 marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     /// Allowed distance between `ACCESS-TIMESTAMP` and server time, ms (documented: 30 s).
@@ -46,7 +46,7 @@ pub struct Settings {
     /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
     /// runs would give a slow machine only the timestamp tolerance to send them).
     pub fixed_clock_ms: Option<i64>,
-    /// Pages list rows newest first (API.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); when false,
+    /// Pages list rows newest first (docs/venues.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); false:
     /// the same rows oldest first. Either way a page holds the newest rows below the cursor.
     pub newest_first: bool,
     /// `GET /api/v2/convert/convert-record` writes `fromCoinSize` as a JSON number, as the documented example does
