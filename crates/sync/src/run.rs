@@ -518,11 +518,13 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
         }
         let Cx { mut run, state } = cell.into_inner();
+        // the snapshot before the checkpoint that marks the account done: a resume skips a done account, so a crash
+        // between the two must leave it not done rather than done without its balances
+        run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
         let st = state.accounts.get_mut(&key).expect("inserted above");
         st.last_sync = Some(now);
         st.backfilled_at.get_or_insert(now);
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
-        run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
         Ok(())
     }
