@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use catalogue::Venue;
+use catalogue::{BINANCE_KLINES, BINANCE_TICKER_PRICE, BITGET_CANDLES, Endpoint};
 use ledger::{Decimal, PricePoint, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,10 +32,10 @@ fn int(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v.as_str()?.parse().ok())
 }
 
-async fn get<T: Transport>(t: &T, venue: Venue, path: &str, params: &[(&str, String)]) -> Result<Value, String> {
-    let req = request::public(venue, path, params).map_err(|e| e.to_string())?;
+async fn get<T: Transport>(t: &T, endpoint: &'static Endpoint, params: &[(&str, String)]) -> Result<Value, String> {
+    let req = request::public(endpoint, params);
     let resp = t.send(&req).await.map_err(|e| e.to_string())?;
-    venues::transport::decode(venue, req.endpoint.name, &resp).map_err(|e| e.to_string())
+    venues::transport::decode(endpoint.venue, req.endpoint.name, &resp).map_err(|e| e.to_string())
 }
 
 /// Daily klines of `ASSETUSDT` from `from` (ms), Binance then Bitget. Returns points and the last open time read.
@@ -53,8 +53,7 @@ async fn daily<T: Transport>(
     loop {
         let data = get(
             t,
-            Venue::Binance,
-            "/api/v3/klines",
+            &BINANCE_KLINES,
             &[
                 ("symbol", symbol.clone()),
                 ("interval", "1d".into()),
@@ -106,8 +105,7 @@ async fn daily<T: Transport>(
         let end = (start + 999 * DAY).min(now);
         let data = get(
             t,
-            Venue::Bitget,
-            "/api/v2/spot/market/candles",
+            &BITGET_CANDLES,
             &[
                 ("symbol", symbol.clone()),
                 ("granularity", "1day".into()),
@@ -146,7 +144,7 @@ async fn daily<T: Transport>(
 
 /// The latest prices of every Binance symbol, as points at `now`.
 async fn latest<T: Transport>(t: &T, assets: &BTreeSet<String>, now: i64) -> Result<Vec<PricePoint>, String> {
-    let data = get(t, Venue::Binance, "/api/v3/ticker/price", &[]).await?;
+    let data = get(t, &BINANCE_TICKER_PRICE, &[]).await?;
     let rows = data.as_array().ok_or("Binance ticker: not an array")?;
     let mut out = Vec::new();
     for row in rows {

@@ -4,7 +4,11 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use catalogue::Venue;
+use catalogue::{
+    BINANCE_ACCOUNT, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_BALANCES, BINANCE_POSITIONS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+};
 use ledger::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -234,11 +238,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         account: &str,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
         let venue = client.venue();
-        let endpoint = venues::request::catalogued(venue, path)?;
         let (limiter, limit, window) = Limiter::of(endpoint, account);
         let query: String = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let weight = match venue {
@@ -262,7 +265,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
                 }
             }
-            match client.call(self.transport, path, params).await {
+            match client.call(self.transport, endpoint, params).await {
                 Ok(reply) => {
                     if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
                         self.budget.borrow_mut().reported(&limiter, used, window, now);
@@ -336,11 +339,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         run: &AccountRun<'_>,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Value, SyncError> {
         self.live.borrow_mut().lower_bound += 1;
-        self.call(client, &run.key, path, params)
+        self.call(client, &run.key, endpoint, params)
             .await
             .map(|r| r.data)
             .map_err(|source| SyncError::Venue { account: run.key.clone(), source })
@@ -399,7 +402,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 Some(m) => m,
                 None => {
                     self.live.borrow_mut().lower_bound += 1;
-                    match self.call(&client, &key, "/api/v2/spot/account/assets", &[]).await {
+                    match self.call(&client, &key, &BITGET_SPOT_ASSETS, &[]).await {
                         Ok(_) => AccountMode::BitgetClassic,
                         Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
                         Err(e) => return Err(venue_err(e)),
@@ -412,33 +415,32 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
         match mode {
             AccountMode::Binance => {
-                let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
-                st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
-                let d = self
-                    .snapshot_call(&client, &run, "/api/v3/account", &[("omitZeroBalances", "true".into())])
-                    .await?;
+                let info = self.snapshot_call(&client, &run, &BINANCE_EXCHANGE_INFO, &[]).await?;
+                st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
+                let d =
+                    self.snapshot_call(&client, &run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
                 parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUNDING_ASSETS, &[]).await?;
                 parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v2/balance", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUTURES_BALANCES, &[]).await?;
                 parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_POSITIONS, &[]).await?;
                 positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
             }
             AccountMode::BitgetClassic => {
-                let d = self.snapshot_call(&client, &run, "/api/v2/spot/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_SPOT_ASSETS, &[]).await?;
                 parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let pt = [("productType", "USDT-FUTURES".to_string())];
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/account/accounts", &pt).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/position/all-position", &pt).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_POSITIONS, &pt).await?;
                 positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
             }
             AccountMode::BitgetUnified => {
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_ASSETS, &[]).await?;
                 parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/funding-assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_FUNDING_ASSETS, &[]).await?;
                 parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
             }
         }
@@ -458,7 +460,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
                     // streams run at the same time, each within its own host's budget.
                     let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                        Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
+                        Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
                     let spot = async move {
                         for stream in spot_side {
                             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
@@ -628,7 +630,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                 }
             }
-            let reply = self.call(client, &key, spec.path, &params).await.map_err(venue_err)?;
+            let reply = self.call(client, &key, spec.endpoint, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
             let Cx { run, state } = &mut *c;
             let st = &state.accounts[&key];
@@ -672,7 +674,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if start == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 Venue::Binance,
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }
@@ -686,7 +688,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if end == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 task.stream.venue(),
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }

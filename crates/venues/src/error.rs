@@ -90,13 +90,13 @@ impl ApiProblem {
 /// A failed venue call. Every variant names the venue and endpoint; none carries a key, secret or signature.
 #[derive(Debug, thiserror::Error)]
 pub enum VenueError {
-    /// The path is not in the catalogue: the relay would refuse it, so it is never built.
-    #[error("{venue} {path}: not in the endpoint catalogue, so the relay would refuse it (a bug in meetcrypt)")]
-    NotInCatalogue {
-        /// Venue.
+    /// A request to another venue's endpoint than the key's: it is never built.
+    #[error("{endpoint} is not a {venue} endpoint, so a {venue} key cannot read it (a bug in meetcrypt)")]
+    OtherVenue {
+        /// The key's venue.
         venue: Venue,
-        /// Path asked for.
-        path: String,
+        /// Endpoint path.
+        endpoint: &'static str,
     },
     /// The key cannot sign.
     #[error(transparent)]
@@ -171,7 +171,7 @@ impl VenueError {
             VenueError::Transport { .. } | VenueError::RateLimited { .. } | VenueError::Server { .. } => true,
             VenueError::Malformed { .. } => true,
             VenueError::Api { problem, .. } => *problem == ApiProblem::ClockSkew,
-            VenueError::NotInCatalogue { .. } | VenueError::Key(_) => false,
+            VenueError::OtherVenue { .. } | VenueError::Key(_) => false,
         }
     }
 

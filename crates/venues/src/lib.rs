@@ -3,7 +3,7 @@
 //!
 //! - [`secret`]: [`Secret`] (redacting, zeroized) and [`Credentials`].
 //! - [`sign`]: Binance HMAC-SHA256 hex and Ed25519, Bitget base64 HMAC-SHA256.
-//! - [`request`]: [`Request`]s built only from [`catalogue`] endpoints, signed at venue time.
+//! - [`request`]: [`Request`]s for [`catalogue`] endpoints (its constants), signed at venue time.
 //! - [`transport`]: the one IO seam, [`Transport`], implemented by the app and by `sync-engine`'s native client.
 //! - [`client`]: [`Client`], one key's calls with the clock offset to the venue kept current.
 //! - [`connect`]: key validation (permissions, Bitget classic or unified, IP restriction, clock).
@@ -11,9 +11,9 @@
 //!
 //! ```
 //! use venues::{Credentials, Secret, request};
-//! use catalogue::Venue;
+//! use catalogue::{BINANCE_MY_TRADES, Venue};
 //! let key = Credentials::new(Venue::Binance, "main", "my-api-key", Secret::new("my-secret"), None);
-//! let r = request::build(&key, "/api/v3/myTrades", &[("symbol", "BTCUSDT".into())], 1_499_827_319_559).unwrap();
+//! let r = request::build(&key, &BINANCE_MY_TRADES, &[("symbol", "BTCUSDT".into())], 1_499_827_319_559).unwrap();
 //! assert!(r.query.starts_with("symbol=BTCUSDT&recvWindow=10000&timestamp=1499827319559&signature="));
 //! assert_eq!(r.weight(), 20);
 //! assert!(!format!("{key:?}").contains("my-secret"));

@@ -14,7 +14,7 @@ fn book() -> SymbolBook {
     let info = json!({"symbols": [
         {"symbol": "BNBBTC", "baseAsset": "BNB", "quoteAsset": "BTC"},
         {"symbol": "BTCUSDT", "baseAsset": "BTC", "quoteAsset": "USDT"}]});
-    binance::exchange_info(&info, "/api/v3/exchangeInfo").unwrap()
+    binance::exchange_info(&info, &catalogue::BINANCE_EXCHANGE_INFO).unwrap()
 }
 
 #[test]
