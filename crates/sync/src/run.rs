@@ -15,7 +15,7 @@ use serde_json::Value;
 use venues::parse::{self, Balances, Page, Position, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
-use crate::budget::{Budget, Limiter};
+use crate::budget::{Budget, Meter};
 use crate::plan::{self, DAY, Paging, Stream, Task};
 use crate::state::{AccountState, SyncState};
 
@@ -95,7 +95,7 @@ pub struct Stats {
     pub requests: u64,
     /// Of which retries.
     pub retries: u64,
-    /// Binance weight sent, per limiter name.
+    /// Binance weight sent, per meter name ([`Meter::name`]).
     pub weight: BTreeMap<String, u64>,
     /// The fewest requests the plan could have used: one per task, plus one per further full page of rows it
     /// returned, plus the snapshot and clock requests.
@@ -106,7 +106,7 @@ pub struct Stats {
     pub events: u64,
     /// Time spent waiting for the budget or backing off, ms.
     pub waited_ms: u64,
-    /// Highest usage seen per limiter (own accounting or venue headers), by name.
+    /// Highest usage seen per meter (own accounting or venue headers), by name ([`Meter::name`]).
     pub peak_usage: BTreeMap<String, u32>,
     /// Retried failures by kind (`429 /api/v2/...`, `transport /api/v3/...`).
     pub retried: BTreeMap<String, u64>,
@@ -138,16 +138,6 @@ pub struct Engine<'t, T: Transport> {
     live: RefCell<Stats>,
     /// Counters of this run.
     pub stats: Stats,
-}
-
-fn limiter_name(l: &Limiter) -> String {
-    match l {
-        Limiter::BinanceSpotIp => "binance_spot_ip".into(),
-        Limiter::BinanceSapiIp => "binance_sapi_ip".into(),
-        Limiter::BinanceSapiUid(a) => format!("binance_sapi_uid:{a}"),
-        Limiter::BinanceFuturesIp => "binance_futures_ip".into(),
-        Limiter::BitgetEndpoint(p, a) => format!("bitget:{a}:{p}"),
-    }
 }
 
 fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
@@ -228,8 +218,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             out.push((a.key(), r));
         }
         self.stats = self.live.borrow().clone();
-        for (l, peak) in self.budget.borrow().peaks() {
-            self.stats.peak_usage.insert(limiter_name(&l), peak);
+        for (meter, peak) in self.budget.borrow().peaks() {
+            self.stats.peak_usage.insert(meter.name(), peak);
         }
         out
     }
@@ -242,7 +232,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
         let venue = client.venue();
-        let (limiter, limit, window) = Limiter::of(endpoint, account);
+        let (meter, limit, window) = Meter::of(endpoint, account);
         let query: String = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let weight = match venue {
             Venue::Binance => endpoint.weight(&query),
@@ -251,24 +241,24 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut attempt = 0u32;
         loop {
             let now = self.transport.now_ms() + client.clock_offset_ms();
-            let wait = self.budget.borrow_mut().wait_ms(&limiter, limit, window, weight, now);
+            let wait = self.budget.borrow_mut().wait_ms(&meter, limit, window, weight, now);
             if wait > 0 {
                 self.live.borrow_mut().waited_ms += wait as u64;
                 self.transport.sleep(wait as u64).await;
                 continue;
             }
-            self.budget.borrow_mut().sent(&limiter, weight, now);
+            self.budget.borrow_mut().sent(&meter, weight, now);
             {
                 let mut stats = self.live.borrow_mut();
                 stats.requests += 1;
                 if venue == Venue::Binance {
-                    *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+                    *stats.weight.entry(meter.name()).or_default() += weight as u64;
                 }
             }
             match client.call(self.transport, endpoint, params).await {
                 Ok(reply) => {
-                    if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
-                        self.budget.borrow_mut().reported(&limiter, used, window, now);
+                    if let Some(used) = meter.header().and_then(|h| reply.header_u32(h)) {
+                        self.budget.borrow_mut().reported(&meter, used, window, now);
                     }
                     return Ok(reply);
                 }
@@ -287,7 +277,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
                     if let VenueError::RateLimited { retry_after_ms, .. } = &e {
                         let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
-                        self.budget.borrow_mut().cool_down(&limiter, ms, now);
+                        self.budget.borrow_mut().cool_down(&meter, ms, now);
                     } else {
                         self.live.borrow_mut().waited_ms += backoff as u64;
                         self.transport.sleep(backoff as u64).await;
