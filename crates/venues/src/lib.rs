@@ -8,6 +8,7 @@
 //! - [`client`]: [`Client`], one key's calls with the clock offset to the venue kept current.
 //! - [`connect`]: key validation (permissions, Bitget classic or unified, IP restriction, clock).
 //! - [`parse`]: answers into [`ledger::Event`]s with stable [`ids`], balances and positions.
+//! - [`market`]: public market data for valuation (daily klines, latest prices): requests and their answers.
 //!
 //! ```
 //! use venues::{Credentials, Secret, request};
@@ -24,6 +25,7 @@ pub mod client;
 pub mod connect;
 pub mod error;
 pub mod ids;
+pub mod market;
 pub mod parse;
 pub mod request;
 pub mod secret;
