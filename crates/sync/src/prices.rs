@@ -160,6 +160,7 @@ mod tests {
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
+    use catalogue::{BINANCE_KLINES, BINANCE_TICKER_PRICE, BITGET_CANDLES};
     use serde_json::json;
     use venues::Response;
 
@@ -183,22 +184,22 @@ mod tests {
             let q = request.path_and_query();
             self.sent.borrow_mut().push(q.clone());
             let has = |s: &str| q.contains(s);
-            Ok(match request.endpoint.path {
-                "/api/v3/klines" if has("symbol=BTCUSDT") => {
+            Ok(match *request.endpoint {
+                BINANCE_KLINES if has("symbol=BTCUSDT") => {
                     answer(200, json!([kline(0, "10", "11"), kline(1, "11", "12"), kline(2, "12", "13")]))
                 }
-                "/api/v3/klines" => answer(400, json!({"code": -1121, "msg": "Invalid symbol."})),
-                "/api/v2/spot/market/candles" if has("symbol=XYZUSDT") => answer(
+                BINANCE_KLINES => answer(400, json!({"code": -1121, "msg": "Invalid symbol."})),
+                BITGET_CANDLES if has("symbol=XYZUSDT") => answer(
                     200,
                     json!({"code": "00000", "msg": "success", "data": [[(DAY).to_string(), "5", "0", "0", "6", "0", "0", "0"]]}),
                 ),
-                "/api/v2/spot/market/candles" => {
+                BITGET_CANDLES => {
                     answer(400, json!({"code": "40034", "msg": "Parameter does not exist", "data": null}))
                 }
-                "/api/v3/ticker/price" => {
+                BINANCE_TICKER_PRICE => {
                     answer(200, json!([{"symbol": "BTCUSDT", "price": "13.5"}, {"symbol": "XYZBTC", "price": "1"}]))
                 }
-                other => panic!("unexpected {other}"),
+                other => panic!("unexpected {}", other.path),
             })
         }
         fn now_ms(&self) -> i64 {
