@@ -9,10 +9,10 @@ use catalogue::{
     BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
     BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
-use ledger::Event;
+use ledger::{Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use venues::parse::{self, Balances, Page, Position, SymbolBook};
+use venues::parse::{self, Balances, Page, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
 use crate::budget::{Budget, Meter};
@@ -415,7 +415,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let d = self.snapshot_call(&client, &run, &BINANCE_FUTURES_BALANCES, &[]).await?;
                 parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let d = self.snapshot_call(&client, &run, &BINANCE_POSITIONS, &[]).await?;
-                positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                positions = parse::binance::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
             }
             AccountMode::BitgetClassic => {
@@ -425,7 +425,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let d = self.snapshot_call(&client, &run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let d = self.snapshot_call(&client, &run, &BITGET_POSITIONS, &pt).await?;
-                positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
+                positions = parse::bitget::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
             }
             AccountMode::BitgetUnified => {
                 let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_ASSETS, &[]).await?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use catalogue::{Endpoint, Venue};
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Timestamp};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,29 +14,6 @@ use crate::ids;
 
 /// Balances: account id -> asset -> amount (non-zero only).
 pub type Balances = BTreeMap<String, BTreeMap<String, Decimal>>;
-
-/// An open futures position.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// The futures account.
-    pub account: AccountId,
-    /// Contract symbol.
-    pub symbol: String,
-    /// `long`, `short` or `both` (one-way mode: the sign of `size` says the side).
-    pub side: String,
-    /// Signed size in base units.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub size: Decimal,
-    /// Average entry price.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub entry_price: Decimal,
-    /// Mark price.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub mark_price: Decimal,
-    /// Unrealized PnL in the margin asset.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub unrealized_pnl: Decimal,
-}
 
 /// One page of a stream: its events and what pagination needs.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -284,8 +261,8 @@ pub mod binance {
         Ok(())
     }
 
-    /// `GET /fapi/v3/positionRisk`: open positions.
-    pub fn positions(data: &Value, label: &str) -> Result<Vec<Position>, VenueError> {
+    /// `GET /fapi/v3/positionRisk`: open positions, their mark price read at venue time `time`.
+    pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BINANCE_POSITIONS.path;
         let mut out = Vec::new();
         for p in array(V, E, data)? {
@@ -295,13 +272,13 @@ pub mod binance {
                 continue;
             }
             out.push(Position {
+                time: Some(time),
                 account: account(V, label, "usdm"),
                 symbol: r.text("symbol")?,
-                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
-                size,
+                margin_asset: r.asset("marginAsset")?,
+                amount: size,
                 entry_price: r.dec("entryPrice")?,
                 mark_price: r.dec("markPrice")?,
-                unrealized_pnl: r.dec("unRealizedProfit")?,
             });
         }
         Ok(out)
@@ -617,8 +594,8 @@ pub mod bitget {
         Ok(())
     }
 
-    /// `GET /api/v2/mix/position/all-position`: open positions.
-    pub fn positions(data: &Value, label: &str) -> Result<Vec<Position>, VenueError> {
+    /// `GET /api/v2/mix/position/all-position`: open positions, their mark price read at venue time `time`.
+    pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BITGET_POSITIONS.path;
         let mut out = Vec::new();
         for p in array(V, E, data)? {
@@ -629,13 +606,13 @@ pub mod bitget {
                 continue;
             }
             out.push(Position {
+                time: Some(time),
                 account: account(V, label, "futures"),
                 symbol: r.text("symbol")?,
-                size: if side == "short" { -total } else { total },
-                side,
+                margin_asset: r.asset("marginCoin")?,
+                amount: if side == "short" { -total } else { total },
                 entry_price: r.dec("openPriceAvg")?,
                 mark_price: r.opt_dec("markPrice")?,
-                unrealized_pnl: r.opt_dec("unrealizedPL")?,
             });
         }
         Ok(out)
