@@ -245,7 +245,18 @@ impl Limiter {
 }
 
 /// One allow-listed read endpoint. Only this crate makes them: use the constants ([`BINANCE_MY_TRADES`], ...) or
-/// [`lookup`].
+/// [`lookup`]. Neither an endpoint the catalogue does not list nor a misspelt one compiles:
+///
+/// ```compile_fail
+/// use catalogue::*;
+/// let order = Endpoint {
+///     venue: Venue::Binance, host: Host::BinanceSpot, method: Method::Post, path: "/api/v3/order",
+///     security: Security::Signed, cost: Cost::BinanceIp(1), name: "orders",
+/// };
+/// ```
+/// ```compile_fail
+/// let fills = catalogue::BINANCE_MY_TRADE;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Endpoint {
