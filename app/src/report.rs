@@ -124,19 +124,17 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
     let mut positions = Vec::new();
     for snap in data.snapshots.values() {
         for p in &snap.positions {
-            if p.size.is_zero() {
+            if p.amount.is_zero() {
                 continue;
             }
-            // Binance: positionAmt is signed; Bitget: size with a side. `size` here is signed in both.
-            let unrealized = pnl::futures::binance_unrealized(p.size, p.entry_price, p.mark_price);
             positions.push(OpenPosition {
                 account: p.account.to_string(),
                 symbol: p.symbol.clone(),
-                side: if p.size.is_sign_negative() { "short".into() } else { "long".into() },
-                size: p.size,
+                side: if p.amount.is_sign_negative() { "short".into() } else { "long".into() },
+                size: p.amount,
                 entry: p.entry_price,
                 mark: p.mark_price,
-                unrealized,
+                unrealized: p.unrealized(),
             });
         }
     }

@@ -8,11 +8,11 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::Event;
+use ledger::{Event, Position};
 use serde::{Deserialize, Serialize};
 use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState};
 use vault::{CredentialId, RecordId, RecordKind};
-use venues::parse::{Balances, Position};
+use venues::parse::Balances;
 
 use crate::prices::{self, PriceCache};
 use crate::records::{self, AccountMeta, SyncOutcome};

@@ -2,7 +2,7 @@
 //! venues state them as ground truth, and the PnL engine consumes them.
 //!
 //! A ledger is JSON Lines, one [`Event`] per line; amounts are decimal strings, times RFC 3339 UTC. A prices file
-//! is JSON Lines of [`PricePoint`]. See `docs/ledger-format.md` for the format as users and accountants read it.
+//! is JSON Lines of [`PricePoint`], a positions file JSON Lines of open futures [`Position`]s. See `docs/ledger-format.md` for the format as users and accountants read it.
 //!
 //! ```
 //! use ledger::{Event, read_ledger};
@@ -12,11 +12,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod position;
 mod time;
 
 use std::fmt;
 use std::io::{BufRead, Write};
 
+pub use position::Position;
 pub use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 pub use time::{Timestamp, TimestampError};

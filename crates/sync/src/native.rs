@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ledger::Event;
-use venues::parse::{Balances, Position};
+use ledger::{Event, Position};
+use venues::parse::Balances;
 use venues::{Request, Response, Transport, TransportError};
 
 use crate::run::Sink;

@@ -4,14 +4,18 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use catalogue::Venue;
-use ledger::Event;
+use catalogue::{
+    BINANCE_ACCOUNT, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_BALANCES, BINANCE_POSITIONS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+};
+use ledger::{Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use venues::parse::{self, Balances, Page, Position, SymbolBook};
+use venues::parse::{self, Balances, Page, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
-use crate::budget::{Budget, Limiter};
+use crate::budget::{Budget, Meter};
 use crate::plan::{self, DAY, Paging, Stream, Task};
 use crate::state::{AccountState, SyncState};
 
@@ -91,7 +95,7 @@ pub struct Stats {
     pub requests: u64,
     /// Of which retries.
     pub retries: u64,
-    /// Binance weight sent, per limiter name.
+    /// Binance weight sent, per meter name ([`Meter::name`]).
     pub weight: BTreeMap<String, u64>,
     /// The fewest requests the plan could have used: one per task, plus one per further full page of rows it
     /// returned, plus the snapshot and clock requests.
@@ -102,7 +106,7 @@ pub struct Stats {
     pub events: u64,
     /// Time spent waiting for the budget or backing off, ms.
     pub waited_ms: u64,
-    /// Highest usage seen per limiter (own accounting or venue headers), by name.
+    /// Highest usage seen per meter (own accounting or venue headers), by name ([`Meter::name`]).
     pub peak_usage: BTreeMap<String, u32>,
     /// Retried failures by kind (`429 /api/v2/...`, `transport /api/v3/...`).
     pub retried: BTreeMap<String, u64>,
@@ -134,16 +138,6 @@ pub struct Engine<'t, T: Transport> {
     live: RefCell<Stats>,
     /// Counters of this run.
     pub stats: Stats,
-}
-
-fn limiter_name(l: &Limiter) -> String {
-    match l {
-        Limiter::BinanceSpotIp => "binance_spot_ip".into(),
-        Limiter::BinanceSapiIp => "binance_sapi_ip".into(),
-        Limiter::BinanceSapiUid(a) => format!("binance_sapi_uid:{a}"),
-        Limiter::BinanceFuturesIp => "binance_futures_ip".into(),
-        Limiter::BitgetEndpoint(p, a) => format!("bitget:{a}:{p}"),
-    }
 }
 
 fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
@@ -224,8 +218,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             out.push((a.key(), r));
         }
         self.stats = self.live.borrow().clone();
-        for (l, peak) in self.budget.borrow().peaks() {
-            self.stats.peak_usage.insert(limiter_name(&l), peak);
+        for (meter, peak) in self.budget.borrow().peaks() {
+            self.stats.peak_usage.insert(meter.name(), peak);
         }
         out
     }
@@ -234,12 +228,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         account: &str,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
         let venue = client.venue();
-        let endpoint = venues::request::catalogued(venue, path)?;
-        let (limiter, limit, window) = Limiter::of(endpoint, account);
+        let (meter, limit, window) = Meter::of(endpoint, account);
         let query: String = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let weight = match venue {
             Venue::Binance => endpoint.weight(&query),
@@ -248,24 +241,24 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut attempt = 0u32;
         loop {
             let now = self.transport.now_ms() + client.clock_offset_ms();
-            let wait = self.budget.borrow_mut().wait_ms(&limiter, limit, window, weight, now);
+            let wait = self.budget.borrow_mut().wait_ms(&meter, limit, window, weight, now);
             if wait > 0 {
                 self.live.borrow_mut().waited_ms += wait as u64;
                 self.transport.sleep(wait as u64).await;
                 continue;
             }
-            self.budget.borrow_mut().sent(&limiter, weight, now);
+            self.budget.borrow_mut().sent(&meter, weight, now);
             {
                 let mut stats = self.live.borrow_mut();
                 stats.requests += 1;
                 if venue == Venue::Binance {
-                    *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+                    *stats.weight.entry(meter.name()).or_default() += weight as u64;
                 }
             }
-            match client.call(self.transport, path, params).await {
+            match client.call(self.transport, endpoint, params).await {
                 Ok(reply) => {
-                    if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
-                        self.budget.borrow_mut().reported(&limiter, used, window, now);
+                    if let Some(used) = meter.header().and_then(|h| reply.header_u32(h)) {
+                        self.budget.borrow_mut().reported(&meter, used, window, now);
                     }
                     return Ok(reply);
                 }
@@ -284,7 +277,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
                     if let VenueError::RateLimited { retry_after_ms, .. } = &e {
                         let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
-                        self.budget.borrow_mut().cool_down(&limiter, ms, now);
+                        self.budget.borrow_mut().cool_down(&meter, ms, now);
                     } else {
                         self.live.borrow_mut().waited_ms += backoff as u64;
                         self.transport.sleep(backoff as u64).await;
@@ -336,11 +329,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         run: &AccountRun<'_>,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Value, SyncError> {
         self.live.borrow_mut().lower_bound += 1;
-        self.call(client, &run.key, path, params)
+        self.call(client, &run.key, endpoint, params)
             .await
             .map(|r| r.data)
             .map_err(|source| SyncError::Venue { account: run.key.clone(), source })
@@ -399,7 +392,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 Some(m) => m,
                 None => {
                     self.live.borrow_mut().lower_bound += 1;
-                    match self.call(&client, &key, "/api/v2/spot/account/assets", &[]).await {
+                    match self.call(&client, &key, &BITGET_SPOT_ASSETS, &[]).await {
                         Ok(_) => AccountMode::BitgetClassic,
                         Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
                         Err(e) => return Err(venue_err(e)),
@@ -412,33 +405,32 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
         match mode {
             AccountMode::Binance => {
-                let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
-                st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
-                let d = self
-                    .snapshot_call(&client, &run, "/api/v3/account", &[("omitZeroBalances", "true".into())])
-                    .await?;
+                let info = self.snapshot_call(&client, &run, &BINANCE_EXCHANGE_INFO, &[]).await?;
+                st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
+                let d =
+                    self.snapshot_call(&client, &run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
                 parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUNDING_ASSETS, &[]).await?;
                 parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v2/balance", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUTURES_BALANCES, &[]).await?;
                 parse::binance::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
-                positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_POSITIONS, &[]).await?;
+                positions = parse::binance::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
             }
             AccountMode::BitgetClassic => {
-                let d = self.snapshot_call(&client, &run, "/api/v2/spot/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_SPOT_ASSETS, &[]).await?;
                 parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let pt = [("productType", "USDT-FUTURES".to_string())];
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/account/accounts", &pt).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/position/all-position", &pt).await?;
-                positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
+                let d = self.snapshot_call(&client, &run, &BITGET_POSITIONS, &pt).await?;
+                positions = parse::bitget::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
             }
             AccountMode::BitgetUnified => {
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_ASSETS, &[]).await?;
                 parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/funding-assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_FUNDING_ASSETS, &[]).await?;
                 parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
             }
         }
@@ -458,7 +450,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
                     // streams run at the same time, each within its own host's budget.
                     let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                        Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
+                        Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
                     let spot = async move {
                         for stream in spot_side {
                             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
@@ -630,7 +622,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                 }
             }
-            let reply = self.call(client, &key, spec.path, &params).await.map_err(venue_err)?;
+            let reply = self.call(client, &key, spec.endpoint, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
             let Cx { run, state } = &mut *c;
             let st = &state.accounts[&key];
@@ -674,7 +666,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if start == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 Venue::Binance,
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }
@@ -688,7 +680,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if end == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 task.stream.venue(),
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }

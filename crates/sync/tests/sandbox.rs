@@ -511,7 +511,7 @@ impl sync_engine::Sink for MortalSink<'_> {
         &mut self,
         account: &str,
         balances: &venues::parse::Balances,
-        positions: &[venues::parse::Position],
+        positions: &[ledger::Position],
     ) -> Result<(), String> {
         if self.process.is_dead() {
             return Err("the process died".into());

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use catalogue::Venue;
+use catalogue::{BINANCE_API_RESTRICTIONS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint, Venue};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -224,7 +224,7 @@ fn not_ip_restricted(venue: Venue, policy: &ConnectPolicy) -> String {
 
 /// Judges Binance's `GET /sapi/v1/account/apiRestrictions` answer.
 pub fn check_binance_restrictions(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/sapi/v1/account/apiRestrictions";
+    let endpoint = BINANCE_API_RESTRICTIONS.path;
     let obj = data.as_object().ok_or_else(|| VenueError::malformed(Venue::Binance, endpoint, "not an object"))?;
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
@@ -309,7 +309,7 @@ fn bitget_ips(data: &Value) -> bool {
 
 /// Judges Bitget classic `GET /api/v2/spot/account/info` (`authorities`, `ips`).
 pub fn check_bitget_classic(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/api/v2/spot/account/info";
+    let endpoint = BITGET_ACCOUNT_INFO.path;
     let codes = data
         .get("authorities")
         .and_then(Value::as_array)
@@ -352,7 +352,7 @@ fn finish_bitget(
 
 /// Judges Bitget unified `GET /api/v3/account/info` (`permType`, `permissions`, `ips`).
 pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/api/v3/account/info";
+    let endpoint = BITGET_UNIFIED_ACCOUNT_INFO.path;
     let malformed = |d: &str| ConnectError::from(VenueError::malformed(Venue::Bitget, endpoint, d));
     let perm_type = data.get("permType").and_then(Value::as_str).ok_or_else(|| malformed("no permType"))?;
     let read_only = match perm_type {
@@ -398,11 +398,11 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
 async fn call_patiently<T: Transport>(
     transport: &T,
     client: &Client,
-    path: &str,
+    endpoint: &'static Endpoint,
 ) -> Result<crate::client::Reply, VenueError> {
     let mut attempt = 0;
     loop {
-        match client.call(transport, path, &[]).await {
+        match client.call(transport, endpoint, &[]).await {
             Err(e) if e.is_retryable() && attempt < 3 => {
                 attempt += 1;
                 let wait = match &e {
@@ -458,13 +458,13 @@ pub async fn connect<T: Transport>(
     }
     let (mode, (ip_restricted, mut warnings)) = match creds.venue {
         Venue::Binance => {
-            let reply = call_patiently(transport, client, "/sapi/v1/account/apiRestrictions").await?;
+            let reply = call_patiently(transport, client, &BINANCE_API_RESTRICTIONS).await?;
             (AccountMode::Binance, check_binance_restrictions(&reply.data, policy)?)
         }
-        Venue::Bitget => match call_patiently(transport, client, "/api/v2/spot/account/info").await {
+        Venue::Bitget => match call_patiently(transport, client, &BITGET_ACCOUNT_INFO).await {
             Ok(reply) => (AccountMode::BitgetClassic, check_bitget_classic(&reply.data, policy)?),
             Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => {
-                let reply = call_patiently(transport, client, "/api/v3/account/info").await?;
+                let reply = call_patiently(transport, client, &BITGET_UNIFIED_ACCOUNT_INFO).await?;
                 (AccountMode::BitgetUnified, check_bitget_unified(&reply.data, policy)?)
             }
             Err(e) => return Err(e.into()),
