@@ -383,9 +383,9 @@ endpoints! {
     BITGET_UNIFIED_FINANCIAL_RECORDS = Get "/api/v3/account/financial-records" Bitget Signed BitgetPerSecond(20)
         "unified financial records";
     BITGET_UNIFIED_FILLS = Get "/api/v3/trade/fills" Bitget Signed BitgetPerSecond(20) "unified fills";
-    BITGET_UNIFIED_DEPOSITS = Get "/api/v3/account/deposit-records" Bitget Signed BitgetPerSecond(20)
+    BITGET_UNIFIED_DEPOSITS = Get "/api/v3/account/deposit-records" Bitget Signed BitgetPerSecond(10)
         "unified deposits";
-    BITGET_UNIFIED_WITHDRAWALS = Get "/api/v3/account/withdrawal-records" Bitget Signed BitgetPerSecond(20)
+    BITGET_UNIFIED_WITHDRAWALS = Get "/api/v3/account/withdrawal-records" Bitget Signed BitgetPerSecond(10)
         "unified withdrawals";
     BITGET_UNIFIED_CONVERTS = Get "/api/v3/account/convert-records" Bitget Signed BitgetPerSecond(20)
         "unified convert trades";
