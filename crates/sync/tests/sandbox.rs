@@ -17,7 +17,7 @@ use simvenues::faults::FaultConfig;
 use simvenues::generator::Size;
 use simvenues::keys::{DemoKey, Venue as SimVenue};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
-use sync_engine::native::{CrashPlan, Cut, DirStore, HttpTransport, Route, StoreWrite};
+use sync_engine::native::{CrashPlan, Cut, DirStore, HttpTransport, Route, StoreError, StoreWrite};
 use sync_engine::{AccountConfig, SyncOptions};
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
 
@@ -559,10 +559,13 @@ async fn run_once<T: Transport>(
             }
         }
     }
-    let killed = process.is_dead();
-    if !killed {
-        store.finish().unwrap();
-    }
+    // a completed sync rewrites its files (sorted ledger, balances, positions): the process can die there too
+    let killed = process.is_dead()
+        || match store.finish() {
+            Ok(()) => false,
+            Err(StoreError::Crashed) => true,
+            Err(e) => panic!("{e}"),
+        };
     let w = *process.writes.lock().unwrap();
     Run {
         killed,
