@@ -228,7 +228,10 @@ pub fn Accounts(
                 <p class="muted">"No account yet: connect a read-only API key below."</p>
             </Show>
             <ul class="account-list">
-                <For each=move || accounts.get().into_values() key=|m| (m.credential.clone(), m.added_ms, m.last_sync.clone()) let:meta>
+                // in the order they were added (the map's order is the credential ids', which are random)
+                <For each=move || { let mut list: Vec<AccountMeta> = accounts.get().into_values().collect();
+                        list.sort_by_key(|m| (m.added_ms, m.credential.clone())); list }
+                    key=|m| (m.credential.clone(), m.added_ms, m.last_sync.clone()) let:meta>
                     <AccountRow meta accounts set_rekey set_venue />
                 </For>
             </ul>

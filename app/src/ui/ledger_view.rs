@@ -260,33 +260,38 @@ pub fn LedgerView(
     let (kind, set_kind) = signal(String::new());
     let (search, set_search) = signal(String::new());
     let (scroll, set_scroll) = signal(0.0_f64);
+    // read once: a rename happens in the Accounts tab, and the ledger is built anew when its tab is opened
+    let names = StoredValue::new(AccountNames::stored());
     // the events to list, newest first, filtered: their indexes in the data (only the rows on screen are written
     // out, in the user's locale and time zone; a search reads every digit, as the ledger holds it)
     let rows = Memo::new(move |_| {
         let k = kind.get();
         let q = search.get().to_lowercase();
-        let names = AccountNames::stored();
-        data.with(|d| {
-            let Some(d) = d else { return Vec::new() };
-            let mut out: Vec<usize> = (0..d.events.len())
-                .filter(|&i| {
-                    let e = &d.events[i];
-                    if !k.is_empty() && kind_of(e) != k {
-                        return false;
-                    }
-                    q.is_empty() || {
-                        let (_, text) = describe(e, &plain, &names);
-                        format!("{} {} {}", names.wallet(e.account.as_str()), text, e.id).to_lowercase().contains(&q)
-                    }
-                })
-                .collect();
-            out.sort_by(|&a, &b| d.events[b].time.cmp(&d.events[a].time));
-            out
+        names.with_value(|names| {
+            data.with(|d| {
+                let Some(d) = d else { return Vec::new() };
+                let mut out: Vec<usize> = (0..d.events.len())
+                    .filter(|&i| {
+                        let e = &d.events[i];
+                        if !k.is_empty() && kind_of(e) != k {
+                            return false;
+                        }
+                        q.is_empty() || {
+                            let (_, text) = describe(e, &plain, names);
+                            format!("{} {} {}", names.wallet(e.account.as_str()), text, e.id)
+                                .to_lowercase()
+                                .contains(&q)
+                        }
+                    })
+                    .collect();
+                out.sort_by(|&a, &b| d.events[b].time.cmp(&d.events[a].time));
+                out
+            })
         })
     });
     let visible = move || {
         let start = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
-        let names = AccountNames::stored();
+        let names = names.get_value();
         rows.with(|r| {
             let end = (start + VIEW_ROWS + 2 * OVERSCAN).min(r.len());
             let slice = data.with(|d| {
