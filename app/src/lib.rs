@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+pub mod format;
 pub mod idb;
 pub mod prices;
 pub mod records;
