@@ -444,6 +444,80 @@ mod tests {
         assert_eq!(posts, [BINANCE_FUNDING_ASSETS.path]);
     }
 
+    /// The write siblings of what the catalogue reads (each from the venue's documentation, docs/venues.md §1.10 and
+    /// §2.9): orders, withdrawals, transfers, converts, Earn subscriptions and redemptions, margin borrowing and
+    /// repaying, COIN-M orders, P2P, Pay and copy-trading settings. None is allow-listed.
+    #[test]
+    fn write_siblings_stay_refused() {
+        let writes: &[(Venue, &str)] = &[
+            // Binance spot and wallet
+            (Venue::Binance, "/api/v3/order"),
+            (Venue::Binance, "/api/v3/order/oco"),
+            (Venue::Binance, "/api/v3/orderList/oto"),
+            (Venue::Binance, "/api/v3/order/cancelReplace"),
+            (Venue::Binance, "/api/v3/openOrders"),
+            (Venue::Binance, "/sapi/v1/capital/withdraw/apply"),
+            (Venue::Binance, "/sapi/v1/asset/transfer"),
+            (Venue::Binance, "/sapi/v1/asset/dust"),
+            (Venue::Binance, "/sapi/v1/convert/getQuote"),
+            (Venue::Binance, "/sapi/v1/convert/acceptQuote"),
+            (Venue::Binance, "/sapi/v1/sub-account/universalTransfer"),
+            (Venue::Binance, "/sapi/v1/simple-earn/flexible/subscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/flexible/redeem"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/subscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/redeem"),
+            (Venue::Binance, "/sapi/v1/staking/purchase"),
+            (Venue::Binance, "/sapi/v1/margin/borrow-repay"),
+            (Venue::Binance, "/sapi/v1/margin/order"),
+            (Venue::Binance, "/sapi/v1/margin/transfer"),
+            (Venue::Binance, "/sapi/v1/margin/isolated/transfer"),
+            (Venue::Binance, "/sapi/v1/pay/transactions/transfer"),
+            (Venue::Binance, "/sapi/v1/c2c/orderMatch/placeOrder"),
+            (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
+            // Binance futures (USDⓈ-M, and COIN-M's paths, which the catalogue does not list at all)
+            (Venue::Binance, "/fapi/v1/order"),
+            (Venue::Binance, "/fapi/v1/batchOrders"),
+            (Venue::Binance, "/fapi/v1/leverage"),
+            (Venue::Binance, "/fapi/v1/marginType"),
+            (Venue::Binance, "/fapi/v1/positionMargin"),
+            (Venue::Binance, "/dapi/v1/order"),
+            (Venue::Binance, "/dapi/v1/leverage"),
+            // Bitget
+            (Venue::Bitget, "/api/v2/spot/trade/place-order"),
+            (Venue::Bitget, "/api/v2/spot/trade/cancel-order"),
+            (Venue::Bitget, "/api/v2/spot/wallet/withdrawal"),
+            (Venue::Bitget, "/api/v2/spot/wallet/transfer"),
+            (Venue::Bitget, "/api/v2/spot/wallet/subaccount-transfer"),
+            (Venue::Bitget, "/api/v2/mix/order/place-order"),
+            (Venue::Bitget, "/api/v2/mix/account/set-leverage"),
+            (Venue::Bitget, "/api/v2/mix/account/set-margin"),
+            (Venue::Bitget, "/api/v2/convert/trade"),
+            (Venue::Bitget, "/api/v2/earn/savings/subscribe"),
+            (Venue::Bitget, "/api/v2/earn/savings/redeem"),
+            (Venue::Bitget, "/api/v2/earn/sharkfin/subscribe"),
+            (Venue::Bitget, "/api/v2/earn/loan/borrow"),
+            (Venue::Bitget, "/api/v2/earn/loan/repay"),
+            (Venue::Bitget, "/api/v2/margin/crossed/account/borrow"),
+            (Venue::Bitget, "/api/v2/margin/crossed/account/repay"),
+            (Venue::Bitget, "/api/v2/margin/isolated/account/borrow"),
+            (Venue::Bitget, "/api/v2/margin/crossed/place-order"),
+            (Venue::Bitget, "/api/v2/copy/mix-follower/settings"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/order-close-positions"),
+            (Venue::Bitget, "/api/v2/p2p/advList"),
+            (Venue::Bitget, "/api/v3/trade/place-order"),
+            (Venue::Bitget, "/api/v3/account/transfer"),
+            (Venue::Bitget, "/api/v3/account/set-leverage"),
+        ];
+        // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
+        // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
+        for &(venue, path) in writes {
+            assert!(lookup(venue, Method::Post, path).is_none(), "{venue} POST {path} is allow-listed");
+        }
+        let reads_at_write_paths: Vec<&str> =
+            writes.iter().filter(|(v, p)| lookup(*v, Method::Get, p).is_some()).map(|(_, p)| *p).collect();
+        assert_eq!(reads_at_write_paths, ["/sapi/v1/asset/transfer"]);
+    }
+
     #[test]
     fn lookups_are_exact() {
         assert!(lookup(Venue::Binance, Method::Get, "/api/v3/account").is_some());
