@@ -238,7 +238,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let now = js_sys::Date::now() as i64;
     for (key, result) in results {
         let Some(cred) = credential_of.get(&key) else { continue };
-        let prefix = format!("{}/", key);
+        let prefix = format!("{key}/");
         let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
         let outcome = SyncOutcome { at_ms: now, error: result.err().map(|e| e.to_string()), events };
         if let Some(meta) = accounts.get_mut(cred) {
