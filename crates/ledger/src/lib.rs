@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod de;
 mod position;
 mod time;
 
@@ -83,8 +84,9 @@ pub enum IncomeType {
     Other,
 }
 
-/// One event of the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
+/// derive's `flatten` and `tag`, in one pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// Stable id, unique in the ledger: the same venue row always maps to the same id, so re-syncing never
     /// duplicates.
