@@ -351,8 +351,15 @@ where
     R: BufRead,
 {
     let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+    // one buffer for every line (a line's `\n`, or `\r\n`, is whitespace to JSON)
+    let mut line = String::new();
+    let mut reader = reader;
+    for i in 0.. {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+        if read == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
