@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod de;
 mod position;
 mod time;
 
@@ -83,8 +84,9 @@ pub enum IncomeType {
     Other,
 }
 
-/// One event of the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
+/// derive's `flatten` and `tag`, in one pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// Stable id, unique in the ledger: the same venue row always maps to the same id, so re-syncing never
     /// duplicates.
@@ -349,8 +351,15 @@ where
     R: BufRead,
 {
     let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+    // one buffer for every line (a line's `\n`, or `\r\n`, is whitespace to JSON)
+    let mut line = String::new();
+    let mut reader = reader;
+    for i in 0.. {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+        if read == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
