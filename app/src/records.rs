@@ -240,6 +240,34 @@ impl AccountNames {
     }
 }
 
+/// Removes what no account references: a sealed credential, and an account's ledger chunks (`ledger-{id}-{n}`)
+/// and snapshot (`snapshot-{id}`). Run under the vault's lock ([`session::transact`]): at unlock and before a
+/// backup, which then never carries an orphan. Returns how many records went.
+pub fn sweep_orphans() -> Result<usize, SessionError> {
+    let accounts = accounts()?;
+    session::with(|s| -> Result<usize, SessionError> {
+        let v = s.vault()?;
+        let mut removed = 0;
+        for id in v.record_ids(RecordKind::Credential)? {
+            if !accounts.contains_key(id.as_str()) {
+                v.remove_credential(&vault::CredentialId::parse(id.as_str())?)?;
+                removed += 1;
+            }
+        }
+        for id in v.record_ids(RecordKind::LedgerCache)? {
+            let owner = match id.as_str().strip_prefix("snapshot-") {
+                Some(cred) => Some(cred),
+                None => id.as_str().strip_prefix("ledger-").and_then(|rest| rest.rsplit_once('-')).map(|(c, _)| c),
+            };
+            if owner.is_some_and(|cred| !accounts.contains_key(cred)) {
+                v.remove_record(RecordKind::LedgerCache, &id)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    })?
+}
+
 /// Replaces the account list.
 pub fn set_accounts(accounts: &BTreeMap<String, AccountMeta>) -> Result<(), SessionError> {
     write(RecordKind::Settings, ids::ACCOUNTS, accounts)

@@ -57,8 +57,14 @@ pub async fn connect_account(
     let client = venues::Client::new(creds);
     let policy = venues::ConnectPolicy { relay_ips: relay_ips().await, ..Default::default() };
     let result = venues::connect(&transport, &client, &policy).await;
-    let _ = records::append_audit(transport.take_audit());
-    let report = result.map_err(|e| e.to_string())?;
+    let audit = transport.take_audit();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = session::transact(|| records::append_audit(audit)).await;
+            return Err(e.to_string());
+        }
+    };
     let credential = Credential {
         venue,
         label,
@@ -67,63 +73,74 @@ pub async fn connect_account(
         api_secret: Secret::new(api_secret.trim()),
         passphrase: passphrase.map(|p| Secret::new(p.trim())),
     };
-    let id = session::with(|s| -> Result<CredentialId, String> {
-        let v = s.vault().map_err(|e| e.to_string())?;
-        match &replace {
-            Some(existing) => {
-                let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
-                v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
-                Ok(id)
+    // the credential and the account that references it land together, on the latest stored account list
+    session::transact(|| -> Result<AccountMeta, String> {
+        let _ = records::append_audit(audit);
+        let id = session::with(|s| -> Result<CredentialId, String> {
+            let v = s.vault().map_err(|e| e.to_string())?;
+            match &replace {
+                Some(existing) => {
+                    let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
+                    v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
+                    Ok(id)
+                }
+                None => v.add_credential(&credential).map_err(|e| e.to_string()),
             }
-            None => v.add_credential(&credential).map_err(|e| e.to_string()),
-        }
+        })
+        .map_err(|e| e.to_string())??;
+        let credential_id = id.record_id().as_str().to_string();
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        let meta = AccountMeta {
+            credential: credential_id.clone(),
+            venue: venue.as_str().into(),
+            label: shown_label,
+            account_kind: match account_kind {
+                AccountKind::Regular => "regular".into(),
+                AccountKind::CopyTrading => "copy-trading".into(),
+            },
+            mode: report.mode,
+            ip_restricted: report.ip_restricted,
+            warnings: report.warnings,
+            added_ms: js_sys::Date::now() as i64,
+            last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
+        };
+        accounts.insert(credential_id, meta.clone());
+        records::set_accounts(&accounts).map_err(|e| e.to_string())?;
+        Ok(meta)
     })
-    .map_err(|e| e.to_string())??;
-    let credential_id = id.record_id().as_str().to_string();
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    let meta = AccountMeta {
-        credential: credential_id.clone(),
-        venue: venue.as_str().into(),
-        label: shown_label,
-        account_kind: match account_kind {
-            AccountKind::Regular => "regular".into(),
-            AccountKind::CopyTrading => "copy-trading".into(),
-        },
-        mode: report.mode,
-        ip_restricted: report.ip_restricted,
-        warnings: report.warnings,
-        added_ms: js_sys::Date::now() as i64,
-        last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
-    };
-    accounts.insert(credential_id, meta.clone());
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())?;
-    Ok(meta)
+    .await
 }
 
 /// Removes an account: its credential, metadata and ledger cache.
 pub async fn remove_account(credential: &str) -> Result<(), String> {
-    session::with(|s| -> Result<(), String> {
-        let v = s.vault().map_err(|e| e.to_string())?;
-        let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
-        v.remove_credential(&id).map_err(|e| e.to_string())
+    session::transact(|| -> Result<(), String> {
+        session::with(|s| -> Result<(), String> {
+            let v = s.vault().map_err(|e| e.to_string())?;
+            let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
+            // removed in another tab already: the rest goes all the same
+            match v.remove_credential(&id) {
+                Ok(()) | Err(vault::VaultError::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .map_err(|e| e.to_string())??;
+        crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        accounts.remove(credential);
+        records::set_accounts(&accounts).map_err(|e| e.to_string())
     })
-    .map_err(|e| e.to_string())??;
-    crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
-    session::with(|_| -> Result<(), String> { Ok(()) }).map_err(|e| e.to_string())??;
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    accounts.remove(credential);
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())
+    .await
 }
 
 /// Renames an account (label only; its ledger keeps its ids).
 pub async fn rename_account(credential: &str, label: &str) -> Result<(), String> {
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    let meta = accounts.get_mut(credential).ok_or("no such account")?;
-    meta.label = label.trim().to_string();
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())
+    session::transact(|| -> Result<(), String> {
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        let meta = accounts.get_mut(credential).ok_or("no such account")?;
+        meta.label = label.trim().to_string();
+        records::set_accounts(&accounts).map_err(|e| e.to_string())
+    })
+    .await
 }
 
 fn guide(venue: Venue) -> impl IntoView {

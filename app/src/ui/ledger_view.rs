@@ -95,15 +95,15 @@ fn save_settings(
     set_error: WriteSignal<Option<String>>,
 ) {
     leptos::task::spawn_local(async move {
-        let result = records::settings().and_then(|mut s| {
-            change(&mut s);
-            records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
-        });
+        let result = session::transact(|| {
+            records::settings().and_then(|mut s| {
+                change(&mut s);
+                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+            })
+        })
+        .await;
         match result {
-            Ok(()) => match session::persist().await {
-                Ok(()) => on_change(),
-                Err(e) => set_error.set(Some(e.to_string())),
-            },
+            Ok(()) => on_change(),
             Err(e) => set_error.set(Some(e.to_string())),
         }
     });

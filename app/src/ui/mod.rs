@@ -42,6 +42,8 @@ pub struct SyncView {
     pub progress: BTreeMap<String, Progress>,
     /// The last sync's errors, in words.
     pub errors: Vec<String>,
+    /// The last press found another tab syncing.
+    pub elsewhere: bool,
 }
 
 thread_local! {
@@ -88,6 +90,7 @@ fn start_sync(
     view.update(|v| {
         v.running = true;
         v.errors.clear();
+        v.elsewhere = false;
     });
     spawn_local(async move {
         let on_progress = move |p: &Progress| {
@@ -99,7 +102,10 @@ fn start_sync(
         let synced = match sync::sync_all(&on_progress).await {
             Ok(synced) => {
                 let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
-                view.update(|v| v.errors = errors);
+                view.update(|v| {
+                    v.errors = errors;
+                    v.elsewhere = synced.elsewhere;
+                });
                 synced.view
             }
             Err(e) => {
@@ -144,8 +150,15 @@ pub fn Tracker() -> impl IntoView {
     // the user's auto-lock delay
     let idle = std::time::Duration::from_secs(60 * u64::from(settings.get_untracked().auto_lock_min.max(1)));
     let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
-    // Show what the vault holds at once: no sync is needed to see the last known state.
-    recompute(data, dash, set_error);
+    // At every unlock, under the vault's lock: a sealed credential, ledger or snapshot that no account references
+    // is removed (here, not in the gate: the first screen's code stays small). Then what the vault holds is shown
+    // at once: no sync is needed to see the last known state.
+    spawn_local(async move {
+        if let Err(e) = crate::session::transact(records::sweep_orphans).await {
+            set_error.set(Some(e.to_string()));
+        }
+        recompute(data, dash, set_error);
+    });
 
     // Sync on a timer while the app is open.
     let interval = settings.get_untracked().sync_interval_min;
@@ -172,6 +185,40 @@ pub fn Tracker() -> impl IntoView {
         }
         tick.forget();
     }
+
+    // another tab's change, read in from storage: the accounts, the settings and the dashboard follow
+    let pending = std::rc::Rc::new(std::cell::Cell::new(false));
+    let listener = crate::session::on_change(move |changed| {
+        if changed.relocked {
+            return;
+        }
+        if changed.touches(vault::RecordKind::Settings) {
+            if let Ok(a) = records::accounts()
+                && accounts.with_untracked(|now| *now != a)
+            {
+                accounts.set(a);
+            }
+            if let Ok(s) = records::settings()
+                && settings.with_untracked(|now| *now != s)
+            {
+                settings.set(s);
+            }
+        }
+        // one recompute for a burst of changes (another tab's sync saves a chunk at every checkpoint)
+        if (changed.touches(vault::RecordKind::LedgerCache) || changed.touches(vault::RecordKind::Settings))
+            && !pending.replace(true)
+        {
+            let pending = pending.clone();
+            spawn_local(async move {
+                crate::sleep_ms(300).await;
+                pending.set(false);
+                if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
+                    recompute(data, dash, set_error);
+                }
+            });
+        }
+    });
+    on_cleanup(move || crate::session::off_change(listener));
 
     // an account renamed in the Accounts tab is renamed on the dashboard at once
     Effect::new(move |_| {
@@ -237,7 +284,7 @@ pub fn Tracker() -> impl IntoView {
         </div>
         <p class="error" role="alert">{move || error.get()}</p>
         <section class="card sync-panel" data-testid="sync-progress" aria-label="Sync" data-running=move || sync_view.with(|v| v.running.to_string())
-            class:hidden=move || sync_view.with(|v| !v.running && v.progress.is_empty() && v.errors.is_empty())>
+            class:hidden=move || sync_view.with(|v| !v.running && !v.elsewhere && v.progress.is_empty() && v.errors.is_empty())>
             // open while a sync runs; afterwards one line, which opens to the details
             <details prop:open=move || sync_view.with(|v| v.running)>
                 <summary>{move || sync_view.with(|v| {
@@ -264,6 +311,9 @@ pub fn Tracker() -> impl IntoView {
                     }
                 </For>
             </details>
+            <Show when=move || sync_view.with(|v| v.elsewhere)>
+                <p class="muted" role="status" data-testid="sync-elsewhere">"Another tab is syncing: this tab shows what it saves."</p>
+            </Show>
             <For each=move || sync_view.get().errors key=|e| e.clone() let:e>
                 <p class="error" data-testid="sync-error">{e}</p>
             </For>

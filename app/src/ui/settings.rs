@@ -58,6 +58,8 @@ async fn export(what: &str) -> Result<(), String> {
             download("meetcrypt-bundle.json", "application/json", &json)
         }
         "backup" => {
+            // on the latest stored vault, swept: a backup never carries an orphaned record
+            session::transact(records::sweep_orphans).await.map_err(|e| e.to_string())?;
             let bytes =
                 session::with(|s| s.vault().map_err(|e| e.to_string())?.export_backup().map_err(|e| e.to_string()))
                     .map_err(|e| e.to_string())??;
@@ -87,16 +89,14 @@ pub fn SettingsView(
             s.theme = settings.with_untracked(|c| c.theme.clone());
             let on_change = on_change.clone();
             spawn_local(async move {
-                let r = records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s);
+                let r =
+                    session::transact(|| records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)).await;
                 match r {
-                    Ok(()) => match session::persist().await {
-                        Ok(()) => {
-                            settings.set(s);
-                            set_msg.set(Some("Saved.".into()));
-                            on_change();
-                        }
-                        Err(e) => set_err.set(Some(e.to_string())),
-                    },
+                    Ok(()) => {
+                        settings.set(s);
+                        set_msg.set(Some("Saved.".into()));
+                        on_change();
+                    }
                     Err(e) => set_err.set(Some(e.to_string())),
                 }
             });

@@ -66,14 +66,13 @@ pub fn ThemeToggle(
         let theme = choice(!dark(), system.get_untracked()).to_string();
         settings.update(|s| s.theme = theme.clone());
         spawn_local(async move {
-            let saved = records::settings().and_then(|mut s| {
-                s.theme = theme;
-                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
-            });
-            let saved = match saved {
-                Ok(()) => crate::session::persist().await,
-                Err(e) => Err(e),
-            };
+            let saved = crate::session::transact(|| {
+                records::settings().and_then(|mut s| {
+                    s.theme = theme;
+                    records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+                })
+            })
+            .await;
             set_error.set(saved.err().map(|e| format!("The theme could not be saved: {e}")));
         });
     };
