@@ -62,7 +62,7 @@ impl Transport for HttpTransport {
         let url = self.url(request)?;
         let mut builder = hyper::Request::builder().method(request.endpoint.method.as_str()).uri(&url);
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(*name, value.expose());
         }
         let http = builder
             .body(Full::new(Bytes::from(request.body.clone())))

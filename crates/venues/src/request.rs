@@ -7,7 +7,7 @@ use std::fmt;
 use catalogue::{Endpoint, Method, Security, Venue};
 
 use crate::error::VenueError;
-use crate::secret::{Credentials, KeyKind};
+use crate::secret::{Credentials, KeyKind, Secret};
 use crate::sign;
 
 /// Binance's `recvWindow` in ms: how old a signed request may be when the venue receives it.
@@ -22,8 +22,10 @@ pub struct Request {
     pub query: String,
     /// The body (always empty here: even Binance's read-only POST carries its parameters in the query).
     pub body: String,
-    /// Header names and values: the venue's auth headers. Values include the key and signature: never log them.
-    pub headers: Vec<(&'static str, String)>,
+    /// Header names and values: the venue's auth headers. Values include the key, the signature and Bitget's
+    /// passphrase, so each is a [`Secret`]: redacted in `Debug`, zeroized on drop, exposed only by the transport that
+    /// sends it.
+    pub headers: Vec<(&'static str, Secret)>,
 }
 
 impl Request {
@@ -146,7 +148,7 @@ pub fn build(
                 endpoint,
                 query,
                 body: String::new(),
-                headers: vec![("X-MBX-APIKEY", credentials.api_key.clone())],
+                headers: vec![("X-MBX-APIKEY", Secret::new(credentials.api_key.clone()))],
             })
         }
         Venue::Bitget => {
@@ -156,18 +158,19 @@ pub fn build(
             let signed_query = join(&sorted, false);
             let method = endpoint.method.as_str();
             let signature = sign::bitget(&credentials.secret, timestamp_ms, method, endpoint.path, &signed_query, "");
-            let passphrase = credentials.passphrase.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
+            // the passphrase moves into the header as the same secret type: no plain copy per request
+            let passphrase = credentials.passphrase.clone().unwrap_or_default();
             Ok(Request {
                 endpoint,
                 query,
                 body: String::new(),
                 headers: vec![
-                    ("ACCESS-KEY", credentials.api_key.clone()),
-                    ("ACCESS-SIGN", signature),
-                    ("ACCESS-TIMESTAMP", timestamp_ms.to_string()),
+                    ("ACCESS-KEY", Secret::new(credentials.api_key.clone())),
+                    ("ACCESS-SIGN", Secret::new(signature)),
+                    ("ACCESS-TIMESTAMP", Secret::new(timestamp_ms.to_string())),
                     ("ACCESS-PASSPHRASE", passphrase),
-                    ("Content-Type", "application/json".to_string()),
-                    ("locale", "en-US".to_string()),
+                    ("Content-Type", Secret::new("application/json")),
+                    ("locale", Secret::new("en-US")),
                 ],
             })
         }
@@ -200,7 +203,8 @@ mod tests {
         assert!(r.query.starts_with("recvWindow=10000&timestamp=1499827319559&signature="));
         let payload = "recvWindow=10000&timestamp=1499827319559";
         assert_eq!(&r.query[payload.len() + 11..], sign::binance_hmac(&c.secret, payload));
-        assert_eq!(r.headers, vec![("X-MBX-APIKEY", c.api_key.clone())]);
+        assert_eq!(r.headers.len(), 1);
+        assert_eq!((r.headers[0].0, r.headers[0].1.expose()), ("X-MBX-APIKEY", c.api_key.as_str()));
         assert_eq!(
             r.relay_url("http://127.0.0.1:9/"),
             format!("http://127.0.0.1:9/v1/binance/sapi/v1/account/apiRestrictions?{}", r.query)
@@ -226,9 +230,10 @@ mod tests {
         let r = build(&c, &BITGET_SPOT_FILLS, &params, 1659076670000).unwrap();
         assert_eq!(r.query, "endTime=1659076670000&limit=100&startTime=1659036670000&symbol=BTCUSDT");
         let sign = r.headers.iter().find(|(n, _)| *n == "ACCESS-SIGN").unwrap();
-        assert_eq!(sign.1, "lqD85USRi6MDx8cFodwXFMUfKRBE0tX+KigAU5wHi+E=");
+        assert_eq!(sign.1.expose(), "lqD85USRi6MDx8cFodwXFMUfKRBE0tX+KigAU5wHi+E=");
         let pass = r.headers.iter().find(|(n, _)| *n == "ACCESS-PASSPHRASE").unwrap();
-        assert_eq!(pass.1, "pp");
+        assert_eq!(pass.1.expose(), "pp");
+        assert!(!format!("{r:?}").contains("pp\""), "Debug must not show the passphrase");
     }
 
     #[test]

@@ -179,13 +179,9 @@ async fn two_tabs_lose_nothing() {
     // A was told of B's sync and shows its result without a reload
     switch(&b, &a).await;
     let equity_a = wait_for("tab A to show tab B's sync", || async {
-        let el = b.client.find(Locator::Css("[data-testid='total-equity']")).await;
-        let el = match el {
-            Ok(el) => el,
-            Err(_) => {
-                let _ = b.client.find(Locator::Css("[data-testid='tab-dashboard']")).await.ok()?.click().await;
-                return None;
-            }
+        let Ok(el) = b.client.find(Locator::Css("[data-testid='total-equity']")).await else {
+            let _ = b.client.find(Locator::Css("[data-testid='tab-dashboard']")).await.ok()?.click().await;
+            return None;
         };
         el.attr("data-value").await.ok()?
     })
