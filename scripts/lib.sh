@@ -59,16 +59,22 @@ ensure_wasm_bindgen() {
     have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
     if [ "$have" != "$want" ]; then
         say "installing wasm-bindgen-cli $want (have: ${have:-none}); takes about 2 minutes"
-        # Not --locked: its own lock file wants a crate version the registry no longer has (TOOLCHAIN.md).
+        # Not --locked: its own lock file wants a crate version the registry no longer has (docs/building.md).
         cargo install -q wasm-bindgen-cli --version "$want" || die "could not install wasm-bindgen-cli $want"
     fi
 }
 
-# wasm-opt from npm's binaryen 132: Debian's wasm-opt 108 produces a bundle that loads to a blank page.
-ensure_wasm_opt() {
-    if [ ! -x node_modules/.bin/wasm-opt ]; then
+# The npm packages of package.json, at the exact versions of package-lock.json: binaryen 132 for wasm-opt (Debian's
+# wasm-opt 108 produces a bundle that loads to a blank page) and axe-core, which the browser tests inject into the
+# page. `npm ci` runs again whenever package-lock.json changes (its hash is kept in node_modules).
+ensure_npm_packages() {
+    local lock_hash
+    lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/axe-core/axe.min.js ] \
+        || [ "$(cat node_modules/.meetcrypt-lock 2>/dev/null)" != "$lock_hash" ]; then
         command -v npm >/dev/null || apt_install nodejs npm
-        npm ci --no-audit --no-fund --silent || die "npm ci failed (binaryen for wasm-opt)"
+        npm ci --no-audit --no-fund --silent || die "npm ci failed (binaryen for wasm-opt, axe-core for the tests)"
+        echo "$lock_hash" > node_modules/.meetcrypt-lock
     fi
 }
 
@@ -100,7 +106,7 @@ ensure_wasm_split() {
 ensure_tools() {
     ensure_rust
     ensure_wasm_bindgen
-    ensure_wasm_opt
+    ensure_npm_packages
     ensure_wasm_split
 }
 

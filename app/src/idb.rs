@@ -129,6 +129,38 @@ impl Idb {
         Ok(out)
     }
 
+    /// Every object, read in one transaction (a consistent view: a write lands in one transaction too).
+    pub async fn all(&self) -> Result<Vec<(String, Vec<u8>)>, IdbError> {
+        let tx = self.db.transaction_with_str(STORE).map_err(|e| err("read", e))?;
+        let store = tx.object_store(STORE).map_err(|e| err("read", e))?;
+        let keys = store.get_all_keys().map_err(|e| err("read", e))?;
+        let values = store.get_all().map_err(|e| err("read", e))?;
+        let keys: Array = request(&keys).await.map_err(|e| err("read", e))?.unchecked_into();
+        let values: Array = request(&values).await.map_err(|e| err("read", e))?.unchecked_into();
+        // both in key order, from the same transaction
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(k, v)| Some((k.as_string()?, Uint8Array::new(&v).to_vec())))
+            .collect())
+    }
+
+    /// The values under `keys` (`None`: absent), read in one transaction.
+    pub async fn get_many(&self, keys: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, IdbError> {
+        let tx = self.db.transaction_with_str(STORE).map_err(|e| err("read", e))?;
+        let store = tx.object_store(STORE).map_err(|e| err("read", e))?;
+        let requests = keys
+            .iter()
+            .map(|k| store.get(&JsValue::from_str(k)).map_err(|e| err("read", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, req) in keys.iter().zip(requests) {
+            let value = request(&req).await.map_err(|e| err("read", e))?;
+            out.push((key.clone(), (!value.is_undefined()).then(|| Uint8Array::new(&value).to_vec())));
+        }
+        Ok(out)
+    }
+
     /// Applies every write in one transaction: all land, or none.
     pub async fn apply(&self, writes: &[Write]) -> Result<(), IdbError> {
         if writes.is_empty() {

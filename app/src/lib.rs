@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+pub mod format;
 pub mod idb;
 pub mod prices;
 pub mod records;
@@ -14,6 +15,7 @@ pub mod session;
 pub mod split;
 pub mod strength;
 pub mod sync;
+pub mod tabs;
 pub mod ui;
 pub mod worker;
 
@@ -98,6 +100,15 @@ pub fn App() -> impl IntoView {
         }
     });
     install_auto_lock(set_phase);
+    // another tab made the vault, or changed its passphrase or data keys: this tab asks for the passphrase
+    let listener = session::on_change(move |changed| {
+        let phase_now = phase.get_untracked();
+        let has_vault = session::with(|s| s.has_vault()).unwrap_or(false);
+        if (changed.relocked && phase_now == Phase::Unlocked) || (phase_now == Phase::FirstRun && has_vault) {
+            set_phase.set(Phase::Locked);
+        }
+    });
+    on_cleanup(move || session::off_change(listener));
     let lock = move |_| {
         let _ = session::with(|s| s.lock());
         set_phase.set(Phase::Locked);

@@ -38,6 +38,8 @@ pub struct AppSettings {
     pub deposits_at_market: bool,
     /// Unmatched legs the user marked as income (deposits) or expense (withdrawals), by event id.
     pub leg_marks: BTreeMap<String, pnl::LegMark>,
+    /// The colour scheme: `system` (follow the system's setting), `light` or `dark`.
+    pub theme: String,
 }
 
 impl AppSettings {
@@ -67,6 +69,7 @@ impl Default for AppSettings {
             manual_matches: Vec::new(),
             deposits_at_market: false,
             leg_marks: BTreeMap::new(),
+            theme: "system".into(),
         }
     }
 }
@@ -156,9 +159,113 @@ pub fn accounts() -> Result<BTreeMap<String, AccountMeta>, SessionError> {
     Ok(read(RecordKind::Settings, ids::ACCOUNTS)?.unwrap_or_default())
 }
 
-/// The user's label of each account, by credential id (ledger account ids carry the credential id).
-pub fn account_names() -> BTreeMap<String, String> {
-    accounts().map(|a| a.into_iter().map(|(cred, meta)| (cred, meta.label)).collect()).unwrap_or_default()
+/// A venue as people write it: `Binance`, `Bitget`.
+pub fn venue_name(venue: &str) -> String {
+    match catalogue::Venue::parse(venue) {
+        Some(catalogue::Venue::Binance) => "Binance".into(),
+        Some(catalogue::Venue::Bitget) => "Bitget".into(),
+        None => venue.to_string(),
+    }
+}
+
+/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`. Binance's
+/// own name, USDⓈ-M, is written as its plain-ASCII alternative: the circled S is missing from common fonts.
+pub fn wallet_name(wallet: &str) -> &str {
+    match wallet {
+        "usdm" => "USDS-M futures",
+        "futures" => "USDT-M futures",
+        w => w,
+    }
+}
+
+/// What each account is called on every screen (the account list, the sync's progress, the dashboard, the
+/// ledger): the name the user gave it or, when they left it empty, its venue and type: `Binance`, `Binance
+/// copy-trading`, and `Binance 2` for a second unnamed one. A wallet of an account is `Binance spot` when the
+/// account is unnamed, `Main · spot` when it is named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountNames(BTreeMap<String, (String, bool)>);
+
+impl AccountNames {
+    /// The names of these accounts (by credential id).
+    pub fn of(accounts: &BTreeMap<String, AccountMeta>) -> AccountNames {
+        let mut names = BTreeMap::new();
+        let mut unnamed: Vec<&AccountMeta> = Vec::new();
+        for (cred, meta) in accounts {
+            match meta.label.trim() {
+                "" => unnamed.push(meta),
+                label => {
+                    names.insert(cred.clone(), (label.to_string(), true));
+                }
+            }
+        }
+        // the first unnamed account of a kind keeps the plain name; later ones are numbered in the order added
+        unnamed.sort_by_key(|m| (m.added_ms, m.credential.clone()));
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for meta in unnamed {
+            let mut base = venue_name(&meta.venue);
+            if meta.account_kind == "copy-trading" {
+                base.push_str(" copy-trading");
+            }
+            let n = seen.entry(base.clone()).or_default();
+            *n += 1;
+            let name = if *n == 1 { base } else { format!("{base} {n}") };
+            names.insert(meta.credential.clone(), (name, false));
+        }
+        AccountNames(names)
+    }
+
+    /// The names of the stored accounts.
+    pub fn stored() -> AccountNames {
+        AccountNames::of(&accounts().unwrap_or_default())
+    }
+
+    /// An account's name, by credential id.
+    pub fn account(&self, credential: &str) -> Option<&str> {
+        self.0.get(credential).map(|(name, _)| name.as_str())
+    }
+
+    /// A ledger account id (`venue/credential/wallet`) as the user knows it: `Binance spot`, `Main · spot`; an
+    /// account no longer connected by its venue and wallet.
+    pub fn wallet(&self, id: &str) -> String {
+        let mut parts = id.splitn(3, '/');
+        let (venue, cred, wallet) = (parts.next().unwrap_or(id), parts.next(), parts.next());
+        let wallet = wallet.map(wallet_name);
+        match (cred.and_then(|c| self.0.get(c)), wallet) {
+            (Some((name, true)), Some(w)) => format!("{name} · {w}"),
+            (Some((name, false)), Some(w)) => format!("{name} {w}"),
+            (Some((name, _)), None) => name.clone(),
+            (None, Some(w)) => format!("{} {w}", venue_name(venue)),
+            (None, None) => id.to_string(),
+        }
+    }
+}
+
+/// Removes what no account references: a sealed credential, and an account's ledger chunks (`ledger-{id}-{n}`)
+/// and snapshot (`snapshot-{id}`). Run under the vault's lock ([`session::transact`]): at unlock and before a
+/// backup, which then never carries an orphan. Returns how many records went.
+pub fn sweep_orphans() -> Result<usize, SessionError> {
+    let accounts = accounts()?;
+    session::with(|s| -> Result<usize, SessionError> {
+        let v = s.vault()?;
+        let mut removed = 0;
+        for id in v.record_ids(RecordKind::Credential)? {
+            if !accounts.contains_key(id.as_str()) {
+                v.remove_credential(&vault::CredentialId::parse(id.as_str())?)?;
+                removed += 1;
+            }
+        }
+        for id in v.record_ids(RecordKind::LedgerCache)? {
+            let owner = match id.as_str().strip_prefix("snapshot-") {
+                Some(cred) => Some(cred),
+                None => id.as_str().strip_prefix("ledger-").and_then(|rest| rest.rsplit_once('-')).map(|(c, _)| c),
+            };
+            if owner.is_some_and(|cred| !accounts.contains_key(cred)) {
+                v.remove_record(RecordKind::LedgerCache, &id)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    })?
 }
 
 /// Replaces the account list.

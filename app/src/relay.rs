@@ -50,7 +50,7 @@ impl RelayTransport {
             _ => gloo_net::http::Method::GET,
         });
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            builder = builder.header(name, value.expose());
         }
         // The error text of fetch never includes the URL's query (it is not in gloo-net's messages).
         let response = builder.send().await.map_err(|e| TransportError(format!("relay unreachable: {e}")))?;

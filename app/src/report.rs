@@ -56,28 +56,16 @@ pub struct Dashboard {
     pub total_equity: Decimal,
     /// Equity change over the last day of the curve.
     pub day_change: Option<Decimal>,
-    /// The user's labels by credential id, to name accounts (`venue/credential/wallet` in the ledger).
-    pub names: std::collections::BTreeMap<String, String>,
+    /// The accounts' names, to show `venue/credential/wallet` ledger ids as the user knows them.
+    pub names: crate::records::AccountNames,
     /// Where the report was computed.
     pub computed_in: ComputedIn,
 }
 
 impl Dashboard {
-    /// An account id as the user knows it: `Binance main · spot`.
+    /// A ledger account id as the user knows it (see [`crate::records::AccountNames::wallet`]).
     pub fn account_name(&self, id: &str) -> String {
-        account_name(&self.names, id)
-    }
-}
-
-/// An account id (`venue/credential/wallet`) with the credential replaced by the user's label.
-pub fn account_name(names: &std::collections::BTreeMap<String, String>, id: &str) -> String {
-    let mut parts = id.splitn(3, '/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(cred), wallet) if names.contains_key(cred) => match wallet {
-            Some(w) => format!("{} · {w}", names[cred]),
-            None => names[cred].clone(),
-        },
-        _ => id.to_string(),
+        self.names.wallet(id)
     }
 }
 
@@ -124,19 +112,17 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
     let mut positions = Vec::new();
     for snap in data.snapshots.values() {
         for p in &snap.positions {
-            if p.size.is_zero() {
+            if p.amount.is_zero() {
                 continue;
             }
-            // Binance: positionAmt is signed; Bitget: size with a side. `size` here is signed in both.
-            let unrealized = pnl::futures::binance_unrealized(p.size, p.entry_price, p.mark_price);
             positions.push(OpenPosition {
                 account: p.account.to_string(),
                 symbol: p.symbol.clone(),
-                side: if p.size.is_sign_negative() { "short".into() } else { "long".into() },
-                size: p.size,
+                side: if p.amount.is_sign_negative() { "short".into() } else { "long".into() },
+                size: p.amount,
                 entry: p.entry_price,
                 mark: p.mark_price,
-                unrealized,
+                unrealized: p.unrealized(),
             });
         }
     }
@@ -144,27 +130,6 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
     let total_equity = report.identity.equity + futures_unrealized;
     let curve = &report.equity_curve;
     let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
-    let names = crate::records::account_names();
+    let names = crate::records::AccountNames::stored();
     Dashboard { report, positions, futures_unrealized, total_equity, day_change, names, computed_in }
-}
-
-/// A money amount for display: 2 decimals with thousands separators, sign kept.
-pub fn money(d: Decimal) -> String {
-    let r = d.round_dp(2);
-    let neg = r.is_sign_negative() && !r.is_zero();
-    let s = format!("{:.2}", r.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped}.{frac}", if neg { "-" } else { "" })
-}
-
-/// A quantity for display: up to 8 decimals, trailing zeros dropped.
-pub fn qty(d: Decimal) -> String {
-    d.round_dp(8).normalize().to_string()
 }

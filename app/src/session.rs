@@ -1,12 +1,27 @@
 //! The browser session: the vault over IndexedDB. The vault runs on an in-memory [`Snapshot`] of the stored
 //! objects; after each operation its writes are applied to IndexedDB in one transaction, so a closed tab or a
 //! failed write leaves the stored vault as it was before the operation, never half-changed.
+//!
+//! Any number of tabs share the stored vault (docs/app-storage.md): every commit runs under the vault's Web Lock,
+//! checks that the stored version is the one its snapshot was based on (re-basing its writes on storage when it is
+//! not), raises the version and tells the other tabs, which re-read the changed objects. A read-modify-write of a
+//! record runs whole under the lock ([`transact`]).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use vault::{KdfParams, Passphrase, Snapshot, Vault, VaultError};
+use vault::{KdfParams, Passphrase, Snapshot, Store, Vault, VaultError};
 
 use crate::idb::{Idb, IdbError, Write};
+use crate::tabs::{self, Change};
+
+/// The IndexedDB key of the stored vault's version: a counter that every commit raises, in the same transaction
+/// as its writes. Not a vault object (the vault and its backups never see it).
+pub const VERSION_KEY: &str = "meta.version";
+
+/// The vault's header object (`vault::format::HEADER_KEY`): it changes only with the passphrase or the data keys.
+const HEADER_KEY: &str = "vault";
 
 /// The IndexedDB database that holds the vault's objects (all sealed, or the public header).
 pub const DATABASE: &str = "meetcrypt";
@@ -33,6 +48,12 @@ impl From<IdbError> for SessionError {
     }
 }
 
+impl From<SessionError> for String {
+    fn from(e: SessionError) -> Self {
+        e.0
+    }
+}
+
 /// Where the user stands when the app opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
@@ -47,10 +68,82 @@ pub struct Session {
     idb: Idb,
     vault: Option<Vault<Snapshot>>,
     objects_at_load: Vec<(String, Vec<u8>)>,
+    /// The stored version the snapshot is based on.
+    version: u64,
 }
+
+/// What a refresh from storage brought: the objects another tab changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Every object may have changed (the tab missed an announcement, or storage was read whole).
+    pub all: bool,
+    /// The IndexedDB keys changed, when not `all`.
+    pub keys: Vec<String>,
+    /// The vault's header changed (another passphrase or data key): this tab locked itself.
+    pub relocked: bool,
+}
+
+impl Changed {
+    /// Whether records of this kind may have changed.
+    pub fn touches(&self, kind: vault::RecordKind) -> bool {
+        let prefix = format!("record.{}.", kind.name());
+        self.all || self.keys.iter().any(|k| k.starts_with(&prefix))
+    }
+}
+
+type Listener = Rc<dyn Fn(&Changed)>;
 
 thread_local! {
     static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+    static LISTENERS: RefCell<Vec<(u64, Listener)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_LISTENER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Calls `f` after every refresh that brought another tab's changes; returns a handle for [`off_change`].
+pub fn on_change(f: impl Fn(&Changed) + 'static) -> u64 {
+    let id = NEXT_LISTENER.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    LISTENERS.with(|l| l.borrow_mut().push((id, Rc::new(f))));
+    id
+}
+
+/// Stops calling a listener.
+pub fn off_change(id: u64) {
+    LISTENERS.with(|l| l.borrow_mut().retain(|(i, _)| *i != id));
+}
+
+fn notify(changed: &Changed) {
+    let listeners: Vec<Listener> = LISTENERS.with(|l| l.borrow().iter().map(|(_, f)| f.clone()).collect());
+    for f in listeners {
+        f(changed);
+    }
+}
+
+fn decode_version(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_le_bytes).unwrap_or(0)
+}
+
+/// Splits the version counter off the stored objects.
+fn split_version(mut objects: Vec<(String, Vec<u8>)>) -> (u64, Vec<(String, Vec<u8>)>) {
+    let version = objects.iter().find(|(k, _)| k == VERSION_KEY).map(|(_, v)| decode_version(v)).unwrap_or(0);
+    objects.retain(|(k, _)| k != VERSION_KEY);
+    (version, objects)
+}
+
+async fn stored_version(idb: &Idb) -> Result<u64, SessionError> {
+    Ok(idb.get(VERSION_KEY).await?.map(|v| decode_version(&v)).unwrap_or(0))
+}
+
+/// Records `writes` as pending in `store` again (applying them to its objects).
+fn replay(store: &mut Snapshot, writes: Vec<vault::Write>) {
+    for w in writes {
+        let _ = match w {
+            vault::Write::Put { key, value } => store.put(&key, &value),
+            vault::Write::Delete { key } => store.delete(&key),
+        };
+    }
 }
 
 fn to_idb(writes: Vec<vault::Write>) -> Vec<Write> {
@@ -74,20 +167,25 @@ pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Result<R, SessionError> {
 /// Opens IndexedDB, loads every stored object and says whether a vault is there.
 pub async fn load(database: &str) -> Result<Start, SessionError> {
     let idb = Idb::open(database).await?;
-    let mut objects = Vec::new();
-    for key in idb.keys("").await? {
-        if let Some(value) = idb.get(&key).await? {
-            objects.push((key, value));
-        }
-    }
+    let (version, objects) = split_version(idb.all().await?);
     let (vault, start) = match Vault::open(Snapshot::load(objects.clone())) {
         Ok(v) if v.kdf().is_insecure() => return Err(insecure_kdf()),
         Ok(v) => (Some(v), Start::Locked),
         Err(VaultError::NoVault) => (None, Start::FirstRun),
         Err(e) => return Err(e.into()),
     };
-    SESSION.with(|s| *s.borrow_mut() = Some(Session { idb, vault, objects_at_load: objects }));
+    SESSION.with(|s| *s.borrow_mut() = Some(Session { idb, vault, objects_at_load: objects, version }));
+    // what the other tabs commit is read in as they announce it
+    tabs::listen(|change| leptos::task::spawn_local(on_announce(change)));
     Ok(start)
+}
+
+/// Another tab committed `change`: re-read it under the lock.
+async fn on_announce(change: Change) {
+    let _lock = tabs::acquire(tabs::VAULT_LOCK, false).await;
+    if let Err(e) = refresh_locked(Some(&change)).await {
+        leptos::logging::error!("reading another tab's change failed: {e}");
+    }
 }
 
 impl Session {
@@ -112,20 +210,161 @@ impl Session {
         }
     }
 
-    fn pending_writes(&mut self) -> Vec<Write> {
-        self.vault.as_mut().map(|v| to_idb(v.store_mut().take_writes())).unwrap_or_default()
+    /// Whether a vault exists in this browser (locked or not).
+    pub fn has_vault(&self) -> bool {
+        self.vault.is_some()
+    }
+
+    fn take_pending(&mut self) -> Vec<vault::Write> {
+        self.vault.as_mut().map(|v| v.store_mut().take_writes()).unwrap_or_default()
+    }
+
+    fn restore_pending(&mut self, writes: Vec<vault::Write>) {
+        if let Some(v) = self.vault.as_mut() {
+            replay(v.store_mut(), writes);
+        }
+    }
+
+    /// Moves the snapshot to the stored `version`: `stored` is every object (`all`) or the changed ones (`None`:
+    /// deleted). This tab's pending writes stay on top. A changed header (another passphrase or data key) locks
+    /// the vault: its keys in memory are no longer the stored ones.
+    fn rebase(&mut self, version: u64, stored: Vec<(String, Option<Vec<u8>>)>, all: bool) -> bool {
+        self.version = version;
+        let Some(v) = self.vault.as_mut() else {
+            // no vault here yet: another tab may have made one (it opens locked)
+            let mut objects: BTreeMap<String, Vec<u8>> =
+                if all { BTreeMap::new() } else { std::mem::take(&mut self.objects_at_load).into_iter().collect() };
+            for (key, value) in stored {
+                match value {
+                    Some(value) => objects.insert(key, value),
+                    None => objects.remove(&key),
+                };
+            }
+            self.objects_at_load = objects.into_iter().collect();
+            self.vault = Vault::open(Snapshot::load(self.objects_at_load.clone())).ok();
+            return false;
+        };
+        let header_before = v.store().get(HEADER_KEY).ok().flatten();
+        let pending = v.store_mut().take_writes();
+        let mut objects: BTreeMap<String, Vec<u8>> = if all { BTreeMap::new() } else { v.store().objects().clone() };
+        for (key, value) in stored {
+            match value {
+                Some(value) => objects.insert(key, value),
+                None => objects.remove(&key),
+            };
+        }
+        let relocked = objects.get(HEADER_KEY) != header_before.as_ref();
+        let mut snapshot = Snapshot::load(objects);
+        if relocked {
+            // writes sealed under keys the vault may no longer hold are dropped with them
+            self.vault = Vault::open(snapshot).ok();
+            return true;
+        }
+        replay(&mut snapshot, pending);
+        *v.store_mut() = snapshot;
+        false
     }
 }
 
-/// Applies the vault's pending writes to IndexedDB in one transaction. On failure the in-memory vault is reloaded
-/// from what IndexedDB holds, so memory never runs ahead of storage.
-pub async fn persist() -> Result<(), SessionError> {
-    let (idb, writes) = with(|s| (s.idb.clone(), s.pending_writes()))?;
-    if let Err(e) = idb.apply(&writes).await {
-        let _ = load(DATABASE).await;
-        return Err(e.into());
+/// Brings the snapshot up to the stored version (call with the vault's lock held): only the objects of `hint`
+/// when it is the one change since this tab's version, else every object. Tells the listeners what changed.
+async fn refresh_locked(hint: Option<&Change>) -> Result<(), SessionError> {
+    let (idb, version) = with(|s| (s.idb.clone(), s.version))?;
+    let stored = stored_version(&idb).await?;
+    if stored == version {
+        return Ok(());
     }
+    let (objects, all) = match hint.filter(|c| c.previous == version && c.version == stored) {
+        Some(change) => (idb.get_many(&change.keys).await?, false),
+        None => {
+            let (at, objects) = split_version(idb.all().await?);
+            // the same transaction's version (a commit may have landed between the two reads)
+            return finish_refresh(at, objects.into_iter().map(|(k, v)| (k, Some(v))).collect(), true, Vec::new());
+        }
+    };
+    let keys = objects.iter().map(|(k, _)| k.clone()).collect();
+    finish_refresh(stored, objects, all, keys)
+}
+
+fn finish_refresh(
+    version: u64,
+    objects: Vec<(String, Option<Vec<u8>>)>,
+    all: bool,
+    keys: Vec<String>,
+) -> Result<(), SessionError> {
+    let relocked = with(|s| s.rebase(version, objects, all))?;
+    notify(&Changed { all, keys, relocked });
     Ok(())
+}
+
+/// Commits the pending writes (call with the vault's lock held): re-based on storage when another tab committed
+/// since this tab's version, then compare-and-swap: the writes land, with the next version, only on the version
+/// they were based on. On a failed write the in-memory vault is reloaded from what IndexedDB holds, so memory
+/// never runs ahead of storage.
+async fn commit_locked() -> Result<(), SessionError> {
+    for _ in 0..3 {
+        refresh_locked(None).await?;
+        let (idb, writes, version) = with(|s| (s.idb.clone(), s.take_pending(), s.version))?;
+        if writes.is_empty() {
+            return Ok(());
+        }
+        // a writer that does not take the lock (a browser without Web Locks) got in: re-base and try again
+        if stored_version(&idb).await? != version {
+            with(|s| s.restore_pending(writes))?;
+            continue;
+        }
+        let mut writes = to_idb(writes);
+        let keys: Vec<String> = writes
+            .iter()
+            .map(|w| match w {
+                Write::Put(k, _) | Write::Delete(k) => k.clone(),
+            })
+            .collect();
+        let next = version + 1;
+        writes.push(Write::Put(VERSION_KEY.into(), next.to_le_bytes().to_vec()));
+        if let Err(e) = idb.apply(&writes).await {
+            let _ = load(DATABASE).await;
+            return Err(e.into());
+        }
+        with(|s| s.version = next)?;
+        tabs::announce(&Change { version: next, previous: version, keys });
+        return Ok(());
+    }
+    Err(SessionError("another tab keeps changing the vault: nothing was saved, try again".into()))
+}
+
+/// Applies the vault's pending writes to IndexedDB in one transaction, under the vault's lock, on the latest
+/// stored version (see [`commit_locked`]).
+pub async fn persist() -> Result<(), SessionError> {
+    let _lock = tabs::acquire(tabs::VAULT_LOCK, false).await;
+    commit_locked().await
+}
+
+/// Reads in what other tabs committed since this tab's version.
+pub async fn refresh() -> Result<(), SessionError> {
+    let _lock = tabs::acquire(tabs::VAULT_LOCK, false).await;
+    refresh_locked(None).await
+}
+
+/// Runs a read-modify-write of the vault's records whole under the vault's lock: on the latest stored version,
+/// and committed before another tab may write. When `f` fails, its writes are dropped (the snapshot is read again
+/// from storage).
+pub async fn transact<R, E: From<SessionError>>(f: impl FnOnce() -> Result<R, E>) -> Result<R, E> {
+    let _lock = tabs::acquire(tabs::VAULT_LOCK, false).await;
+    // what this tab has not saved yet (a sync's checkpoint) lands first, so a failure of `f` drops only its own
+    commit_locked().await?;
+    match f() {
+        Ok(r) => {
+            commit_locked().await?;
+            Ok(r)
+        }
+        Err(e) => {
+            with(|s| s.version = u64::MAX)?;
+            let _ = with(|s| s.take_pending());
+            refresh_locked(None).await?;
+            Err(e)
+        }
+    }
 }
 
 /// Creates the vault with Argon2id at OWASP's parameters (the only ones the app makes or opens).

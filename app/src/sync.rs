@@ -8,11 +8,11 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::Event;
+use ledger::{Event, Position};
 use serde::{Deserialize, Serialize};
 use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState};
 use vault::{CredentialId, RecordId, RecordKind};
-use venues::parse::{Balances, Position};
+use venues::parse::Balances;
 
 use crate::prices::{self, PriceCache};
 use crate::records::{self, AccountMeta, SyncOutcome};
@@ -188,22 +188,29 @@ pub struct Synced {
     /// The synced data and its dashboard: the sync opens the ledger once, for its own counts and for the report.
     /// `None` when another sync was running.
     pub view: Option<(Data, Dashboard)>,
+    /// Another tab was syncing: this one did not (it reads that sync's writes as they are announced).
+    pub elsewhere: bool,
 }
 
-/// Syncs every connected account, then prices, then computes the dashboard. A second call while one runs returns
-/// at once, with no outcome.
+/// Syncs every connected account, then prices, then computes the dashboard. A second call while one runs, in this
+/// tab or another (the sync's Web Lock), returns at once, with no outcome.
 pub async fn sync_all(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
     if RUNNING.with(|r| r.replace(true)) {
-        return Ok(Synced { outcomes: Vec::new(), view: None });
+        return Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: false });
     }
-    let result = sync_all_inner(on_progress).await;
+    let result = match crate::tabs::acquire(crate::tabs::SYNC_LOCK, true).await {
+        Some(_lock) => sync_all_inner(on_progress).await,
+        None => Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: true }),
+    };
     RUNNING.with(|r| *r.borrow_mut() = false);
     result
 }
 
 async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
+    // the accounts and the ledger as stored now, with whatever another tab connected or removed
+    session::refresh().await?;
     let settings = records::settings()?;
-    let mut accounts = records::accounts()?;
+    let accounts = records::accounts()?;
     let transport = RelayTransport::new(settings.relays.clone());
     let mut configs = Vec::new();
     let mut credential_of = BTreeMap::new();
@@ -239,8 +246,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let (results, _stats) = sync_engine::sync_by_venue(&transport, &options, &configs, &mut state, &mut sink).await;
     // (an account whose sync did not complete reads every stream next time anyway: the engine keeps that)
     FIRST_SINCE_UNLOCK.with(|f| *f.borrow_mut() = false);
-    let _ = records::append_audit(transport.take_audit());
-    session::persist().await?;
+    let audit = transport.take_audit();
+    session::transact(|| records::append_audit(audit)).await?;
 
     // the one read of the whole ledger: the engine worker decodes it alongside, for the report at the end
     let job = report::begin_job();
@@ -249,15 +256,24 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let now = js_sys::Date::now() as i64;
     for (key, result) in results {
         let Some(cred) = credential_of.get(&key) else { continue };
-        let prefix = format!("{}/", key);
+        let prefix = format!("{key}/");
         let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
         let outcome = SyncOutcome { at_ms: now, error: result.err().map(|e| e.to_string()), events };
-        if let Some(meta) = accounts.get_mut(cred) {
-            meta.last_sync = Some(outcome.clone());
-        }
         outcomes.push((cred.clone(), outcome));
     }
-    records::set_accounts(&accounts)?;
+    // on the account list as stored now: an account connected or removed in another tab meanwhile stays so
+    session::transact(|| -> Result<(), SessionError> {
+        let mut stored = records::accounts()?;
+        for (cred, outcome) in &outcomes {
+            if let Some(meta) = stored.get_mut(cred) {
+                meta.last_sync = Some(outcome.clone());
+            }
+        }
+        records::set_accounts(&stored)?;
+        // the ledger of an account removed while it synced goes with it
+        records::sweep_orphans().map(|_| ())
+    })
+    .await?;
 
     // prices for every asset seen, from the first event
     let mut assets: BTreeSet<String> = BTreeSet::new();
@@ -288,14 +304,17 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
         rows: cache.points.len() as u64,
         eta_ms: None,
     });
-    records::write(RecordKind::LedgerCache, PRICES, &cache)?;
-    let _ = records::append_audit(transport.take_audit());
-    session::persist().await?;
+    let audit = transport.take_audit();
+    session::transact(|| -> Result<(), SessionError> {
+        records::write(RecordKind::LedgerCache, PRICES, &cache)?;
+        records::append_audit(audit)
+    })
+    .await?;
     if let Err(e) = price_result {
         return Err(SessionError(format!("prices could not be read: {e}")));
     }
     data.prices = cache;
     // read again: the user may have changed the settings while the sync ran
     let dashboard = report::finish(job, &data, &records::settings()?).await;
-    Ok(Synced { outcomes, view: Some((data, dashboard)) })
+    Ok(Synced { outcomes, view: Some((data, dashboard)), elsewhere: false })
 }

@@ -271,3 +271,73 @@ fn test_worker_script() -> String {
     .as_string()
     .unwrap()
 }
+
+/// Dates and numbers follow the locale and the time zone (Intl), and a crypto amount keeps every digit for its
+/// title: a German user in Berlin reads `77.559,46 €`, `03.12.2026, 22:18:55`; the equity curve's days are UTC days.
+#[wasm_bindgen_test]
+fn dates_and_numbers_follow_the_locale_and_time_zone() {
+    use app::format::Formats;
+    use ledger::{Decimal, Timestamp};
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let de = Formats::new(Some("de-DE"), Some("Europe/Berlin"));
+    let us = Formats::new(Some("en-US"), Some("America/New_York"));
+    // Intl separates a currency symbol from the number with a no-break space
+    assert_eq!(de.money(d("77559.456"), "EUR"), "77.559,46\u{a0}€");
+    assert_eq!(us.money(d("77559.456"), "USD"), "$77,559.46");
+    assert_eq!(us.money(d("-1234.5"), "USD"), "-$1,234.50");
+    assert_eq!(us.money(d("-0.001"), "USD"), "$0.00", "no minus sign on an amount that rounds to zero");
+    // every digit of a Decimal, past what a float holds
+    assert_eq!(us.exact(d("12345678.123456789012345678")), "12,345,678.123456789012345678");
+    // more digits than Intl takes: as the ledger holds it
+    assert_eq!(us.exact(d("0.1234567890123456789012345")), "0.1234567890123456789012345");
+    assert_eq!(de.exact(d("0.000000012345")), "0,000000012345");
+    assert_eq!(us.amount(d("0.123456789")), "0.12345679");
+    assert_eq!(de.amount(d("1234.5")), "1.234,5");
+    assert_eq!(us.count(12345), "12,345");
+    assert_eq!(us.percent(d("0.1234")), "12.3%");
+    // 2026-12-03T21:18:55.869Z
+    let t = Timestamp(1_796_332_735_869);
+    assert_eq!(de.date_time(t), "03.12.2026, 22:18:55");
+    // (ICU writes a narrow no-break space before PM, some browsers a plain one)
+    assert_eq!(us.date_time(t).replace('\u{202f}', " "), "Dec 3, 2026, 4:18:55 PM");
+    // a UTC day stays that day in any time zone
+    assert_eq!(us.utc_day(Timestamp(1_796_256_000_000)), "Dec 3, 2026");
+    assert_eq!(de.utc_date("2026-12-03"), "03.12.2026");
+}
+
+/// An unnamed account is called after its venue and type, the same way on every screen; a second unnamed one of the
+/// same venue is numbered; a named one keeps its name.
+#[wasm_bindgen_test]
+fn accounts_are_named_after_their_venue_when_unnamed() {
+    use app::records::{AccountMeta, AccountNames};
+    let meta = |cred: &str, venue: &str, label: &str, kind: &str, added_ms: i64| AccountMeta {
+        credential: cred.into(),
+        venue: venue.into(),
+        label: label.into(),
+        account_kind: kind.into(),
+        mode: venues::AccountMode::Binance,
+        ip_restricted: true,
+        warnings: vec![],
+        added_ms,
+        last_sync: None,
+    };
+    let accounts = [
+        meta("c1", "binance", "", "regular", 1),
+        meta("c2", "binance", " ", "regular", 2),
+        meta("c3", "bitget", "Main", "regular", 3),
+        meta("c4", "binance", "", "copy-trading", 4),
+    ]
+    .into_iter()
+    .map(|m| (m.credential.clone(), m))
+    .collect();
+    let names = AccountNames::of(&accounts);
+    assert_eq!(names.account("c1"), Some("Binance"));
+    assert_eq!(names.account("c2"), Some("Binance 2"));
+    assert_eq!(names.account("c3"), Some("Main"));
+    assert_eq!(names.account("c4"), Some("Binance copy-trading"));
+    assert_eq!(names.wallet("binance/c1/spot"), "Binance spot");
+    assert_eq!(names.wallet("binance/c2/usdm"), "Binance 2 USDS-M futures");
+    assert_eq!(names.wallet("bitget/c3/futures"), "Main · USDT-M futures");
+    // an account no longer connected: its venue and wallet
+    assert_eq!(names.wallet("bitget/gone/spot"), "Bitget spot");
+}

@@ -1,9 +1,10 @@
 //! The weight budget: per egress IP and venue limiter, track the venue's used weight, stop before its limit, back
 //! off after a 429/418, and share capacity fairly between clients.
 //!
-//! Binance counts request weight per IP in clock-minute windows (`X-MBX-USED-WEIGHT-1M` for `/api` and `/fapi`,
-//! `X-SAPI-USED-IP-WEIGHT-1M` for IP-weighted `/sapi`); UID-weighted SAPI endpoints are counted per account by the
-//! venue and do not consume the IP's budget. Bitget limits each endpoint per second, per IP for public endpoints
+//! The limits are the catalogue's [`Limiter`]s. Binance counts request weight per IP in clock-minute windows
+//! (`X-MBX-USED-WEIGHT-1M` for `/api` and `/fapi`, `X-SAPI-USED-IP-WEIGHT-1M` for IP-weighted `/sapi`): the relay
+//! keeps those windows per egress IP ([`shared_ip_limiter`]); UID-weighted SAPI endpoints are counted per account by
+//! the venue and do not consume the IP's budget. Bitget limits each endpoint per second, per IP for public endpoints
 //! and per account (here: per key) for signed ones. The relay lets itself use `budget_fraction` of each limit.
 //!
 //! Fairness: a client (a salted hash of its API key, or of its address for public reads) may use at most its fair
@@ -15,50 +16,29 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
-use catalogue::{Cost, Endpoint, Host, Security};
+pub use catalogue::Limiter;
+use catalogue::{CountedPer, Endpoint, Host};
 
 use crate::config::Limits;
 
-/// A Binance per-IP weight limiter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Limiter {
-    /// Spot `/api`: `X-MBX-USED-WEIGHT-1M`.
-    BinanceSpot,
-    /// IP-weighted `/sapi`: `X-SAPI-USED-IP-WEIGHT-1M`.
-    BinanceSapiIp,
-    /// USDⓈ-M futures: `X-MBX-USED-WEIGHT-1M`.
-    BinanceFutures,
+/// Whether the relay keeps windows of a limiter per egress IP: a weight every endpoint shares, counted per IP
+/// (Binance's `/api`, IP-weighted `/sapi` and `/fapi` weight).
+fn is_shared_ip(l: Limiter) -> bool {
+    l.counted_per() == CountedPer::Ip && l.shared_limit().is_some()
 }
 
-impl Limiter {
-    /// Every limiter.
-    pub const ALL: [Limiter; 3] = [Limiter::BinanceSpot, Limiter::BinanceSapiIp, Limiter::BinanceFutures];
+/// The limiter whose windows the relay keeps per egress IP that an endpoint draws from, if any (its usage header is
+/// the one to read from the venue's answer).
+pub fn shared_ip_limiter(e: &Endpoint) -> Option<Limiter> {
+    Some(e.limiter()).filter(|l| is_shared_ip(*l))
+}
 
-    /// The metrics label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Limiter::BinanceSpot => "binance_spot_ip",
-            Limiter::BinanceSapiIp => "binance_sapi_ip",
-            Limiter::BinanceFutures => "binance_futures_ip",
-        }
-    }
-
-    /// The response header in which the venue reports the used weight (lower case).
-    pub fn header(self) -> &'static str {
-        match self {
-            Limiter::BinanceSpot | Limiter::BinanceFutures => "x-mbx-used-weight-1m",
-            Limiter::BinanceSapiIp => "x-sapi-used-ip-weight-1m",
-        }
-    }
-
-    /// The limiter an endpoint draws from, if it is IP-weighted on Binance.
-    pub fn of(e: &Endpoint) -> Option<Limiter> {
-        match (e.host, e.cost) {
-            (Host::BinanceSpot, Cost::BinanceIp(_)) if e.path.starts_with("/sapi/") => Some(Limiter::BinanceSapiIp),
-            (Host::BinanceSpot, Cost::BinanceIp(_)) => Some(Limiter::BinanceSpot),
-            (Host::BinanceFutures, Cost::BinanceIp(_)) => Some(Limiter::BinanceFutures),
-            _ => None,
-        }
+/// Who a per-endpoint (Bitget) limit is kept for: the egress IP for what the venue counts per IP, the client (its
+/// key) on any IP for what it counts per account.
+fn per_endpoint_key(e: &Endpoint, egress: usize, client: u64) -> (usize, &'static str, u64) {
+    match e.limiter().counted_per() {
+        CountedPer::Ip => (egress, e.path, 0),
+        CountedPer::Account => (usize::MAX, e.path, client),
     }
 }
 
@@ -135,6 +115,7 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 #[derive(Default)]
 struct Window {
+    /// The window's number (ms since the epoch / the limiter's window).
     minute: u64,
     used: u32,
     reserved: u32,
@@ -152,23 +133,20 @@ struct State {
 pub struct Budget {
     egress_count: usize,
     fraction: f64,
-    limits: [u32; 3],
+    /// The limiters kept per egress IP, with their limit per window (configurable, the catalogue's by default).
+    limits: Vec<(Limiter, u32)>,
     state: Mutex<State>,
-}
-
-fn limit_index(l: Limiter) -> usize {
-    match l {
-        Limiter::BinanceSpot => 0,
-        Limiter::BinanceSapiIp => 1,
-        Limiter::BinanceFutures => 2,
-    }
 }
 
 /// Most distinct clients remembered per window (bounds memory under a flood of made-up keys).
 const MAX_CLIENTS_PER_WINDOW: usize = 100_000;
 
-fn secs_until_next_minute(now_ms: u64) -> u64 {
-    (60_000 - now_ms % 60_000).div_ceil(1000).max(1)
+fn window_ms(l: Limiter) -> u64 {
+    l.window_ms() as u64
+}
+
+fn secs_until_next_window(l: Limiter, now_ms: u64) -> u64 {
+    (window_ms(l) - now_ms % window_ms(l)).div_ceil(1000).max(1)
 }
 
 impl Budget {
@@ -177,18 +155,18 @@ impl Budget {
         Budget {
             egress_count: egress_count.max(1),
             fraction: limits.budget_fraction,
-            limits: [
-                limits.binance_spot_weight_per_minute,
-                limits.binance_sapi_ip_weight_per_minute,
-                limits.binance_futures_weight_per_minute,
-            ],
+            limits: Limiter::ALL
+                .into_iter()
+                .filter(|l| is_shared_ip(*l))
+                .map(|l| (l, limits.shared_ip_limit(l)))
+                .collect(),
             state: Mutex::new(State::default()),
         }
     }
 
-    /// The venue's limit for a limiter per minute.
+    /// The venue's limit for a limiter per window (0 for a limiter the relay does not keep per egress IP).
     pub fn limit(&self, l: Limiter) -> u32 {
-        self.limits[limit_index(l)]
+        self.limits.iter().find(|(x, _)| *x == l).map_or(0, |(_, n)| *n)
     }
 
     fn cap(&self, l: Limiter) -> u32 {
@@ -199,9 +177,9 @@ impl Budget {
     /// says why not.
     pub fn admit(&self, e: &Endpoint, weight: u32, client: u64, now_ms: u64) -> Result<Ticket, Denied> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let minute = now_ms / 60_000;
-        let second = now_ms / 1000;
-        let limiter = Limiter::of(e);
+        let limiter = shared_ip_limiter(e);
+        let minute = limiter.map_or(0, |l| now_ms / window_ms(l));
+        let second = now_ms / window_ms(e.limiter());
         let mut best: Option<(usize, u32)> = None;
         let mut denial: Option<Denied> = None;
         let mut deny = |d: Denied| {
@@ -225,7 +203,7 @@ impl Budget {
                     }
                     let total = w.used + w.reserved;
                     if total + weight > cap {
-                        deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_minute(now_ms) });
+                        deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
                         continue;
                     }
                     // Every client that asks in this window counts as active, admitted or not (bounded map).
@@ -235,19 +213,16 @@ impl Budget {
                     let active = (w.clients.len() as u32).max(2);
                     let mine = w.clients.get(&client).copied().unwrap_or(0);
                     if mine + weight > cap / active {
-                        deny(Denied { code: "fair_share", retry_after_s: secs_until_next_minute(now_ms) });
+                        deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
                         continue;
                     }
                     total
                 }
-                None => match e.cost {
-                    Cost::BitgetPerSecond(n) => {
-                        let cap = (((n as f64) * self.fraction).floor() as u32).max(1);
+                None => match e.limiter().shared_limit() {
+                    None => {
+                        let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
                         // Public endpoints are limited per IP; signed ones per account, whatever the IP.
-                        let key = match e.security {
-                            Security::Public => (egress, e.path, 0),
-                            Security::Signed => (usize::MAX, e.path, client),
-                        };
+                        let key = per_endpoint_key(e, egress, client);
                         let (sec, count) = st.per_second.get(&key).copied().unwrap_or((second, 0));
                         let count = if sec == second { count } else { 0 };
                         if count + 1 > cap {
@@ -256,7 +231,7 @@ impl Budget {
                         }
                         count
                     }
-                    _ => 0,
+                    Some(_) => 0,
                 },
             };
             if best.is_none_or(|(_, l)| load < l) {
@@ -273,14 +248,11 @@ impl Budget {
                 *w.clients.entry(client).or_default() += weight;
             }
             None => {
-                if let Cost::BitgetPerSecond(_) = e.cost {
+                if e.limiter().shared_limit().is_none() {
                     if st.per_second.len() > 100_000 {
                         st.per_second.retain(|_, (s, _)| *s == second);
                     }
-                    let key = match e.security {
-                        Security::Public => (egress, e.path, 0),
-                        Security::Signed => (usize::MAX, e.path, client),
-                    };
+                    let key = per_endpoint_key(e, egress, client);
                     let slot = st.per_second.entry(key).or_insert((second, 0));
                     if slot.0 != second {
                         *slot = (second, 0);
@@ -303,7 +275,7 @@ impl Budget {
                 w.used += t.weight;
             }
             if let Some(u) = used
-                && w.minute == now_ms / 60_000
+                && w.minute == now_ms / window_ms(l)
             {
                 w.used = w.used.max(u);
             }
@@ -320,12 +292,12 @@ impl Budget {
     /// The used weight of every (egress, limiter) in the current window, with the venue's limit (for metrics).
     pub fn snapshot(&self, now_ms: u64) -> Vec<(usize, Limiter, u32, u32)> {
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let minute = now_ms / 60_000;
         let mut out = Vec::new();
         for egress in 0..self.egress_count {
-            for l in Limiter::ALL {
-                let used = st.windows.get(&(egress, l)).filter(|w| w.minute == minute).map_or(0, |w| w.used);
-                out.push((egress, l, used, self.limit(l)));
+            for &(l, limit) in &self.limits {
+                let window = now_ms / window_ms(l);
+                let used = st.windows.get(&(egress, l)).filter(|w| w.minute == window).map_or(0, |w| w.used);
+                out.push((egress, l, used, limit));
             }
         }
         out
@@ -340,6 +312,20 @@ mod tests {
     fn small() -> Budget {
         let limits = Limits { binance_spot_weight_per_minute: 100, budget_fraction: 1.0, ..Limits::default() };
         Budget::new(1, &limits)
+    }
+
+    #[test]
+    fn keeps_windows_of_the_catalogues_per_ip_weights_only() {
+        let b = Budget::new(2, &Limits::default());
+        let kept: Vec<_> = b.snapshot(0).into_iter().map(|(i, l, used, limit)| (i, l.as_str(), used, limit)).collect();
+        let one = |i| {
+            [(i, "binance_spot_ip", 0, 6_000), (i, "binance_sapi_ip", 0, 12_000), (i, "binance_futures_ip", 0, 2_400)]
+        };
+        assert_eq!(kept, [one(0), one(1)].concat());
+        assert_eq!(shared_ip_limiter(&catalogue::BINANCE_DEPOSITS), Some(Limiter::BinanceSapiIp));
+        // the UID weight is the account's own, and Bitget limits each endpoint by the second
+        assert_eq!(shared_ip_limiter(&catalogue::BINANCE_WITHDRAWALS), None);
+        assert_eq!(shared_ip_limiter(&catalogue::BITGET_CANDLES), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use catalogue::Host;
+use catalogue::{Host, Limiter};
 use serde::Deserialize;
 
 /// A configuration that cannot be used. Each message names the place and says what to do.
@@ -147,9 +147,29 @@ impl Default for Limits {
             pin_workers: true,
             pool_idle_per_host: 256,
             budget_fraction: 0.8,
-            binance_spot_weight_per_minute: 6_000,
-            binance_sapi_ip_weight_per_minute: 12_000,
-            binance_futures_weight_per_minute: 2_400,
+            binance_spot_weight_per_minute: shared_limit(Limiter::BinanceSpotIp),
+            binance_sapi_ip_weight_per_minute: shared_limit(Limiter::BinanceSapiIp),
+            binance_futures_weight_per_minute: shared_limit(Limiter::BinanceFuturesIp),
+        }
+    }
+}
+
+/// The venue's limit of a limiter, as the catalogue states it.
+const fn shared_limit(l: Limiter) -> u32 {
+    match l.shared_limit() {
+        Some(n) => n,
+        None => 0,
+    }
+}
+
+impl Limits {
+    /// The configured limit per window of a limiter every endpoint shares per IP; the catalogue's for any other.
+    pub fn shared_ip_limit(&self, l: Limiter) -> u32 {
+        match l {
+            Limiter::BinanceSpotIp => self.binance_spot_weight_per_minute,
+            Limiter::BinanceSapiIp => self.binance_sapi_ip_weight_per_minute,
+            Limiter::BinanceFuturesIp => self.binance_futures_weight_per_minute,
+            other => shared_limit(other),
         }
     }
 }

@@ -482,7 +482,7 @@ pub async fn exchange(
     let egress_label = relay.egress_label(egress);
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + up.total_timeout;
-    let weight_header = crate::budget::Limiter::of(e).map(|l| l.header());
+    let weight_header = crate::budget::shared_ip_limiter(e).and_then(|l| l.usage_header());
     let mark = returned.len();
     let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req, weight_header, returned)).await;
     let latency = start.elapsed();

@@ -160,6 +160,7 @@ fn main() -> ExitCode {
 
 /// The CPUs this process may run on, in order (empty if unknown).
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // libc's affinity calls: the only unsafe code in the product
 fn allowed_cpus() -> Vec<usize> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; the kernel writes at most its size into it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -177,6 +178,7 @@ fn allowed_cpus() -> Vec<usize> {
 
 /// Pins the calling thread to `cpu`; false if the kernel refused.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // libc's affinity calls: the only unsafe code in the product
 fn pin_current_thread(cpu: usize) -> bool {
     if cpu >= libc::CPU_SETSIZE as usize {
         return false;

@@ -1,4 +1,4 @@
-//! The attack corpus: every write endpoint of API.md (and the reference lists) in every method, path and header
+//! The attack corpus: every write endpoint (docs/venues.md §1.10, §2.9, tests/data) in every method, path and header
 //! tricks, and request-smuggling attempts over raw sockets. Not one reaches the upstream; each gets a refusal with
 //! the relay's JSON body, also those the HTTP parser refuses before the policy sees them (only an HTTP/2 preface is
 //! closed without one: an HTTP/2 client could not read it).

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vault::{AccountKind, Credential, CredentialId, Secret};
 
-use crate::records::{self, AccountMeta};
+use crate::records::{self, AccountMeta, AccountNames};
 use crate::relay::RelayTransport;
 use crate::session;
 
@@ -35,6 +35,17 @@ pub async fn connect_account(
     replace: Option<String>,
 ) -> Result<AccountMeta, String> {
     let settings = records::settings().map_err(|e| e.to_string())?;
+    // the name shown (empty: called after its venue, see records::AccountNames); a new key for an account keeps
+    // its name unless another is given
+    let label = label.trim().to_string();
+    let shown_label = match (&replace, label.is_empty()) {
+        (Some(existing), true) => {
+            records::accounts().map_err(|e| e.to_string())?.get(existing).map(|m| m.label.clone()).unwrap_or_default()
+        }
+        _ => label.clone(),
+    };
+    // the vault names every credential: an unnamed one by its venue
+    let label = if shown_label.is_empty() { records::venue_name(venue.as_str()) } else { shown_label.clone() };
     let transport = RelayTransport::new(settings.relays.clone());
     let creds = venues::Credentials::new(
         venue,
@@ -46,73 +57,90 @@ pub async fn connect_account(
     let client = venues::Client::new(creds);
     let policy = venues::ConnectPolicy { relay_ips: relay_ips().await, ..Default::default() };
     let result = venues::connect(&transport, &client, &policy).await;
-    let _ = records::append_audit(transport.take_audit());
-    let report = result.map_err(|e| e.to_string())?;
+    let audit = transport.take_audit();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = session::transact(|| records::append_audit(audit)).await;
+            return Err(e.to_string());
+        }
+    };
     let credential = Credential {
         venue,
-        label: label.trim().to_string(),
+        label,
         account_kind,
         api_key: Secret::new(api_key.trim()),
         api_secret: Secret::new(api_secret.trim()),
         passphrase: passphrase.map(|p| Secret::new(p.trim())),
     };
-    let id = session::with(|s| -> Result<CredentialId, String> {
-        let v = s.vault().map_err(|e| e.to_string())?;
-        match &replace {
-            Some(existing) => {
-                let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
-                v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
-                Ok(id)
+    // the credential and the account that references it land together, on the latest stored account list
+    session::transact(|| -> Result<AccountMeta, String> {
+        let _ = records::append_audit(audit);
+        let id = session::with(|s| -> Result<CredentialId, String> {
+            let v = s.vault().map_err(|e| e.to_string())?;
+            match &replace {
+                Some(existing) => {
+                    let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
+                    v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
+                    Ok(id)
+                }
+                None => v.add_credential(&credential).map_err(|e| e.to_string()),
             }
-            None => v.add_credential(&credential).map_err(|e| e.to_string()),
-        }
+        })
+        .map_err(|e| e.to_string())??;
+        let credential_id = id.record_id().as_str().to_string();
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        let meta = AccountMeta {
+            credential: credential_id.clone(),
+            venue: venue.as_str().into(),
+            label: shown_label,
+            account_kind: match account_kind {
+                AccountKind::Regular => "regular".into(),
+                AccountKind::CopyTrading => "copy-trading".into(),
+            },
+            mode: report.mode,
+            ip_restricted: report.ip_restricted,
+            warnings: report.warnings,
+            added_ms: js_sys::Date::now() as i64,
+            last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
+        };
+        accounts.insert(credential_id, meta.clone());
+        records::set_accounts(&accounts).map_err(|e| e.to_string())?;
+        Ok(meta)
     })
-    .map_err(|e| e.to_string())??;
-    let credential_id = id.record_id().as_str().to_string();
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    let meta = AccountMeta {
-        credential: credential_id.clone(),
-        venue: venue.as_str().into(),
-        label: credential.label.clone(),
-        account_kind: match account_kind {
-            AccountKind::Regular => "regular".into(),
-            AccountKind::CopyTrading => "copy-trading".into(),
-        },
-        mode: report.mode,
-        ip_restricted: report.ip_restricted,
-        warnings: report.warnings,
-        added_ms: js_sys::Date::now() as i64,
-        last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
-    };
-    accounts.insert(credential_id, meta.clone());
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())?;
-    Ok(meta)
+    .await
 }
 
 /// Removes an account: its credential, metadata and ledger cache.
 pub async fn remove_account(credential: &str) -> Result<(), String> {
-    session::with(|s| -> Result<(), String> {
-        let v = s.vault().map_err(|e| e.to_string())?;
-        let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
-        v.remove_credential(&id).map_err(|e| e.to_string())
+    session::transact(|| -> Result<(), String> {
+        session::with(|s| -> Result<(), String> {
+            let v = s.vault().map_err(|e| e.to_string())?;
+            let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
+            // removed in another tab already: the rest goes all the same
+            match v.remove_credential(&id) {
+                Ok(()) | Err(vault::VaultError::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .map_err(|e| e.to_string())??;
+        crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        accounts.remove(credential);
+        records::set_accounts(&accounts).map_err(|e| e.to_string())
     })
-    .map_err(|e| e.to_string())??;
-    crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
-    session::with(|_| -> Result<(), String> { Ok(()) }).map_err(|e| e.to_string())??;
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    accounts.remove(credential);
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())
+    .await
 }
 
 /// Renames an account (label only; its ledger keeps its ids).
 pub async fn rename_account(credential: &str, label: &str) -> Result<(), String> {
-    let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-    let meta = accounts.get_mut(credential).ok_or("no such account")?;
-    meta.label = label.trim().to_string();
-    records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-    session::persist().await.map_err(|e| e.to_string())
+    session::transact(|| -> Result<(), String> {
+        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
+        let meta = accounts.get_mut(credential).ok_or("no such account")?;
+        meta.label = label.trim().to_string();
+        records::set_accounts(&accounts).map_err(|e| e.to_string())
+    })
+    .await
 }
 
 fn guide(venue: Venue) -> impl IntoView {
@@ -154,7 +182,10 @@ pub fn Accounts(
     let (notice, set_notice) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let (rekey, set_rekey) = signal(None::<String>);
-    let ips = LocalResource::new(relay_ips);
+    // read into a plain signal, not a resource: a resource read here would suspend the Suspense around the whole
+    // tracker (lib.rs), which takes the page out and puts it back, and the keyboard's focus with it
+    let ips = RwSignal::new(None::<Vec<String>>);
+    spawn_local(async move { ips.set(Some(relay_ips().await)) });
     let (copied, set_copied) = signal(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -163,24 +194,30 @@ pub fn Accounts(
         set_error.set(None);
         set_notice.set(None);
         let v = venue.get_untracked();
-        let default_label = format!("{} {}", v.as_str(), accounts.get_untracked().len() + 1);
-        let l = Some(label.get_untracked()).filter(|l| !l.trim().is_empty()).unwrap_or(default_label);
+        // left empty, the account is called after its venue and type (records::AccountNames)
+        let l = label.get_untracked();
         let kind = if copy_trading.get_untracked() { AccountKind::CopyTrading } else { AccountKind::Regular };
         let pass = (v == Venue::Bitget).then(|| api_passphrase.get_untracked());
         let (k, s, replace) = (api_key.get_untracked(), api_secret.get_untracked(), rekey.get_untracked());
         spawn_local(async move {
             match connect_account(v, l, kind, k, s, pass, replace).await {
                 Ok(meta) => {
-                    let mut text = format!("Connected {} ({}).", meta.label, meta.venue);
+                    accounts.update(|a| {
+                        a.insert(meta.credential.clone(), meta.clone());
+                    });
+                    let name =
+                        accounts.with_untracked(|a| AccountNames::of(a).account(&meta.credential).map(str::to_owned));
+                    let mut text = format!("Connected {}", name.unwrap_or_else(|| meta.label.clone()));
+                    if !meta.label.trim().is_empty() {
+                        text.push_str(&format!(" ({})", records::venue_name(&meta.venue)));
+                    }
+                    text.push('.');
                     for w in &meta.warnings {
                         text.push(' ');
                         text.push_str(w);
                         text.push('.');
                     }
                     set_notice.set(Some(text));
-                    accounts.update(|a| {
-                        a.insert(meta.credential.clone(), meta);
-                    });
                     set_api_key.set(String::new());
                     set_api_secret.set(String::new());
                     set_api_passphrase.set(String::new());
@@ -208,7 +245,10 @@ pub fn Accounts(
                 <p class="muted">"No account yet: connect a read-only API key below."</p>
             </Show>
             <ul class="account-list">
-                <For each=move || accounts.get().into_values() key=|m| (m.credential.clone(), m.label.clone(), m.last_sync.clone()) let:meta>
+                // in the order they were added (the map's order is the credential ids', which are random)
+                <For each=move || { let mut list: Vec<AccountMeta> = accounts.get().into_values().collect();
+                        list.sort_by_key(|m| (m.added_ms, m.credential.clone())); list }
+                    key=|m| (m.credential.clone(), m.added_ms, m.last_sync.clone()) let:meta>
                     <AccountRow meta accounts set_rekey set_venue />
                 </For>
             </ul>
@@ -224,8 +264,10 @@ pub fn Accounts(
                         <option value="bitget">"Bitget"</option>
                     </select>
                     <label for="label">"Name"</label>
-                    <input id="label" data-testid="label" placeholder="e.g. Binance main" prop:value=label
+                    <input id="label" data-testid="label" aria-describedby="label-help" placeholder="e.g. Binance main" prop:value=label
                         on:input=move |ev| set_label.set(event_target_value(&ev)) />
+                    <p class="hint" id="label-help">"Optional: left empty, the account is called after its exchange \
+                        (\"Binance\", its wallets \"Binance spot\"). Rename it at any time."</p>
                     <label class="inline">
                         <input type="checkbox" data-testid="copy-trading" prop:checked=copy_trading
                             on:change=move |ev| set_copy_trading.set(event_target_checked(&ev)) />
@@ -268,7 +310,7 @@ pub fn Accounts(
     }
 }
 
-/// One account in the list, with its health and actions.
+/// One account in the list, with its health and actions; its name is renamed in place.
 #[component]
 fn AccountRow(
     /// The account.
@@ -281,45 +323,104 @@ fn AccountRow(
     set_venue: WriteSignal<Venue>,
 ) -> impl IntoView {
     let credential = meta.credential.clone();
+    // what it is called: its label, or its venue and type when unnamed (and a number beside another unnamed one)
+    let name = {
+        let c = credential.clone();
+        move || accounts.with(|a| AccountNames::of(a).account(&c).unwrap_or_default().to_string())
+    };
     let (renaming, set_renaming) = signal(false);
     let (new_label, set_new_label) = signal(meta.label.clone());
+    let input = NodeRef::<leptos::html::Input>::new();
+    let rename_button = NodeRef::<leptos::html::Button>::new();
     let health = match &meta.last_sync {
         None => ("pending", "not synced yet".to_string()),
-        Some(s) if s.error.is_none() => ("ok", format!("synced, {} events", s.events)),
+        Some(s) if s.error.is_none() => (
+            "ok",
+            format!(
+                "synced {}, {} events",
+                crate::format::date_time(ledger::Timestamp(s.at_ms)),
+                crate::format::count(s.events)
+            ),
+        ),
         Some(s) => ("error", s.error.clone().unwrap_or_default()),
     };
     let mode = match meta.mode {
-        venues::AccountMode::Binance => "spot, wallet, USDⓈ-M futures",
+        venues::AccountMode::Binance => "spot, wallet, USDS-M futures",
         venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
         venues::AccountMode::BitgetUnified => "unified account",
     };
     let (c1, c2, c3) = (credential.clone(), credential.clone(), credential.clone());
     let venue = Venue::parse(&meta.venue).unwrap_or(Venue::Binance);
+    let save = move || {
+        let (c, l) = (c1.clone(), new_label.get_untracked());
+        spawn_local(async move {
+            if rename_account(&c, &l).await.is_ok() {
+                accounts.update(|a| {
+                    if let Some(m) = a.get_mut(&c) {
+                        m.label = l.trim().into()
+                    }
+                });
+            }
+        });
+        set_renaming.set(false);
+        if let Some(b) = rename_button.get_untracked() {
+            let _ = b.focus();
+        }
+    };
+    let cancel = move || {
+        set_renaming.set(false);
+        if let Some(b) = rename_button.get_untracked() {
+            let _ = b.focus();
+        }
+    };
+    let default_name = {
+        let mut unnamed = meta.clone();
+        unnamed.label.clear();
+        AccountNames::of(&[(unnamed.credential.clone(), unnamed)].into_iter().collect())
+            .account(&meta.credential)
+            .unwrap_or_default()
+            .to_string()
+    };
+    // the name field takes the focus as it replaces the name
+    Effect::new(move |_| {
+        if renaming.get()
+            && let Some(el) = input.get()
+        {
+            request_animation_frame(move || {
+                let _ = el.focus();
+                el.select();
+            });
+        }
+    });
     view! {
         <li class="account" data-testid="account-row">
             <div>
-                <strong>{meta.label.clone()}</strong>
-                <span class="muted">{format!(" · {} · {} · {}", meta.venue, meta.account_kind, mode)}</span>
+                {
+                    let save = save.clone();
+                    move || if renaming.get() {
+                        let save = save.clone();
+                        view! {
+                            <input class="rename" node_ref=input aria-label="Name of this account" data-testid="account-name-input"
+                                placeholder=default_name.clone() prop:value=new_label
+                                on:input=move |ev| set_new_label.set(event_target_value(&ev))
+                                on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+                                    "Enter" => { ev.prevent_default(); save() }
+                                    "Escape" => { ev.prevent_default(); cancel() }
+                                    _ => {}
+                                } />
+                        }.into_any()
+                    } else {
+                        view! { <strong data-testid="account-name">{name.clone()}</strong> }.into_any()
+                    }
+                }
+                <span class="muted">{format!(" · {} · {} · {}", records::venue_name(&meta.venue), meta.account_kind, mode)}</span>
                 {(!meta.ip_restricted).then(|| view! { <span class="badge warn">"not IP-restricted"</span> })}
             </div>
             <div class=format!("health {}", health.0) data-testid="account-health">{health.1}</div>
-            <Show when=move || renaming.get()>
-                <input aria-label="new name" prop:value=new_label on:input=move |ev| set_new_label.set(event_target_value(&ev)) />
-            </Show>
             <div class="actions">
-                <button class="secondary" on:click=move |_| {
-                    if renaming.get_untracked() {
-                        let (c, l) = (c1.clone(), new_label.get_untracked());
-                        spawn_local(async move {
-                            if rename_account(&c, &l).await.is_ok() {
-                                accounts.update(|a| if let Some(m) = a.get_mut(&c) { m.label = l.trim().into() });
-                            }
-                        });
-                        set_renaming.set(false);
-                    } else {
-                        set_renaming.set(true);
-                    }
-                }>{move || if renaming.get() { "Save" } else { "Rename" }}</button>
+                <button class="secondary" data-testid="rename-account" node_ref=rename_button on:click=move |_| {
+                    if renaming.get_untracked() { save() } else { set_renaming.set(true) }
+                }>{move || if renaming.get() { "Save name" } else { "Rename" }}</button>
                 <button class="secondary" on:click=move |_| { set_venue.set(venue); set_rekey.set(Some(c2.clone())) }>"Replace key"</button>
                 <button class="danger" data-testid="remove-account" on:click=move |_| {
                     let c = c3.clone();

@@ -6,7 +6,8 @@ use ledger::Decimal;
 use leptos::prelude::*;
 use pnl::RealizedSplit;
 
-use crate::report::{Dashboard, money, qty};
+use crate::format::{amount, count, date_time, exact, money, percent, utc_date, utc_day};
+use crate::report::Dashboard;
 
 fn sign_class(d: Decimal) -> &'static str {
     if d.is_sign_negative() && !d.is_zero() {
@@ -25,6 +26,8 @@ fn Figure(
     label: &'static str,
     /// Value.
     value: Decimal,
+    /// The profit currency.
+    currency: String,
     /// Test id.
     testid: &'static str,
     /// Colour by sign.
@@ -35,9 +38,20 @@ fn Figure(
     view! {
         <div class="figure">
             <div class="figure-label">{label}</div>
-            <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value)}</div>
+            <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value, &currency)}</div>
         </div>
     }
+}
+
+/// A table that scrolls sideways on its own when it is wider than the screen; the region takes the keyboard's
+/// focus, so it scrolls with the arrow keys too.
+fn scroll_region(label: &'static str, table: impl IntoView) -> impl IntoView {
+    view! { <div class="table-scroll" role="region" aria-label=label tabindex="0">{table}</div> }
+}
+
+/// A crypto amount: up to 8 decimals shown, every digit in the title (on hover).
+fn amount_cell(d: Decimal, testid: Option<&'static str>) -> impl IntoView + use<> {
+    view! { <td data-testid=testid data-value=d.normalize().to_string() title=exact(d)>{amount(d)}</td> }
 }
 
 /// The equity curve as an SVG line, with the selected range.
@@ -47,7 +61,7 @@ fn tenths(v: f64) -> String {
     format!("{}{}.{}", if t < 0 { "-" } else { "" }, t.abs() / 10, t.abs() % 10)
 }
 
-fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal) -> impl IntoView + use<> {
+fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal, currency: &str) -> impl IntoView + use<> {
     let (w, h, pad) = (720.0_f64, 220.0_f64, 8.0_f64);
     if points.len() < 2 {
         return view! { <p class="muted">"Not enough history for a curve yet."</p> }.into_any();
@@ -65,15 +79,16 @@ fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal) -> impl Into
             format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(x), tenths(y))
         })
         .collect();
-    let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
-    let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
+    // the curve's points are the ends of UTC days: the caption says so
+    let first = points.first().map(|p| utc_date(&p.0)).unwrap_or_default();
+    let last = points.last().map(|p| utc_date(&p.0)).unwrap_or_default();
     view! {
         <figure class="chart">
-            <svg viewBox="0 0 720 220" role="img" aria-label=format!("Equity from {first} to {last}")
+            <svg viewBox="0 0 720 220" role="img" aria-label=format!("Equity at the end of each UTC day from {first} to {last}")
                 data-testid="equity-curve">
                 <path d=path class="curve" fill="none" />
             </svg>
-            <figcaption class="muted">{format!("{first} → {last} · low {} · high {}", money(low), money(high))}</figcaption>
+            <figcaption class="muted">{format!("{first} → {last} (end of each UTC day) · low {} · high {}", money(low, currency), money(high, currency))}</figcaption>
         </figure>
     }
     .into_any()
@@ -81,26 +96,36 @@ fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal) -> impl Into
 
 fn split_rows(
     rows: &BTreeMap<String, RealizedSplit>,
+    by: &'static str,
     name: &dyn Fn(&str) -> String,
     testid: &'static str,
+    currency: &str,
 ) -> impl IntoView + use<> {
     let mut rows: Vec<_> = rows.iter().map(|(k, v)| (name(k), v)).collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.1.total.abs()));
-    view! {
+    let m = |d: Decimal| money(d, currency);
+    let table = view! {
         <table class="table" data-testid=testid>
-            <thead><tr><th>""</th><th>"Trades"</th><th>"Fees"</th><th>"Futures"</th><th>"Funding"</th><th>"Commission"</th><th>"Total"</th></tr></thead>
+            <thead><tr><th scope="col">{by}</th><th scope="col">"Trades"</th><th scope="col">"Fees"</th><th scope="col">"Futures"</th>
+                <th scope="col">"Funding"</th><th scope="col">"Commission"</th><th scope="col">"Total"</th></tr></thead>
             <tbody>
                 {rows.into_iter().take(50).map(|(k, s)| view! {
                     <tr>
                         <th scope="row">{k.clone()}</th>
-                        <td>{money(s.trade)}</td><td>{money(s.fee)}</td><td>{money(s.futures)}</td>
-                        <td>{money(s.funding)}</td><td>{money(s.commission)}</td>
-                        <td class=sign_class(s.total)>{money(s.total)}</td>
+                        <td>{m(s.trade)}</td><td>{m(s.fee)}</td><td>{m(s.futures)}</td>
+                        <td>{m(s.funding)}</td><td>{m(s.commission)}</td>
+                        <td class=sign_class(s.total)>{m(s.total)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
         </table>
-    }
+    };
+    let label = match by {
+        "Asset" => "PnL by asset",
+        "Symbol" => "PnL by symbol",
+        _ => "PnL by account",
+    };
+    scroll_region(label, table)
 }
 
 /// The dashboard.
@@ -124,17 +149,21 @@ pub fn DashboardView(
     let mut by_account: Vec<(String, Decimal)> =
         r.accounts.iter().map(|(a, s)| (dashboard.account_name(a), s.equity)).collect();
     by_account.sort_by_key(|a| std::cmp::Reverse(a.1));
+    let cur = currency.clone();
     let bar = move |items: Vec<(String, Decimal)>, total: Decimal, testid: &'static str| {
+        let currency = cur.clone();
         view! {
             <ul class="bars" data-testid=testid>
                 {items.into_iter().take(12).map(|(name, v)| {
-                    let pct = if total.is_zero() { Decimal::ZERO } else { (v / total * Decimal::ONE_HUNDRED).round_dp(1) };
+                    let share = if total.is_zero() { Decimal::ZERO } else { v / total };
+                    let pct = (share * Decimal::ONE_HUNDRED).round_dp(1);
                     let width = format!("width: {}%", pct.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED));
+                    let title = name.clone();
                     view! {
                         <li>
-                            <span class="bar-label">{name}</span>
-                            <span class="bar-track"><span class="bar-fill" style=width></span></span>
-                            <span class="bar-value">{format!("{} ({pct}%)", money(v))}</span>
+                            <span class="bar-label" title=title>{name}</span>
+                            <span class="bar-track" aria-hidden="true"><span class="bar-fill" style=width></span></span>
+                            <span class="bar-value">{format!("{} ({})", money(v, &currency), percent(share))}</span>
                         </li>
                     }
                 }).collect_view()}
@@ -143,48 +172,57 @@ pub fn DashboardView(
     };
     let mut missing_by_asset: BTreeMap<String, (usize, Decimal, String)> = BTreeMap::new();
     for m in &r.missing_acquisitions {
-        let e = missing_by_asset.entry(m.asset.clone()).or_insert((0, Decimal::ZERO, m.time.date_string()));
+        let e = missing_by_asset.entry(m.asset.clone()).or_insert_with(|| (0, Decimal::ZERO, date_time(m.time)));
         e.0 += 1;
         e.1 += m.missing;
     }
     let warnings =
         r.missing_prices.len() + r.missing_acquisitions.len() + r.transfers.unmatched.len() + r.unvalued_trades.len();
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
-    let curve_view = move || {
-        let days = range.get();
-        let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
-        let low = equities[from..].iter().copied().min().unwrap_or_default();
-        let high = equities[from..].iter().copied().max().unwrap_or_default();
-        curve_svg(&curve[from..], low, high)
+    let curve_view = {
+        let currency = currency.clone();
+        move || {
+            let days = range.get();
+            let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
+            let low = equities[from..].iter().copied().min().unwrap_or_default();
+            let high = equities[from..].iter().copied().max().unwrap_or_default();
+            curve_svg(&curve[from..], low, high, &currency)
+        }
+    };
+    let m = |d: Decimal| money(d, &currency);
+    let figure = |label: &'static str, value: Decimal, testid: &'static str, signed: bool| {
+        view! { <Figure label value currency=currency.clone() testid signed /> }
     };
     view! {
         <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>
             <div class="figures">
-                <Figure label="Total equity" value=dashboard.total_equity testid="total-equity" signed=false />
-                {dashboard.day_change.map(|c| view! { <Figure label="Change (1 day)" value=c testid="equity-change" /> })}
-                <Figure label="Realized PnL" value=r.realized.total testid="realized-pnl" />
-                <Figure label="Unrealized PnL" value=r.unrealized + dashboard.futures_unrealized testid="unrealized-pnl" />
-                <Figure label="Funding" value=r.realized.funding testid="funding" />
-                <Figure label="Fees" value=fees testid="fees" />
+                {figure("Total equity", dashboard.total_equity, "total-equity", false)}
+                // the curve's last two points: the change over the last UTC day
+                {dashboard.day_change.map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
+                {figure("Realized PnL", r.realized.total, "realized-pnl", true)}
+                {figure("Unrealized PnL", r.unrealized + dashboard.futures_unrealized, "unrealized-pnl", true)}
+                {figure("Funding", r.realized.funding, "funding", true)}
+                {figure("Fees", fees, "fees", true)}
             </div>
-            <p class="muted">{format!("All values in {currency}. {} events.", r.events)}
+            <p class="muted">{format!("All values in {currency}. {} events.", count(r.events))}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
         </section>
         {(warnings > 0).then(|| view! {
             <section class="card warnings" data-testid="warnings">
                 <h2>"Warnings"</h2>
                 <ul>
+                    // prices are daily klines: which UTC day lacks one is what matters
                     {r.missing_prices.iter().take(20).map(|m| view! {
-                        <li data-testid="missing-price">{format!("No price for {} in {} from {} ({} valuations): affects {}. Prices come from the venues' daily klines.", m.asset, m.quote, m.time, m.count, m.affects)}</li>
+                        <li data-testid="missing-price">{format!("No price for {} in {} from the UTC day of {} ({} valuations): affects {}. Prices come from the venues' daily klines.", m.asset, m.quote, utc_day(m.time), count(m.count as usize), m.affects)}</li>
                     }).collect_view()}
-                    {missing_by_asset.into_iter().map(|(asset, (n, amount, first))| view! {
-                        <li data-testid="missing-acquisition">{format!("{} {asset} spent in {n} disposal(s) from {first} with no recorded acquisition: their cost is taken as 0, so their PnL is overstated. Sync the account the {asset} came from, or turn on \"value deposits at market\" in Settings.", qty(amount))}</li>
+                    {missing_by_asset.into_iter().map(|(asset, (n, missing, first))| view! {
+                        <li data-testid="missing-acquisition" title=format!("{} {asset}", exact(missing))>{format!("{} {asset} spent in {n} disposal(s) from {first} with no recorded acquisition: their cost is taken as 0, so their PnL is overstated. Sync the account the {asset} came from, or turn on \"value deposits at market\" in Settings.", amount(missing))}</li>
                     }).collect_view()}
                     {r.transfers.unmatched.iter().take(20).map(|u| view! {
-                        <li data-testid="unmatched-transfer">{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, qty(u.amount), u.asset, dashboard.account_name(&u.account), u.time)}</li>
+                        <li data-testid="unmatched-transfer" title=format!("{} {}", exact(u.amount), u.asset)>{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, amount(u.amount), u.asset, dashboard.account_name(&u.account), date_time(u.time))}</li>
                     }).collect_view()}
                     {(!r.unvalued_trades.is_empty()).then(|| view! {
-                        <li>{format!("{} trades could not be valued (no price for either asset).", r.unvalued_trades.len())}</li>
+                        <li>{format!("{} trades could not be valued (no price for either asset).", count(r.unvalued_trades.len()))}</li>
                     })}
                 </ul>
             </section>
@@ -192,9 +230,10 @@ pub fn DashboardView(
         <section class="card">
             <div class="chart-head">
                 <h2>"Equity"</h2>
-                <div class="range" role="group" aria-label="range">
-                    {[(7usize, "1W"), (30, "1M"), (90, "3M"), (365, "1Y"), (0, "All")].into_iter().map(|(d, l)| view! {
-                        <button class=move || if range.get() == d { "chip active" } else { "chip" } on:click=move |_| set_range.set(d)>{l}</button>
+                <div class="range" role="group" aria-label="Range">
+                    {[(7usize, "1W", "1 week"), (30, "1M", "1 month"), (90, "3M", "3 months"), (365, "1Y", "1 year"), (0, "All", "all")].into_iter().map(|(d, l, long)| view! {
+                        <button class=move || if range.get() == d { "chip active" } else { "chip" } title=long
+                            aria-pressed=move || (range.get() == d).to_string() on:click=move |_| set_range.set(d)>{l}</button>
                     }).collect_view()}
                 </div>
             </div>
@@ -206,41 +245,48 @@ pub fn DashboardView(
         </div>
         <section class="card">
             <h2>"Holdings"</h2>
-            <table class="table" data-testid="holdings">
-                <thead><tr><th>"Asset"</th><th>"Amount"</th><th>"Price"</th><th>"Value"</th><th>"Cost basis"</th><th>"Unrealized"</th></tr></thead>
-                <tbody>
-                    {r.assets.iter().filter(|(_, p)| !p.amount.is_zero()).map(|(a, p)| view! {
-                        <tr data-asset=a.clone()>
-                            <th scope="row">{a.clone()}</th>
-                            <td data-testid="holding-amount">{qty(p.amount)}</td>
-                            <td>{p.price.map(money).unwrap_or_else(|| "no price".into())}</td>
-                            <td>{p.value.map(money).unwrap_or_else(|| "—".into())}</td>
-                            <td>{money(p.cost_basis)}</td>
-                            <td class=p.unrealized.map(sign_class).unwrap_or("")>{p.unrealized.map(money).unwrap_or_else(|| "—".into())}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            {scroll_region("Holdings", view! {
+                <table class="table" data-testid="holdings">
+                    <thead><tr><th scope="col">"Asset"</th><th scope="col">"Amount"</th><th scope="col">"Price"</th><th scope="col">"Value"</th>
+                        <th scope="col">"Cost basis"</th><th scope="col">"Unrealized"</th></tr></thead>
+                    <tbody>
+                        {r.assets.iter().filter(|(_, p)| !p.amount.is_zero()).map(|(a, p)| view! {
+                            <tr data-asset=a.clone()>
+                                <th scope="row">{a.clone()}</th>
+                                {amount_cell(p.amount, Some("holding-amount"))}
+                                <td>{p.price.map(m).unwrap_or_else(|| "no price".into())}</td>
+                                <td>{p.value.map(m).unwrap_or_else(|| "—".into())}</td>
+                                <td>{m(p.cost_basis)}</td>
+                                <td class=p.unrealized.map(sign_class).unwrap_or("")>{p.unrealized.map(m).unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
         {(!dashboard.positions.is_empty()).then(|| view! {
             <section class="card">
                 <h2>"Open futures positions"</h2>
-                <table class="table" data-testid="positions">
-                    <thead><tr><th>"Account"</th><th>"Symbol"</th><th>"Side"</th><th>"Size"</th><th>"Entry"</th><th>"Mark"</th><th>"Unrealized"</th></tr></thead>
-                    <tbody>
-                        {dashboard.positions.iter().map(|p| view! {
-                            <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
-                                <td>{qty(p.size)}</td><td>{qty(p.entry)}</td><td>{qty(p.mark)}</td>
-                                <td class=sign_class(p.unrealized)>{money(p.unrealized)}</td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                // in the margin asset, USDT, which counts as USD
+                {scroll_region("Open futures positions", view! {
+                    <table class="table" data-testid="positions">
+                        <thead><tr><th scope="col">"Account"</th><th scope="col">"Symbol"</th><th scope="col">"Side"</th><th scope="col">"Size"</th>
+                            <th scope="col">"Entry"</th><th scope="col">"Mark"</th><th scope="col">"Unrealized"</th></tr></thead>
+                        <tbody>
+                            {dashboard.positions.iter().map(|p| view! {
+                                <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
+                                    {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
+                                    <td class=sign_class(p.unrealized)>{money(p.unrealized, "USD")}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })}
             </section>
         })}
         <section class="card">
-            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, &|a| a.to_string(), "pnl-by-asset")}
-            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, &|a| a.to_string(), "pnl-by-symbol")}
-            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, &|a| dashboard.account_name(a), "pnl-by-account")}
+            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency)}
+            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency)}
+            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| dashboard.account_name(a), "pnl-by-account", &currency)}
         </section>
     }
 }

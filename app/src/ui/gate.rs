@@ -8,6 +8,17 @@ use crate::session;
 use crate::strength::{Strength, strength};
 use crate::{Phase, now};
 
+/// Gives the keyboard's focus to this field once it is on the page (the form has just replaced another screen).
+fn focus_when_shown(field: NodeRef<leptos::html::Input>) {
+    Effect::new(move |_| {
+        if let Some(el) = field.get() {
+            request_animation_frame(move || {
+                let _ = el.focus();
+            });
+        }
+    });
+}
+
 /// Yields to the browser so that a "working…" state paints before a long computation (the KDF) blocks.
 pub async fn repaint() {
     crate::sleep_ms(30).await
@@ -25,6 +36,8 @@ pub fn CreateVault(
     let (confirm, set_confirm) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
+    let first = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(first);
     let rating = move || strength(&pass.get());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -67,7 +80,7 @@ pub fn CreateVault(
             </p>
             <form on:submit=submit>
                 <label for="passphrase">"Passphrase"</label>
-                <input id="passphrase" type="password" autocomplete="new-password" data-testid="passphrase"
+                <input id="passphrase" type="password" autocomplete="new-password" data-testid="passphrase" node_ref=first
                     prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
                 <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="passphrase strength"
                     value=move || (rating() as u8).to_string()></meter>
@@ -146,6 +159,8 @@ pub fn Unlock(
     let (pass, set_pass) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
+    let field = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(field);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let p = pass.get_untracked();
@@ -173,7 +188,7 @@ pub fn Unlock(
             <p>"Enter the passphrase of the vault in this browser."</p>
             <form on:submit=submit>
                 <label for="passphrase">"Passphrase"</label>
-                <input id="passphrase" type="password" autocomplete="current-password" data-testid="passphrase"
+                <input id="passphrase" type="password" autocomplete="current-password" data-testid="passphrase" node_ref=field
                     prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
                 <p class="error" role="alert" data-testid="unlock-error">{move || error.get()}</p>
                 <button type="submit" data-testid="unlock" disabled=busy>

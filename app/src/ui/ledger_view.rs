@@ -1,12 +1,13 @@
 //! The ledger: every event, newest first, filtered and searched, in a virtualized list (only the visible rows are
 //! in the DOM, so 100,000+ events scroll smoothly).
 
-use ledger::{Event, EventKind};
+use ledger::{Decimal, Event, EventKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::records;
-use crate::report::{Dashboard, qty};
+use crate::format::{amount, count, date_time, exact};
+use crate::records::{self, AccountNames};
+use crate::report::Dashboard;
 use crate::session;
 use crate::sync::Data;
 
@@ -14,43 +15,68 @@ const ROW_PX: f64 = 36.0;
 const VIEW_ROWS: usize = 18;
 const OVERSCAN: usize = 8;
 
-/// One event as table cells: kind, what, amount text.
-pub fn describe(e: &Event) -> (&'static str, String) {
+/// One event as table cells: its kind and what happened, with amounts written by `amount` (the locale's format
+/// on screen, every digit for a title and for search) and accounts named by `names`.
+pub fn describe(e: &Event, amount: &dyn Fn(Decimal) -> String, names: &AccountNames) -> (&'static str, String) {
     match &e.kind {
         EventKind::Trade { spend, receive, fees, symbol } => {
-            let fee = fees.iter().map(|f| format!("{} {}", qty(f.amount), f.asset)).collect::<Vec<_>>().join(", ");
+            let fee = fees.iter().map(|f| format!("{} {}", amount(f.amount), f.asset)).collect::<Vec<_>>().join(", ");
             let s = format!(
                 "{} {} → {} {}{}{}",
-                qty(spend.amount),
+                amount(spend.amount),
                 spend.asset,
-                qty(receive.amount),
+                amount(receive.amount),
                 receive.asset,
                 symbol.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
                 if fee.is_empty() { String::new() } else { format!(" · fee {fee}") }
             );
             ("trade", s)
         }
-        EventKind::Deposit { asset, amount, .. } => ("deposit", format!("{} {asset}", qty(*amount))),
-        EventKind::Withdrawal { asset, amount, fee, .. } => (
+        EventKind::Deposit { asset, amount: a, .. } => ("deposit", format!("{} {asset}", amount(*a))),
+        EventKind::Withdrawal { asset, amount: a, fee, .. } => (
             "withdrawal",
-            format!("{} {asset}{}", qty(*amount), fee.map(|f| format!(" · fee {}", qty(f))).unwrap_or_default()),
+            format!("{} {asset}{}", amount(*a), fee.map(|f| format!(" · fee {}", amount(f))).unwrap_or_default()),
         ),
-        EventKind::Transfer { from_account, to_account, asset, amount } => {
-            ("transfer", format!("{} {asset}: {from_account} → {to_account}", qty(*amount)))
-        }
-        EventKind::Income { income_type, asset, amount, symbol } => (
+        EventKind::Transfer { from_account, to_account, asset, amount: a } => (
+            "transfer",
+            format!(
+                "{} {asset}: {} → {}",
+                amount(*a),
+                names.wallet(from_account.as_str()),
+                names.wallet(to_account.as_str())
+            ),
+        ),
+        EventKind::Income { income_type, asset, amount: a, symbol } => (
             "income",
             format!(
                 "{:?}: {} {asset}{}",
                 income_type,
-                qty(*amount),
+                amount(*a),
                 symbol.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
             ),
         ),
-        EventKind::FuturesTrade { symbol, side, price, qty: q, .. } => {
-            ("futures_trade", format!("{side:?} {} {symbol} @ {} (moves no money: see income)", qty(*q), qty(*price)))
-        }
+        EventKind::FuturesTrade { symbol, side, price, qty: q, .. } => (
+            "futures_trade",
+            format!("{side:?} {} {symbol} @ {} (moves no money: see income)", amount(*q), amount(*price)),
+        ),
     }
+}
+
+/// An event's kind, as the filter names it.
+fn kind_of(e: &Event) -> &'static str {
+    match &e.kind {
+        EventKind::Trade { .. } => "trade",
+        EventKind::Deposit { .. } => "deposit",
+        EventKind::Withdrawal { .. } => "withdrawal",
+        EventKind::Transfer { .. } => "transfer",
+        EventKind::Income { .. } => "income",
+        EventKind::FuturesTrade { .. } => "futures_trade",
+    }
+}
+
+/// An amount with every digit, unformatted: what the ledger holds, for search.
+fn plain(d: Decimal) -> String {
+    d.normalize().to_string()
 }
 
 /// Saves the manual matches and recomputes.
@@ -69,15 +95,15 @@ fn save_settings(
     set_error: WriteSignal<Option<String>>,
 ) {
     leptos::task::spawn_local(async move {
-        let result = records::settings().and_then(|mut s| {
-            change(&mut s);
-            records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
-        });
+        let result = session::transact(|| {
+            records::settings().and_then(|mut s| {
+                change(&mut s);
+                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+            })
+        })
+        .await;
         match result {
-            Ok(()) => match session::persist().await {
-                Ok(()) => on_change(),
-                Err(e) => set_error.set(Some(e.to_string())),
-            },
+            Ok(()) => on_change(),
             Err(e) => set_error.set(Some(e.to_string())),
         }
     });
@@ -94,6 +120,7 @@ fn TransferMatching(
     let (withdrawal, set_withdrawal) = signal(String::new());
     let (deposit, set_deposit) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
+    // each leg in the words of the rest of the app: when (the user's time zone), what, which account
     let legs = move |kind: &'static str| {
         dash.with(|d| {
             d.as_ref()
@@ -106,7 +133,13 @@ fn TransferMatching(
                         .map(|u| {
                             (
                                 u.event.clone(),
-                                format!("{} {} {} · {} · {}", u.time, qty(u.amount), u.asset, u.account, u.event),
+                                format!(
+                                    "{} · {} {} · {}",
+                                    date_time(u.time),
+                                    amount(u.amount),
+                                    u.asset,
+                                    d.account_name(&u.account)
+                                ),
                             )
                         })
                         .collect::<Vec<_>>()
@@ -136,11 +169,11 @@ fn TransferMatching(
                 "Meetcrypt pairs them by Koinly's rule (same asset, within 12 hours, 80–100 % received, same transaction id); "
                 "pair the others here. The difference becomes the transfer fee."</p>
             <div class="filters">
-                <select aria-label="withdrawal" data-testid="match-withdrawal" on:change=move |ev| set_withdrawal.set(event_target_value(&ev))>
+                <select aria-label="Withdrawal" data-testid="match-withdrawal" on:change=move |ev| set_withdrawal.set(event_target_value(&ev))>
                     <option value="">"Withdrawal…"</option>
                     {move || legs("withdrawal").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
                 </select>
-                <select aria-label="deposit" data-testid="match-deposit" on:change=move |ev| set_deposit.set(event_target_value(&ev))>
+                <select aria-label="Deposit" data-testid="match-deposit" on:change=move |ev| set_deposit.set(event_target_value(&ev))>
                     <option value="">"Deposit…"</option>
                     {move || legs("deposit").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
                 </select>
@@ -171,7 +204,7 @@ fn TransferMatching(
                 }>"The withdrawal was an expense"</button>
             </div>
             <p class="error" role="alert">{move || error.get()}</p>
-            <ul>
+            <ul class="marks">
                 {
                     let on_change = on_change.clone();
                     move || {
@@ -227,43 +260,60 @@ pub fn LedgerView(
     let (kind, set_kind) = signal(String::new());
     let (search, set_search) = signal(String::new());
     let (scroll, set_scroll) = signal(0.0_f64);
-    // newest first, filtered
+    // read once: a rename happens in the Accounts tab, and the ledger is built anew when its tab is opened
+    let names = StoredValue::new(AccountNames::stored());
+    // the events to list, newest first, filtered: their indexes in the data (only the rows on screen are written
+    // out, in the user's locale and time zone; a search reads every digit, as the ledger holds it)
     let rows = Memo::new(move |_| {
         let k = kind.get();
         let q = search.get().to_lowercase();
-        let names = records::account_names();
-        data.with(|d| {
-            let Some(d) = d else { return Vec::new() };
-            let mut out: Vec<(String, String, &'static str, String)> = d
-                .events
-                .iter()
-                .filter_map(|e| {
-                    let (kd, text) = describe(e);
-                    if !k.is_empty() && kd != k {
-                        return None;
-                    }
-                    let row = (e.time.to_string(), crate::report::account_name(&names, e.account.as_str()), kd, text);
-                    if !q.is_empty() && !format!("{} {} {}", row.1, row.3, e.id).to_lowercase().contains(&q) {
-                        return None;
-                    }
-                    Some(row)
-                })
-                .collect();
-            out.sort_by(|a, b| b.0.cmp(&a.0));
-            out
+        names.with_value(|names| {
+            data.with(|d| {
+                let Some(d) = d else { return Vec::new() };
+                let mut out: Vec<usize> = (0..d.events.len())
+                    .filter(|&i| {
+                        let e = &d.events[i];
+                        if !k.is_empty() && kind_of(e) != k {
+                            return false;
+                        }
+                        q.is_empty() || {
+                            let (_, text) = describe(e, &plain, names);
+                            format!("{} {} {}", names.wallet(e.account.as_str()), text, e.id)
+                                .to_lowercase()
+                                .contains(&q)
+                        }
+                    })
+                    .collect();
+                out.sort_by(|&a, &b| d.events[b].time.cmp(&d.events[a].time));
+                out
+            })
         })
     });
     let visible = move || {
         let start = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
+        let names = names.get_value();
         rows.with(|r| {
             let end = (start + VIEW_ROWS + 2 * OVERSCAN).min(r.len());
-            (start, r.len(), r.get(start.min(r.len())..end).map(|s| s.to_vec()).unwrap_or_default())
+            let slice = data.with(|d| {
+                let Some(d) = d else { return Vec::new() };
+                r.get(start.min(r.len())..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&i| {
+                        let e = &d.events[i];
+                        let (k, text) = describe(e, &amount, &names);
+                        let (_, full) = describe(e, &exact, &names);
+                        (date_time(e.time), names.wallet(e.account.as_str()), k, text, full)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (start, r.len(), slice)
         })
     };
     view! {
         <TransferMatching dash on_change />
         <section class="card" data-testid="ledger">
-            <h2>"Ledger"</h2>
+            <h2 id="ledger-heading">"Ledger"</h2>
             <div class="filters">
                 <label for="ledger-kind" class="sr-only">"Kind"</label>
                 <select id="ledger-kind" data-testid="ledger-kind" on:change=move |ev| set_kind.set(event_target_value(&ev))>
@@ -278,30 +328,42 @@ pub fn LedgerView(
                 <label for="ledger-search" class="sr-only">"Search"</label>
                 <input id="ledger-search" type="search" placeholder="Search asset, account, id…" data-testid="ledger-search"
                     on:input=move |ev| set_search.set(event_target_value(&ev)) />
-                <span class="muted" data-testid="ledger-count">{move || format!("{} events", rows.with(|r| r.len()))}</span>
+                <span class="muted" data-testid="ledger-count" role="status">{move || format!("{} events", count(rows.with(|r| r.len())))}</span>
             </div>
-            <div class="vlist" style=format!("height: {}px", ROW_PX as usize * VIEW_ROWS)
-                on:scroll=move |ev| {
-                    if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-                        set_scroll.set(el.scroll_top() as f64);
-                    }
-                }>
-                {move || {
-                    let (start, total, slice) = visible();
-                    // whole pixels, printed as integers
-                    let top = (start as f64 * ROW_PX) as u64;
-                    let bottom = (total.saturating_sub(start + slice.len()) as f64 * ROW_PX) as u64;
-                    view! {
-                        <div style=format!("height: {top}px")></div>
-                        {slice.into_iter().map(|(t, a, k, text)| view! {
-                            <div class="vrow" data-testid="ledger-row">
-                                <span class="t">{t}</span><span class=format!("k {k}")>{k}</span>
-                                <span class="a">{a}</span><span class="d">{text}</span>
-                            </div>
-                        }).collect_view()}
-                        <div style=format!("height: {bottom}px")></div>
-                    }
-                }}
+            // a table to assistive technology (rows carry their index: only those on screen are in the page); the
+            // scrolling body takes the keyboard's focus, so the arrow keys and Page Down scroll it
+            <div class="vtable" role="table" aria-labelledby="ledger-heading" aria-rowcount=move || rows.with(|r| r.len() + 1)>
+                <div role="rowgroup">
+                    <div class="vrow vhead" role="row" aria-rowindex="1">
+                        <span class="t" role="columnheader">"Time"</span><span class="k" role="columnheader">"Kind"</span>
+                        <span class="a" role="columnheader">"Account"</span><span class="d" role="columnheader">"Details"</span>
+                    </div>
+                </div>
+                <div class="vlist" role="rowgroup" tabindex="0" aria-label="Events, newest first"
+                    style=format!("height: {}px", ROW_PX as usize * VIEW_ROWS)
+                    on:scroll=move |ev| {
+                        if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                            set_scroll.set(el.scroll_top() as f64);
+                        }
+                    }>
+                    {move || {
+                        let (start, total, slice) = visible();
+                        // whole pixels, printed as integers
+                        let top = (start as f64 * ROW_PX) as u64;
+                        let bottom = (total.saturating_sub(start + slice.len()) as f64 * ROW_PX) as u64;
+                        view! {
+                            <div aria-hidden="true" style=format!("height: {top}px")></div>
+                            {slice.into_iter().enumerate().map(|(n, (t, a, k, text, full))| view! {
+                                <div class="vrow" role="row" data-testid="ledger-row" aria-rowindex=(start + n + 2).to_string()>
+                                    <span class="t" role="cell">{t}</span><span class=format!("k {k}") role="cell">{k}</span>
+                                    <span class="a" role="cell" data-testid="ledger-account">{a}</span>
+                                    <span class="d" role="cell" title=full>{text}</span>
+                                </div>
+                            }).collect_view()}
+                            <div aria-hidden="true" style=format!("height: {bottom}px")></div>
+                        }
+                    }}
+                </div>
             </div>
         </section>
     }

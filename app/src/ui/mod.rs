@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sync_engine::Progress;
 
-use crate::records::{self, AccountMeta};
+use crate::format;
+use crate::records::{self, AccountMeta, AccountNames};
 use crate::report::{self, Dashboard};
 use crate::sync::{self, Data};
 
@@ -15,6 +16,7 @@ pub mod dashboard;
 pub mod gate;
 pub mod ledger_view;
 pub mod settings;
+pub mod theme;
 
 /// The tabs of the tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,8 @@ pub struct SyncView {
     pub progress: BTreeMap<String, Progress>,
     /// The last sync's errors, in words.
     pub errors: Vec<String>,
+    /// The last press found another tab syncing.
+    pub elsewhere: bool,
 }
 
 thread_local! {
@@ -86,6 +90,7 @@ fn start_sync(
     view.update(|v| {
         v.running = true;
         v.errors.clear();
+        v.elsewhere = false;
     });
     spawn_local(async move {
         let on_progress = move |p: &Progress| {
@@ -97,7 +102,10 @@ fn start_sync(
         let synced = match sync::sync_all(&on_progress).await {
             Ok(synced) => {
                 let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
-                view.update(|v| v.errors = errors);
+                view.update(|v| {
+                    v.errors = errors;
+                    v.elsewhere = synced.elsewhere;
+                });
                 synced.view
             }
             Err(e) => {
@@ -144,8 +152,15 @@ pub fn Tracker() -> impl IntoView {
     let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
     // the tracker is built at every unlock: its first sync is a full cycle
     sync::after_unlock();
-    // Show what the vault holds at once: no sync is needed to see the last known state.
-    recompute(data, dash, set_error);
+    // At every unlock, under the vault's lock: a sealed credential, ledger or snapshot that no account references
+    // is removed (here, not in the gate: the first screen's code stays small). Then what the vault holds is shown
+    // at once: no sync is needed to see the last known state.
+    spawn_local(async move {
+        if let Err(e) = crate::session::transact(records::sweep_orphans).await {
+            set_error.set(Some(e.to_string()));
+        }
+        recompute(data, dash, set_error);
+    });
 
     // Sync on a timer while the app is open.
     let interval = settings.get_untracked().sync_interval_min;
@@ -173,63 +188,189 @@ pub fn Tracker() -> impl IntoView {
         tick.forget();
     }
 
-    let tab_button = move |t: Tab, label: &'static str, testid: &'static str| {
-        view! {
-            <button role="tab" class=move || if tab.get() == t { "tab active" } else { "tab" }
-                aria-selected=move || (tab.get() == t).to_string() data-testid=testid on:click=move |_| set_tab.set(t)>
-                {label}
-            </button>
+    // another tab's change, read in from storage: the accounts, the settings and the dashboard follow
+    let pending = std::rc::Rc::new(std::cell::Cell::new(false));
+    let listener = crate::session::on_change(move |changed| {
+        if changed.relocked {
+            return;
         }
+        if changed.touches(vault::RecordKind::Settings) {
+            if let Ok(a) = records::accounts()
+                && accounts.with_untracked(|now| *now != a)
+            {
+                accounts.set(a);
+            }
+            if let Ok(s) = records::settings()
+                && settings.with_untracked(|now| *now != s)
+            {
+                settings.set(s);
+            }
+        }
+        // one recompute for a burst of changes (another tab's sync saves a chunk at every checkpoint)
+        if (changed.touches(vault::RecordKind::LedgerCache) || changed.touches(vault::RecordKind::Settings))
+            && !pending.replace(true)
+        {
+            let pending = pending.clone();
+            spawn_local(async move {
+                crate::sleep_ms(300).await;
+                pending.set(false);
+                if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
+                    recompute(data, dash, set_error);
+                }
+            });
+        }
+    });
+    on_cleanup(move || crate::session::off_change(listener));
+
+    // an account renamed in the Accounts tab is renamed on the dashboard at once
+    Effect::new(move |_| {
+        let names = accounts.with(AccountNames::of);
+        if dash.with_untracked(|d| d.as_ref().is_some_and(|d| d.names != names)) {
+            dash.update(|d| {
+                if let Some(d) = d {
+                    d.names = names;
+                }
+            });
+        }
+    });
+
+    // the tab pattern (WAI-ARIA): one tab in the Tab order, the arrow keys, Home and End move between tabs and
+    // show each one's panel
+    let tablist = NodeRef::<leptos::html::Div>::new();
+    let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = TABS.len();
+        let i = TABS.iter().position(|t| t.tab == tab.get_untracked()).unwrap_or(0);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (i + 1) % n,
+            "ArrowLeft" => (i + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        set_tab.set(TABS[next].tab);
+        focus_id(TABS[next].id);
     };
+    // the tracker replaces the form that unlocked it: the keyboard's focus goes to the selected tab
+    Effect::new(move |_| {
+        if tablist.get().is_some() {
+            request_animation_frame(move || {
+                focus_id(TABS.iter().find(|t| t.tab == tab.get_untracked()).map_or("", |t| t.id))
+            });
+        }
+    });
     let currency = move || settings.with(|s| s.currency.clone());
     view! {
-        <nav class="tabs" role="tablist">
-            {tab_button(Tab::Dashboard, "Dashboard", "tab-dashboard")}
-            {tab_button(Tab::Accounts, "Accounts", "add-account")}
-            {tab_button(Tab::Ledger, "Ledger", "tab-ledger")}
-            {tab_button(Tab::Settings, "Settings", "tab-settings")}
-            {tab_button(Tab::Audit, "Audit log", "tab-audit")}
-            <button class="sync" data-testid="sync-now" disabled=move || sync_view.with(|v| v.running) || accounts.with(|a| a.is_empty())
-                on:click=move |_| start_sync(sync_view, accounts, data, dash, set_error)>
-                {move || if sync_view.with(|v| v.running) { "Syncing…" } else { "Sync now" }}
-            </button>
-        </nav>
+        <div class="tabbar">
+            <div class="tabs" role="tablist" aria-label="Sections" node_ref=tablist on:keydown=on_tab_key>
+                {TABS.iter().map(|t| {
+                    let this = t.tab;
+                    view! {
+                        <button role="tab" type="button" id=t.id data-testid=t.testid aria-controls="tabpanel"
+                            class=move || if tab.get() == this { "tab active" } else { "tab" }
+                            aria-selected=move || (tab.get() == this).to_string()
+                            tabindex=move || if tab.get() == this { "0" } else { "-1" }
+                            on:click=move |_| set_tab.set(this)>
+                            {t.label}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+            <div class="tools">
+                <theme::ThemeToggle settings />
+                <button class="sync" data-testid="sync-now" disabled=move || sync_view.with(|v| v.running) || accounts.with(|a| a.is_empty())
+                    on:click=move |_| start_sync(sync_view, accounts, data, dash, set_error)>
+                    {move || if sync_view.with(|v| v.running) { "Syncing…" } else { "Sync now" }}
+                </button>
+            </div>
+        </div>
         <p class="error" role="alert">{move || error.get()}</p>
-        <section class="card sync-panel" data-testid="sync-progress" data-running=move || sync_view.with(|v| v.running.to_string())
-            class:hidden=move || sync_view.with(|v| !v.running && v.progress.is_empty() && v.errors.is_empty())>
-            <For each=move || sync_view.get().progress.into_values() key=|p| format!("{}{}{}", p.account, p.stream, p.done) let:p>
-                <div class="progress-row">
-                    <span class="progress-label">{
-                        let name = p.account.split_once('/').and_then(|(_, cred)| accounts.with_untracked(|a| a.get(cred).map(|m| m.label.clone())));
-                        format!("{} · {}", name.unwrap_or_else(|| p.account.clone()), p.stream)
-                    }</span>
-                    <progress max=p.total.unwrap_or(0).max(p.done).max(1).to_string() value=p.done.to_string()></progress>
-                    <span class="muted">{format!("{} of {}{} · {} rows{}", p.done, p.total.map(|t| t.to_string()).unwrap_or("?".into()), "", p.rows, eta(p.eta_ms))}</span>
-                </div>
-            </For>
+        <section class="card sync-panel" data-testid="sync-progress" aria-label="Sync" data-running=move || sync_view.with(|v| v.running.to_string())
+            class:hidden=move || sync_view.with(|v| !v.running && !v.elsewhere && v.progress.is_empty() && v.errors.is_empty())>
+            // open while a sync runs; afterwards one line, which opens to the details
+            <details prop:open=move || sync_view.with(|v| v.running)>
+                <summary>{move || sync_view.with(|v| {
+                    let rows: usize = v.progress.values().map(|p| p.rows as usize).sum();
+                    match (v.running, v.errors.len()) {
+                        (true, _) => format!("Syncing… {} rows so far", format::count(rows)),
+                        (false, 0) => format!("Synced: {} rows read", format::count(rows)),
+                        (false, n) => format!("Sync finished with {} error(s); {} rows read", format::count(n), format::count(rows)),
+                    }
+                })}</summary>
+                <For each=move || sync_view.get().progress.into_values() key=|p| format!("{}{}{}", p.account, p.stream, p.done) let:p>
+                    {
+                        let name = p.account.split_once('/')
+                            .and_then(|(_, cred)| accounts.with_untracked(|a| AccountNames::of(a).account(cred).map(str::to_owned)));
+                        let label = format!("{} · {}", name.unwrap_or_else(|| p.account.clone()), p.stream);
+                        view! {
+                            <div class="progress-row">
+                                <span class="progress-label">{label.clone()}</span>
+                                <progress aria-label=label max=p.total.unwrap_or(0).max(p.done).max(1).to_string() value=p.done.to_string()></progress>
+                                <span class="muted">{format!("{} of {} · {} rows{}", format::count(p.done),
+                                    p.total.map(format::count).unwrap_or("?".into()), format::count(p.rows as usize), eta(p.eta_ms))}</span>
+                            </div>
+                        }
+                    }
+                </For>
+            </details>
+            <Show when=move || sync_view.with(|v| v.elsewhere)>
+                <p class="muted" role="status" data-testid="sync-elsewhere">"Another tab is syncing: this tab shows what it saves."</p>
+            </Show>
             <For each=move || sync_view.get().errors key=|e| e.clone() let:e>
                 <p class="error" data-testid="sync-error">{e}</p>
             </For>
         </section>
-        {move || match tab.get() {
-            Tab::Dashboard => match dash.get() {
-                Some(d) if d.report.events > 0 || !d.positions.is_empty() => view! { <dashboard::DashboardView dashboard=d currency=currency() /> }.into_any(),
-                _ => view! {
-                    <section class="card" data-testid="dashboard-empty">
-                        <h2>"Your portfolio"</h2>
-                        <p>{move || if accounts.with(|a| a.is_empty()) {
-                            "Connect an exchange account with a read-only API key to see your portfolio."
-                        } else {
-                            "No history yet: press Sync now."
-                        }}</p>
-                        <button on:click=move |_| set_tab.set(Tab::Accounts)>"Accounts"</button>
-                    </section>
-                }.into_any(),
-            },
-            Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
-            Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=move || recompute(data, dash, set_error) /> }.into_any(),
-            Tab::Settings => view! { <settings::SettingsView settings on_change=move || recompute(data, dash, set_error) /> }.into_any(),
-            Tab::Audit => view! { <settings::AuditView /> }.into_any(),
-        }}
+        <div class="tabpanel" role="tabpanel" id="tabpanel" tabindex="0"
+            aria-labelledby=move || TABS.iter().find(|t| t.tab == tab.get()).map_or("", |t| t.id)>
+            {move || match tab.get() {
+                Tab::Dashboard => match dash.get() {
+                    Some(d) if d.report.events > 0 || !d.positions.is_empty() => view! { <dashboard::DashboardView dashboard=d currency=currency() /> }.into_any(),
+                    _ => view! {
+                        <section class="card" data-testid="dashboard-empty">
+                            <h2>"Your portfolio"</h2>
+                            <p>{move || if accounts.with(|a| a.is_empty()) {
+                                "Connect an exchange account with a read-only API key to see your portfolio."
+                            } else {
+                                "No history yet: press Sync now."
+                            }}</p>
+                            <button on:click=move |_| set_tab.set(Tab::Accounts)>"Accounts"</button>
+                        </section>
+                    }.into_any(),
+                },
+                Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
+                Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=move || recompute(data, dash, set_error) /> }.into_any(),
+                Tab::Settings => view! { <settings::SettingsView settings on_change=move || recompute(data, dash, set_error) /> }.into_any(),
+                Tab::Audit => view! { <settings::AuditView /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A tab: which, its caption, its test id and its element id.
+struct TabButton {
+    tab: Tab,
+    label: &'static str,
+    testid: &'static str,
+    id: &'static str,
+}
+
+/// The tabs, in order.
+const TABS: [TabButton; 5] = [
+    TabButton { tab: Tab::Dashboard, label: "Dashboard", testid: "tab-dashboard", id: "tab-dashboard" },
+    TabButton { tab: Tab::Accounts, label: "Accounts", testid: "add-account", id: "tab-accounts" },
+    TabButton { tab: Tab::Ledger, label: "Ledger", testid: "tab-ledger", id: "tab-ledger" },
+    TabButton { tab: Tab::Settings, label: "Settings", testid: "tab-settings", id: "tab-settings" },
+    TabButton { tab: Tab::Audit, label: "Audit log", testid: "tab-audit", id: "tab-audit" },
+];
+
+/// Moves the keyboard's focus to the element with this id, if it is on the page.
+pub fn focus_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
     }
 }

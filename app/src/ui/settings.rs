@@ -58,6 +58,8 @@ async fn export(what: &str) -> Result<(), String> {
             download("meetcrypt-bundle.json", "application/json", &json)
         }
         "backup" => {
+            // on the latest stored vault, swept: a backup never carries an orphaned record
+            session::transact(records::sweep_orphans).await.map_err(|e| e.to_string())?;
             let bytes =
                 session::with(|s| s.vault().map_err(|e| e.to_string())?.export_backup().map_err(|e| e.to_string()))
                     .map_err(|e| e.to_string())??;
@@ -82,19 +84,19 @@ pub fn SettingsView(
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let s = draft.get_untracked();
+            let mut s = draft.get_untracked();
+            // the theme toggle, beside the tabs, saves on its own: keep its latest choice
+            s.theme = settings.with_untracked(|c| c.theme.clone());
             let on_change = on_change.clone();
             spawn_local(async move {
-                let r = records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s);
+                let r =
+                    session::transact(|| records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)).await;
                 match r {
-                    Ok(()) => match session::persist().await {
-                        Ok(()) => {
-                            settings.set(s);
-                            set_msg.set(Some("Saved.".into()));
-                            on_change();
-                        }
-                        Err(e) => set_err.set(Some(e.to_string())),
-                    },
+                    Ok(()) => {
+                        settings.set(s);
+                        set_msg.set(Some("Saved.".into()));
+                        on_change();
+                    }
                     Err(e) => set_err.set(Some(e.to_string())),
                 }
             });
@@ -194,17 +196,21 @@ pub fn AuditView() -> impl IntoView {
         <section class="card" data-testid="audit">
             <h2>"Audit log"</h2>
             <p class="muted">"Every request this browser sent through the relay: time, venue, endpoint, status. Never a key, a signature or a parameter."</p>
-            <table class="table">
-                <thead><tr><th>"Time"</th><th>"Venue"</th><th>"Endpoint"</th><th>"Status"</th><th>"Relay"</th></tr></thead>
-                <tbody>
-                    {log.into_iter().rev().take(500).map(|e| view! {
-                        <tr data-testid="audit-row">
-                            <td>{ledger::Timestamp(e.time_ms).to_string()}</td><td>{e.venue}</td><td>{e.endpoint}</td>
-                            <td>{if e.status == 0 { "no answer".to_string() } else { e.status.to_string() }}</td><td>{e.relay}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll" role="region" aria-label="Requests, newest first" tabindex="0">
+                <table class="table">
+                    <thead><tr><th scope="col">"Time"</th><th scope="col">"Venue"</th><th scope="col">"Endpoint"</th>
+                        <th scope="col">"Status"</th><th scope="col">"Relay"</th></tr></thead>
+                    <tbody>
+                        {log.into_iter().rev().take(500).map(|e| view! {
+                            <tr data-testid="audit-row">
+                                <td>{crate::format::date_time(ledger::Timestamp(e.time_ms))}</td><td>{crate::records::venue_name(&e.venue)}</td>
+                                <td>{e.endpoint}</td>
+                                <td>{if e.status == 0 { "no answer".to_string() } else { e.status.to_string() }}</td><td>{e.relay}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }

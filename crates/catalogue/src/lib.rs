@@ -1,15 +1,26 @@
-//! The catalogue of venue read endpoints: the one list of what the app may request and the relay may forward.
+//! The catalogue of venue facts: the one list of what the app may request and the relay may forward, and the rate
+//! limits those requests count against.
 //!
-//! Architecture invariant: this is the only allow-list in the product. The relay enforces it on every request
-//! (matching `(venue, method, path)` after strict parsing), and the app's request builders take their paths from it,
-//! so a request the app can build is by construction one the relay forwards, and nothing else is. Every entry is a
-//! read: Binance's one read-only POST (funding-wallet balances) is the only non-GET, as DESIGN.md allows.
+//! Architecture invariant: this is the only allow-list in the product. Every endpoint is a constant here
+//! ([`BINANCE_MY_TRADES`], [`BITGET_SPOT_FILLS`], ...) and [`ENDPOINTS`] lists them all. The venue clients take these
+//! constants, never a path (an [`Endpoint`] cannot be built outside this crate), so a request the app can build is by
+//! construction one the relay forwards, and a misspelt endpoint does not compile. The relay enforces the list on every
+//! request (matching `(venue, method, path)` after strict parsing with [`lookup`]). Every entry is a read: Binance's
+//! one read-only POST (funding-wallet balances) is the only non-GET, as ARCHITECTURE.md's invariants
+//! allow (docs/venues.md §1.7).
+//!
+//! Rate limits: each endpoint draws from a [`Limiter`] (its window, limit, usage header and whether the venue counts
+//! it per IP or per account); the sync engine's budget and the relay's both meter requests by it.
 //!
 //! ```
-//! use catalogue::{lookup, Method, Venue, Host};
+//! use catalogue::{BINANCE_MY_TRADES, CountedPer, Host, Limiter, Method, Venue, lookup};
 //! let e = lookup(Venue::Binance, Method::Get, "/api/v3/myTrades").unwrap();
+//! assert_eq!(*e, BINANCE_MY_TRADES);
 //! assert_eq!(e.host, Host::BinanceSpot);
 //! assert_eq!(e.weight("symbol=BTCUSDT"), 20);
+//! assert_eq!(e.limiter(), Limiter::BinanceSpotIp);
+//! assert_eq!(e.limiter().usage_header(), Some("x-mbx-used-weight-1m"));
+//! assert_eq!(e.limiter().counted_per(), CountedPer::Ip);
 //! assert!(lookup(Venue::Binance, Method::Post, "/api/v3/order").is_none());
 //! ```
 #![deny(missing_docs)]
@@ -86,7 +97,7 @@ impl Host {
     }
 
     /// The venue this host belongs to.
-    pub fn venue(self) -> Venue {
+    pub const fn venue(self) -> Venue {
         match self {
             Host::BinanceSpot | Host::BinanceFutures => Venue::Binance,
             Host::Bitget => Venue::Bitget,
@@ -131,19 +142,124 @@ pub enum Security {
     Signed,
 }
 
-/// Which rate limiter an endpoint draws from, and how much.
+/// How much of its [`Limiter`] one request to an endpoint uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cost {
-    /// Binance request weight counted per IP (`X-MBX-USED-WEIGHT-1M` or `X-SAPI-USED-IP-WEIGHT-1M`).
+    /// Binance request weight of an IP-weighted endpoint (see [`Endpoint::weight`] for the parameters that change it).
     BinanceIp(u32),
-    /// Binance SAPI weight counted per account (`X-SAPI-USED-UID-WEIGHT-1M`).
+    /// Binance SAPI weight counted per account (UID).
     BinanceUid(u32),
-    /// Bitget: at most this many requests per second (per UID for signed, per IP for public endpoints).
+    /// Bitget: one request, of at most this many per second to this endpoint.
     BitgetPerSecond(u32),
 }
 
-/// One allow-listed read endpoint.
+/// A rate limit of a venue: what requests count against, within a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Limiter {
+    /// Binance `/api/*` request weight: 6000 a minute per IP, reported in `X-MBX-USED-WEIGHT-1M`.
+    BinanceSpotIp,
+    /// Binance IP-weighted `/sapi/*` endpoints: 12000 a minute per IP, reported in `X-SAPI-USED-IP-WEIGHT-1M`.
+    BinanceSapiIp,
+    /// Binance UID-weighted `/sapi/*` endpoints: 180000 a minute per account, reported in `X-SAPI-USED-UID-WEIGHT-1M`.
+    BinanceSapiUid,
+    /// Binance `/fapi/*` request weight: 2400 a minute per IP, reported in `X-MBX-USED-WEIGHT-1M`.
+    BinanceFuturesIp,
+    /// Bitget public endpoints: each its own number of requests per second, per IP; no usage header.
+    BitgetPublic,
+    /// Bitget signed endpoints: each its own number of requests per second, per account (UID); no usage header.
+    BitgetSigned,
+}
+
+/// Whom a venue counts a limiter's use against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CountedPer {
+    /// The address the request comes from: shared by everyone behind the same relay egress IP.
+    Ip,
+    /// The account (Binance UID, Bitget UID) of the key: the account's own.
+    Account,
+}
+
+impl Limiter {
+    /// Every limiter.
+    pub const ALL: [Limiter; 6] = [
+        Limiter::BinanceSpotIp,
+        Limiter::BinanceSapiIp,
+        Limiter::BinanceSapiUid,
+        Limiter::BinanceFuturesIp,
+        Limiter::BitgetPublic,
+        Limiter::BitgetSigned,
+    ];
+
+    /// A short name for metrics and statistics (`binance_spot_ip`, ..., `bitget_public`, `bitget`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limiter::BinanceSpotIp => "binance_spot_ip",
+            Limiter::BinanceSapiIp => "binance_sapi_ip",
+            Limiter::BinanceSapiUid => "binance_sapi_uid",
+            Limiter::BinanceFuturesIp => "binance_futures_ip",
+            Limiter::BitgetPublic => "bitget_public",
+            Limiter::BitgetSigned => "bitget",
+        }
+    }
+
+    /// The window the venue counts in, ms: Binance's clock minute, Bitget's second.
+    pub const fn window_ms(self) -> i64 {
+        match self {
+            Limiter::BinanceSpotIp | Limiter::BinanceSapiIp | Limiter::BinanceSapiUid | Limiter::BinanceFuturesIp => {
+                60_000
+            }
+            Limiter::BitgetPublic | Limiter::BitgetSigned => 1_000,
+        }
+    }
+
+    /// The weight one window holds when every endpoint of the limiter shares it (Binance); `None` when each endpoint
+    /// has a limit of its own (Bitget: [`Endpoint::limit`]).
+    pub const fn shared_limit(self) -> Option<u32> {
+        match self {
+            Limiter::BinanceSpotIp => Some(6_000),
+            Limiter::BinanceSapiIp => Some(12_000),
+            Limiter::BinanceSapiUid => Some(180_000),
+            Limiter::BinanceFuturesIp => Some(2_400),
+            Limiter::BitgetPublic | Limiter::BitgetSigned => None,
+        }
+    }
+
+    /// Whether the venue counts it per IP or per account.
+    pub const fn counted_per(self) -> CountedPer {
+        match self {
+            Limiter::BinanceSpotIp | Limiter::BinanceSapiIp | Limiter::BinanceFuturesIp | Limiter::BitgetPublic => {
+                CountedPer::Ip
+            }
+            Limiter::BinanceSapiUid | Limiter::BitgetSigned => CountedPer::Account,
+        }
+    }
+
+    /// The response header (lower case) in which the venue reports the weight used in the current window, if any.
+    pub const fn usage_header(self) -> Option<&'static str> {
+        match self {
+            Limiter::BinanceSpotIp | Limiter::BinanceFuturesIp => Some("x-mbx-used-weight-1m"),
+            Limiter::BinanceSapiIp => Some("x-sapi-used-ip-weight-1m"),
+            Limiter::BinanceSapiUid => Some("x-sapi-used-uid-weight-1m"),
+            Limiter::BitgetPublic | Limiter::BitgetSigned => None,
+        }
+    }
+}
+
+/// One allow-listed read endpoint. Only this crate makes them: use the constants ([`BINANCE_MY_TRADES`], ...) or
+/// [`lookup`]. Neither an endpoint the catalogue does not list nor a misspelt one compiles:
+///
+/// ```compile_fail
+/// use catalogue::*;
+/// let order = Endpoint {
+///     venue: Venue::Binance, host: Host::BinanceSpot, method: Method::Post, path: "/api/v3/order",
+///     security: Security::Signed, cost: Cost::BinanceIp(1), name: "orders",
+/// };
+/// ```
+/// ```compile_fail
+/// let fills = catalogue::BINANCE_MY_TRADE;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Endpoint {
     /// The venue.
     pub venue: Venue,
@@ -165,81 +281,114 @@ impl Endpoint {
     /// Binance request weight for this query (Binance weights depend on a few parameters); 0 for Bitget.
     pub fn weight(&self, query: &str) -> u32 {
         let has = |key: &str| query.split('&').any(|kv| kv.split('=').next() == Some(key));
-        match (self.path, self.cost) {
-            ("/api/v3/ticker/price", _) if !has("symbol") => 4,
-            ("/api/v3/myTrades", _) if has("orderId") => 5,
-            ("/fapi/v1/premiumIndex", _) if !has("symbol") => 10,
+        match (*self, self.cost) {
+            (BINANCE_TICKER_PRICE, _) if !has("symbol") => 4,
+            (BINANCE_MY_TRADES, _) if has("orderId") => 5,
+            (BINANCE_PREMIUM_INDEX, _) if !has("symbol") => 10,
             (_, Cost::BinanceIp(w) | Cost::BinanceUid(w)) => w,
             (_, Cost::BitgetPerSecond(_)) => 0,
         }
     }
+
+    /// The rate limiter its requests count against.
+    pub fn limiter(&self) -> Limiter {
+        match (self.cost, self.host, self.security) {
+            (Cost::BinanceUid(_), _, _) => Limiter::BinanceSapiUid,
+            (Cost::BinanceIp(_), Host::BinanceFutures, _) => Limiter::BinanceFuturesIp,
+            (Cost::BinanceIp(_), _, _) if self.path.starts_with("/sapi/") => Limiter::BinanceSapiIp,
+            (Cost::BinanceIp(_), _, _) => Limiter::BinanceSpotIp,
+            (Cost::BitgetPerSecond(_), _, Security::Public) => Limiter::BitgetPublic,
+            (Cost::BitgetPerSecond(_), _, Security::Signed) => Limiter::BitgetSigned,
+        }
+    }
+
+    /// How much one window of its limiter holds for it: the shared weight (Binance) or its own requests (Bitget).
+    pub fn limit(&self) -> u32 {
+        match self.cost {
+            Cost::BitgetPerSecond(n) => n,
+            Cost::BinanceIp(_) | Cost::BinanceUid(_) => self.limiter().shared_limit().unwrap_or(0),
+        }
+    }
 }
 
+/// Declares every endpoint: a constant each, and [`ENDPOINTS`] with all of them. An entry reads
+/// `NAME = Method "path" Host Security Cost "what it reads";`.
 macro_rules! endpoints {
-    ($( $venue:ident $host:ident $method:ident $path:literal $sec:ident $cost:ident($n:literal) $name:literal; )*) => {
+    ($( $id:ident = $method:ident $path:literal $host:ident $sec:ident $cost:ident($n:literal) $name:literal; )*) => {
+        $(
+            #[doc = concat!("`", $path, "`: ", $name, ".")]
+            pub const $id: Endpoint = Endpoint {
+                venue: Host::$host.venue(), host: Host::$host, method: Method::$method, path: $path,
+                security: Security::$sec, cost: Cost::$cost($n), name: $name,
+            };
+        )*
         /// Every allow-listed endpoint.
-        pub static ENDPOINTS: &[Endpoint] = &[ $( Endpoint {
-            venue: Venue::$venue, host: Host::$host, method: Method::$method, path: $path,
-            security: Security::$sec, cost: Cost::$cost($n), name: $name,
-        }, )* ];
+        pub static ENDPOINTS: &[Endpoint] = &[ $( $id, )* ];
     };
 }
 
 endpoints! {
     // Binance spot: market data
-    Binance BinanceSpot Get "/api/v3/time" Public BinanceIp(1) "spot server time";
-    Binance BinanceSpot Get "/api/v3/exchangeInfo" Public BinanceIp(20) "spot symbols";
-    Binance BinanceSpot Get "/api/v3/ticker/price" Public BinanceIp(2) "spot prices";
-    Binance BinanceSpot Get "/api/v3/klines" Public BinanceIp(2) "spot klines";
+    BINANCE_TIME = Get "/api/v3/time" BinanceSpot Public BinanceIp(1) "spot server time";
+    BINANCE_EXCHANGE_INFO = Get "/api/v3/exchangeInfo" BinanceSpot Public BinanceIp(20) "spot symbols";
+    BINANCE_TICKER_PRICE = Get "/api/v3/ticker/price" BinanceSpot Public BinanceIp(2) "spot prices";
+    BINANCE_KLINES = Get "/api/v3/klines" BinanceSpot Public BinanceIp(2) "spot klines";
     // Binance spot: account
-    Binance BinanceSpot Get "/api/v3/account" Signed BinanceIp(20) "spot balances";
-    Binance BinanceSpot Get "/api/v3/myTrades" Signed BinanceIp(20) "spot fills";
+    BINANCE_ACCOUNT = Get "/api/v3/account" BinanceSpot Signed BinanceIp(20) "spot balances";
+    BINANCE_MY_TRADES = Get "/api/v3/myTrades" BinanceSpot Signed BinanceIp(20) "spot fills";
     // Binance wallet (SAPI)
-    Binance BinanceSpot Get "/sapi/v1/account/apiRestrictions" Signed BinanceIp(1) "key permissions";
-    Binance BinanceSpot Get "/sapi/v1/capital/deposit/hisrec" Signed BinanceIp(1) "deposits";
-    Binance BinanceSpot Get "/sapi/v1/capital/withdraw/history" Signed BinanceUid(18000) "withdrawals";
-    Binance BinanceSpot Get "/sapi/v1/asset/transfer" Signed BinanceIp(1) "wallet transfers";
-    Binance BinanceSpot Get "/sapi/v1/convert/tradeFlow" Signed BinanceUid(3000) "convert trades";
-    Binance BinanceSpot Get "/sapi/v1/asset/dribblet" Signed BinanceIp(1) "dust conversions";
-    Binance BinanceSpot Post "/sapi/v1/asset/get-funding-asset" Signed BinanceIp(1) "funding wallet balances";
+    BINANCE_API_RESTRICTIONS = Get "/sapi/v1/account/apiRestrictions" BinanceSpot Signed BinanceIp(1) "key permissions";
+    BINANCE_DEPOSITS = Get "/sapi/v1/capital/deposit/hisrec" BinanceSpot Signed BinanceIp(1) "deposits";
+    BINANCE_WITHDRAWALS = Get "/sapi/v1/capital/withdraw/history" BinanceSpot Signed BinanceUid(18000) "withdrawals";
+    BINANCE_TRANSFERS = Get "/sapi/v1/asset/transfer" BinanceSpot Signed BinanceIp(1) "wallet transfers";
+    BINANCE_CONVERTS = Get "/sapi/v1/convert/tradeFlow" BinanceSpot Signed BinanceUid(3000) "convert trades";
+    BINANCE_DUST = Get "/sapi/v1/asset/dribblet" BinanceSpot Signed BinanceIp(1) "dust conversions";
+    BINANCE_FUNDING_ASSETS = Post "/sapi/v1/asset/get-funding-asset" BinanceSpot Signed BinanceIp(1)
+        "funding wallet balances";
     // Binance USDⓈ-M futures
-    Binance BinanceFutures Get "/fapi/v1/time" Public BinanceIp(1) "futures server time";
-    Binance BinanceFutures Get "/fapi/v1/exchangeInfo" Public BinanceIp(1) "futures symbols";
-    Binance BinanceFutures Get "/fapi/v1/premiumIndex" Public BinanceIp(1) "futures mark prices";
-    Binance BinanceFutures Get "/fapi/v1/userTrades" Signed BinanceIp(5) "futures fills";
-    Binance BinanceFutures Get "/fapi/v1/income" Signed BinanceIp(30) "futures income";
-    Binance BinanceFutures Get "/fapi/v2/balance" Signed BinanceIp(5) "futures balances";
-    Binance BinanceFutures Get "/fapi/v3/account" Signed BinanceIp(5) "futures account";
-    Binance BinanceFutures Get "/fapi/v3/positionRisk" Signed BinanceIp(5) "futures positions";
+    BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
+    BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
+    BINANCE_PREMIUM_INDEX = Get "/fapi/v1/premiumIndex" BinanceFutures Public BinanceIp(1) "futures mark prices";
+    BINANCE_FUTURES_TRADES = Get "/fapi/v1/userTrades" BinanceFutures Signed BinanceIp(5) "futures fills";
+    BINANCE_FUTURES_INCOME = Get "/fapi/v1/income" BinanceFutures Signed BinanceIp(30) "futures income";
+    BINANCE_FUTURES_BALANCES = Get "/fapi/v2/balance" BinanceFutures Signed BinanceIp(5) "futures balances";
+    BINANCE_FUTURES_ACCOUNT = Get "/fapi/v3/account" BinanceFutures Signed BinanceIp(5) "futures account";
+    BINANCE_POSITIONS = Get "/fapi/v3/positionRisk" BinanceFutures Signed BinanceIp(5) "futures positions";
     // Bitget public
-    Bitget Bitget Get "/api/v2/public/time" Public BitgetPerSecond(20) "server time";
-    Bitget Bitget Get "/api/v2/spot/market/tickers" Public BitgetPerSecond(20) "spot prices";
-    Bitget Bitget Get "/api/v2/spot/market/candles" Public BitgetPerSecond(20) "spot candles";
-    Bitget Bitget Get "/api/v2/mix/market/symbol-price" Public BitgetPerSecond(20) "futures mark prices";
+    BITGET_TIME = Get "/api/v2/public/time" Bitget Public BitgetPerSecond(20) "server time";
+    BITGET_TICKERS = Get "/api/v2/spot/market/tickers" Bitget Public BitgetPerSecond(20) "spot prices";
+    BITGET_CANDLES = Get "/api/v2/spot/market/candles" Bitget Public BitgetPerSecond(20) "spot candles";
+    BITGET_SYMBOL_PRICE = Get "/api/v2/mix/market/symbol-price" Bitget Public BitgetPerSecond(20) "futures mark prices";
     // Bitget classic v2: spot
-    Bitget Bitget Get "/api/v2/spot/account/info" Signed BitgetPerSecond(1) "key permissions";
-    Bitget Bitget Get "/api/v2/spot/account/assets" Signed BitgetPerSecond(10) "spot balances";
-    Bitget Bitget Get "/api/v2/spot/account/bills" Signed BitgetPerSecond(10) "spot bills";
-    Bitget Bitget Get "/api/v2/spot/account/transferRecords" Signed BitgetPerSecond(20) "wallet transfers";
-    Bitget Bitget Get "/api/v2/spot/trade/fills" Signed BitgetPerSecond(10) "spot fills";
-    Bitget Bitget Get "/api/v2/spot/wallet/deposit-records" Signed BitgetPerSecond(10) "deposits";
-    Bitget Bitget Get "/api/v2/spot/wallet/withdrawal-records" Signed BitgetPerSecond(10) "withdrawals";
-    Bitget Bitget Get "/api/v2/convert/convert-record" Signed BitgetPerSecond(10) "convert trades";
-    Bitget Bitget Get "/api/v2/convert/bgb-convert-records" Signed BitgetPerSecond(10) "small balances to BGB";
+    BITGET_ACCOUNT_INFO = Get "/api/v2/spot/account/info" Bitget Signed BitgetPerSecond(1) "key permissions";
+    BITGET_SPOT_ASSETS = Get "/api/v2/spot/account/assets" Bitget Signed BitgetPerSecond(10) "spot balances";
+    BITGET_SPOT_BILLS = Get "/api/v2/spot/account/bills" Bitget Signed BitgetPerSecond(10) "spot bills";
+    BITGET_TRANSFERS = Get "/api/v2/spot/account/transferRecords" Bitget Signed BitgetPerSecond(20) "wallet transfers";
+    BITGET_SPOT_FILLS = Get "/api/v2/spot/trade/fills" Bitget Signed BitgetPerSecond(10) "spot fills";
+    BITGET_DEPOSITS = Get "/api/v2/spot/wallet/deposit-records" Bitget Signed BitgetPerSecond(10) "deposits";
+    BITGET_WITHDRAWALS = Get "/api/v2/spot/wallet/withdrawal-records" Bitget Signed BitgetPerSecond(10) "withdrawals";
+    BITGET_CONVERTS = Get "/api/v2/convert/convert-record" Bitget Signed BitgetPerSecond(10) "convert trades";
+    BITGET_BGB_CONVERTS = Get "/api/v2/convert/bgb-convert-records" Bitget Signed BitgetPerSecond(10)
+        "small balances to BGB";
     // Bitget classic v2: USDT-M futures
-    Bitget Bitget Get "/api/v2/mix/account/accounts" Signed BitgetPerSecond(10) "futures balances";
-    Bitget Bitget Get "/api/v2/mix/account/bill" Signed BitgetPerSecond(10) "futures bills";
-    Bitget Bitget Get "/api/v2/mix/position/all-position" Signed BitgetPerSecond(5) "futures positions";
-    Bitget Bitget Get "/api/v2/mix/order/fill-history" Signed BitgetPerSecond(10) "futures fills";
+    BITGET_FUTURES_ACCOUNTS = Get "/api/v2/mix/account/accounts" Bitget Signed BitgetPerSecond(10) "futures balances";
+    BITGET_FUTURES_BILLS = Get "/api/v2/mix/account/bill" Bitget Signed BitgetPerSecond(10) "futures bills";
+    BITGET_POSITIONS = Get "/api/v2/mix/position/all-position" Bitget Signed BitgetPerSecond(5) "futures positions";
+    BITGET_FUTURES_FILLS = Get "/api/v2/mix/order/fill-history" Bitget Signed BitgetPerSecond(10) "futures fills";
     // Bitget unified account v3
-    Bitget Bitget Get "/api/v3/account/info" Signed BitgetPerSecond(1) "unified key permissions";
-    Bitget Bitget Get "/api/v3/account/assets" Signed BitgetPerSecond(20) "unified balances";
-    Bitget Bitget Get "/api/v3/account/funding-assets" Signed BitgetPerSecond(20) "unified funding balances";
-    Bitget Bitget Get "/api/v3/account/financial-records" Signed BitgetPerSecond(20) "unified financial records";
-    Bitget Bitget Get "/api/v3/trade/fills" Signed BitgetPerSecond(20) "unified fills";
-    Bitget Bitget Get "/api/v3/account/deposit-records" Signed BitgetPerSecond(20) "unified deposits";
-    Bitget Bitget Get "/api/v3/account/withdrawal-records" Signed BitgetPerSecond(20) "unified withdrawals";
-    Bitget Bitget Get "/api/v3/account/convert-records" Signed BitgetPerSecond(20) "unified convert trades";
+    BITGET_UNIFIED_ACCOUNT_INFO = Get "/api/v3/account/info" Bitget Signed BitgetPerSecond(1) "unified key permissions";
+    BITGET_UNIFIED_ASSETS = Get "/api/v3/account/assets" Bitget Signed BitgetPerSecond(20) "unified balances";
+    BITGET_UNIFIED_FUNDING_ASSETS = Get "/api/v3/account/funding-assets" Bitget Signed BitgetPerSecond(20)
+        "unified funding balances";
+    BITGET_UNIFIED_FINANCIAL_RECORDS = Get "/api/v3/account/financial-records" Bitget Signed BitgetPerSecond(20)
+        "unified financial records";
+    BITGET_UNIFIED_FILLS = Get "/api/v3/trade/fills" Bitget Signed BitgetPerSecond(20) "unified fills";
+    BITGET_UNIFIED_DEPOSITS = Get "/api/v3/account/deposit-records" Bitget Signed BitgetPerSecond(10)
+        "unified deposits";
+    BITGET_UNIFIED_WITHDRAWALS = Get "/api/v3/account/withdrawal-records" Bitget Signed BitgetPerSecond(10)
+        "unified withdrawals";
+    BITGET_UNIFIED_CONVERTS = Get "/api/v3/account/convert-records" Bitget Signed BitgetPerSecond(20)
+        "unified convert trades";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -248,7 +397,7 @@ pub fn lookup(venue: Venue, method: Method, path: &str) -> Option<&'static Endpo
     ENDPOINTS.iter().find(|e| e.venue == venue && e.method == method && e.path == path)
 }
 
-/// The allow-listed endpoint at this path for this venue, whatever the method (for request builders).
+/// The allow-listed endpoint at this path for this venue, whatever the method.
 pub fn endpoint(venue: Venue, path: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.venue == venue && e.path == path)
 }
@@ -271,9 +420,102 @@ mod tests {
     }
 
     #[test]
+    fn every_endpoint_a_client_can_name_is_allow_listed() {
+        // An `Endpoint` cannot be made outside this crate, so the constants are every endpoint a client can build a
+        // request for; each is what the relay's lookup finds for its venue, method and path.
+        for e in ENDPOINTS {
+            assert_eq!(lookup(e.venue, e.method, e.path), Some(e), "{}", e.path);
+        }
+        for (constant, path) in [
+            (BINANCE_MY_TRADES, "/api/v3/myTrades"),
+            (BINANCE_FUNDING_ASSETS, "/sapi/v1/asset/get-funding-asset"),
+            (BINANCE_POSITIONS, "/fapi/v3/positionRisk"),
+            (BITGET_SPOT_FILLS, "/api/v2/spot/trade/fills"),
+            (BITGET_UNIFIED_CONVERTS, "/api/v3/account/convert-records"),
+        ] {
+            assert_eq!(constant.path, path);
+            assert_eq!(lookup(constant.venue, constant.method, path), Some(&constant));
+        }
+    }
+
+    #[test]
     fn the_only_non_get_is_binance_funding_wallet() {
         let posts: Vec<_> = ENDPOINTS.iter().filter(|e| e.method != Method::Get).map(|e| e.path).collect();
-        assert_eq!(posts, ["/sapi/v1/asset/get-funding-asset"]);
+        assert_eq!(posts, [BINANCE_FUNDING_ASSETS.path]);
+    }
+
+    /// The write siblings of what the catalogue reads (each from the venue's documentation, docs/venues.md §1.10 and
+    /// §2.9): orders, withdrawals, transfers, converts, Earn subscriptions and redemptions, margin borrowing and
+    /// repaying, COIN-M orders, P2P, Pay and copy-trading settings. None is allow-listed.
+    #[test]
+    fn write_siblings_stay_refused() {
+        let writes: &[(Venue, &str)] = &[
+            // Binance spot and wallet
+            (Venue::Binance, "/api/v3/order"),
+            (Venue::Binance, "/api/v3/order/oco"),
+            (Venue::Binance, "/api/v3/orderList/oto"),
+            (Venue::Binance, "/api/v3/order/cancelReplace"),
+            (Venue::Binance, "/api/v3/openOrders"),
+            (Venue::Binance, "/sapi/v1/capital/withdraw/apply"),
+            (Venue::Binance, "/sapi/v1/asset/transfer"),
+            (Venue::Binance, "/sapi/v1/asset/dust"),
+            (Venue::Binance, "/sapi/v1/convert/getQuote"),
+            (Venue::Binance, "/sapi/v1/convert/acceptQuote"),
+            (Venue::Binance, "/sapi/v1/sub-account/universalTransfer"),
+            (Venue::Binance, "/sapi/v1/simple-earn/flexible/subscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/flexible/redeem"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/subscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/redeem"),
+            (Venue::Binance, "/sapi/v1/staking/purchase"),
+            (Venue::Binance, "/sapi/v1/margin/borrow-repay"),
+            (Venue::Binance, "/sapi/v1/margin/order"),
+            (Venue::Binance, "/sapi/v1/margin/transfer"),
+            (Venue::Binance, "/sapi/v1/margin/isolated/transfer"),
+            (Venue::Binance, "/sapi/v1/pay/transactions/transfer"),
+            (Venue::Binance, "/sapi/v1/c2c/orderMatch/placeOrder"),
+            (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
+            // Binance futures (USDⓈ-M, and COIN-M's paths, which the catalogue does not list at all)
+            (Venue::Binance, "/fapi/v1/order"),
+            (Venue::Binance, "/fapi/v1/batchOrders"),
+            (Venue::Binance, "/fapi/v1/leverage"),
+            (Venue::Binance, "/fapi/v1/marginType"),
+            (Venue::Binance, "/fapi/v1/positionMargin"),
+            (Venue::Binance, "/dapi/v1/order"),
+            (Venue::Binance, "/dapi/v1/leverage"),
+            // Bitget
+            (Venue::Bitget, "/api/v2/spot/trade/place-order"),
+            (Venue::Bitget, "/api/v2/spot/trade/cancel-order"),
+            (Venue::Bitget, "/api/v2/spot/wallet/withdrawal"),
+            (Venue::Bitget, "/api/v2/spot/wallet/transfer"),
+            (Venue::Bitget, "/api/v2/spot/wallet/subaccount-transfer"),
+            (Venue::Bitget, "/api/v2/mix/order/place-order"),
+            (Venue::Bitget, "/api/v2/mix/account/set-leverage"),
+            (Venue::Bitget, "/api/v2/mix/account/set-margin"),
+            (Venue::Bitget, "/api/v2/convert/trade"),
+            (Venue::Bitget, "/api/v2/earn/savings/subscribe"),
+            (Venue::Bitget, "/api/v2/earn/savings/redeem"),
+            (Venue::Bitget, "/api/v2/earn/sharkfin/subscribe"),
+            (Venue::Bitget, "/api/v2/earn/loan/borrow"),
+            (Venue::Bitget, "/api/v2/earn/loan/repay"),
+            (Venue::Bitget, "/api/v2/margin/crossed/account/borrow"),
+            (Venue::Bitget, "/api/v2/margin/crossed/account/repay"),
+            (Venue::Bitget, "/api/v2/margin/isolated/account/borrow"),
+            (Venue::Bitget, "/api/v2/margin/crossed/place-order"),
+            (Venue::Bitget, "/api/v2/copy/mix-follower/settings"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/order-close-positions"),
+            (Venue::Bitget, "/api/v2/p2p/advList"),
+            (Venue::Bitget, "/api/v3/trade/place-order"),
+            (Venue::Bitget, "/api/v3/account/transfer"),
+            (Venue::Bitget, "/api/v3/account/set-leverage"),
+        ];
+        // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
+        // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
+        for &(venue, path) in writes {
+            assert!(lookup(venue, Method::Post, path).is_none(), "{venue} POST {path} is allow-listed");
+        }
+        let reads_at_write_paths: Vec<&str> =
+            writes.iter().filter(|(v, p)| lookup(*v, Method::Get, p).is_some()).map(|(_, p)| *p).collect();
+        assert_eq!(reads_at_write_paths, ["/sapi/v1/asset/transfer"]);
     }
 
     #[test]
@@ -296,6 +538,40 @@ mod tests {
         assert_eq!(trades.weight("symbol=BTCUSDT&orderId=1"), 5);
         assert_eq!(trades.weight("symbol=BTCUSDT&fromId=1"), 20);
         assert_eq!(endpoint(Venue::Binance, "/sapi/v1/capital/withdraw/history").unwrap().weight(""), 18000);
+        assert_eq!(BINANCE_PREMIUM_INDEX.weight(""), 10);
+        assert_eq!(BINANCE_PREMIUM_INDEX.weight("symbol=BTCUSDT"), 1);
+        assert_eq!(BITGET_SPOT_FILLS.weight("symbol=BTCUSDT"), 0);
+    }
+
+    #[test]
+    fn limiters_follow_host_path_and_security() {
+        assert_eq!(BINANCE_ACCOUNT.limiter(), Limiter::BinanceSpotIp);
+        assert_eq!(BINANCE_DEPOSITS.limiter(), Limiter::BinanceSapiIp);
+        assert_eq!(BINANCE_WITHDRAWALS.limiter(), Limiter::BinanceSapiUid);
+        assert_eq!(BINANCE_CONVERTS.limiter(), Limiter::BinanceSapiUid);
+        assert_eq!(BINANCE_FUTURES_INCOME.limiter(), Limiter::BinanceFuturesIp);
+        assert_eq!(BITGET_CANDLES.limiter(), Limiter::BitgetPublic);
+        assert_eq!(BITGET_SPOT_FILLS.limiter(), Limiter::BitgetSigned);
+        assert_eq!(
+            (BINANCE_ACCOUNT.limit(), BINANCE_WITHDRAWALS.limit(), BINANCE_FUTURES_INCOME.limit()),
+            (6_000, 180_000, 2_400)
+        );
+        assert_eq!((BINANCE_DUST.limit(), BITGET_POSITIONS.limit(), BITGET_CANDLES.limit()), (12_000, 5, 20));
+        for e in ENDPOINTS {
+            let l = e.limiter();
+            assert_eq!(l.shared_limit().is_none(), e.venue == Venue::Bitget, "{}", e.path);
+            assert_eq!(l.usage_header().is_some(), e.venue == Venue::Binance, "{}", e.path);
+            assert_eq!(l.window_ms(), if e.venue == Venue::Binance { 60_000 } else { 1_000 });
+            // Bitget counts public endpoints per IP and signed ones per account
+            if e.venue == Venue::Bitget {
+                let per = if e.security == Security::Public { CountedPer::Ip } else { CountedPer::Account };
+                assert_eq!(l.counted_per(), per, "{}", e.path);
+            }
+        }
+        assert_eq!(Limiter::BinanceSapiUid.counted_per(), CountedPer::Account);
+        assert_eq!(Limiter::BinanceSapiIp.usage_header(), Some("x-sapi-used-ip-weight-1m"));
+        assert_eq!(Limiter::BinanceSapiUid.usage_header(), Some("x-sapi-used-uid-weight-1m"));
+        assert_eq!(Limiter::BinanceFuturesIp.usage_header(), Some("x-mbx-used-weight-1m"));
     }
 
     #[test]

@@ -10,6 +10,10 @@ mod sync_cmd;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The relay's allocator too: reading a large ledger is mostly small allocations (ids, accounts, asset names).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Everything that can go wrong, with what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

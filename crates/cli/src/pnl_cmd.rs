@@ -23,7 +23,10 @@ pub fn run(argv: &[String]) -> Result<String, CliError> {
         bundle.verify().map_err(|e| CliError::Bundle { file: path.clone(), reason: e.to_string() })?
     } else {
         let i = files::report_inputs(&a)?;
-        pnl::compute_with_positions(&i.events, &i.prices, &i.positions, &i.settings)
+        let report = pnl::compute_with_positions(&i.events, &i.prices, &i.positions, &i.settings);
+        // the process ends once the report is printed: freeing a million events one by one would only cost time
+        std::mem::forget(i);
+        report
     };
     let mut json = serde_json::to_string_pretty(&report).expect("a report always serializes");
     json.push('\n');

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use catalogue::Venue;
+use ledger::Position;
 use serde::Deserialize;
 use sync_engine::native::{DirStore, HttpTransport, Route, relay_ips};
 use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState, sync_by_venue};
-use venues::parse::{Balances, Position};
+use venues::parse::Balances;
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
 
 const USAGE: &str = "usage: meetcrypt sync --relay URL --keys FILE --out DIR [--days N] [--full] [--allow-trade] \

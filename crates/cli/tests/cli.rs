@@ -34,7 +34,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-/// The Canada example of ACCOUNTING.md in EUR, plus a futures account in USDT with a price for EUR.
+/// The Canada example of docs/accounting.md (Examples 1 and 2) in EUR, with prices for ETH in EUR.
 const LEDGER: &str = r#"{"id":"b1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"EUR","amount":"5000"},"receive":{"asset":"ETH","amount":"100"},"fees":[{"asset":"EUR","amount":"10"}]}
 {"id":"s1","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"ETH","amount":"50"},"receive":{"asset":"EUR","amount":"6000"},"fees":[{"asset":"EUR","amount":"10"}]}
 
@@ -56,7 +56,7 @@ fn pnl_prints_the_report_as_json() {
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(r["currency"], "EUR");
     assert_eq!(r["method"], "acb");
-    // ACCOUNTING.md: 3485 and -16
+    // docs/accounting.md, Example 1: 3485 and -16
     assert_eq!(r["realized"]["trade"], "3469");
     for key in ["trade", "fee", "futures", "funding", "commission", "other", "total"] {
         assert!(r["realized"][key].is_string(), "realized.{key}");

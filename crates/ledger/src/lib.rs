@@ -2,7 +2,7 @@
 //! venues state them as ground truth, and the PnL engine consumes them.
 //!
 //! A ledger is JSON Lines, one [`Event`] per line; amounts are decimal strings, times RFC 3339 UTC. A prices file
-//! is JSON Lines of [`PricePoint`]. See `docs/ledger-format.md` for the format as users and accountants read it.
+//! is JSON Lines of [`PricePoint`], a positions file JSON Lines of open futures [`Position`]s. See `docs/ledger-format.md` for the format as users and accountants read it.
 //!
 //! ```
 //! use ledger::{Event, read_ledger};
@@ -12,11 +12,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod de;
+mod position;
 mod time;
 
 use std::fmt;
 use std::io::{BufRead, Write};
 
+pub use position::Position;
 pub use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 pub use time::{Timestamp, TimestampError};
@@ -81,8 +84,9 @@ pub enum IncomeType {
     Other,
 }
 
-/// One event of the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
+/// derive's `flatten` and `tag`, in one pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// Stable id, unique in the ledger: the same venue row always maps to the same id, so re-syncing never
     /// duplicates.
@@ -347,8 +351,15 @@ where
     R: BufRead,
 {
     let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+    // one buffer for every line (a line's `\n`, or `\r\n`, is whitespace to JSON)
+    let mut line = String::new();
+    let mut reader = reader;
+    for i in 0.. {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|source| FormatError::Io { file: file.to_string(), source })?;
+        if read == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }

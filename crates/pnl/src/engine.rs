@@ -470,7 +470,7 @@ impl<'a> Engine<'a> {
 
     // ---- events ----------------------------------------------------------------------------------------------
 
-    pub(crate) fn run(mut self, positions: &[crate::futures::Position]) -> Report {
+    pub(crate) fn run(mut self, positions: &[ledger::Position]) -> Report {
         let events = self.events;
         // futures fills are informational (their money is in the income events of the same fill): left out before
         // anything is counted, so a ledger with them gives the report of the ledger without them
@@ -858,7 +858,7 @@ impl<'a> Engine<'a> {
         processed: usize,
         as_of: Option<Timestamp>,
         first_day: Option<i64>,
-        positions: &[crate::futures::Position],
+        positions: &[ledger::Position],
     ) -> Report {
         let t = as_of.unwrap_or_default();
         let mut position_values = Vec::with_capacity(positions.len());

@@ -436,7 +436,7 @@ pub struct Bundle {
     pub prices: Vec<PricePoint>,
     /// Open futures positions, if any were given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub positions: Vec<crate::futures::Position>,
+    pub positions: Vec<ledger::Position>,
     /// The report as computed then (JSON).
     pub report: serde_json::Value,
 }
@@ -490,7 +490,7 @@ impl Bundle {
     pub fn with_positions(
         ledger: Vec<Event>,
         prices: Vec<PricePoint>,
-        positions: Vec<crate::futures::Position>,
+        positions: Vec<ledger::Position>,
         settings: Settings,
     ) -> Self {
         let report = crate::compute_with_positions(&ledger, &prices, &positions, &settings);

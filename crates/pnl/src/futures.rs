@@ -1,39 +1,7 @@
-//! Unrealized PnL of an open futures position, with each venue's own formula, and open positions as an input to
-//! the report.
+//! Unrealized PnL of an open futures position ([`ledger::Position`], an input to the report), with each venue's own
+//! formula.
 
-use ledger::{AccountId, Decimal, Timestamp};
-use serde::{Deserialize, Serialize};
-
-/// An open futures position as the venue reports it, normalized: `amount` is signed (negative when short), so
-/// unrealized PnL is `amount x (mark_price - entry_price)` in the margin asset for both venues.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Position {
-    /// When the mark price was read.
-    pub time: Timestamp,
-    /// The futures account (`binance/main/usdm`).
-    pub account: AccountId,
-    /// Contract symbol (`BTCUSDT`).
-    pub symbol: String,
-    /// Asset the PnL settles in (`USDT`).
-    pub margin_asset: String,
-    /// Signed size in contracts' base units: Binance `positionAmt`; Bitget `total`, negated for a short.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    /// Binance `entryPrice`, Bitget `openPriceAvg`.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub entry_price: Decimal,
-    /// Mark price.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub mark_price: Decimal,
-}
-
-impl Position {
-    /// Unrealized PnL in the margin asset.
-    pub fn unrealized(&self) -> Decimal {
-        binance_unrealized(self.amount, self.entry_price, self.mark_price)
-    }
-}
+use ledger::Decimal;
 
 /// Binance USDⓈ-M: `positionAmt x (markPrice - entryPrice)`; `position_amt` is signed (negative when short), so no
 /// direction is applied again.

@@ -1,4 +1,4 @@
-//! The PnL engine: a pure function from a ledger, prices and settings to a report, following ACCOUNTING.md.
+//! The PnL engine: a pure function from a ledger, prices and settings to a report, following docs/accounting.md.
 //!
 //! Roles:
 //! - [`Settings`]: profit currency (USD default, stablecoins counting as USD), method (FIFO, LIFO, HIFO, ACB), fees
@@ -34,8 +34,7 @@ pub mod returns;
 pub mod settings;
 mod transfers;
 
-pub use futures::Position;
-pub use ledger::{Decimal, Event, PricePoint, Timestamp};
+pub use ledger::{Decimal, Event, Position, PricePoint, Timestamp};
 pub use prices::PriceBook;
 pub use report::*;
 pub use settings::{LegMark, Method, Pools, SettingError, Settings, USD_STABLECOINS, Window};
@@ -131,7 +130,7 @@ fn apply_leg_marks(events: &[Event], settings: &Settings) -> Option<Vec<Event>> 
 pub fn compute_with_positions(
     events: &[Event],
     prices: &[PricePoint],
-    positions: &[futures::Position],
+    positions: &[Position],
     settings: &Settings,
 ) -> Report {
     match apply_leg_marks(events, settings) {

@@ -110,7 +110,7 @@ impl Window {
     }
 }
 
-/// Everything that changes how a ledger is turned into a report. The defaults follow ACCOUNTING.md.
+/// Everything that changes how a ledger is turned into a report. The defaults follow docs/accounting.md §2.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -135,7 +135,7 @@ pub struct Settings {
     pub manual_matches: Vec<(String, String)>,
     /// Unmatched legs the user classified, by event id: a deposit that was income (an airdrop, a payment received)
     /// or a withdrawal that was an expense (a payment made). Both become income rows of type `other`, so the rules
-    /// of ACCOUNTING.md for other income apply: a new lot at market value with that PnL, or a disposal whose PnL is
+    /// of docs/accounting.md §7 apply: a new lot at market value with that PnL, or a disposal whose PnL is
     /// minus the cost basis.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub leg_marks: std::collections::BTreeMap<String, LegMark>,

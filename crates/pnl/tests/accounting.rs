@@ -1,4 +1,4 @@
-//! Table tests: the worked examples of ACCOUNTING.md and hand-checked cases for each of its rules.
+//! Table tests: the worked examples of docs/accounting.md §13 and hand-checked cases for each of its rules.
 
 mod common;
 
@@ -546,7 +546,7 @@ fn open_positions_use_the_venue_formula() {
     let positions = vec![
         // Binance's ADAUSDT example: 30 x (0.41047590 - 0.385) = 0.764277
         Position {
-            time: at(1, 1),
+            time: Some(at(1, 1)),
             account: ledger::AccountId(f.into()),
             symbol: "ADAUSDT".into(),
             margin_asset: "USDT".into(),
@@ -556,7 +556,7 @@ fn open_positions_use_the_venue_formula() {
         },
         // a short of 2 when the mark rose from 100 to 110: -20
         Position {
-            time: at(1, 1),
+            time: Some(at(1, 1)),
             account: ledger::AccountId("bitget/main/futures".into()),
             symbol: "SOLUSDT".into(),
             margin_asset: "USDT".into(),

@@ -1,4 +1,4 @@
-//! The same ledger gives the same report natively and in wasm, bit for bit (DESIGN.md: the engine is pure).
+//! The same ledger gives the same report natively and in wasm, bit for bit (ARCHITECTURE.md: the engine is pure).
 //!
 //! `scripts/test` runs the native test first, which records the digest of the report of a generated ledger in
 //! `$CARGO_TARGET_TMPDIR/pnl-native-digest.txt`; it then builds the wasm test with that digest in

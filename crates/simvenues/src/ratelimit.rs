@@ -1,14 +1,16 @@
 //! Rate limits as the venues count them: Binance request weight per client IP per minute (separately for `/api`,
-//! `/fapi`, SAPI IP and SAPI UID weights), 429 past the limit, then 418 with an escalating ban for clients that
-//! keep going; Bitget request counts per UID per endpoint per second, 429 past the limit.
+//! `/fapi`, SAPI IP and SAPI UID weights: the catalogue's [`Limiter`]s), 429 past the limit, then 418 with an
+//! escalating ban for clients that keep going; Bitget request counts per UID per endpoint per second, 429 past the
+//! limit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+use catalogue::Limiter;
 use serde::{Deserialize, Serialize};
 
-/// Limits; the defaults are the venues' documented ones.
+/// Limits; the defaults are the venues' documented ones (the catalogue's).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Limits {
     /// Binance `/api/*` REQUEST_WEIGHT per minute per IP (6000).
@@ -34,10 +36,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            binance_api_weight: 6000,
-            binance_fapi_weight: 2400,
-            binance_sapi_ip_weight: 12_000,
-            binance_sapi_uid_weight: 180_000,
+            binance_api_weight: documented(Limiter::BinanceSpotIp),
+            binance_fapi_weight: documented(Limiter::BinanceFuturesIp),
+            binance_sapi_ip_weight: documented(Limiter::BinanceSapiIp),
+            binance_sapi_uid_weight: documented(Limiter::BinanceSapiUid),
             binance_429s_before_ban: 10,
             binance_ban_secs: 120,
             binance_ban_max_secs: 3 * 86_400,
@@ -47,28 +49,13 @@ impl Default for Limits {
     }
 }
 
-/// Which Binance weight counter a request uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// `/api/*`.
-    Api,
-    /// `/fapi/*`.
-    Fapi,
-    /// SAPI, IP-weighted.
-    SapiIp,
-    /// SAPI, UID-weighted.
-    SapiUid,
+fn documented(l: Limiter) -> u32 {
+    l.shared_limit().unwrap_or(0)
 }
 
-impl Scope {
-    /// The response header reporting this counter.
-    pub fn header(self) -> &'static str {
-        match self {
-            Scope::Api | Scope::Fapi => "X-MBX-USED-WEIGHT-1M",
-            Scope::SapiIp => "X-SAPI-USED-IP-WEIGHT-1M",
-            Scope::SapiUid => "X-SAPI-USED-UID-WEIGHT-1M",
-        }
-    }
+/// The response header reporting a Binance weight counter.
+pub fn usage_header(l: Limiter) -> &'static str {
+    l.usage_header().expect("every Binance weight limiter has a usage header")
 }
 
 #[derive(Debug, Default)]
@@ -103,27 +90,28 @@ pub enum Verdict {
 /// Binance weight counters.
 #[derive(Debug, Default)]
 pub struct BinanceWeights {
-    windows: Mutex<HashMap<(Scope, String), (i64, u32)>>,
+    windows: Mutex<HashMap<(Limiter, String), (i64, u32)>>,
     bans: Mutex<HashMap<IpAddr, Ban>>,
 }
 
 impl BinanceWeights {
-    /// Counts `weight` for `who` (an IP or a uid) under `scope` at `now`; bans apply per IP.
-    pub fn count(&self, limits: &Limits, scope: Scope, ip: IpAddr, who: &str, weight: u32, now: i64) -> Verdict {
+    /// Counts `weight` for `who` (an IP or a uid) on the Binance weight `limiter` at `now`; bans apply per IP.
+    pub fn count(&self, limits: &Limits, limiter: Limiter, ip: IpAddr, who: &str, weight: u32, now: i64) -> Verdict {
         let minute = now / 60_000;
         let mut bans = self.bans.lock().unwrap_or_else(|e| e.into_inner());
         let ban = bans.entry(ip).or_default();
         if ban.until > now {
             return Verdict::Banned { until: ban.until };
         }
-        let limit = match scope {
-            Scope::Api => limits.binance_api_weight,
-            Scope::Fapi => limits.binance_fapi_weight,
-            Scope::SapiIp => limits.binance_sapi_ip_weight,
-            Scope::SapiUid => limits.binance_sapi_uid_weight,
+        let limit = match limiter {
+            Limiter::BinanceSpotIp => limits.binance_api_weight,
+            Limiter::BinanceFuturesIp => limits.binance_fapi_weight,
+            Limiter::BinanceSapiIp => limits.binance_sapi_ip_weight,
+            Limiter::BinanceSapiUid => limits.binance_sapi_uid_weight,
+            other => documented(other),
         };
         let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let e = w.entry((scope, who.to_string())).or_insert((minute, 0));
+        let e = w.entry((limiter, who.to_string())).or_insert((minute, 0));
         if e.0 != minute {
             *e = (minute, 0);
         }
@@ -149,9 +137,9 @@ impl BinanceWeights {
     }
 
     /// The current value of a counter (0 if unused this minute).
-    pub fn used(&self, scope: Scope, who: &str, now: i64) -> u32 {
+    pub fn used(&self, limiter: Limiter, who: &str, now: i64) -> u32 {
         let w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        match w.get(&(scope, who.to_string())) {
+        match w.get(&(limiter, who.to_string())) {
             Some((m, u)) if *m == now / 60_000 => *u,
             _ => 0,
         }
@@ -201,27 +189,34 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let t = 1_000_000_020_000;
         for i in 1..=5 {
-            assert_eq!(w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t), Verdict::Ok(20 * i));
+            assert_eq!(w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t), Verdict::Ok(20 * i));
         }
         assert!(matches!(
-            w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t),
+            w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t),
             Verdict::TooMany { used: 120, limit: 100, .. }
         ));
-        assert!(matches!(w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t), Verdict::TooMany { .. }));
-        let Verdict::Banned { until } = w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t) else { panic!() };
+        assert!(matches!(w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t), Verdict::TooMany { .. }));
+        let Verdict::Banned { until } = w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t) else {
+            panic!()
+        };
         assert_eq!(until, t + 120_000);
         // another IP is not affected
         let other: IpAddr = "127.0.0.2".parse().unwrap();
-        assert_eq!(w.count(&limits, Scope::Api, other, "127.0.0.2", 20, t), Verdict::Ok(20));
+        assert_eq!(w.count(&limits, Limiter::BinanceSpotIp, other, "127.0.0.2", 20, t), Verdict::Ok(20));
         // after the ban, the next ban is twice as long
         let t2 = until + 1;
         for _ in 0..5 {
-            w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t2);
+            w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t2);
         }
         for _ in 0..2 {
-            assert!(matches!(w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t2), Verdict::TooMany { .. }));
+            assert!(matches!(
+                w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t2),
+                Verdict::TooMany { .. }
+            ));
         }
-        let Verdict::Banned { until: u2 } = w.count(&limits, Scope::Api, ip, "127.0.0.1", 20, t2) else { panic!() };
+        let Verdict::Banned { until: u2 } = w.count(&limits, Limiter::BinanceSpotIp, ip, "127.0.0.1", 20, t2) else {
+            panic!()
+        };
         assert_eq!(u2, t2 + 240_000);
     }
 }

@@ -1,5 +1,5 @@
 //! The simulated Binance rejects what Binance rejects, with Binance's bodies and statuses, and accepts the
-//! documented signature examples (API.md §1.3, §4).
+//! documented signature examples (docs/venues.md §1.3, §4).
 
 use std::net::IpAddr;
 
@@ -199,7 +199,7 @@ const OFFICIAL_TS: i64 = 1_499_827_319_559;
 
 #[tokio::test]
 async fn documented_signature_examples_are_accepted() {
-    // The official example's key, its secret and its clock (API.md §1.2, §4.1, §4.2), replayed byte for byte.
+    // The official example's key, secret and clock (docs/venues.md §1.2, §4.1, §4.2), replayed byte for byte.
     let official = DemoKey {
         venue: Venue::Binance,
         label: "trader".into(),
@@ -305,7 +305,7 @@ async fn ed25519_keys_sign_with_base64() {
 
 #[tokio::test]
 async fn futures_read_permission_is_a_setting_and_microsecond_timestamps_work() {
-    // UNCONFIRMED in API.md §1.5: by default reading is enough for /fapi reads; the setting makes them need futures
+    // UNCONFIRMED (docs/venues.md §1.5): reading suffices for /fapi by default; the setting makes them need futures
     let mut cfg = SandboxConfig { seed: 21, size: Size::Tiny, ..Default::default() };
     cfg.binance.futures_reads_need_enable_futures = true;
     let sb = Sandbox::start(cfg).await.unwrap();

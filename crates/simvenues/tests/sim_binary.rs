@@ -61,8 +61,31 @@ fn sandbox_binary_explains_bad_arguments() {
         Command::new(env!("CARGO_BIN_EXE_sandbox")).args(["--seed", "x", "--dir", "/tmp/never"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--seed \"x\": expected a number") && err.contains("usage: sandbox"), "{err}");
+    assert!(err.contains("invalid value 'x' for '--seed <SEED>'") && err.contains("--help"), "{err}");
     let out =
         Command::new(env!("CARGO_BIN_EXE_sandbox")).args(["--size", "huge", "--dir", "/tmp/never"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown size \"huge\""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown size \"huge\": use tiny, small, medium or large"));
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--fault-kinds", "reset,gremlins", "--dir", "/tmp/never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'gremlins'"));
+    // --help lists every option
+    let help = Command::new(env!("CARGO_BIN_EXE_sandbox")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--seed",
+        "--size",
+        "--dir",
+        "--port-base",
+        "--bind",
+        "--anchor-ms",
+        "--fault-rate",
+        "--fault-seed",
+        "--fault-kinds",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help: {help}");
+    }
 }

@@ -1,5 +1,5 @@
 //! The simulated Bitget rejects what Bitget rejects, in Bitget's envelope, and accepts the DERIVED signature
-//! vectors of API.md §4.3.
+//! vectors of docs/venues.md §4.3.
 
 use std::net::IpAddr;
 

@@ -70,7 +70,8 @@ impl<T> Counting<T> {
 impl<T: Transport> Transport for Counting<T> {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let e = request.endpoint;
-        let key = request.headers.iter().find(|(n, _)| *n == "X-MBX-APIKEY" || *n == "ACCESS-KEY").map(|(_, v)| v);
+        let key =
+            request.headers.iter().find(|(n, _)| *n == "X-MBX-APIKEY" || *n == "ACCESS-KEY").map(|(_, v)| v.expose());
         let account = key.and_then(|k| self.accounts.get(k).cloned()).unwrap_or_else(|| format!("{}/public", e.venue));
         {
             let mut c = self.cost.lock().unwrap();

@@ -1,53 +1,57 @@
 //! The weight budget: never more than half of a venue's per-IP limit, from our own accounting and the venue's (or
-//! relay's) usage headers, and a cool-down after 429/418.
+//! relay's) usage headers, and a cool-down after 429/418. The limits, windows and headers are the catalogue's
+//! [`Limiter`]s.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use catalogue::{Cost, Endpoint, Host};
+use catalogue::{CountedPer, Endpoint, Limiter};
 
 /// Share of a per-account limit (Binance UID weight, Bitget per-UID rates) a sync may use, in percent.
 pub const PER_ACCOUNT_PERCENT: u32 = 75;
 
-/// A rate limiter a request draws from.
+/// What the budget meters: one of the catalogue's [`Limiter`]s, for one account when the venue counts it per
+/// account, and for one endpoint when each endpoint has a limit of its own (Bitget).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Limiter {
-    /// Binance `/api/*` request weight per IP (6000/min).
-    BinanceSpotIp,
-    /// Binance `/sapi/*` IP weight (12000/min).
-    BinanceSapiIp,
-    /// Binance `/sapi/*` UID weight (180000/min), per account.
-    BinanceSapiUid(String),
-    /// Binance `/fapi/*` request weight per IP (2400/min).
-    BinanceFuturesIp,
-    /// Bitget: one endpoint's per-second limit, per account for signed endpoints.
-    BitgetEndpoint(&'static str, String),
+pub struct Meter {
+    /// The venue's limiter.
+    pub limiter: Limiter,
+    /// The account (`venue/label`), when the venue counts the limiter per account.
+    pub account: Option<String>,
+    /// The endpoint's path, when the limit is the endpoint's own.
+    pub endpoint: Option<&'static str>,
 }
 
-impl Limiter {
-    /// The limiter of a request to `endpoint` for `account`, and the per-window limit and window (ms).
-    pub fn of(endpoint: &Endpoint, account: &str) -> (Limiter, u32, i64) {
-        match (endpoint.cost, endpoint.host) {
-            (Cost::BinanceUid(_), _) => (Limiter::BinanceSapiUid(account.to_string()), 180_000, 60_000),
-            (Cost::BinanceIp(_), Host::BinanceFutures) => (Limiter::BinanceFuturesIp, 2_400, 60_000),
-            (Cost::BinanceIp(_), _) if endpoint.path.starts_with("/sapi/") => (Limiter::BinanceSapiIp, 12_000, 60_000),
-            (Cost::BinanceIp(_), _) => (Limiter::BinanceSpotIp, 6_000, 60_000),
-            (Cost::BitgetPerSecond(n), _) => (Limiter::BitgetEndpoint(endpoint.path, account.to_string()), n, 1_000),
-        }
+impl Meter {
+    /// The meter of a request to `endpoint` for `account`, with its limit per window and the window (ms).
+    pub fn of(endpoint: &Endpoint, account: &str) -> (Meter, u32, i64) {
+        let limiter = endpoint.limiter();
+        let meter = Meter {
+            limiter,
+            account: (limiter.counted_per() == CountedPer::Account).then(|| account.to_string()),
+            endpoint: limiter.shared_limit().is_none().then_some(endpoint.path),
+        };
+        (meter, endpoint.limit(), limiter.window_ms())
     }
 
-    /// The usage header that reports this limiter's use, if any.
-    pub fn header(&self) -> Option<&'static str> {
-        match self {
-            Limiter::BinanceSpotIp | Limiter::BinanceFuturesIp => Some("x-mbx-used-weight-1m"),
-            Limiter::BinanceSapiIp => Some("x-sapi-used-ip-weight-1m"),
-            Limiter::BinanceSapiUid(_) => Some("x-sapi-used-uid-weight-1m"),
-            Limiter::BitgetEndpoint(..) => None,
+    /// Its name in the statistics: the limiter's, then the account and the endpoint it is kept for
+    /// (`binance_spot_ip`, `binance_sapi_uid:binance/main`, `bitget:bitget/main:/api/v2/spot/trade/fills`).
+    pub fn name(&self) -> String {
+        let mut name = self.limiter.as_str().to_string();
+        for part in self.account.as_deref().into_iter().chain(self.endpoint) {
+            name.push(':');
+            name.push_str(part);
         }
+        name
+    }
+
+    /// The usage header that reports this meter's use, if any.
+    pub fn header(&self) -> Option<&'static str> {
+        self.limiter.usage_header()
     }
 }
 
 #[derive(Clone, Debug, Default)]
-struct Meter {
+struct Usage {
     /// (venue time ms, weight) of our requests in the current window.
     sent: VecDeque<(i64, u32)>,
     /// Last usage the venue reported, and the window it belongs to.
@@ -61,7 +65,7 @@ struct Meter {
 /// Per-limiter accounting.
 #[derive(Clone, Debug, Default)]
 pub struct Budget {
-    meters: BTreeMap<Limiter, Meter>,
+    meters: BTreeMap<Meter, Usage>,
     /// Fraction of each limit that may be used, in percent (50: never more than half).
     pub percent: u32,
 }
@@ -72,15 +76,15 @@ impl Budget {
         Budget { meters: BTreeMap::new(), percent }
     }
 
-    /// How long to wait (ms) before sending `weight` more on `limiter` at venue time `now`; 0 to send now.
-    pub fn wait_ms(&mut self, limiter: &Limiter, limit: u32, window: i64, weight: u32, now: i64) -> i64 {
+    /// How long to wait (ms) before sending `weight` more on `meter` at venue time `now`; 0 to send now.
+    pub fn wait_ms(&mut self, meter: &Meter, limit: u32, window: i64, weight: u32, now: i64) -> i64 {
         // IP limits are shared with everyone behind the same relay IP: at most `percent`. A per-account limit
         // (Binance UID weight, Bitget's per-UID endpoint rates) is the account's own, so the sync may use more of
         // it, though less than the relay lets one key use (80 % of a Bitget rate by default).
-        let per_account = matches!(limiter, Limiter::BinanceSapiUid(_) | Limiter::BitgetEndpoint(..));
+        let per_account = meter.account.is_some();
         let percent = if per_account { self.percent.max(PER_ACCOUNT_PERCENT) } else { self.percent };
         let allowed = (limit as u64 * percent as u64 / 100) as u32;
-        let m = self.meters.entry(limiter.clone()).or_default();
+        let m = self.meters.entry(meter.clone()).or_default();
         if m.cool_until > now {
             return m.cool_until - now;
         }
@@ -106,28 +110,28 @@ impl Budget {
     }
 
     /// Records a request just sent.
-    pub fn sent(&mut self, limiter: &Limiter, weight: u32, now: i64) {
-        let m = self.meters.entry(limiter.clone()).or_default();
+    pub fn sent(&mut self, meter: &Meter, weight: u32, now: i64) {
+        let m = self.meters.entry(meter.clone()).or_default();
         m.sent.push_back((now, weight));
         let own: u32 = m.sent.iter().map(|(_, w)| w).sum();
         m.peak = m.peak.max(own);
     }
 
     /// Records the usage a response header reported.
-    pub fn reported(&mut self, limiter: &Limiter, used: u32, window: i64, now: i64) {
-        let m = self.meters.entry(limiter.clone()).or_default();
+    pub fn reported(&mut self, meter: &Meter, used: u32, window: i64, now: i64) {
+        let m = self.meters.entry(meter.clone()).or_default();
         m.reported = Some((now.div_euclid(window), used));
         m.peak = m.peak.max(used);
     }
 
-    /// After a 429/418: no request on this limiter for `ms`.
-    pub fn cool_down(&mut self, limiter: &Limiter, ms: i64, now: i64) {
-        let m = self.meters.entry(limiter.clone()).or_default();
+    /// After a 429/418: no request on this meter for `ms`.
+    pub fn cool_down(&mut self, meter: &Meter, ms: i64, now: i64) {
+        let m = self.meters.entry(meter.clone()).or_default();
         m.cool_until = m.cool_until.max(now + ms);
     }
 
-    /// The highest usage seen per limiter.
-    pub fn peaks(&self) -> Vec<(Limiter, u32)> {
+    /// The highest usage seen per meter.
+    pub fn peaks(&self) -> Vec<(Meter, u32)> {
         self.meters.iter().map(|(l, m)| (l.clone(), m.peak)).collect()
     }
 }
@@ -137,10 +141,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn meters_are_shared_per_ip_or_kept_per_account_and_endpoint() {
+        use catalogue::*;
+        let of = |e: &Endpoint, account: &str| {
+            let (m, limit, window) = Meter::of(e, account);
+            (m.name(), limit, window, m.header())
+        };
+        let mbx = Some("x-mbx-used-weight-1m");
+        assert_eq!(of(&BINANCE_ACCOUNT, "binance/a"), ("binance_spot_ip".into(), 6_000, 60_000, mbx));
+        let sapi_ip = ("binance_sapi_ip".into(), 12_000, 60_000, Some("x-sapi-used-ip-weight-1m"));
+        assert_eq!(of(&BINANCE_DEPOSITS, "binance/a"), sapi_ip);
+        let uid = ("binance_sapi_uid:binance/a".into(), 180_000, 60_000, Some("x-sapi-used-uid-weight-1m"));
+        assert_eq!(of(&BINANCE_WITHDRAWALS, "binance/a"), uid);
+        assert_eq!(of(&BINANCE_FUTURES_INCOME, "binance/a"), ("binance_futures_ip".into(), 2_400, 60_000, mbx));
+        let fills = ("bitget:bitget/b:/api/v2/spot/trade/fills".into(), 10, 1_000, None);
+        assert_eq!(of(&BITGET_SPOT_FILLS, "bitget/b"), fills);
+        assert_ne!(Meter::of(&BITGET_SPOT_FILLS, "bitget/b").0, Meter::of(&BITGET_SPOT_FILLS, "bitget/c").0);
+        assert_eq!(Meter::of(&BINANCE_ACCOUNT, "binance/a").0, Meter::of(&BINANCE_MY_TRADES, "binance/c").0);
+    }
+
+    #[test]
     fn never_more_than_half() {
         let mut b = Budget::new(50);
         // (the sync's default is 40 %: the relay gives one key at most half of its 80 %)
-        let l = Limiter::BinanceSpotIp;
+        let (l, _, _) = Meter::of(&catalogue::BINANCE_ACCOUNT, "binance/main");
+        assert_eq!(l.limiter, Limiter::BinanceSpotIp);
         let mut t = 0;
         let mut sent = 0;
         // 200 requests of weight 20 in a burst: at most 3000 per 60 s may go
@@ -158,7 +183,8 @@ mod tests {
     #[test]
     fn reported_usage_and_cool_down_delay_requests() {
         let mut b = Budget::new(50);
-        let l = Limiter::BinanceFuturesIp;
+        let (l, _, _) = Meter::of(&catalogue::BINANCE_FUTURES_INCOME, "binance/main");
+        assert_eq!(l.limiter, Limiter::BinanceFuturesIp);
         b.reported(&l, 1195, 60_000, 61_000);
         assert_eq!(b.wait_ms(&l, 2400, 60_000, 5, 61_500), 0);
         assert_eq!(b.wait_ms(&l, 2400, 60_000, 6, 61_500), 120_000 - 61_500);

@@ -1,10 +1,11 @@
 //! The sync engine: pulls whole account histories from Binance and Bitget into the ledger, then keeps them current.
 //!
-//! - [`plan`]: streams, their windows and paging (API.md), and the lower bound of requests the plan can prove.
+//! - [`plan`]: streams, windows and paging (docs/venues.md §3), and the lower bound of requests the plan can prove.
 //! - [`budget`]: the weight budget (never more than half of a per-IP limit) and 429/418 cool-downs.
 //! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
 //! - [`state`]: the serializable cursors a sync resumes from, and what the last tick read (balances, positions).
 //! - [`tick`]: the incremental tick's rule: what moved, which streams can explain it, whether they did.
+//! - [`prices`]: daily prices of the assets to value, from the venues' public market data, kept in a [`PriceCache`].
 //! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
 //!
@@ -20,10 +21,12 @@ pub mod budget;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod plan;
+pub mod prices;
 pub mod run;
 pub mod schedule;
 pub mod state;
 pub mod tick;
 
+pub use prices::{PriceCache, PriceError};
 pub use run::{AccountConfig, Engine, Progress, Sink, Stats, SyncError, SyncOptions, sync_by_venue};
 pub use state::SyncState;

@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ledger::Event;
-use venues::parse::{Balances, Position};
+use ledger::{Event, Position};
+use venues::parse::Balances;
 use venues::{Request, Response, Transport, TransportError};
 
 use crate::run::Sink;
@@ -62,7 +62,7 @@ impl Transport for HttpTransport {
         let url = self.url(request)?;
         let mut builder = hyper::Request::builder().method(request.endpoint.method.as_str()).uri(&url);
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(*name, value.expose());
         }
         let http = builder
             .body(Full::new(Bytes::from(request.body.clone())))

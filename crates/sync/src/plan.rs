@@ -1,8 +1,8 @@
-//! The planner: which requests a sync needs. Streams, their windows and paging follow API.md; tasks are derived
+//! The planner: which requests a sync needs. Streams, windows and paging follow docs/venues.md §3; tasks are derived
 //! from the account's mode, what discovery found, and the cursors of earlier syncs. The lower bound it can prove is
 //! one request per task plus one per further full page of rows.
 
-use catalogue::Venue;
+use catalogue::{Endpoint, Venue};
 use serde::{Deserialize, Serialize};
 use venues::AccountMode;
 
@@ -87,8 +87,8 @@ pub enum Stream {
 /// A stream's request rules.
 #[derive(Clone, Copy, Debug)]
 pub struct StreamSpec {
-    /// Catalogue path.
-    pub path: &'static str,
+    /// The catalogue endpoint it reads.
+    pub endpoint: &'static Endpoint,
     /// Longest `startTime`..`endTime` span the venue accepts (ms), or `None` for no window.
     pub span: Option<i64>,
     /// How far back the venue keeps rows (ms), or `None` when it keeps them all.
@@ -103,11 +103,12 @@ pub struct StreamSpec {
 }
 
 impl Stream {
-    /// The rules of this stream (API.md §1.6-1.8, §2.5-2.8).
+    /// The rules of this stream (docs/venues.md §3, from the venues' facts in §1.6–§1.8 and §2.5–§2.8).
     pub fn spec(self) -> StreamSpec {
         use Paging::*;
-        let s = |path, span, retention, limit, paging, overlap| StreamSpec {
-            path,
+        use catalogue::*;
+        let s = |endpoint, span, retention, limit, paging, overlap| StreamSpec {
+            endpoint,
             span,
             retention,
             limit,
@@ -115,61 +116,47 @@ impl Stream {
             overlap,
         };
         match self {
-            Stream::BinanceSpotTrades => s("/api/v3/myTrades", None, None, 1000, FromId, 0),
-            Stream::BinanceDeposits => {
-                s("/sapi/v1/capital/deposit/hisrec", Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY)
+            Stream::BinanceSpotTrades => s(&BINANCE_MY_TRADES, None, None, 1000, FromId, 0),
+            Stream::BinanceDeposits => s(&BINANCE_DEPOSITS, Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY),
+            Stream::BinanceWithdrawals => s(&BINANCE_WITHDRAWALS, Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY),
+            Stream::BinanceTransfers => s(&BINANCE_TRANSFERS, Some(90 * DAY - 1), Some(180 * DAY), 100, PageNumber, 0),
+            Stream::BinanceConverts => s(&BINANCE_CONVERTS, Some(30 * DAY - 1), None, 1000, MoreData, 0),
+            Stream::BinanceDust => s(&BINANCE_DUST, None, None, 100, Single, 0),
+            Stream::BinanceIncome => {
+                s(&BINANCE_FUTURES_INCOME, Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0)
             }
-            Stream::BinanceWithdrawals => {
-                s("/sapi/v1/capital/withdraw/history", Some(90 * DAY - 1), None, 1000, Offset, 7 * DAY)
-            }
-            Stream::BinanceTransfers => {
-                s("/sapi/v1/asset/transfer", Some(90 * DAY - 1), Some(180 * DAY), 100, PageNumber, 0)
-            }
-            Stream::BinanceConverts => s("/sapi/v1/convert/tradeFlow", Some(30 * DAY - 1), None, 1000, MoreData, 0),
-            Stream::BinanceDust => s("/sapi/v1/asset/dribblet", None, None, 100, Single, 0),
-            Stream::BinanceIncome => s("/fapi/v1/income", Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0),
             // 7-day windows, the last 6 months; `fromId` cannot go with a window, so a full page continues from its
             // last time (inclusive; ids de-duplicate)
             Stream::BinanceFuturesTrades => {
-                s("/fapi/v1/userTrades", Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
+                s(&BINANCE_FUTURES_TRADES, Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
             }
-            Stream::BitgetSpotFills => {
-                s("/api/v2/spot/trade/fills", Some(90 * DAY - 1), Some(90 * DAY), 100, IdLessThan, 0)
-            }
-            Stream::BitgetDeposits => {
-                s("/api/v2/spot/wallet/deposit-records", Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY)
-            }
-            Stream::BitgetWithdrawals => {
-                s("/api/v2/spot/wallet/withdrawal-records", Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY)
-            }
-            Stream::BitgetTransfers => {
-                s("/api/v2/spot/account/transferRecords", Some(90 * DAY - 1), Some(90 * DAY), 500, IdLessThan, 0)
-            }
+            Stream::BitgetSpotFills => s(&BITGET_SPOT_FILLS, Some(90 * DAY - 1), Some(90 * DAY), 100, IdLessThan, 0),
+            Stream::BitgetDeposits => s(&BITGET_DEPOSITS, Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY),
+            Stream::BitgetWithdrawals => s(&BITGET_WITHDRAWALS, Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY),
+            Stream::BitgetTransfers => s(&BITGET_TRANSFERS, Some(90 * DAY - 1), Some(90 * DAY), 500, IdLessThan, 0),
             Stream::BitgetFuturesBills => {
-                s("/api/v2/mix/account/bill", Some(30 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
+                s(&BITGET_FUTURES_BILLS, Some(30 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
             }
             // a week per query (newer pages; the old one said three months), 90 days kept like the bills
             Stream::BitgetFuturesFills => {
-                s("/api/v2/mix/order/fill-history", Some(7 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
+                s(&BITGET_FUTURES_FILLS, Some(7 * DAY - 1), Some(90 * DAY), 100, TimeBackward, 0)
             }
             // startTime and endTime required, at most 90 days apart; how far back is not stated
-            Stream::BitgetConverts => s("/api/v2/convert/convert-record", Some(90 * DAY - 1), None, 100, EndId, 0),
+            Stream::BitgetConverts => s(&BITGET_CONVERTS, Some(90 * DAY - 1), None, 100, EndId, 0),
             // no endId in the answer: `idLessThan` takes the smallest orderId of the page
-            Stream::BitgetBgbConverts => {
-                s("/api/v2/convert/bgb-convert-records", Some(90 * DAY - 1), None, 100, IdLessThan, 0)
-            }
+            Stream::BitgetBgbConverts => s(&BITGET_BGB_CONVERTS, Some(90 * DAY - 1), None, 100, IdLessThan, 0),
             Stream::BitgetUnifiedConverts => {
-                s("/api/v3/account/convert-records", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
+                s(&BITGET_UNIFIED_CONVERTS, Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
             }
-            Stream::BitgetUnifiedFills => s("/api/v3/trade/fills", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0),
+            Stream::BitgetUnifiedFills => s(&BITGET_UNIFIED_FILLS, Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0),
             Stream::BitgetUnifiedFinancial => {
-                s("/api/v3/account/financial-records", Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
+                s(&BITGET_UNIFIED_FINANCIAL_RECORDS, Some(30 * DAY - 1), Some(90 * DAY), 100, Cursor, 0)
             }
             Stream::BitgetUnifiedDeposits => {
-                s("/api/v3/account/deposit-records", Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
+                s(&BITGET_UNIFIED_DEPOSITS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
             Stream::BitgetUnifiedWithdrawals => {
-                s("/api/v3/account/withdrawal-records", Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
+                s(&BITGET_UNIFIED_WITHDRAWALS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
         }
     }
@@ -352,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn every_stream_path_is_catalogued_with_its_venue() {
+    fn every_stream_reads_an_endpoint_of_its_venue() {
         use Stream::*;
         for s in [
             BinanceSpotTrades,
@@ -377,7 +364,7 @@ mod tests {
             BitgetBgbConverts,
             BitgetUnifiedConverts,
         ] {
-            assert!(catalogue::endpoint(s.venue(), s.spec().path).is_some(), "{s:?}");
+            assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }
 }

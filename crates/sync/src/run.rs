@@ -4,14 +4,18 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use catalogue::Venue;
-use ledger::{Decimal, Event};
+use catalogue::{
+    BINANCE_ACCOUNT, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME,
+    BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+};
+use ledger::{Decimal, Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use venues::parse::{self, Balances, Page, Position, PositionSize, SymbolBook};
+use venues::parse::{self, Balances, Page, PositionSize, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
-use crate::budget::{Budget, Limiter};
+use crate::budget::{Budget, Meter};
 use crate::plan::{self, DAY, Paging, Stream, Task};
 use crate::state::{AccountState, SyncState};
 use crate::tick::{self, Check};
@@ -109,7 +113,7 @@ pub struct Stats {
     pub requests: u64,
     /// Of which retries.
     pub retries: u64,
-    /// Binance weight sent, per limiter name.
+    /// Binance weight sent, per meter name ([`Meter::name`]).
     pub weight: BTreeMap<String, u64>,
     /// The fewest requests the plan could have used: one per task, plus one per further full page of rows it
     /// returned, plus the snapshot and clock requests.
@@ -120,7 +124,7 @@ pub struct Stats {
     pub events: u64,
     /// Time spent waiting for the budget or backing off, ms.
     pub waited_ms: u64,
-    /// Highest usage seen per limiter (own accounting or venue headers), by name.
+    /// Highest usage seen per meter (own accounting or venue headers), by name ([`Meter::name`]).
     pub peak_usage: BTreeMap<String, u32>,
     /// Retried failures by kind (`429 /api/v2/...`, `transport /api/v3/...`).
     pub retried: BTreeMap<String, u64>,
@@ -161,16 +165,6 @@ pub struct Engine<'t, T: Transport> {
     live: RefCell<Stats>,
     /// Counters of this run.
     pub stats: Stats,
-}
-
-fn limiter_name(l: &Limiter) -> String {
-    match l {
-        Limiter::BinanceSpotIp => "binance_spot_ip".into(),
-        Limiter::BinanceSapiIp => "binance_sapi_ip".into(),
-        Limiter::BinanceSapiUid(a) => format!("binance_sapi_uid:{a}"),
-        Limiter::BinanceFuturesIp => "binance_futures_ip".into(),
-        Limiter::BitgetEndpoint(p, a) => format!("bitget:{a}:{p}"),
-    }
 }
 
 fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
@@ -245,16 +239,17 @@ struct Moved {
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
 /// whose sizes are the same.
-fn refreshed(positions: &[Position], sizes: &[PositionSize]) -> Vec<Position> {
+/// The mark price is read at `now` when it is refreshed.
+fn refreshed(positions: &[Position], sizes: &[PositionSize], now: i64) -> Vec<Position> {
     positions
         .iter()
         .map(|p| {
             let mut p = p.clone();
-            if let Some(s) = sizes.iter().find(|s| s.symbol == p.symbol && s.side == p.side && s.size == p.size)
+            if let Some(s) = sizes.iter().find(|s| s.symbol == p.symbol && s.size == p.amount)
                 && !s.size.is_zero()
             {
-                p.unrealized_pnl = s.unrealized_pnl;
                 p.mark_price = (p.entry_price + s.unrealized_pnl / s.size).round_dp(8);
+                p.time = Some(Timestamp(now));
             }
             p
         })
@@ -294,8 +289,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             out.push((a.key(), r));
         }
         self.stats = self.live.borrow().clone();
-        for (l, peak) in self.budget.borrow().peaks() {
-            self.stats.peak_usage.insert(limiter_name(&l), peak);
+        for (meter, peak) in self.budget.borrow().peaks() {
+            self.stats.peak_usage.insert(meter.name(), peak);
         }
         out
     }
@@ -304,10 +299,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         account: &str,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
-        self.call_timed(client, account, path, params).await.map(|(reply, _, _)| reply)
+        self.call_timed(client, account, endpoint, params).await.map(|(reply, _, _)| reply)
     }
 
     /// [`Engine::call`], with the local times the answered attempt was sent and its answer arrived.
@@ -315,12 +310,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         account: &str,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<(Reply, i64, i64), VenueError> {
         let venue = client.venue();
-        let endpoint = venues::request::catalogued(venue, path)?;
-        let (limiter, limit, window) = Limiter::of(endpoint, account);
+        let (meter, limit, window) = Meter::of(endpoint, account);
         let query: String = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let weight = match venue {
             Venue::Binance => endpoint.weight(&query),
@@ -329,25 +323,25 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut attempt = 0u32;
         loop {
             let now = self.transport.now_ms() + client.clock_offset_ms();
-            let wait = self.budget.borrow_mut().wait_ms(&limiter, limit, window, weight, now);
+            let wait = self.budget.borrow_mut().wait_ms(&meter, limit, window, weight, now);
             if wait > 0 {
                 self.live.borrow_mut().waited_ms += wait as u64;
                 self.transport.sleep(wait as u64).await;
                 continue;
             }
-            self.budget.borrow_mut().sent(&limiter, weight, now);
+            self.budget.borrow_mut().sent(&meter, weight, now);
             {
                 let mut stats = self.live.borrow_mut();
                 stats.requests += 1;
                 if venue == Venue::Binance {
-                    *stats.weight.entry(limiter_name(&limiter)).or_default() += weight as u64;
+                    *stats.weight.entry(meter.name()).or_default() += weight as u64;
                 }
             }
             let sent = self.transport.now_ms();
-            match client.call(self.transport, path, params).await {
+            match client.call(self.transport, endpoint, params).await {
                 Ok(reply) => {
-                    if let Some(used) = limiter.header().and_then(|h| reply.header_u32(h)) {
-                        self.budget.borrow_mut().reported(&limiter, used, window, now);
+                    if let Some(used) = meter.header().and_then(|h| reply.header_u32(h)) {
+                        self.budget.borrow_mut().reported(&meter, used, window, now);
                     }
                     return Ok((reply, sent, self.transport.now_ms()));
                 }
@@ -366,7 +360,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
                     if let VenueError::RateLimited { retry_after_ms, .. } = &e {
                         let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
-                        self.budget.borrow_mut().cool_down(&limiter, ms, now);
+                        self.budget.borrow_mut().cool_down(&meter, ms, now);
                     } else {
                         self.live.borrow_mut().waited_ms += backoff as u64;
                         self.transport.sleep(backoff as u64).await;
@@ -382,13 +376,12 @@ impl<'t, T: Transport> Engine<'t, T> {
     /// where an idle tick's one other request (`/api/v3/account`, 20) already goes.
     async fn sync_clock(&self, client: &Client, account: &str) -> Result<i64, VenueError> {
         if client.venue() == Venue::Binance {
-            const TIME: &str = "/fapi/v1/time";
-            let (reply, sent, received) = self.call_timed(client, account, TIME, &[]).await?;
+            let (reply, sent, received) = self.call_timed(client, account, &BINANCE_FUTURES_TIME, &[]).await?;
             let server = reply
                 .data
                 .get("serverTime")
                 .and_then(Value::as_i64)
-                .ok_or_else(|| VenueError::malformed(Venue::Binance, TIME, "no serverTime"))?;
+                .ok_or_else(|| VenueError::malformed(Venue::Binance, BINANCE_FUTURES_TIME.path, "no serverTime"))?;
             let offset = server - (sent + received) / 2;
             client.set_clock_offset_ms(offset);
             return Ok(offset);
@@ -432,11 +425,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         &self,
         client: &Client,
         run: &AccountRun<'_>,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Value, SyncError> {
         self.live.borrow_mut().lower_bound += 1;
-        self.call(client, &run.key, path, params)
+        self.call(client, &run.key, endpoint, params)
             .await
             .map(|r| r.data)
             .map_err(|source| SyncError::Venue { account: run.key.clone(), source })
@@ -516,7 +509,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 Some(m) => m,
                 None => {
                     self.live.borrow_mut().lower_bound += 1;
-                    match self.call(&client, &key, "/api/v2/spot/account/assets", &[]).await {
+                    match self.call(&client, &key, &BITGET_SPOT_ASSETS, &[]).await {
                         Ok(_) => AccountMode::BitgetClassic,
                         Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
                         Err(e) => return Err(venue_err(e)),
@@ -531,14 +524,13 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut moved_positions: BTreeSet<String> = BTreeSet::new();
         match mode {
             AccountMode::Binance => {
-                let d = self
-                    .snapshot_call(&client, &run, "/api/v3/account", &[("omitZeroBalances", "true".into())])
-                    .await?;
+                let d =
+                    self.snapshot_call(&client, &run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
                 parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/sapi/v1/asset/get-funding-asset", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUNDING_ASSETS, &[]).await?;
                 parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 // futures wallet and position sizes in one request; entry and mark prices only when a size changed
-                let d = self.snapshot_call(&client, &run, "/fapi/v3/account", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
                 let sizes = parse::binance::futures_account(&d, &label, &mut balances).map_err(parse_err)?;
                 let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
                     v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
@@ -546,10 +538,10 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let (was, is) = (shape(&st.position_sizes), shape(&sizes));
                 moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
                 if reason.is_some() || was != is || st.positions.len() != sizes.len() {
-                    let d = self.snapshot_call(&client, &run, "/fapi/v3/positionRisk", &[]).await?;
-                    positions = parse::binance::positions(&d, &label).map_err(parse_err)?;
+                    let d = self.snapshot_call(&client, &run, &BINANCE_POSITIONS, &[]).await?;
+                    positions = parse::binance::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
                 } else {
-                    positions = refreshed(&st.positions, &sizes);
+                    positions = refreshed(&st.positions, &sizes, now);
                 }
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
                 st.position_sizes = sizes;
@@ -562,29 +554,29 @@ impl<'t, T: Transport> Engine<'t, T> {
                 });
                 let stale = st.symbols_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
                 if st.symbols.symbols.is_empty() || stale || st.recheck || unknown {
-                    let info = self.snapshot_call(&client, &run, "/api/v3/exchangeInfo", &[]).await?;
-                    st.symbols = parse::binance::exchange_info(&info, "/api/v3/exchangeInfo").map_err(parse_err)?;
+                    let info = self.snapshot_call(&client, &run, &BINANCE_EXCHANGE_INFO, &[]).await?;
+                    st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
                     st.symbols_at = Some(now);
                 }
             }
             AccountMode::BitgetClassic => {
-                let d = self.snapshot_call(&client, &run, "/api/v2/spot/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_SPOT_ASSETS, &[]).await?;
                 parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
                 let pt = [("productType", "USDT-FUTURES".to_string())];
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/account/accounts", &pt).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
                 parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v2/mix/position/all-position", &pt).await?;
-                positions = parse::bitget::positions(&d, &label).map_err(parse_err)?;
-                let shape = |v: &[Position]| -> BTreeSet<(String, String, Decimal)> {
-                    v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size)).collect()
+                let d = self.snapshot_call(&client, &run, &BITGET_POSITIONS, &pt).await?;
+                positions = parse::bitget::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
+                let shape = |v: &[Position]| -> BTreeSet<(String, Decimal)> {
+                    v.iter().map(|p| (p.symbol.clone(), p.amount)).collect()
                 };
                 let (was, is) = (shape(&st.positions), shape(&positions));
                 moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
             }
             AccountMode::BitgetUnified => {
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_ASSETS, &[]).await?;
                 parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, "/api/v3/account/funding-assets", &[]).await?;
+                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_FUNDING_ASSETS, &[]).await?;
                 parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
             }
         }
@@ -645,8 +637,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         st.tick_open = false;
         st.last_sync = Some(now);
         st.backfilled_at.get_or_insert(now);
-        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
+        // the snapshot before the checkpoint that marks the account done: a resume skips a done account, so a crash
+        // between the two must leave it not done rather than done without its balances
         run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
         Ok(())
     }
@@ -668,7 +662,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
                 // streams run at the same time, each within its own host's budget.
                 let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                    Stream::independent(mode).iter().partition(|s| s.spec().path.starts_with("/fapi/"));
+                    Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
                 let spot = async move {
                     for stream in spot_side {
                         self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
@@ -942,7 +936,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                 }
             }
-            let reply = self.call(client, &key, spec.path, &params).await.map_err(venue_err)?;
+            let reply = self.call(client, &key, spec.endpoint, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
             let Cx { run, state, check, moved, .. } = &mut *c;
             let st = &state.accounts[&key];
@@ -994,7 +988,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if start == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 Venue::Binance,
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }
@@ -1008,7 +1002,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                         if end == Some(t) {
                             return Err(venue_err(VenueError::malformed(
                                 task.stream.venue(),
-                                spec.path,
+                                spec.endpoint.path,
                                 format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
                             )));
                         }

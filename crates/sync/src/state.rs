@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::Event;
+use ledger::{Event, Position};
 use serde::{Deserialize, Serialize};
 use venues::AccountMode;
-use venues::parse::{Balances, Position, PositionSize, SymbolBook};
+use venues::parse::{Balances, PositionSize, SymbolBook};
 
 /// The state file's format version.
 pub const STATE_VERSION: u32 = 1;

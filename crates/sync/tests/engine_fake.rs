@@ -198,7 +198,7 @@ impl Transport for Fake {
         self.requests.set(n);
         self.paths.borrow_mut().insert((req.endpoint.method.as_str().to_string(), req.endpoint.path.to_string()));
         assert!(catalogue::lookup(req.endpoint.venue, req.endpoint.method, req.endpoint.path).is_some());
-        assert!(req.endpoint.method == Method::Get || req.endpoint.path == "/sapi/v1/asset/get-funding-asset");
+        assert!(req.endpoint.method == Method::Get || *req.endpoint == catalogue::BINANCE_FUNDING_ASSETS);
         self.now.set(self.now.get() + 5);
         let killed = self.kill_at.is_some_and(|k| n >= k);
         if killed {

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use catalogue::Venue;
+use catalogue::{BINANCE_TIME, BITGET_TIME, Endpoint, Venue};
 use serde_json::Value;
 
 use crate::error::{ApiProblem, VenueError};
@@ -29,11 +29,11 @@ impl Reply {
     }
 }
 
-/// The server-time path of a venue.
-pub fn time_path(venue: Venue) -> &'static str {
+/// The server-time endpoint of a venue.
+pub fn time_endpoint(venue: Venue) -> &'static Endpoint {
     match venue {
-        Venue::Binance => "/api/v3/time",
-        Venue::Bitget => "/api/v2/public/time",
+        Venue::Binance => &BINANCE_TIME,
+        Venue::Bitget => &BITGET_TIME,
     }
 }
 
@@ -74,7 +74,7 @@ impl Client {
     /// Measures the offset to the venue's server time (midpoint of the round trip) and keeps it.
     pub async fn sync_clock<T: Transport>(&self, transport: &T) -> Result<i64, VenueError> {
         let venue = self.venue();
-        let req = request::public(venue, time_path(venue), &[])?;
+        let req = request::public(time_endpoint(venue), &[]);
         let before = transport.now_ms();
         let resp = send(transport, &req).await?;
         let after = transport.now_ms();
@@ -91,26 +91,26 @@ impl Client {
         Ok(offset)
     }
 
-    /// Builds (and signs, at venue time) the request for `path` with `params`.
+    /// Builds (and signs, at venue time) the request to `endpoint` with `params`.
     pub fn request<T: Transport>(
         &self,
         transport: &T,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Request, VenueError> {
-        request::build(&self.credentials, path, params, transport.now_ms() + self.clock_offset_ms())
+        request::build(&self.credentials, endpoint, params, transport.now_ms() + self.clock_offset_ms())
     }
 
-    /// Sends one request for `path`; a clock-skew refusal re-measures the clock and retries once.
+    /// Sends one request to `endpoint`; a clock-skew refusal re-measures the clock and retries once.
     pub async fn call<T: Transport>(
         &self,
         transport: &T,
-        path: &str,
+        endpoint: &'static Endpoint,
         params: &[(&str, String)],
     ) -> Result<Reply, VenueError> {
         let mut resynced = false;
         loop {
-            let req = self.request(transport, path, params)?;
+            let req = self.request(transport, endpoint, params)?;
             let resp = send(transport, &req).await?;
             match decode(self.venue(), req.endpoint.path, &resp) {
                 Ok(data) => return Ok(Reply { data, headers: resp.headers, weight: req.weight() }),

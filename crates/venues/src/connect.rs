@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use catalogue::Venue;
+use catalogue::{BINANCE_API_RESTRICTIONS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint, Venue};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -62,11 +62,40 @@ pub struct Refusal {
     pub capability: Capability,
     /// The permission as the venue's UI (or API, for unknown flags) names it.
     pub permission: String,
+    /// The venue's answer does not say whether the key has it: refused, since it cannot be ruled out.
+    pub unstated: bool,
+}
+
+impl Refusal {
+    /// A permission the key has.
+    pub fn new(capability: Capability, permission: impl Into<String>) -> Self {
+        Refusal { capability, permission: permission.into(), unstated: false }
+    }
+
+    /// A permission the venue's answer does not mention.
+    pub fn unstated(capability: Capability, permission: impl Into<String>) -> Self {
+        Refusal { capability, permission: permission.into(), unstated: true }
+    }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = &self.permission;
+        if self.unstated {
+            let what = match self.capability {
+                Capability::Read => "read",
+                Capability::Trade => "trade",
+                Capability::Transfer => "transfer funds",
+                Capability::Borrow => "borrow",
+                Capability::Withdraw => "withdraw",
+                Capability::Unknown => "do more than read",
+            };
+            return write!(
+                f,
+                "the venue did not say whether this key can {what}: its answer does not include {p}; create a new \
+                 read-only key with {p} off"
+            );
+        }
         match self.capability {
             Capability::Read => write!(f, "this key cannot read: turn on {p}"),
             Capability::Trade => write!(f, "this key can trade: turn off {p}"),
@@ -119,16 +148,21 @@ pub enum ConnectError {
 
 /// Refusals of the same capability in one sentence: "this key can trade: turn off A and B".
 fn grouped(reasons: &[Refusal]) -> String {
-    let mut groups: Vec<(Capability, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(Capability, bool, Vec<&str>)> = Vec::new();
     for r in reasons {
-        match groups.iter_mut().find(|(c, _)| *c == r.capability && *c != Capability::Unknown) {
-            Some((_, perms)) => perms.push(&r.permission),
-            None => groups.push((r.capability, vec![&r.permission])),
+        match groups
+            .iter_mut()
+            .find(|(c, unstated, _)| *c == r.capability && *unstated == r.unstated && *c != Capability::Unknown)
+        {
+            Some((_, _, perms)) => perms.push(&r.permission),
+            None => groups.push((r.capability, r.unstated, vec![&r.permission])),
         }
     }
     groups
         .into_iter()
-        .map(|(capability, perms)| Refusal { capability, permission: perms.join(" and ") }.to_string())
+        .map(|(capability, unstated, perms)| {
+            Refusal { capability, permission: perms.join(" and "), unstated }.to_string()
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -151,6 +185,19 @@ fn binance_flag(name: &str) -> Option<(Capability, &'static str)> {
         _ => return None,
     })
 }
+
+/// The flags of Binance's documented answer that grant more than reading: each must be present (and off).
+const BINANCE_WRITE_FLAGS: [&str; 9] = [
+    "enableSpotAndMarginTrading",
+    "enableFutures",
+    "enableVanillaOptions",
+    "enablePortfolioMarginTrading",
+    "enableFixApiTrade",
+    "enableMargin",
+    "enableInternalTransfer",
+    "permitsUniversalTransfer",
+    "enableWithdrawals",
+];
 
 /// Binance fields that are not permissions.
 const BINANCE_INFO_FIELDS: [&str; 4] =
@@ -177,15 +224,13 @@ fn not_ip_restricted(venue: Venue, policy: &ConnectPolicy) -> String {
 
 /// Judges Binance's `GET /sapi/v1/account/apiRestrictions` answer.
 pub fn check_binance_restrictions(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/sapi/v1/account/apiRestrictions";
+    let endpoint = BINANCE_API_RESTRICTIONS.path;
     let obj = data.as_object().ok_or_else(|| VenueError::malformed(Venue::Binance, endpoint, "not an object"))?;
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
     match obj.get("enableReading") {
         Some(Value::Bool(true)) => {}
-        Some(Value::Bool(false)) => {
-            reasons.push(Refusal { capability: Capability::Read, permission: "Enable Reading".into() })
-        }
+        Some(Value::Bool(false)) => reasons.push(Refusal::new(Capability::Read, "Enable Reading")),
         _ => return Err(VenueError::malformed(Venue::Binance, endpoint, "no enableReading flag").into()),
     }
     let mut names: Vec<&String> = obj.keys().collect();
@@ -209,9 +254,16 @@ pub fn check_binance_restrictions(data: &Value, policy: &ConnectPolicy) -> Resul
             None => (Capability::Unknown, name.clone()),
         };
         if decide(capability, policy) {
-            warnings.push(format!("accepted although {}", Refusal { capability, permission: label }));
+            warnings.push(format!("accepted although {}", Refusal::new(capability, label)));
         } else {
-            reasons.push(Refusal { capability, permission: label });
+            reasons.push(Refusal::new(capability, label));
+        }
+    }
+    // A permission the answer does not mention may be on: fail closed rather than judge only the flags present.
+    for name in BINANCE_WRITE_FLAGS {
+        if !obj.contains_key(name) {
+            let (capability, label) = binance_flag(name).expect("every write flag is named");
+            reasons.push(Refusal::unstated(capability, label));
         }
     }
     let ip_restricted = match obj.get("ipRestrict") {
@@ -257,7 +309,7 @@ fn bitget_ips(data: &Value) -> bool {
 
 /// Judges Bitget classic `GET /api/v2/spot/account/info` (`authorities`, `ips`).
 pub fn check_bitget_classic(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/api/v2/spot/account/info";
+    let endpoint = BITGET_ACCOUNT_INFO.path;
     let codes = data
         .get("authorities")
         .and_then(Value::as_array)
@@ -272,14 +324,12 @@ pub fn check_bitget_classic(data: &Value, policy: &ConnectPolicy) -> Result<(boo
         let permission = if label.is_empty() { code.to_string() } else { label.to_string() };
         match capability {
             Capability::Read => can_read = true,
-            c if decide(c, policy) => {
-                warnings.push(format!("accepted although {}", Refusal { capability: c, permission }))
-            }
-            c => reasons.push(Refusal { capability: c, permission }),
+            c if decide(c, policy) => warnings.push(format!("accepted although {}", Refusal::new(c, permission))),
+            c => reasons.push(Refusal::new(c, permission)),
         }
     }
     if !can_read && reasons.is_empty() {
-        reasons.push(Refusal { capability: Capability::Read, permission: "a Read-only permission".into() });
+        reasons.push(Refusal::new(Capability::Read, "a Read-only permission"));
     }
     finish_bitget(data, policy, reasons, warnings)
 }
@@ -302,7 +352,7 @@ fn finish_bitget(
 
 /// Judges Bitget unified `GET /api/v3/account/info` (`permType`, `permissions`, `ips`).
 pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(bool, Vec<String>), ConnectError> {
-    let endpoint = "/api/v3/account/info";
+    let endpoint = BITGET_UNIFIED_ACCOUNT_INFO.path;
     let malformed = |d: &str| ConnectError::from(VenueError::malformed(Venue::Bitget, endpoint, d));
     let perm_type = data.get("permType").and_then(Value::as_str).ok_or_else(|| malformed("no permType"))?;
     let read_only = match perm_type {
@@ -311,7 +361,7 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
         other => {
             return Err(ConnectError::Refused {
                 venue: Venue::Bitget,
-                reasons: vec![Refusal { capability: Capability::Unknown, permission: format!("permType {other}") }],
+                reasons: vec![Refusal::new(Capability::Unknown, format!("permType {other}"))],
             });
         }
     };
@@ -337,10 +387,8 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
         };
         match capability {
             Capability::Read => {}
-            c if decide(c, policy) => {
-                warnings.push(format!("accepted although {}", Refusal { capability: c, permission }))
-            }
-            c => reasons.push(Refusal { capability: c, permission }),
+            c if decide(c, policy) => warnings.push(format!("accepted although {}", Refusal::new(c, permission))),
+            c => reasons.push(Refusal::new(c, permission)),
         }
     }
     finish_bitget(data, policy, reasons, warnings)
@@ -350,11 +398,11 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
 async fn call_patiently<T: Transport>(
     transport: &T,
     client: &Client,
-    path: &str,
+    endpoint: &'static Endpoint,
 ) -> Result<crate::client::Reply, VenueError> {
     let mut attempt = 0;
     loop {
-        match client.call(transport, path, &[]).await {
+        match client.call(transport, endpoint, &[]).await {
             Err(e) if e.is_retryable() && attempt < 3 => {
                 attempt += 1;
                 let wait = match &e {
@@ -410,13 +458,13 @@ pub async fn connect<T: Transport>(
     }
     let (mode, (ip_restricted, mut warnings)) = match creds.venue {
         Venue::Binance => {
-            let reply = call_patiently(transport, client, "/sapi/v1/account/apiRestrictions").await?;
+            let reply = call_patiently(transport, client, &BINANCE_API_RESTRICTIONS).await?;
             (AccountMode::Binance, check_binance_restrictions(&reply.data, policy)?)
         }
-        Venue::Bitget => match call_patiently(transport, client, "/api/v2/spot/account/info").await {
+        Venue::Bitget => match call_patiently(transport, client, &BITGET_ACCOUNT_INFO).await {
             Ok(reply) => (AccountMode::BitgetClassic, check_bitget_classic(&reply.data, policy)?),
             Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => {
-                let reply = call_patiently(transport, client, "/api/v3/account/info").await?;
+                let reply = call_patiently(transport, client, &BITGET_UNIFIED_ACCOUNT_INFO).await?;
                 (AccountMode::BitgetUnified, check_bitget_unified(&reply.data, policy)?)
             }
             Err(e) => return Err(e.into()),
@@ -463,6 +511,30 @@ mod tests {
         let err =
             check_binance_restrictions(&with(read_only_binance(), "enableReading", json!(false)), &p).unwrap_err();
         assert!(err.to_string().contains("this key cannot read: turn on Enable Reading"), "{err}");
+    }
+
+    #[test]
+    fn a_binance_write_flag_missing_from_the_answer_is_a_refusal() {
+        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, relay_ips: vec![] };
+        for flag in BINANCE_WRITE_FLAGS {
+            let mut v = read_only_binance();
+            v.as_object_mut().unwrap().remove(flag);
+            let err = check_binance_restrictions(&v, &ConnectPolicy::default()).unwrap_err().to_string();
+            let (_, label) = binance_flag(flag).unwrap();
+            assert!(err.contains(&format!("its answer does not include {label};")), "{flag}: {err}");
+            // even a policy that accepts trading keys cannot accept a key whose permissions are unknown
+            assert!(check_binance_restrictions(&v, &p).is_err(), "{flag}");
+        }
+        let mut v = read_only_binance();
+        v.as_object_mut().unwrap().remove("enableFutures");
+        v.as_object_mut().unwrap().remove("enableVanillaOptions");
+        let err = check_binance_restrictions(&v, &ConnectPolicy::default()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "binance key refused: the venue did not say whether this key can trade: its answer does not include \
+             Enable Futures and Enable European Options; create a new read-only key with Enable Futures and Enable \
+             European Options off"
+        );
     }
 
     #[test]

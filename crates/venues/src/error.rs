@@ -26,6 +26,9 @@ pub enum ApiProblem {
     UnifiedAccount,
     /// Bitget 40084: the key belongs to a classic account and v3 endpoints refuse it.
     ClassicAccount,
+    /// The venue does not list the symbol asked for: Binance -1121 (invalid symbol), Bitget 40034 (a parameter's
+    /// value, here the symbol, does not exist).
+    UnknownSymbol,
     /// A parameter or window was refused (a client bug: never retried).
     BadRequest,
     /// Anything else.
@@ -40,9 +43,8 @@ impl ApiProblem {
             (Venue::Binance, "-1022") => ApiProblem::BadSignature,
             (Venue::Binance, "-2015") => ApiProblem::KeyIpOrPermission,
             (Venue::Binance, "-1021") => ApiProblem::ClockSkew,
-            (Venue::Binance, "-1102" | "-1127" | "-1128" | "-1100" | "-1101" | "-1121" | "-1131") => {
-                ApiProblem::BadRequest
-            }
+            (Venue::Binance, "-1121") => ApiProblem::UnknownSymbol,
+            (Venue::Binance, "-1102" | "-1127" | "-1128" | "-1100" | "-1101" | "-1131") => ApiProblem::BadRequest,
             (Venue::Bitget, "40006" | "40037" | "40001") => ApiProblem::BadKey,
             (Venue::Bitget, "40009" | "40003") => ApiProblem::BadSignature,
             (Venue::Bitget, "40012" | "40011") => ApiProblem::WrongPassphrase,
@@ -51,9 +53,8 @@ impl ApiProblem {
             (Venue::Bitget, "40014") => ApiProblem::MissingPermission,
             (Venue::Bitget, "40085") => ApiProblem::UnifiedAccount,
             (Venue::Bitget, "40084") => ApiProblem::ClassicAccount,
-            (Venue::Bitget, "40017" | "40019" | "40020" | "40034" | "40808" | "40102" | "40305") => {
-                ApiProblem::BadRequest
-            }
+            (Venue::Bitget, "40034") => ApiProblem::UnknownSymbol,
+            (Venue::Bitget, "40017" | "40019" | "40020" | "40808" | "40102" | "40305") => ApiProblem::BadRequest,
             _ => ApiProblem::Other,
         }
     }
@@ -81,6 +82,7 @@ impl ApiProblem {
             (ApiProblem::MissingPermission, _) => "the key lacks a read permission: enable the read-only permissions",
             (ApiProblem::UnifiedAccount, _) => "this is a unified-account key: the unified (v3) API must be used",
             (ApiProblem::ClassicAccount, _) => "this is a classic-account key: the classic (v2) API must be used",
+            (ApiProblem::UnknownSymbol, _) => "the venue does not list this symbol",
             (ApiProblem::BadRequest, _) => "the venue refused the request's parameters (a bug in meetcrypt: report it)",
             (ApiProblem::Other, _) => "the venue refused the request",
         }
@@ -90,13 +92,13 @@ impl ApiProblem {
 /// A failed venue call. Every variant names the venue and endpoint; none carries a key, secret or signature.
 #[derive(Debug, thiserror::Error)]
 pub enum VenueError {
-    /// The path is not in the catalogue: the relay would refuse it, so it is never built.
-    #[error("{venue} {path}: not in the endpoint catalogue, so the relay would refuse it (a bug in meetcrypt)")]
-    NotInCatalogue {
-        /// Venue.
+    /// A request to another venue's endpoint than the key's: it is never built.
+    #[error("{endpoint} is not a {venue} endpoint, so a {venue} key cannot read it (a bug in meetcrypt)")]
+    OtherVenue {
+        /// The key's venue.
         venue: Venue,
-        /// Path asked for.
-        path: String,
+        /// Endpoint path.
+        endpoint: &'static str,
     },
     /// The key cannot sign.
     #[error(transparent)]
@@ -171,7 +173,7 @@ impl VenueError {
             VenueError::Transport { .. } | VenueError::RateLimited { .. } | VenueError::Server { .. } => true,
             VenueError::Malformed { .. } => true,
             VenueError::Api { problem, .. } => *problem == ApiProblem::ClockSkew,
-            VenueError::NotInCatalogue { .. } | VenueError::Key(_) => false,
+            VenueError::OtherVenue { .. } | VenueError::Key(_) => false,
         }
     }
 

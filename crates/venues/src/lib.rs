@@ -3,17 +3,18 @@
 //!
 //! - [`secret`]: [`Secret`] (redacting, zeroized) and [`Credentials`].
 //! - [`sign`]: Binance HMAC-SHA256 hex and Ed25519, Bitget base64 HMAC-SHA256.
-//! - [`request`]: [`Request`]s built only from [`catalogue`] endpoints, signed at venue time.
+//! - [`request`]: [`Request`]s for [`catalogue`] endpoints (its constants), signed at venue time.
 //! - [`transport`]: the one IO seam, [`Transport`], implemented by the app and by `sync-engine`'s native client.
 //! - [`client`]: [`Client`], one key's calls with the clock offset to the venue kept current.
 //! - [`connect`]: key validation (permissions, Bitget classic or unified, IP restriction, clock).
 //! - [`parse`]: answers into [`ledger::Event`]s with stable [`ids`], balances and positions.
+//! - [`market`]: public market data for valuation (daily klines, latest prices): requests and their answers.
 //!
 //! ```
 //! use venues::{Credentials, Secret, request};
-//! use catalogue::Venue;
+//! use catalogue::{BINANCE_MY_TRADES, Venue};
 //! let key = Credentials::new(Venue::Binance, "main", "my-api-key", Secret::new("my-secret"), None);
-//! let r = request::build(&key, "/api/v3/myTrades", &[("symbol", "BTCUSDT".into())], 1_499_827_319_559).unwrap();
+//! let r = request::build(&key, &BINANCE_MY_TRADES, &[("symbol", "BTCUSDT".into())], 1_499_827_319_559).unwrap();
 //! assert!(r.query.starts_with("symbol=BTCUSDT&recvWindow=10000&timestamp=1499827319559&signature="));
 //! assert_eq!(r.weight(), 20);
 //! assert!(!format!("{key:?}").contains("my-secret"));
@@ -24,6 +25,7 @@ pub mod client;
 pub mod connect;
 pub mod error;
 pub mod ids;
+pub mod market;
 pub mod parse;
 pub mod request;
 pub mod secret;

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use catalogue::Venue;
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Timestamp};
+use catalogue::{Endpoint, Venue};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,29 +14,6 @@ use crate::ids;
 
 /// Balances: account id -> asset -> amount (non-zero only).
 pub type Balances = BTreeMap<String, BTreeMap<String, Decimal>>;
-
-/// An open futures position.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// The futures account.
-    pub account: AccountId,
-    /// Contract symbol.
-    pub symbol: String,
-    /// `long`, `short` or `both` (one-way mode: the sign of `size` says the side).
-    pub side: String,
-    /// Signed size in base units.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub size: Decimal,
-    /// Average entry price.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub entry_price: Decimal,
-    /// Mark price.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub mark_price: Decimal,
-    /// Unrealized PnL in the margin asset.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub unrealized_pnl: Decimal,
-}
 
 /// An open futures position as an account summary shows it (Binance `GET /fapi/v3/account`): no entry price.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,11 +227,17 @@ impl SymbolBook {
 /// Binance and Bitget response parsers.
 pub mod binance {
     use super::*;
+    use catalogue::{
+        BINANCE_ACCOUNT, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_FUNDING_ASSETS,
+        BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_BALANCES, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES,
+        BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+    };
 
     const V: Venue = Venue::Binance;
 
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
-    pub fn exchange_info(data: &Value, endpoint: &'static str) -> Result<SymbolBook, VenueError> {
+    pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
+        let endpoint = endpoint.path;
         let mut book = SymbolBook::default();
         for s in array(V, endpoint, field(V, endpoint, data, "symbols")?)? {
             let r = Row::new(V, endpoint, s)?;
@@ -265,7 +248,7 @@ pub mod binance {
 
     /// `GET /api/v3/account`: spot balances (free + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/api/v3/account";
+        const E: &str = BINANCE_ACCOUNT.path;
         let acc = account(V, label, "spot").0;
         for b in array(V, E, field(V, E, data, "balances")?)? {
             let r = Row::new(V, E, b)?;
@@ -277,7 +260,7 @@ pub mod binance {
 
     /// `POST /sapi/v1/asset/get-funding-asset`: funding wallet (free + locked + freeze + withdrawing).
     pub fn funding_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/sapi/v1/asset/get-funding-asset";
+        const E: &str = BINANCE_FUNDING_ASSETS.path;
         let acc = account(V, label, "funding").0;
         for b in array(V, E, data)? {
             let r = Row::new(V, E, b)?;
@@ -289,7 +272,7 @@ pub mod binance {
 
     /// `GET /fapi/v2/balance`: USDⓈ-M wallet balances (`balance`, unrealized PnL excluded).
     pub fn futures_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/fapi/v2/balance";
+        const E: &str = BINANCE_FUTURES_BALANCES.path;
         let acc = account(V, label, "usdm").0;
         for b in array(V, E, data)? {
             let r = Row::new(V, E, b)?;
@@ -298,9 +281,9 @@ pub mod binance {
         Ok(())
     }
 
-    /// `GET /fapi/v3/positionRisk`: open positions.
-    pub fn positions(data: &Value, label: &str) -> Result<Vec<Position>, VenueError> {
-        const E: &str = "/fapi/v3/positionRisk";
+    /// `GET /fapi/v3/positionRisk`: open positions, their mark price read at venue time `time`.
+    pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
+        const E: &str = BINANCE_POSITIONS.path;
         let mut out = Vec::new();
         for p in array(V, E, data)? {
             let r = Row::new(V, E, p)?;
@@ -309,13 +292,13 @@ pub mod binance {
                 continue;
             }
             out.push(Position {
+                time: Some(time),
                 account: account(V, label, "usdm"),
                 symbol: r.text("symbol")?,
-                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
-                size,
+                margin_asset: r.asset("marginAsset")?,
+                amount: size,
                 entry_price: r.dec("entryPrice")?,
                 mark_price: r.dec("markPrice")?,
-                unrealized_pnl: r.dec("unRealizedProfit")?,
             });
         }
         Ok(out)
@@ -323,7 +306,7 @@ pub mod binance {
 
     /// `GET /api/v3/myTrades`: spot fills.
     pub fn my_trades(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
-        const E: &str = "/api/v3/myTrades";
+        const E: &str = BINANCE_MY_TRADES.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         for t in array(V, E, data)? {
@@ -350,7 +333,7 @@ pub mod binance {
 
     /// `GET /sapi/v1/capital/deposit/hisrec`: credited deposits (status 1 success, 6 credited).
     pub fn deposits(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/sapi/v1/capital/deposit/hisrec";
+        const E: &str = BINANCE_DEPOSITS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         for d in array(V, E, data)? {
@@ -377,7 +360,7 @@ pub mod binance {
 
     /// `GET /sapi/v1/capital/withdraw/history`: completed withdrawals (status 6).
     pub fn withdrawals(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/sapi/v1/capital/withdraw/history";
+        const E: &str = BINANCE_WITHDRAWALS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         for w in array(V, E, data)? {
@@ -414,7 +397,7 @@ pub mod binance {
 
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/sapi/v1/asset/transfer";
+        const E: &str = BINANCE_TRANSFERS.path;
         let mut page = Page { total: field(V, E, data, "total")?.as_u64(), ..Page::default() };
         let rows = match data.get("rows") {
             None | Some(Value::Null) => return Ok(page),
@@ -447,7 +430,7 @@ pub mod binance {
 
     /// `GET /sapi/v1/convert/tradeFlow`: successful converts.
     pub fn converts(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/sapi/v1/convert/tradeFlow";
+        const E: &str = BINANCE_CONVERTS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         if data.get("moreData").and_then(Value::as_bool) == Some(true) {
@@ -475,7 +458,7 @@ pub mod binance {
     /// `GET /sapi/v1/asset/dribblet`: dust conversions to BNB, one trade per converted asset. `transferedAmount`
     /// is the BNB credited after the service charge, so the gross receive is their sum and the charge the fee.
     pub fn dust(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/sapi/v1/asset/dribblet";
+        const E: &str = BINANCE_DUST.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         page.total = data.get("total").and_then(Value::as_u64);
@@ -509,7 +492,7 @@ pub mod binance {
     /// `GET /fapi/v1/income`: realized PnL, funding, commission and other income. `TRANSFER` rows are skipped:
     /// the same movements come, with both sides, from `/sapi/v1/asset/transfer`.
     pub fn income(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/fapi/v1/income";
+        const E: &str = BINANCE_FUTURES_INCOME.path;
         let mut page = Page::default();
         let acc = account(V, label, "usdm");
         for i in array(V, E, data)? {
@@ -535,7 +518,7 @@ pub mod binance {
     /// `GET /fapi/v1/userTrades`: USDⓈ-M fills, for the record (`:futures_trade:{symbol}:{id}`; Binance trade ids
     /// are unique per symbol). Their realized PnL and commission are the income rows of the same fills.
     pub fn user_trades(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/fapi/v1/userTrades";
+        const E: &str = BINANCE_FUTURES_TRADES.path;
         let mut page = Page::default();
         let acc = account(V, label, "usdm");
         for t in array(V, E, data)? {
@@ -560,7 +543,7 @@ pub mod binance {
     /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
     /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
     pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
-        const E: &str = "/fapi/v3/account";
+        const E: &str = BINANCE_FUTURES_ACCOUNT.path;
         let acc = account(V, label, "usdm").0;
         for b in array(V, E, field(V, E, data, "assets")?)? {
             let r = Row::new(V, E, b)?;
@@ -601,12 +584,19 @@ pub mod binance {
 /// Bitget response parsers (classic v2 and unified v3); `data` is the envelope's payload.
 pub mod bitget {
     use super::*;
+    use catalogue::{
+        BITGET_BGB_CONVERTS, BITGET_CONVERTS, BITGET_DEPOSITS, BITGET_FUTURES_ACCOUNTS, BITGET_FUTURES_BILLS,
+        BITGET_FUTURES_FILLS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_SPOT_FILLS, BITGET_TRANSFERS,
+        BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_CONVERTS, BITGET_UNIFIED_DEPOSITS, BITGET_UNIFIED_FILLS,
+        BITGET_UNIFIED_FINANCIAL_RECORDS, BITGET_UNIFIED_FUNDING_ASSETS, BITGET_UNIFIED_WITHDRAWALS,
+        BITGET_WITHDRAWALS,
+    };
 
     const V: Venue = Venue::Bitget;
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/api/v2/spot/account/assets";
+        const E: &str = BITGET_SPOT_ASSETS.path;
         let acc = account(V, label, "spot").0;
         for b in array(V, E, data)? {
             let r = Row::new(V, E, b)?;
@@ -618,7 +608,7 @@ pub mod bitget {
 
     /// `GET /api/v2/mix/account/accounts`: USDT-M wallet balance (equity minus unrealized PnL).
     pub fn futures_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/api/v2/mix/account/accounts";
+        const E: &str = BITGET_FUTURES_ACCOUNTS.path;
         let acc = account(V, label, "futures").0;
         for b in array(V, E, data)? {
             let r = Row::new(V, E, b)?;
@@ -630,7 +620,7 @@ pub mod bitget {
 
     /// `GET /api/v3/account/assets`: unified balances (`balance`).
     pub fn unified_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/api/v3/account/assets";
+        const E: &str = BITGET_UNIFIED_ASSETS.path;
         let acc = account(V, label, "unified").0;
         for b in array(V, E, field(V, E, data, "assets")?)? {
             let r = Row::new(V, E, b)?;
@@ -641,7 +631,7 @@ pub mod bitget {
 
     /// `GET /api/v3/account/funding-assets`: the unified account's funding wallet.
     pub fn unified_funding_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = "/api/v3/account/funding-assets";
+        const E: &str = BITGET_UNIFIED_FUNDING_ASSETS.path;
         let acc = account(V, label, "funding").0;
         for b in array(V, E, data)? {
             let r = Row::new(V, E, b)?;
@@ -653,9 +643,9 @@ pub mod bitget {
         Ok(())
     }
 
-    /// `GET /api/v2/mix/position/all-position`: open positions.
-    pub fn positions(data: &Value, label: &str) -> Result<Vec<Position>, VenueError> {
-        const E: &str = "/api/v2/mix/position/all-position";
+    /// `GET /api/v2/mix/position/all-position`: open positions, their mark price read at venue time `time`.
+    pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
+        const E: &str = BITGET_POSITIONS.path;
         let mut out = Vec::new();
         for p in array(V, E, data)? {
             let r = Row::new(V, E, p)?;
@@ -665,13 +655,13 @@ pub mod bitget {
                 continue;
             }
             out.push(Position {
+                time: Some(time),
                 account: account(V, label, "futures"),
                 symbol: r.text("symbol")?,
-                size: if side == "short" { -total } else { total },
-                side,
+                margin_asset: r.asset("marginCoin")?,
+                amount: if side == "short" { -total } else { total },
                 entry_price: r.dec("openPriceAvg")?,
                 mark_price: r.opt_dec("markPrice")?,
-                unrealized_pnl: r.opt_dec("unrealizedPL")?,
             });
         }
         Ok(out)
@@ -692,7 +682,7 @@ pub mod bitget {
 
     /// `GET /api/v2/spot/trade/fills`: spot fills.
     pub fn spot_fills(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/spot/trade/fills";
+        const E: &str = BITGET_SPOT_FILLS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         for t in array(V, E, data)? {
@@ -752,22 +742,22 @@ pub mod bitget {
 
     /// `GET /api/v2/spot/wallet/deposit-records`: successful deposits.
     pub fn deposits(data: &Value, label: &str) -> Result<Page, VenueError> {
-        deposit_like(data, label, "spot", "/api/v2/spot/wallet/deposit-records", false)
+        deposit_like(data, label, "spot", BITGET_DEPOSITS.path, false)
     }
 
     /// `GET /api/v2/spot/wallet/withdrawal-records`: successful withdrawals.
     pub fn withdrawals(data: &Value, label: &str) -> Result<Page, VenueError> {
-        deposit_like(data, label, "spot", "/api/v2/spot/wallet/withdrawal-records", true)
+        deposit_like(data, label, "spot", BITGET_WITHDRAWALS.path, true)
     }
 
     /// `GET /api/v3/account/deposit-records`: unified deposits.
     pub fn unified_deposits(data: &Value, label: &str) -> Result<Page, VenueError> {
-        deposit_like(data, label, "unified", "/api/v3/account/deposit-records", false)
+        deposit_like(data, label, "unified", BITGET_UNIFIED_DEPOSITS.path, false)
     }
 
     /// `GET /api/v3/account/withdrawal-records`: unified withdrawals.
     pub fn unified_withdrawals(data: &Value, label: &str) -> Result<Page, VenueError> {
-        deposit_like(data, label, "unified", "/api/v3/account/withdrawal-records", true)
+        deposit_like(data, label, "unified", BITGET_UNIFIED_WITHDRAWALS.path, true)
     }
 
     /// Bitget account types in transfer records -> wallet names.
@@ -785,7 +775,7 @@ pub mod bitget {
 
     /// `GET /api/v2/spot/account/transferRecords`: successful transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/spot/account/transferRecords";
+        const E: &str = BITGET_TRANSFERS.path;
         let mut page = Page::default();
         for t in array(V, E, data)? {
             let r = Row::new(V, E, t)?;
@@ -818,7 +808,7 @@ pub mod bitget {
     /// (`:bill:{billId}:pnl`). Transfer bills mirror transfer records and margin moves stay inside the account, so
     /// neither is an event; any other business type is reported as `other` income so that nothing vanishes.
     pub fn futures_bills(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/mix/account/bill";
+        const E: &str = BITGET_FUTURES_BILLS.path;
         const NOT_INCOME: [&str; 5] =
             ["trans_from_exchange", "trans_to_exchange", "append_margin", "reduce_margin", "auto_append_margin"];
         let mut page = Page::default();
@@ -871,7 +861,7 @@ pub mod bitget {
     /// `GET /api/v2/mix/order/fill-history`: USDT-M fills, for the record (`:futures_trade:{symbol}:{tradeId}`);
     /// their realized PnL and fees are the futures bills. `feeDetail[].totalFee` is negative when paid.
     pub fn futures_fills(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/mix/order/fill-history";
+        const E: &str = BITGET_FUTURES_FILLS.path;
         let mut page = Page::default();
         let acc = account(V, label, "futures");
         if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
@@ -913,7 +903,7 @@ pub mod bitget {
     /// `{dataList, endId}`; `fromCoinSize` may be a JSON number (the documented example) or a string. The page does
     /// not say which coin `fee` is in; a non-zero fee is taken as charged in the received coin (UNCONFIRMED).
     pub fn converts(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/convert/convert-record";
+        const E: &str = BITGET_CONVERTS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         page.cursor = match data.get("endId") {
@@ -945,7 +935,7 @@ pub mod bitget {
     /// successful ones only. `toAmount` is the gross BGB (the example's values match at the quoted prices) and
     /// `feeDetail` the charge on it. The time is `ctime` in the example and `ts` in the field table: either is read.
     pub fn bgb_converts(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v2/convert/bgb-convert-records";
+        const E: &str = BITGET_BGB_CONVERTS.path;
         let mut page = Page::default();
         let acc = account(V, label, "spot");
         for c in array(V, E, data)? {
@@ -978,7 +968,7 @@ pub mod bitget {
     /// the event id is built from every field the venue gives: `:convert:{fromCoin}:{toCoin}:{ts}:{fromSize}:{toSize}`
     /// (sizes normalized), the same on every sync.
     pub fn unified_converts(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v3/account/convert-records";
+        const E: &str = BITGET_UNIFIED_CONVERTS.path;
         let mut page = Page::default();
         let acc = account(V, label, "unified");
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
@@ -1004,7 +994,7 @@ pub mod bitget {
     /// give their fee as commission (`:fill:{execId}:fee`, the venue shows fees positive) and a non-zero `execPnl`
     /// as realized PnL (`:fill:{execId}:pnl`).
     pub fn unified_fills(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
-        const E: &str = "/api/v3/trade/fills";
+        const E: &str = BITGET_UNIFIED_FILLS.path;
         let mut page = Page::default();
         let acc = account(V, label, "unified");
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
@@ -1062,7 +1052,7 @@ pub mod bitget {
     /// `CONTRACT_MAIN_SETTLE_FEE_USER_*`) as funding income (`:funding:{id}`). Trade rows mirror the fills, transfer
     /// rows the wallet moves; anything else with an amount is `other` income (`:record:{id}`).
     pub fn unified_financial_records(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = "/api/v3/account/financial-records";
+        const E: &str = BITGET_UNIFIED_FINANCIAL_RECORDS.path;
         let mut page = Page::default();
         let acc = account(V, label, "unified");
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);

@@ -1,12 +1,13 @@
-//! Requests as the venues want them: every path comes from the catalogue, the query is built once, signed and sent
-//! byte for byte as signed (the relay forwards it unchanged).
+//! Requests as the venues want them: every request is for a catalogue endpoint (a constant such as
+//! [`catalogue::BINANCE_MY_TRADES`]), the query is built once, signed and sent byte for byte as signed (the relay
+//! forwards it unchanged).
 
 use std::fmt;
 
 use catalogue::{Endpoint, Method, Security, Venue};
 
 use crate::error::VenueError;
-use crate::secret::{Credentials, KeyKind};
+use crate::secret::{Credentials, KeyKind, Secret};
 use crate::sign;
 
 /// Binance's `recvWindow` in ms: how old a signed request may be when the venue receives it.
@@ -21,8 +22,10 @@ pub struct Request {
     pub query: String,
     /// The body (always empty here: even Binance's read-only POST carries its parameters in the query).
     pub body: String,
-    /// Header names and values: the venue's auth headers. Values include the key and signature: never log them.
-    pub headers: Vec<(&'static str, String)>,
+    /// Header names and values: the venue's auth headers. Values include the key, the signature and Bitget's
+    /// passphrase, so each is a [`Secret`]: redacted in `Debug`, zeroized on drop, exposed only by the transport that
+    /// sends it.
+    pub headers: Vec<(&'static str, Secret)>,
 }
 
 impl Request {
@@ -107,30 +110,27 @@ fn join(params: &[(&str, String)], encode: bool) -> String {
     out
 }
 
-/// The catalogue entry for a path, or an error: the client never builds a request the relay would refuse.
-pub fn catalogued(venue: Venue, path: &str) -> Result<&'static Endpoint, VenueError> {
-    catalogue::endpoint(venue, path).ok_or_else(|| VenueError::NotInCatalogue { venue, path: path.to_string() })
+/// A public (unsigned) request to `endpoint` with `params`.
+pub fn public(endpoint: &'static Endpoint, params: &[(&str, String)]) -> Request {
+    Request { endpoint, query: join(params, true), body: String::new(), headers: Vec::new() }
 }
 
-/// A public (unsigned) request.
-pub fn public(venue: Venue, path: &str, params: &[(&str, String)]) -> Result<Request, VenueError> {
-    let endpoint = catalogued(venue, path)?;
-    Ok(Request { endpoint, query: join(params, true), body: String::new(), headers: Vec::new() })
-}
-
-/// A request for `path` with `params`, signed with `credentials` at venue time `timestamp_ms` when the endpoint is
-/// signed. Binance: parameters in the given order, then `recvWindow` and `timestamp`, then `signature`. Bitget:
-/// parameters sorted by key (the convention every SDK follows), signed over the decoded query.
+/// A request to `endpoint` with `params`, signed with `credentials` at venue time `timestamp_ms` when the endpoint
+/// is signed. Binance: parameters in the given order, then `recvWindow` and `timestamp`, then `signature`. Bitget:
+/// parameters sorted by key (the convention every SDK follows), signed over the decoded query. An endpoint of
+/// another venue than the key's is refused before anything is signed.
 pub fn build(
     credentials: &Credentials,
-    path: &str,
+    endpoint: &'static Endpoint,
     params: &[(&str, String)],
     timestamp_ms: i64,
 ) -> Result<Request, VenueError> {
     let venue = credentials.venue;
-    let endpoint = catalogued(venue, path)?;
+    if endpoint.venue != venue {
+        return Err(VenueError::OtherVenue { venue, endpoint: endpoint.path });
+    }
     if endpoint.security == Security::Public {
-        return public(venue, path, params);
+        return Ok(public(endpoint, params));
     }
     match venue {
         Venue::Binance => {
@@ -148,7 +148,7 @@ pub fn build(
                 endpoint,
                 query,
                 body: String::new(),
-                headers: vec![("X-MBX-APIKEY", credentials.api_key.clone())],
+                headers: vec![("X-MBX-APIKEY", Secret::new(credentials.api_key.clone()))],
             })
         }
         Venue::Bitget => {
@@ -158,18 +158,19 @@ pub fn build(
             let signed_query = join(&sorted, false);
             let method = endpoint.method.as_str();
             let signature = sign::bitget(&credentials.secret, timestamp_ms, method, endpoint.path, &signed_query, "");
-            let passphrase = credentials.passphrase.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
+            // the passphrase moves into the header as the same secret type: no plain copy per request
+            let passphrase = credentials.passphrase.clone().unwrap_or_default();
             Ok(Request {
                 endpoint,
                 query,
                 body: String::new(),
                 headers: vec![
-                    ("ACCESS-KEY", credentials.api_key.clone()),
-                    ("ACCESS-SIGN", signature),
-                    ("ACCESS-TIMESTAMP", timestamp_ms.to_string()),
+                    ("ACCESS-KEY", Secret::new(credentials.api_key.clone())),
+                    ("ACCESS-SIGN", Secret::new(signature)),
+                    ("ACCESS-TIMESTAMP", Secret::new(timestamp_ms.to_string())),
                     ("ACCESS-PASSPHRASE", passphrase),
-                    ("Content-Type", "application/json".to_string()),
-                    ("locale", "en-US".to_string()),
+                    ("Content-Type", Secret::new("application/json")),
+                    ("locale", Secret::new("en-US")),
                 ],
             })
         }
@@ -185,6 +186,7 @@ pub fn is_get(request: &Request) -> bool {
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use catalogue::{BINANCE_API_RESTRICTIONS, BITGET_SPOT_FILLS};
 
     #[test]
     fn binance_signed_query_matches_the_derived_vector() {
@@ -195,13 +197,14 @@ mod tests {
             Secret::new("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"),
             None,
         );
-        let r = build(&c, "/sapi/v1/account/apiRestrictions", &[], 1499827319559).unwrap();
+        let r = build(&c, &BINANCE_API_RESTRICTIONS, &[], 1499827319559).unwrap();
         // recvWindow is 10000 here, so recompute the expected HMAC over the exact payload with the signer under test
-        // only after checking the payload's shape; the API.md vector covers the plain-timestamp payload.
+        // only after checking the payload's shape; the docs/venues.md §4.2 vector covers the plain-timestamp payload.
         assert!(r.query.starts_with("recvWindow=10000&timestamp=1499827319559&signature="));
         let payload = "recvWindow=10000&timestamp=1499827319559";
         assert_eq!(&r.query[payload.len() + 11..], sign::binance_hmac(&c.secret, payload));
-        assert_eq!(r.headers, vec![("X-MBX-APIKEY", c.api_key.clone())]);
+        assert_eq!(r.headers.len(), 1);
+        assert_eq!((r.headers[0].0, r.headers[0].1.expose()), ("X-MBX-APIKEY", c.api_key.as_str()));
         assert_eq!(
             r.relay_url("http://127.0.0.1:9/"),
             format!("http://127.0.0.1:9/v1/binance/sapi/v1/account/apiRestrictions?{}", r.query)
@@ -224,19 +227,21 @@ mod tests {
             ("limit", "100".to_string()),
             ("endTime", "1659076670000".to_string()),
         ];
-        let r = build(&c, "/api/v2/spot/trade/fills", &params, 1659076670000).unwrap();
+        let r = build(&c, &BITGET_SPOT_FILLS, &params, 1659076670000).unwrap();
         assert_eq!(r.query, "endTime=1659076670000&limit=100&startTime=1659036670000&symbol=BTCUSDT");
         let sign = r.headers.iter().find(|(n, _)| *n == "ACCESS-SIGN").unwrap();
-        assert_eq!(sign.1, "lqD85USRi6MDx8cFodwXFMUfKRBE0tX+KigAU5wHi+E=");
+        assert_eq!(sign.1.expose(), "lqD85USRi6MDx8cFodwXFMUfKRBE0tX+KigAU5wHi+E=");
         let pass = r.headers.iter().find(|(n, _)| *n == "ACCESS-PASSPHRASE").unwrap();
-        assert_eq!(pass.1, "pp");
+        assert_eq!(pass.1.expose(), "pp");
+        assert!(!format!("{r:?}").contains("pp\""), "Debug must not show the passphrase");
     }
 
     #[test]
-    fn uncatalogued_paths_are_refused_before_anything_is_signed() {
+    fn another_venues_endpoint_is_refused_before_anything_is_signed() {
         let c = Credentials::new(Venue::Binance, "m", "k", Secret::new("s"), None);
-        let err = build(&c, "/api/v3/order", &[], 1).unwrap_err();
-        assert!(err.to_string().contains("/api/v3/order"), "{err}");
+        let err = build(&c, &BITGET_SPOT_FILLS, &[], 1).unwrap_err();
+        assert!(matches!(err, VenueError::OtherVenue { venue: Venue::Binance, .. }), "{err}");
+        assert!(err.to_string().contains("/api/v2/spot/trade/fills"), "{err}");
     }
 
     #[test]
@@ -256,7 +261,7 @@ mod debug_tests {
     #[test]
     fn debug_shows_neither_the_signature_nor_header_values() {
         let key = Credentials::new(Venue::Binance, "main", "the-api-key", Secret::new("the-secret"), None);
-        let r = build(&key, "/api/v3/account", &[], 1_499_827_319_559).unwrap();
+        let r = build(&key, &catalogue::BINANCE_ACCOUNT, &[], 1_499_827_319_559).unwrap();
         let signature = r.query.split("signature=").nth(1).unwrap().to_string();
         let shown = format!("{r:?}");
         assert!(shown.contains("timestamp=1499827319559") && shown.contains("signature=[redacted]"), "{shown}");

@@ -87,7 +87,7 @@ mod tests {
 
     const BINANCE_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
-    /// API.md §4.1 (official) and §4.2 (derived, computed independently with Python's hmac).
+    /// docs/venues.md §4.1 (official) and §4.2 (derived, computed independently with Python's hmac).
     #[test]
     fn binance_hmac_vectors() {
         let secret = Secret::new(BINANCE_SECRET);
@@ -123,7 +123,7 @@ mod tests {
         }
     }
 
-    /// API.md §4.3 (derived; the first row cross-checked with openssl by the reference's author).
+    /// docs/venues.md §4.3 (derived; the first row cross-checked with openssl).
     #[test]
     fn bitget_vectors() {
         let secret = Secret::new("TEST_SECRET_DO_NOT_USE_0123456789abcdef");

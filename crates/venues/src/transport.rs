@@ -144,6 +144,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unlisted_symbol_is_its_own_problem() {
+        let binance = resp(400, r#"{"code":-1121,"msg":"Invalid symbol."}"#);
+        let e = decode(Venue::Binance, "/api/v3/klines", &binance).unwrap_err();
+        assert_eq!(e.problem(), Some(ApiProblem::UnknownSymbol));
+        assert!(!e.is_retryable());
+        let bitget = resp(400, r#"{"code":"40034","msg":"Parameter does not exist","requestTime":1,"data":null}"#);
+        let e = decode(Venue::Bitget, "/api/v2/spot/market/candles", &bitget).unwrap_err();
+        assert_eq!(e.problem(), Some(ApiProblem::UnknownSymbol));
+        // another refused parameter is not taken for an unknown symbol
+        let e = decode(Venue::Binance, "/x", &resp(400, r#"{"code":-1100,"msg":"Illegal characters."}"#)).unwrap_err();
+        assert_eq!(e.problem(), Some(ApiProblem::BadRequest));
+    }
+
+    #[test]
     fn rate_limits_server_errors_and_cut_bodies() {
         match decode(Venue::Binance, "/x", &resp(418, "")).unwrap_err() {
             VenueError::RateLimited { status: 418, retry_after_ms: Some(7000), .. } => {}

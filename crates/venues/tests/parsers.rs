@@ -1,4 +1,4 @@
-//! Parsers against the documented samples (API.md, copied from the venues' pages): amounts, ids and the errors for
+//! Parsers against the documented samples (the venues' pages, docs/venues.md): amounts, ids and the errors for
 //! malformed answers.
 
 use catalogue::Venue;
@@ -14,7 +14,7 @@ fn book() -> SymbolBook {
     let info = json!({"symbols": [
         {"symbol": "BNBBTC", "baseAsset": "BNB", "quoteAsset": "BTC"},
         {"symbol": "BTCUSDT", "baseAsset": "BTC", "quoteAsset": "USDT"}]});
-    binance::exchange_info(&info, "/api/v3/exchangeInfo").unwrap()
+    binance::exchange_info(&info, &catalogue::BINANCE_EXCHANGE_INFO).unwrap()
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn malformed_answers_name_venue_and_endpoint() {
 
 #[test]
 fn futures_fill_samples_are_informational_events() {
-    // API.md / reference: Binance's Account Trade List example (its commission is negative as printed)
+    // docs/venues.md §1.8: Binance's Account Trade List example (its commission is negative as printed)
     let data = json!([{"buyer": false, "commission": "-0.07819010", "commissionAsset": "USDT", "id": 698759, "maker": false,
         "orderId": 25851813, "price": "7819.01", "qty": "0.002", "quoteQty": "15.63802", "realizedPnl": "-0.91539999",
         "side": "SELL", "positionSide": "SHORT", "symbol": "BTCUSDT", "time": 1569514978020u64}]);
@@ -390,4 +390,29 @@ fn binance_futures_account_sample() {
     assert_eq!((sizes[1].size, sizes[1].unrealized_pnl, sizes[1].update_time), (d("-0.5"), d("-1.25"), 1625474304765));
     let err = binance::futures_account(&json!({"assets": []}), "main", &mut balances).unwrap_err().to_string();
     assert!(err.contains("/fapi/v3/account") && err.contains("positions"), "{err}");
+}
+
+#[test]
+fn open_positions_are_normalized_to_a_signed_amount() {
+    let t = ledger::Timestamp(1_720_736_500_000);
+    let data = json!([{"symbol": "ADAUSDT", "positionSide": "BOTH", "positionAmt": "30", "entryPrice": "0.385",
+        "breakEvenPrice": "0.385077", "markPrice": "0.41047590", "unRealizedProfit": "0.76427700", "liquidationPrice": "0",
+        "isolatedMargin": "0", "notional": "12.31427700", "marginAsset": "USDT", "isolatedWallet": "0",
+        "initialMargin": "0.61571385", "maintMargin": "0.08004280", "positionInitialMargin": "0.61571385",
+        "openOrderInitialMargin": "0", "adl": 2, "bidNotional": "0", "askNotional": "0", "updateTime": 1720736417660u64},
+        {"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0", "entryPrice": "0", "markPrice": "60000",
+        "unRealizedProfit": "0", "marginAsset": "USDT", "updateTime": 0}]);
+    let p = binance::positions(&data, "main", t).unwrap();
+    assert_eq!(p.len(), 1, "a zero position is not open");
+    assert_eq!((p[0].time, p[0].account.as_str(), p[0].margin_asset.as_str()), (Some(t), "binance/main/usdm", "USDT"));
+    assert_eq!((p[0].amount, p[0].unrealized()), (d("30"), d("0.764277")));
+    let data = json!([{"marginCoin": "USDT", "symbol": "ETHUSDT", "holdSide": "short", "openDelegateSize": "0",
+        "marginSize": "20", "available": "2", "locked": "0", "total": "2", "leverage": "10", "achievedProfits": "0",
+        "openPriceAvg": "100", "marginMode": "crossed", "posMode": "hedge_mode", "unrealizedPL": "-20",
+        "liquidationPrice": "0", "keepMarginRate": "0.004", "markPrice": "110", "cTime": "1", "uTime": "1"}]);
+    let p = bitget::positions(&data, "main", t).unwrap();
+    assert_eq!((p[0].account.as_str(), p[0].amount, p[0].unrealized()), ("bitget/main/futures", d("-2"), d("-20")));
+    let no_margin = json!([{"symbol": "ETHUSDT", "holdSide": "long", "total": "1", "openPriceAvg": "1"}]);
+    let err = bitget::positions(&no_margin, "main", t).unwrap_err().to_string();
+    assert!(err.contains("/api/v2/mix/position/all-position") && err.contains("marginCoin"), "{err}");
 }

@@ -94,7 +94,7 @@ impl Upstream {
     }
 }
 
-/// The weight the simulated venue charges (an independent table, from API.md §1.4).
+/// The weight the simulated venue charges (an independent table, from docs/venues.md §1.6–§1.9).
 fn sim_weight(path: &str) -> u32 {
     match path {
         "/api/v3/account" | "/api/v3/myTrades" | "/api/v3/exchangeInfo" => 20,

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// How long a test waits for an event (an element, a download, a port) before it fails: only a hang takes this long,
@@ -33,14 +35,45 @@ pub fn built_static_dir() -> PathBuf {
     dir
 }
 
-/// Where tests leave screenshots for people to look at: `target/screenshots/`.
-pub fn screenshot_dir() -> PathBuf {
+/// Where tests leave screenshots for people to look at: `target/screenshots/`, and `docs/screenshots/`, which the
+/// README shows (every run refreshes them).
+pub fn screenshot_dirs() -> [PathBuf; 2] {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
+    let dirs = [target.join("screenshots"), workspace_root().join("docs/screenshots")];
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).expect("screenshot dir");
+    }
+    dirs
 }
+
+/// axe-core's script (`node_modules/axe-core/axe.min.js`, pinned in `package.json`; `scripts/lib.sh` installs it
+/// with `npm ci`); panics with what to run when it is missing.
+pub fn axe_source() -> String {
+    let path = workspace_root().join("node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}: install the npm packages first with `npm ci` (scripts/test does)", path.display())
+    })
+}
+
+/// One rule axe-core found violated on a page: its id, impact (`minor`, `moderate`, `serious`, `critical`), help
+/// text and the elements, as CSS selectors.
+#[derive(Debug, Clone)]
+pub struct AxeViolation {
+    /// The rule, e.g. `aria-required-children`.
+    pub id: String,
+    /// `minor`, `moderate`, `serious` or `critical`.
+    pub impact: String,
+    /// What the rule asks.
+    pub help: String,
+    /// The offending elements (at most five), as axe's selectors.
+    pub targets: Vec<String>,
+    /// How many elements violate it.
+    pub nodes: usize,
+}
+
+/// The impacts axe-core reports, least to most severe.
+pub const AXE_IMPACTS: [&str; 4] = ["minor", "moderate", "serious", "critical"];
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
@@ -181,12 +214,133 @@ impl Browser {
         }
     }
 
-    /// Saves a PNG screenshot of the page to `target/screenshots/NAME.png` and returns its path.
+    /// Saves a PNG screenshot of the page as `NAME.png` in `target/screenshots/` and `docs/screenshots/` (see
+    /// [`screenshot_dirs`]) and returns the first path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
-        let path = screenshot_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png).expect("write screenshot");
-        path
+        let paths = screenshot_dirs().map(|dir| dir.join(format!("{name}.png")));
+        for path in &paths {
+            std::fs::write(path, &png).expect("write screenshot");
+        }
+        paths[0].clone()
+    }
+
+    /// Runs axe-core (injected into the page on first use, as [`axe_source`] reads it) on the whole document and
+    /// returns its violations.
+    pub async fn axe(&self) -> Vec<AxeViolation> {
+        let loaded = self.client.execute("return typeof window.axe === 'object';", vec![]).await.expect("probe axe");
+        if loaded != serde_json::Value::Bool(true) {
+            let inject = format!("{}\nreturn typeof window.axe === 'object';", axe_source());
+            let ok = self.client.execute(&inject, vec![]).await.expect("inject axe-core");
+            assert_eq!(ok, serde_json::Value::Bool(true), "axe-core did not load into the page");
+        }
+        let run = "const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact || 'minor', help: v.help,
+                nodes: v.nodes.length, targets: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+              .catch(e => done('ERROR ' + e));";
+        let result = self.client.execute_async(run, vec![]).await.expect("run axe-core");
+        let list = result.as_array().unwrap_or_else(|| panic!("axe-core failed: {result}"));
+        list.iter()
+            .map(|v| AxeViolation {
+                id: v["id"].as_str().unwrap_or_default().to_string(),
+                impact: v["impact"].as_str().unwrap_or_default().to_string(),
+                help: v["help"].as_str().unwrap_or_default().to_string(),
+                targets: v["targets"]
+                    .as_array()
+                    .map(|t| t.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default(),
+                nodes: v["nodes"].as_u64().unwrap_or_default() as usize,
+            })
+            .collect()
+    }
+
+    /// Presses a key (down, then up) on whatever has the focus, as a keyboard does: no element is clicked or
+    /// targeted.
+    pub async fn press(&self, key: Key) {
+        self.keys(&[char::from(key)]).await
+    }
+
+    /// Types text into whatever has the focus, a key at a time.
+    pub async fn type_text(&self, text: &str) {
+        self.keys(&text.chars().collect::<Vec<_>>()).await
+    }
+
+    async fn keys(&self, keys: &[char]) {
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in keys {
+            actions = actions.then(KeyAction::Down { value }).then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(actions).await.expect("press keys");
+    }
+
+    /// What has the focus: its `data-testid`, else its `id`, else its tag name.
+    pub async fn focused(&self) -> String {
+        let who = self
+            .client
+            .execute(
+                "const e = document.activeElement; \
+                 return e ? (e.dataset.testid || e.id || e.tagName.toLowerCase()) : 'nothing';",
+                vec![],
+            )
+            .await
+            .expect("read the focused element");
+        who.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Presses Tab (or Shift+Tab when `back`) until the element with this `data-testid` has the focus; fails after
+    /// 60 presses, naming what got the focus on the way.
+    pub async fn tab_to(&self, testid: &str, back: bool) {
+        let condition = format!("e.dataset.testid === {}", serde_json::Value::from(testid));
+        self.tab_until(&condition, &format!("data-testid={testid}"), back).await
+    }
+
+    /// Presses Tab (or Shift+Tab when `back`) until the focused element `e` satisfies `condition` (a JavaScript
+    /// expression); fails after 60 presses, naming `what` it looked for and what got the focus on the way.
+    pub async fn tab_until(&self, condition: &str, what: &str, back: bool) {
+        let probe = format!("const e = document.activeElement; return !!e && e !== document.body && ({condition});");
+        let mut seen = Vec::new();
+        for _ in 0..60 {
+            if self.client.execute(&probe, vec![]).await.expect("probe the focus") == serde_json::Value::Bool(true) {
+                return;
+            }
+            seen.push(self.focused().await);
+            if back {
+                let (shift, tab) = (char::from(Key::Shift), char::from(Key::Tab));
+                let actions = KeyActions::new("keyboard".into())
+                    .then(KeyAction::Down { value: shift })
+                    .then(KeyAction::Down { value: tab })
+                    .then(KeyAction::Up { value: tab })
+                    .then(KeyAction::Up { value: shift });
+                self.client.perform_actions(actions).await.expect("press Shift+Tab");
+            } else {
+                self.press(Key::Tab).await;
+            }
+        }
+        panic!("Tab never reached {what}; the focus went through {seen:?}");
+    }
+
+    /// Waits until the element with this `data-testid` has the focus (a hang fails after [`PATIENCE`]).
+    pub async fn wait_focus(&self, testid: &str) {
+        let start = Instant::now();
+        loop {
+            let now = self.focused().await;
+            if now == testid {
+                return;
+            }
+            assert!(start.elapsed() < PATIENCE, "data-testid={testid} never got the focus (it is on {now})");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Emulates the system's colour scheme (`light` or `dark`) for `prefers-color-scheme` (Chromium's DevTools
+    /// protocol, through chromedriver).
+    pub async fn color_scheme(&self, scheme: &str) {
+        let params = serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.client
+            .issue_cmd(Cdp { cmd: "Emulation.setEmulatedMedia", params })
+            .await
+            .expect("emulate prefers-color-scheme");
     }
 
     /// Waits for a finished download named `name` (a hang fails after [`PATIENCE`]) and returns its path.
@@ -306,5 +460,23 @@ impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
             "upload_throughput": self.bytes_per_s,
         }});
         (http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+/// chromedriver's `POST /session/{id}/goog/cdp/execute`: one command of Chromium's DevTools protocol.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -149,6 +149,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     connect(&b, Venue::Bitget, "Bitget unified", &key(Venue::Bitget, "unified")).await;
     wait_text(&b, "connect-result", "bitget unified connected", |t| t.starts_with("Connected Bitget unified")).await;
     assert_eq!(b.client.find_all(Locator::Css("[data-testid='account-row']")).await.unwrap().len(), 3);
+    b.client.execute("window.scrollTo(0, 0); return 0;", vec![]).await.unwrap();
     b.screenshot("accounts").await;
 
     // sync with progress, then the dashboard; long main-thread tasks are recorded for the app's figures
@@ -196,11 +197,13 @@ async fn first_run_connect_sync_dashboard_relock() {
         }
     }
     truth.retain(|_, v| !v.is_zero());
+    // the cell shows the amount in the browser's locale; its every digit is in data-value (and in its title)
     let mut shown: BTreeMap<String, Decimal> = BTreeMap::new();
     for row in b.client.find_all(Locator::Css("[data-testid='holdings'] tbody tr")).await.unwrap() {
         let asset = row.attr("data-asset").await.unwrap().unwrap();
-        let amount = row.find(Locator::Css("[data-testid='holding-amount']")).await.unwrap().text().await.unwrap();
-        shown.insert(asset, amount.parse().unwrap());
+        let cell = row.find(Locator::Css("[data-testid='holding-amount']")).await.unwrap();
+        let amount: Decimal = cell.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+        shown.insert(asset, amount.round_dp(8).normalize());
     }
     let rounded: BTreeMap<String, Decimal> =
         truth.iter().map(|(a, v)| (a.clone(), v.round_dp(8).normalize())).collect();

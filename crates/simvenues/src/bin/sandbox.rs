@@ -1,58 +1,72 @@
 //! `sandbox --seed N --size tiny|small|medium|large --dir DIR [--port-base P] [--bind IP] [--anchor-ms MS]
-//! [--fault-rate R] [--fault-seed N] [--fault-kinds K,...]`: generates demo accounts, serves simulated Binance and Bitget on loopback,
-//! writes DIR/sandbox.json, DIR/truth/{ledger.jsonl,balances.json}, appends write attempts to DIR/breaches.jsonl,
+//! [--fault-rate R] [--fault-seed N] [--fault-kinds K,...]` (`--help` lists them): generates demo accounts, serves
+//! simulated Binance and Bitget on loopback, writes DIR/sandbox.json, DIR/truth/{ledger.jsonl,balances.json}, appends write attempts to DIR/breaches.jsonl,
 //! and runs until SIGINT or SIGTERM.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
+use simvenues::faults::FaultKind;
+use simvenues::generator::Size;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
-const USAGE: &str = "usage: sandbox --seed N --size tiny|small|medium|large --dir DIR [--port-base P] [--bind IP] \
-[--anchor-ms MS] [--fault-rate R] [--fault-seed N] [--fault-kinds server-error,too-many-requests,timeout,reset,truncated,slow]";
+/// Simulated Binance and Bitget on loopback, with generated demo accounts and their ground truth.
+#[derive(Parser, Debug)]
+#[command(name = "sandbox", version)]
+struct Args {
+    /// Seed of the generated accounts (the same seed gives the same accounts).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How much history: tiny, small, medium or large.
+    #[arg(long, default_value = "small")]
+    size: Size,
+    /// Where to write sandbox.json, truth/ and breaches.jsonl.
+    #[arg(long)]
+    dir: PathBuf,
+    /// First of the ports to listen on (Binance spot, Binance futures, Bitget); free ports when absent.
+    #[arg(long)]
+    port_base: Option<u16>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// The day history ends on, in ms since 1970 (default: today).
+    #[arg(long)]
+    anchor_ms: Option<i64>,
+    /// Fraction of requests answered with an injected fault, such as 0.05.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed of the injected faults.
+    #[arg(long)]
+    fault_seed: Option<u64>,
+    /// Which faults to inject, comma-separated: server-error, too-many-requests, timeout, reset, truncated, slow.
+    #[arg(long, value_delimiter = ',', value_parser = fault_kind)]
+    fault_kinds: Vec<FaultKind>,
+}
 
-fn parse() -> Result<(SandboxConfig, PathBuf), String> {
-    let mut cfg = SandboxConfig::default();
-    let mut dir = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.into());
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let bad = |what: &str| format!("{flag} {value:?}: expected {what}\n{USAGE}");
-        match flag.as_str() {
-            "--seed" => cfg.seed = value.parse().map_err(|_| bad("a number"))?,
-            "--size" => cfg.size = value.parse().map_err(|e: String| format!("{e}\n{USAGE}"))?,
-            "--dir" => dir = Some(PathBuf::from(value)),
-            "--port-base" => cfg.port_base = Some(value.parse().map_err(|_| bad("a port number"))?),
-            "--bind" => cfg.bind = value.parse().map_err(|_| bad("an IP address such as 127.0.0.1"))?,
-            "--anchor-ms" => cfg.anchor_ms = Some(value.parse().map_err(|_| bad("milliseconds since 1970"))?),
-            "--fault-rate" => cfg.faults.rate = value.parse().map_err(|_| bad("a fraction such as 0.05"))?,
-            "--fault-seed" => cfg.faults.seed = value.parse().map_err(|_| bad("a number"))?,
-            "--fault-kinds" => {
-                cfg.faults.kinds = value
-                    .split(',')
-                    .map(|k| serde_json::from_value(serde_json::Value::String(k.trim().to_string())))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| bad("a list of server-error, too-many-requests, timeout, reset, truncated, slow"))?
-            }
-            other => return Err(format!("unknown flag {other}\n{USAGE}")),
-        }
+fn fault_kind(s: &str) -> Result<FaultKind, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string()))
+        .map_err(|_| "expected server-error, too-many-requests, timeout, reset, truncated or slow".to_string())
+}
+
+fn config(args: Args) -> (SandboxConfig, PathBuf) {
+    let mut cfg = SandboxConfig { seed: args.seed, size: args.size, bind: args.bind, ..SandboxConfig::default() };
+    cfg.port_base = args.port_base;
+    cfg.anchor_ms = args.anchor_ms;
+    cfg.faults.rate = args.fault_rate;
+    if let Some(seed) = args.fault_seed {
+        cfg.faults.seed = seed;
     }
-    let dir = dir.ok_or_else(|| format!("--dir is required\n{USAGE}"))?;
-    Ok((cfg, dir))
+    if !args.fault_kinds.is_empty() {
+        cfg.faults.kinds = args.fault_kinds;
+    }
+    (cfg, args.dir)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    let (mut cfg, dir) = match parse() {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (mut cfg, dir) = config(Args::parse());
     // signal handlers first: a SIGTERM or SIGINT at any later point stops the sandbox cleanly
     use tokio::signal::unix::{SignalKind, signal};
     let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {

@@ -1,4 +1,4 @@
-//! Binance SIGNED request checks (API.md §1.2, §1.3).
+//! Binance SIGNED request checks (docs/venues.md §1.2, §1.3).
 
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};

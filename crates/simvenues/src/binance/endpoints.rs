@@ -1,4 +1,4 @@
-//! Binance endpoint handlers: JSON shapes, windows, limits and pagination as documented (API.md §1.5–§1.9).
+//! Binance endpoint handlers: JSON shapes, windows, limits and pagination as documented (docs/venues.md §1.5–§1.9).
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use catalogue::Limiter;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -21,12 +22,12 @@ use crate::faults::{FaultKind, Faults, broken_body};
 use crate::generator::World;
 use crate::http::{Params, Req, json_response, now_ms};
 use crate::keys::{DemoKey, WriteClass};
-use crate::ratelimit::{BinanceWeights, Limits, Scope, Verdict};
+use crate::ratelimit::{BinanceWeights, Limits, Verdict, usage_header};
 use crate::stage::Stage;
 
 pub use auth::{hmac_hex, verify_ed25519};
 
-/// Binance behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
+/// Binance behaviours that docs/venues.md §5 marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     /// Futures reads (`/fapi/*` signed) need `enableFutures` (default false: reading is enough).
@@ -71,6 +72,16 @@ pub enum Host {
     Spot,
     /// `fapi.binance.com`: `/fapi/*`.
     Futures,
+}
+
+impl Host {
+    /// The catalogue's name for this host.
+    pub fn catalogue(self) -> catalogue::Host {
+        match self {
+            Host::Spot => catalogue::Host::BinanceSpot,
+            Host::Futures => catalogue::Host::BinanceFutures,
+        }
+    }
 }
 
 /// A venue error: HTTP status, Binance code and message.
@@ -136,7 +147,8 @@ enum Security {
 
 struct Endpoint {
     security: Security,
-    scope: Scope,
+    /// The weight counter it draws from.
+    limiter: Limiter,
     weight: fn(&Params) -> u32,
     handler: fn(&Ctx<'_>) -> Result<Value, ApiError>,
 }
@@ -154,65 +166,61 @@ fn w(n: u32) -> fn(&Params) -> u32 {
     }
 }
 
+/// What a request asks for: an endpoint of the catalogue (what Meetcrypt reads, found by the catalogue's lookup on
+/// the host it belongs to), or one the catalogue leaves out that other clients (CCXT) read. Security, weight and
+/// counter are the simulated venue's own, declared here: the tests compare them with the catalogue's.
 fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
+    use Limiter::{BinanceFuturesIp as Fapi, BinanceSapiIp as SapiIp, BinanceSapiUid as SapiUid, BinanceSpotIp as Api};
+    use catalogue as c;
     use endpoints as e;
-    let get = method == Method::GET;
-    let post = method == Method::POST;
-    let ep = |security, scope, weight, handler| Some(Endpoint { security, scope, weight, handler });
+    let ep = |security, limiter, weight, handler| Some(Endpoint { security, limiter, weight, handler });
+    let method = match *method {
+        Method::GET => c::Method::Get,
+        Method::POST => c::Method::Post,
+        _ => return None,
+    };
+    if let Some(known) = c::lookup(c::Venue::Binance, method, path).filter(|k| k.host == host.catalogue()) {
+        return match *known {
+            c::BINANCE_TIME => ep(Security::None, Api, w(1), e::time),
+            c::BINANCE_EXCHANGE_INFO => ep(Security::None, Api, w(20), e::exchange_info),
+            c::BINANCE_TICKER_PRICE => {
+                ep(Security::None, Api, |p| if p.has("symbol") { 2 } else { 4 }, e::ticker_price)
+            }
+            c::BINANCE_KLINES => ep(Security::None, Api, w(2), e::klines),
+            c::BINANCE_ACCOUNT => ep(Security::Signed, Api, w(20), e::account),
+            c::BINANCE_MY_TRADES => ep(Security::Signed, Api, |p| if p.has("orderId") { 5 } else { 20 }, e::my_trades),
+            c::BINANCE_API_RESTRICTIONS => ep(Security::Signed, SapiIp, w(1), e::api_restrictions),
+            c::BINANCE_DEPOSITS => ep(Security::Signed, SapiIp, w(1), e::deposits),
+            c::BINANCE_WITHDRAWALS => ep(Security::Signed, SapiUid, w(18000), e::withdrawals),
+            c::BINANCE_TRANSFERS => ep(Security::Signed, SapiIp, w(1), e::transfers),
+            c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
+            c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
+            c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
+            c::BINANCE_FUTURES_TIME => ep(Security::None, Fapi, w(1), e::time),
+            c::BINANCE_FUTURES_EXCHANGE_INFO => ep(Security::None, Fapi, w(1), e::futures_exchange_info),
+            c::BINANCE_PREMIUM_INDEX => {
+                ep(Security::None, Fapi, |p| if p.has("symbol") { 1 } else { 10 }, e::premium_index)
+            }
+            c::BINANCE_FUTURES_TRADES => ep(Security::Signed, Fapi, w(5), e::user_trades),
+            c::BINANCE_FUTURES_INCOME => ep(Security::Signed, Fapi, w(30), e::income),
+            c::BINANCE_FUTURES_BALANCES => ep(Security::Signed, Fapi, w(5), e::futures_balance),
+            c::BINANCE_FUTURES_ACCOUNT => ep(Security::Signed, Fapi, w(5), e::futures_account),
+            c::BINANCE_POSITIONS => ep(Security::Signed, Fapi, w(5), e::position_risk_v3),
+            _ => None,
+        };
+    }
+    let (get, post) = (method == c::Method::Get, method == c::Method::Post);
     match (host, path) {
-        (Host::Spot, "/api/v3/time") if get => ep(Security::None, Scope::Api, w(1), e::time),
-        (Host::Spot, "/api/v3/exchangeInfo") if get => ep(Security::None, Scope::Api, w(20), e::exchange_info),
-        (Host::Spot, "/api/v3/ticker/price") if get => {
-            ep(Security::None, Scope::Api, |p| if p.has("symbol") { 2 } else { 4 }, e::ticker_price)
-        }
-        (Host::Spot, "/api/v3/klines") if get => ep(Security::None, Scope::Api, w(2), e::klines),
-        (Host::Spot, "/api/v3/account") if get => ep(Security::Signed, Scope::Api, w(20), e::account),
-        (Host::Spot, "/api/v3/myTrades") if get => {
-            ep(Security::Signed, Scope::Api, |p| if p.has("orderId") { 5 } else { 20 }, e::my_trades)
-        }
-        (Host::Spot, "/sapi/v1/account/apiRestrictions") if get => {
-            ep(Security::Signed, Scope::SapiIp, w(1), e::api_restrictions)
-        }
-        (Host::Spot, "/sapi/v1/capital/deposit/hisrec") if get => {
-            ep(Security::Signed, Scope::SapiIp, w(1), e::deposits)
-        }
-        (Host::Spot, "/sapi/v1/capital/withdraw/history") if get => {
-            ep(Security::Signed, Scope::SapiUid, w(18000), e::withdrawals)
-        }
-        (Host::Spot, "/sapi/v1/capital/config/getall") if get => ep(Security::Signed, Scope::SapiIp, |_| 10, e::coins),
-        (Host::Spot, "/sapi/v1/margin/allPairs") if get => ep(Security::None, Scope::SapiIp, |_| 1, e::margin_pairs),
+        (Host::Spot, "/sapi/v1/capital/config/getall") if get => ep(Security::Signed, SapiIp, |_| 10, e::coins),
+        (Host::Spot, "/sapi/v1/margin/allPairs") if get => ep(Security::None, SapiIp, |_| 1, e::margin_pairs),
         (Host::Spot, "/sapi/v1/margin/isolated/allPairs") if get => {
-            ep(Security::Signed, Scope::SapiIp, |_| 10, e::margin_pairs)
+            ep(Security::Signed, SapiIp, |_| 10, e::margin_pairs)
         }
-        (Host::Spot, "/sapi/v1/asset/transfer") if get => ep(Security::Signed, Scope::SapiIp, w(1), e::transfers),
-        (Host::Spot, "/sapi/v1/convert/tradeFlow") if get => {
-            ep(Security::Signed, Scope::SapiUid, w(3000), e::convert_flow)
-        }
-        (Host::Spot, "/sapi/v1/asset/dribblet") if get => ep(Security::Signed, Scope::SapiIp, w(1), e::dribblet),
-        (Host::Spot, "/sapi/v1/asset/get-funding-asset") if post => {
-            ep(Security::Signed, Scope::SapiIp, w(1), e::funding_asset)
-        }
-        (Host::Spot, "/sapi/v3/asset/getUserAsset") if post => ep(Security::Signed, Scope::SapiIp, w(5), e::user_asset),
-        (Host::Futures, "/fapi/v1/time") if get => ep(Security::None, Scope::Fapi, w(1), e::time),
-        (Host::Futures, "/fapi/v1/exchangeInfo") if get => {
-            ep(Security::None, Scope::Fapi, w(1), e::futures_exchange_info)
-        }
-        (Host::Futures, "/fapi/v1/premiumIndex") if get => {
-            ep(Security::None, Scope::Fapi, |p| if p.has("symbol") { 1 } else { 10 }, e::premium_index)
-        }
-        (Host::Futures, "/fapi/v1/leverageBracket") if get => {
-            ep(Security::Signed, Scope::Fapi, w(1), e::leverage_bracket)
-        }
-        (Host::Futures, "/fapi/v1/userTrades") if get => ep(Security::Signed, Scope::Fapi, w(5), e::user_trades),
-        (Host::Futures, "/fapi/v1/income") if get => ep(Security::Signed, Scope::Fapi, w(30), e::income),
-        (Host::Futures, "/fapi/v2/balance" | "/fapi/v3/balance") if get => {
-            ep(Security::Signed, Scope::Fapi, w(5), e::futures_balance)
-        }
-        (Host::Futures, "/fapi/v3/account" | "/fapi/v2/account") if get => {
-            ep(Security::Signed, Scope::Fapi, w(5), e::futures_account)
-        }
-        (Host::Futures, "/fapi/v3/positionRisk") if get => ep(Security::Signed, Scope::Fapi, w(5), e::position_risk_v3),
-        (Host::Futures, "/fapi/v2/positionRisk") if get => ep(Security::Signed, Scope::Fapi, w(5), e::position_risk_v2),
+        (Host::Spot, "/sapi/v3/asset/getUserAsset") if post => ep(Security::Signed, SapiIp, w(5), e::user_asset),
+        (Host::Futures, "/fapi/v1/leverageBracket") if get => ep(Security::Signed, Fapi, w(1), e::leverage_bracket),
+        (Host::Futures, "/fapi/v3/balance") if get => ep(Security::Signed, Fapi, w(5), e::futures_balance),
+        (Host::Futures, "/fapi/v2/account") if get => ep(Security::Signed, Fapi, w(5), e::futures_account),
+        (Host::Futures, "/fapi/v2/positionRisk") if get => ep(Security::Signed, Fapi, w(5), e::position_risk_v2),
         _ => None,
     }
 }
@@ -327,12 +335,13 @@ impl Binance {
         };
         // IP weight first: Binance counts every request, even rejected ones
         let ip = req.peer;
-        let ip_scope = if ep.scope == Scope::SapiUid { Scope::SapiIp } else { ep.scope };
-        let ip_weight = if ep.scope == Scope::SapiUid { 1 } else { (ep.weight)(&params) };
+        let uid_weighted = ep.limiter == Limiter::BinanceSapiUid;
+        let ip_limiter = if uid_weighted { Limiter::BinanceSapiIp } else { ep.limiter };
+        let ip_weight = if uid_weighted { 1 } else { (ep.weight)(&params) };
         let mut headers: Vec<(&str, String)> = Vec::new();
-        match self.weights.count(&self.limits, ip_scope, ip, &ip.to_string(), ip_weight, req.now) {
-            Verdict::Ok(used) => headers.push((ip_scope.header(), used.to_string())),
-            v => return self.limited(host, v, ip_scope),
+        match self.weights.count(&self.limits, ip_limiter, ip, &ip.to_string(), ip_weight, req.now) {
+            Verdict::Ok(used) => headers.push((usage_header(ip_limiter), used.to_string())),
+            v => return self.limited(host, v, ip_limiter),
         }
         let (account, key) = match ep.security {
             Security::None => (None, None),
@@ -341,11 +350,12 @@ impl Binance {
                 Err(e) => return self.error(host, &e, &headers),
             },
         };
-        if ep.scope == Scope::SapiUid {
+        if uid_weighted {
             let uid = account.map(|a| a.uid.to_string()).unwrap_or_default();
-            match self.weights.count(&self.limits, Scope::SapiUid, ip, &uid, (ep.weight)(&params), req.now) {
-                Verdict::Ok(used) => headers.push((Scope::SapiUid.header(), used.to_string())),
-                v => return self.limited(host, v, Scope::SapiUid),
+            let uid_limiter = Limiter::BinanceSapiUid;
+            match self.weights.count(&self.limits, uid_limiter, ip, &uid, (ep.weight)(&params), req.now) {
+                Verdict::Ok(used) => headers.push((usage_header(uid_limiter), used.to_string())),
+                v => return self.limited(host, v, uid_limiter),
             }
         }
         let ctx = Ctx { req, params, world: &world, account, key };
@@ -356,7 +366,7 @@ impl Binance {
         }
     }
 
-    fn limited(&self, host: Host, v: Verdict, scope: Scope) -> Response {
+    fn limited(&self, host: Host, v: Verdict, limiter: Limiter) -> Response {
         match v {
             Verdict::TooMany { used, limit, retry_after } => {
                 let e = ApiError::new(
@@ -366,7 +376,11 @@ impl Binance {
                         "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
                     ),
                 );
-                self.error(host, &e, &[("Retry-After", retry_after.to_string()), (scope.header(), used.to_string())])
+                self.error(
+                    host,
+                    &e,
+                    &[("Retry-After", retry_after.to_string()), (usage_header(limiter), used.to_string())],
+                )
             }
             Verdict::Banned { until } => {
                 let now = self.now_ms();
@@ -463,4 +477,26 @@ pub async fn handler(
         now,
     };
     venue.serve(host, req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_every_catalogue_endpoint_on_its_host_as_the_catalogue_describes_it() {
+        for known in catalogue::ENDPOINTS.iter().filter(|e| e.venue == catalogue::Venue::Binance) {
+            let host = if known.host == catalogue::Host::BinanceFutures { Host::Futures } else { Host::Spot };
+            let method = Method::from_bytes(known.method.as_str().as_bytes()).unwrap();
+            let ep = route(host, &method, known.path).unwrap_or_else(|| panic!("{} is not served", known.path));
+            let signed = known.security == catalogue::Security::Signed;
+            assert_eq!(matches!(ep.security, Security::Signed), signed, "{}", known.path);
+            assert_eq!(ep.limiter, known.limiter(), "{}", known.path);
+            for q in ["", "symbol=BTCUSDT", "symbol=BTCUSDT&orderId=1"] {
+                assert_eq!((ep.weight)(&Params::parse(q)), known.weight(q), "{} {q}", known.path);
+            }
+            let other = if host == Host::Spot { Host::Futures } else { Host::Spot };
+            assert!(route(other, &method, known.path).is_none(), "{} on the other host", known.path);
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Bitget endpoint handlers: data shapes (all numbers as strings), windows, `idLessThan` and `cursor` paging
-//! (rows with ids below the cursor, newest first), as API.md §2 and the reference pages describe them.
+//! (rows with ids below the cursor, newest first), as docs/venues.md §2 describes them.
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -795,7 +795,7 @@ pub(super) fn uta_funding_assets(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(Value::Array(rows))
 }
 
-/// The v3 record type of a bill (the v3 enumeration page is not in the reference; UPPER_SNAKE of the v2 names,
+/// The v3 record type of a bill (names beyond the enumeration page, docs/venues.md §2.8: UPPER_SNAKE of the v2 names,
 /// `FUNDING_FEE` for funding — UNCONFIRMED).
 fn uta_type(b: &Bill) -> String {
     match b.business_type {

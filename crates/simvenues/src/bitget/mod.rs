@@ -27,7 +27,7 @@ use crate::keys::{AccountMode, DemoKey, Venue, WriteClass};
 use crate::ratelimit::{BitgetCounters, Limits};
 use crate::stage::Stage;
 
-/// Bitget behaviours that API.md marks UNCONFIRMED, as settings defaulting to the documented behaviour.
+/// Bitget behaviours that docs/venues.md §5 marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     /// Allowed distance between `ACCESS-TIMESTAMP` and server time, ms (documented: 30 s).
@@ -47,7 +47,7 @@ pub struct Settings {
     /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
     /// runs would give a slow machine only the timestamp tolerance to send them).
     pub fixed_clock_ms: Option<i64>,
-    /// Pages list rows newest first (API.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); when false,
+    /// Pages list rows newest first (docs/venues.md §5: the order under `idLessThan`/`cursor` is UNCONFIRMED); false:
     /// the same rows oldest first. Either way a page holds the newest rows below the cursor.
     pub newest_first: bool,
     /// `GET /api/v2/convert/convert-record` writes `fromCoinSize` as a JSON number, as the documented example does
@@ -133,42 +133,51 @@ struct Endpoint {
     handler: fn(&Ctx<'_>) -> Result<Value, ApiError>,
 }
 
+/// What a request asks for: an endpoint of the catalogue (what Meetcrypt reads, found by the catalogue's lookup), or
+/// one the catalogue leaves out that other clients (CCXT) read. Kind and rate are the simulated venue's own, declared
+/// here: the tests compare them with the catalogue's.
 fn route(method: &Method, path: &str) -> Option<Endpoint> {
+    use catalogue as c;
     use endpoints as e;
     if method != Method::GET {
         return None;
     }
     let ep = |kind, per_sec, handler| Some(Endpoint { kind, per_sec, handler });
+    if let Some(known) = c::lookup(c::Venue::Bitget, c::Method::Get, path) {
+        return match *known {
+            c::BITGET_TIME => ep(Kind::Public, 20, e::time),
+            c::BITGET_TICKERS => ep(Kind::Public, 20, e::tickers),
+            c::BITGET_CANDLES => ep(Kind::Public, 20, e::candles),
+            c::BITGET_SYMBOL_PRICE => ep(Kind::Public, 20, e::symbol_price),
+            c::BITGET_ACCOUNT_INFO => ep(Kind::Classic, 1, e::account_info),
+            c::BITGET_SPOT_ASSETS => ep(Kind::Classic, 10, e::spot_assets),
+            c::BITGET_SPOT_BILLS => ep(Kind::Classic, 10, e::spot_bills),
+            c::BITGET_TRANSFERS => ep(Kind::Classic, 20, e::transfer_records),
+            c::BITGET_SPOT_FILLS => ep(Kind::Classic, 10, e::spot_fills),
+            c::BITGET_DEPOSITS => ep(Kind::Classic, 10, e::deposit_records),
+            c::BITGET_WITHDRAWALS => ep(Kind::Classic, 10, e::withdrawal_records),
+            c::BITGET_FUTURES_ACCOUNTS => ep(Kind::Classic, 10, e::mix_accounts),
+            c::BITGET_FUTURES_BILLS => ep(Kind::Classic, 10, e::mix_bill),
+            c::BITGET_POSITIONS => ep(Kind::Classic, 5, e::all_position),
+            c::BITGET_FUTURES_FILLS => ep(Kind::Classic, 10, e::fill_history),
+            c::BITGET_CONVERTS => ep(Kind::Classic, 10, e::convert_record),
+            c::BITGET_BGB_CONVERTS => ep(Kind::Classic, 10, e::bgb_convert_records),
+            c::BITGET_UNIFIED_CONVERTS => ep(Kind::Unified, 20, e::uta_convert_records),
+            c::BITGET_UNIFIED_ACCOUNT_INFO => ep(Kind::Unified, 5, e::uta_account_info),
+            c::BITGET_UNIFIED_ASSETS => ep(Kind::Unified, 20, e::uta_assets),
+            c::BITGET_UNIFIED_FUNDING_ASSETS => ep(Kind::Unified, 20, e::uta_funding_assets),
+            c::BITGET_UNIFIED_FINANCIAL_RECORDS => ep(Kind::Unified, 20, e::uta_financial_records),
+            c::BITGET_UNIFIED_FILLS => ep(Kind::Unified, 20, e::uta_fills),
+            c::BITGET_UNIFIED_DEPOSITS => ep(Kind::Unified, 10, e::uta_deposit_records),
+            c::BITGET_UNIFIED_WITHDRAWALS => ep(Kind::Unified, 10, e::uta_withdrawal_records),
+            _ => None,
+        };
+    }
     match path {
-        "/api/v2/public/time" => ep(Kind::Public, 20, e::time),
         "/api/v2/spot/public/symbols" => ep(Kind::Public, 20, e::spot_symbols),
         "/api/v2/spot/public/coins" => ep(Kind::Public, 3, e::coins),
         "/api/v2/margin/currencies" => ep(Kind::Public, 10, e::margin_currencies),
-        "/api/v2/spot/market/tickers" => ep(Kind::Public, 20, e::tickers),
-        "/api/v2/spot/market/candles" => ep(Kind::Public, 20, e::candles),
-        "/api/v2/mix/market/symbol-price" => ep(Kind::Public, 20, e::symbol_price),
         "/api/v2/mix/market/contracts" => ep(Kind::Public, 20, e::contracts),
-        "/api/v2/spot/account/info" => ep(Kind::Classic, 1, e::account_info),
-        "/api/v2/spot/account/assets" => ep(Kind::Classic, 10, e::spot_assets),
-        "/api/v2/spot/account/bills" => ep(Kind::Classic, 10, e::spot_bills),
-        "/api/v2/spot/account/transferRecords" => ep(Kind::Classic, 20, e::transfer_records),
-        "/api/v2/spot/trade/fills" => ep(Kind::Classic, 10, e::spot_fills),
-        "/api/v2/spot/wallet/deposit-records" => ep(Kind::Classic, 10, e::deposit_records),
-        "/api/v2/spot/wallet/withdrawal-records" => ep(Kind::Classic, 10, e::withdrawal_records),
-        "/api/v2/mix/account/accounts" => ep(Kind::Classic, 10, e::mix_accounts),
-        "/api/v2/mix/account/bill" => ep(Kind::Classic, 10, e::mix_bill),
-        "/api/v2/mix/position/all-position" => ep(Kind::Classic, 5, e::all_position),
-        "/api/v2/mix/order/fill-history" => ep(Kind::Classic, 10, e::fill_history),
-        "/api/v2/convert/convert-record" => ep(Kind::Classic, 10, e::convert_record),
-        "/api/v2/convert/bgb-convert-records" => ep(Kind::Classic, 10, e::bgb_convert_records),
-        "/api/v3/account/convert-records" => ep(Kind::Unified, 20, e::uta_convert_records),
-        "/api/v3/account/info" => ep(Kind::Unified, 5, e::uta_account_info),
-        "/api/v3/account/assets" => ep(Kind::Unified, 20, e::uta_assets),
-        "/api/v3/account/funding-assets" => ep(Kind::Unified, 20, e::uta_funding_assets),
-        "/api/v3/account/financial-records" => ep(Kind::Unified, 20, e::uta_financial_records),
-        "/api/v3/trade/fills" => ep(Kind::Unified, 20, e::uta_fills),
-        "/api/v3/account/deposit-records" => ep(Kind::Unified, 10, e::uta_deposit_records),
-        "/api/v3/account/withdrawal-records" => ep(Kind::Unified, 10, e::uta_withdrawal_records),
         _ => None,
     }
 }
@@ -446,4 +455,18 @@ pub async fn handler(
         now,
     };
     venue.serve(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_every_catalogue_endpoint_public_or_signed_as_the_catalogue_says() {
+        for known in catalogue::ENDPOINTS.iter().filter(|e| e.venue == catalogue::Venue::Bitget) {
+            let ep = route(&Method::GET, known.path).unwrap_or_else(|| panic!("{} is not served", known.path));
+            let public = known.security == catalogue::Security::Public;
+            assert_eq!(ep.kind == Kind::Public, public, "{}", known.path);
+        }
+    }
 }

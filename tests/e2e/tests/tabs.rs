@@ -1,0 +1,204 @@
+//! Two tabs of one browser profile share one vault in IndexedDB: an account connected in one tab survives a sync in
+//! the other, both tabs end showing every account and the same portfolio, and no sealed credential is left behind
+//! without an account.
+
+use std::time::Duration;
+
+use catalogue::Venue;
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use fantoccini::Locator;
+use fantoccini::wd::WindowHandle;
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+
+const PASSPHRASE: &str = "correct horse battery staple 42";
+
+async fn fill(b: &Browser, testid: &str, text: &str) {
+    let el = b.wait_testid(testid).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(b: &Browser, testid: &str) {
+    b.wait_testid(testid).await.click().await.unwrap();
+}
+
+/// Waits until the element's text satisfies `ok`, returning it.
+async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(el) = b.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await
+            && let Ok(t) = el.text().await
+            && ok(&t)
+        {
+            return t;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {testid}: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `value` answers `Some`, polling the page (a hang fails after [`PATIENCE`]).
+async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = value().await {
+            return v;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
+    b.client
+        .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(b, "label", label).await;
+    fill(b, "api-key", &key.api_key).await;
+    fill(b, "api-secret", key.secret.expose()).await;
+    if venue == Venue::Bitget {
+        fill(b, "api-passphrase", key.passphrase.expose()).await;
+    }
+    click(b, "connect").await;
+}
+
+async fn unlock(b: &Browser) {
+    fill(b, "passphrase", PASSPHRASE).await;
+    click(b, "unlock").await;
+    b.wait_testid("sync-now").await;
+}
+
+/// The names of the account rows the Accounts tab shows.
+async fn account_names(b: &Browser) -> Vec<String> {
+    click(b, "add-account").await;
+    b.wait_testid("account-row").await;
+    let mut names = Vec::new();
+    for el in b.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
+        names.push(el.text().await.unwrap());
+    }
+    names.sort();
+    names
+}
+
+/// The keys of the sealed credentials in the page's IndexedDB.
+async fn credential_records(b: &Browser) -> Vec<String> {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const r = indexedDB.open("meetcrypt");
+        r.onerror = () => done("ERROR open");
+        r.onsuccess = () => {
+          const db = r.result;
+          const q = db.transaction("kv").objectStore("kv").getAllKeys();
+          q.onerror = () => done("ERROR keys");
+          q.onsuccess = () => { db.close(); done(q.result.filter(k => String(k).startsWith("record.credential."))); };
+        };
+    "#;
+    let v = b.client.execute_async(script, vec![]).await.expect("list the credentials");
+    let keys = v.as_array().unwrap_or_else(|| panic!("{v}"));
+    keys.iter().map(|k| k.as_str().unwrap().to_string()).collect()
+}
+
+async fn sync_finished(b: &Browser) {
+    wait_for("the sync to finish", || async {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
+        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
+    })
+    .await;
+    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
+    if let Some(e) = errors.first() {
+        panic!("sync error: {}", e.text().await.unwrap());
+    }
+}
+
+async fn equity(b: &Browser) -> String {
+    click(b, "tab-dashboard").await;
+    b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
+}
+
+async fn switch(b: &Browser, to: &WindowHandle) {
+    b.client.switch_to_window(to.clone()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_lose_nothing() {
+    let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
+    let dir = TempDir::new("meetcrypt-tabs");
+    sandbox.write_dir(&dir.0).unwrap();
+    let static_dir = built_static_dir();
+    let relay = RunningRelay::start(&[
+        "--static",
+        static_dir.to_str().unwrap(),
+        "--sandbox",
+        dir.0.to_str().unwrap(),
+        "--egress",
+        "127.0.0.2",
+    ])
+    .await;
+    let key = |venue: Venue| {
+        let v = match venue {
+            Venue::Binance => simvenues::keys::Venue::Binance,
+            Venue::Bitget => simvenues::keys::Venue::Bitget,
+        };
+        sandbox.key(v, "main").unwrap_or_else(|| panic!("no {venue} key main")).clone()
+    };
+    let b = Browser::start().await;
+
+    // tab A: a new vault with one account
+    b.client.goto(&relay.url()).await.unwrap();
+    b.capture_errors().await;
+    let a = b.client.window().await.unwrap();
+    fill(&b, "passphrase", PASSPHRASE).await;
+    fill(&b, "passphrase-confirm", PASSPHRASE).await;
+    click(&b, "create-vault").await;
+    b.wait_testid("dashboard-empty").await;
+    click(&b, "add-account").await;
+    connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance)).await;
+    wait_text(&b, "connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
+
+    // tab B: the same profile, unlocked while the vault holds one account
+    let tab_b = b.client.new_window(true).await.unwrap().handle;
+    switch(&b, &tab_b).await;
+    b.client.goto(&relay.url()).await.unwrap();
+    b.capture_errors().await;
+    unlock(&b).await;
+    assert_eq!(account_names(&b).await, ["Binance main"]);
+
+    // A connects a second account; B syncs
+    switch(&b, &a).await;
+    connect(&b, Venue::Bitget, "Bitget main", &key(Venue::Bitget)).await;
+    wait_text(&b, "connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    switch(&b, &tab_b).await;
+    click(&b, "sync-now").await;
+    b.wait_testid("sync-progress").await;
+    sync_finished(&b).await;
+    let equity_b = equity(&b).await;
+    // A was told of B's sync and shows its result without a reload
+    switch(&b, &a).await;
+    let equity_a = wait_for("tab A to show tab B's sync", || async {
+        let Ok(el) = b.client.find(Locator::Css("[data-testid='total-equity']")).await else {
+            let _ = b.client.find(Locator::Css("[data-testid='tab-dashboard']")).await.ok()?.click().await;
+            return None;
+        };
+        el.attr("data-value").await.ok()?
+    })
+    .await;
+    assert_eq!(equity_a, equity_b, "tab A shows the portfolio tab B synced");
+
+    // both reloaded: every account, no orphaned credential, the same equity
+    let mut equities = Vec::new();
+    for tab in [&a, &tab_b] {
+        switch(&b, tab).await;
+        b.client.refresh().await.unwrap();
+        unlock(&b).await;
+        assert_eq!(account_names(&b).await, ["Binance main", "Bitget main"], "an account is lost");
+        assert_eq!(credential_records(&b).await.len(), 2, "a sealed credential without an account is left behind");
+        equities.push(equity(&b).await);
+    }
+    assert_eq!(equities[0], equities[1], "both tabs show the same equity");
+    assert_eq!(equities[0], equity_b, "the reloaded tabs show what the sync stored");
+    b.close().await;
+}
