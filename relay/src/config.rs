@@ -108,6 +108,9 @@ pub struct Limits {
     pub total_timeout_ms: u64,
     /// Time a client has to send its request head, milliseconds.
     pub header_read_timeout_ms: u64,
+    /// Time a client has to take any byte of a response the relay is writing to it, milliseconds: a write that
+    /// makes no progress for this long closes the connection (as nginx's `send_timeout`).
+    pub client_write_timeout_ms: u64,
     /// Most client connections served at once; more wait in the accept queue.
     pub max_connections: usize,
     /// Most connections open at once from one client IP address, across all worker threads; more are answered 429
@@ -141,6 +144,7 @@ impl Default for Limits {
             connect_timeout_ms: 5_000,
             total_timeout_ms: 30_000,
             header_read_timeout_ms: 10_000,
+            client_write_timeout_ms: 10_000,
             max_connections: 10_000,
             max_connections_per_ip: 256,
             worker_threads: 0,

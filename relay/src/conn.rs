@@ -30,7 +30,7 @@ use tower::ServiceExt;
 
 use crate::forward::{self, Outcome, RelayError, UpBody};
 use crate::h1::{self, Head, ReadBuffer};
-use crate::server::{Activity, CountingIo, InFlight};
+use crate::server::{Activity, CountingIo, InFlight, WriteDeadline};
 use crate::{Client, Relay};
 
 /// Flush the response buffer to the client once it holds this much.
@@ -53,6 +53,7 @@ pub(crate) async fn serve(
         returned: Vec::with_capacity(512),
         ip_client: None,
         key_client: None,
+        deadline: WriteDeadline::new(relay.clone()),
         relay: relay.clone(),
         activity: activity.clone(),
         peer,
@@ -84,6 +85,8 @@ struct Hot {
     ip_client: Option<Client>,
     /// The last key seen and its identity (a connection usually carries one key).
     key_client: Option<(Vec<u8>, Client)>,
+    /// The deadline of every write to the client.
+    deadline: WriteDeadline,
     relay: Arc<Relay>,
     activity: Arc<Activity>,
     peer: SocketAddr,
@@ -225,14 +228,23 @@ impl Hot {
         }
     }
 
-    /// Writes `out` to the client; false on failure.
+    /// Writes `out` to the client; false on failure, or when the client took no byte within the write deadline.
     async fn write_out(&mut self) -> bool {
-        if self.out.is_empty() {
-            return true;
-        }
-        let ok = self.stream.write_all(&self.out).await.is_ok();
-        self.activity.written.fetch_add(self.out.len() as u64, Ordering::Relaxed);
-        ok
+        let mut done = 0;
+        let r = std::future::poll_fn(|cx| {
+            while done < self.out.len() {
+                let r = Pin::new(&mut self.stream).poll_write(cx, &self.out[done..]);
+                match std::task::ready!(self.deadline.guard(cx, r)) {
+                    Ok(0) => return Poll::Ready(Err(())),
+                    Ok(n) => done += n,
+                    Err(_) => return Poll::Ready(Err(())),
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await;
+        self.activity.written.fetch_add(done as u64, Ordering::Relaxed);
+        r.is_ok()
     }
 }
 

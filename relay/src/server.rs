@@ -346,6 +346,59 @@ fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
     Some((r, raw_refusal(r, &date)))
 }
 
+/// The deadline of every write to a client: a write that takes no byte for `client_write_timeout_ms` fails with
+/// `TimedOut`, and the connection is closed (as nginx's `send_timeout`: the time between two successive writes that
+/// make progress, not the time for the whole response). The timer is made at the first write that has to wait and
+/// reused; a write the socket takes at once costs no timer.
+pub(crate) struct WriteDeadline {
+    timeout: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The timer runs for the write now waiting.
+    armed: bool,
+    relay: Arc<Relay>,
+}
+
+impl WriteDeadline {
+    pub(crate) fn new(relay: Arc<Relay>) -> WriteDeadline {
+        let timeout = Duration::from_millis(relay.config.limits.client_write_timeout_ms.max(1));
+        WriteDeadline { timeout, timer: None, armed: false, relay }
+    }
+
+    /// Passes on the result of a write to the client, turning a wait past the deadline into `TimedOut` (counted in
+    /// `relay_client_write_timeouts_total` and logged, once).
+    pub(crate) fn guard(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        match r {
+            Poll::Pending => {
+                if !self.armed {
+                    let at = tokio::time::Instant::now() + self.timeout;
+                    match &mut self.timer {
+                        Some(t) => t.as_mut().reset(at),
+                        None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
+                    }
+                    self.armed = true;
+                }
+                match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        self.armed = false;
+                        self.relay.metrics.client_write_timeouts.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(reason = "client_write_timeout", "closed a client connection");
+                        Poll::Ready(Err(std::io::ErrorKind::TimedOut.into()))
+                    }
+                    _ => Poll::Pending,
+                }
+            }
+            Poll::Ready(r) => {
+                self.armed = false;
+                Poll::Ready(r)
+            }
+        }
+    }
+}
+
 /// What a connection has done, for the idle watchdog.
 #[derive(Default)]
 pub(crate) struct Activity {
@@ -383,6 +436,7 @@ pub(crate) struct CountingIo<T> {
     inner: T,
     activity: Arc<Activity>,
     relay: Arc<Relay>,
+    deadline: WriteDeadline,
     /// The relay's refusal being written in place of hyper's: bytes, how many are written, and how many bytes of
     /// hyper's to report written once it is out.
     answer: Option<(Vec<u8>, usize, usize)>,
@@ -391,7 +445,7 @@ pub(crate) struct CountingIo<T> {
 impl<T> CountingIo<T> {
     /// Wraps a connection's socket.
     pub(crate) fn new(inner: T, activity: Arc<Activity>, relay: Arc<Relay>) -> CountingIo<T> {
-        CountingIo { inner, activity, relay, answer: None }
+        CountingIo { inner, activity, deadline: WriteDeadline::new(relay.clone()), relay, answer: None }
     }
 }
 
@@ -413,7 +467,8 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
     fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<Option<usize>>> {
         let Some((bytes, written, total)) = &mut self.answer else { return Poll::Ready(Ok(None)) };
         while *written < bytes.len() {
-            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+            let r = Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]);
+            match self.deadline.guard(cx, r) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     *written += n;
@@ -442,6 +497,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
             return Poll::Ready(Ok(n));
         }
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let r = self.deadline.guard(cx, r);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -460,6 +516,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
             return Poll::Ready(Ok(n));
         }
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let r = self.deadline.guard(cx, r);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
         }
