@@ -8,7 +8,7 @@
 //! an HTTP/2 preface, a head over the size cap, or anything unusual) hands the connection to hyper for good,
 //! together with every byte read so far, so hyper sees the byte stream exactly as if it had read it itself and
 //! answers as it always did: its own parser refusals (rewritten to the relay's JSON by [`crate::server`]), the
-//! policy's refusals, CORS preflights, the static app, `/metrics` and the rest.
+//! policy's refusals, CORS preflights, the static app and the rest.
 //!
 //! The hot path writes the same response as the axum path: the venue's status and returned headers, then
 //! `cache-control`, the API security headers, CORS when asked, `connection: close` when closing, the length (or

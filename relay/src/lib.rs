@@ -6,8 +6,8 @@
 //! - [`h1`]: HTTP/1.1 on the wire for the hot path: request heads, the venue's response heads and body framing.
 //! - [`conn`]: a client connection: the hand-written hot path for forwarded reads, hyper and axum for the rest.
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
-//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz`, `/metrics` and the static app.
-//! - [`server`]: the HTTP/1 accept loop with connection and header limits.
+//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz` and the static app; `/metrics` apart.
+//! - [`server`]: the HTTP/1 accept loop with connection and header limits, and the metrics listener.
 //! - [`config`]: TOML file, environment, sandbox file and flags.
 //!
 //! Nothing a request carries is ever logged or used as a metric label: keys appear only as a short salted hash.
@@ -28,7 +28,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 pub use config::{Args, Config, ConfigError};
-pub use server::serve;
+pub use server::{serve, serve_metrics};
 pub use web::app;
 
 /// Everything the handlers share.

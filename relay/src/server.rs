@@ -89,6 +89,44 @@ pub async fn serve(listener: TcpListener, relay: Arc<Relay>, router: Router, shu
     serve_worker(listener, relay, router, shutdown, None).await;
 }
 
+/// Most connections the metrics listener serves at once; more are closed at once.
+const METRICS_CONNECTIONS: usize = 16;
+
+/// Serves [`crate::web::metrics_app`] on its own listener (`metrics_listen`) until `shutdown` resolves: one request
+/// per connection, each connection closed after `header_read_timeout_ms` whatever it is doing (a scrape takes
+/// milliseconds), and at most a few at once, so that it costs the relay nothing even if it is reachable.
+pub async fn serve_metrics(listener: TcpListener, relay: Arc<Relay>, shutdown: impl Future<Output = ()>) {
+    let router = crate::web::metrics_app(relay.clone());
+    let permits = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
+    let timeout = Duration::from_millis(relay.config.limits.header_read_timeout_ms.max(1));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            a = listener.accept() => match a {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
+        let router = router.clone();
+        tokio::spawn(async move {
+            use tower::ServiceExt;
+            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                router.clone().oneshot(req)
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            let _ = tokio::time::timeout(timeout, conn).await;
+            drop(permit);
+        });
+    }
+}
+
 /// A connection handed from the worker that accepted it to a less busy one.
 struct Handoff {
     stream: std::net::TcpStream,

@@ -1,5 +1,6 @@
-//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, `/metrics`, and the built
-//! app with cache and security headers.
+//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, and the built app with
+//! cache and security headers; `/metrics` on a router of its own ([`metrics_app`]), served on the metrics listener
+//! only (the public router answers 404 for it).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tower::ServiceExt;
 
@@ -33,14 +34,28 @@ pub fn app_csp(failover_relays: &[String]) -> String {
 /// The CSP of API responses: nothing.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Builds the router.
+/// Builds the public router.
 pub fn app(relay: Arc<Relay>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        // Metrics are on their own listener: here, never, and not the app's index.html either.
+        .route("/metrics", any(not_found))
+        .route("/metrics/", any(not_found))
         .route("/v1/ips", get(ips))
         .fallback(dispatch)
         .with_state(relay)
+}
+
+/// Builds the router of the metrics listener: `GET /metrics`, behind the bearer token if one is configured.
+pub fn metrics_app(relay: Arc<Relay>) -> Router {
+    Router::new().route("/metrics", get(metrics)).fallback(not_found).with_state(relay)
+}
+
+async fn not_found() -> Response {
+    json(
+        StatusCode::NOT_FOUND,
+        serde_json::json!({ "source": "relay", "code": "not_found", "message": "no such route" }),
+    )
 }
 
 fn json(status: StatusCode, v: serde_json::Value) -> Response {
@@ -67,7 +82,18 @@ async fn ips(State(relay): State<Arc<Relay>>) -> Response {
     json(StatusCode::OK, serde_json::json!({ "ips": ips }))
 }
 
-async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
+async fn metrics(State(relay): State<Arc<Relay>>, headers: HeaderMap) -> Response {
+    if let Some(token) = &relay.config.metrics_token {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !given.is_some_and(|g| secret::constant_time_eq(g, token.expose().as_bytes())) {
+            let mut r = json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "source": "relay", "code": "unauthorized", "message": "send Authorization: Bearer <metrics_token>" }),
+            );
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
     let weights: Vec<_> = relay
         .budget
         .snapshot(now_ms())

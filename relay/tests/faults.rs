@@ -96,14 +96,14 @@ async fn upstream_failures_map_to_502_and_504() {
     assert_eq!(get(relay.addr, TIME, &[]).await.status, 200);
     eventually(|| relay.relay.metrics.open_connections.load(Ordering::SeqCst) == 0).await;
     assert_eq!(relay.relay.metrics.open_connections.load(Ordering::SeqCst), 0);
-    let m = get(relay.addr, "/metrics", &[]).await.text();
+    let m = relay.metrics_text().await;
     for kind in ["failed", "status_5xx", "too_large"] {
         assert!(
             m.contains(&format!("relay_upstream_errors_total{{host=\"binance_spot\",kind=\"{kind}\"}}")),
             "{kind}: {m}"
         );
     }
-    let m = get(short.addr, "/metrics", &[]).await.text();
+    let m = short.metrics_text().await;
     assert!(m.contains("relay_upstream_errors_total{host=\"binance_spot\",kind=\"timeout\"}"), "timeout: {m}");
 }
 

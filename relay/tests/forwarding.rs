@@ -204,7 +204,7 @@ async fn serves_the_app_with_security_headers_and_health() {
     }
     assert_eq!(get(relay.addr, "/healthz", &[]).await.json()["status"], "ok");
     let _ = get(relay.addr, "/v1/binance/api/v3/time", &[]).await;
-    let m = get(relay.addr, "/metrics", &[]).await.text();
+    let m = relay.metrics_text().await;
     assert!(m.contains("relay_requests_total{venue=\"binance\",endpoint=\"/api/v3/time\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("relay_weight_used{egress=\"default\",limiter=\"binance_spot_ip\"} 3"), "{m}");
     assert!(up.seen().iter().all(|s| s.target.starts_with("/api/")), "static requests never go upstream");

@@ -287,11 +287,24 @@ async fn conn(
     }
 }
 
-/// A relay running in-process on 127.0.0.1:0.
+/// A relay running in-process on 127.0.0.1:0, its metrics listener on another port.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The metrics listener.
+    pub metrics: SocketAddr,
     pub relay: Arc<Relay>,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Running {
+    /// `GET /metrics` from the metrics listener (with the configured token, if any): the text.
+    pub async fn metrics_text(&self) -> String {
+        let token = self.relay.config.metrics_token.as_ref().map(|t| format!("Bearer {}", t.expose()));
+        let headers: Vec<(&str, &str)> = token.iter().map(|t| ("Authorization", t.as_str())).collect();
+        let r = get(self.metrics, "/metrics", &headers).await;
+        assert_eq!(r.status, 200, "metrics: {}", String::from_utf8_lossy(&r.raw));
+        r.text()
+    }
 }
 
 /// A configuration with every host pointing at `up`.
@@ -311,10 +324,14 @@ pub async fn start_relay(config: Config) -> Running {
     let relay = Relay::new(config).unwrap();
     let router = relay::app(relay.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics = metrics_listener.local_addr().unwrap();
     tokio::spawn(relay::serve(listener, relay.clone(), router, async move {
         let _ = rx.await;
     }));
-    Running { addr, relay, _stop: tx }
+    // Until the test's runtime ends.
+    tokio::spawn(relay::serve_metrics(metrics_listener, relay.clone(), std::future::pending()));
+    Running { addr, metrics, relay, _stop: tx }
 }
 
 /// A response read off a raw socket.
@@ -422,6 +439,8 @@ pub struct RelayProcess {
     child: std::process::Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves metrics (`None`: off), as announced.
+    pub metrics: Option<SocketAddr>,
     lines: std::sync::mpsc::Receiver<String>,
     /// The stderr lines read so far.
     stderr: Vec<String>,
@@ -447,20 +466,25 @@ impl RelayProcess {
                 line.clear();
             }
         });
-        let mut p = RelayProcess { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), lines, stderr: Vec::new() };
+        let mut p =
+            RelayProcess { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), metrics: None, lines, stderr: Vec::new() };
         loop {
             let line = match p.lines.recv_timeout(HANG) {
                 Ok(line) => line,
                 Err(e) => panic!("the relay did not say it listens ({e}); its stderr:\n{}", p.stderr.join("\n")),
             };
-            let addr = line
-                .contains("relay listening")
-                .then(|| line.split_whitespace().find_map(|w| w.strip_prefix("listen=")))
-                .flatten()
-                .map(|a| a.trim_matches('"').parse::<SocketAddr>().unwrap());
+            let field = |name: &str| {
+                line.contains("relay listening")
+                    .then(|| line.split_whitespace().find_map(|w| w.strip_prefix(name)))
+                    .flatten()
+                    .map(|a| a.trim_matches('"').to_owned())
+            };
+            let addr = field("listen=").map(|a| a.parse::<SocketAddr>().unwrap());
+            let metrics = field("metrics=").and_then(|a| a.parse::<SocketAddr>().ok());
             p.stderr.push(line);
             if let Some(addr) = addr {
                 p.addr = addr;
+                p.metrics = metrics;
                 return p;
             }
         }
