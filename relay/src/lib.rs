@@ -4,6 +4,7 @@
 //! - [`policy`]: the pure request-to-decision function (strict parsing, then the catalogue).
 //! - [`forward`]: byte-exact forwarding over pooled connections bound to the egress IPs, with caps and timeouts.
 //! - [`h1`]: HTTP/1.1 on the wire for the hot path: request heads, the venue's response heads and body framing.
+//! - [`errors`]: the relay's JSON errors, in the error shape of the route's venue.
 //! - [`conn`]: a client connection: the hand-written hot path for forwarded reads, hyper and axum for the rest.
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
 //! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz` and the static app; `/metrics` apart.
@@ -16,6 +17,7 @@
 pub mod budget;
 pub mod config;
 pub mod conn;
+pub mod errors;
 pub mod forward;
 pub mod h1;
 pub mod logwriter;

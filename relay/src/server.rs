@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::Relay;
+use crate::errors::Shape;
 use crate::policy::Refusal;
 
 /// Open client connections per client IP address, shared by the worker threads (sharded to keep the locks short and
@@ -312,9 +313,9 @@ fn hand_off(
     Some((stream, peer, ip_slot))
 }
 
-/// The relay's JSON refusal as raw HTTP/1.1 bytes, closing the connection (`extra`: more header lines).
-fn raw_refusal(r: Refusal, extra: &str) -> Vec<u8> {
-    let body = serde_json::json!({ "source": "relay", "code": r.code(), "message": r.message() }).to_string();
+/// The relay's JSON refusal in `shape` as raw HTTP/1.1 bytes, closing the connection (`extra`: more header lines).
+fn raw_refusal(r: Refusal, shape: Shape, extra: &str) -> Vec<u8> {
+    let body = crate::errors::error_body(shape, r.status(), r.code(), r.message(), None);
     let reason = http::StatusCode::from_u16(r.status()).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
     format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
@@ -335,7 +336,8 @@ async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
     let r = Refusal::TooManyConnections;
     relay.metrics.refusal(r.code());
     tracing::warn!(reason = r.code(), "refused connection");
-    let answer = raw_refusal(r, "retry-after: 1\r\n");
+    // Answered before the request is read: no route, so the relay's own shape.
+    let answer = raw_refusal(r, Shape::Relay, "retry-after: 1\r\n");
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
         stream.write_all(&answer).await?;
         stream.shutdown().await?;
@@ -355,8 +357,9 @@ async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
 }
 
 /// If `head` is hyper's automatic answer to a request its parser refused (`HTTP/1.1 400|414|431`, then only
-/// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead.
-fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
+/// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead, in
+/// `shape` (that of the refused request's route).
+fn parse_refusal(head: &[u8], shape: Shape) -> Option<(Refusal, Vec<u8>)> {
     let text = std::str::from_utf8(head.strip_suffix(b"\r\n\r\n")?).ok()?;
     let mut lines = text.split("\r\n");
     let status = lines.next()?.strip_prefix("HTTP/1.1 ")?.get(..3)?;
@@ -381,7 +384,7 @@ fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
         return None;
     }
     let date = date.map(|d| format!("date: {d}\r\n")).unwrap_or_default();
-    Some((r, raw_refusal(r, &date)))
+    Some((r, raw_refusal(r, shape, &date)))
 }
 
 /// The deadline of every write to a client: a write that takes no byte for `client_write_timeout_ms` fails with
@@ -478,12 +481,108 @@ pub(crate) struct CountingIo<T> {
     /// The relay's refusal being written in place of hyper's: bytes, how many are written, and how many bytes of
     /// hyper's to report written once it is out.
     answer: Option<(Vec<u8>, usize, usize)>,
+    /// The routes of the requests read, for the shape of a parser refusal.
+    routes: Routes,
+}
+
+/// Follows the request heads hyper reads, by their request lines and blank lines, to know the route of the request
+/// its parser refuses, so that the refusal has that route's error shape. Hyper serves requests in order and
+/// refuses the first it cannot parse: the refused one is the first not yet served (hyper's service counts them in
+/// [`Activity`]'s `started`). A request with a body on a connection kept alive (never an API request: those are
+/// refused and closed) would put this off by its body; then a refusal may have the relay's own shape instead.
+/// Memory: one byte per request line read and not yet served.
+struct Routes {
+    /// `Activity::started` when hyper took the connection: requests served since are hyper's.
+    base: u64,
+    /// The shapes of the request lines read and not yet known to be served, oldest first, with how many of the
+    /// connection's requests were dropped from the front.
+    shapes: std::collections::VecDeque<Shape>,
+    dropped: u64,
+    state: Scan,
+    /// The start of the current request target (enough for `/v1/binance/`).
+    target: [u8; 16],
+    target_len: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Before a request line (blank lines are skipped, as the parser does).
+    Start,
+    /// In the method.
+    Method,
+    /// In the request target.
+    Target,
+    /// In the rest of the head; `true` just after a line feed.
+    Head(bool),
+}
+
+/// More request lines than this read ahead of the service are not tracked (their refusal has the relay's shape).
+const MAX_TRACKED_REQUESTS: usize = 4096;
+
+impl Routes {
+    fn new(base: u64) -> Routes {
+        Routes { base, shapes: Default::default(), dropped: 0, state: Scan::Start, target: [0; 16], target_len: 0 }
+    }
+
+    fn end_target(&mut self) {
+        // The prefix kept decides as the whole target would: `/v1/`, the venue, then the end, `/`, `?` or `#`.
+        let shape = Shape::of_target(&self.target[..self.target_len]);
+        if self.shapes.len() < MAX_TRACKED_REQUESTS {
+            self.shapes.push_back(shape);
+        }
+        self.state = Scan::Head(false);
+    }
+
+    /// Scans bytes as read.
+    fn read(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match self.state {
+                Scan::Start if b == b'\r' || b == b'\n' => {}
+                Scan::Start => self.state = Scan::Method,
+                Scan::Method if b == b' ' => {
+                    self.state = Scan::Target;
+                    self.target_len = 0;
+                }
+                Scan::Method if b == b'\n' => {
+                    self.target_len = 0;
+                    self.end_target();
+                    self.state = Scan::Head(true);
+                }
+                Scan::Method => {}
+                Scan::Target if matches!(b, b' ' | b'\t' | b'\r' | b'\n') => {
+                    self.end_target();
+                    if b == b'\n' {
+                        self.state = Scan::Head(true);
+                    }
+                }
+                Scan::Target => {
+                    if self.target_len < self.target.len() {
+                        self.target[self.target_len] = b;
+                        self.target_len += 1;
+                    }
+                }
+                Scan::Head(true) if b == b'\n' => self.state = Scan::Start,
+                Scan::Head(after_lf) if b == b'\r' => self.state = Scan::Head(after_lf),
+                Scan::Head(_) => self.state = Scan::Head(b == b'\n'),
+            }
+        }
+    }
+
+    /// The shape of the first request not served yet (`started`: `Activity::started` now).
+    fn refused(&mut self, started: u64) -> Shape {
+        let served = started.saturating_sub(self.base);
+        while self.dropped < served && self.shapes.pop_front().is_some() {
+            self.dropped += 1;
+        }
+        if self.dropped < served { Shape::Relay } else { self.shapes.front().copied().unwrap_or(Shape::Relay) }
+    }
 }
 
 impl<T> CountingIo<T> {
     /// Wraps a connection's socket.
     pub(crate) fn new(inner: T, activity: Arc<Activity>, relay: Arc<Relay>) -> CountingIo<T> {
-        CountingIo { inner, activity, deadline: WriteDeadline::new(relay.clone()), relay, answer: None }
+        let routes = Routes::new(activity.started.load(Ordering::Relaxed));
+        CountingIo { inner, activity, deadline: WriteDeadline::new(relay.clone()), relay, answer: None, routes }
     }
 }
 
@@ -494,7 +593,8 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
         if self.answer.is_some() || first.len() != total || total > 256 || !first.starts_with(b"HTTP/1.1 4") {
             return;
         }
-        if let Some((r, bytes)) = parse_refusal(first) {
+        let shape = self.routes.refused(self.activity.started.load(Ordering::Relaxed));
+        if let Some((r, bytes)) = parse_refusal(first, shape) {
             self.relay.metrics.refusal(r.code());
             tracing::info!(reason = r.code(), status = r.status(), "refused");
             self.answer = Some((bytes, 0, total));
@@ -524,7 +624,13 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
 
 impl<T: AsyncRead + Unpin> AsyncRead for CountingIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if r.is_ready() {
+            let this = &mut *self;
+            this.routes.read(&buf.filled()[before..]);
+        }
+        r
     }
 }
 

@@ -13,6 +13,7 @@ use axum::routing::{any, get};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tower::ServiceExt;
 
+use crate::errors::Shape;
 use crate::forward::{forward, relay_error};
 use crate::policy::{self, Decision, Refusal};
 use crate::{Relay, now_ms};
@@ -105,11 +106,12 @@ async fn metrics(State(relay): State<Arc<Relay>>, headers: HeaderMap) -> Respons
     r
 }
 
-/// Answers a policy refusal, counting it and closing the connection when the request's framing is suspect.
-pub fn refuse(relay: &Relay, r: Refusal) -> Response {
+/// Answers a policy refusal in the route's error `shape`, counting it and closing the connection when the request's
+/// framing is suspect.
+pub fn refuse(relay: &Relay, r: Refusal, shape: Shape) -> Response {
     relay.metrics.refusal(r.code());
     tracing::info!(reason = r.code(), status = r.status(), "refused");
-    let mut resp = relay_error(r.status(), r.code(), r.message(), None);
+    let mut resp = relay_error(shape, r.status(), r.code(), r.message(), None);
     api_headers(resp.headers_mut());
     if matches!(
         r,
@@ -164,7 +166,7 @@ async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
             Some(dir) if req.method() == Method::GET || req.method() == Method::HEAD => {
                 serve_static(dir, &relay.config.failover_relays, req).await
             }
-            _ => refuse(&relay, Refusal::NotRelayRoute),
+            _ => refuse(&relay, Refusal::NotRelayRoute, Shape::of_target(req.uri().path().as_bytes())),
         };
     }
     api(relay, req.into_parts().0).await
@@ -173,9 +175,19 @@ async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
 /// Handles an API request (`/v1/{venue}/...` or anything that must be refused as one): policy, budget, forward.
 /// Only the request head is used; a body is never read.
 pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
+    let raw_target = match parts.uri.scheme() {
+        // Absolute-form: reconstruct so the policy sees what was sent (and refuses it).
+        Some(_) => std::borrow::Cow::Owned(parts.uri.to_string()),
+        None => match parts.uri.path_and_query() {
+            Some(pq) => std::borrow::Cow::Borrowed(pq.as_str()),
+            None => std::borrow::Cow::Owned(parts.uri.to_string()),
+        },
+    };
+    // Refusals on a venue's route have that venue's error shape.
+    let shape = Shape::of_target(raw_target.as_bytes());
     let origin = origin_allowed(&relay, &parts.headers);
     if let Some((false, _)) = origin {
-        return refuse(&relay, Refusal::OriginNotAllowed);
+        return refuse(&relay, Refusal::OriginNotAllowed, shape);
     }
     if parts.method == Method::OPTIONS && parts.uri.scheme().is_none() {
         // CORS preflight from an allowed origin: answered here, never forwarded.
@@ -190,23 +202,15 @@ pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
                 h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
                 r
             }
-            _ => refuse(&relay, Refusal::MethodNotAllowed),
+            _ => refuse(&relay, Refusal::MethodNotAllowed, shape),
         };
     }
-    let raw_target = match parts.uri.scheme() {
-        // Absolute-form: reconstruct so the policy sees what was sent (and refuses it).
-        Some(_) => std::borrow::Cow::Owned(parts.uri.to_string()),
-        None => match parts.uri.path_and_query() {
-            Some(pq) => std::borrow::Cow::Borrowed(pq.as_str()),
-            None => std::borrow::Cow::Owned(parts.uri.to_string()),
-        },
-    };
     let header_list: Vec<(&[u8], &[u8])> =
         parts.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())).collect();
     let decision = policy::decide(parts.method.as_str().as_bytes(), raw_target.as_bytes(), &header_list);
     let allowed = match decision {
         Decision::Refuse(r) => {
-            let mut resp = refuse(&relay, r);
+            let mut resp = refuse(&relay, r, shape);
             if let Some((true, o)) = origin {
                 cors(resp.headers_mut(), o);
             }
@@ -251,7 +255,7 @@ async fn serve_static(dir: &std::path::Path, failover_relays: &[String], req: Re
         || lower.contains("%5c")
         || path.contains('\\')
     {
-        let mut r = relay_error(404, "not_found", "no such file", None);
+        let mut r = relay_error(Shape::Relay, 404, "not_found", "no such file", None);
         api_headers(r.headers_mut());
         return r;
     }

@@ -234,7 +234,8 @@ async fn cors_only_for_configured_origins() {
     let before = up.seen().len();
     let bad = get(relay.addr, "/v1/binance/api/v3/time", &[("Origin", "https://evil.example")]).await;
     assert_eq!(bad.status, 403);
-    assert_eq!(bad.json()["code"], "origin_not_allowed");
+    assert_eq!(bad.json()["relay_reason"], "origin_not_allowed");
+    assert_eq!(bad.json()["code"], -1002);
     assert_eq!(bad.header("access-control-allow-origin"), None);
     let bad_pre =
         request(relay.addr, "OPTIONS", "/v1/binance/api/v3/time", &[("Origin", "https://evil.example")]).await;
