@@ -188,6 +188,9 @@ pub struct Config {
     pub failover_relays: Vec<String>,
     /// Limits and budgets.
     pub limits: Limits,
+    /// Forwarded reads on the hand-written HTTP/1.1 hot path (`true`, the default), or every request through hyper
+    /// and the axum router (`false`: slower, the same answers; the differential tests compare the two).
+    pub hot_path: bool,
     /// Trust anchors for upstream TLS besides the webpki roots. Not settable from the file, the environment or
     /// flags: the tests use it for a TLS upstream on loopback with their own certificate authority.
     pub extra_upstream_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -208,6 +211,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             failover_relays: Vec::new(),
             limits: Limits::default(),
+            hot_path: true,
             extra_upstream_roots: Vec::new(),
         }
     }
@@ -225,6 +229,7 @@ struct FileConfig {
     failover_relays: Option<Vec<toml::Spanned<String>>>,
     upstreams: Option<FileUpstreams>,
     limits: Option<Limits>,
+    hot_path: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +269,9 @@ impl Config {
         }
         if let Some(d) = file.static_dir {
             self.static_dir = Some(d);
+        }
+        if let Some(h) = file.hot_path {
+            self.hot_path = h;
         }
         if let Some(list) = file.egress {
             self.egress = list

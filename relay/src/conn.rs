@@ -44,6 +44,11 @@ pub(crate) async fn serve(
     router: Router,
     activity: Arc<Activity>,
 ) {
+    if !relay.config.hot_path {
+        // Everything through hyper, from the first byte.
+        let io = Rewind { pre: Vec::new(), pos: 0, inner: stream };
+        return hyper_serve(io, peer, relay, router, activity).await;
+    }
     let mut conn = Hot {
         stream,
         buf: ReadBuffer::new(4096),
@@ -196,7 +201,8 @@ impl Hot {
                     if !bodiless {
                         let data = &body.buffered()[..n];
                         if chunked {
-                            let _ = std::io::Write::write_fmt(&mut self.out, format_args!("{n:x}\r\n"));
+                            // Upper-case hex digits, as hyper writes chunk sizes.
+                            let _ = std::io::Write::write_fmt(&mut self.out, format_args!("{n:X}\r\n"));
                             self.out.extend_from_slice(data);
                             self.out.extend_from_slice(b"\r\n");
                         } else {
@@ -315,7 +321,13 @@ async fn hyper_serve(io: Rewind, peer: SocketAddr, relay: Arc<Relay>, router: Ro
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.max_buf_size(h1::MAX_REQUEST_HEAD).max_headers(crate::policy::MAX_HEADERS).keep_alive(true);
+    // half_close: a client that shuts down its sending side after its request still gets the answer, as on the
+    // hot path (hyper's default drops the request in flight when it reads the end of the stream).
+    builder
+        .max_buf_size(h1::MAX_REQUEST_HEAD)
+        .max_headers(crate::policy::MAX_HEADERS)
+        .keep_alive(true)
+        .half_close(true);
     let io = TokioIo::new(CountingIo::new(io, activity, relay.clone()));
     if let Err(e) = builder.serve_connection(io, svc).await
         && e.is_parse_version_h2()

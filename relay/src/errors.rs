@@ -23,6 +23,16 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The shape for the start of a request target whose end was not read (the HTTP parser refused a byte in it):
+    /// the venue's only if the start already holds `/v1/{venue}` and the byte after it (`/`, `?` or `#`), so that
+    /// it is the same whatever part of the target was read.
+    pub fn of_target_start(start: &[u8]) -> Shape {
+        match Shape::of_target(start) {
+            Shape::Venue(v) if start.get(4 + v.as_str().len()).is_some_and(|b| b"/?#".contains(b)) => Shape::Venue(v),
+            _ => Shape::Relay,
+        }
+    }
+
     /// The shape for a request target as sent: the venue's on `/v1/{venue}` and below it (the path up to `?` or
     /// `#`), the relay's on any other target (absolute-form ones included).
     pub fn of_target(target: &[u8]) -> Shape {
@@ -117,6 +127,11 @@ mod tests {
         ] {
             assert_eq!(Shape::of_target(target.as_bytes()), want, "{target}");
         }
+        assert_eq!(Shape::of_target_start(b"/v1/binance/a"), b);
+        assert_eq!(Shape::of_target_start(b"/v1/binance?"), b);
+        assert_eq!(Shape::of_target_start(b"/v1/binance"), Shape::Relay);
+        assert_eq!(Shape::of_target_start(b"/v1/bitget\x7f"), Shape::Relay);
+        assert_eq!(Shape::of_target_start(b"/v1/bitg"), Shape::Relay);
     }
 
     #[test]

@@ -574,7 +574,15 @@ impl Routes {
         while self.dropped < served && self.shapes.pop_front().is_some() {
             self.dropped += 1;
         }
-        if self.dropped < served { Shape::Relay } else { self.shapes.front().copied().unwrap_or(Shape::Relay) }
+        if self.dropped < served {
+            return Shape::Relay;
+        }
+        match self.shapes.front() {
+            Some(s) => *s,
+            // The parser refused a byte of a target it had not read to its end.
+            None if self.state == Scan::Target => Shape::of_target_start(&self.target[..self.target_len]),
+            None => Shape::Relay,
+        }
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Seen {
     /// Header lines exactly as received (name as sent, value).
     pub headers: Vec<(String, String)>,
     pub peer: SocketAddr,
+    /// The request head exactly as received, up to and including its blank line.
+    pub raw: Vec<u8>,
 }
 
 impl Seen {
@@ -70,6 +72,14 @@ pub enum Mode {
     /// 200 as `Ok`, then closes the connection: at once with `Connection: close` in the response when `true`,
     /// silently 50 ms later (as a venue's idle keep-alive timeout does) when `false`.
     OkThenClose(bool),
+    /// 200 with a chunked body in three chunks, a chunk extension and a trailer, and a `Content-Encoding`.
+    Chunked,
+    /// 200 without a length: the body ends when the venue closes the connection.
+    CloseDelimited,
+    /// This bodiless status (204, 304) with the weight and type headers.
+    NoBody(u16),
+    /// An HTTP/1.0 response with a length (the connection then closes).
+    Http10,
 }
 
 pub struct Upstream {
@@ -163,14 +173,14 @@ async fn conn(
             buf.extend_from_slice(&chunk[..n]);
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        buf.drain(..head_end + 4);
+        let raw: Vec<u8> = buf.drain(..head_end + 4).collect();
         let mut lines = head.split("\r\n");
         let mut first = lines.next().unwrap_or("").split(' ');
         let method = first.next().unwrap_or("").to_owned();
         let target = first.next().unwrap_or("").to_owned();
         let headers: Vec<(String, String)> =
             lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect();
-        let s = Seen { method, target: target.clone(), headers, peer };
+        let s = Seen { method, target: target.clone(), headers, peer, raw };
         let key = s.header("x-mbx-apikey").map(str::to_owned);
         seen.lock().unwrap().push(s);
         let m = *mode.lock().unwrap();
@@ -245,6 +255,36 @@ async fn conn(
                     sock.write_all(&chunk[..k]).await?;
                     left -= k;
                 }
+            }
+            Mode::Chunked => {
+                let (a, b) = body.split_at(body.len() / 2);
+                let r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\n\
+                     X-MBX-USED-WEIGHT-1M: 4\r\nTransfer-Encoding: chunked\r\n\r\n{:x};ext=1\r\n{a}\r\n{:x}\r\n{b}\r\n\
+                     0\r\nX-Trailer: t\r\n\r\n",
+                    a.len(),
+                    b.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::CloseDelimited => {
+                let r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{body}");
+                sock.write_all(r.as_bytes()).await?;
+                return Ok(());
+            }
+            Mode::NoBody(code) => {
+                let r = format!(
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nX-MBX-USED-WEIGHT-1M: 2\r\nRetry-After: 3\r\n\r\n"
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::Http10 => {
+                let r = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+                return Ok(());
             }
             Mode::EndlessChunked => {
                 sock.write_all(
