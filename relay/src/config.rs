@@ -17,7 +17,7 @@
 //!
 //! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
 //! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`, `RELAY_METRICS_LISTEN`,
-//! `RELAY_METRICS_TOKEN`.
+//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -188,6 +188,9 @@ pub struct Config {
     pub failover_relays: Vec<String>,
     /// Limits and budgets.
     pub limits: Limits,
+    /// Load balancers and reverse proxies whose PROXY protocol headers and `X-Forwarded-For` are believed
+    /// ([`crate::proxy`]); empty (the default): none, every client is its TCP peer.
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
     /// Forwarded reads on the hand-written HTTP/1.1 hot path (`true`, the default), or every request through hyper
     /// and the axum router (`false`: slower, the same answers; the differential tests compare the two).
     pub hot_path: bool,
@@ -211,6 +214,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             failover_relays: Vec::new(),
             limits: Limits::default(),
+            trusted_proxies: Vec::new(),
             hot_path: true,
             extra_upstream_roots: Vec::new(),
         }
@@ -230,6 +234,7 @@ struct FileConfig {
     upstreams: Option<FileUpstreams>,
     limits: Option<Limits>,
     hot_path: Option<bool>,
+    trusted_proxies: Option<Vec<toml::Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +277,17 @@ impl Config {
         }
         if let Some(h) = file.hot_path {
             self.hot_path = h;
+        }
+        if let Some(list) = file.trusted_proxies {
+            self.trusted_proxies = list
+                .iter()
+                .map(|s| {
+                    crate::proxy::Cidr::parse(s.get_ref()).map_err(|reason| ConfigError::Value {
+                        place: format!("{} (trusted_proxies)", place(s)),
+                        reason,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(list) = file.egress {
             self.egress = list
@@ -346,6 +362,11 @@ impl Config {
         if let Some(v) = get("RELAY_EGRESS") {
             self.egress =
                 split_list(&v).map(|s| parse_ip(s).map_err(|r| val("RELAY_EGRESS", r))).collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("RELAY_TRUSTED_PROXIES") {
+            self.trusted_proxies = split_list(&v)
+                .map(|s| crate::proxy::Cidr::parse(s).map_err(|r| val("RELAY_TRUSTED_PROXIES", r)))
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = get("RELAY_ALLOWED_ORIGINS") {
             self.allowed_origins = split_list(&v).map(str::to_owned).collect();

@@ -36,22 +36,24 @@ use crate::{Client, Relay};
 /// Flush the response buffer to the client once it holds this much.
 const WRITE_CHUNK: usize = 64 * 1024;
 
-/// Serves one client connection until it closes (or the caller's watchdog drops this future).
+/// Serves one client connection until it closes (or the caller's watchdog drops this future). `peer`: the client
+/// (from a trusted proxy's PROXY header, or the TCP peer); `initial`: bytes already read after any PROXY header.
 pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
+    initial: Vec<u8>,
     relay: Arc<Relay>,
     router: Router,
     activity: Arc<Activity>,
 ) {
     if !relay.config.hot_path {
         // Everything through hyper, from the first byte.
-        let io = Rewind { pre: Vec::new(), pos: 0, inner: stream };
+        let io = Rewind { pre: initial, pos: 0, inner: stream };
         return hyper_serve(io, peer, relay, router, activity).await;
     }
     let mut conn = Hot {
         stream,
-        buf: ReadBuffer::new(4096),
+        buf: ReadBuffer::with_bytes(4096, &initial),
         out: Vec::with_capacity(4096),
         req: Vec::with_capacity(1024),
         forwarded: Vec::with_capacity(256),
@@ -136,9 +138,17 @@ impl Hot {
         }
     }
 
-    /// The client identity: the key's salted hash (`key`: where the key is in the buffer), else the peer
-    /// address's.
-    fn client(&mut self, key: Option<std::ops::Range<usize>>) -> Client {
+    /// The client identity: the key's salted hash (`key`: where the key is in the buffer), else the client
+    /// address's (`forwarded_for`: where an `X-Forwarded-For` value is, believed from a trusted proxy only).
+    fn client(&mut self, key: Option<std::ops::Range<usize>>, forwarded_for: Option<std::ops::Range<usize>>) -> Client {
+        let trusted = &self.relay.config.trusted_proxies;
+        if key.is_none()
+            && let Some(r) = forwarded_for
+            && crate::proxy::is_trusted(trusted, self.peer.ip())
+        {
+            let ip = crate::proxy::client_ip(self.peer.ip(), trusted, std::iter::once(&self.buf.filled()[r]));
+            return self.relay.ip_client(ip);
+        }
         match key.map(|r| &self.buf.filled()[r]) {
             Some(k) => match &self.key_client {
                 Some((last, c)) if last.as_slice() == k => *c,
@@ -148,16 +158,13 @@ impl Hot {
                     c
                 }
             },
-            None => *self.ip_client.get_or_insert_with(|| match self.peer.ip() {
-                std::net::IpAddr::V4(ip) => self.relay.client("ip", &ip.octets()),
-                std::net::IpAddr::V6(ip) => self.relay.client("ip", &ip.octets()),
-            }),
+            None => *self.ip_client.get_or_insert_with(|| self.relay.ip_client(self.peer.ip())),
         }
     }
 
     /// Forwards one request and writes the response; false when the connection must close.
     async fn forward(&mut self, f: &h1::Forward) -> bool {
-        let client = self.client(f.key.clone());
+        let client = self.client(f.key.clone(), f.forwarded_for.clone());
         let data = self.buf.filled();
         let allowed = f.allowed(data);
         self.returned.clear();

@@ -37,6 +37,13 @@ impl ReadBuffer {
         ReadBuffer { data: vec![0; capacity], start: 0, end: 0 }
     }
 
+    /// A buffer of at least `capacity` bytes holding `bytes`, already read.
+    pub fn with_bytes(capacity: usize, bytes: &[u8]) -> ReadBuffer {
+        let mut data = vec![0; capacity.max(bytes.len())];
+        data[..bytes.len()].copy_from_slice(bytes);
+        ReadBuffer { data, start: 0, end: bytes.len() }
+    }
+
     /// The unconsumed bytes.
     pub fn filled(&self) -> &[u8] {
         &self.data[self.start..self.end]
@@ -109,6 +116,8 @@ pub struct Forward {
     pub origin: Option<Range<usize>>,
     /// The value of the venue's first credential header, if sent (the client's identity for fairness).
     pub key: Option<Range<usize>>,
+    /// The value of the `X-Forwarded-For` header, if sent (believed only from a trusted proxy).
+    pub forwarded_for: Option<Range<usize>>,
 }
 
 impl Forward {
@@ -172,6 +181,12 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
         .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
     let venue = allowed.endpoint.venue;
     let key = policy::auth_headers(venue).first().and_then(|h| first(h));
+    // One `X-Forwarded-For` line at most on the hot path; hyper reads several as one list.
+    let mut xff = pairs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(b"x-forwarded-for")).map(|(_, v)| *v);
+    let forwarded_for = xff.next();
+    if xff.next().is_some() {
+        return Head::Fallback;
+    }
     // The forwarded headers in the order hyper's `HeaderMap` gives them to the axum path: names in the order of their
     // first line, each name's lines together in their order (a name repeated around another is regrouped).
     let mut lower = [0u8; 32];
@@ -208,6 +223,7 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
         close,
         origin: origin.map(at),
         key: key.map(at),
+        forwarded_for: forwarded_for.map(at),
     })
 }
 

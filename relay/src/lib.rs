@@ -9,6 +9,7 @@
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
 //! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz` and the static app; `/metrics` apart.
 //! - [`server`]: the HTTP/1 accept loop with connection and header limits, and the metrics listener.
+//! - [`proxy`]: the real client behind trusted proxies: the PROXY protocol and `X-Forwarded-For`.
 //! - [`config`]: TOML file, environment, sandbox file and flags.
 //!
 //! Nothing a request carries is ever logged or used as a metric label: keys appear only as a short salted hash.
@@ -23,6 +24,7 @@ pub mod h1;
 pub mod logwriter;
 pub mod metrics;
 pub mod policy;
+pub mod proxy;
 pub mod server;
 pub mod web;
 
@@ -134,6 +136,14 @@ impl Relay {
             i += 2;
         }
         Client { id: u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), label }
+    }
+
+    /// The client behind a read without a key: its address (IPv4, or IPv6 as sent).
+    pub fn ip_client(&self, ip: std::net::IpAddr) -> Client {
+        match ip {
+            std::net::IpAddr::V4(ip) => self.client("ip", &ip.octets()),
+            std::net::IpAddr::V6(ip) => self.client("ip", &ip.octets()),
+        }
     }
 
     /// The salted hash as a number (client identity for fairness).

@@ -206,11 +206,18 @@ async fn accept_loop(
         let (stream, peer, ip_slot) = tokio::select! {
             a = listener.accept() => match a {
                 Ok((stream, peer)) => {
-                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limits.max_connections_per_ip) else {
+                    // Through a trusted proxy the client is known only once its PROXY header is read: counted then.
+                    let limit = if crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+                        0
+                    } else {
+                        limits.max_connections_per_ip
+                    };
+                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limit) else {
                         // Over the per-IP limit: answered and closed by a short task that holds no slot.
                         let relay = relay.clone();
                         tokio::spawn(async move {
-                            refuse_connection(stream, &relay).await;
+                            let mut stream = stream;
+                            refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
                             drop(permit);
                         });
                         continue;
@@ -249,7 +256,20 @@ async fn accept_loop(
             relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
             relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
             let activity = Arc::new(Activity::default());
-            let conn = crate::conn::serve(stream, peer, relay.clone(), router, activity.clone());
+            let conn = async {
+                if !crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+                    return crate::conn::serve(stream, peer, Vec::new(), relay.clone(), router, activity.clone()).await;
+                }
+                // A trusted proxy: the client is the one its PROXY header names, counted under its own address.
+                let mut stream = stream;
+                let Some((client, initial)) = read_proxy_header(&mut stream, peer, &relay).await else { return };
+                let limit = relay.config.limits.max_connections_per_ip;
+                let Some(slot) = relay.connections_per_ip.acquire(client.ip(), limit) else {
+                    return refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
+                };
+                crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await;
+                drop(slot);
+            };
             let mut conn = std::pin::pin!(conn);
             // The watchdog closes a connection that, over one whole period, started no request, has none in
             // flight and received none of its response: idle keep-alive connections and clients trickling a
@@ -328,16 +348,48 @@ fn raw_refusal(r: Refusal, shape: Shape, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Answers a connection over the per-IP limit: 429 `too_many_connections` at once (without waiting for the request
-/// head, so the refusal costs no header-read timeout), then a short lingering close so that the client reads the
-/// answer rather than a reset.
-async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
+/// Reads a trusted proxy's PROXY header, if the connection starts with one: the client (the header's source, or
+/// the proxy itself for `LOCAL`/`UNKNOWN` or no header) and the bytes read after the header. `None` when the
+/// connection closed first, or the header could not be read (then refused with `bad_proxy_header`). Bounded by the
+/// connection's watchdog (reading makes no progress) and by the header's size.
+async fn read_proxy_header(stream: &mut TcpStream, peer: SocketAddr, relay: &Relay) -> Option<(SocketAddr, Vec<u8>)> {
+    use crate::proxy::Start;
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        match crate::proxy::parse(&buf) {
+            Ok(Start::NotProxy) => return Some((peer, buf)),
+            Ok(Start::Header { len, source }) => {
+                let rest = buf.split_off(len);
+                return Some((source.unwrap_or(peer), rest));
+            }
+            Ok(Start::Partial) => {
+                let mut chunk = [0u8; 1024];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) if buf.is_empty() => return None,
+                    // The start of a header, then the end: what was read goes to the parser, which refuses it.
+                    Ok(0) | Err(_) => return Some((peer, buf)),
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            Err(_) => {
+                refuse_connection(stream, relay, Refusal::BadProxyHeader).await;
+                return None;
+            }
+        }
+    }
+}
+
+/// Answers a connection with a refusal at once and closes it: over the per-IP limit (429 `too_many_connections`,
+/// without waiting for the request head, so the refusal costs no header-read timeout), or a PROXY header that
+/// cannot be read; then a short lingering close so that the client reads the answer rather than a reset.
+async fn refuse_connection(stream: &mut TcpStream, relay: &Relay, r: Refusal) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let r = Refusal::TooManyConnections;
     relay.metrics.refusal(r.code());
     tracing::warn!(reason = r.code(), "refused connection");
-    // Answered before the request is read: no route, so the relay's own shape.
-    let answer = raw_refusal(r, Shape::Relay, "retry-after: 1\r\n");
+    // Answered before a request is read: no route, so the relay's own shape.
+    let extra = if r == Refusal::TooManyConnections { "retry-after: 1\r\n" } else { "" };
+    let answer = raw_refusal(r, Shape::Relay, extra);
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
         stream.write_all(&answer).await?;
         stream.shutdown().await?;
@@ -358,12 +410,15 @@ async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
 
 /// If `head` is hyper's automatic answer to a request its parser refused (`HTTP/1.1 400|414|431`, then only
 /// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead, in
-/// `shape` (that of the refused request's route).
-fn parse_refusal(head: &[u8], shape: Shape) -> Option<(Refusal, Vec<u8>)> {
+/// `shape` (that of the refused request's route); `proxy_header`: the connection began with a PROXY header that no
+/// trusted proxy sent.
+fn parse_refusal(head: &[u8], shape: Shape, proxy_header: bool) -> Option<(Refusal, Vec<u8>)> {
     let text = std::str::from_utf8(head.strip_suffix(b"\r\n\r\n")?).ok()?;
     let mut lines = text.split("\r\n");
     let status = lines.next()?.strip_prefix("HTTP/1.1 ")?.get(..3)?;
     let r = match status {
+        // A PROXY header where none is believed: the parser could not read it as a request.
+        "400" if proxy_header => Refusal::ProxyHeaderNotTrusted,
         "400" => Refusal::MalformedRequest,
         "414" => Refusal::TargetTooLong,
         "431" => Refusal::HeadersTooLarge,
@@ -502,6 +557,10 @@ struct Routes {
     /// The start of the current request target (enough for `/v1/binance/`).
     target: [u8; 16],
     target_len: usize,
+    /// The connection's first bytes, when hyper has it from its start (enough for a PROXY header's signature);
+    /// `first_len` is `usize::MAX` when it does not.
+    first: [u8; 12],
+    first_len: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -521,7 +580,23 @@ const MAX_TRACKED_REQUESTS: usize = 4096;
 
 impl Routes {
     fn new(base: u64) -> Routes {
-        Routes { base, shapes: Default::default(), dropped: 0, state: Scan::Start, target: [0; 16], target_len: 0 }
+        Routes {
+            base,
+            shapes: Default::default(),
+            dropped: 0,
+            state: Scan::Start,
+            target: [0; 16],
+            target_len: 0,
+            first: [0; 12],
+            // Only a connection that hyper reads from its first byte (the hot path served nothing) has them.
+            first_len: if base == 0 { 0 } else { usize::MAX },
+        }
+    }
+
+    /// Whether the refused request is the connection's first and the connection began like a PROXY header (from
+    /// an address that is not a trusted proxy: a trusted proxy's header was read before).
+    fn refused_proxy_header(&self, started: u64) -> bool {
+        started == 0 && self.first_len != usize::MAX && crate::proxy::looks_like_proxy(&self.first[..self.first_len])
     }
 
     fn end_target(&mut self) {
@@ -535,6 +610,11 @@ impl Routes {
 
     /// Scans bytes as read.
     fn read(&mut self, bytes: &[u8]) {
+        if self.first_len < self.first.len() {
+            let n = (self.first.len() - self.first_len).min(bytes.len());
+            self.first[self.first_len..self.first_len + n].copy_from_slice(&bytes[..n]);
+            self.first_len += n;
+        }
         for &b in bytes {
             match self.state {
                 Scan::Start if b == b'\r' || b == b'\n' => {}
@@ -601,8 +681,10 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
         if self.answer.is_some() || first.len() != total || total > 256 || !first.starts_with(b"HTTP/1.1 4") {
             return;
         }
-        let shape = self.routes.refused(self.activity.started.load(Ordering::Relaxed));
-        if let Some((r, bytes)) = parse_refusal(first, shape) {
+        let started = self.activity.started.load(Ordering::Relaxed);
+        let proxy = self.routes.refused_proxy_header(started);
+        let shape = self.routes.refused(started);
+        if let Some((r, bytes)) = parse_refusal(first, shape, proxy) {
             self.relay.metrics.refusal(r.code());
             tracing::info!(reason = r.code(), status = r.status(), "refused");
             self.answer = Some((bytes, 0, total));

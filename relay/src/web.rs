@@ -223,10 +223,12 @@ pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
     let client = match key {
         Some(k) => relay.client("key", k.as_bytes()),
         None => {
-            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-            match peer {
-                Some(std::net::IpAddr::V4(ip)) => relay.client("ip", &ip.octets()),
-                Some(std::net::IpAddr::V6(ip)) => relay.client("ip", &ip.octets()),
+            // The client's address: X-Forwarded-For believed only from a trusted proxy.
+            match parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
+                Some(peer) => {
+                    let xff = parts.headers.get_all("x-forwarded-for").into_iter().map(HeaderValue::as_bytes);
+                    relay.ip_client(crate::proxy::client_ip(peer, &relay.config.trusted_proxies, xff))
+                }
                 None => relay.client("ip", &[]),
             }
         }

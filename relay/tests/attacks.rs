@@ -4,7 +4,8 @@
 //! closed without one: an HTTP/2 client could not read it). On a `/v1/binance` route the body has Binance's error
 //! shape (a negative integer `code` and `msg`), on `/v1/bitget` Bitget's (`code` a string of digits, `msg`,
 //! `requestTime`, `data: null`), so that a venue's client library reads it as that venue's error; elsewhere the
-//! relay's own (`code` and `message`). Every shape carries `source: "relay"` and the relay's reason.
+//! relay's own (`code` and `message`). Every shape carries `source: "relay"` and the relay's reason. Forged PROXY
+//! protocol headers (v1 and v2, from an address that is not a trusted proxy) are refused too.
 
 mod common;
 
@@ -314,9 +315,35 @@ fn corpus() -> Vec<Attack> {
         ),
         ("host header only", format!("DELETE /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
         ("raw upstream path", format!("GET /api/v3/account HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
+        // Forged PROXY protocol headers (this relay trusts no proxy): refused, whatever follows.
+        ("PROXY v1 forged", format!("PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{smuggled}"), false),
+        (
+            "PROXY v1 IPv6 forged",
+            format!("PROXY TCP6 2001:db8::7 ::1 5555 80\r\nGET {read} HTTP/1.1\r\nHost: x\r\n{key}\r\n"),
+            false,
+        ),
+        ("PROXY v1 UNKNOWN forged", format!("PROXY UNKNOWN\r\n{smuggled}"), false),
+        ("PROXY v1 without a request", "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n".to_owned(), false),
+        (
+            "PROXY header after a request",
+            format!(
+                "GET /v1/binance/api/v3/order HTTP/1.1\r\nHost: x\r\n\r\nPROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{smuggled}"
+            ),
+            true,
+        ),
     ];
     for (name, bytes, json) in raw_attacks {
         out.push(Attack { name: format!("raw: {name}"), bytes: bytes.into_bytes(), json });
+    }
+    // A forged PROXY v2 header (binary), before a write and before a read.
+    for (name, after) in [
+        ("PROXY v2 forged", smuggled.to_owned()),
+        ("PROXY v2 forged, then a read", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}\r\n")),
+    ] {
+        let mut bytes = relay::proxy::V2_SIGNATURE.to_vec();
+        bytes.extend_from_slice(&[0x21, 0x11, 0, 12, 203, 0, 113, 7, 127, 0, 0, 1, 0x15, 0xb3, 0, 80]);
+        bytes.extend_from_slice(after.as_bytes());
+        out.push(Attack { name: format!("raw: {name}"), bytes, json: false });
     }
     out
 }
@@ -424,6 +451,7 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     );
     println!("refusals by route shape: {by_route:?}");
     assert_eq!(h2_closed, 1);
+    assert_eq!(relay.relay.metrics.refusals_of("proxy_header_not_trusted"), 6, "forged PROXY headers");
     assert!(by_route.get("binance").is_some_and(|n| *n > 800), "{by_route:?}");
     assert!(by_route.get("bitget").is_some_and(|n| *n > 400), "{by_route:?}");
     assert!(by_route.get("relay").is_some_and(|n| *n > 10), "{by_route:?}");

@@ -266,6 +266,18 @@ fn cases() -> Vec<(&'static str, String)> {
         ("65 headers", g(time, &(0..63).map(|i| format!("X-{i}: v\r\n")).collect::<String>())),
         ("a long header name", g(time, &format!("{}: v\r\n", "X".repeat(40)))),
         ("a long forwarded-looking header name", g(time, &format!("accept{}: v\r\n", "x".repeat(40)))),
+        ("X-Forwarded-For (not trusted)", g(time, "X-Forwarded-For: 203.0.113.7\r\n")),
+        ("two X-Forwarded-For lines", g(time, "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-For: 10.0.0.1\r\n")),
+        ("PROXY v1 (not trusted)", format!("PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{}", g(time, ""))),
+        ("PROXY v2 (not trusted)", {
+            let mut v = String::from_utf8(relay::proxy::V2_SIGNATURE.to_vec()).unwrap();
+            v.push_str("!\u{11}\0\u{c}\u{cb}\0q\u{7}\u{7f}\0\0\u{1}\u{15}\u{33}\0P");
+            v + &g(time, "")
+        }),
+        (
+            "PROXY after a read",
+            [g(time, ""), "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n".to_owned(), g(time, "")].concat(),
+        ),
     ]
 }
 
@@ -494,6 +506,13 @@ fn request(rng: &mut Rng, case: usize) -> Vec<u8> {
 /// A connection's worth of bytes: one to three requests, sometimes with a byte or two changed, added or removed.
 fn connection(rng: &mut Rng, case: usize) -> Vec<u8> {
     let mut bytes: Vec<u8> = (0..1 + rng.below(3)).flat_map(|_| request(rng, case)).collect();
+    if rng.chance(4) {
+        // A PROXY header (from an address these relays do not trust).
+        let v1 = b"PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n".to_vec();
+        let mut v2 = relay::proxy::V2_SIGNATURE.to_vec();
+        v2.extend_from_slice(&[0x21, 0x11, 0, 12, 203, 0, 113, 7, 127, 0, 0, 1, 0x15, 0xb3, 0, 80]);
+        bytes.splice(0..0, if rng.chance(50) { v1 } else { v2 });
+    }
     if rng.chance(12) {
         for _ in 0..1 + rng.below(2) {
             let at = rng.below(bytes.len());

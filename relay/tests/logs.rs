@@ -1,6 +1,6 @@
 //! Every log line the relay writes (at trace level) and its metrics, captured while it handles signed reads,
-//! refusals, budget refusals, upstream failures and scrapes of its metrics with a right and a wrong token, hold no
-//! key, signature, passphrase, query value or metrics token.
+//! refusals (a forged PROXY header included), budget refusals, upstream failures and scrapes of its metrics with a
+//! right and a wrong token, hold no key, signature, passphrase, query value or metrics token.
 
 mod common;
 
@@ -100,6 +100,13 @@ async fn exercise(addr: std::net::SocketAddr, up: &Upstream) {
         &[("X-MBX-APIKEY", BINANCE_KEY), ("Origin", "https://evil.example")],
     )
     .await;
+    // A forged PROXY header in front of a signed read (refused: these relays trust no proxy), and an
+    // X-Forwarded-For that means nothing from this address.
+    let signed = format!(
+        "GET /v1/binance/api/v3/account?{q} HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: {BINANCE_KEY}\r\nConnection: close\r\n\r\n"
+    );
+    raw(addr, format!("PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{signed}").as_bytes(), HANG).await;
+    get(addr, &format!("/v1/binance/api/v3/time?{q}"), &[("X-Forwarded-For", QUERY_VALUE)]).await;
     // Upstream failures and venue back-off.
     for m in [Mode::Status(503), Mode::Reset, Mode::Status(429)] {
         up.set(m);
