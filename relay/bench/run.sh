@@ -116,6 +116,7 @@ CONF
   nginx -p "$work/ng" -c "$work/ng/nginx.conf" -e "$work/ng/error.log"
 cat > "$work/relay.toml" <<CONF
 listen = "127.0.0.1:$rl_port"
+metrics_listen = "off"   # not measured; and a taken default port must not stop the benchmark
 [upstreams]
 binance_spot = "http://127.0.0.1:$up_port"
 binance_futures = "http://127.0.0.1:$up_port"

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! listen = "0.0.0.0:8080"
+//! metrics_listen = "127.0.0.1:9184"
 //! static_dir = "static"
 //! egress = ["203.0.113.10", "203.0.113.11"]
 //! allowed_origins = ["https://app.example.org"]
@@ -15,7 +16,8 @@
 //! ```
 //!
 //! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
-//! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`.
+//! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`, `RELAY_METRICS_LISTEN`,
+//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -108,6 +110,9 @@ pub struct Limits {
     pub total_timeout_ms: u64,
     /// Time a client has to send its request head, milliseconds.
     pub header_read_timeout_ms: u64,
+    /// Time a client has to take any byte of a response the relay is writing to it, milliseconds: a write that
+    /// makes no progress for this long closes the connection (as nginx's `send_timeout`).
+    pub client_write_timeout_ms: u64,
     /// Most client connections served at once; more wait in the accept queue.
     pub max_connections: usize,
     /// Most connections open at once from one client IP address, across all worker threads; more are answered 429
@@ -141,6 +146,7 @@ impl Default for Limits {
             connect_timeout_ms: 5_000,
             total_timeout_ms: 30_000,
             header_read_timeout_ms: 10_000,
+            client_write_timeout_ms: 10_000,
             max_connections: 10_000,
             max_connections_per_ip: 256,
             worker_threads: 0,
@@ -174,11 +180,21 @@ impl Limits {
     }
 }
 
+/// Where `/metrics` is served by default: loopback only, on a port of its own (not 9090, Prometheus's own).
+pub const DEFAULT_METRICS_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9184);
+
+/// The shortest `metrics_token` accepted.
+pub const MIN_METRICS_TOKEN: usize = 16;
+
 /// The relay's whole configuration, resolved.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Address `/metrics` is served on, apart from the public listener (which answers 404 for it); `None`: off.
+    pub metrics_listen: Option<SocketAddr>,
+    /// If set, `/metrics` requires `Authorization: Bearer <token>` (compared in constant time; never logged).
+    pub metrics_token: Option<secret::Secret>,
     /// The built app to serve at `/`, if any.
     pub static_dir: Option<PathBuf>,
     /// Upstream base URL per host.
@@ -192,6 +208,12 @@ pub struct Config {
     pub failover_relays: Vec<String>,
     /// Limits and budgets.
     pub limits: Limits,
+    /// Load balancers and reverse proxies whose PROXY protocol headers and `X-Forwarded-For` are believed
+    /// ([`crate::proxy`]); empty (the default): none, every client is its TCP peer.
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
+    /// Forwarded reads on the hand-written HTTP/1.1 hot path (`true`, the default), or every request through hyper
+    /// and the axum router (`false`: slower, the same answers; the differential tests compare the two).
+    pub hot_path: bool,
     /// Trust anchors for upstream TLS besides the webpki roots. Not settable from the file, the environment or
     /// flags: the tests use it for a TLS upstream on loopback with their own certificate authority.
     pub extra_upstream_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -201,6 +223,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: Some(DEFAULT_METRICS_LISTEN),
+            metrics_token: None,
             static_dir: None,
             upstreams: Host::ALL
                 .into_iter()
@@ -210,6 +234,8 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             failover_relays: Vec::new(),
             limits: Limits::default(),
+            trusted_proxies: Vec::new(),
+            hot_path: true,
             extra_upstream_roots: Vec::new(),
         }
     }
@@ -219,12 +245,16 @@ impl Default for Config {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<toml::Spanned<String>>,
+    metrics_listen: Option<toml::Spanned<String>>,
+    metrics_token: Option<toml::Spanned<String>>,
     static_dir: Option<PathBuf>,
     egress: Option<Vec<toml::Spanned<String>>>,
     allowed_origins: Option<Vec<String>>,
     failover_relays: Option<Vec<toml::Spanned<String>>>,
     upstreams: Option<FileUpstreams>,
     limits: Option<Limits>,
+    hot_path: Option<bool>,
+    trusted_proxies: Option<Vec<toml::Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -252,8 +282,32 @@ impl Config {
             self.listen =
                 parse_listen(&l.get_ref().clone()).map_err(|reason| ConfigError::Value { place: place(&l), reason })?;
         }
+        if let Some(l) = file.metrics_listen {
+            self.metrics_listen = parse_metrics_listen(l.get_ref())
+                .map_err(|reason| ConfigError::Value { place: format!("{} (metrics_listen)", place(&l)), reason })?;
+        }
+        if let Some(t) = file.metrics_token {
+            // The token itself is never part of a message.
+            let place = format!("{} (metrics_token)", place(&t));
+            self.metrics_token =
+                Some(parse_metrics_token(t.into_inner()).map_err(|reason| ConfigError::Value { place, reason })?);
+        }
         if let Some(d) = file.static_dir {
             self.static_dir = Some(d);
+        }
+        if let Some(h) = file.hot_path {
+            self.hot_path = h;
+        }
+        if let Some(list) = file.trusted_proxies {
+            self.trusted_proxies = list
+                .iter()
+                .map(|s| {
+                    crate::proxy::Cidr::parse(s.get_ref()).map_err(|reason| ConfigError::Value {
+                        place: format!("{} (trusted_proxies)", place(s)),
+                        reason,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(list) = file.egress {
             self.egress = list
@@ -316,12 +370,23 @@ impl Config {
         if let Some(v) = get("RELAY_LISTEN") {
             self.listen = parse_listen(&v).map_err(|r| val("RELAY_LISTEN", r))?;
         }
+        if let Some(v) = get("RELAY_METRICS_LISTEN") {
+            self.metrics_listen = parse_metrics_listen(&v).map_err(|r| val("RELAY_METRICS_LISTEN", r))?;
+        }
+        if let Some(v) = get("RELAY_METRICS_TOKEN") {
+            self.metrics_token = Some(parse_metrics_token(v).map_err(|r| val("RELAY_METRICS_TOKEN", r))?);
+        }
         if let Some(v) = get("RELAY_STATIC_DIR") {
             self.static_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("RELAY_EGRESS") {
             self.egress =
                 split_list(&v).map(|s| parse_ip(s).map_err(|r| val("RELAY_EGRESS", r))).collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("RELAY_TRUSTED_PROXIES") {
+            self.trusted_proxies = split_list(&v)
+                .map(|s| crate::proxy::Cidr::parse(s).map_err(|r| val("RELAY_TRUSTED_PROXIES", r)))
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = get("RELAY_ALLOWED_ORIGINS") {
             self.allowed_origins = split_list(&v).map(str::to_owned).collect();
@@ -371,6 +436,30 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     s.parse().map_err(|_| format!("'{s}' is not an IP:PORT listen address; write e.g. 127.0.0.1:8080"))
 }
 
+/// Parses a `metrics_listen` value: `IP:PORT`, or `off` (no metrics listener).
+pub fn parse_metrics_listen(s: &str) -> Result<Option<SocketAddr>, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    s.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("'{s}' is neither an IP:PORT listen address nor 'off'; write e.g. 127.0.0.1:9184, or off"))
+}
+
+/// Checks a `metrics_token`: at least [`MIN_METRICS_TOKEN`] visible ASCII characters. The message never holds it.
+pub fn parse_metrics_token(token: String) -> Result<secret::Secret, String> {
+    let token = secret::Secret::new(token);
+    let t = token.expose();
+    if t.len() < MIN_METRICS_TOKEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "the metrics token must be at least {MIN_METRICS_TOKEN} visible ASCII characters (no spaces); \
+             generate one, e.g. with `openssl rand -hex 32`"
+        ));
+    }
+    Ok(token)
+}
+
 /// Parses an egress IP.
 pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
     s.parse().map_err(|_| format!("'{s}' is not an IP address; egress entries are the relay host's own IPs"))
@@ -383,6 +472,8 @@ pub struct Args {
     pub config: Option<PathBuf>,
     /// `--listen ADDR`.
     pub listen: Option<String>,
+    /// `--metrics-listen ADDR|off`.
+    pub metrics_listen: Option<String>,
     /// `--static DIR`.
     pub static_dir: Option<PathBuf>,
     /// `--sandbox DIR`.
@@ -394,7 +485,7 @@ pub struct Args {
 }
 
 /// Usage text.
-pub const USAGE: &str = "usage: relay [--config FILE] [--listen IP:PORT] [--static DIR] [--sandbox DIR] [--egress IP]... [--allow-origin ORIGIN]...";
+pub const USAGE: &str = "usage: relay [--config FILE] [--listen IP:PORT] [--metrics-listen IP:PORT|off] [--static DIR] [--sandbox DIR] [--egress IP]... [--allow-origin ORIGIN]...";
 
 impl Args {
     /// Parses command-line arguments (without the program name).
@@ -409,6 +500,7 @@ impl Args {
             match flag.as_str() {
                 "--config" => out.config = Some(value()?.into()),
                 "--listen" => out.listen = Some(value()?),
+                "--metrics-listen" => out.metrics_listen = Some(value()?),
                 "--static" => out.static_dir = Some(value()?.into()),
                 "--sandbox" => out.sandbox = Some(value()?.into()),
                 "--egress" => out.egress.push(value()?),
@@ -431,6 +523,10 @@ impl Args {
         }
         if let Some(l) = &self.listen {
             c.listen = parse_listen(l).map_err(|reason| ConfigError::Value { place: "--listen".into(), reason })?;
+        }
+        if let Some(l) = &self.metrics_listen {
+            c.metrics_listen = parse_metrics_listen(l)
+                .map_err(|reason| ConfigError::Value { place: "--metrics-listen".into(), reason })?;
         }
         if let Some(d) = &self.static_dir {
             c.static_dir = Some(d.clone());

@@ -8,7 +8,7 @@
 //! an HTTP/2 preface, a head over the size cap, or anything unusual) hands the connection to hyper for good,
 //! together with every byte read so far, so hyper sees the byte stream exactly as if it had read it itself and
 //! answers as it always did: its own parser refusals (rewritten to the relay's JSON by [`crate::server`]), the
-//! policy's refusals, CORS preflights, the static app, `/metrics` and the rest.
+//! policy's refusals, CORS preflights, the static app and the rest.
 //!
 //! The hot path writes the same response as the axum path: the venue's status and returned headers, then
 //! `cache-control`, the API security headers, CORS when asked, `connection: close` when closing, the length (or
@@ -30,29 +30,37 @@ use tower::ServiceExt;
 
 use crate::forward::{self, Outcome, RelayError, UpBody};
 use crate::h1::{self, Head, ReadBuffer};
-use crate::server::{Activity, CountingIo, InFlight};
+use crate::server::{Activity, CountingIo, InFlight, WriteDeadline};
 use crate::{Client, Relay};
 
 /// Flush the response buffer to the client once it holds this much.
 const WRITE_CHUNK: usize = 64 * 1024;
 
-/// Serves one client connection until it closes (or the caller's watchdog drops this future).
+/// Serves one client connection until it closes (or the caller's watchdog drops this future). `peer`: the client
+/// (from a trusted proxy's PROXY header, or the TCP peer); `initial`: bytes already read after any PROXY header.
 pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
+    initial: Vec<u8>,
     relay: Arc<Relay>,
     router: Router,
     activity: Arc<Activity>,
 ) {
+    if !relay.config.hot_path {
+        // Everything through hyper, from the first byte.
+        let io = Rewind { pre: initial, pos: 0, inner: stream };
+        return hyper_serve(io, peer, relay, router, activity).await;
+    }
     let mut conn = Hot {
         stream,
-        buf: ReadBuffer::new(4096),
+        buf: ReadBuffer::with_bytes(4096, &initial),
         out: Vec::with_capacity(4096),
         req: Vec::with_capacity(1024),
         forwarded: Vec::with_capacity(256),
         returned: Vec::with_capacity(512),
         ip_client: None,
         key_client: None,
+        deadline: WriteDeadline::new(relay.clone()),
         relay: relay.clone(),
         activity: activity.clone(),
         peer,
@@ -84,6 +92,8 @@ struct Hot {
     ip_client: Option<Client>,
     /// The last key seen and its identity (a connection usually carries one key).
     key_client: Option<(Vec<u8>, Client)>,
+    /// The deadline of every write to the client.
+    deadline: WriteDeadline,
     relay: Arc<Relay>,
     activity: Arc<Activity>,
     peer: SocketAddr,
@@ -128,9 +138,17 @@ impl Hot {
         }
     }
 
-    /// The client identity: the key's salted hash (`key`: where the key is in the buffer), else the peer
-    /// address's.
-    fn client(&mut self, key: Option<std::ops::Range<usize>>) -> Client {
+    /// The client identity: the key's salted hash (`key`: where the key is in the buffer), else the client
+    /// address's (`forwarded_for`: where an `X-Forwarded-For` value is, believed from a trusted proxy only).
+    fn client(&mut self, key: Option<std::ops::Range<usize>>, forwarded_for: Option<std::ops::Range<usize>>) -> Client {
+        let trusted = &self.relay.config.trusted_proxies;
+        if key.is_none()
+            && let Some(r) = forwarded_for
+            && crate::proxy::is_trusted(trusted, self.peer.ip())
+        {
+            let ip = crate::proxy::client_ip(self.peer.ip(), trusted, std::iter::once(&self.buf.filled()[r]));
+            return self.relay.ip_client(ip);
+        }
         match key.map(|r| &self.buf.filled()[r]) {
             Some(k) => match &self.key_client {
                 Some((last, c)) if last.as_slice() == k => *c,
@@ -140,16 +158,13 @@ impl Hot {
                     c
                 }
             },
-            None => *self.ip_client.get_or_insert_with(|| match self.peer.ip() {
-                std::net::IpAddr::V4(ip) => self.relay.client("ip", &ip.octets()),
-                std::net::IpAddr::V6(ip) => self.relay.client("ip", &ip.octets()),
-            }),
+            None => *self.ip_client.get_or_insert_with(|| self.relay.ip_client(self.peer.ip())),
         }
     }
 
     /// Forwards one request and writes the response; false when the connection must close.
     async fn forward(&mut self, f: &h1::Forward) -> bool {
-        let client = self.client(f.key.clone());
+        let client = self.client(f.key.clone(), f.forwarded_for.clone());
         let data = self.buf.filled();
         let allowed = f.allowed(data);
         self.returned.clear();
@@ -193,7 +208,8 @@ impl Hot {
                     if !bodiless {
                         let data = &body.buffered()[..n];
                         if chunked {
-                            let _ = std::io::Write::write_fmt(&mut self.out, format_args!("{n:x}\r\n"));
+                            // Upper-case hex digits, as hyper writes chunk sizes.
+                            let _ = std::io::Write::write_fmt(&mut self.out, format_args!("{n:X}\r\n"));
                             self.out.extend_from_slice(data);
                             self.out.extend_from_slice(b"\r\n");
                         } else {
@@ -225,14 +241,23 @@ impl Hot {
         }
     }
 
-    /// Writes `out` to the client; false on failure.
+    /// Writes `out` to the client; false on failure, or when the client took no byte within the write deadline.
     async fn write_out(&mut self) -> bool {
-        if self.out.is_empty() {
-            return true;
-        }
-        let ok = self.stream.write_all(&self.out).await.is_ok();
-        self.activity.written.fetch_add(self.out.len() as u64, Ordering::Relaxed);
-        ok
+        let mut done = 0;
+        let r = std::future::poll_fn(|cx| {
+            while done < self.out.len() {
+                let r = Pin::new(&mut self.stream).poll_write(cx, &self.out[done..]);
+                match std::task::ready!(self.deadline.guard(cx, r)) {
+                    Ok(0) => return Poll::Ready(Err(())),
+                    Ok(n) => done += n,
+                    Err(_) => return Poll::Ready(Err(())),
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await;
+        self.activity.written.fetch_add(done as u64, Ordering::Relaxed);
+        r.is_ok()
     }
 }
 
@@ -303,7 +328,13 @@ async fn hyper_serve(io: Rewind, peer: SocketAddr, relay: Arc<Relay>, router: Ro
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.max_buf_size(h1::MAX_REQUEST_HEAD).max_headers(crate::policy::MAX_HEADERS).keep_alive(true);
+    // half_close: a client that shuts down its sending side after its request still gets the answer, as on the
+    // hot path (hyper's default drops the request in flight when it reads the end of the stream).
+    builder
+        .max_buf_size(h1::MAX_REQUEST_HEAD)
+        .max_headers(crate::policy::MAX_HEADERS)
+        .keep_alive(true)
+        .half_close(true);
     let io = TokioIo::new(CountingIo::new(io, activity, relay.clone()));
     if let Err(e) = builder.serve_connection(io, svc).await
         && e.is_parse_version_h2()

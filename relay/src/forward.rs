@@ -39,6 +39,7 @@ use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 use crate::config::Config;
+use crate::errors::{Shape, error_body};
 use crate::h1::{self, ChunkStep, Chunked, Framing, ReadBuffer, ResponseHead};
 use crate::policy::{self, Allowed};
 use crate::{Client, Relay, now_ms};
@@ -366,27 +367,27 @@ enum UpstreamError {
     Failed,
 }
 
-/// The relay's own JSON error, with `source: "relay"` so the app can tell it from a venue's error.
-pub fn relay_error(status: u16, code: &str, message: &str, extra: Option<(&str, serde_json::Value)>) -> Response {
-    let mut resp = Response::new(Body::from(error_body(code, message, extra)));
+/// The relay's own JSON error in the route's shape ([`crate::errors`]), with `source: "relay"` so the app can tell
+/// it from a venue's error.
+pub fn relay_error(
+    shape: Shape,
+    status: u16,
+    code: &str,
+    message: &str,
+    extra: Option<(&str, serde_json::Value)>,
+) -> Response {
+    let mut resp = Response::new(Body::from(error_body(shape, status, code, message, extra)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
-/// The JSON body of the relay's errors.
-pub fn error_body(code: &str, message: &str, extra: Option<(&str, serde_json::Value)>) -> String {
-    let mut body = serde_json::json!({ "source": "relay", "code": code, "message": message });
-    if let Some((k, v)) = extra {
-        body[k] = v;
-    }
-    body.to_string()
-}
-
 /// The relay's answer in place of the venue's: budget refusals and upstream failures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelayError {
+    /// The venue of the route: the error has its shape.
+    pub venue: catalogue::Venue,
     /// HTTP status.
     pub status: u16,
     /// Stable code.
@@ -402,12 +403,24 @@ pub struct RelayError {
 impl RelayError {
     /// The JSON body.
     pub fn body(&self) -> String {
-        error_body(self.code, self.message, self.extra.map(|(k, v)| (k, v.into())))
+        error_body(
+            Shape::Venue(self.venue),
+            self.status,
+            self.code,
+            self.message,
+            self.extra.map(|(k, v)| (k, v.into())),
+        )
     }
 
     /// As an axum response (before the API headers).
     pub fn response(&self) -> Response {
-        let mut r = relay_error(self.status, self.code, self.message, self.extra.map(|(k, v)| (k, v.into())));
+        let mut r = relay_error(
+            Shape::Venue(self.venue),
+            self.status,
+            self.code,
+            self.message,
+            self.extra.map(|(k, v)| (k, v.into())),
+        );
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(s));
         }
@@ -448,6 +461,7 @@ pub async fn exchange(
             relay.metrics.request(e, 429);
             tracing::warn!(venue, endpoint = e.path, client = client.as_str(), reason = d.code, "budget refusal");
             return Outcome::Error(RelayError {
+                venue: e.venue,
                 status: 429,
                 code: d.code,
                 message: d.message(),
@@ -460,6 +474,7 @@ pub async fn exchange(
     let Some(base) = &up.bases[host_index(e.host)] else {
         ticket.complete(None, None, None);
         return Outcome::Error(RelayError {
+            venue: e.venue,
             status: 502,
             code: "upstream_not_configured",
             message: "no upstream is configured for this host",
@@ -506,6 +521,7 @@ pub async fn exchange(
             "upstream failure"
         );
         Outcome::Error(RelayError {
+            venue: e.venue,
             status,
             code,
             message,
@@ -569,6 +585,7 @@ pub async fn exchange(
         relay.metrics.upstream_error(e.host, "too_large");
         relay.metrics.request(e, 502);
         return Outcome::Error(RelayError {
+            venue: e.venue,
             status: 502,
             code: "upstream_too_large",
             message: "the venue's response is larger than the relay forwards",

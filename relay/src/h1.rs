@@ -37,6 +37,13 @@ impl ReadBuffer {
         ReadBuffer { data: vec![0; capacity], start: 0, end: 0 }
     }
 
+    /// A buffer of at least `capacity` bytes holding `bytes`, already read.
+    pub fn with_bytes(capacity: usize, bytes: &[u8]) -> ReadBuffer {
+        let mut data = vec![0; capacity.max(bytes.len())];
+        data[..bytes.len()].copy_from_slice(bytes);
+        ReadBuffer { data, start: 0, end: bytes.len() }
+    }
+
     /// The unconsumed bytes.
     pub fn filled(&self) -> &[u8] {
         &self.data[self.start..self.end]
@@ -109,6 +116,8 @@ pub struct Forward {
     pub origin: Option<Range<usize>>,
     /// The value of the venue's first credential header, if sent (the client's identity for fairness).
     pub key: Option<Range<usize>>,
+    /// The value of the `X-Forwarded-For` header, if sent (believed only from a trusted proxy).
+    pub forwarded_for: Option<Range<usize>>,
 }
 
 impl Forward {
@@ -121,6 +130,8 @@ impl Forward {
 
 /// How many request headers the hot path parses; a request with more goes to hyper, which refuses it (431).
 const MAX_HEADERS: usize = policy::MAX_HEADERS;
+// `classify` marks headers already forwarded in a 64-bit set.
+const _: () = assert!(MAX_HEADERS <= 64);
 
 /// Reads a request head at the start of `buf` and decides whether the hot path takes it: an HTTP/1.1 `GET` that
 /// `httparse` parses completely, that [`policy::decide`] allows (given the headers as on the wire), and whose
@@ -170,16 +181,34 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
         .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
     let venue = allowed.endpoint.venue;
     let key = policy::auth_headers(venue).first().and_then(|h| first(h));
+    // One `X-Forwarded-For` line at most on the hot path; hyper reads several as one list.
+    let mut xff = pairs.iter().filter(|(n, _)| n.eq_ignore_ascii_case(b"x-forwarded-for")).map(|(_, v)| *v);
+    let forwarded_for = xff.next();
+    if xff.next().is_some() {
+        return Head::Fallback;
+    }
+    // The forwarded headers in the order hyper's `HeaderMap` gives them to the axum path: names in the order of their
+    // first line, each name's lines together in their order (a name repeated around another is regrouped).
     let mut lower = [0u8; 32];
-    for (name, value) in pairs {
+    let mut done = 0u64;
+    for (i, (name, value)) in pairs.iter().enumerate() {
         // Every forwarded name is short; a longer one is not forwarded.
         let Some(l) = lower.get_mut(..name.len()) else { continue };
         l.copy_from_slice(name);
         l.make_ascii_lowercase();
+        if done & (1 << i) != 0 {
+            continue;
+        }
         if let Ok(l) = std::str::from_utf8(l)
             && policy::forwarded_header(venue, l)
         {
             header(forwarded, l, value);
+            for (j, (other, value)) in pairs.iter().enumerate().skip(i + 1) {
+                if other.eq_ignore_ascii_case(l.as_bytes()) {
+                    header(forwarded, l, value);
+                    done |= 1 << j;
+                }
+            }
         }
     }
     let at = |s: &[u8]| {
@@ -194,6 +223,7 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
         close,
         origin: origin.map(at),
         key: key.map(at),
+        forwarded_for: forwarded_for.map(at),
     })
 }
 

@@ -4,10 +4,12 @@
 //! - [`policy`]: the pure request-to-decision function (strict parsing, then the catalogue).
 //! - [`forward`]: byte-exact forwarding over pooled connections bound to the egress IPs, with caps and timeouts.
 //! - [`h1`]: HTTP/1.1 on the wire for the hot path: request heads, the venue's response heads and body framing.
+//! - [`errors`]: the relay's JSON errors, in the error shape of the route's venue.
 //! - [`conn`]: a client connection: the hand-written hot path for forwarded reads, hyper and axum for the rest.
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
-//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz`, `/metrics` and the static app.
-//! - [`server`]: the HTTP/1 accept loop with connection and header limits.
+//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz` and the static app; `/metrics` apart.
+//! - [`server`]: the HTTP/1 accept loop with connection and header limits, and the metrics listener.
+//! - [`proxy`]: the real client behind trusted proxies: the PROXY protocol and `X-Forwarded-For`.
 //! - [`config`]: TOML file, environment, sandbox file and flags.
 //!
 //! Nothing a request carries is ever logged or used as a metric label: keys appear only as a short salted hash.
@@ -16,11 +18,13 @@
 pub mod budget;
 pub mod config;
 pub mod conn;
+pub mod errors;
 pub mod forward;
 pub mod h1;
 pub mod logwriter;
 pub mod metrics;
 pub mod policy;
+pub mod proxy;
 pub mod server;
 pub mod web;
 
@@ -28,7 +32,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 pub use config::{Args, Config, ConfigError};
-pub use server::serve;
+pub use server::{serve, serve_metrics};
 pub use web::app;
 
 /// Everything the handlers share.
@@ -132,6 +136,14 @@ impl Relay {
             i += 2;
         }
         Client { id: u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), label }
+    }
+
+    /// The client behind a read without a key: its address (IPv4, or IPv6 as sent).
+    pub fn ip_client(&self, ip: std::net::IpAddr) -> Client {
+        match ip {
+            std::net::IpAddr::V4(ip) => self.client("ip", &ip.octets()),
+            std::net::IpAddr::V6(ip) => self.client("ip", &ip.octets()),
+        }
     }
 
     /// The salted hash as a number (client identity for fairness).

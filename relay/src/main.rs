@@ -1,4 +1,5 @@
-//! The `relay` binary: `relay [--config FILE] [--listen IP:PORT] [--static DIR] [--sandbox DIR] [--egress IP]...`.
+//! The `relay` binary: `relay [--config FILE] [--listen IP:PORT] [--metrics-listen IP:PORT|off] [--static DIR]
+//! [--sandbox DIR] [--egress IP]...`. Metrics are served on their own listener, on the main thread's runtime.
 //!
 //! One worker thread per core, each with a single-threaded runtime and its own upstream pools, so a request never
 //! hops threads. The workers accept from one shared listening socket, each when it is free (as nginx's workers
@@ -16,6 +17,13 @@ use std::sync::Arc;
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("relay: {msg}");
     ExitCode::from(2)
+}
+
+/// The metrics listener (non-blocking).
+fn metrics_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    Ok(l)
 }
 
 /// The listening socket the workers share (non-blocking, backlog 4096).
@@ -79,6 +87,20 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(format!("cannot listen on {}: {e}; pass another --listen", config.listen)),
     };
+    // Metrics on their own address (loopback by default), never on the public listener.
+    let metrics = match config.metrics_listen.map(metrics_listener).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            let at = config.metrics_listen.map_or_else(String::new, |a| a.to_string());
+            return fail(format!(
+                "cannot listen for metrics on {at}: {e}; pass another --metrics-listen (or metrics_listen = \"off\")"
+            ));
+        }
+    };
+    let metrics_addr = match metrics.as_ref().map(std::net::TcpListener::local_addr).transpose() {
+        Ok(a) => a.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        Err(e) => return fail(format!("cannot listen for metrics: {e}; pass another --metrics-listen")),
+    };
     let threads = match config.limits.worker_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -134,10 +156,19 @@ fn main() -> ExitCode {
     }
     // The workers hold the socket now; when they drop it at shutdown, the address is free.
     drop(shared);
-    tracing::info!(listen = %addr, egress = ?first.config.egress, threads, "relay listening");
+    tracing::info!(listen = %addr, metrics = %metrics_addr, egress = ?first.config.egress, threads, "relay listening");
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build();
     match signals {
         Ok(rt) => rt.block_on(async {
+            // The metrics listener runs here, beside the signal handling, off the workers.
+            if let Some(l) = metrics {
+                match tokio::net::TcpListener::from_std(l) {
+                    Ok(l) => {
+                        tokio::spawn(relay::serve_metrics(l, first.clone(), std::future::pending()));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot serve metrics"),
+                }
+            }
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

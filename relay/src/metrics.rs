@@ -68,6 +68,8 @@ pub struct Metrics {
     pub open_connections: AtomicI64,
     /// Client connections accepted since start.
     pub accepted_connections: AtomicU64,
+    /// Client connections closed because a write to the client made no progress within its deadline.
+    pub client_write_timeouts: AtomicU64,
 }
 
 impl Metrics {
@@ -182,6 +184,13 @@ impl Metrics {
         let _ = writeln!(out, "relay_open_connections {}", self.open_connections.load(Ordering::Relaxed));
         out.push_str("# TYPE relay_accepted_connections_total counter\n");
         let _ = writeln!(out, "relay_accepted_connections_total {}", self.accepted_connections.load(Ordering::Relaxed));
+        out.push_str(
+            "# HELP relay_client_write_timeouts_total Client connections closed because the client took no byte of its \
+             response within client_write_timeout_ms.\n",
+        );
+        out.push_str("# TYPE relay_client_write_timeouts_total counter\n");
+        let _ =
+            writeln!(out, "relay_client_write_timeouts_total {}", self.client_write_timeouts.load(Ordering::Relaxed));
         out
     }
 }

@@ -113,6 +113,10 @@ refusals! {
     /// The HTTP parser could not read the request: a malformed request line or header line, a byte outside the URI
     /// grammar in the target, a bad Content-Length or Transfer-Encoding, an unsupported HTTP version.
     MalformedRequest = 400, "malformed_request", "the request is not valid HTTP/1.1 (request line, header lines or framing); percent-encode bytes such as \" < > { } | in the target";
+    /// A PROXY protocol header from an address that is not a trusted proxy.
+    ProxyHeaderNotTrusted = 400, "proxy_header_not_trusted", "a PROXY protocol header is accepted only from the relay's trusted proxies (trusted_proxies)";
+    /// A PROXY protocol header from a trusted proxy that cannot be read.
+    BadProxyHeader = 400, "bad_proxy_header", "the PROXY protocol header (v1 or v2) could not be read";
     /// More connections from the client's IP address than `max_connections_per_ip`.
     TooManyConnections = 429, "too_many_connections", "too many open connections from this IP address; close some, or reuse keep-alive connections, and retry";
 }

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::Relay;
+use crate::errors::Shape;
 use crate::policy::Refusal;
 
 /// Open client connections per client IP address, shared by the worker threads (sharded to keep the locks short and
@@ -87,6 +88,44 @@ impl Drop for IpSlot {
 /// connections to finish.
 pub async fn serve(listener: TcpListener, relay: Arc<Relay>, router: Router, shutdown: impl Future<Output = ()>) {
     serve_worker(listener, relay, router, shutdown, None).await;
+}
+
+/// Most connections the metrics listener serves at once; more are closed at once.
+const METRICS_CONNECTIONS: usize = 16;
+
+/// Serves [`crate::web::metrics_app`] on its own listener (`metrics_listen`) until `shutdown` resolves: one request
+/// per connection, each connection closed after `header_read_timeout_ms` whatever it is doing (a scrape takes
+/// milliseconds), and at most a few at once, so that it costs the relay nothing even if it is reachable.
+pub async fn serve_metrics(listener: TcpListener, relay: Arc<Relay>, shutdown: impl Future<Output = ()>) {
+    let router = crate::web::metrics_app(relay.clone());
+    let permits = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
+    let timeout = Duration::from_millis(relay.config.limits.header_read_timeout_ms.max(1));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            a = listener.accept() => match a {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
+        let router = router.clone();
+        tokio::spawn(async move {
+            use tower::ServiceExt;
+            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                router.clone().oneshot(req)
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            let _ = tokio::time::timeout(timeout, conn).await;
+            drop(permit);
+        });
+    }
 }
 
 /// A connection handed from the worker that accepted it to a less busy one.
@@ -167,11 +206,18 @@ async fn accept_loop(
         let (stream, peer, ip_slot) = tokio::select! {
             a = listener.accept() => match a {
                 Ok((stream, peer)) => {
-                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limits.max_connections_per_ip) else {
+                    // Through a trusted proxy the client is known only once its PROXY header is read: counted then.
+                    let limit = if crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+                        0
+                    } else {
+                        limits.max_connections_per_ip
+                    };
+                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limit) else {
                         // Over the per-IP limit: answered and closed by a short task that holds no slot.
                         let relay = relay.clone();
                         tokio::spawn(async move {
-                            refuse_connection(stream, &relay).await;
+                            let mut stream = stream;
+                            refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
                             drop(permit);
                         });
                         continue;
@@ -210,7 +256,20 @@ async fn accept_loop(
             relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
             relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
             let activity = Arc::new(Activity::default());
-            let conn = crate::conn::serve(stream, peer, relay.clone(), router, activity.clone());
+            let conn = async {
+                if !crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+                    return crate::conn::serve(stream, peer, Vec::new(), relay.clone(), router, activity.clone()).await;
+                }
+                // A trusted proxy: the client is the one its PROXY header names, counted under its own address.
+                let mut stream = stream;
+                let Some((client, initial)) = read_proxy_header(&mut stream, peer, &relay).await else { return };
+                let limit = relay.config.limits.max_connections_per_ip;
+                let Some(slot) = relay.connections_per_ip.acquire(client.ip(), limit) else {
+                    return refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
+                };
+                crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await;
+                drop(slot);
+            };
             let mut conn = std::pin::pin!(conn);
             // The watchdog closes a connection that, over one whole period, started no request, has none in
             // flight and received none of its response: idle keep-alive connections and clients trickling a
@@ -274,9 +333,9 @@ fn hand_off(
     Some((stream, peer, ip_slot))
 }
 
-/// The relay's JSON refusal as raw HTTP/1.1 bytes, closing the connection (`extra`: more header lines).
-fn raw_refusal(r: Refusal, extra: &str) -> Vec<u8> {
-    let body = serde_json::json!({ "source": "relay", "code": r.code(), "message": r.message() }).to_string();
+/// The relay's JSON refusal in `shape` as raw HTTP/1.1 bytes, closing the connection (`extra`: more header lines).
+fn raw_refusal(r: Refusal, shape: Shape, extra: &str) -> Vec<u8> {
+    let body = crate::errors::error_body(shape, r.status(), r.code(), r.message(), None);
     let reason = http::StatusCode::from_u16(r.status()).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
     format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
@@ -289,15 +348,48 @@ fn raw_refusal(r: Refusal, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Answers a connection over the per-IP limit: 429 `too_many_connections` at once (without waiting for the request
-/// head, so the refusal costs no header-read timeout), then a short lingering close so that the client reads the
-/// answer rather than a reset.
-async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
+/// Reads a trusted proxy's PROXY header, if the connection starts with one: the client (the header's source, or
+/// the proxy itself for `LOCAL`/`UNKNOWN` or no header) and the bytes read after the header. `None` when the
+/// connection closed first, or the header could not be read (then refused with `bad_proxy_header`). Bounded by the
+/// connection's watchdog (reading makes no progress) and by the header's size.
+async fn read_proxy_header(stream: &mut TcpStream, peer: SocketAddr, relay: &Relay) -> Option<(SocketAddr, Vec<u8>)> {
+    use crate::proxy::Start;
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        match crate::proxy::parse(&buf) {
+            Ok(Start::NotProxy) => return Some((peer, buf)),
+            Ok(Start::Header { len, source }) => {
+                let rest = buf.split_off(len);
+                return Some((source.unwrap_or(peer), rest));
+            }
+            Ok(Start::Partial) => {
+                let mut chunk = [0u8; 1024];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) if buf.is_empty() => return None,
+                    // The start of a header, then the end: what was read goes to the parser, which refuses it.
+                    Ok(0) | Err(_) => return Some((peer, buf)),
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            Err(_) => {
+                refuse_connection(stream, relay, Refusal::BadProxyHeader).await;
+                return None;
+            }
+        }
+    }
+}
+
+/// Answers a connection with a refusal at once and closes it: over the per-IP limit (429 `too_many_connections`,
+/// without waiting for the request head, so the refusal costs no header-read timeout), or a PROXY header that
+/// cannot be read; then a short lingering close so that the client reads the answer rather than a reset.
+async fn refuse_connection(stream: &mut TcpStream, relay: &Relay, r: Refusal) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let r = Refusal::TooManyConnections;
     relay.metrics.refusal(r.code());
     tracing::warn!(reason = r.code(), "refused connection");
-    let answer = raw_refusal(r, "retry-after: 1\r\n");
+    // Answered before a request is read: no route, so the relay's own shape.
+    let extra = if r == Refusal::TooManyConnections { "retry-after: 1\r\n" } else { "" };
+    let answer = raw_refusal(r, Shape::Relay, extra);
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
         stream.write_all(&answer).await?;
         stream.shutdown().await?;
@@ -317,12 +409,16 @@ async fn refuse_connection(mut stream: TcpStream, relay: &Relay) {
 }
 
 /// If `head` is hyper's automatic answer to a request its parser refused (`HTTP/1.1 400|414|431`, then only
-/// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead.
-fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
+/// `connection: close`, `content-length: 0` and `date` header lines), the relay's JSON refusal to send instead, in
+/// `shape` (that of the refused request's route); `proxy_header`: the connection began with a PROXY header that no
+/// trusted proxy sent.
+fn parse_refusal(head: &[u8], shape: Shape, proxy_header: bool) -> Option<(Refusal, Vec<u8>)> {
     let text = std::str::from_utf8(head.strip_suffix(b"\r\n\r\n")?).ok()?;
     let mut lines = text.split("\r\n");
     let status = lines.next()?.strip_prefix("HTTP/1.1 ")?.get(..3)?;
     let r = match status {
+        // A PROXY header where none is believed: the parser could not read it as a request.
+        "400" if proxy_header => Refusal::ProxyHeaderNotTrusted,
         "400" => Refusal::MalformedRequest,
         "414" => Refusal::TargetTooLong,
         "431" => Refusal::HeadersTooLarge,
@@ -343,7 +439,60 @@ fn parse_refusal(head: &[u8]) -> Option<(Refusal, Vec<u8>)> {
         return None;
     }
     let date = date.map(|d| format!("date: {d}\r\n")).unwrap_or_default();
-    Some((r, raw_refusal(r, &date)))
+    Some((r, raw_refusal(r, shape, &date)))
+}
+
+/// The deadline of every write to a client: a write that takes no byte for `client_write_timeout_ms` fails with
+/// `TimedOut`, and the connection is closed (as nginx's `send_timeout`: the time between two successive writes that
+/// make progress, not the time for the whole response). The timer is made at the first write that has to wait and
+/// reused; a write the socket takes at once costs no timer.
+pub(crate) struct WriteDeadline {
+    timeout: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The timer runs for the write now waiting.
+    armed: bool,
+    relay: Arc<Relay>,
+}
+
+impl WriteDeadline {
+    pub(crate) fn new(relay: Arc<Relay>) -> WriteDeadline {
+        let timeout = Duration::from_millis(relay.config.limits.client_write_timeout_ms.max(1));
+        WriteDeadline { timeout, timer: None, armed: false, relay }
+    }
+
+    /// Passes on the result of a write to the client, turning a wait past the deadline into `TimedOut` (counted in
+    /// `relay_client_write_timeouts_total` and logged, once).
+    pub(crate) fn guard(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        match r {
+            Poll::Pending => {
+                if !self.armed {
+                    let at = tokio::time::Instant::now() + self.timeout;
+                    match &mut self.timer {
+                        Some(t) => t.as_mut().reset(at),
+                        None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
+                    }
+                    self.armed = true;
+                }
+                match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        self.armed = false;
+                        self.relay.metrics.client_write_timeouts.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(reason = "client_write_timeout", "closed a client connection");
+                        Poll::Ready(Err(std::io::ErrorKind::TimedOut.into()))
+                    }
+                    _ => Poll::Pending,
+                }
+            }
+            Poll::Ready(r) => {
+                self.armed = false;
+                Poll::Ready(r)
+            }
+        }
+    }
 }
 
 /// What a connection has done, for the idle watchdog.
@@ -383,15 +532,145 @@ pub(crate) struct CountingIo<T> {
     inner: T,
     activity: Arc<Activity>,
     relay: Arc<Relay>,
+    deadline: WriteDeadline,
     /// The relay's refusal being written in place of hyper's: bytes, how many are written, and how many bytes of
     /// hyper's to report written once it is out.
     answer: Option<(Vec<u8>, usize, usize)>,
+    /// The routes of the requests read, for the shape of a parser refusal.
+    routes: Routes,
+}
+
+/// Follows the request heads hyper reads, by their request lines and blank lines, to know the route of the request
+/// its parser refuses, so that the refusal has that route's error shape. Hyper serves requests in order and
+/// refuses the first it cannot parse: the refused one is the first not yet served (hyper's service counts them in
+/// [`Activity`]'s `started`). A request with a body on a connection kept alive (never an API request: those are
+/// refused and closed) would put this off by its body; then a refusal may have the relay's own shape instead.
+/// Memory: one byte per request line read and not yet served.
+struct Routes {
+    /// `Activity::started` when hyper took the connection: requests served since are hyper's.
+    base: u64,
+    /// The shapes of the request lines read and not yet known to be served, oldest first, with how many of the
+    /// connection's requests were dropped from the front.
+    shapes: std::collections::VecDeque<Shape>,
+    dropped: u64,
+    state: Scan,
+    /// The start of the current request target (enough for `/v1/binance/`).
+    target: [u8; 16],
+    target_len: usize,
+    /// The connection's first bytes, when hyper has it from its start (enough for a PROXY header's signature);
+    /// `first_len` is `usize::MAX` when it does not.
+    first: [u8; 12],
+    first_len: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Before a request line (blank lines are skipped, as the parser does).
+    Start,
+    /// In the method.
+    Method,
+    /// In the request target.
+    Target,
+    /// In the rest of the head; `true` just after a line feed.
+    Head(bool),
+}
+
+/// More request lines than this read ahead of the service are not tracked (their refusal has the relay's shape).
+const MAX_TRACKED_REQUESTS: usize = 4096;
+
+impl Routes {
+    fn new(base: u64) -> Routes {
+        Routes {
+            base,
+            shapes: Default::default(),
+            dropped: 0,
+            state: Scan::Start,
+            target: [0; 16],
+            target_len: 0,
+            first: [0; 12],
+            // Only a connection that hyper reads from its first byte (the hot path served nothing) has them.
+            first_len: if base == 0 { 0 } else { usize::MAX },
+        }
+    }
+
+    /// Whether the refused request is the connection's first and the connection began like a PROXY header (from
+    /// an address that is not a trusted proxy: a trusted proxy's header was read before).
+    fn refused_proxy_header(&self, started: u64) -> bool {
+        started == 0 && self.first_len != usize::MAX && crate::proxy::looks_like_proxy(&self.first[..self.first_len])
+    }
+
+    fn end_target(&mut self) {
+        // The prefix kept decides as the whole target would: `/v1/`, the venue, then the end, `/`, `?` or `#`.
+        let shape = Shape::of_target(&self.target[..self.target_len]);
+        if self.shapes.len() < MAX_TRACKED_REQUESTS {
+            self.shapes.push_back(shape);
+        }
+        self.state = Scan::Head(false);
+    }
+
+    /// Scans bytes as read.
+    fn read(&mut self, bytes: &[u8]) {
+        if self.first_len < self.first.len() {
+            let n = (self.first.len() - self.first_len).min(bytes.len());
+            self.first[self.first_len..self.first_len + n].copy_from_slice(&bytes[..n]);
+            self.first_len += n;
+        }
+        for &b in bytes {
+            match self.state {
+                Scan::Start if b == b'\r' || b == b'\n' => {}
+                Scan::Start => self.state = Scan::Method,
+                Scan::Method if b == b' ' => {
+                    self.state = Scan::Target;
+                    self.target_len = 0;
+                }
+                Scan::Method if b == b'\n' => {
+                    self.target_len = 0;
+                    self.end_target();
+                    self.state = Scan::Head(true);
+                }
+                Scan::Method => {}
+                Scan::Target if matches!(b, b' ' | b'\t' | b'\r' | b'\n') => {
+                    self.end_target();
+                    if b == b'\n' {
+                        self.state = Scan::Head(true);
+                    }
+                }
+                Scan::Target => {
+                    if self.target_len < self.target.len() {
+                        self.target[self.target_len] = b;
+                        self.target_len += 1;
+                    }
+                }
+                Scan::Head(true) if b == b'\n' => self.state = Scan::Start,
+                Scan::Head(after_lf) if b == b'\r' => self.state = Scan::Head(after_lf),
+                Scan::Head(_) => self.state = Scan::Head(b == b'\n'),
+            }
+        }
+    }
+
+    /// The shape of the first request not served yet (`started`: `Activity::started` now).
+    fn refused(&mut self, started: u64) -> Shape {
+        let served = started.saturating_sub(self.base);
+        while self.dropped < served && self.shapes.pop_front().is_some() {
+            self.dropped += 1;
+        }
+        if self.dropped < served {
+            return Shape::Relay;
+        }
+        match self.shapes.front() {
+            Some(s) => *s,
+            // The parser refused a byte of a target it had not read to its end.
+            None if self.state == Scan::Target => Shape::of_target_start(&self.target[..self.target_len]),
+            None => Shape::Relay,
+        }
+    }
 }
 
 impl<T> CountingIo<T> {
     /// Wraps a connection's socket.
     pub(crate) fn new(inner: T, activity: Arc<Activity>, relay: Arc<Relay>) -> CountingIo<T> {
-        CountingIo { inner, activity, relay, answer: None }
+        let routes = Routes::new(activity.started.load(Ordering::Relaxed));
+        CountingIo { inner, activity, deadline: WriteDeadline::new(relay.clone()), relay, answer: None, routes }
     }
 }
 
@@ -402,7 +681,10 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
         if self.answer.is_some() || first.len() != total || total > 256 || !first.starts_with(b"HTTP/1.1 4") {
             return;
         }
-        if let Some((r, bytes)) = parse_refusal(first) {
+        let started = self.activity.started.load(Ordering::Relaxed);
+        let proxy = self.routes.refused_proxy_header(started);
+        let shape = self.routes.refused(started);
+        if let Some((r, bytes)) = parse_refusal(first, shape, proxy) {
             self.relay.metrics.refusal(r.code());
             tracing::info!(reason = r.code(), status = r.status(), "refused");
             self.answer = Some((bytes, 0, total));
@@ -413,7 +695,8 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
     fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<Option<usize>>> {
         let Some((bytes, written, total)) = &mut self.answer else { return Poll::Ready(Ok(None)) };
         while *written < bytes.len() {
-            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+            let r = Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]);
+            match self.deadline.guard(cx, r) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     *written += n;
@@ -431,7 +714,13 @@ impl<T: AsyncWrite + Unpin> CountingIo<T> {
 
 impl<T: AsyncRead + Unpin> AsyncRead for CountingIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if r.is_ready() {
+            let this = &mut *self;
+            this.routes.read(&buf.filled()[before..]);
+        }
+        r
     }
 }
 
@@ -442,6 +731,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
             return Poll::Ready(Ok(n));
         }
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let r = self.deadline.guard(cx, r);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -460,6 +750,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingIo<T> {
             return Poll::Ready(Ok(n));
         }
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let r = self.deadline.guard(cx, r);
         if let Poll::Ready(Ok(n)) = r {
             self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
         }

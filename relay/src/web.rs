@@ -1,5 +1,6 @@
-//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, `/metrics`, and the built
-//! app with cache and security headers.
+//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, and the built app with
+//! cache and security headers; `/metrics` on a router of its own ([`metrics_app`]), served on the metrics listener
+//! only (the public router answers 404 for it).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,10 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tower::ServiceExt;
 
+use crate::errors::Shape;
 use crate::forward::{forward, relay_error};
 use crate::policy::{self, Decision, Refusal};
 use crate::{Relay, now_ms};
@@ -33,14 +35,28 @@ pub fn app_csp(failover_relays: &[String]) -> String {
 /// The CSP of API responses: nothing.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Builds the router.
+/// Builds the public router.
 pub fn app(relay: Arc<Relay>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        // Metrics are on their own listener: here, never, and not the app's index.html either.
+        .route("/metrics", any(not_found))
+        .route("/metrics/", any(not_found))
         .route("/v1/ips", get(ips))
         .fallback(dispatch)
         .with_state(relay)
+}
+
+/// Builds the router of the metrics listener: `GET /metrics`, behind the bearer token if one is configured.
+pub fn metrics_app(relay: Arc<Relay>) -> Router {
+    Router::new().route("/metrics", get(metrics)).fallback(not_found).with_state(relay)
+}
+
+async fn not_found() -> Response {
+    json(
+        StatusCode::NOT_FOUND,
+        serde_json::json!({ "source": "relay", "code": "not_found", "message": "no such route" }),
+    )
 }
 
 fn json(status: StatusCode, v: serde_json::Value) -> Response {
@@ -67,7 +83,18 @@ async fn ips(State(relay): State<Arc<Relay>>) -> Response {
     json(StatusCode::OK, serde_json::json!({ "ips": ips }))
 }
 
-async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
+async fn metrics(State(relay): State<Arc<Relay>>, headers: HeaderMap) -> Response {
+    if let Some(token) = &relay.config.metrics_token {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !given.is_some_and(|g| secret::constant_time_eq(g, token.expose().as_bytes())) {
+            let mut r = json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "source": "relay", "code": "unauthorized", "message": "send Authorization: Bearer <metrics_token>" }),
+            );
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
     let weights: Vec<_> = relay
         .budget
         .snapshot(now_ms())
@@ -79,11 +106,12 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     r
 }
 
-/// Answers a policy refusal, counting it and closing the connection when the request's framing is suspect.
-pub fn refuse(relay: &Relay, r: Refusal) -> Response {
+/// Answers a policy refusal in the route's error `shape`, counting it and closing the connection when the request's
+/// framing is suspect.
+pub fn refuse(relay: &Relay, r: Refusal, shape: Shape) -> Response {
     relay.metrics.refusal(r.code());
     tracing::info!(reason = r.code(), status = r.status(), "refused");
-    let mut resp = relay_error(r.status(), r.code(), r.message(), None);
+    let mut resp = relay_error(shape, r.status(), r.code(), r.message(), None);
     api_headers(resp.headers_mut());
     if matches!(
         r,
@@ -138,7 +166,7 @@ async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
             Some(dir) if req.method() == Method::GET || req.method() == Method::HEAD => {
                 serve_static(dir, &relay.config.failover_relays, req).await
             }
-            _ => refuse(&relay, Refusal::NotRelayRoute),
+            _ => refuse(&relay, Refusal::NotRelayRoute, Shape::of_target(req.uri().path().as_bytes())),
         };
     }
     api(relay, req.into_parts().0).await
@@ -147,9 +175,19 @@ async fn dispatch(State(relay): State<Arc<Relay>>, req: Request) -> Response {
 /// Handles an API request (`/v1/{venue}/...` or anything that must be refused as one): policy, budget, forward.
 /// Only the request head is used; a body is never read.
 pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
+    let raw_target = match parts.uri.scheme() {
+        // Absolute-form: reconstruct so the policy sees what was sent (and refuses it).
+        Some(_) => std::borrow::Cow::Owned(parts.uri.to_string()),
+        None => match parts.uri.path_and_query() {
+            Some(pq) => std::borrow::Cow::Borrowed(pq.as_str()),
+            None => std::borrow::Cow::Owned(parts.uri.to_string()),
+        },
+    };
+    // Refusals on a venue's route have that venue's error shape.
+    let shape = Shape::of_target(raw_target.as_bytes());
     let origin = origin_allowed(&relay, &parts.headers);
     if let Some((false, _)) = origin {
-        return refuse(&relay, Refusal::OriginNotAllowed);
+        return refuse(&relay, Refusal::OriginNotAllowed, shape);
     }
     if parts.method == Method::OPTIONS && parts.uri.scheme().is_none() {
         // CORS preflight from an allowed origin: answered here, never forwarded.
@@ -164,23 +202,15 @@ pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
                 h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
                 r
             }
-            _ => refuse(&relay, Refusal::MethodNotAllowed),
+            _ => refuse(&relay, Refusal::MethodNotAllowed, shape),
         };
     }
-    let raw_target = match parts.uri.scheme() {
-        // Absolute-form: reconstruct so the policy sees what was sent (and refuses it).
-        Some(_) => std::borrow::Cow::Owned(parts.uri.to_string()),
-        None => match parts.uri.path_and_query() {
-            Some(pq) => std::borrow::Cow::Borrowed(pq.as_str()),
-            None => std::borrow::Cow::Owned(parts.uri.to_string()),
-        },
-    };
     let header_list: Vec<(&[u8], &[u8])> =
         parts.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())).collect();
     let decision = policy::decide(parts.method.as_str().as_bytes(), raw_target.as_bytes(), &header_list);
     let allowed = match decision {
         Decision::Refuse(r) => {
-            let mut resp = refuse(&relay, r);
+            let mut resp = refuse(&relay, r, shape);
             if let Some((true, o)) = origin {
                 cors(resp.headers_mut(), o);
             }
@@ -193,10 +223,12 @@ pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
     let client = match key {
         Some(k) => relay.client("key", k.as_bytes()),
         None => {
-            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-            match peer {
-                Some(std::net::IpAddr::V4(ip)) => relay.client("ip", &ip.octets()),
-                Some(std::net::IpAddr::V6(ip)) => relay.client("ip", &ip.octets()),
+            // The client's address: X-Forwarded-For believed only from a trusted proxy.
+            match parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
+                Some(peer) => {
+                    let xff = parts.headers.get_all("x-forwarded-for").into_iter().map(HeaderValue::as_bytes);
+                    relay.ip_client(crate::proxy::client_ip(peer, &relay.config.trusted_proxies, xff))
+                }
                 None => relay.client("ip", &[]),
             }
         }
@@ -225,7 +257,7 @@ async fn serve_static(dir: &std::path::Path, failover_relays: &[String], req: Re
         || lower.contains("%5c")
         || path.contains('\\')
     {
-        let mut r = relay_error(404, "not_found", "no such file", None);
+        let mut r = relay_error(Shape::Relay, 404, "not_found", "no such file", None);
         api_headers(r.headers_mut());
         return r;
     }

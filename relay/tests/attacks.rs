@@ -1,7 +1,11 @@
 //! The attack corpus: every write endpoint (docs/venues.md §1.10, §2.9, tests/data) in every method, path and header
 //! tricks, and request-smuggling attempts over raw sockets. Not one reaches the upstream; each gets a refusal with
 //! the relay's JSON body, also those the HTTP parser refuses before the policy sees them (only an HTTP/2 preface is
-//! closed without one: an HTTP/2 client could not read it).
+//! closed without one: an HTTP/2 client could not read it). On a `/v1/binance` route the body has Binance's error
+//! shape (a negative integer `code` and `msg`), on `/v1/bitget` Bitget's (`code` a string of digits, `msg`,
+//! `requestTime`, `data: null`), so that a venue's client library reads it as that venue's error; elsewhere the
+//! relay's own (`code` and `message`). Every shape carries `source: "relay"` and the relay's reason. Forged PROXY
+//! protocol headers (v1 and v2, from an address that is not a trusted proxy) are refused too.
 
 mod common;
 
@@ -311,9 +315,35 @@ fn corpus() -> Vec<Attack> {
         ),
         ("host header only", format!("DELETE /api/v3/order HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
         ("raw upstream path", format!("GET /api/v3/account HTTP/1.1\r\nHost: api.binance.com\r\n{key}\r\n"), true),
+        // Forged PROXY protocol headers (this relay trusts no proxy): refused, whatever follows.
+        ("PROXY v1 forged", format!("PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{smuggled}"), false),
+        (
+            "PROXY v1 IPv6 forged",
+            format!("PROXY TCP6 2001:db8::7 ::1 5555 80\r\nGET {read} HTTP/1.1\r\nHost: x\r\n{key}\r\n"),
+            false,
+        ),
+        ("PROXY v1 UNKNOWN forged", format!("PROXY UNKNOWN\r\n{smuggled}"), false),
+        ("PROXY v1 without a request", "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n".to_owned(), false),
+        (
+            "PROXY header after a request",
+            format!(
+                "GET /v1/binance/api/v3/order HTTP/1.1\r\nHost: x\r\n\r\nPROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{smuggled}"
+            ),
+            true,
+        ),
     ];
     for (name, bytes, json) in raw_attacks {
         out.push(Attack { name: format!("raw: {name}"), bytes: bytes.into_bytes(), json });
+    }
+    // A forged PROXY v2 header (binary), before a write and before a read.
+    for (name, after) in [
+        ("PROXY v2 forged", smuggled.to_owned()),
+        ("PROXY v2 forged, then a read", format!("GET {read} HTTP/1.1\r\nHost: x\r\n{key}\r\n")),
+    ] {
+        let mut bytes = relay::proxy::V2_SIGNATURE.to_vec();
+        bytes.extend_from_slice(&[0x21, 0x11, 0, 12, 203, 0, 113, 7, 127, 0, 0, 1, 0x15, 0xb3, 0, 80]);
+        bytes.extend_from_slice(after.as_bytes());
+        out.push(Attack { name: format!("raw: {name}"), bytes, json: false });
     }
     out
 }
@@ -346,6 +376,7 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     let mut json_refusals = 0;
     let mut parser_refusals = 0;
     let mut h2_closed = 0;
+    let mut by_route = std::collections::BTreeMap::new();
     let mut failures = Vec::new();
     // Several at a time, bounded.
     for chunk in corpus.chunks(32) {
@@ -376,25 +407,29 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
                 h2_closed += 1;
             } else {
                 let j = r.json();
-                if j["source"] != "relay" || !j["code"].is_string() || !j["message"].is_string() {
-                    failures.push(format!("{}: expected the relay's JSON refusal, got {}", a.name, r.text()));
-                    continue;
-                }
+                let venue = route_venue(&a.bytes);
+                let code = match refusal_reason(venue, &j) {
+                    Ok(code) => code,
+                    Err(e) => {
+                        failures.push(format!("{} (route {venue:?}): {e}: {}", a.name, r.text()));
+                        continue;
+                    }
+                };
+                *by_route.entry(venue.unwrap_or("relay")).or_insert(0) += 1;
                 if r.header("content-type") != Some("application/json") || r.header("cache-control") != Some("no-store")
                 {
                     failures.push(format!("{}: refusal headers: {:?}", a.name, r.headers));
                 }
-                let status_matches = match j["code"].as_str() {
-                    Some("malformed_request") => r.status == 400,
-                    Some("headers_too_large") => r.status == 431,
-                    Some("target_too_long") => r.status == 414,
+                let status_matches = match code.as_str() {
+                    "malformed_request" => r.status == 400,
+                    "headers_too_large" => r.status == 431,
+                    "target_too_long" => r.status == 414,
                     _ => (400..500).contains(&r.status),
                 };
                 if !status_matches {
-                    failures.push(format!("{}: status {} with code {}", a.name, r.status, j["code"]));
+                    failures.push(format!("{}: status {} with code {code}", a.name, r.status));
                 }
-                let code = j["code"].as_str().unwrap_or("");
-                if ["malformed_request", "headers_too_large", "target_too_long"].contains(&code) && !a.json {
+                if ["malformed_request", "headers_too_large", "target_too_long"].contains(&code.as_str()) && !a.json {
                     // The HTTP parser's refusals: the relay's body on hyper's status, and the connection closed.
                     if r.header("connection") != Some("close") {
                         failures.push(format!("{}: parser refusal {code} without Connection: close", a.name));
@@ -414,7 +449,12 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
          relay's JSON body), {h2_closed} HTTP/2 preface closed",
         corpus.len()
     );
+    println!("refusals by route shape: {by_route:?}");
     assert_eq!(h2_closed, 1);
+    assert_eq!(relay.relay.metrics.refusals_of("proxy_header_not_trusted"), 6, "forged PROXY headers");
+    assert!(by_route.get("binance").is_some_and(|n| *n > 800), "{by_route:?}");
+    assert!(by_route.get("bitget").is_some_and(|n| *n > 400), "{by_route:?}");
+    assert!(by_route.get("relay").is_some_and(|n| *n > 10), "{by_route:?}");
     assert!(parser_refusals >= 20, "{parser_refusals} parser refusals");
     // Parser refusals are counted like the policy's.
     let m = relay.relay.metrics.render(&[]);
@@ -427,6 +467,50 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     assert_eq!(up.seen().len(), 1);
 }
 
+/// The venue whose route the first request line names (`/v1/{venue}` or below it), read as a client would.
+fn route_venue(bytes: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(bytes);
+    let line = text.trim_start_matches(['\r', '\n']).split(['\r', '\n']).next()?;
+    let target = line.split(' ').nth(1)?;
+    let path = target.split(['?', '#']).next()?;
+    ["binance", "bitget"].into_iter().find(|v| path == format!("/v1/{v}") || path.starts_with(&format!("/v1/{v}/")))
+}
+
+/// Checks a refusal's body against its route's shape; its reason, or what is wrong.
+fn refusal_reason(venue: Option<&str>, j: &serde_json::Value) -> Result<String, String> {
+    if j["source"] != "relay" {
+        return Err("no source: relay".into());
+    }
+    let reason = match venue {
+        None => j["code"].as_str().filter(|_| j["message"].is_string()).ok_or("not the relay's shape")?,
+        Some(_) => j["relay_reason"].as_str().ok_or("no relay_reason")?,
+    };
+    let msg = j["msg"].as_str().unwrap_or("");
+    match venue {
+        None => {}
+        // ccxt and Binance's own clients read `code` as an integer.
+        Some("binance") if j["code"].as_i64().is_none_or(|c| c >= 0) || !msg.contains(reason) => {
+            return Err("not Binance's shape (a negative integer code, a msg with the reason)".into());
+        }
+        Some("binance") => {}
+        Some(_) => {
+            let code = j["code"].as_str().unwrap_or("");
+            if code.is_empty()
+                || !code.bytes().all(|b| b.is_ascii_digit())
+                || !msg.contains(reason)
+                || !j["requestTime"].is_u64()
+                || !j["data"].is_null()
+                || j.get("data").is_none()
+            {
+                return Err(
+                    "not Bitget's shape (a code of digits, msg with the reason, requestTime, data: null)".into()
+                );
+            }
+        }
+    }
+    Ok(reason.to_owned())
+}
+
 async fn futures_join<F: Future<Output = Resp> + Send + 'static>(it: impl Iterator<Item = F>) -> Vec<Resp> {
     let handles: Vec<_> = it.map(tokio::spawn).collect();
     let mut out = Vec::new();
@@ -434,4 +518,37 @@ async fn futures_join<F: Future<Output = Resp> + Send + 'static>(it: impl Iterat
         out.push(h.await.unwrap());
     }
     out
+}
+
+/// A request hyper's parser refuses after requests it served on the same connection (pipelined, or on keep-alive
+/// after the hot path's): its refusal has its own route's shape, not that of the requests before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parser_refusal_after_served_requests_has_its_own_route_s_shape() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let relay = start_relay(config_for(&up)).await;
+    // `"` in a query: the HTTP parser refuses it (400) before the policy sees it.
+    for (before, refused, venue) in [
+        (
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/ips HTTP/1.1\r\nHost: x\r\n\r\n",
+            "/v1/bitget/api/v2/public/time?x=\"",
+            Some("bitget"),
+        ),
+        ("GET /v1/binance/api/v3/time HTTP/1.1\r\nHost: x\r\n\r\n", "/v1/binance/api/v3/time?x=\"", Some("binance")),
+        (
+            "GET /v1/bitget/api/v2/public/time HTTP/1.1\r\nHost: x\r\n\r\n",
+            "/v1/binance/api/v3/time?x=\"",
+            Some("binance"),
+        ),
+        ("\r\nGET /v1/binance/api/v3/time HTTP/1.1\r\nHost: x\r\n\r\n\r\n", "/healthz?x=\"", None),
+        ("GET /healthz HTTP/1.1\nHost: x\n\n", "/v1/binance?\"", Some("binance")),
+    ] {
+        let bytes = format!("{before}GET {refused} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let r = raw(relay.addr, bytes.as_bytes(), HANG).await;
+        let text = String::from_utf8_lossy(&r.raw).into_owned();
+        let last = text.rfind("HTTP/1.1 400 ").unwrap();
+        let resp = parse(r.raw[last..].to_vec());
+        assert_eq!(resp.status, 400, "{text}");
+        let reason = refusal_reason(venue, &resp.json()).unwrap_or_else(|e| panic!("{bytes:?}: {e}: {text}"));
+        assert_eq!(reason, "malformed_request");
+    }
 }

@@ -140,7 +140,7 @@ async fn the_binary_s_workers_share_the_limit_and_serve_every_connection() {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\n[upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbitget = \"{u}\"\n\
+            "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n[upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbitget = \"{u}\"\n\
              [limits]\nworker_threads = 4\nmax_connections_per_ip = {limit}\n",
             u = up.url()
         ),
@@ -165,7 +165,7 @@ async fn the_binary_s_workers_share_the_limit_and_serve_every_connection() {
     let r = get_from(a, addr).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (429, Some("too_many_connections")), "{}", r.text());
     assert_eq!(get_from(probe, addr).await.status, 200, "another address is not affected");
-    let mut s = connect_from(probe, addr).await;
+    let mut s = connect_from(probe, relay.metrics.expect("the metrics listener is announced")).await;
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut out = Vec::new();
     let _ = tokio::time::timeout(HANG, s.read_to_end(&mut out)).await;

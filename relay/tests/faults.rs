@@ -38,24 +38,38 @@ async fn upstream_failures_map_to_502_and_504() {
     let short = start_relay(deadline_limits(&up, 800)).await;
     up.set(Mode::Stall);
     let r = get(short.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (504, Some("upstream_timeout")), "{}", r.text());
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (504, Some("upstream_timeout")), "{}", r.text());
+    assert_eq!(
+        (r.json()["code"].as_i64(), r.json()["source"].as_str()),
+        (Some(-1007), Some("relay")),
+        "Binance's shape"
+    );
 
     let relay = start_relay(patient_limits(&up)).await;
     up.set(Mode::Reset);
     let r = get(relay.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (502, Some("upstream_failed")), "{}", r.text());
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (502, Some("upstream_failed")), "{}", r.text());
+    assert_eq!(r.json()["code"], -1001, "Binance's shape: {}", r.text());
+    // On a Bitget route, Bitget's shape.
+    let r = get(relay.addr, "/v1/bitget/api/v2/public/time", &[]).await;
+    let j = r.json();
+    assert_eq!(
+        (r.status, j["relay_reason"].as_str(), j["code"].as_str()),
+        (502, Some("upstream_failed"), Some("40015"))
+    );
+    assert!(j["msg"].as_str().unwrap().contains("upstream_failed") && j["requestTime"].is_u64() && j["data"].is_null());
 
     for code in [500, 502, 503] {
         up.set(Mode::Status(code));
         let r = get(relay.addr, TIME, &[]).await;
         assert_eq!(r.status, 502);
-        assert_eq!(r.json()["code"], "upstream_error");
+        assert_eq!(r.json()["relay_reason"], "upstream_error");
         assert_eq!(r.json()["upstream_status"], code);
     }
 
     up.set(Mode::Big(2 * 1024 * 1024));
     let r = get(relay.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (502, Some("upstream_too_large")));
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (502, Some("upstream_too_large")));
 
     // A body without a length that never ends is cut at the cap, never buffered whole, and the connection closed.
     up.set(Mode::EndlessChunked);
@@ -89,21 +103,21 @@ async fn upstream_failures_map_to_502_and_504() {
     c.apply_env(|k| (k == "RELAY_UPSTREAM_BINANCE_SPOT").then(|| format!("http://{closed}"))).unwrap();
     let dead = start_relay(c).await;
     let r = get(dead.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (502, Some("upstream_unreachable")));
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (502, Some("upstream_unreachable")));
 
     // After all that the relay still serves, and every client connection was closed.
     up.set(Mode::Ok);
     assert_eq!(get(relay.addr, TIME, &[]).await.status, 200);
     eventually(|| relay.relay.metrics.open_connections.load(Ordering::SeqCst) == 0).await;
     assert_eq!(relay.relay.metrics.open_connections.load(Ordering::SeqCst), 0);
-    let m = get(relay.addr, "/metrics", &[]).await.text();
+    let m = relay.metrics_text().await;
     for kind in ["failed", "status_5xx", "too_large"] {
         assert!(
             m.contains(&format!("relay_upstream_errors_total{{host=\"binance_spot\",kind=\"{kind}\"}}")),
             "{kind}: {m}"
         );
     }
-    let m = get(short.addr, "/metrics", &[]).await.text();
+    let m = short.metrics_text().await;
     assert!(m.contains("relay_upstream_errors_total{host=\"binance_spot\",kind=\"timeout\"}"), "timeout: {m}");
 }
 
@@ -148,7 +162,7 @@ async fn pooled_connections_are_reused_and_requests_never_sent_twice() {
     up.set(Mode::Reset);
     let before = up.seen().len();
     let r = get(relay.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (502, Some("upstream_failed")), "{}", r.text());
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (502, Some("upstream_failed")), "{}", r.text());
     assert_eq!(up.seen().len() - before, 1, "a request that reached the venue was sent again");
     // Idle pooled connections are bounded by the concurrency, and the relay still serves.
     up.set(Mode::Ok);
@@ -173,7 +187,8 @@ async fn venue_429_and_418_are_honoured() {
         for _ in 0..5 {
             let r = get(relay.addr, "/v1/binance/api/v3/exchangeInfo", &[]).await;
             assert_eq!(r.status, 429);
-            assert_eq!(r.json()["code"], "venue_backoff");
+            assert_eq!(r.json()["relay_reason"], "venue_backoff");
+            assert_eq!((r.json()["code"].as_i64(), r.json()["source"].as_str()), (Some(-1003), Some("relay")));
             let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
             assert!((1..=600).contains(&wait));
         }
@@ -267,7 +282,9 @@ async fn a_backfill_from_many_clients_never_draws_a_418() {
     // The heavy backfill got at most half of the usable 240, and was then told to wait.
     let r = &b.heavy_refusal;
     assert_eq!(r.status, 429, "{}", r.text());
-    assert_eq!(r.json()["code"], "fair_share");
+    assert_eq!(r.json()["relay_reason"], "fair_share");
+    assert_eq!(r.json()["code"], -1003);
+    assert_eq!(r.json()["retry_after_s"].as_u64().map(|s| s.to_string()).as_deref(), r.header("retry-after"));
     assert!(r.header("retry-after").is_some());
     assert_eq!(b.heavy_ok, 6, "half of 80% of 300, at weight 20");
     // Light users arriving later are still served.

@@ -204,7 +204,7 @@ async fn serves_the_app_with_security_headers_and_health() {
     }
     assert_eq!(get(relay.addr, "/healthz", &[]).await.json()["status"], "ok");
     let _ = get(relay.addr, "/v1/binance/api/v3/time", &[]).await;
-    let m = get(relay.addr, "/metrics", &[]).await.text();
+    let m = relay.metrics_text().await;
     assert!(m.contains("relay_requests_total{venue=\"binance\",endpoint=\"/api/v3/time\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("relay_weight_used{egress=\"default\",limiter=\"binance_spot_ip\"} 3"), "{m}");
     assert!(up.seen().iter().all(|s| s.target.starts_with("/api/")), "static requests never go upstream");
@@ -234,7 +234,8 @@ async fn cors_only_for_configured_origins() {
     let before = up.seen().len();
     let bad = get(relay.addr, "/v1/binance/api/v3/time", &[("Origin", "https://evil.example")]).await;
     assert_eq!(bad.status, 403);
-    assert_eq!(bad.json()["code"], "origin_not_allowed");
+    assert_eq!(bad.json()["relay_reason"], "origin_not_allowed");
+    assert_eq!(bad.json()["code"], -1002);
     assert_eq!(bad.header("access-control-allow-origin"), None);
     let bad_pre =
         request(relay.addr, "OPTIONS", "/v1/binance/api/v3/time", &[("Origin", "https://evil.example")]).await;

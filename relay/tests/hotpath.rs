@@ -229,6 +229,6 @@ async fn an_untrusted_tls_upstream_is_unreachable() {
     c.apply_env(|k| k.starts_with("RELAY_UPSTREAM_").then(|| url.clone())).unwrap();
     let relay = start_relay(c).await;
     let r = get(relay.addr, TIME, &[]).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (502, Some("upstream_unreachable")), "{}", r.text());
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (502, Some("upstream_unreachable")), "{}", r.text());
     assert!(up.seen.lock().unwrap().is_empty());
 }

@@ -1,5 +1,6 @@
 //! Every log line the relay writes (at trace level) and its metrics, captured while it handles signed reads,
-//! refusals, budget refusals and upstream failures, hold no key, signature, passphrase or query value.
+//! refusals (a forged PROXY header included), budget refusals, upstream failures and scrapes of its metrics with a
+//! right and a wrong token, hold no key, signature, passphrase, query value or metrics token.
 
 mod common;
 
@@ -23,13 +24,36 @@ impl Write for Capture {
 }
 
 const QUERY_VALUE: &str = "QueryValueDoNotLog9f8e7d";
+/// The metrics listener's bearer token, and a wrong one a client tries.
+const METRICS_TOKEN: &str = "MetricsTokenDoNotLog-5b1c9a7e";
+const WRONG_TOKEN: &str = "WrongMetricsTokenDoNotLog-0d2f";
 
-fn secrets() -> [&'static str; 6] {
-    [BINANCE_KEY, BINANCE_SIGNATURE, BITGET_KEY, BITGET_SIGN, BITGET_PASSPHRASE, QUERY_VALUE]
+fn secrets() -> [&'static str; 8] {
+    [
+        BINANCE_KEY,
+        BINANCE_SIGNATURE,
+        BITGET_KEY,
+        BITGET_SIGN,
+        BITGET_PASSPHRASE,
+        QUERY_VALUE,
+        METRICS_TOKEN,
+        WRONG_TOKEN,
+    ]
 }
 
 fn hits(text: &str) -> Vec<&'static str> {
     secrets().into_iter().filter(|s| text.contains(s)).collect()
+}
+
+/// Scrapes the metrics listener with the token, without it and with a wrong one: the metrics text.
+async fn scrape(metrics: std::net::SocketAddr) -> String {
+    assert_eq!(get(metrics, "/metrics", &[]).await.status, 401);
+    let wrong = format!("Bearer {WRONG_TOKEN}");
+    assert_eq!(get(metrics, "/metrics", &[("Authorization", &wrong)]).await.status, 401);
+    let right = format!("Bearer {METRICS_TOKEN}");
+    let r = get(metrics, "/metrics", &[("Authorization", &right)]).await;
+    assert_eq!(r.status, 200);
+    r.text()
 }
 
 async fn exercise(addr: std::net::SocketAddr, up: &Upstream) {
@@ -76,6 +100,13 @@ async fn exercise(addr: std::net::SocketAddr, up: &Upstream) {
         &[("X-MBX-APIKEY", BINANCE_KEY), ("Origin", "https://evil.example")],
     )
     .await;
+    // A forged PROXY header in front of a signed read (refused: these relays trust no proxy), and an
+    // X-Forwarded-For that means nothing from this address.
+    let signed = format!(
+        "GET /v1/binance/api/v3/account?{q} HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: {BINANCE_KEY}\r\nConnection: close\r\n\r\n"
+    );
+    raw(addr, format!("PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n{signed}").as_bytes(), HANG).await;
+    get(addr, &format!("/v1/binance/api/v3/time?{q}"), &[("X-Forwarded-For", QUERY_VALUE)]).await;
     // Upstream failures and venue back-off.
     for m in [Mode::Status(503), Mode::Reset, Mode::Status(429)] {
         up.set(m);
@@ -95,9 +126,11 @@ async fn no_secret_in_any_log_line_or_metric() {
         .with_writer(move || writer.clone())
         .init();
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let relay = start_relay(config_for(&up)).await;
+    let mut config = config_for(&up);
+    config.metrics_token = Some(secret::Secret::new(METRICS_TOKEN));
+    let relay = start_relay(config).await;
     exercise(relay.addr, &up).await;
-    let metrics = get(relay.addr, "/metrics", &[]).await.text();
+    let metrics = scrape(relay.metrics).await;
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() > 50, "the relay logged: {logs}");
     assert!(logs.contains("forwarded") && logs.contains("refused") && logs.contains("budget refusal"));
@@ -120,9 +153,12 @@ async fn no_secret_in_the_binary_s_stderr() {
         ("RELAY_UPSTREAM_BINANCE_SPOT", up.url()),
         ("RELAY_UPSTREAM_BINANCE_FUTURES", up.url()),
         ("RELAY_UPSTREAM_BITGET", up.url()),
+        ("RELAY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
     ];
-    let mut relay = RelayProcess::start(&["--listen", "127.0.0.1:0"], &env);
+    let mut relay = RelayProcess::start(&["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"], &env);
     exercise(relay.addr, &up).await;
+    let metrics = scrape(relay.metrics.expect("the metrics listener is announced")).await;
+    assert_eq!(hits(&metrics), Vec::<&str>::new(), "secrets in the binary's metrics");
     // SIGTERM: the relay finishes, writes its buffered log lines and exits.
     let (status, logs) = relay.stop().await;
     assert!(status.success(), "graceful stop exits 0");

@@ -39,6 +39,8 @@ pub struct Seen {
     /// Header lines exactly as received (name as sent, value).
     pub headers: Vec<(String, String)>,
     pub peer: SocketAddr,
+    /// The request head exactly as received, up to and including its blank line.
+    pub raw: Vec<u8>,
 }
 
 impl Seen {
@@ -70,6 +72,14 @@ pub enum Mode {
     /// 200 as `Ok`, then closes the connection: at once with `Connection: close` in the response when `true`,
     /// silently 50 ms later (as a venue's idle keep-alive timeout does) when `false`.
     OkThenClose(bool),
+    /// 200 with a chunked body in three chunks, a chunk extension and a trailer, and a `Content-Encoding`.
+    Chunked,
+    /// 200 without a length: the body ends when the venue closes the connection.
+    CloseDelimited,
+    /// This bodiless status (204, 304) with the weight and type headers.
+    NoBody(u16),
+    /// An HTTP/1.0 response with a length (the connection then closes).
+    Http10,
 }
 
 pub struct Upstream {
@@ -163,14 +173,14 @@ async fn conn(
             buf.extend_from_slice(&chunk[..n]);
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        buf.drain(..head_end + 4);
+        let raw: Vec<u8> = buf.drain(..head_end + 4).collect();
         let mut lines = head.split("\r\n");
         let mut first = lines.next().unwrap_or("").split(' ');
         let method = first.next().unwrap_or("").to_owned();
         let target = first.next().unwrap_or("").to_owned();
         let headers: Vec<(String, String)> =
             lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_owned(), v.trim().to_owned())).collect();
-        let s = Seen { method, target: target.clone(), headers, peer };
+        let s = Seen { method, target: target.clone(), headers, peer, raw };
         let key = s.header("x-mbx-apikey").map(str::to_owned);
         seen.lock().unwrap().push(s);
         let m = *mode.lock().unwrap();
@@ -246,6 +256,36 @@ async fn conn(
                     left -= k;
                 }
             }
+            Mode::Chunked => {
+                let (a, b) = body.split_at(body.len() / 2);
+                let r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\n\
+                     X-MBX-USED-WEIGHT-1M: 4\r\nTransfer-Encoding: chunked\r\n\r\n{:x};ext=1\r\n{a}\r\n{:x}\r\n{b}\r\n\
+                     0\r\nX-Trailer: t\r\n\r\n",
+                    a.len(),
+                    b.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::CloseDelimited => {
+                let r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{body}");
+                sock.write_all(r.as_bytes()).await?;
+                return Ok(());
+            }
+            Mode::NoBody(code) => {
+                let r = format!(
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nX-MBX-USED-WEIGHT-1M: 2\r\nRetry-After: 3\r\n\r\n"
+                );
+                sock.write_all(r.as_bytes()).await?;
+            }
+            Mode::Http10 => {
+                let r = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                sock.write_all(r.as_bytes()).await?;
+                return Ok(());
+            }
             Mode::EndlessChunked => {
                 sock.write_all(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -287,11 +327,24 @@ async fn conn(
     }
 }
 
-/// A relay running in-process on 127.0.0.1:0.
+/// A relay running in-process on 127.0.0.1:0, its metrics listener on another port.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The metrics listener.
+    pub metrics: SocketAddr,
     pub relay: Arc<Relay>,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Running {
+    /// `GET /metrics` from the metrics listener (with the configured token, if any): the text.
+    pub async fn metrics_text(&self) -> String {
+        let token = self.relay.config.metrics_token.as_ref().map(|t| format!("Bearer {}", t.expose()));
+        let headers: Vec<(&str, &str)> = token.iter().map(|t| ("Authorization", t.as_str())).collect();
+        let r = get(self.metrics, "/metrics", &headers).await;
+        assert_eq!(r.status, 200, "metrics: {}", String::from_utf8_lossy(&r.raw));
+        r.text()
+    }
 }
 
 /// A configuration with every host pointing at `up`.
@@ -311,10 +364,14 @@ pub async fn start_relay(config: Config) -> Running {
     let relay = Relay::new(config).unwrap();
     let router = relay::app(relay.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics = metrics_listener.local_addr().unwrap();
     tokio::spawn(relay::serve(listener, relay.clone(), router, async move {
         let _ = rx.await;
     }));
-    Running { addr, relay, _stop: tx }
+    // Until the test's runtime ends.
+    tokio::spawn(relay::serve_metrics(metrics_listener, relay.clone(), std::future::pending()));
+    Running { addr, metrics, relay, _stop: tx }
 }
 
 /// A response read off a raw socket.
@@ -422,6 +479,8 @@ pub struct RelayProcess {
     child: std::process::Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves metrics (`None`: off), as announced.
+    pub metrics: Option<SocketAddr>,
     lines: std::sync::mpsc::Receiver<String>,
     /// The stderr lines read so far.
     stderr: Vec<String>,
@@ -447,20 +506,25 @@ impl RelayProcess {
                 line.clear();
             }
         });
-        let mut p = RelayProcess { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), lines, stderr: Vec::new() };
+        let mut p =
+            RelayProcess { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), metrics: None, lines, stderr: Vec::new() };
         loop {
             let line = match p.lines.recv_timeout(HANG) {
                 Ok(line) => line,
                 Err(e) => panic!("the relay did not say it listens ({e}); its stderr:\n{}", p.stderr.join("\n")),
             };
-            let addr = line
-                .contains("relay listening")
-                .then(|| line.split_whitespace().find_map(|w| w.strip_prefix("listen=")))
-                .flatten()
-                .map(|a| a.trim_matches('"').parse::<SocketAddr>().unwrap());
+            let field = |name: &str| {
+                line.contains("relay listening")
+                    .then(|| line.split_whitespace().find_map(|w| w.strip_prefix(name)))
+                    .flatten()
+                    .map(|a| a.trim_matches('"').to_owned())
+            };
+            let addr = field("listen=").map(|a| a.parse::<SocketAddr>().unwrap());
+            let metrics = field("metrics=").and_then(|a| a.parse::<SocketAddr>().ok());
             p.stderr.push(line);
             if let Some(addr) = addr {
                 p.addr = addr;
+                p.metrics = metrics;
                 return p;
             }
         }
