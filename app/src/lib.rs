@@ -51,7 +51,7 @@ pub async fn sleep_ms(ms: u64) {
 
 /// Lets the browser run before continuing: a zero-delay timer.
 pub async fn next_tick() {
-    sleep_ms(0).await
+    sleep_ms(0).await;
 }
 
 /// Locks the vault after the idle timeout: user activity touches the vault's idle clock, a timer checks it.

@@ -91,6 +91,6 @@ impl Transport for RelayTransport {
     }
 
     async fn sleep(&self, ms: u64) {
-        crate::sleep_ms(ms).await
+        crate::sleep_ms(ms).await;
     }
 }

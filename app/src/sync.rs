@@ -165,7 +165,7 @@ impl Sink for VaultSink<'_> {
     }
 
     fn progress(&mut self, progress: &Progress) {
-        (self.on_progress)(progress)
+        (self.on_progress)(progress);
     }
 }
 

@@ -357,7 +357,7 @@ fn AccountRow(
             if rename_account(&c, &l).await.is_ok() {
                 accounts.update(|a| {
                     if let Some(m) = a.get_mut(&c) {
-                        m.label = l.trim().into()
+                        m.label = l.trim().into();
                     }
                 });
             }

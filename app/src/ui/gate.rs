@@ -21,7 +21,7 @@ fn focus_when_shown(field: NodeRef<leptos::html::Input>) {
 
 /// Yields to the browser so that a "working…" state paints before a long computation (the KDF) blocks.
 pub async fn repaint() {
-    crate::sleep_ms(30).await
+    crate::sleep_ms(30).await;
 }
 
 /// Creating the vault: passphrase twice, strength feedback, the warning that it cannot be recovered.

@@ -85,7 +85,7 @@ fn save_matches(
     on_change: impl Fn() + 'static,
     set_error: WriteSignal<Option<String>>,
 ) {
-    save_settings(move |s| s.manual_matches = matches, on_change, set_error)
+    save_settings(move |s| s.manual_matches = matches, on_change, set_error);
 }
 
 /// Changes the settings, saves them and recomputes.

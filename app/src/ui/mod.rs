@@ -255,7 +255,7 @@ pub fn Tracker() -> impl IntoView {
     Effect::new(move |_| {
         if tablist.get().is_some() {
             request_animation_frame(move || {
-                focus_id(TABS.iter().find(|t| t.tab == tab.get_untracked()).map_or("", |t| t.id))
+                focus_id(TABS.iter().find(|t| t.tab == tab.get_untracked()).map_or("", |t| t.id));
             });
         }
     });

@@ -109,7 +109,7 @@ pub fn SettingsView(
                     Ok(()) => set_msg.set(Some(format!("Exported {what}."))),
                     Err(e) => set_err.set(Some(e)),
                 }
-            })
+            });
         }
     };
     view! {

@@ -68,7 +68,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--days" => days = value("--days")?.parse().map_err(|_| "--days needs a whole number of days")?,
             "--timeout-ms" => {
-                timeout = Duration::from_millis(value("--timeout-ms")?.parse().map_err(|_| "--timeout-ms needs ms")?)
+                timeout = Duration::from_millis(value("--timeout-ms")?.parse().map_err(|_| "--timeout-ms needs ms")?);
             }
             "--full" => full = true,
             "--allow-trade" => policy.allow_trade = true,

@@ -320,7 +320,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                     if let Some(KindOrName::Name(name)) = &kind {
                         return Err(de::Error::unknown_variant(name, VARIANTS));
                     }
-                    put(&mut map, &mut kind, f)?
+                    put(&mut map, &mut kind, f)?;
                 }
                 F::Spend => put(&mut map, &mut spend, f)?,
                 F::Receive => put(&mut map, &mut receive, f)?,

@@ -646,7 +646,7 @@ fn timeline(
     v.sort();
     // unique milliseconds per account: every id scheme relies on it
     let mut last = i64::MIN;
-    for e in v.iter_mut() {
+    for e in &mut v {
         if e.0 <= last {
             e.0 = last + 1;
         }

@@ -99,7 +99,7 @@ impl<T: Transport> Transport for Counting<T> {
         self.inner.now_ms()
     }
     async fn sleep(&self, ms: u64) {
-        self.inner.sleep(ms).await
+        self.inner.sleep(ms).await;
     }
 }
 

@@ -89,7 +89,7 @@ impl Transport for HttpTransport {
     }
 
     async fn sleep(&self, ms: u64) {
-        tokio::time::sleep(Duration::from_millis(ms)).await
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
 

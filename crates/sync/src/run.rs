@@ -921,7 +921,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     params.push(("size", limit.to_string()));
                 }
                 Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward => {
-                    params.push(("limit", limit.to_string()))
+                    params.push(("limit", limit.to_string()));
                 }
                 Paging::IdLessThan | Paging::EndId => {
                     params.push(("limit", limit.to_string()));
@@ -1078,7 +1078,7 @@ impl Sink for Merge<'_, '_> {
         self.shared.borrow_mut().sink.snapshot(account, balances, positions)
     }
     fn progress(&mut self, progress: &Progress) {
-        self.shared.borrow_mut().sink.progress(progress)
+        self.shared.borrow_mut().sink.progress(progress);
     }
 }
 

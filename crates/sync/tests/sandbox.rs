@@ -105,7 +105,7 @@ impl<T: Transport> Transport for Recording<T> {
         self.inner.now_ms()
     }
     async fn sleep(&self, ms: u64) {
-        self.inner.sleep(ms).await
+        self.inner.sleep(ms).await;
     }
 }
 
@@ -128,7 +128,7 @@ async fn check_keys<T: Transport>(t: &T, keys: &[DemoKey]) -> (Vec<AccountConfig
         for _ in 0..8 {
             match &r {
                 Err(ConnectError::Venue(e)) if e.is_retryable() => {
-                    r = venues::connect(t, &client, &ConnectPolicy::default()).await
+                    r = venues::connect(t, &client, &ConnectPolicy::default()).await;
                 }
                 _ => break,
             }
@@ -140,7 +140,7 @@ async fn check_keys<T: Transport>(t: &T, keys: &[DemoKey]) -> (Vec<AccountConfig
             // unified key's permissions cannot be read there and connect refuses it (fail closed). Its data is
             // still synced here so that the unified (v3) streams are tested end to end.
             Err(e) if k.account_kind == "unified" && e.to_string().contains("40404") => {
-                accepted.push(AccountConfig { credentials: creds })
+                accepted.push(AccountConfig { credentials: creds });
             }
             Err(e) => {
                 refused.insert(name, e.to_string());
@@ -447,7 +447,7 @@ impl<T: Transport> Transport for Mortal<'_, T> {
         self.inner.now_ms()
     }
     async fn sleep(&self, ms: u64) {
-        self.inner.sleep(ms).await
+        self.inner.sleep(ms).await;
     }
 }
 
@@ -703,7 +703,7 @@ impl<T: Transport> Transport for Skewed<T> {
         self.inner.now_ms() + self.skew_ms
     }
     async fn sleep(&self, ms: u64) {
-        self.inner.sleep(ms).await
+        self.inner.sleep(ms).await;
     }
 }
 

@@ -59,7 +59,7 @@ impl<T: Transport> Transport for Shifted<T> {
         self.inner.now_ms() + self.shift.load(Ordering::SeqCst)
     }
     async fn sleep(&self, ms: u64) {
-        self.inner.sleep(ms).await
+        self.inner.sleep(ms).await;
     }
 }
 

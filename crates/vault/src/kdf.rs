@@ -136,14 +136,14 @@ fn derive_raw(params: &KdfParams, password: &[u8], salt: &[u8]) -> Result<Zeroiz
     };
     match *params {
         KdfParams::Argon2id { memory_kib, iterations, parallelism } => {
-            argon2(memory_kib, iterations, parallelism, &mut out)?
+            argon2(memory_kib, iterations, parallelism, &mut out)?;
         }
         KdfParams::InsecureTestOnly => {
             let (m, t, p) = KdfParams::INSECURE_TEST_ARGON2ID;
-            argon2(m, t, p, &mut out)?
+            argon2(m, t, p, &mut out)?;
         }
         KdfParams::Pbkdf2Sha256 { iterations } => {
-            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, out.as_mut_slice())
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, out.as_mut_slice());
         }
     }
     Ok(out)

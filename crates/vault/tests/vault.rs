@@ -534,7 +534,7 @@ fn passphrase_change_interrupted_after_any_write_loses_nothing() {
             let new = read_all(store, &new_pass());
             match (old, new) {
                 (Ok(c), Err(VaultError::WrongPassphrase)) | (Err(VaultError::WrongPassphrase), Ok(c)) => {
-                    assert_eq!(c, expected, "after {n} writes")
+                    assert_eq!(c, expected, "after {n} writes");
                 }
                 other => panic!("after {n} writes exactly one passphrase must open the vault: {other:?}"),
             }

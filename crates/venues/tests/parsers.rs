@@ -75,7 +75,7 @@ fn binance_wallet_samples() {
     assert_eq!(page.events[0].id, "binance/main/spot:transfer:MAIN_UMFUTURE:11415955596");
     match &page.events[0].kind {
         EventKind::Transfer { from_account, to_account, .. } => {
-            assert_eq!((from_account.as_str(), to_account.as_str()), ("binance/main/spot", "binance/main/usdm"))
+            assert_eq!((from_account.as_str(), to_account.as_str()), ("binance/main/spot", "binance/main/usdm"));
         }
         other => panic!("{other:?}"),
     }

@@ -258,12 +258,12 @@ impl Browser {
     /// Presses a key (down, then up) on whatever has the focus, as a keyboard does: no element is clicked or
     /// targeted.
     pub async fn press(&self, key: Key) {
-        self.keys(&[char::from(key)]).await
+        self.keys(&[char::from(key)]).await;
     }
 
     /// Types text into whatever has the focus, a key at a time.
     pub async fn type_text(&self, text: &str) {
-        self.keys(&text.chars().collect::<Vec<_>>()).await
+        self.keys(&text.chars().collect::<Vec<_>>()).await;
     }
 
     async fn keys(&self, keys: &[char]) {
@@ -292,7 +292,7 @@ impl Browser {
     /// 60 presses, naming what got the focus on the way.
     pub async fn tab_to(&self, testid: &str, back: bool) {
         let condition = format!("e.dataset.testid === {}", serde_json::Value::from(testid));
-        self.tab_until(&condition, &format!("data-testid={testid}"), back).await
+        self.tab_until(&condition, &format!("data-testid={testid}"), back).await;
     }
 
     /// Presses Tab (or Shift+Tab when `back`) until the focused element `e` satisfies `condition` (a JavaScript

@@ -230,6 +230,8 @@ pub(super) fn my_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let from_id = int(ctx, "fromId")?;
     let limit = limit(ctx, 500, 1000)?;
     let combo = (order_id.is_some(), start.is_some(), end.is_some(), from_id.is_some());
+    // the combinations the venue documents, one per line (orderId, startTime, endTime, fromId)
+    #[allow(clippy::unnested_or_patterns)]
     let allowed = matches!(
         combo,
         (false, false, false, false)
