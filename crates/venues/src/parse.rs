@@ -229,8 +229,8 @@ pub mod binance {
     use super::*;
     use catalogue::{
         BINANCE_ACCOUNT, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_FUNDING_ASSETS,
-        BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_BALANCES, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES,
-        BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+        BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS,
+        BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Binance;
@@ -266,17 +266,6 @@ pub mod binance {
             let r = Row::new(V, E, b)?;
             let amount = r.dec("free")? + r.opt_dec("locked")? + r.opt_dec("freeze")? + r.opt_dec("withdrawing")?;
             add_balance(out, &acc, r.asset("asset")?, amount);
-        }
-        Ok(())
-    }
-
-    /// `GET /fapi/v2/balance`: USDⓈ-M wallet balances (`balance`, unrealized PnL excluded).
-    pub fn futures_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
-        const E: &str = BINANCE_FUTURES_BALANCES.path;
-        let acc = account(V, label, "usdm").0;
-        for b in array(V, E, data)? {
-            let r = Row::new(V, E, b)?;
-            add_balance(out, &acc, r.asset("asset")?, r.dec("balance")?);
         }
         Ok(())
     }
