@@ -195,6 +195,46 @@ impl Browser {
         self.client.execute(hook, vec![]).await.expect("install the error hook");
     }
 
+    /// Types `text` into the element with this `data-testid`, replacing what it held.
+    pub async fn fill(&self, testid: &str, text: &str) {
+        let el = self.wait_testid(testid).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks the element with this `data-testid` once it is there.
+    pub async fn click_testid(&self, testid: &str) {
+        self.wait_testid(testid).await.click().await.unwrap();
+    }
+
+    /// Waits until the text of the element with this `data-testid` satisfies `ok`, and returns it (a hang fails after
+    /// [`PATIENCE`], quoting what the element and the page show).
+    pub async fn wait_text(&self, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = match self.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
+                Ok(el) => el.text().await.ok(),
+                Err(_) => None,
+            };
+            if let Some(t) = &text
+                && ok(t)
+            {
+                return t.clone();
+            }
+            if start.elapsed() > PATIENCE {
+                let page = self
+                    .client
+                    .execute("return document.body.innerText.slice(0, 3000);", vec![])
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                panic!("timed out waiting for {testid}: {what}; it shows {text:?}; the page shows:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits for an element with this `data-testid` (a hang fails after [`PATIENCE`]); on a timeout, the panic quotes
     /// what the page shows.
     pub async fn wait_testid(&self, id: &str) -> fantoccini::elements::Element {

@@ -67,27 +67,6 @@ impl Audit {
     }
 }
 
-/// Waits until the element's text satisfies `ok`, returning it; on a timeout, says what the page showed.
-async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        let text = match b.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
-            Ok(el) => el.text().await.ok(),
-            Err(_) => None,
-        };
-        if let Some(t) = &text
-            && ok(t)
-        {
-            return t.clone();
-        }
-        if start.elapsed() > PATIENCE {
-            let page = js_string(b, "return document.body.innerText.slice(0, 3000);").await;
-            panic!("timed out waiting for {testid}: {what}; it shows {text:?}; the page shows:\n{page}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until `script` returns true (a hang fails after [`PATIENCE`]).
 async fn wait_js(b: &Browser, script: &str, what: &str) {
     let start = std::time::Instant::now();
@@ -204,9 +183,9 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     b.tab_to("api-secret", false).await;
     b.type_text(binance.secret.expose()).await;
     b.press(Key::Enter).await;
-    wait_text(&b, "connect-result", "the unnamed Binance account connected", |t| t.starts_with("Connected Binance."))
+    b.wait_text("connect-result", "the unnamed Binance account connected", |t| t.starts_with("Connected Binance."))
         .await;
-    wait_text(&b, "account-name", "the unnamed account's name", |t| t == "Binance").await;
+    b.wait_text("account-name", "the unnamed account's name", |t| t == "Binance").await;
     // a named Bitget account: the exchange chosen with the arrow key
     b.tab_to("venue", true).await;
     b.press(Key::Down).await;
@@ -223,7 +202,7 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
         b.type_text(text).await;
     }
     b.press(Key::Enter).await;
-    wait_text(&b, "connect-result", "Bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    b.wait_text("connect-result", "Bitget connected", |t| t.starts_with("Connected Bitget main")).await;
 
     // sync: back to the Sync button, Enter
     b.tab_to("sync-now", true).await;
@@ -255,7 +234,7 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     };
     assert_eq!(shown, expected, "total equity in the browser's locale, with the currency symbol");
     // the unnamed account's wallets are "Binance spot" on the dashboard
-    let by_account = wait_text(&b, "allocation-accounts", "accounts by name", |t| t.contains("Bitget main")).await;
+    let by_account = b.wait_text("allocation-accounts", "accounts by name", |t| t.contains("Bitget main")).await;
     assert!(by_account.contains("Binance spot"), "the unnamed account's spot wallet is Binance spot: {by_account}");
     assert!(!by_account.contains('/'), "no raw account id on the dashboard: {by_account}");
     audit.screen(&b, "dashboard").await;
@@ -324,7 +303,7 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     .await;
     b.tab_to("add-account", true).await;
     arrow(&b, Key::Left, "tab-dashboard").await;
-    wait_text(&b, "allocation-accounts", "the new name on the dashboard", |t| t.contains("Binance main · spot")).await;
+    b.wait_text("allocation-accounts", "the new name on the dashboard", |t| t.contains("Binance main · spot")).await;
     arrow(&b, Key::Right, "add-account").await;
     arrow(&b, Key::Right, "tab-ledger").await;
     b.wait_testid("ledger-row").await;

@@ -21,31 +21,6 @@ fn sim(v: Venue) -> simvenues::keys::Venue {
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
-async fn fill(b: &Browser, testid: &str, text: &str) {
-    let el = b.wait_testid(testid).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(b: &Browser, testid: &str) {
-    b.wait_testid(testid).await.click().await.unwrap();
-}
-
-/// Waits until the element's text satisfies `ok`, returning it.
-async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        if let Ok(el) = b.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await
-            && let Ok(t) = el.text().await
-            && ok(&t)
-        {
-            return t;
-        }
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {testid}: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
     b.client
         .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
@@ -54,13 +29,13 @@ async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::
         .click()
         .await
         .unwrap();
-    fill(b, "label", label).await;
-    fill(b, "api-key", &key.api_key).await;
-    fill(b, "api-secret", key.secret.expose()).await;
+    b.fill("label", label).await;
+    b.fill("api-key", &key.api_key).await;
+    b.fill("api-secret", key.secret.expose()).await;
     if venue == Venue::Bitget {
-        fill(b, "api-passphrase", key.passphrase.expose()).await;
+        b.fill("api-passphrase", key.passphrase.expose()).await;
     }
-    click(b, "connect").await;
+    b.click_testid("connect").await;
 }
 
 /// Reads every value in the page's IndexedDB and localStorage as text (bytes decoded as Latin-1), for the search
@@ -117,37 +92,37 @@ async fn first_run_connect_sync_dashboard_relock() {
     b.capture_errors().await;
 
     // first run
-    fill(&b, "passphrase", PASSPHRASE).await;
-    fill(&b, "passphrase-confirm", PASSPHRASE).await;
-    click(&b, "create-vault").await;
+    b.fill("passphrase", PASSPHRASE).await;
+    b.fill("passphrase-confirm", PASSPHRASE).await;
+    b.click_testid("create-vault").await;
     b.wait_testid("dashboard-empty").await;
 
     // refusals name the permission to turn off
-    click(&b, "add-account").await;
+    b.click_testid("add-account").await;
     let trader = key(Venue::Binance, "trader");
     assert_eq!(trader.permissions, Profile::TradeEnabled);
     connect(&b, Venue::Binance, "trader", &trader).await;
-    let refused = wait_text(&b, "connect-error", "trade refusal", |t| !t.is_empty()).await;
+    let refused = b.wait_text("connect-error", "trade refusal", |t| !t.is_empty()).await;
     assert!(refused.contains("can trade: turn off") && refused.contains("Enable Spot & Margin Trading"), "{refused}");
     let withdrawer = key(Venue::Binance, "withdrawer");
     connect(&b, Venue::Binance, "withdrawer", &withdrawer).await;
-    let refused = wait_text(&b, "connect-error", "withdraw refusal", |t| t.contains("withdraw")).await;
+    let refused = b.wait_text("connect-error", "withdraw refusal", |t| t.contains("withdraw")).await;
     assert!(refused.contains("can withdraw: turn off") && refused.contains("Enable Withdrawals"), "{refused}");
     let bitget_trader = key(Venue::Bitget, "trader");
     connect(&b, Venue::Bitget, "bitget trader", &bitget_trader).await;
     let refused =
-        wait_text(&b, "connect-error", "bitget trade refusal", |t| t.contains("Bitget") || t.contains("bitget")).await;
+        b.wait_text("connect-error", "bitget trade refusal", |t| t.contains("Bitget") || t.contains("bitget")).await;
     assert!(refused.contains("can trade"), "{refused}");
     b.screenshot("connect-refused").await;
 
     // read-only keys connect
     connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance, "main")).await;
-    wait_text(&b, "connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
+    b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
     connect(&b, Venue::Bitget, "Bitget main", &key(Venue::Bitget, "main")).await;
-    wait_text(&b, "connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    b.wait_text("connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
     // a unified-account (v3) key: classic v2 answers 40085, and the app switches to the v3 API
     connect(&b, Venue::Bitget, "Bitget unified", &key(Venue::Bitget, "unified")).await;
-    wait_text(&b, "connect-result", "bitget unified connected", |t| t.starts_with("Connected Bitget unified")).await;
+    b.wait_text("connect-result", "bitget unified connected", |t| t.starts_with("Connected Bitget unified")).await;
     assert_eq!(b.client.find_all(Locator::Css("[data-testid='account-row']")).await.unwrap().len(), 3);
     b.client.execute("window.scrollTo(0, 0); return 0;", vec![]).await.unwrap();
     b.screenshot("accounts").await;
@@ -161,7 +136,7 @@ async fn first_run_connect_sync_dashboard_relock() {
         )
         .await
         .unwrap();
-    click(&b, "sync-now").await;
+    b.click_testid("sync-now").await;
     b.wait_testid("sync-progress").await;
     let start = std::time::Instant::now();
     loop {
@@ -178,7 +153,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     }
     let stall = b.client.execute("return window.__longest;", vec![]).await.unwrap();
     println!("longest_main_thread_task_during_sync_ms={stall}");
-    click(&b, "tab-dashboard").await;
+    b.click_testid("tab-dashboard").await;
     let equity = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     b.client.execute("window.scrollTo(0, 0); return 0;", vec![]).await.unwrap();
     b.screenshot("dashboard").await;
@@ -211,7 +186,7 @@ async fn first_run_connect_sync_dashboard_relock() {
 
     // an unmatched deposit marked as income: its value becomes realized PnL (other income), equity is unchanged
     let realized_before = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
-    click(&b, "tab-ledger").await;
+    b.click_testid("tab-ledger").await;
     b.wait_testid("transfer-matching").await;
     b.client
         .find(Locator::Css("[data-testid='match-deposit'] option:nth-child(2)"))
@@ -220,9 +195,9 @@ async fn first_run_connect_sync_dashboard_relock() {
         .click()
         .await
         .unwrap();
-    click(&b, "mark-income").await;
-    click(&b, "tab-dashboard").await;
-    let realized_after = wait_text(&b, "realized-pnl", "realized PnL after marking income", |_| true).await;
+    b.click_testid("mark-income").await;
+    b.click_testid("tab-dashboard").await;
+    let realized_after = b.wait_text("realized-pnl", "realized PnL after marking income", |_| true).await;
     let start = std::time::Instant::now();
     let mut after = b.wait_testid("realized-pnl").await.attr("data-value").await.unwrap().unwrap();
     while after == realized_before && start.elapsed() < PATIENCE {
@@ -239,12 +214,12 @@ async fn first_run_connect_sync_dashboard_relock() {
 
     // lock, wrong passphrase, right passphrase: the data is there without a new sync
     b.client.refresh().await.unwrap();
-    fill(&b, "passphrase", "not the passphrase").await;
-    click(&b, "unlock").await;
-    let err = wait_text(&b, "unlock-error", "wrong passphrase", |t| !t.is_empty()).await;
+    b.fill("passphrase", "not the passphrase").await;
+    b.click_testid("unlock").await;
+    let err = b.wait_text("unlock-error", "wrong passphrase", |t| !t.is_empty()).await;
     assert!(err.starts_with("wrong passphrase"), "{err}");
-    fill(&b, "passphrase", PASSPHRASE).await;
-    click(&b, "unlock").await;
+    b.fill("passphrase", PASSPHRASE).await;
+    b.click_testid("unlock").await;
     let again = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     assert_eq!(again, equity, "after unlock the dashboard shows the stored data");
     // the report was computed off the page, in the engine worker (static/worker.js), under the relay's CSP
@@ -264,8 +239,8 @@ async fn first_run_connect_sync_dashboard_relock() {
     assert!(!dump.contains(PASSPHRASE));
 
     // export the encrypted backup and restore it in a fresh browser profile
-    click(&b, "tab-settings").await;
-    click(&b, "export-backup").await;
+    b.click_testid("tab-settings").await;
+    b.click_testid("export-backup").await;
     let downloaded = b.download("meetcrypt-vault.backup").await;
     let bytes = std::fs::read(&downloaded).unwrap();
     // the browser's download folder goes with it: keep the file
@@ -279,8 +254,8 @@ async fn first_run_connect_sync_dashboard_relock() {
     fresh.client.goto(&relay.url()).await.unwrap();
     fresh.wait_testid("import-backup-form").await;
     fresh.wait_testid("backup-file").await.send_keys(backup.to_str().unwrap()).await.unwrap();
-    fill(&fresh, "backup-passphrase", PASSPHRASE).await;
-    click(&fresh, "import-backup").await;
+    fresh.fill("backup-passphrase", PASSPHRASE).await;
+    fresh.click_testid("import-backup").await;
     let restored = fresh.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     assert_eq!(restored, equity, "the restored vault shows the same portfolio without a sync");
     fresh.screenshot("restored").await;

@@ -12,31 +12,6 @@ use simvenues::sandbox::{Sandbox, SandboxConfig};
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
-async fn fill(b: &Browser, testid: &str, text: &str) {
-    let el = b.wait_testid(testid).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(b: &Browser, testid: &str) {
-    b.wait_testid(testid).await.click().await.unwrap();
-}
-
-/// Waits until the element's text satisfies `ok`, returning it.
-async fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        if let Ok(el) = b.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await
-            && let Ok(t) = el.text().await
-            && ok(&t)
-        {
-            return t;
-        }
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {testid}: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until `value` answers `Some`, polling the page (a hang fails after [`PATIENCE`]).
 async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
     let start = std::time::Instant::now();
@@ -57,24 +32,24 @@ async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::
         .click()
         .await
         .unwrap();
-    fill(b, "label", label).await;
-    fill(b, "api-key", &key.api_key).await;
-    fill(b, "api-secret", key.secret.expose()).await;
+    b.fill("label", label).await;
+    b.fill("api-key", &key.api_key).await;
+    b.fill("api-secret", key.secret.expose()).await;
     if venue == Venue::Bitget {
-        fill(b, "api-passphrase", key.passphrase.expose()).await;
+        b.fill("api-passphrase", key.passphrase.expose()).await;
     }
-    click(b, "connect").await;
+    b.click_testid("connect").await;
 }
 
 async fn unlock(b: &Browser) {
-    fill(b, "passphrase", PASSPHRASE).await;
-    click(b, "unlock").await;
+    b.fill("passphrase", PASSPHRASE).await;
+    b.click_testid("unlock").await;
     b.wait_testid("sync-now").await;
 }
 
 /// The names of the account rows the Accounts tab shows.
 async fn account_names(b: &Browser) -> Vec<String> {
-    click(b, "add-account").await;
+    b.click_testid("add-account").await;
     b.wait_testid("account-row").await;
     let mut names = Vec::new();
     for el in b.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
@@ -115,7 +90,7 @@ async fn sync_finished(b: &Browser) {
 }
 
 async fn equity(b: &Browser) -> String {
-    click(b, "tab-dashboard").await;
+    b.click_testid("tab-dashboard").await;
     b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
 }
 
@@ -151,13 +126,13 @@ async fn two_tabs_lose_nothing() {
     b.client.goto(&relay.url()).await.unwrap();
     b.capture_errors().await;
     let a = b.client.window().await.unwrap();
-    fill(&b, "passphrase", PASSPHRASE).await;
-    fill(&b, "passphrase-confirm", PASSPHRASE).await;
-    click(&b, "create-vault").await;
+    b.fill("passphrase", PASSPHRASE).await;
+    b.fill("passphrase-confirm", PASSPHRASE).await;
+    b.click_testid("create-vault").await;
     b.wait_testid("dashboard-empty").await;
-    click(&b, "add-account").await;
+    b.click_testid("add-account").await;
     connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance)).await;
-    wait_text(&b, "connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
+    b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
 
     // tab B: the same profile, unlocked while the vault holds one account
     let tab_b = b.client.new_window(true).await.unwrap().handle;
@@ -170,9 +145,9 @@ async fn two_tabs_lose_nothing() {
     // A connects a second account; B syncs
     switch(&b, &a).await;
     connect(&b, Venue::Bitget, "Bitget main", &key(Venue::Bitget)).await;
-    wait_text(&b, "connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    b.wait_text("connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
     switch(&b, &tab_b).await;
-    click(&b, "sync-now").await;
+    b.click_testid("sync-now").await;
     b.wait_testid("sync-progress").await;
     sync_finished(&b).await;
     let equity_b = equity(&b).await;
