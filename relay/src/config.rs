@@ -55,9 +55,6 @@ pub enum ConfigError {
         /// What is wrong and what to do.
         reason: String,
     },
-    /// Command-line usage error.
-    #[error("{0}")]
-    Usage(String),
 }
 
 /// An upstream base URL, checked: `http` or `https`, a host, no path, query or credentials.
@@ -465,50 +462,44 @@ pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
     s.parse().map_err(|_| format!("'{s}' is not an IP address; egress entries are the relay host's own IPs"))
 }
 
-/// Command-line options, before resolution.
-#[derive(Clone, Debug, Default)]
+/// Command-line options, before resolution. Each overrides the file and the environment (docs/relay.md lists the
+/// file's keys and the `RELAY_*` variables).
+#[derive(Clone, Debug, Default, clap::Parser)]
+#[command(
+    name = "relay",
+    version,
+    about = "The meetcrypt relay: forwards the app's signed read-only requests to the venues from fixed egress IPs, \
+             refusing everything the catalogue does not list."
+)]
 pub struct Args {
-    /// `--config FILE`.
+    /// A TOML configuration file.
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// `--listen ADDR`.
+    /// Where to listen for the app and its requests.
+    #[arg(long, value_name = "IP:PORT")]
     pub listen: Option<String>,
-    /// `--metrics-listen ADDR|off`.
+    /// Where to serve /metrics (default 127.0.0.1:9184), or `off`.
+    #[arg(long, value_name = "IP:PORT|off")]
     pub metrics_listen: Option<String>,
-    /// `--static DIR`.
+    /// The built app to serve (scripts/build-app's output).
+    #[arg(long = "static", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
-    /// `--sandbox DIR`.
+    /// Forward to the simulated venues whose addresses a running sandbox wrote to DIR/sandbox.json.
+    #[arg(long, value_name = "DIR")]
     pub sandbox: Option<PathBuf>,
-    /// `--egress IP`, repeatable.
+    /// An egress IP of this host to send from (repeat for several).
+    #[arg(long, value_name = "IP")]
     pub egress: Vec<String>,
-    /// `--allow-origin ORIGIN`, repeatable.
+    /// An origin allowed to call the relay from a browser besides its own (repeat for several).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
 }
 
-/// Usage text.
-pub const USAGE: &str = "usage: relay [--config FILE] [--listen IP:PORT] [--metrics-listen IP:PORT|off] [--static DIR] [--sandbox DIR] [--egress IP]... [--allow-origin ORIGIN]...";
-
 impl Args {
-    /// Parses command-line arguments (without the program name).
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
-        let mut out = Args::default();
-        let mut it = args.into_iter();
-        while let Some(flag) = it.next() {
-            if flag == "-h" || flag == "--help" {
-                return Err(ConfigError::Usage(USAGE.into()));
-            }
-            let mut value = || it.next().ok_or_else(|| ConfigError::Usage(format!("{flag} needs a value; {USAGE}")));
-            match flag.as_str() {
-                "--config" => out.config = Some(value()?.into()),
-                "--listen" => out.listen = Some(value()?),
-                "--metrics-listen" => out.metrics_listen = Some(value()?),
-                "--static" => out.static_dir = Some(value()?.into()),
-                "--sandbox" => out.sandbox = Some(value()?.into()),
-                "--egress" => out.egress.push(value()?),
-                "--allow-origin" => out.allowed_origins.push(value()?),
-                _ => return Err(ConfigError::Usage(format!("unknown argument '{flag}'; {USAGE}"))),
-            }
-        }
-        Ok(out)
+    /// Parses command-line arguments (without the program name). `--help` and `--version` come back as a clap
+    /// error of their kind, which `main` prints with clap's exit codes (0 for them, 2 for a mistake).
+    pub fn from_argv(args: impl IntoIterator<Item = String>) -> Result<Args, clap::Error> {
+        <Args as clap::Parser>::try_parse_from(std::iter::once("relay".to_owned()).chain(args))
     }
 
     /// Resolves defaults, file, environment, sandbox and flags, in that order of increasing precedence.

@@ -1,5 +1,4 @@
-//! The `relay` binary: `relay [--config FILE] [--listen IP:PORT] [--metrics-listen IP:PORT|off] [--static DIR]
-//! [--sandbox DIR] [--egress IP]...`. Metrics are served on their own listener, on the main thread's runtime.
+//! The `relay` binary (`relay --help` lists the options, declared on [`relay::Args`]). Metrics are served on their own listener, on the main thread's runtime.
 //!
 //! One worker thread per core, each with a single-threaded runtime and its own upstream pools, so a request never
 //! hops threads. The workers accept from one shared listening socket, each when it is free (as nginx's workers
@@ -46,13 +45,9 @@ fn main() -> ExitCode {
         .event_format(relay::logwriter::LineFormat)
         .with_writer(log.clone())
         .init();
-    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
-        println!("{}", relay::config::USAGE);
-        return ExitCode::SUCCESS;
-    }
-    let args = match relay::Args::parse(std::env::args().skip(1)) {
+    let args = match relay::Args::from_argv(std::env::args().skip(1)) {
         Ok(a) => a,
-        Err(e) => return fail(e),
+        Err(e) => e.exit(),
     };
     let config = match args.resolve(|k| std::env::var(k).ok()) {
         Ok(c) => c,

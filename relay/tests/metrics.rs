@@ -109,9 +109,9 @@ fn metrics_listen_and_token_are_configured_by_file_environment_and_flag() {
     let c = relay::Args::default().resolve(env).unwrap();
     assert_eq!(c.metrics_listen, Some("127.0.0.1:9300".parse().unwrap()));
     assert_eq!(c.metrics_token.as_ref().map(|t| t.expose()), Some("an-env-token-of-enough-length"));
-    let args = relay::Args::parse(["--metrics-listen".to_owned(), "off".to_owned()]).unwrap();
+    let args = relay::Args::from_argv(["--metrics-listen".to_owned(), "off".to_owned()]).unwrap();
     assert_eq!(args.resolve(env).unwrap().metrics_listen, None);
-    let err = relay::Args::parse(["--metrics-listen".to_owned(), "nope".to_owned()])
+    let err = relay::Args::from_argv(["--metrics-listen".to_owned(), "nope".to_owned()])
         .unwrap()
         .resolve(|_| None)
         .unwrap_err()
@@ -120,7 +120,9 @@ fn metrics_listen_and_token_are_configured_by_file_environment_and_flag() {
     let bad = |k: &str| (k == "RELAY_METRICS_TOKEN").then(|| "with space in it, long enough".to_owned());
     let err = relay::Args::default().resolve(bad).unwrap_err().to_string();
     assert!(err.contains("RELAY_METRICS_TOKEN") && !err.contains("with space"), "{err}");
-    assert!(relay::config::USAGE.contains("--metrics-listen"));
+    let help = relay::Args::from_argv(["--help".to_owned()]).unwrap_err();
+    assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+    assert!(help.to_string().contains("--metrics-listen <IP:PORT|off>"), "{help}");
 }
 
 /// The binary: metrics on the announced address, 404 on the public one, and a taken metrics port refused at start.

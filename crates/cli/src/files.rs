@@ -8,7 +8,7 @@ use ledger::{Event, PricePoint};
 use rustc_hash::FxHashSet;
 
 use crate::CliError;
-use crate::args::{self, Args};
+use crate::args::InputArgs;
 
 /// What a report is computed from: `--ledger`, `--prices`, `--positions` and the settings flags.
 pub struct ReportInputs {
@@ -23,11 +23,12 @@ pub struct ReportInputs {
 }
 
 /// Reads a report's inputs; the settings are checked first, before any file is read.
-pub fn report_inputs(a: &Args) -> Result<ReportInputs, CliError> {
-    let settings = args::settings(a)?;
-    let events = ledger(&a.required("ledger")?)?;
-    let prices = prices(a.get("prices").as_deref())?;
-    let positions = positions(a.get("positions").as_deref())?;
+pub fn report_inputs(a: &InputArgs) -> Result<ReportInputs, CliError> {
+    let settings = a.settings.settings()?;
+    let Some(path) = &a.ledger else { return Err(CliError::Usage("--ledger is required".into())) };
+    let events = ledger(path)?;
+    let prices = prices(a.prices.as_deref())?;
+    let positions = positions(a.positions.as_deref())?;
     Ok(ReportInputs { events, prices, positions, settings })
 }
 

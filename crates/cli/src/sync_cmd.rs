@@ -12,19 +12,7 @@ use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState, sync_by
 use venues::parse::Balances;
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
 
-const USAGE: &str = "usage: meetcrypt sync --relay URL --keys FILE --out DIR [--days N] [--full] [--allow-trade] \
-[--allow-transfer] [--allow-borrow] [--timeout-ms MS] [--quiet]
-
-  --relay URL      the relay, e.g. http://127.0.0.1:8080
-  --keys FILE      keys as JSON: {\"keys\":[{\"venue\",\"label\",\"api_key\",\"secret\",\"passphrase\"}, ...]}
-                   (the sandbox's sandbox.json works as is)
-  --out DIR        where ledger.jsonl, balances.json, positions.json and sync-state.json are kept; a second run
-                   resumes and brings them up to date
-  --days N         history to backfill, in days (default 90; streams the venue keeps for less start there)
-  --full           read every stream from its cursor (a full cycle); without it, a run over a directory synced
-                   within the hour reads the balances and only the streams that can explain what moved
-  --allow-trade, --allow-transfer, --allow-borrow
-                   accept keys with those permissions (refused by default); withdrawal keys are always refused";
+use crate::args::SyncArgs;
 
 #[derive(Deserialize)]
 struct KeyFile {
@@ -39,56 +27,6 @@ struct KeyEntry {
     secret: Secret,
     #[serde(default)]
     passphrase: Option<Secret>,
-}
-
-struct Args {
-    relay: String,
-    keys: PathBuf,
-    out: PathBuf,
-    days: i64,
-    full: bool,
-    policy: ConnectPolicy,
-    timeout: Duration,
-    quiet: bool,
-}
-
-fn parse_args(args: &[String]) -> Result<Args, String> {
-    let (mut relay, mut keys, mut out) = (None, None, None);
-    let mut days = 90;
-    let mut full = false;
-    let mut policy = ConnectPolicy::default();
-    let mut timeout = Duration::from_secs(10);
-    let mut quiet = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--relay" => relay = Some(value("--relay")?),
-            "--keys" => keys = Some(PathBuf::from(value("--keys")?)),
-            "--out" => out = Some(PathBuf::from(value("--out")?)),
-            "--days" => days = value("--days")?.parse().map_err(|_| "--days needs a whole number of days")?,
-            "--timeout-ms" => {
-                timeout = Duration::from_millis(value("--timeout-ms")?.parse().map_err(|_| "--timeout-ms needs ms")?);
-            }
-            "--full" => full = true,
-            "--allow-trade" => policy.allow_trade = true,
-            "--allow-transfer" => policy.allow_transfer = true,
-            "--allow-borrow" => policy.allow_borrow = true,
-            "--quiet" => quiet = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    Ok(Args {
-        relay: relay.ok_or("--relay is required")?,
-        keys: keys.ok_or("--keys is required")?,
-        out: out.ok_or("--out is required")?,
-        days,
-        full,
-        policy,
-        timeout,
-        quiet,
-    })
 }
 
 fn load_keys(path: &PathBuf) -> Result<Vec<Credentials>, String> {
@@ -132,18 +70,7 @@ impl Sink for Terminal {
 }
 
 /// Runs `meetcrypt sync` with the arguments after `sync`; returns the exit code.
-pub fn run(args: &[String]) -> i32 {
-    let args = match parse_args(args) {
-        Ok(a) => a,
-        Err(e) if e.is_empty() => {
-            println!("{USAGE}");
-            return 0;
-        }
-        Err(e) => {
-            eprintln!("meetcrypt sync: {e}\n{USAGE}");
-            return 2;
-        }
-    };
+pub fn run(args: SyncArgs) -> i32 {
     let keys = match load_keys(&args.keys) {
         Ok(k) => k,
         Err(e) => {
@@ -161,7 +88,14 @@ pub fn run(args: &[String]) -> i32 {
     rt.block_on(sync(args, keys))
 }
 
-async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
+async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
+    let timeout = Duration::from_millis(args.timeout_ms);
+    let mut policy = ConnectPolicy {
+        allow_trade: args.allow_trade,
+        allow_transfer: args.allow_transfer,
+        allow_borrow: args.allow_borrow,
+        ..ConnectPolicy::default()
+    };
     let (store, mut state) = match DirStore::open(&args.out) {
         Ok(s) => s,
         Err(e) => {
@@ -169,9 +103,9 @@ async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
             return 1;
         }
     };
-    let transport = HttpTransport::new(Route::Relay(args.relay.clone()), args.timeout);
-    match relay_ips(&args.relay, args.timeout).await {
-        Ok(ips) => args.policy.relay_ips = ips,
+    let transport = HttpTransport::new(Route::Relay(args.relay.clone()), timeout);
+    match relay_ips(&args.relay, timeout).await {
+        Ok(ips) => policy.relay_ips = ips,
         Err(e) => eprintln!("meetcrypt sync: could not read the relay's IPs ({e}); continuing"),
     }
     let mut accepted = Vec::new();
@@ -179,12 +113,12 @@ async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
     for creds in keys {
         let name = format!("{}/{}", creds.venue, creds.label);
         let client = Client::new(creds.clone());
-        let mut result = venues::connect(&transport, &client, &args.policy).await;
+        let mut result = venues::connect(&transport, &client, &policy).await;
         for attempt in 1..6u64 {
             match &result {
                 Err(ConnectError::Venue(e)) if e.is_retryable() => {
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                    result = venues::connect(&transport, &client, &args.policy).await;
+                    result = venues::connect(&transport, &client, &policy).await;
                 }
                 _ => break,
             }
@@ -235,35 +169,6 @@ async fn sync(mut args: Args, keys: Vec<Credentials>) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn arguments() {
-        let a = parse_args(&strings(&[
-            "--relay",
-            "http://127.0.0.1:8080",
-            "--keys",
-            "k.json",
-            "--out",
-            "d",
-            "--days",
-            "30",
-        ]))
-        .unwrap();
-        assert_eq!(
-            (a.relay.as_str(), a.days, a.policy.allow_trade, a.full),
-            ("http://127.0.0.1:8080", 30, false, false)
-        );
-        let a =
-            parse_args(&strings(&["--relay", "r", "--keys", "k", "--out", "d", "--allow-trade", "--full"])).unwrap();
-        assert!(a.policy.allow_trade && !a.policy.allow_transfer && a.full);
-        assert_eq!(parse_args(&strings(&["--keys", "k", "--out", "d"])).err().unwrap(), "--relay is required");
-        assert!(parse_args(&strings(&["--relay"])).err().unwrap().contains("needs a value"));
-        assert!(parse_args(&strings(&["--bogus"])).err().unwrap().contains("unknown argument --bogus"));
-    }
 
     #[test]
     fn key_file_in_the_sandbox_format() {

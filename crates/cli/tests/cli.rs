@@ -199,15 +199,49 @@ fn bad_flags_are_usage_errors() {
         (vec!["pnl", "--ledger", &ledger, "--fees-in-cost-basis", "maybe"], "expected true or false"),
         (vec!["pnl", "--ledger", &ledger, "--pools", "both"], "unknown pools"),
         (vec!["pnl", "--ledger", &ledger, "--from", "yesterday"], "invalid time"),
-        (vec!["pnl"], "--ledger is required"),
-        (vec!["pnl", "--ledger"], "--ledger needs a value"),
-        (vec!["pnl", "--ledger", &ledger, "--colour", "red"], "unknown option --colour"),
-        (vec!["frobnicate"], "unknown command"),
+        (vec!["pnl"], "the following required arguments were not provided:\n  <--ledger <FILE>|--bundle <FILE>>"),
+        (vec!["pnl", "--ledger"], "a value is required for '--ledger <FILE>'"),
+        (vec!["pnl", "--ledger", &ledger, "--colour", "red"], "unexpected argument '--colour'"),
+        (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (vec!["pnl", "--bundle", "b.json", "--ledger", &ledger], "cannot be used with"),
+        (vec![], "Usage: meetcrypt"),
     ] {
         let o = meetcrypt(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn help_lists_every_option_and_completions_cover_them() {
+    let help = stdout(&meetcrypt(&["pnl", "--help"]));
+    for option in [
+        "--ledger",
+        "--prices",
+        "--positions",
+        "--bundle",
+        "--out",
+        "--currency",
+        "--method",
+        "--fees-in-cost-basis",
+        "--pools",
+        "--stablecoins-as-usd",
+        "--deposits-at-market",
+        "--from",
+        "--to",
+    ] {
+        assert!(help.contains(option), "{option} missing from `meetcrypt pnl --help`:\n{help}");
+    }
+    let sync = stdout(&meetcrypt(&["sync", "--help"]));
+    for option in ["--relay", "--keys", "--out", "--days", "--full", "--allow-trade", "--timeout-ms", "--quiet"] {
+        assert!(sync.contains(option), "{option} missing from `meetcrypt sync --help`");
+    }
+    let bash = meetcrypt(&["completions", "bash"]);
+    assert!(bash.status.success(), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("complete -F") && script.contains("--fees-in-cost-basis"), "{script}");
+    let version = stdout(&meetcrypt(&["--version"]));
+    assert!(version.starts_with("meetcrypt ") && version.contains("pnl/"), "{version}");
 }
 
 #[test]
