@@ -45,15 +45,13 @@ async fn export(what: &str) -> Result<(), String> {
             ledger::write_jsonl(&mut out, &data.events).map_err(|e| e.to_string())?;
             download("meetcrypt-ledger.jsonl", "application/x-ndjson", &out)
         }
-        "koinly" => {
-            download("meetcrypt-koinly.csv", "text/csv", pnl::export::koinly_csv(&data.events, None).as_bytes())
-        }
+        "koinly" => download("meetcrypt-koinly.csv", "text/csv", formats::koinly_csv(&data.events, None).as_bytes()),
         "report" => {
             let r = pnl::compute(&data.events, &data.prices.points, &report::engine_settings(&settings));
-            download("meetcrypt-report.csv", "text/csv", pnl::export::report_csv(&r, &data.events).as_bytes())
+            download("meetcrypt-report.csv", "text/csv", formats::report_csv(&r, &data.events).as_bytes())
         }
         "bundle" => {
-            let b = pnl::export::Bundle::new(data.events, data.prices.points, report::engine_settings(&settings));
+            let b = pnl::bundle::Bundle::new(data.events, data.prices.points, report::engine_settings(&settings));
             let json = serde_json::to_vec_pretty(&b).map_err(|e| e.to_string())?;
             download("meetcrypt-bundle.json", "application/json", &json)
         }

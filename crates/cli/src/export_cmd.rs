@@ -8,10 +8,10 @@ pub fn run(what: Export) -> Result<String, CliError> {
     match what {
         Export::Koinly { ledger, account, out } => {
             let events = files::ledger(&ledger)?;
-            files::output(pnl::export::koinly_csv(&events, account.as_deref()), out)
+            files::output(formats::koinly_csv(&events, account.as_deref()), out)
         }
         Export::Ledger { koinly, account, out } => {
-            let events = pnl::export::ledger_from_koinly_csv(&files::text(&koinly)?, &account, &koinly)?;
+            let events = formats::ledger_from_koinly_csv(&files::text(&koinly)?, &account, &koinly)?;
             let mut buf = Vec::new();
             ledger::write_jsonl(&mut buf, &events).expect("writing to memory");
             files::output(String::from_utf8(buf).expect("JSON is UTF-8"), out)
@@ -19,11 +19,11 @@ pub fn run(what: Export) -> Result<String, CliError> {
         Export::ReportCsv { inputs, out } => {
             let i = files::report_inputs(&inputs)?;
             let report = pnl::compute_with_positions(&i.events, &i.prices, &i.positions, &i.settings);
-            files::output(pnl::export::report_csv(&report, &i.events), out)
+            files::output(formats::report_csv(&report, &i.events), out)
         }
         Export::Bundle { inputs, out } => {
             let i = files::report_inputs(&inputs)?;
-            let bundle = pnl::export::Bundle::with_positions(i.events, i.prices, i.positions, i.settings);
+            let bundle = pnl::bundle::Bundle::with_positions(i.events, i.prices, i.positions, i.settings);
             let mut json = serde_json::to_string(&bundle).expect("a bundle always serializes");
             json.push('\n');
             files::output(json, out)

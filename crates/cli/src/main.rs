@@ -36,7 +36,7 @@ pub enum CliError {
     Format(#[from] ledger::FormatError),
     /// A Koinly CSV row is malformed.
     #[error(transparent)]
-    Koinly(#[from] pnl::export::KoinlyError),
+    Koinly(#[from] formats::KoinlyError),
     /// A bundle does not verify or cannot be read.
     #[error("{file}: {reason}")]
     Bundle {

@@ -7,7 +7,7 @@ use crate::{CliError, files};
 pub fn run(a: PnlArgs) -> Result<String, CliError> {
     let report = if let Some(path) = a.bundle {
         let text = files::text(&path)?;
-        let bundle: pnl::export::Bundle = serde_json::from_str(&text)
+        let bundle: pnl::bundle::Bundle = serde_json::from_str(&text)
             .map_err(|e| CliError::Bundle { file: path.clone(), reason: format!("not a bundle: {e}") })?;
         bundle.verify().map_err(|e| CliError::Bundle { file: path.clone(), reason: e.to_string() })?
     } else {

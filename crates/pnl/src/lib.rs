@@ -9,7 +9,8 @@
 //!   cause, unrealized per open lot, holdings and cost basis, missing acquisitions and prices, matched and unmatched
 //!   transfers, the daily UTC equity curve, returns and the identity check.
 //! - [`compute_with_positions`]: the same with open futures [`Position`]s, valued with the venues' formula.
-//! - [`export`]: the ledger as Koinly's universal CSV (both ways), the report as CSV, and a verifiable bundle.
+//! - [`bundle`]: a verifiable bundle (ledger, prices, settings and the report, recomputed to check). The CSV files
+//!   for other tools are the `formats` crate's.
 //!
 //! No IO, no clock, no UI: the same inputs give the same report, natively and in wasm.
 //!
@@ -24,8 +25,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bundle;
 mod engine;
-pub mod export;
 pub mod futures;
 mod intern;
 pub mod prices;

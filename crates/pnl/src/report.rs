@@ -395,7 +395,7 @@ pub struct Report {
     /// user's accounts count as the sender's outflow and the receiver's inflow at market value). Empty with the
     /// universal pool, where lots belong to no account.
     pub identity_by_account: BTreeMap<String, Identity>,
-    /// Disposals in the window (not in the JSON; see [`crate::export::report_csv`]).
+    /// Disposals in the window (not in the JSON; `formats::report_csv` writes them as CSV).
     #[serde(skip)]
     pub disposals: Vec<Disposal>,
     /// Lots used by the disposals.
