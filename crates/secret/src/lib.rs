@@ -17,14 +17,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// What `Debug` and `Display` print instead of a secret.
 pub const REDACTED: &str = "[redacted]";
 
-/// Compares two byte strings in time that depends only on their lengths.
+/// Compares two byte strings in time that depends only on their lengths (the `subtle` crate's comparison, which
+/// keeps the optimiser from short-circuiting it).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // Keep the comparison from being short-circuited by the optimiser.
-    std::hint::black_box(diff) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// A secret text value. `Debug` and `Display` print `[redacted]`; the memory is overwritten when the value is

@@ -9,6 +9,7 @@ use catalogue::{
     BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
     BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
+use futures_util::future::join_all;
 use ledger::{Decimal, Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -261,12 +262,8 @@ async fn both<'f>(
     a: impl std::future::Future<Output = Result<(), SyncError>> + 'f,
     b: impl std::future::Future<Output = Result<(), SyncError>> + 'f,
 ) -> Result<(), SyncError> {
-    type Side<'f> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SyncError>> + 'f>>;
-    let sides: Vec<Side<'f>> = vec![Box::pin(a), Box::pin(b)];
-    for r in join_all(sides).await {
-        r?;
-    }
-    Ok(())
+    let (a, b) = futures_util::future::join(a, b).await;
+    a.and(b)
 }
 
 impl<'t, T: Transport> Engine<'t, T> {
@@ -1082,27 +1079,6 @@ impl Sink for Merge<'_, '_> {
     }
 }
 
-/// Polls every future to completion, concurrently on the current task.
-async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    use std::task::Poll;
-    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in futures.iter_mut().zip(out.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *slot = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    out.into_iter().map(|o| o.expect("every future completed")).collect()
-}
-
 impl Stats {
     /// Adds another run's counters.
     pub fn add(&mut self, other: &Stats) {
@@ -1171,7 +1147,7 @@ pub async fn sync_by_venue<T: Transport>(
                 (results, engine.stats)
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
     let mut results = Vec::new();
     let mut stats = Stats::default();
     for (r, s) in join_all(runs).await {
