@@ -219,10 +219,13 @@ fn timestamp(out: &mut String) {
     SECOND.with(|s| {
         let mut s = s.borrow_mut();
         if s.0 != secs {
-            let (days, rem) = (secs / 86_400, secs % 86_400);
-            let (y, m, d) = civil_from_days(days as i64);
+            let t = i64::try_from(secs)
+                .ok()
+                .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
             s.1.clear();
-            let _ = write!(s.1, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+            let _ = write!(s.1, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
             s.0 = secs;
         }
         out.push_str(&s.1);
@@ -239,31 +242,21 @@ fn timestamp(out: &mut String) {
     out.push('Z');
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
+        let day = || {
+            let t = time::OffsetDateTime::now_utc();
+            format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+        };
         let mut s = String::new();
+        let before = day();
         timestamp(&mut s);
+        let after = day();
+        assert!(s[..10] == before || s[..10] == after, "{s} is not today ({before}, {after})");
         assert_eq!(s.len(), "2026-11-27T12:34:56.123456Z".len(), "{s}");
         assert!(s.ends_with('Z') && s.as_bytes()[10] == b'T', "{s}");
     }
