@@ -861,14 +861,74 @@ impl<'a> Engine<'a> {
         positions: &[ledger::Position],
     ) -> Report {
         let t = as_of.unwrap_or_default();
-        let mut position_values = Vec::with_capacity(positions.len());
-        let mut unrealized_positions = Decimal::ZERO;
+        let (position_values, unrealized_positions) = self.value_positions(positions, t);
+        let prices: Vec<Option<Rate>> = (0..self.assets.len() as u32).map(|a| self.price(a, t)).collect();
+        let holdings = self.holdings(&prices, t);
+        let accounts = self.account_summaries(&prices);
+        let identity_by_account = if self.per_account { self.identities_by_account(&prices) } else { BTreeMap::new() };
+        let identity = identity(
+            Totals {
+                equity: holdings.equity,
+                contributions: self.contributions,
+                realized: self.realized_lifetime,
+                unrealized: holdings.unrealized,
+                unlotted_value: holdings.unlotted_value,
+                unpriced_cost: holdings.unpriced_cost,
+            },
+            &self.drift,
+        );
+        let returns = self.returns(first_day);
+        let breakdowns = self.breakdowns();
+        let mut realized = self.realized.clone();
+        realized.normalize();
+        let missing_prices = self.missing_price_list();
+        let complete = self.missing_acq.is_empty()
+            && missing_prices.is_empty()
+            && self.unvalued.is_empty()
+            && self.transfers.unmatched.iter().all(|l| self.cash_asset_name(&l.asset));
+
+        Report {
+            engine_version: crate::ENGINE_VERSION.into(),
+            currency: self.s.currency.clone(),
+            method: self.s.method,
+            settings: self.s.clone(),
+            as_of,
+            events: processed,
+            complete,
+            realized,
+            unrealized: holdings.unrealized.normalize(),
+            positions: position_values,
+            unrealized_positions: unrealized_positions.normalize(),
+            realized_by_asset: breakdowns.by_asset,
+            realized_by_account: breakdowns.by_account,
+            realized_by_venue: breakdowns.by_venue,
+            realized_by_symbol: breakdowns.by_symbol,
+            assets: holdings.assets,
+            accounts,
+            open_lots: holdings.open_lots,
+            missing_acquisitions: std::mem::take(&mut self.missing_acq),
+            missing_prices,
+            unvalued_trades: std::mem::take(&mut self.unvalued),
+            transfers: std::mem::take(&mut self.transfers),
+            equity_curve: std::mem::take(&mut self.curve),
+            returns,
+            identity,
+            identity_by_account,
+            disposals: std::mem::take(&mut self.disposals),
+            lot_uses: std::mem::take(&mut self.lot_uses),
+        }
+    }
+
+    /// Open futures positions valued in the profit currency at `t`, and their unrealized PnL in total.
+    fn value_positions(&mut self, positions: &[ledger::Position], t: Timestamp) -> (Vec<PositionValue>, Decimal) {
+        let mut values = Vec::with_capacity(positions.len());
+        let mut total = Decimal::ZERO;
         for p in positions {
             let margin = self.asset(&p.margin_asset);
             let unrealized = p.unrealized();
             let value = self.price_or_note(margin, t, Affects::Unrealized).map(|r| r.of(unrealized));
-            unrealized_positions += value.unwrap_or_default();
-            position_values.push(PositionValue {
+            total += value.unwrap_or_default();
+            values.push(PositionValue {
                 account: p.account.to_string(),
                 symbol: p.symbol.clone(),
                 amount: p.amount.normalize(),
@@ -879,17 +939,16 @@ impl<'a> Engine<'a> {
                 unrealized_value: value.map(|v| v.normalize()),
             });
         }
-        let mut assets = BTreeMap::new();
-        let mut open_lots = Vec::new();
-        let mut unrealized_total = Decimal::ZERO;
-        let mut unpriced_cost = Decimal::ZERO;
-        let mut unlotted_value = Decimal::ZERO;
-        let mut equity = Decimal::ZERO;
+        (values, total)
+    }
+
+    /// Every asset held or lotted, the open lots, and the sums the identity needs; notes the prices missing at `t`.
+    fn holdings(&mut self, prices: &[Option<Rate>], t: Timestamp) -> Holdings {
         let n_assets = self.assets.len();
+        let mut h = Holdings::default();
         let mut lots_amount = vec![Decimal::ZERO; n_assets];
         let mut lots_cost = vec![Decimal::ZERO; n_assets];
         let mut lots_unrealized = vec![Decimal::ZERO; n_assets];
-        let prices: Vec<Option<Rate>> = (0..n_assets as u32).map(|a| self.price(a, t)).collect();
         for pool in &self.pools {
             let p = prices[pool.asset as usize];
             let pool_name: String =
@@ -900,10 +959,10 @@ impl<'a> Engine<'a> {
                 let value = p.map(|p| p.of(lot.remaining));
                 let unrealized = value.map(|v| v - lot.cost);
                 if let Some(u) = unrealized {
-                    unrealized_total += u;
+                    h.unrealized += u;
                     lots_unrealized[pool.asset as usize] += u;
                 }
-                open_lots.push(OpenLot {
+                h.open_lots.push(OpenLot {
                     asset: self.assets.name(pool.asset).to_string(),
                     pool: pool_name.clone(),
                     time: lot.time,
@@ -926,16 +985,16 @@ impl<'a> Engine<'a> {
             }
             if p.is_none() && !lots_amount[a].is_zero() {
                 self.note_missing_price(a as u32, t, Affects::Unrealized);
-                unpriced_cost += lots_cost[a];
+                h.unpriced_cost += lots_cost[a];
             }
             if let Some(p) = p {
-                equity += p.of(amount);
+                h.equity += p.of(amount);
                 if !cash {
-                    unlotted_value += p.of(amount) - p.of(lots_amount[a]);
+                    h.unlotted_value += p.of(amount) - p.of(lots_amount[a]);
                 }
             }
             let (lots_amt, cost) = if cash { (amount, amount) } else { (lots_amount[a], lots_cost[a]) };
-            assets.insert(
+            h.assets.insert(
                 self.assets.name(a as u32).to_string(),
                 AssetPosition {
                     amount: amount.normalize(),
@@ -948,9 +1007,12 @@ impl<'a> Engine<'a> {
                 },
             );
         }
-        open_lots.sort_by(|x, y| (&x.asset, &x.pool, x.time).cmp(&(&y.asset, &y.pool, y.time)));
+        h.open_lots.sort_by(|x, y| (&x.asset, &x.pool, x.time).cmp(&(&y.asset, &y.pool, y.time)));
+        h
+    }
 
-        // accounts
+    /// Each account's balances and equity.
+    fn account_summaries(&self, prices: &[Option<Rate>]) -> BTreeMap<String, AccountSummary> {
         let mut accounts = BTreeMap::new();
         for (n, bal) in self.balances.iter().enumerate() {
             let name = self.accounts.name(n as u32);
@@ -968,97 +1030,52 @@ impl<'a> Engine<'a> {
             summary.equity = summary.equity.normalize();
             accounts.insert(name.to_string(), summary);
         }
+        accounts
+    }
 
-        // the identity per account (per-account pools: each account has its own lots)
-        let mut identity_by_account = BTreeMap::new();
-        if self.per_account {
-            let n_accounts = self.balances.len();
-            let mut lots_by = vec![vec![(Decimal::ZERO, Decimal::ZERO); n_assets]; n_accounts];
-            let mut unrealized_by = vec![Decimal::ZERO; n_accounts];
-            for pool in &self.pools {
-                let (amount, cost) = &mut lots_by[pool.account as usize][pool.asset as usize];
-                for lot in &pool.lots {
-                    *amount += lot.remaining;
-                    *cost += lot.cost;
-                    if let Some(p) = prices[pool.asset as usize] {
-                        unrealized_by[pool.account as usize] += p.of(lot.remaining) - lot.cost;
-                    }
+    /// The identity of each account, for per-account pools (each account has its own lots).
+    fn identities_by_account(&self, prices: &[Option<Rate>]) -> BTreeMap<String, Identity> {
+        let n_assets = self.assets.len();
+        let n_accounts = self.balances.len();
+        let mut lots_by = vec![vec![(Decimal::ZERO, Decimal::ZERO); n_assets]; n_accounts];
+        let mut unrealized_by = vec![Decimal::ZERO; n_accounts];
+        for pool in &self.pools {
+            let (amount, cost) = &mut lots_by[pool.account as usize][pool.asset as usize];
+            for lot in &pool.lots {
+                *amount += lot.remaining;
+                *cost += lot.cost;
+                if let Some(p) = prices[pool.asset as usize] {
+                    unrealized_by[pool.account as usize] += p.of(lot.remaining) - lot.cost;
                 }
             }
-            for (a, book) in self.books.iter().enumerate() {
-                let mut equity = Decimal::ZERO;
-                let mut unlotted = Decimal::ZERO;
-                let mut unpriced = Decimal::ZERO;
-                for (x, &(lots, cost)) in lots_by[a].iter().enumerate() {
-                    let balance = self.balances[a][x];
-                    match prices[x] {
-                        Some(p) => {
-                            equity += p.of(balance);
-                            if !self.cash[x] {
-                                unlotted += p.of(balance) - p.of(lots);
-                            }
+        }
+        let mut out = BTreeMap::new();
+        for (a, book) in self.books.iter().enumerate() {
+            let mut totals = Totals {
+                contributions: book.contributions,
+                realized: book.realized,
+                unrealized: unrealized_by[a],
+                ..Totals::default()
+            };
+            for (x, &(lots, cost)) in lots_by[a].iter().enumerate() {
+                let balance = self.balances[a][x];
+                match prices[x] {
+                    Some(p) => {
+                        totals.equity += p.of(balance);
+                        if !self.cash[x] {
+                            totals.unlotted_value += p.of(balance) - p.of(lots);
                         }
-                        None => unpriced += cost,
                     }
+                    None => totals.unpriced_cost += cost,
                 }
-                let mut residual = BTreeMap::new();
-                for (n, v) in book.drift.iter().enumerate() {
-                    if !v.is_zero() {
-                        residual.insert(DRIFT_NAMES[n].to_string(), v.normalize());
-                    }
-                }
-                if !unlotted.is_zero() {
-                    residual.insert("holdings_without_lots_at_market".into(), unlotted.normalize());
-                }
-                if !unpriced.is_zero() {
-                    residual.insert("cost_of_unpriced_holdings".into(), (-unpriced).normalize());
-                }
-                let items: Decimal = residual.values().copied().sum();
-                let unexplained = equity - book.contributions - book.realized - unrealized_by[a] - items;
-                identity_by_account.insert(
-                    self.accounts.name(a as u32).to_string(),
-                    Identity {
-                        equity: equity.normalize(),
-                        net_contributions: book.contributions.normalize(),
-                        realized: book.realized.normalize(),
-                        unrealized: unrealized_by[a].normalize(),
-                        residual,
-                        unexplained: unexplained.normalize(),
-                        holds: unexplained.abs() < Decimal::new(1, 12),
-                    },
-                );
             }
+            out.insert(self.accounts.name(a as u32).to_string(), identity(totals, &book.drift));
         }
+        out
+    }
 
-        // identity
-        let mut residual = BTreeMap::new();
-        for (n, v) in self.drift.iter().enumerate() {
-            if !v.is_zero() {
-                residual.insert(DRIFT_NAMES[n].to_string(), v.normalize());
-            }
-        }
-        if !unlotted_value.is_zero() {
-            residual.insert("holdings_without_lots_at_market".into(), unlotted_value.normalize());
-        }
-        if !unpriced_cost.is_zero() {
-            residual.insert("cost_of_unpriced_holdings".into(), (-unpriced_cost).normalize());
-        }
-        let items: Decimal = residual.values().copied().sum();
-        let unexplained = equity - self.contributions - self.realized_lifetime - unrealized_total - items;
-        let identity = Identity {
-            equity: equity.normalize(),
-            net_contributions: self.contributions.normalize(),
-            realized: self.realized_lifetime.normalize(),
-            unrealized: unrealized_total.normalize(),
-            residual,
-            unexplained: unexplained.normalize(),
-            holds: unexplained.abs() < Decimal::new(1, 12),
-        };
-
-        // returns over the window's days
-        let returns = self.returns(first_day);
-
-        // breakdowns
+    /// Realized PnL by asset, account, venue and symbol (only the non-zero ones).
+    fn breakdowns(&mut self) -> Breakdowns {
         let named = |interner: &Interner, splits: &mut [RealizedSplit]| -> BTreeMap<String, RealizedSplit> {
             let mut out = BTreeMap::new();
             for (n, s) in splits.iter_mut().enumerate() {
@@ -1069,18 +1086,19 @@ impl<'a> Engine<'a> {
             }
             out
         };
-        let realized_by_asset = named(&self.assets, &mut self.by_asset);
-        let realized_by_account = named(&self.accounts, &mut self.by_account);
-        let realized_by_symbol = named(&self.symbols, &mut self.by_symbol);
-        let mut realized_by_venue: BTreeMap<String, RealizedSplit> = BTreeMap::new();
-        for (account, split) in &realized_by_account {
-            realized_by_venue.entry(AccountId(account.clone()).venue().to_string()).or_default().merge(split);
+        let by_asset = named(&self.assets, &mut self.by_asset);
+        let by_account = named(&self.accounts, &mut self.by_account);
+        let by_symbol = named(&self.symbols, &mut self.by_symbol);
+        let mut by_venue: BTreeMap<String, RealizedSplit> = BTreeMap::new();
+        for (account, split) in &by_account {
+            by_venue.entry(AccountId(account.clone()).venue().to_string()).or_default().merge(split);
         }
-        let mut realized = self.realized.clone();
-        realized.normalize();
+        Breakdowns { by_asset, by_account, by_venue, by_symbol }
+    }
 
-        let missing_prices = self
-            .missing_prices
+    /// The prices that were missing, one line per asset and what they affect.
+    fn missing_price_list(&self) -> Vec<MissingPrice> {
+        self.missing_prices
             .iter()
             .map(|((asset, affects), acc)| MissingPrice {
                 asset: self.assets.name(*asset).to_string(),
@@ -1090,42 +1108,7 @@ impl<'a> Engine<'a> {
                 count: acc.count,
                 affects: affects.name().into(),
             })
-            .collect::<Vec<_>>();
-        let complete = self.missing_acq.is_empty()
-            && missing_prices.is_empty()
-            && self.unvalued.is_empty()
-            && self.transfers.unmatched.iter().all(|l| self.cash_asset_name(&l.asset));
-
-        Report {
-            engine_version: crate::ENGINE_VERSION.into(),
-            currency: self.s.currency.clone(),
-            method: self.s.method,
-            settings: self.s.clone(),
-            as_of,
-            events: processed,
-            complete,
-            realized,
-            unrealized: unrealized_total.normalize(),
-            positions: position_values,
-            unrealized_positions: unrealized_positions.normalize(),
-            realized_by_asset,
-            realized_by_account,
-            realized_by_venue,
-            realized_by_symbol,
-            assets,
-            accounts,
-            open_lots,
-            missing_acquisitions: std::mem::take(&mut self.missing_acq),
-            missing_prices,
-            unvalued_trades: std::mem::take(&mut self.unvalued),
-            transfers: std::mem::take(&mut self.transfers),
-            equity_curve: std::mem::take(&mut self.curve),
-            returns,
-            identity,
-            identity_by_account,
-            disposals: std::mem::take(&mut self.disposals),
-            lot_uses: std::mem::take(&mut self.lot_uses),
-        }
+            .collect()
     }
 
     fn cash_asset_name(&self, asset: &str) -> bool {
@@ -1202,4 +1185,68 @@ fn hifo_index(lots: &VecDeque<Lot>) -> usize {
         }
     }
     best.map_or(usize::MAX, |(i, _)| i)
+}
+
+/// What the identity adds up, for the whole ledger or one account (docs/accounting.md, the identity).
+#[derive(Default)]
+struct Totals {
+    /// Priced balances at the report time.
+    equity: Decimal,
+    /// Deposits minus withdrawals, valued when they happened.
+    contributions: Decimal,
+    /// Realized PnL since the first event.
+    realized: Decimal,
+    /// Unrealized PnL of the priced lots.
+    unrealized: Decimal,
+    /// Market value of holdings that have no lots (non-cash assets).
+    unlotted_value: Decimal,
+    /// Cost of lots whose asset has no price.
+    unpriced_cost: Decimal,
+}
+
+/// The identity: equity = contributions + realized + unrealized + the itemized residual (drift, holdings without
+/// lots at market, minus the cost of unpriced holdings); what the items leave is `unexplained`.
+fn identity(t: Totals, drift: &[Decimal; 5]) -> Identity {
+    let mut residual = BTreeMap::new();
+    for (n, v) in drift.iter().enumerate() {
+        if !v.is_zero() {
+            residual.insert(DRIFT_NAMES[n].to_string(), v.normalize());
+        }
+    }
+    if !t.unlotted_value.is_zero() {
+        residual.insert("holdings_without_lots_at_market".into(), t.unlotted_value.normalize());
+    }
+    if !t.unpriced_cost.is_zero() {
+        residual.insert("cost_of_unpriced_holdings".into(), (-t.unpriced_cost).normalize());
+    }
+    let items: Decimal = residual.values().copied().sum();
+    let unexplained = t.equity - t.contributions - t.realized - t.unrealized - items;
+    Identity {
+        equity: t.equity.normalize(),
+        net_contributions: t.contributions.normalize(),
+        realized: t.realized.normalize(),
+        unrealized: t.unrealized.normalize(),
+        residual,
+        unexplained: unexplained.normalize(),
+        holds: unexplained.abs() < Decimal::new(1, 12),
+    }
+}
+
+/// The holdings part of a report, with the sums the identity needs.
+#[derive(Default)]
+struct Holdings {
+    assets: BTreeMap<String, AssetPosition>,
+    open_lots: Vec<OpenLot>,
+    equity: Decimal,
+    unrealized: Decimal,
+    unlotted_value: Decimal,
+    unpriced_cost: Decimal,
+}
+
+/// Realized PnL split four ways.
+struct Breakdowns {
+    by_asset: BTreeMap<String, RealizedSplit>,
+    by_account: BTreeMap<String, RealizedSplit>,
+    by_venue: BTreeMap<String, RealizedSplit>,
+    by_symbol: BTreeMap<String, RealizedSplit>,
 }
