@@ -1171,7 +1171,7 @@ fn gen_bitget(
         plan.push((*t, Act::BigDeposit(9)));
     }
     plan.sort();
-    let mut a = BitgetAccount {
+    let a = BitgetAccount {
         label: label.to_string(),
         uid: 6_000_000_000 + mix(world_seed, index, 6) % 1_000_000_000,
         index,
@@ -1188,352 +1188,433 @@ fn gen_bitget(
         mix_bills: Vec::new(),
         positions: BTreeMap::new(),
     };
-    let mut spot = Balances::new();
-    let mut fut = Balances::new();
+    let mut activity = BitgetActivity {
+        g,
+        market,
+        a,
+        spot: Balances::new(),
+        fut: Balances::new(),
+        unified,
+        start,
+        index,
+        world_seed,
+        spot_syms,
+        fut_syms,
+        inc,
+    };
     for (t, act) in plan {
         match act {
-            Act::BigDeposit(_) | Act::Deposit => {
-                let (coin, amount, net, txid, address) = if let Some(i) = inc.get(&t) {
-                    (i.coin.to_string(), i.amount, "TRC20", i.txid.clone(), format!("TBg{}", g.r.alnum(31)))
-                } else {
-                    let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
-                    let (coin, lo, hi, _) = deposit_coin(k);
-                    let amount = if act == Act::Deposit {
-                        g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
-                    } else {
-                        g.r.decimal(lo, hi, 4)
-                    };
-                    let net = match coin {
-                        "USDT" => "TRC20",
-                        "BTC" => "BTC",
-                        _ => "ERC20",
-                    };
-                    (coin.to_string(), amount, net, g.r.hex(64), format!("0x{}", g.r.hex(40)))
-                };
-                let w = if unified { "unified" } else { "spot" };
-                let _ = w;
-                add(&mut spot, &coin, amount);
-                a.deposits.push(Deposit {
-                    id: rid(1_100_000_000_000_000_000, start, t, index),
-                    coin: interned(&coin),
-                    amount,
-                    network: net,
-                    address,
-                    txid,
-                    time: t,
-                });
-                a.spot_bills.push(Bill {
-                    id: rid(1_200_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned(&coin),
-                    symbol: None,
-                    business_type: "DEPOSIT",
-                    group_type: "deposit",
-                    amount,
-                    fee: Decimal::ZERO,
-                    balance: bal(&spot, &coin),
-                });
-            }
-            Act::SpotFill => {
-                let s = g.r.pick(spot_syms).clone();
-                let sym = market.symbol(&s).expect("symbol").clone();
-                let price = market.fill_price(&s, t, g.r.next_u64());
-                let base_bal = bal(&spot, &sym.base);
-                let quote_bal = bal(&spot, &sym.quote);
-                let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
-                let base_usd = g.usdt_value(&sym.base, t);
-                let size = if buy {
-                    (quote_bal * Decimal::new(g.r.range(2, 15), 2) / price)
-                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                } else if g.r.chance(250) && !base_usd.is_zero() && sym.base != "BGB" {
-                    // sell nearly everything, leaving a crumb worth 1-3 USDT: what BGB conversions are for
-                    let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
-                    (base_bal - crumb)
-                        .max(Decimal::ZERO)
-                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                } else {
-                    (base_bal * Decimal::new(g.r.range(10, 60), 2))
-                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                };
-                let amount = (size * price).round_dp(8);
-                if size.is_zero() || amount.is_zero() || (buy && amount > quote_bal) || (!buy && size > base_bal) {
-                    continue;
-                }
-                let (fee, fee_coin) = if buy {
-                    ((size * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
-                } else {
-                    ((amount * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
-                };
-                if buy {
-                    add(&mut spot, &sym.quote, -amount);
-                    add(&mut spot, &sym.base, size - fee);
-                } else {
-                    add(&mut spot, &sym.base, -size);
-                    add(&mut spot, &sym.quote, amount - fee);
-                }
-                let id = rid(1_300_000_000_000_000_000, start, t, index);
-                let (inc_coin, inc_amt, out_coin, out_amt) =
-                    if buy { (&sym.base, size, &sym.quote, amount) } else { (&sym.quote, amount, &sym.base, size) };
-                let bt = if buy { "BUY" } else { "SELL" };
-                a.spot_bills.push(Bill {
-                    id: rid(1_200_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned(out_coin),
-                    symbol: Some(s.clone()),
-                    business_type: bt,
-                    group_type: "transaction",
-                    amount: -out_amt,
-                    fee: Decimal::ZERO,
-                    balance: bal(&spot, out_coin),
-                });
-                a.spot_bills.push(Bill {
-                    id: rid(1_250_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned(inc_coin),
-                    symbol: Some(s.clone()),
-                    business_type: bt,
-                    group_type: "transaction",
-                    amount: inc_amt,
-                    fee: -fee,
-                    balance: bal(&spot, inc_coin),
-                });
-                a.spot_fills.push(BitgetSpotFill {
-                    id,
-                    order_id: id + 7,
-                    symbol: s,
-                    time: t,
-                    price,
-                    size,
-                    amount,
-                    buy,
-                    fee,
-                    fee_coin: interned(&fee_coin),
-                    maker: g.r.chance(400),
-                });
-            }
-            Act::FuturesFill => {
-                if fut_syms.is_empty() {
-                    continue;
-                }
-                let s = g.r.pick(fut_syms).clone();
-                let src = if unified { &spot } else { &fut };
-                let wallet = bal(src, "USDT");
-                // unified: only a third of the USDT backs futures, the rest stays for spot
-                let wallet = if unified { wallet / Decimal::from(3) } else { wallet };
-                let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
-                if let Some(mut f) = futures_fill(&mut g, &mut pos, wallet, &s, t, Decimal::new(6, 4)) {
-                    f.id = rid(1_103_000_000_000_000_000, start, t, index);
-                    f.order_id = f.id + 3;
-                    let w = if unified { &mut spot } else { &mut fut };
-                    add(w, "USDT", f.realized_pnl - f.commission);
-                    let bt = match (f.opening, f.long) {
-                        (true, true) => "open_long",
-                        (true, false) => "open_short",
-                        (false, true) => "close_long",
-                        (false, false) => "close_short",
-                    };
-                    let balance = bal(w, "USDT");
-                    a.mix_bills.push(Bill {
-                        id: rid(1_400_000_000_000_000_000, start, t, index),
-                        time: t,
-                        coin: interned("USDT"),
-                        symbol: Some(s.clone()),
-                        business_type: bt,
-                        group_type: "",
-                        amount: f.realized_pnl,
-                        fee: -f.commission,
-                        balance,
-                    });
-                    a.mix_fills.push(f);
-                    if pos.amt.is_zero() {
-                        a.positions.remove(&s);
-                    } else {
-                        a.positions.insert(s, pos);
-                    }
-                }
-            }
-            Act::Funding => {
-                let open: Vec<(Symbol, Position)> = a.positions.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
-                for (s, pos) in open {
-                    let mark = market.price(&s, t);
-                    let fee = -(pos.amt * mark * funding_rate(world_seed, &s, t)).round_dp(8);
-                    let w = if unified { &mut spot } else { &mut fut };
-                    if !fee.is_zero() && bal(w, "USDT") + fee >= Decimal::ZERO {
-                        add(w, "USDT", fee);
-                        let balance = bal(w, "USDT");
-                        // Bitget bill ids grow with time, as the venue's do (clients page by `idLessThan`): one id per symbol's
-                        // settlement, a millisecond apart in the id only.
-                        let id = rid(1_400_000_000_000_000_000, start, t + symbol_slot(fut_syms, &s) as i64, index);
-                        a.mix_bills.push(Bill {
-                            id,
-                            time: t,
-                            coin: interned("USDT"),
-                            symbol: Some(s.clone()),
-                            business_type: "contract_settle_fee",
-                            group_type: "",
-                            amount: fee,
-                            fee: Decimal::ZERO,
-                            balance,
-                        });
-                    }
-                }
-            }
-            Act::ToFutures | Act::FromFutures if !unified => {
-                let to_fut = act == Act::ToFutures;
-                let avail = if to_fut { bal(&spot, "USDT") } else { bal(&fut, "USDT") };
-                let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
-                if !to_fut {
-                    let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
-                    amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
-                }
-                if amount <= Decimal::ONE {
-                    continue;
-                }
-                let (from, to) = if to_fut { ("spot", "futures") } else { ("futures", "spot") };
-                add(&mut spot, "USDT", if to_fut { -amount } else { amount });
-                add(&mut fut, "USDT", if to_fut { amount } else { -amount });
-                let id = rid(1_500_000_000_000_000_000, start, t, index);
-                a.transfers.push(Transfer { id, from, to, asset: interned("USDT"), amount, time: t });
-                a.spot_bills.push(Bill {
-                    id: rid(1_200_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned("USDT"),
-                    symbol: None,
-                    business_type: if to_fut { "TRANSFER_OUT" } else { "TRANSFER_IN" },
-                    group_type: "transfer",
-                    amount: if to_fut { -amount } else { amount },
-                    fee: Decimal::ZERO,
-                    balance: bal(&spot, "USDT"),
-                });
-                a.mix_bills.push(Bill {
-                    id: rid(1_400_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned("USDT"),
-                    symbol: None,
-                    business_type: if to_fut { "trans_from_exchange" } else { "trans_to_exchange" },
-                    group_type: "",
-                    amount: if to_fut { amount } else { -amount },
-                    fee: Decimal::ZERO,
-                    balance: bal(&fut, "USDT"),
-                });
-            }
-            Act::Convert => {
-                let s = if unified {
-                    let pairs: Vec<Symbol> =
-                        spot_syms.iter().filter(|s| &***s == "BTCUSDT" || &***s == "ETHUSDT").cloned().collect();
-                    if pairs.is_empty() {
-                        continue;
-                    }
-                    g.r.pick(&pairs).clone()
-                } else {
-                    g.r.pick(spot_syms).clone()
-                };
-                let sym = market.symbol(&s).expect("symbol").clone();
-                // unified convert records are read per (fromCoin, toCoin) pair, both required: the sync asks the
-                // pairs of the coins it finds elsewhere, so unified converts stay between USDT and the deposited
-                // BTC and ETH (a coin reached only through converts could not be found)
-                if sym.quote != "USDT" || (unified && sym.base != "BTC" && sym.base != "ETH") {
-                    continue;
-                }
-                let price = market.price(&s, t);
-                let buy = g.r.chance(500) || bal(&spot, &sym.base).is_zero();
-                let (fc, tc, fs, ts) = if buy {
-                    let f = (bal(&spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
-                    (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(998, 3)).round_dp(8))
-                } else {
-                    let f = (bal(&spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp.min(6));
-                    (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(998, 3)).round_dp(8))
-                };
-                if fs.is_zero() || ts.is_zero() || fs > bal(&spot, &fc) {
-                    continue;
-                }
-                add(&mut spot, &fc, -fs);
-                add(&mut spot, &tc, ts);
-                a.converts.push(BitgetConvert {
-                    id: rid(1_700_000_000_000_000_000, start, t, index),
-                    time: t,
-                    from_coin: interned(&fc),
-                    from_size: fs,
-                    to_coin: interned(&tc),
-                    to_size: ts,
-                    price: (ts / fs).round_dp(8),
-                });
-            }
-            Act::Dust if !unified => {
-                let bgb = g.usdt_value("BGB", t);
-                if bgb.is_zero() {
-                    continue;
-                }
-                // one coin per record: the smallest non-zero holding worth at most 5 USDT
-                let pick = spot
-                    .iter()
-                    .filter(|(c, v)| c.as_str() != "USDT" && c.as_str() != "BGB" && !v.is_zero())
-                    .map(|(c, v)| (c.clone(), *v, g.usdt_value(c, t)))
-                    .filter(|(_, v, p)| !p.is_zero() && *v * *p <= Decimal::from(5))
-                    .min_by_key(|(_, v, p)| *v * *p);
-                let Some((coin, amount, from_price)) = pick else { continue };
-                let gross = (amount * from_price / bgb).round_dp(8);
-                let fee = (gross * Decimal::new(2, 2)).round_dp(8);
-                if gross - fee <= Decimal::ZERO {
-                    continue;
-                }
-                add(&mut spot, &coin, -amount);
-                add(&mut spot, "BGB", gross - fee);
-                a.bgb_converts.push(BgbConvert {
-                    order_id: rid(1_750_000_000_000_000_000, start, t, index),
-                    time: t,
-                    from_coin: interned(&coin),
-                    from_amount: amount,
-                    from_price,
-                    to_amount: gross,
-                    to_price: bgb,
-                    fee,
-                });
-            }
-            Act::Withdraw => {
-                let coin = if g.r.chance(600) { "USDT" } else { "BTC" };
-                let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
-                let avail = bal(&spot, coin);
-                let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
-                if amount <= fee * Decimal::from(5) || amount + fee > avail {
-                    continue;
-                }
-                add(&mut spot, coin, -(amount + fee));
-                let id = rid(1_600_000_000_000_000_000, start, t, index);
-                a.withdrawals.push(Withdrawal {
-                    id: id.to_string(),
-                    coin: interned(coin),
-                    amount,
-                    fee,
-                    network: if coin == "USDT" { "TRC20" } else { "BTC" },
-                    address: format!("T{}", g.r.alnum(33)),
-                    txid: g.r.hex(64),
-                    time: t,
-                    complete_time: t + 5 * MINUTE,
-                });
-                a.spot_bills.push(Bill {
-                    id: rid(1_200_000_000_000_000_000, start, t, index),
-                    time: t,
-                    coin: interned(coin),
-                    symbol: None,
-                    business_type: "WITHDRAW",
-                    group_type: "withdraw",
-                    amount: -amount,
-                    fee: -fee,
-                    balance: bal(&spot, coin),
-                });
-            }
+            Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
+            Act::SpotFill => activity.spot_fill(t),
+            Act::FuturesFill => activity.futures_trade(t),
+            Act::Funding => activity.funding(t),
+            Act::ToFutures | Act::FromFutures if !unified => activity.transfer(t, act),
+            Act::Convert => activity.convert(t),
+            Act::Dust if !unified => activity.dust(t),
+            Act::Withdraw => activity.withdraw(t),
             _ => {}
         }
     }
-    if unified {
-        a.wallets.insert("unified", spot);
-    } else {
-        a.wallets.insert("spot", spot);
-        a.wallets.insert("futures", fut);
+    activity.finish()
+}
+
+/// One Bitget account's activity as it is generated: the account's records so far and its running wallets. Each
+/// kind of activity is one method; a method that finds nothing to do (no balance, nothing to sell) records nothing.
+struct BitgetActivity<'m> {
+    g: Gen<'m>,
+    market: &'m Market,
+    a: BitgetAccount,
+    /// The spot wallet (the unified wallet in unified mode).
+    spot: Balances,
+    /// The futures wallet (classic mode).
+    fut: Balances,
+    unified: bool,
+    start: i64,
+    index: u64,
+    world_seed: u64,
+    spot_syms: &'m [Symbol],
+    fut_syms: &'m [Symbol],
+    /// Deposits arriving from Binance, by their time on this account's timeline.
+    inc: BTreeMap<i64, &'m Incoming>,
+}
+
+impl BitgetActivity<'_> {
+    /// Deposits, from outside or arriving from Binance (the same coins, amounts and txids).
+    fn deposit(&mut self, t: i64, act: Act) {
+        let (start, index, unified) = (self.start, self.index, self.unified);
+        let Self { g, a, spot, inc, .. } = self;
+        let (coin, amount, net, txid, address) = if let Some(i) = inc.get(&t) {
+            (i.coin.to_string(), i.amount, "TRC20", i.txid.clone(), format!("TBg{}", g.r.alnum(31)))
+        } else {
+            let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
+            let (coin, lo, hi, _) = deposit_coin(k);
+            let amount = if act == Act::Deposit {
+                g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
+            } else {
+                g.r.decimal(lo, hi, 4)
+            };
+            let net = match coin {
+                "USDT" => "TRC20",
+                "BTC" => "BTC",
+                _ => "ERC20",
+            };
+            (coin.to_string(), amount, net, g.r.hex(64), format!("0x{}", g.r.hex(40)))
+        };
+        let w = if unified { "unified" } else { "spot" };
+        let _ = w;
+        add(&mut *spot, &coin, amount);
+        a.deposits.push(Deposit {
+            id: rid(1_100_000_000_000_000_000, start, t, index),
+            coin: interned(&coin),
+            amount,
+            network: net,
+            address,
+            txid,
+            time: t,
+        });
+        a.spot_bills.push(Bill {
+            id: rid(1_200_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(&coin),
+            symbol: None,
+            business_type: "DEPOSIT",
+            group_type: "deposit",
+            amount,
+            fee: Decimal::ZERO,
+            balance: bal(spot, &coin),
+        });
     }
-    let _ = g.start;
-    a
+
+    /// A spot fill of a random listed pair, with both legs' bills.
+    fn spot_fill(&mut self, t: i64) {
+        let (market, start, index, spot_syms) = (self.market, self.start, self.index, self.spot_syms);
+        let Self { g, a, spot, .. } = self;
+        let s = g.r.pick(spot_syms).clone();
+        let sym = market.symbol(&s).expect("symbol").clone();
+        let price = market.fill_price(&s, t, g.r.next_u64());
+        let base_bal = bal(spot, &sym.base);
+        let quote_bal = bal(spot, &sym.quote);
+        let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
+        let base_usd = g.usdt_value(&sym.base, t);
+        let size = if buy {
+            (quote_bal * Decimal::new(g.r.range(2, 15), 2) / price)
+                .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        } else if g.r.chance(250) && !base_usd.is_zero() && sym.base != "BGB" {
+            // sell nearly everything, leaving a crumb worth 1-3 USDT: what BGB conversions are for
+            let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
+            (base_bal - crumb)
+                .max(Decimal::ZERO)
+                .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        } else {
+            (base_bal * Decimal::new(g.r.range(10, 60), 2))
+                .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        };
+        let amount = (size * price).round_dp(8);
+        if size.is_zero() || amount.is_zero() || (buy && amount > quote_bal) || (!buy && size > base_bal) {
+            return;
+        }
+        let (fee, fee_coin) = if buy {
+            ((size * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
+        } else {
+            ((amount * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
+        };
+        if buy {
+            add(&mut *spot, &sym.quote, -amount);
+            add(&mut *spot, &sym.base, size - fee);
+        } else {
+            add(&mut *spot, &sym.base, -size);
+            add(&mut *spot, &sym.quote, amount - fee);
+        }
+        let id = rid(1_300_000_000_000_000_000, start, t, index);
+        let (inc_coin, inc_amt, out_coin, out_amt) =
+            if buy { (&sym.base, size, &sym.quote, amount) } else { (&sym.quote, amount, &sym.base, size) };
+        let bt = if buy { "BUY" } else { "SELL" };
+        a.spot_bills.push(Bill {
+            id: rid(1_200_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(out_coin),
+            symbol: Some(s.clone()),
+            business_type: bt,
+            group_type: "transaction",
+            amount: -out_amt,
+            fee: Decimal::ZERO,
+            balance: bal(spot, out_coin),
+        });
+        a.spot_bills.push(Bill {
+            id: rid(1_250_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(inc_coin),
+            symbol: Some(s.clone()),
+            business_type: bt,
+            group_type: "transaction",
+            amount: inc_amt,
+            fee: -fee,
+            balance: bal(spot, inc_coin),
+        });
+        a.spot_fills.push(BitgetSpotFill {
+            id,
+            order_id: id + 7,
+            symbol: s,
+            time: t,
+            price,
+            size,
+            amount,
+            buy,
+            fee,
+            fee_coin: interned(&fee_coin),
+            maker: g.r.chance(400),
+        });
+    }
+
+    /// A USDT-M futures fill moving the position, with its bill.
+    fn futures_trade(&mut self, t: i64) {
+        let (start, index, unified, fut_syms) = (self.start, self.index, self.unified, self.fut_syms);
+        let Self { g, a, spot, fut, .. } = self;
+        if fut_syms.is_empty() {
+            return;
+        }
+        let s = g.r.pick(fut_syms).clone();
+        let src = if unified { &spot } else { &fut };
+        let wallet = bal(src, "USDT");
+        // unified: only a third of the USDT backs futures, the rest stays for spot
+        let wallet = if unified { wallet / Decimal::from(3) } else { wallet };
+        let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
+        if let Some(mut f) = futures_fill(g, &mut pos, wallet, &s, t, Decimal::new(6, 4)) {
+            f.id = rid(1_103_000_000_000_000_000, start, t, index);
+            f.order_id = f.id + 3;
+            let w = if unified { &mut *spot } else { &mut *fut };
+            add(w, "USDT", f.realized_pnl - f.commission);
+            let bt = match (f.opening, f.long) {
+                (true, true) => "open_long",
+                (true, false) => "open_short",
+                (false, true) => "close_long",
+                (false, false) => "close_short",
+            };
+            let balance = bal(w, "USDT");
+            a.mix_bills.push(Bill {
+                id: rid(1_400_000_000_000_000_000, start, t, index),
+                time: t,
+                coin: interned("USDT"),
+                symbol: Some(s.clone()),
+                business_type: bt,
+                group_type: "",
+                amount: f.realized_pnl,
+                fee: -f.commission,
+                balance,
+            });
+            a.mix_fills.push(f);
+            if pos.amt.is_zero() {
+                a.positions.remove(&s);
+            } else {
+                a.positions.insert(s, pos);
+            }
+        }
+    }
+
+    /// A funding settlement of every open position.
+    fn funding(&mut self, t: i64) {
+        let (market, start, index, unified, world_seed, fut_syms) =
+            (self.market, self.start, self.index, self.unified, self.world_seed, self.fut_syms);
+        let Self { a, spot, fut, .. } = self;
+        let open: Vec<(Symbol, Position)> = a.positions.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
+        for (s, pos) in open {
+            let mark = market.price(&s, t);
+            let fee = -(pos.amt * mark * funding_rate(world_seed, &s, t)).round_dp(8);
+            let w = if unified { &mut *spot } else { &mut *fut };
+            if !fee.is_zero() && bal(w, "USDT") + fee >= Decimal::ZERO {
+                add(w, "USDT", fee);
+                let balance = bal(w, "USDT");
+                // Bitget bill ids grow with time, as the venue's do (clients page by `idLessThan`): one id per symbol's
+                // settlement, a millisecond apart in the id only.
+                let id = rid(1_400_000_000_000_000_000, start, t + symbol_slot(fut_syms, &s) as i64, index);
+                a.mix_bills.push(Bill {
+                    id,
+                    time: t,
+                    coin: interned("USDT"),
+                    symbol: Some(s.clone()),
+                    business_type: "contract_settle_fee",
+                    group_type: "",
+                    amount: fee,
+                    fee: Decimal::ZERO,
+                    balance,
+                });
+            }
+        }
+    }
+
+    /// A transfer between spot and futures (classic accounts), with a bill on each side.
+    fn transfer(&mut self, t: i64, act: Act) {
+        let (market, start, index) = (self.market, self.start, self.index);
+        let Self { g, a, spot, fut, .. } = self;
+        let to_fut = act == Act::ToFutures;
+        let avail = if to_fut { bal(spot, "USDT") } else { bal(fut, "USDT") };
+        let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
+        if !to_fut {
+            let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
+            amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
+        }
+        if amount <= Decimal::ONE {
+            return;
+        }
+        let (from, to) = if to_fut { ("spot", "futures") } else { ("futures", "spot") };
+        add(&mut *spot, "USDT", if to_fut { -amount } else { amount });
+        add(&mut *fut, "USDT", if to_fut { amount } else { -amount });
+        let id = rid(1_500_000_000_000_000_000, start, t, index);
+        a.transfers.push(Transfer { id, from, to, asset: interned("USDT"), amount, time: t });
+        a.spot_bills.push(Bill {
+            id: rid(1_200_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned("USDT"),
+            symbol: None,
+            business_type: if to_fut { "TRANSFER_OUT" } else { "TRANSFER_IN" },
+            group_type: "transfer",
+            amount: if to_fut { -amount } else { amount },
+            fee: Decimal::ZERO,
+            balance: bal(spot, "USDT"),
+        });
+        a.mix_bills.push(Bill {
+            id: rid(1_400_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned("USDT"),
+            symbol: None,
+            business_type: if to_fut { "trans_from_exchange" } else { "trans_to_exchange" },
+            group_type: "",
+            amount: if to_fut { amount } else { -amount },
+            fee: Decimal::ZERO,
+            balance: bal(fut, "USDT"),
+        });
+    }
+
+    /// A convert between USDT and a listed coin (unified: BTC or ETH only).
+    fn convert(&mut self, t: i64) {
+        let (market, start, index, unified, spot_syms) =
+            (self.market, self.start, self.index, self.unified, self.spot_syms);
+        let Self { g, a, spot, .. } = self;
+        let s = if unified {
+            let pairs: Vec<Symbol> =
+                spot_syms.iter().filter(|s| &***s == "BTCUSDT" || &***s == "ETHUSDT").cloned().collect();
+            if pairs.is_empty() {
+                return;
+            }
+            g.r.pick(&pairs).clone()
+        } else {
+            g.r.pick(spot_syms).clone()
+        };
+        let sym = market.symbol(&s).expect("symbol").clone();
+        // unified convert records are read per (fromCoin, toCoin) pair, both required: the sync asks the
+        // pairs of the coins it finds elsewhere, so unified converts stay between USDT and the deposited
+        // BTC and ETH (a coin reached only through converts could not be found)
+        if sym.quote != "USDT" || (unified && sym.base != "BTC" && sym.base != "ETH") {
+            return;
+        }
+        let price = market.price(&s, t);
+        let buy = g.r.chance(500) || bal(spot, &sym.base).is_zero();
+        let (fc, tc, fs, ts) = if buy {
+            let f = (bal(spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
+            (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(998, 3)).round_dp(8))
+        } else {
+            let f = (bal(spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp.min(6));
+            (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(998, 3)).round_dp(8))
+        };
+        if fs.is_zero() || ts.is_zero() || fs > bal(spot, &fc) {
+            return;
+        }
+        add(&mut *spot, &fc, -fs);
+        add(&mut *spot, &tc, ts);
+        a.converts.push(BitgetConvert {
+            id: rid(1_700_000_000_000_000_000, start, t, index),
+            time: t,
+            from_coin: interned(&fc),
+            from_size: fs,
+            to_coin: interned(&tc),
+            to_size: ts,
+            price: (ts / fs).round_dp(8),
+        });
+    }
+
+    /// A small holding converted to BGB (classic accounts).
+    fn dust(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let bgb = g.usdt_value("BGB", t);
+        if bgb.is_zero() {
+            return;
+        }
+        // one coin per record: the smallest non-zero holding worth at most 5 USDT
+        let pick = spot
+            .iter()
+            .filter(|(c, v)| c.as_str() != "USDT" && c.as_str() != "BGB" && !v.is_zero())
+            .map(|(c, v)| (c.clone(), *v, g.usdt_value(c, t)))
+            .filter(|(_, v, p)| !p.is_zero() && *v * *p <= Decimal::from(5))
+            .min_by_key(|(_, v, p)| *v * *p);
+        let Some((coin, amount, from_price)) = pick else { return };
+        let gross = (amount * from_price / bgb).round_dp(8);
+        let fee = (gross * Decimal::new(2, 2)).round_dp(8);
+        if gross - fee <= Decimal::ZERO {
+            return;
+        }
+        add(&mut *spot, &coin, -amount);
+        add(&mut *spot, "BGB", gross - fee);
+        a.bgb_converts.push(BgbConvert {
+            order_id: rid(1_750_000_000_000_000_000, start, t, index),
+            time: t,
+            from_coin: interned(&coin),
+            from_amount: amount,
+            from_price,
+            to_amount: gross,
+            to_price: bgb,
+            fee,
+        });
+    }
+
+    /// A withdrawal of USDT or BTC, with its bill.
+    fn withdraw(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let coin = if g.r.chance(600) { "USDT" } else { "BTC" };
+        let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
+        let avail = bal(spot, coin);
+        let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
+        if amount <= fee * Decimal::from(5) || amount + fee > avail {
+            return;
+        }
+        add(&mut *spot, coin, -(amount + fee));
+        let id = rid(1_600_000_000_000_000_000, start, t, index);
+        a.withdrawals.push(Withdrawal {
+            id: id.to_string(),
+            coin: interned(coin),
+            amount,
+            fee,
+            network: if coin == "USDT" { "TRC20" } else { "BTC" },
+            address: format!("T{}", g.r.alnum(33)),
+            txid: g.r.hex(64),
+            time: t,
+            complete_time: t + 5 * MINUTE,
+        });
+        a.spot_bills.push(Bill {
+            id: rid(1_200_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(coin),
+            symbol: None,
+            business_type: "WITHDRAW",
+            group_type: "withdraw",
+            amount: -amount,
+            fee: -fee,
+            balance: bal(spot, coin),
+        });
+    }
+
+    /// The account with its final wallets.
+    fn finish(self) -> BitgetAccount {
+        let mut a = self.a;
+        if self.unified {
+            a.wallets.insert("unified", self.spot);
+        } else {
+            a.wallets.insert("spot", self.spot);
+            a.wallets.insert("futures", self.fut);
+        }
+        a
+    }
 }
 
 fn demo_key(
