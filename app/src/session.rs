@@ -30,6 +30,8 @@ pub const DATABASE: &str = "meetcrypt";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionError(pub String);
 
+impl std::error::Error for SessionError {}
+
 impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::{Event, Position};
 use serde::{Deserialize, Serialize};
-use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState};
+use sync_engine::{AccountConfig, Progress, Sink, SinkError, SyncOptions, SyncState};
 use vault::{CredentialId, RecordId, RecordKind};
 use venues::parse::Balances;
 
@@ -134,12 +134,18 @@ impl VaultSink<'_> {
     }
 }
 
+/// The sync handed the sink an account no connected credential has (removed in another tab meanwhile).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown account {0}: it was removed while the sync ran")]
+struct UnknownAccount(String);
+
 impl Sink for VaultSink<'_> {
-    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String> {
+    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), SinkError> {
         let mut by_cred: BTreeMap<String, Vec<Event>> = BTreeMap::new();
         for e in events {
-            let cred =
-                self.credential_for_event(e).ok_or_else(|| format!("event for an unknown account {}", e.account))?;
+            let cred = self
+                .credential_for_event(e)
+                .ok_or_else(|| SinkError::new(UnknownAccount(e.account.as_str().to_string())))?;
             by_cred.entry(cred).or_default().push(e.clone());
         }
         for (cred, chunk) in by_cred {
@@ -147,9 +153,9 @@ impl Sink for VaultSink<'_> {
             let id = format!("{}-{:06}", cache_id(&cred), *n);
             *n += 1;
             self.events += chunk.len();
-            records::write(RecordKind::LedgerCache, &id, &chunk).map_err(|e| e.to_string())?;
+            records::write(RecordKind::LedgerCache, &id, &chunk).map_err(SinkError::new)?;
         }
-        records::write(RecordKind::LedgerCache, STATE, state).map_err(|e| e.to_string())?;
+        records::write(RecordKind::LedgerCache, STATE, state).map_err(SinkError::new)?;
         leptos::task::spawn_local(async {
             if let Err(e) = session::persist().await {
                 leptos::logging::error!("saving the sync failed: {e}");
@@ -158,10 +164,14 @@ impl Sink for VaultSink<'_> {
         Ok(())
     }
 
-    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
-        let cred = self.credential_of.get(account).cloned().ok_or_else(|| format!("unknown account {account}"))?;
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError> {
+        let cred = self
+            .credential_of
+            .get(account)
+            .cloned()
+            .ok_or_else(|| SinkError::new(UnknownAccount(account.to_string())))?;
         let snap = AccountSnapshot { balances: balances.clone(), positions: positions.to_vec() };
-        records::write(RecordKind::LedgerCache, &format!("snapshot-{cred}"), &snap).map_err(|e| e.to_string())
+        records::write(RecordKind::LedgerCache, &format!("snapshot-{cred}"), &snap).map_err(SinkError::new)
     }
 
     fn progress(&mut self, progress: &Progress) {

@@ -39,18 +39,24 @@ fn open(path: &str) -> Result<BufReader<File>, CliError> {
         .map_err(|source| CliError::Io { file: path.into(), source })
 }
 
+/// Why a ledger line is refused after it parsed.
+#[derive(Debug, thiserror::Error)]
+enum LineError {
+    /// The event breaks the format's rules or the engine's limits.
+    #[error(transparent)]
+    Rejected(#[from] pnl::RejectedEvent),
+    /// An id already seen in the file.
+    #[error("duplicate id {0:?}: ids are unique in a ledger (the same venue row twice?)")]
+    DuplicateId(String),
+}
+
 /// Reads a ledger (JSON Lines), validating every event; a repeated id is an error at the line that repeats it.
 pub fn ledger(path: &str) -> Result<Vec<Event>, CliError> {
     // FxHash: a million ids hash in a fraction of SipHash's time (the keys are the user's own file)
     let seen = RefCell::new(FxHashSet::<Box<str>>::default());
     let check = |e: &Event| {
-        e.validate()?;
-        pnl::check_amounts(e)?;
-        if seen.borrow_mut().insert(e.id.as_str().into()) {
-            Ok(())
-        } else {
-            Err(format!("duplicate id {:?}: ids are unique in a ledger (the same venue row twice?)", e.id))
-        }
+        pnl::check_event(e)?;
+        if seen.borrow_mut().insert(e.id.as_str().into()) { Ok(()) } else { Err(LineError::DuplicateId(e.id.clone())) }
     };
     Ok(ledger::read_jsonl(open(path)?, path, check)?)
 }
@@ -58,12 +64,7 @@ pub fn ledger(path: &str) -> Result<Vec<Event>, CliError> {
 /// Reads a prices file (JSON Lines); no file means no prices.
 pub fn prices(path: Option<&str>) -> Result<Vec<PricePoint>, CliError> {
     match path {
-        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, |point: &PricePoint| {
-            if point.price.is_sign_negative() && !point.price.is_zero() {
-                return Err(format!("negative price {}", point.price));
-            }
-            pnl::check_price(point)
-        })?),
+        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, pnl::check_price)?),
         None => Ok(Vec::new()),
     }
 }
@@ -71,16 +72,7 @@ pub fn prices(path: Option<&str>) -> Result<Vec<PricePoint>, CliError> {
 /// Reads open futures positions (JSON Lines of `pnl::Position`); no file means none.
 pub fn positions(path: Option<&str>) -> Result<Vec<pnl::Position>, CliError> {
     match path {
-        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, |pos: &pnl::Position| {
-            if pos.amount.abs() > pnl::MAX_AMOUNT || pos.entry_price > pnl::MAX_PRICE || pos.mark_price > pnl::MAX_PRICE
-            {
-                Err("position amount or price beyond the engine's limits (10^15 units, price 10^12)".into())
-            } else if pos.entry_price.is_sign_negative() || pos.mark_price.is_sign_negative() {
-                Err("negative price in a position".into())
-            } else {
-                Ok(())
-            }
-        })?),
+        Some(p) => Ok(ledger::read_jsonl(open(p)?, p, pnl::check_position)?),
         None => Ok(Vec::new()),
     }
 }

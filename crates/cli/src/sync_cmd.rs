@@ -8,7 +8,7 @@ use catalogue::Venue;
 use ledger::Position;
 use serde::Deserialize;
 use sync_engine::native::{DirStore, HttpTransport, Route, relay_ips};
-use sync_engine::{AccountConfig, Progress, Sink, SyncOptions, SyncState, sync_by_venue};
+use sync_engine::{AccountConfig, Progress, Sink, SinkError, SyncOptions, SyncState, sync_by_venue};
 use venues::parse::Balances;
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
 
@@ -53,10 +53,10 @@ struct Terminal {
 }
 
 impl Sink for Terminal {
-    fn checkpoint(&mut self, state: &SyncState, events: &[ledger::Event]) -> Result<(), String> {
+    fn checkpoint(&mut self, state: &SyncState, events: &[ledger::Event]) -> Result<(), SinkError> {
         self.store.checkpoint(state, events)
     }
-    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError> {
         self.store.snapshot(account, balances, positions)
     }
     fn progress(&mut self, p: &Progress) {

@@ -250,7 +250,7 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
             (_, None, None) => return Err(err(line, "row with neither a sent nor a received amount".into())),
         };
         let event = Event { id, time, account: acct, kind };
-        event.validate().and_then(|()| pnl::check_amounts(&event)).map_err(|reason| err(line, reason))?;
+        pnl::check_event(&event).map_err(|reason| err(line, reason.to_string()))?;
         events.push(event);
     }
     Ok(events)

@@ -286,19 +286,19 @@ impl Event {
 
     /// Checks the rules that JSON shape alone does not: non-negative amounts (income excepted), non-empty ids,
     /// assets and accounts, a transfer between two different accounts.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidEvent> {
         if self.id.is_empty() {
-            return Err("empty id".into());
+            return Err(InvalidEvent::EmptyId);
         }
         if self.account.0.is_empty() {
-            return Err("empty account".into());
+            return Err(InvalidEvent::EmptyAccount);
         }
-        let non_negative = |what: &str, asset: &str, amount: Decimal| -> Result<(), String> {
+        let non_negative = |what: &'static str, asset: &str, amount: Decimal| -> Result<(), InvalidEvent> {
             if asset.is_empty() {
-                return Err(format!("{what}: empty asset"));
+                return Err(InvalidEvent::EmptyAsset(what));
             }
             if amount.is_sign_negative() && !amount.is_zero() {
-                return Err(format!("{what}: negative amount {amount}"));
+                return Err(InvalidEvent::Negative { what, amount });
             }
             Ok(())
         };
@@ -318,25 +318,25 @@ impl Event {
             EventKind::Transfer { from_account, to_account, asset, amount } => {
                 non_negative("transfer", asset, *amount)?;
                 if from_account == to_account {
-                    return Err("transfer to the same account".into());
+                    return Err(InvalidEvent::TransferToItself);
                 }
             }
             EventKind::Income { asset, .. } => {
                 if asset.is_empty() {
-                    return Err("income: empty asset".into());
+                    return Err(InvalidEvent::EmptyAsset("income"));
                 }
             }
             EventKind::FuturesTrade { symbol, price, qty, fees, .. } => {
                 if symbol.is_empty() {
-                    return Err("futures trade: empty symbol".into());
+                    return Err(InvalidEvent::EmptySymbol);
                 }
                 non_negative("futures trade price", symbol, *price)?;
                 if *qty <= Decimal::ZERO {
-                    return Err(format!("futures trade: quantity {qty} is not positive"));
+                    return Err(InvalidEvent::QuantityNotPositive(*qty));
                 }
                 // fees are signed here (a rebate is negative): only the asset is checked
                 if fees.iter().any(|f| f.asset.is_empty()) {
-                    return Err("futures trade fee: empty asset".into());
+                    return Err(InvalidEvent::EmptyAsset("futures trade fee"));
                 }
             }
         }
@@ -344,11 +344,43 @@ impl Event {
     }
 }
 
+/// An event that breaks a rule of the ledger format (docs/ledger-format.md) that its JSON shape alone does not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEvent {
+    /// The id is empty.
+    #[error("empty id")]
+    EmptyId,
+    /// The account is empty.
+    #[error("empty account")]
+    EmptyAccount,
+    /// An amount names no asset (which amount).
+    #[error("{0}: empty asset")]
+    EmptyAsset(&'static str),
+    /// An amount that must not be negative is.
+    #[error("{what}: negative amount {amount}")]
+    Negative {
+        /// Which amount.
+        what: &'static str,
+        /// Its value.
+        amount: Decimal,
+    },
+    /// A transfer from an account to the same account.
+    #[error("transfer to the same account")]
+    TransferToItself,
+    /// A futures trade without a symbol.
+    #[error("futures trade: empty symbol")]
+    EmptySymbol,
+    /// A futures trade of zero or negative quantity.
+    #[error("futures trade: quantity {0} is not positive")]
+    QuantityNotPositive(Decimal),
+}
+
 /// Reads a JSON Lines file of `T`, skipping blank lines; every error names `file` and the line.
-pub fn read_jsonl<T, R>(reader: R, file: &str, check: impl Fn(&T) -> Result<(), String>) -> Result<Vec<T>, FormatError>
+pub fn read_jsonl<T, R, E>(reader: R, file: &str, check: impl Fn(&T) -> Result<(), E>) -> Result<Vec<T>, FormatError>
 where
     T: for<'de> Deserialize<'de>,
     R: BufRead,
+    E: std::fmt::Display,
 {
     let mut out = Vec::new();
     // one buffer for every line (a line's `\n`, or `\r\n`, is whitespace to JSON)
@@ -365,7 +397,7 @@ where
         }
         let at = |reason: String| FormatError::Line { file: file.to_string(), line: i + 1, reason };
         let value: T = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
-        check(&value).map_err(at)?;
+        check(&value).map_err(|e| at(e.to_string()))?;
         out.push(value);
     }
     Ok(out)

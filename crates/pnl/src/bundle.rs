@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::Report;
 use crate::settings::Settings;
+use crate::{LimitError, RejectedEvent};
 
 /// The bundle format tag.
 pub const BUNDLE_FORMAT: &str = "meetcrypt-bundle/1";
@@ -44,7 +45,7 @@ pub enum BundleError {
         /// Event id.
         id: String,
         /// What is wrong.
-        reason: String,
+        reason: RejectedEvent,
     },
     /// A price in the bundle is out of range.
     #[error("price {index} in the bundle is invalid: {reason}")]
@@ -52,7 +53,7 @@ pub enum BundleError {
         /// Position in the bundle's prices.
         index: usize,
         /// What is wrong.
-        reason: String,
+        reason: LimitError,
     },
     /// The recomputed report differs from the stored one.
     #[error(
@@ -101,16 +102,10 @@ impl Bundle {
             return Err(BundleError::Format(self.format.clone()));
         }
         for (index, e) in self.ledger.iter().enumerate() {
-            e.validate().and_then(|()| crate::check_amounts(e)).map_err(|reason| BundleError::Event {
-                index,
-                id: e.id.clone(),
-                reason,
-            })?;
+            crate::check_event(e).map_err(|reason| BundleError::Event { index, id: e.id.clone(), reason })?;
         }
         for (index, p) in self.prices.iter().enumerate() {
-            let negative = p.price.is_sign_negative() && !p.price.is_zero();
-            let check = if negative { Err(format!("negative price {}", p.price)) } else { crate::check_price(p) };
-            check.map_err(|reason| BundleError::Price { index, reason })?;
+            crate::check_price(p).map_err(|reason| BundleError::Price { index, reason })?;
         }
         let report = crate::compute_with_positions(&self.ledger, &self.prices, &self.positions, &self.settings);
         let value = serde_json::to_value(&report).expect("a report always serializes");

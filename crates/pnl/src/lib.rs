@@ -52,15 +52,30 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0,
 /// The largest price the engine accepts (10^12, e.g. BTC in IDR is about 10^9).
 pub const MAX_PRICE: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
 
+/// An amount or a price beyond what the engine accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// An amount beyond [`MAX_AMOUNT`] (which amount, and its value).
+    #[error("{what} amount {amount} is larger than the engine's limit of 10^15 units")]
+    Amount {
+        /// Which amount.
+        what: &'static str,
+        /// Its value.
+        amount: Decimal,
+    },
+    /// A price beyond [`MAX_PRICE`].
+    #[error("price {0} is larger than the engine's limit of 10^12")]
+    Price(Decimal),
+    /// A negative price.
+    #[error("negative price {0}")]
+    NegativePrice(Decimal),
+}
+
 /// Checks that an event's amounts are within [`MAX_AMOUNT`]; readers call it per line so the error names the line.
-pub fn check_amounts(event: &Event) -> Result<(), String> {
+pub fn check_amounts(event: &Event) -> Result<(), LimitError> {
     use ledger::EventKind;
-    let too_big = |what: &str, amount: &Decimal| -> Result<(), String> {
-        if amount.abs() > MAX_AMOUNT {
-            Err(format!("{what} amount {amount} is larger than the engine's limit of 10^15 units"))
-        } else {
-            Ok(())
-        }
+    let too_big = |what: &'static str, amount: &Decimal| -> Result<(), LimitError> {
+        if amount.abs() > MAX_AMOUNT { Err(LimitError::Amount { what, amount: *amount }) } else { Ok(()) }
     };
     match &event.kind {
         EventKind::Trade { spend, receive, fees, .. } => {
@@ -80,13 +95,46 @@ pub fn check_amounts(event: &Event) -> Result<(), String> {
     }
 }
 
-/// Checks that a price is within [`MAX_PRICE`].
-pub fn check_price(point: &PricePoint) -> Result<(), String> {
-    if point.price > MAX_PRICE {
-        Err(format!("price {} is larger than the engine's limit of 10^12", point.price))
+/// Why the engine refuses an event: it breaks the ledger format's rules, or an amount is beyond the engine's limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RejectedEvent {
+    /// The ledger format's rules.
+    #[error(transparent)]
+    Invalid(#[from] ledger::InvalidEvent),
+    /// The engine's limits.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+}
+
+/// Every check an event passes before the engine takes it: [`Event::validate`] and [`check_amounts`].
+pub fn check_event(event: &Event) -> Result<(), RejectedEvent> {
+    event.validate()?;
+    Ok(check_amounts(event)?)
+}
+
+/// Checks that a price is neither negative nor beyond [`MAX_PRICE`].
+pub fn check_price(point: &PricePoint) -> Result<(), LimitError> {
+    price_in_range(point.price)
+}
+
+fn price_in_range(price: Decimal) -> Result<(), LimitError> {
+    if price.is_sign_negative() && !price.is_zero() {
+        Err(LimitError::NegativePrice(price))
+    } else if price > MAX_PRICE {
+        Err(LimitError::Price(price))
     } else {
         Ok(())
     }
+}
+
+/// Checks an open futures position: its amount within [`MAX_AMOUNT`], its prices neither negative nor beyond
+/// [`MAX_PRICE`].
+pub fn check_position(position: &Position) -> Result<(), LimitError> {
+    if position.amount.abs() > MAX_AMOUNT {
+        return Err(LimitError::Amount { what: "position", amount: position.amount });
+    }
+    price_in_range(position.entry_price)?;
+    price_in_range(position.mark_price)
 }
 
 /// Computes the report of a ledger. Events may come in any order: they are processed by time, ties in ledger

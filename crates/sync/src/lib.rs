@@ -28,5 +28,5 @@ pub mod state;
 pub mod tick;
 
 pub use prices::{PriceCache, PriceError};
-pub use run::{AccountConfig, Engine, Progress, Sink, Stats, SyncError, SyncOptions, sync_by_venue};
+pub use run::{AccountConfig, Engine, Progress, Sink, SinkError, Stats, SyncError, SyncOptions, sync_by_venue};
 pub use state::SyncState;

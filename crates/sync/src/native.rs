@@ -16,7 +16,7 @@ use ledger::{Event, Position};
 use venues::parse::Balances;
 use venues::{Request, Response, Transport, TransportError};
 
-use crate::run::Sink;
+use crate::run::{Sink, SinkError};
 use crate::state::SyncState;
 
 /// Where requests go.
@@ -336,19 +336,19 @@ impl DirStore {
 }
 
 impl Sink for DirStore {
-    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String> {
-        self.append_events(events).map_err(|e| e.to_string())?;
-        self.save_state(state).map_err(|e| e.to_string())
+    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), SinkError> {
+        self.append_events(events).map_err(SinkError::new)?;
+        self.save_state(state).map_err(SinkError::new)
     }
 
-    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError> {
         // replace this key's accounts (`venue/label/…`) with the fresh reading
         let prefix = format!("{account}/");
         self.balances.retain(|a, _| !a.starts_with(&prefix));
         self.balances.extend(balances.iter().map(|(a, m)| (a.clone(), m.clone())));
         self.positions.insert(account.to_string(), positions.to_vec());
         // persisted at once: a later interruption must not lose a reading the resumed sync will not repeat
-        self.write_balances().map_err(|e| e.to_string())
+        self.write_balances().map_err(SinkError::new)
     }
 }
 

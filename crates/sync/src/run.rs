@@ -100,11 +100,29 @@ pub struct Progress {
 pub trait Sink {
     /// New events (possibly already known: the sink de-duplicates by id) and the state that includes them. Called
     /// after every page; persisting both makes the sync resumable from here.
-    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), String>;
+    fn checkpoint(&mut self, state: &SyncState, events: &[Event]) -> Result<(), SinkError>;
     /// Balances and open positions of one account, read during its sync.
-    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String>;
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError>;
     /// Progress.
     fn progress(&mut self, _progress: &Progress) {}
+}
+
+/// Why a sink could not keep a checkpoint or a snapshot: the sink's own error, kept as its type (a store's crash,
+/// the vault refusing a write). The sync stops there; what the sink kept stays, and the next sync resumes from it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SinkError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl SinkError {
+    /// Wraps the sink's error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SinkError(Box::new(error))
+    }
+
+    /// The sink's error, if it is an `E`.
+    pub fn get<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
 }
 
 /// Request counts and weight, for the efficiency report.
@@ -153,7 +171,7 @@ pub enum SyncError {
     },
     /// The sink could not persist.
     #[error("could not save the sync: {0}")]
-    Sink(String),
+    Sink(#[source] SinkError),
 }
 
 /// The sync engine for one run.
@@ -1063,7 +1081,7 @@ struct Merge<'a, 's> {
 }
 
 impl Sink for Merge<'_, '_> {
-    fn checkpoint(&mut self, part: &SyncState, events: &[Event]) -> Result<(), String> {
+    fn checkpoint(&mut self, part: &SyncState, events: &[Event]) -> Result<(), SinkError> {
         let mut shared = self.shared.borrow_mut();
         let Shared { state, sink } = &mut *shared;
         for (k, v) in &part.accounts {
@@ -1071,7 +1089,7 @@ impl Sink for Merge<'_, '_> {
         }
         sink.checkpoint(state, events)
     }
-    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), String> {
+    fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError> {
         self.shared.borrow_mut().sink.snapshot(account, balances, positions)
     }
     fn progress(&mut self, progress: &Progress) {

@@ -18,7 +18,7 @@ use simvenues::generator::Size;
 use simvenues::keys::{DemoKey, Venue as SimVenue};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{CrashPlan, Cut, DirStore, HttpTransport, Route, StoreError, StoreWrite};
-use sync_engine::{AccountConfig, SyncOptions};
+use sync_engine::{AccountConfig, SinkError, SyncOptions};
 use venues::{Client, ConnectError, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
 
 struct Running {
@@ -495,14 +495,14 @@ struct MortalSink<'a> {
 }
 
 impl sync_engine::Sink for MortalSink<'_> {
-    fn checkpoint(&mut self, state: &sync_engine::SyncState, events: &[Event]) -> Result<(), String> {
+    fn checkpoint(&mut self, state: &sync_engine::SyncState, events: &[Event]) -> Result<(), SinkError> {
         if self.process.is_dead() {
-            return Err("the process died".into());
+            return Err(SinkError::new(Died));
         }
         match self.order {
             Order::Store => self.store.checkpoint(state, events),
             Order::StateFirst => {
-                self.store.save_state(state).and_then(|()| self.store.append_events(events)).map_err(|e| e.to_string())
+                self.store.save_state(state).and_then(|()| self.store.append_events(events)).map_err(SinkError::new)
             }
         }
     }
@@ -512,13 +512,18 @@ impl sync_engine::Sink for MortalSink<'_> {
         account: &str,
         balances: &venues::parse::Balances,
         positions: &[ledger::Position],
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if self.process.is_dead() {
-            return Err("the process died".into());
+            return Err(SinkError::new(Died));
         }
         self.store.snapshot(account, balances, positions)
     }
 }
+
+/// What the sink says once the simulated process is dead.
+#[derive(Debug, thiserror::Error)]
+#[error("the process died")]
+struct Died;
 
 /// How one run of a sync ended.
 struct Run {
