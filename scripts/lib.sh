@@ -85,6 +85,14 @@ ensure_chromium() {
     fi
 }
 
+# systemd-analyze checks the relay's systemd unit (relay/tests/deploy.rs).
+ensure_systemd_analyze() {
+    if ! command -v systemd-analyze >/dev/null; then
+        say "installing Debian's systemd (for systemd-analyze verify)"
+        apt_install systemd
+    fi
+}
+
 # cargo-fuzz runs on the nightly toolchain (libFuzzer needs -Z sanitizer flags).
 ensure_cargo_fuzz() {
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal \
