@@ -1,6 +1,5 @@
 //! Reading inputs and writing outputs, with errors that name the file.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::BufReader;
 
@@ -50,15 +49,121 @@ enum LineError {
     DuplicateId(String),
 }
 
-/// Reads a ledger (JSON Lines), validating every event; a repeated id is an error at the line that repeats it.
+/// Files smaller than this are read on one thread: starting threads would cost more than it saves.
+const PARALLEL_FROM_BYTES: u64 = 8 << 20;
+
+/// Reads a ledger (JSON Lines), validating every event; a repeated id is an error at the line that repeats it, and
+/// of several errors the one on the earliest line is reported. A large file is read in as many byte ranges as there
+/// are cores, each parsed on its own thread: parsing is most of `meetcrypt pnl`'s time (README, "Performance").
 pub fn ledger(path: &str) -> Result<Vec<Event>, CliError> {
-    // FxHash: a million ids hash in a fraction of SipHash's time (the keys are the user's own file)
-    let seen = RefCell::new(FxHashSet::<Box<str>>::default());
-    let check = |e: &Event| {
-        pnl::check_event(e)?;
-        if seen.borrow_mut().insert(e.id.as_str().into()) { Ok(()) } else { Err(LineError::DuplicateId(e.id.clone())) }
+    let len = std::fs::metadata(path).map_err(|source| CliError::Io { file: path.into(), source })?.len();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8) as u64;
+    read_ledger_in_parts(path, len, if len < PARALLEL_FROM_BYTES { 1 } else { threads })
+}
+
+/// [`ledger`] with the file of `len` bytes read in `parts` byte ranges at once.
+fn read_ledger_in_parts(path: &str, len: u64, parts: u64) -> Result<Vec<Event>, CliError> {
+    let ranges: Vec<(u64, u64)> = (0..parts).map(|k| (len * k / parts, len * (k + 1) / parts)).collect();
+    let read: Vec<Result<Part, CliError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges.iter().map(|&(from, to)| scope.spawn(move || read_part(path, from, to))).collect();
+        handles.into_iter().map(|h| h.join().expect("a ledger reader thread panicked")).collect()
+    });
+    // lines are numbered across the parts; the first error in the file wins
+    let mut events = Vec::new();
+    let mut lines = Vec::new();
+    let mut first_error: Option<(usize, CliError)> = None;
+    let mut offset = 0;
+    for part in read {
+        let part = part?;
+        if first_error.is_none()
+            && let Some((line, reason)) = part.error
+        {
+            first_error = Some((offset + line, line_error(path, offset + line, reason)));
+        }
+        if events.is_empty() {
+            events = part.events;
+        } else {
+            events.extend(part.events);
+        }
+        lines.extend(part.lines.iter().map(|l| offset + *l as usize));
+        offset += part.line_count;
+    }
+    // FxHash over ids borrowed from the events: no copy of a million ids (the keys are the user's own file)
+    let mut seen = FxHashSet::<&str>::with_capacity_and_hasher(events.len(), Default::default());
+    let duplicate = events.iter().zip(&lines).find(|(e, _)| !seen.insert(e.id.as_str()));
+    if let Some((e, &line)) = duplicate
+        && first_error.as_ref().is_none_or(|(first, _)| line < *first)
+    {
+        return Err(line_error(path, line, LineError::DuplicateId(e.id.clone()).to_string()));
+    }
+    drop(seen);
+    match first_error {
+        Some((_, e)) => Err(e),
+        None => Ok(events),
+    }
+}
+
+fn line_error(file: &str, line: usize, reason: String) -> CliError {
+    CliError::Format(ledger::FormatError::Line { file: file.into(), line, reason })
+}
+
+/// The events of the lines that start in one byte range of a ledger file.
+struct Part {
+    events: Vec<Event>,
+    /// The line (1-based, within the part) of each event.
+    lines: Vec<u32>,
+    /// Lines in the part, blank ones included.
+    line_count: usize,
+    /// The first line that failed and why; reading stops there.
+    error: Option<(usize, String)>,
+}
+
+/// Reads the lines that start at a byte offset in `from..to` (a line that starts in the range is read whole).
+fn read_part(path: &str, from: u64, to: u64) -> Result<Part, CliError> {
+    use std::io::{BufRead, Seek, SeekFrom};
+    let io = |source| CliError::Io { file: path.into(), source };
+    let mut reader = open(path)?;
+    let mut at = from;
+    if from > 0 {
+        // the line holding byte from-1 belongs to the part before: skip to the end of it
+        reader.seek(SeekFrom::Start(from - 1)).map_err(io)?;
+        let mut skipped = Vec::new();
+        at = from - 1 + reader.read_until(b'\n', &mut skipped).map_err(io)? as u64;
+    }
+    // about 200 bytes a line; capacity that is never touched costs no memory
+    let mut part = Part {
+        events: Vec::with_capacity(((to - from) / 128) as usize),
+        lines: Vec::new(),
+        line_count: 0,
+        error: None,
     };
-    Ok(ledger::read_jsonl(open(path)?, path, check)?)
+    let mut line = String::new();
+    while at < to {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        at += n as u64;
+        part.line_count += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = serde_json::from_str::<Event>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(|e| pnl::check_event(&e).map(|()| e).map_err(|e| LineError::from(e).to_string()));
+        match event {
+            Ok(e) => {
+                part.events.push(e);
+                part.lines.push(part.line_count as u32);
+            }
+            Err(reason) => {
+                part.error = Some((part.line_count, reason));
+                break;
+            }
+        }
+    }
+    Ok(part)
 }
 
 /// Reads a prices file (JSON Lines); no file means no prices.
@@ -90,5 +195,58 @@ pub fn output(text: String, out: Option<String>) -> Result<String, CliError> {
             Ok(String::new())
         }
         None => Ok(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(i: usize, id: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","time":"2024-01-01T00:00:{:02}Z","account":"x/y/spot","kind":"deposit","asset":"USDT","amount":"{i}"}}"#,
+            i % 60
+        )
+    }
+
+    /// Reads `text` in 1 to 7 parts; every count must give the same answer.
+    fn read_all_ways(text: &str) -> Result<Vec<Event>, String> {
+        let path = std::env::temp_dir().join(format!("meetcrypt-parts-{}-{:x}.jsonl", std::process::id(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_str().unwrap();
+        let answers: Vec<Result<Vec<Event>, String>> = (1..=7)
+            .map(|parts| read_ledger_in_parts(p, text.len() as u64, parts).map_err(|e| e.to_string().replace(p, "F")))
+            .collect();
+        std::fs::remove_file(&path).unwrap();
+        for (k, a) in answers.iter().enumerate() {
+            assert_eq!(a, &answers[0], "{} parts differ from one", k + 1);
+        }
+        answers.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn any_number_of_parts_reads_the_same_events_and_errors() {
+        // blank lines and CRLF among them, so that line numbers must be counted across the parts
+        let mut lines: Vec<String> = (0..40).map(|i| line(i, &format!("e{i}"))).collect();
+        lines.insert(7, String::new());
+        lines.insert(20, "  ".into());
+        lines[30].push('\r');
+        let text = lines.join("\n") + "\n";
+        let events = read_all_ways(&text).unwrap();
+        assert_eq!(events.len(), 40);
+        assert_eq!((events[0].id.as_str(), events[39].id.as_str()), ("e0", "e39"));
+
+        // a malformed line late in the file, and a duplicate after it: the malformed line is reported
+        let mut bad = lines.clone();
+        bad[33] = bad[33].replace("\"amount\":\"", "\"amount\":\"-");
+        bad[38] = line(3, "e1");
+        let err = read_all_ways(&(bad.join("\n") + "\n")).unwrap_err();
+        assert!(err.starts_with("F:34: deposit: negative amount"), "{err}");
+        // a duplicate before it: the duplicate is reported, at its line
+        bad[25] = line(3, "e2");
+        let err = read_all_ways(&(bad.join("\n") + "\n")).unwrap_err();
+        assert!(err.starts_with("F:26: duplicate id \"e2\""), "{err}");
+        // no newline at the end
+        assert_eq!(read_all_ways(&lines.join("\n")).unwrap().len(), 40);
     }
 }
