@@ -211,13 +211,13 @@ mod tests {
 
     /// Reads `text` in 1 to 7 parts; every count must give the same answer.
     fn read_all_ways(text: &str) -> Result<Vec<Event>, String> {
-        let path = std::env::temp_dir().join(format!("meetcrypt-parts-{}-{:x}.jsonl", std::process::id(), text.len()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
         std::fs::write(&path, text).unwrap();
         let p = path.to_str().unwrap();
         let answers: Vec<Result<Vec<Event>, String>> = (1..=7)
             .map(|parts| read_ledger_in_parts(p, text.len() as u64, parts).map_err(|e| e.to_string().replace(p, "F")))
             .collect();
-        std::fs::remove_file(&path).unwrap();
         for (k, a) in answers.iter().enumerate() {
             assert_eq!(a, &answers[0], "{} parts differ from one", k + 1);
         }

@@ -172,9 +172,8 @@ mod tests {
 
     #[test]
     fn key_file_in_the_sandbox_format() {
-        let dir = std::env::temp_dir().join(format!("meetcrypt-keys-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("sandbox.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sandbox.json");
         std::fs::write(
             &path,
             r#"{"binance_spot":"http://x","keys":[
@@ -193,6 +192,5 @@ mod tests {
         assert_eq!(keys[1].passphrase.as_ref().unwrap().expose(), "p2");
         std::fs::write(&path, r#"{"keys":[{"venue":"kraken","label":"x","api_key":"k","secret":"s"}]}"#).unwrap();
         assert!(load_keys(&path).unwrap_err().contains("unknown venue \"kraken\""));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,19 +1,13 @@
 //! Runs the `meetcrypt` binary on temporary files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh temporary directory for one test.
-fn temp_dir() -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("meetcrypt-cli-test-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh temporary directory for one test, removed when it ends.
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -49,8 +43,8 @@ const PRICES: &str = r#"{"time":"2024-01-01T00:00:00Z","asset":"ETH","quote":"EU
 #[test]
 fn pnl_prints_the_report_as_json() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
-    let prices = write(&dir, "prices.jsonl", PRICES);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
+    let prices = write(dir.path(), "prices.jsonl", PRICES);
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &prices, "--currency", "EUR", "--method", "acb"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -85,7 +79,7 @@ fn pnl_prints_the_report_as_json() {
 #[test]
 fn window_flags() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
     let o = meetcrypt(&[
         "pnl",
         "--ledger",
@@ -108,7 +102,7 @@ fn window_flags() {
 #[test]
 fn malformed_lines_name_file_and_line() {
     let dir = temp_dir();
-    let prices = write(&dir, "prices.jsonl", PRICES);
+    let prices = write(dir.path(), "prices.jsonl", PRICES);
     let cases = [
         ("broken.jsonl", LEDGER.replacen("\"s1\",", "\"s1\"", 1), ":2:"),
         (
@@ -132,19 +126,19 @@ fn malformed_lines_name_file_and_line() {
         ("number.jsonl", LEDGER.replacen("\"amount\":\"6000\"", "\"amount\":6000", 1), ":2:"),
     ];
     for (name, text, expected) in cases {
-        let ledger = write(&dir, name, &text);
+        let ledger = write(dir.path(), name, &text);
         let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &prices]);
         assert_eq!(o.status.code(), Some(1), "{name}");
         let err = stderr(&o);
         assert!(err.contains(&format!("{ledger}{expected}")), "{name}: {err}");
         assert!(stdout(&o).is_empty());
     }
-    let ledger = write(&dir, "ok.jsonl", LEDGER);
-    let bad_prices = write(&dir, "bad-prices.jsonl", &PRICES.replace("\"90\"", "\"-90\""));
+    let ledger = write(dir.path(), "ok.jsonl", LEDGER);
+    let bad_prices = write(dir.path(), "bad-prices.jsonl", &PRICES.replace("\"90\"", "\"-90\""));
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--prices", &bad_prices]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(&format!("{bad_prices}:2: negative price -90")), "{}", stderr(&o));
-    let o = meetcrypt(&["pnl", "--ledger", &dir.join("absent.jsonl").to_string_lossy()]);
+    let o = meetcrypt(&["pnl", "--ledger", &dir.path().join("absent.jsonl").to_string_lossy()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("absent.jsonl"));
 }
@@ -152,13 +146,13 @@ fn malformed_lines_name_file_and_line() {
 #[test]
 fn empty_ledger_and_window_before_the_first_event() {
     let dir = temp_dir();
-    let empty = write(&dir, "empty.jsonl", "\n");
+    let empty = write(dir.path(), "empty.jsonl", "\n");
     let o = meetcrypt(&["pnl", "--ledger", &empty]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(r["realized"]["total"], "0");
     assert_eq!(r["events"], 0);
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--to", "2023-01-01T00:00:00Z"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -172,9 +166,9 @@ fn empty_ledger_and_window_before_the_first_event() {
 #[test]
 fn positions_file() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
     let positions = write(
-        &dir,
+        dir.path(),
         "positions.jsonl",
         r#"{"time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","symbol":"ADAUSDT","margin_asset":"USDT","amount":"30","entry_price":"0.385","mark_price":"0.41047590"}
 "#,
@@ -184,7 +178,7 @@ fn positions_file() {
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(r["positions"][0]["unrealized"], "0.764277");
     assert_eq!(r["unrealized_positions"], "0.764277");
-    let bad = write(&dir, "bad-positions.jsonl", "{\"time\":\"2024-01-04T00:00:00Z\"}\n");
+    let bad = write(dir.path(), "bad-positions.jsonl", "{\"time\":\"2024-01-04T00:00:00Z\"}\n");
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &bad]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(&format!("{bad}:1: missing field")), "{}", stderr(&o));
@@ -193,7 +187,7 @@ fn positions_file() {
 #[test]
 fn bad_flags_are_usage_errors() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
     for (args, expected) in [
         (vec!["pnl", "--ledger", &ledger, "--method", "wac"], "unknown method \"wac\""),
         (vec!["pnl", "--ledger", &ledger, "--fees-in-cost-basis", "maybe"], "expected true or false"),
@@ -247,9 +241,9 @@ fn help_lists_every_option_and_completions_cover_them() {
 #[test]
 fn bundle_recomputes_exactly() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
-    let prices = write(&dir, "prices.jsonl", PRICES);
-    let bundle = dir.join("bundle.json").to_string_lossy().into_owned();
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
+    let prices = write(dir.path(), "prices.jsonl", PRICES);
+    let bundle = dir.path().join("bundle.json").to_string_lossy().into_owned();
     let settings = ["--currency", "EUR", "--method", "hifo"];
     let mut args = vec!["export", "bundle", "--ledger", &ledger, "--prices", &prices, "--out", &bundle];
     args.extend(settings);
@@ -267,7 +261,7 @@ fn bundle_recomputes_exactly() {
 
     // an edited bundle does not verify
     let edited = std::fs::read_to_string(&bundle).unwrap().replacen("\"3600\"", "\"3700\"", 1);
-    let edited = write(&dir, "edited.json", &edited);
+    let edited = write(dir.path(), "edited.json", &edited);
     let o = meetcrypt(&["pnl", "--bundle", &edited]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("recomputed report differs"), "{}", stderr(&o));
@@ -278,10 +272,10 @@ fn bundle_recomputes_exactly() {
 #[test]
 fn koinly_round_trip_and_report_csv() {
     let dir = temp_dir();
-    let ledger = write(&dir, "ledger.jsonl", LEDGER);
+    let ledger = write(dir.path(), "ledger.jsonl", LEDGER);
     let o = meetcrypt(&["export", "koinly", "--ledger", &ledger]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let csv = write(&dir, "koinly.csv", &stdout(&o));
+    let csv = write(dir.path(), "koinly.csv", &stdout(&o));
     assert!(stdout(&o).starts_with("Date,Sent Amount,Sent Currency,Received Amount,Received Currency"));
     let o = meetcrypt(&["export", "ledger", "--koinly", &csv, "--account", "binance/main/spot"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -289,7 +283,8 @@ fn koinly_round_trip_and_report_csv() {
     let back = stdout(&o);
     assert_eq!(back.lines().collect::<Vec<_>>(), original);
 
-    let bad = write(&dir, "bad.csv", "Date,Sent Amount,Sent Currency\n2024-01-01 00:00 UTC,1,BTC\nnot a date,1,BTC\n");
+    let bad =
+        write(dir.path(), "bad.csv", "Date,Sent Amount,Sent Currency\n2024-01-01 00:00 UTC,1,BTC\nnot a date,1,BTC\n");
     let o = meetcrypt(&["export", "ledger", "--koinly", &bad, "--account", "a/b/c"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(&format!("{bad}:3: date")), "{}", stderr(&o));

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn sandbox_binary_writes_files_serves_and_stops_on_sigterm() {
-    let dir = std::env::temp_dir().join(format!("simvenues-bin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sandbox");
     let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
         .args(["--seed", "3", "--size", "tiny", "--dir"])
         .arg(&dir)
@@ -52,7 +52,6 @@ fn sandbox_binary_writes_files_serves_and_stops_on_sigterm() {
         assert!(started.elapsed() < Duration::from_secs(120), "sandbox did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -289,9 +289,8 @@ async fn injected_faults() {
 
 #[tokio::test]
 async fn breach_file_and_manifest() {
-    let dir = std::env::temp_dir().join(format!("simvenues-breach-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let cfg = SandboxConfig {
         seed: 9,
         size: Size::Tiny,
@@ -340,7 +339,6 @@ async fn breach_file_and_manifest() {
         (json!("binance"), json!("/sapi/v1/capital/withdraw/apply"))
     );
     assert!(!text.contains(k.secret.expose()), "the breach log never holds secrets");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

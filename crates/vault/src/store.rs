@@ -348,14 +348,13 @@ mod tests {
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     #[test]
     fn file_store_behaves_as_a_store_and_ignores_leftover_temporary_files() {
-        let dir = std::env::temp_dir().join(format!("vault-filestore-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("vault");
         let mut store = FileStore::open(&dir).unwrap();
         exercise(&mut store);
         // A crash between writing the temporary file and renaming it leaves such a file behind.
         std::fs::write(dir.join(".a.2.0011223344556677.tmp"), b"torn").unwrap();
         assert_eq!(store.list("").unwrap(), vec!["a.2".to_owned(), "b.1".to_owned()]);
         assert_eq!(store.get("a.2").unwrap().as_deref(), Some(&b"two"[..]));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

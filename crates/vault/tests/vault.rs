@@ -221,8 +221,8 @@ fn round_trip_credentials_and_records() {
 
 #[test]
 fn round_trip_through_files() {
-    let dir = std::env::temp_dir().join(format!("vault-it-files-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
     let mut vault = Vault::create(FileStore::open(&dir).unwrap(), &pass(), KdfParams::InsecureTestOnly).unwrap();
     let id = vault.add_credential(&bitget()).unwrap();
     vault.seal_record(RecordKind::LedgerCache, &rid("chunk-0"), LEDGER_PLAINTEXT).unwrap();
@@ -247,7 +247,6 @@ fn round_trip_through_files() {
             assert!(!contains(&bytes, s));
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -586,12 +585,11 @@ fn backup_imports_into_an_empty_store() {
     assert_eq!(read_all(imported.into_store(), &pass()).unwrap(), expected);
 
     // Into files.
-    let dir = std::env::temp_dir().join(format!("vault-it-backup-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
     let imported = Vault::import_backup(FileStore::open(&dir).unwrap(), &backup, &pass()).unwrap();
     assert_eq!(contents(&imported).unwrap(), expected);
     drop(imported);
-    std::fs::remove_dir_all(&dir).unwrap();
 
     // Refusals: a wrong passphrase, a store that holds a vault.
     assert!(matches!(Vault::import_backup(MemoryStore::new(), &backup, &new_pass()), Err(VaultError::WrongPassphrase)));
