@@ -137,6 +137,9 @@ pub struct Limits {
     pub binance_sapi_ip_weight_per_minute: u32,
     /// Binance USDⓈ-M futures request weight per minute per IP.
     pub binance_futures_weight_per_minute: u32,
+    /// Most keys one client address brings as identities of their own in a minute (docs/relay.md, Fairness): past
+    /// it, its further keys count as the address's. Only keys the venue has accepted count at all.
+    pub max_keys_per_address: usize,
 }
 
 impl Default for Limits {
@@ -156,6 +159,7 @@ impl Default for Limits {
             binance_spot_weight_per_minute: shared_limit(Limiter::BinanceSpotIp),
             binance_sapi_ip_weight_per_minute: shared_limit(Limiter::BinanceSapiIp),
             binance_futures_weight_per_minute: shared_limit(Limiter::BinanceFuturesIp),
+            max_keys_per_address: 4,
         }
     }
 }
