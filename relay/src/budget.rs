@@ -335,9 +335,12 @@ impl Budget {
         let ip = ip_charge(e, weight);
         let minute = ip.map_or(0, |(l, _)| now_ms / window_ms(l));
         let second = now_ms / window_ms(e.limiter());
+        // A per-account per-second limit is kept for the key once the venue accepted it; a key it has not (made up, or
+        // new) counts under its address, so that new keys do not each bring a limit of their own.
+        let holder = who.key.filter(|k| st.verified.contains_key(k)).unwrap_or(who.address);
         let per_second_key = |egress: usize| match e.limiter().counted_per() {
             CountedPer::Ip => (egress, e.path, 0),
-            CountedPer::Account => (usize::MAX, e.path, who.key.unwrap_or(who.address)),
+            CountedPer::Account => (usize::MAX, e.path, holder),
         };
         let mut best: Option<(usize, u32)> = None;
         let mut denial: Option<Denied> = None;
@@ -638,6 +641,21 @@ mod tests {
         // the address used 40 of its 50: one more of 20 is past it, whichever of its identities asks
         assert_eq!(b.admit(acct, 20, keyed(7, 42), t0).unwrap_err().code, "fair_share");
         assert!(b.admit(acct, 20, anon(8), t0).is_ok());
+    }
+
+    #[test]
+    fn bitget_per_account_limits_count_new_keys_under_their_address() {
+        let b = Budget::new(1, &Limits { budget_fraction: 1.0, ..Limits::default() });
+        let fills = &catalogue::BITGET_SPOT_FILLS; // 10 a second per account
+        let t0 = 60_000 * 8000;
+        // made-up keys from one address: ten in the second between them
+        let served = (0..50).filter(|k| b.admit(fills, 0, keyed(7, 1_000 + k), t0).is_ok()).count();
+        assert_eq!(served, 10);
+        // a key the venue accepted has its own ten, from any address
+        let t = b.admit(&catalogue::BITGET_SPOT_ASSETS, 0, keyed(8, 42), t0).unwrap();
+        b.complete(t, Some(200), None, None, t0);
+        let served = (0..50).filter(|_| b.admit(fills, 0, keyed(7, 42), t0).is_ok()).count();
+        assert_eq!(served, 10);
     }
 
     #[test]
