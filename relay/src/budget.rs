@@ -56,14 +56,12 @@ pub fn usage_limiter(e: &Endpoint) -> Option<Limiter> {
     Some(e.limiter()).filter(|l| is_shared_ip(*l) || is_shared_account(*l))
 }
 
-/// What a request charges to its egress IP's shared windows: its own per-IP weight, or 1 on the IP's SAPI weight for
-/// a UID-weighted SAPI endpoint (as the venue counts it).
+/// What a request charges to its egress IP's shared windows: its own per-IP weight, or 1 on the per-IP limiter its
+/// limiter also counts against (the IP's SAPI weight for a UID-weighted SAPI endpoint, Bitget's per-IP minute for a
+/// Bitget endpoint), as the venue counts it.
 fn ip_charge(e: &Endpoint, weight: u32) -> Option<(Limiter, u32)> {
-    match e.limiter() {
-        l if is_shared_ip(l) => Some((l, weight)),
-        Limiter::BinanceSapiUid => Some((Limiter::BinanceSapiIp, 1)),
-        _ => None,
-    }
+    let l = e.limiter();
+    if is_shared_ip(l) { Some((l, weight)) } else { l.also_counts().filter(|o| is_shared_ip(*o)).map(|o| (o, 1)) }
 }
 
 /// Who asks: the client's address (a salted hash, IPv6 by its /64) and the key the request carries, if any.
@@ -335,9 +333,9 @@ impl Budget {
         let ip = ip_charge(e, weight);
         let minute = ip.map_or(0, |(l, _)| now_ms / window_ms(l));
         let second = now_ms / window_ms(e.limiter());
-        // A per-account per-second limit is kept for the key once the venue accepted it; a key it has not (made up, or
-        // new) counts under its address, so that new keys do not each bring a limit of their own.
-        let holder = who.key.filter(|k| st.verified.contains_key(k)).unwrap_or(who.address);
+        // A per-account per-second limit is kept per key (made-up keys bring limits of their own, but every Bitget
+        // request also counts in the egress IP's per-minute window, shared fairly between addresses).
+        let holder = who.key.unwrap_or(who.address);
         let per_second_key = |egress: usize| match e.limiter().counted_per() {
             CountedPer::Ip => (egress, e.path, 0),
             CountedPer::Account => (usize::MAX, e.path, holder),
@@ -350,60 +348,59 @@ impl Budget {
             }
         };
         for egress in 0..self.egress_count {
-            let mut scopes = [Some(Scope::Host(egress, e.host)), None];
-            match (e.limiter().counted_per(), ip) {
-                (_, Some((l, _))) => scopes[1] = Some(Scope::IpLimiter(egress, l)),
-                (CountedPer::Ip, None) => scopes[1] = Some(Scope::IpEndpoint(egress, e.path)),
-                (CountedPer::Account, None) => {}
-            }
+            let per_ip_endpoint = e.limiter().counted_per() == CountedPer::Ip && e.limiter().shared_limit().is_none();
+            let scopes = [
+                Some(Scope::Host(egress, e.host)),
+                ip.map(|(l, _)| Scope::IpLimiter(egress, l)),
+                per_ip_endpoint.then_some(Scope::IpEndpoint(egress, e.path)),
+            ];
             if let Some(d) = scopes.into_iter().flatten().find_map(|s| backoff(&st, s)) {
                 deny(d);
                 continue;
             }
-            let load = match ip {
-                Some((l, charge)) => {
-                    let cap = self.cap(l);
-                    let w = st.windows.entry((egress, l)).or_default();
-                    if w.minute != minute {
-                        *w = Window { minute, ..Window::default() };
-                    }
-                    let total = w.used + w.reserved;
-                    if total + charge > cap {
-                        deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
-                        continue;
-                    }
-                    // Every identity and address that asks in this window counts as active, admitted or not
-                    // (bounded maps).
-                    if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
-                        w.clients.entry(ident).or_insert(0);
-                    }
-                    if w.addresses.len() < MAX_CLIENTS_PER_WINDOW {
-                        w.addresses.entry(who.address).or_insert(0);
-                    }
-                    let mine = w.clients.get(&ident).copied().unwrap_or(0);
-                    let ours = w.addresses.get(&who.address).copied().unwrap_or(0);
-                    let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
-                    if mine + charge > cap / identities || ours + charge > cap / addresses {
-                        deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
-                        continue;
-                    }
-                    total
+            let mut load = 0;
+            if let Some((l, charge)) = ip {
+                let cap = self.cap(l);
+                let w = st.windows.entry((egress, l)).or_default();
+                if w.minute != minute {
+                    *w = Window { minute, ..Window::default() };
                 }
-                None => match e.limiter().shared_limit() {
-                    None => {
-                        let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
-                        // Public endpoints are limited per IP; signed ones per account, whatever the IP.
-                        let (sec, count) = st.per_second.get(&per_second_key(egress)).copied().unwrap_or((second, 0));
-                        let count = if sec == second { count } else { 0 };
-                        if count + 1 > cap {
-                            deny(Denied { code: "budget_exhausted", retry_after_s: 1 });
-                            continue;
-                        }
-                        count
-                    }
-                    Some(_) => 0,
-                },
-            };
+                let total = w.used + w.reserved;
+                if total + charge > cap {
+                    deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
+                    continue;
+                }
+                // Every identity and address that asks in this window counts as active, admitted or not (bounded
+                // maps).
+                if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
+                    w.clients.entry(ident).or_insert(0);
+                }
+                if w.addresses.len() < MAX_CLIENTS_PER_WINDOW {
+                    w.addresses.entry(who.address).or_insert(0);
+                }
+                let mine = w.clients.get(&ident).copied().unwrap_or(0);
+                let ours = w.addresses.get(&who.address).copied().unwrap_or(0);
+                let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
+                if mine + charge > cap / identities || ours + charge > cap / addresses {
+                    deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
+                    continue;
+                }
+                load = total;
+            }
+            if e.limiter().shared_limit().is_none() {
+                // Each endpoint's own limit per second (Bitget): public endpoints per IP; signed ones per account,
+                // whatever the IP.
+                let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
+                let (sec, count) = st.per_second.get(&per_second_key(egress)).copied().unwrap_or((second, 0));
+                let count = if sec == second { count } else { 0 };
+                if count + 1 > cap {
+                    deny(Denied { code: "budget_exhausted", retry_after_s: 1 });
+                    continue;
+                }
+                if ip.is_none() {
+                    load = count;
+                }
+            }
             if best.is_none_or(|(_, l)| load < l) {
                 best = Some((egress, load));
             }
@@ -411,25 +408,21 @@ impl Budget {
         let Some((egress, _)) = best else {
             return Err(denial.unwrap_or(Denied { code: "budget_exhausted", retry_after_s: 1 }));
         };
-        match ip {
-            Some((l, charge)) => {
-                let w = st.windows.entry((egress, l)).or_default();
-                w.reserved += charge;
-                *w.clients.entry(ident).or_default() += charge;
-                *w.addresses.entry(who.address).or_default() += charge;
+        if let Some((l, charge)) = ip {
+            let w = st.windows.entry((egress, l)).or_default();
+            w.reserved += charge;
+            *w.clients.entry(ident).or_default() += charge;
+            *w.addresses.entry(who.address).or_default() += charge;
+        }
+        if e.limiter().shared_limit().is_none() {
+            if st.per_second.len() > MAX_ENTRIES {
+                st.per_second.retain(|_, (s, _)| *s == second);
             }
-            None => {
-                if e.limiter().shared_limit().is_none() {
-                    if st.per_second.len() > MAX_ENTRIES {
-                        st.per_second.retain(|_, (s, _)| *s == second);
-                    }
-                    let slot = st.per_second.entry(per_second_key(egress)).or_insert((second, 0));
-                    if slot.0 != second {
-                        *slot = (second, 0);
-                    }
-                    slot.1 += 1;
-                }
+            let slot = st.per_second.entry(per_second_key(egress)).or_insert((second, 0));
+            if slot.0 != second {
+                *slot = (second, 0);
             }
+            slot.1 += 1;
         }
         if let Some((key, l, weight, m)) = account {
             let w = st.accounts.entry((key, l)).or_default();
@@ -543,7 +536,12 @@ mod tests {
         let b = Budget::new(2, &Limits::default());
         let kept: Vec<_> = b.snapshot(0).into_iter().map(|(i, l, used, limit)| (i, l.as_str(), used, limit)).collect();
         let one = |i| {
-            [(i, "binance_spot_ip", 0, 6_000), (i, "binance_sapi_ip", 0, 12_000), (i, "binance_futures_ip", 0, 2_400)]
+            [
+                (i, "binance_spot_ip", 0, 6_000),
+                (i, "binance_sapi_ip", 0, 12_000),
+                (i, "binance_futures_ip", 0, 2_400),
+                (i, "bitget_ip", 0, 6_000),
+            ]
         };
         assert_eq!(kept, [one(0), one(1)].concat());
         assert_eq!(shared_ip_limiter(&catalogue::BINANCE_DEPOSITS), Some(Limiter::BinanceSapiIp));
@@ -644,18 +642,24 @@ mod tests {
     }
 
     #[test]
-    fn bitget_per_account_limits_count_new_keys_under_their_address() {
-        let b = Budget::new(1, &Limits { budget_fraction: 1.0, ..Limits::default() });
-        let fills = &catalogue::BITGET_SPOT_FILLS; // 10 a second per account
-        let t0 = 60_000 * 8000;
-        // made-up keys from one address: ten in the second between them
-        let served = (0..50).filter(|k| b.admit(fills, 0, keyed(7, 1_000 + k), t0).is_ok()).count();
-        assert_eq!(served, 10);
-        // a key the venue accepted has its own ten, from any address
-        let t = b.admit(&catalogue::BITGET_SPOT_ASSETS, 0, keyed(8, 42), t0).unwrap();
-        b.complete(t, Some(200), None, None, t0);
-        let served = (0..50).filter(|_| b.admit(fills, 0, keyed(7, 42), t0).is_ok()).count();
-        assert_eq!(served, 10);
+    fn bitgets_per_ip_minute_is_kept_and_shared() {
+        let b = Budget::new(1, &Limits { budget_fraction: 1.0, bitget_requests_per_minute: 100, ..Limits::default() });
+        let t0 = 60_000 * 9000;
+        // ten a second, within each endpoint's own limit: the minute's 100 are the binding limit
+        let run = |who: Who| {
+            (0..400u64)
+                .filter(|i| {
+                    let e = if i % 2 == 0 { &catalogue::BITGET_CANDLES } else { &catalogue::BITGET_SPOT_FILLS };
+                    b.admit(e, 0, who, t0 + i * 100).map(|t| b.complete(t, Some(200), None, None, t0)).is_ok()
+                })
+                .count()
+        };
+        assert_eq!(run(anon(1)), 50, "one address, half of the minute");
+        assert_eq!(run(keyed(2, 5)), 50, "another, the other half");
+        let d = b.admit(&catalogue::BITGET_CANDLES, 0, anon(3), t0 + 45_000).unwrap_err();
+        assert_eq!((d.code, d.retry_after_s), ("budget_exhausted", 15));
+        let used = b.snapshot(t0).into_iter().find(|(_, l, _, _)| *l == Limiter::BitgetIp).unwrap();
+        assert_eq!((used.2, used.3), (100, 100));
     }
 
     #[test]
