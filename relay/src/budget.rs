@@ -1,23 +1,35 @@
 //! The weight budget: per egress IP and venue limiter, track the venue's used weight, stop before its limit, back
-//! off after a 429/418, and share capacity fairly between clients.
+//! off after a 429/418 on exactly the limiter that answered, and share capacity fairly between clients.
 //!
 //! The limits are the catalogue's [`Limiter`]s. Binance counts request weight per IP in clock-minute windows
 //! (`X-MBX-USED-WEIGHT-1M` for `/api` and `/fapi`, `X-SAPI-USED-IP-WEIGHT-1M` for IP-weighted `/sapi`): the relay
-//! keeps those windows per egress IP ([`shared_ip_limiter`]); UID-weighted SAPI endpoints are counted per account by
-//! the venue and do not consume the IP's budget. Bitget limits each endpoint per second, per IP for public endpoints
+//! keeps those windows per egress IP ([`shared_ip_limiter`]). UID-weighted SAPI endpoints (the withdrawal history,
+//! 18,000 of 180,000 a minute) are counted by the venue per account: the relay keeps that window per key, and
+//! charges 1 to the IP's SAPI window for each. Bitget limits each endpoint per second, per IP for public endpoints
 //! and per account (here: per key) for signed ones. The relay lets itself use `budget_fraction` of each limit.
 //!
-//! Fairness: a client (a salted hash of its API key, or of its address for public reads) may use at most its fair
-//! share of a window: the usable budget divided by the number of clients that asked in this window, and never more
-//! than half of it, so one user's backfill cannot starve the rest: a user arriving late in the minute still finds
-//! half of the window. Past its share a client is answered 429 with Retry-After until the next window.
+//! Identities (docs/relay.md, Fairness): a request comes from a client address (IPv6 grouped by /64) and may carry
+//! a key. Public reads are the address's, whatever key header they carry. A signed read is its key's only once the
+//! venue has accepted a request signed with that key (a 2xx), and only for the first `max_keys_per_address` keys an
+//! address brings in a minute; before that, or beyond the cap, it is the address's. So made-up keys add no
+//! identity.
+//!
+//! Fairness: in a window, an identity may use at most the usable budget divided by the identities that asked in it,
+//! and the identities of one address together at most the usable budget divided by the addresses that asked in it;
+//! never more than half either way, so a client arriving late in the minute still finds half of the window. Past
+//! its share a client is answered 429 `fair_share` with Retry-After until the next window.
+//!
+//! Back-off (docs/relay.md, Back-off): a venue 418 is an IP ban: that host, from that egress IP, for everyone. A 429
+//! backs off the limiter that answered: a per-IP weight (Binance `/api`, IP-weighted `/sapi`, `/fapi`) from that
+//! egress IP, a Bitget public endpoint from that egress IP, and a per-account limit (Binance's UID weight, a Bitget
+//! signed endpoint) for that key only.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 pub use catalogue::Limiter;
-use catalogue::{CountedPer, Endpoint, Host};
+use catalogue::{CountedPer, Endpoint, Host, Security};
 
 use crate::config::Limits;
 
@@ -27,25 +39,72 @@ fn is_shared_ip(l: Limiter) -> bool {
     l.counted_per() == CountedPer::Ip && l.shared_limit().is_some()
 }
 
-/// The limiter whose windows the relay keeps per egress IP that an endpoint draws from, if any (its usage header is
-/// the one to read from the venue's answer).
+/// Whether the relay keeps windows of a limiter per key: a weight every endpoint shares, counted per account
+/// (Binance's UID-weighted `/sapi`).
+fn is_shared_account(l: Limiter) -> bool {
+    l.counted_per() == CountedPer::Account && l.shared_limit().is_some()
+}
+
+/// The limiter whose windows the relay keeps per egress IP that an endpoint draws from, if any.
 pub fn shared_ip_limiter(e: &Endpoint) -> Option<Limiter> {
     Some(e.limiter()).filter(|l| is_shared_ip(*l))
 }
 
-/// Who a per-endpoint (Bitget) limit is kept for: the egress IP for what the venue counts per IP, the client (its
-/// key) on any IP for what it counts per account.
-fn per_endpoint_key(e: &Endpoint, egress: usize, client: u64) -> (usize, &'static str, u64) {
-    match e.limiter().counted_per() {
-        CountedPer::Ip => (egress, e.path, 0),
-        CountedPer::Account => (usize::MAX, e.path, client),
+/// The limiter whose used weight the venue's answer reports and the relay reads (its usage header): the per-IP or
+/// per-account weight the endpoint draws from, if the relay keeps windows of it.
+pub fn usage_limiter(e: &Endpoint) -> Option<Limiter> {
+    Some(e.limiter()).filter(|l| is_shared_ip(*l) || is_shared_account(*l))
+}
+
+/// What a request charges to its egress IP's shared windows: its own per-IP weight, or 1 on the per-IP limiter its
+/// limiter also counts against (the IP's SAPI weight for a UID-weighted SAPI endpoint, Bitget's per-IP minute for a
+/// Bitget endpoint), as the venue counts it.
+fn ip_charge(e: &Endpoint, weight: u32) -> Option<(Limiter, u32)> {
+    let l = e.limiter();
+    if is_shared_ip(l) { Some((l, weight)) } else { l.also_counts().filter(|o| is_shared_ip(*o)).map(|o| (o, 1)) }
+}
+
+/// Who asks: the client's address (a salted hash, IPv6 by its /64) and the key the request carries, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Who {
+    /// The client address's identity.
+    pub address: u64,
+    /// The key's identity (a salted hash of the first credential header), if the request carries one.
+    pub key: Option<u64>,
+}
+
+/// What a back-off applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Scope {
+    /// A host from an egress IP (a venue's IP ban, 418).
+    Host(usize, Host),
+    /// A per-IP weight from an egress IP (Binance).
+    IpLimiter(usize, Limiter),
+    /// A per-IP endpoint limit from an egress IP (Bitget public).
+    IpEndpoint(usize, &'static str),
+    /// A per-account weight for a key (Binance UID weight).
+    Account(u64, Limiter),
+    /// A per-account endpoint limit for a key (Bitget signed).
+    AccountEndpoint(u64, &'static str),
+}
+
+/// The scope a venue's 429 or 418 on `e` applies to.
+fn backoff_scope(e: &Endpoint, status: u16, egress: usize, key: Option<u64>) -> Scope {
+    let l = e.limiter();
+    match (status, l.counted_per(), key) {
+        (429, CountedPer::Ip, _) if is_shared_ip(l) => Scope::IpLimiter(egress, l),
+        (429, CountedPer::Ip, _) => Scope::IpEndpoint(egress, e.path),
+        (429, CountedPer::Account, Some(k)) if is_shared_account(l) => Scope::Account(k, l),
+        (429, CountedPer::Account, Some(k)) => Scope::AccountEndpoint(k, e.path),
+        // A 418 (an IP ban), or a per-account limit without a key to scope it to: the whole host from that IP.
+        _ => Scope::Host(egress, e.host),
     }
 }
 
 /// Why the budget refused a request, with the seconds to wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Denied {
-    /// Stable code: `budget_exhausted`, `fair_share` or `venue_backoff`.
+    /// Stable code: `budget_exhausted`, `account_budget_exhausted`, `fair_share` or `venue_backoff`.
     pub code: &'static str,
     /// Seconds until a retry may succeed (at least 1).
     pub retry_after_s: u64,
@@ -59,6 +118,10 @@ impl Denied {
             "fair_share" => {
                 "this client used its fair share of the relay's venue budget; retry after Retry-After seconds"
             }
+            "account_budget_exhausted" => {
+                "this key's account used its own venue weight for this minute (counted per account, not per relay IP); \
+                 retry after Retry-After seconds"
+            }
             _ => "the relay's venue weight budget for this minute is spent; retry after Retry-After seconds",
         }
     }
@@ -69,14 +132,15 @@ impl Denied {
 pub struct Ticket {
     /// Index of the egress IP to send from.
     pub egress: usize,
-    limiter: Option<Limiter>,
-    host: Host,
-    weight: u32,
-    client: u64,
+    endpoint: &'static Endpoint,
+    ip: Option<(Limiter, u32)>,
+    /// The key's per-account window charged: key, limiter, weight, window number.
+    account: Option<(u64, Limiter, u32, u64)>,
+    key: Option<u64>,
     minute: u64,
 }
 
-/// A fast hasher for small integer keys. Client ids are salted SHA-256 outputs, so clients cannot aim collisions.
+/// A fast hasher for small keys. Client ids are salted SHA-256 outputs, so clients cannot aim collisions.
 #[derive(Default, Clone, Copy)]
 struct Fx(u64);
 
@@ -119,27 +183,51 @@ struct Window {
     minute: u64,
     used: u32,
     reserved: u32,
+    /// Weight per identity.
     clients: FxMap<u64, u32>,
+    /// Weight per client address (all its identities together).
+    addresses: FxMap<u64, u32>,
+}
+
+/// A per-key window of a per-account weight.
+#[derive(Default, Clone, Copy)]
+struct AccountWindow {
+    minute: u64,
+    used: u32,
+    reserved: u32,
 }
 
 #[derive(Default)]
 struct State {
     windows: FxMap<(usize, Limiter), Window>,
+    accounts: FxMap<(u64, Limiter), AccountWindow>,
     per_second: FxMap<(usize, &'static str, u64), (u64, u32)>,
-    blocked_until_ms: FxMap<(usize, Host), u64>,
+    blocked_until_ms: FxMap<Scope, u64>,
+    /// Keys the venue accepted a signed request with, and when it last did.
+    verified: FxMap<u64, u64>,
+    /// The keys each address brought as identities in the current minute.
+    keys_of_address: FxMap<u64, (u64, Vec<u64>)>,
 }
 
 /// The budget of every egress IP.
 pub struct Budget {
     egress_count: usize,
     fraction: f64,
-    /// The limiters kept per egress IP, with their limit per window (configurable, the catalogue's by default).
+    /// The limiters kept per egress IP or per key, with their limit per window (configurable for the per-IP ones,
+    /// the catalogue's by default).
     limits: Vec<(Limiter, u32)>,
+    max_keys_per_address: usize,
     state: Mutex<State>,
 }
 
-/// Most distinct clients remembered per window (bounds memory under a flood of made-up keys).
+/// Most distinct clients remembered per window (bounds memory under a flood of made-up keys or addresses).
 const MAX_CLIENTS_PER_WINDOW: usize = 100_000;
+/// Most entries in each of the other maps before the stale ones are dropped.
+const MAX_ENTRIES: usize = 100_000;
+/// Most keys remembered as accepted by the venue; past it, keys not accepted for a day are forgotten, and a new key
+/// that still finds no room counts as its address's until there is (fail closed: no new identity).
+const MAX_VERIFIED: usize = 200_000;
+const DAY_MS: u64 = 86_400_000;
 
 fn window_ms(l: Limiter) -> u64 {
     l.window_ms() as u64
@@ -157,14 +245,15 @@ impl Budget {
             fraction: limits.budget_fraction,
             limits: Limiter::ALL
                 .into_iter()
-                .filter(|l| is_shared_ip(*l))
+                .filter(|l| is_shared_ip(*l) || is_shared_account(*l))
                 .map(|l| (l, limits.shared_ip_limit(l)))
                 .collect(),
+            max_keys_per_address: limits.max_keys_per_address,
             state: Mutex::new(State::default()),
         }
     }
 
-    /// The venue's limit for a limiter per window (0 for a limiter the relay does not keep per egress IP).
+    /// The venue's limit for a limiter per window (0 for a limiter the relay does not keep windows of).
     pub fn limit(&self, l: Limiter) -> u32 {
         self.limits.iter().find(|(x, _)| *x == l).map_or(0, |(_, n)| *n)
     }
@@ -173,13 +262,84 @@ impl Budget {
         ((self.limit(l) as f64) * self.fraction).floor() as u32
     }
 
-    /// Admits a request of `weight` for `client` (a salted hash of its key or address) at `now_ms` (Unix ms), or
-    /// says why not.
-    pub fn admit(&self, e: &Endpoint, weight: u32, client: u64, now_ms: u64) -> Result<Ticket, Denied> {
+    /// The identity a request is budgeted under: its key's once the venue accepted the key (and within the
+    /// address's cap), else its address's.
+    fn identity(&self, st: &mut State, e: &Endpoint, who: Who, now_ms: u64) -> u64 {
+        let Some(key) = who.key.filter(|_| e.security == Security::Signed) else { return who.address };
+        if !st.verified.contains_key(&key) {
+            return who.address;
+        }
+        let minute = now_ms / 60_000;
+        if st.keys_of_address.len() >= MAX_ENTRIES && !st.keys_of_address.contains_key(&who.address) {
+            st.keys_of_address.retain(|_, (m, _)| *m == minute);
+            if st.keys_of_address.len() >= MAX_ENTRIES {
+                return who.address;
+            }
+        }
+        let slot = st.keys_of_address.entry(who.address).or_default();
+        if slot.0 != minute {
+            *slot = (minute, Vec::new());
+        }
+        if slot.1.contains(&key) {
+            key
+        } else if slot.1.len() < self.max_keys_per_address {
+            slot.1.push(key);
+            key
+        } else {
+            who.address
+        }
+    }
+
+    /// Admits a request to `e` of `weight` from `who` at `now_ms` (Unix ms), or says why not.
+    pub fn admit(&self, e: &'static Endpoint, weight: u32, who: Who, now_ms: u64) -> Result<Ticket, Denied> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let limiter = shared_ip_limiter(e);
-        let minute = limiter.map_or(0, |l| now_ms / window_ms(l));
+        let backoff = |st: &State, scope: Scope| {
+            st.blocked_until_ms
+                .get(&scope)
+                .filter(|until| **until > now_ms)
+                .map(|until| Denied { code: "venue_backoff", retry_after_s: (until - now_ms).div_ceil(1000).max(1) })
+        };
+        // The key's own limits first: a back-off of its account, its account's weight.
+        let per_account = e.limiter().counted_per() == CountedPer::Account;
+        if let (true, Some(key)) = (per_account, who.key) {
+            let scope = if is_shared_account(e.limiter()) {
+                Scope::Account(key, e.limiter())
+            } else {
+                Scope::AccountEndpoint(key, e.path)
+            };
+            if let Some(d) = backoff(&st, scope) {
+                return Err(d);
+            }
+        }
+        let account = match (is_shared_account(e.limiter()), who.key) {
+            (true, Some(key)) => {
+                let l = e.limiter();
+                let minute = now_ms / window_ms(l);
+                if st.accounts.len() >= MAX_ENTRIES {
+                    st.accounts.retain(|_, w| w.minute == minute);
+                }
+                let w = st.accounts.get(&(key, l)).copied().filter(|w| w.minute == minute).unwrap_or_default();
+                if w.used + w.reserved + weight > self.cap(l) {
+                    return Err(Denied {
+                        code: "account_budget_exhausted",
+                        retry_after_s: secs_until_next_window(l, now_ms),
+                    });
+                }
+                Some((key, l, weight, minute))
+            }
+            _ => None,
+        };
+        let ident = self.identity(&mut st, e, who, now_ms);
+        let ip = ip_charge(e, weight);
+        let minute = ip.map_or(0, |(l, _)| now_ms / window_ms(l));
         let second = now_ms / window_ms(e.limiter());
+        // A per-account per-second limit is kept per key (made-up keys bring limits of their own, but every Bitget
+        // request also counts in the egress IP's per-minute window, shared fairly between addresses).
+        let holder = who.key.unwrap_or(who.address);
+        let per_second_key = |egress: usize| match e.limiter().counted_per() {
+            CountedPer::Ip => (egress, e.path, 0),
+            CountedPer::Account => (usize::MAX, e.path, holder),
+        };
         let mut best: Option<(usize, u32)> = None;
         let mut denial: Option<Denied> = None;
         let mut deny = |d: Denied| {
@@ -188,52 +348,59 @@ impl Budget {
             }
         };
         for egress in 0..self.egress_count {
-            if let Some(&until) = st.blocked_until_ms.get(&(egress, e.host))
-                && until > now_ms
-            {
-                deny(Denied { code: "venue_backoff", retry_after_s: (until - now_ms).div_ceil(1000).max(1) });
+            let per_ip_endpoint = e.limiter().counted_per() == CountedPer::Ip && e.limiter().shared_limit().is_none();
+            let scopes = [
+                Some(Scope::Host(egress, e.host)),
+                ip.map(|(l, _)| Scope::IpLimiter(egress, l)),
+                per_ip_endpoint.then_some(Scope::IpEndpoint(egress, e.path)),
+            ];
+            if let Some(d) = scopes.into_iter().flatten().find_map(|s| backoff(&st, s)) {
+                deny(d);
                 continue;
             }
-            let load = match limiter {
-                Some(l) => {
-                    let cap = self.cap(l);
-                    let w = st.windows.entry((egress, l)).or_default();
-                    if w.minute != minute {
-                        *w = Window { minute, ..Window::default() };
-                    }
-                    let total = w.used + w.reserved;
-                    if total + weight > cap {
-                        deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
-                        continue;
-                    }
-                    // Every client that asks in this window counts as active, admitted or not (bounded map).
-                    if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
-                        w.clients.entry(client).or_insert(0);
-                    }
-                    let active = (w.clients.len() as u32).max(2);
-                    let mine = w.clients.get(&client).copied().unwrap_or(0);
-                    if mine + weight > cap / active {
-                        deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
-                        continue;
-                    }
-                    total
+            let mut load = 0;
+            if let Some((l, charge)) = ip {
+                let cap = self.cap(l);
+                let w = st.windows.entry((egress, l)).or_default();
+                if w.minute != minute {
+                    *w = Window { minute, ..Window::default() };
                 }
-                None => match e.limiter().shared_limit() {
-                    None => {
-                        let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
-                        // Public endpoints are limited per IP; signed ones per account, whatever the IP.
-                        let key = per_endpoint_key(e, egress, client);
-                        let (sec, count) = st.per_second.get(&key).copied().unwrap_or((second, 0));
-                        let count = if sec == second { count } else { 0 };
-                        if count + 1 > cap {
-                            deny(Denied { code: "budget_exhausted", retry_after_s: 1 });
-                            continue;
-                        }
-                        count
-                    }
-                    Some(_) => 0,
-                },
-            };
+                let total = w.used + w.reserved;
+                if total + charge > cap {
+                    deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
+                    continue;
+                }
+                // Every identity and address that asks in this window counts as active, admitted or not (bounded
+                // maps).
+                if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
+                    w.clients.entry(ident).or_insert(0);
+                }
+                if w.addresses.len() < MAX_CLIENTS_PER_WINDOW {
+                    w.addresses.entry(who.address).or_insert(0);
+                }
+                let mine = w.clients.get(&ident).copied().unwrap_or(0);
+                let ours = w.addresses.get(&who.address).copied().unwrap_or(0);
+                let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
+                if mine + charge > cap / identities || ours + charge > cap / addresses {
+                    deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
+                    continue;
+                }
+                load = total;
+            }
+            if e.limiter().shared_limit().is_none() {
+                // Each endpoint's own limit per second (Bitget): public endpoints per IP; signed ones per account,
+                // whatever the IP.
+                let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
+                let (sec, count) = st.per_second.get(&per_second_key(egress)).copied().unwrap_or((second, 0));
+                let count = if sec == second { count } else { 0 };
+                if count + 1 > cap {
+                    deny(Denied { code: "budget_exhausted", retry_after_s: 1 });
+                    continue;
+                }
+                if ip.is_none() {
+                    load = count;
+                }
+            }
             if best.is_none_or(|(_, l)| load < l) {
                 best = Some((egress, load));
             }
@@ -241,60 +408,94 @@ impl Budget {
         let Some((egress, _)) = best else {
             return Err(denial.unwrap_or(Denied { code: "budget_exhausted", retry_after_s: 1 }));
         };
-        match limiter {
-            Some(l) => {
-                let w = st.windows.entry((egress, l)).or_default();
-                w.reserved += weight;
-                *w.clients.entry(client).or_default() += weight;
-            }
-            None => {
-                if e.limiter().shared_limit().is_none() {
-                    if st.per_second.len() > 100_000 {
-                        st.per_second.retain(|_, (s, _)| *s == second);
-                    }
-                    let key = per_endpoint_key(e, egress, client);
-                    let slot = st.per_second.entry(key).or_insert((second, 0));
-                    if slot.0 != second {
-                        *slot = (second, 0);
-                    }
-                    slot.1 += 1;
-                }
-            }
+        if let Some((l, charge)) = ip {
+            let w = st.windows.entry((egress, l)).or_default();
+            w.reserved += charge;
+            *w.clients.entry(ident).or_default() += charge;
+            *w.addresses.entry(who.address).or_default() += charge;
         }
-        Ok(Ticket { egress, limiter, host: e.host, weight, client, minute })
+        if e.limiter().shared_limit().is_none() {
+            if st.per_second.len() > MAX_ENTRIES {
+                st.per_second.retain(|_, (s, _)| *s == second);
+            }
+            let slot = st.per_second.entry(per_second_key(egress)).or_insert((second, 0));
+            if slot.0 != second {
+                *slot = (second, 0);
+            }
+            slot.1 += 1;
+        }
+        if let Some((key, l, weight, m)) = account {
+            let w = st.accounts.entry((key, l)).or_default();
+            if w.minute != m {
+                *w = AccountWindow { minute: m, ..AccountWindow::default() };
+            }
+            w.reserved += weight;
+        }
+        Ok(Ticket { egress, endpoint: e, ip, account, key: who.key, minute })
     }
 
-    /// Gives back a ticket: the response status (None if the upstream failed), the venue's used-weight header and
-    /// its Retry-After, at `now_ms`.
+    /// Gives back a ticket: the response status (None if the upstream failed), the used weight the venue reported
+    /// for the endpoint's [`usage_limiter`] and its Retry-After, at `now_ms`.
     pub fn complete(&self, t: Ticket, status: Option<u16>, used: Option<u32>, retry_after_s: Option<u64>, now_ms: u64) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(l) = t.limiter {
+        let e = t.endpoint;
+        let reported = usage_limiter(e);
+        if let Some((l, charge)) = t.ip {
             let w = st.windows.entry((t.egress, l)).or_default();
             if w.minute == t.minute {
-                w.reserved = w.reserved.saturating_sub(t.weight);
-                w.used += t.weight;
+                w.reserved = w.reserved.saturating_sub(charge);
+                w.used += charge;
             }
-            if let Some(u) = used
+            if let Some(u) = used.filter(|_| reported == Some(l))
                 && w.minute == now_ms / window_ms(l)
             {
                 w.used = w.used.max(u);
             }
-            let _ = t.client;
         }
-        if let Some(s @ (429 | 418)) = status {
-            let wait = retry_after_s.unwrap_or(if s == 418 { 120 } else { 60 }).max(1);
-            let until = now_ms + wait * 1000;
-            let slot = st.blocked_until_ms.entry((t.egress, t.host)).or_insert(0);
-            *slot = (*slot).max(until);
+        if let Some((key, l, weight, m)) = t.account
+            && let Some(w) = st.accounts.get_mut(&(key, l))
+            && w.minute == m
+        {
+            w.reserved = w.reserved.saturating_sub(weight);
+            w.used += weight;
+            if let Some(u) = used.filter(|_| reported == Some(l))
+                && m == now_ms / window_ms(l)
+            {
+                w.used = w.used.max(u);
+            }
+        }
+        match status {
+            // The venue accepted a request signed with this key: from now on the key is an identity of its own.
+            Some(200..=299) if e.security == Security::Signed => {
+                if let Some(key) = t.key {
+                    if st.verified.len() >= MAX_VERIFIED && !st.verified.contains_key(&key) {
+                        st.verified.retain(|_, last| now_ms.saturating_sub(*last) < DAY_MS);
+                    }
+                    if st.verified.len() < MAX_VERIFIED || st.verified.contains_key(&key) {
+                        st.verified.insert(key, now_ms);
+                    }
+                }
+            }
+            Some(s @ (429 | 418)) => {
+                let wait = retry_after_s.unwrap_or(if s == 418 { 120 } else { 60 }).max(1);
+                let until = now_ms + wait * 1000;
+                if st.blocked_until_ms.len() >= MAX_ENTRIES {
+                    st.blocked_until_ms.retain(|_, u| *u > now_ms);
+                }
+                let slot = st.blocked_until_ms.entry(backoff_scope(e, s, t.egress, t.key)).or_insert(0);
+                *slot = (*slot).max(until);
+            }
+            _ => {}
         }
     }
 
-    /// The used weight of every (egress, limiter) in the current window, with the venue's limit (for metrics).
+    /// The used weight of every (egress, limiter) kept per egress IP in the current window, with the venue's limit
+    /// (for metrics).
     pub fn snapshot(&self, now_ms: u64) -> Vec<(usize, Limiter, u32, u32)> {
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = Vec::new();
         for egress in 0..self.egress_count {
-            for &(l, limit) in &self.limits {
+            for &(l, limit) in self.limits.iter().filter(|(l, _)| is_shared_ip(*l)) {
                 let window = now_ms / window_ms(l);
                 let used = st.windows.get(&(egress, l)).filter(|w| w.minute == window).map_or(0, |w| w.used);
                 out.push((egress, l, used, limit));
@@ -314,18 +515,41 @@ mod tests {
         Budget::new(1, &limits)
     }
 
+    /// A client with its own address and no key.
+    fn anon(address: u64) -> Who {
+        Who { address, key: None }
+    }
+
+    /// A client at `address` signing with `key`.
+    fn keyed(address: u64, key: u64) -> Who {
+        Who { address, key: Some(key) }
+    }
+
+    /// Has the venue accept one signed request with `key` (from its own address, in an earlier minute).
+    fn accept(b: &Budget, key: u64) {
+        let t = b.admit(&catalogue::BINANCE_DEPOSITS, 1, keyed(key ^ 0xa5a5, key), 0).unwrap();
+        b.complete(t, Some(200), None, None, 0);
+    }
+
     #[test]
     fn keeps_windows_of_the_catalogues_per_ip_weights_only() {
         let b = Budget::new(2, &Limits::default());
         let kept: Vec<_> = b.snapshot(0).into_iter().map(|(i, l, used, limit)| (i, l.as_str(), used, limit)).collect();
         let one = |i| {
-            [(i, "binance_spot_ip", 0, 6_000), (i, "binance_sapi_ip", 0, 12_000), (i, "binance_futures_ip", 0, 2_400)]
+            [
+                (i, "binance_spot_ip", 0, 6_000),
+                (i, "binance_sapi_ip", 0, 12_000),
+                (i, "binance_futures_ip", 0, 2_400),
+                (i, "bitget_ip", 0, 6_000),
+            ]
         };
         assert_eq!(kept, [one(0), one(1)].concat());
         assert_eq!(shared_ip_limiter(&catalogue::BINANCE_DEPOSITS), Some(Limiter::BinanceSapiIp));
         // the UID weight is the account's own, and Bitget limits each endpoint by the second
         assert_eq!(shared_ip_limiter(&catalogue::BINANCE_WITHDRAWALS), None);
+        assert_eq!(usage_limiter(&catalogue::BINANCE_WITHDRAWALS), Some(Limiter::BinanceSapiUid));
         assert_eq!(shared_ip_limiter(&catalogue::BITGET_CANDLES), None);
+        assert_eq!(b.limit(Limiter::BinanceSapiUid), 180_000);
     }
 
     #[test]
@@ -334,13 +558,13 @@ mod tests {
         let acct = lookup(Venue::Binance, Method::Get, "/api/v3/account").unwrap(); // weight 20
         let t0 = 60_000 * 1000;
         for i in 0..5 {
-            let t = b.admit(acct, 20, 1 + i, t0).unwrap();
+            let t = b.admit(acct, 20, anon(1 + i), t0).unwrap();
             b.complete(t, Some(200), None, None, t0);
         }
-        let d = b.admit(acct, 20, 9, t0 + 500).unwrap_err();
+        let d = b.admit(acct, 20, anon(9), t0 + 500).unwrap_err();
         assert_eq!(d.code, "budget_exhausted");
         assert_eq!(d.retry_after_s, 60);
-        assert!(b.admit(acct, 20, 2, t0 + 60_000).is_ok());
+        assert!(b.admit(acct, 20, anon(2), t0 + 60_000).is_ok());
     }
 
     #[test]
@@ -348,15 +572,15 @@ mod tests {
         let b = small();
         let time = lookup(Venue::Binance, Method::Get, "/api/v3/time").unwrap();
         let t0 = 60_000 * 2000;
-        let t = b.admit(time, 1, 1, t0).unwrap();
+        let t = b.admit(time, 1, anon(1), t0).unwrap();
         b.complete(t, Some(200), Some(100), None, t0);
-        assert_eq!(b.admit(time, 1, 1, t0).unwrap_err().code, "budget_exhausted");
+        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code, "budget_exhausted");
         let b = small();
-        let t = b.admit(time, 1, 1, t0).unwrap();
+        let t = b.admit(time, 1, anon(1), t0).unwrap();
         b.complete(t, Some(429), None, Some(7), t0);
-        let d = b.admit(time, 1, 2, t0 + 1000).unwrap_err();
+        let d = b.admit(time, 1, anon(2), t0 + 1000).unwrap_err();
         assert_eq!((d.code, d.retry_after_s), ("venue_backoff", 6));
-        assert!(b.admit(time, 1, 2, t0 + 7000).is_ok());
+        assert!(b.admit(time, 1, anon(2), t0 + 7000).is_ok());
     }
 
     #[test]
@@ -366,20 +590,254 @@ mod tests {
         let t0 = 60_000 * 3000;
         let mut heavy = 0;
         // Client 1 alone gets half of the window (cap 100)...
-        while let Ok(t) = b.admit(time, 1, 1, t0) {
+        while let Ok(t) = b.admit(time, 1, anon(1), t0) {
             b.complete(t, Some(200), None, None, t0);
             heavy += 1;
         }
         assert_eq!(heavy, 50);
-        assert_eq!(b.admit(time, 1, 1, t0).unwrap_err().code, "fair_share");
+        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code, "fair_share");
         // ...so a client arriving later still finds the other half.
         let mut light = 0;
-        while let Ok(t) = b.admit(time, 1, 2, t0) {
+        while let Ok(t) = b.admit(time, 1, anon(2), t0) {
             b.complete(t, Some(200), None, None, t0);
             light += 1;
         }
         assert_eq!(light, 50);
         // With three clients the shares are a third each; the window is now spent.
-        assert_eq!(b.admit(time, 1, 3, t0).unwrap_err().code, "budget_exhausted");
+        assert_eq!(b.admit(time, 1, anon(3), t0).unwrap_err().code, "budget_exhausted");
+    }
+
+    #[test]
+    fn made_up_keys_are_their_address() {
+        let b = small();
+        let time = &catalogue::BINANCE_TIME;
+        let t0 = 60_000 * 4000;
+        // Public reads under a new key each: one identity, the address, half of the window.
+        let mut served = 0;
+        for key in 0..1000 {
+            if let Ok(t) = b.admit(time, 1, keyed(7, 1_000_000 + key), t0) {
+                b.complete(t, Some(200), None, None, t0);
+                served += 1;
+            }
+        }
+        assert_eq!(served, 50);
+        // Signed reads with keys the venue refuses: the address's too.
+        let acct = &catalogue::BINANCE_ACCOUNT;
+        let b = small();
+        for key in 0..2 {
+            let t = b.admit(acct, 20, keyed(7, 2_000_000 + key), t0).unwrap();
+            b.complete(t, Some(401), None, None, t0);
+        }
+        assert_eq!(b.admit(acct, 20, keyed(7, 3_000_000), t0).unwrap_err().code, "fair_share");
+        // A key the venue accepted is an identity of its own, within its address's half.
+        let b = small();
+        accept(&b, 42);
+        let t = b.admit(acct, 20, keyed(7, 99), t0).unwrap(); // not accepted: the address's
+        b.complete(t, Some(200), None, None, t0);
+        let t = b.admit(acct, 20, keyed(7, 42), t0).unwrap();
+        b.complete(t, Some(200), None, None, t0);
+        // the address used 40 of its 50: one more of 20 is past it, whichever of its identities asks
+        assert_eq!(b.admit(acct, 20, keyed(7, 42), t0).unwrap_err().code, "fair_share");
+        assert!(b.admit(acct, 20, anon(8), t0).is_ok());
+    }
+
+    #[test]
+    fn bitgets_per_ip_minute_is_kept_and_shared() {
+        let b = Budget::new(1, &Limits { budget_fraction: 1.0, bitget_requests_per_minute: 100, ..Limits::default() });
+        let t0 = 60_000 * 9000;
+        // ten a second, within each endpoint's own limit: the minute's 100 are the binding limit
+        let run = |who: Who| {
+            (0..400u64)
+                .filter(|i| {
+                    let e = if i % 2 == 0 { &catalogue::BITGET_CANDLES } else { &catalogue::BITGET_SPOT_FILLS };
+                    b.admit(e, 0, who, t0 + i * 100).map(|t| b.complete(t, Some(200), None, None, t0)).is_ok()
+                })
+                .count()
+        };
+        assert_eq!(run(anon(1)), 50, "one address, half of the minute");
+        assert_eq!(run(keyed(2, 5)), 50, "another, the other half");
+        let d = b.admit(&catalogue::BITGET_CANDLES, 0, anon(3), t0 + 45_000).unwrap_err();
+        assert_eq!((d.code, d.retry_after_s), ("budget_exhausted", 15));
+        let used = b.snapshot(t0).into_iter().find(|(_, l, _, _)| *l == Limiter::BitgetIp).unwrap();
+        assert_eq!((used.2, used.3), (100, 100));
+    }
+
+    #[test]
+    fn an_address_brings_at_most_its_cap_of_keys() {
+        let limits = Limits { budget_fraction: 1.0, max_keys_per_address: 2, ..Limits::default() };
+        let b = Budget::new(1, &limits);
+        let acct = &catalogue::BINANCE_ACCOUNT;
+        for key in 1..=5 {
+            accept(&b, key);
+        }
+        let t0 = 60_000 * 5000;
+        let mut st = b.state.lock().unwrap();
+        let ids: Vec<u64> = (1..=5).map(|key| b.identity(&mut st, acct, keyed(7, key), t0)).collect();
+        assert_eq!(ids, [1, 2, 7, 7, 7], "two keys, then the address");
+        // the next minute, the first two keys to ask
+        let ids: Vec<u64> = (3..=5).map(|key| b.identity(&mut st, acct, keyed(7, key), t0 + 60_000)).collect();
+        assert_eq!(ids, [3, 4, 7]);
+        // public reads are the address's whatever the key
+        assert_eq!(b.identity(&mut st, &catalogue::BINANCE_TIME, keyed(7, 3), t0 + 60_000), 7);
+    }
+
+    #[test]
+    fn the_uid_weight_is_budgeted_per_key() {
+        let b = Budget::new(1, &Limits::default());
+        let w = &catalogue::BINANCE_WITHDRAWALS;
+        let t0 = 60_000 * 6000;
+        // 80% of 180,000 a minute: eight of 18,000 per key
+        for _ in 0..8 {
+            let t = b.admit(w, 18_000, keyed(1, 11), t0).unwrap();
+            b.complete(t, Some(200), None, None, t0);
+        }
+        let d = b.admit(w, 18_000, keyed(1, 11), t0).unwrap_err();
+        assert_eq!((d.code, d.retry_after_s), ("account_budget_exhausted", 60));
+        // another key on the same IP is not affected, and each charged 1 to the IP's SAPI weight
+        assert!(b.admit(w, 18_000, keyed(1, 12), t0).is_ok());
+        let sapi = b.snapshot(t0).into_iter().find(|(_, l, _, _)| *l == Limiter::BinanceSapiIp).unwrap();
+        assert_eq!(sapi.2, 8);
+        // the venue's header raises the key's count
+        let b = Budget::new(1, &Limits::default());
+        let t = b.admit(w, 18_000, keyed(1, 11), t0).unwrap();
+        b.complete(t, Some(200), Some(170_000), None, t0);
+        assert_eq!(b.admit(w, 18_000, keyed(1, 11), t0).unwrap_err().code, "account_budget_exhausted");
+    }
+
+    #[test]
+    fn a_429_backs_off_the_limiter_that_answered() {
+        let t0 = 60_000 * 7000;
+        let (time, sapi, withdrawals) =
+            (&catalogue::BINANCE_TIME, &catalogue::BINANCE_DEPOSITS, &catalogue::BINANCE_WITHDRAWALS);
+        let futures = &catalogue::BINANCE_FUTURES_TIME;
+        let (fills, candles, assets) =
+            (&catalogue::BITGET_SPOT_FILLS, &catalogue::BITGET_CANDLES, &catalogue::BITGET_SPOT_ASSETS);
+        let backoff = |b: &Budget, e: &'static Endpoint, who: Who| {
+            b.admit(e, e.weight(""), who, t0 + 1000).err().map(|d| d.code) == Some("venue_backoff")
+        };
+        let after = |e: &'static Endpoint, who: Who, status: u16| {
+            let b = Budget::new(1, &Limits::default());
+            let t = b.admit(e, e.weight(""), who, t0).unwrap();
+            b.complete(t, Some(status), None, Some(30), t0);
+            b
+        };
+        let (me, other) = (keyed(1, 11), keyed(2, 22));
+        // An account's own limit: that key, on that limiter (Binance UID weight) or endpoint (Bitget), only.
+        let b = after(withdrawals, me, 429);
+        assert!(backoff(&b, withdrawals, me) && !backoff(&b, withdrawals, other) && !backoff(&b, time, me));
+        assert!(!backoff(&b, sapi, me));
+        let b = after(fills, me, 429);
+        assert!(backoff(&b, fills, me) && !backoff(&b, fills, other) && !backoff(&b, assets, me));
+        // A per-IP weight: everyone on that egress IP, for that limiter.
+        let b = after(time, me, 429);
+        assert!(backoff(&b, time, other) && backoff(&b, &catalogue::BINANCE_ACCOUNT, other));
+        assert!(!backoff(&b, sapi, other) && !backoff(&b, futures, other));
+        let b = after(sapi, me, 429);
+        assert!(backoff(&b, sapi, other) && backoff(&b, withdrawals, other) && !backoff(&b, time, other));
+        // A Bitget public endpoint: that endpoint from that IP.
+        let b = after(candles, anon(1), 429);
+        assert!(backoff(&b, candles, anon(2)) && !backoff(&b, &catalogue::BITGET_TICKERS, anon(2)));
+        // A 418 is an IP ban: the whole host from that IP, whoever asks, whatever the limiter.
+        let b = after(withdrawals, me, 418);
+        assert!(backoff(&b, time, other) && backoff(&b, sapi, other) && !backoff(&b, futures, other));
+        // With a second egress IP, the others go out from it.
+        let b = Budget::new(2, &Limits::default());
+        let t = b.admit(time, 1, me, t0).unwrap();
+        b.complete(t, Some(429), None, Some(30), t0);
+        let t = b.admit(time, 1, other, t0 + 1000).unwrap();
+        assert_ne!(t.egress, 0);
+    }
+
+    /// A small deterministic generator (xorshift), so a failing case is replayed from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Fairness with an adversary in the mix, as a property over generated runs: H honest clients (each its own
+    /// address and a key the venue accepted) each ask for up to their guaranteed share g = cap / max(2H, H + 1 + K)
+    /// in a minute, interleaved at random with one adversarial address that does anything: public reads under new
+    /// made-up keys, signed reads with keys the venue refuses, with up to 3K keys the venue accepts, heavy and light,
+    /// first or last. Every honest request must be served. (K = `max_keys_per_address`; the adversary's identities
+    /// count at most 1 + K, and its address together at most half of the window.)
+    #[test]
+    fn honest_clients_keep_their_share_whatever_the_adversary_does() {
+        let seeds: u64 = std::env::var("FAIRNESS_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
+        let endpoints: [&'static Endpoint; 4] = [
+            &catalogue::BINANCE_ACCOUNT,
+            &catalogue::BINANCE_MY_TRADES,
+            &catalogue::BINANCE_TIME,
+            &catalogue::BINANCE_EXCHANGE_INFO,
+        ];
+        for seed in 1..=seeds {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let k = 1 + rng.below(6) as usize;
+            let limits = Limits { max_keys_per_address: k, ..Limits::default() };
+            let b = Budget::new(1, &limits);
+            let cap = b.cap(Limiter::BinanceSpotIp);
+            let h = 1 + rng.below(12) as u32;
+            let g = cap / (2 * h).max(h + 1 + k as u32);
+            let adversary = 1_000;
+            let real: Vec<u64> = (0..3 * k as u64).map(|i| 5_000 + i).collect();
+            for &key in &real {
+                accept(&b, key);
+            }
+            for c in 0..h {
+                accept(&b, 100 + u64::from(c));
+            }
+            let t0 = 60_000 * (10_000 + seed);
+            // The honest clients' demand: requests of weight 20 up to their share.
+            let mut left: Vec<u32> = (0..h).map(|_| g / 20).collect();
+            let mut made_up = 1_000_000u64;
+            let mut step = 0;
+            while left.iter().any(|n| *n > 0) {
+                step += 1;
+                if rng.below(3) == 0 {
+                    let c = loop {
+                        let c = rng.below(u64::from(h)) as usize;
+                        if left[c] > 0 {
+                            break c;
+                        }
+                    };
+                    let who = keyed(100 + c as u64 + 10_000, 100 + c as u64);
+                    let e = endpoints[rng.below(2) as usize];
+                    match b.admit(e, 20, who, t0 + step) {
+                        Ok(t) => b.complete(t, Some(200), None, None, t0 + step),
+                        Err(d) => panic!(
+                            "seed {seed}: honest client {c} of {h} refused {} within its share {g} (cap {cap}, K {k})",
+                            d.code
+                        ),
+                    }
+                    left[c] -= 1;
+                } else {
+                    for _ in 0..1 + rng.below(40) {
+                        let e = endpoints[rng.below(4) as usize];
+                        let (who, status) = match rng.below(3) {
+                            0 => {
+                                made_up += 1;
+                                (keyed(adversary, made_up), 200)
+                            }
+                            1 => {
+                                made_up += 1;
+                                (keyed(adversary, made_up), if e.security == Security::Signed { 401 } else { 200 })
+                            }
+                            _ => (keyed(adversary, real[rng.below(real.len() as u64) as usize]), 200),
+                        };
+                        if let Ok(t) = b.admit(e, e.weight(""), who, t0 + step) {
+                            b.complete(t, Some(status), None, None, t0 + step);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -134,6 +134,11 @@ pub struct Limits {
     pub binance_sapi_ip_weight_per_minute: u32,
     /// Binance USDⓈ-M futures request weight per minute per IP.
     pub binance_futures_weight_per_minute: u32,
+    /// Bitget's overall requests per minute per IP, whatever the endpoint.
+    pub bitget_requests_per_minute: u32,
+    /// Most keys one client address brings as identities of their own in a minute (docs/relay.md, Fairness): past
+    /// it, its further keys count as the address's. Only keys the venue has accepted count at all.
+    pub max_keys_per_address: usize,
 }
 
 impl Default for Limits {
@@ -153,6 +158,8 @@ impl Default for Limits {
             binance_spot_weight_per_minute: shared_limit(Limiter::BinanceSpotIp),
             binance_sapi_ip_weight_per_minute: shared_limit(Limiter::BinanceSapiIp),
             binance_futures_weight_per_minute: shared_limit(Limiter::BinanceFuturesIp),
+            bitget_requests_per_minute: shared_limit(Limiter::BitgetIp),
+            max_keys_per_address: 4,
         }
     }
 }
@@ -172,6 +179,7 @@ impl Limits {
             Limiter::BinanceSpotIp => self.binance_spot_weight_per_minute,
             Limiter::BinanceSapiIp => self.binance_sapi_ip_weight_per_minute,
             Limiter::BinanceFuturesIp => self.binance_futures_weight_per_minute,
+            Limiter::BitgetIp => self.bitget_requests_per_minute,
             other => shared_limit(other),
         }
     }

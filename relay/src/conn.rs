@@ -138,27 +138,27 @@ impl Hot {
         }
     }
 
-    /// The client identity: the key's salted hash (`key`: where the key is in the buffer), else the client
-    /// address's (`forwarded_for`: where an `X-Forwarded-For` value is, believed from a trusted proxy only).
+    /// The client: its address (the connection's client, or from a trusted proxy the `X-Forwarded-For` value at
+    /// `forwarded_for`) and the key at `key` in the buffer, if any, as [`crate::web::api`] makes it.
     fn client(&mut self, key: Option<std::ops::Range<usize>>, forwarded_for: Option<std::ops::Range<usize>>) -> Client {
         let trusted = &self.relay.config.trusted_proxies;
-        if key.is_none()
-            && let Some(r) = forwarded_for
-            && crate::proxy::is_trusted(trusted, self.peer.ip())
-        {
-            let ip = crate::proxy::client_ip(self.peer.ip(), trusted, std::iter::once(&self.buf.filled()[r]));
-            return self.relay.ip_client(ip);
-        }
+        let address = match forwarded_for {
+            Some(r) if crate::proxy::is_trusted(trusted, self.peer.ip()) => {
+                let ip = crate::proxy::client_ip(self.peer.ip(), trusted, std::iter::once(&self.buf.filled()[r]));
+                self.relay.ip_client(ip)
+            }
+            _ => *self.ip_client.get_or_insert_with(|| self.relay.ip_client(self.peer.ip())),
+        };
         match key.map(|r| &self.buf.filled()[r]) {
             Some(k) => match &self.key_client {
-                Some((last, c)) if last.as_slice() == k => *c,
+                Some((last, c)) if last.as_slice() == k => address.signing_with(c),
                 _ => {
                     let c = self.relay.client("key", k);
                     self.key_client = Some((k.to_vec(), c));
-                    c
+                    address.signing_with(&c)
                 }
             },
-            None => *self.ip_client.get_or_insert_with(|| self.relay.ip_client(self.peer.ip())),
+            None => address,
         }
     }
 

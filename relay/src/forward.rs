@@ -453,7 +453,7 @@ pub async fn exchange(
     let e = allowed.endpoint;
     let venue = e.venue.as_str();
     let weight = e.weight(allowed.query);
-    let mut ticket = match relay.budget.admit(e, weight, client.id, now_ms()) {
+    let mut ticket = match relay.budget.admit(e, weight, client.who, now_ms()) {
         // Given back on every path, also when the client goes away and this future is dropped mid-flight.
         Ok(t) => TicketGuard { relay: relay.clone(), ticket: Some(t) },
         Err(d) => {
@@ -497,7 +497,7 @@ pub async fn exchange(
     let egress_label = relay.egress_label(egress);
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + up.total_timeout;
-    let weight_header = crate::budget::shared_ip_limiter(e).and_then(|l| l.usage_header());
+    let weight_header = crate::budget::usage_limiter(e).and_then(|l| l.usage_header());
     let mark = returned.len();
     let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req, weight_header, returned)).await;
     let latency = start.elapsed();

@@ -51,16 +51,22 @@ pub struct Relay {
     egress_labels: Vec<String>,
 }
 
-/// A client as logs and the budget know it: a salted hash of its API key or address, never the thing itself.
+/// A client as logs and the budget know it: salted hashes of its address and API key, never the things themselves.
 #[derive(Clone, Copy, Debug)]
 pub struct Client {
-    /// Identity for fairness.
-    pub id: u64,
+    /// Who asks, for the budget: the address's identity and the key's, if any (docs/relay.md, Fairness).
+    pub who: budget::Who,
     /// `kind:xxxxxxxx` (kind `key` or `ip`, 8 hex digits), ASCII.
     label: [u8; 12],
 }
 
 impl Client {
+    /// The same client signing with `key` (a client made by [`Relay::client`] from the key): its address, the
+    /// key's identity, and the key's log label.
+    pub fn signing_with(self, key: &Client) -> Client {
+        Client { who: budget::Who { address: self.who.address, key: Some(key.who.address) }, label: key.label }
+    }
+
     /// The log form, `key:xxxxxxxx` or `ip:xxxxxxxx`.
     pub fn as_str(&self) -> &str {
         let len = if self.label[11] == 0 { 11 } else { 12 };
@@ -122,7 +128,8 @@ impl Relay {
         (u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), hex::encode(&b[..4]))
     }
 
-    /// The client behind a credential (`key`) or an address (`ip`), for fairness and logs.
+    /// The client behind a credential (`key`) or an address (`ip`), for fairness and logs: `who.address` is the
+    /// salted hash of `secret`, with no key.
     pub fn client(&self, kind: &'static str, secret: &[u8]) -> Client {
         let b = self.tag_bytes(secret);
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -135,14 +142,29 @@ impl Relay {
             label[i + 2] = HEX[usize::from(byte & 15)];
             i += 2;
         }
-        Client { id: u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), label }
+        let address = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        Client { who: budget::Who { address, key: None }, label }
     }
 
-    /// The client behind a read without a key: its address (IPv4, or IPv6 as sent).
+    /// The client at an address, without a key: an IPv4 address (an IPv4-mapped IPv6 address counts as its IPv4
+    /// address), or the /64 of an IPv6 address (one subscriber's usual allocation, so that a client cannot become
+    /// many by changing the low bits). The hashed bytes start with a NUL, which no key holds.
     pub fn ip_client(&self, ip: std::net::IpAddr) -> Client {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
         match ip {
-            std::net::IpAddr::V4(ip) => self.client("ip", &ip.octets()),
-            std::net::IpAddr::V6(ip) => self.client("ip", &ip.octets()),
+            std::net::IpAddr::V4(ip) => {
+                let o = ip.octets();
+                self.client("ip", &[0, 4, o[0], o[1], o[2], o[3]])
+            }
+            std::net::IpAddr::V6(ip) => {
+                let mut b = [0u8; 10];
+                b[1] = 6;
+                b[2..].copy_from_slice(&ip.octets()[..8]);
+                self.client("ip", &b)
+            }
         }
     }
 
@@ -173,6 +195,23 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn addresses_are_ipv4_or_an_ipv6_64() {
+        let relay = crate::Relay::new(crate::Config::default()).unwrap();
+        let id = |s: &str| relay.ip_client(s.parse().unwrap()).who;
+        assert_eq!(id("2001:db8:1:2::1"), id("2001:db8:1:2:ffff:1:2:3"), "one /64");
+        assert_ne!(id("2001:db8:1:2::1"), id("2001:db8:1:3::1"));
+        assert_eq!(id("::ffff:203.0.113.7"), id("203.0.113.7"), "IPv4-mapped");
+        assert_ne!(id("203.0.113.7"), id("203.0.113.8"));
+        assert_eq!(id("203.0.113.7").key, None);
+        let k = relay.client("key", b"some-api-key");
+        let c = relay.ip_client("203.0.113.7".parse().unwrap()).signing_with(&k);
+        assert_eq!(
+            (c.who.address, c.who.key, c.as_str()),
+            (id("203.0.113.7").address, Some(k.who.address), k.as_str())
+        );
+    }
+
     #[test]
     fn client_labels_are_kind_and_eight_hex_digits() {
         let relay = crate::Relay::new(crate::Config::default()).unwrap();

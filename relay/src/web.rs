@@ -218,20 +218,19 @@ pub async fn api(relay: Arc<Relay>, parts: http::request::Parts) -> Response {
         }
         Decision::Allow(a) => a,
     };
-    // Client identity for fairness and logs: the key's salted hash, else the peer address's.
+    // The client for the budget and logs: its address (X-Forwarded-For believed only from a trusted proxy), and the
+    // key's salted hash when it sends one (the hot path's `Hot::client` makes the same).
+    let address = match parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
+        Some(peer) => {
+            let xff = parts.headers.get_all("x-forwarded-for").into_iter().map(HeaderValue::as_bytes);
+            relay.ip_client(crate::proxy::client_ip(peer, &relay.config.trusted_proxies, xff))
+        }
+        None => relay.client("ip", &[]),
+    };
     let key = policy::auth_headers(allowed.endpoint.venue).first().and_then(|h| parts.headers.get(*h));
     let client = match key {
-        Some(k) => relay.client("key", k.as_bytes()),
-        None => {
-            // The client's address: X-Forwarded-For believed only from a trusted proxy.
-            match parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
-                Some(peer) => {
-                    let xff = parts.headers.get_all("x-forwarded-for").into_iter().map(HeaderValue::as_bytes);
-                    relay.ip_client(crate::proxy::client_ip(peer, &relay.config.trusted_proxies, xff))
-                }
-                None => relay.client("ip", &[]),
-            }
-        }
+        Some(k) => address.signing_with(&relay.client("key", k.as_bytes())),
+        None => address,
     };
     let mut resp = forward(&relay, &parts.method, allowed, &parts.headers, client).await;
     api_headers(resp.headers_mut());

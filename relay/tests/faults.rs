@@ -223,14 +223,15 @@ async fn backfill_in_one_minute() -> Option<Backfill> {
     let relay = start_relay(c).await;
     let minute = relay::now_ms() / 60_000;
     let account = "/v1/binance/api/v3/account?timestamp=1&signature=s"; // weight 20
-    let send = |key: String| {
+    // Each user from an address of its own (one address is one client for fairness, whatever keys it sends).
+    let send = |key: String, from: u8| {
         let addr = relay.addr;
-        async move { get(addr, account, &[("X-MBX-APIKEY", &key)]).await }
+        async move { get_from(IpAddr::from([127, 0, 0, from]), addr, account, &[("X-MBX-APIKEY", &key)]).await }
     };
     // A heavy backfill starts alone (bounded: a broken budget must not loop forever).
     let mut heavy_ok = 0;
     let heavy_refusal = loop {
-        let r = send("heavy".into()).await;
+        let r = send("heavy".into(), 1).await;
         if r.status != 200 || heavy_ok == 100 {
             break r;
         }
@@ -239,13 +240,13 @@ async fn backfill_in_one_minute() -> Option<Backfill> {
     // Light users arriving later.
     let mut light = Vec::new();
     for i in 0..3 {
-        light.push(send(format!("light{i}")).await);
+        light.push(send(format!("light{i}"), 10 + i).await);
     }
     // Then a storm from many clients at once.
     let mut tasks = Vec::new();
     for i in 0..20 {
         for _ in 0..10 {
-            tasks.push(tokio::spawn(send(format!("storm{i}"))));
+            tasks.push(tokio::spawn(send(format!("storm{i}"), 20 + i)));
         }
     }
     let mut storm = std::collections::BTreeMap::new();

@@ -226,14 +226,25 @@ async fn fairness_sees_the_client_behind_a_trusted_proxy_only() {
     let untrusted = IpAddr::from([127, 0, 0, 5]);
     let (a, b) = (v1("203.0.113.7", 1), v2("198.51.100.1".parse().unwrap(), 2));
     for hot_path in [true, false] {
-        // (from, PROXY headers or X-Forwarded-For, whether B has a share of its own)
-        for (from, xff, own_share) in [(lo, false, true), (lo, true, true), (untrusted, true, false)] {
+        // (from, PROXY headers or X-Forwarded-For, the same made-up key header on both clients' public reads (their
+        // addresses decide, not the key), whether B has a share of its own)
+        for (from, xff, key, own_share) in [
+            (lo, false, false, true),
+            (lo, true, false, true),
+            (lo, true, true, true),
+            (untrusted, true, false, false),
+            (untrusted, true, true, false),
+        ] {
             let mut rounds = 0;
             let served = loop {
                 rounds += 1;
                 // A fresh relay (and budget) per round.
                 let relay = relay_behind_proxy(&up, hot_path, 256).await;
-                let header = if xff { "X-Trace: 1\r\n" } else { "" };
+                let header = match (xff, key) {
+                    (false, _) => "",
+                    (true, false) => "X-Trace: 1\r\n",
+                    (true, true) => "X-MBX-APIKEY: madeUpSharedKey1\r\n",
+                };
                 match fair_round(&relay, &a, &b, from, header).await {
                     Some(served) => break served,
                     None => assert!(rounds < 3, "every round straddled a minute"),
@@ -242,7 +253,7 @@ async fn fairness_sees_the_client_behind_a_trusted_proxy_only() {
             assert_eq!(
                 served,
                 own_share,
-                "hot path {hot_path}, from {from}, X-Forwarded-For {xff}: client B {}",
+                "hot path {hot_path}, from {from}, X-Forwarded-For {xff}, key {key}: client B {}",
                 if served { "had a share of its own" } else { "was taken for client A" }
             );
         }

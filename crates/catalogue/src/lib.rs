@@ -168,6 +168,9 @@ pub enum Limiter {
     BitgetPublic,
     /// Bitget signed endpoints: each its own number of requests per second, per account (UID); no usage header.
     BitgetSigned,
+    /// Bitget's overall limit: 6000 requests a minute per IP, whatever the endpoint, besides each endpoint's own
+    /// (docs/venues.md §2.1); no usage header. No endpoint draws from it alone: see [`Limiter::also_counts`].
+    BitgetIp,
 }
 
 /// Whom a venue counts a limiter's use against.
@@ -181,13 +184,14 @@ pub enum CountedPer {
 
 impl Limiter {
     /// Every limiter.
-    pub const ALL: [Limiter; 6] = [
+    pub const ALL: [Limiter; 7] = [
         Limiter::BinanceSpotIp,
         Limiter::BinanceSapiIp,
         Limiter::BinanceSapiUid,
         Limiter::BinanceFuturesIp,
         Limiter::BitgetPublic,
         Limiter::BitgetSigned,
+        Limiter::BitgetIp,
     ];
 
     /// A short name for metrics and statistics (`binance_spot_ip`, ..., `bitget_public`, `bitget`).
@@ -199,6 +203,7 @@ impl Limiter {
             Limiter::BinanceFuturesIp => "binance_futures_ip",
             Limiter::BitgetPublic => "bitget_public",
             Limiter::BitgetSigned => "bitget",
+            Limiter::BitgetIp => "bitget_ip",
         }
     }
 
@@ -209,6 +214,7 @@ impl Limiter {
                 60_000
             }
             Limiter::BitgetPublic | Limiter::BitgetSigned => 1_000,
+            Limiter::BitgetIp => 60_000,
         }
     }
 
@@ -220,6 +226,7 @@ impl Limiter {
             Limiter::BinanceSapiIp => Some(12_000),
             Limiter::BinanceSapiUid => Some(180_000),
             Limiter::BinanceFuturesIp => Some(2_400),
+            Limiter::BitgetIp => Some(6_000),
             Limiter::BitgetPublic | Limiter::BitgetSigned => None,
         }
     }
@@ -227,9 +234,11 @@ impl Limiter {
     /// Whether the venue counts it per IP or per account.
     pub const fn counted_per(self) -> CountedPer {
         match self {
-            Limiter::BinanceSpotIp | Limiter::BinanceSapiIp | Limiter::BinanceFuturesIp | Limiter::BitgetPublic => {
-                CountedPer::Ip
-            }
+            Limiter::BinanceSpotIp
+            | Limiter::BinanceSapiIp
+            | Limiter::BinanceFuturesIp
+            | Limiter::BitgetPublic
+            | Limiter::BitgetIp => CountedPer::Ip,
             Limiter::BinanceSapiUid | Limiter::BitgetSigned => CountedPer::Account,
         }
     }
@@ -240,7 +249,18 @@ impl Limiter {
             Limiter::BinanceSpotIp | Limiter::BinanceFuturesIp => Some("x-mbx-used-weight-1m"),
             Limiter::BinanceSapiIp => Some("x-sapi-used-ip-weight-1m"),
             Limiter::BinanceSapiUid => Some("x-sapi-used-uid-weight-1m"),
-            Limiter::BitgetPublic | Limiter::BitgetSigned => None,
+            Limiter::BitgetPublic | Limiter::BitgetSigned | Limiter::BitgetIp => None,
+        }
+    }
+
+    /// The other limiter each request drawing from this one counts against too, one unit per request, whatever its
+    /// own cost: Binance's IP SAPI weight for a UID-weighted SAPI endpoint (1 each), Bitget's overall per-IP minute
+    /// for every Bitget endpoint (docs/venues.md §1.4, §2.1).
+    pub const fn also_counts(self) -> Option<Limiter> {
+        match self {
+            Limiter::BinanceSapiUid => Some(Limiter::BinanceSapiIp),
+            Limiter::BitgetPublic | Limiter::BitgetSigned => Some(Limiter::BitgetIp),
+            _ => None,
         }
     }
 }
@@ -572,6 +592,18 @@ mod tests {
         assert_eq!(Limiter::BinanceSapiIp.usage_header(), Some("x-sapi-used-ip-weight-1m"));
         assert_eq!(Limiter::BinanceSapiUid.usage_header(), Some("x-sapi-used-uid-weight-1m"));
         assert_eq!(Limiter::BinanceFuturesIp.usage_header(), Some("x-mbx-used-weight-1m"));
+        // Bitget's overall per-IP minute, counted besides each endpoint's own limit; no endpoint draws from it alone
+        let bitget_ip = Limiter::BitgetIp;
+        assert_eq!(
+            (bitget_ip.shared_limit(), bitget_ip.window_ms(), bitget_ip.counted_per()),
+            (Some(6_000), 60_000, CountedPer::Ip)
+        );
+        for e in ENDPOINTS {
+            assert_ne!(e.limiter(), Limiter::BitgetIp);
+            let also = if e.venue == Venue::Bitget { Some(Limiter::BitgetIp) } else { None };
+            let also = if e.limiter() == Limiter::BinanceSapiUid { Some(Limiter::BinanceSapiIp) } else { also };
+            assert_eq!(e.limiter().also_counts(), also, "{}", e.path);
+        }
     }
 
     #[test]

@@ -321,3 +321,47 @@ async fn futures_read_permission_is_a_setting_and_microsecond_timestamps_work() 
     let r = get_raw(sb.binance_spot_url(), &k.api_key, &format!("/api/v3/account?{q}"), None).await;
     assert_eq!(r.status, 200, "timestamps may be sent in microseconds");
 }
+
+/// Eleven withdrawal-history reads with one key within a minute; the answers, or `None` when they straddled a
+/// minute (the venue's windows turn with the clock minute).
+async fn eleven_withdrawal_reads(sb: &Sandbox, k: &DemoKey) -> Option<Vec<simvenues::client::HttpResponse>> {
+    let minute = now_ms() / 60_000;
+    let mut out = Vec::new();
+    for _ in 0..11 {
+        out.push(binance_get(sb.binance_spot_url(), k, "/sapi/v1/capital/withdraw/history", "", None).await.unwrap());
+    }
+    (now_ms() / 60_000 == minute).then_some(out)
+}
+
+#[tokio::test]
+async fn the_uid_weight_is_the_accounts_own_and_answers_429_past_it() {
+    let sb = Sandbox::start(SandboxConfig { seed: 21, size: Size::Small, ..Default::default() }).await.unwrap();
+    let (main, alt) = (key(&sb, "main"), key(&sb, "alt"));
+    let mut runs = 0;
+    let answers = loop {
+        // From a minute's start when the rest of this one is short (a whole minute: only a hang does not fit).
+        let into_minute = now_ms() % 60_000;
+        if into_minute > 50_000 || runs > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis((60_000 - into_minute + 200) as u64)).await;
+        }
+        runs += 1;
+        match eleven_withdrawal_reads(&sb, &main).await {
+            Some(a) => break a,
+            None => assert!(runs < 3, "the reads straddled a minute boundary twice, once from a minute's start"),
+        }
+    };
+    // 18,000 of the account's 180,000 a minute each: ten, then 429 in Binance's shape, with the UID counter.
+    for (i, r) in answers[..10].iter().enumerate() {
+        assert_eq!(r.status, 200, "read {}", i + 1);
+        assert_eq!(r.header("x-sapi-used-uid-weight-1m"), Some((18_000 * (i + 1)).to_string().as_str()));
+    }
+    let r = &answers[10];
+    assert_eq!((r.status, r.json()["code"].clone()), (429, json!(-1003)));
+    assert!(r.json()["msg"].as_str().unwrap().contains("180000 request weight per 1 MINUTE"), "{:?}", r.json());
+    assert_eq!(r.header("x-sapi-used-uid-weight-1m"), Some("198000"));
+    assert!(r.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| (1..=60).contains(&n))));
+    // The account's own: another account, and this account's per-IP reads, from the same IP are served.
+    let r = binance_get(sb.binance_spot_url(), &alt, "/sapi/v1/capital/withdraw/history", "", None).await.unwrap();
+    assert_eq!((r.status, r.header("x-sapi-used-uid-weight-1m")), (200, Some("18000")));
+    assert_eq!(binance_get(sb.binance_spot_url(), &main, "/api/v3/account", "", None).await.unwrap().status, 200);
+}

@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn never_more_than_half() {
         let mut b = Budget::new(50);
-        // (the sync's default is 40 %: the relay gives one key at most half of its 80 %)
+        // (the sync's default is 40 %: the relay gives one client address at most half of its 80 %)
         let (l, _, _) = Meter::of(&catalogue::BINANCE_ACCOUNT, "binance/main");
         assert_eq!(l.limiter, Limiter::BinanceSpotIp);
         let mut t = 0;

@@ -44,7 +44,7 @@ pub struct SyncOptions {
     /// How many days of history a backfill reads (streams the venue keeps for less start at its retention).
     pub history_days: i64,
     /// Percent of each per-IP rate limit the sync may use: 40 by default, under the half the issue allows and
-    /// within the share the relay gives one key (half of its 80 %), so the relay never has to refuse.
+    /// within the share the relay gives one client address (half of its 80 %), so the relay never has to refuse.
     pub budget_percent: u32,
     /// Attempts per request before giving up on a retryable error.
     pub max_attempts: u32,

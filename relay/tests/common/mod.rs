@@ -465,6 +465,22 @@ pub async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Re
     request(addr, "GET", target, headers).await
 }
 
+/// A GET with `Connection: close` from the local address `from` (a loopback address: a client of its own).
+pub async fn get_from(from: IpAddr, addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(SocketAddr::new(from, 0)).unwrap();
+    let mut s = sock.connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let closed = tokio::time::timeout(HANG, s.read_to_end(&mut out)).await.is_ok();
+    Resp { closed, ..parse(out) }
+}
+
 /// Binance credential headers used by the tests (grepped for in logs).
 pub const BINANCE_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 pub const BINANCE_SIGNATURE: &str = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71";
