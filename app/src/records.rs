@@ -13,7 +13,7 @@ use crate::session::{self, SessionError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AppSettings {
-    /// Profit currency: USD (stablecoins count as USD) or EUR.
+    /// Profit currency: USD (stablecoins count as USD) or one of `venues::market::FIAT` (EUR, GBP, ...).
     pub currency: String,
     /// Whether USDT, USDC, FDUSD and BUSD count as USD at 1.
     pub stablecoins_as_usd: bool,

@@ -206,7 +206,7 @@ async fn dashboard_of_100k_events_renders() {
     assert_eq!(data.events.len() as i64, n + 1);
     assert_eq!(dashboard.computed_in, app::worker::ComputedIn::Worker, "the engine worker computed the report");
     let computed = app::now();
-    let total = dashboard.total_equity;
+    let total = dashboard.total_equity.value().expect("every balance priced");
     let realized = dashboard.report.realized.total;
     let from_worker = dashboard.report.clone();
     leptos::mount::mount_to_body(

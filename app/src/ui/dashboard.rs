@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use pnl::RealizedSplit;
 
 use crate::format::{amount, count, date_time, exact, money, percent, utc_date, utc_day};
-use crate::report::Dashboard;
+use crate::report::{Dashboard, Missing, Total};
 
 fn sign_class(d: Decimal) -> &'static str {
     if d.is_sign_negative() && !d.is_zero() {
@@ -19,13 +19,26 @@ fn sign_class(d: Decimal) -> &'static str {
     }
 }
 
-/// One headline figure.
+/// What a total lacks, as the user reads it: each price, in what, from which UTC day (at most three, then a count).
+fn missing_list(missing: &[Missing], testid: String) -> impl IntoView + use<> {
+    let more = missing.len().saturating_sub(3);
+    view! {
+        <ul class="figure-missing muted" data-testid=testid>
+            {missing.iter().take(3).map(|m| view! {
+                <li>{format!("no price for {} in {} from the UTC day of {}", m.asset, m.quote, utc_day(m.since))}</li>
+            }).collect_view()}
+            {(more > 0).then(|| view! { <li>{format!("and {more} more (see the warnings)")}</li> })}
+        </ul>
+    }
+}
+
+/// One headline figure: its value, or "incomplete" with what it lacks (a partial sum is never shown as a number).
 #[component]
 fn Figure(
     /// Caption.
     label: &'static str,
     /// Value.
-    value: Decimal,
+    value: Total,
     /// The profit currency.
     currency: String,
     /// Test id.
@@ -34,11 +47,22 @@ fn Figure(
     #[prop(default = true)]
     signed: bool,
 ) -> impl IntoView {
-    let class = if signed { format!("figure-value {}", sign_class(value)) } else { "figure-value".into() };
+    let shown = match value {
+        Total::Value(value) => {
+            let class = if signed { format!("figure-value {}", sign_class(value)) } else { "figure-value".into() };
+            view! { <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value, &currency)}</div> }
+                .into_any()
+        }
+        Total::Incomplete(missing) => view! {
+            <div class="figure-value incomplete" data-testid=testid data-incomplete="true">"Incomplete"</div>
+            {missing_list(&missing, format!("{testid}-missing"))}
+        }
+        .into_any(),
+    };
     view! {
         <div class="figure">
             <div class="figure-label">{label}</div>
-            <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value, &currency)}</div>
+            {shown}
         </div>
     }
 }
@@ -141,7 +165,6 @@ pub fn DashboardView(
     let equities: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
     let curve: Vec<(String, f64)> =
         r.equity_curve.iter().map(|p| (p.date.clone(), p.equity.to_string().parse::<f64>().unwrap_or(0.0))).collect();
-    let fees = r.realized.fee + r.realized.commission;
     let mut allocation: Vec<(String, Decimal)> =
         r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
     allocation.sort_by_key(|a| std::cmp::Reverse(a.1));
@@ -181,28 +204,45 @@ pub fn DashboardView(
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
     let curve_view = {
         let currency = currency.clone();
+        let lacks = dashboard.curve_missing.clone();
         move || {
+            if !lacks.is_empty() {
+                // a curve that leaves out unpriced balances would draw a wrong line: none is drawn
+                return view! {
+                    <div data-testid="curve-incomplete">
+                        <p class="muted">"The equity curve is incomplete, so it is not drawn:"</p>
+                        {missing_list(&lacks, "curve-missing".into())}
+                    </div>
+                }
+                .into_any();
+            }
             let days = range.get();
             let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
             let low = equities[from..].iter().copied().min().unwrap_or_default();
             let high = equities[from..].iter().copied().max().unwrap_or_default();
-            curve_svg(&curve[from..], low, high, &currency)
+            curve_svg(&curve[from..], low, high, &currency).into_any()
         }
     };
+    let equity_partial = dashboard.total_equity.value().is_none();
+    let partial = move || {
+        equity_partial.then(|| {
+            view! { <p class="muted" data-testid="allocation-partial">"Incomplete: balances without a price are left out."</p> }
+        })
+    };
     let m = |d: Decimal| money(d, &currency);
-    let figure = |label: &'static str, value: Decimal, testid: &'static str, signed: bool| {
+    let figure = |label: &'static str, value: Total, testid: &'static str, signed: bool| {
         view! { <Figure label value currency=currency.clone() testid signed /> }
     };
     view! {
         <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>
             <div class="figures">
-                {figure("Total equity", dashboard.total_equity, "total-equity", false)}
+                {figure("Total equity", dashboard.total_equity.clone(), "total-equity", false)}
                 // the curve's last two points: the change over the last UTC day
-                {dashboard.day_change.map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
-                {figure("Realized PnL", r.realized.total, "realized-pnl", true)}
-                {figure("Unrealized PnL", r.unrealized + dashboard.futures_unrealized, "unrealized-pnl", true)}
-                {figure("Funding", r.realized.funding, "funding", true)}
-                {figure("Fees", fees, "fees", true)}
+                {dashboard.day_change.clone().map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
+                {figure("Realized PnL", dashboard.realized.clone(), "realized-pnl", true)}
+                {figure("Unrealized PnL", dashboard.unrealized.clone(), "unrealized-pnl", true)}
+                {figure("Funding", dashboard.funding.clone(), "funding", true)}
+                {figure("Fees", dashboard.fees.clone(), "fees", true)}
             </div>
             <p class="muted">{format!("All values in {currency}. {} events.", count(r.events))}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
@@ -240,8 +280,8 @@ pub fn DashboardView(
             {curve_view}
         </section>
         <div class="two-col">
-            <section class="card"><h2>"Allocation by asset"</h2>{bar(allocation, alloc_total, "allocation-assets")}</section>
-            <section class="card"><h2>"By account"</h2>{bar(by_account, accounts_total, "allocation-accounts")}</section>
+            <section class="card"><h2>"Allocation by asset"</h2>{partial()}{bar(allocation, alloc_total, "allocation-assets")}</section>
+            <section class="card"><h2>"By account"</h2>{partial()}{bar(by_account, accounts_total, "allocation-accounts")}</section>
         </div>
         <section class="card">
             <h2>"Holdings"</h2>
@@ -267,7 +307,7 @@ pub fn DashboardView(
         {(!dashboard.positions.is_empty()).then(|| view! {
             <section class="card">
                 <h2>"Open futures positions"</h2>
-                // in the margin asset, USDT, which counts as USD
+                // in the reporting currency at the margin asset's latest price; without one, in the margin asset
                 {scroll_region("Open futures positions", view! {
                     <table class="table" data-testid="positions">
                         <thead><tr><th scope="col">"Account"</th><th scope="col">"Symbol"</th><th scope="col">"Side"</th><th scope="col">"Size"</th>
@@ -276,7 +316,7 @@ pub fn DashboardView(
                             {dashboard.positions.iter().map(|p| view! {
                                 <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
                                     {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
-                                    <td class=sign_class(p.unrealized)>{money(p.unrealized, "USD")}</td></tr>
+                                    <td class=sign_class(p.unrealized)>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
