@@ -1,5 +1,5 @@
 //! Prices for valuation: the sync engine's price reads ([`sync_engine::prices`]) for every asset the engine does not
-//! count as USD, and for the reporting currency's own rate (docs/accounting.md, "Valuation"), through the app's
+//! count as USD, and for the reporting currency's own rate (docs/accounting.md §10, "Valuation"), through the app's
 //! transport.
 
 use std::collections::BTreeSet;

@@ -59,7 +59,7 @@ pub struct Missing {
 }
 
 /// A dashboard total: a number only when every price it depends on is known; otherwise what is missing, so a
-/// partial sum is never shown as a number (docs/accounting.md, "Valuation").
+/// partial sum is never shown as a number (docs/accounting.md §10, "Valuation").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Total {
     /// Complete.

@@ -234,7 +234,9 @@ pub fn DashboardView(
         view! { <Figure label value currency=currency.clone() testid signed /> }
     };
     view! {
-        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>
+        // the balances are valued at the report time (the last event's), in UTC ms for the tests
+        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()
+            data-as-of=r.as_of.map(|t| t.millis().to_string()) data-currency=r.currency.clone()>
             <div class="figures">
                 {figure("Total equity", dashboard.total_equity.clone(), "total-equity", false)}
                 // the curve's last two points: the change over the last UTC day
@@ -316,7 +318,8 @@ pub fn DashboardView(
                             {dashboard.positions.iter().map(|p| view! {
                                 <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
                                     {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
-                                    <td class=sign_class(p.unrealized)>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
+                                    <td class=sign_class(p.unrealized) data-testid="position-unrealized" data-value=p.unrealized.normalize().to_string()
+                                        data-margin-asset=p.margin_asset.clone()>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -97,7 +97,7 @@ pub fn SettingsView(
                         settings.set(s);
                         set_err.set(None);
                         // a new reporting currency: its rate is read before the dashboard is recomputed, no sync
-                        // needed (docs/accounting.md, "Valuation"); without it the totals show as incomplete
+                        // needed (docs/accounting.md §10, "Valuation"); without it the totals show as incomplete
                         if let Some(currency) = new_currency {
                             set_msg.set(Some(format!("Saved. Reading the {currency} rate…")));
                             if let Err(e) = sync::refresh_currency(&currency).await {

@@ -418,7 +418,7 @@ pub enum Figure {
 }
 
 impl Report {
-    /// The missing prices `figure` depends on (docs/accounting.md, "Valuation"): when there is any, the figure is a
+    /// The missing prices `figure` depends on (docs/accounting.md §10, "Valuation"): when there is any, the figure is a
     /// partial sum and must be shown as incomplete, with what is missing, never as a number.
     pub fn missing_for(&self, figure: Figure) -> Vec<&MissingPrice> {
         let affects = match figure {

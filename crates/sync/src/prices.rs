@@ -1,7 +1,7 @@
 //! Prices for valuation, read from the venues' public market data: daily klines for history (each kline gives the
 //! open price at its open time and the close at its close time, so the price in force at a time never comes from
 //! the future) and the latest ticker for now. Which market prices an asset is [`venues::market::price_markets`]'s
-//! chain (docs/accounting.md, "Valuation"): `XUSDT` on Binance, then on Bitget; a fiat currency (the reporting
+//! chain (docs/accounting.md §10, "Valuation"): `XUSDT` on Binance, then on Bitget; a fiat currency (the reporting
 //! currency among them) its usual symbol (`EURUSDT`, or `USDTTRY` the other way round), then the other way round,
 //! on Binance then Bitget. Every point is the market's own price, asset and quote as the symbol has them
 //! (`USDT/TRY 34.2` from `USDTTRY`): the engine inverts a rate exactly when it converts (it keeps the fraction and

@@ -38,7 +38,7 @@ pub enum FiatQuote {
 }
 
 /// The reporting currencies with a rate read from the venues' markets, and the way round their symbol usually is
-/// (docs/accounting.md, "Valuation"): the first symbol tried. USD needs no rate (USDT and the other USD stablecoins
+/// (docs/accounting.md §10, "Valuation"): the first symbol tried. USD needs no rate (USDT and the other USD stablecoins
 /// count as USD).
 pub const FIAT: &[(&str, FiatQuote)] = &[
     ("EUR", FiatQuote::Direct),
@@ -69,7 +69,7 @@ pub struct PriceMarket {
     pub quote: String,
 }
 
-/// The markets to read `asset`'s price from, in the order to try them (docs/accounting.md, "Valuation"): a crypto
+/// The markets to read `asset`'s price from, in the order to try them (docs/accounting.md §10, "Valuation"): a crypto
 /// asset `X` is `XUSDT` on Binance, then on Bitget; a [`FIAT`] currency is its usual symbol on Binance, the other
 /// way round on Binance, then the same two on Bitget. The first market the venue lists is the one used.
 pub fn price_markets(asset: &str) -> Vec<PriceMarket> {
