@@ -149,7 +149,9 @@ pub async fn refresh<T: Transport>(
 ) -> Result<(), PriceError> {
     let first_day = first_ms.div_euclid(DAY) * DAY;
     for asset in assets {
-        if cache.unpriced.contains(asset) {
+        // an unlisted crypto asset is not asked again; a fiat currency is (at most four requests), so a cache from
+        // before its market was known, or listed, catches up
+        if cache.unpriced.contains(asset) && market::fiat(asset).is_none() {
             continue;
         }
         let from = cache.covered_until.get(asset).map_or(first_day, |d| d + DAY);
@@ -160,6 +162,7 @@ pub async fn refresh<T: Transport>(
             Some((points, last)) => {
                 cache.points.extend(points);
                 cache.covered_until.insert(asset.clone(), last);
+                cache.unpriced.remove(asset);
             }
             None => {
                 cache.unpriced.insert(asset.clone());
@@ -317,6 +320,18 @@ mod tests {
         assert!(chf[2].starts_with("/api/v2/spot/market/candles"), "{chf:?}");
         // no market at all: unpriced, so the totals that need it say so
         assert_eq!(cache.unpriced, BTreeSet::from(["BRL".to_string()]));
+        // a cache that marked TRY unpriced (as when only TRYUSDT was tried) reads it again; a crypto asset is not
+        let mut stale = PriceCache { unpriced: ["TRY", "NOPE"].map(String::from).into(), ..PriceCache::default() };
+        let asked = t.sent.borrow().len();
+        run(refresh(&t, &mut stale, &["TRY", "NOPE"].map(String::from).into(), 0, now)).unwrap();
+        assert_eq!(stale.unpriced, BTreeSet::from(["NOPE".to_string()]));
+        assert_eq!(stale.covered_until.get("TRY"), Some(&DAY));
+        assert_eq!(
+            t.sent.borrow().len(),
+            asked + 2,
+            "USDTTRY's klines and the ticker: {:?}",
+            &t.sent.borrow()[asked..]
+        );
         for code in ["EUR", "TRY", "CHF"] {
             assert_eq!(cache.covered_until[code], DAY, "{code}");
         }
