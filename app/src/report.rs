@@ -20,7 +20,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         manual_matches: s.manual_matches.clone(),
         deposits_at_market: s.deposits_at_market,
         leg_marks: s.leg_marks.clone(),
-        ..Settings::default()
+        window: s.period.parse::<pnl::Period>().unwrap_or_default().window(),
     }
 }
 
@@ -198,7 +198,13 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
             });
         }
     }
-    let futures_unrealized: Decimal = positions.iter().filter_map(|p| p.unrealized_value).sum();
+    // the positions are as the venues report them now: they count only in a period that reaches now
+    let current = report.settings.window.to.is_none_or(|to| to >= now);
+    if !current {
+        positions_missing.clear();
+    }
+    let futures_unrealized: Decimal =
+        if current { positions.iter().filter_map(|p| p.unrealized_value).sum() } else { Decimal::ZERO };
     let with_positions = |mut m: Vec<Missing>| {
         for p in &positions_missing {
             if !m.iter().any(|x| x.asset == p.asset) {

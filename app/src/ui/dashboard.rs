@@ -2,12 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use ledger::Decimal;
+use ledger::{Decimal, Timestamp};
 use leptos::prelude::*;
 use pnl::RealizedSplit;
 
+use leptos::task::spawn_local;
+use pnl::Period;
+
 use crate::format::{amount, count, date_time, exact, money, percent, utc_date, utc_day};
+use crate::records::{self, AppSettings};
 use crate::report::{Dashboard, Missing, Total};
+use crate::session;
 
 fn sign_class(d: Decimal) -> &'static str {
     if d.is_sign_negative() && !d.is_zero() {
@@ -152,6 +157,109 @@ fn split_rows(
     scroll_region(label, table)
 }
 
+/// The UTC year of now.
+fn this_year() -> i32 {
+    js_sys::Date::new_0().get_utc_full_year() as i32
+}
+
+/// The period the dashboard's figures cover (docs/accounting.md §2, `window`): all time, a calendar year, a UK tax
+/// year or any range of UTC days. A choice is saved in the settings and the dashboard recomputed.
+#[component]
+pub fn PeriodPicker(
+    /// The settings (their `period`).
+    settings: RwSignal<AppSettings>,
+    /// The year of the first event (the oldest year offered).
+    first_year: Option<i32>,
+    /// Called after the period changed.
+    on_change: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let stored = settings.with_untracked(|s| s.period.parse::<Period>().unwrap_or_default());
+    let last = this_year();
+    let first = first_year.unwrap_or(last).min(last);
+    let (choice, set_choice) = signal(match stored {
+        Period::Range(..) => "range".to_string(),
+        p => p.to_string(),
+    });
+    let (from, to) = match stored {
+        Period::Range(f, t) => (f.map(Timestamp::date_string), t.map(Timestamp::date_string)),
+        _ => (None, None),
+    };
+    let (from, set_from) = signal(from.unwrap_or_default());
+    let (to, set_to) = signal(to.unwrap_or_default());
+    let (error, set_error) = signal(None::<String>);
+    let on_change: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(on_change);
+    let save = move |period: Period, on_change: std::sync::Arc<dyn Fn() + Send + Sync>| {
+        set_error.set(None);
+        let text = period.to_string();
+        spawn_local(async move {
+            let r = session::transact(|| {
+                let mut s = records::settings()?;
+                s.period = text.clone();
+                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+            })
+            .await;
+            match r {
+                Ok(()) => {
+                    settings.update(|s| s.period = text);
+                    on_change();
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let on_select = {
+        let on_change = on_change.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            set_choice.set(value.clone());
+            if value != "range"
+                && let Ok(p) = value.parse::<Period>()
+            {
+                save(p, on_change.clone());
+            }
+        }
+    };
+    let apply = move |_| match format!("range:{}:{}", from.get_untracked(), to.get_untracked()).parse::<Period>() {
+        Ok(p) => save(p, on_change.clone()),
+        Err(_) => set_error.set(Some("Pick a start day before the end day (either may be left empty).".into())),
+    };
+    let years: Vec<i32> = (first..=last).rev().collect();
+    // a UK tax year starts on 6 April: the one in force on the first event's day may have begun the year before
+    let tax_years: Vec<i32> = (first - 1..=last).rev().collect();
+    view! {
+        <section class="card period" data-testid="period">
+            <label for="period">"Period"</label>
+            <select id="period" data-testid="period-select" prop:value=move || choice.get() on:change=on_select>
+                <option value="all">"All time"</option>
+                {years.into_iter().map(|y| view! { <option value=format!("year:{y}")>{format!("Calendar year {y}")}</option> }).collect_view()}
+                {tax_years.into_iter().map(|y| view! {
+                    <option value=format!("uk-tax:{y}")>{format!("UK tax year {y}/{:02} (6 April to 5 April)", (y + 1) % 100)}</option>
+                }).collect_view()}
+                <option value="range">"From … to … (UTC days)"</option>
+            </select>
+            <Show when=move || choice.get() == "range">
+                <label for="period-from">"From"</label>
+                <input id="period-from" type="date" data-testid="period-from" prop:value=move || from.get()
+                    on:input=move |ev| set_from.set(event_target_value(&ev)) />
+                <label for="period-to">"To"</label>
+                <input id="period-to" type="date" data-testid="period-to" prop:value=move || to.get()
+                    on:input=move |ev| set_to.set(event_target_value(&ev)) />
+                <button type="button" data-testid="period-apply" on:click=apply.clone()>"Apply"</button>
+            </Show>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="muted">"Realized PnL, fees and funding count the period's events; equity, unrealized PnL and \
+                the holdings are as of its end (UTC)."</p>
+        </section>
+    }
+}
+
+/// The report's window as the user reads it (UTC days), when it is not the whole ledger.
+fn period_text(w: pnl::Window) -> Option<String> {
+    let day = |t: Option<Timestamp>, none: &str| t.map_or_else(|| none.to_string(), Timestamp::date_string);
+    (w.from.is_some() || w.to.is_some())
+        .then(|| format!("Period: {} to {} (UTC).", day(w.from, "the first event"), day(w.to, "the last event")))
+}
+
 /// The dashboard.
 #[component]
 pub fn DashboardView(
@@ -247,6 +355,7 @@ pub fn DashboardView(
                 {figure("Fees", dashboard.fees.clone(), "fees", true)}
             </div>
             <p class="muted">{format!("All values in {currency}. {} events.", count(r.events))}
+                {period_text(r.settings.window).map(|t| view! { " " <span data-testid="period-shown">{t}</span> })}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
         </section>
         {(warnings > 0).then(|| view! {

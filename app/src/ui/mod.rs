@@ -326,7 +326,12 @@ pub fn Tracker() -> impl IntoView {
                     Some(d) if d.report.events > 0 || !d.positions.is_empty() => {
                         // the report's own currency: the figures are in it until the new currency's report is in
                         let currency = d.report.currency.clone();
-                        view! { <dashboard::DashboardView dashboard=d currency /> }
+                        let first_year = d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok());
+                        view! {
+                            <dashboard::PeriodPicker settings first_year
+                                on_change=move || recompute(data, dash, set_error) />
+                            <dashboard::DashboardView dashboard=d currency />
+                        }
                     }.into_any(),
                     _ => view! {
                         <section class="card" data-testid="dashboard-empty">

@@ -84,16 +84,26 @@ pub fn SettingsView(
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let mut s = draft.get_untracked();
-            // the theme toggle, beside the tabs, saves on its own: keep its latest choice
-            s.theme = settings.with_untracked(|c| c.theme.clone());
-            let new_currency = settings.with_untracked(|c| c.currency != s.currency).then(|| s.currency.clone());
+            let form = draft.get_untracked();
+            let new_currency = settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.clone());
             let on_change = on_change.clone();
             spawn_local(async move {
-                let r =
-                    session::transact(|| records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)).await;
+                // what other screens save on their own (the theme toggle, the dashboard's period, the ledger's
+                // matches and marks) is kept as stored: this form holds an older copy of them
+                let r = session::transact(|| {
+                    let stored = records::settings()?;
+                    let s = AppSettings {
+                        theme: stored.theme,
+                        period: stored.period,
+                        manual_matches: stored.manual_matches,
+                        leg_marks: stored.leg_marks,
+                        ..form
+                    };
+                    records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s).map(|()| s)
+                })
+                .await;
                 match r {
-                    Ok(()) => {
+                    Ok(s) => {
                         settings.set(s);
                         set_err.set(None);
                         // a new reporting currency: its rate is read before the dashboard is recomputed, no sync
