@@ -2,7 +2,7 @@
 //! and save. The app reads the currency's rate from the venues' own markets without a new sync (EURUSDT on Binance,
 //! USDTTRY the other way round, USDTCHF from Bitget as the fallback: docs/accounting.md §10, "Valuation"), and the
 //! dashboard shows a positive total in that currency with no missing price, equal to the USD figures at the rate
-//! the simulated venues serve.
+//! the simulated venues serve. Then the period: a calendar year and a range of days give the engine its window.
 
 use std::time::{Duration, Instant};
 
@@ -159,6 +159,56 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
             b.screenshot("dashboard-eur").await;
         }
     }
+
+    // the period: the engine gets its window, the report is as of the period's end
+    let day_ms = |date: &str| format!("{date}T00:00:00Z").parse::<ledger::Timestamp>().unwrap().0;
+    let as_of_after = |b: &Browser, wanted: i64| {
+        let b = b.client.clone();
+        async move {
+            let start = Instant::now();
+            loop {
+                let shown = b.find(Locator::Css("[data-testid='dashboard']")).await.ok();
+                let at = match shown {
+                    Some(el) => el.attr("data-as-of").await.ok().flatten(),
+                    None => None,
+                };
+                if at.as_deref() == Some(wanted.to_string().as_str()) {
+                    return;
+                }
+                assert!(start.elapsed() < PATIENCE, "the dashboard is as of {at:?}, not {wanted}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let year = ledger::Timestamp(usd.as_of).date_string()[..4].to_string();
+    let option = format!("[data-testid='period-select'] option[value='year:{year}']");
+    b.client.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
+    let next_year: i32 = year.parse::<i32>().unwrap() + 1;
+    as_of_after(&b, day_ms(&format!("{next_year}-01-01")) - 1).await;
+    let shown = b.wait_text("period-shown", "the calendar year", |t| !t.is_empty()).await;
+    assert_eq!(shown, format!("Period: {year}-01-01 to {year}-12-31 (UTC)."));
+    // any range: up to the day before the last event's; the date inputs are set as a date picker sets them
+    b.client
+        .find(Locator::Css("[data-testid='period-select'] option[value='range']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let day_before = ledger::Timestamp(usd.as_of - DAY).date_string();
+    b.wait_testid("period-to").await;
+    b.client
+        .execute(
+            "const el = document.querySelector(\"[data-testid='period-to']\"); el.value = arguments[0]; \
+             el.dispatchEvent(new Event('input', {bubbles: true})); return 0;",
+            vec![serde_json::json!(day_before)],
+        )
+        .await
+        .unwrap();
+    b.click_testid("period-apply").await;
+    as_of_after(&b, day_ms(&day_before) + DAY - 1).await;
+    let shown = b.wait_text("period-shown", "the range", |t| t.contains(&day_before)).await;
+    assert_eq!(shown, format!("Period: the first event to {day_before} (UTC)."));
     assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
     b.close().await;
 }
