@@ -247,8 +247,7 @@ pub fn PeriodPicker(
                 <button type="button" data-testid="period-apply" on:click=apply.clone()>"Apply"</button>
             </Show>
             <p class="error" role="alert">{move || error.get()}</p>
-            <p class="muted">"Realized PnL, fees and funding count the period's events; equity, unrealized PnL and \
-                the holdings are as of its end (UTC)."</p>
+            <p class="muted">"PnL counts the period's events; equity and holdings are as of its end (UTC)."</p>
         </section>
     }
 }
