@@ -420,6 +420,11 @@ async fn totals_without_the_reporting_currency_rate_show_as_incomplete() {
     assert!(lacks.contains("no price for BTC in EUR") && lacks.contains("no price for USDT in EUR"), "{lacks}");
     assert!(doc.query_selector("[data-testid='curve-incomplete']").unwrap().is_some(), "the curve is not drawn");
     assert!(doc.query_selector("[data-testid='equity-curve']").unwrap().is_none());
+    assert!(doc.query_selector("[data-testid='breakdown-partial']").unwrap().is_some(), "the breakdowns say so");
+    for id in ["realized-pnl", "unrealized-pnl", "funding", "fees"] {
+        let el = doc.query_selector(&format!("[data-testid='{id}']")).unwrap().unwrap();
+        assert_eq!(el.get_attribute("data-value"), None, "{id} is shown as a number");
+    }
 
     // with EURUSDT at 1.25 from the first day: numbers, the USD ones / 1.25
     data.prices.points.push(point(t0, "EUR", "USDT", "1.25"));

@@ -435,6 +435,9 @@ pub fn DashboardView(
             </section>
         })}
         <section class="card">
+            {dashboard.realized.value().is_none().then(|| view! {
+                <p class="muted" data-testid="breakdown-partial">"Incomplete: values without a price are left out of these rows (see the warnings)."</p>
+            })}
             <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency)}
             <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency)}
             <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| dashboard.account_name(a), "pnl-by-account", &currency)}
