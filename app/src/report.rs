@@ -180,7 +180,7 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
                 continue;
             }
             let unrealized = p.unrealized();
-            let unrealized_value = book.price(&p.margin_asset, &currency, now).map(|rate| unrealized * rate);
+            let unrealized_value = book.value(unrealized, &p.margin_asset, &currency, now);
             if unrealized_value.is_none() && !positions_missing.iter().any(|m| m.asset == p.margin_asset) {
                 let since = p.time.unwrap_or(now);
                 positions_missing.push(Missing { asset: p.margin_asset.clone(), quote: currency.clone(), since });
