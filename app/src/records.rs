@@ -13,7 +13,7 @@ use crate::session::{self, SessionError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AppSettings {
-    /// Profit currency: USD (stablecoins count as USD) or EUR.
+    /// Profit currency: USD (stablecoins count as USD) or one of `venues::market::FIAT` (EUR, GBP, ...).
     pub currency: String,
     /// Whether USDT, USDC, FDUSD and BUSD count as USD at 1.
     pub stablecoins_as_usd: bool,
@@ -40,6 +40,8 @@ pub struct AppSettings {
     pub leg_marks: BTreeMap<String, pnl::LegMark>,
     /// The colour scheme: `system` (follow the system's setting), `light` or `dark`.
     pub theme: String,
+    /// The dashboard's period (`pnl::Period`: `all`, `year:2025`, `uk-tax:2025`, `range:FROM:TO`).
+    pub period: String,
 }
 
 impl AppSettings {
@@ -70,6 +72,7 @@ impl Default for AppSettings {
             deposits_at_market: false,
             leg_marks: BTreeMap::new(),
             theme: "system".into(),
+            period: "all".into(),
         }
     }
 }

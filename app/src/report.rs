@@ -1,8 +1,8 @@
 //! From the synced data to what the dashboard shows: the PnL engine's report plus the open futures positions read
 //! from the venues (their unrealized PnL by the venues' own formulas).
 
-use ledger::Decimal;
-use pnl::{Method, Pools, Report, Settings};
+use ledger::{Decimal, Timestamp};
+use pnl::{Figure, Method, Pools, PriceBook, Report, Settings};
 
 use crate::records::AppSettings;
 use crate::session::SessionError;
@@ -20,7 +20,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         manual_matches: s.manual_matches.clone(),
         deposits_at_market: s.deposits_at_market,
         leg_marks: s.leg_marks.clone(),
-        ..Settings::default()
+        window: s.period.parse::<pnl::Period>().unwrap_or_default().window(),
     }
 }
 
@@ -39,8 +39,59 @@ pub struct OpenPosition {
     pub entry: Decimal,
     /// Mark price.
     pub mark: Decimal,
-    /// Unrealized PnL in the margin asset (USDT: counts as USD).
+    /// Unrealized PnL in the margin asset.
     pub unrealized: Decimal,
+    /// The margin asset (USDT).
+    pub margin_asset: String,
+    /// The unrealized PnL in the reporting currency, at the margin asset's latest price; `None` without one.
+    pub unrealized_value: Option<Decimal>,
+}
+
+/// A price a total lacks: no price for `asset` in `quote` from `since` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The asset without a price.
+    pub asset: String,
+    /// The reporting currency.
+    pub quote: String,
+    /// The first time the price was needed.
+    pub since: Timestamp,
+}
+
+/// A dashboard total: a number only when every price it depends on is known; otherwise what is missing, so a
+/// partial sum is never shown as a number (docs/accounting.md §10, "Valuation").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Total {
+    /// Complete.
+    Value(Decimal),
+    /// Depends on these missing prices (never empty).
+    Incomplete(Vec<Missing>),
+}
+
+impl Total {
+    fn of(value: Decimal, missing: Vec<Missing>) -> Total {
+        if missing.is_empty() { Total::Value(value) } else { Total::Incomplete(missing) }
+    }
+
+    /// The value, when complete.
+    pub fn value(&self) -> Option<Decimal> {
+        match self {
+            Total::Value(v) => Some(*v),
+            Total::Incomplete(_) => None,
+        }
+    }
+}
+
+/// The missing prices of a report's figure, one per asset (the earliest).
+fn missing(report: &Report, figure: Figure) -> Vec<Missing> {
+    let mut out: Vec<Missing> = Vec::new();
+    for m in report.missing_for(figure) {
+        match out.iter_mut().find(|x| x.asset == m.asset) {
+            Some(x) => x.since = x.since.min(m.time),
+            None => out.push(Missing { asset: m.asset.clone(), quote: m.quote.clone(), since: m.time }),
+        }
+    }
+    out
 }
 
 /// What the dashboard shows.
@@ -50,12 +101,20 @@ pub struct Dashboard {
     pub report: Report,
     /// Open futures positions.
     pub positions: Vec<OpenPosition>,
-    /// Sum of their unrealized PnL.
-    pub futures_unrealized: Decimal,
-    /// Total equity: priced balances plus futures unrealized PnL.
-    pub total_equity: Decimal,
+    /// Total equity: the balances plus the futures positions' unrealized PnL, in the reporting currency.
+    pub total_equity: Total,
     /// Equity change over the last day of the curve.
-    pub day_change: Option<Decimal>,
+    pub day_change: Option<Total>,
+    /// Realized PnL (every line).
+    pub realized: Total,
+    /// Unrealized PnL: the open lots' plus the futures positions'.
+    pub unrealized: Total,
+    /// Funding.
+    pub funding: Total,
+    /// Fees and commissions.
+    pub fees: Total,
+    /// What the equity curve lacks (empty: every point complete).
+    pub curve_missing: Vec<Missing>,
     /// The accounts' names, to show `venue/credential/wallet` ledger ids as the user knows them.
     pub names: crate::records::AccountNames,
     /// Where the report was computed.
@@ -109,11 +168,22 @@ pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard
 
 /// The dashboard of a report and the synced snapshots.
 pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashboard {
+    // the positions' PnL is in their margin asset: converted at its latest price, in the report's currency
+    let currency = report.settings.currency.clone();
+    let book = PriceBook::new(&data.prices.points, report.settings.stablecoins_as_usd);
+    let now = Timestamp(js_sys::Date::now() as i64);
     let mut positions = Vec::new();
+    let mut positions_missing: Vec<Missing> = Vec::new();
     for snap in data.snapshots.values() {
         for p in &snap.positions {
             if p.amount.is_zero() {
                 continue;
+            }
+            let unrealized = p.unrealized();
+            let unrealized_value = book.value(unrealized, &p.margin_asset, &currency, now);
+            if unrealized_value.is_none() && !positions_missing.iter().any(|m| m.asset == p.margin_asset) {
+                let since = p.time.unwrap_or(now);
+                positions_missing.push(Missing { asset: p.margin_asset.clone(), quote: currency.clone(), since });
             }
             positions.push(OpenPosition {
                 account: p.account.to_string(),
@@ -122,14 +192,55 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
                 size: p.amount,
                 entry: p.entry_price,
                 mark: p.mark_price,
-                unrealized: p.unrealized(),
+                unrealized,
+                margin_asset: p.margin_asset.clone(),
+                unrealized_value,
             });
         }
     }
-    let futures_unrealized: Decimal = positions.iter().map(|p| p.unrealized).sum();
-    let total_equity = report.identity.equity + futures_unrealized;
+    // the positions are as the venues report them now: they count only in a period that reaches now
+    let current = report.settings.window.to.is_none_or(|to| to >= now);
+    if !current {
+        positions_missing.clear();
+    }
+    let futures_unrealized: Decimal =
+        if current { positions.iter().filter_map(|p| p.unrealized_value).sum() } else { Decimal::ZERO };
+    let with_positions = |mut m: Vec<Missing>| {
+        for p in &positions_missing {
+            if !m.iter().any(|x| x.asset == p.asset) {
+                m.push(p.clone());
+            }
+        }
+        m
+    };
+    let total_equity =
+        Total::of(report.identity.equity + futures_unrealized, with_positions(missing(&report, Figure::Equity)));
+    let unrealized =
+        Total::of(report.unrealized + futures_unrealized, with_positions(missing(&report, Figure::Unrealized)));
+    let realized_missing = missing(&report, Figure::Realized);
+    let realized = Total::of(report.realized.total, realized_missing.clone());
+    let funding = Total::of(report.realized.funding, realized_missing.clone());
+    let fees = Total::of(report.realized.fee + report.realized.commission, realized_missing);
     let curve = &report.equity_curve;
-    let day_change = (curve.len() >= 2).then(|| curve[curve.len() - 1].equity - curve[curve.len() - 2].equity);
+    let curve_missing =
+        if curve.iter().all(|p| p.complete) { Vec::new() } else { missing(&report, Figure::EquityCurve) };
+    let day_change = (curve.len() >= 2).then(|| {
+        let (a, b) = (&curve[curve.len() - 2], &curve[curve.len() - 1]);
+        let lacks = if a.complete && b.complete { Vec::new() } else { missing(&report, Figure::EquityCurve) };
+        Total::of(b.equity - a.equity, lacks)
+    });
     let names = crate::records::AccountNames::stored();
-    Dashboard { report, positions, futures_unrealized, total_equity, day_change, names, computed_in }
+    Dashboard {
+        report,
+        positions,
+        total_equity,
+        day_change,
+        realized,
+        unrealized,
+        funding,
+        fees,
+        curve_missing,
+        names,
+        computed_in,
+    }
 }

@@ -305,7 +305,9 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
         rows: 0,
         eta_ms: None,
     });
-    let price_result = prices::refresh(&transport, &mut cache, &assets, first, now).await;
+    // the reporting currency's rate too, as the settings are now (a change saved meanwhile reads its own)
+    let currency = records::settings()?.currency;
+    let price_result = prices::refresh(&transport, &mut cache, &assets, &currency, first, now).await;
     on_progress(&Progress {
         account: "prices".into(),
         stream: if price_result.is_ok() { "daily klines: done".into() } else { "daily klines: failed".into() },
@@ -327,4 +329,29 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     // read again: the user may have changed the settings while the sync ran
     let dashboard = report::finish(job, &data, &records::settings()?).await;
     Ok(Synced { outcomes, view: Some((data, dashboard)), elsewhere: false })
+}
+
+/// Reads the reporting currency's rate into the price cache, without a sync: what saving a new currency in the
+/// settings does before the dashboard is recomputed. Its history starts where the cached prices start (the first
+/// event's day); it runs under the sync's lock, so it never races a sync's write of the same cache. Nothing to
+/// read for USD.
+pub async fn refresh_currency(currency: &str) -> Result<(), SessionError> {
+    if !prices::needs_price(currency) {
+        return Ok(());
+    }
+    let _lock = crate::tabs::acquire(crate::tabs::SYNC_LOCK, false).await;
+    session::refresh().await?;
+    let settings = records::settings()?;
+    let transport = RelayTransport::new(settings.relays.clone());
+    let mut cache: PriceCache = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
+    let now = js_sys::Date::now() as i64;
+    let first = cache.points.iter().map(|p| p.time.0).min().unwrap_or(now);
+    let result = prices::refresh(&transport, &mut cache, &BTreeSet::new(), currency, first, now).await;
+    let audit = transport.take_audit();
+    session::transact(|| -> Result<(), SessionError> {
+        records::write(RecordKind::LedgerCache, PRICES, &cache)?;
+        records::append_audit(audit)
+    })
+    .await?;
+    result.map_err(|e| SessionError(format!("the {currency} rate could not be read: {e}")))
 }

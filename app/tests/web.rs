@@ -206,7 +206,7 @@ async fn dashboard_of_100k_events_renders() {
     assert_eq!(data.events.len() as i64, n + 1);
     assert_eq!(dashboard.computed_in, app::worker::ComputedIn::Worker, "the engine worker computed the report");
     let computed = app::now();
-    let total = dashboard.total_equity;
+    let total = dashboard.total_equity.value().expect("every balance priced");
     let realized = dashboard.report.realized.total;
     let from_worker = dashboard.report.clone();
     leptos::mount::mount_to_body(
@@ -340,4 +340,98 @@ fn accounts_are_named_after_their_venue_when_unnamed() {
     assert_eq!(names.wallet("bitget/c3/futures"), "Main · USDT-M futures");
     // an account no longer connected: its venue and wallet
     assert_eq!(names.wallet("bitget/gone/spot"), "Bitget spot");
+}
+
+/// Reporting in EUR without EUR's rate: every headline total shows as incomplete with what it lacks (asset,
+/// currency, UTC day), none as a number; with the rate (EURUSDT) each is a number again (docs/accounting.md §10).
+#[wasm_bindgen_test]
+async fn totals_without_the_reporting_currency_rate_show_as_incomplete() {
+    use app::records::AppSettings;
+    use app::report::Total;
+    use app::sync::Data;
+    use ledger::{AccountId, Event, EventKind, Money, PricePoint, Timestamp};
+    let day = 86_400_000i64;
+    let t0 = 1_700_006_400_000i64; // 2023-11-15T00:00:00Z
+    let account = AccountId::new("binance", "main", "spot");
+    let d = |s: &str| s.parse::<ledger::Decimal>().unwrap();
+    let events = vec![
+        Event {
+            id: "dep".into(),
+            time: Timestamp(t0),
+            account: account.clone(),
+            kind: EventKind::Deposit { asset: "USDT".into(), amount: d("30000"), txid: None },
+        },
+        Event {
+            id: "buy".into(),
+            time: Timestamp(t0 + day),
+            account: account.clone(),
+            kind: EventKind::Trade {
+                spend: Money::new("USDT", d("30000")),
+                receive: Money::new("BTC", d("1")),
+                fees: vec![],
+                symbol: Some("BTCUSDT".into()),
+            },
+        },
+        Event {
+            id: "sell".into(),
+            time: Timestamp(t0 + 2 * day),
+            account,
+            kind: EventKind::Trade {
+                spend: Money::new("BTC", d("0.5")),
+                receive: Money::new("USDT", d("16000")),
+                fees: vec![],
+                symbol: Some("BTCUSDT".into()),
+            },
+        },
+    ];
+    let point = |t: i64, asset: &str, quote: &str, p: &str| PricePoint {
+        time: Timestamp(t),
+        asset: asset.into(),
+        quote: quote.into(),
+        price: d(p),
+    };
+    let btc = vec![point(t0, "BTC", "USDT", "30000"), point(t0 + 2 * day, "BTC", "USDT", "32000")];
+    let eur = AppSettings { currency: "EUR".into(), deposits_at_market: true, ..AppSettings::default() };
+    let mut data = Data { events, ..Data::default() };
+    data.prices.points = btc.clone();
+    let dash = app::report::compute(&data, &eur);
+    for (name, total) in [
+        ("equity", &dash.total_equity),
+        ("realized", &dash.realized),
+        ("unrealized", &dash.unrealized),
+        ("funding", &dash.funding),
+        ("fees", &dash.fees),
+    ] {
+        let Total::Incomplete(missing) = total else { panic!("{name} is shown as a number without EUR's rate") };
+        assert!(missing.iter().all(|m| m.quote == "EUR"), "{name}: {missing:?}");
+    }
+    assert!(!dash.curve_missing.is_empty());
+    leptos::mount::mount_to_body({
+        let dash = dash.clone();
+        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dash.clone() currency="EUR".to_string() /> }
+    });
+    leptos::task::tick().await;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let total = doc.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
+    assert_eq!(total.get_attribute("data-incomplete").as_deref(), Some("true"));
+    assert_eq!(total.get_attribute("data-value"), None, "an incomplete total carries no number");
+    assert_eq!(total.text_content().unwrap(), "Incomplete");
+    let lacks = doc.query_selector("[data-testid='total-equity-missing']").unwrap().unwrap().text_content().unwrap();
+    assert!(lacks.contains("no price for BTC in EUR") && lacks.contains("no price for USDT in EUR"), "{lacks}");
+    assert!(doc.query_selector("[data-testid='curve-incomplete']").unwrap().is_some(), "the curve is not drawn");
+    assert!(doc.query_selector("[data-testid='equity-curve']").unwrap().is_none());
+    assert!(doc.query_selector("[data-testid='breakdown-partial']").unwrap().is_some(), "the breakdowns say so");
+    for id in ["realized-pnl", "unrealized-pnl", "funding", "fees"] {
+        let el = doc.query_selector(&format!("[data-testid='{id}']")).unwrap().unwrap();
+        assert_eq!(el.get_attribute("data-value"), None, "{id} is shown as a number");
+    }
+
+    // with EURUSDT at 1.25 from the first day: numbers, the USD ones / 1.25
+    data.prices.points.push(point(t0, "EUR", "USDT", "1.25"));
+    let dash = app::report::compute(&data, &eur);
+    let usd = app::report::compute(&data, &AppSettings { deposits_at_market: true, ..AppSettings::default() });
+    assert_eq!(dash.total_equity.value(), usd.total_equity.value().map(|v| v / d("1.25")));
+    assert_eq!(dash.realized.value(), usd.realized.value().map(|v| v / d("1.25")));
+    assert!(dash.total_equity.value().is_some_and(|v| v > ledger::Decimal::ZERO));
+    assert!(dash.curve_missing.is_empty());
 }

@@ -2,12 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use ledger::Decimal;
+use ledger::{Decimal, Timestamp};
 use leptos::prelude::*;
 use pnl::RealizedSplit;
 
+use leptos::task::spawn_local;
+use pnl::Period;
+
 use crate::format::{amount, count, date_time, exact, money, percent, utc_date, utc_day};
-use crate::report::Dashboard;
+use crate::records::{self, AppSettings};
+use crate::report::{Dashboard, Missing, Total};
+use crate::session;
 
 fn sign_class(d: Decimal) -> &'static str {
     if d.is_sign_negative() && !d.is_zero() {
@@ -19,13 +24,26 @@ fn sign_class(d: Decimal) -> &'static str {
     }
 }
 
-/// One headline figure.
+/// What a total lacks, as the user reads it: each price, in what, from which UTC day (at most three, then a count).
+fn missing_list(missing: &[Missing], testid: String) -> impl IntoView + use<> {
+    let more = missing.len().saturating_sub(3);
+    view! {
+        <ul class="figure-missing muted" data-testid=testid>
+            {missing.iter().take(3).map(|m| view! {
+                <li>{format!("no price for {} in {} from the UTC day of {}", m.asset, m.quote, utc_day(m.since))}</li>
+            }).collect_view()}
+            {(more > 0).then(|| view! { <li>{format!("and {more} more (see the warnings)")}</li> })}
+        </ul>
+    }
+}
+
+/// One headline figure: its value, or "incomplete" with what it lacks (a partial sum is never shown as a number).
 #[component]
 fn Figure(
     /// Caption.
     label: &'static str,
     /// Value.
-    value: Decimal,
+    value: Total,
     /// The profit currency.
     currency: String,
     /// Test id.
@@ -34,11 +52,22 @@ fn Figure(
     #[prop(default = true)]
     signed: bool,
 ) -> impl IntoView {
-    let class = if signed { format!("figure-value {}", sign_class(value)) } else { "figure-value".into() };
+    let shown = match value {
+        Total::Value(value) => {
+            let class = if signed { format!("figure-value {}", sign_class(value)) } else { "figure-value".into() };
+            view! { <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value, &currency)}</div> }
+                .into_any()
+        }
+        Total::Incomplete(missing) => view! {
+            <div class="figure-value incomplete" data-testid=testid data-incomplete="true">"Incomplete"</div>
+            {missing_list(&missing, format!("{testid}-missing"))}
+        }
+        .into_any(),
+    };
     view! {
         <div class="figure">
             <div class="figure-label">{label}</div>
-            <div class=class data-testid=testid data-value=value.normalize().to_string()>{money(value, &currency)}</div>
+            {shown}
         </div>
     }
 }
@@ -128,6 +157,108 @@ fn split_rows(
     scroll_region(label, table)
 }
 
+/// The UTC year of now.
+fn this_year() -> i32 {
+    js_sys::Date::new_0().get_utc_full_year() as i32
+}
+
+/// The period the dashboard's figures cover (docs/accounting.md §2, `window`): all time, a calendar year, a UK tax
+/// year or any range of UTC days. A choice is saved in the settings and the dashboard recomputed.
+#[component]
+pub fn PeriodPicker(
+    /// The settings (their `period`).
+    settings: RwSignal<AppSettings>,
+    /// The year of the first event (the oldest year offered).
+    first_year: Option<i32>,
+    /// Called after the period changed.
+    on_change: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let stored = settings.with_untracked(|s| s.period.parse::<Period>().unwrap_or_default());
+    let last = this_year();
+    let first = first_year.unwrap_or(last).min(last);
+    let (choice, set_choice) = signal(match stored {
+        Period::Range(..) => "range".to_string(),
+        p => p.to_string(),
+    });
+    let (from, to) = match stored {
+        Period::Range(f, t) => (f.map(Timestamp::date_string), t.map(Timestamp::date_string)),
+        _ => (None, None),
+    };
+    let (from, set_from) = signal(from.unwrap_or_default());
+    let (to, set_to) = signal(to.unwrap_or_default());
+    let (error, set_error) = signal(None::<String>);
+    let on_change: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(on_change);
+    let save = move |period: Period, on_change: std::sync::Arc<dyn Fn() + Send + Sync>| {
+        set_error.set(None);
+        let text = period.to_string();
+        spawn_local(async move {
+            let r = session::transact(|| {
+                let mut s = records::settings()?;
+                s.period = text.clone();
+                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+            })
+            .await;
+            match r {
+                Ok(()) => {
+                    settings.update(|s| s.period = text);
+                    on_change();
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let on_select = {
+        let on_change = on_change.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            set_choice.set(value.clone());
+            if value != "range"
+                && let Ok(p) = value.parse::<Period>()
+            {
+                save(p, on_change.clone());
+            }
+        }
+    };
+    let apply = move |_| match format!("range:{}:{}", from.get_untracked(), to.get_untracked()).parse::<Period>() {
+        Ok(p) => save(p, on_change.clone()),
+        Err(_) => set_error.set(Some("Pick a start day before the end day (either may be left empty).".into())),
+    };
+    let years: Vec<i32> = (first..=last).rev().collect();
+    // a UK tax year starts on 6 April: the one in force on the first event's day may have begun the year before
+    let tax_years: Vec<i32> = (first - 1..=last).rev().collect();
+    view! {
+        <section class="card period" data-testid="period">
+            <label for="period">"Period"</label>
+            <select id="period" data-testid="period-select" prop:value=move || choice.get() on:change=on_select>
+                <option value="all">"All time"</option>
+                {years.into_iter().map(|y| view! { <option value=format!("year:{y}")>{format!("Calendar year {y}")}</option> }).collect_view()}
+                {tax_years.into_iter().map(|y| view! {
+                    <option value=format!("uk-tax:{y}")>{format!("UK tax year {y}/{:02} (6 April to 5 April)", (y + 1) % 100)}</option>
+                }).collect_view()}
+                <option value="range">"From … to … (UTC days)"</option>
+            </select>
+            <Show when=move || choice.get() == "range">
+                <label for="period-from">"From"</label>
+                <input id="period-from" type="date" data-testid="period-from" prop:value=move || from.get()
+                    on:input=move |ev| set_from.set(event_target_value(&ev)) />
+                <label for="period-to">"To"</label>
+                <input id="period-to" type="date" data-testid="period-to" prop:value=move || to.get()
+                    on:input=move |ev| set_to.set(event_target_value(&ev)) />
+                <button type="button" data-testid="period-apply" on:click=apply.clone()>"Apply"</button>
+            </Show>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="muted">"PnL counts the period's events; equity and holdings are as of its end (UTC)."</p>
+        </section>
+    }
+}
+
+/// The report's window as the user reads it (UTC days), when it is not the whole ledger.
+fn period_text(w: pnl::Window) -> Option<String> {
+    let day = |t: Option<Timestamp>, none: &str| t.map_or_else(|| none.to_string(), Timestamp::date_string);
+    (w.from.is_some() || w.to.is_some())
+        .then(|| format!("Period: {} to {} (UTC).", day(w.from, "the first event"), day(w.to, "the last event")))
+}
+
 /// The dashboard.
 #[component]
 pub fn DashboardView(
@@ -141,7 +272,6 @@ pub fn DashboardView(
     let equities: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
     let curve: Vec<(String, f64)> =
         r.equity_curve.iter().map(|p| (p.date.clone(), p.equity.to_string().parse::<f64>().unwrap_or(0.0))).collect();
-    let fees = r.realized.fee + r.realized.commission;
     let mut allocation: Vec<(String, Decimal)> =
         r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
     allocation.sort_by_key(|a| std::cmp::Reverse(a.1));
@@ -181,30 +311,50 @@ pub fn DashboardView(
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
     let curve_view = {
         let currency = currency.clone();
+        let lacks = dashboard.curve_missing.clone();
         move || {
+            if !lacks.is_empty() {
+                // a curve that leaves out unpriced balances would draw a wrong line: none is drawn
+                return view! {
+                    <div data-testid="curve-incomplete">
+                        <p class="muted">"The equity curve is incomplete, so it is not drawn:"</p>
+                        {missing_list(&lacks, "curve-missing".into())}
+                    </div>
+                }
+                .into_any();
+            }
             let days = range.get();
             let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
             let low = equities[from..].iter().copied().min().unwrap_or_default();
             let high = equities[from..].iter().copied().max().unwrap_or_default();
-            curve_svg(&curve[from..], low, high, &currency)
+            curve_svg(&curve[from..], low, high, &currency).into_any()
         }
     };
+    let equity_partial = dashboard.total_equity.value().is_none();
+    let partial = move || {
+        equity_partial.then(|| {
+            view! { <p class="muted" data-testid="allocation-partial">"Incomplete: balances without a price are left out."</p> }
+        })
+    };
     let m = |d: Decimal| money(d, &currency);
-    let figure = |label: &'static str, value: Decimal, testid: &'static str, signed: bool| {
+    let figure = |label: &'static str, value: Total, testid: &'static str, signed: bool| {
         view! { <Figure label value currency=currency.clone() testid signed /> }
     };
     view! {
-        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()>
+        // the balances are valued at the report time (the last event's), in UTC ms for the tests
+        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()
+            data-as-of=r.as_of.map(|t| t.millis().to_string()) data-currency=r.currency.clone()>
             <div class="figures">
-                {figure("Total equity", dashboard.total_equity, "total-equity", false)}
+                {figure("Total equity", dashboard.total_equity.clone(), "total-equity", false)}
                 // the curve's last two points: the change over the last UTC day
-                {dashboard.day_change.map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
-                {figure("Realized PnL", r.realized.total, "realized-pnl", true)}
-                {figure("Unrealized PnL", r.unrealized + dashboard.futures_unrealized, "unrealized-pnl", true)}
-                {figure("Funding", r.realized.funding, "funding", true)}
-                {figure("Fees", fees, "fees", true)}
+                {dashboard.day_change.clone().map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
+                {figure("Realized PnL", dashboard.realized.clone(), "realized-pnl", true)}
+                {figure("Unrealized PnL", dashboard.unrealized.clone(), "unrealized-pnl", true)}
+                {figure("Funding", dashboard.funding.clone(), "funding", true)}
+                {figure("Fees", dashboard.fees.clone(), "fees", true)}
             </div>
             <p class="muted">{format!("All values in {currency}. {} events.", count(r.events))}
+                {period_text(r.settings.window).map(|t| view! { " " <span data-testid="period-shown">{t}</span> })}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
         </section>
         {(warnings > 0).then(|| view! {
@@ -240,8 +390,8 @@ pub fn DashboardView(
             {curve_view}
         </section>
         <div class="two-col">
-            <section class="card"><h2>"Allocation by asset"</h2>{bar(allocation, alloc_total, "allocation-assets")}</section>
-            <section class="card"><h2>"By account"</h2>{bar(by_account, accounts_total, "allocation-accounts")}</section>
+            <section class="card"><h2>"Allocation by asset"</h2>{partial()}{bar(allocation, alloc_total, "allocation-assets")}</section>
+            <section class="card"><h2>"By account"</h2>{partial()}{bar(by_account, accounts_total, "allocation-accounts")}</section>
         </div>
         <section class="card">
             <h2>"Holdings"</h2>
@@ -267,7 +417,7 @@ pub fn DashboardView(
         {(!dashboard.positions.is_empty()).then(|| view! {
             <section class="card">
                 <h2>"Open futures positions"</h2>
-                // in the margin asset, USDT, which counts as USD
+                // in the reporting currency at the margin asset's latest price; without one, in the margin asset
                 {scroll_region("Open futures positions", view! {
                     <table class="table" data-testid="positions">
                         <thead><tr><th scope="col">"Account"</th><th scope="col">"Symbol"</th><th scope="col">"Side"</th><th scope="col">"Size"</th>
@@ -276,7 +426,8 @@ pub fn DashboardView(
                             {dashboard.positions.iter().map(|p| view! {
                                 <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
                                     {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
-                                    <td class=sign_class(p.unrealized)>{money(p.unrealized, "USD")}</td></tr>
+                                    <td class=sign_class(p.unrealized) data-testid="position-unrealized" data-value=p.unrealized.normalize().to_string()
+                                        data-margin-asset=p.margin_asset.clone()>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -284,6 +435,9 @@ pub fn DashboardView(
             </section>
         })}
         <section class="card">
+            {dashboard.realized.value().is_none().then(|| view! {
+                <p class="muted" data-testid="breakdown-partial">"Incomplete: values without a price are left out of these rows (see the warnings)."</p>
+            })}
             <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency)}
             <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency)}
             <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| dashboard.account_name(a), "pnl-by-account", &currency)}

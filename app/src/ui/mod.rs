@@ -259,7 +259,6 @@ pub fn Tracker() -> impl IntoView {
             });
         }
     });
-    let currency = move || settings.with(|s| s.currency.clone());
     view! {
         <div class="tabbar">
             <div class="tabs" role="tablist" aria-label="Sections" node_ref=tablist on:keydown=on_tab_key>
@@ -324,7 +323,16 @@ pub fn Tracker() -> impl IntoView {
             aria-labelledby=move || TABS.iter().find(|t| t.tab == tab.get()).map_or("", |t| t.id)>
             {move || match tab.get() {
                 Tab::Dashboard => match dash.get() {
-                    Some(d) if d.report.events > 0 || !d.positions.is_empty() => view! { <dashboard::DashboardView dashboard=d currency=currency() /> }.into_any(),
+                    Some(d) if d.report.events > 0 || !d.positions.is_empty() => {
+                        // the report's own currency: the figures are in it until the new currency's report is in
+                        let currency = d.report.currency.clone();
+                        let first_year = d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok());
+                        view! {
+                            <dashboard::PeriodPicker settings first_year
+                                on_change=move || recompute(data, dash, set_error) />
+                            <dashboard::DashboardView dashboard=d currency />
+                        }
+                    }.into_any(),
                     _ => view! {
                         <section class="card" data-testid="dashboard-empty">
                             <h2>"Your portfolio"</h2>

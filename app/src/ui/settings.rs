@@ -82,16 +82,36 @@ pub fn SettingsView(
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let mut s = draft.get_untracked();
-            // the theme toggle, beside the tabs, saves on its own: keep its latest choice
-            s.theme = settings.with_untracked(|c| c.theme.clone());
+            let form = draft.get_untracked();
+            let new_currency = settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.clone());
             let on_change = on_change.clone();
             spawn_local(async move {
-                let r =
-                    session::transact(|| records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)).await;
+                // what other screens save on their own (the theme toggle, the dashboard's period, the ledger's
+                // matches and marks) is kept as stored: this form holds an older copy of them
+                let r = session::transact(|| {
+                    let stored = records::settings()?;
+                    let s = AppSettings {
+                        theme: stored.theme,
+                        period: stored.period,
+                        manual_matches: stored.manual_matches,
+                        leg_marks: stored.leg_marks,
+                        ..form
+                    };
+                    records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s).map(|()| s)
+                })
+                .await;
                 match r {
-                    Ok(()) => {
+                    Ok(s) => {
                         settings.set(s);
+                        set_err.set(None);
+                        // a new reporting currency: its rate is read before the dashboard is recomputed, no sync
+                        // needed (docs/accounting.md §10, "Valuation"); without it the totals show as incomplete
+                        if let Some(currency) = new_currency {
+                            set_msg.set(Some(format!("Saved. Reading the {currency} rate…")));
+                            if let Err(e) = sync::refresh_currency(&currency).await {
+                                set_err.set(Some(e.to_string()));
+                            }
+                        }
                         set_msg.set(Some("Saved.".into()));
                         on_change();
                     }
@@ -115,9 +135,12 @@ pub fn SettingsView(
             <h2>"Settings"</h2>
             <form on:submit=save class="settings-grid">
                 <label for="currency">"Profit currency"</label>
+                // USD and the currencies whose rate the venues quote (venues::market::FIAT)
                 <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.clone())
                     on:change=move |ev| draft.update(|d| d.currency = event_target_value(&ev))>
-                    <option value="USD">"USD"</option><option value="EUR">"EUR"</option>
+                    {std::iter::once("USD").chain(venues::market::FIAT.iter().map(|(c, _)| *c)).map(|c| view! {
+                        <option value=c>{c}</option>
+                    }).collect_view()}
                 </select>
                 <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.stablecoins_as_usd)
                     on:change=move |ev| draft.update(|d| d.stablecoins_as_usd = event_target_checked(&ev)) />

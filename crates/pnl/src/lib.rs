@@ -38,7 +38,7 @@ mod transfers;
 pub use ledger::{Decimal, Event, Position, PricePoint, Timestamp};
 pub use prices::PriceBook;
 pub use report::*;
-pub use settings::{LegMark, Method, Pools, SettingError, Settings, USD_STABLECOINS, Window};
+pub use settings::{LegMark, Method, Period, Pools, SettingError, Settings, USD_STABLECOINS, Window};
 pub use transfers::MATCH_WINDOW_MS;
 
 /// The engine version written into every report and bundle; a bundle recomputes only with the same version.

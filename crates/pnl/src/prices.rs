@@ -96,6 +96,13 @@ impl PriceBook {
         self.rate_by_routes(&routes, time).map(|r| r.unit())
     }
 
+    /// `amount` of `asset` in `quote` at `time`, through the same routes as [`PriceBook::price`], dividing once
+    /// (10 USDT at EUR/USDT 3 is 10 / 3, not 10 x (1 / 3) rounded twice).
+    pub fn value(&self, amount: Decimal, asset: &str, quote: &str, time: Timestamp) -> Option<Decimal> {
+        let routes = self.routes(asset, quote);
+        self.rate_by_routes(&routes, time).map(|r| r.of(amount))
+    }
+
     /// Routes from `asset` to `quote`, shortest first (the identity route is empty).
     pub(crate) fn routes(&self, asset: &str, quote: &str) -> Vec<Route> {
         let from = canonical(asset, self.stablecoins_as_usd);
@@ -215,6 +222,11 @@ mod tests {
         // PEPE -> ETH -> USD
         assert_eq!(book.price("PEPE", "USD", t("2024-01-02T00:00:00Z")), Some(d("0.0021")));
         assert_eq!(book.price("USDT", "USD", t("2020-01-01T00:00:00Z")), Some(Decimal::ONE));
+        // a value divides once
+        let thirds = PriceBook::new(&[pp("2024-01-01T00:00:00Z", "EUR", "USDT", "3")], true);
+        let at = t("2024-01-02T00:00:00Z");
+        assert_eq!(thirds.value(d("10"), "USDT", "EUR", at), Some(d("10") / d("3")));
+        assert_ne!(thirds.value(d("10"), "USDT", "EUR", at), thirds.price("USDT", "EUR", at).map(|p| d("10") * p));
         let strict = PriceBook::new(&[pp("2024-01-01T00:00:00Z", "ETH", "USDT", "2000")], false);
         assert_eq!(strict.price("ETH", "USD", t("2024-01-02T00:00:00Z")), None);
     }

@@ -402,3 +402,31 @@ pub struct Report {
     #[serde(skip)]
     pub lot_uses: Vec<LotUse>,
 }
+
+/// A headline figure of the report, for [`Report::missing_for`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// Total equity at the report time (`identity.equity`).
+    Equity,
+    /// Realized PnL and every line of it: trades, fees, futures, funding, commission, other. A missing price in
+    /// any realized value can reach every later disposal through a lot's cost, so they share one dependency.
+    Realized,
+    /// Unrealized PnL of the open lots.
+    Unrealized,
+    /// The daily equity curve (each point also says whether it is complete).
+    EquityCurve,
+}
+
+impl Report {
+    /// The missing prices `figure` depends on (docs/accounting.md §10, "Valuation"): when there is any, the figure is a
+    /// partial sum and must be shown as incomplete, with what is missing, never as a number.
+    pub fn missing_for(&self, figure: Figure) -> Vec<&MissingPrice> {
+        let affects = match figure {
+            Figure::Equity => "equity",
+            Figure::Realized => "realized",
+            Figure::Unrealized => "unrealized",
+            Figure::EquityCurve => "equity_curve",
+        };
+        self.missing_prices.iter().filter(|m| m.affects == affects).collect()
+    }
+}

@@ -110,6 +110,83 @@ impl Window {
     }
 }
 
+/// A reporting period as a user picks it (docs/accounting.md §2, `window`): the whole ledger, a calendar year, a UK
+/// tax year (6 April to 5 April) or any range of UTC days. Written as `all`, `year:2025`, `uk-tax:2025` (the year
+/// starting 6 April 2025) or `range:2025-01-01:2025-06-30` (both days included; either may be empty).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Period {
+    /// Every event.
+    #[default]
+    All,
+    /// 1 January to 31 December, UTC.
+    CalendarYear(i32),
+    /// 6 April of the year to 5 April of the next, UTC.
+    UkTaxYear(i32),
+    /// From the start of one UTC day to the end of another, both optional.
+    Range(Option<Timestamp>, Option<Timestamp>),
+}
+
+const PERIOD_FORMS: &str = "all, year:YYYY, uk-tax:YYYY, range:YYYY-MM-DD:YYYY-MM-DD";
+const LAST_MS_OF_DAY: i64 = 86_400_000 - 1;
+
+fn midnight(date: &str) -> Option<Timestamp> {
+    format!("{date}T00:00:00Z").parse().ok().filter(|_| date.len() == 10)
+}
+
+impl Period {
+    /// The engine's window: from the first instant to the last millisecond of the period.
+    pub fn window(self) -> Window {
+        let day = |y: i32, md: &str| midnight(&format!("{y:04}-{md}"));
+        let end_before = |t: Option<Timestamp>| t.map(|t| Timestamp(t.0 - 1));
+        match self {
+            Period::All => Window::default(),
+            Period::CalendarYear(y) => Window { from: day(y, "01-01"), to: end_before(day(y + 1, "01-01")) },
+            Period::UkTaxYear(y) => Window { from: day(y, "04-06"), to: end_before(day(y + 1, "04-06")) },
+            Period::Range(from, to) => Window { from, to: to.map(|t| Timestamp(t.0 + LAST_MS_OF_DAY)) },
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = SettingError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || SettingError { what: "period", given: s.into(), expected: PERIOD_FORMS };
+        let year = |y: &str| {
+            let n = y.parse::<i32>().ok().filter(|n| (1970..=9998).contains(n))?;
+            (n.to_string() == y).then_some(n)
+        };
+        match s.split_once(':') {
+            None if s == "all" => Ok(Period::All),
+            Some(("year", y)) => year(y).map(Period::CalendarYear).ok_or_else(bad),
+            Some(("uk-tax", y)) => year(y).map(Period::UkTaxYear).ok_or_else(bad),
+            Some(("range", dates)) => {
+                let (from, to) = dates.split_once(':').ok_or_else(bad)?;
+                let day = |d: &str| if d.is_empty() { Ok(None) } else { midnight(d).map(Some).ok_or_else(bad) };
+                let (from, to) = (day(from)?, day(to)?);
+                if let (Some(f), Some(t)) = (from, to)
+                    && f > t
+                {
+                    return Err(bad());
+                }
+                Ok(Period::Range(from, to))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let date = |t: &Option<Timestamp>| t.map(Timestamp::date_string).unwrap_or_default();
+        match self {
+            Period::All => f.write_str("all"),
+            Period::CalendarYear(y) => write!(f, "year:{y}"),
+            Period::UkTaxYear(y) => write!(f, "uk-tax:{y}"),
+            Period::Range(from, to) => write!(f, "range:{}:{}", date(from), date(to)),
+        }
+    }
+}
+
 /// Everything that changes how a ledger is turned into a report. The defaults follow docs/accounting.md §2.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -184,4 +261,32 @@ pub(crate) fn canonical(asset: &str, stablecoins_as_usd: bool) -> std::borrow::C
         return "USD".into();
     }
     if asset.bytes().any(|b| b.is_ascii_lowercase()) { asset.to_ascii_uppercase().into() } else { asset.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_read_and_give_their_windows() {
+        let t = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        let w = |p: &str| p.parse::<Period>().unwrap().window();
+        assert_eq!(w("all"), Window::default());
+        assert_eq!(w("year:2024"), Window { from: t("2024-01-01T00:00:00Z"), to: t("2024-12-31T23:59:59.999Z") });
+        assert_eq!(w("uk-tax:2024"), Window { from: t("2024-04-06T00:00:00Z"), to: t("2025-04-05T23:59:59.999Z") });
+        assert_eq!(
+            w("range:2024-02-29:2024-03-01"),
+            Window { from: t("2024-02-29T00:00:00Z"), to: t("2024-03-01T23:59:59.999Z") }
+        );
+        assert_eq!(w("range::2024-03-01"), Window { from: None, to: t("2024-03-01T23:59:59.999Z") });
+        assert_eq!(w("range:2024-03-01:"), Window { from: t("2024-03-01T00:00:00Z"), to: None });
+        for p in ["all", "year:2024", "uk-tax:2023", "range:2024-01-01:2024-06-30", "range::2024-06-30"] {
+            assert_eq!(p.parse::<Period>().unwrap().to_string(), p);
+        }
+        for bad in ["", "year", "year:24", "year:+2024", "uk-tax:x", "range:2024-13-01:", "range:2024-03-02:2024-03-01"]
+        {
+            let e = bad.parse::<Period>().unwrap_err();
+            assert_eq!(e.what, "period", "{bad}");
+        }
+    }
 }

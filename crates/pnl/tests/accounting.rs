@@ -660,3 +660,52 @@ fn futures_fills_change_no_figure() {
     }
     assert_eq!(compute(&with, &prices, &Settings::default()).realized.futures, d("40"));
 }
+
+/// Reporting in EUR with no EUR rate: every total that needs one names what is missing instead of being a number;
+/// with the rate (EURUSDT, the venues' way round) they are the USD figures divided by it, exactly.
+#[test]
+fn a_missing_reporting_currency_rate_makes_the_totals_incomplete_not_a_number() {
+    use pnl::Figure;
+    // in EUR, USDT is an asset like BTC: its deposit is valued at market, so its lots have a cost in EUR
+    let events = vec![
+        deposit("0", at(0, 0), SPOT, "20000", "USDT", None),
+        trade("1", at(1, 0), SPOT, ("20000", "USDT"), ("1", "BTC"), &[]),
+        trade("2", at(2, 0), SPOT, ("0.5", "BTC"), ("12000", "USDT"), &[]),
+        income("3", at(2, 8), "binance/main/usdm", IncomeType::Funding, "3", "USDT"),
+    ];
+    let btc = vec![price(at(1, 0), "BTC", "USDT", "20000"), price(at(2, 0), "BTC", "USDT", "24000")];
+    let usd_settings = Settings { deposits_at_market: true, ..Settings::default() };
+    let eur = Settings { currency: "EUR".into(), ..usd_settings.clone() };
+    let r = compute(&events, &btc, &eur);
+    assert!(!r.complete);
+    for figure in [Figure::Equity, Figure::Realized, Figure::Unrealized, Figure::EquityCurve] {
+        let missing = r.missing_for(figure);
+        assert!(!missing.is_empty(), "{figure:?} would be shown as a number");
+        // what is missing, in what, since when
+        assert!(missing.iter().all(|m| m.quote == "EUR" && m.time >= at(0, 0)), "{missing:?}");
+    }
+    assert!(r.missing_for(Figure::Equity).iter().any(|m| m.asset == "BTC"));
+    assert!(r.equity_curve.iter().all(|p| !p.complete));
+
+    // the same in USD: complete
+    let usd = compute(&events, &btc, &usd_settings);
+    assert!(usd.complete && usd.missing_prices.is_empty());
+    // with EUR/USDT 1.25 from the first day: complete, each total the USD one / 1.25
+    let mut with_rate = btc.clone();
+    with_rate.push(price(at(0, 0), "EUR", "USDT", "1.25"));
+    let r = compute(&events, &with_rate, &eur);
+    assert!(r.missing_prices.is_empty(), "{:?}", r.missing_prices);
+    for figure in [Figure::Equity, Figure::Realized, Figure::Unrealized, Figure::EquityCurve] {
+        assert!(r.missing_for(figure).is_empty(), "{figure:?}");
+    }
+    let rate = d("1.25");
+    assert_eq!(r.identity.equity, usd.identity.equity / rate);
+    assert_eq!(r.realized.total, usd.realized.total / rate);
+    assert_eq!(r.unrealized, usd.unrealized / rate);
+    assert!(r.identity.equity > Decimal::ZERO);
+    // and with the rate the other way round (USDT/EUR 0.8, as `USDTTRY` is quoted): the same figures
+    let mut inverted = btc;
+    inverted.push(price(at(0, 0), "USDT", "EUR", "0.8"));
+    let r2 = compute(&events, &inverted, &eur);
+    assert_eq!((r2.identity.equity, r2.realized.total), (r.identity.equity, r.realized.total));
+}

@@ -444,6 +444,11 @@ pub struct World {
     pub bitget_spot: Vec<Symbol>,
     /// Bitget USDT-M symbols.
     pub bitget_futures: Vec<Symbol>,
+    /// Binance's fiat markets ([`crate::market::BINANCE_FIAT`]): market data only (klines, ticker), not in
+    /// exchangeInfo, so the generated accounts' sync reads and costs stay those of their traded symbols.
+    pub binance_fiat: Vec<Symbol>,
+    /// Bitget's fiat markets ([`crate::market::BITGET_FIAT`]), for its candles.
+    pub bitget_fiat: Vec<Symbol>,
     /// Binance accounts.
     pub binance: Vec<BinanceAccount>,
     /// Bitget accounts.
@@ -1674,7 +1679,14 @@ impl World {
                 pairs.push(*p);
             }
         }
+        for p in crate::market::BINANCE_FIAT.iter().chain(crate::market::BITGET_FIAT) {
+            if !pairs.contains(p) {
+                pairs.push(*p);
+            }
+        }
         let market = Market::new(seed, start, end, &pairs);
+        let fiat = |list: &[(&str, &str)]| list.iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let (binance_fiat, bitget_fiat) = (fiat(crate::market::BINANCE_FIAT), fiat(crate::market::BITGET_FIAT));
         let binance_spot: Vec<Symbol> =
             BINANCE_SPOT[..listed].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
         let (traded, late) = (&binance_spot[..nb], binance_spot.get(nb));
@@ -1795,6 +1807,8 @@ impl World {
             binance_futures: futures.clone(),
             bitget_spot,
             bitget_futures: futures,
+            binance_fiat,
+            bitget_fiat,
             binance,
             bitget,
             keys,

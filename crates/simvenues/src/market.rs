@@ -67,6 +67,27 @@ pub const ASSETS: &[(&str, &str, u32, u32)] = &[
     ("LINK", "15", 3, 2),
 ];
 
+/// Fiat currencies the venues quote against USDT, for valuation in a reporting currency: the start price in USDT
+/// of one unit. Their walks move a tenth as fast as a crypto asset's.
+pub const FIAT: &[(&str, &str)] = &[
+    ("EUR", "1.08"),
+    ("GBP", "1.27"),
+    ("AUD", "0.66"),
+    ("CHF", "1.13"),
+    ("JPY", "0.0067"),
+    ("CAD", "0.73"),
+    ("TRY", "0.029"),
+    ("BRL", "0.18"),
+];
+
+/// The fiat markets of each venue (base, quote): the usual way round (`EURUSDT`) or the other (`USDTTRY`, whose
+/// price is the walk's inverse). Binance has neither of CHF's and CAD's: Bitget does (docs/accounting.md,
+/// "Valuation": the chain's fallback).
+pub const BINANCE_FIAT: &[(&str, &str)] =
+    &[("EUR", "USDT"), ("GBP", "USDT"), ("AUD", "USDT"), ("USDT", "TRY"), ("USDT", "BRL"), ("USDT", "JPY")];
+/// Bitget's fiat markets (see [`BINANCE_FIAT`]).
+pub const BITGET_FIAT: &[(&str, &str)] = &[("EUR", "USDT"), ("USDT", "CHF"), ("USDT", "CAD")];
+
 /// The price world of one generated sandbox.
 #[derive(Debug)]
 pub struct Market {
@@ -82,6 +103,9 @@ pub struct Market {
 }
 
 fn asset_info(asset: &str) -> (Decimal, u32, u32) {
+    if let Some((_, p)) = FIAT.iter().find(|f| f.0 == asset) {
+        return (p.parse().expect("static price"), 5, 2);
+    }
     let (_, p, pdp, qdp) = ASSETS.iter().find(|a| a.0 == asset).copied().unwrap_or(("USDT", "1", 4, 2));
     (p.parse().expect("static price"), pdp, qdp)
 }
@@ -96,10 +120,12 @@ impl Market {
             let mut r = SplitMix64::new(mix(seed, hash_str(asset), 1));
             let mut p = p0;
             let mut v = Vec::with_capacity(hours);
+            // fiat moves a tenth as fast
+            let scale = if FIAT.iter().any(|f| f.0 == asset) { 5 } else { 4 };
             for _ in 0..hours {
                 v.push(p);
                 // -0.6 % .. +0.62 % per hour, slight upward drift
-                let step = Decimal::new(r.range(-60, 62), 4);
+                let step = Decimal::new(r.range(-60, 62), scale);
                 p = (p * (Decimal::ONE + step)).round_dp(8);
             }
             v
@@ -117,11 +143,20 @@ impl Market {
             let (_, bpdp, qdp) = asset_info(base);
             let path: Vec<Decimal> = if *quote == "USDT" {
                 usdt_paths[*base].clone()
+            } else if *base == "USDT" {
+                // the other way round (`USDTTRY`): units of the quote per USDT
+                usdt_paths[*quote].iter().map(|q| (Decimal::ONE / q).round_dp(8)).collect()
             } else {
                 let (b, q) = (&usdt_paths[*base], &usdt_paths[*quote]);
                 b.iter().zip(q).map(|(b, q)| (b / q).round_dp(8)).collect()
             };
-            let price_dp = if *quote == "USDT" { bpdp } else { 6 };
+            let price_dp = if *quote == "USDT" {
+                bpdp
+            } else if *base == "USDT" {
+                3
+            } else {
+                6
+            };
             let sym =
                 Symbol { name: name.clone(), base: base.to_string(), quote: quote.to_string(), price_dp, qty_dp: qdp };
             out.symbols.insert(name.clone(), sym);

@@ -144,6 +144,8 @@ pub fn as_of(world: &World, t: i64) -> World {
         binance_futures: world.binance_futures.clone(),
         bitget_spot: world.bitget_spot.clone(),
         bitget_futures: world.bitget_futures.clone(),
+        binance_fiat: world.binance_fiat.clone(),
+        bitget_fiat: world.bitget_fiat.clone(),
         binance,
         bitget,
         keys: world.keys.clone(),

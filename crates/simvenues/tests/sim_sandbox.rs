@@ -489,3 +489,41 @@ async fn klines_served_contain_every_fill_price() {
     .json();
     assert!(dec(&k[0][2]) >= f.price && dec(&k[0][3]) <= f.price);
 }
+
+#[tokio::test]
+async fn fiat_markets_for_valuation_the_usual_way_round_and_the_other() {
+    let sb = Sandbox::start(SandboxConfig { seed: 13, size: Size::Tiny, ..Default::default() }).await.unwrap();
+    let get = |url: &str, q: String| {
+        let url = url.to_string();
+        async move { request(&url, "GET", &q, &[], b"", None).await.unwrap() }
+    };
+    let day = sb.world().end - 86_400_000;
+    let kline = |sym: &str| format!("/api/v3/klines?symbol={sym}&interval=1d&startTime={day}&limit=1");
+    // Binance: EURUSDT is USDT per EUR (about 1.08), USDTTRY is TRY per USDT (about 34)
+    let eur = get(sb.binance_spot_url(), kline("EURUSDT")).await.json();
+    let eur_close = dec(&eur[0][4]);
+    assert!(eur_close > Decimal::ONE && eur_close < Decimal::TWO, "{eur}");
+    let usdt_try = get(sb.binance_spot_url(), kline("USDTTRY")).await.json();
+    let try_close = dec(&usdt_try[0][4]);
+    assert!(try_close > Decimal::from(20) && try_close < Decimal::from(50), "{usdt_try}");
+    // the same answer for the same seed: deterministic
+    assert_eq!(get(sb.binance_spot_url(), kline("EURUSDT")).await.json(), eur);
+    // the other way round is not listed (-1121), nor is CHF on Binance: the chain's fallback goes to Bitget
+    for sym in ["TRYUSDT", "USDTEUR", "USDTCHF", "CHFUSDT"] {
+        let r = get(sb.binance_spot_url(), kline(sym)).await;
+        assert_eq!((r.status, r.json()["code"].as_i64()), (400, Some(-1121)), "{sym}");
+    }
+    let candles = |sym: &str| {
+        format!("/api/v2/spot/market/candles?symbol={sym}&granularity=1day&startTime={day}&endTime={day}&limit=1")
+    };
+    let chf = get(sb.bitget_url(), candles("USDTCHF")).await.json();
+    let chf_close = dec(&chf["data"][0][4]);
+    assert!(chf_close > Decimal::new(5, 1) && chf_close < Decimal::ONE, "{chf}");
+    assert_eq!(get(sb.bitget_url(), candles("CHFUSDT")).await.json()["code"], "40034");
+    // the ticker has the fiat markets, the exchange's symbol list does not (no account trades them)
+    let ticker = get(sb.binance_spot_url(), "/api/v3/ticker/price".into()).await.json();
+    let names: Vec<&str> = ticker.as_array().unwrap().iter().filter_map(|r| r["symbol"].as_str()).collect();
+    assert!(names.contains(&"EURUSDT") && names.contains(&"USDTJPY"), "{names:?}");
+    let info = get(sb.binance_spot_url(), "/api/v3/exchangeInfo".into()).await.json();
+    assert!(!info["symbols"].as_array().unwrap().iter().any(|s| s["symbol"] == "EURUSDT"));
+}

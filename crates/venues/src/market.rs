@@ -28,6 +28,68 @@ pub struct Kline {
     pub close_time: i64,
 }
 
+/// How the venues usually quote a fiat currency against USDT: which way round its symbol is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FiatQuote {
+    /// `EURUSDT`: the price is USDT per unit of the currency.
+    Direct,
+    /// `USDTTRY`: the price is units of the currency per USDT.
+    Inverted,
+}
+
+/// The reporting currencies with a rate read from the venues' markets, and the way round their symbol usually is
+/// (docs/accounting.md §10, "Valuation"): the first symbol tried. USD needs no rate (USDT and the other USD stablecoins
+/// count as USD).
+pub const FIAT: &[(&str, FiatQuote)] = &[
+    ("EUR", FiatQuote::Direct),
+    ("GBP", FiatQuote::Direct),
+    ("AUD", FiatQuote::Direct),
+    ("CHF", FiatQuote::Inverted),
+    ("JPY", FiatQuote::Inverted),
+    ("CAD", FiatQuote::Inverted),
+    ("TRY", FiatQuote::Inverted),
+    ("BRL", FiatQuote::Inverted),
+];
+
+/// How `code` is quoted, if it is one of the [`FIAT`] currencies.
+pub fn fiat(code: &str) -> Option<FiatQuote> {
+    FIAT.iter().find(|(c, _)| *c == code).map(|(_, q)| *q)
+}
+
+/// A market that prices `asset` in `quote`: one symbol on one venue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceMarket {
+    /// Where.
+    pub venue: Venue,
+    /// The venue's symbol (`BTCUSDT`, `USDTTRY`).
+    pub symbol: String,
+    /// What one unit of is priced (`BTC`; `USDT` in `USDTTRY`).
+    pub asset: String,
+    /// In what (`USDT`; `TRY` in `USDTTRY`).
+    pub quote: String,
+}
+
+/// The markets to read `asset`'s price from, in the order to try them (docs/accounting.md §10, "Valuation"): a crypto
+/// asset `X` is `XUSDT` on Binance, then on Bitget; a [`FIAT`] currency is its usual symbol on Binance, the other
+/// way round on Binance, then the same two on Bitget. The first market the venue lists is the one used.
+pub fn price_markets(asset: &str) -> Vec<PriceMarket> {
+    let m = |venue, base: &str, quote: &str| PriceMarket {
+        venue,
+        symbol: format!("{base}{quote}"),
+        asset: base.to_string(),
+        quote: quote.to_string(),
+    };
+    let ways: Vec<(&str, &str)> = match fiat(asset) {
+        None => vec![(asset, "USDT")],
+        Some(FiatQuote::Direct) => vec![(asset, "USDT"), ("USDT", asset)],
+        Some(FiatQuote::Inverted) => vec![("USDT", asset), (asset, "USDT")],
+    };
+    [Venue::Binance, Venue::Bitget]
+        .into_iter()
+        .flat_map(|venue| ways.iter().map(move |(b, q)| m(venue, b, q)))
+        .collect()
+}
+
 /// Binance's daily klines of `symbol` from `start` (ms), at most [`KLINES_PER_REQUEST`].
 pub fn binance_daily_klines(symbol: &str, start: i64) -> Request {
     request::public(
@@ -138,6 +200,30 @@ mod tests {
         let bad = binance_klines(&json!([[1000, 1.5]])).unwrap_err();
         assert!(matches!(bad, VenueError::Malformed { .. }), "{bad}");
         assert!(bitget_candles(&json!({"rows": []})).is_err());
+    }
+
+    #[test]
+    fn fiat_markets_try_the_usual_symbol_then_the_other_way_then_bitget() {
+        let names = |a: &str| -> Vec<(Venue, String, String, String)> {
+            price_markets(a).into_iter().map(|m| (m.venue, m.symbol, m.asset, m.quote)).collect()
+        };
+        let s = |v: &str| v.to_string();
+        assert_eq!(
+            names("BTC"),
+            [(Venue::Binance, s("BTCUSDT"), s("BTC"), s("USDT")), (Venue::Bitget, s("BTCUSDT"), s("BTC"), s("USDT"))]
+        );
+        let eur = names("EUR");
+        assert_eq!(eur[0], (Venue::Binance, s("EURUSDT"), s("EUR"), s("USDT")));
+        assert_eq!(eur[1], (Venue::Binance, s("USDTEUR"), s("USDT"), s("EUR")));
+        assert_eq!(eur[2].0, Venue::Bitget);
+        let try_ = names("TRY");
+        assert_eq!(try_[0], (Venue::Binance, s("USDTTRY"), s("USDT"), s("TRY")));
+        assert_eq!(try_[1], (Venue::Binance, s("TRYUSDT"), s("TRY"), s("USDT")));
+        assert_eq!(try_.len(), 4);
+        for code in ["EUR", "GBP", "CHF", "JPY", "AUD", "CAD", "TRY", "BRL"] {
+            assert!(fiat(code).is_some(), "{code}");
+        }
+        assert_eq!(fiat("USD"), None);
     }
 
     #[test]

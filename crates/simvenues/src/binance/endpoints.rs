@@ -116,25 +116,34 @@ pub(super) fn exchange_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }))
 }
 
+/// A symbol whose market data is served: a spot symbol or a fiat market.
+fn market_symbol(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let s = ctx.params.get("symbol").ok_or_else(|| ApiError::mandatory("symbol"))?;
+    if !ctx.world.binance_spot.iter().chain(&ctx.world.binance_fiat).any(|x| &**x == s) {
+        return Err(ApiError::bad(-1121, "Invalid symbol."));
+    }
+    Ok(s.to_string())
+}
+
 pub(super) fn ticker_price(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let m = &ctx.world.market;
     let row = |n: &str| json!({"symbol": n, "price": f8(m.last(n))});
-    if let Some(s) = ctx.params.get("symbol") {
+    let served = || ctx.world.binance_spot.iter().chain(&ctx.world.binance_fiat);
+    if ctx.params.get("symbol").is_some() {
         if ctx.params.has("symbols") {
             return Err(ApiError::bad(-1101, "Too many parameters; expected 'symbol' or 'symbols'."));
         }
-        let s = symbol_param(ctx, false).map(|_| s.to_string())?;
-        return Ok(row(&s));
+        return Ok(row(&market_symbol(ctx)?));
     }
     let names: Vec<String> = match ctx.params.get("symbols") {
         Some(list) => {
             let wanted: Vec<String> = serde_json::from_str(list).map_err(|_| ApiError::invalid("symbols"))?;
-            if wanted.iter().any(|w| !ctx.world.binance_spot.iter().any(|s| &**s == w)) {
+            if wanted.iter().any(|w| !served().any(|s| &**s == w)) {
                 return Err(ApiError::bad(-1121, "Invalid symbol."));
             }
             wanted
         }
-        None => ctx.world.binance_spot.iter().map(|s| s.to_string()).collect(),
+        None => served().map(|s| s.to_string()).collect(),
     };
     Ok(Value::Array(names.iter().map(|n| row(n)).collect()))
 }
@@ -161,7 +170,7 @@ pub(crate) fn interval_ms(i: &str) -> Option<i64> {
 }
 
 pub(super) fn klines(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let s = symbol_param(ctx, false)?;
+    let s = market_symbol(ctx)?;
     let iv = ctx.params.get("interval").ok_or_else(|| ApiError::mandatory("interval"))?;
     let ms = interval_ms(iv).ok_or_else(|| ApiError::bad(-1120, "Invalid interval."))?;
     let limit = limit(ctx, 500, 1000)?;

@@ -239,7 +239,7 @@ fn granularity(g: &str) -> Option<i64> {
 
 pub(super) fn candles(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let sym = ctx.params.get("symbol").ok_or_else(|| ApiError::empty("symbol"))?;
-    if !ctx.world.bitget_spot.iter().any(|n| &**n == sym) {
+    if !ctx.world.bitget_spot.iter().chain(&ctx.world.bitget_fiat).any(|n| &**n == sym) {
         return Err(ApiError::new("40034", "Parameter does not exist"));
     }
     let g = ctx.params.get("granularity").ok_or_else(|| ApiError::empty("granularity"))?;
