@@ -7,7 +7,7 @@
 //! - [`errors`]: the relay's JSON errors, in the error shape of the route's venue.
 //! - [`conn`]: a client connection: the hand-written hot path for forwarded reads, hyper and axum for the rest.
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
-//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/healthz` and the static app; `/metrics` apart.
+//! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/v1/catalogue`, `/healthz` and the static app; `/metrics` apart.
 //! - [`server`]: the HTTP/1 accept loop with connection and header limits, and the metrics listener.
 //! - [`proxy`]: the real client behind trusted proxies: the PROXY protocol and `X-Forwarded-For`.
 //! - [`config`]: TOML file, environment, sandbox file and flags.

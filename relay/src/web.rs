@@ -1,4 +1,4 @@
-//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/healthz`, and the built app with
+//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/v1/catalogue`, `/healthz`, and the built app with
 //! cache and security headers; `/metrics` on a router of its own ([`metrics_app`]), served on the metrics listener
 //! only (the public router answers 404 for it).
 
@@ -43,6 +43,7 @@ pub fn app(relay: Arc<Relay>) -> Router {
         .route("/metrics", any(not_found))
         .route("/metrics/", any(not_found))
         .route("/v1/ips", get(ips))
+        .route("/v1/catalogue", get(catalogue))
         .fallback(dispatch)
         .with_state(relay)
 }
@@ -81,6 +82,31 @@ async fn healthz() -> Response {
 async fn ips(State(relay): State<Arc<Relay>>) -> Response {
     let ips: Vec<String> = relay.config.egress.iter().map(|ip| ip.to_string()).collect();
     json(StatusCode::OK, serde_json::json!({ "ips": ips }))
+}
+
+/// The allow-list, published: every read the relay forwards (venue, method, exact path), what it costs and the
+/// limit it counts against. Anything not listed is refused. The app's setup guide shows it.
+async fn catalogue() -> Response {
+    let endpoints: Vec<serde_json::Value> = catalogue::ENDPOINTS
+        .iter()
+        .map(|e| {
+            let limiter = e.limiter();
+            serde_json::json!({
+                "venue": e.venue.as_str(),
+                "method": e.method.as_str(),
+                "path": e.path,
+                "signed": e.security == catalogue::Security::Signed,
+                "weight": e.weight(""),
+                "limiter": limiter.as_str(),
+                "counted_per": match limiter.counted_per() {
+                    catalogue::CountedPer::Ip => "ip",
+                    catalogue::CountedPer::Account => "account",
+                },
+                "reads": e.name,
+            })
+        })
+        .collect();
+    json(StatusCode::OK, serde_json::json!({ "endpoints": endpoints }))
 }
 
 async fn metrics(State(relay): State<Arc<Relay>>, headers: HeaderMap) -> Response {
@@ -155,7 +181,7 @@ pub fn is_api(method: &Method, uri: &http::Uri) -> bool {
     uri.scheme().is_some()
         || uri.authority().is_some()
         || method == Method::CONNECT
-        || (path.starts_with("/v1/") && path != "/v1/ips")
+        || (path.starts_with("/v1/") && path != "/v1/ips" && path != "/v1/catalogue")
         || path == "/v1"
         || !path.starts_with('/')
 }

@@ -374,6 +374,7 @@ fn request(rng: &mut Rng, case: usize) -> Vec<u8> {
             .pick(&[
                 "/healthz",
                 "/v1/ips",
+                "/v1/catalogue",
                 "/metrics",
                 "/",
                 "/v1/binance",

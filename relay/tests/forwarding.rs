@@ -120,6 +120,29 @@ async fn only_venue_auth_and_minimal_headers_pass_upstream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalogue_is_published_and_is_exactly_what_is_forwarded() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let relay = start_relay(config_for(&up)).await;
+    let r = get(relay.addr, "/v1/catalogue", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let list = r.json()["endpoints"].as_array().expect("a list of endpoints").clone();
+    assert_eq!(list.len(), catalogue::ENDPOINTS.len());
+    for (e, listed) in catalogue::ENDPOINTS.iter().zip(&list) {
+        assert_eq!(listed["venue"], e.venue.as_str());
+        // reads only, but not only GETs: Binance's funding-wallet read is a POST
+        assert_eq!(listed["method"], e.method.as_str());
+        assert_eq!(listed["path"], e.path);
+        assert_eq!(listed["weight"], e.weight(""));
+        assert_eq!(listed["limiter"], e.limiter().as_str());
+        assert!(listed["counted_per"] == "ip" || listed["counted_per"] == "account", "{listed}");
+    }
+    // a path the list does not name is refused, in the venue's error shape
+    let r = get(relay.addr, "/v1/binance/sapi/v1/capital/withdraw/apply", &[]).await;
+    assert_eq!((r.status, r.json()["relay_reason"].as_str()), (404, Some("unknown_endpoint")), "{}", r.text());
+    assert!(list.iter().all(|l| l["path"] != "/sapi/v1/capital/withdraw/apply"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn egress_is_bound_and_ip_restricted_keys_work_only_from_it() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
     let mut bound = config_for(&up);
