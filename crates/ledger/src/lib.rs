@@ -26,7 +26,8 @@ pub use time::{Timestamp, TimestampError};
 
 /// An account: one wallet of one API key at one venue, written `venue/label/wallet`, e.g. `binance/main/spot`,
 /// `binance/main/usdm`, `bitget/copy/futures`. Wallets: `spot`, `funding`, `usdm` (Binance USDⓈ-M futures),
-/// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account).
+/// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account), `earn` (Binance Simple Earn, flexible
+/// and locked products together).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AccountId(pub String);
@@ -82,6 +83,9 @@ pub enum IncomeType {
     Commission,
     /// Anything else: rebates, referral kickbacks, rewards, airdrops.
     Other,
+    /// Interest earned by holding: Simple Earn rewards, and interest a redemption pays beyond the principal and the
+    /// rewards reported (docs/accounting.md, "Earn"). Income at market value; it opens a lot.
+    Interest,
 }
 
 /// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
