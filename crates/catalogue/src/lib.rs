@@ -547,7 +547,12 @@ mod tests {
         let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/sapi/v1/simple-earn/")).collect();
         assert_eq!(earn.len(), 8);
         for e in earn {
-            assert_eq!((e.method, e.security, e.cost), (Method::Get, Security::Signed, Cost::BinanceIp(150)), "{}", e.path);
+            assert_eq!(
+                (e.method, e.security, e.cost),
+                (Method::Get, Security::Signed, Cost::BinanceIp(150)),
+                "{}",
+                e.path
+            );
             assert_eq!(e.limiter(), Limiter::BinanceSapiIp, "{}", e.path);
             assert!(e.path.ends_with("/position") || e.path.contains("/history/"), "{} is not a read", e.path);
         }
