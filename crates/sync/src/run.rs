@@ -5,9 +5,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::{
-    BINANCE_ACCOUNT, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME,
-    BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
-    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_ACCOUNT, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO,
+    BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS,
+    BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use ledger::{Decimal, Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,10 @@ pub struct Stats {
     /// Of those, ticks whose reads did not explain what moved and went on to a full cycle.
     #[serde(default)]
     pub escalations: u64,
+    /// Rows kept in a form that needs a reader's eye (an unknown type or wallet), each naming the row and its raw
+    /// value, once each.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A sync that could not finish.
@@ -178,6 +182,12 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),
         Stream::BinanceFuturesTrades => b::user_trades(data, label),
+        Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
+        Stream::BinanceEarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
+        Stream::BinanceEarnFlexibleRewards => b::earn_flexible_rewards(data, label),
+        Stream::BinanceEarnLockedSubscriptions => b::earn_locked_subscriptions(data, label),
+        Stream::BinanceEarnLockedRedemptions => b::earn_locked_redemptions(data, label),
+        Stream::BinanceEarnLockedRewards => b::earn_locked_rewards(data, label),
         Stream::BitgetFuturesFills => g::futures_fills(data, label),
         Stream::BitgetConverts => g::converts(data, label),
         Stream::BitgetBgbConverts => g::bgb_converts(data, label),
@@ -235,6 +245,8 @@ struct Cx<'a, 's> {
 struct Moved {
     positions: BTreeSet<String>,
     income_symbols: BTreeSet<String>,
+    /// Binance: the first tick of a UTC day, when Simple Earn pays rewards.
+    new_day: bool,
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -522,6 +534,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
         // symbols of futures positions that changed since the last tick (their fills may be new)
         let mut moved_positions: BTreeSet<String> = BTreeSet::new();
+        // Binance: the first tick of a UTC day (Simple Earn rewards)
+        let mut new_day = false;
         match mode {
             AccountMode::Binance => {
                 let d =
@@ -545,6 +559,31 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
                 st.position_sizes = sizes;
+                // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
+                // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
+                // one of them); otherwise the earn wallet is as last read
+                let earn = format!("binance/{label}/earn");
+                let touched = |b: &Balances| {
+                    let (spot, funding) = (format!("binance/{label}/spot"), format!("binance/{label}/funding"));
+                    tick::movement(b, &balances).keys().any(|(acc, _)| *acc == spot || *acc == funding)
+                };
+                new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
+                if reason.is_some() || new_day || st.balances.as_ref().is_none_or(touched) {
+                    for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
+                        for current in 1.. {
+                            let params = [("current", current.to_string()), ("size", "100".to_string())];
+                            let d = self.snapshot_call(&client, &run, endpoint, &params).await?;
+                            let (rows, total) = parse::binance::earn_positions(&d, &label, endpoint, &mut balances)
+                                .map_err(parse_err)?;
+                            if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
+                                break;
+                            }
+                        }
+                    }
+                    st.earn_at = Some(now);
+                } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
+                    balances.insert(earn, b.clone());
+                }
                 // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
                 // an asset that no known symbol names moved
                 let spot = format!("binance/{label}/spot");
@@ -595,7 +634,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.progress(&mut run, if reason.is_some() { "full cycle" } else { "incremental" });
 
         let full = reason.is_some();
-        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new() };
+        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new(), new_day };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
         let mut escalated = false;
         if full {
@@ -744,9 +783,17 @@ impl<'t, T: Transport> Engine<'t, T> {
             AccountMode::Binance => {
                 let (spot_moved, usdm_moved) = (moved("spot"), moved("usdm"));
                 let funding_moved = moved("funding");
+                // the Earn histories when the earn wallet moved, or spot on the day's first tick (locked rewards are
+                // paid to spot)
+                let earn_moved = moved("earn") || (spot_moved && cx.borrow().moved.new_day);
                 let spot = async move {
                     if spot_moved {
                         for stream in [Stream::BinanceDeposits, Stream::BinanceDust] {
+                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                        }
+                    }
+                    if earn_moved {
+                        for stream in Stream::BINANCE_EARN {
                             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                         }
                     }
@@ -955,6 +1002,11 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let mut stats = self.live.borrow_mut();
                 stats.rows += page.rows as u64;
                 stats.events += page.events.len() as u64;
+                for w in &page.warnings {
+                    if !stats.warnings.contains(w) {
+                        stats.warnings.push(w.clone());
+                    }
+                }
             }
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
@@ -1125,6 +1177,11 @@ impl Stats {
         self.full_ticks += other.full_ticks;
         self.incremental_ticks += other.incremental_ticks;
         self.escalations += other.escalations;
+        for w in &other.warnings {
+            if !self.warnings.contains(w) {
+                self.warnings.push(w.clone());
+            }
+        }
     }
 }
 

@@ -160,6 +160,7 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         5 => |_| 5,
         20 => |_| 20,
         30 => |_| 30,
+        150 => |_| 150,
         3000 => |_| 3000,
         18000 => |_| 18000,
         _ => |_| 1,
@@ -196,6 +197,16 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
             c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
             c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
+            c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
+            c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
+            c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
+                ep(Security::Signed, SapiIp, w(150), e::earn_flexible_subscriptions)
+            }
+            c::BINANCE_EARN_FLEXIBLE_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_redemptions),
+            c::BINANCE_EARN_FLEXIBLE_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_rewards),
+            c::BINANCE_EARN_LOCKED_SUBSCRIPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_subscriptions),
+            c::BINANCE_EARN_LOCKED_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_redemptions),
+            c::BINANCE_EARN_LOCKED_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_rewards),
             c::BINANCE_FUTURES_TIME => ep(Security::None, Fapi, w(1), e::time),
             c::BINANCE_FUTURES_EXCHANGE_INFO => ep(Security::None, Fapi, w(1), e::futures_exchange_info),
             c::BINANCE_PREMIUM_INDEX => {
