@@ -345,7 +345,7 @@ endpoints! {
     BINANCE_DUST = Get "/sapi/v1/asset/dribblet" BinanceSpot Signed BinanceIp(1) "dust conversions";
     BINANCE_FUNDING_ASSETS = Post "/sapi/v1/asset/get-funding-asset" BinanceSpot Signed BinanceIp(1)
         "funding wallet balances";
-    // Binance Simple Earn (docs/venues.md §1.11): positions and histories, reads only
+    // Binance Simple Earn (docs/venues.md §1.12): positions and histories, reads only
     BINANCE_EARN_FLEXIBLE_POSITION = Get "/sapi/v1/simple-earn/flexible/position" BinanceSpot Signed BinanceIp(150)
         "Simple Earn flexible positions";
     BINANCE_EARN_LOCKED_POSITION = Get "/sapi/v1/simple-earn/locked/position" BinanceSpot Signed BinanceIp(150)
@@ -541,7 +541,7 @@ mod tests {
     }
 
     /// Simple Earn is read through its positions and histories only, each a GET of weight 150 counted per IP on the
-    /// SAPI limiter (docs/venues.md §1.11); its subscribe, redeem and auto-subscribe siblings stay refused above.
+    /// SAPI limiter (docs/venues.md §1.12); its subscribe, redeem and auto-subscribe siblings stay refused above.
     #[test]
     fn simple_earn_entries_are_reads() {
         let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/sapi/v1/simple-earn/")).collect();

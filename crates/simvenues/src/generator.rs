@@ -375,7 +375,7 @@ pub enum EarnKind {
     Reward,
 }
 
-/// A Binance Simple Earn row (docs/venues.md §1.11).
+/// A Binance Simple Earn row (docs/venues.md §1.12).
 #[derive(Clone, Debug)]
 pub struct EarnRow {
     /// purchaseId or redeemId (0 for a reward, whose rows have no id).

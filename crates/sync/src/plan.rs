@@ -214,7 +214,7 @@ impl Stream {
         }
     }
 
-    /// The Simple Earn histories (docs/venues.md §1.11): what can explain a movement of the `earn` wallet.
+    /// The Simple Earn histories (docs/venues.md §1.12): what can explain a movement of the `earn` wallet.
     pub const BINANCE_EARN: [Stream; 6] = [
         Stream::BinanceEarnFlexibleSubscriptions,
         Stream::BinanceEarnFlexibleRedemptions,

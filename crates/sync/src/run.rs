@@ -247,6 +247,9 @@ struct Moved {
     income_symbols: BTreeSet<String>,
     /// Binance: the first tick of a UTC day, when Simple Earn pays rewards.
     new_day: bool,
+    /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
+    /// one in which neither the earn nor the spot wallet moved (docs/sync.md).
+    earn_in_full: bool,
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -634,7 +637,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.progress(&mut run, if reason.is_some() { "full cycle" } else { "incremental" });
 
         let full = reason.is_some();
-        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new(), new_day };
+        let earn_in_full = reason != Some("due")
+            || check.as_ref().is_none_or(|c| {
+                c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
+            });
+        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new(), new_day, earn_in_full };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
         let mut escalated = false;
         if full {
@@ -702,8 +709,12 @@ impl<'t, T: Transport> Engine<'t, T> {
                 // streams run at the same time, each within its own host's budget.
                 let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
                     Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
+                let earn = cx.borrow().moved.earn_in_full;
                 let spot = async move {
                     for stream in spot_side {
+                        if !earn && Stream::BINANCE_EARN.contains(&stream) {
+                            continue;
+                        }
                         self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                     }
                     // spot fills of the symbols whose assets were found so far

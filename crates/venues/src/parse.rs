@@ -562,7 +562,7 @@ pub mod binance {
         Ok(sizes)
     }
 
-    /// Simple Earn's `{"rows": [...], "total": n}` (docs/venues.md §1.11): the page with its total, and the rows
+    /// Simple Earn's `{"rows": [...], "total": n}` (docs/venues.md §1.12): the page with its total, and the rows
     /// (none when `rows` is absent or null, as on an empty page). `total` is a number on some pages, a string on
     /// others.
     fn earn_page<'a>(e: &'static str, data: &'a Value) -> Result<(Page, &'a [Value]), VenueError> {

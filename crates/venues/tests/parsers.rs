@@ -417,7 +417,7 @@ fn open_positions_are_normalized_to_a_signed_amount() {
     assert!(err.contains("/api/v2/mix/position/all-position") && err.contains("marginCoin"), "{err}");
 }
 
-/// The Simple Earn samples of Binance's pages (docs/venues.md §1.11): subscriptions are transfers into `earn`,
+/// The Simple Earn samples of Binance's pages (docs/venues.md §1.12): subscriptions are transfers into `earn`,
 /// redemptions transfers out of it, rewards interest income; positions are the `earn` wallet's balances.
 #[test]
 fn binance_simple_earn_samples() {

@@ -855,7 +855,7 @@ pub(super) fn write_ack(path: &str, params: &crate::http::Params, now: i64, clas
 }
 
 /// A page of Simple Earn rows, newest first: `current` from 1, `size` at most 100 (10 by default), with the total
-/// (docs/venues.md §1.11).
+/// (docs/venues.md §1.12).
 fn earn_page(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, ApiError> {
     let current = int(ctx, "current")?.unwrap_or(1).max(1) as usize;
     let size = int(ctx, "size")?.unwrap_or(10).clamp(1, 100) as usize;
