@@ -186,6 +186,13 @@ impl Fake {
                 json!({"list": [], "moreData": false})
             }
             "/sapi/v1/asset/dribblet" => json!({"total": 0, "userAssetDribblets": []}),
+            // an empty Simple Earn (positions and histories: `{"rows": [], "total": 0}`), windows at most 3 months
+            path if path.starts_with("/sapi/v1/simple-earn/") => {
+                if let (Some(s), Some(e)) = (int("startTime"), int("endTime")) {
+                    assert!(e - s < 90 * DAY, "Simple Earn window too long");
+                }
+                json!({"rows": [], "total": 0})
+            }
             other => panic!("unexpected path {other}"),
         };
         ok(body)
