@@ -946,10 +946,11 @@ pub(super) fn earn_flexible_rewards(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         Some(_) => return Err(ApiError::invalid("type")),
     };
     let rows = earn_rows(ctx, false, |r| wanted && r.kind == EarnKind::Reward)?;
+    let ty = ctx.settings.earn_reward_type.as_deref().unwrap_or("REALTIME");
     let rows = rows
         .into_iter()
         .map(|r| {
-            json!({"asset": &*r.asset, "rewards": f8(r.amount), "projectId": r.product, "type": "REALTIME",
+            json!({"asset": &*r.asset, "rewards": f8(r.amount), "projectId": r.product, "type": ty,
                    "time": r.time})
         })
         .collect();

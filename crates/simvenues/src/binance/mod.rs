@@ -43,6 +43,9 @@ pub struct Settings {
     /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
     /// runs would give a slow machine only the timestamp tolerance to send them).
     pub fixed_clock_ms: Option<i64>,
+    /// Serves the flexible Simple Earn rewards with this `type` instead of `REALTIME` (a test control, not a venue
+    /// fact: a type the client does not know, which it must keep as other income with a warning).
+    pub earn_reward_type: Option<String>,
 }
 
 impl Default for Settings {
@@ -54,6 +57,7 @@ impl Default for Settings {
             income_max_window_days: None,
             clock_offset_ms: 0,
             fixed_clock_ms: None,
+            earn_reward_type: None,
         }
     }
 }
@@ -138,6 +142,8 @@ pub(crate) struct Ctx<'a> {
     pub world: &'a World,
     pub account: Option<&'a crate::generator::BinanceAccount>,
     pub key: Option<&'a DemoKey>,
+    /// The venue's settings.
+    pub settings: &'a Settings,
 }
 
 enum Security {
@@ -369,7 +375,7 @@ impl Binance {
                 v => return self.limited(host, v, uid_limiter),
             }
         }
-        let ctx = Ctx { req, params, world: &world, account, key };
+        let ctx = Ctx { req, params, world: &world, account, key, settings: &self.settings };
         endpoints::INCOME_MAX_DAYS.with(|c| c.set(self.settings.income_max_window_days));
         match (ep.handler)(&ctx) {
             Ok(v) => json_response(StatusCode::OK, &v, &headers),
