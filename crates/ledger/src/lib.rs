@@ -421,10 +421,12 @@ mod tests {
             r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
             r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"binance/main/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"sell","price":"7819.01","qty":"0.002","fees":[{"asset":"USDT","amount":"-0.0781901"}],"realized_pnl":"-0.91539999","order_id":"25851813"}"#,
             r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
+            r#"{"id":"h","time":"2024-01-06T00:00:00Z","account":"binance/main/earn","kind":"income","type":"interest","asset":"USDT","amount":"0.00687654"}"#,
         ];
         let text = lines.join("\n");
         let events = parse(&text).unwrap();
-        assert_eq!(events.len(), 7);
+        assert_eq!(events.len(), 8);
+        assert!(matches!(events[7].kind, EventKind::Income { income_type: IncomeType::Interest, .. }));
         assert!(!events[5].kind.moves_money() && events[4].kind.moves_money());
         assert_eq!(events[5].assets().count(), 0);
         let mut out = Vec::new();
