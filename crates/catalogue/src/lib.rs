@@ -345,6 +345,8 @@ endpoints! {
     BINANCE_DUST = Get "/sapi/v1/asset/dribblet" BinanceSpot Signed BinanceIp(1) "dust conversions";
     BINANCE_FUNDING_ASSETS = Post "/sapi/v1/asset/get-funding-asset" BinanceSpot Signed BinanceIp(1)
         "funding wallet balances";
+    BINANCE_ASSET_DIVIDENDS = Get "/sapi/v1/asset/assetDividend" BinanceSpot Signed BinanceIp(10)
+        "asset dividends (airdrops, distributions)";
     // Binance Simple Earn (docs/venues.md §1.12): positions and histories, reads only
     BINANCE_EARN_FLEXIBLE_POSITION = Get "/sapi/v1/simple-earn/flexible/position" BinanceSpot Signed BinanceIp(150)
         "Simple Earn flexible positions";

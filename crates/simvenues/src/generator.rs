@@ -357,6 +357,23 @@ pub struct BgbConvert {
     pub fee: Decimal,
 }
 
+/// A Binance asset dividend (airdrop, distribution) credited to spot.
+#[derive(Clone, Debug)]
+pub struct Dividend {
+    /// Row id.
+    pub id: u64,
+    /// tranId.
+    pub tran_id: u64,
+    /// Asset credited.
+    pub asset: Symbol,
+    /// Amount.
+    pub amount: Decimal,
+    /// `enInfo`.
+    pub info: String,
+    /// divTime, ms.
+    pub time: i64,
+}
+
 /// What a Simple Earn row does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EarnKind {
@@ -429,6 +446,8 @@ pub struct BinanceAccount {
     pub positions: BTreeMap<Symbol, Position>,
     /// Simple Earn subscriptions, redemptions and rewards, chronological.
     pub earn: Vec<EarnRow>,
+    /// Asset dividends, chronological.
+    pub dividends: Vec<Dividend>,
 }
 
 /// One Bitget account (one uid), classic or unified.
@@ -581,6 +600,8 @@ enum Act {
     EarnRedeem,
     /// The day's rewards, at 00:00 UTC: flexible ones into the position, locked ones to spot.
     EarnRewards,
+    /// A BNB distribution (an asset dividend) to spot.
+    Distribution,
 }
 
 /// The Simple Earn script of a Binance data account: a subscription to the flexible USDT product after the first
@@ -598,6 +619,10 @@ fn earn_script(plan: &mut Vec<(i64, Act)>, start: i64, days: i64) {
     insert_free(plan, start + (days * 2 / 3) * DAY + 15 * HOUR, Act::EarnRedeem);
     for d in 1..days {
         insert_free(plan, start + d * DAY, Act::EarnRewards);
+    }
+    // and an asset dividend every 30 days from the third
+    for d in (3..days).step_by(30) {
+        insert_free(plan, start + d * DAY + 6 * HOUR, Act::Distribution);
     }
 }
 
@@ -961,6 +986,18 @@ fn gen_binance(
                     asset: interned("USDT"),
                     amount,
                     kind: EarnKind::Redeem { principal: amount },
+                    time: t,
+                });
+            }
+            Act::Distribution => {
+                let amount = Decimal::new(125, 4);
+                add(&mut spot, "BNB", amount);
+                a.dividends.push(Dividend {
+                    id: rid(65_000_000_000, start, t, index),
+                    tran_id: rid(66_000_000_000, start, t, index),
+                    asset: interned("BNB"),
+                    amount,
+                    info: "BNB distribution".into(),
                     time: t,
                 });
             }

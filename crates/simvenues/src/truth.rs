@@ -16,6 +16,7 @@
 //! | Binance convert (`/sapi/v1/convert/tradeFlow`) | trade | `binance/L/spot:convert:{orderId}` |
 //! | Binance dust (`/sapi/v1/asset/dribblet`, one per detail) | trade | `binance/L/spot:dust:{transId}:{fromAsset}` |
 //! | Binance income (`/fapi/v1/income`) `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE` | income | `binance/L/usdm:income:{incomeType}:{tranId}` |
+//! | Binance asset dividend (`/sapi/v1/asset/assetDividend`) | income other in spot | `binance/L/spot:dividend:{id}` |
 //! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption (`.../history/redemptionRecord`) | transfer earn → spot (locked: the `originalAmount`) | `binance/L/earn:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption paying more than its `originalAmount` | income interest in spot | `binance/L/spot:earn_interest:locked:{redeemId}` |
@@ -208,6 +209,19 @@ pub fn ledger(world: &World) -> Vec<Event> {
                     },
                 ));
             }
+        }
+        for d in &a.dividends {
+            out.push(ev(
+                format!("{spot}:dividend:{}", d.id),
+                d.time,
+                &spot,
+                EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: d.asset.to_string(),
+                    amount: d.amount,
+                    symbol: None,
+                },
+            ));
         }
         let earn = format!("binance/{l}/earn");
         for e in &a.earn {

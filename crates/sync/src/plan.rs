@@ -35,6 +35,9 @@ pub enum Paging {
     Cursor,
     /// Bitget v3 deposits/withdrawals: `cursor` = smallest `orderId` of the page.
     CursorMinId,
+    /// Only `limit`, rows in an unstated order (Binance asset dividends): a full page splits its window in two
+    /// halves, each read in turn (ids de-duplicate what both pages hold), whatever the order.
+    Bisect,
 }
 
 /// A history stream of one account.
@@ -56,6 +59,8 @@ pub enum Stream {
     BinanceIncome,
     /// Binance `/fapi/v1/userTrades`, per futures symbol (informational fills).
     BinanceFuturesTrades,
+    /// Binance `/sapi/v1/asset/assetDividend`.
+    BinanceDividends,
     /// Binance `/sapi/v1/simple-earn/flexible/history/subscriptionRecord`.
     BinanceEarnFlexibleSubscriptions,
     /// Binance `/sapi/v1/simple-earn/flexible/history/redemptionRecord`.
@@ -142,6 +147,8 @@ impl Stream {
             Stream::BinanceFuturesTrades => {
                 s(&BINANCE_FUTURES_TRADES, Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
             }
+            // at most 180 days per query, 500 rows, no paging parameter (docs/venues.md §1.13)
+            Stream::BinanceDividends => s(&BINANCE_ASSET_DIVIDENDS, Some(180 * DAY - 1), None, 500, Bisect, 0),
             // Simple Earn histories: at most three months per query (90 days here), 100 rows a page by `current`
             Stream::BinanceEarnFlexibleSubscriptions => {
                 s(&BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
@@ -233,6 +240,7 @@ impl Stream {
                 Stream::BinanceTransfers,
                 Stream::BinanceConverts,
                 Stream::BinanceDust,
+                Stream::BinanceDividends,
                 Stream::BinanceEarnFlexibleSubscriptions,
                 Stream::BinanceEarnFlexibleRedemptions,
                 Stream::BinanceEarnFlexibleRewards,
@@ -427,6 +435,7 @@ mod tests {
         ]
         .into_iter()
         .chain(Stream::BINANCE_EARN)
+        .chain([BinanceDividends])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

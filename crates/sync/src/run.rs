@@ -182,6 +182,7 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),
         Stream::BinanceFuturesTrades => b::user_trades(data, label),
+        Stream::BinanceDividends => b::dividends(data, label),
         Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
         Stream::BinanceEarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
         Stream::BinanceEarnFlexibleRewards => b::earn_flexible_rewards(data, label),
@@ -799,7 +800,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let earn_moved = moved("earn") || (spot_moved && cx.borrow().moved.new_day);
                 let spot = async move {
                     if spot_moved {
-                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust] {
+                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends] {
                             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                         }
                     }
@@ -958,6 +959,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut end = task.window.map(|w| w.1);
         let mut from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
         let mut task_rows = 0usize;
+        // Bisect: the halves of full pages still to read
+        let mut halves: Vec<(i64, i64)> = Vec::new();
         loop {
             let mut params = task.params.clone();
             if let (Some(s), Some(e)) = (start, end) {
@@ -978,7 +981,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     params.push(("current", page_no.to_string()));
                     params.push(("size", limit.to_string()));
                 }
-                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward => {
+                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward | Paging::Bisect => {
                     params.push(("limit", limit.to_string()));
                 }
                 Paging::IdLessThan | Paging::EndId => {
@@ -1086,6 +1089,28 @@ impl<'t, T: Transport> Engine<'t, T> {
                     before = page.cursor.clone();
                     full && before.is_some()
                 }
+                Paging::Bisect => match (start, end) {
+                    (Some(s), Some(e)) if full => {
+                        if s == e {
+                            return Err(venue_err(VenueError::malformed(
+                                task.stream.venue(),
+                                spec.endpoint.path,
+                                format!("{limit} rows or more at one millisecond ({s}): cannot page further"),
+                            )));
+                        }
+                        let mid = s + (e - s) / 2;
+                        halves.push((mid + 1, e));
+                        (start, end) = (Some(s), Some(mid));
+                        true
+                    }
+                    _ => match halves.pop() {
+                        Some((s, e)) => {
+                            (start, end) = (Some(s), Some(e));
+                            true
+                        }
+                        None => false,
+                    },
+                },
             };
             if !more && let Some((first, end)) = task.window {
                 if task.older {

@@ -186,6 +186,12 @@ impl Fake {
                 json!({"list": [], "moreData": false})
             }
             "/sapi/v1/asset/dribblet" => json!({"total": 0, "userAssetDribblets": []}),
+            "/sapi/v1/asset/assetDividend" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 180 * DAY, "dividend window too long");
+                assert!(int("limit").unwrap() <= 500);
+                json!({"rows": [], "total": 0})
+            }
             // an empty Simple Earn (positions and histories: `{"rows": [], "total": 0}`), windows at most 3 months
             path if path.starts_with("/sapi/v1/simple-earn/") => {
                 if let (Some(s), Some(e)) = (int("startTime"), int("endTime")) {

@@ -20,6 +20,7 @@
 //! | Bitget unified financial record | funding `{acct}:funding:{id}`, other `{acct}:record:{id}` |
 //! | Binance / Bitget futures fill (informational) | `{acct}:futures_trade:{symbol}:{id or tradeId or execId}` |
 //! | Bitget convert / BGB convert | `{acct}:convert:{id}` / `{acct}:bgb_convert:{orderId}` |
+//! | Binance asset dividend | `{spot acct}:dividend:{id}` |
 //! | Binance Simple Earn subscription | `{from acct}:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption | `{earn acct}:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption's interest | `{receiving acct}:earn_interest:locked:{redeemId}` |

@@ -231,11 +231,11 @@ impl SymbolBook {
 pub mod binance {
     use super::*;
     use catalogue::{
-        BINANCE_ACCOUNT, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_EARN_FLEXIBLE_POSITION,
-        BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS, BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS,
-        BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS, BINANCE_EARN_LOCKED_SUBSCRIPTIONS,
-        BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES,
-        BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST,
+        BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS,
+        BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS,
+        BINANCE_EARN_LOCKED_SUBSCRIPTIONS, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME,
+        BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Binance;
@@ -560,6 +560,38 @@ pub mod binance {
             });
         }
         Ok(sizes)
+    }
+
+    /// `GET /sapi/v1/asset/assetDividend`: airdrops, distributions, launchpool and other credits to spot, each
+    /// `other` income at market value (docs/venues.md §1.13; docs/accounting.md §8b). `enInfo` is free text, kept in
+    /// the warnings only when it names a token swap or migration, whose other side this endpoint does not show.
+    pub fn dividends(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_ASSET_DIVIDENDS.path;
+        let (mut page, rows) = earn_page(E, data)?;
+        let acc = account(V, label, "spot");
+        for row in rows {
+            let r = Row::new(V, E, row)?;
+            page.rows += 1;
+            let time = r.ms("divTime")?;
+            page.note(time);
+            let id = r.text("id")?;
+            let info = r.opt_text("enInfo").unwrap_or_default();
+            let lower = info.to_ascii_lowercase();
+            if lower.contains("swap") || lower.contains("migration") || lower.contains("conversion") {
+                page.warnings.push(format!(
+                    "{E} row {id}: {info:?} may be a token migration: its new asset is booked as income, the old \
+                     asset's removal is not in this endpoint"
+                ));
+            }
+            let kind = EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: r.asset("asset")?,
+                amount: r.dec("amount")?,
+                symbol: None,
+            };
+            page.push(ids::row(&acc, "dividend", &id), time, acc.clone(), kind);
+        }
+        Ok(page)
     }
 
     /// Simple Earn's `{"rows": [...], "total": n}` (docs/venues.md §1.12): the page with its total, and the rows

@@ -535,3 +535,28 @@ fn binance_simple_earn_unknown_types_are_kept_with_a_warning() {
     let err = binance::earn_flexible_redemptions(&json!({"rows": [{"asset": "USDT"}]}), "main").unwrap_err();
     assert!(err.to_string().contains("/sapi/v1/simple-earn/flexible/history/redemptionRecord"), "{err}");
 }
+
+/// The asset dividend sample (docs/venues.md §1.13): each row is other income in spot, its id the row's `id` (the
+/// sample's two rows share a `tranId`); a swap or migration is booked and named in a warning.
+#[test]
+fn binance_asset_dividend_sample() {
+    let data = json!({"rows": [
+        {"id": 1637366104, "amount": "10.00000000", "asset": "BHFT", "divTime": 1563189166000u64,
+         "enInfo": "BHFT distribution", "tranId": 2968885920u64},
+        {"id": 1631750237, "amount": "10.00000000", "asset": "BHFT", "divTime": 1563189165000u64,
+         "enInfo": "BHFT distribution", "tranId": 2968885920u64}], "total": 2});
+    let page = binance::dividends(&data, "main").unwrap();
+    assert_eq!((page.rows, page.total, page.min_time), (2, Some(2), Some(1563189165000)));
+    assert_eq!(page.events[0].id, "binance/main/spot:dividend:1637366104");
+    assert_eq!(page.events[1].id, "binance/main/spot:dividend:1631750237");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income { income_type: IncomeType::Other, asset: "BHFT".into(), amount: d("10"), symbol: None }
+    );
+    assert!(page.warnings.is_empty());
+    let swap = json!({"rows": [{"id": 1, "amount": "5", "asset": "NEW", "divTime": 1u64, "enInfo": "OLD token swap",
+        "tranId": 2}], "total": 1});
+    let page = binance::dividends(&swap, "main").unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(page.warnings[0].contains("OLD token swap"), "{:?}", page.warnings);
+}

@@ -1020,3 +1020,27 @@ pub(super) fn earn_locked_position(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         .collect();
     earn_page(ctx, rows)
 }
+
+/// `GET /sapi/v1/asset/assetDividend`: at most 180 days between `startTime` and `endTime` (without them, the last 180
+/// days), `limit` default 20, max 500, newest first (the order is not stated), `total` the rows of the query.
+pub(super) fn asset_dividends(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (s, e) = window(ctx, 180, 180)?;
+    let limit = limit(ctx, 20, 500)?;
+    let asset = ctx.params.get("asset");
+    let rows: Vec<_> = acct(ctx)
+        .dividends
+        .iter()
+        .filter(|d| d.time >= s && d.time <= e && asset.is_none_or(|a| a == &*d.asset))
+        .collect();
+    let total = rows.len();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .rev()
+        .take(limit)
+        .map(|d| {
+            json!({"id": d.id, "amount": f8(d.amount), "asset": &*d.asset, "divTime": d.time, "enInfo": d.info,
+                   "tranId": d.tran_id})
+        })
+        .collect();
+    Ok(json!({"rows": page, "total": total}))
+}

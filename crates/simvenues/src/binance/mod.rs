@@ -165,6 +165,7 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         2 => |_| 2,
         5 => |_| 5,
         20 => |_| 20,
+        10 => |_| 10,
         30 => |_| 30,
         150 => |_| 150,
         3000 => |_| 3000,
@@ -203,6 +204,7 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
             c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
             c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
+            c::BINANCE_ASSET_DIVIDENDS => ep(Security::Signed, SapiIp, w(10), e::asset_dividends),
             c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
             c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
             c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
