@@ -560,6 +560,14 @@ mod tests {
         }
     }
 
+    /// Asset dividends are a read of weight 10 on the SAPI IP limiter (docs/venues.md §1.13).
+    #[test]
+    fn asset_dividends_are_a_read() {
+        let e = lookup(Venue::Binance, Method::Get, "/sapi/v1/asset/assetDividend").unwrap();
+        assert_eq!((*e, e.weight("limit=500"), e.limiter()), (BINANCE_ASSET_DIVIDENDS, 10, Limiter::BinanceSapiIp));
+        assert!(lookup(Venue::Binance, Method::Post, "/sapi/v1/asset/assetDividend").is_none());
+    }
+
     #[test]
     fn lookups_are_exact() {
         assert!(lookup(Venue::Binance, Method::Get, "/api/v3/account").is_some());
