@@ -171,12 +171,13 @@ pub fn venue_name(venue: &str) -> String {
     }
 }
 
-/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`. Binance's
+/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`, `Simple Earn`. Binance's
 /// own name, USDⓈ-M, is written as its plain-ASCII alternative: the circled S is missing from common fonts.
 pub fn wallet_name(wallet: &str) -> &str {
     match wallet {
         "usdm" => "USDS-M futures",
         "futures" => "USDT-M futures",
+        "earn" => "Simple Earn",
         w => w,
     }
 }

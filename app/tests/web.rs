@@ -338,6 +338,7 @@ fn accounts_are_named_after_their_venue_when_unnamed() {
     assert_eq!(names.wallet("binance/c1/spot"), "Binance spot");
     assert_eq!(names.wallet("binance/c2/usdm"), "Binance 2 USDS-M futures");
     assert_eq!(names.wallet("bitget/c3/futures"), "Main · USDT-M futures");
+    assert_eq!(names.wallet("binance/c3/earn"), "Main · Simple Earn");
     // an account no longer connected: its venue and wallet
     assert_eq!(names.wallet("bitget/gone/spot"), "Bitget spot");
 }

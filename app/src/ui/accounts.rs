@@ -345,7 +345,7 @@ fn AccountRow(
         Some(s) => ("error", s.error.clone().unwrap_or_default()),
     };
     let mode = match meta.mode {
-        venues::AccountMode::Binance => "spot, wallet, USDS-M futures",
+        venues::AccountMode::Binance => "spot, wallet, USDS-M futures, Simple Earn",
         venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
         venues::AccountMode::BitgetUnified => "unified account",
     };

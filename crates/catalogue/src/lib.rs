@@ -365,6 +365,25 @@ endpoints! {
     BINANCE_DUST = Get "/sapi/v1/asset/dribblet" BinanceSpot Signed BinanceIp(1) "dust conversions";
     BINANCE_FUNDING_ASSETS = Post "/sapi/v1/asset/get-funding-asset" BinanceSpot Signed BinanceIp(1)
         "funding wallet balances";
+    BINANCE_ASSET_DIVIDENDS = Get "/sapi/v1/asset/assetDividend" BinanceSpot Signed BinanceIp(10)
+        "asset dividends (airdrops, distributions)";
+    // Binance Simple Earn (docs/venues.md §1.12): positions and histories, reads only
+    BINANCE_EARN_FLEXIBLE_POSITION = Get "/sapi/v1/simple-earn/flexible/position" BinanceSpot Signed BinanceIp(150)
+        "Simple Earn flexible positions";
+    BINANCE_EARN_LOCKED_POSITION = Get "/sapi/v1/simple-earn/locked/position" BinanceSpot Signed BinanceIp(150)
+        "Simple Earn locked positions";
+    BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS = Get "/sapi/v1/simple-earn/flexible/history/subscriptionRecord" BinanceSpot
+        Signed BinanceIp(150) "Simple Earn flexible subscriptions";
+    BINANCE_EARN_FLEXIBLE_REDEMPTIONS = Get "/sapi/v1/simple-earn/flexible/history/redemptionRecord" BinanceSpot
+        Signed BinanceIp(150) "Simple Earn flexible redemptions";
+    BINANCE_EARN_FLEXIBLE_REWARDS = Get "/sapi/v1/simple-earn/flexible/history/rewardsRecord" BinanceSpot Signed
+        BinanceIp(150) "Simple Earn flexible rewards";
+    BINANCE_EARN_LOCKED_SUBSCRIPTIONS = Get "/sapi/v1/simple-earn/locked/history/subscriptionRecord" BinanceSpot
+        Signed BinanceIp(150) "Simple Earn locked subscriptions";
+    BINANCE_EARN_LOCKED_REDEMPTIONS = Get "/sapi/v1/simple-earn/locked/history/redemptionRecord" BinanceSpot Signed
+        BinanceIp(150) "Simple Earn locked redemptions";
+    BINANCE_EARN_LOCKED_REWARDS = Get "/sapi/v1/simple-earn/locked/history/rewardsRecord" BinanceSpot Signed
+        BinanceIp(150) "Simple Earn locked rewards";
     // Binance USDⓈ-M futures
     BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
     BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
@@ -452,6 +471,8 @@ mod tests {
             (BINANCE_POSITIONS, "/fapi/v3/positionRisk"),
             (BITGET_SPOT_FILLS, "/api/v2/spot/trade/fills"),
             (BITGET_UNIFIED_CONVERTS, "/api/v3/account/convert-records"),
+            (BINANCE_EARN_FLEXIBLE_POSITION, "/sapi/v1/simple-earn/flexible/position"),
+            (BINANCE_EARN_LOCKED_REWARDS, "/sapi/v1/simple-earn/locked/history/rewardsRecord"),
         ] {
             assert_eq!(constant.path, path);
             assert_eq!(lookup(constant.venue, constant.method, path), Some(&constant));
@@ -486,6 +507,9 @@ mod tests {
             (Venue::Binance, "/sapi/v1/simple-earn/flexible/redeem"),
             (Venue::Binance, "/sapi/v1/simple-earn/locked/subscribe"),
             (Venue::Binance, "/sapi/v1/simple-earn/locked/redeem"),
+            (Venue::Binance, "/sapi/v1/simple-earn/flexible/setAutoSubscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/setAutoSubscribe"),
+            (Venue::Binance, "/sapi/v1/simple-earn/locked/setRedeemOption"),
             (Venue::Binance, "/sapi/v1/staking/purchase"),
             (Venue::Binance, "/sapi/v1/margin/borrow-repay"),
             (Venue::Binance, "/sapi/v1/margin/order"),
@@ -536,6 +560,32 @@ mod tests {
         let reads_at_write_paths: Vec<&str> =
             writes.iter().filter(|(v, p)| lookup(*v, Method::Get, p).is_some()).map(|(_, p)| *p).collect();
         assert_eq!(reads_at_write_paths, ["/sapi/v1/asset/transfer"]);
+    }
+
+    /// Simple Earn is read through its positions and histories only, each a GET of weight 150 counted per IP on the
+    /// SAPI limiter (docs/venues.md §1.12); its subscribe, redeem and auto-subscribe siblings stay refused above.
+    #[test]
+    fn simple_earn_entries_are_reads() {
+        let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/sapi/v1/simple-earn/")).collect();
+        assert_eq!(earn.len(), 8);
+        for e in earn {
+            assert_eq!(
+                (e.method, e.security, e.cost),
+                (Method::Get, Security::Signed, Cost::BinanceIp(150)),
+                "{}",
+                e.path
+            );
+            assert_eq!(e.limiter(), Limiter::BinanceSapiIp, "{}", e.path);
+            assert!(e.path.ends_with("/position") || e.path.contains("/history/"), "{} is not a read", e.path);
+        }
+    }
+
+    /// Asset dividends are a read of weight 10 on the SAPI IP limiter (docs/venues.md §1.13).
+    #[test]
+    fn asset_dividends_are_a_read() {
+        let e = lookup(Venue::Binance, Method::Get, "/sapi/v1/asset/assetDividend").unwrap();
+        assert_eq!((*e, e.weight("limit=500"), e.limiter()), (BINANCE_ASSET_DIVIDENDS, 10, Limiter::BinanceSapiIp));
+        assert!(lookup(Venue::Binance, Method::Post, "/sapi/v1/asset/assetDividend").is_none());
     }
 
     #[test]

@@ -155,12 +155,16 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
         return 1;
     }
     let s = &stats;
+    // rows kept in a form that needs a reader's eye (an unknown type or wallet), each named once
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
     let summary = serde_json::json!({
         "synced": results.len() - failed, "failed": failed, "refused": refused,
         "events": sink.store.events().len(), "requests": s.requests, "retries": s.retries,
         "lower_bound": s.lower_bound, "weight": s.weight, "rows": s.rows,
         "full_cycles": s.full_ticks, "incremental": s.incremental_ticks, "escalated": s.escalations,
-        "out": args.out.display().to_string(),
+        "warnings": s.warnings, "out": args.out.display().to_string(),
     });
     println!("{summary}");
     if failed > 0 { 1 } else { 0 }

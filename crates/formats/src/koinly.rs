@@ -41,8 +41,8 @@ fn income_label(ty: IncomeType, amount: Decimal) -> &'static str {
         IncomeType::Funding => "margin fee",
         IncomeType::Commission if inflow => "reward",
         IncomeType::Commission => "cost",
-        IncomeType::Other if inflow => "reward",
-        IncomeType::Other => "cost",
+        IncomeType::Other | IncomeType::Interest if inflow => "reward",
+        IncomeType::Other | IncomeType::Interest => "cost",
     }
 }
 
@@ -52,6 +52,7 @@ fn income_type_name(ty: IncomeType) -> &'static str {
         IncomeType::Funding => "funding",
         IncomeType::Commission => "commission",
         IncomeType::Other => "other",
+        IncomeType::Interest => "interest",
     }
 }
 

@@ -26,7 +26,8 @@ pub use time::{Timestamp, TimestampError};
 
 /// An account: one wallet of one API key at one venue, written `venue/label/wallet`, e.g. `binance/main/spot`,
 /// `binance/main/usdm`, `bitget/copy/futures`. Wallets: `spot`, `funding`, `usdm` (Binance USDⓈ-M futures),
-/// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account).
+/// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account), `earn` (Binance Simple Earn, flexible
+/// and locked products together).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AccountId(pub String);
@@ -82,6 +83,9 @@ pub enum IncomeType {
     Commission,
     /// Anything else: rebates, referral kickbacks, rewards, airdrops.
     Other,
+    /// Interest earned by holding: Simple Earn rewards, and interest a redemption pays beyond the principal and the
+    /// rewards reported (docs/accounting.md, "Earn"). Income at market value; it opens a lot.
+    Interest,
 }
 
 /// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
@@ -449,10 +453,12 @@ mod tests {
             r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
             r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"binance/main/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"sell","price":"7819.01","qty":"0.002","fees":[{"asset":"USDT","amount":"-0.0781901"}],"realized_pnl":"-0.91539999","order_id":"25851813"}"#,
             r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
+            r#"{"id":"h","time":"2024-01-06T00:00:00Z","account":"binance/main/earn","kind":"income","type":"interest","asset":"USDT","amount":"0.00687654"}"#,
         ];
         let text = lines.join("\n");
         let events = parse(&text).unwrap();
-        assert_eq!(events.len(), 7);
+        assert_eq!(events.len(), 8);
+        assert!(matches!(events[7].kind, EventKind::Income { income_type: IncomeType::Interest, .. }));
         assert!(!events[5].kind.moves_money() && events[4].kind.moves_money());
         assert_eq!(events[5].assets().count(), 0);
         let mut out = Vec::new();

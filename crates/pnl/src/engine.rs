@@ -647,7 +647,7 @@ impl<'a> Engine<'a> {
                     IncomeType::RealizedPnl => Category::Futures,
                     IncomeType::Funding => Category::Funding,
                     IncomeType::Commission => Category::Commission,
-                    IncomeType::Other => Category::Other,
+                    IncomeType::Other | IncomeType::Interest => Category::Other,
                 };
                 self.balance(account, asset, *amount);
                 if self.cash[asset as usize] {

@@ -709,3 +709,36 @@ fn a_missing_reporting_currency_rate_makes_the_totals_incomplete_not_a_number() 
     let r2 = compute(&events, &inverted, &eur);
     assert_eq!((r2.identity.equity, r2.realized.total), (r.identity.equity, r.realized.total));
 }
+
+/// docs/accounting.md Example 23: Simple Earn. A subscription and a redemption are transfers between the user's own
+/// wallets (per-account pools: the lot goes to `earn` and back with its cost and date, no PnL); a reward and the
+/// interest a redemption pays beyond its principal are interest income at market value, each opening a lot.
+#[test]
+fn simple_earn_moves_lots_and_books_interest_as_income() {
+    let earn = "binance/main/earn";
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("20000", "USDT"), ("1", "BTC"), &[]),
+        transfer("2", at(2, 0), SPOT, earn, "1", "BTC"),
+        income("3", at(3, 0), SPOT, IncomeType::Interest, "0.001", "BTC"),
+        transfer("4", at(4, 0), earn, SPOT, "1", "BTC"),
+        income("5", at(4, 0), SPOT, IncomeType::Interest, "0.0005", "BTC"),
+        trade("6", at(5, 0), SPOT, ("1.0015", "BTC"), ("40060", "USDT"), &[]),
+    ];
+    let prices = vec![price(at(3, 0), "BTC", "USD", "30000"), price(at(5, 0), "BTC", "USD", "40000")];
+    let per = Settings { pools: Pools::PerAccount, ..Settings::default() };
+    let r = compute(&events, &prices, &per);
+    // while subscribed, the lot is in the earn wallet's pool, with its cost
+    let at_2 = compute(&events[..2], &prices, &per);
+    let pools: Vec<(&str, Decimal, Decimal)> =
+        at_2.open_lots.iter().map(|l| (l.pool.as_str(), l.amount, l.cost)).collect();
+    assert_eq!(pools, vec![(earn, d("1"), d("20000"))]);
+    assert_eq!(at_2.realized.total, d("0"), "a subscription is no PnL");
+    // the reward (0.001 × 30000) and the unreported interest (0.0005 × 30000) are income opening lots
+    assert_eq!(r.realized.other, d("45"));
+    // the sale of 1.0015 BTC: cost 20000 + 30 + 15
+    assert_eq!(r.disposals[0].cost, d("20045"));
+    assert_eq!(r.realized.trade, d("20015"));
+    assert_eq!(r.realized.total, d("20060"));
+    assert!(r.missing_acquisitions.is_empty(), "{:?}", r.missing_acquisitions);
+    assert_identity(&r);
+}

@@ -357,6 +357,64 @@ pub struct BgbConvert {
     pub fee: Decimal,
 }
 
+/// A Binance asset dividend (airdrop, distribution) credited to spot.
+#[derive(Clone, Debug)]
+pub struct Dividend {
+    /// Row id.
+    pub id: u64,
+    /// tranId.
+    pub tran_id: u64,
+    /// Asset credited.
+    pub asset: Symbol,
+    /// Amount.
+    pub amount: Decimal,
+    /// `enInfo`.
+    pub info: String,
+    /// divTime, ms.
+    pub time: i64,
+}
+
+/// What a Simple Earn row does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EarnKind {
+    /// A subscription from spot: `AUTO` (auto-subscribe) or `NORMAL`.
+    Subscribe {
+        /// Made by auto-subscribe.
+        auto: bool,
+    },
+    /// A redemption to spot paying `amount`; `principal` is what left the position (a locked redemption may pay
+    /// more: interest no reward row reported).
+    Redeem {
+        /// The principal redeemed.
+        principal: Decimal,
+    },
+    /// A reward: flexible ones compound into the position, locked ones are paid to spot.
+    Reward,
+}
+
+/// A Binance Simple Earn row (docs/venues.md §1.12).
+#[derive(Clone, Debug)]
+pub struct EarnRow {
+    /// purchaseId or redeemId (0 for a reward, whose rows have no id).
+    pub id: u64,
+    /// A locked product (else flexible).
+    pub locked: bool,
+    /// productId (flexible, `USDT001`) or projectId (locked, `BTC*30`).
+    pub product: String,
+    /// Locked position id (0 for flexible).
+    pub position_id: u64,
+    /// Lock period in days (0 for flexible).
+    pub lock_days: i64,
+    /// Asset.
+    pub asset: Symbol,
+    /// Subscribed, paid out, or rewarded.
+    pub amount: Decimal,
+    /// What the row does.
+    pub kind: EarnKind,
+    /// Time, ms.
+    pub time: i64,
+}
+
 /// One Binance account (one uid): spot, funding and USDⓈ-M wallets and their histories.
 #[derive(Clone, Debug, Default)]
 pub struct BinanceAccount {
@@ -386,6 +444,10 @@ pub struct BinanceAccount {
     pub income: Vec<Income>,
     /// Open positions.
     pub positions: BTreeMap<Symbol, Position>,
+    /// Simple Earn subscriptions, redemptions and rewards, chronological.
+    pub earn: Vec<EarnRow>,
+    /// Asset dividends, chronological.
+    pub dividends: Vec<Dividend>,
 }
 
 /// One Bitget account (one uid), classic or unified.
@@ -533,6 +595,40 @@ enum Act {
     NetSell,
     /// The first trade ever on the late symbol (listed all along, never traded before).
     LateSymbol,
+    /// Subscribes USDT from spot to the flexible product (`true`: by auto-subscribe).
+    EarnSubscribe(bool),
+    /// Subscribes BTC (or ETH) from spot to a locked product.
+    EarnLock,
+    /// The locked product matures: its principal and interest no reward row reported go to spot.
+    EarnLockRedeem,
+    /// Redeems 40 % of the flexible position to spot.
+    EarnRedeem,
+    /// The day's rewards, at 00:00 UTC: flexible ones into the position, locked ones to spot.
+    EarnRewards,
+    /// A BNB distribution (an asset dividend) to spot.
+    Distribution,
+}
+
+/// The Simple Earn script of a Binance data account: a subscription to the flexible USDT product after the first
+/// deposits, an auto-subscription every week, a locked product for half the history (at most 30 days) that pays
+/// interest no reward row reported when it matures, a partial flexible redemption two thirds in, and the rewards
+/// of every day at 00:00 UTC.
+fn earn_script(plan: &mut Vec<(i64, Act)>, start: i64, days: i64) {
+    let lock_days = (days / 2).min(30);
+    insert_free(plan, start + 50 * MINUTE, Act::EarnSubscribe(false));
+    for d in (2..days).step_by(7) {
+        insert_free(plan, start + d * DAY + 9 * HOUR, Act::EarnSubscribe(true));
+    }
+    insert_free(plan, start + DAY + 3 * HOUR, Act::EarnLock);
+    insert_free(plan, start + (1 + lock_days) * DAY + 3 * HOUR, Act::EarnLockRedeem);
+    insert_free(plan, start + (days * 2 / 3) * DAY + 15 * HOUR, Act::EarnRedeem);
+    for d in 1..days {
+        insert_free(plan, start + d * DAY, Act::EarnRewards);
+    }
+    // and an asset dividend every 30 days from the third
+    for d in (3..days).step_by(30) {
+        insert_free(plan, start + d * DAY + 6 * HOUR, Act::Distribution);
+    }
 }
 
 /// The late script of a Binance data account in the Tiny and Small worlds: in the last two days of history, a
@@ -797,6 +893,13 @@ fn gen_binance(
             }
         }
     }
+    let lock_days = (days / 2).min(30);
+    if spec.spot_fills_per_kday > 0 {
+        earn_script(&mut plan, start, days);
+    }
+    // the flexible position (USDT001) and the locked one (position id, asset, principal)
+    let mut flexible = Decimal::ZERO;
+    let mut locked: Option<(u64, Symbol, Decimal)> = None;
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
     let mut pair: Option<(crate::market::Symbol, Decimal, Decimal, Option<Decimal>)> = None;
     let mut a = BinanceAccount {
@@ -809,8 +912,135 @@ fn gen_binance(
     let mut spot = Balances::new();
     let mut funding = Balances::new();
     let mut usdm = Balances::new();
+    let mut earn = Balances::new();
     for (t, act) in plan {
         match act {
+            Act::EarnSubscribe(auto) => {
+                let amount = (bal(&spot, "USDT") * Decimal::new(if auto { 5 } else { 10 }, 2)).round_dp(2);
+                if amount < Decimal::ONE {
+                    continue;
+                }
+                add(&mut spot, "USDT", -amount);
+                add(&mut earn, "USDT", amount);
+                flexible += amount;
+                a.earn.push(EarnRow {
+                    id: rid(60_000_000_000, start, t, index),
+                    locked: false,
+                    product: "USDT001".into(),
+                    position_id: 0,
+                    lock_days: 0,
+                    asset: interned("USDT"),
+                    amount,
+                    kind: EarnKind::Subscribe { auto },
+                    time: t,
+                });
+            }
+            Act::EarnLock => {
+                let Some(asset) = ["BTC", "ETH"].into_iter().find(|x| bal(&spot, x) > Decimal::ZERO) else { continue };
+                let amount = (bal(&spot, asset) * Decimal::new(3, 1)).round_dp(6);
+                if amount.is_zero() || locked.is_some() {
+                    continue;
+                }
+                add(&mut spot, asset, -amount);
+                add(&mut earn, asset, amount);
+                let position_id = rid(61_000_000_000, start, t, index);
+                locked = Some((position_id, interned(asset), amount));
+                a.earn.push(EarnRow {
+                    id: rid(62_000_000_000, start, t, index),
+                    locked: true,
+                    product: format!("{asset}*{lock_days}"),
+                    position_id,
+                    lock_days,
+                    asset: interned(asset),
+                    amount,
+                    kind: EarnKind::Subscribe { auto: false },
+                    time: t,
+                });
+            }
+            Act::EarnLockRedeem => {
+                let Some((position_id, asset, principal)) = locked.take() else { continue };
+                let paid = principal + (principal * Decimal::new(5, 5)).round_dp(8);
+                add(&mut earn, &asset, -principal);
+                add(&mut spot, &asset, paid);
+                a.earn.push(EarnRow {
+                    id: rid(63_000_000_000, start, t, index),
+                    locked: true,
+                    product: format!("{asset}*{lock_days}"),
+                    position_id,
+                    lock_days,
+                    asset,
+                    amount: paid,
+                    kind: EarnKind::Redeem { principal },
+                    time: t,
+                });
+            }
+            Act::EarnRedeem => {
+                let amount = (flexible * Decimal::new(4, 1)).round_dp(2);
+                if amount.is_zero() {
+                    continue;
+                }
+                flexible -= amount;
+                add(&mut earn, "USDT", -amount);
+                add(&mut spot, "USDT", amount);
+                a.earn.push(EarnRow {
+                    id: rid(64_000_000_000, start, t, index),
+                    locked: false,
+                    product: "USDT001".into(),
+                    position_id: 0,
+                    lock_days: 0,
+                    asset: interned("USDT"),
+                    amount,
+                    kind: EarnKind::Redeem { principal: amount },
+                    time: t,
+                });
+            }
+            Act::Distribution => {
+                let amount = Decimal::new(125, 4);
+                add(&mut spot, "BNB", amount);
+                a.dividends.push(Dividend {
+                    id: rid(65_000_000_000, start, t, index),
+                    tran_id: rid(66_000_000_000, start, t, index),
+                    asset: interned("BNB"),
+                    amount,
+                    info: "BNB distribution".into(),
+                    time: t,
+                });
+            }
+            Act::EarnRewards => {
+                let reward = (flexible * Decimal::new(1, 4)).round_dp(8);
+                if !reward.is_zero() {
+                    flexible += reward;
+                    add(&mut earn, "USDT", reward);
+                    a.earn.push(EarnRow {
+                        id: 0,
+                        locked: false,
+                        product: "USDT001".into(),
+                        position_id: 0,
+                        lock_days: 0,
+                        asset: interned("USDT"),
+                        amount: reward,
+                        kind: EarnKind::Reward,
+                        time: t,
+                    });
+                }
+                if let Some((position_id, asset, principal)) = &locked {
+                    let reward = (*principal * Decimal::new(3, 4)).round_dp(8);
+                    if !reward.is_zero() {
+                        add(&mut spot, asset, reward);
+                        a.earn.push(EarnRow {
+                            id: 0,
+                            locked: true,
+                            product: format!("{asset}*{lock_days}"),
+                            position_id: *position_id,
+                            lock_days,
+                            asset: asset.clone(),
+                            amount: reward,
+                            kind: EarnKind::Reward,
+                            time: t,
+                        });
+                    }
+                }
+            }
             Act::BigDeposit(_) | Act::Deposit => {
                 let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
                 let (coin, lo, hi, net) = deposit_coin(k);
@@ -1134,6 +1364,7 @@ fn gen_binance(
     a.wallets.insert("spot", spot);
     a.wallets.insert("funding", funding);
     a.wallets.insert("usdm", usdm);
+    a.wallets.insert("earn", earn);
     let _ = g.start;
     a
 }

@@ -111,6 +111,8 @@ pub fn as_of(world: &World, t: i64) -> World {
                 .collect(),
             income: upto(&a.income, t, |i| i.time),
             positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
+            earn: upto(&a.earn, t, |e| e.time),
+            dividends: upto(&a.dividends, t, |d| d.time),
         })
         .collect();
     let bitget = world

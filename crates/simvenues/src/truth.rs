@@ -16,6 +16,11 @@
 //! | Binance convert (`/sapi/v1/convert/tradeFlow`) | trade | `binance/L/spot:convert:{orderId}` |
 //! | Binance dust (`/sapi/v1/asset/dribblet`, one per detail) | trade | `binance/L/spot:dust:{transId}:{fromAsset}` |
 //! | Binance income (`/fapi/v1/income`) `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE` | income | `binance/L/usdm:income:{incomeType}:{tranId}` |
+//! | Binance asset dividend (`/sapi/v1/asset/assetDividend`) | income other in spot | `binance/L/spot:dividend:{id}` |
+//! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
+//! | Binance Simple Earn redemption (`.../history/redemptionRecord`) | transfer earn → spot (locked: the `originalAmount`) | `binance/L/earn:earn_redemption:{flexible or locked}:{redeemId}` |
+//! | Binance locked redemption paying more than its `originalAmount` | income interest in spot | `binance/L/spot:earn_interest:locked:{redeemId}` |
+//! | Binance Simple Earn reward (`.../history/rewardsRecord`; flexible `REALTIME`, locked `Locked Rewards`) | income interest (flexible in earn, locked in spot) | `binance/L/earn:earn_reward:flexible:{productId}:REALTIME:{time}:{asset}`, `binance/L/spot:earn_reward:locked:{positionId}:Locked_Rewards:{time}:{asset}` |
 //! | Bitget spot fill (`/api/v2/spot/trade/fills`) | trade | `bitget/L/spot:trade:{symbol}:{tradeId}` |
 //! | Bitget deposit (`/api/v2/spot/wallet/deposit-records`) | deposit | `bitget/L/spot:deposit:{orderId}` |
 //! | Bitget withdrawal (`/api/v2/spot/wallet/withdrawal-records`) | withdrawal | `bitget/L/spot:withdrawal:{orderId}` |
@@ -52,7 +57,7 @@
 //!
 //! `balances.json` holds wallet balances (unrealized PnL excluded), as the venues report them: Binance spot
 //! `/api/v3/account` free + locked; funding `POST /sapi/v1/asset/get-funding-asset` free; USDⓈ-M `/fapi/v2/balance`
-//! `balance`; Bitget spot `/api/v2/spot/account/assets` available + frozen + locked; Bitget futures
+//! `balance`; earn: Simple Earn flexible `totalAmount` plus locked `amount`; Bitget spot `/api/v2/spot/account/assets` available + frozen + locked; Bitget futures
 //! `/api/v2/mix/account/accounts` `accountEquity - unrealizedPL`; Bitget unified `/api/v3/account/assets`
 //! `assets[].balance`.
 
@@ -61,7 +66,7 @@ use std::collections::BTreeMap;
 use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::generator::{FuturesFill, World};
+use crate::generator::{EarnKind, FuturesFill, World};
 use crate::keys::AccountMode;
 
 /// Balances by ledger account id (`binance/main/spot`) then asset.
@@ -203,6 +208,72 @@ pub fn ledger(world: &World) -> Vec<Event> {
                         symbol: None,
                     },
                 ));
+            }
+        }
+        for d in &a.dividends {
+            out.push(ev(
+                format!("{spot}:dividend:{}", d.id),
+                d.time,
+                &spot,
+                EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: d.asset.to_string(),
+                    amount: d.amount,
+                    symbol: None,
+                },
+            ));
+        }
+        let earn = format!("binance/{l}/earn");
+        for e in &a.earn {
+            let product = if e.locked { "locked" } else { "flexible" };
+            let asset = e.asset.to_string();
+            let transfer = |from: &str, to: &str, amount| EventKind::Transfer {
+                from_account: AccountId(from.to_string()),
+                to_account: AccountId(to.to_string()),
+                asset: asset.clone(),
+                amount,
+            };
+            let interest = |amount| EventKind::Income {
+                income_type: IncomeType::Interest,
+                asset: asset.clone(),
+                amount,
+                symbol: None,
+            };
+            match e.kind {
+                EarnKind::Subscribe { .. } => out.push(ev(
+                    format!("{spot}:earn_subscription:{product}:{}", e.id),
+                    e.time,
+                    &spot,
+                    transfer(&spot, &earn, e.amount),
+                )),
+                EarnKind::Redeem { principal } => {
+                    out.push(ev(
+                        format!("{earn}:earn_redemption:{product}:{}", e.id),
+                        e.time,
+                        &earn,
+                        transfer(&earn, &spot, principal),
+                    ));
+                    if e.amount != principal {
+                        out.push(ev(
+                            format!("{spot}:earn_interest:{product}:{}", e.id),
+                            e.time,
+                            &spot,
+                            interest(e.amount - principal),
+                        ));
+                    }
+                }
+                EarnKind::Reward if e.locked => out.push(ev(
+                    format!("{spot}:earn_reward:locked:{}:Locked_Rewards:{}:{asset}", e.position_id, e.time),
+                    e.time,
+                    &spot,
+                    interest(e.amount),
+                )),
+                EarnKind::Reward => out.push(ev(
+                    format!("{earn}:earn_reward:flexible:{}:REALTIME:{}:{asset}", e.product, e.time),
+                    e.time,
+                    &earn,
+                    interest(e.amount),
+                )),
             }
         }
         let usdm = format!("binance/{l}/usdm");

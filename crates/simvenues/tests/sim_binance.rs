@@ -365,3 +365,48 @@ async fn the_uid_weight_is_the_accounts_own_and_answers_429_past_it() {
     assert_eq!((r.status, r.header("x-sapi-used-uid-weight-1m")), (200, Some("18000")));
     assert_eq!(binance_get(sb.binance_spot_url(), &main, "/api/v3/account", "", None).await.unwrap().status, 200);
 }
+
+/// Simple Earn as the pages document it (docs/venues.md §1.12): `{"rows", "total"}` pages of at most 100 by
+/// `current`, windows of at most three months, `type` mandatory on the flexible rewards; the generated script is
+/// there (an auto-subscription, a locked product that matured paying more than its principal), and the positions add
+/// up to the truth's `earn` wallet.
+#[tokio::test]
+async fn simple_earn_pages_follow_the_documented_shapes() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let w = sb.world();
+    let (start, end) = (w.start, w.end);
+    let get =
+        async |path: &str, query: String| binance_get(sb.binance_spot_url(), &k, path, &query, None).await.unwrap();
+    let window = format!("startTime={start}&endTime={}", start + 90 * 86_400_000 - 1);
+    // the flexible subscriptions hold an auto-subscription, from spot
+    let r = get("/sapi/v1/simple-earn/flexible/history/subscriptionRecord", format!("{window}&size=100")).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let subs = r.json();
+    let rows = subs["rows"].as_array().unwrap();
+    assert_eq!(subs["total"].as_u64(), Some(rows.len() as u64));
+    assert!(rows.iter().any(|x| x["type"] == "AUTO" && x["sourceAccount"] == "SPOT" && x["status"] == "SUCCESS"));
+    // size pages: one row per page, page 2 is the second newest
+    let r = get("/sapi/v1/simple-earn/flexible/history/subscriptionRecord", format!("{window}&size=1&current=2")).await;
+    assert_eq!(r.json()["rows"][0], rows[1]);
+    // the locked product matured paying more than its principal
+    let r = get("/sapi/v1/simple-earn/locked/history/redemptionRecord", window.clone()).await;
+    let red = &r.json()["rows"][0];
+    let (paid, principal): (rust_decimal::Decimal, rust_decimal::Decimal) =
+        (red["amount"].as_str().unwrap().parse().unwrap(), red["originalAmount"].as_str().unwrap().parse().unwrap());
+    assert!(paid > principal, "{red}");
+    assert_eq!((red["type"].as_str(), red["status"].as_str()), (Some("MATURE"), Some("PAID")));
+    // the flexible rewards need `type`; a window longer than three months is refused
+    let r = get("/sapi/v1/simple-earn/flexible/history/rewardsRecord", window.clone()).await;
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(-1102)));
+    let r = get("/sapi/v1/simple-earn/flexible/history/rewardsRecord", format!("{window}&type=ALL")).await;
+    assert!(r.json()["total"].as_u64().unwrap() > 0);
+    let long = format!("startTime={}&endTime={end}&type=ALL", end - 91 * 86_400_000);
+    let r = get("/sapi/v1/simple-earn/flexible/history/rewardsRecord", long).await;
+    assert_eq!(r.status, 400);
+    // the positions are the earn wallet of the truth
+    let r = get("/sapi/v1/simple-earn/flexible/position", "size=100".into()).await;
+    let usdt: rust_decimal::Decimal = r.json()["rows"][0]["totalAmount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(usdt, sb.truth_balances()["binance/main/earn"]["USDT"]);
+    assert!(sb.truth_ledger().iter().any(|e| e.id.starts_with("binance/main/spot:earn_interest:locked:")));
+}

@@ -35,6 +35,9 @@ pub enum Paging {
     Cursor,
     /// Bitget v3 deposits/withdrawals: `cursor` = smallest `orderId` of the page.
     CursorMinId,
+    /// Only `limit`, rows in an unstated order (Binance asset dividends): a full page splits its window in two
+    /// halves, each read in turn (ids de-duplicate what both pages hold), whatever the order.
+    Bisect,
 }
 
 /// A history stream of one account.
@@ -56,6 +59,20 @@ pub enum Stream {
     BinanceIncome,
     /// Binance `/fapi/v1/userTrades`, per futures symbol (informational fills).
     BinanceFuturesTrades,
+    /// Binance `/sapi/v1/asset/assetDividend`.
+    BinanceDividends,
+    /// Binance `/sapi/v1/simple-earn/flexible/history/subscriptionRecord`.
+    BinanceEarnFlexibleSubscriptions,
+    /// Binance `/sapi/v1/simple-earn/flexible/history/redemptionRecord`.
+    BinanceEarnFlexibleRedemptions,
+    /// Binance `/sapi/v1/simple-earn/flexible/history/rewardsRecord` (`type=ALL`).
+    BinanceEarnFlexibleRewards,
+    /// Binance `/sapi/v1/simple-earn/locked/history/subscriptionRecord`.
+    BinanceEarnLockedSubscriptions,
+    /// Binance `/sapi/v1/simple-earn/locked/history/redemptionRecord`.
+    BinanceEarnLockedRedemptions,
+    /// Binance `/sapi/v1/simple-earn/locked/history/rewardsRecord`.
+    BinanceEarnLockedRewards,
     /// Bitget `/api/v2/spot/trade/fills`.
     BitgetSpotFills,
     /// Bitget `/api/v2/spot/wallet/deposit-records`.
@@ -130,6 +147,27 @@ impl Stream {
             Stream::BinanceFuturesTrades => {
                 s(&BINANCE_FUTURES_TRADES, Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
             }
+            // at most 180 days per query, 500 rows, no paging parameter (docs/venues.md §1.13)
+            Stream::BinanceDividends => s(&BINANCE_ASSET_DIVIDENDS, Some(180 * DAY - 1), None, 500, Bisect, 0),
+            // Simple Earn histories: at most three months per query (90 days here), 100 rows a page by `current`
+            Stream::BinanceEarnFlexibleSubscriptions => {
+                s(&BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceEarnFlexibleRedemptions => {
+                s(&BINANCE_EARN_FLEXIBLE_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceEarnFlexibleRewards => {
+                s(&BINANCE_EARN_FLEXIBLE_REWARDS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceEarnLockedSubscriptions => {
+                s(&BINANCE_EARN_LOCKED_SUBSCRIPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceEarnLockedRedemptions => {
+                s(&BINANCE_EARN_LOCKED_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceEarnLockedRewards => {
+                s(&BINANCE_EARN_LOCKED_REWARDS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
             Stream::BitgetSpotFills => s(&BITGET_SPOT_FILLS, Some(90 * DAY - 1), Some(90 * DAY), 100, IdLessThan, 0),
             Stream::BitgetDeposits => s(&BITGET_DEPOSITS, Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY),
             Stream::BitgetWithdrawals => s(&BITGET_WITHDRAWALS, Some(90 * DAY - 1), None, 100, IdLessThan, 7 * DAY),
@@ -165,11 +203,33 @@ impl Stream {
     pub fn venue(self) -> Venue {
         use Stream::*;
         match self {
-            BinanceSpotTrades | BinanceDeposits | BinanceWithdrawals | BinanceTransfers | BinanceConverts
-            | BinanceDust | BinanceIncome | BinanceFuturesTrades => Venue::Binance,
+            BinanceSpotTrades
+            | BinanceDeposits
+            | BinanceWithdrawals
+            | BinanceTransfers
+            | BinanceConverts
+            | BinanceDust
+            | BinanceIncome
+            | BinanceFuturesTrades
+            | BinanceEarnFlexibleSubscriptions
+            | BinanceEarnFlexibleRedemptions
+            | BinanceEarnFlexibleRewards
+            | BinanceEarnLockedSubscriptions
+            | BinanceEarnLockedRedemptions
+            | BinanceEarnLockedRewards => Venue::Binance,
             _ => Venue::Bitget,
         }
     }
+
+    /// The Simple Earn histories (docs/venues.md §1.12): what can explain a movement of the `earn` wallet.
+    pub const BINANCE_EARN: [Stream; 6] = [
+        Stream::BinanceEarnFlexibleSubscriptions,
+        Stream::BinanceEarnFlexibleRedemptions,
+        Stream::BinanceEarnFlexibleRewards,
+        Stream::BinanceEarnLockedSubscriptions,
+        Stream::BinanceEarnLockedRedemptions,
+        Stream::BinanceEarnLockedRewards,
+    ];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -180,6 +240,13 @@ impl Stream {
                 Stream::BinanceTransfers,
                 Stream::BinanceConverts,
                 Stream::BinanceDust,
+                Stream::BinanceDividends,
+                Stream::BinanceEarnFlexibleSubscriptions,
+                Stream::BinanceEarnFlexibleRedemptions,
+                Stream::BinanceEarnFlexibleRewards,
+                Stream::BinanceEarnLockedSubscriptions,
+                Stream::BinanceEarnLockedRedemptions,
+                Stream::BinanceEarnLockedRewards,
                 Stream::BinanceIncome,
             ],
             AccountMode::BitgetClassic => &[
@@ -258,6 +325,8 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
             .collect(),
         Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
+        // `type` is mandatory: every kind of reward
+        Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
         _ => vec![vec![]],
     }
 }
@@ -363,7 +432,11 @@ mod tests {
             BitgetConverts,
             BitgetBgbConverts,
             BitgetUnifiedConverts,
-        ] {
+        ]
+        .into_iter()
+        .chain(Stream::BINANCE_EARN)
+        .chain([BinanceDividends])
+        {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

@@ -5,9 +5,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::{
-    BINANCE_ACCOUNT, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME,
-    BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
-    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_ACCOUNT, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO,
+    BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS,
+    BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
 use ledger::{Decimal, Event, Position, Timestamp};
@@ -156,6 +156,10 @@ pub struct Stats {
     /// Of those, ticks whose reads did not explain what moved and went on to a full cycle.
     #[serde(default)]
     pub escalations: u64,
+    /// Rows kept in a form that needs a reader's eye (an unknown type or wallet), each naming the row and its raw
+    /// value, once each.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A sync that could not finish.
@@ -197,6 +201,13 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),
         Stream::BinanceFuturesTrades => b::user_trades(data, label),
+        Stream::BinanceDividends => b::dividends(data, label),
+        Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
+        Stream::BinanceEarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
+        Stream::BinanceEarnFlexibleRewards => b::earn_flexible_rewards(data, label),
+        Stream::BinanceEarnLockedSubscriptions => b::earn_locked_subscriptions(data, label),
+        Stream::BinanceEarnLockedRedemptions => b::earn_locked_redemptions(data, label),
+        Stream::BinanceEarnLockedRewards => b::earn_locked_rewards(data, label),
         Stream::BitgetFuturesFills => g::futures_fills(data, label),
         Stream::BitgetConverts => g::converts(data, label),
         Stream::BitgetBgbConverts => g::bgb_converts(data, label),
@@ -254,6 +265,11 @@ struct Cx<'a, 's> {
 struct Moved {
     positions: BTreeSet<String>,
     income_symbols: BTreeSet<String>,
+    /// Binance: the first tick of a UTC day, when Simple Earn pays rewards.
+    new_day: bool,
+    /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
+    /// one in which neither the earn nor the spot wallet moved (docs/sync.md).
+    earn_in_full: bool,
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -537,6 +553,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
         // symbols of futures positions that changed since the last tick (their fills may be new)
         let mut moved_positions: BTreeSet<String> = BTreeSet::new();
+        // Binance: the first tick of a UTC day (Simple Earn rewards)
+        let mut new_day = false;
         match mode {
             AccountMode::Binance => {
                 let d =
@@ -560,6 +578,31 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
                 st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
                 st.position_sizes = sizes;
+                // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
+                // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
+                // one of them); otherwise the earn wallet is as last read
+                let earn = format!("binance/{label}/earn");
+                let touched = |b: &Balances| {
+                    let (spot, funding) = (format!("binance/{label}/spot"), format!("binance/{label}/funding"));
+                    tick::movement(b, &balances).keys().any(|(acc, _)| *acc == spot || *acc == funding)
+                };
+                new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
+                if reason.is_some() || new_day || st.balances.as_ref().is_none_or(touched) {
+                    for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
+                        for current in 1.. {
+                            let params = [("current", current.to_string()), ("size", "100".to_string())];
+                            let d = self.snapshot_call(&client, &run, endpoint, &params).await?;
+                            let (rows, total) = parse::binance::earn_positions(&d, &label, endpoint, &mut balances)
+                                .map_err(parse_err)?;
+                            if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
+                                break;
+                            }
+                        }
+                    }
+                    st.earn_at = Some(now);
+                } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
+                    balances.insert(earn, b.clone());
+                }
                 // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
                 // an asset that no known symbol names moved
                 let spot = format!("binance/{label}/spot");
@@ -610,7 +653,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.progress(&mut run, if reason.is_some() { "full cycle" } else { "incremental" });
 
         let full = reason.is_some();
-        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new() };
+        let earn_in_full = reason != Some("due")
+            || check.as_ref().is_none_or(|c| {
+                c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
+            });
+        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new(), new_day, earn_in_full };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
         let mut escalated = false;
         if full {
@@ -678,8 +725,12 @@ impl<'t, T: Transport> Engine<'t, T> {
                 // streams run at the same time, each within its own host's budget.
                 let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
                     Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
+                let earn = cx.borrow().moved.earn_in_full;
                 let spot = async move {
                     for stream in spot_side {
+                        if !earn && Stream::BINANCE_EARN.contains(&stream) {
+                            continue;
+                        }
                         self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                     }
                     // spot fills of the symbols whose assets were found so far
@@ -759,9 +810,17 @@ impl<'t, T: Transport> Engine<'t, T> {
             AccountMode::Binance => {
                 let (spot_moved, usdm_moved) = (moved("spot"), moved("usdm"));
                 let funding_moved = moved("funding");
+                // the Earn histories when the earn wallet moved, or spot on the day's first tick (locked rewards are
+                // paid to spot)
+                let earn_moved = moved("earn") || (spot_moved && cx.borrow().moved.new_day);
                 let spot = async move {
                     if spot_moved {
-                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust] {
+                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends] {
+                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                        }
+                    }
+                    if earn_moved {
+                        for stream in Stream::BINANCE_EARN {
                             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                         }
                     }
@@ -915,6 +974,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut end = task.window.map(|w| w.1);
         let mut from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
         let mut task_rows = 0usize;
+        // Bisect: the halves of full pages still to read
+        let mut halves: Vec<(i64, i64)> = Vec::new();
         loop {
             let mut params = task.params.clone();
             if let (Some(s), Some(e)) = (start, end) {
@@ -935,7 +996,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                     params.push(("current", page_no.to_string()));
                     params.push(("size", limit.to_string()));
                 }
-                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward => {
+                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward | Paging::Bisect => {
                     params.push(("limit", limit.to_string()));
                 }
                 Paging::IdLessThan | Paging::EndId => {
@@ -970,6 +1031,11 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let mut stats = self.live.borrow_mut();
                 stats.rows += page.rows as u64;
                 stats.events += page.events.len() as u64;
+                for w in &page.warnings {
+                    if !stats.warnings.contains(w) {
+                        stats.warnings.push(w.clone());
+                    }
+                }
             }
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
@@ -1038,6 +1104,28 @@ impl<'t, T: Transport> Engine<'t, T> {
                     before = page.cursor.clone();
                     full && before.is_some()
                 }
+                Paging::Bisect => match (start, end) {
+                    (Some(s), Some(e)) if full => {
+                        if s == e {
+                            return Err(venue_err(VenueError::malformed(
+                                task.stream.venue(),
+                                spec.endpoint.path,
+                                format!("{limit} rows or more at one millisecond ({s}): cannot page further"),
+                            )));
+                        }
+                        let mid = s + (e - s) / 2;
+                        halves.push((mid + 1, e));
+                        (start, end) = (Some(s), Some(mid));
+                        true
+                    }
+                    _ => match halves.pop() {
+                        Some((s, e)) => {
+                            (start, end) = (Some(s), Some(e));
+                            true
+                        }
+                        None => false,
+                    },
+                },
             };
             if !more && let Some((first, end)) = task.window {
                 if task.older {
@@ -1119,6 +1207,11 @@ impl Stats {
         self.full_ticks += other.full_ticks;
         self.incremental_ticks += other.incremental_ticks;
         self.escalations += other.escalations;
+        for w in &other.warnings {
+            if !self.warnings.contains(w) {
+                self.warnings.push(w.clone());
+            }
+        }
     }
 }
 

@@ -82,6 +82,9 @@ pub struct AccountState {
     /// Binance: position sizes as `/fapi/v3/account` last showed them; a change reads `positionRisk` again.
     #[serde(default)]
     pub position_sizes: Vec<PositionSize>,
+    /// Binance: venue time the Simple Earn positions were last read (the earn wallet in `balances` is as of then).
+    #[serde(default)]
+    pub earn_at: Option<i64>,
 }
 
 impl SyncState {

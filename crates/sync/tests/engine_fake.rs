@@ -36,6 +36,8 @@ struct World {
     income: Vec<(u64, i64)>,
     /// USDⓈ-M fills of BTCUSDT: more than a page per week, two per millisecond.
     futures: Vec<(u64, i64)>,
+    /// Asset dividends: more than two pages of 500 in one window, three per millisecond.
+    dividends: Vec<(u64, i64)>,
 }
 
 fn world() -> World {
@@ -57,7 +59,8 @@ fn world() -> World {
         income.push((i + 1, t));
     }
     let futures = (0..2300u64).map(|i| (i + 1, NOW - 30 * DAY + (i / 2) as i64 * 600_000)).collect();
-    World { trades, deposits, income, futures }
+    let dividends = (0..1300u64).map(|i| (i + 1, NOW - 60 * DAY + (i / 3) as i64 * 3_600_000)).collect();
+    World { trades, deposits, income, futures, dividends }
 }
 
 struct Fake {
@@ -186,6 +189,31 @@ impl Fake {
                 json!({"list": [], "moreData": false})
             }
             "/sapi/v1/asset/dribblet" => json!({"total": 0, "userAssetDribblets": []}),
+            "/sapi/v1/asset/assetDividend" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 180 * DAY, "dividend window too long");
+                let limit = int("limit").unwrap() as usize;
+                assert!(limit <= 500);
+                // oldest first, cut at `limit`: a client that paged by the oldest time of a page would miss rows
+                let rows: Vec<&(u64, i64)> = self.world.dividends.iter().filter(|(_, t)| *t >= s && *t <= e).collect();
+                let total = rows.len();
+                let rows: Vec<Value> = rows
+                    .into_iter()
+                    .take(limit)
+                    .map(|(id, t)| {
+                        json!({"id": id, "amount": "0.5", "asset": "BNB", "divTime": t, "enInfo": "BNB distribution",
+                        "tranId": id + 7})
+                    })
+                    .collect();
+                json!({"rows": rows, "total": total})
+            }
+            // an empty Simple Earn (positions and histories: `{"rows": [], "total": 0}`), windows at most 3 months
+            path if path.starts_with("/sapi/v1/simple-earn/") => {
+                if let (Some(s), Some(e)) = (int("startTime"), int("endTime")) {
+                    assert!(e - s < 90 * DAY, "Simple Earn window too long");
+                }
+                json!({"rows": [], "total": 0})
+            }
             other => panic!("unexpected path {other}"),
         };
         ok(body)
@@ -283,6 +311,9 @@ fn expected_ids() -> BTreeSet<String> {
     for (id, _) in &w.futures {
         ids.insert(format!("binance/main/usdm:futures_trade:BTCUSDT:{id}"));
     }
+    for (id, _) in &w.dividends {
+        ids.insert(format!("binance/main/spot:dividend:{id}"));
+    }
     ids
 }
 
@@ -331,6 +362,8 @@ fn backfill_reads_every_row_once_within_windows_and_pages() {
     assert_eq!(trades, 2345 + 1000 + 3);
     let fills = events.iter().filter(|e| matches!(e.kind, EventKind::FuturesTrade { .. })).count();
     assert_eq!(fills, 2300, "every futures fill once, across 7-day windows and full pages");
+    let dividends = events.iter().filter(|e| e.id.contains(":dividend:")).count();
+    assert_eq!(dividends, 1300, "every dividend once: full pages bisect their window, whatever the order");
     // no retries, so the only overhead over the bound is the clock and key checks the bound counts too
     assert!(requests <= lower_bound + lower_bound / 5, "{requests} requests, lower bound {lower_bound}");
     let balances: Value = serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();

@@ -806,3 +806,50 @@ async fn bitget_unconfirmed_shapes_either_way() {
         assert!(text.contains(kind), "no {kind} in the synced ledger");
     }
 }
+
+/// Bad input loses nothing (docs/venues.md §1.12): Simple Earn rewards of a type the client does not know are kept
+/// as other income under their own type, each with a warning naming it; every other event equals the truth's, and
+/// the balances still do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_earn_reward_types_are_kept_with_a_warning() {
+    use ledger::{EventKind, IncomeType};
+    let r = start_with(3, Size::Tiny, 0.0, None, |c| c.binance.earn_reward_type = Some("MYSTERY".into())).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let binance: Vec<AccountConfig> = accepted.into_iter().filter(|a| a.credentials.venue == Venue::Binance).collect();
+    let dir = tmp("earn-unknown");
+    let stats = sync_into(&t, &binance, &dir).await;
+    assert!(stats.warnings.iter().any(|w| w.contains("unknown reward type \"MYSTERY\"")), "{:?}", stats.warnings);
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let synced: BTreeMap<String, Event> =
+        ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap().into_iter().map(|e| (e.id.clone(), e)).collect();
+    let p = prefixes(&binance);
+    let mut rewards = 0;
+    let mut expected: BTreeMap<String, Event> = BTreeMap::new();
+    for mut e in r.sandbox.truth_ledger().into_iter().filter(|e| mine(&p, e.account.as_str())) {
+        if e.id.contains(":earn_reward:flexible:") {
+            rewards += 1;
+            e.id = e.id.replace(":REALTIME:", ":MYSTERY:");
+            if let EventKind::Income { income_type, .. } = &mut e.kind {
+                *income_type = IncomeType::Other;
+            }
+        }
+        if e.id.contains(":withdrawal:") {
+            e.time = ledger::Timestamp(e.time.0 - e.time.0.rem_euclid(1000));
+        }
+        expected.insert(e.id.clone(), e);
+    }
+    assert!(rewards > 0, "the sandbox paid no flexible rewards");
+    assert_eq!(synced, expected);
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    assert!(balances.keys().any(|a| a.ends_with("/earn")), "{balances:?}");
+    let truth: BTreeMap<String, BTreeMap<String, String>> = r
+        .sandbox
+        .truth_balances()
+        .into_iter()
+        .filter(|(a, _)| mine(&p, a))
+        .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
+        .collect();
+    assert_eq!(balances, truth);
+}

@@ -204,11 +204,14 @@ fn leaves_to_full_cycle(new: &[&Event], last: &sync_engine::SyncState) -> Option
     }
 }
 
-/// Endpoints a tick reads its balances (and clock and symbols) from: all an idle tick may ask.
-const BALANCE_READS: [&str; 11] = [
+/// Endpoints a tick reads its balances (and clock and symbols) from: all an idle tick may ask (the Simple Earn
+/// positions on a day's first tick).
+const BALANCE_READS: [&str; 13] = [
     "/fapi/v1/time",
     "/api/v3/account",
     "/sapi/v1/asset/get-funding-asset",
+    "/sapi/v1/simple-earn/flexible/position",
+    "/sapi/v1/simple-earn/locked/position",
     "/fapi/v3/account",
     "/api/v3/exchangeInfo",
     "/api/v2/public/time",

@@ -20,6 +20,11 @@
 //! | Bitget unified financial record | funding `{acct}:funding:{id}`, other `{acct}:record:{id}` |
 //! | Binance / Bitget futures fill (informational) | `{acct}:futures_trade:{symbol}:{id or tradeId or execId}` |
 //! | Bitget convert / BGB convert | `{acct}:convert:{id}` / `{acct}:bgb_convert:{orderId}` |
+//! | Binance asset dividend | `{spot acct}:dividend:{id}` |
+//! | Binance Simple Earn subscription | `{from acct}:earn_subscription:{flexible or locked}:{purchaseId}` |
+//! | Binance Simple Earn redemption | `{earn acct}:earn_redemption:{flexible or locked}:{redeemId}` |
+//! | Binance locked redemption's interest | `{receiving acct}:earn_interest:locked:{redeemId}` |
+//! | Binance Simple Earn reward (rows have no id) | `{acct}:earn_reward:{product}:{projectId or positionId}:{type}:{time}:{asset}` |
 //! | Bitget unified convert (rows have no id) | `{acct}:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 
 use ledger::AccountId;
@@ -52,4 +57,9 @@ pub fn dust(account: &AccountId, trans_id: &str, from_asset: &str) -> String {
 /// A Binance futures income row.
 pub fn income(account: &AccountId, income_type: &str, tran_id: &str) -> String {
     format!("{account}:income:{income_type}:{tran_id}")
+}
+
+/// A Binance Simple Earn row: `{account}:{stream}:{flexible or locked}:{row id}`.
+pub fn earn(account: &AccountId, stream: &str, product: &str, id: &str) -> String {
+    format!("{account}:{stream}:{product}:{id}")
 }

@@ -54,6 +54,9 @@ pub struct Page {
     pub cursor: Option<String>,
     /// Total rows the venue reports (`total`), when it does.
     pub total: Option<u64>,
+    /// Rows kept in a form that needs a reader's eye (an unknown type or wallet): each names the row and its raw
+    /// value. The row is never dropped.
+    pub warnings: Vec<String>,
 }
 
 /// Parses fields of one row, naming the venue and endpoint in every error.
@@ -228,9 +231,11 @@ impl SymbolBook {
 pub mod binance {
     use super::*;
     use catalogue::{
-        BINANCE_ACCOUNT, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_FUNDING_ASSETS,
-        BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS,
-        BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST,
+        BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS,
+        BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS,
+        BINANCE_EARN_LOCKED_SUBSCRIPTIONS, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME,
+        BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Binance;
@@ -555,6 +560,284 @@ pub mod binance {
             });
         }
         Ok(sizes)
+    }
+
+    /// `GET /sapi/v1/asset/assetDividend`: airdrops, distributions, launchpool and other credits to spot, each
+    /// `other` income at market value (docs/venues.md §1.13; docs/accounting.md §8b). `enInfo` is free text, kept in
+    /// the warnings only when it names a token swap or migration, whose other side this endpoint does not show.
+    pub fn dividends(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_ASSET_DIVIDENDS.path;
+        let (mut page, rows) = earn_page(E, data)?;
+        let acc = account(V, label, "spot");
+        for row in rows {
+            let r = Row::new(V, E, row)?;
+            page.rows += 1;
+            let time = r.ms("divTime")?;
+            page.note(time);
+            let id = r.text("id")?;
+            let info = r.opt_text("enInfo").unwrap_or_default();
+            let lower = info.to_ascii_lowercase();
+            if lower.contains("swap") || lower.contains("migration") || lower.contains("conversion") {
+                page.warnings.push(format!(
+                    "{E} row {id}: {info:?} may be a token migration: its new asset is booked as income, the old \
+                     asset's removal is not in this endpoint"
+                ));
+            }
+            let kind = EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: r.asset("asset")?,
+                amount: r.dec("amount")?,
+                symbol: None,
+            };
+            page.push(ids::row(&acc, "dividend", &id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// Simple Earn's `{"rows": [...], "total": n}` (docs/venues.md §1.12): the page with its total, and the rows
+    /// (none when `rows` is absent or null, as on an empty page). `total` is a number on some pages, a string on
+    /// others.
+    fn earn_page<'a>(e: &'static str, data: &'a Value) -> Result<(Page, &'a [Value]), VenueError> {
+        let total = match data.get("total") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(t)) => t.parse().ok(),
+            _ => None,
+        };
+        let page = Page { total, ..Page::default() };
+        match data.get("rows") {
+            None | Some(Value::Null) => Ok((page, &[])),
+            Some(rows) => Ok((page, array(V, e, rows)?.as_slice())),
+        }
+    }
+
+    /// The wallet a Simple Earn row names as its source or destination; an unknown one becomes a wallet of its own
+    /// name, with a warning (the row is kept, and the balance check names the wallet).
+    fn earn_wallet(page: &mut Page, e: &str, id: &str, raw: &str) -> String {
+        match raw {
+            "SPOT" => "spot".into(),
+            "FUNDING" => "funding".into(),
+            _ => {
+                let wallet = raw.to_ascii_lowercase();
+                page.warnings.push(format!("{e} row {id}: unknown wallet {raw:?}, kept as the wallet {wallet:?}"));
+                wallet
+            }
+        }
+    }
+
+    /// A subscription (flexible or locked): a transfer from the source wallet(s) into `earn`. `internal` types move
+    /// within the Earn wallet (locked to flexible, a restake) and give no event; `known` types are plain
+    /// subscriptions; any other type is kept as one, with a warning naming it.
+    fn earn_subscriptions(
+        data: &Value,
+        label: &str,
+        e: &'static str,
+        product: &str,
+        known: &[&str],
+        internal: &[&str],
+    ) -> Result<Page, VenueError> {
+        let (mut page, rows) = earn_page(e, data)?;
+        let earn = account(V, label, "earn");
+        for row in rows {
+            let r = Row::new(V, e, row)?;
+            page.rows += 1;
+            let time = r.ms("time")?;
+            page.note(time);
+            if r.text("status")? != "SUCCESS" {
+                continue;
+            }
+            let id = r.text("purchaseId")?;
+            let ty = r.text("type")?;
+            if internal.contains(&ty.as_str()) {
+                continue;
+            }
+            if !known.contains(&ty.as_str()) {
+                page.warnings.push(format!("{e} row {id}: unknown subscription type {ty:?}, kept as a subscription"));
+            }
+            let asset = r.asset("asset")?;
+            let source = r.text("sourceAccount")?;
+            let legs = if source == "SPOTANDFUNDING" {
+                vec![("spot".to_string(), r.dec("amtFromSpot")?), ("funding".to_string(), r.dec("amtFromFunding")?)]
+            } else {
+                vec![(earn_wallet(&mut page, e, &id, &source), r.dec("amount")?)]
+            };
+            for (wallet, amount) in legs {
+                if amount.is_zero() {
+                    continue;
+                }
+                let from = account(V, label, &wallet);
+                let kind = EventKind::Transfer {
+                    from_account: from.clone(),
+                    to_account: earn.clone(),
+                    asset: asset.clone(),
+                    amount,
+                };
+                page.push(ids::earn(&from, "earn_subscription", product, &id), time, from, kind);
+            }
+        }
+        Ok(page)
+    }
+
+    /// `GET /sapi/v1/simple-earn/flexible/history/subscriptionRecord`: successful subscriptions, each a transfer
+    /// from spot or funding (or both) into `earn`; `CONVERT` and `TRANSFER` (locked to flexible) stay in `earn`.
+    pub fn earn_flexible_subscriptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+        let known = ["AUTO", "NORMAL", "LOAN", "AI"];
+        earn_subscriptions(
+            data,
+            label,
+            BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS.path,
+            "flexible",
+            &known,
+            &["CONVERT", "TRANSFER"],
+        )
+    }
+
+    /// `GET /sapi/v1/simple-earn/locked/history/subscriptionRecord`: successful subscriptions into `earn`; a
+    /// `RESTAKE` stays in `earn`.
+    pub fn earn_locked_subscriptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+        let known = ["AUTO", "NORMAL", "ACTIVITY"];
+        earn_subscriptions(data, label, BINANCE_EARN_LOCKED_SUBSCRIPTIONS.path, "locked", &known, &["RESTAKE"])
+    }
+
+    /// `GET /sapi/v1/simple-earn/flexible/history/redemptionRecord`: paid redemptions, each a transfer from `earn`
+    /// to the destination wallet of the amount paid.
+    pub fn earn_flexible_redemptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_EARN_FLEXIBLE_REDEMPTIONS.path;
+        let (mut page, rows) = earn_page(E, data)?;
+        let earn = account(V, label, "earn");
+        for row in rows {
+            let r = Row::new(V, E, row)?;
+            page.rows += 1;
+            let time = r.ms("time")?;
+            page.note(time);
+            if r.text("status")? != "PAID" {
+                continue;
+            }
+            let id = r.text("redeemId")?;
+            let to = account(V, label, &earn_wallet(&mut page, E, &id, &r.text("destAccount")?));
+            let kind = EventKind::Transfer {
+                from_account: earn.clone(),
+                to_account: to,
+                asset: r.asset("asset")?,
+                amount: r.dec("amount")?,
+            };
+            page.push(ids::earn(&earn, "earn_redemption", "flexible", &id), time, earn.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /sapi/v1/simple-earn/locked/history/redemptionRecord`: paid redemptions. The principal
+    /// (`originalAmount`) moves from `earn` to spot (`MATURE`, `AHEAD`) or stays in `earn` (`NEW_TRANSFERRED`, to a
+    /// flexible product); what the redemption pays beyond it (`amount - originalAmount`: interest no reward row
+    /// reported, or negative, what an early redemption forfeits) is interest income where the money arrives
+    /// (docs/accounting.md, "Earn"). An unknown type is kept as a redemption to spot, with a warning.
+    pub fn earn_locked_redemptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_EARN_LOCKED_REDEMPTIONS.path;
+        let (mut page, rows) = earn_page(E, data)?;
+        let earn = account(V, label, "earn");
+        for row in rows {
+            let r = Row::new(V, E, row)?;
+            page.rows += 1;
+            let time = r.ms("time")?;
+            page.note(time);
+            if r.text("status")? != "PAID" {
+                continue;
+            }
+            let id = r.text("redeemId")?;
+            let ty = r.text("type")?;
+            let asset = r.asset("asset")?;
+            let (paid, principal) = (r.dec("amount")?, r.dec("originalAmount")?);
+            let to = match ty.as_str() {
+                "MATURE" | "AHEAD" => account(V, label, "spot"),
+                "NEW_TRANSFERRED" => earn.clone(),
+                _ => {
+                    page.warnings.push(format!("{E} row {id}: unknown redemption type {ty:?}, kept as one to spot"));
+                    account(V, label, "spot")
+                }
+            };
+            if to != earn && !principal.is_zero() {
+                let kind = EventKind::Transfer {
+                    from_account: earn.clone(),
+                    to_account: to.clone(),
+                    asset: asset.clone(),
+                    amount: principal,
+                };
+                page.push(ids::earn(&earn, "earn_redemption", "locked", &id), time, earn.clone(), kind);
+            }
+            let interest = paid - principal;
+            if !interest.is_zero() {
+                let kind =
+                    EventKind::Income { income_type: IncomeType::Interest, asset, amount: interest, symbol: None };
+                page.push(ids::earn(&to, "earn_interest", "locked", &id), time, to, kind);
+            }
+        }
+        Ok(page)
+    }
+
+    /// Simple Earn rewards: interest income, in `wallet` (flexible rewards compound into the position: `earn`;
+    /// locked rewards are paid to spot). Rows have no id: the id is the product or position, the type, the time and
+    /// the asset. An unknown type is kept as other income, with a warning.
+    #[allow(clippy::too_many_arguments)]
+    fn earn_rewards(
+        data: &Value,
+        label: &str,
+        e: &'static str,
+        product: &str,
+        wallet: &str,
+        (holder, amount_field): (&str, &str),
+        known: &[&str],
+    ) -> Result<Page, VenueError> {
+        let (mut page, rows) = earn_page(e, data)?;
+        let acc = account(V, label, wallet);
+        for row in rows {
+            let r = Row::new(V, e, row)?;
+            page.rows += 1;
+            let time = r.ms("time")?;
+            page.note(time);
+            let ty = r.text("type")?;
+            let asset = r.asset("asset")?;
+            let income_type = if known.contains(&ty.as_str()) {
+                IncomeType::Interest
+            } else {
+                page.warnings.push(format!("{e} row at {time}: unknown reward type {ty:?}, kept as other income"));
+                IncomeType::Other
+            };
+            let row_id = format!("{}:{}:{time}:{asset}", r.text(holder)?, ty.replace(' ', "_"));
+            let kind = EventKind::Income { income_type, asset, amount: r.dec(amount_field)?, symbol: None };
+            page.push(ids::earn(&acc, "earn_reward", product, &row_id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /sapi/v1/simple-earn/flexible/history/rewardsRecord` (`type=ALL`): rewards credited to the position.
+    pub fn earn_flexible_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
+        let e = BINANCE_EARN_FLEXIBLE_REWARDS.path;
+        earn_rewards(data, label, e, "flexible", "earn", ("projectId", "rewards"), &["BONUS", "REALTIME", "REWARDS"])
+    }
+
+    /// `GET /sapi/v1/simple-earn/locked/history/rewardsRecord`: rewards paid to the spot wallet.
+    pub fn earn_locked_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
+        let e = BINANCE_EARN_LOCKED_REWARDS.path;
+        earn_rewards(data, label, e, "locked", "spot", ("positionId", "amount"), &["Locked Rewards", "Boost Rewards"])
+    }
+
+    /// `GET /sapi/v1/simple-earn/flexible/position` or `.../locked/position`: the Earn wallet's balances
+    /// (flexible `totalAmount`, locked `amount`, both in `earn`). Returns the rows of this page and the venue's
+    /// total, for paging (`current`, `size`).
+    pub fn earn_positions(
+        data: &Value,
+        label: &str,
+        endpoint: &Endpoint,
+        out: &mut Balances,
+    ) -> Result<(usize, Option<u64>), VenueError> {
+        let e = endpoint.path;
+        let field = if *endpoint == BINANCE_EARN_FLEXIBLE_POSITION { "totalAmount" } else { "amount" };
+        let (page, rows) = earn_page(e, data)?;
+        let acc = account(V, label, "earn").0;
+        for row in rows {
+            let r = Row::new(V, e, row)?;
+            add_balance(out, &acc, r.asset("asset")?, r.dec(field)?);
+        }
+        Ok((rows.len(), page.total))
     }
 
     /// The symbols that appear in income rows (futures symbol discovery).

@@ -416,3 +416,147 @@ fn open_positions_are_normalized_to_a_signed_amount() {
     let err = bitget::positions(&no_margin, "main", t).unwrap_err().to_string();
     assert!(err.contains("/api/v2/mix/position/all-position") && err.contains("marginCoin"), "{err}");
 }
+
+/// The Simple Earn samples of Binance's pages (docs/venues.md §1.12): subscriptions are transfers into `earn`,
+/// redemptions transfers out of it, rewards interest income; positions are the `earn` wallet's balances.
+#[test]
+fn binance_simple_earn_samples() {
+    use ledger::AccountId;
+    let transfer = |from: &str, to: &str, asset: &str, amount: &str| EventKind::Transfer {
+        from_account: AccountId(format!("binance/main/{from}")),
+        to_account: AccountId(format!("binance/main/{to}")),
+        asset: asset.into(),
+        amount: d(amount),
+    };
+    let interest = |asset: &str, amount: &str| EventKind::Income {
+        income_type: IncomeType::Interest,
+        asset: asset.into(),
+        amount: d(amount),
+        symbol: None,
+    };
+    // flexible subscription: AUTO from SPOT; and one from spot and funding together
+    let data = json!({"rows": [
+        {"amount": "100.00000000", "asset": "USDT", "time": 1575018510000u64, "purchaseId": 26055,
+         "productId": "USDT001", "type": "AUTO", "sourceAccount": "SPOT", "status": "SUCCESS"},
+        {"amount": "100.00000000", "asset": "USDT", "time": 1575018520000u64, "purchaseId": 26056,
+         "productId": "USDT001", "type": "NORMAL", "sourceAccount": "SPOTANDFUNDING", "amtFromSpot": "30",
+         "amtFromFunding": "70", "status": "SUCCESS"},
+        {"amount": "5", "asset": "USDT", "time": 1575018530000u64, "purchaseId": 26057, "productId": "USDT001",
+         "type": "NORMAL", "sourceAccount": "SPOT", "status": "PURCHASING"}], "total": 3});
+    let page = binance::earn_flexible_subscriptions(&data, "main").unwrap();
+    assert_eq!((page.rows, page.total, page.events.len()), (3, Some(3), 3), "a purchase in progress is no event");
+    assert_eq!(page.events[0].id, "binance/main/spot:earn_subscription:flexible:26055");
+    assert_eq!(page.events[0].kind, transfer("spot", "earn", "USDT", "100"));
+    assert_eq!(page.events[1].kind, transfer("spot", "earn", "USDT", "30"));
+    assert_eq!(page.events[2].id, "binance/main/funding:earn_subscription:flexible:26056");
+    assert_eq!(page.events[2].kind, transfer("funding", "earn", "USDT", "70"));
+    assert!(page.warnings.is_empty());
+    // locked subscription sample
+    let data = json!({"rows": [{"positionId": 123123, "purchaseId": "26055", "projectId": "Axs*90",
+        "time": 1575018510000u64, "asset": "BNB", "amount": "21312.23223", "lockPeriod": "30", "type": "AUTO",
+        "sourceAccount": "SPOT", "status": "SUCCESS"}], "total": 1});
+    let page = binance::earn_locked_subscriptions(&data, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:earn_subscription:locked:26055");
+    assert_eq!(page.events[0].kind, transfer("spot", "earn", "BNB", "21312.23223"));
+    // flexible redemption sample
+    let data = json!({"rows": [{"amount": "10.54000000", "asset": "USDT", "time": 1577257222000u64,
+        "projectId": "USDT001", "redeemId": 40607, "destAccount": "SPOT", "status": "PAID"}], "total": 1});
+    let page = binance::earn_flexible_redemptions(&data, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/earn:earn_redemption:flexible:40607");
+    assert_eq!(page.events[0].kind, transfer("earn", "spot", "USDT", "10.54"));
+    // locked redemption sample (paid = principal: no interest), then one that pays 0.5 more than its principal
+    let row = |amount: &str, id: u64| {
+        json!({"positionId": 123123, "redeemId": id, "time": 1575018510000u64, "asset": "BNB", "lockPeriod": "30",
+        "amount": amount, "originalAmount": "21312.23223", "type": "MATURE", "deliverDate": "1575018510000",
+        "lossAmount": "0.00001232", "isComplete": true, "rewardAsset": "AXS", "rewardAmt": "5.17181528",
+        "extraRewardAsset": "BNB", "estExtraRewardAmt": "5.17181528", "status": "PAID"})
+    };
+    let data = json!({"rows": [row("21312.23223", 40607), row("21312.73223", 40608)], "total": 2});
+    let page = binance::earn_locked_redemptions(&data, "main").unwrap();
+    assert_eq!(page.events.len(), 3);
+    assert_eq!(page.events[0].id, "binance/main/earn:earn_redemption:locked:40607");
+    assert_eq!(page.events[0].kind, transfer("earn", "spot", "BNB", "21312.23223"));
+    assert_eq!(page.events[2].id, "binance/main/spot:earn_interest:locked:40608");
+    assert_eq!(page.events[2].kind, interest("BNB", "0.5"));
+    // rewards samples: flexible in `earn`, locked in spot
+    let data = json!({"rows": [
+        {"asset": "BUSD", "rewards": "0.00006408", "projectId": "USDT001", "type": "BONUS", "time": 1577233578000u64},
+        {"asset": "USDT", "rewards": "0.00687654", "projectId": "USDT001", "type": "REALTIME", "time": 1577233562000u64}
+    ], "total": 2});
+    let page = binance::earn_flexible_rewards(&data, "main").unwrap();
+    assert_eq!(page.events[1].id, "binance/main/earn:earn_reward:flexible:USDT001:REALTIME:1577233562000:USDT");
+    assert_eq!(page.events[1].kind, interest("USDT", "0.00687654"));
+    let data = json!({"rows": [
+        {"positionId": 123123, "time": 1575018510000u64, "asset": "BNB", "lockPeriod": "30", "amount": "21312.23223",
+         "type": "Locked Rewards"},
+        {"positionId": "123123", "time": 1575018510000u64, "asset": "BNB", "amount": "1.23223", "type": "Boost Rewards"}
+    ], "total": 1});
+    let page = binance::earn_locked_rewards(&data, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:earn_reward:locked:123123:Locked_Rewards:1575018510000:BNB");
+    assert_eq!(page.events[1].kind, interest("BNB", "1.23223"));
+    assert!(page.warnings.is_empty());
+    // positions: flexible totalAmount and locked amount, both in `earn`
+    let mut balances = venues::parse::Balances::new();
+    let flexible = json!({"rows": [{"totalAmount": "75.46000000", "latestAnnualPercentageRate": "0.02599895",
+        "asset": "USDT", "canRedeem": true, "productId": "USDT001", "autoSubscribe": true}], "total": 1});
+    let locked = json!({"rows": [{"positionId": 123123, "projectId": "Axs*90", "asset": "AXS",
+        "amount": "122.09202928", "status": "HOLDING"}], "total": 1});
+    let f = binance::earn_positions(&flexible, "main", &catalogue::BINANCE_EARN_FLEXIBLE_POSITION, &mut balances);
+    assert_eq!(f.unwrap(), (1, Some(1)));
+    binance::earn_positions(&locked, "main", &catalogue::BINANCE_EARN_LOCKED_POSITION, &mut balances).unwrap();
+    assert_eq!(balances["binance/main/earn"]["USDT"], d("75.46"));
+    assert_eq!(balances["binance/main/earn"]["AXS"], d("122.09202928"));
+    // an empty page may leave `rows` out
+    assert_eq!(binance::earn_flexible_rewards(&json!({"total": 0}), "main").unwrap().rows, 0);
+}
+
+/// Bad input loses nothing: an unknown reward type is other income, an unknown subscription type a subscription,
+/// an unknown wallet a wallet of its own name, each with a warning naming the raw value; a missing field is an
+/// error naming the endpoint.
+#[test]
+fn binance_simple_earn_unknown_types_are_kept_with_a_warning() {
+    let data = json!({"rows": [{"asset": "USDT", "rewards": "0.1", "projectId": "USDT001", "type": "MYSTERY",
+        "time": 1577233562000u64}], "total": 1});
+    let page = binance::earn_flexible_rewards(&data, "main").unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(
+        matches!(&page.events[0].kind, EventKind::Income { income_type: IncomeType::Other, amount, .. } if *amount == d("0.1"))
+    );
+    assert!(page.warnings[0].contains("unknown reward type \"MYSTERY\""), "{:?}", page.warnings);
+    let data = json!({"rows": [{"amount": "3", "asset": "USDT", "time": 1u64, "purchaseId": 7, "productId": "USDT001",
+        "type": "GIFT", "sourceAccount": "MARGIN", "status": "SUCCESS"}], "total": 1});
+    let page = binance::earn_flexible_subscriptions(&data, "main").unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].account.as_str(), "binance/main/margin");
+    assert_eq!(page.warnings.len(), 2, "{:?}", page.warnings);
+    assert!(
+        page.warnings.iter().any(|w| w.contains("\"GIFT\"")) && page.warnings.iter().any(|w| w.contains("\"MARGIN\""))
+    );
+    let err = binance::earn_flexible_redemptions(&json!({"rows": [{"asset": "USDT"}]}), "main").unwrap_err();
+    assert!(err.to_string().contains("/sapi/v1/simple-earn/flexible/history/redemptionRecord"), "{err}");
+}
+
+/// The asset dividend sample (docs/venues.md §1.13): each row is other income in spot, its id the row's `id` (the
+/// sample's two rows share a `tranId`); a swap or migration is booked and named in a warning.
+#[test]
+fn binance_asset_dividend_sample() {
+    let data = json!({"rows": [
+        {"id": 1637366104, "amount": "10.00000000", "asset": "BHFT", "divTime": 1563189166000u64,
+         "enInfo": "BHFT distribution", "tranId": 2968885920u64},
+        {"id": 1631750237, "amount": "10.00000000", "asset": "BHFT", "divTime": 1563189165000u64,
+         "enInfo": "BHFT distribution", "tranId": 2968885920u64}], "total": 2});
+    let page = binance::dividends(&data, "main").unwrap();
+    assert_eq!((page.rows, page.total, page.min_time), (2, Some(2), Some(1563189165000)));
+    assert_eq!(page.events[0].id, "binance/main/spot:dividend:1637366104");
+    assert_eq!(page.events[1].id, "binance/main/spot:dividend:1631750237");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income { income_type: IncomeType::Other, asset: "BHFT".into(), amount: d("10"), symbol: None }
+    );
+    assert!(page.warnings.is_empty());
+    let swap = json!({"rows": [{"id": 1, "amount": "5", "asset": "NEW", "divTime": 1u64, "enInfo": "OLD token swap",
+        "tranId": 2}], "total": 1});
+    let page = binance::dividends(&swap, "main").unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(page.warnings[0].contains("OLD token swap"), "{:?}", page.warnings);
+}

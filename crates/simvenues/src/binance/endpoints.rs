@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{ApiError, Ctx};
-use crate::generator::{BinanceAccount, Position};
+use crate::generator::{BinanceAccount, EarnKind, EarnRow, Position};
 use crate::keys::WriteClass;
 use crate::market::{DAY, HOUR};
 
@@ -861,4 +861,195 @@ pub(super) fn write_ack(path: &str, params: &crate::http::Params, now: i64, clas
         }),
         _ => json!({}),
     }
+}
+
+/// A page of Simple Earn rows, newest first: `current` from 1, `size` at most 100 (10 by default), with the total
+/// (docs/venues.md §1.12).
+fn earn_page(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, ApiError> {
+    let current = int(ctx, "current")?.unwrap_or(1).max(1) as usize;
+    let size = int(ctx, "size")?.unwrap_or(10).clamp(1, 100) as usize;
+    let total = rows.len();
+    let page: Vec<Value> = rows.into_iter().rev().skip((current - 1) * size).take(size).collect();
+    Ok(json!({"rows": page, "total": total}))
+}
+
+/// The account's Simple Earn rows of one product kind in the query's window (the last 30 days by default, at most
+/// 90 apart: the pages say three months), chronological.
+fn earn_rows<'a>(ctx: &Ctx<'a>, locked: bool, keep: impl Fn(&EarnRow) -> bool) -> Result<Vec<&'a EarnRow>, ApiError> {
+    let (s, e) = window(ctx, 30, 90)?;
+    Ok(acct(ctx).earn.iter().filter(|r| r.locked == locked && r.time >= s && r.time <= e && keep(r)).collect())
+}
+
+fn subscription_type(r: &EarnRow) -> &'static str {
+    if matches!(r.kind, EarnKind::Subscribe { auto: true }) { "AUTO" } else { "NORMAL" }
+}
+
+pub(super) fn earn_flexible_subscriptions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let rows = earn_rows(ctx, false, |r| matches!(r.kind, EarnKind::Subscribe { .. }))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            json!({"amount": f8(r.amount), "asset": &*r.asset, "time": r.time, "purchaseId": r.id,
+                   "productId": r.product, "type": subscription_type(r), "sourceAccount": "SPOT", "status": "SUCCESS"})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_locked_subscriptions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let rows = earn_rows(ctx, true, |r| matches!(r.kind, EarnKind::Subscribe { .. }))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            json!({"positionId": r.position_id, "purchaseId": r.id.to_string(), "projectId": r.product, "time": r.time,
+                   "asset": &*r.asset, "amount": f8(r.amount), "lockPeriod": r.lock_days.to_string(),
+                   "type": subscription_type(r), "sourceAccount": "SPOT", "status": "SUCCESS"})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_flexible_redemptions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let rows = earn_rows(ctx, false, |r| matches!(r.kind, EarnKind::Redeem { .. }))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            json!({"amount": f8(r.amount), "asset": &*r.asset, "time": r.time, "projectId": r.product,
+                   "redeemId": r.id, "destAccount": "SPOT", "status": "PAID"})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+/// Rewards a locked position was paid, up to `t`.
+fn locked_rewards(a: &BinanceAccount, position_id: u64, t: i64) -> Decimal {
+    a.earn
+        .iter()
+        .filter(|r| r.locked && r.position_id == position_id && r.kind == EarnKind::Reward && r.time <= t)
+        .map(|r| r.amount)
+        .sum()
+}
+
+pub(super) fn earn_locked_redemptions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let rows = earn_rows(ctx, true, |r| matches!(r.kind, EarnKind::Redeem { .. }))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let EarnKind::Redeem { principal } = r.kind else { unreachable!("filtered") };
+            json!({"positionId": r.position_id, "redeemId": r.id, "time": r.time, "asset": &*r.asset,
+                   "lockPeriod": r.lock_days.to_string(), "amount": f8(r.amount), "originalAmount": f8(principal),
+                   "type": "MATURE", "deliverDate": r.time.to_string(), "lossAmount": f8(Decimal::ZERO),
+                   "isComplete": true, "rewardAsset": &*r.asset,
+                   "rewardAmt": f8(locked_rewards(acct(ctx), r.position_id, r.time)), "status": "PAID"})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_flexible_rewards(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    // the generator's flexible rewards are all real-time APR rewards
+    let wanted = match ctx.params.get("type") {
+        None => return Err(ApiError::mandatory("type")),
+        Some("ALL" | "REALTIME") => true,
+        Some("BONUS" | "REWARDS") => false,
+        Some(_) => return Err(ApiError::invalid("type")),
+    };
+    let rows = earn_rows(ctx, false, |r| wanted && r.kind == EarnKind::Reward)?;
+    let ty = ctx.settings.earn_reward_type.as_deref().unwrap_or("REALTIME");
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            json!({"asset": &*r.asset, "rewards": f8(r.amount), "projectId": r.product, "type": ty,
+                   "time": r.time})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_locked_rewards(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let rows = earn_rows(ctx, true, |r| r.kind == EarnKind::Reward)?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            json!({"positionId": r.position_id, "time": r.time, "asset": &*r.asset,
+                   "lockPeriod": r.lock_days.to_string(), "amount": f8(r.amount), "type": "Locked Rewards"})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_flexible_position(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    // per product: subscriptions and rewards in, redemptions out
+    let mut products: std::collections::BTreeMap<&str, (&str, Decimal, Decimal)> = Default::default();
+    for r in acct(ctx).earn.iter().filter(|r| !r.locked) {
+        let p = products.entry(&r.product).or_insert((&r.asset, Decimal::ZERO, Decimal::ZERO));
+        match r.kind {
+            EarnKind::Subscribe { .. } => p.1 += r.amount,
+            EarnKind::Redeem { .. } => p.1 -= r.amount,
+            EarnKind::Reward => {
+                p.1 += r.amount;
+                p.2 += r.amount;
+            }
+        }
+    }
+    let rows = products
+        .into_iter()
+        .filter(|(_, (_, amount, _))| !amount.is_zero())
+        .map(|(product, (asset, amount, rewards))| {
+            json!({"totalAmount": f8(amount), "tierAnnualPercentageRate": {}, "latestAnnualPercentageRate": "0.03650000",
+                   "yesterdayAirdropPercentageRate": "0", "asset": asset, "airDropAsset": "", "canRedeem": true,
+                   "collateralAmount": f8(Decimal::ZERO), "productId": product, "yesterdayRealTimeRewards": "0",
+                   "cumulativeBonusRewards": f8(Decimal::ZERO), "cumulativeRealTimeRewards": f8(rewards),
+                   "cumulativeTotalRewards": f8(rewards), "autoSubscribe": true})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+pub(super) fn earn_locked_position(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let a = acct(ctx);
+    let redeemed = |id: u64| a.earn.iter().any(|r| r.position_id == id && matches!(r.kind, EarnKind::Redeem { .. }));
+    let rows = a
+        .earn
+        .iter()
+        .filter(|r| r.locked && matches!(r.kind, EarnKind::Subscribe { .. }) && !redeemed(r.position_id))
+        .map(|r| {
+            let deliver = r.time + r.lock_days * DAY;
+            json!({"positionId": r.position_id, "parentPositionId": 0, "projectId": r.product, "asset": &*r.asset,
+                   "amount": f8(r.amount), "purchaseTime": r.time.to_string(), "duration": r.lock_days.to_string(),
+                   "accrualDays": ((ctx.req.now - r.time) / DAY).to_string(), "rewardAsset": &*r.asset,
+                   "APY": "0.1095", "rewardAmt": f8(locked_rewards(a, r.position_id, ctx.req.now)),
+                   "nextPay": f8((r.amount * Decimal::new(3, 4)).round_dp(8)),
+                   "nextPayDate": (crate::generator::day_floor(ctx.req.now) + DAY).to_string(), "payPeriod": "1",
+                   "redeemAmountEarly": f8(r.amount), "rewardsEndDate": deliver.to_string(),
+                   "deliverDate": deliver.to_string(), "redeemPeriod": "1", "redeemingAmt": f8(Decimal::ZERO),
+                   "redeemTo": "SPOT", "canRedeemEarly": true, "canFastRedemption": false, "autoSubscribe": false,
+                   "type": "NORMAL", "status": "HOLDING", "canReStake": false})
+        })
+        .collect();
+    earn_page(ctx, rows)
+}
+
+/// `GET /sapi/v1/asset/assetDividend`: at most 180 days between `startTime` and `endTime` (without them, the last 180
+/// days), `limit` default 20, max 500, newest first (the order is not stated), `total` the rows of the query.
+pub(super) fn asset_dividends(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (s, e) = window(ctx, 180, 180)?;
+    let limit = limit(ctx, 20, 500)?;
+    let asset = ctx.params.get("asset");
+    let rows: Vec<_> = acct(ctx)
+        .dividends
+        .iter()
+        .filter(|d| d.time >= s && d.time <= e && asset.is_none_or(|a| a == &*d.asset))
+        .collect();
+    let total = rows.len();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .rev()
+        .take(limit)
+        .map(|d| {
+            json!({"id": d.id, "amount": f8(d.amount), "asset": &*d.asset, "divTime": d.time, "enInfo": d.info,
+                   "tranId": d.tran_id})
+        })
+        .collect();
+    Ok(json!({"rows": page, "total": total}))
 }

@@ -43,6 +43,9 @@ pub struct Settings {
     /// The venue's server time, fixed (tests replay documented examples at their own time with it: a clock that
     /// runs would give a slow machine only the timestamp tolerance to send them).
     pub fixed_clock_ms: Option<i64>,
+    /// Serves the flexible Simple Earn rewards with this `type` instead of `REALTIME` (a test control, not a venue
+    /// fact: a type the client does not know, which it must keep as other income with a warning).
+    pub earn_reward_type: Option<String>,
 }
 
 impl Default for Settings {
@@ -54,6 +57,7 @@ impl Default for Settings {
             income_max_window_days: None,
             clock_offset_ms: 0,
             fixed_clock_ms: None,
+            earn_reward_type: None,
         }
     }
 }
@@ -138,6 +142,8 @@ pub(crate) struct Ctx<'a> {
     pub world: &'a World,
     pub account: Option<&'a crate::generator::BinanceAccount>,
     pub key: Option<&'a DemoKey>,
+    /// The venue's settings.
+    pub settings: &'a Settings,
 }
 
 enum Security {
@@ -159,7 +165,9 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         2 => |_| 2,
         5 => |_| 5,
         20 => |_| 20,
+        10 => |_| 10,
         30 => |_| 30,
+        150 => |_| 150,
         3000 => |_| 3000,
         18000 => |_| 18000,
         _ => |_| 1,
@@ -196,6 +204,17 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
             c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
             c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
+            c::BINANCE_ASSET_DIVIDENDS => ep(Security::Signed, SapiIp, w(10), e::asset_dividends),
+            c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
+            c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
+            c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
+                ep(Security::Signed, SapiIp, w(150), e::earn_flexible_subscriptions)
+            }
+            c::BINANCE_EARN_FLEXIBLE_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_redemptions),
+            c::BINANCE_EARN_FLEXIBLE_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_rewards),
+            c::BINANCE_EARN_LOCKED_SUBSCRIPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_subscriptions),
+            c::BINANCE_EARN_LOCKED_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_redemptions),
+            c::BINANCE_EARN_LOCKED_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_rewards),
             c::BINANCE_FUTURES_TIME => ep(Security::None, Fapi, w(1), e::time),
             c::BINANCE_FUTURES_EXCHANGE_INFO => ep(Security::None, Fapi, w(1), e::futures_exchange_info),
             c::BINANCE_PREMIUM_INDEX => {
@@ -358,7 +377,7 @@ impl Binance {
                 v => return self.limited(host, v, uid_limiter),
             }
         }
-        let ctx = Ctx { req, params, world: &world, account, key };
+        let ctx = Ctx { req, params, world: &world, account, key, settings: &self.settings };
         endpoints::INCOME_MAX_DAYS.with(|c| c.set(self.settings.income_max_window_days));
         match (ep.handler)(&ctx) {
             Ok(v) => json_response(StatusCode::OK, &v, &headers),
