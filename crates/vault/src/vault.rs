@@ -170,6 +170,34 @@ impl<S: Store> Vault<S> {
         Ok(())
     }
 
+    /// Reads the header again after another writer changed it (another tab rotated the data keys or changed the
+    /// passphrase). An unlocked vault unwraps the stored data keys with the KEK it holds: after a rotation it stays
+    /// unlocked with the new keys; after a passphrase change (a new salt, so another KEK) the keys no longer
+    /// unwrap and it locks (so does a header that no longer reads). Returns whether it is unlocked afterwards.
+    pub fn reload_header(&mut self) -> Result<bool, VaultError> {
+        let header = read_header(&self.store).inspect_err(|_| self.lock())?;
+        let Some(keys) = self.keys.as_mut() else {
+            self.header = header;
+            return Ok(false);
+        };
+        match unwrap_keys(&header, &keys.kek) {
+            Ok(data) => {
+                keys.data = data;
+                self.header = header;
+                Ok(true)
+            }
+            Err(VaultError::WrongPassphrase) => {
+                self.header = header;
+                self.lock();
+                Ok(false)
+            }
+            Err(e) => {
+                self.lock();
+                Err(e)
+            }
+        }
+    }
+
     /// Locks: the KEK and data keys are dropped and zeroized.
     pub fn lock(&mut self) {
         self.keys = None;

@@ -852,3 +852,28 @@ fn snapshot_writes_replayed_in_order_reproduce_the_vault() {
     assert_eq!(indexed_db.objects(), snapshot.objects());
     assert_eq!(read_all(indexed_db, &new_pass()).unwrap(), expected);
 }
+
+#[test]
+fn another_writer_s_rotation_is_adopted_and_its_passphrase_change_locks() {
+    // two tabs on one store: `a` rotates and then changes the passphrase; `b` reads the header again each time
+    let mut a = small_vault();
+    let mut b = Vault::open(a.store().clone()).unwrap();
+    b.unlock(&pass()).unwrap();
+    let expected = contents(&a).unwrap();
+
+    a.rotate_data_key().unwrap();
+    *b.store_mut() = a.store().clone();
+    assert!(b.reload_header().unwrap(), "a rotation keeps the other writer unlocked (same passphrase, same KEK)");
+    assert_eq!(b.current_key_version(), 2);
+    assert_eq!(contents(&b).unwrap(), expected, "every record opens under the adopted key");
+    b.seal_record(RecordKind::Settings, &rid("from-b"), b"sealed under the new key").unwrap();
+    assert_eq!(a.store().get("record.settings.from-b").unwrap(), None);
+
+    a.change_passphrase(&pass(), &new_pass()).unwrap();
+    *b.store_mut() = a.store().clone();
+    assert!(!b.reload_header().unwrap(), "a passphrase change locks the other writer");
+    assert!(!b.is_unlocked());
+    assert!(matches!(b.unlock(&pass()), Err(VaultError::WrongPassphrase)));
+    b.unlock(&new_pass()).unwrap();
+    assert_eq!(contents(&b).unwrap(), expected);
+}

@@ -1,0 +1,244 @@
+//! The vault in the user's hands, in headless Chromium against the relay and the simulated venues: the passphrase
+//! changed and the data keys rotated from Settings (each followed by the offer of a fresh encrypted backup), with
+//! everything still there after a reload.
+
+use std::time::Duration;
+
+use catalogue::Venue;
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use fantoccini::Locator;
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+
+const PASSPHRASE: &str = "correct horse battery staple 42";
+const NEW_PASSPHRASE: &str = "a different stapler, 7 horses";
+
+/// The simulated venues and the relay serving the built app in front of them.
+struct World {
+    sandbox: Sandbox,
+    relay: RunningRelay,
+    _dir: TempDir,
+}
+
+impl World {
+    async fn start() -> World {
+        let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
+        let dir = TempDir::new("meetcrypt-vault-e2e");
+        sandbox.write_dir(&dir.0).unwrap();
+        let static_dir = built_static_dir();
+        let relay = RunningRelay::start(&[
+            "--static",
+            static_dir.to_str().unwrap(),
+            "--sandbox",
+            dir.0.to_str().unwrap(),
+            "--egress",
+            "127.0.0.2",
+        ])
+        .await;
+        World { sandbox, relay, _dir: dir }
+    }
+
+    fn key(&self, venue: Venue) -> simvenues::keys::DemoKey {
+        let v = match venue {
+            Venue::Binance => simvenues::keys::Venue::Binance,
+            Venue::Bitget => simvenues::keys::Venue::Bitget,
+        };
+        self.sandbox.key(v, "main").unwrap_or_else(|| panic!("no {venue} key main")).clone()
+    }
+}
+
+/// Waits until `value` answers `Some`, polling the page (a hang fails after [`PATIENCE`]).
+async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = value().await {
+            return v;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A new vault in a fresh profile, on the dashboard.
+async fn first_run(b: &Browser, w: &World) {
+    b.client.goto(&w.relay.url()).await.unwrap();
+    b.capture_errors().await;
+    b.fill("passphrase", PASSPHRASE).await;
+    b.fill("passphrase-confirm", PASSPHRASE).await;
+    b.click_testid("create-vault").await;
+    b.wait_testid("dashboard-empty").await;
+}
+
+/// Fills the connect form (the Accounts tab is open) and presses Connect.
+async fn fill_connect(b: &Browser, venue: Venue, label: &str, api_key: &str, secret: &str, passphrase: &str) {
+    b.client
+        .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.fill("label", label).await;
+    b.fill("api-key", api_key).await;
+    b.fill("api-secret", secret).await;
+    if venue == Venue::Bitget {
+        b.fill("api-passphrase", passphrase).await;
+    }
+    b.click_testid("connect").await;
+}
+
+async fn connect_binance(b: &Browser, w: &World) {
+    let key = w.key(Venue::Binance);
+    b.click_testid("add-account").await;
+    fill_connect(b, Venue::Binance, "Binance main", &key.api_key, key.secret.expose(), "").await;
+    b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;
+}
+
+async fn unlock_with(b: &Browser, passphrase: &str) {
+    b.fill("passphrase", passphrase).await;
+    b.click_testid("unlock").await;
+}
+
+/// The names of the account rows the Accounts tab shows.
+async fn account_names(b: &Browser) -> Vec<String> {
+    b.click_testid("add-account").await;
+    b.wait_testid("account-row").await;
+    let mut names = Vec::new();
+    for el in b.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
+        names.push(el.text().await.unwrap());
+    }
+    names.sort();
+    names
+}
+
+/// What the input with this `data-testid` holds now (its `value` property).
+async fn input_value(b: &Browser, testid: &str) -> String {
+    let script = format!("const e = document.querySelector(\"[data-testid='{testid}']\"); return e ? e.value : null;");
+    let v = b.client.execute(&script, vec![]).await.expect("read an input");
+    v.as_str().unwrap_or_else(|| panic!("no input {testid}")).to_string()
+}
+
+async fn sync_finished(b: &Browser) {
+    wait_for("the sync to finish", || async {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
+        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
+    })
+    .await;
+    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
+    if let Some(e) = errors.first() {
+        panic!("sync error: {}", e.text().await.unwrap());
+    }
+}
+
+async fn equity(b: &Browser) -> String {
+    b.click_testid("tab-dashboard").await;
+    b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
+}
+
+/// The data-key version of every sealed record in the page's IndexedDB (a record's bytes 1..5, little-endian:
+/// docs/vault-format.md), by key.
+async fn record_key_versions(b: &Browser) -> Vec<(String, u32)> {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const r = indexedDB.open("meetcrypt");
+        r.onerror = () => done("ERROR open");
+        r.onsuccess = () => {
+          const db = r.result;
+          const store = db.transaction("kv").objectStore("kv");
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onerror = () => done("ERROR values");
+          values.onsuccess = () => {
+            db.close();
+            const out = [];
+            keys.result.forEach((k, i) => {
+              if (!String(k).startsWith("record.")) return;
+              const v = values.result[i];
+              const b = v instanceof Uint8Array ? v : new Uint8Array(v.buffer || v);
+              out.push([String(k), b[1] | (b[2] << 8) | (b[3] << 16) | (b[4] << 24)]);
+            });
+            done(out);
+          };
+        };
+    "#;
+    let v = b.client.execute_async(script, vec![]).await.expect("read the records");
+    let list = v.as_array().unwrap_or_else(|| panic!("{v}"));
+    list.iter().map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_u64().unwrap() as u32)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passphrase_changed_in_settings_opens_the_vault_after_a_reload() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    first_run(&b, &w).await;
+    connect_binance(&b, &w).await;
+
+    b.click_testid("tab-settings").await;
+    // a wrong current passphrase is refused, and every field is emptied all the same
+    b.fill("current-passphrase", "not the passphrase at all").await;
+    b.fill("new-passphrase", NEW_PASSPHRASE).await;
+    b.fill("new-passphrase-confirm", NEW_PASSPHRASE).await;
+    b.click_testid("change-passphrase").await;
+    let refused = b.wait_text("vault-keys-error", "the wrong passphrase refused", |t| !t.is_empty()).await;
+    assert!(refused.to_lowercase().contains("passphrase"), "{refused}");
+    for field in ["current-passphrase", "new-passphrase", "new-passphrase-confirm"] {
+        assert_eq!(input_value(&b, field).await, "", "{field} still holds text after a refusal");
+    }
+    assert!(b.client.find(Locator::Css("[data-testid='fresh-backup']")).await.is_err(), "no backup offered yet");
+
+    b.fill("current-passphrase", PASSPHRASE).await;
+    b.fill("new-passphrase", NEW_PASSPHRASE).await;
+    b.fill("new-passphrase-confirm", NEW_PASSPHRASE).await;
+    b.click_testid("change-passphrase").await;
+    b.wait_text("vault-keys-result", "the passphrase changed", |t| t.starts_with("Passphrase changed")).await;
+    for field in ["current-passphrase", "new-passphrase", "new-passphrase-confirm"] {
+        assert_eq!(input_value(&b, field).await, "", "{field} still holds text after the change");
+    }
+    // the fresh backup, offered at once
+    b.click_testid("fresh-backup").await;
+    let backup = b.download("meetcrypt-vault.backup").await;
+    assert!(std::fs::read(&backup).unwrap().starts_with(b"MCVB"), "an encrypted vault backup");
+
+    b.client.refresh().await.unwrap();
+    b.capture_errors().await;
+    unlock_with(&b, PASSPHRASE).await;
+    let refused = b.wait_text("unlock-error", "the old passphrase refused", |t| !t.is_empty()).await;
+    assert!(refused.to_lowercase().contains("passphrase"), "{refused}");
+    unlock_with(&b, NEW_PASSPHRASE).await;
+    b.wait_testid("sync-now").await;
+    assert_eq!(account_names(&b).await, ["Binance main"], "the account is still there");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_keys_rotated_in_settings_keep_every_record_readable() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    first_run(&b, &w).await;
+    connect_binance(&b, &w).await;
+    b.click_testid("sync-now").await;
+    sync_finished(&b).await;
+    let before = equity(&b).await;
+    let records = record_key_versions(&b).await;
+    assert!(records.len() > 3, "a credential, settings, ledger: {records:?}");
+    assert!(records.iter().all(|(_, v)| *v == 1), "{records:?}");
+
+    b.click_testid("tab-settings").await;
+    let shown = b.wait_testid("key-version").await;
+    assert_eq!(shown.attr("data-version").await.unwrap().as_deref(), Some("1"));
+    b.click_testid("rotate-keys").await;
+    b.wait_text("vault-keys-result", "the rotation", |t| t.starts_with("Data keys rotated")).await;
+    let shown = b.wait_testid("key-version").await;
+    assert_eq!(shown.attr("data-version").await.unwrap().as_deref(), Some("2"), "the key version advanced");
+    let after = record_key_versions(&b).await;
+    assert_eq!(after.len(), records.len(), "no record lost: {after:?}");
+    assert!(after.iter().all(|(_, v)| *v == 2), "every record sealed under the new key: {after:?}");
+    b.wait_testid("fresh-backup").await;
+
+    b.client.refresh().await.unwrap();
+    b.capture_errors().await;
+    unlock_with(&b, PASSPHRASE).await;
+    b.wait_testid("sync-now").await;
+    assert_eq!(equity(&b).await, before, "the ledger reads as before");
+    assert_eq!(account_names(&b).await, ["Binance main"], "the account is still there");
+    b.close().await;
+}
