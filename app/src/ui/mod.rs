@@ -363,6 +363,19 @@ const TABS: [TabButton; 5] = [
     TabButton { tab: Tab::Audit, label: "Audit log", testid: "tab-audit", id: "tab-audit" },
 ];
 
+/// Takes the text of a secret field (a passphrase, an API secret) and empties the field: the text lives on only in
+/// the `Passphrase` or `Secret` the caller makes of it at once, never in a signal, and the page no longer holds it.
+pub fn take_field(field: NodeRef<leptos::html::Input>) -> String {
+    field
+        .get_untracked()
+        .map(|el| {
+            let text = el.value();
+            el.set_value("");
+            text
+        })
+        .unwrap_or_default()
+}
+
 /// Moves the keyboard's focus to the element with this id, if it is on the page.
 pub fn focus_id(id: &str) {
     use wasm_bindgen::JsCast;

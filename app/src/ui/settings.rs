@@ -12,6 +12,7 @@ use crate::session;
 use crate::strength::{Strength, strength};
 use crate::sync;
 use crate::ui::gate::repaint;
+use crate::ui::take_field;
 
 /// Offers bytes as a file download.
 pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
@@ -88,6 +89,8 @@ pub fn SettingsView(
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            set_msg.set(None);
+            set_err.set(None);
             let mut s = draft.get_untracked();
             // the theme toggle, beside the tabs, saves on its own: keep its latest choice
             s.theme = settings.with_untracked(|c| c.theme.clone());
@@ -170,7 +173,7 @@ pub fn SettingsView(
                     prop:value=move || draft.with(|d| d.auto_lock_min.to_string())
                     on:input=move |ev| draft.update(|d| d.auto_lock_min = event_target_value(&ev).parse().unwrap_or(d.auto_lock_min)) />
                 <label for="relays">"Relays (one URL per line, in order; empty: this site)"</label>
-                <textarea id="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
+                <textarea id="relays" data-testid="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
                     on:input=move |ev| draft.update(|d| d.relays = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())></textarea>
                 <button type="submit" data-testid="save-settings">"Save settings"</button>
             </form>
@@ -191,19 +194,6 @@ pub fn SettingsView(
         </section>
         <VaultKeys />
     }
-}
-
-/// Takes what a passphrase field holds and empties the field: the text lives on only in the `Passphrase` (or the
-/// strength check) the caller makes of it, never in a signal.
-fn take_field(field: NodeRef<leptos::html::Input>) -> String {
-    field
-        .get_untracked()
-        .map(|el| {
-            let text = el.value();
-            el.set_value("");
-            text
-        })
-        .unwrap_or_default()
 }
 
 /// The vault in the user's hands: change the passphrase, rotate the data keys; after either, a fresh encrypted

@@ -242,3 +242,63 @@ async fn data_keys_rotated_in_settings_keep_every_record_readable() {
     assert_eq!(account_names(&b).await, ["Binance main"], "the account is still there");
     b.close().await;
 }
+
+/// The page's markup, for the search for a secret typed into the form.
+async fn page_html(b: &Browser) -> String {
+    let v = b.client.execute("return document.documentElement.outerHTML;", vec![]).await.expect("read the page");
+    v.as_str().unwrap().to_string()
+}
+
+/// The secret fields are empty and the page holds neither `secret` nor `passphrase`.
+async fn no_secret_left(b: &Browser, when: &str, secret: &str, passphrase: &str) {
+    assert_eq!(input_value(b, "api-secret").await, "", "the API secret is still in the form after {when}");
+    if b.client.find(Locator::Css("[data-testid='api-passphrase']")).await.is_ok() {
+        assert_eq!(input_value(b, "api-passphrase").await, "", "the passphrase is still in the form after {when}");
+    }
+    let html = page_html(b).await;
+    assert!(!html.contains(secret), "the API secret is in the page after {when}");
+    assert!(passphrase.is_empty() || !html.contains(passphrase), "the passphrase is in the page after {when}");
+}
+
+async fn set_relays(b: &Browser, relays: &str) {
+    b.click_testid("tab-settings").await;
+    b.fill("relays", relays).await;
+    b.click_testid("save-settings").await;
+    b.wait_text("settings", "the settings saved", |t| t.contains("Saved.")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_form_keeps_no_secret_after_a_refusal_a_network_error_or_success() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    first_run(&b, &w).await;
+    let bitget = w.key(Venue::Bitget);
+    let binance = w.key(Venue::Binance);
+
+    // refused by the venue: Bitget's key with a secret it did not issue
+    let wrong_secret = "not-the-secret-4a7f19c2e8";
+    b.click_testid("add-account").await;
+    fill_connect(&b, Venue::Bitget, "Bitget main", &bitget.api_key, wrong_secret, bitget.passphrase.expose()).await;
+    let refused = b.wait_text("connect-error", "the key refused", |t| !t.is_empty()).await;
+    no_secret_left(&b, &format!("a refusal ({refused})"), wrong_secret, bitget.passphrase.expose()).await;
+
+    // no answer: the only relay configured does not listen (loopback, a port nothing serves)
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    set_relays(&b, &dead_url).await;
+    b.click_testid("add-account").await;
+    fill_connect(&b, Venue::Binance, "Binance main", &binance.api_key, binance.secret.expose(), "").await;
+    let failed = b.wait_text("connect-error", "the network error", |t| !t.is_empty()).await;
+    no_secret_left(&b, &format!("a network error ({failed})"), binance.secret.expose(), "").await;
+    assert!(b.client.find(Locator::Css("[data-testid='account-row']")).await.is_err(), "nothing was connected");
+
+    // success, through the relay serving the page
+    set_relays(&b, &w.relay.url()).await;
+    b.click_testid("add-account").await;
+    fill_connect(&b, Venue::Bitget, "Bitget main", &bitget.api_key, bitget.secret.expose(), bitget.passphrase.expose())
+        .await;
+    b.wait_text("connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+    no_secret_left(&b, "success", bitget.secret.expose(), bitget.passphrase.expose()).await;
+    b.close().await;
+}
