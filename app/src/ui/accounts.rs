@@ -326,18 +326,26 @@ fn AccountRow(
     let (new_label, set_new_label) = signal(meta.label.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let rename_button = NodeRef::<leptos::html::Button>::new();
+    // when it last synced and what that found: the events it added, or what went wrong
     let health = match &meta.last_sync {
         None => ("pending", "not synced yet".to_string()),
-        Some(s) if s.error.is_none() => (
-            "ok",
-            format!(
-                "synced {}, {} events",
-                crate::format::date_time(ledger::Timestamp(s.at_ms)),
-                crate::format::count(s.events)
-            ),
-        ),
-        Some(s) => ("error", s.error.clone().unwrap_or_default()),
+        Some(s) => {
+            let when = crate::format::date_time(ledger::Timestamp(s.at_ms));
+            let found = match s.added {
+                Some(0) => format!("nothing new, {} events in all", crate::format::count(s.events)),
+                Some(1) => format!("1 new event, {} in all", crate::format::count(s.events)),
+                Some(n) => format!("{} new events, {} in all", crate::format::count(n), crate::format::count(s.events)),
+                None => format!("{} events", crate::format::count(s.events)),
+            };
+            match &s.error {
+                None => ("ok", format!("Synced {when}: {found}")),
+                Some(e) => ("error", format!("Sync failed {when}: {e} ({found})")),
+            }
+        }
     };
+    let synced_at = meta.last_sync.as_ref().map(|s| s.at_ms.to_string());
+    let added = meta.last_sync.as_ref().and_then(|s| s.added).map(|n| n.to_string());
+    let events = meta.last_sync.as_ref().map(|s| s.events.to_string());
     let mode = match meta.mode {
         venues::AccountMode::Binance => "spot, wallet, USDS-M futures",
         venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
@@ -410,7 +418,8 @@ fn AccountRow(
                 <span class="muted">{format!(" · {} · {} · {}", records::venue_name(&meta.venue), meta.account_kind, mode)}</span>
                 {(!meta.ip_restricted).then(|| view! { <span class="badge warn">"not IP-restricted"</span> })}
             </div>
-            <div class=format!("health {}", health.0) data-testid="account-health">{health.1}</div>
+            <div class=format!("health {}", health.0) data-testid="account-health" data-synced-at=synced_at
+                data-added=added data-events=events>{health.1}</div>
             <div class="actions">
                 <button class="secondary" data-testid="rename-account" node_ref=rename_button on:click=move |_| {
                     if renaming.get_untracked() { save() } else { set_renaming.set(true) }

@@ -164,8 +164,8 @@ pub fn SettingsView(
                 <p class="muted" id="history-help">"Deposits, withdrawals, transfers, converts and futures income are read \
                     this far back (trades always in full). A longer history makes the first sync slower; making it \
                     longer later reads the older part at the next sync."</p>
-                <label for="sync-interval">"Sync every (minutes, 0 = off)"</label>
-                <input id="sync-interval" type="number" min="0" max="1440"
+                <label for="sync-interval">"Sync every (minutes, 0 = off; a change applies once saved)"</label>
+                <input id="sync-interval" data-testid="sync-interval" type="number" min="0" max="1440"
                     prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
                     on:input=move |ev| draft.update(|d| d.sync_interval_min = event_target_value(&ev).parse().unwrap_or(d.sync_interval_min)) />
                 <label for="auto-lock">"Lock after idle (minutes)"</label>

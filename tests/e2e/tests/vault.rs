@@ -302,3 +302,77 @@ async fn the_connect_form_keeps_no_secret_after_a_refusal_a_network_error_or_suc
     no_secret_left(&b, "success", bitget.secret.expose(), bitget.passphrase.expose()).await;
     b.close().await;
 }
+
+/// The account row's health: its text and its `data-synced-at`, `data-added` and `data-events`.
+async fn health(b: &Browser) -> (String, Option<i64>, Option<usize>, Option<usize>) {
+    b.click_testid("add-account").await;
+    let el = b.wait_testid("account-health").await;
+    let num = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok());
+    let text = el.text().await.unwrap();
+    let at = num(el.attr("data-synced-at").await.unwrap());
+    let added = num(el.attr("data-added").await.unwrap()).map(|n| n as usize);
+    let events = num(el.attr("data-events").await.unwrap()).map(|n| n as usize);
+    (text, at, added, events)
+}
+
+/// Waits until the sync timer runs every `ms` milliseconds (`off`: no timer), as the Sync now button says.
+async fn timer_every(b: &Browser, ms: &str) {
+    wait_for(&format!("the sync timer at {ms}"), || async {
+        let button = b.client.find(Locator::Css("[data-testid='sync-now']")).await.ok()?;
+        (button.attr("data-every-ms").await.ok()?.as_deref() == Some(ms)).then_some(())
+    })
+    .await;
+}
+
+async fn set_interval(b: &Browser, minutes: &str) {
+    b.click_testid("tab-settings").await;
+    b.fill("sync-interval", minutes).await;
+    b.click_testid("save-settings").await;
+    b.wait_text("settings", "the settings saved", |t| t.contains("Saved.")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_timer_follows_a_changed_interval_and_each_account_shows_what_it_found() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    first_run(&b, &w).await;
+    connect_binance(&b, &w).await;
+    let (text, at, ..) = health(&b).await;
+    assert_eq!((text.as_str(), at), ("not synced yet", None));
+
+    // a sync by hand: every event is new
+    b.click_testid("sync-now").await;
+    sync_finished(&b).await;
+    let (text, first_at, added, events) = health(&b).await;
+    let (first_at, events) = (first_at.expect("a sync time"), events.expect("an event count"));
+    assert!(events > 0, "the simulated account has history");
+    assert_eq!(added, Some(events), "the first sync added every event");
+    assert!(text.starts_with("Synced ") && text.contains(&format!("{events} new events")), "{text}");
+
+    // the timer, at the default interval of 5 minutes, has not run; 1 minute takes effect when saved. A test-only
+    // knob makes the timer's minute 300 ms (the page's `meetcryptTestMinuteMs`, read when the interval is set).
+    timer_every(&b, "300000").await;
+    b.client.execute("window.meetcryptTestMinuteMs = 300;", vec![]).await.unwrap();
+    set_interval(&b, "1").await;
+    timer_every(&b, "300").await;
+    // the event: a sync the timer started, and then the account's newer outcome
+    wait_for("a sync started by the timer", || async {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
+        (panel.attr("data-started-by").await.ok()?.as_deref() == Some("timer")).then_some(())
+    })
+    .await;
+    sync_finished(&b).await;
+    let (text, at, added) = wait_for("the timer's sync outcome on the account", || async {
+        let (text, at, added, _) = health(&b).await;
+        at.filter(|at| *at > first_at).map(|at| (text, at, added))
+    })
+    .await;
+    assert!(at > first_at);
+    assert_eq!(added, Some(0), "nothing new on the unchanged simulated venue: {text}");
+    assert!(text.starts_with("Synced ") && text.contains("nothing new"), "{text}");
+
+    // off: the timer goes
+    set_interval(&b, "0").await;
+    timer_every(&b, "off").await;
+    b.close().await;
+}
