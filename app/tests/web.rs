@@ -341,3 +341,49 @@ fn accounts_are_named_after_their_venue_when_unnamed() {
     // an account no longer connected: its venue and wallet
     assert_eq!(names.wallet("bitget/gone/spot"), "Bitget spot");
 }
+
+/// A data-key rotation whose writes reached IndexedDB only in part (the new key added and one record sealed
+/// again: a tab closed mid-way, or an older build) is finished at the next unlock: every record readable, one key
+/// version left, and that state stored.
+#[wasm_bindgen_test]
+async fn an_interrupted_rotation_is_finished_at_unlock() {
+    use app::idb::{Idb, Write};
+    use app::session;
+    use vault::{KdfParams, Passphrase, RecordId, RecordKind, Snapshot, Vault};
+    let db = "meetcrypt-test-rotation";
+    let pass = Passphrase::new("correct horse battery staple");
+    let to_idb = |writes: Vec<vault::Write>| -> Vec<Write> {
+        writes
+            .into_iter()
+            .map(|w| match w {
+                vault::Write::Put { key, value } => Write::Put(key, value),
+                vault::Write::Delete { key } => Write::Delete(key),
+            })
+            .collect()
+    };
+    let mut v = Vault::create(Snapshot::load(Vec::new()), &pass, KdfParams::default()).unwrap();
+    for (id, text) in [("one", "first record"), ("two", "second record"), ("three", "third record")] {
+        v.seal_record(RecordKind::Settings, &RecordId::new(id).unwrap(), text.as_bytes()).unwrap();
+    }
+    let idb = Idb::open(db).await.unwrap();
+    idb.apply(&to_idb(v.store_mut().take_writes())).await.unwrap();
+    v.rotate_data_key().unwrap();
+    // the header with both keys, and the first record sealed again: the rest never reached storage
+    let partial: Vec<vault::Write> = v.store_mut().take_writes().into_iter().take(2).collect();
+    idb.apply(&to_idb(partial)).await.unwrap();
+
+    assert_eq!(session::load(db).await.unwrap(), session::Start::Locked);
+    assert!(session::with(|s| s.has_vault()).unwrap());
+    session::unlock(&pass, app::now()).unwrap();
+    session::persist().await.unwrap();
+    // what storage holds now, read afresh
+    assert_eq!(session::load(db).await.unwrap(), session::Start::Locked);
+    session::unlock(&pass, app::now()).unwrap();
+    let (versions, pending) =
+        session::with(|s| s.vault().map(|v| (v.key_versions(), v.rotation_pending())).unwrap()).unwrap();
+    assert_eq!((versions, pending), (vec![2], false), "the rotation finished and the old key is gone");
+    for (id, text) in [("one", "first record"), ("two", "second record"), ("three", "third record")] {
+        let plain = app::records::read_plain(RecordKind::Settings, id).unwrap();
+        assert_eq!(plain.as_deref(), Some(text.as_bytes()), "{id}");
+    }
+}

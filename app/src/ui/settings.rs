@@ -210,6 +210,13 @@ fn VaultKeys() -> impl IntoView {
     let (err, set_err) = signal(None::<String>);
     let (offer_backup, set_offer_backup) = signal(false);
     let key_version = RwSignal::new(session::key_version().unwrap_or(0));
+    // another tab's rotation, read in from storage
+    let listener = session::on_change(move |_| {
+        if let Ok(v) = session::key_version() {
+            key_version.set(v);
+        }
+    });
+    on_cleanup(move || session::off_change(listener));
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // every field is emptied whatever comes next: a refusal, a wrong passphrase, success

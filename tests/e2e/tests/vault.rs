@@ -376,3 +376,65 @@ async fn the_sync_timer_follows_a_changed_interval_and_each_account_shows_what_i
     timer_every(&b, "off").await;
     b.close().await;
 }
+
+/// Whether the page shows the tracker (unlocked) or the unlock form, once it shows either.
+async fn unlocked_or_locked(b: &Browser) -> &'static str {
+    wait_for("the tracker or the unlock form", || async {
+        if b.client.find(Locator::Css("[data-testid='unlock-form']")).await.is_ok() {
+            return Some("locked");
+        }
+        b.client.find(Locator::Css("[data-testid='sync-now']")).await.ok().map(|_| "unlocked")
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tab_stays_unlocked_after_a_rotation_and_locks_after_a_passphrase_change() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    first_run(&b, &w).await;
+    connect_binance(&b, &w).await;
+    let a = b.client.window().await.unwrap();
+    let other = b.client.new_window(true).await.unwrap().handle;
+    b.client.switch_to_window(other.clone()).await.unwrap();
+    b.client.goto(&w.relay.url()).await.unwrap();
+    b.capture_errors().await;
+    unlock_with(&b, PASSPHRASE).await;
+    b.wait_testid("sync-now").await;
+
+    // tab A rotates: the other tab, told, takes the new key with the one it holds and goes on
+    b.client.switch_to_window(a.clone()).await.unwrap();
+    b.click_testid("tab-settings").await;
+    b.click_testid("rotate-keys").await;
+    b.wait_text("vault-keys-result", "the rotation", |t| t.starts_with("Data keys rotated")).await;
+    b.client.switch_to_window(other.clone()).await.unwrap();
+    b.click_testid("tab-settings").await;
+    wait_for("the other tab to hold key version 2", || async {
+        let el = b.client.find(Locator::Css("[data-testid='key-version']")).await.ok()?;
+        (el.attr("data-version").await.ok()?.as_deref() == Some("2")).then_some(())
+    })
+    .await;
+    assert_eq!(unlocked_or_locked(&b).await, "unlocked");
+    // and what it writes now is sealed under the new key: a rename, read back after a reload
+    b.click_testid("add-account").await;
+    b.click_testid("rename-account").await;
+    b.fill("account-name-input", "Renamed after the rotation").await;
+    b.click_testid("rename-account").await;
+    b.wait_text("account-name", "the rename", |t| t == "Renamed after the rotation").await;
+
+    // tab A changes the passphrase: the other tab locks and asks for the new one
+    b.client.switch_to_window(a.clone()).await.unwrap();
+    b.fill("current-passphrase", PASSPHRASE).await;
+    b.fill("new-passphrase", NEW_PASSPHRASE).await;
+    b.fill("new-passphrase-confirm", NEW_PASSPHRASE).await;
+    b.click_testid("change-passphrase").await;
+    b.wait_text("vault-keys-result", "the passphrase changed", |t| t.starts_with("Passphrase changed")).await;
+    b.client.switch_to_window(other.clone()).await.unwrap();
+    b.wait_testid("unlock-form").await;
+    unlock_with(&b, PASSPHRASE).await;
+    b.wait_text("unlock-error", "the old passphrase refused", |t| !t.is_empty()).await;
+    unlock_with(&b, NEW_PASSPHRASE).await;
+    b.wait_testid("sync-now").await;
+    assert_eq!(account_names(&b).await, ["Renamed after the rotation"]);
+    b.close().await;
+}
