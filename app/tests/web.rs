@@ -87,7 +87,7 @@ async fn a_vault_with_the_test_only_kdf_is_refused() {
 /// Unlock with the production KDF (the default: Argon2id, m = 64 MiB, t = 3, p = 4) works in the browser; the time it took is
 /// printed for the vault issue's figures (`unlock_ms=`).
 #[wasm_bindgen_test]
-async fn vault_unlocks_with_owasp_argon2id_in_the_browser() {
+async fn vault_unlocks_with_the_default_argon2id_in_the_browser() {
     use vault::{KdfParams, MemoryStore, Passphrase, Vault};
     let pass = Passphrase::new("a long enough passphrase for the benchmark");
     let vault = Vault::create(MemoryStore::new(), &pass, KdfParams::default()).unwrap();

@@ -194,6 +194,8 @@ async fn passphrase_changed_in_settings_opens_the_vault_after_a_reload() {
         assert_eq!(input_value(&b, field).await, "", "{field} still holds text after the change");
     }
     // the fresh backup, offered at once
+    b.client.execute("document.querySelector(\"[data-testid='vault-keys']\").scrollIntoView();", vec![]).await.unwrap();
+    b.screenshot("settings-passphrase-changed").await;
     b.click_testid("fresh-backup").await;
     let backup = b.download("meetcrypt-vault.backup").await;
     assert!(std::fs::read(&backup).unwrap().starts_with(b"MCVB"), "an encrypted vault backup");
