@@ -363,6 +363,9 @@ async fn the_sync_timer_follows_a_changed_interval_and_each_account_shows_what_i
         (panel.attr("data-started-by").await.ok()?.as_deref() == Some("timer")).then_some(())
     })
     .await;
+    // off again at once (0): a sync every 300 ms would soon spend the simulated venues' rate limits; the timer goes
+    set_interval(&b, "0").await;
+    timer_every(&b, "off").await;
     sync_finished(&b).await;
     let (text, at, added) = wait_for("the timer's sync outcome on the account", || async {
         let (text, at, added, _) = health(&b).await;
@@ -372,10 +375,6 @@ async fn the_sync_timer_follows_a_changed_interval_and_each_account_shows_what_i
     assert!(at > first_at);
     assert_eq!(added, Some(0), "nothing new on the unchanged simulated venue: {text}");
     assert!(text.starts_with("Synced ") && text.contains("nothing new"), "{text}");
-
-    // off: the timer goes
-    set_interval(&b, "0").await;
-    timer_every(&b, "off").await;
     b.close().await;
 }
 
