@@ -110,6 +110,18 @@ pub struct SyncOutcome {
     pub error: Option<String>,
     /// Events in the account's ledger after it.
     pub events: usize,
+    /// Events it added to the account's ledger (`None`: an outcome stored before this was counted).
+    #[serde(default)]
+    pub added: Option<usize>,
+}
+
+impl SyncOutcome {
+    /// The outcome of a sync that ended at `at_ms` with `events` in the account's ledger, after `previous`: the
+    /// events it added are those beyond the count the previous sync left (all of them at the first sync).
+    pub fn after(previous: Option<&SyncOutcome>, at_ms: i64, error: Option<String>, events: usize) -> SyncOutcome {
+        let added = events.saturating_sub(previous.map_or(0, |p| p.events));
+        SyncOutcome { at_ms, error, events, added: Some(added) }
+    }
 }
 
 /// The record ids used by the app.

@@ -268,7 +268,8 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
         let Some(cred) = credential_of.get(&key) else { continue };
         let prefix = format!("{key}/");
         let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
-        let outcome = SyncOutcome { at_ms: now, error: result.err().map(|e| e.to_string()), events };
+        let previous = accounts.get(cred).and_then(|m| m.last_sync.as_ref());
+        let outcome = SyncOutcome::after(previous, now, result.err().map(|e| e.to_string()), events);
         outcomes.push((cred.clone(), outcome));
     }
     // on the account list as stored now: an account connected or removed in another tab meanwhile stays so

@@ -11,6 +11,7 @@ use vault::{AccountKind, Credential, CredentialId, Secret};
 use crate::records::{self, AccountMeta, AccountNames};
 use crate::relay::RelayTransport;
 use crate::session;
+use crate::ui::take_field;
 
 /// The relay's egress IPs, read from `GET /v1/ips` of the relay serving the app.
 pub async fn relay_ips() -> Vec<String> {
@@ -24,14 +25,15 @@ pub async fn relay_ips() -> Vec<String> {
     }
 }
 
-/// Checks a key through the relay and, if accepted, stores it in the vault. Returns the account's metadata.
+/// Checks a key through the relay and, if accepted, stores it in the vault. Returns the account's metadata. The
+/// API secret and the Bitget passphrase arrive as `Secret`s (read from the form straight into them) and stay so.
 pub async fn connect_account(
     venue: Venue,
     label: String,
     account_kind: AccountKind,
     api_key: String,
-    api_secret: String,
-    passphrase: Option<String>,
+    api_secret: Secret,
+    passphrase: Option<Secret>,
     replace: Option<String>,
 ) -> Result<AccountMeta, String> {
     let settings = records::settings().map_err(|e| e.to_string())?;
@@ -47,13 +49,7 @@ pub async fn connect_account(
     // the vault names every credential: an unnamed one by its venue
     let label = if shown_label.is_empty() { records::venue_name(venue.as_str()) } else { shown_label.clone() };
     let transport = RelayTransport::new(settings.relays.clone());
-    let creds = venues::Credentials::new(
-        venue,
-        &label,
-        api_key.trim(),
-        venues::Secret::new(api_secret.trim()),
-        passphrase.as_deref().map(|p| venues::Secret::new(p.trim())),
-    );
+    let creds = venues::Credentials::new(venue, &label, api_key.trim(), api_secret.clone(), passphrase.clone());
     let client = venues::Client::new(creds);
     let policy = venues::ConnectPolicy { relay_ips: relay_ips().await, ..Default::default() };
     let result = venues::connect(&transport, &client, &policy).await;
@@ -65,14 +61,8 @@ pub async fn connect_account(
             return Err(e.to_string());
         }
     };
-    let credential = Credential {
-        venue,
-        label,
-        account_kind,
-        api_key: Secret::new(api_key.trim()),
-        api_secret: Secret::new(api_secret.trim()),
-        passphrase: passphrase.map(|p| Secret::new(p.trim())),
-    };
+    let credential =
+        Credential { venue, label, account_kind, api_key: Secret::new(api_key.trim()), api_secret, passphrase };
     // the credential and the account that references it land together, on the latest stored account list
     session::transact(|| -> Result<AccountMeta, String> {
         let _ = records::append_audit(audit);
@@ -176,8 +166,9 @@ pub fn Accounts(
     let (label, set_label) = signal(String::new());
     let (copy_trading, set_copy_trading) = signal(false);
     let (api_key, set_api_key) = signal(String::new());
-    let (api_secret, set_api_secret) = signal(String::new());
-    let (api_passphrase, set_api_passphrase) = signal(String::new());
+    // the API secret and passphrase are never in a signal: read from their fields into `Secret`s on Connect
+    let secret_field = NodeRef::<leptos::html::Input>::new();
+    let passphrase_field = NodeRef::<leptos::html::Input>::new();
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
@@ -197,8 +188,11 @@ pub fn Accounts(
         // left empty, the account is called after its venue and type (records::AccountNames)
         let l = label.get_untracked();
         let kind = if copy_trading.get_untracked() { AccountKind::CopyTrading } else { AccountKind::Regular };
-        let pass = (v == Venue::Bitget).then(|| api_passphrase.get_untracked());
-        let (k, s, replace) = (api_key.get_untracked(), api_secret.get_untracked(), rekey.get_untracked());
+        // the secret fields are emptied now, whatever the answer (success, refusal, no answer)
+        let s = Secret::new(take_field(secret_field)).trimmed();
+        let pass = Secret::new(take_field(passphrase_field)).trimmed();
+        let pass = (v == Venue::Bitget).then_some(pass);
+        let (k, replace) = (api_key.get_untracked(), rekey.get_untracked());
         spawn_local(async move {
             match connect_account(v, l, kind, k, s, pass, replace).await {
                 Ok(meta) => {
@@ -219,8 +213,6 @@ pub fn Accounts(
                     }
                     set_notice.set(Some(text));
                     set_api_key.set(String::new());
-                    set_api_secret.set(String::new());
-                    set_api_passphrase.set(String::new());
                     set_label.set(String::new());
                     set_rekey.set(None);
                 }
@@ -277,13 +269,15 @@ pub fn Accounts(
                     <input id="api-key" data-testid="api-key" autocomplete="off" spellcheck="false" prop:value=api_key
                         on:input=move |ev| set_api_key.set(event_target_value(&ev)) />
                     <label for="api-secret">"API secret"</label>
-                    <input id="api-secret" type="password" data-testid="api-secret" autocomplete="off" prop:value=api_secret
-                        on:input=move |ev| set_api_secret.set(event_target_value(&ev)) />
+                    <input id="api-secret" type="password" data-testid="api-secret" autocomplete="off"
+                        aria-describedby="secret-help" node_ref=secret_field />
                     <Show when=move || venue.get() == Venue::Bitget>
                         <label for="api-passphrase">"API passphrase"</label>
                         <input id="api-passphrase" type="password" data-testid="api-passphrase" autocomplete="off"
-                            prop:value=api_passphrase on:input=move |ev| set_api_passphrase.set(event_target_value(&ev)) />
+                            aria-describedby="secret-help" node_ref=passphrase_field />
                     </Show>
+                    <p class="hint" id="secret-help">"The secret fields are emptied when you press Connect, whatever \
+                        the answer: the key is checked with them, then sealed in the vault or dropped."</p>
                     <p class="error" role="alert" data-testid="connect-error">{move || error.get()}</p>
                     <p class="notice" role="status" data-testid="connect-result">{move || notice.get()}</p>
                     <button type="submit" data-testid="connect" disabled=busy>
@@ -332,18 +326,26 @@ fn AccountRow(
     let (new_label, set_new_label) = signal(meta.label.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let rename_button = NodeRef::<leptos::html::Button>::new();
+    // when it last synced and what that found: the events it added, or what went wrong
     let health = match &meta.last_sync {
         None => ("pending", "not synced yet".to_string()),
-        Some(s) if s.error.is_none() => (
-            "ok",
-            format!(
-                "synced {}, {} events",
-                crate::format::date_time(ledger::Timestamp(s.at_ms)),
-                crate::format::count(s.events)
-            ),
-        ),
-        Some(s) => ("error", s.error.clone().unwrap_or_default()),
+        Some(s) => {
+            let when = crate::format::date_time(ledger::Timestamp(s.at_ms));
+            let found = match s.added {
+                Some(0) => format!("nothing new, {} events in all", crate::format::count(s.events)),
+                Some(1) => format!("1 new event, {} in all", crate::format::count(s.events)),
+                Some(n) => format!("{} new events, {} in all", crate::format::count(n), crate::format::count(s.events)),
+                None => format!("{} events", crate::format::count(s.events)),
+            };
+            match &s.error {
+                None => ("ok", format!("Synced {when}: {found}")),
+                Some(e) => ("error", format!("Sync failed {when}: {e} ({found})")),
+            }
+        }
     };
+    let synced_at = meta.last_sync.as_ref().map(|s| s.at_ms.to_string());
+    let added = meta.last_sync.as_ref().and_then(|s| s.added).map(|n| n.to_string());
+    let events = meta.last_sync.as_ref().map(|s| s.events.to_string());
     let mode = match meta.mode {
         venues::AccountMode::Binance => "spot, wallet, USDS-M futures, Simple Earn",
         venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
@@ -416,7 +418,8 @@ fn AccountRow(
                 <span class="muted">{format!(" · {} · {} · {}", records::venue_name(&meta.venue), meta.account_kind, mode)}</span>
                 {(!meta.ip_restricted).then(|| view! { <span class="badge warn">"not IP-restricted"</span> })}
             </div>
-            <div class=format!("health {}", health.0) data-testid="account-health">{health.1}</div>
+            <div class=format!("health {}", health.0) data-testid="account-health" data-synced-at=synced_at
+                data-added=added data-events=events>{health.1}</div>
             <div class="actions">
                 <button class="secondary" data-testid="rename-account" node_ref=rename_button on:click=move |_| {
                     if renaming.get_untracked() { save() } else { set_renaming.set(true) }

@@ -44,6 +44,45 @@ pub struct SyncView {
     pub errors: Vec<String>,
     /// The last press found another tab syncing.
     pub elsewhere: bool,
+    /// What started the running (or last) sync.
+    pub started_by: Option<Trigger>,
+    /// The sync timer's period in milliseconds (`None`: off).
+    pub every_ms: Option<u64>,
+}
+
+/// What starts a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The user pressed Sync now.
+    Button,
+    /// The timer of the sync interval setting.
+    Timer,
+}
+
+impl Trigger {
+    /// `button` or `timer` (the sync panel's `data-started-by`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::Button => "button",
+            Trigger::Timer => "timer",
+        }
+    }
+}
+
+/// The length of a minute for the sync timer: 60,000 ms, unless a browser test shortened it by setting the page's
+/// `meetcryptTestMinuteMs` global (a test-only knob: at least 100 ms; it changes nothing but how often the timer
+/// syncs, and is read each time the interval is set).
+fn timer_minute_ms() -> u64 {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"meetcryptTestMinuteMs".into()).ok())
+        .and_then(|v| v.as_f64())
+        .filter(|ms| ms.is_finite() && *ms >= 100.0 && *ms <= 60_000.0)
+        .map_or(60_000, |ms| ms as u64)
+}
+
+/// The sync timer's period for an interval of `minutes` (0: no timer).
+fn sync_period(minutes: u32) -> Option<std::time::Duration> {
+    (minutes > 0).then(|| std::time::Duration::from_millis(u64::from(minutes) * timer_minute_ms()))
 }
 
 thread_local! {
@@ -83,12 +122,14 @@ fn start_sync(
     data: RwSignal<Option<Data>>,
     dash: RwSignal<Option<Dashboard>>,
     set_error: WriteSignal<Option<String>>,
+    by: Trigger,
 ) {
     if view.get_untracked().running || accounts.with_untracked(|a| a.is_empty()) {
         return;
     }
     view.update(|v| {
         v.running = true;
+        v.started_by = Some(by);
         v.errors.clear();
         v.elsewhere = false;
     });
@@ -162,31 +203,42 @@ pub fn Tracker() -> impl IntoView {
         recompute(data, dash, set_error);
     });
 
-    // Sync on a timer while the app is open.
-    let interval = settings.get_untracked().sync_interval_min;
-    if interval > 0 {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
-        let tick = Closure::<dyn Fn()>::new(move || {
-            if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
-                start_sync(sync_view, accounts, data, dash, set_error);
+    // Sync on a timer while the app is open. The timer follows the interval setting: a new interval (saved here or
+    // in another tab) replaces the running timer at once; the tracker's cleanup clears it (a lock, another unlock).
+    let interval_min = Memo::new(move |_| settings.with(|s| s.sync_interval_min));
+    let timer = std::sync::Arc::new(std::sync::Mutex::new(None::<IntervalHandle>));
+    let stop = {
+        let timer = timer.clone();
+        move || {
+            if let Some(handle) = timer.lock().ok().and_then(|mut t| t.take()) {
+                handle.clear();
             }
-        });
-        if let Some(w) = web_sys::window()
-            && let Ok(handle) = w.set_interval_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                (interval as i32).saturating_mul(60_000),
-            )
-        {
-            // the tracker is rebuilt at every unlock: its timer goes with it
-            on_cleanup(move || {
-                if let Some(w) = web_sys::window() {
-                    w.clear_interval_with_handle(handle);
-                }
-            });
         }
-        tick.forget();
-    }
+    };
+    Effect::new({
+        let stop = stop.clone();
+        move |_| {
+            let minutes = interval_min.get();
+            stop();
+            let period = sync_period(minutes);
+            sync_view.update(|v| v.every_ms = period.map(|p| p.as_millis() as u64));
+            let Some(period) = period else { return };
+            let tick = move || {
+                if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
+                    start_sync(sync_view, accounts, data, dash, set_error, Trigger::Timer);
+                }
+            };
+            match set_interval_with_handle(tick, period) {
+                Ok(handle) => {
+                    if let Ok(mut t) = timer.lock() {
+                        *t = Some(handle);
+                    }
+                }
+                Err(_) => set_error.set(Some("the sync timer could not be started: press Sync now".into())),
+            }
+        }
+    });
+    on_cleanup(stop);
 
     // another tab's change, read in from storage: the accounts, the settings and the dashboard follow
     let pending = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -278,13 +330,15 @@ pub fn Tracker() -> impl IntoView {
             <div class="tools">
                 <theme::ThemeToggle settings />
                 <button class="sync" data-testid="sync-now" disabled=move || sync_view.with(|v| v.running) || accounts.with(|a| a.is_empty())
-                    on:click=move |_| start_sync(sync_view, accounts, data, dash, set_error)>
+                    data-every-ms=move || sync_view.with(|v| v.every_ms.map_or("off".to_string(), |ms| ms.to_string()))
+                    on:click=move |_| start_sync(sync_view, accounts, data, dash, set_error, Trigger::Button)>
                     {move || if sync_view.with(|v| v.running) { "Syncing…" } else { "Sync now" }}
                 </button>
             </div>
         </div>
         <p class="error" role="alert">{move || error.get()}</p>
         <section class="card sync-panel" data-testid="sync-progress" aria-label="Sync" data-running=move || sync_view.with(|v| v.running.to_string())
+            data-started-by=move || sync_view.with(|v| v.started_by.map(Trigger::name))
             class:hidden=move || sync_view.with(|v| !v.running && !v.elsewhere && v.progress.is_empty() && v.errors.is_empty())>
             // open while a sync runs; afterwards one line, which opens to the details
             <details prop:open=move || sync_view.with(|v| v.running)>
@@ -370,6 +424,19 @@ const TABS: [TabButton; 5] = [
     TabButton { tab: Tab::Settings, label: "Settings", testid: "tab-settings", id: "tab-settings" },
     TabButton { tab: Tab::Audit, label: "Audit log", testid: "tab-audit", id: "tab-audit" },
 ];
+
+/// Takes the text of a secret field (a passphrase, an API secret) and empties the field: the text lives on only in
+/// the `Passphrase` or `Secret` the caller makes of it at once, never in a signal, and the page no longer holds it.
+pub fn take_field(field: NodeRef<leptos::html::Input>) -> String {
+    field
+        .get_untracked()
+        .map(|el| {
+            let text = el.value();
+            el.set_value("");
+            text
+        })
+        .unwrap_or_default()
+}
 
 /// Moves the keyboard's focus to the element with this id, if it is on the page.
 pub fn focus_id(id: &str) {

@@ -4,10 +4,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use vault::Passphrase;
+
 use crate::records::{self, AppSettings};
 use crate::report;
 use crate::session;
+use crate::strength::{Strength, strength};
 use crate::sync;
+use crate::ui::gate::repaint;
+use crate::ui::take_field;
 
 /// Offers bytes as a file download.
 pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
@@ -82,6 +87,8 @@ pub fn SettingsView(
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            set_msg.set(None);
+            set_err.set(None);
             let form = draft.get_untracked();
             let new_currency = settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.clone());
             let on_change = on_change.clone();
@@ -178,8 +185,8 @@ pub fn SettingsView(
                 <p class="muted" id="history-help">"Deposits, withdrawals, transfers, converts and futures income are read \
                     this far back (trades always in full). A longer history makes the first sync slower; making it \
                     longer later reads the older part at the next sync."</p>
-                <label for="sync-interval">"Sync every (minutes, 0 = off)"</label>
-                <input id="sync-interval" type="number" min="0" max="1440"
+                <label for="sync-interval">"Sync every (minutes, 0 = off; a change applies once saved)"</label>
+                <input id="sync-interval" data-testid="sync-interval" type="number" min="0" max="1440"
                     prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
                     on:input=move |ev| draft.update(|d| d.sync_interval_min = event_target_value(&ev).parse().unwrap_or(d.sync_interval_min)) />
                 <label for="auto-lock">"Lock after idle (minutes)"</label>
@@ -187,7 +194,7 @@ pub fn SettingsView(
                     prop:value=move || draft.with(|d| d.auto_lock_min.to_string())
                     on:input=move |ev| draft.update(|d| d.auto_lock_min = event_target_value(&ev).parse().unwrap_or(d.auto_lock_min)) />
                 <label for="relays">"Relays (one URL per line, in order; empty: this site)"</label>
-                <textarea id="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
+                <textarea id="relays" data-testid="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
                     on:input=move |ev| draft.update(|d| d.relays = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())></textarea>
                 <button type="submit" data-testid="save-settings">"Save settings"</button>
             </form>
@@ -205,6 +212,140 @@ pub fn SettingsView(
             </div>
             <p class="muted">"The backup is encrypted with your passphrase: import it on another browser's first-run screen. "
                 "`meetcrypt pnl --bundle FILE` recomputes a bundle's report exactly."</p>
+        </section>
+        <VaultKeys />
+    }
+}
+
+/// The vault in the user's hands: change the passphrase, rotate the data keys; after either, a fresh encrypted
+/// backup is offered (an older backup still opens with the old passphrase and holds the old keys).
+#[component]
+fn VaultKeys() -> impl IntoView {
+    let current = NodeRef::<leptos::html::Input>::new();
+    let new = NodeRef::<leptos::html::Input>::new();
+    let confirm = NodeRef::<leptos::html::Input>::new();
+    // only the rating of what is typed is kept, never the text
+    let (rating, set_rating) = signal(Strength::Empty);
+    let (busy, set_busy) = signal(false);
+    let (msg, set_msg) = signal(None::<String>);
+    let (err, set_err) = signal(None::<String>);
+    let (offer_backup, set_offer_backup) = signal(false);
+    let key_version = RwSignal::new(session::key_version().unwrap_or(0));
+    // another tab's rotation, read in from storage
+    let listener = session::on_change(move |_| {
+        if let Ok(v) = session::key_version() {
+            key_version.set(v);
+        }
+    });
+    on_cleanup(move || session::off_change(listener));
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // every field is emptied whatever comes next: a refusal, a wrong passphrase, success
+        let (cur, new_text, again) = (take_field(current), take_field(new), take_field(confirm));
+        set_rating.set(Strength::Empty);
+        set_msg.set(None);
+        set_err.set(None);
+        let problem = if cur.is_empty() {
+            Some("Type the passphrase in use now.".to_string())
+        } else if !strength(&new_text).acceptable() {
+            Some(format!("The new passphrase is too weak. {}", Strength::Weak.label()))
+        } else if new_text != again {
+            Some("The two new passphrases differ: type the same new passphrase twice.".into())
+        } else if new_text == cur {
+            Some("The new passphrase is the one in use: choose another.".into())
+        } else {
+            None
+        };
+        let (cur, new_pass) = (Passphrase::new(cur), Passphrase::new(new_text));
+        drop(Passphrase::new(again));
+        if let Some(problem) = problem {
+            set_err.set(Some(format!("{problem} Nothing was changed.")));
+            return;
+        }
+        set_busy.set(true);
+        spawn_local(async move {
+            repaint().await;
+            match session::change_passphrase(&cur, &new_pass).await {
+                Ok(()) => {
+                    set_msg.set(Some(
+                        "Passphrase changed: unlock with the new one from now on (other open tabs ask for it). \
+                         Backups made before still open only with the old passphrase."
+                            .into(),
+                    ));
+                    set_offer_backup.set(true);
+                }
+                Err(e) => set_err.set(Some(e.to_string())),
+            }
+            set_busy.set(false);
+        });
+    };
+    let rotate = move |_| {
+        set_busy.set(true);
+        set_msg.set(None);
+        set_err.set(None);
+        spawn_local(async move {
+            repaint().await;
+            match session::rotate_data_key().await {
+                Ok(r) => {
+                    key_version.set(r.key_version);
+                    set_msg.set(Some(format!(
+                        "Data keys rotated: {} records sealed again under key version {}, the old key destroyed. \
+                         Backups made before still hold the old key.",
+                        crate::format::count(r.reencrypted),
+                        r.key_version
+                    )));
+                    set_offer_backup.set(true);
+                }
+                Err(e) => set_err.set(Some(e.to_string())),
+            }
+            set_busy.set(false);
+        });
+    };
+    let backup = move |_| {
+        spawn_local(async move {
+            match export("backup").await {
+                Ok(()) => set_msg.set(Some("A fresh encrypted backup was downloaded.".into())),
+                Err(e) => set_err.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card" data-testid="vault-keys">
+            <h2>"Passphrase and keys"</h2>
+            <form on:submit=change class="settings-grid" data-testid="change-passphrase-form">
+                <label for="current-passphrase">"Current passphrase"</label>
+                <input id="current-passphrase" type="password" autocomplete="current-password" node_ref=current
+                    data-testid="current-passphrase" />
+                <label for="new-passphrase">"New passphrase"</label>
+                <input id="new-passphrase" type="password" autocomplete="new-password" node_ref=new
+                    data-testid="new-passphrase" aria-describedby="new-passphrase-strength"
+                    on:input=move |ev| set_rating.set(strength(&event_target_value(&ev))) />
+                <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="new passphrase strength"
+                    value=move || (rating.get() as u8).to_string()></meter>
+                <p class="hint" id="new-passphrase-strength" aria-live="polite">{move || rating.get().label()}</p>
+                <label for="new-passphrase-confirm">"New passphrase again"</label>
+                <input id="new-passphrase-confirm" type="password" autocomplete="new-password" node_ref=confirm
+                    data-testid="new-passphrase-confirm" />
+                <button type="submit" data-testid="change-passphrase" disabled=busy>
+                    {move || if busy.get() { "Working…" } else { "Change passphrase" }}
+                </button>
+            </form>
+            <p class="muted" data-testid="key-version" data-version=move || key_version.get().to_string()>
+                {move || format!("Your records are sealed under data key version {}. Rotating seals every record \
+                    again under a new key and destroys the old one.", key_version.get())}
+            </p>
+            <div class="actions">
+                <button type="button" class="secondary" data-testid="rotate-keys" disabled=busy on:click=rotate>
+                    "Rotate data keys"
+                </button>
+                <Show when=move || offer_backup.get()>
+                    <button type="button" data-testid="fresh-backup" on:click=backup>
+                        "Download a fresh encrypted backup"
+                    </button>
+                </Show>
+            </div>
+            <p class="notice" role="status" data-testid="vault-keys-result">{move || msg.get()}</p>
+            <p class="error" role="alert" data-testid="vault-keys-error">{move || err.get()}</p>
         </section>
     }
 }

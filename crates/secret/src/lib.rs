@@ -41,6 +41,15 @@ impl Secret {
         &self.0
     }
 
+    /// The secret without the whitespace around it (text pasted into a form often carries some). The untrimmed
+    /// text is zeroized with `self`; the trimmed one lives only in the returned `Secret`.
+    pub fn trimmed(self) -> Secret {
+        match self.0.trim() {
+            t if t.len() == self.0.len() => self,
+            t => Secret(t.to_owned()),
+        }
+    }
+
     /// Whether the secret is the empty string.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -86,6 +95,13 @@ mod tests {
             assert!(shown.contains(REDACTED), "{shown}");
         }
         assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn trimmed_drops_the_whitespace_around_only() {
+        assert_eq!(Secret::new("  a secret\t\n").trimmed().expose(), "a secret");
+        assert_eq!(Secret::new("as is").trimmed().expose(), "as is");
+        assert!(Secret::new(" \n").trimmed().is_empty());
     }
 
     #[test]

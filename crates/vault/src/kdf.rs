@@ -35,8 +35,10 @@ pub enum KdfParams {
 }
 
 impl Default for KdfParams {
+    /// Bitwarden's default Argon2id parameters: unlocking stays under a second in the browser (figures in
+    /// docs/vault-format.md).
     fn default() -> Self {
-        KdfParams::OWASP_ARGON2ID
+        KdfParams::BITWARDEN_ARGON2ID
     }
 }
 
@@ -47,8 +49,27 @@ const MAX_ARGON2_PARALLELISM: u32 = 16;
 const MAX_PBKDF2_ITERATIONS: u32 = 50_000_000;
 
 impl KdfParams {
-    /// OWASP's recommended Argon2id parameters: m = 19 MiB, t = 2, p = 1. The default for new vaults.
+    /// OWASP's recommended Argon2id parameters: m = 19 MiB, t = 2, p = 1. The minimum for a new vault (and the
+    /// default before [`KdfParams::BITWARDEN_ARGON2ID`]).
     pub const OWASP_ARGON2ID: KdfParams = KdfParams::Argon2id { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 };
+
+    /// Bitwarden's default Argon2id parameters: m = 64 MiB, t = 3, p = 4. The default for new vaults, and for a
+    /// vault whose passphrase changes while it is at weaker Argon2id parameters ([`KdfParams::upgraded`]).
+    pub const BITWARDEN_ARGON2ID: KdfParams =
+        KdfParams::Argon2id { memory_kib: 64 * 1024, iterations: 3, parallelism: 4 };
+
+    /// The parameters a passphrase change moves to: the default when these are Argon2id no stronger than it in
+    /// memory, passes and lanes (an older default, such as OWASP's), else these unchanged (PBKDF2, stronger
+    /// Argon2id, the test-only set).
+    pub fn upgraded(self) -> KdfParams {
+        match (self, KdfParams::default()) {
+            (
+                KdfParams::Argon2id { memory_kib, iterations, parallelism },
+                KdfParams::Argon2id { memory_kib: m, iterations: t, parallelism: p },
+            ) if memory_kib <= m && iterations <= t && parallelism <= p => KdfParams::default(),
+            _ => self,
+        }
+    }
 
     /// OWASP's recommended PBKDF2-HMAC-SHA256 iteration count: 600,000.
     pub const OWASP_PBKDF2_SHA256: KdfParams = KdfParams::Pbkdf2Sha256 { iterations: 600_000 };
@@ -190,8 +211,23 @@ mod tests {
     const PBKDF2_EXPECTED: &str = "4eaf6505b43f837ca4ed9becd23c8073803b725f3e23a5b5d9664f6014143a38";
 
     #[test]
+    fn a_passphrase_change_moves_weaker_argon2id_to_the_default_only() {
+        assert_eq!(KdfParams::OWASP_ARGON2ID.upgraded(), KdfParams::BITWARDEN_ARGON2ID);
+        assert_eq!(KdfParams::BITWARDEN_ARGON2ID.upgraded(), KdfParams::BITWARDEN_ARGON2ID);
+        let stronger = KdfParams::Argon2id { memory_kib: 256 * 1024, iterations: 3, parallelism: 1 };
+        assert_eq!(stronger.upgraded(), stronger, "more memory than the default: kept");
+        assert_eq!(KdfParams::OWASP_PBKDF2_SHA256.upgraded(), KdfParams::OWASP_PBKDF2_SHA256);
+        assert_eq!(KdfParams::InsecureTestOnly.upgraded(), KdfParams::InsecureTestOnly);
+    }
+
+    #[test]
     fn encoding_round_trips_and_rejects_inconsistent_words() {
-        for p in [KdfParams::OWASP_ARGON2ID, KdfParams::OWASP_PBKDF2_SHA256, KdfParams::InsecureTestOnly] {
+        for p in [
+            KdfParams::OWASP_ARGON2ID,
+            KdfParams::BITWARDEN_ARGON2ID,
+            KdfParams::OWASP_PBKDF2_SHA256,
+            KdfParams::InsecureTestOnly,
+        ] {
             let (id, words) = p.encode();
             assert_eq!(KdfParams::decode(id, words), Some(p));
         }
@@ -203,6 +239,7 @@ mod tests {
     #[test]
     fn new_vaults_need_owasp_strength_and_readers_bound_the_work() {
         assert!(KdfParams::OWASP_ARGON2ID.check_for_new_vault().is_ok());
+        assert!(KdfParams::BITWARDEN_ARGON2ID.check_for_new_vault().is_ok());
         assert!(KdfParams::OWASP_PBKDF2_SHA256.check_for_new_vault().is_ok());
         assert!(KdfParams::InsecureTestOnly.check_for_new_vault().is_ok());
         let weak = KdfParams::Argon2id { memory_kib: 19 * 1024 - 1, iterations: 2, parallelism: 1 };

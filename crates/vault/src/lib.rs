@@ -2,8 +2,9 @@
 //! from a passphrase only the user knows.
 //!
 //! Roles:
-//! - [`KdfParams`]: passphrase + salt -> key-encryption key (KEK). Argon2id at OWASP's parameters (m = 19 MiB,
-//!   t = 2, p = 1) by default; PBKDF2-HMAC-SHA256 (600,000 iterations) as the documented alternative.
+//! - [`KdfParams`]: passphrase + salt -> key-encryption key (KEK). Argon2id at Bitwarden's default parameters
+//!   (m = 64 MiB, t = 3, p = 4) by default, OWASP's (m = 19 MiB, t = 2, p = 1) at least; PBKDF2-HMAC-SHA256
+//!   (600,000 iterations) as the documented alternative.
 //! - The KEK wraps versioned data keys (DEKs) with AES-256-GCM; a wrong passphrase fails that unwrap and is
 //!   reported as [`VaultError::WrongPassphrase`], never as garbage.
 //! - Every record is sealed with AES-256-GCM under the current DEK, a fresh random 96-bit nonce, and associated

@@ -127,7 +127,7 @@ fn backup_mac(key: &SymmetricKey, framed: &[u8]) -> HmacSha256 {
 impl<S: Store> Vault<S> {
     /// Creates a new vault in empty storage and returns it unlocked.
     ///
-    /// Use [`KdfParams::default()`] (Argon2id at OWASP's parameters) for real vaults.
+    /// Use [`KdfParams::default()`] (Argon2id at Bitwarden's default parameters) for real vaults.
     pub fn create(mut store: S, passphrase: &Passphrase, kdf: KdfParams) -> Result<Vault<S>, VaultError> {
         if passphrase.is_empty() {
             return Err(VaultError::EmptyPassphrase);
@@ -168,6 +168,34 @@ impl<S: Store> Vault<S> {
         self.keys = Some(Keys { kek, data });
         self.last_activity = None;
         Ok(())
+    }
+
+    /// Reads the header again after another writer changed it (another tab rotated the data keys or changed the
+    /// passphrase). An unlocked vault unwraps the stored data keys with the KEK it holds: after a rotation it stays
+    /// unlocked with the new keys; after a passphrase change (a new salt, so another KEK) the keys no longer
+    /// unwrap and it locks (so does a header that no longer reads). Returns whether it is unlocked afterwards.
+    pub fn reload_header(&mut self) -> Result<bool, VaultError> {
+        let header = read_header(&self.store).inspect_err(|_| self.lock())?;
+        let Some(keys) = self.keys.as_mut() else {
+            self.header = header;
+            return Ok(false);
+        };
+        match unwrap_keys(&header, &keys.kek) {
+            Ok(data) => {
+                keys.data = data;
+                self.header = header;
+                Ok(true)
+            }
+            Err(VaultError::WrongPassphrase) => {
+                self.header = header;
+                self.lock();
+                Ok(false)
+            }
+            Err(e) => {
+                self.lock();
+                Err(e)
+            }
+        }
     }
 
     /// Locks: the KEK and data keys are dropped and zeroized.
@@ -385,7 +413,9 @@ impl<S: Store> Vault<S> {
     // ----- passphrase and keys -----
 
     /// Changes the passphrase: derives a new KEK under a fresh salt and re-wraps the data keys; records are not
-    /// touched. One atomic write of the header, so an interruption leaves either passphrase working.
+    /// touched. One atomic write of the header, so an interruption leaves either passphrase working. A vault at
+    /// weaker Argon2id parameters than today's default (an older default) moves to the default
+    /// ([`KdfParams::upgraded`]).
     pub fn change_passphrase(&mut self, current: &Passphrase, new: &Passphrase) -> Result<(), VaultError> {
         if new.is_empty() {
             return Err(VaultError::EmptyPassphrase);
@@ -398,8 +428,9 @@ impl<S: Store> Vault<S> {
         let mut salt = [0u8; SALT_LEN];
         random_fill(&mut salt)?;
         let h = &self.header;
-        let kek = SymmetricKey::from_bytes(h.kdf.derive_kek(new, &salt)?);
-        let header = wrap_keys(h.vault_id, h.kdf, salt, h.current, &kek, keys.data.iter().map(|(v, k)| (*v, k)))?;
+        let kdf = h.kdf.upgraded();
+        let kek = SymmetricKey::from_bytes(kdf.derive_kek(new, &salt)?);
+        let header = wrap_keys(h.vault_id, kdf, salt, h.current, &kek, keys.data.iter().map(|(v, k)| (*v, k)))?;
         self.store.put(HEADER_KEY, &header.encode())?;
         self.header = header;
         self.keys.as_mut().expect("unlocked").kek = kek;

@@ -1,5 +1,5 @@
 //! The vault in the browser (headless Chromium): it works on wasm32 with the browser's random source, and
-//! unlocking at the production KDF parameters stays well under the 1.5 s budget.
+//! unlocking at the production KDF parameters (the default) prints its time: a benchmark, not a timed assertion.
 //!
 //! Run: `CHROMEDRIVER=$(command -v chromedriver) cargo test --target wasm32-unknown-unknown -p vault`
 #![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -14,7 +14,7 @@ fn now_ms() -> f64 {
 }
 
 #[wasm_bindgen_test]
-fn unlock_at_owasp_argon2id_is_under_budget_in_the_browser() {
+fn unlock_at_the_default_argon2id_in_the_browser() {
     let pass = Passphrase::new("correct horse battery staple");
     let store = Vault::create(MemoryStore::new(), &pass, KdfParams::default()).unwrap().into_store();
     let mut vault = Vault::open(store).unwrap();
@@ -28,7 +28,7 @@ fn unlock_at_owasp_argon2id_is_under_budget_in_the_browser() {
         worst = worst.max(now_ms() - t);
     }
     let mean = (now_ms() - start) / f64::from(runs);
-    console_log!("browser unlock, Argon2id m=19456 KiB t=2 p=1: mean {mean:.0} ms, worst {worst:.0} ms");
+    console_log!("browser unlock, {:?} (the default): mean {mean:.0} ms, worst {worst:.0} ms", KdfParams::default());
     // The figure is a benchmark (printed, reported in the issue), not a timed assertion.
     assert!(vault.is_unlocked());
     assert!(matches!(vault.unlock(&Passphrase::new("wrong")), Err(VaultError::WrongPassphrase)));

@@ -283,7 +283,7 @@ fn create_open_and_kdf_rules() {
         Vault::create(MemoryStore::new(), &pass(), KdfParams::Pbkdf2Sha256 { iterations: 100_000 }),
         Err(VaultError::WeakKdf(_))
     ));
-    assert_eq!(KdfParams::default(), KdfParams::Argon2id { memory_kib: 19_456, iterations: 2, parallelism: 1 });
+    assert_eq!(KdfParams::default(), KdfParams::Argon2id { memory_kib: 65_536, iterations: 3, parallelism: 4 });
     assert_eq!(KdfParams::OWASP_PBKDF2_SHA256, KdfParams::Pbkdf2Sha256 { iterations: 600_000 });
     let vault = small_vault();
     assert!(vault.kdf().is_insecure());
@@ -849,4 +849,41 @@ fn snapshot_writes_replayed_in_order_reproduce_the_vault() {
     }
     assert_eq!(indexed_db.objects(), snapshot.objects());
     assert_eq!(read_all(indexed_db, &new_pass()).unwrap(), expected);
+}
+
+#[test]
+fn another_writer_s_rotation_is_adopted_and_its_passphrase_change_locks() {
+    // two tabs on one store: `a` rotates and then changes the passphrase; `b` reads the header again each time
+    let mut a = small_vault();
+    let mut b = Vault::open(a.store().clone()).unwrap();
+    b.unlock(&pass()).unwrap();
+    let expected = contents(&a).unwrap();
+
+    a.rotate_data_key().unwrap();
+    *b.store_mut() = a.store().clone();
+    assert!(b.reload_header().unwrap(), "a rotation keeps the other writer unlocked (same passphrase, same KEK)");
+    assert_eq!(b.current_key_version(), 2);
+    assert_eq!(contents(&b).unwrap(), expected, "every record opens under the adopted key");
+    b.seal_record(RecordKind::Settings, &rid("from-b"), b"sealed under the new key").unwrap();
+    assert_eq!(a.store().get("record.settings.from-b").unwrap(), None);
+
+    a.change_passphrase(&pass(), &new_pass()).unwrap();
+    *b.store_mut() = a.store().clone();
+    assert!(!b.reload_header().unwrap(), "a passphrase change locks the other writer");
+    assert!(!b.is_unlocked());
+    assert!(matches!(b.unlock(&pass()), Err(VaultError::WrongPassphrase)));
+    b.unlock(&new_pass()).unwrap();
+    assert_eq!(contents(&b).unwrap(), expected);
+}
+
+#[test]
+fn a_passphrase_change_moves_a_vault_at_the_old_default_to_the_new_one() {
+    let mut vault = Vault::create(MemoryStore::new(), &pass(), KdfParams::OWASP_ARGON2ID).unwrap();
+    let id = vault.add_credential(&binance()).unwrap();
+    vault.change_passphrase(&pass(), &new_pass()).unwrap();
+    assert_eq!(vault.kdf(), KdfParams::default(), "the new passphrase is derived at the new default");
+    let mut reopened = Vault::open(vault.into_store()).unwrap();
+    assert_eq!(reopened.kdf(), KdfParams::default(), "and the header records it");
+    reopened.unlock(&new_pass()).unwrap();
+    assert_eq!(reopened.credential(&id).unwrap().api_secret.expose(), BINANCE_SECRET);
 }

@@ -461,7 +461,7 @@ impl RunningRelay {
         let addr = listener.local_addr().unwrap();
         let mut argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         argv.extend(["--listen".to_string(), addr.to_string()]);
-        let args = relay::Args::from_argv(argv).expect("relay arguments");
+        let args = relay::Args::from_argv(argv).unwrap_or_else(|e| panic!("relay arguments: {e}"));
         let config = args.resolve(|_| None).expect("relay config");
         let relay = relay::Relay::new(config).expect("relay");
         let router = relay::app(relay.clone());
