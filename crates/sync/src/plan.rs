@@ -216,8 +216,22 @@ impl Stream {
             | BinanceEarnFlexibleRewards
             | BinanceEarnLockedSubscriptions
             | BinanceEarnLockedRedemptions
-            | BinanceEarnLockedRewards => Venue::Binance,
-            _ => Venue::Bitget,
+            | BinanceEarnLockedRewards
+            | BinanceDividends => Venue::Binance,
+            // listed one by one, so that a new stream must say its venue
+            BitgetSpotFills
+            | BitgetDeposits
+            | BitgetWithdrawals
+            | BitgetTransfers
+            | BitgetFuturesBills
+            | BitgetFuturesFills
+            | BitgetConverts
+            | BitgetBgbConverts
+            | BitgetUnifiedFills
+            | BitgetUnifiedFinancial
+            | BitgetUnifiedDeposits
+            | BitgetUnifiedWithdrawals
+            | BitgetUnifiedConverts => Venue::Bitget,
         }
     }
 
