@@ -145,8 +145,11 @@ fn generate(seed: u64, n: usize, clean: bool) -> Generated {
 
 fn all_settings() -> Vec<Settings> {
     let mut out = Vec::new();
-    for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Acb] {
+    for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Acb, Method::Uk] {
         for pools in [Pools::Universal, Pools::PerAccount] {
+            if method == Method::Uk && pools == Pools::PerAccount {
+                continue; // UK share pooling is always universal
+            }
             for fees_in_cost_basis in [true, false] {
                 out.push(Settings { method, pools, fees_in_cost_basis, ..Settings::default() });
             }
@@ -250,7 +253,7 @@ fn fifo_and_acb_agree_with_one_buy() {
             ));
         }
         let fifo = compute(&events, &[], &Settings { method: Method::Fifo, ..Settings::default() });
-        for method in [Method::Acb, Method::Lifo, Method::Hifo] {
+        for method in [Method::Acb, Method::Lifo, Method::Hifo, Method::Uk] {
             let other = compute(&events, &[], &Settings { method, ..Settings::default() });
             assert_eq!(fifo.realized, other.realized, "seed {seed} {method:?}");
             assert_eq!(fifo.assets["ETH"], other.assets["ETH"], "seed {seed} {method:?}");
