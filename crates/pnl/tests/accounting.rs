@@ -851,3 +851,26 @@ fn holding_periods_from_a_leap_day() {
     assert!(pnl::held_more_than_a_year(ts("2023-03-01T00:00:00Z"), ts("2024-03-02T00:00:00Z")));
     assert!(!pnl::held_more_than_a_year(ts("2023-03-01T00:00:00Z"), ts("2024-03-01T23:59:59Z")));
 }
+
+#[test]
+fn uk_a_days_acquisitions_count_as_one_and_the_30th_day_is_in() {
+    let events = vec![
+        trade("b0", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("9", "TOK"), &[]),
+        trade("s1", ts("2024-01-10T10:00:00Z"), SPOT, ("1", "TOK"), ("50", "GBP"), &[]),
+        trade("b1", ts("2024-01-10T11:00:00Z"), SPOT, ("100", "GBP"), ("1", "TOK"), &[]),
+        trade("b2", ts("2024-01-10T12:00:00Z"), SPOT, ("200", "GBP"), ("1", "TOK"), &[]),
+        trade("s2", ts("2024-02-01T10:00:00Z"), SPOT, ("2", "TOK"), ("100", "GBP"), &[]),
+        trade("b3", ts("2024-03-02T23:00:00Z"), SPOT, ("70", "GBP"), ("1", "TOK"), &[]),
+        trade("b4", ts("2024-03-03T00:00:00Z"), SPOT, ("80", "GBP"), ("1", "TOK"), &[]),
+    ];
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    // s1 takes one of 10 January's two units at their average 150; the other joins the pool (10 at 250)
+    // s2 takes 2 March (the 30th day after 1 February) and one unit of the pool at 25; 3 March joins the pool
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["-100", "5"]));
+    assert_eq!(
+        lot_uses(&r),
+        vec![uses(&[("2024-01-10", "1", "150")]), uses(&[("2024-03-02", "1", "70"), ("2024-01-01", "1", "25")])]
+    );
+    assert_eq!((r.assets["TOK"].amount, r.assets["TOK"].cost_basis), (d("10"), d("305")));
+    assert_identity(&r);
+}
