@@ -720,6 +720,13 @@ fn uk_share_pooling_same_day_then_30_days_then_the_pool() {
     let r = compute(&events, &[], &upto);
     assert_eq!((r.assets["TOK"].amount, r.assets["TOK"].cost_basis), (d("90"), d("1200")));
     assert_identity(&r);
+    // a window from 20 May: the May sale is outside it, though its 30-day match (25 May) settles inside
+    let mut from = s.clone();
+    from.window.from = Some(ts("2024-05-20T00:00:00Z"));
+    let r = compute(&events, &[], &from);
+    assert_eq!(r.realized.trade, d("600"));
+    assert_eq!(r.identity.realized, d("1700"));
+    assert_identity(&r);
     // FIFO on the same ledger takes the oldest lots instead (the same total: everything bought is sold)
     let fifo = compute(&events, &[], &settings("GBP", Method::Fifo, true));
     assert_eq!(disposal_pnls(&fifo, Category::Trade), ds(&["2200", "-500"]));
