@@ -1010,6 +1010,8 @@ impl<'a> Engine<'a> {
             let mut bought = uk.buffers.remove(&d).unwrap_or_default();
             for p in list {
                 let (units, cost) = bought.entry(p.asset).or_default();
+                // the plan counts the units the run acquires: a reservation always finds them
+                debug_assert!(p.units <= *units, "UK plan reserved {} of day {d}, the run bought {units}", p.units);
                 // pro rata, as a lot taken in part; the last reservation takes what is left
                 let part = if p.units >= *units || units.is_zero() { *cost } else { *cost * p.units / *units };
                 *units -= p.units.min(*units);
@@ -1131,6 +1133,12 @@ impl<'a> Engine<'a> {
         first_day: Option<i64>,
         positions: &[ledger::Position],
     ) -> Report {
+        debug_assert!(
+            self.uk.as_ref().is_none_or(|uk| uk.pending.is_empty()
+                && uk.buffers.is_empty()
+                && uk.plan.matches.values().all(|m| m.is_empty())),
+            "the UK plan and the run disagree"
+        );
         let t = as_of.unwrap_or_default();
         let (position_values, unrealized_positions) = self.value_positions(positions, t);
         let prices: Vec<Option<Rate>> = (0..self.assets.len() as u32).map(|a| self.price(a, t)).collect();
