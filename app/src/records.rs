@@ -17,7 +17,7 @@ pub struct AppSettings {
     pub currency: String,
     /// Whether USDT, USDC, FDUSD and BUSD count as USD at 1.
     pub stablecoins_as_usd: bool,
-    /// fifo, lifo, hifo or acb.
+    /// fifo, lifo, hifo, acb or uk.
     pub method: String,
     /// Fees in cost basis.
     pub fees_in_cost_basis: bool,

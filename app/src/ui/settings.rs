@@ -159,6 +159,7 @@ pub fn SettingsView(
                     <option value="lifo">"LIFO (last in, first out)"</option>
                     <option value="hifo">"HIFO (highest cost first)"</option>
                     <option value="acb">"ACB (average cost)"</option>
+                    <option value="uk">"UK share pooling (same day, 30 days, section 104 pool)"</option>
                 </select>
                 <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.fees_in_cost_basis)
                     on:change=move |ev| draft.update(|d| d.fees_in_cost_basis = event_target_checked(&ev)) />

@@ -168,7 +168,7 @@ pub struct SettingsArgs {
     /// Profit currency: every value in the report is in it.
     #[arg(long, value_name = "C", default_value = "USD", value_parser = currency)]
     pub currency: String,
-    /// Cost-basis method: fifo, lifo, hifo or acb.
+    /// Cost-basis method: fifo, lifo, hifo, acb or uk (HMRC share pooling).
     #[arg(long, value_name = "METHOD", default_value = "fifo")]
     pub method: Method,
     /// Fees raise the acquired lot's cost or reduce the proceeds; false: each fee is a disposal.

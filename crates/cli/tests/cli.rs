@@ -77,6 +77,33 @@ fn pnl_prints_the_report_as_json() {
 }
 
 #[test]
+fn method_uk_is_hmrc_share_pooling() {
+    let dir = temp_dir();
+    // docs/accounting.md, Example 24 up to the May sale: 20 same day, 40 within 30 days, 60 of the pool
+    let ledger = write(
+        dir.path(),
+        "ledger.jsonl",
+        r#"{"id":"b1","time":"2024-01-01T10:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"GBP","amount":"1000"},"receive":{"asset":"TOK","amount":"100"}}
+{"id":"b2","time":"2024-03-01T10:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"GBP","amount":"1000"},"receive":{"asset":"TOK","amount":"50"}}
+{"id":"s1","time":"2024-05-10T09:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"TOK","amount":"120"},"receive":{"asset":"GBP","amount":"3600"}}
+{"id":"b3","time":"2024-05-10T15:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"GBP","amount":"700"},"receive":{"asset":"TOK","amount":"20"}}
+{"id":"b4","time":"2024-05-25T10:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"GBP","amount":"1000"},"receive":{"asset":"TOK","amount":"40"}}
+"#,
+    );
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--currency", "GBP", "--method", "uk"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["method"], "uk");
+    assert_eq!(r["realized"]["trade"], "1100");
+    assert_eq!(r["holding_periods"], Value::Null, "no holding periods under pooling");
+    assert_eq!(r["assets"]["TOK"]["cost_basis"], "1200");
+    let fifo = meetcrypt(&["pnl", "--ledger", &ledger, "--currency", "GBP"]);
+    let r: Value = serde_json::from_str(&stdout(&fifo)).unwrap();
+    assert_eq!(r["realized"]["trade"], "2200");
+    assert_eq!(r["holding_periods"]["short_term"], "2200");
+}
+
+#[test]
 fn window_flags() {
     let dir = temp_dir();
     let ledger = write(dir.path(), "ledger.jsonl", LEDGER);

@@ -50,6 +50,10 @@ pub fn report_csv(report: &Report, events: &[Event]) -> String {
     let s = &report.settings;
     let r = &report.realized;
     let window = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    // empty under ACB and UK share pooling, where a pooled cost has no acquisition date (docs/accounting.md §3b)
+    let held = |f: fn(&pnl::HoldingPeriods) -> Decimal| {
+        report.holding_periods.as_ref().map(|h| f(h).to_string()).unwrap_or_default()
+    };
     let lines: Vec<(&str, String)> = vec![
         ("engine_version", report.engine_version.clone()),
         ("currency", s.currency.clone()),
@@ -69,6 +73,10 @@ pub fn report_csv(report: &Report, events: &[Event]) -> String {
         ("realized_commission", r.commission.to_string()),
         ("realized_other", r.other.to_string()),
         ("realized_total", r.total.to_string()),
+        ("realized_trade_short_term", held(|h| h.short_term)),
+        ("realized_trade_long_term", held(|h| h.long_term)),
+        ("long_term_proceeds", held(|h| h.long_term_proceeds)),
+        ("long_term_cost", held(|h| h.long_term_cost)),
         ("unrealized", report.unrealized.to_string()),
         ("missing_acquisitions", report.missing_acquisitions.len().to_string()),
         ("missing_prices", report.missing_prices.len().to_string()),
@@ -112,5 +120,34 @@ mod tests {
         );
         assert!(lines.contains(&"method,fifo"));
         assert!(lines.contains(&"realized_total,2"));
+        // held a day or two: all short term
+        assert!(lines.contains(&"realized_trade_short_term,2"));
+        assert!(lines.contains(&"realized_trade_long_term,0"));
+    }
+
+    #[test]
+    fn report_csv_summary_splits_by_holding_period_and_leaves_it_empty_under_uk() {
+        let events = vec![
+            ev(
+                r#"{"id":"1","time":"2023-01-01T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"USD","amount":"10"},"receive":{"asset":"X","amount":"1"}}"#,
+            ),
+            ev(
+                r#"{"id":"2","time":"2024-01-01T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"USD","amount":"20"},"receive":{"asset":"X","amount":"1"}}"#,
+            ),
+            ev(
+                r#"{"id":"3","time":"2024-01-02T00:00:00Z","account":"x/y/spot","kind":"trade","spend":{"asset":"X","amount":"2"},"receive":{"asset":"USD","amount":"50"}}"#,
+            ),
+        ];
+        let fifo = report_csv(&pnl::compute(&events, &[], &Settings::default()), &events);
+        // the 2023 unit: proceeds 25, cost 10, gain 15; the 2024 unit: 25 - 20 = 5
+        for line in
+            ["realized_trade_short_term,5", "realized_trade_long_term,15", "long_term_proceeds,25", "long_term_cost,10"]
+        {
+            assert!(fifo.lines().any(|l| l == line), "{line} in\n{fifo}");
+        }
+        let uk = Settings { method: pnl::Method::Uk, ..Settings::default() };
+        let uk = report_csv(&pnl::compute(&events, &[], &uk), &events);
+        assert!(uk.lines().any(|l| l == "method,uk"));
+        assert!(uk.lines().any(|l| l == "realized_trade_long_term,"), "{uk}");
     }
 }

@@ -1,6 +1,6 @@
-//! Benchmark: generate N ledger events (default 1,000,000) and time the FIFO recompute.
+//! Benchmark: generate N ledger events (default 1,000,000) and time the recompute (FIFO unless a method is given).
 //!
-//! `cargo run --release -p pnl --example bench -- 1000000 [fifo|lifo|hifo|acb] [DIR]`
+//! `cargo run --release -p pnl --example bench -- 1000000 [fifo|lifo|hifo|acb|uk] [DIR]`
 //!
 //! With DIR, also writes the generated `DIR/ledger.jsonl` and `DIR/prices.jsonl` (to time `meetcrypt pnl` end to end,
 //! reading and parsing included; the figure above is the engine alone, on events already in memory):

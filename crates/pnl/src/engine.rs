@@ -11,6 +11,7 @@ use crate::report::*;
 use crate::returns::{self, Day};
 use crate::settings::{Method, Pools, Settings};
 use crate::transfers::{NONE, match_transfers};
+use crate::uk::{self, DayFlow};
 
 /// A lot: units acquired together, with what they cost.
 #[derive(Clone, Copy, Debug)]
@@ -32,7 +33,7 @@ struct Pool {
 }
 
 /// Causes of the identity residual that arise at events.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Drift {
     TradeFees,
     Deposits,
@@ -78,6 +79,39 @@ struct MissingPriceAcc {
 
 const UNIVERSAL: u32 = u32::MAX;
 
+/// What a spend's units reserved under the UK same-day or 30-day rule do with their cost once the acquisition
+/// day ends and the cost is known (docs/accounting.md §3a).
+#[derive(Clone, Copy, Debug)]
+enum Deferred {
+    /// Not a spend that the rules apply to (lots moved between pools).
+    None,
+    /// A disposal: its PnL falls by the cost, booked as it would have been at the disposal.
+    Pnl { asset: u32, account: u32, symbol: Option<u32>, category: Category, in_window: bool, disposal: Option<usize> },
+    /// Units that left without PnL (a fee in cost basis, a withdrawal): the cost is a residual of that cause.
+    Drift(Drift),
+    /// An unvalued trade's spend: the cost carries over to the received asset's pool.
+    Carry(usize),
+}
+
+/// Units reserved under the same-day or 30-day rule, waiting for the end of their acquisition day.
+struct Pending {
+    asset: u32,
+    units: Decimal,
+    then: Deferred,
+    /// Index into the report's lot uses, for a recorded disposal.
+    lot_use: Option<usize>,
+}
+
+/// UK share pooling's state: the plan, the reserved days' acquisitions and the reservations waiting for them.
+#[derive(Default)]
+struct UkState {
+    plan: uk::Plan,
+    /// Acquisition day -> asset -> (units, cost) acquired that day, held back from the pool until the day ends.
+    buffers: BTreeMap<i64, FxMap<u32, (Decimal, Decimal)>>,
+    /// Acquisition day -> the reservations it settles.
+    pending: BTreeMap<i64, Vec<Pending>>,
+}
+
 /// One account's side of the identity (per-account pools only): its lots' cost, its cash, the value that came in
 /// (deposits and transfers from the user's other accounts at market), its realized PnL, and the residual causes.
 #[derive(Clone, Copy, Default)]
@@ -115,6 +149,9 @@ pub(crate) struct Engine<'a> {
     /// Per account, with per-account pools (empty otherwise).
     books: Vec<AccountBook>,
     per_account: bool,
+    /// One pool per asset (the `universal` setting, and always under UK share pooling).
+    universal: bool,
+    uk: Option<Box<UkState>>,
     realized_lifetime: Decimal,
     drift: [Decimal; 5],
     // report parts
@@ -163,7 +200,9 @@ impl<'a> Engine<'a> {
             cash_total: Decimal::ZERO,
             contributions: Decimal::ZERO,
             books: Vec::new(),
-            per_account: s.pools == Pools::PerAccount,
+            per_account: s.pools == Pools::PerAccount && s.method != Method::Uk,
+            universal: s.pools == Pools::Universal || s.method == Method::Uk,
+            uk: None,
             realized_lifetime: Decimal::ZERO,
             drift: [Decimal::ZERO; 5],
             realized: RealizedSplit::default(),
@@ -225,7 +264,7 @@ impl<'a> Engine<'a> {
     }
 
     fn pool(&mut self, asset: u32, account: u32) -> usize {
-        let account = if self.s.pools == Pools::Universal { UNIVERSAL } else { account };
+        let account = if self.universal { UNIVERSAL } else { account };
         let key = (u64::from(asset) << 32) | u64::from(account);
         let next = self.pools.len() as u32;
         let id = *self.pool_index.entry(key).or_insert(next);
@@ -281,8 +320,17 @@ impl<'a> Engine<'a> {
         if account != UNIVERSAL {
             self.books[account as usize].lot_cost += cost;
         }
+        if let Some(uk) = self.uk.as_deref_mut() {
+            let asset = self.pools[pool].asset;
+            if uk.plan.reserved.contains_key(&(asset, time.day())) {
+                let (units, total) = uk.buffers.entry(time.day()).or_default().entry(asset).or_default();
+                *units += amount;
+                *total += cost;
+                return;
+            }
+        }
         let lots = &mut self.pools[pool].lots;
-        if self.s.method == Method::Acb
+        if matches!(self.s.method, Method::Acb | Method::Uk)
             && let Some(lot) = lots.front_mut()
         {
             lot.remaining += amount;
@@ -294,14 +342,41 @@ impl<'a> Engine<'a> {
     }
 
     /// Takes `amount` units from a pool by the method's order; each piece goes to `self.scratch` when `keep`.
-    fn take(&mut self, pool: usize, amount: Decimal, keep: bool, record: bool) -> Taken {
+    /// Under UK share pooling, units reserved for the spend's day come first; their cost is settled as `then` says
+    /// when their acquisition day ends, and is not in the returned cost.
+    fn take(&mut self, pool: usize, amount: Decimal, keep: bool, record: bool, then: Deferred) -> Taken {
         let method = self.s.method;
-        let lots = &mut self.pools[pool].lots;
         let mut need = amount;
+        if let Some(uk) = self.uk.as_deref_mut()
+            && !matches!(then, Deferred::None)
+        {
+            let asset = self.pools[pool].asset;
+            let events = self.events;
+            if let Some(list) = uk.plan.matches.get_mut(&(asset, events[self.cur].time.day())) {
+                while need > Decimal::ZERO
+                    && let Some(front) = list.front_mut()
+                {
+                    let units = need.min(front.1);
+                    let day = front.0;
+                    front.1 -= units;
+                    if front.1.is_zero() {
+                        list.pop_front();
+                    }
+                    need -= units;
+                    let lot_use = record.then(|| {
+                        let lot_time = uk.plan.reserved[&(asset, day)];
+                        self.lot_uses.push(LotUse { lot_time, amount: units, cost: Decimal::ZERO });
+                        self.lot_uses.len() - 1
+                    });
+                    uk.pending.entry(day).or_default().push(Pending { asset, units, then, lot_use });
+                }
+            }
+        }
+        let lots = &mut self.pools[pool].lots;
         let mut cost = Decimal::ZERO;
         while need > Decimal::ZERO {
             let idx = match method {
-                Method::Fifo | Method::Acb => 0,
+                Method::Fifo | Method::Acb | Method::Uk => 0,
                 Method::Lifo => lots.len().wrapping_sub(1),
                 Method::Hifo => hifo_index(lots),
             };
@@ -347,7 +422,15 @@ impl<'a> Engine<'a> {
         pnl_of: impl Fn(Decimal, Decimal) -> Decimal,
     ) {
         let start = self.lot_uses.len();
-        let taken = self.spend_units(asset, account, amount, self.record);
+        let then = Deferred::Pnl {
+            asset,
+            account,
+            symbol,
+            category,
+            in_window: self.in_window,
+            disposal: self.record.then_some(self.disposals.len()),
+        };
+        let taken = self.spend_units(asset, account, amount, self.record, then);
         let pnl = pnl_of(proceeds, taken.cost);
         self.book_pnl(asset, account, symbol, category, pnl);
         let missing = amount - taken.found;
@@ -369,9 +452,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Takes units that leave for good; a shortfall is a missing acquisition, matched at zero cost.
-    fn spend_units(&mut self, asset: u32, account: u32, amount: Decimal, record: bool) -> Taken {
+    fn spend_units(&mut self, asset: u32, account: u32, amount: Decimal, record: bool, then: Deferred) -> Taken {
         let pool = self.pool(asset, account);
-        let taken = self.take(pool, amount, false, record);
+        let taken = self.take(pool, amount, false, record, then);
         let missing = amount - taken.found;
         if missing > Decimal::ZERO {
             let events = self.events;
@@ -408,17 +491,23 @@ impl<'a> Engine<'a> {
             self.cash_change(account, -amount);
             return amount;
         }
-        self.spend_units(asset, account, amount, false).cost
+        let events = self.events;
+        let cause = match events[self.cur].kind {
+            EventKind::Trade { .. } => Drift::TradeFees,
+            EventKind::Withdrawal { .. } => Drift::Withdrawals,
+            _ => Drift::Income,
+        };
+        self.spend_units(asset, account, amount, false, Deferred::Drift(cause)).cost
     }
 
     fn move_lots(&mut self, asset: u32, from: u32, to: u32, amount: Decimal) {
-        if self.s.pools == Pools::Universal || self.cash[asset as usize] || amount.is_zero() {
+        if self.universal || self.cash[asset as usize] || amount.is_zero() {
             return;
         }
         let src = self.pool(asset, from);
         let dst = self.pool(asset, to);
         self.scratch.clear();
-        let taken = self.take(src, amount, true, false);
+        let taken = self.take(src, amount, true, false, Deferred::None);
         self.lot_cost_total += taken.cost;
         self.books[to as usize].lot_cost += taken.cost;
         let pieces = std::mem::take(&mut self.scratch);
@@ -483,6 +572,10 @@ impl<'a> Engine<'a> {
             order.truncate(end);
         }
         let partner = match_transfers(events, &order, &self.s.manual_matches);
+        if self.s.method == Method::Uk {
+            let flows = self.uk_flows(&order, &partner);
+            self.uk = Some(Box::new(UkState { plan: uk::plan(&flows), ..UkState::default() }));
+        }
         let first_day = order.first().map(|&i| events[i as usize].time.day());
         let as_of = self.s.window.to.or_else(|| order.last().map(|&i| events[i as usize].time));
         let mut day = first_day.unwrap_or(0);
@@ -777,7 +870,9 @@ impl<'a> Engine<'a> {
             self.dispose(a, account, symbol, qa, proceeds, Category::Trade, |p, c| p - c);
         } else {
             // unvalued: no PnL; the cost carries over to what was received
-            carried_cost = self.spend_units(a, account, qa, false).cost;
+            // (under UK share pooling, the cost of units reserved for later acquisitions follows when known)
+            let then = if self.uk.is_some() { Deferred::Carry(self.pool(b, account)) } else { Deferred::None };
+            carried_cost = self.spend_units(a, account, qa, false, then).cost;
         }
         // 2. fees in the spent asset
         for &(f, q) in all_fees {
@@ -815,9 +910,187 @@ impl<'a> Engine<'a> {
         }
     }
 
+    // ---- UK share pooling (docs/accounting.md §3a) ------------------------------------------------------------
+
+    /// The units each UTC day adds to and takes from each asset's pool, following what [`Engine::event`] does with
+    /// universal pools: every `acquire` is an acquisition, every `take` a disposal.
+    fn uk_flows(&mut self, order: &[u32], partner: &[u32]) -> FxMap<u32, Vec<DayFlow>> {
+        let events = self.events;
+        let mut flows: FxMap<u32, Vec<DayFlow>> = FxMap::default();
+        let mut add = |asset: u32, t: Timestamp, units: Decimal, acquired: bool| {
+            if units <= Decimal::ZERO {
+                return;
+            }
+            let days = flows.entry(asset).or_default();
+            let day = t.day();
+            if days.last().is_none_or(|f| f.day != day) {
+                days.push(DayFlow { day, first_acquired: None, acquired: Decimal::ZERO, disposed: Decimal::ZERO });
+            }
+            let f = days.last_mut().expect("pushed");
+            if acquired {
+                f.acquired += units;
+                f.first_acquired.get_or_insert(t);
+            } else {
+                f.disposed += units;
+            }
+        };
+        for &i in order {
+            let e = &events[i as usize];
+            let t = e.time;
+            match &e.kind {
+                EventKind::Trade { spend, receive, fees, .. } => {
+                    let a = self.asset(&spend.asset);
+                    let b = self.asset(&receive.asset);
+                    if !self.cash[a as usize] {
+                        add(a, t, spend.amount, false);
+                    }
+                    for fee in fees {
+                        let f = self.asset(&fee.asset);
+                        if !self.cash[f as usize] {
+                            add(f, t, fee.amount, false);
+                        }
+                    }
+                    if !self.cash[b as usize] {
+                        add(b, t, receive.amount, true);
+                    }
+                }
+                EventKind::Deposit { asset, amount, .. } => {
+                    let asset = self.asset(asset);
+                    if partner[i as usize] == NONE
+                        && !self.cash[asset as usize]
+                        && self.s.deposits_at_market
+                        && self.price(asset, t).is_some()
+                    {
+                        add(asset, t, *amount, true);
+                    }
+                }
+                EventKind::Withdrawal { asset, amount, fee, .. } => {
+                    let asset = self.asset(asset);
+                    if self.cash[asset as usize] {
+                        continue;
+                    }
+                    let fee = fee.unwrap_or_default();
+                    match partner[i as usize] {
+                        NONE => {
+                            add(asset, t, fee, false);
+                            add(asset, t, *amount, false);
+                        }
+                        p => {
+                            let EventKind::Deposit { amount: received, .. } = &events[p as usize].kind else {
+                                unreachable!("partner of a deposit")
+                            };
+                            add(asset, t, fee + (*amount - *received), false);
+                        }
+                    }
+                }
+                EventKind::Income { asset, amount, .. } => {
+                    let asset = self.asset(asset);
+                    if !self.cash[asset as usize] {
+                        if amount.is_sign_positive() {
+                            add(asset, t, *amount, true);
+                        } else {
+                            add(asset, t, -*amount, false);
+                        }
+                    }
+                }
+                EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
+            }
+        }
+        flows
+    }
+
+    /// At the end of a day: the day's reserved acquisitions settle the reservations waiting for them (each takes its
+    /// share of the day's cost), and what is left of them joins the pool at its cost.
+    fn uk_settle(&mut self, day: i64) {
+        let Some(mut uk) = self.uk.take() else { return };
+        while let Some(entry) = uk.pending.first_entry()
+            && *entry.key() <= day
+        {
+            let (d, list) = entry.remove_entry();
+            let mut bought = uk.buffers.remove(&d).unwrap_or_default();
+            for p in list {
+                let (units, cost) = bought.entry(p.asset).or_default();
+                // the plan counts the units the run acquires: a reservation always finds them
+                debug_assert!(p.units <= *units, "UK plan reserved {} of day {d}, the run bought {units}", p.units);
+                // pro rata, as a lot taken in part; the last reservation takes what is left
+                let part = if p.units >= *units || units.is_zero() { *cost } else { *cost * p.units / *units };
+                *units -= p.units.min(*units);
+                *cost -= part;
+                self.uk_settle_one(&p, part);
+            }
+            self.uk_pool_rest(&uk, d, bought);
+        }
+        while let Some(entry) = uk.buffers.first_entry()
+            && *entry.key() <= day
+        {
+            let (d, bought) = entry.remove_entry();
+            self.uk_pool_rest(&uk, d, bought);
+        }
+        self.uk = Some(uk);
+    }
+
+    /// What is left of a day's reserved acquisitions joins the pool (its cost is already in the lot total).
+    fn uk_pool_rest(&mut self, uk: &UkState, day: i64, bought: FxMap<u32, (Decimal, Decimal)>) {
+        let mut rest: Vec<(u32, Decimal, Decimal)> = bought.into_iter().map(|(a, (u, c))| (a, u, c)).collect();
+        rest.sort_by_key(|r| r.0);
+        for (asset, units, cost) in rest {
+            if units.is_zero() && cost.is_zero() {
+                continue;
+            }
+            let pool = self.pool(asset, UNIVERSAL);
+            let time = uk.plan.reserved.get(&(asset, day)).copied().unwrap_or(Timestamp::start_of_day(day));
+            match self.pools[pool].lots.front_mut() {
+                Some(lot) => {
+                    lot.remaining += units;
+                    lot.cost += cost;
+                }
+                None => self.pools[pool].lots.push_back(Lot { time, remaining: units, cost, unit: Decimal::ZERO }),
+            }
+        }
+    }
+
+    /// Settles one reservation with its cost.
+    fn uk_settle_one(&mut self, p: &Pending, cost: Decimal) {
+        if let Some(i) = p.lot_use {
+            self.lot_uses[i].cost = cost;
+        }
+        self.lot_cost_total -= cost;
+        match p.then {
+            Deferred::Pnl { asset, account, symbol, category, in_window, disposal } => {
+                let now = self.in_window;
+                self.in_window = in_window;
+                self.book_pnl(asset, account, symbol, category, -cost);
+                self.in_window = now;
+                if let Some(x) = disposal {
+                    self.disposals[x].cost += cost;
+                }
+            }
+            Deferred::Drift(cause) => self.drift[cause as usize] -= cost,
+            Deferred::Carry(pool) => {
+                self.lot_cost_total += cost;
+                match self.pools[pool].lots.front_mut() {
+                    Some(lot) => lot.cost += cost,
+                    None => {
+                        let time = self.events[self.cur].time;
+                        self.pools[pool].lots.push_back(Lot {
+                            time,
+                            remaining: Decimal::ZERO,
+                            cost,
+                            unit: Decimal::ZERO,
+                        });
+                    }
+                }
+            }
+            Deferred::None => self.lot_cost_total += cost,
+        }
+    }
+
     // ---- days ------------------------------------------------------------------------------------------------
 
     fn close_day(&mut self, day: i64) {
+        if self.uk.is_some() {
+            self.uk_settle(day);
+        }
         let end = Timestamp::from_millis(Timestamp::start_of_day(day + 1).millis() - 1);
         let (equity, complete) = self.equity_at(end, Affects::EquityCurve);
         self.curve.push(EquityPoint {
@@ -860,6 +1133,12 @@ impl<'a> Engine<'a> {
         first_day: Option<i64>,
         positions: &[ledger::Position],
     ) -> Report {
+        debug_assert!(
+            self.uk.as_ref().is_none_or(|uk| uk.pending.is_empty()
+                && uk.buffers.is_empty()
+                && uk.plan.matches.values().all(|m| m.is_empty())),
+            "the UK plan and the run disagree"
+        );
         let t = as_of.unwrap_or_default();
         let (position_values, unrealized_positions) = self.value_positions(positions, t);
         let prices: Vec<Option<Rate>> = (0..self.assets.len() as u32).map(|a| self.price(a, t)).collect();
@@ -881,6 +1160,8 @@ impl<'a> Engine<'a> {
         let breakdowns = self.breakdowns();
         let mut realized = self.realized.clone();
         realized.normalize();
+        let holding_periods = matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
+            .then(|| self.holding_periods(self.realized.trade));
         let missing_prices = self.missing_price_list();
         let complete = self.missing_acq.is_empty()
             && missing_prices.is_empty()
@@ -896,6 +1177,7 @@ impl<'a> Engine<'a> {
             events: processed,
             complete,
             realized,
+            holding_periods,
             unrealized: holdings.unrealized.normalize(),
             positions: position_values,
             unrealized_positions: unrealized_positions.normalize(),
@@ -916,6 +1198,34 @@ impl<'a> Engine<'a> {
             identity_by_account,
             disposals: std::mem::take(&mut self.disposals),
             lot_uses: std::mem::take(&mut self.lot_uses),
+        }
+    }
+
+    /// The window's trade PnL by holding period (docs/accounting.md §3b), from the trade disposals' lot uses.
+    fn holding_periods(&self, trade: Decimal) -> HoldingPeriods {
+        let mut proceeds = Decimal::ZERO;
+        let mut cost = Decimal::ZERO;
+        for x in self.disposals.iter().filter(|x| x.category == Category::Trade && !x.amount.is_zero()) {
+            let mut units = Decimal::ZERO;
+            let mut units_cost = Decimal::ZERO;
+            for u in &self.lot_uses[x.lots.clone()] {
+                if crate::uk::held_more_than_a_year(u.lot_time, x.time) {
+                    units += u.amount;
+                    units_cost += u.cost;
+                }
+            }
+            if units.is_zero() && units_cost.is_zero() {
+                continue;
+            }
+            proceeds += if units == x.amount { x.proceeds } else { x.proceeds * units / x.amount };
+            cost += units_cost;
+        }
+        let long_term = proceeds - cost;
+        HoldingPeriods {
+            short_term: (trade - long_term).normalize(),
+            long_term: long_term.normalize(),
+            long_term_proceeds: proceeds.normalize(),
+            long_term_cost: cost.normalize(),
         }
     }
 

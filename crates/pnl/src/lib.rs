@@ -1,7 +1,7 @@
 //! The PnL engine: a pure function from a ledger, prices and settings to a report, following docs/accounting.md.
 //!
 //! Roles:
-//! - [`Settings`]: profit currency (USD default, stablecoins counting as USD), method (FIFO, LIFO, HIFO, ACB), fees
+//! - [`Settings`]: profit currency (USD default, stablecoins counting as USD), method (FIFO, LIFO, HIFO, ACB, UK share pooling), fees
 //!   in cost basis, universal or per-account pools, the report window.
 //! - [`PriceBook`]: prices as input; the price in force at a time is the latest at or before it, converted through
 //!   quote chains (`ETH -> USDT -> USD`).
@@ -34,12 +34,14 @@ pub mod report;
 pub mod returns;
 pub mod settings;
 mod transfers;
+mod uk;
 
 pub use ledger::{Decimal, Event, Position, PricePoint, Timestamp};
 pub use prices::PriceBook;
 pub use report::*;
 pub use settings::{LegMark, Method, Period, Pools, SettingError, Settings, USD_STABLECOINS, Window};
 pub use transfers::MATCH_WINDOW_MS;
+pub use uk::held_more_than_a_year;
 
 /// The engine version written into every report and bundle; a bundle recomputes only with the same version.
 pub const ENGINE_VERSION: &str = concat!("pnl/", env!("CARGO_PKG_VERSION"));

@@ -303,6 +303,21 @@ pub struct Identity {
     pub holds: bool,
 }
 
+/// The window's realized trade PnL by holding period (docs/accounting.md §3b): units held more than one year are
+/// long term, everything else on the `trade` line is short term, so `short_term + long_term = realized.trade`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldingPeriods {
+    /// Trade PnL of units held one year or less, of units matched at zero cost for lack of lots, and of trades
+    /// between two assets counting as the profit currency.
+    pub short_term: Decimal,
+    /// Trade PnL of units held more than one year: `long_term_proceeds - long_term_cost`.
+    pub long_term: Decimal,
+    /// Proceeds of the units held more than one year (a disposal's proceeds shared by units).
+    pub long_term_proceeds: Decimal,
+    /// Cost of the units held more than one year.
+    pub long_term_cost: Decimal,
+}
+
 /// Lots consumed by one disposal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotUse {
@@ -356,6 +371,10 @@ pub struct Report {
     pub complete: bool,
     /// Realized PnL in the window.
     pub realized: RealizedSplit,
+    /// The trade line of `realized` split by holding period; `None` under UK share pooling and ACB, where a pooled
+    /// cost has no single acquisition date (docs/accounting.md §3b).
+    #[serde(default)]
+    pub holding_periods: Option<HoldingPeriods>,
     /// Unrealized PnL of priced lots at the report time.
     pub unrealized: Decimal,
     /// Open futures positions given to [`crate::compute_with_positions`], with their unrealized PnL (not part of

@@ -22,6 +22,10 @@ pub enum Method {
     Hifo,
     /// Average cost: every spend is costed at the running average taken before it.
     Acb,
+    /// UK share pooling (HMRC): a disposal is matched with the same day's acquisitions, then with those of the
+    /// next 30 days (earliest first), then with the section 104 pool at its average cost (docs/accounting.md §3a).
+    /// Pools are always universal under it.
+    Uk,
 }
 
 /// Whether lots are pooled across all accounts or kept per account.
@@ -55,7 +59,8 @@ impl FromStr for Method {
             "lifo" => Ok(Method::Lifo),
             "hifo" => Ok(Method::Hifo),
             "acb" | "average" => Ok(Method::Acb),
-            _ => Err(SettingError { what: "method", given: s.into(), expected: "fifo, lifo, hifo, acb" }),
+            "uk" => Ok(Method::Uk),
+            _ => Err(SettingError { what: "method", given: s.into(), expected: "fifo, lifo, hifo, acb, uk" }),
         }
     }
 }
@@ -67,6 +72,7 @@ impl fmt::Display for Method {
             Method::Lifo => "lifo",
             Method::Hifo => "hifo",
             Method::Acb => "acb",
+            Method::Uk => "uk",
         })
     }
 }

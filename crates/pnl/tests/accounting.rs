@@ -742,3 +742,224 @@ fn simple_earn_moves_lots_and_books_interest_as_income() {
     assert!(r.missing_acquisitions.is_empty(), "{:?}", r.missing_acquisitions);
     assert_identity(&r);
 }
+
+fn ts(s: &str) -> ledger::Timestamp {
+    s.parse().unwrap()
+}
+
+/// The lot uses of each disposal: (acquisition date, units, cost).
+fn lot_uses(r: &Report) -> Vec<Vec<(String, Decimal, Decimal)>> {
+    r.disposals
+        .iter()
+        .map(|x| {
+            r.lot_uses[x.lots.clone()]
+                .iter()
+                .map(|u| (u.lot_time.date_string(), u.amount.normalize(), u.cost.normalize()))
+                .collect()
+        })
+        .collect()
+}
+
+fn uses(list: &[(&str, &str, &str)]) -> Vec<(String, Decimal, Decimal)> {
+    list.iter().map(|(t, a, c)| (t.to_string(), d(a), d(c))).collect()
+}
+
+/// docs/accounting.md Example 24: HMRC-style share pooling with a same-day, a 30-day and a pool match.
+fn uk_pooling_events() -> Vec<ledger::Event> {
+    vec![
+        trade("b1", ts("2024-01-01T10:00:00Z"), SPOT, ("1000", "GBP"), ("100", "TOK"), &[]),
+        trade("b2", ts("2024-03-01T10:00:00Z"), SPOT, ("1000", "GBP"), ("50", "TOK"), &[]),
+        trade("s1", ts("2024-05-10T09:00:00Z"), SPOT, ("120", "TOK"), ("3600", "GBP"), &[]),
+        trade("b3", ts("2024-05-10T15:00:00Z"), SPOT, ("700", "GBP"), ("20", "TOK"), &[]),
+        trade("b4", ts("2024-05-25T10:00:00Z"), SPOT, ("1000", "GBP"), ("40", "TOK"), &[]),
+        trade("b5", ts("2024-07-01T10:00:00Z"), SPOT, ("200", "GBP"), ("10", "TOK"), &[]),
+        trade("s2", ts("2024-09-01T10:00:00Z"), SPOT, ("100", "TOK"), ("2000", "GBP"), &[]),
+    ]
+}
+
+#[test]
+fn uk_share_pooling_same_day_then_30_days_then_the_pool() {
+    let events = uk_pooling_events();
+    let s = settings("GBP", Method::Uk, true);
+    let r = compute(&events, &[], &s);
+    // s1: 20 same day (700) + 40 on 25 May (1000) + 60 of the pool's 150 (2000 x 60 / 150 = 800)
+    // s2: the whole pool, 90 left at 1200 plus b5's 10 at 200
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["1100", "600"]));
+    assert_eq!(
+        lot_uses(&r),
+        vec![
+            uses(&[("2024-05-10", "20", "700"), ("2024-05-25", "40", "1000"), ("2024-01-01", "60", "800")]),
+            uses(&[("2024-01-01", "100", "1400")]),
+        ]
+    );
+    assert_eq!(r.realized.trade, d("1700"));
+    assert_eq!(r.holding_periods, None, "pooled cost has no acquisition date");
+    assert!(r.missing_acquisitions.is_empty());
+    assert_identity(&r);
+    // the pool after s1: 90 units at 1200 (b3 and b4 went to s1, not into the pool)
+    let mut upto = s.clone();
+    upto.window.to = Some(ts("2024-06-30T00:00:00Z"));
+    let r = compute(&events, &[], &upto);
+    assert_eq!((r.assets["TOK"].amount, r.assets["TOK"].cost_basis), (d("90"), d("1200")));
+    assert_identity(&r);
+    // a window from 20 May: the May sale is outside it, though its 30-day match (25 May) settles inside
+    let mut from = s.clone();
+    from.window.from = Some(ts("2024-05-20T00:00:00Z"));
+    let r = compute(&events, &[], &from);
+    assert_eq!(r.realized.trade, d("600"));
+    assert_eq!(r.identity.realized, d("1700"));
+    assert_identity(&r);
+    // FIFO on the same ledger takes the oldest lots instead (the same total: everything bought is sold)
+    let fifo = compute(&events, &[], &settings("GBP", Method::Fifo, true));
+    assert_eq!(disposal_pnls(&fifo, Category::Trade), ds(&["2200", "-500"]));
+}
+
+#[test]
+fn uk_same_day_rule_comes_before_an_earlier_disposals_30_day_rule() {
+    let events = vec![
+        trade("b1", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("10", "TOK"), &[]),
+        trade("s1", ts("2024-02-01T10:00:00Z"), SPOT, ("5", "TOK"), ("100", "GBP"), &[]),
+        trade("s2", ts("2024-02-10T09:00:00Z"), SPOT, ("5", "TOK"), ("150", "GBP"), &[]),
+        trade("b2", ts("2024-02-10T18:00:00Z"), SPOT, ("125", "GBP"), ("5", "TOK"), &[]),
+    ];
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    // s2 takes b2 (same day); s1's 30-day window holds only b2, which is used up: s1 takes the pool at 10
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["50", "25"]));
+    assert_eq!(lot_uses(&r), vec![uses(&[("2024-01-01", "5", "50")]), uses(&[("2024-02-10", "5", "125")])]);
+    assert_eq!(r.assets["TOK"].cost_basis, d("50"));
+    assert_identity(&r);
+}
+
+#[test]
+fn uk_disposal_larger_than_the_pool() {
+    let events = vec![
+        trade("b1", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("10", "TOK"), &[]),
+        trade("s1", ts("2024-02-01T10:00:00Z"), SPOT, ("15", "TOK"), ("300", "GBP"), &[]),
+        trade("b2", ts("2024-02-20T10:00:00Z"), SPOT, ("90", "GBP"), ("3", "TOK"), &[]),
+        trade("b3", ts("2024-03-05T10:00:00Z"), SPOT, ("40", "GBP"), ("2", "TOK"), &[]),
+    ];
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    // 3 from 20 Feb (90), the pool's 10 (100), 2 never acquired within 30 days: matched at zero cost
+    // (b3 on 5 March is 33 days later: it goes to the pool)
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["110"]));
+    assert_eq!(lot_uses(&r), vec![uses(&[("2024-02-20", "3", "90"), ("2024-01-01", "10", "100")])]);
+    assert_eq!(r.missing_acquisitions.len(), 1);
+    assert_eq!((r.missing_acquisitions[0].found, r.missing_acquisitions[0].missing), (d("13"), d("2")));
+    assert!(!r.complete);
+    let tok = &r.assets["TOK"];
+    assert_eq!((tok.amount, tok.lots_amount, tok.cost_basis), (d("0"), d("2"), d("40")));
+    assert_identity(&r);
+}
+
+#[test]
+fn uk_fees_raise_the_cost_and_reduce_the_proceeds() {
+    let events = vec![
+        trade("b1", ts("2024-01-01T10:00:00Z"), SPOT, ("1000", "GBP"), ("10", "TOK"), &[("10", "GBP")]),
+        trade("s1", ts("2024-02-01T10:00:00Z"), SPOT, ("4", "TOK"), ("600", "GBP"), &[("6", "GBP")]),
+        trade("b2", ts("2024-02-01T16:00:00Z"), SPOT, ("160", "GBP"), ("1", "TOK"), &[("2", "GBP")]),
+        trade("s2", ts("2024-03-01T10:00:00Z"), SPOT, ("2", "TOK"), ("300", "GBP"), &[("0.1", "TOK")]),
+    ];
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    // s1: proceeds 594; 1 same day at 162, 3 of the pool's 10 at 1010 (303): gain 129
+    // s2: proceeds 300 less the 0.1 TOK fee valued at the trade's price (15): 285; 2 of 7 at 707 (202): gain 83;
+    //     the fee's 0.1 units leave the pool at cost (10.1) with no PnL of their own
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["129", "83"]));
+    assert_eq!(lot_uses(&r)[0], uses(&[("2024-02-01", "1", "162"), ("2024-01-01", "3", "303")]));
+    let tok = &r.assets["TOK"];
+    assert_eq!((tok.amount, tok.cost_basis), (d("4.9"), d("494.9")));
+    assert_identity(&r);
+    // fees not in cost basis: each fee is a disposal of its own on the fee line
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, false));
+    // s1: 600 - (160 + 300) = 140; s2: 300 - 2 x 100 = 100; fees: -10 -6 -2 and the 0.1 TOK at pool cost (-10)
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["140", "100"]));
+    assert_eq!(r.realized.fee, d("-28"));
+    assert_identity(&r);
+}
+
+#[test]
+fn uk_pools_are_universal_whatever_the_pools_setting() {
+    let events = vec![
+        trade("b1", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("10", "TOK"), &[]),
+        trade("b2", ts("2024-01-02T10:00:00Z"), "bitget/main/spot", ("300", "GBP"), ("10", "TOK"), &[]),
+        trade("s1", ts("2024-02-01T10:00:00Z"), SPOT, ("10", "TOK"), ("250", "GBP"), &[]),
+    ];
+    let mut s = settings("GBP", Method::Uk, true);
+    s.pools = Pools::PerAccount;
+    let r = compute(&events, &[], &s);
+    // one pool of 20 at 400: the Binance sale takes 10 at the average 20
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["50"]));
+    assert!(r.identity_by_account.is_empty());
+    assert_identity(&r);
+}
+
+#[test]
+fn holding_periods_split_trade_pnl_at_more_than_one_year() {
+    let events = |sold: &str| {
+        vec![
+            trade("b1", ts("2023-03-01T10:00:00Z"), SPOT, ("100", "USD"), ("1", "BTC"), &[]),
+            trade("b2", ts("2024-01-01T10:00:00Z"), SPOT, ("200", "USD"), ("1", "BTC"), &[]),
+            trade("s1", ts(sold), SPOT, ("2", "BTC"), ("600", "USD"), &[]),
+            trade("x1", ts(sold), SPOT, ("10", "USDT"), ("11", "USDC"), &[]),
+        ]
+    };
+    // one year to the day is not more than a year
+    let r = compute(&events("2024-03-01T23:00:00Z"), &[], &settings("USD", Method::Fifo, true));
+    let h = r.holding_periods.clone().unwrap();
+    assert_eq!((h.short_term, h.long_term), (d("301"), d("0")));
+    assert_eq!((h.long_term_proceeds, h.long_term_cost), (d("0"), d("0")));
+    // a day later the first coin is long term: half the proceeds, its cost 100
+    let r = compute(&events("2024-03-02T00:00:00Z"), &[], &settings("USD", Method::Fifo, true));
+    let h = r.holding_periods.clone().unwrap();
+    assert_eq!((h.long_term_proceeds, h.long_term_cost, h.long_term), (d("300"), d("100"), d("200")));
+    assert_eq!(h.short_term, d("101"), "the other coin (100) and the USDT/USDC swap (1)");
+    assert_eq!(h.short_term + h.long_term, r.realized.trade);
+    // LIFO takes the newer coin first: here both coins go, so the split is the same
+    let r = compute(&events("2024-03-02T00:00:00Z"), &[], &settings("USD", Method::Lifo, true));
+    assert_eq!(r.holding_periods.unwrap().long_term, d("200"));
+    // under average cost, as under UK pooling, a cost has no single acquisition date: no split
+    let r = compute(&events("2024-03-02T00:00:00Z"), &[], &settings("USD", Method::Acb, true));
+    assert_eq!(r.holding_periods, None);
+}
+
+#[test]
+fn holding_periods_from_a_leap_day() {
+    let events = |sold: &str| {
+        vec![
+            trade("b1", ts("2024-02-29T10:00:00Z"), SPOT, ("100", "USD"), ("1", "BTC"), &[]),
+            trade("s1", ts(sold), SPOT, ("0.5", "BTC"), ("80", "USD"), &[]),
+        ]
+    };
+    let r = compute(&events("2025-02-28T23:59:59Z"), &[], &settings("USD", Method::Fifo, true));
+    assert_eq!(r.holding_periods.unwrap().long_term_proceeds, d("0"));
+    let r = compute(&events("2025-03-01T00:00:00Z"), &[], &settings("USD", Method::Fifo, true));
+    let h = r.holding_periods.unwrap();
+    assert_eq!(
+        (h.long_term_proceeds, h.long_term_cost, h.long_term, h.short_term),
+        (d("80"), d("50"), d("30"), d("0"))
+    );
+    assert!(pnl::held_more_than_a_year(ts("2023-03-01T00:00:00Z"), ts("2024-03-02T00:00:00Z")));
+    assert!(!pnl::held_more_than_a_year(ts("2023-03-01T00:00:00Z"), ts("2024-03-01T23:59:59Z")));
+}
+
+#[test]
+fn uk_a_days_acquisitions_count_as_one_and_the_30th_day_is_in() {
+    let events = vec![
+        trade("b0", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("9", "TOK"), &[]),
+        trade("s1", ts("2024-01-10T10:00:00Z"), SPOT, ("1", "TOK"), ("50", "GBP"), &[]),
+        trade("b1", ts("2024-01-10T11:00:00Z"), SPOT, ("100", "GBP"), ("1", "TOK"), &[]),
+        trade("b2", ts("2024-01-10T12:00:00Z"), SPOT, ("200", "GBP"), ("1", "TOK"), &[]),
+        trade("s2", ts("2024-02-01T10:00:00Z"), SPOT, ("2", "TOK"), ("100", "GBP"), &[]),
+        trade("b3", ts("2024-03-02T23:00:00Z"), SPOT, ("70", "GBP"), ("1", "TOK"), &[]),
+        trade("b4", ts("2024-03-03T00:00:00Z"), SPOT, ("80", "GBP"), ("1", "TOK"), &[]),
+    ];
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    // s1 takes one of 10 January's two units at their average 150; the other joins the pool (10 at 250)
+    // s2 takes 2 March (the 30th day after 1 February) and one unit of the pool at 25; 3 March joins the pool
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["-100", "5"]));
+    assert_eq!(
+        lot_uses(&r),
+        vec![uses(&[("2024-01-10", "1", "150")]), uses(&[("2024-03-02", "1", "70"), ("2024-01-01", "1", "25")])]
+    );
+    assert_eq!((r.assets["TOK"].amount, r.assets["TOK"].cost_basis), (d("10"), d("305")));
+    assert_identity(&r);
+}
