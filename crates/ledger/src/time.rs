@@ -58,6 +58,18 @@ impl Timestamp {
     pub const fn start_of_day(day: i64) -> Self {
         Timestamp(day * MS_PER_DAY)
     }
+    /// The UTC date: (year, month 1–12, day 1–31).
+    pub fn date(self) -> (i64, u32, u32) {
+        let (y, m, d) = civil_from_days(self.day());
+        (y, m as u32, d as u32)
+    }
+    /// Midnight UTC starting a date, or `None` if there is no such date (30 February).
+    pub fn from_date(year: i64, month: u32, day: u32) -> Option<Self> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let valid = (1..=12).contains(&month) && day >= 1 && day <= month_days[month as usize - 1];
+        valid.then(|| Timestamp::start_of_day(days_from_civil(year, i64::from(month), i64::from(day))))
+    }
     /// `YYYY-MM-DD` of the UTC day.
     pub fn date_string(self) -> String {
         let (y, m, d) = civil_from_days(self.day());
@@ -98,9 +110,9 @@ impl FromStr for Timestamp {
             if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().map_err(|_| err()) } else { Err(err()) }
         };
         let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-        if !(1..=12).contains(&mo) || d < 1 || d > month_days[(mo - 1) as usize] || h > 23 || mi > 59 || sec > 59 {
+        let (Ok(mo), Ok(d)) = (u32::try_from(mo), u32::try_from(d)) else { return Err(err()) };
+        let Some(midnight) = Timestamp::from_date(y, mo, d) else { return Err(err()) };
+        if h > 23 || mi > 59 || sec > 59 {
             return Err(err());
         }
         let mut rest = &s[19..];
@@ -121,8 +133,7 @@ impl FromStr for Timestamp {
         if !matches!(rest, "Z" | "z" | "+00:00" | "-00:00") {
             return Err(err());
         }
-        let days = days_from_civil(y, mo, d);
-        Ok(Timestamp(days * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000 + ms))
+        Ok(Timestamp(midnight.0 + ((h * 60 + mi) * 60 + sec) * 1000 + ms))
     }
 }
 

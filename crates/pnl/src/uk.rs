@@ -82,37 +82,14 @@ pub(crate) fn plan(flows: &FxMap<u32, Vec<DayFlow>>) -> Plan {
     plan
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (as `ledger`'s time module computes them).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// Whether units acquired at `acquired` and disposed of at `disposed` were held more than one year
 /// (docs/accounting.md §3b): the disposal's UTC date is after the acquisition date's anniversary a year later; the
 /// anniversary of 29 February is 28 February.
 pub fn held_more_than_a_year(acquired: Timestamp, disposed: Timestamp) -> bool {
-    let (y, m, d) = civil_from_days(acquired.day());
+    let (y, m, d) = acquired.date();
     let d = if m == 2 && d == 29 { 28 } else { d };
-    disposed.day() > days_from_civil(y + 1, m, d)
+    let anniversary = Timestamp::from_date(y + 1, m, d).expect("the day exists a year later (29 February moved to 28)");
+    disposed.day() > anniversary.day()
 }
 
 #[cfg(test)]
@@ -134,6 +111,7 @@ mod tests {
         // bought on a leap day: the anniversary is 28 February
         assert!(!held_more_than_a_year(t("2024-02-29T12:00:00Z"), t("2025-02-28T23:00:00Z")));
         assert!(held_more_than_a_year(t("2024-02-29T12:00:00Z"), t("2025-03-01T00:00:00Z")));
-        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(Timestamp::from_date(2024, 2, 29).map(Timestamp::date), Some((2024, 2, 29)));
+        assert_eq!(Timestamp::from_date(2023, 2, 29), None);
     }
 }
