@@ -760,7 +760,6 @@ fn timeline(
 struct Gen<'a> {
     market: &'a Market,
     r: SplitMix64,
-    start: i64,
 }
 
 impl Gen<'_> {
@@ -871,7 +870,7 @@ fn gen_binance(
     incoming_out: &mut Vec<Incoming>,
 ) -> BinanceAccount {
     let start = market.start;
-    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 11)), start };
+    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 11)) };
     let acts = [
         (Act::Deposit, 40),
         (Act::Withdraw, 25),
@@ -898,475 +897,603 @@ fn gen_binance(
         earn_script(&mut plan, start, days);
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
-    let mut flexible = Decimal::ZERO;
-    let mut locked: Option<(u64, Symbol, Decimal)> = None;
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
-    let mut pair: Option<(crate::market::Symbol, Decimal, Decimal, Option<Decimal>)> = None;
-    let mut a = BinanceAccount {
+    let a = BinanceAccount {
         label: label.to_string(),
         uid: 350_000_000 + mix(world_seed, index, 5) % 100_000_000,
         index,
         ..Default::default()
     };
     let pays_bnb = g.r.chance(500);
-    let mut spot = Balances::new();
-    let mut funding = Balances::new();
-    let mut usdm = Balances::new();
-    let mut earn = Balances::new();
+    let mut activity = BinanceActivity {
+        g,
+        market,
+        a,
+        spot: Balances::new(),
+        funding: Balances::new(),
+        usdm: Balances::new(),
+        earn: Balances::new(),
+        flexible: Decimal::ZERO,
+        locked: None,
+        pair: None,
+        pays_bnb,
+        lock_days,
+        start,
+        index,
+        world_seed,
+        spot_syms,
+        fut_syms,
+        late,
+        incoming_out,
+    };
     for (t, act) in plan {
         match act {
-            Act::EarnSubscribe(auto) => {
-                let amount = (bal(&spot, "USDT") * Decimal::new(if auto { 5 } else { 10 }, 2)).round_dp(2);
-                if amount < Decimal::ONE {
-                    continue;
-                }
-                add(&mut spot, "USDT", -amount);
-                add(&mut earn, "USDT", amount);
-                flexible += amount;
+            Act::EarnSubscribe(auto) => activity.earn_subscribe(t, auto),
+            Act::EarnLock => activity.earn_lock(t),
+            Act::EarnLockRedeem => activity.earn_lock_redeem(t),
+            Act::EarnRedeem => activity.earn_redeem(t),
+            Act::Distribution => activity.distribution(t),
+            Act::EarnRewards => activity.earn_rewards(t),
+            Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
+            Act::SpotFill => activity.spot_fill(t),
+            Act::FuturesFill => activity.futures_trade(t),
+            Act::Funding => activity.funding(t),
+            Act::ToFutures | Act::FromFutures | Act::ToFunding | Act::FromFunding => activity.transfer(t, act),
+            Act::Withdraw | Act::WithdrawToBitget => activity.withdraw(t, act),
+            Act::Convert => activity.convert(t),
+            Act::Dust => activity.dust(t),
+            Act::BuyBnb | Act::LateSymbol => activity.buy_bnb(t, act),
+            Act::NetBuy(bnb_fee) => activity.net_buy(t, bnb_fee),
+            Act::NetSell => activity.net_sell(t),
+        }
+    }
+    activity.finish()
+}
+
+/// One Binance account's activity as it is generated: its records so far, its running wallets and its open Simple
+/// Earn positions. Each kind of activity is one method; one that finds nothing to do records nothing.
+struct BinanceActivity<'m> {
+    g: Gen<'m>,
+    market: &'m Market,
+    a: BinanceAccount,
+    spot: Balances,
+    funding: Balances,
+    usdm: Balances,
+    earn: Balances,
+    /// The flexible Simple Earn position (USDT001).
+    flexible: Decimal,
+    /// The locked position: id, asset, principal.
+    locked: Option<(u64, Symbol, Decimal)>,
+    /// The sell of a pair that nets out: symbol, quantity, price and fee of its buy.
+    pair: Option<(crate::market::Symbol, Decimal, Decimal, Option<Decimal>)>,
+    pays_bnb: bool,
+    lock_days: i64,
+    start: i64,
+    index: u64,
+    world_seed: u64,
+    spot_syms: &'m [Symbol],
+    fut_syms: &'m [Symbol],
+    late: Option<&'m Symbol>,
+    /// Withdrawals to Bitget, which the Bitget accounts then receive.
+    incoming_out: &'m mut Vec<Incoming>,
+}
+
+impl BinanceActivity<'_> {
+    /// A Simple Earn subscription from spot (auto: the weekly auto-subscription).
+    fn earn_subscribe(&mut self, t: i64, auto: bool) {
+        let (start, index) = (self.start, self.index);
+        let Self { a, spot, earn, flexible, .. } = self;
+        let amount = (bal(spot, "USDT") * Decimal::new(if auto { 5 } else { 10 }, 2)).round_dp(2);
+        if amount < Decimal::ONE {
+            return;
+        }
+        add(&mut *spot, "USDT", -amount);
+        add(&mut *earn, "USDT", amount);
+        (*flexible) += amount;
+        a.earn.push(EarnRow {
+            id: rid(60_000_000_000, start, t, index),
+            locked: false,
+            product: "USDT001".into(),
+            position_id: 0,
+            lock_days: 0,
+            asset: interned("USDT"),
+            amount,
+            kind: EarnKind::Subscribe { auto },
+            time: t,
+        });
+    }
+
+    /// A locked Simple Earn product bought with a coin held on spot.
+    fn earn_lock(&mut self, t: i64) {
+        let (start, index, lock_days) = (self.start, self.index, self.lock_days);
+        let Self { a, spot, earn, locked, .. } = self;
+        let Some(asset) = ["BTC", "ETH"].into_iter().find(|x| bal(spot, x) > Decimal::ZERO) else { return };
+        let amount = (bal(spot, asset) * Decimal::new(3, 1)).round_dp(6);
+        if amount.is_zero() || (*locked).is_some() {
+            return;
+        }
+        add(&mut *spot, asset, -amount);
+        add(&mut *earn, asset, amount);
+        let position_id = rid(61_000_000_000, start, t, index);
+        (*locked) = Some((position_id, interned(asset), amount));
+        a.earn.push(EarnRow {
+            id: rid(62_000_000_000, start, t, index),
+            locked: true,
+            product: format!("{asset}*{lock_days}"),
+            position_id,
+            lock_days,
+            asset: interned(asset),
+            amount,
+            kind: EarnKind::Subscribe { auto: false },
+            time: t,
+        });
+    }
+
+    /// The locked product matures: its principal and the interest it never reported back to spot.
+    fn earn_lock_redeem(&mut self, t: i64) {
+        let (start, index, lock_days) = (self.start, self.index, self.lock_days);
+        let Self { a, spot, earn, locked, .. } = self;
+        let Some((position_id, asset, principal)) = (*locked).take() else { return };
+        let paid = principal + (principal * Decimal::new(5, 5)).round_dp(8);
+        add(&mut *earn, &asset, -principal);
+        add(&mut *spot, &asset, paid);
+        a.earn.push(EarnRow {
+            id: rid(63_000_000_000, start, t, index),
+            locked: true,
+            product: format!("{asset}*{lock_days}"),
+            position_id,
+            lock_days,
+            asset,
+            amount: paid,
+            kind: EarnKind::Redeem { principal },
+            time: t,
+        });
+    }
+
+    /// A partial redemption of the flexible product.
+    fn earn_redeem(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { a, spot, earn, flexible, .. } = self;
+        let amount = ((*flexible) * Decimal::new(4, 1)).round_dp(2);
+        if amount.is_zero() {
+            return;
+        }
+        (*flexible) -= amount;
+        add(&mut *earn, "USDT", -amount);
+        add(&mut *spot, "USDT", amount);
+        a.earn.push(EarnRow {
+            id: rid(64_000_000_000, start, t, index),
+            locked: false,
+            product: "USDT001".into(),
+            position_id: 0,
+            lock_days: 0,
+            asset: interned("USDT"),
+            amount,
+            kind: EarnKind::Redeem { principal: amount },
+            time: t,
+        });
+    }
+
+    /// An asset distribution (airdrop) to spot.
+    fn distribution(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { a, spot, .. } = self;
+        let amount = Decimal::new(125, 4);
+        add(&mut *spot, "BNB", amount);
+        a.dividends.push(Dividend {
+            id: rid(65_000_000_000, start, t, index),
+            tran_id: rid(66_000_000_000, start, t, index),
+            asset: interned("BNB"),
+            amount,
+            info: "BNB distribution".into(),
+            time: t,
+        });
+    }
+
+    /// The day's Simple Earn rewards (flexible ones compound in earn, locked ones go to spot).
+    fn earn_rewards(&mut self, t: i64) {
+        let lock_days = self.lock_days;
+        let Self { a, spot, earn, flexible, locked, .. } = self;
+        let reward = ((*flexible) * Decimal::new(1, 4)).round_dp(8);
+        if !reward.is_zero() {
+            (*flexible) += reward;
+            add(&mut *earn, "USDT", reward);
+            a.earn.push(EarnRow {
+                id: 0,
+                locked: false,
+                product: "USDT001".into(),
+                position_id: 0,
+                lock_days: 0,
+                asset: interned("USDT"),
+                amount: reward,
+                kind: EarnKind::Reward,
+                time: t,
+            });
+        }
+        if let Some((position_id, asset, principal)) = &(*locked) {
+            let reward = (*principal * Decimal::new(3, 4)).round_dp(8);
+            if !reward.is_zero() {
+                add(&mut *spot, asset, reward);
                 a.earn.push(EarnRow {
-                    id: rid(60_000_000_000, start, t, index),
-                    locked: false,
-                    product: "USDT001".into(),
-                    position_id: 0,
-                    lock_days: 0,
-                    asset: interned("USDT"),
-                    amount,
-                    kind: EarnKind::Subscribe { auto },
-                    time: t,
-                });
-            }
-            Act::EarnLock => {
-                let Some(asset) = ["BTC", "ETH"].into_iter().find(|x| bal(&spot, x) > Decimal::ZERO) else { continue };
-                let amount = (bal(&spot, asset) * Decimal::new(3, 1)).round_dp(6);
-                if amount.is_zero() || locked.is_some() {
-                    continue;
-                }
-                add(&mut spot, asset, -amount);
-                add(&mut earn, asset, amount);
-                let position_id = rid(61_000_000_000, start, t, index);
-                locked = Some((position_id, interned(asset), amount));
-                a.earn.push(EarnRow {
-                    id: rid(62_000_000_000, start, t, index),
+                    id: 0,
                     locked: true,
                     product: format!("{asset}*{lock_days}"),
-                    position_id,
+                    position_id: *position_id,
                     lock_days,
-                    asset: interned(asset),
-                    amount,
-                    kind: EarnKind::Subscribe { auto: false },
+                    asset: asset.clone(),
+                    amount: reward,
+                    kind: EarnKind::Reward,
                     time: t,
                 });
-            }
-            Act::EarnLockRedeem => {
-                let Some((position_id, asset, principal)) = locked.take() else { continue };
-                let paid = principal + (principal * Decimal::new(5, 5)).round_dp(8);
-                add(&mut earn, &asset, -principal);
-                add(&mut spot, &asset, paid);
-                a.earn.push(EarnRow {
-                    id: rid(63_000_000_000, start, t, index),
-                    locked: true,
-                    product: format!("{asset}*{lock_days}"),
-                    position_id,
-                    lock_days,
-                    asset,
-                    amount: paid,
-                    kind: EarnKind::Redeem { principal },
-                    time: t,
-                });
-            }
-            Act::EarnRedeem => {
-                let amount = (flexible * Decimal::new(4, 1)).round_dp(2);
-                if amount.is_zero() {
-                    continue;
-                }
-                flexible -= amount;
-                add(&mut earn, "USDT", -amount);
-                add(&mut spot, "USDT", amount);
-                a.earn.push(EarnRow {
-                    id: rid(64_000_000_000, start, t, index),
-                    locked: false,
-                    product: "USDT001".into(),
-                    position_id: 0,
-                    lock_days: 0,
-                    asset: interned("USDT"),
-                    amount,
-                    kind: EarnKind::Redeem { principal: amount },
-                    time: t,
-                });
-            }
-            Act::Distribution => {
-                let amount = Decimal::new(125, 4);
-                add(&mut spot, "BNB", amount);
-                a.dividends.push(Dividend {
-                    id: rid(65_000_000_000, start, t, index),
-                    tran_id: rid(66_000_000_000, start, t, index),
-                    asset: interned("BNB"),
-                    amount,
-                    info: "BNB distribution".into(),
-                    time: t,
-                });
-            }
-            Act::EarnRewards => {
-                let reward = (flexible * Decimal::new(1, 4)).round_dp(8);
-                if !reward.is_zero() {
-                    flexible += reward;
-                    add(&mut earn, "USDT", reward);
-                    a.earn.push(EarnRow {
-                        id: 0,
-                        locked: false,
-                        product: "USDT001".into(),
-                        position_id: 0,
-                        lock_days: 0,
-                        asset: interned("USDT"),
-                        amount: reward,
-                        kind: EarnKind::Reward,
-                        time: t,
-                    });
-                }
-                if let Some((position_id, asset, principal)) = &locked {
-                    let reward = (*principal * Decimal::new(3, 4)).round_dp(8);
-                    if !reward.is_zero() {
-                        add(&mut spot, asset, reward);
-                        a.earn.push(EarnRow {
-                            id: 0,
-                            locked: true,
-                            product: format!("{asset}*{lock_days}"),
-                            position_id: *position_id,
-                            lock_days,
-                            asset: asset.clone(),
-                            amount: reward,
-                            kind: EarnKind::Reward,
-                            time: t,
-                        });
-                    }
-                }
-            }
-            Act::BigDeposit(_) | Act::Deposit => {
-                let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
-                let (coin, lo, hi, net) = deposit_coin(k);
-                let amount = if matches!(act, Act::Deposit) {
-                    g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
-                } else {
-                    g.r.decimal(lo, hi, 4)
-                };
-                add(&mut spot, coin, amount);
-                a.deposits.push(Deposit {
-                    id: rid(700_000_000_000_000_000, start, t, index),
-                    coin: interned(coin),
-                    amount,
-                    network: net,
-                    address: format!("0x{}", g.r.hex(40)),
-                    txid: format!("0x{}", g.r.hex(64)),
-                    time: t,
-                });
-            }
-            Act::SpotFill => {
-                let s = g.r.pick(spot_syms).clone();
-                let sym = market.symbol(&s).expect("symbol").clone();
-                let price = market.fill_price(&s, t, g.r.next_u64());
-                let base_bal = bal(&spot, &sym.base);
-                let quote_bal = bal(&spot, &sym.quote);
-                let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
-                let base_usd = g.usdt_value(&sym.base, t);
-                let qty = if buy {
-                    let budget = quote_bal * Decimal::new(g.r.range(2, 15), 2);
-                    (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                } else if g.r.chance(250) && !base_usd.is_zero() {
-                    // sell nearly everything, leaving a crumb worth 1-3 USDT: what dust conversions are for
-                    let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
-                    (base_bal - crumb)
-                        .max(Decimal::ZERO)
-                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                } else {
-                    (base_bal * Decimal::new(g.r.range(10, 60), 2))
-                        .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
-                };
-                if qty.is_zero() {
-                    continue;
-                }
-                let quote_qty = (qty * price).round_dp(8);
-                if (buy && quote_qty > quote_bal) || (!buy && qty > base_bal) || quote_qty.is_zero() {
-                    continue;
-                }
-                let usd = quote_qty * g.usdt_value(&sym.quote, t);
-                let bnb_price = g.usdt_value("BNB", t);
-                let bnb_fee = if bnb_price.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    (usd * Decimal::new(75, 5) / bnb_price).round_dp(8)
-                };
-                let (commission, casset) =
-                    if pays_bnb && bnb_fee > Decimal::ZERO && bal(&spot, "BNB") >= bnb_fee && sym.base != "BNB" {
-                        (bnb_fee, "BNB".to_string())
-                    } else if buy {
-                        ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
-                    } else {
-                        ((quote_qty * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
-                    };
-                if buy {
-                    add(&mut spot, &sym.quote, -quote_qty);
-                    add(&mut spot, &sym.base, qty);
-                } else {
-                    add(&mut spot, &sym.base, -qty);
-                    add(&mut spot, &sym.quote, quote_qty);
-                }
-                add(&mut spot, &casset, -commission);
-                let fill = SpotFill {
-                    id: rid(100_000_000, start, t, index),
-                    order_id: rid(2_000_000_000, start, t, index),
-                    time: t,
-                    price,
-                    qty,
-                    quote_qty,
-                    commission,
-                    commission_asset: interned(&casset),
-                    is_buyer: buy,
-                    is_maker: g.r.chance(400),
-                };
-                a.trades.entry(s.clone()).or_default().push(fill);
-            }
-            Act::FuturesFill => {
-                if fut_syms.is_empty() {
-                    continue;
-                }
-                let s = g.r.pick(fut_syms).clone();
-                let wallet = bal(&usdm, "USDT");
-                let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
-                if let Some(mut f) = futures_fill(&mut g, &mut pos, wallet, &s, t, Decimal::new(4, 4)) {
-                    f.id = rid(5_000_000_000, start, t, index);
-                    f.order_id = rid(80_000_000_000, start, t, index);
-                    add(&mut usdm, "USDT", f.realized_pnl - f.commission);
-                    if !f.realized_pnl.is_zero() {
-                        a.income.push(Income {
-                            tran_id: rid(9_000_000_000, start, t, index),
-                            income_type: "REALIZED_PNL",
-                            income: f.realized_pnl,
-                            asset: interned("USDT"),
-                            symbol: Some(s.clone()),
-                            time: t,
-                            trade_id: Some(f.id),
-                        });
-                    }
-                    a.income.push(Income {
-                        tran_id: rid(9_000_000_000, start, t, index),
-                        income_type: "COMMISSION",
-                        income: -f.commission,
-                        asset: interned("USDT"),
-                        symbol: Some(s.clone()),
-                        time: t,
-                        trade_id: Some(f.id),
-                    });
-                    a.futures_trades.entry(s.clone()).or_default().push(f);
-                    if pos.amt.is_zero() {
-                        a.positions.remove(&s);
-                    } else {
-                        a.positions.insert(s, pos);
-                    }
-                }
-            }
-            Act::Funding => {
-                let syms: Vec<Symbol> = a.positions.keys().cloned().collect();
-                for s in syms {
-                    let pos = &a.positions[&s];
-                    let mark = market.price(&s, t);
-                    let rate = funding_rate(world_seed, &s, t);
-                    let fee = -(pos.amt * mark * rate).round_dp(8);
-                    if fee.is_zero() || bal(&usdm, "USDT") + fee < Decimal::ZERO {
-                        continue;
-                    }
-                    add(&mut usdm, "USDT", fee);
-                    a.income.push(Income {
-                        tran_id: rid(9_500_000_000 + symbol_slot(fut_syms, &s) * ID_SLOT, start, t, index),
-                        income_type: "FUNDING_FEE",
-                        income: fee,
-                        asset: interned("USDT"),
-                        symbol: Some(s.clone()),
-                        time: t,
-                        trade_id: None,
-                    });
-                }
-            }
-            Act::ToFutures | Act::FromFutures | Act::ToFunding | Act::FromFunding => {
-                let (from, to) = match act {
-                    Act::ToFutures => ("spot", "usdm"),
-                    Act::FromFutures => ("usdm", "spot"),
-                    Act::ToFunding => ("spot", "funding"),
-                    _ => ("funding", "spot"),
-                };
-                let src = match from {
-                    "spot" => &spot,
-                    "usdm" => &usdm,
-                    _ => &funding,
-                };
-                let avail = bal(src, "USDT");
-                let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
-                if from == "usdm" {
-                    // keep margin for open positions
-                    let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
-                    amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
-                }
-                if amount <= Decimal::ONE {
-                    continue;
-                }
-                let tran_id = rid(11_000_000_000, start, t, index);
-                for (w, d) in [(from, -amount), (to, amount)] {
-                    match w {
-                        "spot" => add(&mut spot, "USDT", d),
-                        "usdm" => add(&mut usdm, "USDT", d),
-                        _ => add(&mut funding, "USDT", d),
-                    }
-                }
-                if from == "usdm" || to == "usdm" {
-                    a.income.push(Income {
-                        tran_id,
-                        income_type: "TRANSFER",
-                        income: if to == "usdm" { amount } else { -amount },
-                        asset: interned("USDT"),
-                        symbol: None,
-                        time: t,
-                        trade_id: None,
-                    });
-                }
-                a.transfers.push(Transfer { id: tran_id, from, to, asset: interned("USDT"), amount, time: t });
-            }
-            Act::Withdraw | Act::WithdrawToBitget => {
-                let to_bitget = act == Act::WithdrawToBitget;
-                let coin = if to_bitget || g.r.chance(600) { "USDT" } else { "BTC" };
-                let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
-                let avail = bal(&spot, coin);
-                let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
-                if amount <= fee * Decimal::from(5) || amount + fee > avail {
-                    continue;
-                }
-                add(&mut spot, coin, -(amount + fee));
-                let txid = g.r.hex(64);
-                let net = if coin == "USDT" { "TRX" } else { "BTC" };
-                a.withdrawals.push(Withdrawal {
-                    id: format!("{:016x}{:016x}", mix(world_seed, index, t as u64), mix(world_seed, 77, t as u64)),
-                    coin: interned(coin),
-                    amount,
-                    fee,
-                    network: net,
-                    address: if to_bitget { format!("TBg{}", g.r.alnum(31)) } else { format!("T{}", g.r.alnum(33)) },
-                    txid: txid.clone(),
-                    // Binance reports `applyTime` in whole seconds: the truth keeps what a client can read
-                    time: t - t.rem_euclid(1000),
-                    complete_time: t - t.rem_euclid(1000) + 5 * MINUTE,
-                });
-                if to_bitget {
-                    incoming_out.push(Incoming { time: t + 7 * MINUTE, coin: interned(coin), amount, txid });
-                }
-            }
-            Act::Convert => {
-                let s = g.r.pick(spot_syms).clone();
-                let sym = market.symbol(&s).expect("symbol").clone();
-                if sym.quote != "USDT" {
-                    continue;
-                }
-                let price = market.price(&s, t);
-                let buy = g.r.chance(500) || bal(&spot, &sym.base).is_zero();
-                let (fa, ta, famt, tamt) = if buy {
-                    let f = (bal(&spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
-                    (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(999, 3)).round_dp(8))
-                } else {
-                    let f = (bal(&spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp);
-                    (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(999, 3)).round_dp(8))
-                };
-                if famt.is_zero() || tamt.is_zero() || famt > bal(&spot, &fa) {
-                    continue;
-                }
-                add(&mut spot, &fa, -famt);
-                add(&mut spot, &ta, tamt);
-                a.converts.push(Convert {
-                    quote_id: g.r.hex(32),
-                    order_id: rid(940_000_000_000_000_000, start, t, index),
-                    from_asset: interned(&fa),
-                    from_amount: famt,
-                    to_asset: interned(&ta),
-                    to_amount: tamt,
-                    time: t,
-                });
-            }
-            Act::Dust => {
-                let bnb = g.usdt_value("BNB", t);
-                if bnb.is_zero() {
-                    continue;
-                }
-                let mut details = Vec::new();
-                let cands: Vec<(String, Decimal)> = spot.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                for (asset, amount) in cands {
-                    if asset == "BNB" || asset == "USDT" || details.len() >= 3 {
-                        continue;
-                    }
-                    let usd = amount * g.usdt_value(&asset, t);
-                    if usd.is_zero() || usd > Decimal::from(5) {
-                        continue;
-                    }
-                    let gross = (usd / bnb).round_dp(8);
-                    let charge = (gross * Decimal::new(2, 2)).round_dp(8);
-                    let net = gross - charge;
-                    if net <= Decimal::ZERO {
-                        continue;
-                    }
-                    add(&mut spot, &asset, -amount);
-                    add(&mut spot, "BNB", net);
-                    details.push(DustDetail {
-                        from_asset: interned(&asset),
-                        amount,
-                        transfered: net,
-                        service_charge: charge,
-                    });
-                }
-                if !details.is_empty() {
-                    a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
-                }
-            }
-            Act::BuyBnb | Act::LateSymbol => {
-                let name = if act == Act::BuyBnb { "BNBUSDT" } else { late.map_or("", |s| &**s) };
-                let Some(sym) = market.symbol(name).cloned() else { continue };
-                let price = market.fill_price(name, t, g.r.next_u64());
-                let budget = bal(&spot, &sym.quote) * Decimal::new(3, 2);
-                let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
-                if qty.is_zero() || (qty * price).round_dp(8) > bal(&spot, &sym.quote) {
-                    continue;
-                }
-                let fee = ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.as_str());
-                push_fill(&mut a, &mut spot, &sym, (start, t), true, qty, price, fee, false);
-            }
-            Act::NetBuy(bnb_fee) => {
-                let sym = market.symbol("BTCUSDT").expect("listed").clone();
-                let price = market.fill_price("BTCUSDT", t, g.r.next_u64());
-                let budget = bal(&spot, "USDT") * Decimal::new(5, 2);
-                let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
-                let quote_qty = (qty * price).round_dp(8);
-                let bnb = g.usdt_value("BNB", t);
-                let fee = (bnb_fee && !bnb.is_zero()).then(|| (quote_qty * Decimal::new(75, 5) / bnb).round_dp(8));
-                // both fees in BNB must be affordable, and a BNB fee must not round to nothing
-                let affordable = match fee {
-                    Some(f) => !f.is_zero() && bal(&spot, "BNB") >= f * Decimal::TWO,
-                    None => !bnb_fee,
-                };
-                if qty.is_zero() || quote_qty > bal(&spot, "USDT") || !affordable {
-                    pair = None;
-                    continue;
-                }
-                let commission = fee.map_or((Decimal::ZERO, sym.base.as_str()), |f| (f, "BNB"));
-                push_fill(&mut a, &mut spot, &sym, (start, t), true, qty, price, commission, true);
-                pair = Some((sym, qty, price, fee));
-            }
-            Act::NetSell => {
-                let Some((sym, qty, price, fee)) = pair.take() else { continue };
-                let commission = fee.map_or((Decimal::ZERO, sym.quote.as_str()), |f| (f, "BNB"));
-                push_fill(&mut a, &mut spot, &sym, (start, t), false, qty, price, commission, false);
             }
         }
     }
-    a.wallets.insert("spot", spot);
-    a.wallets.insert("funding", funding);
-    a.wallets.insert("usdm", usdm);
-    a.wallets.insert("earn", earn);
-    let _ = g.start;
-    a
+
+    /// A deposit from outside.
+    fn deposit(&mut self, t: i64, act: Act) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let k = if let Act::BigDeposit(k) = act { k } else { g.r.below(3) as u8 };
+        let (coin, lo, hi, net) = deposit_coin(k);
+        let amount = if matches!(act, Act::Deposit) {
+            g.r.decimal(lo / Decimal::from(10), hi / Decimal::from(10), 4)
+        } else {
+            g.r.decimal(lo, hi, 4)
+        };
+        add(&mut *spot, coin, amount);
+        a.deposits.push(Deposit {
+            id: rid(700_000_000_000_000_000, start, t, index),
+            coin: interned(coin),
+            amount,
+            network: net,
+            address: format!("0x{}", g.r.hex(40)),
+            txid: format!("0x{}", g.r.hex(64)),
+            time: t,
+        });
+    }
+
+    /// A spot fill of a listed pair.
+    fn spot_fill(&mut self, t: i64) {
+        let (market, start, index, pays_bnb, spot_syms) =
+            (self.market, self.start, self.index, self.pays_bnb, self.spot_syms);
+        let Self { g, a, spot, .. } = self;
+        let s = g.r.pick(spot_syms).clone();
+        let sym = market.symbol(&s).expect("symbol").clone();
+        let price = market.fill_price(&s, t, g.r.next_u64());
+        let base_bal = bal(spot, &sym.base);
+        let quote_bal = bal(spot, &sym.quote);
+        let buy = base_bal.is_zero() || (g.r.chance(520) && quote_bal > Decimal::ZERO);
+        let base_usd = g.usdt_value(&sym.base, t);
+        let qty = if buy {
+            let budget = quote_bal * Decimal::new(g.r.range(2, 15), 2);
+            (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        } else if g.r.chance(250) && !base_usd.is_zero() {
+            // sell nearly everything, leaving a crumb worth 1-3 USDT: what dust conversions are for
+            let crumb = Decimal::from(g.r.range(1, 3)) / base_usd;
+            (base_bal - crumb)
+                .max(Decimal::ZERO)
+                .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        } else {
+            (base_bal * Decimal::new(g.r.range(10, 60), 2))
+                .round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero)
+        };
+        if qty.is_zero() {
+            return;
+        }
+        let quote_qty = (qty * price).round_dp(8);
+        if (buy && quote_qty > quote_bal) || (!buy && qty > base_bal) || quote_qty.is_zero() {
+            return;
+        }
+        let usd = quote_qty * g.usdt_value(&sym.quote, t);
+        let bnb_price = g.usdt_value("BNB", t);
+        let bnb_fee =
+            if bnb_price.is_zero() { Decimal::ZERO } else { (usd * Decimal::new(75, 5) / bnb_price).round_dp(8) };
+        let (commission, casset) =
+            if pays_bnb && bnb_fee > Decimal::ZERO && bal(spot, "BNB") >= bnb_fee && sym.base != "BNB" {
+                (bnb_fee, "BNB".to_string())
+            } else if buy {
+                ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.clone())
+            } else {
+                ((quote_qty * Decimal::new(1, 3)).round_dp(8), sym.quote.clone())
+            };
+        if buy {
+            add(&mut *spot, &sym.quote, -quote_qty);
+            add(&mut *spot, &sym.base, qty);
+        } else {
+            add(&mut *spot, &sym.base, -qty);
+            add(&mut *spot, &sym.quote, quote_qty);
+        }
+        add(&mut *spot, &casset, -commission);
+        let fill = SpotFill {
+            id: rid(100_000_000, start, t, index),
+            order_id: rid(2_000_000_000, start, t, index),
+            time: t,
+            price,
+            qty,
+            quote_qty,
+            commission,
+            commission_asset: interned(&casset),
+            is_buyer: buy,
+            is_maker: g.r.chance(400),
+        };
+        a.trades.entry(s.clone()).or_default().push(fill);
+    }
+
+    /// A USDⓈ-M futures fill moving the position.
+    fn futures_trade(&mut self, t: i64) {
+        let (start, index, fut_syms) = (self.start, self.index, self.fut_syms);
+        let Self { g, a, usdm, .. } = self;
+        if fut_syms.is_empty() {
+            return;
+        }
+        let s = g.r.pick(fut_syms).clone();
+        let wallet = bal(usdm, "USDT");
+        let mut pos = a.positions.get(&s).cloned().unwrap_or_default();
+        if let Some(mut f) = futures_fill(g, &mut pos, wallet, &s, t, Decimal::new(4, 4)) {
+            f.id = rid(5_000_000_000, start, t, index);
+            f.order_id = rid(80_000_000_000, start, t, index);
+            add(&mut *usdm, "USDT", f.realized_pnl - f.commission);
+            if !f.realized_pnl.is_zero() {
+                a.income.push(Income {
+                    tran_id: rid(9_000_000_000, start, t, index),
+                    income_type: "REALIZED_PNL",
+                    income: f.realized_pnl,
+                    asset: interned("USDT"),
+                    symbol: Some(s.clone()),
+                    time: t,
+                    trade_id: Some(f.id),
+                });
+            }
+            a.income.push(Income {
+                tran_id: rid(9_000_000_000, start, t, index),
+                income_type: "COMMISSION",
+                income: -f.commission,
+                asset: interned("USDT"),
+                symbol: Some(s.clone()),
+                time: t,
+                trade_id: Some(f.id),
+            });
+            a.futures_trades.entry(s.clone()).or_default().push(f);
+            if pos.amt.is_zero() {
+                a.positions.remove(&s);
+            } else {
+                a.positions.insert(s, pos);
+            }
+        }
+    }
+
+    /// A funding payment of every open position.
+    fn funding(&mut self, t: i64) {
+        let (market, start, index, world_seed, fut_syms) =
+            (self.market, self.start, self.index, self.world_seed, self.fut_syms);
+        let Self { a, usdm, .. } = self;
+        let syms: Vec<Symbol> = a.positions.keys().cloned().collect();
+        for s in syms {
+            let pos = &a.positions[&s];
+            let mark = market.price(&s, t);
+            let rate = funding_rate(world_seed, &s, t);
+            let fee = -(pos.amt * mark * rate).round_dp(8);
+            if fee.is_zero() || bal(usdm, "USDT") + fee < Decimal::ZERO {
+                continue;
+            }
+            add(&mut *usdm, "USDT", fee);
+            a.income.push(Income {
+                tran_id: rid(9_500_000_000 + symbol_slot(fut_syms, &s) * ID_SLOT, start, t, index),
+                income_type: "FUNDING_FEE",
+                income: fee,
+                asset: interned("USDT"),
+                symbol: Some(s.clone()),
+                time: t,
+                trade_id: None,
+            });
+        }
+    }
+
+    /// A transfer between spot and futures or funding.
+    fn transfer(&mut self, t: i64, act: Act) {
+        let (market, start, index) = (self.market, self.start, self.index);
+        let Self { g, a, spot, funding, usdm, .. } = self;
+        let (from, to) = match act {
+            Act::ToFutures => ("spot", "usdm"),
+            Act::FromFutures => ("usdm", "spot"),
+            Act::ToFunding => ("spot", "funding"),
+            _ => ("funding", "spot"),
+        };
+        let src = match from {
+            "spot" => &spot,
+            "usdm" => &usdm,
+            _ => &funding,
+        };
+        let avail = bal(src, "USDT");
+        let mut amount = (avail * Decimal::new(g.r.range(5, 40), 2)).round_dp(2);
+        if from == "usdm" {
+            // keep margin for open positions
+            let notional: Decimal = a.positions.iter().map(|(s, p)| p.amt.abs() * market.price(s, t)).sum();
+            amount = amount.min((avail - notional).max(Decimal::ZERO)).round_dp(2);
+        }
+        if amount <= Decimal::ONE {
+            return;
+        }
+        let tran_id = rid(11_000_000_000, start, t, index);
+        for (w, d) in [(from, -amount), (to, amount)] {
+            match w {
+                "spot" => add(&mut *spot, "USDT", d),
+                "usdm" => add(&mut *usdm, "USDT", d),
+                _ => add(&mut *funding, "USDT", d),
+            }
+        }
+        if from == "usdm" || to == "usdm" {
+            a.income.push(Income {
+                tran_id,
+                income_type: "TRANSFER",
+                income: if to == "usdm" { amount } else { -amount },
+                asset: interned("USDT"),
+                symbol: None,
+                time: t,
+                trade_id: None,
+            });
+        }
+        a.transfers.push(Transfer { id: tran_id, from, to, asset: interned("USDT"), amount, time: t });
+    }
+
+    /// A withdrawal, to outside or to the Bitget accounts (which then receive it).
+    fn withdraw(&mut self, t: i64, act: Act) {
+        let (index, world_seed) = (self.index, self.world_seed);
+        let Self { g, a, spot, incoming_out, .. } = self;
+        let to_bitget = act == Act::WithdrawToBitget;
+        let coin = if to_bitget || g.r.chance(600) { "USDT" } else { "BTC" };
+        let fee = if coin == "USDT" { Decimal::ONE } else { Decimal::new(2, 4) };
+        let avail = bal(spot, coin);
+        let amount = (avail * Decimal::new(g.r.range(3, 15), 2)).round_dp(if coin == "USDT" { 2 } else { 6 });
+        if amount <= fee * Decimal::from(5) || amount + fee > avail {
+            return;
+        }
+        add(&mut *spot, coin, -(amount + fee));
+        let txid = g.r.hex(64);
+        let net = if coin == "USDT" { "TRX" } else { "BTC" };
+        a.withdrawals.push(Withdrawal {
+            id: format!("{:016x}{:016x}", mix(world_seed, index, t as u64), mix(world_seed, 77, t as u64)),
+            coin: interned(coin),
+            amount,
+            fee,
+            network: net,
+            address: if to_bitget { format!("TBg{}", g.r.alnum(31)) } else { format!("T{}", g.r.alnum(33)) },
+            txid: txid.clone(),
+            // Binance reports `applyTime` in whole seconds: the truth keeps what a client can read
+            time: t - t.rem_euclid(1000),
+            complete_time: t - t.rem_euclid(1000) + 5 * MINUTE,
+        });
+        if to_bitget {
+            incoming_out.push(Incoming { time: t + 7 * MINUTE, coin: interned(coin), amount, txid });
+        }
+    }
+
+    /// A convert between USDT and a listed coin.
+    fn convert(&mut self, t: i64) {
+        let (market, start, index, spot_syms) = (self.market, self.start, self.index, self.spot_syms);
+        let Self { g, a, spot, .. } = self;
+        let s = g.r.pick(spot_syms).clone();
+        let sym = market.symbol(&s).expect("symbol").clone();
+        if sym.quote != "USDT" {
+            return;
+        }
+        let price = market.price(&s, t);
+        let buy = g.r.chance(500) || bal(spot, &sym.base).is_zero();
+        let (fa, ta, famt, tamt) = if buy {
+            let f = (bal(spot, "USDT") * Decimal::new(g.r.range(1, 5), 2)).round_dp(2);
+            (sym.quote.clone(), sym.base.clone(), f, (f / price * Decimal::new(999, 3)).round_dp(8))
+        } else {
+            let f = (bal(spot, &sym.base) * Decimal::new(g.r.range(5, 30), 2)).round_dp(sym.qty_dp);
+            (sym.base.clone(), sym.quote.clone(), f, (f * price * Decimal::new(999, 3)).round_dp(8))
+        };
+        if famt.is_zero() || tamt.is_zero() || famt > bal(spot, &fa) {
+            return;
+        }
+        add(&mut *spot, &fa, -famt);
+        add(&mut *spot, &ta, tamt);
+        a.converts.push(Convert {
+            quote_id: g.r.hex(32),
+            order_id: rid(940_000_000_000_000_000, start, t, index),
+            from_asset: interned(&fa),
+            from_amount: famt,
+            to_asset: interned(&ta),
+            to_amount: tamt,
+            time: t,
+        });
+    }
+
+    /// Small holdings converted to BNB.
+    fn dust(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let bnb = g.usdt_value("BNB", t);
+        if bnb.is_zero() {
+            return;
+        }
+        let mut details = Vec::new();
+        let cands: Vec<(String, Decimal)> = spot.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for (asset, amount) in cands {
+            if asset == "BNB" || asset == "USDT" || details.len() >= 3 {
+                continue;
+            }
+            let usd = amount * g.usdt_value(&asset, t);
+            if usd.is_zero() || usd > Decimal::from(5) {
+                continue;
+            }
+            let gross = (usd / bnb).round_dp(8);
+            let charge = (gross * Decimal::new(2, 2)).round_dp(8);
+            let net = gross - charge;
+            if net <= Decimal::ZERO {
+                continue;
+            }
+            add(&mut *spot, &asset, -amount);
+            add(&mut *spot, "BNB", net);
+            details.push(DustDetail { from_asset: interned(&asset), amount, transfered: net, service_charge: charge });
+        }
+        if !details.is_empty() {
+            a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
+        }
+    }
+
+    /// BNB bought for fees (or the first fill of a symbol listed late).
+    fn buy_bnb(&mut self, t: i64, act: Act) {
+        let (market, start, late) = (self.market, self.start, self.late);
+        let Self { g, a, spot, .. } = self;
+        let name = if act == Act::BuyBnb { "BNBUSDT" } else { late.map_or("", |s| &**s) };
+        let Some(sym) = market.symbol(name).cloned() else { return };
+        let price = market.fill_price(name, t, g.r.next_u64());
+        let budget = bal(spot, &sym.quote) * Decimal::new(3, 2);
+        let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+        if qty.is_zero() || (qty * price).round_dp(8) > bal(spot, &sym.quote) {
+            return;
+        }
+        let fee = ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.as_str());
+        push_fill(&mut *a, &mut *spot, &sym, (start, t), true, qty, price, fee, false);
+    }
+
+    /// The buy of a pair that nets out by a sell seconds later.
+    fn net_buy(&mut self, t: i64, bnb_fee: bool) {
+        let (market, start) = (self.market, self.start);
+        let Self { g, a, spot, pair, .. } = self;
+        let sym = market.symbol("BTCUSDT").expect("listed").clone();
+        let price = market.fill_price("BTCUSDT", t, g.r.next_u64());
+        let budget = bal(spot, "USDT") * Decimal::new(5, 2);
+        let qty = (budget / price).round_dp_with_strategy(sym.qty_dp, rust_decimal::RoundingStrategy::ToZero);
+        let quote_qty = (qty * price).round_dp(8);
+        let bnb = g.usdt_value("BNB", t);
+        let fee = (bnb_fee && !bnb.is_zero()).then(|| (quote_qty * Decimal::new(75, 5) / bnb).round_dp(8));
+        // both fees in BNB must be affordable, and a BNB fee must not round to nothing
+        let affordable = match fee {
+            Some(f) => !f.is_zero() && bal(spot, "BNB") >= f * Decimal::TWO,
+            None => !bnb_fee,
+        };
+        if qty.is_zero() || quote_qty > bal(spot, "USDT") || !affordable {
+            (*pair) = None;
+            return;
+        }
+        let commission = fee.map_or((Decimal::ZERO, sym.base.as_str()), |f| (f, "BNB"));
+        push_fill(&mut *a, &mut *spot, &sym, (start, t), true, qty, price, commission, true);
+        (*pair) = Some((sym, qty, price, fee));
+    }
+
+    /// The sell that nets out the last pair bought.
+    fn net_sell(&mut self, t: i64) {
+        let start = self.start;
+        let Self { a, spot, pair, .. } = self;
+        let Some((sym, qty, price, fee)) = (*pair).take() else { return };
+        let commission = fee.map_or((Decimal::ZERO, sym.quote.as_str()), |f| (f, "BNB"));
+        push_fill(&mut *a, &mut *spot, &sym, (start, t), false, qty, price, commission, false);
+    }
+
+    /// The account with its final wallets.
+    fn finish(self) -> BinanceAccount {
+        let mut a = self.a;
+        a.wallets.insert("spot", self.spot);
+        a.wallets.insert("funding", self.funding);
+        a.wallets.insert("usdm", self.usdm);
+        a.wallets.insert("earn", self.earn);
+        a
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1383,7 +1510,7 @@ fn gen_bitget(
     incoming: &[Incoming],
 ) -> BitgetAccount {
     let start = market.start;
-    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 23)), start };
+    let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 23)) };
     let unified = mode == AccountMode::Unified;
     let acts = [
         (Act::Deposit, 40),
