@@ -93,6 +93,14 @@ ensure_systemd_analyze() {
     fi
 }
 
+# HAProxy in front of three relays: the load-balanced sync test (crates/sync/tests/load_balanced.rs).
+ensure_haproxy() {
+    if ! command -v haproxy >/dev/null; then
+        say "installing Debian's haproxy (for the load-balanced sync test)"
+        apt_install haproxy
+    fi
+}
+
 # cargo-fuzz runs on the nightly toolchain (libFuzzer needs -Z sanitizer flags).
 ensure_cargo_fuzz() {
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal \

@@ -459,7 +459,15 @@ pub async fn exchange(
         Err(d) => {
             relay.metrics.refusal(d.code);
             relay.metrics.request(e, 429);
-            tracing::warn!(venue, endpoint = e.path, client = client.as_str(), reason = d.code, "budget refusal");
+            let address = client.address_tag();
+            tracing::warn!(
+                venue,
+                endpoint = e.path,
+                client = client.as_str(),
+                address = address.as_str(),
+                reason = d.code,
+                "budget refusal"
+            );
             return Outcome::Error(RelayError {
                 venue: e.venue,
                 status: 429,
@@ -511,11 +519,13 @@ pub async fn exchange(
         returned.truncate(mark);
         relay.metrics.upstream_error(e.host, kind);
         relay.metrics.request(e, status);
+        let address = client.address_tag();
         tracing::warn!(
             venue,
             endpoint = e.path,
             egress = egress_label,
             client = client.as_str(),
+            address = address.as_str(),
             kind,
             upstream_status,
             "upstream failure"
@@ -594,6 +604,7 @@ pub async fn exchange(
         });
     }
     relay.metrics.request(e, status);
+    let address = client.address_tag();
     tracing::info!(
         venue,
         endpoint = e.path,
@@ -601,6 +612,7 @@ pub async fn exchange(
         latency_us = latency.as_micros() as u64,
         egress = egress_label,
         client = client.as_str(),
+        address = address.as_str(),
         weight,
         "forwarded"
     );

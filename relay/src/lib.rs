@@ -72,6 +72,36 @@ impl Client {
         let len = if self.label[11] == 0 { 11 } else { 12 };
         std::str::from_utf8(&self.label[..len]).unwrap_or("?")
     }
+
+    /// The client's address in its log form, `ip:xxxxxxxx`, also when the request is signed (whose [`Client::as_str`]
+    /// is the key's): the label [`Relay::ip_client`] gives that address, so that a log shows which address (behind
+    /// a trusted proxy: the one its PROXY header or `X-Forwarded-For` names) sent each request.
+    pub fn address_tag(&self) -> AddressTag {
+        let mut label = [0u8; 11];
+        label[..3].copy_from_slice(b"ip:");
+        hex_into(&self.who.address.to_le_bytes()[..4], &mut label[3..]);
+        AddressTag(label)
+    }
+}
+
+/// A client address's log form, `ip:xxxxxxxx` (see [`Client::address_tag`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressTag([u8; 11]);
+
+impl AddressTag {
+    /// `ip:xxxxxxxx`.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("?")
+    }
+}
+
+/// Lower-case hex of `bytes` into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (byte, pair) in bytes.iter().zip(out.chunks_mut(2)) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 15)];
+    }
 }
 
 impl std::fmt::Display for Client {
@@ -132,16 +162,11 @@ impl Relay {
     /// salted hash of `secret`, with no key.
     pub fn client(&self, kind: &'static str, secret: &[u8]) -> Client {
         let b = self.tag_bytes(secret);
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut label = [0u8; 12];
-        label[..kind.len().min(3)].copy_from_slice(&kind.as_bytes()[..kind.len().min(3)]);
-        let mut i = kind.len().min(3);
+        let i = kind.len().min(3);
+        label[..i].copy_from_slice(&kind.as_bytes()[..i]);
         label[i] = b':';
-        for byte in &b[..4] {
-            label[i + 1] = HEX[usize::from(byte >> 4)];
-            label[i + 2] = HEX[usize::from(byte & 15)];
-            i += 2;
-        }
+        hex_into(&b[..4], &mut label[i + 1..i + 9]);
         let address = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
         Client { who: budget::Who { address, key: None }, label }
     }
@@ -224,5 +249,17 @@ mod tests {
             assert_eq!(c.to_string(), s);
         }
         assert_eq!(&k.as_str()[4..], &relay.tag(b"some-api-key"));
+    }
+
+    #[test]
+    fn a_signed_request_s_address_tag_is_its_address_s_label() {
+        let relay = crate::Relay::new(crate::Config::default()).unwrap();
+        let ip = relay.ip_client("203.0.113.7".parse().unwrap());
+        let other = relay.ip_client("203.0.113.8".parse().unwrap());
+        let signed = ip.signing_with(&relay.client("key", b"some-api-key"));
+        assert!(signed.as_str().starts_with("key:"));
+        assert_eq!(signed.address_tag().as_str(), ip.as_str());
+        assert_eq!(ip.address_tag().as_str(), ip.as_str());
+        assert_ne!(other.address_tag(), ip.address_tag());
     }
 }
