@@ -455,6 +455,15 @@ pub struct RunningRelay {
 }
 
 impl RunningRelay {
+    /// The demo as `scripts/run` serves it, for a browser test: the relay serving the built app and forwarding to
+    /// the simulated venues of `sandbox` (whose files are written to `dir`), from egress IP 127.0.0.2.
+    pub async fn serving_demo(sandbox: &simvenues::sandbox::Sandbox, dir: &TempDir) -> RunningRelay {
+        sandbox.write_dir(&dir.0).expect("write the sandbox's files");
+        let static_dir = built_static_dir();
+        let (app, venues) = (static_dir.to_str().expect("a UTF-8 path"), dir.0.to_str().expect("a UTF-8 path"));
+        RunningRelay::start(&["--static", app, "--sandbox", venues, "--egress", "127.0.0.2"]).await
+    }
+
     /// Starts the relay with these command-line arguments (`--listen` is added: 127.0.0.1, ephemeral port).
     pub async fn start(args: &[&str]) -> RunningRelay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind relay");

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use e2e::{AXE_IMPACTS, AxeViolation, Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use e2e::{AXE_IMPACTS, AxeViolation, Browser, PATIENCE, RunningRelay, TempDir};
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use simvenues::keys::Venue;
@@ -143,17 +143,7 @@ async fn overflowing_cards(b: &Browser) -> Vec<String> {
 async fn keyboard_only_journey_with_axe_on_every_screen() {
     let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
     let dir = TempDir::new("meetcrypt-a11y");
-    sandbox.write_dir(&dir.0).unwrap();
-    let static_dir = built_static_dir();
-    let relay = RunningRelay::start(&[
-        "--static",
-        static_dir.to_str().unwrap(),
-        "--sandbox",
-        dir.0.to_str().unwrap(),
-        "--egress",
-        "127.0.0.2",
-    ])
-    .await;
+    let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
     let key = |venue: Venue, label: &str| sandbox.key(venue, label).expect("a demo key").clone();
     let b = Browser::start().await;
     b.color_scheme("light").await;

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::generator::Size;
@@ -76,17 +76,7 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
     let sandbox =
         Sandbox::start(SandboxConfig { seed: 11, size: Size::Tiny, ..SandboxConfig::default() }).await.unwrap();
     let dir = TempDir::new("meetcrypt-currency");
-    sandbox.write_dir(&dir.0).unwrap();
-    let static_dir = built_static_dir();
-    let relay = RunningRelay::start(&[
-        "--static",
-        static_dir.to_str().unwrap(),
-        "--sandbox",
-        dir.0.to_str().unwrap(),
-        "--egress",
-        "127.0.0.2",
-    ])
-    .await;
+    let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
     let key = |venue: Venue| {
         let v = match venue {
             Venue::Binance => simvenues::keys::Venue::Binance,

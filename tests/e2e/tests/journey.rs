@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, CapturedLogs, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, CapturedLogs, PATIENCE, RunningRelay, TempDir};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::keys::Profile;
@@ -73,17 +73,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     let logs = CapturedLogs::install();
     let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
     let dir = TempDir::new("meetcrypt-journey");
-    sandbox.write_dir(&dir.0).unwrap();
-    let static_dir = built_static_dir();
-    let relay = RunningRelay::start(&[
-        "--static",
-        static_dir.to_str().unwrap(),
-        "--sandbox",
-        dir.0.to_str().unwrap(),
-        "--egress",
-        "127.0.0.2",
-    ])
-    .await;
+    let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
     let key = |venue: Venue, label: &str| {
         sandbox.key(sim(venue), label).unwrap_or_else(|| panic!("no {venue} key {label}")).clone()
     };

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
 use fantoccini::Locator;
 use fantoccini::wd::WindowHandle;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
@@ -102,17 +102,7 @@ async fn switch(b: &Browser, to: &WindowHandle) {
 async fn two_tabs_lose_nothing() {
     let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
     let dir = TempDir::new("meetcrypt-tabs");
-    sandbox.write_dir(&dir.0).unwrap();
-    let static_dir = built_static_dir();
-    let relay = RunningRelay::start(&[
-        "--static",
-        static_dir.to_str().unwrap(),
-        "--sandbox",
-        dir.0.to_str().unwrap(),
-        "--egress",
-        "127.0.0.2",
-    ])
-    .await;
+    let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
     let key = |venue: Venue| {
         let v = match venue {
             Venue::Binance => simvenues::keys::Venue::Binance,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir, built_static_dir};
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
 use fantoccini::Locator;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
@@ -23,17 +23,7 @@ impl World {
     async fn start() -> World {
         let sandbox = Sandbox::start(SandboxConfig { seed: 11, ..SandboxConfig::default() }).await.expect("sandbox");
         let dir = TempDir::new("meetcrypt-vault-e2e");
-        sandbox.write_dir(&dir.0).unwrap();
-        let static_dir = built_static_dir();
-        let relay = RunningRelay::start(&[
-            "--static",
-            static_dir.to_str().unwrap(),
-            "--sandbox",
-            dir.0.to_str().unwrap(),
-            "--egress",
-            "127.0.0.2",
-        ])
-        .await;
+        let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
         World { sandbox, relay, _dir: dir }
     }
 
