@@ -530,3 +530,47 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
         (http::Method::POST, Some(body.to_string()))
     }
 }
+
+/// Waits until `value` gives something (polled every 100 ms), at most [`PATIENCE`]: only a hang reaches that.
+pub async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = value().await {
+            return v;
+        }
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Fills the connect form with a simulated key and sends it.
+pub async fn connect(b: &Browser, venue: catalogue::Venue, label: &str, key: &simvenues::keys::DemoKey) {
+    let option = format!("[data-testid='venue'] option[value='{}']", venue.as_str());
+    b.client.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
+    b.fill("label", label).await;
+    b.fill("api-key", &key.api_key).await;
+    b.fill("api-secret", key.secret.expose()).await;
+    if venue == catalogue::Venue::Bitget {
+        b.fill("api-passphrase", key.passphrase.expose()).await;
+    }
+    b.click_testid("connect").await;
+}
+
+/// Waits for the running sync to end; a sync error fails the test with its text.
+pub async fn sync_finished(b: &Browser) {
+    wait_for("the sync to finish", || async {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
+        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
+    })
+    .await;
+    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
+    if let Some(e) = errors.first() {
+        panic!("sync error: {}", e.text().await.unwrap());
+    }
+}
+
+/// The dashboard's total equity as the page states it (`data-value`).
+pub async fn equity(b: &Browser) -> String {
+    b.click_testid("tab-dashboard").await;
+    b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
+}

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
+use e2e::{Browser, PATIENCE, RunningRelay, TempDir, connect};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::generator::Size;
@@ -15,18 +15,6 @@ use simvenues::market::DAY;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
-
-async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
-    let option = format!("[data-testid='venue'] option[value='{}']", venue.as_str());
-    b.client.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
-    b.fill("label", label).await;
-    b.fill("api-key", &key.api_key).await;
-    b.fill("api-secret", key.secret.expose()).await;
-    if venue == Venue::Bitget {
-        b.fill("api-passphrase", key.passphrase.expose()).await;
-    }
-    b.click_testid("connect").await;
-}
 
 /// The dashboard's figures in the report's currency: total equity, the open positions' unrealized PnL in their
 /// margin asset (USDT), the report time (ms), and the missing-price warnings.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use catalogue::Venue;
-use e2e::{Browser, CapturedLogs, PATIENCE, RunningRelay, TempDir};
+use e2e::{Browser, CapturedLogs, PATIENCE, RunningRelay, TempDir, connect};
 use fantoccini::Locator;
 use ledger::Decimal;
 use simvenues::keys::Profile;
@@ -20,23 +20,6 @@ fn sim(v: Venue) -> simvenues::keys::Venue {
 }
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
-
-async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
-    b.client
-        .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.fill("label", label).await;
-    b.fill("api-key", &key.api_key).await;
-    b.fill("api-secret", key.secret.expose()).await;
-    if venue == Venue::Bitget {
-        b.fill("api-passphrase", key.passphrase.expose()).await;
-    }
-    b.click_testid("connect").await;
-}
 
 /// Reads every value in the page's IndexedDB and localStorage as text (bytes decoded as Latin-1), for the search
 /// for plaintext secrets.

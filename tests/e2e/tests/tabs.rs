@@ -2,44 +2,13 @@
 //! the other, both tabs end showing every account and the same portfolio, and no sealed credential is left behind
 //! without an account.
 
-use std::time::Duration;
-
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
+use e2e::{Browser, RunningRelay, TempDir, connect, equity, sync_finished, wait_for};
 use fantoccini::Locator;
 use fantoccini::wd::WindowHandle;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
-
-/// Waits until `value` answers `Some`, polling the page (a hang fails after [`PATIENCE`]).
-async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(v) = value().await {
-            return v;
-        }
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn connect(b: &Browser, venue: Venue, label: &str, key: &simvenues::keys::DemoKey) {
-    b.client
-        .find(Locator::Css(&format!("[data-testid='venue'] option[value='{}']", venue.as_str())))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.fill("label", label).await;
-    b.fill("api-key", &key.api_key).await;
-    b.fill("api-secret", key.secret.expose()).await;
-    if venue == Venue::Bitget {
-        b.fill("api-passphrase", key.passphrase.expose()).await;
-    }
-    b.click_testid("connect").await;
-}
 
 async fn unlock(b: &Browser) {
     b.fill("passphrase", PASSPHRASE).await;
@@ -75,23 +44,6 @@ async fn credential_records(b: &Browser) -> Vec<String> {
     let v = b.client.execute_async(script, vec![]).await.expect("list the credentials");
     let keys = v.as_array().unwrap_or_else(|| panic!("{v}"));
     keys.iter().map(|k| k.as_str().unwrap().to_string()).collect()
-}
-
-async fn sync_finished(b: &Browser) {
-    wait_for("the sync to finish", || async {
-        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
-        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
-    })
-    .await;
-    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
-    if let Some(e) = errors.first() {
-        panic!("sync error: {}", e.text().await.unwrap());
-    }
-}
-
-async fn equity(b: &Browser) -> String {
-    b.click_testid("tab-dashboard").await;
-    b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
 }
 
 async fn switch(b: &Browser, to: &WindowHandle) {

@@ -2,10 +2,8 @@
 //! changed and the data keys rotated from Settings (each followed by the offer of a fresh encrypted backup), with
 //! everything still there after a reload.
 
-use std::time::Duration;
-
 use catalogue::Venue;
-use e2e::{Browser, PATIENCE, RunningRelay, TempDir};
+use e2e::{Browser, RunningRelay, TempDir, equity, sync_finished, wait_for};
 use fantoccini::Locator;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 
@@ -33,18 +31,6 @@ impl World {
             Venue::Bitget => simvenues::keys::Venue::Bitget,
         };
         self.sandbox.key(v, "main").unwrap_or_else(|| panic!("no {venue} key main")).clone()
-    }
-}
-
-/// Waits until `value` answers `Some`, polling the page (a hang fails after [`PATIENCE`]).
-async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, value: impl Fn() -> F) -> T {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(v) = value().await {
-            return v;
-        }
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -105,23 +91,6 @@ async fn input_value(b: &Browser, testid: &str) -> String {
     let script = format!("const e = document.querySelector(\"[data-testid='{testid}']\"); return e ? e.value : null;");
     let v = b.client.execute(&script, vec![]).await.expect("read an input");
     v.as_str().unwrap_or_else(|| panic!("no input {testid}")).to_string()
-}
-
-async fn sync_finished(b: &Browser) {
-    wait_for("the sync to finish", || async {
-        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
-        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
-    })
-    .await;
-    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
-    if let Some(e) = errors.first() {
-        panic!("sync error: {}", e.text().await.unwrap());
-    }
-}
-
-async fn equity(b: &Browser) -> String {
-    b.click_testid("tab-dashboard").await;
-    b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap()
 }
 
 /// The data-key version of every sealed record in the page's IndexedDB (a record's bytes 1..5, little-endian:
