@@ -546,6 +546,31 @@ impl RelayProcess {
         }
     }
 
+    /// Whether a stderr line read so far contains `text`.
+    pub fn stderr_has(&self, text: &str) -> bool {
+        self.stderr.iter().any(|l| l.contains(text))
+    }
+
+    /// Sends `signal` (a name `kill` knows: `HUP`, `TERM`) to the relay.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    }
+
+    /// Waits for the next stderr line that contains `text` (lines before it are kept for [`RelayProcess::stop`]).
+    pub fn wait_line(&mut self, text: &str) -> String {
+        loop {
+            let line = match self.lines.recv_timeout(HANG) {
+                Ok(line) => line,
+                Err(e) => panic!("the relay never said {text:?} ({e}); its stderr:\n{}", self.stderr.join("\n")),
+            };
+            self.stderr.push(line.clone());
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
     /// Sends SIGTERM and waits for the relay to exit; its exit status and everything it wrote to stderr.
     pub async fn stop(&mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
