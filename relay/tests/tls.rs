@@ -9,11 +9,10 @@ mod common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::*;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -25,23 +24,8 @@ const B_PEM: &[u8] = include_bytes!("data/https/b.pem");
 const B_KEY: &[u8] = include_bytes!("data/https/b.key");
 const TIME: &str = "/v1/binance/api/v3/time";
 
-fn client_config() -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(include_bytes!("data/https/ca.pem")).unwrap()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-/// A TLS connection over `tcp`, verifying the relay's certificate against the test CA for `localhost`.
 async fn handshake(tcp: TcpStream) -> Tls {
-    let name = ServerName::try_from("localhost").unwrap();
-    tokio_rustls::TlsConnector::from(client_config()).connect(name, tcp).await.expect("the TLS handshake")
+    https_handshake(tcp).await
 }
 
 async fn connect(addr: SocketAddr) -> Tls {
@@ -248,8 +232,7 @@ async fn handshakes_count_against_the_per_ip_connection_limit() {
 async fn a_trusted_proxy_s_proxy_header_comes_before_the_handshake() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
     let mut config = config_for(&up);
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/https");
-    config.tls = Some(relay::config::TlsFiles { cert: data.join("a.pem"), key: data.join("a.key") });
+    config.tls = Some(https_files("a"));
     config.trusted_proxies = vec![relay::proxy::Cidr::parse("127.0.0.1/32").unwrap()];
     let running = start_relay(config).await;
     let mut tcp = TcpStream::connect(running.addr).await.unwrap();
