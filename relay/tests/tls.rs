@@ -243,3 +243,76 @@ async fn a_trusted_proxy_s_proxy_header_comes_before_the_handshake() {
     assert_eq!(running.relay.connections_per_ip.open(IpAddr::from([203, 0, 113, 9])), 1, "counted as the client");
     drop(s);
 }
+
+/// `tls_cert` and `tls_key` from the file, `RELAY_TLS_CERT` and `RELAY_TLS_KEY`, `--tls-cert` and `--tls-key`, in
+/// that order of precedence, and always as a pair.
+#[test]
+fn tls_is_configured_by_file_environment_and_flags_as_a_pair() {
+    let d = dir("config");
+    let file = d.join("relay.toml");
+    std::fs::write(&file, "tls_cert = \"/f/cert.pem\"\ntls_key = \"/f/key.pem\"\n").unwrap();
+    let files = |cert: &str, key: &str| Some(relay::config::TlsFiles { cert: cert.into(), key: key.into() });
+    let args = relay::Args { config: Some(file.clone()), ..Default::default() };
+    assert_eq!(args.resolve(|_| None).unwrap().tls, files("/f/cert.pem", "/f/key.pem"));
+    let env = |k: &str| match k {
+        "RELAY_TLS_CERT" => Some("/e/cert.pem".to_owned()),
+        "RELAY_TLS_KEY" => Some("/e/key.pem".to_owned()),
+        _ => None,
+    };
+    assert_eq!(args.resolve(env).unwrap().tls, files("/e/cert.pem", "/e/key.pem"));
+    let flags = relay::Args::from_argv(
+        ["--config", file.to_str().unwrap(), "--tls-cert", "/a/cert.pem", "--tls-key", "/a/key.pem"].map(String::from),
+    )
+    .unwrap();
+    assert_eq!(flags.resolve(env).unwrap().tls, files("/a/cert.pem", "/a/key.pem"));
+    assert_eq!(relay::Args::default().resolve(|_| None).unwrap().tls, None, "no certificate: plain HTTP");
+    // One without the other: refused, saying where and what to do.
+    std::fs::write(&file, "listen = \"127.0.0.1:0\"\ntls_cert = \"/f/cert.pem\"\n").unwrap();
+    let err = args.resolve(|_| None).unwrap_err().to_string();
+    assert!(err.contains("relay.toml") && err.contains("give both"), "{err}");
+    let err = relay::Args::default()
+        .resolve(|k| (k == "RELAY_TLS_KEY").then(|| "/e/key.pem".to_owned()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("RELAY_TLS_CERT") && err.contains("give both"), "{err}");
+    let err = relay::Args::from_argv(["--tls-key", "/a/key.pem"].map(String::from))
+        .unwrap()
+        .resolve(|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--tls-cert") && err.contains("give both"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The binary does not start with a certificate it cannot use: exit code 2 and one line naming the file and the
+/// fault, never the key.
+#[test]
+fn the_binary_refuses_an_unusable_certificate_at_start_in_one_line() {
+    let d = dir("start");
+    std::fs::write(d.join("a.pem"), A_PEM).unwrap();
+    std::fs::write(d.join("a.key"), A_KEY).unwrap();
+    std::fs::write(d.join("b.key"), B_KEY).unwrap();
+    std::fs::write(d.join("garbage.key"), b"-----BEGIN PRIVATE KEY-----\nnot base64 at all!\n").unwrap();
+    let p = |name: &str| d.join(name).to_str().unwrap().to_owned();
+    for (cert, key, said) in [
+        (p("a.pem"), p("b.key"), "does not go with the certificate"),
+        (p("missing.pem"), p("a.key"), "cannot read the TLS certificate file"),
+        (p("a.pem"), p("missing.key"), "cannot read the TLS key file"),
+        (p("a.key"), p("a.key"), "holds no PEM certificate"),
+        (p("a.pem"), p("garbage.key"), "is not a valid PEM private key"),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+            .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off", "--tls-cert", &cert, "--tls-key", &key])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{err}");
+        let last = err.lines().last().unwrap_or("");
+        assert!(last.starts_with("relay: ") && last.contains(said), "{cert} {key}: {err}");
+        assert!(!err.contains("not base64") && !err.contains("MIG"), "key material in {err}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
