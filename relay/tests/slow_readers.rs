@@ -1,6 +1,6 @@
-//! Clients that never read their response: every write to a client has a deadline (`client_write_timeout_ms`), on
-//! the hand-written hot path and on the hyper path alike, over HTTPS too, so such a client cannot hold its connection, its per-IP
-//! place or a worker's connection slot; it is closed, counted in `relay_client_write_timeouts_total`, and other
+//! Clients that never read their response: every write to a client has a deadline (`client_write_timeout_ms`), on the
+//! hand-written hot path and on the hyper path alike, over HTTPS too, so such a client cannot hold its connection, its
+//! per-IP place or a worker's connection slot; it is closed, counted in `relay_client_write_timeouts_total`, and other
 //! clients are not affected. The watchdog is set far beyond a hang here, so only the write deadline can close it.
 
 mod common;
