@@ -6,6 +6,8 @@
 //! static_dir = "static"
 //! egress = ["203.0.113.10", "203.0.113.11"]
 //! allowed_origins = ["https://app.example.org"]
+//! tls_cert = "/etc/meetcrypt/fullchain.pem"   # both or neither: HTTPS with rustls; neither: plain HTTP
+//! tls_key = "/etc/meetcrypt/privkey.pem"
 //! [upstreams]
 //! binance_spot = "https://api.binance.com"
 //! binance_futures = "https://fapi.binance.com"
@@ -17,7 +19,7 @@
 //!
 //! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
 //! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`, `RELAY_METRICS_LISTEN`,
-//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated).
+//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated), `RELAY_TLS_CERT`, `RELAY_TLS_KEY`.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -219,6 +221,9 @@ pub struct Config {
     /// Forwarded reads on the hand-written HTTP/1.1 hot path (`true`, the default), or every request through hyper
     /// and the axum router (`false`: slower, the same answers; the differential tests compare the two).
     pub hot_path: bool,
+    /// HTTPS on the listener: the certificate chain and private key files (PEM), read at start and again on SIGHUP
+    /// ([`crate::tls`]); `None`: plain HTTP (behind a TLS-terminating proxy).
+    pub tls: Option<TlsFiles>,
     /// Trust anchors for upstream TLS besides the webpki roots. Not settable from the file, the environment or
     /// flags: the tests use it for a TLS upstream on loopback with their own certificate authority.
     pub extra_upstream_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -241,6 +246,7 @@ impl Default for Config {
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             hot_path: true,
+            tls: None,
             extra_upstream_roots: Vec::new(),
         }
     }
@@ -260,6 +266,32 @@ struct FileConfig {
     limits: Option<Limits>,
     hot_path: Option<bool>,
     trusted_proxies: Option<Vec<toml::Spanned<String>>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+}
+
+/// The listener's certificate chain and private key files (PEM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain: the relay's certificate first, then the intermediates.
+    pub cert: PathBuf,
+    /// The private key of the first certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// The TLS setting from a certificate path and a key path, given together or not at all (`place`: where they were
+/// given, for the message).
+fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>, place: &str) -> Result<Option<TlsFiles>, ConfigError> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) | (None, Some(_)) => Err(ConfigError::Value {
+            place: place.to_owned(),
+            reason: "the TLS certificate and its key are set together (tls_cert and tls_key): give both for HTTPS, \
+                     or neither for plain HTTP"
+                .into(),
+        }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -302,6 +334,9 @@ impl Config {
         }
         if let Some(h) = file.hot_path {
             self.hot_path = h;
+        }
+        if file.tls_cert.is_some() || file.tls_key.is_some() {
+            self.tls = tls_files(file.tls_cert, file.tls_key, &format!("config file {path} (tls_cert, tls_key)"))?;
         }
         if let Some(list) = file.trusted_proxies {
             self.trusted_proxies = list
@@ -392,6 +427,14 @@ impl Config {
             self.trusted_proxies = split_list(&v)
                 .map(|s| crate::proxy::Cidr::parse(s).map_err(|r| val("RELAY_TRUSTED_PROXIES", r)))
                 .collect::<Result<_, _>>()?;
+        }
+        let (cert, key) = (get("RELAY_TLS_CERT"), get("RELAY_TLS_KEY"));
+        if cert.is_some() || key.is_some() {
+            self.tls = tls_files(
+                cert.map(PathBuf::from),
+                key.map(PathBuf::from),
+                "environment variables RELAY_TLS_CERT, RELAY_TLS_KEY",
+            )?;
         }
         if let Some(v) = get("RELAY_ALLOWED_ORIGINS") {
             self.allowed_origins = split_list(&v).map(str::to_owned).collect();
@@ -501,6 +544,12 @@ pub struct Args {
     /// An origin allowed to call the relay from a browser besides its own (repeat for several).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key). Reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Args {
@@ -539,6 +588,9 @@ impl Args {
         }
         if !self.allowed_origins.is_empty() {
             c.allowed_origins = self.allowed_origins.clone();
+        }
+        if self.tls_cert.is_some() || self.tls_key.is_some() {
+            c.tls = tls_files(self.tls_cert.clone(), self.tls_key.clone(), "--tls-cert, --tls-key")?;
         }
         Ok(c)
     }

@@ -25,7 +25,6 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 use crate::forward::{self, Outcome, RelayError, UpBody};
@@ -38,8 +37,8 @@ const WRITE_CHUNK: usize = 64 * 1024;
 
 /// Serves one client connection until it closes (or the caller's watchdog drops this future). `peer`: the client
 /// (from a trusted proxy's PROXY header, or the TCP peer); `initial`: bytes already read after any PROXY header.
-pub(crate) async fn serve(
-    stream: TcpStream,
+pub(crate) async fn serve<S: Stream>(
+    stream: S,
     peer: SocketAddr,
     initial: Vec<u8>,
     relay: Arc<Relay>,
@@ -71,6 +70,12 @@ pub(crate) async fn serve(
     }
 }
 
+/// A client connection's byte stream: the TCP socket for plain HTTP, or TLS over it ([`crate::tls`]). The
+/// connection is generic over it, so each kind gets its own compiled copy and the plain one pays nothing for TLS.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
+
 /// How the hot path ended.
 #[derive(PartialEq, Eq)]
 enum End {
@@ -81,8 +86,8 @@ enum End {
 }
 
 /// The hot path's state for one connection; the buffers are reused from request to request.
-struct Hot {
-    stream: TcpStream,
+struct Hot<S> {
+    stream: S,
     buf: ReadBuffer,
     out: Vec<u8>,
     req: Vec<u8>,
@@ -99,7 +104,7 @@ struct Hot {
     peer: SocketAddr,
 }
 
-impl Hot {
+impl<S: Stream> Hot<S> {
     async fn run(&mut self) -> End {
         loop {
             self.forwarded.clear();
@@ -253,7 +258,13 @@ impl Hot {
                     Err(_) => return Poll::Ready(Err(())),
                 }
             }
-            Poll::Ready(Ok(()))
+            // TLS keeps what the socket did not take yet in its own buffer: out to the client before waiting for
+            // anything else (a no-op on TCP), under the same deadline.
+            let r = Pin::new(&mut self.stream).poll_flush(cx).map_ok(|()| 0);
+            match std::task::ready!(self.deadline.guard(cx, r)) {
+                Ok(_) => Poll::Ready(Ok(())),
+                Err(_) => Poll::Ready(Err(())),
+            }
         })
         .await;
         self.activity.written.fetch_add(done as u64, Ordering::Relaxed);
@@ -310,7 +321,13 @@ fn response_head(out: &mut Vec<u8>, status: u16, returned: &[u8], origin: Option
 }
 
 /// Serves the rest of a connection with hyper and the router, starting with the bytes the hot path read.
-async fn hyper_serve(io: Rewind, peer: SocketAddr, relay: Arc<Relay>, router: Router, activity: Arc<Activity>) {
+async fn hyper_serve<S: Stream>(
+    io: Rewind<S>,
+    peer: SocketAddr,
+    relay: Arc<Relay>,
+    router: Router,
+    activity: Arc<Activity>,
+) {
     let svc_relay = relay.clone();
     let svc_activity = activity.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -346,13 +363,20 @@ async fn hyper_serve(io: Rewind, peer: SocketAddr, relay: Arc<Relay>, router: Ro
 }
 
 /// The client socket, replaying the bytes the hot path already read before reading more.
-pub(crate) struct Rewind {
+pub(crate) struct Rewind<S> {
     pre: Vec<u8>,
     pos: usize,
-    inner: TcpStream,
+    inner: S,
 }
 
-impl AsyncRead for Rewind {
+impl<S> Rewind<S> {
+    /// `inner`, read after the bytes `pre` already taken from it.
+    pub(crate) fn new(pre: Vec<u8>, inner: S) -> Rewind<S> {
+        Rewind { pre, pos: 0, inner }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Rewind<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         if self.pos < self.pre.len() {
             let n = (self.pre.len() - self.pos).min(buf.remaining());
@@ -368,7 +392,7 @@ impl AsyncRead for Rewind {
     }
 }
 
-impl AsyncWrite for Rewind {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }

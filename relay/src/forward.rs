@@ -58,6 +58,9 @@ pub enum BuildError {
     /// TLS setup failed.
     #[error("cannot set up TLS for upstream connections: {0}; this is a bug, please report it")]
     Tls(String),
+    /// The listener's certificate or key cannot be used (the message names the file and says what to do).
+    #[error("{0}")]
+    Certificate(String),
 }
 
 /// An upstream connection's stream: plain TCP or TLS, as the connector made it.

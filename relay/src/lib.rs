@@ -9,6 +9,7 @@
 //! - [`budget`]: per-egress-IP venue weight accounting, back-off and fairness.
 //! - [`web`]: the router: `/v1/{venue}/...`, `/v1/ips`, `/v1/catalogue`, `/healthz` and the static app; `/metrics` apart.
 //! - [`server`]: the HTTP/1 accept loop with connection and header limits, and the metrics listener.
+//! - [`tls`]: HTTPS on the listener with rustls, the certificate reloaded on SIGHUP.
 //! - [`proxy`]: the real client behind trusted proxies: the PROXY protocol and `X-Forwarded-For`.
 //! - [`config`]: TOML file, environment, sandbox file and flags.
 //!
@@ -26,6 +27,7 @@ pub mod metrics;
 pub mod policy;
 pub mod proxy;
 pub mod server;
+pub mod tls;
 pub mod web;
 
 use std::hash::{BuildHasher, Hasher};
@@ -47,6 +49,8 @@ pub struct Relay {
     pub upstream: forward::Upstreams,
     /// Open client connections per client IP, shared by the workers.
     pub connections_per_ip: Arc<server::PerIp>,
+    /// HTTPS on the listener (`tls_cert`, `tls_key`), shared by the workers; `None`: plain HTTP.
+    pub tls: Option<Arc<tls::Tls>>,
     salt: [u8; 16],
     egress_labels: Vec<String>,
 }
@@ -114,6 +118,10 @@ impl Relay {
     /// Builds the shared state (creates the upstream pools; does not connect yet).
     pub fn new(config: Config) -> Result<Arc<Relay>, forward::BuildError> {
         let upstream = forward::Upstreams::new(&config)?;
+        let tls = match &config.tls {
+            Some(files) => Some(Arc::new(tls::Tls::load(files).map_err(forward::BuildError::Certificate)?)),
+            None => None,
+        };
         let budget = Arc::new(budget::Budget::new(config.egress.len(), &config.limits));
         let mut salt = [0u8; 16];
         for chunk in salt.chunks_mut(8) {
@@ -128,6 +136,7 @@ impl Relay {
             budget,
             upstream,
             connections_per_ip: Arc::default(),
+            tls,
             salt,
             egress_labels,
         }))
@@ -142,6 +151,7 @@ impl Relay {
             budget: self.budget.clone(),
             upstream: forward::Upstreams::new(&self.config)?,
             connections_per_ip: self.connections_per_ip.clone(),
+            tls: self.tls.clone(),
             salt: self.salt,
             egress_labels: self.egress_labels.clone(),
         }))

@@ -151,7 +151,8 @@ fn main() -> ExitCode {
     }
     // The workers hold the socket now; when they drop it at shutdown, the address is free.
     drop(shared);
-    tracing::info!(listen = %addr, metrics = %metrics_addr, egress = ?first.config.egress, threads, "relay listening");
+    let scheme = if first.tls.is_some() { "https" } else { "http" };
+    tracing::info!(listen = %addr, metrics = %metrics_addr, scheme, egress = ?first.config.egress, threads, "relay listening");
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build();
     match signals {
         Ok(rt) => rt.block_on(async {
@@ -165,9 +166,26 @@ fn main() -> ExitCode {
                 }
             }
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            // SIGHUP reads the TLS certificate and key again (docs/relay.md, HTTPS); without TLS it is ignored.
+            let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => break,
+                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => break,
+                    _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => {
+                        match &first.tls {
+                            // One line either way; the message names files, never their contents.
+                            Some(tls) => match tls.reload() {
+                                Ok(()) => tracing::info!("reloaded the TLS certificate: new connections use it"),
+                                Err(e) => tracing::warn!(
+                                    error = %e,
+                                    "TLS reload failed: still serving the previous certificate"
+                                ),
+                            },
+                            None => tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload"),
+                        }
+                    }
+                }
             }
         }),
         Err(e) => return fail(format!("cannot wait for signals: {e}")),

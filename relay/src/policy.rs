@@ -117,6 +117,8 @@ refusals! {
     ProxyHeaderNotTrusted = 400, "proxy_header_not_trusted", "a PROXY protocol header is accepted only from the relay's trusted proxies (trusted_proxies)";
     /// A PROXY protocol header from a trusted proxy that cannot be read.
     BadProxyHeader = 400, "bad_proxy_header", "the PROXY protocol header (v1 or v2) could not be read";
+    /// Plain text (HTTP) on the relay's HTTPS listener.
+    TlsRequired = 400, "tls_required", "this address serves HTTPS only: use an https:// URL";
     /// More connections from the client's IP address than `max_connections_per_ip`.
     TooManyConnections = 429, "too_many_connections", "too many open connections from this IP address; close some, or reuse keep-alive connections, and retry";
 }

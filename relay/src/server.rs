@@ -252,22 +252,38 @@ async fn accept_loop(
         let router = router.clone();
         let relay = relay.clone();
         let header_timeout = Duration::from_millis(limits.header_read_timeout_ms);
+        // A TLS handshake ends within the header read timeout from the accept (before the watchdog's first look).
+        let handshake_by = tokio::time::Instant::now() + header_timeout;
         tokio::spawn(async move {
             relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
             relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
             let activity = Arc::new(Activity::default());
             let conn = async {
                 if !crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
-                    return crate::conn::serve(stream, peer, Vec::new(), relay.clone(), router, activity.clone()).await;
+                    match relay.tls.clone() {
+                        None => {
+                            crate::conn::serve(stream, peer, Vec::new(), relay.clone(), router, activity.clone()).await;
+                        }
+                        Some(tls) => {
+                            serve_tls(stream, peer, Vec::new(), &relay, router, &activity, &tls, handshake_by).await;
+                        }
+                    }
+                    return;
                 }
-                // A trusted proxy: the client is the one its PROXY header names, counted under its own address.
+                // A trusted proxy: the client is the one its PROXY header names, counted under its own address. The
+                // header comes in plain text, before any TLS.
                 let mut stream = stream;
                 let Some((client, initial)) = read_proxy_header(&mut stream, peer, &relay).await else { return };
                 let limit = relay.config.limits.max_connections_per_ip;
                 let Some(slot) = relay.connections_per_ip.acquire(client.ip(), limit) else {
                     return refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
                 };
-                crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await;
+                match relay.tls.clone() {
+                    None => crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await,
+                    Some(tls) => {
+                        serve_tls(stream, client, initial, &relay, router, &activity, &tls, handshake_by).await;
+                    }
+                }
                 drop(slot);
             };
             let mut conn = std::pin::pin!(conn);
@@ -278,6 +294,9 @@ async fn accept_loop(
             let mut last = activity.progress();
             loop {
                 tokio::select! {
+                    // The connection first: one that ends as the watchdog fires says why itself (a TLS handshake
+                    // past its deadline is logged and counted).
+                    biased;
                     () = &mut conn => break,
                     _ = tick.tick() => {
                         let now = activity.progress();
@@ -380,6 +399,59 @@ async fn read_proxy_header(stream: &mut TcpStream, peer: SocketAddr, relay: &Rel
     }
 }
 
+/// The first byte of a TLS connection: a handshake record (the ClientHello).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// Serves a connection of the HTTPS listener ([`crate::tls`]): `initial` holds the bytes read after any PROXY
+/// header. The TLS handshake must end by `deadline` (the header read timeout from the accept): a client that opens
+/// the connection and sends no ClientHello, or stalls in the handshake, is closed then. A connection that starts
+/// with plain HTTP, or with a PROXY header from an address not trusted, gets the relay's JSON refusal in plain text
+/// and is closed.
+#[allow(clippy::too_many_arguments)]
+async fn serve_tls(
+    mut stream: TcpStream,
+    client: SocketAddr,
+    mut initial: Vec<u8>,
+    relay: &Arc<Relay>,
+    router: Router,
+    activity: &Arc<Activity>,
+    tls: &crate::tls::Tls,
+    deadline: tokio::time::Instant,
+) {
+    use tokio::io::AsyncReadExt;
+    let timed_out = |relay: &Relay| {
+        relay.metrics.refusal("tls_handshake_timeout");
+        tracing::info!(reason = "tls_handshake_timeout", "closed a client connection");
+    };
+    if initial.is_empty() {
+        let mut chunk = [0u8; 1024];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => initial.extend_from_slice(&chunk[..n]),
+            Ok(_) => return,
+            Err(_) => return timed_out(relay),
+        }
+    }
+    if initial.first() != Some(&TLS_HANDSHAKE_RECORD) {
+        let r = match crate::proxy::parse(&initial) {
+            Ok(crate::proxy::Start::NotProxy) => Refusal::TlsRequired,
+            _ => Refusal::ProxyHeaderNotTrusted,
+        };
+        return refuse_connection(&mut stream, relay, r).await;
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+    let stream =
+        match tokio::time::timeout_at(deadline, acceptor.accept(crate::conn::Rewind::new(initial, stream))).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                relay.metrics.refusal("tls_handshake_failed");
+                tracing::info!(reason = "tls_handshake_failed", error = %e, "closed a client connection");
+                return;
+            }
+            Err(_) => return timed_out(relay),
+        };
+    crate::conn::serve(stream, client, Vec::new(), relay.clone(), router, activity.clone()).await;
+}
+
 /// Answers a connection with a refusal at once and closes it: over the per-IP limit (429 `too_many_connections`,
 /// without waiting for the request head, so the refusal costs no header-read timeout), or a PROXY header that
 /// cannot be read; then a short lingering close so that the client reads the answer rather than a reset.
@@ -387,6 +459,10 @@ async fn refuse_connection(stream: &mut TcpStream, relay: &Relay, r: Refusal) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     relay.metrics.refusal(r.code());
     tracing::warn!(reason = r.code(), "refused connection");
+    if r == Refusal::TooManyConnections && relay.tls.is_some() {
+        // A TLS client could not read a plain-text answer, and a handshake is what the limit saves: closed.
+        return;
+    }
     // Answered before a request is read: no route, so the relay's own shape.
     let extra = if r == Refusal::TooManyConnections { "retry-after: 1\r\n" } else { "" };
     let answer = raw_refusal(r, Shape::Relay, extra);

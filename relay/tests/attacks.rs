@@ -5,7 +5,9 @@
 //! shape (a negative integer `code` and `msg`), on `/v1/bitget` Bitget's (`code` a string of digits, `msg`,
 //! `requestTime`, `data: null`), so that a venue's client library reads it as that venue's error; elsewhere the
 //! relay's own (`code` and `message`). Every shape carries `source: "relay"` and the relay's reason. Forged PROXY
-//! protocol headers (v1 and v2, from an address that is not a trusted proxy) are refused too.
+//! protocol headers (v1 and v2, from an address that is not a trusted proxy) are refused too. A relay serving HTTPS
+//! refuses the whole corpus sent inside TLS the same way, and the whole corpus sent in plain text to its HTTPS port
+//! with a plain-text JSON refusal (`tls_required`, or `proxy_header_not_trusted` for a forged PROXY header).
 
 mod common;
 
@@ -352,11 +354,11 @@ fn corpus() -> Vec<Attack> {
 /// else (a refusal on a connection kept alive) when the idle watchdog closes it. A connection the watchdog closed
 /// before its request arrived (the client was not run for a whole period after connecting) gets nothing at all:
 /// then the attack is sent again. Only the HTTP/2 preface is rightly answered with nothing.
-async fn run(addr: SocketAddr, bytes: Vec<u8>) -> Resp {
+async fn run(addr: SocketAddr, bytes: Vec<u8>, https: bool) -> Resp {
     let h2 = bytes.starts_with(b"PRI * HTTP/2.0");
     let start = tokio::time::Instant::now();
     loop {
-        let r = raw(addr, &bytes, HANG).await;
+        let r = if https { raw_https(addr, &bytes, HANG).await } else { raw(addr, &bytes, HANG).await };
         assert!(r.closed, "the relay never closed the connection: {}", String::from_utf8_lossy(&r.raw));
         if h2 || !r.raw.is_empty() || start.elapsed() > HANG {
             return r;
@@ -366,10 +368,23 @@ async fn run(addr: SocketAddr, bytes: Vec<u8>) -> Resp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_attack_reaches_the_upstream_and_each_is_refused() {
+    every_attack_is_refused(false).await;
+}
+
+/// The same corpus inside TLS connections to a relay serving HTTPS: the same refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_attack_over_https_reaches_the_upstream_and_each_is_refused() {
+    every_attack_is_refused(true).await;
+}
+
+async fn every_attack_is_refused(https: bool) {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
     let mut config = config_for(&up);
     // The watchdog's period: a connection kept alive after its refusals is closed within two (see `run`).
     config.limits.header_read_timeout_ms = 1_000;
+    if https {
+        config.tls = Some(https_files("a"));
+    }
     let relay = start_relay(config).await;
     let corpus = corpus();
     assert!(corpus.len() >= 200, "corpus has {} requests", corpus.len());
@@ -380,7 +395,7 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
     let mut failures = Vec::new();
     // Several at a time, bounded.
     for chunk in corpus.chunks(32) {
-        let results = futures_join(chunk.iter().map(|a| run(relay.addr, a.bytes.clone()))).await;
+        let results = futures_join(chunk.iter().map(|a| run(relay.addr, a.bytes.clone(), https))).await;
         for (a, r) in chunk.iter().zip(results) {
             // An HTTP/2 preface on this HTTP/1 server is answered by closing the connection.
             let h2 = a.name.contains("HTTP/2 preface");
@@ -462,9 +477,57 @@ async fn no_attack_reaches_the_upstream_and_each_is_refused() {
         assert!(m.contains(&format!("relay_refusals_total{{reason=\"{reason}\"}}")), "{reason} not counted:\n{m}");
     }
     // The relay still serves reads afterwards.
-    let r = get(relay.addr, "/v1/binance/api/v3/time", &[]).await;
+    let read = b"GET /v1/binance/api/v3/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let r = if https { raw_https(relay.addr, read, HANG).await } else { raw(relay.addr, read, HANG).await };
     assert_eq!(r.status, 200);
     assert_eq!(up.seen().len(), 1);
+}
+
+/// On the HTTPS port, every attack sent in plain text (HTTP, an HTTP/2 preface, forged PROXY headers from an address
+/// that is not a trusted proxy) is answered in plain text with the relay's JSON refusal and the connection closed,
+/// before any TLS: `tls_required`, or `proxy_header_not_trusted` for a PROXY header. Bytes that start like a TLS
+/// handshake but are not one are closed without an answer. Nothing reaches the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_text_to_the_https_port_is_refused_cleanly() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let mut config = config_for(&up);
+    config.tls = Some(https_files("a"));
+    let relay = start_relay(config).await;
+    let corpus = corpus();
+    let mut failures = Vec::new();
+    let mut proxy = 0;
+    for chunk in corpus.chunks(32) {
+        let results = futures_join(chunk.iter().map(|a| {
+            let bytes = a.bytes.clone();
+            let addr = relay.addr;
+            async move { raw(addr, &bytes, HANG).await }
+        }))
+        .await;
+        for (a, r) in chunk.iter().zip(results) {
+            let forged = a.bytes.starts_with(b"PROXY ") || a.bytes.starts_with(relay::proxy::V2_SIGNATURE);
+            let want = if forged { "proxy_header_not_trusted" } else { "tls_required" };
+            proxy += usize::from(forged);
+            let j = r.json();
+            if !r.closed || r.status != 400 || j["code"] != want || j["source"] != "relay" || !j["message"].is_string()
+            {
+                failures.push(format!("{}: {}", a.name, String::from_utf8_lossy(&r.raw)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(proxy, 6, "the forged PROXY headers of the corpus");
+    assert_eq!(relay.relay.metrics.refusals_of("proxy_header_not_trusted"), 6);
+    assert_eq!(relay.relay.metrics.refusals_of("tls_required") as usize, corpus.len() - 6);
+    // A TLS record header followed by garbage: the handshake fails, the connection is closed with no answer.
+    let r = raw(relay.addr, b"\x16\x03\x01\x00\x05hello", HANG).await;
+    assert!(r.closed && r.status == 0, "{}", String::from_utf8_lossy(&r.raw));
+    assert_eq!(relay.relay.metrics.refusals_of("tls_handshake_failed"), 1);
+    assert!(up.seen().is_empty(), "requests reached the upstream");
+    // HTTPS is served.
+    let r =
+        raw_https(relay.addr, b"GET /v1/binance/api/v3/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", HANG)
+            .await;
+    assert_eq!(r.status, 200);
 }
 
 /// The venue whose route the first request line names (`/v1/{venue}` or below it), read as a client would.

@@ -1,6 +1,6 @@
-//! Clients that never read their response: every write to a client has a deadline (`client_write_timeout_ms`), on
-//! the hand-written hot path and on the hyper path alike, so such a client cannot hold its connection, its per-IP
-//! place or a worker's connection slot; it is closed, counted in `relay_client_write_timeouts_total`, and other
+//! Clients that never read their response: every write to a client has a deadline (`client_write_timeout_ms`), on the
+//! hand-written hot path and on the hyper path alike, over HTTPS too, so such a client cannot hold its connection, its
+//! per-IP place or a worker's connection slot; it is closed, counted in `relay_client_write_timeouts_total`, and other
 //! clients are not affected. The watchdog is set far beyond a hang here, so only the write deadline can close it.
 
 mod common;
@@ -20,6 +20,11 @@ const OTHER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 6));
 /// A relay whose spot host answers `BODY` bytes and whose futures host answers small bodies; one connection per
 /// client address; the idle watchdog far beyond a hang; a short write deadline.
 async fn relay_for(big: &Upstream, small: &Upstream, static_dir: Option<std::path::PathBuf>) -> Running {
+    relay_with(big, small, static_dir, false).await
+}
+
+/// [`relay_for`], serving HTTPS when `https`.
+async fn relay_with(big: &Upstream, small: &Upstream, static_dir: Option<std::path::PathBuf>, https: bool) -> Running {
     let mut c = config_for(small);
     c.apply_env(|k| (k == "RELAY_UPSTREAM_BINANCE_SPOT").then(|| big.url())).unwrap();
     c.limits.max_connections_per_ip = 1;
@@ -27,14 +32,23 @@ async fn relay_for(big: &Upstream, small: &Upstream, static_dir: Option<std::pat
     c.limits.total_timeout_ms = HANG.as_millis() as u64;
     c.limits.client_write_timeout_ms = 500;
     c.static_dir = static_dir;
+    if https {
+        c.tls = Some(https_files("a"));
+    }
     start_relay(c).await
 }
 
-/// Connects from `from` as a client across the internet would (a 1460-byte MSS: loopback's 64 KiB segments would
-/// let the relay's kernel buffer a whole megabyte, and the relay would never wait) with a small receive buffer,
-/// sends `request` and never reads.
-#[allow(unsafe_code)] // setsockopt(TCP_MAXSEG), which tokio does not expose: a test-only use of libc
+/// Connects from `from` as a client across the internet would, sends `request` and never reads.
 async fn never_reads(from: IpAddr, to: SocketAddr, request: &str) -> TcpStream {
+    let mut s = slow_socket(from, to).await;
+    s.write_all(request.as_bytes()).await.unwrap();
+    s
+}
+
+/// Connects from `from` as a client across the internet would (a 1460-byte MSS: loopback's 64 KiB segments would
+/// let the relay's kernel buffer a whole megabyte, and the relay would never wait) with a small receive buffer.
+#[allow(unsafe_code)] // setsockopt(TCP_MAXSEG), which tokio does not expose: a test-only use of libc
+async fn slow_socket(from: IpAddr, to: SocketAddr) -> TcpStream {
     use std::os::fd::AsRawFd;
     let s = TcpSocket::new_v4().unwrap();
     s.set_recv_buffer_size(4096).unwrap();
@@ -51,9 +65,7 @@ async fn never_reads(from: IpAddr, to: SocketAddr, request: &str) -> TcpStream {
     };
     assert_eq!(set, 0, "TCP_MAXSEG: {}", std::io::Error::last_os_error());
     s.bind(SocketAddr::new(from, 0)).unwrap();
-    let mut s = s.connect(to).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    s
+    s.connect(to).await.unwrap()
 }
 
 /// A `Connection: close` GET from `from`, read to the end.
@@ -139,4 +151,39 @@ async fn a_client_that_never_reads_a_static_file_is_closed() {
     let accepted = || relay.relay.metrics.accepted_connections.load(Ordering::SeqCst) as usize;
     stuck_client_is_closed(&relay, "GET /big.json HTTP/1.1\r\nHost: x\r\n\r\n", accepted).await;
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Over HTTPS the same: the deadline holds for the TLS layer's writes (and its flush), on the hot path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_over_https_is_closed() {
+    let (big, small) =
+        (start_upstream(IpAddr::from([127, 0, 0, 1])).await, start_upstream(IpAddr::from([127, 0, 0, 1])).await);
+    big.set(Mode::Big(BODY));
+    let relay = relay_with(&big, &small, None, true).await;
+    let metrics = &relay.relay.metrics;
+    let mut stuck = https_handshake(slow_socket(STUCK, relay.addr).await).await;
+    stuck.write_all(b"GET /v1/binance/api/v3/time HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    assert!(eventually(|| big.seen().len() == 1).await, "the stuck client's request was not served");
+    let other = b"GET /v1/binance/fapi/v1/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let r = raw_https(relay.addr, other, HANG).await;
+    assert_eq!(r.status, 200, "another client was affected: {}", String::from_utf8_lossy(&r.raw));
+    assert!(
+        eventually(|| relay.relay.connections_per_ip.open(STUCK) == 0).await,
+        "a TLS client that never reads still holds its connection past the write deadline"
+    );
+    assert_eq!(metrics.client_write_timeouts.load(Ordering::SeqCst), 1, "the close was not counted");
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(HANG, async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stuck.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the relay never closed the stuck connection");
+    assert!(got.starts_with(b"HTTP/1.1 200 "), "{}", String::from_utf8_lossy(&got[..got.len().min(200)]));
+    assert!(got.len() < BODY, "the whole body was sent ({} bytes): the client was not stuck", got.len());
 }

@@ -546,6 +546,31 @@ impl RelayProcess {
         }
     }
 
+    /// Whether a stderr line read so far contains `text`.
+    pub fn stderr_has(&self, text: &str) -> bool {
+        self.stderr.iter().any(|l| l.contains(text))
+    }
+
+    /// Sends `signal` (a name `kill` knows: `HUP`, `TERM`) to the relay.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    }
+
+    /// Waits for the next stderr line that contains `text` (lines before it are kept for [`RelayProcess::stop`]).
+    pub fn wait_line(&mut self, text: &str) -> String {
+        loop {
+            let line = match self.lines.recv_timeout(HANG) {
+                Ok(line) => line,
+                Err(e) => panic!("the relay never said {text:?} ({e}); its stderr:\n{}", self.stderr.join("\n")),
+            };
+            self.stderr.push(line.clone());
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
     /// Sends SIGTERM and waits for the relay to exit; its exit status and everything it wrote to stderr.
     pub async fn stop(&mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
@@ -569,4 +594,51 @@ impl Drop for RelayProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The relay's HTTPS certificate and key from the test-only files in `tests/data/https` (`name`: `a` or `b`).
+pub fn https_files(name: &str) -> relay::config::TlsFiles {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/https");
+    relay::config::TlsFiles { cert: data.join(format!("{name}.pem")), key: data.join(format!("{name}.key")) }
+}
+
+/// A TLS client trusting only the test CA of `tests/data/https`.
+pub fn https_client() -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(include_bytes!("../data/https/ca.pem")).unwrap()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// A TLS connection over `tcp` to a relay with a certificate from the test CA, for `localhost`.
+pub async fn https_handshake(tcp: TcpStream) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    https_client().connect(name, tcp).await.expect("the TLS handshake")
+}
+
+/// [`raw`] over HTTPS: sends the bytes inside a TLS connection, reads until the relay closes it (a close_notify or
+/// the end of the TCP stream) or `wait` passes, and parses the first response.
+pub async fn raw_https(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Resp {
+    let mut s = https_handshake(TcpStream::connect(addr).await.unwrap()).await;
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let closed = tokio::time::timeout(wait, async {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    Resp { closed, ..parse(out) }
 }
