@@ -148,19 +148,20 @@ impl UpConn {
         Poll::Ready(Ok(n))
     }
 
-    /// Writes the whole request; on failure, whether any byte of it was written.
-    async fn write_request(&mut self, req: &[u8]) -> Result<(), bool> {
+    /// Writes the whole request; on failure, whether the venue may have received part of it.
+    async fn write_request(&mut self, req: &[u8]) -> Result<(), WriteFailure> {
         let mut written = 0;
+        let failure = |written: usize| if written > 0 { WriteFailure::MaybeSent } else { WriteFailure::Unsent };
         while written < req.len() {
             let n = std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_write(cx, &req[written..]))
                 .await
-                .map_err(|_| written > 0)?;
+                .map_err(|_| failure(written))?;
             if n == 0 {
-                return Err(written > 0);
+                return Err(failure(written));
             }
             written += n;
         }
-        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_flush(cx)).await.map_err(|_| true)
+        std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_flush(cx)).await.map_err(|_| WriteFailure::MaybeSent)
     }
 
     /// Reads the final response head (informational 1xx responses are skipped).
@@ -349,7 +350,7 @@ impl Upstreams {
                 Ok(()) => {}
                 // Not a byte written: the pooled connection was closed under us. Try once more on a new
                 // connection. A request that may have been sent is never retried.
-                Err(false) if reused => {
+                Err(WriteFailure::Unsent) if reused => {
                     pooled = false;
                     continue;
                 }
@@ -359,6 +360,15 @@ impl Upstreams {
             return Ok((conn, head));
         }
     }
+}
+
+/// How writing a request upstream failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriteFailure {
+    /// Not a byte left: the request can be sent again on another connection.
+    Unsent,
+    /// Some bytes may have reached the venue: the request is never sent again.
+    MaybeSent,
 }
 
 /// Why an upstream exchange failed before its response head.
