@@ -101,28 +101,56 @@ fn backoff_scope(e: &Endpoint, status: u16, egress: usize, key: Option<u64>) -> 
     }
 }
 
+/// Why the budget refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenyReason {
+    /// The relay's share of a venue limit is spent for this window.
+    BudgetExhausted,
+    /// The key's own account limit (counted per account, not per IP) is spent.
+    AccountBudgetExhausted,
+    /// This client used its fair share of the window.
+    FairShare,
+    /// The venue told this relay to back off (429 or 418).
+    VenueBackoff,
+}
+
 /// Why the budget refused a request, with the seconds to wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Denied {
-    /// Stable code: `budget_exhausted`, `account_budget_exhausted`, `fair_share` or `venue_backoff`.
-    pub code: &'static str,
+    /// Why.
+    pub reason: DenyReason,
     /// Seconds until a retry may succeed (at least 1).
     pub retry_after_s: u64,
 }
 
 impl Denied {
+    /// The stable code clients and metrics see: `budget_exhausted`, `account_budget_exhausted`, `fair_share` or
+    /// `venue_backoff` (docs/relay.md, "Refusals").
+    pub fn code(&self) -> &'static str {
+        match self.reason {
+            DenyReason::BudgetExhausted => "budget_exhausted",
+            DenyReason::AccountBudgetExhausted => "account_budget_exhausted",
+            DenyReason::FairShare => "fair_share",
+            DenyReason::VenueBackoff => "venue_backoff",
+        }
+    }
+
     /// What happened and what to do.
     pub fn message(&self) -> &'static str {
-        match self.code {
-            "venue_backoff" => "the venue asked this relay to back off (429/418); retry after Retry-After seconds",
-            "fair_share" => {
+        match self.reason {
+            DenyReason::VenueBackoff => {
+                "the venue asked this relay to back off (429/418); retry after Retry-After seconds"
+            }
+            DenyReason::FairShare => {
                 "this client used its fair share of the relay's venue budget; retry after Retry-After seconds"
             }
-            "account_budget_exhausted" => {
+            DenyReason::AccountBudgetExhausted => {
                 "this key's account used its own venue weight for this minute (counted per account, not per relay IP); \
                  retry after Retry-After seconds"
             }
-            _ => "the relay's venue weight budget for this minute is spent; retry after Retry-After seconds",
+            DenyReason::BudgetExhausted => {
+                "the relay's venue weight budget for this minute is spent; retry after Retry-After seconds"
+            }
         }
     }
 }
@@ -294,10 +322,10 @@ impl Budget {
     pub fn admit(&self, e: &'static Endpoint, weight: u32, who: Who, now_ms: u64) -> Result<Ticket, Denied> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let backoff = |st: &State, scope: Scope| {
-            st.blocked_until_ms
-                .get(&scope)
-                .filter(|until| **until > now_ms)
-                .map(|until| Denied { code: "venue_backoff", retry_after_s: (until - now_ms).div_ceil(1000).max(1) })
+            st.blocked_until_ms.get(&scope).filter(|until| **until > now_ms).map(|until| Denied {
+                reason: DenyReason::VenueBackoff,
+                retry_after_s: (until - now_ms).div_ceil(1000).max(1),
+            })
         };
         // The key's own limits first: a back-off of its account, its account's weight.
         let per_account = e.limiter().counted_per() == CountedPer::Account;
@@ -321,7 +349,7 @@ impl Budget {
                 let w = st.accounts.get(&(key, l)).copied().filter(|w| w.minute == minute).unwrap_or_default();
                 if w.used + w.reserved + weight > self.cap(l) {
                     return Err(Denied {
-                        code: "account_budget_exhausted",
+                        reason: DenyReason::AccountBudgetExhausted,
                         retry_after_s: secs_until_next_window(l, now_ms),
                     });
                 }
@@ -367,7 +395,10 @@ impl Budget {
                 }
                 let total = w.used + w.reserved;
                 if total + charge > cap {
-                    deny(Denied { code: "budget_exhausted", retry_after_s: secs_until_next_window(l, now_ms) });
+                    deny(Denied {
+                        reason: DenyReason::BudgetExhausted,
+                        retry_after_s: secs_until_next_window(l, now_ms),
+                    });
                     continue;
                 }
                 // Every identity and address that asks in this window counts as active, admitted or not (bounded
@@ -382,7 +413,7 @@ impl Budget {
                 let ours = w.addresses.get(&who.address).copied().unwrap_or(0);
                 let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
                 if mine + charge > cap / identities || ours + charge > cap / addresses {
-                    deny(Denied { code: "fair_share", retry_after_s: secs_until_next_window(l, now_ms) });
+                    deny(Denied { reason: DenyReason::FairShare, retry_after_s: secs_until_next_window(l, now_ms) });
                     continue;
                 }
                 load = total;
@@ -394,7 +425,7 @@ impl Budget {
                 let (sec, count) = st.per_second.get(&per_second_key(egress)).copied().unwrap_or((second, 0));
                 let count = if sec == second { count } else { 0 };
                 if count + 1 > cap {
-                    deny(Denied { code: "budget_exhausted", retry_after_s: 1 });
+                    deny(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 });
                     continue;
                 }
                 if ip.is_none() {
@@ -406,7 +437,7 @@ impl Budget {
             }
         }
         let Some((egress, _)) = best else {
-            return Err(denial.unwrap_or(Denied { code: "budget_exhausted", retry_after_s: 1 }));
+            return Err(denial.unwrap_or(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 }));
         };
         if let Some((l, charge)) = ip {
             let w = st.windows.entry((egress, l)).or_default();
@@ -562,7 +593,7 @@ mod tests {
             b.complete(t, Some(200), None, None, t0);
         }
         let d = b.admit(acct, 20, anon(9), t0 + 500).unwrap_err();
-        assert_eq!(d.code, "budget_exhausted");
+        assert_eq!(d.code(), "budget_exhausted");
         assert_eq!(d.retry_after_s, 60);
         assert!(b.admit(acct, 20, anon(2), t0 + 60_000).is_ok());
     }
@@ -574,12 +605,12 @@ mod tests {
         let t0 = 60_000 * 2000;
         let t = b.admit(time, 1, anon(1), t0).unwrap();
         b.complete(t, Some(200), Some(100), None, t0);
-        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code, "budget_exhausted");
+        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code(), "budget_exhausted");
         let b = small();
         let t = b.admit(time, 1, anon(1), t0).unwrap();
         b.complete(t, Some(429), None, Some(7), t0);
         let d = b.admit(time, 1, anon(2), t0 + 1000).unwrap_err();
-        assert_eq!((d.code, d.retry_after_s), ("venue_backoff", 6));
+        assert_eq!((d.code(), d.retry_after_s), ("venue_backoff", 6));
         assert!(b.admit(time, 1, anon(2), t0 + 7000).is_ok());
     }
 
@@ -595,7 +626,7 @@ mod tests {
             heavy += 1;
         }
         assert_eq!(heavy, 50);
-        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code, "fair_share");
+        assert_eq!(b.admit(time, 1, anon(1), t0).unwrap_err().code(), "fair_share");
         // ...so a client arriving later still finds the other half.
         let mut light = 0;
         while let Ok(t) = b.admit(time, 1, anon(2), t0) {
@@ -604,7 +635,7 @@ mod tests {
         }
         assert_eq!(light, 50);
         // With three clients the shares are a third each; the window is now spent.
-        assert_eq!(b.admit(time, 1, anon(3), t0).unwrap_err().code, "budget_exhausted");
+        assert_eq!(b.admit(time, 1, anon(3), t0).unwrap_err().code(), "budget_exhausted");
     }
 
     #[test]
@@ -628,7 +659,7 @@ mod tests {
             let t = b.admit(acct, 20, keyed(7, 2_000_000 + key), t0).unwrap();
             b.complete(t, Some(401), None, None, t0);
         }
-        assert_eq!(b.admit(acct, 20, keyed(7, 3_000_000), t0).unwrap_err().code, "fair_share");
+        assert_eq!(b.admit(acct, 20, keyed(7, 3_000_000), t0).unwrap_err().code(), "fair_share");
         // A key the venue accepted is an identity of its own, within its address's half.
         let b = small();
         accept(&b, 42);
@@ -637,7 +668,7 @@ mod tests {
         let t = b.admit(acct, 20, keyed(7, 42), t0).unwrap();
         b.complete(t, Some(200), None, None, t0);
         // the address used 40 of its 50: one more of 20 is past it, whichever of its identities asks
-        assert_eq!(b.admit(acct, 20, keyed(7, 42), t0).unwrap_err().code, "fair_share");
+        assert_eq!(b.admit(acct, 20, keyed(7, 42), t0).unwrap_err().code(), "fair_share");
         assert!(b.admit(acct, 20, anon(8), t0).is_ok());
     }
 
@@ -657,7 +688,7 @@ mod tests {
         assert_eq!(run(anon(1)), 50, "one address, half of the minute");
         assert_eq!(run(keyed(2, 5)), 50, "another, the other half");
         let d = b.admit(&catalogue::BITGET_CANDLES, 0, anon(3), t0 + 45_000).unwrap_err();
-        assert_eq!((d.code, d.retry_after_s), ("budget_exhausted", 15));
+        assert_eq!((d.code(), d.retry_after_s), ("budget_exhausted", 15));
         let used = b.snapshot(t0).into_iter().find(|(_, l, _, _)| *l == Limiter::BitgetIp).unwrap();
         assert_eq!((used.2, used.3), (100, 100));
     }
@@ -692,7 +723,7 @@ mod tests {
             b.complete(t, Some(200), None, None, t0);
         }
         let d = b.admit(w, 18_000, keyed(1, 11), t0).unwrap_err();
-        assert_eq!((d.code, d.retry_after_s), ("account_budget_exhausted", 60));
+        assert_eq!((d.code(), d.retry_after_s), ("account_budget_exhausted", 60));
         // another key on the same IP is not affected, and each charged 1 to the IP's SAPI weight
         assert!(b.admit(w, 18_000, keyed(1, 12), t0).is_ok());
         let sapi = b.snapshot(t0).into_iter().find(|(_, l, _, _)| *l == Limiter::BinanceSapiIp).unwrap();
@@ -701,7 +732,7 @@ mod tests {
         let b = Budget::new(1, &Limits::default());
         let t = b.admit(w, 18_000, keyed(1, 11), t0).unwrap();
         b.complete(t, Some(200), Some(170_000), None, t0);
-        assert_eq!(b.admit(w, 18_000, keyed(1, 11), t0).unwrap_err().code, "account_budget_exhausted");
+        assert_eq!(b.admit(w, 18_000, keyed(1, 11), t0).unwrap_err().code(), "account_budget_exhausted");
     }
 
     #[test]
@@ -713,7 +744,7 @@ mod tests {
         let (fills, candles, assets) =
             (&catalogue::BITGET_SPOT_FILLS, &catalogue::BITGET_CANDLES, &catalogue::BITGET_SPOT_ASSETS);
         let backoff = |b: &Budget, e: &'static Endpoint, who: Who| {
-            b.admit(e, e.weight(""), who, t0 + 1000).err().map(|d| d.code) == Some("venue_backoff")
+            b.admit(e, e.weight(""), who, t0 + 1000).err().map(|d| d.code()) == Some("venue_backoff")
         };
         let after = |e: &'static Endpoint, who: Who, status: u16| {
             let b = Budget::new(1, &Limits::default());
@@ -814,7 +845,7 @@ mod tests {
                         Ok(t) => b.complete(t, Some(200), None, None, t0 + step),
                         Err(d) => panic!(
                             "seed {seed}: honest client {c} of {h} refused {} within its share {g} (cap {cap}, K {k})",
-                            d.code
+                            d.code()
                         ),
                     }
                     left[c] -= 1;

@@ -470,7 +470,7 @@ pub async fn exchange(
         // Given back on every path, also when the client goes away and this future is dropped mid-flight.
         Ok(t) => TicketGuard { relay: relay.clone(), ticket: Some(t) },
         Err(d) => {
-            relay.metrics.refusal(d.code);
+            relay.metrics.refusal(d.code());
             relay.metrics.request(e, 429);
             let address = client.address_tag();
             tracing::warn!(
@@ -478,13 +478,13 @@ pub async fn exchange(
                 endpoint = e.path,
                 client = client.as_str(),
                 address = address.as_str(),
-                reason = d.code,
+                reason = d.code(),
                 "budget refusal"
             );
             return Outcome::Error(RelayError {
                 venue: e.venue,
                 status: 429,
-                code: d.code,
+                code: d.code(),
                 message: d.message(),
                 extra: Some(("retry_after_s", d.retry_after_s)),
                 retry_after: Some(d.retry_after_s),
