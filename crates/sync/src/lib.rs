@@ -20,6 +20,7 @@
 pub mod budget;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+pub mod pager;
 pub mod plan;
 pub mod prices;
 pub mod run;

@@ -17,6 +17,7 @@ use venues::parse::{self, Balances, Page, PositionSize, SymbolBook};
 use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, VenueError};
 
 use crate::budget::{Budget, Meter};
+use crate::pager::Pager;
 use crate::plan::{self, DAY, Paging, Stream, Task};
 use crate::state::{AccountState, SyncState};
 use crate::tick::{self, Check};
@@ -967,51 +968,12 @@ impl<'t, T: Transport> Engine<'t, T> {
             (c.run.key.clone(), c.run.label.clone())
         };
         let venue_err = |source| SyncError::Venue { account: key.clone(), source };
-        let mut offset = 0usize;
-        let mut page_no = 1usize;
-        let mut before: Option<String> = None;
-        let mut start = task.window.map(|w| w.0);
-        let mut end = task.window.map(|w| w.1);
-        let mut from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
+        let from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
+        let mut pager = Pager::new(spec.paging, limit, task.window, from_id);
         let mut task_rows = 0usize;
-        // Bisect: the halves of full pages still to read
-        let mut halves: Vec<(i64, i64)> = Vec::new();
         loop {
             let mut params = task.params.clone();
-            if let (Some(s), Some(e)) = (start, end) {
-                params.push(("startTime", s.to_string()));
-                params.push(("endTime", e.to_string()));
-            }
-            match spec.paging {
-                Paging::Single => {}
-                Paging::FromId => {
-                    params.push(("fromId", from_id.to_string()));
-                    params.push(("limit", limit.to_string()));
-                }
-                Paging::Offset => {
-                    params.push(("offset", offset.to_string()));
-                    params.push(("limit", limit.to_string()));
-                }
-                Paging::PageNumber => {
-                    params.push(("current", page_no.to_string()));
-                    params.push(("size", limit.to_string()));
-                }
-                Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward | Paging::Bisect => {
-                    params.push(("limit", limit.to_string()));
-                }
-                Paging::IdLessThan | Paging::EndId => {
-                    params.push(("limit", limit.to_string()));
-                    if let Some(b) = &before {
-                        params.push(("idLessThan", b.clone()));
-                    }
-                }
-                Paging::Cursor | Paging::CursorMinId => {
-                    params.push(("limit", limit.to_string()));
-                    if let Some(b) = &before {
-                        params.push(("cursor", b.clone()));
-                    }
-                }
-            }
+            pager.params(&mut params);
             let reply = self.call(client, &key, spec.endpoint, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
             let Cx { run, state, check, moved, .. } = &mut *c;
@@ -1039,94 +1001,12 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
-            let full = page.rows >= limit;
-            let more = match spec.paging {
-                Paging::Single => false,
-                Paging::FromId => {
-                    if let Some(max) = page.max_id {
-                        from_id = max + 1;
-                        st.next_id.insert(task.key.clone(), from_id);
-                    }
-                    full
-                }
-                Paging::Offset => {
-                    offset += page.rows;
-                    full
-                }
-                Paging::PageNumber => {
-                    page_no += 1;
-                    full && page.total.is_none_or(|t| (page_no - 1) * limit < t as usize)
-                }
-                Paging::MoreData => match (page.cursor.as_deref(), page.max_time) {
-                    (Some("more"), Some(t)) => {
-                        start = Some(t + 1);
-                        true
-                    }
-                    _ => false,
-                },
-                Paging::TimeInclusive => match page.max_time {
-                    Some(t) if full => {
-                        if start == Some(t) {
-                            return Err(venue_err(VenueError::malformed(
-                                Venue::Binance,
-                                spec.endpoint.path,
-                                format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
-                            )));
-                        }
-                        start = Some(t);
-                        true
-                    }
-                    _ => false,
-                },
-                Paging::TimeBackward => match page.min_time {
-                    Some(t) if full => {
-                        if end == Some(t) {
-                            return Err(venue_err(VenueError::malformed(
-                                task.stream.venue(),
-                                spec.endpoint.path,
-                                format!("more than {limit} rows at one millisecond ({t}): cannot page further"),
-                            )));
-                        }
-                        end = Some(t);
-                        true
-                    }
-                    _ => false,
-                },
-                Paging::IdLessThan | Paging::CursorMinId => {
-                    before = page.min_id.clone();
-                    full && before.is_some()
-                }
-                Paging::EndId => {
-                    before = page.cursor.clone().or(page.min_id.clone());
-                    full && before.is_some()
-                }
-                Paging::Cursor => {
-                    before = page.cursor.clone();
-                    full && before.is_some()
-                }
-                Paging::Bisect => match (start, end) {
-                    (Some(s), Some(e)) if full => {
-                        if s == e {
-                            return Err(venue_err(VenueError::malformed(
-                                task.stream.venue(),
-                                spec.endpoint.path,
-                                format!("{limit} rows or more at one millisecond ({s}): cannot page further"),
-                            )));
-                        }
-                        let mid = s + (e - s) / 2;
-                        halves.push((mid + 1, e));
-                        (start, end) = (Some(s), Some(mid));
-                        true
-                    }
-                    _ => match halves.pop() {
-                        Some((s, e)) => {
-                            (start, end) = (Some(s), Some(e));
-                            true
-                        }
-                        None => false,
-                    },
-                },
-            };
+            let more = pager.advance(&page).map_err(|stuck| {
+                venue_err(VenueError::malformed(task.stream.venue(), spec.endpoint.path, stuck.to_string()))
+            })?;
+            if spec.paging == Paging::FromId && page.max_id.is_some() {
+                st.next_id.insert(task.key.clone(), pager.from_id);
+            }
             if !more && let Some((first, end)) = task.window {
                 if task.older {
                     // newest first: this window ends where the covered range began
