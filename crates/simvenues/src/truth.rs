@@ -66,7 +66,7 @@ use std::collections::BTreeMap;
 use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::generator::{EarnKind, FuturesFill, World};
+use crate::generator::{BinanceAccount, BitgetAccount, EarnKind, FuturesFill, World};
 use crate::keys::AccountMode;
 
 /// Balances by ledger account id (`binance/main/spot`) then asset.
@@ -122,368 +122,399 @@ fn futures_trade(id: String, account: &str, f: &FuturesFill) -> Event {
 pub fn ledger(world: &World) -> Vec<Event> {
     let mut out = Vec::new();
     for a in &world.binance {
-        let l = &a.label;
-        let spot = format!("binance/{l}/spot");
-        for (sym, fills) in &a.trades {
-            let s = world.market.symbol(sym).expect("listed symbol");
-            for f in fills {
-                let (spend, receive) = if f.is_buyer {
-                    (money(&s.quote, f.quote_qty), money(&s.base, f.qty))
-                } else {
-                    (money(&s.base, f.qty), money(&s.quote, f.quote_qty))
-                };
-                out.push(ev(
-                    format!("{spot}:trade:{sym}:{}", f.id),
-                    f.time,
-                    &spot,
-                    EventKind::Trade {
-                        spend,
-                        receive,
-                        fees: vec![money(&f.commission_asset, f.commission)],
-                        symbol: Some(sym.to_string()),
-                    },
-                ));
-            }
-        }
-        for d in &a.deposits {
-            out.push(ev(
-                format!("{spot}:deposit:{}", d.id),
-                d.time,
-                &spot,
-                EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
-            ));
-        }
-        for w in &a.withdrawals {
-            out.push(ev(
-                format!("{spot}:withdrawal:{}", w.id),
-                w.time,
-                &spot,
-                EventKind::Withdrawal {
-                    asset: w.coin.to_string(),
-                    amount: w.amount,
-                    fee: Some(w.fee),
-                    txid: Some(w.txid.clone()),
-                },
-            ));
-        }
-        for t in &a.transfers {
-            let ty = binance_transfer_type(t.from, t.to);
-            let (from, to) = binance_wallet_of_type(ty);
-            let from_acc = format!("binance/{l}/{from}");
-            out.push(ev(
-                format!("{from_acc}:transfer:{ty}:{}", t.id),
-                t.time,
-                &from_acc,
-                EventKind::Transfer {
-                    from_account: AccountId(from_acc.clone()),
-                    to_account: AccountId(format!("binance/{l}/{to}")),
-                    asset: t.asset.to_string(),
-                    amount: t.amount,
-                },
-            ));
-        }
-        for c in &a.converts {
-            out.push(ev(
-                format!("{spot}:convert:{}", c.order_id),
-                c.time,
-                &spot,
-                EventKind::Trade {
-                    spend: money(&c.from_asset, c.from_amount),
-                    receive: money(&c.to_asset, c.to_amount),
-                    fees: vec![],
-                    symbol: None,
-                },
-            ));
-        }
-        for d in &a.dribblets {
-            for x in &d.details {
-                out.push(ev(
-                    format!("{spot}:dust:{}:{}", d.trans_id, x.from_asset),
-                    d.time,
-                    &spot,
-                    EventKind::Trade {
-                        spend: money(&x.from_asset, x.amount),
-                        receive: money("BNB", x.transfered + x.service_charge),
-                        fees: vec![money("BNB", x.service_charge)],
-                        symbol: None,
-                    },
-                ));
-            }
-        }
-        for d in &a.dividends {
-            out.push(ev(
-                format!("{spot}:dividend:{}", d.id),
-                d.time,
-                &spot,
-                EventKind::Income {
-                    income_type: IncomeType::Other,
-                    asset: d.asset.to_string(),
-                    amount: d.amount,
-                    symbol: None,
-                },
-            ));
-        }
-        let earn = format!("binance/{l}/earn");
-        for e in &a.earn {
-            let product = if e.locked { "locked" } else { "flexible" };
-            let asset = e.asset.to_string();
-            let transfer = |from: &str, to: &str, amount| EventKind::Transfer {
-                from_account: AccountId(from.to_string()),
-                to_account: AccountId(to.to_string()),
-                asset: asset.clone(),
-                amount,
-            };
-            let interest = |amount| EventKind::Income {
-                income_type: IncomeType::Interest,
-                asset: asset.clone(),
-                amount,
-                symbol: None,
-            };
-            match e.kind {
-                EarnKind::Subscribe { .. } => out.push(ev(
-                    format!("{spot}:earn_subscription:{product}:{}", e.id),
-                    e.time,
-                    &spot,
-                    transfer(&spot, &earn, e.amount),
-                )),
-                EarnKind::Redeem { principal } => {
-                    out.push(ev(
-                        format!("{earn}:earn_redemption:{product}:{}", e.id),
-                        e.time,
-                        &earn,
-                        transfer(&earn, &spot, principal),
-                    ));
-                    if e.amount != principal {
-                        out.push(ev(
-                            format!("{spot}:earn_interest:{product}:{}", e.id),
-                            e.time,
-                            &spot,
-                            interest(e.amount - principal),
-                        ));
-                    }
-                }
-                EarnKind::Reward if e.locked => out.push(ev(
-                    format!("{spot}:earn_reward:locked:{}:Locked_Rewards:{}:{asset}", e.position_id, e.time),
-                    e.time,
-                    &spot,
-                    interest(e.amount),
-                )),
-                EarnKind::Reward => out.push(ev(
-                    format!("{earn}:earn_reward:flexible:{}:REALTIME:{}:{asset}", e.product, e.time),
-                    e.time,
-                    &earn,
-                    interest(e.amount),
-                )),
-            }
-        }
-        let usdm = format!("binance/{l}/usdm");
-        for (sym, fills) in &a.futures_trades {
-            for f in fills {
-                out.push(futures_trade(format!("{usdm}:futures_trade:{sym}:{}", f.id), &usdm, f));
-            }
-        }
-        for i in &a.income {
-            let income_type = match i.income_type {
-                "REALIZED_PNL" => IncomeType::RealizedPnl,
-                "COMMISSION" => IncomeType::Commission,
-                "FUNDING_FEE" => IncomeType::Funding,
-                _ => continue, // TRANSFER mirrors the universal transfer
-            };
-            out.push(ev(
-                format!("{usdm}:income:{}:{}", i.income_type, i.tran_id),
-                i.time,
-                &usdm,
-                EventKind::Income {
-                    income_type,
-                    asset: i.asset.to_string(),
-                    amount: i.income,
-                    symbol: i.symbol.as_ref().map(|s| s.to_string()),
-                },
-            ));
-        }
+        binance_spot(world, a, &mut out);
+        binance_earn(a, &mut out);
+        binance_futures(a, &mut out);
     }
     for a in &world.bitget {
-        let l = &a.label;
-        let unified = a.mode == AccountMode::Unified;
-        let spot = if unified { format!("bitget/{l}/unified") } else { format!("bitget/{l}/spot") };
-        for f in &a.spot_fills {
-            let s = world.market.symbol(&f.symbol).expect("listed symbol");
-            let (spend, receive) = if f.buy {
-                (money(&s.quote, f.amount), money(&s.base, f.size))
+        bitget_spot(world, a, &mut out);
+        bitget_futures(a, &mut out);
+    }
+    out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// Binance spot and wallet history: trades, deposits, withdrawals, transfers, converts, dust, dividends.
+fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let spot = format!("binance/{l}/spot");
+    for (sym, fills) in &a.trades {
+        let s = world.market.symbol(sym).expect("listed symbol");
+        for f in fills {
+            let (spend, receive) = if f.is_buyer {
+                (money(&s.quote, f.quote_qty), money(&s.base, f.qty))
             } else {
-                (money(&s.base, f.size), money(&s.quote, f.amount))
+                (money(&s.base, f.qty), money(&s.quote, f.quote_qty))
             };
             out.push(ev(
-                format!("{spot}:trade:{}:{}", f.symbol, f.id),
+                format!("{spot}:trade:{sym}:{}", f.id),
                 f.time,
                 &spot,
                 EventKind::Trade {
                     spend,
                     receive,
-                    fees: vec![money(&f.fee_coin, f.fee)],
-                    symbol: Some(f.symbol.to_string()),
+                    fees: vec![money(&f.commission_asset, f.commission)],
+                    symbol: Some(sym.to_string()),
                 },
             ));
         }
-        for d in &a.deposits {
-            out.push(ev(
-                format!("{spot}:deposit:{}", d.id),
-                d.time,
-                &spot,
-                EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
-            ));
-        }
-        for w in &a.withdrawals {
-            out.push(ev(
-                format!("{spot}:withdrawal:{}", w.id),
-                w.time,
-                &spot,
-                EventKind::Withdrawal {
-                    asset: w.coin.to_string(),
-                    amount: w.amount,
-                    fee: Some(w.fee),
-                    txid: Some(w.txid.clone()),
-                },
-            ));
-        }
-        for t in &a.transfers {
-            let from_acc = format!("bitget/{l}/{}", t.from);
-            out.push(ev(
-                format!("{from_acc}:transfer:{}", t.id),
-                t.time,
-                &from_acc,
-                EventKind::Transfer {
-                    from_account: AccountId(from_acc.clone()),
-                    to_account: AccountId(format!("bitget/{l}/{}", t.to)),
-                    asset: t.asset.to_string(),
-                    amount: t.amount,
-                },
-            ));
-        }
-        for c in &a.converts {
-            let id = if unified {
-                format!(
-                    "{spot}:convert:{}:{}:{}:{}:{}",
-                    c.from_coin,
-                    c.to_coin,
-                    c.time,
-                    c.from_size.normalize(),
-                    c.to_size.normalize()
-                )
-            } else {
-                format!("{spot}:convert:{}", c.id)
-            };
-            let kind = EventKind::Trade {
-                spend: money(&c.from_coin, c.from_size),
-                receive: money(&c.to_coin, c.to_size),
+    }
+    for d in &a.deposits {
+        out.push(ev(
+            format!("{spot}:deposit:{}", d.id),
+            d.time,
+            &spot,
+            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+        ));
+    }
+    for w in &a.withdrawals {
+        out.push(ev(
+            format!("{spot}:withdrawal:{}", w.id),
+            w.time,
+            &spot,
+            EventKind::Withdrawal {
+                asset: w.coin.to_string(),
+                amount: w.amount,
+                fee: Some(w.fee),
+                txid: Some(w.txid.clone()),
+            },
+        ));
+    }
+    for t in &a.transfers {
+        let ty = binance_transfer_type(t.from, t.to);
+        let (from, to) = binance_wallet_of_type(ty);
+        let from_acc = format!("binance/{l}/{from}");
+        out.push(ev(
+            format!("{from_acc}:transfer:{ty}:{}", t.id),
+            t.time,
+            &from_acc,
+            EventKind::Transfer {
+                from_account: AccountId(from_acc.clone()),
+                to_account: AccountId(format!("binance/{l}/{to}")),
+                asset: t.asset.to_string(),
+                amount: t.amount,
+            },
+        ));
+    }
+    for c in &a.converts {
+        out.push(ev(
+            format!("{spot}:convert:{}", c.order_id),
+            c.time,
+            &spot,
+            EventKind::Trade {
+                spend: money(&c.from_asset, c.from_amount),
+                receive: money(&c.to_asset, c.to_amount),
                 fees: vec![],
                 symbol: None,
-            };
-            out.push(ev(id, c.time, &spot, kind));
+            },
+        ));
+    }
+    for d in &a.dribblets {
+        for x in &d.details {
+            out.push(ev(
+                format!("{spot}:dust:{}:{}", d.trans_id, x.from_asset),
+                d.time,
+                &spot,
+                EventKind::Trade {
+                    spend: money(&x.from_asset, x.amount),
+                    receive: money("BNB", x.transfered + x.service_charge),
+                    fees: vec![money("BNB", x.service_charge)],
+                    symbol: None,
+                },
+            ));
         }
-        for c in &a.bgb_converts {
-            let kind = EventKind::Trade {
-                spend: money(&c.from_coin, c.from_amount),
-                receive: money("BGB", c.to_amount),
-                fees: vec![money("BGB", c.fee)],
+    }
+    for d in &a.dividends {
+        out.push(ev(
+            format!("{spot}:dividend:{}", d.id),
+            d.time,
+            &spot,
+            EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: d.asset.to_string(),
+                amount: d.amount,
                 symbol: None,
-            };
-            out.push(ev(format!("{spot}:bgb_convert:{}", c.order_id), c.time, &spot, kind));
-        }
-        let fut = if unified { spot.clone() } else { format!("bitget/{l}/futures") };
-        for f in &a.mix_fills {
-            out.push(futures_trade(format!("{fut}:futures_trade:{}:{}", f.symbol, f.id), &fut, f));
-        }
-        if unified {
-            for f in &a.mix_fills {
-                let base = format!("{spot}:fill:{}", f.id);
+            },
+        ));
+    }
+}
+
+/// Binance Simple Earn: subscriptions, redemptions (with unreported interest) and rewards.
+fn binance_earn(a: &BinanceAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let spot = format!("binance/{l}/spot");
+    let earn = format!("binance/{l}/earn");
+    for e in &a.earn {
+        let product = if e.locked { "locked" } else { "flexible" };
+        let asset = e.asset.to_string();
+        let transfer = |from: &str, to: &str, amount| EventKind::Transfer {
+            from_account: AccountId(from.to_string()),
+            to_account: AccountId(to.to_string()),
+            asset: asset.clone(),
+            amount,
+        };
+        let interest = |amount| EventKind::Income {
+            income_type: IncomeType::Interest,
+            asset: asset.clone(),
+            amount,
+            symbol: None,
+        };
+        match e.kind {
+            EarnKind::Subscribe { .. } => out.push(ev(
+                format!("{spot}:earn_subscription:{product}:{}", e.id),
+                e.time,
+                &spot,
+                transfer(&spot, &earn, e.amount),
+            )),
+            EarnKind::Redeem { principal } => {
                 out.push(ev(
-                    format!("{base}:fee"),
-                    f.time,
-                    &spot,
-                    EventKind::Income {
-                        income_type: IncomeType::Commission,
-                        asset: "USDT".into(),
-                        amount: -f.commission,
-                        symbol: Some(f.symbol.to_string()),
-                    },
+                    format!("{earn}:earn_redemption:{product}:{}", e.id),
+                    e.time,
+                    &earn,
+                    transfer(&earn, &spot, principal),
                 ));
-                if !f.realized_pnl.is_zero() {
+                if e.amount != principal {
                     out.push(ev(
-                        format!("{base}:pnl"),
-                        f.time,
+                        format!("{spot}:earn_interest:{product}:{}", e.id),
+                        e.time,
                         &spot,
-                        EventKind::Income {
-                            income_type: IncomeType::RealizedPnl,
-                            asset: "USDT".into(),
-                            amount: f.realized_pnl,
-                            symbol: Some(f.symbol.to_string()),
-                        },
+                        interest(e.amount - principal),
                     ));
                 }
             }
-            for b in a.mix_bills.iter().filter(|b| b.business_type == "contract_settle_fee") {
+            EarnKind::Reward if e.locked => out.push(ev(
+                format!("{spot}:earn_reward:locked:{}:Locked_Rewards:{}:{asset}", e.position_id, e.time),
+                e.time,
+                &spot,
+                interest(e.amount),
+            )),
+            EarnKind::Reward => out.push(ev(
+                format!("{earn}:earn_reward:flexible:{}:REALTIME:{}:{asset}", e.product, e.time),
+                e.time,
+                &earn,
+                interest(e.amount),
+            )),
+        }
+    }
+}
+
+/// Binance USDⓈ-M futures: fills (informational) and income.
+fn binance_futures(a: &BinanceAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let usdm = format!("binance/{l}/usdm");
+    for (sym, fills) in &a.futures_trades {
+        for f in fills {
+            out.push(futures_trade(format!("{usdm}:futures_trade:{sym}:{}", f.id), &usdm, f));
+        }
+    }
+    for i in &a.income {
+        let income_type = match i.income_type {
+            "REALIZED_PNL" => IncomeType::RealizedPnl,
+            "COMMISSION" => IncomeType::Commission,
+            "FUNDING_FEE" => IncomeType::Funding,
+            _ => continue, // TRANSFER mirrors the universal transfer
+        };
+        out.push(ev(
+            format!("{usdm}:income:{}:{}", i.income_type, i.tran_id),
+            i.time,
+            &usdm,
+            EventKind::Income {
+                income_type,
+                asset: i.asset.to_string(),
+                amount: i.income,
+                symbol: i.symbol.as_ref().map(|s| s.to_string()),
+            },
+        ));
+    }
+}
+
+/// Bitget spot (or unified) history: fills, deposits, withdrawals, transfers, converts, BGB converts.
+fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let unified = a.mode == AccountMode::Unified;
+    let spot = if unified { format!("bitget/{l}/unified") } else { format!("bitget/{l}/spot") };
+    for f in &a.spot_fills {
+        let s = world.market.symbol(&f.symbol).expect("listed symbol");
+        let (spend, receive) = if f.buy {
+            (money(&s.quote, f.amount), money(&s.base, f.size))
+        } else {
+            (money(&s.base, f.size), money(&s.quote, f.amount))
+        };
+        out.push(ev(
+            format!("{spot}:trade:{}:{}", f.symbol, f.id),
+            f.time,
+            &spot,
+            EventKind::Trade {
+                spend,
+                receive,
+                fees: vec![money(&f.fee_coin, f.fee)],
+                symbol: Some(f.symbol.to_string()),
+            },
+        ));
+    }
+    for d in &a.deposits {
+        out.push(ev(
+            format!("{spot}:deposit:{}", d.id),
+            d.time,
+            &spot,
+            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+        ));
+    }
+    for w in &a.withdrawals {
+        out.push(ev(
+            format!("{spot}:withdrawal:{}", w.id),
+            w.time,
+            &spot,
+            EventKind::Withdrawal {
+                asset: w.coin.to_string(),
+                amount: w.amount,
+                fee: Some(w.fee),
+                txid: Some(w.txid.clone()),
+            },
+        ));
+    }
+    for t in &a.transfers {
+        let from_acc = format!("bitget/{l}/{}", t.from);
+        out.push(ev(
+            format!("{from_acc}:transfer:{}", t.id),
+            t.time,
+            &from_acc,
+            EventKind::Transfer {
+                from_account: AccountId(from_acc.clone()),
+                to_account: AccountId(format!("bitget/{l}/{}", t.to)),
+                asset: t.asset.to_string(),
+                amount: t.amount,
+            },
+        ));
+    }
+    for c in &a.converts {
+        let id = if unified {
+            format!(
+                "{spot}:convert:{}:{}:{}:{}:{}",
+                c.from_coin,
+                c.to_coin,
+                c.time,
+                c.from_size.normalize(),
+                c.to_size.normalize()
+            )
+        } else {
+            format!("{spot}:convert:{}", c.id)
+        };
+        let kind = EventKind::Trade {
+            spend: money(&c.from_coin, c.from_size),
+            receive: money(&c.to_coin, c.to_size),
+            fees: vec![],
+            symbol: None,
+        };
+        out.push(ev(id, c.time, &spot, kind));
+    }
+    for c in &a.bgb_converts {
+        let kind = EventKind::Trade {
+            spend: money(&c.from_coin, c.from_amount),
+            receive: money("BGB", c.to_amount),
+            fees: vec![money("BGB", c.fee)],
+            symbol: None,
+        };
+        out.push(ev(format!("{spot}:bgb_convert:{}", c.order_id), c.time, &spot, kind));
+    }
+}
+
+/// Bitget futures: fills (informational), commissions, realized PnL and funding, from the unified account or the futures wallet.
+fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let unified = a.mode == AccountMode::Unified;
+    let spot = if unified { format!("bitget/{l}/unified") } else { format!("bitget/{l}/spot") };
+    let fut = if unified { spot.clone() } else { format!("bitget/{l}/futures") };
+    for f in &a.mix_fills {
+        out.push(futures_trade(format!("{fut}:futures_trade:{}:{}", f.symbol, f.id), &fut, f));
+    }
+    if unified {
+        for f in &a.mix_fills {
+            let base = format!("{spot}:fill:{}", f.id);
+            out.push(ev(
+                format!("{base}:fee"),
+                f.time,
+                &spot,
+                EventKind::Income {
+                    income_type: IncomeType::Commission,
+                    asset: "USDT".into(),
+                    amount: -f.commission,
+                    symbol: Some(f.symbol.to_string()),
+                },
+            ));
+            if !f.realized_pnl.is_zero() {
                 out.push(ev(
-                    format!("{spot}:funding:{}", b.id),
-                    b.time,
+                    format!("{base}:pnl"),
+                    f.time,
                     &spot,
+                    EventKind::Income {
+                        income_type: IncomeType::RealizedPnl,
+                        asset: "USDT".into(),
+                        amount: f.realized_pnl,
+                        symbol: Some(f.symbol.to_string()),
+                    },
+                ));
+            }
+        }
+        for b in a.mix_bills.iter().filter(|b| b.business_type == "contract_settle_fee") {
+            out.push(ev(
+                format!("{spot}:funding:{}", b.id),
+                b.time,
+                &spot,
+                EventKind::Income {
+                    income_type: IncomeType::Funding,
+                    asset: b.coin.to_string(),
+                    amount: b.amount,
+                    symbol: b.symbol.as_ref().map(|s| s.to_string()),
+                },
+            ));
+        }
+    } else {
+        let fut = format!("bitget/{l}/futures");
+        for b in &a.mix_bills {
+            let symbol = b.symbol.as_ref().map(|s| s.to_string());
+            match b.business_type {
+                "contract_settle_fee" => out.push(ev(
+                    format!("{fut}:bill:{}", b.id),
+                    b.time,
+                    &fut,
                     EventKind::Income {
                         income_type: IncomeType::Funding,
                         asset: b.coin.to_string(),
                         amount: b.amount,
-                        symbol: b.symbol.as_ref().map(|s| s.to_string()),
+                        symbol,
                     },
-                ));
-            }
-        } else {
-            let fut = format!("bitget/{l}/futures");
-            for b in &a.mix_bills {
-                let symbol = b.symbol.as_ref().map(|s| s.to_string());
-                match b.business_type {
-                    "contract_settle_fee" => out.push(ev(
-                        format!("{fut}:bill:{}", b.id),
+                )),
+                "open_long" | "open_short" | "close_long" | "close_short" => {
+                    out.push(ev(
+                        format!("{fut}:bill:{}:fee", b.id),
                         b.time,
                         &fut,
                         EventKind::Income {
-                            income_type: IncomeType::Funding,
+                            income_type: IncomeType::Commission,
                             asset: b.coin.to_string(),
-                            amount: b.amount,
-                            symbol,
+                            amount: b.fee,
+                            symbol: symbol.clone(),
                         },
-                    )),
-                    "open_long" | "open_short" | "close_long" | "close_short" => {
+                    ));
+                    if !b.amount.is_zero() {
                         out.push(ev(
-                            format!("{fut}:bill:{}:fee", b.id),
+                            format!("{fut}:bill:{}:pnl", b.id),
                             b.time,
                             &fut,
                             EventKind::Income {
-                                income_type: IncomeType::Commission,
+                                income_type: IncomeType::RealizedPnl,
                                 asset: b.coin.to_string(),
-                                amount: b.fee,
-                                symbol: symbol.clone(),
+                                amount: b.amount,
+                                symbol,
                             },
                         ));
-                        if !b.amount.is_zero() {
-                            out.push(ev(
-                                format!("{fut}:bill:{}:pnl", b.id),
-                                b.time,
-                                &fut,
-                                EventKind::Income {
-                                    income_type: IncomeType::RealizedPnl,
-                                    asset: b.coin.to_string(),
-                                    amount: b.amount,
-                                    symbol,
-                                },
-                            ));
-                        }
                     }
-                    _ => {}
                 }
+                _ => {}
             }
         }
     }
-    out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
-    out
 }
 
 /// The balances the venues report, by ledger account: the generator's wallets, zero balances left out.
