@@ -249,6 +249,16 @@ struct AccountRun<'a> {
     sink: &'a mut dyn Sink,
 }
 
+/// What one tick read of an account before its streams: every wallet's balances, the open positions, the symbols
+/// of positions that changed, and (Binance) whether this is the first tick of a UTC day.
+#[derive(Default)]
+struct Snapshot {
+    balances: Balances,
+    positions: Vec<Position>,
+    moved_positions: BTreeSet<String>,
+    new_day: bool,
+}
+
 /// What the streams of one account share while they run (at the same time on Binance's two hosts): the run and
 /// the state. Borrowed only between requests, never across one.
 struct Cx<'a, 's> {
@@ -530,8 +540,6 @@ impl<'t, T: Transport> Engine<'t, T> {
             started_local: self.transport.now_ms(),
             sink,
         };
-        let mut balances = Balances::new();
-        let mut positions = Vec::new();
         let label = run.label.clone();
         let venue = account.credentials.venue;
         // mode and snapshots; the balance reads double as discovery
@@ -551,94 +559,15 @@ impl<'t, T: Transport> Engine<'t, T> {
         };
         st.mode = Some(mode);
         self.progress(&mut run, "balances");
-        let parse_err = |e: VenueError| SyncError::Venue { account: key.clone(), source: e };
-        // symbols of futures positions that changed since the last tick (their fills may be new)
-        let mut moved_positions: BTreeSet<String> = BTreeSet::new();
-        // Binance: the first tick of a UTC day (Simple Earn rewards)
-        let mut new_day = false;
+        // symbols of futures positions that changed since the last tick (their fills may be new), and for Binance
+        // whether this is the first tick of a UTC day (Simple Earn rewards)
+        let mut snap = Snapshot::default();
         match mode {
-            AccountMode::Binance => {
-                let d =
-                    self.snapshot_call(&client, &run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
-                parse::binance::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, &BINANCE_FUNDING_ASSETS, &[]).await?;
-                parse::binance::funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                // futures wallet and position sizes in one request; entry and mark prices only when a size changed
-                let d = self.snapshot_call(&client, &run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
-                let sizes = parse::binance::futures_account(&d, &label, &mut balances).map_err(parse_err)?;
-                let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
-                    v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
-                };
-                let (was, is) = (shape(&st.position_sizes), shape(&sizes));
-                moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
-                if reason.is_some() || was != is || st.positions.len() != sizes.len() {
-                    let d = self.snapshot_call(&client, &run, &BINANCE_POSITIONS, &[]).await?;
-                    positions = parse::binance::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
-                } else {
-                    positions = refreshed(&st.positions, &sizes, now);
-                }
-                st.futures_symbols.extend(positions.iter().map(|p| p.symbol.clone()));
-                st.position_sizes = sizes;
-                // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
-                // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
-                // one of them); otherwise the earn wallet is as last read
-                let earn = format!("binance/{label}/earn");
-                let touched = |b: &Balances| {
-                    let (spot, funding) = (format!("binance/{label}/spot"), format!("binance/{label}/funding"));
-                    tick::movement(b, &balances).keys().any(|(acc, _)| *acc == spot || *acc == funding)
-                };
-                new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
-                if reason.is_some() || new_day || st.balances.as_ref().is_none_or(touched) {
-                    for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
-                        for current in 1.. {
-                            let params = [("current", current.to_string()), ("size", "100".to_string())];
-                            let d = self.snapshot_call(&client, &run, endpoint, &params).await?;
-                            let (rows, total) = parse::binance::earn_positions(&d, &label, endpoint, &mut balances)
-                                .map_err(parse_err)?;
-                            if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
-                                break;
-                            }
-                        }
-                    }
-                    st.earn_at = Some(now);
-                } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
-                    balances.insert(earn, b.clone());
-                }
-                // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
-                // an asset that no known symbol names moved
-                let spot = format!("binance/{label}/spot");
-                let moved = st.balances.as_ref().map(|b| tick::movement(b, &balances)).unwrap_or_default();
-                let unknown = moved.keys().any(|(acc, asset)| {
-                    *acc == spot && !st.symbols.symbols.values().any(|(b, q)| b == asset || q == asset)
-                });
-                let stale = st.symbols_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
-                if st.symbols.symbols.is_empty() || stale || st.recheck || unknown {
-                    let info = self.snapshot_call(&client, &run, &BINANCE_EXCHANGE_INFO, &[]).await?;
-                    st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
-                    st.symbols_at = Some(now);
-                }
-            }
-            AccountMode::BitgetClassic => {
-                let d = self.snapshot_call(&client, &run, &BITGET_SPOT_ASSETS, &[]).await?;
-                parse::bitget::spot_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let pt = [("productType", "USDT-FUTURES".to_string())];
-                let d = self.snapshot_call(&client, &run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
-                parse::bitget::futures_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, &BITGET_POSITIONS, &pt).await?;
-                positions = parse::bitget::positions(&d, &label, Timestamp(now)).map_err(parse_err)?;
-                let shape = |v: &[Position]| -> BTreeSet<(String, Decimal)> {
-                    v.iter().map(|p| (p.symbol.clone(), p.amount)).collect()
-                };
-                let (was, is) = (shape(&st.positions), shape(&positions));
-                moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
-            }
-            AccountMode::BitgetUnified => {
-                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_ASSETS, &[]).await?;
-                parse::bitget::unified_balances(&d, &label, &mut balances).map_err(parse_err)?;
-                let d = self.snapshot_call(&client, &run, &BITGET_UNIFIED_FUNDING_ASSETS, &[]).await?;
-                parse::bitget::unified_funding_balances(&d, &label, &mut balances).map_err(parse_err)?;
-            }
+            AccountMode::Binance => self.binance_snapshot(&client, &run, &mut st, reason, &mut snap).await?,
+            AccountMode::BitgetClassic => self.bitget_classic_snapshot(&client, &run, &st, &mut snap).await?,
+            AccountMode::BitgetUnified => self.bitget_unified_snapshot(&client, &run, &mut snap).await?,
         }
+        let Snapshot { balances, positions, moved_positions, new_day } = snap;
         for assets in balances.values() {
             st.assets.extend(assets.keys().cloned());
         }
@@ -705,6 +634,121 @@ impl<'t, T: Transport> Engine<'t, T> {
         run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
+        Ok(())
+    }
+
+    /// A Binance account's balances (spot, funding, USDⓈ-M futures, Simple Earn) and open positions (docs/sync.md:
+    /// positions' prices only when a size changed, Simple Earn in full cycles, on a day's first tick or when spot or
+    /// funding moved, the symbols daily or when an unknown asset moved).
+    async fn binance_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        reason: Option<&'static str>,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (label, now) = (run.label.as_str(), run.now);
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let d = self.snapshot_call(client, run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
+        parse::binance::spot_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let d = self.snapshot_call(client, run, &BINANCE_FUNDING_ASSETS, &[]).await?;
+        parse::binance::funding_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        // futures wallet and position sizes in one request; entry and mark prices only when a size changed
+        let d = self.snapshot_call(client, run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
+        let sizes = parse::binance::futures_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
+            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
+        };
+        let (was, is) = (shape(&st.position_sizes), shape(&sizes));
+        snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
+        if reason.is_some() || was != is || st.positions.len() != sizes.len() {
+            let d = self.snapshot_call(client, run, &BINANCE_POSITIONS, &[]).await?;
+            snap.positions = parse::binance::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
+        } else {
+            snap.positions = refreshed(&st.positions, &sizes, now);
+        }
+        st.futures_symbols.extend(snap.positions.iter().map(|p| p.symbol.clone()));
+        st.position_sizes = sizes;
+        // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
+        // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
+        // one of them); otherwise the earn wallet is as last read
+        let earn = format!("binance/{label}/earn");
+        let touched = |b: &Balances| {
+            let (spot, funding) = (format!("binance/{label}/spot"), format!("binance/{label}/funding"));
+            tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc == spot || *acc == funding)
+        };
+        snap.new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
+        if reason.is_some() || snap.new_day || st.balances.as_ref().is_none_or(touched) {
+            for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
+                for current in 1.. {
+                    let params = [("current", current.to_string()), ("size", "100".to_string())];
+                    let d = self.snapshot_call(client, run, endpoint, &params).await?;
+                    let (rows, total) =
+                        parse::binance::earn_positions(&d, label, endpoint, &mut snap.balances).map_err(parse_err)?;
+                    if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
+                        break;
+                    }
+                }
+            }
+            st.earn_at = Some(now);
+        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
+            snap.balances.insert(earn, b.clone());
+        }
+        // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
+        // an asset that no known symbol names moved
+        let spot = format!("binance/{label}/spot");
+        let moved = st.balances.as_ref().map(|b| tick::movement(b, &snap.balances)).unwrap_or_default();
+        let unknown = moved
+            .keys()
+            .any(|(acc, asset)| *acc == spot && !st.symbols.symbols.values().any(|(b, q)| b == asset || q == asset));
+        let stale = st.symbols_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
+        if st.symbols.symbols.is_empty() || stale || st.recheck || unknown {
+            let info = self.snapshot_call(client, run, &BINANCE_EXCHANGE_INFO, &[]).await?;
+            st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
+            st.symbols_at = Some(now);
+        }
+        Ok(())
+    }
+
+    /// A classic Bitget account's balances (spot, USDT-M futures) and open positions.
+    async fn bitget_classic_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &AccountState,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (label, now) = (run.label.as_str(), run.now);
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let d = self.snapshot_call(client, run, &BITGET_SPOT_ASSETS, &[]).await?;
+        parse::bitget::spot_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let pt = [("productType", "USDT-FUTURES".to_string())];
+        let d = self.snapshot_call(client, run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
+        parse::bitget::futures_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let d = self.snapshot_call(client, run, &BITGET_POSITIONS, &pt).await?;
+        snap.positions = parse::bitget::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
+        let shape = |v: &[Position]| -> BTreeSet<(String, Decimal)> {
+            v.iter().map(|p| (p.symbol.clone(), p.amount)).collect()
+        };
+        let (was, is) = (shape(&st.positions), shape(&snap.positions));
+        snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
+        Ok(())
+    }
+
+    /// A unified Bitget account's balances (unified and funding).
+    async fn bitget_unified_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let label = run.label.as_str();
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let d = self.snapshot_call(client, run, &BITGET_UNIFIED_ASSETS, &[]).await?;
+        parse::bitget::unified_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let d = self.snapshot_call(client, run, &BITGET_UNIFIED_FUNDING_ASSETS, &[]).await?;
+        parse::bitget::unified_funding_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
         Ok(())
     }
 
