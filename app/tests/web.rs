@@ -3,6 +3,16 @@
 
 use wasm_bindgen_test::*;
 
+/// A container of the test's own on the page, for a view it mounts: the tests of this file share one page, so a
+/// view mounted on the body would stay there for the next test to find.
+fn own_container() -> web_sys::HtmlElement {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
@@ -209,17 +219,17 @@ async fn dashboard_of_100k_events_renders() {
     let total = dashboard.total_equity.value().expect("every balance priced");
     let realized = dashboard.report.realized.total;
     let from_worker = dashboard.report.clone();
-    leptos::mount::mount_to_body(
-        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dashboard.clone() currency="USD".to_string() /> },
-    );
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <app::ui::dashboard::DashboardView dashboard=dashboard.clone() currency="USD".to_string() /> }
+    });
     leptos::task::tick().await;
     let rendered = app::now();
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let shown = doc.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
+    let shown = root.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
     assert_eq!(shown.get_attribute("data-value").unwrap(), total.normalize().to_string());
-    let shown = doc.query_selector("[data-testid='realized-pnl']").unwrap().expect("realized shown");
+    let shown = root.query_selector("[data-testid='realized-pnl']").unwrap().expect("realized shown");
     assert_eq!(shown.get_attribute("data-value").unwrap(), realized.normalize().to_string());
-    let shown = doc.query_selector("[data-testid='dashboard']").unwrap().expect("dashboard shown");
+    let shown = root.query_selector("[data-testid='dashboard']").unwrap().expect("dashboard shown");
     assert_eq!(shown.get_attribute("data-computed-in").as_deref(), Some("worker"));
     app::next_tick().await;
     let longest = js_sys::eval("window.__longest").unwrap().as_f64().unwrap_or(-1.0);
@@ -407,25 +417,27 @@ async fn totals_without_the_reporting_currency_rate_show_as_incomplete() {
         assert!(missing.iter().all(|m| m.quote == "EUR"), "{name}: {missing:?}");
     }
     assert!(!dash.curve_missing.is_empty());
-    leptos::mount::mount_to_body({
+    let root = own_container();
+    let mounted = leptos::mount::mount_to(root.clone(), {
         let dash = dash.clone();
         move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dash.clone() currency="EUR".to_string() /> }
     });
     leptos::task::tick().await;
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let total = doc.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
+    let total = root.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
     assert_eq!(total.get_attribute("data-incomplete").as_deref(), Some("true"));
     assert_eq!(total.get_attribute("data-value"), None, "an incomplete total carries no number");
     assert_eq!(total.text_content().unwrap(), "Incomplete");
-    let lacks = doc.query_selector("[data-testid='total-equity-missing']").unwrap().unwrap().text_content().unwrap();
+    let lacks = root.query_selector("[data-testid='total-equity-missing']").unwrap().unwrap().text_content().unwrap();
     assert!(lacks.contains("no price for BTC in EUR") && lacks.contains("no price for USDT in EUR"), "{lacks}");
-    assert!(doc.query_selector("[data-testid='curve-incomplete']").unwrap().is_some(), "the curve is not drawn");
-    assert!(doc.query_selector("[data-testid='equity-curve']").unwrap().is_none());
-    assert!(doc.query_selector("[data-testid='breakdown-partial']").unwrap().is_some(), "the breakdowns say so");
+    assert!(root.query_selector("[data-testid='curve-incomplete']").unwrap().is_some(), "the curve is not drawn");
+    assert!(root.query_selector("[data-testid='equity-curve']").unwrap().is_none());
+    assert!(root.query_selector("[data-testid='breakdown-partial']").unwrap().is_some(), "the breakdowns say so");
     for id in ["realized-pnl", "unrealized-pnl", "funding", "fees"] {
-        let el = doc.query_selector(&format!("[data-testid='{id}']")).unwrap().unwrap();
+        let el = root.query_selector(&format!("[data-testid='{id}']")).unwrap().unwrap();
         assert_eq!(el.get_attribute("data-value"), None, "{id} is shown as a number");
     }
+    drop(mounted);
+    root.remove();
 
     // with EURUSDT at 1.25 from the first day: numbers, the USD ones / 1.25
     data.prices.points.push(point(t0, "EUR", "USDT", "1.25"));
