@@ -162,12 +162,6 @@ impl Relay {
         hex::encode(&self.tag_bytes(secret)[..4])
     }
 
-    /// The client identity for fairness and its log tag, from one salted hash.
-    pub fn identify(&self, secret: &[u8]) -> (u64, String) {
-        let b = self.tag_bytes(secret);
-        (u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), hex::encode(&b[..4]))
-    }
-
     /// The client behind a credential (`key`) or an address (`ip`), for fairness and logs: `who.address` is the
     /// salted hash of `secret`, with no key.
     pub fn client(&self, kind: &'static str, secret: &[u8]) -> Client {
@@ -201,12 +195,6 @@ impl Relay {
                 self.client("ip", &b)
             }
         }
-    }
-
-    /// The salted hash as a number (client identity for fairness).
-    pub fn client_id(&self, secret: &[u8]) -> u64 {
-        let b = self.tag_bytes(secret);
-        u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]))
     }
 
     fn tag_bytes(&self, secret: &[u8]) -> [u8; 32] {
