@@ -131,12 +131,25 @@ fn find_program(name: &str) -> PathBuf {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with the flags that work on this kind of machine as root.
+    /// Starts chromedriver and a headless Chromium with the flags that work on this kind of machine as root. A
+    /// chromedriver that drops the new-session request (its port taken by a test starting at the same moment) is
+    /// stopped and another one started, up to three times.
     pub async fn start() -> Browser {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Browser::try_start().await {
+                Ok(b) => return b,
+                Err(e) => last = e,
+            }
+        }
+        panic!("connect to chromedriver: {last}")
+    }
+
+    async fn try_start() -> Result<Browser, String> {
         let chromium = find_program("chromium");
         let chromedriver = find_program("chromedriver");
         let port = free_port();
-        let driver = Command::new(chromedriver)
+        let mut driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -170,12 +183,19 @@ impl Browser {
             "goog:chromeOptions".into(),
             serde_json::json!({ "binary": chromium, "args": args, "prefs": prefs }),
         );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        let client = match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .expect("connect to chromedriver");
-        Browser { client, driver, _profile: profile, downloads }
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                return Err(e.to_string());
+            }
+        };
+        Ok(Browser { client, driver, _profile: profile, downloads })
     }
 
     /// Emulates a slower network for this browser (chromedriver's network conditions): `latency_ms` added to each
