@@ -5,6 +5,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The demo's relay operator key (public: it is in the repository): scripts/run's demo relay and the browser tests
+# sign the egress IPs with the file, and build the app with the public key (docs/relay.md, "The signed IP list").
+DEMO_RELAY_IPS_KEY_FILE=$ROOT/scripts/demo-relay-ips.key
+DEMO_RELAY_IPS_KEY=86ab0323f2afe87bfb4347bc0951d0a6499b3c7371884c186dbc4dada133c3c2
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -5,11 +5,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+pub mod accounts;
+pub mod audit;
 pub mod format;
 pub mod idb;
 pub mod prices;
 pub mod records;
 pub mod relay;
+pub mod relay_ips;
 pub mod report;
 pub mod session;
 pub mod split;
@@ -17,6 +20,7 @@ pub mod strength;
 pub mod sync;
 pub mod tabs;
 pub mod ui;
+pub mod warnings;
 pub mod worker;
 
 /// Where the app is.

@@ -2,9 +2,12 @@
 //! ledger cache and sync state, and the audit log. Nothing here is ever stored unsealed.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
+use catalogue::Venue;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use vault::{RecordId, RecordKind};
+use vault::{AccountKind, RecordId, RecordKind};
 
 use crate::relay::AuditEntry;
 use crate::session::{self, SessionError};
@@ -14,15 +17,15 @@ use crate::session::{self, SessionError};
 #[serde(default)]
 pub struct AppSettings {
     /// Profit currency: USD (stablecoins count as USD) or one of `venues::market::FIAT` (EUR, GBP, ...).
-    pub currency: String,
+    pub currency: Setting<Currency>,
     /// Whether USDT, USDC, FDUSD and BUSD count as USD at 1.
     pub stablecoins_as_usd: bool,
     /// fifo, lifo, hifo, acb or uk.
-    pub method: String,
+    pub method: Setting<pnl::Method>,
     /// Fees in cost basis.
     pub fees_in_cost_basis: bool,
     /// universal or per-account.
-    pub pools: String,
+    pub pools: Setting<pnl::Pools>,
     /// Minutes between automatic syncs while the app is open (0: off).
     pub sync_interval_min: u32,
     /// Days of history the sync reads for the streams the venues serve by time window (deposits, withdrawals,
@@ -39,12 +42,34 @@ pub struct AppSettings {
     /// Unmatched legs the user marked as income (deposits) or expense (withdrawals), by event id.
     pub leg_marks: BTreeMap<String, pnl::LegMark>,
     /// The colour scheme: `system` (follow the system's setting), `light` or `dark`.
-    pub theme: String,
+    pub theme: Setting<Theme>,
     /// The dashboard's period (`pnl::Period`: `all`, `year:2025`, `uk-tax:2025`, `range:FROM:TO`).
-    pub period: String,
+    pub period: Setting<pnl::Period>,
 }
 
 impl AppSettings {
+    /// The stored settings this version does not know, each in words for the user: the default stands in for
+    /// them (shown on the Settings screen and logged when the report is computed) until another is chosen.
+    pub fn unknown(&self) -> Vec<String> {
+        let default = AppSettings::default();
+        [
+            ("profit currency", self.currency.unknown(), default.currency.to_string()),
+            ("cost-basis method", self.method.unknown(), default.method.to_string()),
+            ("cost-basis pools", self.pools.unknown(), default.pools.to_string()),
+            ("colour scheme", self.theme.unknown(), default.theme.to_string()),
+            ("dashboard period", self.period.unknown(), default.period.to_string()),
+        ]
+        .into_iter()
+        .filter_map(|(what, value, default)| {
+            value.map(|v| {
+                format!(
+                    "The stored {what} `{v}` is not one this version knows: {default} is used until you choose one."
+                )
+            })
+        })
+        .collect()
+    }
+
     /// The history the sync reads, in days back from `now_ms`.
     pub fn history_days_at(&self, now_ms: i64) -> i64 {
         // 2017-07-01T00:00:00Z: before the venues' first records
@@ -59,11 +84,11 @@ impl AppSettings {
 impl Default for AppSettings {
     fn default() -> Self {
         AppSettings {
-            currency: "USD".into(),
+            currency: Setting::Known(Currency::default()),
             stablecoins_as_usd: true,
-            method: "fifo".into(),
+            method: Setting::Known(pnl::Method::Fifo),
             fees_in_cost_basis: true,
-            pools: "universal".into(),
+            pools: Setting::Known(pnl::Pools::Universal),
             sync_interval_min: 5,
             history_days: 365,
             auto_lock_min: 15,
@@ -71,8 +96,192 @@ impl Default for AppSettings {
             manual_matches: Vec::new(),
             deposits_at_market: false,
             leg_marks: BTreeMap::new(),
-            theme: "system".into(),
-            period: "all".into(),
+            theme: Setting::Known(Theme::System),
+            period: Setting::Known(pnl::Period::All),
+        }
+    }
+}
+
+/// A stored setting: a value this version knows, or one it does not (written by a later version, or damaged),
+/// kept as stored so that saving the other settings loses nothing; [`Setting::get`] reads the latter as the
+/// default, and [`AppSettings::unknown`] says so. Stored as the plain string it was before it was typed (`"fifo"`,
+/// `"year:2025"`): written with the value's `Display`, read with its `FromStr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting<T> {
+    /// A value this version knows.
+    Known(T),
+    /// A value it does not, as stored.
+    Unknown(String),
+}
+
+impl<T: Clone + Default> Setting<T> {
+    /// The value, or the default in place of an unknown one.
+    pub fn get(&self) -> T {
+        match self {
+            Setting::Known(t) => t.clone(),
+            Setting::Unknown(_) => T::default(),
+        }
+    }
+}
+
+impl<T> Setting<T> {
+    /// The stored value this version does not know, if it is one.
+    pub fn unknown(&self) -> Option<&str> {
+        match self {
+            Setting::Known(_) => None,
+            Setting::Unknown(v) => Some(v),
+        }
+    }
+}
+
+impl<T: FromStr> Setting<T> {
+    /// A value as a form gives it (the value of a `<select>`'s option).
+    pub fn parse(s: &str) -> Setting<T> {
+        s.parse().map_or_else(|_| Setting::Unknown(s.to_string()), Setting::Known)
+    }
+}
+
+impl<T: fmt::Display> Serialize for Setting<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de, T: FromStr> Deserialize<'de> for Setting<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Setting::parse(&String::deserialize(d)?))
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Setting<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Setting::Known(t) => t.fmt(f),
+            Setting::Unknown(v) => f.write_str(v),
+        }
+    }
+}
+
+/// The colour scheme the user chose (`ui/theme.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Theme {
+    /// Follow the system's setting (`prefers-color-scheme`).
+    #[default]
+    System,
+    /// Light, whatever the system's setting.
+    Light,
+    /// Dark, whatever the system's setting.
+    Dark,
+}
+
+impl Theme {
+    /// As stored: `system`, `light`, `dark`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+impl FromStr for Theme {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "system" => Ok(Theme::System),
+            "light" => Ok(Theme::Light),
+            "dark" => Ok(Theme::Dark),
+            _ => Err(format!("unknown colour scheme `{s}`: expected system, light or dark")),
+        }
+    }
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reporting currency: USD, or one whose rate the venues quote (`venues::market::FIAT`, docs/accounting.md §10).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Currency(String);
+
+impl Currency {
+    /// Its code: `USD`, `EUR`, ...
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency("USD".into())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "USD" || venues::market::FIAT.iter().any(|(c, _)| *c == s) {
+            Ok(Currency(s.to_string()))
+        } else {
+            Err(format!("`{s}` is not a reporting currency: USD or one of the venues' fiat currencies"))
+        }
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An account kind as stored and shown: `regular` or `copy-trading`.
+pub fn kind_name(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Regular => "regular",
+        AccountKind::CopyTrading => "copy-trading",
+    }
+}
+
+/// The stored forms of an account's venue (`binance`) and kind (`copy-trading`): an unknown one makes the account
+/// list fail to decode with an error that names it, never a guess (an account of an unknown venue cannot be read).
+mod stored {
+    use catalogue::Venue;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use vault::AccountKind;
+
+    pub mod venue {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &Venue, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(v.as_str())
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Venue, D::Error> {
+            let s = String::deserialize(d)?;
+            Venue::parse(&s).ok_or_else(|| D::Error::custom(format!("unknown venue `{s}`: expected binance or bitget")))
+        }
+    }
+
+    pub mod kind {
+        use super::*;
+        pub fn serialize<S: Serializer>(k: &AccountKind, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(crate::records::kind_name(*k))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AccountKind, D::Error> {
+            let s = String::deserialize(d)?;
+            match s.as_str() {
+                "regular" => Ok(AccountKind::Regular),
+                "copy-trading" => Ok(AccountKind::CopyTrading),
+                _ => Err(D::Error::custom(format!("unknown account kind `{s}`: expected regular or copy-trading"))),
+            }
         }
     }
 }
@@ -83,11 +292,13 @@ pub struct AccountMeta {
     /// The vault's credential id.
     pub credential: String,
     /// `binance` or `bitget`.
-    pub venue: String,
+    #[serde(with = "stored::venue")]
+    pub venue: Venue,
     /// The user's label.
     pub label: String,
     /// regular or copy-trading.
-    pub account_kind: String,
+    #[serde(with = "stored::kind")]
+    pub account_kind: AccountKind,
     /// binance, bitget_classic or bitget_unified.
     pub mode: venues::AccountMode,
     /// Whether the key is IP-restricted.
@@ -143,9 +354,11 @@ pub fn read<T: DeserializeOwned>(kind: RecordKind, id: &str) -> Result<Option<T>
     let id = rid(id)?;
     session::with(|s| -> Result<Option<T>, SessionError> {
         let Some(bytes) = s.vault()?.open_record(kind, &id)? else { return Ok(None) };
-        serde_json::from_slice(bytes.expose())
-            .map(Some)
-            .map_err(|e| SessionError(format!("stored {kind} `{}` does not decode: {e}", id.as_str())))
+        serde_json::from_slice(bytes.expose()).map(Some).map_err(|e| SessionError::Undecodable {
+            kind,
+            id: id.as_str().into(),
+            reason: e.to_string(),
+        })
     })?
 }
 
@@ -160,7 +373,7 @@ pub fn read_plain(kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, Session
 /// Seals a JSON record (persist with [`session::persist`] afterwards).
 pub fn write<T: Serialize>(kind: RecordKind, id: &str, value: &T) -> Result<(), SessionError> {
     let id = rid(id)?;
-    let bytes = serde_json::to_vec(value).map_err(|e| SessionError(format!("cannot encode {kind}: {e}")))?;
+    let bytes = serde_json::to_vec(value).map_err(|e| SessionError::Unencodable { kind, reason: e.to_string() })?;
     session::with(|s| -> Result<(), SessionError> { Ok(s.vault()?.seal_record(kind, &id, &bytes)?) })?
 }
 
@@ -183,13 +396,14 @@ pub fn venue_name(venue: &str) -> String {
     }
 }
 
-/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`, `Simple Earn`. Binance's
+/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`, `COIN-M futures`, `Simple Earn`. Binance's
 /// own name, USDⓈ-M, is written as its plain-ASCII alternative: the circled S is missing from common fonts.
 pub fn wallet_name(wallet: &str) -> &str {
     match wallet {
         "usdm" => "USDS-M futures",
         "futures" => "USDT-M futures",
         "earn" => "Simple Earn",
+        "coinm" => "COIN-M futures",
         w => w,
     }
 }
@@ -218,8 +432,8 @@ impl AccountNames {
         unnamed.sort_by_key(|m| (m.added_ms, m.credential.clone()));
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for meta in unnamed {
-            let mut base = venue_name(&meta.venue);
-            if meta.account_kind == "copy-trading" {
+            let mut base = venue_name(meta.venue.as_str());
+            if meta.account_kind == AccountKind::CopyTrading {
                 base.push_str(" copy-trading");
             }
             let n = seen.entry(base.clone()).or_default();
@@ -289,19 +503,12 @@ pub fn set_accounts(accounts: &BTreeMap<String, AccountMeta>) -> Result<(), Sess
     write(RecordKind::Settings, ids::ACCOUNTS, accounts)
 }
 
-/// Appends entries to the audit log (kept to the last 10,000).
+/// Appends entries to the audit log (sealed chunks, kept for a year or the newest 100,000: `crate::audit`).
 pub fn append_audit(entries: Vec<AuditEntry>) -> Result<(), SessionError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let mut log: Vec<AuditEntry> = read(RecordKind::AuditLog, ids::AUDIT)?.unwrap_or_default();
-    log.extend(entries);
-    let excess = log.len().saturating_sub(10_000);
-    log.drain(..excess);
-    write(RecordKind::AuditLog, ids::AUDIT, &log)
+    crate::audit::append(entries)
 }
 
 /// The audit log, oldest first.
 pub fn audit() -> Result<Vec<AuditEntry>, SessionError> {
-    Ok(read(RecordKind::AuditLog, ids::AUDIT)?.unwrap_or_default())
+    crate::audit::all()
 }

@@ -21,6 +21,16 @@ pub struct AuditEntry {
     pub status: u16,
     /// Which relay answered.
     pub relay: String,
+    /// The account whose key signed it (its credential id; `connect:{name}` for a key being connected; empty for
+    /// a read without a key).
+    #[serde(default)]
+    pub account: String,
+    /// How it ended (`None` in entries stored before this was recorded: see `audit::outcome_of`).
+    #[serde(default)]
+    pub outcome: Option<crate::audit::Outcome>,
+    /// What went wrong: the venue's or relay's code and message (never a key, a signature or a query value).
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// Fetch through one of several relays, first that answers.
@@ -28,13 +38,20 @@ pub struct AuditEntry {
 pub struct RelayTransport {
     relays: Rc<Vec<String>>,
     audit: Rc<RefCell<Vec<AuditEntry>>>,
+    /// API key -> the account its requests are recorded under.
+    accounts: Rc<RefCell<Vec<(venues::Secret, String)>>>,
 }
 
 impl RelayTransport {
     /// Relays in order of preference (base URLs; empty string = the relay serving this page).
     pub fn new(relays: Vec<String>) -> Self {
         let relays = if relays.is_empty() { vec![String::new()] } else { relays };
-        RelayTransport { relays: Rc::new(relays), audit: Rc::default() }
+        RelayTransport { relays: Rc::new(relays), audit: Rc::default(), accounts: Rc::default() }
+    }
+
+    /// Records the requests signed with `api_key` under `account` in the audit log.
+    pub fn name_account(&self, api_key: venues::Secret, account: String) {
+        self.accounts.borrow_mut().push((api_key, account));
     }
 
     /// Takes the audit entries recorded since the last call.
@@ -67,12 +84,23 @@ impl Transport for RelayTransport {
         for base in self.relays.iter() {
             let result = self.send_to(base, request).await;
             let status = result.as_ref().map(|r| r.status).unwrap_or(0);
+            let (outcome, error) = crate::audit::classify(request, &result);
+            let account = self
+                .accounts
+                .borrow()
+                .iter()
+                .find(|(key, _)| request.headers.iter().any(|(_, v)| v == key))
+                .map(|(_, a)| a.clone())
+                .unwrap_or_default();
             self.audit.borrow_mut().push(AuditEntry {
                 time_ms: js_sys::Date::now() as i64,
                 venue: request.endpoint.venue.as_str().to_string(),
                 endpoint: format!("{} {}", request.endpoint.method.as_str(), request.endpoint.path),
                 status,
                 relay: if base.is_empty() { "this site".into() } else { base.clone() },
+                account,
+                outcome: Some(outcome),
+                error,
             });
             match result {
                 // A relay that cannot reach the venue: try the next relay.

@@ -2,25 +2,29 @@
 //! from the venues (their unrealized PnL by the venues' own formulas).
 
 use ledger::{Decimal, Timestamp};
-use pnl::{Figure, Method, Pools, PriceBook, Report, Settings};
+use pnl::{Figure, PriceBook, Report, Settings};
 
 use crate::records::AppSettings;
 use crate::session::SessionError;
 use crate::sync::Data;
 use crate::worker::ComputedIn;
 
-/// The engine settings of the user's settings; an unknown stored value falls back to the default, visibly.
+/// The engine settings of the user's settings; an unknown stored value falls back to the default, visibly: logged
+/// here, and shown on the Settings screen (`AppSettings::unknown`).
 pub fn engine_settings(s: &AppSettings) -> Settings {
+    for unknown in s.unknown() {
+        leptos::logging::warn!("{unknown}");
+    }
     Settings {
-        currency: s.currency.clone(),
+        currency: s.currency.get().into(),
         stablecoins_as_usd: s.stablecoins_as_usd,
-        method: s.method.parse::<Method>().unwrap_or_default(),
+        method: s.method.get(),
         fees_in_cost_basis: s.fees_in_cost_basis,
-        pools: s.pools.parse::<Pools>().unwrap_or_default(),
+        pools: s.pools.get(),
         manual_matches: s.manual_matches.clone(),
         deposits_at_market: s.deposits_at_market,
         leg_marks: s.leg_marks.clone(),
-        window: s.period.parse::<pnl::Period>().unwrap_or_default().window(),
+        window: s.period.get().window(),
     }
 }
 

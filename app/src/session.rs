@@ -26,33 +26,94 @@ const HEADER_KEY: &str = "vault";
 /// The IndexedDB database that holds the vault's objects (all sealed, or the public header).
 pub const DATABASE: &str = "meetcrypt";
 
-/// What went wrong, in words for the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionError(pub String);
-
-impl std::error::Error for SessionError {}
-
-impl std::fmt::Display for SessionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// What went wrong, by what failed; its `Display` is the message the user reads.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The storage is not open yet (the app is still starting).
+    #[error("the app is still loading its storage")]
+    Loading,
+    /// The vault is locked: unlock it first.
+    #[error("{}", VaultError::Locked)]
+    Locked,
+    /// The vault refused or failed (wrong passphrase, a record that does not open, ...).
+    #[error(transparent)]
+    Vault(VaultError),
+    /// IndexedDB failed; nothing was written.
+    #[error(transparent)]
+    Storage(#[from] IdbError),
+    /// A sync holds the sync's lock (in this tab or another): a change of the vault's header waits for it.
+    #[error("a sync is running (in this tab or another): try again when it has finished. Nothing was changed.")]
+    SyncRunning,
+    /// Other tabs kept committing while this one tried: its writes were not saved.
+    #[error("another tab keeps changing the vault: nothing was saved, try again")]
+    Conflict,
+    /// The stored vault uses the test-only key derivation.
+    #[error(
+        "this vault uses the test-only key derivation, which protects nothing: Meetcrypt does not open it. Restore a \
+         backup made by Meetcrypt, or start over in a fresh browser profile."
+    )]
+    InsecureKdf,
+    /// A sealed record opened but its JSON does not decode: it is left as stored, never replaced by a default.
+    #[error("stored {kind} `{id}` does not decode: {reason}")]
+    Undecodable {
+        /// The record's kind.
+        kind: vault::RecordKind,
+        /// The record's id.
+        id: String,
+        /// The decoder's words.
+        reason: String,
+    },
+    /// A record could not be encoded.
+    #[error("cannot encode {kind}: {reason}")]
+    Unencodable {
+        /// The record's kind.
+        kind: vault::RecordKind,
+        /// The encoder's words.
+        reason: String,
+    },
+    /// The venue refused the key at connect time, or could not be asked.
+    #[error(transparent)]
+    Connect(#[from] venues::ConnectError),
+    /// The price reads failed (the venue or the relay did not answer as expected).
+    #[error("prices could not be read: {0}")]
+    Prices(crate::prices::PriceError),
+    /// The reporting currency's rate could not be read.
+    #[error("the {currency} rate could not be read: {source}")]
+    Rate {
+        /// The reporting currency.
+        currency: String,
+        /// Why.
+        source: crate::prices::PriceError,
+    },
+    /// The relay (or the network to it) did not answer as expected.
+    #[error("{0}")]
+    Relay(String),
+    /// A request to the relay could not be made or its answer read.
+    #[error("the relay did not answer: {0}")]
+    Network(#[from] gloo_net::Error),
+    /// An export could not be written.
+    #[error("the export could not be written: {0}")]
+    Export(String),
+    /// The account is not (or no longer) connected.
+    #[error("no such account")]
+    NoSuchAccount,
+    /// The browser refused a file operation (a download, a file read).
+    #[error("{0}")]
+    Browser(&'static str),
 }
 
 impl From<VaultError> for SessionError {
     fn from(e: VaultError) -> Self {
-        SessionError(e.to_string())
-    }
-}
-
-impl From<IdbError> for SessionError {
-    fn from(e: IdbError) -> Self {
-        SessionError(e.to_string())
+        match e {
+            VaultError::Locked => SessionError::Locked,
+            e => SessionError::Vault(e),
+        }
     }
 }
 
 impl From<SessionError> for String {
     fn from(e: SessionError) -> Self {
-        e.0
+        e.to_string()
     }
 }
 
@@ -162,7 +223,7 @@ fn to_idb(writes: Vec<vault::Write>) -> Vec<Write> {
 pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Result<R, SessionError> {
     SESSION.with(|s| match s.borrow_mut().as_mut() {
         Some(session) => Ok(f(session)),
-        None => Err(SessionError("the app is still loading its storage".into())),
+        None => Err(SessionError::Loading),
     })
 }
 
@@ -335,7 +396,7 @@ async fn commit_locked() -> Result<(), SessionError> {
         tabs::announce(&Change { version: next, previous: version, keys });
         return Ok(());
     }
-    Err(SessionError("another tab keeps changing the vault: nothing was saved, try again".into()))
+    Err(SessionError::Conflict)
 }
 
 /// Applies the vault's pending writes to IndexedDB in one transaction, under the vault's lock, on the latest
@@ -378,9 +439,7 @@ pub async fn transact<R, E: From<SessionError>>(f: impl FnOnce() -> Result<R, E>
 /// passphrase change they lock and ask for the new one). When `f` fails its writes are dropped.
 async fn change_header<R>(f: impl FnOnce(&mut Vault<Snapshot>) -> Result<R, VaultError>) -> Result<R, SessionError> {
     let Some(_sync) = tabs::acquire(tabs::SYNC_LOCK, true).await else {
-        return Err(SessionError(
-            "a sync is running (in this tab or another): try again when it has finished. Nothing was changed.".into(),
-        ));
+        return Err(SessionError::SyncRunning);
     };
     transact(|| with(|s| -> Result<R, SessionError> { Ok(f(s.vault()?)?) })?).await
 }
@@ -415,17 +474,13 @@ pub async fn create(passphrase: &Passphrase) -> Result<(), SessionError> {
 
 /// The refusal of a vault whose key derivation is the test-only set: it would protect nothing.
 fn insecure_kdf() -> SessionError {
-    SessionError(
-        "this vault uses the test-only key derivation, which protects nothing: Meetcrypt does not open it. Restore a \
-         backup made by Meetcrypt, or start over in a fresh browser profile."
-            .into(),
-    )
+    SessionError::InsecureKdf
 }
 
 /// Unlocks the vault; a wrong passphrase is a clear error.
 pub fn unlock(passphrase: &Passphrase, now: std::time::Duration) -> Result<(), SessionError> {
     with(|s| -> Result<(), SessionError> {
-        let v = s.vault.as_mut().ok_or(SessionError(VaultError::NoVault.to_string()))?;
+        let v = s.vault.as_mut().ok_or(SessionError::Vault(VaultError::NoVault))?;
         // the key derivation's time, as the page's performance entry `meetcrypt:unlock` (the KDF figures in
         // docs/vault-format.md are read from it)
         let performance = web_sys::window().and_then(|w| w.performance());

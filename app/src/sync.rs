@@ -85,8 +85,10 @@ pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError
             if let Some(job) = job {
                 let _ = job.add_chunk(&plain);
             }
-            let chunk = crate::worker::decode_chunk(&plain).map_err(|e| {
-                SessionError(format!("stored {} `{}` does not decode: {e}", RecordKind::LedgerCache, id.as_str()))
+            let chunk = crate::worker::decode_chunk(&plain).map_err(|e| SessionError::Undecodable {
+                kind: RecordKind::LedgerCache,
+                id: id.as_str().into(),
+                reason: e.to_string(),
             })?;
             merged.add(chunk);
         }
@@ -240,6 +242,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
             credential.api_secret.clone(),
             credential.passphrase.clone(),
         );
+        transport.name_account(credential.api_key.clone(), cred_id.clone());
         let config = AccountConfig { credentials: creds };
         credential_of.insert(config.key(), cred_id.clone());
         let prefix = format!("{}-", cache_id(cred_id));
@@ -307,7 +310,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
         eta_ms: None,
     });
     // the reporting currency's rate too, as the settings are now (a change saved meanwhile reads its own)
-    let currency = records::settings()?.currency;
+    let currency = String::from(records::settings()?.currency.get());
     let price_result = prices::refresh(&transport, &mut cache, &assets, &currency, first, now).await;
     on_progress(&Progress {
         account: "prices".into(),
@@ -324,7 +327,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     })
     .await?;
     if let Err(e) = price_result {
-        return Err(SessionError(format!("prices could not be read: {e}")));
+        return Err(SessionError::Prices(e));
     }
     data.prices = cache;
     // read again: the user may have changed the settings while the sync ran
@@ -354,5 +357,5 @@ pub async fn refresh_currency(currency: &str) -> Result<(), SessionError> {
         records::append_audit(audit)
     })
     .await?;
-    result.map_err(|e| SessionError(format!("the {currency} rate could not be read: {e}")))
+    result.map_err(|source| SessionError::Rate { currency: currency.into(), source })
 }

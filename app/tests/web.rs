@@ -59,7 +59,8 @@ async fn vault_persists_in_indexeddb_and_refuses_a_wrong_passphrase() {
     // a new load reads only what IndexedDB holds
     assert_eq!(session::load(db).await.unwrap(), session::Start::Locked);
     let err = session::unlock(&Passphrase::new("wrong horse"), app::now()).unwrap_err();
-    assert!(err.0.starts_with("wrong passphrase"), "{err}");
+    assert!(matches!(err, session::SessionError::Vault(vault::VaultError::WrongPassphrase)), "{err:?}");
+    assert!(err.to_string().starts_with("wrong passphrase"), "{err}");
     session::unlock(&Passphrase::new("correct horse battery staple"), app::now()).unwrap();
     assert!(session::with(|s| s.is_unlocked()).unwrap());
 }
@@ -85,11 +86,13 @@ async fn a_vault_with_the_test_only_kdf_is_refused() {
         .collect();
     Idb::open("meetcrypt-test-weak").await.unwrap().apply(&writes).await.unwrap();
     let err = session::load("meetcrypt-test-weak").await.unwrap_err();
-    assert!(err.0.contains("test-only key derivation"), "{err}");
+    assert!(matches!(err, session::SessionError::InsecureKdf), "{err:?}");
+    assert!(err.to_string().contains("test-only key derivation"), "{err}");
     // the same vault as a backup, into empty storage: refused, and the storage stays empty
     assert_eq!(session::load("meetcrypt-test-weak-import").await.unwrap(), session::Start::FirstRun);
     let err = session::import_backup(&backup, &pass, app::now()).await.unwrap_err();
-    assert!(err.0.contains("test-only key derivation"), "{err}");
+    assert!(matches!(err, session::SessionError::InsecureKdf), "{err:?}");
+    assert!(err.to_string().contains("test-only key derivation"), "{err}");
     assert!(!session::with(|s| s.is_unlocked()).unwrap());
     assert_eq!(session::load("meetcrypt-test-weak-import").await.unwrap(), session::Start::FirstRun);
 }
@@ -184,9 +187,9 @@ async fn dashboard_of_100k_events_renders() {
     let cred = "c100k";
     let meta = records::AccountMeta {
         credential: cred.into(),
-        venue: "binance".into(),
+        venue: catalogue::Venue::Binance,
         label: "main".into(),
-        account_kind: "regular".into(),
+        account_kind: vault::AccountKind::Regular,
         mode: venues::AccountMode::Binance,
         ip_restricted: true,
         warnings: vec![],
@@ -322,9 +325,13 @@ fn accounts_are_named_after_their_venue_when_unnamed() {
     use app::records::{AccountMeta, AccountNames};
     let meta = |cred: &str, venue: &str, label: &str, kind: &str, added_ms: i64| AccountMeta {
         credential: cred.into(),
-        venue: venue.into(),
+        venue: catalogue::Venue::parse(venue).unwrap(),
         label: label.into(),
-        account_kind: kind.into(),
+        account_kind: if kind == "copy-trading" {
+            vault::AccountKind::CopyTrading
+        } else {
+            vault::AccountKind::Regular
+        },
         mode: venues::AccountMode::Binance,
         ip_restricted: true,
         warnings: vec![],
@@ -402,7 +409,11 @@ async fn totals_without_the_reporting_currency_rate_show_as_incomplete() {
         price: d(p),
     };
     let btc = vec![point(t0, "BTC", "USDT", "30000"), point(t0 + 2 * day, "BTC", "USDT", "32000")];
-    let eur = AppSettings { currency: "EUR".into(), deposits_at_market: true, ..AppSettings::default() };
+    let eur = AppSettings {
+        currency: app::records::Setting::parse("EUR"),
+        deposits_at_market: true,
+        ..AppSettings::default()
+    };
     let mut data = Data { events, ..Data::default() };
     data.prices.points = btc.clone();
     let dash = app::report::compute(&data, &eur);
@@ -493,4 +504,331 @@ async fn an_interrupted_rotation_is_finished_at_unlock() {
         let plain = app::records::read_plain(RecordKind::Settings, id).unwrap();
         assert_eq!(plain.as_deref(), Some(text.as_bytes()), "{id}");
     }
+}
+
+/// A small known ledger for the Gains report: BTC bought in a Binance account (2023) and a Bitget account (2024),
+/// sold in the Bitget one; a funding payment in USDT. USDT counts as USD.
+fn gains_ledger() -> app::sync::Data {
+    use ledger::{AccountId, Event, EventKind, IncomeType, Money, Timestamp};
+    let t = |s: &str| s.parse::<Timestamp>().unwrap();
+    let d = |s: &str| s.parse::<ledger::Decimal>().unwrap();
+    let (a, b) = (AccountId::new("binance", "ca", "spot"), AccountId::new("bitget", "cb", "spot"));
+    let trade = |id: &str, time: &str, account: &AccountId, spend: Money, receive: Money| Event {
+        id: id.into(),
+        time: t(time),
+        account: account.clone(),
+        kind: EventKind::Trade {
+            spend,
+            receive,
+            fees: vec![Money::new("USDT", d("1"))],
+            symbol: Some("BTCUSDT".into()),
+        },
+    };
+    let deposit = |id: &str, time: &str, account: &AccountId| Event {
+        id: id.into(),
+        time: t(time),
+        account: account.clone(),
+        kind: EventKind::Deposit { asset: "USDT".into(), amount: d("1000"), txid: None },
+    };
+    let events = vec![
+        deposit("da", "2023-01-01T00:00:00Z", &a),
+        trade("buy-a", "2023-01-10T00:00:00Z", &a, Money::new("USDT", d("299")), Money::new("BTC", d("0.5"))),
+        deposit("db", "2023-12-01T00:00:00Z", &b),
+        trade("buy-b", "2024-01-01T00:00:00Z", &b, Money::new("USDT", d("399")), Money::new("BTC", d("0.5"))),
+        trade("sell", "2024-02-01T00:00:00Z", &b, Money::new("BTC", d("1")), Money::new("USDT", d("901"))),
+        Event {
+            id: "fund".into(),
+            time: t("2024-02-02T00:00:00Z"),
+            account: AccountId::new("bitget", "cb", "futures"),
+            kind: EventKind::Income {
+                income_type: IncomeType::Funding,
+                asset: "USDT".into(),
+                amount: d("-5"),
+                symbol: None,
+            },
+        },
+    ];
+    let point = |time: &str, p: &str| ledger::PricePoint {
+        time: t(time),
+        asset: "BTC".into(),
+        quote: "USDT".into(),
+        price: d(p),
+    };
+    let mut data = app::sync::Data { events, ..app::sync::Data::default() };
+    data.prices.points = vec![
+        point("2023-01-10T00:00:00Z", "600"),
+        point("2024-01-01T00:00:00Z", "800"),
+        point("2024-02-01T00:00:00Z", "900"),
+    ];
+    data
+}
+
+fn data_value(root: &web_sys::HtmlElement, selector: &str) -> Option<String> {
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector} shown")).get_attribute("data-value")
+}
+
+#[wasm_bindgen_test]
+async fn gains_report_rows_and_totals_match_the_engine_and_the_dashboard() {
+    use app::records::AppSettings;
+    use formats::gains::HoldingPreset;
+    use leptos::prelude::*;
+    let data = gains_ledger();
+    let dash = app::report::compute(&data, &AppSettings::default());
+    let gains = app::ui::gains::gains_of(&data, &dash, HoldingPreset::OneYearSplit);
+    // the engine's own figures for the same ledger and settings
+    let engine = pnl::compute(&data.events, &data.prices.points, &dash.report.settings);
+    assert_eq!(engine.disposals.len(), 1);
+    let x = &engine.disposals[0];
+    // fees in the cost basis: proceeds 901 - 1, cost (299 + 1) + (399 + 1)
+    assert_eq!((x.proceeds, x.cost), ("900".parse().unwrap(), "700".parse().unwrap()));
+
+    let root = own_container();
+    let preset = RwSignal::new(HoldingPreset::OneYearSplit);
+    let _report = leptos::mount::mount_to(root.clone(), {
+        let gains = gains.clone();
+        move || leptos::view! { <app::ui::gains::GainsReportView gains=gains.clone() preset /> }
+    });
+    let dash_root = own_container();
+    let _dash = leptos::mount::mount_to(dash_root.clone(), {
+        let dash = dash.clone();
+        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dash.clone() currency="USD".to_string() /> }
+    });
+    leptos::task::tick().await;
+
+    // one disposal, its two lots: acquired when, where, for what; held more than a year or not
+    let count = |testid: &str| root.inner_html().matches(&format!("data-testid=\"{testid}\"")).count();
+    assert_eq!(count("gains-disposal"), 1);
+    assert_eq!(data_value(&root, "[data-testid='disposal-proceeds']").as_deref(), Some("900"));
+    assert_eq!(data_value(&root, "[data-testid='disposal-cost']").as_deref(), Some("700"));
+    assert_eq!(data_value(&root, "[data-testid='disposal-gain']").as_deref(), Some("200"));
+    assert_eq!(count("gains-lot"), 2);
+    // the disposal's row, then its lots' (the 2nd and 3rd rows of its group)
+    let lot_row = |i: u32| {
+        root.query_selector(&format!("[data-testid='gains-disposal'] > tr:nth-of-type({})", i + 2)).unwrap().unwrap()
+    };
+    let lot = |i: u32| lot_row(i).text_content().unwrap();
+    assert!(lot(0).contains("long term") && lot(0).contains("387 days"), "{}", lot(0));
+    assert!(lot(1).contains("short term") && lot(1).contains("31 days"), "{}", lot(1));
+    let costs: Vec<String> = (0..2)
+        .map(|i| {
+            lot_row(i).query_selector("[data-testid='lot-cost']").unwrap().unwrap().get_attribute("data-value").unwrap()
+        })
+        .collect();
+    assert_eq!(costs, ["300", "400"]);
+    // the lots name the accounts they were bought in (Binance first, then Bitget)
+    assert!(lot(0).contains("Binance") && lot(1).contains("Bitget"), "{} / {}", lot(0), lot(1));
+
+    // the lines and the total: the engine's, and the dashboard's realized figure for the same period
+    let line = |key: &str, cell: &str| data_value(&root, &format!("[data-line='{key}'] [data-testid='{cell}']"));
+    assert_eq!(line("trade", "line-total").as_deref(), Some("200"));
+    assert_eq!(line("trade", "line-from-disposals").as_deref(), Some("200"));
+    assert_eq!(line("funding", "line-total").as_deref(), Some("-5"));
+    assert_eq!(line("funding", "line-without-lots").as_deref(), Some("-5"));
+    let total = data_value(&root, "[data-testid='gains-realized']").expect("a complete total");
+    assert_eq!(total, engine.realized.total.normalize().to_string());
+    assert_eq!(Some(total.clone()), data_value(&dash_root, "[data-testid='realized-pnl']"), "the dashboard's figure");
+    assert_eq!(total, "195");
+    // held more than a year: half the proceeds (450) less the 2023 lot's cost (300)
+    assert_eq!(data_value(&root, "[data-testid='term-long']").as_deref(), Some("150"));
+    assert_eq!(data_value(&root, "[data-testid='term-short']").as_deref(), Some("50"));
+    let income = root.query_selector("[data-testid='gains-income'] [data-type='funding']").unwrap().unwrap();
+    assert!(income.text_content().unwrap().contains('1'));
+
+    // the tax-free preset names the same split
+    preset.set(HoldingPreset::TaxFreeAfterOneYear);
+    leptos::task::tick().await;
+    assert!(lot(0).contains("tax-free") && lot(1).contains("taxable"), "{} / {}", lot(0), lot(1));
+}
+
+#[wasm_bindgen_test]
+async fn gains_report_downloads_its_rows_as_csv() {
+    use app::records::AppSettings;
+    use formats::gains::HoldingPreset;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    let data = gains_ledger();
+    let dash = app::report::compute(
+        &data,
+        &AppSettings { period: app::records::Setting::parse("year:2024"), ..AppSettings::default() },
+    );
+    let gains = app::ui::gains::gains_of(&data, &dash, HoldingPreset::OneYearSplit);
+    let root = own_container();
+    let preset = RwSignal::new(HoldingPreset::TaxFreeAfterOneYear);
+    let _report = leptos::mount::mount_to(root.clone(), {
+        let gains = gains.clone();
+        move || leptos::view! { <app::ui::gains::GainsReportView gains=gains.clone() preset /> }
+    });
+    leptos::task::tick().await;
+    let period = root.query_selector("[data-testid='gains-period']").unwrap().unwrap().text_content().unwrap();
+    assert!(period.contains("2024") && period.contains("UTC"), "{period}");
+    // the file the button offers: the blob handed to URL.createObjectURL
+    js_sys::eval(
+        "window.__blobs = []; const make = URL.createObjectURL; \
+         URL.createObjectURL = b => { window.__blobs.push(b); return make.call(URL, b); };",
+    )
+    .unwrap();
+    let button: web_sys::HtmlElement =
+        root.query_selector("[data-testid='gains-download']").unwrap().unwrap().dyn_into().unwrap();
+    button.click();
+    let blob: web_sys::Blob = js_sys::eval("window.__blobs[0]").unwrap().dyn_into().expect("a file was offered");
+    let text = wasm_bindgen_futures::JsFuture::from(blob.text()).await.unwrap().as_string().unwrap();
+    let mut shown = gains.clone();
+    shown.report.preset = HoldingPreset::TaxFreeAfterOneYear;
+    assert_eq!(text, app::ui::gains::csv(&shown), "the download is the formats crate's CSV of the rows shown");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("disposal,sell,2024-02-01T00:00:00Z,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",BTC,trade,1,900,1 USDT,700,200,,mixed"), "{}", lines[1]);
+    assert!(lines[2].ends_with(",300,,387,tax-free"), "{}", lines[2]);
+    for line in [
+        "holding_preset,tax-free-after-one-year",
+        "from,2024-01-01T00:00:00Z",
+        "realized_total,195",
+        "trade_tax_free,150",
+    ] {
+        assert!(lines.contains(&line), "{line} in\n{text}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn returns_are_shown_for_the_period_and_not_computable_as_such() {
+    use app::records::AppSettings;
+    let data = gains_ledger();
+    let dash = app::report::compute(&data, &AppSettings::default());
+    let returns = dash.report.returns.clone();
+    let (tw, mw) = (returns.time_weighted.expect("computable"), returns.money_weighted.expect("computable"));
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), {
+        let dash = dash.clone();
+        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dash.clone() currency="USD".to_string() /> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(data_value(&root, "[data-testid='return-time-weighted']"), Some(tw.normalize().to_string()));
+    assert_eq!(data_value(&root, "[data-testid='return-money-weighted']"), Some(mw.normalize().to_string()));
+    let card = root.query_selector("[data-testid='returns']").unwrap().unwrap().text_content().unwrap();
+    assert!(card.contains("Time-weighted") && card.contains("Money-weighted"), "{card}");
+    assert!(card.contains('%') && !card.contains("not computable"), "{card}");
+
+    // a period before the first event: nothing was invested, neither return is computable, and neither shows 0
+    let dash = app::report::compute(
+        &data,
+        &AppSettings { period: app::records::Setting::parse("year:2020"), ..AppSettings::default() },
+    );
+    assert_eq!((dash.report.returns.time_weighted, dash.report.returns.money_weighted), (None, None));
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), {
+        let returns = dash.report.returns.clone();
+        move || leptos::view! { <app::ui::gains::ReturnsCard returns=returns.clone() /> }
+    });
+    leptos::task::tick().await;
+    for id in ["return-time-weighted", "return-money-weighted"] {
+        let el = root.query_selector(&format!("[data-testid='{id}']")).unwrap().unwrap();
+        assert_eq!(el.get_attribute("data-value"), None, "{id} carries no number");
+        assert_eq!(el.get_attribute("data-computable").as_deref(), Some("false"));
+        assert_eq!(el.text_content().unwrap(), "not computable");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn equity_chart_has_axes_flow_markers_a_value_under_the_pointer_and_a_table() {
+    use ledger::Decimal;
+    use pnl::EquityPoint;
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let point = |date: &str, equity: &str, inflow: &str, outflow: &str| EquityPoint {
+        date: date.into(),
+        equity: d(equity),
+        inflow: d(inflow),
+        outflow: d(outflow),
+        complete: true,
+    };
+    let points = vec![
+        point("2024-01-30", "0", "0", "0"),
+        point("2024-01-31", "1000", "1000", "0"),
+        point("2024-02-01", "1100", "0", "0"),
+        point("2024-02-02", "900", "0", "150"),
+        point("2024-02-03", "950", "0", "0"),
+    ];
+    let root = own_container();
+    root.set_id("equity-chart-test");
+    let _mounted = leptos::mount::mount_to(root.clone(), {
+        let points = points.clone();
+        move || leptos::view! { <app::ui::charts::EquityChart points=points.clone() currency="USD".to_string() /> }
+    });
+    leptos::task::tick().await;
+    let svg = root.query_selector("[data-testid='equity-curve']").unwrap().expect("the chart is drawn");
+    assert_eq!(svg.get_attribute("data-deposits").as_deref(), Some("1"));
+    assert_eq!(svg.get_attribute("data-withdrawals").as_deref(), Some("1"));
+    assert_eq!(root.inner_html().matches("data-testid=\"flow-marker\"").count(), 2);
+    // axes: the low and high values and the first and last days, as the user reads them
+    let axis = root.query_selector(".chart-axis").unwrap().unwrap().text_content().unwrap();
+    for text in [
+        app::format::money(d("0"), "USD"),
+        app::format::money(d("1100"), "USD"),
+        app::format::utc_date("2024-01-30"),
+        app::format::utc_date("2024-02-03"),
+    ] {
+        assert!(axis.contains(&text), "{text} on the axes: {axis}");
+    }
+    // the text alternative: the aria label, and a table of month ends (January's last day, then the curve's last)
+    assert!(svg.get_attribute("aria-label").unwrap().contains("1 days with deposits"));
+    let table = root.query_selector("[data-testid='equity-table']").unwrap().unwrap();
+    assert_eq!(table.inner_html().matches("<tr>").count(), 3, "a header and two months");
+    let cells = table.text_content().unwrap();
+    assert!(
+        cells.contains(&app::format::utc_date("2024-01-31")) && cells.contains(&app::format::money(d("150"), "USD"))
+    );
+    // the pointer (mouse, pen or touch) at the right edge: the last day's value
+    let readout = || root.query_selector("[data-testid='equity-readout']").unwrap().unwrap().text_content().unwrap();
+    js_sys::eval(
+        "(() => { const s = document.querySelector('#equity-chart-test [data-testid=equity-curve]'); \
+         const r = s.getBoundingClientRect(); \
+         s.dispatchEvent(new PointerEvent('pointerdown', { clientX: r.right - 1, clientY: r.top + 5, bubbles: true })); })()",
+    )
+    .unwrap();
+    leptos::task::tick().await;
+    let shown = readout();
+    assert!(shown.contains(&app::format::utc_date("2024-02-03")), "{shown}");
+    assert!(shown.contains(&app::format::money(d("950"), "USD")), "{shown}");
+    // on the withdrawal's day, the withdrawal too (x of day 4 of 5: three quarters of the plot)
+    js_sys::eval(
+        "(() => { const s = document.querySelector('#equity-chart-test [data-testid=equity-curve]'); \
+         const r = s.getBoundingClientRect(); const k = r.width / 720; \
+         const x = r.left + (86 + (720 - 96) * 3 / 4) * k; \
+         s.dispatchEvent(new PointerEvent('pointermove', { clientX: x, clientY: r.top + 5, bubbles: true })); })()",
+    )
+    .unwrap();
+    leptos::task::tick().await;
+    let shown = readout();
+    assert!(shown.contains(&app::format::money(d("150"), "USD")) && shown.contains("withdrew"), "{shown}");
+}
+
+#[wasm_bindgen_test]
+async fn dashboard_shows_realized_pnl_by_month_with_a_table() {
+    use app::records::AppSettings;
+    let data = gains_ledger();
+    let dash = app::report::compute(&data, &AppSettings::default());
+    let by_month: Vec<(String, String)> =
+        dash.report.realized_by_month.iter().map(|(m, v)| (m.clone(), v.total.normalize().to_string())).collect();
+    // the sale and the funding payment, both in February 2024
+    assert_eq!(by_month, vec![("2024-02".to_string(), "195".to_string())]);
+    let root = own_container();
+    root.set_id("monthly-chart-test");
+    let _mounted = leptos::mount::mount_to(root.clone(), {
+        let dash = dash.clone();
+        move || leptos::view! { <app::ui::dashboard::DashboardView dashboard=dash.clone() currency="USD".to_string() /> }
+    });
+    leptos::task::tick().await;
+    assert!(root.query_selector("[data-testid='monthly-pnl']").unwrap().is_some(), "the chart is drawn");
+    assert_eq!(root.inner_html().matches("data-testid=\"month-bar\"").count(), 1);
+    let table = root.query_selector("[data-testid='monthly-table']").unwrap().unwrap();
+    assert!(table.text_content().unwrap().contains("2024-02"));
+    assert_eq!(data_value(&root, "[data-testid='monthly-table'] td").as_deref(), Some("195"));
+    js_sys::eval(
+        "(() => { const s = document.querySelector('#monthly-chart-test [data-testid=monthly-pnl]'); \
+         const r = s.getBoundingClientRect(); \
+         s.dispatchEvent(new PointerEvent('pointerdown', { clientX: r.left + r.width / 2, clientY: r.top + 5, bubbles: true })); })()",
+    )
+    .unwrap();
+    leptos::task::tick().await;
+    let shown = root.query_selector("[data-testid='monthly-readout']").unwrap().unwrap().text_content().unwrap();
+    assert!(shown.contains("2024-02") && shown.contains(&app::format::money("195".parse().unwrap(), "USD")), "{shown}");
 }

@@ -4,6 +4,8 @@
 # response heads and chunked bodies; `differential`, the same bytes through the hot path and through hyper, which
 # must agree (decision, bytes upstream, answer).
 #   relay/fuzz/run.sh [SECONDS]
+# Plain text only: over HTTPS the same code reads the same bytes after rustls decrypts them (docs/relay.md, Fuzzing,
+# and tests/attacks.rs's every_attack_gets_the_same_answer_over_https_as_in_plain_text).
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -165,6 +165,9 @@ pub struct Ticket {
     /// The key's per-account window charged: key, limiter, weight, window number.
     account: Option<(u64, Limiter, u32, u64)>,
     key: Option<u64>,
+    /// The identity and the client address the request was budgeted under.
+    ident: u64,
+    address: u64,
     minute: u64,
 }
 
@@ -215,6 +218,8 @@ struct Window {
     clients: FxMap<u64, u32>,
     /// Weight per client address (all its identities together).
     addresses: FxMap<u64, u32>,
+    /// Weight charged to identities in this window (the part of `used + reserved` the relay can attribute).
+    charged: u32,
 }
 
 /// A per-key window of a per-account weight.
@@ -263,6 +268,28 @@ fn window_ms(l: Limiter) -> u64 {
 
 fn secs_until_next_window(l: Limiter, now_ms: u64) -> u64 {
     (window_ms(l) - now_ms % window_ms(l)).div_ceil(1000).max(1)
+}
+
+/// A client's position in a per-IP window, in the venue's units: its own weight times the identities that asked in
+/// the window (and its address's weight times the addresses, if that is more), plus the weight the venue counted
+/// that no identity was charged for. A client using exactly its share of the venue's limit (the limit divided by
+/// the identities) reads the limit; a client alone on the egress IP reads the IP's whole usage, as the venue
+/// reports it. Another client's weight never shows (docs/relay.md, "Used-weight headers").
+fn client_position(w: &Window, ident: u64, address: u64) -> u32 {
+    let mine = u64::from(w.clients.get(&ident).copied().unwrap_or(0));
+    let ours = u64::from(w.addresses.get(&address).copied().unwrap_or(0));
+    let identities = (w.clients.len() as u64).max(1);
+    let addresses = (w.addresses.len() as u64).max(1);
+    let unattributed = u64::from((w.used + w.reserved).saturating_sub(w.charged));
+    let position = (mine * identities).max(ours * addresses) + unattributed;
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
+
+/// Whether a response header (lower-case name) reports a weight the venue counts per IP (Binance's
+/// `X-MBX-USED-WEIGHT*` and `X-SAPI-USED-IP-WEIGHT*`): the egress IP's total, which the relay replaces with the
+/// client's own position ([`Budget::complete`]).
+pub fn reports_ip_weight(lower_name: &[u8]) -> bool {
+    lower_name.starts_with(b"x-mbx-used-weight") || lower_name.starts_with(b"x-sapi-used-ip-weight")
 }
 
 impl Budget {
@@ -444,6 +471,7 @@ impl Budget {
             w.reserved += charge;
             *w.clients.entry(ident).or_default() += charge;
             *w.addresses.entry(who.address).or_default() += charge;
+            w.charged += charge;
         }
         if e.limiter().shared_limit().is_none() {
             if st.per_second.len() > MAX_ENTRIES {
@@ -462,15 +490,27 @@ impl Budget {
             }
             w.reserved += weight;
         }
-        Ok(Ticket { egress, endpoint: e, ip, account, key: who.key, minute })
+        Ok(Ticket { egress, endpoint: e, ip, account, key: who.key, ident, address: who.address, minute })
     }
 
     /// Gives back a ticket: the response status (None if the upstream failed), the used weight the venue reported
     /// for the endpoint's [`usage_limiter`] and its Retry-After, at `now_ms`.
-    pub fn complete(&self, t: Ticket, status: Option<u16>, used: Option<u32>, retry_after_s: Option<u64>, now_ms: u64) {
+    ///
+    /// Returns the client's own position on the per-IP weight the request was charged to, in the venue's units
+    /// (docs/relay.md, "Used-weight headers"): what the IP-wide usage header of the response says to this client,
+    /// or None to pass the venue's value on (a venue 429/418, or no window of this minute).
+    pub fn complete(
+        &self,
+        t: Ticket,
+        status: Option<u16>,
+        used: Option<u32>,
+        retry_after_s: Option<u64>,
+        now_ms: u64,
+    ) -> Option<(Limiter, u32)> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let e = t.endpoint;
         let reported = usage_limiter(e);
+        let mut position = None;
         if let Some((l, charge)) = t.ip {
             let w = st.windows.entry((t.egress, l)).or_default();
             if w.minute == t.minute {
@@ -481,6 +521,9 @@ impl Budget {
                 && w.minute == now_ms / window_ms(l)
             {
                 w.used = w.used.max(u);
+            }
+            if w.minute == now_ms / window_ms(l) && !matches!(status, Some(429 | 418)) {
+                position = Some((l, client_position(w, t.ident, t.address)));
             }
         }
         if let Some((key, l, weight, m)) = t.account
@@ -518,6 +561,7 @@ impl Budget {
             }
             _ => {}
         }
+        position
     }
 
     /// The used weight of every (egress, limiter) kept per egress IP in the current window, with the venue's limit
@@ -571,6 +615,7 @@ mod tests {
                 (i, "binance_spot_ip", 0, 6_000),
                 (i, "binance_sapi_ip", 0, 12_000),
                 (i, "binance_futures_ip", 0, 2_400),
+                (i, "binance_coin_futures_ip", 0, 6_000),
                 (i, "bitget_ip", 0, 6_000),
             ]
         };
@@ -636,6 +681,30 @@ mod tests {
         assert_eq!(light, 50);
         // With three clients the shares are a third each; the window is now spent.
         assert_eq!(b.admit(time, 1, anon(3), t0).unwrap_err().code(), "budget_exhausted");
+    }
+
+    #[test]
+    fn each_client_reads_its_own_position_on_the_ips_weight() {
+        let b = Budget::new(1, &Limits { budget_fraction: 1.0, ..Limits::default() });
+        let t0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000;
+        let spot = Limiter::BinanceSpotIp;
+        // Alone: the venue's figure (here more than the relay sent: someone else on the IP, unattributed).
+        let t = b.admit(&catalogue::BINANCE_ACCOUNT, 20, anon(1), t0).unwrap();
+        assert_eq!(b.complete(t, Some(200), Some(25), None, t0 + 1), Some((spot, 25)));
+        // A heavy second address: its own 600 times the two addresses, plus the 5 nobody was charged for.
+        for i in 0..30 {
+            let t = b.admit(&catalogue::BINANCE_ACCOUNT, 20, anon(2), t0 + 2 + i).unwrap();
+            let position = b.complete(t, Some(200), None, None, t0 + 2 + i).unwrap().1;
+            assert_eq!(position, (i as u32 + 1) * 20 * 2 + 5);
+        }
+        // The first client's next read reads its own 40 against its share, not the IP's 645.
+        let t = b.admit(&catalogue::BINANCE_ACCOUNT, 20, anon(1), t0 + 40).unwrap();
+        assert_eq!(b.complete(t, Some(200), Some(645), None, t0 + 41), Some((spot, 40 * 2 + 5)));
+        // A venue 429: the venue's own figure is passed on.
+        let t = b.admit(&catalogue::BINANCE_ACCOUNT, 20, anon(1), t0 + 42).unwrap();
+        assert_eq!(b.complete(t, Some(429), Some(6_000), None, t0 + 43), None);
+        assert!(reports_ip_weight(b"x-mbx-used-weight-1m") && reports_ip_weight(b"x-sapi-used-ip-weight-1m"));
+        assert!(!reports_ip_weight(b"x-sapi-used-uid-weight-1m"));
     }
 
     #[test]
@@ -842,7 +911,7 @@ mod tests {
                     let who = keyed(100 + c as u64 + 10_000, 100 + c as u64);
                     let e = endpoints[rng.below(2) as usize];
                     match b.admit(e, 20, who, t0 + step) {
-                        Ok(t) => b.complete(t, Some(200), None, None, t0 + step),
+                        Ok(t) => drop(b.complete(t, Some(200), None, None, t0 + step)),
                         Err(d) => panic!(
                             "seed {seed}: honest client {c} of {h} refused {} within its share {g} (cap {cap}, K {k})",
                             d.code()

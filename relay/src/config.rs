@@ -8,9 +8,11 @@
 //! allowed_origins = ["https://app.example.org"]
 //! tls_cert = "/etc/meetcrypt/fullchain.pem"   # both or neither: HTTPS with rustls; neither: plain HTTP
 //! tls_key = "/etc/meetcrypt/privkey.pem"
+//! ips_signed_file = "/etc/meetcrypt/ips.signed.json"  # or ips_signing_key: GET /v1/ips/signed (docs/relay.md)
 //! [upstreams]
 //! binance_spot = "https://api.binance.com"
 //! binance_futures = "https://fapi.binance.com"
+//! binance_coin_futures = "https://dapi.binance.com"
 //! bitget = "https://api.bitget.com"
 //! [limits]
 //! max_response_bytes = 67108864
@@ -18,8 +20,10 @@
 //! ```
 //!
 //! Environment: `RELAY_LISTEN`, `RELAY_STATIC_DIR`, `RELAY_EGRESS` and `RELAY_ALLOWED_ORIGINS` (comma-separated),
-//! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BITGET`, `RELAY_METRICS_LISTEN`,
-//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated), `RELAY_TLS_CERT`, `RELAY_TLS_KEY`.
+//! `RELAY_UPSTREAM_BINANCE_SPOT`, `RELAY_UPSTREAM_BINANCE_FUTURES`, `RELAY_UPSTREAM_BINANCE_COIN_FUTURES`,
+//! `RELAY_UPSTREAM_BITGET`, `RELAY_METRICS_LISTEN`,
+//! `RELAY_METRICS_TOKEN`, `RELAY_TRUSTED_PROXIES` (comma-separated), `RELAY_TLS_CERT`, `RELAY_TLS_KEY`,
+//! `RELAY_IPS_SIGNED_FILE`, `RELAY_IPS_SIGNING_KEY`.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -114,9 +118,9 @@ pub struct Limits {
     pub client_write_timeout_ms: u64,
     /// Most client connections served at once; more wait in the accept queue.
     pub max_connections: usize,
-    /// Most connections open at once from one client IP address, across all worker threads; more are answered 429
-    /// `too_many_connections` and closed. 0: no limit (e.g. behind a reverse proxy, where every client has its
-    /// address).
+    /// Most connections open at once from one client IP address (an IPv6 client by its /64), across all worker
+    /// threads; more are answered 429 `too_many_connections` and closed. 0: no limit (e.g. behind a reverse proxy,
+    /// where every client has its address).
     pub max_connections_per_ip: usize,
     /// Worker threads, each with its own runtime and upstream pools, accepting from one shared socket; 0: one per
     /// core.
@@ -136,6 +140,8 @@ pub struct Limits {
     pub binance_sapi_ip_weight_per_minute: u32,
     /// Binance USDⓈ-M futures request weight per minute per IP.
     pub binance_futures_weight_per_minute: u32,
+    /// Binance COIN-M futures (`/dapi`) request weight per minute per IP.
+    pub binance_coin_futures_weight_per_minute: u32,
     /// Bitget's overall requests per minute per IP, whatever the endpoint.
     pub bitget_requests_per_minute: u32,
     /// Most keys one client address brings as identities of their own in a minute (docs/relay.md, Fairness): past
@@ -160,6 +166,7 @@ impl Default for Limits {
             binance_spot_weight_per_minute: shared_limit(Limiter::BinanceSpotIp),
             binance_sapi_ip_weight_per_minute: shared_limit(Limiter::BinanceSapiIp),
             binance_futures_weight_per_minute: shared_limit(Limiter::BinanceFuturesIp),
+            binance_coin_futures_weight_per_minute: shared_limit(Limiter::BinanceCoinFuturesIp),
             bitget_requests_per_minute: shared_limit(Limiter::BitgetIp),
             max_keys_per_address: 4,
         }
@@ -181,6 +188,7 @@ impl Limits {
             Limiter::BinanceSpotIp => self.binance_spot_weight_per_minute,
             Limiter::BinanceSapiIp => self.binance_sapi_ip_weight_per_minute,
             Limiter::BinanceFuturesIp => self.binance_futures_weight_per_minute,
+            Limiter::BinanceCoinFuturesIp => self.binance_coin_futures_weight_per_minute,
             Limiter::BitgetIp => self.bitget_requests_per_minute,
             other => shared_limit(other),
         }
@@ -227,6 +235,45 @@ pub struct Config {
     /// Trust anchors for upstream TLS besides the webpki roots. Not settable from the file, the environment or
     /// flags: the tests use it for a TLS upstream on loopback with their own certificate authority.
     pub extra_upstream_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The simulated Binance spot server whose key registration `POST /sandbox/binance/ed25519-keys` forwards to
+    /// ([`crate::sandbox`]): set by a sandbox file only (`--sandbox DIR`), `None` otherwise (the route answers 404).
+    pub sandbox_registration: Option<Upstream>,
+    /// Where `GET /v1/ips/signed` comes from (docs/relay.md, "The signed IP list"); `None`: not served (404).
+    pub signed_ips: Option<SignedIpsSource>,
+    /// How long a list the relay signs itself (`ips_signing_key`) is valid, in days (1 to 366); it signs a new one
+    /// when half of that has passed.
+    pub ips_valid_days: u32,
+}
+
+/// The source of the signed egress IP list the relay serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedIpsSource {
+    /// A list signed by `relay ips sign` (the operator's whole list, every instance's IPs), served as it is.
+    File(PathBuf),
+    /// The operator key file (`relay ips keygen`): the relay signs its own egress IPs at start.
+    Key(PathBuf),
+}
+
+/// The default of `ips_valid_days`.
+pub const DEFAULT_IPS_VALID_DAYS: u32 = 7;
+
+/// The signed-list setting from its two keys, one at most (`place`: where they were given, for the message).
+fn signed_ips(
+    file: Option<PathBuf>,
+    key: Option<PathBuf>,
+    place: &str,
+) -> Result<Option<SignedIpsSource>, ConfigError> {
+    match (file, key) {
+        (Some(f), None) => Ok(Some(SignedIpsSource::File(f))),
+        (None, Some(k)) => Ok(Some(SignedIpsSource::Key(k))),
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(ConfigError::Value {
+            place: place.to_owned(),
+            reason: "give either a signed list (ips_signed_file) or the key to sign one with (ips_signing_key), \
+                     not both"
+                .into(),
+        }),
+    }
 }
 
 impl Default for Config {
@@ -248,6 +295,9 @@ impl Default for Config {
             hot_path: true,
             tls: None,
             extra_upstream_roots: Vec::new(),
+            sandbox_registration: None,
+            signed_ips: None,
+            ips_valid_days: DEFAULT_IPS_VALID_DAYS,
         }
     }
 }
@@ -268,6 +318,9 @@ struct FileConfig {
     trusted_proxies: Option<Vec<toml::Spanned<String>>>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    ips_signed_file: Option<PathBuf>,
+    ips_signing_key: Option<PathBuf>,
+    ips_valid_days: Option<toml::Spanned<u32>>,
 }
 
 /// The listener's certificate chain and private key files (PEM).
@@ -299,6 +352,7 @@ fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>, place: &str) -> Result
 struct FileUpstreams {
     binance_spot: Option<toml::Spanned<String>>,
     binance_futures: Option<toml::Spanned<String>>,
+    binance_coin_futures: Option<toml::Spanned<String>>,
     bitget: Option<toml::Spanned<String>>,
 }
 
@@ -338,6 +392,22 @@ impl Config {
         if file.tls_cert.is_some() || file.tls_key.is_some() {
             self.tls = tls_files(file.tls_cert, file.tls_key, &format!("config file {path} (tls_cert, tls_key)"))?;
         }
+        if file.ips_signed_file.is_some() || file.ips_signing_key.is_some() {
+            self.signed_ips = signed_ips(
+                file.ips_signed_file,
+                file.ips_signing_key,
+                &format!("config file {path} (ips_signed_file, ips_signing_key)"),
+            )?;
+        }
+        if let Some(d) = file.ips_valid_days {
+            if !(1..=366).contains(d.get_ref()) {
+                return Err(ConfigError::Value {
+                    place: format!("config file {path} line {} (ips_valid_days)", line_of(text, d.span().start)),
+                    reason: "ips_valid_days is a number of days from 1 to 366".into(),
+                });
+            }
+            self.ips_valid_days = d.into_inner();
+        }
         if let Some(list) = file.trusted_proxies {
             self.trusted_proxies = list
                 .iter()
@@ -373,6 +443,7 @@ impl Config {
             for (host, v) in [
                 (Host::BinanceSpot, u.binance_spot),
                 (Host::BinanceFutures, u.binance_futures),
+                (Host::BinanceCoinFutures, u.binance_coin_futures),
                 (Host::Bitget, u.bitget),
             ] {
                 if let Some(v) = v {
@@ -436,6 +507,14 @@ impl Config {
                 "environment variables RELAY_TLS_CERT, RELAY_TLS_KEY",
             )?;
         }
+        let (file, key) = (get("RELAY_IPS_SIGNED_FILE"), get("RELAY_IPS_SIGNING_KEY"));
+        if file.is_some() || key.is_some() {
+            self.signed_ips = signed_ips(
+                file.map(PathBuf::from),
+                key.map(PathBuf::from),
+                "environment variables RELAY_IPS_SIGNED_FILE, RELAY_IPS_SIGNING_KEY",
+            )?;
+        }
         if let Some(v) = get("RELAY_ALLOWED_ORIGINS") {
             self.allowed_origins = split_list(&v).map(str::to_owned).collect();
         }
@@ -448,7 +527,8 @@ impl Config {
         Ok(())
     }
 
-    /// Applies a sandbox file `DIR/sandbox.json`: `{"binance_spot": URL, "binance_futures": URL, "bitget": URL, ...}`
+    /// Applies a sandbox file `DIR/sandbox.json`: `{"binance_spot": URL, "binance_futures": URL,
+    /// "binance_coin_futures": URL, "bitget": URL, ...}`
     /// (other fields, such as the demo keys, are ignored).
     pub fn apply_sandbox(&mut self, dir: &Path) -> Result<(), ConfigError> {
         let path = dir.join("sandbox.json");
@@ -471,6 +551,7 @@ impl Config {
             self.upstreams
                 .insert(host, Upstream::parse(url).map_err(|reason| ConfigError::Value { place: place(), reason })?);
         }
+        self.sandbox_registration = self.upstreams.get(&Host::BinanceSpot).cloned();
         Ok(())
     }
 }
@@ -519,6 +600,7 @@ pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
 #[command(
     name = "relay",
     version,
+    args_conflicts_with_subcommands = true,
     about = "The meetcrypt relay: forwards the app's signed read-only requests to the venues from fixed egress IPs, \
              refusing everything the catalogue does not list."
 )]
@@ -550,6 +632,16 @@ pub struct Args {
     /// The private key of --tls-cert (PEM).
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Serve this signed egress IP list (from `relay ips sign`) at /v1/ips/signed.
+    #[arg(long, value_name = "FILE")]
+    pub ips_signed_file: Option<PathBuf>,
+    /// Sign this relay's egress IPs at start with this operator key (from `relay ips keygen`) and serve the list at
+    /// /v1/ips/signed.
+    #[arg(long, value_name = "FILE")]
+    pub ips_signing_key: Option<PathBuf>,
+    /// The operator's IP-list commands (keygen, sign, verify) instead of running the relay.
+    #[command(subcommand)]
+    pub command: Option<crate::ips::Command>,
 }
 
 impl Args {
@@ -591,6 +683,13 @@ impl Args {
         }
         if self.tls_cert.is_some() || self.tls_key.is_some() {
             c.tls = tls_files(self.tls_cert.clone(), self.tls_key.clone(), "--tls-cert, --tls-key")?;
+        }
+        if self.ips_signed_file.is_some() || self.ips_signing_key.is_some() {
+            c.signed_ips = signed_ips(
+                self.ips_signed_file.clone(),
+                self.ips_signing_key.clone(),
+                "--ips-signed-file, --ips-signing-key",
+            )?;
         }
         Ok(c)
     }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use catalogue::Host;
+use catalogue::{Endpoint, Host};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper_rustls::MaybeHttpsStream;
@@ -61,6 +61,9 @@ pub enum BuildError {
     /// The listener's certificate or key cannot be used (the message names the file and says what to do).
     #[error("{0}")]
     Certificate(String),
+    /// The signed IP list or its key cannot be used (the message names the file and says what to do).
+    #[error("signed IP list: {0}")]
+    SignedIps(String),
 }
 
 /// An upstream connection's stream: plain TCP or TLS, as the connector made it.
@@ -414,6 +417,17 @@ pub struct RelayError {
 }
 
 impl RelayError {
+    /// An error without `Retry-After`, with at most one more field.
+    fn upstream(
+        venue: catalogue::Venue,
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+        extra: Option<(&'static str, u64)>,
+    ) -> RelayError {
+        RelayError { venue, status, code, message, extra, retry_after: None }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> String {
         error_body(
@@ -454,6 +468,10 @@ pub enum Outcome {
 /// `forwarded`: the request's header lines that may go to this venue ([`policy::forwarded_header`]), as
 /// `name: value\r\n` with lower-case names. `req` is scratch for the upstream request; the client's headers from
 /// the venue ([`policy::returned_header`]) are appended to `returned`.
+///
+/// The steps: the budget admits the request ([`admit`]), the request is written ([`write_request`]) and sent
+/// within the total timeout, a failure or an unacceptable head becomes the relay's error ([`Failure`]), and an
+/// accepted head is logged and its body handed on ([`UpBody`]).
 pub async fn exchange(
     relay: &Arc<Relay>,
     method: &str,
@@ -464,191 +482,232 @@ pub async fn exchange(
     returned: &mut Vec<u8>,
 ) -> Outcome {
     let e = allowed.endpoint;
-    let venue = e.venue.as_str();
     let weight = e.weight(allowed.query);
-    let mut ticket = match relay.budget.admit(e, weight, client.who, now_ms()) {
-        // Given back on every path, also when the client goes away and this future is dropped mid-flight.
-        Ok(t) => TicketGuard { relay: relay.clone(), ticket: Some(t) },
+    let mut ticket = match admit(relay, e, weight, client) {
+        Ok(ticket) => ticket,
+        Err(refusal) => return Outcome::Error(refusal),
+    };
+    let up = &relay.upstream;
+    let Some(base) = &up.bases[host_index(e.host)] else {
+        ticket.complete(None, None, None);
+        return Outcome::Error(RelayError::upstream(e.venue, 502, "upstream_not_configured", NOT_CONFIGURED, None));
+    };
+    write_request(req, method, allowed.target, forwarded, &base.authority);
+    let exchange = Exchange { relay, endpoint: e, client, egress: ticket.egress(), mark: returned.len() };
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + up.total_timeout;
+    let weight_header = crate::budget::usage_limiter(e).and_then(|l| l.usage_header());
+    let sent = up.send(exchange.egress, e.host, req, weight_header, returned);
+    let result = tokio::time::timeout_at(deadline, sent).await;
+    let latency = start.elapsed();
+    let (conn, head) = match result {
+        Ok(Ok(answered)) => answered,
+        Err(_) => {
+            ticket.complete(None, None, None);
+            return exchange.fail(returned, Failure::TIMEOUT);
+        }
+        Ok(Err(error)) => {
+            ticket.complete(None, None, None);
+            return exchange.fail(returned, Failure::of(error));
+        }
+    };
+    relay.metrics.latency(e.host, latency);
+    let position = ticket.complete(Some(head.status), head.used_weight.map(|u| u as u32), head.retry_after);
+    if let Some((limiter, used)) = position {
+        report_position(returned, exchange.mark, limiter, used);
+    }
+    if let Some(failure) = Failure::of_head(&head, up.max_response_bytes) {
+        return exchange.fail(returned, failure);
+    }
+    exchange.forwarded(head.status, latency, weight);
+    let body = UpBody::new(conn, &head, deadline, relay.clone(), e.host, exchange.egress);
+    Outcome::Response(head.status, body)
+}
+
+/// Replaces the venue's per-IP used-weight headers among the client's header lines (`returned[mark..]`) with the
+/// client's own position on the limiter its request was charged to (docs/relay.md, "Used-weight headers"): that
+/// limiter's header gets the position, any other per-IP used-weight header is left out. The egress IP's total,
+/// which every client of the relay adds to, never reaches a client. Both paths to the client (the hot path and
+/// hyper) take the lines from here, so they send the same bytes.
+fn report_position(returned: &mut Vec<u8>, mark: usize, limiter: crate::budget::Limiter, used: u32) {
+    fn name_of(line: &[u8]) -> &[u8] {
+        line.split(|&b| b == b':').next().unwrap_or(b"")
+    }
+    if !returned[mark..].split_inclusive(|&b| b == b'\n').any(|l| crate::budget::reports_ip_weight(name_of(l))) {
+        return;
+    }
+    let header = limiter.usage_header().unwrap_or_default();
+    let mut out = Vec::with_capacity(returned.len() - mark + 16);
+    for line in returned[mark..].split_inclusive(|&b| b == b'\n') {
+        let name = name_of(line);
+        if !crate::budget::reports_ip_weight(name) {
+            out.extend_from_slice(line);
+        } else if header.as_bytes() == name {
+            h1::header(&mut out, header, used.to_string().as_bytes());
+        }
+    }
+    returned.truncate(mark);
+    returned.extend_from_slice(&out);
+}
+
+const NOT_CONFIGURED: &str = "no upstream is configured for this host";
+
+/// Asks the budget for room for `weight` of `e`: a ticket that is given back on every path (also when the client
+/// goes away and the exchange is dropped mid-flight), or the budget's refusal, counted and logged.
+fn admit(relay: &Arc<Relay>, e: &'static Endpoint, weight: u32, client: &Client) -> Result<TicketGuard, RelayError> {
+    match relay.budget.admit(e, weight, client.who, now_ms()) {
+        Ok(t) => Ok(TicketGuard { relay: relay.clone(), ticket: Some(t) }),
         Err(d) => {
             relay.metrics.refusal(d.code());
             relay.metrics.request(e, 429);
             let address = client.address_tag();
             tracing::warn!(
-                venue,
+                venue = e.venue.as_str(),
                 endpoint = e.path,
                 client = client.as_str(),
                 address = address.as_str(),
                 reason = d.code(),
                 "budget refusal"
             );
-            return Outcome::Error(RelayError {
-                venue: e.venue,
-                status: 429,
-                code: d.code(),
-                message: d.message(),
-                extra: Some(("retry_after_s", d.retry_after_s)),
-                retry_after: Some(d.retry_after_s),
-            });
+            let mut refusal = RelayError::upstream(e.venue, 429, d.code(), d.message(), None);
+            refusal.extra = Some(("retry_after_s", d.retry_after_s));
+            refusal.retry_after = Some(d.retry_after_s);
+            Err(refusal)
         }
-    };
-    let up = &relay.upstream;
-    let Some(base) = &up.bases[host_index(e.host)] else {
-        ticket.complete(None, None, None);
-        return Outcome::Error(RelayError {
-            venue: e.venue,
-            status: 502,
-            code: "upstream_not_configured",
-            message: "no upstream is configured for this host",
-            extra: None,
-            retry_after: None,
-        });
-    };
-    // Origin-form on the wire: the path and query exactly as the client sent them (the policy allows only visible
-    // ASCII), the allowed headers, our User-Agent and the upstream's Host, in the order hyper wrote them.
+    }
+}
+
+/// Writes the upstream request into `req` in origin-form: the path and query exactly as the client sent them (the
+/// policy allows only visible ASCII), the allowed headers, our User-Agent and the upstream's Host, in the order
+/// hyper wrote them.
+fn write_request(req: &mut Vec<u8>, method: &str, target: &str, forwarded: &[u8], authority: &str) {
     req.clear();
     req.extend_from_slice(method.as_bytes());
     req.push(b' ');
-    req.extend_from_slice(allowed.target.as_bytes());
+    req.extend_from_slice(target.as_bytes());
     req.extend_from_slice(b" HTTP/1.1\r\n");
     req.extend_from_slice(forwarded);
     req.extend_from_slice(b"user-agent: meetcrypt-relay\r\nhost: ");
-    req.extend_from_slice(base.authority.as_bytes());
+    req.extend_from_slice(authority.as_bytes());
     req.extend_from_slice(b"\r\n\r\n");
-    let egress = ticket.egress();
-    let egress_label = relay.egress_label(egress);
-    let start = Instant::now();
-    let deadline = tokio::time::Instant::now() + up.total_timeout;
-    let weight_header = crate::budget::usage_limiter(e).and_then(|l| l.usage_header());
-    let mark = returned.len();
-    let result = tokio::time::timeout_at(deadline, up.send(egress, e.host, req, weight_header, returned)).await;
-    let latency = start.elapsed();
-    // every upstream failure: counted by kind, logged without any request value, answered in the relay's JSON
-    let fail = |returned: &mut Vec<u8>,
-                kind: &'static str,
-                status: u16,
-                code: &'static str,
-                message: &'static str,
-                upstream_status: Option<u16>| {
-        returned.truncate(mark);
-        relay.metrics.upstream_error(e.host, kind);
-        relay.metrics.request(e, status);
-        let address = client.address_tag();
+}
+
+/// An upstream failure the relay answers itself with a 502 or 504: its kind (the metric's label), status, code
+/// and message, and the venue's status when the venue answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Failure {
+    kind: &'static str,
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+    upstream_status: Option<u16>,
+}
+
+impl Failure {
+    const TIMEOUT: Failure = Failure {
+        kind: "timeout",
+        status: 504,
+        code: "upstream_timeout",
+        message: "the venue did not answer in time; retry later",
+        upstream_status: None,
+    };
+    const CONNECT: Failure = Failure {
+        kind: "connect",
+        status: 502,
+        code: "upstream_unreachable",
+        message: "the relay could not connect to the venue; retry later",
+        upstream_status: None,
+    };
+    const FAILED: Failure = Failure {
+        kind: "failed",
+        status: 502,
+        code: "upstream_failed",
+        message: "the connection to the venue failed before a response; retry later",
+        upstream_status: None,
+    };
+    const TOO_LARGE: Failure = Failure {
+        kind: "too_large",
+        status: 502,
+        code: "upstream_too_large",
+        message: "the venue's response is larger than the relay forwards",
+        upstream_status: None,
+    };
+
+    fn of(error: UpstreamError) -> Failure {
+        match error {
+            UpstreamError::Connect => Failure::CONNECT,
+            UpstreamError::Failed => Failure::FAILED,
+        }
+    }
+
+    /// A head the relay does not pass on: a venue 5xx, or a declared length over the cap.
+    fn of_head(head: &ResponseHead, max_response_bytes: u64) -> Option<Failure> {
+        if head.status >= 500 {
+            return Some(Failure {
+                kind: "status_5xx",
+                status: 502,
+                code: "upstream_error",
+                message: "the venue answered with a server error; retry later",
+                upstream_status: Some(head.status),
+            });
+        }
+        match head.framing {
+            Framing::Length(len) if len > max_response_bytes => Some(Failure::TOO_LARGE),
+            _ => None,
+        }
+    }
+}
+
+/// One request on its way upstream: what its failure and its success are counted and logged with.
+struct Exchange<'a> {
+    relay: &'a Relay,
+    endpoint: &'static Endpoint,
+    client: &'a Client,
+    egress: usize,
+    /// The length of the caller's `returned` before this exchange appended the venue's headers.
+    mark: usize,
+}
+
+impl Exchange<'_> {
+    /// Counts `failure` by kind, logs it without any request value, and answers it in the relay's JSON (none of
+    /// the venue's headers reach the client).
+    fn fail(&self, returned: &mut Vec<u8>, failure: Failure) -> Outcome {
+        let e = self.endpoint;
+        returned.truncate(self.mark);
+        self.relay.metrics.upstream_error(e.host, failure.kind);
+        self.relay.metrics.request(e, failure.status);
+        let address = self.client.address_tag();
         tracing::warn!(
-            venue,
+            venue = e.venue.as_str(),
             endpoint = e.path,
-            egress = egress_label,
-            client = client.as_str(),
+            egress = self.relay.egress_label(self.egress),
+            client = self.client.as_str(),
             address = address.as_str(),
-            kind,
-            upstream_status,
+            kind = failure.kind,
+            upstream_status = failure.upstream_status,
             "upstream failure"
         );
-        Outcome::Error(RelayError {
-            venue: e.venue,
+        let extra = failure.upstream_status.map(|s| ("upstream_status", u64::from(s)));
+        Outcome::Error(RelayError::upstream(e.venue, failure.status, failure.code, failure.message, extra))
+    }
+
+    /// Counts and logs a response passed on to the client.
+    fn forwarded(&self, status: u16, latency: Duration, weight: u32) {
+        let e = self.endpoint;
+        self.relay.metrics.request(e, status);
+        let address = self.client.address_tag();
+        tracing::info!(
+            venue = e.venue.as_str(),
+            endpoint = e.path,
             status,
-            code,
-            message,
-            extra: upstream_status.map(|s| ("upstream_status", u64::from(s))),
-            retry_after: None,
-        })
-    };
-    let (conn, head) = match result {
-        Err(_) => {
-            ticket.complete(None, None, None);
-            return fail(
-                returned,
-                "timeout",
-                504,
-                "upstream_timeout",
-                "the venue did not answer in time; retry later",
-                None,
-            );
-        }
-        Ok(Err(UpstreamError::Connect)) => {
-            ticket.complete(None, None, None);
-            return fail(
-                returned,
-                "connect",
-                502,
-                "upstream_unreachable",
-                "the relay could not connect to the venue; retry later",
-                None,
-            );
-        }
-        Ok(Err(UpstreamError::Failed)) => {
-            ticket.complete(None, None, None);
-            return fail(
-                returned,
-                "failed",
-                502,
-                "upstream_failed",
-                "the connection to the venue failed before a response; retry later",
-                None,
-            );
-        }
-        Ok(Ok(r)) => r,
-    };
-    relay.metrics.latency(e.host, latency);
-    let status = head.status;
-    ticket.complete(Some(status), head.used_weight.map(|u| u as u32), head.retry_after);
-    if status >= 500 {
-        return fail(
-            returned,
-            "status_5xx",
-            502,
-            "upstream_error",
-            "the venue answered with a server error; retry later",
-            Some(status),
+            latency_us = latency.as_micros() as u64,
+            egress = self.relay.egress_label(self.egress),
+            client = self.client.as_str(),
+            address = address.as_str(),
+            weight,
+            "forwarded"
         );
     }
-    if let Framing::Length(len) = head.framing
-        && len > up.max_response_bytes
-    {
-        returned.truncate(mark);
-        relay.metrics.upstream_error(e.host, "too_large");
-        relay.metrics.request(e, 502);
-        return Outcome::Error(RelayError {
-            venue: e.venue,
-            status: 502,
-            code: "upstream_too_large",
-            message: "the venue's response is larger than the relay forwards",
-            extra: None,
-            retry_after: None,
-        });
-    }
-    relay.metrics.request(e, status);
-    let address = client.address_tag();
-    tracing::info!(
-        venue,
-        endpoint = e.path,
-        status,
-        latency_us = latency.as_micros() as u64,
-        egress = egress_label,
-        client = client.as_str(),
-        address = address.as_str(),
-        weight,
-        "forwarded"
-    );
-    let state = match head.framing {
-        Framing::Empty => BodyState::Length(0),
-        Framing::Length(n) => BodyState::Length(n),
-        Framing::Chunked => BodyState::Chunked(Chunked::Size),
-        Framing::Close => BodyState::Close,
-    };
-    Outcome::Response(
-        status,
-        UpBody {
-            conn: Some(conn),
-            state,
-            reusable: head.reusable,
-            remaining: up.max_response_bytes,
-            deadline,
-            timer: None,
-            relay: relay.clone(),
-            host: e.host,
-            egress,
-        },
-    )
 }
 
 /// Forwards an allowed request that came through axum for `client`.
@@ -697,10 +756,15 @@ impl TicketGuard {
         self.ticket.map_or(0, |t| t.egress)
     }
 
-    fn complete(&mut self, status: Option<u16>, used: Option<u32>, retry_after: Option<u64>) {
-        if let Some(t) = self.ticket.take() {
-            self.relay.budget.complete(t, status, used, retry_after, now_ms());
-        }
+    /// Gives the ticket back; the client's position on its per-IP weight ([`crate::budget::Budget::complete`]).
+    fn complete(
+        &mut self,
+        status: Option<u16>,
+        used: Option<u32>,
+        retry_after: Option<u64>,
+    ) -> Option<(crate::budget::Limiter, u32)> {
+        let t = self.ticket.take()?;
+        self.relay.budget.complete(t, status, used, retry_after, now_ms())
     }
 }
 
@@ -752,6 +816,35 @@ pub enum BodyCut {
 }
 
 impl UpBody {
+    /// The body of `head`, read from `conn` until `deadline` and within the relay's size cap.
+    fn new(
+        conn: UpConn,
+        head: &ResponseHead,
+        deadline: tokio::time::Instant,
+        relay: Arc<Relay>,
+        host: Host,
+        egress: usize,
+    ) -> UpBody {
+        let state = match head.framing {
+            Framing::Empty => BodyState::Length(0),
+            Framing::Length(n) => BodyState::Length(n),
+            Framing::Chunked => BodyState::Chunked(Chunked::Size),
+            Framing::Close => BodyState::Close,
+        };
+        let remaining = relay.upstream.max_response_bytes;
+        UpBody {
+            conn: Some(conn),
+            state,
+            reusable: head.reusable,
+            remaining,
+            deadline,
+            timer: None,
+            relay,
+            host,
+            egress,
+        }
+    }
+
     /// The body's length when known now (sent to the client as `Content-Length`; otherwise chunked).
     pub fn known_len(&self) -> Option<u64> {
         match self.state {

@@ -12,6 +12,8 @@
 //! - [`tls`]: HTTPS on the listener with rustls, the certificate reloaded on SIGHUP.
 //! - [`proxy`]: the real client behind trusted proxies: the PROXY protocol and `X-Forwarded-For`.
 //! - [`config`]: TOML file, environment, sandbox file and flags.
+//! - [`sandbox`]: demo and tests only: registering a self-generated key with the simulated Binance.
+//! - [`ips`]: the operator's signed egress IP list: `relay ips keygen | sign | verify`, and what `/v1/ips/signed` serves.
 //!
 //! Nothing a request carries is ever logged or used as a metric label: keys appear only as a short salted hash.
 #![deny(missing_docs)]
@@ -22,10 +24,12 @@ pub mod conn;
 pub mod errors;
 pub mod forward;
 pub mod h1;
+pub mod ips;
 pub mod logwriter;
 pub mod metrics;
 pub mod policy;
 pub mod proxy;
+pub mod sandbox;
 pub mod server;
 pub mod tls;
 pub mod web;
@@ -51,6 +55,8 @@ pub struct Relay {
     pub connections_per_ip: Arc<server::PerIp>,
     /// HTTPS on the listener (`tls_cert`, `tls_key`), shared by the workers; `None`: plain HTTP.
     pub tls: Option<Arc<tls::Tls>>,
+    /// The signed egress IP list served at `/v1/ips/signed`, shared by the workers; `None`: not configured.
+    pub signed_ips: Option<Arc<ips::SignedIps>>,
     salt: [u8; 16],
     egress_labels: Vec<String>,
 }
@@ -122,6 +128,8 @@ impl Relay {
             Some(files) => Some(Arc::new(tls::Tls::load(files).map_err(forward::BuildError::Certificate)?)),
             None => None,
         };
+        let signed_ips =
+            ips::SignedIps::load(&config, now_ms() / 1000).map_err(forward::BuildError::SignedIps)?.map(Arc::new);
         let budget = Arc::new(budget::Budget::new(config.egress.len(), &config.limits));
         let mut salt = [0u8; 16];
         for chunk in salt.chunks_mut(8) {
@@ -137,6 +145,7 @@ impl Relay {
             upstream,
             connections_per_ip: Arc::default(),
             tls,
+            signed_ips,
             salt,
             egress_labels,
         }))
@@ -152,6 +161,7 @@ impl Relay {
             upstream: forward::Upstreams::new(&self.config)?,
             connections_per_ip: self.connections_per_ip.clone(),
             tls: self.tls.clone(),
+            signed_ips: self.signed_ips.clone(),
             salt: self.salt,
             egress_labels: self.egress_labels.clone(),
         }))

@@ -1,43 +1,43 @@
-//! A non-blocking log writer: log lines are formatted on the request's thread and appended to a shared buffer; a
-//! background thread writes the buffer to stderr every few milliseconds. No request ever waits on stderr or wakes
-//! a thread per line. If the buffer is full (the terminal or pipe is far behind), lines are dropped and counted.
+//! The relay's logging: a line format ([`LineFormat`]) and a non-blocking writer to stderr ([`NonBlockingStderr`],
+//! tracing-appender's `non_blocking`). Lines are formatted on the request's thread and handed to a background
+//! thread that writes them; no request ever waits on stderr. If the background thread falls far behind (the
+//! terminal or pipe is slow), lines are dropped and counted ([`dropped_lines`], `relay_log_lines_dropped_total`)
+//! rather than slowing requests.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// Lines dropped because the buffer was full.
-pub static DROPPED_LINES: AtomicU64 = AtomicU64::new(0);
+use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 
-/// The most bytes buffered before lines are dropped.
-const MAX_BUFFERED: usize = 8 << 20;
-/// How often the background thread writes.
-const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// The writer's count of dropped lines, once the writer exists.
+static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
 
-/// Buffers log lines for a background thread that writes them to stderr.
+/// Lines dropped so far because the background writer was too far behind.
+pub fn dropped_lines() -> u64 {
+    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
+}
+
+/// Log lines for a background thread that writes them to stderr (a `MakeWriter` for tracing-subscriber).
 #[derive(Clone)]
 pub struct NonBlockingStderr {
-    buf: Arc<Mutex<Vec<u8>>>,
+    writer: NonBlocking,
+    /// Dropping the guard writes what is queued and stops the thread.
+    guard: Arc<Mutex<Option<WorkerGuard>>>,
 }
 
 impl NonBlockingStderr {
-    /// Starts the writer thread.
+    /// Starts the writer thread (`relay-log`).
     pub fn new() -> NonBlockingStderr {
-        let buf = Arc::new(Mutex::new(Vec::with_capacity(64 * 1024)));
-        let shared = buf.clone();
-        std::thread::Builder::new()
-            .name("relay-log".into())
-            .spawn(move || drain(&shared))
-            .map(|_| ())
-            .unwrap_or_else(|e| eprintln!("relay: cannot start the log thread ({e}); logs are lost"));
-        NonBlockingStderr { buf }
+        // Buffered: the thread writes what is queued in one system call, not one per line.
+        let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+        let (writer, guard) = NonBlockingBuilder::default().lossy(true).thread_name("relay-log").finish(stderr);
+        let _ = DROPPED.set(writer.error_counter());
+        NonBlockingStderr { writer, guard: Arc::new(Mutex::new(Some(guard))) }
     }
 
-    /// Writes what is buffered now, after the batch the background thread may be writing: at exit, so that no line
-    /// logged before is lost, however late the background thread would have run.
+    /// Writes every line logged so far and stops the background thread: at exit, so that no line logged before is
+    /// lost. Lines logged after this are dropped.
     pub fn flush(&self) {
-        write_batch(&self.buf, &mut Vec::new());
+        drop(self.guard.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take());
     }
 }
 
@@ -47,64 +47,10 @@ impl Default for NonBlockingStderr {
     }
 }
 
-fn drain(shared: &Mutex<Vec<u8>>) {
-    let mut out = Vec::with_capacity(64 * 1024);
-    loop {
-        std::thread::sleep(FLUSH_EVERY);
-        write_batch(shared, &mut out);
-    }
-}
-
-/// Takes the buffered lines (into `out`, whose capacity is reused) and writes them to stderr. The stderr lock is held
-/// from the take to the end of the write, so batches are written whole and in order, and [`NonBlockingStderr::flush`]
-/// waits for a batch being written; it is held per batch only: `eprintln!` elsewhere never waits long.
-fn write_batch(shared: &Mutex<Vec<u8>>, out: &mut Vec<u8>) {
-    let mut err = std::io::stderr().lock();
-    {
-        let mut b = shared.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::swap(&mut *b, out);
-    }
-    if !out.is_empty() {
-        let _ = err.write_all(out);
-        let _ = err.flush();
-        out.clear();
-    }
-}
-
-/// One log event being formatted.
-pub struct LineWriter {
-    shared: Arc<Mutex<Vec<u8>>>,
-    line: Vec<u8>,
-}
-
-impl Write for LineWriter {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.line.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LineWriter {
-    fn drop(&mut self) {
-        if self.line.is_empty() {
-            return;
-        }
-        let mut b = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        if b.len() + self.line.len() > MAX_BUFFERED {
-            DROPPED_LINES.fetch_add(1, Ordering::Relaxed);
-        } else {
-            b.extend_from_slice(&self.line);
-        }
-    }
-}
-
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for NonBlockingStderr {
-    type Writer = LineWriter;
-    fn make_writer(&'a self) -> LineWriter {
-        LineWriter { shared: self.buf.clone(), line: Vec::with_capacity(256) }
+    type Writer = NonBlocking;
+    fn make_writer(&'a self) -> NonBlocking {
+        self.writer.clone()
     }
 }
 
@@ -245,6 +191,7 @@ fn timestamp(out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn dates() {

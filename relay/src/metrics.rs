@@ -178,8 +178,7 @@ impl Metrics {
             let _ = writeln!(out, "relay_weight_limit{{egress=\"{ip}\",limiter=\"{lim}\"}} {limit}");
         }
         out.push_str("# TYPE relay_log_lines_dropped_total counter\n");
-        let _ =
-            writeln!(out, "relay_log_lines_dropped_total {}", crate::logwriter::DROPPED_LINES.load(Ordering::Relaxed));
+        let _ = writeln!(out, "relay_log_lines_dropped_total {}", crate::logwriter::dropped_lines());
         out.push_str("# TYPE relay_open_connections gauge\n");
         let _ = writeln!(out, "relay_open_connections {}", self.open_connections.load(Ordering::Relaxed));
         out.push_str("# TYPE relay_accepted_connections_total counter\n");

@@ -26,8 +26,11 @@ use crate::Relay;
 use crate::errors::Shape;
 use crate::policy::Refusal;
 
-/// Open client connections per client IP address, shared by the worker threads (sharded to keep the locks short and
-/// rarely contended; touched once when a connection opens and once when it closes).
+/// Open client connections per client address, shared by the worker threads (sharded to keep the locks short and
+/// rarely contended; touched once when a connection opens and once when it closes). A client address is grouped as
+/// the budget groups it (docs/relay.md, Fairness): an IPv4 address (an IPv4-mapped IPv6 address counts as its IPv4
+/// address), or the /64 of an IPv6 address, so that a client cannot open the limit again from every address of its
+/// /64.
 pub struct PerIp {
     shards: [std::sync::Mutex<HashMap<IpAddr, u32>>; 16],
 }
@@ -35,6 +38,17 @@ pub struct PerIp {
 impl Default for PerIp {
     fn default() -> Self {
         PerIp { shards: std::array::from_fn(|_| std::sync::Mutex::default()) }
+    }
+}
+
+/// The address a connection is counted under: IPv4 as it is (IPv4-mapped IPv6 as IPv4), IPv6 by its /64.
+fn group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
     }
 }
 
@@ -52,6 +66,7 @@ impl PerIp {
         if limit == 0 {
             return Some(IpSlot(None));
         }
+        let ip = group(ip);
         let mut map = self.shard(ip).lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(ip).or_insert(0);
         if *n as usize >= limit {
@@ -61,8 +76,9 @@ impl PerIp {
         Some(IpSlot(Some((self.clone(), ip))))
     }
 
-    /// Connections open now from `ip` (for tests).
+    /// Connections open now from `ip`'s group (its IPv4 address or IPv6 /64; for tests).
     pub fn open(&self, ip: IpAddr) -> u32 {
+        let ip = group(ip);
         self.shard(ip).lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied().unwrap_or(0)
     }
 }

@@ -1,4 +1,4 @@
-//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/v1/catalogue`, `/healthz`, and the built app with
+//! The router: `/v1/{venue}/...` through the policy to the venue, `/v1/ips`, `/v1/ips/signed`, `/v1/catalogue`, `/healthz`, and the built app with
 //! cache and security headers; `/metrics` on a router of its own ([`metrics_app`]), served on the metrics listener
 //! only (the public router answers 404 for it).
 
@@ -44,6 +44,8 @@ pub fn app(relay: Arc<Relay>) -> Router {
         .route("/metrics/", any(not_found))
         .route("/v1/ips", get(ips))
         .route("/v1/catalogue", get(catalogue))
+        .route(crate::sandbox::ROUTE, axum::routing::post(crate::sandbox::register))
+        .route("/v1/ips/signed", get(signed_ips))
         .fallback(dispatch)
         .with_state(relay)
 }
@@ -82,6 +84,28 @@ async fn healthz() -> Response {
 async fn ips(State(relay): State<Arc<Relay>>) -> Response {
     let ips: Vec<String> = relay.config.egress.iter().map(|ip| ip.to_string()).collect();
     json(StatusCode::OK, serde_json::json!({ "ips": ips }))
+}
+
+/// The operator's signed egress IP list (docs/relay.md, "The signed IP list"), or 404 `no_signed_ips` when the
+/// relay is given none.
+async fn signed_ips(State(relay): State<Arc<Relay>>) -> Response {
+    match &relay.signed_ips {
+        Some(s) => {
+            let mut r = Response::new(Body::from(s.body(now_ms() / 1000)));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            api_headers(r.headers_mut());
+            r
+        }
+        None => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({
+                "source": "relay",
+                "code": "no_signed_ips",
+                "message": "this relay serves no signed IP list: its operator has not configured one"
+            }),
+        ),
+    }
 }
 
 /// The allow-list, published: every read the relay forwards (venue, method, exact path), what it costs and the
@@ -181,7 +205,7 @@ pub fn is_api(method: &Method, uri: &http::Uri) -> bool {
     uri.scheme().is_some()
         || uri.authority().is_some()
         || method == Method::CONNECT
-        || (path.starts_with("/v1/") && path != "/v1/ips" && path != "/v1/catalogue")
+        || (path.starts_with("/v1/") && !matches!(path, "/v1/ips" | "/v1/ips/signed" | "/v1/catalogue"))
         || path == "/v1"
         || !path.starts_with('/')
 }

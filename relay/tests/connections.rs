@@ -140,7 +140,7 @@ async fn the_binary_s_workers_share_the_limit_and_serve_every_connection() {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n[upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbitget = \"{u}\"\n\
+            "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n[upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbinance_coin_futures = \"{u}\"\nbitget = \"{u}\"\n\
              [limits]\nworker_threads = 4\nmax_connections_per_ip = {limit}\n",
             u = up.url()
         ),

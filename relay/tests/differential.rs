@@ -40,6 +40,7 @@ async fn pair() -> Pair {
     c.limits.binance_spot_weight_per_minute = 2_000_000_000;
     c.limits.binance_sapi_ip_weight_per_minute = 2_000_000_000;
     c.limits.binance_futures_weight_per_minute = 2_000_000_000;
+    c.limits.binance_coin_futures_weight_per_minute = 2_000_000_000;
     c.egress = (1..=8).map(|i| IpAddr::from([127, 0, 0, i])).collect();
     c.limits.total_timeout_ms = HANG.as_millis() as u64;
     c.limits.max_response_bytes = 256 * 1024;
@@ -374,6 +375,7 @@ fn request(rng: &mut Rng, case: usize) -> Vec<u8> {
             .pick(&[
                 "/healthz",
                 "/v1/ips",
+                "/v1/ips/signed",
                 "/v1/catalogue",
                 "/metrics",
                 "/",

@@ -135,6 +135,7 @@ async fn own_limit_round() -> Option<()> {
         c.apply_env(|k| match k {
             "RELAY_UPSTREAM_BINANCE_SPOT" => Some(sb.binance_spot_url().to_owned()),
             "RELAY_UPSTREAM_BINANCE_FUTURES" => Some(sb.binance_futures_url().to_owned()),
+            "RELAY_UPSTREAM_BINANCE_COIN_FUTURES" => Some(sb.binance_coin_futures_url().to_owned()),
             "RELAY_UPSTREAM_BITGET" => Some(sb.bitget_url().to_owned()),
             _ => None,
         })
@@ -213,6 +214,64 @@ async fn an_accounts_own_limit_backs_off_only_its_key() {
         }
         runs += 1;
         match own_limit_round().await {
+            Some(()) => break,
+            None => assert!(runs < 3, "the round straddled a minute boundary twice, once from a minute's start"),
+        }
+    }
+}
+
+/// One round of `the_usage_header_reports_the_clients_own_position`: `None` when it straddled a minute.
+async fn own_position_round() -> Option<()> {
+    let sb = Sandbox::start(SandboxConfig { seed: 6, size: simvenues::generator::Size::Small, ..Default::default() })
+        .await
+        .unwrap();
+    let (me, _) = two_accounts(&sb);
+    let mut c = relay::Config::default();
+    c.apply_env(|k| match k {
+        "RELAY_UPSTREAM_BINANCE_SPOT" => Some(sb.binance_spot_url().to_owned()),
+        "RELAY_UPSTREAM_BINANCE_FUTURES" => Some(sb.binance_futures_url().to_owned()),
+        "RELAY_UPSTREAM_BITGET" => Some(sb.bitget_url().to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let relay = start_relay(c).await;
+    let minute = relay::now_ms() / 60_000;
+    // The adversary, alone on the relay so far, reads the spot symbols (weight 20) until the relay says its share
+    // is spent: half of the relay's 80 % of 6,000, so 120 reads, and the rest refused `fair_share`.
+    let adversary = IpAddr::from([127, 0, 0, 5]);
+    let flood: Vec<(String, String)> =
+        (0..130).map(|i| ("/v1/binance/api/v3/exchangeInfo".into(), format!("X-Flood: {i}"))).collect();
+    let statuses = pipelined(adversary, relay.addr, &flood).await;
+    assert_eq!(statuses, [vec![200; 120], vec![429; 10]].concat(), "the adversary used exactly its whole share");
+    // The venue's count for the egress IP is the adversary's 2,400 and more; the honest client's answer says only
+    // its own 20, as a position against its share: 20 times the two identities that asked in the minute.
+    let r = signed(&relay, &me, "/api/v3/account", "").await;
+    if relay::now_ms() / 60_000 != minute {
+        return None;
+    }
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-mbx-used-weight-1m"), Some("40"), "the honest client sees its own usage, not the IP's");
+    // Straight to the venue, the IP's whole usage (the adversary's included): what the header said before.
+    let direct = simvenues::client::binance_get(sb.binance_spot_url(), &me, "/api/v3/account", "", None).await.unwrap();
+    let ip_total: u32 = direct.header("x-mbx-used-weight-1m").expect("the venue's usage header").parse().unwrap();
+    assert!(ip_total >= 2_440, "the venue counted the adversary's weight: {ip_total}");
+    sb.shutdown();
+    (relay::now_ms() / 60_000 == minute).then_some(())
+}
+
+/// docs/relay.md, "Used-weight headers": an adversary uses its whole fair share of the spot weight; an honest
+/// client's answer reports its own usage against its own share, not the egress IP's total (which the sync would
+/// read as the IP being nearly full and hold back on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usage_header_reports_the_clients_own_position() {
+    let mut runs = 0;
+    loop {
+        let into_minute = relay::now_ms() % 60_000;
+        if into_minute > 40_000 || runs > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(60_000 - into_minute + 200)).await;
+        }
+        runs += 1;
+        match own_position_round().await {
             Some(()) => break,
             None => assert!(runs < 3, "the round straddled a minute boundary twice, once from a minute's start"),
         }

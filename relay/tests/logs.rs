@@ -152,6 +152,7 @@ async fn no_secret_in_the_binary_s_stderr() {
         ("RELAY_LOG", "trace".to_owned()),
         ("RELAY_UPSTREAM_BINANCE_SPOT", up.url()),
         ("RELAY_UPSTREAM_BINANCE_FUTURES", up.url()),
+        ("RELAY_UPSTREAM_BINANCE_COIN_FUTURES", up.url()),
         ("RELAY_UPSTREAM_BITGET", up.url()),
         ("RELAY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
     ];

@@ -133,6 +133,7 @@ async fn the_binary_serves_metrics_apart_and_refuses_a_taken_metrics_port() {
         ("RELAY_LOG", "warn,relay=info".to_owned()),
         ("RELAY_UPSTREAM_BINANCE_SPOT", up.url()),
         ("RELAY_UPSTREAM_BINANCE_FUTURES", up.url()),
+        ("RELAY_UPSTREAM_BINANCE_COIN_FUTURES", up.url()),
         ("RELAY_UPSTREAM_BITGET", up.url()),
     ];
     let mut relay = RelayProcess::start(&["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"], &env);

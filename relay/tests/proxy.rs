@@ -77,6 +77,49 @@ async fn relay_behind_proxy(up: &Upstream, hot_path: bool, per_ip: usize) -> Run
     start_relay(c).await
 }
 
+/// The per-IP connection limit groups IPv6 clients by /64, as the budget does (docs/relay.md, Fairness): every
+/// address of one /64 shares the limit, so a client cannot open it again from each of its 2^64 addresses; another
+/// /64 has its own; an IPv4-mapped IPv6 address counts as its IPv4 address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_from_one_ipv6_slash_64_share_the_per_ip_limit() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let relay = relay_behind_proxy(&up, true, 2).await;
+    let lo = IpAddr::from([127, 0, 0, 1]);
+    let get = format!("GET {TIME} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let through = |source: &'static str| {
+        let get = get.clone();
+        let addr = relay.addr;
+        async move {
+            let mut s = connect_from(lo, addr).await;
+            s.write_all(&[v1(source, 1000), get.into_bytes()].concat()).await.unwrap();
+            let r = response(&mut s).await;
+            (s, r)
+        }
+    };
+    // Two addresses of 2001:db8:1:2::/64 fill its limit of two.
+    let (a, ra) = through("2001:db8:1:2::1").await;
+    let (b, rb) = through("2001:db8:1:2:ffff:ffff:ffff:fffe").await;
+    assert_eq!((ra.status, rb.status), (200, 200));
+    let slash64: IpAddr = "2001:db8:1:2::".parse().unwrap();
+    assert_eq!(relay.relay.connections_per_ip.open(slash64), 2, "both counted under their /64");
+    // A third address of the same /64 is over the limit.
+    let (_c, rc) = through("2001:db8:1:2:1234::9").await;
+    assert_eq!((rc.status, rc.json()["code"].as_str()), (429, Some("too_many_connections")));
+    // The neighbouring /64 has a limit of its own.
+    let (_d, rd) = through("2001:db8:1:3::1").await;
+    assert_eq!(rd.status, 200, "another /64");
+    // Closing one frees a place for any address of the /64.
+    drop(a);
+    assert!(eventually(|| relay.relay.connections_per_ip.open(slash64) < 2).await);
+    let (_e, re) = through("2001:db8:1:2::77").await;
+    assert_eq!(re.status, 200);
+    drop(b);
+    // An IPv4-mapped IPv6 address is its IPv4 address.
+    let (_f, rf) = through("::ffff:203.0.113.9").await;
+    assert_eq!(rf.status, 200);
+    assert_eq!(relay.relay.connections_per_ip.open(IpAddr::from([203, 0, 113, 9])), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trusted_proxy_s_headers_name_the_client_for_the_per_ip_limit() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
@@ -86,9 +129,9 @@ async fn a_trusted_proxy_s_headers_name_the_client_for_the_per_ip_limit() {
         let get = format!("GET {TIME} HTTP/1.1\r\nHost: x\r\n\r\n");
         for (name, a, b) in [
             ("v1", v1("203.0.113.7", 1000), v1("198.51.100.1", 1000)),
-            ("v1 IPv6", v1("2001:db8::7", 1000), v1("2001:db8::8", 1000)),
+            ("v1 IPv6", v1("2001:db8::7", 1000), v1("2001:db8:0:1::8", 1000)),
             ("v2", v2("203.0.113.7".parse().unwrap(), 1000), v2("198.51.100.1".parse().unwrap(), 1000)),
-            ("v2 IPv6", v2("2001:db8::7".parse().unwrap(), 1000), v2("2001:db8::8".parse().unwrap(), 1000)),
+            ("v2 IPv6", v2("2001:db8::7".parse().unwrap(), 1000), v2("2001:db8:0:1::8".parse().unwrap(), 1000)),
         ] {
             let client: IpAddr = match relay::proxy::parse(&a).unwrap() {
                 relay::proxy::Start::Header { source: Some(s), .. } => s.ip(),

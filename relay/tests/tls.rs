@@ -101,7 +101,7 @@ fn start(dir: &Path, up: &Upstream, limits: &str) -> RelayProcess {
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\nmetrics_listen = \"off\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n\
-             [upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbitget = \"{u}\"\n[limits]\n{limits}\n",
+             [upstreams]\nbinance_spot = \"{u}\"\nbinance_futures = \"{u}\"\nbinance_coin_futures = \"{u}\"\nbitget = \"{u}\"\n[limits]\n{limits}\n",
             dir.join("cert.pem").display(),
             dir.join("key.pem").display(),
             u = up.url()
@@ -194,10 +194,50 @@ async fn a_client_that_never_finishes_its_handshake_is_closed_at_the_deadline() 
     assert!(closed_by_relay(&mut silent).await, "the silent client is closed");
     assert!(closed_by_relay(&mut stalled).await, "the stalled handshake is closed");
     relay.wait_line("reason=\"tls_handshake_timeout\"");
-    // The relay still serves.
-    let mut ok = connect(relay.addr).await;
-    assert_eq!(exchange(&mut ok, "/healthz").await.status, 200);
+    // The relay still serves. An honest client has the same 300 ms for its handshake and request head: on a slow or
+    // busy machine it may miss them, and the relay closes it too, as it should. So it tries again until one attempt
+    // is served; what it checks is that the relay serves at all after the stalled clients, not how fast the machine
+    // is. Any other answer than a close or a 200 fails. Bounded by HANG, which only a relay that stopped serving
+    // reaches.
+    let started = std::time::Instant::now();
+    let mut closed_at_deadline = 0;
+    loop {
+        match healthz_once(relay.addr).await {
+            Some(status) => {
+                assert_eq!(status, 200);
+                break;
+            }
+            None => closed_at_deadline += 1,
+        }
+        assert!(started.elapsed() < HANG, "no honest request served in {closed_at_deadline} attempts");
+    }
+    eprintln!("honest attempts closed at the deadline before one was served: {closed_at_deadline}");
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// One honest HTTPS `GET /healthz` on a new connection: its status, or `None` when the relay closed the connection
+/// before the whole response (the handshake or the request head missed the deadline).
+async fn healthz_once(addr: SocketAddr) -> Option<u16> {
+    let tcp = TcpStream::connect(addr).await.ok()?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut s = https_client().connect(name, tcp).await.ok()?;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.ok()?;
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let r = parse(raw.clone());
+            let length = r.header("content-length").and_then(|v| v.parse::<usize>().ok())?;
+            if raw.len() >= end + 4 + length {
+                return Some(r.status);
+            }
+        }
+        let n = tokio::time::timeout(HANG, s.read(&mut chunk)).await.expect("an answer or a close").ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

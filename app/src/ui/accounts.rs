@@ -1,137 +1,16 @@
 //! Accounts: connect a key (validated before it is stored), with the setup guide beside the form; rename, re-key,
-//! remove; connector health.
+//! remove; connector health. The operations themselves are in `crate::accounts`.
 
 use std::collections::BTreeMap;
 
 use catalogue::Venue;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vault::{AccountKind, Credential, CredentialId, Secret};
+use vault::{AccountKind, Secret};
 
+use crate::accounts::{connect_account, remove_account, rename_account};
 use crate::records::{self, AccountMeta, AccountNames};
-use crate::relay::RelayTransport;
-use crate::session;
 use crate::ui::take_field;
-
-/// The relay's egress IPs, read from `GET /v1/ips` of the relay serving the app.
-pub async fn relay_ips() -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Ips {
-        ips: Vec<String>,
-    }
-    match gloo_net::http::Request::get("/v1/ips").send().await {
-        Ok(r) if r.ok() => r.json::<Ips>().await.map(|i| i.ips).unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
-/// Checks a key through the relay and, if accepted, stores it in the vault. Returns the account's metadata. The
-/// API secret and the Bitget passphrase arrive as `Secret`s (read from the form straight into them) and stay so.
-pub async fn connect_account(
-    venue: Venue,
-    label: String,
-    account_kind: AccountKind,
-    api_key: String,
-    api_secret: Secret,
-    passphrase: Option<Secret>,
-    replace: Option<String>,
-) -> Result<AccountMeta, String> {
-    let settings = records::settings().map_err(|e| e.to_string())?;
-    // the name shown (empty: called after its venue, see records::AccountNames); a new key for an account keeps
-    // its name unless another is given
-    let label = label.trim().to_string();
-    let shown_label = match (&replace, label.is_empty()) {
-        (Some(existing), true) => {
-            records::accounts().map_err(|e| e.to_string())?.get(existing).map(|m| m.label.clone()).unwrap_or_default()
-        }
-        _ => label.clone(),
-    };
-    // the vault names every credential: an unnamed one by its venue
-    let label = if shown_label.is_empty() { records::venue_name(venue.as_str()) } else { shown_label.clone() };
-    let transport = RelayTransport::new(settings.relays.clone());
-    let creds = venues::Credentials::new(venue, &label, api_key.trim(), api_secret.clone(), passphrase.clone());
-    let client = venues::Client::new(creds);
-    let policy = venues::ConnectPolicy { relay_ips: relay_ips().await, ..Default::default() };
-    let result = venues::connect(&transport, &client, &policy).await;
-    let audit = transport.take_audit();
-    let report = match result {
-        Ok(report) => report,
-        Err(e) => {
-            let _ = session::transact(|| records::append_audit(audit)).await;
-            return Err(e.to_string());
-        }
-    };
-    let credential =
-        Credential { venue, label, account_kind, api_key: Secret::new(api_key.trim()), api_secret, passphrase };
-    // the credential and the account that references it land together, on the latest stored account list
-    session::transact(|| -> Result<AccountMeta, String> {
-        let _ = records::append_audit(audit);
-        let id = session::with(|s| -> Result<CredentialId, String> {
-            let v = s.vault().map_err(|e| e.to_string())?;
-            match &replace {
-                Some(existing) => {
-                    let id = CredentialId::parse(existing).map_err(|e| e.to_string())?;
-                    v.replace_credential(&id, &credential).map_err(|e| e.to_string())?;
-                    Ok(id)
-                }
-                None => v.add_credential(&credential).map_err(|e| e.to_string()),
-            }
-        })
-        .map_err(|e| e.to_string())??;
-        let credential_id = id.record_id().as_str().to_string();
-        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-        let meta = AccountMeta {
-            credential: credential_id.clone(),
-            venue: venue.as_str().into(),
-            label: shown_label,
-            account_kind: match account_kind {
-                AccountKind::Regular => "regular".into(),
-                AccountKind::CopyTrading => "copy-trading".into(),
-            },
-            mode: report.mode,
-            ip_restricted: report.ip_restricted,
-            warnings: report.warnings,
-            added_ms: js_sys::Date::now() as i64,
-            last_sync: accounts.get(&credential_id).and_then(|m| m.last_sync.clone()),
-        };
-        accounts.insert(credential_id, meta.clone());
-        records::set_accounts(&accounts).map_err(|e| e.to_string())?;
-        Ok(meta)
-    })
-    .await
-}
-
-/// Removes an account: its credential, metadata and ledger cache.
-pub async fn remove_account(credential: &str) -> Result<(), String> {
-    session::transact(|| -> Result<(), String> {
-        session::with(|s| -> Result<(), String> {
-            let v = s.vault().map_err(|e| e.to_string())?;
-            let id = CredentialId::parse(credential).map_err(|e| e.to_string())?;
-            // removed in another tab already: the rest goes all the same
-            match v.remove_credential(&id) {
-                Ok(()) | Err(vault::VaultError::NotFound { .. }) => Ok(()),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .map_err(|e| e.to_string())??;
-        crate::sync::forget_account(credential).map_err(|e| e.to_string())?;
-        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-        accounts.remove(credential);
-        records::set_accounts(&accounts).map_err(|e| e.to_string())
-    })
-    .await
-}
-
-/// Renames an account (label only; its ledger keeps its ids).
-pub async fn rename_account(credential: &str, label: &str) -> Result<(), String> {
-    session::transact(|| -> Result<(), String> {
-        let mut accounts = records::accounts().map_err(|e| e.to_string())?;
-        let meta = accounts.get_mut(credential).ok_or("no such account")?;
-        meta.label = label.trim().to_string();
-        records::set_accounts(&accounts).map_err(|e| e.to_string())
-    })
-    .await
-}
 
 fn guide(venue: Venue) -> impl IntoView {
     match venue {
@@ -173,11 +52,13 @@ pub fn Accounts(
     let (notice, set_notice) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let (rekey, set_rekey) = signal(None::<String>);
-    // read into a plain signal, not a resource: a resource read here would suspend the Suspense around the whole
-    // tracker (lib.rs), which takes the page out and puts it back, and the keyboard's focus with it
-    let ips = RwSignal::new(None::<Vec<String>>);
-    spawn_local(async move { ips.set(Some(relay_ips().await)) });
-    let (copied, set_copied) = signal(false);
+    // the signed egress IP list (docs/relay.md, "The signed IP list"), fetched and verified once for the guide and
+    // the key generator; the generator gets no IP when it does not verify, and the sandbox then refuses to register
+    // a key without IPs
+    let signed = crate::ui::relay_ips::fetch_signed_ips();
+    let ips = Signal::derive(move || {
+        signed.with(|s| s.as_ref().map(|r| r.as_ref().map(|v| v.ips.clone()).unwrap_or_default()))
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -203,7 +84,7 @@ pub fn Accounts(
                         accounts.with_untracked(|a| AccountNames::of(a).account(&meta.credential).map(str::to_owned));
                     let mut text = format!("Connected {}", name.unwrap_or_else(|| meta.label.clone()));
                     if !meta.label.trim().is_empty() {
-                        text.push_str(&format!(" ({})", records::venue_name(&meta.venue)));
+                        text.push_str(&format!(" ({})", records::venue_name(meta.venue.as_str())));
                     }
                     text.push('.');
                     for w in &meta.warnings {
@@ -216,18 +97,10 @@ pub fn Accounts(
                     set_label.set(String::new());
                     set_rekey.set(None);
                 }
-                Err(e) => set_error.set(Some(e)),
+                Err(e) => set_error.set(Some(e.to_string())),
             }
             set_busy.set(false);
         });
-    };
-
-    let copy_ips = move |_| {
-        let text = ips.get().map(|v| v.join(" ")).unwrap_or_default();
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&text);
-            set_copied.set(true);
-        }
     };
 
     view! {
@@ -291,16 +164,14 @@ pub fn Accounts(
             <aside class="card guide-card" data-testid="setup-guide">
                 <h2>"Setting up the key"</h2>
                 {move || guide(venue.get())}
-                <p>"Relay IPs to allow-list:"</p>
-                <p class="ips" data-testid="relay-ips">
-                    {move || ips.get().map(|v| if v.is_empty() { "(the relay did not list any: ask its operator)".to_string() } else { v.join(", ") })}
-                </p>
-                <button type="button" class="secondary" data-testid="copy-ips" on:click=copy_ips>
-                    {move || if copied.get() { "Copied" } else { "Copy IPs" }}
-                </button>
+                <crate::ui::relay_ips::SignedRelayIps state=signed />
+                <crate::ui::relay_catalogue::ForwardedReads venue />
                 <p class="muted">"Meetcrypt refuses keys that can trade, transfer or withdraw: it only ever reads."</p>
             </aside>
         </div>
+        <Show when=move || venue.get() == Venue::Binance && rekey.get().is_none()>
+            <crate::ui::keygen::KeyGen accounts ips />
+        </Show>
     }
 }
 
@@ -352,7 +223,7 @@ fn AccountRow(
         venues::AccountMode::BitgetUnified => "unified account",
     };
     let (c1, c2, c3) = (credential.clone(), credential.clone(), credential.clone());
-    let venue = Venue::parse(&meta.venue).unwrap_or(Venue::Binance);
+    let venue = meta.venue;
     let save = move || {
         let (c, l) = (c1.clone(), new_label.get_untracked());
         spawn_local(async move {
@@ -415,7 +286,7 @@ fn AccountRow(
                         view! { <strong data-testid="account-name">{name.clone()}</strong> }.into_any()
                     }
                 }
-                <span class="muted">{format!(" · {} · {} · {}", records::venue_name(&meta.venue), meta.account_kind, mode)}</span>
+                <span class="muted">{format!(" · {} · {} · {}", records::venue_name(meta.venue.as_str()), records::kind_name(meta.account_kind), mode)}</span>
                 {(!meta.ip_restricted).then(|| view! { <span class="badge warn">"not IP-restricted"</span> })}
             </div>
             <div class=format!("health {}", health.0) data-testid="account-health" data-synced-at=synced_at

@@ -9,7 +9,7 @@ use pnl::RealizedSplit;
 use leptos::task::spawn_local;
 use pnl::Period;
 
-use crate::format::{amount, count, date_time, exact, money, percent, utc_date, utc_day};
+use crate::format::{amount, count, exact, money, percent, utc_day};
 use crate::records::{self, AppSettings};
 use crate::report::{Dashboard, Missing, Total};
 use crate::session;
@@ -83,46 +83,6 @@ fn amount_cell(d: Decimal, testid: Option<&'static str>) -> impl IntoView + use<
     view! { <td data-testid=testid data-value=d.normalize().to_string() title=exact(d)>{amount(d)}</td> }
 }
 
-/// The equity curve as an SVG line, with the selected range.
-/// A coordinate in tenths of a pixel, as SVG path text (integer formatting: no float printing in the bundle).
-fn tenths(v: f64) -> String {
-    let t = (v * 10.0).round() as i64;
-    format!("{}{}.{}", if t < 0 { "-" } else { "" }, t.abs() / 10, t.abs() % 10)
-}
-
-fn curve_svg(points: &[(String, f64)], low: Decimal, high: Decimal, currency: &str) -> impl IntoView + use<> {
-    let (w, h, pad) = (720.0_f64, 220.0_f64, 8.0_f64);
-    if points.len() < 2 {
-        return view! { <p class="muted">"Not enough history for a curve yet."</p> }.into_any();
-    }
-    let min = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let max = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
-    let n = (points.len() - 1) as f64;
-    let path: String = points
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| {
-            let x = pad + (w - 2.0 * pad) * i as f64 / n;
-            let y = h - pad - (h - 2.0 * pad) * (v - min) / span;
-            format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(x), tenths(y))
-        })
-        .collect();
-    // the curve's points are the ends of UTC days: the caption says so
-    let first = points.first().map(|p| utc_date(&p.0)).unwrap_or_default();
-    let last = points.last().map(|p| utc_date(&p.0)).unwrap_or_default();
-    view! {
-        <figure class="chart">
-            <svg viewBox="0 0 720 220" role="img" aria-label=format!("Equity at the end of each UTC day from {first} to {last}")
-                data-testid="equity-curve">
-                <path d=path class="curve" fill="none" />
-            </svg>
-            <figcaption class="muted">{format!("{first} → {last} (end of each UTC day) · low {} · high {}", money(low, currency), money(high, currency))}</figcaption>
-        </figure>
-    }
-    .into_any()
-}
-
 fn split_rows(
     rows: &BTreeMap<String, RealizedSplit>,
     by: &'static str,
@@ -173,7 +133,7 @@ pub fn PeriodPicker(
     /// Called after the period changed.
     on_change: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
-    let stored = settings.with_untracked(|s| s.period.parse::<Period>().unwrap_or_default());
+    let stored = settings.with_untracked(|s| s.period.get());
     let last = this_year();
     let first = first_year.unwrap_or(last).min(last);
     let (choice, set_choice) = signal(match stored {
@@ -190,17 +150,16 @@ pub fn PeriodPicker(
     let on_change: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(on_change);
     let save = move |period: Period, on_change: std::sync::Arc<dyn Fn() + Send + Sync>| {
         set_error.set(None);
-        let text = period.to_string();
         spawn_local(async move {
             let r = session::transact(|| {
                 let mut s = records::settings()?;
-                s.period = text.clone();
+                s.period = records::Setting::Known(period);
                 records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
             })
             .await;
             match r {
                 Ok(()) => {
-                    settings.update(|s| s.period = text);
+                    settings.update(|s| s.period = records::Setting::Known(period));
                     on_change();
                 }
                 Err(e) => set_error.set(Some(e.to_string())),
@@ -269,9 +228,7 @@ pub fn DashboardView(
 ) -> impl IntoView {
     let r = &dashboard.report;
     let (range, set_range) = signal(0usize); // days; 0 = all
-    let equities: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
-    let curve: Vec<(String, f64)> =
-        r.equity_curve.iter().map(|p| (p.date.clone(), p.equity.to_string().parse::<f64>().unwrap_or(0.0))).collect();
+    let curve = r.equity_curve.clone();
     let mut allocation: Vec<(String, Decimal)> =
         r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
     allocation.sort_by_key(|a| std::cmp::Reverse(a.1));
@@ -300,14 +257,6 @@ pub fn DashboardView(
             </ul>
         }
     };
-    let mut missing_by_asset: BTreeMap<String, (usize, Decimal, String)> = BTreeMap::new();
-    for m in &r.missing_acquisitions {
-        let e = missing_by_asset.entry(m.asset.clone()).or_insert_with(|| (0, Decimal::ZERO, date_time(m.time)));
-        e.0 += 1;
-        e.1 += m.missing;
-    }
-    let warnings =
-        r.missing_prices.len() + r.missing_acquisitions.len() + r.transfers.unmatched.len() + r.unvalued_trades.len();
     let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
     let curve_view = {
         let currency = currency.clone();
@@ -325,9 +274,7 @@ pub fn DashboardView(
             }
             let days = range.get();
             let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
-            let low = equities[from..].iter().copied().min().unwrap_or_default();
-            let high = equities[from..].iter().copied().max().unwrap_or_default();
-            curve_svg(&curve[from..], low, high, &currency).into_any()
+            view! { <super::charts::EquityChart points=curve[from..].to_vec() currency=currency.clone() /> }.into_any()
         }
     };
     let equity_partial = dashboard.total_equity.value().is_none();
@@ -357,26 +304,9 @@ pub fn DashboardView(
                 {period_text(r.settings.window).map(|t| view! { " " <span data-testid="period-shown">{t}</span> })}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
         </section>
-        {(warnings > 0).then(|| view! {
-            <section class="card warnings" data-testid="warnings">
-                <h2>"Warnings"</h2>
-                <ul>
-                    // prices are daily klines: which UTC day lacks one is what matters
-                    {r.missing_prices.iter().take(20).map(|m| view! {
-                        <li data-testid="missing-price">{format!("No price for {} in {} from the UTC day of {} ({} valuations): affects {}. Prices come from the venues' daily klines.", m.asset, m.quote, utc_day(m.time), count(m.count as usize), m.affects)}</li>
-                    }).collect_view()}
-                    {missing_by_asset.into_iter().map(|(asset, (n, missing, first))| view! {
-                        <li data-testid="missing-acquisition" title=format!("{} {asset}", exact(missing))>{format!("{} {asset} spent in {n} disposal(s) from {first} with no recorded acquisition: their cost is taken as 0, so their PnL is overstated. Sync the account the {asset} came from, or turn on \"value deposits at market\" in Settings.", amount(missing))}</li>
-                    }).collect_view()}
-                    {r.transfers.unmatched.iter().take(20).map(|u| view! {
-                        <li data-testid="unmatched-transfer" title=format!("{} {}", exact(u.amount), u.asset)>{format!("Unmatched {} of {} {} in {} on {}: match it in the Ledger tab, or it stays a capital flow.", u.kind, amount(u.amount), u.asset, dashboard.account_name(&u.account), date_time(u.time))}</li>
-                    }).collect_view()}
-                    {(!r.unvalued_trades.is_empty()).then(|| view! {
-                        <li>{format!("{} trades could not be valued (no price for either asset).", count(r.unvalued_trades.len()))}</li>
-                    })}
-                </ul>
-            </section>
-        })}
+        // grouped by cause, collapsed: a line per cause below the figures, not one per event above them
+        <super::warnings::WarningsCard dashboard=dashboard.clone() />
+        <crate::ui::gains::ReturnsCard returns=r.returns.clone() />
         <section class="card">
             <div class="chart-head">
                 <h2>"Equity"</h2>
@@ -388,6 +318,10 @@ pub fn DashboardView(
                 </div>
             </div>
             {curve_view}
+        </section>
+        <section class="card">
+            <h2>"Realized PnL by month"</h2>
+            {super::charts::monthly(&dashboard.realized, &r.realized_by_month, &currency)}
         </section>
         <div class="two-col">
             <section class="card"><h2>"Allocation by asset"</h2>{partial()}{bar(allocation, alloc_total, "allocation-assets")}</section>

@@ -6,6 +6,7 @@ use vault::Passphrase;
 
 use crate::session;
 use crate::strength::{Strength, strength};
+use crate::ui::take_field;
 use crate::{Phase, now};
 
 /// Gives the keyboard's focus to this field once it is on the page (the form has just replaced another screen).
@@ -32,33 +33,38 @@ pub fn CreateVault(
 ) -> impl IntoView {
     // the tracker's code arrives while the passphrase is typed
     crate::split::preload_tracker();
-    let (pass, set_pass) = signal(String::new());
-    let (confirm, set_confirm) = signal(String::new());
+    // only the rating of what is typed is kept, never the text: the fields are read at submit straight into a
+    // `Passphrase` and emptied, whatever the outcome (ui::take_field)
+    let (rating, set_rating) = signal(Strength::Empty);
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let first = NodeRef::<leptos::html::Input>::new();
+    let confirm = NodeRef::<leptos::html::Input>::new();
     focus_when_shown(first);
-    let rating = move || strength(&pass.get());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let p = pass.get_untracked();
-        if !strength(&p).acceptable() {
-            set_error.set(Some(format!("This passphrase is too weak. {}", Strength::Weak.label())));
-            return;
-        }
-        if p != confirm.get_untracked() {
-            set_error.set(Some("The two passphrases differ: type the same passphrase twice.".into()));
+        let (text, again) = (take_field(first), take_field(confirm));
+        set_rating.set(Strength::Empty);
+        let problem = if !strength(&text).acceptable() {
+            Some(format!("This passphrase is too weak. {} Type it again.", Strength::Weak.label()))
+        } else if text != again {
+            Some("The two passphrases differ: type the same passphrase twice.".into())
+        } else {
+            None
+        };
+        let p = Passphrase::new(text);
+        drop(Passphrase::new(again));
+        if let Some(problem) = problem {
+            set_error.set(Some(problem));
             return;
         }
         set_busy.set(true);
         set_error.set(None);
         spawn_local(async move {
             repaint().await;
-            match session::create(&Passphrase::new(p)).await {
+            match session::create(&p).await {
                 Ok(()) => {
                     let _ = session::with(|s| s.vault().map(|v| v.touch(now())));
-                    set_pass.set(String::new());
-                    set_confirm.set(String::new());
                     set_phase.set(Phase::Unlocked);
                 }
                 Err(e) => set_error.set(Some(e.to_string())),
@@ -81,14 +87,13 @@ pub fn CreateVault(
             <form on:submit=submit>
                 <label for="passphrase">"Passphrase"</label>
                 <input id="passphrase" type="password" autocomplete="new-password" data-testid="passphrase" node_ref=first
-                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                    on:input=move |ev| set_rating.set(strength(&event_target_value(&ev))) />
                 <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="passphrase strength"
-                    value=move || (rating() as u8).to_string()></meter>
-                <p class="hint" data-testid="passphrase-strength" aria-live="polite">{move || rating().label()}</p>
+                    value=move || (rating.get() as u8).to_string()></meter>
+                <p class="hint" data-testid="passphrase-strength" aria-live="polite">{move || rating.get().label()}</p>
                 <label for="passphrase-confirm">"Passphrase again"</label>
                 <input id="passphrase-confirm" type="password" autocomplete="new-password"
-                    data-testid="passphrase-confirm"
-                    prop:value=confirm on:input=move |ev| set_confirm.set(event_target_value(&ev)) />
+                    data-testid="passphrase-confirm" node_ref=confirm />
                 <p class="error" role="alert" data-testid="create-error">{move || error.get()}</p>
                 <button type="submit" data-testid="create-vault" disabled=busy>
                     {move || if busy.get() { "Creating…" } else { "Create vault" }}
@@ -108,20 +113,18 @@ fn ImportBackup(
     // the tracker's code arrives while the passphrase is typed
     crate::split::preload_tracker();
     let file = NodeRef::<leptos::html::Input>::new();
-    let (pass, set_pass) = signal(String::new());
+    let pass = NodeRef::<leptos::html::Input>::new();
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(input) = file.get() else { return };
-        let p = pass.get_untracked();
+        let p = Passphrase::new(take_field(pass));
         set_busy.set(true);
         set_error.set(None);
         spawn_local(async move {
             let result = match crate::ui::settings::read_file(&input).await {
-                Ok(bytes) => {
-                    session::import_backup(&bytes, &Passphrase::new(p), now()).await.map_err(|e| e.to_string())
-                }
+                Ok(bytes) => session::import_backup(&bytes, &p, now()).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             match result {
@@ -140,7 +143,7 @@ fn ImportBackup(
                 <input id="backup-file" type="file" node_ref=file data-testid="backup-file" />
                 <label for="backup-passphrase">"Its passphrase"</label>
                 <input id="backup-passphrase" type="password" data-testid="backup-passphrase" autocomplete="current-password"
-                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                    node_ref=pass />
                 <p class="error" role="alert" data-testid="import-error">{move || error.get()}</p>
                 <button type="submit" class="secondary" data-testid="import-backup" disabled=busy>"Restore"</button>
             </form>
@@ -156,25 +159,24 @@ pub fn Unlock(
 ) -> impl IntoView {
     // the tracker's code arrives while the passphrase is typed
     crate::split::preload_tracker();
-    let (pass, set_pass) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let field = NodeRef::<leptos::html::Input>::new();
     focus_when_shown(field);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let p = pass.get_untracked();
+        // read straight into a `Passphrase` and the field emptied, whatever the outcome (ui::take_field)
+        let p = Passphrase::new(take_field(field));
         set_busy.set(true);
         set_error.set(None);
         spawn_local(async move {
             repaint().await;
-            match session::unlock(&Passphrase::new(p), now()) {
+            match session::unlock(&p, now()) {
                 Ok(()) => {
                     // writes of a finished rotation, if any
                     if let Err(e) = session::persist().await {
                         set_error.set(Some(e.to_string()));
                     }
-                    set_pass.set(String::new());
                     set_phase.set(Phase::Unlocked);
                 }
                 Err(e) => set_error.set(Some(e.to_string())),
@@ -188,8 +190,7 @@ pub fn Unlock(
             <p>"Enter the passphrase of the vault in this browser."</p>
             <form on:submit=submit>
                 <label for="passphrase">"Passphrase"</label>
-                <input id="passphrase" type="password" autocomplete="current-password" data-testid="passphrase" node_ref=field
-                    prop:value=pass on:input=move |ev| set_pass.set(event_target_value(&ev)) />
+                <input id="passphrase" type="password" autocomplete="current-password" data-testid="passphrase" node_ref=field />
                 <p class="error" role="alert" data-testid="unlock-error">{move || error.get()}</p>
                 <button type="submit" data-testid="unlock" disabled=busy>
                     {move || if busy.get() { "Unlocking…" } else { "Unlock" }}

@@ -262,17 +262,28 @@ pub fn LedgerView(
     let (scroll, set_scroll) = signal(0.0_f64);
     // read once: a rename happens in the Accounts tab, and the ledger is built anew when its tab is opened
     let names = StoredValue::new(AccountNames::stored());
+    // opened from a dashboard warning: its events alone, until the user asks for every event or leaves the tab
+    let focus = use_context::<super::warnings::LedgerFocus>().map(|f| f.0);
+    if let Some(f) = focus {
+        on_cleanup(move || {
+            f.try_set(None);
+        });
+    }
     // the events to list, newest first, filtered: their indexes in the data (only the rows on screen are written
     // out, in the user's locale and time zone; a search reads every digit, as the ledger holds it)
     let rows = Memo::new(move |_| {
         let k = kind.get();
         let q = search.get().to_lowercase();
+        let only = focus.and_then(|f| f.get()).map(|(_, ids)| ids);
         names.with_value(|names| {
             data.with(|d| {
                 let Some(d) = d else { return Vec::new() };
                 let mut out: Vec<usize> = (0..d.events.len())
                     .filter(|&i| {
                         let e = &d.events[i];
+                        if only.as_ref().is_some_and(|ids| !ids.contains(&e.id)) {
+                            return false;
+                        }
                         if !k.is_empty() && kind_of(e) != k {
                             return false;
                         }
@@ -314,6 +325,10 @@ pub fn LedgerView(
         <TransferMatching dash on_change />
         <section class="card" data-testid="ledger">
             <h2 id="ledger-heading">"Ledger"</h2>
+            {move || focus.and_then(|f| f.get()).map(|(what, ids)| view! {
+                <p data-testid="ledger-focus">{format!("Showing the {} events of the warning \u{201c}{what}\u{201d}. ", count(ids.len()))}
+                    <button data-testid="ledger-focus-clear" on:click=move |_| { if let Some(f) = focus { f.set(None) } }>"Show every event"</button></p>
+            })}
             <div class="filters">
                 <label for="ledger-kind" class="sr-only">"Kind"</label>
                 <select id="ledger-kind" data-testid="ledger-kind" on:change=move |ev| set_kind.set(event_target_value(&ev))>

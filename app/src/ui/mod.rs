@@ -12,17 +12,26 @@ use crate::report::{self, Dashboard};
 use crate::sync::{self, Data};
 
 pub mod accounts;
+pub mod audit;
+pub mod charts;
 pub mod dashboard;
+pub mod gains;
 pub mod gate;
+pub mod keygen;
 pub mod ledger_view;
+pub mod relay_catalogue;
+pub mod relay_ips;
 pub mod settings;
 pub mod theme;
+pub mod warnings;
 
 /// The tabs of the tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     /// Totals, charts, breakdowns.
     Dashboard,
+    /// The realized-gains report of the period.
+    Gains,
     /// Connected accounts.
     Accounts,
     /// Every event.
@@ -182,6 +191,9 @@ fn eta(ms: Option<u64>) -> String {
 #[component]
 pub fn Tracker() -> impl IntoView {
     let (tab, set_tab) = signal(Tab::Dashboard);
+    // a warning's button opens the tab where it is resolved (ui/warnings.rs)
+    provide_context(warnings::OpenTab(set_tab));
+    provide_context(warnings::LedgerFocus(RwSignal::new(None)));
     let (error, set_error) = signal(None::<String>);
     let accounts = RwSignal::new(records::accounts().unwrap_or_default());
     let data = RwSignal::new(None::<Data>);
@@ -198,6 +210,10 @@ pub fn Tracker() -> impl IntoView {
     // at once: no sync is needed to see the last known state.
     spawn_local(async move {
         if let Err(e) = crate::session::transact(records::sweep_orphans).await {
+            set_error.set(Some(e.to_string()));
+        }
+        // an audit log of an earlier version (one record) moves into chunks (docs/app-storage.md)
+        if let Err(e) = crate::session::transact(crate::audit::migrate).await {
             set_error.set(Some(e.to_string()));
         }
         recompute(data, dash, set_error);
@@ -399,10 +415,18 @@ pub fn Tracker() -> impl IntoView {
                         </section>
                     }.into_any(),
                 },
+                Tab::Gains => {
+                    // the dashboard's period, picked here too
+                    let first_year = dash.with_untracked(|d| d.as_ref().and_then(|d| d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok())));
+                    view! {
+                        <dashboard::PeriodPicker settings first_year on_change=move || recompute(data, dash, set_error) />
+                        <gains::GainsTab data dash />
+                    }
+                }.into_any(),
                 Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
                 Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=move || recompute(data, dash, set_error) /> }.into_any(),
                 Tab::Settings => view! { <settings::SettingsView settings on_change=move || recompute(data, dash, set_error) /> }.into_any(),
-                Tab::Audit => view! { <settings::AuditView /> }.into_any(),
+                Tab::Audit => view! { <audit::AuditScreen /> }.into_any(),
             }}
         </div>
     }
@@ -417,10 +441,11 @@ struct TabButton {
 }
 
 /// The tabs, in order.
-const TABS: [TabButton; 5] = [
+const TABS: [TabButton; 6] = [
     TabButton { tab: Tab::Dashboard, label: "Dashboard", testid: "tab-dashboard", id: "tab-dashboard" },
     TabButton { tab: Tab::Accounts, label: "Accounts", testid: "add-account", id: "tab-accounts" },
     TabButton { tab: Tab::Ledger, label: "Ledger", testid: "tab-ledger", id: "tab-ledger" },
+    TabButton { tab: Tab::Gains, label: "Gains", testid: "tab-gains", id: "tab-gains" },
     TabButton { tab: Tab::Settings, label: "Settings", testid: "tab-settings", id: "tab-settings" },
     TabButton { tab: Tab::Audit, label: "Audit log", testid: "tab-audit", id: "tab-audit" },
 ];

@@ -1,4 +1,4 @@
-//! Settings, exports and the encrypted backup; the audit log.
+//! Settings, exports and the encrypted backup.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -6,9 +6,9 @@ use wasm_bindgen::JsCast;
 
 use vault::Passphrase;
 
-use crate::records::{self, AppSettings};
+use crate::records::{self, AppSettings, Setting};
 use crate::report;
-use crate::session;
+use crate::session::{self, SessionError};
 use crate::strength::{Strength, strength};
 use crate::sync;
 use crate::ui::gate::repaint;
@@ -41,34 +41,34 @@ pub async fn read_file(input: &web_sys::HtmlInputElement) -> Result<Vec<u8>, Str
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-async fn export(what: &str) -> Result<(), String> {
-    let data = sync::load_data().await.map_err(|e| e.to_string())?;
-    let settings = records::settings().map_err(|e| e.to_string())?;
+async fn export(what: &str) -> Result<(), SessionError> {
+    let data = sync::load_data().await?;
+    let settings = records::settings()?;
     match what {
         "ledger" => {
             let mut out = Vec::new();
-            ledger::write_jsonl(&mut out, &data.events).map_err(|e| e.to_string())?;
-            download("meetcrypt-ledger.jsonl", "application/x-ndjson", &out)
+            ledger::write_jsonl(&mut out, &data.events).map_err(|e| SessionError::Export(e.to_string()))?;
+            download("meetcrypt-ledger.jsonl", "application/x-ndjson", &out).map_err(SessionError::Export)
         }
-        "koinly" => download("meetcrypt-koinly.csv", "text/csv", formats::koinly_csv(&data.events, None).as_bytes()),
+        "koinly" => download("meetcrypt-koinly.csv", "text/csv", formats::koinly_csv(&data.events, None).as_bytes())
+            .map_err(SessionError::Export),
         "report" => {
             let r = pnl::compute(&data.events, &data.prices.points, &report::engine_settings(&settings));
             download("meetcrypt-report.csv", "text/csv", formats::report_csv(&r, &data.events).as_bytes())
+                .map_err(SessionError::Export)
         }
         "bundle" => {
             let b = pnl::bundle::Bundle::new(data.events, data.prices.points, report::engine_settings(&settings));
-            let json = serde_json::to_vec_pretty(&b).map_err(|e| e.to_string())?;
-            download("meetcrypt-bundle.json", "application/json", &json)
+            let json = serde_json::to_vec_pretty(&b).map_err(|e| SessionError::Export(e.to_string()))?;
+            download("meetcrypt-bundle.json", "application/json", &json).map_err(SessionError::Export)
         }
         "backup" => {
             // on the latest stored vault, swept: a backup never carries an orphaned record
-            session::transact(records::sweep_orphans).await.map_err(|e| e.to_string())?;
-            let bytes =
-                session::with(|s| s.vault().map_err(|e| e.to_string())?.export_backup().map_err(|e| e.to_string()))
-                    .map_err(|e| e.to_string())??;
-            download("meetcrypt-vault.backup", "application/octet-stream", &bytes)
+            session::transact(records::sweep_orphans).await?;
+            let bytes = session::with(|s| -> Result<Vec<u8>, SessionError> { Ok(s.vault()?.export_backup()?) })??;
+            download("meetcrypt-vault.backup", "application/octet-stream", &bytes).map_err(SessionError::Export)
         }
-        _ => Err("unknown export".into()),
+        _ => Err(SessionError::Export(format!("unknown export `{what}`"))),
     }
 }
 
@@ -90,7 +90,8 @@ pub fn SettingsView(
             set_msg.set(None);
             set_err.set(None);
             let form = draft.get_untracked();
-            let new_currency = settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.clone());
+            let new_currency =
+                settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.get().to_string());
             let on_change = on_change.clone();
             spawn_local(async move {
                 // what other screens save on their own (the theme toggle, the dashboard's period, the ledger's
@@ -132,7 +133,7 @@ pub fn SettingsView(
             spawn_local(async move {
                 match export(what).await {
                     Ok(()) => set_msg.set(Some(format!("Exported {what}."))),
-                    Err(e) => set_err.set(Some(e)),
+                    Err(e) => set_err.set(Some(e.to_string())),
                 }
             });
         }
@@ -140,11 +141,12 @@ pub fn SettingsView(
     view! {
         <section class="card" data-testid="settings">
             <h2>"Settings"</h2>
+            <p class="error" role="alert" data-testid="unknown-settings">{move || settings.with(|s| s.unknown().join(" "))}</p>
             <form on:submit=save class="settings-grid">
                 <label for="currency">"Profit currency"</label>
                 // USD and the currencies whose rate the venues quote (venues::market::FIAT)
-                <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.clone())
-                    on:change=move |ev| draft.update(|d| d.currency = event_target_value(&ev))>
+                <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.to_string())
+                    on:change=move |ev| draft.update(|d| d.currency = Setting::parse(&event_target_value(&ev)))>
                     {std::iter::once("USD").chain(venues::market::FIAT.iter().map(|(c, _)| *c)).map(|c| view! {
                         <option value=c>{c}</option>
                     }).collect_view()}
@@ -153,8 +155,8 @@ pub fn SettingsView(
                     on:change=move |ev| draft.update(|d| d.stablecoins_as_usd = event_target_checked(&ev)) />
                     " USDT, USDC, FDUSD and BUSD count as USD"</label>
                 <label for="method">"Cost-basis method"</label>
-                <select id="method" data-testid="method" prop:value=move || draft.with(|d| d.method.clone())
-                    on:change=move |ev| draft.update(|d| d.method = event_target_value(&ev))>
+                <select id="method" data-testid="method" prop:value=move || draft.with(|d| d.method.to_string())
+                    on:change=move |ev| draft.update(|d| d.method = Setting::parse(&event_target_value(&ev)))>
                     <option value="fifo">"FIFO (first in, first out)"</option>
                     <option value="lifo">"LIFO (last in, first out)"</option>
                     <option value="hifo">"HIFO (highest cost first)"</option>
@@ -168,8 +170,8 @@ pub fn SettingsView(
                     on:change=move |ev| draft.update(|d| d.deposits_at_market = event_target_checked(&ev)) />
                     " Value deposits from outside at their market price (otherwise they have no cost basis)"</label>
                 <label for="pools">"Cost-basis pools"</label>
-                <select id="pools" prop:value=move || draft.with(|d| d.pools.clone())
-                    on:change=move |ev| draft.update(|d| d.pools = event_target_value(&ev))>
+                <select id="pools" prop:value=move || draft.with(|d| d.pools.to_string())
+                    on:change=move |ev| draft.update(|d| d.pools = Setting::parse(&event_target_value(&ev)))>
                     <option value="universal">"Universal: one pool per asset"</option>
                     <option value="per-account">"Per account (wallet)"</option>
                 </select>
@@ -215,6 +217,7 @@ pub fn SettingsView(
                 "`meetcrypt pnl --bundle FILE` recomputes a bundle's report exactly."</p>
         </section>
         <VaultKeys />
+        <crate::ui::relay_ips::OperatorKeySetting />
     }
 }
 
@@ -306,7 +309,7 @@ fn VaultKeys() -> impl IntoView {
         spawn_local(async move {
             match export("backup").await {
                 Ok(()) => set_msg.set(Some("A fresh encrypted backup was downloaded.".into())),
-                Err(e) => set_err.set(Some(e)),
+                Err(e) => set_err.set(Some(e.to_string())),
             }
         });
     };
@@ -347,33 +350,6 @@ fn VaultKeys() -> impl IntoView {
             </div>
             <p class="notice" role="status" data-testid="vault-keys-result">{move || msg.get()}</p>
             <p class="error" role="alert" data-testid="vault-keys-error">{move || err.get()}</p>
-        </section>
-    }
-}
-
-/// The audit log: every signed request sent, newest first.
-#[component]
-pub fn AuditView() -> impl IntoView {
-    let log = records::audit().unwrap_or_default();
-    view! {
-        <section class="card" data-testid="audit">
-            <h2>"Audit log"</h2>
-            <p class="muted">"Every request this browser sent through the relay: time, venue, endpoint, status. Never a key, a signature or a parameter."</p>
-            <div class="table-scroll" role="region" aria-label="Requests, newest first" tabindex="0">
-                <table class="table">
-                    <thead><tr><th scope="col">"Time"</th><th scope="col">"Venue"</th><th scope="col">"Endpoint"</th>
-                        <th scope="col">"Status"</th><th scope="col">"Relay"</th></tr></thead>
-                    <tbody>
-                        {log.into_iter().rev().take(500).map(|e| view! {
-                            <tr data-testid="audit-row">
-                                <td>{crate::format::date_time(ledger::Timestamp(e.time_ms))}</td><td>{crate::records::venue_name(&e.venue)}</td>
-                                <td>{e.endpoint}</td>
-                                <td>{if e.status == 0 { "no answer".to_string() } else { e.status.to_string() }}</td><td>{e.relay}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
         </section>
     }
 }

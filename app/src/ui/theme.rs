@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::records::{self, AppSettings};
+use crate::records::{self, AppSettings, Setting, Theme};
 
 const DARK_QUERY: &str = "(prefers-color-scheme: dark)";
 
@@ -55,15 +55,15 @@ pub fn ThemeToggle(
             let _ = query.remove_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
         });
     }
-    Effect::new(move |_| settings.with(|s| apply(&s.theme)));
-    let dark = move || match settings.with(|s| s.theme.clone()).as_str() {
-        "dark" => true,
-        "light" => false,
-        _ => system.get(),
+    Effect::new(move |_| settings.with(|s| apply(s.theme.get().as_str())));
+    let dark = move || match settings.with(|s| s.theme.get()) {
+        Theme::Dark => true,
+        Theme::Light => false,
+        Theme::System => system.get(),
     };
     let (error, set_error) = signal(None::<String>);
     let toggle = move |_| {
-        let theme = choice(!dark(), system.get_untracked()).to_string();
+        let theme = Setting::<Theme>::parse(choice(!dark(), system.get_untracked()));
         settings.update(|s| s.theme = theme.clone());
         spawn_local(async move {
             let saved = crate::session::transact(|| {

@@ -30,7 +30,7 @@ use std::fmt;
 /// A venue the product reads from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Venue {
-    /// Binance: spot, wallet (SAPI) and USDⓈ-M futures.
+    /// Binance: spot, wallet (SAPI), USDⓈ-M and COIN-M futures.
     Binance,
     /// Bitget: classic v2 spot and USDT-M futures, and the v3 unified account.
     Bitget,
@@ -53,13 +53,14 @@ impl Venue {
         Venue::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// The upstream host an upstream path goes to, chosen by its first segment (`api`/`sapi` or `fapi` for
+    /// The upstream host an upstream path goes to, chosen by its first segment (`api`/`sapi`, `fapi` or `dapi` for
     /// Binance). `None` when the path cannot belong to this venue.
     pub fn host_for(self, path: &str) -> Option<Host> {
         let first = path.strip_prefix('/')?.split('/').next()?;
         match (self, first) {
             (Venue::Binance, "api" | "sapi") => Some(Host::BinanceSpot),
             (Venue::Binance, "fapi") => Some(Host::BinanceFutures),
+            (Venue::Binance, "dapi") => Some(Host::BinanceCoinFutures),
             (Venue::Bitget, "api") => Some(Host::Bitget),
             _ => None,
         }
@@ -79,19 +80,22 @@ pub enum Host {
     BinanceSpot,
     /// `https://fapi.binance.com`: `/fapi/*`.
     BinanceFutures,
+    /// `https://dapi.binance.com`: `/dapi/*` (COIN-M futures, docs/venues.md §1.14).
+    BinanceCoinFutures,
     /// `https://api.bitget.com`.
     Bitget,
 }
 
 impl Host {
     /// Every host.
-    pub const ALL: [Host; 3] = [Host::BinanceSpot, Host::BinanceFutures, Host::Bitget];
+    pub const ALL: [Host; 4] = [Host::BinanceSpot, Host::BinanceFutures, Host::BinanceCoinFutures, Host::Bitget];
 
     /// The production base URL.
     pub fn default_base_url(self) -> &'static str {
         match self {
             Host::BinanceSpot => "https://api.binance.com",
             Host::BinanceFutures => "https://fapi.binance.com",
+            Host::BinanceCoinFutures => "https://dapi.binance.com",
             Host::Bitget => "https://api.bitget.com",
         }
     }
@@ -99,16 +103,18 @@ impl Host {
     /// The venue this host belongs to.
     pub const fn venue(self) -> Venue {
         match self {
-            Host::BinanceSpot | Host::BinanceFutures => Venue::Binance,
+            Host::BinanceSpot | Host::BinanceFutures | Host::BinanceCoinFutures => Venue::Binance,
             Host::Bitget => Venue::Bitget,
         }
     }
 
-    /// A short name for configuration keys and metrics (`binance_spot`, `binance_futures`, `bitget`).
+    /// A short name for configuration keys and metrics (`binance_spot`, `binance_futures`, `binance_coin_futures`,
+    /// `bitget`).
     pub fn as_str(self) -> &'static str {
         match self {
             Host::BinanceSpot => "binance_spot",
             Host::BinanceFutures => "binance_futures",
+            Host::BinanceCoinFutures => "binance_coin_futures",
             Host::Bitget => "bitget",
         }
     }
@@ -164,6 +170,9 @@ pub enum Limiter {
     BinanceSapiUid,
     /// Binance `/fapi/*` request weight: 2400 a minute per IP, reported in `X-MBX-USED-WEIGHT-1M`.
     BinanceFuturesIp,
+    /// Binance `/dapi/*` (COIN-M) request weight: 6000 a minute per IP, reported in `X-MBX-USED-WEIGHT-1M`, counted
+    /// apart from `/fapi/*` (docs/venues.md §1.14).
+    BinanceCoinFuturesIp,
     /// Bitget public endpoints: each its own number of requests per second, per IP; no usage header.
     BitgetPublic,
     /// Bitget signed endpoints: each its own number of requests per second, per account (UID); no usage header.
@@ -184,11 +193,12 @@ pub enum CountedPer {
 
 impl Limiter {
     /// Every limiter.
-    pub const ALL: [Limiter; 7] = [
+    pub const ALL: [Limiter; 8] = [
         Limiter::BinanceSpotIp,
         Limiter::BinanceSapiIp,
         Limiter::BinanceSapiUid,
         Limiter::BinanceFuturesIp,
+        Limiter::BinanceCoinFuturesIp,
         Limiter::BitgetPublic,
         Limiter::BitgetSigned,
         Limiter::BitgetIp,
@@ -201,6 +211,7 @@ impl Limiter {
             Limiter::BinanceSapiIp => "binance_sapi_ip",
             Limiter::BinanceSapiUid => "binance_sapi_uid",
             Limiter::BinanceFuturesIp => "binance_futures_ip",
+            Limiter::BinanceCoinFuturesIp => "binance_coin_futures_ip",
             Limiter::BitgetPublic => "bitget_public",
             Limiter::BitgetSigned => "bitget",
             Limiter::BitgetIp => "bitget_ip",
@@ -210,9 +221,11 @@ impl Limiter {
     /// The window the venue counts in, ms: Binance's clock minute, Bitget's second.
     pub const fn window_ms(self) -> i64 {
         match self {
-            Limiter::BinanceSpotIp | Limiter::BinanceSapiIp | Limiter::BinanceSapiUid | Limiter::BinanceFuturesIp => {
-                60_000
-            }
+            Limiter::BinanceSpotIp
+            | Limiter::BinanceSapiIp
+            | Limiter::BinanceSapiUid
+            | Limiter::BinanceFuturesIp
+            | Limiter::BinanceCoinFuturesIp => 60_000,
             Limiter::BitgetPublic | Limiter::BitgetSigned => 1_000,
             Limiter::BitgetIp => 60_000,
         }
@@ -226,6 +239,7 @@ impl Limiter {
             Limiter::BinanceSapiIp => Some(12_000),
             Limiter::BinanceSapiUid => Some(180_000),
             Limiter::BinanceFuturesIp => Some(2_400),
+            Limiter::BinanceCoinFuturesIp => Some(6_000),
             Limiter::BitgetIp => Some(6_000),
             Limiter::BitgetPublic | Limiter::BitgetSigned => None,
         }
@@ -237,6 +251,7 @@ impl Limiter {
             Limiter::BinanceSpotIp
             | Limiter::BinanceSapiIp
             | Limiter::BinanceFuturesIp
+            | Limiter::BinanceCoinFuturesIp
             | Limiter::BitgetPublic
             | Limiter::BitgetIp => CountedPer::Ip,
             Limiter::BinanceSapiUid | Limiter::BitgetSigned => CountedPer::Account,
@@ -246,7 +261,9 @@ impl Limiter {
     /// The response header (lower case) in which the venue reports the weight used in the current window, if any.
     pub const fn usage_header(self) -> Option<&'static str> {
         match self {
-            Limiter::BinanceSpotIp | Limiter::BinanceFuturesIp => Some("x-mbx-used-weight-1m"),
+            Limiter::BinanceSpotIp | Limiter::BinanceFuturesIp | Limiter::BinanceCoinFuturesIp => {
+                Some("x-mbx-used-weight-1m")
+            }
             Limiter::BinanceSapiIp => Some("x-sapi-used-ip-weight-1m"),
             Limiter::BinanceSapiUid => Some("x-sapi-used-uid-weight-1m"),
             Limiter::BitgetPublic | Limiter::BitgetSigned | Limiter::BitgetIp => None,
@@ -305,6 +322,7 @@ impl Endpoint {
             (BINANCE_TICKER_PRICE, _) if !has("symbol") => 4,
             (BINANCE_MY_TRADES, _) if has("orderId") => 5,
             (BINANCE_PREMIUM_INDEX, _) if !has("symbol") => 10,
+            (BINANCE_COINM_TRADES, _) if has("pair") => 40,
             (_, Cost::BinanceIp(w) | Cost::BinanceUid(w)) => w,
             (_, Cost::BitgetPerSecond(_)) => 0,
         }
@@ -315,6 +333,7 @@ impl Endpoint {
         match (self.cost, self.host, self.security) {
             (Cost::BinanceUid(_), _, _) => Limiter::BinanceSapiUid,
             (Cost::BinanceIp(_), Host::BinanceFutures, _) => Limiter::BinanceFuturesIp,
+            (Cost::BinanceIp(_), Host::BinanceCoinFutures, _) => Limiter::BinanceCoinFuturesIp,
             (Cost::BinanceIp(_), _, _) if self.path.starts_with("/sapi/") => Limiter::BinanceSapiIp,
             (Cost::BinanceIp(_), _, _) => Limiter::BinanceSpotIp,
             (Cost::BitgetPerSecond(_), _, Security::Public) => Limiter::BitgetPublic,
@@ -393,6 +412,14 @@ endpoints! {
     BINANCE_FUTURES_BALANCES = Get "/fapi/v2/balance" BinanceFutures Signed BinanceIp(5) "futures balances";
     BINANCE_FUTURES_ACCOUNT = Get "/fapi/v3/account" BinanceFutures Signed BinanceIp(5) "futures account";
     BINANCE_POSITIONS = Get "/fapi/v3/positionRisk" BinanceFutures Signed BinanceIp(5) "futures positions";
+    // Binance COIN-M futures (docs/venues.md §1.14): inverse contracts margined and settled in the coin
+    BINANCE_COINM_EXCHANGE_INFO = Get "/dapi/v1/exchangeInfo" BinanceCoinFutures Public BinanceIp(1)
+        "COIN-M symbols";
+    BINANCE_COINM_BALANCES = Get "/dapi/v1/balance" BinanceCoinFutures Signed BinanceIp(1) "COIN-M balances";
+    BINANCE_COINM_ACCOUNT = Get "/dapi/v1/account" BinanceCoinFutures Signed BinanceIp(5) "COIN-M account";
+    BINANCE_COINM_POSITIONS = Get "/dapi/v1/positionRisk" BinanceCoinFutures Signed BinanceIp(1) "COIN-M positions";
+    BINANCE_COINM_INCOME = Get "/dapi/v1/income" BinanceCoinFutures Signed BinanceIp(20) "COIN-M income";
+    BINANCE_COINM_TRADES = Get "/dapi/v1/userTrades" BinanceCoinFutures Signed BinanceIp(20) "COIN-M fills";
     // Bitget public
     BITGET_TIME = Get "/api/v2/public/time" Bitget Public BitgetPerSecond(20) "server time";
     BITGET_TICKERS = Get "/api/v2/spot/market/tickers" Bitget Public BitgetPerSecond(20) "spot prices";
@@ -473,6 +500,7 @@ mod tests {
             (BITGET_UNIFIED_CONVERTS, "/api/v3/account/convert-records"),
             (BINANCE_EARN_FLEXIBLE_POSITION, "/sapi/v1/simple-earn/flexible/position"),
             (BINANCE_EARN_LOCKED_REWARDS, "/sapi/v1/simple-earn/locked/history/rewardsRecord"),
+            (BINANCE_COINM_INCOME, "/dapi/v1/income"),
         ] {
             assert_eq!(constant.path, path);
             assert_eq!(lookup(constant.venue, constant.method, path), Some(&constant));
@@ -518,7 +546,7 @@ mod tests {
             (Venue::Binance, "/sapi/v1/pay/transactions/transfer"),
             (Venue::Binance, "/sapi/v1/c2c/orderMatch/placeOrder"),
             (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
-            // Binance futures (USDⓈ-M, and COIN-M's paths, which the catalogue does not list at all)
+            // Binance futures (USDⓈ-M and COIN-M)
             (Venue::Binance, "/fapi/v1/order"),
             (Venue::Binance, "/fapi/v1/batchOrders"),
             (Venue::Binance, "/fapi/v1/leverage"),
@@ -526,6 +554,11 @@ mod tests {
             (Venue::Binance, "/fapi/v1/positionMargin"),
             (Venue::Binance, "/dapi/v1/order"),
             (Venue::Binance, "/dapi/v1/leverage"),
+            (Venue::Binance, "/dapi/v1/batchOrders"),
+            (Venue::Binance, "/dapi/v1/marginType"),
+            (Venue::Binance, "/dapi/v1/positionMargin"),
+            (Venue::Binance, "/dapi/v1/positionSide/dual"),
+            (Venue::Binance, "/dapi/v1/listenKey"),
             // Bitget
             (Venue::Bitget, "/api/v2/spot/trade/place-order"),
             (Venue::Bitget, "/api/v2/spot/trade/cancel-order"),
@@ -578,6 +611,38 @@ mod tests {
             assert_eq!(e.limiter(), Limiter::BinanceSapiIp, "{}", e.path);
             assert!(e.path.ends_with("/position") || e.path.contains("/history/"), "{} is not a read", e.path);
         }
+    }
+
+    /// COIN-M is read through six GETs on the dapi host, each counted on the dapi's own per-IP minute (6000, apart
+    /// from fapi's 2400), with the weights of docs/venues.md §1.14; its order, leverage and margin siblings stay
+    /// refused above.
+    #[test]
+    fn coin_m_entries_are_reads_on_the_dapi_host() {
+        let coinm: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/dapi/")).collect();
+        let weights: Vec<(&str, u32)> = coinm.iter().map(|e| (e.path, e.weight("symbol=BTCUSD_PERP"))).collect();
+        assert_eq!(
+            weights,
+            [
+                ("/dapi/v1/exchangeInfo", 1),
+                ("/dapi/v1/balance", 1),
+                ("/dapi/v1/account", 5),
+                ("/dapi/v1/positionRisk", 1),
+                ("/dapi/v1/income", 20),
+                ("/dapi/v1/userTrades", 20),
+            ]
+        );
+        for e in &coinm {
+            assert_eq!(
+                (e.method, e.host, e.limiter()),
+                (Method::Get, Host::BinanceCoinFutures, Limiter::BinanceCoinFuturesIp)
+            );
+        }
+        assert_eq!(BINANCE_COINM_TRADES.weight("pair=BTCUSD&startTime=1"), 40);
+        assert_eq!(BINANCE_COINM_EXCHANGE_INFO.security, Security::Public);
+        assert_eq!(Limiter::BinanceCoinFuturesIp.shared_limit(), Some(6_000));
+        assert_eq!(Limiter::BinanceCoinFuturesIp.usage_header(), Some("x-mbx-used-weight-1m"));
+        assert_eq!(Limiter::BinanceCoinFuturesIp.counted_per(), CountedPer::Ip);
+        assert_eq!(Host::BinanceCoinFutures.default_base_url(), "https://dapi.binance.com");
     }
 
     /// Asset dividends are a read of weight 10 on the SAPI IP limiter (docs/venues.md §1.13).
@@ -660,7 +725,8 @@ mod tests {
     fn hosts_follow_the_first_segment() {
         assert_eq!(Venue::Binance.host_for("/sapi/v1/x"), Some(Host::BinanceSpot));
         assert_eq!(Venue::Binance.host_for("/fapi/v1/x"), Some(Host::BinanceFutures));
-        assert_eq!(Venue::Binance.host_for("/dapi/v1/x"), None);
+        assert_eq!(Venue::Binance.host_for("/dapi/v1/x"), Some(Host::BinanceCoinFutures));
+        assert_eq!(Venue::Binance.host_for("/eapi/v1/x"), None);
         assert_eq!(Venue::Bitget.host_for("/fapi/v1/x"), None);
         assert_eq!(Venue::parse("Binance"), None);
     }

@@ -201,14 +201,44 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
         }
         let id = tag("id").map_or_else(|| format!("koinly:{line}"), String::from);
         let acct = AccountId(tag("account").unwrap_or(account).to_string());
-        let kind_tag = tag("kind");
-        let missing = |what: &str| err(line, format!("a {what} row needs {what} amounts"));
-        let kind = match (kind_tag, sent, received) {
+        let row = Row { sent, received, fee, label, txid, tag: &tag };
+        let Some(kind) = row.kind(&acct, &id, &events, &|reason| err(line, reason))? else { continue };
+        let event = Event { id, time, account: acct, kind };
+        pnl::check_event(&event).map_err(|reason| err(line, reason.to_string()))?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// A Koinly row's amounts and tags, read; [`Row::kind`] makes the event's kind of them.
+struct Row<'t> {
+    sent: Option<Money>,
+    received: Option<Money>,
+    fee: Option<Money>,
+    label: String,
+    txid: Option<String>,
+    /// The value of a `meetcrypt` tag in the description (`kind=transfer`).
+    tag: &'t dyn Fn(&str) -> Option<&'t str>,
+}
+
+impl Row<'_> {
+    /// The kind of the row's event in `acct` (`None`: the receiving side's row of a transfer already read, as `id`
+    /// in `events`); `err` makes the error of this row.
+    fn kind(
+        self,
+        acct: &AccountId,
+        id: &str,
+        events: &[Event],
+        err: &dyn Fn(String) -> KoinlyError,
+    ) -> Result<Option<EventKind>, KoinlyError> {
+        let Row { sent, received, fee, label, txid, tag } = self;
+        let missing = |what: &str| err(format!("a {what} row needs {what} amounts"));
+        let kind = match (tag("kind"), sent, received) {
             (Some("transfer"), s, r) => {
-                let to = tag("to").ok_or_else(|| err(line, "transfer row without to=".into()))?;
+                let to = tag("to").ok_or_else(|| err("transfer row without to=".into()))?;
                 // the receiving side's row of an exported transfer duplicates the sending one: skip it
                 if events.iter().any(|e| e.id == id) {
-                    continue;
+                    return Ok(None);
                 }
                 let m = s.or(r).ok_or_else(|| missing("transfer"))?;
                 EventKind::Transfer {
@@ -221,7 +251,7 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
             (Some("income"), s, r) => {
                 let ty: IncomeType =
                     serde_json::from_value(serde_json::Value::String(tag("type").unwrap_or("other").into()))
-                        .map_err(|_| err(line, format!("unknown income type {:?}", tag("type"))))?;
+                        .map_err(|_| err(format!("unknown income type {:?}", tag("type"))))?;
                 let (asset, amount) = match (s, r) {
                     (Some(s), None) => (s.asset, -s.amount),
                     (None, Some(r)) => (r.asset, r.amount),
@@ -248,13 +278,10 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
                 "margin fee" => income(IncomeType::Funding, s.asset, -s.amount),
                 _ => income(IncomeType::Other, s.asset, -s.amount),
             },
-            (_, None, None) => return Err(err(line, "row with neither a sent nor a received amount".into())),
+            (_, None, None) => return Err(err("row with neither a sent nor a received amount".into())),
         };
-        let event = Event { id, time, account: acct, kind };
-        pnl::check_event(&event).map_err(|reason| err(line, reason.to_string()))?;
-        events.push(event);
+        Ok(Some(kind))
     }
-    Ok(events)
 }
 
 fn income(income_type: IncomeType, asset: String, amount: Decimal) -> EventKind {

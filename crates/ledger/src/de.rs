@@ -255,6 +255,116 @@ fn put<'de, A: MapAccess<'de>, T: Deserialize<'de>>(map: &mut A, slot: &mut Opti
     Ok(())
 }
 
+/// The fields of one event as they are read, each at most once; which of them its kind has is checked after.
+#[derive(Default)]
+struct Fields {
+    id: Option<String>,
+    time: Option<Timestamp>,
+    account: Option<AccountId>,
+    kind: Option<KindOrName>,
+    spend: Option<Money>,
+    receive: Option<Money>,
+    fees: Option<Vec<Money>>,
+    symbol: Option<Option<String>>,
+    asset: Option<String>,
+    amount: Option<StrDecimal>,
+    txid: Option<Option<String>>,
+    fee: Option<OptDecimal>,
+    from_account: Option<AccountId>,
+    to_account: Option<AccountId>,
+    income_type: Option<UnitEnum<IncomeType>>,
+    side: Option<UnitEnum<Side>>,
+    price: Option<StrDecimal>,
+    qty: Option<StrDecimal>,
+    realized_pnl: Option<OptDecimal>,
+    order_id: Option<Option<String>>,
+}
+
+impl Fields {
+    /// Reads the value of field `f`; its second occurrence is an error, and so is a kind after an unknown one (the
+    /// derive reads the tag first of all: an unknown kind is named before a second one).
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A, f: F) -> Result<(), A::Error> {
+        match f {
+            F::Id => put(map, &mut self.id, f),
+            F::Time => put(map, &mut self.time, f),
+            F::Account => put(map, &mut self.account, f),
+            F::Kind => {
+                if let Some(KindOrName::Name(name)) = &self.kind {
+                    return Err(de::Error::unknown_variant(name, VARIANTS));
+                }
+                put(map, &mut self.kind, f)
+            }
+            F::Spend => put(map, &mut self.spend, f),
+            F::Receive => put(map, &mut self.receive, f),
+            F::Fees => put(map, &mut self.fees, f),
+            F::Symbol => put(map, &mut self.symbol, f),
+            F::Asset => put(map, &mut self.asset, f),
+            F::Amount => put(map, &mut self.amount, f),
+            F::Txid => put(map, &mut self.txid, f),
+            F::Fee => put(map, &mut self.fee, f),
+            F::FromAccount => put(map, &mut self.from_account, f),
+            F::ToAccount => put(map, &mut self.to_account, f),
+            F::Type => put(map, &mut self.income_type, f),
+            F::Side => put(map, &mut self.side, f),
+            F::Price => put(map, &mut self.price, f),
+            F::Qty => put(map, &mut self.qty, f),
+            F::RealizedPnl => put(map, &mut self.realized_pnl, f),
+            F::OrderId => put(map, &mut self.order_id, f),
+        }
+    }
+
+    /// The event of kind `k` from the fields read, or the error for the first field it is missing.
+    fn into_kind<E: de::Error>(self, k: Kind) -> Result<EventKind, E> {
+        let missing = |name: &'static str| E::missing_field(name);
+        let dec = |d: Option<StrDecimal>, name| d.map(|d| d.0).ok_or_else(|| missing(name));
+        Ok(match k {
+            Kind::Trade => EventKind::Trade {
+                spend: self.spend.ok_or_else(|| missing("spend"))?,
+                receive: self.receive.ok_or_else(|| missing("receive"))?,
+                fees: self.fees.unwrap_or_default(),
+                symbol: self.symbol.flatten(),
+            },
+            Kind::Deposit => EventKind::Deposit {
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+                txid: self.txid.flatten(),
+            },
+            Kind::Withdrawal => EventKind::Withdrawal {
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+                fee: self.fee.and_then(|f| f.0),
+                txid: self.txid.flatten(),
+            },
+            Kind::Transfer => EventKind::Transfer {
+                from_account: self.from_account.ok_or_else(|| missing("from_account"))?,
+                to_account: self.to_account.ok_or_else(|| missing("to_account"))?,
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+            },
+            Kind::Income => EventKind::Income {
+                income_type: self.income_type.ok_or_else(|| missing("type"))?.0,
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+                symbol: self.symbol.flatten(),
+            },
+            Kind::FuturesTrade => EventKind::FuturesTrade {
+                // required here: `null` is not a symbol
+                symbol: match self.symbol {
+                    Some(Some(s)) => s,
+                    Some(None) => return Err(de::Error::invalid_type(de::Unexpected::Unit, &"a string")),
+                    None => return Err(missing("symbol")),
+                },
+                side: self.side.ok_or_else(|| missing("side"))?.0,
+                price: dec(self.price, "price")?,
+                qty: dec(self.qty, "qty")?,
+                fees: self.fees.unwrap_or_default(),
+                realized_pnl: self.realized_pnl.and_then(|r| r.0),
+                order_id: self.order_id.flatten(),
+            },
+        })
+    }
+}
+
 impl<'de> Visitor<'de> for EventVisitor {
     type Value = Event;
 
@@ -263,33 +373,14 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
-        let mut id: Option<String> = None;
-        let mut time: Option<Timestamp> = None;
-        let mut account: Option<AccountId> = None;
-        let mut kind: Option<KindOrName> = None;
-        let mut spend: Option<Money> = None;
-        let mut receive: Option<Money> = None;
-        let mut fees: Option<Vec<Money>> = None;
-        let mut symbol: Option<Option<String>> = None;
-        let mut asset: Option<String> = None;
-        let mut amount: Option<StrDecimal> = None;
-        let mut txid: Option<Option<String>> = None;
-        let mut fee: Option<OptDecimal> = None;
-        let mut from_account: Option<AccountId> = None;
-        let mut to_account: Option<AccountId> = None;
-        let mut income_type: Option<UnitEnum<IncomeType>> = None;
-        let mut side: Option<UnitEnum<Side>> = None;
-        let mut price: Option<StrDecimal> = None;
-        let mut qty: Option<StrDecimal> = None;
-        let mut realized_pnl: Option<OptDecimal> = None;
-        let mut order_id: Option<Option<String>> = None;
+        let mut v = Fields::default();
         // the kind's fields in the order met (each at most once), and the first unknown key, for the errors
         let mut met = [0u8; NAMES.len() + 1];
         let mut n_met = 0;
         let mut unknown: Option<String> = None;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             // once the kind is known, a field it does not have is an error at once (the derive's first error then)
-            if let Some(KindOrName::Kind(k)) = &kind {
+            if let Some(KindOrName::Kind(k)) = &v.kind {
                 let k = *k;
                 match &key {
                     Key::Unknown(name) => return Err(de::Error::unknown_field(name, k.fields())),
@@ -311,44 +402,17 @@ impl<'de> Visitor<'de> for EventVisitor {
                     continue;
                 }
             };
-            match f {
-                F::Id => put(&mut map, &mut id, f)?,
-                F::Time => put(&mut map, &mut time, f)?,
-                F::Account => put(&mut map, &mut account, f)?,
-                F::Kind => {
-                    // the derive reads the tag first of all: an unknown kind is named before a second one
-                    if let Some(KindOrName::Name(name)) = &kind {
-                        return Err(de::Error::unknown_variant(name, VARIANTS));
-                    }
-                    put(&mut map, &mut kind, f)?;
-                }
-                F::Spend => put(&mut map, &mut spend, f)?,
-                F::Receive => put(&mut map, &mut receive, f)?,
-                F::Fees => put(&mut map, &mut fees, f)?,
-                F::Symbol => put(&mut map, &mut symbol, f)?,
-                F::Asset => put(&mut map, &mut asset, f)?,
-                F::Amount => put(&mut map, &mut amount, f)?,
-                F::Txid => put(&mut map, &mut txid, f)?,
-                F::Fee => put(&mut map, &mut fee, f)?,
-                F::FromAccount => put(&mut map, &mut from_account, f)?,
-                F::ToAccount => put(&mut map, &mut to_account, f)?,
-                F::Type => put(&mut map, &mut income_type, f)?,
-                F::Side => put(&mut map, &mut side, f)?,
-                F::Price => put(&mut map, &mut price, f)?,
-                F::Qty => put(&mut map, &mut qty, f)?,
-                F::RealizedPnl => put(&mut map, &mut realized_pnl, f)?,
-                F::OrderId => put(&mut map, &mut order_id, f)?,
-            }
+            v.read(&mut map, f)?;
             if !matches!(f, F::Id | F::Time | F::Account | F::Kind) {
                 met[n_met] = f as u8;
                 n_met += 1;
             }
         }
         let missing = |name: &'static str| <A::Error as de::Error>::missing_field(name);
-        let id = id.ok_or_else(|| missing("id"))?;
-        let time = time.ok_or_else(|| missing("time"))?;
-        let account = account.ok_or_else(|| missing("account"))?;
-        let k = match kind {
+        let id = v.id.take().ok_or_else(|| missing("id"))?;
+        let time = v.time.take().ok_or_else(|| missing("time"))?;
+        let account = v.account.take().ok_or_else(|| missing("account"))?;
+        let k = match v.kind.take() {
             None => return Err(missing("kind")),
             Some(KindOrName::Name(name)) => return Err(de::Error::unknown_variant(&name, VARIANTS)),
             Some(KindOrName::Kind(k)) => k,
@@ -361,52 +425,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                 return Err(de::Error::unknown_field(NAMES[f as usize], k.fields()));
             }
         }
-        let dec = |d: Option<StrDecimal>, name| d.map(|d| d.0).ok_or_else(|| missing(name));
-        let kind = match k {
-            Kind::Trade => EventKind::Trade {
-                spend: spend.ok_or_else(|| missing("spend"))?,
-                receive: receive.ok_or_else(|| missing("receive"))?,
-                fees: fees.unwrap_or_default(),
-                symbol: symbol.flatten(),
-            },
-            Kind::Deposit => EventKind::Deposit {
-                asset: asset.ok_or_else(|| missing("asset"))?,
-                amount: dec(amount, "amount")?,
-                txid: txid.flatten(),
-            },
-            Kind::Withdrawal => EventKind::Withdrawal {
-                asset: asset.ok_or_else(|| missing("asset"))?,
-                amount: dec(amount, "amount")?,
-                fee: fee.and_then(|f| f.0),
-                txid: txid.flatten(),
-            },
-            Kind::Transfer => EventKind::Transfer {
-                from_account: from_account.ok_or_else(|| missing("from_account"))?,
-                to_account: to_account.ok_or_else(|| missing("to_account"))?,
-                asset: asset.ok_or_else(|| missing("asset"))?,
-                amount: dec(amount, "amount")?,
-            },
-            Kind::Income => EventKind::Income {
-                income_type: income_type.ok_or_else(|| missing("type"))?.0,
-                asset: asset.ok_or_else(|| missing("asset"))?,
-                amount: dec(amount, "amount")?,
-                symbol: symbol.flatten(),
-            },
-            Kind::FuturesTrade => EventKind::FuturesTrade {
-                // required here: `null` is not a symbol
-                symbol: match symbol {
-                    Some(Some(s)) => s,
-                    Some(None) => return Err(de::Error::invalid_type(de::Unexpected::Unit, &"a string")),
-                    None => return Err(missing("symbol")),
-                },
-                side: side.ok_or_else(|| missing("side"))?.0,
-                price: dec(price, "price")?,
-                qty: dec(qty, "qty")?,
-                fees: fees.unwrap_or_default(),
-                realized_pnl: realized_pnl.and_then(|r| r.0),
-                order_id: order_id.flatten(),
-            },
-        };
+        let kind = v.into_kind(k)?;
         Ok(Event { id, time, account, kind })
     }
 }

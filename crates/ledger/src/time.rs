@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 /// Milliseconds since 1970-01-01T00:00:00Z, the venues' own resolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -78,9 +80,14 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS[.mmm]Z`, the milliseconds only when they are not zero; the date from the `time` crate's
+    /// calendar (years -9999 to 9999; further out, the same arithmetic by hand).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
-        let (y, mo, d) = civil_from_days(self.day());
+        let (y, mo, d) = match OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000) {
+            Ok(t) => (i64::from(t.year()), i64::from(u8::from(t.month())), i64::from(t.day())),
+            Err(_) => civil_from_days(self.day()),
+        };
         let (h, mi, s, ms) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
         write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
         if ms != 0 {
@@ -93,47 +100,16 @@ impl fmt::Display for Timestamp {
 impl FromStr for Timestamp {
     type Err = TimestampError;
 
+    /// RFC 3339 as the `time` crate reads it (four-digit year, `T`, seconds, an offset), then the ledger's own
+    /// rules (docs/ledger-format.md): UTC only (`Z`, `+00:00`), and millisecond precision: finer digits must be
+    /// zero, so that nothing is silently dropped.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || TimestampError(s.to_string());
-        let b = s.as_bytes();
-        if b.len() < 20
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || !matches!(b[10], b'T' | b't')
-            || b[13] != b':'
-            || b[16] != b':'
-        {
+        let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| err())?;
+        if t.offset() != UtcOffset::UTC || t.nanosecond() % 1_000_000 != 0 {
             return Err(err());
         }
-        let num = |r: std::ops::Range<usize>| -> Result<i64, TimestampError> {
-            let part = &s[r];
-            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().map_err(|_| err()) } else { Err(err()) }
-        };
-        let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-        let (Ok(mo), Ok(d)) = (u32::try_from(mo), u32::try_from(d)) else { return Err(err()) };
-        let Some(midnight) = Timestamp::from_date(y, mo, d) else { return Err(err()) };
-        if h > 23 || mi > 59 || sec > 59 {
-            return Err(err());
-        }
-        let mut rest = &s[19..];
-        let mut ms = 0;
-        if let Some(frac) = rest.strip_prefix('.') {
-            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return Err(err());
-            }
-            // Venues report milliseconds; finer digits must be zero so that nothing is silently dropped.
-            let (kept, dropped) = frac[..digits].split_at(digits.min(3));
-            if dropped.bytes().any(|c| c != b'0') {
-                return Err(err());
-            }
-            ms = kept.parse::<i64>().map_err(|_| err())? * 10_i64.pow(3 - kept.len() as u32);
-            rest = &frac[digits..];
-        }
-        if !matches!(rest, "Z" | "z" | "+00:00" | "-00:00") {
-            return Err(err());
-        }
-        Ok(Timestamp(midnight.0 + ((h * 60 + mi) * 60 + sec) * 1000 + ms))
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map(Timestamp).map_err(|_| err())
     }
 }
 
@@ -168,7 +144,9 @@ mod tests {
             assert_eq!(t.millis(), ms, "{text}");
             assert_eq!(t.to_string(), text);
         }
-        assert_eq!("2024-03-01T00:00:00+00:00".parse::<Timestamp>().unwrap().millis(), 1_709_251_200_000);
+        for utc in ["2024-03-01T00:00:00+00:00", "2024-03-01T00:00:00-00:00", "2024-03-01t00:00:00z"] {
+            assert_eq!(utc.parse::<Timestamp>().unwrap().millis(), 1_709_251_200_000, "{utc}");
+        }
         assert_eq!("2024-03-01T00:00:00.5000Z".parse::<Timestamp>().unwrap().millis(), 1_709_251_200_500);
     }
 
@@ -183,6 +161,8 @@ mod tests {
             "2024-03-01T00:00:00.Z",
             "2024-03-01T00:00:00.0001Z",
             "+024-03-01T00:00:00Z",
+            "2024-03-01T23:59:60Z",
+            "2024-03-01T00:00:00.000000001Z",
             "",
         ] {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");

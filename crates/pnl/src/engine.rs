@@ -21,6 +21,9 @@ struct Lot {
     cost: Decimal,
     /// Unit cost at acquisition, kept for HIFO's ordering (zero for the other methods, which never need it).
     unit: Decimal,
+    /// The account the units were acquired in (`UNIVERSAL` for a pooled lot of several accounts' units, under ACB
+    /// and UK share pooling); the gains report's "acquired in" (docs/accounting.md §3c).
+    account: u32,
 }
 
 /// The lots of one asset (in one account, with per-account pools).
@@ -86,7 +89,16 @@ enum Deferred {
     /// Not a spend that the rules apply to (lots moved between pools).
     None,
     /// A disposal: its PnL falls by the cost, booked as it would have been at the disposal.
-    Pnl { asset: u32, account: u32, symbol: Option<u32>, category: Category, in_window: bool, disposal: Option<usize> },
+    Pnl {
+        asset: u32,
+        account: u32,
+        symbol: Option<u32>,
+        category: Category,
+        in_window: bool,
+        disposal: Option<usize>,
+        /// The disposal's month (its PnL is booked there).
+        month: u32,
+    },
     /// Units that left without PnL (a fee in cost basis, a withdrawal): the cost is a residual of that cause.
     Drift(Drift),
     /// An unvalued trade's spend: the cost carries over to the received asset's pool.
@@ -159,6 +171,11 @@ pub(crate) struct Engine<'a> {
     by_asset: Vec<RealizedSplit>,
     by_account: Vec<RealizedSplit>,
     by_symbol: Vec<RealizedSplit>,
+    /// Realized in the window by UTC month (`year * 12 + month - 1`), for the monthly chart.
+    by_month: BTreeMap<u32, RealizedSplit>,
+    /// The current event's month and the day it was computed for.
+    month: u32,
+    month_day: i64,
     missing_acq: Vec<MissingAcquisition>,
     missing_prices: BTreeMap<(u32, Affects), MissingPriceAcc>,
     unvalued: Vec<String>,
@@ -209,6 +226,9 @@ impl<'a> Engine<'a> {
             by_asset: Vec::new(),
             by_account: Vec::new(),
             by_symbol: Vec::new(),
+            by_month: BTreeMap::new(),
+            month: 0,
+            month_day: i64::MIN,
             missing_acq: Vec::new(),
             missing_prices: BTreeMap::new(),
             unvalued: Vec::new(),
@@ -311,7 +331,7 @@ impl<'a> Engine<'a> {
 
     // ---- lots ------------------------------------------------------------------------------------------------
 
-    fn acquire(&mut self, pool: usize, time: Timestamp, amount: Decimal, cost: Decimal) {
+    fn acquire(&mut self, pool: usize, time: Timestamp, amount: Decimal, cost: Decimal, acquired_in: u32) {
         if amount.is_zero() && cost.is_zero() {
             return;
         }
@@ -335,10 +355,13 @@ impl<'a> Engine<'a> {
         {
             lot.remaining += amount;
             lot.cost += cost;
+            if lot.account != acquired_in {
+                lot.account = UNIVERSAL;
+            }
             return;
         }
         let unit = if self.s.method == Method::Hifo && !amount.is_zero() { cost / amount } else { Decimal::ZERO };
-        insert_by_time(lots, Lot { time, remaining: amount, cost, unit });
+        insert_by_time(lots, Lot { time, remaining: amount, cost, unit, account: acquired_in });
     }
 
     /// Takes `amount` units from a pool by the method's order; each piece goes to `self.scratch` when `keep`.
@@ -365,7 +388,7 @@ impl<'a> Engine<'a> {
                     need -= units;
                     let lot_use = record.then(|| {
                         let lot_time = uk.plan.reserved[&(asset, day)];
-                        self.lot_uses.push(LotUse { lot_time, amount: units, cost: Decimal::ZERO });
+                        self.lot_uses.push(LotUse { lot_time, amount: units, cost: Decimal::ZERO, account: None });
                         self.lot_uses.len() - 1
                     });
                     uk.pending.entry(day).or_default().push(Pending { asset, units, then, lot_use });
@@ -390,12 +413,13 @@ impl<'a> Engine<'a> {
                 let part = lot.cost * need / lot.remaining;
                 lot.remaining -= need;
                 lot.cost -= part;
-                Lot { time: lot.time, remaining: need, cost: part, unit: lot.unit }
+                Lot { time: lot.time, remaining: need, cost: part, unit: lot.unit, account: lot.account }
             };
             need -= piece.remaining;
             cost += piece.cost;
             if record {
-                self.lot_uses.push(LotUse { lot_time: piece.time, amount: piece.remaining, cost: piece.cost });
+                let account = (piece.account != UNIVERSAL).then(|| self.accounts.name(piece.account).clone());
+                self.lot_uses.push(LotUse { lot_time: piece.time, amount: piece.remaining, cost: piece.cost, account });
             }
             if keep {
                 self.scratch.push(piece);
@@ -428,6 +452,7 @@ impl<'a> Engine<'a> {
             symbol,
             category,
             in_window: self.in_window,
+            month: self.month,
             disposal: self.record.then_some(self.disposals.len()),
         };
         let taken = self.spend_units(asset, account, amount, self.record, then);
@@ -482,6 +507,7 @@ impl<'a> Engine<'a> {
             if let Some(s) = symbol {
                 self.by_symbol[s as usize].add(category, pnl);
             }
+            self.by_month.entry(self.month).or_default().add(category, pnl);
         }
     }
 
@@ -517,6 +543,9 @@ impl<'a> Engine<'a> {
                     Some(l) => {
                         l.remaining += lot.remaining;
                         l.cost += lot.cost;
+                        if l.account != lot.account {
+                            l.account = UNIVERSAL;
+                        }
                     }
                     None => self.pools[dst].lots.push_back(*lot),
                 }
@@ -588,6 +617,11 @@ impl<'a> Engine<'a> {
                 day += 1;
             }
             self.cur = i as usize;
+            if d != self.month_day {
+                let (y, m, _) = e.time.date();
+                self.month = (y * 12 + i64::from(m) - 1) as u32;
+                self.month_day = d;
+            }
             self.in_window = self.s.window.contains(e.time);
             self.record = self.in_window;
             let touched = if self.per_account { self.touched(e, partner[i as usize]) } else { [u32::MAX; 2] };
@@ -675,7 +709,7 @@ impl<'a> Engine<'a> {
                     && let Some(v) = value
                 {
                     let pool = self.pool(asset, account);
-                    self.acquire(pool, t, *amount, v);
+                    self.acquire(pool, t, *amount, v, account);
                 }
                 let v = value.unwrap_or_default();
                 self.contribute(account, v);
@@ -750,7 +784,7 @@ impl<'a> Engine<'a> {
                     let value = self.price_or_note(asset, t, Affects::Realized).map(|p| p.of(*amount));
                     let value = value.unwrap_or_default();
                     let pool = self.pool(asset, account);
-                    self.acquire(pool, t, *amount, value);
+                    self.acquire(pool, t, *amount, value, account);
                     self.book_pnl(asset, account, symbol, category, value);
                 } else {
                     self.dispose(asset, account, symbol, -*amount, Decimal::ZERO, category, |_, cost| -cost);
@@ -886,7 +920,7 @@ impl<'a> Engine<'a> {
         } else {
             let cost = value.unwrap_or(carried_cost) + if in_basis { fee_value } else { Decimal::ZERO };
             let pool = self.pool(b, account);
-            self.acquire(pool, t, qb, cost);
+            self.acquire(pool, t, qb, cost, account);
         }
         // 4. fees in the received asset or a third asset
         for &(f, q) in all_fees {
@@ -1043,8 +1077,15 @@ impl<'a> Engine<'a> {
                 Some(lot) => {
                     lot.remaining += units;
                     lot.cost += cost;
+                    lot.account = UNIVERSAL;
                 }
-                None => self.pools[pool].lots.push_back(Lot { time, remaining: units, cost, unit: Decimal::ZERO }),
+                None => self.pools[pool].lots.push_back(Lot {
+                    time,
+                    remaining: units,
+                    cost,
+                    unit: Decimal::ZERO,
+                    account: UNIVERSAL,
+                }),
             }
         }
     }
@@ -1056,11 +1097,13 @@ impl<'a> Engine<'a> {
         }
         self.lot_cost_total -= cost;
         match p.then {
-            Deferred::Pnl { asset, account, symbol, category, in_window, disposal } => {
-                let now = self.in_window;
+            Deferred::Pnl { asset, account, symbol, category, in_window, disposal, month } => {
+                let (now, this_month) = (self.in_window, self.month);
                 self.in_window = in_window;
+                self.month = month;
                 self.book_pnl(asset, account, symbol, category, -cost);
                 self.in_window = now;
+                self.month = this_month;
                 if let Some(x) = disposal {
                     self.disposals[x].cost += cost;
                 }
@@ -1077,6 +1120,7 @@ impl<'a> Engine<'a> {
                             remaining: Decimal::ZERO,
                             cost,
                             unit: Decimal::ZERO,
+                            account: UNIVERSAL,
                         });
                     }
                 }
@@ -1185,6 +1229,13 @@ impl<'a> Engine<'a> {
             realized_by_account: breakdowns.by_account,
             realized_by_venue: breakdowns.by_venue,
             realized_by_symbol: breakdowns.by_symbol,
+            realized_by_month: std::mem::take(&mut self.by_month)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    v.normalize();
+                    (format!("{:04}-{:02}", k / 12, k % 12 + 1), v)
+                })
+                .collect(),
             assets: holdings.assets,
             accounts,
             open_lots: holdings.open_lots,

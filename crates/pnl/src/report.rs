@@ -318,8 +318,8 @@ pub struct HoldingPeriods {
     pub long_term_cost: Decimal,
 }
 
-/// Lots consumed by one disposal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Lots consumed by one disposal (in memory only, as [`Disposal`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LotUse {
     /// Acquisition time of the lot.
     pub lot_time: Timestamp,
@@ -327,6 +327,9 @@ pub struct LotUse {
     pub amount: Decimal,
     /// Cost taken.
     pub cost: Decimal,
+    /// The account the units were acquired in; `None` for a pooled cost of several accounts' units (ACB, UK share
+    /// pooling) and for units reserved by the UK same-day and 30-day rules (docs/accounting.md §3c).
+    pub account: Option<Arc<str>>,
 }
 
 /// One disposal in the window, for the per-disposal CSV.
@@ -390,6 +393,10 @@ pub struct Report {
     pub realized_by_venue: BTreeMap<String, RealizedSplit>,
     /// By symbol (trades and income rows that carry one).
     pub realized_by_symbol: BTreeMap<String, RealizedSplit>,
+    /// Realized in the window by UTC month (`YYYY-MM`), the lines as in `realized`; a UK disposal's PnL is in its
+    /// own month even when its cost is settled later (docs/accounting.md §11).
+    #[serde(default)]
+    pub realized_by_month: BTreeMap<String, RealizedSplit>,
     /// Holdings by asset.
     pub assets: BTreeMap<String, AssetPosition>,
     /// Balances by account.

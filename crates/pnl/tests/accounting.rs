@@ -344,6 +344,26 @@ fn futures_income_lines() {
     assert_identity(&r);
 }
 
+/// docs/accounting.md §9, COIN-M: the venue's inverse PnL (10 contracts of 100 USD, long from 50000 to 62500:
+/// 1000 × (1/50000 − 1/62500) = +0.004 BTC) is booked as reported: a lot of 0.004 BTC at 62500 = 250 on the futures
+/// line; the BTC commission is a disposal at that lot's cost.
+#[test]
+fn coin_m_inverse_pnl_is_booked_as_the_venue_reports_it() {
+    let c = "binance/main/coinm";
+    let inverse = Decimal::from(1000) * (Decimal::ONE / d("50000") - Decimal::ONE / d("62500"));
+    assert_eq!(inverse, d("0.004"));
+    let events = vec![
+        with_symbol(income("1", at(2, 0), c, IncomeType::RealizedPnl, "0.004", "BTC"), "BTCUSD_PERP"),
+        with_symbol(income("2", at(2, 0), c, IncomeType::Commission, "-0.0001", "BTC"), "BTCUSD_PERP"),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "62500")];
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!((r.realized.futures, r.realized.commission), (d("250"), d("-6.25")));
+    assert_eq!(r.realized_by_symbol["BTCUSD_PERP"].total, d("243.75"));
+    assert_eq!(r.accounts[c].balances["BTC"], d("0.0039"));
+    assert_identity(&r);
+}
+
 #[test]
 fn eur_profit_currency_through_usdt() {
     let events = vec![
@@ -962,4 +982,53 @@ fn uk_a_days_acquisitions_count_as_one_and_the_30th_day_is_in() {
     );
     assert_eq!((r.assets["TOK"].amount, r.assets["TOK"].cost_basis), (d("10"), d("305")));
     assert_identity(&r);
+}
+
+#[test]
+fn lot_uses_name_the_account_the_units_were_acquired_in() {
+    // the universal pool (the default): one sale in a third account takes both accounts' lots, oldest first
+    let (a, b) = ("binance/main/spot", "bitget/main/spot");
+    let events = vec![
+        trade("b1", at(1, 0), a, ("100", "USD"), ("1", "BTC"), &[]),
+        trade("b2", at(2, 0), b, ("200", "USD"), ("1", "BTC"), &[]),
+        trade("s1", at(3, 0), b, ("2", "BTC"), ("500", "USD"), &[]),
+    ];
+    let accounts = |r: &Report| -> Vec<Option<String>> {
+        r.lot_uses.iter().map(|u| u.account.as_deref().map(str::to_owned)).collect()
+    };
+    let r = compute(&events, &[], &settings("USD", Method::Fifo, true));
+    assert_eq!(accounts(&r), vec![Some(a.to_owned()), Some(b.to_owned())]);
+    // average cost mixes both accounts' units in one pooled cost: no single account
+    let r = compute(&events, &[], &settings("USD", Method::Acb, true));
+    assert_eq!(accounts(&r), vec![None]);
+    // a pool of one account's units keeps its account under ACB
+    let r = compute(&events[1..], &[], &settings("USD", Method::Acb, true));
+    assert_eq!(r.lot_uses.len(), 1);
+    assert_eq!(r.lot_uses[0].account.as_deref(), Some(b));
+}
+
+#[test]
+fn realized_by_month_adds_up_and_keeps_a_uk_disposal_in_its_month() {
+    let events = vec![
+        trade("b1", ts("2024-01-02T10:00:00Z"), SPOT, ("100", "GBP"), ("2", "TOK"), &[]),
+        trade("s1", ts("2024-01-31T10:00:00Z"), SPOT, ("1", "TOK"), ("80", "GBP"), &[]),
+        trade("b2", ts("2024-02-01T10:00:00Z"), SPOT, ("70", "GBP"), ("1", "TOK"), &[]),
+        trade("s2", ts("2024-03-05T10:00:00Z"), SPOT, ("1", "TOK"), ("90", "GBP"), &[]),
+    ];
+    let months = |r: &Report| -> Vec<(String, Decimal)> {
+        r.realized_by_month.iter().map(|(k, v)| (k.clone(), v.total)).collect()
+    };
+    // FIFO: January sells the first unit (cost 50), March the second (50)
+    let r = compute(&events, &[], &settings("GBP", Method::Fifo, true));
+    assert_eq!(months(&r), vec![("2024-01".into(), d("30")), ("2024-03".into(), d("40"))]);
+    // UK: the January sale takes 1 February's unit (the 30-day rule, settled when that day ends): gain 10, still in
+    // January; March takes one of the pool's (b1's 2 units at 100, so 50): gain 40
+    let r = compute(&events, &[], &settings("GBP", Method::Uk, true));
+    assert_eq!(months(&r), vec![("2024-01".into(), d("10")), ("2024-03".into(), d("40"))]);
+    let sum: Decimal = r.realized_by_month.values().map(|v| v.total).sum();
+    assert_eq!(sum, r.realized.total);
+    // a window keeps its own months only
+    let mut s = settings("GBP", Method::Fifo, true);
+    s.window = Window { from: Some(ts("2024-02-01T00:00:00Z")), to: None };
+    assert_eq!(months(&compute(&events, &[], &s)), vec![("2024-03".into(), d("40"))]);
 }

@@ -448,6 +448,39 @@ pub struct BinanceAccount {
     pub earn: Vec<EarnRow>,
     /// Asset dividends, chronological.
     pub dividends: Vec<Dividend>,
+    /// COIN-M fills per contract symbol (`BTCUSD_PERP`), chronological: `qty` in contracts, realized PnL and
+    /// commission in the margin coin (docs/venues.md §1.14).
+    pub coinm_trades: BTreeMap<Symbol, Vec<FuturesFill>>,
+    /// COIN-M income rows, chronological, in the margin coin.
+    pub coinm_income: Vec<Income>,
+    /// Open COIN-M positions: signed contracts and entry price.
+    pub coinm_positions: BTreeMap<Symbol, Position>,
+}
+
+/// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
+#[derive(Clone, Copy, Debug)]
+pub struct CoinmContract {
+    /// Contract symbol (`BTCUSD_PERP`).
+    pub symbol: &'static str,
+    /// Pair (`BTCUSD`).
+    pub pair: &'static str,
+    /// Base and margin coin.
+    pub coin: &'static str,
+    /// USD per contract.
+    pub contract_size: u32,
+    /// The spot symbol whose price stands for its index.
+    pub index: &'static str,
+}
+
+/// The COIN-M contracts listed (docs/venues.md §1.14: BTC contracts are worth 100 USD, the others 10).
+pub const COINM_CONTRACTS: [CoinmContract; 2] = [
+    CoinmContract { symbol: "BTCUSD_PERP", pair: "BTCUSD", coin: "BTC", contract_size: 100, index: "BTCUSDT" },
+    CoinmContract { symbol: "ETHUSD_PERP", pair: "ETHUSD", coin: "ETH", contract_size: 10, index: "ETHUSDT" },
+];
+
+/// The listed COIN-M contract `symbol`.
+pub fn coinm_contract(symbol: &str) -> Option<&'static CoinmContract> {
+    COINM_CONTRACTS.iter().find(|c| c.symbol == symbol)
 }
 
 /// One Bitget account (one uid), classic or unified.
@@ -607,6 +640,31 @@ enum Act {
     EarnRewards,
     /// A BNB distribution (an asset dividend) to spot.
     Distribution,
+    /// Moves BTC from spot to the COIN-M wallet.
+    CoinmIn,
+    /// Opens a `BTCUSD_PERP` position (`true`: long) with the COIN-M wallet's BTC as margin.
+    CoinmOpen(bool),
+    /// Closes the open COIN-M position, realizing its inverse PnL in BTC.
+    CoinmClose,
+    /// The 8-hourly funding of an open COIN-M position, in BTC.
+    CoinmFunding,
+    /// Moves part of the COIN-M wallet's BTC back to spot.
+    CoinmOut,
+}
+
+/// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
+/// COIN-M wallet and a long `BTCUSD_PERP` position opens; it pays or earns funding every 8 hours and closes half-way
+/// through the history, realizing its PnL in BTC; a short opens two thirds in and stays open; some BTC goes back
+/// to spot in between.
+fn coinm_script(plan: &mut Vec<(i64, Act)>, start: i64, days: i64) {
+    insert_free(plan, start + DAY + 5 * HOUR, Act::CoinmIn);
+    insert_free(plan, start + DAY + 6 * HOUR, Act::CoinmOpen(true));
+    insert_free(plan, start + (days / 2) * DAY + 2 * HOUR, Act::CoinmClose);
+    insert_free(plan, start + (days * 2 / 3) * DAY + HOUR, Act::CoinmOut);
+    insert_free(plan, start + (days * 2 / 3) * DAY + 4 * HOUR, Act::CoinmOpen(false));
+    for h in (DAY / (8 * HOUR) + 1)..(days * 3) {
+        insert_free(plan, start + h * 8 * HOUR + 2 * MINUTE, Act::CoinmFunding);
+    }
 }
 
 /// The Simple Earn script of a Binance data account: a subscription to the flexible USDT product after the first
@@ -895,6 +953,7 @@ fn gen_binance(
     let lock_days = (days / 2).min(30);
     if spec.spot_fills_per_kday > 0 {
         earn_script(&mut plan, start, days);
+        coinm_script(&mut plan, start, days);
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
@@ -913,6 +972,7 @@ fn gen_binance(
         funding: Balances::new(),
         usdm: Balances::new(),
         earn: Balances::new(),
+        coinm: Balances::new(),
         flexible: Decimal::ZERO,
         locked: None,
         pair: None,
@@ -933,6 +993,10 @@ fn gen_binance(
             Act::EarnLockRedeem => activity.earn_lock_redeem(t),
             Act::EarnRedeem => activity.earn_redeem(t),
             Act::Distribution => activity.distribution(t),
+            Act::CoinmIn | Act::CoinmOut => activity.coinm_transfer(t, act == Act::CoinmIn),
+            Act::CoinmOpen(long) => activity.coinm_open(t, long),
+            Act::CoinmClose => activity.coinm_close(t),
+            Act::CoinmFunding => activity.coinm_funding(t),
             Act::EarnRewards => activity.earn_rewards(t),
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -960,6 +1024,7 @@ struct BinanceActivity<'m> {
     funding: Balances,
     usdm: Balances,
     earn: Balances,
+    coinm: Balances,
     /// The flexible Simple Earn position (USDT001).
     flexible: Decimal,
     /// The locked position: id, asset, principal.
@@ -1492,7 +1557,159 @@ impl BinanceActivity<'_> {
         a.wallets.insert("funding", self.funding);
         a.wallets.insert("usdm", self.usdm);
         a.wallets.insert("earn", self.earn);
+        if !self.coinm.is_empty() {
+            a.wallets.insert("coinm", self.coinm);
+        }
         a
+    }
+
+    /// A universal transfer of BTC between spot and the COIN-M wallet: 30 % of spot's in, 25 % of the wallet's out
+    /// (none while a position is open).
+    fn coinm_transfer(&mut self, t: i64, into: bool) {
+        let (start, index) = (self.start, self.index);
+        let Self { a, spot, coinm, .. } = self;
+        let (from, to, src) = if into { ("spot", "coinm", &*spot) } else { ("coinm", "spot", &*coinm) };
+        if !into && !a.coinm_positions.is_empty() {
+            return;
+        }
+        let amount = (bal(src, "BTC") * Decimal::new(if into { 30 } else { 25 }, 2)).round_dp(8);
+        if amount < Decimal::new(1, 3) {
+            return;
+        }
+        let tran_id = rid(11_000_000_000, start, t, index);
+        add(if into { &mut *spot } else { &mut *coinm }, "BTC", -amount);
+        add(if into { &mut *coinm } else { &mut *spot }, "BTC", amount);
+        a.coinm_income.push(Income {
+            tran_id,
+            income_type: "TRANSFER",
+            income: if into { amount } else { -amount },
+            asset: interned("BTC"),
+            symbol: None,
+            time: t,
+            trade_id: None,
+        });
+        a.transfers.push(Transfer { id: tran_id, from, to, asset: interned("BTC"), amount, time: t });
+    }
+
+    /// The BTCUSD_PERP contract's price at `t`: BTCUSDT's, to the contract's tick of 0.1.
+    fn coinm_price(&self, t: i64) -> Option<Decimal> {
+        let c = &COINM_CONTRACTS[0];
+        self.market.symbol(c.index)?;
+        let p = self.market.price(c.index, t).round_dp(1);
+        (p > Decimal::ZERO).then_some(p)
+    }
+
+    /// A COIN-M fill of `contracts` at `price`: its commission (0.05 % of the coin's worth) and realized PnL come
+    /// off or onto the wallet, each as an income row.
+    #[allow(clippy::too_many_arguments)]
+    fn coinm_fill(
+        &mut self,
+        t: i64,
+        contracts: Decimal,
+        price: Decimal,
+        buyer: bool,
+        opening: bool,
+        long: bool,
+        pnl: Decimal,
+    ) {
+        let (start, index) = (self.start, self.index);
+        let c = &COINM_CONTRACTS[0];
+        let coins = (contracts * Decimal::from(c.contract_size) / price).round_dp(8);
+        let commission = (coins * Decimal::new(5, 4)).round_dp(8);
+        let f = FuturesFill {
+            id: rid(14_000_000_000, start, t, index),
+            order_id: rid(15_000_000_000, start, t, index),
+            time: t,
+            symbol: interned(c.symbol),
+            price,
+            qty: contracts,
+            realized_pnl: pnl,
+            commission,
+            buyer,
+            // not drawn from the account's random stream, which the rest of its history goes on drawing from
+            maker: !opening,
+            opening,
+            long,
+        };
+        add(&mut self.coinm, c.coin, pnl - commission);
+        let tran_id = rid(13_000_000_000, start, t, index);
+        if !pnl.is_zero() {
+            self.a.coinm_income.push(Income {
+                tran_id,
+                income_type: "REALIZED_PNL",
+                income: pnl,
+                asset: interned(c.coin),
+                symbol: Some(interned(c.symbol)),
+                time: t,
+                trade_id: Some(f.id),
+            });
+        }
+        self.a.coinm_income.push(Income {
+            tran_id,
+            income_type: "COMMISSION",
+            income: -commission,
+            asset: interned(c.coin),
+            symbol: Some(interned(c.symbol)),
+            time: t,
+            trade_id: Some(f.id),
+        });
+        self.a.coinm_trades.entry(interned(c.symbol)).or_default().push(f);
+    }
+
+    /// Opens a position of contracts worth twice the wallet's BTC, when there is no position.
+    fn coinm_open(&mut self, t: i64, long: bool) {
+        let c = &COINM_CONTRACTS[0];
+        let Some(price) = self.coinm_price(t) else { return };
+        if self.a.coinm_positions.contains_key(c.symbol) {
+            return;
+        }
+        let wallet = bal(&self.coinm, c.coin);
+        let contracts = (wallet * price * Decimal::TWO / Decimal::from(c.contract_size)).floor();
+        if contracts < Decimal::ONE {
+            return;
+        }
+        self.coinm_fill(t, contracts, price, long, true, long, Decimal::ZERO);
+        let amt = if long { contracts } else { -contracts };
+        self.a.coinm_positions.insert(interned(c.symbol), Position { amt, entry: price, update_time: t });
+    }
+
+    /// Closes the position: inverse PnL = contracts × size × (1/entry − 1/exit), signed by the side.
+    fn coinm_close(&mut self, t: i64) {
+        let c = &COINM_CONTRACTS[0];
+        let Some(price) = self.coinm_price(t) else { return };
+        let Some(pos) = self.a.coinm_positions.get(c.symbol).cloned() else { return };
+        let size = Decimal::from(c.contract_size);
+        let pnl = (pos.amt * size * (Decimal::ONE / pos.entry - Decimal::ONE / price)).round_dp(8);
+        let coins = (pos.amt.abs() * size / price).round_dp(8);
+        if bal(&self.coinm, c.coin) + pnl - (coins * Decimal::new(5, 4)).round_dp(8) < Decimal::ZERO {
+            return;
+        }
+        self.a.coinm_positions.remove(c.symbol);
+        let long = pos.amt > Decimal::ZERO;
+        self.coinm_fill(t, pos.amt.abs(), price, !long, false, long, pnl);
+    }
+
+    /// Funding of the open position: −contracts × size / mark × rate, in the coin.
+    fn coinm_funding(&mut self, t: i64) {
+        let (start, index, world_seed) = (self.start, self.index, self.world_seed);
+        let c = &COINM_CONTRACTS[0];
+        let Some(pos) = self.a.coinm_positions.get(c.symbol).cloned() else { return };
+        let Some(mark) = self.coinm_price(t) else { return };
+        let rate = funding_rate(world_seed, c.symbol, t);
+        let fee = -(pos.amt * Decimal::from(c.contract_size) / mark * rate).round_dp(8);
+        if fee.is_zero() || bal(&self.coinm, c.coin) + fee < Decimal::ZERO {
+            return;
+        }
+        add(&mut self.coinm, c.coin, fee);
+        self.a.coinm_income.push(Income {
+            tran_id: rid(13_500_000_000, start, t, index),
+            income_type: "FUNDING_FEE",
+            income: fee,
+            asset: interned(c.coin),
+            symbol: Some(interned(c.symbol)),
+            time: t,
+            trade_id: None,
+        });
     }
 }
 
@@ -2017,6 +2234,65 @@ pub fn ed25519_pem(seed: &[u8; 32]) -> String {
     )
 }
 
+/// The demo keys of the generated accounts: one per account (read-only unless the account is one of the refusal
+/// journeys': trading, withdrawal or transfer enabled, or IP-restricted), and an Ed25519 read-only key on Binance
+/// "alt" (or "main" when there is no alt).
+fn demo_keys(seed: u64, binance: &[BinanceAccount], bitget: &[BitgetAccount]) -> Vec<DemoKey> {
+    let mut r = SplitMix64::new(mix(seed, 99, 99));
+    let office_ip: std::net::IpAddr = "127.0.0.2".parse().expect("static ip");
+    // withdrawal keys must be IP-restricted at both venues; allowing both loopback addresses keeps them usable
+    // directly and through a relay bound to 127.0.0.2
+    let local_ip: std::net::IpAddr = "127.0.0.1".parse().expect("static ip");
+    let mut keys = Vec::new();
+    for acc in binance {
+        let (profile, ips) = match acc.label.as_str() {
+            "trader" => (Profile::TradeEnabled, vec![]),
+            "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
+            "mover" => (Profile::TransferEnabled, vec![]),
+            "office" => (Profile::ReadOnly, vec![office_ip]),
+            _ => (Profile::ReadOnly, vec![]),
+        };
+        keys.push(demo_key(&mut r, Venue::Binance, &acc.label, "spot", profile, ips));
+    }
+    // an Ed25519 read-only key on the "alt" account (or main when there is no alt)
+    let ed_label =
+        binance.get(1).filter(|a| a.label == "alt").map(|a| a.label.clone()).unwrap_or_else(|| "main".into());
+    let mut seed_bytes = [0u8; 32];
+    for (i, c) in seed_bytes.chunks_mut(8).enumerate() {
+        c.copy_from_slice(&mix(seed, 0xED25519, i as u64).to_le_bytes());
+    }
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed_bytes);
+    let mut ed = demo_key(&mut r, Venue::Binance, &ed_label, "spot", Profile::ReadOnly, vec![]);
+    ed.key_type = KeyType::Ed25519;
+    ed.secret = Secret::new(ed25519_pem(&seed_bytes));
+    ed.public_key = hex::encode(sk.verifying_key().to_bytes());
+    keys.push(ed);
+    for acc in bitget {
+        let (profile, ips) = match acc.label.as_str() {
+            "trader" => (Profile::TradeEnabled, vec![]),
+            "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
+            "office" => (Profile::ReadOnly, vec![office_ip]),
+            _ => (Profile::ReadOnly, vec![]),
+        };
+        let kind = if acc.mode == AccountMode::Unified { "unified" } else { "classic" };
+        keys.push(demo_key(&mut r, Venue::Bitget, &acc.label, kind, profile, ips));
+    }
+    keys
+}
+
+/// The pairs the market prices: the first `binance` Binance spot symbols, the first `bitget` Bitget ones and the
+/// fiat pairs of both venues, each once.
+fn market_pairs(binance: usize, bitget: usize) -> Vec<(&'static str, &'static str)> {
+    let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..binance].to_vec();
+    let more = BITGET_SPOT[..bitget].iter().chain(crate::market::BINANCE_FIAT).chain(crate::market::BITGET_FIAT);
+    for p in more {
+        if !pairs.contains(p) {
+            pairs.push(*p);
+        }
+    }
+    pairs
+}
+
 impl World {
     /// Generates the world of `seed` and `size` with history ending at `anchor` (ms, floored to the day).
     pub fn generate(seed: u64, size: Size, anchor: i64) -> World {
@@ -2031,18 +2307,7 @@ impl World {
         };
         // Tiny and Small list one more Binance symbol, traded only by the late script (see [`LATE_SCRIPT`])
         let listed = if matches!(size, Size::Tiny | Size::Small) { nb + 1 } else { nb };
-        let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..listed].to_vec();
-        for p in &BITGET_SPOT[..ng] {
-            if !pairs.contains(p) {
-                pairs.push(*p);
-            }
-        }
-        for p in crate::market::BINANCE_FIAT.iter().chain(crate::market::BITGET_FIAT) {
-            if !pairs.contains(p) {
-                pairs.push(*p);
-            }
-        }
-        let market = Market::new(seed, start, end, &pairs);
+        let market = Market::new(seed, start, end, &market_pairs(listed, ng));
         let fiat = |list: &[(&str, &str)]| list.iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
         let (binance_fiat, bitget_fiat) = (fiat(crate::market::BINANCE_FIAT), fiat(crate::market::BITGET_FIAT));
         let binance_spot: Vec<Symbol> =
@@ -2115,46 +2380,7 @@ impl World {
             ));
         }
 
-        // keys
-        let mut r = SplitMix64::new(mix(seed, 99, 99));
-        let office_ip: std::net::IpAddr = "127.0.0.2".parse().expect("static ip");
-        // withdrawal keys must be IP-restricted at both venues; allowing both loopback addresses keeps them usable
-        // directly and through a relay bound to 127.0.0.2
-        let local_ip: std::net::IpAddr = "127.0.0.1".parse().expect("static ip");
-        let mut keys = Vec::new();
-        for acc in &binance {
-            let (profile, ips) = match acc.label.as_str() {
-                "trader" => (Profile::TradeEnabled, vec![]),
-                "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
-                "mover" => (Profile::TransferEnabled, vec![]),
-                "office" => (Profile::ReadOnly, vec![office_ip]),
-                _ => (Profile::ReadOnly, vec![]),
-            };
-            keys.push(demo_key(&mut r, Venue::Binance, &acc.label, "spot", profile, ips));
-        }
-        // an Ed25519 read-only key on the "alt" account (or main when there is no alt)
-        let ed_label =
-            binance.get(1).filter(|a| a.label == "alt").map(|a| a.label.clone()).unwrap_or_else(|| "main".into());
-        let mut seed_bytes = [0u8; 32];
-        for (i, c) in seed_bytes.chunks_mut(8).enumerate() {
-            c.copy_from_slice(&mix(seed, 0xED25519, i as u64).to_le_bytes());
-        }
-        let sk = ed25519_dalek::SigningKey::from_bytes(&seed_bytes);
-        let mut ed = demo_key(&mut r, Venue::Binance, &ed_label, "spot", Profile::ReadOnly, vec![]);
-        ed.key_type = KeyType::Ed25519;
-        ed.secret = Secret::new(ed25519_pem(&seed_bytes));
-        ed.public_key = hex::encode(sk.verifying_key().to_bytes());
-        keys.push(ed);
-        for acc in &bitget {
-            let (profile, ips) = match acc.label.as_str() {
-                "trader" => (Profile::TradeEnabled, vec![]),
-                "withdrawer" => (Profile::WithdrawEnabled, vec![local_ip, office_ip]),
-                "office" => (Profile::ReadOnly, vec![office_ip]),
-                _ => (Profile::ReadOnly, vec![]),
-            };
-            let kind = if acc.mode == AccountMode::Unified { "unified" } else { "classic" };
-            keys.push(demo_key(&mut r, Venue::Bitget, &acc.label, kind, profile, ips));
-        }
+        let keys = demo_keys(seed, &binance, &bitget);
         World {
             seed,
             size,

@@ -40,7 +40,7 @@ pub struct SandboxConfig {
     pub size: Size,
     /// Address to listen on (loopback).
     pub bind: IpAddr,
-    /// Fixed ports: Binance spot at `p`, futures at `p + 1`, Bitget at `p + 2`; ephemeral when `None`.
+    /// Fixed ports: Binance spot at `p`, USDⓈ-M futures at `p + 1`, Bitget at `p + 2`, COIN-M futures at `p + 3`; ephemeral when `None`.
     pub port_base: Option<u16>,
     /// End of the generated history, ms (floored to the day); today when `None`.
     pub anchor_ms: Option<i64>,
@@ -102,7 +102,7 @@ pub enum SandboxError {
 pub struct Sandbox {
     world: Arc<World>,
     stage: Arc<Stage>,
-    urls: [String; 3],
+    urls: [String; 4],
     breaches: Arc<BreachLog>,
     stop: watch::Sender<bool>,
 }
@@ -114,6 +114,8 @@ pub struct Manifest<'a> {
     pub binance_spot: &'a str,
     /// Binance USDⓈ-M futures base URL.
     pub binance_futures: &'a str,
+    /// Binance COIN-M futures base URL.
+    pub binance_coin_futures: &'a str,
     /// Bitget base URL.
     pub bitget: &'a str,
     /// Seed.
@@ -140,7 +142,7 @@ async fn listen(addr: SocketAddr, router: Router, mut stop: watch::Receiver<bool
 }
 
 impl Sandbox {
-    /// Generates the world and starts the three servers.
+    /// Generates the world and starts the four servers.
     pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         let anchor = cfg.anchor_ms.unwrap_or_else(now_ms);
         let (seed, size) = (cfg.seed, cfg.size);
@@ -171,12 +173,14 @@ impl Sandbox {
         let (stop, rx) = watch::channel(false);
         let port = |i: u16| cfg.port_base.map(|p| p + i).unwrap_or(0);
         let spot = Router::new().fallback(binance::handler).with_state((bn.clone(), Host::Spot));
-        let fut = Router::new().fallback(binance::handler).with_state((bn, Host::Futures));
+        let fut = Router::new().fallback(binance::handler).with_state((bn.clone(), Host::Futures));
+        let coin = Router::new().fallback(binance::handler).with_state((bn, Host::CoinFutures));
         let bgr = Router::new().fallback(bitget::handler).with_state(bg);
         let u0 = listen(SocketAddr::new(cfg.bind, port(0)), spot, rx.clone()).await?;
         let u1 = listen(SocketAddr::new(cfg.bind, port(1)), fut, rx.clone()).await?;
-        let u2 = listen(SocketAddr::new(cfg.bind, port(2)), bgr, rx).await?;
-        Ok(Sandbox { world, stage, urls: [u0, u1, u2], breaches, stop })
+        let u2 = listen(SocketAddr::new(cfg.bind, port(2)), bgr, rx.clone()).await?;
+        let u3 = listen(SocketAddr::new(cfg.bind, port(3)), coin, rx).await?;
+        Ok(Sandbox { world, stage, urls: [u0, u1, u2, u3], breaches, stop })
     }
 
     /// Binance spot and SAPI base URL (`http://127.0.0.1:port`).
@@ -186,6 +190,10 @@ impl Sandbox {
     /// Binance USDⓈ-M futures base URL.
     pub fn binance_futures_url(&self) -> &str {
         &self.urls[1]
+    }
+    /// Binance COIN-M futures base URL.
+    pub fn binance_coin_futures_url(&self) -> &str {
+        &self.urls[3]
     }
     /// Bitget base URL.
     pub fn bitget_url(&self) -> &str {
@@ -240,6 +248,7 @@ impl Sandbox {
         Manifest {
             binance_spot: &self.urls[0],
             binance_futures: &self.urls[1],
+            binance_coin_futures: &self.urls[3],
             bitget: &self.urls[2],
             seed: self.world.seed,
             size: format!("{:?}", self.world.size).to_lowercase(),

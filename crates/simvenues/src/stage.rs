@@ -113,6 +113,14 @@ pub fn as_of(world: &World, t: i64) -> World {
             positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
             earn: upto(&a.earn, t, |e| e.time),
             dividends: upto(&a.dividends, t, |d| d.time),
+            coinm_trades: a
+                .coinm_trades
+                .iter()
+                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            coinm_income: upto(&a.coinm_income, t, |i| i.time),
+            coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
         })
         .collect();
     let bitget = world

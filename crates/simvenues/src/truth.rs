@@ -12,10 +12,11 @@
 //! | Binance spot fill (`/api/v3/myTrades`) | trade | `binance/L/spot:trade:{symbol}:{id}` |
 //! | Binance deposit (`/sapi/v1/capital/deposit/hisrec`) | deposit | `binance/L/spot:deposit:{id}` |
 //! | Binance withdrawal (`/sapi/v1/capital/withdraw/history`) | withdrawal | `binance/L/spot:withdrawal:{id}` |
-//! | Binance universal transfer (`/sapi/v1/asset/transfer`, by `type`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` with `{from}` = `spot` for `MAIN_*`, `usdm` for `UMFUTURE_*`, `funding` for `FUNDING_*` |
+//! | Binance universal transfer (`/sapi/v1/asset/transfer`, by `type`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` with `{from}` = `spot` for `MAIN_*`, `usdm` for `UMFUTURE_*`, `coinm` for `CMFUTURE_*`, `funding` for `FUNDING_*` |
 //! | Binance convert (`/sapi/v1/convert/tradeFlow`) | trade | `binance/L/spot:convert:{orderId}` |
 //! | Binance dust (`/sapi/v1/asset/dribblet`, one per detail) | trade | `binance/L/spot:dust:{transId}:{fromAsset}` |
 //! | Binance income (`/fapi/v1/income`) `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE` | income | `binance/L/usdm:income:{incomeType}:{tranId}` |
+//! | Binance COIN-M income (`/dapi/v1/income`), the same types, in the margin coin | income | `binance/L/coinm:income:{incomeType}:{tranId}` |
 //! | Binance asset dividend (`/sapi/v1/asset/assetDividend`) | income other in spot | `binance/L/spot:dividend:{id}` |
 //! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption (`.../history/redemptionRecord`) | transfer earn → spot (locked: the `originalAmount`) | `binance/L/earn:earn_redemption:{flexible or locked}:{redeemId}` |
@@ -31,6 +32,7 @@
 //! | Bitget unified futures fill (`/api/v3/trade/fills`, USDT-FUTURES) | income commission, realized PnL (`execPnl` ≠ 0) | `bitget/L/unified:fill:{execId}:fee`, `bitget/L/unified:fill:{execId}:pnl` |
 //! | Bitget unified funding (`/api/v3/account/financial-records`, type `FUNDING_FEE`) | income funding | `bitget/L/unified:funding:{id}` |
 //! | Binance futures fill (`/fapi/v1/userTrades`) | futures_trade (informational) | `binance/L/usdm:futures_trade:{symbol}:{id}` |
+//! | Binance COIN-M fill (`/dapi/v1/userTrades`), quantity `baseQty` in coins | futures_trade (informational) | `binance/L/coinm:futures_trade:{symbol}:{id}` |
 //! | Bitget futures fill (`/api/v2/mix/order/fill-history`; unified: `/api/v3/trade/fills` USDT-FUTURES) | futures_trade (informational) | `bitget/L/futures:futures_trade:{symbol}:{tradeId}`, `bitget/L/unified:futures_trade:{symbol}:{execId}` |
 //! | Bitget convert (`/api/v2/convert/convert-record`) | trade | `bitget/L/spot:convert:{id}` |
 //! | Bitget BGB convert (`/api/v2/convert/bgb-convert-records`, status success) | trade, the BGB fee charged on the gross `toAmount` | `bitget/L/spot:bgb_convert:{orderId}` |
@@ -87,6 +89,10 @@ fn binance_wallet_of_type(t: &str) -> (&'static str, &'static str) {
         "MAIN_FUNDING" => ("spot", "funding"),
         "FUNDING_UMFUTURE" => ("funding", "usdm"),
         "UMFUTURE_FUNDING" => ("usdm", "funding"),
+        "MAIN_CMFUTURE" => ("spot", "coinm"),
+        "CMFUTURE_MAIN" => ("coinm", "spot"),
+        "FUNDING_CMFUTURE" => ("funding", "coinm"),
+        "CMFUTURE_FUNDING" => ("coinm", "funding"),
         _ => ("funding", "spot"),
     }
 }
@@ -99,6 +105,10 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("spot", "funding") => "MAIN_FUNDING",
         ("funding", "usdm") => "FUNDING_UMFUTURE",
         ("usdm", "funding") => "UMFUTURE_FUNDING",
+        ("spot", "coinm") => "MAIN_CMFUTURE",
+        ("coinm", "spot") => "CMFUTURE_MAIN",
+        ("funding", "coinm") => "FUNDING_CMFUTURE",
+        ("coinm", "funding") => "CMFUTURE_FUNDING",
         _ => "FUNDING_MAIN",
     }
 }
@@ -125,6 +135,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         binance_spot(world, a, &mut out);
         binance_earn(a, &mut out);
         binance_futures(a, &mut out);
+        binance_coinm(a, &mut out);
     }
     for a in &world.bitget {
         bitget_spot(world, a, &mut out);
@@ -318,6 +329,46 @@ fn binance_futures(a: &BinanceAccount, out: &mut Vec<Event>) {
             format!("{usdm}:income:{}:{}", i.income_type, i.tran_id),
             i.time,
             &usdm,
+            EventKind::Income {
+                income_type,
+                asset: i.asset.to_string(),
+                amount: i.income,
+                symbol: i.symbol.as_ref().map(|s| s.to_string()),
+            },
+        ));
+    }
+}
+
+/// Binance COIN-M futures (docs/venues.md §1.14): fills (informational, in coins: contracts × size / price) and
+/// income in the margin coin, in the `coinm` wallet.
+fn binance_coinm(a: &BinanceAccount, out: &mut Vec<Event>) {
+    let coinm = format!("binance/{}/coinm", a.label);
+    for (sym, fills) in &a.coinm_trades {
+        let c = crate::generator::coinm_contract(sym).expect("a listed COIN-M contract");
+        for f in fills {
+            let kind = EventKind::FuturesTrade {
+                symbol: sym.to_string(),
+                side: if f.buyer { Side::Buy } else { Side::Sell },
+                price: f.price,
+                qty: (f.qty * Decimal::from(c.contract_size) / f.price).round_dp(8),
+                fees: vec![money(c.coin, f.commission)],
+                realized_pnl: Some(f.realized_pnl),
+                order_id: Some(f.order_id.to_string()),
+            };
+            out.push(ev(format!("{coinm}:futures_trade:{sym}:{}", f.id), f.time, &coinm, kind));
+        }
+    }
+    for i in &a.coinm_income {
+        let income_type = match i.income_type {
+            "REALIZED_PNL" => IncomeType::RealizedPnl,
+            "COMMISSION" => IncomeType::Commission,
+            "FUNDING_FEE" => IncomeType::Funding,
+            _ => continue, // TRANSFER mirrors the universal transfer
+        };
+        out.push(ev(
+            format!("{coinm}:income:{}:{}", i.income_type, i.tran_id),
+            i.time,
+            &coinm,
             EventKind::Income {
                 income_type,
                 asset: i.asset.to_string(),

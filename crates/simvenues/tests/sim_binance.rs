@@ -410,3 +410,99 @@ async fn simple_earn_pages_follow_the_documented_shapes() {
     assert_eq!(usdt, sb.truth_balances()["binance/main/earn"]["USDT"]);
     assert!(sb.truth_ledger().iter().any(|e| e.id.starts_with("binance/main/spot:earn_interest:locked:")));
 }
+
+/// SANDBOX ONLY (docs/venues.md §1.2 "Self-generated keys"): a registered public key gets an API key that reads its
+/// account, only from the IPs it was registered with, with reading the only permission; a second registration of
+/// the same key is refused.
+#[tokio::test]
+async fn a_registered_public_key_reads_its_account_from_its_ips_only() {
+    use base64::Engine as _;
+    let sb = sandbox().await;
+    let seed = [7u8; 32];
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let mut der = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    der.extend_from_slice(&public);
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    let body = json!({"publicKey": pem, "ipList": ["127.0.0.2"], "account": "main"}).to_string();
+    let headers = [("content-type".to_string(), "application/json".to_string())];
+    let r =
+        request(sb.binance_spot_url(), "POST", "/sandbox/ed25519-keys", &headers, body.as_bytes(), None).await.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    assert_eq!(answer["ipList"], json!(["127.0.0.2"]));
+    let api_key = answer["apiKey"].as_str().unwrap().to_string();
+    let mut k = key(&sb, "main");
+    k.api_key = api_key;
+    k.key_type = KeyType::Ed25519;
+    k.secret = Secret::new(simvenues::generator::ed25519_pem(&seed));
+    let office: IpAddr = "127.0.0.2".parse().unwrap();
+    let r = binance_get(sb.binance_spot_url(), &k, "/sapi/v1/account/apiRestrictions", "", Some(office)).await.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let rights = r.json();
+    assert_eq!(rights["ipRestrict"], json!(true));
+    for flag in ["enableWithdrawals", "enableSpotAndMarginTrading", "enableFutures", "permitsUniversalTransfer"] {
+        assert_eq!(rights[flag], json!(false), "{flag}");
+    }
+    let r = binance_get(sb.binance_spot_url(), &k, "/api/v3/account", "", Some(office)).await.unwrap();
+    assert_eq!(r.status, 200);
+    // from another IP: refused like any IP-restricted key
+    let local: IpAddr = "127.0.0.1".parse().unwrap();
+    let r = binance_get(sb.binance_spot_url(), &k, "/api/v3/account", "", Some(local)).await.unwrap();
+    assert_eq!((r.status, r.json()["code"].clone()), (401, json!(-2015)));
+    // the same public key twice: refused
+    let again =
+        request(sb.binance_spot_url(), "POST", "/sandbox/ed25519-keys", &headers, body.as_bytes(), None).await.unwrap();
+    assert_eq!((again.status, again.json()["code"].clone()), (400, json!(-1130)));
+    assert!(sb.breaches().is_empty(), "{:?}", sb.breaches());
+}
+
+/// COIN-M (docs/venues.md §1.14): the dapi server answers the documented shapes with the same signature check as
+/// fapi, counts its own weight minute apart from fapi's, and enforces `userTrades`' symbol-or-pair rule.
+#[tokio::test]
+async fn coin_m_reads_are_signed_weighted_apart_and_checked() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let dapi = sb.binance_coin_futures_url();
+    // unsigned: refused like fapi's reads
+    let r = get_raw(dapi, &k.api_key, "/dapi/v1/balance", None).await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let r = binance_get(dapi, &k, "/dapi/v1/balance", "", None).await.unwrap();
+    assert_eq!(r.status, 200);
+    let balances = r.json();
+    for b in balances.as_array().unwrap() {
+        for f in ["accountAlias", "asset", "balance", "withdrawAvailable", "crossWalletBalance", "crossUnPnl"] {
+            assert!(b[f].is_string(), "{f} in {b}");
+        }
+    }
+    // its weight counts on the dapi minute only: fapi's counter starts afresh
+    let used = |r: &simvenues::client::HttpResponse| r.header("x-mbx-used-weight-1m").unwrap().parse::<u32>().unwrap();
+    let before = used(&r);
+    let r = binance_get(dapi, &k, "/dapi/v1/userTrades", "pair=BTCUSD", None).await.unwrap();
+    assert_eq!((r.status, used(&r)), (200, before + 40), "pair costs 40");
+    let r = binance_get(dapi, &k, "/dapi/v1/income", "", None).await.unwrap();
+    assert_eq!((r.status, used(&r)), (200, before + 60), "income costs 20");
+    let f = binance_get(sb.binance_futures_url(), &k, "/fapi/v2/balance", "", None).await.unwrap();
+    assert_eq!(used(&f), 5, "fapi's minute is its own");
+    // userTrades: a symbol or a pair, not both, not neither; fromId not with a pair
+    for q in ["", "symbol=BTCUSD_PERP&pair=BTCUSD", "pair=BTCUSD&fromId=1"] {
+        let r = binance_get(dapi, &k, "/dapi/v1/userTrades", q, None).await.unwrap();
+        assert_eq!((r.status, r.json()["code"].as_i64()), (400, Some(-1128)), "{q}");
+    }
+    let r = binance_get(dapi, &k, "/dapi/v1/userTrades", "symbol=BTCUSDT", None).await.unwrap();
+    assert_eq!(r.json()["code"].as_i64(), Some(-1121));
+    let day = 86_400_000;
+    let q = format!("symbol=BTCUSD_PERP&startTime={}&endTime={}", now_ms() - 8 * day, now_ms());
+    let r = binance_get(dapi, &k, "/dapi/v1/userTrades", &q, None).await.unwrap();
+    assert_eq!(r.json()["code"].as_i64(), Some(-4166), "seven days at most");
+    // public: the contracts with their size and margin coin
+    let r = get_raw(dapi, "", "/dapi/v1/exchangeInfo", None).await;
+    let info = r.json();
+    let btc = info["symbols"].as_array().unwrap().iter().find(|s| s["symbol"] == "BTCUSD_PERP").unwrap().clone();
+    assert_eq!((btc["contractSize"].as_u64(), btc["marginAsset"].as_str()), (Some(100), Some("BTC")));
+    // a COIN-M path on the USDⓈ-M server is not found
+    let r = binance_get(sb.binance_futures_url(), &k, "/dapi/v1/balance", "", None).await.unwrap();
+    assert_eq!(r.status, 404);
+}

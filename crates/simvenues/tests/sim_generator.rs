@@ -183,3 +183,41 @@ fn late_history_nets_out_and_trades_a_new_symbol() {
         }
     }
 }
+
+/// Every data account trades COIN-M (docs/venues.md §1.14): BTC moved into the `coinm` wallet, a long closed with
+/// its inverse PnL in BTC (contracts × 100 × (1/entry − 1/exit)), funding and commission in BTC, a short left open;
+/// the truth's `coinm` balance is what the transfers and income rows add up to.
+#[test]
+fn coin_m_activity_is_inverse_and_in_the_coin() {
+    use rust_decimal::Decimal;
+    for seed in [1, 7, 42] {
+        let w = World::generate(seed, Size::Small, ANCHOR);
+        let events = truth::ledger(&w);
+        let balances = truth::balances(&w);
+        let traders: Vec<_> = w.binance.iter().filter(|a| !a.trades.is_empty()).collect();
+        assert!(!traders.is_empty());
+        for a in traders {
+            let fills = &a.coinm_trades["BTCUSD_PERP"];
+            let (open, close) = (&fills[0], &fills[1]);
+            assert!(open.opening && open.buyer && !close.opening && !close.buyer, "seed {seed} {}", a.label);
+            let inverse =
+                (open.qty * Decimal::from(100) * (Decimal::ONE / open.price - Decimal::ONE / close.price)).round_dp(8);
+            assert_eq!(close.realized_pnl, inverse, "seed {seed} {}", a.label);
+            let types: HashSet<&str> = a.coinm_income.iter().map(|i| i.income_type).collect();
+            assert_eq!(types, HashSet::from(["TRANSFER", "REALIZED_PNL", "COMMISSION", "FUNDING_FEE"]));
+            assert!(a.coinm_income.iter().all(|i| &*i.asset == "BTC"));
+            assert!(a.coinm_positions["BTCUSD_PERP"].amt < Decimal::ZERO, "a short stays open");
+            let coinm = format!("binance/{}/coinm", a.label);
+            let flows: Decimal = a
+                .coinm_income
+                .iter()
+                .filter(|i| i.income_type != "TRANSFER")
+                .map(|i| i.income)
+                .chain(a.transfers.iter().filter(|t| t.to == "coinm").map(|t| t.amount))
+                .chain(a.transfers.iter().filter(|t| t.from == "coinm").map(|t| -t.amount))
+                .sum();
+            assert_eq!(balances[&coinm]["BTC"], flows, "seed {seed} {}", a.label);
+            assert!(events.iter().any(|e| e.id.starts_with(&format!("{coinm}:income:REALIZED_PNL:"))));
+        }
+    }
+}

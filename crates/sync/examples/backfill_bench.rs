@@ -28,6 +28,7 @@ async fn main() {
     for (host, url) in [
         (Host::BinanceSpot, sandbox.binance_spot_url()),
         (Host::BinanceFutures, sandbox.binance_futures_url()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
         (Host::Bitget, sandbox.bitget_url()),
     ] {
         config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));

@@ -28,6 +28,8 @@ pub struct Spent {
     pub sapi_ip: u64,
     /// Binance `/fapi` IP weight (2,400 a minute per IP).
     pub futures_ip: u64,
+    /// Binance `/dapi` (COIN-M) IP weight (6,000 a minute per IP).
+    pub coinm_ip: u64,
     /// Binance UID weight per account (180,000 a minute per account).
     pub uid: BTreeMap<String, u64>,
     /// Requests per endpoint path.
@@ -84,6 +86,7 @@ impl<T: Transport> Transport for Counting<T> {
                     c.sapi_ip += 1;
                 }
                 (Cost::BinanceIp(_), Host::BinanceFutures) => c.futures_ip += w,
+                (Cost::BinanceIp(_), Host::BinanceCoinFutures) => c.coinm_ip += w,
                 (Cost::BinanceIp(_), _) if e.path.starts_with("/sapi/") => c.sapi_ip += w,
                 (Cost::BinanceIp(_), _) => c.spot_ip += w,
                 (Cost::BitgetPerSecond(_), _) => {}
@@ -119,6 +122,7 @@ pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> S
     for (host, url) in [
         (Host::BinanceSpot, sandbox.binance_spot_url()),
         (Host::BinanceFutures, sandbox.binance_futures_url()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
         (Host::Bitget, sandbox.bitget_url()),
     ] {
         config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));
@@ -189,6 +193,8 @@ pub struct Row {
     pub sapi_ip: f64,
     /// Binance `/fapi` IP weight per account.
     pub futures_ip: f64,
+    /// Binance `/dapi` (COIN-M) IP weight per account.
+    pub coinm_ip: f64,
     /// Binance UID weight per account: the lowest and highest.
     pub uid: (u64, u64),
     /// Requests per Bitget account.
@@ -212,6 +218,7 @@ impl Row {
             spot_ip: c.spot_ip as f64 / nb,
             sapi_ip: c.sapi_ip as f64 / nb,
             futures_ip: c.futures_ip as f64 / nb,
+            coinm_ip: c.coinm_ip as f64 / nb,
             uid: (uid.iter().copied().min().unwrap_or(0), uid.iter().copied().max().unwrap_or(0)),
             bitget_requests: c.venue_requests("bitget") as f64 / ng,
         }
@@ -229,23 +236,26 @@ impl Row {
             spot_ip: avg(|r| r.spot_ip),
             sapi_ip: avg(|r| r.sapi_ip),
             futures_ip: avg(|r| r.futures_ip),
+            coinm_ip: avg(|r| r.coinm_ip),
             uid: (uid(|r| r.uid.0), uid(|r| r.uid.1)),
             bitget_requests: avg(|r| r.bitget_requests),
         }
     }
 
     /// Binance accounts one egress IP keeps in sync at this cost per `interval_min` minutes, using 80 % of each
-    /// per-IP limit (spot 6,000, SAPI 12,000, futures 2,400 a minute): the binding limit's figure, and its name.
+    /// per-IP limit (spot 6,000, SAPI 12,000, futures 2,400, COIN-M 6,000 a minute): the binding limit's figure, and
+    /// its name.
     pub fn per_ip(&self, interval_min: f64) -> (f64, &'static str) {
         let room = |limit: f64, used: f64| if used > 0.0 { limit * 0.8 * interval_min / used } else { f64::INFINITY };
         [
             (room(6_000.0, self.spot_ip), "spot"),
             (room(12_000.0, self.sapi_ip), "SAPI"),
             (room(2_400.0, self.futures_ip), "futures"),
+            (room(6_000.0, self.coinm_ip), "COIN-M"),
         ]
         .into_iter()
         .min_by(|a, b| a.0.total_cmp(&b.0))
-        .expect("three limits")
+        .expect("four limits")
     }
 }
 
@@ -257,13 +267,13 @@ pub fn table(bench: &Bench, rows: &[Row]) -> String {
         bench.count(Venue::Bitget)
     );
     out.push_str(
-        "| | requests (all) | Binance requests | Binance spot IP weight | Binance SAPI IP weight | Binance futures IP weight | UID weight | Bitget requests |\n|---|---|---|---|---|---|---|---|\n",
+        "| | requests (all) | Binance requests | Binance spot IP weight | Binance SAPI IP weight | Binance futures IP weight | Binance COIN-M IP weight | UID weight | Bitget requests |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let uid = if r.uid.0 == r.uid.1 { r.uid.0.to_string() } else { format!("{}–{}", r.uid.0, r.uid.1) };
         out.push_str(&format!(
-            "| {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {uid} | {:.1} |\n",
-            r.name, r.requests, r.binance_requests, r.spot_ip, r.sapi_ip, r.futures_ip, r.bitget_requests
+            "| {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {uid} | {:.1} |\n",
+            r.name, r.requests, r.binance_requests, r.spot_ip, r.sapi_ip, r.futures_ip, r.coinm_ip, r.bitget_requests
         ));
     }
     out

@@ -1,6 +1,11 @@
-//! The weight budget: never more than half of a venue's per-IP limit, from our own accounting and the venue's (or
-//! relay's) usage headers, and a cool-down after 429/418. The limits, windows and headers are the catalogue's
+//! The weight budget: never more than `percent` (40 by default) of a venue's per-IP limit, from our own accounting
+//! and the usage headers, and a cool-down after 429/418. The limits, windows and headers are the catalogue's
 //! [`Limiter`]s.
+//!
+//! Through the relay a per-IP usage header is this client's own position against its fair share of the egress IP,
+//! in the venue's units (docs/relay.md, "Used-weight headers"), not the IP's total: so `percent` of it is that
+//! share of the client's own, and other clients of the relay (an abusive one included) do not make the sync hold
+//! back. Straight to the venue it is the IP's figure (docs/sync.md).
 
 use std::collections::{BTreeMap, VecDeque};
 

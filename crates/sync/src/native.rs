@@ -39,7 +39,18 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport along `route`, giving up on a request after `timeout`.
     pub fn new(route: Route, timeout: Duration) -> Self {
+        Self::from(route, timeout, None)
+    }
+
+    /// The same, its connections made from `local` (a loopback address of its own per simulated user in the load
+    /// harness, `examples/capacity.rs`, so that the relay sees each user as a client address of its own).
+    pub fn with_local_address(route: Route, timeout: Duration, local: std::net::IpAddr) -> Self {
+        Self::from(route, timeout, Some(local))
+    }
+
+    fn from(route: Route, timeout: Duration, local: Option<std::net::IpAddr>) -> Self {
         let mut connector = HttpConnector::new();
+        connector.set_local_address(local);
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
         let client = HyperClient::builder(TokioExecutor::new()).pool_max_idle_per_host(4).build(connector);

@@ -61,6 +61,10 @@ pub enum Stream {
     BinanceFuturesTrades,
     /// Binance `/sapi/v1/asset/assetDividend`.
     BinanceDividends,
+    /// Binance `/dapi/v1/income` (COIN-M).
+    BinanceCoinmIncome,
+    /// Binance `/dapi/v1/userTrades`, per pair (informational COIN-M fills).
+    BinanceCoinmTrades,
     /// Binance `/sapi/v1/simple-earn/flexible/history/subscriptionRecord`.
     BinanceEarnFlexibleSubscriptions,
     /// Binance `/sapi/v1/simple-earn/flexible/history/redemptionRecord`.
@@ -147,6 +151,10 @@ impl Stream {
             Stream::BinanceFuturesTrades => {
                 s(&BINANCE_FUTURES_TRADES, Some(7 * DAY - 1), Some(180 * DAY), 1000, TimeInclusive, 0)
             }
+            // COIN-M (docs/venues.md §1.14): income windows of at most a year, fills by pair in 7-day windows (a pair
+            // cannot go with `fromId`), each continuing from a full page's last time; retention not stated
+            Stream::BinanceCoinmIncome => s(&BINANCE_COINM_INCOME, Some(365 * DAY - 1), None, 1000, TimeInclusive, 0),
+            Stream::BinanceCoinmTrades => s(&BINANCE_COINM_TRADES, Some(7 * DAY - 1), None, 1000, TimeInclusive, 0),
             // at most 180 days per query, 500 rows, no paging parameter (docs/venues.md §1.13)
             Stream::BinanceDividends => s(&BINANCE_ASSET_DIVIDENDS, Some(180 * DAY - 1), None, 500, Bisect, 0),
             // Simple Earn histories: at most three months per query (90 days here), 100 rows a page by `current`
@@ -211,6 +219,8 @@ impl Stream {
             | BinanceDust
             | BinanceIncome
             | BinanceFuturesTrades
+            | BinanceCoinmIncome
+            | BinanceCoinmTrades
             | BinanceEarnFlexibleSubscriptions
             | BinanceEarnFlexibleRedemptions
             | BinanceEarnFlexibleRewards
@@ -262,6 +272,7 @@ impl Stream {
                 Stream::BinanceEarnLockedRedemptions,
                 Stream::BinanceEarnLockedRewards,
                 Stream::BinanceIncome,
+                Stream::BinanceCoinmIncome,
             ],
             AccountMode::BitgetClassic => &[
                 Stream::BitgetDeposits,
@@ -337,6 +348,7 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
                     .map(move |f| vec![("coin", c.clone()), ("fromType", f.to_string())])
             })
             .collect(),
+        Stream::BinanceCoinmTrades => symbols.iter().map(|p| vec![("pair", p.clone())]).collect(),
         Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
@@ -400,6 +412,8 @@ mod tests {
             (Stream::BitgetUnifiedConverts, 3, 30 * DAY),
             (Stream::BinanceFuturesTrades, 13, 7 * DAY),
             (Stream::BitgetFuturesFills, 13, 7 * DAY),
+            (Stream::BinanceCoinmTrades, 13, 7 * DAY),
+            (Stream::BinanceCoinmIncome, 1, 365 * DAY),
         ] {
             let spec = stream.spec();
             let w = windows(&spec, start_of(&spec, None, history_start, now), now);
@@ -449,7 +463,7 @@ mod tests {
         ]
         .into_iter()
         .chain(Stream::BINANCE_EARN)
-        .chain([BinanceDividends])
+        .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

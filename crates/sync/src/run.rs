@@ -5,9 +5,10 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::{
-    BINANCE_ACCOUNT, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO,
-    BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS,
-    BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION,
+    BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
 use ledger::{Decimal, Event, Position, Timestamp};
@@ -19,6 +20,7 @@ use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, Ven
 use crate::budget::{Budget, Meter};
 use crate::pager::Pager;
 use crate::plan::{self, DAY, Paging, Stream, Task};
+use crate::retry::{Retry, RetryPolicy};
 use crate::state::{AccountState, SyncState};
 use crate::tick::{self, Check};
 
@@ -44,12 +46,12 @@ impl AccountConfig {
 pub struct SyncOptions {
     /// How many days of history a backfill reads (streams the venue keeps for less start at its retention).
     pub history_days: i64,
-    /// Percent of each per-IP rate limit the sync may use: 40 by default, under the half the issue allows and
+    /// Percent of each per-IP rate limit the sync may use: 40 by default, under half of the limit (docs/venues.md) and
     /// within the share the relay gives one client address (half of its 80 %), so the relay never has to refuse.
     pub budget_percent: u32,
-    /// Attempts per request before giving up on a retryable error.
+    /// Attempts per request before giving up on a retryable error ([`RetryPolicy::max_attempts`]).
     pub max_attempts: u32,
-    /// First retry delay, doubled per attempt, capped at 5 s.
+    /// First retry delay, doubled per attempt, capped at 5 s ([`RetryPolicy::first_delay_ms`]).
     pub backoff_ms: u64,
     /// Skip what was synced less than this long ago (ms): an account whose last sync completed, and a stream
     /// covered up to then. 0 syncs everything every time; resuming an interrupted sync with a few minutes here
@@ -65,6 +67,13 @@ pub struct SyncOptions {
     pub symbols_every_ms: i64,
 }
 
+impl SyncOptions {
+    /// The retry policy these options set: every venue request of the sync retries by it.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy { max_attempts: self.max_attempts, first_delay_ms: self.backoff_ms }
+    }
+}
+
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
@@ -78,6 +87,50 @@ impl Default for SyncOptions {
             symbols_every_ms: DAY,
         }
     }
+}
+
+/// The state key of one of the account's wallets (`binance/main/spot`).
+fn wallet(mode: AccountMode, label: &str, w: &str) -> String {
+    format!("{}/{label}/{w}", if mode == AccountMode::Binance { "binance" } else { "bitget" })
+}
+
+/// Whether the wallet's balances moved since the last tick.
+fn moved(cx: &RefCell<Cx<'_, '_>>, mode: AccountMode, label: &str, w: &str) -> bool {
+    cx.borrow().check.as_ref().is_some_and(|c| c.wallet_moved(&wallet(mode, label, w)))
+}
+
+/// The assets whose balance in the wallet moved since the last tick.
+fn assets_moved(cx: &RefCell<Cx<'_, '_>>, mode: AccountMode, label: &str, w: &str) -> BTreeSet<String> {
+    let acc = wallet(mode, label, w);
+    let c = cx.borrow();
+    c.check.as_ref().map(|c| c.moved().keys().filter(|k| k.0 == acc).map(|k| k.1.clone()).collect()).unwrap_or_default()
+}
+
+/// Closes a tick in the account's state: what it read (balances, positions, the movement carried to the next
+/// tick) and when; `full`: the reason of the full cycle it ran, if it ran one.
+fn close_tick(
+    st: &mut AccountState,
+    now: i64,
+    history_start: i64,
+    full: Option<Option<&'static str>>,
+    check: Option<Check>,
+    balances: &Balances,
+    positions: &[Position],
+) {
+    if let Some(reason) = full {
+        let residue = check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
+        st.last_full = Some(now);
+        st.history_from = Some(history_start);
+        // once more in full next time (the symbols read again), unless this was that once more already
+        st.recheck = !residue.is_empty() && reason != Some("the last full cycle left movement unexplained");
+    }
+    st.carry = check.map(|c| c.carry()).unwrap_or_default();
+    st.balances = Some(balances.clone());
+    st.balances_at = Some(now);
+    st.positions = positions.to_vec();
+    st.tick_open = false;
+    st.last_sync = Some(now);
+    st.backfilled_at.get_or_insert(now);
 }
 
 /// Where a sync is, for the UI and the terminal.
@@ -203,6 +256,8 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceIncome => b::income(data, label),
         Stream::BinanceFuturesTrades => b::user_trades(data, label),
         Stream::BinanceDividends => b::dividends(data, label),
+        Stream::BinanceCoinmIncome => b::coinm_income(data, label),
+        Stream::BinanceCoinmTrades => b::coinm_trades(data, label),
         Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
         Stream::BinanceEarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
         Stream::BinanceEarnFlexibleRewards => b::earn_flexible_rewards(data, label),
@@ -229,10 +284,12 @@ fn note_assets(st: &mut AccountState, events: &[Event]) {
     st.assets.extend(events.iter().flat_map(Event::assets).map(str::to_owned));
     // the symbols of futures income (realized PnL, commission, funding) are the symbols that have fills
     for e in events {
-        if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind
-            && e.account.as_str().ends_with("/usdm")
-        {
-            st.futures_symbols.insert(s.clone());
+        if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
+            if e.account.as_str().ends_with("/usdm") {
+                st.futures_symbols.insert(s.clone());
+            } else if e.account.as_str().ends_with("/coinm") {
+                st.coinm_pairs.insert(parse::binance::coinm_pair(s));
+            }
         }
     }
 }
@@ -276,6 +333,8 @@ struct Cx<'a, 's> {
 struct Moved {
     positions: BTreeSet<String>,
     income_symbols: BTreeSet<String>,
+    /// Binance COIN-M pairs of income rows read in this tick.
+    coinm_pairs: BTreeSet<String>,
     /// Binance: the first tick of a UTC day, when Simple Earn pays rewards.
     new_day: bool,
     /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
@@ -387,30 +446,33 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                     return Ok((reply, sent, self.transport.now_ms()));
                 }
-                Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
+                Err(e) => {
                     attempt += 1;
-                    self.live.borrow_mut().retries += 1;
-                    let kind = match &e {
-                        VenueError::RateLimited { status, .. } | VenueError::Server { status, .. } => {
-                            status.to_string()
+                    let Some(retry) = self.options.retry_policy().after(attempt, &e) else { return Err(e) };
+                    self.count_retry(endpoint, &e);
+                    match retry {
+                        Retry::RateLimited(ms) => self.budget.borrow_mut().cool_down(&meter, ms as i64, now),
+                        Retry::After(ms) => {
+                            self.live.borrow_mut().waited_ms += ms;
+                            self.transport.sleep(ms).await;
                         }
-                        VenueError::Transport { .. } => "transport".into(),
-                        VenueError::Malformed { .. } => "malformed".into(),
-                        _ => "other".into(),
-                    };
-                    *self.live.borrow_mut().retried.entry(format!("{kind} {}", endpoint.path)).or_default() += 1;
-                    let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000) as i64;
-                    if let VenueError::RateLimited { retry_after_ms, .. } = &e {
-                        let ms = retry_after_ms.map(|m| m as i64).unwrap_or(backoff.max(1_000));
-                        self.budget.borrow_mut().cool_down(&meter, ms, now);
-                    } else {
-                        self.live.borrow_mut().waited_ms += backoff as u64;
-                        self.transport.sleep(backoff as u64).await;
                     }
                 }
-                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Counts a retry of `endpoint` in the stats, by kind of failure (`429 /api/v3/myTrades`, `transport …`).
+    fn count_retry(&self, endpoint: &Endpoint, e: &VenueError) {
+        let kind = match e {
+            VenueError::RateLimited { status, .. } | VenueError::Server { status, .. } => status.to_string(),
+            VenueError::Transport { .. } => "transport".into(),
+            VenueError::Malformed { .. } => "malformed".into(),
+            _ => "other".into(),
+        };
+        let mut live = self.live.borrow_mut();
+        live.retries += 1;
+        *live.retried.entry(format!("{kind} {}", endpoint.path)).or_default() += 1;
     }
 
     /// Measures the venue's clock, retrying like any request. Binance's is read on the futures host
@@ -433,18 +495,17 @@ impl<'t, T: Transport> Engine<'t, T> {
             self.live.borrow_mut().requests += 1;
             match client.sync_clock(self.transport).await {
                 Ok(offset) => return Ok(offset),
-                Err(e) if e.is_retryable() && attempt + 1 < self.options.max_attempts => {
+                Err(e) => {
                     attempt += 1;
-                    self.live.borrow_mut().retries += 1;
-                    let backoff = (self.options.backoff_ms << attempt.min(6)).min(5_000);
-                    let wait = match &e {
-                        VenueError::RateLimited { retry_after_ms: Some(ms), .. } => *ms,
-                        _ => backoff,
-                    };
-                    self.live.borrow_mut().waited_ms += wait;
-                    self.transport.sleep(wait).await;
+                    // Outside the weight budget: a rate limit is waited out here, like any other back-off.
+                    let Some(retry) = self.options.retry_policy().after(attempt, &e) else { return Err(e) };
+                    {
+                        let mut live = self.live.borrow_mut();
+                        live.retries += 1;
+                        live.waited_ms += retry.ms();
+                    }
+                    self.transport.sleep(retry.ms()).await;
                 }
-                Err(e) => return Err(e),
             }
         }
     }
@@ -543,20 +604,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let label = run.label.clone();
         let venue = account.credentials.venue;
         // mode and snapshots; the balance reads double as discovery
-        let mode = match venue {
-            Venue::Binance => AccountMode::Binance,
-            Venue::Bitget => match st.mode {
-                Some(m) => m,
-                None => {
-                    self.live.borrow_mut().lower_bound += 1;
-                    match self.call(&client, &key, &BITGET_SPOT_ASSETS, &[]).await {
-                        Ok(_) => AccountMode::BitgetClassic,
-                        Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => AccountMode::BitgetUnified,
-                        Err(e) => return Err(venue_err(e)),
-                    }
-                }
-            },
-        };
+        let mode = self.account_mode(&client, &key, venue, st.mode).await.map_err(venue_err)?;
         st.mode = Some(mode);
         self.progress(&mut run, "balances");
         // symbols of futures positions that changed since the last tick (their fills may be new), and for Binance
@@ -587,24 +635,9 @@ impl<'t, T: Transport> Engine<'t, T> {
             || check.as_ref().is_none_or(|c| {
                 c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
             });
-        let moved = Moved { positions: moved_positions, income_symbols: BTreeSet::new(), new_day, earn_in_full };
+        let moved = Moved { positions: moved_positions, new_day, earn_in_full, ..Moved::default() };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
-        let mut escalated = false;
-        if full {
-            self.full_cycle(&client, &cell, mode, &key, &label, &balances).await?;
-        } else {
-            self.incremental(&client, &cell, mode, &key, &label).await?;
-            // fail closed: movement the events read do not account for sends the tick to a full cycle
-            let unexplained = cell.borrow().check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
-            if !unexplained.is_empty() {
-                escalated = true;
-                self.live.borrow_mut().escalations += 1;
-                let what: Vec<String> = unexplained.iter().map(|(w, a)| format!("{a} in {w}")).collect();
-                let why = format!("full cycle: {} moved unexplained", what.join(", "));
-                self.progress(&mut cell.borrow_mut().run, &why);
-                self.full_cycle(&client, &cell, mode, &key, &label, &balances).await?;
-            }
-        }
+        let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
         {
             let mut live = self.live.borrow_mut();
@@ -615,26 +648,67 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
         }
         let st = state.accounts.get_mut(&key).expect("inserted above");
-        let residue = check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
-        if full || escalated {
-            st.last_full = Some(now);
-            st.history_from = Some(history_start);
-            // once more in full next time (the symbols read again), unless this was that once more already
-            st.recheck = !residue.is_empty() && reason != Some("the last full cycle left movement unexplained");
-        }
-        st.carry = check.map(|c| c.carry()).unwrap_or_default();
-        st.balances = Some(balances.clone());
-        st.balances_at = Some(now);
-        st.positions = positions.clone();
-        st.tick_open = false;
-        st.last_sync = Some(now);
-        st.backfilled_at.get_or_insert(now);
+        let was_full = (full || escalated).then_some(reason);
+        close_tick(st, now, history_start, was_full, check, &balances, &positions);
         // the snapshot before the checkpoint that marks the account done: a resume skips a done account, so a crash
         // between the two must leave it not done rather than done without its balances
         run.sink.snapshot(&key, &balances, &positions).map_err(SyncError::Sink)?;
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
         Ok(())
+    }
+
+    /// The account's mode: Binance has one; a Bitget key's is remembered, or found by reading the classic spot
+    /// assets (a unified account refuses them).
+    async fn account_mode(
+        &self,
+        client: &Client,
+        key: &str,
+        venue: Venue,
+        known: Option<AccountMode>,
+    ) -> Result<AccountMode, VenueError> {
+        match (venue, known) {
+            (Venue::Binance, _) => Ok(AccountMode::Binance),
+            (Venue::Bitget, Some(mode)) => Ok(mode),
+            (Venue::Bitget, None) => {
+                self.live.borrow_mut().lower_bound += 1;
+                match self.call(client, key, &BITGET_SPOT_ASSETS, &[]).await {
+                    Ok(_) => Ok(AccountMode::BitgetClassic),
+                    Err(e) if e.problem() == Some(ApiProblem::UnifiedAccount) => Ok(AccountMode::BitgetUnified),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Reads the account's streams: a full cycle, or an incremental tick that turns into a full cycle (fail
+    /// closed) when the events it read do not account for what moved. Whether it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_streams(
+        &self,
+        client: &Client,
+        cell: &RefCell<Cx<'_, '_>>,
+        mode: AccountMode,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+        full: bool,
+    ) -> Result<bool, SyncError> {
+        if full {
+            self.full_cycle(client, cell, mode, key, label, balances).await?;
+            return Ok(false);
+        }
+        self.incremental(client, cell, mode, key, label).await?;
+        let unexplained = cell.borrow().check.as_ref().map(|c| c.unexplained()).unwrap_or_default();
+        if unexplained.is_empty() {
+            return Ok(false);
+        }
+        self.live.borrow_mut().escalations += 1;
+        let what: Vec<String> = unexplained.iter().map(|(w, a)| format!("{a} in {w}")).collect();
+        let why = format!("full cycle: {} moved unexplained", what.join(", "));
+        self.progress(&mut cell.borrow_mut().run, &why);
+        self.full_cycle(client, cell, mode, key, label, balances).await?;
+        Ok(true)
     }
 
     /// A Binance account's balances (spot, funding, USDⓈ-M futures, Simple Earn) and open positions (docs/sync.md:
@@ -670,6 +744,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         st.futures_symbols.extend(snap.positions.iter().map(|p| p.symbol.clone()));
         st.position_sizes = sizes;
+        // the COIN-M wallet, and the pairs of its open positions (docs/venues.md §1.14)
+        let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
+        let pairs = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        st.coinm_pairs.extend(pairs);
         // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
         // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
         // one of them); otherwise the earn wallet is as last read
@@ -766,10 +844,10 @@ impl<'t, T: Transport> Engine<'t, T> {
     ) -> Result<(), SyncError> {
         match mode {
             AccountMode::Binance => {
-                // The spot host (`/api`, `/sapi`) and the futures host (`/fapi`) have separate weight limits: their
-                // streams run at the same time, each within its own host's budget.
+                // The spot host (`/api`, `/sapi`) and the futures hosts (`/fapi`, `/dapi`) have separate weight
+                // limits: their streams run at the same time, each within its own host's budget.
                 let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                    Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host == Host::BinanceFutures);
+                    Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host != Host::BinanceSpot);
                 let earn = cx.borrow().moved.earn_in_full;
                 let spot = async move {
                     for stream in spot_side {
@@ -800,7 +878,11 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let symbols: Vec<String> =
                         cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
                     let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
+                    // COIN-M fills of the pairs of income rows and open positions
+                    let pairs: Vec<String> = cx.borrow().state.accounts[key].coinm_pairs.iter().cloned().collect();
+                    let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
+                    self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
                 };
                 both(spot, futures).await
             }
@@ -832,6 +914,7 @@ impl<'t, T: Transport> Engine<'t, T> {
     /// The streams that can explain what moved, and nothing else (docs/sync.md): a wallet that did not move has no
     /// new rows to read. Binance spot fills are read per symbol, first those whose base and quote both moved
     /// unexplained, then those with either; the UID-heavy withdrawal and convert histories only in a full cycle.
+    /// An incremental tick: the streams that can explain what moved since the last tick (docs/sync.md).
     async fn incremental(
         &self,
         client: &Client,
@@ -840,114 +923,144 @@ impl<'t, T: Transport> Engine<'t, T> {
         key: &str,
         label: &str,
     ) -> Result<(), SyncError> {
-        let wallet =
-            |w: &str| format!("{}/{label}/{w}", if mode == AccountMode::Binance { "binance" } else { "bitget" });
-        let moved = |w: &str| cx.borrow().check.as_ref().is_some_and(|c| c.wallet_moved(&wallet(w)));
-        let assets_moved = |w: &str| -> BTreeSet<String> {
-            let acc = wallet(w);
-            let c = cx.borrow();
-            c.check
-                .as_ref()
-                .map(|c| c.moved().keys().filter(|k| k.0 == acc).map(|k| k.1.clone()).collect())
-                .unwrap_or_default()
-        };
         match mode {
-            AccountMode::Binance => {
-                let (spot_moved, usdm_moved) = (moved("spot"), moved("usdm"));
-                let funding_moved = moved("funding");
-                // the Earn histories when the earn wallet moved, or spot on the day's first tick (locked rewards are
-                // paid to spot)
-                let earn_moved = moved("earn") || (spot_moved && cx.borrow().moved.new_day);
-                let spot = async move {
-                    if spot_moved {
-                        for stream in [Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends] {
-                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                        }
-                    }
-                    if earn_moved {
-                        for stream in Stream::BINANCE_EARN {
-                            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                        }
-                    }
-                    // transfers of the types whose sending or receiving wallet moved
-                    let wallet_moved = |w: &str| match w {
-                        "spot" => spot_moved,
-                        "usdm" => usdm_moved,
-                        _ => funding_moved,
-                    };
-                    let types: Vec<Vec<(&'static str, String)>> = venues::parse::binance::TRANSFER_TYPES
-                        .iter()
-                        .filter(|(_, from, to)| wallet_moved(from) || wallet_moved(to))
-                        .map(|(t, _, _)| vec![("type", t.to_string())])
-                        .collect();
-                    self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
-                    // spot fills: first the symbols whose base and quote both moved unexplained, then either
-                    let spot = wallet("spot");
-                    for both_sides in [true, false] {
-                        let symbols = {
-                            let c = cx.borrow();
-                            let Some(check) = c.check.as_ref() else { break };
-                            let assets = check.unexplained_in(&spot);
-                            tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
-                        };
-                        if !symbols.is_empty() {
-                            let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                            self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
-                        }
-                    }
-                    Ok(())
-                };
-                let futures = async move {
-                    if usdm_moved {
-                        let stream = Stream::BinanceIncome;
-                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                    }
-                    // fills of the symbols with new income rows or a position that changed
-                    let symbols: Vec<String> = {
-                        let c = cx.borrow();
-                        c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
-                    };
-                    let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
-                };
-                both(spot, futures).await
-            }
-            AccountMode::BitgetClassic => {
-                let (spot_moved, futures_moved) = (moved("spot"), moved("futures"));
-                let positions_moved = !cx.borrow().moved.positions.is_empty();
-                let mut streams = Vec::new();
-                if spot_moved {
-                    streams.extend([
-                        Stream::BitgetDeposits,
-                        Stream::BitgetWithdrawals,
-                        Stream::BitgetSpotFills,
-                        Stream::BitgetConverts,
-                        Stream::BitgetBgbConverts,
-                    ]);
-                }
-                if futures_moved || positions_moved {
-                    streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
-                }
-                for stream in streams {
+            AccountMode::Binance => self.binance_incremental(client, cx, key, label).await,
+            AccountMode::BitgetClassic => self.bitget_classic_incremental(client, cx, label).await,
+            AccountMode::BitgetUnified => self.bitget_unified_incremental(client, cx, label).await,
+        }
+    }
+
+    /// A Binance account's incremental tick: the spot host's streams and the futures host's at the same time.
+    async fn binance_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let mode = AccountMode::Binance;
+        let (spot_moved, usdm_moved) = (moved(cx, mode, label, "spot"), moved(cx, mode, label, "usdm"));
+        let coinm_moved = moved(cx, mode, label, "coinm");
+        let funding_moved = moved(cx, mode, label, "funding");
+        // the Earn histories when the earn wallet moved, or spot on the day's first tick (locked rewards are
+        // paid to spot)
+        let earn_moved = moved(cx, mode, label, "earn") || (spot_moved && cx.borrow().moved.new_day);
+        let spot = async move {
+            if spot_moved {
+                for stream in [Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends] {
                     self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                 }
-                // transfers of the coins that moved in both wallets
-                let coins: Vec<String> = assets_moved("spot").intersection(&assets_moved("futures")).cloned().collect();
-                let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
-                self.run_stream(client, cx, Stream::BitgetTransfers, instances).await
             }
-            AccountMode::BitgetUnified => {
-                if moved("unified") {
-                    for &stream in Stream::independent(mode) {
-                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                    }
+            if earn_moved {
+                for stream in Stream::BINANCE_EARN {
+                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                 }
-                // converts of the pairs of coins that both moved
-                let coins: Vec<String> = assets_moved("unified").into_iter().collect();
-                let instances = plan::instances(Stream::BitgetUnifiedConverts, &[], &coins);
-                self.run_stream(client, cx, Stream::BitgetUnifiedConverts, instances).await
+            }
+            // transfers of the types whose sending or receiving wallet moved
+            let wallet_moved = |w: &str| match w {
+                "spot" => spot_moved,
+                "usdm" => usdm_moved,
+                "coinm" => coinm_moved,
+                _ => funding_moved,
+            };
+            let types: Vec<Vec<(&'static str, String)>> = venues::parse::binance::TRANSFER_TYPES
+                .iter()
+                .filter(|(_, from, to)| wallet_moved(from) || wallet_moved(to))
+                .map(|(t, _, _)| vec![("type", t.to_string())])
+                .collect();
+            self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
+            // spot fills: first the symbols whose base and quote both moved unexplained, then either
+            let spot = wallet(mode, label, "spot");
+            for both_sides in [true, false] {
+                let symbols = {
+                    let c = cx.borrow();
+                    let Some(check) = c.check.as_ref() else { break };
+                    let assets = check.unexplained_in(&spot);
+                    tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
+                };
+                if !symbols.is_empty() {
+                    let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+                }
+            }
+            Ok(())
+        };
+        let futures = async move {
+            if usdm_moved {
+                let stream = Stream::BinanceIncome;
+                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+            }
+            // fills of the symbols with new income rows or a position that changed
+            let symbols: Vec<String> = {
+                let c = cx.borrow();
+                c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
+            };
+            let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+            self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
+            // COIN-M: income when its wallet moved, then the fills of the pairs with new income rows
+            if coinm_moved {
+                let stream = Stream::BinanceCoinmIncome;
+                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+            }
+            let pairs: Vec<String> = cx.borrow().moved.coinm_pairs.iter().cloned().collect();
+            let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
+            self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
+        };
+        both(spot, futures).await
+    }
+
+    /// A Bitget classic account's incremental tick.
+    async fn bitget_classic_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let mode = AccountMode::BitgetClassic;
+        let (spot_moved, futures_moved) = (moved(cx, mode, label, "spot"), moved(cx, mode, label, "futures"));
+        let positions_moved = !cx.borrow().moved.positions.is_empty();
+        let mut streams = Vec::new();
+        if spot_moved {
+            streams.extend([
+                Stream::BitgetDeposits,
+                Stream::BitgetWithdrawals,
+                Stream::BitgetSpotFills,
+                Stream::BitgetConverts,
+                Stream::BitgetBgbConverts,
+            ]);
+        }
+        if futures_moved || positions_moved {
+            streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
+        }
+        for stream in streams {
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        }
+        // transfers of the coins that moved in both wallets
+        let coins: Vec<String> = assets_moved(cx, mode, label, "spot")
+            .intersection(&assets_moved(cx, mode, label, "futures"))
+            .cloned()
+            .collect();
+        let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
+        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await
+    }
+
+    /// A Bitget unified account's incremental tick.
+    async fn bitget_unified_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let mode = AccountMode::BitgetUnified;
+        if moved(cx, mode, label, "unified") {
+            for &stream in Stream::independent(mode) {
+                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
             }
         }
+        // converts of the pairs of coins that both moved
+        let coins: Vec<String> = assets_moved(cx, mode, label, "unified").into_iter().collect();
+        let instances = plan::instances(Stream::BitgetUnifiedConverts, &[], &coins);
+        self.run_stream(client, cx, Stream::BitgetUnifiedConverts, instances).await
     }
 
     async fn run_stream(
@@ -1028,7 +1141,11 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
             for e in &page.events {
                 if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
-                    moved.income_symbols.insert(s.clone());
+                    if e.account.as_str().ends_with("/coinm") {
+                        moved.coinm_pairs.insert(parse::binance::coinm_pair(s));
+                    } else {
+                        moved.income_symbols.insert(s.clone());
+                    }
                 }
             }
             task_rows += page.rows;

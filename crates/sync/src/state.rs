@@ -33,6 +33,10 @@ pub struct AccountState {
     /// income they came from ages out before the fills do.
     #[serde(default)]
     pub futures_symbols: BTreeSet<String>,
+    /// COIN-M pairs (`BTCUSD`) seen in income rows and open positions (which `/dapi/v1/userTrades` to read, by
+    /// pair: every contract of it at once). Kept like `futures_symbols`.
+    #[serde(default)]
+    pub coinm_pairs: BTreeSet<String>,
     /// Spot symbols (Binance exchangeInfo), read again daily, or when an asset no symbol names moved.
     #[serde(default)]
     pub symbols: SymbolBook,

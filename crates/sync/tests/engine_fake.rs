@@ -113,6 +113,13 @@ impl Fake {
             }
             "/sapi/v1/asset/get-funding-asset" | "/fapi/v3/positionRisk" => json!([]),
             "/fapi/v3/account" => json!({"assets": [{"asset": "USDT", "walletBalance": "10"}], "positions": []}),
+            // an account without COIN-M: no wallet, no position, no income
+            "/dapi/v1/account" => json!({"assets": [{"asset": "BTC", "walletBalance": "0.00000000"}], "positions": []}),
+            "/dapi/v1/income" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s <= 365 * DAY, "COIN-M income window");
+                json!([])
+            }
             "/api/v3/myTrades" => {
                 let sym = p["symbol"].as_str();
                 let from = int("fromId").unwrap() as u64;

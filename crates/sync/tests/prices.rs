@@ -20,6 +20,7 @@ async fn daily_prices_from_binance_then_bitget_and_none_for_an_unlisted_asset() 
     let route = Route::Direct(BTreeMap::from([
         (Host::BinanceSpot, sandbox.binance_spot_url().to_string()),
         (Host::BinanceFutures, sandbox.binance_futures_url().to_string()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url().to_string()),
         (Host::Bitget, sandbox.bitget_url().to_string()),
     ]));
     let t = HttpTransport::new(route, Duration::from_secs(10));
@@ -49,6 +50,7 @@ async fn reporting_currencies_from_a_direct_an_inverted_and_a_fallback_market() 
     let route = Route::Direct(BTreeMap::from([
         (Host::BinanceSpot, sandbox.binance_spot_url().to_string()),
         (Host::BinanceFutures, sandbox.binance_futures_url().to_string()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url().to_string()),
         (Host::Bitget, sandbox.bitget_url().to_string()),
     ]));
     let t = HttpTransport::new(route, Duration::from_secs(10));

@@ -46,6 +46,7 @@ async fn start_with(
     for (host, url) in [
         (Host::BinanceSpot, sandbox.binance_spot_url()),
         (Host::BinanceFutures, sandbox.binance_futures_url()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
         (Host::Bitget, sandbox.bitget_url()),
     ] {
         config.upstreams.insert(host, relay::config::Upstream::parse(url).unwrap());
@@ -75,7 +76,8 @@ fn credentials(k: &DemoKey) -> Credentials {
 struct Recording<T> {
     inner: T,
     seen: Mutex<BTreeSet<(Venue, &'static str, &'static str)>>,
-    /// Requests in flight to Binance's spot and futures hosts, and whether both ever had one at once.
+    /// Requests in flight to Binance's spot and futures hosts (USDⓈ-M and COIN-M), and whether both ever had one at
+    /// once.
     in_flight: Mutex<(u32, u32, bool)>,
 }
 
@@ -87,7 +89,7 @@ impl<T: Transport> Transport for Recording<T> {
             let mut f = self.in_flight.lock().unwrap();
             match e.host {
                 Host::BinanceSpot => f.0 = f.0.saturating_add_signed(d),
-                Host::BinanceFutures => f.1 = f.1.saturating_add_signed(d),
+                Host::BinanceFutures | Host::BinanceCoinFutures => f.1 = f.1.saturating_add_signed(d),
                 Host::Bitget => {}
             }
             f.2 |= f.0 > 0 && f.1 > 0;
@@ -213,6 +215,21 @@ fn assert_matches_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) {
     }
 }
 
+/// Account -> asset -> amount, as the sync wrote them to `balances.json` and as the sandbox's truth has them, for
+/// the accounts of `p`.
+type Balances = BTreeMap<String, BTreeMap<String, String>>;
+fn synced_and_true_balances(r: &Running, p: &BTreeSet<String>, dir: &Path) -> (Balances, Balances) {
+    let synced = serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    let truth = r
+        .sandbox
+        .truth_balances()
+        .into_iter()
+        .filter(|(a, _)| mine(p, a))
+        .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
+        .collect();
+    (synced, truth)
+}
+
 /// Whether the synced ledger and balances equal the truth, and if not, the first differences.
 fn compare_with_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) -> Result<(), String> {
     let p = prefixes(accounts);
@@ -242,15 +259,7 @@ fn compare_with_truth(r: &Running, accounts: &[AccountConfig], dir: &Path) -> Re
             return Err(format!("event {id}: synced {:?}, truth {expected:?}", ours[id]));
         }
     }
-    let balances: BTreeMap<String, BTreeMap<String, String>> =
-        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
-    let truth_b: BTreeMap<String, BTreeMap<String, String>> = r
-        .sandbox
-        .truth_balances()
-        .into_iter()
-        .filter(|(a, _)| mine(&p, a))
-        .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
-        .collect();
+    let (balances, truth_b) = synced_and_true_balances(r, &p, dir);
     if balances != truth_b {
         return Err(format!("balances: synced {balances:?}, truth {truth_b:?}"));
     }
@@ -841,15 +850,217 @@ async fn unknown_earn_reward_types_are_kept_with_a_warning() {
     }
     assert!(rewards > 0, "the sandbox paid no flexible rewards");
     assert_eq!(synced, expected);
+    let (balances, truth) = synced_and_true_balances(&r, &p, &dir);
+    assert!(balances.keys().any(|a| a.ends_with("/earn")), "{balances:?}");
+    assert_eq!(balances, truth);
+}
+
+/// "Create a key for me" without the browser: a key pair generated in the vault, its public key registered with the
+/// simulated Binance (the sandbox-only route, docs/venues.md §1.2 "Self-generated keys") for the relay's egress IP,
+/// the API key attached through the vault's pending-key credential: the usual connect-time check accepts it as a
+/// read-only, IP-restricted Ed25519 key, and the sync reproduces the account's ground truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_born_in_the_vault_connects_and_syncs() {
+    let office: IpAddr = "127.0.0.2".parse().unwrap();
+    let r = start(6, Size::Tiny, 0.0, Some(office)).await;
+    let t = transport(&r);
+    let mut v = vault::Vault::create(
+        vault::MemoryStore::new(),
+        &vault::Passphrase::new("pw"),
+        vault::KdfParams::InsecureTestOnly,
+    )
+    .unwrap();
+    let pending = v.generate_ed25519_key(Venue::Binance).unwrap();
+    let body = serde_json::json!({"publicKey": pending.public_key_pem, "ipList": [office.to_string()]}).to_string();
+    let headers = [("content-type".to_string(), "application/json".to_string())];
+    let answer = simvenues::client::request(
+        r.sandbox.binance_spot_url(),
+        "POST",
+        "/sandbox/ed25519-keys",
+        &headers,
+        body.as_bytes(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let api_key = answer.json()["apiKey"].as_str().unwrap().to_string();
+    let credential = v
+        .pending_key_credential(&pending.id, "main", vault::AccountKind::Regular, Secret::new(api_key.clone()))
+        .unwrap();
+    let credentials = Credentials::new(Venue::Binance, "main", api_key, credential.api_secret.clone(), None);
+    assert_eq!(credentials.key_kind(), venues::KeyKind::Ed25519);
+    let report = venues::connect(&t, &Client::new(credentials.clone()), &ConnectPolicy::default()).await.unwrap();
+    assert!(report.ip_restricted && report.warnings.is_empty(), "{report:?}");
+    let accounts = [AccountConfig { credentials }];
+    let dir = tmp("born-in-the-vault");
+    sync_into(&t, &accounts, &dir).await;
+    assert_matches_truth(&r, &accounts, &dir);
+    assert!(r.sandbox.breaches().is_empty(), "{:?}", r.sandbox.breaches());
+}
+
+/// COIN-M end to end (docs/venues.md §1.14; docs/accounting.md §7): through the relay, every data account's `coinm`
+/// wallet equals the truth's, its realized PnL, funding and commission are in the ledger in BTC, and the PnL engine
+/// books each account's realized PnL on its futures line (a gain as BTC acquired at market value, a loss as BTC
+/// disposed of at cost) and keeps the wallet's BTC as the account's balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coin_m_balances_equal_the_truth_and_pnl_is_booked() {
+    use ledger::{Decimal, EventKind, IncomeType, PricePoint, Timestamp};
+    let r = start(4, Size::Small, 0.0, None).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let dir = tmp("coinm");
+    sync_into(&t, &accepted, &dir).await;
+    assert_matches_truth(&r, &accepted, &dir);
+    let p = prefixes(&accepted);
+    let truth = r.sandbox.truth_balances();
+    let coinm: Vec<&String> = truth.keys().filter(|a| a.ends_with("/coinm") && mine(&p, a)).collect();
+    assert!(!coinm.is_empty(), "the data accounts hold COIN-M BTC");
     let balances: BTreeMap<String, BTreeMap<String, String>> =
         serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
-    assert!(balances.keys().any(|a| a.ends_with("/earn")), "{balances:?}");
-    let truth: BTreeMap<String, BTreeMap<String, String>> = r
-        .sandbox
-        .truth_balances()
-        .into_iter()
-        .filter(|(a, _)| mine(&p, a))
-        .map(|(a, m)| (a, m.into_iter().map(|(k, v)| (k, v.normalize().to_string())).collect()))
-        .collect();
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let synced = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+    let price = Decimal::from(50_000);
+    let prices = vec![PricePoint { time: Timestamp(0), asset: "BTC".into(), quote: "USD".into(), price }];
+    let report = pnl::compute(&synced, &prices, &pnl::Settings::default());
+    for acc in coinm {
+        assert_eq!(balances[acc]["BTC"], truth[acc]["BTC"].normalize().to_string(), "{acc}");
+        assert_eq!(report.accounts[acc].balances["BTC"], truth[acc]["BTC"], "{acc}");
+        let income = |ty: IncomeType| -> Vec<Decimal> {
+            synced
+                .iter()
+                .filter(|e| e.account.as_str() == acc)
+                .filter_map(|e| match &e.kind {
+                    EventKind::Income { income_type, asset, amount, .. } if *income_type == ty && asset == "BTC" => {
+                        Some(*amount)
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let (pnl, funding, commission) =
+            (income(IncomeType::RealizedPnl), income(IncomeType::Funding), income(IncomeType::Commission));
+        assert_eq!(pnl.len(), 1, "{acc}: the long's close");
+        assert!(!funding.is_empty() && commission.len() >= 2, "{acc}");
+        let futures = report.realized_by_account[acc].futures;
+        if pnl[0] > Decimal::ZERO {
+            assert_eq!(futures, pnl[0] * price, "{acc}: a gain in BTC is BTC acquired at market value");
+        } else {
+            assert!(futures < Decimal::ZERO, "{acc}: a loss in BTC disposes of BTC at its cost");
+        }
+    }
+}
+
+/// Fail closed on COIN-M (docs/venues.md §1.14): funding rows served under an income type the client does not know
+/// are kept, each as other income under its raw type, with a warning naming it; nothing is dropped, and the `coinm`
+/// balances still equal the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_coin_m_income_types_are_kept_with_a_warning() {
+    use ledger::{EventKind, IncomeType};
+    let r = start_with(3, Size::Tiny, 0.0, None, |c| c.binance.coinm_funding_type = Some("MYSTERY_FEE".into())).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let binance: Vec<AccountConfig> = accepted.into_iter().filter(|a| a.credentials.venue == Venue::Binance).collect();
+    let dir = tmp("coinm-unknown");
+    let stats = sync_into(&t, &binance, &dir).await;
+    assert!(stats.warnings.iter().any(|w| w.contains("unknown income type \"MYSTERY_FEE\"")), "{:?}", stats.warnings);
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let synced: BTreeMap<String, Event> =
+        ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap().into_iter().map(|e| (e.id.clone(), e)).collect();
+    let p = prefixes(&binance);
+    let mut funding = 0;
+    let mut expected: BTreeMap<String, Event> = BTreeMap::new();
+    for mut e in r.sandbox.truth_ledger().into_iter().filter(|e| mine(&p, e.account.as_str())) {
+        if e.id.contains("/coinm:income:FUNDING_FEE:") {
+            funding += 1;
+            e.id = e.id.replace(":FUNDING_FEE:", ":MYSTERY_FEE:");
+            if let EventKind::Income { income_type, .. } = &mut e.kind {
+                *income_type = IncomeType::Other;
+            }
+        }
+        if e.id.contains(":withdrawal:") {
+            e.time = ledger::Timestamp(e.time.0 - e.time.0.rem_euclid(1000));
+        }
+        expected.insert(e.id.clone(), e);
+    }
+    assert!(funding > 0, "the sandbox paid no COIN-M funding");
+    assert_eq!(synced, expected);
+    let (balances, truth) = synced_and_true_balances(&r, &p, &dir);
+    assert!(balances.keys().any(|a| a.ends_with("/coinm")), "{balances:?}");
     assert_eq!(balances, truth);
+}
+
+/// An abuser on an address of its own (127.0.0.5) reads the spot symbols (weight 20) over one keep-alive connection
+/// until the relay refuses it; the statuses, in order.
+async fn abuse_spot_share(relay_url: &str, reads: usize) -> Vec<u16> {
+    use std::io::{Read, Write};
+    let to: SocketAddr = relay_url.trim_start_matches("http://").parse().unwrap();
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind(SocketAddr::new(IpAddr::from([127, 0, 0, 5]), 0)).unwrap();
+    let stream = s.connect(to).await.unwrap().into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    let raw = tokio::task::spawn_blocking(move || {
+        let mut stream = stream;
+        let mut bytes = Vec::new();
+        for i in 0..reads {
+            let close = if i + 1 == reads { "Connection: close\r\n" } else { "" };
+            let req = format!("GET /v1/binance/api/v3/exchangeInfo HTTP/1.1\r\nHost: relay\r\n{close}\r\n");
+            bytes.extend_from_slice(req.as_bytes());
+        }
+        stream.write_all(&bytes).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        raw
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    text.match_indices("HTTP/1.1 ").filter_map(|(i, _)| text.get(i + 9..i + 12)?.parse().ok()).collect()
+}
+
+/// One round of `an_abuser_at_its_share_does_not_hold_back_an_honest_sync`: the sync's statistics, and whether the
+/// round fitted in one clock minute.
+async fn abused_round(round: u64) -> (sync_engine::Stats, bool) {
+    let r = start(20 + round, Size::Tiny, 0.0, None).await;
+    let t = transport(&r);
+    let main = r.sandbox.key(SimVenue::Binance, "main").expect("the sandbox's main Binance key");
+    let accounts = [AccountConfig { credentials: credentials(main) }];
+    let minute = relay::now_ms() / 60_000;
+    // The abuser takes its whole share of the spot weight: half of the relay's 80 % of 6,000, so 120 reads; the
+    // egress IP is then at 40 % of the venue's limit, the sync's own ceiling for a per-IP weight.
+    let statuses = abuse_spot_share(&r.relay_url, 130).await;
+    assert_eq!(statuses, [vec![200; 120], vec![429; 10]].concat(), "the abuser used exactly its share");
+    let dir = tmp(&format!("abused{round}"));
+    let stats = sync_into(&t, &accounts, &dir).await;
+    assert_matches_truth(&r, &accounts, &dir);
+    (stats, relay::now_ms() / 60_000 == minute)
+}
+
+/// docs/relay.md, "Used-weight headers": through a shared relay, the used-weight header a sync reads is its own
+/// position, so an abuser holding its whole share (the egress IP at 40 % of the venue's spot weight) does not make
+/// the sync hold back. Before, the header was the IP's total: the sync read 40 % and waited for the next minute
+/// before every further spot read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abuser_at_its_share_does_not_hold_back_an_honest_sync() {
+    let mut round = 0;
+    let stats = loop {
+        // A round takes a few seconds; start it early in a minute so that it fits in one (the weight windows turn
+        // with the clock minute).
+        let into_minute = relay::now_ms() % 60_000;
+        if into_minute > 40_000 || round > 0 {
+            tokio::time::sleep(Duration::from_millis((60_000 - into_minute + 200) as u64)).await;
+        }
+        round += 1;
+        // A round that held back is the failure asserted below; one that straddled a minute without holding back
+        // (a slow machine) is run again.
+        match abused_round(round).await {
+            (stats, fitted) if fitted || stats.waited_ms > 0 => break stats,
+            _ => assert!(round < 3, "the round straddled a minute boundary twice, once from a minute's start"),
+        }
+    };
+    eprintln!("waited {} ms, peaks {:?}, weight {:?}", stats.waited_ms, stats.peak_usage, stats.weight);
+    // What the sync read on the spot weight stayed below its 40 % of 6,000, and it never held back or backed off.
+    let spot = stats.peak_usage.get("binance_spot_ip").copied().expect("the sync read the spot weight");
+    assert!(spot < 2_400, "the sync read the IP's total: {spot}");
+    assert_eq!((stats.waited_ms, stats.retries), (0, 0), "the sync held back: {:?}", stats.retried);
 }

@@ -68,8 +68,11 @@ pub enum VaultError {
         /// The id looked up.
         id: RecordId,
     },
-    /// Raw-bytes access to credential records (they are written through the credential API only).
-    #[error("credential records are read and written with the credential functions, not as raw bytes")]
+    /// Raw-bytes access to credential or pending-key records (they are written through their own API only).
+    #[error(
+        "credential and pending-key records are read and written with the credential and key functions, not as raw \
+         bytes"
+    )]
     CredentialKindReserved,
     /// The backup file is not one, or is damaged.
     #[error("this is not a usable Meetcrypt vault backup ({0}); export the backup again from the original vault")]

@@ -13,6 +13,8 @@
 //! - [`Store`]: where the encrypted objects live ([`MemoryStore`], [`FileStore`] natively, and [`Snapshot`] for
 //!   the browser's asynchronous IndexedDB). Every operation is a sequence of single-object atomic writes after
 //!   each of which the vault opens with nothing lost (passphrase change, data-key rotation, import).
+//! - [`Vault::generate_ed25519_key`]: an Ed25519 key pair born in the vault, its private key sealed at once as a
+//!   pending key ([`PendingKey`] shows only the public key) until the API key Binance returns is attached.
 //! - [`Secret`], [`Passphrase`], [`SecretBytes`]: redacted in `Debug` and `Display`, zeroized on drop.
 //!
 //! The byte format is specified in `docs/vault-format.md`.
@@ -46,6 +48,7 @@ mod crypto;
 mod error;
 mod format;
 mod kdf;
+mod keygen;
 mod record;
 mod secret;
 mod store;
@@ -53,6 +56,7 @@ mod vault;
 
 pub use error::VaultError;
 pub use kdf::{KdfParams, SALT_LEN};
+pub use keygen::{PendingKey, ed25519_public_pem};
 pub use record::{AccountKind, Credential, CredentialId, RecordId, RecordKind};
 pub use secret::{Passphrase, REDACTED, Secret, SecretBytes};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]

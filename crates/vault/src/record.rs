@@ -22,12 +22,25 @@ pub enum RecordKind {
     Settings,
     /// The audit log.
     AuditLog,
+    /// A key pair generated in the vault whose API key is not attached yet (written through the key-generation
+    /// API only; its private key is never read out as raw bytes).
+    PendingKey,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 4] =
-        [RecordKind::Credential, RecordKind::LedgerCache, RecordKind::Settings, RecordKind::AuditLog];
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Credential,
+        RecordKind::LedgerCache,
+        RecordKind::Settings,
+        RecordKind::AuditLog,
+        RecordKind::PendingKey,
+    ];
+
+    /// Kinds that hold secrets and are read and written only through their own functions, never as raw bytes.
+    pub fn is_reserved(self) -> bool {
+        matches!(self, RecordKind::Credential | RecordKind::PendingKey)
+    }
 
     /// The one-byte code bound into the associated data.
     pub(crate) fn code(self) -> u8 {
@@ -36,6 +49,7 @@ impl RecordKind {
             RecordKind::LedgerCache => 2,
             RecordKind::Settings => 3,
             RecordKind::AuditLog => 4,
+            RecordKind::PendingKey => 5,
         }
     }
 
@@ -46,6 +60,7 @@ impl RecordKind {
             RecordKind::LedgerCache => "ledger-cache",
             RecordKind::Settings => "settings",
             RecordKind::AuditLog => "audit-log",
+            RecordKind::PendingKey => "pending-key",
         }
     }
 
@@ -95,12 +110,18 @@ impl fmt::Display for RecordId {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CredentialId(RecordId);
 
-impl CredentialId {
-    pub(crate) fn generate() -> Result<CredentialId, VaultError> {
+impl RecordId {
+    /// 32 random hex digits.
+    pub(crate) fn random() -> Result<RecordId, VaultError> {
         let mut raw = [0u8; 16];
         random_fill(&mut raw)?;
-        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(CredentialId(RecordId(hex)))
+        Ok(RecordId(raw.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+}
+
+impl CredentialId {
+    pub(crate) fn generate() -> Result<CredentialId, VaultError> {
+        RecordId::random().map(CredentialId)
     }
 
     /// Parses an id previously shown by [`CredentialId`]'s `Display`.

@@ -45,7 +45,7 @@ pub struct Rotation {
 ///
 /// All ciphertext lives in the store; the vault keeps only the parsed header and, while unlocked, the keys.
 pub struct Vault<S: Store> {
-    store: S,
+    pub(crate) store: S,
     header: Header,
     keys: Option<Keys>,
     idle_timeout: Duration,
@@ -286,7 +286,12 @@ impl<S: Store> Vault<S> {
         self.keys.as_ref().ok_or(VaultError::Locked)
     }
 
-    fn seal_raw(&mut self, kind: RecordKind, id: &RecordId, plaintext: &[u8]) -> Result<(), VaultError> {
+    /// Fails with `Locked` unless the vault is unlocked.
+    pub(crate) fn require_unlocked(&self) -> Result<(), VaultError> {
+        self.keys().map(|_| ())
+    }
+
+    pub(crate) fn seal_raw(&mut self, kind: RecordKind, id: &RecordId, plaintext: &[u8]) -> Result<(), VaultError> {
         let keys = self.keys.as_ref().ok_or(VaultError::Locked)?;
         let version = self.header.current;
         let key = keys.data.get(&version).expect("the current data key is unwrapped while unlocked");
@@ -308,7 +313,7 @@ impl<S: Store> Vault<S> {
             .ok_or(corrupted("authentication failed: it was modified, or moved from another slot or vault"))
     }
 
-    fn open_raw(&self, kind: RecordKind, id: &RecordId) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+    pub(crate) fn open_raw(&self, kind: RecordKind, id: &RecordId) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         self.keys()?;
         match self.store.get(&record_key(kind, id))? {
             None => Ok(None),
@@ -316,14 +321,14 @@ impl<S: Store> Vault<S> {
         }
     }
 
-    fn ids(&self, kind: RecordKind) -> Result<Vec<RecordId>, VaultError> {
+    pub(crate) fn ids(&self, kind: RecordKind) -> Result<Vec<RecordId>, VaultError> {
         let prefix = format!("{RECORD_PREFIX}{}.", kind.name());
         Ok(self.store.list(&prefix)?.iter().filter_map(|k| parse_record_key(k)).map(|(_, id)| id).collect())
     }
 
     /// Seals `plaintext` as the record `(kind, id)`, replacing any previous one. Not for credentials.
     pub fn seal_record(&mut self, kind: RecordKind, id: &RecordId, plaintext: &[u8]) -> Result<(), VaultError> {
-        if kind == RecordKind::Credential {
+        if kind.is_reserved() {
             return Err(VaultError::CredentialKindReserved);
         }
         self.seal_raw(kind, id, plaintext)
@@ -331,7 +336,7 @@ impl<S: Store> Vault<S> {
 
     /// Opens the record `(kind, id)`; `None` if there is none. Not for credentials.
     pub fn open_record(&self, kind: RecordKind, id: &RecordId) -> Result<Option<SecretBytes>, VaultError> {
-        if kind == RecordKind::Credential {
+        if kind.is_reserved() {
             return Err(VaultError::CredentialKindReserved);
         }
         Ok(self.open_raw(kind, id)?.map(SecretBytes::new))
@@ -339,7 +344,7 @@ impl<S: Store> Vault<S> {
 
     /// Removes the record `(kind, id)`; removing a missing record is not an error. Not for credentials.
     pub fn remove_record(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), VaultError> {
-        if kind == RecordKind::Credential {
+        if kind.is_reserved() {
             return Err(VaultError::CredentialKindReserved);
         }
         self.keys()?;

@@ -139,6 +139,16 @@ fn array<'a>(venue: Venue, endpoint: &'static str, v: &'a Value) -> Result<&'a V
     v.as_array().ok_or_else(|| VenueError::malformed(venue, endpoint, "expected a JSON array"))
 }
 
+/// The rows of a JSON array, each a [`Row`] (or, for an element that is not an object, an error naming the
+/// endpoint): the one loop every parser reads its rows with.
+fn rows<'a>(
+    venue: Venue,
+    endpoint: &'static str,
+    v: &'a Value,
+) -> Result<impl Iterator<Item = Result<Row<'a>, VenueError>> + use<'a>, VenueError> {
+    Ok(array(venue, endpoint, v)?.iter().map(move |row| Row::new(venue, endpoint, row)))
+}
+
 fn field<'a>(venue: Venue, endpoint: &'static str, v: &'a Value, name: &str) -> Result<&'a Value, VenueError> {
     v.get(name).ok_or_else(|| VenueError::malformed(venue, endpoint, format!("missing field `{name}`")))
 }
@@ -148,6 +158,35 @@ fn account(venue: Venue, label: &str, wallet: &str) -> AccountId {
 }
 
 impl Page {
+    /// The page's rows ([`rows`]), counted in [`Page::rows`] (a full page means there may be more).
+    fn read<'a>(
+        &mut self,
+        venue: Venue,
+        endpoint: &'static str,
+        v: &'a Value,
+    ) -> Result<impl Iterator<Item = Result<Row<'a>, VenueError>> + use<'a>, VenueError> {
+        self.rows += array(venue, endpoint, v)?.len();
+        rows(venue, endpoint, v)
+    }
+    /// This page with each of its rows ([`Page::read`]) given to `each`, which notes the row's time and id and
+    /// pushes its event, if the row is one.
+    fn each(
+        mut self,
+        venue: Venue,
+        endpoint: &'static str,
+        v: &Value,
+        mut each: impl FnMut(&mut Page, &Row<'_>) -> Result<(), VenueError>,
+    ) -> Result<Page, VenueError> {
+        for r in self.read(venue, endpoint, v)? {
+            each(&mut self, &r?)?;
+        }
+        Ok(self)
+    }
+    /// Notes a row's time for paging, and returns it.
+    fn noted(&mut self, time: i64) -> i64 {
+        self.note(time);
+        time
+    }
     fn note(&mut self, time: i64) {
         self.max_time = Some(self.max_time.map_or(time, |t| t.max(time)));
         self.min_time = Some(self.min_time.map_or(time, |t| t.min(time)));
@@ -231,11 +270,12 @@ impl SymbolBook {
 pub mod binance {
     use super::*;
     use catalogue::{
-        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST,
-        BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS,
-        BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS,
-        BINANCE_EARN_LOCKED_SUBSCRIPTIONS, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME,
-        BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_COINM_ACCOUNT, BINANCE_COINM_INCOME, BINANCE_COINM_TRADES,
+        BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_EARN_FLEXIBLE_POSITION,
+        BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS, BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS,
+        BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS, BINANCE_EARN_LOCKED_SUBSCRIPTIONS,
+        BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES,
+        BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Binance;
@@ -244,8 +284,8 @@ pub mod binance {
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
         let endpoint = endpoint.path;
         let mut book = SymbolBook::default();
-        for s in array(V, endpoint, field(V, endpoint, data, "symbols")?)? {
-            let r = Row::new(V, endpoint, s)?;
+        for r in rows(V, endpoint, field(V, endpoint, data, "symbols")?)? {
+            let r = r?;
             book.symbols.insert(r.text("symbol")?, (r.asset("baseAsset")?, r.asset("quoteAsset")?));
         }
         Ok(book)
@@ -254,38 +294,30 @@ pub mod binance {
     /// `GET /api/v3/account`: spot balances (free + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BINANCE_ACCOUNT.path;
-        let acc = account(V, label, "spot").0;
-        for b in array(V, E, field(V, E, data, "balances")?)? {
-            let r = Row::new(V, E, b)?;
-            let amount = r.dec("free")? + r.dec("locked")?;
-            add_balance(out, &acc, r.asset("asset")?, amount);
-        }
-        Ok(())
+        let acc = account(V, label, "spot");
+        read_balances(out, &acc, V, E, field(V, E, data, "balances")?, "asset", |r| {
+            Ok(r.dec("free")? + r.dec("locked")?)
+        })
     }
 
     /// `POST /sapi/v1/asset/get-funding-asset`: funding wallet (free + locked + freeze + withdrawing).
     pub fn funding_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BINANCE_FUNDING_ASSETS.path;
-        let acc = account(V, label, "funding").0;
-        for b in array(V, E, data)? {
-            let r = Row::new(V, E, b)?;
-            let amount = r.dec("free")? + r.opt_dec("locked")? + r.opt_dec("freeze")? + r.opt_dec("withdrawing")?;
-            add_balance(out, &acc, r.asset("asset")?, amount);
-        }
-        Ok(())
+        let acc = account(V, label, "funding");
+        read_balances(out, &acc, V, E, data, "asset", |r| {
+            Ok(r.dec("free")? + r.opt_dec("locked")? + r.opt_dec("freeze")? + r.opt_dec("withdrawing")?)
+        })
     }
 
     /// `GET /fapi/v3/positionRisk`: open positions, their mark price read at venue time `time`.
     pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BINANCE_POSITIONS.path;
-        let mut out = Vec::new();
-        for p in array(V, E, data)? {
-            let r = Row::new(V, E, p)?;
+        collect_rows(V, E, data, |r| {
             let size = r.dec("positionAmt")?;
             if size.is_zero() {
-                continue;
+                return Ok(None);
             }
-            out.push(Position {
+            Ok(Some(Position {
                 time: Some(time),
                 account: account(V, label, "usdm"),
                 symbol: r.text("symbol")?,
@@ -293,24 +325,19 @@ pub mod binance {
                 amount: size,
                 entry_price: r.dec("entryPrice")?,
                 mark_price: r.dec("markPrice")?,
-            });
-        }
-        Ok(out)
+            }))
+        })
     }
 
     /// `GET /api/v3/myTrades`: spot fills.
     pub fn my_trades(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
         const E: &str = BINANCE_MY_TRADES.path;
-        let mut page = Page::default();
         let acc = account(V, label, "spot");
-        for t in array(V, E, data)? {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
+        Page::default().each(V, E, data, |page, r| {
             let symbol = r.text("symbol")?;
             let id = r.int("id")?;
-            let time = r.ms("time")?;
+            let time = page.noted(r.ms("time")?);
             page.note_id(id);
-            page.note(time);
             let (base, quote) =
                 book.split(V, &symbol).ok_or_else(|| r.err(format!("symbol {symbol} is not in exchangeInfo")))?;
             let (qty, quote_qty) = (r.dec("qty")?, r.dec("quoteQty")?);
@@ -321,29 +348,25 @@ pub mod binance {
                 trade((base, qty), (quote, quote_qty), fees, Some(symbol.clone()))
             };
             page.push(ids::binance_trade(&acc, &symbol, id), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /sapi/v1/capital/deposit/hisrec`: credited deposits (status 1 success, 6 credited).
     pub fn deposits(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BINANCE_DEPOSITS.path;
-        let mut page = Page::default();
         let acc = account(V, label, "spot");
-        for d in array(V, E, data)? {
-            let r = Row::new(V, E, d)?;
-            page.rows += 1;
-            let time = r.ms("insertTime")?;
-            page.note(time);
+        Page::default().each(V, E, data, |page, r| {
+            let time = page.noted(r.ms("insertTime")?);
             let status = r.int("status")?;
             if !matches!(status, 1 | 6) {
-                continue;
+                return Ok(());
             }
             let kind =
                 EventKind::Deposit { asset: r.asset("coin")?, amount: r.dec("amount")?, txid: r.opt_text("txId") };
             page.push(ids::row(&acc, "deposit", &r.text("id")?), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// Parses Binance's `YYYY-MM-DD HH:MM:SS` (UTC) withdrawal times.
@@ -355,17 +378,14 @@ pub mod binance {
     /// `GET /sapi/v1/capital/withdraw/history`: completed withdrawals (status 6).
     pub fn withdrawals(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BINANCE_WITHDRAWALS.path;
-        let mut page = Page::default();
         let acc = account(V, label, "spot");
-        for w in array(V, E, data)? {
-            let r = Row::new(V, E, w)?;
-            page.rows += 1;
+        Page::default().each(V, E, data, |page, r| {
             let apply = r.text("applyTime")?;
             let time =
-                parse_utc(&apply).ok_or_else(|| r.err(format!("applyTime {apply:?} is not YYYY-MM-DD HH:MM:SS")))?;
-            page.note(time);
+                parse_utc(&apply).ok_or_else(|| r.err(format!("applyTime {apply:?} is not YYYY-MM-DD HH:MM:SS")));
+            let time = page.noted(time?);
             if r.int("status")? != 6 {
-                continue;
+                return Ok(());
             }
             let fee = if r.obj.contains_key("transactionFee") { Some(r.dec("transactionFee")?) } else { None };
             let kind = EventKind::Withdrawal {
@@ -375,18 +395,22 @@ pub mod binance {
                 txid: r.opt_text("txId"),
             };
             page.push(ids::row(&acc, "withdrawal", &r.text("id")?), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// The universal-transfer types this client reads, with (from wallet, to wallet).
-    pub const TRANSFER_TYPES: [(&str, &str, &str); 6] = [
+    pub const TRANSFER_TYPES: [(&str, &str, &str); 10] = [
         ("MAIN_UMFUTURE", "spot", "usdm"),
         ("UMFUTURE_MAIN", "usdm", "spot"),
         ("MAIN_FUNDING", "spot", "funding"),
         ("FUNDING_MAIN", "funding", "spot"),
         ("FUNDING_UMFUTURE", "funding", "usdm"),
         ("UMFUTURE_FUNDING", "usdm", "funding"),
+        ("MAIN_CMFUTURE", "spot", "coinm"),
+        ("CMFUTURE_MAIN", "coinm", "spot"),
+        ("FUNDING_CMFUTURE", "funding", "coinm"),
+        ("CMFUTURE_FUNDING", "coinm", "funding"),
     ];
 
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.
@@ -395,13 +419,11 @@ pub mod binance {
         let mut page = Page { total: field(V, E, data, "total")?.as_u64(), ..Page::default() };
         let rows = match data.get("rows") {
             None | Some(Value::Null) => return Ok(page),
-            Some(rows) => array(V, E, rows)?,
+            Some(rows) => page.read(V, E, rows)?,
         };
-        for t in rows {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
-            let time = r.ms("timestamp")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("timestamp")?);
             if r.text("status")? != "CONFIRMED" {
                 continue;
             }
@@ -430,13 +452,10 @@ pub mod binance {
         if data.get("moreData").and_then(Value::as_bool) == Some(true) {
             page.cursor = Some("more".into());
         }
-        for c in array(V, E, field(V, E, data, "list")?)? {
-            let r = Row::new(V, E, c)?;
-            page.rows += 1;
-            let time = r.ms("createTime")?;
-            page.note(time);
+        page.each(V, E, field(V, E, data, "list")?, |page, r| {
+            let time = page.noted(r.ms("createTime")?);
             if r.text("orderStatus")? != "SUCCESS" {
-                continue;
+                return Ok(());
             }
             let kind = trade(
                 (r.asset("fromAsset")?, r.dec("fromAmount")?),
@@ -445,8 +464,8 @@ pub mod binance {
                 None,
             );
             page.push(ids::row(&acc, "convert", &r.text("orderId")?), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /sapi/v1/asset/dribblet`: dust conversions to BNB, one trade per converted asset. `transferedAmount`
@@ -458,15 +477,13 @@ pub mod binance {
         page.total = data.get("total").and_then(Value::as_u64);
         let groups = match data.get("userAssetDribblets") {
             None | Some(Value::Null) => return Ok(page),
-            Some(g) => array(V, E, g)?,
+            Some(g) => page.read(V, E, g)?,
         };
-        for g in groups {
-            let gr = Row::new(V, E, g)?;
-            page.rows += 1;
-            let group_time = gr.ms("operateTime")?;
-            page.note(group_time);
-            for d in array(V, E, gr.get("userAssetDribbletDetails")?)? {
-                let r = Row::new(V, E, d)?;
+        for gr in groups {
+            let gr = gr?;
+            let group_time = page.noted(gr.ms("operateTime")?);
+            for r in rows(V, E, gr.get("userAssetDribbletDetails")?)? {
+                let r = r?;
                 let time = r.opt_text("operateTime").and_then(|t| t.parse().ok()).unwrap_or(group_time);
                 let fee = r.dec("serviceChargeAmount")?;
                 let net = r.dec("transferedAmount")?;
@@ -487,16 +504,12 @@ pub mod binance {
     /// the same movements come, with both sides, from `/sapi/v1/asset/transfer`.
     pub fn income(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BINANCE_FUTURES_INCOME.path;
-        let mut page = Page::default();
         let acc = account(V, label, "usdm");
-        for i in array(V, E, data)? {
-            let r = Row::new(V, E, i)?;
-            page.rows += 1;
-            let time = r.ms("time")?;
-            page.note(time);
+        Page::default().each(V, E, data, |page, r| {
+            let time = page.noted(r.ms("time")?);
             let ty = r.text("incomeType")?;
             let income_type = match ty.as_str() {
-                "TRANSFER" => continue,
+                "TRANSFER" => return Ok(()),
                 "REALIZED_PNL" => IncomeType::RealizedPnl,
                 "FUNDING_FEE" => IncomeType::Funding,
                 "COMMISSION" => IncomeType::Commission,
@@ -505,16 +518,95 @@ pub mod binance {
             let symbol = r.opt_text("symbol");
             let kind = EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol };
             page.push(ids::income(&acc, &ty, &r.text("tranId")?), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /fapi/v1/userTrades`: USDⓈ-M fills, for the record (`:futures_trade:{symbol}:{id}`; Binance trade ids
     /// are unique per symbol). Their realized PnL and commission are the income rows of the same fills.
     pub fn user_trades(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BINANCE_FUTURES_TRADES.path;
-        let mut page = Page::default();
         let acc = account(V, label, "usdm");
+        Page::default().each(V, E, data, |page, r| {
+            let symbol = r.text("symbol")?;
+            let id = r.int("id")?;
+            let time = page.noted(r.ms("time")?);
+            page.note_id(id);
+            let fees = vec![Money::new(r.asset("commissionAsset")?, r.dec("commission")?)];
+            let pnl = Some(r.opt_dec("realizedPnl")?);
+            let (price, qty) = (r.dec("price")?, r.dec("qty")?);
+            let kind =
+                futures_trade(r, symbol.clone(), &r.text("side")?, price, qty, fees, pnl, r.opt_text("orderId"))?;
+            page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id.to_string()), time, acc.clone(), kind);
+            Ok(())
+        })
+    }
+
+    /// `GET /fapi/v3/account`: USDⓈ-M wallet balances (`assets[].walletBalance`, unrealized PnL excluded) and the
+    /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
+    /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
+    pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
+        const E: &str = BINANCE_FUTURES_ACCOUNT.path;
+        let acc = account(V, label, "usdm");
+        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "asset", |r| r.dec("walletBalance"))?;
+        collect_rows(V, E, field(V, E, data, "positions")?, |r| {
+            let size = r.dec("positionAmt")?;
+            if size.is_zero() {
+                return Ok(None);
+            }
+            Ok(Some(PositionSize {
+                symbol: r.text("symbol")?,
+                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
+                size,
+                update_time: r.ms("updateTime")?,
+                unrealized_pnl: r.opt_dec("unrealizedProfit")?,
+                notional: r.opt_dec("notional")?,
+            }))
+        })
+    }
+
+    /// `GET /dapi/v1/income`: COIN-M realized PnL, funding and commission, in the margin coin (docs/venues.md §1.14),
+    /// in the `coinm` wallet. A positive amount in a coin is an acquisition of it, a negative one a disposal
+    /// (docs/accounting.md §7). `TRANSFER` rows are skipped as for USDⓈ-M (the universal transfers carry both sides);
+    /// the other documented types are `other` income; a type the page does not list is kept as `other` income with a
+    /// warning naming it.
+    pub fn coinm_income(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_COINM_INCOME.path;
+        let mut page = Page::default();
+        let acc = account(V, label, "coinm");
+        for i in array(V, E, data)? {
+            let r = Row::new(V, E, i)?;
+            page.rows += 1;
+            let time = r.ms("time")?;
+            page.note(time);
+            let ty = r.text("incomeType")?;
+            let tran_id = r.text("tranId")?;
+            let income_type = match ty.as_str() {
+                "TRANSFER" => continue,
+                "REALIZED_PNL" => IncomeType::RealizedPnl,
+                "FUNDING_FEE" => IncomeType::Funding,
+                "COMMISSION" => IncomeType::Commission,
+                "WELCOME_BONUS" | "INSURANCE_CLEAR" | "DELIVERED_SETTELMENT" => IncomeType::Other,
+                _ => {
+                    page.warnings.push(format!("{E} row {tran_id}: unknown income type {ty:?}, kept as other income"));
+                    IncomeType::Other
+                }
+            };
+            let symbol = r.opt_text("symbol");
+            let kind = EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol };
+            page.push(ids::income(&acc, &ty, &tran_id), time, acc.clone(), kind);
+        }
+        Ok(page)
+    }
+
+    /// `GET /dapi/v1/userTrades` (by `symbol` or `pair`): COIN-M fills, for the record (`:futures_trade:{symbol}:{id}`
+    /// in `coinm`); their realized PnL and commission are the income rows of the same fills. `qty` counts contracts;
+    /// the event's quantity is `baseQty`, the coin's worth of them, so that price × quantity is the USD notional as
+    /// for USDⓈ-M (docs/venues.md §1.14).
+    pub fn coinm_trades(data: &Value, label: &str) -> Result<Page, VenueError> {
+        const E: &str = BINANCE_COINM_TRADES.path;
+        let mut page = Page::default();
+        let acc = account(V, label, "coinm");
         for t in array(V, E, data)? {
             let r = Row::new(V, E, t)?;
             page.rows += 1;
@@ -525,7 +617,7 @@ pub mod binance {
             page.note(time);
             let fees = vec![Money::new(r.asset("commissionAsset")?, r.dec("commission")?)];
             let pnl = Some(r.opt_dec("realizedPnl")?);
-            let (price, qty) = (r.dec("price")?, r.dec("qty")?);
+            let (price, qty) = (r.dec("price")?, r.dec("baseQty")?);
             let kind =
                 futures_trade(&r, symbol.clone(), &r.text("side")?, price, qty, fees, pnl, r.opt_text("orderId"))?;
             page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id.to_string()), time, acc.clone(), kind);
@@ -533,33 +625,28 @@ pub mod binance {
         Ok(page)
     }
 
-    /// `GET /fapi/v3/account`: USDⓈ-M wallet balances (`assets[].walletBalance`, unrealized PnL excluded) and the
-    /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
-    /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
-    pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
-        const E: &str = BINANCE_FUTURES_ACCOUNT.path;
-        let acc = account(V, label, "usdm").0;
+    /// `GET /dapi/v1/account`: the COIN-M wallet's balances (`assets[].walletBalance`, unrealized PnL excluded, in
+    /// the coin) and the contract pairs of its open positions (`BTCUSD` for `BTCUSD_PERP`), whose fills the sync reads.
+    pub fn coinm_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<String>, VenueError> {
+        const E: &str = BINANCE_COINM_ACCOUNT.path;
+        let acc = account(V, label, "coinm").0;
         for b in array(V, E, field(V, E, data, "assets")?)? {
             let r = Row::new(V, E, b)?;
             add_balance(out, &acc, r.asset("asset")?, r.dec("walletBalance")?);
         }
-        let mut sizes = Vec::new();
+        let mut pairs = Vec::new();
         for p in array(V, E, field(V, E, data, "positions")?)? {
             let r = Row::new(V, E, p)?;
-            let size = r.dec("positionAmt")?;
-            if size.is_zero() {
-                continue;
+            if !r.dec("positionAmt")?.is_zero() {
+                pairs.push(coinm_pair(&r.text("symbol")?));
             }
-            sizes.push(PositionSize {
-                symbol: r.text("symbol")?,
-                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
-                size,
-                update_time: r.ms("updateTime")?,
-                unrealized_pnl: r.opt_dec("unrealizedProfit")?,
-                notional: r.opt_dec("notional")?,
-            });
         }
-        Ok(sizes)
+        Ok(pairs)
+    }
+
+    /// The pair of a COIN-M contract symbol: `BTCUSD` for `BTCUSD_PERP` and `BTCUSD_200925`.
+    pub fn coinm_pair(symbol: &str) -> String {
+        symbol.split('_').next().unwrap_or(symbol).to_string()
     }
 
     /// `GET /sapi/v1/asset/assetDividend`: airdrops, distributions, launchpool and other credits to spot, each
@@ -569,11 +656,9 @@ pub mod binance {
         const E: &str = BINANCE_ASSET_DIVIDENDS.path;
         let (mut page, rows) = earn_page(E, data)?;
         let acc = account(V, label, "spot");
-        for row in rows {
-            let r = Row::new(V, E, row)?;
-            page.rows += 1;
-            let time = r.ms("divTime")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("divTime")?);
             let id = r.text("id")?;
             let info = r.opt_text("enInfo").unwrap_or_default();
             let lower = info.to_ascii_lowercase();
@@ -597,17 +682,21 @@ pub mod binance {
     /// Simple Earn's `{"rows": [...], "total": n}` (docs/venues.md §1.12): the page with its total, and the rows
     /// (none when `rows` is absent or null, as on an empty page). `total` is a number on some pages, a string on
     /// others.
-    fn earn_page<'a>(e: &'static str, data: &'a Value) -> Result<(Page, &'a [Value]), VenueError> {
+    fn earn_page<'a>(
+        e: &'static str,
+        data: &'a Value,
+    ) -> Result<(Page, impl Iterator<Item = Result<Row<'a>, VenueError>> + use<'a>), VenueError> {
         let total = match data.get("total") {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(t)) => t.parse().ok(),
             _ => None,
         };
-        let page = Page { total, ..Page::default() };
-        match data.get("rows") {
-            None | Some(Value::Null) => Ok((page, &[])),
-            Some(rows) => Ok((page, array(V, e, rows)?.as_slice())),
-        }
+        let mut page = Page { total, ..Page::default() };
+        let rows = match data.get("rows") {
+            None | Some(Value::Null) => None,
+            Some(rows) => Some(page.read(V, e, rows)?),
+        };
+        Ok((page, rows.into_iter().flatten()))
     }
 
     /// The wallet a Simple Earn row names as its source or destination; an unknown one becomes a wallet of its own
@@ -637,11 +726,9 @@ pub mod binance {
     ) -> Result<Page, VenueError> {
         let (mut page, rows) = earn_page(e, data)?;
         let earn = account(V, label, "earn");
-        for row in rows {
-            let r = Row::new(V, e, row)?;
-            page.rows += 1;
-            let time = r.ms("time")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("time")?);
             if r.text("status")? != "SUCCESS" {
                 continue;
             }
@@ -704,11 +791,9 @@ pub mod binance {
         const E: &str = BINANCE_EARN_FLEXIBLE_REDEMPTIONS.path;
         let (mut page, rows) = earn_page(E, data)?;
         let earn = account(V, label, "earn");
-        for row in rows {
-            let r = Row::new(V, E, row)?;
-            page.rows += 1;
-            let time = r.ms("time")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("time")?);
             if r.text("status")? != "PAID" {
                 continue;
             }
@@ -734,11 +819,9 @@ pub mod binance {
         const E: &str = BINANCE_EARN_LOCKED_REDEMPTIONS.path;
         let (mut page, rows) = earn_page(E, data)?;
         let earn = account(V, label, "earn");
-        for row in rows {
-            let r = Row::new(V, E, row)?;
-            page.rows += 1;
-            let time = r.ms("time")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("time")?);
             if r.text("status")? != "PAID" {
                 continue;
             }
@@ -788,11 +871,9 @@ pub mod binance {
     ) -> Result<Page, VenueError> {
         let (mut page, rows) = earn_page(e, data)?;
         let acc = account(V, label, wallet);
-        for row in rows {
-            let r = Row::new(V, e, row)?;
-            page.rows += 1;
-            let time = r.ms("time")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("time")?);
             let ty = r.text("type")?;
             let asset = r.asset("asset")?;
             let income_type = if known.contains(&ty.as_str()) {
@@ -833,11 +914,11 @@ pub mod binance {
         let field = if *endpoint == BINANCE_EARN_FLEXIBLE_POSITION { "totalAmount" } else { "amount" };
         let (page, rows) = earn_page(e, data)?;
         let acc = account(V, label, "earn").0;
-        for row in rows {
-            let r = Row::new(V, e, row)?;
+        for r in rows {
+            let r = r?;
             add_balance(out, &acc, r.asset("asset")?, r.dec(field)?);
         }
-        Ok((rows.len(), page.total))
+        Ok((page.rows, page.total))
     }
 
     /// The symbols that appear in income rows (futures symbol discovery).
@@ -869,64 +950,46 @@ pub mod bitget {
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_SPOT_ASSETS.path;
-        let acc = account(V, label, "spot").0;
-        for b in array(V, E, data)? {
-            let r = Row::new(V, E, b)?;
-            let amount = r.dec("available")? + r.opt_dec("frozen")? + r.opt_dec("locked")?;
-            add_balance(out, &acc, r.asset("coin")?, amount);
-        }
-        Ok(())
+        let acc = account(V, label, "spot");
+        read_balances(out, &acc, V, E, data, "coin", |r| {
+            Ok(r.dec("available")? + r.opt_dec("frozen")? + r.opt_dec("locked")?)
+        })
     }
 
     /// `GET /api/v2/mix/account/accounts`: USDT-M wallet balance (equity minus unrealized PnL).
     pub fn futures_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_FUTURES_ACCOUNTS.path;
-        let acc = account(V, label, "futures").0;
-        for b in array(V, E, data)? {
-            let r = Row::new(V, E, b)?;
-            let amount = r.dec("accountEquity")? - r.opt_dec("unrealizedPL")?;
-            add_balance(out, &acc, r.asset("marginCoin")?, amount);
-        }
-        Ok(())
+        let acc = account(V, label, "futures");
+        read_balances(out, &acc, V, E, data, "marginCoin", |r| Ok(r.dec("accountEquity")? - r.opt_dec("unrealizedPL")?))
     }
 
     /// `GET /api/v3/account/assets`: unified balances (`balance`).
     pub fn unified_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_UNIFIED_ASSETS.path;
-        let acc = account(V, label, "unified").0;
-        for b in array(V, E, field(V, E, data, "assets")?)? {
-            let r = Row::new(V, E, b)?;
-            add_balance(out, &acc, r.asset("coin")?, r.dec("balance")?);
-        }
-        Ok(())
+        let acc = account(V, label, "unified");
+        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "coin", |r| r.dec("balance"))
     }
 
     /// `GET /api/v3/account/funding-assets`: the unified account's funding wallet.
     pub fn unified_funding_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_UNIFIED_FUNDING_ASSETS.path;
-        let acc = account(V, label, "funding").0;
-        for b in array(V, E, data)? {
-            let r = Row::new(V, E, b)?;
-            let amount = r
-                .opt_dec("balance")
-                .and_then(|b| if b.is_zero() { Ok(r.dec("available")? + r.opt_dec("frozen")?) } else { Ok(b) })?;
-            add_balance(out, &acc, r.asset("coin")?, amount);
-        }
-        Ok(())
+        let acc = account(V, label, "funding");
+        read_balances(out, &acc, V, E, data, "coin", |r| {
+            let balance = r.opt_dec("balance")?;
+            if balance.is_zero() { Ok(r.dec("available")? + r.opt_dec("frozen")?) } else { Ok(balance) }
+        })
     }
 
     /// `GET /api/v2/mix/position/all-position`: open positions, their mark price read at venue time `time`.
     pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BITGET_POSITIONS.path;
-        let mut out = Vec::new();
-        for p in array(V, E, data)? {
-            let r = Row::new(V, E, p)?;
+        collect_rows(V, E, data, |r| {
             let side = r.text("holdSide")?;
             let total = r.dec("total")?;
             if total.is_zero() {
-                continue;
+                return Ok(None);
             }
-            out.push(Position {
+            Ok(Some(Position {
                 time: Some(time),
                 account: account(V, label, "futures"),
                 symbol: r.text("symbol")?,
@@ -934,9 +997,8 @@ pub mod bitget {
                 amount: if side == "short" { -total } else { total },
                 entry_price: r.dec("openPriceAvg")?,
                 mark_price: r.opt_dec("markPrice")?,
-            });
-        }
-        Ok(out)
+            }))
+        })
     }
 
     fn fee_total(r: &Row<'_>, detail: &Value, fee_key: &str) -> Result<Vec<Money>, VenueError> {
@@ -955,19 +1017,15 @@ pub mod bitget {
     /// `GET /api/v2/spot/trade/fills`: spot fills.
     pub fn spot_fills(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
         const E: &str = BITGET_SPOT_FILLS.path;
-        let mut page = Page::default();
         let acc = account(V, label, "spot");
-        for t in array(V, E, data)? {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
+        Page::default().each(V, E, data, |page, r| {
             let id = r.text("tradeId")?;
-            let time = r.ms("cTime")?;
+            let time = page.noted(r.ms("cTime")?);
             page.note_text_id(&id);
-            page.note(time);
             let symbol = r.text("symbol")?;
             let symbol_id = symbol.clone();
             let (base, quote) = book.split(V, &symbol).ok_or_else(|| r.err(format!("cannot split symbol {symbol}")))?;
-            let fees = fee_total(&r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "totalFee")?;
+            let fees = fee_total(r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "totalFee")?;
             let (size, amount) = (r.dec("size")?, r.dec("amount")?);
             let kind = match r.text("side")?.as_str() {
                 "buy" => trade((quote, amount), (base, size), fees, Some(symbol)),
@@ -975,8 +1033,8 @@ pub mod bitget {
                 other => return Err(r.err(format!("side {other:?} is neither buy nor sell"))),
             };
             page.push(ids::symbol_row(&acc, "trade", &symbol_id, &id), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     fn deposit_like(
@@ -986,17 +1044,13 @@ pub mod bitget {
         endpoint: &'static str,
         withdrawal: bool,
     ) -> Result<Page, VenueError> {
-        let mut page = Page::default();
         let acc = account(V, label, wallet);
-        for d in array(V, endpoint, data)? {
-            let r = Row::new(V, endpoint, d)?;
-            page.rows += 1;
+        Page::default().each(V, endpoint, data, |page, r| {
             let id = r.text("orderId")?;
-            let time = r.ms(if r.obj.contains_key("cTime") { "cTime" } else { "createdTime" })?;
+            let time = page.noted(r.ms(if r.obj.contains_key("cTime") { "cTime" } else { "createdTime" })?);
             page.note_text_id(&id);
-            page.note(time);
             if r.text("status")? != "success" {
-                continue;
+                return Ok(());
             }
             // `tradeId` (v2) / `recordId` (v3): the transaction hash on chain, the order id for internal moves
             let txid = r.opt_text("tradeId").or_else(|| r.opt_text("recordId"));
@@ -1008,8 +1062,8 @@ pub mod bitget {
                 EventKind::Deposit { asset, amount, txid }
             };
             page.push(ids::row(&acc, if withdrawal { "withdrawal" } else { "deposit" }, &id), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /api/v2/spot/wallet/deposit-records`: successful deposits.
@@ -1048,16 +1102,12 @@ pub mod bitget {
     /// `GET /api/v2/spot/account/transferRecords`: successful transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BITGET_TRANSFERS.path;
-        let mut page = Page::default();
-        for t in array(V, E, data)? {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
+        Page::default().each(V, E, data, |page, r| {
             let id = r.text("transferId")?;
-            let time = r.ms("ts")?;
+            let time = page.noted(r.ms("ts")?);
             page.note_text_id(&id);
-            page.note(time);
             if r.text("status")? != "Successful" {
-                continue;
+                return Ok(());
             }
             let (ft, tt) = (r.text("fromType")?, r.text("toType")?);
             let from =
@@ -1071,8 +1121,8 @@ pub mod bitget {
                 amount: r.dec("size")?.abs(),
             };
             page.push(ids::row(&from, "transfer", &id), time, from, kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /api/v2/mix/account/bill`: funding (`contract_settle_fee`, id `:bill:{billId}`), and for trade bills
@@ -1088,16 +1138,13 @@ pub mod bitget {
         if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             page.cursor = Some(end.to_string());
         }
-        for b in array(V, E, field(V, E, data, "bills")?)? {
-            let r = Row::new(V, E, b)?;
-            page.rows += 1;
+        page.each(V, E, field(V, E, data, "bills")?, |page, r| {
             let id = r.text("billId")?;
-            let time = r.ms("cTime")?;
+            let time = page.noted(r.ms("cTime")?);
             page.note_text_id(&id);
-            page.note(time);
             let ty = r.text("businessType")?;
             if NOT_INCOME.contains(&ty.as_str()) {
-                continue;
+                return Ok(());
             }
             let (asset, symbol) = (r.asset("coin")?, r.opt_text("symbol"));
             let (amount, fee) = (r.dec("amount")?, r.opt_dec("fee")?);
@@ -1126,8 +1173,8 @@ pub mod bitget {
             } else if !amount.is_zero() || !fee.is_zero() {
                 page.push(ids::row(&acc, "bill", &id), time, acc.clone(), income(IncomeType::Other, amount + fee));
             }
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /api/v2/mix/order/fill-history`: USDT-M fills, for the record (`:futures_trade:{symbol}:{tradeId}`);
@@ -1141,15 +1188,13 @@ pub mod bitget {
         }
         let rows = match field(V, E, data, "fillList")? {
             Value::Null => return Ok(page),
-            rows => array(V, E, rows)?,
+            rows => page.read(V, E, rows)?,
         };
-        for t in rows {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
+        for r in rows {
+            let r = r?;
             let id = r.text("tradeId")?;
-            let time = r.ms("cTime")?;
+            let time = page.noted(r.ms("cTime")?);
             page.note_text_id(&id);
-            page.note(time);
             let symbol = r.text("symbol")?;
             let mut fees = Vec::new();
             match r.obj.get("feeDetail") {
@@ -1185,15 +1230,13 @@ pub mod bitget {
         };
         let rows = match field(V, E, data, "dataList")? {
             Value::Null => return Ok(page),
-            rows => array(V, E, rows)?,
+            rows => page.read(V, E, rows)?,
         };
-        for c in rows {
-            let r = Row::new(V, E, c)?;
-            page.rows += 1;
+        for r in rows {
+            let r = r?;
             let id = r.text("id")?;
-            let time = r.ms("ts")?;
+            let time = page.noted(r.ms("ts")?);
             page.note_text_id(&id);
-            page.note(time);
             let to = r.asset("toCoin")?;
             let fee = r.opt_dec("fee")?.abs();
             let fees = if fee.is_zero() { vec![] } else { vec![Money::new(to.clone(), fee)] };
@@ -1208,23 +1251,20 @@ pub mod bitget {
     /// `feeDetail` the charge on it. The time is `ctime` in the example and `ts` in the field table: either is read.
     pub fn bgb_converts(data: &Value, label: &str) -> Result<Page, VenueError> {
         const E: &str = BITGET_BGB_CONVERTS.path;
-        let mut page = Page::default();
         let acc = account(V, label, "spot");
-        for c in array(V, E, data)? {
-            let r = Row::new(V, E, c)?;
-            page.rows += 1;
+        Page::default().each(V, E, data, |page, r| {
             let id = r.text("orderId")?;
             let time = match (r.obj.contains_key("ctime"), r.obj.contains_key("ts")) {
                 (true, _) => r.ms("ctime")?,
                 (false, true) => r.ms("ts")?,
                 (false, false) => return Err(r.err("missing field `ctime` (or `ts`)".into())),
             };
+            let time = page.noted(time);
             page.note_text_id(&id);
-            page.note(time);
             if r.text("status")? != "success" {
-                continue;
+                return Ok(());
             }
-            let fees = fee_total(&r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
+            let fees = fee_total(r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
             let kind = trade(
                 (r.asset("fromCoin")?, r.dec("fromAmount")?),
                 (r.asset("toCoin")?, r.dec("toAmount")?),
@@ -1232,8 +1272,8 @@ pub mod bitget {
                 None,
             );
             page.push(ids::row(&acc, "bgb_convert", &id), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /api/v3/account/convert-records` (one `fromCoin`/`toCoin` pair): unified converts. Rows carry no id, so
@@ -1246,13 +1286,11 @@ pub mod bitget {
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
         let rows = match field(V, E, data, "list")? {
             Value::Null => return Ok(page),
-            rows => array(V, E, rows)?,
+            rows => page.read(V, E, rows)?,
         };
-        for c in rows {
-            let r = Row::new(V, E, c)?;
-            page.rows += 1;
-            let time = r.ms("ts")?;
-            page.note(time);
+        for r in rows {
+            let r = r?;
+            let time = page.noted(r.ms("ts")?);
             let (from, to) = (r.asset("fromCoin")?, r.asset("toCoin")?);
             let (fs, ts) = (r.dec("fromCoinSize")?, r.dec("toCoinSize")?);
             let id = format!("{from}:{to}:{time}:{}:{}", fs.normalize(), ts.normalize());
@@ -1270,15 +1308,12 @@ pub mod bitget {
         let mut page = Page::default();
         let acc = account(V, label, "unified");
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-        for t in array(V, E, field(V, E, data, "list")?)? {
-            let r = Row::new(V, E, t)?;
-            page.rows += 1;
+        page.each(V, E, field(V, E, data, "list")?, |page, r| {
             let id = r.text("execId")?;
-            let time = r.ms("createdTime")?;
+            let time = page.noted(r.ms("createdTime")?);
             page.note_text_id(&id);
-            page.note(time);
             let symbol = r.text("symbol")?;
-            let fees = fee_total(&r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
+            let fees = fee_total(r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
             let category = r.opt_text("category").unwrap_or_else(|| "SPOT".into()).to_ascii_uppercase();
             if category != "SPOT" {
                 let fee: Decimal = fees.iter().map(|f| f.amount).sum();
@@ -1303,10 +1338,9 @@ pub mod bitget {
                 // and the fill itself, for the record (its money is the two incomes above)
                 let (price, qty) = (r.dec("execPrice")?, r.dec("execQty")?);
                 let side = r.text("side")?;
-                let kind =
-                    futures_trade(&r, symbol.clone(), &side, price, qty, fees, Some(pnl), r.opt_text("orderId"))?;
+                let kind = futures_trade(r, symbol.clone(), &side, price, qty, fees, Some(pnl), r.opt_text("orderId"))?;
                 page.push(ids::symbol_row(&acc, "futures_trade", &symbol, &id), time, acc.clone(), kind);
-                continue;
+                return Ok(());
             }
             let (base, quote) = book.split(V, &symbol).ok_or_else(|| r.err(format!("cannot split symbol {symbol}")))?;
             let (qty, value) = (r.dec("execQty")?, r.dec("execValue")?);
@@ -1316,8 +1350,8 @@ pub mod bitget {
                 other => return Err(r.err(format!("side {other:?} is neither buy nor sell"))),
             };
             page.push(ids::symbol_row(&acc, "trade", &symbol, &id), time, acc.clone(), kind);
-        }
-        Ok(page)
+            Ok(())
+        })
     }
 
     /// `GET /api/v3/account/financial-records` (category USDT-FUTURES): funding rows (`FUNDING_FEE`,
@@ -1328,20 +1362,17 @@ pub mod bitget {
         let mut page = Page::default();
         let acc = account(V, label, "unified");
         page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-        for b in array(V, E, field(V, E, data, "list")?)? {
-            let r = Row::new(V, E, b)?;
-            page.rows += 1;
+        page.each(V, E, field(V, E, data, "list")?, |page, r| {
             let id = r.text("id")?;
-            let time = r.ms("ts")?;
+            let time = page.noted(r.ms("ts")?);
             page.note_text_id(&id);
-            page.note(time);
             let ty = r.text("type")?;
             let (asset, symbol) = (r.asset("coin")?, r.opt_text("symbol"));
             let amount = r.dec("amount")?;
             if ty == "FUNDING_FEE" || ty.starts_with("CONTRACT_MAIN_SETTLE_FEE") {
                 let kind = EventKind::Income { income_type: IncomeType::Funding, asset, amount, symbol };
                 page.push(ids::row(&acc, "funding", &id), time, acc.clone(), kind);
-                continue;
+                return Ok(());
             }
             let mirrored = ty.starts_with("TRANSFER_")
                 || ty.starts_with("TRANS_")
@@ -1354,9 +1385,44 @@ pub mod bitget {
                 let kind = EventKind::Income { income_type: IncomeType::Other, asset, amount, symbol };
                 page.push(ids::row(&acc, "record", &id), time, acc.clone(), kind);
             }
-        }
-        Ok(page)
+            Ok(())
+        })
     }
+}
+
+/// What `each` makes of the rows of `v` (an array), leaving out the rows it gives `None` for.
+fn collect_rows<T>(
+    venue: Venue,
+    endpoint: &'static str,
+    v: &Value,
+    mut each: impl FnMut(&Row<'_>) -> Result<Option<T>, VenueError>,
+) -> Result<Vec<T>, VenueError> {
+    let mut out = Vec::new();
+    for r in rows(venue, endpoint, v)? {
+        if let Some(t) = each(&r?)? {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the balance of each row of `v` (an array) to `wallet` in `out`: the asset from the field `asset`, the amount
+/// as `amount` reads it.
+fn read_balances(
+    out: &mut Balances,
+    wallet: &AccountId,
+    venue: Venue,
+    endpoint: &'static str,
+    v: &Value,
+    asset: &str,
+    amount: impl Fn(&Row<'_>) -> Result<Decimal, VenueError>,
+) -> Result<(), VenueError> {
+    for r in rows(venue, endpoint, v)? {
+        let r = r?;
+        let amount = amount(&r)?;
+        add_balance(out, &wallet.0, r.asset(asset)?, amount);
+    }
+    Ok(())
 }
 
 fn add_balance(out: &mut Balances, account: &str, asset: String, amount: Decimal) {

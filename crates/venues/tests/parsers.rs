@@ -363,7 +363,7 @@ fn bitget_convert_samples() {
 
 #[test]
 fn binance_futures_account_sample() {
-    // API.md's single-asset example of GET /fapi/v3/account (abridged), with a second, short position
+    // Binance's single-asset example of GET /fapi/v3/account (docs/venues.md, abridged), with a second, short position
     let data = json!({
         "totalWalletBalance": "103.12345678", "totalUnrealizedProfit": "0.00000000",
         "assets": [
@@ -559,4 +559,98 @@ fn binance_asset_dividend_sample() {
     let page = binance::dividends(&swap, "main").unwrap();
     assert_eq!(page.events.len(), 1);
     assert!(page.warnings[0].contains("OLD token swap"), "{:?}", page.warnings);
+}
+
+/// COIN-M (docs/venues.md §1.14), from the pages' samples: income in the margin coin in the `coinm` wallet (the
+/// transfer row skipped, the commission kept with its fill's symbol), the fill's quantity in coins (`baseQty`), the
+/// wallet balance and the pairs of open positions; an unknown income type is kept as other income with a warning.
+#[test]
+fn binance_coin_m_samples() {
+    let income = json!([
+        {"symbol": "", "incomeType": "TRANSFER", "income": "-0.37500000", "asset": "BTC", "info": "WITHDRAW",
+         "time": 1570608000000u64, "tranId": "9689322392", "tradeId": ""},
+        {"symbol": "BTCUSD_200925", "incomeType": "COMMISSION", "income": "-0.01000000", "asset": "BTC", "info": "",
+         "time": 1570636800000u64, "tranId": "9689322392", "tradeId": "2059192"},
+        {"symbol": "BTCUSD_PERP", "incomeType": "REALIZED_PNL", "income": "0.00120000", "asset": "BTC", "info": "",
+         "time": 1570636800001u64, "tranId": 9689322393u64, "tradeId": "2059193"},
+        {"symbol": "BTCUSD_PERP", "incomeType": "FUNDING_FEE", "income": "-0.00000510", "asset": "BTC", "info": "",
+         "time": 1570636800002u64, "tranId": "1", "tradeId": ""}
+    ]);
+    let page = binance::coinm_income(&income, "main").unwrap();
+    assert_eq!((page.rows, page.events.len(), page.warnings.len()), (4, 3, 0));
+    let ids: Vec<&str> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "binance/main/coinm:income:COMMISSION:9689322392",
+            "binance/main/coinm:income:REALIZED_PNL:9689322393",
+            "binance/main/coinm:income:FUNDING_FEE:1"
+        ]
+    );
+    let booked: Vec<(IncomeType, &str, Decimal, Option<&str>)> = page
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Income { income_type, asset, amount, symbol } => {
+                (*income_type, asset.as_str(), *amount, symbol.as_deref())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        booked,
+        [
+            (IncomeType::Commission, "BTC", d("-0.01"), Some("BTCUSD_200925")),
+            (IncomeType::RealizedPnl, "BTC", d("0.0012"), Some("BTCUSD_PERP")),
+            (IncomeType::Funding, "BTC", d("-0.0000051"), Some("BTCUSD_PERP")),
+        ]
+    );
+    assert!(page.events.iter().all(|e| e.account.as_str() == "binance/main/coinm"));
+
+    // an income type the page does not list: kept, named
+    let odd = json!([{"symbol": "BTCUSD_PERP", "incomeType": "AUTO_EXCHANGE", "income": "0.5", "asset": "BTC",
+                      "info": "", "time": 1, "tranId": "7", "tradeId": ""}]);
+    let page = binance::coinm_income(&odd, "main").unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert!(matches!(page.events[0].kind, EventKind::Income { income_type: IncomeType::Other, .. }));
+    assert_eq!(page.events[0].id, "binance/main/coinm:income:AUTO_EXCHANGE:7");
+    assert!(page.warnings[0].contains("AUTO_EXCHANGE"), "{:?}", page.warnings);
+
+    // the fill of the Account Trade List page
+    let fills = json!([{"symbol": "BTCUSD_200626", "id": 6, "orderId": 28, "pair": "BTCUSD", "side": "SELL",
+        "price": "8800", "qty": "1", "realizedPnl": "0", "marginAsset": "BTC", "baseQty": "0.01136364",
+        "commission": "0.00000454", "commissionAsset": "BTC", "time": 1590743483586u64, "positionSide": "BOTH",
+        "buyer": false, "maker": false}]);
+    let page = binance::coinm_trades(&fills, "main").unwrap();
+    assert_eq!((page.max_id, page.max_time), (Some(6), Some(1590743483586)));
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/coinm:futures_trade:BTCUSD_200626:6");
+    match &e.kind {
+        EventKind::FuturesTrade { symbol, side, price, qty, fees, realized_pnl, order_id } => {
+            assert_eq!(
+                (symbol.as_str(), *side, *price, *qty),
+                ("BTCUSD_200626", ledger::Side::Sell, d("8800"), d("0.01136364"))
+            );
+            assert_eq!(fees, &vec![Money::new("BTC", d("0.00000454"))]);
+            assert_eq!((*realized_pnl, order_id.as_deref()), (Some(d("0")), Some("28")));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // the account: the wallet balance of each coin, and the pairs with a position
+    let account = json!({
+        "assets": [
+            {"asset": "BTC", "walletBalance": "0.00241969", "unrealizedProfit": "0.00000000"},
+            {"asset": "ETH", "walletBalance": "0.00000000", "unrealizedProfit": "0.00000000"}],
+        "positions": [
+            {"symbol": "BTCUSD_201225", "positionAmt": "0", "entryPrice": "0.0", "updateTime": 0},
+            {"symbol": "BTCUSD_PERP", "positionAmt": "-3", "entryPrice": "11707.7", "updateTime": 1627026881327u64}],
+        "canDeposit": true, "canTrade": true, "canWithdraw": true, "feeTier": 2, "updateTime": 0});
+    let mut balances = Default::default();
+    let pairs = binance::coinm_account(&account, "main", &mut balances).unwrap();
+    assert_eq!(pairs, ["BTCUSD"]);
+    assert_eq!(balances["binance/main/coinm"].get("BTC"), Some(&d("0.00241969")));
+    assert_eq!(balances["binance/main/coinm"].get("ETH"), None, "zero balances are left out");
+    let err = binance::coinm_account(&json!({"assets": []}), "main", &mut balances).unwrap_err();
+    assert!(err.to_string().contains("/dapi/v1/account"), "{err}");
 }

@@ -74,6 +74,7 @@ fn world() -> &'static World {
             c.limits.binance_spot_weight_per_minute = 2_000_000_000;
             c.limits.binance_sapi_ip_weight_per_minute = 2_000_000_000;
             c.limits.binance_futures_weight_per_minute = 2_000_000_000;
+            c.limits.binance_coin_futures_weight_per_minute = 2_000_000_000;
             // Bitget limits public reads per egress IP and second: many egress IPs keep the budget out of the way.
             c.egress = (1..=32).map(|i| IpAddr::from([127, 0, 0, i])).collect();
             c.limits.max_connections_per_ip = 0;

@@ -351,7 +351,10 @@ impl Running {
 pub fn config_for(up: &Upstream) -> Config {
     let mut c = Config::default();
     c.apply_env(|k| match k {
-        "RELAY_UPSTREAM_BINANCE_SPOT" | "RELAY_UPSTREAM_BINANCE_FUTURES" | "RELAY_UPSTREAM_BITGET" => Some(up.url()),
+        "RELAY_UPSTREAM_BINANCE_SPOT"
+        | "RELAY_UPSTREAM_BINANCE_FUTURES"
+        | "RELAY_UPSTREAM_BINANCE_COIN_FUTURES"
+        | "RELAY_UPSTREAM_BITGET" => Some(up.url()),
         _ => None,
     })
     .unwrap();

@@ -403,6 +403,12 @@ impl Browser {
             .expect("emulate prefers-color-scheme");
     }
 
+    /// Emulates a CSS media type (`print`, `screen`; empty: none) for `@media` rules (DevTools protocol).
+    pub async fn media(&self, media: &str) {
+        let params = serde_json::json!({ "media": media });
+        self.client.issue_cmd(Cdp { cmd: "Emulation.setEmulatedMedia", params }).await.expect("emulate a media type");
+    }
+
     /// Waits for a finished download named `name` (a hang fails after [`PATIENCE`]) and returns its path.
     pub async fn download(&self, name: &str) -> PathBuf {
         let path = self.downloads.0.join(name);
@@ -481,7 +487,11 @@ impl RunningRelay {
         sandbox.write_dir(&dir.0).expect("write the sandbox's files");
         let static_dir = built_static_dir();
         let (app, venues) = (static_dir.to_str().expect("a UTF-8 path"), dir.0.to_str().expect("a UTF-8 path"));
-        RunningRelay::start(&["--static", app, "--sandbox", venues, "--egress", "127.0.0.2"]).await
+        // the demo operator key signs the egress IPs (scripts/lib.sh): the bundle is built with its public key
+        let key = workspace_root().join("scripts/demo-relay-ips.key");
+        let key = key.to_str().expect("a UTF-8 path");
+        RunningRelay::start(&["--static", app, "--sandbox", venues, "--egress", "127.0.0.2", "--ips-signing-key", key])
+            .await
     }
 
     /// Starts the relay with these command-line arguments (`--listen` is added: 127.0.0.1, ephemeral port).

@@ -228,6 +228,39 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     assert!(by_account.contains("Binance spot"), "the unnamed account's spot wallet is Binance spot: {by_account}");
     assert!(!by_account.contains('/'), "no raw account id on the dashboard: {by_account}");
     audit.screen(&b, "dashboard").await;
+    // the warnings, a collapsed line per cause: every group expanded to its events, and audited so
+    let groups = js(
+        &b,
+        "const d = [...document.querySelectorAll('[data-testid=warning-group] details')];
+         d.forEach(e => { e.open = true; }); return d.length;",
+    )
+    .await;
+    println!("warning groups on the dashboard: {groups}");
+    assert!(groups.as_u64().is_some_and(|n| n > 0), "the demo's warnings are grouped on the dashboard");
+    audit.screen(&b, "dashboard, warnings expanded").await;
+    js(
+        &b,
+        "document.querySelectorAll('[data-testid=warning-group] details').forEach(e => { e.open = false; }); return 0;",
+    )
+    .await;
+
+    // a warning's button, by keyboard: the Ledger shows that warning's events alone (audited so), then every
+    // event again; back to the dashboard's tab, where the journey goes on
+    b.tab_until(
+        "e.dataset.testid === 'warning-action' && e.textContent === 'Match in the Ledger'",
+        "the unmatched transfers' button",
+        false,
+    )
+    .await;
+    b.press(Key::Enter).await;
+    b.wait_testid("ledger-focus").await;
+    audit.screen(&b, "ledger, a warning's events").await;
+    b.tab_to("ledger-focus-clear", false).await;
+    b.press(Key::Enter).await;
+    wait_js(&b, "return !document.querySelector('[data-testid=ledger-focus]');", "every event shown again").await;
+    b.tab_to("tab-ledger", true).await;
+    arrow(&b, Key::Home, "tab-dashboard").await;
+    b.wait_testid("total-equity").await;
 
     arrow(&b, Key::Right, "add-account").await;
     b.wait_testid("accounts").await;
@@ -252,6 +285,24 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     b.client.set_window_size(1280, 900).await.unwrap();
     audit.screen(&b, "ledger").await;
     b.screenshot("ledger").await;
+
+    arrow(&b, Key::Right, "tab-gains").await;
+    b.wait_testid("gains-report").await;
+    b.wait_testid("gains-disposal").await;
+    // the pager's buttons are buttons with their label (an unbraced `>=` in a view attribute once ended the tag
+    // and put the rest of the code on the page as text)
+    for (id, label) in [("gains-prev", "Previous"), ("gains-next", "Next")] {
+        b.wait_text(id, label, |t| t.trim() == label).await;
+    }
+    no_iso_times(&b, "the gains report").await;
+    for (width, height) in WIDTHS {
+        b.client.set_window_size(width, height).await.unwrap();
+        let overflowing = overflowing_cards(&b).await;
+        assert!(overflowing.is_empty(), "cards scroll sideways at {width} px: {overflowing:?}");
+    }
+    b.client.set_window_size(1280, 900).await.unwrap();
+    audit.screen(&b, "gains report").await;
+    b.screenshot("gains").await;
 
     arrow(&b, Key::Right, "tab-settings").await;
     b.wait_testid("settings").await;

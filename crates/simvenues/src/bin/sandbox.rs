@@ -25,7 +25,7 @@ struct Args {
     /// Where to write sandbox.json, truth/ and breaches.jsonl.
     #[arg(long)]
     dir: PathBuf,
-    /// First of the ports to listen on (Binance spot, Binance futures, Bitget); free ports when absent.
+    /// First of the ports to listen on (Binance spot, Binance USDⓈ-M futures, Bitget, Binance COIN-M futures); free ports when absent.
     #[arg(long)]
     port_base: Option<u16>,
     /// Address to listen on.
@@ -100,11 +100,12 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "sandbox: {} fills generated in {generated:.2} s, truth written in {:.2} s; binance spot {} futures {} bitget {}",
+        "sandbox: {} fills generated in {generated:.2} s, truth written in {:.2} s; binance spot {} futures {} coin-m {} bitget {}",
         sandbox.world().fill_count(),
         started.elapsed().as_secs_f64() - generated,
         sandbox.binance_spot_url(),
         sandbox.binance_futures_url(),
+        sandbox.binance_coin_futures_url(),
         sandbox.bitget_url(),
     );
     println!("sandbox ready: {}", dir.join("sandbox.json").display());

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{ApiError, Ctx};
-use crate::generator::{BinanceAccount, EarnKind, EarnRow, Position};
+use crate::generator::{BinanceAccount, COINM_CONTRACTS, CoinmContract, EarnKind, EarnRow, Position, coinm_contract};
 use crate::keys::WriteClass;
 use crate::market::{DAY, HOUR};
 
@@ -676,18 +676,43 @@ pub(super) fn user_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     ))
 }
 
+/// The query both futures income endpoints take: `symbol`, `incomeType`, the window (`startTime`/`endTime`, the
+/// last 7 days when neither is given), `limit` (100 by default, 1000 at most) and `page`.
+struct IncomeQuery<'a> {
+    sym: Option<&'a str>,
+    ty: Option<&'a str>,
+    start: Option<i64>,
+    end: Option<i64>,
+    lo: i64,
+    hi: i64,
+    limit: usize,
+    page: usize,
+}
+
+impl<'a> IncomeQuery<'a> {
+    fn read(ctx: &'a Ctx<'_>) -> Result<IncomeQuery<'a>, ApiError> {
+        let now = ctx.req.now;
+        let (start, end) = (int(ctx, "startTime")?, int(ctx, "endTime")?);
+        let (lo, hi) = match (start, end) {
+            (None, None) => (now - 7 * DAY, now),
+            (s, e) => (s.unwrap_or(i64::MIN), e.unwrap_or(now)),
+        };
+        Ok(IncomeQuery {
+            sym: ctx.params.get("symbol"),
+            ty: ctx.params.get("incomeType"),
+            start,
+            end,
+            lo,
+            hi,
+            limit: limit(ctx, 100, 1000)?,
+            page: int(ctx, "page")?.unwrap_or(1).max(1) as usize,
+        })
+    }
+}
+
 pub(super) fn income(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let now = ctx.req.now;
-    let sym = ctx.params.get("symbol");
-    let ty = ctx.params.get("incomeType");
-    let start = int(ctx, "startTime")?;
-    let end = int(ctx, "endTime")?;
-    let limit = limit(ctx, 100, 1000)?;
-    let page = int(ctx, "page")?.unwrap_or(1).max(1) as usize;
-    let (lo, hi) = match (start, end) {
-        (None, None) => (now - 7 * DAY, now),
-        (s, e) => (s.unwrap_or(i64::MIN), e.unwrap_or(now)),
-    };
+    let IncomeQuery { sym, ty, start, end, lo, hi, limit, page } = IncomeQuery::read(ctx)?;
     if let (Some(max), Some(s), Some(e)) = (ctx.world_settings_income_days(), start, end)
         && e - s > max * DAY
     {
@@ -1052,4 +1077,246 @@ pub(super) fn asset_dividends(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         })
         .collect();
     Ok(json!({"rows": page, "total": total}))
+}
+
+// ---- COIN-M futures (docs/venues.md §1.14) ----
+
+pub(super) fn coinm_exchange_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let syms: Vec<Value> = COINM_CONTRACTS
+        .iter()
+        .map(|c| {
+            json!({
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "maxPrice": "100000", "minPrice": "0.1", "tickSize": "0.1"},
+                    {"filterType": "LOT_SIZE", "maxQty": "100000", "minQty": "1", "stepSize": "1"},
+                    {"filterType": "MARKET_LOT_SIZE", "maxQty": "100000", "minQty": "1", "stepSize": "1"},
+                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+                    {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": 4}
+                ],
+                "OrderType": ["LIMIT", "MARKET", "STOP", "TAKE_PROFIT", "TRAILING_STOP_MARKET"],
+                "timeInForce": ["GTC", "IOC", "FOK", "GTX"], "liquidationFee": "0.010000", "marketTakeBound": "0.30",
+                "symbol": c.symbol, "pair": c.pair, "contractType": "PERPETUAL", "deliveryDate": 4133404800000i64,
+                "onboardDate": 1590739200000i64, "contractStatus": "TRADING", "contractSize": c.contract_size,
+                "quoteAsset": "USD", "baseAsset": c.coin, "marginAsset": c.coin, "pricePrecision": 1, "quantityPrecision": 0,
+                "baseAssetPrecision": 8, "quotePrecision": 8, "equalQtyPrecision": 4, "triggerProtect": "0.0500",
+                "maintMarginPercent": "2.5000", "requiredMarginPercent": "5.0000", "underlyingType": "COIN",
+                "underlyingSubType": []
+            })
+        })
+        .collect();
+    Ok(json!({
+        "exchangeFilters": [],
+        "rateLimits": [
+            {"interval": "MINUTE", "intervalNum": 1, "limit": 6000, "rateLimitType": "REQUEST_WEIGHT"},
+            {"interval": "MINUTE", "intervalNum": 1, "limit": 6000, "rateLimitType": "ORDERS"}
+        ],
+        "serverTime": ctx.req.now, "symbols": syms, "timezone": "UTC"
+    }))
+}
+
+struct CoinmPos {
+    contract: &'static CoinmContract,
+    amt: Decimal,
+    entry: Decimal,
+    mark: Decimal,
+    /// In the coin: contracts × size × (1/entry − 1/mark).
+    upnl: Decimal,
+    update: i64,
+}
+
+fn coinm_positions(ctx: &Ctx<'_>) -> Vec<CoinmPos> {
+    acct(ctx)
+        .coinm_positions
+        .iter()
+        .filter_map(|(s, p): (_, &Position)| {
+            let contract = coinm_contract(s)?;
+            let mark = ctx.world.market.last(contract.index).round_dp(1);
+            let size = Decimal::from(contract.contract_size);
+            let upnl = (p.amt * size * (Decimal::ONE / p.entry - Decimal::ONE / mark)).round_dp(8);
+            Some(CoinmPos { contract, amt: p.amt, entry: p.entry, mark, upnl, update: p.update_time })
+        })
+        .collect()
+}
+
+/// The COIN-M wallet: every listed margin coin, zero or not.
+fn coinm_wallet(ctx: &Ctx<'_>) -> Vec<(&'static str, Decimal)> {
+    let w = acct(ctx).wallets.get("coinm");
+    COINM_CONTRACTS.iter().map(|c| (c.coin, w.and_then(|w| w.get(c.coin)).copied().unwrap_or_default())).collect()
+}
+
+pub(super) fn coinm_balance(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let ps = coinm_positions(ctx);
+    let alias = format!("{:04X}", acct(ctx).uid % 65536);
+    Ok(Value::Array(
+        coinm_wallet(ctx)
+            .into_iter()
+            .map(|(coin, wallet)| {
+                let upnl: Decimal = ps.iter().filter(|p| p.contract.coin == coin).map(|p| p.upnl).sum();
+                json!({
+                    "accountAlias": alias, "asset": coin, "balance": f8(wallet), "withdrawAvailable": f8(wallet),
+                    "crossWalletBalance": f8(wallet), "crossUnPnl": f8(upnl), "availableBalance": f8(wallet + upnl),
+                    "updateTime": ctx.world.end
+                })
+            })
+            .collect(),
+    ))
+}
+
+pub(super) fn coinm_account(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let ps = coinm_positions(ctx);
+    let assets: Vec<Value> = coinm_wallet(ctx)
+        .into_iter()
+        .map(|(coin, wallet)| {
+            let upnl: Decimal = ps.iter().filter(|p| p.contract.coin == coin).map(|p| p.upnl).sum();
+            json!({
+                "asset": coin, "walletBalance": f8(wallet), "unrealizedProfit": f8(upnl), "marginBalance": f8(wallet + upnl),
+                "maintMargin": "0.00000000", "initialMargin": "0.00000000", "positionInitialMargin": "0.00000000",
+                "openOrderInitialMargin": "0.00000000", "maxWithdrawAmount": f8(wallet), "crossWalletBalance": f8(wallet),
+                "crossUnPnl": f8(upnl), "availableBalance": f8(wallet + upnl), "updateTime": ctx.world.end
+            })
+        })
+        .collect();
+    let positions: Vec<Value> = ps
+        .iter()
+        .map(|p| {
+            json!({
+                "symbol": p.contract.symbol, "positionAmt": p.amt.normalize().to_string(), "initialMargin": "0",
+                "maintMargin": "0", "unrealizedProfit": f8(p.upnl), "positionInitialMargin": "0",
+                "openOrderInitialMargin": "0", "leverage": "20", "isolated": false, "positionSide": "BOTH",
+                "entryPrice": p.entry.normalize().to_string(), "breakEvenPrice": p.entry.normalize().to_string(),
+                "maxQty": "50", "updateTime": p.update
+            })
+        })
+        .collect();
+    Ok(json!({
+        "assets": assets, "positions": positions, "canDeposit": true, "canTrade": true, "canWithdraw": true,
+        "feeTier": 0, "updateTime": 0
+    }))
+}
+
+pub(super) fn coinm_position_risk(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let (coin, pair) = (ctx.params.get("marginAsset"), ctx.params.get("pair"));
+    let ps = coinm_positions(ctx);
+    let m = &ctx.world.market;
+    Ok(Value::Array(
+        COINM_CONTRACTS
+            .iter()
+            .filter(|c| coin.is_none_or(|x| x == c.coin) && pair.is_none_or(|x| x == c.pair))
+            .map(|c| {
+                let p = ps.iter().find(|p| p.contract.symbol == c.symbol);
+                let (amt, entry, upnl, update) = p.map(|p| (p.amt, p.entry, p.upnl, p.update)).unwrap_or_default();
+                let mark = p.map(|p| p.mark).unwrap_or_else(|| m.last(c.index).round_dp(1));
+                json!({
+                    "symbol": c.symbol, "positionAmt": amt.normalize().to_string(), "entryPrice": entry.normalize().to_string(),
+                    "breakEvenPrice": entry.normalize().to_string(), "markPrice": f8(mark), "unRealizedProfit": f8(upnl),
+                    "liquidationPrice": "0", "leverage": "20", "maxQty": "50", "marginType": "cross",
+                    "isolatedMargin": "0.00000000", "isAutoAddMargin": "false", "positionSide": "BOTH", "updateTime": update
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /dapi/v1/income`: like USDⓈ-M's, amounts in the margin coin; the window is at most a year.
+pub(super) fn coinm_income(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let IncomeQuery { sym, ty, start, end, lo, hi, limit, page } = IncomeQuery::read(ctx)?;
+    if let (Some(s), Some(e)) = (start, end)
+        && e - s > 365 * DAY
+    {
+        return Err(ApiError::bad(-4166, "The time between startTime and endTime can not be longer than 1 year."));
+    }
+    let served = |i: &crate::generator::Income| match (i.income_type, &ctx.settings.coinm_funding_type) {
+        ("FUNDING_FEE", Some(other)) => other.clone(),
+        (t, _) => t.to_string(),
+    };
+    let rows: Vec<Value> = acct(ctx)
+        .coinm_income
+        .iter()
+        .filter(|i| i.time >= lo && i.time <= hi)
+        .filter(|i| ty.is_none_or(|t| t == served(i)))
+        .filter(|i| sym.is_none_or(|s| i.symbol.as_deref() == Some(s)))
+        .skip((page - 1) * limit)
+        .take(limit)
+        .map(|i| {
+            json!({
+                "symbol": i.symbol.as_deref().unwrap_or(""), "incomeType": served(i), "income": f8(i.income),
+                "asset": &*i.asset, "info": "", "time": i.time, "tranId": i.tran_id.to_string(),
+                "tradeId": i.trade_id.map(|t| t.to_string()).unwrap_or_default()
+            })
+        })
+        .collect();
+    Ok(Value::Array(rows))
+}
+
+/// `GET /dapi/v1/userTrades`: by `symbol` or by `pair` (every contract of the pair), not both; `fromId` only with a
+/// symbol and never with a window; at most 7 days a query, the last 7 days by default; 50 rows by default, 1000 at
+/// most.
+pub(super) fn coinm_user_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let now = ctx.req.now;
+    let (symbol, pair) = (ctx.params.get("symbol"), ctx.params.get("pair"));
+    let contracts: Vec<&CoinmContract> = match (symbol, pair) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::bad(-1128, "Combination of optional parameters invalid."));
+        }
+        (Some(s), None) => vec![coinm_contract(s).ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))?],
+        (None, Some(p)) => {
+            let v: Vec<_> = COINM_CONTRACTS.iter().filter(|c| c.pair == p).collect();
+            if v.is_empty() {
+                return Err(ApiError::bad(-1121, "Invalid pair."));
+            }
+            v
+        }
+    };
+    let order_id = int(ctx, "orderId")?;
+    let start = int(ctx, "startTime")?;
+    let end = int(ctx, "endTime")?;
+    let from_id = int(ctx, "fromId")?;
+    let limit = limit(ctx, 50, 1000)?;
+    if (from_id.is_some() && (pair.is_some() || start.is_some() || end.is_some()))
+        || (order_id.is_some() && pair.is_some())
+    {
+        return Err(ApiError::bad(-1128, "Combination of optional parameters invalid."));
+    }
+    let (lo, hi) = match (start, end) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => (a, a + 7 * DAY),
+        (None, Some(b)) => (b - 7 * DAY, b),
+        (None, None) => (now - 7 * DAY, now),
+    };
+    if hi - lo > 7 * DAY || hi < lo {
+        return Err(ApiError::bad(-4166, "Search window is restricted to recent 7 days only."));
+    }
+    let a = acct(ctx);
+    let mut rows: Vec<(&CoinmContract, &crate::generator::FuturesFill)> = contracts
+        .iter()
+        .flat_map(|c| a.coinm_trades.get(c.symbol).into_iter().flatten().map(move |f| (*c, f)))
+        .filter(|(_, f)| order_id.is_none_or(|o| f.order_id as i64 == o))
+        .collect();
+    rows.sort_by_key(|(_, f)| (f.time, f.id));
+    let picked: Vec<_> = if let Some(fid) = from_id {
+        rows.into_iter().filter(|(_, f)| f.id as i64 >= fid).take(limit).collect()
+    } else {
+        let v: Vec<_> = rows.into_iter().filter(|(_, f)| f.time >= lo && f.time <= hi).collect();
+        if start.is_some() {
+            v.into_iter().take(limit).collect()
+        } else {
+            let n = v.len();
+            v.into_iter().skip(n.saturating_sub(limit)).collect()
+        }
+    };
+    Ok(Value::Array(
+        picked
+            .iter()
+            .map(|(c, f)| {
+                let base_qty = (f.qty * Decimal::from(c.contract_size) / f.price).round_dp(8);
+                json!({
+                    "symbol": c.symbol, "id": f.id, "orderId": f.order_id, "pair": c.pair,
+                    "side": if f.buyer { "BUY" } else { "SELL" }, "price": f.price.normalize().to_string(),
+                    "qty": f.qty.normalize().to_string(), "realizedPnl": f8(f.realized_pnl), "marginAsset": c.coin,
+                    "baseQty": f8(base_qty), "commission": f8(f.commission), "commissionAsset": c.coin, "time": f.time,
+                    "positionSide": "BOTH", "buyer": f.buyer, "maker": f.maker
+                })
+            })
+            .collect(),
+    ))
 }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod endpoints;
+pub mod register;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +31,7 @@ pub use auth::{hmac_hex, verify_ed25519};
 /// Binance behaviours that docs/venues.md §5 marks UNCONFIRMED, as settings defaulting to the documented behaviour.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
-    /// Futures reads (`/fapi/*` signed) need `enableFutures` (default false: reading is enough).
+    /// Futures reads (`/fapi/*` and `/dapi/*` signed) need `enableFutures` (default false: reading is enough).
     pub futures_reads_need_enable_futures: bool,
     /// HTTP status of `-2014 API-key format invalid.` (default 401).
     pub bad_key_format_status: u16,
@@ -46,6 +47,9 @@ pub struct Settings {
     /// Serves the flexible Simple Earn rewards with this `type` instead of `REALTIME` (a test control, not a venue
     /// fact: a type the client does not know, which it must keep as other income with a warning).
     pub earn_reward_type: Option<String>,
+    /// Test control, not a venue fact: serve the COIN-M funding rows of `/dapi/v1/income` under this income type
+    /// instead of `FUNDING_FEE` (a type the client does not know, which it must keep as other income with a warning).
+    pub coinm_funding_type: Option<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +62,7 @@ impl Default for Settings {
             clock_offset_ms: 0,
             fixed_clock_ms: None,
             earn_reward_type: None,
+            coinm_funding_type: None,
         }
     }
 }
@@ -76,6 +81,8 @@ pub enum Host {
     Spot,
     /// `fapi.binance.com`: `/fapi/*`.
     Futures,
+    /// `dapi.binance.com`: `/dapi/*` (COIN-M futures).
+    CoinFutures,
 }
 
 impl Host {
@@ -84,6 +91,16 @@ impl Host {
         match self {
             Host::Spot => catalogue::Host::BinanceSpot,
             Host::Futures => catalogue::Host::BinanceFutures,
+            Host::CoinFutures => catalogue::Host::BinanceCoinFutures,
+        }
+    }
+
+    /// The simulated host serving a catalogue host of Binance.
+    pub fn of(host: catalogue::Host) -> Host {
+        match host {
+            catalogue::Host::BinanceFutures => Host::Futures,
+            catalogue::Host::BinanceCoinFutures => Host::CoinFutures,
+            _ => Host::Spot,
         }
     }
 }
@@ -126,13 +143,15 @@ struct KeyEntry {
 /// The simulated Binance (both servers share one).
 pub struct Binance {
     stage: Arc<Stage>,
-    keys: HashMap<String, KeyEntry>,
+    /// The generated keys, and the keys registered since (sandbox only, [`register`]).
+    keys: std::sync::RwLock<HashMap<String, Arc<KeyEntry>>>,
     settings: Settings,
     limits: Limits,
     weights: BinanceWeights,
     breaches: Arc<BreachLog>,
     faults_spot: Faults,
     faults_futures: Faults,
+    faults_coin_futures: Faults,
 }
 
 /// An authenticated request.
@@ -167,6 +186,7 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         20 => |_| 20,
         10 => |_| 10,
         30 => |_| 30,
+        40 => |_| 40,
         150 => |_| 150,
         3000 => |_| 3000,
         18000 => |_| 18000,
@@ -178,7 +198,10 @@ fn w(n: u32) -> fn(&Params) -> u32 {
 /// the host it belongs to), or one the catalogue leaves out that other clients (CCXT) read. Security, weight and
 /// counter are the simulated venue's own, declared here: the tests compare them with the catalogue's.
 fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
-    use Limiter::{BinanceFuturesIp as Fapi, BinanceSapiIp as SapiIp, BinanceSapiUid as SapiUid, BinanceSpotIp as Api};
+    use Limiter::{
+        BinanceCoinFuturesIp as Dapi, BinanceFuturesIp as Fapi, BinanceSapiIp as SapiIp, BinanceSapiUid as SapiUid,
+        BinanceSpotIp as Api,
+    };
     use catalogue as c;
     use endpoints as e;
     let ep = |security, limiter, weight, handler| Some(Endpoint { security, limiter, weight, handler });
@@ -225,6 +248,14 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_FUTURES_BALANCES => ep(Security::Signed, Fapi, w(5), e::futures_balance),
             c::BINANCE_FUTURES_ACCOUNT => ep(Security::Signed, Fapi, w(5), e::futures_account),
             c::BINANCE_POSITIONS => ep(Security::Signed, Fapi, w(5), e::position_risk_v3),
+            c::BINANCE_COINM_EXCHANGE_INFO => ep(Security::None, Dapi, w(1), e::coinm_exchange_info),
+            c::BINANCE_COINM_BALANCES => ep(Security::Signed, Dapi, w(1), e::coinm_balance),
+            c::BINANCE_COINM_ACCOUNT => ep(Security::Signed, Dapi, w(5), e::coinm_account),
+            c::BINANCE_COINM_POSITIONS => ep(Security::Signed, Dapi, w(1), e::coinm_position_risk),
+            c::BINANCE_COINM_INCOME => ep(Security::Signed, Dapi, w(20), e::coinm_income),
+            c::BINANCE_COINM_TRADES => {
+                ep(Security::Signed, Dapi, |p| if p.has("pair") { 40 } else { 20 }, e::coinm_user_trades)
+            }
             _ => None,
         };
     }
@@ -278,17 +309,18 @@ impl Binance {
                     hex::decode(&k.public_key).ok().and_then(|b| b.try_into().ok()).expect("32-byte key");
                 ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()
             };
-            keys.insert(k.api_key.clone(), KeyEntry { key: k.clone(), account, verifying });
+            keys.insert(k.api_key.clone(), Arc::new(KeyEntry { key: k.clone(), account, verifying }));
         }
         Binance {
             stage,
-            keys,
+            keys: std::sync::RwLock::new(keys),
             settings,
             limits,
             weights: BinanceWeights::default(),
             breaches,
             faults_spot: Faults::new(faults.clone(), 1),
-            faults_futures: Faults::new(faults, 2),
+            faults_futures: Faults::new(faults.clone(), 2),
+            faults_coin_futures: Faults::new(faults, 3),
         }
     }
 
@@ -304,7 +336,11 @@ impl Binance {
 
     /// Serves one request.
     pub async fn serve(&self, host: Host, req: Req) -> Response {
-        let faults = if host == Host::Spot { &self.faults_spot } else { &self.faults_futures };
+        let faults = match host {
+            Host::Spot => &self.faults_spot,
+            Host::Futures => &self.faults_futures,
+            Host::CoinFutures => &self.faults_coin_futures,
+        };
         let fault = faults.draw();
         match fault {
             Some(FaultKind::ServerError) => {
@@ -345,6 +381,9 @@ impl Binance {
             params.merge(Params::parse(&String::from_utf8_lossy(&req.body)));
         }
         let world = self.stage.world();
+        if host == Host::Spot && req.path == register::REGISTER_PATH && req.method == Method::POST {
+            return self.register(req);
+        }
         let endpoint = route(host, &req.method, &req.path);
         if endpoint.is_none() && req.method != Method::GET {
             return self.write_attempt(host, req, &params);
@@ -362,13 +401,15 @@ impl Binance {
             Verdict::Ok(used) => headers.push((usage_header(ip_limiter), used.to_string())),
             v => return self.limited(host, v, ip_limiter),
         }
-        let (account, key) = match ep.security {
-            Security::None => (None, None),
+        let entry = match ep.security {
+            Security::None => None,
             Security::Signed => match self.authenticate(host, req, &params) {
-                Ok(k) => (Some(&world.binance[k.account]), Some(&k.key)),
+                Ok(k) => Some(k),
                 Err(e) => return self.error(host, &e, &headers),
             },
         };
+        let account = entry.as_ref().map(|k| &world.binance[k.account]);
+        let key = entry.as_ref().map(|k| &k.key);
         if uid_weighted {
             let uid = account.map(|a| a.uid.to_string()).unwrap_or_default();
             let uid_limiter = Limiter::BinanceSapiUid;
@@ -416,11 +457,27 @@ impl Binance {
         }
     }
 
-    fn authenticate(&self, host: Host, req: &Req, params: &Params) -> Result<&KeyEntry, ApiError> {
+    /// Sandbox only: registers a self-generated Ed25519 public key ([`register`]).
+    fn register(&self, req: &Req) -> Response {
+        let world = self.stage.world();
+        let labels: Vec<&str> = world.binance.iter().map(|a| a.label.as_str()).collect();
+        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match register::register(&req.body, &labels, |k| keys.contains_key(k)) {
+            Ok((key, verifying)) => {
+                let account = labels.iter().position(|l| *l == key.label).expect("checked by register");
+                let body = register::answer(&key, req.now);
+                keys.insert(key.api_key.clone(), Arc::new(KeyEntry { key, account, verifying: Some(verifying) }));
+                json_response(StatusCode::OK, &body, &[])
+            }
+            Err(e) => self.error(Host::Spot, &e, &[]),
+        }
+    }
+
+    fn authenticate(&self, host: Host, req: &Req, params: &Params) -> Result<Arc<KeyEntry>, ApiError> {
         let key_hdr = req.header("x-mbx-apikey").unwrap_or("");
         let rejected = |ip: IpAddr| {
             let mut msg = "Invalid API-key, IP, or permissions for action".to_string();
-            if host == Host::Futures {
+            if host != Host::Spot {
                 msg.push_str(&format!(", request ip: {ip}"));
             } else {
                 msg.push('.');
@@ -430,12 +487,18 @@ impl Binance {
         if key_hdr.is_empty() || key_hdr.len() < 8 || !key_hdr.bytes().all(|c| c.is_ascii_alphanumeric()) {
             return Err(ApiError::new(self.settings.bad_key_format_status, -2014, "API-key format invalid."));
         }
-        let entry = self.keys.get(key_hdr).ok_or_else(|| rejected(req.peer))?;
+        let entry = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key_hdr)
+            .cloned()
+            .ok_or_else(|| rejected(req.peer))?;
         if !entry.key.ip_allowed(req.peer) {
             return Err(rejected(req.peer));
         }
         auth::check_signed(req, params, entry.key.secret.expose(), entry.verifying.as_ref(), &self.settings)?;
-        if host == Host::Futures
+        if host != Host::Spot
             && self.settings.futures_reads_need_enable_futures
             && entry.key.permissions != crate::keys::Profile::TradeEnabled
         {
@@ -450,7 +513,7 @@ impl Binance {
         let resp: Result<Value, ApiError> = self.authenticate(host, req, params).and_then(|k| {
             if !k.key.may(class) {
                 let mut msg = "Invalid API-key, IP, or permissions for action".to_string();
-                if host == Host::Futures {
+                if host != Host::Spot {
                     msg.push_str(&format!(", request ip: {}", req.peer));
                 } else {
                     msg.push('.');
@@ -505,17 +568,18 @@ mod tests {
     #[test]
     fn serves_every_catalogue_endpoint_on_its_host_as_the_catalogue_describes_it() {
         for known in catalogue::ENDPOINTS.iter().filter(|e| e.venue == catalogue::Venue::Binance) {
-            let host = if known.host == catalogue::Host::BinanceFutures { Host::Futures } else { Host::Spot };
+            let host = Host::of(known.host);
             let method = Method::from_bytes(known.method.as_str().as_bytes()).unwrap();
             let ep = route(host, &method, known.path).unwrap_or_else(|| panic!("{} is not served", known.path));
             let signed = known.security == catalogue::Security::Signed;
             assert_eq!(matches!(ep.security, Security::Signed), signed, "{}", known.path);
             assert_eq!(ep.limiter, known.limiter(), "{}", known.path);
-            for q in ["", "symbol=BTCUSDT", "symbol=BTCUSDT&orderId=1"] {
+            for q in ["", "symbol=BTCUSDT", "symbol=BTCUSDT&orderId=1", "pair=BTCUSD"] {
                 assert_eq!((ep.weight)(&Params::parse(q)), known.weight(q), "{} {q}", known.path);
             }
-            let other = if host == Host::Spot { Host::Futures } else { Host::Spot };
-            assert!(route(other, &method, known.path).is_none(), "{} on the other host", known.path);
+            for other in [Host::Spot, Host::Futures, Host::CoinFutures].into_iter().filter(|h| *h != host) {
+                assert!(route(other, &method, known.path).is_none(), "{} on another host", known.path);
+            }
         }
     }
 }

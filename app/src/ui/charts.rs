@@ -1,0 +1,345 @@
+//! The dashboard's equity chart: SVG with a value axis and date axis, the value of the day under the pointer (mouse,
+//! pen or touch), markers on the days with deposits or withdrawals, and a table of month ends as its text
+//! alternative. No chart library: a path, a few lines and labels. Amounts stay decimals until the last step, where
+//! they become coordinates (ARCHITECTURE.md, "amounts are decimals"; charts may convert at the last step).
+
+use ledger::Decimal;
+use leptos::prelude::*;
+use pnl::EquityPoint;
+
+use crate::format::{money, utc_date};
+
+const W: f64 = 720.0;
+const H: f64 = 260.0;
+/// Room for the value labels on the left and the dates below.
+const LEFT: f64 = 86.0;
+const RIGHT: f64 = 10.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 28.0;
+
+fn f(d: Decimal) -> f64 {
+    d.to_string().parse::<f64>().unwrap_or(0.0)
+}
+
+/// A coordinate in tenths of a pixel (integer formatting, no float printing in the bundle).
+fn tenths(v: f64) -> String {
+    let t = (v * 10.0).round() as i64;
+    format!("{}{}.{}", if t < 0 { "-" } else { "" }, t.abs() / 10, t.abs() % 10)
+}
+
+/// The month ends of a curve (and its last day), with the month's deposits and withdrawals: the table under the
+/// chart.
+fn month_rows(points: &[EquityPoint]) -> Vec<(String, Decimal, Decimal, Decimal)> {
+    let mut rows: Vec<(String, Decimal, Decimal, Decimal)> = Vec::new();
+    for p in points {
+        let month = &p.date[..7.min(p.date.len())];
+        match rows.last_mut() {
+            Some(r) if r.0.starts_with(month) => {
+                r.0 = p.date.clone();
+                r.1 = p.equity;
+                r.2 += p.inflow;
+                r.3 += p.outflow;
+            }
+            _ => rows.push((p.date.clone(), p.equity, p.inflow, p.outflow)),
+        }
+    }
+    rows
+}
+
+/// The equity curve of `points` (UTC days) in `currency`.
+#[component]
+pub fn EquityChart(
+    /// The days shown.
+    points: Vec<EquityPoint>,
+    /// The reporting currency.
+    currency: String,
+) -> impl IntoView {
+    if points.len() < 2 {
+        return view! { <p class="muted">"Not enough history for a curve yet."</p> }.into_any();
+    }
+    let low = points.iter().map(|p| p.equity).min().unwrap_or_default();
+    let high = points.iter().map(|p| p.equity).max().unwrap_or_default();
+    let (min, max) = (f(low), f(high));
+    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
+    let n = (points.len() - 1) as f64;
+    let x_of = move |i: usize| LEFT + (W - LEFT - RIGHT) * i as f64 / n;
+    let y_of = move |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * (v - min) / span;
+    let path: String = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(x_of(i)), tenths(y_of(f(p.equity)))))
+        .collect();
+    // value axis: low, middle, high; date axis: first, middle, last day
+    let mid = (low + high) / Decimal::TWO;
+    let y_labels = [low, mid, high].map(|v| (tenths(y_of(f(v))), money(v, &currency)));
+    let last = points.len() - 1;
+    let x_labels = [(0, "start"), (last / 2, "middle"), (last, "end")]
+        .map(|(i, anchor)| (tenths(x_of(i)), utc_date(&points[i].date), anchor));
+    // deposits (up) and withdrawals (down) on the curve
+    let markers: Vec<(String, String, bool, String)> = points
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let (x, y) = (x_of(i), y_of(f(p.equity)));
+            let day = utc_date(&p.date);
+            let mut out = Vec::new();
+            if p.inflow > Decimal::ZERO {
+                let d = format!("M{},{} l-5,9 h10 z", tenths(x), tenths(y + 3.0));
+                out.push((
+                    d,
+                    "marker deposit".to_string(),
+                    true,
+                    format!("{day}: deposited {}", money(p.inflow, &currency)),
+                ));
+            }
+            if p.outflow > Decimal::ZERO {
+                let d = format!("M{},{} l-5,-9 h10 z", tenths(x), tenths(y - 3.0));
+                out.push((
+                    d,
+                    "marker withdrawal".to_string(),
+                    false,
+                    format!("{day}: withdrew {}", money(p.outflow, &currency)),
+                ));
+            }
+            out
+        })
+        .collect();
+    let deposits = markers.iter().filter(|m| m.2).count();
+    let withdrawals = markers.len() - deposits;
+    // the day under the pointer
+    let (hover, set_hover) = signal(None::<usize>);
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let count = points.len();
+    let pick = move |client_x: f64| {
+        let Some(el) = svg.get_untracked() else { return };
+        // getBoundingClientRect through Reflect: no web-sys feature (and rebuild) for one call
+        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
+        let rect = get(&el, "getBoundingClientRect")
+            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
+            .and_then(|f| f.call0(&el).ok());
+        let Some(rect) = rect else { return };
+        let (left, width) = (get(&rect, "left").and_then(|v| v.as_f64()), get(&rect, "width").and_then(|v| v.as_f64()));
+        let (Some(left), Some(width)) = (left, width) else { return };
+        if width <= 0.0 {
+            return;
+        }
+        // the page's x to the view box's, then to the nearest day
+        let vx = (client_x - left) * W / width;
+        let i = ((vx - LEFT) / (W - LEFT - RIGHT) * n).round();
+        set_hover.set(Some(i.clamp(0.0, (count - 1) as f64) as usize));
+    };
+    let pts = points.clone();
+    let cur = currency.clone();
+    let readout = move || {
+        hover.get().map(|i| {
+            let p = &pts[i];
+            let mut text = format!("{}: {}", utc_date(&p.date), money(p.equity, &cur));
+            if p.inflow > Decimal::ZERO {
+                text.push_str(&format!(" · deposited {}", money(p.inflow, &cur)));
+            }
+            if p.outflow > Decimal::ZERO {
+                text.push_str(&format!(" · withdrew {}", money(p.outflow, &cur)));
+            }
+            text
+        })
+    };
+    let cursor = move || {
+        hover.get().map(|i| {
+            let x = tenths(x_of(i));
+            view! { <line class="chart-cursor" x1=x.clone() x2=x y1=tenths(TOP) y2=tenths(H - BOTTOM) /> }
+        })
+    };
+    let first = utc_date(&points[0].date);
+    let last_day = utc_date(&points[last].date);
+    let label = format!(
+        "Equity at the end of each UTC day from {first} to {last_day}, between {} and {}; {deposits} days with deposits, {withdrawals} with withdrawals. The table below lists each month's end.",
+        money(low, &currency),
+        money(high, &currency)
+    );
+    let rows = month_rows(&points);
+    view! {
+        <figure class="chart equity-chart">
+            <svg viewBox="0 0 720 260" role="img" aria-label=label data-testid="equity-curve" node_ref=svg
+                data-deposits=deposits.to_string() data-withdrawals=withdrawals.to_string()
+                on:pointermove=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
+                on:pointerdown=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
+                on:pointerleave=move |_| set_hover.set(None)>
+                <g class="chart-axis" aria-hidden="true">
+                    {y_labels.into_iter().map(|(y, text)| view! {
+                        <line class="chart-grid" x1=tenths(LEFT) x2=tenths(W - RIGHT) y1=y.clone() y2=y.clone() />
+                        <text x=tenths(LEFT - 6.0) y=y text-anchor="end" dominant-baseline="middle">{text}</text>
+                    }).collect_view()}
+                    {x_labels.into_iter().map(|(x, text, anchor)| view! {
+                        <text x=x y=tenths(H - 8.0) text-anchor=anchor>{text}</text>
+                    }).collect_view()}
+                </g>
+                <path d=path class="curve" fill="none" />
+                {markers.into_iter().map(|(d, class, _, title)| view! {
+                    <path d=d class=class data-testid="flow-marker"><title>{title}</title></path>
+                }).collect_view()}
+                {cursor}
+            </svg>
+            <figcaption>
+                <p class="muted chart-readout" aria-live="polite" data-testid="equity-readout">
+                    {move || readout().unwrap_or_else(|| "Point at (or touch) the chart for a day's value. ▲ deposit, ▼ withdrawal.".into())}
+                </p>
+                <details>
+                    <summary>"Table of the values (end of each month, UTC)"</summary>
+                    <div class="table-scroll" role="region" aria-label="Equity by month" tabindex="0">
+                        <table class="table" data-testid="equity-table">
+                            <thead><tr><th scope="col">"Day"</th><th scope="col">"Equity"</th><th scope="col">"Deposited"</th><th scope="col">"Withdrawn"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|(day, equity, inflow, outflow)| view! {
+                                    <tr><th scope="row">{utc_date(&day)}</th><td data-value=equity.normalize().to_string()>{money(equity, &currency)}</td>
+                                        <td>{money(inflow, &currency)}</td><td>{money(outflow, &currency)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </details>
+            </figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// Realized PnL by UTC month as bars above (gain) or below (loss) a zero line, with the month under the pointer
+/// and a table of the months as its text alternative.
+#[component]
+pub fn MonthlyPnlChart(
+    /// `(YYYY-MM, realized)` in month order (the report's `realized_by_month`).
+    months: Vec<(String, Decimal)>,
+    /// The reporting currency.
+    currency: String,
+) -> impl IntoView {
+    if months.is_empty() {
+        return view! { <p class="muted" data-testid="monthly-pnl-none">"No realized PnL in the period."</p> }
+            .into_any();
+    }
+    // `YYYY-MM`: a UTC month, written the same in every locale
+    let month_name = |m: &str| m.to_string();
+    let high = months.iter().map(|m| m.1).max().unwrap_or_default().max(Decimal::ZERO);
+    let low = months.iter().map(|m| m.1).min().unwrap_or_default().min(Decimal::ZERO);
+    let (min, max) = (f(low), f(high));
+    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
+    let y_of = move |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * (v - min) / span;
+    let slot = (W - LEFT - RIGHT) / months.len() as f64;
+    let zero = y_of(0.0);
+    let bars: Vec<(String, String, String, String, &'static str, String)> = months
+        .iter()
+        .enumerate()
+        .map(|(i, (m, v))| {
+            let x = LEFT + slot * i as f64 + slot * 0.15;
+            let y = y_of(f(*v));
+            let (top, height) = if y < zero { (y, zero - y) } else { (zero, y - zero) };
+            let class = if v.is_sign_negative() && !v.is_zero() { "bar loss-bar" } else { "bar gain-bar" };
+            (
+                tenths(x),
+                tenths(top),
+                tenths(slot * 0.7),
+                tenths(height.max(0.5)),
+                class,
+                format!("{}: {}", month_name(m), money(*v, &currency)),
+            )
+        })
+        .collect();
+    let y_labels = [low, high].map(|v| (tenths(y_of(f(v))), money(v, &currency)));
+    let last = months.len() - 1;
+    let x_labels: Vec<(String, String, &'static str)> = if last == 0 {
+        vec![(tenths(LEFT + slot / 2.0), month_name(&months[0].0), "middle")]
+    } else {
+        vec![(tenths(LEFT), month_name(&months[0].0), "start"), (tenths(W - RIGHT), month_name(&months[last].0), "end")]
+    };
+    let (hover, set_hover) = signal(None::<usize>);
+    let count = months.len();
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let pick = move |client_x: f64| {
+        let Some(el) = svg.get_untracked() else { return };
+        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
+        let rect = get(&el, "getBoundingClientRect")
+            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
+            .and_then(|f| f.call0(&el).ok());
+        let Some(rect) = rect else { return };
+        let (Some(left), Some(width)) =
+            (get(&rect, "left").and_then(|v| v.as_f64()), get(&rect, "width").and_then(|v| v.as_f64()))
+        else {
+            return;
+        };
+        if width <= 0.0 {
+            return;
+        }
+        let vx = (client_x - left) * W / width;
+        let i = ((vx - LEFT) / slot).floor();
+        set_hover.set(Some(i.clamp(0.0, (count - 1) as f64) as usize));
+    };
+    let titles: Vec<String> = bars.iter().map(|b| b.5.clone()).collect();
+    let label = format!(
+        "Realized PnL by month from {} to {}, between {} and {}. The table below lists each month.",
+        month_name(&months[0].0),
+        month_name(&months[last].0),
+        money(low, &currency),
+        money(high, &currency)
+    );
+    view! {
+        <figure class="chart monthly-chart">
+            <svg viewBox="0 0 720 260" role="img" aria-label=label data-testid="monthly-pnl" node_ref=svg
+                on:pointermove=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
+                on:pointerdown=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
+                on:pointerleave=move |_| set_hover.set(None)>
+                <g class="chart-axis" aria-hidden="true">
+                    {y_labels.into_iter().map(|(y, text)| view! {
+                        <text x=tenths(LEFT - 6.0) y=y text-anchor="end" dominant-baseline="middle">{text}</text>
+                    }).collect_view()}
+                    {x_labels.into_iter().map(|(x, text, anchor)| view! {
+                        <text x=x y=tenths(H - 8.0) text-anchor=anchor>{text}</text>
+                    }).collect_view()}
+                    <line class="chart-grid" x1=tenths(LEFT) x2=tenths(W - RIGHT) y1=tenths(zero) y2=tenths(zero) />
+                </g>
+                {bars.into_iter().map(|(x, y, w, h, class, title)| view! {
+                    <rect x=x y=y width=w height=h class=class data-testid="month-bar"><title>{title}</title></rect>
+                }).collect_view()}
+            </svg>
+            <figcaption>
+                <p class="muted chart-readout" aria-live="polite" data-testid="monthly-readout">
+                    {move || hover.get().map(|i| titles[i].clone()).unwrap_or_else(|| "Point at (or touch) a month for its realized PnL.".into())}
+                </p>
+                <details>
+                    <summary>"Table of the months"</summary>
+                    <div class="table-scroll" role="region" aria-label="Realized PnL by month" tabindex="0">
+                        <table class="table" data-testid="monthly-table">
+                            <thead><tr><th scope="col">"Month (UTC)"</th><th scope="col">"Realized PnL"</th></tr></thead>
+                            <tbody>
+                                {months.iter().map(|(m, v)| view! {
+                                    <tr><th scope="row">{month_name(m)}</th><td data-value=v.normalize().to_string()>{money(*v, &currency)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </details>
+            </figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// The monthly chart of a report, or what it lacks when the realized figure is incomplete (never a partial bar).
+pub fn monthly(
+    realized: &crate::report::Total,
+    by_month: &std::collections::BTreeMap<String, pnl::RealizedSplit>,
+    currency: &str,
+) -> impl IntoView + use<> {
+    match realized {
+        crate::report::Total::Incomplete(missing) => {
+            let assets: Vec<String> = missing.iter().map(|m| m.asset.clone()).collect();
+            view! {
+                <p class="muted" data-testid="monthly-pnl-incomplete">{format!(
+                    "Incomplete, so not drawn: no price in {currency} for {}.", assets.join(", "))}</p>
+            }
+            .into_any()
+        }
+        crate::report::Total::Value(_) => {
+            let months: Vec<(String, Decimal)> = by_month.iter().map(|(m, v)| (m.clone(), v.total)).collect();
+            view! { <MonthlyPnlChart months currency=currency.to_string() /> }.into_any()
+        }
+    }
+}
