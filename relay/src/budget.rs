@@ -292,6 +292,47 @@ pub fn reports_ip_weight(lower_name: &[u8]) -> bool {
     lower_name.starts_with(b"x-mbx-used-weight") || lower_name.starts_with(b"x-sapi-used-ip-weight")
 }
 
+/// A back-off in force on `scope` at `now_ms`, as the denial it gives.
+fn backoff(st: &State, scope: Scope, now_ms: u64) -> Option<Denied> {
+    st.blocked_until_ms
+        .get(&scope)
+        .filter(|until| **until > now_ms)
+        .map(|until| Denied { reason: DenyReason::VenueBackoff, retry_after_s: (until - now_ms).div_ceil(1000).max(1) })
+}
+
+/// One request being admitted: what it asks of which limiters, by whom, when.
+struct Ask {
+    endpoint: &'static Endpoint,
+    who: Who,
+    /// The identity it is budgeted under ([`Budget::identity`]).
+    ident: u64,
+    /// The per-IP window it is charged to, and how much.
+    ip: Option<(Limiter, u32)>,
+    now_ms: u64,
+    /// The per-IP window's number (0 without one).
+    minute: u64,
+    /// The endpoint limiter's window number (its second, for a per-second limit).
+    second: u64,
+}
+
+impl Ask {
+    fn new(endpoint: &'static Endpoint, weight: u32, who: Who, ident: u64, now_ms: u64) -> Ask {
+        let ip = ip_charge(endpoint, weight);
+        let minute = ip.map_or(0, |(l, _)| now_ms / window_ms(l));
+        Ask { endpoint, who, ident, ip, now_ms, minute, second: now_ms / window_ms(endpoint.limiter()) }
+    }
+
+    /// Where the endpoint's own per-second count is kept: per egress IP for a limit the venue counts per IP, per
+    /// key (else address) for one it counts per account. Made-up keys bring limits of their own, but every Bitget
+    /// request also counts in the egress IP's per-minute window, shared fairly between addresses.
+    fn per_second_key(&self, egress: usize) -> (usize, &'static str, u64) {
+        match self.endpoint.limiter().counted_per() {
+            CountedPer::Ip => (egress, self.endpoint.path, 0),
+            CountedPer::Account => (usize::MAX, self.endpoint.path, self.who.key.unwrap_or(self.who.address)),
+        }
+    }
+}
+
 impl Budget {
     /// A budget for `egress_count` egress IPs (at least one pool).
     pub fn new(egress_count: usize, limits: &Limits) -> Budget {
@@ -348,149 +389,168 @@ impl Budget {
     /// Admits a request to `e` of `weight` from `who` at `now_ms` (Unix ms), or says why not.
     pub fn admit(&self, e: &'static Endpoint, weight: u32, who: Who, now_ms: u64) -> Result<Ticket, Denied> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let backoff = |st: &State, scope: Scope| {
-            st.blocked_until_ms.get(&scope).filter(|until| **until > now_ms).map(|until| Denied {
-                reason: DenyReason::VenueBackoff,
-                retry_after_s: (until - now_ms).div_ceil(1000).max(1),
-            })
-        };
         // The key's own limits first: a back-off of its account, its account's weight.
-        let per_account = e.limiter().counted_per() == CountedPer::Account;
-        if let (true, Some(key)) = (per_account, who.key) {
-            let scope = if is_shared_account(e.limiter()) {
-                Scope::Account(key, e.limiter())
-            } else {
-                Scope::AccountEndpoint(key, e.path)
-            };
-            if let Some(d) = backoff(&st, scope) {
+        let account = self.account_charge(&st, e, weight, who, now_ms)?;
+        let ident = self.identity(&mut st, e, who, now_ms);
+        let ask = Ask::new(e, weight, who, ident, now_ms);
+        let egress = self.least_loaded_egress(&mut st, &ask)?;
+        self.reserve(&mut st, &ask, egress, account);
+        Ok(Ticket {
+            egress,
+            endpoint: e,
+            ip: ask.ip,
+            account,
+            key: who.key,
+            ident,
+            address: who.address,
+            minute: ask.minute,
+        })
+    }
+
+    /// The per-account window a request to `e` is charged to (key, limiter, weight, window number), if its limiter
+    /// is counted per account; refused while the key's account is backed off or its weight for the window is spent.
+    fn account_charge(
+        &self,
+        st: &State,
+        e: &'static Endpoint,
+        weight: u32,
+        who: Who,
+        now_ms: u64,
+    ) -> Result<Option<(u64, Limiter, u32, u64)>, Denied> {
+        let Some(key) = who.key else { return Ok(None) };
+        let l = e.limiter();
+        if l.counted_per() == CountedPer::Account {
+            let scope = if is_shared_account(l) { Scope::Account(key, l) } else { Scope::AccountEndpoint(key, e.path) };
+            if let Some(d) = backoff(st, scope, now_ms) {
                 return Err(d);
             }
         }
-        let account = match (is_shared_account(e.limiter()), who.key) {
-            (true, Some(key)) => {
-                let l = e.limiter();
-                let minute = now_ms / window_ms(l);
-                if st.accounts.len() >= MAX_ENTRIES {
-                    st.accounts.retain(|_, w| w.minute == minute);
-                }
-                let w = st.accounts.get(&(key, l)).copied().filter(|w| w.minute == minute).unwrap_or_default();
-                if w.used + w.reserved + weight > self.cap(l) {
-                    return Err(Denied {
-                        reason: DenyReason::AccountBudgetExhausted,
-                        retry_after_s: secs_until_next_window(l, now_ms),
-                    });
-                }
-                Some((key, l, weight, minute))
-            }
-            _ => None,
-        };
-        let ident = self.identity(&mut st, e, who, now_ms);
-        let ip = ip_charge(e, weight);
-        let minute = ip.map_or(0, |(l, _)| now_ms / window_ms(l));
-        let second = now_ms / window_ms(e.limiter());
-        // A per-account per-second limit is kept per key (made-up keys bring limits of their own, but every Bitget
-        // request also counts in the egress IP's per-minute window, shared fairly between addresses).
-        let holder = who.key.unwrap_or(who.address);
-        let per_second_key = |egress: usize| match e.limiter().counted_per() {
-            CountedPer::Ip => (egress, e.path, 0),
-            CountedPer::Account => (usize::MAX, e.path, holder),
-        };
+        if !is_shared_account(l) {
+            return Ok(None);
+        }
+        let minute = now_ms / window_ms(l);
+        let w = st.accounts.get(&(key, l)).copied().filter(|w| w.minute == minute).unwrap_or_default();
+        if w.used + w.reserved + weight > self.cap(l) {
+            return Err(Denied {
+                reason: DenyReason::AccountBudgetExhausted,
+                retry_after_s: secs_until_next_window(l, now_ms),
+            });
+        }
+        Ok(Some((key, l, weight, minute)))
+    }
+
+    /// The egress IP with the least load that can take the request, or the denial that clears soonest. Every
+    /// identity and address that asks in a window counts as active there, admitted or not.
+    fn least_loaded_egress(&self, st: &mut State, ask: &Ask) -> Result<usize, Denied> {
         let mut best: Option<(usize, u32)> = None;
         let mut denial: Option<Denied> = None;
-        let mut deny = |d: Denied| {
-            if denial.is_none_or(|old| d.retry_after_s < old.retry_after_s) {
-                denial = Some(d);
-            }
-        };
         for egress in 0..self.egress_count {
-            let per_ip_endpoint = e.limiter().counted_per() == CountedPer::Ip && e.limiter().shared_limit().is_none();
-            let scopes = [
-                Some(Scope::Host(egress, e.host)),
-                ip.map(|(l, _)| Scope::IpLimiter(egress, l)),
-                per_ip_endpoint.then_some(Scope::IpEndpoint(egress, e.path)),
-            ];
-            if let Some(d) = scopes.into_iter().flatten().find_map(|s| backoff(&st, s)) {
-                deny(d);
-                continue;
-            }
-            let mut load = 0;
-            if let Some((l, charge)) = ip {
-                let cap = self.cap(l);
-                let w = st.windows.entry((egress, l)).or_default();
-                if w.minute != minute {
-                    *w = Window { minute, ..Window::default() };
+            match self.load_on(st, ask, egress) {
+                Ok(load) => {
+                    if best.is_none_or(|(_, l)| load < l) {
+                        best = Some((egress, load));
+                    }
                 }
-                let total = w.used + w.reserved;
-                if total + charge > cap {
-                    deny(Denied {
-                        reason: DenyReason::BudgetExhausted,
-                        retry_after_s: secs_until_next_window(l, now_ms),
-                    });
-                    continue;
+                Err(d) => {
+                    if denial.is_none_or(|old| d.retry_after_s < old.retry_after_s) {
+                        denial = Some(d);
+                    }
                 }
-                // Every identity and address that asks in this window counts as active, admitted or not (bounded
-                // maps).
-                if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
-                    w.clients.entry(ident).or_insert(0);
-                }
-                if w.addresses.len() < MAX_CLIENTS_PER_WINDOW {
-                    w.addresses.entry(who.address).or_insert(0);
-                }
-                let mine = w.clients.get(&ident).copied().unwrap_or(0);
-                let ours = w.addresses.get(&who.address).copied().unwrap_or(0);
-                let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
-                if mine + charge > cap / identities || ours + charge > cap / addresses {
-                    deny(Denied { reason: DenyReason::FairShare, retry_after_s: secs_until_next_window(l, now_ms) });
-                    continue;
-                }
-                load = total;
-            }
-            if e.limiter().shared_limit().is_none() {
-                // Each endpoint's own limit per second (Bitget): public endpoints per IP; signed ones per account,
-                // whatever the IP.
-                let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
-                let (sec, count) = st.per_second.get(&per_second_key(egress)).copied().unwrap_or((second, 0));
-                let count = if sec == second { count } else { 0 };
-                if count + 1 > cap {
-                    deny(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 });
-                    continue;
-                }
-                if ip.is_none() {
-                    load = count;
-                }
-            }
-            if best.is_none_or(|(_, l)| load < l) {
-                best = Some((egress, load));
             }
         }
-        let Some((egress, _)) = best else {
-            return Err(denial.unwrap_or(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 }));
-        };
-        if let Some((l, charge)) = ip {
+        best.map(|(egress, _)| egress)
+            .ok_or_else(|| denial.unwrap_or(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 }))
+    }
+
+    /// How loaded `egress` is for the request (the weight used and reserved in its per-IP window, else the
+    /// endpoint's count this second), or why it cannot take it: a back-off, the window's budget, the client's fair
+    /// share of it, or the endpoint's limit per second.
+    fn load_on(&self, st: &mut State, ask: &Ask, egress: usize) -> Result<u32, Denied> {
+        let (e, now_ms) = (ask.endpoint, ask.now_ms);
+        let per_ip_endpoint = e.limiter().counted_per() == CountedPer::Ip && e.limiter().shared_limit().is_none();
+        let scopes = [
+            Some(Scope::Host(egress, e.host)),
+            ask.ip.map(|(l, _)| Scope::IpLimiter(egress, l)),
+            per_ip_endpoint.then_some(Scope::IpEndpoint(egress, e.path)),
+        ];
+        if let Some(d) = scopes.into_iter().flatten().find_map(|s| backoff(st, s, now_ms)) {
+            return Err(d);
+        }
+        let mut load = 0;
+        if let Some((l, charge)) = ask.ip {
+            let cap = self.cap(l);
             let w = st.windows.entry((egress, l)).or_default();
-            w.reserved += charge;
-            *w.clients.entry(ident).or_default() += charge;
-            *w.addresses.entry(who.address).or_default() += charge;
-            w.charged += charge;
+            if w.minute != ask.minute {
+                *w = Window { minute: ask.minute, ..Window::default() };
+            }
+            let total = w.used + w.reserved;
+            if total + charge > cap {
+                return Err(Denied {
+                    reason: DenyReason::BudgetExhausted,
+                    retry_after_s: secs_until_next_window(l, now_ms),
+                });
+            }
+            // Bounded maps: past the bound a new client is not remembered (and counts as using nothing).
+            if w.clients.len() < MAX_CLIENTS_PER_WINDOW {
+                w.clients.entry(ask.ident).or_insert(0);
+            }
+            if w.addresses.len() < MAX_CLIENTS_PER_WINDOW {
+                w.addresses.entry(ask.who.address).or_insert(0);
+            }
+            let mine = w.clients.get(&ask.ident).copied().unwrap_or(0);
+            let ours = w.addresses.get(&ask.who.address).copied().unwrap_or(0);
+            let (identities, addresses) = ((w.clients.len() as u32).max(2), (w.addresses.len() as u32).max(2));
+            if mine + charge > cap / identities || ours + charge > cap / addresses {
+                return Err(Denied { reason: DenyReason::FairShare, retry_after_s: secs_until_next_window(l, now_ms) });
+            }
+            load = total;
         }
         if e.limiter().shared_limit().is_none() {
-            if st.per_second.len() > MAX_ENTRIES {
-                st.per_second.retain(|_, (s, _)| *s == second);
+            // Each endpoint's own limit per second (Bitget): public endpoints per IP; signed ones per account,
+            // whatever the IP.
+            let cap = (((e.limit() as f64) * self.fraction).floor() as u32).max(1);
+            let (sec, count) = st.per_second.get(&ask.per_second_key(egress)).copied().unwrap_or((ask.second, 0));
+            let count = if sec == ask.second { count } else { 0 };
+            if count + 1 > cap {
+                return Err(Denied { reason: DenyReason::BudgetExhausted, retry_after_s: 1 });
             }
-            let slot = st.per_second.entry(per_second_key(egress)).or_insert((second, 0));
-            if slot.0 != second {
-                *slot = (second, 0);
+            if ask.ip.is_none() {
+                load = count;
+            }
+        }
+        Ok(load)
+    }
+
+    /// Reserves the request's weight on `egress`: its per-IP window (the client's and its address's part too), the
+    /// endpoint's count this second and the key's per-account window.
+    fn reserve(&self, st: &mut State, ask: &Ask, egress: usize, account: Option<(u64, Limiter, u32, u64)>) {
+        if let Some((l, charge)) = ask.ip {
+            let w = st.windows.entry((egress, l)).or_default();
+            w.reserved += charge;
+            *w.clients.entry(ask.ident).or_default() += charge;
+            *w.addresses.entry(ask.who.address).or_default() += charge;
+            w.charged += charge;
+        }
+        if ask.endpoint.limiter().shared_limit().is_none() {
+            if st.per_second.len() > MAX_ENTRIES {
+                st.per_second.retain(|_, (s, _)| *s == ask.second);
+            }
+            let slot = st.per_second.entry(ask.per_second_key(egress)).or_insert((ask.second, 0));
+            if slot.0 != ask.second {
+                *slot = (ask.second, 0);
             }
             slot.1 += 1;
         }
         if let Some((key, l, weight, m)) = account {
+            if st.accounts.len() >= MAX_ENTRIES {
+                st.accounts.retain(|_, w| w.minute == m);
+            }
             let w = st.accounts.entry((key, l)).or_default();
             if w.minute != m {
                 *w = AccountWindow { minute: m, ..AccountWindow::default() };
             }
             w.reserved += weight;
         }
-        Ok(Ticket { egress, endpoint: e, ip, account, key: who.key, ident, address: who.address, minute })
     }
 
     /// Gives back a ticket: the response status (None if the upstream failed), the used weight the venue reported

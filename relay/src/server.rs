@@ -212,37 +212,18 @@ async fn accept_loop(
     worker: Option<&Worker>,
     mut inbox: Option<tokio::sync::mpsc::UnboundedReceiver<Handoff>>,
 ) {
-    let limits = relay.config.limits.clone();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             () = &mut shutdown => return,
         };
-        let (stream, peer, ip_slot) = tokio::select! {
+        let (stream, peer, ip_slot, permit) = tokio::select! {
             a = listener.accept() => match a {
-                Ok((stream, peer)) => {
-                    // Through a trusted proxy the client is known only once its PROXY header is read: counted then.
-                    let limit = if crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
-                        0
-                    } else {
-                        limits.max_connections_per_ip
-                    };
-                    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limit) else {
-                        // Over the per-IP limit: answered and closed by a short task that holds no slot.
-                        let relay = relay.clone();
-                        tokio::spawn(async move {
-                            let mut stream = stream;
-                            refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
-                            drop(permit);
-                        });
-                        continue;
-                    };
-                    match hand_off(worker, stream, peer, ip_slot) {
-                        Some(kept) => kept,
-                        None => continue,
-                    }
-                }
+                Ok((stream, peer)) => match admit_connection(stream, peer, relay, worker, permit) {
+                    Some(Admitted { stream, peer, ip_slot, permit }) => (stream, peer, ip_slot, permit),
+                    None => continue,
+                },
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -252,7 +233,7 @@ async fn accept_loop(
             },
             Some(h) = async { match inbox.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
                 match tokio::net::TcpStream::from_std(h.stream) {
-                    Ok(stream) => (stream, h.peer, h.ip_slot),
+                    Ok(stream) => (stream, h.peer, h.ip_slot, permit),
                     Err(_) => {
                         if let Some(w) = worker {
                             w.balancer.open[w.index].fetch_sub(1, Ordering::Relaxed);
@@ -264,72 +245,123 @@ async fn accept_loop(
             () = &mut shutdown => return,
         };
         let balance_slot = worker.map(|w| (w.balancer.clone(), w.index));
-        let _ = stream.set_nodelay(true);
-        let router = router.clone();
+        tokio::spawn(serve_connection(stream, peer, ip_slot, permit, relay.clone(), router.clone(), balance_slot));
+    }
+}
+
+/// A connection this worker serves, with the slots it holds until it closes.
+struct Admitted {
+    stream: TcpStream,
+    peer: SocketAddr,
+    ip_slot: IpSlot,
+    permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// A connection just accepted: counted under its address (unless it comes from a trusted proxy, whose client is
+/// counted once its PROXY header is read), refused if that address has too many, else served here or handed to a
+/// less busy worker (`None` for both of those).
+fn admit_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    relay: &Arc<Relay>,
+    worker: Option<&Worker>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Option<Admitted> {
+    let limit = if crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+        0
+    } else {
+        relay.config.limits.max_connections_per_ip
+    };
+    let Some(ip_slot) = relay.connections_per_ip.acquire(peer.ip(), limit) else {
+        // Over the per-IP limit: answered and closed by a short task that holds no slot.
         let relay = relay.clone();
-        let header_timeout = Duration::from_millis(limits.header_read_timeout_ms);
-        // A TLS handshake ends within the header read timeout from the accept (before the watchdog's first look).
-        let handshake_by = tokio::time::Instant::now() + header_timeout;
         tokio::spawn(async move {
-            relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
-            relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
-            let activity = Arc::new(Activity::default());
-            let conn = async {
-                if !crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
-                    match relay.tls.clone() {
-                        None => {
-                            crate::conn::serve(stream, peer, Vec::new(), relay.clone(), router, activity.clone()).await;
-                        }
-                        Some(tls) => {
-                            serve_tls(stream, peer, Vec::new(), &relay, router, &activity, &tls, handshake_by).await;
-                        }
-                    }
-                    return;
-                }
-                // A trusted proxy: the client is the one its PROXY header names, counted under its own address. The
-                // header comes in plain text, before any TLS.
-                let mut stream = stream;
-                let Some((client, initial)) = read_proxy_header(&mut stream, peer, &relay).await else { return };
-                let limit = relay.config.limits.max_connections_per_ip;
-                let Some(slot) = relay.connections_per_ip.acquire(client.ip(), limit) else {
-                    return refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
-                };
-                match relay.tls.clone() {
-                    None => crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await,
-                    Some(tls) => {
-                        serve_tls(stream, client, initial, &relay, router, &activity, &tls, handshake_by).await;
-                    }
-                }
-                drop(slot);
-            };
-            let mut conn = std::pin::pin!(conn);
-            // The watchdog closes a connection that, over one whole period, started no request, has none in
-            // flight and received none of its response: idle keep-alive connections and clients trickling a
-            // request head (slowloris). One timer per connection and period, not per request.
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + header_timeout, header_timeout);
-            let mut last = activity.progress();
-            loop {
-                tokio::select! {
-                    // The connection first: one that ends as the watchdog fires says why itself (a TLS handshake
-                    // past its deadline is logged and counted).
-                    biased;
-                    () = &mut conn => break,
-                    _ = tick.tick() => {
-                        let now = activity.progress();
-                        if now == last && activity.in_flight.load(Ordering::Relaxed) == 0 {
-                            break;
-                        }
-                        last = now;
-                    }
-                }
-            }
-            relay.metrics.open_connections.fetch_sub(1, Ordering::Relaxed);
-            if let Some((b, i)) = balance_slot {
-                b.open[i].fetch_sub(1, Ordering::Relaxed);
-            }
-            drop(ip_slot);
+            let mut stream = stream;
+            refuse_connection(&mut stream, &relay, Refusal::TooManyConnections).await;
             drop(permit);
         });
+        return None;
+    };
+    let (stream, peer, ip_slot) = hand_off(worker, stream, peer, ip_slot)?;
+    Some(Admitted { stream, peer, ip_slot, permit })
+}
+
+/// Serves one connection to its end, under the idle watchdog, then gives back its slots: the per-IP one, the
+/// worker's count and the connection permit.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ip_slot: IpSlot,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    relay: Arc<Relay>,
+    router: Router,
+    balance_slot: Option<(Arc<Balancer>, usize)>,
+) {
+    let _ = stream.set_nodelay(true);
+    let header_timeout = Duration::from_millis(relay.config.limits.header_read_timeout_ms);
+    // A TLS handshake ends within the header read timeout from the accept (before the watchdog's first look).
+    let handshake_by = tokio::time::Instant::now() + header_timeout;
+    relay.metrics.accepted_connections.fetch_add(1, Ordering::Relaxed);
+    relay.metrics.open_connections.fetch_add(1, Ordering::Relaxed);
+    let activity = Arc::new(Activity::default());
+    let conn = serve_client(stream, peer, &relay, router, &activity, handshake_by);
+    watch_idle(conn, &activity, header_timeout).await;
+    relay.metrics.open_connections.fetch_sub(1, Ordering::Relaxed);
+    if let Some((b, i)) = balance_slot {
+        b.open[i].fetch_sub(1, Ordering::Relaxed);
+    }
+    drop(ip_slot);
+    drop(permit);
+}
+
+/// The connection's client side: its PROXY header first if it comes from a trusted proxy (the client is then the
+/// one the header names, counted under its own address; the header comes in plain text, before any TLS), then
+/// TLS if the relay serves it, then HTTP.
+async fn serve_client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    relay: &Arc<Relay>,
+    router: Router,
+    activity: &Arc<Activity>,
+    handshake_by: tokio::time::Instant,
+) {
+    let (mut stream, mut client, mut initial, mut slot) = (stream, peer, Vec::new(), None);
+    if crate::proxy::is_trusted(&relay.config.trusted_proxies, peer.ip()) {
+        let Some((named, rest)) = read_proxy_header(&mut stream, peer, relay).await else { return };
+        let limit = relay.config.limits.max_connections_per_ip;
+        let Some(s) = relay.connections_per_ip.acquire(named.ip(), limit) else {
+            return refuse_connection(&mut stream, relay, Refusal::TooManyConnections).await;
+        };
+        (client, initial, slot) = (named, rest, Some(s));
+    }
+    match relay.tls.clone() {
+        None => crate::conn::serve(stream, client, initial, relay.clone(), router, activity.clone()).await,
+        Some(tls) => serve_tls(stream, client, initial, relay, router, activity, &tls, handshake_by).await,
+    }
+    drop(slot);
+}
+
+/// Runs `conn` until it ends or the watchdog closes it: over one whole period of `period` it started no request,
+/// has none in flight and received none of its response (idle keep-alive connections and clients trickling a
+/// request head, slowloris). One timer per connection and period, not per request.
+async fn watch_idle(conn: impl Future<Output = ()>, activity: &Activity, period: Duration) {
+    let mut conn = std::pin::pin!(conn);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let mut last = activity.progress();
+    loop {
+        tokio::select! {
+            // The connection first: one that ends as the watchdog fires says why itself (a TLS handshake past its
+            // deadline is logged and counted).
+            biased;
+            () = &mut conn => return,
+            _ = tick.tick() => {
+                let now = activity.progress();
+                if now == last && activity.in_flight.load(Ordering::Relaxed) == 0 {
+                    return;
+                }
+                last = now;
+            }
+        }
     }
 }
 

@@ -169,6 +169,9 @@ async fn a_trusted_proxy_s_headers_name_the_client_for_the_per_ip_limit() {
             s.write_all(&[start, get.clone().into_bytes()].concat()).await.unwrap();
             assert_eq!(response(&mut s).await.status, 200);
             assert_eq!(relay.relay.connections_per_ip.open(lo), 1);
+            // Closed before the next one: the relay counts it out when it sees the close, not before.
+            drop(s);
+            assert!(eventually(|| relay.relay.connections_per_ip.open(lo) == 0).await);
         }
         // A header the relay cannot read, from a trusted proxy: refused, and nothing forwarded.
         let before = up.seen().len();

@@ -2,7 +2,6 @@
 //!
 //! - [`plan`]: streams, windows and paging (docs/venues.md §3), and the lower bound of requests the plan can prove.
 //! - [`budget`]: the weight budget (never more than half of a per-IP limit) and 429/418 cool-downs.
-//! - [`retry`]: the one [`RetryPolicy`]: which failures are retried, how often, and the back-off between tries.
 //! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
 //! - [`state`]: the serializable cursors a sync resumes from, and what the last tick read (balances, positions).
 //! - [`tick`]: the incremental tick's rule: what moved, which streams can explain it, whether they did.
@@ -24,13 +23,13 @@ pub mod native;
 pub mod pager;
 pub mod plan;
 pub mod prices;
-pub mod retry;
 pub mod run;
 pub mod schedule;
 pub mod state;
 pub mod tick;
 
 pub use prices::{PriceCache, PriceError};
-pub use retry::{Retry, RetryPolicy};
 pub use run::{AccountConfig, Engine, Progress, Sink, SinkError, Stats, SyncError, SyncOptions, sync_by_venue};
 pub use state::SyncState;
+/// The one retry policy, shared with key checks at connect: [`venues::retry`].
+pub use venues::retry::{self, Retry, RetryPolicy};

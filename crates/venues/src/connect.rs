@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{ApiProblem, VenueError};
+use crate::retry::RetryPolicy;
 use crate::secret::{Credentials, KeyKind};
 use crate::sign;
 use crate::transport::Transport;
@@ -394,24 +395,28 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
     finish_bitget(data, policy, reasons, warnings)
 }
 
-/// One call during connect, retried (at most 4 attempts) when the venue or the network asks to come back.
+/// How a call during connect is retried: [`crate::retry`]'s rules, four attempts (waits of 300, 600 and 1,200 ms).
+const CONNECT_RETRY: RetryPolicy = RetryPolicy { max_attempts: 4, first_delay_ms: 150 };
+/// The longest a connect waits for a venue's `Retry-After`: the user is watching, and a key check that would wait
+/// longer fails with the venue's answer instead, to be tried again later.
+const CONNECT_MAX_WAIT_MS: u64 = 10_000;
+
+/// One call during connect, retried under [`CONNECT_RETRY`] when the venue or the network asks to come back.
 async fn call_patiently<T: Transport>(
     transport: &T,
     client: &Client,
     endpoint: &'static Endpoint,
 ) -> Result<crate::client::Reply, VenueError> {
-    let mut attempt = 0;
+    let mut failed = 0;
     loop {
-        match client.call(transport, endpoint, &[]).await {
-            Err(e) if e.is_retryable() && attempt < 3 => {
-                attempt += 1;
-                let wait = match &e {
-                    VenueError::RateLimited { retry_after_ms, .. } => retry_after_ms.unwrap_or(1_000).min(10_000),
-                    _ => 300 * attempt,
-                };
-                transport.sleep(wait).await;
-            }
-            other => return other,
+        let error = match client.call(transport, endpoint, &[]).await {
+            Ok(reply) => return Ok(reply),
+            Err(e) => e,
+        };
+        failed += 1;
+        match CONNECT_RETRY.after(failed, &error) {
+            Some(retry) if retry.ms() <= CONNECT_MAX_WAIT_MS => transport.sleep(retry.ms()).await,
+            _ => return Err(error),
         }
     }
 }
@@ -478,6 +483,84 @@ pub async fn connect<T: Transport>(
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use crate::transport::Response;
+
+    /// Answers from a queue, at once; records every wait asked of it.
+    struct Scripted {
+        answers: RefCell<VecDeque<Response>>,
+        waits: RefCell<Vec<u64>>,
+    }
+
+    impl Scripted {
+        fn new(answers: impl IntoIterator<Item = (u16, &'static str)>) -> Self {
+            let answers = answers.into_iter().map(|(status, retry_after)| {
+                let headers =
+                    if retry_after.is_empty() { vec![] } else { vec![("retry-after".into(), retry_after.into())] };
+                let body: &[u8] = match status {
+                    200 => b"{}",
+                    401 => br#"{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}"#,
+                    _ => b"",
+                };
+                Response { status, headers, body: body.to_vec() }
+            });
+            Scripted { answers: RefCell::new(answers.collect()), waits: RefCell::new(Vec::new()) }
+        }
+    }
+
+    impl Transport for Scripted {
+        async fn send(&self, _: &crate::Request) -> Result<Response, crate::TransportError> {
+            Ok(self.answers.borrow_mut().pop_front().expect("a call past the script"))
+        }
+        fn now_ms(&self) -> i64 {
+            1_700_000_000_000
+        }
+        async fn sleep(&self, ms: u64) {
+            self.waits.borrow_mut().push(ms);
+        }
+    }
+
+    /// Runs a future whose every step is ready at once (the scripted transport never pends).
+    fn ready<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("the scripted transport never waits"),
+        }
+    }
+
+    fn patiently(t: &Scripted) -> Result<crate::client::Reply, VenueError> {
+        let key = Credentials::new(Venue::Binance, "main", "key", crate::Secret::new("secret"), None);
+        ready(call_patiently(t, &Client::new(key), &BINANCE_API_RESTRICTIONS))
+    }
+
+    #[test]
+    fn a_call_at_connect_is_retried_under_the_one_retry_policy() {
+        let t = Scripted::new([(503, ""), (503, ""), (200, "")]);
+        assert!(patiently(&t).is_ok());
+        assert_eq!(*t.waits.borrow(), [300, 600]);
+
+        let t = Scripted::new([(503, ""); 4]);
+        assert!(matches!(patiently(&t), Err(VenueError::Server { status: 503, .. })));
+        assert_eq!(*t.waits.borrow(), [300, 600, 1_200], "four attempts in all");
+
+        let t = Scripted::new([(429, "2"), (200, "")]);
+        assert!(patiently(&t).is_ok());
+        assert_eq!(*t.waits.borrow(), [2_000], "the venue's Retry-After");
+    }
+
+    #[test]
+    fn a_rate_limit_longer_than_a_user_should_wait_at_connect_is_returned_at_once() {
+        let t = Scripted::new([(429, "60")]);
+        assert!(matches!(patiently(&t), Err(VenueError::RateLimited { retry_after_ms: Some(60_000), .. })));
+        assert!(t.waits.borrow().is_empty());
+        let t = Scripted::new([(401, "")]);
+        assert!(patiently(&t).is_err());
+        assert!(t.waits.borrow().is_empty(), "a refusal that would fail again is not retried");
+    }
 
     fn read_only_binance() -> Value {
         json!({"ipRestrict": true, "createTime": 1698645219000u64, "enableReading": true, "enableWithdrawals": false,

@@ -9,6 +9,7 @@
 //! - [`connect`]: key validation (permissions, Bitget classic or unified, IP restriction, clock).
 //! - [`parse`]: answers into [`ledger::Event`]s with stable [`ids`], balances and positions.
 //! - [`market`]: public market data for valuation (daily klines, latest prices): requests and their answers.
+//! - [`retry`]: the one [`RetryPolicy`]: which failed calls are tried again, how often, and the wait between tries.
 //!
 //! ```
 //! use venues::{Credentials, Secret, request};
@@ -28,6 +29,7 @@ pub mod ids;
 pub mod market;
 pub mod parse;
 pub mod request;
+pub mod retry;
 pub mod secret;
 pub mod sign;
 pub mod transport;
@@ -36,5 +38,6 @@ pub use client::{Client, Reply};
 pub use connect::{AccountMode, ConnectError, ConnectPolicy, ConnectReport, connect};
 pub use error::{ApiProblem, VenueError};
 pub use request::Request;
+pub use retry::{Retry, RetryPolicy};
 pub use secret::{Credentials, KeyKind, Secret};
 pub use transport::{Response, Transport, TransportError};

@@ -1,4 +1,5 @@
-//! The one retry policy of the sync: which failed requests are tried again, how often, and how long to wait first.
+//! The one retry policy of every venue call (the sync's reads and the key check at connect): which failed requests
+//! are tried again, how often, and how long to wait first.
 //!
 //! The rules:
 //! - Only errors that may succeed next time are retried ([`VenueError::is_retryable`]: transport failures, 429/418,
@@ -9,7 +10,7 @@
 //!   since the venue asked to slow down. The caller decides where that wait goes: a request through the weight
 //!   budget pauses the budget's limiter (so every request on it waits), a request outside the budget sleeps.
 
-use venues::VenueError;
+use crate::VenueError;
 
 /// Longest wait between two attempts, unless the venue asks for longer with `Retry-After`.
 pub const MAX_DELAY_MS: u64 = 5_000;
@@ -98,7 +99,7 @@ mod tests {
 
     #[test]
     fn an_error_that_would_fail_again_is_not_retried() {
-        let key = VenueError::Key(venues::sign::KeyError::BadEd25519Pem);
+        let key = VenueError::Key(crate::sign::KeyError::BadEd25519Pem);
         assert!(!key.is_retryable());
         assert_eq!(POLICY.after(1, &key), None);
     }
