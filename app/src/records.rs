@@ -45,6 +45,8 @@ pub struct AppSettings {
     pub theme: Setting<Theme>,
     /// The dashboard's period (`pnl::Period`: `all`, `year:2025`, `uk-tax:2025`, `range:FROM:TO`).
     pub period: Setting<pnl::Period>,
+    /// How the Gains report names the two holding periods (`one-year` or `tax-free-after-one-year`).
+    pub holding_preset: Setting<formats::gains::HoldingPreset>,
 }
 
 impl AppSettings {
@@ -58,6 +60,7 @@ impl AppSettings {
             ("cost-basis pools", self.pools.unknown(), default.pools.to_string()),
             ("colour scheme", self.theme.unknown(), default.theme.to_string()),
             ("dashboard period", self.period.unknown(), default.period.to_string()),
+            ("holding periods", self.holding_preset.unknown(), default.holding_preset.to_string()),
         ]
         .into_iter()
         .filter_map(|(what, value, default)| {
@@ -98,6 +101,7 @@ impl Default for AppSettings {
             leg_marks: BTreeMap::new(),
             theme: Setting::Known(Theme::System),
             period: Setting::Known(pnl::Period::All),
+            holding_preset: Setting::Known(formats::gains::HoldingPreset::default()),
         }
     }
 }

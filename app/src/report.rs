@@ -98,9 +98,18 @@ fn missing(report: &Report, figure: Figure) -> Vec<Missing> {
     out
 }
 
+/// A dashboard version not given out before in this tab ([`Dashboard::version`]).
+pub fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// What the dashboard shows.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
+    /// This dashboard's version: new for each computation and for each change made to it afterwards (an account
+    /// renamed), so that what is derived from it (the Gains tab's report) is recomputed exactly when it changed.
+    pub version: u64,
     /// The engine's report.
     pub report: Report,
     /// Open futures positions.
@@ -235,6 +244,7 @@ pub fn dashboard(report: Report, data: &Data, computed_in: ComputedIn) -> Dashbo
     });
     let names = crate::records::AccountNames::stored();
     Dashboard {
+        version: next_version(),
         report,
         positions,
         total_equity,

@@ -90,6 +90,19 @@ fn an_unknown_stored_setting_is_kept_as_stored_and_named_while_the_default_stand
     assert_eq!(s.period.get(), pnl::Period::All);
     assert!(s.unknown()[0].contains("dashboard period `quarter:2025:1`"), "{:?}", s.unknown());
     assert_same_fields(&serde_json::to_value(&s).unwrap(), &odd);
+    // holding-period names: settings stored before they were saved read as the default; one of a later version
+    // is kept and named
+    let s: AppSettings = serde_json::from_value(settings_in_the_old_form("fifo")).unwrap();
+    assert_eq!(s.holding_preset, Setting::Known(formats::gains::HoldingPreset::OneYearSplit));
+    let mut odd = settings_in_the_old_form("fifo");
+    odd["holding_preset"] = json!("three-years");
+    let s: AppSettings = serde_json::from_value(odd.clone()).unwrap();
+    assert_eq!(s.holding_preset.get(), formats::gains::HoldingPreset::OneYearSplit);
+    assert!(s.unknown()[0].contains("holding periods `three-years`"), "{:?}", s.unknown());
+    assert_same_fields(&serde_json::to_value(&s).unwrap(), &odd);
+    odd["holding_preset"] = json!("tax-free-after-one-year");
+    let s: AppSettings = serde_json::from_value(odd).unwrap();
+    assert_eq!(s.holding_preset, Setting::Known(formats::gains::HoldingPreset::TaxFreeAfterOneYear));
 }
 
 /// An account as the app stored it when its venue and kind were plain strings.

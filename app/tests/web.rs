@@ -640,6 +640,67 @@ async fn gains_report_rows_and_totals_match_the_engine_and_the_dashboard() {
     assert!(lot(0).contains("tax-free") && lot(1).contains("taxable"), "{} / {}", lot(0), lot(1));
 }
 
+/// Waits (a bounded number of event-loop turns, not a time) until `done`.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1_000 {
+        if done() {
+            return;
+        }
+        app::next_tick().await;
+    }
+    panic!("{what}: not after 1,000 turns of the event loop");
+}
+
+#[wasm_bindgen_test]
+async fn the_gains_tab_keeps_its_report_until_the_dashboard_changes() {
+    use app::records::{AppSettings, Setting};
+    use app::ui::gains::{GainsCache, GainsTab};
+    use leptos::prelude::*;
+    let ledger = gains_ledger();
+    let first = app::report::compute(&ledger, &AppSettings::default());
+    let v1 = first.version;
+    let data = RwSignal::new(Some(ledger.clone()));
+    let dash = RwSignal::new(Some(first));
+    let settings = RwSignal::new(AppSettings::default());
+    let cache: GainsCache = RwSignal::new(None);
+    let open_tab = |root: &web_sys::HtmlElement| {
+        leptos::mount::mount_to(root.clone(), move || leptos::view! { <GainsTab data dash settings cache /> })
+    };
+    let shows = |root: &web_sys::HtmlElement, testid: &str| {
+        root.query_selector(&format!("[data-testid='{testid}']")).unwrap().is_some()
+    };
+    let cached = move || cache.with_untracked(|c| c.as_ref().map(|(v, _)| *v));
+
+    // the first visit computes the report, after painting "Computing…"
+    let root = own_container();
+    let tab = open_tab(&root);
+    leptos::task::tick().await;
+    assert!(shows(&root, "gains-computing"));
+    until("the report", || shows(&root, "gains-report")).await;
+    assert_eq!(cached(), Some(v1));
+    drop(tab);
+
+    // the next visit shows it at once: nothing is computed again
+    let root = own_container();
+    let _tab = open_tab(&root);
+    leptos::task::tick().await;
+    assert!(shows(&root, "gains-report") && !shows(&root, "gains-computing"), "{}", root.inner_html());
+    assert_eq!(cached(), Some(v1));
+
+    // a new dashboard (another period) is computed again, and only its report is shown
+    let newer =
+        app::report::compute(&ledger, &AppSettings { period: Setting::parse("year:2024"), ..AppSettings::default() });
+    let v2 = newer.version;
+    assert_ne!(v1, v2, "every computation is a version of its own");
+    dash.set(Some(newer));
+    leptos::task::tick().await;
+    assert!(shows(&root, "gains-computing") && !shows(&root, "gains-report"), "the older report is not shown");
+    until("the new report", || shows(&root, "gains-report")).await;
+    assert_eq!(cached(), Some(v2));
+    let period = root.query_selector("[data-testid='gains-period']").unwrap().unwrap().text_content().unwrap();
+    assert!(period.contains("2024"), "{period}");
+}
+
 #[wasm_bindgen_test]
 async fn gains_report_downloads_its_rows_as_csv() {
     use app::records::AppSettings;

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use pnl::{Figure, Report, Returns};
 
 use crate::format::{amount, count, date_time, exact, money, percent, utc_day};
-use crate::records::AccountNames;
+use crate::records::{AccountNames, AppSettings, Setting};
 use crate::report::{Dashboard, Missing, Total};
 use crate::sync::Data;
 
@@ -382,32 +382,51 @@ pub fn GainsReportView(
     }
 }
 
+/// The Gains report of one dashboard version ([`Dashboard::version`]), kept by the tracker so that opening the tab
+/// again shows it at once: it is computed again only when the dashboard changed.
+pub type GainsCache = RwSignal<Option<(u64, Gains)>>;
+
 /// The Gains tab: computes the report of the dashboard's settings from the same data (on this thread, once per
-/// dashboard: the worker's report leaves the disposals behind), then shows it.
+/// dashboard version: the worker's report leaves the disposals behind), keeps it in `cache`, and shows it. The
+/// holding-period names the user picks are saved with the settings.
 #[component]
 pub fn GainsTab(
     /// The synced data.
     data: RwSignal<Option<Data>>,
     /// The dashboard (its settings: period, method, currency).
     dash: RwSignal<Option<Dashboard>>,
+    /// The settings (their `holding_preset`, read and saved here).
+    settings: RwSignal<AppSettings>,
+    /// The report of the latest dashboard version computed, across visits to the tab.
+    cache: GainsCache,
 ) -> impl IntoView {
-    let preset = RwSignal::new(HoldingPreset::default());
-    let gains = RwSignal::new(None::<Gains>);
-    // the latest computation: an older one that finishes later is not shown
-    let generation = StoredValue::new(0u64);
+    let preset = RwSignal::new(settings.with_untracked(|s| s.holding_preset.get()));
+    let (error, set_error) = signal(None::<String>);
+    // the user's choice is saved; a choice another tab saved is followed here
+    Effect::new(move |before: Option<HoldingPreset>| {
+        let p = preset.get();
+        if before.is_some_and(|b| b != p) && settings.with_untracked(|s| s.holding_preset.get()) != p {
+            save_preset(settings, p, set_error);
+        }
+        p
+    });
     Effect::new(move |_| {
-        // the dashboard and the data change together: recompute for each
-        let have = data.with(|d| d.is_some()) && dash.with(|d| d.is_some());
-        gains.set(None);
-        generation.update_value(|g| *g += 1);
-        if !have {
+        let stored = settings.with(|s| s.holding_preset.get());
+        if preset.get_untracked() != stored {
+            preset.set(stored);
+        }
+    });
+    let version = move || dash.with(|d| d.as_ref().map(|d| d.version));
+    Effect::new(move |_| {
+        let (Some(v), true) = (version(), data.with(Option::is_some)) else { return };
+        if cache.with_untracked(|c| c.as_ref().is_some_and(|(k, _)| *k == v)) {
             return;
         }
-        let mine = generation.get_value();
         spawn_local(async move {
             // let the tab paint "Computing…" first
             crate::next_tick().await;
-            if generation.get_value() != mine {
+            let current = || dash.with_untracked(|d| d.as_ref().map(|d| d.version)) == Some(v);
+            if !current() {
                 return;
             }
             let g = data.with_untracked(|d| {
@@ -416,18 +435,43 @@ pub fn GainsTab(
                     _ => None,
                 })
             });
-            if generation.get_value() == mine {
-                gains.set(g);
+            // a newer dashboard that came meanwhile has a computation of its own
+            if let Some(g) = g.filter(|_| current()) {
+                cache.set(Some((v, g)));
             }
         });
     });
-    move || match gains.get() {
-        Some(g) => view! { <GainsReportView gains=g preset /> }.into_any(),
-        None => view! {
-            <section class="card" data-testid="gains-computing"><p class="muted">{move || {
-                if data.with(|d| d.is_none()) { "No data yet: sync or unlock first." } else { "Computing the report…" }
-            }}</p></section>
-        }
-        .into_any(),
+    let shown = move || {
+        let v = version()?;
+        cache.with(|c| c.as_ref().filter(|(k, _)| *k == v).map(|(_, g)| g.clone()))
+    };
+    view! {
+        <p class="error" role="alert">{move || error.get()}</p>
+        {move || match shown() {
+            Some(g) => view! { <GainsReportView gains=g preset /> }.into_any(),
+            None => view! {
+                <section class="card" data-testid="gains-computing"><p class="muted">{move || {
+                    if data.with(|d| d.is_none()) { "No data yet: sync or unlock first." } else { "Computing the report…" }
+                }}</p></section>
+            }
+            .into_any(),
+        }}
     }
+}
+
+/// Saves the holding-period names with the settings (the vault's settings record).
+fn save_preset(settings: RwSignal<AppSettings>, preset: HoldingPreset, error: WriteSignal<Option<String>>) {
+    error.set(None);
+    spawn_local(async move {
+        let saved = crate::session::transact(|| {
+            let mut s = crate::records::settings()?;
+            s.holding_preset = Setting::Known(preset);
+            crate::records::write(vault::RecordKind::Settings, crate::records::ids::SETTINGS, &s)
+        })
+        .await;
+        match saved {
+            Ok(()) => settings.update(|s| s.holding_preset = Setting::Known(preset)),
+            Err(e) => error.set(Some(format!("The holding periods could not be saved: {e}"))),
+        }
+    });
 }

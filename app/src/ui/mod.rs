@@ -200,6 +200,7 @@ pub fn Tracker() -> impl IntoView {
     let dash = RwSignal::new(None::<Dashboard>);
     let sync_view = RwSignal::new(SyncView::default());
     let settings = RwSignal::new(records::settings().unwrap_or_default());
+    let gains_cache: gains::GainsCache = RwSignal::new(None);
     // the user's auto-lock delay
     let idle = std::time::Duration::from_secs(60 * u64::from(settings.get_untracked().auto_lock_min.max(1)));
     let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
@@ -297,6 +298,7 @@ pub fn Tracker() -> impl IntoView {
             dash.update(|d| {
                 if let Some(d) = d {
                     d.names = names;
+                    d.version = report::next_version();
                 }
             });
         }
@@ -420,7 +422,7 @@ pub fn Tracker() -> impl IntoView {
                     let first_year = dash.with_untracked(|d| d.as_ref().and_then(|d| d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok())));
                     view! {
                         <dashboard::PeriodPicker settings first_year on_change=move || recompute(data, dash, set_error) />
-                        <gains::GainsTab data dash />
+                        <gains::GainsTab data dash settings cache=gains_cache />
                     }
                 }.into_any(),
                 Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),

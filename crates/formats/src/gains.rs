@@ -49,6 +49,12 @@ impl HoldingPreset {
     }
 }
 
+impl std::fmt::Display for HoldingPreset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for HoldingPreset {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
