@@ -41,6 +41,9 @@ pub struct AppSettings {
     pub deposits_at_market: bool,
     /// Unmatched legs the user marked as income (deposits) or expense (withdrawals), by event id.
     pub leg_marks: BTreeMap<String, pnl::LegMark>,
+    /// The cost basis entered for deposits from outside, by event id, in the profit currency (docs/accounting.md §8,
+    /// "Manual cost basis").
+    pub deposit_costs: BTreeMap<String, ledger::Decimal>,
     /// The colour scheme: `system` (follow the system's setting), `light` or `dark`.
     pub theme: Setting<Theme>,
     /// The dashboard's period (`pnl::Period`: `all`, `year:2025`, `uk-tax:2025`, `range:FROM:TO`).
@@ -99,6 +102,7 @@ impl Default for AppSettings {
             manual_matches: Vec::new(),
             deposits_at_market: false,
             leg_marks: BTreeMap::new(),
+            deposit_costs: BTreeMap::new(),
             theme: Setting::Known(Theme::System),
             period: Setting::Known(pnl::Period::All),
             holding_preset: Setting::Known(formats::gains::HoldingPreset::default()),

@@ -24,6 +24,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         manual_matches: s.manual_matches.clone(),
         deposits_at_market: s.deposits_at_market,
         leg_marks: s.leg_marks.clone(),
+        deposit_costs: s.deposit_costs.clone(),
         window: s.period.get().window(),
     }
 }

@@ -652,6 +652,30 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 #[wasm_bindgen_test]
+fn a_deposit_cost_is_a_non_negative_decimal_that_reaches_the_engine() {
+    use app::ui::ledger_view::deposit_cost;
+    assert_eq!(deposit_cost("d1", " 15000.50 ").unwrap().to_string(), "15000.5");
+    assert_eq!(deposit_cost("d1", "0").unwrap().to_string(), "0");
+    for (deposit, typed, says) in [
+        ("", "100", "Choose the deposit"),
+        ("d1", "-5", "cannot be negative"),
+        ("d1", "15,000", "as a number"),
+        ("d1", "", "as a number"),
+        ("d1", "1000000000000000000", "larger than any amount"),
+    ] {
+        let e = deposit_cost(deposit, typed).unwrap_err();
+        assert!(e.contains(says), "{typed:?}: {e}");
+    }
+    let mut s = app::records::AppSettings::default();
+    s.deposit_costs.insert("d1".into(), "15000".parse().unwrap());
+    let engine = app::report::engine_settings(&s);
+    assert_eq!(engine.deposit_costs.get("d1").map(ToString::to_string).as_deref(), Some("15000"));
+    // stored as the engine's bundles store it: a decimal string by event id
+    let stored = serde_json::to_value(&s).unwrap();
+    assert_eq!(stored["deposit_costs"], serde_json::json!({"d1": "15000"}));
+}
+
+#[wasm_bindgen_test]
 async fn the_gains_tab_keeps_its_report_until_the_dashboard_changes() {
     use app::records::{AppSettings, Setting};
     use app::ui::gains::{GainsCache, GainsTab};

@@ -109,6 +109,21 @@ fn save_settings(
     });
 }
 
+/// The cost basis a user typed for the chosen deposit (`deposit`: its event id), in the profit currency: a plain
+/// decimal, zero or more (docs/accounting.md §8, "Manual cost basis").
+pub fn deposit_cost(deposit: &str, typed: &str) -> Result<ledger::Decimal, String> {
+    if deposit.is_empty() {
+        return Err("Choose the deposit whose cost you enter.".into());
+    }
+    let typed = typed.trim();
+    match typed.parse::<ledger::Decimal>() {
+        Ok(c) if c.is_sign_negative() => Err(format!("A cost cannot be negative: {typed}.")),
+        Ok(c) if c > pnl::MAX_AMOUNT => Err(format!("{typed} is larger than any amount the engine takes.")),
+        Ok(c) => Ok(c.normalize()),
+        Err(_) => Err(format!("Enter the cost as a number in the profit currency, like 15000.50 (not {typed:?}).")),
+    }
+}
+
 /// Unmatched withdrawals and deposits, with a form to pair them by hand, and the pairs made so far.
 #[component]
 fn TransferMatching(
@@ -119,6 +134,7 @@ fn TransferMatching(
 ) -> impl IntoView {
     let (withdrawal, set_withdrawal) = signal(String::new());
     let (deposit, set_deposit) = signal(String::new());
+    let (cost, set_cost) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     // each leg in the words of the rest of the app: when (the user's time zone), what, which account
     let legs = move |kind: &'static str| {
@@ -203,6 +219,21 @@ fn TransferMatching(
                     }
                 }>"The withdrawal was an expense"</button>
             </div>
+            <div class="filters">
+                <label for="deposit-cost">"Its cost, if it came from outside"</label>
+                <input id="deposit-cost" type="text" inputmode="decimal" autocomplete="off" data-testid="deposit-cost"
+                    placeholder="e.g. 15000" on:input=move |ev| set_cost.set(event_target_value(&ev)) prop:value=cost />
+                <button class="secondary" data-testid="set-deposit-cost" on:click={
+                    let on_change = on_change.clone();
+                    move |_| {
+                        let d = deposit.get_untracked();
+                        match deposit_cost(&d, &cost.get_untracked()) {
+                            Ok(c) => save_settings(move |s| { s.deposit_costs.insert(d, c); }, on_change.clone(), set_error),
+                            Err(e) => set_error.set(Some(e)),
+                        }
+                    }
+                }>"Set the deposit's cost"</button>
+            </div>
             <p class="error" role="alert">{move || error.get()}</p>
             <ul class="marks">
                 {
@@ -220,6 +251,25 @@ fn TransferMatching(
                                     <button class="secondary" on:click=move |_| {
                                         let undo = undo.clone();
                                         save_settings(move |s| { s.leg_marks.remove(&undo); }, on_change.clone(), set_error);
+                                    }>"Undo"</button>
+                                </li>
+                            }
+                        }).collect_view()
+                    }
+                }
+                {
+                    let on_change = on_change.clone();
+                    move || {
+                        dash.track();
+                        let on_change = on_change.clone();
+                        records::settings().map(|s| s.deposit_costs).unwrap_or_default().into_iter().map(move |(id, c)| {
+                            let on_change = on_change.clone();
+                            let undo = id.clone();
+                            view! {
+                                <li data-testid="deposit-cost-entered">{format!("{id}: cost {} ", c.normalize())}
+                                    <button class="secondary" on:click=move |_| {
+                                        let undo = undo.clone();
+                                        save_settings(move |s| { s.deposit_costs.remove(&undo); }, on_change.clone(), set_error);
                                     }>"Undo"</button>
                                 </li>
                             }

@@ -95,7 +95,7 @@ pub fn SettingsView(
             let on_change = on_change.clone();
             spawn_local(async move {
                 // what other screens save on their own (the theme toggle, the dashboard's period, the ledger's
-                // matches and marks) is kept as stored: this form holds an older copy of them
+                // matches, marks and deposit costs, the Gains tab's holding periods) is kept as stored: this form holds an older copy of them
                 let r = session::transact(|| {
                     let stored = records::settings()?;
                     let s = AppSettings {
@@ -103,6 +103,8 @@ pub fn SettingsView(
                         period: stored.period,
                         manual_matches: stored.manual_matches,
                         leg_marks: stored.leg_marks,
+                        deposit_costs: stored.deposit_costs,
+                        holding_preset: stored.holding_preset,
                         ..form
                     };
                     records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s).map(|()| s)

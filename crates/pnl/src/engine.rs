@@ -702,18 +702,22 @@ impl<'a> Engine<'a> {
                     }
                     return Drift::Transfers;
                 }
-                let value = self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount));
-                if self.cash[asset as usize] {
+                let cash = self.cash[asset as usize];
+                // a cost the user entered: the lot's cost and the contribution (docs/accounting.md §8)
+                let manual = self.s.deposit_costs.get(&e.id).copied().filter(|_| !cash);
+                let value = match manual {
+                    Some(_) => self.price(asset, t).map(|p| p.of(*amount)),
+                    None => self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount)),
+                };
+                if cash {
                     self.cash_change(account, *amount);
-                } else if self.s.deposits_at_market
-                    && let Some(v) = value
-                {
+                } else if let Some(cost) = manual.or(value.filter(|_| self.s.deposits_at_market)) {
                     let pool = self.pool(asset, account);
-                    self.acquire(pool, t, *amount, v, account);
+                    self.acquire(pool, t, *amount, cost, account);
                 }
-                let v = value.unwrap_or_default();
-                self.contribute(account, v);
-                self.day_in += v;
+                self.contribute(account, manual.or(value).unwrap_or_default());
+                // the day's inflow for the returns is what entered the equity: the market value when known
+                self.day_in += value.or(manual).unwrap_or_default();
                 self.unmatched(e, "deposit", asset, *amount, value);
                 Drift::Deposits
             }
@@ -992,8 +996,8 @@ impl<'a> Engine<'a> {
                     let asset = self.asset(asset);
                     if partner[i as usize] == NONE
                         && !self.cash[asset as usize]
-                        && self.s.deposits_at_market
-                        && self.price(asset, t).is_some()
+                        && (self.s.deposit_costs.contains_key(&e.id)
+                            || (self.s.deposits_at_market && self.price(asset, t).is_some()))
                     {
                         add(asset, t, *amount, true);
                     }

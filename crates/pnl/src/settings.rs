@@ -222,6 +222,12 @@ pub struct Settings {
     /// minus the cost basis.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub leg_marks: std::collections::BTreeMap<String, LegMark>,
+    /// The cost basis the user entered for deposits from outside, by event id, in the profit currency: such a
+    /// deposit of a non-cash asset opens a lot at that cost, whatever `deposits_at_market` says, and counts as a
+    /// contribution of that amount (docs/accounting.md §8, "Manual cost basis"). A deposit matched with a
+    /// withdrawal ignores it: its lots come from the withdrawal.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub deposit_costs: std::collections::BTreeMap<String, ledger::Decimal>,
 }
 
 /// What an unmatched transfer leg was.
@@ -246,6 +252,7 @@ impl Default for Settings {
             window: Window::default(),
             manual_matches: Vec::new(),
             leg_marks: std::collections::BTreeMap::new(),
+            deposit_costs: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -534,6 +534,46 @@ fn unmatched_deposits_have_no_cost_unless_valued_at_market() {
 }
 
 #[test]
+fn a_deposit_from_outside_with_a_cost_the_user_entered_opens_a_lot_at_that_cost() {
+    // Example 32 (docs/accounting.md §13)
+    let events = vec![
+        deposit("d", at(1, 0), SPOT, "1", "BTC", None),
+        trade("s", at(2, 0), SPOT, ("1", "BTC"), ("25000", "USDT"), &[]),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USDT", "20000"), price(at(2, 0), "BTC", "USDT", "25000")];
+    let entered = |at_market: bool| Settings {
+        deposit_costs: [("d".to_string(), d("15000"))].into_iter().collect(),
+        deposits_at_market: at_market,
+        ..Settings::default()
+    };
+    // the entered cost wins over "value deposits at market", and over no cost at all
+    for at_market in [false, true] {
+        let r = compute(&events, &prices, &entered(at_market));
+        assert_eq!(r.realized.trade, d("10000"), "at market: {at_market}");
+        assert!(r.missing_acquisitions.is_empty());
+        assert_eq!(r.identity.net_contributions, d("15000"), "the deposit counts at the cost entered");
+        assert!(r.identity.residual.is_empty(), "{:?}", r.identity.residual);
+        assert_identity(&r);
+    }
+    // without a price for the day it still has its cost: nothing is missing for the realized PnL
+    let r = compute(&events, &prices[1..], &entered(false));
+    assert_eq!(r.realized.trade, d("10000"));
+    assert_eq!(r.identity.net_contributions, d("15000"));
+    assert_identity(&r);
+    // a cost entered for a deposit that turned out to be a transfer is ignored: its lots come from the withdrawal
+    let moved = vec![
+        trade("b", at(1, 0), "bitget/main/spot", ("20000", "USDT"), ("1", "BTC"), &[]),
+        withdrawal("w", at(1, 1), "bitget/main/spot", "1", "BTC", None, None),
+        deposit("d", at(1, 2), SPOT, "1", "BTC", None),
+        trade("s", at(2, 0), SPOT, ("1", "BTC"), ("25000", "USDT"), &[]),
+    ];
+    let r = compute(&moved, &prices, &entered(false));
+    assert_eq!(r.transfers.matched.len(), 1);
+    assert_eq!(r.realized.trade, d("5000"));
+    assert_identity(&r);
+}
+
+#[test]
 fn matched_withdrawal_moves_lots_between_per_account_pools() {
     let b = "binance/main/spot";
     let g = "bitget/main/spot";
