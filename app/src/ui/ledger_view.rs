@@ -234,7 +234,7 @@ fn TransferMatching(
                     }
                 }>"Set the deposit's cost"</button>
             </div>
-            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="error" role="alert" data-testid="matching-error">{move || error.get()}</p>
             <ul class="marks">
                 {
                     let on_change = on_change.clone();

@@ -185,6 +185,29 @@ async fn first_run_connect_sync_dashboard_relock() {
     let equity_now = b.wait_testid("total-equity").await.attr("data-value").await.unwrap().unwrap();
     assert_eq!(equity_now, equity, "marking a leg does not change equity");
 
+    // a deposit from outside gets the cost the user enters: nothing without a deposit chosen, never a negative
+    // cost, and once saved (sealed with the settings) it is listed with its event id
+    b.click_testid("tab-ledger").await;
+    b.wait_testid("transfer-matching").await;
+    b.fill("deposit-cost", "-1").await;
+    b.click_testid("set-deposit-cost").await;
+    let e = b.wait_text("matching-error", "no deposit chosen", |t| !t.is_empty()).await;
+    assert!(e.contains("Choose the deposit"), "{e}");
+    let chosen = b
+        .client
+        .find(Locator::Css("[data-testid='match-deposit'] option:nth-child(2)"))
+        .await
+        .expect("an unmatched deposit to give a cost");
+    let id = chosen.attr("value").await.unwrap().expect("a deposit's event id");
+    chosen.click().await.unwrap();
+    b.click_testid("set-deposit-cost").await;
+    b.wait_text("matching-error", "a negative cost refused", |t| t.contains("cannot be negative")).await;
+    b.fill("deposit-cost", "123.45").await;
+    b.click_testid("set-deposit-cost").await;
+    let entered = b.wait_text("deposit-cost-entered", "the cost entered", |t| t.contains("cost 123.45")).await;
+    assert!(entered.starts_with(&id), "{entered} names {id}");
+    b.click_testid("tab-dashboard").await;
+
     // lock, wrong passphrase, right passphrase: the data is there without a new sync
     b.client.refresh().await.unwrap();
     b.fill("passphrase", "not the passphrase").await;
