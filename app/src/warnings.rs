@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pnl::{MissingAcquisition, Report, Timestamp, UnmatchedLeg};
 
-use crate::ui::Tab;
+use crate::tracker::Tab;
 
 /// Why a warning is raised; the groups come in this order (the first overstates PnL, the last only leaves a trade
 /// unvalued).

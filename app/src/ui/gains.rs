@@ -3,62 +3,21 @@
 //! (docs/accounting.md §3c); a CSV download of the same rows (`formats::gains`) and a print stylesheet
 //! (`static/report.css`). Also the returns card, shown here and on the dashboard (docs/accounting.md §11).
 
-use formats::gains::{GainsReport, HoldingPreset, Term, category_name};
+use formats::gains::{HoldingPreset, Term, category_name};
 use ledger::{Decimal, Timestamp};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pnl::{Figure, Report, Returns};
+use pnl::Returns;
 
 use crate::format::{amount, count, date_time, exact, money, percent, utc_day};
-use crate::records::{AccountNames, AppSettings, Setting};
-use crate::report::{Dashboard, Missing, Total};
+use crate::records::{AppSettings, Setting};
+use crate::report::{Dashboard, Total};
 use crate::sync::Data;
 
 /// Disposals shown per page: a large report stays responsive (tens of thousands of disposals are pages, not rows).
 pub const PAGE: usize = 50;
 
-/// The realized figure of a report as a [`Total`]: incomplete, with what is missing, when a price it depends on is
-/// missing (as the dashboard's, docs/accounting.md §10).
-pub fn realized_total(report: &Report) -> Total {
-    let mut missing: Vec<Missing> = Vec::new();
-    for m in report.missing_for(Figure::Realized) {
-        match missing.iter_mut().find(|x| x.asset == m.asset) {
-            Some(x) => x.since = x.since.min(m.time),
-            None => missing.push(Missing { asset: m.asset.clone(), quote: m.quote.clone(), since: m.time }),
-        }
-    }
-    if missing.is_empty() { Total::Value(report.realized.total.normalize()) } else { Total::Incomplete(missing) }
-}
-
-/// What the Gains tab shows: the report of the dashboard's settings (period, method, currency) with its disposals,
-/// which the dashboard's report (from the engine worker) does not carry.
-#[derive(Clone, Debug)]
-pub struct Gains {
-    /// The rows and totals.
-    pub report: GainsReport,
-    /// The realized figure, or what it lacks.
-    pub realized: Total,
-    /// The period's returns.
-    pub returns: Returns,
-    /// The accounts' names.
-    pub names: AccountNames,
-}
-
-/// The gains of the dashboard's settings, computed on this thread from the data the dashboard was computed from.
-pub fn gains_of(data: &Data, dashboard: &Dashboard, preset: HoldingPreset) -> Gains {
-    let report = pnl::compute(&data.events, &data.prices.points, &dashboard.report.settings);
-    Gains {
-        report: GainsReport::of(&report, &data.events, preset),
-        realized: realized_total(&report),
-        returns: report.returns.clone(),
-        names: dashboard.names.clone(),
-    }
-}
-
-/// The CSV the Download button saves: [`formats::gains_csv`] with the accounts as the user names them.
-pub fn csv(g: &Gains) -> String {
-    formats::gains_csv(&g.report, &|id: &str| g.names.wallet(id))
-}
+pub use crate::gains::{Gains, csv, gains_of, realized_total};
 
 /// A rate as a percentage, or "not computable" (never 0) when the engine could not compute it.
 fn rate(r: Option<Decimal>) -> (String, Option<String>) {
@@ -382,9 +341,7 @@ pub fn GainsReportView(
     }
 }
 
-/// The Gains report of one dashboard version ([`Dashboard::version`]), kept by the tracker so that opening the tab
-/// again shows it at once: it is computed again only when the dashboard changed.
-pub type GainsCache = RwSignal<Option<(u64, Gains)>>;
+pub use crate::tracker::GainsCache;
 
 /// The Gains tab: computes the report of the dashboard's settings from the same data (on this thread, once per
 /// dashboard version: the worker's report leaves the disposals behind), keeps it in `cache`, and shows it. The

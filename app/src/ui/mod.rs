@@ -1,15 +1,11 @@
 //! The app's screens. Components render state and send intents; the work is done by the library crates.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use sync_engine::Progress;
 
 use crate::format;
-use crate::records::{self, AccountMeta, AccountNames};
-use crate::report::{self, Dashboard};
-use crate::sync::{self, Data};
+use crate::records::AccountNames;
+use crate::report::Dashboard;
+use crate::tracker::{TrackerState, use_tracker};
 
 pub mod accounts;
 pub mod audit;
@@ -25,159 +21,7 @@ pub mod settings;
 pub mod theme;
 pub mod warnings;
 
-/// The tabs of the tracker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    /// Totals, charts, breakdowns.
-    Dashboard,
-    /// The realized-gains report of the period.
-    Gains,
-    /// Connected accounts.
-    Accounts,
-    /// Every event.
-    Ledger,
-    /// Settings, export and import.
-    Settings,
-    /// Every signed request sent.
-    Audit,
-}
-
-/// Sync progress per account and stream.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SyncView {
-    /// Whether a sync runs.
-    pub running: bool,
-    /// Latest progress per account.
-    pub progress: BTreeMap<String, Progress>,
-    /// The last sync's errors, in words.
-    pub errors: Vec<String>,
-    /// The last press found another tab syncing.
-    pub elsewhere: bool,
-    /// What started the running (or last) sync.
-    pub started_by: Option<Trigger>,
-    /// The sync timer's period in milliseconds (`None`: off).
-    pub every_ms: Option<u64>,
-}
-
-/// What starts a sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// The user pressed Sync now.
-    Button,
-    /// The timer of the sync interval setting.
-    Timer,
-}
-
-impl Trigger {
-    /// `button` or `timer` (the sync panel's `data-started-by`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Trigger::Button => "button",
-            Trigger::Timer => "timer",
-        }
-    }
-}
-
-/// The length of a minute for the sync timer: 60,000 ms, unless a browser test shortened it by setting the page's
-/// `meetcryptTestMinuteMs` global (a test-only knob: at least 100 ms; it changes nothing but how often the timer
-/// syncs, and is read each time the interval is set).
-fn timer_minute_ms() -> u64 {
-    web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w, &"meetcryptTestMinuteMs".into()).ok())
-        .and_then(|v| v.as_f64())
-        .filter(|ms| ms.is_finite() && *ms >= 100.0 && *ms <= 60_000.0)
-        .map_or(60_000, |ms| ms as u64)
-}
-
-/// The sync timer's period for an interval of `minutes` (0: no timer).
-fn sync_period(minutes: u32) -> Option<std::time::Duration> {
-    (minutes > 0).then(|| std::time::Duration::from_millis(u64::from(minutes) * timer_minute_ms()))
-}
-
-thread_local! {
-    /// The latest recompute: an older one that finishes later does not overwrite it.
-    static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// A new dashboard generation: whatever an older one computes is not shown.
-fn next_generation() -> u64 {
-    GENERATION.with(|g| {
-        g.set(g.get() + 1);
-        g.get()
-    })
-}
-
-/// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
-fn recompute(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, error: WriteSignal<Option<String>>) {
-    let generation = next_generation();
-    spawn_local(async move {
-        let settings = records::settings().unwrap_or_default();
-        match report::load_and_compute(&settings).await {
-            Ok((d, dashboard)) => {
-                if GENERATION.with(|g| g.get()) == generation {
-                    dash.set(Some(dashboard));
-                    data.set(Some(d));
-                }
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-    });
-}
-
-/// Starts a sync of every account, unless one runs.
-fn start_sync(
-    view: RwSignal<SyncView>,
-    accounts: RwSignal<BTreeMap<String, AccountMeta>>,
-    data: RwSignal<Option<Data>>,
-    dash: RwSignal<Option<Dashboard>>,
-    set_error: WriteSignal<Option<String>>,
-    by: Trigger,
-) {
-    if view.get_untracked().running || accounts.with_untracked(|a| a.is_empty()) {
-        return;
-    }
-    view.update(|v| {
-        v.running = true;
-        v.started_by = Some(by);
-        v.errors.clear();
-        v.elsewhere = false;
-    });
-    spawn_local(async move {
-        let on_progress = move |p: &Progress| {
-            let p = p.clone();
-            view.update(|v| {
-                v.progress.insert(p.account.clone(), p);
-            });
-        };
-        let synced = match sync::sync_all(&on_progress).await {
-            Ok(synced) => {
-                let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
-                view.update(|v| {
-                    v.errors = errors;
-                    v.elsewhere = synced.elsewhere;
-                });
-                synced.view
-            }
-            Err(e) => {
-                view.update(|v| v.errors = vec![e.to_string()]);
-                None
-            }
-        };
-        if let Ok(a) = records::accounts() {
-            accounts.set(a);
-        }
-        match synced {
-            // the sync computed the dashboard from its own read of the ledger; a recompute still running is older
-            Some((d, dashboard)) => {
-                next_generation();
-                dash.set(Some(dashboard));
-                data.set(Some(d));
-            }
-            None => recompute(data, dash, set_error),
-        }
-        view.update(|v| v.running = false);
-    });
-}
+pub use crate::tracker::{SyncView, Tab, Trigger};
 
 fn eta(ms: Option<u64>) -> String {
     match ms {
@@ -187,129 +31,34 @@ fn eta(ms: Option<u64>) -> String {
     }
 }
 
-/// The tracker once the vault is unlocked.
+/// The tracker once the vault is unlocked: its state ([`TrackerState`], in context for every screen), the tab bar,
+/// the sync panel and the tab shown.
 #[component]
 pub fn Tracker() -> impl IntoView {
-    let (tab, set_tab) = signal(Tab::Dashboard);
+    let t = TrackerState::unlocked();
+    provide_context(t);
     // a warning's button opens the tab where it is resolved (ui/warnings.rs)
-    provide_context(warnings::OpenTab(set_tab));
+    provide_context(warnings::OpenTab(t.tab.write_only()));
     provide_context(warnings::LedgerFocus(RwSignal::new(None)));
-    let (error, set_error) = signal(None::<String>);
-    let accounts = RwSignal::new(records::accounts().unwrap_or_default());
-    let data = RwSignal::new(None::<Data>);
-    let dash = RwSignal::new(None::<Dashboard>);
-    let sync_view = RwSignal::new(SyncView::default());
-    let settings = RwSignal::new(records::settings().unwrap_or_default());
-    let gains_cache: gains::GainsCache = RwSignal::new(None);
-    // the user's auto-lock delay
-    let idle = std::time::Duration::from_secs(60 * u64::from(settings.get_untracked().auto_lock_min.max(1)));
-    let _ = crate::session::with(|s| s.vault().map(|v| v.set_idle_timeout(idle)));
-    // the tracker is built at every unlock: its first sync is a full cycle
-    sync::after_unlock();
-    // At every unlock, under the vault's lock: a sealed credential, ledger or snapshot that no account references
-    // is removed (here, not in the gate: the first screen's code stays small). Then what the vault holds is shown
-    // at once: no sync is needed to see the last known state.
-    spawn_local(async move {
-        if let Err(e) = crate::session::transact(records::sweep_orphans).await {
-            set_error.set(Some(e.to_string()));
-        }
-        // an audit log of an earlier version (one record) moves into chunks (docs/app-storage.md)
-        if let Err(e) = crate::session::transact(crate::audit::migrate).await {
-            set_error.set(Some(e.to_string()));
-        }
-        recompute(data, dash, set_error);
-    });
+    t.open();
+    view! {
+        <TabBar />
+        <p class="error" role="alert">{move || t.error.get()}</p>
+        <SyncPanel />
+        <TabPanel />
+    }
+}
 
-    // Sync on a timer while the app is open. The timer follows the interval setting: a new interval (saved here or
-    // in another tab) replaces the running timer at once; the tracker's cleanup clears it (a lock, another unlock).
-    let interval_min = Memo::new(move |_| settings.with(|s| s.sync_interval_min));
-    let timer = std::sync::Arc::new(std::sync::Mutex::new(None::<IntervalHandle>));
-    let stop = {
-        let timer = timer.clone();
-        move || {
-            if let Some(handle) = timer.lock().ok().and_then(|mut t| t.take()) {
-                handle.clear();
-            }
-        }
-    };
-    Effect::new({
-        let stop = stop.clone();
-        move |_| {
-            let minutes = interval_min.get();
-            stop();
-            let period = sync_period(minutes);
-            sync_view.update(|v| v.every_ms = period.map(|p| p.as_millis() as u64));
-            let Some(period) = period else { return };
-            let tick = move || {
-                if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
-                    start_sync(sync_view, accounts, data, dash, set_error, Trigger::Timer);
-                }
-            };
-            match set_interval_with_handle(tick, period) {
-                Ok(handle) => {
-                    if let Ok(mut t) = timer.lock() {
-                        *t = Some(handle);
-                    }
-                }
-                Err(_) => set_error.set(Some("the sync timer could not be started: press Sync now".into())),
-            }
-        }
-    });
-    on_cleanup(stop);
-
-    // another tab's change, read in from storage: the accounts, the settings and the dashboard follow
-    let pending = std::rc::Rc::new(std::cell::Cell::new(false));
-    let listener = crate::session::on_change(move |changed| {
-        if changed.relocked {
-            return;
-        }
-        if changed.touches(vault::RecordKind::Settings) {
-            if let Ok(a) = records::accounts()
-                && accounts.with_untracked(|now| *now != a)
-            {
-                accounts.set(a);
-            }
-            if let Ok(s) = records::settings()
-                && settings.with_untracked(|now| *now != s)
-            {
-                settings.set(s);
-            }
-        }
-        // one recompute for a burst of changes (another tab's sync saves a chunk at every checkpoint)
-        if (changed.touches(vault::RecordKind::LedgerCache) || changed.touches(vault::RecordKind::Settings))
-            && !pending.replace(true)
-        {
-            let pending = pending.clone();
-            spawn_local(async move {
-                crate::sleep_ms(300).await;
-                pending.set(false);
-                if crate::session::with(|s| s.is_unlocked()).unwrap_or(false) {
-                    recompute(data, dash, set_error);
-                }
-            });
-        }
-    });
-    on_cleanup(move || crate::session::off_change(listener));
-
-    // an account renamed in the Accounts tab is renamed on the dashboard at once
-    Effect::new(move |_| {
-        let names = accounts.with(AccountNames::of);
-        if dash.with_untracked(|d| d.as_ref().is_some_and(|d| d.names != names)) {
-            dash.update(|d| {
-                if let Some(d) = d {
-                    d.names = names;
-                    d.version = report::next_version();
-                }
-            });
-        }
-    });
-
-    // the tab pattern (WAI-ARIA): one tab in the Tab order, the arrow keys, Home and End move between tabs and
-    // show each one's panel
+/// The tabs (the WAI-ARIA tab pattern: one tab in the Tab order; the arrow keys, Home and End move between tabs
+/// and show each one's panel), the theme toggle and Sync now.
+#[component]
+fn TabBar() -> impl IntoView {
+    let t = use_tracker();
+    let tab = t.tab;
     let tablist = NodeRef::<leptos::html::Div>::new();
     let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = TABS.len();
-        let i = TABS.iter().position(|t| t.tab == tab.get_untracked()).unwrap_or(0);
+        let i = TABS.iter().position(|x| x.tab == tab.get_untracked()).unwrap_or(0);
         let next = match ev.key().as_str() {
             "ArrowRight" => (i + 1) % n,
             "ArrowLeft" => (i + n - 1) % n,
@@ -318,47 +67,54 @@ pub fn Tracker() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        set_tab.set(TABS[next].tab);
+        tab.set(TABS[next].tab);
         focus_id(TABS[next].id);
     };
     // the tracker replaces the form that unlocked it: the keyboard's focus goes to the selected tab
     Effect::new(move |_| {
         if tablist.get().is_some() {
             request_animation_frame(move || {
-                focus_id(TABS.iter().find(|t| t.tab == tab.get_untracked()).map_or("", |t| t.id));
+                focus_id(TABS.iter().find(|x| x.tab == tab.get_untracked()).map_or("", |x| x.id));
             });
         }
     });
+    let (sync_view, accounts) = (t.sync_view, t.accounts);
     view! {
         <div class="tabbar">
             <div class="tabs" role="tablist" aria-label="Sections" node_ref=tablist on:keydown=on_tab_key>
-                {TABS.iter().map(|t| {
-                    let this = t.tab;
+                {TABS.iter().map(|x| {
+                    let this = x.tab;
                     view! {
-                        <button role="tab" type="button" id=t.id data-testid=t.testid aria-controls="tabpanel"
+                        <button role="tab" type="button" id=x.id data-testid=x.testid aria-controls="tabpanel"
                             class=move || if tab.get() == this { "tab active" } else { "tab" }
                             aria-selected=move || (tab.get() == this).to_string()
                             tabindex=move || if tab.get() == this { "0" } else { "-1" }
-                            on:click=move |_| set_tab.set(this)>
-                            {t.label}
+                            on:click=move |_| tab.set(this)>
+                            {x.label}
                         </button>
                     }
                 }).collect_view()}
             </div>
             <div class="tools">
-                <theme::ThemeToggle settings />
+                <theme::ThemeToggle settings=t.settings />
                 <button class="sync" data-testid="sync-now" disabled=move || sync_view.with(|v| v.running) || accounts.with(|a| a.is_empty())
                     data-every-ms=move || sync_view.with(|v| v.every_ms.map_or("off".to_string(), |ms| ms.to_string()))
-                    on:click=move |_| start_sync(sync_view, accounts, data, dash, set_error, Trigger::Button)>
+                    on:click=move |_| t.start_sync(Trigger::Button)>
                     {move || if sync_view.with(|v| v.running) { "Syncing…" } else { "Sync now" }}
                 </button>
             </div>
         </div>
-        <p class="error" role="alert">{move || error.get()}</p>
+    }
+}
+
+/// The sync's progress: open while a sync runs; afterwards one line, which opens to the details.
+#[component]
+fn SyncPanel() -> impl IntoView {
+    let TrackerState { sync_view, accounts, .. } = use_tracker();
+    view! {
         <section class="card sync-panel" data-testid="sync-progress" aria-label="Sync" data-running=move || sync_view.with(|v| v.running.to_string())
             data-started-by=move || sync_view.with(|v| v.started_by.map(Trigger::name))
             class:hidden=move || sync_view.with(|v| !v.running && !v.elsewhere && v.progress.is_empty() && v.errors.is_empty())>
-            // open while a sync runs; afterwards one line, which opens to the details
             <details prop:open=move || sync_view.with(|v| v.running)>
                 <summary>{move || sync_view.with(|v| {
                     let rows: usize = v.progress.values().map(|p| p.rows as usize).sum();
@@ -391,46 +147,67 @@ pub fn Tracker() -> impl IntoView {
                 <p class="error" data-testid="sync-error">{e}</p>
             </For>
         </section>
+    }
+}
+
+/// The selected tab's screen.
+#[component]
+fn TabPanel() -> impl IntoView {
+    let t = use_tracker();
+    let TrackerState { tab, data, dash, settings, accounts, gains, .. } = t;
+    let recompute = move || t.recompute();
+    view! {
         <div class="tabpanel" role="tabpanel" id="tabpanel" tabindex="0"
-            aria-labelledby=move || TABS.iter().find(|t| t.tab == tab.get()).map_or("", |t| t.id)>
+            aria-labelledby=move || TABS.iter().find(|x| x.tab == tab.get()).map_or("", |x| x.id)>
             {move || match tab.get() {
                 Tab::Dashboard => match dash.get() {
                     Some(d) if d.report.events > 0 || !d.positions.is_empty() => {
                         // the report's own currency: the figures are in it until the new currency's report is in
                         let currency = d.report.currency.clone();
-                        let first_year = d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok());
+                        let first_year = first_year(&d);
                         view! {
-                            <dashboard::PeriodPicker settings first_year
-                                on_change=move || recompute(data, dash, set_error) />
+                            <dashboard::PeriodPicker settings first_year on_change=recompute />
                             <dashboard::DashboardView dashboard=d currency />
                         }
                     }.into_any(),
-                    _ => view! {
-                        <section class="card" data-testid="dashboard-empty">
-                            <h2>"Your portfolio"</h2>
-                            <p>{move || if accounts.with(|a| a.is_empty()) {
-                                "Connect an exchange account with a read-only API key to see your portfolio."
-                            } else {
-                                "No history yet: press Sync now."
-                            }}</p>
-                            <button on:click=move |_| set_tab.set(Tab::Accounts)>"Accounts"</button>
-                        </section>
-                    }.into_any(),
+                    _ => view! { <EmptyDashboard /> }.into_any(),
                 },
                 Tab::Gains => {
                     // the dashboard's period, picked here too
-                    let first_year = dash.with_untracked(|d| d.as_ref().and_then(|d| d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok())));
+                    let first_year = dash.with_untracked(|d| d.as_ref().and_then(first_year));
                     view! {
-                        <dashboard::PeriodPicker settings first_year on_change=move || recompute(data, dash, set_error) />
-                        <gains::GainsTab data dash settings cache=gains_cache />
+                        <dashboard::PeriodPicker settings first_year on_change=recompute />
+                        <gains::GainsTab data dash settings cache=gains />
                     }
                 }.into_any(),
                 Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
-                Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=move || recompute(data, dash, set_error) /> }.into_any(),
-                Tab::Settings => view! { <settings::SettingsView settings on_change=move || recompute(data, dash, set_error) /> }.into_any(),
+                Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=recompute /> }.into_any(),
+                Tab::Settings => view! { <settings::SettingsView settings on_change=recompute /> }.into_any(),
                 Tab::Audit => view! { <audit::AuditScreen /> }.into_any(),
             }}
         </div>
+    }
+}
+
+/// The year of a dashboard's first day (the oldest year the period picker offers).
+fn first_year(d: &Dashboard) -> Option<i32> {
+    d.report.equity_curve.first().and_then(|p| p.date[..4].parse().ok())
+}
+
+/// The dashboard before there is anything to show: what to do first.
+#[component]
+fn EmptyDashboard() -> impl IntoView {
+    let TrackerState { tab, accounts, .. } = use_tracker();
+    view! {
+        <section class="card" data-testid="dashboard-empty">
+            <h2>"Your portfolio"</h2>
+            <p>{move || if accounts.with(|a| a.is_empty()) {
+                "Connect an exchange account with a read-only API key to see your portfolio."
+            } else {
+                "No history yet: press Sync now."
+            }}</p>
+            <button on:click=move |_| tab.set(Tab::Accounts)>"Accounts"</button>
+        </section>
     }
 }
 

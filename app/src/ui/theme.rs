@@ -49,7 +49,7 @@ pub fn ThemeToggle(
         use wasm_bindgen::closure::Closure;
         let listener = Closure::<dyn Fn()>::new(move || system.set(system_dark()));
         let _ = query.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
-        let held = leptos::__reexports::send_wrapper::SendWrapper::new((query, listener));
+        let held = send_wrapper::SendWrapper::new((query, listener));
         on_cleanup(move || {
             let (query, listener) = held.take();
             let _ = query.remove_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
