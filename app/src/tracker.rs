@@ -139,10 +139,15 @@ impl TrackerState {
         self.follow_renames();
     }
 
-    /// A new dashboard computation: whatever an older one computes is not shown.
+    /// A new dashboard computation: whatever an older one computes is not shown (0 once the tracker is gone, a
+    /// lock: then nothing is).
     fn next_computation(self) -> u64 {
-        self.latest.update_value(|n| *n += 1);
-        self.latest.get_value()
+        self.latest
+            .try_update_value(|n| {
+                *n += 1;
+                *n
+            })
+            .unwrap_or(0)
     }
 
     /// Shows a dashboard and the data it was computed from.
@@ -157,7 +162,7 @@ impl TrackerState {
         spawn_local(async move {
             let settings = records::settings().unwrap_or_default();
             match report::load_and_compute(&settings).await {
-                Ok((d, dashboard)) if self.latest.try_get_value() == Some(mine) => self.show(d, dashboard),
+                Ok((d, dashboard)) if mine != 0 && self.latest.try_get_value() == Some(mine) => self.show(d, dashboard),
                 Ok(_) => {}
                 Err(e) => self.error.set(Some(e.to_string())),
             }
