@@ -55,7 +55,7 @@ impl std::fmt::Display for Unvalued {
 impl std::error::Error for Unvalued {}
 
 impl Position {
-    /// Unrealized PnL in the margin asset, or why it cannot be computed (docs/accounting.md §4, open positions).
+    /// Unrealized PnL in the margin asset, or why it cannot be computed (docs/accounting.md §9, open positions).
     ///
     /// Linear contracts: `amount x (mark_price - entry_price)`, the venues' own formula (Binance
     /// `positionAmt x (markPrice - entryPrice)`; Bitget's `total x (markPrice - openPriceAvg)` with the side's sign is

@@ -1281,7 +1281,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Open futures positions valued in the profit currency at `t` (linear or inverse, docs/accounting.md §4), their
+    /// Open futures positions valued in the profit currency at `t` (linear or inverse, docs/accounting.md §9), their
     /// unrealized PnL in total, and the reasons of those that cannot be valued (never counted as zero).
     fn value_positions(
         &mut self,

@@ -596,7 +596,7 @@ fn open_positions_use_the_venue_formula() {
     assert_identity(&r);
 }
 
-/// Open COIN-M positions (docs/accounting.md §4, open positions): inverse contracts valued in the coin with
+/// Open COIN-M positions (docs/accounting.md §9, open positions): inverse contracts valued in the coin with
 /// `amount x contract_size x (1/entry - 1/mark)` (Binance's BTCUSD_201225 sample: 0.00005866 BTC), then in the
 /// profit currency at the coin's price; a coin without a price leaves the value open and names the price missing;
 /// a position that cannot be valued is listed with its reason, never as zero.

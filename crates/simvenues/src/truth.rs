@@ -606,7 +606,7 @@ pub fn coinm_mark(world: &World, contract: &CoinmContract) -> Decimal {
 }
 
 /// Unrealized PnL of an inverse position, in the coin, to 8 decimals: `amt x size x (1/entry - 1/mark)`
-/// (docs/accounting.md §4, open positions), as the simulated Binance reports it.
+/// (docs/accounting.md §9, open positions), as the simulated Binance reports it.
 pub fn coinm_unrealized(amt: Decimal, contract: &CoinmContract, entry: Decimal, mark: Decimal) -> Decimal {
     let size = Decimal::from(contract.contract_size);
     (amt * size * (mark - entry) / (entry * mark)).round_dp(8)

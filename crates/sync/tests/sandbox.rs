@@ -955,7 +955,7 @@ async fn coin_m_balances_equal_the_truth_and_pnl_is_booked() {
     }
 }
 
-/// Open COIN-M positions (docs/venues.md §1.14; docs/accounting.md §4): through the relay, the positions the sync keeps
+/// Open COIN-M positions (docs/venues.md §1.14; docs/accounting.md §9): through the relay, the positions the sync keeps
 /// for every data account's `coinm` wallet equal the truth's (contracts, entry and mark price, contract size, margin
 /// coin), their unrealized PnL in the coin is what the venue reports, and the report values them in the profit
 /// currency at the coin's price. A second, incremental sync keeps them and reads no positionRisk.
