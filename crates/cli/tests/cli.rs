@@ -220,7 +220,11 @@ fn positions_file() {
     let upnl: ledger::Decimal = p["unrealized"].as_str().unwrap().parse().unwrap();
     assert_eq!(upnl.round_dp(8).to_string(), "0.00005866");
     // an inverse position marked at 0 cannot be valued: the file is refused, naming the line and field
-    let zero = write(dir.path(), "zero-positions.jsonl", &std::fs::read_to_string(&coinm).unwrap().replace("11788.66626667", "0"));
+    let zero = write(
+        dir.path(),
+        "zero-positions.jsonl",
+        &std::fs::read_to_string(&coinm).unwrap().replace("11788.66626667", "0"),
+    );
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &zero]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(&format!("{zero}:1:")) && stderr(&o).contains("mark_price is 0"), "{}", stderr(&o));
