@@ -205,6 +205,29 @@ fn positions_file() {
     let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(r["positions"][0]["unrealized"], "0.764277");
     assert_eq!(r["unrealized_positions"], "0.764277");
+    // an open COIN-M position (docs/accounting.md §9, Example 16): listed with its PnL in BTC, as the others are
+    let coinm = write(
+        dir.path(),
+        "coinm-positions.jsonl",
+        r#"{"time":"2024-01-04T00:00:00Z","account":"binance/main/coinm","symbol":"BTCUSD_201225","margin_asset":"BTC","amount":"1","entry_price":"11707.70000003","mark_price":"11788.66626667","contract_size":"100"}
+"#,
+    );
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &coinm]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let p = &r["positions"][0];
+    assert_eq!((p["symbol"].as_str(), p["margin_asset"].as_str()), (Some("BTCUSD_201225"), Some("BTC")));
+    let upnl: ledger::Decimal = p["unrealized"].as_str().unwrap().parse().unwrap();
+    assert_eq!(upnl.round_dp(8).to_string(), "0.00005866");
+    // an inverse position marked at 0 cannot be valued: the file is refused, naming the line and field
+    let zero = write(
+        dir.path(),
+        "zero-positions.jsonl",
+        &std::fs::read_to_string(&coinm).unwrap().replace("11788.66626667", "0"),
+    );
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &zero]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{zero}:1:")) && stderr(&o).contains("mark_price is 0"), "{}", stderr(&o));
     let bad = write(dir.path(), "bad-positions.jsonl", "{\"time\":\"2024-01-04T00:00:00Z\"}\n");
     let o = meetcrypt(&["pnl", "--ledger", &ledger, "--positions", &bad]);
     assert_eq!(o.status.code(), Some(1));

@@ -19,7 +19,7 @@ mod time;
 use std::fmt;
 use std::io::{BufRead, Write};
 
-pub use position::Position;
+pub use position::{Position, Unvalued};
 pub use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 pub use time::{Timestamp, TimestampError};

@@ -1188,7 +1188,7 @@ impl<'a> Engine<'a> {
             "the UK plan and the run disagree"
         );
         let t = as_of.unwrap_or_default();
-        let (position_values, unrealized_positions) = self.value_positions(positions, t);
+        let (position_values, unrealized_positions, unvalued_positions) = self.value_positions(positions, t);
         let prices: Vec<Option<Rate>> = (0..self.assets.len() as u32).map(|a| self.price(a, t)).collect();
         let holdings = self.holdings(&prices, t);
         let accounts = self.account_summaries(&prices);
@@ -1229,6 +1229,7 @@ impl<'a> Engine<'a> {
             unrealized: holdings.unrealized.normalize(),
             positions: position_values,
             unrealized_positions: unrealized_positions.normalize(),
+            unvalued_positions,
             realized_by_asset: breakdowns.by_asset,
             realized_by_account: breakdowns.by_account,
             realized_by_venue: breakdowns.by_venue,
@@ -1284,13 +1285,25 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Open futures positions valued in the profit currency at `t`, and their unrealized PnL in total.
-    fn value_positions(&mut self, positions: &[ledger::Position], t: Timestamp) -> (Vec<PositionValue>, Decimal) {
+    /// Open futures positions valued in the profit currency at `t` (linear or inverse, docs/accounting.md §9), their
+    /// unrealized PnL in total, and the reasons of those that cannot be valued (never counted as zero).
+    fn value_positions(
+        &mut self,
+        positions: &[ledger::Position],
+        t: Timestamp,
+    ) -> (Vec<PositionValue>, Decimal, Vec<String>) {
         let mut values = Vec::with_capacity(positions.len());
+        let mut unvalued = Vec::new();
         let mut total = Decimal::ZERO;
         for p in positions {
+            let unrealized = match p.try_unrealized() {
+                Ok(u) => u,
+                Err(reason) => {
+                    unvalued.push(reason.0);
+                    continue;
+                }
+            };
             let margin = self.asset(&p.margin_asset);
-            let unrealized = p.unrealized();
             let value = self.price_or_note(margin, t, Affects::Unrealized).map(|r| r.of(unrealized));
             total += value.unwrap_or_default();
             values.push(PositionValue {
@@ -1304,7 +1317,7 @@ impl<'a> Engine<'a> {
                 unrealized_value: value.map(|v| v.normalize()),
             });
         }
-        (values, total)
+        (values, total, unvalued)
     }
 
     /// Every asset held or lotted, the open lots, and the sums the identity needs; notes the prices missing at `t`.

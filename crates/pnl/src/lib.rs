@@ -129,11 +129,14 @@ fn price_in_range(price: Decimal) -> Result<(), LimitError> {
     }
 }
 
-/// Checks an open futures position: its amount within [`MAX_AMOUNT`], its prices neither negative nor beyond
-/// [`MAX_PRICE`].
+/// Checks an open futures position: its amount within [`MAX_AMOUNT`], its prices (and an inverse contract's size)
+/// neither negative nor beyond [`MAX_PRICE`].
 pub fn check_position(position: &Position) -> Result<(), LimitError> {
     if position.amount.abs() > MAX_AMOUNT {
         return Err(LimitError::Amount { what: "position", amount: position.amount });
+    }
+    if let Some(size) = position.contract_size {
+        price_in_range(size)?;
     }
     price_in_range(position.entry_price)?;
     price_in_range(position.mark_price)

@@ -235,7 +235,8 @@ pub struct PositionValue {
     pub mark_price: Decimal,
     /// Margin asset.
     pub margin_asset: String,
-    /// `amount x (mark - entry)` in the margin asset.
+    /// Unrealized PnL in the margin asset: `amount x (mark - entry)`, or for an inverse contract (Binance COIN-M)
+    /// `amount x contract_size x (1/entry - 1/mark)` in the coin ([`ledger::Position::try_unrealized`]).
     pub unrealized: Decimal,
     /// The same in the profit currency, if the margin asset has a price.
     pub unrealized_value: Option<Decimal>,
@@ -385,6 +386,12 @@ pub struct Report {
     pub positions: Vec<PositionValue>,
     /// Sum of the positions' unrealized PnL in the profit currency (priced ones).
     pub unrealized_positions: Decimal,
+    /// Positions given that cannot be valued (an inverse contract with a price or size that is not positive), each
+    /// with the reason; they are in neither `positions` nor `unrealized_positions` (docs/ledger-format.md, open
+    /// futures positions). The venue parsers and the positions reader refuse such positions, so this is empty for
+    /// positions read from a venue or a file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unvalued_positions: Vec<String>,
     /// Realized in the window by asset (the asset disposed of, or the income asset).
     pub realized_by_asset: BTreeMap<String, RealizedSplit>,
     /// By account.

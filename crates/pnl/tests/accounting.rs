@@ -613,6 +613,7 @@ fn open_positions_use_the_venue_formula() {
             amount: d("30"),
             entry_price: d("0.385"),
             mark_price: d("0.41047590"),
+            contract_size: None,
         },
         // a short of 2 when the mark rose from 100 to 110: -20
         Position {
@@ -623,6 +624,7 @@ fn open_positions_use_the_venue_formula() {
             amount: d("-2"),
             entry_price: d("100"),
             mark_price: d("110"),
+            contract_size: None,
         },
     ];
     let r = pnl::compute_with_positions(&events, &[], &positions, &Settings::default());
@@ -631,6 +633,51 @@ fn open_positions_use_the_venue_formula() {
     assert_eq!(r.unrealized_positions, d("-19.235723"));
     // lots' unrealized and the identity are about wallet balances
     assert_eq!(r.unrealized, d("0"));
+    assert_identity(&r);
+}
+
+/// Open COIN-M positions (docs/accounting.md §9, open positions): inverse contracts valued in the coin with
+/// `amount x contract_size x (1/entry - 1/mark)` (Binance's BTCUSD_201225 sample: 0.00005866 BTC), then in the
+/// profit currency at the coin's price; a coin without a price leaves the value open and names the price missing;
+/// a position that cannot be valued is listed with its reason, never as zero.
+#[test]
+fn open_coin_m_positions_are_valued_in_the_coin() {
+    use pnl::Position;
+    let c = "binance/main/coinm";
+    let events = vec![deposit("0", at(1, 0), "binance/main/spot", "1", "BTC", None)];
+    let coinm = |symbol: &str, coin: &str, amount: &str, entry: &str, mark: &str, size: &str| Position {
+        time: Some(at(2, 0)),
+        account: ledger::AccountId(c.into()),
+        symbol: symbol.into(),
+        margin_asset: coin.into(),
+        amount: d(amount),
+        entry_price: d(entry),
+        mark_price: d(mark),
+        contract_size: Some(d(size)),
+    };
+    let positions = vec![
+        coinm("BTCUSD_201225", "BTC", "1", "11707.70000003", "11788.66626667", "100"),
+        // a short of 3 ETH contracts of 10 USD from 2000 to 1600: -3 x 10 x (1/2000 - 1/1600) = +0.00375 ETH
+        coinm("ETHUSD_PERP", "ETH", "-3", "2000", "1600", "10"),
+        // a mark price of 0: cannot be valued
+        coinm("ADAUSD_PERP", "ADA", "5", "0.4", "0", "10"),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "50000")];
+    let r = pnl::compute_with_positions(&events, &prices, &positions, &Settings::default());
+    assert_eq!(r.positions.len(), 2, "{:?}", r.positions);
+    let btc = &r.positions[0];
+    assert_eq!((btc.symbol.as_str(), btc.margin_asset.as_str()), ("BTCUSD_201225", "BTC"));
+    assert_eq!(btc.unrealized.round_dp(8), d("0.00005866"));
+    let btc_value = btc.unrealized_value.expect("BTC has a price");
+    assert_eq!(btc_value, (btc.unrealized * d("50000")).normalize());
+    assert_eq!(btc_value.round_dp(2), d("2.93"));
+    let eth = &r.positions[1];
+    assert_eq!((eth.amount, eth.unrealized, eth.unrealized_value), (d("-3"), d("0.00375"), None));
+    assert!(r.missing_prices.iter().any(|m| m.asset == "ETH"), "{:?}", r.missing_prices);
+    // only the priced position is in the total
+    assert_eq!(r.unrealized_positions, btc_value);
+    assert_eq!(r.unvalued_positions.len(), 1);
+    assert!(r.unvalued_positions[0].contains("ADAUSD_PERP") && r.unvalued_positions[0].contains("mark_price is 0"));
     assert_identity(&r);
 }
 

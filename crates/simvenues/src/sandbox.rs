@@ -239,6 +239,10 @@ impl Sandbox {
     pub fn truth_balances(&self) -> AccountBalances {
         truth::balances(&self.stage.world())
     }
+    /// The open Binance COIN-M positions of the world served now, with the unrealized PnL the venue reports.
+    pub fn truth_coinm_positions(&self) -> Vec<truth::OpenPosition> {
+        truth::coinm_positions(&self.stage.world())
+    }
     /// Write requests that reached a venue.
     pub fn breaches(&self) -> Vec<Breach> {
         self.breaches.entries()

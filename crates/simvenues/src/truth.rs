@@ -68,7 +68,7 @@ use std::collections::BTreeMap;
 use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::generator::{BinanceAccount, BitgetAccount, EarnKind, FuturesFill, World};
+use crate::generator::{BinanceAccount, BitgetAccount, CoinmContract, EarnKind, FuturesFill, World};
 use crate::keys::AccountMode;
 
 /// Balances by ledger account id (`binance/main/spot`) then asset.
@@ -588,6 +588,54 @@ pub fn balances(world: &World) -> AccountBalances {
         }
     }
     out.retain(|_, v| !v.is_empty());
+    out
+}
+
+/// An open futures position as the venue shows it, with the unrealized PnL it reports (`unRealizedProfit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenPosition {
+    /// The position as a correct sync reads it, without its read time (`time` is `None`).
+    pub position: ledger::Position,
+    /// What the venue reports as its unrealized PnL, in the margin asset, to 8 decimals.
+    pub unrealized: Decimal,
+}
+
+/// A COIN-M contract's mark price in the world: its index's last price, to the contract's tick of 0.1.
+pub fn coinm_mark(world: &World, contract: &CoinmContract) -> Decimal {
+    world.market.last(contract.index).round_dp(1)
+}
+
+/// Unrealized PnL of an inverse position, in the coin, to 8 decimals: `amt x size x (1/entry - 1/mark)`
+/// (docs/accounting.md §9, open positions), as the simulated Binance reports it.
+pub fn coinm_unrealized(amt: Decimal, contract: &CoinmContract, entry: Decimal, mark: Decimal) -> Decimal {
+    let size = Decimal::from(contract.contract_size);
+    (amt * size * (mark - entry) / (entry * mark)).round_dp(8)
+}
+
+/// The open Binance COIN-M positions of the world (docs/venues.md §1.14), every data account's: inverse contracts in
+/// `binance/L/coinm`, with their contract size and margin coin, marked at [`coinm_mark`], and the unrealized PnL the
+/// venue reports for them.
+pub fn coinm_positions(world: &World) -> Vec<OpenPosition> {
+    let mut out = Vec::new();
+    for a in &world.binance {
+        for (symbol, p) in &a.coinm_positions {
+            let c = crate::generator::coinm_contract(symbol).expect("a listed COIN-M contract");
+            let mark = coinm_mark(world, c);
+            out.push(OpenPosition {
+                position: ledger::Position {
+                    time: None,
+                    account: AccountId::new("binance", &a.label, "coinm"),
+                    symbol: symbol.to_string(),
+                    margin_asset: c.coin.to_string(),
+                    amount: p.amt,
+                    entry_price: p.entry,
+                    mark_price: mark,
+                    contract_size: Some(Decimal::from(c.contract_size)),
+                },
+                unrealized: coinm_unrealized(p.amt, c, p.entry, mark),
+            });
+        }
+    }
     out
 }
 

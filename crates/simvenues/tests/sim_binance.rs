@@ -502,6 +502,24 @@ async fn coin_m_reads_are_signed_weighted_apart_and_checked() {
     let info = r.json();
     let btc = info["symbols"].as_array().unwrap().iter().find(|s| s["symbol"] == "BTCUSD_PERP").unwrap().clone();
     assert_eq!((btc["contractSize"].as_u64(), btc["marginAsset"].as_str()), (Some(100), Some("BTC")));
+    // positionRisk shows the truth's open positions: entry, mark, and the inverse PnL in the coin
+    let open = sb.truth_coinm_positions();
+    assert!(!open.is_empty(), "the world ends with an open COIN-M position");
+    for o in &open {
+        let label = o.position.account.as_str().split('/').nth(1).unwrap();
+        let r = binance_get(dapi, &key(&sb, label), "/dapi/v1/positionRisk", "", None).await.unwrap();
+        let rows = r.json();
+        let row = rows.as_array().unwrap().iter().find(|p| p["symbol"] == o.position.symbol.as_str()).unwrap().clone();
+        let dec = |f: &str| row[f].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+        assert_eq!(dec("positionAmt"), o.position.amount, "{row}");
+        assert_eq!((dec("entryPrice"), dec("markPrice")), (o.position.entry_price, o.position.mark_price), "{row}");
+        assert_eq!(dec("unRealizedProfit"), o.unrealized, "{row}");
+        let size = o.position.contract_size.unwrap();
+        let (e, m) = (o.position.entry_price, o.position.mark_price);
+        let inverse =
+            (o.position.amount * size * (rust_decimal::Decimal::ONE / e - rust_decimal::Decimal::ONE / m)).round_dp(8);
+        assert_eq!(o.unrealized, inverse, "amount x size x (1/entry - 1/mark)");
+    }
     // a COIN-M path on the USDⓈ-M server is not found
     let r = binance_get(sb.binance_futures_url(), &k, "/dapi/v1/balance", "", None).await.unwrap();
     assert_eq!(r.status, 404);

@@ -5,13 +5,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use catalogue::{
-    BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION,
-    BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
-    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
+    BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
+    BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS,
+    BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
-use ledger::{Decimal, Event, Position, Timestamp};
+use ledger::{AccountId, Decimal, Event, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use venues::parse::{self, Balances, Page, PositionSize, SymbolBook};
@@ -343,7 +343,9 @@ struct Moved {
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
-/// whose sizes are the same.
+/// whose sizes are the same: `entry + upnl / size` for a linear contract; for an inverse one (COIN-M, `upnl = size x
+/// contract_size x (1/entry - 1/mark)`) `mark = size x contract_size x entry / (size x contract_size - upnl x entry)`.
+/// A mark that cannot be derived (an out-of-range or non-positive result) stays as last read, with its time.
 /// The mark price is read at `now` when it is refreshed.
 fn refreshed(positions: &[Position], sizes: &[PositionSize], now: i64) -> Vec<Position> {
     positions
@@ -352,13 +354,29 @@ fn refreshed(positions: &[Position], sizes: &[PositionSize], now: i64) -> Vec<Po
             let mut p = p.clone();
             if let Some(s) = sizes.iter().find(|s| s.symbol == p.symbol && s.size == p.amount)
                 && !s.size.is_zero()
+                && let Some(mark) = implied_mark(&p, s.unrealized_pnl)
             {
-                p.mark_price = (p.entry_price + s.unrealized_pnl / s.size).round_dp(8);
+                p.mark_price = mark;
                 p.time = Some(Timestamp(now));
             }
             p
         })
         .collect()
+}
+
+/// The mark price at which `p` shows unrealized PnL `upnl` (see [`refreshed`]), to 8 decimals; `None` when there is
+/// none that can value it.
+fn implied_mark(p: &Position, upnl: Decimal) -> Option<Decimal> {
+    let mark = match p.contract_size {
+        None => p.entry_price.checked_add(upnl.checked_div(p.amount)?)?,
+        Some(size) => {
+            let notional = p.amount.checked_mul(size)?;
+            let denominator = notional.checked_sub(upnl.checked_mul(p.entry_price)?)?;
+            notional.checked_mul(p.entry_price)?.checked_div(denominator)?
+        }
+    }
+    .round_dp(8);
+    (p.contract_size.is_none() || mark > Decimal::ZERO).then_some(mark)
 }
 
 /// Runs two sides of an account at once (Binance's spot and futures hosts).
@@ -736,18 +754,40 @@ impl<'t, T: Transport> Engine<'t, T> {
         };
         let (was, is) = (shape(&st.position_sizes), shape(&sizes));
         snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
-        if reason.is_some() || was != is || st.positions.len() != sizes.len() {
+        let coinm_account = AccountId::new("binance", label, "coinm");
+        let (coinm_last, usdm_last): (Vec<Position>, Vec<Position>) =
+            st.positions.iter().cloned().partition(|p| p.account == coinm_account);
+        if reason.is_some() || was != is || usdm_last.len() != sizes.len() {
             let d = self.snapshot_call(client, run, &BINANCE_POSITIONS, &[]).await?;
             snap.positions = parse::binance::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
         } else {
-            snap.positions = refreshed(&st.positions, &sizes, now);
+            snap.positions = refreshed(&usdm_last, &sizes, now);
         }
         st.futures_symbols.extend(snap.positions.iter().map(|p| p.symbol.clone()));
         st.position_sizes = sizes;
-        // the COIN-M wallet, and the pairs of its open positions (docs/venues.md §1.14)
+        // the COIN-M wallet and its open positions' sizes (docs/venues.md §1.14); their prices under the same rule
         let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
-        let pairs = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
-        st.coinm_pairs.extend(pairs);
+        let sizes = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        st.coinm_pairs.extend(sizes.iter().map(|p| parse::binance::coinm_pair(&p.symbol)));
+        let (was, is) = (shape(&st.coinm_position_sizes), shape(&sizes));
+        if sizes.is_empty() {
+            // nothing open: no positionRisk read
+        } else if reason.is_some() || was != is || coinm_last.len() != sizes.len() {
+            // the contracts' sizes: cached, read again daily or when an open position's symbol is not among them
+            let unknown = sizes.iter().any(|p| !st.coinm_contracts.contains_key(&p.symbol));
+            let stale = st.coinm_contracts_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
+            if unknown || stale {
+                let info = self.snapshot_call(client, run, &BINANCE_COINM_EXCHANGE_INFO, &[]).await?;
+                st.coinm_contracts = parse::binance::coinm_exchange_info(&info).map_err(parse_err)?;
+                st.coinm_contracts_at = Some(now);
+            }
+            let d = self.snapshot_call(client, run, &BINANCE_COINM_POSITIONS, &[]).await?;
+            let open = parse::binance::coinm_positions(&d, label, Timestamp(now), &st.coinm_contracts);
+            snap.positions.extend(open.map_err(parse_err)?);
+        } else {
+            snap.positions.extend(refreshed(&coinm_last, &sizes, now));
+        }
+        st.coinm_position_sizes = sizes;
         // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
         // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
         // one of them); otherwise the earn wallet is as last read
@@ -1313,4 +1353,51 @@ pub async fn sync_by_venue<T: Transport>(
     let order: Vec<String> = accounts.iter().map(AccountConfig::key).collect();
     results.sort_by_key(|(k, _)| order.iter().position(|o| o == k));
     (results, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// An idle tick keeps the positions read in full and takes the mark price the account summary's unrealized PnL
+    /// implies (docs/sync.md): for Binance's COIN-M sample (1 BTCUSD_201225 contract of 100 USD at 11707.70000003
+    /// showing 0.00005866 BTC) a mark that values it at that PnL again; a summary that no mark can explain keeps the
+    /// mark and time last read.
+    #[test]
+    fn an_inverse_position_is_refreshed_from_the_account_summary() {
+        let p = Position {
+            time: Some(Timestamp(1)),
+            account: AccountId::new("binance", "main", "coinm"),
+            symbol: "BTCUSD_201225".into(),
+            margin_asset: "BTC".into(),
+            amount: d("1"),
+            entry_price: d("11707.70000003"),
+            mark_price: d("11700"),
+            contract_size: Some(d("100")),
+        };
+        let size = |upnl: &str| PositionSize {
+            symbol: "BTCUSD_201225".into(),
+            side: "both".into(),
+            size: d("1"),
+            update_time: 1,
+            unrealized_pnl: d(upnl),
+            notional: Decimal::ZERO,
+        };
+        let r = refreshed(std::slice::from_ref(&p), &[size("0.00005866")], 99);
+        assert_eq!(r[0].time, Some(Timestamp(99)));
+        assert!((r[0].mark_price - d("11788.66626667")).abs() < d("0.01"), "{}", r[0].mark_price);
+        assert_eq!(r[0].unrealized().round_dp(8), d("0.00005866"));
+        // a PnL of a whole contract's worth (100 USD / entry) or more: no positive mark explains it
+        let r = refreshed(std::slice::from_ref(&p), &[size("0.01")], 99);
+        assert_eq!((r[0].time, r[0].mark_price), (Some(Timestamp(1)), d("11700")));
+        // a linear position: entry + upnl / size
+        let usdm =
+            Position { contract_size: None, entry_price: d("0.385"), symbol: "ADAUSDT".into(), amount: d("30"), ..p };
+        let s = PositionSize { symbol: "ADAUSDT".into(), size: d("30"), ..size("0.764277") };
+        assert_eq!(refreshed(&[usdm], &[s], 99)[0].mark_price, d("0.4104759"));
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ledger::{Event, Position};
 use serde::{Deserialize, Serialize};
 use venues::AccountMode;
-use venues::parse::{Balances, PositionSize, SymbolBook};
+use venues::parse::{Balances, CoinmContracts, PositionSize, SymbolBook};
 
 /// The state file's format version.
 pub const STATE_VERSION: u32 = 1;
@@ -86,6 +86,17 @@ pub struct AccountState {
     /// Binance: position sizes as `/fapi/v3/account` last showed them; a change reads `positionRisk` again.
     #[serde(default)]
     pub position_sizes: Vec<PositionSize>,
+    /// Binance: COIN-M position sizes as `/dapi/v1/account` last showed them; a change reads `/dapi/v1/positionRisk`
+    /// again (docs/sync.md).
+    #[serde(default)]
+    pub coinm_position_sizes: Vec<PositionSize>,
+    /// Binance: COIN-M contracts' sizes and margin coins (`/dapi/v1/exchangeInfo`), read again daily, or when an open
+    /// position's symbol is not among them.
+    #[serde(default)]
+    pub coinm_contracts: CoinmContracts,
+    /// Venue time `coinm_contracts` were read.
+    #[serde(default)]
+    pub coinm_contracts_at: Option<i64>,
     /// Binance: venue time the Simple Earn positions were last read (the earn wallet in `balances` is as of then).
     #[serde(default)]
     pub earn_at: Option<i64>,

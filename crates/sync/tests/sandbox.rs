@@ -76,6 +76,8 @@ fn credentials(k: &DemoKey) -> Credentials {
 struct Recording<T> {
     inner: T,
     seen: Mutex<BTreeSet<(Venue, &'static str, &'static str)>>,
+    /// Requests sent, by path.
+    sent: Mutex<BTreeMap<&'static str, usize>>,
     /// Requests in flight to Binance's spot and futures hosts (USDⓈ-M and COIN-M), and whether both ever had one at
     /// once.
     in_flight: Mutex<(u32, u32, bool)>,
@@ -85,6 +87,7 @@ impl<T: Transport> Transport for Recording<T> {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let e = request.endpoint;
         self.seen.lock().unwrap().insert((e.venue, e.method.as_str(), e.path));
+        *self.sent.lock().unwrap().entry(e.path).or_default() += 1;
         let count = |d: i32| {
             let mut f = self.in_flight.lock().unwrap();
             match e.host {
@@ -115,6 +118,7 @@ fn transport(r: &Running) -> Recording<HttpTransport> {
     Recording {
         inner: HttpTransport::new(Route::Relay(r.relay_url.clone()), Duration::from_secs(2)),
         seen: Mutex::new(BTreeSet::new()),
+        sent: Mutex::new(BTreeMap::new()),
         in_flight: Mutex::new((0, 0, false)),
     }
 }
@@ -948,6 +952,80 @@ async fn coin_m_balances_equal_the_truth_and_pnl_is_booked() {
         } else {
             assert!(futures < Decimal::ZERO, "{acc}: a loss in BTC disposes of BTC at its cost");
         }
+    }
+}
+
+/// Open COIN-M positions (docs/venues.md §1.14; docs/accounting.md §9): through the relay, the positions the sync keeps
+/// for every data account's `coinm` wallet equal the truth's (contracts, entry and mark price, contract size, margin
+/// coin), their unrealized PnL in the coin is what the venue reports, and the report values them in the profit
+/// currency at the coin's price. A second, incremental sync keeps them and reads no positionRisk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_coin_m_positions_equal_the_truth_with_their_unrealized_pnl() {
+    use ledger::{Decimal, PricePoint, Timestamp};
+    let r = start(4, Size::Small, 0.0, None).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let binance: Vec<AccountConfig> = accepted.into_iter().filter(|a| a.credentials.venue == Venue::Binance).collect();
+    let p = prefixes(&binance);
+    let dir = tmp("coinm-positions");
+    sync_into(&t, &binance, &dir).await;
+    let read_positions = || -> Vec<ledger::Position> {
+        let text = std::fs::read(dir.join("positions.json")).unwrap();
+        serde_json::from_slice::<Vec<ledger::Position>>(&text).unwrap()
+    };
+    let coinm = |all: Vec<ledger::Position>| -> BTreeMap<(String, String), ledger::Position> {
+        all.into_iter()
+            .filter(|p| p.account.as_str().ends_with("/coinm"))
+            .map(|p| ((p.account.to_string(), p.symbol.clone()), p))
+            .collect()
+    };
+    let synced = coinm(read_positions());
+    let truth: BTreeMap<(String, String), simvenues::truth::OpenPosition> = r
+        .sandbox
+        .truth_coinm_positions()
+        .into_iter()
+        .filter(|o| mine(&p, o.position.account.as_str()))
+        .map(|o| ((o.position.account.to_string(), o.position.symbol.clone()), o))
+        .collect();
+    assert!(!truth.is_empty(), "the world ends with an open COIN-M position");
+    assert_eq!(synced.keys().collect::<Vec<_>>(), truth.keys().collect::<Vec<_>>());
+    for (k, o) in &truth {
+        let s = &synced[k];
+        assert!(s.time.is_some(), "{k:?}: the mark's read time is kept");
+        let truth = &o.position;
+        assert_eq!(ledger::Position { time: None, mark_price: truth.mark_price, ..s.clone() }, *truth, "{k:?}");
+        // the mark is positionRisk's, or (a tick whose sizes did not change, as the second key of an account makes
+        // it) the one `/dapi/v1/account`'s PnL implies: off by at most what rounding that PnL to 8 decimals moves it
+        let size = truth.contract_size.unwrap();
+        let slack = Decimal::new(5, 9) * truth.mark_price * truth.mark_price / (truth.amount.abs() * size);
+        assert!((s.mark_price - truth.mark_price).abs() <= slack + Decimal::new(1, 8), "{k:?}: {s:?}");
+        assert_eq!(s.contract_size, Some(Decimal::from(100)), "{k:?}: BTCUSD_PERP contracts are 100 USD");
+        assert_eq!(s.unrealized().round_dp(8), o.unrealized, "{k:?}: the venue's unRealizedProfit");
+        assert!(!o.unrealized.is_zero(), "{k:?}: the mark moved from the entry");
+    }
+    // the report lists them, in BTC and in USD at BTC's price
+    let price = Decimal::from(50_000);
+    let prices = vec![PricePoint { time: Timestamp(0), asset: "BTC".into(), quote: "USD".into(), price }];
+    let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+    let events = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+    let all = read_positions();
+    let report = pnl::compute_with_positions(&events, &prices, &all, &pnl::Settings::default());
+    assert!(report.unvalued_positions.is_empty(), "{:?}", report.unvalued_positions);
+    for (k, o) in &truth {
+        let v = report.positions.iter().find(|v| v.account == k.0 && v.symbol == k.1).expect("listed");
+        assert_eq!((v.margin_asset.as_str(), v.unrealized.round_dp(8)), ("BTC", o.unrealized), "{k:?}");
+        assert_eq!(v.unrealized_value, Some((v.unrealized * price).normalize()), "{k:?}");
+    }
+    // an incremental sync: the positions stay, valued the same, without a positionRisk read
+    let sent = |path: &str| t.sent.lock().unwrap().get(path).copied().unwrap_or_default();
+    let before = sent("/dapi/v1/positionRisk");
+    assert!(before >= 1 && sent("/dapi/v1/exchangeInfo") >= 1, "read in the first sync");
+    sync_into(&t, &binance, &dir).await;
+    assert_eq!(sent("/dapi/v1/positionRisk"), before, "sizes unchanged: no positionRisk read");
+    let again = coinm(read_positions());
+    assert_eq!(again.keys().collect::<Vec<_>>(), truth.keys().collect::<Vec<_>>());
+    for (k, o) in &truth {
+        assert_eq!(again[k].unrealized().round_dp(8), o.unrealized, "{k:?}: refreshed from /dapi/v1/account");
     }
 }
 

@@ -35,6 +35,20 @@ pub struct PositionSize {
     pub notional: Decimal,
 }
 
+/// A Binance COIN-M contract as `GET /dapi/v1/exchangeInfo` lists it (docs/venues.md §1.14): what an open position of
+/// it needs to be valued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoinmContract {
+    /// USD per contract (`contractSize`: 100 for BTC contracts, 10 for the others).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub contract_size: Decimal,
+    /// The coin its margin and PnL are in (`marginAsset`).
+    pub margin_asset: String,
+}
+
+/// COIN-M contracts by symbol (`BTCUSD_PERP`, `BTCUSD_200925`).
+pub type CoinmContracts = BTreeMap<String, CoinmContract>;
+
 /// One page of a stream: its events and what pagination needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Page {
@@ -270,12 +284,12 @@ impl SymbolBook {
 pub mod binance {
     use super::*;
     use catalogue::{
-        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_COINM_ACCOUNT, BINANCE_COINM_INCOME, BINANCE_COINM_TRADES,
-        BINANCE_CONVERTS, BINANCE_DEPOSITS, BINANCE_DUST, BINANCE_EARN_FLEXIBLE_POSITION,
-        BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS, BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS,
-        BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS, BINANCE_EARN_LOCKED_SUBSCRIPTIONS,
-        BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME, BINANCE_FUTURES_TRADES,
-        BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
+        BINANCE_ACCOUNT, BINANCE_ASSET_DIVIDENDS, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO,
+        BINANCE_COINM_INCOME, BINANCE_COINM_POSITIONS, BINANCE_COINM_TRADES, BINANCE_CONVERTS, BINANCE_DEPOSITS,
+        BINANCE_DUST, BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_FLEXIBLE_REDEMPTIONS, BINANCE_EARN_FLEXIBLE_REWARDS,
+        BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, BINANCE_EARN_LOCKED_REDEMPTIONS, BINANCE_EARN_LOCKED_REWARDS,
+        BINANCE_EARN_LOCKED_SUBSCRIPTIONS, BINANCE_FUNDING_ASSETS, BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_INCOME,
+        BINANCE_FUTURES_TRADES, BINANCE_MY_TRADES, BINANCE_POSITIONS, BINANCE_TRANSFERS, BINANCE_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Binance;
@@ -325,6 +339,7 @@ pub mod binance {
                 amount: size,
                 entry_price: r.dec("entryPrice")?,
                 mark_price: r.dec("markPrice")?,
+                contract_size: None,
             }))
         })
     }
@@ -626,22 +641,85 @@ pub mod binance {
     }
 
     /// `GET /dapi/v1/account`: the COIN-M wallet's balances (`assets[].walletBalance`, unrealized PnL excluded, in
-    /// the coin) and the contract pairs of its open positions (`BTCUSD` for `BTCUSD_PERP`), whose fills the sync reads.
-    pub fn coinm_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<String>, VenueError> {
+    /// the coin) and the sizes of its open positions (in contracts; their pairs, `BTCUSD` for `BTCUSD_PERP`, are the
+    /// fills the sync reads, and a changed size makes it read `/dapi/v1/positionRisk` again, docs/sync.md).
+    pub fn coinm_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
         const E: &str = BINANCE_COINM_ACCOUNT.path;
         let acc = account(V, label, "coinm").0;
         for b in array(V, E, field(V, E, data, "assets")?)? {
             let r = Row::new(V, E, b)?;
             add_balance(out, &acc, r.asset("asset")?, r.dec("walletBalance")?);
         }
-        let mut pairs = Vec::new();
-        for p in array(V, E, field(V, E, data, "positions")?)? {
-            let r = Row::new(V, E, p)?;
-            if !r.dec("positionAmt")?.is_zero() {
-                pairs.push(coinm_pair(&r.text("symbol")?));
+        collect_rows(V, E, field(V, E, data, "positions")?, |r| {
+            let size = r.dec("positionAmt")?;
+            if size.is_zero() {
+                return Ok(None);
             }
+            Ok(Some(PositionSize {
+                symbol: r.text("symbol")?,
+                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
+                size,
+                update_time: r.ms("updateTime")?,
+                unrealized_pnl: r.opt_dec("unrealizedProfit")?,
+                notional: r.opt_dec("notionalValue")?,
+            }))
+        })
+    }
+
+    /// `GET /dapi/v1/exchangeInfo`: every COIN-M contract's `contractSize` and `marginAsset` (docs/venues.md §1.14).
+    /// A size that is not positive is an error: a position of it could not be valued.
+    pub fn coinm_exchange_info(data: &Value) -> Result<CoinmContracts, VenueError> {
+        const E: &str = BINANCE_COINM_EXCHANGE_INFO.path;
+        let mut out = CoinmContracts::new();
+        for r in rows(V, E, field(V, E, data, "symbols")?)? {
+            let r = r?;
+            let symbol = r.text("symbol")?;
+            let contract_size = r.dec("contractSize")?;
+            if contract_size <= Decimal::ZERO {
+                return Err(r.err(format!("symbol {symbol}: contractSize {contract_size} is not positive")));
+            }
+            out.insert(symbol, CoinmContract { contract_size, margin_asset: r.asset("marginAsset")? });
         }
-        Ok(pairs)
+        Ok(out)
+    }
+
+    /// `GET /dapi/v1/positionRisk`: open COIN-M positions (non-zero rows; hedge mode's `LONG` and `SHORT` rows each
+    /// their own), their mark price read at venue time `time`, in `binance/{label}/coinm`, as inverse contracts with
+    /// the contract size and margin coin of `contracts` (exchangeInfo). A symbol `contracts` does not list is an
+    /// error (a size is never guessed), and so is a row whose entry or mark price is not positive (it could not be
+    /// valued, docs/ledger-format.md).
+    pub fn coinm_positions(
+        data: &Value,
+        label: &str,
+        time: Timestamp,
+        contracts: &CoinmContracts,
+    ) -> Result<Vec<Position>, VenueError> {
+        const E: &str = BINANCE_COINM_POSITIONS.path;
+        collect_rows(V, E, data, |r| {
+            let amount = r.dec("positionAmt")?;
+            if amount.is_zero() {
+                return Ok(None);
+            }
+            let symbol = r.text("symbol")?;
+            let c = contracts.get(&symbol).ok_or_else(|| {
+                r.err(format!(
+                    "symbol {symbol} is not in {}: its contract size is unknown",
+                    BINANCE_COINM_EXCHANGE_INFO.path
+                ))
+            })?;
+            let p = Position {
+                time: Some(time),
+                account: account(V, label, "coinm"),
+                symbol,
+                margin_asset: c.margin_asset.clone(),
+                amount,
+                entry_price: r.dec("entryPrice")?,
+                mark_price: r.dec("markPrice")?,
+                contract_size: Some(c.contract_size),
+            };
+            p.check().map_err(|e| r.err(e.0))?;
+            Ok(Some(p))
+        })
     }
 
     /// The pair of a COIN-M contract symbol: `BTCUSD` for `BTCUSD_PERP` and `BTCUSD_200925`.
@@ -997,6 +1075,7 @@ pub mod bitget {
                 amount: if side == "short" { -total } else { total },
                 entry_price: r.dec("openPriceAvg")?,
                 mark_price: r.opt_dec("markPrice")?,
+                contract_size: None,
             }))
         })
     }

@@ -561,6 +561,79 @@ fn binance_asset_dividend_sample() {
     assert!(page.warnings[0].contains("OLD token swap"), "{:?}", page.warnings);
 }
 
+/// COIN-M positions (docs/venues.md §1.14), from the pages' samples: exchangeInfo gives each contract's size and
+/// margin coin; positionRisk's non-zero rows become inverse positions in `coinm`, valued in the coin (Binance's
+/// BTCUSD_201225 sample: 0.00005866 BTC); a symbol exchangeInfo does not list, a zero price or a zero contract size
+/// is an error that names it.
+#[test]
+fn binance_coin_m_positions() {
+    let info = json!({"timezone": "UTC", "serverTime": 1591347600000u64, "rateLimits": [], "exchangeFilters": [],
+        "symbols": [
+            {"symbol": "BTCUSD_201225", "pair": "BTCUSD", "contractType": "CURRENT_QUARTER", "deliveryDate": 1608883200000u64,
+             "onboardDate": 1591347600000u64, "contractStatus": "TRADING", "contractSize": 100, "marginAsset": "BTC",
+             "maintMarginPercent": "2.5000", "requiredMarginPercent": "5.0000", "baseAsset": "BTC", "quoteAsset": "USD",
+             "pricePrecision": 1, "quantityPrecision": 0, "baseAssetPrecision": 8, "quotePrecision": 8,
+             "equalQtyPrecision": 4, "triggerProtect": "0.0500", "underlyingType": "COIN", "underlyingSubType": [],
+             "filters": [], "orderTypes": ["LIMIT"], "timeInForce": ["GTC"]},
+            {"symbol": "ETHUSD_PERP", "pair": "ETHUSD", "contractType": "PERPETUAL", "contractSize": 10,
+             "marginAsset": "ETH", "contractStatus": "TRADING"}]});
+    let contracts = binance::coinm_exchange_info(&info).unwrap();
+    assert_eq!(contracts.len(), 2);
+    assert_eq!(
+        (contracts["BTCUSD_201225"].contract_size, contracts["BTCUSD_201225"].margin_asset.as_str()),
+        (d("100"), "BTC")
+    );
+    assert_eq!(
+        (contracts["ETHUSD_PERP"].contract_size, contracts["ETHUSD_PERP"].margin_asset.as_str()),
+        (d("10"), "ETH")
+    );
+    // the Position Information page's three rows (hedge mode): only the LONG one is open
+    let row = |amt: &str, entry: &str, mark: &str, upnl: &str, side: &str| {
+        json!({"symbol": "BTCUSD_201225", "positionAmt": amt, "entryPrice": entry, "breakEvenPrice": entry,
+               "markPrice": mark, "unRealizedProfit": upnl, "liquidationPrice": "0", "leverage": "125", "maxQty": "50",
+               "marginType": "cross", "isolatedMargin": "0.00000000", "isAutoAddMargin": "false",
+               "positionSide": side, "updateTime": 1627026881327u64})
+    };
+    let risk = json!([
+        row("0", "0.0", "0.00000000", "0.00000000", "BOTH"),
+        row("1", "11707.70000003", "11788.66626667", "0.00005866", "LONG"),
+        row("0", "0.0", "0.00000000", "0.00000000", "SHORT"),
+    ]);
+    let t = ledger::Timestamp(1_627_026_900_000);
+    let p = binance::coinm_positions(&risk, "main", t, &contracts).unwrap();
+    assert_eq!(p.len(), 1, "zero rows are not open: {p:?}");
+    assert_eq!(
+        (p[0].time, p[0].account.as_str(), p[0].symbol.as_str()),
+        (Some(t), "binance/main/coinm", "BTCUSD_201225")
+    );
+    assert_eq!((p[0].margin_asset.as_str(), p[0].contract_size, p[0].amount), ("BTC", Some(d("100")), d("1")));
+    assert_eq!((p[0].entry_price, p[0].mark_price), (d("11707.70000003"), d("11788.66626667")));
+    assert_eq!(p[0].unrealized().round_dp(8), d("0.00005866"), "the page's unRealizedProfit");
+    // a short in ETH contracts: -2 x 10 x (1/2000 - 1/2500) = -0.002 ETH
+    let short = json!([{"symbol": "ETHUSD_PERP", "positionAmt": "-2", "entryPrice": "2000", "markPrice": "2500",
+                        "unRealizedProfit": "-0.00200000", "positionSide": "BOTH", "updateTime": 1}]);
+    let p = binance::coinm_positions(&short, "main", t, &contracts).unwrap();
+    assert_eq!(
+        (p[0].margin_asset.as_str(), p[0].contract_size, p[0].unrealized()),
+        ("ETH", Some(d("10")), d("-0.002"))
+    );
+    // a contract exchangeInfo does not list: never a guessed size
+    let unknown = json!([{"symbol": "ADAUSD_PERP", "positionAmt": "5", "entryPrice": "0.4", "markPrice": "0.5"}]);
+    let err = binance::coinm_positions(&unknown, "main", t, &contracts).unwrap_err().to_string();
+    assert!(
+        err.contains("/dapi/v1/positionRisk") && err.contains("ADAUSD_PERP") && err.contains("/dapi/v1/exchangeInfo"),
+        "{err}"
+    );
+    // an open position with a zero mark price cannot be valued
+    let zero = json!([row("1", "11707.7", "0", "0", "BOTH")]);
+    let err = binance::coinm_positions(&zero, "main", t, &contracts).unwrap_err().to_string();
+    assert!(err.contains("BTCUSD_201225") && err.contains("mark_price is 0"), "{err}");
+    // a contract of size 0 in exchangeInfo
+    let bad = json!({"symbols": [{"symbol": "BTCUSD_PERP", "contractSize": 0, "marginAsset": "BTC"}]});
+    let err = binance::coinm_exchange_info(&bad).unwrap_err().to_string();
+    assert!(err.contains("/dapi/v1/exchangeInfo") && err.contains("BTCUSD_PERP"), "{err}");
+}
+
 /// COIN-M (docs/venues.md §1.14), from the pages' samples: income in the margin coin in the `coinm` wallet (the
 /// transfer row skipped, the commission kept with its fill's symbol), the fill's quantity in coins (`baseQty`), the
 /// wallet balance and the pairs of open positions; an unknown income type is kept as other income with a warning.
@@ -647,8 +720,11 @@ fn binance_coin_m_samples() {
             {"symbol": "BTCUSD_PERP", "positionAmt": "-3", "entryPrice": "11707.7", "updateTime": 1627026881327u64}],
         "canDeposit": true, "canTrade": true, "canWithdraw": true, "feeTier": 2, "updateTime": 0});
     let mut balances = Default::default();
-    let pairs = binance::coinm_account(&account, "main", &mut balances).unwrap();
-    assert_eq!(pairs, ["BTCUSD"]);
+    let sizes = binance::coinm_account(&account, "main", &mut balances).unwrap();
+    let shown: Vec<(&str, &str, Decimal, i64)> =
+        sizes.iter().map(|p| (p.symbol.as_str(), p.side.as_str(), p.size, p.update_time)).collect();
+    assert_eq!(shown, [("BTCUSD_PERP", "both", d("-3"), 1627026881327)], "zero positions are left out");
+    assert_eq!(binance::coinm_pair(&sizes[0].symbol), "BTCUSD");
     assert_eq!(balances["binance/main/coinm"].get("BTC"), Some(&d("0.00241969")));
     assert_eq!(balances["binance/main/coinm"].get("ETH"), None, "zero balances are left out");
     let err = binance::coinm_account(&json!({"assets": []}), "main", &mut balances).unwrap_err();

@@ -1130,9 +1130,8 @@ fn coinm_positions(ctx: &Ctx<'_>) -> Vec<CoinmPos> {
         .iter()
         .filter_map(|(s, p): (_, &Position)| {
             let contract = coinm_contract(s)?;
-            let mark = ctx.world.market.last(contract.index).round_dp(1);
-            let size = Decimal::from(contract.contract_size);
-            let upnl = (p.amt * size * (Decimal::ONE / p.entry - Decimal::ONE / mark)).round_dp(8);
+            let mark = crate::truth::coinm_mark(ctx.world, contract);
+            let upnl = crate::truth::coinm_unrealized(p.amt, contract, p.entry, mark);
             Some(CoinmPos { contract, amt: p.amt, entry: p.entry, mark, upnl, update: p.update_time })
         })
         .collect()
@@ -1197,7 +1196,6 @@ pub(super) fn coinm_account(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 pub(super) fn coinm_position_risk(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let (coin, pair) = (ctx.params.get("marginAsset"), ctx.params.get("pair"));
     let ps = coinm_positions(ctx);
-    let m = &ctx.world.market;
     Ok(Value::Array(
         COINM_CONTRACTS
             .iter()
@@ -1205,7 +1203,7 @@ pub(super) fn coinm_position_risk(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             .map(|c| {
                 let p = ps.iter().find(|p| p.contract.symbol == c.symbol);
                 let (amt, entry, upnl, update) = p.map(|p| (p.amt, p.entry, p.upnl, p.update)).unwrap_or_default();
-                let mark = p.map(|p| p.mark).unwrap_or_else(|| m.last(c.index).round_dp(1));
+                let mark = p.map(|p| p.mark).unwrap_or_else(|| crate::truth::coinm_mark(ctx.world, c));
                 json!({
                     "symbol": c.symbol, "positionAmt": amt.normalize().to_string(), "entryPrice": entry.normalize().to_string(),
                     "breakEvenPrice": entry.normalize().to_string(), "markPrice": f8(mark), "unRealizedProfit": f8(upnl),
