@@ -557,14 +557,14 @@ pub mod binance {
         })
     }
 
-    /// `GET /fapi/v3/account`: USDⓈ-M wallet balances (`assets[].walletBalance`, unrealized PnL excluded) and the
-    /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
-    /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
-    pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
-        const E: &str = BINANCE_FUTURES_ACCOUNT.path;
-        let acc = account(V, label, "usdm");
-        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "asset", |r| r.dec("walletBalance"))?;
-        collect_rows(V, E, field(V, E, data, "positions")?, |r| {
+    /// The open positions' sizes in an account summary's `positions` (USDⓈ-M's `/fapi/v3/account`, COIN-M's
+    /// `/dapi/v1/account`), whose notional field is named `notional_field`; rows of size 0 are left out.
+    fn position_sizes(
+        endpoint: &'static str,
+        data: &Value,
+        notional_field: &str,
+    ) -> Result<Vec<PositionSize>, VenueError> {
+        collect_rows(V, endpoint, field(V, endpoint, data, "positions")?, |r| {
             let size = r.dec("positionAmt")?;
             if size.is_zero() {
                 return Ok(None);
@@ -575,9 +575,19 @@ pub mod binance {
                 size,
                 update_time: r.ms("updateTime")?,
                 unrealized_pnl: r.opt_dec("unrealizedProfit")?,
-                notional: r.opt_dec("notional")?,
+                notional: r.opt_dec(notional_field)?,
             }))
         })
+    }
+
+    /// `GET /fapi/v3/account`: USDⓈ-M wallet balances (`assets[].walletBalance`, unrealized PnL excluded) and the
+    /// sizes of the open positions. One request (weight 5) where `/fapi/v2/balance` and `/fapi/v3/positionRisk`
+    /// take two; it leaves out the entry and mark prices, which `positionRisk` gives.
+    pub fn futures_account(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<PositionSize>, VenueError> {
+        const E: &str = BINANCE_FUTURES_ACCOUNT.path;
+        let acc = account(V, label, "usdm");
+        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "asset", |r| r.dec("walletBalance"))?;
+        position_sizes(E, data, "notional")
     }
 
     /// `GET /dapi/v1/income`: COIN-M realized PnL, funding and commission, in the margin coin (docs/venues.md §1.14),
@@ -650,20 +660,7 @@ pub mod binance {
             let r = Row::new(V, E, b)?;
             add_balance(out, &acc, r.asset("asset")?, r.dec("walletBalance")?);
         }
-        collect_rows(V, E, field(V, E, data, "positions")?, |r| {
-            let size = r.dec("positionAmt")?;
-            if size.is_zero() {
-                return Ok(None);
-            }
-            Ok(Some(PositionSize {
-                symbol: r.text("symbol")?,
-                side: r.opt_text("positionSide").unwrap_or_else(|| "BOTH".into()).to_ascii_lowercase(),
-                size,
-                update_time: r.ms("updateTime")?,
-                unrealized_pnl: r.opt_dec("unrealizedProfit")?,
-                notional: r.opt_dec("notionalValue")?,
-            }))
-        })
+        position_sizes(E, data, "notionalValue")
     }
 
     /// `GET /dapi/v1/exchangeInfo`: every COIN-M contract's `contractSize` and `marginAsset` (docs/venues.md §1.14).
