@@ -3,6 +3,8 @@
 //! (docs/accounting.md §3c); a CSV download of the same rows (`formats::gains`) and a print stylesheet
 //! (`static/report.css`). Also the returns card, shown here and on the dashboard (docs/accounting.md §11).
 
+use std::sync::Arc;
+
 use formats::gains::{HoldingPreset, Term, category_name};
 use ledger::{Decimal, Timestamp};
 use leptos::prelude::*;
@@ -100,35 +102,79 @@ pub fn GainsReportView(
     /// The holding preset (the term names).
     preset: RwSignal<HoldingPreset>,
 ) -> impl IntoView {
-    let g = std::sync::Arc::new(gains);
+    let g = Arc::new(gains);
+    // every disposal on the page while printing, else one page at a time
+    let all = RwSignal::new(false);
+    view! {
+        <section class="card gains-report" data-testid="gains-report" data-currency=g.report.currency.clone() data-method=g.report.method.to_string()>
+            <ReportHeader g=g.clone() preset all />
+            <TotalsTables g=g.clone() preset />
+            <IncomeByType g=g.clone() />
+        </section>
+        <ReturnsCard returns=g.returns.clone() />
+        <Disposals g preset all />
+    }
+}
+
+/// The report's header (period, method, currency, holding periods, accounts) and its actions: the holding-period
+/// names, the CSV download and printing (every disposal on the page for the printout).
+#[component]
+fn ReportHeader(g: Arc<Gains>, preset: RwSignal<HoldingPreset>, all: RwSignal<bool>) -> impl IntoView {
     let r = &g.report;
-    let currency = r.currency.clone();
-    let t = &r.totals;
-    let (page, set_page) = signal(0usize);
-    let (all, set_all) = signal(false);
-    let pages = r.disposals.len().div_ceil(PAGE).max(1);
-    let names = g.names.clone();
-    let accounts: Vec<String> = r.accounts.iter().map(|a| names.wallet(a)).collect();
-    let m = {
-        let c = currency.clone();
-        move |d: Decimal| money(d, &c)
+    let accounts: Vec<String> = r.accounts.iter().map(|a| g.names.wallet(a)).collect();
+    let print = move |_| {
+        all.set(true);
+        spawn_local(async move {
+            crate::next_tick().await;
+            if let Some(w) = web_sys::window() {
+                let _ = w.print();
+            }
+            all.set(false);
+        });
     };
-    let line_row = {
-        let c = currency.clone();
-        move |label: &'static str, key: &'static str, l: &formats::gains::Line| {
-            view! {
-                <tr data-line=key>
-                    <th scope="row">{label}</th>
-                    {money_cell(l.from_disposals, &c, "line-from-disposals")}
-                    {money_cell(l.without_lots, &c, "line-without-lots")}
-                    {money_cell(l.total, &c, "line-total")}
-                </tr>
+    let (error, set_error) = signal(None::<String>);
+    let download = {
+        let g = g.clone();
+        move |_| {
+            let mut shown = (*g).clone();
+            shown.report.preset = preset.get_untracked();
+            if let Err(e) = super::settings::download("meetcrypt-gains.csv", "text/csv", csv(&shown).as_bytes()) {
+                set_error.set(Some(e));
             }
         }
     };
-    let realized = match g.realized.clone() {
+    view! {
+        <header class="report-header">
+            <h2>"Realized gains report"</h2>
+            <dl class="report-meta">
+                <div><dt>"Period"</dt><dd data-testid="gains-period">{window_text(r.from, r.to)}</dd></div>
+                <div><dt>"Method"</dt><dd>{r.method.to_string()}</dd></div>
+                <div><dt>"Currency"</dt><dd>{r.currency.clone()}</dd></div>
+                <div><dt>"Holding periods"</dt><dd>{move || { let (s, l) = preset.get().term_names(); format!("{s} / {l}, split at one year") }}</dd></div>
+                <div><dt>"Accounts"</dt><dd data-testid="gains-accounts">{accounts.join(", ")}</dd></div>
+            </dl>
+            {(!r.complete).then(|| view! { <p class="badge warn">"Incomplete: the dashboard's warnings say what is missing."</p> })}
+        </header>
+        <div class="report-actions no-print">
+            <label for="holding-preset">"Holding periods"</label>
+            <select id="holding-preset" data-testid="holding-preset"
+                prop:value=move || preset.get().as_str()
+                on:change=move |ev| if let Ok(p) = event_target_value(&ev).parse() { preset.set(p) }>
+                <option value="one-year">"Short / long term (one year)"</option>
+                <option value="tax-free-after-one-year">"Taxable / tax-free after one year"</option>
+            </select>
+            <button type="button" data-testid="gains-download" on:click=download>"Download CSV"</button>
+            <button type="button" data-testid="gains-print" on:click=print>"Print"</button>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The realized figure's cell: the number, or "Incomplete" with the prices it lacks.
+fn realized_cell(realized: &Total, currency: &str) -> AnyView {
+    match realized {
         Total::Value(v) => view! {
-            <td class=sign_class(v) data-testid="gains-realized" data-value=v.normalize().to_string()>{m(v)}</td>
+            <td class=sign_class(*v) data-testid="gains-realized" data-value=v.normalize().to_string()>{money(*v, currency)}</td>
         }
         .into_any(),
         Total::Incomplete(missing) => view! {
@@ -142,18 +188,35 @@ pub fn GainsReportView(
             </td>
         }
         .into_any(),
+    }
+}
+
+/// The totals: each realized line (from the disposals, without lots, in all) adding up to the realized PnL, and the
+/// trades' proceeds, cost and holding periods.
+#[component]
+fn TotalsTables(g: Arc<Gains>, preset: RwSignal<HoldingPreset>) -> impl IntoView {
+    let (r, t) = (&g.report, &g.report.totals);
+    let c = r.currency.clone();
+    let line_row = |label: &'static str, key: &'static str, l: &formats::gains::Line| {
+        view! {
+            <tr data-line=key>
+                <th scope="row">{label}</th>
+                {money_cell(l.from_disposals, &c, "line-from-disposals")}
+                {money_cell(l.without_lots, &c, "line-without-lots")}
+                {money_cell(l.total, &c, "line-total")}
+            </tr>
+        }
     };
     let term_rows = {
-        let m = m.clone();
-        let (short_term, long_term, method) = (t.short_term, t.long_term, r.method);
+        let (short_term, long_term, method, c) = (t.short_term, t.long_term, r.method, c.clone());
         move || {
             let (short, long) = preset.get().term_names();
             match (short_term, long_term) {
                 (Some(s), Some(l)) => view! {
                     <tr><th scope="row">{format!("Trades, {short} (held one year or less)")}</th>
-                        <td data-testid="term-short" data-value=s.normalize().to_string()>{m(s)}</td></tr>
+                        <td data-testid="term-short" data-value=s.normalize().to_string()>{money(s, &c)}</td></tr>
                     <tr><th scope="row">{format!("Trades, {long} (held more than one year)")}</th>
-                        <td data-testid="term-long" data-value=l.normalize().to_string()>{m(l)}</td></tr>
+                        <td data-testid="term-long" data-value=l.normalize().to_string()>{money(l, &c)}</td></tr>
                 }
                 .into_any(),
                 _ => view! {
@@ -164,157 +227,80 @@ pub fn GainsReportView(
             }
         }
     };
-    let gr = g.clone();
+    view! {
+        <h3>"Totals"</h3>
+        <div class="table-scroll" role="region" aria-label="Totals" tabindex="0">
+            <table class="table" data-testid="gains-totals">
+                <thead><tr><th scope="col">"Line"</th><th scope="col">"From the disposals below"</th>
+                    <th scope="col">"Without lots"</th><th scope="col">"Total"</th></tr></thead>
+                <tbody>
+                    {line_row("Trades", "trade", &t.trade)}
+                    {line_row("Fees", "fee", &t.fee)}
+                    {line_row("Futures realized PnL", "futures", &t.futures)}
+                    {line_row("Funding", "funding", &t.funding)}
+                    {line_row("Futures commission", "commission", &t.commission)}
+                    {line_row("Other income (interest, rewards, rebates)", "other", &t.other)}
+                    <tr class="total"><th scope="row">"Realized PnL"</th><td></td><td></td>{realized_cell(&g.realized, &c)}</tr>
+                </tbody>
+            </table>
+        </div>
+        <p class="muted">"“Without lots”: income and fees received or paid in the reporting currency, and swaps between two assets counted as it, which use no lots. The realized PnL is the dashboard's for the same period and method."</p>
+        <div class="table-scroll" role="region" aria-label="Trades by holding period" tabindex="0">
+            <table class="table" data-testid="gains-terms">
+                <tbody>
+                    <tr><th scope="row">"Trade proceeds"</th><td data-testid="trade-proceeds" data-value=t.proceeds.to_string()>{money(t.proceeds, &c)}</td></tr>
+                    <tr><th scope="row">"Trade cost"</th><td data-testid="trade-cost" data-value=t.cost.to_string()>{money(t.cost, &c)}</td></tr>
+                    {term_rows}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The period's income events by type, with their amounts (their value is on the totals' lines).
+#[component]
+fn IncomeByType(g: Arc<Gains>) -> impl IntoView {
+    let income = &g.report.income;
+    view! {
+        <h3>"Income by type"</h3>
+        {if income.is_empty() {
+            view! { <p class="muted" data-testid="gains-income-none">"No income in the period."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll" role="region" aria-label="Income by type" tabindex="0">
+                <table class="table" data-testid="gains-income">
+                    <thead><tr><th scope="col">"Type"</th><th scope="col">"Events"</th><th scope="col">"Amounts"</th></tr></thead>
+                    <tbody>
+                        {income.iter().map(|c| view! {
+                            <tr data-type=c.income_type><th scope="row">{c.income_type.replace('_', " ")}</th><td>{count(c.events)}</td>
+                                <td>{c.amounts.iter().map(|(a, v)| format!("{} {a}", amount(*v))).collect::<Vec<_>>().join(", ")}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+            }.into_any()
+        }}
+        <p class="muted">"Their value in the reporting currency is on the lines above (futures, funding, commission, other)."</p>
+    }
+}
+
+/// The disposals, a page at a time (every one while `all`), each with the lots it used.
+#[component]
+fn Disposals(g: Arc<Gains>, preset: RwSignal<HoldingPreset>, all: RwSignal<bool>) -> impl IntoView {
+    let n = g.report.disposals.len();
+    let pages = n.div_ceil(PAGE).max(1);
+    let (page, set_page) = signal(0usize);
     let rows = move || {
-        let r = &gr.report;
-        let preset = preset.get();
         let (start, end) = if all.get() {
-            (0, r.disposals.len())
+            (0, n)
         } else {
             let p = page.get().min(pages - 1);
-            (p * PAGE, ((p + 1) * PAGE).min(r.disposals.len()))
+            (p * PAGE, ((p + 1) * PAGE).min(n))
         };
-        let c = r.currency.clone();
-        r.disposals[start..end]
-            .iter()
-            .map(|x| {
-                let lots = x.lots.iter().map(|l| {
-                    let acquired_in = l.account.as_deref().map_or_else(|| "pooled".to_string(), |a| gr.names.wallet(a));
-                    view! {
-                        <tr class="lot" data-testid="gains-lot">
-                            <td></td>
-                            <td>{if l.term == Term::Pooled { "pooled cost".to_string() } else { format!("acquired {}", date_time(l.acquired)) }}</td>
-                            <td>{acquired_in}</td>
-                            <td data-value=l.amount.to_string() title=exact(l.amount)>{amount(l.amount)}</td>
-                            <td></td><td></td>
-                            <td data-testid="lot-cost" data-value=l.cost.to_string()>{money(l.cost, &c)}</td>
-                            <td></td>
-                            <td>{if l.term == Term::Pooled { "—".to_string() } else { format!("{} days", count(l.held_days.max(0) as usize)) }}</td>
-                            <td>{preset.name(l.term)}</td>
-                        </tr>
-                    }
-                }).collect_view();
-                let missing = (x.missing > Decimal::ZERO).then(|| view! {
-                    <tr class="lot" data-testid="gains-lot-missing">
-                        <td></td><td>"no acquisition recorded"</td><td>"—"</td>
-                        <td title=exact(x.missing)>{amount(x.missing)}</td><td></td><td></td><td>{money(Decimal::ZERO, &c)}</td>
-                        <td></td><td>"unknown"</td><td>{preset.name(Term::Short)}</td>
-                    </tr>
-                });
-                view! {
-                    <tbody class="disposal" data-testid="gains-disposal" data-event=x.event.clone()>
-                        <tr>
-                            <th scope="row">{date_time(x.time)}</th>
-                            <td>{format!("{} ({})", x.asset, category_name(x.category))}</td>
-                            <td>{gr.names.wallet(&x.account)}</td>
-                            <td data-value=x.amount.to_string() title=exact(x.amount)>{amount(x.amount)}</td>
-                            {money_cell(x.proceeds, &c, "disposal-proceeds")}
-                            <td>{x.fees.clone()}</td>
-                            {money_cell(x.cost, &c, "disposal-cost")}
-                            {money_cell(x.gain, &c, "disposal-gain")}
-                            <td></td>
-                            <td>{preset.name(x.term)}</td>
-                        </tr>
-                        {lots}
-                        {missing}
-                    </tbody>
-                }
-            })
-            .collect_view()
+        let preset = preset.get();
+        g.report.disposals[start..end].iter().map(|x| disposal_rows(x, &g, preset)).collect_view()
     };
-    let print = move |_| {
-        // every row on the page for the printout, then back to one page
-        set_all.set(true);
-        spawn_local(async move {
-            crate::next_tick().await;
-            if let Some(w) = web_sys::window() {
-                let _ = w.print();
-            }
-            set_all.set(false);
-        });
-    };
-    let gd = g.clone();
-    let (error, set_error) = signal(None::<String>);
-    let download = move |_| {
-        let mut shown = (*gd).clone();
-        shown.report.preset = preset.get_untracked();
-        if let Err(e) = super::settings::download("meetcrypt-gains.csv", "text/csv", csv(&shown).as_bytes()) {
-            set_error.set(Some(e));
-        }
-    };
-    let n = r.disposals.len();
     view! {
-        <section class="card gains-report" data-testid="gains-report" data-currency=currency.clone() data-method=r.method.to_string()>
-            <header class="report-header">
-                <h2>"Realized gains report"</h2>
-                <dl class="report-meta">
-                    <div><dt>"Period"</dt><dd data-testid="gains-period">{window_text(r.from, r.to)}</dd></div>
-                    <div><dt>"Method"</dt><dd>{r.method.to_string()}</dd></div>
-                    <div><dt>"Currency"</dt><dd>{currency.clone()}</dd></div>
-                    <div><dt>"Holding periods"</dt><dd>{move || { let (s, l) = preset.get().term_names(); format!("{s} / {l}, split at one year") }}</dd></div>
-                    <div><dt>"Accounts"</dt><dd data-testid="gains-accounts">{accounts.join(", ")}</dd></div>
-                </dl>
-                {(!r.complete).then(|| view! { <p class="badge warn">"Incomplete: the dashboard's warnings say what is missing."</p> })}
-            </header>
-            <div class="report-actions no-print">
-                <label for="holding-preset">"Holding periods"</label>
-                <select id="holding-preset" data-testid="holding-preset"
-                    prop:value=move || preset.get().as_str()
-                    on:change=move |ev| if let Ok(p) = event_target_value(&ev).parse() { preset.set(p) }>
-                    <option value="one-year">"Short / long term (one year)"</option>
-                    <option value="tax-free-after-one-year">"Taxable / tax-free after one year"</option>
-                </select>
-                <button type="button" data-testid="gains-download" on:click=download>"Download CSV"</button>
-                <button type="button" data-testid="gains-print" on:click=print>"Print"</button>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </div>
-            <h3>"Totals"</h3>
-            <div class="table-scroll" role="region" aria-label="Totals" tabindex="0">
-                <table class="table" data-testid="gains-totals">
-                    <thead><tr><th scope="col">"Line"</th><th scope="col">"From the disposals below"</th>
-                        <th scope="col">"Without lots"</th><th scope="col">"Total"</th></tr></thead>
-                    <tbody>
-                        {line_row("Trades", "trade", &t.trade)}
-                        {line_row("Fees", "fee", &t.fee)}
-                        {line_row("Futures realized PnL", "futures", &t.futures)}
-                        {line_row("Funding", "funding", &t.funding)}
-                        {line_row("Futures commission", "commission", &t.commission)}
-                        {line_row("Other income (interest, rewards, rebates)", "other", &t.other)}
-                        <tr class="total"><th scope="row">"Realized PnL"</th><td></td><td></td>{realized}</tr>
-                    </tbody>
-                </table>
-            </div>
-            <p class="muted">"“Without lots”: income and fees received or paid in the reporting currency, and swaps between two assets counted as it, which use no lots. The realized PnL is the dashboard's for the same period and method."</p>
-            <div class="table-scroll" role="region" aria-label="Trades by holding period" tabindex="0">
-                <table class="table" data-testid="gains-terms">
-                    <tbody>
-                        <tr><th scope="row">"Trade proceeds"</th><td data-testid="trade-proceeds" data-value=t.proceeds.to_string()>{m(t.proceeds)}</td></tr>
-                        <tr><th scope="row">"Trade cost"</th><td data-testid="trade-cost" data-value=t.cost.to_string()>{m(t.cost)}</td></tr>
-                        {term_rows}
-                    </tbody>
-                </table>
-            </div>
-            <h3>"Income by type"</h3>
-            {if r.income.is_empty() {
-                view! { <p class="muted" data-testid="gains-income-none">"No income in the period."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="table-scroll" role="region" aria-label="Income by type" tabindex="0">
-                    <table class="table" data-testid="gains-income">
-                        <thead><tr><th scope="col">"Type"</th><th scope="col">"Events"</th><th scope="col">"Amounts"</th></tr></thead>
-                        <tbody>
-                            {r.income.iter().map(|c| view! {
-                                <tr data-type=c.income_type><th scope="row">{c.income_type.replace('_', " ")}</th><td>{count(c.events)}</td>
-                                    <td>{c.amounts.iter().map(|(a, v)| format!("{} {a}", amount(*v))).collect::<Vec<_>>().join(", ")}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                    </div>
-                }.into_any()
-            }}
-            <p class="muted">"Their value in the reporting currency is on the lines above (futures, funding, commission, other)."</p>
-        </section>
-        <ReturnsCard returns=g.returns.clone() />
         <section class="card gains-disposals">
             <h3>{format!("Disposals ({})", count(n))}</h3>
             <nav class="pager no-print" aria-label="Disposal pages" data-testid="gains-pager">
@@ -338,6 +324,55 @@ pub fn GainsReportView(
                 </table>
             </div>
         </section>
+    }
+}
+
+/// One disposal's rows: the disposal, then each lot it used (acquired when and where, units, cost, days held,
+/// term), then the units no acquisition was recorded for.
+fn disposal_rows(x: &formats::gains::DisposalRow, g: &Gains, preset: HoldingPreset) -> impl IntoView + use<> {
+    let c = g.report.currency.as_str();
+    let lots = x.lots.iter().map(|l| {
+        let acquired_in = l.account.as_deref().map_or_else(|| "pooled".to_string(), |a| g.names.wallet(a));
+        view! {
+            <tr class="lot" data-testid="gains-lot">
+                <td></td>
+                <td>{if l.term == Term::Pooled { "pooled cost".to_string() } else { format!("acquired {}", date_time(l.acquired)) }}</td>
+                <td>{acquired_in}</td>
+                <td data-value=l.amount.to_string() title=exact(l.amount)>{amount(l.amount)}</td>
+                <td></td><td></td>
+                <td data-testid="lot-cost" data-value=l.cost.to_string()>{money(l.cost, c)}</td>
+                <td></td>
+                <td>{if l.term == Term::Pooled { "—".to_string() } else { format!("{} days", count(l.held_days.max(0) as usize)) }}</td>
+                <td>{preset.name(l.term)}</td>
+            </tr>
+        }
+    }).collect_view();
+    let missing = (x.missing > Decimal::ZERO).then(|| {
+        view! {
+            <tr class="lot" data-testid="gains-lot-missing">
+                <td></td><td>"no acquisition recorded"</td><td>"—"</td>
+                <td title=exact(x.missing)>{amount(x.missing)}</td><td></td><td></td><td>{money(Decimal::ZERO, c)}</td>
+                <td></td><td>"unknown"</td><td>{preset.name(Term::Short)}</td>
+            </tr>
+        }
+    });
+    view! {
+        <tbody class="disposal" data-testid="gains-disposal" data-event=x.event.clone()>
+            <tr>
+                <th scope="row">{date_time(x.time)}</th>
+                <td>{format!("{} ({})", x.asset, category_name(x.category))}</td>
+                <td>{g.names.wallet(&x.account)}</td>
+                <td data-value=x.amount.to_string() title=exact(x.amount)>{amount(x.amount)}</td>
+                {money_cell(x.proceeds, c, "disposal-proceeds")}
+                <td>{x.fees.clone()}</td>
+                {money_cell(x.cost, c, "disposal-cost")}
+                {money_cell(x.gain, c, "disposal-gain")}
+                <td></td>
+                <td>{preset.name(x.term)}</td>
+            </tr>
+            {lots}
+            {missing}
+        </tbody>
     }
 }
 
