@@ -100,15 +100,26 @@ pub fn use_tracker() -> TrackerState {
 
 impl TrackerState {
     /// The state of a tracker just unlocked, read from the vault (nothing computed yet: [`TrackerState::open`] starts its work).
+    /// A record that cannot be read (damaged, or written by a later version) is said, never silently replaced:
+    /// the error names it, and the defaults stand in until the user saves again.
     pub fn unlocked() -> TrackerState {
+        let mut unread = Vec::new();
+        let accounts = records::accounts().unwrap_or_else(|e| {
+            unread.push(format!("The account list could not be read ({e})."));
+            BTreeMap::new()
+        });
+        let settings = records::settings().unwrap_or_else(|e| {
+            unread.push(format!("The settings could not be read ({e}): the defaults stand in until you save them."));
+            AppSettings::default()
+        });
         TrackerState {
             tab: RwSignal::new(Tab::Dashboard),
-            accounts: RwSignal::new(records::accounts().unwrap_or_default()),
+            accounts: RwSignal::new(accounts),
             data: RwSignal::new(None),
             dash: RwSignal::new(None),
-            settings: RwSignal::new(records::settings().unwrap_or_default()),
+            settings: RwSignal::new(settings),
             sync_view: RwSignal::new(SyncView::default()),
-            error: RwSignal::new(None),
+            error: RwSignal::new((!unread.is_empty()).then(|| unread.join(" "))),
             gains: RwSignal::new(None),
             latest: StoredValue::new(0),
         }
@@ -160,7 +171,10 @@ impl TrackerState {
     pub fn recompute(self) {
         let mine = self.next_computation();
         spawn_local(async move {
-            let settings = records::settings().unwrap_or_default();
+            let settings = records::settings().unwrap_or_else(|e| {
+                self.error.set(Some(format!("The settings could not be read ({e}): the report uses the defaults.")));
+                AppSettings::default()
+            });
             match report::load_and_compute(&settings).await {
                 Ok((d, dashboard)) if mine != 0 && self.latest.try_get_value() == Some(mine) => self.show(d, dashboard),
                 Ok(_) => {}

@@ -1,6 +1,8 @@
 //! The ledger: every event, newest first, filtered and searched, in a virtualized list (only the visible rows are
 //! in the DOM, so 100,000+ events scroll smoothly).
 
+use std::sync::Arc;
+
 use ledger::{Decimal, Event, EventKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -79,15 +81,6 @@ fn plain(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// Saves the manual matches and recomputes.
-fn save_matches(
-    matches: Vec<(String, String)>,
-    on_change: impl Fn() + 'static,
-    set_error: WriteSignal<Option<String>>,
-) {
-    save_settings(move |s| s.manual_matches = matches, on_change, set_error);
-}
-
 /// Changes the settings, saves them and recomputes.
 fn save_settings(
     change: impl FnOnce(&mut records::AppSettings) + 'static,
@@ -124,7 +117,118 @@ pub fn deposit_cost(deposit: &str, typed: &str) -> Result<ledger::Decimal, Strin
     }
 }
 
-/// Unmatched withdrawals and deposits, with a form to pair them by hand, and the pairs made so far.
+/// A change the user made to how the report reads the ledger, listed with the way to take it back.
+struct Decision {
+    /// What it is, in words.
+    label: String,
+    /// Its element's test id, if tests look for it.
+    testid: Option<&'static str>,
+    /// The button's caption.
+    button: &'static str,
+    /// What taking it back does to the settings.
+    undo: Arc<dyn Fn(&mut records::AppSettings) + Send + Sync>,
+}
+
+/// The user's decisions in the settings: legs marked income or expense, costs entered for deposits, transfers
+/// matched by hand.
+fn decisions(s: &records::AppSettings) -> Vec<Decision> {
+    let marks = s.leg_marks.iter().map(|(id, mark)| {
+        let (label, id) = (
+            match mark {
+                pnl::LegMark::Income => "income",
+                pnl::LegMark::Expense => "expense",
+            },
+            id.clone(),
+        );
+        Decision {
+            label: format!("{id}: {label}"),
+            testid: None,
+            button: "Undo",
+            undo: Arc::new(move |s| {
+                s.leg_marks.remove(&id);
+            }),
+        }
+    });
+    let costs = s.deposit_costs.iter().map(|(id, c)| {
+        let id = id.clone();
+        Decision {
+            label: format!("{id}: cost {}", c.normalize()),
+            testid: Some("deposit-cost-entered"),
+            button: "Undo",
+            undo: Arc::new(move |s| {
+                s.deposit_costs.remove(&id);
+            }),
+        }
+    });
+    let matches = s.manual_matches.iter().map(|(w, d)| {
+        let pair = (w.clone(), d.clone());
+        Decision {
+            label: format!("{w} → {d}"),
+            testid: None,
+            button: "Unmatch",
+            undo: Arc::new(move |s| s.manual_matches.retain(|m| *m != pair)),
+        }
+    });
+    marks.chain(costs).chain(matches).collect()
+}
+
+/// Each unmatched leg of `kind` (`withdrawal`, `deposit`) as (event id, its description in the words of the rest of
+/// the app: when in the user's time zone, what, which account).
+fn unmatched_legs(d: &Dashboard, kind: &str) -> Vec<(String, String)> {
+    let legs = d.report.transfers.unmatched.iter().filter(|u| u.kind == kind);
+    legs.map(|u| {
+        let what = format!("{} · {} {} · {}", date_time(u.time), amount(u.amount), u.asset, d.account_name(&u.account));
+        (u.event.clone(), what)
+    })
+    .collect()
+}
+
+/// A change to the settings a button of the transfer form makes.
+type Change = Box<dyn FnOnce(&mut records::AppSettings)>;
+
+/// Pairs a withdrawal with the deposit it became.
+fn match_pair(withdrawal: String, deposit: String) -> Result<Change, String> {
+    if withdrawal.is_empty() || deposit.is_empty() {
+        return Err("Choose a withdrawal and the deposit it became.".into());
+    }
+    Ok(Box::new(move |s| s.manual_matches.push((withdrawal, deposit))))
+}
+
+/// Marks a leg: a deposit as income, a withdrawal as an expense.
+fn mark(leg: String, as_: pnl::LegMark) -> Result<Change, String> {
+    if leg.is_empty() {
+        return Err(match as_ {
+            pnl::LegMark::Income => "Choose the deposit that was income.",
+            pnl::LegMark::Expense => "Choose the withdrawal that was an expense.",
+        }
+        .into());
+    }
+    Ok(Box::new(move |s| {
+        s.leg_marks.insert(leg, as_);
+    }))
+}
+
+/// Gives a deposit from outside the cost the user typed ([`deposit_cost`]).
+fn set_cost(deposit: String, typed: &str) -> Result<Change, String> {
+    let cost = deposit_cost(&deposit, typed)?;
+    Ok(Box::new(move |s| {
+        s.deposit_costs.insert(deposit, cost);
+    }))
+}
+
+/// Saves a change the form asked for, or says why it cannot be made.
+fn apply(change: Result<Change, String>, on_change: impl Fn() + 'static, set_error: WriteSignal<Option<String>>) {
+    match change {
+        Ok(change) => {
+            set_error.set(None);
+            save_settings(change, on_change, set_error);
+        }
+        Err(e) => set_error.set(Some(e)),
+    }
+}
+
+/// Unmatched withdrawals and deposits: a form to pair them by hand, to say what a leg was (income, an expense) or
+/// what a deposit from outside cost, and the decisions made so far.
 #[component]
 fn TransferMatching(
     /// The report (its unmatched legs).
@@ -132,51 +236,17 @@ fn TransferMatching(
     /// Called after a change.
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let (withdrawal, set_withdrawal) = signal(String::new());
-    let (deposit, set_deposit) = signal(String::new());
-    let (cost, set_cost) = signal(String::new());
+    let (withdrawal, deposit) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let (error, set_error) = signal(None::<String>);
-    // each leg in the words of the rest of the app: when (the user's time zone), what, which account
-    let legs = move |kind: &'static str| {
-        dash.with(|d| {
-            d.as_ref()
-                .map(|d| {
-                    d.report
-                        .transfers
-                        .unmatched
-                        .iter()
-                        .filter(|u| u.kind == kind)
-                        .map(|u| {
-                            (
-                                u.event.clone(),
-                                format!(
-                                    "{} · {} {} · {}",
-                                    date_time(u.time),
-                                    amount(u.amount),
-                                    u.asset,
-                                    d.account_name(&u.account)
-                                ),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    };
-    let manual = move || records::settings().map(|s| s.manual_matches).unwrap_or_default();
-    let match_click = {
-        let on_change = on_change.clone();
-        move |_| {
-            let (w, d) = (withdrawal.get_untracked(), deposit.get_untracked());
-            if w.is_empty() || d.is_empty() {
-                set_error.set(Some("Choose a withdrawal and the deposit it became.".into()));
-                return;
-            }
-            let mut m = manual();
-            m.push((w, d));
-            set_error.set(None);
-            save_matches(m, on_change.clone(), set_error);
+    let options = move |kind: &'static str| {
+        move || {
+            let legs = dash.with(|d| d.as_ref().map(|d| unmatched_legs(d, kind)).unwrap_or_default());
+            legs.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()
         }
+    };
+    let pair = {
+        let on_change = on_change.clone();
+        move |_| apply(match_pair(withdrawal.get_untracked(), deposit.get_untracked()), on_change.clone(), set_error)
     };
     view! {
         <section class="card" data-testid="transfer-matching">
@@ -185,115 +255,89 @@ fn TransferMatching(
                 "Meetcrypt pairs them by Koinly's rule (same asset, within 12 hours, 80–100 % received, same transaction id); "
                 "pair the others here. The difference becomes the transfer fee."</p>
             <div class="filters">
-                <select aria-label="Withdrawal" data-testid="match-withdrawal" on:change=move |ev| set_withdrawal.set(event_target_value(&ev))>
+                <select aria-label="Withdrawal" data-testid="match-withdrawal" on:change=move |ev| withdrawal.set(event_target_value(&ev))>
                     <option value="">"Withdrawal…"</option>
-                    {move || legs("withdrawal").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    {options("withdrawal")}
                 </select>
-                <select aria-label="Deposit" data-testid="match-deposit" on:change=move |ev| set_deposit.set(event_target_value(&ev))>
+                <select aria-label="Deposit" data-testid="match-deposit" on:change=move |ev| deposit.set(event_target_value(&ev))>
                     <option value="">"Deposit…"</option>
-                    {move || legs("deposit").into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    {options("deposit")}
                 </select>
-                <button data-testid="match-transfer" on:click=match_click>"Match"</button>
+                <button data-testid="match-transfer" on:click=pair>"Match"</button>
             </div>
-            <div class="actions">
-                <button class="secondary" data-testid="mark-income" on:click={
-                    let on_change = on_change.clone();
-                    move |_| {
-                        let d = deposit.get_untracked();
-                        if d.is_empty() {
-                            set_error.set(Some("Choose the deposit that was income.".into()));
-                            return;
-                        }
-                        save_settings(move |s| { s.leg_marks.insert(d, pnl::LegMark::Income); }, on_change.clone(), set_error);
-                    }
-                }>"The deposit was income"</button>
-                <button class="secondary" data-testid="mark-expense" on:click={
-                    let on_change = on_change.clone();
-                    move |_| {
-                        let w = withdrawal.get_untracked();
-                        if w.is_empty() {
-                            set_error.set(Some("Choose the withdrawal that was an expense.".into()));
-                            return;
-                        }
-                        save_settings(move |s| { s.leg_marks.insert(w, pnl::LegMark::Expense); }, on_change.clone(), set_error);
-                    }
-                }>"The withdrawal was an expense"</button>
-            </div>
-            <div class="filters">
-                <label for="deposit-cost">"Its cost, if it came from outside"</label>
-                <input id="deposit-cost" type="text" inputmode="decimal" autocomplete="off" data-testid="deposit-cost"
-                    placeholder="e.g. 15000" on:input=move |ev| set_cost.set(event_target_value(&ev)) prop:value=cost />
-                <button class="secondary" data-testid="set-deposit-cost" on:click={
-                    let on_change = on_change.clone();
-                    move |_| {
-                        let d = deposit.get_untracked();
-                        match deposit_cost(&d, &cost.get_untracked()) {
-                            Ok(c) => save_settings(move |s| { s.deposit_costs.insert(d, c); }, on_change.clone(), set_error),
-                            Err(e) => set_error.set(Some(e)),
-                        }
-                    }
-                }>"Set the deposit's cost"</button>
-            </div>
+            <LegActions withdrawal deposit on_change=on_change.clone() set_error />
             <p class="error" role="alert" data-testid="matching-error">{move || error.get()}</p>
-            <ul class="marks">
-                {
-                    let on_change = on_change.clone();
-                    move || {
-                        // re-read after every recompute (which follows every change here)
-                        dash.track();
-                        let on_change = on_change.clone();
-                        records::settings().map(|s| s.leg_marks).unwrap_or_default().into_iter().map(move |(id, mark)| {
-                            let on_change = on_change.clone();
-                            let label = match mark { pnl::LegMark::Income => "income", pnl::LegMark::Expense => "expense" };
-                            let undo = id.clone();
-                            view! {
-                                <li>{format!("{id}: {label} ")}
-                                    <button class="secondary" on:click=move |_| {
-                                        let undo = undo.clone();
-                                        save_settings(move |s| { s.leg_marks.remove(&undo); }, on_change.clone(), set_error);
-                                    }>"Undo"</button>
-                                </li>
-                            }
-                        }).collect_view()
-                    }
-                }
-                {
-                    let on_change = on_change.clone();
-                    move || {
-                        dash.track();
-                        let on_change = on_change.clone();
-                        records::settings().map(|s| s.deposit_costs).unwrap_or_default().into_iter().map(move |(id, c)| {
-                            let on_change = on_change.clone();
-                            let undo = id.clone();
-                            view! {
-                                <li data-testid="deposit-cost-entered">{format!("{id}: cost {} ", c.normalize())}
-                                    <button class="secondary" on:click=move |_| {
-                                        let undo = undo.clone();
-                                        save_settings(move |s| { s.deposit_costs.remove(&undo); }, on_change.clone(), set_error);
-                                    }>"Undo"</button>
-                                </li>
-                            }
-                        }).collect_view()
-                    }
-                }
-                {move || {
-                    dash.track();
-                    let on_change = on_change.clone();
-                    manual().into_iter().enumerate().map(move |(i, (w, d))| {
-                        let on_change = on_change.clone();
-                        view! {
-                            <li>{format!("{w} → {d} ")}
-                                <button class="secondary" on:click=move |_| {
-                                    let mut m = manual();
-                                    if i < m.len() { m.remove(i); }
-                                    save_matches(m, on_change.clone(), set_error);
-                                }>"Unmatch"</button>
-                            </li>
-                        }
-                    }).collect_view()
-                }}
-            </ul>
+            <Decisions dash on_change set_error />
         </section>
+    }
+}
+
+/// What the form has chosen: the legs' event ids (empty: none) and the cost typed.
+#[derive(Clone, Copy)]
+struct Chosen {
+    withdrawal: RwSignal<String>,
+    deposit: RwSignal<String>,
+    cost: RwSignal<String>,
+}
+
+/// What the chosen legs were: a deposit that was income, a withdrawal that was an expense, the cost of a deposit
+/// from outside.
+#[component]
+fn LegActions(
+    withdrawal: RwSignal<String>,
+    deposit: RwSignal<String>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+    set_error: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    let chosen = Chosen { withdrawal, deposit, cost: RwSignal::new(String::new()) };
+    let cost = chosen.cost;
+    let on = move |change: fn(Chosen) -> Result<Change, String>| {
+        let on_change = on_change.clone();
+        move |_| apply(change(chosen), on_change.clone(), set_error)
+    };
+    view! {
+        <div class="actions">
+            <button class="secondary" data-testid="mark-income"
+                on:click=on(|c| mark(c.deposit.get_untracked(), pnl::LegMark::Income))>"The deposit was income"</button>
+            <button class="secondary" data-testid="mark-expense"
+                on:click=on(|c| mark(c.withdrawal.get_untracked(), pnl::LegMark::Expense))>"The withdrawal was an expense"</button>
+        </div>
+        <div class="filters">
+            <label for="deposit-cost">"Its cost, if it came from outside"</label>
+            <input id="deposit-cost" type="text" inputmode="decimal" autocomplete="off" data-testid="deposit-cost"
+                placeholder="e.g. 15000" on:input=move |ev| cost.set(event_target_value(&ev)) prop:value=cost />
+            <button class="secondary" data-testid="set-deposit-cost"
+                on:click=on(|c| set_cost(c.deposit.get_untracked(), &c.cost.get_untracked()))>"Set the deposit's cost"</button>
+        </div>
+    }
+}
+
+/// The decisions made so far ([`decisions`]), each with its Undo (or Unmatch); read again after every recompute,
+/// which follows every change.
+#[component]
+fn Decisions(
+    dash: RwSignal<Option<Dashboard>>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+    set_error: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <ul class="marks">
+            {move || {
+                dash.track();
+                let on_change = on_change.clone();
+                decisions(&records::settings().unwrap_or_default()).into_iter().map(move |d| {
+                    let (on_change, undo) = (on_change.clone(), d.undo.clone());
+                    view! {
+                        <li data-testid=d.testid>{format!("{} ", d.label)}
+                            <button class="secondary" on:click=move |_| {
+                                let undo = undo.clone();
+                                save_settings(move |s| undo(s), on_change.clone(), set_error);
+                            }>{d.button}</button>
+                        </li>
+                    }
+                }).collect_view()
+            }}
+        </ul>
     }
 }
 
