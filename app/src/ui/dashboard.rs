@@ -361,7 +361,7 @@ pub fn DashboardView(
                                 <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
                                     {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
                                     <td class=sign_class(p.unrealized) data-testid="position-unrealized" data-value=p.unrealized.normalize().to_string()
-                                        data-margin-asset=p.margin_asset.clone()>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
+                                        data-margin-asset=p.margin_asset.clone() data-currency-value=p.unrealized_value.map(|v| v.normalize().to_string())>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -16,11 +16,11 @@ use simvenues::sandbox::{Sandbox, SandboxConfig};
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
-/// The dashboard's figures in the report's currency: total equity, the open positions' unrealized PnL in their
-/// margin asset (USDT), the report time (ms), and the missing-price warnings.
+/// The dashboard's figures in the report's currency: total equity, the open positions' unrealized PnL (valued at
+/// the latest prices), the report time (ms), and the missing-price warnings.
 struct Shown {
     total: Decimal,
-    positions_usdt: Decimal,
+    positions: Decimal,
     as_of: i64,
     missing: Vec<String>,
 }
@@ -42,10 +42,13 @@ async fn dashboard_in(b: &Browser, currency: &str) -> Shown {
     let Some(value) = value else {
         panic!("the total in {currency} is not a number: {}", total.text().await.unwrap());
     };
-    let mut positions_usdt = Decimal::ZERO;
+    // the open positions' unrealized PnL in the report's currency, USDT-margined and COIN-M (in BTC) alike
+    let mut positions = Decimal::ZERO;
     for cell in b.client.find_all(Locator::Css("[data-testid='position-unrealized']")).await.unwrap() {
-        assert_eq!(cell.attr("data-margin-asset").await.unwrap().as_deref(), Some("USDT"));
-        positions_usdt += cell.attr("data-value").await.unwrap().unwrap().parse::<Decimal>().unwrap();
+        let value = cell.attr("data-currency-value").await.unwrap();
+        let asset = cell.attr("data-margin-asset").await.unwrap();
+        let value = value.unwrap_or_else(|| panic!("a position in {asset:?} has no value in {currency}"));
+        positions += value.parse::<Decimal>().unwrap();
     }
     let mut missing = Vec::new();
     for li in b.client.find_all(Locator::Css("[data-testid='missing-price']")).await.unwrap() {
@@ -53,7 +56,7 @@ async fn dashboard_in(b: &Browser, currency: &str) -> Shown {
     }
     Shown {
         total: value.parse().unwrap(),
-        positions_usdt,
+        positions,
         as_of: attr(b, "dashboard", "data-as-of").await.unwrap().parse().unwrap(),
         missing,
     }
@@ -98,7 +101,7 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
     let usd = dashboard_in(&b, "USD").await;
     assert!(usd.missing.is_empty(), "missing prices in USD already: {:?}", usd.missing);
     assert!(usd.total > Decimal::ZERO);
-    let wallets_usd = usd.total - usd.positions_usdt;
+    let wallets_usd = usd.total - usd.positions;
 
     // the rates as the simulated venues serve them: the day's open in force at the report time (the daily
     // klines' rule), the latest price for the positions (valued now)
@@ -111,7 +114,7 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
         let now = market.last(symbol);
         // USD (USDT) -> currency: divide by EURUSDT, multiply by USDTTRY
         let convert = |usd: Decimal, rate: Decimal| if usdt_per_unit { usd / rate } else { usd * rate };
-        let expected = convert(wallets_usd, then) + convert(usd.positions_usdt, now);
+        let expected = convert(wallets_usd, then) + convert(usd.positions, now);
 
         // pick the currency in Settings and save: no sync
         b.click_testid("tab-settings").await;
