@@ -138,3 +138,38 @@ fn an_account_of_an_unknown_venue_or_kind_is_an_error_that_names_the_value() {
     let err = serde_json::from_value::<AccountMeta>(account_in_the_old_form("binance", "margin")).unwrap_err();
     assert!(err.to_string().contains("unknown account kind `margin`"), "{err}");
 }
+
+#[wasm_bindgen_test]
+fn the_settings_form_writes_its_own_choices_and_keeps_what_other_screens_saved() {
+    use app::ui::settings::apply_form;
+    // the form was opened before other screens saved their choices: its copy of those is older
+    let form = AppSettings {
+        currency: Setting::parse("EUR"),
+        method: Setting::Known(pnl::Method::Hifo),
+        sync_interval_min: 10,
+        relays: vec!["https://relay.example".into()],
+        ..AppSettings::default()
+    };
+    let mut stored = AppSettings {
+        theme: Setting::Known(app::records::Theme::Dark),
+        period: Setting::Known(pnl::Period::CalendarYear(2025)),
+        manual_matches: vec![("w1".into(), "d1".into())],
+        holding_preset: Setting::Known(formats::gains::HoldingPreset::TaxFreeAfterOneYear),
+        ..AppSettings::default()
+    };
+    stored.leg_marks.insert("d2".into(), pnl::LegMark::Income);
+    stored.deposit_costs.insert("d3".into(), "15000".parse().unwrap());
+    let others = stored.clone();
+    apply_form(&form, &mut stored);
+    // the form's choices are saved
+    assert_eq!(stored.currency, form.currency);
+    assert_eq!(stored.method, form.method);
+    assert_eq!((stored.sync_interval_min, &stored.relays), (10, &form.relays));
+    // what other screens saved stays
+    assert_eq!(stored.theme, others.theme);
+    assert_eq!(stored.period, others.period);
+    assert_eq!(stored.manual_matches, others.manual_matches);
+    assert_eq!(stored.leg_marks, others.leg_marks);
+    assert_eq!(stored.deposit_costs, others.deposit_costs);
+    assert_eq!(stored.holding_preset, others.holding_preset);
+}

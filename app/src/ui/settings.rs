@@ -94,19 +94,9 @@ pub fn SettingsView(
                 settings.with_untracked(|c| c.currency != form.currency).then(|| form.currency.get().to_string());
             let on_change = on_change.clone();
             spawn_local(async move {
-                // what other screens save on their own (the theme toggle, the dashboard's period, the ledger's
-                // matches, marks and deposit costs, the Gains tab's holding periods) is kept as stored: this form holds an older copy of them
                 let r = session::transact(|| {
-                    let stored = records::settings()?;
-                    let s = AppSettings {
-                        theme: stored.theme,
-                        period: stored.period,
-                        manual_matches: stored.manual_matches,
-                        leg_marks: stored.leg_marks,
-                        deposit_costs: stored.deposit_costs,
-                        holding_preset: stored.holding_preset,
-                        ..form
-                    };
+                    let mut s = records::settings()?;
+                    apply_form(&form, &mut s);
                     records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s).map(|()| s)
                 })
                 .await;
@@ -130,6 +120,113 @@ pub fn SettingsView(
             });
         }
     };
+    view! {
+        <section class="card" data-testid="settings">
+            <h2>"Settings"</h2>
+            <p class="error" role="alert" data-testid="unknown-settings">{move || settings.with(|s| s.unknown().join(" "))}</p>
+            <form on:submit=save class="settings-grid">
+                <ReportChoices draft />
+                <SyncChoices draft />
+                <button type="submit" data-testid="save-settings">"Save settings"</button>
+            </form>
+            <p class="notice" role="status">{move || msg.get()}</p>
+            <p class="error" role="alert">{move || err.get()}</p>
+        </section>
+        <ExportCard set_msg set_err />
+        <VaultKeys />
+        <crate::ui::relay_ips::OperatorKeySetting />
+    }
+}
+
+/// The settings the form edits, copied onto the stored ones when it is saved. What other screens save on their own
+/// (the theme toggle, the dashboard's period, the ledger's matches, marks and deposit costs, the Gains tab's holding
+/// periods) is not the form's: its older copy of those is never written.
+pub fn apply_form(form: &AppSettings, stored: &mut AppSettings) {
+    stored.currency = form.currency.clone();
+    stored.stablecoins_as_usd = form.stablecoins_as_usd;
+    stored.method = form.method.clone();
+    stored.fees_in_cost_basis = form.fees_in_cost_basis;
+    stored.deposits_at_market = form.deposits_at_market;
+    stored.pools = form.pools.clone();
+    stored.history_days = form.history_days;
+    stored.sync_interval_min = form.sync_interval_min;
+    stored.auto_lock_min = form.auto_lock_min;
+    stored.relays = form.relays.clone();
+}
+
+/// The choices that change the report: currency, stablecoins, method, fees, deposits, pools.
+#[component]
+fn ReportChoices(draft: RwSignal<AppSettings>) -> impl IntoView {
+    view! {
+        <label for="currency">"Profit currency"</label>
+        // USD and the currencies whose rate the venues quote (venues::market::FIAT)
+        <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.to_string())
+            on:change=move |ev| draft.update(|d| d.currency = Setting::parse(&event_target_value(&ev)))>
+            {std::iter::once("USD").chain(venues::market::FIAT.iter().map(|(c, _)| *c)).map(|c| view! {
+                <option value=c>{c}</option>
+            }).collect_view()}
+        </select>
+        <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.stablecoins_as_usd)
+            on:change=move |ev| draft.update(|d| d.stablecoins_as_usd = event_target_checked(&ev)) />
+            " USDT, USDC, FDUSD and BUSD count as USD"</label>
+        <label for="method">"Cost-basis method"</label>
+        <select id="method" data-testid="method" prop:value=move || draft.with(|d| d.method.to_string())
+            on:change=move |ev| draft.update(|d| d.method = Setting::parse(&event_target_value(&ev)))>
+            <option value="fifo">"FIFO (first in, first out)"</option>
+            <option value="lifo">"LIFO (last in, first out)"</option>
+            <option value="hifo">"HIFO (highest cost first)"</option>
+            <option value="acb">"ACB (average cost)"</option>
+            <option value="uk">"UK share pooling (same day, 30 days, section 104 pool)"</option>
+        </select>
+        <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.fees_in_cost_basis)
+            on:change=move |ev| draft.update(|d| d.fees_in_cost_basis = event_target_checked(&ev)) />
+            " Fees in cost basis"</label>
+        <label class="inline"><input type="checkbox" data-testid="deposits-at-market" prop:checked=move || draft.with(|d| d.deposits_at_market)
+            on:change=move |ev| draft.update(|d| d.deposits_at_market = event_target_checked(&ev)) />
+            " Value deposits from outside at their market price (otherwise they have no cost basis)"</label>
+        <label for="pools">"Cost-basis pools"</label>
+        <select id="pools" prop:value=move || draft.with(|d| d.pools.to_string())
+            on:change=move |ev| draft.update(|d| d.pools = Setting::parse(&event_target_value(&ev)))>
+            <option value="universal">"Universal: one pool per asset"</option>
+            <option value="per-account">"Per account (wallet)"</option>
+        </select>
+    }
+}
+
+/// The choices of the sync and the session: history, timer, auto-lock, relays.
+#[component]
+fn SyncChoices(draft: RwSignal<AppSettings>) -> impl IntoView {
+    view! {
+        <label for="history">"History to read"</label>
+        <select id="history" data-testid="history" aria-describedby="history-help"
+            prop:value=move || draft.with(|d| d.history_days.to_string())
+            on:change=move |ev| draft.update(|d| d.history_days = event_target_value(&ev).parse().unwrap_or(d.history_days))>
+            <option value="365">"The last year"</option>
+            <option value="730">"2 years"</option>
+            <option value="1095">"3 years"</option>
+            <option value="1825">"5 years"</option>
+            <option value="0">"Everything (since July 2017)"</option>
+        </select>
+        <p class="muted" id="history-help">"Deposits, withdrawals, transfers, converts and futures income are read \
+            this far back (trades always in full). A longer history makes the first sync slower; making it \
+            longer later reads the older part at the next sync."</p>
+        <label for="sync-interval">"Sync every (minutes, 0 = off; a change applies once saved)"</label>
+        <input id="sync-interval" data-testid="sync-interval" type="number" min="0" max="1440"
+            prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
+            on:input=move |ev| draft.update(|d| d.sync_interval_min = event_target_value(&ev).parse().unwrap_or(d.sync_interval_min)) />
+        <label for="auto-lock">"Lock after idle (minutes)"</label>
+        <input id="auto-lock" type="number" min="1" max="240"
+            prop:value=move || draft.with(|d| d.auto_lock_min.to_string())
+            on:input=move |ev| draft.update(|d| d.auto_lock_min = event_target_value(&ev).parse().unwrap_or(d.auto_lock_min)) />
+        <label for="relays">"Relays (one URL per line, in order; empty: this site)"</label>
+        <textarea id="relays" data-testid="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
+            on:input=move |ev| draft.update(|d| d.relays = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())></textarea>
+    }
+}
+
+/// The exports: the ledger, the report, a verifiable bundle, the encrypted backup.
+#[component]
+fn ExportCard(set_msg: WriteSignal<Option<String>>, set_err: WriteSignal<Option<String>>) -> impl IntoView {
     let do_export = move |what: &'static str| {
         move |_| {
             spawn_local(async move {
@@ -141,85 +238,18 @@ pub fn SettingsView(
         }
     };
     view! {
-        <section class="card" data-testid="settings">
-            <h2>"Settings"</h2>
-            <p class="error" role="alert" data-testid="unknown-settings">{move || settings.with(|s| s.unknown().join(" "))}</p>
-            <form on:submit=save class="settings-grid">
-                <label for="currency">"Profit currency"</label>
-                // USD and the currencies whose rate the venues quote (venues::market::FIAT)
-                <select id="currency" data-testid="currency" prop:value=move || draft.with(|d| d.currency.to_string())
-                    on:change=move |ev| draft.update(|d| d.currency = Setting::parse(&event_target_value(&ev)))>
-                    {std::iter::once("USD").chain(venues::market::FIAT.iter().map(|(c, _)| *c)).map(|c| view! {
-                        <option value=c>{c}</option>
-                    }).collect_view()}
-                </select>
-                <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.stablecoins_as_usd)
-                    on:change=move |ev| draft.update(|d| d.stablecoins_as_usd = event_target_checked(&ev)) />
-                    " USDT, USDC, FDUSD and BUSD count as USD"</label>
-                <label for="method">"Cost-basis method"</label>
-                <select id="method" data-testid="method" prop:value=move || draft.with(|d| d.method.to_string())
-                    on:change=move |ev| draft.update(|d| d.method = Setting::parse(&event_target_value(&ev)))>
-                    <option value="fifo">"FIFO (first in, first out)"</option>
-                    <option value="lifo">"LIFO (last in, first out)"</option>
-                    <option value="hifo">"HIFO (highest cost first)"</option>
-                    <option value="acb">"ACB (average cost)"</option>
-                    <option value="uk">"UK share pooling (same day, 30 days, section 104 pool)"</option>
-                </select>
-                <label class="inline"><input type="checkbox" prop:checked=move || draft.with(|d| d.fees_in_cost_basis)
-                    on:change=move |ev| draft.update(|d| d.fees_in_cost_basis = event_target_checked(&ev)) />
-                    " Fees in cost basis"</label>
-                <label class="inline"><input type="checkbox" data-testid="deposits-at-market" prop:checked=move || draft.with(|d| d.deposits_at_market)
-                    on:change=move |ev| draft.update(|d| d.deposits_at_market = event_target_checked(&ev)) />
-                    " Value deposits from outside at their market price (otherwise they have no cost basis)"</label>
-                <label for="pools">"Cost-basis pools"</label>
-                <select id="pools" prop:value=move || draft.with(|d| d.pools.to_string())
-                    on:change=move |ev| draft.update(|d| d.pools = Setting::parse(&event_target_value(&ev)))>
-                    <option value="universal">"Universal: one pool per asset"</option>
-                    <option value="per-account">"Per account (wallet)"</option>
-                </select>
-                <label for="history">"History to read"</label>
-                <select id="history" data-testid="history" aria-describedby="history-help"
-                    prop:value=move || draft.with(|d| d.history_days.to_string())
-                    on:change=move |ev| draft.update(|d| d.history_days = event_target_value(&ev).parse().unwrap_or(d.history_days))>
-                    <option value="365">"The last year"</option>
-                    <option value="730">"2 years"</option>
-                    <option value="1095">"3 years"</option>
-                    <option value="1825">"5 years"</option>
-                    <option value="0">"Everything (since July 2017)"</option>
-                </select>
-                <p class="muted" id="history-help">"Deposits, withdrawals, transfers, converts and futures income are read \
-                    this far back (trades always in full). A longer history makes the first sync slower; making it \
-                    longer later reads the older part at the next sync."</p>
-                <label for="sync-interval">"Sync every (minutes, 0 = off; a change applies once saved)"</label>
-                <input id="sync-interval" data-testid="sync-interval" type="number" min="0" max="1440"
-                    prop:value=move || draft.with(|d| d.sync_interval_min.to_string())
-                    on:input=move |ev| draft.update(|d| d.sync_interval_min = event_target_value(&ev).parse().unwrap_or(d.sync_interval_min)) />
-                <label for="auto-lock">"Lock after idle (minutes)"</label>
-                <input id="auto-lock" type="number" min="1" max="240"
-                    prop:value=move || draft.with(|d| d.auto_lock_min.to_string())
-                    on:input=move |ev| draft.update(|d| d.auto_lock_min = event_target_value(&ev).parse().unwrap_or(d.auto_lock_min)) />
-                <label for="relays">"Relays (one URL per line, in order; empty: this site)"</label>
-                <textarea id="relays" data-testid="relays" rows="3" prop:value=move || draft.with(|d| d.relays.join("\n"))
-                    on:input=move |ev| draft.update(|d| d.relays = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())></textarea>
-                <button type="submit" data-testid="save-settings">"Save settings"</button>
-            </form>
-            <p class="notice" role="status">{move || msg.get()}</p>
-            <p class="error" role="alert">{move || err.get()}</p>
-        </section>
-        <section class="card">
-            <h2>"Export"</h2>
-            <div class="actions">
-                <button class="secondary" data-testid="export-ledger" on:click=do_export("ledger")>"Ledger (open format, JSON Lines)"</button>
-                <button class="secondary" data-testid="export-koinly" on:click=do_export("koinly")>"Ledger (Koinly CSV)"</button>
-                <button class="secondary" data-testid="export-report" on:click=do_export("report")>"Report (CSV)"</button>
-                <button class="secondary" data-testid="export-bundle" on:click=do_export("bundle")>"Verifiable bundle"</button>
-                <button class="secondary" data-testid="export-backup" on:click=do_export("backup")>"Encrypted vault backup"</button>
-            </div>
-            <p class="muted">"The backup is encrypted with your passphrase: import it on another browser's first-run screen. "
-                "`meetcrypt pnl --bundle FILE` recomputes a bundle's report exactly."</p>
-        </section>
-        <VaultKeys />
-        <crate::ui::relay_ips::OperatorKeySetting />
+    <section class="card">
+        <h2>"Export"</h2>
+        <div class="actions">
+            <button class="secondary" data-testid="export-ledger" on:click=do_export("ledger")>"Ledger (open format, JSON Lines)"</button>
+            <button class="secondary" data-testid="export-koinly" on:click=do_export("koinly")>"Ledger (Koinly CSV)"</button>
+            <button class="secondary" data-testid="export-report" on:click=do_export("report")>"Report (CSV)"</button>
+            <button class="secondary" data-testid="export-bundle" on:click=do_export("bundle")>"Verifiable bundle"</button>
+            <button class="secondary" data-testid="export-backup" on:click=do_export("backup")>"Encrypted vault backup"</button>
+        </div>
+        <p class="muted">"The backup is encrypted with your passphrase: import it on another browser's first-run screen. "
+            "`meetcrypt pnl --bundle FILE` recomputes a bundle's report exactly."</p>
+    </section>
     }
 }
 
