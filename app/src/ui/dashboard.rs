@@ -1,5 +1,7 @@
 //! The dashboard: equity, PnL lines, allocation, the equity curve, PnL breakdowns, positions and warnings.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use ledger::{Decimal, Timestamp};
@@ -226,87 +228,73 @@ pub fn DashboardView(
     /// The profit currency.
     currency: String,
 ) -> impl IntoView {
-    let r = &dashboard.report;
-    let (range, set_range) = signal(0usize); // days; 0 = all
-    let curve = r.equity_curve.clone();
-    let mut allocation: Vec<(String, Decimal)> =
-        r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
-    allocation.sort_by_key(|a| std::cmp::Reverse(a.1));
-    let alloc_total: Decimal = allocation.iter().map(|a| a.1).sum();
-    let mut by_account: Vec<(String, Decimal)> =
-        r.accounts.iter().map(|(a, s)| (dashboard.account_name(a), s.equity)).collect();
-    by_account.sort_by_key(|a| std::cmp::Reverse(a.1));
-    let cur = currency.clone();
-    let bar = move |items: Vec<(String, Decimal)>, total: Decimal, testid: &'static str| {
-        let currency = cur.clone();
-        view! {
-            <ul class="bars" data-testid=testid>
-                {items.into_iter().take(12).map(|(name, v)| {
-                    let share = if total.is_zero() { Decimal::ZERO } else { v / total };
-                    let pct = (share * Decimal::ONE_HUNDRED).round_dp(1);
-                    let width = format!("width: {}%", pct.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED));
-                    let title = name.clone();
-                    view! {
-                        <li>
-                            <span class="bar-label" title=title>{name}</span>
-                            <span class="bar-track" aria-hidden="true"><span class="bar-fill" style=width></span></span>
-                            <span class="bar-value">{format!("{} ({})", money(v, &currency), percent(share))}</span>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        }
-    };
-    let accounts_total: Decimal = by_account.iter().map(|a| a.1).sum();
-    let curve_view = {
-        let currency = currency.clone();
-        let lacks = dashboard.curve_missing.clone();
-        move || {
-            if !lacks.is_empty() {
-                // a curve that leaves out unpriced balances would draw a wrong line: none is drawn
-                return view! {
-                    <div data-testid="curve-incomplete">
-                        <p class="muted">"The equity curve is incomplete, so it is not drawn:"</p>
-                        {missing_list(&lacks, "curve-missing".into())}
-                    </div>
-                }
-                .into_any();
-            }
-            let days = range.get();
-            let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
-            view! { <super::charts::EquityChart points=curve[from..].to_vec() currency=currency.clone() /> }.into_any()
-        }
-    };
-    let equity_partial = dashboard.total_equity.value().is_none();
-    let partial = move || {
-        equity_partial.then(|| {
-            view! { <p class="muted" data-testid="allocation-partial">"Incomplete: balances without a price are left out."</p> }
-        })
-    };
-    let m = |d: Decimal| money(d, &currency);
+    let d = Arc::new(dashboard);
+    let r = &d.report;
+    view! {
+        <Headline d=d.clone() currency=currency.clone() />
+        // grouped by cause, collapsed: a line per cause below the figures, not one per event above them
+        <super::warnings::WarningsCard dashboard=(*d).clone() />
+        <crate::ui::gains::ReturnsCard returns=r.returns.clone() />
+        <EquityCard d=d.clone() currency=currency.clone() />
+        <section class="card">
+            <h2>"Realized PnL by month"</h2>
+            {super::charts::monthly(&d.realized, &r.realized_by_month, &currency)}
+        </section>
+        <Allocation d=d.clone() currency=currency.clone() />
+        <Holdings d=d.clone() currency=currency.clone() />
+        {(!d.positions.is_empty()).then(|| view! { <Positions d=d.clone() currency=currency.clone() /> })}
+        <Breakdown d currency />
+    }
+}
+
+/// The headline figures: total equity, the last day's change, realized and unrealized PnL, funding, fees.
+#[component]
+fn Headline(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    let r = &d.report;
     let figure = |label: &'static str, value: Total, testid: &'static str, signed: bool| {
         view! { <Figure label value currency=currency.clone() testid signed /> }
     };
     view! {
         // the balances are valued at the report time (the last event's), in UTC ms for the tests
-        <section class="card" data-testid="dashboard" data-computed-in=dashboard.computed_in.as_str()
+        <section class="card" data-testid="dashboard" data-computed-in=d.computed_in.as_str()
             data-as-of=r.as_of.map(|t| t.millis().to_string()) data-currency=r.currency.clone()>
             <div class="figures">
-                {figure("Total equity", dashboard.total_equity.clone(), "total-equity", false)}
+                {figure("Total equity", d.total_equity.clone(), "total-equity", false)}
                 // the curve's last two points: the change over the last UTC day
-                {dashboard.day_change.clone().map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
-                {figure("Realized PnL", dashboard.realized.clone(), "realized-pnl", true)}
-                {figure("Unrealized PnL", dashboard.unrealized.clone(), "unrealized-pnl", true)}
-                {figure("Funding", dashboard.funding.clone(), "funding", true)}
-                {figure("Fees", dashboard.fees.clone(), "fees", true)}
+                {d.day_change.clone().map(|c| figure("Change (last UTC day)", c, "equity-change", true))}
+                {figure("Realized PnL", d.realized.clone(), "realized-pnl", true)}
+                {figure("Unrealized PnL", d.unrealized.clone(), "unrealized-pnl", true)}
+                {figure("Funding", d.funding.clone(), "funding", true)}
+                {figure("Fees", d.fees.clone(), "fees", true)}
             </div>
             <p class="muted">{format!("All values in {currency}. {} events.", count(r.events))}
                 {period_text(r.settings.window).map(|t| view! { " " <span data-testid="period-shown">{t}</span> })}
                 {(!r.complete).then(|| view! { <span class="badge warn">" incomplete: see warnings"</span> })}</p>
         </section>
-        // grouped by cause, collapsed: a line per cause below the figures, not one per event above them
-        <super::warnings::WarningsCard dashboard=dashboard.clone() />
-        <crate::ui::gains::ReturnsCard returns=r.returns.clone() />
+    }
+}
+
+/// The equity curve over a range the user picks, or why it is not drawn.
+#[component]
+fn EquityCard(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    let (range, set_range) = signal(0usize); // days; 0 = all
+    let curve_view = move || {
+        if !d.curve_missing.is_empty() {
+            // a curve that leaves out unpriced balances would draw a wrong line: none is drawn
+            return view! {
+                <div data-testid="curve-incomplete">
+                    <p class="muted">"The equity curve is incomplete, so it is not drawn:"</p>
+                    {missing_list(&d.curve_missing, "curve-missing".into())}
+                </div>
+            }
+            .into_any();
+        }
+        let curve = &d.report.equity_curve;
+        let days = range.get();
+        let from = if days == 0 || days >= curve.len() { 0 } else { curve.len() - days };
+        view! { <super::charts::EquityChart points=curve[from..].to_vec() currency=currency.clone() /> }.into_any()
+    };
+    view! {
         <section class="card">
             <div class="chart-head">
                 <h2>"Equity"</h2>
@@ -319,14 +307,62 @@ pub fn DashboardView(
             </div>
             {curve_view}
         </section>
-        <section class="card">
-            <h2>"Realized PnL by month"</h2>
-            {super::charts::monthly(&dashboard.realized, &r.realized_by_month, &currency)}
-        </section>
+    }
+}
+
+/// Bars of shares of a total, the largest twelve.
+fn bars(items: Vec<(String, Decimal)>, total: Decimal, testid: &'static str, currency: &str) -> impl IntoView + use<> {
+    let currency = currency.to_string();
+    view! {
+        <ul class="bars" data-testid=testid>
+            {items.into_iter().take(12).map(|(name, v)| {
+                let share = if total.is_zero() { Decimal::ZERO } else { v / total };
+                let pct = (share * Decimal::ONE_HUNDRED).round_dp(1);
+                let width = format!("width: {}%", pct.max(Decimal::ZERO).min(Decimal::ONE_HUNDRED));
+                let title = name.clone();
+                view! {
+                    <li>
+                        <span class="bar-label" title=title>{name}</span>
+                        <span class="bar-track" aria-hidden="true"><span class="bar-fill" style=width></span></span>
+                        <span class="bar-value">{format!("{} ({})", money(v, &currency), percent(share))}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// The allocation by asset and by account (their values; incomplete when a balance has no price).
+#[component]
+fn Allocation(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    let r = &d.report;
+    let mut by_asset: Vec<(String, Decimal)> =
+        r.assets.iter().filter_map(|(a, p)| p.value.filter(|v| !v.is_zero()).map(|v| (a.clone(), v))).collect();
+    by_asset.sort_by_key(|a| std::cmp::Reverse(a.1));
+    let asset_total: Decimal = by_asset.iter().map(|a| a.1).sum();
+    let mut by_account: Vec<(String, Decimal)> =
+        r.accounts.iter().map(|(a, s)| (d.account_name(a), s.equity)).collect();
+    by_account.sort_by_key(|a| std::cmp::Reverse(a.1));
+    let account_total: Decimal = by_account.iter().map(|a| a.1).sum();
+    let equity_partial = d.total_equity.value().is_none();
+    let partial = move || {
+        equity_partial.then(|| {
+            view! { <p class="muted" data-testid="allocation-partial">"Incomplete: balances without a price are left out."</p> }
+        })
+    };
+    view! {
         <div class="two-col">
-            <section class="card"><h2>"Allocation by asset"</h2>{partial()}{bar(allocation, alloc_total, "allocation-assets")}</section>
-            <section class="card"><h2>"By account"</h2>{partial()}{bar(by_account, accounts_total, "allocation-accounts")}</section>
+            <section class="card"><h2>"Allocation by asset"</h2>{partial()}{bars(by_asset, asset_total, "allocation-assets", &currency)}</section>
+            <section class="card"><h2>"By account"</h2>{partial()}{bars(by_account, account_total, "allocation-accounts", &currency)}</section>
         </div>
+    }
+}
+
+/// Every asset held: amount, price, value, cost basis, unrealized PnL.
+#[component]
+fn Holdings(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    let m = |v: Decimal| money(v, &currency);
+    view! {
         <section class="card">
             <h2>"Holdings"</h2>
             {scroll_region("Holdings", view! {
@@ -334,7 +370,7 @@ pub fn DashboardView(
                     <thead><tr><th scope="col">"Asset"</th><th scope="col">"Amount"</th><th scope="col">"Price"</th><th scope="col">"Value"</th>
                         <th scope="col">"Cost basis"</th><th scope="col">"Unrealized"</th></tr></thead>
                     <tbody>
-                        {r.assets.iter().filter(|(_, p)| !p.amount.is_zero()).map(|(a, p)| view! {
+                        {d.report.assets.iter().filter(|(_, p)| !p.amount.is_zero()).map(|(a, p)| view! {
                             <tr data-asset=a.clone()>
                                 <th scope="row">{a.clone()}</th>
                                 {amount_cell(p.amount, Some("holding-amount"))}
@@ -348,33 +384,46 @@ pub fn DashboardView(
                 </table>
             })}
         </section>
-        {(!dashboard.positions.is_empty()).then(|| view! {
-            <section class="card">
-                <h2>"Open futures positions"</h2>
-                // in the reporting currency at the margin asset's latest price; without one, in the margin asset
-                {scroll_region("Open futures positions", view! {
-                    <table class="table" data-testid="positions">
-                        <thead><tr><th scope="col">"Account"</th><th scope="col">"Symbol"</th><th scope="col">"Side"</th><th scope="col">"Size"</th>
-                            <th scope="col">"Entry"</th><th scope="col">"Mark"</th><th scope="col">"Unrealized"</th></tr></thead>
-                        <tbody>
-                            {dashboard.positions.iter().map(|p| view! {
-                                <tr><td>{dashboard.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
-                                    {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
-                                    <td class=sign_class(p.unrealized) data-testid="position-unrealized" data-value=p.unrealized.normalize().to_string()
-                                        data-margin-asset=p.margin_asset.clone() data-currency-value=p.unrealized_value.map(|v| v.normalize().to_string())>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                })}
-            </section>
-        })}
+    }
+}
+
+/// The open futures positions, in the reporting currency at the margin asset's latest price; without one, in the
+/// margin asset.
+#[component]
+fn Positions(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    view! {
         <section class="card">
-            {dashboard.realized.value().is_none().then(|| view! {
+            <h2>"Open futures positions"</h2>
+            {scroll_region("Open futures positions", view! {
+                <table class="table" data-testid="positions">
+                    <thead><tr><th scope="col">"Account"</th><th scope="col">"Symbol"</th><th scope="col">"Side"</th><th scope="col">"Size"</th>
+                        <th scope="col">"Entry"</th><th scope="col">"Mark"</th><th scope="col">"Unrealized"</th></tr></thead>
+                    <tbody>
+                        {d.positions.iter().map(|p| view! {
+                            <tr><td>{d.account_name(&p.account)}</td><th scope="row">{p.symbol.clone()}</th><td>{p.side.clone()}</td>
+                                {amount_cell(p.size, None)}{amount_cell(p.entry, None)}{amount_cell(p.mark, None)}
+                                <td class=sign_class(p.unrealized) data-testid="position-unrealized" data-value=p.unrealized.normalize().to_string()
+                                    data-margin-asset=p.margin_asset.clone() data-currency-value=p.unrealized_value.map(|v| v.normalize().to_string())>{p.unrealized_value.map(|v| money(v, &currency)).unwrap_or_else(|| format!("{} {} (no {currency} rate)", amount(p.unrealized), p.margin_asset))}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+    }
+}
+
+/// Realized PnL by asset, by symbol and by account.
+#[component]
+fn Breakdown(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+    let r = &d.report;
+    view! {
+        <section class="card">
+            {d.realized.value().is_none().then(|| view! {
                 <p class="muted" data-testid="breakdown-partial">"Incomplete: values without a price are left out of these rows (see the warnings)."</p>
             })}
             <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency)}
             <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency)}
-            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| dashboard.account_name(a), "pnl-by-account", &currency)}
+            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| d.account_name(a), "pnl-by-account", &currency)}
         </section>
     }
 }
