@@ -57,106 +57,44 @@ pub fn EquityChart(
     if points.len() < 2 {
         return view! { <p class="muted">"Not enough history for a curve yet."</p> }.into_any();
     }
-    let low = points.iter().map(|p| p.equity).min().unwrap_or_default();
-    let high = points.iter().map(|p| p.equity).max().unwrap_or_default();
-    let (min, max) = (f(low), f(high));
-    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
-    let n = (points.len() - 1) as f64;
-    let x_of = move |i: usize| LEFT + (W - LEFT - RIGHT) * i as f64 / n;
-    let y_of = move |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * (v - min) / span;
+    let plot = Plot::of(&points);
+    let (low, high) = (plot.low, plot.high);
     let path: String = points
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(x_of(i)), tenths(y_of(f(p.equity)))))
+        .map(|(i, p)| format!("{}{},{}", if i == 0 { "M" } else { " L" }, tenths(plot.x(i)), tenths(plot.y(p.equity))))
         .collect();
     // value axis: low, middle, high; date axis: first, middle, last day
-    let mid = (low + high) / Decimal::TWO;
-    let y_labels = [low, mid, high].map(|v| (tenths(y_of(f(v))), money(v, &currency)));
+    let y_labels = [low, (low + high) / Decimal::TWO, high].map(|v| (tenths(plot.y(v)), money(v, &currency)));
     let last = points.len() - 1;
     let x_labels = [(0, "start"), (last / 2, "middle"), (last, "end")]
-        .map(|(i, anchor)| (tenths(x_of(i)), utc_date(&points[i].date), anchor));
-    // deposits (up) and withdrawals (down) on the curve
-    let markers: Vec<(String, String, bool, String)> = points
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            let (x, y) = (x_of(i), y_of(f(p.equity)));
-            let day = utc_date(&p.date);
-            let mut out = Vec::new();
-            if p.inflow > Decimal::ZERO {
-                let d = format!("M{},{} l-5,9 h10 z", tenths(x), tenths(y + 3.0));
-                out.push((
-                    d,
-                    "marker deposit".to_string(),
-                    true,
-                    format!("{day}: deposited {}", money(p.inflow, &currency)),
-                ));
-            }
-            if p.outflow > Decimal::ZERO {
-                let d = format!("M{},{} l-5,-9 h10 z", tenths(x), tenths(y - 3.0));
-                out.push((
-                    d,
-                    "marker withdrawal".to_string(),
-                    false,
-                    format!("{day}: withdrew {}", money(p.outflow, &currency)),
-                ));
-            }
-            out
-        })
-        .collect();
-    let deposits = markers.iter().filter(|m| m.2).count();
+        .map(|(i, anchor)| (tenths(plot.x(i)), utc_date(&points[i].date), anchor));
+    let markers = flow_markers(&points, &plot, &currency);
+    let deposits = markers.iter().filter(|m| m.deposit).count();
     let withdrawals = markers.len() - deposits;
     // the day under the pointer
     let (hover, set_hover) = signal(None::<usize>);
     let svg = NodeRef::<leptos::svg::Svg>::new();
-    let count = points.len();
     let pick = move |client_x: f64| {
-        let Some(el) = svg.get_untracked() else { return };
-        // getBoundingClientRect through Reflect: no web-sys feature (and rebuild) for one call
-        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
-        let rect = get(&el, "getBoundingClientRect")
-            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
-            .and_then(|f| f.call0(&el).ok());
-        let Some(rect) = rect else { return };
-        let (left, width) = (get(&rect, "left").and_then(|v| v.as_f64()), get(&rect, "width").and_then(|v| v.as_f64()));
-        let (Some(left), Some(width)) = (left, width) else { return };
-        if width <= 0.0 {
-            return;
+        if let Some(i) = svg.get_untracked().and_then(|el| plot.day_at(&el, client_x)) {
+            set_hover.set(Some(i));
         }
-        // the page's x to the view box's, then to the nearest day
-        let vx = (client_x - left) * W / width;
-        let i = ((vx - LEFT) / (W - LEFT - RIGHT) * n).round();
-        set_hover.set(Some(i.clamp(0.0, (count - 1) as f64) as usize));
     };
-    let pts = points.clone();
-    let cur = currency.clone();
-    let readout = move || {
-        hover.get().map(|i| {
-            let p = &pts[i];
-            let mut text = format!("{}: {}", utc_date(&p.date), money(p.equity, &cur));
-            if p.inflow > Decimal::ZERO {
-                text.push_str(&format!(" · deposited {}", money(p.inflow, &cur)));
-            }
-            if p.outflow > Decimal::ZERO {
-                text.push_str(&format!(" · withdrew {}", money(p.outflow, &cur)));
-            }
-            text
-        })
-    };
+    let (pts, cur) = (points.clone(), currency.clone());
+    let readout = move || hover.get().map(|i| day_text(&pts[i], &cur));
     let cursor = move || {
         hover.get().map(|i| {
-            let x = tenths(x_of(i));
+            let x = tenths(plot.x(i));
             view! { <line class="chart-cursor" x1=x.clone() x2=x y1=tenths(TOP) y2=tenths(H - BOTTOM) /> }
         })
     };
-    let first = utc_date(&points[0].date);
-    let last_day = utc_date(&points[last].date);
     let label = format!(
-        "Equity at the end of each UTC day from {first} to {last_day}, between {} and {}; {deposits} days with deposits, {withdrawals} with withdrawals. The table below lists each month's end.",
+        "Equity at the end of each UTC day from {} to {}, between {} and {}; {deposits} days with deposits, {withdrawals} with withdrawals. The table below lists each month's end.",
+        utc_date(&points[0].date),
+        utc_date(&points[last].date),
         money(low, &currency),
         money(high, &currency)
     );
-    let rows = month_rows(&points);
     view! {
         <figure class="chart equity-chart">
             <svg viewBox="0 0 720 260" role="img" aria-label=label data-testid="equity-curve" node_ref=svg
@@ -174,8 +112,8 @@ pub fn EquityChart(
                     }).collect_view()}
                 </g>
                 <path d=path class="curve" fill="none" />
-                {markers.into_iter().map(|(d, class, _, title)| view! {
-                    <path d=d class=class data-testid="flow-marker"><title>{title}</title></path>
+                {markers.into_iter().map(|m| view! {
+                    <path d=m.path class=m.class data-testid="flow-marker"><title>{m.title}</title></path>
                 }).collect_view()}
                 {cursor}
             </svg>
@@ -183,24 +121,118 @@ pub fn EquityChart(
                 <p class="muted chart-readout" aria-live="polite" data-testid="equity-readout">
                     {move || readout().unwrap_or_else(|| "Point at (or touch) the chart for a day's value. ▲ deposit, ▼ withdrawal.".into())}
                 </p>
-                <details>
-                    <summary>"Table of the values (end of each month, UTC)"</summary>
-                    <div class="table-scroll" role="region" aria-label="Equity by month" tabindex="0">
-                        <table class="table" data-testid="equity-table">
-                            <thead><tr><th scope="col">"Day"</th><th scope="col">"Equity"</th><th scope="col">"Deposited"</th><th scope="col">"Withdrawn"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|(day, equity, inflow, outflow)| view! {
-                                    <tr><th scope="row">{utc_date(&day)}</th><td data-value=equity.normalize().to_string()>{money(equity, &currency)}</td>
-                                        <td>{money(inflow, &currency)}</td><td>{money(outflow, &currency)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </details>
+                <EquityTable points currency />
             </figcaption>
         </figure>
     }
     .into_any()
+}
+
+/// Where the equity chart draws a day and a value: the days spread over the width, the values between the lowest
+/// and the highest over the height.
+#[derive(Clone, Copy)]
+struct Plot {
+    low: Decimal,
+    high: Decimal,
+    /// The last day's index (the number of gaps between days), at least 1.
+    n: f64,
+    min: f64,
+    span: f64,
+}
+
+impl Plot {
+    fn of(points: &[EquityPoint]) -> Plot {
+        let low = points.iter().map(|p| p.equity).min().unwrap_or_default();
+        let high = points.iter().map(|p| p.equity).max().unwrap_or_default();
+        let (min, max) = (f(low), f(high));
+        let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
+        Plot { low, high, n: (points.len().max(2) - 1) as f64, min, span }
+    }
+
+    /// The x of day `i` in the view box.
+    fn x(self, i: usize) -> f64 {
+        LEFT + (W - LEFT - RIGHT) * i as f64 / self.n
+    }
+
+    /// The y of a value in the view box.
+    fn y(self, v: Decimal) -> f64 {
+        H - BOTTOM - (H - TOP - BOTTOM) * (f(v) - self.min) / self.span
+    }
+
+    /// The day nearest the page's x `client_x` over the chart `el`, if it has a size.
+    fn day_at(self, el: &web_sys::SvgElement, client_x: f64) -> Option<usize> {
+        // getBoundingClientRect through Reflect: no web-sys feature (and rebuild) for one call
+        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
+        let rect = get(el, "getBoundingClientRect")
+            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
+            .and_then(|f| f.call0(el).ok())?;
+        let left = get(&rect, "left").and_then(|v| v.as_f64())?;
+        let width = get(&rect, "width").and_then(|v| v.as_f64()).filter(|w| *w > 0.0)?;
+        // the page's x to the view box's, then to the nearest day
+        let vx = (client_x - left) * W / width;
+        let i = ((vx - LEFT) / (W - LEFT - RIGHT) * self.n).round();
+        Some(i.clamp(0.0, self.n) as usize)
+    }
+}
+
+/// A deposit (a triangle up under the curve) or withdrawal (down, above it) on a day of the curve.
+struct Marker {
+    path: String,
+    class: &'static str,
+    deposit: bool,
+    title: String,
+}
+
+/// The deposits and withdrawals of each day, placed on the curve.
+fn flow_markers(points: &[EquityPoint], plot: &Plot, currency: &str) -> Vec<Marker> {
+    let mut out = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        let (x, y, day) = (plot.x(i), plot.y(p.equity), utc_date(&p.date));
+        if p.inflow > Decimal::ZERO {
+            let path = format!("M{},{} l-5,9 h10 z", tenths(x), tenths(y + 3.0));
+            let title = format!("{day}: deposited {}", money(p.inflow, currency));
+            out.push(Marker { path, class: "marker deposit", deposit: true, title });
+        }
+        if p.outflow > Decimal::ZERO {
+            let path = format!("M{},{} l-5,-9 h10 z", tenths(x), tenths(y - 3.0));
+            let title = format!("{day}: withdrew {}", money(p.outflow, currency));
+            out.push(Marker { path, class: "marker withdrawal", deposit: false, title });
+        }
+    }
+    out
+}
+
+/// A day of the curve in words: its equity, and what was deposited or withdrawn.
+fn day_text(p: &EquityPoint, currency: &str) -> String {
+    let mut text = format!("{}: {}", utc_date(&p.date), money(p.equity, currency));
+    if p.inflow > Decimal::ZERO {
+        text.push_str(&format!(" · deposited {}", money(p.inflow, currency)));
+    }
+    if p.outflow > Decimal::ZERO {
+        text.push_str(&format!(" · withdrew {}", money(p.outflow, currency)));
+    }
+    text
+}
+
+/// The chart's text alternative: the equity at each month's end, with the month's deposits and withdrawals.
+#[component]
+fn EquityTable(points: Vec<EquityPoint>, currency: String) -> impl IntoView {
+    view! {
+        <details>
+            <summary>"Table of the values (end of each month, UTC)"</summary>
+            <div class="table-scroll" role="region" aria-label="Equity by month" tabindex="0">
+                <table class="table" data-testid="equity-table">
+                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Equity"</th><th scope="col">"Deposited"</th><th scope="col">"Withdrawn"</th></tr></thead>
+                    <tbody>
+                        {month_rows(&points).into_iter().map(|(day, equity, inflow, outflow)| view! {
+                            <tr><th scope="row">{utc_date(&day)}</th><td data-value=equity.normalize().to_string()>{money(equity, &currency)}</td>
+                                <td>{money(inflow, &currency)}</td><td>{money(outflow, &currency)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
 }
 
 /// Realized PnL by UTC month as bars above (gain) or below (loss) a zero line, with the month under the pointer
