@@ -1,6 +1,7 @@
 //! The ledger: every event, newest first, filtered and searched, in a virtualized list (only the visible rows are
 //! in the DOM, so 100,000+ events scroll smoothly).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ledger::{Decimal, Event, EventKind};
@@ -353,7 +354,6 @@ pub fn LedgerView(
 ) -> impl IntoView {
     let (kind, set_kind) = signal(String::new());
     let (search, set_search) = signal(String::new());
-    let (scroll, set_scroll) = signal(0.0_f64);
     // read once: a rename happens in the Accounts tab, and the ledger is built anew when its tab is opened
     let names = StoredValue::new(AccountNames::stored());
     // opened from a dashboard warning: its events alone, until the user asks for every event or leaves the tab
@@ -363,58 +363,13 @@ pub fn LedgerView(
             f.try_set(None);
         });
     }
-    // the events to list, newest first, filtered: their indexes in the data (only the rows on screen are written
-    // out, in the user's locale and time zone; a search reads every digit, as the ledger holds it)
     let rows = Memo::new(move |_| {
-        let k = kind.get();
-        let q = search.get().to_lowercase();
+        let (k, q) = (kind.get(), search.get().to_lowercase());
         let only = focus.and_then(|f| f.get()).map(|(_, ids)| ids);
         names.with_value(|names| {
-            data.with(|d| {
-                let Some(d) = d else { return Vec::new() };
-                let mut out: Vec<usize> = (0..d.events.len())
-                    .filter(|&i| {
-                        let e = &d.events[i];
-                        if only.as_ref().is_some_and(|ids| !ids.contains(&e.id)) {
-                            return false;
-                        }
-                        if !k.is_empty() && kind_of(e) != k {
-                            return false;
-                        }
-                        q.is_empty() || {
-                            let (_, text) = describe(e, &plain, names);
-                            format!("{} {} {}", names.wallet(e.account.as_str()), text, e.id)
-                                .to_lowercase()
-                                .contains(&q)
-                        }
-                    })
-                    .collect();
-                out.sort_by(|&a, &b| d.events[b].time.cmp(&d.events[a].time));
-                out
-            })
+            data.with(|d| d.as_ref().map(|d| ledger_rows(d, &k, &q, only.as_ref(), names)).unwrap_or_default())
         })
     });
-    let visible = move || {
-        let start = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
-        let names = names.get_value();
-        rows.with(|r| {
-            let end = (start + VIEW_ROWS + 2 * OVERSCAN).min(r.len());
-            let slice = data.with(|d| {
-                let Some(d) = d else { return Vec::new() };
-                r.get(start.min(r.len())..end)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|&i| {
-                        let e = &d.events[i];
-                        let (k, text) = describe(e, &amount, &names);
-                        let (_, full) = describe(e, &exact, &names);
-                        (date_time(e.time), names.wallet(e.account.as_str()), k, text, full)
-                    })
-                    .collect::<Vec<_>>()
-            });
-            (start, r.len(), slice)
-        })
-    };
     view! {
         <TransferMatching dash on_change />
         <section class="card" data-testid="ledger">
@@ -439,41 +394,90 @@ pub fn LedgerView(
                     on:input=move |ev| set_search.set(event_target_value(&ev)) />
                 <span class="muted" data-testid="ledger-count" role="status">{move || format!("{} events", count(rows.with(|r| r.len())))}</span>
             </div>
-            // a table to assistive technology (rows carry their index: only those on screen are in the page); the
-            // scrolling body takes the keyboard's focus, so the arrow keys and Page Down scroll it
-            <div class="vtable" role="table" aria-labelledby="ledger-heading" aria-rowcount=move || rows.with(|r| r.len() + 1)>
-                <div role="rowgroup">
-                    <div class="vrow vhead" role="row" aria-rowindex="1">
-                        <span class="t" role="columnheader">"Time"</span><span class="k" role="columnheader">"Kind"</span>
-                        <span class="a" role="columnheader">"Account"</span><span class="d" role="columnheader">"Details"</span>
-                    </div>
-                </div>
-                <div class="vlist" role="rowgroup" tabindex="0" aria-label="Events, newest first"
-                    style=format!("height: {}px", ROW_PX as usize * VIEW_ROWS)
-                    on:scroll=move |ev| {
-                        if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-                            set_scroll.set(el.scroll_top() as f64);
-                        }
-                    }>
-                    {move || {
-                        let (start, total, slice) = visible();
-                        // whole pixels, printed as integers
-                        let top = (start as f64 * ROW_PX) as u64;
-                        let bottom = (total.saturating_sub(start + slice.len()) as f64 * ROW_PX) as u64;
-                        view! {
-                            <div aria-hidden="true" style=format!("height: {top}px")></div>
-                            {slice.into_iter().enumerate().map(|(n, (t, a, k, text, full))| view! {
-                                <div class="vrow" role="row" data-testid="ledger-row" aria-rowindex=(start + n + 2).to_string()>
-                                    <span class="t" role="cell">{t}</span><span class=format!("k {k}") role="cell">{k}</span>
-                                    <span class="a" role="cell" data-testid="ledger-account">{a}</span>
-                                    <span class="d" role="cell" title=full>{text}</span>
-                                </div>
-                            }).collect_view()}
-                            <div aria-hidden="true" style=format!("height: {bottom}px")></div>
-                        }
-                    }}
+            <LedgerRows data rows names />
+        </section>
+    }
+}
+
+/// The events to list, newest first: their indexes in `d.events`, of kind `kind` (empty: any), among `only` if
+/// given (a warning's events), whose account, description or id contains `query` (lower case; a search reads every
+/// digit, as the ledger holds it).
+fn ledger_rows(d: &Data, kind: &str, query: &str, only: Option<&BTreeSet<String>>, names: &AccountNames) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..d.events.len())
+        .filter(|&i| {
+            let e = &d.events[i];
+            if only.is_some_and(|ids| !ids.contains(&e.id)) || (!kind.is_empty() && kind_of(e) != kind) {
+                return false;
+            }
+            query.is_empty() || {
+                let (_, text) = describe(e, &plain, names);
+                format!("{} {} {}", names.wallet(e.account.as_str()), text, e.id).to_lowercase().contains(query)
+            }
+        })
+        .collect();
+    out.sort_by(|&a, &b| d.events[b].time.cmp(&d.events[a].time));
+    out
+}
+
+/// The listed events as a scrolling table of which only the rows on screen are in the page (written out in the
+/// user's locale and time zone). To assistive technology it is a table whose rows carry their index; the scrolling
+/// body takes the keyboard's focus, so the arrow keys and Page Down scroll it.
+#[component]
+fn LedgerRows(data: RwSignal<Option<Data>>, rows: Memo<Vec<usize>>, names: StoredValue<AccountNames>) -> impl IntoView {
+    let (scroll, set_scroll) = signal(0.0_f64);
+    let visible = move || {
+        let start = ((scroll.get() / ROW_PX) as usize).saturating_sub(OVERSCAN);
+        let names = names.get_value();
+        rows.with(|r| {
+            let end = (start + VIEW_ROWS + 2 * OVERSCAN).min(r.len());
+            let slice = data.with(|d| {
+                let Some(d) = d else { return Vec::new() };
+                let shown = r.get(start.min(r.len())..end).unwrap_or_default();
+                shown
+                    .iter()
+                    .map(|&i| {
+                        let e = &d.events[i];
+                        let ((k, text), (_, full)) = (describe(e, &amount, &names), describe(e, &exact, &names));
+                        (date_time(e.time), names.wallet(e.account.as_str()), k, text, full)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (start, r.len(), slice)
+        })
+    };
+    view! {
+        <div class="vtable" role="table" aria-labelledby="ledger-heading" aria-rowcount=move || rows.with(|r| r.len() + 1)>
+            <div role="rowgroup">
+                <div class="vrow vhead" role="row" aria-rowindex="1">
+                    <span class="t" role="columnheader">"Time"</span><span class="k" role="columnheader">"Kind"</span>
+                    <span class="a" role="columnheader">"Account"</span><span class="d" role="columnheader">"Details"</span>
                 </div>
             </div>
-        </section>
+            <div class="vlist" role="rowgroup" tabindex="0" aria-label="Events, newest first"
+                style=format!("height: {}px", ROW_PX as usize * VIEW_ROWS)
+                on:scroll=move |ev| {
+                    if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                        set_scroll.set(el.scroll_top() as f64);
+                    }
+                }>
+                {move || {
+                    let (start, total, slice) = visible();
+                    // whole pixels, printed as integers
+                    let top = (start as f64 * ROW_PX) as u64;
+                    let bottom = (total.saturating_sub(start + slice.len()) as f64 * ROW_PX) as u64;
+                    view! {
+                        <div aria-hidden="true" style=format!("height: {top}px")></div>
+                        {slice.into_iter().enumerate().map(|(n, (t, a, k, text, full))| view! {
+                            <div class="vrow" role="row" data-testid="ledger-row" aria-rowindex=(start + n + 2).to_string()>
+                                <span class="t" role="cell">{t}</span><span class=format!("k {k}") role="cell">{k}</span>
+                                <span class="a" role="cell" data-testid="ledger-account">{a}</span>
+                                <span class="d" role="cell" title=full>{text}</span>
+                            </div>
+                        }).collect_view()}
+                        <div aria-hidden="true" style=format!("height: {bottom}px")></div>
+                    }
+                }}
+            </div>
+        </div>
     }
 }
