@@ -917,3 +917,15 @@ async fn dashboard_shows_realized_pnl_by_month_with_a_table() {
     let shown = root.query_selector("[data-testid='monthly-readout']").unwrap().unwrap().text_content().unwrap();
     assert!(shown.contains("2024-02") && shown.contains(&app::format::money("195".parse().unwrap(), "USD")), "{shown}");
 }
+
+#[wasm_bindgen_test]
+fn a_passphrase_change_is_refused_before_the_vault_is_touched_when_it_cannot_be_right() {
+    use app::ui::settings::passphrase_change_problem as problem;
+    let strong = "correct horse battery staple 42";
+    let other = "tangerine orbit velvet cobalt 97";
+    assert!(problem("", strong, strong).unwrap().contains("in use now"));
+    assert!(problem(strong, "abc", "abc").unwrap().contains("too weak"));
+    assert!(problem(strong, other, &format!("{other}!")).unwrap().contains("differ"));
+    assert!(problem(strong, strong, strong).unwrap().contains("the one in use"));
+    assert_eq!(problem(strong, other, other), None);
+}

@@ -257,15 +257,12 @@ fn ExportCard(set_msg: WriteSignal<Option<String>>, set_err: WriteSignal<Option<
 /// backup is offered (an older backup still opens with the old passphrase and holds the old keys).
 #[component]
 fn VaultKeys() -> impl IntoView {
-    let current = NodeRef::<leptos::html::Input>::new();
-    let new = NodeRef::<leptos::html::Input>::new();
-    let confirm = NodeRef::<leptos::html::Input>::new();
-    // only the rating of what is typed is kept, never the text
-    let (rating, set_rating) = signal(Strength::Empty);
-    let (busy, set_busy) = signal(false);
-    let (msg, set_msg) = signal(None::<String>);
-    let (err, set_err) = signal(None::<String>);
-    let (offer_backup, set_offer_backup) = signal(false);
+    let state = KeysState {
+        busy: RwSignal::new(false),
+        msg: RwSignal::new(None),
+        err: RwSignal::new(None),
+        offer_backup: RwSignal::new(false),
+    };
     let key_version = RwSignal::new(session::key_version().unwrap_or(0));
     // another tab's rotation, read in from storage
     let listener = session::on_change(move |_| {
@@ -274,98 +271,37 @@ fn VaultKeys() -> impl IntoView {
         }
     });
     on_cleanup(move || session::off_change(listener));
-    let change = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        // every field is emptied whatever comes next: a refusal, a wrong passphrase, success
-        let (cur, new_text, again) = (take_field(current), take_field(new), take_field(confirm));
-        set_rating.set(Strength::Empty);
-        set_msg.set(None);
-        set_err.set(None);
-        let problem = if cur.is_empty() {
-            Some("Type the passphrase in use now.".to_string())
-        } else if !strength(&new_text).acceptable() {
-            Some(format!("The new passphrase is too weak. {}", Strength::Weak.label()))
-        } else if new_text != again {
-            Some("The two new passphrases differ: type the same new passphrase twice.".into())
-        } else if new_text == cur {
-            Some("The new passphrase is the one in use: choose another.".into())
-        } else {
-            None
-        };
-        let (cur, new_pass) = (Passphrase::new(cur), Passphrase::new(new_text));
-        drop(Passphrase::new(again));
-        if let Some(problem) = problem {
-            set_err.set(Some(format!("{problem} Nothing was changed.")));
-            return;
-        }
-        set_busy.set(true);
-        spawn_local(async move {
-            repaint().await;
-            match session::change_passphrase(&cur, &new_pass).await {
-                Ok(()) => {
-                    set_msg.set(Some(
-                        "Passphrase changed: unlock with the new one from now on (other open tabs ask for it). \
-                         Backups made before still open only with the old passphrase."
-                            .into(),
-                    ));
-                    set_offer_backup.set(true);
-                }
-                Err(e) => set_err.set(Some(e.to_string())),
-            }
-            set_busy.set(false);
-        });
-    };
+    let KeysState { busy, msg, err, offer_backup } = state;
     let rotate = move |_| {
-        set_busy.set(true);
-        set_msg.set(None);
-        set_err.set(None);
+        state.start();
         spawn_local(async move {
             repaint().await;
             match session::rotate_data_key().await {
                 Ok(r) => {
                     key_version.set(r.key_version);
-                    set_msg.set(Some(format!(
+                    state.done(format!(
                         "Data keys rotated: {} records sealed again under key version {}, the old key destroyed. \
                          Backups made before still hold the old key.",
                         crate::format::count(r.reencrypted),
                         r.key_version
-                    )));
-                    set_offer_backup.set(true);
+                    ));
                 }
-                Err(e) => set_err.set(Some(e.to_string())),
+                Err(e) => state.failed(e.to_string()),
             }
-            set_busy.set(false);
         });
     };
     let backup = move |_| {
         spawn_local(async move {
             match export("backup").await {
-                Ok(()) => set_msg.set(Some("A fresh encrypted backup was downloaded.".into())),
-                Err(e) => set_err.set(Some(e.to_string())),
+                Ok(()) => msg.set(Some("A fresh encrypted backup was downloaded.".into())),
+                Err(e) => err.set(Some(e.to_string())),
             }
         });
     };
     view! {
         <section class="card" data-testid="vault-keys">
             <h2>"Passphrase and keys"</h2>
-            <form on:submit=change class="settings-grid" data-testid="change-passphrase-form">
-                <label for="current-passphrase">"Current passphrase"</label>
-                <input id="current-passphrase" type="password" autocomplete="current-password" node_ref=current
-                    data-testid="current-passphrase" />
-                <label for="new-passphrase">"New passphrase"</label>
-                <input id="new-passphrase" type="password" autocomplete="new-password" node_ref=new
-                    data-testid="new-passphrase" aria-describedby="new-passphrase-strength"
-                    on:input=move |ev| set_rating.set(strength(&event_target_value(&ev))) />
-                <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="new passphrase strength"
-                    value=move || (rating.get() as u8).to_string()></meter>
-                <p class="hint" id="new-passphrase-strength" aria-live="polite">{move || rating.get().label()}</p>
-                <label for="new-passphrase-confirm">"New passphrase again"</label>
-                <input id="new-passphrase-confirm" type="password" autocomplete="new-password" node_ref=confirm
-                    data-testid="new-passphrase-confirm" />
-                <button type="submit" data-testid="change-passphrase" disabled=busy>
-                    {move || if busy.get() { "Working…" } else { "Change passphrase" }}
-                </button>
-            </form>
+            <ChangePassphrase state />
             <p class="muted" data-testid="key-version" data-version=move || key_version.get().to_string()>
                 {move || format!("Your records are sealed under data key version {}. Rotating seals every record \
                     again under a new key and destroys the old one.", key_version.get())}
@@ -383,5 +319,103 @@ fn VaultKeys() -> impl IntoView {
             <p class="notice" role="status" data-testid="vault-keys-result">{move || msg.get()}</p>
             <p class="error" role="alert" data-testid="vault-keys-error">{move || err.get()}</p>
         </section>
+    }
+}
+
+/// The passphrase and key operations' shared state: one runs at a time; what it said; whether to offer a backup.
+#[derive(Clone, Copy)]
+struct KeysState {
+    busy: RwSignal<bool>,
+    msg: RwSignal<Option<String>>,
+    err: RwSignal<Option<String>>,
+    offer_backup: RwSignal<bool>,
+}
+
+impl KeysState {
+    fn start(self) {
+        self.busy.set(true);
+        self.msg.set(None);
+        self.err.set(None);
+    }
+    /// Done: what was done, and a fresh backup offered (the older ones hold the old passphrase or key).
+    fn done(self, what: String) {
+        self.msg.set(Some(what));
+        self.offer_backup.set(true);
+        self.busy.set(false);
+    }
+    fn failed(self, why: String) {
+        self.err.set(Some(why));
+        self.busy.set(false);
+    }
+}
+
+/// Why a passphrase change cannot be tried (`None`: it can): the current passphrase missing, a weak new one, the
+/// two new ones different, or the new one the same as the current.
+pub fn passphrase_change_problem(current: &str, new: &str, again: &str) -> Option<String> {
+    if current.is_empty() {
+        Some("Type the passphrase in use now.".to_string())
+    } else if !strength(new).acceptable() {
+        Some(format!("The new passphrase is too weak. {}", Strength::Weak.label()))
+    } else if new != again {
+        Some("The two new passphrases differ: type the same new passphrase twice.".into())
+    } else if new == current {
+        Some("The new passphrase is the one in use: choose another.".into())
+    } else {
+        None
+    }
+}
+
+/// The form that changes the passphrase. Its fields are read only when it is submitted and emptied at once,
+/// whatever comes next (a refusal, a wrong passphrase, success); only the rating of what is typed is kept.
+#[component]
+fn ChangePassphrase(state: KeysState) -> impl IntoView {
+    let current = NodeRef::<leptos::html::Input>::new();
+    let new = NodeRef::<leptos::html::Input>::new();
+    let confirm = NodeRef::<leptos::html::Input>::new();
+    let (rating, set_rating) = signal(Strength::Empty);
+    let busy = state.busy;
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (cur, new_text, again) = (take_field(current), take_field(new), take_field(confirm));
+        set_rating.set(Strength::Empty);
+        state.start();
+        let problem = passphrase_change_problem(&cur, &new_text, &again);
+        let (cur, new_pass) = (Passphrase::new(cur), Passphrase::new(new_text));
+        drop(Passphrase::new(again));
+        if let Some(problem) = problem {
+            state.failed(format!("{problem} Nothing was changed."));
+            return;
+        }
+        spawn_local(async move {
+            repaint().await;
+            match session::change_passphrase(&cur, &new_pass).await {
+                Ok(()) => state.done(
+                    "Passphrase changed: unlock with the new one from now on (other open tabs ask for it). \
+                     Backups made before still open only with the old passphrase."
+                        .into(),
+                ),
+                Err(e) => state.failed(e.to_string()),
+            }
+        });
+    };
+    view! {
+        <form on:submit=change class="settings-grid" data-testid="change-passphrase-form">
+            <label for="current-passphrase">"Current passphrase"</label>
+            <input id="current-passphrase" type="password" autocomplete="current-password" node_ref=current
+                data-testid="current-passphrase" />
+            <label for="new-passphrase">"New passphrase"</label>
+            <input id="new-passphrase" type="password" autocomplete="new-password" node_ref=new
+                data-testid="new-passphrase" aria-describedby="new-passphrase-strength"
+                on:input=move |ev| set_rating.set(strength(&event_target_value(&ev))) />
+            <meter min="0" max="3" low="1.5" high="2.5" optimum="3" aria-label="new passphrase strength"
+                value=move || (rating.get() as u8).to_string()></meter>
+            <p class="hint" id="new-passphrase-strength" aria-live="polite">{move || rating.get().label()}</p>
+            <label for="new-passphrase-confirm">"New passphrase again"</label>
+            <input id="new-passphrase-confirm" type="password" autocomplete="new-password" node_ref=confirm
+                data-testid="new-passphrase-confirm" />
+            <button type="submit" data-testid="change-passphrase" disabled=busy>
+                {move || if busy.get() { "Working…" } else { "Change passphrase" }}
+            </button>
+        </form>
     }
 }
