@@ -164,7 +164,8 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
     let events: Vec<ledger::Event> = sink.store.events().values().cloned().collect();
     let mut residuals = serde_json::Map::new();
     for (key, r) in &results {
-        if r.is_err() {
+        // an account read by two keys (HMAC and Ed25519) is shown once
+        if r.is_err() || residuals.contains_key(key) {
             continue;
         }
         if let Some(res) = state.accounts.get(key).and_then(|st| sync_engine::residual::of_state(key, st, &events)) {
