@@ -46,6 +46,17 @@ pub struct Data {
     pub snapshots: BTreeMap<String, AccountSnapshot>,
     /// Prices.
     pub prices: PriceCache,
+    /// The sync engine's state as sealed (each account's last balances, their time and where its history starts):
+    /// what the Accounts screen compares the ledger with ([`Data::residuals`]).
+    pub sync_state: SyncState,
+}
+
+impl Data {
+    /// The residuals of an account (`venue/credential`, the engine's key) at its last balances: venue against ledger
+    /// per wallet and asset (docs/sync.md, "Balances explained"). `None` before its first completed sync.
+    pub fn residuals(&self, key: &str) -> Option<sync_engine::residual::AccountResiduals> {
+        sync_engine::residual::of_state(key, self.sync_state.accounts.get(key)?, &self.events)
+    }
 }
 
 /// The sync-engine's account key for an account (`venue/label`): the label is the account's stable slug, so a
@@ -97,7 +108,8 @@ pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError
         }
     }
     let prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
-    Ok(Data { events: merged.into_events(), snapshots, prices })
+    let sync_state = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
+    Ok(Data { events: merged.into_events(), snapshots, prices, sync_state })
 }
 
 /// Removes an account's cached ledger, snapshot and sync state.

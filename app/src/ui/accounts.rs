@@ -214,6 +214,13 @@ fn AccountRow(
             }
         }
     };
+    // the ledger against the balances its last sync read, from the tracker's loaded data (docs/sync.md, "Balances
+    // explained"); outside a tracker (a test mounting the screen alone) there is none
+    let residuals = {
+        let data = use_context::<crate::tracker::TrackerState>().map(|t| t.data);
+        let key = format!("{}/{}", meta.venue.as_str(), credential);
+        Signal::derive(move || data.and_then(|d| d.with(|d| d.as_ref().and_then(|d| d.residuals(&key)))))
+    };
     let synced_at = meta.last_sync.as_ref().map(|s| s.at_ms.to_string());
     let added = meta.last_sync.as_ref().and_then(|s| s.added).map(|n| n.to_string());
     let events = meta.last_sync.as_ref().map(|s| s.events.to_string());
@@ -291,6 +298,7 @@ fn AccountRow(
             </div>
             <div class=format!("health {}", health.0) data-testid="account-health" data-synced-at=synced_at
                 data-added=added data-events=events>{health.1}</div>
+            <crate::ui::residuals::AccountBalances residuals />
             <div class="actions">
                 <button class="secondary" data-testid="rename-account" node_ref=rename_button on:click=move |_| {
                     if renaming.get_untracked() { save() } else { set_renaming.set(true) }

@@ -17,6 +17,7 @@ pub mod keygen;
 pub mod ledger_view;
 pub mod relay_catalogue;
 pub mod relay_ips;
+pub mod residuals;
 pub mod settings;
 pub mod theme;
 pub mod warnings;

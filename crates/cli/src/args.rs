@@ -90,6 +90,11 @@ pub struct PnlArgs {
     /// bundle carries its own ledger, prices and settings, so none of those options go with it.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ledger", "prices", "positions", "settings"])]
     pub bundle: Option<String>,
+    /// The sync state `meetcrypt sync` keeps (DIR/sync-state.json): also print, on stderr, per account "complete"
+    /// or the residuals of its wallets and assets, the venue's balance against the ledger's (docs/sync.md,
+    /// "Balances explained").
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
+    pub state: Option<String>,
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<String>,

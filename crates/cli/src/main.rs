@@ -37,6 +37,14 @@ pub enum CliError {
     /// A Koinly CSV row is malformed.
     #[error(transparent)]
     Koinly(#[from] formats::KoinlyError),
+    /// A sync state file cannot be read.
+    #[error("{file}: not a sync state: {reason}")]
+    State {
+        /// The state file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A bundle does not verify or cannot be read.
     #[error("{file}: {reason}")]
     Bundle {

@@ -159,12 +159,28 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
+    // per account synced, "complete" or the residuals of its wallets and assets (docs/sync.md, "Balances
+    // explained"); the counts go into the summary too
+    let events: Vec<ledger::Event> = sink.store.events().values().cloned().collect();
+    let mut residuals = serde_json::Map::new();
+    for (key, r) in &results {
+        // an account read by two keys (HMAC and Ed25519) is shown once
+        if r.is_err() || residuals.contains_key(key) {
+            continue;
+        }
+        if let Some(res) = state.accounts.get(key).and_then(|st| sync_engine::residual::of_state(key, st, &events)) {
+            for line in sync_engine::residual::lines(&res) {
+                eprintln!("{line}");
+            }
+            residuals.insert(key.clone(), res.rows.len().into());
+        }
+    }
     let summary = serde_json::json!({
         "synced": results.len() - failed, "failed": failed, "refused": refused,
         "events": sink.store.events().len(), "requests": s.requests, "retries": s.retries,
         "lower_bound": s.lower_bound, "weight": s.weight, "rows": s.rows,
         "full_cycles": s.full_ticks, "incremental": s.incremental_ticks, "escalated": s.escalations,
-        "warnings": s.warnings, "out": args.out.display().to_string(),
+        "warnings": s.warnings, "residuals": residuals, "out": args.out.display().to_string(),
     });
     println!("{summary}");
     if failed > 0 { 1 } else { 0 }

@@ -347,3 +347,54 @@ fn koinly_round_trip_and_report_csv() {
     assert!(text.contains("s1,2024-01-02T00:00:00Z,binance/main/spot,ETH,trade,50,5990,2505,3485,0,"), "{text}");
     assert!(text.contains("\nmethod,fifo\n"));
 }
+
+/// `meetcrypt pnl --state DIR/sync-state.json`: per account "complete" or its residual rows on stderr (wallet, asset,
+/// venue, ledger, residual, what could explain it), the report's JSON on stdout as without it (docs/ledger-format.md).
+#[test]
+fn pnl_with_the_sync_state_prints_each_accounts_residuals() {
+    let dir = temp_dir();
+    let ledger = write(
+        dir.path(),
+        "ledger.jsonl",
+        r#"{"id":"d1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"deposit","asset":"USDT","amount":"1000"}
+{"id":"d2","time":"2024-01-02T00:00:00Z","account":"bitget/main/spot","kind":"deposit","asset":"BTC","amount":"0.5"}
+{"id":"d3","time":"2024-03-01T00:00:00Z","account":"binance/main/spot","kind":"deposit","asset":"USDT","amount":"7"}
+"#,
+    );
+    // binance/main: the venue shows 1000 USDT at 2024-02-01 (d3 comes after the reading) and 2 ETH the ledger lacks;
+    // bitget/main: 0.5 BTC, explained; bitget/other: never read
+    let state = write(
+        dir.path(),
+        "sync-state.json",
+        r#"{"version":1,"accounts":{
+          "binance/main":{"clock_offset_ms":0,"assets":[],"covered_until":{},"next_id":{},
+            "balances":{"binance/main/spot":{"USDT":"1000","ETH":"2"}},"balances_at":1706745600000,
+            "history_from":1704153600000},
+          "bitget/main":{"clock_offset_ms":0,"assets":[],"covered_until":{},"next_id":{},
+            "balances":{"bitget/main/spot":{"BTC":"0.5"}},"balances_at":1706745600000},
+          "bitget/other":{"clock_offset_ms":0,"assets":[],"covered_until":{},"next_id":{}}}}"#,
+    );
+    let plain = meetcrypt(&["pnl", "--ledger", &ledger]);
+    assert!(plain.status.success() && !stderr(&plain).contains("residual"), "{}", stderr(&plain));
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--state", &state]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&plain), "stdout is the same report's JSON");
+    let err = stderr(&o);
+    assert!(err.contains("binance/main: 1 residual at 2024-02-01T00:00:00Z"), "{err}");
+    assert!(
+        err.contains(
+            "  binance/main/spot\tETH\t2\t0\t2\tan opening balance older than the history read (from 2024-01-02), \
+             or a row these streams missed; Binance spot trades, deposits"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("\tUSDT\t"), "the deposit after the reading is not counted: {err}");
+    assert!(err.contains("bitget/main: complete"), "{err}");
+    assert!(err.contains("bitget/other: no balances read yet"), "{err}");
+    // a file that is not a state is named, and so is a state given with a bundle
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--state", &ledger]);
+    assert!(!o.status.success() && stderr(&o).contains(&format!("{ledger}: not a sync state")), "{}", stderr(&o));
+    let o = meetcrypt(&["pnl", "--bundle", &ledger, "--state", &state]);
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    assert!(stdout(&meetcrypt(&["pnl", "--help"])).contains("--state <FILE>"));
+}

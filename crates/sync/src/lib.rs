@@ -5,6 +5,8 @@
 //! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
 //! - [`state`]: the serializable cursors a sync resumes from, and what the last tick read (balances, positions).
 //! - [`tick`]: the incremental tick's rule: what moved, which streams can explain it, whether they did.
+//! - [`residual`]: per account, wallet and asset, the venue's balance against the ledger's, the residual and the
+//!   streams that could explain it; an account is complete when every residual is zero.
 //! - [`prices`]: daily prices of the assets to value, from the venues' public market data, kept in a [`PriceCache`].
 //! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
@@ -23,6 +25,7 @@ pub mod native;
 pub mod pager;
 pub mod plan;
 pub mod prices;
+pub mod residual;
 pub mod run;
 pub mod schedule;
 pub mod state;

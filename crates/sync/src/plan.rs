@@ -207,6 +207,40 @@ impl Stream {
         }
     }
 
+    /// What the stream reads, as the user reads it (the residuals name the streams that could explain them:
+    /// docs/sync.md, "Balances explained").
+    pub fn name(self) -> &'static str {
+        use Stream::*;
+        match self {
+            BinanceSpotTrades => "Binance spot trades",
+            BinanceDeposits | BitgetDeposits => "deposits",
+            BinanceWithdrawals | BitgetWithdrawals => "withdrawals",
+            BinanceTransfers | BitgetTransfers => "transfers between wallets",
+            BinanceConverts | BitgetConverts => "converts",
+            BinanceDust => "dust conversions",
+            BinanceIncome => "USDⓈ-M income",
+            BinanceFuturesTrades => "USDⓈ-M fills",
+            BinanceDividends => "asset dividends",
+            BinanceCoinmIncome => "COIN-M income",
+            BinanceCoinmTrades => "COIN-M fills",
+            BinanceEarnFlexibleSubscriptions => "Simple Earn flexible subscriptions",
+            BinanceEarnFlexibleRedemptions => "Simple Earn flexible redemptions",
+            BinanceEarnFlexibleRewards => "Simple Earn flexible rewards",
+            BinanceEarnLockedSubscriptions => "Simple Earn locked subscriptions",
+            BinanceEarnLockedRedemptions => "Simple Earn locked redemptions",
+            BinanceEarnLockedRewards => "Simple Earn locked rewards",
+            BitgetSpotFills => "Bitget spot trades",
+            BitgetFuturesBills => "USDT-M futures bills",
+            BitgetFuturesFills => "USDT-M futures fills",
+            BitgetBgbConverts => "BGB converts",
+            BitgetUnifiedFills => "unified trades",
+            BitgetUnifiedFinancial => "unified futures records",
+            BitgetUnifiedDeposits => "unified deposits",
+            BitgetUnifiedWithdrawals => "unified withdrawals",
+            BitgetUnifiedConverts => "unified converts",
+        }
+    }
+
     /// The venue.
     pub fn venue(self) -> Venue {
         use Stream::*;

@@ -1,0 +1,121 @@
+//! An account's balances explained on the Accounts screen (`app::ui::residuals`, docs/sync.md "Balances
+//! explained"), from the tracker's data (`app::sync::Data::residuals`: the sealed sync state and ledger), in
+//! headless Chromium: `cargo test --target wasm32-unknown-unknown -p app --test residuals`.
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeMap;
+
+use app::sync::Data;
+use ledger::{AccountId, Decimal, Event, EventKind, Timestamp};
+use leptos::prelude::*;
+use sync_engine::SyncState;
+use sync_engine::state::AccountState;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A container of the test's own on the page (the tests of a file share one page).
+fn own_container() -> web_sys::HtmlElement {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+/// The elements under `root` that `sel` selects (querySelectorAll through js-sys: the app's web-sys build has no
+/// `NodeList` feature).
+fn all(root: &web_sys::HtmlElement, sel: &str) -> Vec<web_sys::Element> {
+    let qsa: js_sys::Function = js_sys::Reflect::get(root, &"querySelectorAll".into()).unwrap().into();
+    let list = qsa.call1(root, &sel.into()).unwrap();
+    js_sys::Array::from(&list).iter().map(|e| e.dyn_into::<web_sys::Element>().unwrap()).collect()
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+const KEY: &str = "binance/c1";
+const SPOT: &str = "binance/c1/spot";
+
+fn deposit(id: &str, t: i64, asset: &str, amount: &str) -> Event {
+    Event {
+        id: id.into(),
+        time: Timestamp::from_millis(t),
+        account: AccountId(SPOT.into()),
+        kind: EventKind::Deposit { asset: asset.into(), amount: d(amount), txid: None },
+    }
+}
+
+/// The tracker's data of one account whose last sync read `balances` (spot) at venue time 1,000, its history from
+/// 100, with a ledger of one 500 USDT deposit.
+fn data(balances: &[(&str, &str)]) -> Data {
+    let spot: BTreeMap<String, Decimal> = balances.iter().map(|(a, v)| (a.to_string(), d(v))).collect();
+    let st = AccountState {
+        balances: Some(BTreeMap::from([(SPOT.to_string(), spot)])),
+        balances_at: Some(1_000),
+        history_from: Some(100),
+        ..AccountState::default()
+    };
+    let mut sync_state = SyncState::new();
+    sync_state.accounts.insert(KEY.into(), st);
+    Data { events: vec![deposit("d1", 500, "USDT", "500")], sync_state, ..Data::default() }
+}
+
+#[wasm_bindgen_test]
+async fn an_account_shows_balances_explained_or_its_residual_rows() {
+    let tracker_data = RwSignal::new(Some(data(&[("USDT", "500")])));
+    let residuals = Signal::derive(move || tracker_data.with(|d| d.as_ref().and_then(|d| d.residuals(KEY))));
+    let root = own_container();
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <app::ui::residuals::AccountBalances residuals /> }
+    });
+    leptos::task::tick().await;
+    // the ledger explains the 500 USDT: complete
+    let complete = all(&root, "[data-testid='account-complete']");
+    assert_eq!(complete.len(), 1, "{}", root.inner_html());
+    assert_eq!(complete[0].text_content().unwrap().trim(), "Balances explained");
+    assert!(all(&root, "[data-testid='residual-row']").is_empty());
+
+    // the venue shows 750 USDT and 2 ETH the ledger does not have: two residual assets, collapsed
+    tracker_data.set(Some(data(&[("USDT", "750"), ("ETH", "2")])));
+    leptos::task::tick().await;
+    assert!(all(&root, "[data-testid='account-complete']").is_empty(), "{}", root.inner_html());
+    let details = all(&root, "details[data-testid='account-residuals']");
+    assert_eq!(details.len(), 1, "{}", root.inner_html());
+    assert!(!details[0].has_attribute("open"), "the rows are collapsed until asked for");
+    let summary = all(&root, "details > summary")[0].text_content().unwrap();
+    assert_eq!(summary, "2 assets not explained by the ledger");
+    let rows = all(&root, "[data-testid='residual-row']");
+    let seen: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get_attribute("data-asset").unwrap(),
+                r.get_attribute("data-wallet").unwrap(),
+                r.get_attribute("data-residual").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [("ETH".to_string(), SPOT.to_string(), "2".to_string()), ("USDT".into(), SPOT.into(), "250".into())]
+    );
+    // wallet, asset, venue balance, ledger balance, residual, what could explain it
+    let cells: Vec<String> = all(&root, "[data-asset='USDT'] td").iter().map(|c| c.text_content().unwrap()).collect();
+    assert_eq!(cells.len(), 6, "{cells:?}");
+    assert_eq!((cells[0].as_str(), cells[1].as_str()), ("spot", "USDT"));
+    for (cell, digits) in [(&cells[2], "750"), (&cells[3], "500"), (&cells[4], "250")] {
+        assert!(cell.chars().filter(char::is_ascii_digit).collect::<String>().starts_with(digits), "{cells:?}");
+    }
+    assert!(cells[5].contains("an opening balance older than the history read"), "{}", cells[5]);
+    assert!(cells[5].contains("deposits") && cells[5].contains("Binance spot trades"), "{}", cells[5]);
+
+    // an account no sync has read: said so, neither complete nor rows
+    tracker_data.set(Some(Data::default()));
+    leptos::task::tick().await;
+    assert!(all(&root, "[data-testid='account-complete'], [data-testid='residual-row']").is_empty());
+    let text = all(&root, "[data-testid='account-balances']")[0].text_content().unwrap();
+    assert!(text.contains("not compared yet"), "{text}");
+    drop(mounted);
+}

@@ -1,0 +1,442 @@
+//! The identity shown per account, wallet and asset (docs/sync.md, "Balances explained"): the venue's balance as the
+//! last tick read it, against the ledger's (the effects of every event at or before that reading, as
+//! [`crate::tick::effects`] counts them); the difference is the *residual*. An account is *complete* when every
+//! residual is zero. A residual is never shown as zero: it is named with the streams that could explain it in its
+//! wallet, and, when the history the sync read has a start, as an opening balance older than that start (the venues
+//! keep limited history: docs/venues.md §3 and §5).
+//!
+//! Pure: no IO, no clock. The CLI (`meetcrypt sync`, `meetcrypt pnl --state`) and the app's Accounts screen show it.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use ledger::{AccountId, Decimal, Event, EventKind, Timestamp};
+//! use sync_engine::residual::residuals;
+//! let balances = BTreeMap::from([("binance/main/spot".to_string(),
+//!     BTreeMap::from([("USDT".to_string(), Decimal::from(150))]))]);
+//! let deposit = Event { id: "binance/main/spot:deposit:1".into(), time: Timestamp::from_millis(1_000),
+//!     account: AccountId("binance/main/spot".into()),
+//!     kind: EventKind::Deposit { asset: "USDT".into(), amount: Decimal::from(100), txid: None } };
+//! let r = residuals("binance/main", &balances, 2_000, None, &[deposit]);
+//! assert!(!r.complete());
+//! assert_eq!(r.rows[0].residual, Decimal::from(50));
+//! assert!(r.rows[0].explained_by().contains(&"deposits"));
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ledger::{Decimal, Event, Timestamp};
+use serde::Serialize;
+use venues::parse::Balances;
+
+use crate::plan::Stream;
+use crate::state::AccountState;
+use crate::tick::effects;
+
+/// What a non-zero residual is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    /// The sync read the account's history from `from` (venue time, ms): the venue's balance holds what happened
+    /// before it (an opening balance older than the history read), unless a stream of the wallet missed a row.
+    BeforeHistory {
+        /// Where the history read starts.
+        from: i64,
+    },
+    /// No history start is known: movement none of the wallet's streams read.
+    Unexplained,
+}
+
+impl Cause {
+    /// In words, for a reader.
+    pub fn describe(&self) -> String {
+        match self {
+            Cause::BeforeHistory { from } => format!(
+                "an opening balance older than the history read (from {}), or a row these streams missed",
+                Timestamp(*from).date_string()
+            ),
+            Cause::Unexplained => "movement these streams did not read".to_string(),
+        }
+    }
+}
+
+/// One wallet and asset whose ledger does not add up to the venue's balance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Residual {
+    /// The wallet's ledger account id (`binance/main/spot`).
+    pub wallet: String,
+    /// The asset.
+    pub asset: String,
+    /// The venue's balance, as last read (0 when the venue shows the asset no more).
+    pub venue: Decimal,
+    /// The sum of the effects of the ledger's events at or before the reading.
+    pub ledger: Decimal,
+    /// `venue - ledger`, never zero here.
+    pub residual: Decimal,
+    /// The streams that move this wallet: what could explain it.
+    pub streams: Vec<Stream>,
+    /// What it is.
+    pub cause: Cause,
+}
+
+impl Residual {
+    /// The names of [`Residual::streams`], as a reader reads them.
+    pub fn explained_by(&self) -> Vec<&'static str> {
+        self.streams.iter().map(|s| s.name()).collect()
+    }
+
+    /// What could explain it, in one line: the streams, or that no stream the sync reads moves this wallet.
+    pub fn explanation(&self) -> String {
+        let streams = if self.streams.is_empty() {
+            "no stream the sync reads moves this wallet".to_string()
+        } else {
+            self.explained_by().join(", ")
+        };
+        format!("{}; {streams}", self.cause.describe())
+    }
+}
+
+/// One account's identity: every residual of its wallets and assets at one reading of its balances.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountResiduals {
+    /// The account's key (`binance/main`).
+    pub account: String,
+    /// Venue time of the balances (ms).
+    pub at: i64,
+    /// Where the history read starts, when known.
+    pub history_from: Option<i64>,
+    /// The non-zero residuals, by wallet and asset.
+    pub rows: Vec<Residual>,
+}
+
+impl AccountResiduals {
+    /// Every residual is zero: the ledger explains every balance.
+    pub fn complete(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// The streams whose rows move a wallet (ledger account id `venue/label/wallet`), by the rule of the incremental tick
+/// (docs/sync.md, "The tick"): what can explain a residual there. Unknown wallets have none.
+pub fn streams_for(wallet: &str) -> Vec<Stream> {
+    use Stream::*;
+    let mut parts = wallet.split('/');
+    let venue = parts.next().unwrap_or_default();
+    let name = parts.nth(1).unwrap_or_default();
+    match (venue, name) {
+        ("binance", "spot") => vec![
+            BinanceSpotTrades,
+            BinanceDeposits,
+            BinanceWithdrawals,
+            BinanceTransfers,
+            BinanceConverts,
+            BinanceDust,
+            BinanceDividends,
+            BinanceEarnFlexibleSubscriptions,
+            BinanceEarnFlexibleRedemptions,
+            BinanceEarnLockedSubscriptions,
+            BinanceEarnLockedRedemptions,
+            BinanceEarnLockedRewards,
+        ],
+        // Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12)
+        ("binance", "funding") => vec![
+            BinanceTransfers,
+            BinanceEarnFlexibleSubscriptions,
+            BinanceEarnFlexibleRedemptions,
+            BinanceEarnLockedSubscriptions,
+            BinanceEarnLockedRedemptions,
+        ],
+        ("binance", "usdm") => vec![BinanceIncome, BinanceTransfers],
+        ("binance", "coinm") => vec![BinanceCoinmIncome, BinanceTransfers],
+        ("binance", "earn") => Stream::BINANCE_EARN.to_vec(),
+        ("bitget", "spot") => {
+            vec![BitgetSpotFills, BitgetDeposits, BitgetWithdrawals, BitgetTransfers, BitgetConverts, BitgetBgbConverts]
+        }
+        ("bitget", "futures") => vec![BitgetFuturesBills, BitgetTransfers],
+        ("bitget", "funding") => vec![BitgetTransfers],
+        ("bitget", "unified") => vec![
+            BitgetUnifiedFills,
+            BitgetUnifiedDeposits,
+            BitgetUnifiedWithdrawals,
+            BitgetUnifiedFinancial,
+            BitgetUnifiedConverts,
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The residuals of `account` (`binance/main`): its wallets' `balances` read at venue time `at` against `events`
+/// (the account's ledger; other accounts' events and wallets are left out, each event counted once by id, those
+/// after `at` not at all). `history_from`: where the history the sync read starts, if known.
+pub fn residuals(
+    account: &str,
+    balances: &Balances,
+    at: i64,
+    history_from: Option<i64>,
+    events: &[Event],
+) -> AccountResiduals {
+    compute(account, balances, &|_| at, at, history_from, events)
+}
+
+/// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet as of
+/// `earn_at` when the tick left it as last read), and the history start of its last full cycle. `None` before the
+/// account's first completed tick.
+pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
+    let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
+    let earn = format!("{account}/earn");
+    let earn_at = st.earn_at.unwrap_or(at).min(at);
+    let wallet_at = |w: &str| if w == earn { earn_at } else { at };
+    Some(compute(account, balances, &wallet_at, at, st.history_from, events))
+}
+
+fn compute(
+    account: &str,
+    balances: &Balances,
+    wallet_at: &dyn Fn(&str) -> i64,
+    at: i64,
+    history_from: Option<i64>,
+    events: &[Event],
+) -> AccountResiduals {
+    let prefix = format!("{account}/");
+    let mut ledger: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for e in events {
+        if !e.account.as_str().starts_with(&prefix) || e.time.0 > at || !seen.insert(e.id.as_str()) {
+            continue;
+        }
+        for (wallet, asset, d) in effects(e) {
+            if wallet.starts_with(&prefix) && e.time.0 <= wallet_at(&wallet) {
+                *ledger.entry((wallet, asset)).or_default() += d;
+            }
+        }
+    }
+    let mut slots: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+    for (wallet, assets) in balances.iter().filter(|(w, _)| w.starts_with(&prefix)) {
+        for (asset, v) in assets {
+            slots.entry((wallet.clone(), asset.clone())).or_default().0 += v;
+        }
+    }
+    for (slot, v) in ledger {
+        slots.entry(slot).or_default().1 += v;
+    }
+    let cause = history_from.map_or(Cause::Unexplained, |from| Cause::BeforeHistory { from });
+    let rows = slots
+        .into_iter()
+        .filter(|(_, (venue, ledger))| venue != ledger)
+        .map(|((wallet, asset), (venue, ledger))| Residual {
+            streams: streams_for(&wallet),
+            residual: (venue - ledger).normalize(),
+            venue: venue.normalize(),
+            ledger: ledger.normalize(),
+            wallet,
+            asset,
+            cause,
+        })
+        .collect();
+    AccountResiduals { account: account.to_string(), at, history_from, rows }
+}
+
+/// The residual rows as text, one line per row (`wallet asset venue ledger residual: what could explain it`), or
+/// `complete`: what the CLI prints (docs/ledger-format.md).
+pub fn lines(r: &AccountResiduals) -> Vec<String> {
+    if r.complete() {
+        return vec![format!("{}: complete (every balance explained at {})", r.account, Timestamp(r.at))];
+    }
+    let mut out = vec![format!(
+        "{}: {} residual{} at {} (wallet, asset, venue, ledger, residual, what could explain it)",
+        r.account,
+        r.rows.len(),
+        if r.rows.len() == 1 { "" } else { "s" },
+        Timestamp(r.at)
+    )];
+    out.extend(r.rows.iter().map(|x| {
+        format!("  {}\t{}\t{}\t{}\t{}\t{}", x.wallet, x.asset, x.venue, x.ledger, x.residual, x.explanation())
+    }));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::{AccountId, EventKind, Money};
+
+    const S: &str = "binance/m/spot";
+    const F: &str = "binance/m/funding";
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn bal(rows: &[(&str, &str, &str)]) -> Balances {
+        let mut b = Balances::new();
+        for (acc, asset, v) in rows {
+            b.entry(acc.to_string()).or_default().insert(asset.to_string(), d(v));
+        }
+        b
+    }
+
+    fn ev(id: &str, t: i64, account: &str, kind: EventKind) -> Event {
+        Event { id: id.into(), time: Timestamp::from_millis(t), account: AccountId(account.into()), kind }
+    }
+
+    fn deposit(id: &str, t: i64, asset: &str, amount: &str) -> Event {
+        ev(id, t, S, EventKind::Deposit { asset: asset.into(), amount: d(amount), txid: None })
+    }
+
+    fn buy(id: &str, t: i64) -> Event {
+        ev(
+            id,
+            t,
+            S,
+            EventKind::Trade {
+                spend: Money::new("USDT", d("100")),
+                receive: Money::new("BTC", d("0.002")),
+                fees: vec![Money::new("BNB", d("0.01"))],
+                symbol: Some("BTCUSDT".into()),
+            },
+        )
+    }
+
+    fn ledger() -> Vec<Event> {
+        vec![
+            deposit("d1", 10, "USDT", "1000"),
+            deposit("d2", 11, "BNB", "1"),
+            buy("t1", 20),
+            ev(
+                "x1",
+                30,
+                S,
+                EventKind::Transfer {
+                    from_account: AccountId(S.into()),
+                    to_account: AccountId(F.into()),
+                    asset: "USDT".into(),
+                    amount: d("400"),
+                },
+            ),
+            // another account's event is not this account's
+            ev("o1", 12, "binance/other/spot", EventKind::Deposit { asset: "ETH".into(), amount: d("5"), txid: None }),
+        ]
+    }
+
+    fn consistent() -> Balances {
+        bal(&[(S, "USDT", "500"), (S, "BTC", "0.002"), (S, "BNB", "0.99"), (F, "USDT", "400")])
+    }
+
+    #[test]
+    fn a_consistent_ledger_has_no_residual() {
+        let r = residuals("binance/m", &consistent(), 100, Some(0), &ledger());
+        assert!(r.complete(), "{:?}", r.rows);
+        assert_eq!(lines(&r).len(), 1);
+        assert!(lines(&r)[0].starts_with("binance/m: complete"));
+        // the same events read twice are counted once
+        let mut twice = ledger();
+        twice.extend(ledger());
+        assert!(residuals("binance/m", &consistent(), 100, Some(0), &twice).complete());
+    }
+
+    #[test]
+    fn a_missing_deposit_shows_in_its_wallet_and_asset_with_the_streams_of_deposits() {
+        let mut b = consistent();
+        *b.get_mut(S).unwrap().get_mut("BTC").unwrap() = d("0.502");
+        let r = residuals("binance/m", &b, 100, None, &ledger());
+        assert!(!r.complete());
+        assert_eq!(r.rows.len(), 1, "{:?}", r.rows);
+        let x = &r.rows[0];
+        assert_eq!((x.wallet.as_str(), x.asset.as_str()), (S, "BTC"));
+        assert_eq!((x.venue, x.ledger, x.residual), (d("0.502"), d("0.002"), d("0.5")));
+        assert!(x.explained_by().contains(&"deposits") && x.explained_by().contains(&"Binance spot trades"));
+        assert_eq!(x.cause, Cause::Unexplained);
+        let text = lines(&r);
+        assert_eq!(text.len(), 2);
+        assert!(text[1].contains("binance/m/spot\tBTC\t0.502\t0.002\t0.5\tmovement these streams did not read"));
+        // the same in the funding wallet: transfers and Simple Earn move it
+        let mut b = consistent();
+        b.get_mut(F).unwrap().insert("USDT".into(), d("450"));
+        let r = residuals("binance/m", &b, 100, None, &ledger());
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!((r.rows[0].wallet.as_str(), r.rows[0].residual), (F, d("50")));
+        assert_eq!(r.rows[0].explained_by()[0], "transfers between wallets");
+        assert!(!r.rows[0].explained_by().contains(&"deposits"));
+    }
+
+    #[test]
+    fn events_after_the_reading_are_not_counted() {
+        let mut events = ledger();
+        events.push(deposit("late", 101, "USDT", "70"));
+        assert!(residuals("binance/m", &consistent(), 100, Some(0), &events).complete());
+        // read at 150, the deposit is in the venue's balance and counts
+        let mut b = consistent();
+        b.get_mut(S).unwrap().insert("USDT".into(), d("570"));
+        assert!(residuals("binance/m", &b, 150, Some(0), &events).complete());
+        // and at 100 with the venue showing it already: a residual of its amount
+        let r = residuals("binance/m", &b, 100, Some(0), &events);
+        assert_eq!(r.rows.iter().map(|x| x.residual).collect::<Vec<_>>(), [d("70")]);
+    }
+
+    #[test]
+    fn an_asset_the_venue_shows_no_more_is_a_residual_too() {
+        let mut b = consistent();
+        b.get_mut(S).unwrap().remove("BNB");
+        let r = residuals("binance/m", &b, 100, Some(0), &ledger());
+        assert_eq!(r.rows.len(), 1);
+        let x = &r.rows[0];
+        assert_eq!((x.asset.as_str(), x.venue, x.ledger, x.residual), ("BNB", d("0"), d("0.99"), d("-0.99")));
+    }
+
+    #[test]
+    fn history_read_from_a_start_names_the_residual_an_opening_balance() {
+        // the first deposit is older than the history read: the venue's USDT holds it, the ledger does not
+        let events: Vec<Event> = ledger().into_iter().filter(|e| e.id != "d1").collect();
+        let r = residuals("binance/m", &consistent(), 100, Some(11), &events);
+        assert_eq!(r.rows.len(), 1);
+        let x = &r.rows[0];
+        assert_eq!((x.asset.as_str(), x.residual), ("USDT", d("1000")));
+        assert_eq!(x.cause, Cause::BeforeHistory { from: 11 });
+        assert!(x.explanation().starts_with("an opening balance older than the history read (from 1970-01-01)"));
+    }
+
+    #[test]
+    fn the_state_counts_the_earn_wallet_up_to_its_own_reading() {
+        let e = "binance/m/earn";
+        let mut events = ledger();
+        events.push(ev(
+            "r1",
+            50,
+            e,
+            EventKind::Income {
+                income_type: ledger::IncomeType::Interest,
+                asset: "USDT".into(),
+                amount: d("2"),
+                symbol: None,
+            },
+        ));
+        let mut b = consistent();
+        b.insert(e.into(), BTreeMap::new());
+        let st =
+            AccountState { balances: Some(b), balances_at: Some(100), earn_at: Some(40), ..AccountState::default() };
+        // the reward came after the earn wallet was read: not counted against it
+        assert!(of_state("binance/m", &st, &events).unwrap().complete());
+        let st = AccountState { earn_at: Some(60), ..st };
+        let r = of_state("binance/m", &st, &events).unwrap();
+        assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, e, d("-2")));
+        assert!(of_state("binance/m", &AccountState::default(), &events).is_none(), "nothing read yet");
+    }
+
+    #[test]
+    fn every_wallet_the_sync_reads_has_streams() {
+        for w in [
+            "binance/m/spot",
+            "binance/m/funding",
+            "binance/m/usdm",
+            "binance/m/coinm",
+            "binance/m/earn",
+            "bitget/m/spot",
+            "bitget/m/futures",
+            "bitget/m/funding",
+            "bitget/u/unified",
+        ] {
+            assert!(!streams_for(w).is_empty(), "{w}");
+        }
+        assert!(streams_for("binance/m/margin").is_empty());
+        assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
+    }
+}
