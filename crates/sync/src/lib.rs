@@ -5,6 +5,7 @@
 //! - [`run`]: the [`Engine`], generic over [`venues::Transport`], checkpointing into a [`Sink`] after every page.
 //! - [`state`]: the serializable cursors a sync resumes from, and what the last tick read (balances, positions).
 //! - [`tick`]: the incremental tick's rule: what moved, which streams can explain it, whether they did.
+//! - [`delisted`]: Binance spot pairs `exchangeInfo` no longer lists: which to ask for, which assets stay unfound.
 //! - [`prices`]: daily prices of the assets to value, from the venues' public market data, kept in a [`PriceCache`].
 //! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
@@ -18,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod budget;
+pub mod delisted;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod pager;
