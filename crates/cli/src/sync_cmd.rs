@@ -213,7 +213,9 @@ mod tests {
         state.accounts.entry("bitget/main".into()).or_default();
         let w = unfound_warnings(&state);
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].starts_with("binance/main: no trades found for LUNA:") && w[0].contains("tried LUNABTC, LUNAUSDT"));
+        assert!(
+            w[0].starts_with("binance/main: no trades found for LUNA:") && w[0].contains("tried LUNABTC, LUNAUSDT")
+        );
         assert!(w[1].contains("XYZ") && w[1].contains("no pair to try"), "{}", w[1]);
     }
 

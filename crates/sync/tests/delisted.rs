@@ -134,7 +134,10 @@ fn a_minus_1121_candidate_is_remembered_and_not_asked_again_before_its_retry_tim
     assert_eq!(st.delisted["FTTUSDT"], ("FTT".to_string(), "USDT".to_string()), "answered trades: kept");
     assert_eq!(st.no_pair.keys().collect::<Vec<_>>(), ["FTTBTC", "LUNABTC", "LUNAUSDT"]);
     assert!(st.no_pair.values().all(|t| *t >= NOW), "remembered with the time asked");
-    assert!(sink.events.contains_key("binance/main/spot:trade:FTTUSDT:7"), "the delisted pair's trade is in the ledger");
+    assert!(
+        sink.events.contains_key("binance/main/spot:trade:FTTUSDT:7"),
+        "the delisted pair's trade is in the ledger"
+    );
     // an incremental tick never asks for candidates
     let asked = sync(&fake, &mut state, &mut sink, NOW + 60_000, false);
     assert!(asked.iter().all(|s| s != "FTTBTC" && !s.starts_with("LUNA")), "{asked:?}");
