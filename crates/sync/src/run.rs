@@ -911,13 +911,14 @@ impl<'t, T: Transport> Engine<'t, T> {
                         st.symbols
                             .symbols
                             .iter()
+                            .filter(|(s, _)| !st.delisted.contains_key(*s))
                             .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
                             .map(|(s, _)| s.clone())
                             .collect()
                     };
                     let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
                     self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
-                    // the pairs exchangeInfo no longer lists of the assets no listed symbol names
+                    // the pairs exchangeInfo no longer lists: those found, then the candidates
                     self.find_delisted(client, cx, key).await
                 };
                 let futures = async move {
@@ -961,12 +962,27 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
     }
 
-    /// Asks `myTrades` for the candidate pairs of the assets no listed symbol names (docs/sync.md, "Delisted
-    /// pairs"; [`crate::delisted`]): a pair that answers trades is kept as a delisted symbol, read from its cursor
-    /// from then on; one that answers -1121 (no such pair) or no trades is remembered, never an error. Then lists
-    /// the assets whose trades were not found.
+    /// Reads the delisted pairs found so far from their cursors, then asks `myTrades` for the candidate pairs of
+    /// the assets no listed symbol names (docs/sync.md, "Delisted pairs"; [`crate::delisted`]): a pair that
+    /// answers trades is kept as a delisted symbol, read from its cursor from then on; one that answers -1121 (no
+    /// such pair) or no trades is remembered, never an error (a kept pair that answers -1121 is no longer kept).
+    /// Then lists the assets whose trades were not found.
     async fn find_delisted(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, key: &str) -> Result<(), SyncError> {
         let now = cx.borrow().run.now;
+        let known: Vec<String> = cx.borrow().state.accounts[key].delisted.keys().cloned().collect();
+        for symbol in known {
+            let instances = plan::instances(Stream::BinanceSpotTrades, std::slice::from_ref(&symbol), &[]);
+            match self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await {
+                Err(SyncError::Venue { source, .. }) if source.problem() == Some(ApiProblem::UnknownSymbol) => {
+                    let mut c = cx.borrow_mut();
+                    let st = c.state.accounts.get_mut(key).expect("account state");
+                    st.delisted.remove(&symbol);
+                    st.symbols.symbols.remove(&symbol);
+                    st.no_pair.insert(symbol, now);
+                }
+                other => other?,
+            }
+        }
         let candidates = crate::delisted::candidates(&cx.borrow().state.accounts[key], now);
         for (symbol, pair) in candidates {
             cx.borrow_mut().probes.symbols.insert(symbol.clone(), pair.clone());

@@ -25,6 +25,8 @@ struct Fake {
     now: Cell<i64>,
     /// `myTrades` symbols asked, in order.
     asked: RefCell<Vec<String>>,
+    /// `FTTUSDT` answers -1121 too (the venue stopped serving it).
+    gone: Cell<bool>,
 }
 
 fn q(req: &Request) -> BTreeMap<String, String> {
@@ -53,11 +55,13 @@ impl Fake {
                 let from: u64 = p.get("fromId").map_or(0, |v| v.parse().unwrap());
                 match sym.as_str() {
                     "BTCUSDT" | "ETHBTC" => json!([]),
-                    "FTTUSDT" if from <= 7 => json!([{"symbol": "FTTUSDT", "id": 7, "orderId": 70, "orderListId": -1,
+                    "FTTUSDT" if from <= 7 && !self.gone.get() => {
+                        json!([{"symbol": "FTTUSDT", "id": 7, "orderId": 70, "orderListId": -1,
                         "price": "2.5", "qty": "0.5", "quoteQty": "1.25", "commission": "0.00125",
                         "commissionAsset": "USDT", "time": NOW - 30 * DAY, "isBuyer": true, "isMaker": false,
-                        "isBestMatch": true}]),
-                    "FTTUSDT" => json!([]),
+                        "isBestMatch": true}])
+                    }
+                    "FTTUSDT" if !self.gone.get() => json!([]),
                     _ => {
                         let body = json!({"code": -1121, "msg": "Invalid symbol."}).to_string().into_bytes();
                         return Response { status: 400, headers: vec![], body };
@@ -125,7 +129,7 @@ fn sync(fake: &Fake, state: &mut SyncState, sink: &mut Memory, at: i64, full: bo
 
 #[test]
 fn a_minus_1121_candidate_is_remembered_and_not_asked_again_before_its_retry_time() {
-    let fake = Fake { now: Cell::new(NOW), asked: RefCell::new(Vec::new()) };
+    let fake = Fake { now: Cell::new(NOW), asked: RefCell::new(Vec::new()), gone: Cell::new(false) };
     let (mut state, mut sink) = (SyncState::new(), Memory::default());
     // the backfill: FTT and LUNA are named by no listed symbol; the quotes are USDT and BTC
     let asked = sync(&fake, &mut state, &mut sink, NOW, true);
@@ -155,7 +159,7 @@ fn a_minus_1121_candidate_is_remembered_and_not_asked_again_before_its_retry_tim
 
 #[test]
 fn an_asset_whose_trades_are_found_nowhere_is_listed_with_what_was_tried() {
-    let fake = Fake { now: Cell::new(NOW), asked: RefCell::new(Vec::new()) };
+    let fake = Fake { now: Cell::new(NOW), asked: RefCell::new(Vec::new()), gone: Cell::new(false) };
     let (mut state, mut sink) = (SyncState::new(), Memory::default());
     sync(&fake, &mut state, &mut sink, NOW, true);
     let unfound = &state.accounts["binance/main"].unfound_trades;
@@ -164,4 +168,11 @@ fn an_asset_whose_trades_are_found_nowhere_is_listed_with_what_was_tried() {
     // still listed by the next full cycle, which asks nothing new
     sync(&fake, &mut state, &mut sink, NOW + DAY, true);
     assert_eq!(state.accounts["binance/main"].unfound_trades["LUNA"], ["LUNABTC", "LUNAUSDT"]);
+    // a kept pair that answers -1121 later: no error, no longer kept, and its asset is listed too
+    fake.gone.set(true);
+    sync(&fake, &mut state, &mut sink, NOW + 2 * DAY, true);
+    let st = &state.accounts["binance/main"];
+    assert!(st.delisted.is_empty() && !st.symbols.symbols.contains_key("FTTUSDT"));
+    assert_eq!(st.unfound_trades["FTT"], ["FTTBTC", "FTTUSDT"]);
+    assert!(sink.events.contains_key("binance/main/spot:trade:FTTUSDT:7"), "what was read stays");
 }
