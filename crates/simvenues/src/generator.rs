@@ -533,6 +533,9 @@ pub struct World {
     pub market: Arc<Market>,
     /// Binance spot symbols.
     pub binance_spot: Vec<Symbol>,
+    /// Binance spot symbols exchangeInfo no longer lists, whose `myTrades` the venue still serves (unless
+    /// `Settings::delisted_trades_served` is off): traded by every data account early on (docs/venues.md §1.6).
+    pub binance_delisted: Vec<Symbol>,
     /// Binance USDⓈ-M symbols.
     pub binance_futures: Vec<Symbol>,
     /// Bitget spot symbols.
@@ -565,6 +568,9 @@ const BINANCE_SPOT: &[(&str, &str)] = &[
     ("LTC", "USDT"),
     ("TRX", "USDT"),
 ];
+/// The Binance spot pair every data account trades early in its history and exchangeInfo no longer lists: its
+/// `myTrades` is still served (docs/venues.md §1.6, "Delisted pairs").
+const BINANCE_DELISTED: (&str, &str) = ("FTT", "USDT");
 const BITGET_SPOT: &[(&str, &str)] =
     &[("BTC", "USDT"), ("ETH", "USDT"), ("BGB", "USDT"), ("SOL", "USDT"), ("XRP", "USDT"), ("DOGE", "USDT")];
 const FUTURES: &[&str] = &["BTCUSDT", "ETHUSDT", "SOLUSDT"];
@@ -650,6 +656,12 @@ enum Act {
     CoinmFunding,
     /// Moves part of the COIN-M wallet's BTC back to spot.
     CoinmOut,
+    /// Buys FTT on the delisted pair `FTTUSDT` (fee in FTT).
+    DelistedBuy,
+    /// Sells all the FTT but a crumb worth about 1 USDT on `FTTUSDT` (fee in USDT).
+    DelistedSell,
+    /// Converts the FTT crumb to BNB (dust): how the asset shows up outside its trades.
+    DelistedDust,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -954,6 +966,10 @@ fn gen_binance(
     if spec.spot_fills_per_kday > 0 {
         earn_script(&mut plan, start, days);
         coinm_script(&mut plan, start, days);
+        // the delisted pair: a buy, a sell a minute later and the crumb dusted a minute after that, the same day
+        let t = insert_free(&mut plan, start + 2 * DAY + 7 * HOUR, Act::DelistedBuy);
+        let t = insert_free(&mut plan, t + MINUTE, Act::DelistedSell);
+        insert_free(&mut plan, t + MINUTE, Act::DelistedDust);
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
@@ -1009,6 +1025,8 @@ fn gen_binance(
             Act::BuyBnb | Act::LateSymbol => activity.buy_bnb(t, act),
             Act::NetBuy(bnb_fee) => activity.net_buy(t, bnb_fee),
             Act::NetSell => activity.net_sell(t),
+            Act::DelistedBuy | Act::DelistedSell => activity.delisted_fill(t, act == Act::DelistedBuy),
+            Act::DelistedDust => activity.delisted_dust(t),
         }
     }
     activity.finish()
@@ -1498,6 +1516,53 @@ impl BinanceActivity<'_> {
         if !details.is_empty() {
             a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
         }
+    }
+
+    /// A fill on the delisted pair (see [`BINANCE_DELISTED`]): a buy with 2 % of the USDT, fee in FTT; or a sell
+    /// of all the FTT but a crumb worth about 1 USDT, fee in USDT.
+    fn delisted_fill(&mut self, t: i64, buy: bool) {
+        let (market, start) = (self.market, self.start);
+        let Self { g, a, spot, .. } = self;
+        let name = format!("{}{}", BINANCE_DELISTED.0, BINANCE_DELISTED.1);
+        let Some(sym) = market.symbol(&name).cloned() else { return };
+        let price = market.fill_price(&name, t, g.r.next_u64());
+        let down = rust_decimal::RoundingStrategy::ToZero;
+        let qty = if buy {
+            (bal(spot, &sym.quote) * Decimal::new(2, 2) / price).round_dp_with_strategy(sym.qty_dp, down)
+        } else {
+            (bal(spot, &sym.base) - Decimal::ONE / price).round_dp_with_strategy(sym.qty_dp, down)
+        };
+        let quote_qty = (qty * price).round_dp(8);
+        if qty <= Decimal::ZERO || (buy && quote_qty > bal(spot, &sym.quote)) {
+            return;
+        }
+        let fee = if buy {
+            ((qty * Decimal::new(1, 3)).round_dp(8), sym.base.as_str())
+        } else {
+            ((quote_qty * Decimal::new(1, 3)).round_dp(8), sym.quote.as_str())
+        };
+        push_fill(&mut *a, &mut *spot, &sym, (start, t), buy, qty, price, fee, false);
+    }
+
+    /// The FTT crumb the delisted pair's sell left, converted to BNB (dust, 2 % charged).
+    fn delisted_dust(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let asset = BINANCE_DELISTED.0;
+        let (amount, bnb) = (bal(spot, asset), g.usdt_value("BNB", t));
+        if amount.is_zero() || bnb.is_zero() {
+            return;
+        }
+        let gross = (amount * g.usdt_value(asset, t) / bnb).round_dp(8);
+        let charge = (gross * Decimal::new(2, 2)).round_dp(8);
+        let net = gross - charge;
+        if net <= Decimal::ZERO {
+            return;
+        }
+        add(&mut *spot, asset, -amount);
+        add(&mut *spot, "BNB", net);
+        let details = vec![DustDetail { from_asset: interned(asset), amount, transfered: net, service_charge: charge }];
+        a.dribblets.push(Dribblet { trans_id: rid(40_000_000_000, start, t, index), time: t, details });
     }
 
     /// BNB bought for fees (or the first fill of a symbol listed late).
@@ -2284,6 +2349,7 @@ fn demo_keys(seed: u64, binance: &[BinanceAccount], bitget: &[BitgetAccount]) ->
 /// fiat pairs of both venues, each once.
 fn market_pairs(binance: usize, bitget: usize) -> Vec<(&'static str, &'static str)> {
     let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..binance].to_vec();
+    pairs.push(BINANCE_DELISTED);
     let more = BITGET_SPOT[..bitget].iter().chain(crate::market::BINANCE_FIAT).chain(crate::market::BITGET_FIAT);
     for p in more {
         if !pairs.contains(p) {
@@ -2390,6 +2456,7 @@ impl World {
             binance_spot,
             binance_futures: futures.clone(),
             bitget_spot,
+            binance_delisted: vec![interned(&format!("{}{}", BINANCE_DELISTED.0, BINANCE_DELISTED.1))],
             bitget_futures: futures,
             binance_fiat,
             bitget_fiat,

@@ -67,6 +67,10 @@ pub const ASSETS: &[(&str, &str, u32, u32)] = &[
     ("LINK", "15", 3, 2),
 ];
 
+/// Assets traded only on a Binance spot pair exchangeInfo no longer lists ([`crate::generator::World`]'s
+/// `binance_delisted`): start price in USDT, price and quantity decimals, like [`ASSETS`].
+pub const DELISTED: &[(&str, &str, u32, u32)] = &[("FTT", "2", 4, 2)];
+
 /// Fiat currencies the venues quote against USDT, for valuation in a reporting currency: the start price in USDT
 /// of one unit. Their walks move a tenth as fast as a crypto asset's.
 pub const FIAT: &[(&str, &str)] = &[
@@ -106,7 +110,7 @@ fn asset_info(asset: &str) -> (Decimal, u32, u32) {
     if let Some((_, p)) = FIAT.iter().find(|f| f.0 == asset) {
         return (p.parse().expect("static price"), 5, 2);
     }
-    let (_, p, pdp, qdp) = ASSETS.iter().find(|a| a.0 == asset).copied().unwrap_or(("USDT", "1", 4, 2));
+    let (_, p, pdp, qdp) = ASSETS.iter().chain(DELISTED).find(|a| a.0 == asset).copied().unwrap_or(("USDT", "1", 4, 2));
     (p.parse().expect("static price"), pdp, qdp)
 }
 

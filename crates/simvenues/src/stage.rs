@@ -151,6 +151,7 @@ pub fn as_of(world: &World, t: i64) -> World {
         end: world.end,
         market: world.market.clone(),
         binance_spot: world.binance_spot.clone(),
+        binance_delisted: world.binance_delisted.clone(),
         binance_futures: world.binance_futures.clone(),
         bitget_spot: world.bitget_spot.clone(),
         bitget_futures: world.bitget_futures.clone(),

@@ -108,9 +108,13 @@ async fn paging_the_venues_rebuilds_the_truth_ids() {
     let k = bn(&sb, "main");
     // Binance spot fills: every symbol of exchangeInfo, fromId paging with a small limit
     let info = request(sb.binance_spot_url(), "GET", "/api/v3/exchangeInfo", &[], b"", None).await.unwrap().json();
+    let mut symbols: Vec<&str> =
+        info["symbols"].as_array().unwrap().iter().map(|s| s["symbol"].as_str().unwrap()).collect();
+    // and the delisted pair: not in exchangeInfo, its trades still served (docs/venues.md §1.6, "Delisted pairs")
+    assert!(!symbols.contains(&"FTTUSDT"), "{symbols:?}");
+    symbols.push("FTTUSDT");
     let mut ids = BTreeSet::new();
-    for s in info["symbols"].as_array().unwrap() {
-        let sym = s["symbol"].as_str().unwrap();
+    for sym in symbols {
         let mut from = 0u64;
         loop {
             let r = binance_get(
@@ -136,6 +140,7 @@ async fn paging_the_venues_rebuilds_the_truth_ids() {
     let expected: BTreeSet<String> =
         truth.iter().filter(|i| i.starts_with("binance/main/spot:trade:")).cloned().collect();
     assert!(expected.len() > 20);
+    assert!(expected.iter().any(|i| i.contains(":trade:FTTUSDT:")), "main traded the delisted pair");
     assert_eq!(ids, expected);
     // Binance income: FUNDING_FEE rows over 30-day windows with startTime paging
     let now = now_ms();
@@ -460,6 +465,13 @@ async fn klines_served_contain_every_fill_price() {
     let acc = sb.world().binance_account("main").unwrap();
     let mut checked = 0;
     for (sym, fills) in &acc.trades {
+        if sb.world().binance_delisted.contains(sym) {
+            // a pair exchangeInfo no longer lists has no market data either (docs/venues.md §1.6, "Delisted pairs")
+            let q = format!("/api/v3/klines?symbol={sym}&interval=1m&limit=1");
+            let k = request(sb.binance_spot_url(), "GET", &q, &[], b"", None).await.unwrap().json();
+            assert_eq!(k["code"], -1121, "{k}");
+            continue;
+        }
         for f in fills.iter().step_by(9) {
             let minute = f.time - f.time.rem_euclid(60_000);
             let q = format!("/api/v3/klines?symbol={sym}&interval=1m&startTime={minute}&limit=1");

@@ -7,6 +7,7 @@
 //! - [`tick`]: the incremental tick's rule: what moved, which streams can explain it, whether they did.
 //! - [`residual`]: per account, wallet and asset, the venue's balance against the ledger's, the residual and the
 //!   streams that could explain it; an account is complete when every residual is zero.
+//! - [`delisted`]: Binance spot pairs `exchangeInfo` no longer lists: which to ask for, which assets stay unfound.
 //! - [`prices`]: daily prices of the assets to value, from the venues' public market data, kept in a [`PriceCache`].
 //! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
@@ -20,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod budget;
+pub mod delisted;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod pager;

@@ -326,6 +326,9 @@ struct Cx<'a, 's> {
     moved: Moved,
     /// Stream instances (cursor keys) read in this tick: never twice.
     read: BTreeSet<String>,
+    /// Candidate delisted pairs being asked for in this tick (docs/sync.md, "Delisted pairs"): their fills parse
+    /// with this book until they are known.
+    probes: SymbolBook,
 }
 
 /// Futures symbols whose fills may be new: of positions that changed, of income rows read in this tick.
@@ -654,7 +657,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
             });
         let moved = Moved { positions: moved_positions, new_day, earn_in_full, ..Moved::default() };
-        let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new() });
+        let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
         let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
         {
@@ -825,6 +828,11 @@ impl<'t, T: Transport> Engine<'t, T> {
             let info = self.snapshot_call(client, run, &BINANCE_EXCHANGE_INFO, &[]).await?;
             st.symbols = parse::binance::exchange_info(&info, &BINANCE_EXCHANGE_INFO).map_err(parse_err)?;
             st.symbols_at = Some(now);
+            // the delisted pairs found are read like the listed ones (docs/sync.md, "Delisted pairs"); one listed
+            // again is a listed one
+            let AccountState { symbols, delisted, .. } = &mut *st;
+            delisted.retain(|s, _| !symbols.symbols.contains_key(s));
+            symbols.symbols.extend(delisted.iter().map(|(s, p)| (s.clone(), p.clone())));
         }
         Ok(())
     }
@@ -903,12 +911,15 @@ impl<'t, T: Transport> Engine<'t, T> {
                         st.symbols
                             .symbols
                             .iter()
+                            .filter(|(s, _)| !st.delisted.contains_key(*s))
                             .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
                             .map(|(s, _)| s.clone())
                             .collect()
                     };
                     let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await
+                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+                    // the pairs exchangeInfo no longer lists: those found, then the candidates
+                    self.find_delisted(client, cx, key).await
                 };
                 let futures = async move {
                     for stream in futures_side {
@@ -949,6 +960,59 @@ impl<'t, T: Transport> Engine<'t, T> {
                 self.run_stream(client, cx, instances.0, instances.1).await
             }
         }
+    }
+
+    /// Reads the delisted pairs found so far from their cursors, then asks `myTrades` for the candidate pairs of
+    /// the assets no listed symbol names (docs/sync.md, "Delisted pairs"; [`crate::delisted`]): a pair that
+    /// answers trades is kept as a delisted symbol, read from its cursor from then on; one that answers -1121 (no
+    /// such pair) or no trades is remembered, never an error (a kept pair that answers -1121 is no longer kept).
+    /// Then lists the assets whose trades were not found.
+    async fn find_delisted(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, key: &str) -> Result<(), SyncError> {
+        let now = cx.borrow().run.now;
+        let known: Vec<String> = cx.borrow().state.accounts[key].delisted.keys().cloned().collect();
+        for symbol in known {
+            let instances = plan::instances(Stream::BinanceSpotTrades, std::slice::from_ref(&symbol), &[]);
+            match self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await {
+                Err(SyncError::Venue { source, .. }) if source.problem() == Some(ApiProblem::UnknownSymbol) => {
+                    let mut c = cx.borrow_mut();
+                    let st = c.state.accounts.get_mut(key).expect("account state");
+                    st.delisted.remove(&symbol);
+                    st.symbols.symbols.remove(&symbol);
+                    st.no_pair.insert(symbol, now);
+                }
+                other => other?,
+            }
+        }
+        let candidates = crate::delisted::candidates(&cx.borrow().state.accounts[key], now);
+        for (symbol, pair) in candidates {
+            cx.borrow_mut().probes.symbols.insert(symbol.clone(), pair.clone());
+            let instances = plan::instances(Stream::BinanceSpotTrades, std::slice::from_ref(&symbol), &[]);
+            let task_key = plan::task_key(Stream::BinanceSpotTrades, &instances[0]);
+            let answer = self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await;
+            let mut c = cx.borrow_mut();
+            c.probes.symbols.remove(&symbol);
+            let st = c.state.accounts.get_mut(key).expect("account state");
+            match answer {
+                // a cursor means it answered rows: a pair the account traded on
+                Ok(()) if st.next_id.contains_key(&task_key) => {
+                    st.no_pair.remove(&symbol);
+                    st.symbols.symbols.insert(symbol.clone(), pair.clone());
+                    st.delisted.insert(symbol, pair);
+                }
+                Ok(()) => {
+                    st.no_pair.insert(symbol, now);
+                }
+                Err(SyncError::Venue { source, .. }) if source.problem() == Some(ApiProblem::UnknownSymbol) => {
+                    st.no_pair.insert(symbol, now);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut c = cx.borrow_mut();
+        let Cx { run, state, .. } = &mut *c;
+        let st = state.accounts.get_mut(key).expect("account state");
+        st.unfound_trades = crate::delisted::unfound(st);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
     }
 
     /// The streams that can explain what moved, and nothing else (docs/sync.md): a wallet that did not move has no
@@ -1173,9 +1237,12 @@ impl<'t, T: Transport> Engine<'t, T> {
             pager.params(&mut params);
             let reply = self.call(client, &key, spec.endpoint, &params).await.map_err(venue_err)?;
             let mut c = cx.borrow_mut();
-            let Cx { run, state, check, moved, .. } = &mut *c;
+            let Cx { run, state, check, moved, probes, .. } = &mut *c;
             let st = &state.accounts[&key];
-            let page = parse_page(task.stream, &reply.data, &label, &st.symbols).map_err(venue_err)?;
+            let probing = task.stream == Stream::BinanceSpotTrades
+                && task.params.first().is_some_and(|(_, s)| probes.symbols.contains_key(s));
+            let book = if probing { &*probes } else { &st.symbols };
+            let page = parse_page(task.stream, &reply.data, &label, book).map_err(venue_err)?;
             if let Some(check) = check {
                 check.note(&page.events);
             }

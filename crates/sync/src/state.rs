@@ -43,6 +43,18 @@ pub struct AccountState {
     /// Venue time `symbols` were read.
     #[serde(default)]
     pub symbols_at: Option<i64>,
+    /// Binance spot pairs `exchangeInfo` no longer lists whose `myTrades` answered trades (docs/sync.md, "Delisted
+    /// pairs"): symbol -> (base, quote). Kept in `symbols` too, so they are read like any other symbol.
+    #[serde(default)]
+    pub delisted: BTreeMap<String, (String, String)>,
+    /// Candidate pairs that answered -1121 (no such pair) or no trades: symbol -> venue time asked. Not asked again
+    /// before [`crate::delisted::RETRY_MS`] has passed.
+    #[serde(default)]
+    pub no_pair: BTreeMap<String, i64>,
+    /// Assets whose trades cannot be found (no listed symbol names them, and no delisted pair tried answered
+    /// trades): asset -> the pairs tried. Set by every Binance full cycle; the app and the CLI show it.
+    #[serde(default)]
+    pub unfound_trades: BTreeMap<String, Vec<String>>,
     /// Windowed streams: everything up to this venue time (ms) is in the ledger.
     pub covered_until: BTreeMap<String, i64>,
     /// Windowed streams: everything from this venue time (ms) up to `covered_until` is in the ledger. When a later

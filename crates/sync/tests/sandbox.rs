@@ -1142,3 +1142,50 @@ async fn an_abuser_at_its_share_does_not_hold_back_an_honest_sync() {
     assert!(spot < 2_400, "the sync read the IP's total: {spot}");
     assert_eq!((stats.waited_ms, stats.retries), (0, 0), "the sync held back: {:?}", stats.retried);
 }
+
+/// Delisted pairs (docs/venues.md §1.6 "Delisted pairs", docs/sync.md "Delisted pairs"): every data account traded
+/// `FTTUSDT`, which the simulated exchangeInfo does not list, and dusted the FTT left over, so FTT is an asset no
+/// listed symbol names. The sync asks `myTrades` for it against the listed quotes (USDT, BTC): `FTTUSDT` answers the
+/// trades, which land in the ledger, and the ledger and balances equal the truth; `FTTBTC` answers -1121, remembered
+/// and no error. With the venue answering -1121 for `FTTUSDT` too (`delisted_trades_served` off, docs/venues.md §5),
+/// the sync still completes and lists FTT as an asset whose trades were not found, with the pairs it tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delisted_pairs_trades_are_synced_and_an_unfound_asset_is_listed() {
+    for served in [true, false] {
+        let r = start_with(5, Size::Small, 0.0, None, |c| c.binance.delisted_trades_served = served).await;
+        let t = transport(&r);
+        let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+        let binance: Vec<AccountConfig> =
+            accepted.into_iter().filter(|a| a.credentials.venue == Venue::Binance).collect();
+        let dir = tmp(&format!("delisted-{served}"));
+        sync_into(&t, &binance, &dir).await;
+        let p = prefixes(&binance);
+        // the accounts that traded the delisted pair, by the truth
+        let traded: BTreeSet<String> = r
+            .sandbox
+            .truth_ledger()
+            .iter()
+            .filter(|e| mine(&p, e.account.as_str()) && e.id.contains(":trade:FTTUSDT:"))
+            .map(|e| e.account.as_str().trim_end_matches("/spot").to_string())
+            .collect();
+        assert!(traded.len() >= 2, "the data accounts trade the delisted pair: {traded:?}");
+        let (_, state) = DirStore::open(&dir).unwrap();
+        for a in &traded {
+            let st = &state.accounts[a];
+            assert!(st.no_pair.contains_key("FTTBTC"), "{a}: FTTBTC answered -1121: {:?}", st.no_pair);
+            if served {
+                assert_eq!(st.delisted["FTTUSDT"], ("FTT".to_string(), "USDT".to_string()), "{a}");
+                assert!(st.unfound_trades.is_empty(), "{a}: {:?}", st.unfound_trades);
+            } else {
+                assert!(st.delisted.is_empty(), "{a}");
+                assert_eq!(st.unfound_trades["FTT"], ["FTTBTC", "FTTUSDT"], "{a}");
+            }
+        }
+        if served {
+            assert_matches_truth(&r, &binance, &dir);
+        } else {
+            let diff = compare_with_truth(&r, &binance, &dir).unwrap_err();
+            assert!(diff.contains(":trade:FTTUSDT:"), "only the delisted pair's trades are missing: {diff}");
+        }
+    }
+}

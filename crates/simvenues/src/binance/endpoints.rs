@@ -53,7 +53,10 @@ fn acct<'a>(ctx: &Ctx<'a>) -> &'a BinanceAccount {
 fn symbol_param(ctx: &Ctx<'_>, futures: bool) -> Result<String, ApiError> {
     let s = ctx.params.get("symbol").ok_or_else(|| ApiError::mandatory("symbol"))?;
     let listed = if futures { &ctx.world.binance_futures } else { &ctx.world.binance_spot };
-    if !listed.iter().any(|x| &**x == s) {
+    // a delisted pair: not in exchangeInfo, its trades still served (docs/venues.md §1.6, §5)
+    let delisted =
+        !futures && ctx.settings.delisted_trades_served && ctx.world.binance_delisted.iter().any(|x| &**x == s);
+    if !listed.iter().any(|x| &**x == s) && !delisted {
         return Err(ApiError::bad(-1121, "Invalid symbol."));
     }
     Ok(s.to_string())

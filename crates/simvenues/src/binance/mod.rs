@@ -50,6 +50,9 @@ pub struct Settings {
     /// Test control, not a venue fact: serve the COIN-M funding rows of `/dapi/v1/income` under this income type
     /// instead of `FUNDING_FEE` (a type the client does not know, which it must keep as other income with a warning).
     pub coinm_funding_type: Option<String>,
+    /// `myTrades` of a pair exchangeInfo no longer lists answers the account's trades (default true); false: -1121
+    /// like any unknown symbol. The venue's pages do not say which (docs/venues.md §5).
+    pub delisted_trades_served: bool,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             fixed_clock_ms: None,
             earn_reward_type: None,
             coinm_funding_type: None,
+            delisted_trades_served: true,
         }
     }
 }
