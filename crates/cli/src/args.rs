@@ -194,6 +194,10 @@ pub struct SettingsArgs {
     /// End of the report window, RFC 3339 UTC.
     #[arg(long, value_name = "TIME")]
     pub to: Option<Timestamp>,
+    /// The user's decisions as JSON: transfers matched by hand, legs marked income or expense, and the cost of
+    /// deposits from outside (docs/ledger-format.md, "Decisions").
+    #[arg(long, value_name = "FILE")]
+    pub decisions: Option<String>,
 }
 
 /// `true` or `false` (also yes/no, on/off, 1/0).

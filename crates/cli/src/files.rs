@@ -23,12 +23,77 @@ pub struct ReportInputs {
 
 /// Reads a report's inputs; the settings are checked first, before any file is read.
 pub fn report_inputs(a: &InputArgs) -> Result<ReportInputs, CliError> {
-    let settings = a.settings.settings()?;
+    let mut settings = a.settings.settings()?;
     let Some(path) = &a.ledger else { return Err(CliError::Usage("--ledger is required".into())) };
+    let decisions = a.settings.decisions.as_deref().map(|f| Ok::<_, CliError>((f, Decisions::read(f)?))).transpose()?;
     let events = ledger(path)?;
+    if let Some((file, d)) = decisions {
+        d.check(&events).map_err(|reason| CliError::Decisions { file: file.into(), reason })?;
+        d.apply(&mut settings);
+    }
     let prices = prices(a.prices.as_deref())?;
     let positions = positions(a.positions.as_deref())?;
     Ok(ReportInputs { events, prices, positions, settings })
+}
+
+/// The user's decisions (`--decisions FILE`, docs/ledger-format.md "Decisions"): the engine settings' lists that
+/// are made by hand, in the same shape as a bundle's settings carry them.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decisions {
+    /// (withdrawal id, deposit id) pairs matched by hand.
+    #[serde(default)]
+    manual_matches: Vec<(String, String)>,
+    /// Unmatched legs marked income or expense, by event id.
+    #[serde(default)]
+    leg_marks: std::collections::BTreeMap<String, pnl::LegMark>,
+    /// The cost of deposits from outside, by event id, in the profit currency.
+    #[serde(default)]
+    deposit_costs: std::collections::BTreeMap<String, ledger::Decimal>,
+}
+
+impl Decisions {
+    fn read(path: &str) -> Result<Self, CliError> {
+        let text = text(path)?;
+        serde_json::from_str(&text).map_err(|e| CliError::Decisions { file: path.into(), reason: e.to_string() })
+    }
+
+    /// Every id names an event of the ledger of the right kind, and no cost is negative: a decision about an event
+    /// the ledger does not have is a mistake (a ledger of another account, a typo), never ignored.
+    fn check(&self, events: &[Event]) -> Result<(), String> {
+        use ledger::EventKind::{Deposit, Withdrawal};
+        let by_id: rustc_hash::FxHashMap<&str, &ledger::EventKind> =
+            events.iter().map(|e| (e.id.as_str(), &e.kind)).collect();
+        let is_deposit = |id: &str| matches!(by_id.get(id), Some(Deposit { .. }));
+        let is_withdrawal = |id: &str| matches!(by_id.get(id), Some(Withdrawal { .. }));
+        for (w, d) in &self.manual_matches {
+            if !is_withdrawal(w) || !is_deposit(d) {
+                return Err(format!(
+                    "manual match [{w:?}, {d:?}]: expected a withdrawal id, then a deposit id, of the ledger"
+                ));
+            }
+        }
+        for id in self.leg_marks.keys() {
+            if !is_deposit(id) && !is_withdrawal(id) {
+                return Err(format!("leg mark {id:?}: no deposit or withdrawal of the ledger has this id"));
+            }
+        }
+        for (id, cost) in &self.deposit_costs {
+            if !is_deposit(id) {
+                return Err(format!("deposit cost {id:?}: no deposit of the ledger has this id"));
+            }
+            if cost.is_sign_negative() && !cost.is_zero() {
+                return Err(format!("deposit cost {id:?}: {cost} is negative"));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(self, s: &mut pnl::Settings) {
+        s.manual_matches = self.manual_matches;
+        s.leg_marks = self.leg_marks;
+        s.deposit_costs = self.deposit_costs;
+    }
 }
 
 fn open(path: &str) -> Result<BufReader<File>, CliError> {

@@ -45,6 +45,14 @@ pub enum CliError {
         /// What is wrong.
         reason: String,
     },
+    /// A decisions file is malformed or names what the ledger does not have.
+    #[error("{file}: {reason}")]
+    Decisions {
+        /// The decisions file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A bundle does not verify or cannot be read.
     #[error("{file}: {reason}")]
     Bundle {

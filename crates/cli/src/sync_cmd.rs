@@ -159,8 +159,8 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    // per account synced, "complete" or the residuals of its wallets and assets (docs/sync.md, "Balances
-    // explained"); the counts go into the summary too
+    // per account synced, "complete" or the residuals of its wallets and assets and the assets whose trades were
+    // found on no listed or delisted pair (docs/sync.md, "Balances explained"); the counts go into the summary too
     let events: Vec<ledger::Event> = sink.store.events().values().cloned().collect();
     let mut residuals = serde_json::Map::new();
     for (key, r) in &results {
@@ -174,10 +174,6 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
             }
             residuals.insert(key.clone(), res.rows.len().into());
         }
-    }
-    // assets whose trades were found on no listed or delisted pair (docs/sync.md, "Delisted pairs")
-    for w in unfound_warnings(&state) {
-        eprintln!("warning: {w}");
     }
     let unfound: std::collections::BTreeMap<&String, _> = state
         .accounts
@@ -196,44 +192,9 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
     if failed > 0 { 1 } else { 0 }
 }
 
-/// One warning per asset whose trades the sync could not find (`AccountState::unfound_trades`, docs/sync.md,
-/// "Delisted pairs"): the account, the asset and the pairs tried.
-fn unfound_warnings(state: &SyncState) -> Vec<String> {
-    let mut out = Vec::new();
-    for (account, st) in &state.accounts {
-        for (asset, tried) in &st.unfound_trades {
-            let tried = if tried.is_empty() {
-                "no pair to try".to_string()
-            } else {
-                format!("tried {}, which answered no such pair or no trades", tried.join(", "))
-            };
-            out.push(format!(
-                "{account}: no trades found for {asset}: exchangeInfo lists no symbol of it and {tried}; its balance \
-                 and acquisitions may be incomplete"
-            ));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_asset_whose_trades_were_not_found_is_a_warning_naming_what_was_tried() {
-        let mut state = SyncState::new();
-        let st = state.accounts.entry("binance/main".into()).or_default();
-        st.unfound_trades.insert("LUNA".into(), vec!["LUNABTC".into(), "LUNAUSDT".into()]);
-        st.unfound_trades.insert("XYZ".into(), vec![]);
-        state.accounts.entry("bitget/main".into()).or_default();
-        let w = unfound_warnings(&state);
-        assert_eq!(w.len(), 2, "{w:?}");
-        assert!(
-            w[0].starts_with("binance/main: no trades found for LUNA:") && w[0].contains("tried LUNABTC, LUNAUSDT")
-        );
-        assert!(w[1].contains("XYZ") && w[1].contains("no pair to try"), "{}", w[1]);
-    }
 
     #[test]
     fn key_file_in_the_sandbox_format() {

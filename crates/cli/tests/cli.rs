@@ -273,6 +273,7 @@ fn help_lists_every_option_and_completions_cover_them() {
         "--deposits-at-market",
         "--from",
         "--to",
+        "--decisions",
     ] {
         assert!(help.contains(option), "{option} missing from `meetcrypt pnl --help`:\n{help}");
     }
@@ -397,4 +398,47 @@ fn pnl_with_the_sync_state_prints_each_accounts_residuals() {
     let o = meetcrypt(&["pnl", "--bundle", &ledger, "--state", &state]);
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     assert!(stdout(&meetcrypt(&["pnl", "--help"])).contains("--state <FILE>"));
+}
+
+/// docs/accounting.md, Example 32: 1 BTC deposited from outside, sold for 25000 USDT.
+const DEPOSIT_THEN_SALE: &str = r#"{"id":"d1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"deposit","asset":"BTC","amount":"1"}
+{"id":"s1","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"BTC","amount":"1"},"receive":{"asset":"USDT","amount":"25000"},"fees":[]}
+"#;
+
+#[test]
+fn decisions_give_a_deposit_from_outside_its_cost_and_a_wrong_one_is_refused_by_name() {
+    let dir = temp_dir();
+    let ledger = write(dir.path(), "ledger.jsonl", DEPOSIT_THEN_SALE);
+    let without = meetcrypt(&["pnl", "--ledger", &ledger]);
+    assert!(without.status.success(), "{}", stderr(&without));
+    let r: Value = serde_json::from_str(&stdout(&without)).unwrap();
+    assert_eq!(r["missing_acquisitions"].as_array().unwrap().len(), 1, "{r}");
+
+    let decisions = write(dir.path(), "decisions.json", r#"{"deposit_costs":{"d1":"15000"}}"#);
+    let with = meetcrypt(&["pnl", "--ledger", &ledger, "--decisions", &decisions]);
+    assert!(with.status.success(), "{}", stderr(&with));
+    let r: Value = serde_json::from_str(&stdout(&with)).unwrap();
+    assert_eq!(r["realized"]["trade"], "10000");
+    assert!(r["missing_acquisitions"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(r["settings"]["deposit_costs"]["d1"], "15000");
+
+    // an id the ledger does not have, a withdrawal where a deposit belongs, a negative cost, an unknown key: each an
+    // error naming the file and what is wrong, and no report
+    for (text, says) in [
+        (r#"{"deposit_costs":{"d2":"1"}}"#, r#"deposit cost "d2": no deposit of the ledger has this id"#),
+        (r#"{"deposit_costs":{"s1":"1"}}"#, r#"deposit cost "s1": no deposit of the ledger has this id"#),
+        (r#"{"deposit_costs":{"d1":"-1"}}"#, r#"deposit cost "d1": -1 is negative"#),
+        (r#"{"manual_matches":[["d1","d1"]]}"#, "expected a withdrawal id, then a deposit id"),
+        (r#"{"leg_marks":{"x":"income"}}"#, r#"leg mark "x": no deposit or withdrawal"#),
+        (r#"{"deposit_cost":{"d1":"1"}}"#, "unknown field `deposit_cost`"),
+    ] {
+        let bad = write(dir.path(), "bad.json", text);
+        let o = meetcrypt(&["pnl", "--ledger", &ledger, "--decisions", &bad]);
+        assert!(!o.status.success() && stdout(&o).is_empty(), "{text}");
+        let err = stderr(&o);
+        assert!(err.contains("bad.json") && err.contains(says), "{text}: {err}");
+    }
+    // a bundle carries its own settings
+    let o = meetcrypt(&["pnl", "--bundle", &ledger, "--decisions", &decisions]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }

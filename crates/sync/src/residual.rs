@@ -1,7 +1,9 @@
 //! The identity shown per account, wallet and asset (docs/sync.md, "Balances explained"): the venue's balance as the
 //! last tick read it, against the ledger's (the effects of every event at or before that reading, as
 //! [`crate::tick::effects`] counts them); the difference is the *residual*. An account is *complete* when every
-//! residual is zero. A residual is never shown as zero: it is named with the streams that could explain it in its
+//! residual is zero and every asset's trades were found (an asset traded on a pair the venue no longer lists, whose
+//! trades no pair tried answered, may balance by chance and still lack its acquisitions: docs/sync.md, "Delisted
+//! pairs"). A residual is never shown as zero: it is named with the streams that could explain it in its
 //! wallet, and, when the history the sync read has a start, as an opening balance older than that start (the venues
 //! keep limited history: docs/venues.md §3 and §5).
 //!
@@ -106,12 +108,26 @@ pub struct AccountResiduals {
     pub history_from: Option<i64>,
     /// The non-zero residuals, by wallet and asset.
     pub rows: Vec<Residual>,
+    /// Assets whose trades the sync found on no pair, with the pairs it tried (`AccountState::unfound_trades`).
+    pub trades_not_found: BTreeMap<String, Vec<String>>,
 }
 
 impl AccountResiduals {
-    /// Every residual is zero: the ledger explains every balance.
+    /// Every residual is zero and every asset's trades were found: the ledger explains every balance.
     pub fn complete(&self) -> bool {
-        self.rows.is_empty()
+        self.rows.is_empty() && self.trades_not_found.is_empty()
+    }
+}
+
+/// Why an asset's trades are missing, in words: the pairs tried, or that there was none to try.
+pub fn trades_not_found_text(asset: &str, tried: &[String]) -> String {
+    if tried.is_empty() {
+        format!("trades of {asset} not found: the venue lists no pair of it and none was left to try")
+    } else {
+        format!(
+            "trades of {asset} not found: the venue lists no pair of it, and {} answered no such pair or no trades",
+            tried.join(", ")
+        )
     }
 }
 
@@ -185,7 +201,9 @@ pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<Ac
     let earn = format!("{account}/earn");
     let earn_at = st.earn_at.unwrap_or(at).min(at);
     let wallet_at = |w: &str| if w == earn { earn_at } else { at };
-    Some(compute(account, balances, &wallet_at, at, st.history_from, events))
+    let mut r = compute(account, balances, &wallet_at, at, st.history_from, events);
+    r.trades_not_found.clone_from(&st.unfound_trades);
+    Some(r)
 }
 
 fn compute(
@@ -232,24 +250,34 @@ fn compute(
             cause,
         })
         .collect();
-    AccountResiduals { account: account.to_string(), at, history_from, rows }
+    AccountResiduals { account: account.to_string(), at, history_from, rows, trades_not_found: BTreeMap::new() }
 }
 
-/// The residual rows as text, one line per row (`wallet asset venue ledger residual: what could explain it`), or
-/// `complete`: what the CLI prints (docs/ledger-format.md).
+/// The residual rows as text, one line per row (`wallet asset venue ledger residual: what could explain it`), then
+/// one line per asset whose trades were not found, or `complete`: what the CLI prints (docs/ledger-format.md).
 pub fn lines(r: &AccountResiduals) -> Vec<String> {
     if r.complete() {
         return vec![format!("{}: complete (every balance explained at {})", r.account, Timestamp(r.at))];
     }
-    let mut out = vec![format!(
-        "{}: {} residual{} at {} (wallet, asset, venue, ledger, residual, what could explain it)",
-        r.account,
-        r.rows.len(),
-        if r.rows.len() == 1 { "" } else { "s" },
-        Timestamp(r.at)
-    )];
-    out.extend(r.rows.iter().map(|x| {
-        format!("  {}\t{}\t{}\t{}\t{}\t{}", x.wallet, x.asset, x.venue, x.ledger, x.residual, x.explanation())
+    let mut out = Vec::new();
+    if !r.rows.is_empty() {
+        out.push(format!(
+            "{}: {} residual{} at {} (wallet, asset, venue, ledger, residual, what could explain it)",
+            r.account,
+            r.rows.len(),
+            if r.rows.len() == 1 { "" } else { "s" },
+            Timestamp(r.at)
+        ));
+        out.extend(r.rows.iter().map(|x| {
+            format!("  {}\t{}\t{}\t{}\t{}\t{}", x.wallet, x.asset, x.venue, x.ledger, x.residual, x.explanation())
+        }));
+    }
+    out.extend(r.trades_not_found.iter().map(|(asset, tried)| {
+        format!(
+            "{}: incomplete: {}; its acquisitions and disposals may be missing",
+            r.account,
+            trades_not_found_text(asset, tried)
+        )
     }));
     out
 }
@@ -419,6 +447,29 @@ mod tests {
         let r = of_state("binance/m", &st, &events).unwrap();
         assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, e, d("-2")));
         assert!(of_state("binance/m", &AccountState::default(), &events).is_none(), "nothing read yet");
+    }
+
+    #[test]
+    fn an_asset_whose_trades_were_not_found_keeps_a_balanced_account_incomplete() {
+        let mut st = AccountState { balances: Some(consistent()), balances_at: Some(100), ..AccountState::default() };
+        assert!(of_state("binance/m", &st, &ledger()).unwrap().complete());
+        // every balance agrees, yet LUNA was traded on pairs no longer listed and no pair tried answered
+        st.unfound_trades.insert("LUNA".into(), vec!["LUNABTC".into(), "LUNAUSDT".into()]);
+        st.unfound_trades.insert("XYZ".into(), vec![]);
+        let r = of_state("binance/m", &st, &ledger()).unwrap();
+        assert!(r.rows.is_empty() && !r.complete());
+        let text = lines(&r);
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].starts_with("binance/m: incomplete: trades of LUNA not found"), "{}", text[0]);
+        assert!(text[0].contains("LUNABTC, LUNAUSDT answered no such pair or no trades"), "{}", text[0]);
+        assert!(text[1].contains("trades of XYZ not found") && text[1].contains("none was left to try"), "{}", text[1]);
+        // with a residual too, the residual rows come first
+        let mut b = consistent();
+        b.get_mut(S).unwrap().insert("USDT".into(), d("501"));
+        st.balances = Some(b);
+        let text = lines(&of_state("binance/m", &st, &ledger()).unwrap());
+        assert_eq!(text.len(), 4, "{text:?}");
+        assert!(text[0].starts_with("binance/m: 1 residual at"));
     }
 
     #[test]
