@@ -204,16 +204,21 @@ async fn own_limit_round() -> Option<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accounts_own_limit_backs_off_only_its_key() {
+    within_one_minute(own_limit_round).await;
+}
+
+/// Runs `round`, which judges what the venue and the relay count per minute, inside one minute of the relay's
+/// clock: it starts early in a minute (a round takes a few seconds; a whole minute: only a hang does not fit), and
+/// a round that straddled a minute boundary (`None`) runs again from the next minute's start, once more at most.
+async fn within_one_minute<F: std::future::Future<Output = Option<()>>>(round: impl Fn() -> F) {
     let mut runs = 0;
     loop {
-        // A round takes a few seconds; start it early in a minute so that it fits (a whole minute: only a hang
-        // does not fit).
         let into_minute = relay::now_ms() % 60_000;
         if into_minute > 40_000 || runs > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(60_000 - into_minute + 200)).await;
         }
         runs += 1;
-        match own_limit_round().await {
+        match round().await {
             Some(()) => break,
             None => assert!(runs < 3, "the round straddled a minute boundary twice, once from a minute's start"),
         }
@@ -264,16 +269,5 @@ async fn own_position_round() -> Option<()> {
 /// read as the IP being nearly full and hold back on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_usage_header_reports_the_clients_own_position() {
-    let mut runs = 0;
-    loop {
-        let into_minute = relay::now_ms() % 60_000;
-        if into_minute > 40_000 || runs > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(60_000 - into_minute + 200)).await;
-        }
-        runs += 1;
-        match own_position_round().await {
-            Some(()) => break,
-            None => assert!(runs < 3, "the round straddled a minute boundary twice, once from a minute's start"),
-        }
-    }
+    within_one_minute(own_position_round).await;
 }

@@ -4,17 +4,18 @@
 //!
 //! `cargo run --release -p sync-engine --example backfill_bench -- [tiny|small|medium|large] [SEED]`
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use catalogue::{Host, Venue};
-use relay::{Config, Relay};
+use catalogue::Venue;
 use simvenues::generator::Size;
-use simvenues::keys::Venue as SimVenue;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
 use sync_engine::{AccountConfig, SyncOptions};
-use venues::{Client, ConnectPolicy, Credentials, Secret};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -24,36 +25,22 @@ async fn main() {
     let t0 = Instant::now();
     let sandbox = Sandbox::start(SandboxConfig { seed, size, ..SandboxConfig::default() }).await.expect("sandbox");
     eprintln!("sandbox {size:?} seed {seed}: {} fills, generated in {:?}", sandbox.world().fill_count(), t0.elapsed());
-    let mut config = Config::default();
-    for (host, url) in [
-        (Host::BinanceSpot, sandbox.binance_spot_url()),
-        (Host::BinanceFutures, sandbox.binance_futures_url()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
-        (Host::Bitget, sandbox.bitget_url()),
-    ] {
-        config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let relay = Relay::new(config).expect("relay");
-    let router = relay::app(relay.clone());
-    tokio::spawn(relay::serve(listener, relay, router, std::future::pending()));
-    let transport = HttpTransport::new(Route::Relay(format!("http://{addr}")), Duration::from_secs(10));
+    let relay = relay_for(&sandbox, |_| {}).await;
+    let transport = HttpTransport::new(Route::Relay(relay.url.clone()), Duration::from_secs(10));
 
-    let mut accounts = Vec::new();
+    let mut accounts: Vec<AccountConfig> = Vec::new();
     for k in sandbox.keys() {
-        let venue = if k.venue == SimVenue::Binance { Venue::Binance } else { Venue::Bitget };
-        let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-        let creds = Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass);
-        // (the simulated Bitget lacks GET /api/v3/account/info, so unified keys are taken as they are)
-        let ok = venues::connect(&transport, &Client::new(creds.clone()), &ConnectPolicy::default()).await.is_ok()
-            || k.account_kind == "unified";
-        if ok && !accounts.iter().any(|a: &AccountConfig| a.key() == format!("{venue}/{}", k.label)) {
-            accounts.push(AccountConfig { credentials: creds });
+        let creds = credentials(k);
+        let ok = match connect_retrying(&transport, &creds).await {
+            Ok(_) => true,
+            Err(e) => synced_despite(k, &e),
+        };
+        let config = AccountConfig { credentials: creds };
+        if ok && !accounts.iter().any(|a| a.key() == config.key()) {
+            accounts.push(config);
         }
     }
-    let dir = std::env::temp_dir().join(format!("backfill-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = tmp("backfill-bench");
     let (mut store, mut state) = DirStore::open(&dir).expect("store");
     let t1 = Instant::now();
     let (results, stats) =

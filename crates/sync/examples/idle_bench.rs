@@ -4,18 +4,21 @@
 //! `cargo run --release -p sync-engine --example idle_bench -- [tiny|small|medium|large] [SEED]`
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use catalogue::{Cost, Host, Venue};
-use relay::{Config, Relay};
 use simvenues::generator::Size;
-use simvenues::keys::Venue as SimVenue;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
 use sync_engine::{AccountConfig, SyncOptions};
-use venues::{Client, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
+use venues::{Request, Response, Transport, TransportError};
+
+#[path = "../tests/common/mod.rs"]
+pub mod common;
+
+pub use common::relay_for;
+use common::{connect_retrying, credentials, synced_despite};
 
 /// What one tick sent: requests and weight per limiter, per account.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -114,49 +117,30 @@ pub struct Bench {
     pub transport: Counting<HttpTransport>,
     /// The accounts the connect check accepts.
     pub accounts: Vec<AccountConfig>,
-}
-
-/// Starts a relay in front of `sandbox`, its configuration adjusted by `adjust`; its base URL.
-pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> String {
-    let mut config = Config::default();
-    for (host, url) in [
-        (Host::BinanceSpot, sandbox.binance_spot_url()),
-        (Host::BinanceFutures, sandbox.binance_futures_url()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
-        (Host::Bitget, sandbox.bitget_url()),
-    ] {
-        config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("url"));
-    }
-    adjust(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let relay = Relay::new(config).expect("relay");
-    let router = relay::app(relay.clone());
-    tokio::spawn(relay::serve(listener, relay, router, std::future::pending()));
-    format!("http://{addr}")
+    _relay: common::RunningRelay,
 }
 
 impl Bench {
     /// Starts the sandbox and a relay in front of it, and checks every key.
     pub async fn start(size: Size, seed: u64) -> Bench {
         let sandbox = Sandbox::start(SandboxConfig { seed, size, ..SandboxConfig::default() }).await.expect("sandbox");
-        let http = HttpTransport::new(Route::Relay(relay_for(&sandbox, |_| {}).await), Duration::from_secs(10));
+        let relay = relay_for(&sandbox, |_| {}).await;
+        let http = HttpTransport::new(Route::Relay(relay.url.clone()), Duration::from_secs(10));
         let mut accounts: Vec<AccountConfig> = Vec::new();
         for k in sandbox.keys() {
-            let venue = if k.venue == SimVenue::Binance { Venue::Binance } else { Venue::Bitget };
-            let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-            let creds =
-                Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass);
-            // (the simulated Bitget lacks GET /api/v3/account/info, so unified keys are taken as they are)
-            let ok = venues::connect(&http, &Client::new(creds.clone()), &ConnectPolicy::default()).await.is_ok()
-                || k.account_kind == "unified";
+            let creds = credentials(k);
+            let ok = match connect_retrying(&http, &creds).await {
+                Ok(_) => true,
+                Err(e) => synced_despite(k, &e),
+            };
             // two keys of one account (HMAC and Ed25519) are one account to keep in sync
-            if ok && !accounts.iter().any(|a| a.key() == format!("{venue}/{}", k.label)) {
-                accounts.push(AccountConfig { credentials: creds });
+            let config = AccountConfig { credentials: creds };
+            if ok && !accounts.iter().any(|a| a.key() == config.key()) {
+                accounts.push(config);
             }
         }
         let transport = Counting::new(http, &sandbox);
-        Bench { sandbox, transport, accounts }
+        Bench { sandbox, transport, accounts, _relay: relay }
     }
 
     /// One sync of every account into `dir` with `options`; what it sent.

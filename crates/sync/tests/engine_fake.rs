@@ -16,6 +16,10 @@ use sync_engine::plan::DAY;
 use sync_engine::{AccountConfig, Engine, Sink, SyncOptions};
 use venues::{Credentials, Request, Response, Secret, Transport, TransportError};
 
+mod common;
+
+use common::tmp;
+
 const NOW: i64 = 1_800_000_000_000;
 
 /// A deterministic generator (SplitMix64).
@@ -330,28 +334,6 @@ fn ledger_ids(dir: &std::path::Path) -> (Vec<Event>, BTreeSet<String>) {
     let ids: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
     assert_eq!(ids.len(), events.len(), "no duplicate ids in the ledger");
     (events, ids)
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tmp(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("sync-fake-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    Scratch(d)
 }
 
 #[test]

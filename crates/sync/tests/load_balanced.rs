@@ -18,16 +18,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use catalogue::{Host, Venue};
+use catalogue::Host;
 use ledger::Event;
 use relay::{Config, Relay};
 use simvenues::generator::Size;
-use simvenues::keys::{DemoKey, Profile, Venue as SimVenue};
+use simvenues::keys::{DemoKey, Profile};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
 use sync_engine::{AccountConfig, SyncOptions};
 use tracing_subscriber::layer::SubscriberExt;
-use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
+mod common;
+
+use common::{connect_retrying, credentials, synced_despite};
 
 /// The relays' egress IPs, one each.
 const EGRESS: [Ipv4Addr; 3] = [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 4)];
@@ -329,37 +331,14 @@ impl Drop for Haproxy {
 
 // ---- the sync ----
 
-fn credentials(k: &DemoKey) -> Credentials {
-    let venue = match k.venue {
-        SimVenue::Binance => Venue::Binance,
-        SimVenue::Bitget => Venue::Bitget,
-    };
-    let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-    Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass)
-}
-
 /// Connect-checks `keys` through the pool; every one must be accepted.
 async fn connect_all(t: &HttpTransport, keys: &[&DemoKey]) -> Vec<AccountConfig> {
     let mut accepted = Vec::new();
     for k in keys {
         let creds = credentials(k);
-        let client = Client::new(creds.clone());
-        let mut r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-        for _ in 0..8 {
-            match &r {
-                Err(ConnectError::Venue(e)) if e.is_retryable() => {
-                    r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-                }
-                _ => break,
-            }
-        }
-        match r {
+        match connect_retrying(t, &creds).await {
             Ok(_) => accepted.push(AccountConfig { credentials: creds }),
-            // As in sandbox.rs: where the simulated Bitget does not serve a unified key's permissions
-            // (docs/venues.md §2.4), connect refuses it; its data is still synced, so the v3 streams are tested.
-            Err(e) if k.account_kind == "unified" && e.to_string().contains("40404") => {
-                accepted.push(AccountConfig { credentials: creds });
-            }
+            Err(e) if synced_despite(k, &e) => accepted.push(AccountConfig { credentials: creds }),
             Err(e) => panic!("{}/{}: refused through the pool: {e}", k.venue.as_str(), k.label),
         }
     }

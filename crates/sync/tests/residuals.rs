@@ -4,57 +4,31 @@
 //! amount, and named as older than the history read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use catalogue::{Host, Venue};
 use ledger::{Decimal, Event};
-use relay::{Config, Relay};
 use simvenues::generator::Size;
-use simvenues::keys::{DemoKey, Venue as SimVenue};
+use simvenues::keys::DemoKey;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
 use sync_engine::residual::{AccountResiduals, Cause, of_state};
 use sync_engine::tick::effects;
 use sync_engine::{AccountConfig, SyncOptions};
-use venues::{Client, ConnectError, ConnectPolicy, Credentials, Secret};
+
+mod common;
+
+use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
 
 struct Running {
     sandbox: Sandbox,
-    relay_url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    relay: common::RunningRelay,
 }
 
 async fn start(seed: u64, size: Size) -> Running {
     let sandbox = Sandbox::start(SandboxConfig { seed, size, ..SandboxConfig::default() }).await.unwrap();
-    let mut config = Config::default();
-    for (host, url) in [
-        (Host::BinanceSpot, sandbox.binance_spot_url()),
-        (Host::BinanceFutures, sandbox.binance_futures_url()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
-        (Host::Bitget, sandbox.bitget_url()),
-    ] {
-        config.upstreams.insert(host, relay::config::Upstream::parse(url).unwrap());
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let relay = Relay::new(config).unwrap();
-    let router = relay::app(relay.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(relay::serve(listener, relay, router, async move {
-        let _ = rx.await;
-    }));
-    Running { sandbox, relay_url: format!("http://{addr}"), _stop: tx }
-}
-
-fn credentials(k: &DemoKey) -> Credentials {
-    let venue = match k.venue {
-        SimVenue::Binance => Venue::Binance,
-        SimVenue::Bitget => Venue::Bitget,
-    };
-    let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-    Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass)
+    let relay = relay_for(&sandbox, |_| {}).await;
+    Running { sandbox, relay }
 }
 
 /// The keys the connect check accepts (as crates/sync/tests/sandbox.rs checks them), one per account.
@@ -62,20 +36,9 @@ async fn accepted(t: &HttpTransport, keys: &[DemoKey]) -> Vec<AccountConfig> {
     let mut out: Vec<AccountConfig> = Vec::new();
     for k in keys {
         let creds = credentials(k);
-        let client = Client::new(creds.clone());
-        let mut r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-        for _ in 0..8 {
-            match &r {
-                Err(ConnectError::Venue(e)) if e.is_retryable() => {
-                    r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-                }
-                _ => break,
-            }
-        }
-        let ok = match r {
+        let ok = match connect_retrying(t, &creds).await {
             Ok(_) => true,
-            // a unified key whose permissions the simulated Bitget may not serve (see sandbox.rs)
-            Err(e) => k.account_kind == "unified" && e.to_string().contains("40404"),
+            Err(e) => synced_despite(k, &e),
         };
         let config = AccountConfig { credentials: creds };
         if ok && !out.iter().any(|a| a.key() == config.key()) {
@@ -83,21 +46,6 @@ async fn accepted(t: &HttpTransport, keys: &[DemoKey]) -> Vec<AccountConfig> {
         }
     }
     out
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tmp(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("sync-residuals-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    Scratch(d)
 }
 
 /// Syncs `history_days` into `dir`, then returns every account's residuals from what the sync wrote (its state and
@@ -131,7 +79,7 @@ async fn sync_and_residuals(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_the_older_history() {
     let r = start(4, Size::Small).await;
-    let t = HttpTransport::new(Route::Relay(r.relay_url.clone()), Duration::from_secs(2));
+    let t = HttpTransport::new(Route::Relay(r.relay.url.clone()), Duration::from_secs(2));
     let accounts = accepted(&t, r.sandbox.keys()).await;
     assert!(
         accounts.iter().any(|a| a.key().starts_with("binance/"))
@@ -140,15 +88,15 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
 
     // the whole generated history (90 days): every balance explained
     let full = tmp("full");
-    let (residuals, _) = sync_and_residuals(&t, &accounts, &full.0, 90).await;
+    let (residuals, _) = sync_and_residuals(&t, &accounts, &full, 90).await;
     for (key, res) in &residuals {
-        assert!(res.complete(), "{key}: {:#?}", res.rows);
+        assert!(res.complete(), "{key}: {:#?} {:?}", res.rows, res.trades_not_found);
         assert!(res.history_from.is_some(), "{key}: a full cycle records where its history starts");
     }
 
     // 30 days: windowed history older than that is not read, and what it moved is the residual
     let late = tmp("late");
-    let (residuals, synced) = sync_and_residuals(&t, &accounts, &late.0, 30).await;
+    let (residuals, synced) = sync_and_residuals(&t, &accounts, &late, 30).await;
     let ids: BTreeSet<&str> = synced.iter().map(|e| e.id.as_str()).collect();
     let mut nonzero = 0;
     for (key, res) in &residuals {
@@ -176,7 +124,7 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
             assert!(!x.streams.is_empty(), "{key}: {x:?}");
             assert_eq!(x.residual, x.venue - x.ledger);
         }
-        assert_eq!(res.complete(), res.rows.is_empty());
+        assert_eq!(res.complete(), res.rows.is_empty() && res.trades_not_found.is_empty());
         nonzero += res.rows.len();
     }
     assert!(nonzero > 0, "a 30-day history explained every balance: the world has no older history");

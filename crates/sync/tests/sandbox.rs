@@ -12,19 +12,22 @@ use std::time::Duration;
 
 use catalogue::{Host, Venue};
 use ledger::Event;
-use relay::{Config, Relay};
+
 use simvenues::faults::FaultConfig;
 use simvenues::generator::Size;
 use simvenues::keys::{DemoKey, Venue as SimVenue};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{CrashPlan, Cut, DirStore, HttpTransport, Route, StoreError, StoreWrite};
 use sync_engine::{AccountConfig, SinkError, SyncOptions};
-use venues::{Client, ConnectError, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
+use venues::{Client, ConnectPolicy, Credentials, Request, Response, Secret, Transport, TransportError};
+
+mod common;
+
+use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
 
 struct Running {
     sandbox: Sandbox,
-    relay_url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    relay: common::RunningRelay,
 }
 
 async fn start(seed: u64, size: Size, fault_rate: f64, egress: Option<IpAddr>) -> Running {
@@ -42,34 +45,8 @@ async fn start_with(
     let mut cfg = SandboxConfig { seed, size, faults, ..SandboxConfig::default() };
     adjust(&mut cfg);
     let sandbox = Sandbox::start(cfg).await.unwrap();
-    let mut config = Config::default();
-    for (host, url) in [
-        (Host::BinanceSpot, sandbox.binance_spot_url()),
-        (Host::BinanceFutures, sandbox.binance_futures_url()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
-        (Host::Bitget, sandbox.bitget_url()),
-    ] {
-        config.upstreams.insert(host, relay::config::Upstream::parse(url).unwrap());
-    }
-    config.egress = egress.into_iter().collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let relay = Relay::new(config).unwrap();
-    let router = relay::app(relay.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(relay::serve(listener, relay, router, async move {
-        let _ = rx.await;
-    }));
-    Running { sandbox, relay_url: format!("http://{addr}"), _stop: tx }
-}
-
-fn credentials(k: &DemoKey) -> Credentials {
-    let venue = match k.venue {
-        SimVenue::Binance => Venue::Binance,
-        SimVenue::Bitget => Venue::Bitget,
-    };
-    let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-    Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass)
+    let relay = relay_for(&sandbox, |c| c.egress = egress.into_iter().collect()).await;
+    Running { sandbox, relay }
 }
 
 /// Records every (venue, method, path) sent, to prove they are all in the catalogue.
@@ -116,7 +93,7 @@ impl<T: Transport> Transport for Recording<T> {
 
 fn transport(r: &Running) -> Recording<HttpTransport> {
     Recording {
-        inner: HttpTransport::new(Route::Relay(r.relay_url.clone()), Duration::from_secs(2)),
+        inner: HttpTransport::new(Route::Relay(r.relay.url.clone()), Duration::from_secs(2)),
         seen: Mutex::new(BTreeSet::new()),
         sent: Mutex::new(BTreeMap::new()),
         in_flight: Mutex::new((0, 0, false)),
@@ -129,53 +106,16 @@ async fn check_keys<T: Transport>(t: &T, keys: &[DemoKey]) -> (Vec<AccountConfig
     let mut refused = BTreeMap::new();
     for k in keys {
         let creds = credentials(k);
-        let client = Client::new(creds.clone());
-        let mut r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-        for _ in 0..8 {
-            match &r {
-                Err(ConnectError::Venue(e)) if e.is_retryable() => {
-                    r = venues::connect(t, &client, &ConnectPolicy::default()).await;
-                }
-                _ => break,
-            }
-        }
         let name = format!("{}/{}/{:?}", k.venue.as_str(), k.label, k.permissions);
-        match r {
+        match connect_retrying(t, &creds).await {
             Ok(_) => accepted.push(AccountConfig { credentials: creds }),
-            // Should the simulated Bitget not serve GET /api/v3/account/info (docs/venues.md §2.4), a
-            // unified key's permissions cannot be read there and connect refuses it (fail closed). Its data is
-            // still synced here so that the unified (v3) streams are tested end to end.
-            Err(e) if k.account_kind == "unified" && e.to_string().contains("40404") => {
-                accepted.push(AccountConfig { credentials: creds });
-            }
+            Err(e) if synced_despite(k, &e) => accepted.push(AccountConfig { credentials: creds }),
             Err(e) => {
                 refused.insert(name, e.to_string());
             }
         }
     }
     (accepted, refused)
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tmp(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("sync-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    Scratch(d)
 }
 
 async fn sync_into<T: Transport>(t: &T, accounts: &[AccountConfig], dir: &Path) -> sync_engine::Stats {
@@ -1106,7 +1046,7 @@ async fn abused_round(round: u64) -> (sync_engine::Stats, bool) {
     let minute = relay::now_ms() / 60_000;
     // The abuser takes its whole share of the spot weight: half of the relay's 80 % of 6,000, so 120 reads; the
     // egress IP is then at 40 % of the venue's limit, the sync's own ceiling for a per-IP weight.
-    let statuses = abuse_spot_share(&r.relay_url, 130).await;
+    let statuses = abuse_spot_share(&r.relay.url, 130).await;
     assert_eq!(statuses, [vec![200; 120], vec![429; 10]].concat(), "the abuser used exactly its share");
     let dir = tmp(&format!("abused{round}"));
     let stats = sync_into(&t, &accounts, &dir).await;

@@ -11,15 +11,16 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use bench::common::{credentials, tmp};
 use bench::{Bench, Counting, Spent};
 use catalogue::Venue;
 use ledger::{Decimal, Event, EventKind};
 use simvenues::generator::Size;
-use simvenues::keys::{Profile, Venue as SimVenue};
+use simvenues::keys::Profile;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
 use sync_engine::{AccountConfig, Stats, SyncOptions};
-use venues::{Credentials, Request, Response, Secret, Transport, TransportError};
+use venues::{Request, Response, Transport, TransportError};
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -31,7 +32,7 @@ const DAY: i64 = 24 * HOUR;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_tick_costs_a_tenth_of_the_backfill() {
     let bench = Bench::start(Size::Small, 1).await;
-    let dir = Scratch::new("idle-cost");
+    let dir = tmp("idle-cost");
     let rows = bench::measure(&bench, &dir).await;
     let (first, idle, full, mean) = (&rows[0], &rows[1], &rows[2], &rows[3]);
     eprintln!("{}", bench::table(&bench, &rows));
@@ -64,39 +65,13 @@ impl<T: Transport> Transport for Shifted<T> {
     }
 }
 
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("sync-ticks-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        Scratch(d)
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The read-only keys the relay's egress can use, one per account.
 fn accounts(sb: &Sandbox) -> Vec<AccountConfig> {
     let mut out: Vec<AccountConfig> = Vec::new();
     for k in sb.keys().iter().filter(|k| k.permissions == Profile::ReadOnly && k.ip_allow.is_empty()) {
-        let venue = if k.venue == SimVenue::Binance { Venue::Binance } else { Venue::Bitget };
-        let pass = (!k.passphrase.expose().is_empty()).then(|| Secret::new(k.passphrase.expose()));
-        let creds = Credentials::new(venue, k.label.clone(), k.api_key.clone(), Secret::new(k.secret.expose()), pass);
-        if !out.iter().any(|a| a.key() == format!("{venue}/{}", k.label)) {
-            out.push(AccountConfig { credentials: creds });
+        let config = AccountConfig { credentials: credentials(k) };
+        if !out.iter().any(|a| a.key() == config.key()) {
+            out.push(config);
         }
     }
     out
@@ -243,7 +218,7 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
         c.limits.binance_coin_futures_weight_per_minute *= 100;
     })
     .await;
-    let http = HttpTransport::new(Route::Relay(relay), Duration::from_secs(10));
+    let http = HttpTransport::new(Route::Relay(relay.url.clone()), Duration::from_secs(10));
     let t = Counting::new(Shifted { inner: http, shift: AtomicI64::new(0) }, &sb);
     let accounts = accounts(&sb);
     assert_eq!(accounts.iter().filter(|a| a.credentials.venue == Venue::Binance).count(), 2, "main and alt");
@@ -256,7 +231,7 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
         t.inner().shift.store(shift, Ordering::SeqCst);
     };
     set_time(at);
-    let dir = Scratch::new("hundred");
+    let dir = tmp("hundred");
     // full cycles every 12 hours of venue time: the test's steps are longer than the default hour
     let options = SyncOptions { backoff_ms: 50, full_every_ms: 12 * HOUR, ..SyncOptions::default() };
     let first = tick(&t, &accounts, &dir, &options).await;
