@@ -111,6 +111,20 @@ async fn an_account_shows_balances_explained_or_its_residual_rows() {
     assert!(cells[5].contains("an opening balance older than the history read"), "{}", cells[5]);
     assert!(cells[5].contains("deposits") && cells[5].contains("Binance spot trades"), "{}", cells[5]);
 
+    // every balance agrees, but LUNA's trades were found on no pair: not complete, the asset listed with the pairs
+    let mut unfound = data(&[("USDT", "500")]);
+    unfound.sync_state.accounts.get_mut(KEY).unwrap().unfound_trades =
+        BTreeMap::from([("LUNA".to_string(), vec!["LUNABTC".to_string(), "LUNAUSDT".to_string()])]);
+    tracker_data.set(Some(unfound));
+    leptos::task::tick().await;
+    assert!(all(&root, "[data-testid='account-complete'], [data-testid='residual-row']").is_empty());
+    assert_eq!(all(&root, "details > summary")[0].text_content().unwrap(), "1 asset not explained by the ledger");
+    let missing = all(&root, "[data-testid='trades-not-found']");
+    assert_eq!(missing.len(), 1, "{}", root.inner_html());
+    assert_eq!(missing[0].get_attribute("data-asset").as_deref(), Some("LUNA"));
+    let text = missing[0].text_content().unwrap();
+    assert!(text.contains("trades of LUNA not found") && text.contains("LUNABTC, LUNAUSDT"), "{text}");
+
     // an account no sync has read: said so, neither complete nor rows
     tracker_data.set(Some(Data::default()));
     leptos::task::tick().await;

@@ -1,6 +1,7 @@
 //! An account's balances explained, on the Accounts screen (docs/sync.md, "Balances explained"): "Balances
-//! explained" when every residual is zero, otherwise how many wallet assets are not, with a collapsed table of them
-//! (wallet, asset, the venue's balance, the ledger's, the residual and what could explain it). Computed from the
+//! explained" when every residual is zero and every asset's trades were found, otherwise how many wallet assets are
+//! not, with a collapsed table of them (wallet, asset, the venue's balance, the ledger's, the residual and what could
+//! explain it) and a line per asset whose trades were found on no pair. Computed from the
 //! sealed sync state and ledger the tracker already loaded ([`crate::sync::Data::residuals`]); no request.
 
 use leptos::prelude::*;
@@ -33,50 +34,68 @@ pub fn AccountBalances(
         }
         .into_any(),
         Some(r) => {
-            let n = r.rows.len();
+            let n = r.rows.len() + r.trades_not_found.len();
             let summary = format!(
                 "{} {} not explained by the ledger",
                 format::count(n),
                 if n == 1 { "asset" } else { "assets" }
             );
-            let rows = r
-                .rows
-                .into_iter()
-                .map(|x| {
-                    let explanation = x.explanation();
-                    view! {
-                        <tr data-testid="residual-row" data-wallet=x.wallet.clone() data-asset=x.asset.clone()
-                            data-residual=x.residual.to_string()>
-                            <td>{wallet_name(&x.wallet).to_string()}</td>
-                            <td>{x.asset.clone()}</td>
-                            <td class="num" title=format::exact(x.venue)>{format::amount(x.venue)}</td>
-                            <td class="num" title=format::exact(x.ledger)>{format::amount(x.ledger)}</td>
-                            <td class="num" title=format::exact(x.residual)>{format::amount(x.residual)}</td>
-                            <td>{explanation}</td>
-                        </tr>
-                    }
+            let not_found = (!r.trades_not_found.is_empty()).then(|| {
+                r.trades_not_found
+                .iter()
+                .map(|(asset, tried)| view! {
+                    <li data-testid="trades-not-found" data-asset=asset.clone()>
+                        {sync_engine::residual::trades_not_found_text(asset, tried)}
+                    </li>
                 })
-                .collect_view();
+                .collect_view()
+            });
             view! {
                 <details class="residuals" data-testid="account-residuals" data-count=n.to_string()>
                     <summary>{summary}</summary>
-                    <table>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Wallet"</th>
-                                <th scope="col">"Asset"</th>
-                                <th scope="col">"Venue balance"</th>
-                                <th scope="col">"Ledger balance"</th>
-                                <th scope="col">"Residual"</th>
-                                <th scope="col">"What could explain it"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
+                    {(!r.rows.is_empty()).then(|| view! { <ResidualTable rows=r.rows /> })}
+                    {not_found.map(|items| view! { <ul class="trades-not-found">{items}</ul> })}
                 </details>
             }
             .into_any()
         }
     }
+    }
+}
+
+/// The non-zero residuals: wallet, asset, the venue's balance, the ledger's, the residual and what could explain it.
+#[component]
+fn ResidualTable(rows: Vec<sync_engine::residual::Residual>) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|x| {
+            let explanation = x.explanation();
+            view! {
+                <tr data-testid="residual-row" data-wallet=x.wallet.clone() data-asset=x.asset.clone()
+                    data-residual=x.residual.to_string()>
+                    <td>{wallet_name(&x.wallet).to_string()}</td>
+                    <td>{x.asset.clone()}</td>
+                    <td class="num" title=format::exact(x.venue)>{format::amount(x.venue)}</td>
+                    <td class="num" title=format::exact(x.ledger)>{format::amount(x.ledger)}</td>
+                    <td class="num" title=format::exact(x.residual)>{format::amount(x.residual)}</td>
+                    <td>{explanation}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Wallet"</th>
+                    <th scope="col">"Asset"</th>
+                    <th scope="col">"Venue balance"</th>
+                    <th scope="col">"Ledger balance"</th>
+                    <th scope="col">"Residual"</th>
+                    <th scope="col">"What could explain it"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }
