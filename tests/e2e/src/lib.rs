@@ -215,6 +215,48 @@ impl Browser {
         self.client.execute(hook, vec![]).await.expect("install the error hook");
     }
 
+    /// The first run: opens the app at `url` (the page's errors recorded from then on) and creates a vault with
+    /// `passphrase`, up to the empty dashboard.
+    pub async fn create_vault(&self, url: &str, passphrase: &str) {
+        self.client.goto(url).await.unwrap();
+        self.capture_errors().await;
+        self.fill("passphrase", passphrase).await;
+        self.fill("passphrase-confirm", passphrase).await;
+        self.click_testid("create-vault").await;
+        self.wait_testid("dashboard-empty").await;
+    }
+
+    /// Every key and value in every IndexedDB database and store of the page, and localStorage, as text (bytes as
+    /// Latin-1): what the search for a plaintext secret reads.
+    pub async fn storage_dump(&self) -> String {
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            (async () => {
+              let out = JSON.stringify(Object.assign({}, localStorage));
+              for (const info of await indexedDB.databases()) {
+                const db = await new Promise((ok, err) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = err; });
+                for (const store of db.objectStoreNames) {
+                  const values = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = err; });
+                  const keys = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = err; });
+                  out += keys.join("\n");
+                  for (const v of values) {
+                    if (typeof v === "string") { out += "\n" + v; continue; }
+                    const bytes = v instanceof Uint8Array ? v : new Uint8Array(v.buffer || []);
+                    let s = ""; for (const c of bytes) s += String.fromCharCode(c);
+                    out += "\n" + s;
+                  }
+                }
+                db.close();
+              }
+              done(out);
+            })().catch(e => done("ERROR " + e));
+        "#;
+        let v = self.client.execute_async(script, vec![]).await.expect("dump storage");
+        let s = v.as_str().unwrap_or_default().to_string();
+        assert!(!s.starts_with("ERROR"), "{s}");
+        s
+    }
+
     /// Types `text` into the element with this `data-testid`, replacing what it held.
     pub async fn fill(&self, testid: &str, text: &str) {
         let el = self.wait_testid(testid).await;

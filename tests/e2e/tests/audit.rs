@@ -95,12 +95,7 @@ async fn a_sync_leaves_one_audit_entry_per_request() {
     let key = sandbox.key(simvenues::keys::Venue::Binance, "main").expect("a Binance key").clone();
 
     let b = Browser::start().await;
-    b.client.goto(&format!("http://{addr}")).await.unwrap();
-    b.capture_errors().await;
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(&format!("http://{addr}"), PASSPHRASE).await;
     b.click_testid("add-account").await;
     connect(&b, Venue::Binance, "Binance main", &key).await;
     b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;

@@ -76,12 +76,7 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
         sandbox.key(v, "main").unwrap().clone()
     };
     let b = Browser::start().await;
-    b.client.goto(&relay.url()).await.unwrap();
-    b.capture_errors().await;
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(&relay.url(), PASSPHRASE).await;
     b.click_testid("add-account").await;
     connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance)).await;
     b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;

@@ -21,36 +21,6 @@ fn sim(v: Venue) -> simvenues::keys::Venue {
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
-/// Reads every value in the page's IndexedDB and localStorage as text (bytes decoded as Latin-1), for the search
-/// for plaintext secrets.
-async fn browser_storage_dump(b: &Browser) -> String {
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        (async () => {
-          let out = JSON.stringify(Object.assign({}, localStorage));
-          for (const info of await indexedDB.databases()) {
-            const db = await new Promise((ok, err) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = err; });
-            for (const store of db.objectStoreNames) {
-              const values = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = err; });
-              const keys = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = err; });
-              out += keys.join("\n");
-              for (const v of values) {
-                const bytes = v instanceof Uint8Array ? v : new Uint8Array(v.buffer || []);
-                let s = ""; for (const c of bytes) s += String.fromCharCode(c);
-                out += "\n" + s;
-              }
-            }
-            db.close();
-          }
-          done(out);
-        })().catch(e => done("ERROR " + e));
-    "#;
-    let v = b.client.execute_async(script, vec![]).await.expect("dump storage");
-    let s = v.as_str().unwrap_or_default().to_string();
-    assert!(!s.starts_with("ERROR"), "{s}");
-    s
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_connect_sync_dashboard_relock() {
     let logs = CapturedLogs::install();
@@ -61,14 +31,9 @@ async fn first_run_connect_sync_dashboard_relock() {
         sandbox.key(sim(venue), label).unwrap_or_else(|| panic!("no {venue} key {label}")).clone()
     };
     let b = Browser::start().await;
-    b.client.goto(&relay.url()).await.unwrap();
-    b.capture_errors().await;
 
     // first run
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(&relay.url(), PASSPHRASE).await;
 
     // refusals name the permission to turn off
     b.click_testid("add-account").await;
@@ -223,7 +188,7 @@ async fn first_run_connect_sync_dashboard_relock() {
     assert_eq!(computed_in.as_deref(), Some("worker"), "the dashboard's report came from the engine worker");
 
     // no secret in the browser's storage
-    let dump = browser_storage_dump(&b).await;
+    let dump = b.storage_dump().await;
     assert!(dump.len() > 1000, "the storage dump is suspiciously small: {} bytes", dump.len());
     for k in [key(Venue::Binance, "main"), key(Venue::Bitget, "main"), key(Venue::Bitget, "unified")] {
         for secret in [k.secret.expose(), k.api_key.as_str(), k.passphrase.expose()] {

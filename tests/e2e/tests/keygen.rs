@@ -15,36 +15,6 @@ use vault::{MemoryStore, Passphrase, Vault};
 
 const PASSPHRASE: &str = "correct horse battery staple 42";
 
-/// Every value in every IndexedDB database and store of the page, and localStorage, as text (bytes as Latin-1).
-async fn browser_storage_dump(b: &Browser) -> String {
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        (async () => {
-          let out = JSON.stringify(Object.assign({}, localStorage));
-          for (const info of await indexedDB.databases()) {
-            const db = await new Promise((ok, err) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = err; });
-            for (const store of db.objectStoreNames) {
-              const values = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = err; });
-              const keys = await new Promise((ok, err) => { const r = db.transaction(store).objectStore(store).getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = err; });
-              out += keys.join("\n");
-              for (const v of values) {
-                if (typeof v === "string") { out += "\n" + v; continue; }
-                const bytes = v instanceof Uint8Array ? v : new Uint8Array(v.buffer || []);
-                let s = ""; for (const c of bytes) s += String.fromCharCode(c);
-                out += "\n" + s;
-              }
-            }
-            db.close();
-          }
-          done(out);
-        })().catch(e => done("ERROR " + e));
-    "#;
-    let v = b.client.execute_async(script, vec![]).await.expect("dump storage");
-    let s = v.as_str().unwrap_or_default().to_string();
-    assert!(!s.starts_with("ERROR"), "{s}");
-    s
-}
-
 /// The value of every input, textarea and select on the page.
 async fn every_input_value(b: &Browser) -> String {
     let script =
@@ -95,12 +65,7 @@ async fn a_key_born_in_the_browser_connects_syncs_and_leaves_no_trace() {
     let dir = TempDir::new("meetcrypt-keygen");
     let relay = RunningRelay::serving_demo(&sandbox, &dir).await;
     let b = Browser::start().await;
-    b.client.goto(&relay.url()).await.unwrap();
-    b.capture_errors().await;
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(&relay.url(), PASSPHRASE).await;
 
     // generate: only the public key is shown, with the steps and the relay's IPs
     b.click_testid("add-account").await;
@@ -182,7 +147,7 @@ async fn a_key_born_in_the_browser_connects_syncs_and_leaves_no_trace() {
     };
 
     // no trace: IndexedDB (every database and store, raw), the relay's log, the DOM, every input
-    let dump = browser_storage_dump(&b).await;
+    let dump = b.storage_dump().await;
     assert!(dump.contains("record.credential."), "the dump holds the vault: the search below proves something");
     search("IndexedDB", &dump);
     search("the backup", &String::from_utf8_lossy(&bytes));

@@ -14,12 +14,7 @@ const PASSPHRASE: &str = "correct horse battery staple 42";
 
 /// Opens the app at `url`, creates a vault and opens the connect form with its setup guide.
 async fn setup_guide(b: &Browser, url: &str) {
-    b.client.goto(url).await.unwrap();
-    b.capture_errors().await;
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(url, PASSPHRASE).await;
     b.click_testid("add-account").await;
     b.wait_testid("setup-guide").await;
 }

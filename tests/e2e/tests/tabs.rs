@@ -65,13 +65,8 @@ async fn two_tabs_lose_nothing() {
     let b = Browser::start().await;
 
     // tab A: a new vault with one account
-    b.client.goto(&relay.url()).await.unwrap();
-    b.capture_errors().await;
+    b.create_vault(&relay.url(), PASSPHRASE).await;
     let a = b.client.window().await.unwrap();
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
     b.click_testid("add-account").await;
     connect(&b, Venue::Binance, "Binance main", &key(Venue::Binance)).await;
     b.wait_text("connect-result", "binance connected", |t| t.starts_with("Connected Binance main")).await;

@@ -36,12 +36,7 @@ impl World {
 
 /// A new vault in a fresh profile, on the dashboard.
 async fn first_run(b: &Browser, w: &World) {
-    b.client.goto(&w.relay.url()).await.unwrap();
-    b.capture_errors().await;
-    b.fill("passphrase", PASSPHRASE).await;
-    b.fill("passphrase-confirm", PASSPHRASE).await;
-    b.click_testid("create-vault").await;
-    b.wait_testid("dashboard-empty").await;
+    b.create_vault(&w.relay.url(), PASSPHRASE).await;
 }
 
 /// Fills the connect form (the Accounts tab is open) and presses Connect.
