@@ -929,3 +929,24 @@ fn a_passphrase_change_is_refused_before_the_vault_is_touched_when_it_cannot_be_
     assert!(problem(strong, strong, strong).unwrap().contains("the one in use"));
     assert_eq!(problem(strong, other, other), None);
 }
+
+#[wasm_bindgen_test]
+fn chart_monthly_bars_rise_for_a_gain_and_fall_for_a_loss_from_one_zero_line() {
+    use app::ui::charts::monthly_bars;
+    let d = |s: &str| s.parse::<ledger::Decimal>().unwrap();
+    let months =
+        vec![("2024-01".to_string(), d("100")), ("2024-02".to_string(), d("-50")), ("2024-03".to_string(), d("0"))];
+    let bars = monthly_bars(&months, "USD");
+    let n = |s: &str| s.parse::<f64>().unwrap();
+    let classes: Vec<&str> = bars.iter().map(|b| b.class).collect();
+    assert_eq!(classes, ["bar gain-bar", "bar loss-bar", "bar gain-bar"]);
+    // the gain ends where the loss starts: the zero line, where a month of zero stands half a pixel high
+    let (gain, loss, zero) = (&bars[0], &bars[1], &bars[2]);
+    assert_eq!(n(&gain.y) + n(&gain.height), n(&loss.y));
+    assert_eq!((n(&zero.y), zero.height.as_str()), (n(&loss.y), "0.5"));
+    // heights in proportion to the amounts, the months in order from left to right
+    assert!((n(&gain.height) - 2.0 * n(&loss.height)).abs() <= 0.1, "{} {}", gain.height, loss.height);
+    assert!(n(&gain.x) < n(&loss.x) && n(&loss.x) < n(&zero.x));
+    assert_eq!(loss.title, format!("2024-02: {}", app::format::money(d("-50"), "USD")));
+    assert!(monthly_bars(&[], "USD").is_empty());
+}
