@@ -950,3 +950,99 @@ fn chart_monthly_bars_rise_for_a_gain_and_fall_for_a_loss_from_one_zero_line() {
     assert_eq!(loss.title, format!("2024-02: {}", app::format::money(d("-50"), "USD")));
     assert!(monthly_bars(&[], "USD").is_empty());
 }
+
+fn an_account(label: &str, last_sync: Option<app::records::SyncOutcome>) -> app::records::AccountMeta {
+    app::records::AccountMeta {
+        credential: "c-accounts".into(),
+        venue: catalogue::Venue::Binance,
+        label: label.into(),
+        account_kind: vault::AccountKind::Regular,
+        mode: venues::AccountMode::Binance,
+        ip_restricted: true,
+        warnings: vec![],
+        added_ms: 0,
+        last_sync,
+    }
+}
+
+#[wasm_bindgen_test]
+fn accounts_health_says_when_the_last_sync_ended_and_what_it_found() {
+    use app::records::SyncOutcome;
+    use app::ui::accounts::sync_health;
+    let outcome =
+        |error: Option<&str>, added| SyncOutcome { at_ms: 0, error: error.map(Into::into), events: 1234, added };
+    let when = app::format::date_time(ledger::Timestamp(0));
+    let all = app::format::count(1234);
+    assert_eq!(sync_health(None), ("pending", "not synced yet".to_string()));
+    assert_eq!(
+        sync_health(Some(&outcome(None, Some(0)))),
+        ("ok", format!("Synced {when}: nothing new, {all} events in all"))
+    );
+    assert_eq!(sync_health(Some(&outcome(None, Some(1)))).1, format!("Synced {when}: 1 new event, {all} in all"));
+    assert_eq!(sync_health(Some(&outcome(None, Some(7)))).1, format!("Synced {when}: 7 new events, {all} in all"));
+    assert_eq!(
+        sync_health(Some(&outcome(Some("the relay refused it"), None))),
+        ("error", format!("Sync failed {when}: the relay refused it ({all} events)"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn accounts_connect_notice_names_the_account_its_exchange_and_the_warnings() {
+    use app::ui::accounts::connected_text;
+    let mut meta = an_account("main", None);
+    assert_eq!(connected_text(&meta, Some("main".into())), "Connected main (Binance).");
+    meta.warnings = vec!["The key is not IP-restricted".into()];
+    assert_eq!(connected_text(&meta, Some("main".into())), "Connected main (Binance). The key is not IP-restricted.");
+    // unnamed: called after its exchange, which is then not repeated
+    let unnamed = an_account("", None);
+    assert_eq!(connected_text(&unnamed, Some("Binance".into())), "Connected Binance.");
+}
+
+#[wasm_bindgen_test]
+async fn accounts_screen_lists_an_account_renames_it_in_place_and_replaces_its_key() {
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    let synced = app::records::SyncOutcome { at_ms: 0, error: None, events: 9, added: Some(2) };
+    let meta = an_account("main", Some(synced));
+    let accounts = RwSignal::new([(meta.credential.clone(), meta)].into_iter().collect());
+    let root = own_container();
+    root.set_id("accounts-screen-test");
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <app::ui::accounts::Accounts accounts /> });
+    leptos::task::tick().await;
+    let find = |testid: &str| root.query_selector(&format!("[data-testid='{testid}']")).unwrap();
+    let text = |testid: &str| find(testid).unwrap().text_content().unwrap();
+    let click = |testid: &str| find(testid).unwrap().dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    assert_eq!(text("account-name"), "main");
+    let health = find("account-health").unwrap();
+    assert_eq!(health.class_name(), "health ok");
+    assert!(text("account-health").contains("2 new events"), "{}", text("account-health"));
+    assert_eq!(health.get_attribute("data-events").as_deref(), Some("9"));
+    // Rename puts a field in the name's place; Escape puts the name back, unchanged
+    click("rename-account");
+    leptos::task::tick().await;
+    assert!(find("account-name").is_none() && find("account-name-input").is_some());
+    assert_eq!(text("rename-account"), "Save name");
+    js_sys::eval(
+        "document.querySelector('#accounts-screen-test [data-testid=account-name-input]').dispatchEvent(\
+         new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))",
+    )
+    .unwrap();
+    leptos::task::tick().await;
+    assert_eq!(text("account-name"), "main");
+    assert!(find("account-name-input").is_none());
+    // Binance, no key being replaced: the key generator is offered; Bitget asks for the key's passphrase instead
+    assert!(find("keygen").is_some() && find("api-passphrase").is_none());
+    let select = find("venue").unwrap();
+    js_sys::Reflect::set(&select, &"value".into(), &"bitget".into()).unwrap();
+    select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    leptos::task::tick().await;
+    assert!(find("keygen").is_none() && find("api-passphrase").is_some());
+    // replacing the key picks the account's exchange in the form
+    let replace: web_sys::HtmlElement =
+        root.query_selector(".account .actions button:nth-child(2)").unwrap().unwrap().dyn_into().unwrap();
+    replace.click();
+    leptos::task::tick().await;
+    assert!(text("add-account-form").contains("Replace the key"));
+    assert_eq!(js_sys::Reflect::get(&select, &"value".into()).unwrap().as_string().as_deref(), Some("binance"));
+    assert!(find("keygen").is_none(), "no key generator while a key is replaced");
+}
