@@ -999,6 +999,15 @@ fn accounts_connect_notice_names_the_account_its_exchange_and_the_warnings() {
 }
 
 #[wasm_bindgen_test]
+fn keygen_shows_the_relay_ips_to_allow_list_or_why_there_are_none() {
+    use app::ui::keygen::relay_ips_text;
+    assert_eq!(relay_ips_text(None), "(loading)");
+    assert_eq!(relay_ips_text(Some(&[])), "(the relay did not list any: ask its operator)");
+    let ips = ["192.0.2.1".to_string(), "192.0.2.2".to_string()];
+    assert_eq!(relay_ips_text(Some(&ips)), "192.0.2.1, 192.0.2.2");
+}
+
+#[wasm_bindgen_test]
 async fn accounts_screen_lists_an_account_renames_it_in_place_and_replaces_its_key() {
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
