@@ -1055,3 +1055,37 @@ async fn accounts_screen_lists_an_account_renames_it_in_place_and_replaces_its_k
     assert_eq!(js_sys::Reflect::get(&select, &"value".into()).unwrap().as_string().as_deref(), Some("binance"));
     assert!(find("keygen").is_none(), "no key generator while a key is replaced");
 }
+
+#[wasm_bindgen_test]
+async fn keygen_card_creates_a_key_shows_its_public_key_and_steps_and_discards_it() {
+    use app::session;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    assert_eq!(session::load("meetcrypt-test-keygen").await.unwrap(), session::Start::FirstRun);
+    session::create(&vault::Passphrase::new("keygen test passphrase 42")).await.unwrap();
+    let pending = || session::with(|s| s.vault().map(|v| v.pending_keys().unwrap().len()).unwrap()).unwrap();
+    let accounts = RwSignal::new(std::collections::BTreeMap::new());
+    let ips = Signal::derive(|| Some(vec!["192.0.2.7".to_string(), "192.0.2.8".to_string()]));
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <app::ui::keygen::KeyGen accounts ips /> });
+    leptos::task::tick().await;
+    let find = |testid: &str| root.query_selector(&format!("[data-testid='{testid}']")).unwrap();
+    let click = |testid: &str| find(testid).unwrap().dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    assert!(find("keygen-public-key").is_none() && find("keygen-steps").is_none());
+    click("keygen-create");
+    let public_key = || {
+        let field = find("keygen-public-key")?;
+        js_sys::Reflect::get(&field, &"value".into()).ok()?.as_string()
+    };
+    until("the public key shown", || public_key().is_some_and(|k| k.contains("BEGIN PUBLIC KEY"))).await;
+    assert!(find("keygen-create").is_none(), "one key at a time");
+    assert_eq!(pending(), 1, "the private key is sealed as a pending key");
+    assert_eq!(find("keygen-ips").unwrap().text_content().unwrap(), "192.0.2.7, 192.0.2.8");
+    assert!(find("keygen-steps").is_some() && find("keygen-connect").is_some());
+    click("keygen-discard");
+    until("the create button back", || find("keygen-create").is_some()).await;
+    assert_eq!(pending(), 0, "the pending key is gone from the vault");
+    assert!(find("keygen-public-key").is_none());
+    assert_eq!(find("keygen-error").unwrap().text_content().unwrap(), "");
+    assert!(accounts.with_untracked(|a| a.is_empty()));
+}
