@@ -929,3 +929,163 @@ fn a_passphrase_change_is_refused_before_the_vault_is_touched_when_it_cannot_be_
     assert!(problem(strong, strong, strong).unwrap().contains("the one in use"));
     assert_eq!(problem(strong, other, other), None);
 }
+
+#[wasm_bindgen_test]
+fn chart_monthly_bars_rise_for_a_gain_and_fall_for_a_loss_from_one_zero_line() {
+    use app::ui::charts::monthly_bars;
+    let d = |s: &str| s.parse::<ledger::Decimal>().unwrap();
+    let months =
+        vec![("2024-01".to_string(), d("100")), ("2024-02".to_string(), d("-50")), ("2024-03".to_string(), d("0"))];
+    let bars = monthly_bars(&months, "USD");
+    let n = |s: &str| s.parse::<f64>().unwrap();
+    let classes: Vec<&str> = bars.iter().map(|b| b.class).collect();
+    assert_eq!(classes, ["bar gain-bar", "bar loss-bar", "bar gain-bar"]);
+    // the gain ends where the loss starts: the zero line, where a month of zero stands half a pixel high
+    let (gain, loss, zero) = (&bars[0], &bars[1], &bars[2]);
+    assert_eq!(n(&gain.y) + n(&gain.height), n(&loss.y));
+    assert_eq!((n(&zero.y), zero.height.as_str()), (n(&loss.y), "0.5"));
+    // heights in proportion to the amounts, the months in order from left to right
+    assert!((n(&gain.height) - 2.0 * n(&loss.height)).abs() <= 0.1, "{} {}", gain.height, loss.height);
+    assert!(n(&gain.x) < n(&loss.x) && n(&loss.x) < n(&zero.x));
+    assert_eq!(loss.title, format!("2024-02: {}", app::format::money(d("-50"), "USD")));
+    assert!(monthly_bars(&[], "USD").is_empty());
+}
+
+fn an_account(label: &str, last_sync: Option<app::records::SyncOutcome>) -> app::records::AccountMeta {
+    app::records::AccountMeta {
+        credential: "c-accounts".into(),
+        venue: catalogue::Venue::Binance,
+        label: label.into(),
+        account_kind: vault::AccountKind::Regular,
+        mode: venues::AccountMode::Binance,
+        ip_restricted: true,
+        warnings: vec![],
+        added_ms: 0,
+        last_sync,
+    }
+}
+
+#[wasm_bindgen_test]
+fn accounts_health_says_when_the_last_sync_ended_and_what_it_found() {
+    use app::records::SyncOutcome;
+    use app::ui::accounts::sync_health;
+    let outcome =
+        |error: Option<&str>, added| SyncOutcome { at_ms: 0, error: error.map(Into::into), events: 1234, added };
+    let when = app::format::date_time(ledger::Timestamp(0));
+    let all = app::format::count(1234);
+    assert_eq!(sync_health(None), ("pending", "not synced yet".to_string()));
+    assert_eq!(
+        sync_health(Some(&outcome(None, Some(0)))),
+        ("ok", format!("Synced {when}: nothing new, {all} events in all"))
+    );
+    assert_eq!(sync_health(Some(&outcome(None, Some(1)))).1, format!("Synced {when}: 1 new event, {all} in all"));
+    assert_eq!(sync_health(Some(&outcome(None, Some(7)))).1, format!("Synced {when}: 7 new events, {all} in all"));
+    assert_eq!(
+        sync_health(Some(&outcome(Some("the relay refused it"), None))),
+        ("error", format!("Sync failed {when}: the relay refused it ({all} events)"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn accounts_connect_notice_names_the_account_its_exchange_and_the_warnings() {
+    use app::ui::accounts::connected_text;
+    let mut meta = an_account("main", None);
+    assert_eq!(connected_text(&meta, Some("main".into())), "Connected main (Binance).");
+    meta.warnings = vec!["The key is not IP-restricted".into()];
+    assert_eq!(connected_text(&meta, Some("main".into())), "Connected main (Binance). The key is not IP-restricted.");
+    // unnamed: called after its exchange, which is then not repeated
+    let unnamed = an_account("", None);
+    assert_eq!(connected_text(&unnamed, Some("Binance".into())), "Connected Binance.");
+}
+
+#[wasm_bindgen_test]
+fn keygen_shows_the_relay_ips_to_allow_list_or_why_there_are_none() {
+    use app::ui::keygen::relay_ips_text;
+    assert_eq!(relay_ips_text(None), "(loading)");
+    assert_eq!(relay_ips_text(Some(&[])), "(the relay did not list any: ask its operator)");
+    let ips = ["192.0.2.1".to_string(), "192.0.2.2".to_string()];
+    assert_eq!(relay_ips_text(Some(&ips)), "192.0.2.1, 192.0.2.2");
+}
+
+#[wasm_bindgen_test]
+async fn accounts_screen_lists_an_account_renames_it_in_place_and_replaces_its_key() {
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    let synced = app::records::SyncOutcome { at_ms: 0, error: None, events: 9, added: Some(2) };
+    let meta = an_account("main", Some(synced));
+    let accounts = RwSignal::new([(meta.credential.clone(), meta)].into_iter().collect());
+    let root = own_container();
+    root.set_id("accounts-screen-test");
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <app::ui::accounts::Accounts accounts /> });
+    leptos::task::tick().await;
+    let find = |testid: &str| root.query_selector(&format!("[data-testid='{testid}']")).unwrap();
+    let text = |testid: &str| find(testid).unwrap().text_content().unwrap();
+    let click = |testid: &str| find(testid).unwrap().dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    assert_eq!(text("account-name"), "main");
+    let health = find("account-health").unwrap();
+    assert_eq!(health.class_name(), "health ok");
+    assert!(text("account-health").contains("2 new events"), "{}", text("account-health"));
+    assert_eq!(health.get_attribute("data-events").as_deref(), Some("9"));
+    // Rename puts a field in the name's place; Escape puts the name back, unchanged
+    click("rename-account");
+    leptos::task::tick().await;
+    assert!(find("account-name").is_none() && find("account-name-input").is_some());
+    assert_eq!(text("rename-account"), "Save name");
+    js_sys::eval(
+        "document.querySelector('#accounts-screen-test [data-testid=account-name-input]').dispatchEvent(\
+         new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))",
+    )
+    .unwrap();
+    leptos::task::tick().await;
+    assert_eq!(text("account-name"), "main");
+    assert!(find("account-name-input").is_none());
+    // Binance, no key being replaced: the key generator is offered; Bitget asks for the key's passphrase instead
+    assert!(find("keygen").is_some() && find("api-passphrase").is_none());
+    let select = find("venue").unwrap();
+    js_sys::Reflect::set(&select, &"value".into(), &"bitget".into()).unwrap();
+    select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    leptos::task::tick().await;
+    assert!(find("keygen").is_none() && find("api-passphrase").is_some());
+    // replacing the key picks the account's exchange in the form
+    let replace: web_sys::HtmlElement =
+        root.query_selector(".account .actions button:nth-child(2)").unwrap().unwrap().dyn_into().unwrap();
+    replace.click();
+    leptos::task::tick().await;
+    assert!(text("add-account-form").contains("Replace the key"));
+    assert_eq!(js_sys::Reflect::get(&select, &"value".into()).unwrap().as_string().as_deref(), Some("binance"));
+    assert!(find("keygen").is_none(), "no key generator while a key is replaced");
+}
+
+#[wasm_bindgen_test]
+async fn keygen_card_creates_a_key_shows_its_public_key_and_steps_and_discards_it() {
+    use app::session;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    assert_eq!(session::load("meetcrypt-test-keygen").await.unwrap(), session::Start::FirstRun);
+    session::create(&vault::Passphrase::new("keygen test passphrase 42")).await.unwrap();
+    let pending = || session::with(|s| s.vault().map(|v| v.pending_keys().unwrap().len()).unwrap()).unwrap();
+    let accounts = RwSignal::new(std::collections::BTreeMap::new());
+    let ips = Signal::derive(|| Some(vec!["192.0.2.7".to_string(), "192.0.2.8".to_string()]));
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <app::ui::keygen::KeyGen accounts ips /> });
+    leptos::task::tick().await;
+    let find = |testid: &str| root.query_selector(&format!("[data-testid='{testid}']")).unwrap();
+    let click = |testid: &str| find(testid).unwrap().dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    assert!(find("keygen-public-key").is_none() && find("keygen-steps").is_none());
+    click("keygen-create");
+    let public_key = || {
+        let field = find("keygen-public-key")?;
+        js_sys::Reflect::get(&field, &"value".into()).ok()?.as_string()
+    };
+    until("the public key shown", || public_key().is_some_and(|k| k.contains("BEGIN PUBLIC KEY"))).await;
+    assert!(find("keygen-create").is_none(), "one key at a time");
+    assert_eq!(pending(), 1, "the private key is sealed as a pending key");
+    assert_eq!(find("keygen-ips").unwrap().text_content().unwrap(), "192.0.2.7, 192.0.2.8");
+    assert!(find("keygen-steps").is_some() && find("keygen-connect").is_some());
+    click("keygen-discard");
+    until("the create button back", || find("keygen-create").is_some()).await;
+    assert_eq!(pending(), 0, "the pending key is gone from the vault");
+    assert!(find("keygen-public-key").is_none());
+    assert_eq!(find("keygen-error").unwrap().text_content().unwrap(), "");
+    assert!(accounts.with_untracked(|a| a.is_empty()));
+}

@@ -360,6 +360,48 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// A config file's path and text, to say where a refused value stands: `config file PATH line N (key)`.
+struct FilePlace<'a> {
+    path: &'a str,
+    text: &'a str,
+}
+
+impl FilePlace<'_> {
+    /// The line of a value, with its key when `key` is given (never the value itself).
+    fn of<T>(&self, value: &toml::Spanned<T>, key: Option<&str>) -> String {
+        let line = format!("config file {} line {}", self.path, line_of(self.text, value.span().start));
+        match key {
+            Some(k) => format!("{line} ({k})"),
+            None => line,
+        }
+    }
+
+    /// Settings given as a group (`keys`, e.g. `tls_cert, tls_key`), which have no single line.
+    fn keys(&self, keys: &str) -> String {
+        format!("config file {} ({keys})", self.path)
+    }
+
+    /// A value parsed, or refused with its place.
+    fn parse<T>(
+        &self,
+        value: &toml::Spanned<String>,
+        key: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        parse(value.get_ref()).map_err(|reason| ConfigError::Value { place: self.of(value, key), reason })
+    }
+
+    /// Every value of a list parsed, or the first refused with its place.
+    fn parse_all<T>(
+        &self,
+        list: &[toml::Spanned<String>],
+        key: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Vec<T>, ConfigError> {
+        list.iter().map(|s| self.parse(s, key, &parse)).collect()
+    }
+}
+
 impl Config {
     /// Applies a TOML config file's text (`path` only for messages).
     pub fn apply_toml(&mut self, path: &str, text: &str) -> Result<(), ConfigError> {
@@ -368,21 +410,8 @@ impl Config {
             line: e.span().map_or(1, |s| line_of(text, s.start)),
             reason: e.message().trim().replace('\n', " "),
         })?;
-        let place = |s: &toml::Spanned<String>| format!("config file {path} line {}", line_of(text, s.span().start));
-        if let Some(l) = file.listen {
-            self.listen =
-                parse_listen(&l.get_ref().clone()).map_err(|reason| ConfigError::Value { place: place(&l), reason })?;
-        }
-        if let Some(l) = file.metrics_listen {
-            self.metrics_listen = parse_metrics_listen(l.get_ref())
-                .map_err(|reason| ConfigError::Value { place: format!("{} (metrics_listen)", place(&l)), reason })?;
-        }
-        if let Some(t) = file.metrics_token {
-            // The token itself is never part of a message.
-            let place = format!("{} (metrics_token)", place(&t));
-            self.metrics_token =
-                Some(parse_metrics_token(t.into_inner()).map_err(|reason| ConfigError::Value { place, reason })?);
-        }
+        let at = FilePlace { path, text };
+        self.apply_file_listeners(&at, file.listen, file.metrics_listen, file.metrics_token)?;
         if let Some(d) = file.static_dir {
             self.static_dir = Some(d);
         }
@@ -390,70 +419,24 @@ impl Config {
             self.hot_path = h;
         }
         if file.tls_cert.is_some() || file.tls_key.is_some() {
-            self.tls = tls_files(file.tls_cert, file.tls_key, &format!("config file {path} (tls_cert, tls_key)"))?;
+            self.tls = tls_files(file.tls_cert, file.tls_key, &at.keys("tls_cert, tls_key"))?;
         }
-        if file.ips_signed_file.is_some() || file.ips_signing_key.is_some() {
-            self.signed_ips = signed_ips(
-                file.ips_signed_file,
-                file.ips_signing_key,
-                &format!("config file {path} (ips_signed_file, ips_signing_key)"),
-            )?;
-        }
-        if let Some(d) = file.ips_valid_days {
-            if !(1..=366).contains(d.get_ref()) {
-                return Err(ConfigError::Value {
-                    place: format!("config file {path} line {} (ips_valid_days)", line_of(text, d.span().start)),
-                    reason: "ips_valid_days is a number of days from 1 to 366".into(),
-                });
-            }
-            self.ips_valid_days = d.into_inner();
-        }
+        self.apply_file_signed_ips(&at, file.ips_signed_file, file.ips_signing_key, file.ips_valid_days)?;
         if let Some(list) = file.trusted_proxies {
-            self.trusted_proxies = list
-                .iter()
-                .map(|s| {
-                    crate::proxy::Cidr::parse(s.get_ref()).map_err(|reason| ConfigError::Value {
-                        place: format!("{} (trusted_proxies)", place(s)),
-                        reason,
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+            self.trusted_proxies = at.parse_all(&list, Some("trusted_proxies"), crate::proxy::Cidr::parse)?;
         }
         if let Some(list) = file.egress {
-            self.egress = list
-                .iter()
-                .map(|s| parse_ip(s.get_ref()).map_err(|reason| ConfigError::Value { place: place(s), reason }))
-                .collect::<Result<_, _>>()?;
+            self.egress = at.parse_all(&list, None, parse_ip)?;
         }
         if let Some(o) = file.allowed_origins {
             self.allowed_origins = o;
         }
         if let Some(list) = file.failover_relays {
-            self.failover_relays = list
-                .iter()
-                .map(|s| {
-                    Upstream::parse(s.get_ref()).map(|u| u.base()).map_err(|reason| ConfigError::Value {
-                        place: format!("{} (failover_relays)", place(s)),
-                        reason,
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+            self.failover_relays =
+                at.parse_all(&list, Some("failover_relays"), |s| Upstream::parse(s).map(|u| u.base()))?;
         }
         if let Some(u) = file.upstreams {
-            for (host, v) in [
-                (Host::BinanceSpot, u.binance_spot),
-                (Host::BinanceFutures, u.binance_futures),
-                (Host::BinanceCoinFutures, u.binance_coin_futures),
-                (Host::Bitget, u.bitget),
-            ] {
-                if let Some(v) = v {
-                    let up = Upstream::parse(v.get_ref()).map_err(|reason| ConfigError::Value {
-                        place: format!("{} (upstreams.{})", place(&v), host.as_str()),
-                        reason,
-                    })?;
-                    self.upstreams.insert(host, up);
-                }
-            }
+            self.apply_file_upstreams(&at, u)?;
         }
         if let Some(l) = file.limits {
             if !(l.budget_fraction > 0.0 && l.budget_fraction <= 1.0) {
@@ -463,6 +446,68 @@ impl Config {
                 });
             }
             self.limits = l;
+        }
+        Ok(())
+    }
+
+    /// The file's `listen`, `metrics_listen` and `metrics_token`.
+    fn apply_file_listeners(
+        &mut self,
+        at: &FilePlace,
+        listen: Option<toml::Spanned<String>>,
+        metrics_listen: Option<toml::Spanned<String>>,
+        metrics_token: Option<toml::Spanned<String>>,
+    ) -> Result<(), ConfigError> {
+        if let Some(l) = listen {
+            self.listen = at.parse(&l, None, parse_listen)?;
+        }
+        if let Some(l) = metrics_listen {
+            self.metrics_listen = at.parse(&l, Some("metrics_listen"), parse_metrics_listen)?;
+        }
+        if let Some(t) = metrics_token {
+            // The token itself is never part of a message.
+            let place = at.of(&t, Some("metrics_token"));
+            self.metrics_token =
+                Some(parse_metrics_token(t.into_inner()).map_err(|reason| ConfigError::Value { place, reason })?);
+        }
+        Ok(())
+    }
+
+    /// The file's signed egress IP list: `ips_signed_file` or `ips_signing_key`, and `ips_valid_days`.
+    fn apply_file_signed_ips(
+        &mut self,
+        at: &FilePlace,
+        signed_file: Option<PathBuf>,
+        signing_key: Option<PathBuf>,
+        valid_days: Option<toml::Spanned<u32>>,
+    ) -> Result<(), ConfigError> {
+        if signed_file.is_some() || signing_key.is_some() {
+            self.signed_ips = signed_ips(signed_file, signing_key, &at.keys("ips_signed_file, ips_signing_key"))?;
+        }
+        if let Some(d) = valid_days {
+            if !(1..=366).contains(d.get_ref()) {
+                return Err(ConfigError::Value {
+                    place: at.of(&d, Some("ips_valid_days")),
+                    reason: "ips_valid_days is a number of days from 1 to 366".into(),
+                });
+            }
+            self.ips_valid_days = d.into_inner();
+        }
+        Ok(())
+    }
+
+    /// The file's `[upstreams]`: each venue host given replaces its default.
+    fn apply_file_upstreams(&mut self, at: &FilePlace, u: FileUpstreams) -> Result<(), ConfigError> {
+        for (host, v) in [
+            (Host::BinanceSpot, u.binance_spot),
+            (Host::BinanceFutures, u.binance_futures),
+            (Host::BinanceCoinFutures, u.binance_coin_futures),
+            (Host::Bitget, u.bitget),
+        ] {
+            if let Some(v) = v {
+                let up = at.parse(&v, Some(&format!("upstreams.{}", host.as_str())), Upstream::parse)?;
+                self.upstreams.insert(host, up);
+            }
         }
         Ok(())
     }
@@ -692,5 +737,58 @@ impl Args {
             )?;
         }
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The place a refused config file names, or what went wrong otherwise.
+    fn refused_at(text: &str) -> String {
+        match Config::default().apply_toml("r.toml", text) {
+            Err(ConfigError::Value { place, .. }) => place,
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_config_file_value_is_refused_with_its_line_and_key() {
+        assert_eq!(refused_at("\nlisten = \"nowhere\"\n"), "config file r.toml line 2");
+        assert_eq!(refused_at("metrics_listen = \"9100\"\n"), "config file r.toml line 1 (metrics_listen)");
+        assert_eq!(refused_at("\n\nmetrics_token = \"short\"\n"), "config file r.toml line 3 (metrics_token)");
+        assert_eq!(refused_at("tls_cert = \"c.pem\"\n"), "config file r.toml (tls_cert, tls_key)");
+        assert_eq!(
+            refused_at("ips_signed_file = \"a.json\"\nips_signing_key = \"a.key\"\n"),
+            "config file r.toml (ips_signed_file, ips_signing_key)"
+        );
+        assert_eq!(refused_at("\nips_valid_days = 400\n"), "config file r.toml line 2 (ips_valid_days)");
+        // in a list, the line of the value refused
+        let proxies = "trusted_proxies = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\",\n]\n";
+        assert_eq!(refused_at(proxies), "config file r.toml line 3 (trusted_proxies)");
+        assert_eq!(refused_at("egress = [\"192.0.2.1\",\n\"not-an-ip\"]\n"), "config file r.toml line 2");
+        assert_eq!(refused_at("failover_relays = [\"ftp://x\"]\n"), "config file r.toml line 1 (failover_relays)");
+        assert_eq!(
+            refused_at("[upstreams]\nbinance_spot = \"https://api.binance.com\"\nbitget = \"bitget\"\n"),
+            "config file r.toml line 3 (upstreams.bitget)"
+        );
+        assert_eq!(refused_at("[limits]\nbudget_fraction = 1.5\n"), "config file r.toml [limits]");
+    }
+
+    #[test]
+    fn a_config_file_sets_what_it_names_and_keeps_the_rest() {
+        let mut c = Config::default();
+        let text = "listen = \"0.0.0.0:9000\"\negress = [\"192.0.2.1\", \"192.0.2.2\"]\nhot_path = false\n\
+                    failover_relays = [\"https://relay2.example.org/\"]\n[upstreams]\nbitget = \"http://127.0.0.1:9\"\n";
+        c.apply_toml("r.toml", text).unwrap();
+        assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 9000)));
+        assert_eq!(c.egress, vec![IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2])]);
+        assert!(!c.hot_path);
+        assert_eq!(c.failover_relays.len(), 1);
+        assert_eq!(c.upstreams[&Host::Bitget], Upstream::parse("http://127.0.0.1:9").unwrap());
+        // what the file does not name stays as it was
+        let default = Config::default();
+        assert_eq!(c.upstreams[&Host::BinanceSpot], default.upstreams[&Host::BinanceSpot]);
+        assert_eq!((c.metrics_listen, c.ips_valid_days, c.tls), (default.metrics_listen, default.ips_valid_days, None));
     }
 }

@@ -161,18 +161,23 @@ impl Plot {
 
     /// The day nearest the page's x `client_x` over the chart `el`, if it has a size.
     fn day_at(self, el: &web_sys::SvgElement, client_x: f64) -> Option<usize> {
-        // getBoundingClientRect through Reflect: no web-sys feature (and rebuild) for one call
-        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
-        let rect = get(el, "getBoundingClientRect")
-            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
-            .and_then(|f| f.call0(el).ok())?;
-        let left = get(&rect, "left").and_then(|v| v.as_f64())?;
-        let width = get(&rect, "width").and_then(|v| v.as_f64()).filter(|w| *w > 0.0)?;
-        // the page's x to the view box's, then to the nearest day
-        let vx = (client_x - left) * W / width;
+        let vx = view_x(el, client_x)?;
+        // the nearest day
         let i = ((vx - LEFT) / (W - LEFT - RIGHT) * self.n).round();
         Some(i.clamp(0.0, self.n) as usize)
     }
+}
+
+/// The page's x `client_x` as an x of the chart `el`'s view box, if the chart has a size.
+fn view_x(el: &web_sys::SvgElement, client_x: f64) -> Option<f64> {
+    // getBoundingClientRect through Reflect: no web-sys feature (and rebuild) for one call
+    let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
+    let rect = get(el, "getBoundingClientRect")
+        .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
+        .and_then(|f| f.call0(el).ok())?;
+    let left = get(&rect, "left").and_then(|v| v.as_f64())?;
+    let width = get(&rect, "width").and_then(|v| v.as_f64()).filter(|w| *w > 0.0)?;
+    Some((client_x - left) * W / width)
 }
 
 /// A deposit (a triangle up under the curve) or withdrawal (down, above it) on a day of the curve.
@@ -248,69 +253,22 @@ pub fn MonthlyPnlChart(
         return view! { <p class="muted" data-testid="monthly-pnl-none">"No realized PnL in the period."</p> }
             .into_any();
     }
-    // `YYYY-MM`: a UTC month, written the same in every locale
-    let month_name = |m: &str| m.to_string();
-    let high = months.iter().map(|m| m.1).max().unwrap_or_default().max(Decimal::ZERO);
-    let low = months.iter().map(|m| m.1).min().unwrap_or_default().min(Decimal::ZERO);
-    let (min, max) = (f(low), f(high));
-    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
-    let y_of = move |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * (v - min) / span;
-    let slot = (W - LEFT - RIGHT) / months.len() as f64;
-    let zero = y_of(0.0);
-    let bars: Vec<(String, String, String, String, &'static str, String)> = months
-        .iter()
-        .enumerate()
-        .map(|(i, (m, v))| {
-            let x = LEFT + slot * i as f64 + slot * 0.15;
-            let y = y_of(f(*v));
-            let (top, height) = if y < zero { (y, zero - y) } else { (zero, y - zero) };
-            let class = if v.is_sign_negative() && !v.is_zero() { "bar loss-bar" } else { "bar gain-bar" };
-            (
-                tenths(x),
-                tenths(top),
-                tenths(slot * 0.7),
-                tenths(height.max(0.5)),
-                class,
-                format!("{}: {}", month_name(m), money(*v, &currency)),
-            )
-        })
-        .collect();
-    let y_labels = [low, high].map(|v| (tenths(y_of(f(v))), money(v, &currency)));
-    let last = months.len() - 1;
-    let x_labels: Vec<(String, String, &'static str)> = if last == 0 {
-        vec![(tenths(LEFT + slot / 2.0), month_name(&months[0].0), "middle")]
-    } else {
-        vec![(tenths(LEFT), month_name(&months[0].0), "start"), (tenths(W - RIGHT), month_name(&months[last].0), "end")]
-    };
+    let scale = MonthScale::of(&months);
+    let bars = month_bars(&months, &scale, &currency);
     let (hover, set_hover) = signal(None::<usize>);
-    let count = months.len();
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let pick = move |client_x: f64| {
-        let Some(el) = svg.get_untracked() else { return };
-        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).ok();
-        let rect = get(&el, "getBoundingClientRect")
-            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
-            .and_then(|f| f.call0(&el).ok());
-        let Some(rect) = rect else { return };
-        let (Some(left), Some(width)) =
-            (get(&rect, "left").and_then(|v| v.as_f64()), get(&rect, "width").and_then(|v| v.as_f64()))
-        else {
-            return;
-        };
-        if width <= 0.0 {
-            return;
+        if let Some(i) = svg.get_untracked().and_then(|el| scale.month_at(&el, client_x)) {
+            set_hover.set(Some(i));
         }
-        let vx = (client_x - left) * W / width;
-        let i = ((vx - LEFT) / slot).floor();
-        set_hover.set(Some(i.clamp(0.0, (count - 1) as f64) as usize));
     };
-    let titles: Vec<String> = bars.iter().map(|b| b.5.clone()).collect();
+    let titles: Vec<String> = bars.iter().map(|b| b.title.clone()).collect();
     let label = format!(
         "Realized PnL by month from {} to {}, between {} and {}. The table below lists each month.",
-        month_name(&months[0].0),
-        month_name(&months[last].0),
-        money(low, &currency),
-        money(high, &currency)
+        months[0].0,
+        months[months.len() - 1].0,
+        money(scale.low, &currency),
+        money(scale.high, &currency)
     );
     view! {
         <figure class="chart monthly-chart">
@@ -318,40 +276,146 @@ pub fn MonthlyPnlChart(
                 on:pointermove=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
                 on:pointerdown=move |ev: leptos::ev::PointerEvent| pick(ev.client_x() as f64)
                 on:pointerleave=move |_| set_hover.set(None)>
-                <g class="chart-axis" aria-hidden="true">
-                    {y_labels.into_iter().map(|(y, text)| view! {
-                        <text x=tenths(LEFT - 6.0) y=y text-anchor="end" dominant-baseline="middle">{text}</text>
-                    }).collect_view()}
-                    {x_labels.into_iter().map(|(x, text, anchor)| view! {
-                        <text x=x y=tenths(H - 8.0) text-anchor=anchor>{text}</text>
-                    }).collect_view()}
-                    <line class="chart-grid" x1=tenths(LEFT) x2=tenths(W - RIGHT) y1=tenths(zero) y2=tenths(zero) />
-                </g>
-                {bars.into_iter().map(|(x, y, w, h, class, title)| view! {
-                    <rect x=x y=y width=w height=h class=class data-testid="month-bar"><title>{title}</title></rect>
+                {month_axes(&months, scale, &currency)}
+                {bars.into_iter().map(|b| view! {
+                    <rect x=b.x y=b.y width=b.width height=b.height class=b.class data-testid="month-bar"><title>{b.title}</title></rect>
                 }).collect_view()}
             </svg>
             <figcaption>
                 <p class="muted chart-readout" aria-live="polite" data-testid="monthly-readout">
                     {move || hover.get().map(|i| titles[i].clone()).unwrap_or_else(|| "Point at (or touch) a month for its realized PnL.".into())}
                 </p>
-                <details>
-                    <summary>"Table of the months"</summary>
-                    <div class="table-scroll" role="region" aria-label="Realized PnL by month" tabindex="0">
-                        <table class="table" data-testid="monthly-table">
-                            <thead><tr><th scope="col">"Month (UTC)"</th><th scope="col">"Realized PnL"</th></tr></thead>
-                            <tbody>
-                                {months.iter().map(|(m, v)| view! {
-                                    <tr><th scope="row">{month_name(m)}</th><td data-value=v.normalize().to_string()>{money(*v, &currency)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </details>
+                <MonthlyTable months currency />
             </figcaption>
         </figure>
     }
     .into_any()
+}
+
+/// Where the monthly chart draws a month and a value: a slot per month over the width, the values from the lowest
+/// (at most zero) to the highest (at least zero) over the height.
+#[derive(Clone, Copy)]
+struct MonthScale {
+    low: Decimal,
+    high: Decimal,
+    min: f64,
+    span: f64,
+    /// The width of a month's slot.
+    slot: f64,
+    count: usize,
+}
+
+impl MonthScale {
+    fn of(months: &[(String, Decimal)]) -> MonthScale {
+        let high = months.iter().map(|m| m.1).max().unwrap_or_default().max(Decimal::ZERO);
+        let low = months.iter().map(|m| m.1).min().unwrap_or_default().min(Decimal::ZERO);
+        let (min, max) = (f(low), f(high));
+        let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
+        MonthScale { low, high, min, span, slot: (W - LEFT - RIGHT) / months.len() as f64, count: months.len() }
+    }
+
+    /// The y of a value in the view box.
+    fn y(self, v: f64) -> f64 {
+        H - BOTTOM - (H - TOP - BOTTOM) * (v - self.min) / self.span
+    }
+
+    /// The month under the page's x `client_x` over the chart `el`, if it has a size.
+    fn month_at(self, el: &web_sys::SvgElement, client_x: f64) -> Option<usize> {
+        let vx = view_x(el, client_x)?;
+        let i = ((vx - LEFT) / self.slot).floor();
+        Some(i.clamp(0.0, (self.count - 1) as f64) as usize)
+    }
+}
+
+/// A month's bar: its rectangle in the view box (tenths of a pixel), its class (gain or loss) and its title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bar {
+    /// Left edge.
+    pub x: String,
+    /// Top edge.
+    pub y: String,
+    /// Width.
+    pub width: String,
+    /// Height.
+    pub height: String,
+    /// `bar gain-bar` or `bar loss-bar`.
+    pub class: &'static str,
+    /// `YYYY-MM: amount`.
+    pub title: String,
+}
+
+/// The bars of `(YYYY-MM, realized)` months: from the zero line up for a gain, down for a loss (at least half a
+/// pixel high, so that a month of zero shows).
+pub fn monthly_bars(months: &[(String, Decimal)], currency: &str) -> Vec<Bar> {
+    if months.is_empty() {
+        return Vec::new();
+    }
+    month_bars(months, &MonthScale::of(months), currency)
+}
+
+fn month_bars(months: &[(String, Decimal)], scale: &MonthScale, currency: &str) -> Vec<Bar> {
+    let zero = scale.y(0.0);
+    months
+        .iter()
+        .enumerate()
+        .map(|(i, (m, v))| {
+            let x = LEFT + scale.slot * i as f64 + scale.slot * 0.15;
+            let y = scale.y(f(*v));
+            let (top, height) = if y < zero { (y, zero - y) } else { (zero, y - zero) };
+            // `YYYY-MM`: a UTC month, written the same in every locale
+            Bar {
+                x: tenths(x),
+                y: tenths(top),
+                width: tenths(scale.slot * 0.7),
+                height: tenths(height.max(0.5)),
+                class: if v.is_sign_negative() && !v.is_zero() { "bar loss-bar" } else { "bar gain-bar" },
+                title: format!("{m}: {}", money(*v, currency)),
+            }
+        })
+        .collect()
+}
+
+/// The monthly chart's axes: the lowest and highest values, the first and last months, the zero line.
+fn month_axes(months: &[(String, Decimal)], scale: MonthScale, currency: &str) -> impl IntoView + use<> {
+    let y_labels = [scale.low, scale.high].map(|v| (tenths(scale.y(f(v))), money(v, currency)));
+    let last = months.len() - 1;
+    let x_labels: Vec<(String, String, &'static str)> = if last == 0 {
+        vec![(tenths(LEFT + scale.slot / 2.0), months[0].0.clone(), "middle")]
+    } else {
+        vec![(tenths(LEFT), months[0].0.clone(), "start"), (tenths(W - RIGHT), months[last].0.clone(), "end")]
+    };
+    let zero = tenths(scale.y(0.0));
+    view! {
+        <g class="chart-axis" aria-hidden="true">
+            {y_labels.into_iter().map(|(y, text)| view! {
+                <text x=tenths(LEFT - 6.0) y=y text-anchor="end" dominant-baseline="middle">{text}</text>
+            }).collect_view()}
+            {x_labels.into_iter().map(|(x, text, anchor)| view! {
+                <text x=x y=tenths(H - 8.0) text-anchor=anchor>{text}</text>
+            }).collect_view()}
+            <line class="chart-grid" x1=tenths(LEFT) x2=tenths(W - RIGHT) y1=zero.clone() y2=zero />
+        </g>
+    }
+}
+
+/// The monthly chart's text alternative: each month's realized PnL.
+#[component]
+fn MonthlyTable(months: Vec<(String, Decimal)>, currency: String) -> impl IntoView {
+    view! {
+        <details>
+            <summary>"Table of the months"</summary>
+            <div class="table-scroll" role="region" aria-label="Realized PnL by month" tabindex="0">
+                <table class="table" data-testid="monthly-table">
+                    <thead><tr><th scope="col">"Month (UTC)"</th><th scope="col">"Realized PnL"</th></tr></thead>
+                    <tbody>
+                        {months.into_iter().map(|(m, v)| view! {
+                            <tr><th scope="row">{m}</th><td data-value=v.normalize().to_string()>{money(v, &currency)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
 }
 
 /// The monthly chart of a report, or what it lacks when the realized figure is incomplete (never a partial bar).

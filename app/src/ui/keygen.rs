@@ -87,81 +87,8 @@ pub fn KeyGen(
     /// The relay's egress IPs (`None` while loading).
     ips: Signal<Option<Vec<String>>>,
 ) -> impl IntoView {
-    let pending = RwSignal::new(stored_pending());
-    let (api_key, set_api_key) = signal(String::new());
-    let (label, set_label) = signal(String::new());
-    let (error, set_error) = signal(None::<String>);
-    let (notice, set_notice) = signal(None::<String>);
-    let (busy, set_busy) = signal(false);
-
-    let run = move |work: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>| {
-        set_busy.set(true);
-        set_error.set(None);
-        set_notice.set(None);
-        spawn_local(async move {
-            work.await;
-            set_busy.set(false);
-        });
-    };
-    let on_create = move |_| {
-        run(Box::pin(async move {
-            match create().await {
-                Ok(key) => pending.set(Some(key)),
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        }));
-    };
-    let on_discard = move |_| {
-        let Some(key) = pending.get_untracked() else { return };
-        run(Box::pin(async move {
-            match discard(key.id).await {
-                Ok(()) => {
-                    pending.set(None);
-                    set_api_key.set(String::new());
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        }));
-    };
-    let on_register = move |_| {
-        let Some(key) = pending.get_untracked() else { return };
-        let relay_ips = ips.get_untracked().unwrap_or_default();
-        run(Box::pin(async move {
-            match register_in_sandbox(&key.public_key_pem, relay_ips).await {
-                Ok(k) => {
-                    set_api_key.set(k);
-                    set_notice.set(Some("Registered in the sandbox: its API key is filled in below.".into()));
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        }));
-    };
-    let on_connect = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(key) = pending.get_untracked() else { return };
-        let (l, k) = (label.get_untracked(), api_key.get_untracked());
-        run(Box::pin(async move {
-            match attach(&key, l, k).await {
-                Ok(meta) => {
-                    let name = records::venue_name(meta.venue.as_str());
-                    accounts.update(|a| {
-                        a.insert(meta.credential.clone(), meta.clone());
-                    });
-                    pending.set(None);
-                    set_api_key.set(String::new());
-                    set_label.set(String::new());
-                    set_notice.set(Some(format!("Connected your self-generated {name} key.")));
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        }));
-    };
-    let ip_text = move || match ips.get() {
-        None => "(loading)".to_string(),
-        Some(v) if v.is_empty() => "(the relay did not list any: ask its operator)".to_string(),
-        Some(v) => v.join(", "),
-    };
-
+    let state = KeyGenState::new();
+    let KeyGenState { pending, busy, error, notice, .. } = state;
     view! {
         <section class="card" data-testid="keygen">
             <h2>"Create a key for me"</h2>
@@ -169,43 +96,159 @@ pub fn KeyGen(
                 vault, seals the private key at once and never shows or sends it. You register only the public key \
                 on Binance."</p>
             <Show when=move || pending.get().is_none()>
-                <button type="button" data-testid="keygen-create" disabled=busy on:click=on_create>
+                <button type="button" data-testid="keygen-create" disabled=busy on:click=move |_| state.create()>
                     "Create a key for me"
                 </button>
             </Show>
             <Show when=move || pending.get().is_some()>
-                <label for="keygen-public-key">"Public key (give this to Binance)"</label>
-                <textarea id="keygen-public-key" data-testid="keygen-public-key" readonly rows="4" spellcheck="false"
-                    prop:value=move || pending.get().map(|k| k.public_key_pem).unwrap_or_default()></textarea>
-                <ol class="guide" data-testid="keygen-steps">
-                    <li>"Binance → Account → API Management → Create API → " <strong>"Self-generated"</strong>
-                        "; paste the public key above and name the key."</li>
-                    <li>"Leave only " <strong>"Enable Reading"</strong> " on: no trading, margin, futures, transfer \
-                        or withdrawal."</li>
-                    <li>"Choose " <strong>"Restrict access to trusted IPs only"</strong> " and add the relay's IPs: "
-                        <span class="ips" data-testid="keygen-ips">{ip_text}</span></li>
-                    <li>"Paste the API key Binance shows below and connect."</li>
-                </ol>
-                <p class="hint">"Trying the demo? The sandbox's simulated Binance can register it for you, \
-                    read-only and restricted to the relay's IPs."</p>
-                <button type="button" class="secondary" data-testid="keygen-register-sandbox" disabled=busy
-                    on:click=on_register>"Register it in the sandbox (demo only)"</button>
-                <form on:submit=on_connect>
-                    <label for="keygen-label">"Name"</label>
-                    <input id="keygen-label" data-testid="keygen-label" placeholder="e.g. Binance main" prop:value=label
-                        on:input=move |ev| set_label.set(event_target_value(&ev)) />
-                    <label for="keygen-api-key">"API key from Binance"</label>
-                    <input id="keygen-api-key" data-testid="keygen-api-key" autocomplete="off" spellcheck="false"
-                        prop:value=api_key on:input=move |ev| set_api_key.set(event_target_value(&ev)) />
-                    <button type="submit" data-testid="keygen-connect" disabled=busy>
-                        {move || if busy.get() { "Working…" } else { "Connect" }}
-                    </button>
-                    <button type="button" class="secondary" data-testid="keygen-discard" disabled=busy
-                        on:click=on_discard>"Discard this key"</button>
-                </form>
+                <PublicKeySteps state ips />
+                <ConnectGeneratedKey state accounts />
             </Show>
             <p class="error" role="alert" data-testid="keygen-error">{move || error.get()}</p>
             <p class="notice" role="status" data-testid="keygen-result">{move || notice.get()}</p>
         </section>
+    }
+}
+
+/// The key generator's state: the pending key (generated, its API key not attached yet), what is typed, one
+/// operation at a time and its outcome.
+#[derive(Clone, Copy)]
+struct KeyGenState {
+    pending: RwSignal<Option<PendingKey>>,
+    api_key: RwSignal<String>,
+    label: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+}
+
+impl KeyGenState {
+    fn new() -> KeyGenState {
+        KeyGenState {
+            pending: RwSignal::new(stored_pending()),
+            api_key: RwSignal::new(String::new()),
+            label: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    /// Runs `work` as the one operation: busy until it ends, the last outcome cleared; `Err` is shown.
+    fn run(self, work: impl std::future::Future<Output = Result<(), SessionError>> + 'static) {
+        self.busy.set(true);
+        self.error.set(None);
+        self.notice.set(None);
+        spawn_local(async move {
+            if let Err(e) = work.await {
+                self.error.set(Some(e.to_string()));
+            }
+            self.busy.set(false);
+        });
+    }
+
+    fn create(self) {
+        self.run(async move {
+            self.pending.set(Some(create().await?));
+            Ok(())
+        });
+    }
+
+    fn discard(self) {
+        let Some(key) = self.pending.get_untracked() else { return };
+        self.run(async move {
+            discard(key.id).await?;
+            self.pending.set(None);
+            self.api_key.set(String::new());
+            Ok(())
+        });
+    }
+
+    /// Registers the public key with the sandbox's simulated Binance, restricted to `ips`; fills in its API key.
+    fn register(self, ips: Vec<String>) {
+        let Some(key) = self.pending.get_untracked() else { return };
+        self.run(async move {
+            self.api_key.set(register_in_sandbox(&key.public_key_pem, ips).await?);
+            self.notice.set(Some("Registered in the sandbox: its API key is filled in below.".into()));
+            Ok(())
+        });
+    }
+
+    /// Connects the API key typed with the pending key, and lists the account.
+    fn connect(self, accounts: RwSignal<BTreeMap<String, AccountMeta>>) {
+        let Some(key) = self.pending.get_untracked() else { return };
+        let (l, k) = (self.label.get_untracked(), self.api_key.get_untracked());
+        self.run(async move {
+            let meta = attach(&key, l, k).await?;
+            let name = records::venue_name(meta.venue.as_str());
+            accounts.update(|a| {
+                a.insert(meta.credential.clone(), meta.clone());
+            });
+            self.pending.set(None);
+            self.api_key.set(String::new());
+            self.label.set(String::new());
+            self.notice.set(Some(format!("Connected your self-generated {name} key.")));
+            Ok(())
+        });
+    }
+}
+
+/// The relay's IPs to allow-list as the steps show them: still loading, none listed, or the list.
+pub fn relay_ips_text(ips: Option<&[String]>) -> String {
+    match ips {
+        None => "(loading)".to_string(),
+        Some([]) => "(the relay did not list any: ask its operator)".to_string(),
+        Some(v) => v.join(", "),
+    }
+}
+
+/// The pending key's public key and the steps to register it on Binance (or in the demo's sandbox).
+#[component]
+fn PublicKeySteps(state: KeyGenState, ips: Signal<Option<Vec<String>>>) -> impl IntoView {
+    let (pending, busy) = (state.pending, state.busy);
+    let ip_text = move || ips.with(|v| relay_ips_text(v.as_deref()));
+    view! {
+        <label for="keygen-public-key">"Public key (give this to Binance)"</label>
+        <textarea id="keygen-public-key" data-testid="keygen-public-key" readonly rows="4" spellcheck="false"
+            prop:value=move || pending.get().map(|k| k.public_key_pem).unwrap_or_default()></textarea>
+        <ol class="guide" data-testid="keygen-steps">
+            <li>"Binance → Account → API Management → Create API → " <strong>"Self-generated"</strong>
+                "; paste the public key above and name the key."</li>
+            <li>"Leave only " <strong>"Enable Reading"</strong> " on: no trading, margin, futures, transfer \
+                or withdrawal."</li>
+            <li>"Choose " <strong>"Restrict access to trusted IPs only"</strong> " and add the relay's IPs: "
+                <span class="ips" data-testid="keygen-ips">{ip_text}</span></li>
+            <li>"Paste the API key Binance shows below and connect."</li>
+        </ol>
+        <p class="hint">"Trying the demo? The sandbox's simulated Binance can register it for you, \
+            read-only and restricted to the relay's IPs."</p>
+        <button type="button" class="secondary" data-testid="keygen-register-sandbox" disabled=busy
+            on:click=move |_| state.register(ips.get_untracked().unwrap_or_default())>
+            "Register it in the sandbox (demo only)"</button>
+    }
+}
+
+/// The form that connects the API key Binance gave for the pending key, or discards the key.
+#[component]
+fn ConnectGeneratedKey(state: KeyGenState, accounts: RwSignal<BTreeMap<String, AccountMeta>>) -> impl IntoView {
+    let KeyGenState { label, api_key, busy, .. } = state;
+    let on_connect = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.connect(accounts);
+    };
+    view! {
+        <form on:submit=on_connect>
+            <label for="keygen-label">"Name"</label>
+            <input id="keygen-label" data-testid="keygen-label" placeholder="e.g. Binance main" prop:value=label
+                on:input=move |ev| label.set(event_target_value(&ev)) />
+            <label for="keygen-api-key">"API key from Binance"</label>
+            <input id="keygen-api-key" data-testid="keygen-api-key" autocomplete="off" spellcheck="false"
+                prop:value=api_key on:input=move |ev| api_key.set(event_target_value(&ev)) />
+            <button type="submit" data-testid="keygen-connect" disabled=busy>
+                {move || if busy.get() { "Working…" } else { "Connect" }}
+            </button>
+            <button type="button" class="secondary" data-testid="keygen-discard" disabled=busy
+                on:click=move |_| state.discard()>"Discard this key"</button>
+        </form>
     }
 }

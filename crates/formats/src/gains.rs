@@ -268,87 +268,64 @@ impl GainsReport {
     /// events by index).
     pub fn of(report: &Report, events: &[Event], preset: HoldingPreset) -> GainsReport {
         let pooled = report.holding_periods.is_none();
-        let mut disposals = Vec::with_capacity(report.disposals.len());
-        let mut by_line = [Decimal::ZERO; 6];
-        let (mut proceeds, mut cost, mut long_term) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        for x in &report.disposals {
-            let e = &events[x.event];
-            let mut lots = Vec::new();
-            let (mut long_units, mut long_cost) = (Decimal::ZERO, Decimal::ZERO);
-            for u in &report.lot_uses[x.lots.clone()] {
-                let long = !pooled && pnl::held_more_than_a_year(u.lot_time, x.time);
-                if long {
-                    long_units += u.amount;
-                    long_cost += u.cost;
-                }
-                lots.push(LotRow {
-                    acquired: u.lot_time,
-                    account: u.account.clone(),
-                    amount: u.amount.normalize(),
-                    cost: u.cost.normalize(),
-                    held_days: x.time.day() - u.lot_time.day(),
-                    term: if pooled {
-                        Term::Pooled
-                    } else if long {
-                        Term::Long
-                    } else {
-                        Term::Short
-                    },
-                });
-            }
-            // the engine's split (docs/accounting.md §3b): a disposal's proceeds shared by units
-            let long_gain = if long_units.is_zero() && long_cost.is_zero() {
-                Decimal::ZERO
-            } else {
-                let p = if long_units == x.amount { x.proceeds } else { x.proceeds * long_units / x.amount };
-                p - long_cost
-            };
-            let gain = x.proceeds - x.cost;
-            let line = x.category as usize;
-            by_line[line] += gain;
-            if x.category == Category::Trade {
-                proceeds += x.proceeds;
-                cost += x.cost;
-                if !x.amount.is_zero() {
-                    long_term += long_gain;
-                }
-            }
-            let mut terms = lots.iter().map(|l| l.term);
-            let first = if x.missing > Decimal::ZERO { Some(Term::Short) } else { terms.next() };
-            let term = match first {
-                None => Term::Short,
-                Some(t) => {
-                    if terms.all(|u| u == t) {
-                        t
-                    } else {
-                        Term::Mixed
-                    }
-                }
-            };
-            disposals.push(DisposalRow {
-                event: e.id.clone(),
-                time: x.time,
-                account: e.account.as_str().to_owned(),
-                asset: x.asset.clone(),
-                category: x.category,
-                amount: x.amount.normalize(),
-                proceeds: x.proceeds.normalize(),
-                fees: fees_text(e),
-                cost: x.cost.normalize(),
-                gain: gain.normalize(),
-                long_gain: long_gain.normalize(),
-                missing: x.missing.normalize(),
-                lots,
-                term,
-            });
+        let mut sums = DisposalSums::default();
+        let disposals = report
+            .disposals
+            .iter()
+            .map(|x| {
+                let uses = &report.lot_uses[x.lots.clone()];
+                let long_gain = long_gain(x, uses, pooled);
+                sums.add(x, long_gain);
+                disposal_row(x, &events[x.event], uses, pooled, long_gain)
+            })
+            .collect();
+        let window = report.settings.window;
+        GainsReport {
+            currency: report.currency.clone(),
+            method: report.method,
+            preset,
+            from: window.from,
+            to: window.to,
+            accounts: ledger_accounts(events),
+            disposals,
+            income: income_counts(events, window),
+            totals: sums.totals(&report.realized, pooled),
+            complete: report.complete,
         }
-        let r = &report.realized;
-        let line = |c: Category, total: Decimal| Line::of(total, by_line[c as usize]);
-        let totals = Totals {
-            proceeds: proceeds.normalize(),
-            cost: cost.normalize(),
-            short_term: (!pooled).then(|| (r.trade - long_term).normalize()),
-            long_term: (!pooled).then(|| long_term.normalize()),
+    }
+}
+
+/// The running sums of the disposals that the totals need: the gain per realized line, and the trade disposals'
+/// proceeds, cost and gain on units held more than one year.
+#[derive(Default)]
+struct DisposalSums {
+    by_line: [Decimal; 6],
+    proceeds: Decimal,
+    cost: Decimal,
+    long_term: Decimal,
+}
+
+impl DisposalSums {
+    /// Counts a disposal whose gain on units held more than one year is `long_gain`.
+    fn add(&mut self, x: &pnl::Disposal, long_gain: Decimal) {
+        self.by_line[x.category as usize] += x.proceeds - x.cost;
+        if x.category == Category::Trade {
+            self.proceeds += x.proceeds;
+            self.cost += x.cost;
+            if !x.amount.is_zero() {
+                self.long_term += long_gain;
+            }
+        }
+    }
+
+    /// The totals: the engine's realized figures (`r`) line by line beside the disposals' part of each.
+    fn totals(&self, r: &pnl::RealizedSplit, pooled: bool) -> Totals {
+        let line = |c: Category, total: Decimal| Line::of(total, self.by_line[c as usize]);
+        Totals {
+            proceeds: self.proceeds.normalize(),
+            cost: self.cost.normalize(),
+            short_term: (!pooled).then(|| (r.trade - self.long_term).normalize()),
+            long_term: (!pooled).then(|| self.long_term.normalize()),
             trade: line(Category::Trade, r.trade),
             fee: line(Category::Fee, r.fee),
             futures: line(Category::Futures, r.futures),
@@ -356,50 +333,125 @@ impl GainsReport {
             commission: line(Category::Commission, r.commission),
             other: line(Category::Other, r.other),
             realized: r.total.normalize(),
-        };
-        let window = report.settings.window;
-        let mut income: Vec<IncomeCount> = Vec::new();
-        for e in events.iter().filter(|e| window.contains(e.time)) {
-            if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
-                let name = income_name(*income_type);
-                let i = match income.iter().position(|c| c.income_type == name) {
-                    Some(i) => i,
-                    None => {
-                        income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
-                        income.len() - 1
-                    }
-                };
-                let c = &mut income[i];
-                c.events += 1;
-                match c.amounts.iter_mut().find(|(a, _)| a == asset) {
-                    Some((_, sum)) => *sum += *amount,
-                    None => c.amounts.push((asset.clone(), *amount)),
-                }
-            }
-        }
-        for c in &mut income {
-            c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
-            for (_, v) in &mut c.amounts {
-                *v = v.normalize();
-            }
-        }
-        income.sort_by_key(|c| c.income_type);
-        let mut accounts: Vec<String> = events.iter().map(|e| e.account.as_str().to_owned()).collect();
-        accounts.sort();
-        accounts.dedup();
-        GainsReport {
-            currency: report.currency.clone(),
-            method: report.method,
-            preset,
-            from: window.from,
-            to: window.to,
-            accounts,
-            disposals,
-            income,
-            totals,
-            complete: report.complete,
         }
     }
+}
+
+/// One disposal (`e` its event) with the lots it used (`uses`, its range of the report's lot uses) and their terms.
+fn disposal_row(x: &pnl::Disposal, e: &Event, uses: &[pnl::LotUse], pooled: bool, long_gain: Decimal) -> DisposalRow {
+    let lots: Vec<LotRow> = uses.iter().map(|u| lot_row(u, x.time, pooled)).collect();
+    let gain = x.proceeds - x.cost;
+    DisposalRow {
+        event: e.id.clone(),
+        time: x.time,
+        account: e.account.as_str().to_owned(),
+        asset: x.asset.clone(),
+        category: x.category,
+        amount: x.amount.normalize(),
+        proceeds: x.proceeds.normalize(),
+        fees: fees_text(e),
+        cost: x.cost.normalize(),
+        gain: gain.normalize(),
+        long_gain: long_gain.normalize(),
+        missing: x.missing.normalize(),
+        term: disposal_term(&lots, x.missing),
+        lots,
+    }
+}
+
+/// A lot a disposal at `sold` used: long when held more than one year, pooled without a single acquisition date.
+fn lot_row(u: &pnl::LotUse, sold: Timestamp, pooled: bool) -> LotRow {
+    let term = if pooled {
+        Term::Pooled
+    } else if held_long(u, sold, pooled) {
+        Term::Long
+    } else {
+        Term::Short
+    };
+    LotRow {
+        acquired: u.lot_time,
+        account: u.account.clone(),
+        amount: u.amount.normalize(),
+        cost: u.cost.normalize(),
+        held_days: sold.day() - u.lot_time.day(),
+        term,
+    }
+}
+
+/// Whether a lot's units sold at `sold` were held more than one year (never for a pooled cost).
+fn held_long(u: &pnl::LotUse, sold: Timestamp, pooled: bool) -> bool {
+    !pooled && pnl::held_more_than_a_year(u.lot_time, sold)
+}
+
+/// The gain on the units held more than one year, the engine's split (docs/accounting.md §3b): the disposal's
+/// proceeds shared by units.
+fn long_gain(x: &pnl::Disposal, uses: &[pnl::LotUse], pooled: bool) -> Decimal {
+    let (mut units, mut cost) = (Decimal::ZERO, Decimal::ZERO);
+    for u in uses.iter().filter(|u| held_long(u, x.time, pooled)) {
+        units += u.amount;
+        cost += u.cost;
+    }
+    if units.is_zero() && cost.is_zero() {
+        return Decimal::ZERO;
+    }
+    let p = if units == x.amount { x.proceeds } else { x.proceeds * units / x.amount };
+    p - cost
+}
+
+/// A disposal's term: its lots' when they agree, else mixed; short when units lacked lots (or no lot was used).
+fn disposal_term(lots: &[LotRow], missing: Decimal) -> Term {
+    let mut terms = lots.iter().map(|l| l.term);
+    let first = if missing > Decimal::ZERO { Some(Term::Short) } else { terms.next() };
+    match first {
+        None => Term::Short,
+        Some(t) if terms.all(|u| u == t) => t,
+        Some(_) => Term::Mixed,
+    }
+}
+
+/// The period's income events (`window`) by type, each with its net amount per asset; types and assets sorted.
+fn income_counts(events: &[Event], window: pnl::Window) -> Vec<IncomeCount> {
+    let mut income: Vec<IncomeCount> = Vec::new();
+    for e in events.iter().filter(|e| window.contains(e.time)) {
+        if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
+            let name = income_name(*income_type);
+            let i = match income.iter().position(|c| c.income_type == name) {
+                Some(i) => i,
+                None => {
+                    income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
+                    income.len() - 1
+                }
+            };
+            income[i].add(asset, *amount);
+        }
+    }
+    for c in &mut income {
+        c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, v) in &mut c.amounts {
+            *v = v.normalize();
+        }
+    }
+    income.sort_by_key(|c| c.income_type);
+    income
+}
+
+impl IncomeCount {
+    /// One more event of this type, paying `amount` of `asset`.
+    fn add(&mut self, asset: &str, amount: Decimal) {
+        self.events += 1;
+        match self.amounts.iter_mut().find(|(a, _)| a == asset) {
+            Some((_, sum)) => *sum += amount,
+            None => self.amounts.push((asset.to_owned(), amount)),
+        }
+    }
+}
+
+/// The accounts whose events are in the ledger (ledger ids), sorted, each once.
+fn ledger_accounts(events: &[Event]) -> Vec<String> {
+    let mut accounts: Vec<String> = events.iter().map(|e| e.account.as_str().to_owned()).collect();
+    accounts.sort();
+    accounts.dedup();
+    accounts
 }
 
 /// The gains report as CSV: a `disposal` row for each disposal followed by a `lot` row for each lot it used, then
@@ -585,6 +637,26 @@ mod tests {
             vec![IncomeCount { income_type: "funding", events: 1, amounts: vec![("USD".into(), (-2).into())] }]
         );
         assert_eq!(g.accounts, vec!["binance/a/spot", "bitget/b/futures", "bitget/b/spot"]);
+    }
+
+    #[test]
+    fn a_disposal_term_is_its_lots_when_they_agree_and_units_without_lots_count_as_short() {
+        let lot = |term| LotRow {
+            acquired: Timestamp(0),
+            account: None,
+            amount: Decimal::ONE,
+            cost: Decimal::ONE,
+            held_days: 0,
+            term,
+        };
+        let (long, short) = (lot(Term::Long), lot(Term::Short));
+        assert_eq!(disposal_term(&[long.clone(), long.clone()], Decimal::ZERO), Term::Long);
+        assert_eq!(disposal_term(&[lot(Term::Pooled)], Decimal::ZERO), Term::Pooled);
+        assert_eq!(disposal_term(&[long.clone(), short], Decimal::ZERO), Term::Mixed);
+        // units matched at zero cost for lack of lots have no date: short, so beside a long lot mixed
+        assert_eq!(disposal_term(&[long], Decimal::ONE), Term::Mixed);
+        assert_eq!(disposal_term(&[], Decimal::ONE), Term::Short);
+        assert_eq!(disposal_term(&[], Decimal::ZERO), Term::Short);
     }
 
     #[test]

@@ -685,11 +685,10 @@ impl<'a> Engine<'a> {
 
     fn event(&mut self, e: &Event, partner: u32) -> Drift {
         let account = self.account(&e.account);
-        let t = e.time;
         match &e.kind {
             EventKind::Trade { spend, receive, fees, symbol } => {
                 let symbol = self.symbol(symbol.as_ref());
-                self.trade(account, symbol, t, spend, receive, fees);
+                self.trade(account, symbol, e.time, spend, receive, fees);
                 Drift::TradeFees
             }
             EventKind::Deposit { asset, amount, .. } => {
@@ -702,64 +701,16 @@ impl<'a> Engine<'a> {
                     }
                     return Drift::Transfers;
                 }
-                let cash = self.cash[asset as usize];
-                // a cost the user entered: the lot's cost and the contribution (docs/accounting.md §8)
-                let manual = self.s.deposit_costs.get(&e.id).copied().filter(|_| !cash);
-                let value = match manual {
-                    Some(_) => self.price(asset, t).map(|p| p.of(*amount)),
-                    None => self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount)),
-                };
-                if cash {
-                    self.cash_change(account, *amount);
-                } else if let Some(cost) = manual.or(value.filter(|_| self.s.deposits_at_market)) {
-                    let pool = self.pool(asset, account);
-                    self.acquire(pool, t, *amount, cost, account);
-                }
-                self.contribute(account, manual.or(value).unwrap_or_default());
-                // the day's inflow for the returns is what entered the equity: the market value when known
-                self.day_in += value.or(manual).unwrap_or_default();
-                self.unmatched(e, "deposit", asset, *amount, value);
-                Drift::Deposits
+                self.deposit(e, account, asset, *amount)
             }
             EventKind::Withdrawal { asset, amount, fee, .. } => {
                 let asset = self.asset(asset);
                 let fee = fee.unwrap_or_default();
                 self.balance(account, asset, -(*amount + fee));
                 if partner != NONE {
-                    let events = self.events;
-                    let d = &events[partner as usize];
-                    let EventKind::Deposit { amount: received, .. } = &d.kind else {
-                        unreachable!("partner of a deposit")
-                    };
-                    let to = self.account(&d.account);
-                    // the fee first, then the move: per-account pools then give what the universal pool gives
-                    let transfer_fee = fee + (*amount - *received);
-                    self.fee_disposal(asset, account, None, transfer_fee);
-                    self.move_lots(asset, account, to, *received);
-                    if self.cash[asset as usize] {
-                        self.cash_change(account, -*received);
-                    }
-                    self.internal_flow(asset, account, to, *received, t);
-                    self.transfers.matched.push(MatchedTransfer {
-                        withdrawal: e.id.clone(),
-                        deposit: d.id.clone(),
-                        asset: self.assets.name(asset).to_string(),
-                        from_account: e.account.to_string(),
-                        to_account: d.account.to_string(),
-                        sent: amount.normalize(),
-                        received: received.normalize(),
-                        fee: transfer_fee.normalize(),
-                    });
-                    return Drift::Transfers;
+                    return self.internal_withdrawal(e, account, asset, *amount, fee, partner);
                 }
-                self.fee_disposal(asset, account, None, fee);
-                let value = self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(*amount));
-                self.remove_units(asset, account, *amount);
-                let v = value.unwrap_or_default();
-                self.contribute(account, -v);
-                self.day_out += v;
-                self.unmatched(e, "withdrawal", asset, *amount, value.map(|v| -v));
-                Drift::Withdrawals
+                self.withdrawal(e, account, asset, *amount, fee)
             }
             EventKind::Transfer { from_account, to_account, asset, amount } => {
                 let asset = self.asset(asset);
@@ -768,36 +719,121 @@ impl<'a> Engine<'a> {
                 self.balance(from, asset, -*amount);
                 self.balance(to, asset, *amount);
                 self.move_lots(asset, from, to, *amount);
-                self.internal_flow(asset, from, to, *amount, t);
+                self.internal_flow(asset, from, to, *amount, e.time);
                 Drift::Transfers
             }
             EventKind::Income { income_type, asset, amount, symbol } => {
                 let symbol = self.symbol(symbol.as_ref());
                 let asset = self.asset(asset);
-                let category = match income_type {
-                    IncomeType::RealizedPnl => Category::Futures,
-                    IncomeType::Funding => Category::Funding,
-                    IncomeType::Commission => Category::Commission,
-                    IncomeType::Other | IncomeType::Interest => Category::Other,
-                };
                 self.balance(account, asset, *amount);
-                if self.cash[asset as usize] {
-                    self.cash_change(account, *amount);
-                    self.book_pnl(asset, account, symbol, category, *amount);
-                } else if amount.is_sign_positive() {
-                    let value = self.price_or_note(asset, t, Affects::Realized).map(|p| p.of(*amount));
-                    let value = value.unwrap_or_default();
-                    let pool = self.pool(asset, account);
-                    self.acquire(pool, t, *amount, value, account);
-                    self.book_pnl(asset, account, symbol, category, value);
-                } else {
-                    self.dispose(asset, account, symbol, -*amount, Decimal::ZERO, category, |_, cost| -cost);
-                }
-                Drift::Income
+                self.income(account, asset, symbol, income_category(*income_type), *amount, e.time)
             }
             // `run` leaves futures fills out; were one to come here, it would change nothing
             EventKind::FuturesTrade { .. } => Drift::Income,
         }
+    }
+
+    /// A deposit from outside (no withdrawal of the user's matches it): a contribution at market value, or at the
+    /// cost the user entered (docs/accounting.md §8); a lot when deposits are valued at market or a cost was given.
+    #[inline]
+    fn deposit(&mut self, e: &Event, account: u32, asset: u32, amount: Decimal) -> Drift {
+        let t = e.time;
+        let cash = self.cash[asset as usize];
+        // a cost the user entered: the lot's cost and the contribution (docs/accounting.md §8)
+        let manual = self.s.deposit_costs.get(&e.id).copied().filter(|_| !cash);
+        let value = match manual {
+            Some(_) => self.price(asset, t).map(|p| p.of(amount)),
+            None => self.price_or_note(asset, t, Affects::Contributions).map(|p| p.of(amount)),
+        };
+        if cash {
+            self.cash_change(account, amount);
+        } else if let Some(cost) = manual.or(value.filter(|_| self.s.deposits_at_market)) {
+            let pool = self.pool(asset, account);
+            self.acquire(pool, t, amount, cost, account);
+        }
+        self.contribute(account, manual.or(value).unwrap_or_default());
+        // the day's inflow for the returns is what entered the equity: the market value when known
+        self.day_in += value.or(manual).unwrap_or_default();
+        self.unmatched(e, "deposit", asset, amount, value);
+        Drift::Deposits
+    }
+
+    /// A withdrawal to outside: its fee a disposal, the units removed, a negative contribution at market value.
+    #[inline]
+    fn withdrawal(&mut self, e: &Event, account: u32, asset: u32, amount: Decimal, fee: Decimal) -> Drift {
+        self.fee_disposal(asset, account, None, fee);
+        let value = self.price_or_note(asset, e.time, Affects::Contributions).map(|p| p.of(amount));
+        self.remove_units(asset, account, amount);
+        let v = value.unwrap_or_default();
+        self.contribute(account, -v);
+        self.day_out += v;
+        self.unmatched(e, "withdrawal", asset, amount, value.map(|v| -v));
+        Drift::Withdrawals
+    }
+
+    /// A withdrawal matched to a deposit of the user's (`partner`): the fee and what was lost on the way are a fee
+    /// disposal, then the lots move to the receiving account; the match is listed.
+    #[inline]
+    fn internal_withdrawal(
+        &mut self,
+        e: &Event,
+        account: u32,
+        asset: u32,
+        amount: Decimal,
+        fee: Decimal,
+        partner: u32,
+    ) -> Drift {
+        let events = self.events;
+        let d = &events[partner as usize];
+        let EventKind::Deposit { amount: received, .. } = &d.kind else { unreachable!("partner of a deposit") };
+        let received = *received;
+        let to = self.account(&d.account);
+        // the fee first, then the move: per-account pools then give what the universal pool gives
+        let transfer_fee = fee + (amount - received);
+        self.fee_disposal(asset, account, None, transfer_fee);
+        self.move_lots(asset, account, to, received);
+        if self.cash[asset as usize] {
+            self.cash_change(account, -received);
+        }
+        self.internal_flow(asset, account, to, received, e.time);
+        self.transfers.matched.push(MatchedTransfer {
+            withdrawal: e.id.clone(),
+            deposit: d.id.clone(),
+            asset: self.assets.name(asset).to_string(),
+            from_account: e.account.to_string(),
+            to_account: d.account.to_string(),
+            sent: amount.normalize(),
+            received: received.normalize(),
+            fee: transfer_fee.normalize(),
+        });
+        Drift::Transfers
+    }
+
+    /// Income (`category`, its realized line): cash is PnL as it comes; an asset received is a lot at its market
+    /// value, which is the PnL; an asset paid is a disposal at no proceeds.
+    #[inline]
+    fn income(
+        &mut self,
+        account: u32,
+        asset: u32,
+        symbol: Option<u32>,
+        category: Category,
+        amount: Decimal,
+        t: Timestamp,
+    ) -> Drift {
+        if self.cash[asset as usize] {
+            self.cash_change(account, amount);
+            self.book_pnl(asset, account, symbol, category, amount);
+        } else if amount.is_sign_positive() {
+            let value = self.price_or_note(asset, t, Affects::Realized).map(|p| p.of(amount));
+            let value = value.unwrap_or_default();
+            let pool = self.pool(asset, account);
+            self.acquire(pool, t, amount, value, account);
+            self.book_pnl(asset, account, symbol, category, value);
+        } else {
+            self.dispose(asset, account, symbol, -amount, Decimal::ZERO, category, |_, cost| -cost);
+        }
+        Drift::Income
     }
 
     fn unmatched(&mut self, e: &Event, kind: &str, asset: u32, amount: Decimal, value: Option<Decimal>) {
@@ -834,17 +870,44 @@ impl<'a> Engine<'a> {
         receive: &ledger::Money,
         fees: &[ledger::Money],
     ) {
-        let a = self.asset(&spend.asset);
-        let b = self.asset(&receive.asset);
+        let (a, b) = (self.asset(&spend.asset), self.asset(&receive.asset));
         let (qa, qb) = (spend.amount, receive.amount);
-        let (cash_a, cash_b) = (self.cash[a as usize], self.cash[b as usize]);
         self.balance(account, a, -qa);
         self.balance(account, b, qb);
+        let value = self.trade_value(a, b, qa, qb, t);
+        let legs = TradeLegs { a, b, qa, qb, cash_a: self.cash[a as usize], cash_b: self.cash[b as usize], value };
+        let in_basis = self.s.fees_in_cost_basis;
+        let fees = self.trade_fees(account, t, fees, &legs, in_basis);
+        let watch = in_basis && fees.all_cash(&self.cash).not();
+        let before = if watch { self.book() } else { Decimal::ZERO };
+        // 1. the spend leg
+        let carried_cost = self.spend_leg(account, symbol, &legs, fees.value, in_basis);
+        // 2. fees in the spent asset
+        for &(f, q) in fees.all() {
+            if f == a {
+                self.fee(f, account, symbol, q, in_basis);
+            }
+        }
+        // 3. the acquisition
+        self.receive_leg(account, t, &legs, carried_cost, fees.value, in_basis);
+        // 4. fees in the received asset or a third asset
+        for &(f, q) in fees.all() {
+            if f != a {
+                self.fee(f, account, symbol, q, in_basis);
+            }
+        }
+        if watch {
+            self.note_drift(Drift::TradeFees, before);
+        }
+    }
 
-        // The trade's value: the spent asset's price, or an amount of the profit currency.
-        let value = if cash_a {
+    /// The trade's value: an amount of the profit currency, else the spent asset's price, else the received
+    /// asset's; `None` (both prices noted missing, the trade listed as unvalued) when none is known.
+    #[inline]
+    fn trade_value(&mut self, a: u32, b: u32, qa: Decimal, qb: Decimal, t: Timestamp) -> Option<Decimal> {
+        if self.cash[a as usize] {
             Some(qa)
-        } else if cash_b {
+        } else if self.cash[b as usize] {
             Some(qb)
         } else if let Some(p) = self.price(a, t) {
             Some(p.of(qa))
@@ -855,47 +918,67 @@ impl<'a> Engine<'a> {
             self.note_missing_price(b, t, Affects::Realized);
             self.unvalued.push(self.events[self.cur].id.clone());
             None
-        };
+        }
+    }
 
-        // Fees in cost basis: each fee's value at its market price (the implied price for a leg asset).
-        let in_basis = self.s.fees_in_cost_basis;
-        let mut fee_value = Decimal::ZERO;
-        let mut fee_ids: [(u32, Decimal); 4] = [(0, Decimal::ZERO); 4];
-        let mut extra_fees: Vec<(u32, Decimal)> = Vec::new();
+    /// A trade's fees taken from the account's balances, interned, and with fees in cost basis, their value.
+    #[inline]
+    fn trade_fees(
+        &mut self,
+        account: u32,
+        t: Timestamp,
+        fees: &[ledger::Money],
+        legs: &TradeLegs,
+        in_basis: bool,
+    ) -> TradeFees {
+        let mut out =
+            TradeFees { first: [(0, Decimal::ZERO); 4], count: fees.len(), extra: Vec::new(), value: Decimal::ZERO };
         for (n, fee) in fees.iter().enumerate() {
             let f = self.asset(&fee.asset);
             self.balance(account, f, -fee.amount);
             if n < 4 {
-                fee_ids[n] = (f, fee.amount);
+                out.first[n] = (f, fee.amount);
             } else {
-                extra_fees.push((f, fee.amount));
+                out.extra.push((f, fee.amount));
             }
             if in_basis && !fee.amount.is_zero() {
-                let v = if self.cash[f as usize] {
-                    Some(fee.amount)
-                } else if let Some(p) = self.price(f, t) {
-                    Some(p.of(fee.amount))
-                } else if f == a && !qa.is_zero() {
-                    value.map(|v| fee.amount * v / qa)
-                } else if f == b && !qb.is_zero() {
-                    value.map(|v| fee.amount * v / qb)
-                } else {
-                    None
-                };
-                match v {
-                    Some(v) => fee_value += v,
+                match self.fee_value(f, fee.amount, t, legs) {
+                    Some(v) => out.value += v,
                     None => self.note_missing_price(f, t, Affects::Realized),
                 }
             }
         }
-        let watch = in_basis && all_fee_assets_cash(&self.cash, &fee_ids[..fees.len().min(4)], &extra_fees).not();
-        let before = if watch { self.book() } else { Decimal::ZERO };
-        let fee_list: Vec<(u32, Decimal)> =
-            if extra_fees.is_empty() { Vec::new() } else { fee_ids.iter().copied().chain(extra_fees).collect() };
-        let all_fees: &[(u32, Decimal)] = if fee_list.is_empty() { &fee_ids[..fees.len()] } else { &fee_list };
+        out
+    }
 
-        // 1. the spend leg
-        let mut carried_cost = Decimal::ZERO;
+    /// A fee's value at its market price (the trade's implied price for a leg asset).
+    #[inline]
+    fn fee_value(&mut self, f: u32, amount: Decimal, t: Timestamp, legs: &TradeLegs) -> Option<Decimal> {
+        if self.cash[f as usize] {
+            Some(amount)
+        } else if let Some(p) = self.price(f, t) {
+            Some(p.of(amount))
+        } else if f == legs.a && !legs.qa.is_zero() {
+            legs.value.map(|v| amount * v / legs.qa)
+        } else if f == legs.b && !legs.qb.is_zero() {
+            legs.value.map(|v| amount * v / legs.qb)
+        } else {
+            None
+        }
+    }
+
+    /// The spent leg: cash paid (a profit-currency swap's PnL), a disposal at the trade's value, or, unvalued, the
+    /// units taken without PnL; returns the cost that carries over to what was received (zero unless unvalued).
+    #[inline]
+    fn spend_leg(
+        &mut self,
+        account: u32,
+        symbol: Option<u32>,
+        legs: &TradeLegs,
+        fee_value: Decimal,
+        in_basis: bool,
+    ) -> Decimal {
+        let &TradeLegs { a, b, qa, qb, cash_a, cash_b, value } = legs;
         if cash_a {
             self.cash_change(account, -qa);
             if cash_b {
@@ -910,30 +993,29 @@ impl<'a> Engine<'a> {
             // unvalued: no PnL; the cost carries over to what was received
             // (under UK share pooling, the cost of units reserved for later acquisitions follows when known)
             let then = if self.uk.is_some() { Deferred::Carry(self.pool(b, account)) } else { Deferred::None };
-            carried_cost = self.spend_units(a, account, qa, false, then).cost;
+            return self.spend_units(a, account, qa, false, then).cost;
         }
-        // 2. fees in the spent asset
-        for &(f, q) in all_fees {
-            if f == a {
-                self.fee(f, account, symbol, q, in_basis);
-            }
-        }
-        // 3. the acquisition
-        if cash_b {
-            self.cash_change(account, qb);
+        Decimal::ZERO
+    }
+
+    /// The received leg: cash arrives, or a lot at the trade's value (the carried cost when unvalued), plus the
+    /// fees with fees in cost basis.
+    #[inline]
+    fn receive_leg(
+        &mut self,
+        account: u32,
+        t: Timestamp,
+        legs: &TradeLegs,
+        carried_cost: Decimal,
+        fee_value: Decimal,
+        in_basis: bool,
+    ) {
+        if legs.cash_b {
+            self.cash_change(account, legs.qb);
         } else {
-            let cost = value.unwrap_or(carried_cost) + if in_basis { fee_value } else { Decimal::ZERO };
-            let pool = self.pool(b, account);
-            self.acquire(pool, t, qb, cost, account);
-        }
-        // 4. fees in the received asset or a third asset
-        for &(f, q) in all_fees {
-            if f != a {
-                self.fee(f, account, symbol, q, in_basis);
-            }
-        }
-        if watch {
-            self.note_drift(Drift::TradeFees, before);
+            let cost = legs.value.unwrap_or(carried_cost) + if in_basis { fee_value } else { Decimal::ZERO };
+            let pool = self.pool(legs.b, account);
+            self.acquire(pool, t, legs.qb, cost, account);
         }
     }
 
@@ -1534,6 +1616,52 @@ impl<'a> Engine<'a> {
             time_weighted,
             money_weighted,
         }
+    }
+}
+
+/// A trade's two legs, interned: spent `qa` of `a`, received `qb` of `b`, whether each is cash (the profit
+/// currency), and the trade's value (`None`: unvalued).
+struct TradeLegs {
+    a: u32,
+    b: u32,
+    qa: Decimal,
+    qb: Decimal,
+    cash_a: bool,
+    cash_b: bool,
+    value: Option<Decimal>,
+}
+
+/// A trade's fees, interned, in the ledger's order (the first four inline, any more in `extra`), and their value
+/// when fees are in cost basis.
+struct TradeFees {
+    first: [(u32, Decimal); 4],
+    count: usize,
+    extra: Vec<(u32, Decimal)>,
+    value: Decimal,
+}
+
+impl TradeFees {
+    /// Every fee, in order.
+    #[inline]
+    fn all(&self) -> impl Iterator<Item = &(u32, Decimal)> {
+        self.first[..self.count.min(4)].iter().chain(&self.extra)
+    }
+
+    /// Whether every fee is zero or in cash: then fees in cost basis cannot change the book.
+    #[inline]
+    fn all_cash(&self, cash: &[bool]) -> bool {
+        all_fee_assets_cash(cash, &self.first[..self.count.min(4)], &self.extra)
+    }
+}
+
+/// The realized line an income type goes to.
+#[inline]
+fn income_category(t: IncomeType) -> Category {
+    match t {
+        IncomeType::RealizedPnl => Category::Futures,
+        IncomeType::Funding => Category::Funding,
+        IncomeType::Commission => Category::Commission,
+        IncomeType::Other | IncomeType::Interest => Category::Other,
     }
 }
 
