@@ -4,7 +4,8 @@
 //!
 //! An asset the account touched (in its balances or any event) that no listed symbol names has been traded, if at
 //! all, on a pair that left `exchangeInfo`. Its candidates are the asset against the quote assets most used in
-//! `exchangeInfo`; a full cycle asks `myTrades` for each once. A pair that answers trades is kept (and read like any
+//! `exchangeInfo`, and every other asset the account touched against it: a quote asset that left (BUSD) took all its
+//! pairs with it, so `BTCBUSD` is asked because BUSD is an orphan. A full cycle asks `myTrades` for each once. A pair that answers trades is kept (and read like any
 //! other symbol from then on); one that answers -1121 (no such pair) or no trades is remembered for [`RETRY_MS`]. An
 //! asset none of whose candidates answered trades is listed in [`AccountState::unfound_trades`], with the pairs tried.
 //!
@@ -16,10 +17,12 @@
 //! st.symbols.symbols = BTreeMap::from([("BTCUSDT".to_string(), ("BTC".to_string(), "USDT".to_string()))]);
 //! st.assets = ["BTC", "USDT", "FTT"].iter().map(|a| a.to_string()).collect();
 //! let asked: Vec<String> = candidates(&st, 0).into_iter().map(|(s, _)| s).collect();
-//! assert_eq!(asked, ["FTTUSDT"]);
-//! st.no_pair.insert("FTTUSDT".into(), 0);
+//! assert_eq!(asked, ["FTTUSDT", "BTCFTT", "USDTFTT"]);
+//! for s in &asked {
+//!     st.no_pair.insert(s.clone(), 0);
+//! }
 //! assert!(candidates(&st, 1).is_empty(), "remembered");
-//! assert_eq!(unfound(&st)["FTT"], ["FTTUSDT"]);
+//! assert_eq!(unfound(&st)["FTT"], ["BTCFTT", "FTTUSDT", "USDTFTT"]);
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,40 +63,48 @@ pub fn orphans(st: &AccountState) -> BTreeSet<String> {
     st.assets.iter().filter(|a| !named.contains(a.as_str())).cloned().collect()
 }
 
-/// The pairs to ask `myTrades` for at venue time `now`: each orphan asset against each quote, symbol -> (base,
-/// quote), leaving out symbols already known (listed or found) and those that answered nothing less than
-/// [`RETRY_MS`] ago. Empty when the symbols have not been read.
+/// Every pair `orphan` may have traded on: the orphan against each of `quotes` (as the base), then each other asset
+/// the account touched against it (the orphan as the quote), symbol -> (base, quote).
+fn pairs_of(st: &AccountState, orphan: &str, quotes: &[String]) -> Vec<(String, (String, String))> {
+    let as_base = quotes.iter().filter(|q| q.as_str() != orphan).map(|q| (orphan.to_string(), q.clone()));
+    let as_quote = st.assets.iter().filter(|a| a.as_str() != orphan).map(|a| (a.clone(), orphan.to_string()));
+    as_base.chain(as_quote).map(|(b, q)| (format!("{b}{q}"), (b, q))).collect()
+}
+
+/// The pairs to ask `myTrades` for at venue time `now`: each orphan asset's pairs ([`pairs_of`]: against each quote,
+/// and each touched asset against it), leaving out symbols already known (listed or found), those asked for
+/// another orphan, and those that answered nothing less than [`RETRY_MS`] ago. Empty when the symbols have not been
+/// read.
 pub fn candidates(st: &AccountState, now: i64) -> Vec<(String, (String, String))> {
     let quotes = quotes(st);
+    let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for asset in orphans(st) {
-        for q in &quotes {
-            let symbol = format!("{asset}{q}");
-            if *q == asset
-                || st.symbols.symbols.contains_key(&symbol)
+        for (symbol, pair) in pairs_of(st, &asset, &quotes) {
+            if st.symbols.symbols.contains_key(&symbol)
                 || st.no_pair.get(&symbol).is_some_and(|t| now - t < RETRY_MS)
+                || !seen.insert(symbol.clone())
             {
                 continue;
             }
-            out.push((symbol, (asset.clone(), q.clone())));
+            out.push((symbol, pair));
         }
     }
     out
 }
 
-/// Orphan assets none of whose pairs answered trades, each with the pairs that were tried and answered nothing.
+/// Orphan assets none of whose pairs answered trades, each with the pairs that were tried and answered nothing
+/// (sorted).
 pub fn unfound(st: &AccountState) -> BTreeMap<String, Vec<String>> {
     let found: BTreeSet<&str> = st.delisted.values().flat_map(|(b, q)| [b.as_str(), q.as_str()]).collect();
+    let quotes = quotes(st);
     orphans(st)
         .into_iter()
         .filter(|a| !found.contains(a.as_str()))
         .map(|a| {
-            let tried = st
-                .no_pair
-                .keys()
-                .filter(|s| s.strip_prefix(a.as_str()).is_some_and(|q| st.symbols.symbols.values().any(|p| p.1 == q)))
-                .cloned()
-                .collect();
+            let mut tried: Vec<String> =
+                pairs_of(st, &a, &quotes).into_iter().map(|(s, _)| s).filter(|s| st.no_pair.contains_key(s)).collect();
+            tried.sort();
             (a, tried)
         })
         .collect()
@@ -126,20 +137,37 @@ mod tests {
         assert_eq!(quotes(&s), ["USDT", "BTC", "EUR"]);
         assert_eq!(orphans(&s), BTreeSet::from(["FTT".to_string(), "LUNA".to_string()]));
         let asked: Vec<String> = candidates(&s, 0).into_iter().map(|c| c.0).collect();
-        assert_eq!(asked, ["FTTUSDT", "FTTBTC", "FTTEUR", "LUNAUSDT", "LUNABTC", "LUNAEUR"]);
+        // each orphan against the quotes, then each touched asset against the orphan; LUNAFTT is asked once
+        let ftt = ["FTTUSDT", "FTTBTC", "FTTEUR", "BTCFTT", "ETHFTT", "LUNAFTT", "USDTFTT"];
+        let luna = ["LUNAUSDT", "LUNABTC", "LUNAEUR", "BTCLUNA", "ETHLUNA", "FTTLUNA", "USDTLUNA"];
+        assert_eq!(asked, [&ftt[..], &luna[..]].concat());
         // FTTUSDT answered trades: kept and merged into the symbols; the rest answered -1121
         s.delisted.insert("FTTUSDT".into(), ("FTT".into(), "USDT".into()));
         s.symbols.symbols.insert("FTTUSDT".into(), ("FTT".into(), "USDT".into()));
-        for sym in ["FTTBTC", "FTTEUR", "LUNAUSDT", "LUNABTC", "LUNAEUR"] {
-            s.no_pair.insert(sym.into(), 100);
+        for sym in asked.iter().filter(|x| *x != "FTTUSDT") {
+            s.no_pair.insert(sym.clone(), 100);
         }
         assert_eq!(quotes(&s), ["USDT", "BTC", "EUR"], "a found pair does not count as listed");
         assert!(candidates(&s, 100 + RETRY_MS - 1).is_empty(), "nothing asked again before the retry time");
         let again: Vec<String> = candidates(&s, 100 + RETRY_MS).into_iter().map(|c| c.0).collect();
-        assert_eq!(again, ["FTTBTC", "FTTEUR", "LUNAUSDT", "LUNABTC", "LUNAEUR"]);
+        assert_eq!(again, [&ftt[1..], &luna[..]].concat());
         // LUNA's trades are nowhere: listed with what was tried; FTT's were found
         let u = unfound(&s);
         assert_eq!(u.keys().collect::<Vec<_>>(), ["LUNA"]);
-        assert_eq!(u["LUNA"], ["LUNABTC", "LUNAEUR", "LUNAUSDT"]);
+        assert_eq!(u["LUNA"], ["BTCLUNA", "ETHLUNA", "FTTLUNA", "LUNABTC", "LUNAEUR", "LUNAUSDT", "USDTLUNA"]);
+    }
+
+    #[test]
+    fn a_quote_asset_that_left_is_tried_as_the_quote_of_every_touched_asset() {
+        // BUSD's pairs all left exchangeInfo: the account's BTC bought with BUSD was traded on BTCBUSD
+        let mut s = st(&[("BTCUSDT", "BTC", "USDT")], &["BTC", "USDT", "BUSD"]);
+        let asked: Vec<String> = candidates(&s, 0).into_iter().map(|c| c.0).collect();
+        assert_eq!(asked, ["BUSDUSDT", "BTCBUSD", "USDTBUSD"]);
+        s.delisted.insert("BTCBUSD".into(), ("BTC".into(), "BUSD".into()));
+        s.symbols.symbols.insert("BTCBUSD".into(), ("BTC".into(), "BUSD".into()));
+        s.no_pair.insert("BUSDUSDT".into(), 0);
+        s.no_pair.insert("USDTBUSD".into(), 0);
+        assert!(unfound(&s).is_empty(), "BUSD's trades were found, as the quote of BTCBUSD");
+        assert!(candidates(&s, 1).is_empty());
     }
 }

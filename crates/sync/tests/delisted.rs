@@ -1,6 +1,6 @@
 //! Binance spot pairs exchangeInfo no longer lists (docs/sync.md, "Delisted pairs"), against a small in-process
-//! fake of Binance with a virtual clock: the assets no listed symbol names get candidate pairs, asked in full cycles
-//! only; a pair that answers trades is kept and read from its cursor; a -1121 is remembered, not an error, and not
+//! fake of Binance with a virtual clock: the assets no listed symbol names get candidate pairs (against the quotes,
+//! and as the quote of every other asset the account touched), asked in full cycles only; a pair that answers trades is kept and read from its cursor; a -1121 is remembered, not an error, and not
 //! asked again before its retry time; an asset whose trades were found nowhere is listed with what was tried.
 
 use std::cell::{Cell, RefCell};
@@ -19,8 +19,9 @@ use venues::{Credentials, Request, Response, Secret, Transport, TransportError};
 
 const NOW: i64 = 1_800_000_000_000;
 
-/// Binance with `BTCUSDT` and `ETHBTC` listed; the account holds BTC, USDT, FTT and LUNA. `FTTUSDT` (not listed)
-/// still answers the account's one trade there; every other unlisted symbol answers -1121.
+/// Binance with `BTCUSDT` and `ETHBTC` listed; the account holds BTC, USDT, FTT, LUNA and BUSD. `FTTUSDT` (not
+/// listed) still answers the account's one trade there, and `BTCBUSD` (BUSD's pairs all left: it is the quote) its
+/// one there; every other unlisted symbol answers -1121.
 struct Fake {
     now: Cell<i64>,
     /// `myTrades` symbols asked, in order.
@@ -47,7 +48,8 @@ impl Fake {
                 {"symbol": "ETHBTC", "status": "BREAK", "baseAsset": "ETH", "quoteAsset": "BTC"}]}),
             "/api/v3/account" => json!({"balances": [
                 {"asset": "BTC", "free": "1", "locked": "0"}, {"asset": "USDT", "free": "5", "locked": "0"},
-                {"asset": "FTT", "free": "0.5", "locked": "0"}, {"asset": "LUNA", "free": "3", "locked": "0"}]}),
+                {"asset": "FTT", "free": "0.5", "locked": "0"}, {"asset": "LUNA", "free": "3", "locked": "0"},
+                {"asset": "BUSD", "free": "2", "locked": "0"}]}),
             "/fapi/v3/account" | "/dapi/v1/account" => json!({"assets": [], "positions": []}),
             "/api/v3/myTrades" => {
                 let sym = p["symbol"].clone();
@@ -62,6 +64,13 @@ impl Fake {
                         "isBestMatch": true}])
                     }
                     "FTTUSDT" if !self.gone.get() => json!([]),
+                    "BTCBUSD" if from <= 9 => {
+                        json!([{"symbol": "BTCBUSD", "id": 9, "orderId": 90, "orderListId": -1,
+                        "price": "20000", "qty": "0.001", "quoteQty": "20", "commission": "0.000001",
+                        "commissionAsset": "BTC", "time": NOW - 40 * DAY, "isBuyer": true, "isMaker": false,
+                        "isBestMatch": true}])
+                    }
+                    "BTCBUSD" => json!([]),
                     _ => {
                         let body = json!({"code": -1121, "msg": "Invalid symbol."}).to_string().into_bytes();
                         return Response { status: 400, headers: vec![], body };
@@ -131,29 +140,41 @@ fn sync(fake: &Fake, state: &mut SyncState, sink: &mut Memory, at: i64, full: bo
 fn a_minus_1121_candidate_is_remembered_and_not_asked_again_before_its_retry_time() {
     let fake = Fake { now: Cell::new(NOW), asked: RefCell::new(Vec::new()), gone: Cell::new(false) };
     let (mut state, mut sink) = (SyncState::new(), Memory::default());
-    // the backfill: FTT and LUNA are named by no listed symbol; the quotes are USDT and BTC
+    // the backfill: BUSD, FTT and LUNA are named by no listed symbol; the quotes are USDT and BTC; each orphan is
+    // asked against the quotes, and each other asset the account touched against it
     let asked = sync(&fake, &mut state, &mut sink, NOW, true);
-    assert_eq!(asked, ["BTCUSDT", "ETHBTC", "FTTBTC", "FTTUSDT", "LUNABTC", "LUNAUSDT"]);
+    let busd = ["BUSDBTC", "BUSDUSDT", "BTCBUSD", "FTTBUSD", "LUNABUSD", "USDTBUSD"];
+    let ftt = ["FTTBTC", "FTTUSDT", "BTCFTT", "BUSDFTT", "LUNAFTT", "USDTFTT"];
+    let luna = ["LUNABTC", "LUNAUSDT", "BTCLUNA", "BUSDLUNA", "FTTLUNA", "USDTLUNA"];
+    assert_eq!(asked, [&["BTCUSDT", "ETHBTC"][..], &busd, &ftt, &luna].concat());
     let st = &state.accounts["binance/main"];
     assert_eq!(st.delisted["FTTUSDT"], ("FTT".to_string(), "USDT".to_string()), "answered trades: kept");
-    assert_eq!(st.no_pair.keys().collect::<Vec<_>>(), ["FTTBTC", "LUNABTC", "LUNAUSDT"]);
+    assert_eq!(st.delisted["BTCBUSD"], ("BTC".to_string(), "BUSD".to_string()), "BUSD as the quote: kept");
+    let mut unanswered: Vec<&str> = [busd, ftt, luna].concat();
+    unanswered.retain(|s| *s != "FTTUSDT" && *s != "BTCBUSD");
+    unanswered.sort();
+    assert_eq!(st.no_pair.keys().collect::<Vec<_>>(), unanswered);
     assert!(st.no_pair.values().all(|t| *t >= NOW), "remembered with the time asked");
-    assert!(
-        sink.events.contains_key("binance/main/spot:trade:FTTUSDT:7"),
-        "the delisted pair's trade is in the ledger"
-    );
+    for id in ["binance/main/spot:trade:FTTUSDT:7", "binance/main/spot:trade:BTCBUSD:9"] {
+        assert!(sink.events.contains_key(id), "the delisted pair's trade {id} is in the ledger");
+    }
     // an incremental tick never asks for candidates
     let asked = sync(&fake, &mut state, &mut sink, NOW + 60_000, false);
-    assert!(asked.iter().all(|s| s != "FTTBTC" && !s.starts_with("LUNA")), "{asked:?}");
-    // a full cycle a day later: the kept pair from its cursor like a listed one, the -1121 ones not asked
+    assert!(asked.iter().all(|s| !unanswered.contains(&s.as_str())), "{asked:?}");
+    // a full cycle a day later: the kept pairs from their cursors like listed ones, the -1121 ones not asked
+    let kept = ["BTCUSDT", "ETHBTC", "BTCBUSD", "FTTUSDT"];
     let asked = sync(&fake, &mut state, &mut sink, NOW + DAY, true);
-    assert_eq!(asked, ["BTCUSDT", "ETHBTC", "FTTUSDT"]);
+    assert_eq!(asked, kept);
     assert_eq!(state.accounts["binance/main"].next_id["BinanceSpotTrades:FTTUSDT"], 8);
+    assert_eq!(state.accounts["binance/main"].next_id["BinanceSpotTrades:BTCBUSD"], 10);
     // and still not just before the retry time, but again after it
     let asked = sync(&fake, &mut state, &mut sink, NOW + RETRY_MS - DAY, true);
-    assert_eq!(asked, ["BTCUSDT", "ETHBTC", "FTTUSDT"]);
+    assert_eq!(asked, kept);
     let asked = sync(&fake, &mut state, &mut sink, NOW + RETRY_MS + DAY, true);
-    assert_eq!(asked, ["BTCUSDT", "ETHBTC", "FTTUSDT", "FTTBTC", "LUNABTC", "LUNAUSDT"]);
+    assert_eq!(&asked[..4], kept);
+    let mut again = asked[4..].to_vec();
+    again.sort();
+    assert_eq!(again, unanswered, "every unanswered pair asked again after the retry time");
     assert!(state.accounts["binance/main"].no_pair.values().all(|t| *t >= NOW + RETRY_MS + DAY), "asked again then");
 }
 
@@ -163,16 +184,18 @@ fn an_asset_whose_trades_are_found_nowhere_is_listed_with_what_was_tried() {
     let (mut state, mut sink) = (SyncState::new(), Memory::default());
     sync(&fake, &mut state, &mut sink, NOW, true);
     let unfound = &state.accounts["binance/main"].unfound_trades;
-    assert_eq!(unfound.keys().collect::<Vec<_>>(), ["LUNA"], "FTT's trades were found on FTTUSDT");
-    assert_eq!(unfound["LUNA"], ["LUNABTC", "LUNAUSDT"]);
+    assert_eq!(unfound.keys().collect::<Vec<_>>(), ["LUNA"], "FTT's trades were found on FTTUSDT, BUSD's on BTCBUSD");
+    let luna = ["BTCLUNA", "BUSDLUNA", "FTTLUNA", "LUNABTC", "LUNAUSDT", "USDTLUNA"];
+    assert_eq!(unfound["LUNA"], luna);
     // still listed by the next full cycle, which asks nothing new
     sync(&fake, &mut state, &mut sink, NOW + DAY, true);
-    assert_eq!(state.accounts["binance/main"].unfound_trades["LUNA"], ["LUNABTC", "LUNAUSDT"]);
+    assert_eq!(state.accounts["binance/main"].unfound_trades["LUNA"], luna);
     // a kept pair that answers -1121 later: no error, no longer kept, and its asset is listed too
     fake.gone.set(true);
     sync(&fake, &mut state, &mut sink, NOW + 2 * DAY, true);
     let st = &state.accounts["binance/main"];
-    assert!(st.delisted.is_empty() && !st.symbols.symbols.contains_key("FTTUSDT"));
-    assert_eq!(st.unfound_trades["FTT"], ["FTTBTC", "FTTUSDT"]);
+    assert!(!st.delisted.contains_key("FTTUSDT") && !st.symbols.symbols.contains_key("FTTUSDT"));
+    assert!(st.delisted.contains_key("BTCBUSD"), "the other kept pair stays");
+    assert_eq!(st.unfound_trades["FTT"], ["BTCFTT", "BUSDFTT", "FTTBTC", "FTTUSDT", "LUNAFTT", "USDTFTT"]);
     assert!(sink.events.contains_key("binance/main/spot:trade:FTTUSDT:7"), "what was read stays");
 }
