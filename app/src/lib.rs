@@ -142,7 +142,7 @@ pub fn App() -> impl IntoView {
                 Phase::Unlocked => view! {
                     <Suspense fallback=|| view! { <p class="muted" data-testid="loading">"Opening the tracker…"</p> }>
                         // the page has one thread: the wrapper only tells Suspend so
-                        {Suspend::new(leptos::__reexports::send_wrapper::SendWrapper::new(async move {
+                        {Suspend::new(send_wrapper::SendWrapper::new(async move {
                             match split::tracker().await {
                                 Ok(tracker) => tracker,
                                 Err(e) => view! { <p class="error" role="alert" data-testid="load-error">{e.to_string()}</p> }.into_any(),
