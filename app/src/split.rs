@@ -3,7 +3,9 @@
 //! the first time it is needed (`wasm_split_helpers`, the mechanism behind Leptos' `#[lazy]`; the build splits the
 //! module with `wasm-split-cli`). The first screens (create or unlock the vault, import a backup) then need only the
 //! main module: the Leptos runtime, the vault, browser storage. The tracker (sync engine, venue clients, dashboard,
-//! ledger, settings, exports) and the PnL engine come after, fetched while the passphrase is typed.
+//! ledger, settings, exports) and the PnL engine come after, fetched while the passphrase is typed. The tracker's
+//! later screens (the Gains report, the ledger with its transfer matching, the audit log, settings with the vault's
+//! keys and the exports) are a module of their own, fetched the first time one of them is opened.
 //!
 //! Without the feature (the wasm tests) the same functions run in one module. A split function takes and returns
 //! owned values; between modules it is called through the C ABI, so its work comes back as a boxed future.
@@ -42,6 +44,24 @@ fn tracker_view() -> Later<AnyView> {
     Box::pin(async { untrack(|| view! { <crate::ui::Tracker /> }.into_any()) })
 }
 
+/// A later screen of the tracker ([`Screen`]), built under the tracker's context. Untracked, like the tracker.
+fn screen_view(screen: Screen) -> Later<AnyView> {
+    Box::pin(async move { untrack(|| crate::ui::later_screen(screen)) })
+}
+
+/// The tracker's screens that come in a module of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// The realized-gains report.
+    Gains,
+    /// The ledger, with transfer matching and deposit costs.
+    Ledger,
+    /// Settings: the report, the sync, the vault's keys, the exports.
+    Settings,
+    /// The audit log.
+    Audit,
+}
+
 /// The engine worker's answer to one job message (decode a ledger chunk, compute a report).
 fn engine_answer(msg: wasm_bindgen::JsValue) -> Result<Option<String>, String> {
     crate::worker::on_job_message(&msg)
@@ -57,6 +77,27 @@ mod points {
         Ok(tracker_view())
     }
 
+    // One split function per screen (a split function's arguments cross the C ABI: none here), all in one module.
+    #[leptos::wasm_split::wasm_split(screens, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn gains_screen() -> Result<Later<AnyView>, LoadFailed> {
+        Ok(screen_view(Screen::Gains))
+    }
+
+    #[leptos::wasm_split::wasm_split(screens, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn ledger_screen() -> Result<Later<AnyView>, LoadFailed> {
+        Ok(screen_view(Screen::Ledger))
+    }
+
+    #[leptos::wasm_split::wasm_split(screens, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn settings_screen() -> Result<Later<AnyView>, LoadFailed> {
+        Ok(screen_view(Screen::Settings))
+    }
+
+    #[leptos::wasm_split::wasm_split(screens, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn audit_screen() -> Result<Later<AnyView>, LoadFailed> {
+        Ok(screen_view(Screen::Audit))
+    }
+
     #[leptos::wasm_split::wasm_split(engine, wasm_split_path = ::leptos::wasm_split, fallible,
         preload(#[doc(hidden)] preload_engine))]
     pub fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
@@ -70,6 +111,20 @@ pub async fn tracker() -> Result<AnyView, LoadFailed> {
     let view = points::tracker().await?;
     #[cfg(not(feature = "split"))]
     let view = tracker_view();
+    Ok(view.await)
+}
+
+/// A later screen's view, once its code is here.
+pub async fn screen(screen: Screen) -> Result<AnyView, LoadFailed> {
+    #[cfg(feature = "split")]
+    let view = match screen {
+        Screen::Gains => points::gains_screen().await?,
+        Screen::Ledger => points::ledger_screen().await?,
+        Screen::Settings => points::settings_screen().await?,
+        Screen::Audit => points::audit_screen().await?,
+    };
+    #[cfg(not(feature = "split"))]
+    let view = screen_view(screen);
     Ok(view.await)
 }
 

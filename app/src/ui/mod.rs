@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::format;
 use crate::records::AccountNames;
 use crate::report::Dashboard;
+use crate::split::Screen;
 use crate::tracker::{TrackerState, use_tracker};
 
 pub mod accounts;
@@ -155,7 +156,7 @@ fn SyncPanel() -> impl IntoView {
 #[component]
 fn TabPanel() -> impl IntoView {
     let t = use_tracker();
-    let TrackerState { tab, data, dash, settings, accounts, gains, .. } = t;
+    let TrackerState { tab, dash, settings, accounts, .. } = t;
     let recompute = move || t.recompute();
     view! {
         <div class="tabpanel" role="tabpanel" id="tabpanel" tabindex="0"
@@ -178,15 +179,45 @@ fn TabPanel() -> impl IntoView {
                     let first_year = dash.with_untracked(|d| d.as_ref().and_then(first_year));
                     view! {
                         <dashboard::PeriodPicker settings first_year on_change=recompute />
-                        <gains::GainsTab data dash settings cache=gains />
+                        <LaterScreen screen=Screen::Gains />
                     }
                 }.into_any(),
                 Tab::Accounts => view! { <accounts::Accounts accounts /> }.into_any(),
-                Tab::Ledger => view! { <ledger_view::LedgerView data dash on_change=recompute /> }.into_any(),
-                Tab::Settings => view! { <settings::SettingsView settings on_change=recompute /> }.into_any(),
-                Tab::Audit => view! { <audit::AuditScreen /> }.into_any(),
+                Tab::Ledger => view! { <LaterScreen screen=Screen::Ledger /> }.into_any(),
+                Tab::Settings => view! { <LaterScreen screen=Screen::Settings /> }.into_any(),
+                Tab::Audit => view! { <LaterScreen screen=Screen::Audit /> }.into_any(),
             }}
         </div>
+    }
+}
+
+/// A screen whose code comes in the bundle's `screens` module (`crate::split`): fetched the first time it is opened,
+/// with a line while it comes and the error if it cannot.
+#[component]
+fn LaterScreen(screen: Screen) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" data-testid="loading-screen">"Opening…"</p> }>
+            // the page has one thread: the wrapper only tells Suspend so
+            {Suspend::new(send_wrapper::SendWrapper::new(async move {
+                match crate::split::screen(screen).await {
+                    Ok(view) => view,
+                    Err(e) => view! { <p class="error" role="alert" data-testid="load-error">{e.to_string()}</p> }.into_any(),
+                }
+            }))}
+        </Suspense>
+    }
+}
+
+/// One of the tracker's later screens, from the tracker's state in context (built by `crate::split`).
+pub fn later_screen(screen: Screen) -> AnyView {
+    let TrackerState { data, dash, settings, gains, .. } = use_tracker();
+    let t = use_tracker();
+    let recompute = move || t.recompute();
+    match screen {
+        Screen::Gains => view! { <gains::GainsTab data dash settings cache=gains /> }.into_any(),
+        Screen::Ledger => view! { <ledger_view::LedgerView data dash on_change=recompute /> }.into_any(),
+        Screen::Settings => view! { <settings::SettingsView settings on_change=recompute /> }.into_any(),
+        Screen::Audit => view! { <audit::AuditScreen /> }.into_any(),
     }
 }
 
