@@ -214,6 +214,23 @@ impl Fake {
                     .collect();
                 json!({"rows": rows, "total": total})
             }
+            // no fiat, card, P2P or Pay activity (docs/venues.md §1.15), the windows within what the sync plans
+            "/sapi/v1/fiat/orders" | "/sapi/v1/fiat/payments" => {
+                assert!(["0", "1"].contains(&p["transactionType"].as_str()), "transactionType is mandatory");
+                let (s, e) = (int("beginTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 365 * DAY && int("rows").unwrap() <= 500 && !p.contains_key("startTime"));
+                json!({"code": "000000", "message": "success", "data": [], "total": 0, "success": true})
+            }
+            "/sapi/v1/c2c/orderMatch/listUserOrderHistory" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 30 * DAY && int("page").unwrap() >= 1, "P2P window too long");
+                json!({"code": "000000", "message": "success", "data": [], "total": 0, "success": true})
+            }
+            "/sapi/v1/pay/transactions" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 90 * DAY && int("limit").unwrap() <= 100, "Pay window too long");
+                json!({"code": "000000", "message": "success", "data": [], "success": true})
+            }
             // an empty Simple Earn (positions and histories: `{"rows": [], "total": 0}`), windows at most 3 months
             path if path.starts_with("/sapi/v1/simple-earn/") => {
                 if let (Some(s), Some(e)) = (int("startTime"), int("endTime")) {
