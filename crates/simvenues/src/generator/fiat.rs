@@ -1,7 +1,7 @@
 //! A Binance data account's fiat, card, P2P and Binance Pay activity (docs/venues.md §1.15): a EUR bank deposit, a
 //! failed one, a card purchase of BTC, a P2P buy and sell of USDT for EUR in funding, a Pay payment received and one
-//! sent. Three days before the history's end, so that the rest of the world is generated as before; the ids come
-//! from the time (no draw from the account's random stream).
+//! sent. Four days before the history's end, so that the rest of the world is generated as before and the ticks test
+//! (the last three days) meets none of it; the ids come from the time (no draw from the account's random stream).
 
 use super::*;
 
@@ -91,13 +91,13 @@ pub struct PayTx {
 
 /// The fiat script's acts, as times before the history's end.
 pub(super) const FIAT_SCRIPT: &[(i64, Act)] = &[
-    (3 * DAY - 2 * HOUR, Act::FiatDeposit(false)),
-    (3 * DAY - 3 * HOUR, Act::FiatDeposit(true)),
-    (3 * DAY - 4 * HOUR, Act::CardBuy),
-    (3 * DAY - 5 * HOUR, Act::P2p(true)),
-    (3 * DAY - 5 * HOUR - MINUTE, Act::P2p(false)),
-    (3 * DAY - 6 * HOUR, Act::Pay(true)),
-    (3 * DAY - 6 * HOUR - MINUTE, Act::Pay(false)),
+    (4 * DAY - 2 * HOUR, Act::FiatDeposit(false)),
+    (4 * DAY - 3 * HOUR, Act::FiatDeposit(true)),
+    (4 * DAY - 4 * HOUR, Act::CardBuy),
+    (4 * DAY - 5 * HOUR, Act::P2p(true)),
+    (4 * DAY - 5 * HOUR - MINUTE, Act::P2p(false)),
+    (4 * DAY - 6 * HOUR, Act::Pay(true)),
+    (4 * DAY - 6 * HOUR - MINUTE, Act::Pay(false)),
 ];
 
 /// An order number from an id: 32 hex digits, as the fiat pages write them.
