@@ -386,15 +386,6 @@ endpoints! {
         "funding wallet balances";
     BINANCE_ASSET_DIVIDENDS = Get "/sapi/v1/asset/assetDividend" BinanceSpot Signed BinanceIp(10)
         "asset dividends (airdrops, distributions)";
-    // Binance fiat, card purchases, P2P and Binance Pay (docs/venues.md §1.15): histories, reads only
-    BINANCE_FIAT_ORDERS = Get "/sapi/v1/fiat/orders" BinanceSpot Signed BinanceUid(90000)
-        "fiat deposits and withdrawals";
-    BINANCE_FIAT_PAYMENTS = Get "/sapi/v1/fiat/payments" BinanceSpot Signed BinanceIp(1)
-        "crypto bought or sold with a card or bank";
-    BINANCE_C2C_TRADES = Get "/sapi/v1/c2c/orderMatch/listUserOrderHistory" BinanceSpot Signed BinanceIp(1)
-        "P2P trades";
-    BINANCE_PAY_TRANSACTIONS = Get "/sapi/v1/pay/transactions" BinanceSpot Signed BinanceUid(3000)
-        "Binance Pay payments";
     // Binance Simple Earn (docs/venues.md §1.12): positions and histories, reads only
     BINANCE_EARN_FLEXIBLE_POSITION = Get "/sapi/v1/simple-earn/flexible/position" BinanceSpot Signed BinanceIp(150)
         "Simple Earn flexible positions";
@@ -412,6 +403,15 @@ endpoints! {
         BinanceIp(150) "Simple Earn locked redemptions";
     BINANCE_EARN_LOCKED_REWARDS = Get "/sapi/v1/simple-earn/locked/history/rewardsRecord" BinanceSpot Signed
         BinanceIp(150) "Simple Earn locked rewards";
+    // Binance fiat, card purchases, P2P and Binance Pay (docs/venues.md §1.15): histories, reads only
+    BINANCE_FIAT_ORDERS = Get "/sapi/v1/fiat/orders" BinanceSpot Signed BinanceUid(90000)
+        "fiat deposits and withdrawals";
+    BINANCE_FIAT_PAYMENTS = Get "/sapi/v1/fiat/payments" BinanceSpot Signed BinanceIp(1)
+        "crypto bought or sold with a card or bank";
+    BINANCE_C2C_TRADES = Get "/sapi/v1/c2c/orderMatch/listUserOrderHistory" BinanceSpot Signed BinanceIp(1)
+        "P2P trades";
+    BINANCE_PAY_TRANSACTIONS = Get "/sapi/v1/pay/transactions" BinanceSpot Signed BinanceUid(3000)
+        "Binance Pay payments";
     // Binance USDⓈ-M futures
     BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
     BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
