@@ -349,24 +349,34 @@ struct Moved {
     /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
     /// one in which neither the earn nor the spot wallet moved (docs/sync.md).
     earn_in_full: bool,
-    /// Binance: a full cycle reads the fiat deposit and withdrawal histories however recently it read them: see
-    /// [`fiat_orders_wanted`].
-    fiat_orders_wanted: bool,
+    /// Binance: how a full cycle reads the fiat deposit and withdrawal histories: see [`FiatOrders::of`].
+    fiat_orders: FiatOrders,
 }
 
-/// Whether a full cycle reads Binance's fiat deposits and withdrawals however recently it read them (docs/sync.md,
-/// "The tick"): on a first sync, when the history starts earlier or the last full cycle left movement unexplained,
-/// and when a fiat currency moved in spot since the last tick. Otherwise each is read once a day: their 90,000 UID
-/// weight each (half a minute of the account's limit) would hold every hourly cycle up.
-fn fiat_orders_wanted(reason: Option<&str>, check: Option<&Check>, label: &str) -> bool {
-    let spot = format!("binance/{label}/spot");
-    let fiat_moved = check
-        .is_none_or(|c| c.moved().keys().any(|(acc, asset)| *acc == spot && venues::market::fiat(asset).is_some()));
-    let forced = matches!(
-        reason,
-        Some("first sync" | "the history starts earlier" | "the last full cycle left movement unexplained")
-    );
-    forced || fiat_moved
+/// How a full cycle reads Binance's fiat deposits and withdrawals (docs/sync.md, "The tick"), whose 90,000 UID
+/// weight each (half a minute of the account's limit) would otherwise hold every hourly cycle up.
+#[derive(Clone, Copy, Default)]
+struct FiatOrders {
+    /// Read however recently they were (else each once a day).
+    wanted: bool,
+    /// The first of them may wait for the UID weight (else one that would wait is left to the next full cycle).
+    may_wait: bool,
+}
+
+impl FiatOrders {
+    /// Wanted on a first sync, when the history starts earlier or the last full cycle left movement unexplained
+    /// (then the first may wait: nothing else would read them), and when a fiat currency moved in spot since the
+    /// last tick.
+    fn of(reason: Option<&str>, check: Option<&Check>, label: &str) -> Self {
+        let spot = format!("binance/{label}/spot");
+        let fiat_moved = check
+            .is_none_or(|c| c.moved().keys().any(|(acc, asset)| *acc == spot && venues::market::fiat(asset).is_some()));
+        let may_wait = matches!(
+            reason,
+            Some("first sync" | "the history starts earlier" | "the last full cycle left movement unexplained")
+        );
+        FiatOrders { wanted: may_wait || fiat_moved, may_wait }
+    }
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -680,8 +690,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             || check.as_ref().is_none_or(|c| {
                 c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
             });
-        let fiat_orders_wanted = fiat_orders_wanted(reason, check.as_ref(), &label);
-        let moved = Moved { positions: moved_positions, new_day, earn_in_full, fiat_orders_wanted, ..Moved::default() };
+        let fiat_orders = FiatOrders::of(reason, check.as_ref(), &label);
+        let moved = Moved { positions: moved_positions, new_day, earn_in_full, fiat_orders, ..Moved::default() };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
         let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
@@ -989,12 +999,12 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
     }
 
-    /// Binance's fiat deposits and withdrawals in a full cycle (docs/sync.md, "The tick"): each when wanted (see
-    /// [`fiat_orders_wanted`]) or not read for a day, the one read longest ago first; the second is left to the next
-    /// full cycle when it would wait for the account's UID weight (90,000 each, 75 % of 180,000 a minute), its
-    /// movement shown meanwhile as a residual that names it.
+    /// Binance's fiat deposits and withdrawals in a full cycle (docs/sync.md, "The tick"): each when wanted or not
+    /// read for a day ([`FiatOrders`]), the one read longest ago first; one that would wait for the account's UID
+    /// weight (90,000 each, 75 % of 180,000 a minute) is left to the next full cycle, its movement shown meanwhile
+    /// as a residual that names it, unless it is the first and may wait.
     async fn fiat_orders(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, key: &str) -> Result<(), SyncError> {
-        let (now, wanted) = (cx.borrow().run.now, cx.borrow().moved.fiat_orders_wanted);
+        let (now, FiatOrders { wanted, may_wait }) = (cx.borrow().run.now, cx.borrow().moved.fiat_orders);
         let mut due: Vec<(Option<i64>, Stream)> = {
             let read_at = &cx.borrow().state.accounts[key].fiat_orders_at;
             Stream::BINANCE_FIAT_ORDERS.iter().map(|s| (read_at.get(s).copied(), *s)).collect()
@@ -1002,7 +1012,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         due.retain(|(at, _)| wanted || at.is_none_or(|t| now - t >= DAY));
         due.sort();
         for (i, (_, stream)) in due.into_iter().enumerate() {
-            if i > 0 && self.would_wait(client, key, stream.spec().endpoint) {
+            if (i > 0 || !may_wait) && self.would_wait(client, key, stream.spec().endpoint) {
                 self.progress(&mut cx.borrow_mut().run, "fiat orders: the rest in the next full cycle (UID weight)");
                 continue;
             }
