@@ -403,6 +403,15 @@ endpoints! {
         BinanceIp(150) "Simple Earn locked redemptions";
     BINANCE_EARN_LOCKED_REWARDS = Get "/sapi/v1/simple-earn/locked/history/rewardsRecord" BinanceSpot Signed
         BinanceIp(150) "Simple Earn locked rewards";
+    // Binance fiat, card purchases, P2P and Binance Pay (docs/venues.md §1.15): histories, reads only
+    BINANCE_FIAT_ORDERS = Get "/sapi/v1/fiat/orders" BinanceSpot Signed BinanceUid(90000)
+        "fiat deposits and withdrawals";
+    BINANCE_FIAT_PAYMENTS = Get "/sapi/v1/fiat/payments" BinanceSpot Signed BinanceIp(1)
+        "crypto bought or sold with a card or bank";
+    BINANCE_C2C_TRADES = Get "/sapi/v1/c2c/orderMatch/listUserOrderHistory" BinanceSpot Signed BinanceIp(1)
+        "P2P trades";
+    BINANCE_PAY_TRANSACTIONS = Get "/sapi/v1/pay/transactions" BinanceSpot Signed BinanceUid(3000)
+        "Binance Pay payments";
     // Binance USDⓈ-M futures
     BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
     BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
@@ -545,6 +554,15 @@ mod tests {
             (Venue::Binance, "/sapi/v1/margin/isolated/transfer"),
             (Venue::Binance, "/sapi/v1/pay/transactions/transfer"),
             (Venue::Binance, "/sapi/v1/c2c/orderMatch/placeOrder"),
+            // Binance fiat, P2P and Pay (docs/venues.md §1.15): only their histories are read
+            (Venue::Binance, "/sapi/v1/fiat/deposit"),
+            (Venue::Binance, "/sapi/v1/fiat/withdraw"),
+            (Venue::Binance, "/sapi/v1/fiat/get-order-detail"),
+            (Venue::Binance, "/sapi/v1/c2c/ads/post"),
+            (Venue::Binance, "/sapi/v1/c2c/orderMatch/markOrderAsPaid"),
+            (Venue::Binance, "/sapi/v1/c2c/orderMatch/releaseCoin"),
+            (Venue::Binance, "/sapi/v1/c2c/orderMatch/cancelOrder"),
+            (Venue::Binance, "/sapi/v1/pay/transfer"),
             (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
             // Binance futures (USDⓈ-M and COIN-M)
             (Venue::Binance, "/fapi/v1/order"),
@@ -684,6 +702,14 @@ mod tests {
         assert_eq!(BINANCE_DEPOSITS.limiter(), Limiter::BinanceSapiIp);
         assert_eq!(BINANCE_WITHDRAWALS.limiter(), Limiter::BinanceSapiUid);
         assert_eq!(BINANCE_CONVERTS.limiter(), Limiter::BinanceSapiUid);
+        // fiat orders and Pay are counted per account (UID), card payments and P2P per IP (docs/venues.md §1.15)
+        assert_eq!((BINANCE_FIAT_ORDERS.limiter(), BINANCE_FIAT_ORDERS.weight("")), (Limiter::BinanceSapiUid, 90000));
+        assert_eq!(
+            (BINANCE_PAY_TRANSACTIONS.limiter(), BINANCE_PAY_TRANSACTIONS.weight("")),
+            (Limiter::BinanceSapiUid, 3000)
+        );
+        assert_eq!((BINANCE_FIAT_PAYMENTS.limiter(), BINANCE_FIAT_PAYMENTS.weight("")), (Limiter::BinanceSapiIp, 1));
+        assert_eq!((BINANCE_C2C_TRADES.limiter(), BINANCE_C2C_TRADES.weight("")), (Limiter::BinanceSapiIp, 1));
         assert_eq!(BINANCE_FUTURES_INCOME.limiter(), Limiter::BinanceFuturesIp);
         assert_eq!(BITGET_CANDLES.limiter(), Limiter::BitgetPublic);
         assert_eq!(BITGET_SPOT_FILLS.limiter(), Limiter::BitgetSigned);

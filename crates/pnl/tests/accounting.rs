@@ -1119,3 +1119,53 @@ fn realized_by_month_adds_up_and_keeps_a_uk_disposal_in_its_month() {
     s.window = Window { from: Some(ts("2024-02-01T00:00:00Z")), to: None };
     assert_eq!(months(&compute(&events, &[], &s)), vec![("2024-03".into(), d("40"))]);
 }
+
+/// docs/accounting.md Example 33: Binance fiat (§8c). A bank deposit of 200 EUR arrives as 199.6 (the 0.4 fee never
+/// reached the wallet); a card purchase is the fiat from outside, then the trade (98 EUR for 0.002 BTC, a 2 EUR fee);
+/// a P2P buy the same in funding (50 EUR for 50 USDT); a P2P sell the trade (20 USDT for 21 EUR) then the fiat out;
+/// a bank withdrawal of 99.1 EUR with 0.5 on top. In EUR: the BTC costs what was paid, the fiat wallets balance,
+/// the only gain is the USDT sold (1 EUR), the fees are fee lines, and the fiat in and out are contributions.
+#[test]
+fn fiat_from_outside_is_a_deposit_around_each_trade() {
+    let funding = "binance/main/funding";
+    let events = vec![
+        deposit("bank_in", at(1, 0), SPOT, "199.6", "EUR", None),
+        deposit("card:deposit", at(2, 0), SPOT, "100", "EUR", None),
+        trade("card:trade", at(2, 0), SPOT, ("98", "EUR"), ("0.002", "BTC"), &[("2", "EUR")]),
+        deposit("p2p_buy:deposit", at(3, 0), funding, "50", "EUR", None),
+        trade("p2p_buy:trade", at(3, 0), funding, ("50", "EUR"), ("50", "USDT"), &[]),
+        trade("p2p_sell:trade", at(4, 0), funding, ("20", "USDT"), ("21", "EUR"), &[]),
+        withdrawal("p2p_sell:withdrawal", at(4, 0), funding, "21", "EUR", None, None),
+        withdrawal("bank_out", at(5, 0), SPOT, "99.1", "EUR", Some("0.5"), None),
+    ];
+    let r = compute(&events, &[], &settings("EUR", Method::Fifo, false));
+    assert_eq!(r.assets["BTC"].cost_basis, d("98"), "the crypto costs the fiat paid for it");
+    assert_eq!(r.assets["USDT"].cost_basis, d("30"));
+    assert_eq!(r.realized.trade, d("1"));
+    assert_eq!(r.realized.fee, d("-2.5"), "the card fee and the withdrawal fee");
+    assert_eq!(r.realized.total, d("-1.5"));
+    assert_eq!(r.identity.net_contributions, d("229.5"));
+    assert!(r.missing_acquisitions.is_empty(), "{:?}", r.missing_acquisitions);
+    assert_identity(&r);
+}
+
+/// docs/accounting.md Example 34: Binance Pay (§8c). 15 USDT received and 5 USDT paid are a deposit and a
+/// withdrawal: capital flows, no PnL, both unmatched. Marked by the user as income and expense, they are other
+/// income of 15 and an expense of 5 at cost.
+#[test]
+fn pay_payments_are_capital_flows_until_marked() {
+    let funding = "binance/main/funding";
+    let events = vec![
+        deposit("pay_in", at(1, 0), funding, "15", "USDT", None),
+        withdrawal("pay_out", at(2, 0), funding, "5", "USDT", None, None),
+    ];
+    let plain = compute(&events, &[], &Settings::default());
+    assert_eq!(plain.realized.total, d("0"));
+    assert_eq!(plain.transfers.unmatched.len(), 2);
+    assert_eq!(plain.identity.net_contributions, d("10"));
+    let marks = [("pay_in".to_string(), LegMark::Income), ("pay_out".to_string(), LegMark::Expense)];
+    let r = compute(&events, &[], &Settings { leg_marks: marks.into_iter().collect(), ..Settings::default() });
+    assert_eq!(r.realized.other, d("10"));
+    assert!(r.transfers.unmatched.is_empty());
+    assert_identity(&r);
+}

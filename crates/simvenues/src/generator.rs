@@ -16,6 +16,9 @@ use crate::keys::{AccountMode, DemoKey, KeyType, Profile, Secret, Venue};
 use crate::market::{DAY, HOUR, MINUTE, Market};
 use crate::rng::{SplitMix64, hash_str, mix};
 
+mod fiat;
+pub use fiat::{FiatOrder, FiatPayment, P2pOrder, PayTx};
+
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
 
@@ -448,6 +451,14 @@ pub struct BinanceAccount {
     pub earn: Vec<EarnRow>,
     /// Asset dividends, chronological.
     pub dividends: Vec<Dividend>,
+    /// Fiat deposits and withdrawals, chronological (docs/venues.md §1.15).
+    pub fiat_orders: Vec<FiatOrder>,
+    /// Card and bank purchases and sales, chronological.
+    pub fiat_payments: Vec<FiatPayment>,
+    /// P2P orders, chronological.
+    pub p2p: Vec<P2pOrder>,
+    /// Binance Pay transactions, chronological.
+    pub pay: Vec<PayTx>,
     /// COIN-M fills per contract symbol (`BTCUSD_PERP`), chronological: `qty` in contracts, realized PnL and
     /// commission in the margin coin (docs/venues.md §1.14).
     pub coinm_trades: BTreeMap<Symbol, Vec<FuturesFill>>,
@@ -662,6 +673,14 @@ enum Act {
     DelistedSell,
     /// Converts the FTT crumb to BNB (dust): how the asset shows up outside its trades.
     DelistedDust,
+    /// A EUR bank deposit to spot (`true`: one that failed).
+    FiatDeposit(bool),
+    /// A card purchase of BTC with EUR.
+    CardBuy,
+    /// A P2P trade of USDT for EUR in funding (`true`: a buy).
+    P2p(bool),
+    /// A Binance Pay payment (`true`: received).
+    Pay(bool),
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -970,6 +989,10 @@ fn gen_binance(
         let t = insert_free(&mut plan, start + 2 * DAY + 7 * HOUR, Act::DelistedBuy);
         let t = insert_free(&mut plan, t + MINUTE, Act::DelistedSell);
         insert_free(&mut plan, t + MINUTE, Act::DelistedDust);
+        let end = start + days * DAY;
+        for &(before, act) in fiat::FIAT_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
@@ -1027,6 +1050,10 @@ fn gen_binance(
             Act::NetSell => activity.net_sell(t),
             Act::DelistedBuy | Act::DelistedSell => activity.delisted_fill(t, act == Act::DelistedBuy),
             Act::DelistedDust => activity.delisted_dust(t),
+            Act::FiatDeposit(failed) => activity.fiat_deposit(t, failed),
+            Act::CardBuy => activity.card_buy(t),
+            Act::P2p(buy) => activity.p2p(t, buy),
+            Act::Pay(received) => activity.pay(t, received),
         }
     }
     activity.finish()

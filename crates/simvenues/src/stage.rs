@@ -113,6 +113,10 @@ pub fn as_of(world: &World, t: i64) -> World {
             positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
             earn: upto(&a.earn, t, |e| e.time),
             dividends: upto(&a.dividends, t, |d| d.time),
+            fiat_orders: upto(&a.fiat_orders, t, |o| o.time),
+            fiat_payments: upto(&a.fiat_payments, t, |p| p.time),
+            p2p: upto(&a.p2p, t, |p| p.time),
+            pay: upto(&a.pay, t, |p| p.time),
             coinm_trades: a
                 .coinm_trades
                 .iter()

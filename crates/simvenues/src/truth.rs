@@ -18,6 +18,10 @@
 //! | Binance income (`/fapi/v1/income`) `REALIZED_PNL`, `COMMISSION`, `FUNDING_FEE` | income | `binance/L/usdm:income:{incomeType}:{tranId}` |
 //! | Binance COIN-M income (`/dapi/v1/income`), the same types, in the margin coin | income | `binance/L/coinm:income:{incomeType}:{tranId}` |
 //! | Binance asset dividend (`/sapi/v1/asset/assetDividend`) | income other in spot | `binance/L/spot:dividend:{id}` |
+//! | Binance fiat deposit / withdrawal (`/sapi/v1/fiat/orders`, `Successful` or `Finished`) | deposit of `amount` / withdrawal of `amount`, `totalFee` on top | `binance/L/spot:fiat_deposit:{orderNo}`, `binance/L/spot:fiat_withdrawal:{orderNo}` |
+//! | Binance card purchase (`/sapi/v1/fiat/payments`, `Completed`) | deposit of `sourceAmount`, trade of `sourceAmount − totalFee` for `obtainAmount` with `totalFee` in the fiat | `binance/L/spot:fiat_payment:{orderNo}:deposit`, `…:trade` |
+//! | Binance P2P order (`/sapi/v1/c2c/orderMatch/listUserOrderHistory`, `COMPLETED`) | BUY: deposit of `totalPrice`, trade fiat → `amount`; SELL: trade `amount` → `totalPrice`, `commission` in the crypto, withdrawal of `totalPrice` | `binance/L/funding:p2p:{orderNumber}:deposit`, `…:trade`, `…:withdrawal` |
+//! | Binance Pay (`/sapi/v1/pay/transactions`, `walletType` 1) | deposit (amount > 0) / withdrawal (< 0) in funding | `binance/L/funding:pay:{transactionId}` |
 //! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption (`.../history/redemptionRecord`) | transfer earn → spot (locked: the `originalAmount`) | `binance/L/earn:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption paying more than its `originalAmount` | income interest in spot | `binance/L/spot:earn_interest:locked:{redeemId}` |
@@ -134,6 +138,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
     for a in &world.binance {
         binance_spot(world, a, &mut out);
         binance_earn(a, &mut out);
+        binance_fiat(a, &mut out);
         binance_futures(a, &mut out);
         binance_coinm(a, &mut out);
     }
@@ -247,6 +252,62 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
                 symbol: None,
             },
         ));
+    }
+}
+
+/// Binance fiat deposits, card purchases, P2P trades and Binance Pay (docs/venues.md §1.15): the fiat paid or
+/// received outside Binance is a deposit or withdrawal around each trade; a failed order is no event.
+fn binance_fiat(a: &BinanceAccount, out: &mut Vec<Event>) {
+    let l = &a.label;
+    let (spot, funding) = (format!("binance/{l}/spot"), format!("binance/{l}/funding"));
+    let deposit = |asset: &str, amount| EventKind::Deposit { asset: asset.to_string(), amount, txid: None };
+    let withdrawal =
+        |asset: &str, amount, fee| EventKind::Withdrawal { asset: asset.to_string(), amount, fee, txid: None };
+    let trade = |spend, receive, fee: Option<Money>| EventKind::Trade {
+        spend,
+        receive,
+        fees: fee.into_iter().collect(),
+        symbol: None,
+    };
+    for o in a.fiat_orders.iter().filter(|o| o.status == "Successful") {
+        let (stream, kind) = if o.withdraw {
+            ("fiat_withdrawal", withdrawal(&o.fiat, o.amount, Some(o.fee)))
+        } else {
+            ("fiat_deposit", deposit(&o.fiat, o.amount))
+        };
+        out.push(ev(format!("{spot}:{stream}:{}", o.order_no), o.time, &spot, kind));
+    }
+    for p in &a.fiat_payments {
+        let id = |leg: &str| format!("{spot}:fiat_payment:{}:{leg}", p.order_no);
+        let fee = (!p.fee.is_zero()).then(|| money(&p.fiat, p.fee));
+        let (fiat, crypto) = (money(&p.fiat, p.source_amount - p.fee), money(&p.crypto, p.obtain_amount));
+        if p.sell {
+            out.push(ev(id("trade"), p.time, &spot, trade(crypto, fiat, fee)));
+            out.push(ev(id("withdrawal"), p.time, &spot, withdrawal(&p.fiat, p.source_amount - p.fee, None)));
+        } else {
+            out.push(ev(id("deposit"), p.time, &spot, deposit(&p.fiat, p.source_amount)));
+            out.push(ev(id("trade"), p.time, &spot, trade(fiat, crypto, fee)));
+        }
+    }
+    for p in &a.p2p {
+        let id = |leg: &str| format!("{funding}:p2p:{}:{leg}", p.order_number);
+        let fee = (!p.commission.is_zero()).then(|| money(&p.asset, p.commission));
+        let (fiat, crypto) = (money(&p.fiat, p.total_price), money(&p.asset, p.amount));
+        if p.buy {
+            out.push(ev(id("deposit"), p.time, &funding, deposit(&p.fiat, p.total_price)));
+            out.push(ev(id("trade"), p.time, &funding, trade(fiat, crypto, fee)));
+        } else {
+            out.push(ev(id("trade"), p.time, &funding, trade(crypto, fiat, fee)));
+            out.push(ev(id("withdrawal"), p.time, &funding, withdrawal(&p.fiat, p.total_price, None)));
+        }
+    }
+    for p in a.pay.iter().filter(|p| p.wallet_type == 1) {
+        let kind = if p.amount.is_sign_negative() {
+            withdrawal(&p.currency, -p.amount, None)
+        } else {
+            deposit(&p.currency, p.amount)
+        };
+        out.push(ev(format!("{funding}:pay:{}", p.id), p.time, &funding, kind));
     }
 }
 

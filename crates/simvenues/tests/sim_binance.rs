@@ -524,3 +524,60 @@ async fn coin_m_reads_are_signed_weighted_apart_and_checked() {
     let r = binance_get(sb.binance_futures_url(), &k, "/dapi/v1/balance", "", None).await.unwrap();
     assert_eq!(r.status, 404);
 }
+
+/// The fiat, card, P2P and Pay histories (docs/venues.md §1.15) in the pages' shapes, and in the truth: a failed
+/// fiat deposit is served and is no event; the P2P window is at most 30 days, Pay's 90; `transactionType` is
+/// mandatory.
+#[tokio::test]
+async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let end = sb.world().end;
+    let get =
+        async |path: &str, query: String| binance_get(sb.binance_spot_url(), &k, path, &query, None).await.unwrap();
+    let month = format!("startTime={}&endTime={end}", end - 30 * 86_400_000);
+    // Pay first: the two fiat order reads below take the account's whole UID weight of the minute (90,000 each)
+    let r = get("/sapi/v1/pay/transactions", format!("{month}&limit=100")).await;
+    let pay = r.json();
+    assert!(pay.get("total").is_none(), "{pay}");
+    let amounts: Vec<&str> =
+        pay["data"].as_array().expect("data").iter().map(|p| p["amount"].as_str().unwrap()).collect();
+    assert_eq!(amounts, ["-5.00000000", "15.00000000"]);
+    let r = get("/sapi/v1/fiat/payments", format!("beginTime={}&endTime={end}", end - 30 * 86_400_000)).await;
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!(-1102)), "transactionType is mandatory");
+    let r = get("/sapi/v1/fiat/orders", format!("transactionType=0&beginTime={}&endTime={end}", end - 30 * 86_400_000))
+        .await;
+    let orders = r.json();
+    assert_eq!(
+        (orders["code"].as_str(), orders["success"].as_bool(), orders["total"].as_u64()),
+        (Some("000000"), Some(true), Some(2))
+    );
+    let statuses: Vec<&str> =
+        orders["data"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["Failed", "Successful"], "newest first");
+    let r = get(
+        "/sapi/v1/fiat/payments",
+        format!("transactionType=0&rows=1&page=1&beginTime={}&endTime={end}", end - 30 * 86_400_000),
+    )
+    .await;
+    let buy = &r.json()["data"][0];
+    assert_eq!(
+        (buy["fiatCurrency"].as_str(), buy["cryptoCurrency"].as_str(), buy["paymentMethod"].as_str()),
+        (Some("EUR"), Some("BTC"), Some("Credit Card"))
+    );
+    let p2p = get("/sapi/v1/c2c/orderMatch/listUserOrderHistory", month.clone()).await.json();
+    let sides: Vec<&str> = p2p["data"].as_array().unwrap().iter().map(|o| o["tradeType"].as_str().unwrap()).collect();
+    assert_eq!(sides, ["SELL", "BUY"]);
+    let long = format!("startTime={}&endTime={end}", end - 31 * 86_400_000);
+    assert_eq!(get("/sapi/v1/c2c/orderMatch/listUserOrderHistory", long).await.status, 400);
+    // the truth: the fiat deposit but not the failed one, the card purchase's two legs, the P2P orders' four, Pay's two
+    let ledger = sb.truth_ledger();
+    let count = |prefix: &str| ledger.iter().filter(|e| e.id.starts_with(prefix)).count();
+    assert_eq!(count("binance/main/spot:fiat_deposit:"), 1);
+    assert_eq!(count("binance/main/spot:fiat_payment:"), 2);
+    assert_eq!(count("binance/main/funding:p2p:"), 4);
+    assert_eq!(count("binance/main/funding:pay:"), 2);
+    let failed = statuses.iter().position(|s| *s == "Failed").unwrap();
+    let failed_no = orders["data"][failed]["orderNo"].as_str().unwrap();
+    assert!(!ledger.iter().any(|e| e.id.contains(failed_no)), "a failed order is no event");
+}

@@ -52,6 +52,8 @@ pub fn quotes(st: &AccountState) -> Vec<String> {
 }
 
 /// Assets the account touched that no listed symbol names (as base or quote; delisted pairs found do not count).
+/// A fiat currency of [`venues::market::FIAT`] is none: it arrives and leaves through the fiat and P2P histories
+/// (docs/venues.md §1.15), and where it trades the venue lists its pairs (`EURUSDT`, `USDTTRY`).
 pub fn orphans(st: &AccountState) -> BTreeSet<String> {
     let named: BTreeSet<&str> = st
         .symbols
@@ -60,7 +62,7 @@ pub fn orphans(st: &AccountState) -> BTreeSet<String> {
         .filter(|(s, _)| !st.delisted.contains_key(*s))
         .flat_map(|(_, (b, q))| [b.as_str(), q.as_str()])
         .collect();
-    st.assets.iter().filter(|a| !named.contains(a.as_str())).cloned().collect()
+    st.assets.iter().filter(|a| !named.contains(a.as_str()) && venues::market::fiat(a).is_none()).cloned().collect()
 }
 
 /// Every pair `orphan` may have traded on: the orphan against each of `quotes` (as the base), then each other asset
@@ -113,6 +115,12 @@ pub fn unfound(st: &AccountState) -> BTreeMap<String, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fiat_currency_is_no_orphan() {
+        let st = st(&[("BTCUSDT", "BTC", "USDT")], &["BTC", "USDT", "EUR", "FTT"]);
+        assert_eq!(orphans(&st), BTreeSet::from(["FTT".to_string()]));
+    }
 
     fn st(symbols: &[(&str, &str, &str)], assets: &[&str]) -> AccountState {
         let mut st = AccountState::default();

@@ -59,7 +59,7 @@ impl Pager {
     /// Appends the next request's window and paging parameters.
     pub fn params(&self, params: &mut Vec<(&'static str, String)>) {
         if let (Some(s), Some(e)) = (self.start, self.end) {
-            params.push(("startTime", s.to_string()));
+            params.push((self.paging.start_param(), s.to_string()));
             params.push(("endTime", e.to_string()));
         }
         let limit = self.limit.to_string();
@@ -77,6 +77,11 @@ impl Pager {
                 params.push(("current", self.page_no.to_string()));
                 params.push(("size", limit));
             }
+            Paging::PageRows => {
+                params.push(("page", self.page_no.to_string()));
+                params.push(("rows", limit));
+            }
+            Paging::PageOnly => params.push(("page", self.page_no.to_string())),
             Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward | Paging::Bisect => {
                 params.push(("limit", limit));
             }
@@ -111,7 +116,7 @@ impl Pager {
                 self.offset += page.rows;
                 full
             }
-            Paging::PageNumber => {
+            Paging::PageNumber | Paging::PageRows | Paging::PageOnly => {
                 self.page_no += 1;
                 full && page.total.is_none_or(|t| (self.page_no - 1) * self.limit < t as usize)
             }
@@ -202,6 +207,22 @@ mod tests {
         assert!(params(&p).contains(&("current", "2".into())));
         // the venue's total says the second full page was the last
         assert_eq!(p.advance(&Page { rows: 10, total: Some(20), ..Page::default() }), Ok(false));
+    }
+
+    #[test]
+    fn fiat_and_p2p_pages_name_their_parameters() {
+        let mut p = Pager::new(Paging::PageRows, 500, Some((0, 10)), 0);
+        assert_eq!(
+            params(&p),
+            [("beginTime", "0".into()), ("endTime", "10".into()), ("page", "1".into()), ("rows", "500".into())]
+        );
+        assert_eq!(p.advance(&Page { rows: 500, total: Some(501), ..Page::default() }), Ok(true));
+        assert!(params(&p).contains(&("page", "2".into())));
+        assert_eq!(p.advance(&Page { rows: 1, total: Some(501), ..Page::default() }), Ok(false));
+        let mut p = Pager::new(Paging::PageOnly, 200, Some((0, 10)), 0);
+        assert_eq!(params(&p), [("startTime", "0".into()), ("endTime", "10".into()), ("page", "1".into())]);
+        assert_eq!(p.advance(&page(200)), Ok(true));
+        assert_eq!(params(&p)[2], ("page", "2".into()));
     }
 
     #[test]

@@ -38,6 +38,17 @@ pub enum Paging {
     /// Only `limit`, rows in an unstated order (Binance asset dividends): a full page splits its window in two
     /// halves, each read in turn (ids de-duplicate what both pages hold), whatever the order.
     Bisect,
+    /// Binance fiat histories: `page` number with `rows`, the window as `beginTime`/`endTime`.
+    PageRows,
+    /// Binance P2P history: `page` number only, 200 rows a page.
+    PageOnly,
+}
+
+impl Paging {
+    /// The parameter that starts a window: `beginTime` for the fiat histories, `startTime` everywhere else.
+    pub fn start_param(self) -> &'static str {
+        if self == Paging::PageRows { "beginTime" } else { "startTime" }
+    }
 }
 
 /// A history stream of one account.
@@ -61,6 +72,18 @@ pub enum Stream {
     BinanceFuturesTrades,
     /// Binance `/sapi/v1/asset/assetDividend`.
     BinanceDividends,
+    /// Binance `/sapi/v1/fiat/orders` with `transactionType=0`.
+    BinanceFiatDeposits,
+    /// Binance `/sapi/v1/fiat/orders` with `transactionType=1`.
+    BinanceFiatWithdrawals,
+    /// Binance `/sapi/v1/fiat/payments` with `transactionType=0`.
+    BinanceFiatBuys,
+    /// Binance `/sapi/v1/fiat/payments` with `transactionType=1`.
+    BinanceFiatSells,
+    /// Binance `/sapi/v1/c2c/orderMatch/listUserOrderHistory`.
+    BinanceP2p,
+    /// Binance `/sapi/v1/pay/transactions`.
+    BinancePay,
     /// Binance `/dapi/v1/income` (COIN-M).
     BinanceCoinmIncome,
     /// Binance `/dapi/v1/userTrades`, per pair (informational COIN-M fills).
@@ -157,6 +180,17 @@ impl Stream {
             Stream::BinanceCoinmTrades => s(&BINANCE_COINM_TRADES, Some(7 * DAY - 1), None, 1000, TimeInclusive, 0),
             // at most 180 days per query, 500 rows, no paging parameter (docs/venues.md §1.13)
             Stream::BinanceDividends => s(&BINANCE_ASSET_DIVIDENDS, Some(180 * DAY - 1), None, 500, Bisect, 0),
+            // fiat, card purchases, P2P and Pay (docs/venues.md §1.15): the fiat histories state no longest window
+            // (a year here) and page by `page` and `rows` (500); P2P 30 days, 200 rows by `page`; Pay 90 days, 100
+            // rows and no paging parameter, kept 18 months. Orders still processing are read again for a week.
+            Stream::BinanceFiatDeposits | Stream::BinanceFiatWithdrawals => {
+                s(&BINANCE_FIAT_ORDERS, Some(365 * DAY - 1), None, 500, PageRows, 7 * DAY)
+            }
+            Stream::BinanceFiatBuys | Stream::BinanceFiatSells => {
+                s(&BINANCE_FIAT_PAYMENTS, Some(365 * DAY - 1), None, 500, PageRows, 7 * DAY)
+            }
+            Stream::BinanceP2p => s(&BINANCE_C2C_TRADES, Some(30 * DAY - 1), None, 200, PageOnly, 7 * DAY),
+            Stream::BinancePay => s(&BINANCE_PAY_TRANSACTIONS, Some(90 * DAY - 1), Some(540 * DAY), 100, Bisect, 0),
             // Simple Earn histories: at most three months per query (90 days here), 100 rows a page by `current`
             Stream::BinanceEarnFlexibleSubscriptions => {
                 s(&BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
@@ -221,6 +255,12 @@ impl Stream {
             BinanceIncome => "USDⓈ-M income",
             BinanceFuturesTrades => "USDⓈ-M fills",
             BinanceDividends => "asset dividends",
+            BinanceFiatDeposits => "fiat deposits",
+            BinanceFiatWithdrawals => "fiat withdrawals",
+            BinanceFiatBuys => "card and bank purchases",
+            BinanceFiatSells => "sales to a card or bank",
+            BinanceP2p => "P2P trades",
+            BinancePay => "Binance Pay",
             BinanceCoinmIncome => "COIN-M income",
             BinanceCoinmTrades => "COIN-M fills",
             BinanceEarnFlexibleSubscriptions => "Simple Earn flexible subscriptions",
@@ -261,7 +301,13 @@ impl Stream {
             | BinanceEarnLockedSubscriptions
             | BinanceEarnLockedRedemptions
             | BinanceEarnLockedRewards
-            | BinanceDividends => Venue::Binance,
+            | BinanceDividends
+            | BinanceFiatDeposits
+            | BinanceFiatWithdrawals
+            | BinanceFiatBuys
+            | BinanceFiatSells
+            | BinanceP2p
+            | BinancePay => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -289,6 +335,10 @@ impl Stream {
         Stream::BinanceEarnLockedRewards,
     ];
 
+    /// The fiat deposit and withdrawal histories (docs/venues.md §1.15): 90,000 UID weight a request, read in a full
+    /// cycle only when due, at most one while the other would wait for the minute (docs/sync.md, "The tick").
+    pub const BINANCE_FIAT_ORDERS: [Stream; 2] = [Stream::BinanceFiatDeposits, Stream::BinanceFiatWithdrawals];
+
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
         match mode {
@@ -299,6 +349,12 @@ impl Stream {
                 Stream::BinanceConverts,
                 Stream::BinanceDust,
                 Stream::BinanceDividends,
+                Stream::BinanceFiatDeposits,
+                Stream::BinanceFiatWithdrawals,
+                Stream::BinanceFiatBuys,
+                Stream::BinanceFiatSells,
+                Stream::BinanceP2p,
+                Stream::BinancePay,
                 Stream::BinanceEarnFlexibleSubscriptions,
                 Stream::BinanceEarnFlexibleRedemptions,
                 Stream::BinanceEarnFlexibleRewards,
@@ -387,6 +443,9 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
         Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
+        // `transactionType` is mandatory: 0 deposits or purchases, 1 withdrawals or sales
+        Stream::BinanceFiatDeposits | Stream::BinanceFiatBuys => vec![vec![("transactionType", "0".into())]],
+        Stream::BinanceFiatWithdrawals | Stream::BinanceFiatSells => vec![vec![("transactionType", "1".into())]],
         _ => vec![vec![]],
     }
 }
@@ -498,7 +557,14 @@ mod tests {
         .into_iter()
         .chain(Stream::BINANCE_EARN)
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
-        {
+        .chain([
+            BinanceFiatDeposits,
+            BinanceFiatWithdrawals,
+            BinanceFiatBuys,
+            BinanceFiatSells,
+            BinanceP2p,
+            BinancePay,
+        ]) {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

@@ -147,6 +147,11 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             BinanceConverts,
             BinanceDust,
             BinanceDividends,
+            BinanceFiatDeposits,
+            BinanceFiatWithdrawals,
+            BinanceFiatBuys,
+            BinanceFiatSells,
+            BinancePay,
             BinanceEarnFlexibleSubscriptions,
             BinanceEarnFlexibleRedemptions,
             BinanceEarnLockedSubscriptions,
@@ -154,8 +159,11 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             BinanceEarnLockedRewards,
         ],
         // Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12)
+        // P2P trades and Binance Pay (docs/venues.md §1.15) move funding too
         ("binance", "funding") => vec![
             BinanceTransfers,
+            BinanceP2p,
+            BinancePay,
             BinanceEarnFlexibleSubscriptions,
             BinanceEarnFlexibleRedemptions,
             BinanceEarnLockedSubscriptions,

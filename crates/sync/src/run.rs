@@ -256,6 +256,12 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceIncome => b::income(data, label),
         Stream::BinanceFuturesTrades => b::user_trades(data, label),
         Stream::BinanceDividends => b::dividends(data, label),
+        Stream::BinanceFiatDeposits => b::fiat_deposits(data, label),
+        Stream::BinanceFiatWithdrawals => b::fiat_withdrawals(data, label),
+        Stream::BinanceFiatBuys => b::fiat_buys(data, label),
+        Stream::BinanceFiatSells => b::fiat_sells(data, label),
+        Stream::BinanceP2p => b::p2p_trades(data, label),
+        Stream::BinancePay => b::pay_transactions(data, label),
         Stream::BinanceCoinmIncome => b::coinm_income(data, label),
         Stream::BinanceCoinmTrades => b::coinm_trades(data, label),
         Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
@@ -343,6 +349,34 @@ struct Moved {
     /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
     /// one in which neither the earn nor the spot wallet moved (docs/sync.md).
     earn_in_full: bool,
+    /// Binance: how a full cycle reads the fiat deposit and withdrawal histories: see [`FiatOrders::of`].
+    fiat_orders: FiatOrders,
+}
+
+/// How a full cycle reads Binance's fiat deposits and withdrawals (docs/sync.md, "The tick"), whose 90,000 UID
+/// weight each (half a minute of the account's limit) would otherwise hold every hourly cycle up.
+#[derive(Clone, Copy, Default)]
+struct FiatOrders {
+    /// Read however recently they were (else each once a day).
+    wanted: bool,
+    /// The first of them may wait for the UID weight (else one that would wait is left to the next full cycle).
+    may_wait: bool,
+}
+
+impl FiatOrders {
+    /// Wanted on a first sync, when the history starts earlier or the last full cycle left movement unexplained
+    /// (then the first may wait: nothing else would read them), and when a fiat currency moved in spot since the
+    /// last tick.
+    fn of(reason: Option<&str>, check: Option<&Check>, label: &str) -> Self {
+        let spot = format!("binance/{label}/spot");
+        let fiat_moved = check
+            .is_none_or(|c| c.moved().keys().any(|(acc, asset)| *acc == spot && venues::market::fiat(asset).is_some()));
+        let may_wait = matches!(
+            reason,
+            Some("first sync" | "the history starts earlier" | "the last full cycle left movement unexplained")
+        );
+        FiatOrders { wanted: may_wait || fiat_moved, may_wait }
+    }
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -656,7 +690,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             || check.as_ref().is_none_or(|c| {
                 c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
             });
-        let moved = Moved { positions: moved_positions, new_day, earn_in_full, ..Moved::default() };
+        let fiat_orders = FiatOrders::of(reason, check.as_ref(), &label);
+        let moved = Moved { positions: moved_positions, new_day, earn_in_full, fiat_orders, ..Moved::default() };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
         let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
@@ -899,11 +934,13 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let earn = cx.borrow().moved.earn_in_full;
                 let spot = async move {
                     for stream in spot_side {
-                        if !earn && Stream::BINANCE_EARN.contains(&stream) {
+                        let fiat_orders = Stream::BINANCE_FIAT_ORDERS.contains(&stream);
+                        if (!earn && Stream::BINANCE_EARN.contains(&stream)) || fiat_orders {
                             continue;
                         }
                         self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                     }
+                    self.fiat_orders(client, cx, key).await?;
                     // spot fills of the symbols whose assets were found so far
                     let symbols: Vec<String> = {
                         let c = cx.borrow();
@@ -960,6 +997,36 @@ impl<'t, T: Transport> Engine<'t, T> {
                 self.run_stream(client, cx, instances.0, instances.1).await
             }
         }
+    }
+
+    /// Binance's fiat deposits and withdrawals in a full cycle (docs/sync.md, "The tick"): each when wanted or not
+    /// read for a day ([`FiatOrders`]), the one read longest ago first; one that would wait for the account's UID
+    /// weight (90,000 each, 75 % of 180,000 a minute) is left to the next full cycle, its movement shown meanwhile
+    /// as a residual that names it, unless it is the first and may wait.
+    async fn fiat_orders(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, key: &str) -> Result<(), SyncError> {
+        let (now, FiatOrders { wanted, may_wait }) = (cx.borrow().run.now, cx.borrow().moved.fiat_orders);
+        let mut due: Vec<(Option<i64>, Stream)> = {
+            let read_at = &cx.borrow().state.accounts[key].fiat_orders_at;
+            Stream::BINANCE_FIAT_ORDERS.iter().map(|s| (read_at.get(s).copied(), *s)).collect()
+        };
+        due.retain(|(at, _)| wanted || at.is_none_or(|t| now - t >= DAY));
+        due.sort();
+        for (i, (_, stream)) in due.into_iter().enumerate() {
+            if (i > 0 || !may_wait) && self.would_wait(client, key, stream.spec().endpoint) {
+                self.progress(&mut cx.borrow_mut().run, "fiat orders: the rest in the next full cycle (UID weight)");
+                continue;
+            }
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+            cx.borrow_mut().state.accounts.get_mut(key).expect("account state").fiat_orders_at.insert(stream, now);
+        }
+        Ok(())
+    }
+
+    /// Whether a request to `endpoint` for `account` would have to wait for the weight budget now.
+    fn would_wait(&self, client: &Client, account: &str, endpoint: &'static Endpoint) -> bool {
+        let (meter, limit, window) = Meter::of(endpoint, account);
+        let now = self.transport.now_ms() + client.clock_offset_ms();
+        self.budget.borrow_mut().wait_ms(&meter, limit, window, endpoint.weight(""), now) > 0
     }
 
     /// Reads the delisted pairs found so far from their cursors, then asks `myTrades` for the candidate pairs of

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::{Event, Position};
+
+use crate::plan::Stream;
 use serde::{Deserialize, Serialize};
 use venues::AccountMode;
 use venues::parse::{Balances, CoinmContracts, PositionSize, SymbolBook};
@@ -112,6 +114,10 @@ pub struct AccountState {
     /// Binance: venue time the Simple Earn positions were last read (the earn wallet in `balances` is as of then).
     #[serde(default)]
     pub earn_at: Option<i64>,
+    /// Binance: venue time each of the fiat deposit and withdrawal histories was last read (read again daily at
+    /// least, docs/sync.md).
+    #[serde(default)]
+    pub fiat_orders_at: BTreeMap<Stream, i64>,
 }
 
 impl SyncState {

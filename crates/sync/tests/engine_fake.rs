@@ -76,6 +76,8 @@ struct Fake {
     kill_at: Option<u64>,
     killed: Cell<bool>,
     paths: RefCell<BTreeSet<(String, String)>>,
+    /// The `transactionType` of each fiat order read, in order.
+    fiat_orders: RefCell<Vec<String>>,
 }
 
 fn q(req: &Request) -> BTreeMap<String, String> {
@@ -97,6 +99,7 @@ impl Fake {
             kill_at,
             killed: Cell::new(false),
             paths: RefCell::new(BTreeSet::new()),
+            fiat_orders: RefCell::new(Vec::new()),
         }
     }
 
@@ -217,6 +220,26 @@ impl Fake {
                     })
                     .collect();
                 json!({"rows": rows, "total": total})
+            }
+            // no fiat, card, P2P or Pay activity (docs/venues.md §1.15), the windows within what the sync plans
+            "/sapi/v1/fiat/orders" | "/sapi/v1/fiat/payments" => {
+                assert!(["0", "1"].contains(&p["transactionType"].as_str()), "transactionType is mandatory");
+                let (s, e) = (int("beginTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 365 * DAY && int("rows").unwrap() <= 500 && !p.contains_key("startTime"));
+                if path == "/sapi/v1/fiat/orders" {
+                    self.fiat_orders.borrow_mut().push(p["transactionType"].clone());
+                }
+                json!({"code": "000000", "message": "success", "data": [], "total": 0, "success": true})
+            }
+            "/sapi/v1/c2c/orderMatch/listUserOrderHistory" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 30 * DAY && int("page").unwrap() >= 1, "P2P window too long");
+                json!({"code": "000000", "message": "success", "data": [], "total": 0, "success": true})
+            }
+            "/sapi/v1/pay/transactions" => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 90 * DAY && int("limit").unwrap() <= 100, "Pay window too long");
+                json!({"code": "000000", "message": "success", "data": [], "success": true})
             }
             // an empty Simple Earn (positions and histories: `{"rows": [], "total": 0}`), windows at most 3 months
             path if path.starts_with("/sapi/v1/simple-earn/") => {
@@ -420,6 +443,24 @@ fn budget_keeps_weight_under_half_the_limit() {
     let peak = engine.stats.peak_usage.get("binance_spot_ip").copied().unwrap();
     assert!(peak <= 2400, "peak {peak}");
     assert!(engine.stats.weight["binance_spot_ip"] > 0);
+}
+
+/// The fiat orders (90,000 UID weight each; docs/sync.md, "The tick"): the backfill reads the deposits and leaves
+/// the withdrawals, which would wait a minute for the account's UID weight, to the next full cycle; an hourly cycle
+/// reads neither again within a day; a day later the one read longest ago goes first and the other waits for the
+/// next cycle again.
+#[test]
+fn fiat_orders_are_read_daily_one_a_cycle_when_the_other_would_wait() {
+    let fake = Fake::new(0, 3, None);
+    let dir = tmp("fiat_orders");
+    let hour = 3_600_000;
+    let mut reads = Vec::new();
+    for step in [0, hour, hour, DAY, hour] {
+        fake.now.set(fake.now.get() + step);
+        assert!(run_once(&fake, &dir).0);
+        reads.push(fake.fiat_orders.borrow_mut().drain(..).collect::<Vec<_>>().join(","));
+    }
+    assert_eq!(reads, ["0", "1", "", "0", "1"]);
 }
 
 #[allow(dead_code)]

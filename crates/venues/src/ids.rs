@@ -21,6 +21,10 @@
 //! | Binance / Bitget futures fill (informational) | `{acct}:futures_trade:{symbol}:{id or tradeId or execId}` |
 //! | Bitget convert / BGB convert | `{acct}:convert:{id}` / `{acct}:bgb_convert:{orderId}` |
 //! | Binance asset dividend | `{spot acct}:dividend:{id}` |
+//! | Binance fiat deposit / withdrawal | `{spot acct}:fiat_deposit:{orderNo}` / `{spot acct}:fiat_withdrawal:{orderNo}` |
+//! | Binance card or bank purchase / sale | `{spot acct}:fiat_payment:{orderNo}:` then `deposit`, `trade` (buy) or `trade`, `withdrawal` (sale) |
+//! | Binance P2P buy / sell | `{funding acct}:p2p:{orderNumber}:` then `deposit`, `trade` (BUY) or `trade`, `withdrawal` (SELL) |
+//! | Binance Pay | `{acct of walletType}:pay:{transactionId}` |
 //! | Binance Simple Earn subscription | `{from acct}:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption | `{earn acct}:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption's interest | `{receiving acct}:earn_interest:locked:{redeemId}` |

@@ -294,6 +294,9 @@ pub mod binance {
 
     const V: Venue = Venue::Binance;
 
+    mod fiat;
+    pub use fiat::{fiat_buys, fiat_deposits, fiat_sells, fiat_withdrawals, p2p_trades, pay_transactions};
+
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
         let endpoint = endpoint.path;

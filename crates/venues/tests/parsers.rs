@@ -730,3 +730,138 @@ fn binance_coin_m_samples() {
     let err = binance::coinm_account(&json!({"assets": []}), "main", &mut balances).unwrap_err();
     assert!(err.to_string().contains("/dapi/v1/account"), "{err}");
 }
+
+/// The fiat order sample (docs/venues.md §1.15) is `Expired`: no event. Completed, a deposit credits `amount` (net
+/// of the fee) to spot; a withdrawal sends `amount` with `totalFee` on top; an unknown status is named, no event.
+#[test]
+fn binance_fiat_orders_sample() {
+    let row = |status: &str| {
+        json!({"code": "000000", "message": "success", "data": [{"orderNo": "7d76d611-0568-4f43-afb6-24cac7767365",
+            "fiatCurrency": "BRL", "indicatedAmount": "10.00", "amount": "9.50", "totalFee": "0.50",
+            "method": "BankAccount", "status": status, "createTime": 1626144956000u64, "updateTime": 1626400907000u64}],
+            "total": 1, "success": true})
+    };
+    let page = binance::fiat_deposits(&row("Expired"), "main").unwrap();
+    assert_eq!((page.rows, page.total, page.events.len()), (1, Some(1), 0));
+    assert!(page.warnings.is_empty());
+    let page = binance::fiat_deposits(&row("Successful"), "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:fiat_deposit:7d76d611-0568-4f43-afb6-24cac7767365");
+    assert_eq!(page.events[0].kind, EventKind::Deposit { asset: "BRL".into(), amount: d("9.50"), txid: None });
+    assert_eq!(page.min_time, Some(1626144956000));
+    let page = binance::fiat_withdrawals(&row("Finished"), "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:fiat_withdrawal:7d76d611-0568-4f43-afb6-24cac7767365");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Withdrawal { asset: "BRL".into(), amount: d("9.50"), fee: Some(d("0.50")), txid: None }
+    );
+    let page = binance::fiat_deposits(&row("Order Partial credit Stopped"), "main").unwrap();
+    assert!(page.events.is_empty());
+    assert!(page.warnings[0].contains("Order Partial credit Stopped"), "{:?}", page.warnings);
+    let err = binance::fiat_deposits(&json!({"code": "345", "message": "nope", "success": false}), "main");
+    assert!(err.unwrap_err().to_string().contains("/sapi/v1/fiat/orders"));
+}
+
+/// The card purchase sample (docs/venues.md §1.15), completed: the fiat arrives from outside, then 19.8 EUR buy
+/// 4.462 LUNA with a fee of 0.2 EUR; the same row as a sale is the mirror image. The sample as it is (`Failed`) gives
+/// no event.
+#[test]
+fn binance_fiat_payments_sample() {
+    let row = |status: &str| {
+        json!({"code": "000000", "message": "success", "data": [{"orderNo": "353fca443f06466db0c4dc89f94f027a",
+            "sourceAmount": "20.0", "fiatCurrency": "EUR", "obtainAmount": "4.462", "cryptoCurrency": "LUNA",
+            "totalFee": "0.2", "price": "4.437472", "status": status, "paymentMethod": "Credit Card",
+            "createTime": 1624529919000u64, "updateTime": 1624529919000u64}], "total": 1, "success": true})
+    };
+    assert!(binance::fiat_buys(&row("Failed"), "main").unwrap().events.is_empty());
+    let page = binance::fiat_buys(&row("Completed"), "main").unwrap();
+    let base = "binance/main/spot:fiat_payment:353fca443f06466db0c4dc89f94f027a";
+    let ids: Vec<&str> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{base}:deposit"), format!("{base}:trade")]);
+    assert_eq!(page.events[0].kind, EventKind::Deposit { asset: "EUR".into(), amount: d("20.0"), txid: None });
+    assert_eq!(
+        page.events[1].kind,
+        EventKind::Trade {
+            spend: Money::new("EUR", d("19.8")),
+            receive: Money::new("LUNA", d("4.462")),
+            fees: vec![Money::new("EUR", d("0.2"))],
+            symbol: None
+        }
+    );
+    let page = binance::fiat_sells(&row("Completed"), "main").unwrap();
+    let ids: Vec<&str> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{base}:trade"), format!("{base}:withdrawal")]);
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Trade {
+            spend: Money::new("LUNA", d("4.462")),
+            receive: Money::new("EUR", d("19.8")),
+            fees: vec![Money::new("EUR", d("0.2"))],
+            symbol: None
+        }
+    );
+    assert_eq!(
+        page.events[1].kind,
+        EventKind::Withdrawal { asset: "EUR".into(), amount: d("19.8"), fee: None, txid: None }
+    );
+}
+
+/// The P2P sample (docs/venues.md §1.15): a completed SELL of 5000 BUSD for 33400 CNY in funding, then the CNY
+/// leaves (paid outside Binance); the same row as a BUY is a CNY deposit then the trade; a cancelled order is none.
+#[test]
+fn binance_p2p_sample() {
+    let row = |side: &str, status: &str| {
+        json!({"code": "000000", "message": "success", "data": [{"orderNumber": "20219644646554779648",
+            "advNo": "11218246497340923904", "tradeType": side, "asset": "BUSD", "fiat": "CNY", "fiatSymbol": "￥",
+            "amount": "5000.00000000", "totalPrice": "33400.00000000", "unitPrice": "6.68", "orderStatus": status,
+            "createTime": 1619361369000u64, "commission": "0", "counterPartNickName": "ab***",
+            "advertisementRole": "TAKER"}], "total": 1, "success": true})
+    };
+    let page = binance::p2p_trades(&row("SELL", "COMPLETED"), "main").unwrap();
+    let base = "binance/main/funding:p2p:20219644646554779648";
+    let ids: Vec<&str> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{base}:trade"), format!("{base}:withdrawal")]);
+    let busd_cny = EventKind::Trade {
+        spend: Money::new("BUSD", d("5000")),
+        receive: Money::new("CNY", d("33400")),
+        fees: vec![],
+        symbol: None,
+    };
+    assert_eq!(page.events[0].kind, busd_cny);
+    assert_eq!(
+        page.events[1].kind,
+        EventKind::Withdrawal { asset: "CNY".into(), amount: d("33400"), fee: None, txid: None }
+    );
+    let page = binance::p2p_trades(&row("BUY", "COMPLETED"), "main").unwrap();
+    let ids: Vec<&str> = page.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [format!("{base}:deposit"), format!("{base}:trade")]);
+    assert_eq!(page.events[0].kind, EventKind::Deposit { asset: "CNY".into(), amount: d("33400"), txid: None });
+    assert!(binance::p2p_trades(&row("BUY", "CANCELLED"), "main").unwrap().events.is_empty());
+    let err = binance::p2p_trades(&row("SWAP", "COMPLETED"), "main").unwrap_err();
+    assert!(err.to_string().contains("SWAP"), "{err}");
+}
+
+/// The Pay sample (docs/venues.md §1.15): 23.72469206 BNB received into funding (walletType 1) from two wallets'
+/// worth of detail, named in a warning; a payment sent is a withdrawal; an unknown order type is kept, named.
+#[test]
+fn binance_pay_sample() {
+    let data = json!({"code": "000000", "message": "success", "data": [{"orderType": "C2C",
+        "transactionId": "M_P_71505104267788288", "transactionTime": 1610090460133u64, "amount": "23.72469206",
+        "currency": "BNB", "walletType": 1, "walletTypes": [1, 2],
+        "fundsDetail": [{"currency": "USDT", "amount": "1.2", "walletAssetCost": [{"1": "0.6"}, {"2": "0.6"}]}],
+        "payerInfo": {"name": "Jack", "type": "USER", "binanceId": "12345678", "accountId": "67736251"},
+        "receiverInfo": {"name": "Alan", "type": "MERCHANT", "binanceId": "34355667"}}], "success": true});
+    let page = binance::pay_transactions(&data, "main").unwrap();
+    assert_eq!((page.rows, page.total, page.max_time), (1, None, Some(1610090460133)));
+    assert_eq!(page.events[0].id, "binance/main/funding:pay:M_P_71505104267788288");
+    assert_eq!(page.events[0].kind, EventKind::Deposit { asset: "BNB".into(), amount: d("23.72469206"), txid: None });
+    assert!(page.warnings[0].contains("several wallets"), "{:?}", page.warnings);
+    let sent = json!({"code": "000000", "data": [{"orderType": "GIFT_CARD", "transactionId": "P_1",
+        "transactionTime": 5u64, "amount": "-10", "currency": "USDT", "walletType": 2}], "success": true});
+    let page = binance::pay_transactions(&sent, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:pay:P_1");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Withdrawal { asset: "USDT".into(), amount: d("10"), fee: None, txid: None }
+    );
+    assert!(page.warnings[0].contains("GIFT_CARD"), "{:?}", page.warnings);
+}

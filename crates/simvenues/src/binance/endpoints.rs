@@ -22,7 +22,7 @@ pub(crate) fn datetime(ms: i64) -> String {
     format!("{} {:02}:{:02}:{:02}", t.date_string(), s / 3600, (s / 60) % 60, s % 60)
 }
 
-fn int(ctx: &Ctx<'_>, name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn int(ctx: &Ctx<'_>, name: &str) -> Result<Option<i64>, ApiError> {
     match ctx.params.get(name) {
         None => Ok(None),
         Some(v) => {
@@ -38,7 +38,7 @@ fn int(ctx: &Ctx<'_>, name: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn limit(ctx: &Ctx<'_>, default: i64, max: i64) -> Result<usize, ApiError> {
+pub(super) fn limit(ctx: &Ctx<'_>, default: i64, max: i64) -> Result<usize, ApiError> {
     let l = int(ctx, "limit")?.unwrap_or(default);
     if l <= 0 {
         return Err(ApiError::invalid("limit"));
@@ -46,7 +46,7 @@ fn limit(ctx: &Ctx<'_>, default: i64, max: i64) -> Result<usize, ApiError> {
     Ok(l.min(max) as usize)
 }
 
-fn acct<'a>(ctx: &Ctx<'a>) -> &'a BinanceAccount {
+pub(super) fn acct<'a>(ctx: &Ctx<'a>) -> &'a BinanceAccount {
     ctx.account.expect("signed endpoint has an account")
 }
 

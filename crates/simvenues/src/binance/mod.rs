@@ -5,6 +5,7 @@
 
 mod auth;
 mod endpoints;
+mod fiat;
 pub mod register;
 
 use std::collections::HashMap;
@@ -194,6 +195,7 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         150 => |_| 150,
         3000 => |_| 3000,
         18000 => |_| 18000,
+        90000 => |_| 90000,
         _ => |_| 1,
     }
 }
@@ -232,6 +234,10 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
             c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
             c::BINANCE_ASSET_DIVIDENDS => ep(Security::Signed, SapiIp, w(10), e::asset_dividends),
+            c::BINANCE_FIAT_ORDERS => ep(Security::Signed, SapiUid, w(90000), fiat::orders),
+            c::BINANCE_FIAT_PAYMENTS => ep(Security::Signed, SapiIp, w(1), fiat::payments),
+            c::BINANCE_C2C_TRADES => ep(Security::Signed, SapiIp, w(1), fiat::p2p),
+            c::BINANCE_PAY_TRANSACTIONS => ep(Security::Signed, SapiUid, w(3000), fiat::pay),
             c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
             c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
             c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
