@@ -263,6 +263,38 @@ pub fn category_name(c: Category) -> &'static str {
     }
 }
 
+/// The income events among `events` by ledger type: how many, and their net amount per asset (the Gains report's
+/// period; the drill-down's asset in the period).
+pub fn income_by_type<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<IncomeCount> {
+    let mut income: Vec<IncomeCount> = Vec::new();
+    for e in events {
+        if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
+            let name = income_name(*income_type);
+            let i = match income.iter().position(|c| c.income_type == name) {
+                Some(i) => i,
+                None => {
+                    income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
+                    income.len() - 1
+                }
+            };
+            let c = &mut income[i];
+            c.events += 1;
+            match c.amounts.iter_mut().find(|(a, _)| a == asset) {
+                Some((_, sum)) => *sum += *amount,
+                None => c.amounts.push((asset.clone(), *amount)),
+            }
+        }
+    }
+    for c in &mut income {
+        c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, v) in &mut c.amounts {
+            *v = v.normalize();
+        }
+    }
+    income.sort_by_key(|c| c.income_type);
+    income
+}
+
 impl GainsReport {
     /// The gains report of `report`, computed by [`pnl::compute`] from `events` (the same slice: disposals name
     /// events by index).
@@ -358,32 +390,7 @@ impl GainsReport {
             realized: r.total.normalize(),
         };
         let window = report.settings.window;
-        let mut income: Vec<IncomeCount> = Vec::new();
-        for e in events.iter().filter(|e| window.contains(e.time)) {
-            if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
-                let name = income_name(*income_type);
-                let i = match income.iter().position(|c| c.income_type == name) {
-                    Some(i) => i,
-                    None => {
-                        income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
-                        income.len() - 1
-                    }
-                };
-                let c = &mut income[i];
-                c.events += 1;
-                match c.amounts.iter_mut().find(|(a, _)| a == asset) {
-                    Some((_, sum)) => *sum += *amount,
-                    None => c.amounts.push((asset.clone(), *amount)),
-                }
-            }
-        }
-        for c in &mut income {
-            c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
-            for (_, v) in &mut c.amounts {
-                *v = v.normalize();
-            }
-        }
-        income.sort_by_key(|c| c.income_type);
+        let income = income_by_type(events.iter().filter(|e| window.contains(e.time)));
         let mut accounts: Vec<String> = events.iter().map(|e| e.account.as_str().to_owned()).collect();
         accounts.sort();
         accounts.dedup();
