@@ -154,7 +154,7 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
     for account in [A, B] {
         let units = engine.accounts[account].balances["BTC"];
         assert_eq!(
-            value(&root, &format!("[data-account='{account}'] [data-testid='drill-amount']")),
+            value(&root, &format!("[data-key='{account}'] [data-testid='drill-amount']")),
             n(units),
             "{account}"
         );
@@ -213,7 +213,7 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
         .await;
     let summary = &engine.accounts[B];
     for (asset, units) in &summary.balances {
-        assert_eq!(value(&root, &format!("[data-asset='{asset}'] [data-testid='drill-amount']")), n(*units), "{asset}");
+        assert_eq!(value(&root, &format!("[data-key='{asset}'] [data-testid='drill-amount']")), n(*units), "{asset}");
     }
     assert_eq!(value(&root, "[data-testid='drill-value-total']"), n(summary.equity));
     let split = &engine.realized_by_account[B];
@@ -229,6 +229,7 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
     assert_eq!(term("unrealized"), n(id.unrealized));
     assert_eq!(term("equity"), n(id.equity));
     assert!(id.holds);
+    assert!(root.query_selector("[data-testid='account-identity-incomplete']").unwrap().is_none(), "B lacks no price");
     assert_eq!(
         find(&root, "[data-testid='account-identity-holds']").get_attribute("data-holds").as_deref(),
         Some("true")
@@ -255,6 +256,10 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
         assert_eq!(cell.get_attribute("data-value"), None, "{testid} is a number without XYZ's price");
         assert_eq!(cell.get_attribute("data-incomplete").as_deref(), Some("true"), "{testid}");
     }
+    // its identity holds in the engine's terms (XYZ's deposit opened no lot) but says what it lacks
+    assert!(engine.identity_by_account[A].holds);
+    let lacks = find(&root, "[data-testid='account-identity-missing']").text_content().unwrap();
+    assert!(lacks.contains("no price for XYZ in USD"), "{lacks}");
 }
 
 #[wasm_bindgen_test]

@@ -291,6 +291,15 @@ pub fn account_unrealized(report: &Report, account: &str) -> Option<Total> {
     Some(Total::Incomplete(missing))
 }
 
+/// The prices an account's identity lacks: its balances without one (at nothing in its equity) and its deposits and
+/// withdrawals without one (at nothing in its contributions), since the first event.
+pub fn identity_missing(report: &Report, account: &str) -> Vec<Missing> {
+    let unpriced = account_holdings(report, account).into_iter().filter(|h| h.value.is_none()).map(|h| h.name);
+    let legs = report.transfers.unmatched.iter().filter(|l| l.account == account && l.value.is_none());
+    let assets: Vec<String> = unpriced.chain(legs.map(|l| l.asset.clone())).collect();
+    lacking(report, assets.iter().map(String::as_str))
+}
+
 /// The identity's residual items in words (`holdings without lots at market`).
 pub fn residual_items(id: &Identity) -> Vec<(String, Decimal)> {
     id.residual.iter().map(|(k, v)| (k.replace('_', " "), *v)).collect()
@@ -446,26 +455,47 @@ fn AssetDrill(d: Arc<Dashboard>, asset: String, drill: DrillDown, currency: Stri
 #[component]
 fn AssetHoldings(d: Arc<Dashboard>, asset: String, currency: String) -> impl IntoView {
     let r = &d.report;
-    let rows = asset_holdings(r, &asset);
+    let holdings = asset_holdings(r, &asset);
     let position = r.assets.get(&asset);
     let units = position.map_or(Decimal::ZERO, |p| p.amount);
-    let value = holdings_total(r, &rows, position.and_then(|p| p.value).unwrap_or_default(), |_| asset.clone());
-    let row = |h: &Holding| {
-        view! {
-            <tr data-account=h.name.clone()><th scope="row">{d.account_name(&h.name)}</th>
-                {super::dashboard::amount_cell(h.amount, Some("drill-amount"))}{value_cell(h.value, &currency, "drill-value")}</tr>
-        }
+    let value = holdings_total(r, &holdings, position.and_then(|p| p.value).unwrap_or_default(), |_| asset.clone());
+    let rows = holdings.into_iter().map(|h| (d.account_name(&h.name), h)).collect();
+    let head = ("Holdings by account", "Account", "All accounts");
+    view! { <HoldingsTable head rows units=Some(units) value currency /> }
+}
+
+/// The captions of a holdings table: its title, its first column, its total row.
+type HoldingsHead = (&'static str, &'static str, &'static str);
+
+/// Holdings (each row's label and [`Holding`]; `data-key` is the account id or the asset) with their units in all (an
+/// asset's) and their value in all.
+#[component]
+fn HoldingsTable(
+    head: HoldingsHead,
+    rows: Vec<(String, Holding)>,
+    units: Option<Decimal>,
+    value: Total,
+    currency: String,
+) -> impl IntoView {
+    let (title, column, total) = head;
+    let cells = |h: &Holding| {
+        (super::dashboard::amount_cell(h.amount, Some("drill-amount")), value_cell(h.value, &currency, "drill-value"))
     };
+    let row = |(label, h): &(String, Holding)| {
+        view! { <tr data-key=h.name.clone()><th scope="row">{label.clone()}</th>{cells(h)}</tr> }
+    };
+    let units = units
+        .map(|u| super::dashboard::amount_cell(u, Some("drill-amount-total")).into_any())
+        .unwrap_or_else(|| view! { <td></td> }.into_any());
     view! {
         <section class="card">
-            <h3>"Holdings by account"</h3>
-            {super::dashboard::scroll_region("Holdings by account", view! {
+            <h3>{title}</h3>
+            {super::dashboard::scroll_region(title, view! {
                 <table class="table" data-testid="drill-holdings">
-                    <thead><tr><th scope="col">"Account"</th><th scope="col">"Amount"</th><th scope="col">"Value"</th></tr></thead>
+                    <thead><tr><th scope="col">{column}</th><th scope="col">"Amount"</th><th scope="col">"Value"</th></tr></thead>
                     <tbody>
                         {rows.iter().map(row).collect_view()}
-                        <tr class="total"><th scope="row">"All accounts"</th>
-                            {super::dashboard::amount_cell(units, Some("drill-amount-total"))}{total_cell(&value, &currency, "drill-value-total")}</tr>
+                        <tr class="total"><th scope="row">{total}</th>{units}{total_cell(&value, &currency, "drill-value-total")}</tr>
                     </tbody>
                 </table>
             })}
@@ -661,29 +691,12 @@ fn AccountDrill(d: Arc<Dashboard>, account: String, currency: String) -> impl In
 #[component]
 fn AccountHoldings(d: Arc<Dashboard>, account: String, currency: String) -> impl IntoView {
     let r = &d.report;
-    let rows = account_holdings(r, &account);
+    let holdings = account_holdings(r, &account);
     let equity = r.accounts.get(&account).map_or(Decimal::ZERO, |s| s.equity);
-    let value = holdings_total(r, &rows, equity, |h| h.name.clone());
-    let row = |h: &Holding| {
-        view! {
-            <tr data-asset=h.name.clone()><th scope="row">{h.name.clone()}</th>
-                {super::dashboard::amount_cell(h.amount, Some("drill-amount"))}{value_cell(h.value, &currency, "drill-value")}</tr>
-        }
-    };
-    view! {
-        <section class="card">
-            <h3>"Holdings"</h3>
-            {super::dashboard::scroll_region("Holdings", view! {
-                <table class="table" data-testid="drill-holdings">
-                    <thead><tr><th scope="col">"Asset"</th><th scope="col">"Amount"</th><th scope="col">"Value"</th></tr></thead>
-                    <tbody>
-                        {rows.iter().map(row).collect_view()}
-                        <tr class="total"><th scope="row">"Value"</th><td></td>{total_cell(&value, &currency, "drill-value-total")}</tr>
-                    </tbody>
-                </table>
-            })}
-        </section>
-    }
+    let value = holdings_total(r, &holdings, equity, |h| h.name.clone());
+    let rows = holdings.into_iter().map(|h| (h.name.clone(), h)).collect();
+    let head = ("Holdings", "Asset", "Value");
+    view! { <HoldingsTable head rows units=None value currency /> }
 }
 
 /// The account's unrealized PnL and its deposits and withdrawals in the period.
@@ -733,6 +746,11 @@ fn AccountIdentity(d: Arc<Dashboard>, account: String, currency: String) -> impl
     let term = |sign: &'static str, name: String, key: String, v: Decimal| {
         view! { <span class="term" data-term=key data-value=v.normalize().to_string()>{format!("{sign}{name} {}", m(v))}</span> " " }
     };
+    let missing = identity_missing(&d.report, &account);
+    let incomplete = (!missing.is_empty()).then(|| view! {
+        <p class="muted" data-testid="account-identity-incomplete">"Incomplete: the identity counts only what has a price, and lacks:"</p>
+        {super::dashboard::missing_list(&missing, "account-identity-missing".into())}
+    });
     let items = residual_items(id).into_iter().map(|(name, v)| term("+ ", name.clone(), name, v)).collect_view();
     let verdict = if id.holds {
         view! { <p data-testid="account-identity-holds" data-holds="true">"The identity holds."</p> }.into_any()
@@ -749,6 +767,7 @@ fn AccountIdentity(d: Arc<Dashboard>, account: String, currency: String) -> impl
                 {items}{term("= ", "equity".into(), "equity".into(), id.equity)}
             </p>
             {verdict}
+            {incomplete}
             <p class="muted">"As the engine computes it (docs/accounting.md §12): moves from and to your other accounts count at market value; balances without a price count at nothing, their lots' cost is the item “cost of unpriced holdings”."</p>
         </section>
     }
