@@ -428,7 +428,7 @@ pub fn DrillDownView(
     view! {
         <section class="card drilldown" data-testid="drilldown" data-kind=kind aria-labelledby="drilldown-heading">
             <button type="button" data-testid="drill-back" on:click=move |_| drill.back()>"← Back to the dashboard"</button>
-            <h2 id="drilldown-heading" tabindex="-1" node_ref=heading>{title}</h2>
+            <h2 id="drilldown-heading" data-testid="drilldown-heading" tabindex="-1" node_ref=heading>{title}</h2>
             <p class="muted" data-testid="drill-context">{context}</p>
         </section>
         {body}
