@@ -133,11 +133,16 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
     use app::records::{AppSettings, Setting};
     use leptos::prelude::*;
     let data = ledger();
-    let settings = AppSettings { pools: Setting::Known(pnl::Pools::PerAccount), ..AppSettings::default() };
+    let settings = AppSettings {
+        pools: Setting::Known(pnl::Pools::PerAccount),
+        holding_preset: Setting::Known(formats::gains::HoldingPreset::TaxFreeAfterOneYear),
+        ..AppSettings::default()
+    };
     let dash = app::report::compute(&data, &settings);
     let engine = pnl::compute(&data.events, &data.prices.points, &dash.report.settings);
     let drill =
-        DrillDown::new(RwSignal::new(Some(data.clone())), RwSignal::new(Some(dash.clone())), RwSignal::new(None));
+        DrillDown::new(RwSignal::new(Some(data.clone())), RwSignal::new(Some(dash.clone())), RwSignal::new(None))
+            .with_settings(RwSignal::new(settings.clone()));
     let root = own_container();
     let _view = leptos::mount::mount_to(root.clone(), {
         let dash = dash.clone();
@@ -181,6 +186,9 @@ async fn an_asset_and_an_account_drill_down_match_the_engine() {
     let disposals = engine.disposals.iter().filter(|x| &*x.asset == "BTC").count();
     assert_eq!(value(&root, "[data-testid='drill-disposals-count']"), Some(disposals.to_string()));
     assert_eq!(count(&root, "gains-disposal"), disposals);
+    // named as the user's settings name the holding periods: the sale's lot was held 31 days
+    let sale = find(&root, "[data-testid='gains-disposal'][data-event='sell']").text_content().unwrap();
+    assert!(sale.contains("taxable") && !sale.contains("short term"), "{sale}");
     // the realized lines of BTC: the engine's
     let split = &engine.realized_by_asset["BTC"];
     assert_eq!(value(&root, "[data-testid='drill-realized'] [data-line='total'] td"), n(split.total));

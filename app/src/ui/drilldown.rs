@@ -317,12 +317,24 @@ pub struct DrillDown {
     data: RwSignal<Option<Data>>,
     dash: RwSignal<Option<Dashboard>>,
     cache: GainsCache,
+    /// The user's settings (the holding periods' names); the default names without.
+    settings: Option<RwSignal<crate::records::AppSettings>>,
 }
 
 impl DrillDown {
     /// A drill-down on the tracker's data, dashboard and Gains report cache; nothing open.
     pub fn new(data: RwSignal<Option<Data>>, dash: RwSignal<Option<Dashboard>>, cache: GainsCache) -> DrillDown {
-        DrillDown { shown: RwSignal::new(None), opener: RwSignal::new(None), data, dash, cache }
+        DrillDown { shown: RwSignal::new(None), opener: RwSignal::new(None), data, dash, cache, settings: None }
+    }
+
+    /// The same, naming the holding periods as the user's settings do (as the Gains tab).
+    pub fn with_settings(self, settings: RwSignal<crate::records::AppSettings>) -> DrillDown {
+        DrillDown { settings: Some(settings), ..self }
+    }
+
+    /// The holding periods' names the user picked (tracked).
+    fn preset(self) -> formats::gains::HoldingPreset {
+        self.settings.map(|s| s.with(|s| s.holding_preset.get())).unwrap_or_default()
     }
 
     /// What is open (tracked).
@@ -552,7 +564,7 @@ fn AssetDisposals(d: Arc<Dashboard>, asset: String, drill: DrillDown) -> impl In
             let mine: Vec<_> = g.report.disposals.iter().filter(|x| *x.asset == *asset).collect();
             let take = if all.get() { mine.len() } else { super::gains::PAGE };
             let views =
-                mine.iter().take(take).map(|x| super::gains::disposal_rows(x, g, g.report.preset)).collect_view();
+                mine.iter().take(take).map(|x| super::gains::disposal_rows(x, g, drill.preset())).collect_view();
             (mine.len(), views)
         });
         let Some((n, views)) = shown else { return waiting(drill) };

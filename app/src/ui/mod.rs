@@ -159,7 +159,7 @@ fn TabPanel() -> impl IntoView {
     let TrackerState { tab, data, dash, settings, accounts, gains, .. } = t;
     let recompute = move || t.recompute();
     // the drill-down stays open while the dashboard is recomputed (a sync, another tab's change)
-    let drill = drilldown::DrillDown::new(data, dash, gains);
+    let drill = drilldown::DrillDown::new(data, dash, gains).with_settings(settings);
     view! {
         <div class="tabpanel" role="tabpanel" id="tabpanel" tabindex="0"
             aria-labelledby=move || TABS.iter().find(|x| x.tab == tab.get()).map_or("", |x| x.id)>
