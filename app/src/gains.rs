@@ -1,8 +1,9 @@
 //! The realized-gains report of the dashboard's settings (docs/accounting.md §3c): computed from the same data as
-//! the dashboard, with the disposals the dashboard's report leaves behind; the Gains tab (`ui/gains.rs`) shows it.
+//! the dashboard, with the disposals and open lots the dashboard's report leaves behind; the Gains tab (`ui/gains.rs`)
+//! and the drill-down (`ui/drilldown.rs`) show it.
 
 use formats::gains::{GainsReport, HoldingPreset};
-use pnl::{Figure, Report, Returns};
+use pnl::{Figure, OpenLot, Report, Returns};
 
 use crate::records::AccountNames;
 use crate::report::{Dashboard, Missing, Total};
@@ -33,16 +34,19 @@ pub struct Gains {
     pub returns: Returns,
     /// The accounts' names.
     pub names: AccountNames,
+    /// The open lots at the period's end (the worker's report leaves them behind too), for the drill-down.
+    pub open_lots: Vec<OpenLot>,
 }
 
 /// The gains of the dashboard's settings, computed on this thread from the data the dashboard was computed from.
 pub fn gains_of(data: &Data, dashboard: &Dashboard, preset: HoldingPreset) -> Gains {
-    let report = pnl::compute(&data.events, &data.prices.points, &dashboard.report.settings);
+    let mut report = pnl::compute(&data.events, &data.prices.points, &dashboard.report.settings);
     Gains {
         report: GainsReport::of(&report, &data.events, preset),
         realized: realized_total(&report),
         returns: report.returns.clone(),
         names: dashboard.names.clone(),
+        open_lots: std::mem::take(&mut report.open_lots),
     }
 }
 

@@ -88,7 +88,7 @@ impl Total {
 }
 
 /// The missing prices of a report's figure, one per asset (the earliest).
-fn missing(report: &Report, figure: Figure) -> Vec<Missing> {
+pub fn missing(report: &Report, figure: Figure) -> Vec<Missing> {
     let mut out: Vec<Missing> = Vec::new();
     for m in report.missing_for(figure) {
         match out.iter_mut().find(|x| x.asset == m.asset) {

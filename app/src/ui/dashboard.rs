@@ -1,4 +1,5 @@
-//! The dashboard: equity, PnL lines, allocation, the equity curve, PnL breakdowns, positions and warnings.
+//! The dashboard: equity, PnL lines, allocation, the equity curve, PnL breakdowns, positions and warnings; an asset
+//! or an account opens its drill-down in place (`drilldown.rs`).
 
 use std::sync::Arc;
 
@@ -16,6 +17,8 @@ use crate::records::{self, AppSettings};
 use crate::report::{Dashboard, Missing, Total};
 use crate::session;
 
+use super::drilldown::{DrillDown, DrillDownView, Opener, Target, open_button};
+
 fn sign_class(d: Decimal) -> &'static str {
     if d.is_sign_negative() && !d.is_zero() {
         "loss"
@@ -27,7 +30,7 @@ fn sign_class(d: Decimal) -> &'static str {
 }
 
 /// What a total lacks, as the user reads it: each price, in what, from which UTC day (at most three, then a count).
-fn missing_list(missing: &[Missing], testid: String) -> impl IntoView + use<> {
+pub(super) fn missing_list(missing: &[Missing], testid: String) -> impl IntoView + use<> {
     let more = missing.len().saturating_sub(3);
     view! {
         <ul class="figure-missing muted" data-testid=testid>
@@ -76,33 +79,42 @@ fn Figure(
 
 /// A table that scrolls sideways on its own when it is wider than the screen; the region takes the keyboard's
 /// focus, so it scrolls with the arrow keys too.
-fn scroll_region(label: &'static str, table: impl IntoView) -> impl IntoView {
+pub(super) fn scroll_region(label: &'static str, table: impl IntoView) -> impl IntoView {
     view! { <div class="table-scroll" role="region" aria-label=label tabindex="0">{table}</div> }
 }
 
 /// A crypto amount: up to 8 decimals shown, every digit in the title (on hover).
-fn amount_cell(d: Decimal, testid: Option<&'static str>) -> impl IntoView + use<> {
+pub(super) fn amount_cell(d: Decimal, testid: Option<&'static str>) -> impl IntoView + use<> {
     view! { <td data-testid=testid data-value=d.normalize().to_string() title=exact(d)>{amount(d)}</td> }
 }
 
+/// A breakdown's rows; with `open`, each name is a button that opens its drill-down (`open` makes the target of a
+/// row's key).
 fn split_rows(
     rows: &BTreeMap<String, RealizedSplit>,
     by: &'static str,
     name: &dyn Fn(&str) -> String,
     testid: &'static str,
     currency: &str,
+    open: Option<Opener>,
 ) -> impl IntoView + use<> {
-    let mut rows: Vec<_> = rows.iter().map(|(k, v)| (name(k), v)).collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.1.total.abs()));
+    let mut rows: Vec<_> = rows.iter().map(|(k, v)| (k.clone(), name(k), v)).collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2.total.abs()));
+    let head = move |key: String, label: String| match open {
+        Some((drill, target)) => {
+            open_button(drill, target(key.clone()), format!("open-{testid}-{key}"), label).into_any()
+        }
+        None => label.into_any(),
+    };
     let m = |d: Decimal| money(d, currency);
     let table = view! {
         <table class="table" data-testid=testid>
             <thead><tr><th scope="col">{by}</th><th scope="col">"Trades"</th><th scope="col">"Fees"</th><th scope="col">"Futures"</th>
                 <th scope="col">"Funding"</th><th scope="col">"Commission"</th><th scope="col">"Total"</th></tr></thead>
             <tbody>
-                {rows.into_iter().take(50).map(|(k, s)| view! {
+                {rows.into_iter().take(50).map(|(key, k, s)| view! {
                     <tr>
-                        <th scope="row">{k.clone()}</th>
+                        <th scope="row">{head(key, k)}</th>
                         <td>{m(s.trade)}</td><td>{m(s.fee)}</td><td>{m(s.futures)}</td>
                         <td>{m(s.funding)}</td><td>{m(s.commission)}</td>
                         <td class=sign_class(s.total)>{m(s.total)}</td>
@@ -214,7 +226,7 @@ pub fn PeriodPicker(
 }
 
 /// The report's window as the user reads it (UTC days), when it is not the whole ledger.
-fn period_text(w: pnl::Window) -> Option<String> {
+pub(super) fn period_text(w: pnl::Window) -> Option<String> {
     let day = |t: Option<Timestamp>, none: &str| t.map_or_else(|| none.to_string(), Timestamp::date_string);
     (w.from.is_some() || w.to.is_some())
         .then(|| format!("Period: {} to {} (UTC).", day(w.from, "the first event"), day(w.to, "the last event")))
@@ -227,8 +239,21 @@ pub fn DashboardView(
     dashboard: Dashboard,
     /// The profit currency.
     currency: String,
+    /// The drill-down an asset or an account opens in place (the tracker's, which outlives a recomputed dashboard);
+    /// without one, a drill-down of its own, without the synced data (no lots, disposals or units).
+    #[prop(optional)]
+    drill: Option<DrillDown>,
 ) -> impl IntoView {
     let d = Arc::new(dashboard);
+    let drill = drill.unwrap_or_else(|| DrillDown::new(RwSignal::new(None), RwSignal::new(None), RwSignal::new(None)));
+    move || match drill.shown() {
+        Some(target) => view! { <DrillDownView d=d.clone() target drill currency=currency.clone() /> }.into_any(),
+        None => dashboard_cards(d.clone(), drill, currency.clone()).into_any(),
+    }
+}
+
+/// The dashboard's cards, top to bottom.
+fn dashboard_cards(d: Arc<Dashboard>, drill: DrillDown, currency: String) -> impl IntoView {
     let r = &d.report;
     view! {
         <Headline d=d.clone() currency=currency.clone() />
@@ -241,9 +266,9 @@ pub fn DashboardView(
             {super::charts::monthly(&d.realized, &r.realized_by_month, &currency)}
         </section>
         <Allocation d=d.clone() currency=currency.clone() />
-        <Holdings d=d.clone() currency=currency.clone() />
+        <Holdings d=d.clone() drill currency=currency.clone() />
         {(!d.positions.is_empty()).then(|| view! { <Positions d=d.clone() currency=currency.clone() /> })}
-        <Breakdown d currency />
+        <Breakdown d drill currency />
     }
 }
 
@@ -358,9 +383,9 @@ fn Allocation(d: Arc<Dashboard>, currency: String) -> impl IntoView {
     }
 }
 
-/// Every asset held: amount, price, value, cost basis, unrealized PnL.
+/// Every asset held: amount, price, value, cost basis, unrealized PnL; each asset opens its drill-down.
 #[component]
-fn Holdings(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+fn Holdings(d: Arc<Dashboard>, drill: DrillDown, currency: String) -> impl IntoView {
     let m = |v: Decimal| money(v, &currency);
     view! {
         <section class="card">
@@ -372,7 +397,7 @@ fn Holdings(d: Arc<Dashboard>, currency: String) -> impl IntoView {
                     <tbody>
                         {d.report.assets.iter().filter(|(_, p)| !p.amount.is_zero()).map(|(a, p)| view! {
                             <tr data-asset=a.clone()>
-                                <th scope="row">{a.clone()}</th>
+                                <th scope="row">{open_button(drill, Target::Asset(a.clone()), format!("open-holdings-{a}"), a.clone())}</th>
                                 {amount_cell(p.amount, Some("holding-amount"))}
                                 <td>{p.price.map(m).unwrap_or_else(|| "no price".into())}</td>
                                 <td>{p.value.map(m).unwrap_or_else(|| "—".into())}</td>
@@ -412,18 +437,18 @@ fn Positions(d: Arc<Dashboard>, currency: String) -> impl IntoView {
     }
 }
 
-/// Realized PnL by asset, by symbol and by account.
+/// Realized PnL by asset, by symbol and by account; an asset or an account opens its drill-down.
 #[component]
-fn Breakdown(d: Arc<Dashboard>, currency: String) -> impl IntoView {
+fn Breakdown(d: Arc<Dashboard>, drill: DrillDown, currency: String) -> impl IntoView {
     let r = &d.report;
     view! {
         <section class="card">
             {d.realized.value().is_none().then(|| view! {
                 <p class="muted" data-testid="breakdown-partial">"Incomplete: values without a price are left out of these rows (see the warnings)."</p>
             })}
-            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency)}
-            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency)}
-            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| d.account_name(a), "pnl-by-account", &currency)}
+            <h2>"PnL by asset"</h2>{split_rows(&r.realized_by_asset, "Asset", &|a| a.to_string(), "pnl-by-asset", &currency, Some((drill, Target::Asset)))}
+            <h2>"PnL by symbol"</h2>{split_rows(&r.realized_by_symbol, "Symbol", &|a| a.to_string(), "pnl-by-symbol", &currency, None)}
+            <h2>"PnL by account"</h2>{split_rows(&r.realized_by_account, "Account", &|a| d.account_name(a), "pnl-by-account", &currency, Some((drill, Target::Account)))}
         </section>
     }
 }

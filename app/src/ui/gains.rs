@@ -315,21 +315,28 @@ fn Disposals(g: Arc<Gains>, preset: RwSignal<HoldingPreset>, all: RwSignal<bool>
                 <button type="button" data-testid="gains-next" disabled=move || { page.get() + 1 >= pages }
                     on:click=move |_| set_page.update(|p| *p = (*p + 1).min(pages - 1))>"Next"</button>
             </nav>
-            <div class="table-scroll" role="region" aria-label="Disposals" tabindex="0">
-                <table class="table gains-table" data-testid="gains-disposals">
-                    <thead><tr><th scope="col">"Disposed"</th><th scope="col">"What"</th><th scope="col">"Account"</th>
-                        <th scope="col">"Amount"</th><th scope="col">"Proceeds"</th><th scope="col">"Fees"</th><th scope="col">"Cost"</th>
-                        <th scope="col">"Gain"</th><th scope="col">"Held"</th><th scope="col">"Term"</th></tr></thead>
-                    {rows}
-                </table>
-            </div>
+            {disposal_table("Disposals", "gains-disposals", rows)}
         </section>
+    }
+}
+
+/// The disposals' table (its head, then `rows`: each [`disposal_rows`]), scrolling sideways on a narrow screen.
+pub fn disposal_table(label: &'static str, testid: &'static str, rows: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="table-scroll" role="region" aria-label=label tabindex="0">
+            <table class="table gains-table" data-testid=testid>
+                <thead><tr><th scope="col">"Disposed"</th><th scope="col">"What"</th><th scope="col">"Account"</th>
+                    <th scope="col">"Amount"</th><th scope="col">"Proceeds"</th><th scope="col">"Fees"</th><th scope="col">"Cost"</th>
+                    <th scope="col">"Gain"</th><th scope="col">"Held"</th><th scope="col">"Term"</th></tr></thead>
+                {rows}
+            </table>
+        </div>
     }
 }
 
 /// One disposal's rows: the disposal, then each lot it used (acquired when and where, units, cost, days held,
 /// term), then the units no acquisition was recorded for.
-fn disposal_rows(x: &formats::gains::DisposalRow, g: &Gains, preset: HoldingPreset) -> impl IntoView + use<> {
+pub fn disposal_rows(x: &formats::gains::DisposalRow, g: &Gains, preset: HoldingPreset) -> impl IntoView + use<> {
     let c = g.report.currency.as_str();
     let lots = x.lots.iter().map(|l| {
         let acquired_in = l.account.as_deref().map_or_else(|| "pooled".to_string(), |a| g.names.wallet(a));
@@ -408,6 +415,29 @@ pub fn GainsTab(
             preset.set(stored);
         }
     });
+    let shown = follow_gains(data, dash, cache);
+    view! {
+        <p class="error" role="alert">{move || error.get()}</p>
+        {move || match shown() {
+            Some(g) => view! { <GainsReportView gains=g preset /> }.into_any(),
+            None => view! {
+                <section class="card" data-testid="gains-computing"><p class="muted">{move || {
+                    if data.with(|d| d.is_none()) { "No data yet: sync or unlock first." } else { "Computing the report…" }
+                }}</p></section>
+            }
+            .into_any(),
+        }}
+    }
+}
+
+/// Keeps `cache` holding the Gains report of the dashboard `dash` shows: computed on this thread once per dashboard
+/// version, after the page painted (the Gains tab and the drill-down share it). Returns the report of the version
+/// shown, once computed.
+pub fn follow_gains(
+    data: RwSignal<Option<Data>>,
+    dash: RwSignal<Option<Dashboard>>,
+    cache: GainsCache,
+) -> impl Fn() -> Option<Gains> + Copy + Send + Sync + 'static {
     let version = move || dash.with(|d| d.as_ref().map(|d| d.version));
     Effect::new(move |_| {
         let (Some(v), true) = (version(), data.with(Option::is_some)) else { return };
@@ -415,7 +445,7 @@ pub fn GainsTab(
             return;
         }
         spawn_local(async move {
-            // let the tab paint "Computing…" first
+            // let the screen paint "Computing…" first
             crate::next_tick().await;
             let current = || dash.with_untracked(|d| d.as_ref().map(|d| d.version)) == Some(v);
             if !current() {
@@ -433,21 +463,9 @@ pub fn GainsTab(
             }
         });
     });
-    let shown = move || {
+    move || {
         let v = version()?;
         cache.with(|c| c.as_ref().filter(|(k, _)| *k == v).map(|(_, g)| g.clone()))
-    };
-    view! {
-        <p class="error" role="alert">{move || error.get()}</p>
-        {move || match shown() {
-            Some(g) => view! { <GainsReportView gains=g preset /> }.into_any(),
-            None => view! {
-                <section class="card" data-testid="gains-computing"><p class="muted">{move || {
-                    if data.with(|d| d.is_none()) { "No data yet: sync or unlock first." } else { "Computing the report…" }
-                }}</p></section>
-            }
-            .into_any(),
-        }}
     }
 }
 

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod drilldown;
 pub mod gains;
 pub mod gate;
 pub mod keygen;
@@ -158,6 +159,8 @@ fn TabPanel() -> impl IntoView {
     let t = use_tracker();
     let TrackerState { tab, dash, settings, accounts, .. } = t;
     let recompute = move || t.recompute();
+    // the drill-down stays open while the dashboard is recomputed (a sync, another tab's change)
+    let drill = drilldown::DrillDown::new(data, dash, gains).with_settings(settings);
     view! {
         <div class="tabpanel" role="tabpanel" id="tabpanel" tabindex="0"
             aria-labelledby=move || TABS.iter().find(|x| x.tab == tab.get()).map_or("", |x| x.id)>
@@ -169,7 +172,7 @@ fn TabPanel() -> impl IntoView {
                         let first_year = first_year(&d);
                         view! {
                             <dashboard::PeriodPicker settings first_year on_change=recompute />
-                            <dashboard::DashboardView dashboard=d currency />
+                            <dashboard::DashboardView dashboard=d currency drill />
                         }
                     }.into_any(),
                     _ => view! { <EmptyDashboard /> }.into_any(),

@@ -263,6 +263,33 @@ pub fn category_name(c: Category) -> &'static str {
     }
 }
 
+/// The income events among `events` by ledger type: how many, and their net amount per asset (the Gains report's
+/// period; the drill-down's asset in the period).
+pub fn income_by_type<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<IncomeCount> {
+    let mut income: Vec<IncomeCount> = Vec::new();
+    for e in events {
+        if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
+            let name = income_name(*income_type);
+            let i = match income.iter().position(|c| c.income_type == name) {
+                Some(i) => i,
+                None => {
+                    income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
+                    income.len() - 1
+                }
+            };
+            income[i].add(asset, *amount);
+        }
+    }
+    for c in &mut income {
+        c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, v) in &mut c.amounts {
+            *v = v.normalize();
+        }
+    }
+    income.sort_by_key(|c| c.income_type);
+    income
+}
+
 impl GainsReport {
     /// The gains report of `report`, computed by [`pnl::compute`] from `events` (the same slice: disposals name
     /// events by index).
@@ -288,7 +315,7 @@ impl GainsReport {
             to: window.to,
             accounts: ledger_accounts(events),
             disposals,
-            income: income_counts(events, window),
+            income: income_by_type(events.iter().filter(|e| window.contains(e.time))),
             totals: sums.totals(&report.realized, pooled),
             complete: report.complete,
         }
@@ -407,32 +434,6 @@ fn disposal_term(lots: &[LotRow], missing: Decimal) -> Term {
         Some(t) if terms.all(|u| u == t) => t,
         Some(_) => Term::Mixed,
     }
-}
-
-/// The period's income events (`window`) by type, each with its net amount per asset; types and assets sorted.
-fn income_counts(events: &[Event], window: pnl::Window) -> Vec<IncomeCount> {
-    let mut income: Vec<IncomeCount> = Vec::new();
-    for e in events.iter().filter(|e| window.contains(e.time)) {
-        if let EventKind::Income { income_type, asset, amount, .. } = &e.kind {
-            let name = income_name(*income_type);
-            let i = match income.iter().position(|c| c.income_type == name) {
-                Some(i) => i,
-                None => {
-                    income.push(IncomeCount { income_type: name, events: 0, amounts: Vec::new() });
-                    income.len() - 1
-                }
-            };
-            income[i].add(asset, *amount);
-        }
-    }
-    for c in &mut income {
-        c.amounts.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, v) in &mut c.amounts {
-            *v = v.normalize();
-        }
-    }
-    income.sort_by_key(|c| c.income_type);
-    income
 }
 
 impl IncomeCount {

@@ -1426,6 +1426,7 @@ impl<'a> Engine<'a> {
                     asset: self.assets.name(pool.asset).to_string(),
                     pool: pool_name.clone(),
                     time: lot.time,
+                    acquired_in: (lot.account != UNIVERSAL).then(|| self.accounts.name(lot.account).to_string()),
                     amount: lot.remaining.normalize(),
                     cost: lot.cost.normalize(),
                     value: value.map(|v| v.normalize()),

@@ -138,6 +138,10 @@ pub struct OpenLot {
     pub pool: String,
     /// When the lot was acquired.
     pub time: Timestamp,
+    /// The account the units were acquired in (as [`LotUse::account`]; a lot moved between per-account pools keeps
+    /// it); `None` for a pooled cost of several accounts' units (ACB, UK share pooling).
+    #[serde(default)]
+    pub acquired_in: Option<String>,
     /// Remaining units.
     pub amount: Decimal,
     /// Remaining cost.

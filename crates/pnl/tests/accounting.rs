@@ -1095,6 +1095,39 @@ fn lot_uses_name_the_account_the_units_were_acquired_in() {
 }
 
 #[test]
+fn open_lots_name_the_account_the_units_were_acquired_in() {
+    let (a, b) = ("binance/main/spot", "bitget/main/spot");
+    let events = vec![
+        trade("b1", at(1, 0), a, ("100", "USD"), ("1", "BTC"), &[]),
+        trade("b2", at(2, 0), b, ("200", "USD"), ("1", "BTC"), &[]),
+        transfer("t1", at(3, 0), a, b, "0.5", "BTC"),
+        trade("s1", at(4, 0), b, ("0.25", "BTC"), ("150", "USD"), &[]),
+    ];
+    let lots = |r: &Report| -> Vec<(String, Option<String>, Decimal, Decimal)> {
+        r.open_lots.iter().map(|l| (l.pool.clone(), l.acquired_in.clone(), l.amount, l.cost)).collect()
+    };
+    let (star, some) = ("*".to_owned(), |x: &str| Some(x.to_owned()));
+    // the universal pool: the sale took a quarter of a's lot (FIFO); each open lot names where it was bought
+    let r = compute(&events, &[], &settings("USD", Method::Fifo, true));
+    assert_eq!(lots(&r), vec![(star.clone(), some(a), d("0.75"), d("75")), (star.clone(), some(b), d("1"), d("200"))]);
+    // per-account pools: half of a's lot moved to b, where the sale took half of it; what is left there is held in
+    // b's pool and still names a, where it was bought
+    let per = Settings { pools: Pools::PerAccount, ..settings("USD", Method::Fifo, true) };
+    let r = compute(&events, &[], &per);
+    assert_eq!(
+        lots(&r),
+        vec![
+            (a.into(), some(a), d("0.5"), d("50")),
+            (b.into(), some(a), d("0.25"), d("25")),
+            (b.into(), some(b), d("1"), d("200"))
+        ]
+    );
+    // average cost in one pool of both accounts' units: no single account
+    let r = compute(&events, &[], &settings("USD", Method::Acb, true));
+    assert_eq!(lots(&r), vec![(star, None, d("1.75"), d("262.5"))]);
+}
+
+#[test]
 fn realized_by_month_adds_up_and_keeps_a_uk_disposal_in_its_month() {
     let events = vec![
         trade("b1", ts("2024-01-02T10:00:00Z"), SPOT, ("100", "GBP"), ("2", "TOK"), &[]),

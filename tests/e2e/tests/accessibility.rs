@@ -262,6 +262,26 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     arrow(&b, Key::Home, "tab-dashboard").await;
     b.wait_testid("total-equity").await;
 
+    // an asset of the holdings, by keyboard: its drill-down in place, the focus on its heading (audited at both
+    // widths), then back to the dashboard, the focus on the asset's button again
+    b.tab_until("e.dataset.testid === 'drill-open' && e.dataset.kind === 'asset'", "an asset's button", false).await;
+    b.press(Key::Enter).await;
+    b.wait_focus("drilldown-heading").await;
+    let lots = "return !!document.querySelector('[data-testid=drill-lots], [data-testid=drill-lots-none]');";
+    wait_js(&b, lots, "the asset's open lots").await;
+    for (width, height) in WIDTHS {
+        b.client.set_window_size(width, height).await.unwrap();
+        let overflowing = overflowing_cards(&b).await;
+        assert!(overflowing.is_empty(), "cards scroll sideways at {width} px: {overflowing:?}");
+    }
+    b.client.set_window_size(1280, 900).await.unwrap();
+    audit.screen(&b, "drill-down of an asset").await;
+    b.tab_to("drill-back", true).await;
+    b.press(Key::Enter).await;
+    b.wait_focus("drill-open").await;
+    b.wait_testid("total-equity").await;
+    b.tab_to("tab-dashboard", true).await;
+
     arrow(&b, Key::Right, "add-account").await;
     b.wait_testid("accounts").await;
     audit.screen(&b, "accounts").await;
