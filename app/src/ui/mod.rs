@@ -157,7 +157,7 @@ fn SyncPanel() -> impl IntoView {
 #[component]
 fn TabPanel() -> impl IntoView {
     let t = use_tracker();
-    let TrackerState { tab, dash, settings, accounts, .. } = t;
+    let TrackerState { tab, data, dash, settings, accounts, gains, .. } = t;
     let recompute = move || t.recompute();
     // the drill-down stays open while the dashboard is recomputed (a sync, another tab's change)
     let drill = drilldown::DrillDown::new(data, dash, gains).with_settings(settings);
