@@ -89,6 +89,49 @@ pub fn fiat_withdrawals(data: &Value, label: &str) -> Result<Page, VenueError> {
     fiat_orders(data, label, true)
 }
 
+/// Which way a trade against fiat goes.
+#[derive(Clone, Copy)]
+enum Side {
+    /// Fiat in from outside, spent on the crypto.
+    Buy,
+    /// Crypto sold for fiat, which then leaves.
+    Sell,
+}
+
+/// A fee of `amount` in `asset`, or none when it is zero.
+fn fee_in(asset: &str, amount: Decimal) -> Vec<Money> {
+    if amount.is_zero() { vec![] } else { vec![Money::new(asset.to_string(), amount)] }
+}
+
+/// A trade of `fiat` against `crypto` whose fiat crosses from or to outside Binance (docs/accounting.md §8c): a buy
+/// is the deposit of `outside` of the fiat, then the trade; a sale the trade, then the withdrawal of `outside`. Ids
+/// `{row}:deposit`, `{row}:trade`, `{row}:withdrawal`.
+#[allow(clippy::too_many_arguments)]
+fn fiat_trade(
+    page: &mut Page,
+    row: &str,
+    time: i64,
+    acc: &AccountId,
+    side: Side,
+    fiat: (String, Decimal),
+    crypto: (String, Decimal),
+    fees: Vec<Money>,
+    outside: Decimal,
+) {
+    let id = |leg: &str| format!("{row}:{leg}");
+    match side {
+        Side::Buy => {
+            page.push(id("deposit"), time, acc.clone(), deposit(&fiat.0, outside));
+            page.push(id("trade"), time, acc.clone(), trade(fiat, crypto, fees, None));
+        }
+        Side::Sell => {
+            let out = withdrawal(&fiat.0, outside, None);
+            page.push(id("trade"), time, acc.clone(), trade(crypto, fiat, fees, None));
+            page.push(id("withdrawal"), time, acc.clone(), out);
+        }
+    }
+}
+
 /// Statuses of `GET /sapi/v1/fiat/payments`.
 const PAYMENT_OPEN: [&str; 3] = ["Processing", "Failed", "Refunded"];
 
@@ -110,16 +153,12 @@ fn fiat_payments(data: &Value, label: &str, sell: bool) -> Result<Page, VenueErr
         }
         let (fiat, gross, fee) = (r.asset("fiatCurrency")?, r.dec("sourceAmount")?, r.opt_dec("totalFee")?);
         let crypto = (r.asset("cryptoCurrency")?, r.dec("obtainAmount")?);
-        let fees = if fee.is_zero() { vec![] } else { vec![Money::new(fiat.clone(), fee)] };
-        let net = (fiat.clone(), gross - fee);
-        let id = |leg: &str| format!("{}:{leg}", ids::row(&acc, "fiat_payment", &id));
-        if sell {
-            page.push(id("trade"), time, acc.clone(), trade(crypto, net, fees, None));
-            page.push(id("withdrawal"), time, acc.clone(), withdrawal(&fiat, gross - fee, None));
-        } else {
-            page.push(id("deposit"), time, acc.clone(), deposit(&fiat, gross));
-            page.push(id("trade"), time, acc.clone(), trade(net, crypto, fees, None));
-        }
+        let fees = fee_in(&fiat, fee);
+        // a buy's fee is paid out of the fiat that arrived; a sale's out of what it raised, before it leaves
+        let outside = if sell { gross - fee } else { gross };
+        let row = ids::row(&acc, "fiat_payment", &id);
+        let side = if sell { Side::Sell } else { Side::Buy };
+        fiat_trade(&mut page, &row, time, &acc, side, (fiat, gross - fee), crypto, fees, outside);
     }
     Ok(page)
 }
@@ -155,21 +194,14 @@ pub fn p2p_trades(data: &Value, label: &str) -> Result<Page, VenueError> {
         }
         let crypto = (r.asset("asset")?, r.dec("amount")?);
         let fiat = (r.asset("fiat")?, r.dec("totalPrice")?);
-        let commission = r.opt_dec("commission")?;
-        let fees = if commission.is_zero() { vec![] } else { vec![Money::new(crypto.0.clone(), commission)] };
-        let ev = |leg: &str| format!("{}:{leg}", ids::row(&acc, "p2p", &id));
-        match r.text("tradeType")?.as_str() {
-            "BUY" => {
-                page.push(ev("deposit"), time, acc.clone(), deposit(&fiat.0, fiat.1));
-                page.push(ev("trade"), time, acc.clone(), trade(fiat, crypto, fees, None));
-            }
-            "SELL" => {
-                let out = withdrawal(&fiat.0, fiat.1, None);
-                page.push(ev("trade"), time, acc.clone(), trade(crypto, fiat, fees, None));
-                page.push(ev("withdrawal"), time, acc.clone(), out);
-            }
+        let fees = fee_in(&crypto.0, r.opt_dec("commission")?);
+        let side = match r.text("tradeType")?.as_str() {
+            "BUY" => Side::Buy,
+            "SELL" => Side::Sell,
             other => return Err(r.err(format!("row {id}: unknown tradeType {other:?}"))),
-        }
+        };
+        let outside = fiat.1;
+        fiat_trade(&mut page, &ids::row(&acc, "p2p", &id), time, &acc, side, fiat, crypto, fees, outside);
     }
     Ok(page)
 }
