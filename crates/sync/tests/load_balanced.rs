@@ -18,9 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use catalogue::Host;
 use ledger::Event;
-use relay::{Config, Relay};
+use relay::Relay;
 use simvenues::generator::Size;
 use simvenues::keys::{DemoKey, Profile};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
@@ -29,7 +28,7 @@ use sync_engine::{AccountConfig, SyncOptions};
 use tracing_subscriber::layer::SubscriberExt;
 mod common;
 
-use common::{connect_retrying, credentials, synced_despite};
+use common::{connect_retrying, credentials, relay_config, synced_despite};
 
 /// The relays' egress IPs, one each.
 const EGRESS: [Ipv4Addr; 3] = [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 4)];
@@ -141,15 +140,7 @@ impl Instance {
             .enable_all()
             .build()
             .unwrap();
-        let mut config = Config::default();
-        for (host, url) in [
-            (Host::BinanceSpot, sandbox.binance_spot_url()),
-            (Host::BinanceFutures, sandbox.binance_futures_url()),
-            (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url()),
-            (Host::Bitget, sandbox.bitget_url()),
-        ] {
-            config.upstreams.insert(host, relay::config::Upstream::parse(url).unwrap());
-        }
+        let mut config = relay_config(sandbox);
         config.egress = vec![egress];
         config.trusted_proxies = vec![relay::proxy::Cidr::parse(&PROXY_SOURCE.to_string()).unwrap()];
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

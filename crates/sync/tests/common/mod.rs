@@ -19,8 +19,8 @@ pub struct RunningRelay {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// Starts a relay in front of `sandbox`'s venues, its configuration adjusted by `adjust` (egress IPs, budgets).
-pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> RunningRelay {
+/// A relay configuration whose upstreams are `sandbox`'s venues, the rest the defaults.
+pub fn relay_config(sandbox: &Sandbox) -> Config {
     let mut config = Config::default();
     for (host, url) in [
         (Host::BinanceSpot, sandbox.binance_spot_url()),
@@ -30,6 +30,12 @@ pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> R
     ] {
         config.upstreams.insert(host, relay::config::Upstream::parse(url).expect("a sandbox URL"));
     }
+    config
+}
+
+/// Starts a relay in front of `sandbox`'s venues, its configuration adjusted by `adjust` (egress IPs, budgets).
+pub async fn relay_for(sandbox: &Sandbox, adjust: impl FnOnce(&mut Config)) -> RunningRelay {
+    let mut config = relay_config(sandbox);
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the relay");
     let addr: SocketAddr = listener.local_addr().expect("the relay's address");
