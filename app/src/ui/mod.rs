@@ -213,8 +213,8 @@ fn LaterScreen(screen: Screen) -> impl IntoView {
 
 /// One of the tracker's later screens, from the tracker's state in context (built by `crate::split`).
 pub fn later_screen(screen: Screen) -> AnyView {
-    let TrackerState { data, dash, settings, gains, .. } = use_tracker();
     let t = use_tracker();
+    let TrackerState { data, dash, settings, gains, .. } = t;
     let recompute = move || t.recompute();
     match screen {
         Screen::Gains => view! { <gains::GainsTab data dash settings cache=gains /> }.into_any(),
