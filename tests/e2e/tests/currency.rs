@@ -113,6 +113,8 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
 
         // pick the currency in Settings and save: no sync
         b.click_testid("tab-settings").await;
+        // the Settings screen comes in a module of its own (app/src/split.rs): wait for it to be there
+        b.wait_testid("currency").await;
         let option = format!("[data-testid='currency'] option[value='{currency}']");
         b.client.find(Locator::Css(&option)).await.unwrap().click().await.unwrap();
         b.click_testid("save-settings").await;
