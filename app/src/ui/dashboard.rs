@@ -148,38 +148,12 @@ pub fn PeriodPicker(
     on_change: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let stored = settings.with_untracked(|s| s.period.get());
-    let last = this_year();
-    let first = first_year.unwrap_or(last).min(last);
     let (choice, set_choice) = signal(match stored {
         Period::Range(..) => "range".to_string(),
         p => p.to_string(),
     });
-    let (from, to) = match stored {
-        Period::Range(f, t) => (f.map(Timestamp::date_string), t.map(Timestamp::date_string)),
-        _ => (None, None),
-    };
-    let (from, set_from) = signal(from.unwrap_or_default());
-    let (to, set_to) = signal(to.unwrap_or_default());
     let (error, set_error) = signal(None::<String>);
-    let on_change: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(on_change);
-    let save = move |period: Period, on_change: std::sync::Arc<dyn Fn() + Send + Sync>| {
-        set_error.set(None);
-        spawn_local(async move {
-            let r = session::transact(|| {
-                let mut s = records::settings()?;
-                s.period = records::Setting::Known(period);
-                records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
-            })
-            .await;
-            match r {
-                Ok(()) => {
-                    settings.update(|s| s.period = records::Setting::Known(period));
-                    on_change();
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        });
-    };
+    let on_change: OnPeriod = Arc::new(on_change);
     let on_select = {
         let on_change = on_change.clone();
         move |ev: leptos::ev::Event| {
@@ -188,40 +162,98 @@ pub fn PeriodPicker(
             if value != "range"
                 && let Ok(p) = value.parse::<Period>()
             {
-                save(p, on_change.clone());
+                save_period(settings, p, on_change.clone(), set_error);
             }
         }
     };
-    let apply = move |_| match format!("range:{}:{}", from.get_untracked(), to.get_untracked()).parse::<Period>() {
-        Ok(p) => save(p, on_change.clone()),
-        Err(_) => set_error.set(Some("Pick a start day before the end day (either may be left empty).".into())),
-    };
-    let years: Vec<i32> = (first..=last).rev().collect();
-    // a UK tax year starts on 6 April: the one in force on the first event's day may have begun the year before
-    let tax_years: Vec<i32> = (first - 1..=last).rev().collect();
     view! {
         <section class="card period" data-testid="period">
             <label for="period">"Period"</label>
             <select id="period" data-testid="period-select" prop:value=move || choice.get() on:change=on_select>
-                <option value="all">"All time"</option>
-                {years.into_iter().map(|y| view! { <option value=format!("year:{y}")>{format!("Calendar year {y}")}</option> }).collect_view()}
-                {tax_years.into_iter().map(|y| view! {
-                    <option value=format!("uk-tax:{y}")>{format!("UK tax year {y}/{:02} (6 April to 5 April)", (y + 1) % 100)}</option>
-                }).collect_view()}
-                <option value="range">"From … to … (UTC days)"</option>
+                <PeriodOptions first_year />
             </select>
             <Show when=move || choice.get() == "range">
-                <label for="period-from">"From"</label>
-                <input id="period-from" type="date" data-testid="period-from" prop:value=move || from.get()
-                    on:input=move |ev| set_from.set(event_target_value(&ev)) />
-                <label for="period-to">"To"</label>
-                <input id="period-to" type="date" data-testid="period-to" prop:value=move || to.get()
-                    on:input=move |ev| set_to.set(event_target_value(&ev)) />
-                <button type="button" data-testid="period-apply" on:click=apply.clone()>"Apply"</button>
+                <PeriodRange settings stored on_change=on_change.clone() set_error />
             </Show>
             <p class="error" role="alert">{move || error.get()}</p>
             <p class="muted">"PnL counts the period's events; equity and holdings are as of its end (UTC)."</p>
         </section>
+    }
+}
+
+/// What runs after the period changed.
+type OnPeriod = Arc<dyn Fn() + Send + Sync>;
+
+/// Saves the chosen period in the settings record, then updates the signal and calls `on_change`; a failed write
+/// is shown and changes nothing.
+fn save_period(
+    settings: RwSignal<AppSettings>,
+    period: Period,
+    on_change: OnPeriod,
+    set_error: WriteSignal<Option<String>>,
+) {
+    set_error.set(None);
+    spawn_local(async move {
+        let r = session::transact(|| {
+            let mut s = records::settings()?;
+            s.period = records::Setting::Known(period);
+            records::write(vault::RecordKind::Settings, records::ids::SETTINGS, &s)
+        })
+        .await;
+        match r {
+            Ok(()) => {
+                settings.update(|s| s.period = records::Setting::Known(period));
+                on_change();
+            }
+            Err(e) => set_error.set(Some(e.to_string())),
+        }
+    });
+}
+
+/// The periods offered: all time, each calendar year and UK tax year from the first event's to this one, a range.
+#[component]
+fn PeriodOptions(first_year: Option<i32>) -> impl IntoView {
+    let last = this_year();
+    let first = first_year.unwrap_or(last).min(last);
+    let years: Vec<i32> = (first..=last).rev().collect();
+    // a UK tax year starts on 6 April: the one in force on the first event's day may have begun the year before
+    let tax_years: Vec<i32> = (first - 1..=last).rev().collect();
+    view! {
+        <option value="all">"All time"</option>
+        {years.into_iter().map(|y| view! { <option value=format!("year:{y}")>{format!("Calendar year {y}")}</option> }).collect_view()}
+        {tax_years.into_iter().map(|y| view! {
+            <option value=format!("uk-tax:{y}")>{format!("UK tax year {y}/{:02} (6 April to 5 April)", (y + 1) % 100)}</option>
+        }).collect_view()}
+        <option value="range">"From … to … (UTC days)"</option>
+    }
+}
+
+/// A range of UTC days: two date inputs (either may be empty), saved with Apply.
+#[component]
+fn PeriodRange(
+    settings: RwSignal<AppSettings>,
+    stored: Period,
+    on_change: OnPeriod,
+    set_error: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    let (from, to) = match stored {
+        Period::Range(f, t) => (f.map(Timestamp::date_string), t.map(Timestamp::date_string)),
+        _ => (None, None),
+    };
+    let (from, set_from) = signal(from.unwrap_or_default());
+    let (to, set_to) = signal(to.unwrap_or_default());
+    let apply = move |_| match format!("range:{}:{}", from.get_untracked(), to.get_untracked()).parse::<Period>() {
+        Ok(p) => save_period(settings, p, on_change.clone(), set_error),
+        Err(_) => set_error.set(Some("Pick a start day before the end day (either may be left empty).".into())),
+    };
+    view! {
+        <label for="period-from">"From"</label>
+        <input id="period-from" type="date" data-testid="period-from" prop:value=move || from.get()
+            on:input=move |ev| set_from.set(event_target_value(&ev)) />
+        <label for="period-to">"To"</label>
+        <input id="period-to" type="date" data-testid="period-to" prop:value=move || to.get()
+            on:input=move |ev| set_to.set(event_target_value(&ev)) />
+        <button type="button" data-testid="period-apply" on:click=apply>"Apply"</button>
     }
 }
 
