@@ -475,7 +475,6 @@ pub fn gains_csv(g: &GainsReport, account_name: &dyn Fn(&str) -> String) -> Stri
         "held_days",
         "term",
     ]);
-    let n = |d: Decimal| d.normalize().to_string();
     let (short, long) = g.preset.term_names();
     let term = |t: Term| match t {
         Term::Short => short,
@@ -483,59 +482,85 @@ pub fn gains_csv(g: &GainsReport, account_name: &dyn Fn(&str) -> String) -> Stri
         other => other.as_str(),
     };
     for x in &g.disposals {
-        out.row(&[
-            "disposal",
-            &x.event,
-            &x.time.to_string(),
-            &account_name(&x.account),
-            &x.asset,
-            category_name(x.category),
-            &n(x.amount),
-            &n(x.proceeds),
-            &x.fees,
-            &n(x.cost),
-            &n(x.gain),
-            "",
-            term(x.term),
-        ]);
-        for l in &x.lots {
-            let account = l.account.as_deref().map_or_else(|| "pooled".to_owned(), account_name);
-            out.row(&[
-                "lot",
-                &x.event,
-                &l.acquired.to_string(),
-                &account,
-                &x.asset,
-                "",
-                &n(l.amount),
-                "",
-                "",
-                &n(l.cost),
-                "",
-                &l.held_days.to_string(),
-                term(l.term),
-            ]);
-        }
-        if x.missing > Decimal::ZERO {
-            out.row(&[
-                "lot",
-                &x.event,
-                "",
-                "missing acquisition",
-                &x.asset,
-                "",
-                &n(x.missing),
-                "",
-                "",
-                "0",
-                "",
-                "",
-                term(Term::Short),
-            ]);
-        }
+        disposal_rows(&mut out, x, &term, account_name);
     }
     out.blank_line();
     out.row(&["summary", "value"]);
+    for (k, v) in summary_lines(g, account_name) {
+        out.row(&[&k, &v]);
+    }
+    out.finish()
+}
+
+/// A decimal as the CSV writes it: without trailing zeros.
+fn plain(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// One disposal's rows: the disposal, each lot it took, and the units no acquisition explains.
+fn disposal_rows(
+    out: &mut Table,
+    x: &DisposalRow,
+    term: &dyn Fn(Term) -> &'static str,
+    account_name: &dyn Fn(&str) -> String,
+) {
+    let n = plain;
+    out.row(&[
+        "disposal",
+        &x.event,
+        &x.time.to_string(),
+        &account_name(&x.account),
+        &x.asset,
+        category_name(x.category),
+        &n(x.amount),
+        &n(x.proceeds),
+        &x.fees,
+        &n(x.cost),
+        &n(x.gain),
+        "",
+        term(x.term),
+    ]);
+    for l in &x.lots {
+        let account = l.account.as_deref().map_or_else(|| "pooled".to_owned(), account_name);
+        out.row(&[
+            "lot",
+            &x.event,
+            &l.acquired.to_string(),
+            &account,
+            &x.asset,
+            "",
+            &n(l.amount),
+            "",
+            "",
+            &n(l.cost),
+            "",
+            &l.held_days.to_string(),
+            term(l.term),
+        ]);
+    }
+    if x.missing > Decimal::ZERO {
+        out.row(&[
+            "lot",
+            &x.event,
+            "",
+            "missing acquisition",
+            &x.asset,
+            "",
+            &n(x.missing),
+            "",
+            "",
+            "0",
+            "",
+            "",
+            term(Term::Short),
+        ]);
+    }
+}
+
+/// The summary's name/value lines: the report's scope, then its totals per line of the realized PnL and income.
+fn summary_lines(g: &GainsReport, account_name: &dyn Fn(&str) -> String) -> Vec<(String, String)> {
+    let n = plain;
+    let (short, long) = g.preset.term_names();
     let t = &g.totals;
     let when = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
     let opt = |d: Option<Decimal>| d.map(n).unwrap_or_default();
@@ -572,10 +597,7 @@ pub fn gains_csv(g: &GainsReport, account_name: &dyn Fn(&str) -> String) -> Stri
         lines.push((format!("income_{}_events", c.income_type), c.events.to_string()));
         lines.push((format!("income_{}_amounts", c.income_type), amounts.join("; ")));
     }
-    for (k, v) in lines {
-        out.row(&[&k, &v]);
-    }
-    out.finish()
+    lines
 }
 
 #[cfg(test)]
