@@ -236,32 +236,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let settings = records::settings()?;
     let accounts = records::accounts()?;
     let transport = RelayTransport::new(settings.relays.clone());
-    let mut configs = Vec::new();
-    let mut credential_of = BTreeMap::new();
-    let mut next_chunk = BTreeMap::new();
-    let chunk_ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
-        Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
-    })??;
-    for (cred_id, meta) in &accounts {
-        let credential = session::with(|s| -> Result<vault::Credential, SessionError> {
-            let id = CredentialId::parse(cred_id)?;
-            Ok(s.vault()?.credential(&id)?)
-        })??;
-        let creds = venues::Credentials::new(
-            credential.venue,
-            engine_label(meta),
-            credential.api_key.expose(),
-            credential.api_secret.clone(),
-            credential.passphrase.clone(),
-        );
-        transport.name_account(credential.api_key.clone(), cred_id.clone());
-        let config = AccountConfig { credentials: creds };
-        credential_of.insert(config.key(), cred_id.clone());
-        let prefix = format!("{}-", cache_id(cred_id));
-        let used = chunk_ids.iter().filter(|i| i.as_str().starts_with(&prefix)).count();
-        next_chunk.insert(cred_id.clone(), used);
-        configs.push(config);
-    }
+    let Engines { configs, credential_of, next_chunk } = engine_accounts(&accounts, &transport)?;
     let mut state: SyncState = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
     let history_days = settings.history_days_at(js_sys::Date::now() as i64);
@@ -277,20 +252,71 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     // the one read of the whole ledger: the engine worker decodes it alongside, for the report at the end
     let job = report::begin_job();
     let mut data = load(job.as_ref()).await?;
-    let mut outcomes = Vec::new();
     let now = js_sys::Date::now() as i64;
-    for (key, result) in results {
-        let Some(cred) = credential_of.get(&key) else { continue };
-        let prefix = format!("{key}/");
-        let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
-        let previous = accounts.get(cred).and_then(|m| m.last_sync.as_ref());
-        let outcome = SyncOutcome::after(previous, now, result.err().map(|e| e.to_string()), events);
-        outcomes.push((cred.clone(), outcome));
+    let outcomes: Vec<(String, SyncOutcome)> = results
+        .into_iter()
+        .filter_map(|(key, result)| {
+            let cred = credential_of.get(&key)?;
+            let prefix = format!("{key}/");
+            let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
+            let previous = accounts.get(cred).and_then(|m| m.last_sync.as_ref());
+            Some((cred.clone(), SyncOutcome::after(previous, now, result.err().map(|e| e.to_string()), events)))
+        })
+        .collect();
+    store_outcomes(&outcomes).await?;
+    refresh_prices(&transport, &mut data, on_progress, now).await?;
+    // read again: the user may have changed the settings while the sync ran
+    let dashboard = report::finish(job, &data, &records::settings()?).await;
+    Ok(Synced { outcomes, view: Some((data, dashboard)), elsewhere: false })
+}
+
+/// The stored accounts as the sync engine takes them.
+struct Engines {
+    configs: Vec<AccountConfig>,
+    /// engine account key (`venue/credential`) -> credential id
+    credential_of: BTreeMap<String, String>,
+    /// credential id -> the number of ledger chunks it has stored (the next chunk's index)
+    next_chunk: BTreeMap<String, usize>,
+}
+
+/// Each stored account's credentials, opened from the vault, named to the relay transport (for the audit log).
+fn engine_accounts(
+    accounts: &BTreeMap<String, AccountMeta>,
+    transport: &RelayTransport,
+) -> Result<Engines, SessionError> {
+    let mut engines = Engines { configs: Vec::new(), credential_of: BTreeMap::new(), next_chunk: BTreeMap::new() };
+    let chunk_ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
+        Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
+    })??;
+    for (cred_id, meta) in accounts {
+        let credential = session::with(|s| -> Result<vault::Credential, SessionError> {
+            let id = CredentialId::parse(cred_id)?;
+            Ok(s.vault()?.credential(&id)?)
+        })??;
+        let creds = venues::Credentials::new(
+            credential.venue,
+            engine_label(meta),
+            credential.api_key.expose(),
+            credential.api_secret.clone(),
+            credential.passphrase.clone(),
+        );
+        transport.name_account(credential.api_key.clone(), cred_id.clone());
+        let config = AccountConfig { credentials: creds };
+        engines.credential_of.insert(config.key(), cred_id.clone());
+        let prefix = format!("{}-", cache_id(cred_id));
+        let used = chunk_ids.iter().filter(|i| i.as_str().starts_with(&prefix)).count();
+        engines.next_chunk.insert(cred_id.clone(), used);
+        engines.configs.push(config);
     }
-    // on the account list as stored now: an account connected or removed in another tab meanwhile stays so
+    Ok(engines)
+}
+
+/// Saves each account's sync outcome, on the account list as stored now: an account connected or removed in
+/// another tab meanwhile stays so.
+async fn store_outcomes(outcomes: &[(String, SyncOutcome)]) -> Result<(), SessionError> {
     session::transact(|| -> Result<(), SessionError> {
         let mut stored = records::accounts()?;
-        for (cred, outcome) in &outcomes {
+        for (cred, outcome) in outcomes {
             if let Some(meta) = stored.get_mut(cred) {
                 meta.last_sync = Some(outcome.clone());
             }
@@ -299,9 +325,18 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
         // the ledger of an account removed while it synced goes with it
         records::sweep_orphans().map(|_| ())
     })
-    .await?;
+    .await
+}
 
-    // prices for every asset seen, from the first event
+/// Prices for every asset the ledger or a balance names, from the first event, and the reporting currency's rate
+/// (as the settings are now: a change saved meanwhile reads its own). Stored, with the audit of the reads, before a
+/// failure is returned.
+async fn refresh_prices(
+    transport: &RelayTransport,
+    data: &mut Data,
+    on_progress: &dyn Fn(&Progress),
+    now: i64,
+) -> Result<(), SessionError> {
     let mut assets: BTreeSet<String> = BTreeSet::new();
     for e in &data.events {
         assets.extend(e.assets().map(str::to_owned));
@@ -313,38 +348,28 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     }
     let first = data.events.iter().map(|e| e.time.0).min().unwrap_or(now);
     let mut cache: PriceCache = std::mem::take(&mut data.prices);
-    on_progress(&Progress {
+    let progress = |stream: &str, done: usize, rows: u64| Progress {
         account: "prices".into(),
-        stream: "daily klines".into(),
-        done: 0,
+        stream: stream.into(),
+        done,
         total: Some(assets.len()),
-        rows: 0,
+        rows,
         eta_ms: None,
-    });
-    // the reporting currency's rate too, as the settings are now (a change saved meanwhile reads its own)
+    };
+    on_progress(&progress("daily klines", 0, 0));
     let currency = String::from(records::settings()?.currency.get());
-    let price_result = prices::refresh(&transport, &mut cache, &assets, &currency, first, now).await;
-    on_progress(&Progress {
-        account: "prices".into(),
-        stream: if price_result.is_ok() { "daily klines: done".into() } else { "daily klines: failed".into() },
-        done: assets.len(),
-        total: Some(assets.len()),
-        rows: cache.points.len() as u64,
-        eta_ms: None,
-    });
+    let price_result = prices::refresh(transport, &mut cache, &assets, &currency, first, now).await;
+    let stream = if price_result.is_ok() { "daily klines: done" } else { "daily klines: failed" };
+    on_progress(&progress(stream, assets.len(), cache.points.len() as u64));
     let audit = transport.take_audit();
     session::transact(|| -> Result<(), SessionError> {
         records::write(RecordKind::LedgerCache, PRICES, &cache)?;
         records::append_audit(audit)
     })
     .await?;
-    if let Err(e) = price_result {
-        return Err(SessionError::Prices(e));
-    }
+    price_result.map_err(SessionError::Prices)?;
     data.prices = cache;
-    // read again: the user may have changed the settings while the sync ran
-    let dashboard = report::finish(job, &data, &records::settings()?).await;
-    Ok(Synced { outcomes, view: Some((data, dashboard)), elsewhere: false })
+    Ok(())
 }
 
 /// Reads the reporting currency's rate into the price cache, without a sync: what saving a new currency in the

@@ -108,17 +108,64 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
         Ok(ips) => policy.relay_ips = ips,
         Err(e) => eprintln!("meetcrypt sync: could not read the relay's IPs ({e}); continuing"),
     }
+    let (accepted, refused) = connect_all(&transport, &policy, keys).await;
+    let options = SyncOptions { history_days: args.days, full: args.full, ..SyncOptions::default() };
+    let mut sink = Terminal { store, quiet: args.quiet };
+    let (results, stats) = sync_by_venue(&transport, &options, &accepted, &mut state, &mut sink).await;
+    let mut failed = 0;
+    for (_, r) in &results {
+        if let Err(e) = r {
+            failed += 1;
+            eprintln!("sync failed: {e}");
+        }
+    }
+    if let Err(e) = sink.store.finish() {
+        eprintln!("meetcrypt sync: {e}");
+        return 1;
+    }
+    let s = &stats;
+    // rows kept in a form that needs a reader's eye (an unknown type or wallet), each named once
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    // each account's residuals and unfound trades, printed and counted in the summary
+    let events: Vec<ledger::Event> = sink.store.events().values().cloned().collect();
+    let residuals = print_residuals(&results, &state, &events);
+    let unfound: std::collections::BTreeMap<&String, _> = state
+        .accounts
+        .iter()
+        .filter(|(_, st)| !st.unfound_trades.is_empty())
+        .map(|(k, st)| (k, &st.unfound_trades))
+        .collect();
+    let summary = serde_json::json!({
+        "synced": results.len() - failed, "failed": failed, "refused": refused,
+        "events": sink.store.events().len(), "requests": s.requests, "retries": s.retries,
+        "lower_bound": s.lower_bound, "weight": s.weight, "rows": s.rows,
+        "full_cycles": s.full_ticks, "incremental": s.incremental_ticks, "escalated": s.escalations,
+        "warnings": s.warnings, "residuals": residuals, "unfound_trades": unfound, "out": args.out.display().to_string(),
+    });
+    println!("{summary}");
+    if failed > 0 { 1 } else { 0 }
+}
+
+/// Checks each key with the venue (retrying what the venue says may pass later), prints why a key is refused, and
+/// returns the accounts to sync with the number refused.
+async fn connect_all(
+    transport: &HttpTransport,
+    policy: &ConnectPolicy,
+    keys: Vec<Credentials>,
+) -> (Vec<AccountConfig>, usize) {
     let mut accepted = Vec::new();
     let mut refused = 0;
     for creds in keys {
         let name = format!("{}/{}", creds.venue, creds.label);
         let client = Client::new(creds.clone());
-        let mut result = venues::connect(&transport, &client, &policy).await;
+        let mut result = venues::connect(transport, &client, policy).await;
         for attempt in 1..6u64 {
             match &result {
                 Err(ConnectError::Venue(e)) if e.is_retryable() => {
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                    result = venues::connect(&transport, &client, &policy).await;
+                    result = venues::connect(transport, &client, policy).await;
                 }
                 _ => break,
             }
@@ -140,56 +187,31 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
             }
         }
     }
-    let options = SyncOptions { history_days: args.days, full: args.full, ..SyncOptions::default() };
-    let mut sink = Terminal { store, quiet: args.quiet };
-    let (results, stats) = sync_by_venue(&transport, &options, &accepted, &mut state, &mut sink).await;
-    let mut failed = 0;
-    for (_, r) in &results {
-        if let Err(e) = r {
-            failed += 1;
-            eprintln!("sync failed: {e}");
-        }
-    }
-    if let Err(e) = sink.store.finish() {
-        eprintln!("meetcrypt sync: {e}");
-        return 1;
-    }
-    let s = &stats;
-    // rows kept in a form that needs a reader's eye (an unknown type or wallet), each named once
-    for w in &s.warnings {
-        eprintln!("warning: {w}");
-    }
-    // per account synced, "complete" or the residuals of its wallets and assets and the assets whose trades were
-    // found on no listed or delisted pair (docs/sync.md, "Balances explained"); the counts go into the summary too
-    let events: Vec<ledger::Event> = sink.store.events().values().cloned().collect();
+    (accepted, refused)
+}
+
+/// Prints, per account synced, "complete" or the residuals of its wallets and assets and the assets whose trades
+/// were found on no listed or delisted pair (docs/sync.md, "Balances explained"); returns each account's count of
+/// residual rows for the summary.
+fn print_residuals(
+    results: &[(String, Result<(), sync_engine::SyncError>)],
+    state: &SyncState,
+    events: &[ledger::Event],
+) -> serde_json::Map<String, serde_json::Value> {
     let mut residuals = serde_json::Map::new();
-    for (key, r) in &results {
+    for (key, r) in results {
         // an account read by two keys (HMAC and Ed25519) is shown once
         if r.is_err() || residuals.contains_key(key) {
             continue;
         }
-        if let Some(res) = state.accounts.get(key).and_then(|st| sync_engine::residual::of_state(key, st, &events)) {
+        if let Some(res) = state.accounts.get(key).and_then(|st| sync_engine::residual::of_state(key, st, events)) {
             for line in sync_engine::residual::lines(&res) {
                 eprintln!("{line}");
             }
             residuals.insert(key.clone(), res.rows.len().into());
         }
     }
-    let unfound: std::collections::BTreeMap<&String, _> = state
-        .accounts
-        .iter()
-        .filter(|(_, st)| !st.unfound_trades.is_empty())
-        .map(|(k, st)| (k, &st.unfound_trades))
-        .collect();
-    let summary = serde_json::json!({
-        "synced": results.len() - failed, "failed": failed, "refused": refused,
-        "events": sink.store.events().len(), "requests": s.requests, "retries": s.retries,
-        "lower_bound": s.lower_bound, "weight": s.weight, "rows": s.rows,
-        "full_cycles": s.full_ticks, "incremental": s.incremental_ticks, "escalated": s.escalations,
-        "warnings": s.warnings, "residuals": residuals, "unfound_trades": unfound, "out": args.out.display().to_string(),
-    });
-    println!("{summary}");
-    if failed > 0 { 1 } else { 0 }
+    residuals
 }
 
 #[cfg(test)]
