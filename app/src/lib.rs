@@ -10,6 +10,7 @@ pub mod audit;
 pub mod format;
 pub mod gains;
 pub mod idb;
+pub mod imports;
 pub mod prices;
 pub mod records;
 pub mod relay;

@@ -463,10 +463,14 @@ impl AccountNames {
     }
 
     /// A ledger account id (`venue/credential/wallet`) as the user knows it: `Binance spot`, `Main · spot`; an
-    /// account no longer connected by its venue and wallet.
+    /// account no longer connected by its venue and wallet; imported transactions' `Kraken (imported)`.
     pub fn wallet(&self, id: &str) -> String {
         let mut parts = id.splitn(3, '/');
         let (venue, cred, wallet) = (parts.next().unwrap_or(id), parts.next(), parts.next());
+        // transactions imported or entered by hand: the account name the user gave them
+        if let (crate::imports::VENUE, Some(name)) = (venue, cred) {
+            return format!("{name} (imported)");
+        }
         let wallet = wallet.map(wallet_name);
         match (cred.and_then(|c| self.0.get(c)), wallet) {
             (Some((name, true)), Some(w)) => format!("{name} · {w}"),

@@ -93,23 +93,39 @@ pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError
                 slice = crate::now();
             }
             let Some(plain) = records::read_plain(RecordKind::LedgerCache, id.as_str())? else { continue };
-            if let Some(job) = job {
-                let _ = job.add_chunk(&plain);
-            }
-            let chunk = crate::worker::decode_chunk(&plain).map_err(|e| SessionError::Undecodable {
-                kind: RecordKind::LedgerCache,
-                id: id.as_str().into(),
-                reason: e.to_string(),
-            })?;
-            merged.add(chunk);
+            add_chunk(&mut merged, job, id.as_str(), &plain)?;
         }
         if let Some(snap) = records::read::<AccountSnapshot>(RecordKind::LedgerCache, &format!("snapshot-{cred}"))? {
             snapshots.insert(cred.clone(), snap);
         }
     }
+    // transactions imported or entered by hand join the venues' (docs/app-storage.md, "Imported transactions")
+    for (id, plain) in crate::imports::chunks()? {
+        add_chunk(&mut merged, job, &id, &plain)?;
+    }
     let prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
     let sync_state = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     Ok(Data { events: merged.into_events(), snapshots, prices, sync_state })
+}
+
+/// Adds one sealed chunk of events (record `id`, opened) to the ledger being loaded, and to the worker's job.
+/// A chunk the worker cannot take fails the job's report, not the load; one that does not decode fails the load.
+fn add_chunk(
+    merged: &mut crate::worker::Merged,
+    job: Option<&crate::worker::Job>,
+    id: &str,
+    plain: &[u8],
+) -> Result<(), SessionError> {
+    if let Some(job) = job {
+        let _ = job.add_chunk(plain);
+    }
+    let chunk = crate::worker::decode_chunk(plain).map_err(|e| SessionError::Undecodable {
+        kind: RecordKind::LedgerCache,
+        id: id.into(),
+        reason: e.to_string(),
+    })?;
+    merged.add(chunk);
+    Ok(())
 }
 
 /// Removes an account's cached ledger, snapshot and sync state.

@@ -371,6 +371,7 @@ pub fn LedgerView(
         })
     });
     view! {
+        <super::imports::AddTransactions on_change=on_change.clone() />
         <TransferMatching dash on_change />
         <section class="card" data-testid="ledger">
             <h2 id="ledger-heading">"Ledger"</h2>

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod drilldown;
 pub mod gains;
 pub mod gate;
+pub mod imports;
 pub mod keygen;
 pub mod ledger_view;
 pub mod relay_catalogue;

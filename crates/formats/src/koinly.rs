@@ -210,6 +210,34 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
     Ok(events)
 }
 
+/// A transaction entered by hand, in the terms of Koinly's universal CSV: each field as the user typed it (amounts
+/// as text, empty when not given). The app's manual entry form fills it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KoinlyEntry {
+    /// `YYYY-MM-DD HH:MM[:SS]`, UTC.
+    pub date: String,
+    /// Amount sent and its currency.
+    pub sent: (String, String),
+    /// Amount received and its currency.
+    pub received: (String, String),
+    /// Fee paid and its currency.
+    pub fee: (String, String),
+    /// Koinly's label (`income`, `reward`, `airdrop`, `cost`, ...), or empty.
+    pub label: String,
+}
+
+/// Reads one hand-entered transaction exactly as [`ledger_from_koinly_csv`] reads a file's row (one mechanism for
+/// both), into account `account`, with event id `id`. Its error names the field, not a line.
+pub fn ledger_from_koinly_entry(entry: &KoinlyEntry, account: &str, id: &str) -> Result<Vec<Event>, String> {
+    let mut t = Table::new();
+    t.row(&KOINLY_HEADER);
+    let KoinlyEntry { date, sent, received, fee, label } = entry;
+    // no Description: a `meetcrypt` tag typed there would choose the id and the account
+    t.row(&[date, &sent.0, &sent.1, &received.0, &received.1, &fee.0, &fee.1, "", "", label, "", ""]);
+    let events = ledger_from_koinly_csv(&t.finish(), account, "entry").map_err(|e| e.reason)?;
+    Ok(events.into_iter().map(|e| Event { id: id.to_owned(), ..e }).collect())
+}
+
 /// A Koinly row's amounts and tags, read; [`Row::kind`] makes the event's kind of them.
 struct Row<'t> {
     sent: Option<Money>,
@@ -291,6 +319,47 @@ fn income(income_type: IncomeType, asset: String, amount: Decimal) -> EventKind 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_reads_as_a_file_row_with_the_id_given() {
+        let entry = KoinlyEntry {
+            date: "2024-03-01 10:30".into(),
+            sent: ("1500".into(), "eur".into()),
+            received: ("0.025".into(), "BTC".into()),
+            fee: ("2.5".into(), "EUR".into()),
+            label: String::new(),
+        };
+        let events = ledger_from_koinly_entry(&entry, "import/Kraken/main", "manual:1").expect("a trade");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].id, "manual:1");
+        assert_eq!(events[0].account.as_str(), "import/Kraken/main");
+        let EventKind::Trade { spend, receive, fees, .. } = &events[0].kind else { panic!("{:?}", events[0]) };
+        assert_eq!((spend.asset.as_str(), spend.amount), ("EUR", Decimal::new(1500, 0)));
+        assert_eq!((receive.asset.as_str(), receive.amount), ("BTC", Decimal::new(25, 3)));
+        assert_eq!(fees[0].amount, Decimal::new(25, 1));
+
+        let airdrop = KoinlyEntry {
+            date: "2024-03-02 00:00:00".into(),
+            received: ("10".into(), "ARB".into()),
+            label: "airdrop".into(),
+            ..KoinlyEntry::default()
+        };
+        let events = ledger_from_koinly_entry(&airdrop, "import/Wallet/main", "manual:2").expect("income");
+        assert!(matches!(events[0].kind, EventKind::Income { income_type: IncomeType::Other, .. }), "{events:?}");
+    }
+
+    #[test]
+    fn a_bad_entry_names_what_is_wrong() {
+        let base = KoinlyEntry { date: "2024-03-01 10:30".into(), ..KoinlyEntry::default() };
+        let err = ledger_from_koinly_entry(&base, "import/a/main", "m").unwrap_err();
+        assert!(err.contains("neither a sent nor a received"), "{err}");
+        let bad_amount = KoinlyEntry { received: ("1,5".into(), "BTC".into()), ..base.clone() };
+        let err = ledger_from_koinly_entry(&bad_amount, "import/a/main", "m").unwrap_err();
+        assert!(err.contains("\"1,5\" is not a decimal"), "{err}");
+        let bad_date = KoinlyEntry { date: "1 March".into(), received: ("1".into(), "BTC".into()), ..base };
+        let err = ledger_from_koinly_entry(&bad_date, "import/a/main", "m").unwrap_err();
+        assert!(err.contains("is not YYYY-MM-DD"), "{err}");
+    }
 
     fn ev(line: &str) -> Event {
         ledger::read_ledger(line.as_bytes(), "t").unwrap().remove(0)

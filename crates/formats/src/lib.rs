@@ -9,5 +9,7 @@ pub mod koinly;
 pub mod report_csv;
 
 pub use gains::{GainsReport, HoldingPreset, gains_csv};
-pub use koinly::{KOINLY_HEADER, KoinlyError, koinly_csv, ledger_from_koinly_csv};
+pub use koinly::{
+    KOINLY_HEADER, KoinlyEntry, KoinlyError, koinly_csv, ledger_from_koinly_csv, ledger_from_koinly_entry,
+};
 pub use report_csv::report_csv;
