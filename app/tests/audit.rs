@@ -3,27 +3,22 @@
 //! `cargo test --release --target wasm32-unknown-unknown -p app --test audit -- --nocapture`
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use app::audit::{self, CHUNK, Filter, HARD_BOUND, KEEP_MS, KEEP_NEWEST, Outcome};
 use app::relay::AuditEntry;
 use app::session;
 use vault::{Passphrase, RecordKind};
 use wasm_bindgen_test::*;
 
+use common::{PASS, click, fresh_vault, own_container, until};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
-const PASS: &str = "correct horse battery staple";
 const DAY: i64 = 86_400_000;
 
 fn now() -> i64 {
     js_sys::Date::now() as i64
-}
-
-/// A fresh vault of the test's own (a database no other test uses), unlocked.
-async fn fresh_vault(name: &str) -> String {
-    let db = format!("meetcrypt-test-audit-{name}-{}", now());
-    assert_eq!(session::load(&db).await.unwrap(), session::Start::FirstRun);
-    session::create(&Passphrase::new(PASS)).await.unwrap();
-    db
 }
 
 /// The same vault as storage holds it: loaded again and unlocked (what a reload of the page does).
@@ -62,7 +57,7 @@ fn pending_keys() -> Vec<String> {
 
 #[wasm_bindgen_test]
 async fn an_append_seals_only_the_newest_chunk() {
-    let db = fresh_vault("chunks").await;
+    let db = fresh_vault("audit", "chunks").await;
     let t = now();
     session::transact(|| audit::append(entries(0..2 * CHUNK + 500, t))).await.unwrap();
     assert_eq!(audit::chunk_numbers().unwrap(), vec![0, 1, 2]);
@@ -83,7 +78,7 @@ async fn an_append_seals_only_the_newest_chunk() {
 
 #[wasm_bindgen_test]
 async fn retention_keeps_a_year_or_the_newest_100k_up_to_the_hard_bound() {
-    let _db = fresh_vault("retention").await;
+    let _db = fresh_vault("audit", "retention").await;
     let t = now();
     // 102,000 entries two years old, then one now: all but the newest 100,000 (in whole chunks) go
     session::transact(|| audit::append_at(entries(0..KEEP_NEWEST + 2 * CHUNK, t - 730 * DAY), t)).await.unwrap();
@@ -92,7 +87,7 @@ async fn retention_keeps_a_year_or_the_newest_100k_up_to_the_hard_bound() {
     assert_eq!(kept.len(), KEEP_NEWEST + 1);
     assert_eq!(kept[0].endpoint, format!("GET /api/v3/request{}", 2 * CHUNK), "the oldest two chunks went");
     // a young log beyond 100,000 keeps everything: the year holds
-    let _db = fresh_vault("retention-young").await;
+    let _db = fresh_vault("audit", "retention-young").await;
     session::transact(|| audit::append_at(entries(0..KEEP_NEWEST + 2 * CHUNK, t - 300 * DAY), t)).await.unwrap();
     session::transact(|| audit::append_at(vec![entry(7, t)], t)).await.unwrap();
     assert_eq!(audit::all().unwrap().len(), KEEP_NEWEST + 2 * CHUNK + 1);
@@ -103,7 +98,7 @@ async fn retention_keeps_a_year_or_the_newest_100k_up_to_the_hard_bound() {
 
 #[wasm_bindgen_test]
 async fn the_hard_bound_holds_for_a_very_active_user() {
-    let _db = fresh_vault("bound").await;
+    let _db = fresh_vault("audit", "bound").await;
     let t = now();
     let started = now();
     session::transact(|| audit::append_at(entries(0..HARD_BOUND + CHUNK + 5, t), t)).await.unwrap();
@@ -127,7 +122,7 @@ async fn the_hard_bound_holds_for_a_very_active_user() {
 
 #[wasm_bindgen_test]
 async fn an_old_single_record_log_migrates_once_even_when_interrupted() {
-    let db = fresh_vault("migrate").await;
+    let db = fresh_vault("audit", "migrate").await;
     let t = now();
     // the single record of earlier versions: entries without account, outcome or error
     let old: Vec<serde_json::Value> = (0..2 * CHUNK + 300)
@@ -250,25 +245,6 @@ async fn outcomes_tell_the_venue_the_relay_and_the_network_apart() {
     assert_eq!((o, e.as_deref()), (Outcome::Network, Some("relay unreachable: TypeError")));
 }
 
-fn own_container() -> web_sys::HtmlElement {
-    use wasm_bindgen::JsCast;
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
-}
-
-/// Lets the page run until `ready` holds: the screen reads the log asynchronously (a bound only a hang reaches).
-async fn until(what: &str, ready: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if ready() {
-            return;
-        }
-        app::next_tick().await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn attr(root: &web_sys::HtmlElement, testid: &str, name: &str) -> Option<String> {
     root.query_selector(&format!("[data-testid='{testid}']")).unwrap().and_then(|e| e.get_attribute(name))
 }
@@ -289,16 +265,9 @@ fn choose(root: &web_sys::HtmlElement, testid: &str, value: &str) {
     select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
 }
 
-fn click(root: &web_sys::HtmlElement, testid: &str) {
-    use wasm_bindgen::JsCast;
-    let b: web_sys::HtmlElement =
-        root.query_selector(&format!("[data-testid='{testid}']")).unwrap().unwrap().dyn_into().unwrap();
-    b.click();
-}
-
 #[wasm_bindgen_test]
 async fn the_screen_pages_newest_first_and_filters() {
-    let _db = fresh_vault("screen").await;
+    let _db = fresh_vault("audit", "screen").await;
     let t = now();
     // 130 entries, one a second; every tenth a venue error
     let log: Vec<AuditEntry> = (0..130)
@@ -351,7 +320,7 @@ async fn the_screen_pages_newest_first_and_filters() {
 #[wasm_bindgen_test]
 async fn a_failed_unlock_leaves_the_field_empty() {
     use wasm_bindgen::JsCast;
-    let db = fresh_vault("unlock").await;
+    let db = fresh_vault("audit", "unlock").await;
     assert_eq!(session::load(&db).await.unwrap(), session::Start::Locked);
     let root = own_container();
     let (_, set_phase) = leptos::prelude::signal(app::Phase::Locked);

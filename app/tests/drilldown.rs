@@ -3,10 +3,14 @@
 //! identity checked against the engine's own report of the same ledger and settings.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use app::ui::drilldown::{self, DrillDown, LotRow, UnitFlows};
 use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, PricePoint, Timestamp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+
+use common::{own_container, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -85,13 +89,6 @@ fn ledger() -> app::sync::Data {
     data
 }
 
-fn own_container() -> web_sys::HtmlElement {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
-}
-
 fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Element {
     root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector} shown in {}", root.inner_html()))
 }
@@ -115,17 +112,6 @@ fn click(root: &web_sys::HtmlElement, selector: &str) {
 
 fn focused_id() -> String {
     web_sys::window().unwrap().document().unwrap().active_element().map(|e| e.id()).unwrap_or_default()
-}
-
-/// Waits (a bounded number of event-loop turns, not a time) until `done`.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..1_000 {
-        if done() {
-            return;
-        }
-        app::next_tick().await;
-    }
-    panic!("{what}: not after 1,000 turns of the event loop");
 }
 
 #[wasm_bindgen_test]

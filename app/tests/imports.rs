@@ -5,6 +5,8 @@
 //! `cargo test --target wasm32-unknown-unknown -p app --test imports`
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use app::imports::{self, ImportError};
 use app::session;
 use ledger::{EventKind, IncomeType};
@@ -12,21 +14,9 @@ use vault::Passphrase;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+use common::{PASS, click, fresh_vault, set_input, until};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const PASS: &str = "correct horse battery staple";
-
-fn now() -> i64 {
-    js_sys::Date::now() as i64
-}
-
-/// A fresh vault of the test's own (a database no other test uses), unlocked.
-async fn fresh_vault(name: &str) -> String {
-    let db = format!("meetcrypt-test-imports-{name}-{}", now());
-    assert_eq!(session::load(&db).await.unwrap(), session::Start::FirstRun);
-    session::create(&Passphrase::new(PASS)).await.unwrap();
-    db
-}
 
 const KRAKEN: &str = "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,\
 Net Worth Amount,Net Worth Currency,Label,Description,TxHash
@@ -50,7 +40,7 @@ fn entry(date: &str, sent: (&str, &str), received: (&str, &str)) -> formats::Koi
 
 #[wasm_bindgen_test]
 async fn an_imported_file_and_a_typed_entry_join_the_ledger_until_removed() {
-    let db = fresh_vault("join").await;
+    let db = fresh_vault("imports", "join").await;
     assert_eq!(imports::import_koinly("Kraken", "kraken.csv", KRAKEN, 1_000).await.unwrap(), 3);
     let events = ledger().await;
     assert_eq!(events.len(), 3, "{events:?}");
@@ -95,7 +85,7 @@ async fn an_imported_file_and_a_typed_entry_join_the_ledger_until_removed() {
 
 #[wasm_bindgen_test]
 async fn a_bad_file_or_entry_says_why_and_stores_nothing() {
-    fresh_vault("bad").await;
+    fresh_vault("imports", "bad").await;
     let bad = KRAKEN.replace("0.025,BTC", "0,025,BTC");
     let err = imports::import_koinly("Kraken", "bad.csv", &bad, 1).await.unwrap_err();
     assert!(matches!(err, ImportError::Invalid(_)), "{err:?}");
@@ -116,7 +106,7 @@ async fn a_bad_file_or_entry_says_why_and_stores_nothing() {
 /// A Meetcrypt export imported again restores its events with their own ids: nothing counts twice.
 #[wasm_bindgen_test]
 async fn an_export_imported_again_duplicates_nothing() {
-    fresh_vault("export").await;
+    fresh_vault("imports", "export").await;
     imports::add_entry("Wallet", &entry("2024-03-01T12:00", ("", ""), ("2", "SOL")), 7).await.unwrap();
     let before = ledger().await;
     let csv = formats::koinly_csv(&before, None);
@@ -124,38 +114,9 @@ async fn an_export_imported_again_duplicates_nothing() {
     assert_eq!(ledger().await, before);
 }
 
-fn set_input(root: &web_sys::HtmlElement, testid: &str, value: &str) {
-    let el: web_sys::HtmlInputElement =
-        root.query_selector(&format!("[data-testid='{testid}']")).unwrap().unwrap().dyn_into().unwrap();
-    el.set_value(value);
-    el.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
-}
-
-fn click(root: &web_sys::HtmlElement, testid: &str) {
-    let el: web_sys::HtmlElement =
-        root.query_selector(&format!("[data-testid='{testid}']")).unwrap().unwrap().dyn_into().unwrap();
-    el.click();
-}
-
-/// Lets the page run until `done` holds, a turn of the event loop at a time; two minutes without it is a hang.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    let start = now();
-    while !done() {
-        assert!(now() - start < 120_000, "never happened: {what}");
-        next_turn().await;
-    }
-}
-
-async fn next_turn() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
 #[wasm_bindgen_test]
 async fn the_ledger_screens_form_adds_and_removes_a_typed_transaction() {
-    fresh_vault("form").await;
+    fresh_vault("imports", "form").await;
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
     doc.body().unwrap().append_child(&root).unwrap();

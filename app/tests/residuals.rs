@@ -3,6 +3,8 @@
 //! headless Chromium: `cargo test --target wasm32-unknown-unknown -p app --test residuals`.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use app::sync::Data;
@@ -10,26 +12,11 @@ use ledger::{AccountId, Decimal, Event, EventKind, Timestamp};
 use leptos::prelude::*;
 use sync_engine::SyncState;
 use sync_engine::state::AccountState;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+use common::{all, own_container};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A container of the test's own on the page (the tests of a file share one page).
-fn own_container() -> web_sys::HtmlElement {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
-}
-
-/// The elements under `root` that `sel` selects (querySelectorAll through js-sys: the app's web-sys build has no
-/// `NodeList` feature).
-fn all(root: &web_sys::HtmlElement, sel: &str) -> Vec<web_sys::Element> {
-    let qsa: js_sys::Function = js_sys::Reflect::get(root, &"querySelectorAll".into()).unwrap().into();
-    let list = qsa.call1(root, &sel.into()).unwrap();
-    js_sys::Array::from(&list).iter().map(|e| e.dyn_into::<web_sys::Element>().unwrap()).collect()
-}
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()

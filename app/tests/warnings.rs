@@ -2,21 +2,17 @@
 //! (`app::ui::warnings`), in headless Chromium: `cargo test --target wasm32-unknown-unknown -p app --test warnings`.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use app::warnings::{Cause, Item, first_few, group, unpriced};
 use ledger::{AccountId, Event, EventKind, Money, Timestamp};
 use pnl::{MissingAcquisition, MissingPrice, Report, UnmatchedLeg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+use common::own_container;
 
-/// A container of the test's own on the page (the tests of a file share one page).
-fn own_container() -> web_sys::HtmlElement {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
-}
+wasm_bindgen_test_configure!(run_in_browser);
 
 fn d(s: &str) -> ledger::Decimal {
     s.parse().unwrap()

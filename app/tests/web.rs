@@ -1,17 +1,11 @@
 //! Component tests in a real browser (headless Chromium): `cargo test --target wasm32-unknown-unknown -p app`.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use wasm_bindgen_test::*;
 
-/// A container of the test's own on the page, for a view it mounts: the tests of this file share one page, so a
-/// view mounted on the body would stay there for the next test to find.
-fn own_container() -> web_sys::HtmlElement {
-    use wasm_bindgen::JsCast;
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let div: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&div).unwrap();
-    div
-}
+use common::{own_container, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -151,8 +145,14 @@ async fn dashboard_of_100k_events_renders() {
     let mut prices = Vec::new();
     let assets = ["BTC", "ETH", "SOL", "BNB"];
     // 100,000 in the optimised build that scripts/test runs; fewer in a debug build, which is ~10x slower and would
-    // block the page past the test runner's patience
-    let n: i64 = if cfg!(debug_assertions) { 5_000 } else { 100_000 };
+    // block the page past the test runner's patience; another count for a measurement by hand, set when building:
+    // `MEETCRYPT_BENCH_EVENTS=1000000 cargo test --release --target wasm32-unknown-unknown -p app --test web --
+    // dashboard_of_100k --nocapture`
+    let n: i64 = match option_env!("MEETCRYPT_BENCH_EVENTS") {
+        Some(n) => n.parse().expect("MEETCRYPT_BENCH_EVENTS: a number of events"),
+        None if cfg!(debug_assertions) => 5_000,
+        None => 100_000,
+    };
     for i in 0..n {
         let t = start + 60_000 * (i + 1);
         let asset = assets[(i % 4) as usize];
@@ -235,6 +235,10 @@ async fn dashboard_of_100k_events_renders() {
     let shown = root.query_selector("[data-testid='dashboard']").unwrap().expect("dashboard shown");
     assert_eq!(shown.get_attribute("data-computed-in").as_deref(), Some("worker"));
     app::next_tick().await;
+    use wasm_bindgen::JsCast;
+    let heap = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let heap_mb = heap.unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64 / 1_048_576.0;
+    wasm_bindgen_test::console_log!("page_wasm_heap_mb={heap_mb:.0} (the page's linear memory after the dashboard)");
     let longest = js_sys::eval("window.__longest").unwrap().as_f64().unwrap_or(-1.0);
     wasm_bindgen_test::console_log!("longest_main_thread_task_ms={longest} (tasks over 50 ms only; 0: none)");
     wasm_bindgen_test::console_log!(
@@ -638,17 +642,6 @@ async fn gains_report_rows_and_totals_match_the_engine_and_the_dashboard() {
     preset.set(HoldingPreset::TaxFreeAfterOneYear);
     leptos::task::tick().await;
     assert!(lot(0).contains("tax-free") && lot(1).contains("taxable"), "{} / {}", lot(0), lot(1));
-}
-
-/// Waits (a bounded number of event-loop turns, not a time) until `done`.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..1_000 {
-        if done() {
-            return;
-        }
-        app::next_tick().await;
-    }
-    panic!("{what}: not after 1,000 turns of the event loop");
 }
 
 #[wasm_bindgen_test]
