@@ -8,37 +8,15 @@ use std::net::{IpAddr, SocketAddr};
 
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 const TIME: &str = "/v1/binance/api/v3/time";
 const LIMIT: usize = 8;
 
-async fn connect_from(ip: IpAddr, to: SocketAddr) -> TcpStream {
-    let s = TcpSocket::new_v4().unwrap();
-    s.bind(SocketAddr::new(ip, 0)).unwrap();
-    s.connect(to).await.unwrap()
-}
-
 /// Sends one keep-alive GET and reads its response (Content-Length framed).
 async fn get_on(s: &mut TcpStream) -> Resp {
     s.write_all(format!("GET {TIME} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    let _ = tokio::time::timeout(HANG, async {
-        loop {
-            let n = s.read(&mut buf).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-            let r = parse(out.clone());
-            if r.status != 0 && r.header("content-length").and_then(|l| l.parse().ok()) == Some(r.body.len()) {
-                break;
-            }
-        }
-    })
-    .await;
-    parse(out)
+    response(s).await
 }
 
 /// Sends a GET with `Connection: close` from `ip` and reads until the relay closes.

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
 
 const TIME: &str = "/v1/binance/api/v3/time";
 /// Weight 20: a client's fair share of a 300-weight budget (80% usable, at most half per client) is six of them.
@@ -38,33 +37,6 @@ fn v2(src: IpAddr, sport: u16) -> Vec<u8> {
     h.extend_from_slice(&sport.to_be_bytes());
     h.extend_from_slice(&8080u16.to_be_bytes());
     h
-}
-
-async fn connect_from(ip: IpAddr, to: SocketAddr) -> TcpStream {
-    let s = TcpSocket::new_v4().unwrap();
-    s.bind(SocketAddr::new(ip, 0)).unwrap();
-    s.connect(to).await.unwrap()
-}
-
-/// Reads one Content-Length-framed response off a kept-alive connection (or what came before the close).
-async fn response(s: &mut TcpStream) -> Resp {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    let _ = tokio::time::timeout(HANG, async {
-        loop {
-            let n = s.read(&mut buf).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-            let r = parse(out.clone());
-            if r.status != 0 && r.header("content-length").and_then(|l| l.parse().ok()) == Some(r.body.len()) {
-                break;
-            }
-        }
-    })
-    .await;
-    parse(out)
 }
 
 /// A relay for `up` trusting 127.0.0.1 (and nothing else), with a small budget and `per_ip` connections per client.

@@ -420,6 +420,36 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Resp {
     Resp { closed, ..parse(out) }
 }
 
+/// A TCP connection to `to` from the loopback address `ip` (any of 127.0.0.0/8: a client of its own for the relay's
+/// per-IP limits).
+pub async fn connect_from(ip: IpAddr, to: SocketAddr) -> TcpStream {
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind(SocketAddr::new(ip, 0)).unwrap();
+    s.connect(to).await.unwrap()
+}
+
+/// Reads one Content-Length-framed response off a kept-alive connection (or what came before the close), at most
+/// [`HANG`].
+pub async fn response(s: &mut TcpStream) -> Resp {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(HANG, async {
+        loop {
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+            let r = parse(out.clone());
+            if r.status != 0 && r.header("content-length").and_then(|l| l.parse().ok()) == Some(r.body.len()) {
+                break;
+            }
+        }
+    })
+    .await;
+    parse(out)
+}
+
 pub fn parse(raw: Vec<u8>) -> Resp {
     let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Resp { status: 0, headers: vec![], body: vec![], raw, closed: false };
