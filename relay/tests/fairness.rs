@@ -21,13 +21,6 @@ use common::*;
 use simvenues::keys::{DemoKey, KeyType, Profile, Venue};
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
-
-async fn connect_from(ip: IpAddr, to: SocketAddr) -> TcpStream {
-    let s = TcpSocket::new_v4().unwrap();
-    s.bind(SocketAddr::new(ip, 0)).unwrap();
-    s.connect(to).await.unwrap()
-}
 
 /// Sends every target on one keep-alive connection from `from` (pipelined, the last with `Connection: close`), each
 /// with its own header line; the statuses, in order.
