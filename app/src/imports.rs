@@ -77,13 +77,19 @@ pub fn chunks() -> Result<Vec<(String, Vec<u8>)>, SessionError> {
 }
 
 fn events_of(source: &str) -> Result<Vec<Event>, SessionError> {
-    Ok(records::read(RecordKind::LedgerCache, &chunk(source))?.unwrap_or_default())
+    let id = chunk(source);
+    let Some(plain) = records::read_plain(RecordKind::LedgerCache, &id)? else { return Ok(Vec::new()) };
+    crate::worker::decode_chunk(&plain).map_err(|reason| SessionError::Undecodable {
+        kind: RecordKind::LedgerCache,
+        id,
+        reason,
+    })
 }
 
 /// Stores a source's events and its entry in the list (both or neither: the caller holds the lock).
 fn store(source: Source, events: &[Event]) -> Result<(), SessionError> {
     let mut list = sources()?;
-    records::write(RecordKind::LedgerCache, &chunk(&source.id), &events)?;
+    records::write_plain(RecordKind::LedgerCache, &chunk(&source.id), &crate::worker::encode_chunk(events))?;
     match list.iter_mut().find(|s| s.id == source.id) {
         Some(s) => *s = source,
         None => list.push(source),

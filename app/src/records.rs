@@ -385,6 +385,13 @@ pub fn write<T: Serialize>(kind: RecordKind, id: &str, value: &T) -> Result<(), 
     session::with(|s| -> Result<(), SessionError> { Ok(s.vault()?.seal_record(kind, &id, &bytes)?) })?
 }
 
+/// Seals bytes as they are (a ledger chunk, `crate::worker::encode_chunk`); persist with [`session::persist`]
+/// afterwards.
+pub fn write_plain(kind: RecordKind, id: &str, bytes: &[u8]) -> Result<(), SessionError> {
+    let id = rid(id)?;
+    session::with(|s| -> Result<(), SessionError> { Ok(s.vault()?.seal_record(kind, &id, bytes)?) })?
+}
+
 /// Settings, defaults when none stored yet.
 pub fn settings() -> Result<AppSettings, SessionError> {
     Ok(read(RecordKind::Settings, ids::SETTINGS)?.unwrap_or_default())

@@ -119,10 +119,10 @@ fn add_chunk(
     if let Some(job) = job {
         let _ = job.add_chunk(plain);
     }
-    let chunk = crate::worker::decode_chunk(plain).map_err(|e| SessionError::Undecodable {
+    let chunk = crate::worker::decode_chunk(plain).map_err(|reason| SessionError::Undecodable {
         kind: RecordKind::LedgerCache,
         id: id.into(),
-        reason: e.to_string(),
+        reason,
     })?;
     merged.add(chunk);
     Ok(())
@@ -183,7 +183,8 @@ impl Sink for VaultSink<'_> {
             let id = format!("{}-{:06}", cache_id(&cred), *n);
             *n += 1;
             self.events += chunk.len();
-            records::write(RecordKind::LedgerCache, &id, &chunk).map_err(SinkError::new)?;
+            records::write_plain(RecordKind::LedgerCache, &id, &crate::worker::encode_chunk(&chunk))
+                .map_err(SinkError::new)?;
         }
         records::write(RecordKind::LedgerCache, STATE, state).map_err(SinkError::new)?;
         leptos::task::spawn_local(async {

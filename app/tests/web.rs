@@ -41,6 +41,54 @@ async fn indexeddb_batches_round_trip() {
     assert_eq!(again.get("b").await.unwrap(), Some(vec![9]));
 }
 
+/// Ledger chunks as this version seals them (compressed) and as earlier ones did (plain JSON) both read; a chunk
+/// that does not decompress, or claims an absurd length, is an error naming why, never an empty ledger.
+#[wasm_bindgen_test]
+async fn ledger_chunks_of_either_encoding_read_and_a_damaged_one_is_refused() {
+    use app::{records, session, worker};
+    use ledger::{AccountId, Event, EventKind, Timestamp};
+    let db = format!("meetcrypt-test-chunks-{}", js_sys::Date::now());
+    assert_eq!(session::load(&db).await.unwrap(), session::Start::FirstRun);
+    session::create(&vault::Passphrase::new("correct horse battery staple")).await.unwrap();
+    let event = |id: &str| Event {
+        id: id.into(),
+        time: Timestamp(1_700_000_000_000),
+        account: AccountId::new("binance", "c1", "spot"),
+        kind: EventKind::Deposit { asset: "USDT".into(), amount: 100.into(), txid: None },
+    };
+    let meta = records::AccountMeta {
+        credential: "c1".into(),
+        venue: catalogue::Venue::Binance,
+        label: "main".into(),
+        account_kind: vault::AccountKind::Regular,
+        mode: venues::AccountMode::Binance,
+        ip_restricted: true,
+        warnings: vec![],
+        added_ms: 0,
+        last_sync: None,
+    };
+    records::set_accounts(&[("c1".to_string(), meta)].into_iter().collect()).unwrap();
+    let (old, new) = (vec![event("old")], vec![event("new")]);
+    let encoded = worker::encode_chunk(&new);
+    assert!(encoded.starts_with(b"MCZ1"));
+    records::write(vault::RecordKind::LedgerCache, "ledger-c1-0", &old).unwrap();
+    records::write_plain(vault::RecordKind::LedgerCache, "ledger-c1-1", &encoded).unwrap();
+    let mut ids: Vec<String> = app::sync::load_data().await.unwrap().events.into_iter().map(|e| e.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["new", "old"]);
+
+    assert_eq!(worker::decode_chunk(&encoded).unwrap(), new);
+    let mut truncated = encoded.clone();
+    truncated.truncate(encoded.len() - 3);
+    assert!(worker::decode_chunk(&truncated).unwrap_err().contains("does not decompress"));
+    let mut huge = b"MCZ1".to_vec();
+    huge.extend(u32::MAX.to_le_bytes());
+    assert!(worker::decode_chunk(&huge).unwrap_err().contains("claims"), "refused before allocating");
+    records::write_plain(vault::RecordKind::LedgerCache, "ledger-c1-2", &truncated).unwrap();
+    let err = app::sync::load_data().await.unwrap_err().to_string();
+    assert!(err.contains("ledger-c1-2"), "the error names the record: {err}");
+}
+
 /// The vault in IndexedDB: create, reload from storage, wrong passphrase refused, right one opens.
 #[wasm_bindgen_test]
 async fn vault_persists_in_indexeddb_and_refuses_a_wrong_passphrase() {
@@ -199,7 +247,7 @@ async fn dashboard_of_100k_events_renders() {
     records::set_accounts(&[(cred.to_string(), meta)].into_iter().collect()).unwrap();
     for (n, chunk) in events.chunks(1000).enumerate() {
         let id = format!("{}-{n:06}", app::sync::cache_id(cred));
-        records::write(vault::RecordKind::LedgerCache, &id, &chunk.to_vec()).unwrap();
+        records::write_plain(vault::RecordKind::LedgerCache, &id, &app::worker::encode_chunk(chunk)).unwrap();
     }
     let cache = app::prices::PriceCache { points: prices, ..Default::default() };
     records::write(vault::RecordKind::LedgerCache, "prices", &cache).unwrap();
@@ -251,7 +299,8 @@ async fn dashboard_of_100k_events_renders() {
         (computed - t0).as_millis(),
         (rendered - computed).as_millis()
     );
-    // the parts of opening, apart: unsealing every chunk (AES-256-GCM), then decoding their JSON on the page
+    // the parts of opening, apart: unsealing every chunk (AES-256-GCM), then decompressing and decoding them on the
+    // page
     let t = app::now();
     let ids = session::with(|s| s.vault().unwrap().record_ids(vault::RecordKind::LedgerCache).unwrap()).unwrap();
     let plain: Vec<Vec<u8>> = ids
@@ -262,7 +311,7 @@ async fn dashboard_of_100k_events_renders() {
     let unsealed = app::now();
     let decoded: usize = plain.iter().map(|p| app::worker::decode_chunk(p).unwrap().len()).sum();
     wasm_bindgen_test::console_log!(
-        "unseal_ms={} ({} MB of plaintext), decode_ms={} ({decoded} events)",
+        "unseal_ms={} ({} MB sealed), decode_ms={} ({decoded} events)",
         (unsealed - t).as_millis(),
         plain.iter().map(Vec::len).sum::<usize>() / 1_000_000,
         (app::now() - unsealed).as_millis()
