@@ -94,6 +94,10 @@ pub fn check_amounts(event: &Event) -> Result<(), LimitError> {
         EventKind::Income { amount, .. } => too_big("income", amount),
         // informational: the engine reads nothing from it
         EventKind::FuturesTrade { .. } => Ok(()),
+        EventKind::Migration { from, to } => {
+            too_big("migration from", &from.amount)?;
+            too_big("migration to", &to.amount)
+        }
     }
 }
 

@@ -1202,3 +1202,64 @@ fn pay_payments_are_capital_flows_until_marked() {
     assert!(r.transfers.unmatched.is_empty());
     assert_identity(&r);
 }
+
+/// docs/accounting.md Example 35: staking ETH for WBETH and redeeming it (§8d). The stake and the redemption are
+/// migrations: no PnL, the receipt token's lots keep the ETH lots' cost and dates in proportion, and so do the ETH
+/// lots the redemption gives back; a BETH reward is interest income opening a lot.
+#[test]
+fn staking_for_a_receipt_token_carries_the_lots_over() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("2000", "USDT"), ("1", "ETH"), &[]),
+        trade("2", at(10, 0), SPOT, ("3000", "USDT"), ("1", "ETH"), &[]),
+        migration("stake", at(20, 0), SPOT, ("2", "ETH"), ("1.6", "WBETH")),
+        income("beth", at(30, 0), SPOT, IncomeType::Interest, "0.01", "BETH"),
+        migration("redeem", at(40, 0), SPOT, ("0.8", "WBETH"), ("1.04", "ETH")),
+        trade("3", at(50, 0), SPOT, ("1.04", "ETH"), ("4160", "USDT"), &[]),
+    ];
+    let prices = vec![
+        price(at(20, 0), "ETH", "USD", "3500"),
+        price(at(30, 0), "BETH", "USD", "3600"),
+        price(at(50, 0), "ETH", "USD", "4000"),
+    ];
+    let staked = compute(&events[..3], &prices, &Settings::default());
+    assert_eq!(staked.realized.total, d("0"), "a stake is no disposal");
+    let lots: Vec<(String, Decimal, Decimal)> = staked
+        .open_lots
+        .iter()
+        .map(|l| (format!("{} {}", l.asset, l.time.date_string()), l.amount.normalize(), l.cost))
+        .collect();
+    assert_eq!(
+        lots,
+        vec![("WBETH 2024-01-01".into(), d("0.8"), d("2000")), ("WBETH 2024-01-10".into(), d("0.8"), d("3000"))]
+    );
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!(r.realized.other, d("36"), "the BETH reward at market value");
+    // the sale takes the ETH the redemption gave back: the first WBETH lot's cost and date
+    assert_eq!(lot_uses(&r), vec![uses(&[("2024-01-01", "1.04", "2000")])]);
+    assert_eq!(r.realized.trade, d("2160"));
+    assert_eq!(r.assets["WBETH"].cost_basis, d("3000"));
+    assert!(r.missing_acquisitions.is_empty(), "{:?}", r.missing_acquisitions);
+    assert_identity(&r);
+    // pooled (ACB): the one pool's cost moves whole, its units scaled
+    let acb = compute(&events[..3], &prices, &Settings { method: Method::Acb, ..Settings::default() });
+    assert_eq!((acb.assets["WBETH"].amount, acb.assets["WBETH"].cost_basis), (d("1.6"), d("5000")));
+    assert_identity(&acb);
+}
+
+/// docs/accounting.md §8d: a migration of units no lot holds names the old asset's missing acquisition, and the
+/// new asset holds only the units carried.
+#[test]
+fn a_migration_without_lots_is_a_missing_acquisition() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USDT"), ("1", "OLD"), &[]),
+        migration("swap", at(2, 0), SPOT, ("3", "OLD"), ("300", "NEW")),
+    ];
+    let r = compute(&events, &[], &Settings::default());
+    let missing: Vec<(&str, Decimal)> =
+        r.missing_acquisitions.iter().map(|m| (m.asset.as_str(), m.missing.normalize())).collect();
+    assert_eq!(missing, vec![("OLD", d("2"))]);
+    assert_eq!(
+        r.open_lots.iter().map(|l| (l.amount.normalize(), l.cost)).collect::<Vec<_>>(),
+        vec![(d("100"), d("100"))]
+    );
+}

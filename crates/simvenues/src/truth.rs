@@ -726,6 +726,10 @@ pub fn fold(events: &[Event]) -> AccountBalances {
             EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
             // informational: its money is in the income events
             EventKind::FuturesTrade { .. } => {}
+            EventKind::Migration { from, to } => {
+                add(acc, &from.asset, -from.amount);
+                add(acc, &to.asset, to.amount);
+            }
         }
     }
     for v in out.values_mut() {
