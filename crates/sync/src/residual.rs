@@ -157,6 +157,14 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             BinanceEarnLockedSubscriptions,
             BinanceEarnLockedRedemptions,
             BinanceEarnLockedRewards,
+            // ETH and SOL staking (docs/venues.md §1.16)
+            BinanceEthStakings,
+            BinanceEthRedemptions,
+            BinanceBethRewards,
+            BinanceWbethWraps,
+            BinanceWbethUnwraps,
+            BinanceSolStakings,
+            BinanceSolRedemptions,
         ],
         // Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12)
         // P2P trades and Binance Pay (docs/venues.md §1.15) move funding too
