@@ -1263,3 +1263,24 @@ fn a_migration_without_lots_is_a_missing_acquisition() {
         vec![(d("100"), d("100"))]
     );
 }
+
+/// docs/accounting.md Example 37: a migration the venue reports only as the new asset credited (a Binance asset
+/// dividend, §8b) is `other` income at market value, the old asset still held in the ledger; declared by the user
+/// (`Settings::migrations`), the income becomes a migration: the new asset carries the old lots' cost, no income.
+#[test]
+fn a_declared_migration_turns_the_credit_into_a_migration() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USDT"), ("10", "OLD"), &[]),
+        income("div", at(2, 0), SPOT, IncomeType::Other, "1", "NEW"),
+    ];
+    let prices = vec![price(at(2, 0), "NEW", "USD", "150"), price(at(2, 0), "OLD", "USD", "15")];
+    let plain = compute(&events, &prices, &Settings::default());
+    assert_eq!(plain.realized.other, d("150"), "the credit alone is income at market value");
+    assert_eq!(plain.assets["OLD"].amount, d("10"), "the old asset stays in the ledger");
+    let declared = [("div".to_string(), ledger::Money::new("OLD", d("10")))].into_iter().collect();
+    let r = compute(&events, &prices, &Settings { migrations: declared, ..Settings::default() });
+    assert_eq!(r.realized.total, d("0"));
+    assert!(!r.assets.contains_key("OLD") || r.assets["OLD"].amount.is_zero());
+    assert_eq!((r.assets["NEW"].amount, r.assets["NEW"].cost_basis), (d("1"), d("100")));
+    assert_identity(&r);
+}
