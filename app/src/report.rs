@@ -25,6 +25,7 @@ pub fn engine_settings(s: &AppSettings) -> Settings {
         deposits_at_market: s.deposits_at_market,
         leg_marks: s.leg_marks.clone(),
         deposit_costs: s.deposit_costs.clone(),
+        migrations: Default::default(),
         window: s.period.get().window(),
     }
 }

@@ -191,6 +191,11 @@ impl UnitFlows {
             }
             EventKind::Income { asset: a, amount, .. } if amount.is_sign_negative() => self.disposed -= of(a, *amount),
             EventKind::Income { asset: a, amount, .. } => self.acquired += of(a, *amount),
+            // the old asset's units leave, the new one's arrive (docs/accounting.md §8d)
+            EventKind::Migration { from, to } => {
+                self.acquired += of(&to.asset, to.amount);
+                self.disposed += of(&from.asset, from.amount);
+            }
             EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
         }
     }

@@ -62,6 +62,10 @@ pub fn describe(e: &Event, amount: &dyn Fn(Decimal) -> String, names: &AccountNa
             "futures_trade",
             format!("{side:?} {} {symbol} @ {} (moves no money: see income)", amount(*q), amount(*price)),
         ),
+        EventKind::Migration { from, to } => (
+            "migration",
+            format!("{} {} → {} {} (lots carried over)", amount(from.amount), from.asset, amount(to.amount), to.asset),
+        ),
     }
 }
 
@@ -74,6 +78,7 @@ fn kind_of(e: &Event) -> &'static str {
         EventKind::Transfer { .. } => "transfer",
         EventKind::Income { .. } => "income",
         EventKind::FuturesTrade { .. } => "futures_trade",
+        EventKind::Migration { .. } => "migration",
     }
 }
 

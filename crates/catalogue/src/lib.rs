@@ -412,6 +412,21 @@ endpoints! {
         "P2P trades";
     BINANCE_PAY_TRANSACTIONS = Get "/sapi/v1/pay/transactions" BinanceSpot Signed BinanceUid(3000)
         "Binance Pay payments";
+    // Binance ETH and SOL staking (docs/venues.md §1.16): histories, reads only
+    BINANCE_ETH_STAKINGS = Get "/sapi/v1/eth-staking/eth/history/stakingHistory" BinanceSpot Signed BinanceIp(150)
+        "ETH staked for WBETH";
+    BINANCE_ETH_REDEMPTIONS = Get "/sapi/v1/eth-staking/eth/history/redemptionHistory" BinanceSpot Signed
+        BinanceIp(150) "WBETH or BETH redeemed for ETH";
+    BINANCE_BETH_REWARDS = Get "/sapi/v1/eth-staking/eth/history/rewardsHistory" BinanceSpot Signed BinanceIp(150)
+        "BETH staking rewards";
+    BINANCE_WBETH_WRAPS = Get "/sapi/v1/eth-staking/wbeth/history/wrapHistory" BinanceSpot Signed BinanceIp(150)
+        "BETH wrapped into WBETH";
+    BINANCE_WBETH_UNWRAPS = Get "/sapi/v1/eth-staking/wbeth/history/unwrapHistory" BinanceSpot Signed
+        BinanceIp(150) "WBETH unwrapped into BETH";
+    BINANCE_SOL_STAKINGS = Get "/sapi/v1/sol-staking/sol/history/stakingHistory" BinanceSpot Signed BinanceIp(150)
+        "SOL staked for BNSOL";
+    BINANCE_SOL_REDEMPTIONS = Get "/sapi/v1/sol-staking/sol/history/redemptionHistory" BinanceSpot Signed
+        BinanceIp(150) "BNSOL redeemed for SOL";
     // Binance USDⓈ-M futures
     BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
     BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
@@ -563,6 +578,14 @@ mod tests {
             (Venue::Binance, "/sapi/v1/c2c/orderMatch/releaseCoin"),
             (Venue::Binance, "/sapi/v1/c2c/orderMatch/cancelOrder"),
             (Venue::Binance, "/sapi/v1/pay/transfer"),
+            // Binance ETH and SOL staking (docs/venues.md §1.16): only their histories are read
+            (Venue::Binance, "/sapi/v2/eth-staking/eth/stake"),
+            (Venue::Binance, "/sapi/v1/eth-staking/eth/stake"),
+            (Venue::Binance, "/sapi/v1/eth-staking/eth/redeem"),
+            (Venue::Binance, "/sapi/v1/eth-staking/wbeth/wrap"),
+            (Venue::Binance, "/sapi/v1/sol-staking/sol/stake"),
+            (Venue::Binance, "/sapi/v1/sol-staking/sol/redeem"),
+            (Venue::Binance, "/sapi/v1/sol-staking/sol/claim"),
             (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
             // Binance futures (USDⓈ-M and COIN-M)
             (Venue::Binance, "/fapi/v1/order"),
@@ -628,6 +651,24 @@ mod tests {
             );
             assert_eq!(e.limiter(), Limiter::BinanceSapiIp, "{}", e.path);
             assert!(e.path.ends_with("/position") || e.path.contains("/history/"), "{} is not a read", e.path);
+        }
+    }
+
+    /// ETH and SOL staking are read through their histories only, each a GET of weight 150 counted per IP on the
+    /// SAPI limiter (docs/venues.md §1.16); the stake, redeem, wrap and claim siblings stay refused above.
+    #[test]
+    fn staking_entries_are_history_reads() {
+        let staking: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.contains("-staking/")).collect();
+        assert_eq!(staking.len(), 7);
+        for e in staking {
+            assert_eq!(
+                (e.method, e.security, e.cost),
+                (Method::Get, Security::Signed, Cost::BinanceIp(150)),
+                "{}",
+                e.path
+            );
+            assert_eq!(e.limiter(), Limiter::BinanceSapiIp, "{}", e.path);
+            assert!(e.path.contains("/history/"), "{} is not a history read", e.path);
         }
     }
 

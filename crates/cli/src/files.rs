@@ -50,6 +50,9 @@ struct Decisions {
     /// The cost of deposits from outside, by event id, in the profit currency.
     #[serde(default)]
     deposit_costs: std::collections::BTreeMap<String, ledger::Decimal>,
+    /// Token migrations declared by the id of the income that credited the new asset: the old asset and amount.
+    #[serde(default)]
+    migrations: std::collections::BTreeMap<String, ledger::Money>,
 }
 
 impl Decisions {
@@ -86,6 +89,15 @@ impl Decisions {
                 return Err(format!("deposit cost {id:?}: {cost} is negative"));
             }
         }
+        for (id, from) in &self.migrations {
+            if !matches!(by_id.get(id.as_str()), Some(ledger::EventKind::Income { amount, .. }) if amount.is_sign_positive())
+            {
+                return Err(format!("migration {id:?}: no income crediting an asset in the ledger has this id"));
+            }
+            if from.asset.is_empty() || from.amount <= ledger::Decimal::ZERO {
+                return Err(format!("migration {id:?}: the old asset needs a name and a positive amount"));
+            }
+        }
         Ok(())
     }
 
@@ -93,6 +105,7 @@ impl Decisions {
         s.manual_matches = self.manual_matches;
         s.leg_marks = self.leg_marks;
         s.deposit_costs = self.deposit_costs;
+        s.migrations = self.migrations;
     }
 }
 

@@ -431,6 +431,7 @@ fn decisions_give_a_deposit_from_outside_its_cost_and_a_wrong_one_is_refused_by_
         (r#"{"manual_matches":[["d1","d1"]]}"#, "expected a withdrawal id, then a deposit id"),
         (r#"{"leg_marks":{"x":"income"}}"#, r#"leg mark "x": no deposit or withdrawal"#),
         (r#"{"deposit_cost":{"d1":"1"}}"#, "unknown field `deposit_cost`"),
+        (r#"{"migrations":{"d1":{"asset":"OLD","amount":"1"}}}"#, r#"migration "d1": no income crediting"#),
     ] {
         let bad = write(dir.path(), "bad.json", text);
         let o = meetcrypt(&["pnl", "--ledger", &ledger, "--decisions", &bad]);
@@ -441,4 +442,25 @@ fn decisions_give_a_deposit_from_outside_its_cost_and_a_wrong_one_is_refused_by_
     // a bundle carries its own settings
     let o = meetcrypt(&["pnl", "--bundle", &ledger, "--decisions", &decisions]);
     assert!(!o.status.success() && stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
+const DIVIDEND_AFTER_BUY: &str = r#"{"id":"b1","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100"},"receive":{"asset":"OLD","amount":"10"},"fees":[]}
+{"id":"div","time":"2024-01-02T00:00:00Z","account":"binance/main/spot","kind":"income","type":"other","asset":"NEW","amount":"1"}
+"#;
+
+/// A migration the venue reports only as the new asset credited, declared in the decisions file (docs/ledger-format.md
+/// "Decisions"): the credit becomes a migration from the old asset, which carries its cost; the bundle keeps it.
+#[test]
+fn decisions_declare_a_migration_the_venue_reported_as_income() {
+    let dir = temp_dir();
+    let ledger = write(dir.path(), "ledger.jsonl", DIVIDEND_AFTER_BUY);
+    let decisions = write(dir.path(), "decisions.json", r#"{"migrations":{"div":{"asset":"OLD","amount":"10"}}}"#);
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--decisions", &decisions]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["assets"]["NEW"]["cost_basis"], "100", "{r}");
+    assert_eq!(r["settings"]["migrations"]["div"]["asset"], "OLD");
+    let bad = write(dir.path(), "bad.json", r#"{"migrations":{"div":{"asset":"OLD","amount":"0"}}}"#);
+    let o = meetcrypt(&["pnl", "--ledger", &ledger, "--decisions", &bad]);
+    assert!(!o.status.success() && stderr(&o).contains("positive amount"), "{}", stderr(&o));
 }

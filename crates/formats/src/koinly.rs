@@ -123,6 +123,24 @@ pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
             // a futures fill moves no money of its own (its PnL and commission are income rows): Koinly has
             // nothing to book for it
             EventKind::FuturesTrade { .. } => {}
+            // Koinly's `swap` label: a crypto-to-crypto exchange that is not a disposal, the cost carried over
+            EventKind::Migration { from, to } => {
+                let desc = tag("migration", "");
+                out.row(&[
+                    &date,
+                    &s(&from.amount),
+                    &from.asset,
+                    &s(&to.amount),
+                    &to.asset,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "swap",
+                    &desc,
+                    "",
+                ]);
+            }
         }
     }
     out.finish()
@@ -287,6 +305,8 @@ impl Row<'_> {
                 };
                 EventKind::Income { income_type: ty, asset, amount, symbol: tag("symbol").map(String::from) }
             }
+            (Some("migration"), Some(from), Some(to)) => EventKind::Migration { from, to },
+            (_, Some(from), Some(to)) if label == "swap" => EventKind::Migration { from, to },
             (_, Some(spend), Some(receive)) => EventKind::Trade {
                 spend,
                 receive,
@@ -373,6 +393,7 @@ mod tests {
             r#"{"id":"d","time":"2024-01-03T00:00:00Z","account":"binance/main/spot","kind":"transfer","from_account":"binance/main/spot","to_account":"binance/main/usdm","asset":"USDT","amount":"50"}"#,
             r#"{"id":"e","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"funding","asset":"USDT","amount":"-0.12","symbol":"BTCUSDT"}"#,
             r#"{"id":"f","time":"2024-01-04T00:00:00Z","account":"binance/main/usdm","kind":"income","type":"realized_pnl","asset":"USDT","amount":"3.5"}"#,
+            r#"{"id":"g","time":"2024-01-05T00:00:00Z","account":"binance/main/spot","kind":"migration","from":{"asset":"ETH","amount":"1"},"to":{"asset":"WBETH","amount":"0.99878915"}}"#,
         ]
         .iter()
         .map(|l| ev(l))
@@ -395,9 +416,13 @@ mod tests {
                    2024-01-01 10:00 UTC,,,1,btc,,,,0x1\n\
                    2024-01-02 10:00:00 UTC,100,USDT,0.5,ETH,0.1,USDT,,\n\
                    2024-01-03 10:00:00 UTC,,,5,USDT,,,reward,\n\
-                   2024-01-04 10:00:00 UTC,2,USDT,,,,,margin fee,\n";
+                   2024-01-04 10:00:00 UTC,2,USDT,,,,,margin fee,\n\
+                   2024-01-05 10:00:00 UTC,10,OLD,1,NEW,,,swap,\n";
         let events = ledger_from_koinly_csv(csv, "wallet/me/cold", "k.csv").unwrap();
-        assert_eq!(events.len(), 4);
+        assert_eq!(events.len(), 5);
+        assert!(
+            matches!(&events[4].kind, EventKind::Migration { from, to } if from.asset == "OLD" && to.asset == "NEW")
+        );
         assert_eq!(events[0].id, "koinly:2");
         assert_eq!(events[0].account.as_str(), "wallet/me/cold");
         assert!(matches!(&events[0].kind, EventKind::Deposit { asset, txid: Some(_), .. } if asset == "BTC"));

@@ -197,6 +197,15 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         order_id: Option<String>,
     },
+    /// A token migration or swap at the venue's fixed ratio (ETH staked for WBETH, an old token replaced by its new
+    /// one): `from` taken away, `to` given. Not a disposal: the new units inherit the old lots' cost and dates in
+    /// proportion (docs/accounting.md, "Migrations").
+    Migration {
+        /// What was taken away.
+        from: Money,
+        /// What was given for it.
+        to: Money,
+    },
 }
 
 /// The side of a futures fill.
@@ -279,6 +288,7 @@ impl Event {
     pub fn assets(&self) -> impl Iterator<Item = &str> {
         let (first, second, fees): (Option<&str>, Option<&str>, &[Money]) = match &self.kind {
             EventKind::Trade { spend, receive, fees, .. } => (Some(&spend.asset), Some(&receive.asset), fees),
+            EventKind::Migration { from, to } => (Some(&from.asset), Some(&to.asset), &[]),
             EventKind::Deposit { asset, .. }
             | EventKind::Withdrawal { asset, .. }
             | EventKind::Transfer { asset, .. }
@@ -342,6 +352,10 @@ impl Event {
                 if fees.iter().any(|f| f.asset.is_empty()) {
                     return Err(InvalidEvent::EmptyAsset("futures trade fee"));
                 }
+            }
+            EventKind::Migration { from, to } => {
+                non_negative("migration from", &from.asset, from.amount)?;
+                non_negative("migration to", &to.asset, to.amount)?;
             }
         }
         Ok(())
@@ -454,10 +468,12 @@ mod tests {
             r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"binance/main/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"sell","price":"7819.01","qty":"0.002","fees":[{"asset":"USDT","amount":"-0.0781901"}],"realized_pnl":"-0.91539999","order_id":"25851813"}"#,
             r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
             r#"{"id":"h","time":"2024-01-06T00:00:00Z","account":"binance/main/earn","kind":"income","type":"interest","asset":"USDT","amount":"0.00687654"}"#,
+            r#"{"id":"i","time":"2024-01-07T00:00:00Z","account":"binance/main/spot","kind":"migration","from":{"asset":"ETH","amount":"1"},"to":{"asset":"WBETH","amount":"0.99878915"}}"#,
         ];
         let text = lines.join("\n");
         let events = parse(&text).unwrap();
-        assert_eq!(events.len(), 8);
+        assert_eq!(events.len(), 9);
+        assert_eq!(events[8].assets().collect::<Vec<_>>(), ["ETH", "WBETH"]);
         assert!(matches!(events[7].kind, EventKind::Income { income_type: IncomeType::Interest, .. }));
         assert!(!events[5].kind.moves_money() && events[4].kind.moves_money());
         assert_eq!(events[5].assets().count(), 0);

@@ -480,7 +480,13 @@ impl<'a> Engine<'a> {
     fn spend_units(&mut self, asset: u32, account: u32, amount: Decimal, record: bool, then: Deferred) -> Taken {
         let pool = self.pool(asset, account);
         let taken = self.take(pool, amount, false, record, then);
-        let missing = amount - taken.found;
+        self.note_missing(asset, amount, taken.found);
+        taken
+    }
+
+    /// Records the units of `amount` the current event found no lots for, if any.
+    fn note_missing(&mut self, asset: u32, amount: Decimal, found: Decimal) {
+        let missing = amount - found;
         if missing > Decimal::ZERO {
             let events = self.events;
             let e = &events[self.cur];
@@ -488,11 +494,10 @@ impl<'a> Engine<'a> {
                 asset: self.assets.name(asset).to_string(),
                 time: e.time,
                 event: e.id.clone(),
-                found: taken.found.normalize(),
+                found: found.normalize(),
                 missing: missing.normalize(),
             });
         }
-        taken
     }
 
     fn book_pnl(&mut self, asset: u32, account: u32, symbol: Option<u32>, category: Category, pnl: Decimal) {
@@ -537,8 +542,14 @@ impl<'a> Engine<'a> {
         self.lot_cost_total += taken.cost;
         self.books[to as usize].lot_cost += taken.cost;
         let pieces = std::mem::take(&mut self.scratch);
-        for lot in &pieces {
-            if self.s.method == Method::Acb {
+        self.put_lots(dst, &pieces, self.s.method == Method::Acb);
+        self.scratch = pieces;
+    }
+
+    /// Puts taken lots into pool `dst` with their dates (merged into the one pooled lot when `pooled`).
+    fn put_lots(&mut self, dst: usize, pieces: &[Lot], pooled: bool) {
+        for lot in pieces {
+            if pooled {
                 match self.pools[dst].lots.front_mut() {
                     Some(l) => {
                         l.remaining += lot.remaining;
@@ -553,7 +564,43 @@ impl<'a> Engine<'a> {
                 insert_by_time(&mut self.pools[dst].lots, *lot);
             }
         }
+    }
+
+    /// A migration (docs/accounting.md §8d): `from` leaves and `to` arrives at the venue's ratio, and nothing is
+    /// disposed of: each lot of the old asset becomes a lot of the new one with its cost and date, its units
+    /// scaled by the ratio (the last one takes the rounding, so the new lots hold exactly the units received for
+    /// the old units found). Old units with no lot are a missing acquisition. Into or out of a cash asset (which
+    /// has no lots) it is a trade.
+    fn migration(&mut self, account: u32, t: Timestamp, from: &ledger::Money, to: &ledger::Money) -> Drift {
+        let (a, b) = (self.asset(&from.asset), self.asset(&to.asset));
+        if self.cash[a as usize] || self.cash[b as usize] || from.amount.is_zero() {
+            self.trade(account, None, t, from, to, &[]);
+            return Drift::TradeFees;
+        }
+        self.balance(account, a, -from.amount);
+        self.balance(account, b, to.amount);
+        self.scratch.clear();
+        let src = self.pool(a, account);
+        let taken = self.take(src, from.amount, true, false, Deferred::None);
+        self.note_missing(a, from.amount, taken.found);
+        let mut pieces = std::mem::take(&mut self.scratch);
+        let scale = |units: Decimal| units * to.amount / from.amount;
+        let mut left = if taken.found == from.amount { to.amount } else { scale(taken.found) };
+        let n = pieces.len();
+        for (i, lot) in pieces.iter_mut().enumerate() {
+            let units = if i + 1 == n { left } else { scale(lot.remaining) };
+            left -= units;
+            lot.unit = if units.is_zero() { Decimal::ZERO } else { lot.unit * lot.remaining / units };
+            lot.remaining = units;
+        }
+        let dst = self.pool(b, account);
+        self.put_lots(dst, &pieces, matches!(self.s.method, Method::Acb | Method::Uk));
+        self.lot_cost_total += taken.cost;
+        if self.pools[dst].account != UNIVERSAL {
+            self.books[self.pools[dst].account as usize].lot_cost += taken.cost;
+        }
         self.scratch = pieces;
+        Drift::Transfers
     }
 
     #[inline]
@@ -730,6 +777,7 @@ impl<'a> Engine<'a> {
             }
             // `run` leaves futures fills out; were one to come here, it would change nothing
             EventKind::FuturesTrade { .. } => Drift::Income,
+            EventKind::Migration { from, to } => self.migration(account, e.time, from, to),
         }
     }
 
@@ -1111,6 +1159,16 @@ impl<'a> Engine<'a> {
                         } else {
                             add(asset, t, -*amount, false);
                         }
+                    }
+                }
+                // a migration carries lots over, neither acquiring nor disposing, unless a leg is cash: then it is
+                // a trade (docs/accounting.md §8d)
+                EventKind::Migration { from, to } => {
+                    let (a, b) = (self.asset(&from.asset), self.asset(&to.asset));
+                    let (cash_a, cash_b) = (self.cash[a as usize], self.cash[b as usize]);
+                    if cash_a != cash_b {
+                        add(a, t, if cash_a { Decimal::ZERO } else { from.amount }, false);
+                        add(b, t, if cash_b { Decimal::ZERO } else { to.amount }, true);
                     }
                 }
                 EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}

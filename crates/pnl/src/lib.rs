@@ -94,6 +94,10 @@ pub fn check_amounts(event: &Event) -> Result<(), LimitError> {
         EventKind::Income { amount, .. } => too_big("income", amount),
         // informational: the engine reads nothing from it
         EventKind::FuturesTrade { .. } => Ok(()),
+        EventKind::Migration { from, to } => {
+            too_big("migration from", &from.amount)?;
+            too_big("migration to", &to.amount)
+        }
     }
 }
 
@@ -149,16 +153,24 @@ pub fn compute(events: &[Event], prices: &[PricePoint], settings: &Settings) -> 
     compute_with_positions(events, prices, &[], settings)
 }
 
-/// The ledger with the user's [`LegMark`]s applied: a marked deposit or withdrawal becomes an income row of type
-/// `other` (a withdrawal's fee included), same id, time and account, so indices into the ledger stay valid.
+/// The ledger with the user's [`LegMark`]s and declared migrations applied: a marked deposit or withdrawal becomes
+/// an income row of type `other` (a withdrawal's fee included), a positive income declared a migration becomes a
+/// `migration` from the old asset it replaced ([`Settings::migrations`]); same id, time and account, so indices
+/// into the ledger stay valid.
 fn apply_leg_marks(events: &[Event], settings: &Settings) -> Option<Vec<Event>> {
     use ledger::{EventKind, IncomeType};
-    if settings.leg_marks.is_empty() {
+    if settings.leg_marks.is_empty() && settings.migrations.is_empty() {
         return None;
     }
     let marked = events
         .iter()
         .map(|e| {
+            if let (EventKind::Income { asset, amount, .. }, Some(from)) = (&e.kind, settings.migrations.get(&e.id))
+                && amount.is_sign_positive()
+            {
+                let kind = EventKind::Migration { from: from.clone(), to: ledger::Money::new(asset.clone(), *amount) };
+                return Event { id: e.id.clone(), time: e.time, account: e.account.clone(), kind };
+            }
             let kind = match (&e.kind, settings.leg_marks.get(&e.id)) {
                 (EventKind::Deposit { asset, amount, .. }, Some(LegMark::Income)) => EventKind::Income {
                     income_type: IncomeType::Other,

@@ -228,6 +228,12 @@ pub struct Settings {
     /// withdrawal ignores it: its lots come from the withdrawal.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub deposit_costs: std::collections::BTreeMap<String, ledger::Decimal>,
+    /// Token migrations the user declared, by the id of the positive `income` event that credited the new asset (a
+    /// migration the venue reports only as its new asset, docs/venues.md §1.13): the old asset and amount it
+    /// replaced. That income becomes a `migration` from them to what it credited, same id, time and account: the
+    /// old lots carry over (docs/accounting.md §8d).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub migrations: std::collections::BTreeMap<String, ledger::Money>,
 }
 
 /// What an unmatched transfer leg was.
@@ -253,6 +259,7 @@ impl Default for Settings {
             manual_matches: Vec::new(),
             leg_marks: std::collections::BTreeMap::new(),
             deposit_costs: std::collections::BTreeMap::new(),
+            migrations: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -1202,3 +1202,85 @@ fn pay_payments_are_capital_flows_until_marked() {
     assert!(r.transfers.unmatched.is_empty());
     assert_identity(&r);
 }
+
+/// docs/accounting.md Example 35: staking ETH for WBETH and redeeming it (§8d). The stake and the redemption are
+/// migrations: no PnL, the receipt token's lots keep the ETH lots' cost and dates in proportion, and so do the ETH
+/// lots the redemption gives back; a BETH reward is interest income opening a lot.
+#[test]
+fn staking_for_a_receipt_token_carries_the_lots_over() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("2000", "USDT"), ("1", "ETH"), &[]),
+        trade("2", at(10, 0), SPOT, ("3000", "USDT"), ("1", "ETH"), &[]),
+        migration("stake", at(20, 0), SPOT, ("2", "ETH"), ("1.6", "WBETH")),
+        income("beth", at(30, 0), SPOT, IncomeType::Interest, "0.01", "BETH"),
+        migration("redeem", at(40, 0), SPOT, ("0.8", "WBETH"), ("1.04", "ETH")),
+        trade("3", at(50, 0), SPOT, ("1.04", "ETH"), ("4160", "USDT"), &[]),
+    ];
+    let prices = vec![
+        price(at(20, 0), "ETH", "USD", "3500"),
+        price(at(30, 0), "BETH", "USD", "3600"),
+        price(at(50, 0), "ETH", "USD", "4000"),
+    ];
+    let staked = compute(&events[..3], &prices, &Settings::default());
+    assert_eq!(staked.realized.total, d("0"), "a stake is no disposal");
+    let lots: Vec<(String, Decimal, Decimal)> = staked
+        .open_lots
+        .iter()
+        .map(|l| (format!("{} {}", l.asset, l.time.date_string()), l.amount.normalize(), l.cost))
+        .collect();
+    assert_eq!(
+        lots,
+        vec![("WBETH 2024-01-01".into(), d("0.8"), d("2000")), ("WBETH 2024-01-10".into(), d("0.8"), d("3000"))]
+    );
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!(r.realized.other, d("36"), "the BETH reward at market value");
+    // the sale takes the ETH the redemption gave back: the first WBETH lot's cost and date
+    assert_eq!(lot_uses(&r), vec![uses(&[("2024-01-01", "1.04", "2000")])]);
+    assert_eq!(r.realized.trade, d("2160"));
+    assert_eq!(r.assets["WBETH"].cost_basis, d("3000"));
+    assert!(r.missing_acquisitions.is_empty(), "{:?}", r.missing_acquisitions);
+    assert_identity(&r);
+    // pooled (ACB): the one pool's cost moves whole, its units scaled
+    let acb = compute(&events[..3], &prices, &Settings { method: Method::Acb, ..Settings::default() });
+    assert_eq!((acb.assets["WBETH"].amount, acb.assets["WBETH"].cost_basis), (d("1.6"), d("5000")));
+    assert_identity(&acb);
+}
+
+/// docs/accounting.md §8d: a migration of units no lot holds names the old asset's missing acquisition, and the
+/// new asset holds only the units carried.
+#[test]
+fn a_migration_without_lots_is_a_missing_acquisition() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USDT"), ("1", "OLD"), &[]),
+        migration("swap", at(2, 0), SPOT, ("3", "OLD"), ("300", "NEW")),
+    ];
+    let r = compute(&events, &[], &Settings::default());
+    let missing: Vec<(&str, Decimal)> =
+        r.missing_acquisitions.iter().map(|m| (m.asset.as_str(), m.missing.normalize())).collect();
+    assert_eq!(missing, vec![("OLD", d("2"))]);
+    assert_eq!(
+        r.open_lots.iter().map(|l| (l.amount.normalize(), l.cost)).collect::<Vec<_>>(),
+        vec![(d("100"), d("100"))]
+    );
+}
+
+/// docs/accounting.md Example 37: a migration the venue reports only as the new asset credited (a Binance asset
+/// dividend, §8b) is `other` income at market value, the old asset still held in the ledger; declared by the user
+/// (`Settings::migrations`), the income becomes a migration: the new asset carries the old lots' cost, no income.
+#[test]
+fn a_declared_migration_turns_the_credit_into_a_migration() {
+    let events = vec![
+        trade("1", at(1, 0), SPOT, ("100", "USDT"), ("10", "OLD"), &[]),
+        income("div", at(2, 0), SPOT, IncomeType::Other, "1", "NEW"),
+    ];
+    let prices = vec![price(at(2, 0), "NEW", "USD", "150"), price(at(2, 0), "OLD", "USD", "15")];
+    let plain = compute(&events, &prices, &Settings::default());
+    assert_eq!(plain.realized.other, d("150"), "the credit alone is income at market value");
+    assert_eq!(plain.assets["OLD"].amount, d("10"), "the old asset stays in the ledger");
+    let declared = [("div".to_string(), ledger::Money::new("OLD", d("10")))].into_iter().collect();
+    let r = compute(&events, &prices, &Settings { migrations: declared, ..Settings::default() });
+    assert_eq!(r.realized.total, d("0"));
+    assert!(!r.assets.contains_key("OLD") || r.assets["OLD"].amount.is_zero());
+    assert_eq!((r.assets["NEW"].amount, r.assets["NEW"].cost_basis), (d("1"), d("100")));
+    assert_identity(&r);
+}

@@ -18,6 +18,8 @@ use crate::rng::{SplitMix64, hash_str, mix};
 
 mod fiat;
 pub use fiat::{FiatOrder, FiatPayment, P2pOrder, PayTx};
+mod staking;
+pub use staking::{StakingKind, StakingRow};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -466,6 +468,8 @@ pub struct BinanceAccount {
     pub coinm_income: Vec<Income>,
     /// Open COIN-M positions: signed contracts and entry price.
     pub coinm_positions: BTreeMap<Symbol, Position>,
+    /// ETH and SOL staking rows, chronological (docs/venues.md §1.16).
+    pub staking: Vec<StakingRow>,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -681,6 +685,8 @@ enum Act {
     P2p(bool),
     /// A Binance Pay payment (`true`: received).
     Pay(bool),
+    /// A stake, redemption, wrap, unwrap or BETH reward of the staking script.
+    Staking(StakingKind),
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -990,7 +996,7 @@ fn gen_binance(
         let t = insert_free(&mut plan, t + MINUTE, Act::DelistedSell);
         insert_free(&mut plan, t + MINUTE, Act::DelistedDust);
         let end = start + days * DAY;
-        for &(before, act) in fiat::FIAT_SCRIPT {
+        for &(before, act) in fiat::FIAT_SCRIPT.iter().chain(staking::STAKING_SCRIPT) {
             insert_free(&mut plan, end - before, act);
         }
     }
@@ -1054,6 +1060,7 @@ fn gen_binance(
             Act::CardBuy => activity.card_buy(t),
             Act::P2p(buy) => activity.p2p(t, buy),
             Act::Pay(received) => activity.pay(t, received),
+            Act::Staking(kind) => activity.staking(t, kind),
         }
     }
     activity.finish()

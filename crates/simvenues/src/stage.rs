@@ -125,6 +125,7 @@ pub fn as_of(world: &World, t: i64) -> World {
                 .collect(),
             coinm_income: upto(&a.coinm_income, t, |i| i.time),
             coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
+            staking: upto(&a.staking, t, |r| r.time),
         })
         .collect();
     let bitget = world

@@ -22,6 +22,8 @@
 //! | Binance card purchase (`/sapi/v1/fiat/payments`, `Completed`) | deposit of `sourceAmount`, trade of `sourceAmount − totalFee` for `obtainAmount` with `totalFee` in the fiat | `binance/L/spot:fiat_payment:{orderNo}:deposit`, `…:trade` |
 //! | Binance P2P order (`/sapi/v1/c2c/orderMatch/listUserOrderHistory`, `COMPLETED`) | BUY: deposit of `totalPrice`, trade fiat → `amount`; SELL: trade `amount` → `totalPrice`, `commission` in the crypto, withdrawal of `totalPrice` | `binance/L/funding:p2p:{orderNumber}:deposit`, `…:trade`, `…:withdrawal` |
 //! | Binance Pay (`/sapi/v1/pay/transactions`, `walletType` 1) | deposit (amount > 0) / withdrawal (< 0) in funding | `binance/L/funding:pay:{transactionId}` |
+//! | Binance ETH / SOL staking, redemption, WBETH wrap / unwrap (`/sapi/v1/{eth,sol}-staking/…/history/…`, `SUCCESS`) | migration in spot of what left to what arrived | `binance/L/spot:{eth_stake, eth_redemption, wbeth_wrap, wbeth_unwrap, sol_stake, sol_redemption}:{time}:{amount}` |
+//! | Binance BETH reward (`/sapi/v1/eth-staking/eth/history/rewardsHistory`) | income interest in spot | `binance/L/spot:beth_reward:{time}:{amount}` |
 //! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption (`.../history/redemptionRecord`) | transfer earn → spot (locked: the `originalAmount`) | `binance/L/earn:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption paying more than its `originalAmount` | income interest in spot | `binance/L/spot:earn_interest:locked:{redeemId}` |
@@ -139,6 +141,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         binance_spot(world, a, &mut out);
         binance_earn(a, &mut out);
         binance_fiat(a, &mut out);
+        binance_staking(a, &mut out);
         binance_futures(a, &mut out);
         binance_coinm(a, &mut out);
     }
@@ -308,6 +311,37 @@ fn binance_fiat(a: &BinanceAccount, out: &mut Vec<Event>) {
             deposit(&p.currency, p.amount)
         };
         out.push(ev(format!("{funding}:pay:{}", p.id), p.time, &funding, kind));
+    }
+}
+
+/// Binance ETH and SOL staking (docs/venues.md §1.16): each exchange a migration in spot, a BETH reward interest
+/// income.
+fn binance_staking(a: &BinanceAccount, out: &mut Vec<Event>) {
+    use crate::generator::StakingKind::*;
+    let spot = format!("binance/{}/spot", a.label);
+    for r in &a.staking {
+        let (from, to) = (money(&r.from.0, r.from.1), money(&r.to.0, r.to.1));
+        let stream = match r.kind {
+            EthStake => "eth_stake",
+            EthRedeem => "eth_redemption",
+            Wrap => "wbeth_wrap",
+            Unwrap => "wbeth_unwrap",
+            SolStake => "sol_stake",
+            SolRedeem => "sol_redemption",
+            BethReward => {
+                let id = format!("{spot}:beth_reward:{}:{}", r.time, to.amount.normalize());
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: to.asset,
+                    amount: to.amount,
+                    symbol: None,
+                };
+                out.push(ev(id, r.time, &spot, kind));
+                continue;
+            }
+        };
+        let id = format!("{spot}:{stream}:{}:{}", r.time, from.amount.normalize());
+        out.push(ev(id, r.time, &spot, EventKind::Migration { from, to }));
     }
 }
 
@@ -726,6 +760,10 @@ pub fn fold(events: &[Event]) -> AccountBalances {
             EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
             // informational: its money is in the income events
             EventKind::FuturesTrade { .. } => {}
+            EventKind::Migration { from, to } => {
+                add(acc, &from.asset, -from.amount);
+                add(acc, &to.asset, to.amount);
+            }
         }
     }
     for v in out.values_mut() {

@@ -581,3 +581,56 @@ async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
     let failed_no = orders["data"][failed]["orderNo"].as_str().unwrap();
     assert!(!ledger.iter().any(|e| e.id.contains(failed_no)), "a failed order is no event");
 }
+
+/// The ETH and SOL staking histories (docs/venues.md §1.16) in the pages' shapes, and in the truth: a generated
+/// data account stakes ETH for WBETH, unwraps some into BETH, earns a BETH reward, wraps it back, redeems WBETH for
+/// ETH at a higher rate, stakes SOL for BNSOL and redeems some; windows are at most three months.
+#[tokio::test]
+async fn staking_pages_follow_the_documented_shapes() {
+    let sb = sandbox().await;
+    let k = key(&sb, "main");
+    let end = sb.world().end;
+    let get =
+        async |path: &str, query: String| binance_get(sb.binance_spot_url(), &k, path, &query, None).await.unwrap();
+    let month = format!("startTime={}&endTime={end}&size=100", end - 30 * 86_400_000);
+    let stake = get("/sapi/v1/eth-staking/eth/history/stakingHistory", month.clone()).await.json();
+    assert_eq!(stake["total"], json!(1), "{stake}");
+    let row = &stake["rows"][0];
+    assert_eq!((row["asset"].as_str(), row["distributeAsset"].as_str()), (Some("ETH"), Some("WBETH")));
+    assert!(row["conversionRatio"].is_string() && row["status"] == "SUCCESS", "{row}");
+    let redeem = get("/sapi/v1/eth-staking/eth/history/redemptionHistory", month.clone()).await.json();
+    let out = &redeem["rows"][0];
+    assert_eq!((out["asset"].as_str(), out["distributeAsset"].as_str()), (Some("WBETH"), Some("ETH")));
+    assert!(out["arrivalTime"].is_u64(), "{out}");
+    let rate = |v: &serde_json::Value, f: &str| v[f].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    assert!(rate(out, "conversionRatio") > rate(row, "conversionRatio"), "the rate grows with the rewards");
+    for (path, from, to) in [
+        ("/sapi/v1/eth-staking/wbeth/history/unwrapHistory", "WBETH", "BETH"),
+        ("/sapi/v1/eth-staking/wbeth/history/wrapHistory", "BETH", "WBETH"),
+    ] {
+        let r = get(path, month.clone()).await.json();
+        assert_eq!((r["rows"][0]["fromAsset"].as_str(), r["rows"][0]["toAsset"].as_str()), (Some(from), Some(to)));
+    }
+    let reward = get("/sapi/v1/eth-staking/eth/history/rewardsHistory", month.clone()).await.json();
+    assert_eq!(reward["rows"][0]["asset"], "BETH", "{reward}");
+    let sol = get("/sapi/v1/sol-staking/sol/history/stakingHistory", month.clone()).await.json();
+    assert_eq!(sol["rows"][0]["distributeAsset"], "BNSOL", "{sol}");
+    assert!(sol["rows"][0]["exchangeRate"].is_string());
+    let sol_out = get("/sapi/v1/sol-staking/sol/history/redemptionHistory", month.clone()).await.json();
+    assert_eq!(sol_out["rows"][0]["distributeAsset"], "SOL", "{sol_out}");
+    let long = format!("startTime={}&endTime={end}", end - 91 * 86_400_000);
+    assert_eq!(get("/sapi/v1/sol-staking/sol/history/stakingHistory", long).await.status, 400);
+    // the truth: six migrations and an interest income in spot
+    let ledger = sb.truth_ledger();
+    let staking: Vec<&str> = ledger
+        .iter()
+        .filter(|e| {
+            ["eth_", "wbeth_", "sol_", "beth_"].iter().any(|s| e.id.starts_with(&format!("binance/main/spot:{s}")))
+        })
+        .map(|e| e.id.split(':').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        staking,
+        ["eth_stake", "wbeth_unwrap", "beth_reward", "wbeth_wrap", "eth_redemption", "sol_stake", "sol_redemption"]
+    );
+}

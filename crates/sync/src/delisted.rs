@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::DAY;
+use crate::plan::{DAY, Stream};
 use crate::state::AccountState;
 
 /// How long a pair that answered -1121 or no trades is not asked again (a week): a pair that existed but answered
@@ -53,7 +53,8 @@ pub fn quotes(st: &AccountState) -> Vec<String> {
 
 /// Assets the account touched that no listed symbol names (as base or quote; delisted pairs found do not count).
 /// A fiat currency of [`venues::market::FIAT`] is none: it arrives and leaves through the fiat and P2P histories
-/// (docs/venues.md §1.15), and where it trades the venue lists its pairs (`EURUSDT`, `USDTTRY`).
+/// (docs/venues.md §1.15), and where it trades the venue lists its pairs (`EURUSDT`, `USDTTRY`). Nor is a staking
+/// receipt token ([`Stream::STAKING_RECEIPTS`], docs/venues.md §1.16), for the same reasons.
 pub fn orphans(st: &AccountState) -> BTreeSet<String> {
     let named: BTreeSet<&str> = st
         .symbols
@@ -62,7 +63,8 @@ pub fn orphans(st: &AccountState) -> BTreeSet<String> {
         .filter(|(s, _)| !st.delisted.contains_key(*s))
         .flat_map(|(_, (b, q))| [b.as_str(), q.as_str()])
         .collect();
-    st.assets.iter().filter(|a| !named.contains(a.as_str()) && venues::market::fiat(a).is_none()).cloned().collect()
+    let other_source = |a: &str| venues::market::fiat(a).is_some() || Stream::STAKING_RECEIPTS.contains(&a);
+    st.assets.iter().filter(|a| !named.contains(a.as_str()) && !other_source(a)).cloned().collect()
 }
 
 /// Every pair `orphan` may have traded on: the orphan against each of `quotes` (as the base), then each other asset
@@ -119,6 +121,12 @@ mod tests {
     #[test]
     fn a_fiat_currency_is_no_orphan() {
         let st = st(&[("BTCUSDT", "BTC", "USDT")], &["BTC", "USDT", "EUR", "FTT"]);
+        assert_eq!(orphans(&st), BTreeSet::from(["FTT".to_string()]));
+    }
+
+    #[test]
+    fn a_staking_receipt_token_is_no_orphan() {
+        let st = st(&[("ETHUSDT", "ETH", "USDT")], &["ETH", "USDT", "WBETH", "BETH", "BNSOL", "FTT"]);
         assert_eq!(orphans(&st), BTreeSet::from(["FTT".to_string()]));
     }
 

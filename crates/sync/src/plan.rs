@@ -126,6 +126,20 @@ pub enum Stream {
     BitgetUnifiedWithdrawals,
     /// Bitget `/api/v3/account/convert-records`, per (`fromCoin`, `toCoin`) pair.
     BitgetUnifiedConverts,
+    /// Binance `/sapi/v1/eth-staking/eth/history/stakingHistory`.
+    BinanceEthStakings,
+    /// Binance `/sapi/v1/eth-staking/eth/history/redemptionHistory`.
+    BinanceEthRedemptions,
+    /// Binance `/sapi/v1/eth-staking/eth/history/rewardsHistory` (BETH).
+    BinanceBethRewards,
+    /// Binance `/sapi/v1/eth-staking/wbeth/history/wrapHistory`.
+    BinanceWbethWraps,
+    /// Binance `/sapi/v1/eth-staking/wbeth/history/unwrapHistory`.
+    BinanceWbethUnwraps,
+    /// Binance `/sapi/v1/sol-staking/sol/history/stakingHistory`.
+    BinanceSolStakings,
+    /// Binance `/sapi/v1/sol-staking/sol/history/redemptionHistory`.
+    BinanceSolRedemptions,
 }
 
 /// A stream's request rules.
@@ -238,6 +252,21 @@ impl Stream {
             Stream::BitgetUnifiedWithdrawals => {
                 s(&BITGET_UNIFIED_WITHDRAWALS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
+            // ETH and SOL staking (docs/venues.md §1.16): three months per query (90 days here), 100 rows a page by
+            // `current`; a pending stake or redemption is read again for a week
+            Stream::BinanceEthStakings => s(&BINANCE_ETH_STAKINGS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY),
+            Stream::BinanceEthRedemptions => {
+                s(&BINANCE_ETH_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
+            }
+            Stream::BinanceBethRewards => s(&BINANCE_BETH_REWARDS, Some(90 * DAY - 1), None, 100, PageNumber, 0),
+            Stream::BinanceWbethWraps => s(&BINANCE_WBETH_WRAPS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY),
+            Stream::BinanceWbethUnwraps => {
+                s(&BINANCE_WBETH_UNWRAPS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
+            }
+            Stream::BinanceSolStakings => s(&BINANCE_SOL_STAKINGS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY),
+            Stream::BinanceSolRedemptions => {
+                s(&BINANCE_SOL_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
+            }
         }
     }
 
@@ -278,6 +307,13 @@ impl Stream {
             BitgetUnifiedDeposits => "unified deposits",
             BitgetUnifiedWithdrawals => "unified withdrawals",
             BitgetUnifiedConverts => "unified converts",
+            BinanceEthStakings => "ETH staked for WBETH",
+            BinanceEthRedemptions => "ETH staking redemptions",
+            BinanceBethRewards => "BETH staking rewards",
+            BinanceWbethWraps => "BETH wrapped into WBETH",
+            BinanceWbethUnwraps => "WBETH unwrapped into BETH",
+            BinanceSolStakings => "SOL staked for BNSOL",
+            BinanceSolRedemptions => "SOL staking redemptions",
         }
     }
 
@@ -307,7 +343,14 @@ impl Stream {
             | BinanceFiatBuys
             | BinanceFiatSells
             | BinanceP2p
-            | BinancePay => Venue::Binance,
+            | BinancePay
+            | BinanceEthStakings
+            | BinanceEthRedemptions
+            | BinanceBethRewards
+            | BinanceWbethWraps
+            | BinanceWbethUnwraps
+            | BinanceSolStakings
+            | BinanceSolRedemptions => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -339,6 +382,25 @@ impl Stream {
     /// cycle only when due, at most one while the other would wait for the minute (docs/sync.md, "The tick").
     pub const BINANCE_FIAT_ORDERS: [Stream; 2] = [Stream::BinanceFiatDeposits, Stream::BinanceFiatWithdrawals];
 
+    /// The ETH and SOL staking histories (docs/venues.md §1.16): what can explain a movement of a staking asset in
+    /// spot ([`Stream::STAKING_ASSETS`]).
+    pub const BINANCE_STAKING: [Stream; 7] = [
+        Stream::BinanceEthStakings,
+        Stream::BinanceEthRedemptions,
+        Stream::BinanceBethRewards,
+        Stream::BinanceWbethWraps,
+        Stream::BinanceWbethUnwraps,
+        Stream::BinanceSolStakings,
+        Stream::BinanceSolRedemptions,
+    ];
+
+    /// The assets the staking histories move, all in spot: the staked coins and their receipt tokens.
+    pub const STAKING_ASSETS: [&'static str; 5] = ["ETH", "WBETH", "BETH", "SOL", "BNSOL"];
+
+    /// The staking receipt tokens: their units come from the staking histories; where Binance lists a pair of one
+    /// (`WBETHETH`), `exchangeInfo` names it, so none is an orphan asset to look for trades of (docs/sync.md).
+    pub const STAKING_RECEIPTS: [&'static str; 3] = ["WBETH", "BETH", "BNSOL"];
+
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
         match mode {
@@ -363,6 +425,13 @@ impl Stream {
                 Stream::BinanceEarnLockedRewards,
                 Stream::BinanceIncome,
                 Stream::BinanceCoinmIncome,
+                Stream::BinanceEthStakings,
+                Stream::BinanceEthRedemptions,
+                Stream::BinanceBethRewards,
+                Stream::BinanceWbethWraps,
+                Stream::BinanceWbethUnwraps,
+                Stream::BinanceSolStakings,
+                Stream::BinanceSolRedemptions,
             ],
             AccountMode::BitgetClassic => &[
                 Stream::BitgetDeposits,
@@ -557,14 +626,9 @@ mod tests {
         .into_iter()
         .chain(Stream::BINANCE_EARN)
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
-        .chain([
-            BinanceFiatDeposits,
-            BinanceFiatWithdrawals,
-            BinanceFiatBuys,
-            BinanceFiatSells,
-            BinanceP2p,
-            BinancePay,
-        ]) {
+        .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
+        .chain(Stream::BINANCE_STAKING)
+        {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

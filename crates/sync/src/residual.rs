@@ -93,7 +93,19 @@ impl Residual {
         } else {
             self.explained_by().join(", ")
         };
-        format!("{}; {streams}", self.cause.describe())
+        format!("{}; {streams}{}", self.cause.describe(), self.migration_hint())
+    }
+
+    /// A Binance spot asset the ledger holds more of than the venue: the old asset of a token migration Binance
+    /// reports only as its new asset credited (an asset dividend, docs/venues.md §1.13) is removed without a row.
+    fn migration_hint(&self) -> &'static str {
+        let binance_spot = self.wallet.starts_with("binance/") && self.wallet.ends_with("/spot");
+        if binance_spot && self.residual.is_sign_negative() {
+            "; or the old asset of a token migration Binance reported only as its new asset (asset dividends): \
+             declare it (decisions file, `migrations`)"
+        } else {
+            ""
+        }
     }
 }
 
@@ -157,6 +169,14 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             BinanceEarnLockedSubscriptions,
             BinanceEarnLockedRedemptions,
             BinanceEarnLockedRewards,
+            // ETH and SOL staking (docs/venues.md §1.16)
+            BinanceEthStakings,
+            BinanceEthRedemptions,
+            BinanceBethRewards,
+            BinanceWbethWraps,
+            BinanceWbethUnwraps,
+            BinanceSolStakings,
+            BinanceSolRedemptions,
         ],
         // Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12)
         // P2P trades and Binance Pay (docs/venues.md §1.15) move funding too
@@ -478,6 +498,29 @@ mod tests {
         let text = lines(&of_state("binance/m", &st, &ledger()).unwrap());
         assert_eq!(text.len(), 4, "{text:?}");
         assert!(text[0].starts_with("binance/m: 1 residual at"));
+    }
+
+    #[test]
+    fn an_old_asset_removed_without_a_row_is_named_as_a_possible_migration() {
+        // the ledger holds 10 OLD bought; the venue holds none (migrated, its new asset credited as a dividend)
+        let buy = ev(
+            "b",
+            1,
+            S,
+            EventKind::Trade {
+                spend: Money::new("USDT", d("100")),
+                receive: Money::new("OLD", d("10")),
+                fees: vec![],
+                symbol: None,
+            },
+        );
+        let r = residuals("binance/m", &bal(&[(S, "USDT", "-100")]), 2, None, &[buy]);
+        assert_eq!(r.rows.len(), 1, "{:?}", r.rows);
+        assert_eq!((r.rows[0].asset.as_str(), r.rows[0].residual), ("OLD", d("-10")));
+        assert!(r.rows[0].explanation().contains("token migration"), "{}", r.rows[0].explanation());
+        // more held than the ledger explains is no migration's old asset
+        let r = residuals("binance/m", &bal(&[(S, "USDT", "5")]), 2, None, &[]);
+        assert!(!r.rows[0].explanation().contains("migration"), "{}", r.rows[0].explanation());
     }
 
     #[test]

@@ -262,6 +262,13 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceFiatSells => b::fiat_sells(data, label),
         Stream::BinanceP2p => b::p2p_trades(data, label),
         Stream::BinancePay => b::pay_transactions(data, label),
+        Stream::BinanceEthStakings => b::eth_stakings(data, label),
+        Stream::BinanceEthRedemptions => b::eth_redemptions(data, label),
+        Stream::BinanceBethRewards => b::beth_rewards(data, label),
+        Stream::BinanceWbethWraps => b::wbeth_wraps(data, label),
+        Stream::BinanceWbethUnwraps => b::wbeth_unwraps(data, label),
+        Stream::BinanceSolStakings => b::sol_stakings(data, label),
+        Stream::BinanceSolRedemptions => b::sol_redemptions(data, label),
         Stream::BinanceCoinmIncome => b::coinm_income(data, label),
         Stream::BinanceCoinmTrades => b::coinm_trades(data, label),
         Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
@@ -351,6 +358,9 @@ struct Moved {
     earn_in_full: bool,
     /// Binance: how a full cycle reads the fiat deposit and withdrawal histories: see [`FiatOrders::of`].
     fiat_orders: FiatOrders,
+    /// Binance: a full cycle reads the ETH and SOL staking histories (7 requests of weight 150): always, except an
+    /// hourly one in which no staking asset moved in spot (docs/sync.md).
+    staking_in_full: bool,
 }
 
 /// How a full cycle reads Binance's fiat deposits and withdrawals (docs/sync.md, "The tick"), whose 90,000 UID
@@ -377,6 +387,12 @@ impl FiatOrders {
         );
         FiatOrders { wanted: may_wait || fiat_moved, may_wait }
     }
+}
+
+/// Whether one of the staking assets moved in the account's spot wallet since the last tick (docs/venues.md §1.16).
+fn staking_moved(check: &Check, label: &str) -> bool {
+    let spot = format!("binance/{label}/spot");
+    check.moved().keys().any(|(acc, asset)| *acc == spot && Stream::STAKING_ASSETS.contains(&asset.as_str()))
 }
 
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
@@ -691,7 +707,15 @@ impl<'t, T: Transport> Engine<'t, T> {
                 c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
             });
         let fiat_orders = FiatOrders::of(reason, check.as_ref(), &label);
-        let moved = Moved { positions: moved_positions, new_day, earn_in_full, fiat_orders, ..Moved::default() };
+        let staking_in_full = reason != Some("due") || check.as_ref().is_none_or(|c| staking_moved(c, &label));
+        let moved = Moved {
+            positions: moved_positions,
+            new_day,
+            earn_in_full,
+            fiat_orders,
+            staking_in_full,
+            ..Moved::default()
+        };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
         let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
@@ -932,10 +956,12 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
                     Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host != Host::BinanceSpot);
                 let earn = cx.borrow().moved.earn_in_full;
+                let staking = cx.borrow().moved.staking_in_full;
                 let spot = async move {
                     for stream in spot_side {
                         let fiat_orders = Stream::BINANCE_FIAT_ORDERS.contains(&stream);
-                        if (!earn && Stream::BINANCE_EARN.contains(&stream)) || fiat_orders {
+                        let skipped_staking = !staking && Stream::BINANCE_STAKING.contains(&stream);
+                        if (!earn && Stream::BINANCE_EARN.contains(&stream)) || fiat_orders || skipped_staking {
                             continue;
                         }
                         self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
@@ -1152,6 +1178,16 @@ impl<'t, T: Transport> Engine<'t, T> {
                 if !symbols.is_empty() {
                     let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
                     self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+                }
+            }
+            // the staking histories when a staking asset is still unexplained in spot (docs/venues.md §1.16)
+            let staking =
+                cx.borrow().check.as_ref().is_some_and(|c| {
+                    c.unexplained_in(&spot).iter().any(|a| Stream::STAKING_ASSETS.contains(&a.as_str()))
+                });
+            if staking {
+                for stream in Stream::BINANCE_STAKING {
+                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
                 }
             }
             Ok(())

@@ -49,6 +49,9 @@ pub fn effects(e: &Event) -> Vec<(String, String, Decimal)> {
         ],
         EventKind::Income { asset, amount, .. } => vec![(acc, asset.clone(), *amount)],
         EventKind::FuturesTrade { .. } => Vec::new(),
+        EventKind::Migration { from, to } => {
+            vec![(acc.clone(), from.asset.clone(), -from.amount), (acc, to.asset.clone(), to.amount)]
+        }
     }
 }
 

@@ -248,6 +248,12 @@ impl Fake {
                 }
                 json!({"rows": [], "total": 0})
             }
+            // no ETH or SOL staking (docs/venues.md §1.16), windows at most 3 months, pages of 100 by `current`
+            path if path.contains("-staking/") => {
+                let (s, e) = (int("startTime").unwrap(), int("endTime").unwrap());
+                assert!(e - s < 90 * DAY && int("size").unwrap() <= 100 && int("current").unwrap() >= 1, "{path}");
+                json!({"rows": [], "total": 0})
+            }
             other => panic!("unexpected path {other}"),
         };
         ok(body)

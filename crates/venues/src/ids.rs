@@ -25,6 +25,8 @@
 //! | Binance card or bank purchase / sale | `{spot acct}:fiat_payment:{orderNo}:` then `deposit`, `trade` (buy) or `trade`, `withdrawal` (sale) |
 //! | Binance P2P buy / sell | `{funding acct}:p2p:{orderNumber}:` then `deposit`, `trade` (BUY) or `trade`, `withdrawal` (SELL) |
 //! | Binance Pay | `{acct of walletType}:pay:{transactionId}` |
+//! | Binance ETH / SOL staking, redemption, WBETH wrap / unwrap (no row id) | `{spot acct}:eth_stake:{time}:{amount}`, `eth_redemption`, `sol_stake`, `sol_redemption`, `wbeth_wrap`, `wbeth_unwrap` (the time and amount of what left) |
+//! | Binance BETH reward | `{spot acct}:beth_reward:{time}:{amount}` |
 //! | Binance Simple Earn subscription | `{from acct}:earn_subscription:{flexible or locked}:{purchaseId}` |
 //! | Binance Simple Earn redemption | `{earn acct}:earn_redemption:{flexible or locked}:{redeemId}` |
 //! | Binance locked redemption's interest | `{receiving acct}:earn_interest:locked:{redeemId}` |

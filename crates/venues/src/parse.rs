@@ -296,6 +296,10 @@ pub mod binance {
 
     mod fiat;
     pub use fiat::{fiat_buys, fiat_deposits, fiat_sells, fiat_withdrawals, p2p_trades, pay_transactions};
+    mod staking;
+    pub use staking::{
+        beth_rewards, eth_redemptions, eth_stakings, sol_redemptions, sol_stakings, wbeth_unwraps, wbeth_wraps,
+    };
 
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {

@@ -865,3 +865,90 @@ fn binance_pay_sample() {
     );
     assert!(page.warnings[0].contains("GIFT_CARD"), "{:?}", page.warnings);
 }
+
+/// The ETH and SOL staking samples (docs/venues.md §1.16): a stake and a redemption are migrations in spot (the
+/// coin for its receipt token at the page's rate, and back, the redemption at its arrival time); a wrap and an
+/// unwrap likewise between BETH and WBETH. `PENDING` and `FAILED` rows give no event; another status is named.
+#[test]
+fn binance_staking_samples_are_migrations() {
+    let migration = |from: (&str, &str), to: (&str, &str)| EventKind::Migration {
+        from: Money::new(from.0, d(from.1)),
+        to: Money::new(to.0, d(to.1)),
+    };
+    let stake = |status: &str| {
+        json!({"rows": [{"time": 1575018510000u64, "asset": "ETH", "amount": "21312.23223",
+            "distributeAsset": "WBETH", "distributeAmount": "21286.42584", "conversionRatio": "1.00121234",
+            "status": status}], "total": 1})
+    };
+    let page = binance::eth_stakings(&stake("SUCCESS"), "main").unwrap();
+    assert_eq!((page.rows, page.total, page.min_time), (1, Some(1), Some(1575018510000)));
+    assert_eq!(page.events[0].id, "binance/main/spot:eth_stake:1575018510000:21312.23223");
+    assert_eq!(page.events[0].account.as_str(), "binance/main/spot");
+    assert_eq!(page.events[0].kind, migration(("ETH", "21312.23223"), ("WBETH", "21286.42584")));
+    for open in ["PENDING", "FAILED"] {
+        let page = binance::eth_stakings(&stake(open), "main").unwrap();
+        assert!(page.events.is_empty() && page.warnings.is_empty(), "{open}");
+    }
+    let page = binance::eth_stakings(&stake("REFUNDED"), "main").unwrap();
+    assert!(page.events.is_empty());
+    assert!(page.warnings[0].contains("\"REFUNDED\""), "{:?}", page.warnings);
+
+    let redemption = json!({"rows": [{"time": 1575018510000u64, "arrivalTime": 1575104910000u64, "asset": "WBETH",
+        "amount": "21312.23223", "distributeAsset": "ETH", "distributeAmount": "21338.0699",
+        "conversionRatio": "1.00121234", "status": "SUCCESS"}], "total": 1});
+    let page = binance::eth_redemptions(&redemption, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:eth_redemption:1575018510000:21312.23223");
+    assert_eq!(page.events[0].time.0, 1575104910000, "booked when the ETH arrives");
+    assert_eq!(page.min_time, Some(1575018510000), "paged by the request's time");
+    assert_eq!(page.events[0].kind, migration(("WBETH", "21312.23223"), ("ETH", "21338.0699")));
+
+    let wrap = json!({"rows": [{"time": 1575018510000u64, "fromAsset": "BETH", "fromAmount": "21312.23223",
+        "toAsset": "WBETH", "toAmount": "21312.23223", "exchangeRate": "1.01243253", "status": "SUCCESS"}],
+        "total": 1});
+    let page = binance::wbeth_wraps(&wrap, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:wbeth_wrap:1575018510000:21312.23223");
+    assert_eq!(page.events[0].kind, migration(("BETH", "21312.23223"), ("WBETH", "21312.23223")));
+    let unwrap = json!({"rows": [{"time": 1575018510000u64, "fromAsset": "WBETH", "fromAmount": "21312.23223",
+        "toAsset": "BETH", "toAmount": "21312.23223", "exchangeRate": "1.01243253", "status": "SUCCESS"}],
+        "total": 1});
+    let page = binance::wbeth_unwraps(&unwrap, "main").unwrap();
+    assert_eq!(page.events[0].kind, migration(("WBETH", "21312.23223"), ("BETH", "21312.23223")));
+
+    let sol = json!({"rows": [{"time": 1575018510000u64, "asset": "SOL", "amount": "21312.23223",
+        "distributeAsset": "BNSOL", "distributeAmount": "21286.42584", "exchangeRate": "1.00121234",
+        "status": "SUCCESS"}], "total": 1});
+    let page = binance::sol_stakings(&sol, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:sol_stake:1575018510000:21312.23223");
+    assert_eq!(page.events[0].kind, migration(("SOL", "21312.23223"), ("BNSOL", "21286.42584")));
+    let sol_out = json!({"rows": [{"time": 1575018510000u64, "arrivalTime": 1575018510000u64, "asset": "BNSOL",
+        "amount": "21312.23223", "distributeAsset": "SOL", "distributeAmount": "21338.0699",
+        "exchangeRate": "1.00121234", "status": "SUCCESS"}], "total": 1});
+    let page = binance::sol_redemptions(&sol_out, "main").unwrap();
+    assert_eq!(page.events[0].kind, migration(("BNSOL", "21312.23223"), ("SOL", "21338.0699")));
+
+    // a row without its receipt token is an error naming the endpoint, never a zero
+    let bad = json!({"rows": [{"time": 1575018510000u64, "asset": "SOL", "amount": "1", "status": "SUCCESS"}]});
+    let err = binance::sol_stakings(&bad, "main").unwrap_err().to_string();
+    assert!(
+        err.contains("/sapi/v1/sol-staking/sol/history/stakingHistory") && err.contains("distributeAsset"),
+        "{err}"
+    );
+}
+
+/// The BETH rewards sample (docs/venues.md §1.16): BETH credited to spot, `interest` income.
+#[test]
+fn binance_beth_rewards_sample() {
+    let data = json!({"rows": [{"time": 1575018510000u64, "asset": "BETH", "holding": "2.3223", "amount": "0.23223",
+        "annualPercentageRate": "0.5", "status": "SUCCESS"}], "total": 1});
+    let page = binance::beth_rewards(&data, "main").unwrap();
+    assert_eq!(page.events[0].id, "binance/main/spot:beth_reward:1575018510000:0.23223");
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income {
+            income_type: IncomeType::Interest,
+            asset: "BETH".into(),
+            amount: d("0.23223"),
+            symbol: None
+        }
+    );
+}

@@ -98,3 +98,12 @@ pub fn income(id: &str, t: Timestamp, account: &str, ty: IncomeType, amount: &st
 pub fn price(t: Timestamp, asset: &str, quote: &str, p: &str) -> PricePoint {
     PricePoint { time: t, asset: asset.into(), quote: quote.into(), price: d(p) }
 }
+
+pub fn migration(id: &str, t: Timestamp, account: &str, from: (&str, &str), to: (&str, &str)) -> Event {
+    Event {
+        id: id.into(),
+        time: t,
+        account: AccountId(account.into()),
+        kind: EventKind::Migration { from: Money::new(from.1, d(from.0)), to: Money::new(to.1, d(to.0)) },
+    }
+}

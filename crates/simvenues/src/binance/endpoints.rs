@@ -294,7 +294,7 @@ pub(super) fn api_restrictions(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 /// `[start, end]` of a wallet history query: defaults to the last 90 days, at most `max_days` apart.
-fn window(ctx: &Ctx<'_>, default_days: i64, max_days: i64) -> Result<(i64, i64), ApiError> {
+pub(super) fn window(ctx: &Ctx<'_>, default_days: i64, max_days: i64) -> Result<(i64, i64), ApiError> {
     let now = ctx.req.now;
     let start = int(ctx, "startTime")?;
     let end = int(ctx, "endTime")?;
@@ -893,7 +893,7 @@ pub(super) fn write_ack(path: &str, params: &crate::http::Params, now: i64, clas
 
 /// A page of Simple Earn rows, newest first: `current` from 1, `size` at most 100 (10 by default), with the total
 /// (docs/venues.md §1.12).
-fn earn_page(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, ApiError> {
+pub(super) fn earn_page(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, ApiError> {
     let current = int(ctx, "current")?.unwrap_or(1).max(1) as usize;
     let size = int(ctx, "size")?.unwrap_or(10).clamp(1, 100) as usize;
     let total = rows.len();

@@ -7,6 +7,7 @@ mod auth;
 mod endpoints;
 mod fiat;
 pub mod register;
+mod staking;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -238,6 +239,13 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_FIAT_PAYMENTS => ep(Security::Signed, SapiIp, w(1), fiat::payments),
             c::BINANCE_C2C_TRADES => ep(Security::Signed, SapiIp, w(1), fiat::p2p),
             c::BINANCE_PAY_TRANSACTIONS => ep(Security::Signed, SapiUid, w(3000), fiat::pay),
+            c::BINANCE_ETH_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::eth_stakings),
+            c::BINANCE_ETH_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::eth_redemptions),
+            c::BINANCE_BETH_REWARDS => ep(Security::Signed, SapiIp, w(150), staking::beth_rewards),
+            c::BINANCE_WBETH_WRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_wraps),
+            c::BINANCE_WBETH_UNWRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_unwraps),
+            c::BINANCE_SOL_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::sol_stakings),
+            c::BINANCE_SOL_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::sol_redemptions),
             c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
             c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
             c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {

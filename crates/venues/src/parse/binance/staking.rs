@@ -1,0 +1,125 @@
+//! Binance ETH and SOL staking (docs/venues.md §1.16; the accounting in docs/accounting.md §8d). A stake, a
+//! redemption, a wrap or an unwrap exchanges a coin for its receipt token, or back, at the venue's rate: a
+//! `migration` in spot, which carries the lots over. BETH rewards are units credited: interest income. Rewards that
+//! accrue in WBETH's or BNSOL's rate credit no unit and are not read (docs/accounting.md §8d).
+
+use super::*;
+use catalogue::{
+    BINANCE_BETH_REWARDS, BINANCE_ETH_REDEMPTIONS, BINANCE_ETH_STAKINGS, BINANCE_SOL_REDEMPTIONS, BINANCE_SOL_STAKINGS,
+    BINANCE_WBETH_UNWRAPS, BINANCE_WBETH_WRAPS,
+};
+
+/// Statuses of the staking histories that move nothing (yet, or ever); `SUCCESS` did.
+const NOT_DONE: [&str; 2] = ["PENDING", "FAILED"];
+
+/// Whether a staking row's money moved: `SUCCESS` did, `PENDING` and `FAILED` did not; any other status moves
+/// nothing and is named in a warning (the row is not silently dropped).
+fn succeeded(page: &mut Page, e: &str, id: &str, status: &str) -> bool {
+    if status == "SUCCESS" {
+        return true;
+    }
+    if !NOT_DONE.contains(&status) {
+        page.warnings.push(format!("{e} row {id}: unknown status {status:?}, no event (nothing known to have moved)"));
+    }
+    false
+}
+
+/// Where a history's rows name what left and what arrived, and when.
+struct Legs {
+    /// The id's stream name (`eth_stake`).
+    stream: &'static str,
+    /// Asset and amount fields of what left.
+    from: (&'static str, &'static str),
+    /// Asset and amount fields of what arrived.
+    to: (&'static str, &'static str),
+    /// The field of the time the exchange completed, if the rows give one apart from `time` (`arrivalTime`).
+    arrival: Option<&'static str>,
+}
+
+/// A history of exchanges between a coin and its receipt token (`{"rows": [...], "total"}`): each successful row a
+/// `migration` in spot at its arrival time (else `time`). The rows have no id: the ledger id is
+/// `{spot}:{stream}:{time}:{from amount}`.
+fn exchanges(data: &Value, label: &str, e: &'static str, legs: Legs) -> Result<Page, VenueError> {
+    let (mut page, rows) = earn_page(e, data)?;
+    let spot = account(V, label, "spot");
+    for r in rows {
+        let r = r?;
+        let time = page.noted(r.ms("time")?);
+        let from = Money::new(r.asset(legs.from.0)?, r.dec(legs.from.1)?);
+        let to = Money::new(r.asset(legs.to.0)?, r.dec(legs.to.1)?);
+        let id = ids::row(&spot, legs.stream, &format!("{time}:{}", from.amount));
+        if !succeeded(&mut page, e, &id, &r.text("status")?) {
+            continue;
+        }
+        let at = match legs.arrival {
+            Some(f) if r.opt_text(f).is_some() => r.ms(f)?,
+            _ => time,
+        };
+        page.push(id, at, spot.clone(), EventKind::Migration { from, to });
+    }
+    Ok(page)
+}
+
+/// The stake and redemption rows: `asset` and `amount` left, `distributeAsset` and `distributeAmount` arrived.
+fn staked(stream: &'static str, arrival: Option<&'static str>) -> Legs {
+    Legs { stream, from: ("asset", "amount"), to: ("distributeAsset", "distributeAmount"), arrival }
+}
+
+/// The wrap and unwrap rows: `fromAsset` and `fromAmount` left, `toAsset` and `toAmount` arrived.
+fn wrapped(stream: &'static str) -> Legs {
+    Legs { stream, from: ("fromAsset", "fromAmount"), to: ("toAsset", "toAmount"), arrival: None }
+}
+
+/// `GET /sapi/v1/eth-staking/eth/history/stakingHistory`: ETH staked for WBETH.
+pub fn eth_stakings(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_ETH_STAKINGS.path, staked("eth_stake", None))
+}
+
+/// `GET /sapi/v1/eth-staking/eth/history/redemptionHistory`: WBETH (or BETH) redeemed for ETH, at `arrivalTime`.
+pub fn eth_redemptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_ETH_REDEMPTIONS.path, staked("eth_redemption", Some("arrivalTime")))
+}
+
+/// `GET /sapi/v1/eth-staking/wbeth/history/wrapHistory`: BETH wrapped into WBETH.
+pub fn wbeth_wraps(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_WBETH_WRAPS.path, wrapped("wbeth_wrap"))
+}
+
+/// `GET /sapi/v1/eth-staking/wbeth/history/unwrapHistory`: WBETH unwrapped into BETH.
+pub fn wbeth_unwraps(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_WBETH_UNWRAPS.path, wrapped("wbeth_unwrap"))
+}
+
+/// `GET /sapi/v1/sol-staking/sol/history/stakingHistory`: SOL staked for BNSOL.
+pub fn sol_stakings(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_SOL_STAKINGS.path, staked("sol_stake", None))
+}
+
+/// `GET /sapi/v1/sol-staking/sol/history/redemptionHistory`: BNSOL redeemed for SOL, at `arrivalTime`.
+pub fn sol_redemptions(data: &Value, label: &str) -> Result<Page, VenueError> {
+    exchanges(data, label, BINANCE_SOL_REDEMPTIONS.path, staked("sol_redemption", Some("arrivalTime")))
+}
+
+/// `GET /sapi/v1/eth-staking/eth/history/rewardsHistory`: BETH distributed to BETH holders, each successful row
+/// `interest` income of `amount` in spot. Id `{spot}:beth_reward:{time}:{amount}`.
+pub fn beth_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
+    const E: &str = BINANCE_BETH_REWARDS.path;
+    let (mut page, rows) = earn_page(E, data)?;
+    let spot = account(V, label, "spot");
+    for r in rows {
+        let r = r?;
+        let time = page.noted(r.ms("time")?);
+        let (asset, amount) = (r.asset("asset")?, r.dec("amount")?);
+        let id = ids::row(&spot, "beth_reward", &format!("{time}:{amount}"));
+        if !succeeded(&mut page, E, &id, &r.text("status")?) {
+            continue;
+        }
+        page.push(
+            id,
+            time,
+            spot.clone(),
+            EventKind::Income { income_type: IncomeType::Interest, asset, amount, symbol: None },
+        );
+    }
+    Ok(page)
+}
