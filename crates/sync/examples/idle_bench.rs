@@ -18,7 +18,7 @@ use venues::{Request, Response, Transport, TransportError};
 pub mod common;
 
 pub use common::relay_for;
-use common::{connect_retrying, credentials, synced_despite};
+use common::{connect_retrying, copy_trading, credentials, synced_despite};
 
 /// What one tick sent: requests and weight per limiter, per account.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -134,7 +134,7 @@ impl Bench {
                 Err(e) => synced_despite(k, &e),
             };
             // two keys of one account (HMAC and Ed25519) are one account to keep in sync
-            let config = AccountConfig { credentials: creds };
+            let config = AccountConfig { credentials: creds, copy_trading: copy_trading(k) };
             if ok && !accounts.iter().any(|a| a.key() == config.key()) {
                 accounts.push(config);
             }

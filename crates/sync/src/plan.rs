@@ -126,6 +126,15 @@ pub enum Stream {
     BitgetUnifiedWithdrawals,
     /// Bitget `/api/v3/account/convert-records`, per (`fromCoin`, `toCoin`) pair.
     BitgetUnifiedConverts,
+    /// Binance `/fapi/v1/income` of a copy-trading account (docs/venues.md §1.16): its transfer rows are its money in
+    /// and out.
+    BinanceLeadIncome,
+    /// Bitget `/api/v2/copy/mix-follower/query-history-orders` (docs/venues.md §2.11).
+    BitgetCopyFollowerOrders,
+    /// Bitget `/api/v2/copy/mix-trader/order-history-track`.
+    BitgetCopyTraderOrders,
+    /// Bitget `/api/v2/copy/mix-trader/profit-history-details`.
+    BitgetCopyProfitShares,
 }
 
 /// A stream's request rules.
@@ -238,6 +247,19 @@ impl Stream {
             Stream::BitgetUnifiedWithdrawals => {
                 s(&BITGET_UNIFIED_WITHDRAWALS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
+            // copy trading (docs/venues.md §1.16, §2.11): a lead portfolio's income as a regular account's; closed
+            // tracking orders by their opening time, three months a query, so each full cycle reads the last three
+            // months again (an order listed when it closes, long after it opened); profit shares by their time
+            Stream::BinanceLeadIncome => {
+                s(&BINANCE_FUTURES_INCOME, Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0)
+            }
+            Stream::BitgetCopyFollowerOrders => {
+                s(&BITGET_COPY_FOLLOWER_ORDERS, Some(90 * DAY - 1), None, 100, EndId, 90 * DAY)
+            }
+            Stream::BitgetCopyTraderOrders => {
+                s(&BITGET_COPY_TRADER_ORDERS, Some(90 * DAY - 1), None, 100, EndId, 90 * DAY)
+            }
+            Stream::BitgetCopyProfitShares => s(&BITGET_COPY_PROFIT_SHARES, Some(90 * DAY - 1), None, 100, EndId, 0),
         }
     }
 
@@ -278,6 +300,10 @@ impl Stream {
             BitgetUnifiedDeposits => "unified deposits",
             BitgetUnifiedWithdrawals => "unified withdrawals",
             BitgetUnifiedConverts => "unified converts",
+            BinanceLeadIncome => "lead portfolio income and transfers",
+            BitgetCopyFollowerOrders => "copied orders and profit shares paid",
+            BitgetCopyTraderOrders => "lead orders",
+            BitgetCopyProfitShares => "profit shares received",
         }
     }
 
@@ -307,7 +333,8 @@ impl Stream {
             | BinanceFiatBuys
             | BinanceFiatSells
             | BinanceP2p
-            | BinancePay => Venue::Binance,
+            | BinancePay
+            | BinanceLeadIncome => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -321,7 +348,10 @@ impl Stream {
             | BitgetUnifiedFinancial
             | BitgetUnifiedDeposits
             | BitgetUnifiedWithdrawals
-            | BitgetUnifiedConverts => Venue::Bitget,
+            | BitgetUnifiedConverts
+            | BitgetCopyFollowerOrders
+            | BitgetCopyTraderOrders
+            | BitgetCopyProfitShares => Venue::Bitget,
         }
     }
 
@@ -383,6 +413,22 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// The streams of a copy-trading account beyond its mode's (docs/venues.md §1.16, §2.11), read in full cycles:
+    /// a Binance lead portfolio is read as a USDⓈ-M account whose income carries its money in and out (it replaces
+    /// every stream of [`Stream::independent`]); a classic Bitget copy account adds its tracking orders and profit
+    /// shares. A unified Bitget account has none (the copy endpoints are classic).
+    pub fn copy_trading(mode: AccountMode) -> &'static [Stream] {
+        match mode {
+            AccountMode::Binance => &[Stream::BinanceLeadIncome],
+            AccountMode::BitgetClassic => {
+                &[Stream::BitgetCopyFollowerOrders, Stream::BitgetCopyTraderOrders, Stream::BitgetCopyProfitShares]
+            }
+            AccountMode::BitgetUnified => &[],
+        }
+    }
+}
+
 /// One unit of work: a stream with its fixed parameters, over one time window (or none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -439,7 +485,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
             })
             .collect(),
         Stream::BinanceCoinmTrades => symbols.iter().map(|p| vec![("pair", p.clone())]).collect(),
-        Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
+        Stream::BitgetFuturesBills
+        | Stream::BitgetFuturesFills
+        | Stream::BitgetCopyFollowerOrders
+        | Stream::BitgetCopyTraderOrders => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
         Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
@@ -557,14 +606,9 @@ mod tests {
         .into_iter()
         .chain(Stream::BINANCE_EARN)
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
-        .chain([
-            BinanceFiatDeposits,
-            BinanceFiatWithdrawals,
-            BinanceFiatBuys,
-            BinanceFiatSells,
-            BinanceP2p,
-            BinancePay,
-        ]) {
+        .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
+        .chain([BinanceLeadIncome, BitgetCopyFollowerOrders, BitgetCopyTraderOrders, BitgetCopyProfitShares])
+        {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use bench::common::{credentials, tmp};
+use bench::common::{copy_trading, credentials, tmp};
 use bench::{Bench, Counting, Spent};
 use catalogue::Venue;
 use ledger::{Decimal, Event, EventKind};
@@ -69,7 +69,7 @@ impl<T: Transport> Transport for Shifted<T> {
 fn accounts(sb: &Sandbox) -> Vec<AccountConfig> {
     let mut out: Vec<AccountConfig> = Vec::new();
     for k in sb.keys().iter().filter(|k| k.permissions == Profile::ReadOnly && k.ip_allow.is_empty()) {
-        let config = AccountConfig { credentials: credentials(k) };
+        let config = AccountConfig { credentials: credentials(k), copy_trading: copy_trading(k) };
         if !out.iter().any(|a| a.key() == config.key()) {
             out.push(config);
         }
