@@ -427,6 +427,16 @@ impl Stream {
             AccountMode::BitgetUnified => &[],
         }
     }
+
+    /// How long before the history start the stream's windows begin: Bitget's closed tracking orders are dated
+    /// by their opening and listed once they close, so an order that closed after the history start may have opened
+    /// up to the venue's longest query (three months) before it (docs/venues.md §2.11). Zero for the others.
+    pub fn lookback(self) -> i64 {
+        match self {
+            Stream::BitgetCopyFollowerOrders | Stream::BitgetCopyTraderOrders => 90 * DAY,
+            _ => 0,
+        }
+    }
 }
 
 /// One unit of work: a stream with its fixed parameters, over one time window (or none).

@@ -1327,7 +1327,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
                 let st = state.accounts.get_mut(&run.key).expect("account state");
                 let covered = st.covered_until.get(&key).copied();
-                let floor = plan::start_of(&spec, None, run.history_start, run.now);
+                let history_start = run.history_start - stream.lookback();
+                let floor = plan::start_of(&spec, None, history_start, run.now);
                 if let Some(c) = covered
                     && spec.span.is_some()
                 {
@@ -1345,7 +1346,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 {
                     continue;
                 }
-                let start = plan::start_of(&spec, covered, run.history_start, run.now);
+                let start = plan::start_of(&spec, covered, history_start, run.now);
                 for window in plan::windows(&spec, start, run.now) {
                     tasks.push(Task { stream, key: key.clone(), params: params.clone(), window, older: false });
                 }

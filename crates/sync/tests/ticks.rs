@@ -47,6 +47,38 @@ async fn an_idle_tick_costs_a_tenth_of_the_backfill() {
     assert!(idle.sapi_ip * 10.0 <= first.sapi_ip, "SAPI: {} vs {}", idle.sapi_ip, first.sapi_ip);
 }
 
+/// What a copy-trading account's tick costs (docs/sync.md, "What it costs"), printed with `--nocapture`: a Binance lead
+/// portfolio's idle tick reads its futures wallet only (no spot, SAPI or UID weight), a Bitget copy account's
+/// reads no more than a regular one's (its tracking orders and profit shares wait for the full cycle, which reads
+/// them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_trading_accounts_idle_tick_reads_its_futures_wallet() {
+    let bench = Bench::start(Size::Small, 1).await;
+    let copy = &bench.copy_accounts;
+    assert_eq!(
+        copy.iter().map(|a| a.key()).collect::<BTreeSet<_>>(),
+        ["binance/lead", "bitget/follower", "bitget/leader"].map(String::from).into(),
+        "the sandbox's copy-trading accounts"
+    );
+    let dir = tmp("idle-copy");
+    let first = bench.tick_of(copy, &dir, &SyncOptions::default()).await;
+    let idle = bench.tick_of(copy, &dir, &SyncOptions::default()).await;
+    let full = bench.tick_of(copy, &dir, &SyncOptions { full_every_ms: 0, ..SyncOptions::default() }).await;
+    let copy_reads = |s: &Spent| s.paths.keys().filter(|p| p.contains("/copy")).count();
+    assert_eq!(copy_reads(&idle), 0, "the copy streams wait for the full cycle: {:?}", idle.paths);
+    assert_eq!(copy_reads(&full), 3, "the full cycle reads them: {:?}", full.paths);
+    let rows = [
+        bench::Row::of_accounts(copy, "first sync (backfill)", &first),
+        bench::Row::of_accounts(copy, "tick with nothing new (incremental)", &idle),
+        bench::Row::of_accounts(copy, "full cycle with nothing new (hourly)", &full),
+    ];
+    eprintln!("{}", bench::table_of(copy, &rows));
+    let (first, idle) = (&rows[0], &rows[1]);
+    assert_eq!((idle.spot_ip, idle.sapi_ip, idle.coinm_ip, idle.uid), (0.0, 0.0, 0.0, (0, 0)), "{idle:?}");
+    assert_eq!((first.spot_ip, first.sapi_ip, first.coinm_ip), (0.0, 0.0, 0.0), "no spot or COIN-M read: {first:?}");
+    assert!(idle.futures_ip * 10.0 <= first.futures_ip, "{idle:?} vs {first:?}");
+}
+
 /// A transport whose clock moves with the simulated venues' ([`Sandbox::set_as_of`]): time passes for both.
 struct Shifted<T> {
     inner: T,
