@@ -122,6 +122,8 @@ async fn sync(args: SyncArgs, keys: Vec<AccountConfig>) -> i32 {
         let creds = account.credentials.clone();
         let name = format!("{}/{}", creds.venue, creds.label);
         let client = Client::new(creds.clone());
+        // a copy-trading account's key that can change copy settings is refused (docs/venues.md §1.16, §2.11)
+        let policy = ConnectPolicy { copy_trading: account.copy_trading, ..policy.clone() };
         let mut result = venues::connect(&transport, &client, &policy).await;
         for attempt in 1..6u64 {
             match &result {
