@@ -1134,3 +1134,22 @@ async fn a_delisted_pairs_trades_are_synced_and_an_unfound_asset_is_listed() {
         }
     }
 }
+
+/// A Binance key connected as copy-trading has its lead status read (docs/venues.md §1.16): the lead portfolio's
+/// key connects with no warning about it, a regular account's key is told its account is not a lead trader, and
+/// neither is refused for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_trading_binance_key_is_told_whether_it_is_a_lead_portfolio() {
+    let r = start(9, Size::Tiny, 0.0, None).await;
+    let t = transport(&r);
+    let policy = ConnectPolicy { copy_trading: true, ..ConnectPolicy::default() };
+    let lead = credentials(r.sandbox.key(SimVenue::Binance, "lead").unwrap());
+    let report = venues::connect(&t, &Client::new(lead), &policy).await.unwrap();
+    assert!(!report.warnings.iter().any(|w| w.contains("lead trader")), "{:?}", report.warnings);
+    let main = credentials(r.sandbox.key(SimVenue::Binance, "main").unwrap());
+    let report = venues::connect(&t, &Client::new(main.clone()), &policy).await.unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("not a lead trader")), "{:?}", report.warnings);
+    let regular = venues::connect(&t, &Client::new(main), &ConnectPolicy::default()).await.unwrap();
+    assert!(!regular.warnings.iter().any(|w| w.contains("lead trader")), "a regular account is not asked");
+    drop(t);
+}

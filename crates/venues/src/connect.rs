@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use catalogue::{BINANCE_API_RESTRICTIONS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint, Venue};
+use catalogue::{
+    BINANCE_API_RESTRICTIONS, BINANCE_COPY_LEAD_STATUS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint,
+    Venue,
+};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -411,6 +414,24 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
     finish_bitget(data, policy, reasons, warnings)
 }
 
+/// What a Binance copy-trading key's lead status says (docs/venues.md §1.16): nothing for a lead trader; a warning
+/// when the account is not one (only a lead portfolio can be read) or when the status cannot be read (the endpoint
+/// is marked `TRADE`: a read-only key may be refused it). Never a refusal: the key's permissions were judged above.
+async fn lead_status_warning<T: Transport>(transport: &T, client: &Client) -> Option<String> {
+    let status = call_patiently(transport, client, &BINANCE_COPY_LEAD_STATUS).await;
+    match status.and_then(|reply| crate::parse::binance::lead_status(&reply.data)) {
+        Ok(true) => None,
+        Ok(false) => Some(
+            "Binance says this key's account is not a lead trader: meetcrypt reads a copy-trading account's USDS-M \
+             futures wallet, which is a lead portfolio's; a follower's copy portfolio cannot be read through the API"
+                .into(),
+        ),
+        Err(e) => {
+            Some(format!("Binance did not say whether this account is a lead trader ({e}); it is read all the same"))
+        }
+    }
+}
+
 /// How a call during connect is retried: [`crate::retry`]'s rules, four attempts (waits of 300, 600 and 1,200 ms).
 const CONNECT_RETRY: RetryPolicy = RetryPolicy { max_attempts: 4, first_delay_ms: 150 };
 /// The longest a connect waits for a venue's `Retry-After`: the user is watching, and a key check that would wait
@@ -480,7 +501,8 @@ pub async fn connect<T: Transport>(
     let (mode, (ip_restricted, mut warnings)) = match creds.venue {
         Venue::Binance => {
             let reply = call_patiently(transport, client, &BINANCE_API_RESTRICTIONS).await?;
-            (AccountMode::Binance, check_binance_restrictions(&reply.data, policy)?)
+            let checked = check_binance_restrictions(&reply.data, policy)?;
+            (AccountMode::Binance, checked)
         }
         Venue::Bitget => match call_patiently(transport, client, &BITGET_ACCOUNT_INFO).await {
             Ok(reply) => (AccountMode::BitgetClassic, check_bitget_classic(&reply.data, policy)?),
@@ -491,6 +513,9 @@ pub async fn connect<T: Transport>(
             Err(e) => return Err(e.into()),
         },
     };
+    if policy.copy_trading && creds.venue == Venue::Binance {
+        warnings.extend(lead_status_warning(transport, client).await);
+    }
     warnings.extend(clock_warning);
     Ok(ConnectReport { mode, ip_restricted, warnings, clock_offset_ms: offset })
 }
