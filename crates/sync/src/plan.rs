@@ -587,6 +587,27 @@ mod tests {
         assert!(start_of(&income, None, 0, now) > now - 90 * DAY);
     }
 
+    /// A copy-trading account's streams (docs/venues.md §1.16, §2.11): a lead portfolio's income on the futures
+    /// host, Bitget's tracking orders read from three months before the history start (dated by their opening,
+    /// listed at their close) and again for three months on each full cycle, profit shares from the start.
+    #[test]
+    fn copy_trading_streams_reach_back_for_orders_opened_before_the_history() {
+        assert_eq!(Stream::copy_trading(AccountMode::Binance), [Stream::BinanceLeadIncome]);
+        assert_eq!(Stream::BinanceLeadIncome.spec().endpoint.host, catalogue::Host::BinanceFutures);
+        assert!(Stream::copy_trading(AccountMode::BitgetUnified).is_empty());
+        let now = 1000 * DAY;
+        let history_start = now - 30 * DAY;
+        for stream in Stream::copy_trading(AccountMode::BitgetClassic) {
+            let spec = stream.spec();
+            let from = start_of(&spec, None, history_start - stream.lookback(), now);
+            let w = windows(&spec, from, now);
+            assert!(w.iter().flatten().all(|(s, e)| e - s < 90 * DAY), "{stream:?}");
+            let orders = *stream != Stream::BitgetCopyProfitShares;
+            assert_eq!(from, if orders { history_start - 90 * DAY } else { history_start }, "{stream:?}");
+            assert_eq!(spec.overlap, if orders { 90 * DAY } else { 0 }, "{stream:?}");
+        }
+    }
+
     #[test]
     fn every_stream_reads_an_endpoint_of_its_venue() {
         use Stream::*;
