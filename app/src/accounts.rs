@@ -37,7 +37,9 @@ pub async fn connect_account(
     let client = venues::Client::new(creds);
     // the IPs a warning names are the operator's signed ones only (none if they do not verify)
     let signed = crate::relay_ips::verified_ips().await.map(|v| v.ips).unwrap_or_default();
-    let policy = venues::ConnectPolicy { relay_ips: signed, ..Default::default() };
+    // a copy-trading account's key that can change copy settings is refused (docs/venues.md §1.17, §2.11)
+    let copy_trading = account_kind == AccountKind::CopyTrading;
+    let policy = venues::ConnectPolicy { relay_ips: signed, copy_trading, ..Default::default() };
     let result = venues::connect(&transport, &client, &policy).await;
     let audit = transport.take_audit();
     let report = match result {

@@ -259,6 +259,23 @@ pub fn kind_name(kind: AccountKind) -> &'static str {
     }
 }
 
+/// What the sync reads of an account, as its row says it: its mode's wallets, or for a copy-trading account what it
+/// is (docs/venues.md §1.17, §2.11): a Binance lead portfolio (its USDⓈ-M futures wallet only), a Bitget follower's
+/// or trader's copy account (a classic account with its tracking orders and profit shares).
+pub fn what_is_read(mode: venues::AccountMode, kind: AccountKind) -> &'static str {
+    use venues::AccountMode::{Binance, BitgetClassic, BitgetUnified};
+    match (mode, kind) {
+        (Binance, AccountKind::Regular) => "spot, wallet, USDS-M futures, Simple Earn",
+        (BitgetClassic, AccountKind::Regular) => "classic: spot, USDT-M futures",
+        (BitgetUnified, AccountKind::Regular) => "unified account",
+        (Binance, AccountKind::CopyTrading) => "lead portfolio: its USDS-M futures wallet",
+        (BitgetClassic, AccountKind::CopyTrading) => {
+            "follower or trader: spot, USDT-M futures, copied and lead orders, profit shares"
+        }
+        (BitgetUnified, AccountKind::CopyTrading) => "unified account (copy trading is read on classic accounts only)",
+    }
+}
+
 /// The stored forms of an account's venue (`binance`) and kind (`copy-trading`): an unknown one makes the account
 /// list fail to decode with an error that names it, never a guess (an account of an unknown venue cannot be read).
 mod stored {

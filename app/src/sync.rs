@@ -318,7 +318,8 @@ fn engine_accounts(
             credential.passphrase.clone(),
         );
         transport.name_account(credential.api_key.clone(), cred_id.clone());
-        let config = AccountConfig { credentials: creds };
+        let copy_trading = meta.account_kind == vault::AccountKind::CopyTrading;
+        let config = AccountConfig { credentials: creds, copy_trading };
         engines.credential_of.insert(config.key(), cred_id.clone());
         let prefix = format!("{}-", cache_id(cred_id));
         let used = chunk_ids.iter().filter(|i| i.as_str().starts_with(&prefix)).count();

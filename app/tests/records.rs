@@ -173,3 +173,18 @@ fn the_settings_form_writes_its_own_choices_and_keeps_what_other_screens_saved()
     assert_eq!(stored.deposit_costs, others.deposit_costs);
     assert_eq!(stored.holding_preset, others.holding_preset);
 }
+
+/// A copy-trading account's row says what it is and what is read of it (docs/venues.md §1.17, §2.11); a regular
+/// one's says its mode's wallets, as before.
+#[wasm_bindgen_test]
+fn a_copy_trading_account_says_what_it_is() {
+    use app::records::what_is_read;
+    use venues::AccountMode;
+    assert_eq!(
+        what_is_read(AccountMode::Binance, AccountKind::CopyTrading),
+        "lead portfolio: its USDS-M futures wallet"
+    );
+    assert!(what_is_read(AccountMode::BitgetClassic, AccountKind::CopyTrading).starts_with("follower or trader"));
+    assert_eq!(what_is_read(AccountMode::Binance, AccountKind::Regular), "spot, wallet, USDS-M futures, Simple Earn");
+    assert_eq!(what_is_read(AccountMode::BitgetClassic, AccountKind::Regular), "classic: spot, USDT-M futures");
+}

@@ -270,7 +270,7 @@ fn AccountRow(
         " · {} · {} · {}",
         records::venue_name(meta.venue.as_str()),
         records::kind_name(meta.account_kind),
-        mode_text(meta.mode)
+        records::what_is_read(meta.mode, meta.account_kind)
     );
     view! {
         <li class="account" data-testid="account-row">
@@ -306,14 +306,6 @@ pub fn sync_health(last: Option<&SyncOutcome>) -> (&'static str, String) {
 }
 
 /// What an account's mode reads.
-fn mode_text(mode: venues::AccountMode) -> &'static str {
-    match mode {
-        venues::AccountMode::Binance => "spot, wallet, USDS-M futures, Simple Earn",
-        venues::AccountMode::BitgetClassic => "classic: spot, USDT-M futures",
-        venues::AccountMode::BitgetUnified => "unified account",
-    }
-}
-
 /// The name an account would have without its label: its venue and type.
 fn default_name(meta: &AccountMeta) -> String {
     let mut unnamed = meta.clone();

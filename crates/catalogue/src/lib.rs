@@ -479,6 +479,16 @@ endpoints! {
         "unified withdrawals";
     BITGET_UNIFIED_CONVERTS = Get "/api/v3/account/convert-records" Bitget Signed BitgetPerSecond(20)
         "unified convert trades";
+    // Copy trading (docs/venues.md §1.17, §2.11): the lead trader's status, copied and lead orders closed, profit
+    // shares received; reads only
+    BINANCE_COPY_LEAD_STATUS = Get "/sapi/v1/copyTrading/futures/userStatus" BinanceSpot Signed BinanceUid(20)
+        "lead trader status";
+    BITGET_COPY_FOLLOWER_ORDERS = Get "/api/v2/copy/mix-follower/query-history-orders" Bitget Signed
+        BitgetPerSecond(5) "copied orders closed";
+    BITGET_COPY_TRADER_ORDERS = Get "/api/v2/copy/mix-trader/order-history-track" Bitget Signed BitgetPerSecond(5)
+        "lead orders closed";
+    BITGET_COPY_PROFIT_SHARES = Get "/api/v2/copy/mix-trader/profit-history-details" Bitget Signed
+        BitgetPerSecond(5) "profit shares received";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -625,6 +635,17 @@ mod tests {
             (Venue::Bitget, "/api/v3/trade/place-order"),
             (Venue::Bitget, "/api/v3/account/transfer"),
             (Venue::Bitget, "/api/v3/account/set-leverage"),
+            // copy trading (docs/venues.md §1.17, §2.11): settings, closing, take-profit and stop-loss, following
+            (Venue::Bitget, "/api/v2/copy/mix-follower/setting-tpsl"),
+            (Venue::Bitget, "/api/v2/copy/mix-follower/close-positions"),
+            (Venue::Bitget, "/api/v2/copy/mix-follower/cancel-trader"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/order-modify-tpsl"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/config-setting-symbols"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/config-setting-base"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/remove-follower"),
+            (Venue::Bitget, "/api/mix/v1/trace/closeTrackOrder"),
+            (Venue::Bitget, "/api/mix/v1/trace/modifyTPSL"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/order-close-tracking"),
         ];
         // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
         // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
@@ -634,6 +655,32 @@ mod tests {
         let reads_at_write_paths: Vec<&str> =
             writes.iter().filter(|(v, p)| lookup(*v, Method::Get, p).is_some()).map(|(_, p)| *p).collect();
         assert_eq!(reads_at_write_paths, ["/sapi/v1/asset/transfer"]);
+    }
+
+    /// Copy trading is read through four GETs (docs/venues.md §1.17, §2.11): Binance's lead status on the SAPI UID
+    /// limiter (weight 20), Bitget's closed copied and lead orders and profit shares at 5 a second per UID; their
+    /// settings, closing and follow siblings stay refused above, and the reads the sync does not need (the lead
+    /// symbols, the open tracking orders, the profit summary) are not listed.
+    #[test]
+    fn copy_trading_entries_are_reads() {
+        assert_eq!(BINANCE_COPY_LEAD_STATUS.limiter(), Limiter::BinanceSapiUid);
+        assert_eq!(BINANCE_COPY_LEAD_STATUS.weight(""), 20);
+        let copy: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.contains("/copy")).collect();
+        assert_eq!(copy.len(), 4);
+        for e in copy {
+            assert_eq!((e.method, e.security), (Method::Get, Security::Signed), "{}", e.path);
+        }
+        for read_not_needed in [
+            (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
+            (Venue::Bitget, "/api/v2/copy/mix-follower/query-current-orders"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/order-current-track"),
+            (Venue::Bitget, "/api/v2/copy/mix-trader/profit-history-summarys"),
+        ] {
+            assert!(lookup(read_not_needed.0, Method::Get, read_not_needed.1).is_none(), "{}", read_not_needed.1);
+        }
+        for e in [&BITGET_COPY_FOLLOWER_ORDERS, &BITGET_COPY_TRADER_ORDERS, &BITGET_COPY_PROFIT_SHARES] {
+            assert_eq!((e.cost, e.limiter()), (Cost::BitgetPerSecond(5), Limiter::BitgetSigned), "{}", e.path);
+        }
     }
 
     /// Simple Earn is read through its positions and histories only, each a GET of weight 150 counted per IP on the

@@ -27,9 +27,13 @@ struct KeyEntry {
     secret: Secret,
     #[serde(default)]
     passphrase: Option<Secret>,
+    /// `copy-trading` for a copy-trading account (docs/venues.md §1.17, §2.11); anything else is a regular one.
+    #[serde(default)]
+    account_kind: String,
 }
 
-fn load_keys(path: &PathBuf) -> Result<Vec<Credentials>, String> {
+/// The key file's accounts, each read as its kind says.
+fn load_keys(path: &PathBuf) -> Result<Vec<AccountConfig>, String> {
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: KeyFile =
         serde_json::from_slice(&text).map_err(|e| format!("{}: not a key list: {e}", path.display()))?;
@@ -41,7 +45,11 @@ fn load_keys(path: &PathBuf) -> Result<Vec<Credentials>, String> {
                 format!("{}: key {}: unknown venue {:?} (binance or bitget)", path.display(), i + 1, k.venue)
             })?;
             let passphrase = k.passphrase.filter(|p| !p.is_empty());
-            Ok(Credentials::new(venue, k.label, k.api_key, k.secret, passphrase))
+            let copy_trading = k.account_kind == "copy-trading";
+            Ok(AccountConfig {
+                credentials: Credentials::new(venue, k.label, k.api_key, k.secret, passphrase),
+                copy_trading,
+            })
         })
         .collect()
 }
@@ -88,7 +96,7 @@ pub fn run(args: SyncArgs) -> i32 {
     rt.block_on(sync(args, keys))
 }
 
-async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
+async fn sync(args: SyncArgs, keys: Vec<AccountConfig>) -> i32 {
     let timeout = Duration::from_millis(args.timeout_ms);
     let mut policy = ConnectPolicy {
         allow_trade: args.allow_trade,
@@ -153,19 +161,22 @@ async fn sync(args: SyncArgs, keys: Vec<Credentials>) -> i32 {
 async fn connect_all(
     transport: &HttpTransport,
     policy: &ConnectPolicy,
-    keys: Vec<Credentials>,
+    keys: Vec<AccountConfig>,
 ) -> (Vec<AccountConfig>, usize) {
     let mut accepted = Vec::new();
     let mut refused = 0;
-    for creds in keys {
+    for account in keys {
+        let creds = account.credentials.clone();
         let name = format!("{}/{}", creds.venue, creds.label);
         let client = Client::new(creds.clone());
-        let mut result = venues::connect(transport, &client, policy).await;
+        // a copy-trading account's key that can change copy settings is refused (docs/venues.md §1.17, §2.11)
+        let policy = ConnectPolicy { copy_trading: account.copy_trading, ..policy.clone() };
+        let mut result = venues::connect(transport, &client, &policy).await;
         for attempt in 1..6u64 {
             match &result {
                 Err(ConnectError::Venue(e)) if e.is_retryable() => {
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                    result = venues::connect(transport, &client, policy).await;
+                    result = venues::connect(transport, &client, &policy).await;
                 }
                 _ => break,
             }
@@ -175,7 +186,7 @@ async fn connect_all(
                 for w in &report.warnings {
                     eprintln!("{name}: warning: {w}");
                 }
-                accepted.push(AccountConfig { credentials: creds });
+                accepted.push(account);
             }
             Err(e @ ConnectError::Refused { .. }) => {
                 refused += 1;
@@ -231,7 +242,9 @@ mod tests {
                "secret":"s2","passphrase":"p2","ip_allow":["127.0.0.2"]}]}"#,
         )
         .unwrap();
-        let keys = load_keys(&path).unwrap();
+        let accounts = load_keys(&path).unwrap();
+        assert!(accounts.iter().all(|a| !a.copy_trading));
+        let keys: Vec<Credentials> = accounts.into_iter().map(|a| a.credentials).collect();
         assert_eq!(keys.len(), 2);
         assert_eq!(
             (keys[0].venue, keys[0].label.as_str(), keys[0].passphrase.is_none()),

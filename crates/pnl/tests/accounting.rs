@@ -1284,3 +1284,43 @@ fn a_declared_migration_turns_the_credit_into_a_migration() {
     assert_eq!((r.assets["NEW"].amount, r.assets["NEW"].cost_basis), (d("1"), d("100")));
     assert_identity(&r);
 }
+
+/// docs/accounting.md Example 38: copy trading (§8e). A Bitget follower's copied order is futures income, the profit
+/// share it pays an expense (other income, negative), its moves between spot and futures transfers; a Binance lead
+/// portfolio's money in and out are deposit and withdrawal legs (unmatched: the main account shows neither), the
+/// profit share it receives other income.
+#[test]
+fn copy_trading_profit_sharing_is_other_income_and_moves_are_transfers() {
+    let (spot, futures) = ("bitget/follow/spot", "bitget/follow/futures");
+    let follower = vec![
+        deposit("in", at(1, 0), spot, "500", "USDT", None),
+        transfer("to_copy", at(1, 1), spot, futures, "500", "USDT"),
+        with_symbol(income("pnl", at(2, 0), futures, IncomeType::RealizedPnl, "100", "USDT"), "BTCUSDT"),
+        with_symbol(income("open_fee", at(1, 2), futures, IncomeType::Commission, "-0.6", "USDT"), "BTCUSDT"),
+        with_symbol(income("close_fee", at(2, 0), futures, IncomeType::Commission, "-0.6", "USDT"), "BTCUSDT"),
+        transfer("from_copy", at(2, 1), futures, spot, "598.8", "USDT"),
+        income("share_paid", at(2, 2), spot, IncomeType::Other, "-10", "USDT"),
+    ];
+    let r = compute(&follower, &[], &Settings::default());
+    let x = &r.realized;
+    assert_eq!((x.futures, x.commission, x.other, x.total), (d("100"), d("-1.2"), d("-10"), d("88.8")));
+    assert_eq!(r.identity.net_contributions, d("500"), "moves between spot and the copy account are no flows");
+    assert_eq!(r.accounts[spot].balances["USDT"], d("588.8"));
+    assert!(r.accounts[futures].balances.get("USDT").is_none_or(|b| b.is_zero()));
+    assert!(r.transfers.unmatched.len() == 1, "only the deposit from outside: {:?}", r.transfers.unmatched);
+    assert_identity(&r);
+
+    let lead = "binance/lead/usdm";
+    let portfolio = vec![
+        deposit("lead_in", at(1, 0), lead, "1000", "USDT", None),
+        with_symbol(income("lead_pnl", at(2, 0), lead, IncomeType::RealizedPnl, "50", "USDT"), "ETHUSDT"),
+        income("share_received", at(3, 0), lead, IncomeType::Other, "15", "USDT"),
+        withdrawal("lead_out", at(4, 0), lead, "1065", "USDT", None, None),
+    ];
+    let r = compute(&portfolio, &[], &Settings::default());
+    assert_eq!((r.realized.futures, r.realized.other, r.realized.total), (d("50"), d("15"), d("65")));
+    assert_eq!(r.identity.net_contributions, d("-65"));
+    assert_eq!(r.transfers.unmatched.len(), 2);
+    assert!(r.accounts[lead].balances.get("USDT").is_none_or(|b| b.is_zero()));
+    assert_identity(&r);
+}

@@ -20,6 +20,8 @@ mod fiat;
 pub use fiat::{FiatOrder, FiatPayment, P2pOrder, PayTx};
 mod staking;
 pub use staking::{StakingKind, StakingRow};
+mod copy;
+pub use copy::{CopyOrder, CopyRole, LEAD_PROFIT_SHARE, ProfitShare, STRATEGY_TRANSFER};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -470,6 +472,9 @@ pub struct BinanceAccount {
     pub coinm_positions: BTreeMap<Symbol, Position>,
     /// ETH and SOL staking rows, chronological (docs/venues.md §1.16).
     pub staking: Vec<StakingRow>,
+    /// A lead portfolio (docs/venues.md §1.17): its key is registered as copy-trading, its `TRANSFER` and
+    /// `STRATEGY_UMFUTURES_TRANSFER` income rows are its money in and out.
+    pub copy_trading: bool,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -531,6 +536,12 @@ pub struct BitgetAccount {
     pub mix_bills: Vec<Bill>,
     /// Open positions.
     pub positions: BTreeMap<Symbol, Position>,
+    /// A copy-trading account's side (docs/venues.md §2.11), `None` for a regular one.
+    pub copy_role: Option<CopyRole>,
+    /// Closed tracking orders (copy-trading accounts), by `trackingNo`.
+    pub copy_orders: Vec<CopyOrder>,
+    /// Profit shares received (a trader), chronological.
+    pub profit_shares: Vec<ProfitShare>,
 }
 
 /// The whole generated world.
@@ -1866,6 +1877,9 @@ fn gen_bitget(
         mix_fills: Vec::new(),
         mix_bills: Vec::new(),
         positions: BTreeMap::new(),
+        copy_role: None,
+        copy_orders: Vec::new(),
+        profit_shares: Vec::new(),
     };
     let mut activity = BitgetActivity {
         g,
@@ -2351,7 +2365,8 @@ fn demo_keys(seed: u64, binance: &[BinanceAccount], bitget: &[BitgetAccount]) ->
             "office" => (Profile::ReadOnly, vec![office_ip]),
             _ => (Profile::ReadOnly, vec![]),
         };
-        keys.push(demo_key(&mut r, Venue::Binance, &acc.label, "spot", profile, ips));
+        let kind = if acc.copy_trading { "copy-trading" } else { "spot" };
+        keys.push(demo_key(&mut r, Venue::Binance, &acc.label, kind, profile, ips));
     }
     // an Ed25519 read-only key on the "alt" account (or main when there is no alt)
     let ed_label =
@@ -2373,7 +2388,11 @@ fn demo_keys(seed: u64, binance: &[BinanceAccount], bitget: &[BitgetAccount]) ->
             "office" => (Profile::ReadOnly, vec![office_ip]),
             _ => (Profile::ReadOnly, vec![]),
         };
-        let kind = if acc.mode == AccountMode::Unified { "unified" } else { "classic" };
+        let kind = match (acc.copy_role, acc.mode) {
+            (Some(_), _) => "copy-trading",
+            (None, AccountMode::Unified) => "unified",
+            (None, AccountMode::Classic) => "classic",
+        };
         keys.push(demo_key(&mut r, Venue::Bitget, &acc.label, kind, profile, ips));
     }
     keys
@@ -2478,6 +2497,12 @@ impl World {
                 &[],
                 &[],
             ));
+        }
+        // copy trading (docs/venues.md §1.17, §2.11): a Binance lead portfolio, a Bitget follower and trader
+        binance.push(copy::binance_lead(seed, &market, "lead", binance.len() as u64, &spec, traded, &futures));
+        for (l, role) in [("follower", CopyRole::Follower), ("leader", CopyRole::Trader)] {
+            let i = bitget.len() as u64;
+            bitget.push(copy::bitget_copy(seed, &market, l, i, &spec, &bitget_spot, &futures, role));
         }
 
         let keys = demo_keys(seed, &binance, &bitget);

@@ -126,6 +126,7 @@ pub fn as_of(world: &World, t: i64) -> World {
             coinm_income: upto(&a.coinm_income, t, |i| i.time),
             coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
             staking: upto(&a.staking, t, |r| r.time),
+            copy_trading: a.copy_trading,
         })
         .collect();
     let bitget = world
@@ -147,6 +148,9 @@ pub fn as_of(world: &World, t: i64) -> World {
             mix_fills: upto(&a.mix_fills, t, |f| f.time),
             mix_bills: upto(&a.mix_bills, t, |b| b.time),
             positions: replay(a.mix_fills.iter().filter(|f| f.time <= t)),
+            copy_role: a.copy_role,
+            copy_orders: upto(&a.copy_orders, t, |o| o.close_time),
+            profit_shares: upto(&a.profit_shares, t, |p| p.time),
         })
         .collect();
     let mut cut = World {

@@ -74,7 +74,9 @@ use std::collections::BTreeMap;
 use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::generator::{BinanceAccount, BitgetAccount, CoinmContract, EarnKind, FuturesFill, World};
+use crate::generator::{
+    BinanceAccount, BitgetAccount, CoinmContract, EarnKind, FuturesFill, LEAD_PROFIT_SHARE, STRATEGY_TRANSFER, World,
+};
 use crate::keys::AccountMode;
 
 /// Balances by ledger account id (`binance/main/spot`) then asset.
@@ -144,10 +146,12 @@ pub fn ledger(world: &World) -> Vec<Event> {
         binance_staking(a, &mut out);
         binance_futures(a, &mut out);
         binance_coinm(a, &mut out);
+        binance_lead(a, &mut out);
     }
     for a in &world.bitget {
         bitget_spot(world, a, &mut out);
         bitget_futures(a, &mut out);
+        bitget_copy(a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     out
@@ -660,6 +664,71 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
                 _ => {}
             }
         }
+    }
+}
+
+/// A Binance lead portfolio's money in and out and its profit shares (docs/accounting.md §8e): its `TRANSFER` and
+/// `STRATEGY_UMFUTURES_TRANSFER` income rows a deposit (positive) or a withdrawal (negative) of `usdm`, its profit
+/// shares other income. Nothing for a regular account.
+fn binance_lead(a: &BinanceAccount, out: &mut Vec<Event>) {
+    if !a.copy_trading {
+        return;
+    }
+    let usdm = format!("binance/{}/usdm", a.label);
+    for i in &a.income {
+        let asset = i.asset.to_string();
+        let kind = match i.income_type {
+            "TRANSFER" | STRATEGY_TRANSFER if i.income.is_sign_negative() => {
+                EventKind::Withdrawal { asset, amount: -i.income, fee: None, txid: None }
+            }
+            "TRANSFER" | STRATEGY_TRANSFER => EventKind::Deposit { asset, amount: i.income, txid: None },
+            LEAD_PROFIT_SHARE => {
+                EventKind::Income { income_type: IncomeType::Other, asset, amount: i.income, symbol: None }
+            }
+            _ => continue, // the position's rows, booked by `binance_futures`
+        };
+        out.push(ev(format!("{usdm}:income:{}:{}", i.income_type, i.tran_id), i.time, &usdm, kind));
+    }
+}
+
+/// A Bitget copy-trading account's tracking orders and profit shares (docs/venues.md §2.11): each closed order an
+/// opening and a closing fill for the record, a follower's profit share paid other income of minus it in spot, a
+/// trader's profit share received other income in spot.
+fn bitget_copy(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (futures, spot) = (format!("bitget/{}/futures", a.label), format!("bitget/{}/spot", a.label));
+    for o in &a.copy_orders {
+        let fill = |buy: bool, price, fee, pnl, order: u64| EventKind::FuturesTrade {
+            symbol: o.symbol.to_string(),
+            side: if buy { Side::Buy } else { Side::Sell },
+            price,
+            qty: o.size,
+            fees: vec![money("USDT", fee)],
+            realized_pnl: pnl,
+            order_id: Some(order.to_string()),
+        };
+        let (n, open, close) = (o.tracking_no, o.tracking_no + 1, o.tracking_no + 2);
+        let opening = fill(o.long, o.open_price, o.open_fee, None, open);
+        out.push(ev(format!("{futures}:copy_open:{n}"), o.open_time, &futures, opening));
+        let closing = fill(!o.long, o.close_price, o.close_fee, Some(o.pnl), close);
+        out.push(ev(format!("{futures}:copy_close:{n}"), o.close_time, &futures, closing));
+        if !o.share.is_zero() {
+            let kind = EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: "USDT".into(),
+                amount: -o.share,
+                symbol: None,
+            };
+            out.push(ev(format!("{spot}:copy_share:{n}"), o.close_time, &spot, kind));
+        }
+    }
+    for p in &a.profit_shares {
+        let kind = EventKind::Income {
+            income_type: IncomeType::Other,
+            asset: p.coin.to_string(),
+            amount: p.profit,
+            symbol: None,
+        };
+        out.push(ev(format!("{spot}:copy_profit:{}", p.id), p.time, &spot, kind));
     }
 }
 

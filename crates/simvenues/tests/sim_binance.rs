@@ -634,3 +634,21 @@ async fn staking_pages_follow_the_documented_shapes() {
         ["eth_stake", "wbeth_unwrap", "beth_reward", "wbeth_wrap", "eth_redemption", "sol_stake", "sol_redemption"]
     );
 }
+
+/// The lead trader status (docs/venues.md §1.17) in the page's shape: the SAPI envelope with `isLeadTrader` and
+/// `time`, true for the lead portfolio's key and false for a regular account's, at UID weight 20.
+#[tokio::test]
+async fn the_lead_status_says_which_key_is_a_lead_portfolio() {
+    let sb = sandbox().await;
+    for (label, lead) in [("lead", true), ("main", false)] {
+        let k = key(&sb, label);
+        let r =
+            binance_get(sb.binance_spot_url(), &k, "/sapi/v1/copyTrading/futures/userStatus", "", None).await.unwrap();
+        let v = r.json();
+        assert_eq!((r.status, v["code"].as_str(), v["success"].as_bool()), (200, Some("000000"), Some(true)), "{v}");
+        assert_eq!(v["data"]["isLeadTrader"].as_bool(), Some(lead), "{label}: {v}");
+        assert!(v["data"]["time"].is_i64(), "{v}");
+        assert_eq!(r.header("x-sapi-used-uid-weight-1m"), Some("20"), "{label}");
+    }
+    assert_eq!(key(&sb, "lead").account_kind, "copy-trading");
+}

@@ -343,3 +343,32 @@ async fn convert_records_page_and_check_their_windows() {
         assert!(seen > 0 && seen == uw.converts.len(), "{seen} of {}", uw.converts.len());
     }
 }
+
+/// The copy-trading reads (docs/venues.md §2.11) in the pages' shapes: the follower's closed copied orders for the
+/// follower's key (`trackingList` rows with `netProfit`, `endId` the smallest `trackingNo` of the page), none for a
+/// regular key; `productType` is required; the trader's profit shares as `profitList` rows in lower-case coins.
+#[tokio::test]
+async fn copy_trading_reads_follow_the_documented_shapes() {
+    let sb = Sandbox::start(SandboxConfig { seed: 34, size: Size::Small, ..Default::default() }).await.unwrap();
+    let base = sb.bitget_url();
+    let (follower, main, leader) = (key(&sb, "follower"), key(&sb, "main"), key(&sb, "leader"));
+    assert_eq!(follower.account_kind, "copy-trading");
+    let path = "/api/v2/copy/mix-follower/query-history-orders";
+    let r = bitget_get(base, &follower, path, "productType=USDT-FUTURES&limit=2", None).await.unwrap();
+    let data = &r.json()["data"];
+    let rows = data["trackingList"].as_array().unwrap_or_else(|| panic!("{data}"));
+    assert_eq!(rows.len(), 2, "{data}");
+    for field in ["trackingNo", "posSide", "openSize", "closeSize", "openPriceAvg", "closePriceAvg", "achievedPL"] {
+        assert!(rows[0][field].is_string(), "{field}: {}", rows[0]);
+    }
+    assert!(rows.iter().all(|o| o["netProfit"].is_string() && o["openFee"].as_str().unwrap().starts_with('-')));
+    let smallest = rows.iter().map(|o| o["trackingNo"].as_str().unwrap().parse::<u64>().unwrap()).min().unwrap();
+    assert_eq!(data["endId"].as_str(), Some(smallest.to_string().as_str()));
+    let r = bitget_get(base, &main, path, "productType=USDT-FUTURES", None).await.unwrap();
+    assert_eq!(r.json()["data"]["trackingList"], json!([]), "a regular account copies nothing");
+    let r = bitget_get(base, &follower, path, "", None).await.unwrap();
+    assert_ne!(r.json()["code"], json!("00000"), "productType is required");
+    let r = bitget_get(base, &leader, "/api/v2/copy/mix-trader/profit-history-details", "", None).await.unwrap();
+    let shares = r.json()["data"]["profitList"].as_array().cloned().unwrap_or_default();
+    assert!(!shares.is_empty() && shares.iter().all(|p| p["coin"] == json!("usdt")), "{shares:?}");
+}

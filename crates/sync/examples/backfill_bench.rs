@@ -15,7 +15,7 @@ use sync_engine::{AccountConfig, SyncOptions};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
+use common::{connect_retrying, copy_trading, credentials, relay_for, synced_despite, tmp};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -35,7 +35,7 @@ async fn main() {
             Ok(_) => true,
             Err(e) => synced_despite(k, &e),
         };
-        let config = AccountConfig { credentials: creds };
+        let config = AccountConfig { credentials: creds, copy_trading: copy_trading(k) };
         if ok && !accounts.iter().any(|a| a.key() == config.key()) {
             accounts.push(config);
         }

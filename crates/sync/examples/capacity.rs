@@ -414,7 +414,8 @@ async fn run(args: Args) -> i32 {
     .into();
 
     // Warm-up: each steady user's history read once (a full cycle), as the app did on earlier days.
-    let accounts: Vec<AccountConfig> = creds.iter().map(|c| AccountConfig { credentials: c.clone() }).collect();
+    let accounts: Vec<AccountConfig> =
+        creds.iter().map(|c| AccountConfig { credentials: c.clone(), copy_trading: false }).collect();
     let started = Instant::now();
     let warm_t = HttpTransport::new(Route::Direct(direct), Duration::from_secs(30));
     let warm_options = SyncOptions { full: true, budget_percent: 100_000, ..SyncOptions::default() };

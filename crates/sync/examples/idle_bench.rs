@@ -18,7 +18,7 @@ use venues::{Request, Response, Transport, TransportError};
 pub mod common;
 
 pub use common::relay_for;
-use common::{connect_retrying, credentials, synced_despite};
+use common::{connect_retrying, copy_trading, credentials, synced_despite};
 
 /// What one tick sent: requests and weight per limiter, per account.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -115,8 +115,10 @@ pub struct Bench {
     pub sandbox: Sandbox,
     /// The counting transport through the relay.
     pub transport: Counting<HttpTransport>,
-    /// The accounts the connect check accepts.
+    /// The regular accounts the connect check accepts.
     pub accounts: Vec<AccountConfig>,
+    /// The copy-trading accounts it accepts (docs/venues.md §1.17, §2.11), measured apart.
+    pub copy_accounts: Vec<AccountConfig>,
     _relay: common::RunningRelay,
 }
 
@@ -126,7 +128,7 @@ impl Bench {
         let sandbox = Sandbox::start(SandboxConfig { seed, size, ..SandboxConfig::default() }).await.expect("sandbox");
         let relay = relay_for(&sandbox, |_| {}).await;
         let http = HttpTransport::new(Route::Relay(relay.url.clone()), Duration::from_secs(10));
-        let mut accounts: Vec<AccountConfig> = Vec::new();
+        let (mut accounts, mut copy_accounts): (Vec<AccountConfig>, Vec<AccountConfig>) = (Vec::new(), Vec::new());
         for k in sandbox.keys() {
             let creds = credentials(k);
             let ok = match connect_retrying(&http, &creds).await {
@@ -134,21 +136,26 @@ impl Bench {
                 Err(e) => synced_despite(k, &e),
             };
             // two keys of one account (HMAC and Ed25519) are one account to keep in sync
-            let config = AccountConfig { credentials: creds };
-            if ok && !accounts.iter().any(|a| a.key() == config.key()) {
-                accounts.push(config);
+            let config = AccountConfig { credentials: creds, copy_trading: copy_trading(k) };
+            let list = if config.copy_trading { &mut copy_accounts } else { &mut accounts };
+            if ok && !list.iter().any(|a| a.key() == config.key()) {
+                list.push(config);
             }
         }
         let transport = Counting::new(http, &sandbox);
-        Bench { sandbox, transport, accounts, _relay: relay }
+        Bench { sandbox, transport, accounts, copy_accounts, _relay: relay }
     }
 
-    /// One sync of every account into `dir` with `options`; what it sent.
+    /// One sync of every regular account into `dir` with `options`; what it sent.
     pub async fn tick(&self, dir: &std::path::Path, options: &SyncOptions) -> Spent {
+        self.tick_of(&self.accounts, dir, options).await
+    }
+
+    /// One sync of `accounts` into `dir` with `options`; what it sent.
+    pub async fn tick_of(&self, accounts: &[AccountConfig], dir: &std::path::Path, options: &SyncOptions) -> Spent {
         let (mut store, mut state) = DirStore::open(dir).expect("store");
         self.transport.take();
-        let (results, _) =
-            sync_engine::sync_by_venue(&self.transport, options, &self.accounts, &mut state, &mut store).await;
+        let (results, _) = sync_engine::sync_by_venue(&self.transport, options, accounts, &mut state, &mut store).await;
         for (a, r) in results {
             r.unwrap_or_else(|e| panic!("{a}: {e}"));
         }
@@ -156,10 +163,15 @@ impl Bench {
         self.transport.take()
     }
 
-    /// Accounts per venue.
+    /// Regular accounts per venue.
     pub fn count(&self, venue: Venue) -> u64 {
-        self.accounts.iter().filter(|a| a.credentials.venue == venue).count() as u64
+        count(&self.accounts, venue)
     }
+}
+
+/// Accounts of `venue` among `accounts`.
+fn count(accounts: &[AccountConfig], venue: Venue) -> u64 {
+    accounts.iter().filter(|a| a.credentials.venue == venue).count() as u64
 }
 
 /// One row of the table: per Binance account (requests and weights) and per Bitget account (requests).
@@ -186,11 +198,15 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row of what one tick sent.
+    /// The row of what one tick of the regular accounts sent.
     pub fn of(bench: &Bench, name: &str, c: &Spent) -> Row {
-        let (nb, ng) = (bench.count(Venue::Binance).max(1) as f64, bench.count(Venue::Bitget).max(1) as f64);
-        let uid: Vec<u64> = bench
-            .accounts
+        Row::of_accounts(&bench.accounts, name, c)
+    }
+
+    /// The row of what one tick of `accounts` sent.
+    pub fn of_accounts(accounts: &[AccountConfig], name: &str, c: &Spent) -> Row {
+        let (nb, ng) = (count(accounts, Venue::Binance).max(1) as f64, count(accounts, Venue::Bitget).max(1) as f64);
+        let uid: Vec<u64> = accounts
             .iter()
             .filter(|a| a.credentials.venue == Venue::Binance)
             .map(|a| c.uid.get(&a.key()).copied().unwrap_or(0))
@@ -243,12 +259,17 @@ impl Row {
     }
 }
 
-/// The table in Markdown, with the accounts it covers.
+/// The table of the regular accounts in Markdown.
 pub fn table(bench: &Bench, rows: &[Row]) -> String {
+    table_of(&bench.accounts, rows)
+}
+
+/// The table in Markdown, with the accounts it covers.
+pub fn table_of(accounts: &[AccountConfig], rows: &[Row]) -> String {
     let mut out = format!(
         "{} Binance and {} Bitget accounts; Binance figures per Binance account, Bitget requests per Bitget account\n\n",
-        bench.count(Venue::Binance),
-        bench.count(Venue::Bitget)
+        count(accounts, Venue::Binance),
+        count(accounts, Venue::Bitget)
     );
     out.push_str(
         "| | requests (all) | Binance requests | Binance spot IP weight | Binance SAPI IP weight | Binance futures IP weight | Binance COIN-M IP weight | UID weight | Bitget requests |\n|---|---|---|---|---|---|---|---|---|\n",
@@ -266,20 +287,25 @@ pub fn table(bench: &Bench, rows: &[Row]) -> String {
 /// The table's rows: a backfill, a tick with nothing new (incremental), a full cycle with nothing new, and the
 /// mean 5-minute tick of an hour (eleven incremental ticks and the hourly full cycle).
 pub async fn measure(bench: &Bench, dir: &std::path::Path) -> Vec<Row> {
-    let first = bench.tick(dir, &SyncOptions::default()).await;
+    measure_of(bench, &bench.accounts, dir).await
+}
+
+/// [`measure`] of `accounts` (the copy-trading ones: docs/sync.md, "What it costs").
+pub async fn measure_of(bench: &Bench, accounts: &[AccountConfig], dir: &std::path::Path) -> Vec<Row> {
+    let first = bench.tick_of(accounts, dir, &SyncOptions::default()).await;
     if first.limited > 0 {
         // the backfill used the rate limits' minute up (the large one does): the next tick starts in a fresh minute,
         // as it would five minutes later, so that its figures count no request sent twice
         eprintln!("backfill rate-limited {} times: waiting for the next minute", first.limited);
         tokio::time::sleep(Duration::from_secs(61)).await;
     }
-    let idle = bench.tick(dir, &SyncOptions::default()).await;
+    let idle = bench.tick_of(accounts, dir, &SyncOptions::default()).await;
     // the hourly full cycle: due (an hour is up), not asked for (which also reads what nothing moved, such as the
     // Simple Earn histories)
-    let full = bench.tick(dir, &SyncOptions { full_every_ms: 0, ..SyncOptions::default() }).await;
-    let first = Row::of(bench, "first sync (backfill)", &first);
-    let idle = Row::of(bench, "tick with nothing new (incremental)", &idle);
-    let full = Row::of(bench, "full cycle with nothing new (hourly)", &full);
+    let full = bench.tick_of(accounts, dir, &SyncOptions { full_every_ms: 0, ..SyncOptions::default() }).await;
+    let first = Row::of_accounts(accounts, "first sync (backfill)", &first);
+    let idle = Row::of_accounts(accounts, "tick with nothing new (incremental)", &idle);
+    let full = Row::of_accounts(accounts, "full cycle with nothing new (hourly)", &full);
     let mean = Row::mean("mean 5-minute tick (11 incremental, 1 full)", &[(11, &idle), (1, &full)]);
     vec![first, idle, full, mean]
 }
@@ -302,5 +328,8 @@ async fn main() {
     println!(
         "Binance accounts per egress IP at a 5-minute interval (80 % of each per-IP limit): {n:.0} ({limit} binds)"
     );
+    let copy_dir = dir.join("copy-trading");
+    let rows = measure_of(&bench, &bench.copy_accounts, &copy_dir).await;
+    println!("Copy-trading accounts:\n{}", table_of(&bench.copy_accounts, &rows));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -140,6 +140,15 @@ pub enum Stream {
     BinanceSolStakings,
     /// Binance `/sapi/v1/sol-staking/sol/history/redemptionHistory`.
     BinanceSolRedemptions,
+    /// Binance `/fapi/v1/income` of a copy-trading account (docs/venues.md §1.17): its transfer rows are its money in
+    /// and out.
+    BinanceLeadIncome,
+    /// Bitget `/api/v2/copy/mix-follower/query-history-orders` (docs/venues.md §2.11).
+    BitgetCopyFollowerOrders,
+    /// Bitget `/api/v2/copy/mix-trader/order-history-track`.
+    BitgetCopyTraderOrders,
+    /// Bitget `/api/v2/copy/mix-trader/profit-history-details`.
+    BitgetCopyProfitShares,
 }
 
 /// A stream's request rules.
@@ -267,6 +276,19 @@ impl Stream {
             Stream::BinanceSolRedemptions => {
                 s(&BINANCE_SOL_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
             }
+            // copy trading (docs/venues.md §1.17, §2.11): a lead portfolio's income as a regular account's; closed
+            // tracking orders by their opening time, three months a query, so each full cycle reads the last three
+            // months again (an order listed when it closes, long after it opened); profit shares by their time
+            Stream::BinanceLeadIncome => {
+                s(&BINANCE_FUTURES_INCOME, Some(90 * DAY - 1), Some(90 * DAY), 1000, TimeInclusive, 0)
+            }
+            Stream::BitgetCopyFollowerOrders => {
+                s(&BITGET_COPY_FOLLOWER_ORDERS, Some(90 * DAY - 1), None, 100, EndId, 90 * DAY)
+            }
+            Stream::BitgetCopyTraderOrders => {
+                s(&BITGET_COPY_TRADER_ORDERS, Some(90 * DAY - 1), None, 100, EndId, 90 * DAY)
+            }
+            Stream::BitgetCopyProfitShares => s(&BITGET_COPY_PROFIT_SHARES, Some(90 * DAY - 1), None, 100, EndId, 0),
         }
     }
 
@@ -314,6 +336,10 @@ impl Stream {
             BinanceWbethUnwraps => "WBETH unwrapped into BETH",
             BinanceSolStakings => "SOL staked for BNSOL",
             BinanceSolRedemptions => "SOL staking redemptions",
+            BinanceLeadIncome => "lead portfolio income and transfers",
+            BitgetCopyFollowerOrders => "copied orders and profit shares paid",
+            BitgetCopyTraderOrders => "lead orders",
+            BitgetCopyProfitShares => "profit shares received",
         }
     }
 
@@ -351,6 +377,7 @@ impl Stream {
             | BinanceWbethUnwraps
             | BinanceSolStakings
             | BinanceSolRedemptions => Venue::Binance,
+            BinanceLeadIncome => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -364,7 +391,10 @@ impl Stream {
             | BitgetUnifiedFinancial
             | BitgetUnifiedDeposits
             | BitgetUnifiedWithdrawals
-            | BitgetUnifiedConverts => Venue::Bitget,
+            | BitgetUnifiedConverts
+            | BitgetCopyFollowerOrders
+            | BitgetCopyTraderOrders
+            | BitgetCopyProfitShares => Venue::Bitget,
         }
     }
 
@@ -452,6 +482,32 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// The streams of a copy-trading account beyond its mode's (docs/venues.md §1.17, §2.11), read in full cycles:
+    /// a Binance lead portfolio is read as a USDⓈ-M account whose income carries its money in and out (it replaces
+    /// every stream of [`Stream::independent`]); a classic Bitget copy account adds its tracking orders and profit
+    /// shares. A unified Bitget account has none (the copy endpoints are classic).
+    pub fn copy_trading(mode: AccountMode) -> &'static [Stream] {
+        match mode {
+            AccountMode::Binance => &[Stream::BinanceLeadIncome],
+            AccountMode::BitgetClassic => {
+                &[Stream::BitgetCopyFollowerOrders, Stream::BitgetCopyTraderOrders, Stream::BitgetCopyProfitShares]
+            }
+            AccountMode::BitgetUnified => &[],
+        }
+    }
+
+    /// How long before the history start the stream's windows begin: Bitget's closed tracking orders are dated
+    /// by their opening and listed once they close, so an order that closed after the history start may have opened
+    /// up to the venue's longest query (three months) before it (docs/venues.md §2.11). Zero for the others.
+    pub fn lookback(self) -> i64 {
+        match self {
+            Stream::BitgetCopyFollowerOrders | Stream::BitgetCopyTraderOrders => 90 * DAY,
+            _ => 0,
+        }
+    }
+}
+
 /// One unit of work: a stream with its fixed parameters, over one time window (or none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -508,7 +564,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
             })
             .collect(),
         Stream::BinanceCoinmTrades => symbols.iter().map(|p| vec![("pair", p.clone())]).collect(),
-        Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
+        Stream::BitgetFuturesBills
+        | Stream::BitgetFuturesFills
+        | Stream::BitgetCopyFollowerOrders
+        | Stream::BitgetCopyTraderOrders => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
         Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
@@ -597,6 +656,27 @@ mod tests {
         assert!(start_of(&income, None, 0, now) > now - 90 * DAY);
     }
 
+    /// A copy-trading account's streams (docs/venues.md §1.17, §2.11): a lead portfolio's income on the futures
+    /// host, Bitget's tracking orders read from three months before the history start (dated by their opening,
+    /// listed at their close) and again for three months on each full cycle, profit shares from the start.
+    #[test]
+    fn copy_trading_streams_reach_back_for_orders_opened_before_the_history() {
+        assert_eq!(Stream::copy_trading(AccountMode::Binance), [Stream::BinanceLeadIncome]);
+        assert_eq!(Stream::BinanceLeadIncome.spec().endpoint.host, catalogue::Host::BinanceFutures);
+        assert!(Stream::copy_trading(AccountMode::BitgetUnified).is_empty());
+        let now = 1000 * DAY;
+        let history_start = now - 30 * DAY;
+        for stream in Stream::copy_trading(AccountMode::BitgetClassic) {
+            let spec = stream.spec();
+            let from = start_of(&spec, None, history_start - stream.lookback(), now);
+            let w = windows(&spec, from, now);
+            assert!(w.iter().flatten().all(|(s, e)| e - s < 90 * DAY), "{stream:?}");
+            let orders = *stream != Stream::BitgetCopyProfitShares;
+            assert_eq!(from, if orders { history_start - 90 * DAY } else { history_start }, "{stream:?}");
+            assert_eq!(spec.overlap, if orders { 90 * DAY } else { 0 }, "{stream:?}");
+        }
+    }
+
     #[test]
     fn every_stream_reads_an_endpoint_of_its_venue() {
         use Stream::*;
@@ -628,6 +708,7 @@ mod tests {
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
         .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
         .chain(Stream::BINANCE_STAKING)
+        .chain([BinanceLeadIncome, BitgetCopyFollowerOrders, BitgetCopyTraderOrders, BitgetCopyProfitShares])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

@@ -189,11 +189,20 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             BinanceEarnLockedSubscriptions,
             BinanceEarnLockedRedemptions,
         ],
-        ("binance", "usdm") => vec![BinanceIncome, BinanceTransfers],
+        ("binance", "usdm") => vec![BinanceIncome, BinanceTransfers, BinanceLeadIncome],
         ("binance", "coinm") => vec![BinanceCoinmIncome, BinanceTransfers],
         ("binance", "earn") => Stream::BINANCE_EARN.to_vec(),
         ("bitget", "spot") => {
-            vec![BitgetSpotFills, BitgetDeposits, BitgetWithdrawals, BitgetTransfers, BitgetConverts, BitgetBgbConverts]
+            vec![
+                BitgetSpotFills,
+                BitgetDeposits,
+                BitgetWithdrawals,
+                BitgetTransfers,
+                BitgetConverts,
+                BitgetBgbConverts,
+                BitgetCopyFollowerOrders,
+                BitgetCopyProfitShares,
+            ]
         }
         ("bitget", "futures") => vec![BitgetFuturesBills, BitgetTransfers],
         ("bitget", "funding") => vec![BitgetTransfers],

@@ -32,6 +32,9 @@ pub const SETTLE_MS: i64 = 60_000;
 pub struct AccountConfig {
     /// The key.
     pub credentials: Credentials,
+    /// A copy-trading account (a lead portfolio, a follower's or trader's copy account: docs/venues.md §1.17, §2.11),
+    /// read as what it is ([`Stream::copy_trading`]).
+    pub copy_trading: bool,
 }
 
 impl AccountConfig {
@@ -290,6 +293,10 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BitgetUnifiedFinancial => g::unified_financial_records(data, label),
         Stream::BitgetUnifiedDeposits => g::unified_deposits(data, label),
         Stream::BitgetUnifiedWithdrawals => g::unified_withdrawals(data, label),
+        Stream::BinanceLeadIncome => b::lead_income(data, label),
+        Stream::BitgetCopyFollowerOrders => g::follower_orders(data, label),
+        Stream::BitgetCopyTraderOrders => g::trader_orders(data, label),
+        Stream::BitgetCopyProfitShares => g::profit_shares(data, label),
     }
 }
 
@@ -317,6 +324,8 @@ struct AccountRun<'a> {
     rows: u64,
     started_local: i64,
     sink: &'a mut dyn Sink,
+    /// The account is a copy-trading one ([`AccountConfig::copy_trading`]).
+    copy_trading: bool,
 }
 
 /// What one tick read of an account before its streams: every wallet's balances, the open positions, the symbols
@@ -671,6 +680,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             rows: 0,
             started_local: self.transport.now_ms(),
             sink,
+            copy_trading: account.copy_trading,
         };
         let label = run.label.clone();
         let venue = account.credentials.venue;
@@ -802,31 +812,22 @@ impl<'t, T: Transport> Engine<'t, T> {
         reason: Option<&'static str>,
         snap: &mut Snapshot,
     ) -> Result<(), SyncError> {
+        if run.copy_trading {
+            // a lead portfolio's key has a futures wallet only (docs/venues.md §1.17)
+            return self.usdm_snapshot(client, run, st, reason, snap).await;
+        }
         let (label, now) = (run.label.as_str(), run.now);
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
         let d = self.snapshot_call(client, run, &BINANCE_ACCOUNT, &[("omitZeroBalances", "true".into())]).await?;
         parse::binance::spot_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
         let d = self.snapshot_call(client, run, &BINANCE_FUNDING_ASSETS, &[]).await?;
         parse::binance::funding_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
-        // futures wallet and position sizes in one request; entry and mark prices only when a size changed
-        let d = self.snapshot_call(client, run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
-        let sizes = parse::binance::futures_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        self.usdm_snapshot(client, run, st, reason, snap).await?;
         let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
             v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
         };
-        let (was, is) = (shape(&st.position_sizes), shape(&sizes));
-        snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
         let coinm_account = AccountId::new("binance", label, "coinm");
-        let (coinm_last, usdm_last): (Vec<Position>, Vec<Position>) =
-            st.positions.iter().cloned().partition(|p| p.account == coinm_account);
-        if reason.is_some() || was != is || usdm_last.len() != sizes.len() {
-            let d = self.snapshot_call(client, run, &BINANCE_POSITIONS, &[]).await?;
-            snap.positions = parse::binance::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
-        } else {
-            snap.positions = refreshed(&usdm_last, &sizes, now);
-        }
-        st.futures_symbols.extend(snap.positions.iter().map(|p| p.symbol.clone()));
-        st.position_sizes = sizes;
+        let coinm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == coinm_account).cloned().collect();
         // the COIN-M wallet and its open positions' sizes (docs/venues.md §1.14); their prices under the same rule
         let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
         let sizes = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
@@ -896,6 +897,38 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
+    /// A Binance account's USDⓈ-M wallet and position sizes in one request; the positions' entry and mark prices
+    /// only in a full cycle or when a size changed (docs/sync.md).
+    async fn usdm_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        reason: Option<&'static str>,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (label, now) = (run.label.as_str(), run.now);
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let d = self.snapshot_call(client, run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
+        let sizes = parse::binance::futures_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
+            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
+        };
+        let (was, is) = (shape(&st.position_sizes), shape(&sizes));
+        snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
+        let usdm_account = AccountId::new("binance", label, "usdm");
+        let usdm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == usdm_account).cloned().collect();
+        if reason.is_some() || was != is || usdm_last.len() != sizes.len() {
+            let d = self.snapshot_call(client, run, &BINANCE_POSITIONS, &[]).await?;
+            snap.positions = parse::binance::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
+        } else {
+            snap.positions = refreshed(&usdm_last, &sizes, now);
+        }
+        st.futures_symbols.extend(snap.positions.iter().map(|p| p.symbol.clone()));
+        st.position_sizes = sizes;
+        Ok(())
+    }
+
     /// A classic Bitget account's balances (spot, USDT-M futures) and open positions.
     async fn bitget_classic_snapshot(
         &self,
@@ -949,7 +982,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         label: &str,
         balances: &Balances,
     ) -> Result<(), SyncError> {
+        let copy_trading = cx.borrow().run.copy_trading;
         match mode {
+            AccountMode::Binance if copy_trading => self.lead_cycle(client, cx, key, mode).await,
             AccountMode::Binance => {
                 // The spot host (`/api`, `/sapi`) and the futures hosts (`/fapi`, `/dapi`) have separate weight
                 // limits: their streams run at the same time, each within its own host's budget.
@@ -1020,9 +1055,30 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
                     (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
                 };
-                self.run_stream(client, cx, instances.0, instances.1).await
+                self.run_stream(client, cx, instances.0, instances.1).await?;
+                for &stream in Stream::copy_trading(mode).iter().filter(|_| copy_trading) {
+                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                }
+                Ok(())
             }
         }
+    }
+
+    /// A Binance lead portfolio's full cycle (docs/venues.md §1.17): its income, then the fills of the symbols of
+    /// income rows and open positions; no spot, wallet or COIN-M stream (its key has a futures wallet only).
+    async fn lead_cycle(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        mode: AccountMode,
+    ) -> Result<(), SyncError> {
+        for &stream in Stream::copy_trading(mode) {
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        }
+        let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
+        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
     }
 
     /// Binance's fiat deposits and withdrawals in a full cycle (docs/sync.md, "The tick"): each when wanted or not
@@ -1120,7 +1176,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         key: &str,
         label: &str,
     ) -> Result<(), SyncError> {
+        let copy_trading = cx.borrow().run.copy_trading;
         match mode {
+            AccountMode::Binance if copy_trading => self.lead_incremental(client, cx, label).await,
             AccountMode::Binance => self.binance_incremental(client, cx, key, label).await,
             AccountMode::BitgetClassic => self.bitget_classic_incremental(client, cx, label).await,
             AccountMode::BitgetUnified => self.bitget_unified_incremental(client, cx, label).await,
@@ -1216,6 +1274,21 @@ impl<'t, T: Transport> Engine<'t, T> {
         both(spot, futures).await
     }
 
+    /// A Binance lead portfolio's incremental tick: its income when the futures wallet moved, then the fills of the
+    /// symbols with new income rows or a position that changed.
+    async fn lead_incremental(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, label: &str) -> Result<(), SyncError> {
+        if moved(cx, AccountMode::Binance, label, "usdm") {
+            let stream = Stream::BinanceLeadIncome;
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        }
+        let symbols: Vec<String> = {
+            let c = cx.borrow();
+            c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
+        };
+        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+    }
+
     /// A Bitget classic account's incremental tick.
     async fn bitget_classic_incremental(
         &self,
@@ -1290,7 +1363,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
                 let st = state.accounts.get_mut(&run.key).expect("account state");
                 let covered = st.covered_until.get(&key).copied();
-                let floor = plan::start_of(&spec, None, run.history_start, run.now);
+                let history_start = run.history_start - stream.lookback();
+                let floor = plan::start_of(&spec, None, history_start, run.now);
                 if let Some(c) = covered
                     && spec.span.is_some()
                 {
@@ -1308,7 +1382,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 {
                     continue;
                 }
-                let start = plan::start_of(&spec, covered, run.history_start, run.now);
+                let start = plan::start_of(&spec, covered, history_start, run.now);
                 for window in plan::windows(&spec, start, run.now) {
                     tasks.push(Task { stream, key: key.clone(), params: params.clone(), window, older: false });
                 }

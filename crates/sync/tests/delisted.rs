@@ -124,6 +124,7 @@ fn sync(fake: &Fake, state: &mut SyncState, sink: &mut Memory, at: i64, full: bo
     fake.asked.borrow_mut().clear();
     let account = AccountConfig {
         credentials: Credentials::new(catalogue::Venue::Binance, "main", "key", Secret::new("secret"), None),
+        copy_trading: false,
     };
     let mut engine = Engine::new(fake, SyncOptions { full, ..SyncOptions::default() });
     let mut fut = pin!(engine.sync(std::slice::from_ref(&account), state, sink));

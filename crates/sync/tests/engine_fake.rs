@@ -306,6 +306,7 @@ impl Transport for Fake {
 fn account() -> AccountConfig {
     AccountConfig {
         credentials: Credentials::new(catalogue::Venue::Binance, "main", "key", Secret::new("secret"), None),
+        copy_trading: false,
     }
 }
 

@@ -28,7 +28,7 @@ use sync_engine::{AccountConfig, SyncOptions};
 use tracing_subscriber::layer::SubscriberExt;
 mod common;
 
-use common::{connect_retrying, credentials, relay_config, synced_despite};
+use common::{connect_retrying, copy_trading, credentials, relay_config, synced_despite};
 
 /// The relays' egress IPs, one each.
 const EGRESS: [Ipv4Addr; 3] = [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 4)];
@@ -327,9 +327,10 @@ async fn connect_all(t: &HttpTransport, keys: &[&DemoKey]) -> Vec<AccountConfig>
     let mut accepted = Vec::new();
     for k in keys {
         let creds = credentials(k);
+        let account = AccountConfig { credentials: creds.clone(), copy_trading: copy_trading(k) };
         match connect_retrying(t, &creds).await {
-            Ok(_) => accepted.push(AccountConfig { credentials: creds }),
-            Err(e) if synced_despite(k, &e) => accepted.push(AccountConfig { credentials: creds }),
+            Ok(_) => accepted.push(account),
+            Err(e) if synced_despite(k, &e) => accepted.push(account),
             Err(e) => panic!("{}/{}: refused through the pool: {e}", k.venue.as_str(), k.label),
         }
     }

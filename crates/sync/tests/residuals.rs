@@ -18,7 +18,7 @@ use sync_engine::{AccountConfig, SyncOptions};
 
 mod common;
 
-use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
+use common::{connect_retrying, copy_trading, credentials, relay_for, synced_despite, tmp};
 
 struct Running {
     sandbox: Sandbox,
@@ -40,7 +40,7 @@ async fn accepted(t: &HttpTransport, keys: &[DemoKey]) -> Vec<AccountConfig> {
             Ok(_) => true,
             Err(e) => synced_despite(k, &e),
         };
-        let config = AccountConfig { credentials: creds };
+        let config = AccountConfig { credentials: creds, copy_trading: copy_trading(k) };
         if ok && !out.iter().any(|a| a.key() == config.key()) {
             out.push(config);
         }

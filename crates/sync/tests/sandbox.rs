@@ -23,7 +23,7 @@ use venues::{Client, ConnectPolicy, Credentials, Request, Response, Secret, Tran
 
 mod common;
 
-use common::{connect_retrying, credentials, relay_for, synced_despite, tmp};
+use common::{connect_retrying, copy_trading, credentials, relay_for, synced_despite, tmp};
 
 struct Running {
     sandbox: Sandbox,
@@ -107,9 +107,10 @@ async fn check_keys<T: Transport>(t: &T, keys: &[DemoKey]) -> (Vec<AccountConfig
     for k in keys {
         let creds = credentials(k);
         let name = format!("{}/{}/{:?}", k.venue.as_str(), k.label, k.permissions);
+        let account = AccountConfig { credentials: creds.clone(), copy_trading: copy_trading(k) };
         match connect_retrying(t, &creds).await {
-            Ok(_) => accepted.push(AccountConfig { credentials: creds }),
-            Err(e) if synced_despite(k, &e) => accepted.push(AccountConfig { credentials: creds }),
+            Ok(_) => accepted.push(account),
+            Err(e) if synced_despite(k, &e) => accepted.push(account),
             Err(e) => {
                 refused.insert(name, e.to_string());
             }
@@ -726,7 +727,7 @@ async fn an_ed25519_key_backfills_its_account_alone() {
         .keys()
         .iter()
         .filter(|k| k.key_type == simvenues::keys::KeyType::Ed25519)
-        .map(|k| AccountConfig { credentials: credentials(k) })
+        .map(|k| AccountConfig { credentials: credentials(k), copy_trading: copy_trading(k) })
         .collect();
     assert_eq!(ed.len(), 1);
     assert_eq!(ed[0].credentials.key_kind(), venues::KeyKind::Ed25519);
@@ -836,7 +837,7 @@ async fn a_key_born_in_the_vault_connects_and_syncs() {
     assert_eq!(credentials.key_kind(), venues::KeyKind::Ed25519);
     let report = venues::connect(&t, &Client::new(credentials.clone()), &ConnectPolicy::default()).await.unwrap();
     assert!(report.ip_restricted && report.warnings.is_empty(), "{report:?}");
-    let accounts = [AccountConfig { credentials }];
+    let accounts = [AccountConfig { credentials, copy_trading: false }];
     let dir = tmp("born-in-the-vault");
     sync_into(&t, &accounts, &dir).await;
     assert_matches_truth(&r, &accounts, &dir);
@@ -1042,7 +1043,7 @@ async fn abused_round(round: u64) -> (sync_engine::Stats, bool) {
     let r = start(20 + round, Size::Tiny, 0.0, None).await;
     let t = transport(&r);
     let main = r.sandbox.key(SimVenue::Binance, "main").expect("the sandbox's main Binance key");
-    let accounts = [AccountConfig { credentials: credentials(main) }];
+    let accounts = [AccountConfig { credentials: credentials(main), copy_trading: false }];
     let minute = relay::now_ms() / 60_000;
     // The abuser takes its whole share of the spot weight: half of the relay's 80 % of 6,000, so 120 reads; the
     // egress IP is then at 40 % of the venue's limit, the sync's own ceiling for a per-IP weight.
@@ -1132,4 +1133,23 @@ async fn a_delisted_pairs_trades_are_synced_and_an_unfound_asset_is_listed() {
             assert!(diff.contains(":trade:FTTUSDT:"), "only the delisted pair's trades are missing: {diff}");
         }
     }
+}
+
+/// A Binance key connected as copy-trading has its lead status read (docs/venues.md §1.17): the lead portfolio's
+/// key connects with no warning about it, a regular account's key is told its account is not a lead trader, and
+/// neither is refused for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_trading_binance_key_is_told_whether_it_is_a_lead_portfolio() {
+    let r = start(9, Size::Tiny, 0.0, None).await;
+    let t = transport(&r);
+    let policy = ConnectPolicy { copy_trading: true, ..ConnectPolicy::default() };
+    let lead = credentials(r.sandbox.key(SimVenue::Binance, "lead").unwrap());
+    let report = venues::connect(&t, &Client::new(lead), &policy).await.unwrap();
+    assert!(!report.warnings.iter().any(|w| w.contains("lead trader")), "{:?}", report.warnings);
+    let main = credentials(r.sandbox.key(SimVenue::Binance, "main").unwrap());
+    let report = venues::connect(&t, &Client::new(main.clone()), &policy).await.unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("not a lead trader")), "{:?}", report.warnings);
+    let regular = venues::connect(&t, &Client::new(main), &ConnectPolicy::default()).await.unwrap();
+    assert!(!regular.warnings.iter().any(|w| w.contains("lead trader")), "a regular account is not asked");
+    drop(t);
 }

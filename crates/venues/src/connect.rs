@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use catalogue::{BINANCE_API_RESTRICTIONS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint, Venue};
+use catalogue::{
+    BINANCE_API_RESTRICTIONS, BINANCE_COPY_LEAD_STATUS, BITGET_ACCOUNT_INFO, BITGET_UNIFIED_ACCOUNT_INFO, Endpoint,
+    Venue,
+};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -42,7 +45,15 @@ pub struct ConnectPolicy {
     pub allow_borrow: bool,
     /// The relay's egress IPs, shown when a key is not IP-restricted.
     pub relay_ips: Vec<String>,
+    /// The key is a copy-trading account's: a permission that can change its copy settings or trade for the
+    /// followers who copy it ([`COPY_WRITES`]) is refused whatever `allow_trade` says (docs/venues.md §1.17, §2.11).
+    pub copy_trading: bool,
 }
+
+/// The permissions that can change a copy-trading account's copy settings or place the orders its followers copy:
+/// Bitget's classic `ttow` (Copy trading: Read/Write) and unified copy scopes, Binance's Enable Futures (a lead
+/// portfolio trades USDⓈ-M futures; Binance publishes no copy-settings write).
+pub const COPY_WRITES: [&str; 4] = ["ttow", "copy_futures_position", "copy_futures_order", "enableFutures"];
 
 /// How a key's account is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -204,6 +215,12 @@ const BINANCE_WRITE_FLAGS: [&str; 9] = [
 const BINANCE_INFO_FIELDS: [&str; 4] =
     ["ipRestrict", "createTime", "tradingAuthorityExpirationTime", "enableFixReadOnly"];
 
+/// Whether the policy accepts the venue's permission `code`: as [`decide`] says, except a copy-setting permission
+/// of a copy-trading account's key ([`COPY_WRITES`]), never accepted.
+fn accepts(capability: Capability, code: &str, policy: &ConnectPolicy) -> bool {
+    decide(capability, policy) && !(policy.copy_trading && COPY_WRITES.contains(&code))
+}
+
 fn decide(capability: Capability, policy: &ConnectPolicy) -> bool {
     match capability {
         Capability::Read => true,
@@ -254,7 +271,7 @@ pub fn check_binance_restrictions(data: &Value, policy: &ConnectPolicy) -> Resul
             Some((c, l)) => (c, l.to_string()),
             None => (Capability::Unknown, name.clone()),
         };
-        if decide(capability, policy) {
+        if accepts(capability, name, policy) {
             warnings.push(format!("accepted although {}", Refusal::new(capability, label)));
         } else {
             reasons.push(Refusal::new(capability, label));
@@ -325,7 +342,9 @@ pub fn check_bitget_classic(data: &Value, policy: &ConnectPolicy) -> Result<(boo
         let permission = if label.is_empty() { code.to_string() } else { label.to_string() };
         match capability {
             Capability::Read => can_read = true,
-            c if decide(c, policy) => warnings.push(format!("accepted although {}", Refusal::new(c, permission))),
+            c if accepts(c, code, policy) => {
+                warnings.push(format!("accepted although {}", Refusal::new(c, permission)));
+            }
             c => reasons.push(Refusal::new(c, permission)),
         }
     }
@@ -388,11 +407,29 @@ pub fn check_bitget_unified(data: &Value, policy: &ConnectPolicy) -> Result<(boo
         };
         match capability {
             Capability::Read => {}
-            c if decide(c, policy) => warnings.push(format!("accepted although {}", Refusal::new(c, permission))),
+            c if accepts(c, p, policy) => warnings.push(format!("accepted although {}", Refusal::new(c, permission))),
             c => reasons.push(Refusal::new(c, permission)),
         }
     }
     finish_bitget(data, policy, reasons, warnings)
+}
+
+/// What a Binance copy-trading key's lead status says (docs/venues.md §1.17): nothing for a lead trader; a warning
+/// when the account is not one (only a lead portfolio can be read) or when the status cannot be read (the endpoint
+/// is marked `TRADE`: a read-only key may be refused it). Never a refusal: the key's permissions were judged above.
+async fn lead_status_warning<T: Transport>(transport: &T, client: &Client) -> Option<String> {
+    let status = call_patiently(transport, client, &BINANCE_COPY_LEAD_STATUS).await;
+    match status.and_then(|reply| crate::parse::binance::lead_status(&reply.data)) {
+        Ok(true) => None,
+        Ok(false) => Some(
+            "Binance says this key's account is not a lead trader: meetcrypt reads a copy-trading account's USDS-M \
+             futures wallet, which is a lead portfolio's; a follower's copy portfolio cannot be read through the API"
+                .into(),
+        ),
+        Err(e) => {
+            Some(format!("Binance did not say whether this account is a lead trader ({e}); it is read all the same"))
+        }
+    }
 }
 
 /// How a call during connect is retried: [`crate::retry`]'s rules, four attempts (waits of 300, 600 and 1,200 ms).
@@ -464,7 +501,8 @@ pub async fn connect<T: Transport>(
     let (mode, (ip_restricted, mut warnings)) = match creds.venue {
         Venue::Binance => {
             let reply = call_patiently(transport, client, &BINANCE_API_RESTRICTIONS).await?;
-            (AccountMode::Binance, check_binance_restrictions(&reply.data, policy)?)
+            let checked = check_binance_restrictions(&reply.data, policy)?;
+            (AccountMode::Binance, checked)
         }
         Venue::Bitget => match call_patiently(transport, client, &BITGET_ACCOUNT_INFO).await {
             Ok(reply) => (AccountMode::BitgetClassic, check_bitget_classic(&reply.data, policy)?),
@@ -475,6 +513,9 @@ pub async fn connect<T: Transport>(
             Err(e) => return Err(e.into()),
         },
     };
+    if policy.copy_trading && creds.venue == Venue::Binance {
+        warnings.extend(lead_status_warning(transport, client).await);
+    }
     warnings.extend(clock_warning);
     Ok(ConnectReport { mode, ip_restricted, warnings, clock_offset_ms: offset })
 }
@@ -598,7 +639,7 @@ mod tests {
 
     #[test]
     fn a_binance_write_flag_missing_from_the_answer_is_a_refusal() {
-        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, relay_ips: vec![] };
+        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, ..Default::default() };
         for flag in BINANCE_WRITE_FLAGS {
             let mut v = read_only_binance();
             v.as_object_mut().unwrap().remove(flag);
@@ -635,7 +676,7 @@ mod tests {
 
     #[test]
     fn binance_policy_can_accept_trading_but_never_withdrawal() {
-        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, relay_ips: vec![] };
+        let p = ConnectPolicy { allow_trade: true, allow_transfer: true, allow_borrow: true, ..Default::default() };
         let trading = with(read_only_binance(), "enableSpotAndMarginTrading", json!(true));
         let (_, warnings) = check_binance_restrictions(&trading, &p).unwrap();
         assert_eq!(warnings, ["accepted although this key can trade: turn off Enable Spot & Margin Trading"]);
@@ -688,5 +729,34 @@ mod tests {
         );
         let wd = json!({"permType": "read-only", "permissions": ["withdraw"], "ips": "1.2.3.4"});
         assert!(check_bitget_unified(&wd, &p).unwrap_err().to_string().contains("can withdraw: turn off Withdraw"));
+    }
+
+    /// A copy-trading account's key that can change copy settings is refused even where trading is accepted
+    /// (docs/venues.md §1.17, §2.11): Bitget's `ttow` and unified copy scopes, Binance's Enable Futures; the same keys
+    /// of a regular account are accepted with a warning under that policy.
+    #[test]
+    fn copy_setting_permissions_are_refused_for_a_copy_trading_account() {
+        let regular = ConnectPolicy { allow_trade: true, ..Default::default() };
+        let copy = ConnectPolicy { copy_trading: true, ..regular.clone() };
+        let classic = json!({"authorities": ["ttor", "ttow", "coor"], "ips": "1.2.3.4"});
+        assert!(check_bitget_classic(&classic, &regular).unwrap().1.iter().any(|w| w.contains("Copy trading")));
+        let err = check_bitget_classic(&classic, &copy).unwrap_err().to_string();
+        assert!(err.contains("turn off Copy trading: Read/Write"), "{err}");
+        let unified = json!({"permType": "read-and-write", "permissions": ["copy_futures_order"], "ips": "1.2.3.4"});
+        assert!(check_bitget_unified(&unified, &regular).is_ok());
+        let err = check_bitget_unified(&unified, &copy).unwrap_err().to_string();
+        assert!(err.contains("Futures copy trading order"), "{err}");
+        let read_only = json!({"permType": "read-only", "permissions": ["copy_futures_order"], "ips": "1.2.3.4"});
+        assert!(check_bitget_unified(&read_only, &copy).is_ok(), "a read-only key's copy scope is a read");
+        let binance = json!({"ipRestrict": true, "enableReading": true, "enableFutures": true,
+            "enableSpotAndMarginTrading": false, "enableVanillaOptions": false, "enablePortfolioMarginTrading": false,
+            "enableFixApiTrade": false, "enableMargin": false, "enableInternalTransfer": false,
+            "permitsUniversalTransfer": false, "enableWithdrawals": false});
+        assert!(check_binance_restrictions(&binance, &regular).is_ok());
+        let err = check_binance_restrictions(&binance, &copy).unwrap_err().to_string();
+        assert!(err.contains("Enable Futures"), "{err}");
+        let mut reading = binance.clone();
+        reading["enableFutures"] = json!(false);
+        assert!(check_binance_restrictions(&reading, &copy).is_ok(), "a read-only lead key is accepted");
     }
 }

@@ -301,6 +301,9 @@ pub mod binance {
         beth_rewards, eth_redemptions, eth_stakings, sol_redemptions, sol_stakings, wbeth_unwraps, wbeth_wraps,
     };
 
+    mod copy;
+    pub use copy::{lead_income, lead_status};
+
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
         let endpoint = endpoint.path;
@@ -525,22 +528,50 @@ pub mod binance {
     /// `GET /fapi/v1/income`: realized PnL, funding, commission and other income. `TRANSFER` rows are skipped:
     /// the same movements come, with both sides, from `/sapi/v1/asset/transfer`.
     pub fn income(data: &Value, label: &str) -> Result<Page, VenueError> {
+        usdm_income(data, label, &[])
+    }
+
+    /// `GET /fapi/v1/income` rows into events: the types in `moves` are money moved into (positive) or out of
+    /// (negative) the account, a `deposit` or a `withdrawal` (a copy-trading account's, docs/venues.md §1.17); the
+    /// others are income as [`usdm_income_type`] says, `TRANSFER` skipped unless it is in `moves`.
+    fn usdm_income(data: &Value, label: &str, moves: &[&str]) -> Result<Page, VenueError> {
         const E: &str = BINANCE_FUTURES_INCOME.path;
         let acc = account(V, label, "usdm");
         Page::default().each(V, E, data, |page, r| {
             let time = page.noted(r.ms("time")?);
             let ty = r.text("incomeType")?;
-            let income_type = match ty.as_str() {
-                "TRANSFER" => return Ok(()),
-                "REALIZED_PNL" => IncomeType::RealizedPnl,
-                "FUNDING_FEE" => IncomeType::Funding,
-                "COMMISSION" => IncomeType::Commission,
-                _ => IncomeType::Other,
+            let kind = if moves.contains(&ty.as_str()) {
+                capital_move(r.asset("asset")?, r.dec("income")?)
+            } else if let Some(income_type) = usdm_income_type(&ty) {
+                let symbol = r.opt_text("symbol");
+                EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol }
+            } else {
+                return Ok(());
             };
-            let symbol = r.opt_text("symbol");
-            let kind = EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol };
             page.push(ids::income(&acc, &ty, &r.text("tranId")?), time, acc.clone(), kind);
             Ok(())
+        })
+    }
+
+    /// Money moved into (positive) or out of (negative) an account that only this side's history shows: a
+    /// `deposit` or a `withdrawal`, for the transfer matching to pair (docs/accounting.md §8).
+    fn capital_move(asset: String, amount: Decimal) -> EventKind {
+        if amount.is_sign_negative() {
+            EventKind::Withdrawal { asset, amount: -amount, fee: None, txid: None }
+        } else {
+            EventKind::Deposit { asset, amount, txid: None }
+        }
+    }
+
+    /// The income line of a USDⓈ-M income type (docs/venues.md §1.8): `None` for `TRANSFER`, whose movements come
+    /// with both sides from `/sapi/v1/asset/transfer`; `other` for any type but the three of a position.
+    fn usdm_income_type(ty: &str) -> Option<IncomeType> {
+        Some(match ty {
+            "TRANSFER" => return None,
+            "REALIZED_PNL" => IncomeType::RealizedPnl,
+            "FUNDING_FEE" => IncomeType::Funding,
+            "COMMISSION" => IncomeType::Commission,
+            _ => IncomeType::Other,
         })
     }
 
@@ -1028,6 +1059,9 @@ pub mod bitget {
     };
 
     const V: Venue = Venue::Bitget;
+
+    mod copy;
+    pub use copy::{follower_orders, profit_shares, trader_orders};
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {

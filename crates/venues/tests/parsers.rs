@@ -952,3 +952,98 @@ fn binance_beth_rewards_sample() {
         }
     );
 }
+
+/// Binance copy trading (docs/venues.md §1.17): the lead status sample; a lead portfolio's income sample, whose
+/// `TRANSFER` row is money moved out of the portfolio (a withdrawal, where a regular account skips it), a
+/// `STRATEGY_UMFUTURES_TRANSFER` in a deposit, and a type the page does not list (a profit share) other income.
+#[test]
+fn binance_copy_trading_samples() {
+    let status = json!({"code": "000000", "message": "success",
+        "data": {"isLeadTrader": true, "time": 1717382310843u64}, "success": true});
+    assert!(binance::lead_status(&status).unwrap());
+    let refused = json!({"code": "100001", "message": "not allowed", "success": false});
+    let err = binance::lead_status(&refused).unwrap_err();
+    assert!(err.to_string().contains("100001"), "{err}");
+    let income = json!([
+        {"symbol": "", "incomeType": "TRANSFER", "income": "-0.37500000", "asset": "USDT", "info": "TRANSFER",
+         "time": 1570608000000u64, "tranId": 9689322392u64, "tradeId": ""},
+        {"symbol": "BTCUSDT", "incomeType": "COMMISSION", "income": "-0.01000000", "asset": "USDT",
+         "info": "COMMISSION", "time": 1570636800000u64, "tranId": 9689322392u64, "tradeId": "2059192"},
+        {"symbol": "", "incomeType": "STRATEGY_UMFUTURES_TRANSFER", "income": "100", "asset": "USDT", "info": "",
+         "time": 1570600000000u64, "tranId": 1u64, "tradeId": ""},
+        {"symbol": "", "incomeType": "COPY_TRADING_PROFIT_SHARE", "income": "2.5", "asset": "USDT", "info": "",
+         "time": 1570700000000u64, "tranId": 2u64, "tradeId": ""}
+    ]);
+    let regular = binance::income(&income, "lead").unwrap();
+    assert_eq!(regular.events.len(), 3, "a regular account skips TRANSFER");
+    let page = binance::lead_income(&income, "lead").unwrap();
+    assert_eq!(page.rows, 4);
+    let kinds: Vec<(&str, &EventKind)> = page.events.iter().map(|e| (e.id.as_str(), &e.kind)).collect();
+    assert_eq!(
+        kinds[0],
+        (
+            "binance/lead/usdm:income:TRANSFER:9689322392",
+            &EventKind::Withdrawal { asset: "USDT".into(), amount: d("0.375"), fee: None, txid: None }
+        )
+    );
+    assert_eq!(kinds[2].1, &EventKind::Deposit { asset: "USDT".into(), amount: d("100"), txid: None });
+    assert!(matches!(kinds[1].1, EventKind::Income { income_type: IncomeType::Commission, .. }));
+    assert_eq!(
+        kinds[3].1,
+        &EventKind::Income { income_type: IncomeType::Other, asset: "USDT".into(), amount: d("2.5"), symbol: None }
+    );
+}
+
+/// Bitget copy trading (docs/venues.md §2.11): the follower history sample (a long from 32000.5 to 28233.0, a loss,
+/// no profit share) is an opening buy and a closing sell for the record; a profitable row whose `netProfit` is 10
+/// below `achievedPL` paid a profit share of 10 from spot; the trader history sample (its table's price names); the
+/// profit details sample is other income in spot; an unknown `posSide` is an error naming it.
+#[test]
+fn bitget_copy_trading_samples() {
+    let follower = json!({"trackingList": [
+        {"trackingNo": "123123123123", "posSide": "long", "openLeverage": "20", "openSize": "0.1852",
+         "closeSize": "0.1852", "openPriceAvg": "32000.5", "closePriceAvg": "28233.0", "achievedPL": "-697.74100000",
+         "openFee": "-5.92649260", "closeFee": "-5.22875160", "symbol": "BTCUSDT", "profitRate": "-235.47",
+         "netProfit": "-697.74100000", "openOrderId": "1", "closeOrderId": "1", "openTime": "1695176941362",
+         "closeTime": "1695353868557", "traderId": "**********", "productType": "usdt-futures"},
+        {"trackingNo": "7", "posSide": "short", "openSize": "1", "closeSize": "1", "openPriceAvg": "2000",
+         "closePriceAvg": "1900", "achievedPL": "100", "openFee": "-1", "closeFee": "-1", "symbol": "ETHUSDT",
+         "netProfit": "90", "openTime": "1695000000000", "closeTime": "1695100000000", "productType": "usdt-futures"}
+    ], "endId": "7"});
+    let page = bitget::follower_orders(&follower, "copy").unwrap();
+    assert_eq!((page.rows, page.cursor.as_deref(), page.events.len()), (2, Some("7"), 5));
+    assert_eq!(page.events[0].id, "bitget/copy/futures:copy_open:123123123123");
+    let EventKind::FuturesTrade { side, price, qty, fees, realized_pnl, .. } = &page.events[1].kind else {
+        panic!("{:?}", page.events[1])
+    };
+    assert_eq!((*side, *price, *qty), (ledger::Side::Sell, d("28233.0"), d("0.1852")));
+    assert_eq!((fees, *realized_pnl), (&vec![Money::new("USDT", d("5.2287516"))], Some(d("-697.741"))));
+    assert!(matches!(&page.events[2].kind, EventKind::FuturesTrade { side: ledger::Side::Sell, .. }), "short opens");
+    assert_eq!(page.events[4].id, "bitget/copy/spot:copy_share:7");
+    assert_eq!(
+        page.events[4].kind,
+        EventKind::Income { income_type: IncomeType::Other, asset: "USDT".into(), amount: d("-10"), symbol: None }
+    );
+    let trader = json!({"trackingList": [
+        {"trackingNo": "123123", "symbol": "BTCUSDT", "openOrderId": "12312313123", "closeOrderId": "12312313123",
+         "productType": "usdt-futures", "posSide": "long", "openLeverage": "20", "openAvgPrice": "32000.5",
+         "openTime": "1695035398292", "openSize": "0.1000", "closeSize": "0.1000", "closeTime": "1695176679764",
+         "closeAvgPrice": "32000.0", "stopType": "", "achievedPL": "-0.05000000", "openFee": "-3.20005000",
+         "closeFee": "-3.20000000", "cTime": "1695035398292"}], "endId": "1"});
+    let page = bitget::trader_orders(&trader, "lead").unwrap();
+    assert_eq!(page.events.len(), 2, "a trader pays no profit share");
+    assert!(matches!(&page.events[0].kind, EventKind::FuturesTrade { price, .. } if *price == d("32000.5")));
+    let profits = json!({"profitList": [{"profitId": "1", "coin": "usdt", "profit": "1", "nickName": "nickname",
+        "profitTime": "1691446639000"}], "endId": "3"});
+    let page = bitget::profit_shares(&profits, "lead").unwrap();
+    assert_eq!((page.cursor.as_deref(), page.events[0].id.as_str()), (Some("3"), "bitget/lead/spot:copy_profit:1"));
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income { income_type: IncomeType::Other, asset: "USDT".into(), amount: d("1"), symbol: None }
+    );
+    let mut odd = trader.clone();
+    odd["trackingList"][0]["posSide"] = json!("net");
+    let err = bitget::trader_orders(&odd, "lead").unwrap_err();
+    assert!(err.to_string().contains("net"), "{err}");
+    assert!(bitget::follower_orders(&json!({"trackingList": null, "endId": ""}), "copy").unwrap().events.is_empty());
+}

@@ -4,6 +4,7 @@
 //! base64 signature over the raw query string followed by the raw body, then the key's permissions.
 
 mod auth;
+mod copy;
 mod endpoints;
 mod fiat;
 pub mod register;
@@ -274,6 +275,7 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_COINM_TRADES => {
                 ep(Security::Signed, Dapi, |p| if p.has("pair") { 40 } else { 20 }, e::coinm_user_trades)
             }
+            c::BINANCE_COPY_LEAD_STATUS => ep(Security::Signed, SapiUid, w(20), copy::lead_status),
             _ => None,
         };
     }

@@ -8,6 +8,9 @@ use super::{ApiError, Ctx};
 use crate::generator::{BgbConvert, Bill, BitgetAccount, BitgetConvert, Deposit, FuturesFill, Withdrawal};
 use crate::market::{DAY, HOUR, MINUTE};
 
+mod copy;
+pub(super) use copy::{follower_orders, profit_shares, trader_orders};
+
 fn s(d: Decimal) -> String {
     d.normalize().to_string()
 }

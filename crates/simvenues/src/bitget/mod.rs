@@ -170,6 +170,9 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_UNIFIED_FILLS => ep(Kind::Unified, 20, e::uta_fills),
             c::BITGET_UNIFIED_DEPOSITS => ep(Kind::Unified, 10, e::uta_deposit_records),
             c::BITGET_UNIFIED_WITHDRAWALS => ep(Kind::Unified, 10, e::uta_withdrawal_records),
+            c::BITGET_COPY_FOLLOWER_ORDERS => ep(Kind::Classic, 5, e::follower_orders),
+            c::BITGET_COPY_TRADER_ORDERS => ep(Kind::Classic, 5, e::trader_orders),
+            c::BITGET_COPY_PROFIT_SHARES => ep(Kind::Classic, 5, e::profit_shares),
             _ => None,
         };
     }

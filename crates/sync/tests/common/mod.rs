@@ -74,6 +74,12 @@ pub async fn connect_retrying<T: Transport>(t: &T, creds: &Credentials) -> Resul
     r
 }
 
+/// Whether the sandbox registered the key's account as a copy-trading one (docs/venues.md §1.17, §2.11): it is
+/// synced as what it is.
+pub fn copy_trading(k: &DemoKey) -> bool {
+    k.account_kind == "copy-trading"
+}
+
 /// Whether a refused key is synced all the same: should the simulated Bitget not serve
 /// `GET /api/v3/account/info` (docs/venues.md §2.4), a unified key's permissions cannot be read there and connect
 /// refuses it (fail closed); its data is still synced so that the unified (v3) streams are tested end to end.

@@ -12,13 +12,7 @@ fn sapi_page<'a>(
     e: &'static str,
     data: &'a Value,
 ) -> Result<(Page, impl Iterator<Item = Result<Row<'a>, VenueError>> + use<'a>), VenueError> {
-    let code = data.get("code").map(|c| c.to_string().trim_matches('"').to_string());
-    let success = data.get("success").and_then(Value::as_bool);
-    if code.as_deref().is_some_and(|c| c != "000000") || success == Some(false) {
-        let message = data.get("message").and_then(Value::as_str).unwrap_or_default();
-        let code = code.unwrap_or_default();
-        return Err(VenueError::malformed(V, e, format!("code {code:?}, success {success:?}: {message:?}")));
-    }
+    sapi_success(e, data)?;
     let total = data.get("total").and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
     let mut page = Page { total, ..Page::default() };
     let rows = match data.get("data") {
@@ -26,6 +20,19 @@ fn sapi_page<'a>(
         Some(rows) => Some(page.read(V, e, rows)?),
     };
     Ok((page, rows.into_iter().flatten()))
+}
+
+/// The SAPI envelope's verdict: a `code` other than `"000000"` or `success: false` is an error naming both (the
+/// fiat, P2P and Pay histories, and the copy-trading lead status, docs/venues.md §1.17).
+pub(super) fn sapi_success(e: &'static str, data: &Value) -> Result<(), VenueError> {
+    let code = data.get("code").map(|c| c.to_string().trim_matches('"').to_string());
+    let success = data.get("success").and_then(Value::as_bool);
+    if code.as_deref().is_some_and(|c| c != "000000") || success == Some(false) {
+        let message = data.get("message").and_then(Value::as_str).unwrap_or_default();
+        let code = code.unwrap_or_default();
+        return Err(VenueError::malformed(V, e, format!("code {code:?}, success {success:?}: {message:?}")));
+    }
+    Ok(())
 }
 
 /// Whether an order's status means its money moved: `done` are the completed ones, `open` those that move nothing
