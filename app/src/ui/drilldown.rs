@@ -191,6 +191,8 @@ impl UnitFlows {
             }
             EventKind::Income { asset: a, amount, .. } if amount.is_sign_negative() => self.disposed -= of(a, *amount),
             EventKind::Income { asset: a, amount, .. } => self.acquired += of(a, *amount),
+            // the holding is net of what is owed: only interest charged moves it (docs/accounting.md §8d)
+            EventKind::Loan { action, asset: a, amount, .. } => self.disposed -= of(a, action.net_change(*amount)),
             EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
         }
     }

@@ -13,9 +13,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Side, Timestamp};
+use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
 
-const VARIANTS: &[&str] = &["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade"];
+const VARIANTS: &[&str] = &["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "loan"];
 
 /// Every key an event may have; a kind's fields are a bit set of them (`1 << F::X as u32`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -41,9 +41,11 @@ enum F {
     Qty,
     RealizedPnl,
     OrderId,
+    Action,
+    Interest,
 }
 
-const NAMES: [&str; 20] = [
+const NAMES: [&str; 22] = [
     "id",
     "time",
     "account",
@@ -64,6 +66,8 @@ const NAMES: [&str; 20] = [
     "qty",
     "realized_pnl",
     "order_id",
+    "action",
+    "interest",
 ];
 
 /// In the list of keys met, the first key that no kind has.
@@ -77,6 +81,7 @@ enum Kind {
     Transfer,
     Income,
     FuturesTrade,
+    Loan,
 }
 
 impl Kind {
@@ -89,6 +94,7 @@ impl Kind {
             Kind::Transfer => &["from_account", "to_account", "asset", "amount"],
             Kind::Income => &["type", "asset", "amount", "symbol"],
             Kind::FuturesTrade => &["symbol", "side", "price", "qty", "fees", "realized_pnl", "order_id"],
+            Kind::Loan => &["action", "asset", "amount", "interest"],
         }
     }
 
@@ -101,6 +107,7 @@ impl Kind {
             Kind::Transfer => bits(&[F::FromAccount, F::ToAccount, F::Asset, F::Amount]),
             Kind::Income => bits(&[F::Type, F::Asset, F::Amount, F::Symbol]),
             Kind::FuturesTrade => bits(&[F::Symbol, F::Side, F::Price, F::Qty, F::Fees, F::RealizedPnl, F::OrderId]),
+            Kind::Loan => bits(&[F::Action, F::Asset, F::Amount, F::Interest]),
         };
         mask & (1 << f) != 0
     }
@@ -147,6 +154,8 @@ impl Visitor<'_> for KeySeed {
             "qty" => F::Qty,
             "realized_pnl" => F::RealizedPnl,
             "order_id" => F::OrderId,
+            "action" => F::Action,
+            "interest" => F::Interest,
             other => return Ok(Key::Unknown(other.to_string())),
         }))
     }
@@ -181,16 +190,24 @@ impl Visitor<'_> for KindSeed {
             "transfer" => Kind::Transfer,
             "income" => Kind::Income,
             "futures_trade" => Kind::FuturesTrade,
+            "loan" => Kind::Loan,
             other => return Ok(KindOrName::Name(other.to_string())),
         }))
     }
     /// The derive also takes a variant's index (`"kind":0` is a trade): kept, so that what was read still is.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<KindOrName, E> {
-        const BY_INDEX: [Kind; 6] =
-            [Kind::Trade, Kind::Deposit, Kind::Withdrawal, Kind::Transfer, Kind::Income, Kind::FuturesTrade];
+        const BY_INDEX: [Kind; 7] = [
+            Kind::Trade,
+            Kind::Deposit,
+            Kind::Withdrawal,
+            Kind::Transfer,
+            Kind::Income,
+            Kind::FuturesTrade,
+            Kind::Loan,
+        ];
         match BY_INDEX.get(v as usize) {
             Some(k) => Ok(KindOrName::Kind(*k)),
-            None => Err(de::Error::invalid_value(de::Unexpected::Unsigned(v), &"variant index 0 <= i < 6")),
+            None => Err(de::Error::invalid_value(de::Unexpected::Unsigned(v), &"variant index 0 <= i < 7")),
         }
     }
 }
@@ -278,6 +295,8 @@ struct Fields {
     qty: Option<StrDecimal>,
     realized_pnl: Option<OptDecimal>,
     order_id: Option<Option<String>>,
+    action: Option<UnitEnum<LoanAction>>,
+    interest: Option<OptDecimal>,
 }
 
 impl Fields {
@@ -310,6 +329,8 @@ impl Fields {
             F::Qty => put(map, &mut self.qty, f),
             F::RealizedPnl => put(map, &mut self.realized_pnl, f),
             F::OrderId => put(map, &mut self.order_id, f),
+            F::Action => put(map, &mut self.action, f),
+            F::Interest => put(map, &mut self.interest, f),
         }
     }
 
@@ -360,6 +381,12 @@ impl Fields {
                 fees: self.fees.unwrap_or_default(),
                 realized_pnl: self.realized_pnl.and_then(|r| r.0),
                 order_id: self.order_id.flatten(),
+            },
+            Kind::Loan => EventKind::Loan {
+                action: self.action.ok_or_else(|| missing("action"))?.0,
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+                interest: self.interest.and_then(|i| i.0),
             },
         })
     }
@@ -465,7 +492,7 @@ mod tests {
         e.rfind(" at line ").map_or(e, |at| &e[..at])
     }
 
-    const LINES: [&str; 9] = [
+    const LINES: [&str; 11] = [
         r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100.5"},"receive":{"asset":"BTC","amount":"0.001"},"fees":[{"asset":"BNB","amount":"0.0001"}],"symbol":"BTCUSDT"}"#,
         r#"{"id":"a2","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"1"},"receive":{"asset":"BTC","amount":"1e-3"}}"#,
         r#"{"kind":"deposit","id":"b","time":"2024-01-01T00:00:01.250Z","account":"binance/main/spot","asset":"BTC","amount":"1","txid":"0xabc"}"#,
@@ -475,6 +502,8 @@ mod tests {
         r#"{"id":"f","time":"2024-01-05T00:00:00Z","account":"binance/main/usdm","kind":"futures_trade","symbol":"BTCUSDT","side":"sell","price":"7819.01","qty":"0.002","fees":[{"asset":"USDT","amount":"-0.0781901"}],"realized_pnl":"-0.91539999","order_id":"25851813"}"#,
         r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
         r#"{"id":"h","time":"2024-01-05T00:00:01Z","account":"x/y/z","kind":"withdrawal","asset":"USDT","amount":"10","fee":null,"txid":null}"#,
+        r#"{"id":"i","time":"2024-01-06T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"repay","asset":"BTC","amount":"0.5","interest":"0.0001"}"#,
+        r#"{"kind":"loan","id":"j","time":"2024-01-06T00:00:00Z","account":"binance/main/margin","action":"borrow","asset":"BTC","amount":"1","interest":null}"#,
     ];
 
     /// An object's fields in the order written.
@@ -516,6 +545,7 @@ mod tests {
             "\"2024-01-01T00:00:00Z\"",
             "\"buy\"",
             "\"funding\"",
+            "\"repay\"",
             "{}",
             "[]",
             r#"{"asset":"BTC","amount":"1"}"#,
@@ -528,8 +558,9 @@ mod tests {
             r#"{"buy":null}"#,
             r#"{"buy":null,"sell":null}"#,
         ];
-        let kinds = ["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "gift", "Trade"];
-        let kinds = kinds.map(|k| format!("{k:?}")).into_iter().chain(["0", "5", "6", "-1", "null"].map(String::from));
+        let kinds = ["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "loan", "gift", "Trade"];
+        let kinds =
+            kinds.map(|k| format!("{k:?}")).into_iter().chain(["0", "5", "6", "7", "-1", "null"].map(String::from));
         let kinds: Vec<String> = kinds.collect();
         let mut variants: Vec<Vec<(String, String)>> = Vec::new();
         for line in LINES {
@@ -569,7 +600,8 @@ mod tests {
                 let first_own = fields.iter().position(|(k, _)| !event_level.contains(&k.as_str()) && k != "kind");
                 let kinds = fields.iter().filter(|(k, _)| k == "kind").count();
                 // an object for `type` or `side`: rejected alike, with another message unless it is `{"buy":null}`
-                let enum_map = fields.iter().any(|(k, v)| (k == "type" || k == "side") && v.starts_with('{'));
+                let enum_map =
+                    fields.iter().any(|(k, v)| (k == "type" || k == "side" || k == "action") && v.starts_with('{'));
                 let strict = kinds < 2
                     && !enum_map
                     && match (kind_at, first_own) {

@@ -724,6 +724,8 @@ pub fn fold(events: &[Event]) -> AccountBalances {
                 add(to_account.as_str(), asset, *amount);
             }
             EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
+            // balances net of what is owed (a margin wallet's netAsset)
+            EventKind::Loan { action, asset, amount, .. } => add(acc, asset, action.net_change(*amount)),
             // informational: its money is in the income events
             EventKind::FuturesTrade { .. } => {}
         }
