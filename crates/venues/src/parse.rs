@@ -296,6 +296,11 @@ pub mod binance {
 
     mod fiat;
     pub use fiat::{fiat_buys, fiat_deposits, fiat_sells, fiat_withdrawals, p2p_trades, pay_transactions};
+    mod margin;
+    pub use margin::{
+        CAPITAL_FLOW_COVERED, CapitalFlow, borrow_repay, capital_flow, force_liquidations, interest_history,
+        isolated_balances, margin_balances, margin_trades, margin_wallet,
+    };
 
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
