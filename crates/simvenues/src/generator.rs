@@ -18,6 +18,8 @@ use crate::rng::{SplitMix64, hash_str, mix};
 
 mod fiat;
 pub use fiat::{FiatOrder, FiatPayment, P2pOrder, PayTx};
+mod margin;
+pub use margin::{MarginFlow, MarginInterest, MarginLoan};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -466,6 +468,14 @@ pub struct BinanceAccount {
     pub coinm_income: Vec<Income>,
     /// Open COIN-M positions: signed contracts and entry price.
     pub coinm_positions: BTreeMap<Symbol, Position>,
+    /// Cross margin fills per symbol, chronological (docs/venues.md §1.16).
+    pub margin_trades: BTreeMap<Symbol, Vec<SpotFill>>,
+    /// Cross margin borrows and repays, chronological.
+    pub margin_loans: Vec<MarginLoan>,
+    /// Cross margin interest charged, chronological.
+    pub margin_interest: Vec<MarginInterest>,
+    /// The cross margin account's capital flow, chronological.
+    pub margin_flows: Vec<MarginFlow>,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -681,6 +691,18 @@ enum Act {
     P2p(bool),
     /// A Binance Pay payment (`true`: received).
     Pay(bool),
+    /// Moves USDT from spot to cross margin.
+    MarginIn,
+    /// Borrows BTC on cross margin.
+    MarginBorrow,
+    /// Sells the borrowed BTC on margin.
+    MarginSell,
+    /// Hourly interest on the open loan.
+    MarginInterest,
+    /// Buys back the BTC owed.
+    MarginBuyBack,
+    /// Repays the loan and its interest.
+    MarginRepay,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -993,6 +1015,9 @@ fn gen_binance(
         for &(before, act) in fiat::FIAT_SCRIPT {
             insert_free(&mut plan, end - before, act);
         }
+        for &(before, act) in margin::MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
@@ -1012,6 +1037,8 @@ fn gen_binance(
         usdm: Balances::new(),
         earn: Balances::new(),
         coinm: Balances::new(),
+        margin: Balances::new(),
+        margin_debt: None,
         flexible: Decimal::ZERO,
         locked: None,
         pair: None,
@@ -1054,6 +1081,12 @@ fn gen_binance(
             Act::CardBuy => activity.card_buy(t),
             Act::P2p(buy) => activity.p2p(t, buy),
             Act::Pay(received) => activity.pay(t, received),
+            Act::MarginIn => activity.margin_in(t),
+            Act::MarginBorrow => activity.margin_borrow(t),
+            Act::MarginSell => activity.margin_sell(t),
+            Act::MarginInterest => activity.margin_interest(t),
+            Act::MarginBuyBack => activity.margin_buy_back(t),
+            Act::MarginRepay => activity.margin_repay(t),
         }
     }
     activity.finish()
@@ -1070,6 +1103,10 @@ struct BinanceActivity<'m> {
     usdm: Balances,
     earn: Balances,
     coinm: Balances,
+    /// The cross margin wallet, net of what is owed (as the venue's `netAsset`).
+    margin: Balances,
+    /// The open cross margin loan: the borrow's `txId`, its principal and the interest charged so far.
+    margin_debt: Option<(u64, Decimal, Decimal)>,
     /// The flexible Simple Earn position (USDT001).
     flexible: Decimal,
     /// The locked position: id, asset, principal.
@@ -1651,6 +1688,9 @@ impl BinanceActivity<'_> {
         a.wallets.insert("earn", self.earn);
         if !self.coinm.is_empty() {
             a.wallets.insert("coinm", self.coinm);
+        }
+        if !a.margin_flows.is_empty() {
+            a.wallets.insert("margin", self.margin);
         }
         a
     }

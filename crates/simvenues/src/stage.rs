@@ -125,6 +125,15 @@ pub fn as_of(world: &World, t: i64) -> World {
                 .collect(),
             coinm_income: upto(&a.coinm_income, t, |i| i.time),
             coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
+            margin_trades: a
+                .margin_trades
+                .iter()
+                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            margin_loans: upto(&a.margin_loans, t, |l| l.time),
+            margin_interest: upto(&a.margin_interest, t, |i| i.time),
+            margin_flows: upto(&a.margin_flows, t, |f| f.time),
         })
         .collect();
     let bitget = world

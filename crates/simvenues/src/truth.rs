@@ -42,6 +42,10 @@
 //! | Bitget BGB convert (`/api/v2/convert/bgb-convert-records`, status success) | trade, the BGB fee charged on the gross `toAmount` | `bitget/L/spot:bgb_convert:{orderId}` |
 //! | Bitget unified convert (`/api/v3/account/convert-records`, rows without id) | trade | `bitget/L/unified:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 //! | Bitget unified deposit / withdrawal (`/api/v3/account/deposit-records`, `withdrawal-records`) | deposit / withdrawal | `bitget/L/unified:deposit:{orderId}`, `bitget/L/unified:withdrawal:{orderId}` |
+//! | Binance cross margin fill (`/sapi/v1/margin/myTrades`) | trade in margin, quote `price × qty` | `binance/L/margin:trade:{symbol}:{id}` |
+//! | Binance margin borrow / repay (`/sapi/v1/margin/borrow-repay`, `CONFIRMED`) | loan borrow / repay (`principal`, `interest` apart) | `binance/L/margin:borrow:{txId}`, `binance/L/margin:repay:{txId}` |
+//! | Binance margin interest (`/sapi/v1/margin/interestHistory`) | loan interest | `binance/L/margin:interest:{txId}:{asset}:{interestAccuredTime}` |
+//! | Binance spot ↔ cross margin transfer (`MAIN_MARGIN`, `MARGIN_MAIN`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
 //! (Bitget) of the same fills, so they change no balance.
@@ -69,7 +73,7 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
+use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
 use crate::generator::{BinanceAccount, BitgetAccount, CoinmContract, EarnKind, FuturesFill, World};
@@ -97,6 +101,8 @@ fn binance_wallet_of_type(t: &str) -> (&'static str, &'static str) {
         "CMFUTURE_MAIN" => ("coinm", "spot"),
         "FUNDING_CMFUTURE" => ("funding", "coinm"),
         "CMFUTURE_FUNDING" => ("coinm", "funding"),
+        "MAIN_MARGIN" => ("spot", "margin"),
+        "MARGIN_MAIN" => ("margin", "spot"),
         _ => ("funding", "spot"),
     }
 }
@@ -113,6 +119,8 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("coinm", "spot") => "CMFUTURE_MAIN",
         ("funding", "coinm") => "FUNDING_CMFUTURE",
         ("coinm", "funding") => "CMFUTURE_FUNDING",
+        ("spot", "margin") => "MAIN_MARGIN",
+        ("margin", "spot") => "MARGIN_MAIN",
         _ => "FUNDING_MAIN",
     }
 }
@@ -141,6 +149,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         binance_fiat(a, &mut out);
         binance_futures(a, &mut out);
         binance_coinm(a, &mut out);
+        binance_margin(world, a, &mut out);
     }
     for a in &world.bitget {
         bitget_spot(world, a, &mut out);
@@ -252,6 +261,38 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
                 symbol: None,
             },
         ));
+    }
+}
+
+/// Binance cross margin (docs/venues.md §1.16, docs/accounting.md §8d): fills in the margin wallet (the quote
+/// amount price × qty), confirmed borrows and repays (principal and interest apart) and interest charged as loan
+/// events. The capital flow's types are all booked by these or by the transfers: it adds no event.
+fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
+    let margin = format!("binance/{}/margin", a.label);
+    for (sym, fills) in &a.margin_trades {
+        let s = world.market.symbol(sym).expect("listed symbol");
+        for f in fills {
+            let (base, quote) = (money(&s.base, f.qty), money(&s.quote, f.price * f.qty));
+            let (spend, receive) = if f.is_buyer { (quote, base) } else { (base, quote) };
+            let fees = vec![money(&f.commission_asset, f.commission)];
+            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.to_string()) };
+            out.push(ev(format!("{margin}:trade:{sym}:{}", f.id), f.time, &margin, kind));
+        }
+    }
+    for l in &a.margin_loans {
+        let (stream, action) = if l.repay { ("repay", LoanAction::Repay) } else { ("borrow", LoanAction::Borrow) };
+        let interest = (!l.interest.is_zero()).then_some(l.interest);
+        let kind = EventKind::Loan { action, asset: l.asset.to_string(), amount: l.principal, interest };
+        out.push(ev(format!("{margin}:{stream}:{}", l.tx_id), l.time, &margin, kind));
+    }
+    for i in &a.margin_interest {
+        let kind = EventKind::Loan {
+            action: LoanAction::Interest,
+            asset: i.asset.to_string(),
+            amount: i.interest,
+            interest: None,
+        };
+        out.push(ev(format!("{margin}:interest:{}:{}:{}", i.tx_id, i.asset, i.time), i.time, &margin, kind));
     }
 }
 

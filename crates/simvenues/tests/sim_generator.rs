@@ -221,3 +221,40 @@ fn coin_m_activity_is_inverse_and_in_the_coin() {
         }
     }
 }
+
+/// Every trading Binance account runs the cross margin script (docs/venues.md §1.16): 200 USDT in, a BTC borrow
+/// sold, interest charged on borrowing and twice hourly, the BTC owed bought back and repaid with its interest. The
+/// margin wallet is net of what is owed: no BTC is left, and its USDT is what the flows say.
+#[test]
+fn cross_margin_borrows_sells_buys_back_and_repays() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    for seed in [1, 7, 42] {
+        let w = World::generate(seed, Size::Small, ANCHOR);
+        let events = truth::ledger(&w);
+        let balances = truth::balances(&w);
+        let traders: Vec<_> = w.binance.iter().filter(|a| !a.margin_flows.is_empty()).collect();
+        assert!(!traders.is_empty(), "seed {seed}: no account traded on margin");
+        for a in traders {
+            let margin = format!("binance/{}/margin", a.label);
+            let loans: Vec<_> = events.iter().filter(|e| e.account.as_str() == margin).collect();
+            let action = |e: &&ledger::Event| match &e.kind {
+                EventKind::Loan { action, .. } => Some(*action),
+                _ => None,
+            };
+            let actions: Vec<LoanAction> = loans.iter().filter_map(action).collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            assert_eq!(actions, [Borrow, Interest, Interest, Interest, Repay], "seed {seed} {}", a.label);
+            let (borrow, repay) = (&a.margin_loans[0], &a.margin_loans[1]);
+            let charged: Decimal = a.margin_interest.iter().map(|i| i.interest).sum();
+            assert_eq!((repay.principal, repay.interest), (borrow.principal, charged), "seed {seed} {}", a.label);
+            let fills = &a.margin_trades["BTCUSDT"];
+            assert!(!fills[0].is_buyer && fills[1].is_buyer && fills[1].qty == borrow.principal + charged);
+            assert!(!balances[&margin].contains_key("BTC"), "nothing held net of what is owed");
+            let usdt = Decimal::from(200) + fills[0].price * fills[0].qty
+                - fills[1].price * fills[1].qty
+                - fills.iter().map(|f| f.commission).sum::<Decimal>();
+            assert_eq!(balances[&margin]["USDT"], usdt, "seed {seed} {}", a.label);
+        }
+    }
+}

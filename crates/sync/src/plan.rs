@@ -42,6 +42,8 @@ pub enum Paging {
     PageRows,
     /// Binance P2P history: `page` number only, 200 rows a page.
     PageOnly,
+    /// Binance margin capital flow: `fromId` = last id (the venue answers the rows with an id above it).
+    FromIdAfter,
 }
 
 impl Paging {
@@ -126,6 +128,18 @@ pub enum Stream {
     BitgetUnifiedWithdrawals,
     /// Bitget `/api/v3/account/convert-records`, per (`fromCoin`, `toCoin`) pair.
     BitgetUnifiedConverts,
+    /// Binance `/sapi/v1/margin/borrow-repay` with `type=BORROW`.
+    BinanceMarginBorrows,
+    /// Binance `/sapi/v1/margin/borrow-repay` with `type=REPAY`.
+    BinanceMarginRepays,
+    /// Binance `/sapi/v1/margin/interestHistory`.
+    BinanceMarginInterest,
+    /// Binance `/sapi/v1/margin/forceLiquidationRec` (orders: no event, their symbols' fills are read).
+    BinanceMarginLiquidations,
+    /// Binance `/sapi/v1/margin/capital-flow` (the completeness check; flows no stream books).
+    BinanceMarginCapitalFlow,
+    /// Binance `/sapi/v1/margin/myTrades`, per symbol.
+    BinanceMarginTrades,
 }
 
 /// A stream's request rules.
@@ -238,6 +252,20 @@ impl Stream {
             Stream::BitgetUnifiedWithdrawals => {
                 s(&BITGET_UNIFIED_WITHDRAWALS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
+            // margin (docs/venues.md §1.16): borrow-repay 7 days a query without an asset, interest 30 days, both
+            // 100 rows by `current`; liquidation orders state no span (90 days here); the capital flow keeps 90 days
+            // and pages by `fromId`; fills as spot's. Retention otherwise not stated.
+            Stream::BinanceMarginBorrows | Stream::BinanceMarginRepays => {
+                s(&BINANCE_MARGIN_BORROW_REPAY, Some(7 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceMarginInterest => s(&BINANCE_MARGIN_INTEREST, Some(30 * DAY - 1), None, 100, PageNumber, 0),
+            Stream::BinanceMarginLiquidations => {
+                s(&BINANCE_MARGIN_LIQUIDATIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceMarginCapitalFlow => {
+                s(&BINANCE_MARGIN_CAPITAL_FLOW, None, Some(90 * DAY), 1000, FromIdAfter, 0)
+            }
+            Stream::BinanceMarginTrades => s(&BINANCE_MARGIN_TRADES, None, None, 1000, FromId, 0),
         }
     }
 
@@ -278,6 +306,12 @@ impl Stream {
             BitgetUnifiedDeposits => "unified deposits",
             BitgetUnifiedWithdrawals => "unified withdrawals",
             BitgetUnifiedConverts => "unified converts",
+            BinanceMarginBorrows => "margin borrows",
+            BinanceMarginRepays => "margin repays",
+            BinanceMarginInterest => "margin interest",
+            BinanceMarginLiquidations => "margin liquidation orders",
+            BinanceMarginCapitalFlow => "margin capital flow",
+            BinanceMarginTrades => "margin fills",
         }
     }
 
@@ -307,7 +341,13 @@ impl Stream {
             | BinanceFiatBuys
             | BinanceFiatSells
             | BinanceP2p
-            | BinancePay => Venue::Binance,
+            | BinancePay
+            | BinanceMarginBorrows
+            | BinanceMarginRepays
+            | BinanceMarginInterest
+            | BinanceMarginLiquidations
+            | BinanceMarginCapitalFlow
+            | BinanceMarginTrades => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -338,6 +378,16 @@ impl Stream {
     /// The fiat deposit and withdrawal histories (docs/venues.md §1.15): 90,000 UID weight a request, read in a full
     /// cycle only when due, at most one while the other would wait for the minute (docs/sync.md, "The tick").
     pub const BINANCE_FIAT_ORDERS: [Stream; 2] = [Stream::BinanceFiatDeposits, Stream::BinanceFiatWithdrawals];
+
+    /// The margin histories that need no symbol (docs/venues.md §1.16): read in full cycles when the margin balances
+    /// were read in the same tick, and when a margin wallet moved (docs/sync.md, "The tick").
+    pub const BINANCE_MARGIN: [Stream; 5] = [
+        Stream::BinanceMarginBorrows,
+        Stream::BinanceMarginRepays,
+        Stream::BinanceMarginInterest,
+        Stream::BinanceMarginLiquidations,
+        Stream::BinanceMarginCapitalFlow,
+    ];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -446,6 +496,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `transactionType` is mandatory: 0 deposits or purchases, 1 withdrawals or sales
         Stream::BinanceFiatDeposits | Stream::BinanceFiatBuys => vec![vec![("transactionType", "0".into())]],
         Stream::BinanceFiatWithdrawals | Stream::BinanceFiatSells => vec![vec![("transactionType", "1".into())]],
+        // `type` is mandatory
+        Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
+        Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
+        Stream::BinanceMarginTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
         _ => vec![vec![]],
     }
 }
@@ -557,14 +611,10 @@ mod tests {
         .into_iter()
         .chain(Stream::BINANCE_EARN)
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
-        .chain([
-            BinanceFiatDeposits,
-            BinanceFiatWithdrawals,
-            BinanceFiatBuys,
-            BinanceFiatSells,
-            BinanceP2p,
-            BinancePay,
-        ]) {
+        .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
+        .chain(Stream::BINANCE_MARGIN)
+        .chain([BinanceMarginTrades])
+        {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

@@ -1003,9 +1003,9 @@ fn binance_margin_force_liquidation_sample() {
     let data = json!({"rows": [{"avgPrice": "0.00388359", "executedQty": "31.39000000", "orderId": 180015097,
         "price": "0.00388110", "qty": "31.39000000", "side": "SELL", "symbol": "BNBBTC", "timeInForce": "GTC",
         "isIsolated": true, "updatedTime": 1558941374745u64}], "total": 1});
-    let (page, symbols) = binance::force_liquidations(&data).unwrap();
+    let page = binance::force_liquidations(&data).unwrap();
     assert_eq!((page.rows, page.events.len(), page.total), (1, 0, Some(1)));
-    assert_eq!(symbols.into_iter().collect::<Vec<_>>(), ["BNBBTC"]);
+    assert_eq!(page.symbols.into_iter().collect::<Vec<_>>(), ["BNBBTC"]);
 }
 
 /// The capital flow sample (a borrow and a repay, both booked by the borrow-repay records): no event, each counted
@@ -1026,7 +1026,7 @@ fn binance_margin_capital_flow_sample() {
     assert_eq!((page.rows, page.max_id), (4, Some(123459)));
     assert_eq!(flow.covered.get("BORROW").copied(), Some(1));
     assert_eq!(flow.covered.get("REPAY").copied(), Some(1));
-    assert_eq!(flow.symbols.iter().collect::<Vec<_>>(), ["BTCUSDT"]);
+    assert_eq!(page.symbols.iter().collect::<Vec<_>>(), ["BTCUSDT"]);
     assert_eq!(page.events.len(), 2);
     let fee = &page.events[0];
     assert_eq!(fee.id, "binance/main/margin:capital_flow:LIQUIDATION_FEE:123458");

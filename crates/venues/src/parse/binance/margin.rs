@@ -2,8 +2,6 @@
 //! of what is owed, borrows and repays, interest charged, margin fills, liquidation orders and the capital flow that
 //! checks the other streams are complete.
 
-use std::collections::BTreeSet;
-
 use super::*;
 use catalogue::{
     BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_MARGIN_BORROW_REPAY, BINANCE_MARGIN_CAPITAL_FLOW,
@@ -178,17 +176,16 @@ pub fn margin_trades(data: &Value, label: &str, book: &SymbolBook) -> Result<Pag
 }
 
 /// `GET /sapi/v1/margin/forceLiquidationRec`: liquidation orders. An order is no event (its fills are `myTrades`
-/// rows); the page and the symbols whose fills must be read.
-pub fn force_liquidations(data: &Value) -> Result<(Page, BTreeSet<String>), VenueError> {
+/// rows): the page names the symbols whose fills must be read ([`Page::symbols`]).
+pub fn force_liquidations(data: &Value) -> Result<Page, VenueError> {
     const E: &str = BINANCE_MARGIN_LIQUIDATIONS.path;
     let (mut page, rows) = rows_page(E, data)?;
-    let mut symbols = BTreeSet::new();
     for r in rows {
         let r = r?;
         page.note(r.ms("updatedTime")?);
-        symbols.insert(r.asset("symbol")?);
+        page.symbols.insert(r.asset("symbol")?);
     }
-    Ok((page, symbols))
+    Ok(page)
 }
 
 /// Capital flow types with the stream that books them (docs/venues.md §1.16).
@@ -215,11 +212,10 @@ fn uncovered_sign(ty: &str, amount: Decimal) -> Decimal {
     }
 }
 
-/// What a capital flow page says beyond its events: the symbols it names and, per covered type, its rows.
+/// What a capital flow page says beyond its events (the symbols it names are [`Page::symbols`]): per covered type,
+/// its rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapitalFlow {
-    /// The pairs the flows name (their fills must be read).
-    pub symbols: BTreeSet<String>,
     /// Rows of each covered type (`BORROW` → 3): what the covering streams must have booked.
     pub covered: BTreeMap<String, usize>,
 }
@@ -237,7 +233,7 @@ pub fn capital_flow(data: &Value, label: &str, isolated: Option<&str>) -> Result
         page.note_id(id);
         let time = page.noted(r.ms("timestamp")?);
         if let Some(symbol) = r.opt_text("symbol") {
-            flow.symbols.insert(symbol.to_ascii_uppercase());
+            page.symbols.insert(symbol.to_ascii_uppercase());
         }
         let ty = r.text("type")?;
         if CAPITAL_FLOW_COVERED.iter().any(|(t, _)| *t == ty) {
