@@ -326,7 +326,8 @@ struct Snapshot {
     positions: Vec<Position>,
     moved_positions: BTreeSet<String>,
     new_day: bool,
-    /// Binance: the margin balances were read in this tick (else they are as last read).
+    /// Binance: the margin balances were read in this tick and the margin account exists (else they are as last
+    /// read, or there is none).
     margin_read: bool,
 }
 
@@ -875,9 +876,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         let margin = crate::margin::wallet(label);
         if reason.is_some() || spot_or_funding_moved {
             let d = self.snapshot_call(client, run, &BINANCE_MARGIN_ACCOUNT, &[]).await?;
-            parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+            // an account that never used margin has no margin history to read
+            snap.margin_read = parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
             st.margin_at = Some(now);
-            snap.margin_read = true;
         } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
             snap.balances.insert(margin, b.clone());
         }

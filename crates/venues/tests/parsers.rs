@@ -879,14 +879,14 @@ fn binance_margin_account_sample() {
         asset("BNB", "201.66666672", "2346.50000000", "2144.83333328"),
         asset("ETH", "0.00000000", "0.00000000", "0.00000000")]});
     let mut out = Default::default();
-    binance::margin_balances(&data, "main", &mut out).unwrap();
+    assert!(binance::margin_balances(&data, "main", &mut out).unwrap());
     let wallet = &out["binance/main/margin"];
     assert_eq!((wallet["BTC"], wallet["BNB"], wallet.len()), (d("0.004995"), d("2144.83333328"), 2));
     let bad = json!({"userAssets": [asset("BNB", "201", "2346.5", "2346.5")]});
     let err = binance::margin_balances(&bad, "main", &mut Default::default()).unwrap_err().to_string();
     assert!(err.contains("BNB: netAsset 2346.5 is not free + locked - borrowed - interest = 2145.5"), "{err}");
     let mut none = Default::default();
-    binance::margin_balances(&json!({"created": false, "userAssets": []}), "main", &mut none).unwrap();
+    assert!(!binance::margin_balances(&json!({"created": false, "userAssets": []}), "main", &mut none).unwrap());
     assert!(none.is_empty());
 }
 

@@ -30,14 +30,15 @@ fn net_asset(r: &Row<'_>) -> Result<Decimal, VenueError> {
 }
 
 /// `GET /sapi/v1/margin/account`: the cross margin wallet, each asset's `netAsset` (what is held net of what is
-/// owed). No wallet when the account was never created.
-pub fn margin_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
+/// owed), and whether the account exists: no wallet when it was never created (`created: false`).
+pub fn margin_balances(data: &Value, label: &str, out: &mut Balances) -> Result<bool, VenueError> {
     const E: &str = BINANCE_MARGIN_ACCOUNT.path;
     if data.get("created").and_then(Value::as_bool) == Some(false) {
-        return Ok(());
+        return Ok(false);
     }
     let acc = margin_wallet(label, None);
-    read_balances(out, &acc, V, E, field(V, E, data, "userAssets")?, "asset", net_asset)
+    read_balances(out, &acc, V, E, field(V, E, data, "userAssets")?, "asset", net_asset)?;
+    Ok(true)
 }
 
 /// `GET /sapi/v1/margin/isolated/account`: each isolated pair's wallet (its base and quote assets' `netAsset`), and
