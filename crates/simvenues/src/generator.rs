@@ -19,7 +19,7 @@ use crate::rng::{SplitMix64, hash_str, mix};
 mod fiat;
 pub use fiat::{FiatOrder, FiatPayment, P2pOrder, PayTx};
 mod margin;
-pub use margin::{MarginFlow, MarginInterest, MarginLoan};
+pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -476,6 +476,8 @@ pub struct BinanceAccount {
     pub margin_interest: Vec<MarginInterest>,
     /// The cross margin account's capital flow, chronological.
     pub margin_flows: Vec<MarginFlow>,
+    /// Cross margin liquidation orders, chronological.
+    pub margin_liquidations: Vec<MarginLiquidation>,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -703,6 +705,8 @@ enum Act {
     MarginBuyBack,
     /// Repays the loan and its interest.
     MarginRepay,
+    /// The venue liquidates the open loan.
+    MarginLiquidation,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -1087,6 +1091,7 @@ fn gen_binance(
             Act::MarginInterest => activity.margin_interest(t),
             Act::MarginBuyBack => activity.margin_buy_back(t),
             Act::MarginRepay => activity.margin_repay(t),
+            Act::MarginLiquidation => activity.margin_liquidation(t),
         }
     }
     activity.finish()

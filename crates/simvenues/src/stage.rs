@@ -134,6 +134,7 @@ pub fn as_of(world: &World, t: i64) -> World {
             margin_loans: upto(&a.margin_loans, t, |l| l.time),
             margin_interest: upto(&a.margin_interest, t, |i| i.time),
             margin_flows: upto(&a.margin_flows, t, |f| f.time),
+            margin_liquidations: upto(&a.margin_liquidations, t, |l| l.time),
         })
         .collect();
     let bitget = world

@@ -45,6 +45,7 @@
 //! | Binance cross margin fill (`/sapi/v1/margin/myTrades`) | trade in margin, quote `price × qty` | `binance/L/margin:trade:{symbol}:{id}` |
 //! | Binance margin borrow / repay (`/sapi/v1/margin/borrow-repay`, `CONFIRMED`) | loan borrow / repay (`principal`, `interest` apart) | `binance/L/margin:borrow:{txId}`, `binance/L/margin:repay:{txId}` |
 //! | Binance margin interest (`/sapi/v1/margin/interestHistory`) | loan interest | `binance/L/margin:interest:{txId}:{asset}:{interestAccuredTime}` |
+//! | Binance margin liquidation fee (`/sapi/v1/margin/capital-flow`, `LIQUIDATION_FEE`) | income other, − amount | `binance/L/margin:capital_flow:LIQUIDATION_FEE:{id}` |
 //! | Binance spot ↔ cross margin transfer (`MAIN_MARGIN`, `MARGIN_MAIN`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
@@ -266,7 +267,7 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
 
 /// Binance cross margin (docs/venues.md §1.16, docs/accounting.md §8d): fills in the margin wallet (the quote
 /// amount price × qty), confirmed borrows and repays (principal and interest apart) and interest charged as loan
-/// events. The capital flow's types are all booked by these or by the transfers: it adds no event.
+/// events; a liquidation fee, which only the capital flow shows, as other income.
 fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     let margin = format!("binance/{}/margin", a.label);
     for (sym, fills) in &a.margin_trades {
@@ -293,6 +294,13 @@ fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
             interest: None,
         };
         out.push(ev(format!("{margin}:interest:{}:{}:{}", i.tx_id, i.asset, i.time), i.time, &margin, kind));
+    }
+    // a liquidation fee: no stream books it but the capital flow, as other income named by its type
+    for f in a.margin_flows.iter().filter(|f| f.kind == "LIQUIDATION_FEE") {
+        let symbol = f.symbol.as_ref().map(|s| s.to_string());
+        let kind =
+            EventKind::Income { income_type: IncomeType::Other, asset: f.asset.to_string(), amount: -f.amount, symbol };
+        out.push(ev(format!("{margin}:capital_flow:LIQUIDATION_FEE:{}", f.id), f.time, &margin, kind));
     }
 }
 

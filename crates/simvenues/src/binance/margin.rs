@@ -1,5 +1,5 @@
 //! The simulated Binance's cross and isolated margin reads (docs/venues.md §1.16), in the pages' shapes. The
-//! generated world has cross margin only: the isolated account has no pair, and no liquidation is generated.
+//! generated world has cross margin only: the isolated account has no pair.
 
 use std::collections::BTreeMap;
 
@@ -167,9 +167,20 @@ pub(super) fn my_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(Value::Array(rows))
 }
 
-/// `GET /sapi/v1/margin/forceLiquidationRec`: no liquidation in the generated cross account.
+/// `GET /sapi/v1/margin/forceLiquidationRec`: the cross account's liquidation orders in `startTime`..`endTime`.
 pub(super) fn force_liquidations(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    rows_page(ctx, Vec::new())
+    let (s, e) = (int(ctx, "startTime")?.unwrap_or(0), int(ctx, "endTime")?.unwrap_or(ctx.req.now));
+    let rows = acct(ctx)
+        .margin_liquidations
+        .iter()
+        .filter(|l| !isolated(ctx) && l.time >= s && l.time <= e)
+        .map(|l| {
+            json!({"avgPrice": f8(l.price), "executedQty": f8(l.qty), "orderId": l.order_id, "price": f8(l.price),
+                   "qty": f8(l.qty), "side": if l.buy { "BUY" } else { "SELL" }, "symbol": &*l.symbol,
+                   "timeInForce": "IOC", "isIsolated": false, "updatedTime": l.time})
+        })
+        .collect();
+    rows_page(ctx, rows)
 }
 
 /// `GET /sapi/v1/margin/capital-flow`: the last 90 days only; from `fromId` the rows with a larger id, oldest first,

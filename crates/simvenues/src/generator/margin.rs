@@ -1,8 +1,8 @@
-//! A Binance data account's cross margin activity (docs/venues.md §1.16): 200 USDT moved from spot to cross margin,
-//! a BTC borrow, the BTC sold on margin, interest charged on the borrow and hourly, the BTC bought back, and the
-//! loan repaid with its interest. Five days before the history's end (the fiat script is at four, the ticks test
-//! covers the last three); ids come from the time (no draw from the account's random stream), so the rest of the
-//! world is generated as before.
+//! A Binance data account's cross margin activity (docs/venues.md §1.16): 200 USDT moved from spot to cross margin;
+//! a BTC borrow sold and liquidated (the venue buys the BTC owed back, repays the loan and charges a liquidation fee);
+//! then a BTC borrow sold, interest charged on the borrow and hourly, the BTC bought back, and the loan repaid with
+//! its interest. Six and five days before the history's end (the fiat script is at four, the ticks test covers the
+//! last three); ids come from the time (no draw from the account's random stream).
 
 use super::*;
 
@@ -59,9 +59,29 @@ pub struct MarginFlow {
     pub time: i64,
 }
 
+/// A liquidation order (`GET /sapi/v1/margin/forceLiquidationRec`).
+#[derive(Clone, Debug)]
+pub struct MarginLiquidation {
+    /// `orderId`.
+    pub order_id: u64,
+    /// `symbol`.
+    pub symbol: Symbol,
+    /// `side` BUY (else SELL).
+    pub buy: bool,
+    /// `avgPrice`.
+    pub price: Decimal,
+    /// `executedQty`.
+    pub qty: Decimal,
+    /// `updatedTime`, ms.
+    pub time: i64,
+}
+
 /// The margin script's acts, as times before the history's end.
 pub(super) const MARGIN_SCRIPT: &[(i64, Act)] = &[
-    (5 * DAY, Act::MarginIn),
+    (6 * DAY, Act::MarginIn),
+    (6 * DAY - MINUTE, Act::MarginBorrow),
+    (6 * DAY - 2 * MINUTE, Act::MarginSell),
+    (6 * DAY - HOUR, Act::MarginLiquidation),
     (5 * DAY - MINUTE, Act::MarginBorrow),
     (5 * DAY - 2 * MINUTE, Act::MarginSell),
     (5 * DAY - HOUR, Act::MarginInterest),
@@ -152,8 +172,13 @@ impl BinanceActivity<'_> {
         self.charge_interest(t, "PERIODIC");
     }
 
-    /// A margin fill on BTCUSDT of `qty` BTC at the market, 0.1 % commission in USDT.
-    fn margin_fill(&mut self, t: i64, buy: bool, qty: Decimal) {
+    /// A margin fill on BTCUSDT of `qty` BTC at the market, 0.1 % commission in USDT; its order id.
+    fn margin_fill(&mut self, t: i64, buy: bool, qty: Decimal) -> u64 {
+        self.margin_fill_as(t, buy, qty, None)
+    }
+
+    /// [`Self::margin_fill`], its flows of type `kind` (a liquidation's) instead of a trade's.
+    fn margin_fill_as(&mut self, t: i64, buy: bool, qty: Decimal, kind: Option<&'static str>) -> u64 {
         let (start, index) = (self.start, self.index);
         // a whole price: price × qty (qty to 8 decimals) stays within the 8 decimals the venue writes; the page's
         // rows have no quote quantity, the client multiplies
@@ -178,10 +203,33 @@ impl BinanceActivity<'_> {
         };
         self.a.margin_trades.entry(interned(PAIR)).or_default().push(fill);
         let (out, into) = if buy { ("BUY_EXPENSE", "BUY_INCOME") } else { ("SELL_EXPENSE", "SELL_INCOME") };
+        let (out, into) = kind.map_or((out, into), |k| (k, k));
         let (spent, got) = if buy { (("USDT", quote), ("BTC", qty)) } else { (("BTC", qty), ("USDT", quote)) };
         self.flow(t, out, spent.0, spent.1, id);
         self.flow(t, into, got.0, got.1, id);
         self.flow(t, "TRADING_COMMISSION", "USDT", commission, id);
+        id + 1
+    }
+
+    /// The venue liquidates the open loan: it buys the BTC owed back (a liquidation order and its fill), repays the
+    /// loan with its interest and charges a liquidation fee of 1 % of the buy in USDT, a flow no other stream books.
+    pub(super) fn margin_liquidation(&mut self, t: i64) {
+        let Some((_, principal, interest)) = self.margin_debt else { return };
+        let qty = principal + interest;
+        let order_id = self.margin_fill_as(t, true, qty, Some("BUY_LIQUIDATION"));
+        let fill = self.a.margin_trades[PAIR].last().expect("the fill just made").clone();
+        self.a.margin_liquidations.push(MarginLiquidation {
+            order_id,
+            symbol: interned(PAIR),
+            buy: true,
+            price: fill.price,
+            qty,
+            time: t,
+        });
+        self.margin_repay_as(t + 1, "REPAY_LIQUIDATION");
+        let fee = (fill.quote_qty * Decimal::new(1, 2)).round_dp(8);
+        add(&mut self.margin, "USDT", -fee);
+        self.flow(t + 2, "LIQUIDATION_FEE", "USDT", fee, order_id);
     }
 
     /// Sells the borrowed BTC.
@@ -200,6 +248,11 @@ impl BinanceActivity<'_> {
 
     /// Repays the loan with its interest: units and debt leave together (the net balance does not move).
     pub(super) fn margin_repay(&mut self, t: i64) {
+        self.margin_repay_as(t, "REPAY");
+    }
+
+    /// [`Self::margin_repay`] with its flow of type `kind` (`REPAY_LIQUIDATION` for the venue's own).
+    fn margin_repay_as(&mut self, t: i64, kind: &'static str) {
         let (start, index) = (self.start, self.index);
         let Some((_, principal, interest)) = self.margin_debt.take() else { return };
         let tx_id = rid(84_000_000_000, start, t, index);
@@ -211,6 +264,6 @@ impl BinanceActivity<'_> {
             interest,
             time: t,
         });
-        self.flow(t, "REPAY", "BTC", principal + interest, tx_id);
+        self.flow(t, kind, "BTC", principal + interest, tx_id);
     }
 }
