@@ -196,6 +196,8 @@ impl UnitFlows {
                 self.acquired += of(&to.asset, to.amount);
                 self.disposed += of(&from.asset, from.amount);
             }
+            // the holding is net of what is owed: only interest charged moves it (docs/accounting.md §8f)
+            EventKind::Loan { action, asset: a, amount, .. } => self.disposed -= of(a, action.net_change(*amount)),
             EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
         }
     }

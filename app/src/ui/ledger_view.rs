@@ -58,6 +58,14 @@ pub fn describe(e: &Event, amount: &dyn Fn(Decimal) -> String, names: &AccountNa
                 symbol.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
             ),
         ),
+        EventKind::Loan { action, asset, amount: a, interest } => (
+            "loan",
+            format!(
+                "{action:?} {} {asset}{}",
+                amount(*a),
+                interest.map(|i| format!(" · interest {}", amount(i))).unwrap_or_default()
+            ),
+        ),
         EventKind::FuturesTrade { symbol, side, price, qty: q, .. } => (
             "futures_trade",
             format!("{side:?} {} {symbol} @ {} (moves no money: see income)", amount(*q), amount(*price)),
@@ -77,6 +85,7 @@ fn kind_of(e: &Event) -> &'static str {
         EventKind::Withdrawal { .. } => "withdrawal",
         EventKind::Transfer { .. } => "transfer",
         EventKind::Income { .. } => "income",
+        EventKind::Loan { .. } => "loan",
         EventKind::FuturesTrade { .. } => "futures_trade",
         EventKind::Migration { .. } => "migration",
     }
@@ -394,6 +403,7 @@ pub fn LedgerView(
                     <option value="withdrawal">"Withdrawals"</option>
                     <option value="transfer">"Transfers"</option>
                     <option value="futures_trade">"Futures fills"</option>
+                    <option value="loan">"Margin loans"</option>
                 </select>
                 <label for="ledger-search" class="sr-only">"Search"</label>
                 <input id="ledger-search" type="search" placeholder="Search asset, account, id…" data-testid="ledger-search"

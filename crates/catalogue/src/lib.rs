@@ -427,6 +427,19 @@ endpoints! {
         "SOL staked for BNSOL";
     BINANCE_SOL_REDEMPTIONS = Get "/sapi/v1/sol-staking/sol/history/redemptionHistory" BinanceSpot Signed
         BinanceIp(150) "BNSOL redeemed for SOL";
+    // Binance cross and isolated margin (docs/venues.md §1.18): balances and histories, reads only
+    BINANCE_MARGIN_ACCOUNT = Get "/sapi/v1/margin/account" BinanceSpot Signed BinanceIp(10) "cross margin balances";
+    BINANCE_ISOLATED_ACCOUNT = Get "/sapi/v1/margin/isolated/account" BinanceSpot Signed BinanceIp(10)
+        "isolated margin balances";
+    BINANCE_MARGIN_BORROW_REPAY = Get "/sapi/v1/margin/borrow-repay" BinanceSpot Signed BinanceIp(10)
+        "margin borrows and repays";
+    BINANCE_MARGIN_INTEREST = Get "/sapi/v1/margin/interestHistory" BinanceSpot Signed BinanceIp(1)
+        "margin interest charged";
+    BINANCE_MARGIN_TRADES = Get "/sapi/v1/margin/myTrades" BinanceSpot Signed BinanceIp(10) "margin fills";
+    BINANCE_MARGIN_LIQUIDATIONS = Get "/sapi/v1/margin/forceLiquidationRec" BinanceSpot Signed BinanceIp(1)
+        "margin liquidation orders";
+    BINANCE_MARGIN_CAPITAL_FLOW = Get "/sapi/v1/margin/capital-flow" BinanceSpot Signed BinanceIp(100)
+        "margin capital flow";
     // Binance USDⓈ-M futures
     BINANCE_FUTURES_TIME = Get "/fapi/v1/time" BinanceFutures Public BinanceIp(1) "futures server time";
     BINANCE_FUTURES_EXCHANGE_INFO = Get "/fapi/v1/exchangeInfo" BinanceFutures Public BinanceIp(1) "futures symbols";
@@ -597,6 +610,15 @@ mod tests {
             (Venue::Binance, "/sapi/v1/sol-staking/sol/redeem"),
             (Venue::Binance, "/sapi/v1/sol-staking/sol/claim"),
             (Venue::Binance, "/sapi/v1/copyTrading/futures/leadSymbol"),
+            // Binance margin (docs/venues.md §1.18): borrowing, repaying, orders, transfers, enabling or disabling
+            // an isolated pair (POST and DELETE at the isolated account's read path), liquidating, small liabilities
+            (Venue::Binance, "/sapi/v1/margin/isolated/account"),
+            (Venue::Binance, "/sapi/v1/margin/manual-liquidation"),
+            (Venue::Binance, "/sapi/v1/margin/exchange-small-liability"),
+            (Venue::Binance, "/sapi/v1/margin/order/oco"),
+            (Venue::Binance, "/sapi/v1/margin/openOrders"),
+            (Venue::Binance, "/sapi/v1/margin/loan"),
+            (Venue::Binance, "/sapi/v1/margin/repay"),
             // Binance futures (USDⓈ-M and COIN-M)
             (Venue::Binance, "/fapi/v1/order"),
             (Venue::Binance, "/fapi/v1/batchOrders"),
@@ -654,7 +676,35 @@ mod tests {
         }
         let reads_at_write_paths: Vec<&str> =
             writes.iter().filter(|(v, p)| lookup(*v, Method::Get, p).is_some()).map(|(_, p)| *p).collect();
-        assert_eq!(reads_at_write_paths, ["/sapi/v1/asset/transfer"]);
+        assert_eq!(
+            reads_at_write_paths,
+            ["/sapi/v1/asset/transfer", "/sapi/v1/margin/borrow-repay", "/sapi/v1/margin/isolated/account"]
+        );
+    }
+
+    /// Margin is read through seven GETs, each counted per IP on the SAPI limiter with the weights of docs/venues.md
+    /// §1.18; none is UID-weighted. Their write siblings (borrow, repay, orders, transfers, enabling an isolated pair)
+    /// stay refused above.
+    #[test]
+    fn margin_entries_are_reads() {
+        let margin: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/sapi/v1/margin/")).collect();
+        let weights: Vec<(&str, u32)> = margin.iter().map(|e| (e.path, e.weight("symbol=BTCUSDT"))).collect();
+        assert_eq!(
+            weights,
+            [
+                ("/sapi/v1/margin/account", 10),
+                ("/sapi/v1/margin/isolated/account", 10),
+                ("/sapi/v1/margin/borrow-repay", 10),
+                ("/sapi/v1/margin/interestHistory", 1),
+                ("/sapi/v1/margin/myTrades", 10),
+                ("/sapi/v1/margin/forceLiquidationRec", 1),
+                ("/sapi/v1/margin/capital-flow", 100),
+            ]
+        );
+        for e in margin {
+            assert_eq!((e.method, e.security, e.limiter()), (Method::Get, Security::Signed, Limiter::BinanceSapiIp));
+            assert!(lookup(Venue::Binance, Method::Post, e.path).is_none(), "{}", e.path);
+        }
     }
 
     /// Copy trading is read through four GETs (docs/venues.md §1.17, §2.11): Binance's lead status on the SAPI UID

@@ -1,7 +1,7 @@
 //! Koinly's universal CSV, both ways: the ledger written so that reading it back restores every event exactly,
 //! and files from elsewhere read into ledger events (docs/ledger-format.md, "Koinly universal CSV").
 
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Timestamp};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Timestamp};
 
 use crate::csv_text::{Records, Table};
 
@@ -43,6 +43,25 @@ fn income_label(ty: IncomeType, amount: Decimal) -> &'static str {
         IncomeType::Commission => "cost",
         IncomeType::Other | IncomeType::Interest if inflow => "reward",
         IncomeType::Other | IncomeType::Interest => "cost",
+    }
+}
+
+/// A loan's Koinly row (docs/accounting.md §8f): a borrow is received (`margin loan`), interest charged is sent as
+/// an expense (`margin fee`) when it is charged, a repay sends its principal (`margin repayment`). The interest a
+/// repay pays is in its tag only: its units left as the `margin fee` rows, so Koinly's balances stay the ledger's.
+fn loan_row<'a>(date: &'a str, action: LoanAction, asset: &'a str, amount: &'a str, desc: &'a str) -> [&'a str; 12] {
+    match action {
+        LoanAction::Borrow => [date, "", "", amount, asset, "", "", "", "", "margin loan", desc, ""],
+        LoanAction::Interest => [date, amount, asset, "", "", "", "", "", "", "margin fee", desc, ""],
+        LoanAction::Repay => [date, amount, asset, "", "", "", "", "", "", "margin repayment", desc, ""],
+    }
+}
+
+fn loan_action_name(action: LoanAction) -> &'static str {
+    match action {
+        LoanAction::Borrow => "borrow",
+        LoanAction::Repay => "repay",
+        LoanAction::Interest => "interest",
     }
 }
 
@@ -119,6 +138,11 @@ pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
                 } else {
                     out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", label, &desc, ""]);
                 }
+            }
+            EventKind::Loan { action, asset, amount, interest } => {
+                let extra = interest.map(|i| format!(" interest={i}")).unwrap_or_default();
+                let desc = tag("loan", &format!(" action={}{extra}", loan_action_name(*action)));
+                out.row(&loan_row(&date, *action, asset, &s(amount), &desc));
             }
             // a futures fill moves no money of its own (its PnL and commission are income rows): Koinly has
             // nothing to book for it
@@ -294,6 +318,16 @@ impl Row<'_> {
                     amount: m.amount,
                 }
             }
+            (Some("loan"), s, r) => {
+                let action: LoanAction =
+                    serde_json::from_value(serde_json::Value::String(tag("action").unwrap_or_default().into()))
+                        .map_err(|_| err(format!("unknown loan action {:?}", tag("action"))))?;
+                let interest = tag("interest")
+                    .map(|i| i.parse::<Decimal>().map_err(|_| err(format!("loan interest {i:?} is not a decimal"))))
+                    .transpose()?;
+                let m = s.or(r).ok_or_else(|| missing("loan"))?;
+                EventKind::Loan { action, asset: m.asset, amount: m.amount, interest }
+            }
             (Some("income"), s, r) => {
                 let ty: IncomeType =
                     serde_json::from_value(serde_json::Value::String(tag("type").unwrap_or("other").into()))
@@ -398,6 +432,23 @@ mod tests {
         .iter()
         .map(|l| ev(l))
         .collect()
+    }
+
+    #[test]
+    fn loans_go_to_koinly_with_its_margin_tags_and_come_back_exactly() {
+        let events: Vec<Event> = [
+            r#"{"id":"l1","time":"2024-02-01T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"borrow","asset":"BTC","amount":"0.5"}"#,
+            r#"{"id":"l2","time":"2024-02-02T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"interest","asset":"BTC","amount":"0.0001"}"#,
+            r#"{"id":"l3","time":"2024-02-03T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"repay","asset":"BTC","amount":"0.5","interest":"0.0001"}"#,
+        ]
+        .iter()
+        .map(|l| ev(l))
+        .collect();
+        let csv = koinly_csv(&events, None);
+        assert!(csv.contains("2024-02-01 00:00:00 UTC,,,0.5,BTC,,,,,margin loan,"), "{csv}");
+        assert!(csv.contains("2024-02-02 00:00:00 UTC,0.0001,BTC,,,,,,,margin fee,"), "{csv}");
+        assert!(csv.contains("2024-02-03 00:00:00 UTC,0.5,BTC,,,,,,,margin repayment,"), "{csv}");
+        assert_eq!(ledger_from_koinly_csv(&csv, "ignored", "k.csv").unwrap(), events);
     }
 
     #[test]

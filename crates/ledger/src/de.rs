@@ -13,9 +13,10 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Side, Timestamp};
+use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
 
-const VARIANTS: &[&str] = &["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "migration"];
+const VARIANTS: &[&str] =
+    &["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "migration", "loan"];
 
 /// Every key an event may have; a kind's fields are a bit set of them (`1 << F::X as u32`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,9 +44,11 @@ enum F {
     OrderId,
     From,
     To,
+    Action,
+    Interest,
 }
 
-const NAMES: [&str; 22] = [
+const NAMES: [&str; 24] = [
     "id",
     "time",
     "account",
@@ -68,6 +71,8 @@ const NAMES: [&str; 22] = [
     "order_id",
     "from",
     "to",
+    "action",
+    "interest",
 ];
 
 /// In the list of keys met, the first key that no kind has.
@@ -82,6 +87,7 @@ enum Kind {
     Income,
     FuturesTrade,
     Migration,
+    Loan,
 }
 
 impl Kind {
@@ -95,6 +101,7 @@ impl Kind {
             Kind::Income => &["type", "asset", "amount", "symbol"],
             Kind::FuturesTrade => &["symbol", "side", "price", "qty", "fees", "realized_pnl", "order_id"],
             Kind::Migration => &["from", "to"],
+            Kind::Loan => &["action", "asset", "amount", "interest"],
         }
     }
 
@@ -108,6 +115,7 @@ impl Kind {
             Kind::Income => bits(&[F::Type, F::Asset, F::Amount, F::Symbol]),
             Kind::FuturesTrade => bits(&[F::Symbol, F::Side, F::Price, F::Qty, F::Fees, F::RealizedPnl, F::OrderId]),
             Kind::Migration => bits(&[F::From, F::To]),
+            Kind::Loan => bits(&[F::Action, F::Asset, F::Amount, F::Interest]),
         };
         mask & (1 << f) != 0
     }
@@ -156,6 +164,8 @@ impl Visitor<'_> for KeySeed {
             "order_id" => F::OrderId,
             "from" => F::From,
             "to" => F::To,
+            "action" => F::Action,
+            "interest" => F::Interest,
             other => return Ok(Key::Unknown(other.to_string())),
         }))
     }
@@ -191,12 +201,13 @@ impl Visitor<'_> for KindSeed {
             "income" => Kind::Income,
             "futures_trade" => Kind::FuturesTrade,
             "migration" => Kind::Migration,
+            "loan" => Kind::Loan,
             other => return Ok(KindOrName::Name(other.to_string())),
         }))
     }
     /// The derive also takes a variant's index (`"kind":0` is a trade): kept, so that what was read still is.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<KindOrName, E> {
-        const BY_INDEX: [Kind; 7] = [
+        const BY_INDEX: [Kind; 8] = [
             Kind::Trade,
             Kind::Deposit,
             Kind::Withdrawal,
@@ -204,10 +215,11 @@ impl Visitor<'_> for KindSeed {
             Kind::Income,
             Kind::FuturesTrade,
             Kind::Migration,
+            Kind::Loan,
         ];
         match BY_INDEX.get(v as usize) {
             Some(k) => Ok(KindOrName::Kind(*k)),
-            None => Err(de::Error::invalid_value(de::Unexpected::Unsigned(v), &"variant index 0 <= i < 7")),
+            None => Err(de::Error::invalid_value(de::Unexpected::Unsigned(v), &"variant index 0 <= i < 8")),
         }
     }
 }
@@ -297,6 +309,8 @@ struct Fields {
     order_id: Option<Option<String>>,
     from: Option<Money>,
     to: Option<Money>,
+    action: Option<UnitEnum<LoanAction>>,
+    interest: Option<OptDecimal>,
 }
 
 impl Fields {
@@ -331,6 +345,8 @@ impl Fields {
             F::OrderId => put(map, &mut self.order_id, f),
             F::From => put(map, &mut self.from, f),
             F::To => put(map, &mut self.to, f),
+            F::Action => put(map, &mut self.action, f),
+            F::Interest => put(map, &mut self.interest, f),
         }
     }
 
@@ -385,6 +401,12 @@ impl Fields {
             Kind::Migration => EventKind::Migration {
                 from: self.from.ok_or_else(|| missing("from"))?,
                 to: self.to.ok_or_else(|| missing("to"))?,
+            },
+            Kind::Loan => EventKind::Loan {
+                action: self.action.ok_or_else(|| missing("action"))?.0,
+                asset: self.asset.ok_or_else(|| missing("asset"))?,
+                amount: dec(self.amount, "amount")?,
+                interest: self.interest.and_then(|i| i.0),
             },
         })
     }
@@ -490,7 +512,7 @@ mod tests {
         e.rfind(" at line ").map_or(e, |at| &e[..at])
     }
 
-    const LINES: [&str; 10] = [
+    const LINES: [&str; 12] = [
         r#"{"id":"a","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"100.5"},"receive":{"asset":"BTC","amount":"0.001"},"fees":[{"asset":"BNB","amount":"0.0001"}],"symbol":"BTCUSDT"}"#,
         r#"{"id":"a2","time":"2024-01-01T00:00:00Z","account":"binance/main/spot","kind":"trade","spend":{"asset":"USDT","amount":"1"},"receive":{"asset":"BTC","amount":"1e-3"}}"#,
         r#"{"kind":"deposit","id":"b","time":"2024-01-01T00:00:01.250Z","account":"binance/main/spot","asset":"BTC","amount":"1","txid":"0xabc"}"#,
@@ -501,6 +523,8 @@ mod tests {
         r#"{"id":"g","time":"2024-01-05T00:00:01Z","account":"bitget/main/futures","kind":"futures_trade","symbol":"ETHUSDT","side":"buy","price":"1801.33","qty":"0.02"}"#,
         r#"{"id":"h","time":"2024-01-05T00:00:01Z","account":"x/y/z","kind":"withdrawal","asset":"USDT","amount":"10","fee":null,"txid":null}"#,
         r#"{"id":"m","time":"2024-01-06T00:00:00Z","account":"binance/main/spot","kind":"migration","from":{"asset":"ETH","amount":"1"},"to":{"asset":"WBETH","amount":"0.99878915"}}"#,
+        r#"{"id":"i","time":"2024-01-06T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"repay","asset":"BTC","amount":"0.5","interest":"0.0001"}"#,
+        r#"{"kind":"loan","id":"j","time":"2024-01-06T00:00:00Z","account":"binance/main/margin","action":"borrow","asset":"BTC","amount":"1","interest":null}"#,
     ];
 
     /// An object's fields in the order written.
@@ -542,6 +566,7 @@ mod tests {
             "\"2024-01-01T00:00:00Z\"",
             "\"buy\"",
             "\"funding\"",
+            "\"repay\"",
             "{}",
             "[]",
             r#"{"asset":"BTC","amount":"1"}"#,
@@ -554,10 +579,22 @@ mod tests {
             r#"{"buy":null}"#,
             r#"{"buy":null,"sell":null}"#,
         ];
-        let kinds =
-            ["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "migration", "gift", "Trade"];
-        let kinds =
-            kinds.map(|k| format!("{k:?}")).into_iter().chain(["0", "5", "6", "7", "-1", "null"].map(String::from));
+        let kinds = [
+            "trade",
+            "deposit",
+            "withdrawal",
+            "transfer",
+            "income",
+            "futures_trade",
+            "migration",
+            "loan",
+            "gift",
+            "Trade",
+        ];
+        let kinds = kinds
+            .map(|k| format!("{k:?}"))
+            .into_iter()
+            .chain(["0", "5", "6", "7", "8", "-1", "null"].map(String::from));
         let kinds: Vec<String> = kinds.collect();
         let mut variants: Vec<Vec<(String, String)>> = Vec::new();
         for line in LINES {
@@ -597,7 +634,8 @@ mod tests {
                 let first_own = fields.iter().position(|(k, _)| !event_level.contains(&k.as_str()) && k != "kind");
                 let kinds = fields.iter().filter(|(k, _)| k == "kind").count();
                 // an object for `type` or `side`: rejected alike, with another message unless it is `{"buy":null}`
-                let enum_map = fields.iter().any(|(k, v)| (k == "type" || k == "side") && v.starts_with('{'));
+                let enum_map =
+                    fields.iter().any(|(k, v)| (k == "type" || k == "side" || k == "action") && v.starts_with('{'));
                 let strict = kinds < 2
                     && !enum_map
                     && match (kind_at, first_own) {

@@ -27,7 +27,8 @@ pub use time::{Timestamp, TimestampError};
 /// An account: one wallet of one API key at one venue, written `venue/label/wallet`, e.g. `binance/main/spot`,
 /// `binance/main/usdm`, `bitget/copy/futures`. Wallets: `spot`, `funding`, `usdm` (Binance USDⓈ-M futures),
 /// `futures` (Bitget USDT-M futures), `unified` (Bitget unified account), `earn` (Binance Simple Earn, flexible
-/// and locked products together).
+/// and locked products together), `margin` (Binance cross margin), `isolated-<SYMBOL>` (one Binance isolated margin
+/// pair, `isolated-BTCUSDT`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AccountId(pub String);
@@ -86,6 +87,29 @@ pub enum IncomeType {
     /// Interest earned by holding: Simple Earn rewards, and interest a redemption pays beyond the principal and the
     /// rewards reported (docs/accounting.md, "Earn"). Income at market value; it opens a lot.
     Interest,
+}
+
+/// What a [`EventKind::Loan`] does to a margin loan (docs/accounting.md, "Loans").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoanAction {
+    /// Units borrowed: they arrive in the account, and the account owes as many.
+    Borrow,
+    /// Units paid back: they leave the account, and the account owes as many fewer.
+    Repay,
+    /// Interest charged: the account owes more units, none arrive.
+    Interest,
+}
+
+impl LoanAction {
+    /// What the action does to an account's balance net of what it owes (docs/accounting.md §8f): a borrow and a
+    /// repay move units and debt alike, so nothing; interest charged adds to the debt, so minus its amount.
+    pub fn net_change(self, amount: Decimal) -> Decimal {
+        match self {
+            LoanAction::Borrow | LoanAction::Repay => Decimal::ZERO,
+            LoanAction::Interest => -amount,
+        }
+    }
 }
 
 /// One event of the ledger. Read by a hand-written `Deserialize` (see `de.rs`) that takes the wire format of the
@@ -206,6 +230,20 @@ pub enum EventKind {
         /// What was given for it.
         to: Money,
     },
+    /// A margin loan's borrow, repay or interest charged, in the account that owes it (docs/accounting.md,
+    /// "Loans").
+    Loan {
+        /// Borrow, repay or interest.
+        action: LoanAction,
+        /// Asset borrowed, repaid or charged.
+        asset: String,
+        /// Units borrowed, principal repaid, or interest charged.
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        /// A repay only: the interest paid with it, beyond `amount`, when the venue says it apart.
+        #[serde(default, with = "opt_decimal", skip_serializing_if = "Option::is_none")]
+        interest: Option<Decimal>,
+    },
 }
 
 /// The side of a futures fill.
@@ -292,7 +330,8 @@ impl Event {
             EventKind::Deposit { asset, .. }
             | EventKind::Withdrawal { asset, .. }
             | EventKind::Transfer { asset, .. }
-            | EventKind::Income { asset, .. } => (Some(asset), None, &[]),
+            | EventKind::Income { asset, .. }
+            | EventKind::Loan { asset, .. } => (Some(asset), None, &[]),
             EventKind::FuturesTrade { .. } => (None, None, &[]),
         };
         first.into_iter().chain(second).chain(fees.iter().map(|f| f.asset.as_str()))
@@ -338,6 +377,15 @@ impl Event {
             EventKind::Income { asset, .. } => {
                 if asset.is_empty() {
                     return Err(InvalidEvent::EmptyAsset("income"));
+                }
+            }
+            EventKind::Loan { action, asset, amount, interest } => {
+                non_negative("loan", asset, *amount)?;
+                if let Some(interest) = interest {
+                    if *action != LoanAction::Repay {
+                        return Err(InvalidEvent::InterestOutsideRepay);
+                    }
+                    non_negative("loan interest", asset, *interest)?;
                 }
             }
             EventKind::FuturesTrade { symbol, price, qty, fees, .. } => {
@@ -388,6 +436,9 @@ pub enum InvalidEvent {
     /// A futures trade without a symbol.
     #[error("futures trade: empty symbol")]
     EmptySymbol,
+    /// A loan event other than a repay with an `interest` part (interest charged is an `interest` action).
+    #[error("loan: interest given apart on a borrow or interest event")]
+    InterestOutsideRepay,
     /// A futures trade of zero or negative quantity.
     #[error("futures trade: quantity {0} is not positive")]
     QuantityNotPositive(Decimal),
@@ -505,6 +556,31 @@ mod tests {
         assert!(err.contains("t.jsonl:1: futures trade: quantity 0 is not positive"), "{err}");
         let err = parse(&base.replace("\"buy\"", "\"long\"").replace("QTY", "1")).unwrap_err().to_string();
         assert!(err.contains("unknown variant `long`"), "{err}");
+    }
+
+    #[test]
+    fn loans_round_trip_and_are_checked() {
+        let lines = [
+            r#"{"id":"l1","time":"2024-02-01T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"borrow","asset":"BTC","amount":"0.5"}"#,
+            r#"{"id":"l2","time":"2024-02-02T00:00:00Z","account":"binance/main/margin","kind":"loan","action":"interest","asset":"BTC","amount":"0.0001"}"#,
+            r#"{"id":"l3","time":"2024-02-03T00:00:00Z","account":"binance/main/isolated-BTCUSDT","kind":"loan","action":"repay","asset":"BTC","amount":"0.5","interest":"0.0001"}"#,
+        ];
+        let text = lines.join("\n");
+        let events = parse(&text).unwrap();
+        assert!(matches!(
+            events[2].kind,
+            EventKind::Loan { action: LoanAction::Repay, interest: Some(i), .. } if i == Decimal::new(1, 4)
+        ));
+        assert_eq!(events[1].assets().collect::<Vec<_>>(), ["BTC"]);
+        let mut out = Vec::new();
+        write_jsonl(&mut out, &events).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().trim_end(), text);
+        let err = parse(&lines[0].replace("\"0.5\"", "\"-0.5\"")).unwrap_err().to_string();
+        assert!(err.contains("t.jsonl:1: loan: negative amount -0.5"), "{err}");
+        let err = parse(&lines[0].replace("\"amount\":\"0.5\"", "\"amount\":\"0.5\",\"interest\":\"1\"")).unwrap_err();
+        assert!(err.to_string().contains("interest given apart on a borrow"), "{err}");
+        let err = parse(&lines[0].replace("borrow", "lend")).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `lend`"), "{err}");
     }
 
     #[test]

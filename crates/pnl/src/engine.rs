@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Not;
 
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, PricePoint, Timestamp};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, PricePoint, Timestamp};
 
 use crate::intern::{FxMap, Interner};
 use crate::prices::{PriceBook, Rate, Route};
@@ -35,6 +35,52 @@ struct Pool {
     lots: VecDeque<Lot>,
 }
 
+/// What an account owes of one asset (docs/accounting.md §8f): the loans not yet repaid, oldest first, each with
+/// the value it was booked at.
+struct DebtBook {
+    asset: u32,
+    account: u32,
+    debts: VecDeque<Debt>,
+}
+
+/// Units borrowed or charged as interest together, with their value when booked.
+#[derive(Clone, Copy, Debug)]
+struct Debt {
+    units: Decimal,
+    booked: Decimal,
+}
+
+impl DebtBook {
+    fn owed(&self) -> Decimal {
+        self.debts.iter().map(|d| d.units).sum()
+    }
+
+    fn booked(&self) -> Decimal {
+        self.debts.iter().map(|d| d.booked).sum()
+    }
+
+    /// Removes up to `units`, oldest first; returns the units found and their booked value.
+    fn settle(&mut self, units: Decimal) -> (Decimal, Decimal) {
+        let (mut need, mut booked) = (units, Decimal::ZERO);
+        while need > Decimal::ZERO
+            && let Some(front) = self.debts.front_mut()
+        {
+            if front.units <= need {
+                need -= front.units;
+                booked += front.booked;
+                self.debts.pop_front();
+            } else {
+                let part = front.booked * need / front.units;
+                front.units -= need;
+                front.booked -= part;
+                booked += part;
+                need = Decimal::ZERO;
+            }
+        }
+        (units - need, booked)
+    }
+}
+
 /// Causes of the identity residual that arise at events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Drift {
@@ -43,14 +89,18 @@ enum Drift {
     Withdrawals,
     Transfers,
     Income,
+    Loans,
 }
 
-const DRIFT_NAMES: [&str; 5] = [
+const CAUSES: usize = 6;
+
+const DRIFT_NAMES: [&str; CAUSES] = [
     "fees_valued_at_market_minus_their_cost",
     "deposits_without_cost_basis",
     "withdrawals_at_market_minus_cost",
     "transfers_at_market_minus_cost",
     "income",
+    "repaid_without_a_recorded_borrow",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,14 +180,16 @@ struct UkState {
 struct AccountBook {
     lot_cost: Decimal,
     cash: Decimal,
+    /// The booked value of what the account owes (§8f).
+    debt: Decimal,
     contributions: Decimal,
     realized: Decimal,
-    drift: [Decimal; 5],
+    drift: [Decimal; CAUSES],
 }
 
 impl AccountBook {
     fn value(&self) -> Decimal {
-        self.lot_cost + self.cash - self.contributions - self.realized
+        self.lot_cost + self.cash - self.debt - self.contributions - self.realized
     }
 }
 
@@ -153,9 +205,15 @@ pub(crate) struct Engine<'a> {
     pools: Vec<Pool>,
     pool_index: FxMap<u64, u32>,
     /// [account][asset]
+    /// Net of what is owed: units held minus units owed (docs/accounting.md §8f).
     balances: Vec<Vec<Decimal>>,
+    /// What accounts owe, per asset and account (empty without loans).
+    debts: Vec<DebtBook>,
+    debt_index: FxMap<u64, u32>,
     // identity
     lot_cost_total: Decimal,
+    /// The booked value of every debt.
+    debt_total: Decimal,
     cash_total: Decimal,
     contributions: Decimal,
     /// Per account, with per-account pools (empty otherwise).
@@ -165,7 +223,7 @@ pub(crate) struct Engine<'a> {
     universal: bool,
     uk: Option<Box<UkState>>,
     realized_lifetime: Decimal,
-    drift: [Decimal; 5],
+    drift: [Decimal; CAUSES],
     // report parts
     realized: RealizedSplit,
     by_asset: Vec<RealizedSplit>,
@@ -213,7 +271,10 @@ impl<'a> Engine<'a> {
             pools: Vec::new(),
             pool_index: FxMap::default(),
             balances: Vec::new(),
+            debts: Vec::new(),
+            debt_index: FxMap::default(),
             lot_cost_total: Decimal::ZERO,
+            debt_total: Decimal::ZERO,
             cash_total: Decimal::ZERO,
             contributions: Decimal::ZERO,
             books: Vec::new(),
@@ -221,7 +282,7 @@ impl<'a> Engine<'a> {
             universal: s.pools == Pools::Universal || s.method == Method::Uk,
             uk: None,
             realized_lifetime: Decimal::ZERO,
-            drift: [Decimal::ZERO; 5],
+            drift: [Decimal::ZERO; CAUSES],
             realized: RealizedSplit::default(),
             by_asset: Vec::new(),
             by_account: Vec::new(),
@@ -719,7 +780,7 @@ impl<'a> Engine<'a> {
 
     /// Lot costs plus cash minus contributions and realized PnL: an event that changes it has a residual cause.
     fn book(&self) -> Decimal {
-        self.lot_cost_total + self.cash_total - self.contributions - self.realized_lifetime
+        self.lot_cost_total + self.cash_total - self.debt_total - self.contributions - self.realized_lifetime
     }
 
     fn note_drift(&mut self, cause: Drift, before: Decimal) {
@@ -775,10 +836,116 @@ impl<'a> Engine<'a> {
                 self.balance(account, asset, *amount);
                 self.income(account, asset, symbol, income_category(*income_type), *amount, e.time)
             }
+            EventKind::Loan { action, asset, amount, interest } => {
+                let asset = self.asset(asset);
+                self.loan(account, asset, *action, *amount, interest.unwrap_or_default(), e.time)
+            }
             // `run` leaves futures fills out; were one to come here, it would change nothing
             EventKind::FuturesTrade { .. } => Drift::Income,
             EventKind::Migration { from, to } => self.migration(account, e.time, from, to),
         }
+    }
+
+    // ---- loans (docs/accounting.md §8f) -----------------------------------------------------------------------
+
+    /// A borrow, a repay (principal and interest) or interest charged.
+    fn loan(
+        &mut self,
+        account: u32,
+        asset: u32,
+        action: LoanAction,
+        amount: Decimal,
+        interest: Decimal,
+        t: Timestamp,
+    ) -> Drift {
+        match action {
+            LoanAction::Borrow => self.borrow(account, asset, amount, t),
+            LoanAction::Interest => {
+                let value = self.market_value(asset, amount, t);
+                self.owe(account, asset, amount, value);
+                self.book_pnl(asset, account, None, Category::Fee, -value);
+            }
+            LoanAction::Repay => self.repay(account, asset, amount + interest, t),
+        }
+        Drift::Loans
+    }
+
+    /// The value of `amount` units at `t`; a missing price is noted (affecting `realized`) and values them at 0.
+    fn market_value(&mut self, asset: u32, amount: Decimal, t: Timestamp) -> Decimal {
+        self.price_or_note(asset, t, Affects::Realized).map_or(Decimal::ZERO, |p| p.of(amount))
+    }
+
+    /// Borrowed units arrive as a lot at market value, and are owed at the same value: no PnL.
+    fn borrow(&mut self, account: u32, asset: u32, amount: Decimal, t: Timestamp) {
+        let value = self.market_value(asset, amount, t);
+        if self.cash[asset as usize] {
+            self.cash_change(account, amount);
+        } else {
+            let pool = self.pool(asset, account);
+            self.acquire(pool, t, amount, value, account);
+        }
+        // units in, as many owed: the balance, net of what is owed, does not move
+        self.owe(account, asset, amount, value);
+        self.balance(account, asset, amount);
+    }
+
+    /// Units repaid leave by the method's lot order and settle the oldest debts: PnL = the debts' booked value − the
+    /// units' cost. Units beyond what is owed repay a borrow the ledger does not have: they count at market value
+    /// (no gain or loss on that part of the liability), are listed as a missing acquisition, and their value is a
+    /// residual item of its own (§12).
+    fn repay(&mut self, account: u32, asset: u32, units: Decimal, t: Timestamp) {
+        let slot = self.debt_slot(asset, account);
+        let (found, mut booked) = self.debts[slot].settle(units);
+        self.debt_total -= booked;
+        if self.per_account {
+            self.books[account as usize].debt -= booked;
+        }
+        // the units leave; the debt settled no longer counts against the balance
+        self.balance(account, asset, found - units);
+        if found < units {
+            booked += self.market_value(asset, units - found, t);
+            self.note_unrecorded_borrow(asset, found, units - found);
+        }
+        if self.cash[asset as usize] {
+            self.cash_change(account, -units);
+            self.book_pnl(asset, account, None, Category::Trade, booked - units);
+        } else {
+            self.dispose(asset, account, None, units, booked, Category::Trade, |p, c| p - c);
+        }
+    }
+
+    /// A repay of more than the ledger's borrows: listed as a missing acquisition (the borrow), as a disposal
+    /// without lots is.
+    fn note_unrecorded_borrow(&mut self, asset: u32, found: Decimal, missing: Decimal) {
+        let e = &self.events[self.cur];
+        self.missing_acq.push(MissingAcquisition {
+            asset: self.assets.name(asset).to_string(),
+            time: e.time,
+            event: e.id.clone(),
+            found: found.normalize(),
+            missing: missing.normalize(),
+        });
+    }
+
+    /// Adds a debt of `units` booked at `value`; the account's balance falls by the units owed.
+    fn owe(&mut self, account: u32, asset: u32, units: Decimal, value: Decimal) {
+        let slot = self.debt_slot(asset, account);
+        self.debts[slot].debts.push_back(Debt { units, booked: value });
+        self.debt_total += value;
+        if self.per_account {
+            self.books[account as usize].debt += value;
+        }
+        self.balance(account, asset, -units);
+    }
+
+    fn debt_slot(&mut self, asset: u32, account: u32) -> usize {
+        let key = (u64::from(asset) << 32) | u64::from(account);
+        let next = self.debts.len() as u32;
+        let id = *self.debt_index.entry(key).or_insert(next);
+        if id == next {
+            self.debts.push(DebtBook { asset, account, debts: VecDeque::new() });
+        }
+        id as usize
     }
 
     /// A deposit from outside (no withdrawal of the user's matches it): a contribution at market value, or at the
@@ -1171,6 +1338,16 @@ impl<'a> Engine<'a> {
                         add(b, t, if cash_b { Decimal::ZERO } else { to.amount }, true);
                     }
                 }
+                EventKind::Loan { action, asset, amount, interest } => {
+                    let asset = self.asset(asset);
+                    if !self.cash[asset as usize] {
+                        match action {
+                            LoanAction::Borrow => add(asset, t, *amount, true),
+                            LoanAction::Repay => add(asset, t, *amount + interest.unwrap_or_default(), false),
+                            LoanAction::Interest => {}
+                        }
+                    }
+                }
                 EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
             }
         }
@@ -1492,10 +1669,11 @@ impl<'a> Engine<'a> {
                 });
             }
         }
+        let (owed, debts_unrealized) = self.debts_by_asset(prices, &mut h);
         for a in 0..n_assets {
             let amount: Decimal = self.balances.iter().map(|b| b[a]).sum();
             let cash = self.cash[a];
-            if amount.is_zero() && lots_amount[a].is_zero() {
+            if amount.is_zero() && lots_amount[a].is_zero() && owed[a].is_zero() {
                 continue;
             }
             let p = prices[a];
@@ -1509,10 +1687,12 @@ impl<'a> Engine<'a> {
             if let Some(p) = p {
                 h.equity += p.of(amount);
                 if !cash {
-                    h.unlotted_value += p.of(amount) - p.of(lots_amount[a]);
+                    // the units held are the balance plus what is owed
+                    h.unlotted_value += p.of(amount + owed[a]) - p.of(lots_amount[a]);
                 }
             }
             let (lots_amt, cost) = if cash { (amount, amount) } else { (lots_amount[a], lots_cost[a]) };
+            let unrealized = if cash { Decimal::ZERO } else { lots_unrealized[a] } + debts_unrealized[a];
             h.assets.insert(
                 self.assets.name(a as u32).to_string(),
                 AssetPosition {
@@ -1521,13 +1701,33 @@ impl<'a> Engine<'a> {
                     cost_basis: cost.normalize(),
                     price: p.map(|p| p.unit().normalize()),
                     value: p.map(|p| p.of(amount).normalize()),
-                    unrealized: if cash { Some(Decimal::ZERO) } else { p.map(|_| lots_unrealized[a].normalize()) },
+                    unrealized: p.map(|_| unrealized.normalize()),
                     price_source: if cash { None } else { self.price_source(a as u32, t) },
+                    owed: owed[a].normalize(),
                 },
             );
         }
         h.open_lots.sort_by(|x, y| (&x.asset, &x.pool, x.time).cmp(&(&y.asset, &y.pool, y.time)));
         h
+    }
+
+    /// Units owed per asset and the debts' unrealized PnL per asset (booked value − market value); the debts' sums
+    /// go into the holdings' unrealized PnL, or, unpriced, their booked value out of the unpriced cost.
+    fn debts_by_asset(&self, prices: &[Option<Rate>], h: &mut Holdings) -> (Vec<Decimal>, Vec<Decimal>) {
+        let n_assets = self.assets.len();
+        let (mut owed, mut unrealized) = (vec![Decimal::ZERO; n_assets], vec![Decimal::ZERO; n_assets]);
+        for book in &self.debts {
+            let (units, booked) = (book.owed(), book.booked());
+            owed[book.asset as usize] += units;
+            match prices[book.asset as usize] {
+                Some(p) => {
+                    unrealized[book.asset as usize] += booked - p.of(units);
+                    h.unrealized += booked - p.of(units);
+                }
+                None => h.unpriced_cost -= booked,
+            }
+        }
+        (owed, unrealized)
     }
 
     /// Each account's balances and equity.
@@ -1569,6 +1769,16 @@ impl<'a> Engine<'a> {
             }
         }
         let mut out = BTreeMap::new();
+        let mut owed_by = vec![vec![Decimal::ZERO; n_assets]; n_accounts];
+        let mut unpriced_debt_by = vec![Decimal::ZERO; n_accounts];
+        for debt in &self.debts {
+            let (units, booked) = (debt.owed(), debt.booked());
+            owed_by[debt.account as usize][debt.asset as usize] += units;
+            match prices[debt.asset as usize] {
+                Some(p) => unrealized_by[debt.account as usize] += booked - p.of(units),
+                None => unpriced_debt_by[debt.account as usize] += booked,
+            }
+        }
         for (a, book) in self.books.iter().enumerate() {
             let mut totals = Totals {
                 contributions: book.contributions,
@@ -1582,12 +1792,13 @@ impl<'a> Engine<'a> {
                     Some(p) => {
                         totals.equity += p.of(balance);
                         if !self.cash[x] {
-                            totals.unlotted_value += p.of(balance) - p.of(lots);
+                            totals.unlotted_value += p.of(balance + owed_by[a][x]) - p.of(lots);
                         }
                     }
                     None => totals.unpriced_cost += cost,
                 }
             }
+            totals.unpriced_cost -= unpriced_debt_by[a];
             out.insert(self.accounts.name(a as u32).to_string(), identity(totals, &book.drift));
         }
         out
@@ -1771,7 +1982,7 @@ struct Totals {
 
 /// The identity: equity = contributions + realized + unrealized + the itemized residual (drift, holdings without
 /// lots at market, minus the cost of unpriced holdings); what the items leave is `unexplained`.
-fn identity(t: Totals, drift: &[Decimal; 5]) -> Identity {
+fn identity(t: Totals, drift: &[Decimal; CAUSES]) -> Identity {
     let mut residual = BTreeMap::new();
     for (n, v) in drift.iter().enumerate() {
         if !v.is_zero() {

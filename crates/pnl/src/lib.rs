@@ -92,6 +92,10 @@ pub fn check_amounts(event: &Event) -> Result<(), LimitError> {
         }
         EventKind::Transfer { amount, .. } => too_big("transfer", amount),
         EventKind::Income { amount, .. } => too_big("income", amount),
+        EventKind::Loan { amount, interest, .. } => {
+            too_big("loan", amount)?;
+            interest.as_ref().map_or(Ok(()), |i| too_big("loan interest", i))
+        }
         // informational: the engine reads nothing from it
         EventKind::FuturesTrade { .. } => Ok(()),
         EventKind::Migration { from, to } => {

@@ -100,7 +100,8 @@ impl RealizedSplit {
 /// Holdings of one asset at the report time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetPosition {
-    /// Units held across accounts (the ledger's balance).
+    /// Units held across accounts, net of the units owed (the ledger's balance; negative when more is owed than
+    /// held).
     pub amount: Decimal,
     /// Units covered by lots (differs from `amount` after missing acquisitions or deposits without cost).
     pub lots_amount: Decimal,
@@ -116,6 +117,10 @@ pub struct AssetPosition {
     /// inverted); absent for the profit currency and without a price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_source: Option<String>,
+    /// Units owed on margin loans (docs/accounting.md §8f), already subtracted from `amount`; their booked value
+    /// minus their market value is in `unrealized`.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub owed: Decimal,
 }
 
 /// One account at the report time.

@@ -1324,3 +1324,234 @@ fn copy_trading_profit_sharing_is_other_income_and_moves_are_transfers() {
     assert!(r.accounts[lead].balances.get("USDT").is_none_or(|b| b.is_zero()));
     assert_identity(&r);
 }
+
+const MARGIN: &str = "binance/main/margin";
+
+/// A margin loan's borrow, interest or repay (docs/accounting.md §8f).
+fn loan(
+    id: &str,
+    t: ledger::Timestamp,
+    action: ledger::LoanAction,
+    amount: &str,
+    interest: Option<&str>,
+) -> ledger::Event {
+    ledger::Event {
+        id: id.into(),
+        time: t,
+        account: ledger::AccountId(MARGIN.into()),
+        kind: ledger::EventKind::Loan { action, asset: "BTC".into(), amount: d(amount), interest: interest.map(d) },
+    }
+}
+
+fn btc_prices(days: &[(i64, &str)]) -> Vec<ledger::PricePoint> {
+    days.iter().map(|(day, p)| price(at(*day, 0), "BTC", "USD", p)).collect()
+}
+
+/// docs/accounting.md Example 39: a short through a margin loan (§8f). 100 USDT in; borrow 1 BTC at 100, sell it for
+/// 100; the price falls to 80; buy 1 BTC back for 80 and repay: the borrow and the sale book 0, the repay +20 (the
+/// debt's booked 100 − the 80 the units cost). Until the buy-back BTC is a holding of −1 at market: equity 100 at
+/// 100, 120 at 80, and the debt's unrealized +20. With no price change every step is zero.
+#[test]
+fn a_short_through_a_margin_loan_realizes_at_the_repay() {
+    use ledger::LoanAction::{Borrow, Repay};
+    let events = vec![
+        deposit("in", at(1, 0), MARGIN, "100", "USDT", None),
+        loan("borrow", at(1, 1), Borrow, "1", None),
+        trade("sell", at(1, 2), MARGIN, ("1", "BTC"), ("100", "USDT"), &[]),
+        trade("buy", at(2, 2), MARGIN, ("80", "USDT"), ("1", "BTC"), &[]),
+        loan("repay", at(2, 3), Repay, "1", None),
+    ];
+    let prices = btc_prices(&[(1, "100"), (2, "80")]);
+    for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Acb, Method::Uk] {
+        for pools in [Pools::Universal, Pools::PerAccount] {
+            let s = Settings { method, pools, ..Settings::default() };
+            let r = compute(&events, &prices, &s);
+            assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["0", "20"]), "{method:?} {pools:?}");
+            assert_eq!((r.realized.trade, r.realized.total), (d("20"), d("20")));
+            assert_eq!(r.assets["USDT"].amount, d("120"));
+            assert!(!r.assets.contains_key("BTC"), "nothing held, nothing owed: {:?}", r.assets.get("BTC"));
+            let curve: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
+            assert_eq!(curve, ds(&["100", "120"]));
+            assert!(r.missing_acquisitions.is_empty() && r.complete);
+            assert_identity(&r);
+            let per_account = pools == Pools::PerAccount && method != Method::Uk;
+            assert_eq!(r.identity_by_account.len(), usize::from(per_account));
+            for id in r.identity_by_account.values() {
+                assert!(id.holds, "{id:?}");
+            }
+        }
+    }
+    // before the buy-back: 1 BTC owed, a holding of −1 at 80, the debt's gain unrealized
+    let open = Settings { window: Window { from: None, to: Some(at(2, 1)) }, ..Settings::default() };
+    let r = compute(&events, &prices, &open);
+    let btc = &r.assets["BTC"];
+    assert_eq!((btc.amount, btc.owed, btc.value, btc.unrealized), (d("-1"), d("1"), Some(d("-80")), Some(d("20"))));
+    assert_eq!(r.accounts[MARGIN].equity, d("120"));
+    assert_eq!((r.realized.total, r.unrealized), (d("0"), d("20")));
+    assert_identity(&r);
+    // no price change: borrow, sell, buy back and repay at 100 book nothing
+    let flat_events: Vec<_> = events
+        .iter()
+        .map(|e| match e.id.as_str() {
+            "buy" => trade("buy", at(2, 2), MARGIN, ("100", "USDT"), ("1", "BTC"), &[]),
+            _ => e.clone(),
+        })
+        .collect();
+    let flat_after = compute(&flat_events, &btc_prices(&[(1, "100")]), &Settings::default());
+    assert_eq!(disposal_pnls(&flat_after, Category::Trade), ds(&["0", "0"]));
+    assert_eq!(flat_after.realized.total, d("0"));
+    assert_identity(&flat_after);
+}
+
+/// docs/accounting.md Example 40: interest on a loan (§8f). Buy 0.01 BTC for 1 USDT at 100; borrow 1 BTC at 100;
+/// 0.01 BTC of interest is charged at 110: a `fee` of −1.1, the debt 1.01 BTC booked at 101.1; repay 1 BTC and the
+/// 0.01 interest at 120: FIFO gives back the bought 0.01 (cost 1) and the borrowed 1 (cost 100), PnL 101.1 − 101 =
+/// +0.1 on the line `trade`. In all −1: the 1 USDT the interest cost.
+#[test]
+fn interest_on_a_loan_is_an_expense_and_its_repay_follows_the_rule() {
+    use ledger::LoanAction::{Borrow, Interest, Repay};
+    let events = vec![
+        deposit("in", at(1, 0), MARGIN, "10", "USDT", None),
+        trade("buy", at(1, 1), MARGIN, ("1", "USDT"), ("0.01", "BTC"), &[]),
+        loan("borrow", at(1, 2), Borrow, "1", None),
+        loan("interest", at(2, 0), Interest, "0.01", None),
+        loan("repay", at(3, 0), Repay, "1", Some("0.01")),
+    ];
+    let prices = btc_prices(&[(1, "100"), (2, "110"), (3, "120")]);
+    let mid = Settings { window: Window { from: None, to: Some(at(2, 1)) }, ..Settings::default() };
+    let r = compute(&events, &prices, &mid);
+    assert_eq!((r.realized.fee, r.realized.trade), (d("-1.1"), d("0")));
+    let btc = &r.assets["BTC"];
+    // 1.01 held, 1.01 owed: net 0; the lots' 111.1 − 101 and the debt's 101.1 − 111.1
+    assert_eq!((btc.amount, btc.owed, btc.unrealized), (d("0"), d("1.01"), Some(d("0.1"))));
+    assert_identity(&r);
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["0.1"]));
+    assert_eq!((r.realized.fee, r.realized.trade, r.realized.total), (d("-1.1"), d("0.1"), d("-1")));
+    assert!(!r.assets.contains_key("BTC"));
+    assert_eq!(r.identity.equity, d("9"));
+    assert_identity(&r);
+}
+
+/// docs/accounting.md Example 41: a liquidation (§8f) is the venue's fills, its repay and its fee. On isolated
+/// margin with 200 USDT: borrow 1 BTC at 100 and sell it; at 250 the venue buys 1 BTC back for 250 with a 5 USDT
+/// liquidation fee and repays the loan: PnL 100 − 255 = −155 (fees in the cost basis; with fees apart −150 and a
+/// `fee` of −5); 45 USDT left.
+#[test]
+fn a_liquidation_is_fills_a_repay_and_a_fee() {
+    use ledger::LoanAction::{Borrow, Repay};
+    let events = vec![
+        deposit("in", at(1, 0), MARGIN, "200", "USDT", None),
+        loan("borrow", at(1, 1), Borrow, "1", None),
+        trade("sell", at(1, 2), MARGIN, ("1", "BTC"), ("100", "USDT"), &[]),
+        trade("liquidation", at(2, 0), MARGIN, ("250", "USDT"), ("1", "BTC"), &[("5", "USDT")]),
+        loan("liquidation:repay", at(2, 0), Repay, "1", None),
+    ];
+    let prices = btc_prices(&[(1, "100"), (2, "250")]);
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!((r.realized.trade, r.realized.fee), (d("-155"), d("0")));
+    assert_eq!(r.assets["USDT"].amount, d("45"));
+    assert_identity(&r);
+    let r = compute(&events, &prices, &settings("USD", Method::Fifo, false));
+    assert_eq!((r.realized.trade, r.realized.fee, r.realized.total), (d("-150"), d("-5"), d("-155")));
+    assert_identity(&r);
+}
+
+/// §8f: a repay of more than the ledger's borrows (the borrow is older than the history read) counts the extra units
+/// at market value, lists them as a missing acquisition and names the residual; never a silent zero.
+#[test]
+fn a_repay_without_a_recorded_borrow_is_listed() {
+    use ledger::LoanAction::Repay;
+    let events = vec![
+        trade("buy", at(1, 0), MARGIN, ("100", "USDT"), ("1", "BTC"), &[]),
+        loan("repay", at(2, 0), Repay, "1", None),
+    ];
+    let r = compute(&events, &btc_prices(&[(1, "100"), (2, "120")]), &Settings::default());
+    assert_eq!(r.missing_acquisitions.len(), 1);
+    assert_eq!((r.missing_acquisitions[0].event.as_str(), r.missing_acquisitions[0].missing), ("repay", d("1")));
+    assert!(!r.complete);
+    assert_eq!(r.realized.trade, d("20"), "the units given back at market 120 against their cost of 100");
+    assert_eq!(r.identity.residual["repaid_without_a_recorded_borrow"], d("-120"));
+    assert_identity(&r);
+}
+
+/// §8f over many steps: borrows, interest, sells and buys (sometimes of more than is held), borrowed units moved to
+/// another of the user's accounts and back, repays (the last of more than is owed). Under every method and pool the
+/// identity holds, in total and per account, and the report's BTC is the units held net of those owed.
+#[test]
+fn loans_keep_the_identity_under_every_setting() {
+    use ledger::LoanAction::{Borrow, Interest, Repay};
+    let spot = "binance/main/spot";
+    let mut seed = 7u64;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut events = vec![deposit("in", at(1, 0), MARGIN, "100000", "USDT", None)];
+    let (mut prices, mut net, mut owed) = (Vec::new(), Decimal::ZERO, Decimal::ZERO);
+    for i in 1..=240 {
+        let t = at(1, i);
+        let p = Decimal::from(100 + next(50));
+        prices.push(ledger::PricePoint { time: t, asset: "BTC".into(), quote: "USD".into(), price: p });
+        let id = format!("e{i}");
+        let tenth = Decimal::new(1, 1);
+        match next(7) {
+            0 | 1 => {
+                let amount = Decimal::new(1 + next(5) as i64, 1);
+                owed += amount;
+                events.push(loan(&id, t, Borrow, &amount.to_string(), None));
+            }
+            2 => {
+                owed += Decimal::new(1, 3);
+                net -= Decimal::new(1, 3);
+                events.push(loan(&id, t, Interest, "0.001", None));
+            }
+            3 => {
+                net -= tenth;
+                events.push(trade(&id, t, MARGIN, ("0.1", "BTC"), (&(p * tenth).to_string(), "USDT"), &[]));
+            }
+            4 => {
+                net += tenth;
+                events.push(trade(
+                    &id,
+                    t,
+                    MARGIN,
+                    (&(p * tenth).to_string(), "USDT"),
+                    ("0.1", "BTC"),
+                    &[("0.01", "USDT")],
+                ));
+            }
+            5 => {
+                events.push(transfer(&id, t, MARGIN, spot, "0.05", "BTC"));
+                events.push(transfer(&format!("{id}b"), at(1, i), spot, MARGIN, "0.05", "BTC"));
+            }
+            _ => {
+                let repaid = owed.min(Decimal::new(2, 1));
+                owed -= repaid;
+                if !repaid.is_zero() {
+                    events.push(loan(&id, t, Repay, &repaid.to_string(), None));
+                }
+            }
+        }
+    }
+    // the last repay gives back 0.3 more than is owed: a borrow older than the ledger
+    net -= Decimal::new(3, 1);
+    events.push(loan("last", at(1, 241), Repay, &(owed + Decimal::new(3, 1)).to_string(), None));
+    owed = Decimal::ZERO;
+    assert!(events.iter().filter(|e| matches!(e.kind, ledger::EventKind::Loan { .. })).count() > 100);
+    for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Acb, Method::Uk] {
+        for pools in [Pools::Universal, Pools::PerAccount] {
+            for fees_in_cost_basis in [true, false] {
+                let s = Settings { method, pools, fees_in_cost_basis, ..Settings::default() };
+                let r = compute(&events, &prices, &s);
+                assert_identity(&r);
+                for (account, id) in &r.identity_by_account {
+                    assert!(id.holds, "{method:?} {pools:?} {account}: {id:?}");
+                }
+                let btc = &r.assets["BTC"];
+                assert_eq!((btc.amount, btc.owed), (net, owed), "{method:?} {pools:?}");
+                assert!(r.identity.residual.contains_key("repaid_without_a_recorded_borrow"));
+            }
+        }
+    }
+}

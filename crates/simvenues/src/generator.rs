@@ -22,6 +22,8 @@ mod staking;
 pub use staking::{StakingKind, StakingRow};
 mod copy;
 pub use copy::{CopyOrder, CopyRole, LEAD_PROFIT_SHARE, ProfitShare, STRATEGY_TRANSFER};
+mod margin;
+pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -475,6 +477,16 @@ pub struct BinanceAccount {
     /// A lead portfolio (docs/venues.md §1.17): its key is registered as copy-trading, its `TRANSFER` and
     /// `STRATEGY_UMFUTURES_TRANSFER` income rows are its money in and out.
     pub copy_trading: bool,
+    /// Cross margin fills per symbol, chronological (docs/venues.md §1.18).
+    pub margin_trades: BTreeMap<Symbol, Vec<SpotFill>>,
+    /// Cross margin borrows and repays, chronological.
+    pub margin_loans: Vec<MarginLoan>,
+    /// Cross margin interest charged, chronological.
+    pub margin_interest: Vec<MarginInterest>,
+    /// The cross margin account's capital flow, chronological.
+    pub margin_flows: Vec<MarginFlow>,
+    /// Cross margin liquidation orders, chronological.
+    pub margin_liquidations: Vec<MarginLiquidation>,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -698,6 +710,20 @@ enum Act {
     Pay(bool),
     /// A stake, redemption, wrap, unwrap or BETH reward of the staking script.
     Staking(StakingKind),
+    /// Moves USDT from spot to cross margin.
+    MarginIn,
+    /// Borrows BTC on cross margin.
+    MarginBorrow,
+    /// Sells the borrowed BTC on margin.
+    MarginSell,
+    /// Hourly interest on the open loan.
+    MarginInterest,
+    /// Buys back the BTC owed.
+    MarginBuyBack,
+    /// Repays the loan and its interest.
+    MarginRepay,
+    /// The venue liquidates the open loan.
+    MarginLiquidation,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -1010,6 +1036,9 @@ fn gen_binance(
         for &(before, act) in fiat::FIAT_SCRIPT.iter().chain(staking::STAKING_SCRIPT) {
             insert_free(&mut plan, end - before, act);
         }
+        for &(before, act) in margin::MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
     }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
@@ -1029,6 +1058,8 @@ fn gen_binance(
         usdm: Balances::new(),
         earn: Balances::new(),
         coinm: Balances::new(),
+        margin: Balances::new(),
+        margin_debt: None,
         flexible: Decimal::ZERO,
         locked: None,
         pair: None,
@@ -1072,6 +1103,13 @@ fn gen_binance(
             Act::P2p(buy) => activity.p2p(t, buy),
             Act::Pay(received) => activity.pay(t, received),
             Act::Staking(kind) => activity.staking(t, kind),
+            Act::MarginIn => activity.margin_in(t),
+            Act::MarginBorrow => activity.margin_borrow(t),
+            Act::MarginSell => activity.margin_sell(t),
+            Act::MarginInterest => activity.margin_interest(t),
+            Act::MarginBuyBack => activity.margin_buy_back(t),
+            Act::MarginRepay => activity.margin_repay(t),
+            Act::MarginLiquidation => activity.margin_liquidation(t),
         }
     }
     activity.finish()
@@ -1088,6 +1126,10 @@ struct BinanceActivity<'m> {
     usdm: Balances,
     earn: Balances,
     coinm: Balances,
+    /// The cross margin wallet, net of what is owed (as the venue's `netAsset`).
+    margin: Balances,
+    /// The open cross margin loan: the borrow's `txId`, its principal and the interest charged so far.
+    margin_debt: Option<(u64, Decimal, Decimal)>,
     /// The flexible Simple Earn position (USDT001).
     flexible: Decimal,
     /// The locked position: id, asset, principal.
@@ -1669,6 +1711,9 @@ impl BinanceActivity<'_> {
         a.wallets.insert("earn", self.earn);
         if !self.coinm.is_empty() {
             a.wallets.insert("coinm", self.coinm);
+        }
+        if !a.margin_flows.is_empty() {
+            a.wallets.insert("margin", self.margin);
         }
         a
     }

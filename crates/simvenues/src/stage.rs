@@ -127,6 +127,16 @@ pub fn as_of(world: &World, t: i64) -> World {
             coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
             staking: upto(&a.staking, t, |r| r.time),
             copy_trading: a.copy_trading,
+            margin_trades: a
+                .margin_trades
+                .iter()
+                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            margin_loans: upto(&a.margin_loans, t, |l| l.time),
+            margin_interest: upto(&a.margin_interest, t, |i| i.time),
+            margin_flows: upto(&a.margin_flows, t, |f| f.time),
+            margin_liquidations: upto(&a.margin_liquidations, t, |l| l.time),
         })
         .collect();
     let bitget = world

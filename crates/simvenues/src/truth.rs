@@ -44,6 +44,11 @@
 //! | Bitget BGB convert (`/api/v2/convert/bgb-convert-records`, status success) | trade, the BGB fee charged on the gross `toAmount` | `bitget/L/spot:bgb_convert:{orderId}` |
 //! | Bitget unified convert (`/api/v3/account/convert-records`, rows without id) | trade | `bitget/L/unified:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 //! | Bitget unified deposit / withdrawal (`/api/v3/account/deposit-records`, `withdrawal-records`) | deposit / withdrawal | `bitget/L/unified:deposit:{orderId}`, `bitget/L/unified:withdrawal:{orderId}` |
+//! | Binance cross margin fill (`/sapi/v1/margin/myTrades`) | trade in margin, quote `price × qty` | `binance/L/margin:trade:{symbol}:{id}` |
+//! | Binance margin borrow / repay (`/sapi/v1/margin/borrow-repay`, `CONFIRMED`) | loan borrow / repay (`principal`, `interest` apart) | `binance/L/margin:borrow:{txId}`, `binance/L/margin:repay:{txId}` |
+//! | Binance margin interest (`/sapi/v1/margin/interestHistory`) | loan interest | `binance/L/margin:interest:{txId}:{asset}:{interestAccuredTime}` |
+//! | Binance margin liquidation fee (`/sapi/v1/margin/capital-flow`, `LIQUIDATION_FEE`) | income other, − amount | `binance/L/margin:capital_flow:LIQUIDATION_FEE:{id}` |
+//! | Binance spot ↔ cross margin transfer (`MAIN_MARGIN`, `MARGIN_MAIN`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
 //! (Bitget) of the same fills, so they change no balance.
@@ -71,7 +76,7 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{AccountId, Event, EventKind, IncomeType, Money, Side, Timestamp};
+use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
 use rust_decimal::Decimal;
 
 use crate::generator::{
@@ -101,6 +106,8 @@ fn binance_wallet_of_type(t: &str) -> (&'static str, &'static str) {
         "CMFUTURE_MAIN" => ("coinm", "spot"),
         "FUNDING_CMFUTURE" => ("funding", "coinm"),
         "CMFUTURE_FUNDING" => ("coinm", "funding"),
+        "MAIN_MARGIN" => ("spot", "margin"),
+        "MARGIN_MAIN" => ("margin", "spot"),
         _ => ("funding", "spot"),
     }
 }
@@ -117,6 +124,8 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("coinm", "spot") => "CMFUTURE_MAIN",
         ("funding", "coinm") => "FUNDING_CMFUTURE",
         ("coinm", "funding") => "CMFUTURE_FUNDING",
+        ("spot", "margin") => "MAIN_MARGIN",
+        ("margin", "spot") => "MARGIN_MAIN",
         _ => "FUNDING_MAIN",
     }
 }
@@ -147,6 +156,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         binance_futures(a, &mut out);
         binance_coinm(a, &mut out);
         binance_lead(a, &mut out);
+        binance_margin(world, a, &mut out);
     }
     for a in &world.bitget {
         bitget_spot(world, a, &mut out);
@@ -259,6 +269,45 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
                 symbol: None,
             },
         ));
+    }
+}
+
+/// Binance cross margin (docs/venues.md §1.18, docs/accounting.md §8f): fills in the margin wallet (the quote
+/// amount price × qty), confirmed borrows and repays (principal and interest apart) and interest charged as loan
+/// events; a liquidation fee, which only the capital flow shows, as other income.
+fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
+    let margin = format!("binance/{}/margin", a.label);
+    for (sym, fills) in &a.margin_trades {
+        let s = world.market.symbol(sym).expect("listed symbol");
+        for f in fills {
+            let (base, quote) = (money(&s.base, f.qty), money(&s.quote, f.price * f.qty));
+            let (spend, receive) = if f.is_buyer { (quote, base) } else { (base, quote) };
+            let fees = vec![money(&f.commission_asset, f.commission)];
+            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.to_string()) };
+            out.push(ev(format!("{margin}:trade:{sym}:{}", f.id), f.time, &margin, kind));
+        }
+    }
+    for l in &a.margin_loans {
+        let (stream, action) = if l.repay { ("repay", LoanAction::Repay) } else { ("borrow", LoanAction::Borrow) };
+        let interest = (!l.interest.is_zero()).then_some(l.interest);
+        let kind = EventKind::Loan { action, asset: l.asset.to_string(), amount: l.principal, interest };
+        out.push(ev(format!("{margin}:{stream}:{}", l.tx_id), l.time, &margin, kind));
+    }
+    for i in &a.margin_interest {
+        let kind = EventKind::Loan {
+            action: LoanAction::Interest,
+            asset: i.asset.to_string(),
+            amount: i.interest,
+            interest: None,
+        };
+        out.push(ev(format!("{margin}:interest:{}:{}:{}", i.tx_id, i.asset, i.time), i.time, &margin, kind));
+    }
+    // a liquidation fee: no stream books it but the capital flow, as other income named by its type
+    for f in a.margin_flows.iter().filter(|f| f.kind == "LIQUIDATION_FEE") {
+        let symbol = f.symbol.as_ref().map(|s| s.to_string());
+        let kind =
+            EventKind::Income { income_type: IncomeType::Other, asset: f.asset.to_string(), amount: -f.amount, symbol };
+        out.push(ev(format!("{margin}:capital_flow:LIQUIDATION_FEE:{}", f.id), f.time, &margin, kind));
     }
 }
 
@@ -827,6 +876,8 @@ pub fn fold(events: &[Event]) -> AccountBalances {
                 add(to_account.as_str(), asset, *amount);
             }
             EventKind::Income { asset, amount, .. } => add(acc, asset, *amount),
+            // balances net of what is owed (a margin wallet's netAsset)
+            EventKind::Loan { action, asset, amount, .. } => add(acc, asset, action.net_change(*amount)),
             // informational: its money is in the income events
             EventKind::FuturesTrade { .. } => {}
             EventKind::Migration { from, to } => {

@@ -221,3 +221,48 @@ fn coin_m_activity_is_inverse_and_in_the_coin() {
         }
     }
 }
+
+/// Every trading Binance account runs the cross margin script (docs/venues.md §1.18): 200 USDT in; a BTC borrow sold
+/// and liquidated (bought back, repaid, a 1 % fee); a BTC borrow sold, interest charged on borrowing and twice
+/// hourly, the BTC owed bought back and repaid with its interest. The margin wallet is net of what is owed: no BTC is
+/// left, and its USDT is what the fills and the fee say.
+#[test]
+fn cross_margin_borrows_sells_buys_back_and_repays() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    for seed in [1, 7, 42] {
+        let w = World::generate(seed, Size::Small, ANCHOR);
+        let events = truth::ledger(&w);
+        let balances = truth::balances(&w);
+        let traders: Vec<_> = w.binance.iter().filter(|a| !a.margin_flows.is_empty()).collect();
+        assert!(!traders.is_empty(), "seed {seed}: no account traded on margin");
+        for a in traders {
+            let margin = format!("binance/{}/margin", a.label);
+            let loans: Vec<_> = events.iter().filter(|e| e.account.as_str() == margin).collect();
+            let action = |e: &&ledger::Event| match &e.kind {
+                EventKind::Loan { action, .. } => Some(*action),
+                _ => None,
+            };
+            let actions: Vec<LoanAction> = loans.iter().filter_map(action).collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            let expected = [Borrow, Interest, Repay, Borrow, Interest, Interest, Interest, Repay];
+            assert_eq!(actions, expected, "seed {seed} {}", a.label);
+            let (borrow, repay) = (&a.margin_loans[2], &a.margin_loans[3]);
+            let charged: Decimal = a.margin_interest[1..].iter().map(|i| i.interest).sum();
+            assert_eq!((repay.principal, repay.interest), (borrow.principal, charged), "seed {seed} {}", a.label);
+            let fills = &a.margin_trades["BTCUSDT"];
+            assert!(!fills[2].is_buyer && fills[3].is_buyer && fills[3].qty == borrow.principal + charged);
+            // the liquidation: its order is the buy-back's, its fee a flow of its own, booked as other income
+            let liquidation = &a.margin_liquidations[0];
+            assert!(liquidation.buy && liquidation.qty == fills[1].qty && liquidation.order_id == fills[1].order_id);
+            let fee: Decimal = a.margin_flows.iter().filter(|f| f.kind == "LIQUIDATION_FEE").map(|f| f.amount).sum();
+            assert!(fee > Decimal::ZERO);
+            assert!(loans.iter().any(|e| e.id.contains(":capital_flow:LIQUIDATION_FEE:")));
+            assert!(!balances[&margin].contains_key("BTC"), "nothing held net of what is owed");
+            let signed =
+                |f: &simvenues::generator::SpotFill| if f.is_buyer { -f.price * f.qty } else { f.price * f.qty };
+            let usdt = Decimal::from(200) + fills.iter().map(|f| signed(f) - f.commission).sum::<Decimal>() - fee;
+            assert_eq!(balances[&margin]["USDT"], usdt, "seed {seed} {}", a.label);
+        }
+    }
+}

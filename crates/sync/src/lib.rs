@@ -8,6 +8,7 @@
 //! - [`residual`]: per account, wallet and asset, the venue's balance against the ledger's, the residual and the
 //!   streams that could explain it; an account is complete when every residual is zero.
 //! - [`delisted`]: Binance spot pairs `exchangeInfo` no longer lists: which to ask for, which assets stay unfound.
+//! - [`margin`]: Binance margin: which symbols' margin fills to read, which named symbols cannot be read.
 //! - [`prices`]: daily prices of the assets to value, from the venues' public market data, kept in a [`PriceCache`].
 //! - [`schedule`]: the sync timer (every 5 minutes by default) and sync-now.
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
@@ -22,6 +23,7 @@
 
 pub mod budget;
 pub mod delisted;
+pub mod margin;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod pager;

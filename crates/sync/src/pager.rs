@@ -65,7 +65,7 @@ impl Pager {
         let limit = self.limit.to_string();
         match self.paging {
             Paging::Single => {}
-            Paging::FromId => {
+            Paging::FromId | Paging::FromIdAfter => {
                 params.push(("fromId", self.from_id.to_string()));
                 params.push(("limit", limit));
             }
@@ -109,6 +109,12 @@ impl Pager {
             Paging::FromId => {
                 if let Some(max) = page.max_id {
                     self.from_id = max + 1;
+                }
+                full
+            }
+            Paging::FromIdAfter => {
+                if let Some(max) = page.max_id {
+                    self.from_id = max;
                 }
                 full
             }
@@ -231,6 +237,12 @@ mod tests {
         assert!(params(&p).contains(&("fromId", "7".into())));
         assert_eq!(p.advance(&Page { rows: 2, max_id: Some(41), ..Page::default() }), Ok(true));
         assert_eq!(p.from_id, 42);
+        // the margin capital flow answers ids above `fromId`: the next starts at the largest id itself
+        let mut p = Pager::new(Paging::FromIdAfter, 2, None, 0);
+        assert!(params(&p).contains(&("fromId", "0".into())));
+        assert_eq!(p.advance(&Page { rows: 2, max_id: Some(41), ..Page::default() }), Ok(true));
+        assert_eq!(p.from_id, 41);
+        assert_eq!(p.advance(&Page { rows: 1, max_id: Some(42), ..Page::default() }), Ok(false));
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum Paging {
     PageRows,
     /// Binance P2P history: `page` number only, 200 rows a page.
     PageOnly,
+    /// Binance margin capital flow: `fromId` = last id (the venue answers the rows with an id above it).
+    FromIdAfter,
 }
 
 impl Paging {
@@ -149,6 +151,18 @@ pub enum Stream {
     BitgetCopyTraderOrders,
     /// Bitget `/api/v2/copy/mix-trader/profit-history-details`.
     BitgetCopyProfitShares,
+    /// Binance `/sapi/v1/margin/borrow-repay` with `type=BORROW`.
+    BinanceMarginBorrows,
+    /// Binance `/sapi/v1/margin/borrow-repay` with `type=REPAY`.
+    BinanceMarginRepays,
+    /// Binance `/sapi/v1/margin/interestHistory`.
+    BinanceMarginInterest,
+    /// Binance `/sapi/v1/margin/forceLiquidationRec` (orders: no event, their symbols' fills are read).
+    BinanceMarginLiquidations,
+    /// Binance `/sapi/v1/margin/capital-flow` (the completeness check; flows no stream books).
+    BinanceMarginCapitalFlow,
+    /// Binance `/sapi/v1/margin/myTrades`, per symbol.
+    BinanceMarginTrades,
 }
 
 /// A stream's request rules.
@@ -289,6 +303,20 @@ impl Stream {
                 s(&BITGET_COPY_TRADER_ORDERS, Some(90 * DAY - 1), None, 100, EndId, 90 * DAY)
             }
             Stream::BitgetCopyProfitShares => s(&BITGET_COPY_PROFIT_SHARES, Some(90 * DAY - 1), None, 100, EndId, 0),
+            // margin (docs/venues.md §1.18): borrow-repay 7 days a query without an asset, interest 30 days, both
+            // 100 rows by `current`; liquidation orders state no span (90 days here); the capital flow keeps 90 days
+            // and pages by `fromId`; fills as spot's. Retention otherwise not stated.
+            Stream::BinanceMarginBorrows | Stream::BinanceMarginRepays => {
+                s(&BINANCE_MARGIN_BORROW_REPAY, Some(7 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceMarginInterest => s(&BINANCE_MARGIN_INTEREST, Some(30 * DAY - 1), None, 100, PageNumber, 0),
+            Stream::BinanceMarginLiquidations => {
+                s(&BINANCE_MARGIN_LIQUIDATIONS, Some(90 * DAY - 1), None, 100, PageNumber, 0)
+            }
+            Stream::BinanceMarginCapitalFlow => {
+                s(&BINANCE_MARGIN_CAPITAL_FLOW, None, Some(90 * DAY), 1000, FromIdAfter, 0)
+            }
+            Stream::BinanceMarginTrades => s(&BINANCE_MARGIN_TRADES, None, None, 1000, FromId, 0),
         }
     }
 
@@ -340,6 +368,12 @@ impl Stream {
             BitgetCopyFollowerOrders => "copied orders and profit shares paid",
             BitgetCopyTraderOrders => "lead orders",
             BitgetCopyProfitShares => "profit shares received",
+            BinanceMarginBorrows => "margin borrows",
+            BinanceMarginRepays => "margin repays",
+            BinanceMarginInterest => "margin interest",
+            BinanceMarginLiquidations => "margin liquidation orders",
+            BinanceMarginCapitalFlow => "margin capital flow",
+            BinanceMarginTrades => "margin fills",
         }
     }
 
@@ -378,6 +412,12 @@ impl Stream {
             | BinanceSolStakings
             | BinanceSolRedemptions => Venue::Binance,
             BinanceLeadIncome => Venue::Binance,
+            BinanceMarginBorrows
+            | BinanceMarginRepays
+            | BinanceMarginInterest
+            | BinanceMarginLiquidations
+            | BinanceMarginCapitalFlow
+            | BinanceMarginTrades => Venue::Binance,
             // listed one by one, so that a new stream must say its venue
             BitgetSpotFills
             | BitgetDeposits
@@ -430,6 +470,16 @@ impl Stream {
     /// The staking receipt tokens: their units come from the staking histories; where Binance lists a pair of one
     /// (`WBETHETH`), `exchangeInfo` names it, so none is an orphan asset to look for trades of (docs/sync.md).
     pub const STAKING_RECEIPTS: [&'static str; 3] = ["WBETH", "BETH", "BNSOL"];
+
+    /// The margin histories that need no symbol (docs/venues.md §1.18): read in full cycles when the margin balances
+    /// were read in the same tick, and when a margin wallet moved (docs/sync.md, "The tick").
+    pub const BINANCE_MARGIN: [Stream; 5] = [
+        Stream::BinanceMarginBorrows,
+        Stream::BinanceMarginRepays,
+        Stream::BinanceMarginInterest,
+        Stream::BinanceMarginLiquidations,
+        Stream::BinanceMarginCapitalFlow,
+    ];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -574,6 +624,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `transactionType` is mandatory: 0 deposits or purchases, 1 withdrawals or sales
         Stream::BinanceFiatDeposits | Stream::BinanceFiatBuys => vec![vec![("transactionType", "0".into())]],
         Stream::BinanceFiatWithdrawals | Stream::BinanceFiatSells => vec![vec![("transactionType", "1".into())]],
+        // `type` is mandatory
+        Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
+        Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
+        Stream::BinanceMarginTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
         _ => vec![vec![]],
     }
 }
@@ -709,6 +763,8 @@ mod tests {
         .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
         .chain(Stream::BINANCE_STAKING)
         .chain([BinanceLeadIncome, BitgetCopyFollowerOrders, BitgetCopyTraderOrders, BitgetCopyProfitShares])
+        .chain(Stream::BINANCE_MARGIN)
+        .chain([BinanceMarginTrades])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

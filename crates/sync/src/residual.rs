@@ -192,6 +192,15 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("binance", "usdm") => vec![BinanceIncome, BinanceTransfers, BinanceLeadIncome],
         ("binance", "coinm") => vec![BinanceCoinmIncome, BinanceTransfers],
         ("binance", "earn") => Stream::BINANCE_EARN.to_vec(),
+        // cross margin (docs/venues.md §1.18): its fills, loans, interest, flows no stream books, transfers
+        ("binance", "margin") => vec![
+            BinanceMarginTrades,
+            BinanceMarginBorrows,
+            BinanceMarginRepays,
+            BinanceMarginInterest,
+            BinanceMarginCapitalFlow,
+            BinanceTransfers,
+        ],
         ("bitget", "spot") => {
             vec![
                 BitgetSpotFills,
@@ -231,13 +240,22 @@ pub fn residuals(
 }
 
 /// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet as of
-/// `earn_at` when the tick left it as last read), and the history start of its last full cycle. `None` before the
-/// account's first completed tick.
+/// `earn_at`, the `margin` wallet as of `margin_at`, when the tick left them as last read), and the history start
+/// of its last full cycle. `None` before the account's first completed tick.
 pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
     let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
-    let earn = format!("{account}/earn");
+    let (earn, margin) = (format!("{account}/earn"), format!("{account}/margin"));
     let earn_at = st.earn_at.unwrap_or(at).min(at);
-    let wallet_at = |w: &str| if w == earn { earn_at } else { at };
+    let margin_at = st.margin_at.unwrap_or(at).min(at);
+    let wallet_at = |w: &str| {
+        if w == earn {
+            earn_at
+        } else if w == margin {
+            margin_at
+        } else {
+            at
+        }
+    };
     let mut r = compute(account, balances, &wallet_at, at, st.history_from, events);
     r.trades_not_found.clone_from(&st.unfound_trades);
     Some(r)
@@ -486,6 +504,36 @@ mod tests {
         assert!(of_state("binance/m", &AccountState::default(), &events).is_none(), "nothing read yet");
     }
 
+    /// The margin wallet is net of what is owed (docs/sync.md, "Margin"): a borrow moves nothing, interest charged
+    /// moves it by minus the interest; it is counted up to its own reading.
+    #[test]
+    fn the_margin_wallet_is_net_of_what_is_owed_up_to_its_own_reading() {
+        let m = "binance/m/margin";
+        let loan = |id: &str, t: i64, action, amount: &str| {
+            let kind = EventKind::Loan { action, asset: "BTC".into(), amount: d(amount), interest: None };
+            ev(id, t, m, kind)
+        };
+        let mut events = ledger();
+        events.push(loan("b", 30, ledger::LoanAction::Borrow, "1"));
+        events.push(loan("i", 50, ledger::LoanAction::Interest, "0.01"));
+        let mut b = consistent();
+        b.insert(m.into(), BTreeMap::new());
+        let st = AccountState {
+            balances: Some(b.clone()),
+            balances_at: Some(100),
+            margin_at: Some(40),
+            ..Default::default()
+        };
+        // borrowed, nothing net; the interest came after the margin wallet was read
+        assert!(of_state("binance/m", &st, &events).unwrap().complete());
+        let st = AccountState { margin_at: Some(60), ..st };
+        let r = of_state("binance/m", &st, &events).unwrap();
+        assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, m, d("0.01")));
+        b.get_mut(m).unwrap().insert("BTC".into(), d("-0.01"));
+        let st = AccountState { balances: Some(b), ..st };
+        assert!(of_state("binance/m", &st, &events).unwrap().complete(), "netAsset -0.01: explained");
+    }
+
     #[test]
     fn an_asset_whose_trades_were_not_found_keeps_a_balanced_account_incomplete() {
         let mut st = AccountState { balances: Some(consistent()), balances_at: Some(100), ..AccountState::default() };
@@ -540,6 +588,7 @@ mod tests {
             "binance/m/usdm",
             "binance/m/coinm",
             "binance/m/earn",
+            "binance/m/margin",
             "bitget/m/spot",
             "bitget/m/futures",
             "bitget/m/funding",
@@ -547,7 +596,8 @@ mod tests {
         ] {
             assert!(!streams_for(w).is_empty(), "{w}");
         }
-        assert!(streams_for("binance/m/margin").is_empty());
+        assert!(streams_for("binance/m/options").is_empty());
+        assert_eq!(streams_for("binance/m/margin").iter().map(|s| s.name()).next(), Some("margin fills"));
         assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
     }
 }

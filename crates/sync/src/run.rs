@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
-    BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS,
-    BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS,
+    BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -297,6 +297,12 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BitgetCopyFollowerOrders => g::follower_orders(data, label),
         Stream::BitgetCopyTraderOrders => g::trader_orders(data, label),
         Stream::BitgetCopyProfitShares => g::profit_shares(data, label),
+        Stream::BinanceMarginBorrows => b::borrow_repay(data, label, false),
+        Stream::BinanceMarginRepays => b::borrow_repay(data, label, true),
+        Stream::BinanceMarginInterest => b::interest_history(data, label),
+        Stream::BinanceMarginLiquidations => b::force_liquidations(data),
+        Stream::BinanceMarginCapitalFlow => b::capital_flow(data, label, None).map(|(page, _)| page),
+        Stream::BinanceMarginTrades => b::margin_trades(data, label, book),
     }
 }
 
@@ -336,6 +342,9 @@ struct Snapshot {
     positions: Vec<Position>,
     moved_positions: BTreeSet<String>,
     new_day: bool,
+    /// Binance: the margin balances were read in this tick and the margin account exists (else they are as last
+    /// read, or there is none).
+    margin_read: bool,
 }
 
 /// What the streams of one account share while they run (at the same time on Binance's two hosts): the run and
@@ -370,6 +379,9 @@ struct Moved {
     /// Binance: a full cycle reads the ETH and SOL staking histories (7 requests of weight 150): always, except an
     /// hourly one in which no staking asset moved in spot (docs/sync.md).
     staking_in_full: bool,
+    /// Binance: the margin balances were read in this tick, so a full cycle reads the margin histories up to now
+    /// (docs/sync.md, "Margin").
+    margin_in_full: bool,
 }
 
 /// How a full cycle reads Binance's fiat deposits and withdrawals (docs/sync.md, "The tick"), whose 90,000 UID
@@ -696,7 +708,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             AccountMode::BitgetClassic => self.bitget_classic_snapshot(&client, &run, &st, &mut snap).await?,
             AccountMode::BitgetUnified => self.bitget_unified_snapshot(&client, &run, &mut snap).await?,
         }
-        let Snapshot { balances, positions, moved_positions, new_day } = snap;
+        let Snapshot { balances, positions, moved_positions, new_day, margin_read } = snap;
         for assets in balances.values() {
             st.assets.extend(assets.keys().cloned());
         }
@@ -724,6 +736,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             earn_in_full,
             fiat_orders,
             staking_in_full,
+            margin_in_full: margin_read,
             ..Moved::default()
         };
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
@@ -860,7 +873,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc == spot || *acc == funding)
         };
         snap.new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
-        if reason.is_some() || snap.new_day || st.balances.as_ref().is_none_or(touched) {
+        let spot_or_funding_moved = st.balances.as_ref().is_none_or(touched);
+        if reason.is_some() || snap.new_day || spot_or_funding_moved {
             for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
                 for current in 1.. {
                     let params = [("current", current.to_string()), ("size", "100".to_string())];
@@ -875,6 +889,17 @@ impl<'t, T: Transport> Engine<'t, T> {
             st.earn_at = Some(now);
         } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
             snap.balances.insert(earn, b.clone());
+        }
+        // cross margin balances (weight 10, docs/sync.md "Margin"): in a full cycle and when spot or funding moved
+        // (a transfer to or from margin moves one of them); otherwise the margin wallet is as last read
+        let margin = crate::margin::wallet(label);
+        if reason.is_some() || spot_or_funding_moved {
+            let d = self.snapshot_call(client, run, &BINANCE_MARGIN_ACCOUNT, &[]).await?;
+            // an account that never used margin has no margin history to read
+            snap.margin_read = parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+            st.margin_at = Some(now);
+        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
+            snap.balances.insert(margin, b.clone());
         }
         // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
         // an asset that no known symbol names moved
@@ -1017,7 +1042,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
                     self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
                     // the pairs exchangeInfo no longer lists: those found, then the candidates
-                    self.find_delisted(client, cx, key).await
+                    self.find_delisted(client, cx, key).await?;
+                    self.margin_full(client, cx, key, label, balances).await
                 };
                 let futures = async move {
                     for stream in futures_side {
@@ -1079,6 +1105,33 @@ impl<'t, T: Transport> Engine<'t, T> {
         let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
         let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
         self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+    }
+
+    /// Binance margin in a full cycle (docs/sync.md, "Margin"): its histories, when the margin balances were read in
+    /// this tick, then the margin fills of the symbols [`crate::margin::fill_symbols`] names; the symbols named that
+    /// cannot be read join the assets whose trades were not found.
+    async fn margin_full(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<(), SyncError> {
+        if cx.borrow().moved.margin_in_full {
+            for stream in Stream::BINANCE_MARGIN {
+                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+            }
+        }
+        let symbols = crate::margin::fill_symbols(&cx.borrow().state.accounts[key], balances, label);
+        let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+        let mut c = cx.borrow_mut();
+        let Cx { run, state, .. } = &mut *c;
+        let st = state.accounts.get_mut(key).expect("account state");
+        let unfound = crate::margin::unfound(st);
+        st.unfound_trades.extend(unfound);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
     }
 
     /// Binance's fiat deposits and withdrawals in a full cycle (docs/sync.md, "The tick"): each when wanted or not
@@ -1197,6 +1250,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let (spot_moved, usdm_moved) = (moved(cx, mode, label, "spot"), moved(cx, mode, label, "usdm"));
         let coinm_moved = moved(cx, mode, label, "coinm");
         let funding_moved = moved(cx, mode, label, "funding");
+        let margin_moved = moved(cx, mode, label, "margin");
         // the Earn histories when the earn wallet moved, or spot on the day's first tick (locked rewards are
         // paid to spot)
         let earn_moved = moved(cx, mode, label, "earn") || (spot_moved && cx.borrow().moved.new_day);
@@ -1216,6 +1270,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 "spot" => spot_moved,
                 "usdm" => usdm_moved,
                 "coinm" => coinm_moved,
+                "margin" => margin_moved,
                 _ => funding_moved,
             };
             let types: Vec<Vec<(&'static str, String)>> = venues::parse::binance::TRANSFER_TYPES
@@ -1224,6 +1279,21 @@ impl<'t, T: Transport> Engine<'t, T> {
                 .map(|(t, _, _)| vec![("type", t.to_string())])
                 .collect();
             self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
+            // margin: its loans and interest, then the fills of the pairs whose assets moved unexplained (the
+            // capital flow, weight 100, in full cycles only)
+            if margin_moved {
+                for stream in [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest]
+                {
+                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                }
+                let symbols = {
+                    let c = cx.borrow();
+                    let assets = c.check.as_ref().map(|c| c.unexplained_in(&wallet(mode, label, "margin")));
+                    tick::symbols_for(&c.state.accounts[key].symbols, &assets.unwrap_or_default(), false)
+                };
+                let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
+                self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+            }
             // spot fills: first the symbols whose base and quote both moved unexplained, then either
             let spot = wallet(mode, label, "spot");
             for both_sides in [true, false] {
@@ -1446,10 +1516,12 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
+            crate::margin::note_assets(st, &page.events);
+            st.margin_symbols.extend(page.symbols.iter().cloned());
             let more = pager.advance(&page).map_err(|stuck| {
                 venue_err(VenueError::malformed(task.stream.venue(), spec.endpoint.path, stuck.to_string()))
             })?;
-            if spec.paging == Paging::FromId && page.max_id.is_some() {
+            if matches!(spec.paging, Paging::FromId | Paging::FromIdAfter) && page.max_id.is_some() {
                 st.next_id.insert(task.key.clone(), pager.from_id);
             }
             if !more && let Some((first, end)) = task.window {

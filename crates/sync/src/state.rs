@@ -118,6 +118,16 @@ pub struct AccountState {
     /// least, docs/sync.md).
     #[serde(default)]
     pub fiat_orders_at: BTreeMap<Stream, i64>,
+    /// Binance: venue time the cross margin balances were last read (the margin wallet in `balances` is as of then;
+    /// docs/sync.md, "Margin").
+    #[serde(default)]
+    pub margin_at: Option<i64>,
+    /// Binance: assets seen in the margin wallets (balances aside): loans, fills, transfers to and from them.
+    #[serde(default)]
+    pub margin_assets: BTreeSet<String>,
+    /// Binance: symbols the margin capital flow and liquidation orders named (their margin fills are read).
+    #[serde(default)]
+    pub margin_symbols: BTreeSet<String>,
 }
 
 impl SyncState {

@@ -48,6 +48,8 @@ pub fn effects(e: &Event) -> Vec<(String, String, Decimal)> {
             (to_account.as_str().to_string(), asset.clone(), *amount),
         ],
         EventKind::Income { asset, amount, .. } => vec![(acc, asset.clone(), *amount)],
+        // balances net of what is owed (a margin wallet's netAsset)
+        EventKind::Loan { action, asset, amount, .. } => vec![(acc, asset.clone(), action.net_change(*amount))],
         EventKind::FuturesTrade { .. } => Vec::new(),
         EventKind::Migration { from, to } => {
             vec![(acc.clone(), from.asset.clone(), -from.amount), (acc, to.asset.clone(), to.amount)]

@@ -119,6 +119,8 @@ impl Fake {
                 json!({"balances": [{"asset": "BTC", "free": "1", "locked": "0"}, {"asset": "USDT", "free": "5", "locked": "1"}]})
             }
             "/sapi/v1/asset/get-funding-asset" | "/fapi/v3/positionRisk" => json!([]),
+            // an account that never used margin: no margin history is read
+            "/sapi/v1/margin/account" => json!({"created": false, "userAssets": []}),
             "/fapi/v3/account" => json!({"assets": [{"asset": "USDT", "walletBalance": "10"}], "positions": []}),
             // an account without COIN-M: no wallet, no position, no income
             "/dapi/v1/account" => json!({"assets": [{"asset": "BTC", "walletBalance": "0.00000000"}], "positions": []}),

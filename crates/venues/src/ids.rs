@@ -32,6 +32,10 @@
 //! | Binance locked redemption's interest | `{receiving acct}:earn_interest:locked:{redeemId}` |
 //! | Binance Simple Earn reward (rows have no id) | `{acct}:earn_reward:{product}:{projectId or positionId}:{type}:{time}:{asset}` |
 //! | Bitget unified convert (rows have no id) | `{acct}:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
+//! | Binance margin fill (cross or isolated) | `{margin or isolated-SYMBOL acct}:trade:{symbol}:{id}` |
+//! | Binance margin borrow / repay | `{acct}:borrow:{txId}` / `{acct}:repay:{txId}` |
+//! | Binance margin interest (one borrow's `txId` charges hourly) | `{acct}:interest:{txId}:{asset}:{interestAccuredTime}` |
+//! | Binance margin capital flow no stream books | `{acct}:capital_flow:{type}:{id}` |
 
 use ledger::AccountId;
 

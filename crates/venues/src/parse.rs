@@ -68,6 +68,8 @@ pub struct Page {
     pub cursor: Option<String>,
     /// Total rows the venue reports (`total`), when it does.
     pub total: Option<u64>,
+    /// Symbols the rows name whose fills must be read (Binance margin: the capital flow, the liquidation orders).
+    pub symbols: std::collections::BTreeSet<String>,
     /// Rows kept in a form that needs a reader's eye (an unknown type or wallet): each names the row and its raw
     /// value. The row is never dropped.
     pub warnings: Vec<String>,
@@ -303,6 +305,11 @@ pub mod binance {
 
     mod copy;
     pub use copy::{lead_income, lead_status};
+    mod margin;
+    pub use margin::{
+        CAPITAL_FLOW_COVERED, CapitalFlow, borrow_repay, capital_flow, force_liquidations, interest_history,
+        isolated_balances, margin_balances, margin_trades, margin_wallet,
+    };
 
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
     pub fn exchange_info(data: &Value, endpoint: &Endpoint) -> Result<SymbolBook, VenueError> {
@@ -425,7 +432,7 @@ pub mod binance {
     }
 
     /// The universal-transfer types this client reads, with (from wallet, to wallet).
-    pub const TRANSFER_TYPES: [(&str, &str, &str); 10] = [
+    pub const TRANSFER_TYPES: [(&str, &str, &str); 12] = [
         ("MAIN_UMFUTURE", "spot", "usdm"),
         ("UMFUTURE_MAIN", "usdm", "spot"),
         ("MAIN_FUNDING", "spot", "funding"),
@@ -436,6 +443,9 @@ pub mod binance {
         ("CMFUTURE_MAIN", "coinm", "spot"),
         ("FUNDING_CMFUTURE", "funding", "coinm"),
         ("CMFUTURE_FUNDING", "coinm", "funding"),
+        // cross margin (docs/venues.md §1.18)
+        ("MAIN_MARGIN", "spot", "margin"),
+        ("MARGIN_MAIN", "margin", "spot"),
     ];
 
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.

@@ -1047,3 +1047,176 @@ fn bitget_copy_trading_samples() {
     assert!(err.to_string().contains("net"), "{err}");
     assert!(bitget::follower_orders(&json!({"trackingList": null, "endId": ""}), "copy").unwrap().events.is_empty());
 }
+
+/// The cross margin account sample (docs/venues.md §1.18): each asset's `netAsset` in the `margin` wallet, zero rows
+/// left out; a `netAsset` that is not free + locked − borrowed − interest is an error naming the asset.
+#[test]
+fn binance_margin_account_sample() {
+    let asset = |a: &str, borrowed: &str, free: &str, net: &str| {
+        json!({"asset": a, "borrowed": borrowed, "free": free, "interest": "0.00000000", "locked": "0.00000000",
+            "netAsset": net})
+    };
+    let data = json!({"created": true, "borrowEnabled": true, "userAssets": [
+        asset("BTC", "0.00000000", "0.00499500", "0.00499500"),
+        asset("BNB", "201.66666672", "2346.50000000", "2144.83333328"),
+        asset("ETH", "0.00000000", "0.00000000", "0.00000000")]});
+    let mut out = Default::default();
+    assert!(binance::margin_balances(&data, "main", &mut out).unwrap());
+    let wallet = &out["binance/main/margin"];
+    assert_eq!((wallet["BTC"], wallet["BNB"], wallet.len()), (d("0.004995"), d("2144.83333328"), 2));
+    let bad = json!({"userAssets": [asset("BNB", "201", "2346.5", "2346.5")]});
+    let err = binance::margin_balances(&bad, "main", &mut Default::default()).unwrap_err().to_string();
+    assert!(err.contains("BNB: netAsset 2346.5 is not free + locked - borrowed - interest = 2145.5"), "{err}");
+    let mut none = Default::default();
+    assert!(!binance::margin_balances(&json!({"created": false, "userAssets": []}), "main", &mut none).unwrap());
+    assert!(none.is_empty());
+}
+
+/// The isolated margin sample, with amounts: each pair is a wallet `isolated-{SYMBOL}` of its two assets.
+#[test]
+fn binance_isolated_margin_account_sample() {
+    let side = |a: &str, borrowed: &str, free: &str, net: &str| {
+        json!({"asset": a, "borrowEnabled": true, "borrowed": borrowed, "free": free, "interest": "0.001",
+            "locked": "0", "netAsset": net, "netAssetOfBtc": "0", "repayEnabled": true, "totalAsset": free})
+    };
+    let data = json!({"assets": [{"baseAsset": side("BTC", "1", "1.5", "0.499"),
+        "quoteAsset": side("USDT", "0", "100", "99.999"), "symbol": "BTCUSDT", "isolatedCreated": true,
+        "enabled": true, "marginLevelStatus": "EXCESSIVE"}]});
+    let mut out = Default::default();
+    let symbols = binance::isolated_balances(&data, "main", &mut out).unwrap();
+    assert_eq!(symbols, ["BTCUSDT"]);
+    let wallet = &out["binance/main/isolated-BTCUSDT"];
+    assert_eq!((wallet["BTC"], wallet["USDT"]), (d("0.499"), d("99.999")));
+}
+
+/// The borrow-repay sample is a repay in isolated margin: its principal with its interest apart (they add up to its
+/// amount); a borrow is its amount; pending and failed rows move nothing; a repay whose parts do not add up is an
+/// error.
+#[test]
+fn binance_margin_borrow_repay_sample() {
+    let row = |status: &str, principal: &str| {
+        json!({"rows": [{"type": "AUTO", "isolatedSymbol": "BNBUSDT", "amount": "14.00000000", "asset": "BNB",
+            "interest": "0.01866667", "principal": principal, "status": status, "timestamp": 1563438204000u64,
+            "txId": 2970933056u64}], "total": 1})
+    };
+    let page = binance::borrow_repay(&row("CONFIRMED", "13.98133333"), "main", true).unwrap();
+    assert_eq!((page.rows, page.total), (1, Some(1)));
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/isolated-BNBUSDT:repay:2970933056");
+    assert_eq!(
+        e.kind,
+        EventKind::Loan {
+            action: ledger::LoanAction::Repay,
+            asset: "BNB".into(),
+            amount: d("13.98133333"),
+            interest: Some(d("0.01866667"))
+        }
+    );
+    assert!(e.validate().is_ok());
+    let borrow = binance::borrow_repay(&row("CONFIRMED", "14"), "main", false).unwrap();
+    assert_eq!(borrow.events[0].id, "binance/main/isolated-BNBUSDT:borrow:2970933056");
+    assert!(matches!(&borrow.events[0].kind, EventKind::Loan { action: ledger::LoanAction::Borrow, amount, .. }
+        if *amount == d("14")));
+    for status in ["PENDING", "FAILED"] {
+        assert!(binance::borrow_repay(&row(status, "13.98133333"), "main", true).unwrap().events.is_empty());
+    }
+    let err = binance::borrow_repay(&row("CONFIRMED", "13"), "main", true).unwrap_err().to_string();
+    assert!(err.contains("principal 13 + interest 0.01866667 != 14"), "{err}");
+    let empty = binance::borrow_repay(&json!({"rows": null, "total": 0}), "main", true).unwrap();
+    assert_eq!((empty.rows, empty.events.len()), (0, 0));
+}
+
+/// The interest sample: interest charged in the wallet the row names (isolated here), its id the borrow's `txId` with
+/// the asset and the hour charged; an unknown type is kept the same way, with a warning.
+#[test]
+fn binance_margin_interest_sample() {
+    let row = |ty: &str| {
+        json!({"rows": [{"txId": 1352286576452864727u64, "interestAccuredTime": 1672160400000u64, "asset": "USDT",
+            "rawAsset": "USDT", "principal": "45.3313", "interest": "0.00024995", "interestRate": "0.00013233",
+            "type": ty, "isolatedSymbol": "BNBUSDT"}], "total": 1})
+    };
+    let page = binance::interest_history(&row("ON_BORROW"), "main").unwrap();
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/isolated-BNBUSDT:interest:1352286576452864727:USDT:1672160400000");
+    assert_eq!(
+        e.kind,
+        EventKind::Loan {
+            action: ledger::LoanAction::Interest,
+            asset: "USDT".into(),
+            amount: d("0.00024995"),
+            interest: None
+        }
+    );
+    assert!(page.warnings.is_empty());
+    let odd = binance::interest_history(&row("DAILY"), "main").unwrap();
+    assert_eq!(odd.events.len(), 1);
+    assert!(odd.warnings[0].contains("unknown interest type \"DAILY\""), "{:?}", odd.warnings);
+}
+
+/// The margin fills sample (a sale of 3 BNB at 0.02 BTC, fee in BTC): a trade in the cross wallet, the quote amount
+/// price × qty; `isIsolated` puts it in the pair's wallet.
+#[test]
+fn binance_margin_trades_sample() {
+    let fill = |isolated: bool| {
+        json!([{"commission": "0.00006000", "commissionAsset": "BTC", "id": 34, "isBestMatch": true, "isBuyer": false,
+            "isMaker": false, "orderId": 39324, "price": "0.02000000", "qty": "3.00000000", "symbol": "BNBBTC",
+            "isIsolated": isolated, "time": 1561973357171u64}])
+    };
+    let page = binance::margin_trades(&fill(false), "main", &book()).unwrap();
+    assert_eq!((page.rows, page.max_id), (1, Some(34)));
+    let e = &page.events[0];
+    assert_eq!(e.id, "binance/main/margin:trade:BNBBTC:34");
+    assert_eq!(
+        e.kind,
+        EventKind::Trade {
+            spend: Money::new("BNB", d("3")),
+            receive: Money::new("BTC", d("0.06")),
+            fees: vec![Money::new("BTC", d("0.00006"))],
+            symbol: Some("BNBBTC".into())
+        }
+    );
+    let isolated = binance::margin_trades(&fill(true), "main", &book()).unwrap();
+    assert_eq!(isolated.events[0].account.as_str(), "binance/main/isolated-BNBBTC");
+}
+
+/// The liquidation sample: an order, no event; its symbol is one whose fills are read.
+#[test]
+fn binance_margin_force_liquidation_sample() {
+    let data = json!({"rows": [{"avgPrice": "0.00388359", "executedQty": "31.39000000", "orderId": 180015097,
+        "price": "0.00388110", "qty": "31.39000000", "side": "SELL", "symbol": "BNBBTC", "timeInForce": "GTC",
+        "isIsolated": true, "updatedTime": 1558941374745u64}], "total": 1});
+    let page = binance::force_liquidations(&data).unwrap();
+    assert_eq!((page.rows, page.events.len(), page.total), (1, 0, Some(1)));
+    assert_eq!(page.symbols.into_iter().collect::<Vec<_>>(), ["BNBBTC"]);
+}
+
+/// The capital flow sample (a borrow and a repay, both booked by the borrow-repay records): no event, each counted
+/// under its type; a liquidation fee, which no stream books, is other income of minus its amount named by its type,
+/// with a warning; a commission return an inflow.
+#[test]
+fn binance_margin_capital_flow_sample() {
+    let data = json!([
+        {"id": 123456, "tranId": 123123, "timestamp": 1691116657000u64, "asset": "USDT", "symbol": "BTCUSDT",
+            "type": "BORROW", "amount": "101"},
+        {"id": 123457, "tranId": 123124, "timestamp": 1691116658000u64, "asset": "BTC", "symbol": "BTCUSDT",
+            "type": "REPAY", "amount": "10"},
+        {"id": 123458, "tranId": 123125, "timestamp": 1691116659000u64, "asset": "USDT", "symbol": "BTCUSDT",
+            "type": "LIQUIDATION_FEE", "amount": "5"},
+        {"id": 123459, "tranId": 123126, "timestamp": 1691116660000u64, "asset": "BNB",
+            "type": "COMMISSION_RETURN", "amount": "0.1"}]);
+    let (page, flow) = binance::capital_flow(&data, "main", None).unwrap();
+    assert_eq!((page.rows, page.max_id), (4, Some(123459)));
+    assert_eq!(flow.covered.get("BORROW").copied(), Some(1));
+    assert_eq!(flow.covered.get("REPAY").copied(), Some(1));
+    assert_eq!(page.symbols.iter().collect::<Vec<_>>(), ["BTCUSDT"]);
+    assert_eq!(page.events.len(), 2);
+    let fee = &page.events[0];
+    assert_eq!(fee.id, "binance/main/margin:capital_flow:LIQUIDATION_FEE:123458");
+    assert!(matches!(&fee.kind, EventKind::Income { income_type: IncomeType::Other, amount, asset, .. }
+        if *amount == d("-5") && asset == "USDT"));
+    assert!(matches!(&page.events[1].kind, EventKind::Income { amount, .. } if *amount == d("0.1")));
+    assert_eq!(page.warnings.len(), 2);
+    assert!(page.warnings[0].contains("type \"LIQUIDATION_FEE\", which no stream books"), "{:?}", page.warnings);
+    let (isolated, _) = binance::capital_flow(&data, "main", Some("BTCUSDT")).unwrap();
+    assert_eq!(isolated.events[0].account.as_str(), "binance/main/isolated-BTCUSDT");
+}

@@ -7,6 +7,7 @@ mod auth;
 mod copy;
 mod endpoints;
 mod fiat;
+mod margin;
 pub mod register;
 mod staking;
 
@@ -194,6 +195,7 @@ fn w(n: u32) -> fn(&Params) -> u32 {
         10 => |_| 10,
         30 => |_| 30,
         40 => |_| 40,
+        100 => |_| 100,
         150 => |_| 150,
         3000 => |_| 3000,
         18000 => |_| 18000,
@@ -247,6 +249,13 @@ fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
             c::BINANCE_WBETH_UNWRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_unwraps),
             c::BINANCE_SOL_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::sol_stakings),
             c::BINANCE_SOL_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::sol_redemptions),
+            c::BINANCE_MARGIN_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::account),
+            c::BINANCE_ISOLATED_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::isolated_account),
+            c::BINANCE_MARGIN_BORROW_REPAY => ep(Security::Signed, SapiIp, w(10), margin::borrow_repay),
+            c::BINANCE_MARGIN_INTEREST => ep(Security::Signed, SapiIp, w(1), margin::interest_history),
+            c::BINANCE_MARGIN_TRADES => ep(Security::Signed, SapiIp, w(10), margin::my_trades),
+            c::BINANCE_MARGIN_LIQUIDATIONS => ep(Security::Signed, SapiIp, w(1), margin::force_liquidations),
+            c::BINANCE_MARGIN_CAPITAL_FLOW => ep(Security::Signed, SapiIp, w(100), margin::capital_flow),
             c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
             c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
             c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
