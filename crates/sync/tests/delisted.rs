@@ -78,6 +78,8 @@ impl Fake {
                 }
             }
             "/sapi/v1/asset/transfer" => json!({"total": 0}),
+            // an account that never used margin: no margin history is read
+            "/sapi/v1/margin/account" => json!({"created": false, "userAssets": []}),
             "/sapi/v1/convert/tradeFlow" => json!({"list": [], "moreData": false}),
             "/sapi/v1/asset/dribblet" => json!({"total": 0, "userAssetDribblets": []}),
             path if path.starts_with("/sapi/v1/simple-earn/") || path == "/sapi/v1/asset/assetDividend" => {
