@@ -602,6 +602,11 @@ mod tests {
             (Venue::Bitget, "/api/v3/trade/place-order"),
             (Venue::Bitget, "/api/v3/account/transfer"),
             (Venue::Bitget, "/api/v3/account/set-leverage"),
+            // COIN-M and USDC-M futures are the same paths with another productType (docs/venues.md §2.11)
+            (Venue::Bitget, "/api/v2/mix/order/batch-place-order"),
+            (Venue::Bitget, "/api/v2/mix/order/close-positions"),
+            (Venue::Bitget, "/api/v2/mix/account/set-margin-mode"),
+            (Venue::Bitget, "/api/v2/mix/account/set-position-mode"),
         ];
         // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
         // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.

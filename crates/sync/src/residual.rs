@@ -176,6 +176,8 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             vec![BitgetSpotFills, BitgetDeposits, BitgetWithdrawals, BitgetTransfers, BitgetConverts, BitgetBgbConverts]
         }
         ("bitget", "futures") => vec![BitgetFuturesBills, BitgetTransfers],
+        // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
+        ("bitget", "coinm" | "usdcm") => vec![BitgetFuturesBills, BitgetTransfers],
         ("bitget", "funding") => vec![BitgetTransfers],
         ("bitget", "unified") => vec![
             BitgetUnifiedFills,

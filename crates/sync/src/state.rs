@@ -118,6 +118,11 @@ pub struct AccountState {
     /// least, docs/sync.md).
     #[serde(default)]
     pub fiat_orders_at: BTreeMap<Stream, i64>,
+    /// Bitget classic: the futures product types (`COIN-FUTURES`, ...) the account uses: a balance, an open
+    /// position or an event seen in its wallet. Only these have their bills, fills and positions read after the
+    /// first sync (docs/sync.md, "The tick").
+    #[serde(default)]
+    pub futures_products: BTreeSet<String>,
 }
 
 impl SyncState {
