@@ -464,6 +464,12 @@ endpoints! {
         "unified withdrawals";
     BITGET_UNIFIED_CONVERTS = Get "/api/v3/account/convert-records" Bitget Signed BitgetPerSecond(20)
         "unified convert trades";
+    // Bitget tax records (docs/venues.md §2.12): every balance change with its type, the completeness check;
+    // 1 request a second per UID each
+    BITGET_TAX_SPOT = Get "/api/v2/tax/spot-record" Bitget Signed BitgetPerSecond(1) "spot tax records";
+    BITGET_TAX_FUTURES = Get "/api/v2/tax/future-record" Bitget Signed BitgetPerSecond(1) "futures tax records";
+    BITGET_TAX_MARGIN = Get "/api/v2/tax/margin-record" Bitget Signed BitgetPerSecond(1) "margin tax records";
+    BITGET_TAX_P2P = Get "/api/v2/tax/p2p-record" Bitget Signed BitgetPerSecond(1) "P2P tax records";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -760,5 +766,30 @@ mod tests {
         assert_eq!(Venue::Binance.host_for("/eapi/v1/x"), None);
         assert_eq!(Venue::Bitget.host_for("/fapi/v1/x"), None);
         assert_eq!(Venue::parse("Binance"), None);
+    }
+
+    /// Bitget's tax records (docs/venues.md §2.12) are four signed GETs, each limited to one request a second per
+    /// UID; the tax pages document no write sibling, and no POST at their paths is allow-listed.
+    #[test]
+    fn bitget_tax_records_are_reads_of_one_a_second() {
+        let tax: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/tax/")).collect();
+        let paths: Vec<&str> = tax.iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/api/v2/tax/spot-record",
+                "/api/v2/tax/future-record",
+                "/api/v2/tax/margin-record",
+                "/api/v2/tax/p2p-record"
+            ]
+        );
+        for e in tax {
+            assert_eq!(
+                (e.method, e.security, e.cost, e.limit()),
+                (Method::Get, Security::Signed, Cost::BitgetPerSecond(1), 1)
+            );
+            assert_eq!(e.limiter(), Limiter::BitgetSigned, "{}", e.path);
+            assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
+        }
     }
 }

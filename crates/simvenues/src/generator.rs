@@ -527,6 +527,9 @@ pub struct BitgetAccount {
     pub mix_bills: Vec<Bill>,
     /// Open positions.
     pub positions: BTreeMap<Symbol, Position>,
+    /// Income only the tax records show (classic accounts: an airdrop and a rebate reward, docs/venues.md §2.12):
+    /// `business_type` is the spot tax record's type.
+    pub tax_only: Vec<Bill>,
 }
 
 /// The whole generated world.
@@ -1859,6 +1862,13 @@ fn gen_bitget(
         mix_fills: Vec::new(),
         mix_bills: Vec::new(),
         positions: BTreeMap::new(),
+        tax_only: Vec::new(),
+    };
+    // a classic account's airdrop and reward, a third and two thirds of the way through (their own milliseconds)
+    let mut tax_only: Vec<(i64, usize)> = if unified || plan.is_empty() {
+        Vec::new()
+    } else {
+        vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
     let mut activity = BitgetActivity {
         g,
@@ -1875,6 +1885,10 @@ fn gen_bitget(
         inc,
     };
     for (t, act) in plan {
+        while let Some(&(at, k)) = tax_only.last().filter(|(at, _)| *at <= t) {
+            activity.tax_only_income(at, k);
+            tax_only.pop();
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2272,6 +2286,30 @@ impl BitgetActivity<'_> {
             group_type: "withdraw",
             amount: -amount,
             fee: -fee,
+            balance: bal(spot, coin),
+        });
+    }
+
+    /// Income that only the tax records show (docs/venues.md §2.12): `k` 0, an airdrop of BGB ("Airdrop
+    /// Reward-A"); 1, a rebate of USDT ("Rebate rewards"); credited to spot.
+    fn tax_only_income(&mut self, t: i64, k: usize) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let (ty, coin, amount) = if k == 0 {
+            ("Airdrop Reward-A", "BGB", g.r.decimal(Decimal::from(2), Decimal::from(20), 4))
+        } else {
+            ("Rebate rewards", "USDT", g.r.decimal(Decimal::ONE, Decimal::from(10), 4))
+        };
+        add(&mut *spot, coin, amount);
+        a.tax_only.push(Bill {
+            id: rid(1_800_000_000_000_000_000 + k as u64 * 10_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(coin),
+            symbol: None,
+            business_type: ty,
+            group_type: "",
+            amount,
+            fee: Decimal::ZERO,
             balance: bal(spot, coin),
         });
     }

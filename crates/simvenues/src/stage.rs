@@ -146,6 +146,7 @@ pub fn as_of(world: &World, t: i64) -> World {
             mix_fills: upto(&a.mix_fills, t, |f| f.time),
             mix_bills: upto(&a.mix_bills, t, |b| b.time),
             positions: replay(a.mix_fills.iter().filter(|f| f.time <= t)),
+            tax_only: upto(&a.tax_only, t, |b| b.time),
         })
         .collect();
     let mut cut = World {

@@ -42,6 +42,7 @@
 //! | Bitget BGB convert (`/api/v2/convert/bgb-convert-records`, status success) | trade, the BGB fee charged on the gross `toAmount` | `bitget/L/spot:bgb_convert:{orderId}` |
 //! | Bitget unified convert (`/api/v3/account/convert-records`, rows without id) | trade | `bitget/L/unified:convert:{fromCoin}:{toCoin}:{ts}:{fromCoinSize}:{toCoinSize}` |
 //! | Bitget unified deposit / withdrawal (`/api/v3/account/deposit-records`, `withdrawal-records`) | deposit / withdrawal | `bitget/L/unified:deposit:{orderId}`, `bitget/L/unified:withdrawal:{orderId}` |
+//! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
 //! (Bitget) of the same fills, so they change no balance.
@@ -145,6 +146,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
     for a in &world.bitget {
         bitget_spot(world, a, &mut out);
         bitget_futures(a, &mut out);
+        bitget_tax_only(a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     out
@@ -747,4 +749,24 @@ pub fn write(world: &World, dir: &std::path::Path) -> std::io::Result<()> {
         .collect();
     std::fs::write(dir.join("balances.json"), serde_json::to_vec_pretty(&b).map_err(std::io::Error::other)?)?;
     Ok(())
+}
+
+/// Bitget income only the tax records show (docs/venues.md §2.12): other income in spot, `:tax:{type}:{id}` with
+/// the type in lower case and `_` for anything else.
+fn bitget_tax_only(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let spot = format!("bitget/{}/spot", a.label);
+    for b in &a.tax_only {
+        let ty: String = b
+            .business_type
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect();
+        let kind = EventKind::Income {
+            income_type: IncomeType::Other,
+            asset: b.coin.to_string(),
+            amount: b.amount,
+            symbol: None,
+        };
+        out.push(ev(format!("{spot}:tax:{ty}:{}", b.id), b.time, &spot, kind));
+    }
 }

@@ -126,6 +126,14 @@ pub enum Stream {
     BitgetUnifiedWithdrawals,
     /// Bitget `/api/v3/account/convert-records`, per (`fromCoin`, `toCoin`) pair.
     BitgetUnifiedConverts,
+    /// Bitget `/api/v2/tax/spot-record` (docs/venues.md §2.12).
+    BitgetTaxSpot,
+    /// Bitget `/api/v2/tax/future-record`, per `productType`.
+    BitgetTaxFutures,
+    /// Bitget `/api/v2/tax/margin-record`.
+    BitgetTaxMargin,
+    /// Bitget `/api/v2/tax/p2p-record`.
+    BitgetTaxP2p,
 }
 
 /// A stream's request rules.
@@ -238,6 +246,12 @@ impl Stream {
             Stream::BitgetUnifiedWithdrawals => {
                 s(&BITGET_UNIFIED_WITHDRAWALS, Some(30 * DAY - 1), Some(90 * DAY), 100, CursorMinId, 7 * DAY)
             }
+            // tax records (docs/venues.md §2.12): at most 30 days per query, 500 rows, `idLessThan` = the last id;
+            // how far back is not stated
+            Stream::BitgetTaxSpot => s(&BITGET_TAX_SPOT, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxFutures => s(&BITGET_TAX_FUTURES, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxMargin => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxP2p => s(&BITGET_TAX_P2P, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
         }
     }
 
@@ -278,6 +292,10 @@ impl Stream {
             BitgetUnifiedDeposits => "unified deposits",
             BitgetUnifiedWithdrawals => "unified withdrawals",
             BitgetUnifiedConverts => "unified converts",
+            BitgetTaxSpot => "spot tax records",
+            BitgetTaxFutures => "futures tax records",
+            BitgetTaxMargin => "margin tax records",
+            BitgetTaxP2p => "P2P tax records",
         }
     }
 
@@ -321,7 +339,11 @@ impl Stream {
             | BitgetUnifiedFinancial
             | BitgetUnifiedDeposits
             | BitgetUnifiedWithdrawals
-            | BitgetUnifiedConverts => Venue::Bitget,
+            | BitgetUnifiedConverts
+            | BitgetTaxSpot
+            | BitgetTaxFutures
+            | BitgetTaxMargin
+            | BitgetTaxP2p => Venue::Bitget,
         }
     }
 
@@ -372,6 +394,11 @@ impl Stream {
                 Stream::BitgetBgbConverts,
                 Stream::BitgetFuturesBills,
                 Stream::BitgetFuturesFills,
+                // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
+                Stream::BitgetTaxSpot,
+                Stream::BitgetTaxFutures,
+                Stream::BitgetTaxMargin,
+                Stream::BitgetTaxP2p,
             ],
             AccountMode::BitgetUnified => &[
                 Stream::BitgetUnifiedDeposits,
@@ -439,7 +466,9 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
             })
             .collect(),
         Stream::BinanceCoinmTrades => symbols.iter().map(|p| vec![("pair", p.clone())]).collect(),
-        Stream::BitgetFuturesBills | Stream::BitgetFuturesFills => vec![vec![("productType", "USDT-FUTURES".into())]],
+        Stream::BitgetFuturesBills | Stream::BitgetFuturesFills | Stream::BitgetTaxFutures => {
+            vec![vec![("productType", "USDT-FUTURES".into())]]
+        }
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
         Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
@@ -557,14 +586,9 @@ mod tests {
         .into_iter()
         .chain(Stream::BINANCE_EARN)
         .chain([BinanceDividends, BinanceCoinmIncome, BinanceCoinmTrades])
-        .chain([
-            BinanceFiatDeposits,
-            BinanceFiatWithdrawals,
-            BinanceFiatBuys,
-            BinanceFiatSells,
-            BinanceP2p,
-            BinancePay,
-        ]) {
+        .chain([BinanceFiatDeposits, BinanceFiatWithdrawals, BinanceFiatBuys, BinanceFiatSells, BinanceP2p, BinancePay])
+        .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
+        {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }

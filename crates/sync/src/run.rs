@@ -273,6 +273,33 @@ fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'s
     out
 }
 
+/// The tax record a Bitget tax task reads (docs/venues.md §2.12), `None` for any other stream.
+fn tax_records_of(stream: Stream, params: &[(&'static str, String)]) -> Option<parse::bitget::TaxRecords> {
+    use parse::bitget::TaxRecords;
+    match stream {
+        Stream::BitgetTaxSpot => Some(TaxRecords::Spot),
+        Stream::BitgetTaxFutures => Some(TaxRecords::Futures { wallet: futures_wallet(params) }),
+        Stream::BitgetTaxMargin => Some(TaxRecords::Margin),
+        Stream::BitgetTaxP2p => Some(TaxRecords::P2p),
+        _ => None,
+    }
+}
+
+/// Adds a tax page's checked rows up to `until` (venue ms) to `tally`, per `"{coin} {group}"`: rows after it are
+/// counted by the read of the next window, which starts after what this one covers.
+fn tally_tax(
+    tally: &mut BTreeMap<String, Decimal>,
+    records: parse::bitget::TaxRecords,
+    data: &Value,
+    label: &str,
+    until: i64,
+) -> Result<(), VenueError> {
+    for row in parse::bitget::tax_checks(data, label, records)?.into_iter().filter(|r| r.time <= until) {
+        *tally.entry(format!("{} {}", row.coin, row.group)).or_default() += row.change;
+    }
+    Ok(())
+}
+
 /// The instances of a Bitget futures stream (bills, fills) for the given product types.
 fn product_instances(products: &[&str]) -> Vec<Vec<(&'static str, String)>> {
     products.iter().map(|p| vec![("productType", p.to_string())]).collect()
@@ -319,6 +346,9 @@ fn parse_page(
         Stream::BitgetWithdrawals => g::withdrawals(data, label),
         Stream::BitgetTransfers => g::transfers(data, label),
         Stream::BitgetFuturesBills => g::futures_bills_in(data, label, futures_wallet(params)),
+        Stream::BitgetTaxSpot | Stream::BitgetTaxFutures | Stream::BitgetTaxMargin | Stream::BitgetTaxP2p => {
+            g::tax_records(data, label, tax_records_of(stream, params).expect("a tax stream"))
+        }
         Stream::BitgetUnifiedFills => g::unified_fills(data, label, book),
         Stream::BitgetUnifiedFinancial => g::unified_financial_records(data, label),
         Stream::BitgetUnifiedDeposits => g::unified_deposits(data, label),
@@ -1046,9 +1076,9 @@ impl<'t, T: Transport> Engine<'t, T> {
                 } else {
                     vec![]
                 };
-                for stream in
-                    [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills].into_iter().filter(|_| !others.is_empty())
-                {
+                let product_streams =
+                    [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills, Stream::BitgetTaxFutures];
+                for stream in product_streams.into_iter().filter(|_| !others.is_empty()) {
                     self.run_stream(client, cx, stream, product_instances(&others)).await?;
                 }
                 // streams that need the assets found so far
@@ -1403,6 +1433,12 @@ impl<'t, T: Transport> Engine<'t, T> {
         let from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
         let mut pager = Pager::new(spec.paging, limit, task.window, from_id);
         let mut task_rows = 0usize;
+        // a tax task's checked rows, up to what the window will cover (docs/venues.md §2.12), kept in the state
+        // with the cursor once the window is read whole, so that a resumed window is not counted twice
+        let tax = tax_records_of(task.stream, &task.params);
+        let mut tally: BTreeMap<String, Decimal> = BTreeMap::new();
+        let now = cx.borrow().run.now;
+        let tax_until = task.window.map_or(now, |(_, end)| if task.older { end } else { end.min(now - SETTLE_MS) });
         loop {
             let mut params = task.params.clone();
             pager.params(&mut params);
@@ -1414,6 +1450,9 @@ impl<'t, T: Transport> Engine<'t, T> {
                 && task.params.first().is_some_and(|(_, s)| probes.symbols.contains_key(s));
             let book = if probing { &*probes } else { &st.symbols };
             let page = parse_page(task.stream, &reply.data, &label, book, &task.params).map_err(venue_err)?;
+            if let Some(records) = tax {
+                tally_tax(&mut tally, records, &reply.data, &label, tax_until).map_err(venue_err)?;
+            }
             if let Some(check) = check {
                 check.note(&page.events);
             }
@@ -1459,6 +1498,13 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                     let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
                     *c = (*c).max(covered);
+                }
+            }
+            if !more && let Some(records) = tax {
+                let t = st.tax.entry(task.key.clone()).or_default();
+                t.wallet = AccountId::new("bitget", &label, records.wallet()).0;
+                for (k, v) in std::mem::take(&mut tally) {
+                    *t.sums.entry(k).or_default() += v;
                 }
             }
             run.sink.checkpoint(state, &page.events).map_err(SyncError::Sink)?;

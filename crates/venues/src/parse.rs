@@ -1025,6 +1025,9 @@ pub mod bitget {
 
     const V: Venue = Venue::Bitget;
 
+    mod tax;
+    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
+
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_SPOT_ASSETS.path;

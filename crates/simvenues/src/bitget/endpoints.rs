@@ -902,3 +902,6 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let rows = ordered(ctx, rows);
     Ok(json!({"list": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(), "cursor": next}))
 }
+
+mod tax;
+pub(super) use tax::{future_record as tax_future_record, no_record as tax_no_record, spot_record as tax_spot_record};

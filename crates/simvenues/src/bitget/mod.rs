@@ -170,6 +170,9 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_UNIFIED_FILLS => ep(Kind::Unified, 20, e::uta_fills),
             c::BITGET_UNIFIED_DEPOSITS => ep(Kind::Unified, 10, e::uta_deposit_records),
             c::BITGET_UNIFIED_WITHDRAWALS => ep(Kind::Unified, 10, e::uta_withdrawal_records),
+            c::BITGET_TAX_SPOT => ep(Kind::Classic, 1, e::tax_spot_record),
+            c::BITGET_TAX_FUTURES => ep(Kind::Classic, 1, e::tax_future_record),
+            c::BITGET_TAX_MARGIN | c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
             _ => None,
         };
     }
