@@ -1,10 +1,11 @@
 //! Bitget's tax records as the completeness check (docs/venues.md §2.12) on the simulated venues behind the relay:
 //! a full sync reads them, books the income only they show (an airdrop and a rebate) as the truth has it, and their
-//! sums per coin and group agree with the ledger; a row the ledger lacks is a named disagreement, not a silent pass.
+//! sums per coin and group agree with the ledger (the COIN-M and USDC-M futures' too, in their wallets and coins); a
+//! row the ledger lacks is a named disagreement, not a silent pass.
 
 use std::time::Duration;
 
-use ledger::{Decimal, EventKind};
+use ledger::{Decimal, EventKind, IncomeType};
 use simvenues::generator::Size;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
@@ -68,6 +69,23 @@ async fn tax_records_agree_with_the_ledger_and_a_missing_row_is_named() {
         assert!(spot.sums.contains_key("USDT trade") && spot.sums.contains_key("USDT deposit"), "{:?}", spot.sums);
         let fut = st.tax.values().find(|t| t.wallet == format!("{key}/futures")).expect("futures tax records read");
         assert!(fut.sums.contains_key("USDT transfer"), "{:?}", fut.sums);
+        // COIN-M and USDC-M (docs/venues.md §2.11): their bills checked in their wallets, in their margin coins
+        for (wallet, coin) in [("coinm", "BTC"), ("usdcm", "USDC")] {
+            let t = st.tax.values().find(|t| t.wallet == format!("{key}/{wallet}")).expect("its tax records read");
+            assert!(t.sums.contains_key(&format!("{coin} trade")) && t.sums.contains_key(&format!("{coin} funding")));
+            let pnl = events.iter().any(|e| {
+                e.account.as_str() == format!("{key}/{wallet}")
+                    && matches!(&e.kind, EventKind::Income { income_type: IncomeType::RealizedPnl, asset, .. } if asset == coin)
+            });
+            assert!(pnl, "{key}/{wallet}: realized PnL in {coin}");
+            let open = st
+                .positions
+                .iter()
+                .find(|p| p.account.as_str() == format!("{key}/{wallet}"))
+                .expect("an open position");
+            assert_eq!((open.margin_asset.as_str(), open.amount, open.contract_size), (coin, Decimal::new(1, 2), None));
+            assert!(st.futures_products.iter().any(|p| venues::parse::bitget::futures_wallet(p) == Some(wallet)));
+        }
         let r = of_state(&key, st, &events).unwrap();
         assert!(r.tax_disagreements.is_empty(), "{key}: {:#?}", r.tax_disagreements);
         assert!(r.complete(), "{key}: {:#?}", r.rows);

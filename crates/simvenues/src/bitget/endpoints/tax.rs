@@ -2,7 +2,7 @@
 //! documented shapes. `startTime` and `endTime` required, at most 30 days apart; `limit` default and maximum 500;
 //! `idLessThan` pages down the ids, newest first. The spot record is made of the spot bills (deposits, withdrawals,
 //! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`) and the
-//! income only the tax records show; the futures record of the USDT-M bills. Margin and P2P: the generated accounts
+//! income only the tax records show; the futures record of each product type's bills. Margin and P2P: the generated accounts
 //! have none.
 
 use super::*;
@@ -91,13 +91,17 @@ pub(in crate::bitget) fn spot_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     ))
 }
 
-/// `GET /api/v2/tax/future-record`: `productType` defaults to `USDT-FUTURES`, the only one with rows.
+/// `GET /api/v2/tax/future-record`: the bills of the `productType` asked (default `USDT-FUTURES`).
 pub(in crate::bitget) fn future_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if ctx.params.get("productType").is_some_and(|p| !p.eq_ignore_ascii_case("USDT-FUTURES")) {
-        return Ok(json!([]));
-    }
+    let pt = ctx.params.get("productType").unwrap_or("USDT-FUTURES");
     let a = acct(ctx);
-    let rows = tax_page(ctx, a.mix_bills.iter().map(|b| bill_row(b, futures_type(b))).collect(), "marginCoin")?;
+    let bills: &[Bill] = if pt.eq_ignore_ascii_case("USDT-FUTURES") {
+        &a.mix_bills
+    } else {
+        let wallet = BITGET_PRODUCTS.iter().find(|p| p.product_type.eq_ignore_ascii_case(pt)).map(|p| p.wallet);
+        wallet.and_then(|w| a.product_futures.get(w)).map_or(&[], |p| &p.bills)
+    };
+    let rows = tax_page(ctx, bills.iter().map(|b| bill_row(b, futures_type(b))).collect(), "marginCoin")?;
     Ok(Value::Array(
         rows.iter()
             .map(|r| {
