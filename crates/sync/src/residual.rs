@@ -292,6 +292,14 @@ pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<Ac
     let mut r = compute(account, balances, &wallet_at, at, st.history_from, events);
     r.trades_not_found.clone_from(&st.unfound_trades);
     r.tax_disagreements = tax_disagreements(account, st, events);
+    // a unified Bitget account's funding wallet: no stream the sync reads moves it (the transfer records that move a
+    // classic one are v2, refused to a unified key; the tax records are classic; the UTA funding page gives
+    // balances only), so its residual names none rather than one the sync does not read
+    if st.mode == Some(venues::AccountMode::BitgetUnified) {
+        for row in r.rows.iter_mut().filter(|x| x.wallet.ends_with("/funding")) {
+            row.streams.clear();
+        }
+    }
     Some(r)
 }
 
@@ -586,5 +594,22 @@ mod tests {
         }
         assert!(streams_for("binance/m/margin").is_empty());
         assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
+    }
+
+    #[test]
+    fn a_unified_funding_residual_names_no_unread_stream() {
+        let funding = |mode| AccountState {
+            mode: Some(mode),
+            balances: Some(bal(&[("bitget/u/funding", "USDT", "5")])),
+            balances_at: Some(1_000),
+            ..AccountState::default()
+        };
+        let unified = of_state("bitget/u", &funding(venues::AccountMode::BitgetUnified), &[]).unwrap();
+        assert_eq!((unified.rows.len(), unified.rows[0].residual), (1, d("5")));
+        assert!(unified.rows[0].streams.is_empty());
+        assert!(unified.rows[0].explanation().contains("no stream the sync reads moves this wallet"));
+        // a classic account's funding wallet is moved by the transfer records it reads
+        let classic = of_state("bitget/u", &funding(venues::AccountMode::BitgetClassic), &[]).unwrap();
+        assert_eq!(classic.rows[0].explained_by(), ["transfers between wallets"]);
     }
 }
