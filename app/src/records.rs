@@ -436,6 +436,7 @@ pub fn wallet_name(wallet: &str) -> &str {
         "futures" => "USDT-M futures",
         "earn" => "Simple Earn",
         "coinm" => "COIN-M futures",
+        "usdcm" => "USDC-M futures",
         w => w,
     }
 }

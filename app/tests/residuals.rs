@@ -120,3 +120,35 @@ async fn an_account_shows_balances_explained_or_its_residual_rows() {
     assert!(text.contains("not compared yet"), "{text}");
     drop(mounted);
 }
+
+/// A Bitget tax-record disagreement (docs/venues.md §2.13): every balance agrees, but the spot tax records' USDT
+/// deposits add up to 600 where the ledger's add up to 500; the account is not complete and the screen says so.
+#[wasm_bindgen_test]
+async fn a_tax_record_disagreement_keeps_the_account_incomplete_and_is_named() {
+    let mut disagreeing = data(&[("USDT", "500")]);
+    let st = disagreeing.sync_state.accounts.get_mut(KEY).unwrap();
+    st.covered_from.insert("BitgetTaxSpot".into(), 100);
+    st.covered_until.insert("BitgetTaxSpot".into(), 1_000);
+    st.tax.insert(
+        "BitgetTaxSpot".into(),
+        sync_engine::state::TaxTally {
+            wallet: SPOT.into(),
+            sums: BTreeMap::from([("USDT deposit".to_string(), d("600"))]),
+        },
+    );
+    let tracker_data = RwSignal::new(Some(disagreeing));
+    let residuals = Signal::derive(move || tracker_data.with(|d| d.as_ref().and_then(|d| d.residuals(KEY))));
+    let root = own_container();
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <app::ui::residuals::AccountBalances residuals /> }
+    });
+    leptos::task::tick().await;
+    assert!(all(&root, "[data-testid='account-complete'], [data-testid='residual-row']").is_empty());
+    assert_eq!(all(&root, "details > summary")[0].text_content().unwrap(), "1 asset not explained by the ledger");
+    let named = all(&root, "[data-testid='tax-disagreement']");
+    assert_eq!(named.len(), 1, "{}", root.inner_html());
+    assert_eq!(named[0].get_attribute("data-asset").as_deref(), Some("USDT"));
+    let text = named[0].text_content().unwrap();
+    assert!(text.contains("tax records' deposit is 600") && text.contains("the ledger's 500"), "{text}");
+    drop(mounted);
+}

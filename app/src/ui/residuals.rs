@@ -34,7 +34,7 @@ pub fn AccountBalances(
         }
         .into_any(),
         Some(r) => {
-            let n = r.rows.len() + r.trades_not_found.len();
+            let n = r.rows.len() + r.trades_not_found.len() + r.tax_disagreements.len();
             let summary = format!(
                 "{} {} not explained by the ledger",
                 format::count(n),
@@ -50,11 +50,19 @@ pub fn AccountBalances(
                 })
                 .collect_view()
             });
+            // the completeness check against Bitget's tax records (docs/venues.md §2.13)
+            let tax = (!r.tax_disagreements.is_empty()).then(|| {
+                r.tax_disagreements
+                .iter()
+                .map(|t| view! { <li data-testid="tax-disagreement" data-asset=t.coin.clone()>{t.describe()}</li> })
+                .collect_view()
+            });
             view! {
                 <details class="residuals" data-testid="account-residuals" data-count=n.to_string()>
                     <summary>{summary}</summary>
                     {(!r.rows.is_empty()).then(|| view! { <ResidualTable rows=r.rows /> })}
                     {not_found.map(|items| view! { <ul class="trades-not-found">{items}</ul> })}
+                    {tax.map(|items| view! { <ul class="trades-not-found">{items}</ul> })}
                 </details>
             }
             .into_any()

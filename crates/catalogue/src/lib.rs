@@ -502,6 +502,12 @@ endpoints! {
         "lead orders closed";
     BITGET_COPY_PROFIT_SHARES = Get "/api/v2/copy/mix-trader/profit-history-details" Bitget Signed
         BitgetPerSecond(5) "profit shares received";
+    // Bitget tax records (docs/venues.md §2.13): every balance change with its type, the completeness check;
+    // 1 request a second per UID each
+    BITGET_TAX_SPOT = Get "/api/v2/tax/spot-record" Bitget Signed BitgetPerSecond(1) "spot tax records";
+    BITGET_TAX_FUTURES = Get "/api/v2/tax/future-record" Bitget Signed BitgetPerSecond(1) "futures tax records";
+    BITGET_TAX_MARGIN = Get "/api/v2/tax/margin-record" Bitget Signed BitgetPerSecond(1) "margin tax records";
+    BITGET_TAX_P2P = Get "/api/v2/tax/p2p-record" Bitget Signed BitgetPerSecond(1) "P2P tax records";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -668,6 +674,11 @@ mod tests {
             (Venue::Bitget, "/api/mix/v1/trace/closeTrackOrder"),
             (Venue::Bitget, "/api/mix/v1/trace/modifyTPSL"),
             (Venue::Bitget, "/api/v2/copy/mix-trader/order-close-tracking"),
+            // COIN-M and USDC-M futures are the same paths with another productType (docs/venues.md §2.12)
+            (Venue::Bitget, "/api/v2/mix/order/batch-place-order"),
+            (Venue::Bitget, "/api/v2/mix/order/close-positions"),
+            (Venue::Bitget, "/api/v2/mix/account/set-margin-mode"),
+            (Venue::Bitget, "/api/v2/mix/account/set-position-mode"),
         ];
         // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
         // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
@@ -893,5 +904,30 @@ mod tests {
         assert_eq!(Venue::Binance.host_for("/eapi/v1/x"), None);
         assert_eq!(Venue::Bitget.host_for("/fapi/v1/x"), None);
         assert_eq!(Venue::parse("Binance"), None);
+    }
+
+    /// Bitget's tax records (docs/venues.md §2.13) are four signed GETs, each limited to one request a second per
+    /// UID; the tax pages document no write sibling, and no POST at their paths is allow-listed.
+    #[test]
+    fn bitget_tax_records_are_reads_of_one_a_second() {
+        let tax: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/tax/")).collect();
+        let paths: Vec<&str> = tax.iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/api/v2/tax/spot-record",
+                "/api/v2/tax/future-record",
+                "/api/v2/tax/margin-record",
+                "/api/v2/tax/p2p-record"
+            ]
+        );
+        for e in tax {
+            assert_eq!(
+                (e.method, e.security, e.cost, e.limit()),
+                (Method::Get, Security::Signed, Cost::BitgetPerSecond(1), 1)
+            );
+            assert_eq!(e.limiter(), Limiter::BitgetSigned, "{}", e.path);
+            assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
+        }
     }
 }

@@ -554,7 +554,65 @@ pub struct BitgetAccount {
     pub copy_orders: Vec<CopyOrder>,
     /// Profit shares received (a trader), chronological.
     pub profit_shares: Vec<ProfitShare>,
+    /// Income only the tax records show (classic accounts: an airdrop and a rebate reward, docs/venues.md §2.13):
+    /// `business_type` is the spot tax record's type.
+    pub tax_only: Vec<Bill>,
+    /// Classic accounts' COIN-M and USDC-M futures (docs/venues.md §2.12), by wallet (`coinm`, `usdcm`).
+    pub product_futures: BTreeMap<&'static str, ProductFutures>,
 }
+
+/// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
+/// trades' fees and realized PnL, funding) and the open position, all in the product's margin coin.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFutures {
+    /// Fills, chronological.
+    pub fills: Vec<FuturesFill>,
+    /// Bills, chronological.
+    pub bills: Vec<Bill>,
+    /// Open positions.
+    pub positions: BTreeMap<Symbol, Position>,
+}
+
+/// A Bitget product type other than USDT-M that the generator trades.
+#[derive(Clone, Copy, Debug)]
+pub struct BitgetProduct {
+    /// The wallet (`coinm`, `usdcm`).
+    pub wallet: &'static str,
+    /// `productType`.
+    pub product_type: &'static str,
+    /// The contract traded.
+    pub contract: &'static str,
+    /// The margin coin.
+    pub coin: &'static str,
+    /// The market it is marked and filled by.
+    pub index: &'static str,
+    /// The margin deposited (mantissa, scale).
+    pub deposit: (i64, u32),
+    /// The size opened (mantissa, scale).
+    pub size: (i64, u32),
+}
+
+/// The Bitget product types other than USDT-M the generator trades (docs/venues.md §2.12).
+pub const BITGET_PRODUCTS: [BitgetProduct; 2] = [
+    BitgetProduct {
+        wallet: "coinm",
+        product_type: "COIN-FUTURES",
+        contract: "BTCUSD",
+        coin: "BTC",
+        index: "BTCUSDT",
+        deposit: (5, 2),
+        size: (2, 2),
+    },
+    BitgetProduct {
+        wallet: "usdcm",
+        product_type: "USDC-FUTURES",
+        contract: "BTCPERP",
+        coin: "USDC",
+        index: "BTCUSDT",
+        deposit: (2000, 0),
+        size: (2, 2),
+    },
+];
 
 /// The whole generated world.
 #[derive(Debug)]
@@ -1925,6 +1983,14 @@ fn gen_bitget(
         copy_role: None,
         copy_orders: Vec::new(),
         profit_shares: Vec::new(),
+        tax_only: Vec::new(),
+        product_futures: BTreeMap::new(),
+    };
+    // a classic account's airdrop and reward, a third and two thirds of the way through (their own milliseconds)
+    let mut tax_only: Vec<(i64, usize)> = if unified || plan.is_empty() {
+        Vec::new()
+    } else {
+        vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
     let mut activity = BitgetActivity {
         g,
@@ -1940,7 +2006,19 @@ fn gen_bitget(
         fut_syms,
         inc,
     };
+    // a classic account's COIN-M and USDC-M futures, a quarter of the way through (their own milliseconds)
+    let mut products_at = if unified || plan.is_empty() { None } else { Some(plan[plan.len() / 4].0 + 3) };
     for (t, act) in plan {
+        if let Some(at) = products_at.filter(|at| *at <= t) {
+            for k in 0..BITGET_PRODUCTS.len() {
+                activity.product_futures(at + k as i64 * 10 * MINUTE, k);
+            }
+            products_at = None;
+        }
+        while let Some(&(at, k)) = tax_only.last().filter(|(at, _)| *at <= t) {
+            activity.tax_only_income(at, k);
+            tax_only.pop();
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2340,6 +2418,171 @@ impl BitgetActivity<'_> {
             fee: -fee,
             balance: bal(spot, coin),
         });
+    }
+
+    /// Income that only the tax records show (docs/venues.md §2.13): `k` 0, an airdrop of BGB ("Airdrop
+    /// Reward-A"); 1, a rebate of USDT ("Rebate rewards"); credited to spot.
+    fn tax_only_income(&mut self, t: i64, k: usize) {
+        let (start, index) = (self.start, self.index);
+        let Self { g, a, spot, .. } = self;
+        let (ty, coin, amount) = if k == 0 {
+            ("Airdrop Reward-A", "BGB", g.r.decimal(Decimal::from(2), Decimal::from(20), 4))
+        } else {
+            ("Rebate rewards", "USDT", g.r.decimal(Decimal::ONE, Decimal::from(10), 4))
+        };
+        add(&mut *spot, coin, amount);
+        a.tax_only.push(Bill {
+            id: rid(1_800_000_000_000_000_000 + k as u64 * 10_000_000_000_000_000, start, t, index),
+            time: t,
+            coin: interned(coin),
+            symbol: None,
+            business_type: ty,
+            group_type: "",
+            amount,
+            fee: Decimal::ZERO,
+            balance: bal(spot, coin),
+        });
+    }
+
+    /// The `k`-th product type of [`BITGET_PRODUCTS`] from `t` on: its margin coin deposited to spot and moved in,
+    /// a long opened a minute later, a funding settlement, half of it closed (realized PnL, fee), the rest left open.
+    /// Linear in the margin coin, as the client values it (docs/venues.md §2.12): a COIN-M PnL is the USD PnL at the
+    /// close price in the coin.
+    fn product_futures(&mut self, t: i64, k: usize) {
+        let (market, start, index) = (self.market, self.start, self.index);
+        let BitgetProduct { wallet, contract, coin, index: price_of, deposit, size, .. } = BITGET_PRODUCTS[k];
+        let slot = k as u64 * 1_000_000_000_000_000;
+        let Self { g, a, spot, .. } = self;
+        let (deposit, qty) = (Decimal::new(deposit.0, deposit.1), Decimal::new(size.0, size.1));
+        let coin_m = coin != "USDC";
+        add(&mut *spot, coin, deposit);
+        a.deposits.push(Deposit {
+            id: rid(1_110_000_000_000_000_000 + slot, start, t, index),
+            coin: interned(coin),
+            amount: deposit,
+            network: if coin_m { "BTC" } else { "ERC20" },
+            address: format!("0x{}", g.r.hex(40)),
+            txid: g.r.hex(64),
+            time: t,
+        });
+        let spot_bill = |id, t, ty, group, amount, spot: &Balances| Bill {
+            id,
+            time: t,
+            coin: interned(coin),
+            symbol: None,
+            business_type: ty,
+            group_type: group,
+            amount,
+            fee: Decimal::ZERO,
+            balance: bal(spot, coin),
+        };
+        a.spot_bills.push(spot_bill(
+            rid(1_210_000_000_000_000_000 + slot, start, t, index),
+            t,
+            "DEPOSIT",
+            "deposit",
+            deposit,
+            spot,
+        ));
+        let moved = (deposit * Decimal::new(8, 1)).round_dp(8);
+        let t_in = t + MINUTE;
+        add(&mut *spot, coin, -moved);
+        a.spot_bills.push(spot_bill(
+            rid(1_220_000_000_000_000_000 + slot, start, t_in, index),
+            t_in,
+            "TRANSFER_OUT",
+            "transfer",
+            -moved,
+            spot,
+        ));
+        a.transfers.push(Transfer {
+            id: rid(1_510_000_000_000_000_000 + slot, start, t_in, index),
+            from: "spot",
+            to: wallet,
+            asset: interned(coin),
+            amount: moved,
+            time: t_in,
+        });
+        let mut w = Balances::new();
+        let mut book = ProductFutures::default();
+        let bill = |id, t, ty, amount, fee, w: &Balances| Bill {
+            id,
+            time: t,
+            coin: interned(coin),
+            symbol: if ty == "trans_from_exchange" { None } else { Some(interned(contract)) },
+            business_type: ty,
+            group_type: "",
+            amount,
+            fee,
+            balance: bal(w, coin),
+        };
+        add(&mut w, coin, moved);
+        book.bills.push(bill(
+            rid(1_410_000_000_000_000_000 + slot, start, t_in, index),
+            t_in,
+            "trans_from_exchange",
+            moved,
+            Decimal::ZERO,
+            &w,
+        ));
+        // in the margin coin: a USD amount at the price, for COIN-M
+        let in_coin = |usd: Decimal, price: Decimal| if coin_m { (usd / price).round_dp(8) } else { usd.round_dp(8) };
+        let (t_open, t_fund, t_close) = (t_in + MINUTE, t_in + 2 * MINUTE, t_in + 3 * MINUTE);
+        let p_open = market.price(price_of, t_open);
+        let p_close = market.price(price_of, t_close);
+        let fill = |id, t, price: Decimal, qty: Decimal, pnl, fee, opening| FuturesFill {
+            id,
+            order_id: id + 3,
+            time: t,
+            symbol: interned(contract),
+            price,
+            qty,
+            realized_pnl: pnl,
+            commission: fee,
+            buyer: opening,
+            maker: false,
+            opening,
+            long: true,
+        };
+        let fee_open = in_coin(qty * p_open * Decimal::new(6, 4), p_open);
+        add(&mut w, coin, -fee_open);
+        let id = rid(1_113_000_000_000_000_000 + slot, start, t_open, index);
+        book.fills.push(fill(id, t_open, p_open, qty, Decimal::ZERO, fee_open, true));
+        book.bills.push(bill(
+            rid(1_410_000_000_000_000_000 + slot, start, t_open, index),
+            t_open,
+            "open_long",
+            Decimal::ZERO,
+            -fee_open,
+            &w,
+        ));
+        let funding = -in_coin(qty * p_open * Decimal::new(1, 4), p_open);
+        add(&mut w, coin, funding);
+        book.bills.push(bill(
+            rid(1_410_000_000_000_000_000 + slot, start, t_fund, index),
+            t_fund,
+            "contract_settle_fee",
+            funding,
+            Decimal::ZERO,
+            &w,
+        ));
+        let half = qty / Decimal::TWO;
+        let pnl = in_coin(half * (p_close - p_open), p_close);
+        let fee_close = in_coin(half * p_close * Decimal::new(6, 4), p_close);
+        add(&mut w, coin, pnl - fee_close);
+        let id = rid(1_113_000_000_000_000_000 + slot, start, t_close, index);
+        book.fills.push(fill(id, t_close, p_close, half, pnl, fee_close, false));
+        book.bills.push(bill(
+            rid(1_410_000_000_000_000_000 + slot, start, t_close, index),
+            t_close,
+            "close_long",
+            pnl,
+            -fee_close,
+            &w,
+        ));
+        book.positions.insert(interned(contract), Position { amt: qty - half, entry: p_open, update_time: t_close });
+        a.wallets.insert(wallet, w);
+        a.product_futures.insert(wallet, book);
     }
 
     /// The account with its final wallets.

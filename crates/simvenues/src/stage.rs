@@ -22,7 +22,7 @@ use std::sync::{Arc, RwLock};
 
 use rust_decimal::Decimal;
 
-use crate::generator::{BinanceAccount, BitgetAccount, FuturesFill, Position, Symbol, World};
+use crate::generator::{BinanceAccount, BitgetAccount, FuturesFill, Position, ProductFutures, Symbol, World};
 use crate::truth;
 
 /// The world the venues serve and the shift of their clock (venue time minus the system clock's, ms).
@@ -161,6 +161,19 @@ pub fn as_of(world: &World, t: i64) -> World {
             copy_role: a.copy_role,
             copy_orders: upto(&a.copy_orders, t, |o| o.close_time),
             profit_shares: upto(&a.profit_shares, t, |p| p.time),
+            tax_only: upto(&a.tax_only, t, |b| b.time),
+            product_futures: a
+                .product_futures
+                .iter()
+                .map(|(w, p)| {
+                    let cut = ProductFutures {
+                        fills: upto(&p.fills, t, |f| f.time),
+                        bills: upto(&p.bills, t, |b| b.time),
+                        positions: replay(p.fills.iter().filter(|f| f.time <= t)),
+                    };
+                    (*w, cut)
+                })
+                .collect(),
         })
         .collect();
     let mut cut = World {

@@ -49,6 +49,8 @@
 //! | Binance margin interest (`/sapi/v1/margin/interestHistory`) | loan interest | `binance/L/margin:interest:{txId}:{asset}:{interestAccuredTime}` |
 //! | Binance margin liquidation fee (`/sapi/v1/margin/capital-flow`, `LIQUIDATION_FEE`) | income other, − amount | `binance/L/margin:capital_flow:LIQUIDATION_FEE:{id}` |
 //! | Binance spot ↔ cross margin transfer (`MAIN_MARGIN`, `MARGIN_MAIN`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
+//! | Bitget COIN-M / USDC-M futures bill and fill (`/api/v2/mix/account/bill`, `fill-history` with `productType=COIN-FUTURES`, `USDC-FUTURES`) | as the USDT-M ones, in the margin coin (BTC, USDC) | `bitget/L/coinm:bill:{billId}:fee`, `…:pnl`, `bitget/L/usdcm:futures_trade:{symbol}:{tradeId}` |
+//! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
 //! (Bitget) of the same fills, so they change no balance.
@@ -133,12 +135,17 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
 /// A futures fill as the informational `futures_trade` event: commission positive when paid, the fill's realized
 /// PnL, the order id.
 fn futures_trade(id: String, account: &str, f: &FuturesFill) -> Event {
+    futures_trade_in(id, account, f, "USDT")
+}
+
+/// [`futures_trade`] with its fee in `fee_coin` (a Bitget COIN-M or USDC-M fill's margin coin).
+fn futures_trade_in(id: String, account: &str, f: &FuturesFill, fee_coin: &str) -> Event {
     let kind = EventKind::FuturesTrade {
         symbol: f.symbol.to_string(),
         side: if f.buyer { Side::Buy } else { Side::Sell },
         price: f.price,
         qty: f.qty,
-        fees: vec![money("USDT", f.commission)],
+        fees: vec![money(fee_coin, f.commission)],
         realized_pnl: Some(f.realized_pnl),
         order_id: Some(f.order_id.to_string()),
     };
@@ -162,6 +169,8 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_spot(world, a, &mut out);
         bitget_futures(a, &mut out);
         bitget_copy(a, &mut out);
+        bitget_tax_only(a, &mut out);
+        bitget_product_futures(a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     out
@@ -669,49 +678,54 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
             ));
         }
     } else {
-        let fut = format!("bitget/{l}/futures");
-        for b in &a.mix_bills {
-            let symbol = b.symbol.as_ref().map(|s| s.to_string());
-            match b.business_type {
-                "contract_settle_fee" => out.push(ev(
-                    format!("{fut}:bill:{}", b.id),
+        classic_bills(&format!("bitget/{l}/futures"), &a.mix_bills, out);
+    }
+}
+
+/// A Bitget classic futures wallet's bills (`fut`: `bitget/L/futures`, `coinm`, `usdcm`) as the client books them:
+/// funding, and for trade bills the fee as commission and a non-zero amount as realized PnL.
+fn classic_bills(fut: &str, bills: &[crate::generator::Bill], out: &mut Vec<Event>) {
+    for b in bills {
+        let symbol = b.symbol.as_ref().map(|s| s.to_string());
+        match b.business_type {
+            "contract_settle_fee" => out.push(ev(
+                format!("{fut}:bill:{}", b.id),
+                b.time,
+                fut,
+                EventKind::Income {
+                    income_type: IncomeType::Funding,
+                    asset: b.coin.to_string(),
+                    amount: b.amount,
+                    symbol,
+                },
+            )),
+            "open_long" | "open_short" | "close_long" | "close_short" => {
+                out.push(ev(
+                    format!("{fut}:bill:{}:fee", b.id),
                     b.time,
-                    &fut,
+                    fut,
                     EventKind::Income {
-                        income_type: IncomeType::Funding,
+                        income_type: IncomeType::Commission,
                         asset: b.coin.to_string(),
-                        amount: b.amount,
-                        symbol,
+                        amount: b.fee,
+                        symbol: symbol.clone(),
                     },
-                )),
-                "open_long" | "open_short" | "close_long" | "close_short" => {
+                ));
+                if !b.amount.is_zero() {
                     out.push(ev(
-                        format!("{fut}:bill:{}:fee", b.id),
+                        format!("{fut}:bill:{}:pnl", b.id),
                         b.time,
-                        &fut,
+                        fut,
                         EventKind::Income {
-                            income_type: IncomeType::Commission,
+                            income_type: IncomeType::RealizedPnl,
                             asset: b.coin.to_string(),
-                            amount: b.fee,
-                            symbol: symbol.clone(),
+                            amount: b.amount,
+                            symbol,
                         },
                     ));
-                    if !b.amount.is_zero() {
-                        out.push(ev(
-                            format!("{fut}:bill:{}:pnl", b.id),
-                            b.time,
-                            &fut,
-                            EventKind::Income {
-                                income_type: IncomeType::RealizedPnl,
-                                asset: b.coin.to_string(),
-                                amount: b.amount,
-                                symbol,
-                            },
-                        ));
-                    }
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
 }
@@ -905,4 +919,37 @@ pub fn write(world: &World, dir: &std::path::Path) -> std::io::Result<()> {
         .collect();
     std::fs::write(dir.join("balances.json"), serde_json::to_vec_pretty(&b).map_err(std::io::Error::other)?)?;
     Ok(())
+}
+
+/// Bitget income only the tax records show (docs/venues.md §2.13): other income in spot, `:tax:{type}:{id}` with
+/// the type in lower case and `_` for anything else.
+fn bitget_tax_only(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let spot = format!("bitget/{}/spot", a.label);
+    for b in &a.tax_only {
+        let ty: String = b
+            .business_type
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect();
+        let kind = EventKind::Income {
+            income_type: IncomeType::Other,
+            asset: b.coin.to_string(),
+            amount: b.amount,
+            symbol: None,
+        };
+        out.push(ev(format!("{spot}:tax:{ty}:{}", b.id), b.time, &spot, kind));
+    }
+}
+
+/// Bitget classic COIN-M and USDC-M futures (docs/venues.md §2.12): fills for the record (fee in the margin coin) and
+/// the bills, in their wallets.
+fn bitget_product_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
+    for (wallet, book) in &a.product_futures {
+        let fut = format!("bitget/{}/{wallet}", a.label);
+        let coin = crate::generator::BITGET_PRODUCTS.iter().find(|p| p.wallet == *wallet).map_or("USDT", |p| p.coin);
+        for f in &book.fills {
+            out.push(futures_trade_in(format!("{fut}:futures_trade:{}:{}", f.symbol, f.id), &fut, f, coin));
+        }
+        classic_bills(&fut, &book.bills, out);
+    }
 }

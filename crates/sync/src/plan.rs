@@ -163,6 +163,14 @@ pub enum Stream {
     BinanceMarginCapitalFlow,
     /// Binance `/sapi/v1/margin/myTrades`, per symbol.
     BinanceMarginTrades,
+    /// Bitget `/api/v2/tax/spot-record` (docs/venues.md §2.13).
+    BitgetTaxSpot,
+    /// Bitget `/api/v2/tax/future-record`, per `productType`.
+    BitgetTaxFutures,
+    /// Bitget `/api/v2/tax/margin-record`.
+    BitgetTaxMargin,
+    /// Bitget `/api/v2/tax/p2p-record`.
+    BitgetTaxP2p,
 }
 
 /// A stream's request rules.
@@ -317,6 +325,12 @@ impl Stream {
                 s(&BINANCE_MARGIN_CAPITAL_FLOW, None, Some(90 * DAY), 1000, FromIdAfter, 0)
             }
             Stream::BinanceMarginTrades => s(&BINANCE_MARGIN_TRADES, None, None, 1000, FromId, 0),
+            // tax records (docs/venues.md §2.13): at most 30 days per query, 500 rows, `idLessThan` = the last id;
+            // how far back is not stated
+            Stream::BitgetTaxSpot => s(&BITGET_TAX_SPOT, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxFutures => s(&BITGET_TAX_FUTURES, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxMargin => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetTaxP2p => s(&BITGET_TAX_P2P, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
         }
     }
 
@@ -349,8 +363,8 @@ impl Stream {
             BinanceEarnLockedRedemptions => "Simple Earn locked redemptions",
             BinanceEarnLockedRewards => "Simple Earn locked rewards",
             BitgetSpotFills => "Bitget spot trades",
-            BitgetFuturesBills => "USDT-M futures bills",
-            BitgetFuturesFills => "USDT-M futures fills",
+            BitgetFuturesBills => "futures bills (USDT-M, COIN-M, USDC-M)",
+            BitgetFuturesFills => "futures fills (USDT-M, COIN-M, USDC-M)",
             BitgetBgbConverts => "BGB converts",
             BitgetUnifiedFills => "unified trades",
             BitgetUnifiedFinancial => "unified futures records",
@@ -374,6 +388,10 @@ impl Stream {
             BinanceMarginLiquidations => "margin liquidation orders",
             BinanceMarginCapitalFlow => "margin capital flow",
             BinanceMarginTrades => "margin fills",
+            BitgetTaxSpot => "spot tax records",
+            BitgetTaxFutures => "futures tax records",
+            BitgetTaxMargin => "margin tax records",
+            BitgetTaxP2p => "P2P tax records",
         }
     }
 
@@ -435,6 +453,7 @@ impl Stream {
             | BitgetCopyFollowerOrders
             | BitgetCopyTraderOrders
             | BitgetCopyProfitShares => Venue::Bitget,
+            BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
         }
     }
 
@@ -521,6 +540,11 @@ impl Stream {
                 Stream::BitgetBgbConverts,
                 Stream::BitgetFuturesBills,
                 Stream::BitgetFuturesFills,
+                // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
+                Stream::BitgetTaxSpot,
+                Stream::BitgetTaxFutures,
+                Stream::BitgetTaxMargin,
+                Stream::BitgetTaxP2p,
             ],
             AccountMode::BitgetUnified => &[
                 Stream::BitgetUnifiedDeposits,
@@ -616,6 +640,7 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         Stream::BinanceCoinmTrades => symbols.iter().map(|p| vec![("pair", p.clone())]).collect(),
         Stream::BitgetFuturesBills
         | Stream::BitgetFuturesFills
+        | Stream::BitgetTaxFutures
         | Stream::BitgetCopyFollowerOrders
         | Stream::BitgetCopyTraderOrders => vec![vec![("productType", "USDT-FUTURES".into())]],
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
@@ -765,6 +790,7 @@ mod tests {
         .chain([BinanceLeadIncome, BitgetCopyFollowerOrders, BitgetCopyTraderOrders, BitgetCopyProfitShares])
         .chain(Stream::BINANCE_MARGIN)
         .chain([BinanceMarginTrades])
+        .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

@@ -247,7 +247,74 @@ pub struct Engine<'t, T: Transport> {
     pub stats: Stats,
 }
 
-fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
+/// The wallet of a Bitget futures task: its `productType`'s ([`parse::bitget::FUTURES_PRODUCTS`]).
+fn futures_wallet(params: &[(&'static str, String)]) -> &'static str {
+    params
+        .iter()
+        .find(|(k, _)| *k == "productType")
+        .and_then(|(_, v)| parse::bitget::futures_wallet(v))
+        .unwrap_or("futures")
+}
+
+/// The Bitget classic futures product types other than USDT-M whose bills and fills a full cycle reads: those
+/// in use, or all on a first sync (what an account did before it was added is found only by reading).
+fn other_products(st: &AccountState) -> Vec<&'static str> {
+    parse::bitget::FUTURES_PRODUCTS
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| *p != "USDT-FUTURES" && (st.backfilled_at.is_none() || st.futures_products.contains(*p)))
+        .collect()
+}
+
+/// Bitget classic transfer instances: each coin from spot and from USDT-M (`plan::instances`), and from each of
+/// the other futures `wallets` given (`coin_futures`, `usdc_futures`).
+fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'static str, String)>> {
+    let mut out = plan::instances(Stream::BitgetTransfers, &[], coins);
+    for (_, from) in parse::bitget::FUTURES_FROM_TYPES.iter().filter(|(w, _)| wallets.contains(w)) {
+        out.extend(coins.iter().map(|c| vec![("coin", c.clone()), ("fromType", from.to_string())]));
+    }
+    out
+}
+
+/// The tax record a Bitget tax task reads (docs/venues.md §2.13), `None` for any other stream.
+fn tax_records_of(stream: Stream, params: &[(&'static str, String)]) -> Option<parse::bitget::TaxRecords> {
+    use parse::bitget::TaxRecords;
+    match stream {
+        Stream::BitgetTaxSpot => Some(TaxRecords::Spot),
+        Stream::BitgetTaxFutures => Some(TaxRecords::Futures { wallet: futures_wallet(params) }),
+        Stream::BitgetTaxMargin => Some(TaxRecords::Margin),
+        Stream::BitgetTaxP2p => Some(TaxRecords::P2p),
+        _ => None,
+    }
+}
+
+/// Adds a tax page's checked rows up to `until` (venue ms) to `tally`, per `"{coin} {group}"`: rows after it are
+/// counted by the read of the next window, which starts after what this one covers.
+fn tally_tax(
+    tally: &mut BTreeMap<String, Decimal>,
+    records: parse::bitget::TaxRecords,
+    data: &Value,
+    label: &str,
+    until: i64,
+) -> Result<(), VenueError> {
+    for row in parse::bitget::tax_checks(data, label, records)?.into_iter().filter(|r| r.time <= until) {
+        *tally.entry(format!("{} {}", row.coin, row.group)).or_default() += row.change;
+    }
+    Ok(())
+}
+
+/// The instances of a Bitget futures stream (bills, fills) for the given product types.
+fn product_instances(products: &[&str]) -> Vec<Vec<(&'static str, String)>> {
+    products.iter().map(|p| vec![("productType", p.to_string())]).collect()
+}
+
+fn parse_page(
+    stream: Stream,
+    data: &Value,
+    label: &str,
+    book: &SymbolBook,
+    params: &[(&'static str, String)],
+) -> Result<Page, VenueError> {
     use parse::{binance as b, bitget as g};
     match stream {
         Stream::BinanceSpotTrades => b::my_trades(data, label, book),
@@ -280,7 +347,7 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BinanceEarnLockedSubscriptions => b::earn_locked_subscriptions(data, label),
         Stream::BinanceEarnLockedRedemptions => b::earn_locked_redemptions(data, label),
         Stream::BinanceEarnLockedRewards => b::earn_locked_rewards(data, label),
-        Stream::BitgetFuturesFills => g::futures_fills(data, label),
+        Stream::BitgetFuturesFills => g::futures_fills_in(data, label, futures_wallet(params)),
         Stream::BitgetConverts => g::converts(data, label),
         Stream::BitgetBgbConverts => g::bgb_converts(data, label),
         Stream::BitgetUnifiedConverts => g::unified_converts(data, label),
@@ -288,7 +355,10 @@ fn parse_page(stream: Stream, data: &Value, label: &str, book: &SymbolBook) -> R
         Stream::BitgetDeposits => g::deposits(data, label),
         Stream::BitgetWithdrawals => g::withdrawals(data, label),
         Stream::BitgetTransfers => g::transfers(data, label),
-        Stream::BitgetFuturesBills => g::futures_bills(data, label),
+        Stream::BitgetFuturesBills => g::futures_bills_in(data, label, futures_wallet(params)),
+        Stream::BitgetTaxSpot | Stream::BitgetTaxFutures | Stream::BitgetTaxMargin | Stream::BitgetTaxP2p => {
+            g::tax_records(data, label, tax_records_of(stream, params).expect("a tax stream"))
+        }
         Stream::BitgetUnifiedFills => g::unified_fills(data, label, book),
         Stream::BitgetUnifiedFinancial => g::unified_financial_records(data, label),
         Stream::BitgetUnifiedDeposits => g::unified_deposits(data, label),
@@ -310,6 +380,14 @@ fn note_assets(st: &mut AccountState, events: &[Event]) {
     st.assets.extend(events.iter().flat_map(Event::assets).map(str::to_owned));
     // the symbols of futures income (realized PnL, commission, funding) are the symbols that have fills
     for e in events {
+        // a Bitget COIN-M or USDC-M wallet with events is one the account uses (docs/sync.md, "The tick")
+        if let Some((product, _)) = parse::bitget::FUTURES_PRODUCTS
+            .iter()
+            .find(|(_, w)| e.account.as_str().starts_with("bitget/") && e.account.as_str().ends_with(&format!("/{w}")))
+        {
+            st.futures_products.insert(product.to_string());
+            continue;
+        }
         if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
             if e.account.as_str().ends_with("/usdm") {
                 st.futures_symbols.insert(s.clone());
@@ -705,7 +783,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut snap = Snapshot::default();
         match mode {
             AccountMode::Binance => self.binance_snapshot(&client, &run, &mut st, reason, &mut snap).await?,
-            AccountMode::BitgetClassic => self.bitget_classic_snapshot(&client, &run, &st, &mut snap).await?,
+            AccountMode::BitgetClassic => self.bitget_classic_snapshot(&client, &run, &mut st, &mut snap).await?,
             AccountMode::BitgetUnified => self.bitget_unified_snapshot(&client, &run, &mut snap).await?,
         }
         let Snapshot { balances, positions, moved_positions, new_day, margin_read } = snap;
@@ -954,23 +1032,35 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
-    /// A classic Bitget account's balances (spot, USDT-M futures) and open positions.
+    /// A classic Bitget account's balances (spot and the USDT-M, COIN-M and USDC-M futures wallets) and open
+    /// positions: USDT-M's always, another product type's when its wallet holds something or held a position at
+    /// the last tick (docs/sync.md, "The tick"); the product types in use are noted in the state.
     async fn bitget_classic_snapshot(
         &self,
         client: &Client,
         run: &AccountRun<'_>,
-        st: &AccountState,
+        st: &mut AccountState,
         snap: &mut Snapshot,
     ) -> Result<(), SyncError> {
         let (label, now) = (run.label.as_str(), run.now);
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
         let d = self.snapshot_call(client, run, &BITGET_SPOT_ASSETS, &[]).await?;
         parse::bitget::spot_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
-        let pt = [("productType", "USDT-FUTURES".to_string())];
-        let d = self.snapshot_call(client, run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
-        parse::bitget::futures_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
-        let d = self.snapshot_call(client, run, &BITGET_POSITIONS, &pt).await?;
-        snap.positions = parse::bitget::positions(&d, label, Timestamp(now)).map_err(parse_err)?;
+        for (product, wallet) in parse::bitget::FUTURES_PRODUCTS {
+            let pt = [("productType", product.to_string())];
+            let d = self.snapshot_call(client, run, &BITGET_FUTURES_ACCOUNTS, &pt).await?;
+            parse::bitget::futures_balances_in(&d, label, wallet, &mut snap.balances).map_err(parse_err)?;
+            let acc = AccountId::new("bitget", label, wallet);
+            let held = snap.balances.contains_key(acc.as_str()) || st.positions.iter().any(|p| p.account == acc);
+            if held {
+                st.futures_products.insert(product.to_string());
+            }
+            if wallet == "futures" || held {
+                let d = self.snapshot_call(client, run, &BITGET_POSITIONS, &pt).await?;
+                let open = parse::bitget::positions_in(&d, label, wallet, Timestamp(now)).map_err(parse_err)?;
+                snap.positions.extend(open);
+            }
+        }
         let shape = |v: &[Position]| -> BTreeSet<(String, Decimal)> {
             v.iter().map(|p| (p.symbol.clone(), p.amount)).collect()
         };
@@ -1067,15 +1157,30 @@ impl<'t, T: Transport> Engine<'t, T> {
                     let instances = plan::instances(stream, &[], &[]);
                     self.run_stream(client, cx, stream, instances).await?;
                 }
+                // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
+                let others = if mode == AccountMode::BitgetClassic {
+                    other_products(&cx.borrow().state.accounts[key])
+                } else {
+                    vec![]
+                };
+                let product_streams =
+                    [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills, Stream::BitgetTaxFutures];
+                for stream in product_streams.into_iter().filter(|_| !others.is_empty()) {
+                    self.run_stream(client, cx, stream, product_instances(&others)).await?;
+                }
                 // streams that need the assets found so far
                 let instances = if mode == AccountMode::BitgetClassic {
-                    // USDT-M futures move USDT (plus whatever the futures wallet holds): those are the coins that
+                    // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that
                     // can have been transferred between the spot and futures wallets
-                    let futures = format!("bitget/{label}/futures");
                     let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
-                    coins.extend(balances.get(&futures).into_iter().flat_map(|b| b.keys().cloned()));
+                    let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
+                    for w in wallets.iter().copied().chain(["futures"]) {
+                        coins.extend(
+                            balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()),
+                        );
+                    }
                     let coins: Vec<String> = coins.into_iter().collect();
-                    (Stream::BitgetTransfers, plan::instances(Stream::BitgetTransfers, &[], &coins))
+                    (Stream::BitgetTransfers, bitget_transfer_instances(&coins, &wallets))
                 } else {
                     // convert records need both coins: every ordered pair of the coins found so far
                     let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
@@ -1391,7 +1496,36 @@ impl<'t, T: Transport> Engine<'t, T> {
             .cloned()
             .collect();
         let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
-        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await
+        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        self.bitget_other_futures_incremental(client, cx, label, positions_moved).await
+    }
+
+    /// The COIN-M and USDC-M part of a Bitget classic incremental tick: a product type's bills and fills when its
+    /// wallet moved, or a position moved and it is in use; the transfers of the coins that moved in it and in spot.
+    async fn bitget_other_futures_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        label: &str,
+        positions_moved: bool,
+    ) -> Result<(), SyncError> {
+        let mode = AccountMode::BitgetClassic;
+        let key = cx.borrow().run.key.clone();
+        let used = other_products(&cx.borrow().state.accounts[&key]);
+        for (product, wallet) in parse::bitget::FUTURES_PRODUCTS.into_iter().filter(|(_, w)| *w != "futures") {
+            if moved(cx, mode, label, wallet) || (positions_moved && used.contains(&product)) {
+                for stream in [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills] {
+                    self.run_stream(client, cx, stream, product_instances(&[product])).await?;
+                }
+            }
+            let coins: Vec<String> = assets_moved(cx, mode, label, "spot")
+                .intersection(&assets_moved(cx, mode, label, wallet))
+                .cloned()
+                .collect();
+            let instances = bitget_transfer_instances(&coins, &[wallet]);
+            self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        }
+        Ok(())
     }
 
     /// A Bitget unified account's incremental tick.
@@ -1479,6 +1613,12 @@ impl<'t, T: Transport> Engine<'t, T> {
         let from_id = cx.borrow().state.accounts[&key].next_id.get(&task.key).copied().unwrap_or(0);
         let mut pager = Pager::new(spec.paging, limit, task.window, from_id);
         let mut task_rows = 0usize;
+        // a tax task's checked rows, up to what the window will cover (docs/venues.md §2.13), kept in the state
+        // with the cursor once the window is read whole, so that a resumed window is not counted twice
+        let tax = tax_records_of(task.stream, &task.params);
+        let mut tally: BTreeMap<String, Decimal> = BTreeMap::new();
+        let now = cx.borrow().run.now;
+        let tax_until = task.window.map_or(now, |(_, end)| if task.older { end } else { end.min(now - SETTLE_MS) });
         loop {
             let mut params = task.params.clone();
             pager.params(&mut params);
@@ -1489,11 +1629,14 @@ impl<'t, T: Transport> Engine<'t, T> {
             let probing = task.stream == Stream::BinanceSpotTrades
                 && task.params.first().is_some_and(|(_, s)| probes.symbols.contains_key(s));
             let book = if probing { &*probes } else { &st.symbols };
-            let page = parse_page(task.stream, &reply.data, &label, book).map_err(venue_err)?;
+            let page = parse_page(task.stream, &reply.data, &label, book, &task.params).map_err(venue_err)?;
+            if let Some(records) = tax {
+                tally_tax(&mut tally, records, &reply.data, &label, tax_until).map_err(venue_err)?;
+            }
             if let Some(check) = check {
                 check.note(&page.events);
             }
-            for e in &page.events {
+            for e in page.events.iter().filter(|e| e.account.as_str().starts_with("binance/")) {
                 if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
                     if e.account.as_str().ends_with("/coinm") {
                         moved.coinm_pairs.insert(parse::binance::coinm_pair(s));
@@ -1537,6 +1680,13 @@ impl<'t, T: Transport> Engine<'t, T> {
                     }
                     let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
                     *c = (*c).max(covered);
+                }
+            }
+            if !more && let Some(records) = tax {
+                let t = st.tax.entry(task.key.clone()).or_default();
+                t.wallet = AccountId::new("bitget", &label, records.wallet()).0;
+                for (k, v) in std::mem::take(&mut tally) {
+                    *t.sums.entry(k).or_default() += v;
                 }
             }
             run.sink.checkpoint(state, &page.events).map_err(SyncError::Sink)?;

@@ -128,6 +128,25 @@ pub struct AccountState {
     /// Binance: symbols the margin capital flow and liquidation orders named (their margin fills are read).
     #[serde(default)]
     pub margin_symbols: BTreeSet<String>,
+    /// Bitget classic: the futures product types (`COIN-FUTURES`, ...) the account uses: a balance, an open
+    /// position or an event seen in its wallet. Only these have their bills, fills and positions read after the
+    /// first sync (docs/sync.md, "The tick").
+    #[serde(default)]
+    pub futures_products: BTreeSet<String>,
+    /// Bitget classic: what the tax records read so far add up to (docs/venues.md §2.13), per tax task (its cursor
+    /// key, whose `covered_from`..`covered_until` is the range summed): the completeness check's venue side.
+    #[serde(default)]
+    pub tax: BTreeMap<String, TaxTally>,
+}
+
+/// The sums of one tax task's rows over its covered range: the wallet they move and, per `"{coin} {group}"`
+/// (`"USDT trade"`, `"BTC unread: borrow"`), the sum of their changes (docs/venues.md §2.13).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaxTally {
+    /// The wallet's ledger account id (`bitget/main/spot`).
+    pub wallet: String,
+    /// Per coin and group, the sum of the changes.
+    pub sums: BTreeMap<String, ledger::Decimal>,
 }
 
 impl SyncState {

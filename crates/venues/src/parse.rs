@@ -1072,6 +1072,8 @@ pub mod bitget {
 
     mod copy;
     pub use copy::{follower_orders, profit_shares, trader_orders};
+    mod tax;
+    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
@@ -1084,8 +1086,25 @@ pub mod bitget {
 
     /// `GET /api/v2/mix/account/accounts`: USDT-M wallet balance (equity minus unrealized PnL).
     pub fn futures_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
+        futures_balances_in(data, label, "futures", out)
+    }
+
+    /// The futures product types this client reads, each its own wallet (docs/venues.md §2.6): `productType` ->
+    /// the wallet of the ledger account id (`bitget/{label}/{wallet}`). USDT-M keeps `futures`, the wallet it had
+    /// before the others were read, so existing ledgers keep their ids.
+    pub const FUTURES_PRODUCTS: [(&str, &str); 3] =
+        [("USDT-FUTURES", "futures"), ("COIN-FUTURES", "coinm"), ("USDC-FUTURES", "usdcm")];
+
+    /// The wallet of a futures `productType` ([`FUTURES_PRODUCTS`]), `None` for one this client does not read.
+    pub fn futures_wallet(product_type: &str) -> Option<&'static str> {
+        FUTURES_PRODUCTS.iter().find(|(p, _)| p.eq_ignore_ascii_case(product_type)).map(|(_, w)| *w)
+    }
+
+    /// `GET /api/v2/mix/account/accounts` of one product type: its wallet's balance (equity minus unrealized PnL)
+    /// per margin coin.
+    pub fn futures_balances_in(data: &Value, label: &str, wallet: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_FUTURES_ACCOUNTS.path;
-        let acc = account(V, label, "futures");
+        let acc = account(V, label, wallet);
         read_balances(out, &acc, V, E, data, "marginCoin", |r| Ok(r.dec("accountEquity")? - r.opt_dec("unrealizedPL")?))
     }
 
@@ -1108,6 +1127,13 @@ pub mod bitget {
 
     /// `GET /api/v2/mix/position/all-position`: open positions, their mark price read at venue time `time`.
     pub fn positions(data: &Value, label: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
+        positions_in(data, label, "futures", time)
+    }
+
+    /// `GET /api/v2/mix/position/all-position` of one product type, its positions in `wallet`. Every product
+    /// type's positions are valued with the linear formula on the signed `total`: Bitget's pages do not say that
+    /// its coin-margined contracts are inverse, nor give a contract size (docs/venues.md §2.6, §5).
+    pub fn positions_in(data: &Value, label: &str, wallet: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BITGET_POSITIONS.path;
         collect_rows(V, E, data, |r| {
             let side = r.text("holdSide")?;
@@ -1117,7 +1143,7 @@ pub mod bitget {
             }
             Ok(Some(Position {
                 time: Some(time),
-                account: account(V, label, "futures"),
+                account: account(V, label, wallet),
                 symbol: r.text("symbol")?,
                 margin_asset: r.asset("marginCoin")?,
                 amount: if side == "short" { -total } else { total },
@@ -1218,6 +1244,8 @@ pub mod bitget {
         match account_type {
             "spot" => Some("spot"),
             "usdt_futures" => Some("futures"),
+            "coin_futures" => Some("coinm"),
+            "usdc_futures" => Some("usdcm"),
             "p2p" => Some("funding"),
             _ => None,
         }
@@ -1225,6 +1253,10 @@ pub mod bitget {
 
     /// The `fromType` values this client reads.
     pub const TRANSFER_FROM_TYPES: [&str; 2] = ["spot", "usdt_futures"];
+
+    /// The `fromType` of a transfer out of a COIN-M or USDC-M futures wallet: read for the product types the
+    /// account uses (docs/sync.md, "The tick").
+    pub const FUTURES_FROM_TYPES: [(&str, &str); 2] = [("coinm", "coin_futures"), ("usdcm", "usdc_futures")];
 
     /// `GET /api/v2/spot/account/transferRecords`: successful transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
@@ -1257,11 +1289,17 @@ pub mod bitget {
     /// (`:bill:{billId}:pnl`). Transfer bills mirror transfer records and margin moves stay inside the account, so
     /// neither is an event; any other business type is reported as `other` income so that nothing vanishes.
     pub fn futures_bills(data: &Value, label: &str) -> Result<Page, VenueError> {
+        futures_bills_in(data, label, "futures")
+    }
+
+    /// [`futures_bills`] of one product type, booked to its `wallet` ([`FUTURES_PRODUCTS`]); a COIN-M bill's
+    /// amounts are in its coin (`coin`), as the venue writes them.
+    pub fn futures_bills_in(data: &Value, label: &str, wallet: &str) -> Result<Page, VenueError> {
         const E: &str = BITGET_FUTURES_BILLS.path;
         const NOT_INCOME: [&str; 5] =
             ["trans_from_exchange", "trans_to_exchange", "append_margin", "reduce_margin", "auto_append_margin"];
         let mut page = Page::default();
-        let acc = account(V, label, "futures");
+        let acc = account(V, label, wallet);
         if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             page.cursor = Some(end.to_string());
         }
@@ -1307,9 +1345,14 @@ pub mod bitget {
     /// `GET /api/v2/mix/order/fill-history`: USDT-M fills, for the record (`:futures_trade:{symbol}:{tradeId}`);
     /// their realized PnL and fees are the futures bills. `feeDetail[].totalFee` is negative when paid.
     pub fn futures_fills(data: &Value, label: &str) -> Result<Page, VenueError> {
+        futures_fills_in(data, label, "futures")
+    }
+
+    /// [`futures_fills`] of one product type, for the record in its `wallet` ([`FUTURES_PRODUCTS`]).
+    pub fn futures_fills_in(data: &Value, label: &str, wallet: &str) -> Result<Page, VenueError> {
         const E: &str = BITGET_FUTURES_FILLS.path;
         let mut page = Page::default();
-        let acc = account(V, label, "futures");
+        let acc = account(V, label, wallet);
         if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             page.cursor = Some(end.to_string());
         }

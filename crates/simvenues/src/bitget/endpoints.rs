@@ -5,7 +5,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{ApiError, Ctx};
-use crate::generator::{BgbConvert, Bill, BitgetAccount, BitgetConvert, Deposit, FuturesFill, Withdrawal};
+use crate::generator::{
+    BITGET_PRODUCTS, BgbConvert, Bill, BitgetAccount, BitgetConvert, Deposit, FuturesFill, Withdrawal,
+};
 use crate::market::{DAY, HOUR, MINUTE};
 
 mod copy;
@@ -344,6 +346,8 @@ pub(super) fn spot_bills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 fn bitget_wallet(w: &str) -> &'static str {
     match w {
         "futures" => "usdt_futures",
+        "coinm" => "coin_futures",
+        "usdcm" => "usdc_futures",
         _ => "spot",
     }
 }
@@ -507,9 +511,40 @@ pub(super) fn uta_withdrawal_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     withdrawals(ctx, true)
 }
 
-fn product_type(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+/// The futures book a request's `productType` reads (docs/venues.md §2.12): USDT-M's, or a COIN-M or USDC-M one;
+/// `None` for a product type the account never used (its reads answer nothing).
+struct Book<'a> {
+    /// The margin coin.
+    coin: &'static str,
+    /// The market a COIN-M or USDC-M contract is marked by.
+    index: Option<&'static str>,
+    fills: &'a [FuturesFill],
+    bills: &'a [Bill],
+    positions: &'a std::collections::BTreeMap<crate::generator::Symbol, crate::generator::Position>,
+}
+
+/// The USDT-M book: the account's own futures fields (the unified account's futures too).
+fn usdt_book(a: &BitgetAccount) -> Book<'_> {
+    Book { coin: "USDT", index: None, fills: &a.mix_fills, bills: &a.mix_bills, positions: &a.positions }
+}
+
+fn book<'a>(ctx: &Ctx<'a>) -> Result<Option<Book<'a>>, ApiError> {
     let pt = ctx.params.get("productType").ok_or_else(|| ApiError::empty("productType"))?;
-    Ok(pt.eq_ignore_ascii_case("USDT-FUTURES"))
+    let a = acct(ctx);
+    if pt.eq_ignore_ascii_case("USDT-FUTURES") {
+        return Ok(Some(usdt_book(a)));
+    }
+    let Some(p) = BITGET_PRODUCTS.iter().find(|p| p.product_type.eq_ignore_ascii_case(pt)) else {
+        return Ok(None);
+    };
+    let (wallet, coin, index) = (p.wallet, p.coin, p.index);
+    Ok(a.product_futures.get(wallet).map(|p| Book {
+        coin,
+        index: Some(index),
+        fills: &p.fills,
+        bills: &p.bills,
+        positions: &p.positions,
+    }))
 }
 
 struct PosView {
@@ -521,12 +556,12 @@ struct PosView {
     update: i64,
 }
 
-fn positions(ctx: &Ctx<'_>) -> Vec<PosView> {
-    acct(ctx)
-        .positions
+fn positions(ctx: &Ctx<'_>, book: &Book<'_>) -> Vec<PosView> {
+    book.positions
         .iter()
         .map(|(sym, p)| {
-            let mark = ctx.world.market.last(sym);
+            let mark = ctx.world.market.last(book.index.unwrap_or(sym));
+            // linear for every product type, COIN-M included (docs/venues.md §2.12 and §5: UNCONFIRMED)
             PosView {
                 symbol: sym.to_string(),
                 amt: p.amt,
@@ -540,34 +575,31 @@ fn positions(ctx: &Ctx<'_>) -> Vec<PosView> {
 }
 
 pub(super) fn mix_accounts(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if !product_type(ctx)? {
-        return Ok(json!([]));
-    }
-    let wallet = acct(ctx).wallets["futures"].get("USDT").copied().unwrap_or_default();
-    let ps = positions(ctx);
+    let Some(book) = book(ctx)? else { return Ok(json!([])) };
+    let wallet_name = BITGET_PRODUCTS.iter().find(|p| p.coin == book.coin).map_or("futures", |p| p.wallet);
+    let wallet = acct(ctx).wallets.get(wallet_name).and_then(|w| w.get(book.coin)).copied().unwrap_or_default();
+    let ps = positions(ctx, &book);
     let upnl: Decimal = ps.iter().map(|p| p.upnl).sum();
     let margin: Decimal = ps.iter().map(|p| (p.amt.abs() * p.mark / Decimal::from(10)).round_dp(8)).sum();
     let equity = wallet + upnl;
     let avail = (equity - margin).max(Decimal::ZERO);
     let btc = ctx.world.market.last("BTCUSDT");
     Ok(json!([{
-        "marginCoin": "USDT", "locked": "0", "available": s(avail), "crossedMaxAvailable": s(avail), "isolatedMaxAvailable": s(avail),
+        "marginCoin": book.coin, "locked": "0", "available": s(avail), "crossedMaxAvailable": s(avail), "isolatedMaxAvailable": s(avail),
         "maxTransferOut": s(avail.min(wallet)), "accountEquity": s(equity), "usdtEquity": s(equity),
         "btcEquity": s((equity / btc).round_dp(8)), "crossedRiskRate": "0", "unrealizedPL": s(upnl), "coupon": "0"
     }]))
 }
 
 pub(super) fn all_position(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if !product_type(ctx)? {
-        return Ok(json!([]));
-    }
+    let Some(book) = book(ctx)? else { return Ok(json!([])) };
     Ok(Value::Array(
-        positions(ctx)
+        positions(ctx, &book)
             .iter()
             .map(|p| {
                 let total = p.amt.abs();
                 json!({
-                    "marginCoin": "USDT", "symbol": p.symbol, "holdSide": if p.amt.is_sign_negative() { "short" } else { "long" },
+                    "marginCoin": book.coin, "symbol": p.symbol, "holdSide": if p.amt.is_sign_negative() { "short" } else { "long" },
                     "openDelegateSize": "0", "marginSize": s((total * p.entry / Decimal::from(10)).round_dp(8)), "available": s(total),
                     "locked": "0", "total": s(total), "leverage": "10", "achievedProfits": "0", "openPriceAvg": s(p.entry),
                     "marginMode": "crossed", "posMode": "hedge_mode", "unrealizedPL": s(p.upnl), "liquidationPrice": "0",
@@ -581,16 +613,14 @@ pub(super) fn all_position(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 pub(super) fn mix_bill(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if !product_type(ctx)? {
-        return Ok(json!({"bills": [], "endId": null}));
-    }
+    let Some(book) = book(ctx)? else { return Ok(json!({"bills": [], "endId": null})) };
     let (a, b) = window(ctx, false, 30, 30, 90)?;
     let limit = limit(ctx, 20, 100)?;
     let cursor = uint(ctx, "idLessThan")?;
     let sym = ctx.params.get("symbol");
     let bt = ctx.params.get("businessType");
-    let rows: Vec<&Bill> = acct(ctx)
-        .mix_bills
+    let rows: Vec<&Bill> = book
+        .bills
         .iter()
         .filter(|x| {
             x.time >= a
@@ -616,16 +646,14 @@ fn trade_side(f: &FuturesFill) -> &'static str {
 }
 
 pub(super) fn fill_history(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    if !product_type(ctx)? {
-        return Ok(json!({"fillList": [], "endId": null}));
-    }
+    let Some(book) = book(ctx)? else { return Ok(json!({"fillList": [], "endId": null})) };
     let (a, b) = window(ctx, false, 7, 7, 90)?;
     let limit = limit(ctx, 100, 100)?;
     let cursor = uint(ctx, "idLessThan")?;
     let sym = ctx.params.get("symbol");
     let order = uint(ctx, "orderId")?;
-    let rows: Vec<&FuturesFill> = acct(ctx)
-        .mix_fills
+    let rows: Vec<&FuturesFill> = book
+        .fills
         .iter()
         .filter(|f| {
             f.time >= a && f.time <= b && sym.is_none_or(|y| y == &*f.symbol) && order.is_none_or(|o| o == f.order_id)
@@ -637,10 +665,10 @@ pub(super) fn fill_history(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(json!({
         "fillList": picked.iter().map(|f| json!({
             "tradeId": f.id.to_string(), "symbol": &*f.symbol, "orderId": f.order_id.to_string(), "price": s(f.price),
-            "baseVolume": s(f.qty), "feeDetail": [{"deduction": "no", "feeCoin": "USDT", "totalDeductionFee": "0", "totalFee": s(-f.commission)}],
+            "baseVolume": s(f.qty), "feeDetail": [{"deduction": "no", "feeCoin": book.coin, "totalDeductionFee": "0", "totalFee": s(-f.commission)}],
             "side": if f.buyer { "buy" } else { "sell" }, "quoteVolume": s((f.price * f.qty).round_dp(8)), "profit": s(f.realized_pnl),
             "enterPointSource": "api", "tradeSide": trade_side(f), "posMode": "hedge_mode",
-            "tradeScope": if f.maker { "maker" } else { "taker" }, "cTime": f.time.to_string(), "marginCoin": "USDT"
+            "tradeScope": if f.maker { "maker" } else { "taker" }, "cTime": f.time.to_string(), "marginCoin": book.coin
         })).collect::<Vec<_>>(),
         "endId": end_id
     }))
@@ -754,7 +782,7 @@ pub(super) fn uta_account_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 pub(super) fn uta_assets(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let a = acct(ctx);
     let m = &ctx.world.market;
-    let upnl: Decimal = positions(ctx).iter().map(|p| p.upnl).sum();
+    let upnl: Decimal = positions(ctx, &usdt_book(a)).iter().map(|p| p.upnl).sum();
     let usd = |c: &str, v: Decimal| -> Decimal {
         if c == "USDT" {
             v
@@ -905,3 +933,6 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let rows = ordered(ctx, rows);
     Ok(json!({"list": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(), "cursor": next}))
 }
+
+mod tax;
+pub(super) use tax::{future_record as tax_future_record, no_record as tax_no_record, spot_record as tax_spot_record};

@@ -173,6 +173,9 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_COPY_FOLLOWER_ORDERS => ep(Kind::Classic, 5, e::follower_orders),
             c::BITGET_COPY_TRADER_ORDERS => ep(Kind::Classic, 5, e::trader_orders),
             c::BITGET_COPY_PROFIT_SHARES => ep(Kind::Classic, 5, e::profit_shares),
+            c::BITGET_TAX_SPOT => ep(Kind::Classic, 1, e::tax_spot_record),
+            c::BITGET_TAX_FUTURES => ep(Kind::Classic, 1, e::tax_future_record),
+            c::BITGET_TAX_MARGIN | c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
             _ => None,
         };
     }

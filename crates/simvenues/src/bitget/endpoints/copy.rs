@@ -6,10 +6,16 @@
 use super::*;
 use crate::generator::{CopyOrder, CopyRole, ProfitShare};
 
+/// Whether the request's `productType` (required) is USDT-FUTURES, the only product type with copy trading here.
+fn usdt_futures(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+    let pt = ctx.params.get("productType").ok_or_else(|| ApiError::empty("productType"))?;
+    Ok(pt.eq_ignore_ascii_case("USDT-FUTURES"))
+}
+
 /// The closed tracking orders of the account if it is on `role`'s side: `productType` required (only USDT-FUTURES
 /// has rows), times on the order's creation (its opening), at most three months apart, `limit` default 20, max 100.
 fn tracking_page(ctx: &Ctx<'_>, role: CopyRole) -> Result<Value, ApiError> {
-    let usdt = product_type(ctx)?;
+    let usdt = usdt_futures(ctx)?;
     let (a, b) = window(ctx, false, 90, 90, 90)?;
     let limit = limit(ctx, 20, 100)?;
     let cursor = uint(ctx, "idLessThan")?;
