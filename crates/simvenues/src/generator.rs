@@ -638,9 +638,10 @@ pub struct World {
     pub bitget_spot: Vec<Symbol>,
     /// Bitget USDT-M symbols.
     pub bitget_futures: Vec<Symbol>,
-    /// Binance's fiat markets ([`crate::market::BINANCE_FIAT`]): market data only (klines, ticker), not in
-    /// exchangeInfo, so the generated accounts' sync reads and costs stay those of their traded symbols.
-    pub binance_fiat: Vec<Symbol>,
+    /// Binance's markets for prices only: the fiat ones ([`crate::market::BINANCE_FIAT`]) and the staking receipt
+    /// tokens' ([`crate::market::BINANCE_RECEIPT`]): market data (klines, ticker), not in exchangeInfo, so the
+    /// generated accounts' sync reads and costs stay those of their traded symbols.
+    pub binance_price_only: Vec<Symbol>,
     /// Bitget's fiat markets ([`crate::market::BITGET_FIAT`]), for its candles.
     pub bitget_fiat: Vec<Symbol>,
     /// Binance accounts.
@@ -2691,7 +2692,11 @@ fn demo_keys(seed: u64, binance: &[BinanceAccount], bitget: &[BitgetAccount]) ->
 fn market_pairs(binance: usize, bitget: usize) -> Vec<(&'static str, &'static str)> {
     let mut pairs: Vec<(&str, &str)> = BINANCE_SPOT[..binance].to_vec();
     pairs.push(BINANCE_DELISTED);
-    let more = BITGET_SPOT[..bitget].iter().chain(crate::market::BINANCE_FIAT).chain(crate::market::BITGET_FIAT);
+    let more = BITGET_SPOT[..bitget]
+        .iter()
+        .chain(crate::market::BINANCE_FIAT)
+        .chain(crate::market::BINANCE_RECEIPT)
+        .chain(crate::market::BITGET_FIAT);
     for p in more {
         if !pairs.contains(p) {
             pairs.push(*p);
@@ -2715,8 +2720,10 @@ impl World {
         // Tiny and Small list one more Binance symbol, traded only by the late script (see [`LATE_SCRIPT`])
         let listed = if matches!(size, Size::Tiny | Size::Small) { nb + 1 } else { nb };
         let market = Market::new(seed, start, end, &market_pairs(listed, ng));
-        let fiat = |list: &[(&str, &str)]| list.iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
-        let (binance_fiat, bitget_fiat) = (fiat(crate::market::BINANCE_FIAT), fiat(crate::market::BITGET_FIAT));
+        let names = |list: &[(&str, &str)]| list.iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
+        let bitget_fiat = names(crate::market::BITGET_FIAT);
+        let mut binance_price_only: Vec<Symbol> = names(crate::market::BINANCE_FIAT);
+        binance_price_only.extend(names(crate::market::BINANCE_RECEIPT));
         let binance_spot: Vec<Symbol> =
             BINANCE_SPOT[..listed].iter().map(|(b, q)| interned(&format!("{b}{q}"))).collect();
         let (traded, late) = (&binance_spot[..nb], binance_spot.get(nb));
@@ -2805,7 +2812,7 @@ impl World {
             bitget_spot,
             binance_delisted: vec![interned(&format!("{}{}", BINANCE_DELISTED.0, BINANCE_DELISTED.1))],
             bitget_futures: futures,
-            binance_fiat,
+            binance_price_only,
             bitget_fiat,
             binance,
             bitget,

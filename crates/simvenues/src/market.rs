@@ -71,6 +71,11 @@ pub const ASSETS: &[(&str, &str, u32, u32)] = &[
 /// `binance_delisted`): start price in USDT, price and quantity decimals, like [`ASSETS`].
 pub const DELISTED: &[(&str, &str, u32, u32)] = &[("FTT", "2", 4, 2)];
 
+/// Assets the generated accounts hold but never trade on a listed pair: Binance's staking receipt tokens
+/// (docs/venues.md §1.16), which a stake or a redemption gives. Start price in USDT, decimals, like [`ASSETS`].
+pub const RECEIPT_TOKENS: &[(&str, &str, u32, u32)] =
+    &[("WBETH", "3100", 2, 4), ("BETH", "3000", 2, 4), ("BNSOL", "160", 2, 2)];
+
 /// Fiat currencies the venues quote against USDT, for valuation in a reporting currency: the start price in USDT
 /// of one unit. Their walks move a tenth as fast as a crypto asset's.
 pub const FIAT: &[(&str, &str)] = &[
@@ -89,6 +94,9 @@ pub const FIAT: &[(&str, &str)] = &[
 /// "Valuation": the chain's fallback).
 pub const BINANCE_FIAT: &[(&str, &str)] =
     &[("EUR", "USDT"), ("GBP", "USDT"), ("AUD", "USDT"), ("USDT", "TRY"), ("USDT", "BRL"), ("USDT", "JPY")];
+/// Binance's markets of the staking receipt tokens ([`RECEIPT_TOKENS`]), served for prices (klines, ticker) and
+/// not listed in exchangeInfo, like the fiat ones: no generated account trades them.
+pub const BINANCE_RECEIPT: &[(&str, &str)] = &[("WBETH", "USDT"), ("BETH", "USDT"), ("BNSOL", "USDT")];
 /// Bitget's fiat markets (see [`BINANCE_FIAT`]).
 pub const BITGET_FIAT: &[(&str, &str)] = &[("EUR", "USDT"), ("USDT", "CHF"), ("USDT", "CAD")];
 
@@ -110,7 +118,13 @@ fn asset_info(asset: &str) -> (Decimal, u32, u32) {
     if let Some((_, p)) = FIAT.iter().find(|f| f.0 == asset) {
         return (p.parse().expect("static price"), 5, 2);
     }
-    let (_, p, pdp, qdp) = ASSETS.iter().chain(DELISTED).find(|a| a.0 == asset).copied().unwrap_or(("USDT", "1", 4, 2));
+    let (_, p, pdp, qdp) = ASSETS
+        .iter()
+        .chain(DELISTED)
+        .chain(RECEIPT_TOKENS)
+        .find(|a| a.0 == asset)
+        .copied()
+        .unwrap_or(("USDT", "1", 4, 2));
     (p.parse().expect("static price"), pdp, qdp)
 }
 

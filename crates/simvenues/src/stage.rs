@@ -187,7 +187,7 @@ pub fn as_of(world: &World, t: i64) -> World {
         binance_futures: world.binance_futures.clone(),
         bitget_spot: world.bitget_spot.clone(),
         bitget_futures: world.bitget_futures.clone(),
-        binance_fiat: world.binance_fiat.clone(),
+        binance_price_only: world.binance_price_only.clone(),
         bitget_fiat: world.bitget_fiat.clone(),
         binance,
         bitget,

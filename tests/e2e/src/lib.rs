@@ -18,6 +18,11 @@ use fantoccini::{Client, ClientBuilder, Locator};
 /// never a slow machine (a cold Chromium compiling the bundle on a busy machine takes seconds, not minutes).
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
+/// How long a test waits for a sync to finish: a first sync waits for the relay's rate-limit minutes (a Binance
+/// account's backfill reads about 2,700 SAPI weight, more than one key's share of the relay's minute; docs/sync.md,
+/// "What it costs"), so it takes minutes by design; ten minutes is a hang.
+pub const SYNC_PATIENCE: Duration = Duration::from_secs(600);
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
@@ -630,11 +635,19 @@ pub async fn connect(b: &Browser, venue: catalogue::Venue, label: &str, key: &si
 
 /// Waits for the running sync to end; a sync error fails the test with its text.
 pub async fn sync_finished(b: &Browser) {
-    wait_for("the sync to finish", || async {
-        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
-        (panel.attr("data-running").await.ok()?.as_deref() == Some("false")).then_some(())
-    })
-    .await;
+    let start = Instant::now();
+    loop {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok();
+        let running = match panel {
+            Some(p) => p.attr("data-running").await.ok().flatten(),
+            None => None,
+        };
+        if running.as_deref() == Some("false") {
+            break;
+        }
+        assert!(start.elapsed() < SYNC_PATIENCE, "timed out waiting for the sync to finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
     if let Some(e) = errors.first() {
         panic!("sync error: {}", e.text().await.unwrap());

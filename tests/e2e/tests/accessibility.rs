@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 
 use e2e::{AXE_IMPACTS, AxeViolation, Browser, PATIENCE, RunningRelay, TempDir};
-use fantoccini::Locator;
 use fantoccini::key::Key;
 use simvenues::keys::Venue;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
@@ -197,14 +196,8 @@ async fn keyboard_only_journey_with_axe_on_every_screen() {
     // sync: back to the Sync button, Enter
     b.tab_to("sync-now", true).await;
     b.press(Key::Enter).await;
-    let start = std::time::Instant::now();
-    while b.wait_testid("sync-progress").await.attr("data-running").await.unwrap().as_deref() != Some("false") {
-        assert!(start.elapsed() < PATIENCE * 2, "the sync did not finish");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    if let Some(e) = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap().first() {
-        panic!("sync error: {}", e.text().await.unwrap());
-    }
+    b.wait_testid("sync-progress").await;
+    e2e::sync_finished(&b).await;
 
     // the tabs by the arrow keys: Accounts is the one in the Tab order
     b.tab_to("add-account", false).await;

@@ -85,14 +85,7 @@ async fn picking_eur_try_or_chf_in_settings_prices_the_dashboard_in_it() {
 
     // one sync, in USD
     b.click_testid("sync-now").await;
-    let start = Instant::now();
-    while attr(&b, "sync-progress", "data-running").await.as_deref() != Some("false") {
-        assert!(start.elapsed() < Duration::from_secs(240), "sync did not finish");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    if let Ok(e) = b.client.find(Locator::Css("[data-testid='sync-error']")).await {
-        panic!("sync error: {}", e.text().await.unwrap());
-    }
+    e2e::sync_finished(&b).await;
     let usd = dashboard_in(&b, "USD").await;
     assert!(usd.missing.is_empty(), "missing prices in USD already: {:?}", usd.missing);
     assert!(usd.total > Decimal::ZERO);

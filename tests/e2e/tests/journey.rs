@@ -76,19 +76,7 @@ async fn first_run_connect_sync_dashboard_relock() {
         .unwrap();
     b.click_testid("sync-now").await;
     b.wait_testid("sync-progress").await;
-    let start = std::time::Instant::now();
-    loop {
-        let running = b.wait_testid("sync-progress").await.attr("data-running").await.unwrap();
-        if running.as_deref() == Some("false") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(240), "sync did not finish");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
-    if let Some(e) = errors.first() {
-        panic!("sync error: {}", e.text().await.unwrap());
-    }
+    e2e::sync_finished(&b).await;
     let stall = b.client.execute("return window.__longest;", vec![]).await.unwrap();
     println!("longest_main_thread_task_during_sync_ms={stall}");
     b.click_testid("tab-dashboard").await;

@@ -122,7 +122,7 @@ pub(super) fn exchange_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 /// A symbol whose market data is served: a spot symbol or a fiat market.
 fn market_symbol(ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let s = ctx.params.get("symbol").ok_or_else(|| ApiError::mandatory("symbol"))?;
-    if !ctx.world.binance_spot.iter().chain(&ctx.world.binance_fiat).any(|x| &**x == s) {
+    if !ctx.world.binance_spot.iter().chain(&ctx.world.binance_price_only).any(|x| &**x == s) {
         return Err(ApiError::bad(-1121, "Invalid symbol."));
     }
     Ok(s.to_string())
@@ -131,7 +131,7 @@ fn market_symbol(ctx: &Ctx<'_>) -> Result<String, ApiError> {
 pub(super) fn ticker_price(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let m = &ctx.world.market;
     let row = |n: &str| json!({"symbol": n, "price": f8(m.last(n))});
-    let served = || ctx.world.binance_spot.iter().chain(&ctx.world.binance_fiat);
+    let served = || ctx.world.binance_spot.iter().chain(&ctx.world.binance_price_only);
     if ctx.params.get("symbol").is_some() {
         if ctx.params.has("symbols") {
             return Err(ApiError::bad(-1101, "Too many parameters; expected 'symbol' or 'symbols'."));
