@@ -89,7 +89,9 @@ async fn tax_records_agree_with_the_ledger_and_a_missing_row_is_named() {
                 .iter()
                 .find(|p| p.account.as_str() == format!("{key}/{wallet}"))
                 .expect("an open position");
-            assert_eq!((open.margin_asset.as_str(), open.amount, open.contract_size), (coin, Decimal::new(1, 2), None));
+            // COIN-M's PnL is in its coin, valued as an inverse contract of one coin at the entry price
+            let size = (wallet == "coinm").then_some(open.entry_price);
+            assert_eq!((open.margin_asset.as_str(), open.amount, open.contract_size), (coin, Decimal::new(1, 2), size));
             assert!(st.futures_products.iter().any(|p| venues::parse::bitget::futures_wallet(p) == Some(wallet)));
         }
         let r = of_state(&key, st, &events).unwrap();

@@ -1130,9 +1130,11 @@ pub mod bitget {
         positions_in(data, label, "futures", time)
     }
 
-    /// `GET /api/v2/mix/position/all-position` of one product type, its positions in `wallet`. Every product
-    /// type's positions are valued with the linear formula on the signed `total`: Bitget's pages do not say that
-    /// its coin-margined contracts are inverse, nor give a contract size (docs/venues.md §2.6, §5).
+    /// `GET /api/v2/mix/position/all-position` of one product type, its positions in `wallet`. USDT-M and USDC-M
+    /// positions are linear (`total × (mark − entry)` in the margin coin). A COIN-M position's PnL is in its coin:
+    /// its `total` counts coins, each worth `openPriceAvg` at entry, so it is valued as an inverse contract of that
+    /// size, `total × (mark − entry) / mark` coins (the page's own sample: 0.5 BTC, 60,000 to 61,000, `unrealizedPL`
+    /// 0.0082; docs/venues.md §2.12).
     pub fn positions_in(data: &Value, label: &str, wallet: &str, time: Timestamp) -> Result<Vec<Position>, VenueError> {
         const E: &str = BITGET_POSITIONS.path;
         collect_rows(V, E, data, |r| {
@@ -1141,15 +1143,20 @@ pub mod bitget {
             if total.is_zero() {
                 return Ok(None);
             }
+            let entry_price = r.dec("openPriceAvg")?;
+            let contract_size = (wallet == "coinm").then_some(entry_price);
+            if contract_size.is_some() && entry_price <= Decimal::ZERO {
+                return Err(r.err(format!("a COIN-M position's openPriceAvg {entry_price} is not positive")));
+            }
             Ok(Some(Position {
                 time: Some(time),
                 account: account(V, label, wallet),
                 symbol: r.text("symbol")?,
                 margin_asset: r.asset("marginCoin")?,
                 amount: if side == "short" { -total } else { total },
-                entry_price: r.dec("openPriceAvg")?,
+                entry_price,
                 mark_price: r.opt_dec("markPrice")?,
-                contract_size: None,
+                contract_size,
             }))
         })
     }

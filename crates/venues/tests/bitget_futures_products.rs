@@ -79,5 +79,8 @@ fn usdc_m_balances_fills_and_positions_are_in_their_wallet() {
         (p[0].account.as_str(), p[0].margin_asset.as_str(), p[0].amount),
         ("bitget/main/coinm", "BTC", d("0.5"))
     );
-    assert_eq!(p[0].contract_size, None, "the pages do not say Bitget's coin-margined contracts are inverse");
+    // the PnL in BTC is the page's own `unrealizedPL` (0.0082), not the linear 500
+    assert_eq!(p[0].contract_size, Some(d("60000")), "one coin worth the entry price");
+    let upnl = p[0].unrealized();
+    assert_eq!(upnl.round_dp(4), d("0.0082"));
 }

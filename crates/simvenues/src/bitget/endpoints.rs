@@ -561,13 +561,16 @@ fn positions(ctx: &Ctx<'_>, book: &Book<'_>) -> Vec<PosView> {
         .iter()
         .map(|(sym, p)| {
             let mark = ctx.world.market.last(book.index.unwrap_or(sym));
-            // linear for every product type, COIN-M included (docs/venues.md §2.12 and §5: UNCONFIRMED)
+            // linear in a stablecoin; a COIN-M position's PnL is in its coin, the quote PnL at the mark (the
+            // page's sample: 0.5 BTC from 60,000 to 61,000 is 0.0082 BTC; docs/venues.md §2.12)
+            let quote_pnl = (mark - p.entry) * p.amt;
+            let coin_margined = !matches!(book.coin, "USDT" | "USDC");
             PosView {
                 symbol: sym.to_string(),
                 amt: p.amt,
                 entry: p.entry,
                 mark,
-                upnl: ((mark - p.entry) * p.amt).round_dp(8),
+                upnl: if coin_margined { quote_pnl / mark } else { quote_pnl }.round_dp(8),
                 update: p.update_time,
             }
         })
