@@ -45,29 +45,16 @@ async fn indexeddb_batches_round_trip() {
 /// that does not decompress, or claims an absurd length, is an error naming why, never an empty ledger.
 #[wasm_bindgen_test]
 async fn ledger_chunks_of_either_encoding_read_and_a_damaged_one_is_refused() {
-    use app::{records, session, worker};
+    use app::{records, worker};
     use ledger::{AccountId, Event, EventKind, Timestamp};
-    let db = format!("meetcrypt-test-chunks-{}", js_sys::Date::now());
-    assert_eq!(session::load(&db).await.unwrap(), session::Start::FirstRun);
-    session::create(&vault::Passphrase::new("correct horse battery staple")).await.unwrap();
+    common::fresh_vault("web", "chunks").await;
     let event = |id: &str| Event {
         id: id.into(),
         time: Timestamp(1_700_000_000_000),
         account: AccountId::new("binance", "c1", "spot"),
         kind: EventKind::Deposit { asset: "USDT".into(), amount: 100.into(), txid: None },
     };
-    let meta = records::AccountMeta {
-        credential: "c1".into(),
-        venue: catalogue::Venue::Binance,
-        label: "main".into(),
-        account_kind: vault::AccountKind::Regular,
-        mode: venues::AccountMode::Binance,
-        ip_restricted: true,
-        warnings: vec![],
-        added_ms: 0,
-        last_sync: None,
-    };
-    records::set_accounts(&[("c1".to_string(), meta)].into_iter().collect()).unwrap();
+    common::one_binance_account("c1");
     let (old, new) = (vec![event("old")], vec![event("new")]);
     let encoded = worker::encode_chunk(&new);
     assert!(encoded.starts_with(b"MCZ1"));
@@ -233,18 +220,7 @@ async fn dashboard_of_100k_events_renders() {
     assert_eq!(session::load("meetcrypt-test-100k").await.unwrap(), session::Start::FirstRun);
     session::create(&vault::Passphrase::new("bench passphrase")).await.unwrap();
     let cred = "c100k";
-    let meta = records::AccountMeta {
-        credential: cred.into(),
-        venue: catalogue::Venue::Binance,
-        label: "main".into(),
-        account_kind: vault::AccountKind::Regular,
-        mode: venues::AccountMode::Binance,
-        ip_restricted: true,
-        warnings: vec![],
-        added_ms: 0,
-        last_sync: None,
-    };
-    records::set_accounts(&[(cred.to_string(), meta)].into_iter().collect()).unwrap();
+    common::one_binance_account(cred);
     for (n, chunk) in events.chunks(1000).enumerate() {
         let id = format!("{}-{n:06}", app::sync::cache_id(cred));
         records::write_plain(vault::RecordKind::LedgerCache, &id, &app::worker::encode_chunk(chunk)).unwrap();

@@ -65,3 +65,20 @@ pub async fn fresh_vault(file: &str, name: &str) -> String {
     session::create(&vault::Passphrase::new(PASS)).await.unwrap();
     db
 }
+
+/// Stores one regular Binance account under credential id `cred` as the only account (its ledger chunks are then
+/// `ledger-{cred}-{n}`).
+pub fn one_binance_account(cred: &str) {
+    let meta = app::records::AccountMeta {
+        credential: cred.into(),
+        venue: catalogue::Venue::Binance,
+        label: "main".into(),
+        account_kind: vault::AccountKind::Regular,
+        mode: venues::AccountMode::Binance,
+        ip_restricted: true,
+        warnings: vec![],
+        added_ms: 0,
+        last_sync: None,
+    };
+    app::records::set_accounts(&[(cred.to_string(), meta)].into_iter().collect()).unwrap();
+}
