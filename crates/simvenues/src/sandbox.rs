@@ -208,20 +208,23 @@ impl Sandbox {
         self.stage.world()
     }
     /// Serves the world as its venues showed it at venue time `t` ([`crate::stage::as_of`]), with the venues' clock
-    /// set to `t` now and running on from there; `None` serves the whole history on the system clock again. Returns
-    /// the venues' clock shift (venue time minus system time, ms), for a client whose clock should move with theirs.
-    pub fn set_as_of(&self, t: Option<i64>) -> i64 {
+    /// stopped at `t`: it moves on only by [`Sandbox::advance_clock`], so what the venues serve and what their clock
+    /// says agree however long a client takes to read it (a clock running on past rows cut at `t` shows them late,
+    /// which no venue does beyond the sync's settling minute). `None` serves the whole history on the system clock.
+    pub fn set_as_of(&self, t: Option<i64>) {
         match t {
-            Some(t) => {
-                let shift = t - now_ms();
-                self.stage.set(Arc::new(crate::stage::as_of(&self.world, t)), shift);
-                shift
-            }
-            None => {
-                self.stage.set(self.world.clone(), 0);
-                0
-            }
+            Some(t) => self.stage.set(Arc::new(crate::stage::as_of(&self.world, t)), Some(t)),
+            None => self.stage.set(self.world.clone(), None),
         }
+    }
+    /// The venues' clock now (ms): stopped where [`Sandbox::set_as_of`] set it and moved on since, or the system's.
+    pub fn clock(&self) -> i64 {
+        self.stage.clock(now_ms())
+    }
+    /// Moves a stopped venue clock `ms` on, the rows served staying as they are (a client waiting for a rate-limit
+    /// window moves it: the wait is that much venue time); returns the venues' time.
+    pub fn advance_clock(&self, ms: i64) -> i64 {
+        self.stage.advance(ms, now_ms())
     }
     /// All demo keys.
     pub fn keys(&self) -> &[DemoKey] {

@@ -3,7 +3,8 @@
 //!
 //! [`as_of`] cuts a world at a venue time `t`: every row after `t` is gone, and the balances and open positions are
 //! those at `t` (the truth's ledger up to `t`, folded; the futures fills up to `t`, replayed). A [`Stage`] holds the
-//! world being served and how far the venues' clock is set back; [`crate::sandbox::Sandbox::set_as_of`] moves it.
+//! world being served and, for an earlier time's, the venues' clock stopped at it (moved on only when told:
+//! [`Stage::advance`]); [`crate::sandbox::Sandbox::set_as_of`] sets it.
 //! Prices stay those of the whole history (marks and tickers show the last price), which no ledger depends on.
 //!
 //! ```
@@ -25,17 +26,21 @@ use rust_decimal::Decimal;
 use crate::generator::{BinanceAccount, BitgetAccount, FuturesFill, Position, ProductFutures, Symbol, World};
 use crate::truth;
 
-/// The world the venues serve and the shift of their clock (venue time minus the system clock's, ms).
+/// No stopped clock: the venues' clock is the system's.
+const RUNNING: i64 = i64::MIN;
+
+/// The world the venues serve and where their clock stands: stopped (at the time the world is cut at, plus what it
+/// was moved on since), or running with the system's.
 #[derive(Debug)]
 pub struct Stage {
     world: RwLock<Arc<World>>,
-    shift_ms: AtomicI64,
+    stopped_at: AtomicI64,
 }
 
 impl Stage {
     /// Serves `world` on the system clock.
     pub fn new(world: Arc<World>) -> Self {
-        Stage { world: RwLock::new(world), shift_ms: AtomicI64::new(0) }
+        Stage { world: RwLock::new(world), stopped_at: AtomicI64::new(RUNNING) }
     }
 
     /// The world served now.
@@ -43,15 +48,26 @@ impl Stage {
         self.world.read().expect("stage lock").clone()
     }
 
-    /// Venue time minus system time, ms (0 unless set back).
-    pub fn shift_ms(&self) -> i64 {
-        self.shift_ms.load(Ordering::SeqCst)
+    /// The venues' clock (ms) when the system's reads `system_ms`: where it is stopped, if it is.
+    pub fn clock(&self, system_ms: i64) -> i64 {
+        match self.stopped_at.load(Ordering::SeqCst) {
+            RUNNING => system_ms,
+            t => t,
+        }
     }
 
-    /// Serves `world` from now on, with the venues' clock `shift_ms` from the system clock.
-    pub fn set(&self, world: Arc<World>, shift_ms: i64) {
+    /// Moves a stopped clock `ms` on (a running one moves by itself); returns the venues' time.
+    pub fn advance(&self, ms: i64, system_ms: i64) -> i64 {
+        match self.stopped_at.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| (t != RUNNING).then(|| t + ms)) {
+            Ok(t) => t + ms,
+            Err(_) => system_ms,
+        }
+    }
+
+    /// Serves `world` from now on, with the venues' clock stopped at `stopped_at` (`None`: the system clock).
+    pub fn set(&self, world: Arc<World>, stopped_at: Option<i64>) {
         *self.world.write().expect("stage lock") = world;
-        self.shift_ms.store(shift_ms, Ordering::SeqCst);
+        self.stopped_at.store(stopped_at.unwrap_or(RUNNING), Ordering::SeqCst);
     }
 }
 

@@ -59,21 +59,29 @@ fn dec(v: &Value) -> Decimal {
 }
 
 #[tokio::test]
-async fn the_sandbox_serves_an_earlier_time_on_a_clock_set_to_it() {
+async fn the_sandbox_serves_an_earlier_time_on_a_clock_stopped_at_it() {
     let sb = Sandbox::start(SandboxConfig { seed: 6, size: Size::Tiny, ..Default::default() }).await.unwrap();
     let t = sb.world().end - 2 * DAY;
-    let shift = sb.set_as_of(Some(t));
+    sb.set_as_of(Some(t));
     let served = sb.served();
     let truth_b = sb.truth_balances();
     assert_eq!(truth_b, truth::balances(&as_of(sb.world(), t)));
     assert!(truth::ledger(&served).iter().all(|e| e.time.0 <= t));
-    // the venue's clock reads t (and runs on)
+    // the venues' clock reads t, and stays there until moved on
+    for _ in 0..2 {
+        let r = request(sb.binance_spot_url(), "GET", "/api/v3/time", &[], b"", None).await.unwrap().json();
+        assert_eq!(r["serverTime"].as_i64().unwrap(), t);
+        let r = request(sb.bitget_url(), "GET", "/api/v2/public/time", &[], b"", None).await.unwrap().json();
+        assert_eq!(r["data"]["serverTime"].as_str().unwrap(), t.to_string());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!((sb.clock(), sb.advance_clock(1_000), sb.clock()), (t, t + 1_000, t + 1_000));
     let r = request(sb.binance_spot_url(), "GET", "/api/v3/time", &[], b"", None).await.unwrap().json();
-    let server = r["serverTime"].as_i64().unwrap();
-    assert!(server >= t && server < t + 60_000, "{server} vs {t}");
+    assert_eq!(r["serverTime"].as_i64().unwrap(), t + 1_000);
+    sb.set_as_of(Some(t));
     // signed requests are stamped in venue time, and see the balances and rows as of t
     let k = sb.keys().iter().find(|k| k.venue == Venue::Binance && k.label == "main").unwrap().clone();
-    let q = binance_signed_query(&k, "omitZeroBalances=true", now_ms() + shift);
+    let q = binance_signed_query(&k, "omitZeroBalances=true", t);
     let head = [("X-MBX-APIKEY".to_string(), k.api_key.clone())];
     let r = request(sb.binance_spot_url(), "GET", &format!("/api/v3/account?{q}"), &head, b"", None).await.unwrap();
     let spot: BTreeMap<String, Decimal> = r.json()["balances"]
@@ -84,7 +92,7 @@ async fn the_sandbox_serves_an_earlier_time_on_a_clock_set_to_it() {
         .collect();
     assert_eq!(spot, truth_b["binance/main/spot"]);
     let symbol = served.binance[0].trades.keys().next().expect("a traded symbol").to_string();
-    let q = binance_signed_query(&k, &format!("symbol={symbol}&fromId=0&limit=1000"), now_ms() + shift);
+    let q = binance_signed_query(&k, &format!("symbol={symbol}&fromId=0&limit=1000"), t);
     let r = request(sb.binance_spot_url(), "GET", &format!("/api/v3/myTrades?{q}"), &head, b"", None).await.unwrap();
     let rows = r.json();
     let rows = rows.as_array().unwrap();
@@ -93,7 +101,7 @@ async fn the_sandbox_serves_an_earlier_time_on_a_clock_set_to_it() {
     assert!(rows.iter().all(|r| r["time"].as_i64().unwrap() <= t));
     // Bitget too
     let g = sb.key(Venue::Bitget, "main").unwrap();
-    let h = bitget_headers(g, now_ms() + shift, "GET", "/api/v2/spot/account/assets", "", "");
+    let h = bitget_headers(g, t, "GET", "/api/v2/spot/account/assets", "", "");
     let r = request(sb.bitget_url(), "GET", "/api/v2/spot/account/assets", &h, b"", None).await.unwrap().json();
     let bspot: BTreeMap<String, Decimal> = r["data"]
         .as_array()
@@ -104,6 +112,9 @@ async fn the_sandbox_serves_an_earlier_time_on_a_clock_set_to_it() {
         .collect();
     assert_eq!(bspot, truth_b["bitget/main/spot"]);
     // and back to the whole history on the system clock
-    assert_eq!(sb.set_as_of(None), 0);
+    sb.set_as_of(None);
+    let r = request(sb.binance_spot_url(), "GET", "/api/v3/time", &[], b"", None).await.unwrap().json();
+    assert!(r["serverTime"].as_i64().unwrap() >= now_ms() - 60_000, "the system clock again");
+    assert!(sb.advance_clock(1_000) < now_ms() + 1_000, "a running clock is not moved");
     assert_eq!(sb.truth_balances(), truth::balances(sb.world()));
 }

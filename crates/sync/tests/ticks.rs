@@ -1,6 +1,6 @@
-//! Incremental ticks against the simulated venues through the relay: what an idle tick costs next to the backfill
-//! (the table of `examples/idle_bench.rs`, printed with `--nocapture`), and a property test that lets history happen
-//! between 100 ticks and compares the ledger with the truth after every one.
+//! Incremental ticks against the simulated venues: through the relay, what an idle tick costs next to the backfill
+//! (the table of `examples/idle_bench.rs`, printed with `--nocapture`); on the venues' own clock, a property test
+//! that lets history happen between 100 ticks and compares the ledger with the truth after every one.
 
 #[allow(dead_code)]
 #[path = "../examples/idle_bench.rs"]
@@ -8,17 +8,17 @@ mod bench;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use bench::common::{copy_trading, credentials, tmp};
 use bench::{Bench, Counting, Spent};
-use catalogue::Venue;
+use catalogue::{Host, Venue};
 use ledger::{Decimal, Event, EventKind};
 use simvenues::generator::Size;
 use simvenues::keys::Profile;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
 use sync_engine::native::{DirStore, HttpTransport, Route};
+use sync_engine::run::SETTLE_MS;
 use sync_engine::{AccountConfig, Stats, SyncOptions};
 use venues::{Request, Response, Transport, TransportError};
 
@@ -79,21 +79,24 @@ async fn a_copy_trading_accounts_idle_tick_reads_its_futures_wallet() {
     assert!(idle.futures_ip * 10.0 <= first.futures_ip, "{idle:?} vs {first:?}");
 }
 
-/// A transport whose clock moves with the simulated venues' ([`Sandbox::set_as_of`]): time passes for both.
-struct Shifted<T> {
+/// A transport on the simulated venues' stopped clock ([`Sandbox::set_as_of`]): it reads their time, and its waits
+/// (rate-limit windows, back-off) pass and move that clock on as much, so a tick sees the venues as of the time the
+/// test set plus what it waited, however long the machine takes to run it.
+struct VenueClock<'a, T> {
     inner: T,
-    shift: AtomicI64,
+    sandbox: &'a Sandbox,
 }
 
-impl<T: Transport> Transport for Shifted<T> {
+impl<T: Transport> Transport for VenueClock<'_, T> {
     async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         self.inner.send(request).await
     }
     fn now_ms(&self) -> i64 {
-        self.inner.now_ms() + self.shift.load(Ordering::SeqCst)
+        self.sandbox.clock()
     }
     async fn sleep(&self, ms: u64) {
         self.inner.sleep(ms).await;
+        self.sandbox.advance_clock(ms as i64);
     }
 }
 
@@ -252,17 +255,16 @@ const BALANCE_READS: [&str; 14] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
     let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
-    // the venues' clock moves hours between ticks a fraction of a second apart; the relay counts weight per minute
-    // of its own clock, so its per-minute budgets are a hundred times the venues' here
-    let relay = bench::relay_for(&sb, |c| {
-        c.limits.binance_spot_weight_per_minute *= 100;
-        c.limits.binance_sapi_ip_weight_per_minute *= 100;
-        c.limits.binance_futures_weight_per_minute *= 100;
-        c.limits.binance_coin_futures_weight_per_minute *= 100;
-    })
-    .await;
-    let http = HttpTransport::new(Route::Relay(relay.url.clone()), Duration::from_secs(10));
-    let t = Counting::new(Shifted { inner: http, shift: AtomicI64::new(0) }, &sb);
+    // straight to the venues, whose clock is the test's (a relay counts its rate-limit minutes on its own clock,
+    // which stays put while the venues' moves hours between ticks; the relay's part is measured by the tests above)
+    let route = Route::Direct(BTreeMap::from([
+        (Host::BinanceSpot, sb.binance_spot_url().to_string()),
+        (Host::BinanceFutures, sb.binance_futures_url().to_string()),
+        (Host::BinanceCoinFutures, sb.binance_coin_futures_url().to_string()),
+        (Host::Bitget, sb.bitget_url().to_string()),
+    ]));
+    let http = HttpTransport::new(route, Duration::from_secs(10));
+    let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
     let accounts = accounts(&sb);
     let regular_binance = accounts.iter().filter(|a| a.credentials.venue == Venue::Binance && !a.copy_trading);
     assert_eq!(regular_binance.count(), 2, "main and alt");
@@ -271,15 +273,16 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
     let end = sb.world().end;
     let mut at = end - 3 * DAY;
     let times: Vec<i64> = all.iter().map(|e| e.time.0).filter(|x| *x > at).collect();
-    let set_time = |x: i64| {
-        let shift = sb.set_as_of(Some(x));
-        t.inner().shift.store(shift, Ordering::SeqCst);
-    };
+    let set_time = |x: i64| sb.set_as_of(Some(x));
     set_time(at);
     let dir = tmp("hundred");
-    // full cycles every 12 hours of venue time: the test's steps are longer than the default hour
-    let options = SyncOptions { backoff_ms: 50, full_every_ms: 12 * HOUR, ..SyncOptions::default() };
+    // full cycles every 12 hours of venue time: the test's steps are longer than the default hour; the whole of the
+    // venues' per-IP limits: a tick that waited a rate-limit minute would move the venues' clock a minute past the
+    // rows cut at the tick's time (asserted below)
+    let options =
+        SyncOptions { backoff_ms: 50, full_every_ms: 12 * HOUR, budget_percent: 100, ..SyncOptions::default() };
     let first = tick(&t, &accounts, &dir, &options).await;
+    assert!(sb.clock() - at < SETTLE_MS, "the backfill waited {} ms", sb.clock() - at);
     assert_eq!(first.stats.full_ticks, accounts.len() as u64);
     assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
     let read_state = || -> sync_engine::SyncState {
@@ -316,6 +319,7 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
             whole_pairs += 1;
         }
         let r = tick(&t, &accounts, &dir, &options).await;
+        assert!(sb.clock() - at < SETTLE_MS, "tick {i} waited {} ms", sb.clock() - at);
         let missing = compare(&sb, &accounts, &dir);
         let s = &r.stats;
         let was_full = s.full_ticks > 0 || s.escalations > 0;

@@ -344,9 +344,9 @@ impl Bitget {
         Ok(entry)
     }
 
-    /// The venue's server time now: the settings' clock, moved with the stage's.
+    /// The venue's server time now: the settings' clock, or the stage's when it is stopped.
     pub fn now_ms(&self) -> i64 {
-        self.settings.fixed_clock_ms.unwrap_or_else(|| self.settings.now_ms() + self.stage.shift_ms())
+        self.settings.fixed_clock_ms.unwrap_or_else(|| self.stage.clock(self.settings.now_ms()))
     }
 
     fn answer(&self, req: &Req) -> Response {
