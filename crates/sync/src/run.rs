@@ -914,34 +914,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let d = self.snapshot_call(client, run, &BINANCE_FUNDING_ASSETS, &[]).await?;
         parse::binance::funding_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
         self.usdm_snapshot(client, run, st, reason, snap).await?;
-        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
-            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
-        };
-        let coinm_account = AccountId::new("binance", label, "coinm");
-        let coinm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == coinm_account).cloned().collect();
-        // the COIN-M wallet and its open positions' sizes (docs/venues.md §1.14); their prices under the same rule
-        let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
-        let sizes = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
-        st.coinm_pairs.extend(sizes.iter().map(|p| parse::binance::coinm_pair(&p.symbol)));
-        let (was, is) = (shape(&st.coinm_position_sizes), shape(&sizes));
-        if sizes.is_empty() {
-            // nothing open: no positionRisk read
-        } else if reason.is_some() || was != is || coinm_last.len() != sizes.len() {
-            // the contracts' sizes: cached, read again daily or when an open position's symbol is not among them
-            let unknown = sizes.iter().any(|p| !st.coinm_contracts.contains_key(&p.symbol));
-            let stale = st.coinm_contracts_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
-            if unknown || stale {
-                let info = self.snapshot_call(client, run, &BINANCE_COINM_EXCHANGE_INFO, &[]).await?;
-                st.coinm_contracts = parse::binance::coinm_exchange_info(&info).map_err(parse_err)?;
-                st.coinm_contracts_at = Some(now);
-            }
-            let d = self.snapshot_call(client, run, &BINANCE_COINM_POSITIONS, &[]).await?;
-            let open = parse::binance::coinm_positions(&d, label, Timestamp(now), &st.coinm_contracts);
-            snap.positions.extend(open.map_err(parse_err)?);
-        } else {
-            snap.positions.extend(refreshed(&coinm_last, &sizes, now));
-        }
-        st.coinm_position_sizes = sizes;
+        self.coinm_snapshot(client, run, st, reason, snap).await?;
         // Simple Earn positions (weight 150 a page, docs/sync.md): in a full cycle, on the first tick of a UTC
         // day (rewards are paid daily) and when spot or funding moved (a subscription or redemption moves
         // one of them); otherwise the earn wallet is as last read
@@ -953,18 +926,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         snap.new_day = st.earn_at.is_none_or(|t| t.div_euclid(DAY) < now.div_euclid(DAY));
         let spot_or_funding_moved = st.balances.as_ref().is_none_or(touched);
         if reason.is_some() || snap.new_day || spot_or_funding_moved {
-            for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
-                for current in 1.. {
-                    let params = [("current", current.to_string()), ("size", "100".to_string())];
-                    let d = self.snapshot_call(client, run, endpoint, &params).await?;
-                    let (rows, total) =
-                        parse::binance::earn_positions(&d, label, endpoint, &mut snap.balances).map_err(parse_err)?;
-                    if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
-                        break;
-                    }
-                }
-            }
-            st.earn_at = Some(now);
+            self.earn_snapshot(client, run, st, snap).await?;
         } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
             snap.balances.insert(earn, b.clone());
         }
@@ -997,6 +959,73 @@ impl<'t, T: Transport> Engine<'t, T> {
             delisted.retain(|s, _| !symbols.symbols.contains_key(s));
             symbols.symbols.extend(delisted.iter().map(|(s, p)| (s.clone(), p.clone())));
         }
+        Ok(())
+    }
+
+    /// The COIN-M wallet and its open positions' sizes (docs/venues.md §1.14); their prices under the same rule as
+    /// USDⓈ-M: read again in a full cycle or when the sizes changed, else refreshed from the sizes' PnL.
+    async fn coinm_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        reason: Option<&'static str>,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (label, now) = (run.label.as_str(), run.now);
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
+            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
+        };
+        let coinm_account = AccountId::new("binance", label, "coinm");
+        let coinm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == coinm_account).cloned().collect();
+        let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
+        let sizes = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
+        st.coinm_pairs.extend(sizes.iter().map(|p| parse::binance::coinm_pair(&p.symbol)));
+        let (was, is) = (shape(&st.coinm_position_sizes), shape(&sizes));
+        if sizes.is_empty() {
+            // nothing open: no positionRisk read
+        } else if reason.is_some() || was != is || coinm_last.len() != sizes.len() {
+            // the contracts' sizes: cached, read again daily or when an open position's symbol is not among them
+            let unknown = sizes.iter().any(|p| !st.coinm_contracts.contains_key(&p.symbol));
+            let stale = st.coinm_contracts_at.is_none_or(|t| now - t >= self.options.symbols_every_ms);
+            if unknown || stale {
+                let info = self.snapshot_call(client, run, &BINANCE_COINM_EXCHANGE_INFO, &[]).await?;
+                st.coinm_contracts = parse::binance::coinm_exchange_info(&info).map_err(parse_err)?;
+                st.coinm_contracts_at = Some(now);
+            }
+            let d = self.snapshot_call(client, run, &BINANCE_COINM_POSITIONS, &[]).await?;
+            let open = parse::binance::coinm_positions(&d, label, Timestamp(now), &st.coinm_contracts);
+            snap.positions.extend(open.map_err(parse_err)?);
+        } else {
+            snap.positions.extend(refreshed(&coinm_last, &sizes, now));
+        }
+        st.coinm_position_sizes = sizes;
+        Ok(())
+    }
+
+    /// The Simple Earn positions, flexible and locked, into the earn wallet (weight 150 a page, docs/sync.md).
+    async fn earn_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        for endpoint in [&BINANCE_EARN_FLEXIBLE_POSITION, &BINANCE_EARN_LOCKED_POSITION] {
+            for current in 1.. {
+                let params = [("current", current.to_string()), ("size", "100".to_string())];
+                let d = self.snapshot_call(client, run, endpoint, &params).await?;
+                let (rows, total) =
+                    parse::binance::earn_positions(&d, run.label.as_str(), endpoint, &mut snap.balances)
+                        .map_err(parse_err)?;
+                if rows < 100 || total.is_some_and(|t| (current * 100) as u64 >= t) {
+                    break;
+                }
+            }
+        }
+        st.earn_at = Some(run.now);
         Ok(())
     }
 
@@ -1100,99 +1129,115 @@ impl<'t, T: Transport> Engine<'t, T> {
         let copy_trading = cx.borrow().run.copy_trading;
         match mode {
             AccountMode::Binance if copy_trading => self.lead_cycle(client, cx, key, mode).await,
-            AccountMode::Binance => {
-                // The spot host (`/api`, `/sapi`) and the futures hosts (`/fapi`, `/dapi`) have separate weight
-                // limits: their streams run at the same time, each within its own host's budget.
-                let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
-                    Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host != Host::BinanceSpot);
-                let earn = cx.borrow().moved.earn_in_full;
-                let staking = cx.borrow().moved.staking_in_full;
-                let spot = async move {
-                    for stream in spot_side {
-                        let fiat_orders = Stream::BINANCE_FIAT_ORDERS.contains(&stream);
-                        let skipped_staking = !staking && Stream::BINANCE_STAKING.contains(&stream);
-                        if (!earn && Stream::BINANCE_EARN.contains(&stream)) || fiat_orders || skipped_staking {
-                            continue;
-                        }
-                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                    }
-                    self.fiat_orders(client, cx, key).await?;
-                    // spot fills of the symbols whose assets were found so far
-                    let symbols: Vec<String> = {
-                        let c = cx.borrow();
-                        let st = &c.state.accounts[key];
-                        st.symbols
-                            .symbols
-                            .iter()
-                            .filter(|(s, _)| !st.delisted.contains_key(*s))
-                            .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
-                            .map(|(s, _)| s.clone())
-                            .collect()
-                    };
-                    let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
-                    // the pairs exchangeInfo no longer lists: those found, then the candidates
-                    self.find_delisted(client, cx, key).await?;
-                    self.margin_full(client, cx, key, label, balances).await
-                };
-                let futures = async move {
-                    for stream in futures_side {
-                        self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                    }
-                    // fills of the symbols of income rows and open positions
-                    let symbols: Vec<String> =
-                        cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
-                    let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
-                    // COIN-M fills of the pairs of income rows and open positions
-                    let pairs: Vec<String> = cx.borrow().state.accounts[key].coinm_pairs.iter().cloned().collect();
-                    let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
-                    self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
-                };
-                both(spot, futures).await
-            }
+            AccountMode::Binance => self.binance_cycle(client, cx, key, label, balances).await,
             AccountMode::BitgetClassic | AccountMode::BitgetUnified => {
-                // streams that need no discovery
-                for &stream in Stream::independent(mode) {
-                    let instances = plan::instances(stream, &[], &[]);
-                    self.run_stream(client, cx, stream, instances).await?;
-                }
-                // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
-                let others = if mode == AccountMode::BitgetClassic {
-                    other_products(&cx.borrow().state.accounts[key])
-                } else {
-                    vec![]
-                };
-                let product_streams =
-                    [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills, Stream::BitgetTaxFutures];
-                for stream in product_streams.into_iter().filter(|_| !others.is_empty()) {
-                    self.run_stream(client, cx, stream, product_instances(&others)).await?;
-                }
-                // streams that need the assets found so far
-                let instances = if mode == AccountMode::BitgetClassic {
-                    // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that
-                    // can have been transferred between the spot and futures wallets
-                    let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
-                    let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
-                    for w in wallets.iter().copied().chain(["futures"]) {
-                        coins.extend(
-                            balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()),
-                        );
-                    }
-                    let coins: Vec<String> = coins.into_iter().collect();
-                    (Stream::BitgetTransfers, bitget_transfer_instances(&coins, &wallets))
-                } else {
-                    // convert records need both coins: every ordered pair of the coins found so far
-                    let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
-                    (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
-                };
-                self.run_stream(client, cx, instances.0, instances.1).await?;
-                for &stream in Stream::copy_trading(mode).iter().filter(|_| copy_trading) {
-                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                }
-                Ok(())
+                self.bitget_cycle(client, cx, mode, key, label, balances).await
             }
         }
+    }
+
+    /// A Binance account's full cycle: the spot host's streams (then the spot fills of the symbols of the assets
+    /// found, the delisted pairs and margin) beside the futures hosts' (then the fills of the symbols and pairs
+    /// found), each within its own host's budget.
+    async fn binance_cycle(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<(), SyncError> {
+        let mode = AccountMode::Binance;
+        // The spot host (`/api`, `/sapi`) and the futures hosts (`/fapi`, `/dapi`) have separate weight
+        // limits: their streams run at the same time, each within its own host's budget.
+        let (futures_side, spot_side): (Vec<Stream>, Vec<Stream>) =
+            Stream::independent(mode).iter().partition(|s| s.spec().endpoint.host != Host::BinanceSpot);
+        let earn = cx.borrow().moved.earn_in_full;
+        let staking = cx.borrow().moved.staking_in_full;
+        let spot = async move {
+            for stream in spot_side {
+                let fiat_orders = Stream::BINANCE_FIAT_ORDERS.contains(&stream);
+                let skipped_staking = !staking && Stream::BINANCE_STAKING.contains(&stream);
+                if (!earn && Stream::BINANCE_EARN.contains(&stream)) || fiat_orders || skipped_staking {
+                    continue;
+                }
+                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+            }
+            self.fiat_orders(client, cx, key).await?;
+            // spot fills of the symbols whose assets were found so far
+            let symbols: Vec<String> = {
+                let c = cx.borrow();
+                let st = &c.state.accounts[key];
+                st.symbols
+                    .symbols
+                    .iter()
+                    .filter(|(s, _)| !st.delisted.contains_key(*s))
+                    .filter(|(_, (b, q))| st.assets.contains(b) || st.assets.contains(q))
+                    .map(|(s, _)| s.clone())
+                    .collect()
+            };
+            let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+            self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+            // the pairs exchangeInfo no longer lists: those found, then the candidates
+            self.find_delisted(client, cx, key).await?;
+            self.margin_full(client, cx, key, label, balances).await
+        };
+        let futures = async move {
+            self.run_streams(client, cx, &futures_side).await?;
+            // fills of the symbols of income rows and open positions
+            let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
+            let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
+            self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
+            // COIN-M fills of the pairs of income rows and open positions
+            let pairs: Vec<String> = cx.borrow().state.accounts[key].coinm_pairs.iter().cloned().collect();
+            let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
+            self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
+        };
+        both(spot, futures).await
+    }
+
+    /// A Bitget account's full cycle: the streams that need no discovery, the other product types' bills and fills,
+    /// the streams that need the assets found so far, and a copy-trading account's own.
+    async fn bitget_cycle(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        mode: AccountMode,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<(), SyncError> {
+        let copy_trading = cx.borrow().run.copy_trading;
+        // streams that need no discovery
+        self.run_streams(client, cx, Stream::independent(mode)).await?;
+        // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
+        let others =
+            if mode == AccountMode::BitgetClassic { other_products(&cx.borrow().state.accounts[key]) } else { vec![] };
+        let product_streams = [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills, Stream::BitgetTaxFutures];
+        for stream in product_streams.into_iter().filter(|_| !others.is_empty()) {
+            self.run_stream(client, cx, stream, product_instances(&others)).await?;
+        }
+        // streams that need the assets found so far
+        let instances = if mode == AccountMode::BitgetClassic {
+            // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that
+            // can have been transferred between the spot and futures wallets
+            let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
+            let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
+            for w in wallets.iter().copied().chain(["futures"]) {
+                coins.extend(balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()));
+            }
+            let coins: Vec<String> = coins.into_iter().collect();
+            (Stream::BitgetTransfers, bitget_transfer_instances(&coins, &wallets))
+        } else {
+            // convert records need both coins: every ordered pair of the coins found so far
+            let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
+            (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
+        };
+        self.run_stream(client, cx, instances.0, instances.1).await?;
+        for &stream in Stream::copy_trading(mode).iter().filter(|_| copy_trading) {
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        }
+        Ok(())
     }
 
     /// A Binance lead portfolio's full cycle (docs/venues.md §1.17): its income, then the fills of the symbols of
@@ -1204,9 +1249,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         key: &str,
         mode: AccountMode,
     ) -> Result<(), SyncError> {
-        for &stream in Stream::copy_trading(mode) {
-            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-        }
+        self.run_streams(client, cx, Stream::copy_trading(mode)).await?;
         let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
         let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
         self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
@@ -1224,9 +1267,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         balances: &Balances,
     ) -> Result<(), SyncError> {
         if cx.borrow().moved.margin_in_full {
-            for stream in Stream::BINANCE_MARGIN {
-                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-            }
+            self.run_streams(client, cx, &Stream::BINANCE_MARGIN).await?;
         }
         let symbols = crate::margin::fill_symbols(&cx.borrow().state.accounts[key], balances, label);
         let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
@@ -1343,6 +1384,73 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
     }
 
+    /// Reads each of `streams` whole (one instance: no symbol or coin parameter).
+    async fn run_streams(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        streams: &[Stream],
+    ) -> Result<(), SyncError> {
+        for &stream in streams {
+            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        }
+        Ok(())
+    }
+
+    /// Margin in an incremental tick where its wallet moved: its loans and interest, then the fills of the pairs
+    /// whose assets moved unexplained (the capital flow, weight 100, in full cycles only).
+    async fn margin_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let streams = [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest];
+        self.run_streams(client, cx, &streams).await?;
+        let symbols = {
+            let c = cx.borrow();
+            let assets = c.check.as_ref().map(|c| c.unexplained_in(&wallet(AccountMode::Binance, label, "margin")));
+            tick::symbols_for(&c.state.accounts[key].symbols, &assets.unwrap_or_default(), false)
+        };
+        let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await
+    }
+
+    /// The spot side's end of a Binance incremental tick: the fills of the symbols whose base and quote both moved
+    /// unexplained, then of either; then the staking histories when a staking asset is still unexplained in spot
+    /// (docs/venues.md §1.16).
+    async fn unexplained_spot_fills(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let spot = wallet(AccountMode::Binance, label, "spot");
+        for both_sides in [true, false] {
+            let symbols = {
+                let c = cx.borrow();
+                let Some(check) = c.check.as_ref() else { break };
+                let assets = check.unexplained_in(&spot);
+                tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
+            };
+            if !symbols.is_empty() {
+                let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
+                self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+            }
+        }
+        let staking = cx
+            .borrow()
+            .check
+            .as_ref()
+            .is_some_and(|c| c.unexplained_in(&spot).iter().any(|a| Stream::STAKING_ASSETS.contains(&a.as_str())));
+        if staking {
+            self.run_streams(client, cx, &Stream::BINANCE_STAKING).await?;
+        }
+        Ok(())
+    }
+
     /// A Binance account's incremental tick: the spot host's streams and the futures host's at the same time.
     async fn binance_incremental(
         &self,
@@ -1361,14 +1469,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         let earn_moved = moved(cx, mode, label, "earn") || (spot_moved && cx.borrow().moved.new_day);
         let spot = async move {
             if spot_moved {
-                for stream in [Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends] {
-                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                }
+                self.run_streams(client, cx, &[Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends])
+                    .await?;
             }
             if earn_moved {
-                for stream in Stream::BINANCE_EARN {
-                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                }
+                self.run_streams(client, cx, &Stream::BINANCE_EARN).await?;
             }
             // transfers of the types whose sending or receiving wallet moved
             let wallet_moved = |w: &str| match w {
@@ -1384,51 +1489,14 @@ impl<'t, T: Transport> Engine<'t, T> {
                 .map(|(t, _, _)| vec![("type", t.to_string())])
                 .collect();
             self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
-            // margin: its loans and interest, then the fills of the pairs whose assets moved unexplained (the
-            // capital flow, weight 100, in full cycles only)
             if margin_moved {
-                for stream in [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest]
-                {
-                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                }
-                let symbols = {
-                    let c = cx.borrow();
-                    let assets = c.check.as_ref().map(|c| c.unexplained_in(&wallet(mode, label, "margin")));
-                    tick::symbols_for(&c.state.accounts[key].symbols, &assets.unwrap_or_default(), false)
-                };
-                let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
-                self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+                self.margin_incremental(client, cx, key, label).await?;
             }
-            // spot fills: first the symbols whose base and quote both moved unexplained, then either
-            let spot = wallet(mode, label, "spot");
-            for both_sides in [true, false] {
-                let symbols = {
-                    let c = cx.borrow();
-                    let Some(check) = c.check.as_ref() else { break };
-                    let assets = check.unexplained_in(&spot);
-                    tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
-                };
-                if !symbols.is_empty() {
-                    let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                    self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
-                }
-            }
-            // the staking histories when a staking asset is still unexplained in spot (docs/venues.md §1.16)
-            let staking =
-                cx.borrow().check.as_ref().is_some_and(|c| {
-                    c.unexplained_in(&spot).iter().any(|a| Stream::STAKING_ASSETS.contains(&a.as_str()))
-                });
-            if staking {
-                for stream in Stream::BINANCE_STAKING {
-                    self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-                }
-            }
-            Ok(())
+            self.unexplained_spot_fills(client, cx, key, label).await
         };
         let futures = async move {
             if usdm_moved {
-                let stream = Stream::BinanceIncome;
-                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                self.run_streams(client, cx, &[Stream::BinanceIncome]).await?;
             }
             // fills of the symbols with new income rows or a position that changed
             let symbols: Vec<String> = {
@@ -1439,8 +1507,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
             // COIN-M: income when its wallet moved, then the fills of the pairs with new income rows
             if coinm_moved {
-                let stream = Stream::BinanceCoinmIncome;
-                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+                self.run_streams(client, cx, &[Stream::BinanceCoinmIncome]).await?;
             }
             let pairs: Vec<String> = cx.borrow().moved.coinm_pairs.iter().cloned().collect();
             let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
@@ -1487,9 +1554,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         if futures_moved || positions_moved {
             streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
         }
-        for stream in streams {
-            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-        }
+        self.run_streams(client, cx, &streams).await?;
         // transfers of the coins that moved in both wallets
         let coins: Vec<String> = assets_moved(cx, mode, label, "spot")
             .intersection(&assets_moved(cx, mode, label, "futures"))
@@ -1537,9 +1602,7 @@ impl<'t, T: Transport> Engine<'t, T> {
     ) -> Result<(), SyncError> {
         let mode = AccountMode::BitgetUnified;
         if moved(cx, mode, label, "unified") {
-            for &stream in Stream::independent(mode) {
-                self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
-            }
+            self.run_streams(client, cx, Stream::independent(mode)).await?;
         }
         // converts of the pairs of coins that both moved
         let coins: Vec<String> = assets_moved(cx, mode, label, "unified").into_iter().collect();
