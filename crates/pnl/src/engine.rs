@@ -1252,106 +1252,87 @@ impl<'a> Engine<'a> {
     fn uk_flows(&mut self, order: &[u32], partner: &[u32]) -> FxMap<u32, Vec<DayFlow>> {
         let events = self.events;
         let mut flows: FxMap<u32, Vec<DayFlow>> = FxMap::default();
-        let mut add = |asset: u32, t: Timestamp, units: Decimal, acquired: bool| {
-            if units <= Decimal::ZERO {
-                return;
-            }
-            let days = flows.entry(asset).or_default();
-            let day = t.day();
-            if days.last().is_none_or(|f| f.day != day) {
-                days.push(DayFlow { day, first_acquired: None, acquired: Decimal::ZERO, disposed: Decimal::ZERO });
-            }
-            let f = days.last_mut().expect("pushed");
-            if acquired {
-                f.acquired += units;
-                f.first_acquired.get_or_insert(t);
-            } else {
-                f.disposed += units;
-            }
-        };
+        let mut moves = Vec::new();
         for &i in order {
             let e = &events[i as usize];
-            let t = e.time;
-            match &e.kind {
-                EventKind::Trade { spend, receive, fees, .. } => {
-                    let a = self.asset(&spend.asset);
-                    let b = self.asset(&receive.asset);
-                    if !self.cash[a as usize] {
-                        add(a, t, spend.amount, false);
-                    }
-                    for fee in fees {
-                        let f = self.asset(&fee.asset);
-                        if !self.cash[f as usize] {
-                            add(f, t, fee.amount, false);
-                        }
-                    }
-                    if !self.cash[b as usize] {
-                        add(b, t, receive.amount, true);
-                    }
+            let partner = Some(partner[i as usize]).filter(|p| *p != NONE).map(|p| &events[p as usize]);
+            moves.clear();
+            self.uk_moves(e, partner, &mut moves);
+            for &(asset, units, acquired) in &moves {
+                if units <= Decimal::ZERO || self.cash[asset as usize] {
+                    continue;
                 }
-                EventKind::Deposit { asset, amount, .. } => {
-                    let asset = self.asset(asset);
-                    if partner[i as usize] == NONE
-                        && !self.cash[asset as usize]
-                        && (self.s.deposit_costs.contains_key(&e.id)
-                            || (self.s.deposits_at_market && self.price(asset, t).is_some()))
-                    {
-                        add(asset, t, *amount, true);
-                    }
+                let days = flows.entry(asset).or_default();
+                let day = e.time.day();
+                if days.last().is_none_or(|f| f.day != day) {
+                    days.push(DayFlow { day, first_acquired: None, acquired: Decimal::ZERO, disposed: Decimal::ZERO });
                 }
-                EventKind::Withdrawal { asset, amount, fee, .. } => {
-                    let asset = self.asset(asset);
-                    if self.cash[asset as usize] {
-                        continue;
-                    }
-                    let fee = fee.unwrap_or_default();
-                    match partner[i as usize] {
-                        NONE => {
-                            add(asset, t, fee, false);
-                            add(asset, t, *amount, false);
-                        }
-                        p => {
-                            let EventKind::Deposit { amount: received, .. } = &events[p as usize].kind else {
-                                unreachable!("partner of a deposit")
-                            };
-                            add(asset, t, fee + (*amount - *received), false);
-                        }
-                    }
+                let f = days.last_mut().expect("pushed");
+                if acquired {
+                    f.acquired += units;
+                    f.first_acquired.get_or_insert(e.time);
+                } else {
+                    f.disposed += units;
                 }
-                EventKind::Income { asset, amount, .. } => {
-                    let asset = self.asset(asset);
-                    if !self.cash[asset as usize] {
-                        if amount.is_sign_positive() {
-                            add(asset, t, *amount, true);
-                        } else {
-                            add(asset, t, -*amount, false);
-                        }
-                    }
-                }
-                // a migration carries lots over, neither acquiring nor disposing, unless a leg is cash: then it is
-                // a trade (docs/accounting.md §8d)
-                EventKind::Migration { from, to } => {
-                    let (a, b) = (self.asset(&from.asset), self.asset(&to.asset));
-                    let (cash_a, cash_b) = (self.cash[a as usize], self.cash[b as usize]);
-                    if cash_a != cash_b {
-                        add(a, t, if cash_a { Decimal::ZERO } else { from.amount }, false);
-                        add(b, t, if cash_b { Decimal::ZERO } else { to.amount }, true);
-                    }
-                }
-                EventKind::Loan { action, asset, amount, interest } => {
-                    let asset = self.asset(asset);
-                    if !self.cash[asset as usize] {
-                        match action {
-                            LoanAction::Borrow => add(asset, t, *amount, true),
-                            LoanAction::Repay => add(asset, t, *amount + interest.unwrap_or_default(), false),
-                            LoanAction::Interest => {}
-                        }
-                    }
-                }
-                EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
             }
         }
         flows
+    }
+
+    /// What `e` acquires and disposes of, for share pooling: (asset, units, acquired); the caller leaves out cash
+    /// and what is not positive. `partner`: the deposit a withdrawal was matched with (a matched deposit acquires
+    /// nothing: the lots moved with it).
+    fn uk_moves(&mut self, e: &Event, partner: Option<&Event>, out: &mut Vec<(u32, Decimal, bool)>) {
+        match &e.kind {
+            EventKind::Trade { spend, receive, fees, .. } => {
+                out.push((self.asset(&spend.asset), spend.amount, false));
+                for fee in fees {
+                    out.push((self.asset(&fee.asset), fee.amount, false));
+                }
+                out.push((self.asset(&receive.asset), receive.amount, true));
+            }
+            EventKind::Deposit { asset, amount, .. } => {
+                let asset = self.asset(asset);
+                if partner.is_none()
+                    && !self.cash[asset as usize]
+                    && (self.s.deposit_costs.contains_key(&e.id)
+                        || (self.s.deposits_at_market && self.price(asset, e.time).is_some()))
+                {
+                    out.push((asset, *amount, true));
+                }
+            }
+            EventKind::Withdrawal { asset, amount, fee, .. } => {
+                let (asset, fee) = (self.asset(asset), fee.unwrap_or_default());
+                match partner.map(|p| &p.kind) {
+                    None => out.extend([(asset, fee, false), (asset, *amount, false)]),
+                    Some(EventKind::Deposit { amount: received, .. }) => {
+                        out.push((asset, fee + (*amount - *received), false));
+                    }
+                    Some(_) => unreachable!("partner of a deposit"),
+                }
+            }
+            EventKind::Income { asset, amount, .. } => {
+                let asset = self.asset(asset);
+                out.push(if amount.is_sign_positive() { (asset, *amount, true) } else { (asset, -*amount, false) });
+            }
+            // a migration carries lots over, neither acquiring nor disposing, unless a leg is cash: then it is a
+            // trade (docs/accounting.md §8d)
+            EventKind::Migration { from, to } => {
+                let (a, b) = (self.asset(&from.asset), self.asset(&to.asset));
+                if self.cash[a as usize] != self.cash[b as usize] {
+                    out.extend([(a, from.amount, false), (b, to.amount, true)]);
+                }
+            }
+            EventKind::Loan { action, asset, amount, interest } => {
+                let asset = self.asset(asset);
+                match action {
+                    LoanAction::Borrow => out.push((asset, *amount, true)),
+                    LoanAction::Repay => out.push((asset, *amount + interest.unwrap_or_default(), false)),
+                    LoanAction::Interest => {}
+                }
+            }
+            EventKind::Transfer { .. } | EventKind::FuturesTrade { .. } => {}
+        }
     }
 
     /// At the end of a day: the day's reserved acquisitions settle the reservations waiting for them (each takes its
