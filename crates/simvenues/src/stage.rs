@@ -98,100 +98,91 @@ fn upto<T: Clone>(rows: &[T], t: i64, time: impl Fn(&T) -> i64) -> Vec<T> {
     rows.iter().filter(|r| time(r) <= t).cloned().collect()
 }
 
+/// Each symbol's rows up to `t`; a symbol left with none is gone.
+fn upto_each<T: Clone>(
+    rows: &BTreeMap<Symbol, Vec<T>>,
+    t: i64,
+    time: impl Fn(&T) -> i64 + Copy,
+) -> BTreeMap<Symbol, Vec<T>> {
+    rows.iter().map(|(s, v)| (s.clone(), upto(v, t, time))).filter(|(_, v)| !v.is_empty()).collect()
+}
+
+/// A Binance account's rows up to `t` and its positions at `t`; its wallets are filled in by [`as_of`].
+fn binance_as_of(a: &BinanceAccount, t: i64) -> BinanceAccount {
+    BinanceAccount {
+        label: a.label.clone(),
+        uid: a.uid,
+        index: a.index,
+        wallets: BTreeMap::new(),
+        trades: upto_each(&a.trades, t, |f| f.time),
+        deposits: upto(&a.deposits, t, |d| d.time),
+        withdrawals: upto(&a.withdrawals, t, |w| w.time),
+        transfers: upto(&a.transfers, t, |x| x.time),
+        converts: upto(&a.converts, t, |c| c.time),
+        dribblets: upto(&a.dribblets, t, |d| d.time),
+        futures_trades: upto_each(&a.futures_trades, t, |f| f.time),
+        income: upto(&a.income, t, |i| i.time),
+        positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
+        earn: upto(&a.earn, t, |e| e.time),
+        dividends: upto(&a.dividends, t, |d| d.time),
+        fiat_orders: upto(&a.fiat_orders, t, |o| o.time),
+        fiat_payments: upto(&a.fiat_payments, t, |p| p.time),
+        p2p: upto(&a.p2p, t, |p| p.time),
+        pay: upto(&a.pay, t, |p| p.time),
+        coinm_trades: upto_each(&a.coinm_trades, t, |f| f.time),
+        coinm_income: upto(&a.coinm_income, t, |i| i.time),
+        coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
+        staking: upto(&a.staking, t, |r| r.time),
+        copy_trading: a.copy_trading,
+        margin_trades: upto_each(&a.margin_trades, t, |f| f.time),
+        margin_loans: upto(&a.margin_loans, t, |l| l.time),
+        margin_interest: upto(&a.margin_interest, t, |i| i.time),
+        margin_flows: upto(&a.margin_flows, t, |f| f.time),
+        margin_liquidations: upto(&a.margin_liquidations, t, |l| l.time),
+    }
+}
+
+/// A Bitget account's rows up to `t` and its positions at `t`; its wallets are filled in by [`as_of`].
+fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
+    BitgetAccount {
+        label: a.label.clone(),
+        uid: a.uid,
+        index: a.index,
+        mode: a.mode,
+        wallets: BTreeMap::new(),
+        spot_fills: upto(&a.spot_fills, t, |f| f.time),
+        deposits: upto(&a.deposits, t, |d| d.time),
+        withdrawals: upto(&a.withdrawals, t, |w| w.time),
+        transfers: upto(&a.transfers, t, |x| x.time),
+        spot_bills: upto(&a.spot_bills, t, |b| b.time),
+        converts: upto(&a.converts, t, |c| c.time),
+        bgb_converts: upto(&a.bgb_converts, t, |c| c.time),
+        mix_fills: upto(&a.mix_fills, t, |f| f.time),
+        mix_bills: upto(&a.mix_bills, t, |b| b.time),
+        positions: replay(a.mix_fills.iter().filter(|f| f.time <= t)),
+        copy_role: a.copy_role,
+        copy_orders: upto(&a.copy_orders, t, |o| o.close_time),
+        profit_shares: upto(&a.profit_shares, t, |p| p.time),
+        tax_only: upto(&a.tax_only, t, |b| b.time),
+        product_futures: a
+            .product_futures
+            .iter()
+            .map(|(w, p)| {
+                let cut = ProductFutures {
+                    fills: upto(&p.fills, t, |f| f.time),
+                    bills: upto(&p.bills, t, |b| b.time),
+                    positions: replay(p.fills.iter().filter(|f| f.time <= t)),
+                };
+                (*w, cut)
+            })
+            .collect(),
+    }
+}
+
 /// `world` as its venues showed it at venue time `t`: the rows up to `t`, the balances and positions at `t`.
 pub fn as_of(world: &World, t: i64) -> World {
-    let binance = world
-        .binance
-        .iter()
-        .map(|a| BinanceAccount {
-            label: a.label.clone(),
-            uid: a.uid,
-            index: a.index,
-            wallets: BTreeMap::new(),
-            trades: a
-                .trades
-                .iter()
-                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-            deposits: upto(&a.deposits, t, |d| d.time),
-            withdrawals: upto(&a.withdrawals, t, |w| w.time),
-            transfers: upto(&a.transfers, t, |x| x.time),
-            converts: upto(&a.converts, t, |c| c.time),
-            dribblets: upto(&a.dribblets, t, |d| d.time),
-            futures_trades: a
-                .futures_trades
-                .iter()
-                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-            income: upto(&a.income, t, |i| i.time),
-            positions: replay(a.futures_trades.values().flatten().filter(|f| f.time <= t)),
-            earn: upto(&a.earn, t, |e| e.time),
-            dividends: upto(&a.dividends, t, |d| d.time),
-            fiat_orders: upto(&a.fiat_orders, t, |o| o.time),
-            fiat_payments: upto(&a.fiat_payments, t, |p| p.time),
-            p2p: upto(&a.p2p, t, |p| p.time),
-            pay: upto(&a.pay, t, |p| p.time),
-            coinm_trades: a
-                .coinm_trades
-                .iter()
-                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-            coinm_income: upto(&a.coinm_income, t, |i| i.time),
-            coinm_positions: replay(a.coinm_trades.values().flatten().filter(|f| f.time <= t)),
-            staking: upto(&a.staking, t, |r| r.time),
-            copy_trading: a.copy_trading,
-            margin_trades: a
-                .margin_trades
-                .iter()
-                .map(|(s, v)| (s.clone(), upto(v, t, |f| f.time)))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-            margin_loans: upto(&a.margin_loans, t, |l| l.time),
-            margin_interest: upto(&a.margin_interest, t, |i| i.time),
-            margin_flows: upto(&a.margin_flows, t, |f| f.time),
-            margin_liquidations: upto(&a.margin_liquidations, t, |l| l.time),
-        })
-        .collect();
-    let bitget = world
-        .bitget
-        .iter()
-        .map(|a| BitgetAccount {
-            label: a.label.clone(),
-            uid: a.uid,
-            index: a.index,
-            mode: a.mode,
-            wallets: BTreeMap::new(),
-            spot_fills: upto(&a.spot_fills, t, |f| f.time),
-            deposits: upto(&a.deposits, t, |d| d.time),
-            withdrawals: upto(&a.withdrawals, t, |w| w.time),
-            transfers: upto(&a.transfers, t, |x| x.time),
-            spot_bills: upto(&a.spot_bills, t, |b| b.time),
-            converts: upto(&a.converts, t, |c| c.time),
-            bgb_converts: upto(&a.bgb_converts, t, |c| c.time),
-            mix_fills: upto(&a.mix_fills, t, |f| f.time),
-            mix_bills: upto(&a.mix_bills, t, |b| b.time),
-            positions: replay(a.mix_fills.iter().filter(|f| f.time <= t)),
-            copy_role: a.copy_role,
-            copy_orders: upto(&a.copy_orders, t, |o| o.close_time),
-            profit_shares: upto(&a.profit_shares, t, |p| p.time),
-            tax_only: upto(&a.tax_only, t, |b| b.time),
-            product_futures: a
-                .product_futures
-                .iter()
-                .map(|(w, p)| {
-                    let cut = ProductFutures {
-                        fills: upto(&p.fills, t, |f| f.time),
-                        bills: upto(&p.bills, t, |b| b.time),
-                        positions: replay(p.fills.iter().filter(|f| f.time <= t)),
-                    };
-                    (*w, cut)
-                })
-                .collect(),
-        })
-        .collect();
+    let binance = world.binance.iter().map(|a| binance_as_of(a, t)).collect();
+    let bitget = world.bitget.iter().map(|a| bitget_as_of(a, t)).collect();
     let mut cut = World {
         seed: world.seed,
         size: world.size,
