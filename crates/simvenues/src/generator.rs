@@ -1062,43 +1062,8 @@ fn gen_binance(
 ) -> BinanceAccount {
     let start = market.start;
     let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 11)) };
-    let acts = [
-        (Act::Deposit, 40),
-        (Act::Withdraw, 25),
-        (Act::WithdrawToBitget, 30),
-        (Act::ToFutures, 60),
-        (Act::FromFutures, 40),
-        (Act::ToFunding, 30),
-        (Act::FromFunding, 20),
-        (Act::Convert, 40),
-        (Act::Dust, 60),
-    ];
-    let mut plan = timeline(&mut g.r, start, days, spec, &acts, true);
-    if late.is_some() && spec.spot_fills_per_kday > 0 {
-        let end = start + days * DAY;
-        for &(before, act) in LATE_SCRIPT {
-            let t = insert_free(&mut plan, end - before + 7, act);
-            if let Act::NetBuy(_) = act {
-                insert_free(&mut plan, t + 30_000, Act::NetSell);
-            }
-        }
-    }
+    let plan = binance_plan(&mut g.r, start, days, spec, late.is_some());
     let lock_days = (days / 2).min(30);
-    if spec.spot_fills_per_kday > 0 {
-        earn_script(&mut plan, start, days);
-        coinm_script(&mut plan, start, days);
-        // the delisted pair: a buy, a sell a minute later and the crumb dusted a minute after that, the same day
-        let t = insert_free(&mut plan, start + 2 * DAY + 7 * HOUR, Act::DelistedBuy);
-        let t = insert_free(&mut plan, t + MINUTE, Act::DelistedSell);
-        insert_free(&mut plan, t + MINUTE, Act::DelistedDust);
-        let end = start + days * DAY;
-        for &(before, act) in fiat::FIAT_SCRIPT.iter().chain(staking::STAKING_SCRIPT) {
-            insert_free(&mut plan, end - before, act);
-        }
-        for &(before, act) in margin::MARGIN_SCRIPT {
-            insert_free(&mut plan, end - before, act);
-        }
-    }
     // the flexible position (USDT001) and the locked one (position id, asset, principal)
     // the sell of a pair that nets out: symbol, quantity, price and fee of its buy
     let a = BinanceAccount {
@@ -1133,45 +1098,51 @@ fn gen_binance(
         incoming_out,
     };
     for (t, act) in plan {
-        match act {
-            Act::EarnSubscribe(auto) => activity.earn_subscribe(t, auto),
-            Act::EarnLock => activity.earn_lock(t),
-            Act::EarnLockRedeem => activity.earn_lock_redeem(t),
-            Act::EarnRedeem => activity.earn_redeem(t),
-            Act::Distribution => activity.distribution(t),
-            Act::CoinmIn | Act::CoinmOut => activity.coinm_transfer(t, act == Act::CoinmIn),
-            Act::CoinmOpen(long) => activity.coinm_open(t, long),
-            Act::CoinmClose => activity.coinm_close(t),
-            Act::CoinmFunding => activity.coinm_funding(t),
-            Act::EarnRewards => activity.earn_rewards(t),
-            Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
-            Act::SpotFill => activity.spot_fill(t),
-            Act::FuturesFill => activity.futures_trade(t),
-            Act::Funding => activity.funding(t),
-            Act::ToFutures | Act::FromFutures | Act::ToFunding | Act::FromFunding => activity.transfer(t, act),
-            Act::Withdraw | Act::WithdrawToBitget => activity.withdraw(t, act),
-            Act::Convert => activity.convert(t),
-            Act::Dust => activity.dust(t),
-            Act::BuyBnb | Act::LateSymbol => activity.buy_bnb(t, act),
-            Act::NetBuy(bnb_fee) => activity.net_buy(t, bnb_fee),
-            Act::NetSell => activity.net_sell(t),
-            Act::DelistedBuy | Act::DelistedSell => activity.delisted_fill(t, act == Act::DelistedBuy),
-            Act::DelistedDust => activity.delisted_dust(t),
-            Act::FiatDeposit(failed) => activity.fiat_deposit(t, failed),
-            Act::CardBuy => activity.card_buy(t),
-            Act::P2p(buy) => activity.p2p(t, buy),
-            Act::Pay(received) => activity.pay(t, received),
-            Act::Staking(kind) => activity.staking(t, kind),
-            Act::MarginIn => activity.margin_in(t),
-            Act::MarginBorrow => activity.margin_borrow(t),
-            Act::MarginSell => activity.margin_sell(t),
-            Act::MarginInterest => activity.margin_interest(t),
-            Act::MarginBuyBack => activity.margin_buy_back(t),
-            Act::MarginRepay => activity.margin_repay(t),
-            Act::MarginLiquidation => activity.margin_liquidation(t),
-        }
+        activity.act(t, act);
     }
     activity.finish()
+}
+
+/// A Binance account's timeline: its random acts, then the scripted ones (the late symbols when `late`, and for a
+/// trading account Earn, COIN-M, the delisted pair, fiat, staking and margin), each at a free millisecond.
+fn binance_plan(r: &mut SplitMix64, start: i64, days: i64, spec: &SizeSpec, late: bool) -> Vec<(i64, Act)> {
+    let acts = [
+        (Act::Deposit, 40),
+        (Act::Withdraw, 25),
+        (Act::WithdrawToBitget, 30),
+        (Act::ToFutures, 60),
+        (Act::FromFutures, 40),
+        (Act::ToFunding, 30),
+        (Act::FromFunding, 20),
+        (Act::Convert, 40),
+        (Act::Dust, 60),
+    ];
+    let mut plan = timeline(r, start, days, spec, &acts, true);
+    if late && spec.spot_fills_per_kday > 0 {
+        let end = start + days * DAY;
+        for &(before, act) in LATE_SCRIPT {
+            let t = insert_free(&mut plan, end - before + 7, act);
+            if let Act::NetBuy(_) = act {
+                insert_free(&mut plan, t + 30_000, Act::NetSell);
+            }
+        }
+    }
+    if spec.spot_fills_per_kday > 0 {
+        earn_script(&mut plan, start, days);
+        coinm_script(&mut plan, start, days);
+        // the delisted pair: a buy, a sell a minute later and the crumb dusted a minute after that, the same day
+        let t = insert_free(&mut plan, start + 2 * DAY + 7 * HOUR, Act::DelistedBuy);
+        let t = insert_free(&mut plan, t + MINUTE, Act::DelistedSell);
+        insert_free(&mut plan, t + MINUTE, Act::DelistedDust);
+        let end = start + days * DAY;
+        for &(before, act) in fiat::FIAT_SCRIPT.iter().chain(staking::STAKING_SCRIPT) {
+            insert_free(&mut plan, end - before, act);
+        }
+        for &(before, act) in margin::MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
+    }
+    plan
 }
 
 /// One Binance account's activity as it is generated: its records so far, its running wallets and its open Simple
@@ -1208,6 +1179,47 @@ struct BinanceActivity<'m> {
 }
 
 impl BinanceActivity<'_> {
+    /// Records one act of the timeline.
+    fn act(&mut self, t: i64, act: Act) {
+        match act {
+            Act::EarnSubscribe(auto) => self.earn_subscribe(t, auto),
+            Act::EarnLock => self.earn_lock(t),
+            Act::EarnLockRedeem => self.earn_lock_redeem(t),
+            Act::EarnRedeem => self.earn_redeem(t),
+            Act::Distribution => self.distribution(t),
+            Act::CoinmIn | Act::CoinmOut => self.coinm_transfer(t, act == Act::CoinmIn),
+            Act::CoinmOpen(long) => self.coinm_open(t, long),
+            Act::CoinmClose => self.coinm_close(t),
+            Act::CoinmFunding => self.coinm_funding(t),
+            Act::EarnRewards => self.earn_rewards(t),
+            Act::BigDeposit(_) | Act::Deposit => self.deposit(t, act),
+            Act::SpotFill => self.spot_fill(t),
+            Act::FuturesFill => self.futures_trade(t),
+            Act::Funding => self.funding(t),
+            Act::ToFutures | Act::FromFutures | Act::ToFunding | Act::FromFunding => self.transfer(t, act),
+            Act::Withdraw | Act::WithdrawToBitget => self.withdraw(t, act),
+            Act::Convert => self.convert(t),
+            Act::Dust => self.dust(t),
+            Act::BuyBnb | Act::LateSymbol => self.buy_bnb(t, act),
+            Act::NetBuy(bnb_fee) => self.net_buy(t, bnb_fee),
+            Act::NetSell => self.net_sell(t),
+            Act::DelistedBuy | Act::DelistedSell => self.delisted_fill(t, act == Act::DelistedBuy),
+            Act::DelistedDust => self.delisted_dust(t),
+            Act::FiatDeposit(failed) => self.fiat_deposit(t, failed),
+            Act::CardBuy => self.card_buy(t),
+            Act::P2p(buy) => self.p2p(t, buy),
+            Act::Pay(received) => self.pay(t, received),
+            Act::Staking(kind) => self.staking(t, kind),
+            Act::MarginIn => self.margin_in(t),
+            Act::MarginBorrow => self.margin_borrow(t),
+            Act::MarginSell => self.margin_sell(t),
+            Act::MarginInterest => self.margin_interest(t),
+            Act::MarginBuyBack => self.margin_buy_back(t),
+            Act::MarginRepay => self.margin_repay(t),
+            Act::MarginLiquidation => self.margin_liquidation(t),
+        }
+    }
+
     /// A Simple Earn subscription from spot (auto: the weekly auto-subscription).
     fn earn_subscribe(&mut self, t: i64, auto: bool) {
         let (start, index) = (self.start, self.index);
@@ -2445,16 +2457,14 @@ impl BitgetActivity<'_> {
         });
     }
 
-    /// The `k`-th product type of [`BITGET_PRODUCTS`] from `t` on: its margin coin deposited to spot and moved in,
-    /// a long opened a minute later, a funding settlement, half of it closed (realized PnL, fee), the rest left open.
-    /// Linear in the margin coin, as the client values it (docs/venues.md §2.12): a COIN-M PnL is the USD PnL at the
-    /// close price in the coin.
-    fn product_futures(&mut self, t: i64, k: usize) {
-        let (market, start, index) = (self.market, self.start, self.index);
-        let BitgetProduct { wallet, contract, coin, index: price_of, deposit, size, .. } = BITGET_PRODUCTS[k];
+    /// A deposit of product `k`'s margin coin into spot at `t`, and 80 % of it moved to the product's wallet a
+    /// minute later; returns the amount moved and when.
+    fn fund_product(&mut self, t: i64, k: usize) -> (Decimal, i64) {
+        let (start, index) = (self.start, self.index);
+        let BitgetProduct { wallet, coin, deposit, .. } = BITGET_PRODUCTS[k];
         let slot = k as u64 * 1_000_000_000_000_000;
         let Self { g, a, spot, .. } = self;
-        let (deposit, qty) = (Decimal::new(deposit.0, deposit.1), Decimal::new(size.0, size.1));
+        let deposit = Decimal::new(deposit.0, deposit.1);
         let coin_m = coin != "USDC";
         add(&mut *spot, coin, deposit);
         a.deposits.push(Deposit {
@@ -2504,6 +2514,21 @@ impl BitgetActivity<'_> {
             amount: moved,
             time: t_in,
         });
+        (moved, t_in)
+    }
+
+    /// The `k`-th product type of [`BITGET_PRODUCTS`] from `t` on: its margin coin deposited to spot and moved in,
+    /// a long opened a minute later, a funding settlement, half of it closed (realized PnL, fee), the rest left open.
+    /// Linear in the margin coin, as the client values it (docs/venues.md §2.12): a COIN-M PnL is the USD PnL at the
+    /// close price in the coin.
+    fn product_futures(&mut self, t: i64, k: usize) {
+        let (moved, t_in) = self.fund_product(t, k);
+        let (market, start, index) = (self.market, self.start, self.index);
+        let BitgetProduct { wallet, contract, coin, index: price_of, size, .. } = BITGET_PRODUCTS[k];
+        let slot = k as u64 * 1_000_000_000_000_000;
+        let a = &mut self.a;
+        let qty = Decimal::new(size.0, size.1);
+        let coin_m = coin != "USDC";
         let mut w = Balances::new();
         let mut book = ProductFutures::default();
         let bill = |id, t, ty, amount, fee, w: &Balances| Bill {
