@@ -1955,50 +1955,8 @@ fn gen_bitget(
     let start = market.start;
     let mut g = Gen { market, r: SplitMix64::new(mix(world_seed, hash_str(label), 23)) };
     let unified = mode == AccountMode::Unified;
-    let acts = [
-        (Act::Deposit, 40),
-        (Act::Withdraw, 25),
-        (Act::ToFutures, 60),
-        (Act::FromFutures, 40),
-        (Act::Convert, if unified { 100 } else { 50 }),
-        (Act::Dust, if unified { 0 } else { 60 }),
-    ];
-    let mut plan = timeline(&mut g.r, start, days, spec, &acts, true);
-    // deposits arriving from Binance get their own (unique) milliseconds on this timeline
-    let mut inc: BTreeMap<i64, &Incoming> = BTreeMap::new();
-    for i in incoming {
-        let mut t = i.time;
-        while plan.binary_search_by_key(&t, |e| e.0).is_ok() || inc.contains_key(&t) {
-            t += 1;
-        }
-        inc.insert(t, i);
-    }
-    for t in inc.keys() {
-        plan.push((*t, Act::BigDeposit(9)));
-    }
-    plan.sort();
-    let a = BitgetAccount {
-        label: label.to_string(),
-        uid: 6_000_000_000 + mix(world_seed, index, 6) % 1_000_000_000,
-        index,
-        mode,
-        wallets: BTreeMap::new(),
-        spot_fills: Vec::new(),
-        deposits: Vec::new(),
-        withdrawals: Vec::new(),
-        transfers: Vec::new(),
-        spot_bills: Vec::new(),
-        converts: Vec::new(),
-        bgb_converts: Vec::new(),
-        mix_fills: Vec::new(),
-        mix_bills: Vec::new(),
-        positions: BTreeMap::new(),
-        copy_role: None,
-        copy_orders: Vec::new(),
-        profit_shares: Vec::new(),
-        tax_only: Vec::new(),
-        product_futures: BTreeMap::new(),
-    };
+    let (plan, inc) = bitget_plan(&mut g.r, start, days, spec, unified, incoming);
+    let a = BitgetAccount::empty(label, 6_000_000_000 + mix(world_seed, index, 6) % 1_000_000_000, index, mode);
     // a classic account's airdrop and reward, a third and two thirds of the way through (their own milliseconds)
     let mut tax_only: Vec<(i64, usize)> = if unified || plan.is_empty() {
         Vec::new()
@@ -2045,6 +2003,69 @@ fn gen_bitget(
         }
     }
     activity.finish()
+}
+
+/// A Bitget account's timeline: its random acts, and the deposits arriving from Binance (`incoming`), each at a
+/// millisecond of its own (the map: those times to what arrives).
+fn bitget_plan<'i>(
+    r: &mut SplitMix64,
+    start: i64,
+    days: i64,
+    spec: &SizeSpec,
+    unified: bool,
+    incoming: &'i [Incoming],
+) -> (Vec<(i64, Act)>, BTreeMap<i64, &'i Incoming>) {
+    let acts = [
+        (Act::Deposit, 40),
+        (Act::Withdraw, 25),
+        (Act::ToFutures, 60),
+        (Act::FromFutures, 40),
+        (Act::Convert, if unified { 100 } else { 50 }),
+        (Act::Dust, if unified { 0 } else { 60 }),
+    ];
+    let mut plan = timeline(r, start, days, spec, &acts, true);
+    // deposits arriving from Binance get their own (unique) milliseconds on this timeline
+    let mut inc: BTreeMap<i64, &Incoming> = BTreeMap::new();
+    for i in incoming {
+        let mut t = i.time;
+        while plan.binary_search_by_key(&t, |e| e.0).is_ok() || inc.contains_key(&t) {
+            t += 1;
+        }
+        inc.insert(t, i);
+    }
+    for t in inc.keys() {
+        plan.push((*t, Act::BigDeposit(9)));
+    }
+    plan.sort();
+    (plan, inc)
+}
+
+impl BitgetAccount {
+    /// An account with no records yet.
+    fn empty(label: &str, uid: u64, index: u64, mode: AccountMode) -> Self {
+        BitgetAccount {
+            label: label.to_string(),
+            uid,
+            index,
+            mode,
+            wallets: BTreeMap::new(),
+            spot_fills: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
+            transfers: Vec::new(),
+            spot_bills: Vec::new(),
+            converts: Vec::new(),
+            bgb_converts: Vec::new(),
+            mix_fills: Vec::new(),
+            mix_bills: Vec::new(),
+            positions: BTreeMap::new(),
+            copy_role: None,
+            copy_orders: Vec::new(),
+            profit_shares: Vec::new(),
+            tax_only: Vec::new(),
+            product_futures: BTreeMap::new(),
+        }
+    }
 }
 
 /// One Bitget account's activity as it is generated: the account's records so far and its running wallets. Each
