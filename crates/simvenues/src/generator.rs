@@ -2798,47 +2798,8 @@ impl World {
             let acc = gen_binance(seed, &market, l, (labels.len() + j) as u64, &tiny, 1, traded, &[], None, &mut inc);
             binance.push(acc);
         }
-        // Bitget: "main" classic, "unified" UTA, further classic data accounts, "office", refusal ones
-        let mut bg_labels: Vec<(&str, AccountMode)> =
-            vec![("main", AccountMode::Classic), ("unified", AccountMode::Unified)];
-        for l in ["alt", "third"].iter().take(spec.data_accounts.saturating_sub(2)) {
-            bg_labels.push((l, AccountMode::Classic));
-        }
-        if size == Size::Tiny {
-            bg_labels.truncate(2);
-        }
-        let mut bitget = Vec::new();
-        for (i, (l, mode)) in bg_labels.iter().enumerate() {
-            let inc: &[Incoming] = labels.iter().position(|x| x == l).map(|p| incoming[p].as_slice()).unwrap_or(&[]);
-            bitget.push(gen_bitget(seed, &market, l, i as u64, *mode, &spec, spec.days, &bitget_spot, &futures, inc));
-        }
-        let n = bitget.len();
-        bitget.push(gen_bitget(
-            seed,
-            &market,
-            "office",
-            n as u64,
-            AccountMode::Classic,
-            &tiny,
-            spec.days,
-            &bitget_spot,
-            &futures,
-            &[],
-        ));
-        for (j, l) in ["trader", "withdrawer"].iter().enumerate() {
-            bitget.push(gen_bitget(
-                seed,
-                &market,
-                l,
-                (n + 1 + j) as u64,
-                AccountMode::Classic,
-                &tiny,
-                1,
-                &bitget_spot,
-                &[],
-                &[],
-            ));
-        }
+        let incoming: Vec<(&str, Vec<Incoming>)> = labels.iter().copied().zip(incoming).collect();
+        let mut bitget = bitget_accounts(seed, &market, size, &incoming, &bitget_spot, &futures);
         // copy trading (docs/venues.md §1.17, §2.11): a Binance lead portfolio, a Bitget follower and trader
         binance.push(copy::binance_lead(seed, &market, "lead", binance.len() as u64, &spec, traded, &futures));
         for (l, role) in [("follower", CopyRole::Follower), ("leader", CopyRole::Trader)] {
@@ -2888,4 +2849,59 @@ impl World {
     pub fn bitget_account(&self, label: &str) -> Option<&BitgetAccount> {
         self.bitget.iter().find(|a| a.label == label)
     }
+}
+
+/// The Bitget accounts of a world of `size`: "main" classic, "unified" UTA, further classic data accounts (with the
+/// deposits arriving from the Binance account of the same label, `incoming`), "office", and the refusal ones.
+fn bitget_accounts(
+    seed: u64,
+    market: &Market,
+    size: Size,
+    incoming: &[(&str, Vec<Incoming>)],
+    bitget_spot: &[Symbol],
+    futures: &[Symbol],
+) -> Vec<BitgetAccount> {
+    let spec = size.spec();
+    let tiny = SizeSpec { data_accounts: 1, days: spec.days, spot_fills_per_kday: 0, futures_fills_per_kday: 0 };
+    let mut bg_labels: Vec<(&str, AccountMode)> =
+        vec![("main", AccountMode::Classic), ("unified", AccountMode::Unified)];
+    for l in ["alt", "third"].iter().take(spec.data_accounts.saturating_sub(2)) {
+        bg_labels.push((l, AccountMode::Classic));
+    }
+    if size == Size::Tiny {
+        bg_labels.truncate(2);
+    }
+    let mut bitget = Vec::new();
+    for (i, (l, mode)) in bg_labels.iter().enumerate() {
+        let inc: &[Incoming] = incoming.iter().find(|(x, _)| x == l).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+        bitget.push(gen_bitget(seed, market, l, i as u64, *mode, &spec, spec.days, bitget_spot, futures, inc));
+    }
+    let n = bitget.len();
+    bitget.push(gen_bitget(
+        seed,
+        market,
+        "office",
+        n as u64,
+        AccountMode::Classic,
+        &tiny,
+        spec.days,
+        bitget_spot,
+        futures,
+        &[],
+    ));
+    for (j, l) in ["trader", "withdrawer"].iter().enumerate() {
+        bitget.push(gen_bitget(
+            seed,
+            market,
+            l,
+            (n + 1 + j) as u64,
+            AccountMode::Classic,
+            &tiny,
+            1,
+            bitget_spot,
+            &[],
+            &[],
+        ));
+    }
+    bitget
 }
