@@ -180,27 +180,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
 fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     let l = &a.label;
     let spot = format!("binance/{l}/spot");
-    for (sym, fills) in &a.trades {
-        let s = world.market.symbol(sym).expect("listed symbol");
-        for f in fills {
-            let (spend, receive) = if f.is_buyer {
-                (money(&s.quote, f.quote_qty), money(&s.base, f.qty))
-            } else {
-                (money(&s.base, f.qty), money(&s.quote, f.quote_qty))
-            };
-            out.push(ev(
-                format!("{spot}:trade:{sym}:{}", f.id),
-                f.time,
-                &spot,
-                EventKind::Trade {
-                    spend,
-                    receive,
-                    fees: vec![money(&f.commission_asset, f.commission)],
-                    symbol: Some(sym.to_string()),
-                },
-            ));
-        }
-    }
+    binance_spot_fills(world, a, out);
     for d in &a.deposits {
         out.push(ev(
             format!("{spot}:deposit:{}", d.id),
@@ -238,6 +218,51 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
             },
         ));
     }
+    binance_conversions(a, out);
+    for d in &a.dividends {
+        out.push(ev(
+            format!("{spot}:dividend:{}", d.id),
+            d.time,
+            &spot,
+            EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: d.asset.to_string(),
+                amount: d.amount,
+                symbol: None,
+            },
+        ));
+    }
+}
+
+/// A Binance account's spot fills, each a trade in spot with its commission.
+fn binance_spot_fills(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
+    let spot = format!("binance/{}/spot", a.label);
+    for (sym, fills) in &a.trades {
+        let s = world.market.symbol(sym).expect("listed symbol");
+        for f in fills {
+            let (spend, receive) = if f.is_buyer {
+                (money(&s.quote, f.quote_qty), money(&s.base, f.qty))
+            } else {
+                (money(&s.base, f.qty), money(&s.quote, f.quote_qty))
+            };
+            out.push(ev(
+                format!("{spot}:trade:{sym}:{}", f.id),
+                f.time,
+                &spot,
+                EventKind::Trade {
+                    spend,
+                    receive,
+                    fees: vec![money(&f.commission_asset, f.commission)],
+                    symbol: Some(sym.to_string()),
+                },
+            ));
+        }
+    }
+}
+
+/// A Binance account's converts and dust conversions to BNB, trades in spot (a conversion's charge is its fee).
+fn binance_conversions(a: &BinanceAccount, out: &mut Vec<Event>) {
+    let spot = format!("binance/{}/spot", a.label);
     for c in &a.converts {
         out.push(ev(
             format!("{spot}:convert:{}", c.order_id),
@@ -265,19 +290,6 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
                 },
             ));
         }
-    }
-    for d in &a.dividends {
-        out.push(ev(
-            format!("{spot}:dividend:{}", d.id),
-            d.time,
-            &spot,
-            EventKind::Income {
-                income_type: IncomeType::Other,
-                asset: d.asset.to_string(),
-                amount: d.amount,
-                symbol: None,
-            },
-        ));
     }
 }
 
