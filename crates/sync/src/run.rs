@@ -494,6 +494,16 @@ fn staking_moved(check: &Check, label: &str) -> bool {
     check.moved().keys().any(|(acc, asset)| *acc == spot && Stream::STAKING_ASSETS.contains(&asset.as_str()))
 }
 
+/// What tells whether open positions changed between two account reads: symbol, side, size and update time.
+fn position_shape(v: &[PositionSize]) -> BTreeSet<(String, String, Decimal, i64)> {
+    v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
+}
+
+/// The positions last read in `account`.
+fn positions_in(st: &AccountState, account: &AccountId) -> Vec<Position> {
+    st.positions.iter().filter(|p| p.account == *account).cloned().collect()
+}
+
 /// Positions as last read in full, with the unrealized PnL (and the mark price it implies) of an account summary
 /// whose sizes are the same: `entry + upnl / size` for a linear contract; for an inverse one (COIN-M, `upnl = size x
 /// contract_size x (1/entry - 1/mark)`) `mark = size x contract_size x entry / (size x contract_size - upnl x entry)`.
@@ -974,15 +984,11 @@ impl<'t, T: Transport> Engine<'t, T> {
     ) -> Result<(), SyncError> {
         let (label, now) = (run.label.as_str(), run.now);
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
-        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
-            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
-        };
-        let coinm_account = AccountId::new("binance", label, "coinm");
-        let coinm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == coinm_account).cloned().collect();
+        let coinm_last = positions_in(st, &AccountId::new("binance", label, "coinm"));
         let d = self.snapshot_call(client, run, &BINANCE_COINM_ACCOUNT, &[]).await?;
         let sizes = parse::binance::coinm_account(&d, label, &mut snap.balances).map_err(parse_err)?;
         st.coinm_pairs.extend(sizes.iter().map(|p| parse::binance::coinm_pair(&p.symbol)));
-        let (was, is) = (shape(&st.coinm_position_sizes), shape(&sizes));
+        let (was, is) = (position_shape(&st.coinm_position_sizes), position_shape(&sizes));
         if sizes.is_empty() {
             // nothing open: no positionRisk read
         } else if reason.is_some() || was != is || coinm_last.len() != sizes.len() {
@@ -1043,13 +1049,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
         let d = self.snapshot_call(client, run, &BINANCE_FUTURES_ACCOUNT, &[]).await?;
         let sizes = parse::binance::futures_account(&d, label, &mut snap.balances).map_err(parse_err)?;
-        let shape = |v: &[PositionSize]| -> BTreeSet<(String, String, Decimal, i64)> {
-            v.iter().map(|p| (p.symbol.clone(), p.side.clone(), p.size, p.update_time)).collect()
-        };
-        let (was, is) = (shape(&st.position_sizes), shape(&sizes));
+        let (was, is) = (position_shape(&st.position_sizes), position_shape(&sizes));
         snap.moved_positions.extend(was.symmetric_difference(&is).map(|p| p.0.clone()));
-        let usdm_account = AccountId::new("binance", label, "usdm");
-        let usdm_last: Vec<Position> = st.positions.iter().filter(|p| p.account == usdm_account).cloned().collect();
+        let usdm_last = positions_in(st, &AccountId::new("binance", label, "usdm"));
         if reason.is_some() || was != is || usdm_last.len() != sizes.len() {
             let d = self.snapshot_call(client, run, &BINANCE_POSITIONS, &[]).await?;
             snap.positions = parse::binance::positions(&d, label, Timestamp(now)).map_err(parse_err)?;

@@ -2,13 +2,12 @@
 //! Bitget's candles for what only Bitget lists, and an asset neither lists left unpriced (told apart by the venues'
 //! error codes, -1121 and 40034).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+mod common;
 
-use catalogue::Host;
+use std::collections::BTreeSet;
+
 use simvenues::generator::Size;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
-use sync_engine::native::{HttpTransport, Route};
 use sync_engine::plan::DAY;
 use sync_engine::prices::{PriceCache, refresh};
 use venues::Transport;
@@ -17,13 +16,7 @@ use venues::Transport;
 async fn daily_prices_from_binance_then_bitget_and_none_for_an_unlisted_asset() {
     let sandbox =
         Sandbox::start(SandboxConfig { seed: 3, size: Size::Tiny, ..SandboxConfig::default() }).await.unwrap();
-    let route = Route::Direct(BTreeMap::from([
-        (Host::BinanceSpot, sandbox.binance_spot_url().to_string()),
-        (Host::BinanceFutures, sandbox.binance_futures_url().to_string()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url().to_string()),
-        (Host::Bitget, sandbox.bitget_url().to_string()),
-    ]));
-    let t = HttpTransport::new(route, Duration::from_secs(10));
+    let t = common::straight_to(&sandbox);
     let now = t.now_ms();
     // BTC is on both venues, BGB on Bitget only (in a tiny world)
     let assets: BTreeSet<String> = ["BTC", "BGB", "NOPE"].map(String::from).into();
@@ -47,13 +40,7 @@ async fn daily_prices_from_binance_then_bitget_and_none_for_an_unlisted_asset() 
 async fn reporting_currencies_from_a_direct_an_inverted_and_a_fallback_market() {
     let sandbox =
         Sandbox::start(SandboxConfig { seed: 3, size: Size::Tiny, ..SandboxConfig::default() }).await.unwrap();
-    let route = Route::Direct(BTreeMap::from([
-        (Host::BinanceSpot, sandbox.binance_spot_url().to_string()),
-        (Host::BinanceFutures, sandbox.binance_futures_url().to_string()),
-        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url().to_string()),
-        (Host::Bitget, sandbox.bitget_url().to_string()),
-    ]));
-    let t = HttpTransport::new(route, Duration::from_secs(10));
+    let t = common::straight_to(&sandbox);
     let now = t.now_ms();
     let codes = ["EUR", "GBP", "CHF", "JPY", "AUD", "CAD", "TRY", "BRL"];
     let assets: BTreeSet<String> = codes.iter().map(|c| c.to_string()).chain(["BTC".to_string()]).collect();

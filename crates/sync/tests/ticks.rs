@@ -8,16 +8,15 @@ mod bench;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use bench::common::{copy_trading, credentials, tmp};
 use bench::{Bench, Counting, Spent};
-use catalogue::{Host, Venue};
+use catalogue::Venue;
 use ledger::{Decimal, Event, EventKind};
 use simvenues::generator::Size;
 use simvenues::keys::Profile;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
-use sync_engine::native::{DirStore, HttpTransport, Route};
+use sync_engine::native::DirStore;
 use sync_engine::run::SETTLE_MS;
 use sync_engine::{AccountConfig, Stats, SyncOptions};
 use venues::{Request, Response, Transport, TransportError};
@@ -257,13 +256,7 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
     let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
     // straight to the venues, whose clock is the test's (a relay counts its rate-limit minutes on its own clock,
     // which stays put while the venues' moves hours between ticks; the relay's part is measured by the tests above)
-    let route = Route::Direct(BTreeMap::from([
-        (Host::BinanceSpot, sb.binance_spot_url().to_string()),
-        (Host::BinanceFutures, sb.binance_futures_url().to_string()),
-        (Host::BinanceCoinFutures, sb.binance_coin_futures_url().to_string()),
-        (Host::Bitget, sb.bitget_url().to_string()),
-    ]));
-    let http = HttpTransport::new(route, Duration::from_secs(10));
+    let http = bench::common::straight_to(&sb);
     let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
     let accounts = accounts(&sb);
     let regular_binance = accounts.iter().filter(|a| a.credentials.venue == Venue::Binance && !a.copy_trading);

@@ -12,6 +12,17 @@ use simvenues::keys::{DemoKey, Venue as SimVenue};
 use simvenues::sandbox::Sandbox;
 use venues::{Client, ConnectError, ConnectPolicy, ConnectReport, Credentials, Secret, Transport};
 
+/// A transport straight to the sandbox's hosts (no relay), with a ten-second timeout per request.
+pub fn straight_to(sandbox: &Sandbox) -> sync_engine::native::HttpTransport {
+    let route = sync_engine::native::Route::Direct(std::collections::BTreeMap::from([
+        (Host::BinanceSpot, sandbox.binance_spot_url().to_string()),
+        (Host::BinanceFutures, sandbox.binance_futures_url().to_string()),
+        (Host::BinanceCoinFutures, sandbox.binance_coin_futures_url().to_string()),
+        (Host::Bitget, sandbox.bitget_url().to_string()),
+    ]));
+    sync_engine::native::HttpTransport::new(route, std::time::Duration::from_secs(10))
+}
+
 /// A relay serving in this process, in front of a sandbox; it stops when dropped.
 pub struct RunningRelay {
     /// Its base URL (`http://127.0.0.1:port`).
