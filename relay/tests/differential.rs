@@ -15,13 +15,14 @@
 //! reproducible from the printed case).
 
 mod common;
+mod observed;
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use common::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use observed::{Observed, budget_refusal, counters, moved, normalise, read_until_closed, unfinished_malformed_head};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// A relay with the hot path and one without, in front of one venue.
@@ -50,64 +51,11 @@ async fn pair() -> Pair {
     Pair { hot: start_relay(c).await, hyper: start_relay(h).await, up }
 }
 
-/// What one relay did with some bytes.
-#[derive(Debug, PartialEq, Eq)]
-struct Observed {
-    /// Everything the client received, normalised.
-    answer: String,
-    /// Every request head the venue received, byte for byte.
-    upstream: Vec<String>,
-    /// How the decision counters moved.
-    counters: BTreeMap<String, u64>,
-}
-
-/// The decision counters: requests by endpoint and status, refusals by reason, upstream errors, write timeouts.
-fn counters(relay: &Running) -> BTreeMap<String, u64> {
-    relay
-        .relay
-        .metrics
-        .render(&[])
-        .lines()
-        .filter(|l| {
-            ["relay_requests_total{", "relay_refusals_total{", "relay_upstream_errors_total{"]
-                .iter()
-                .any(|p| l.starts_with(p))
-        })
-        .filter_map(|l| l.rsplit_once(' ').and_then(|(k, v)| Some((k.to_owned(), v.parse().ok()?))))
-        .collect()
-}
-
-/// The clock's values: `date` headers and Bitget's `requestTime` (13 digits either way, so lengths hold).
-fn normalise(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw).into_owned();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("\r\ndate: ") {
-        out.push_str(&rest[..i + 8]);
-        rest = &rest[i + 8..];
-        let end = rest.find("\r\n").unwrap_or(rest.len());
-        out.push_str("<date>");
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    let mut text = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(i) = rest.find("\"requestTime\":") {
-        text.push_str(&rest[..i + 14]);
-        rest = &rest[i + 14..];
-        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        text.push_str(&"0".repeat(end));
-        rest = &rest[end..];
-    }
-    text.push_str(rest);
-    text
-}
-
 /// Sends `pieces` on one connection (a moment apart, so that a head may arrive split), closes the sending side and
 /// reads until the relay closes.
 async fn observe(relay: &Running, up: &Upstream, pieces: &[Vec<u8>]) -> Observed {
     let seen_before = up.seen().len();
-    let before = counters(relay);
+    let before = counters(&relay.relay);
     let mut s = TcpStream::connect(relay.addr).await.unwrap();
     for (i, p) in pieces.iter().enumerate() {
         if i > 0 {
@@ -119,56 +67,11 @@ async fn observe(relay: &Running, up: &Upstream, pieces: &[Vec<u8>]) -> Observed
         }
     }
     let _ = s.shutdown().await;
-    let mut raw = Vec::new();
-    let read = tokio::time::timeout(HANG, async {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match s.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => raw.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "the relay (hot path: {}) never closed the connection", relay.relay.config.hot_path);
+    let raw = read_until_closed(&mut s, HANG).await;
+    let raw = raw
+        .unwrap_or_else(|| panic!("the relay (hot path: {}) never closed the connection", relay.relay.config.hot_path));
     let upstream = up.seen()[seen_before..].iter().map(|s| String::from_utf8_lossy(&s.raw).into_owned()).collect();
-    let after = counters(relay);
-    let counters = after
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let d = v - before.get(&k).copied().unwrap_or(0);
-            (d > 0).then_some((k, d))
-        })
-        .collect();
-    Observed { answer: normalise(&raw), upstream, counters }
-}
-
-/// Whether a budget window (not the HTTP path) explains the answers.
-fn budget_refusal(o: &Observed) -> bool {
-    o.counters.keys().any(|k| k.contains("budget_exhausted") || k.contains("fair_share"))
-}
-
-/// The one difference that is hyper's own and not the hot path's: a connection that ends (the client shuts down its
-/// sending side) in the middle of a request head that the HTTP parser would refuse. After a partial read, hyper does
-/// not parse again until the buffer holds the end of a head (`is_complete_fast` in hyper's `role.rs`), so whether it
-/// answers 400 before it sees the end of the stream depends on how the bytes were split into reads: all at once, it
-/// refuses; in two reads, it closes without a word. With the hot path in front, hyper always gets the buffered bytes
-/// in one read and always refuses. Either way nothing reaches the venue. Accepted only in exactly that form: the
-/// same upstream bytes, the hot path's answer is the other's followed by one parser refusal (counted, and the only
-/// counter that differs), and the bytes end in an unfinished head.
-fn unfinished_malformed_head(pieces: &[Vec<u8>], hot: &Observed, hyper: &Observed) -> bool {
-    let bytes = pieces.concat();
-    if bytes.ends_with(b"\r\n\r\n") || bytes.ends_with(b"\n\n") || hot.upstream != hyper.upstream {
-        return false;
-    }
-    let Some(extra) = hot.answer.strip_prefix(hyper.answer.as_str()) else { return false };
-    let refusal = ["malformed_request", "headers_too_large", "target_too_long"].into_iter().find(|r| {
-        extra.starts_with("HTTP/1.1 4") && extra.matches("\r\n\r\n").count() == 1 && extra.contains(&format!("\"{r}\""))
-    });
-    let Some(reason) = refusal else { return false };
-    let mut counters = hyper.counters.clone();
-    *counters.entry(format!("relay_refusals_total{{reason=\"{reason}\"}}")).or_insert(0) += 1;
-    counters == hot.counters
+    Observed { answer: normalise(&raw), upstream, counters: moved(&before, counters(&relay.relay)) }
 }
 
 /// Runs one case on both relays; the difference, if any.
@@ -176,7 +79,7 @@ async fn compare(p: &Pair, name: &str, pieces: &[Vec<u8>]) -> Result<Observed, S
     for attempt in 0.. {
         let hot = observe(&p.hot, &p.up, pieces).await;
         let hyper = observe(&p.hyper, &p.up, pieces).await;
-        if hot == hyper || unfinished_malformed_head(pieces, &hot, &hyper) {
+        if hot == hyper || unfinished_malformed_head(&pieces.concat(), &hot, &hyper) {
             return Ok(hot);
         }
         if (budget_refusal(&hot) || budget_refusal(&hyper)) && attempt < 3 {

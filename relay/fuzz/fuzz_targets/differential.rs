@@ -2,10 +2,12 @@
 //! hand-written hot path and to one that serves everything through hyper (`hot_path = false`), both in front of one
 //! recording venue on loopback. Invariant: the same decision (the same counters move), the same request heads
 //! upstream byte for byte, and the same bytes answered, dates and Bitget's `requestTime` aside; one difference that
-//! is hyper's own is allowed in exactly its form (see `unfinished_malformed_head`, as in `tests/differential.rs`).
+//! is hyper's own is allowed in exactly its form (`unfinished_malformed_head`, shared with `tests/differential.rs`).
 #![no_main]
 
-use std::collections::BTreeMap;
+#[path = "../../tests/observed/mod.rs"]
+mod observed;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -13,6 +15,8 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use observed::{Observed, budget_refusal, counters, moved, normalise, read_until_closed, unfinished_malformed_head};
 
 /// Longer than anything but a hang.
 const HANG: Duration = Duration::from_secs(60);
@@ -96,102 +100,18 @@ fn world() -> &'static World {
     })
 }
 
-#[derive(Debug, PartialEq, Eq)]
-struct Observed {
-    answer: String,
-    upstream: Vec<String>,
-    counters: BTreeMap<String, u64>,
-}
-
-fn counters(relay: &relay::Relay) -> BTreeMap<String, u64> {
-    relay
-        .metrics
-        .render(&[])
-        .lines()
-        .filter(|l| {
-            ["relay_requests_total{", "relay_refusals_total{", "relay_upstream_errors_total{"]
-                .iter()
-                .any(|p| l.starts_with(p))
-        })
-        .filter_map(|l| l.rsplit_once(' ').and_then(|(k, v)| Some((k.to_owned(), v.parse().ok()?))))
-        .collect()
-}
-
-/// `date` values and `requestTime` digits replaced (the clock is not the HTTP path's doing).
-fn normalise(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw).into_owned();
-    let mut out = String::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("\r\ndate: ") {
-        out.push_str(&rest[..i + 8]);
-        rest = &rest[i + 8..];
-        rest = &rest[rest.find("\r\n").unwrap_or(rest.len())..];
-        out.push_str("<date>");
-    }
-    out.push_str(rest);
-    let mut text = String::new();
-    let mut rest = out.as_str();
-    while let Some(i) = rest.find("\"requestTime\":") {
-        text.push_str(&rest[..i + 14]);
-        rest = &rest[i + 14..];
-        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        text.push_str(&"0".repeat(end));
-        rest = &rest[end..];
-    }
-    text.push_str(rest);
-    text
-}
-
 async fn observe(w: &World, (addr, relay): &(SocketAddr, Arc<relay::Relay>), data: &[u8]) -> Observed {
     let seen_before = w.seen.lock().unwrap().len();
     let before = counters(relay);
     let mut s = TcpStream::connect(addr).await.unwrap();
     let _ = s.write_all(data).await;
     let _ = s.shutdown().await;
-    let mut raw = Vec::new();
-    let read = tokio::time::timeout(HANG, async {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match s.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => raw.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "the relay (hot path: {}) never closed the connection", relay.config.hot_path);
+    let raw = read_until_closed(&mut s, HANG).await;
+    let raw =
+        raw.unwrap_or_else(|| panic!("the relay (hot path: {}) never closed the connection", relay.config.hot_path));
     let upstream =
         w.seen.lock().unwrap()[seen_before..].iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
-    let counters = counters(relay)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let d = v - before.get(&k).copied().unwrap_or(0);
-            (d > 0).then_some((k, d))
-        })
-        .collect();
-    Observed { answer: normalise(&raw), upstream, counters }
-}
-
-/// As in `tests/differential.rs`: hyper answers a connection that ends inside a head its parser would refuse with
-/// that refusal or with a silent close, depending on how the bytes were split into reads; the hot path always
-/// hands hyper the buffered bytes in one read.
-fn unfinished_malformed_head(data: &[u8], hot: &Observed, hyper: &Observed) -> bool {
-    if data.ends_with(b"\r\n\r\n") || data.ends_with(b"\n\n") || hot.upstream != hyper.upstream {
-        return false;
-    }
-    let Some(extra) = hot.answer.strip_prefix(hyper.answer.as_str()) else { return false };
-    let Some(reason) = ["malformed_request", "headers_too_large", "target_too_long"].into_iter().find(|r| {
-        extra.starts_with("HTTP/1.1 4") && extra.matches("\r\n\r\n").count() == 1 && extra.contains(&format!("\"{r}\""))
-    }) else {
-        return false;
-    };
-    let mut counters = hyper.counters.clone();
-    *counters.entry(format!("relay_refusals_total{{reason=\"{reason}\"}}")).or_insert(0) += 1;
-    counters == hot.counters
-}
-
-fn budget_refusal(o: &Observed) -> bool {
-    o.counters.keys().any(|k| k.contains("budget_exhausted") || k.contains("fair_share"))
+    Observed { answer: normalise(&raw), upstream, counters: moved(&before, counters(relay)) }
 }
 
 fuzz_target!(|data: &[u8]| {
