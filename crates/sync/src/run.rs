@@ -462,6 +462,23 @@ struct Moved {
     margin_in_full: bool,
 }
 
+impl Moved {
+    /// What a tick of `reason` (none: incremental) reads beyond the streams whose wallets moved, from what `check`
+    /// says moved since the last tick (none before the first): the Simple Earn histories in a full cycle unless it
+    /// is an hourly one in which neither the earn nor the spot wallet moved, the fiat orders as [`FiatOrders::of`]
+    /// says, the staking histories unless it is an hourly one in which no staking asset moved in spot.
+    fn of(reason: Option<&'static str>, check: Option<&Check>, label: &str) -> Self {
+        let due = reason == Some("due");
+        let earn_in_full = !due
+            || check.is_none_or(|c| {
+                c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
+            });
+        let staking_in_full = !due || check.is_none_or(|c| staking_moved(c, label));
+        let fiat_orders = FiatOrders::of(reason, check, label);
+        Moved { earn_in_full, fiat_orders, staking_in_full, ..Moved::default() }
+    }
+}
+
 /// How a full cycle reads Binance's fiat deposits and withdrawals (docs/sync.md, "The tick"), whose 90,000 UID
 /// weight each (half a minute of the account's limit) would otherwise hold every hourly cycle up.
 #[derive(Clone, Copy, Default)]
@@ -812,21 +829,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.progress(&mut run, if reason.is_some() { "full cycle" } else { "incremental" });
 
         let full = reason.is_some();
-        let earn_in_full = reason != Some("due")
-            || check.as_ref().is_none_or(|c| {
-                c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
-            });
-        let fiat_orders = FiatOrders::of(reason, check.as_ref(), &label);
-        let staking_in_full = reason != Some("due") || check.as_ref().is_none_or(|c| staking_moved(c, &label));
-        let moved = Moved {
-            positions: moved_positions,
-            new_day,
-            earn_in_full,
-            fiat_orders,
-            staking_in_full,
-            margin_in_full: margin_read,
-            ..Moved::default()
-        };
+        let mut moved = Moved::of(reason, check.as_ref(), &label);
+        (moved.positions, moved.new_day, moved.margin_in_full) = (moved_positions, new_day, margin_read);
         let cell = RefCell::new(Cx { run, state, check, moved, read: BTreeSet::new(), probes: SymbolBook::default() });
         let escalated = self.read_streams(&client, &cell, mode, &key, &label, &balances, full).await?;
         let Cx { mut run, state, check, .. } = cell.into_inner();
