@@ -1705,27 +1705,10 @@ impl<'t, T: Transport> Engine<'t, T> {
             if let Some(check) = check {
                 check.note(&page.events);
             }
-            for e in page.events.iter().filter(|e| e.account.as_str().starts_with("binance/")) {
-                if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
-                    if e.account.as_str().ends_with("/coinm") {
-                        moved.coinm_pairs.insert(parse::binance::coinm_pair(s));
-                    } else {
-                        moved.income_symbols.insert(s.clone());
-                    }
-                }
-            }
+            moved.note_income(&page.events);
             task_rows += page.rows;
             run.rows += page.rows as u64;
-            {
-                let mut stats = self.live.borrow_mut();
-                stats.rows += page.rows as u64;
-                stats.events += page.events.len() as u64;
-                for w in &page.warnings {
-                    if !stats.warnings.contains(w) {
-                        stats.warnings.push(w.clone());
-                    }
-                }
-            }
+            self.live.borrow_mut().count(&page);
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
             crate::margin::note_assets(st, &page.events);
@@ -1736,20 +1719,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             if matches!(spec.paging, Paging::FromId | Paging::FromIdAfter) && page.max_id.is_some() {
                 st.next_id.insert(task.key.clone(), pager.from_id);
             }
-            if !more && let Some((first, end)) = task.window {
-                if task.older {
-                    // newest first: this window ends where the covered range began
-                    let from = st.covered_from.entry(task.key.clone()).or_insert(first);
-                    *from = (*from).min(first);
-                } else {
-                    let covered = end.min(run.now - SETTLE_MS);
-                    if !st.covered_until.contains_key(&task.key) {
-                        // the first window of a backfill: the stream is read from here on
-                        st.covered_from.insert(task.key.clone(), first);
-                    }
-                    let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
-                    *c = (*c).max(covered);
-                }
+            if !more && let Some(window) = task.window {
+                cover(st, task, window, run.now);
             }
             if !more && let Some(records) = tax {
                 let t = st.tax.entry(task.key.clone()).or_default();
@@ -1765,6 +1736,39 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         self.live.borrow_mut().lower_bound += (task_rows / limit + 1) as u64;
         Ok(())
+    }
+}
+
+/// Notes `window` of `task` read whole in the account's state at `now`: a newer window covers up to its end, or up to
+/// a settling minute before now (a venue may show a row a little after its time); an older one (a backfill reaching
+/// further back, newest first) extends where the covered range begins.
+fn cover(st: &mut AccountState, task: &Task, (first, end): (i64, i64), now: i64) {
+    if task.older {
+        let from = st.covered_from.entry(task.key.clone()).or_insert(first);
+        *from = (*from).min(first);
+    } else {
+        let covered = end.min(now - SETTLE_MS);
+        if !st.covered_until.contains_key(&task.key) {
+            // the first window of a backfill: the stream is read from here on
+            st.covered_from.insert(task.key.clone(), first);
+        }
+        let c = st.covered_until.entry(task.key.clone()).or_insert(covered);
+        *c = (*c).max(covered);
+    }
+}
+
+impl Moved {
+    /// The futures symbols (USDⓈ-M) and pairs (COIN-M) of Binance income rows among `events`: their fills may be new.
+    fn note_income(&mut self, events: &[ledger::Event]) {
+        for e in events.iter().filter(|e| e.account.as_str().starts_with("binance/")) {
+            if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
+                if e.account.as_str().ends_with("/coinm") {
+                    self.coinm_pairs.insert(parse::binance::coinm_pair(s));
+                } else {
+                    self.income_symbols.insert(s.clone());
+                }
+            }
+        }
     }
 }
 
@@ -1802,6 +1806,17 @@ impl Sink for Merge<'_, '_> {
 }
 
 impl Stats {
+    /// Counts a page read: its rows, its events and any warning not yet given.
+    fn count(&mut self, page: &venues::parse::Page) {
+        self.rows += page.rows as u64;
+        self.events += page.events.len() as u64;
+        for w in &page.warnings {
+            if !self.warnings.contains(w) {
+                self.warnings.push(w.clone());
+            }
+        }
+    }
+
     /// Adds another run's counters.
     pub fn add(&mut self, other: &Stats) {
         self.requests += other.requests;
