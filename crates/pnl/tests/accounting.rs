@@ -364,6 +364,33 @@ fn coin_m_inverse_pnl_is_booked_as_the_venue_reports_it() {
     assert_identity(&r);
 }
 
+/// docs/accounting.md §8 and §9: a COIN-M loss paid in BTC that came from outside with no cost (a deposit, which
+/// opens no lot unless deposits count at market value) disposes of units of unknown cost: no PnL is booked, the
+/// units are a missing acquisition, and the account's realized split, all zero, is left out of
+/// `realized_by_account`. With deposits at market value the same loss is −50 at the deposit's cost.
+#[test]
+fn a_coin_m_loss_in_btc_of_unknown_cost_books_no_pnl_and_names_the_missing_units() {
+    let c = "bitget/main/coinm";
+    let events = vec![
+        deposit("in", at(1, 0), c, "0.01", "BTC", None),
+        with_symbol(income("1", at(2, 0), c, IncomeType::RealizedPnl, "-0.001", "BTC"), "BTCUSD"),
+        with_symbol(income("2", at(2, 0), c, IncomeType::Commission, "-0.0001", "BTC"), "BTCUSD"),
+    ];
+    let prices = vec![price(at(1, 0), "BTC", "USD", "50000")];
+    let r = compute(&events, &prices, &Settings::default());
+    assert_eq!((r.realized.futures, r.realized.commission), (d("0"), d("0")));
+    assert!(!r.realized_by_account.contains_key(c), "{:?}", r.realized_by_account);
+    let missing: Vec<(&str, Decimal)> =
+        r.missing_acquisitions.iter().map(|m| (m.asset.as_str(), m.missing.normalize())).collect();
+    assert_eq!(missing.iter().map(|(_, m)| *m).sum::<Decimal>(), d("0.0011"), "{missing:?}");
+    assert_eq!(r.accounts[c].balances["BTC"], d("0.0089"));
+    let at_market = compute(&events, &prices, &Settings { deposits_at_market: true, ..Settings::default() });
+    assert_eq!((at_market.realized.futures, at_market.realized.commission), (d("-50"), d("-5")));
+    assert_eq!(at_market.realized_by_account[c].futures, d("-50"));
+    assert!(at_market.missing_acquisitions.is_empty());
+    assert_identity(&at_market);
+}
+
 #[test]
 fn eur_profit_currency_through_usdt() {
     let events = vec![
