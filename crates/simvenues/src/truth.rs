@@ -82,7 +82,8 @@ use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Side, T
 use rust_decimal::Decimal;
 
 use crate::generator::{
-    BinanceAccount, BitgetAccount, CoinmContract, EarnKind, FuturesFill, LEAD_PROFIT_SHARE, STRATEGY_TRANSFER, World,
+    BinanceAccount, BitgetAccount, CoinmContract, Deposit, EarnKind, FuturesFill, LEAD_PROFIT_SHARE, STRATEGY_TRANSFER,
+    Withdrawal, World,
 };
 use crate::keys::AccountMode;
 
@@ -181,27 +182,7 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     let l = &a.label;
     let spot = format!("binance/{l}/spot");
     binance_spot_fills(world, a, out);
-    for d in &a.deposits {
-        out.push(ev(
-            format!("{spot}:deposit:{}", d.id),
-            d.time,
-            &spot,
-            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
-        ));
-    }
-    for w in &a.withdrawals {
-        out.push(ev(
-            format!("{spot}:withdrawal:{}", w.id),
-            w.time,
-            &spot,
-            EventKind::Withdrawal {
-                asset: w.coin.to_string(),
-                amount: w.amount,
-                fee: Some(w.fee),
-                txid: Some(w.txid.clone()),
-            },
-        ));
-    }
+    chain_flows(&spot, &a.deposits, &a.withdrawals, out);
     for t in &a.transfers {
         let ty = binance_transfer_type(t.from, t.to);
         let (from, to) = binance_wallet_of_type(ty);
@@ -572,27 +553,7 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             },
         ));
     }
-    for d in &a.deposits {
-        out.push(ev(
-            format!("{spot}:deposit:{}", d.id),
-            d.time,
-            &spot,
-            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
-        ));
-    }
-    for w in &a.withdrawals {
-        out.push(ev(
-            format!("{spot}:withdrawal:{}", w.id),
-            w.time,
-            &spot,
-            EventKind::Withdrawal {
-                asset: w.coin.to_string(),
-                amount: w.amount,
-                fee: Some(w.fee),
-                txid: Some(w.txid.clone()),
-            },
-        ));
-    }
+    chain_flows(&spot, &a.deposits, &a.withdrawals, out);
     for t in &a.transfers {
         let from_acc = format!("bitget/{l}/{}", t.from);
         out.push(ev(
@@ -607,6 +568,12 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             },
         ));
     }
+    bitget_conversions(a, &spot, out);
+}
+
+/// A Bitget account's converts and small-balance conversions to BGB, trades in `spot` (its spot or unified wallet).
+fn bitget_conversions(a: &BitgetAccount, spot: &str, out: &mut Vec<Event>) {
+    let unified = a.mode == AccountMode::Unified;
     for c in &a.converts {
         let id = if unified {
             format!(
@@ -626,7 +593,7 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             fees: vec![],
             symbol: None,
         };
-        out.push(ev(id, c.time, &spot, kind));
+        out.push(ev(id, c.time, spot, kind));
     }
     for c in &a.bgb_converts {
         let kind = EventKind::Trade {
@@ -635,7 +602,32 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             fees: vec![money("BGB", c.fee)],
             symbol: None,
         };
-        out.push(ev(format!("{spot}:bgb_convert:{}", c.order_id), c.time, &spot, kind));
+        out.push(ev(format!("{spot}:bgb_convert:{}", c.order_id), c.time, spot, kind));
+    }
+}
+
+/// Deposits from and withdrawals to outside, in `spot`.
+fn chain_flows(spot: &str, deposits: &[Deposit], withdrawals: &[Withdrawal], out: &mut Vec<Event>) {
+    for d in deposits {
+        out.push(ev(
+            format!("{spot}:deposit:{}", d.id),
+            d.time,
+            spot,
+            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+        ));
+    }
+    for w in withdrawals {
+        out.push(ev(
+            format!("{spot}:withdrawal:{}", w.id),
+            w.time,
+            spot,
+            EventKind::Withdrawal {
+                asset: w.coin.to_string(),
+                amount: w.amount,
+                fee: Some(w.fee),
+                txid: Some(w.txid.clone()),
+            },
+        ));
     }
 }
 
