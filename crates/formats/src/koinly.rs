@@ -93,81 +93,86 @@ pub fn koinly_csv(events: &[Event], account: Option<&str>) -> String {
         if !involved {
             continue;
         }
-        let date = koinly_date(e.time);
-        let tag = |kind: &str, extra: &str| format!("meetcrypt id={} account={} kind={kind}{extra}", e.id, e.account);
-        let s = |d: &Decimal| d.to_string();
-        match &e.kind {
-            EventKind::Trade { spend, receive, fees, symbol } => {
-                let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
-                let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.clone())).unwrap_or_default();
-                let desc = tag("trade", &sym);
-                let cols = [&date, &s(&spend.amount), &spend.asset, &s(&receive.amount), &receive.asset, &fa, &fc];
-                out.row(&[cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], "", "", "", &desc, ""]);
-                for f in fees.iter().skip(1) {
-                    let desc = format!("meetcrypt fee-of={}", e.id);
-                    out.row(&[&date, &s(&f.amount), &f.asset, "", "", "", "", "", "", "cost", &desc, ""]);
-                }
-            }
-            EventKind::Deposit { asset, amount, txid } => {
-                let desc = tag("deposit", "");
-                let tx = txid.clone().unwrap_or_default();
-                out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, &tx]);
-            }
-            EventKind::Withdrawal { asset, amount, fee, txid } => {
-                let desc = tag("withdrawal", "");
-                let tx = txid.clone().unwrap_or_default();
-                let (fa, fc) = fee.map(|f| (s(&f), asset.clone())).unwrap_or_default();
-                out.row(&[&date, &s(amount), asset, "", "", &fa, &fc, "", "", "", &desc, &tx]);
-            }
-            EventKind::Transfer { to_account, asset, amount, .. } => {
-                // one row per side, as two wallets would show it
-                let desc = tag("transfer", &format!(" to={to_account}"));
-                if account.is_none_or(|a| a == e.account.as_str()) {
-                    out.row(&[&date, &s(amount), asset, "", "", "", "", "", "", "", &desc, ""]);
-                }
-                if account.is_some_and(|a| a == to_account.as_str()) {
-                    out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, ""]);
-                }
-            }
-            EventKind::Income { income_type, asset, amount, symbol } => {
-                let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
-                let desc = tag("income", &format!(" type={}{sym}", income_type_name(*income_type)));
-                let label = income_label(*income_type, *amount);
-                if amount.is_sign_negative() {
-                    out.row(&[&date, &s(&-*amount), asset, "", "", "", "", "", "", label, &desc, ""]);
-                } else {
-                    out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", label, &desc, ""]);
-                }
-            }
-            EventKind::Loan { action, asset, amount, interest } => {
-                let extra = interest.map(|i| format!(" interest={i}")).unwrap_or_default();
-                let desc = tag("loan", &format!(" action={}{extra}", loan_action_name(*action)));
-                out.row(&loan_row(&date, *action, asset, &s(amount), &desc));
-            }
-            // a futures fill moves no money of its own (its PnL and commission are income rows): Koinly has
-            // nothing to book for it
-            EventKind::FuturesTrade { .. } => {}
-            // Koinly's `swap` label: a crypto-to-crypto exchange that is not a disposal, the cost carried over
-            EventKind::Migration { from, to } => {
-                let desc = tag("migration", "");
-                out.row(&[
-                    &date,
-                    &s(&from.amount),
-                    &from.asset,
-                    &s(&to.amount),
-                    &to.asset,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "swap",
-                    &desc,
-                    "",
-                ]);
-            }
-        }
+        koinly_rows(e, account, &mut out);
     }
     out.finish()
+}
+
+/// The Koinly rows of one event (`account`: the one account exported, whose side of a transfer is written).
+fn koinly_rows(e: &Event, account: Option<&str>, out: &mut Table) {
+    let date = koinly_date(e.time);
+    let tag = |kind: &str, extra: &str| format!("meetcrypt id={} account={} kind={kind}{extra}", e.id, e.account);
+    let s = |d: &Decimal| d.to_string();
+    match &e.kind {
+        EventKind::Trade { spend, receive, fees, symbol } => {
+            let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
+            let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.clone())).unwrap_or_default();
+            let desc = tag("trade", &sym);
+            let cols = [&date, &s(&spend.amount), &spend.asset, &s(&receive.amount), &receive.asset, &fa, &fc];
+            out.row(&[cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], "", "", "", &desc, ""]);
+            for f in fees.iter().skip(1) {
+                let desc = format!("meetcrypt fee-of={}", e.id);
+                out.row(&[&date, &s(&f.amount), &f.asset, "", "", "", "", "", "", "cost", &desc, ""]);
+            }
+        }
+        EventKind::Deposit { asset, amount, txid } => {
+            let desc = tag("deposit", "");
+            let tx = txid.clone().unwrap_or_default();
+            out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, &tx]);
+        }
+        EventKind::Withdrawal { asset, amount, fee, txid } => {
+            let desc = tag("withdrawal", "");
+            let tx = txid.clone().unwrap_or_default();
+            let (fa, fc) = fee.map(|f| (s(&f), asset.clone())).unwrap_or_default();
+            out.row(&[&date, &s(amount), asset, "", "", &fa, &fc, "", "", "", &desc, &tx]);
+        }
+        EventKind::Transfer { to_account, asset, amount, .. } => {
+            // one row per side, as two wallets would show it
+            let desc = tag("transfer", &format!(" to={to_account}"));
+            if account.is_none_or(|a| a == e.account.as_str()) {
+                out.row(&[&date, &s(amount), asset, "", "", "", "", "", "", "", &desc, ""]);
+            }
+            if account.is_some_and(|a| a == to_account.as_str()) {
+                out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", "", &desc, ""]);
+            }
+        }
+        EventKind::Income { income_type, asset, amount, symbol } => {
+            let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
+            let desc = tag("income", &format!(" type={}{sym}", income_type_name(*income_type)));
+            let label = income_label(*income_type, *amount);
+            if amount.is_sign_negative() {
+                out.row(&[&date, &s(&-*amount), asset, "", "", "", "", "", "", label, &desc, ""]);
+            } else {
+                out.row(&[&date, "", "", &s(amount), asset, "", "", "", "", label, &desc, ""]);
+            }
+        }
+        EventKind::Loan { action, asset, amount, interest } => {
+            let extra = interest.map(|i| format!(" interest={i}")).unwrap_or_default();
+            let desc = tag("loan", &format!(" action={}{extra}", loan_action_name(*action)));
+            out.row(&loan_row(&date, *action, asset, &s(amount), &desc));
+        }
+        // a futures fill moves no money of its own (its PnL and commission are income rows): Koinly has
+        // nothing to book for it
+        EventKind::FuturesTrade { .. } => {}
+        // Koinly's `swap` label: a crypto-to-crypto exchange that is not a disposal, the cost carried over
+        EventKind::Migration { from, to } => {
+            let desc = tag("migration", "");
+            out.row(&[
+                &date,
+                &s(&from.amount),
+                &from.asset,
+                &s(&to.amount),
+                &to.asset,
+                "",
+                "",
+                "",
+                "",
+                "swap",
+                &desc,
+                "",
+            ]);
+        }
+    }
 }
 
 /// A Koinly CSV row that cannot be turned into an event.
