@@ -93,8 +93,11 @@ fn serve(args: &relay::Args) -> Result<(), String> {
     drop(shared);
     let scheme = if first.tls.is_some() { "https" } else { "http" };
     let threads = workers.len();
-    tracing::info!(listen = %addr, metrics = %metrics_addr, scheme, egress = ?first.config.egress, threads, "relay listening");
-    wait_for_stop(&first, metrics)?;
+    let egress = first.config.egress.clone();
+    let listening = move || {
+        tracing::info!(listen = %addr, metrics = %metrics_addr, scheme, egress = ?egress, threads, "relay listening");
+    };
+    wait_for_stop(&first, metrics, listening)?;
     tracing::info!("shutting down: no new connections, finishing open ones");
     let _ = stop_tx.send(true);
     for w in workers {
@@ -211,8 +214,14 @@ fn start_workers(
     Ok(workers)
 }
 
-/// Serves metrics (if listening) and waits for SIGINT or SIGTERM, reloading the TLS certificate on SIGHUP.
-fn wait_for_stop(first: &Arc<relay::Relay>, metrics: Option<std::net::TcpListener>) -> Result<(), String> {
+/// Serves metrics (if listening) and waits for SIGINT or SIGTERM, reloading the TLS certificate on SIGHUP. Says
+/// `listening` once its signal handlers are in place: a signal sent after that line is handled (one sent before
+/// would find the default action: SIGHUP would stop the relay, or be lost where it is ignored, as under `nohup`).
+fn wait_for_stop(
+    first: &Arc<relay::Relay>,
+    metrics: Option<std::net::TcpListener>,
+    listening: impl FnOnce(),
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -227,13 +236,16 @@ fn wait_for_stop(first: &Arc<relay::Relay>, metrics: Option<std::net::TcpListene
                 Err(e) => tracing::warn!(error = %e, "cannot serve metrics"),
             }
         }
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
         // SIGHUP reads the TLS certificate and key again (docs/relay.md, HTTPS), and the signed IP list's file (The
         // signed IP list); without them it is ignored.
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut hup = signal(SignalKind::hangup()).ok();
+        listening();
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
+                _ = async { match int.as_mut() { Some(i) => { i.recv().await; } None => std::future::pending().await } } => break,
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => break,
                 _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => reload(first),
             }

@@ -179,6 +179,29 @@ async fn https_serves_and_forwards_and_sighup_swaps_the_certificate_for_new_conn
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// The listening line is said once the signal handlers are in place: a SIGHUP sent the moment it appears reloads (one
+/// sent before the handlers would stop the relay, or be lost where SIGHUP is ignored, as under `nohup`: a CI run on
+/// a busy machine lost one so, between the line and the handlers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_as_soon_as_the_relay_says_it_listens_is_handled() {
+    let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
+    let d = dir("early-hup");
+    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
+    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    let mut relay = start(&d, &up, "");
+    replace(&d.join("cert.pem"), B_PEM);
+    replace(&d.join("key.pem"), B_KEY);
+    relay.signal("HUP");
+    relay.wait_line("reloaded the TLS certificate");
+    let mut after = connect(relay.addr).await;
+    assert_eq!(presented(&after), der(B_PEM), "the reload took");
+    assert_eq!(exchange(&mut after, "/healthz").await.status, 200);
+    drop(after);
+    let (status, log) = relay.stop().await;
+    assert!(status.success(), "{log}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_finishes_its_handshake_is_closed_at_the_deadline() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
