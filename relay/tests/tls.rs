@@ -86,6 +86,14 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
+/// A fresh directory holding certificate A as `cert.pem` and its key as `key.pem`, what [`start`] serves.
+fn dir_with_a(name: &str) -> PathBuf {
+    let d = dir(name);
+    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
+    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    d
+}
+
 /// Replaces `path` with `bytes` at once (a rename, as certificate tools do).
 fn replace(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension("new");
@@ -114,9 +122,7 @@ fn start(dir: &Path, up: &Upstream, limits: &str) -> RelayProcess {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_serves_and_forwards_and_sighup_swaps_the_certificate_for_new_connections_only() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let d = dir("reload");
-    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
-    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    let d = dir_with_a("reload");
     let mut relay = start(&d, &up, "");
     assert!(relay.stderr_has("scheme=\"https\""), "the listening line says HTTPS");
 
@@ -185,9 +191,7 @@ async fn https_serves_and_forwards_and_sighup_swaps_the_certificate_for_new_conn
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sighup_as_soon_as_the_relay_says_it_listens_is_handled() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let d = dir("early-hup");
-    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
-    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    let d = dir_with_a("early-hup");
     let mut relay = start(&d, &up, "");
     replace(&d.join("cert.pem"), B_PEM);
     replace(&d.join("key.pem"), B_KEY);
@@ -205,9 +209,7 @@ async fn a_sighup_as_soon_as_the_relay_says_it_listens_is_handled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_finishes_its_handshake_is_closed_at_the_deadline() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let d = dir("deadline");
-    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
-    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    let d = dir_with_a("deadline");
     let mut relay = start(&d, &up, "header_read_timeout_ms = 300");
     // Opens TCP and sends nothing.
     let mut silent = TcpStream::connect(relay.addr).await.unwrap();
@@ -266,9 +268,7 @@ async fn healthz_once(addr: SocketAddr) -> Option<u16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshakes_count_against_the_per_ip_connection_limit() {
     let up = start_upstream(IpAddr::from([127, 0, 0, 1])).await;
-    let d = dir("per-ip");
-    std::fs::write(d.join("cert.pem"), A_PEM).unwrap();
-    std::fs::write(d.join("key.pem"), A_KEY).unwrap();
+    let d = dir_with_a("per-ip");
     // A deadline no test run reaches: the held connections stay open until dropped.
     let mut relay = start(&d, &up, "header_read_timeout_ms = 600000\nmax_connections_per_ip = 2");
     let addr = relay.addr;
