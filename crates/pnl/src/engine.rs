@@ -1,7 +1,9 @@
 //! The state machine: events oldest first, lots per pool, balances per account, and the report at the end.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
-use std::ops::Not;
+use std::ops::{Deref, Not};
+use std::sync::Arc;
 
 use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, PricePoint, Timestamp};
 
@@ -27,7 +29,7 @@ struct Lot {
 }
 
 /// The lots of one asset (in one account, with per-account pools).
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Pool {
     asset: u32,
     /// `u32::MAX` for the universal pool.
@@ -37,6 +39,7 @@ struct Pool {
 
 /// What an account owes of one asset (docs/accounting.md §8f): the loans not yet repaid, oldest first, each with
 /// the value it was booked at.
+#[derive(Clone)]
 struct DebtBook {
     asset: u32,
     account: u32,
@@ -124,6 +127,7 @@ impl Affects {
     }
 }
 
+#[derive(Clone)]
 struct MissingPriceAcc {
     first: Timestamp,
     last: Timestamp,
@@ -156,6 +160,7 @@ enum Deferred {
 }
 
 /// Units reserved under the same-day or 30-day rule, waiting for the end of their acquisition day.
+#[derive(Clone)]
 struct Pending {
     asset: u32,
     units: Decimal,
@@ -165,7 +170,7 @@ struct Pending {
 }
 
 /// UK share pooling's state: the plan, the reserved days' acquisitions and the reservations waiting for them.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct UkState {
     plan: uk::Plan,
     /// Acquisition day -> asset -> (units, cost) acquired that day, held back from the pool until the day ends.
@@ -193,9 +198,29 @@ impl AccountBook {
     }
 }
 
+/// The ledger the engine reads: borrowed for one report, or shared with the [`crate::Incremental`] that appends to
+/// it (cloning either is cheap).
+#[derive(Clone)]
+pub(crate) enum Events<'a> {
+    Borrowed(&'a [Event]),
+    Shared(Arc<Vec<Event>>),
+}
+
+impl Deref for Events<'_> {
+    type Target = [Event];
+
+    fn deref(&self) -> &[Event] {
+        match self {
+            Events::Borrowed(e) => e,
+            Events::Shared(e) => e,
+        }
+    }
+}
+
+#[derive(Clone)]
 pub(crate) struct Engine<'a> {
-    s: &'a Settings,
-    events: &'a [Event],
+    s: Cow<'a, Settings>,
+    events: Events<'a>,
     book: PriceBook,
     currency_routes: FxMap<u32, Vec<Route>>,
     assets: Interner,
@@ -250,6 +275,13 @@ pub(crate) struct Engine<'a> {
     record: bool,
 }
 
+/// The days of a run: the first event's, and the next to close (every day before it has its equity point).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Days {
+    pub(crate) first: Option<i64>,
+    pub(crate) next: i64,
+}
+
 /// The outcome of taking units from a pool.
 #[derive(Clone, Copy)]
 struct Taken {
@@ -258,9 +290,8 @@ struct Taken {
 }
 
 impl<'a> Engine<'a> {
-    pub(crate) fn new(events: &'a [Event], prices: &[PricePoint], s: &'a Settings) -> Self {
+    pub(crate) fn new(events: Events<'a>, prices: &[PricePoint], s: Cow<'a, Settings>) -> Self {
         Engine {
-            s,
             events,
             book: PriceBook::new(prices, s.stablecoins_as_usd),
             currency_routes: FxMap::default(),
@@ -303,7 +334,35 @@ impl<'a> Engine<'a> {
             cur: 0,
             in_window: true,
             record: false,
+            s,
         }
+    }
+
+    // ---- for the incremental report ([`crate::Incremental`]) ----------------------------------------------------
+
+    pub(crate) fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The ledger to append to: the engine's own (shared) one, when nothing else holds it.
+    pub(crate) fn events_mut(&mut self) -> Option<&mut Vec<Event>> {
+        match &mut self.events {
+            Events::Shared(events) => Arc::get_mut(events),
+            Events::Borrowed(_) => None,
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.s
+    }
+
+    pub(crate) fn prices(&self) -> &PriceBook {
+        &self.book
+    }
+
+    /// Prices from now on: a book that [`PriceBook::only_adds_after`] the engine's, after the events processed.
+    pub(crate) fn set_prices(&mut self, book: PriceBook) {
+        self.book = book;
     }
 
     // ---- ids -------------------------------------------------------------------------------------------------
@@ -435,7 +494,7 @@ impl<'a> Engine<'a> {
             && !matches!(then, Deferred::None)
         {
             let asset = self.pools[pool].asset;
-            let events = self.events;
+            let events = self.events.clone();
             if let Some(list) = uk.plan.matches.get_mut(&(asset, events[self.cur].time.day())) {
                 while need > Decimal::ZERO
                     && let Some(front) = list.front_mut()
@@ -520,7 +579,7 @@ impl<'a> Engine<'a> {
         let pnl = pnl_of(proceeds, taken.cost);
         self.book_pnl(asset, account, symbol, category, pnl);
         let missing = amount - taken.found;
-        let events = self.events;
+        let events = self.events.clone();
         let e = &events[self.cur];
         if self.record {
             self.disposals.push(Disposal {
@@ -549,7 +608,7 @@ impl<'a> Engine<'a> {
     fn note_missing(&mut self, asset: u32, amount: Decimal, found: Decimal) {
         let missing = amount - found;
         if missing > Decimal::ZERO {
-            let events = self.events;
+            let events = self.events.clone();
             let e = &events[self.cur];
             self.missing_acq.push(MissingAcquisition {
                 asset: self.assets.name(asset).to_string(),
@@ -583,7 +642,7 @@ impl<'a> Engine<'a> {
             self.cash_change(account, -amount);
             return amount;
         }
-        let events = self.events;
+        let events = self.events.clone();
         let cause = match events[self.cur].kind {
             EventKind::Trade { .. } => Drift::TradeFees,
             EventKind::Withdrawal { .. } => Drift::Withdrawals,
@@ -697,7 +756,27 @@ impl<'a> Engine<'a> {
     // ---- events ----------------------------------------------------------------------------------------------
 
     pub(crate) fn run(mut self, positions: &[ledger::Position]) -> Report {
-        let events = self.events;
+        let (order, partner) = self.start();
+        let mut days = Days::default();
+        self.process(&order, &partner, &mut days);
+        let as_of = self.as_of(&order);
+        self.conclude(order.len(), as_of, days, positions)
+    }
+
+    /// [`Engine::plan`], and under UK share pooling the plan of its matches.
+    pub(crate) fn start(&mut self) -> (Vec<u32>, Vec<u32>) {
+        let (order, partner) = self.plan();
+        if self.s.method == Method::Uk {
+            let flows = self.uk_flows(&order, &partner);
+            self.uk = Some(Box::new(UkState { plan: uk::plan(&flows), ..UkState::default() }));
+        }
+        (order, partner)
+    }
+
+    /// The events that count, in processing order (time, ties in ledger order; none after the window's end), and
+    /// each event's transfer partner.
+    fn plan(&self) -> (Vec<u32>, Vec<u32>) {
+        let events = &self.events;
         // futures fills are informational (their money is in the income events of the same fill): left out before
         // anything is counted, so a ledger with them gives the report of the ledger without them
         let mut order: Vec<u32> = (0..events.len() as u32).filter(|&i| events[i as usize].kind.moves_money()).collect();
@@ -709,20 +788,26 @@ impl<'a> Engine<'a> {
             order.truncate(end);
         }
         let partner = match_transfers(events, &order, &self.s.manual_matches);
-        if self.s.method == Method::Uk {
-            let flows = self.uk_flows(&order, &partner);
-            self.uk = Some(Box::new(UkState { plan: uk::plan(&flows), ..UkState::default() }));
-        }
-        let first_day = order.first().map(|&i| events[i as usize].time.day());
-        let as_of = self.s.window.to.or_else(|| order.last().map(|&i| events[i as usize].time));
-        let mut day = first_day.unwrap_or(0);
+        (order, partner)
+    }
 
-        for &i in &order {
+    /// The report time: the window's end, or the last event's time.
+    pub(crate) fn as_of(&self, order: &[u32]) -> Option<Timestamp> {
+        self.s.window.to.or_else(|| order.last().map(|&i| self.events[i as usize].time))
+    }
+
+    /// Processes `order` (events after those processed so far), closing each day before the next event's.
+    pub(crate) fn process(&mut self, order: &[u32], partner: &[u32], days: &mut Days) {
+        let events = self.events.clone();
+        for &i in order {
             let e = &events[i as usize];
             let d = e.time.day();
-            while day < d {
-                self.close_day(day);
-                day += 1;
+            if days.first.is_none() {
+                *days = Days { first: Some(d), next: d };
+            }
+            while days.next < d {
+                self.close_day(days.next);
+                days.next += 1;
             }
             self.cur = i as usize;
             if d != self.month_day {
@@ -753,13 +838,23 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if let (Some(_), Some(end)) = (first_day, as_of) {
-            while day <= end.day() {
-                self.close_day(day);
-                day += 1;
+    }
+
+    /// Closes the days left up to `as_of`'s and makes the report of the `processed` events.
+    pub(crate) fn conclude(
+        mut self,
+        processed: usize,
+        as_of: Option<Timestamp>,
+        mut days: Days,
+        positions: &[ledger::Position],
+    ) -> Report {
+        if let (Some(_), Some(end)) = (days.first, as_of) {
+            while days.next <= end.day() {
+                self.close_day(days.next);
+                days.next += 1;
             }
         }
-        let mut report = self.finish(order.len(), as_of, first_day, positions);
+        let mut report = self.finish(processed, as_of, days.first, positions);
         report.missing_prices.sort_by(|a, b| (&a.asset, &a.affects, a.time).cmp(&(&b.asset, &b.affects, b.time)));
         report
     }
@@ -771,7 +866,7 @@ impl<'a> Engine<'a> {
                 [self.account(from_account), self.account(to_account)]
             }
             EventKind::Withdrawal { .. } if partner != NONE => {
-                let events = self.events;
+                let events = self.events.clone();
                 [self.account(&e.account), self.account(&events[partner as usize].account)]
             }
             _ => [self.account(&e.account), u32::MAX],
@@ -998,7 +1093,7 @@ impl<'a> Engine<'a> {
         fee: Decimal,
         partner: u32,
     ) -> Drift {
-        let events = self.events;
+        let events = self.events.clone();
         let d = &events[partner as usize];
         let EventKind::Deposit { amount: received, .. } = &d.kind else { unreachable!("partner of a deposit") };
         let received = *received;
@@ -1250,7 +1345,7 @@ impl<'a> Engine<'a> {
     /// The units each UTC day adds to and takes from each asset's pool, following what [`Engine::event`] does with
     /// universal pools: every `acquire` is an acquisition, every `take` a disposal.
     fn uk_flows(&mut self, order: &[u32], partner: &[u32]) -> FxMap<u32, Vec<DayFlow>> {
-        let events = self.events;
+        let events = self.events.clone();
         let mut flows: FxMap<u32, Vec<DayFlow>> = FxMap::default();
         let mut moves = Vec::new();
         for &i in order {
@@ -1518,7 +1613,7 @@ impl<'a> Engine<'a> {
             engine_version: crate::ENGINE_VERSION.into(),
             currency: self.s.currency.clone(),
             method: self.s.method,
-            settings: self.s.clone(),
+            settings: self.s.as_ref().clone(),
             as_of,
             events: processed,
             complete,

@@ -57,6 +57,7 @@ pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Strings to dense `u32` ids. A ledger repeats a handful of accounts and assets, so the last few ids are checked
 /// by comparing bytes before hashing.
+#[derive(Clone)]
 pub(crate) struct Interner {
     ids: FxMap<Arc<str>, u32>,
     names: Vec<Arc<str>>,

@@ -28,6 +28,7 @@
 pub mod bundle;
 mod engine;
 pub mod futures;
+mod incremental;
 mod intern;
 pub mod prices;
 pub mod report;
@@ -36,6 +37,11 @@ pub mod settings;
 mod transfers;
 mod uk;
 
+use std::borrow::Cow;
+
+use engine::Events;
+
+pub use incremental::{Extension, Incremental, Recomputed};
 pub use ledger::{Decimal, Event, Position, PricePoint, Timestamp};
 pub use prices::PriceBook;
 pub use report::*;
@@ -204,8 +210,8 @@ pub fn compute_with_positions(
     settings: &Settings,
 ) -> Report {
     match apply_leg_marks(events, settings) {
-        Some(marked) => engine::Engine::new(&marked, prices, settings).run(positions),
-        None => engine::Engine::new(events, prices, settings).run(positions),
+        Some(marked) => engine::Engine::new(Events::Borrowed(&marked), prices, Cow::Borrowed(settings)).run(positions),
+        None => engine::Engine::new(Events::Borrowed(events), prices, Cow::Borrowed(settings)).run(positions),
     }
 }
 

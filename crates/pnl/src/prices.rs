@@ -80,6 +80,18 @@ impl PriceBook {
         book
     }
 
+    /// Whether this book is `earlier` with points after `after` (ms) added and nothing else: the same series,
+    /// each beginning with `earlier`'s points. A value at or before `after` is then the same in both books.
+    pub(crate) fn only_adds_after(&self, earlier: &PriceBook, after: i64) -> bool {
+        self.stablecoins_as_usd == earlier.stablecoins_as_usd
+            && self.pairs == earlier.pairs
+            && self.series.iter().zip(&earlier.series).all(|(new, old)| {
+                new.len() >= old.len()
+                    && new[..old.len()] == old[..]
+                    && new[old.len()..].iter().all(|(t, _)| *t > after)
+            })
+    }
+
     /// Number of price points held.
     pub fn len(&self) -> usize {
         self.series.iter().map(Vec::len).sum()

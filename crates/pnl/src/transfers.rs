@@ -32,6 +32,15 @@ pub(crate) fn match_transfers(events: &[Event], order: &[u32], manual: &[(String
             }
         }
     }
+    match_in_order(events, order, &mut partner);
+    partner
+}
+
+/// Matches the legs of `order` (processing order) that have no partner yet, by the rule above, into `partner`.
+/// Given a later part of the ledger (the events within [`MATCH_WINDOW_MS`] before the first new one, then the new
+/// ones) with the earlier partners in place, it matches what the whole ledger's run would: an earlier leg left
+/// unmatched by the whole run stays unmatched, unless a new deposit completes it.
+pub(crate) fn match_in_order(events: &[Event], order: &[u32], partner: &mut [u32]) {
     let mut pending: FxMap<&str, VecDeque<u32>> = FxMap::default();
     let min_ratio = Decimal::new(8, 1);
     for &i in order {
@@ -65,5 +74,4 @@ pub(crate) fn match_transfers(events: &[Event], order: &[u32], manual: &[(String
             _ => {}
         }
     }
-    partner
 }

@@ -25,7 +25,7 @@ pub(crate) struct DayFlow {
 }
 
 /// Which acquisitions the disposals are matched with under the same-day and 30-day rules.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Plan {
     /// (asset, disposal day) -> (acquisition day, units) in matching order: the same day first, then the next 30
     /// days earliest first. The day's disposals take from the front, in ledger order.

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use common::*;
 use ledger::{Decimal, Event, IncomeType, PricePoint};
-use pnl::{Method, Pools, Report, Settings, Window, compute};
+use pnl::{
+    Extension, Incremental, Method, Pools, Recomputed, Report, Settings, Window, compute, compute_with_positions,
+};
 
 /// SplitMix64: tiny, deterministic, good enough to draw test cases.
 struct Rng(u64);
@@ -304,4 +306,127 @@ fn uk_pooling_holds_with_deposits_at_market_and_windows() {
             }
         }
     }
+}
+
+/// The ledger given so far and its prices: the prices known up to its last event.
+fn so_far(g: &Generated, n: usize) -> (Vec<Event>, Vec<PricePoint>) {
+    let events = g.events[..n].to_vec();
+    let until = events.iter().map(|e| e.time).max().unwrap_or_default();
+    (events, g.prices.iter().filter(|p| p.time <= until).cloned().collect())
+}
+
+/// Feeds `g` to an [`Incremental`] in pieces of 1 to 40 events, each with the prices known by then, and checks the
+/// report after every piece against the whole ledger's [`compute_with_positions`]. Returns how each piece went.
+fn feed_in_pieces(g: &Generated, settings: &Settings, seed: u64) -> Vec<Extension> {
+    let mut rng = Rng(seed);
+    let mut n = 1 + rng.below(40) as usize;
+    let (events, prices) = so_far(g, n);
+    let mut inc = Incremental::new(events, &prices, settings.clone());
+    let mut outcomes = Vec::new();
+    while n < g.events.len() {
+        let next = (n + 1 + rng.below(40) as usize).min(g.events.len());
+        let (events, prices) = so_far(g, next);
+        outcomes.push(inc.extend(events[n..].to_vec(), &prices));
+        n = next;
+        let whole = compute_with_positions(&events, &prices, &[], settings);
+        let kept = inc.report(&[]);
+        assert_eq!(kept, whole, "after {n} events ({:?}), settings {settings:?}", outcomes.last());
+        // exactly: the same JSON (equal decimals may differ in scale), and the rows the JSON leaves out
+        assert_eq!(serde_json::to_string(&kept).unwrap(), serde_json::to_string(&whole).unwrap());
+        assert_eq!((&kept.disposals, &kept.lot_uses), (&whole.disposals, &whole.lot_uses));
+        assert_eq!(inc.events(), &events[..]);
+    }
+    outcomes
+}
+
+#[test]
+fn an_incremental_report_equals_the_whole_ledgers_after_every_piece() {
+    let mut applied = 0;
+    let mut recomputed: BTreeMap<String, usize> = BTreeMap::new();
+    for seed in 1..=4 {
+        let g = generate(seed, 240, seed % 2 == 0);
+        for (k, base) in all_settings().into_iter().enumerate() {
+            let mid = g.events[g.events.len() / 2].time;
+            let windows =
+                [Window::default(), Window { from: Some(mid), to: None }, Window { from: None, to: Some(mid) }];
+            for window in windows {
+                let settings = Settings { window, ..base.clone() };
+                for outcome in feed_in_pieces(&g, &settings, seed * 100 + k as u64) {
+                    match outcome {
+                        Extension::Applied => applied += 1,
+                        Extension::Recomputed(why) => *recomputed.entry(format!("{why:?}")).or_default() += 1,
+                    }
+                }
+            }
+        }
+    }
+    // the kept state is what answers, and each way back to the whole ledger was taken and checked
+    let total_recomputed: usize = recomputed.values().sum();
+    assert!(applied > 4 * total_recomputed, "applied {applied}, recomputed {recomputed:?}");
+    assert!(recomputed.contains_key("UkPooling") && recomputed.contains_key("CompletesTransfer"), "{recomputed:?}");
+}
+
+#[test]
+fn an_incremental_report_recomputes_for_an_earlier_event_changed_prices_and_a_hand_made_match() {
+    let g = generate(7, 120, true);
+    let (events, prices) = so_far(&g, 100);
+    let rest = g.events[100..].to_vec();
+    let check = |inc: &Incremental, events: &[Event], prices: &[PricePoint], settings: &Settings| {
+        assert_eq!(inc.report(&[]), compute(events, prices, settings));
+    };
+    let settings = Settings::default();
+
+    // an event earlier than the last one processed
+    let mut inc = Incremental::new(events.clone(), &prices, settings.clone());
+    let mut early = rest[0].clone();
+    early.id = "early".into();
+    early.time = events[50].time;
+    assert_eq!(inc.extend(vec![early.clone()], &prices), Extension::Recomputed(Recomputed::Earlier));
+    let mut all = events.clone();
+    all.push(early);
+    check(&inc, &all, &prices, &settings);
+
+    // a price corrected before the last event: values already booked change
+    let mut inc = Incremental::new(events.clone(), &prices, settings.clone());
+    let mut corrected = prices.clone();
+    corrected[10].price *= d("1.5");
+    assert_eq!(inc.extend(rest.clone(), &corrected), Extension::Recomputed(Recomputed::Prices));
+    check(&inc, &g.events, &corrected, &settings);
+    // and a price after it is taken as it comes
+    let mut inc = Incremental::new(events.clone(), &prices, settings.clone());
+    assert_eq!(inc.extend(rest.clone(), &g.prices), Extension::Applied);
+    check(&inc, &g.events, &g.prices, &settings);
+
+    // a withdrawal matched by hand with a deposit that arrives later
+    let w = events.iter().rposition(|e| matches!(e.kind, ledger::EventKind::Withdrawal { .. })).expect("a withdrawal");
+    let w_id = events[w].id.clone();
+    let account = if events[w].account.as_str() == ACCOUNTS[0] { ACCOUNTS[1] } else { ACCOUNTS[0] };
+    let late = ledger::Timestamp::from_millis(g.events[119].time.millis() + 1);
+    let ledger::EventKind::Withdrawal { asset, amount, .. } = &events[w].kind else { unreachable!() };
+    let dep = deposit("late-in", late, account, &(*amount * d("0.5")).to_string(), asset, None);
+    let settings = Settings { manual_matches: vec![(w_id, "late-in".into())], ..Settings::default() };
+    let mut inc = Incremental::new(events.clone(), &prices, settings.clone());
+    let mut more = rest.clone();
+    more.push(dep);
+    assert_eq!(inc.extend(more.clone(), &g.prices), Extension::Recomputed(Recomputed::ManualMatch));
+    let mut all = events.clone();
+    all.extend(more);
+    check(&inc, &all, &g.prices, &settings);
+    assert!(inc.report(&[]).transfers.matched.iter().any(|m| m.deposit == "late-in"));
+}
+
+#[test]
+fn an_incremental_report_keeps_leg_marks_on_new_events() {
+    let g = generate(3, 150, true);
+    let marks: BTreeMap<String, pnl::LegMark> = g
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, ledger::EventKind::Deposit { .. }))
+        .step_by(2)
+        .map(|e| (e.id.clone(), pnl::LegMark::Income))
+        .collect();
+    assert!(marks.len() > 3);
+    let settings = Settings { leg_marks: marks.into_iter().collect(), ..Settings::default() };
+    let outcomes = feed_in_pieces(&g, &settings, 5);
+    assert!(outcomes.contains(&Extension::Applied));
 }
