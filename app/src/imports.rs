@@ -76,6 +76,11 @@ pub fn chunks() -> Result<Vec<(String, Vec<u8>)>, SessionError> {
     Ok(out)
 }
 
+/// The record ids of every source's chunk.
+pub fn chunk_ids() -> Result<Vec<String>, SessionError> {
+    Ok(sources()?.iter().map(|s| chunk(&s.id)).collect())
+}
+
 fn events_of(source: &str) -> Result<Vec<Event>, SessionError> {
     let id = chunk(source);
     let Some(plain) = records::read_plain(RecordKind::LedgerCache, &id)? else { return Ok(Vec::new()) };

@@ -11,6 +11,7 @@ pub mod format;
 pub mod gains;
 pub mod idb;
 pub mod imports;
+pub mod opened;
 pub mod prices;
 pub mod records;
 pub mod relay;

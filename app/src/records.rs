@@ -395,6 +395,12 @@ pub fn read_plain(kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, Session
     })?
 }
 
+/// Which sealing of a record is stored ([`vault::Vault::record_stamp`]); `None` when absent.
+pub fn stamp(kind: RecordKind, id: &str) -> Result<Option<[u8; 12]>, SessionError> {
+    let id = rid(id)?;
+    session::with(|s| -> Result<Option<[u8; 12]>, SessionError> { Ok(s.vault()?.record_stamp(kind, &id)?) })?
+}
+
 /// Seals a JSON record (persist with [`session::persist`] afterwards).
 pub fn write<T: Serialize>(kind: RecordKind, id: &str, value: &T) -> Result<(), SessionError> {
     let id = rid(id)?;

@@ -173,6 +173,32 @@ pub async fn finish(job: Option<crate::worker::Job>, data: &Data, settings: &App
     }
 }
 
+/// The dashboard of a ledger read again after a sync: read whole, as [`finish`]; read since an earlier read, the
+/// engine worker applies the new events to the ledger it kept from that read ([`pnl::Incremental`],
+/// docs/app-storage.md "Reading after a sync"). An error when the worker no longer keeps that ledger (another
+/// computation since, a restart, no worker): the caller reads the whole ledger.
+pub async fn finish_opened(
+    job: Option<crate::worker::Job>,
+    opened: crate::sync::Opened,
+    settings: &AppSettings,
+) -> Result<(crate::sync::Opened, Dashboard), String> {
+    use crate::sync::Opened;
+    match opened {
+        Opened::Whole(data) => {
+            let dashboard = finish(job, &data, settings).await;
+            Ok((Opened::Whole(data), dashboard))
+        }
+        Opened::More { mut more, rest } => {
+            let job = job.ok_or("no engine worker")?;
+            let id = job.id();
+            let report = job.extend(more.base_worker, &rest.prices.points, &engine_settings(settings)).await?;
+            more.worker = Some(id);
+            let dashboard = dashboard(report, &rest, ComputedIn::Worker);
+            Ok((Opened::More { more, rest }, dashboard))
+        }
+    }
+}
+
 /// Reads the ledger from the vault and computes the dashboard (see [`finish`]).
 pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
     let job = begin_job();

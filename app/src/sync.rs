@@ -14,6 +14,7 @@ use sync_engine::{AccountConfig, Progress, Sink, SinkError, SyncOptions, SyncSta
 use vault::{CredentialId, RecordId, RecordKind};
 use venues::parse::Balances;
 
+use crate::opened::{More, Read};
 use crate::prices::{self, PriceCache};
 use crate::records::{self, AccountMeta, SyncOutcome};
 use crate::relay::RelayTransport;
@@ -49,9 +50,25 @@ pub struct Data {
     /// The sync engine's state as sealed (each account's last balances, their time and where its history starts):
     /// what the Accounts screen compares the ledger with ([`Data::residuals`]).
     pub sync_state: SyncState,
+    /// What the read of `events` took in, for the read after the next sync ([`crate::opened`]).
+    pub read: Read,
 }
 
 impl Data {
+    /// Joins what a read after a sync found ([`Opened::More`]) to this data, when it follows this data's read;
+    /// false (and nothing changed) otherwise: the whole ledger is to be read again.
+    pub fn join(&mut self, more: More, rest: Data) -> bool {
+        if self.read.generation != more.base {
+            return false;
+        }
+        self.read.absorb(&more);
+        self.events.extend(more.events);
+        self.snapshots = rest.snapshots;
+        self.prices = rest.prices;
+        self.sync_state = rest.sync_state;
+        true
+    }
+
     /// The residuals of an account (`venue/credential`, the engine's key) at its last balances: venue against ledger
     /// per wallet and asset (docs/sync.md, "Balances explained"). `None` before its first completed sync.
     pub fn residuals(&self, key: &str) -> Option<sync_engine::residual::AccountResiduals> {
@@ -79,7 +96,7 @@ pub async fn load_data() -> Result<Data, SessionError> {
 pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError> {
     let accounts = records::accounts()?;
     let mut merged = crate::worker::Merged::default();
-    let mut snapshots = BTreeMap::new();
+    let mut read = Read::begin();
     let mut slice = crate::now();
     for cred in accounts.keys() {
         let prefix = format!("{}-", cache_id(cred));
@@ -93,25 +110,24 @@ pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError
                 slice = crate::now();
             }
             let Some(plain) = records::read_plain(RecordKind::LedgerCache, id.as_str())? else { continue };
-            add_chunk(&mut merged, job, id.as_str(), &plain)?;
-        }
-        if let Some(snap) = records::read::<AccountSnapshot>(RecordKind::LedgerCache, &format!("snapshot-{cred}"))? {
-            snapshots.insert(cred.clone(), snap);
+            add_chunk(&mut merged, &mut read, job, id.as_str(), &plain)?;
         }
     }
     // transactions imported or entered by hand join the venues' (docs/app-storage.md, "Imported transactions")
     for (id, plain) in crate::imports::chunks()? {
-        add_chunk(&mut merged, job, &id, &plain)?;
+        add_chunk(&mut merged, &mut read, job, &id, &plain)?;
     }
-    let prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
-    let sync_state = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
-    Ok(Data { events: merged.into_events(), snapshots, prices, sync_state })
+    read.worker = job.map(crate::worker::Job::id);
+    let mut data = Data { events: merged.into_events(), read, ..Data::default() };
+    read_others(&mut data)?;
+    Ok(data)
 }
 
 /// Adds one sealed chunk of events (record `id`, opened) to the ledger being loaded, and to the worker's job.
 /// A chunk the worker cannot take fails the job's report, not the load; one that does not decode fails the load.
 fn add_chunk(
     merged: &mut crate::worker::Merged,
+    read: &mut Read,
     job: Option<&crate::worker::Job>,
     id: &str,
     plain: &[u8],
@@ -124,6 +140,8 @@ fn add_chunk(
         id: id.into(),
         reason,
     })?;
+    let stamp = records::stamp(RecordKind::LedgerCache, id)?.unwrap_or_default();
+    read.add(id, stamp, &chunk);
     merged.add(chunk);
     Ok(())
 }
@@ -226,28 +244,29 @@ pub fn after_unlock() {
 pub struct Synced {
     /// Each account's outcome.
     pub outcomes: Vec<(String, SyncOutcome)>,
-    /// The synced data and its dashboard: the sync opens the ledger once, for its own counts and for the report.
-    /// `None` when another sync was running.
-    pub view: Option<(Data, Dashboard)>,
+    /// The synced data and its dashboard: the sync opens the ledger once (what was sealed since the dashboard's
+    /// read, or the whole), for its own counts and for the report. `None` when another sync was running.
+    pub view: Option<(Opened, Dashboard)>,
     /// Another tab was syncing: this one did not (it reads that sync's writes as they are announced).
     pub elsewhere: bool,
 }
 
 /// Syncs every connected account, then prices, then computes the dashboard. A second call while one runs, in this
-/// tab or another (the sync's Web Lock), returns at once, with no outcome.
-pub async fn sync_all(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
+/// tab or another (the sync's Web Lock), returns at once, with no outcome. `base` is the read of the dashboard shown:
+/// the sync reads only what was sealed since, when it can ([`reopen`]).
+pub async fn sync_all(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> Result<Synced, SessionError> {
     if RUNNING.with(|r| r.replace(true)) {
         return Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: false });
     }
     let result = match crate::tabs::acquire(crate::tabs::SYNC_LOCK, true).await {
-        Some(_lock) => sync_all_inner(on_progress).await,
+        Some(_lock) => sync_all_inner(on_progress, base).await,
         None => Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: true }),
     };
     RUNNING.with(|r| *r.borrow_mut() = false);
     result
 }
 
-async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, SessionError> {
+async fn sync_all_inner(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> Result<Synced, SessionError> {
     // the accounts and the ledger as stored now, with whatever another tab connected or removed
     session::refresh().await?;
     let settings = records::settings()?;
@@ -266,25 +285,111 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress)) -> Result<Synced, Sessi
     let audit = transport.take_audit();
     session::transact(|| records::append_audit(audit)).await?;
 
-    // the one read of the whole ledger: the engine worker decodes it alongside, for the report at the end
+    // the one read of the ledger: only the chunks sealed since the read the dashboard shows when it can, else the
+    // whole ledger; the engine worker decodes it alongside, for the report at the end
     let job = report::begin_job();
-    let mut data = load(job.as_ref()).await?;
+    let mut opened = reopen(base.as_ref(), job.as_ref()).await?;
     let now = js_sys::Date::now() as i64;
     let outcomes: Vec<(String, SyncOutcome)> = results
         .into_iter()
         .filter_map(|(key, result)| {
             let cred = credential_of.get(&key)?;
             let prefix = format!("{key}/");
-            let events = data.events.iter().filter(|e| e.account.as_str().starts_with(&prefix)).count();
             let previous = accounts.get(cred).and_then(|m| m.last_sync.as_ref());
+            let events = opened.events_of(&prefix, previous);
             Some((cred.clone(), SyncOutcome::after(previous, now, result.err().map(|e| e.to_string()), events)))
         })
         .collect();
     store_outcomes(&outcomes).await?;
-    refresh_prices(&transport, &mut data, on_progress, now).await?;
+    let (assets, first) = opened.assets_and_first(base.as_ref());
+    refresh_prices(&transport, opened.data_mut(), &assets, first, on_progress, now).await?;
     // read again: the user may have changed the settings while the sync ran
-    let dashboard = report::finish(job, &data, &records::settings()?).await;
-    Ok(Synced { outcomes, view: Some((data, dashboard)), elsewhere: false })
+    let settings = records::settings()?;
+    let view = match report::finish_opened(job, opened, &settings).await {
+        Ok(view) => view,
+        // the worker keeps another ledger now (or none): the whole ledger, read again
+        Err(e) => {
+            leptos::logging::warn!("reading the whole ledger again: {e}");
+            let job = report::begin_job();
+            let data = load(job.as_ref()).await?;
+            let dashboard = report::finish(job, &data, &settings).await;
+            (Opened::Whole(data), dashboard)
+        }
+    };
+    Ok(Synced { outcomes, view: Some(view), elsewhere: false })
+}
+
+/// The ledger read again after a sync.
+#[derive(Debug)]
+pub enum Opened {
+    /// Read whole.
+    Whole(Data),
+    /// Read since an earlier read: the new events, and the rest of the data read again (its `events` empty).
+    More {
+        /// The new events.
+        more: More,
+        /// Balances, prices and the sync state as stored now.
+        rest: Data,
+    },
+}
+
+impl Opened {
+    /// The events of the accounts whose ids start with `prefix` (`venue/credential/`), `previous` the count of the
+    /// account's last sync outcome.
+    fn events_of(&self, prefix: &str, previous: Option<&SyncOutcome>) -> usize {
+        let count = |events: &[Event]| events.iter().filter(|e| e.account.as_str().starts_with(prefix)).count();
+        match self {
+            Opened::Whole(data) => count(&data.events),
+            Opened::More { more, .. } => previous.map_or(0, |p| p.events) + count(&more.events),
+        }
+    }
+
+    /// Every asset the ledger names, and its first event's time.
+    fn assets_and_first(&self, base: Option<&Read>) -> (BTreeSet<String>, Option<ledger::Timestamp>) {
+        match (self, base) {
+            (Opened::More { more, .. }, Some(base)) => {
+                let mut read = base.clone();
+                read.absorb(more);
+                (read.assets, read.first)
+            }
+            (Opened::Whole(data), _) | (Opened::More { rest: data, .. }, None) => {
+                (data.read.assets.clone(), data.read.first)
+            }
+        }
+    }
+
+    /// The data besides the new events.
+    fn data_mut(&mut self) -> &mut Data {
+        match self {
+            Opened::Whole(data) | Opened::More { rest: data, .. } => data,
+        }
+    }
+}
+
+/// Reads the ledger again: only the chunks sealed since `base` when the engine worker keeps `base`'s ledger and
+/// nothing read before changed ([`crate::opened::read_more`]), else whole.
+pub async fn reopen(base: Option<&Read>, job: Option<&crate::worker::Job>) -> Result<Opened, SessionError> {
+    if let (Some(base), Some(job)) = (base, job)
+        && base.worker.is_some()
+        && let Some(more) = crate::opened::read_more(base, job).await?
+    {
+        let mut rest = Data::default();
+        read_others(&mut rest)?;
+        return Ok(Opened::More { more, rest });
+    }
+    Ok(Opened::Whole(load(job).await?))
+}
+
+/// Reads every account's snapshot, the prices and the sync state into `data`.
+fn read_others(data: &mut Data) -> Result<(), SessionError> {
+    for cred in records::accounts()?.keys() {
+        if let Some(snap) = records::read::<AccountSnapshot>(RecordKind::LedgerCache, &format!("snapshot-{cred}"))? {
+            data.snapshots.insert(cred.clone(), snap);
+        }
+    }
+    data.prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
+    data.sync_state = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
+    Ok(())
 }
 
 /// The stored accounts as the sync engine takes them.
@@ -352,19 +457,18 @@ async fn store_outcomes(outcomes: &[(String, SyncOutcome)]) -> Result<(), Sessio
 async fn refresh_prices(
     transport: &RelayTransport,
     data: &mut Data,
+    ledger_assets: &BTreeSet<String>,
+    first: Option<ledger::Timestamp>,
     on_progress: &dyn Fn(&Progress),
     now: i64,
 ) -> Result<(), SessionError> {
-    let mut assets: BTreeSet<String> = BTreeSet::new();
-    for e in &data.events {
-        assets.extend(e.assets().map(str::to_owned));
-    }
+    let mut assets = ledger_assets.clone();
     for snap in data.snapshots.values() {
         for balances in snap.balances.values() {
             assets.extend(balances.keys().cloned());
         }
     }
-    let first = data.events.iter().map(|e| e.time.0).min().unwrap_or(now);
+    let first = first.map_or(now, |t| t.0);
     let mut cache: PriceCache = std::mem::take(&mut data.prices);
     let progress = |stream: &str, done: usize, rows: u64| Progress {
         account: "prices".into(),

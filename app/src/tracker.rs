@@ -167,6 +167,22 @@ impl TrackerState {
         self.data.set(Some(data));
     }
 
+    /// Shows a dashboard and the ledger read again after a sync: the new events join the ledger shown when they
+    /// follow its read; otherwise (another computation replaced it meanwhile) the whole is recomputed.
+    fn show_opened(self, opened: sync::Opened, dashboard: Dashboard) {
+        match opened {
+            sync::Opened::Whole(data) => self.show(data, dashboard),
+            sync::Opened::More { more, rest } => {
+                let joined = self.data.try_update(|d| d.as_mut().is_some_and(|d| d.join(more, rest))).unwrap_or(false);
+                if joined {
+                    self.dash.set(Some(dashboard));
+                } else {
+                    self.recompute();
+                }
+            }
+        }
+    }
+
     /// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
     pub fn recompute(self) {
         let mine = self.next_computation();
@@ -201,7 +217,8 @@ impl TrackerState {
                     v.progress.insert(p.account.clone(), p);
                 });
             };
-            let synced = match sync::sync_all(&on_progress).await {
+            let base = self.data.with_untracked(|d| d.as_ref().map(|d| d.read.clone()));
+            let synced = match sync::sync_all(&on_progress, base).await {
                 Ok(synced) => {
                     let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
                     self.sync_view.update(|v| {
@@ -221,9 +238,9 @@ impl TrackerState {
             match synced {
                 // the sync computed the dashboard from its own read of the ledger; a recompute still running is
                 // older
-                Some((d, dashboard)) => {
+                Some((opened, dashboard)) => {
                     self.next_computation();
-                    self.show(d, dashboard);
+                    self.show_opened(opened, dashboard);
                 }
                 None => self.recompute(),
             }

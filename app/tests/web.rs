@@ -188,7 +188,7 @@ async fn dashboard_of_100k_events_renders() {
         None if cfg!(debug_assertions) => 5_000,
         None => 100_000,
     };
-    for i in 0..n {
+    let trade = |i: i64| {
         let t = start + 60_000 * (i + 1);
         let asset = assets[(i % 4) as usize];
         let price = Decimal::from(100 + (i % 97)) + Decimal::new(i % 100, 2);
@@ -198,7 +198,7 @@ async fn dashboard_of_100k_events_renders() {
         } else {
             (Money::new("USDT", qty * price), Money::new(asset, qty))
         };
-        events.push(Event {
+        let event = Event {
             id: format!("t{i}"),
             time: Timestamp(t),
             account: account.clone(),
@@ -208,12 +208,17 @@ async fn dashboard_of_100k_events_renders() {
                 fees: vec![Money::new("USDT", Decimal::new(1, 2))],
                 symbol: Some(format!("{asset}USDT")),
             },
-        });
+        };
+        (event, price)
+    };
+    for i in 0..n {
+        let (event, price) = trade(i);
         if i % 1440 == 0 {
             for a in assets {
-                prices.push(PricePoint { time: Timestamp(t), asset: a.into(), quote: "USDT".into(), price });
+                prices.push(PricePoint { time: event.time, asset: a.into(), quote: "USDT".into(), price });
             }
         }
+        events.push(event);
     }
     // store it as the app does: sealed chunks of 1,000 events in the vault, the account in the account list
     use app::{records, session};
@@ -239,7 +244,7 @@ async fn dashboard_of_100k_events_renders() {
     // script loads the test runner's build of the module
     app::worker::set_script(&test_worker_script());
     let t0 = app::now();
-    let (data, dashboard) = app::report::load_and_compute(&AppSettings::default()).await.unwrap();
+    let (mut data, dashboard) = app::report::load_and_compute(&AppSettings::default()).await.unwrap();
     assert_eq!(data.events.len() as i64, n + 1);
     assert_eq!(dashboard.computed_in, app::worker::ComputedIn::Worker, "the engine worker computed the report");
     let computed = app::now();
@@ -305,6 +310,7 @@ async fn dashboard_of_100k_events_renders() {
     on_page.open_lots.clear();
     on_page.disposals.clear();
     on_page.lot_uses.clear();
+    on_page.transfers.matched.clear();
     if on_page != from_worker {
         // name the fields that differ (the whole reports are too large to print)
         let a = serde_json::to_value(&on_page).unwrap();
@@ -312,6 +318,51 @@ async fn dashboard_of_100k_events_renders() {
         let differ: Vec<&String> = a.as_object().unwrap().keys().filter(|k| a.get(*k) != b.get(*k)).collect();
         panic!("the worker's report differs from the page's in {differ:?} (or in fields not in the JSON)");
     }
+
+    // a timer sync seals 1,000 new events: the read after it opens only their chunk, the engine worker applies
+    // them to the ledger it kept (pnl::Incremental), and the dashboard shows the new report
+    let new: Vec<Event> = (n..n + 1000).map(|i| trade(i).0).collect();
+    records::write_plain(
+        vault::RecordKind::LedgerCache,
+        &format!("{}-{:06}", app::sync::cache_id(cred), events.len().div_ceil(1000)),
+        &app::worker::encode_chunk(&new),
+    )
+    .unwrap();
+    session::persist().await.unwrap();
+    let t2 = app::now();
+    let job = app::report::begin_job();
+    let opened = app::sync::reopen(Some(&data.read), job.as_ref()).await.unwrap();
+    let read = app::now();
+    let (opened, after) = app::report::finish_opened(job, opened, &AppSettings::default()).await.unwrap();
+    let reported = app::now();
+    let app::sync::Opened::More { more, rest } = opened else { panic!("only the new chunk is read") };
+    assert_eq!(more.events.len(), 1000);
+    assert!(data.join(more, rest));
+    let total = after.total_equity.value().expect("every balance priced");
+    let after_report = after.report.clone();
+    let root = own_container();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <app::ui::dashboard::DashboardView dashboard=after.clone() currency="USD".to_string() /> }
+    });
+    leptos::task::tick().await;
+    let shown = root.query_selector("[data-testid='total-equity']").unwrap().expect("total equity shown");
+    assert_eq!(shown.get_attribute("data-value").unwrap(), total.normalize().to_string());
+    wasm_bindgen_test::console_log!(
+        "after_sync_ms={} for 1,000 new events on {} (read the new chunk {} ms, the worker's report {} ms, render {} ms)",
+        (app::now() - t2).as_millis(),
+        n + 1,
+        (read - t2).as_millis(),
+        (reported - read).as_millis(),
+        (app::now() - reported).as_millis()
+    );
+    // the dashboard after the sync is the whole ledger's
+    let mut whole = app::report::compute(&data, &AppSettings::default()).report;
+    assert_eq!(data.events.len() as i64, n + 1001);
+    whole.open_lots.clear();
+    whole.transfers.matched.clear();
+    whole.disposals.clear();
+    whole.lot_uses.clear();
+    assert!(whole == after_report, "the report after the sync is the whole ledger's");
 }
 
 /// A worker script for the test runner's page: the engine worker of `static/worker.js`, loading the module this
@@ -1125,4 +1176,149 @@ async fn keygen_card_creates_a_key_shows_its_public_key_and_steps_and_discards_i
     assert!(find("keygen-public-key").is_none());
     assert_eq!(find("keygen-error").unwrap().text_content().unwrap(), "");
     assert!(accounts.with_untracked(|a| a.is_empty()));
+}
+
+/// A ledger of `n` trades of account `binance/main/spot` from `from` on, a minute apart, ids `{tag}{i}`.
+fn trades(tag: &str, from: i64, n: i64) -> Vec<ledger::Event> {
+    use ledger::{AccountId, Decimal, Event, EventKind, Money, Timestamp};
+    (0..n)
+        .map(|i| {
+            let qty = Decimal::new(1 + i % 7, 3);
+            let usdt = Decimal::new(30_000 + (i % 50) * 10, 0) * qty;
+            let (spend, receive) = if i % 3 == 2 {
+                (Money::new("BTC", qty), Money::new("USDT", usdt))
+            } else {
+                (Money::new("USDT", usdt), Money::new("BTC", qty))
+            };
+            Event {
+                id: format!("{tag}{i:05}"),
+                time: Timestamp(from + 60_000 * i),
+                account: AccountId::new("binance", "main", "spot"),
+                kind: EventKind::Trade { spend, receive, fees: vec![], symbol: Some("BTCUSDT".into()) },
+            }
+        })
+        .collect()
+}
+
+fn seal_chunk(id: &str, events: &[ledger::Event]) {
+    app::records::write_plain(vault::RecordKind::LedgerCache, id, &app::worker::encode_chunk(events)).unwrap();
+}
+
+/// The read after a sync: only the chunks sealed since the dashboard's read, applied in the engine worker to the
+/// ledger it kept, when nothing read before changed and every new event is later; the whole ledger otherwise. The
+/// report each time equals the whole ledger's, read and computed from scratch.
+#[wasm_bindgen_test]
+async fn the_read_after_a_sync_takes_only_new_chunks_and_reads_whole_when_anything_before_changed() {
+    use app::records::AppSettings;
+    use app::sync::{Data, Opened, reopen};
+    use ledger::{PricePoint, Timestamp};
+    common::fresh_vault("web", "reread").await;
+    app::worker::set_script(&test_worker_script());
+    let cred = "cre";
+    common::one_binance_account(cred);
+    let chunk = |n: usize| format!("{}-{n:06}", app::sync::cache_id(cred));
+    let t0 = 1_700_000_000_000i64;
+    let mut deposit = trades("dep", t0 - 60_000, 1);
+    deposit[0].kind = ledger::EventKind::Deposit { asset: "USDT".into(), amount: 1_000_000.into(), txid: None };
+    seal_chunk(&chunk(0), &[deposit, trades("a", t0, 300)].concat());
+    seal_chunk(&chunk(1), &trades("b", t0 + 300 * 60_000, 300));
+    let prices: Vec<PricePoint> = (0..30)
+        .map(|h| PricePoint {
+            time: Timestamp(t0 + h * 3_600_000),
+            asset: "BTC".into(),
+            quote: "USDT".into(),
+            price: (30_000 + h * 25).into(),
+        })
+        .collect();
+    let cache = app::prices::PriceCache { points: prices, ..Default::default() };
+    app::records::write(vault::RecordKind::LedgerCache, "prices", &cache).unwrap();
+    app::session::persist().await.unwrap();
+    let settings = AppSettings::default();
+    let (mut data, _) = app::report::load_and_compute(&settings).await.unwrap();
+    assert_eq!(data.events.len(), 601);
+
+    // the whole ledger, read and computed from scratch: what every read after a sync must equal
+    async fn whole(settings: &AppSettings) -> (Data, pnl::Report) {
+        let (data, dashboard) = app::report::load_and_compute(settings).await.unwrap();
+        (data, dashboard.report)
+    }
+    async fn after_sync(data: &Data, settings: &AppSettings) -> (Opened, pnl::Report) {
+        let job = app::report::begin_job();
+        let opened = reopen(Some(&data.read), job.as_ref()).await.unwrap();
+        let (opened, dashboard) = app::report::finish_opened(job, opened, settings).await.unwrap();
+        (opened, dashboard.report)
+    }
+
+    // a sync sealed a chunk of later events, and the last minute's rows again as they were: only those are read
+    let mut later = trades("c", t0 + 600 * 60_000, 200);
+    later.extend(trades("b", t0 + 300 * 60_000, 300)[298..].iter().cloned());
+    seal_chunk(&chunk(2), &later);
+    app::session::persist().await.unwrap();
+    let (opened, report) = after_sync(&data, &settings).await;
+    let Opened::More { more, rest } = opened else { panic!("the new chunk alone was read") };
+    assert_eq!(more.events.len(), 200, "the rows read again are not new");
+    assert!(more.events.iter().all(|e| e.id.starts_with('c')));
+    let (full_data, full_report) = whole(&settings).await;
+    assert_eq!(report, full_report, "the kept ledger extended reports what the whole ledger does");
+    assert!(data.join(more, rest));
+    let ids = |d: &Data| d.events.iter().map(|e| e.id.clone()).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(ids(&data), ids(&full_data));
+    assert_eq!(data.events.len(), full_data.events.len());
+    // what the page computes from its joined ledger is the worker's report too (the Gains tab, the exports)
+    let on_page = pnl::compute(&data.events, &data.prices.points, &app::report::engine_settings(&settings));
+    assert_eq!(on_page.realized, report.realized);
+    assert_eq!(on_page.equity_curve, report.equity_curve);
+
+    // a read that follows another read than the data's joins nothing
+    let (opened, _) = after_sync(&full_data, &settings).await;
+    let Opened::More { more, rest } = opened else { panic!("nothing changed since full_data's read") };
+    assert!(more.events.is_empty());
+    assert!(!data.join(more, rest), "a read after another read is not joined");
+    // the worker keeps the ledger of that last read now, not data's: asked to extend data's, it refuses, and the
+    // caller reads the whole ledger again
+    seal_chunk(&chunk(3), &trades("d", t0 + 900 * 60_000, 10));
+    app::session::persist().await.unwrap();
+    let job = app::report::begin_job();
+    let opened = reopen(Some(&data.read), job.as_ref()).await.unwrap();
+    assert!(matches!(opened, Opened::More { .. }), "the vault side still follows");
+    assert!(app::report::finish_opened(job, opened, &settings).await.is_err(), "the worker keeps another ledger");
+    let (mut data, _) = app::report::load_and_compute(&settings).await.unwrap();
+
+    // each change to what was read before reads the whole ledger again, and reports as the whole ledger does
+    type Change = Box<dyn Fn()>;
+    let changes: [(&str, Change); 4] = [
+        ("an earlier event", Box::new(move || seal_chunk(&chunk(4), &trades("e", t0 + 10 * 60_000 + 1, 1)))),
+        (
+            "an id seen before with other contents",
+            Box::new(move || {
+                let mut changed = trades("d", t0 + 900 * 60_000, 10);
+                changed[9].time = Timestamp(changed[9].time.0 + 3_600_000);
+                seal_chunk(&chunk(5), &changed[9..]);
+            }),
+        ),
+        ("a chunk sealed again", Box::new(move || seal_chunk(&chunk(1), &trades("b", t0 + 300 * 60_000, 300)))),
+        (
+            "a chunk removed",
+            Box::new(move || {
+                app::session::with(|s| {
+                    let id = vault::RecordId::new(&chunk(3)).unwrap();
+                    s.vault().unwrap().remove_record(vault::RecordKind::LedgerCache, &id).unwrap();
+                })
+                .unwrap();
+            }),
+        ),
+    ];
+    for (k, (what, change)) in changes.into_iter().enumerate() {
+        change();
+        // and a sync's new chunk beside it, which alone would be read as new
+        let k = k as i64;
+        let new = trades(&format!("z{k}-"), t0 + (2_000 + 100 * k) * 60_000, 5);
+        seal_chunk(&format!("{}-{:06}", app::sync::cache_id(cred), 90 + k), &new);
+        app::session::persist().await.unwrap();
+        let (opened, report) = after_sync(&data, &settings).await;
+        let Opened::Whole(read) = opened else { panic!("{what}: the whole ledger is read again") };
+        let (_, full_report) = whole(&settings).await;
+        assert_eq!(report, full_report, "{what}");
+        data = read;
+    }
 }

@@ -342,6 +342,20 @@ impl<S: Store> Vault<S> {
         Ok(self.open_raw(kind, id)?.map(SecretBytes::new))
     }
 
+    /// Which sealing of the record `(kind, id)` is stored, without opening it: the random nonce it was sealed
+    /// under (public, as in every AES-GCM envelope), new at every seal, key rotation included; `None` if there is
+    /// no such record. Two equal stamps are the same bytes (docs/vault-format.md, "Record stamps"). Not for
+    /// credentials.
+    pub fn record_stamp(&self, kind: RecordKind, id: &RecordId) -> Result<Option<[u8; 12]>, VaultError> {
+        if kind.is_reserved() {
+            return Err(VaultError::CredentialKindReserved);
+        }
+        self.keys()?;
+        let Some(bytes) = self.store.get(&record_key(kind, id))? else { return Ok(None) };
+        let corrupted = |detail| VaultError::Corrupted { object: record_key(kind, id), detail };
+        Ok(Some(Envelope::decode(&bytes).map_err(corrupted)?.nonce))
+    }
+
     /// Removes the record `(kind, id)`; removing a missing record is not an error. Not for credentials.
     pub fn remove_record(&mut self, kind: RecordKind, id: &RecordId) -> Result<(), VaultError> {
         if kind.is_reserved() {

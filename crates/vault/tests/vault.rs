@@ -887,3 +887,29 @@ fn a_passphrase_change_moves_a_vault_at_the_old_default_to_the_new_one() {
     reopened.unlock(&new_pass()).unwrap();
     assert_eq!(reopened.credential(&id).unwrap().api_secret.expose(), BINANCE_SECRET);
 }
+
+#[test]
+fn a_record_stamp_changes_with_every_seal_and_only_then() {
+    let mut vault = small_vault();
+    let id = rid("binance-main.2024");
+    let first = vault.record_stamp(RecordKind::LedgerCache, &id).unwrap().expect("the record is there");
+    assert_eq!(vault.record_stamp(RecordKind::LedgerCache, &id).unwrap(), Some(first), "reading changes nothing");
+    vault.open_record(RecordKind::LedgerCache, &id).unwrap();
+    assert_eq!(vault.record_stamp(RecordKind::LedgerCache, &id).unwrap(), Some(first));
+    // the same bytes sealed again: another sealing, another stamp
+    vault.seal_record(RecordKind::LedgerCache, &id, LEDGER_PLAINTEXT).unwrap();
+    let second = vault.record_stamp(RecordKind::LedgerCache, &id).unwrap().unwrap();
+    assert_ne!(second, first);
+    // a key rotation re-seals every record
+    vault.rotate_data_key().unwrap();
+    let third = vault.record_stamp(RecordKind::LedgerCache, &id).unwrap().unwrap();
+    assert!(third != second && third != first);
+    assert_eq!(vault.record_stamp(RecordKind::LedgerCache, &rid("absent")).unwrap(), None);
+    let (cred, _) = vault.credentials().unwrap().remove(0);
+    assert!(matches!(
+        vault.record_stamp(RecordKind::Credential, cred.record_id()),
+        Err(VaultError::CredentialKindReserved)
+    ));
+    vault.lock();
+    assert!(matches!(vault.record_stamp(RecordKind::LedgerCache, &id), Err(VaultError::Locked)));
+}
