@@ -1,6 +1,6 @@
 //! The report of a ledger that grows: the engine's state is kept after the events processed, new events later than
-//! all of them are applied to it, and a report is made from a copy of it (docs/accounting.md §13, "Kept up to
-//! date"). Whatever could make the result differ from the whole ledger's report recomputes the whole ledger.
+//! all of them are applied to it, and a report is made from a copy of it (docs/accounting.md §11a, "A report kept
+//! up to date"). Whatever could make the result differ from the whole ledger's report recomputes the whole ledger.
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -61,7 +61,8 @@ pub fn money_weighted(flows: &[(u64, Decimal)]) -> Option<Decimal> {
     }
     // The sign of the future value at rate d; both forms differ by the positive factor (1+d)^max_days. Each form
     // visits the flows in order of their exponent and raises the power a step at a time (one multiplication a
-    // day instead of a power per flow: a year of daily flows took 75 ms a report, docs/accounting.md §11).
+    // day instead of a power per flow: about 1,000 days of flows took 75 ms a report,
+    // docs/accounting.md §11).
     let mut by_days: Vec<(u64, Decimal)> = flows.to_vec();
     by_days.sort_by_key(|(days, _)| *days);
     let sign = |d: Decimal| -> Option<bool> {
