@@ -199,6 +199,24 @@ pub async fn finish_opened(
     }
 }
 
+/// Reads the ledger again and computes the dashboard: only what was sealed since `base` when it can (see
+/// [`crate::sync::reopen`], [`finish_opened`]), else the whole ledger.
+pub async fn reload(
+    base: Option<&crate::opened::Read>,
+    settings: &AppSettings,
+) -> Result<(crate::sync::Opened, Dashboard), SessionError> {
+    let job = begin_job();
+    let opened = crate::sync::reopen(base, job.as_ref()).await?;
+    match finish_opened(job, opened, settings).await {
+        Ok(view) => Ok(view),
+        Err(e) => {
+            leptos::logging::warn!("reading the whole ledger again: {e}");
+            let (data, dashboard) = load_and_compute(settings).await?;
+            Ok((crate::sync::Opened::Whole(data), dashboard))
+        }
+    }
+}
+
 /// Reads the ledger from the vault and computes the dashboard (see [`finish`]).
 pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
     let job = begin_job();

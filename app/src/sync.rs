@@ -310,9 +310,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> 
         // the worker keeps another ledger now (or none): the whole ledger, read again
         Err(e) => {
             leptos::logging::warn!("reading the whole ledger again: {e}");
-            let job = report::begin_job();
-            let data = load(job.as_ref()).await?;
-            let dashboard = report::finish(job, &data, &settings).await;
+            let (data, dashboard) = report::load_and_compute(&settings).await?;
             (Opened::Whole(data), dashboard)
         }
     };

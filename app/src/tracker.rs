@@ -183,7 +183,9 @@ impl TrackerState {
         }
     }
 
-    /// Recomputes the dashboard from the vault's data; the report is computed in the engine worker.
+    /// Recomputes the dashboard from the vault's data, the report in the engine worker: what was sealed since the
+    /// data shown (another tab's sync) joins it when nothing read before changed and the worker keeps its ledger
+    /// with the same settings; otherwise the whole ledger is read again ([`report::reload`]).
     pub fn recompute(self) {
         let mine = self.next_computation();
         spawn_local(async move {
@@ -191,8 +193,11 @@ impl TrackerState {
                 self.error.set(Some(format!("The settings could not be read ({e}): the report uses the defaults.")));
                 AppSettings::default()
             });
-            match report::load_and_compute(&settings).await {
-                Ok((d, dashboard)) if mine != 0 && self.latest.try_get_value() == Some(mine) => self.show(d, dashboard),
+            let base = self.data.with_untracked(|d| d.as_ref().map(|d| d.read.clone()));
+            match report::reload(base.as_ref(), &settings).await {
+                Ok((opened, dashboard)) if mine != 0 && self.latest.try_get_value() == Some(mine) => {
+                    self.show_opened(opened, dashboard);
+                }
                 Ok(_) => {}
                 Err(e) => self.error.set(Some(e.to_string())),
             }

@@ -141,8 +141,8 @@ thread_local! {
 fn report_and_keep(id: u32, events: Vec<Event>, prices: &[u8], settings: String) -> Result<Report, String> {
     KEPT.with(|k| k.borrow_mut().take()); // the ledger kept before goes first: one in memory at a time
     let (prices, parsed) = inputs(prices, &settings)?;
-    let ledger = pnl::Incremental::new(events, &prices, parsed);
-    let report = shown(ledger.report(&[]));
+    let mut ledger = pnl::Incremental::new(events, &prices, parsed);
+    let report = shown(ledger.summary(&[]));
     KEPT.with(|k| *k.borrow_mut() = Some(Kept { job: id, settings, ledger }));
     Ok(report)
 }
@@ -159,7 +159,7 @@ fn extend_kept(id: u32, base: u32, events: Vec<Event>, prices: &[u8], settings: 
     if let pnl::Extension::Recomputed(why) = kept.ledger.extend(events, &prices) {
         web_sys::console::log_1(&format!("the kept ledger was computed again: {why:?}").into());
     }
-    let report = shown(kept.ledger.report(&[]));
+    let report = shown(kept.ledger.summary(&[]));
     kept.job = id;
     KEPT.with(|k| *k.borrow_mut() = Some(kept));
     Ok(report)

@@ -1601,8 +1601,7 @@ impl<'a> Engine<'a> {
         let breakdowns = self.breakdowns();
         let mut realized = self.realized.clone();
         realized.normalize();
-        let holding_periods = matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
-            .then(|| self.holding_periods(self.realized.trade));
+        let holding_periods = self.window_holding_periods();
         let missing_prices = self.missing_price_list();
         let complete = self.missing_acq.is_empty()
             && missing_prices.is_empty()
@@ -1648,6 +1647,27 @@ impl<'a> Engine<'a> {
             disposals: std::mem::take(&mut self.disposals),
             lot_uses: std::mem::take(&mut self.lot_uses),
         }
+    }
+
+    /// The report's holding periods: by lot for FIFO, LIFO and HIFO, none for the pooled methods.
+    pub(crate) fn window_holding_periods(&self) -> Option<HoldingPeriods> {
+        matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
+            .then(|| self.holding_periods(self.realized.trade))
+    }
+
+    /// A copy of the state without the rows a summary leaves out, which a large ledger has hundreds of thousands
+    /// of: the disposals and lot uses recorded, the transfers matched. Not under UK share pooling, whose pending
+    /// reservations point into the rows.
+    pub(crate) fn copy_without_rows(&mut self) -> Engine<'a> {
+        debug_assert!(self.uk.is_none());
+        let disposals = std::mem::take(&mut self.disposals);
+        let lot_uses = std::mem::take(&mut self.lot_uses);
+        let matched = std::mem::take(&mut self.transfers.matched);
+        let copy = self.clone();
+        self.disposals = disposals;
+        self.lot_uses = lot_uses;
+        self.transfers.matched = matched;
+        copy
     }
 
     /// The window's trade PnL by holding period (docs/accounting.md §3b), from the trade disposals' lot uses.
