@@ -137,14 +137,19 @@ pub fn stored_chunks() -> Result<Stamps, SessionError> {
 /// before with other contents. An event found again as it was (a sync reads its last settling minute again) is not
 /// new.
 pub async fn read_more(base: &Read, job: &Job) -> Result<Option<More>, SessionError> {
+    // why the whole ledger is read (the console says it: how often a sync falls back is a figure to watch)
+    let whole = |why: &str| {
+        leptos::logging::log!("reading the whole ledger: {why}");
+        Ok(None)
+    };
     let stored = stored_chunks()?;
-    if base.chunks.iter().any(|(id, stamp)| stored.get(id) != Some(stamp)) {
-        return Ok(None);
+    if let Some((id, _)) = base.chunks.iter().find(|(id, stamp)| stored.get(*id) != Some(*stamp)) {
+        return whole(&format!("chunk {id} was removed or sealed again"));
     }
     let mut merged = Merged::default();
     let mut chunks = Stamps::new();
     for (id, stamp) in stored.into_iter().filter(|(id, _)| !base.chunks.contains_key(id)) {
-        let Some(plain) = records::read_plain(RecordKind::LedgerCache, &id)? else { return Ok(None) };
+        let Some(plain) = records::read_plain(RecordKind::LedgerCache, &id)? else { return whole("a chunk went") };
         let events = crate::worker::decode_chunk(&plain).map_err(|reason| SessionError::Undecodable {
             kind: RecordKind::LedgerCache,
             id: id.clone(),
@@ -159,16 +164,16 @@ pub async fn read_more(base: &Read, job: &Job) -> Result<Option<More>, SessionEr
         if base.ids.contains(&id_hash(&e.id)) {
             match base.recent.get(&e.id) {
                 Some(seen) if *seen == e => continue,
-                _ => return Ok(None),
+                _ => return whole(&format!("event {} was read before with other contents", e.id)),
             }
         }
         if base.latest.is_some_and(|latest| e.time <= latest) {
-            return Ok(None);
+            return whole(&format!("event {} is not later than every event read before", e.id));
         }
         events.push(e);
     }
-    if job.add_chunk(&crate::worker::encode_chunk(&events)).is_err() {
-        return Ok(None);
+    if let Err(e) = job.add_chunk(&crate::worker::encode_chunk(&events)) {
+        return whole(&e);
     }
     let base_worker = base.worker.unwrap_or(0);
     Ok(Some(More {
