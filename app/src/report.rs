@@ -217,11 +217,31 @@ pub async fn reload(
     }
 }
 
-/// Reads the ledger from the vault and computes the dashboard (see [`finish`]).
+/// Reads the ledger from the vault and computes the dashboard: every chunk is opened and sent to the engine worker
+/// first, then the report is asked for, and the page decodes its own copy while the worker computes (see
+/// [`finish`] for the fallback to the page).
 pub async fn load_and_compute(settings: &AppSettings) -> Result<(Data, Dashboard), SessionError> {
     let job = begin_job();
-    let data = crate::sync::load(job.as_ref()).await?;
-    let dashboard = finish(job, &data, settings).await;
+    let id = job.as_ref().map(crate::worker::Job::id);
+    let unsealed = crate::sync::unseal(job.as_ref()).await?;
+    let prices = crate::sync::stored_prices()?;
+    let asked = job.and_then(|job| {
+        job.ask_report(&prices.points, &engine_settings(settings)).map_err(|e| leptos::logging::warn!("{e}")).ok()
+    });
+    let mut data = crate::sync::decode(unsealed).await?;
+    data.read.worker = id;
+    let report = match asked {
+        Some(asked) => asked.answer().await,
+        None => Err("no engine worker".into()),
+    };
+    let dashboard = match report {
+        Ok(report) => dashboard(report, &data, ComputedIn::Worker),
+        Err(e) => {
+            leptos::logging::warn!("computing the report on the page: {e}");
+            crate::next_tick().await;
+            compute(&data, settings)
+        }
+    };
     Ok((data, dashboard))
 }
 

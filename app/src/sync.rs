@@ -91,59 +91,74 @@ pub async fn load_data() -> Result<Data, SessionError> {
     load(None).await
 }
 
-/// [`load_data`], sending each chunk's plaintext to an engine-worker job as it is opened (see [`crate::worker`]).
-/// A chunk the worker cannot take fails the job's report, not the load.
+/// [`load_data`], sending each chunk's plaintext to an engine-worker job as it is opened (see [`crate::worker`]):
+/// [`unseal`], then [`decode`]. A chunk the worker cannot take fails the job's report, not the load.
 pub async fn load(job: Option<&crate::worker::Job>) -> Result<Data, SessionError> {
-    let accounts = records::accounts()?;
-    let mut merged = crate::worker::Merged::default();
-    let mut read = Read::begin();
-    let mut slice = crate::now();
-    for cred in accounts.keys() {
-        let prefix = format!("{}-", cache_id(cred));
-        let ids = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
-            Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
-        })??;
-        for id in ids.into_iter().filter(|i| i.as_str().starts_with(&prefix)) {
-            // time-sliced: after about a frame's worth of work the page gets to run (paint, input)
-            if crate::now() - slice > SLICE {
-                crate::next_tick().await;
-                slice = crate::now();
-            }
-            let Some(plain) = records::read_plain(RecordKind::LedgerCache, id.as_str())? else { continue };
-            add_chunk(&mut merged, &mut read, job, id.as_str(), &plain)?;
-        }
-    }
-    // transactions imported or entered by hand join the venues' (docs/app-storage.md, "Imported transactions")
-    for (id, plain) in crate::imports::chunks()? {
-        add_chunk(&mut merged, &mut read, job, &id, &plain)?;
-    }
-    read.worker = job.map(crate::worker::Job::id);
-    let mut data = Data { events: merged.into_events(), read, ..Data::default() };
-    read_others(&mut data)?;
+    let mut data = decode(unseal(job).await?).await?;
+    data.read.worker = job.map(crate::worker::Job::id);
     Ok(data)
 }
 
-/// Adds one sealed chunk of events (record `id`, opened) to the ledger being loaded, and to the worker's job.
-/// A chunk the worker cannot take fails the job's report, not the load; one that does not decode fails the load.
-fn add_chunk(
-    merged: &mut crate::worker::Merged,
-    read: &mut Read,
-    job: Option<&crate::worker::Job>,
-    id: &str,
-    plain: &[u8],
-) -> Result<(), SessionError> {
-    if let Some(job) = job {
-        let _ = job.add_chunk(plain);
+/// Every ledger chunk opened, not yet decoded: what [`unseal`] gives [`decode`].
+pub struct Unsealed {
+    /// (record id, the stamp of its sealing, plaintext), in reading order; the stamp read with the plaintext.
+    chunks: Vec<(String, [u8; 12], Vec<u8>)>,
+}
+
+/// Opens every ledger chunk (each account's, then each imported source's), sending each plaintext to `job` as it
+/// is opened: once this returns the worker has the whole ledger, and can be asked for the report while the page
+/// decodes its own copy ([`decode`]). Time-sliced like the decoding.
+pub async fn unseal(job: Option<&crate::worker::Job>) -> Result<Unsealed, SessionError> {
+    let accounts = records::accounts()?;
+    let all = session::with(|s| -> Result<Vec<RecordId>, SessionError> {
+        Ok(s.vault()?.record_ids(RecordKind::LedgerCache)?)
+    })??;
+    let mut ids: Vec<String> = Vec::new();
+    for cred in accounts.keys() {
+        let prefix = format!("{}-", cache_id(cred));
+        ids.extend(all.iter().filter(|i| i.as_str().starts_with(&prefix)).map(|i| i.as_str().to_owned()));
     }
-    let chunk = crate::worker::decode_chunk(plain).map_err(|reason| SessionError::Undecodable {
-        kind: RecordKind::LedgerCache,
-        id: id.into(),
-        reason,
-    })?;
-    let stamp = records::stamp(RecordKind::LedgerCache, id)?.unwrap_or_default();
-    read.add(id, stamp, &chunk);
-    merged.add(chunk);
-    Ok(())
+    // transactions imported or entered by hand join the venues' (docs/app-storage.md, "Imported transactions")
+    ids.extend(crate::imports::chunk_ids()?);
+    let mut chunks = Vec::with_capacity(ids.len());
+    let mut slice = crate::now();
+    for id in ids {
+        // time-sliced: after about a frame's worth of work the page gets to run (paint, input)
+        if crate::now() - slice > SLICE {
+            crate::next_tick().await;
+            slice = crate::now();
+        }
+        let Some(plain) = records::read_plain(RecordKind::LedgerCache, &id)? else { continue };
+        let stamp = records::stamp(RecordKind::LedgerCache, &id)?.unwrap_or_default();
+        if let Some(job) = job {
+            // a chunk the worker cannot take fails the job's report, not the load
+            let _ = job.add_chunk(&plain);
+        }
+        chunks.push((id, stamp, plain));
+    }
+    Ok(Unsealed { chunks })
+}
+
+/// Decodes the chunks opened into the page's data (every event once: a later chunk's copy of an id replaces an
+/// earlier one), with the snapshots, prices and sync state as stored. A chunk that does not decode fails the load,
+/// naming its record.
+pub async fn decode(unsealed: Unsealed) -> Result<Data, SessionError> {
+    let mut merged = crate::worker::Merged::default();
+    let mut read = Read::begin();
+    let mut slice = crate::now();
+    for (id, stamp, plain) in unsealed.chunks {
+        if crate::now() - slice > SLICE {
+            crate::next_tick().await;
+            slice = crate::now();
+        }
+        let chunk = crate::worker::decode_chunk(&plain)
+            .map_err(|reason| SessionError::Undecodable { kind: RecordKind::LedgerCache, id: id.clone(), reason })?;
+        read.add(&id, stamp, &chunk);
+        merged.add(chunk);
+    }
+    let mut data = Data { events: merged.into_events(), read, ..Data::default() };
+    read_others(&mut data)?;
+    Ok(data)
 }
 
 /// Removes an account's cached ledger, snapshot and sync state.
@@ -378,6 +393,11 @@ pub async fn reopen(base: Option<&Read>, job: Option<&crate::worker::Job>) -> Re
     Ok(Opened::Whole(load(job).await?))
 }
 
+/// The prices as stored.
+pub fn stored_prices() -> Result<PriceCache, SessionError> {
+    Ok(records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default())
+}
+
 /// Reads every account's snapshot, the prices and the sync state into `data`.
 fn read_others(data: &mut Data) -> Result<(), SessionError> {
     for cred in records::accounts()?.keys() {
@@ -385,7 +405,7 @@ fn read_others(data: &mut Data) -> Result<(), SessionError> {
             data.snapshots.insert(cred.clone(), snap);
         }
     }
-    data.prices = records::read(RecordKind::LedgerCache, PRICES)?.unwrap_or_default();
+    data.prices = stored_prices()?;
     data.sync_state = records::read(RecordKind::LedgerCache, STATE)?.unwrap_or_default();
     Ok(())
 }

@@ -379,22 +379,21 @@ impl Job {
 
     /// The report of the chunks sent, with these prices and settings.
     pub async fn report(self, prices: &[PricePoint], settings: &Settings) -> Result<Report, String> {
-        self.ask("report", None, prices, settings).await
+        self.ask_report(prices, settings)?.answer().await
+    }
+
+    /// Asks for [`Job::report`] now, to be awaited later: the worker computes while the page goes on.
+    pub fn ask_report(self, prices: &[PricePoint], settings: &Settings) -> Result<Asked, String> {
+        self.ask("report", None, prices, settings)
     }
 
     /// The report of the ledger the worker keeps from job `base` with the chunks sent added (events later than
     /// all of its own), with these prices and settings; an error when the worker keeps another ledger.
     pub async fn extend(self, base: u32, prices: &[PricePoint], settings: &Settings) -> Result<Report, String> {
-        self.ask("extend", Some(base), prices, settings).await
+        self.ask("extend", Some(base), prices, settings)?.answer().await
     }
 
-    async fn ask(
-        mut self,
-        op: &str,
-        base: Option<u32>,
-        prices: &[PricePoint],
-        settings: &Settings,
-    ) -> Result<Report, String> {
+    fn ask(mut self, op: &str, base: Option<u32>, prices: &[PricePoint], settings: &Settings) -> Result<Asked, String> {
         self.done = true;
         let prices = js_sys::Uint8Array::from(serde_json::to_vec(prices).map_err(|e| e.to_string())?.as_slice());
         let settings = serde_json::to_string(settings).map_err(|e| e.to_string())?;
@@ -414,7 +413,19 @@ impl Job {
             engine.pending.borrow_mut().remove(&id);
             return Err(e);
         }
-        let answer = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| js_text(&e))?;
+        Ok(Asked { promise })
+    }
+}
+
+/// A report asked of the engine worker ([`Job::ask_report`]), not yet answered.
+pub struct Asked {
+    promise: js_sys::Promise,
+}
+
+impl Asked {
+    /// The worker's report.
+    pub async fn answer(self) -> Result<Report, String> {
+        let answer = wasm_bindgen_futures::JsFuture::from(self.promise).await.map_err(|e| js_text(&e))?;
         if let Some(report) = field(&answer, "report")?.as_string() {
             return serde_json::from_str(&report).map_err(|e| format!("the worker's report does not decode: {e}"));
         }
