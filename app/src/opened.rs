@@ -54,16 +54,29 @@ impl Read {
         Read { generation: crate::report::next_version(), ..Read::default() }
     }
 
-    /// Takes in the chunk `id`, sealed as `stamp`, of `events` (a later chunk's copy of an id replaces an earlier
-    /// one, as in [`Merged`]; the latest time, the first and the assets may then count the replaced copy too,
-    /// which only makes the next read more careful).
-    pub fn add(&mut self, id: &str, stamp: [u8; 12], events: &[Event]) {
-        self.take_in(events);
+    /// Takes in the chunk `id`, sealed as `stamp`.
+    pub fn add(&mut self, id: &str, stamp: [u8; 12]) {
         self.chunks.insert(id.to_owned(), stamp);
+    }
+
+    /// Takes in the events of a whole read, a slice at a time: the page gets to run between slices (hashing a
+    /// million ids takes a few hundred milliseconds).
+    pub async fn take_in_whole(&mut self, events: &[Event]) {
+        for part in events.chunks(50_000) {
+            self.note(part);
+            crate::next_tick().await;
+        }
+        self.keep_recent(events);
     }
 
     /// Takes in events read after the others.
     fn take_in(&mut self, events: &[Event]) {
+        self.note(events);
+        self.keep_recent(events);
+    }
+
+    /// Notes the ids, times and assets of `events`.
+    fn note(&mut self, events: &[Event]) {
         let ids = Arc::make_mut(&mut self.ids);
         ids.reserve(events.len());
         for e in events {
@@ -76,11 +89,14 @@ impl Read {
                 }
             }
         }
-        if let Some(latest) = self.latest {
-            let since = Timestamp(latest.0 - RECENT_MS);
-            self.recent.retain(|_, e| e.time >= since);
-            self.recent.extend(events.iter().filter(|e| e.time >= since).map(|e| (e.id.clone(), e.clone())));
-        }
+    }
+
+    /// Keeps the events of the last [`RECENT_MS`] before the latest, of those kept and `events`.
+    fn keep_recent(&mut self, events: &[Event]) {
+        let Some(latest) = self.latest else { return };
+        let since = Timestamp(latest.0 - RECENT_MS);
+        self.recent.retain(|_, e| e.time >= since);
+        self.recent.extend(events.iter().filter(|e| e.time >= since).map(|e| (e.id.clone(), e.clone())));
     }
 
     /// This read with `more` taken in (the events it adds go after the ledger's, in its order).

@@ -151,12 +151,17 @@ pub async fn decode(unsealed: Unsealed) -> Result<Data, SessionError> {
             crate::next_tick().await;
             slice = crate::now();
         }
-        let chunk = crate::worker::decode_chunk(&plain)
-            .map_err(|reason| SessionError::Undecodable { kind: RecordKind::LedgerCache, id: id.clone(), reason })?;
-        read.add(&id, stamp, &chunk);
+        let chunk = crate::worker::decode_chunk(&plain).map_err(|reason| SessionError::Undecodable {
+            kind: RecordKind::LedgerCache,
+            id: id.clone(),
+            reason,
+        })?;
+        read.add(&id, stamp);
         merged.add(chunk);
     }
-    let mut data = Data { events: merged.into_events(), read, ..Data::default() };
+    let events = merged.into_events();
+    read.take_in_whole(&events).await;
+    let mut data = Data { events, read, ..Data::default() };
     read_others(&mut data)?;
     Ok(data)
 }

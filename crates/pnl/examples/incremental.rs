@@ -63,7 +63,7 @@ fn main() {
     println!("add {NEW} events: {:.1} ms (median of 5)", median(adds) * 1e3);
     println!("report from the kept state: {:.1} ms (median of 5)", median(reports) * 1e3);
     println!(
-        "summary from the kept state (the report without its rows: disposals, lot uses, matched transfers; as the app's worker makes it): {:.1} ms (median of 5)",
+        "summary from the kept state (the report without its rows: disposals, lot uses, open lots, matched transfers; as the app's worker makes it): {:.1} ms (median of 5)",
         median(summaries) * 1e3
     );
     println!("report as JSON: {:.1} ms, {:.1} MB (median of 5)", median(encodes) * 1e3, json_len as f64 / 1e6);

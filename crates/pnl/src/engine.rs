@@ -268,6 +268,10 @@ pub(crate) struct Engine<'a> {
     day_out: Decimal,
     disposals: Vec<Disposal>,
     lot_uses: Vec<LotUse>,
+    /// The window's trade disposals' proceeds and cost held more than a year (docs/accounting.md §3b).
+    long_term: (Decimal, Decimal),
+    /// Whether the report lists the open lots (not in a summary, [`Engine::copy_without_rows`]).
+    open_lot_rows: bool,
     scratch: Vec<Lot>,
     // the event being processed
     cur: usize,
@@ -330,6 +334,8 @@ impl<'a> Engine<'a> {
             day_out: Decimal::ZERO,
             disposals: Vec::new(),
             lot_uses: Vec::new(),
+            long_term: (Decimal::ZERO, Decimal::ZERO),
+            open_lot_rows: true,
             scratch: Vec::new(),
             cur: 0,
             in_window: true,
@@ -582,10 +588,11 @@ impl<'a> Engine<'a> {
         let events = self.events.clone();
         let e = &events[self.cur];
         if self.record {
+            let time = e.time;
             self.disposals.push(Disposal {
                 event: self.cur,
                 asset: self.assets.name(asset).clone(),
-                time: e.time,
+                time,
                 category,
                 amount,
                 proceeds,
@@ -593,6 +600,12 @@ impl<'a> Engine<'a> {
                 missing,
                 lots: start..self.lot_uses.len(),
             });
+            if category == Category::Trade
+                && !amount.is_zero()
+                && matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
+            {
+                self.note_long_term(start, time, amount, proceeds);
+            }
         }
     }
 
@@ -1601,7 +1614,8 @@ impl<'a> Engine<'a> {
         let breakdowns = self.breakdowns();
         let mut realized = self.realized.clone();
         realized.normalize();
-        let holding_periods = self.window_holding_periods();
+        let holding_periods = matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
+            .then(|| self.holding_periods(self.realized.trade));
         let missing_prices = self.missing_price_list();
         let complete = self.missing_acq.is_empty()
             && missing_prices.is_empty()
@@ -1649,46 +1663,45 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The report's holding periods: by lot for FIFO, LIFO and HIFO, none for the pooled methods.
-    pub(crate) fn window_holding_periods(&self) -> Option<HoldingPeriods> {
-        matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
-            .then(|| self.holding_periods(self.realized.trade))
+    /// Adds the part of a trade disposal just recorded (`amount` for `proceeds` at `time`, its lot uses from
+    /// `start`) that was held more than a year to the window's long-term proceeds and cost. A lot use's cost is
+    /// final when recorded under FIFO, LIFO and HIFO, the methods with holding periods.
+    fn note_long_term(&mut self, start: usize, time: Timestamp, amount: Decimal, proceeds: Decimal) {
+        let mut units = Decimal::ZERO;
+        let mut units_cost = Decimal::ZERO;
+        for u in &self.lot_uses[start..] {
+            if crate::uk::held_more_than_a_year(u.lot_time, time) {
+                units += u.amount;
+                units_cost += u.cost;
+            }
+        }
+        if units.is_zero() && units_cost.is_zero() {
+            return;
+        }
+        self.long_term.0 += if units == amount { proceeds } else { proceeds * units / amount };
+        self.long_term.1 += units_cost;
     }
 
     /// A copy of the state without the rows a summary leaves out, which a large ledger has hundreds of thousands
-    /// of: the disposals and lot uses recorded, the transfers matched. Not under UK share pooling, whose pending
-    /// reservations point into the rows.
+    /// of: the disposals and lot uses recorded, the transfers matched; its report lists no open lots either. Not
+    /// under UK share pooling, whose pending reservations point into the rows.
     pub(crate) fn copy_without_rows(&mut self) -> Engine<'a> {
         debug_assert!(self.uk.is_none());
         let disposals = std::mem::take(&mut self.disposals);
         let lot_uses = std::mem::take(&mut self.lot_uses);
         let matched = std::mem::take(&mut self.transfers.matched);
-        let copy = self.clone();
+        let mut copy = self.clone();
+        copy.open_lot_rows = false;
         self.disposals = disposals;
         self.lot_uses = lot_uses;
         self.transfers.matched = matched;
         copy
     }
 
-    /// The window's trade PnL by holding period (docs/accounting.md §3b), from the trade disposals' lot uses.
+    /// The window's trade PnL by holding period (docs/accounting.md §3b), from the trade disposals' lot uses (summed
+    /// as each disposal is recorded, [`Engine::note_long_term`]).
     fn holding_periods(&self, trade: Decimal) -> HoldingPeriods {
-        let mut proceeds = Decimal::ZERO;
-        let mut cost = Decimal::ZERO;
-        for x in self.disposals.iter().filter(|x| x.category == Category::Trade && !x.amount.is_zero()) {
-            let mut units = Decimal::ZERO;
-            let mut units_cost = Decimal::ZERO;
-            for u in &self.lot_uses[x.lots.clone()] {
-                if crate::uk::held_more_than_a_year(u.lot_time, x.time) {
-                    units += u.amount;
-                    units_cost += u.cost;
-                }
-            }
-            if units.is_zero() && units_cost.is_zero() {
-                continue;
-            }
-            proceeds += if units == x.amount { x.proceeds } else { x.proceeds * units / x.amount };
-            cost += units_cost;
-        }
+        let (proceeds, cost) = self.long_term;
         let long_term = proceeds - cost;
         HoldingPeriods {
             short_term: (trade - long_term).normalize(),
@@ -1752,6 +1765,9 @@ impl<'a> Engine<'a> {
                 if let Some(u) = unrealized {
                     h.unrealized += u;
                     lots_unrealized[pool.asset as usize] += u;
+                }
+                if !self.open_lot_rows {
+                    continue;
                 }
                 h.open_lots.push(OpenLot {
                     asset: self.assets.name(pool.asset).to_string(),

@@ -153,21 +153,20 @@ impl Incremental {
         engine.conclude(self.order.len(), as_of, self.days, positions)
     }
 
-    /// [`Incremental::report`] without its rows: the disposals, their lot uses and the matched transfers (empty;
-    /// every figure, the holding periods included, as in the report). What a dashboard shows, made without copying
-    /// the rows. Under UK share pooling, the report with the rows left out.
+    /// [`Incremental::report`] without its rows: the disposals, their lot uses, the open lots and the matched
+    /// transfers (empty; every figure, the holding periods included, as in the report). What a dashboard shows,
+    /// made without copying the rows. Under UK share pooling, the report with the rows left out.
     pub fn summary(&mut self, positions: &[Position]) -> Report {
         if self.engine.settings().method == Method::Uk {
             let mut report = self.report(positions);
             report.disposals = Vec::new();
             report.lot_uses = Vec::new();
+            report.open_lots = Vec::new();
             report.transfers.matched = Vec::new();
             return report;
         }
         let engine = self.engine.copy_without_rows();
         let as_of = engine.as_of(&self.order);
-        let mut report = engine.conclude(self.order.len(), as_of, self.days, positions);
-        report.holding_periods = self.engine.window_holding_periods();
-        report
+        engine.conclude(self.order.len(), as_of, self.days, positions)
     }
 }

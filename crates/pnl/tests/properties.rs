@@ -340,6 +340,7 @@ fn feed_in_pieces(g: &Generated, settings: &Settings, seed: u64) -> Vec<Extensio
         rowless.disposals.clear();
         rowless.lot_uses.clear();
         rowless.transfers.matched.clear();
+        rowless.open_lots.clear();
         assert_eq!(summary, rowless);
     }
     outcomes
