@@ -1599,17 +1599,7 @@ impl<'a> Engine<'a> {
         let holdings = self.holdings(&prices, t);
         let accounts = self.account_summaries(&prices);
         let identity_by_account = if self.per_account { self.identities_by_account(&prices) } else { BTreeMap::new() };
-        let identity = identity(
-            Totals {
-                equity: holdings.equity,
-                contributions: self.contributions,
-                realized: self.realized_lifetime,
-                unrealized: holdings.unrealized,
-                unlotted_value: holdings.unlotted_value,
-                unpriced_cost: holdings.unpriced_cost,
-            },
-            &self.drift,
-        );
+        let identity = self.identity_of(&holdings);
         let returns = self.returns(first_day);
         let breakdowns = self.breakdowns();
         let mut realized = self.realized.clone();
@@ -1617,10 +1607,7 @@ impl<'a> Engine<'a> {
         let holding_periods = matches!(self.s.method, Method::Fifo | Method::Lifo | Method::Hifo)
             .then(|| self.holding_periods(self.realized.trade));
         let missing_prices = self.missing_price_list();
-        let complete = self.missing_acq.is_empty()
-            && missing_prices.is_empty()
-            && self.unvalued.is_empty()
-            && self.transfers.unmatched.iter().all(|l| self.cash_asset_name(&l.asset));
+        let complete = missing_prices.is_empty() && self.nothing_missing();
 
         Report {
             engine_version: crate::ENGINE_VERSION.into(),
@@ -1640,13 +1627,7 @@ impl<'a> Engine<'a> {
             realized_by_account: breakdowns.by_account,
             realized_by_venue: breakdowns.by_venue,
             realized_by_symbol: breakdowns.by_symbol,
-            realized_by_month: std::mem::take(&mut self.by_month)
-                .into_iter()
-                .map(|(k, mut v)| {
-                    v.normalize();
-                    (format!("{:04}-{:02}", k / 12, k % 12 + 1), v)
-                })
-                .collect(),
+            realized_by_month: self.take_months(),
             assets: holdings.assets,
             accounts,
             open_lots: holdings.open_lots,
@@ -1661,6 +1642,38 @@ impl<'a> Engine<'a> {
             disposals: std::mem::take(&mut self.disposals),
             lot_uses: std::mem::take(&mut self.lot_uses),
         }
+    }
+
+    /// The identity in total, with these holdings.
+    fn identity_of(&self, holdings: &Holdings) -> Identity {
+        let totals = Totals {
+            equity: holdings.equity,
+            contributions: self.contributions,
+            realized: self.realized_lifetime,
+            unrealized: holdings.unrealized,
+            unlotted_value: holdings.unlotted_value,
+            unpriced_cost: holdings.unpriced_cost,
+        };
+        identity(totals, &self.drift)
+    }
+
+    /// No missing acquisition, unvalued trade or unmatched transfer of an asset that is not cash (the report is
+    /// complete when, besides, no price is missing).
+    fn nothing_missing(&self) -> bool {
+        self.missing_acq.is_empty()
+            && self.unvalued.is_empty()
+            && self.transfers.unmatched.iter().all(|l| self.cash_asset_name(&l.asset))
+    }
+
+    /// The window's realized lines by month, as `YYYY-MM`.
+    fn take_months(&mut self) -> BTreeMap<String, RealizedSplit> {
+        std::mem::take(&mut self.by_month)
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.normalize();
+                (format!("{:04}-{:02}", k / 12, k % 12 + 1), v)
+            })
+            .collect()
     }
 
     /// Adds the part of a trade disposal just recorded (`amount` for `proceeds` at `time`, its lot uses from
