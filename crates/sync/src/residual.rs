@@ -224,86 +224,98 @@ pub fn trades_not_found_text(asset: &str, tried: &[String]) -> String {
 /// The streams whose rows move a wallet (ledger account id `venue/label/wallet`), by the rule of the incremental tick
 /// (docs/sync.md, "The tick"): what can explain a residual there. Unknown wallets have none.
 pub fn streams_for(wallet: &str) -> Vec<Stream> {
-    use Stream::*;
     let mut parts = wallet.split('/');
     let venue = parts.next().unwrap_or_default();
     let name = parts.nth(1).unwrap_or_default();
-    match (venue, name) {
-        ("binance", "spot") => vec![
-            BinanceSpotTrades,
-            BinanceDeposits,
-            BinanceWithdrawals,
-            BinanceTransfers,
-            BinanceConverts,
-            BinanceDust,
-            BinanceDividends,
-            BinanceFiatDeposits,
-            BinanceFiatWithdrawals,
-            BinanceFiatBuys,
-            BinanceFiatSells,
-            BinancePay,
-            BinanceEarnFlexibleSubscriptions,
-            BinanceEarnFlexibleRedemptions,
-            BinanceEarnLockedSubscriptions,
-            BinanceEarnLockedRedemptions,
-            BinanceEarnLockedRewards,
-            // ETH and SOL staking (docs/venues.md §1.16)
-            BinanceEthStakings,
-            BinanceEthRedemptions,
-            BinanceBethRewards,
-            BinanceWbethWraps,
-            BinanceWbethUnwraps,
-            BinanceSolStakings,
-            BinanceSolRedemptions,
-        ],
-        // Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12)
-        // P2P trades and Binance Pay (docs/venues.md §1.15) move funding too
-        ("binance", "funding") => vec![
-            BinanceTransfers,
-            BinanceP2p,
-            BinancePay,
-            BinanceEarnFlexibleSubscriptions,
-            BinanceEarnFlexibleRedemptions,
-            BinanceEarnLockedSubscriptions,
-            BinanceEarnLockedRedemptions,
-        ],
-        ("binance", "usdm") => vec![BinanceIncome, BinanceTransfers, BinanceLeadIncome],
-        ("binance", "coinm") => vec![BinanceCoinmIncome, BinanceTransfers],
-        ("binance", "earn") => Stream::BINANCE_EARN.to_vec(),
-        // cross margin (docs/venues.md §1.18): its fills, loans, interest, flows no stream books, transfers
-        ("binance", "margin") => vec![
-            BinanceMarginTrades,
-            BinanceMarginBorrows,
-            BinanceMarginRepays,
-            BinanceMarginInterest,
-            BinanceMarginCapitalFlow,
-            BinanceTransfers,
-        ],
-        ("bitget", "spot") => {
-            vec![
-                BitgetSpotFills,
-                BitgetDeposits,
-                BitgetWithdrawals,
-                BitgetTransfers,
-                BitgetConverts,
-                BitgetBgbConverts,
-                BitgetCopyFollowerOrders,
-                BitgetCopyProfitShares,
-            ]
-        }
-        ("bitget", "futures") => vec![BitgetFuturesBills, BitgetTransfers],
+    let streams: &[Stream] = match (venue, name) {
+        ("binance", "spot") => wallets::BINANCE_SPOT,
+        ("binance", "funding") => wallets::BINANCE_FUNDING,
+        ("binance", "usdm") => &[Stream::BinanceIncome, Stream::BinanceTransfers, Stream::BinanceLeadIncome],
+        ("binance", "coinm") => &[Stream::BinanceCoinmIncome, Stream::BinanceTransfers],
+        ("binance", "earn") => &Stream::BINANCE_EARN,
+        ("binance", "margin") => wallets::BINANCE_MARGIN,
+        ("bitget", "spot") => wallets::BITGET_SPOT,
         // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
-        ("bitget", "coinm" | "usdcm") => vec![BitgetFuturesBills, BitgetTransfers],
-        ("bitget", "funding") => vec![BitgetTransfers],
-        ("bitget", "unified") => vec![
-            BitgetUnifiedFills,
-            BitgetUnifiedDeposits,
-            BitgetUnifiedWithdrawals,
-            BitgetUnifiedFinancial,
-            BitgetUnifiedConverts,
-        ],
-        _ => Vec::new(),
-    }
+        ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
+        ("bitget", "funding") => &[Stream::BitgetTransfers],
+        ("bitget", "unified") => wallets::BITGET_UNIFIED,
+        _ => &[],
+    };
+    streams.to_vec()
+}
+
+/// The streams that move each wallet, where the list is long.
+mod wallets {
+    use super::Stream::{self, *};
+
+    pub(super) const BINANCE_SPOT: &[Stream] = &[
+        BinanceSpotTrades,
+        BinanceDeposits,
+        BinanceWithdrawals,
+        BinanceTransfers,
+        BinanceConverts,
+        BinanceDust,
+        BinanceDividends,
+        BinanceFiatDeposits,
+        BinanceFiatWithdrawals,
+        BinanceFiatBuys,
+        BinanceFiatSells,
+        BinancePay,
+        BinanceEarnFlexibleSubscriptions,
+        BinanceEarnFlexibleRedemptions,
+        BinanceEarnLockedSubscriptions,
+        BinanceEarnLockedRedemptions,
+        BinanceEarnLockedRewards,
+        // ETH and SOL staking (docs/venues.md §1.16)
+        BinanceEthStakings,
+        BinanceEthRedemptions,
+        BinanceBethRewards,
+        BinanceWbethWraps,
+        BinanceWbethUnwraps,
+        BinanceSolStakings,
+        BinanceSolRedemptions,
+    ];
+
+    /// Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12); P2P trades and Binance Pay
+    /// (docs/venues.md §1.15) move funding too.
+    pub(super) const BINANCE_FUNDING: &[Stream] = &[
+        BinanceTransfers,
+        BinanceP2p,
+        BinancePay,
+        BinanceEarnFlexibleSubscriptions,
+        BinanceEarnFlexibleRedemptions,
+        BinanceEarnLockedSubscriptions,
+        BinanceEarnLockedRedemptions,
+    ];
+
+    /// Cross margin (docs/venues.md §1.18): its fills, loans, interest, flows no stream books, transfers.
+    pub(super) const BINANCE_MARGIN: &[Stream] = &[
+        BinanceMarginTrades,
+        BinanceMarginBorrows,
+        BinanceMarginRepays,
+        BinanceMarginInterest,
+        BinanceMarginCapitalFlow,
+        BinanceTransfers,
+    ];
+
+    pub(super) const BITGET_SPOT: &[Stream] = &[
+        BitgetSpotFills,
+        BitgetDeposits,
+        BitgetWithdrawals,
+        BitgetTransfers,
+        BitgetConverts,
+        BitgetBgbConverts,
+        BitgetCopyFollowerOrders,
+        BitgetCopyProfitShares,
+    ];
+
+    pub(super) const BITGET_UNIFIED: &[Stream] = &[
+        BitgetUnifiedFills,
+        BitgetUnifiedDeposits,
+        BitgetUnifiedWithdrawals,
+        BitgetUnifiedFinancial,
+        BitgetUnifiedConverts,
+    ];
 }
 
 /// The residuals of `account` (`binance/main`): its wallets' `balances` read at venue time `at` against `events`
