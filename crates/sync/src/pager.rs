@@ -103,7 +103,8 @@ impl Pager {
     /// Moves past `page`; whether another page is to be read.
     pub fn advance(&mut self, page: &Page) -> Result<bool, Stuck> {
         let full = page.rows >= self.limit;
-        let stuck = |at| Stuck { at, limit: self.limit };
+        let limit = self.limit;
+        let stuck = |at| Stuck { at, limit };
         Ok(match self.paging {
             Paging::Single => false,
             Paging::FromId => {
@@ -133,24 +134,14 @@ impl Pager {
                 }
                 _ => false,
             },
+            // the next window starts (or ends) at the page's last time, included: a full page of one millisecond
+            // would be read again forever
             Paging::TimeInclusive => match page.max_time {
-                Some(t) if full => {
-                    if self.start == Some(t) {
-                        return Err(stuck(t));
-                    }
-                    self.start = Some(t);
-                    true
-                }
+                Some(t) if full => Self::move_to(&mut self.start, t).map_err(stuck)?,
                 _ => false,
             },
             Paging::TimeBackward => match page.min_time {
-                Some(t) if full => {
-                    if self.end == Some(t) {
-                        return Err(stuck(t));
-                    }
-                    self.end = Some(t);
-                    true
-                }
+                Some(t) if full => Self::move_to(&mut self.end, t).map_err(stuck)?,
                 _ => false,
             },
             Paging::IdLessThan | Paging::CursorMinId => {
@@ -165,23 +156,38 @@ impl Pager {
                 self.before = page.cursor.clone();
                 full && self.before.is_some()
             }
-            Paging::Bisect => match (self.start, self.end) {
-                (Some(s), Some(e)) if full => {
-                    if s == e {
-                        return Err(stuck(s));
-                    }
-                    let mid = s + (e - s) / 2;
-                    self.halves.push((mid + 1, e));
-                    (self.start, self.end) = (Some(s), Some(mid));
+            Paging::Bisect => self.bisect(full).map_err(stuck)?,
+        })
+    }
+
+    /// Moves a window's bound to `t`: an error (at `t`) when it is there already.
+    fn move_to(bound: &mut Option<i64>, t: i64) -> Result<bool, i64> {
+        if *bound == Some(t) {
+            return Err(t);
+        }
+        *bound = Some(t);
+        Ok(true)
+    }
+
+    /// A full page halves the window (its second half waits); otherwise the next waiting half is read. An error (at
+    /// the window's time) when a full page comes from a window of one millisecond.
+    fn bisect(&mut self, full: bool) -> Result<bool, i64> {
+        Ok(match (self.start, self.end) {
+            (Some(s), Some(e)) if full => {
+                if s == e {
+                    return Err(s);
+                }
+                let mid = s + (e - s) / 2;
+                self.halves.push((mid + 1, e));
+                (self.start, self.end) = (Some(s), Some(mid));
+                true
+            }
+            _ => match self.halves.pop() {
+                Some((s, e)) => {
+                    (self.start, self.end) = (Some(s), Some(e));
                     true
                 }
-                _ => match self.halves.pop() {
-                    Some((s, e)) => {
-                        (self.start, self.end) = (Some(s), Some(e));
-                        true
-                    }
-                    None => false,
-                },
+                None => false,
             },
         })
     }
