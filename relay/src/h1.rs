@@ -164,15 +164,8 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
     };
     let first = |name: &str| pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| *v);
     let origin = first("origin");
-    if let Some(o) = origin {
-        // As `web::origin_allowed` (an Origin that is not visible ASCII compares as empty).
-        let o = as_str(o).unwrap_or("");
-        let same = first("host")
-            .and_then(as_str)
-            .is_some_and(|host| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")) == Some(host));
-        if !same && !allowed_origins.iter().any(|a| a == o) {
-            return Head::Fallback;
-        }
+    if origin.is_some_and(|o| !origin_allowed(o, first("host"), allowed_origins)) {
+        return Head::Fallback;
     }
     let close = pairs
         .iter()
@@ -187,8 +180,37 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
     if xff.next().is_some() {
         return Head::Fallback;
     }
-    // The forwarded headers in the order hyper's `HeaderMap` gives them to the axum path: names in the order of their
-    // first line, each name's lines together in their order (a name repeated around another is regrouped).
+    forward_headers(pairs, venue, forwarded);
+    let at = |s: &[u8]| {
+        let start = (s.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize).min(buf.len());
+        start..(start + s.len()).min(buf.len())
+    };
+    Head::Forward(Forward {
+        len,
+        endpoint: allowed.endpoint,
+        target: at(allowed.target.as_bytes()),
+        query: at(allowed.query.as_bytes()),
+        close,
+        origin: origin.map(at),
+        key: key.map(at),
+        forwarded_for: forwarded_for.map(at),
+    })
+}
+
+/// Whether a request with this `Origin` may be forwarded: as `web::origin_allowed`, the app's own origin (the
+/// `Host` it was served from) or an allowed one; an Origin that is not visible ASCII compares as empty.
+fn origin_allowed(origin: &[u8], host: Option<&[u8]>, allowed_origins: &[String]) -> bool {
+    let o = as_str(origin).unwrap_or("");
+    let same = host
+        .and_then(as_str)
+        .is_some_and(|host| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")) == Some(host));
+    same || allowed_origins.iter().any(|a| a == o)
+}
+
+/// Writes the headers forwarded to `venue` into `forwarded`, in the order hyper's `HeaderMap` gives them to the
+/// axum path: names in the order of their first line, each name's lines together in their order (a name repeated
+/// around another is regrouped).
+fn forward_headers(pairs: &[(&[u8], &[u8])], venue: catalogue::Venue, forwarded: &mut Vec<u8>) {
     let mut lower = [0u8; 32];
     let mut done = 0u64;
     for (i, (name, value)) in pairs.iter().enumerate() {
@@ -211,20 +233,6 @@ pub fn classify(buf: &[u8], allowed_origins: &[String], forwarded: &mut Vec<u8>)
             }
         }
     }
-    let at = |s: &[u8]| {
-        let start = (s.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize).min(buf.len());
-        start..(start + s.len()).min(buf.len())
-    };
-    Head::Forward(Forward {
-        len,
-        endpoint: allowed.endpoint,
-        target: at(allowed.target.as_bytes()),
-        query: at(allowed.query.as_bytes()),
-        close,
-        origin: origin.map(at),
-        key: key.map(at),
-        forwarded_for: forwarded_for.map(at),
-    })
 }
 
 /// A header value as text, as `http::HeaderValue::to_str` sees it (visible ASCII, space and tab only).
