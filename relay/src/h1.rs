@@ -313,16 +313,7 @@ pub fn parse_response(
             std::str::from_utf8(&long_name).map_err(|_| BadResponse)?
         };
         match lower {
-            "content-length" => {
-                // Several must agree (RFC 9112 §6.3), each a plain decimal number.
-                let v =
-                    as_str(h.value).map(str::trim).filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
-                let n: u64 = v.and_then(|v| v.parse().ok()).ok_or(BadResponse)?;
-                if content_length.is_some_and(|c| c != n) {
-                    return Err(BadResponse);
-                }
-                content_length = Some(n);
-            }
+            "content-length" => content_length = Some(length(h.value, content_length)?),
             "transfer-encoding" => {
                 // The final coding decides; a later header line continues the list.
                 let last = h.value.rsplit(|&b| b == b',').next().unwrap_or(b"").trim_ascii();
@@ -344,13 +335,7 @@ pub fn parse_response(
             returned.extend_from_slice(b"\r\n");
         }
     }
-    let framing = match (status, chunked, content_length) {
-        (100..=199 | 204 | 304, _, _) => Framing::Empty,
-        (_, Some(true), _) => Framing::Chunked,
-        (_, Some(false), _) => Framing::Close,
-        (_, None, Some(n)) => Framing::Length(n),
-        (_, None, None) => Framing::Close,
-    };
+    let framing = framing(status, chunked, content_length);
     if (100..=199).contains(&status) {
         // An informational response: its lines are not the final response's.
         returned.truncate(mark);
@@ -359,6 +344,28 @@ pub fn parse_response(
     // for another request (RFC 9112 §6.3).
     let reusable = !close && framing != Framing::Close && !(chunked.is_some() && content_length.is_some());
     Ok(Some(ResponseHead { len, status, framing, reusable, used_weight, retry_after }))
+}
+
+/// One `Content-Length` line: a plain decimal number, equal to any line before it (`before`; RFC 9112 §6.3).
+fn length(value: &[u8], before: Option<u64>) -> Result<u64, BadResponse> {
+    let v = as_str(value).map(str::trim).filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+    let n: u64 = v.and_then(|v| v.parse().ok()).ok_or(BadResponse)?;
+    if before.is_some_and(|c| c != n) {
+        return Err(BadResponse);
+    }
+    Ok(n)
+}
+
+/// How the body ends (RFC 9112 §6.3): no body after a 1xx, 204 or 304; chunked when the final transfer coding is;
+/// at the connection's close after another coding or without either header; else after the length.
+fn framing(status: u16, chunked: Option<bool>, content_length: Option<u64>) -> Framing {
+    match (status, chunked, content_length) {
+        (100..=199 | 204 | 304, _, _) => Framing::Empty,
+        (_, Some(true), _) => Framing::Chunked,
+        (_, Some(false), _) => Framing::Close,
+        (_, None, Some(n)) => Framing::Length(n),
+        (_, None, None) => Framing::Close,
+    }
 }
 
 /// A header value read as `header_u64` always did: visible ASCII, trimmed, a decimal `u64`.
