@@ -208,87 +208,104 @@ fn w(n: u32) -> fn(&Params) -> u32 {
 /// the host it belongs to), or one the catalogue leaves out that other clients (CCXT) read. Security, weight and
 /// counter are the simulated venue's own, declared here: the tests compare them with the catalogue's.
 fn route(host: Host, method: &Method, path: &str) -> Option<Endpoint> {
+    let method = match *method {
+        Method::GET => catalogue::Method::Get,
+        Method::POST => catalogue::Method::Post,
+        _ => return None,
+    };
+    match catalogue::lookup(catalogue::Venue::Binance, method, path).filter(|k| k.host == host.catalogue()) {
+        Some(known) => catalogued(known),
+        None => uncatalogued(host, method, path),
+    }
+}
+
+fn ep(
+    security: Security,
+    limiter: Limiter,
+    weight: fn(&Params) -> u32,
+    handler: fn(&Ctx<'_>) -> Result<Value, ApiError>,
+) -> Option<Endpoint> {
+    Some(Endpoint { security, limiter, weight, handler })
+}
+
+/// The simulated venue's answer to an endpoint of the catalogue: its security, weight and handler.
+fn catalogued(known: &catalogue::Endpoint) -> Option<Endpoint> {
     use Limiter::{
         BinanceCoinFuturesIp as Dapi, BinanceFuturesIp as Fapi, BinanceSapiIp as SapiIp, BinanceSapiUid as SapiUid,
         BinanceSpotIp as Api,
     };
     use catalogue as c;
     use endpoints as e;
-    let ep = |security, limiter, weight, handler| Some(Endpoint { security, limiter, weight, handler });
-    let method = match *method {
-        Method::GET => c::Method::Get,
-        Method::POST => c::Method::Post,
-        _ => return None,
-    };
-    if let Some(known) = c::lookup(c::Venue::Binance, method, path).filter(|k| k.host == host.catalogue()) {
-        return match *known {
-            c::BINANCE_TIME => ep(Security::None, Api, w(1), e::time),
-            c::BINANCE_EXCHANGE_INFO => ep(Security::None, Api, w(20), e::exchange_info),
-            c::BINANCE_TICKER_PRICE => {
-                ep(Security::None, Api, |p| if p.has("symbol") { 2 } else { 4 }, e::ticker_price)
-            }
-            c::BINANCE_KLINES => ep(Security::None, Api, w(2), e::klines),
-            c::BINANCE_ACCOUNT => ep(Security::Signed, Api, w(20), e::account),
-            c::BINANCE_MY_TRADES => ep(Security::Signed, Api, |p| if p.has("orderId") { 5 } else { 20 }, e::my_trades),
-            c::BINANCE_API_RESTRICTIONS => ep(Security::Signed, SapiIp, w(1), e::api_restrictions),
-            c::BINANCE_DEPOSITS => ep(Security::Signed, SapiIp, w(1), e::deposits),
-            c::BINANCE_WITHDRAWALS => ep(Security::Signed, SapiUid, w(18000), e::withdrawals),
-            c::BINANCE_TRANSFERS => ep(Security::Signed, SapiIp, w(1), e::transfers),
-            c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
-            c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
-            c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
-            c::BINANCE_ASSET_DIVIDENDS => ep(Security::Signed, SapiIp, w(10), e::asset_dividends),
-            c::BINANCE_FIAT_ORDERS => ep(Security::Signed, SapiUid, w(90000), fiat::orders),
-            c::BINANCE_FIAT_PAYMENTS => ep(Security::Signed, SapiIp, w(1), fiat::payments),
-            c::BINANCE_C2C_TRADES => ep(Security::Signed, SapiIp, w(1), fiat::p2p),
-            c::BINANCE_PAY_TRANSACTIONS => ep(Security::Signed, SapiUid, w(3000), fiat::pay),
-            c::BINANCE_ETH_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::eth_stakings),
-            c::BINANCE_ETH_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::eth_redemptions),
-            c::BINANCE_BETH_REWARDS => ep(Security::Signed, SapiIp, w(150), staking::beth_rewards),
-            c::BINANCE_WBETH_WRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_wraps),
-            c::BINANCE_WBETH_UNWRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_unwraps),
-            c::BINANCE_SOL_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::sol_stakings),
-            c::BINANCE_SOL_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::sol_redemptions),
-            c::BINANCE_MARGIN_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::account),
-            c::BINANCE_ISOLATED_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::isolated_account),
-            c::BINANCE_MARGIN_BORROW_REPAY => ep(Security::Signed, SapiIp, w(10), margin::borrow_repay),
-            c::BINANCE_MARGIN_INTEREST => ep(Security::Signed, SapiIp, w(1), margin::interest_history),
-            c::BINANCE_MARGIN_TRADES => ep(Security::Signed, SapiIp, w(10), margin::my_trades),
-            c::BINANCE_MARGIN_LIQUIDATIONS => ep(Security::Signed, SapiIp, w(1), margin::force_liquidations),
-            c::BINANCE_MARGIN_CAPITAL_FLOW => ep(Security::Signed, SapiIp, w(100), margin::capital_flow),
-            c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
-            c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
-            c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => {
-                ep(Security::Signed, SapiIp, w(150), e::earn_flexible_subscriptions)
-            }
-            c::BINANCE_EARN_FLEXIBLE_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_redemptions),
-            c::BINANCE_EARN_FLEXIBLE_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_rewards),
-            c::BINANCE_EARN_LOCKED_SUBSCRIPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_subscriptions),
-            c::BINANCE_EARN_LOCKED_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_redemptions),
-            c::BINANCE_EARN_LOCKED_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_rewards),
-            c::BINANCE_FUTURES_TIME => ep(Security::None, Fapi, w(1), e::time),
-            c::BINANCE_FUTURES_EXCHANGE_INFO => ep(Security::None, Fapi, w(1), e::futures_exchange_info),
-            c::BINANCE_PREMIUM_INDEX => {
-                ep(Security::None, Fapi, |p| if p.has("symbol") { 1 } else { 10 }, e::premium_index)
-            }
-            c::BINANCE_FUTURES_TRADES => ep(Security::Signed, Fapi, w(5), e::user_trades),
-            c::BINANCE_FUTURES_INCOME => ep(Security::Signed, Fapi, w(30), e::income),
-            c::BINANCE_FUTURES_BALANCES => ep(Security::Signed, Fapi, w(5), e::futures_balance),
-            c::BINANCE_FUTURES_ACCOUNT => ep(Security::Signed, Fapi, w(5), e::futures_account),
-            c::BINANCE_POSITIONS => ep(Security::Signed, Fapi, w(5), e::position_risk_v3),
-            c::BINANCE_COINM_EXCHANGE_INFO => ep(Security::None, Dapi, w(1), e::coinm_exchange_info),
-            c::BINANCE_COINM_BALANCES => ep(Security::Signed, Dapi, w(1), e::coinm_balance),
-            c::BINANCE_COINM_ACCOUNT => ep(Security::Signed, Dapi, w(5), e::coinm_account),
-            c::BINANCE_COINM_POSITIONS => ep(Security::Signed, Dapi, w(1), e::coinm_position_risk),
-            c::BINANCE_COINM_INCOME => ep(Security::Signed, Dapi, w(20), e::coinm_income),
-            c::BINANCE_COINM_TRADES => {
-                ep(Security::Signed, Dapi, |p| if p.has("pair") { 40 } else { 20 }, e::coinm_user_trades)
-            }
-            c::BINANCE_COPY_LEAD_STATUS => ep(Security::Signed, SapiUid, w(20), copy::lead_status),
-            _ => None,
-        };
+    match *known {
+        c::BINANCE_TIME => ep(Security::None, Api, w(1), e::time),
+        c::BINANCE_EXCHANGE_INFO => ep(Security::None, Api, w(20), e::exchange_info),
+        c::BINANCE_TICKER_PRICE => ep(Security::None, Api, |p| if p.has("symbol") { 2 } else { 4 }, e::ticker_price),
+        c::BINANCE_KLINES => ep(Security::None, Api, w(2), e::klines),
+        c::BINANCE_ACCOUNT => ep(Security::Signed, Api, w(20), e::account),
+        c::BINANCE_MY_TRADES => ep(Security::Signed, Api, |p| if p.has("orderId") { 5 } else { 20 }, e::my_trades),
+        c::BINANCE_API_RESTRICTIONS => ep(Security::Signed, SapiIp, w(1), e::api_restrictions),
+        c::BINANCE_DEPOSITS => ep(Security::Signed, SapiIp, w(1), e::deposits),
+        c::BINANCE_WITHDRAWALS => ep(Security::Signed, SapiUid, w(18000), e::withdrawals),
+        c::BINANCE_TRANSFERS => ep(Security::Signed, SapiIp, w(1), e::transfers),
+        c::BINANCE_CONVERTS => ep(Security::Signed, SapiUid, w(3000), e::convert_flow),
+        c::BINANCE_DUST => ep(Security::Signed, SapiIp, w(1), e::dribblet),
+        c::BINANCE_FUNDING_ASSETS => ep(Security::Signed, SapiIp, w(1), e::funding_asset),
+        c::BINANCE_ASSET_DIVIDENDS => ep(Security::Signed, SapiIp, w(10), e::asset_dividends),
+        c::BINANCE_FIAT_ORDERS => ep(Security::Signed, SapiUid, w(90000), fiat::orders),
+        c::BINANCE_FIAT_PAYMENTS => ep(Security::Signed, SapiIp, w(1), fiat::payments),
+        c::BINANCE_C2C_TRADES => ep(Security::Signed, SapiIp, w(1), fiat::p2p),
+        c::BINANCE_PAY_TRANSACTIONS => ep(Security::Signed, SapiUid, w(3000), fiat::pay),
+        c::BINANCE_ETH_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::eth_stakings),
+        c::BINANCE_ETH_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::eth_redemptions),
+        c::BINANCE_BETH_REWARDS => ep(Security::Signed, SapiIp, w(150), staking::beth_rewards),
+        c::BINANCE_WBETH_WRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_wraps),
+        c::BINANCE_WBETH_UNWRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_unwraps),
+        c::BINANCE_SOL_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::sol_stakings),
+        c::BINANCE_SOL_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::sol_redemptions),
+        c::BINANCE_MARGIN_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::account),
+        c::BINANCE_ISOLATED_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::isolated_account),
+        c::BINANCE_MARGIN_BORROW_REPAY => ep(Security::Signed, SapiIp, w(10), margin::borrow_repay),
+        c::BINANCE_MARGIN_INTEREST => ep(Security::Signed, SapiIp, w(1), margin::interest_history),
+        c::BINANCE_MARGIN_TRADES => ep(Security::Signed, SapiIp, w(10), margin::my_trades),
+        c::BINANCE_MARGIN_LIQUIDATIONS => ep(Security::Signed, SapiIp, w(1), margin::force_liquidations),
+        c::BINANCE_MARGIN_CAPITAL_FLOW => ep(Security::Signed, SapiIp, w(100), margin::capital_flow),
+        c::BINANCE_EARN_FLEXIBLE_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_position),
+        c::BINANCE_EARN_LOCKED_POSITION => ep(Security::Signed, SapiIp, w(150), e::earn_locked_position),
+        c::BINANCE_EARN_FLEXIBLE_SUBSCRIPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_subscriptions),
+        c::BINANCE_EARN_FLEXIBLE_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_redemptions),
+        c::BINANCE_EARN_FLEXIBLE_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_flexible_rewards),
+        c::BINANCE_EARN_LOCKED_SUBSCRIPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_subscriptions),
+        c::BINANCE_EARN_LOCKED_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_redemptions),
+        c::BINANCE_EARN_LOCKED_REWARDS => ep(Security::Signed, SapiIp, w(150), e::earn_locked_rewards),
+        c::BINANCE_FUTURES_TIME => ep(Security::None, Fapi, w(1), e::time),
+        c::BINANCE_FUTURES_EXCHANGE_INFO => ep(Security::None, Fapi, w(1), e::futures_exchange_info),
+        c::BINANCE_PREMIUM_INDEX => {
+            ep(Security::None, Fapi, |p| if p.has("symbol") { 1 } else { 10 }, e::premium_index)
+        }
+        c::BINANCE_FUTURES_TRADES => ep(Security::Signed, Fapi, w(5), e::user_trades),
+        c::BINANCE_FUTURES_INCOME => ep(Security::Signed, Fapi, w(30), e::income),
+        c::BINANCE_FUTURES_BALANCES => ep(Security::Signed, Fapi, w(5), e::futures_balance),
+        c::BINANCE_FUTURES_ACCOUNT => ep(Security::Signed, Fapi, w(5), e::futures_account),
+        c::BINANCE_POSITIONS => ep(Security::Signed, Fapi, w(5), e::position_risk_v3),
+        c::BINANCE_COINM_EXCHANGE_INFO => ep(Security::None, Dapi, w(1), e::coinm_exchange_info),
+        c::BINANCE_COINM_BALANCES => ep(Security::Signed, Dapi, w(1), e::coinm_balance),
+        c::BINANCE_COINM_ACCOUNT => ep(Security::Signed, Dapi, w(5), e::coinm_account),
+        c::BINANCE_COINM_POSITIONS => ep(Security::Signed, Dapi, w(1), e::coinm_position_risk),
+        c::BINANCE_COINM_INCOME => ep(Security::Signed, Dapi, w(20), e::coinm_income),
+        c::BINANCE_COINM_TRADES => {
+            ep(Security::Signed, Dapi, |p| if p.has("pair") { 40 } else { 20 }, e::coinm_user_trades)
+        }
+        c::BINANCE_COPY_LEAD_STATUS => ep(Security::Signed, SapiUid, w(20), copy::lead_status),
+        _ => None,
     }
-    let (get, post) = (method == c::Method::Get, method == c::Method::Post);
+}
+
+/// The endpoints the venue has that the catalogue leaves out (the app never reads them; they answer as Binance
+/// does, for the tests that probe them).
+fn uncatalogued(host: Host, method: catalogue::Method, path: &str) -> Option<Endpoint> {
+    use Limiter::{BinanceFuturesIp as Fapi, BinanceSapiIp as SapiIp};
+    use endpoints as e;
+    let (get, post) = (method == catalogue::Method::Get, method == catalogue::Method::Post);
     match (host, path) {
         (Host::Spot, "/sapi/v1/capital/config/getall") if get => ep(Security::Signed, SapiIp, |_| 10, e::coins),
         (Host::Spot, "/sapi/v1/margin/allPairs") if get => ep(Security::None, SapiIp, |_| 1, e::margin_pairs),
