@@ -2552,8 +2552,9 @@ impl BitgetActivity<'_> {
         let coin_m = coin != "USDC";
         let mut w = Balances::new();
         let mut book = ProductFutures::default();
-        let bill = |id, t, ty, amount, fee, w: &Balances| Bill {
-            id,
+        // each bill and fill at its time, with the id of that time
+        let bill = |t, ty, amount, fee, w: &Balances| Bill {
+            id: rid(1_410_000_000_000_000_000 + slot, start, t, index),
             time: t,
             coin: interned(coin),
             symbol: if ty == "trans_from_exchange" { None } else { Some(interned(contract)) },
@@ -2563,70 +2564,43 @@ impl BitgetActivity<'_> {
             fee,
             balance: bal(w, coin),
         };
+        let fill = |t, price: Decimal, qty: Decimal, pnl, fee, opening| {
+            let id = rid(1_113_000_000_000_000_000 + slot, start, t, index);
+            FuturesFill {
+                id,
+                order_id: id + 3,
+                time: t,
+                symbol: interned(contract),
+                price,
+                qty,
+                realized_pnl: pnl,
+                commission: fee,
+                buyer: opening,
+                maker: false,
+                opening,
+                long: true,
+            }
+        };
         add(&mut w, coin, moved);
-        book.bills.push(bill(
-            rid(1_410_000_000_000_000_000 + slot, start, t_in, index),
-            t_in,
-            "trans_from_exchange",
-            moved,
-            Decimal::ZERO,
-            &w,
-        ));
+        book.bills.push(bill(t_in, "trans_from_exchange", moved, Decimal::ZERO, &w));
         // in the margin coin: a USD amount at the price, for COIN-M
         let in_coin = |usd: Decimal, price: Decimal| if coin_m { (usd / price).round_dp(8) } else { usd.round_dp(8) };
         let (t_open, t_fund, t_close) = (t_in + MINUTE, t_in + 2 * MINUTE, t_in + 3 * MINUTE);
         let p_open = market.price(price_of, t_open);
         let p_close = market.price(price_of, t_close);
-        let fill = |id, t, price: Decimal, qty: Decimal, pnl, fee, opening| FuturesFill {
-            id,
-            order_id: id + 3,
-            time: t,
-            symbol: interned(contract),
-            price,
-            qty,
-            realized_pnl: pnl,
-            commission: fee,
-            buyer: opening,
-            maker: false,
-            opening,
-            long: true,
-        };
         let fee_open = in_coin(qty * p_open * Decimal::new(6, 4), p_open);
         add(&mut w, coin, -fee_open);
-        let id = rid(1_113_000_000_000_000_000 + slot, start, t_open, index);
-        book.fills.push(fill(id, t_open, p_open, qty, Decimal::ZERO, fee_open, true));
-        book.bills.push(bill(
-            rid(1_410_000_000_000_000_000 + slot, start, t_open, index),
-            t_open,
-            "open_long",
-            Decimal::ZERO,
-            -fee_open,
-            &w,
-        ));
+        book.fills.push(fill(t_open, p_open, qty, Decimal::ZERO, fee_open, true));
+        book.bills.push(bill(t_open, "open_long", Decimal::ZERO, -fee_open, &w));
         let funding = -in_coin(qty * p_open * Decimal::new(1, 4), p_open);
         add(&mut w, coin, funding);
-        book.bills.push(bill(
-            rid(1_410_000_000_000_000_000 + slot, start, t_fund, index),
-            t_fund,
-            "contract_settle_fee",
-            funding,
-            Decimal::ZERO,
-            &w,
-        ));
+        book.bills.push(bill(t_fund, "contract_settle_fee", funding, Decimal::ZERO, &w));
         let half = qty / Decimal::TWO;
         let pnl = in_coin(half * (p_close - p_open), p_close);
         let fee_close = in_coin(half * p_close * Decimal::new(6, 4), p_close);
         add(&mut w, coin, pnl - fee_close);
-        let id = rid(1_113_000_000_000_000_000 + slot, start, t_close, index);
-        book.fills.push(fill(id, t_close, p_close, half, pnl, fee_close, false));
-        book.bills.push(bill(
-            rid(1_410_000_000_000_000_000 + slot, start, t_close, index),
-            t_close,
-            "close_long",
-            pnl,
-            -fee_close,
-            &w,
-        ));
+        book.fills.push(fill(t_close, p_close, half, pnl, fee_close, false));
+        book.bills.push(bill(t_close, "close_long", pnl, -fee_close, &w));
         book.positions.insert(interned(contract), Position { amt: qty - half, entry: p_open, update_time: t_close });
         a.wallets.insert(wallet, w);
         a.product_futures.insert(wallet, book);
