@@ -805,18 +805,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mode = self.account_mode(&client, &key, venue, st.mode).await.map_err(venue_err)?;
         st.mode = Some(mode);
         self.progress(&mut run, "balances");
-        // symbols of futures positions that changed since the last tick (their fills may be new), and for Binance
-        // whether this is the first tick of a UTC day (Simple Earn rewards)
-        let mut snap = Snapshot::default();
-        match mode {
-            AccountMode::Binance => self.binance_snapshot(&client, &run, &mut st, reason, &mut snap).await?,
-            AccountMode::BitgetClassic => self.bitget_classic_snapshot(&client, &run, &mut st, &mut snap).await?,
-            AccountMode::BitgetUnified => self.bitget_unified_snapshot(&client, &run, &mut snap).await?,
-        }
-        let Snapshot { balances, positions, moved_positions, new_day, margin_read } = snap;
-        for assets in balances.values() {
-            st.assets.extend(assets.keys().cloned());
-        }
+        let Snapshot { balances, positions, moved_positions, new_day, margin_read } =
+            self.snapshot(&client, &run, &mut st, mode, reason).await?;
         // what moved since the last tick, against the balances it read (none before the first tick)
         let check = match (&st.balances, st.balances_at) {
             (Some(before), Some(at)) => Some(Check::new(before, at, &balances, now, &st.carry)),
@@ -851,6 +841,29 @@ impl<'t, T: Transport> Engine<'t, T> {
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)?;
         self.progress(&mut run, "done");
         Ok(())
+    }
+
+    /// Every wallet's balances and the open positions, in `mode`; with the symbols of futures positions that
+    /// changed since the last tick (their fills may be new), and for Binance whether this is the first tick of a UTC
+    /// day (Simple Earn rewards). The assets held join the account's known assets.
+    async fn snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        mode: AccountMode,
+        reason: Option<&'static str>,
+    ) -> Result<Snapshot, SyncError> {
+        let mut snap = Snapshot::default();
+        match mode {
+            AccountMode::Binance => self.binance_snapshot(client, run, st, reason, &mut snap).await?,
+            AccountMode::BitgetClassic => self.bitget_classic_snapshot(client, run, st, &mut snap).await?,
+            AccountMode::BitgetUnified => self.bitget_unified_snapshot(client, run, &mut snap).await?,
+        }
+        for assets in snap.balances.values() {
+            st.assets.extend(assets.keys().cloned());
+        }
+        Ok(snap)
     }
 
     /// The account's mode: Binance has one; a Bitget key's is remembered, or found by reading the classic spot
