@@ -38,7 +38,8 @@ pub struct Read {
     recent: BTreeMap<String, Event>,
     /// Every asset an event names.
     pub assets: BTreeSet<String>,
-    /// The engine worker's job that keeps these events (`None`: the report was computed on the page).
+    /// The engine worker's job these events were sent to (`None`: no worker). The worker keeps them only when that
+    /// job's report was computed there; otherwise it refuses to extend them, and the whole ledger is read again.
     pub worker: Option<u32>,
 }
 
