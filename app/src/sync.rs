@@ -365,10 +365,12 @@ impl Opened {
     /// Every asset the ledger names, and its first event's time.
     fn assets_and_first(&self, base: Option<&Read>) -> (BTreeSet<String>, Option<ledger::Timestamp>) {
         match (self, base) {
+            // the base's, with the new events' (not the whole read absorbed: that would copy every id's hash)
             (Opened::More { more, .. }, Some(base)) => {
-                let mut read = base.clone();
-                read.absorb(more);
-                (read.assets, read.first)
+                let mut assets = base.assets.clone();
+                assets.extend(more.events.iter().flat_map(Event::assets).map(str::to_owned));
+                let first = more.events.iter().map(|e| e.time).chain(base.first).min();
+                (assets, first)
             }
             (Opened::Whole(data), _) | (Opened::More { rest: data, .. }, None) => {
                 (data.read.assets.clone(), data.read.first)
