@@ -102,25 +102,10 @@ pub fn decode_chunk(plain: &[u8]) -> Result<Vec<Event>, String> {
     serde_json::from_slice(&json).map_err(|e| e.to_string())
 }
 
-/// The worker's report of merged events: the dashboard's report, without what it never shows (see [`shown`]).
-pub fn report_of(events: &[Event], prices: &[u8], settings: &str) -> Result<Report, String> {
-    let (prices, settings) = inputs(prices, settings)?;
-    Ok(shown(pnl::compute(events, &prices, &settings)))
-}
-
 fn inputs(prices: &[u8], settings: &str) -> Result<(Vec<PricePoint>, Settings), String> {
     let prices: Vec<PricePoint> = serde_json::from_slice(prices).map_err(|e| format!("prices do not decode: {e}"))?;
     let settings: Settings = serde_json::from_str(settings).map_err(|e| format!("settings do not decode: {e}"))?;
     Ok((prices, settings))
-}
-
-/// A report as the dashboard takes it: without the open lots and the matched transfers, which it never shows (the
-/// exports recompute them; disposals never leave in the JSON). The matched transfers are most of a heavy trader's
-/// report: 7.4 of 7.5 MB of JSON for the benchmark's million events.
-fn shown(mut report: Report) -> Report {
-    report.open_lots = Vec::new();
-    report.transfers.matched = Vec::new();
-    report
 }
 
 /// The ledger of the worker's last report, with the engine's state after it: what an "extend" job applies new
@@ -142,7 +127,9 @@ fn report_and_keep(id: u32, events: Vec<Event>, prices: &[u8], settings: String)
     KEPT.with(|k| k.borrow_mut().take()); // the ledger kept before goes first: one in memory at a time
     let (prices, parsed) = inputs(prices, &settings)?;
     let mut ledger = pnl::Incremental::new(events, &prices, parsed);
-    let report = shown(ledger.summary(&[]));
+    // the engine's summary: without the rows the dashboard never shows (open lots, matched transfers, disposals;
+    // the exports recompute them), the matched transfers being most of a heavy trader's report
+    let report = ledger.summary(&[]);
     KEPT.with(|k| *k.borrow_mut() = Some(Kept { job: id, settings, ledger }));
     Ok(report)
 }
@@ -159,7 +146,7 @@ fn extend_kept(id: u32, base: u32, events: Vec<Event>, prices: &[u8], settings: 
     if let pnl::Extension::Recomputed(why) = kept.ledger.extend(events, &prices) {
         web_sys::console::log_1(&format!("the kept ledger was computed again: {why:?}").into());
     }
-    let report = shown(kept.ledger.summary(&[]));
+    let report = kept.ledger.summary(&[]);
     kept.job = id;
     KEPT.with(|k| *k.borrow_mut() = Some(kept));
     Ok(report)
