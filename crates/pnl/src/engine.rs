@@ -500,8 +500,7 @@ impl<'a> Engine<'a> {
             && !matches!(then, Deferred::None)
         {
             let asset = self.pools[pool].asset;
-            let events = self.events.clone();
-            if let Some(list) = uk.plan.matches.get_mut(&(asset, events[self.cur].time.day())) {
+            if let Some(list) = uk.plan.matches.get_mut(&(asset, self.events[self.cur].time.day())) {
                 while need > Decimal::ZERO
                     && let Some(front) = list.front_mut()
                 {
@@ -585,10 +584,8 @@ impl<'a> Engine<'a> {
         let pnl = pnl_of(proceeds, taken.cost);
         self.book_pnl(asset, account, symbol, category, pnl);
         let missing = amount - taken.found;
-        let events = self.events.clone();
-        let e = &events[self.cur];
         if self.record {
-            let time = e.time;
+            let time = self.events[self.cur].time;
             self.disposals.push(Disposal {
                 event: self.cur,
                 asset: self.assets.name(asset).clone(),
@@ -655,8 +652,7 @@ impl<'a> Engine<'a> {
             self.cash_change(account, -amount);
             return amount;
         }
-        let events = self.events.clone();
-        let cause = match events[self.cur].kind {
+        let cause = match self.events[self.cur].kind {
             EventKind::Trade { .. } => Drift::TradeFees,
             EventKind::Withdrawal { .. } => Drift::Withdrawals,
             _ => Drift::Income,
