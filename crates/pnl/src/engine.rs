@@ -93,9 +93,11 @@ enum Drift {
     Transfers,
     Income,
     Loans,
+    /// UK share pooling: cost booked to disposals in the window from acquisitions after its end (§3a).
+    AfterEnd,
 }
 
-const CAUSES: usize = 6;
+const CAUSES: usize = 7;
 
 const DRIFT_NAMES: [&str; CAUSES] = [
     "fees_valued_at_market_minus_their_cost",
@@ -104,6 +106,7 @@ const DRIFT_NAMES: [&str; CAUSES] = [
     "transfers_at_market_minus_cost",
     "income",
     "repaid_without_a_recorded_borrow",
+    "cost_matched_with_acquisitions_after_the_end",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -177,6 +180,22 @@ struct UkState {
     buffers: BTreeMap<i64, FxMap<u32, (Decimal, Decimal)>>,
     /// Acquisition day -> the reservations it settles.
     pending: BTreeMap<i64, Vec<Pending>>,
+    /// With a window end: the events of the 30 days after the end's day, which the plan counted and the run does
+    /// not process (their acquisitions' cost settles reservations of disposals in the window).
+    after_end: Option<AfterEnd>,
+    /// In the copy that processes `after_end`: each reservation's cost as settled, by (acquisition day, index in
+    /// that day's list).
+    settled: Option<FxMap<(i64, usize), Decimal>>,
+    /// Per asset: units matched with acquisitions after the window's end, and their cost.
+    matched_after_end: BTreeMap<u32, (Decimal, Decimal)>,
+}
+
+/// The events after a window's end that UK share pooling looks at, in processing order, with their transfer
+/// partners among themselves.
+#[derive(Clone)]
+struct AfterEnd {
+    order: Vec<u32>,
+    partner: Vec<u32>,
 }
 
 /// One account's side of the identity (per-account pools only): its lots' cost, its cash, the value that came in
@@ -776,10 +795,33 @@ impl<'a> Engine<'a> {
     pub(crate) fn start(&mut self) -> (Vec<u32>, Vec<u32>) {
         let (order, partner) = self.plan();
         if self.s.method == Method::Uk {
-            let flows = self.uk_flows(&order, &partner);
-            self.uk = Some(Box::new(UkState { plan: uk::plan(&flows), ..UkState::default() }));
+            let after_end = self.after_end();
+            let mut flows = FxMap::default();
+            self.uk_flows(&order, &partner, &mut flows);
+            if let Some(a) = &after_end {
+                self.uk_flows(&a.order, &a.partner, &mut flows);
+            }
+            self.uk = Some(Box::new(UkState { plan: uk::plan(&flows), after_end, ..UkState::default() }));
         }
         (order, partner)
+    }
+
+    /// With a window end, the events of the 30 UTC days after the end's day (docs/accounting.md §3a: a disposal in
+    /// the window's last 30 days is matched with acquisitions on them), their transfers matched among themselves.
+    /// The end's own day is the window's up to the end.
+    fn after_end(&self) -> Option<AfterEnd> {
+        let to = self.s.window.to?;
+        let days = to.day() + 1..=to.day() + uk::THIRTY_DAYS;
+        let events = &self.events;
+        let mut order: Vec<u32> = (0..events.len() as u32)
+            .filter(|&i| events[i as usize].kind.moves_money() && days.contains(&events[i as usize].time.day()))
+            .collect();
+        if order.is_empty() {
+            return None;
+        }
+        order.sort_by_key(|&i| events[i as usize].time); // stable: ties keep ledger order
+        let partner = match_transfers(events, &order, &self.s.manual_matches);
+        Some(AfterEnd { order, partner })
     }
 
     /// The events that count, in processing order (time, ties in ledger order; none after the window's end), and
@@ -863,6 +905,7 @@ impl<'a> Engine<'a> {
                 days.next += 1;
             }
         }
+        self.settle_after_end(days);
         let mut report = self.finish(processed, as_of, days.first, positions);
         report.missing_prices.sort_by(|a, b| (&a.asset, &a.affects, a.time).cmp(&(&b.asset, &b.affects, b.time)));
         report
@@ -1353,9 +1396,8 @@ impl<'a> Engine<'a> {
 
     /// The units each UTC day adds to and takes from each asset's pool, following what [`Engine::event`] does with
     /// universal pools: every `acquire` is an acquisition, every `take` a disposal.
-    fn uk_flows(&mut self, order: &[u32], partner: &[u32]) -> FxMap<u32, Vec<DayFlow>> {
+    fn uk_flows(&mut self, order: &[u32], partner: &[u32], flows: &mut FxMap<u32, Vec<DayFlow>>) {
         let events = self.events.clone();
-        let mut flows: FxMap<u32, Vec<DayFlow>> = FxMap::default();
         let mut moves = Vec::new();
         for &i in order {
             let e = &events[i as usize];
@@ -1380,7 +1422,6 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        flows
     }
 
     /// What `e` acquires and disposes of, for share pooling: (asset, units, acquired); the caller leaves out cash
@@ -1448,7 +1489,7 @@ impl<'a> Engine<'a> {
         {
             let (d, list) = entry.remove_entry();
             let mut bought = uk.buffers.remove(&d).unwrap_or_default();
-            for p in list {
+            for (k, p) in list.into_iter().enumerate() {
                 let (units, cost) = bought.entry(p.asset).or_default();
                 // the plan counts the units the run acquires: a reservation always finds them
                 debug_assert!(p.units <= *units, "UK plan reserved {} of day {d}, the run bought {units}", p.units);
@@ -1456,6 +1497,9 @@ impl<'a> Engine<'a> {
                 let part = if p.units >= *units || units.is_zero() { *cost } else { *cost * p.units / *units };
                 *units -= p.units.min(*units);
                 *cost -= part;
+                if let Some(settled) = uk.settled.as_mut() {
+                    settled.insert((d, k), part);
+                }
                 self.uk_settle_one(&p, part);
             }
             self.uk_pool_rest(&uk, d, bought);
@@ -1492,6 +1536,46 @@ impl<'a> Engine<'a> {
                     unit: Decimal::ZERO,
                     account: UNIVERSAL,
                 }),
+            }
+        }
+    }
+
+    /// Under UK share pooling with a window end, the reservations still waiting: disposals in the window's last 30
+    /// days matched with acquisitions after its end (docs/accounting.md §3a). A copy of the engine processes the 30
+    /// days after the end and settles them; this engine books the same costs to the disposals, while its pool, its
+    /// balances and everything else stay as at the end. The cost is the identity's item
+    /// `cost_matched_with_acquisitions_after_the_end`: it is not yet paid at the end, and the pool still holds the
+    /// units.
+    fn settle_after_end(&mut self, days: Days) {
+        let Some(uk) = self.uk.as_deref_mut() else { return };
+        let after = uk.after_end.take();
+        let end_day = self.s.window.to.map_or(i64::MAX, Timestamp::day);
+        // the plan's matches for disposals after the end are not this run's
+        uk.plan.matches.retain(|&(_, day), _| day <= end_day);
+        let Some(&last) = uk.pending.keys().next_back() else { return };
+        let Some(after) = after else { return };
+        let mut ahead = self.clone();
+        ahead.uk.as_deref_mut().expect("UK state").settled = Some(FxMap::default());
+        let mut ahead_days = days;
+        ahead.process(&after.order, &after.partner, &mut ahead_days);
+        while ahead_days.next <= last {
+            ahead.close_day(ahead_days.next);
+            ahead_days.next += 1;
+        }
+        let settled = ahead.uk.and_then(|uk| uk.settled).unwrap_or_default();
+        let pending = std::mem::take(&mut self.uk.as_deref_mut().expect("UK state").pending);
+        for (day, list) in pending {
+            for (k, p) in list.into_iter().enumerate() {
+                // the plan reserved what the copy's run acquires: every reservation is settled there
+                debug_assert!(settled.contains_key(&(day, k)), "UK reservation on day {day} not settled after the end");
+                let cost = settled.get(&(day, k)).copied().unwrap_or_default();
+                // the acquisition's cost enters the lot total as in the run, and leaves it with the reservation
+                self.lot_cost_total += cost;
+                self.uk_settle_one(&p, cost);
+                self.drift[Drift::AfterEnd as usize] += cost;
+                let row = self.uk.as_deref_mut().expect("UK state").matched_after_end.entry(p.asset).or_default();
+                row.0 += p.units;
+                row.1 += cost;
             }
         }
     }
@@ -1604,6 +1688,15 @@ impl<'a> Engine<'a> {
             .then(|| self.holding_periods(self.realized.trade));
         let missing_prices = self.missing_price_list();
         let complete = missing_prices.is_empty() && self.nothing_missing();
+        let matched_after_end = self.uk.as_deref().map_or_else(Vec::new, |uk| {
+            let rows = uk.matched_after_end.iter();
+            rows.map(|(&a, &(units, cost))| MatchedAfterEnd {
+                asset: self.assets.name(a).to_string(),
+                units: units.normalize(),
+                cost: cost.normalize(),
+            })
+            .collect()
+        });
 
         Report {
             engine_version: crate::ENGINE_VERSION.into(),
@@ -1628,6 +1721,7 @@ impl<'a> Engine<'a> {
             accounts,
             open_lots: holdings.open_lots,
             missing_acquisitions: std::mem::take(&mut self.missing_acq),
+            matched_after_end,
             missing_prices,
             unvalued_trades: std::mem::take(&mut self.unvalued),
             transfers: std::mem::take(&mut self.transfers),

@@ -342,6 +342,17 @@ pub struct LotUse {
     pub account: Option<Arc<str>>,
 }
 
+/// Units of one asset matched with acquisitions after the report's end (UK share pooling).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedAfterEnd {
+    /// The asset.
+    pub asset: String,
+    /// Units disposed of in the window and matched with acquisitions after its end.
+    pub units: Decimal,
+    /// The cost those acquisitions gave them.
+    pub cost: Decimal,
+}
+
 /// One disposal in the window, for the per-disposal CSV.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disposal {
@@ -421,6 +432,12 @@ pub struct Report {
     pub open_lots: Vec<OpenLot>,
     /// Spends without enough lots.
     pub missing_acquisitions: Vec<MissingAcquisition>,
+    /// Under UK share pooling with a window end, per asset: the units disposed of in the window's last 30 days that
+    /// the 30-day rule matches with acquisitions after the end, and the cost they took from them
+    /// (docs/accounting.md §3a). The pool at the report time still holds these units, so the asset's lots exceed
+    /// its balance by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched_after_end: Vec<MatchedAfterEnd>,
     /// Values without a price.
     pub missing_prices: Vec<MissingPrice>,
     /// Trades that could not be valued (neither asset priced): event ids.

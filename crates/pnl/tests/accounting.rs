@@ -1582,3 +1582,45 @@ fn loans_keep_the_identity_under_every_setting() {
         }
     }
 }
+
+#[test]
+fn uk_a_disposal_near_the_windows_end_is_matched_with_a_purchase_after_it() {
+    // Example 42: the tax year ends 5 April; the 20 March sale is matched with the 10 April purchase (day 21)
+    let events = vec![
+        trade("b0", ts("2024-01-01T10:00:00Z"), SPOT, ("100", "GBP"), ("10", "TOK"), &[]),
+        trade("s1", ts("2024-03-20T10:00:00Z"), SPOT, ("5", "TOK"), ("100", "GBP"), &[]),
+        trade("b1", ts("2024-04-10T10:00:00Z"), SPOT, ("75", "GBP"), ("5", "TOK"), &[]),
+    ];
+    let prices = vec![price(ts("2024-04-05T12:00:00Z"), "TOK", "GBP", "12")];
+    let tax_year = Window { from: Some(ts("2023-04-06T00:00:00Z")), to: Some(ts("2024-04-05T23:59:59Z")) };
+    let s = Settings { window: tax_year, ..settings("GBP", Method::Uk, true) };
+    let r = compute(&events, &prices, &s);
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["25"]));
+    assert_eq!(lot_uses(&r), vec![uses(&[("2024-04-10", "5", "75")])]);
+    assert_eq!(r.events, 2);
+    // at the end the wallet holds 5 and the pool still 10 at 100: the sale took none of it
+    let tok = &r.assets["TOK"];
+    assert_eq!((tok.amount, tok.lots_amount, tok.cost_basis), (d("5"), d("10"), d("100")));
+    assert_eq!(r.matched_after_end.len(), 1);
+    let m = &r.matched_after_end[0];
+    assert_eq!((m.asset.as_str(), m.units, m.cost), ("TOK", d("5"), d("75")));
+    assert_eq!(r.identity.residual["cost_matched_with_acquisitions_after_the_end"], d("75"));
+    assert_eq!(r.identity.residual["holdings_without_lots_at_market"], d("-60"));
+    assert_identity(&r);
+    // the whole ledger gives the sale the same gain; the purchase never joins the pool
+    let whole = compute(&events, &prices, &settings("GBP", Method::Uk, true));
+    assert_eq!(disposal_pnls(&whole, Category::Trade), ds(&["25"]));
+    assert_eq!((whole.assets["TOK"].amount, whole.assets["TOK"].cost_basis), (d("10"), d("100")));
+    assert!(whole.matched_after_end.is_empty());
+    // a purchase on the 31st day is not matched: the sale takes the pool
+    let mut late = events.clone();
+    late[2] = trade("b1", ts("2024-04-20T10:00:00Z"), SPOT, ("75", "GBP"), ("5", "TOK"), &[]);
+    let r = compute(&late, &prices, &s);
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["50"]));
+    assert!(r.matched_after_end.is_empty());
+    assert_eq!(r.assets["TOK"].lots_amount, d("5"));
+    assert_identity(&r);
+    // a ledger that ends at the window's end cannot know the purchase yet: the sale takes the pool
+    let r = compute(&events[..2], &prices, &s);
+    assert_eq!(disposal_pnls(&r, Category::Trade), ds(&["50"]));
+}

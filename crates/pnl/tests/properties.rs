@@ -287,6 +287,7 @@ fn input_order_does_not_matter_and_results_repeat() {
 #[test]
 fn uk_pooling_holds_with_deposits_at_market_and_windows() {
     // the engine checks (in debug builds) that the UK plan's reservations meet exactly what the run acquires
+    let mut matched_after_end = 0;
     for seed in 40..46 {
         let g = generate(seed, 300, seed % 2 == 0);
         let first = g.events.iter().map(|e| e.time).min().unwrap();
@@ -298,14 +299,31 @@ fn uk_pooling_holds_with_deposits_at_market_and_windows() {
             assert!(r.identity.holds, "seed {seed} {window:?}: {:?}", r.identity);
             assert_eq!(r.holding_periods, None);
             let missing = missing_by_asset(&r);
+            // the pool still holds units sold in the window's last 30 days and matched with later purchases
+            let after: BTreeMap<&str, Decimal> =
+                r.matched_after_end.iter().map(|m| (m.asset.as_str(), m.units)).collect();
             for (asset, pos) in r.assets.iter().filter(|(a, _)| a.as_str() != "USDT") {
-                if pos.lots_amount != pos.amount + missing.get(asset).copied().unwrap_or_default() {
+                let expected = pos.amount + missing.get(asset).copied().unwrap_or_default();
+                if pos.lots_amount != expected + after.get(asset.as_str()).copied().unwrap_or_default() {
                     // only units deposited without a price have no lot
                     assert!(r.missing_prices.iter().any(|m| &m.asset == asset), "seed {seed} {asset} {pos:?}");
                 }
             }
         }
+        // a report that ends with a UTC day gives each of its disposals the cost the whole ledger gives it: the
+        // rules look 30 days ahead, whatever the window
+        let day_end = ledger::Timestamp::from_millis(ledger::Timestamp::start_of_day(mid.day() + 1).millis() - 1);
+        let s = Settings { method: Method::Uk, deposits_at_market: true, ..Settings::default() };
+        let whole = compute(&g.events, &g.prices, &s);
+        let ended = compute(&g.events, &g.prices, &Settings { window: Window { from: None, to: Some(day_end) }, ..s });
+        let costs = |r: &Report| -> Vec<(usize, Decimal, Decimal, Decimal)> {
+            let rows = r.disposals.iter().filter(|x| x.time <= day_end);
+            rows.map(|x| (x.event, x.amount, x.proceeds, x.cost)).collect()
+        };
+        assert_eq!(costs(&ended), costs(&whole), "seed {seed}");
+        matched_after_end += ended.matched_after_end.len();
     }
+    assert!(matched_after_end > 0, "no generated ledger sold in a window's last 30 days and bought again after it");
 }
 
 /// The ledger given so far and its prices: the prices known up to its last event.
