@@ -143,7 +143,14 @@ pub fn ledger(path: &str) -> Result<Vec<Event>, CliError> {
 fn read_ledger_in_parts(path: &str, len: u64, parts: u64) -> Result<Vec<Event>, CliError> {
     let ranges: Vec<(u64, u64)> = (0..parts).map(|k| (len * k / parts, len * (k + 1) / parts)).collect();
     let read: Vec<Result<Part, CliError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges.iter().map(|&(from, to)| scope.spawn(move || read_part(path, from, to))).collect();
+        // the first part's vector is sized for the whole file, so the others are appended to it without moving it
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(from, to)| {
+                let room = if from == 0 { len } else { to - from };
+                scope.spawn(move || read_part(path, from, to, room))
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().expect("a ledger reader thread panicked")).collect()
     });
     // lines are numbered across the parts; the first error in the file wins
@@ -196,8 +203,9 @@ struct Part {
     error: Option<(usize, String)>,
 }
 
-/// Reads the lines that start at a byte offset in `from..to` (a line that starts in the range is read whole).
-fn read_part(path: &str, from: u64, to: u64) -> Result<Part, CliError> {
+/// Reads the lines that start at a byte offset in `from..to` (a line that starts in the range is read whole), into
+/// a vector with room for the events of `room` bytes.
+fn read_part(path: &str, from: u64, to: u64, room: u64) -> Result<Part, CliError> {
     use std::io::{BufRead, Seek, SeekFrom};
     let io = |source| CliError::Io { file: path.into(), source };
     let mut reader = open(path)?;
@@ -209,12 +217,8 @@ fn read_part(path: &str, from: u64, to: u64) -> Result<Part, CliError> {
         at = from - 1 + reader.read_until(b'\n', &mut skipped).map_err(io)? as u64;
     }
     // about 200 bytes a line; capacity that is never touched costs no memory
-    let mut part = Part {
-        events: Vec::with_capacity(((to - from) / 128) as usize),
-        lines: Vec::new(),
-        line_count: 0,
-        error: None,
-    };
+    let mut part =
+        Part { events: Vec::with_capacity((room / 128) as usize), lines: Vec::new(), line_count: 0, error: None };
     let mut line = String::new();
     while at < to {
         line.clear();
