@@ -57,20 +57,31 @@ async fn ledger_chunks_of_either_encoding_read_and_a_damaged_one_is_refused() {
     common::one_binance_account("c1");
     let (old, new) = (vec![event("old")], vec![event("new")]);
     let encoded = worker::encode_chunk(&new);
-    assert!(encoded.starts_with(b"MCZ1"));
+    assert!(encoded.starts_with(b"MCB1"));
+    // the layouts earlier versions sealed: plain JSON, and JSON compressed behind MCZ1
+    let json = serde_json::to_vec(&vec![event("middle")]).unwrap();
+    let mut compressed_json = b"MCZ1".to_vec();
+    compressed_json.extend(lz4_flex::compress_prepend_size(&json));
     records::write(vault::RecordKind::LedgerCache, "ledger-c1-0", &old).unwrap();
     records::write_plain(vault::RecordKind::LedgerCache, "ledger-c1-1", &encoded).unwrap();
+    records::write_plain(vault::RecordKind::LedgerCache, "ledger-c1-3", &compressed_json).unwrap();
     let mut ids: Vec<String> = app::sync::load_data().await.unwrap().events.into_iter().map(|e| e.id).collect();
     ids.sort();
-    assert_eq!(ids, ["new", "old"]);
+    assert_eq!(ids, ["middle", "new", "old"]);
 
     assert_eq!(worker::decode_chunk(&encoded).unwrap(), new);
     let mut truncated = encoded.clone();
     truncated.truncate(encoded.len() - 3);
     assert!(worker::decode_chunk(&truncated).unwrap_err().contains("does not decompress"));
-    let mut huge = b"MCZ1".to_vec();
-    huge.extend(u32::MAX.to_le_bytes());
-    assert!(worker::decode_chunk(&huge).unwrap_err().contains("claims"), "refused before allocating");
+    for prefix in [&b"MCB1"[..], b"MCZ1"] {
+        let mut huge = prefix.to_vec();
+        huge.extend(u32::MAX.to_le_bytes());
+        assert!(worker::decode_chunk(&huge).unwrap_err().contains("claims"), "refused before allocating");
+    }
+    // bytes that decompress but are not events in the binary layout
+    let mut garbage = b"MCB1".to_vec();
+    garbage.extend(lz4_flex::compress_prepend_size(&[1, 5, 0, 0]));
+    assert!(worker::decode_chunk(&garbage).unwrap_err().contains("event 0"));
     records::write_plain(vault::RecordKind::LedgerCache, "ledger-c1-2", &truncated).unwrap();
     let err = app::sync::load_data().await.unwrap_err().to_string();
     assert!(err.contains("ledger-c1-2"), "the error names the record: {err}");

@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod binary;
 mod de;
 mod position;
 mod time;
