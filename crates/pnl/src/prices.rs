@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use ledger::{Decimal, PricePoint, Timestamp};
 
+use crate::intern::FxMap;
 use crate::settings::canonical;
 
 /// One step of a conversion route: a price series, used as is or inverted.
@@ -58,26 +59,37 @@ impl PriceBook {
     /// Builds a book from price points. With `stablecoins_as_usd`, USDT/USDC/FDUSD/BUSD quotes and assets are USD.
     pub fn new(points: &[PricePoint], stablecoins_as_usd: bool) -> Self {
         let mut book = PriceBook { stablecoins_as_usd, ..Default::default() };
+        // each pair as written -> its series (None: a pair of one asset), so that a point of a pair seen before costs
+        // one lookup of the names it borrows: a sync sends the whole list, tens of thousands of points, every time
+        let mut seen: FxMap<(&str, &str), Option<u32>> = FxMap::default();
         for p in points {
-            let asset = canonical(&p.asset, stablecoins_as_usd).into_owned();
-            let quote = canonical(&p.quote, stablecoins_as_usd).into_owned();
-            if asset == quote {
-                continue;
+            let idx = *seen.entry((p.asset.as_str(), p.quote.as_str())).or_insert_with(|| book.series_of(p));
+            if let Some(idx) = idx {
+                book.series[idx as usize].push((p.time.millis(), p.price));
             }
-            let next = book.series.len() as u32;
-            let idx = *book.pairs.entry((asset.clone(), quote.clone())).or_insert(next);
-            if idx == next {
-                book.series.push(Vec::new());
-                book.names.push(format!("{asset}/{quote}"));
-                book.edges.entry(asset.clone()).or_default().push((idx, false, quote.clone()));
-                book.edges.entry(quote).or_default().push((idx, true, asset));
-            }
-            book.series[idx as usize].push((p.time.millis(), p.price));
         }
         for s in &mut book.series {
             s.sort_by_key(|(t, _)| *t); // stable: equal times keep file order
         }
         book
+    }
+
+    /// The series of `p`'s pair by its canonical names, added when new; `None` when both name the same asset.
+    fn series_of(&mut self, p: &PricePoint) -> Option<u32> {
+        let asset = canonical(&p.asset, self.stablecoins_as_usd).into_owned();
+        let quote = canonical(&p.quote, self.stablecoins_as_usd).into_owned();
+        if asset == quote {
+            return None;
+        }
+        let next = self.series.len() as u32;
+        let idx = *self.pairs.entry((asset.clone(), quote.clone())).or_insert(next);
+        if idx == next {
+            self.series.push(Vec::new());
+            self.names.push(format!("{asset}/{quote}"));
+            self.edges.entry(asset.clone()).or_default().push((idx, false, quote.clone()));
+            self.edges.entry(quote).or_default().push((idx, true, asset));
+        }
+        Some(idx)
     }
 
     /// Whether this book is `earlier` with points after `after` (ms) added and nothing else: the same series,
