@@ -3,10 +3,13 @@
 //! responsive however large the ledger is.
 //!
 //! Protocol (structured clone, buffers transferred), per job `id`:
-//! - page -> worker `{ id, op: "chunk", chunk: Uint8Array }`: the JSON plaintext of one ledger record (`[Event]`),
-//!   in the order the page reads them; the worker decodes it at once, in parallel with the page.
-//! - page -> worker `{ id, op: "report", prices: Uint8Array, settings: string }`: the JSON of the price points and
-//!   of the engine settings; the worker answers `{ id, report: string }` (the report's JSON) or `{ id, error }`.
+//! - page -> worker `{ id, op: "chunk", chunk: Uint8Array }`: the plaintext of one ledger record (its events, in any
+//!   layout [`decode_chunk`] reads), in the order the page reads them; the worker decodes it at once, in parallel
+//!   with the page.
+//! - page -> worker `{ id, op: "report", prices: Uint8Array, settings: string }`: the price points in
+//!   `ledger::binary`'s layout (every job sends them all: the binary form costs a few milliseconds where their JSON
+//!   cost tens) and the engine settings' JSON; the worker answers `{ id, report: string }` (the report's JSON) or
+//!   `{ id, error }`.
 //! - page -> worker `{ id, op: "extend", base, prices, settings }`: the job's chunks are events later than the
 //!   ledger the worker keeps from job `base`'s report (the chunks a sync sealed since); the worker applies them to
 //!   that ledger's kept engine state ([`pnl::Incremental`]) and answers the report of the whole, as for "report",
@@ -112,7 +115,7 @@ fn decompress(packed: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 fn inputs(prices: &[u8], settings: &str) -> Result<(Vec<PricePoint>, Settings), String> {
-    let prices: Vec<PricePoint> = serde_json::from_slice(prices).map_err(|e| format!("prices do not decode: {e}"))?;
+    let prices = ledger::binary::decode_prices(prices).map_err(|e| format!("prices do not decode: {e}"))?;
     let settings: Settings = serde_json::from_str(settings).map_err(|e| format!("settings do not decode: {e}"))?;
     Ok((prices, settings))
 }
@@ -391,7 +394,7 @@ impl Job {
 
     fn ask(mut self, op: &str, base: Option<u32>, prices: &[PricePoint], settings: &Settings) -> Result<Asked, String> {
         self.done = true;
-        let prices = js_sys::Uint8Array::from(serde_json::to_vec(prices).map_err(|e| e.to_string())?.as_slice());
+        let prices = js_sys::Uint8Array::from(ledger::binary::encode_prices(prices).as_slice());
         let settings = serde_json::to_string(settings).map_err(|e| e.to_string())?;
         let msg = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&msg, &"op".into(), &op.into());

@@ -6,10 +6,12 @@
 //! kind byte and the kind's fields in the order [`EventKind`] declares them. Strings are a length and UTF-8 bytes;
 //! lengths and counts are LEB128 varints; a time is its milliseconds as a zigzag varint; a decimal is the 16 bytes
 //! of [`Decimal::serialize`]; an option is a byte 0 or 1 and then the value; enums are their declaration index.
+//! Price points have the same frame: the version byte, their number, then each point's `time`, `asset`, `quote` and
+//! `price`.
 //! Anything malformed (a truncated field, an index out of range, a decimal whose scale is above 28, invalid UTF-8,
 //! bytes left over) is an error naming the event and what is wrong; nothing panics.
 
-use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
+use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, PricePoint, Side, Timestamp};
 
 /// The layout's version, the first byte.
 const VERSION: u8 = 1;
@@ -122,6 +124,48 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
         return Err(fail(events.len(), format!("{} bytes after the last event", bytes.len() - r.at)));
     }
     Ok(events)
+}
+
+/// Encodes price points in the binary form.
+pub fn encode_prices(points: &[PricePoint]) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(points.len() * 32 + 16));
+    w.0.push(VERSION);
+    w.len(points.len());
+    for p in points {
+        w.varint(zigzag(p.time.0));
+        w.str(&p.asset);
+        w.str(&p.quote);
+        w.dec(p.price);
+    }
+    w.0
+}
+
+/// Decodes price points encoded by [`encode_prices`]; errors name the point (`index`).
+pub fn decode_prices(bytes: &[u8]) -> Result<Vec<PricePoint>, BinaryError> {
+    let mut r = Reader { bytes, at: 0 };
+    let fail = |index: usize, reason: String| BinaryError { index, reason };
+    match r.byte() {
+        Ok(VERSION) => {}
+        Ok(v) => return Err(fail(0, format!("layout version {v}, this build reads {VERSION}"))),
+        Err(reason) => return Err(fail(0, reason)),
+    }
+    let count = r.varint().map_err(|reason| fail(0, reason))?;
+    // every point takes at least 19 bytes
+    if count > (bytes.len() / 19) as u64 {
+        return Err(fail(0, format!("{count} prices claimed in {} bytes", bytes.len())));
+    }
+    let mut points = Vec::with_capacity(count as usize);
+    for index in 0..count as usize {
+        let point = (|| -> Read<PricePoint> {
+            let time = Timestamp(unzigzag(r.varint()?));
+            Ok(PricePoint { time, asset: r.str()?, quote: r.str()?, price: r.dec()? })
+        })();
+        points.push(point.map_err(|reason| fail(index, reason))?);
+    }
+    if r.at != bytes.len() {
+        return Err(fail(points.len(), format!("{} bytes after the last price", bytes.len() - r.at)));
+    }
+    Ok(points)
 }
 
 fn index_of<T: PartialEq>(all: &[T], x: &T) -> u8 {
@@ -431,6 +475,31 @@ mod tests {
         let json = serde_json::to_string(&events).unwrap();
         let from_json: Vec<Event> = serde_json::from_str(&json).unwrap();
         assert_eq!(decode_events(&encode_events(&from_json)).unwrap(), from_json);
+    }
+
+    #[test]
+    fn price_points_read_back_and_malformed_ones_are_an_error() {
+        let points = vec![
+            PricePoint {
+                time: Timestamp(1_735_689_600_000),
+                asset: "BTC".into(),
+                quote: "USDT".into(),
+                price: d("97000.5"),
+            },
+            PricePoint { time: Timestamp(-5), asset: "EUR".into(), quote: "USD".into(), price: d("1.0412345678") },
+        ];
+        let bytes = encode_prices(&points);
+        assert_eq!(decode_prices(&bytes).unwrap(), points);
+        assert_eq!(decode_prices(&encode_prices(&[])).unwrap(), vec![]);
+        for n in 0..bytes.len() {
+            assert!(decode_prices(&bytes[..n]).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.push(7);
+        assert!(decode_prices(&longer).unwrap_err().reason.contains("after the last price"));
+        let mut huge = vec![VERSION];
+        huge.extend([0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(decode_prices(&huge).unwrap_err().reason.contains("claimed"));
     }
 
     #[test]
