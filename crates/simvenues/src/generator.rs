@@ -24,6 +24,8 @@ mod copy;
 pub use copy::{CopyOrder, CopyRole, LEAD_PROFIT_SHARE, ProfitShare, STRATEGY_TRANSFER};
 mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
+mod isolated;
+pub use isolated::{ISOLATED_PAIR, ISOLATED_WALLET, IsolatedPair};
 
 /// Balances of one wallet: asset -> amount.
 pub type Balances = BTreeMap<String, Decimal>;
@@ -487,6 +489,8 @@ pub struct BinanceAccount {
     pub margin_flows: Vec<MarginFlow>,
     /// Cross margin liquidation orders, chronological.
     pub margin_liquidations: Vec<MarginLiquidation>,
+    /// Isolated margin pairs by symbol, from the first transfer into one (docs/venues.md §1.18).
+    pub isolated: BTreeMap<Symbol, IsolatedPair>,
 }
 
 /// A COIN-M contract the simulated Binance lists: an inverse perpetual margined in its base coin.
@@ -783,6 +787,20 @@ enum Act {
     MarginRepay,
     /// The venue liquidates the open loan.
     MarginLiquidation,
+    /// Moves USDT from cross margin to the isolated pair.
+    IsolatedIn,
+    /// Borrows BTC in the isolated pair.
+    IsolatedBorrow,
+    /// Sells the borrowed BTC in the pair.
+    IsolatedSell,
+    /// Hourly interest on the pair's open loan.
+    IsolatedInterest,
+    /// Buys back the BTC the pair owes.
+    IsolatedBuyBack,
+    /// Repays the pair's loan and its interest.
+    IsolatedRepay,
+    /// Moves what the pair holds but 20 USDT back to cross margin.
+    IsolatedOut,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -1084,6 +1102,8 @@ fn gen_binance(
         coinm: Balances::new(),
         margin: Balances::new(),
         margin_debt: None,
+        isolated: Balances::new(),
+        isolated_debt: None,
         flexible: Decimal::ZERO,
         locked: None,
         pair: None,
@@ -1138,7 +1158,7 @@ fn binance_plan(r: &mut SplitMix64, start: i64, days: i64, spec: &SizeSpec, late
         for &(before, act) in fiat::FIAT_SCRIPT.iter().chain(staking::STAKING_SCRIPT) {
             insert_free(&mut plan, end - before, act);
         }
-        for &(before, act) in margin::MARGIN_SCRIPT {
+        for &(before, act) in margin::MARGIN_SCRIPT.iter().chain(isolated::ISOLATED_SCRIPT) {
             insert_free(&mut plan, end - before, act);
         }
     }
@@ -1160,6 +1180,10 @@ struct BinanceActivity<'m> {
     margin: Balances,
     /// The open cross margin loan: the borrow's `txId`, its principal and the interest charged so far.
     margin_debt: Option<(u64, Decimal, Decimal)>,
+    /// The isolated pair's wallet, net of what it owes.
+    isolated: Balances,
+    /// The isolated pair's open loan, as [`Self::margin_debt`].
+    isolated_debt: Option<(u64, Decimal, Decimal)>,
     /// The flexible Simple Earn position (USDT001).
     flexible: Decimal,
     /// The locked position: id, asset, principal.
@@ -1217,6 +1241,13 @@ impl BinanceActivity<'_> {
             Act::MarginBuyBack => self.margin_buy_back(t),
             Act::MarginRepay => self.margin_repay(t),
             Act::MarginLiquidation => self.margin_liquidation(t),
+            Act::IsolatedIn => self.isolated_in(t),
+            Act::IsolatedBorrow => self.isolated_borrow(t),
+            Act::IsolatedSell => self.isolated_sell(t),
+            Act::IsolatedInterest => self.isolated_interest(t),
+            Act::IsolatedBuyBack => self.isolated_buy_back(t),
+            Act::IsolatedRepay => self.isolated_repay(t),
+            Act::IsolatedOut => self.isolated_out(t),
         }
     }
 
@@ -1785,6 +1816,9 @@ impl BinanceActivity<'_> {
         }
         if !a.margin_flows.is_empty() {
             a.wallets.insert("margin", self.margin);
+        }
+        if !a.isolated.is_empty() {
+            a.wallets.insert(isolated::ISOLATED_WALLET, self.isolated);
         }
         a
     }

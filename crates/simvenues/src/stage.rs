@@ -23,7 +23,9 @@ use std::sync::{Arc, RwLock};
 
 use rust_decimal::Decimal;
 
-use crate::generator::{BinanceAccount, BitgetAccount, FuturesFill, Position, ProductFutures, Symbol, World};
+use crate::generator::{
+    BinanceAccount, BitgetAccount, FuturesFill, IsolatedPair, Position, ProductFutures, Symbol, World,
+};
 use crate::truth;
 
 /// No stopped clock: the venues' clock is the system's.
@@ -139,6 +141,21 @@ fn binance_as_of(a: &BinanceAccount, t: i64) -> BinanceAccount {
         margin_interest: upto(&a.margin_interest, t, |i| i.time),
         margin_flows: upto(&a.margin_flows, t, |f| f.time),
         margin_liquidations: upto(&a.margin_liquidations, t, |l| l.time),
+        // a pair exists from its first flow (the transfer that opens it)
+        isolated: a
+            .isolated
+            .iter()
+            .map(|(s, p)| {
+                let cut = IsolatedPair {
+                    trades: upto(&p.trades, t, |f| f.time),
+                    loans: upto(&p.loans, t, |l| l.time),
+                    interest: upto(&p.interest, t, |i| i.time),
+                    flows: upto(&p.flows, t, |f| f.time),
+                };
+                (s.clone(), cut)
+            })
+            .filter(|(_, p)| !p.flows.is_empty())
+            .collect(),
     }
 }
 

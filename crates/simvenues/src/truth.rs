@@ -49,6 +49,8 @@
 //! | Binance margin interest (`/sapi/v1/margin/interestHistory`) | loan interest | `binance/L/margin:interest:{txId}:{asset}:{interestAccuredTime}` |
 //! | Binance margin liquidation fee (`/sapi/v1/margin/capital-flow`, `LIQUIDATION_FEE`) | income other, − amount | `binance/L/margin:capital_flow:LIQUIDATION_FEE:{id}` |
 //! | Binance spot ↔ cross margin transfer (`MAIN_MARGIN`, `MARGIN_MAIN`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
+//! | Binance isolated margin fill, borrow / repay, interest (the reads above with `isIsolated=TRUE`, `isolatedSymbol`) | as the cross ones, in the pair's wallet | `binance/L/isolated-{SYMBOL}:trade:{symbol}:{id}`, `…:borrow:{txId}`, `…:repay:{txId}`, `…:interest:{txId}:{asset}:{interestAccuredTime}` |
+//! | Binance cross margin ↔ isolated pair transfer (`MARGIN_ISOLATEDMARGIN` with `toSymbol`, `ISOLATEDMARGIN_MARGIN` with `fromSymbol`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //! | Bitget COIN-M / USDC-M futures bill and fill (`/api/v2/mix/account/bill`, `fill-history` with `productType=COIN-FUTURES`, `USDC-FUTURES`) | as the USDT-M ones, in the margin coin (BTC, USDC) | `bitget/L/coinm:bill:{billId}:fee`, `…:pnl`, `bitget/L/usdcm:futures_trade:{symbol}:{tradeId}` |
 //! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
@@ -82,8 +84,8 @@ use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Side, T
 use rust_decimal::Decimal;
 
 use crate::generator::{
-    BinanceAccount, BitgetAccount, CoinmContract, Deposit, EarnKind, FuturesFill, LEAD_PROFIT_SHARE, STRATEGY_TRANSFER,
-    Withdrawal, World,
+    BinanceAccount, BitgetAccount, CoinmContract, Deposit, EarnKind, FuturesFill, LEAD_PROFIT_SHARE, MarginInterest,
+    MarginLoan, STRATEGY_TRANSFER, SpotFill, Symbol, Withdrawal, World,
 };
 use crate::keys::AccountMode;
 
@@ -129,6 +131,9 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         ("coinm", "funding") => "CMFUTURE_FUNDING",
         ("spot", "margin") => "MAIN_MARGIN",
         ("margin", "spot") => "MARGIN_MAIN",
+        // an isolated margin pair's wallet is `isolated-{SYMBOL}` (the request names the symbol)
+        ("margin", w) if w.starts_with("isolated-") => "MARGIN_ISOLATEDMARGIN",
+        (w, "margin") if w.starts_with("isolated-") => "ISOLATEDMARGIN_MARGIN",
         _ => "FUNDING_MAIN",
     }
 }
@@ -185,7 +190,8 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     chain_flows(&spot, &a.deposits, &a.withdrawals, out);
     for t in &a.transfers {
         let ty = binance_transfer_type(t.from, t.to);
-        let (from, to) = binance_wallet_of_type(ty);
+        // the isolated types' wallets are the pair's, which the type does not name
+        let (from, to) = if ty.contains("ISOLATED") { (t.from, t.to) } else { binance_wallet_of_type(ty) };
         let from_acc = format!("binance/{l}/{from}");
         out.push(ev(
             format!("{from_acc}:transfer:{ty}:{}", t.id),
@@ -274,42 +280,60 @@ fn binance_conversions(a: &BinanceAccount, out: &mut Vec<Event>) {
     }
 }
 
-/// Binance cross margin (docs/venues.md §1.18, docs/accounting.md §8f): fills in the margin wallet (the quote
-/// amount price × qty), confirmed borrows and repays (principal and interest apart) and interest charged as loan
-/// events; a liquidation fee, which only the capital flow shows, as other income.
+/// Binance cross and isolated margin (docs/venues.md §1.18, docs/accounting.md §8f): fills in the margin wallet or
+/// the isolated pair's (the quote amount price × qty), confirmed borrows and repays (principal and interest apart) and
+/// interest charged as loan events; a liquidation fee, which only the capital flow shows, as other income.
 fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     let margin = format!("binance/{}/margin", a.label);
-    for (sym, fills) in &a.margin_trades {
-        let s = world.market.symbol(sym).expect("listed symbol");
-        for f in fills {
-            let (base, quote) = (money(&s.base, f.qty), money(&s.quote, f.price * f.qty));
-            let (spend, receive) = if f.is_buyer { (quote, base) } else { (base, quote) };
-            let fees = vec![money(&f.commission_asset, f.commission)];
-            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.to_string()) };
-            out.push(ev(format!("{margin}:trade:{sym}:{}", f.id), f.time, &margin, kind));
-        }
-    }
-    for l in &a.margin_loans {
-        let (stream, action) = if l.repay { ("repay", LoanAction::Repay) } else { ("borrow", LoanAction::Borrow) };
-        let interest = (!l.interest.is_zero()).then_some(l.interest);
-        let kind = EventKind::Loan { action, asset: l.asset.to_string(), amount: l.principal, interest };
-        out.push(ev(format!("{margin}:{stream}:{}", l.tx_id), l.time, &margin, kind));
-    }
-    for i in &a.margin_interest {
-        let kind = EventKind::Loan {
-            action: LoanAction::Interest,
-            asset: i.asset.to_string(),
-            amount: i.interest,
-            interest: None,
-        };
-        out.push(ev(format!("{margin}:interest:{}:{}:{}", i.tx_id, i.asset, i.time), i.time, &margin, kind));
-    }
+    margin_records(world, &margin, &a.margin_trades, &a.margin_loans, &a.margin_interest, out);
     // a liquidation fee: no stream books it but the capital flow, as other income named by its type
     for f in a.margin_flows.iter().filter(|f| f.kind == "LIQUIDATION_FEE") {
         let symbol = f.symbol.as_ref().map(|s| s.to_string());
         let kind =
             EventKind::Income { income_type: IncomeType::Other, asset: f.asset.to_string(), amount: -f.amount, symbol };
         out.push(ev(format!("{margin}:capital_flow:LIQUIDATION_FEE:{}", f.id), f.time, &margin, kind));
+    }
+    // each isolated pair's, in its wallet `isolated-{SYMBOL}`
+    for (sym, p) in &a.isolated {
+        let wallet = format!("binance/{}/isolated-{sym}", a.label);
+        let trades = BTreeMap::from([(sym.clone(), p.trades.clone())]);
+        margin_records(world, &wallet, &trades, &p.loans, &p.interest, out);
+    }
+}
+
+/// A margin wallet's fills, borrows, repays and interest as events in `margin` (the cross wallet or a pair's).
+fn margin_records(
+    world: &World,
+    margin: &str,
+    trades: &BTreeMap<Symbol, Vec<SpotFill>>,
+    loans: &[MarginLoan],
+    interest: &[MarginInterest],
+    out: &mut Vec<Event>,
+) {
+    for (sym, fills) in trades {
+        let s = world.market.symbol(sym).expect("listed symbol");
+        for f in fills {
+            let (base, quote) = (money(&s.base, f.qty), money(&s.quote, f.price * f.qty));
+            let (spend, receive) = if f.is_buyer { (quote, base) } else { (base, quote) };
+            let fees = vec![money(&f.commission_asset, f.commission)];
+            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.to_string()) };
+            out.push(ev(format!("{margin}:trade:{sym}:{}", f.id), f.time, margin, kind));
+        }
+    }
+    for l in loans {
+        let (stream, action) = if l.repay { ("repay", LoanAction::Repay) } else { ("borrow", LoanAction::Borrow) };
+        let interest = (!l.interest.is_zero()).then_some(l.interest);
+        let kind = EventKind::Loan { action, asset: l.asset.to_string(), amount: l.principal, interest };
+        out.push(ev(format!("{margin}:{stream}:{}", l.tx_id), l.time, margin, kind));
+    }
+    for i in interest {
+        let kind = EventKind::Loan {
+            action: LoanAction::Interest,
+            asset: i.asset.to_string(),
+            amount: i.interest,
+            interest: None,
+        };
+        out.push(ev(format!("{margin}:interest:{}:{}:{}", i.tx_id, i.asset, i.time), i.time, margin, kind));
     }
 }
 

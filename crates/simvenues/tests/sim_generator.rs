@@ -261,8 +261,81 @@ fn cross_margin_borrows_sells_buys_back_and_repays() {
             assert!(!balances[&margin].contains_key("BTC"), "nothing held net of what is owed");
             let signed =
                 |f: &simvenues::generator::SpotFill| if f.is_buyer { -f.price * f.qty } else { f.price * f.qty };
-            let usdt = Decimal::from(200) + fills.iter().map(|f| signed(f) - f.commission).sum::<Decimal>() - fee;
+            // and what went to the isolated pair and came back
+            let isolated: Decimal = a
+                .transfers
+                .iter()
+                .map(|t| match (t.from, t.to) {
+                    ("margin", w) if w.starts_with("isolated-") => -t.amount,
+                    (w, "margin") if w.starts_with("isolated-") => t.amount,
+                    _ => Decimal::ZERO,
+                })
+                .sum();
+            let usdt =
+                Decimal::from(200) + fills.iter().map(|f| signed(f) - f.commission).sum::<Decimal>() - fee + isolated;
             assert_eq!(balances[&margin]["USDT"], usdt, "seed {seed} {}", a.label);
+        }
+    }
+}
+
+/// Every data account that uses cross margin also uses the isolated pair BTCUSDT (docs/venues.md §1.18): 100 USDT in
+/// from cross margin, a BTC borrow sold, interest on borrowing and an hour later, the BTC owed bought back and repaid
+/// with its interest, and all but 20 USDT back to cross margin; the venue serves it in the pages' shapes.
+#[test]
+fn isolated_margin_borrows_sells_buys_back_and_repays() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    for seed in [1, 7, 42] {
+        let w = World::generate(seed, Size::Small, ANCHOR);
+        let events = truth::ledger(&w);
+        let balances = truth::balances(&w);
+        let traders: Vec<_> = w.binance.iter().filter(|a| !a.margin_flows.is_empty()).collect();
+        assert!(!traders.is_empty(), "seed {seed}: no account traded on margin");
+        for a in traders {
+            let pair = &a.isolated["BTCUSDT"];
+            let wallet = format!("binance/{}/isolated-BTCUSDT", a.label);
+            let mine: Vec<_> = events.iter().filter(|e| e.account.as_str() == wallet).collect();
+            let actions: Vec<LoanAction> = mine
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::Loan { action, .. } => Some(*action),
+                    _ => None,
+                })
+                .collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            assert_eq!(actions, [Borrow, Interest, Interest, Repay], "seed {seed} {}", a.label);
+            let (borrow, repay) = (&pair.loans[0], &pair.loans[1]);
+            let charged: Decimal = pair.interest.iter().map(|i| i.interest).sum();
+            assert_eq!((repay.principal, repay.interest), (borrow.principal, charged), "seed {seed} {}", a.label);
+            assert!(!pair.trades[0].is_buyer && pair.trades[1].is_buyer);
+            assert_eq!(pair.trades[1].qty, borrow.principal + charged);
+            // the transfers in and out, between cross margin and the pair, and the pair's capital flow names them
+            let moves: Vec<_> = a
+                .transfers
+                .iter()
+                .filter(|t| t.from.starts_with("isolated-") || t.to.starts_with("isolated-"))
+                .collect();
+            assert_eq!(moves.len(), 2, "seed {seed} {}", a.label);
+            assert_eq!(
+                (moves[0].from, moves[0].to, moves[1].from, moves[1].to),
+                ("margin", "isolated-BTCUSDT", "isolated-BTCUSDT", "margin")
+            );
+            let ids: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+            let into = format!("binance/{}/margin:transfer:MARGIN_ISOLATEDMARGIN:{}", a.label, moves[0].id);
+            let out = format!("{wallet}:transfer:ISOLATEDMARGIN_MARGIN:{}", moves[1].id);
+            assert!(ids.contains(into.as_str()) && ids.contains(out.as_str()), "seed {seed} {}", a.label);
+            assert_eq!(pair.flows.iter().filter(|f| f.kind == "TRANSFER").count(), 2);
+            // nothing owed at the end, 20 USDT kept in the pair
+            let held: Vec<_> = balances[&wallet].iter().collect();
+            assert_eq!(held, [(&"USDT".to_string(), &Decimal::from(20))], "seed {seed} {}", a.label);
+            let usdt = Decimal::from(100)
+                + pair
+                    .trades
+                    .iter()
+                    .map(|f| if f.is_buyer { -f.price * f.qty } else { f.price * f.qty } - f.commission)
+                    .sum::<Decimal>()
+                - moves[1].amount;
+            assert_eq!(usdt, Decimal::from(20), "seed {seed} {}", a.label);
         }
     }
 }

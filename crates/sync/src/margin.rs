@@ -1,16 +1,72 @@
-//! Binance cross margin in the sync (docs/sync.md, "Margin"; docs/venues.md §1.18): which symbols' margin fills a
-//! full cycle reads, and the symbols named whose fills cannot be read (fail closed: the account is not complete).
+//! Binance cross and isolated margin in the sync (docs/sync.md, "Margin"; docs/venues.md §1.18): which symbols'
+//! margin fills a full cycle reads, which requests read an isolated pair's histories, and the symbols named whose
+//! fills cannot be read (fail closed: the account is not complete).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::{Event, EventKind};
 use venues::parse::Balances;
 
+use crate::plan::Stream;
 use crate::state::AccountState;
 
 /// The cross margin wallet's key, `binance/{label}/margin`.
 pub fn wallet(label: &str) -> String {
     format!("binance/{label}/margin")
+}
+
+/// An isolated pair's wallet name, `isolated-{SYMBOL}` (its key is `binance/{label}/isolated-{SYMBOL}`).
+pub fn isolated_wallet(symbol: &str) -> String {
+    format!("isolated-{symbol}")
+}
+
+/// The instances of `stream` that read the isolated `pairs`' histories: borrows, repays, interest and liquidation
+/// orders with `isolatedSymbol`, the capital flow with `symbol`, fills with `symbol` and `isIsolated=TRUE`, and the
+/// two transfer types between cross margin and a pair (`MARGIN_ISOLATEDMARGIN` with `toSymbol`,
+/// `ISOLATEDMARGIN_MARGIN` with `fromSymbol`). None for another stream.
+pub fn isolated_instances(stream: Stream, pairs: &[String]) -> Vec<Vec<(&'static str, String)>> {
+    let each = |f: &dyn Fn(&String) -> Vec<(&'static str, String)>| pairs.iter().map(f).collect();
+    match stream {
+        Stream::BinanceMarginBorrows => each(&|p| vec![("type", "BORROW".into()), ("isolatedSymbol", p.clone())]),
+        Stream::BinanceMarginRepays => each(&|p| vec![("type", "REPAY".into()), ("isolatedSymbol", p.clone())]),
+        Stream::BinanceMarginInterest | Stream::BinanceMarginLiquidations => {
+            each(&|p| vec![("isolatedSymbol", p.clone())])
+        }
+        Stream::BinanceMarginCapitalFlow => each(&|p| vec![("symbol", p.clone())]),
+        Stream::BinanceMarginTrades => each(&|p| vec![("symbol", p.clone()), ("isIsolated", "TRUE".into())]),
+        Stream::BinanceTransfers => pairs
+            .iter()
+            .flat_map(|p| {
+                venues::parse::binance::ISOLATED_TRANSFER_TYPES
+                    .iter()
+                    .map(move |(ty, _, _, param)| vec![("type", ty.to_string()), (*param, p.clone())])
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// The isolated pair a stream instance reads ([`isolated_instances`]), `None` for a cross margin or other one.
+pub fn isolated_symbol(stream: Stream, params: &[(&'static str, String)]) -> Option<String> {
+    let param = |k: &str| params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone());
+    match stream {
+        Stream::BinanceMarginBorrows
+        | Stream::BinanceMarginRepays
+        | Stream::BinanceMarginInterest
+        | Stream::BinanceMarginLiquidations => param("isolatedSymbol"),
+        Stream::BinanceMarginCapitalFlow => param("symbol"),
+        Stream::BinanceMarginTrades => param("isIsolated").filter(|v| v == "TRUE").and(param("symbol")),
+        Stream::BinanceTransfers => param("toSymbol").or_else(|| param("fromSymbol")),
+        _ => None,
+    }
+}
+
+/// The isolated pairs whose fills can be read (those in the symbol list) and, per pair that cannot, its entry in
+/// `AccountState::unfound_trades` (`isolated SYMBOL`).
+pub fn isolated_fill_pairs(st: &AccountState) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
+    let (listed, unlisted): (Vec<String>, Vec<String>) =
+        st.isolated_pairs.iter().cloned().partition(|p| st.symbols.symbols.contains_key(p));
+    (listed, unlisted.into_iter().map(|p| (format!("isolated {p}"), vec![p])).collect())
 }
 
 /// Whether a ledger account is a Binance margin wallet (cross, or an isolated pair's).
@@ -19,15 +75,17 @@ pub fn is_margin_wallet(account: &str) -> bool {
     account.starts_with("binance/") && (wallet == "margin" || wallet.starts_with("isolated-"))
 }
 
-/// Notes the assets the events move in a margin wallet (a loan, a fill, a transfer to or from it): with the margin
-/// balances' assets, they say which pairs can have margin fills.
+/// Notes the assets the events move in the cross margin wallet (a loan, a fill, a transfer to or from it): with the
+/// margin balances' assets, they say which pairs can have cross margin fills (an isolated pair's fills are its own
+/// symbol's: [`isolated_instances`]).
 pub fn note_assets(st: &mut AccountState, events: &[Event]) {
+    let cross = |account: &str| is_margin_wallet(account) && account.ends_with("/margin");
     for e in events {
         let into_margin = match &e.kind {
-            EventKind::Transfer { to_account, .. } => is_margin_wallet(to_account.as_str()),
+            EventKind::Transfer { to_account, .. } => cross(to_account.as_str()),
             _ => false,
         };
-        if into_margin || is_margin_wallet(e.account.as_str()) {
+        if into_margin || cross(e.account.as_str()) {
             st.margin_assets.extend(e.assets().map(str::to_owned));
         }
     }
@@ -97,5 +155,74 @@ mod tests {
         // a symbol named but not listed cannot be read: it keeps the account incomplete
         assert_eq!(unfound(&st), BTreeMap::from([("margin XYZUSDT".to_string(), vec!["XYZUSDT".to_string()])]));
         assert!(is_margin_wallet("binance/m/isolated-BTCUSDT") && !is_margin_wallet("binance/m/spot"));
+    }
+
+    /// An isolated pair's histories are the cross ones with the pair named (docs/venues.md §1.18): each request names
+    /// it where the venue wants it, and the pair read back from the request is the pair asked for; cross margin's
+    /// requests name none. A pair not in the symbol list cannot have its fills read: it is unfound.
+    #[test]
+    fn each_isolated_pair_is_read_with_its_symbol_where_the_venue_wants_it() {
+        let pairs = ["BTCUSDT".to_string(), "ETHBTC".to_string()];
+        let p = |k: &'static str, v: &str| (k, v.to_string());
+        assert_eq!(
+            isolated_instances(Stream::BinanceMarginBorrows, &pairs),
+            [
+                vec![p("type", "BORROW"), p("isolatedSymbol", "BTCUSDT")],
+                vec![p("type", "BORROW"), p("isolatedSymbol", "ETHBTC")]
+            ]
+        );
+        assert_eq!(isolated_instances(Stream::BinanceMarginCapitalFlow, &pairs[..1]), [vec![p("symbol", "BTCUSDT")]]);
+        assert_eq!(
+            isolated_instances(Stream::BinanceMarginTrades, &pairs[..1]),
+            [vec![p("symbol", "BTCUSDT"), p("isIsolated", "TRUE")]]
+        );
+        assert_eq!(
+            isolated_instances(Stream::BinanceTransfers, &pairs[..1]),
+            [
+                vec![p("type", "MARGIN_ISOLATEDMARGIN"), p("toSymbol", "BTCUSDT")],
+                vec![p("type", "ISOLATEDMARGIN_MARGIN"), p("fromSymbol", "BTCUSDT")]
+            ]
+        );
+        assert!(isolated_instances(Stream::BinanceSpotTrades, &pairs).is_empty());
+        for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::BinanceMarginTrades, Stream::BinanceTransfers])
+        {
+            let instances = isolated_instances(stream, &pairs);
+            // two transfer types a pair, one request of each other stream
+            let per = if stream == Stream::BinanceTransfers { 2 } else { 1 };
+            assert_eq!(instances.len(), pairs.len() * per, "{stream:?}");
+            for (params, pair) in instances.iter().zip(pairs.iter().flat_map(|x| std::iter::repeat_n(x, per))) {
+                assert_eq!(isolated_symbol(stream, params).as_ref(), Some(pair), "{stream:?} {params:?}");
+            }
+            // the cross instances name no pair
+            for params in crate::plan::instances(stream, &pairs, &[]) {
+                assert_eq!(isolated_symbol(stream, &params), None, "{stream:?} {params:?}");
+            }
+        }
+        let mut st = state();
+        st.isolated_pairs.extend(["BTCUSDT".to_string(), "XYZUSDT".to_string()]);
+        let (listed, unfound) = isolated_fill_pairs(&st);
+        assert_eq!(listed, ["BTCUSDT"]);
+        assert_eq!(unfound, BTreeMap::from([("isolated XYZUSDT".to_string(), vec!["XYZUSDT".to_string()])]));
+    }
+
+    /// The assets noted for cross margin fills are cross margin's: a fill in an isolated pair names none.
+    #[test]
+    fn an_isolated_pairs_events_do_not_widen_the_cross_fills_read() {
+        let mut st = state();
+        let fill = |account: &str| Event {
+            id: "f".into(),
+            time: Timestamp(1),
+            account: AccountId(account.into()),
+            kind: EventKind::Loan {
+                action: LoanAction::Borrow,
+                asset: "ETH".into(),
+                amount: Decimal::ONE,
+                interest: None,
+            },
+        };
+        note_assets(&mut st, &[fill("binance/m/isolated-ETHBTC")]);
+        assert!(st.margin_assets.is_empty());
+        note_assets(&mut st, &[fill("binance/m/margin")]);
+        assert_eq!(st.margin_assets, BTreeSet::from(["ETH".to_string()]));
     }
 }

@@ -233,7 +233,9 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("binance", "usdm") => &[Stream::BinanceIncome, Stream::BinanceTransfers, Stream::BinanceLeadIncome],
         ("binance", "coinm") => &[Stream::BinanceCoinmIncome, Stream::BinanceTransfers],
         ("binance", "earn") => &Stream::BINANCE_EARN,
+        // an isolated pair's wallet: the same streams, read with the pair named (docs/venues.md §1.18)
         ("binance", "margin") => wallets::BINANCE_MARGIN,
+        ("binance", w) if w.starts_with("isolated-") => wallets::BINANCE_MARGIN,
         ("bitget", "spot") => wallets::BITGET_SPOT,
         // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
@@ -288,7 +290,8 @@ mod wallets {
         BinanceEarnLockedRedemptions,
     ];
 
-    /// Cross margin (docs/venues.md §1.18): its fills, loans, interest, flows no stream books, transfers.
+    /// Cross margin and each isolated pair (docs/venues.md §1.18): its fills, loans, interest, flows no stream books,
+    /// transfers.
     pub(super) const BINANCE_MARGIN: &[Stream] = &[
         BinanceMarginTrades,
         BinanceMarginBorrows,
@@ -332,18 +335,23 @@ pub fn residuals(
 }
 
 /// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet as of
-/// `earn_at`, the `margin` wallet as of `margin_at`, when the tick left them as last read), and the history start
+/// `earn_at`, the `margin` wallet as of `margin_at`, the isolated pairs' as of `isolated_at`, when the tick left them
+/// as last read), and the history start
 /// of its last full cycle. `None` before the account's first completed tick.
 pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
     let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
     let (earn, margin) = (format!("{account}/earn"), format!("{account}/margin"));
+    let isolated = format!("{account}/isolated-");
     let earn_at = st.earn_at.unwrap_or(at).min(at);
     let margin_at = st.margin_at.unwrap_or(at).min(at);
+    let isolated_at = st.isolated_at.unwrap_or(at).min(at);
     let wallet_at = |w: &str| {
         if w == earn {
             earn_at
         } else if w == margin {
             margin_at
+        } else if w.starts_with(&isolated) {
+            isolated_at
         } else {
             at
         }
@@ -643,6 +651,36 @@ mod tests {
         assert!(of_state("binance/m", &st, &events).unwrap().complete(), "netAsset -0.01: explained");
     }
 
+    /// An isolated pair's wallet is counted up to its own reading (`isolated_at`), not the cross wallet's, and its
+    /// residual names the margin streams.
+    #[test]
+    fn an_isolated_wallet_is_counted_up_to_its_own_reading() {
+        let p = "binance/m/isolated-BTCUSDT";
+        let kind = EventKind::Loan {
+            action: ledger::LoanAction::Interest,
+            asset: "BTC".into(),
+            amount: d("0.01"),
+            interest: None,
+        };
+        let mut events = ledger();
+        events.push(ev("i", 50, p, kind));
+        let mut b = consistent();
+        b.insert(p.into(), BTreeMap::new());
+        let st = AccountState {
+            balances: Some(b),
+            balances_at: Some(100),
+            margin_at: Some(100),
+            isolated_at: Some(40),
+            ..Default::default()
+        };
+        // charged after the pair was read: not counted against it
+        assert!(of_state("binance/m", &st, &events).unwrap().complete());
+        let st = AccountState { isolated_at: Some(60), ..st };
+        let r = of_state("binance/m", &st, &events).unwrap();
+        assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, p, d("0.01")));
+        assert_eq!(r.rows[0].explained_by().first(), Some(&"margin fills"));
+    }
+
     #[test]
     fn an_asset_whose_trades_were_not_found_keeps_a_balanced_account_incomplete() {
         let mut st = AccountState { balances: Some(consistent()), balances_at: Some(100), ..AccountState::default() };
@@ -698,6 +736,7 @@ mod tests {
             "binance/m/coinm",
             "binance/m/earn",
             "binance/m/margin",
+            "binance/m/isolated-BTCUSDT",
             "bitget/m/spot",
             "bitget/m/futures",
             "bitget/m/funding",
@@ -707,6 +746,8 @@ mod tests {
         }
         assert!(streams_for("binance/m/options").is_empty());
         assert_eq!(streams_for("binance/m/margin").iter().map(|s| s.name()).next(), Some("margin fills"));
+        assert_eq!(streams_for("binance/m/isolated-BTCUSDT"), streams_for("binance/m/margin"));
+        assert!(streams_for("bitget/m/isolated-BTCUSDT").is_empty());
         assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
     }
 

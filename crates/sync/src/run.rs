@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
-    BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS, BITGET_FUTURES_ACCOUNTS,
-    BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -320,7 +321,9 @@ fn parse_page(
         Stream::BinanceSpotTrades => b::my_trades(data, label, book),
         Stream::BinanceDeposits => b::deposits(data, label),
         Stream::BinanceWithdrawals => b::withdrawals(data, label),
-        Stream::BinanceTransfers => b::transfers(data, label),
+        Stream::BinanceTransfers => {
+            b::transfers_of(data, label, crate::margin::isolated_symbol(stream, params).as_deref())
+        }
         Stream::BinanceConverts => b::converts(data, label),
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),
@@ -371,7 +374,10 @@ fn parse_page(
         Stream::BinanceMarginRepays => b::borrow_repay(data, label, true),
         Stream::BinanceMarginInterest => b::interest_history(data, label),
         Stream::BinanceMarginLiquidations => b::force_liquidations(data),
-        Stream::BinanceMarginCapitalFlow => b::capital_flow(data, label, None).map(|(page, _)| page),
+        Stream::BinanceMarginCapitalFlow => {
+            let isolated = crate::margin::isolated_symbol(stream, params);
+            b::capital_flow(data, label, isolated.as_deref()).map(|(page, _)| page)
+        }
         Stream::BinanceMarginTrades => b::margin_trades(data, label, book),
     }
 }
@@ -960,13 +966,30 @@ impl<'t, T: Transport> Engine<'t, T> {
         // cross margin balances (weight 10, docs/sync.md "Margin"): in a full cycle and when spot or funding moved
         // (a transfer to or from margin moves one of them); otherwise the margin wallet is as last read
         let margin = crate::margin::wallet(label);
+        let mut isolated_read = false;
         if reason.is_some() || spot_or_funding_moved {
             let d = self.snapshot_call(client, run, &BINANCE_MARGIN_ACCOUNT, &[]).await?;
             // an account that never used margin has no margin history to read
             snap.margin_read = parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
             st.margin_at = Some(now);
+            // the isolated pairs' balances (weight 10): of an account with a margin account, in a full cycle and
+            // when the cross margin wallet moved (a transfer to or from a pair moves it)
+            let cross_moved = st.balances.as_ref().is_none_or(|b| b.get(&margin) != snap.balances.get(&margin));
+            if snap.margin_read && (reason.is_some() || cross_moved) {
+                let d = self.snapshot_call(client, run, &BINANCE_ISOLATED_ACCOUNT, &[]).await?;
+                let pairs = parse::binance::isolated_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+                st.isolated_pairs.extend(pairs);
+                st.isolated_at = Some(now);
+                isolated_read = true;
+            }
         } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
             snap.balances.insert(margin, b.clone());
+        }
+        if !isolated_read {
+            // otherwise the isolated wallets are as last read
+            let prefix = format!("binance/{label}/isolated-");
+            let last = st.balances.iter().flatten().filter(|(w, _)| w.starts_with(&prefix));
+            snap.balances.extend(last.map(|(w, b)| (w.clone(), b.clone())));
         }
         // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
         // an asset that no known symbol names moved
@@ -1274,9 +1297,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
     }
 
-    /// Binance margin in a full cycle (docs/sync.md, "Margin"): its histories, when the margin balances were read in
-    /// this tick, then the margin fills of the symbols [`crate::margin::fill_symbols`] names; the symbols named that
-    /// cannot be read join the assets whose trades were not found.
+    /// Binance margin in a full cycle (docs/sync.md, "Margin"): its histories and each isolated pair's (with the
+    /// pair's fills and transfers), when the margin balances were read in this tick, then the margin fills of the
+    /// symbols [`crate::margin::fill_symbols`] names; the symbols and pairs named that cannot be read join the assets
+    /// whose trades were not found.
     async fn margin_full(
         &self,
         client: &Client,
@@ -1285,8 +1309,20 @@ impl<'t, T: Transport> Engine<'t, T> {
         label: &str,
         balances: &Balances,
     ) -> Result<(), SyncError> {
+        let mut isolated_unfound = BTreeMap::new();
         if cx.borrow().moved.margin_in_full {
             self.run_streams(client, cx, &Stream::BINANCE_MARGIN).await?;
+            let (pairs, unfound): (Vec<String>, _) = {
+                let st = &cx.borrow().state.accounts[key];
+                (st.isolated_pairs.iter().cloned().collect(), crate::margin::isolated_fill_pairs(st))
+            };
+            for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::BinanceTransfers]) {
+                self.run_stream(client, cx, stream, crate::margin::isolated_instances(stream, &pairs)).await?;
+            }
+            let (listed, unlisted) = unfound;
+            let instances = crate::margin::isolated_instances(Stream::BinanceMarginTrades, &listed);
+            self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+            isolated_unfound = unlisted;
         }
         let symbols = crate::margin::fill_symbols(&cx.borrow().state.accounts[key], balances, label);
         let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
@@ -1296,6 +1332,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let st = state.accounts.get_mut(key).expect("account state");
         let unfound = crate::margin::unfound(st);
         st.unfound_trades.extend(unfound);
+        st.unfound_trades.extend(isolated_unfound);
         run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
     }
 
@@ -1436,6 +1473,32 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await
     }
 
+    /// Isolated margin in an incremental tick (docs/sync.md, "Margin"): the transfers between cross margin and each
+    /// pair when cross margin moved, and of a pair whose wallet moved; then that pair's loans, interest and fills.
+    async fn isolated_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        margin_moved: bool,
+    ) -> Result<(), SyncError> {
+        let pairs: Vec<String> = cx.borrow().state.accounts[key].isolated_pairs.iter().cloned().collect();
+        let pair_moved = |p: &String| moved(cx, AccountMode::Binance, label, &crate::margin::isolated_wallet(p));
+        let moved_pairs: Vec<String> = pairs.iter().filter(|p| pair_moved(p)).cloned().collect();
+        let transfer_pairs = if margin_moved { &pairs } else { &moved_pairs };
+        let instances = crate::margin::isolated_instances(Stream::BinanceTransfers, transfer_pairs);
+        self.run_stream(client, cx, Stream::BinanceTransfers, instances).await?;
+        for stream in [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest] {
+            self.run_stream(client, cx, stream, crate::margin::isolated_instances(stream, &moved_pairs)).await?;
+        }
+        // the fills of a pair the symbol list has (a full cycle names the others as unfound)
+        let listed = crate::margin::isolated_fill_pairs(&cx.borrow().state.accounts[key]).0;
+        let fill_pairs: Vec<String> = moved_pairs.into_iter().filter(|p| listed.contains(p)).collect();
+        let instances = crate::margin::isolated_instances(Stream::BinanceMarginTrades, &fill_pairs);
+        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await
+    }
+
     /// The spot side's end of a Binance incremental tick: the fills of the symbols whose base and quote both moved
     /// unexplained, then of either; then the staking histories when a staking asset is still unexplained in spot
     /// (docs/venues.md §1.16).
@@ -1511,6 +1574,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             if margin_moved {
                 self.margin_incremental(client, cx, key, label).await?;
             }
+            self.isolated_incremental(client, cx, key, label, margin_moved).await?;
             self.unexplained_spot_fills(client, cx, key, label).await
         };
         let futures = async move {
@@ -1725,7 +1789,10 @@ impl<'t, T: Transport> Engine<'t, T> {
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
             crate::margin::note_assets(st, &page.events);
-            st.margin_symbols.extend(page.symbols.iter().cloned());
+            // the symbols a cross margin page names have cross fills; an isolated pair's fills are its own
+            if crate::margin::isolated_symbol(task.stream, &task.params).is_none() {
+                st.margin_symbols.extend(page.symbols.iter().cloned());
+            }
             let more = pager.advance(&page).map_err(|stuck| {
                 venue_err(VenueError::malformed(task.stream.venue(), spec.endpoint.path, stuck.to_string()))
             })?;

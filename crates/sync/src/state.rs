@@ -128,6 +128,14 @@ pub struct AccountState {
     /// Binance: symbols the margin capital flow and liquidation orders named (their margin fills are read).
     #[serde(default)]
     pub margin_symbols: BTreeSet<String>,
+    /// Binance: the isolated margin pairs the isolated account listed as created (their histories are read in full
+    /// cycles; docs/sync.md, "Margin"); kept once seen.
+    #[serde(default)]
+    pub isolated_pairs: BTreeSet<String>,
+    /// Binance: venue time the isolated margin balances were last read (the `isolated-{SYMBOL}` wallets in
+    /// `balances` are as of then).
+    #[serde(default)]
+    pub isolated_at: Option<i64>,
     /// Bitget classic: the futures product types (`COIN-FUTURES`, ...) the account uses: a balance, an open
     /// position or an event seen in its wallet. Only these have their bills, fills and positions read after the
     /// first sync (docs/sync.md, "The tick").

@@ -88,10 +88,19 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
 
     // the whole generated history (90 days): every balance explained
     let full = tmp("full");
-    let (residuals, _) = sync_and_residuals(&t, &accounts, &full, 90).await;
+    let (residuals, events) = sync_and_residuals(&t, &accounts, &full, 90).await;
     for (key, res) in &residuals {
         assert!(res.complete(), "{key}: {:#?} {:?}", res.rows, res.trades_not_found);
         assert!(res.history_from.is_some(), "{key}: a full cycle records where its history starts");
+    }
+    // among them an isolated margin pair's wallet (docs/sync.md, "Margin"): its balance read, its events synced
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(full.join("balances.json")).unwrap()).unwrap();
+    let isolated: Vec<&String> = balances.keys().filter(|w| w.ends_with("/isolated-BTCUSDT")).collect();
+    assert!(!isolated.is_empty(), "no isolated pair's balance was read");
+    for w in isolated {
+        assert!(!balances[w].is_empty(), "{w}: {:?}", balances[w]);
+        assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");
     }
 
     // 30 days: windowed history older than that is not read, and what it moved is the residual

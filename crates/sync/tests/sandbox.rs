@@ -246,6 +246,14 @@ async fn sync_through_the_relay_equals_the_ground_truth() {
         eprintln!("synced at {:?}", t0.elapsed());
         assert_matches_truth(&r, &accepted, &dir);
         eprintln!("compared at {:?}", t0.elapsed());
+        // the isolated margin pair of the accounts that use cross margin is among what was compared
+        if size != Size::Tiny {
+            let p = prefixes(&accepted);
+            let truth = r.sandbox.truth_ledger();
+            let isolated = |a: &str| mine(&p, a) && a.ends_with("/isolated-BTCUSDT");
+            assert!(truth.iter().any(|e| isolated(e.account.as_str())), "seed {seed}: no isolated margin event");
+            assert!(r.sandbox.truth_balances().keys().any(|a| isolated(a)), "seed {seed}: no isolated margin balance");
+        }
         eprintln!(
             "seed {seed}: {} requests, lower bound {}, retries {}, waited {} ms, weight {:?}",
             stats.requests, stats.lower_bound, stats.retries, stats.waited_ms, stats.weight

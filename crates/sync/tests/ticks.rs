@@ -376,3 +376,55 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
     let late_symbol = sb.world().binance_spot.last().unwrap().to_string();
     assert!(late.iter().any(|e| e.id.contains(&format!(":trade:{late_symbol}:"))), "no trade on {late_symbol}");
 }
+
+/// Isolated margin as it happens (docs/sync.md, "Margin"): a full cycle after each act of a Binance account's
+/// isolated script (cross margin to the pair, borrow, sell, interest, buy back, repay, back to cross margin) reads the
+/// pair's new rows from its cursors, and the ledger and balances then equal the truth's, the pair's wallet included;
+/// an incremental tick with nothing new reads no margin endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolated_margin_is_read_act_by_act() {
+    let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
+    let http = bench::common::straight_to(&sb);
+    let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
+    let accounts = accounts(&sb);
+    let all: Vec<Event> = sb.truth_ledger().into_iter().filter(|e| mine(&accounts, e.account.as_str())).collect();
+    let isolated = |e: &Event| e.account.as_str().contains("/isolated-") || e.id.contains("ISOLATEDMARGIN");
+    let mut times: Vec<i64> = all.iter().filter(|e| isolated(e)).map(|e| e.time.0).collect();
+    times.sort();
+    times.dedup();
+    assert!(times.len() >= 7, "the isolated script's acts: {times:?}");
+    let dir = tmp("isolated-ticks");
+    let options = SyncOptions { backoff_ms: 50, budget_percent: 100, ..SyncOptions::default() };
+    // the backfill before the pair was opened: no isolated event, no isolated wallet
+    sb.set_as_of(Some(times[0] - MINUTE));
+    tick(&t, &accounts, &dir, &options).await;
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
+    let (mut seen, mut shown) = (0, i64::MIN);
+    // each act, with what follows it in the same millisecond or the next (interest charged on borrowing)
+    for (i, at) in times.iter().copied().enumerate() {
+        if at <= shown {
+            continue;
+        }
+        shown = at + 1;
+        sb.set_as_of(Some(shown));
+        let r = tick(&t, &accounts, &dir, &SyncOptions { full: true, ..options.clone() }).await;
+        assert!(sb.clock() - shown < SETTLE_MS, "act {i}: the tick waited {} ms", sb.clock() - shown);
+        assert!(r.spent.paths.contains_key("/sapi/v1/margin/isolated/account"), "act {i}: {:?}", r.spent.paths);
+        assert!(compare(&sb, &accounts, &dir).is_empty(), "act {i}: a full cycle leaves nothing out");
+        let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+        let synced = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+        let now = synced.iter().filter(|e| isolated(e)).count();
+        assert!(now > seen, "act {i}: no new isolated event");
+        seen = now;
+    }
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    assert!(balances.keys().any(|w| w.ends_with("/isolated-BTCUSDT")), "{:?}", balances.keys());
+    // nothing new: an incremental tick reads balances only, neither margin account
+    sb.set_as_of(Some(times[times.len() - 1] + MINUTE));
+    let idle = tick(&t, &accounts, &dir, &options).await;
+    assert_eq!(idle.stats.full_ticks, 0);
+    let margin: Vec<_> = idle.spent.paths.keys().filter(|p| p.contains("/margin/")).collect();
+    assert!(margin.is_empty(), "an idle tick read {margin:?}");
+    assert!(compare(&sb, &accounts, &dir).is_empty());
+}

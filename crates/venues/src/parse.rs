@@ -448,8 +448,22 @@ pub mod binance {
         ("MARGIN_MAIN", "margin", "spot"),
     ];
 
+    /// The universal-transfer types between cross margin and an isolated pair (docs/venues.md §1.18), with (from
+    /// wallet, to wallet) where `isolated` is the pair's wallet `isolated-{SYMBOL}`, and the parameter that names
+    /// the pair (mandatory for the type).
+    pub const ISOLATED_TRANSFER_TYPES: [(&str, &str, &str, &str); 2] = [
+        ("MARGIN_ISOLATEDMARGIN", "margin", "isolated", "toSymbol"),
+        ("ISOLATEDMARGIN_MARGIN", "isolated", "margin", "fromSymbol"),
+    ];
+
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
+        transfers_of(data, label, None)
+    }
+
+    /// [`transfers`] of a type of [`ISOLATED_TRANSFER_TYPES`] when `isolated` names the pair asked for (its rows do
+    /// not name it).
+    pub fn transfers_of(data: &Value, label: &str, isolated: Option<&str>) -> Result<Page, VenueError> {
         const E: &str = BINANCE_TRANSFERS.path;
         let mut page = Page { total: field(V, E, data, "total")?.as_u64(), ..Page::default() };
         let rows = match data.get("rows") {
@@ -463,10 +477,19 @@ pub mod binance {
                 continue;
             }
             let ty = r.text("type")?;
-            let (_, from, to) = TRANSFER_TYPES
-                .iter()
-                .find(|(t, _, _)| *t == ty)
-                .ok_or_else(|| r.err(format!("transfer type {ty} is not one this client asked for")))?;
+            let pair_wallet = isolated.map(|s| format!("isolated-{s}"));
+            let isolated_type = ISOLATED_TRANSFER_TYPES.iter().find(|(t, ..)| *t == ty).zip(pair_wallet.as_deref());
+            let (from, to) = match isolated_type {
+                Some(((_, from, to, _), pair)) => {
+                    let side = |w: &'static str| if w == "isolated" { pair } else { w };
+                    (side(from), side(to))
+                }
+                None => TRANSFER_TYPES
+                    .iter()
+                    .find(|(t, _, _)| *t == ty)
+                    .map(|(_, from, to)| (*from, *to))
+                    .ok_or_else(|| r.err(format!("transfer type {ty} is not one this client asked for")))?,
+            };
             let (from, to) = (account(V, label, from), account(V, label, to));
             let kind = EventKind::Transfer {
                 from_account: from.clone(),

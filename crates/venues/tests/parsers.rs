@@ -81,6 +81,41 @@ fn binance_wallet_samples() {
     }
 }
 
+/// The transfers between cross margin and an isolated pair (docs/venues.md §1.18): the rows do not name the pair, the
+/// request does (`toSymbol`, `fromSymbol`); without it such a type is not one this client asked for.
+#[test]
+fn binance_isolated_transfers_move_between_cross_margin_and_the_pair_asked_for() {
+    let row = |ty: &str, id: u64| {
+        json!({"total": 1, "rows": [{"asset": "USDT", "amount": "100", "type": ty, "status": "CONFIRMED",
+                                     "tranId": id, "timestamp": 1544433328000u64}]})
+    };
+    let moved = |page: &venues::parse::Page| match &page.events[0].kind {
+        EventKind::Transfer { from_account, to_account, .. } => {
+            (page.events[0].id.clone(), from_account.to_string(), to_account.to_string())
+        }
+        other => panic!("{other:?}"),
+    };
+    let into = binance::transfers_of(&row("MARGIN_ISOLATEDMARGIN", 7), "main", Some("BTCUSDT")).unwrap();
+    assert_eq!(
+        moved(&into),
+        (
+            "binance/main/margin:transfer:MARGIN_ISOLATEDMARGIN:7".to_string(),
+            "binance/main/margin".to_string(),
+            "binance/main/isolated-BTCUSDT".to_string()
+        )
+    );
+    let out = binance::transfers_of(&row("ISOLATEDMARGIN_MARGIN", 8), "main", Some("BTCUSDT")).unwrap();
+    assert_eq!(
+        moved(&out),
+        (
+            "binance/main/isolated-BTCUSDT:transfer:ISOLATEDMARGIN_MARGIN:8".to_string(),
+            "binance/main/isolated-BTCUSDT".to_string(),
+            "binance/main/margin".to_string()
+        )
+    );
+    assert!(binance::transfers(&row("MARGIN_ISOLATEDMARGIN", 7), "main").is_err());
+}
+
 #[test]
 fn binance_funding_to_futures_transfers_move_between_those_wallets() {
     let transfers = json!({"total": 2, "rows": [
@@ -1081,12 +1116,16 @@ fn binance_isolated_margin_account_sample() {
     };
     let data = json!({"assets": [{"baseAsset": side("BTC", "1", "1.5", "0.499"),
         "quoteAsset": side("USDT", "0", "100", "99.999"), "symbol": "BTCUSDT", "isolatedCreated": true,
-        "enabled": true, "marginLevelStatus": "EXCESSIVE"}]});
+        "enabled": true, "marginLevelStatus": "EXCESSIVE"},
+        {"baseAsset": side("ETH", "0", "0", "-0.001"), "quoteAsset": side("USDT", "0", "0", "-0.001"),
+        "symbol": "ETHUSDT", "isolatedCreated": false, "enabled": false}]});
     let mut out = Default::default();
     let symbols = binance::isolated_balances(&data, "main", &mut out).unwrap();
+    // a pair not created is no wallet and no pair whose histories are read
     assert_eq!(symbols, ["BTCUSDT"]);
     let wallet = &out["binance/main/isolated-BTCUSDT"];
     assert_eq!((wallet["BTC"], wallet["USDT"]), (d("0.499"), d("99.999")));
+    assert!(!out.contains_key("binance/main/isolated-ETHUSDT"));
 }
 
 /// The borrow-repay sample is a repay in isolated margin: its principal with its interest apart (they add up to its

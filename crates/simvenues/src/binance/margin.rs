@@ -1,5 +1,5 @@
 //! The simulated Binance's cross and isolated margin reads (docs/venues.md §1.18), in the pages' shapes. The
-//! generated world has cross margin only: the isolated account has no pair.
+//! generated world's isolated pairs have borrows, repays, interest, fills and a capital flow, no liquidation.
 
 use std::collections::BTreeMap;
 
@@ -8,14 +8,20 @@ use serde_json::{Value, json};
 
 use super::endpoints::{acct, f8, int, limit};
 use super::{ApiError, Ctx};
+use crate::generator::{IsolatedPair, MarginInterest, MarginLoan};
 use crate::market::DAY;
 
 /// What the cross margin account owes per asset at the served time: (borrowed, interest), from its borrows, repays
 /// and interest charged.
 fn owed(ctx: &Ctx<'_>) -> BTreeMap<String, (Decimal, Decimal)> {
     let a = acct(ctx);
+    owed_of(&a.margin_loans, &a.margin_interest)
+}
+
+/// What a margin account owes per asset, (borrowed, interest), from its `loans` and `interest` charged.
+fn owed_of(loans: &[MarginLoan], interest: &[MarginInterest]) -> BTreeMap<String, (Decimal, Decimal)> {
     let mut out: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
-    for l in &a.margin_loans {
+    for l in loans {
         let (borrowed, interest) = out.entry(l.asset.to_string()).or_default();
         if l.repay {
             *borrowed -= l.principal;
@@ -24,10 +30,17 @@ fn owed(ctx: &Ctx<'_>) -> BTreeMap<String, (Decimal, Decimal)> {
             *borrowed += l.principal;
         }
     }
-    for i in &a.margin_interest {
+    for i in interest {
         out.entry(i.asset.to_string()).or_default().1 += i.interest;
     }
     out
+}
+
+/// A balance row of `asset`: its `netAsset` `n` (the wallet), with what it owes as `borrowed` and `interest` and the
+/// rest `free`.
+fn balance_row(asset: &str, n: Decimal, (borrowed, interest): (Decimal, Decimal)) -> Value {
+    json!({"asset": asset, "borrowed": f8(borrowed), "free": f8(n + borrowed + interest), "interest": f8(interest),
+           "locked": f8(Decimal::ZERO), "netAsset": f8(n)})
 }
 
 /// `GET /sapi/v1/margin/account`: each asset's `netAsset` (the wallet), with what it owes as `borrowed` and
@@ -42,9 +55,7 @@ pub(super) fn account(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         .into_iter()
         .map(|asset| {
             let n = net.get(asset).copied().unwrap_or_default();
-            let (borrowed, interest) = owed.get(asset).copied().unwrap_or_default();
-            json!({"asset": asset, "borrowed": f8(borrowed), "free": f8(n + borrowed + interest),
-                   "interest": f8(interest), "locked": f8(Decimal::ZERO), "netAsset": f8(n)})
+            balance_row(asset, n, owed.get(asset).copied().unwrap_or_default())
         })
         .collect();
     let created = a.wallets.contains_key("margin") || !a.margin_loans.is_empty();
@@ -53,9 +64,48 @@ pub(super) fn account(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
               "transferOutEnabled": true, "accountType": "MARGIN_1", "userAssets": if created { rows } else { vec![] }}))
 }
 
-/// `GET /sapi/v1/margin/isolated/account`: no isolated pair in the generated world.
-pub(super) fn isolated_account(_ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    Ok(json!({"assets": [], "totalAssetOfBtc": "0", "totalLiabilityOfBtc": "0", "totalNetAssetOfBtc": "0"}))
+/// `GET /sapi/v1/margin/isolated/account`: each pair of the account (at most 5 `symbols`, or all), its base and
+/// quote assets' rows as the cross account's (`netAsset` the pair's wallet).
+pub(super) fn isolated_account(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let a = acct(ctx);
+    let wanted: Option<Vec<&str>> = ctx.params.get("symbols").map(|s| s.split(',').collect());
+    if wanted.as_ref().is_some_and(|w| w.len() > 5) {
+        return Err(ApiError::invalid("symbols"));
+    }
+    let empty = BTreeMap::new();
+    let mut assets = Vec::new();
+    for (symbol, pair) in a.isolated.iter().filter(|(s, _)| wanted.as_ref().is_none_or(|w| w.contains(&&***s))) {
+        let s = ctx.world.market.symbol(symbol).expect("listed symbol");
+        let wallet = format!("isolated-{symbol}");
+        let net = a.wallets.iter().find(|(w, _)| **w == wallet).map_or(&empty, |(_, b)| b);
+        let owed = owed_of(&pair.loans, &pair.interest);
+        let side = |asset: &str| {
+            let n = net.get(asset).copied().unwrap_or_default();
+            let mut row = balance_row(asset, n, owed.get(asset).copied().unwrap_or_default());
+            row["borrowEnabled"] = json!(true);
+            row["repayEnabled"] = json!(true);
+            row["totalAsset"] = row["free"].clone();
+            row
+        };
+        assets.push(json!({"baseAsset": side(&s.base), "quoteAsset": side(&s.quote), "symbol": &**symbol,
+                           "isolatedCreated": true, "enabled": true, "marginLevel": "999.00000000",
+                           "marginLevelStatus": "EXCESSIVE", "marginRatio": "0.00000000", "tradeEnabled": true}));
+    }
+    Ok(json!({"assets": assets, "totalAssetOfBtc": "0", "totalLiabilityOfBtc": "0", "totalNetAssetOfBtc": "0"}))
+}
+
+/// The isolated pair an `isolatedSymbol` names (`None`: cross margin), or an empty one when the account has no such
+/// pair.
+fn isolated_pair<'a>(ctx: &Ctx<'a>, param: &str) -> Option<&'a IsolatedPair> {
+    static EMPTY: std::sync::OnceLock<IsolatedPair> = std::sync::OnceLock::new();
+    let symbol = ctx.params.get(param)?;
+    Some(
+        acct(ctx)
+            .isolated
+            .iter()
+            .find(|(s, _)| &***s == symbol)
+            .map_or_else(|| EMPTY.get_or_init(Default::default), |(_, p)| p),
+    )
 }
 
 /// `{"rows": [...], "total": n}`: one page (`current` from 1, `size` default 10, at most 100) of `rows` given
@@ -66,11 +116,6 @@ fn rows_page(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, ApiError> {
     let total = rows.len();
     let page: Vec<Value> = rows.into_iter().rev().skip((current - 1) * size).take(size).collect();
     Ok(json!({"rows": page, "total": total}))
-}
-
-/// The cross account only: an `isolatedSymbol` names a pair this world does not have, so its rows are none.
-fn isolated(ctx: &Ctx<'_>) -> bool {
-    ctx.params.get("isolatedSymbol").is_some()
 }
 
 /// `GET /sapi/v1/margin/borrow-repay`: `type` mandatory, `txId` or `startTime` required; without an `asset` the rows
@@ -90,15 +135,20 @@ pub(super) fn borrow_repay(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let days = if ctx.params.get("asset").is_some() { 30 } else { 7 };
     let start = start.max(end - days * DAY);
     let asset = ctx.params.get("asset");
-    let rows = acct(ctx)
-        .margin_loans
+    let pair = isolated_pair(ctx, "isolatedSymbol");
+    let loans = pair.map_or(&acct(ctx).margin_loans, |p| &p.loans);
+    let rows = loans
         .iter()
-        .filter(|l| !isolated(ctx) && l.repay == repay && tx.is_none_or(|t| l.tx_id as i64 == t))
+        .filter(|l| l.repay == repay && tx.is_none_or(|t| l.tx_id as i64 == t))
         .filter(|l| l.time >= start && l.time <= end && asset.is_none_or(|a| a == &*l.asset))
         .map(|l| {
-            json!({"type": "MANUAL", "amount": f8(l.principal + l.interest), "asset": &*l.asset,
-                   "interest": f8(l.interest), "principal": f8(l.principal), "status": "CONFIRMED",
-                   "timestamp": l.time, "txId": l.tx_id})
+            let mut row = json!({"type": "MANUAL", "amount": f8(l.principal + l.interest), "asset": &*l.asset,
+                                 "interest": f8(l.interest), "principal": f8(l.principal), "status": "CONFIRMED",
+                                 "timestamp": l.time, "txId": l.tx_id});
+            if pair.is_some() {
+                row["isolatedSymbol"] = json!(ctx.params.get("isolatedSymbol"));
+            }
+            row
         })
         .collect();
     rows_page(ctx, rows)
@@ -117,14 +167,19 @@ pub(super) fn interest_history(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     if e - s > 30 * DAY || e < s {
         return Err(ApiError::hours(30 * 24));
     }
-    let rows = acct(ctx)
-        .margin_interest
+    let pair = isolated_pair(ctx, "isolatedSymbol");
+    let interest = pair.map_or(&acct(ctx).margin_interest, |p| &p.interest);
+    let rows = interest
         .iter()
-        .filter(|i| !isolated(ctx) && i.time >= s && i.time <= e)
+        .filter(|i| i.time >= s && i.time <= e)
         .map(|i| {
-            json!({"txId": i.tx_id, "interestAccuredTime": i.time, "asset": &*i.asset, "rawAsset": &*i.asset,
-                   "principal": f8(i.principal), "interest": f8(i.interest), "interestRate": "0.00001000",
-                   "type": i.kind})
+            let mut row = json!({"txId": i.tx_id, "interestAccuredTime": i.time, "asset": &*i.asset,
+                                 "rawAsset": &*i.asset, "principal": f8(i.principal), "interest": f8(i.interest),
+                                 "interestRate": "0.00001000", "type": i.kind});
+            if pair.is_some() {
+                row["isolatedSymbol"] = json!(ctx.params.get("isolatedSymbol"));
+            }
+            row
         })
         .collect();
     rows_page(ctx, rows)
@@ -145,7 +200,11 @@ pub(super) fn my_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let limit = limit(ctx, 500, 1000)?;
     let (from_id, start, end) = (int(ctx, "fromId")?, int(ctx, "startTime")?, int(ctx, "endTime")?);
     let empty = Vec::new();
-    let fills = if isolated { &empty } else { acct(ctx).margin_trades.get(s).unwrap_or(&empty) };
+    let fills = if isolated {
+        acct(ctx).isolated.get(s).map_or(&empty, |p| &p.trades)
+    } else {
+        acct(ctx).margin_trades.get(s).unwrap_or(&empty)
+    };
     let picked: Vec<_> = if let Some(f) = from_id {
         fills.iter().filter(|r| r.id as i64 >= f).take(limit).collect()
     } else {
@@ -167,13 +226,15 @@ pub(super) fn my_trades(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(Value::Array(rows))
 }
 
-/// `GET /sapi/v1/margin/forceLiquidationRec`: the cross account's liquidation orders in `startTime`..`endTime`.
+/// `GET /sapi/v1/margin/forceLiquidationRec`: the cross account's liquidation orders in `startTime`..`endTime`; an
+/// isolated pair's (`isolatedSymbol`) none (the generated pairs are never liquidated).
 pub(super) fn force_liquidations(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let (s, e) = (int(ctx, "startTime")?.unwrap_or(0), int(ctx, "endTime")?.unwrap_or(ctx.req.now));
+    let isolated = ctx.params.get("isolatedSymbol").is_some();
     let rows = acct(ctx)
         .margin_liquidations
         .iter()
-        .filter(|l| !isolated(ctx) && l.time >= s && l.time <= e)
+        .filter(|l| !isolated && l.time >= s && l.time <= e)
         .map(|l| {
             json!({"avgPrice": f8(l.price), "executedQty": f8(l.qty), "orderId": l.order_id, "price": f8(l.price),
                    "qty": f8(l.qty), "side": if l.buy { "BUY" } else { "SELL" }, "symbol": &*l.symbol,
@@ -189,12 +250,11 @@ pub(super) fn capital_flow(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let now = ctx.req.now;
     let limit = limit(ctx, 500, 1000)?;
     let (start, end) = (int(ctx, "startTime")?.unwrap_or(0).max(now - 90 * DAY), int(ctx, "endTime")?.unwrap_or(now));
-    // `symbol` asks for an isolated pair's flows: this world has none
-    let isolated = ctx.params.get("symbol").is_some();
-    let flows: Vec<_> = acct(ctx)
-        .margin_flows
+    // `symbol` asks for an isolated pair's flows
+    let flows = isolated_pair(ctx, "symbol").map_or(&acct(ctx).margin_flows, |p| &p.flows);
+    let flows: Vec<_> = flows
         .iter()
-        .filter(|f| !isolated && f.time >= start && f.time <= end)
+        .filter(|f| f.time >= start && f.time <= end)
         .filter(|f| ctx.params.get("type").is_none_or(|t| t == f.kind))
         .collect();
     let picked: Vec<_> = match int(ctx, "fromId")? {

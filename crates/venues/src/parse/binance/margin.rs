@@ -42,12 +42,16 @@ pub fn margin_balances(data: &Value, label: &str, out: &mut Balances) -> Result<
 }
 
 /// `GET /sapi/v1/margin/isolated/account`: each isolated pair's wallet (its base and quote assets' `netAsset`), and
-/// the pairs' symbols.
+/// the pairs' symbols. A pair with `isolatedCreated: false` was never opened: no wallet, no symbol (a disabled pair,
+/// `enabled: false`, is kept: it has a history).
 pub fn isolated_balances(data: &Value, label: &str, out: &mut Balances) -> Result<Vec<String>, VenueError> {
     const E: &str = BINANCE_ISOLATED_ACCOUNT.path;
     let mut symbols = Vec::new();
     for r in rows(V, E, field(V, E, data, "assets")?)? {
         let r = r?;
+        if r.obj.get("isolatedCreated").and_then(Value::as_bool) == Some(false) {
+            continue;
+        }
         let symbol = r.asset("symbol")?;
         let acc = margin_wallet(label, Some(&symbol));
         for side in ["baseAsset", "quoteAsset"] {

@@ -1,0 +1,184 @@
+//! A Binance data account's isolated margin activity on one pair, BTCUSDT (docs/venues.md §1.18), after its cross
+//! margin script: 100 USDT moved from cross margin to the pair (`MARGIN_ISOLATEDMARGIN`, `toSymbol`); a BTC borrow
+//! in the pair, sold; interest charged on the borrow and an hour later; the BTC owed bought back and the loan repaid
+//! with its interest; then what the pair holds but 20 USDT moved back to cross margin (`ISOLATEDMARGIN_MARGIN`,
+//! `fromSymbol`), so the pair's wallet keeps a balance. Five days before the history's end, after the cross
+//! script's repay; ids come from the time (no draw from the account's random stream).
+
+use super::*;
+
+/// The records of one isolated margin pair (its wallet is `isolated-{SYMBOL}` in [`BinanceAccount::wallets`]).
+#[derive(Clone, Debug, Default)]
+pub struct IsolatedPair {
+    /// Fills in the pair (`myTrades` with `isIsolated=TRUE`), chronological.
+    pub trades: Vec<SpotFill>,
+    /// Borrows and repays (`borrow-repay` with `isolatedSymbol`), chronological.
+    pub loans: Vec<MarginLoan>,
+    /// Interest charged (`interestHistory` with `isolatedSymbol`), chronological.
+    pub interest: Vec<MarginInterest>,
+    /// The pair's capital flow (`capital-flow` with `symbol`), chronological.
+    pub flows: Vec<MarginFlow>,
+}
+
+/// The isolated script's acts, as times before the history's end.
+pub(super) const ISOLATED_SCRIPT: &[(i64, Act)] = &[
+    (5 * DAY - 4 * HOUR, Act::IsolatedIn),
+    (5 * DAY - 4 * HOUR - MINUTE, Act::IsolatedBorrow),
+    (5 * DAY - 4 * HOUR - 2 * MINUTE, Act::IsolatedSell),
+    (5 * DAY - 5 * HOUR, Act::IsolatedInterest),
+    (5 * DAY - 6 * HOUR, Act::IsolatedBuyBack),
+    (5 * DAY - 6 * HOUR - MINUTE, Act::IsolatedRepay),
+    (5 * DAY - 6 * HOUR - 2 * MINUTE, Act::IsolatedOut),
+];
+
+/// The isolated pair.
+pub const ISOLATED_PAIR: &str = "BTCUSDT";
+/// Its wallet.
+pub const ISOLATED_WALLET: &str = "isolated-BTCUSDT";
+/// What the pair keeps when the rest goes back to cross margin.
+fn kept() -> Decimal {
+    Decimal::from(20)
+}
+
+impl BinanceActivity<'_> {
+    /// The pair's records.
+    fn pair_records(&mut self) -> &mut IsolatedPair {
+        self.a.isolated.entry(interned(ISOLATED_PAIR)).or_default()
+    }
+
+    /// A capital flow row of the pair.
+    fn isolated_flow(&mut self, t: i64, kind: &'static str, asset: &str, amount: Decimal, tran_id: u64) {
+        let (start, index) = (self.start, self.index);
+        let pair = self.pair_records();
+        let n = pair.flows.len() as u64;
+        pair.flows.push(MarginFlow {
+            id: rid(85_000_000_000, start, t, index) * 8 + n % 8,
+            tran_id,
+            asset: interned(asset),
+            symbol: Some(interned(ISOLATED_PAIR)),
+            kind,
+            amount,
+            time: t,
+        });
+    }
+
+    /// A universal transfer of USDT between cross margin and the pair (`into`: to the pair), with its flow in the
+    /// pair.
+    fn isolated_transfer(&mut self, t: i64, into: bool, amount: Decimal) {
+        let (start, index) = (self.start, self.index);
+        let id = rid(11_000_000_000, start, t, index);
+        let (from, to) = if into { ("margin", ISOLATED_WALLET) } else { (ISOLATED_WALLET, "margin") };
+        let sign = if into { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+        add(&mut self.margin, "USDT", -sign * amount);
+        add(&mut self.isolated, "USDT", sign * amount);
+        self.a.transfers.push(Transfer { id, from, to, asset: interned("USDT"), amount, time: t });
+        self.isolated_flow(t, "TRANSFER", "USDT", amount, id);
+    }
+
+    /// 100 USDT from cross margin to the pair, when cross margin holds them and owes nothing.
+    pub(super) fn isolated_in(&mut self, t: i64) {
+        let amount = Decimal::from(100);
+        if bal(&self.margin, "USDT") < amount
+            || self.margin_debt.is_some()
+            || self.market.symbol(ISOLATED_PAIR).is_none()
+        {
+            return;
+        }
+        self.isolated_transfer(t, true, amount);
+    }
+
+    /// What the pair holds back to cross margin, but 20 USDT.
+    pub(super) fn isolated_out(&mut self, t: i64) {
+        let amount = bal(&self.isolated, "USDT") - kept();
+        if self.isolated_debt.is_some() || amount <= Decimal::ZERO {
+            return;
+        }
+        self.isolated_transfer(t, false, amount);
+    }
+
+    /// Borrows BTC worth about 50 USDT in the pair.
+    pub(super) fn isolated_borrow(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let price = self.g.usdt_value("BTC", t);
+        if self.isolated.is_empty() || price.is_zero() {
+            return;
+        }
+        let principal = (Decimal::from(50) / price).round_dp(5);
+        let tx_id = rid(86_000_000_000, start, t, index);
+        self.isolated_debt = Some((tx_id, principal, Decimal::ZERO));
+        let loan =
+            MarginLoan { tx_id, repay: false, asset: interned("BTC"), principal, interest: Decimal::ZERO, time: t };
+        self.pair_records().loans.push(loan);
+        self.isolated_flow(t, "BORROW", "BTC", principal, tx_id);
+        self.isolated_charge(t + 1, "ON_BORROW");
+    }
+
+    /// Interest on the pair's open loan at the cross loan's hourly rate.
+    fn isolated_charge(&mut self, t: i64, kind: &'static str) {
+        let Some((tx_id, principal, interest)) = self.isolated_debt else { return };
+        let charged = (principal * Decimal::new(1, 5)).round_dp(8);
+        self.isolated_debt = Some((tx_id, principal, interest + charged));
+        add(&mut self.isolated, "BTC", -charged);
+        let row = MarginInterest { tx_id, asset: interned("BTC"), principal, interest: charged, kind, time: t };
+        self.pair_records().interest.push(row);
+    }
+
+    /// Hourly interest on the pair's open loan.
+    pub(super) fn isolated_interest(&mut self, t: i64) {
+        self.isolated_charge(t, "PERIODIC");
+    }
+
+    /// A fill in the pair of `qty` BTC at the market (a whole price), 0.1 % commission in USDT, with its flows.
+    fn isolated_fill(&mut self, t: i64, buy: bool, qty: Decimal) {
+        let (start, index) = (self.start, self.index);
+        let price = self.market.price(ISOLATED_PAIR, t).round_dp(0);
+        let quote = (price * qty).normalize();
+        let commission = (quote * Decimal::new(1, 3)).round_dp(8);
+        let (sign, usdt) = if buy { (Decimal::ONE, -quote) } else { (Decimal::NEGATIVE_ONE, quote) };
+        add(&mut self.isolated, "BTC", sign * qty);
+        add(&mut self.isolated, "USDT", usdt - commission);
+        let id = rid(87_000_000_000, start, t, index);
+        let fill = SpotFill {
+            id,
+            order_id: id + 1,
+            time: t,
+            price,
+            qty,
+            quote_qty: quote,
+            commission,
+            commission_asset: interned("USDT"),
+            is_buyer: buy,
+            is_maker: false,
+        };
+        self.pair_records().trades.push(fill);
+        let (out, into) = if buy { ("BUY_EXPENSE", "BUY_INCOME") } else { ("SELL_EXPENSE", "SELL_INCOME") };
+        let (spent, got) = if buy { (("USDT", quote), ("BTC", qty)) } else { (("BTC", qty), ("USDT", quote)) };
+        self.isolated_flow(t, out, spent.0, spent.1, id);
+        self.isolated_flow(t, into, got.0, got.1, id);
+        self.isolated_flow(t, "TRADING_COMMISSION", "USDT", commission, id);
+    }
+
+    /// Sells the borrowed BTC.
+    pub(super) fn isolated_sell(&mut self, t: i64) {
+        if let Some((_, principal, _)) = self.isolated_debt {
+            self.isolated_fill(t, false, principal);
+        }
+    }
+
+    /// Buys back what is owed: the principal and the interest.
+    pub(super) fn isolated_buy_back(&mut self, t: i64) {
+        if let Some((_, principal, interest)) = self.isolated_debt {
+            self.isolated_fill(t, true, principal + interest);
+        }
+    }
+
+    /// Repays the pair's loan with its interest.
+    pub(super) fn isolated_repay(&mut self, t: i64) {
+        let (start, index) = (self.start, self.index);
+        let Some((_, principal, interest)) = self.isolated_debt.take() else { return };
+        let tx_id = rid(88_000_000_000, start, t, index);
+        let loan = MarginLoan { tx_id, repay: true, asset: interned("BTC"), principal, interest, time: t };
+        self.pair_records().loans.push(loan);
+        self.isolated_flow(t, "REPAY", "BTC", principal + interest, tx_id);
+    }
+}
