@@ -963,34 +963,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
             snap.balances.insert(earn, b.clone());
         }
-        // cross margin balances (weight 10, docs/sync.md "Margin"): in a full cycle and when spot or funding moved
-        // (a transfer to or from margin moves one of them); otherwise the margin wallet is as last read
-        let margin = crate::margin::wallet(label);
-        let mut isolated_read = false;
-        if reason.is_some() || spot_or_funding_moved {
-            let d = self.snapshot_call(client, run, &BINANCE_MARGIN_ACCOUNT, &[]).await?;
-            // an account that never used margin has no margin history to read
-            snap.margin_read = parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
-            st.margin_at = Some(now);
-            // the isolated pairs' balances (weight 10): of an account with a margin account, in a full cycle and
-            // when the cross margin wallet moved (a transfer to or from a pair moves it)
-            let cross_moved = st.balances.as_ref().is_none_or(|b| b.get(&margin) != snap.balances.get(&margin));
-            if snap.margin_read && (reason.is_some() || cross_moved) {
-                let d = self.snapshot_call(client, run, &BINANCE_ISOLATED_ACCOUNT, &[]).await?;
-                let pairs = parse::binance::isolated_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
-                st.isolated_pairs.extend(pairs);
-                st.isolated_at = Some(now);
-                isolated_read = true;
-            }
-        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
-            snap.balances.insert(margin, b.clone());
-        }
-        if !isolated_read {
-            // otherwise the isolated wallets are as last read
-            let prefix = format!("binance/{label}/isolated-");
-            let last = st.balances.iter().flatten().filter(|(w, _)| w.starts_with(&prefix));
-            snap.balances.extend(last.map(|(w, b)| (w.clone(), b.clone())));
-        }
+        self.margin_snapshot(client, run, st, reason.is_some(), spot_or_funding_moved, snap).await?;
         // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
         // an asset that no known symbol names moved
         let spot = format!("binance/{label}/spot");
@@ -1008,6 +981,48 @@ impl<'t, T: Transport> Engine<'t, T> {
             let AccountState { symbols, delisted, .. } = &mut *st;
             delisted.retain(|s, _| !symbols.symbols.contains_key(s));
             symbols.symbols.extend(delisted.iter().map(|(s, p)| (s.clone(), p.clone())));
+        }
+        Ok(())
+    }
+
+    /// Binance cross margin balances (weight 10, docs/sync.md "Margin"): in a full cycle and when spot or funding
+    /// moved (a transfer to or from margin moves one of them); otherwise the margin wallet is as last read. The
+    /// isolated pairs' balances (weight 10) are read with them, of an account with a margin account, in a full cycle
+    /// and when the cross margin wallet moved (a transfer to or from a pair moves it); otherwise the isolated
+    /// wallets are as last read.
+    async fn margin_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        full: bool,
+        spot_or_funding_moved: bool,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (label, now) = (run.label.as_str(), run.now);
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let margin = crate::margin::wallet(label);
+        let mut isolated_read = false;
+        if full || spot_or_funding_moved {
+            let d = self.snapshot_call(client, run, &BINANCE_MARGIN_ACCOUNT, &[]).await?;
+            // an account that never used margin has no margin history to read
+            snap.margin_read = parse::binance::margin_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+            st.margin_at = Some(now);
+            let cross_moved = st.balances.as_ref().is_none_or(|b| b.get(&margin) != snap.balances.get(&margin));
+            if snap.margin_read && (full || cross_moved) {
+                let d = self.snapshot_call(client, run, &BINANCE_ISOLATED_ACCOUNT, &[]).await?;
+                let pairs = parse::binance::isolated_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+                st.isolated_pairs.extend(pairs);
+                st.isolated_at = Some(now);
+                isolated_read = true;
+            }
+        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
+            snap.balances.insert(margin, b.clone());
+        }
+        if !isolated_read {
+            let prefix = format!("binance/{label}/isolated-");
+            let last = st.balances.iter().flatten().filter(|(w, _)| w.starts_with(&prefix));
+            snap.balances.extend(last.map(|(w, b)| (w.clone(), b.clone())));
         }
         Ok(())
     }
