@@ -104,6 +104,19 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// Decodes events encoded by [`encode_events`].
 pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
+    // every event takes at least 20 bytes
+    decode_list(bytes, 20, "events", Reader::event)
+}
+
+/// A list in the frame both layouts share: the version byte, the number of items, the items (each read by `item`
+/// and taking at least `least` bytes: a count beyond what the bytes can hold is refused before allocating), and
+/// nothing after them. An error names the item it happened in.
+fn decode_list<'b, T>(
+    bytes: &'b [u8],
+    least: usize,
+    what: &str,
+    mut item: impl FnMut(&mut Reader<'b>) -> Read<T>,
+) -> Result<Vec<T>, BinaryError> {
     let mut r = Reader { bytes, at: 0 };
     let fail = |index: usize, reason: String| BinaryError { index, reason };
     match r.byte() {
@@ -112,18 +125,17 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
         Err(reason) => return Err(fail(0, reason)),
     }
     let count = r.varint().map_err(|reason| fail(0, reason))?;
-    // every event takes at least 20 bytes: a count beyond what the bytes can hold is refused before allocating
-    if count > (bytes.len() / 20) as u64 {
-        return Err(fail(0, format!("{count} events claimed in {} bytes", bytes.len())));
+    if count > (bytes.len() / least) as u64 {
+        return Err(fail(0, format!("{count} {what} claimed in {} bytes", bytes.len())));
     }
-    let mut events = Vec::with_capacity(count as usize);
+    let mut items = Vec::with_capacity(count as usize);
     for index in 0..count as usize {
-        events.push(r.event().map_err(|reason| fail(index, reason))?);
+        items.push(item(&mut r).map_err(|reason| fail(index, reason))?);
     }
     if r.at != bytes.len() {
-        return Err(fail(events.len(), format!("{} bytes after the last event", bytes.len() - r.at)));
+        return Err(fail(items.len(), format!("{} bytes after the last of the {what}", bytes.len() - r.at)));
     }
-    Ok(events)
+    Ok(items)
 }
 
 /// Encodes price points in the binary form.
@@ -142,30 +154,11 @@ pub fn encode_prices(points: &[PricePoint]) -> Vec<u8> {
 
 /// Decodes price points encoded by [`encode_prices`]; errors name the point (`index`).
 pub fn decode_prices(bytes: &[u8]) -> Result<Vec<PricePoint>, BinaryError> {
-    let mut r = Reader { bytes, at: 0 };
-    let fail = |index: usize, reason: String| BinaryError { index, reason };
-    match r.byte() {
-        Ok(VERSION) => {}
-        Ok(v) => return Err(fail(0, format!("layout version {v}, this build reads {VERSION}"))),
-        Err(reason) => return Err(fail(0, reason)),
-    }
-    let count = r.varint().map_err(|reason| fail(0, reason))?;
     // every point takes at least 19 bytes
-    if count > (bytes.len() / 19) as u64 {
-        return Err(fail(0, format!("{count} prices claimed in {} bytes", bytes.len())));
-    }
-    let mut points = Vec::with_capacity(count as usize);
-    for index in 0..count as usize {
-        let point = (|| -> Read<PricePoint> {
-            let time = Timestamp(unzigzag(r.varint()?));
-            Ok(PricePoint { time, asset: r.str()?, quote: r.str()?, price: r.dec()? })
-        })();
-        points.push(point.map_err(|reason| fail(index, reason))?);
-    }
-    if r.at != bytes.len() {
-        return Err(fail(points.len(), format!("{} bytes after the last price", bytes.len() - r.at)));
-    }
-    Ok(points)
+    decode_list(bytes, 19, "prices", |r| {
+        let time = Timestamp(unzigzag(r.varint()?));
+        Ok(PricePoint { time, asset: r.str()?, quote: r.str()?, price: r.dec()? })
+    })
 }
 
 fn index_of<T: PartialEq>(all: &[T], x: &T) -> u8 {
@@ -496,7 +489,7 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(7);
-        assert!(decode_prices(&longer).unwrap_err().reason.contains("after the last price"));
+        assert!(decode_prices(&longer).unwrap_err().reason.contains("after the last of the prices"));
         let mut huge = vec![VERSION];
         huge.extend([0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode_prices(&huge).unwrap_err().reason.contains("claimed"));
@@ -512,7 +505,7 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_events(&longer).unwrap_err().reason.contains("bytes after the last event"));
+        assert!(decode_events(&longer).unwrap_err().reason.contains("bytes after the last of the events"));
         let mut version = bytes.clone();
         version[0] = 9;
         assert!(decode_events(&version).unwrap_err().reason.contains("layout version 9"));
