@@ -131,31 +131,15 @@ impl BinanceActivity<'_> {
     /// A fill in the pair of `qty` BTC at the market (a whole price), 0.1 % commission in USDT, with its flows.
     fn isolated_fill(&mut self, t: i64, buy: bool, qty: Decimal) {
         let (start, index) = (self.start, self.index);
-        let price = self.market.price(ISOLATED_PAIR, t).round_dp(0);
-        let quote = (price * qty).normalize();
-        let commission = (quote * Decimal::new(1, 3)).round_dp(8);
-        let (sign, usdt) = if buy { (Decimal::ONE, -quote) } else { (Decimal::NEGATIVE_ONE, quote) };
-        add(&mut self.isolated, "BTC", sign * qty);
-        add(&mut self.isolated, "USDT", usdt - commission);
         let id = rid(87_000_000_000, start, t, index);
-        let fill = SpotFill {
-            id,
-            order_id: id + 1,
-            time: t,
-            price,
-            qty,
-            quote_qty: quote,
-            commission,
-            commission_asset: interned("USDT"),
-            is_buyer: buy,
-            is_maker: false,
-        };
-        self.pair_records().trades.push(fill);
-        let (out, into) = if buy { ("BUY_EXPENSE", "BUY_INCOME") } else { ("SELL_EXPENSE", "SELL_INCOME") };
-        let (spent, got) = if buy { (("USDT", quote), ("BTC", qty)) } else { (("BTC", qty), ("USDT", quote)) };
-        self.isolated_flow(t, out, spent.0, spent.1, id);
-        self.isolated_flow(t, into, got.0, got.1, id);
-        self.isolated_flow(t, "TRADING_COMMISSION", "USDT", commission, id);
+        let f = super::margin::pair_fill(id, t, self.market.price(ISOLATED_PAIR, t), buy, qty, None);
+        for (asset, change) in f.changes {
+            add(&mut self.isolated, asset, change);
+        }
+        self.pair_records().trades.push(f.fill);
+        for (flow, asset, amount) in f.flows {
+            self.isolated_flow(t, flow, asset, amount, id);
+        }
     }
 
     /// Sells the borrowed BTC.

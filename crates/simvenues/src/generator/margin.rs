@@ -180,34 +180,15 @@ impl BinanceActivity<'_> {
     /// [`Self::margin_fill`], its flows of type `kind` (a liquidation's) instead of a trade's.
     fn margin_fill_as(&mut self, t: i64, buy: bool, qty: Decimal, kind: Option<&'static str>) -> u64 {
         let (start, index) = (self.start, self.index);
-        // a whole price: price × qty (qty to 8 decimals) stays within the 8 decimals the venue writes; the page's
-        // rows have no quote quantity, the client multiplies
-        let price = self.market.price(PAIR, t).round_dp(0);
-        let quote = (price * qty).normalize();
-        let commission = (quote * Decimal::new(1, 3)).round_dp(8);
-        let (sign, usdt) = if buy { (Decimal::ONE, -quote) } else { (Decimal::NEGATIVE_ONE, quote) };
-        add(&mut self.margin, "BTC", sign * qty);
-        add(&mut self.margin, "USDT", usdt - commission);
         let id = rid(83_000_000_000, start, t, index);
-        let fill = SpotFill {
-            id,
-            order_id: id + 1,
-            time: t,
-            price,
-            qty,
-            quote_qty: quote,
-            commission,
-            commission_asset: interned("USDT"),
-            is_buyer: buy,
-            is_maker: false,
-        };
-        self.a.margin_trades.entry(interned(PAIR)).or_default().push(fill);
-        let (out, into) = if buy { ("BUY_EXPENSE", "BUY_INCOME") } else { ("SELL_EXPENSE", "SELL_INCOME") };
-        let (out, into) = kind.map_or((out, into), |k| (k, k));
-        let (spent, got) = if buy { (("USDT", quote), ("BTC", qty)) } else { (("BTC", qty), ("USDT", quote)) };
-        self.flow(t, out, spent.0, spent.1, id);
-        self.flow(t, into, got.0, got.1, id);
-        self.flow(t, "TRADING_COMMISSION", "USDT", commission, id);
+        let f = pair_fill(id, t, self.market.price(PAIR, t), buy, qty, kind);
+        for (asset, change) in f.changes {
+            add(&mut self.margin, asset, change);
+        }
+        self.a.margin_trades.entry(interned(PAIR)).or_default().push(f.fill);
+        for (flow, asset, amount) in f.flows {
+            self.flow(t, flow, asset, amount, id);
+        }
         id + 1
     }
 
@@ -265,5 +246,49 @@ impl BinanceActivity<'_> {
             time: t,
         });
         self.flow(t, kind, "BTC", principal + interest, tx_id);
+    }
+}
+
+/// A BTCUSDT margin fill (cross or an isolated pair's) of `qty` BTC at the market's `price` rounded to a whole
+/// number (price x qty, qty to 8 decimals, stays within the 8 decimals the venue writes; the page's rows have no quote
+/// quantity, the client multiplies), 0.1 % commission in USDT: the fill, the wallet's changes and the capital flows,
+/// of type `kind` (a liquidation's) or a trade's.
+pub(super) struct PairFill {
+    pub fill: SpotFill,
+    pub changes: [(&'static str, Decimal); 2],
+    pub flows: [(&'static str, &'static str, Decimal); 3],
+}
+
+pub(super) fn pair_fill(
+    id: u64,
+    t: i64,
+    price: Decimal,
+    buy: bool,
+    qty: Decimal,
+    kind: Option<&'static str>,
+) -> PairFill {
+    let price = price.round_dp(0);
+    let quote = (price * qty).normalize();
+    let commission = (quote * Decimal::new(1, 3)).round_dp(8);
+    let (sign, usdt) = if buy { (Decimal::ONE, -quote) } else { (Decimal::NEGATIVE_ONE, quote) };
+    let fill = SpotFill {
+        id,
+        order_id: id + 1,
+        time: t,
+        price,
+        qty,
+        quote_qty: quote,
+        commission,
+        commission_asset: interned("USDT"),
+        is_buyer: buy,
+        is_maker: false,
+    };
+    let (out, into) = if buy { ("BUY_EXPENSE", "BUY_INCOME") } else { ("SELL_EXPENSE", "SELL_INCOME") };
+    let (out, into) = kind.map_or((out, into), |k| (k, k));
+    let (spent, got) = if buy { (("USDT", quote), ("BTC", qty)) } else { (("BTC", qty), ("USDT", quote)) };
+    PairFill {
+        fill,
+        changes: [("BTC", sign * qty), ("USDT", usdt - commission)],
+        flows: [(out, spent.0, spent.1), (into, got.0, got.1), ("TRADING_COMMISSION", "USDT", commission)],
     }
 }
