@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::{Event, EventKind};
 use venues::parse::Balances;
+use venues::parse::binance::ISOLATED_WALLET_PREFIX;
 
 use crate::plan::Stream;
 use crate::state::AccountState;
@@ -13,11 +14,6 @@ use crate::state::AccountState;
 /// The cross margin wallet's key, `binance/{label}/margin`.
 pub fn wallet(label: &str) -> String {
     format!("binance/{label}/margin")
-}
-
-/// An isolated pair's wallet name, `isolated-{SYMBOL}` (its key is `binance/{label}/isolated-{SYMBOL}`).
-pub fn isolated_wallet(symbol: &str) -> String {
-    format!("isolated-{symbol}")
 }
 
 /// The instances of `stream` that read the isolated `pairs`' histories: borrows, repays, interest and liquidation
@@ -72,7 +68,7 @@ pub fn isolated_fill_pairs(st: &AccountState) -> (Vec<String>, BTreeMap<String, 
 /// Whether a ledger account is a Binance margin wallet (cross, or an isolated pair's).
 pub fn is_margin_wallet(account: &str) -> bool {
     let wallet = account.rsplit('/').next().unwrap_or_default();
-    account.starts_with("binance/") && (wallet == "margin" || wallet.starts_with("isolated-"))
+    account.starts_with("binance/") && (wallet == "margin" || wallet.starts_with(ISOLATED_WALLET_PREFIX))
 }
 
 /// Notes the assets the events move in the cross margin wallet (a loan, a fill, a transfer to or from it): with the

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ledger::{Decimal, Event, Timestamp};
 use serde::Serialize;
 use venues::parse::Balances;
+use venues::parse::binance::ISOLATED_WALLET_PREFIX;
 
 use crate::plan::Stream;
 use crate::state::AccountState;
@@ -235,7 +236,7 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("binance", "earn") => &Stream::BINANCE_EARN,
         // an isolated pair's wallet: the same streams, read with the pair named (docs/venues.md §1.18)
         ("binance", "margin") => wallets::BINANCE_MARGIN,
-        ("binance", w) if w.starts_with("isolated-") => wallets::BINANCE_MARGIN,
+        ("binance", w) if w.starts_with(ISOLATED_WALLET_PREFIX) => wallets::BINANCE_MARGIN,
         ("bitget", "spot") => wallets::BITGET_SPOT,
         // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
@@ -341,7 +342,7 @@ pub fn residuals(
 pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
     let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
     let (earn, margin) = (format!("{account}/earn"), format!("{account}/margin"));
-    let isolated = format!("{account}/isolated-");
+    let isolated = format!("{account}/{ISOLATED_WALLET_PREFIX}");
     let earn_at = st.earn_at.unwrap_or(at).min(at);
     let margin_at = st.margin_at.unwrap_or(at).min(at);
     let isolated_at = st.isolated_at.unwrap_or(at).min(at);

@@ -1020,7 +1020,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             snap.balances.insert(margin, b.clone());
         }
         if !isolated_read {
-            let prefix = format!("binance/{label}/isolated-");
+            let prefix = format!("binance/{label}/{}", parse::binance::ISOLATED_WALLET_PREFIX);
             let last = st.balances.iter().flatten().filter(|(w, _)| w.starts_with(&prefix));
             snap.balances.extend(last.map(|(w, b)| (w.clone(), b.clone())));
         }
@@ -1499,7 +1499,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         margin_moved: bool,
     ) -> Result<(), SyncError> {
         let pairs: Vec<String> = cx.borrow().state.accounts[key].isolated_pairs.iter().cloned().collect();
-        let pair_moved = |p: &String| moved(cx, AccountMode::Binance, label, &crate::margin::isolated_wallet(p));
+        let pair_moved = |p: &String| moved(cx, AccountMode::Binance, label, &parse::binance::isolated_wallet(p));
         let moved_pairs: Vec<String> = pairs.iter().filter(|p| pair_moved(p)).cloned().collect();
         let transfer_pairs = if margin_moved { &pairs } else { &moved_pairs };
         let instances = crate::margin::isolated_instances(Stream::BinanceTransfers, transfer_pairs);

@@ -307,8 +307,8 @@ pub mod binance {
     pub use copy::{lead_income, lead_status};
     mod margin;
     pub use margin::{
-        CAPITAL_FLOW_COVERED, CapitalFlow, borrow_repay, capital_flow, force_liquidations, interest_history,
-        isolated_balances, margin_balances, margin_trades, margin_wallet,
+        CAPITAL_FLOW_COVERED, CapitalFlow, ISOLATED_WALLET_PREFIX, borrow_repay, capital_flow, force_liquidations,
+        interest_history, isolated_balances, isolated_wallet, margin_balances, margin_trades, margin_wallet,
     };
 
     /// `GET /api/v3/exchangeInfo` (or `/fapi/v1/exchangeInfo`): every symbol's base and quote.
@@ -477,7 +477,7 @@ pub mod binance {
                 continue;
             }
             let ty = r.text("type")?;
-            let pair_wallet = isolated.map(|s| format!("isolated-{s}"));
+            let pair_wallet = isolated.map(isolated_wallet);
             let isolated_type = ISOLATED_TRANSFER_TYPES.iter().find(|(t, ..)| *t == ty).zip(pair_wallet.as_deref());
             let (from, to) = match isolated_type {
                 Some(((_, from, to, _), pair)) => {

@@ -9,10 +9,18 @@ use catalogue::{
 };
 use ledger::LoanAction;
 
+/// How an isolated margin pair's wallet name begins: `isolated-BTCUSDT`.
+pub const ISOLATED_WALLET_PREFIX: &str = "isolated-";
+
+/// An isolated margin pair's wallet name, `isolated-{SYMBOL}`.
+pub fn isolated_wallet(symbol: &str) -> String {
+    format!("{ISOLATED_WALLET_PREFIX}{symbol}")
+}
+
 /// The wallet of the cross margin account (`margin`) or of one isolated pair (`isolated-BTCUSDT`).
 pub fn margin_wallet(label: &str, isolated_symbol: Option<&str>) -> AccountId {
     match isolated_symbol {
-        Some(symbol) => account(V, label, &format!("isolated-{symbol}")),
+        Some(symbol) => account(V, label, &isolated_wallet(symbol)),
         None => account(V, label, "margin"),
     }
 }
