@@ -13,19 +13,49 @@
 
 use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, PricePoint, Side, Timestamp};
 
-/// The layout's version, the first byte.
+/// The layout's version, the first byte. A field added to an event changes the layout (the encoder and decoder stop
+/// compiling until they write and read it): raise the version then, and keep reading the layouts sealed before.
 const VERSION: u8 = 1;
 
+/// Each enum's values by their index in the layout; [`income_index`], [`side_index`] and [`loan_index`] are the
+/// other way, exhaustive, so a new variant does not compile until it has its index here.
 const INCOME_TYPES: [IncomeType; 5] =
     [IncomeType::RealizedPnl, IncomeType::Funding, IncomeType::Commission, IncomeType::Other, IncomeType::Interest];
 const LOAN_ACTIONS: [LoanAction; 3] = [LoanAction::Borrow, LoanAction::Repay, LoanAction::Interest];
 const SIDES: [Side; 2] = [Side::Buy, Side::Sell];
 
-/// Why bytes are not a list of events.
+fn income_index(t: IncomeType) -> u8 {
+    match t {
+        IncomeType::RealizedPnl => 0,
+        IncomeType::Funding => 1,
+        IncomeType::Commission => 2,
+        IncomeType::Other => 3,
+        IncomeType::Interest => 4,
+    }
+}
+
+fn side_index(s: Side) -> u8 {
+    match s {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+fn loan_index(a: LoanAction) -> u8 {
+    match a {
+        LoanAction::Borrow => 0,
+        LoanAction::Repay => 1,
+        LoanAction::Interest => 2,
+    }
+}
+
+/// Why bytes are not a list of events or price points.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("event {index}: {reason}")]
+#[error("{item} {index}: {reason}")]
 pub struct BinaryError {
-    /// The event being read (0-based), or the count read so far.
+    /// What the list holds: `event` or `price point`.
+    pub item: &'static str,
+    /// The item being read (0-based), or the count read so far.
     pub index: usize,
     /// What is wrong.
     pub reason: String,
@@ -33,9 +63,7 @@ pub struct BinaryError {
 
 /// Encodes events in the binary form.
 pub fn encode_events(events: &[Event]) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(events.len() * 120 + 16));
-    w.0.push(VERSION);
-    w.len(events.len());
+    let mut w = Writer::list(events.len(), 120);
     for e in events {
         w.str(&e.id);
         w.varint(zigzag(e.time.0));
@@ -70,7 +98,7 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
             }
             EventKind::Income { income_type, asset, amount, symbol } => {
                 w.0.push(4);
-                w.0.push(index_of(&INCOME_TYPES, income_type));
+                w.0.push(income_index(*income_type));
                 w.str(asset);
                 w.dec(*amount);
                 w.opt_str(symbol.as_deref());
@@ -78,7 +106,7 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
             EventKind::FuturesTrade { symbol, side, price, qty, fees, realized_pnl, order_id } => {
                 w.0.push(5);
                 w.str(symbol);
-                w.0.push(index_of(&SIDES, side));
+                w.0.push(side_index(*side));
                 w.dec(*price);
                 w.dec(*qty);
                 w.moneys(fees);
@@ -92,7 +120,7 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
             }
             EventKind::Loan { action, asset, amount, interest } => {
                 w.0.push(7);
-                w.0.push(index_of(&LOAN_ACTIONS, action));
+                w.0.push(loan_index(*action));
                 w.str(asset);
                 w.dec(*amount);
                 w.opt_dec(*interest);
@@ -105,7 +133,7 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 /// Decodes events encoded by [`encode_events`].
 pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
     // every event takes at least 20 bytes
-    decode_list(bytes, 20, "events", Reader::event)
+    decode_list(bytes, 20, "event", Reader::event)
 }
 
 /// A list in the frame both layouts share: the version byte, the number of items, the items (each read by `item`
@@ -114,11 +142,11 @@ pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
 fn decode_list<'b, T>(
     bytes: &'b [u8],
     least: usize,
-    what: &str,
+    what: &'static str,
     mut item: impl FnMut(&mut Reader<'b>) -> Read<T>,
 ) -> Result<Vec<T>, BinaryError> {
     let mut r = Reader { bytes, at: 0 };
-    let fail = |index: usize, reason: String| BinaryError { index, reason };
+    let fail = |index: usize, reason: String| BinaryError { item: what, index, reason };
     match r.byte() {
         Ok(VERSION) => {}
         Ok(v) => return Err(fail(0, format!("layout version {v}, this build reads {VERSION}"))),
@@ -126,23 +154,21 @@ fn decode_list<'b, T>(
     }
     let count = r.varint().map_err(|reason| fail(0, reason))?;
     if count > (bytes.len() / least) as u64 {
-        return Err(fail(0, format!("{count} {what} claimed in {} bytes", bytes.len())));
+        return Err(fail(0, format!("{count} claimed in {} bytes", bytes.len())));
     }
     let mut items = Vec::with_capacity(count as usize);
     for index in 0..count as usize {
         items.push(item(&mut r).map_err(|reason| fail(index, reason))?);
     }
     if r.at != bytes.len() {
-        return Err(fail(items.len(), format!("{} bytes after the last of the {what}", bytes.len() - r.at)));
+        return Err(fail(items.len(), format!("{} bytes after the last one", bytes.len() - r.at)));
     }
     Ok(items)
 }
 
 /// Encodes price points in the binary form.
 pub fn encode_prices(points: &[PricePoint]) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(points.len() * 32 + 16));
-    w.0.push(VERSION);
-    w.len(points.len());
+    let mut w = Writer::list(points.len(), 32);
     for p in points {
         w.varint(zigzag(p.time.0));
         w.str(&p.asset);
@@ -155,14 +181,10 @@ pub fn encode_prices(points: &[PricePoint]) -> Vec<u8> {
 /// Decodes price points encoded by [`encode_prices`]; errors name the point (`index`).
 pub fn decode_prices(bytes: &[u8]) -> Result<Vec<PricePoint>, BinaryError> {
     // every point takes at least 19 bytes
-    decode_list(bytes, 19, "prices", |r| {
+    decode_list(bytes, 19, "price point", |r| {
         let time = Timestamp(unzigzag(r.varint()?));
         Ok(PricePoint { time, asset: r.str()?, quote: r.str()?, price: r.dec()? })
     })
-}
-
-fn index_of<T: PartialEq>(all: &[T], x: &T) -> u8 {
-    all.iter().position(|y| y == x).expect("every variant is listed") as u8
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -176,6 +198,14 @@ fn unzigzag(v: u64) -> i64 {
 struct Writer(Vec<u8>);
 
 impl Writer {
+    /// The frame's start for `count` items of about `each` bytes: the version and the count.
+    fn list(count: usize, each: usize) -> Writer {
+        let mut w = Writer(Vec::with_capacity(count * each + 16));
+        w.0.push(VERSION);
+        w.len(count);
+        w
+    }
+
     fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.0.push(v as u8 | 0x80);
@@ -489,7 +519,10 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(7);
-        assert!(decode_prices(&longer).unwrap_err().reason.contains("after the last of the prices"));
+        assert!(decode_prices(&longer).unwrap_err().reason.contains("after the last one"));
+        // an error names the kind of item, the index and the fault
+        let e = decode_prices(&bytes[..bytes.len() - 1]).unwrap_err();
+        assert!(e.to_string().starts_with("price point 1: truncated"), "{e}");
         let mut huge = vec![VERSION];
         huge.extend([0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode_prices(&huge).unwrap_err().reason.contains("claimed"));
@@ -505,7 +538,7 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_events(&longer).unwrap_err().reason.contains("bytes after the last of the events"));
+        assert!(decode_events(&longer).unwrap_err().reason.contains("bytes after the last one"));
         let mut version = bytes.clone();
         version[0] = 9;
         assert!(decode_events(&version).unwrap_err().reason.contains("layout version 9"));
