@@ -199,6 +199,14 @@ mod tests {
         flows.push((1_000, d("-10000")));
         let with_bracket = money_weighted(&flows).unwrap();
         assert_eq!(with_bracket, decimal_only(&flows).unwrap());
+        // the bracket is found: the floating-point root is the decimal one's daily rate to about 1e-12
+        use rust_decimal::prelude::ToPrimitive;
+        let mut by_days = flows.clone();
+        by_days.sort_by_key(|(days, _)| *days);
+        let daily = (1.0 + with_bracket.to_f64().unwrap()).powf(1.0 / 365.0) - 1.0;
+        let found = [true, false]
+            .map(|low| float_root(&by_days, by_days.last().unwrap().0, low).and_then(|r| r.to_f64()).unwrap());
+        assert!(found.iter().any(|r| (r - daily).abs() < 1e-9), "{found:?} against {daily}");
         let one_year = [(365, d("-100")), (200, d("-50")), (0, d("171.5"))];
         assert_eq!(money_weighted(&one_year), decimal_only(&one_year));
     }
