@@ -7,9 +7,9 @@
 //!   layout [`decode_chunk`] reads), in the order the page reads them; the worker decodes it at once, in parallel
 //!   with the page.
 //! - page -> worker `{ id, op: "report", prices: Uint8Array, settings: string }`: the price points in
-//!   `ledger::binary`'s layout (every job sends them all: the binary form costs a few milliseconds where their JSON
-//!   cost tens) and the engine settings' JSON; the worker answers `{ id, report: string }` (the report's JSON) or
-//!   `{ id, error }`.
+//!   `ledger::binary`'s layout (every job sends them all; the binary form spares the JSON encoding on the page and
+//!   the parsing in the worker) and the engine settings' JSON; the worker answers `{ id, report: string }` (the
+//!   report's JSON) or `{ id, error }`.
 //! - page -> worker `{ id, op: "extend", base, prices, settings }`: the job's chunks are events later than the
 //!   ledger the worker keeps from job `base`'s report (the chunks a sync sealed since); the worker applies them to
 //!   that ledger's kept engine state ([`pnl::Incremental`]) and answers the report of the whole, as for "report",
