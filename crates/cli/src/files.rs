@@ -155,7 +155,8 @@ fn read_ledger_in_parts(path: &str, len: u64, parts: u64) -> Result<Vec<Event>, 
     });
     // lines are numbered across the parts; the first error in the file wins
     let mut events = Vec::new();
-    let mut lines = Vec::new();
+    let count = read.iter().map(|p| p.as_ref().map_or(0, |p| p.events.len())).sum();
+    let mut lines = Vec::with_capacity(count);
     let mut first_error: Option<(usize, CliError)> = None;
     let mut offset = 0;
     for part in read {
@@ -217,8 +218,12 @@ fn read_part(path: &str, from: u64, to: u64, room: u64) -> Result<Part, CliError
         at = from - 1 + reader.read_until(b'\n', &mut skipped).map_err(io)? as u64;
     }
     // about 200 bytes a line; capacity that is never touched costs no memory
-    let mut part =
-        Part { events: Vec::with_capacity((room / 128) as usize), lines: Vec::new(), line_count: 0, error: None };
+    let mut part = Part {
+        events: Vec::with_capacity((room / 128) as usize),
+        lines: Vec::with_capacity((room / 128) as usize),
+        line_count: 0,
+        error: None,
+    };
     let mut line = String::new();
     while at < to {
         line.clear();
