@@ -908,21 +908,6 @@ mod tests {
         assert_ne!(t.egress, 0);
     }
 
-    /// A small deterministic generator (xorshift), so a failing case is replayed from its seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     /// Fairness with an adversary in the mix, as a property over generated runs: H honest clients (each its own
     /// address and a key the venue accepted) each ask for up to their guaranteed share g = cap / max(2H, H + 1 + K)
     /// in a minute, interleaved at random with one adversarial address that does anything: public reads under new
@@ -939,12 +924,13 @@ mod tests {
             &catalogue::BINANCE_EXCHANGE_INFO,
         ];
         for seed in 1..=seeds {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-            let k = 1 + rng.below(6) as usize;
+            // seeded, so a failing case is replayed from its seed
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let k = 1 + rng.u64(..6) as usize;
             let limits = Limits { max_keys_per_address: k, ..Limits::default() };
             let b = Budget::new(1, &limits);
             let cap = b.cap(Limiter::BinanceSpotIp);
-            let h = 1 + rng.below(12) as u32;
+            let h = 1 + rng.u64(..12) as u32;
             let g = cap / (2 * h).max(h + 1 + k as u32);
             let adversary = 1_000;
             let real: Vec<u64> = (0..3 * k as u64).map(|i| 5_000 + i).collect();
@@ -961,15 +947,15 @@ mod tests {
             let mut step = 0;
             while left.iter().any(|n| *n > 0) {
                 step += 1;
-                if rng.below(3) == 0 {
+                if rng.u64(..3) == 0 {
                     let c = loop {
-                        let c = rng.below(u64::from(h)) as usize;
+                        let c = rng.u64(..u64::from(h)) as usize;
                         if left[c] > 0 {
                             break c;
                         }
                     };
                     let who = keyed(100 + c as u64 + 10_000, 100 + c as u64);
-                    let e = endpoints[rng.below(2) as usize];
+                    let e = endpoints[rng.u64(..2) as usize];
                     match b.admit(e, 20, who, t0 + step) {
                         Ok(t) => drop(b.complete(t, Some(200), None, None, t0 + step)),
                         Err(d) => panic!(
@@ -979,9 +965,9 @@ mod tests {
                     }
                     left[c] -= 1;
                 } else {
-                    for _ in 0..1 + rng.below(40) {
-                        let e = endpoints[rng.below(4) as usize];
-                        let (who, status) = match rng.below(3) {
+                    for _ in 0..1 + rng.u64(..40) {
+                        let e = endpoints[rng.u64(..4) as usize];
+                        let (who, status) = match rng.u64(..3) {
                             0 => {
                                 made_up += 1;
                                 (keyed(adversary, made_up), 200)
@@ -990,7 +976,7 @@ mod tests {
                                 made_up += 1;
                                 (keyed(adversary, made_up), if e.security == Security::Signed { 401 } else { 200 })
                             }
-                            _ => (keyed(adversary, real[rng.below(real.len() as u64) as usize]), 200),
+                            _ => (keyed(adversary, real[rng.u64(..real.len() as u64) as usize]), 200),
                         };
                         if let Ok(t) = b.admit(e, e.weight(""), who, t0 + step) {
                             b.complete(t, Some(status), None, None, t0 + step);

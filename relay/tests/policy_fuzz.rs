@@ -4,20 +4,6 @@
 use catalogue::{ENDPOINTS, Method, Venue};
 use relay::policy::{Decision, decide};
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 const INTERESTING: &[&[u8]] = &[
     b"/",
     b"//",
@@ -78,7 +64,7 @@ fn check(method: &[u8], target: &[u8], headers: &[(&[u8], &[u8])]) -> bool {
 
 #[test]
 fn mutated_requests_never_panic_and_never_escape_the_catalogue() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     let key: &[(&[u8], &[u8])] = &[
         (b"X-MBX-APIKEY", b"k"),
         (b"ACCESS-KEY", b"k"),
@@ -102,38 +88,38 @@ fn mutated_requests_never_panic_and_never_escape_the_catalogue() {
     let methods: [&[u8]; 8] = [b"GET", b"POST", b"PUT", b"DELETE", b"get", b"HEAD", b"CONNECT", b"OPTIONS"];
     let (mut allowed, mut refused) = (0u32, 0u32);
     for _ in 0..200_000 {
-        let (m, t) = &seeds[rng.below(seeds.len())];
+        let (m, t) = &seeds[rng.usize(..seeds.len())];
         let mut t = t.clone();
         let mut m = m.clone();
-        for _ in 0..1 + rng.below(4) {
-            match rng.below(6) {
+        for _ in 0..1 + rng.usize(..4) {
+            match rng.usize(..6) {
                 0 if !t.is_empty() => {
-                    let i = rng.below(t.len());
-                    t[i] = rng.next() as u8;
+                    let i = rng.usize(..t.len());
+                    t[i] = rng.u8(..);
                 }
                 1 if !t.is_empty() => {
-                    let i = rng.below(t.len());
+                    let i = rng.usize(..t.len());
                     t.remove(i);
                 }
                 2 => {
-                    let i = rng.below(t.len() + 1);
-                    let ins = INTERESTING[rng.below(INTERESTING.len())];
+                    let i = rng.usize(..t.len() + 1);
+                    let ins = INTERESTING[rng.usize(..INTERESTING.len())];
                     t.splice(i..i, ins.iter().copied());
                 }
                 3 => {
-                    let i = rng.below(t.len() + 1);
-                    t.insert(i, (rng.next() % 128) as u8);
+                    let i = rng.usize(..t.len() + 1);
+                    t.insert(i, rng.u8(..128));
                 }
-                4 => m = methods[rng.below(methods.len())].to_vec(),
+                4 => m = methods[rng.usize(..methods.len())].to_vec(),
                 _ => {
-                    let i = rng.below(t.len() + 1);
+                    let i = rng.usize(..t.len() + 1);
                     if i < t.len() {
                         t[i] = t[i].to_ascii_uppercase();
                     }
                 }
             }
         }
-        let headers: &[(&[u8], &[u8])] = if rng.below(4) == 0 { &[] } else { key };
+        let headers: &[(&[u8], &[u8])] = if rng.usize(..4) == 0 { &[] } else { key };
         if check(&m, &t, headers) {
             allowed += 1;
         } else {
@@ -146,12 +132,12 @@ fn mutated_requests_never_panic_and_never_escape_the_catalogue() {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = Rng(42);
+    let mut rng = fastrand::Rng::with_seed(42);
     for _ in 0..100_000 {
-        let n = rng.below(64);
-        let t: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
-        let m: Vec<u8> = (0..rng.below(8)).map(|_| rng.next() as u8).collect();
-        let hv: Vec<u8> = (0..rng.below(16)).map(|_| rng.next() as u8).collect();
+        let n = rng.usize(..64);
+        let t: Vec<u8> = (0..n).map(|_| rng.u8(..)).collect();
+        let m: Vec<u8> = (0..rng.usize(..8)).map(|_| rng.u8(..)).collect();
+        let hv: Vec<u8> = (0..rng.usize(..16)).map(|_| rng.u8(..)).collect();
         let headers: [(&[u8], &[u8]); 2] = [(b"content-length", &hv), (b"X-MBX-APIKEY", &hv)];
         assert!(!check(&m, &t, &headers) || t.starts_with(b"/v1/"));
     }

@@ -11,19 +11,15 @@ use pnl::{
     Extension, Incremental, Method, Pools, Recomputed, Report, Settings, Window, compute, compute_with_positions,
 };
 
-/// SplitMix64: tiny, deterministic, good enough to draw test cases.
-struct Rng(u64);
+/// Test cases drawn from a seeded generator (fastrand's).
+struct Rng(fastrand::Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(fastrand::Rng::with_seed(seed))
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.u64(..n)
     }
     /// A decimal in [lo, hi) with `scale` decimals.
     fn dec(&mut self, lo: i64, hi: i64, scale: u32) -> Decimal {
@@ -44,7 +40,7 @@ struct Generated {
 /// A random ledger: deposits of USDT, buys, sells (sometimes more than held), fees in the quote, the base or BNB,
 /// transfers between accounts (internal, or a withdrawal matched by a deposit), income in USDT and in BTC. `clean` keeps spends within balances and prices complete.
 fn generate(seed: u64, n: usize, clean: bool) -> Generated {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut events = Vec::new();
     let mut prices = Vec::new();
     let mut held: BTreeMap<(usize, usize), Decimal> = BTreeMap::new();
@@ -231,7 +227,7 @@ fn identity_holds_on_generated_ledgers() {
 #[test]
 fn fifo_and_acb_agree_with_one_buy() {
     for seed in 20..40 {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let qty = rng.dec(1, 100, 4);
         let mut events = vec![trade(
             "buy",
@@ -269,7 +265,7 @@ fn input_order_does_not_matter_and_results_repeat() {
     let s = Settings::default();
     let a = compute(&g.events, &g.prices, &s);
     let mut shuffled = g.events.clone();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     for i in (1..shuffled.len()).rev() {
         shuffled.swap(i, rng.below(i as u64 + 1) as usize);
     }
@@ -336,7 +332,7 @@ fn so_far(g: &Generated, n: usize) -> (Vec<Event>, Vec<PricePoint>) {
 /// Feeds `g` to an [`Incremental`] in pieces of 1 to 40 events, each with the prices known by then, and checks the
 /// report after every piece against the whole ledger's [`compute_with_positions`]. Returns how each piece went.
 fn feed_in_pieces(g: &Generated, settings: &Settings, seed: u64) -> Vec<Extension> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut n = 1 + rng.below(40) as usize;
     let (events, prices) = so_far(g, n);
     let mut inc = Incremental::new(events, &prices, settings.clone());

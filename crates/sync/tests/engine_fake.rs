@@ -22,18 +22,6 @@ use common::tmp;
 
 const NOW: i64 = 1_800_000_000_000;
 
-/// A deterministic generator (SplitMix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-        z ^ (z >> 31)
-    }
-}
-
 struct World {
     trades: BTreeMap<&'static str, Vec<(u64, i64)>>,
     deposits: Vec<(String, i64)>,
@@ -45,16 +33,16 @@ struct World {
 }
 
 fn world() -> World {
-    let mut r = Rng(7);
+    let mut r = fastrand::Rng::with_seed(7);
     let mut trades = BTreeMap::new();
     for (sym, n) in [("BTCUSDT", 2345u64), ("ETHBTC", 1000), ("XRPUSDT", 3)] {
         let mut rows: Vec<(u64, i64)> =
-            (0..n).map(|i| (i * 3 + 1, NOW - 80 * DAY + (r.next() % (79 * DAY as u64)) as i64)).collect();
+            (0..n).map(|i| (i * 3 + 1, NOW - 80 * DAY + (r.u64(..79 * DAY as u64)) as i64)).collect();
         rows.sort_by_key(|x| x.0);
         trades.insert(sym, rows);
     }
     let mut deposits: Vec<(String, i64)> =
-        (0..2500).map(|i| (format!("d{i}"), NOW - 85 * DAY + (r.next() % (84 * DAY as u64)) as i64)).collect();
+        (0..2500).map(|i| (format!("d{i}"), NOW - 85 * DAY + (r.u64(..84 * DAY as u64)) as i64)).collect();
     deposits.sort_by_key(|d| d.1);
     // income: many rows share a millisecond (funding of several positions at once)
     let mut income = Vec::new();
@@ -72,7 +60,7 @@ struct Fake {
     now: Cell<i64>,
     requests: Cell<u64>,
     fault_rate: u64,
-    rng: RefCell<Rng>,
+    rng: RefCell<fastrand::Rng>,
     kill_at: Option<u64>,
     killed: Cell<bool>,
     paths: RefCell<BTreeSet<(String, String)>>,
@@ -95,7 +83,7 @@ impl Fake {
             now: Cell::new(NOW),
             requests: Cell::new(0),
             fault_rate,
-            rng: RefCell::new(Rng(seed)),
+            rng: RefCell::new(fastrand::Rng::with_seed(seed)),
             kill_at,
             killed: Cell::new(false),
             paths: RefCell::new(BTreeSet::new()),
@@ -274,9 +262,9 @@ impl Transport for Fake {
         if killed {
             self.killed.set(true);
         }
-        let fault = self.fault_rate > 0 && self.rng.borrow_mut().next() % 100 < self.fault_rate;
+        let fault = self.fault_rate > 0 && self.rng.borrow_mut().u64(..100) < self.fault_rate;
         let result = if fault {
-            match self.rng.borrow_mut().next() % 4 {
+            match self.rng.borrow_mut().u64(..4) {
                 0 => Err(TransportError("connection reset".into())),
                 1 => Ok(Response { status: 503, headers: vec![], body: b"unavailable".to_vec() }),
                 2 => Ok(Response { status: 429, headers: vec![("retry-after".into(), "1".into())], body: vec![] }),
@@ -418,11 +406,11 @@ fn faults_are_retried_without_gaps_or_duplicates() {
 
 #[test]
 fn killed_at_random_points_then_resumed() {
-    let mut r = Rng(11);
+    let mut r = fastrand::Rng::with_seed(11);
     let dir = tmp("kill");
     let mut kills = 0;
     for round in 0..40 {
-        let kill_at = 1 + r.next() % 12;
+        let kill_at = 1 + r.u64(..12);
         let fake = Fake::new(5, round, Some(kill_at));
         let (done, _, _) = run_once(&fake, &dir);
         if done {

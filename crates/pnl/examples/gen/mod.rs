@@ -2,7 +2,9 @@
 
 use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, PricePoint, Timestamp};
 
-/// SplitMix64.
+/// SplitMix64, written here rather than taken from a crate: the benchmark ledger it draws must stay the same
+/// events from one version to the next (README "Performance" compares figures measured on it), whatever a
+/// generator crate's next release does to its sequences.
 struct Rng(u64);
 
 impl Rng {
