@@ -321,6 +321,18 @@ impl Browser {
         }
     }
 
+    /// The names of the account rows the Accounts tab shows, sorted (opens the tab).
+    pub async fn account_names(&self) -> Vec<String> {
+        self.click_testid("add-account").await;
+        self.wait_testid("account-row").await;
+        let mut names = Vec::new();
+        for el in self.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
+            names.push(el.text().await.unwrap());
+        }
+        names.sort();
+        names
+    }
+
     /// Saves a PNG screenshot of the page as `NAME.png` in `target/screenshots/` and `docs/screenshots/` (see
     /// [`screenshot_dirs`]) and returns the first path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {

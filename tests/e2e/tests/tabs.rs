@@ -16,18 +16,6 @@ async fn unlock(b: &Browser) {
     b.wait_testid("sync-now").await;
 }
 
-/// The names of the account rows the Accounts tab shows.
-async fn account_names(b: &Browser) -> Vec<String> {
-    b.click_testid("add-account").await;
-    b.wait_testid("account-row").await;
-    let mut names = Vec::new();
-    for el in b.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
-        names.push(el.text().await.unwrap());
-    }
-    names.sort();
-    names
-}
-
 /// The keys of the sealed credentials in the page's IndexedDB.
 async fn credential_records(b: &Browser) -> Vec<String> {
     let script = r#"
@@ -77,7 +65,7 @@ async fn two_tabs_lose_nothing() {
     b.client.goto(&relay.url()).await.unwrap();
     b.capture_errors().await;
     unlock(&b).await;
-    assert_eq!(account_names(&b).await, ["Binance main"]);
+    assert_eq!(b.account_names().await, ["Binance main"]);
 
     // A connects a second account; B syncs
     switch(&b, &a).await;
@@ -106,7 +94,7 @@ async fn two_tabs_lose_nothing() {
         switch(&b, tab).await;
         b.client.refresh().await.unwrap();
         unlock(&b).await;
-        assert_eq!(account_names(&b).await, ["Binance main", "Bitget main"], "an account is lost");
+        assert_eq!(b.account_names().await, ["Binance main", "Bitget main"], "an account is lost");
         assert_eq!(credential_records(&b).await.len(), 2, "a sealed credential without an account is left behind");
         equities.push(equity(&b).await);
     }

@@ -69,18 +69,6 @@ async fn unlock_with(b: &Browser, passphrase: &str) {
     b.click_testid("unlock").await;
 }
 
-/// The names of the account rows the Accounts tab shows.
-async fn account_names(b: &Browser) -> Vec<String> {
-    b.click_testid("add-account").await;
-    b.wait_testid("account-row").await;
-    let mut names = Vec::new();
-    for el in b.client.find_all(Locator::Css("[data-testid='account-name']")).await.unwrap() {
-        names.push(el.text().await.unwrap());
-    }
-    names.sort();
-    names
-}
-
 /// What the input with this `data-testid` holds now (its `value` property).
 async fn input_value(b: &Browser, testid: &str) -> String {
     let script = format!("const e = document.querySelector(\"[data-testid='{testid}']\"); return e ? e.value : null;");
@@ -161,7 +149,7 @@ async fn passphrase_changed_in_settings_opens_the_vault_after_a_reload() {
     assert!(refused.to_lowercase().contains("passphrase"), "{refused}");
     unlock_with(&b, NEW_PASSPHRASE).await;
     b.wait_testid("sync-now").await;
-    assert_eq!(account_names(&b).await, ["Binance main"], "the account is still there");
+    assert_eq!(b.account_names().await, ["Binance main"], "the account is still there");
     b.close().await;
 }
 
@@ -195,7 +183,7 @@ async fn data_keys_rotated_in_settings_keep_every_record_readable() {
     unlock_with(&b, PASSPHRASE).await;
     b.wait_testid("sync-now").await;
     assert_eq!(equity(&b).await, before, "the ledger reads as before");
-    assert_eq!(account_names(&b).await, ["Binance main"], "the account is still there");
+    assert_eq!(b.account_names().await, ["Binance main"], "the account is still there");
     b.close().await;
 }
 
@@ -390,6 +378,6 @@ async fn another_tab_stays_unlocked_after_a_rotation_and_locks_after_a_passphras
     b.wait_text("unlock-error", "the old passphrase refused", |t| !t.is_empty()).await;
     unlock_with(&b, NEW_PASSPHRASE).await;
     b.wait_testid("sync-now").await;
-    assert_eq!(account_names(&b).await, ["Renamed after the rotation"]);
+    assert_eq!(b.account_names().await, ["Renamed after the rotation"]);
     b.close().await;
 }
