@@ -427,6 +427,8 @@ endpoints! {
         "SOL staked for BNSOL";
     BINANCE_SOL_REDEMPTIONS = Get "/sapi/v1/sol-staking/sol/history/redemptionHistory" BinanceSpot Signed
         BinanceIp(150) "BNSOL redeemed for SOL";
+    BINANCE_SOL_BOOST_REWARDS = Get "/sapi/v1/sol-staking/sol/history/boostRewardsHistory" BinanceSpot Signed
+        BinanceIp(150) "SOL staking Boost rewards";
     // Binance cross and isolated margin (docs/venues.md §1.18): balances and histories, reads only
     BINANCE_MARGIN_ACCOUNT = Get "/sapi/v1/margin/account" BinanceSpot Signed BinanceIp(10) "cross margin balances";
     BINANCE_ISOLATED_ACCOUNT = Get "/sapi/v1/margin/isolated/account" BinanceSpot Signed BinanceIp(10)
@@ -767,7 +769,7 @@ mod tests {
     #[test]
     fn staking_entries_are_history_reads() {
         let staking: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.contains("-staking/")).collect();
-        assert_eq!(staking.len(), 7);
+        assert_eq!(staking.len(), 8);
         for e in staking {
             assert_eq!(
                 (e.method, e.security, e.cost),

@@ -393,8 +393,8 @@ fn binance_fiat(a: &BinanceAccount, out: &mut Vec<Event>) {
     }
 }
 
-/// Binance ETH and SOL staking (docs/venues.md §1.16): each exchange a migration in spot, a BETH reward interest
-/// income.
+/// Binance ETH and SOL staking (docs/venues.md §1.16): each exchange a migration in spot, a BETH reward and a SOL
+/// Boost reward claimed interest income.
 fn binance_staking(a: &BinanceAccount, out: &mut Vec<Event>) {
     use crate::generator::StakingKind::*;
     let spot = format!("binance/{}/spot", a.label);
@@ -407,6 +407,17 @@ fn binance_staking(a: &BinanceAccount, out: &mut Vec<Event>) {
             Unwrap => "wbeth_unwrap",
             SolStake => "sol_stake",
             SolRedeem => "sol_redemption",
+            SolBoostClaim => {
+                let id = format!("{spot}:sol_boost_claim:{}:{}:{}", r.time, to.asset, to.amount.normalize());
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: to.asset,
+                    amount: to.amount,
+                    symbol: None,
+                };
+                out.push(ev(id, r.time, &spot, kind));
+                continue;
+            }
             BethReward => {
                 let id = format!("{spot}:beth_reward:{}:{}", r.time, to.amount.normalize());
                 let kind = EventKind::Income {

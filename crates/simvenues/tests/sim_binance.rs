@@ -584,7 +584,8 @@ async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
 
 /// The ETH and SOL staking histories (docs/venues.md §1.16) in the pages' shapes, and in the truth: a generated
 /// data account stakes ETH for WBETH, unwraps some into BETH, earns a BETH reward, wraps it back, redeems WBETH for
-/// ETH at a higher rate, stakes SOL for BNSOL and redeems some; windows are at most three months.
+/// ETH at a higher rate, stakes SOL for BNSOL, redeems some and claims a SOL Boost reward (its time in seconds, as
+/// the page's sample writes it); windows are at most three months.
 #[tokio::test]
 async fn staking_pages_follow_the_documented_shapes() {
     let sb = sandbox().await;
@@ -618,9 +619,19 @@ async fn staking_pages_follow_the_documented_shapes() {
     assert!(sol["rows"][0]["exchangeRate"].is_string());
     let sol_out = get("/sapi/v1/sol-staking/sol/history/redemptionHistory", month.clone()).await.json();
     assert_eq!(sol_out["rows"][0]["distributeAsset"], "SOL", "{sol_out}");
+    let claims =
+        get("/sapi/v1/sol-staking/sol/history/boostRewardsHistory", format!("type=CLAIM&{month}")).await.json();
+    let claim = &claims["rows"][0];
+    assert_eq!((claim["token"].as_str(), claim["status"].as_str()), (Some("SOL"), Some("SUCCESS")), "{claims}");
+    let seconds = claim["time"].as_i64().unwrap();
+    assert!(seconds < 100_000_000_000 && seconds * 1000 > end - 30 * 86_400_000, "a time in seconds: {claim}");
+    let given = get("/sapi/v1/sol-staking/sol/history/boostRewardsHistory", format!("type=DISTRIBUTE&{month}")).await;
+    assert!(given.json()["rows"][0]["bnsolHolding"].is_string() && given.json()["rows"][0]["status"].is_null());
+    let bad_type = format!("type=ALL&{month}");
+    assert_eq!(get("/sapi/v1/sol-staking/sol/history/boostRewardsHistory", bad_type).await.status, 400);
     let long = format!("startTime={}&endTime={end}", end - 91 * 86_400_000);
     assert_eq!(get("/sapi/v1/sol-staking/sol/history/stakingHistory", long).await.status, 400);
-    // the truth: six migrations and an interest income in spot
+    // the truth: six migrations and two interest incomes in spot
     let ledger = sb.truth_ledger();
     let staking: Vec<&str> = ledger
         .iter()
@@ -631,7 +642,16 @@ async fn staking_pages_follow_the_documented_shapes() {
         .collect();
     assert_eq!(
         staking,
-        ["eth_stake", "wbeth_unwrap", "beth_reward", "wbeth_wrap", "eth_redemption", "sol_stake", "sol_redemption"]
+        [
+            "eth_stake",
+            "wbeth_unwrap",
+            "beth_reward",
+            "wbeth_wrap",
+            "eth_redemption",
+            "sol_stake",
+            "sol_redemption",
+            "sol_boost_claim"
+        ]
     );
 }
 

@@ -142,6 +142,8 @@ pub enum Stream {
     BinanceSolStakings,
     /// Binance `/sapi/v1/sol-staking/sol/history/redemptionHistory`.
     BinanceSolRedemptions,
+    /// Binance `/sapi/v1/sol-staking/sol/history/boostRewardsHistory` (`type=CLAIM`).
+    BinanceSolBoostClaims,
     /// Binance `/fapi/v1/income` of a copy-trading account (docs/venues.md §1.17): its transfer rows are its money in
     /// and out.
     BinanceLeadIncome,
@@ -298,6 +300,10 @@ impl Stream {
             Stream::BinanceSolRedemptions => {
                 s(&BINANCE_SOL_REDEMPTIONS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
             }
+            // a claim pending at one read is read again for a week, like a stake
+            Stream::BinanceSolBoostClaims => {
+                s(&BINANCE_SOL_BOOST_REWARDS, Some(90 * DAY - 1), None, 100, PageNumber, 7 * DAY)
+            }
             // copy trading (docs/venues.md §1.17, §2.11): a lead portfolio's income as a regular account's; closed
             // tracking orders by their opening time, three months a query, so each full cycle reads the last three
             // months again (an order listed when it closes, long after it opened); profit shares by their time
@@ -378,6 +384,7 @@ impl Stream {
             BinanceWbethUnwraps => "WBETH unwrapped into BETH",
             BinanceSolStakings => "SOL staked for BNSOL",
             BinanceSolRedemptions => "SOL staking redemptions",
+            BinanceSolBoostClaims => "SOL staking Boost rewards claimed",
             BinanceLeadIncome => "lead portfolio income and transfers",
             BitgetCopyFollowerOrders => "copied orders and profit shares paid",
             BitgetCopyTraderOrders => "lead orders",
@@ -428,7 +435,8 @@ impl Stream {
             | BinanceWbethWraps
             | BinanceWbethUnwraps
             | BinanceSolStakings
-            | BinanceSolRedemptions => Venue::Binance,
+            | BinanceSolRedemptions
+            | BinanceSolBoostClaims => Venue::Binance,
             BinanceLeadIncome => Venue::Binance,
             BinanceMarginBorrows
             | BinanceMarginRepays
@@ -473,7 +481,7 @@ impl Stream {
 
     /// The ETH and SOL staking histories (docs/venues.md §1.16): what can explain a movement of a staking asset in
     /// spot ([`Stream::STAKING_ASSETS`]).
-    pub const BINANCE_STAKING: [Stream; 7] = [
+    pub const BINANCE_STAKING: [Stream; 8] = [
         Stream::BinanceEthStakings,
         Stream::BinanceEthRedemptions,
         Stream::BinanceBethRewards,
@@ -481,6 +489,7 @@ impl Stream {
         Stream::BinanceWbethUnwraps,
         Stream::BinanceSolStakings,
         Stream::BinanceSolRedemptions,
+        Stream::BinanceSolBoostClaims,
     ];
 
     /// The assets the staking histories move, all in spot: the staked coins and their receipt tokens.
@@ -531,6 +540,7 @@ impl Stream {
                 Stream::BinanceWbethUnwraps,
                 Stream::BinanceSolStakings,
                 Stream::BinanceSolRedemptions,
+                Stream::BinanceSolBoostClaims,
             ],
             AccountMode::BitgetClassic => &[
                 Stream::BitgetDeposits,
@@ -646,6 +656,8 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         Stream::BitgetUnifiedFinancial => vec![vec![("category", "USDT-FUTURES".into())]],
         // `type` is mandatory: every kind of reward
         Stream::BinanceEarnFlexibleRewards => vec![vec![("type", "ALL".into())]],
+        // what was claimed reached spot; what was distributed and not claimed is not the user's yet
+        Stream::BinanceSolBoostClaims => vec![vec![("type", "CLAIM".into())]],
         // `transactionType` is mandatory: 0 deposits or purchases, 1 withdrawals or sales
         Stream::BinanceFiatDeposits | Stream::BinanceFiatBuys => vec![vec![("transactionType", "0".into())]],
         Stream::BinanceFiatWithdrawals | Stream::BinanceFiatSells => vec![vec![("transactionType", "1".into())]],

@@ -277,6 +277,7 @@ mod wallets {
         BinanceWbethUnwraps,
         BinanceSolStakings,
         BinanceSolRedemptions,
+        BinanceSolBoostClaims,
     ];
 
     /// Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12); P2P trades and Binance Pay

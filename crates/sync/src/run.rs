@@ -342,6 +342,7 @@ fn parse_page(
         Stream::BinanceWbethUnwraps => b::wbeth_unwraps(data, label),
         Stream::BinanceSolStakings => b::sol_stakings(data, label),
         Stream::BinanceSolRedemptions => b::sol_redemptions(data, label),
+        Stream::BinanceSolBoostClaims => b::sol_boost_claims(data, label),
         Stream::BinanceCoinmIncome => b::coinm_income(data, label),
         Stream::BinanceCoinmTrades => b::coinm_trades(data, label),
         Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),

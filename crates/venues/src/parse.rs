@@ -300,7 +300,8 @@ pub mod binance {
     pub use fiat::{fiat_buys, fiat_deposits, fiat_sells, fiat_withdrawals, p2p_trades, pay_transactions};
     mod staking;
     pub use staking::{
-        beth_rewards, eth_redemptions, eth_stakings, sol_redemptions, sol_stakings, wbeth_unwraps, wbeth_wraps,
+        beth_rewards, eth_redemptions, eth_stakings, sol_boost_claims, sol_redemptions, sol_stakings, wbeth_unwraps,
+        wbeth_wraps,
     };
 
     mod copy;

@@ -988,6 +988,38 @@ fn binance_beth_rewards_sample() {
     );
 }
 
+/// The SOL Boost rewards sample (docs/venues.md §1.16), `type=CLAIM`: its `time` in seconds as the sample writes it
+/// (a time in milliseconds read as is), `token` credited to spot as `interest` income; a pending claim moves nothing,
+/// an unknown status is named.
+#[test]
+fn binance_sol_boost_claims_sample() {
+    let data = json!({"rows": [{"time": 1729520680, "token": "SOL", "amount": "1.20291028", "status": "SUCCESS"},
+        {"time": 1729520681000u64, "token": "jto", "amount": "3", "status": "SUCCESS"},
+        {"time": 1729520682, "token": "SOL", "amount": "1", "status": "PENDING"},
+        {"time": 1729520683, "token": "SOL", "amount": "2", "status": "EXPIRED"}], "total": 4});
+    let page = binance::sol_boost_claims(&data, "main").unwrap();
+    let got: Vec<(&str, i64)> = page.events.iter().map(|e| (e.id.as_str(), e.time.0)).collect();
+    assert_eq!(
+        got,
+        [
+            ("binance/main/spot:sol_boost_claim:1729520680000:SOL:1.20291028", 1729520680000),
+            ("binance/main/spot:sol_boost_claim:1729520681000:JTO:3", 1729520681000)
+        ]
+    );
+    assert_eq!(
+        page.events[0].kind,
+        EventKind::Income {
+            income_type: IncomeType::Interest,
+            asset: "SOL".into(),
+            amount: d("1.20291028"),
+            symbol: None
+        }
+    );
+    assert_eq!(page.warnings.len(), 1, "{:?}", page.warnings);
+    assert!(page.warnings[0].contains("\"EXPIRED\""), "{:?}", page.warnings);
+    assert_eq!(page.min_time, Some(1729520680000), "paged in milliseconds");
+}
+
 /// Binance copy trading (docs/venues.md §1.17): the lead status sample; a lead portfolio's income sample, whose
 /// `TRANSFER` row is money moved out of the portfolio (a withdrawal, where a regular account skips it), a
 /// `STRATEGY_UMFUTURES_TRANSFER` in a deposit, and a type the page does not list (a profit share) other income.

@@ -262,6 +262,7 @@ fn catalogued(known: &catalogue::Endpoint) -> Option<Endpoint> {
         c::BINANCE_WBETH_UNWRAPS => ep(Security::Signed, SapiIp, w(150), staking::wbeth_unwraps),
         c::BINANCE_SOL_STAKINGS => ep(Security::Signed, SapiIp, w(150), staking::sol_stakings),
         c::BINANCE_SOL_REDEMPTIONS => ep(Security::Signed, SapiIp, w(150), staking::sol_redemptions),
+        c::BINANCE_SOL_BOOST_REWARDS => ep(Security::Signed, SapiIp, w(150), staking::sol_boost_rewards),
         c::BINANCE_MARGIN_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::account),
         c::BINANCE_ISOLATED_ACCOUNT => ep(Security::Signed, SapiIp, w(10), margin::isolated_account),
         c::BINANCE_MARGIN_BORROW_REPAY => ep(Security::Signed, SapiIp, w(10), margin::borrow_repay),

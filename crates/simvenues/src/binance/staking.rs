@@ -63,3 +63,23 @@ pub(super) fn beth_rewards(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             "annualPercentageRate": "0.0365", "status": "SUCCESS"})
     })
 }
+
+/// SOL Boost rewards: `type` `CLAIM` (the default) lists the rewards claimed to spot, with `time` in seconds as the
+/// page's sample writes it, `token`, `amount` and `status`; `DISTRIBUTE` the rewards distributed, with the
+/// `bnsolHolding` and no status (this venue distributes each reward as it is claimed).
+pub(super) fn sol_boost_rewards(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let claim = match ctx.params.get("type") {
+        None | Some("CLAIM") => true,
+        Some("DISTRIBUTE") => false,
+        Some(_) => return Err(ApiError::invalid("type")),
+    };
+    history(ctx, StakingKind::SolBoostClaim, |r| {
+        let mut v = json!({"time": r.time / 1000, "token": &*r.to.0, "amount": f8(r.to.1)});
+        if claim {
+            v["status"] = json!("SUCCESS");
+        } else {
+            v["bnsolHolding"] = json!(f8(r.from.1));
+        }
+        v
+    })
+}

@@ -1,6 +1,7 @@
 //! A Binance data account's ETH and SOL staking (docs/venues.md §1.16): half its spot ETH staked for WBETH, a
 //! quarter of that unwrapped into BETH, a BETH reward, the BETH wrapped back, half the WBETH redeemed for ETH; half
-//! its spot SOL staked for BNSOL (2 SOL deposited first if it holds none) and half of that redeemed. Five days before the history's end (after every other
+//! its spot SOL staked for BNSOL (2 SOL deposited first if it holds none), half of that redeemed, and a Boost reward
+//! of SOL claimed. Five days before the history's end (after every other
 //! act of the account but the fiat script), so that the rest of the world is generated as before and the ticks test
 //! (the last three days) meets none of it. The rates grow with time (the rewards accrued in WBETH and BNSOL); no
 //! draw from the account's random stream.
@@ -24,6 +25,9 @@ pub enum StakingKind {
     SolRedeem,
     /// BETH distributed to BETH holders (`rewardsHistory`): `from` is the holding, `to` the reward.
     BethReward,
+    /// A SOL Boost reward claimed to spot (`sol/history/boostRewardsHistory`, `type=CLAIM`): `from` is the BNSOL
+    /// holding, `to` the reward; at a whole second (the page writes its time in seconds).
+    SolBoostClaim,
 }
 
 /// One row of the staking histories: what left, what arrived, the rate of the day (coin per receipt token).
@@ -50,6 +54,7 @@ pub(super) const STAKING_SCRIPT: &[(i64, Act)] = &[
     (5 * DAY - 6 * HOUR, Act::Staking(StakingKind::EthRedeem)),
     (5 * DAY - 7 * HOUR, Act::Staking(StakingKind::SolStake)),
     (5 * DAY - 8 * HOUR, Act::Staking(StakingKind::SolRedeem)),
+    (5 * DAY - 9 * HOUR, Act::Staking(StakingKind::SolBoostClaim)),
 ];
 
 impl BinanceActivity<'_> {
@@ -75,6 +80,7 @@ impl BinanceActivity<'_> {
             SolStake => ("SOL", half, "BNSOL", Decimal::ONE / rate),
             SolRedeem => ("BNSOL", half, "SOL", rate),
             BethReward => return self.beth_reward(t),
+            SolBoostClaim => return self.sol_boost_claim(t - t.rem_euclid(1000)),
         };
         if kind == SolStake && bal(&self.spot, "SOL").is_zero() {
             self.sol_deposit(t - 1000);
@@ -109,6 +115,23 @@ impl BinanceActivity<'_> {
             address: format!("So1{id:040x}"),
             txid: format!("{id:064x}"),
             time: t,
+        });
+    }
+
+    /// A SOL Boost reward of 0.1 % of the BNSOL held, claimed to spot.
+    fn sol_boost_claim(&mut self, t: i64) {
+        let holding = bal(&self.spot, "BNSOL");
+        let reward = (holding * Decimal::new(1, 3)).round_dp(8);
+        if reward.is_zero() {
+            return;
+        }
+        add(&mut self.spot, "SOL", reward);
+        self.a.staking.push(StakingRow {
+            kind: StakingKind::SolBoostClaim,
+            time: t,
+            from: (interned("BNSOL"), holding),
+            to: (interned("SOL"), reward),
+            rate: Decimal::ONE,
         });
     }
 

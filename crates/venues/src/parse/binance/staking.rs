@@ -1,12 +1,13 @@
 //! Binance ETH and SOL staking (docs/venues.md §1.16; the accounting in docs/accounting.md §8d). A stake, a
 //! redemption, a wrap or an unwrap exchanges a coin for its receipt token, or back, at the venue's rate: a
-//! `migration` in spot, which carries the lots over. BETH rewards are units credited: interest income. Rewards that
+//! `migration` in spot, which carries the lots over. BETH rewards and claimed SOL Boost rewards are units credited:
+//! interest income. Rewards that
 //! accrue in WBETH's or BNSOL's rate credit no unit and are not read (docs/accounting.md §8d).
 
 use super::*;
 use catalogue::{
-    BINANCE_BETH_REWARDS, BINANCE_ETH_REDEMPTIONS, BINANCE_ETH_STAKINGS, BINANCE_SOL_REDEMPTIONS, BINANCE_SOL_STAKINGS,
-    BINANCE_WBETH_UNWRAPS, BINANCE_WBETH_WRAPS,
+    BINANCE_BETH_REWARDS, BINANCE_ETH_REDEMPTIONS, BINANCE_ETH_STAKINGS, BINANCE_SOL_BOOST_REWARDS,
+    BINANCE_SOL_REDEMPTIONS, BINANCE_SOL_STAKINGS, BINANCE_WBETH_UNWRAPS, BINANCE_WBETH_WRAPS,
 };
 
 /// Statuses of the staking histories that move nothing (yet, or ever); `SUCCESS` did.
@@ -111,6 +112,37 @@ pub fn beth_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
         let time = page.noted(r.ms("time")?);
         let (asset, amount) = (r.asset("asset")?, r.dec("amount")?);
         let id = ids::row(&spot, "beth_reward", &format!("{time}:{amount}"));
+        if !succeeded(&mut page, E, &id, &r.text("status")?) {
+            continue;
+        }
+        page.push(
+            id,
+            time,
+            spot.clone(),
+            EventKind::Income { income_type: IncomeType::Interest, asset, amount, symbol: None },
+        );
+    }
+    Ok(page)
+}
+
+/// Times below this are in seconds, not milliseconds: 10^11 ms is in March 1973, 10^11 s in the year 5138. The Boost
+/// rewards page's sample writes `time` in seconds where every other staking history writes milliseconds
+/// (docs/venues.md §1.16).
+const SECONDS_BELOW: i64 = 100_000_000_000;
+
+/// `GET /sapi/v1/sol-staking/sol/history/boostRewardsHistory` with `type=CLAIM`: Boost rewards claimed, each
+/// successful row `interest` income of `amount` `token` in spot (docs/accounting.md §8d). `time` in seconds or
+/// milliseconds (see [`SECONDS_BELOW`]). Id `{spot}:sol_boost_claim:{time in ms}:{token}:{amount}`.
+pub fn sol_boost_claims(data: &Value, label: &str) -> Result<Page, VenueError> {
+    const E: &str = BINANCE_SOL_BOOST_REWARDS.path;
+    let (mut page, rows) = earn_page(E, data)?;
+    let spot = account(V, label, "spot");
+    for r in rows {
+        let r = r?;
+        let raw = r.ms("time")?;
+        let time = page.noted(if raw < SECONDS_BELOW { raw.saturating_mul(1000) } else { raw });
+        let (asset, amount) = (r.asset("token")?, r.dec("amount")?);
+        let id = ids::row(&spot, "sol_boost_claim", &format!("{time}:{asset}:{amount}"));
         if !succeeded(&mut page, E, &id, &r.text("status")?) {
             continue;
         }
