@@ -771,6 +771,8 @@ enum Act {
     P2p(bool),
     /// A Binance Pay payment (`true`: received).
     Pay(bool),
+    /// A Binance Pay payment combining the funding and spot wallets.
+    PayFromTwoWallets,
     /// A stake, redemption, wrap, unwrap or BETH reward of the staking script.
     Staking(StakingKind),
     /// Moves USDT from spot to cross margin.
@@ -1233,6 +1235,7 @@ impl BinanceActivity<'_> {
             Act::CardBuy => self.card_buy(t),
             Act::P2p(buy) => self.p2p(t, buy),
             Act::Pay(received) => self.pay(t, received),
+            Act::PayFromTwoWallets => self.pay_from_two_wallets(t),
             Act::Staking(kind) => self.staking(t, kind),
             Act::MarginIn => self.margin_in(t),
             Act::MarginBorrow => self.margin_borrow(t),

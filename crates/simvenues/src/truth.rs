@@ -21,7 +21,7 @@
 //! | Binance fiat deposit / withdrawal (`/sapi/v1/fiat/orders`, `Successful` or `Finished`) | deposit of `amount` / withdrawal of `amount`, `totalFee` on top | `binance/L/spot:fiat_deposit:{orderNo}`, `binance/L/spot:fiat_withdrawal:{orderNo}` |
 //! | Binance card purchase (`/sapi/v1/fiat/payments`, `Completed`) | deposit of `sourceAmount`, trade of `sourceAmount − totalFee` for `obtainAmount` with `totalFee` in the fiat | `binance/L/spot:fiat_payment:{orderNo}:deposit`, `…:trade` |
 //! | Binance P2P order (`/sapi/v1/c2c/orderMatch/listUserOrderHistory`, `COMPLETED`) | BUY: deposit of `totalPrice`, trade fiat → `amount`; SELL: trade `amount` → `totalPrice`, `commission` in the crypto, withdrawal of `totalPrice` | `binance/L/funding:p2p:{orderNumber}:deposit`, `…:trade`, `…:withdrawal` |
-//! | Binance Pay (`/sapi/v1/pay/transactions`, `walletType` 1) | deposit (amount > 0) / withdrawal (< 0) in funding | `binance/L/funding:pay:{transactionId}` |
+//! | Binance Pay (`/sapi/v1/pay/transactions`; a payment combining wallets, each wallet's part of `fundsDetail`) | deposit (amount > 0) / withdrawal (< 0) in each wallet that paid or received (1 funding, 2 spot) | `binance/L/{wallet}:pay:{transactionId}` |
 //! | Binance ETH / SOL staking, redemption, WBETH wrap / unwrap (`/sapi/v1/{eth,sol}-staking/…/history/…`, `SUCCESS`) | migration in spot of what left to what arrived | `binance/L/spot:{eth_stake, eth_redemption, wbeth_wrap, wbeth_unwrap, sol_stake, sol_redemption}:{time}:{amount}` |
 //! | Binance BETH reward (`/sapi/v1/eth-staking/eth/history/rewardsHistory`) | income interest in spot | `binance/L/spot:beth_reward:{time}:{amount}` |
 //! | Binance Simple Earn subscription (`/sapi/v1/simple-earn/{flexible,locked}/history/subscriptionRecord`) | transfer spot → earn | `binance/L/spot:earn_subscription:{flexible or locked}:{purchaseId}` |
@@ -383,13 +383,17 @@ fn binance_fiat(a: &BinanceAccount, out: &mut Vec<Event>) {
             out.push(ev(id("withdrawal"), p.time, &funding, withdrawal(&p.fiat, p.total_price, None)));
         }
     }
-    for p in a.pay.iter().filter(|p| p.wallet_type == 1) {
-        let kind = if p.amount.is_sign_negative() {
-            withdrawal(&p.currency, -p.amount, None)
-        } else {
-            deposit(&p.currency, p.amount)
-        };
-        out.push(ev(format!("{funding}:pay:{}", p.id), p.time, &funding, kind));
+    // each wallet's part of a payment, in that wallet (the simulated venue pays from funding and spot only)
+    for p in &a.pay {
+        for &(wallet_type, amount) in &p.wallets {
+            let wallet = format!("binance/{}/{}", a.label, if wallet_type == 2 { "spot" } else { "funding" });
+            let kind = if amount.is_sign_negative() {
+                withdrawal(&p.currency, -amount, None)
+            } else {
+                deposit(&p.currency, amount)
+            };
+            out.push(ev(format!("{wallet}:pay:{}", p.id), p.time, &wallet, kind));
+        }
     }
 }
 

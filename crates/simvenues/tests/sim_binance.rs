@@ -526,8 +526,8 @@ async fn coin_m_reads_are_signed_weighted_apart_and_checked() {
 }
 
 /// The fiat, card, P2P and Pay histories (docs/venues.md §1.15) in the pages' shapes, and in the truth: a failed
-/// fiat deposit is served and is no event; the P2P window is at most 30 days, Pay's 90; `transactionType` is
-/// mandatory.
+/// fiat deposit is served and is no event; a Pay payment combines wallets; the P2P window is at most 30 days, Pay's
+/// 90; `transactionType` is mandatory.
 #[tokio::test]
 async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
     let sb = sandbox().await;
@@ -542,7 +542,11 @@ async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
     assert!(pay.get("total").is_none(), "{pay}");
     let amounts: Vec<&str> =
         pay["data"].as_array().expect("data").iter().map(|p| p["amount"].as_str().unwrap()).collect();
-    assert_eq!(amounts, ["-5.00000000", "15.00000000"]);
+    assert_eq!(amounts, ["-8.00000000", "-5.00000000", "15.00000000"]);
+    // the newest combines wallets: 5 USDT from funding (1) and 3 from spot (2), the main wallet first
+    let split = &pay["data"][0];
+    assert_eq!((split["walletType"].clone(), split["walletTypes"].clone()), (json!(1), json!([1, 2])), "{split}");
+    assert_eq!(split["fundsDetail"][0]["walletAssetCost"], json!([{"1": "5.00000000"}, {"2": "3.00000000"}]));
     let r = get("/sapi/v1/fiat/payments", format!("beginTime={}&endTime={end}", end - 30 * 86_400_000)).await;
     assert_eq!((r.status, r.json()["code"].clone()), (400, json!(-1102)), "transactionType is mandatory");
     let r = get("/sapi/v1/fiat/orders", format!("transactionType=0&beginTime={}&endTime={end}", end - 30 * 86_400_000))
@@ -570,13 +574,15 @@ async fn fiat_p2p_and_pay_pages_follow_the_documented_shapes() {
     assert_eq!(sides, ["SELL", "BUY"]);
     let long = format!("startTime={}&endTime={end}", end - 31 * 86_400_000);
     assert_eq!(get("/sapi/v1/c2c/orderMatch/listUserOrderHistory", long).await.status, 400);
-    // the truth: the fiat deposit but not the failed one, the card purchase's two legs, the P2P orders' four, Pay's two
+    // the truth: the fiat deposit but not the failed one, the card purchase's two legs, the P2P orders' four, Pay's
+    // three in funding and the combined payment's part in spot
     let ledger = sb.truth_ledger();
     let count = |prefix: &str| ledger.iter().filter(|e| e.id.starts_with(prefix)).count();
     assert_eq!(count("binance/main/spot:fiat_deposit:"), 1);
     assert_eq!(count("binance/main/spot:fiat_payment:"), 2);
     assert_eq!(count("binance/main/funding:p2p:"), 4);
-    assert_eq!(count("binance/main/funding:pay:"), 2);
+    assert_eq!(count("binance/main/funding:pay:"), 3);
+    assert_eq!(count("binance/main/spot:pay:"), 1);
     let failed = statuses.iter().position(|s| *s == "Failed").unwrap();
     let failed_no = orders["data"][failed]["orderNo"].as_str().unwrap();
     assert!(!ledger.iter().any(|e| e.id.contains(failed_no)), "a failed order is no event");

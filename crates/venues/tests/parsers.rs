@@ -901,6 +901,54 @@ fn binance_pay_sample() {
     assert!(page.warnings[0].contains("GIFT_CARD"), "{:?}", page.warnings);
 }
 
+/// A Pay payment sent from several wallets (docs/venues.md §1.15): each wallet's part of each asset in `fundsDetail`
+/// is a withdrawal from that wallet (the page's sample seen by the payer: 0.6 USDT and 0.00005 ETH from funding and
+/// from spot for an order of BNB); parts that do not add up to the amount are named; a card's part moves no wallet.
+#[test]
+fn binance_pay_from_several_wallets_is_booked_per_wallet() {
+    let row = |amount: &str, currency: &str, detail: serde_json::Value| {
+        json!({"code": "000000", "data": [{"orderType": "PAY", "transactionId": "M_P_7", "transactionTime": 9u64,
+            "amount": amount, "currency": currency, "walletType": 1, "walletTypes": [1, 2], "fundsDetail": detail}],
+            "success": true})
+    };
+    let sample = json!([{"currency": "USDT", "amount": "1.2", "walletAssetCost": [{"1": "0.6"}, {"2": "0.6"}]},
+        {"currency": "ETH", "amount": "0.0001", "walletAssetCost": [{"1": "0.00005"}, {"2": "0.00005"}]}]);
+    let page = binance::pay_transactions(&row("-23.72469206", "BNB", sample), "main").unwrap();
+    let got: Vec<(&str, &EventKind)> = page.events.iter().map(|e| (e.id.as_str(), &e.kind)).collect();
+    let out = |asset: &str, amount: &str| EventKind::Withdrawal {
+        asset: asset.into(),
+        amount: d(amount),
+        fee: None,
+        txid: None,
+    };
+    assert_eq!(
+        got,
+        [
+            ("binance/main/funding:pay:M_P_7:ETH", &out("ETH", "0.00005")),
+            ("binance/main/funding:pay:M_P_7:USDT", &out("USDT", "0.6")),
+            ("binance/main/spot:pay:M_P_7:ETH", &out("ETH", "0.00005")),
+            ("binance/main/spot:pay:M_P_7:USDT", &out("USDT", "0.6")),
+        ]
+    );
+    assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+
+    // paid in its own currency: the id of a payment from one wallet; a card's part is named, no event
+    let own = json!([{"currency": "USDT", "amount": "8", "walletAssetCost": [{"1": "5"}, {"2": "2"}, {"4": "1"}]}]);
+    let page = binance::pay_transactions(&row("-8", "USDT", own), "main").unwrap();
+    let got: Vec<(&str, &EventKind)> = page.events.iter().map(|e| (e.id.as_str(), &e.kind)).collect();
+    assert_eq!(
+        got,
+        [("binance/main/funding:pay:M_P_7", &out("USDT", "5")), ("binance/main/spot:pay:M_P_7", &out("USDT", "2"))]
+    );
+    assert!(page.warnings.iter().any(|w| w.contains("card")), "{:?}", page.warnings);
+    let short = json!([{"currency": "USDT", "amount": "7", "walletAssetCost": [{"1": "5"}, {"2": "2"}]}]);
+    let page = binance::pay_transactions(&row("-8", "USDT", short), "main").unwrap();
+    assert!(page.warnings[0].contains("paid 7 USDT for an amount of -8"), "{:?}", page.warnings);
+    let bad = json!([{"currency": "USDT", "amount": "8", "walletAssetCost": [{"1": "-5"}]}]);
+    let err = binance::pay_transactions(&row("-8", "USDT", bad), "main").unwrap_err().to_string();
+    assert!(err.contains("walletAssetCost") && err.contains("/sapi/v1/pay/transactions"), "{err}");
+}
+
 /// The ETH and SOL staking samples (docs/venues.md §1.16): a stake and a redemption are migrations in spot (the
 /// coin for its receipt token at the page's rate, and back, the redemption at its arrival time); a wrap and an
 /// unwrap likewise between BETH and WBETH. `PENDING` and `FAILED` rows give no event; another status is named.

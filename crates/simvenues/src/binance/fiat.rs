@@ -148,11 +148,12 @@ pub(super) fn pay(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
             } else {
                 (json!({"name": "Friend", "type": "USER", "accountId": "67736251"}), json!({"binanceId": "350000001"}))
             };
+            let wallet_types: Vec<u8> = p.wallets.iter().map(|w| w.0).collect();
+            let costs: Vec<Value> = p.wallets.iter().map(|(w, a)| json!({w.to_string(): f8(a.abs())})).collect();
             json!({"orderType": p.order_type, "transactionId": p.id, "transactionTime": p.time,
-                   "amount": f8(p.amount), "currency": &*p.currency, "walletType": p.wallet_type,
-                   "walletTypes": [p.wallet_type],
-                   "fundsDetail": [{"currency": &*p.currency, "amount": f8(p.amount.abs()),
-                                    "walletAssetCost": [{p.wallet_type.to_string(): f8(p.amount.abs())}]}],
+                   "amount": f8(p.amount), "currency": &*p.currency, "walletType": wallet_types[0],
+                   "walletTypes": wallet_types,
+                   "fundsDetail": [{"currency": &*p.currency, "amount": f8(p.amount.abs()), "walletAssetCost": costs}],
                    "payerInfo": payer, "receiverInfo": receiver})
         })
         .collect();

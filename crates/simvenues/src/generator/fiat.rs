@@ -83,8 +83,9 @@ pub struct PayTx {
     pub currency: Symbol,
     /// `amount`: positive received, negative sent.
     pub amount: Decimal,
-    /// `walletType` (1 funding).
-    pub wallet_type: u8,
+    /// What each wallet paid or received, by `walletType` code (1 funding, 2 spot), the main one first: one entry
+    /// for most rows, two for a payment combining wallets (`walletTypes`, `fundsDetail`'s `walletAssetCost`).
+    pub wallets: Vec<(u8, Decimal)>,
     /// `transactionTime`, ms.
     pub time: i64,
 }
@@ -98,6 +99,7 @@ pub(super) const FIAT_SCRIPT: &[(i64, Act)] = &[
     (4 * DAY - 5 * HOUR - MINUTE, Act::P2p(false)),
     (4 * DAY - 6 * HOUR, Act::Pay(true)),
     (4 * DAY - 6 * HOUR - MINUTE, Act::Pay(false)),
+    (4 * DAY - 6 * HOUR - 2 * MINUTE, Act::PayFromTwoWallets),
 ];
 
 /// An order number from an id: 32 hex digits, as the fiat pages write them.
@@ -189,18 +191,35 @@ impl BinanceActivity<'_> {
     /// A Binance Pay payment of 15 USDT received from another user into funding, or one of 5 USDT paid to a merchant
     /// from funding (when it holds them).
     pub(super) fn pay(&mut self, t: i64, received: bool) {
-        let (start, index) = (self.start, self.index);
         let amount = if received { Decimal::from(15) } else { Decimal::from(-5) };
         if bal(&self.funding, "USDT") + amount < Decimal::ZERO {
             return;
         }
         add(&mut self.funding, "USDT", amount);
+        self.push_pay(t, if received { "C2C" } else { "PAY" }, amount, vec![(1, amount)]);
+    }
+
+    /// A Binance Pay payment of 8 USDT to a merchant combining wallets: 5 from funding, 3 from spot (when both hold
+    /// them).
+    pub(super) fn pay_from_two_wallets(&mut self, t: i64) {
+        let (from_funding, from_spot) = (Decimal::from(-5), Decimal::from(-3));
+        if bal(&self.funding, "USDT") + from_funding < Decimal::ZERO
+            || bal(&self.spot, "USDT") + from_spot < Decimal::ZERO
+        {
+            return;
+        }
+        add(&mut self.funding, "USDT", from_funding);
+        add(&mut self.spot, "USDT", from_spot);
+        self.push_pay(t, "PAY", from_funding + from_spot, vec![(1, from_funding), (2, from_spot)]);
+    }
+
+    fn push_pay(&mut self, t: i64, order_type: &str, amount: Decimal, wallets: Vec<(u8, Decimal)>) {
         self.a.pay.push(PayTx {
-            id: format!("M_P_{}", rid(72_000_000_000, start, t, index)),
-            order_type: if received { "C2C" } else { "PAY" }.into(),
+            id: format!("M_P_{}", rid(72_000_000_000, self.start, t, self.index)),
+            order_type: order_type.into(),
             currency: interned("USDT"),
             amount,
-            wallet_type: 1,
+            wallets,
             time: t,
         });
     }

@@ -245,10 +245,11 @@ fn pay_wallet(page: &mut Page, id: &str, wallet_type: &str) -> Option<&'static s
     }
 }
 
-/// `GET /sapi/v1/pay/transactions`: a payment received (positive `amount`) is a deposit from outside, a payment
-/// sent (negative) a withdrawal, in the wallet `walletType` names. An order type the pages do not list is booked
-/// the same way and named in a warning; a payment funded by several wallets (`walletTypes`) too. Id
-/// `{wallet}:pay:{transactionId}`.
+/// `GET /sapi/v1/pay/transactions`: a payment received (positive `amount`) is a deposit from outside into the wallet
+/// `walletType` names; a payment sent (negative) is a withdrawal from each wallet that paid, of what `fundsDetail`
+/// says it paid of each asset (`walletAssetCost`), or of the whole amount from `walletType` when the row has no
+/// detail. An order type the pages do not list is booked the same way and named in a warning. Id
+/// `{wallet}:pay:{transactionId}`, with `:{asset}` after it for a part paid in another asset than `currency`.
 pub fn pay_transactions(data: &Value, label: &str) -> Result<Page, VenueError> {
     const E: &str = BINANCE_PAY_TRANSACTIONS.path;
     let (mut page, rows) = sapi_page(E, data)?;
@@ -260,14 +261,62 @@ pub fn pay_transactions(data: &Value, label: &str) -> Result<Page, VenueError> {
         if !PAY_ORDER_TYPES.contains(&order_type.as_str()) {
             page.warnings.push(format!("{E} row {id}: unknown orderType {order_type:?}, booked by its amount's sign"));
         }
-        if r.obj.get("walletTypes").and_then(Value::as_array).is_some_and(|w| w.len() > 1) {
-            page.warnings.push(format!("{E} row {id}: paid from several wallets, booked in its main walletType"));
-        }
-        let Some(wallet) = pay_wallet(&mut page, &id, &r.text("walletType")?) else { continue };
-        let acc = account(V, label, wallet);
         let (asset, amount) = (r.asset("currency")?, r.dec("amount")?);
-        let kind = if amount.is_sign_negative() { withdrawal(&asset, -amount, None) } else { deposit(&asset, amount) };
-        page.push(ids::row(&acc, "pay", &id), time, acc.clone(), kind);
+        let parts = if amount.is_sign_negative() { pay_parts(&r)? } else { Vec::new() };
+        if parts.is_empty() {
+            if r.obj.get("walletTypes").and_then(Value::as_array).is_some_and(|w| w.len() > 1) {
+                page.warnings
+                    .push(format!("{E} row {id}: several wallets (walletTypes), booked whole in its walletType"));
+            }
+            let Some(wallet) = pay_wallet(&mut page, &id, &r.text("walletType")?) else { continue };
+            let acc = account(V, label, wallet);
+            let kind =
+                if amount.is_sign_negative() { withdrawal(&asset, -amount, None) } else { deposit(&asset, amount) };
+            page.push(ids::row(&acc, "pay", &id), time, acc.clone(), kind);
+            continue;
+        }
+        let paid: Decimal = parts.iter().filter(|p| p.1 == asset).map(|p| p.2).sum();
+        if parts.iter().all(|p| p.1 == asset) && paid != -amount {
+            page.warnings.push(format!(
+                "{E} row {id}: its wallets paid {paid} {asset} for an amount of {amount}; booked as paid"
+            ));
+        }
+        let mut legs: BTreeMap<(&'static str, String), Decimal> = BTreeMap::new();
+        for (wallet_type, part_asset, units) in parts {
+            if let Some(wallet) = pay_wallet(&mut page, &id, &wallet_type) {
+                *legs.entry((wallet, part_asset)).or_default() += units;
+            }
+        }
+        for ((wallet, part_asset), units) in legs.into_iter().filter(|(_, units)| !units.is_zero()) {
+            let acc = account(V, label, wallet);
+            let row_id = if part_asset == asset { id.clone() } else { format!("{id}:{part_asset}") };
+            page.push(ids::row(&acc, "pay", &row_id), time, acc.clone(), withdrawal(&part_asset, units, None));
+        }
     }
     Ok(page)
+}
+
+/// What each wallet paid of a payment sent, from `fundsDetail`: (wallet type code, asset, units) for each entry of
+/// each asset's `walletAssetCost` (`[{"1": "0.6"}, {"2": "0.6"}]`). Empty without the field.
+fn pay_parts(r: &Row) -> Result<Vec<(String, String, Decimal)>, VenueError> {
+    let Some(detail) = r.obj.get("fundsDetail").and_then(Value::as_array) else { return Ok(Vec::new()) };
+    let mut parts = Vec::new();
+    for d in detail {
+        let d = Row::new(V, r.endpoint, d)?;
+        let asset = d.asset("currency")?;
+        let costs =
+            d.get("walletAssetCost")?.as_array().ok_or_else(|| d.err("`walletAssetCost` is not a list".into()))?;
+        for cost in costs {
+            let cost = cost.as_object().ok_or_else(|| d.err("a `walletAssetCost` entry is not an object".into()))?;
+            for (wallet_type, units) in cost {
+                let units = units
+                    .as_str()
+                    .and_then(|u| u.parse::<Decimal>().ok())
+                    .filter(|u| !u.is_sign_negative())
+                    .ok_or_else(|| d.err(format!("`walletAssetCost` {wallet_type:?} = {units} is not a quantity")))?;
+                parts.push((wallet_type.clone(), asset.clone(), units));
+            }
+        }
+    }
+    Ok(parts)
 }
