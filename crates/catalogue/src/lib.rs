@@ -510,6 +510,11 @@ endpoints! {
     BITGET_TAX_FUTURES = Get "/api/v2/tax/future-record" Bitget Signed BitgetPerSecond(1) "futures tax records";
     BITGET_TAX_MARGIN = Get "/api/v2/tax/margin-record" Bitget Signed BitgetPerSecond(1) "margin tax records";
     BITGET_TAX_P2P = Get "/api/v2/tax/p2p-record" Bitget Signed BitgetPerSecond(1) "P2P tax records";
+    // Bitget Earn savings (docs/venues.md §2.14): the holdings, flexible and fixed-term, and their subscriptions,
+    // redemptions and interest; 10 requests a second per UID each
+    BITGET_SAVINGS_ASSETS = Get "/api/v2/earn/savings/assets" Bitget Signed BitgetPerSecond(10) "Earn savings holdings";
+    BITGET_SAVINGS_RECORDS = Get "/api/v2/earn/savings/records" Bitget Signed BitgetPerSecond(10)
+        "Earn savings subscriptions, redemptions and interest";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -906,6 +911,29 @@ mod tests {
         assert_eq!(Venue::Binance.host_for("/eapi/v1/x"), None);
         assert_eq!(Venue::Bitget.host_for("/fapi/v1/x"), None);
         assert_eq!(Venue::parse("Binance"), None);
+    }
+
+    /// Bitget Earn is read through its savings holdings and records only (docs/venues.md §2.14), two signed GETs at
+    /// 10 a second per UID; the savings account's estimates, the Earn overview, shark fin and loans are not read, and
+    /// the subscribe, redeem, borrow and repay siblings stay refused above.
+    #[test]
+    fn bitget_earn_entries_are_savings_reads() {
+        let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/earn/")).collect();
+        let paths: Vec<&str> = earn.iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["/api/v2/earn/savings/assets", "/api/v2/earn/savings/records"]);
+        for e in earn {
+            assert_eq!(
+                (e.method, e.security, e.cost, e.limiter()),
+                (Method::Get, Security::Signed, Cost::BitgetPerSecond(10), Limiter::BitgetSigned),
+                "{}",
+                e.path
+            );
+            assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
+        }
+        for not_read in ["/api/v2/earn/savings/account", "/api/v2/earn/account/assets", "/api/v2/earn/sharkfin/assets"]
+        {
+            assert!(lookup(Venue::Bitget, Method::Get, not_read).is_none(), "{not_read}");
+        }
     }
 
     /// Bitget's tax records (docs/venues.md §2.13) are four signed GETs, each limited to one request a second per

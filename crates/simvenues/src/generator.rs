@@ -24,6 +24,8 @@ mod copy;
 pub use copy::{CopyOrder, CopyRole, LEAD_PROFIT_SHARE, ProfitShare, STRATEGY_TRANSFER};
 mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
+mod savings;
+pub use savings::SavingsRecord;
 mod isolated;
 pub use isolated::{ISOLATED_PAIR, ISOLATED_WALLET, IsolatedPair};
 
@@ -563,6 +565,8 @@ pub struct BitgetAccount {
     pub tax_only: Vec<Bill>,
     /// Classic accounts' COIN-M and USDC-M futures (docs/venues.md §2.12), by wallet (`coinm`, `usdcm`).
     pub product_futures: BTreeMap<&'static str, ProductFutures>,
+    /// Earn savings records (classic accounts, docs/venues.md §2.14), chronological.
+    pub savings: Vec<SavingsRecord>,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -2000,12 +2004,14 @@ fn gen_bitget(
     } else {
         vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
+    let mut savings = savings::savings_plan(&plan, unified, days, start + days * DAY);
     let mut activity = BitgetActivity {
         g,
         market,
         a,
         spot: Balances::new(),
         fut: Balances::new(),
+        earn: Balances::new(),
         unified,
         start,
         index,
@@ -2027,6 +2033,9 @@ fn gen_bitget(
             activity.tax_only_income(at, k);
             tax_only.pop();
         }
+        while let Some((at, act)) = savings.pop_if(|(at, _)| *at <= t) {
+            activity.savings(at, act);
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2038,6 +2047,10 @@ fn gen_bitget(
             Act::Withdraw => activity.withdraw(t),
             _ => {}
         }
+    }
+    // the savings interest paid after the last act
+    while let Some((at, act)) = savings.pop() {
+        activity.savings(at, act);
     }
     activity.finish()
 }
@@ -2101,6 +2114,7 @@ impl BitgetAccount {
             profit_shares: Vec::new(),
             tax_only: Vec::new(),
             product_futures: BTreeMap::new(),
+            savings: Vec::new(),
         }
     }
 }
@@ -2115,6 +2129,8 @@ struct BitgetActivity<'m> {
     spot: Balances,
     /// The futures wallet (classic mode).
     fut: Balances,
+    /// The Earn savings holdings (classic mode, docs/venues.md §2.14).
+    earn: Balances,
     unified: bool,
     start: i64,
     index: u64,
@@ -2651,6 +2667,9 @@ impl BitgetActivity<'_> {
         } else {
             a.wallets.insert("spot", self.spot);
             a.wallets.insert("futures", self.fut);
+            if !a.savings.is_empty() {
+                a.wallets.insert("earn", self.earn);
+            }
         }
         a
     }

@@ -181,6 +181,7 @@ fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
         copy_orders: upto(&a.copy_orders, t, |o| o.close_time),
         profit_shares: upto(&a.profit_shares, t, |p| p.time),
         tax_only: upto(&a.tax_only, t, |b| b.time),
+        savings: upto(&a.savings, t, |r| r.time),
         product_futures: a
             .product_futures
             .iter()

@@ -176,6 +176,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_futures(a, &mut out);
         bitget_copy(a, &mut out);
         bitget_tax_only(a, &mut out);
+        bitget_savings(a, &mut out);
         bitget_product_futures(a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
@@ -981,6 +982,34 @@ fn bitget_tax_only(a: &BitgetAccount, out: &mut Vec<Event>) {
             symbol: None,
         };
         out.push(ev(format!("{spot}:tax:{ty}:{}", b.id), b.time, &spot, kind));
+    }
+}
+
+/// Bitget Earn savings (docs/venues.md §2.14): a subscription a transfer from spot into `earn`, a redemption one
+/// back, interest income in spot; every id the earn wallet's, `:savings:flexible:{orderType}:{orderId}`.
+fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (spot, earn) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/earn", a.label));
+    for r in &a.savings {
+        let transfer = |from: &str, to: &str| EventKind::Transfer {
+            from_account: AccountId(from.to_string()),
+            to_account: AccountId(to.to_string()),
+            asset: r.coin.to_string(),
+            amount: r.amount,
+        };
+        let (acc, kind) = match r.order_type {
+            "subscribe" => (&spot, transfer(&spot, &earn)),
+            "redeem" => (&earn, transfer(&earn, &spot)),
+            _ => {
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: r.coin.to_string(),
+                    amount: r.amount,
+                    symbol: None,
+                };
+                (&spot, kind)
+            }
+        };
+        out.push(ev(format!("{earn}:savings:flexible:{}:{}", r.order_type, r.id), r.time, acc, kind));
     }
 }
 

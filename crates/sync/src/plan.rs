@@ -173,6 +173,8 @@ pub enum Stream {
     BitgetTaxMargin,
     /// Bitget `/api/v2/tax/p2p-record`.
     BitgetTaxP2p,
+    /// Bitget `/api/v2/earn/savings/records`, per `periodType` (docs/venues.md §2.14).
+    BitgetSavings,
 }
 
 /// A stream's request rules.
@@ -337,6 +339,9 @@ impl Stream {
             Stream::BitgetTaxFutures => s(&BITGET_TAX_FUTURES, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetTaxMargin => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetTaxP2p => s(&BITGET_TAX_P2P, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            // Earn savings records (docs/venues.md §2.14): at most three months per query (90 days here), 100 rows,
+            // `idLessThan` = `endId`; how far back is not stated
+            Stream::BitgetSavings => s(&BITGET_SAVINGS_RECORDS, Some(90 * DAY - 1), None, 100, EndId, 0),
         }
     }
 
@@ -399,6 +404,7 @@ impl Stream {
             BitgetTaxFutures => "futures tax records",
             BitgetTaxMargin => "margin tax records",
             BitgetTaxP2p => "P2P tax records",
+            BitgetSavings => "Earn savings subscriptions, redemptions and interest",
         }
     }
 
@@ -462,6 +468,7 @@ impl Stream {
             | BitgetCopyTraderOrders
             | BitgetCopyProfitShares => Venue::Bitget,
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
+            BitgetSavings => Venue::Bitget,
         }
     }
 
@@ -550,6 +557,9 @@ impl Stream {
                 Stream::BitgetBgbConverts,
                 Stream::BitgetFuturesBills,
                 Stream::BitgetFuturesFills,
+                // Earn savings (docs/venues.md §2.14): a full cycle's unless it is an hourly one in which neither the
+                // earn nor the spot wallet moved
+                Stream::BitgetSavings,
                 // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
                 Stream::BitgetTaxSpot,
                 Stream::BitgetTaxFutures,
@@ -665,6 +675,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
         Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
         Stream::BinanceMarginTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        // `periodType` is mandatory: flexible and fixed-term products are read apart
+        Stream::BitgetSavings => {
+            venues::parse::bitget::SAVINGS_PERIODS.iter().map(|p| vec![("periodType", p.to_string())]).collect()
+        }
         _ => vec![vec![]],
     }
 }
@@ -803,6 +817,7 @@ mod tests {
         .chain(Stream::BINANCE_MARGIN)
         .chain([BinanceMarginTrades])
         .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
+        .chain([BitgetSavings])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

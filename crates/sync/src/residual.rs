@@ -241,6 +241,7 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
         ("bitget", "funding") => &[Stream::BitgetTransfers],
+        ("bitget", "earn") => &[Stream::BitgetSavings],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
         _ => &[],
     };
@@ -312,6 +313,8 @@ mod wallets {
         BitgetBgbConverts,
         BitgetCopyFollowerOrders,
         BitgetCopyProfitShares,
+        // Earn savings: subscriptions from and redemptions and interest to spot (docs/venues.md §2.14)
+        BitgetSavings,
     ];
 
     pub(super) const BITGET_UNIFIED: &[Stream] = &[
@@ -742,6 +745,7 @@ mod tests {
             "bitget/m/spot",
             "bitget/m/futures",
             "bitget/m/funding",
+            "bitget/m/earn",
             "bitget/u/unified",
         ] {
             assert!(!streams_for(w).is_empty(), "{w}");

@@ -8,7 +8,7 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
     BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
@@ -380,6 +380,10 @@ fn parse_page(
             b::capital_flow(data, label, isolated.as_deref()).map(|(page, _)| page)
         }
         Stream::BinanceMarginTrades => b::margin_trades(data, label, book),
+        Stream::BitgetSavings => {
+            let period = params.iter().find(|(k, _)| *k == "periodType").map_or("flexible", |(_, v)| v.as_str());
+            g::savings_records(data, label, period)
+        }
     }
 }
 
@@ -456,8 +460,8 @@ struct Moved {
     coinm_pairs: BTreeSet<String>,
     /// Binance: the first tick of a UTC day, when Simple Earn pays rewards.
     new_day: bool,
-    /// Binance: a full cycle reads the Simple Earn histories (6 requests of weight 150): always, except an hourly
-    /// one in which neither the earn nor the spot wallet moved (docs/sync.md).
+    /// A full cycle reads the Earn histories (Binance's six Simple Earn ones of weight 150, Bitget's two savings
+    /// records): always, except an hourly one in which neither the earn nor the spot wallet moved (docs/sync.md).
     earn_in_full: bool,
     /// Binance: how a full cycle reads the fiat deposit and withdrawal histories: see [`FiatOrders::of`].
     fiat_orders: FiatOrders,
@@ -476,9 +480,12 @@ impl Moved {
     /// says, the staking histories unless it is an hourly one in which no staking asset moved in spot.
     fn of(reason: Option<&'static str>, check: Option<&Check>, label: &str) -> Self {
         let due = reason == Some("due");
+        // the check holds one account's wallets, Binance's or Bitget's
         let earn_in_full = !due
             || check.is_none_or(|c| {
-                c.wallet_moved(&format!("binance/{label}/earn")) || c.wallet_moved(&format!("binance/{label}/spot"))
+                ["binance", "bitget"].iter().any(|v| {
+                    c.wallet_moved(&format!("{v}/{label}/earn")) || c.wallet_moved(&format!("{v}/{label}/spot"))
+                })
             });
         let staking_in_full = !due || check.is_none_or(|c| staking_moved(c, label));
         let fiat_orders = FiatOrders::of(reason, check, label);
@@ -864,7 +871,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut snap = Snapshot::default();
         match mode {
             AccountMode::Binance => self.binance_snapshot(client, run, st, reason, &mut snap).await?,
-            AccountMode::BitgetClassic => self.bitget_classic_snapshot(client, run, st, &mut snap).await?,
+            AccountMode::BitgetClassic => {
+                self.bitget_classic_snapshot(client, run, st, &mut snap).await?;
+                self.bitget_savings_snapshot(client, run, st, reason, &mut snap).await?;
+            }
             AccountMode::BitgetUnified => self.bitget_unified_snapshot(client, run, &mut snap).await?,
         }
         for assets in snap.balances.values() {
@@ -1156,6 +1166,45 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
+    /// A classic Bitget account's Earn savings holdings, flexible and fixed-term, into the earn wallet (10 a second
+    /// per UID, docs/sync.md): in a full cycle and when spot moved (a subscription, a redemption or interest moves
+    /// it); otherwise the earn wallet is as last read (`AccountState::earn_at`).
+    async fn bitget_savings_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        reason: Option<&'static str>,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let (spot, earn) = (format!("bitget/{}/spot", run.label), format!("bitget/{}/earn", run.label));
+        let spot_moved =
+            st.balances.as_ref().is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc == spot));
+        if reason.is_none() && !spot_moved {
+            if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
+                snap.balances.insert(earn, b.clone());
+            }
+            return Ok(());
+        }
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        for period in parse::bitget::SAVINGS_PERIODS {
+            let mut before: Option<String> = None;
+            loop {
+                let mut params = vec![("periodType", period.to_string()), ("limit", "100".to_string())];
+                params.extend(before.take().map(|b| ("idLessThan", b)));
+                let d = self.snapshot_call(client, run, &BITGET_SAVINGS_ASSETS, &params).await?;
+                let (rows, end) =
+                    parse::bitget::savings_balances(&d, &run.label, &mut snap.balances).map_err(parse_err)?;
+                before = end.filter(|_| rows == 100);
+                if before.is_none() {
+                    break;
+                }
+            }
+        }
+        st.earn_at = Some(run.now);
+        Ok(())
+    }
+
     /// A unified Bitget account's balances (unified and funding).
     async fn bitget_unified_snapshot(
         &self,
@@ -1266,8 +1315,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         balances: &Balances,
     ) -> Result<(), SyncError> {
         let copy_trading = cx.borrow().run.copy_trading;
-        // streams that need no discovery
-        self.run_streams(client, cx, Stream::independent(mode)).await?;
+        // streams that need no discovery (the savings records unless an hourly cycle finds neither earn nor spot moved)
+        let earn = cx.borrow().moved.earn_in_full;
+        let streams: Vec<Stream> =
+            Stream::independent(mode).iter().copied().filter(|s| earn || *s != Stream::BitgetSavings).collect();
+        self.run_streams(client, cx, &streams).await?;
         // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
         let others =
             if mode == AccountMode::BitgetClassic { other_products(&cx.borrow().state.accounts[key]) } else { vec![] };
@@ -1652,6 +1704,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         if futures_moved || positions_moved {
             streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
+        }
+        // Earn savings: a subscription, a redemption or interest moves spot (docs/venues.md §2.14)
+        if spot_moved || moved(cx, mode, label, "earn") {
+            streams.push(Stream::BitgetSavings);
         }
         self.run_streams(client, cx, &streams).await?;
         // transfers of the coins that moved in both wallets

@@ -1096,6 +1096,8 @@ pub mod bitget {
 
     mod copy;
     pub use copy::{follower_orders, profit_shares, trader_orders};
+    mod earn;
+    pub use earn::{SAVINGS_PERIODS, savings_balances, savings_records};
     mod tax;
     pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
 

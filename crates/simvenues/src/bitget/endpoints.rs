@@ -937,5 +937,7 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(json!({"list": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(), "cursor": next}))
 }
 
+mod earn;
+pub(super) use earn::{savings_assets, savings_records};
 mod tax;
 pub(super) use tax::{future_record as tax_future_record, no_record as tax_no_record, spot_record as tax_spot_record};

@@ -176,6 +176,8 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_TAX_SPOT => ep(Kind::Classic, 1, e::tax_spot_record),
             c::BITGET_TAX_FUTURES => ep(Kind::Classic, 1, e::tax_future_record),
             c::BITGET_TAX_MARGIN | c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
+            c::BITGET_SAVINGS_ASSETS => ep(Kind::Classic, 10, e::savings_assets),
+            c::BITGET_SAVINGS_RECORDS => ep(Kind::Classic, 10, e::savings_records),
             _ => None,
         };
     }

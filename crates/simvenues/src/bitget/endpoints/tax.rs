@@ -1,9 +1,9 @@
 //! Bitget's tax records (docs/venues.md §2.13): every balance change of the generated flows with its type, in the
 //! documented shapes. `startTime` and `endTime` required, at most 30 days apart; `limit` default and maximum 500;
 //! `idLessThan` pages down the ids, newest first. The spot record is made of the spot bills (deposits, withdrawals,
-//! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`) and the
-//! income only the tax records show; the futures record of each product type's bills. Margin and P2P: the generated accounts
-//! have none.
+//! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`), the
+//! Earn savings records (`Subscribe`, `Redemption`, `Interest`) and the income only the tax records show; the
+//! futures record of each product type's bills. Margin and P2P: the generated accounts have none.
 
 use super::*;
 
@@ -64,6 +64,15 @@ fn spot_rows(a: &BitgetAccount) -> Vec<TaxRow<'_>> {
     }
     for p in &a.profit_shares {
         rows.push(leg(p.id + 2 * SECOND_LEG, p.time, &*p.coin, "Copy Trade profit", p.profit, Decimal::ZERO));
+    }
+    // Earn savings (docs/venues.md §2.14): what each record moves in spot
+    for r in &a.savings {
+        let (ty, amount) = match r.order_type {
+            "subscribe" => ("Subscribe", -r.amount),
+            "redeem" => ("Redemption", r.amount),
+            _ => ("Interest", r.amount),
+        };
+        rows.push(leg(r.id, r.time, &*r.coin, ty, amount, Decimal::ZERO));
     }
     rows
 }

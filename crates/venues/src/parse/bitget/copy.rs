@@ -40,7 +40,7 @@ pub fn profit_shares(data: &Value, label: &str) -> Result<Page, VenueError> {
 }
 
 /// A page answered as `{<list>, endId}`: the page with `endId` as its cursor, and the list (`null` read as none).
-fn end_id_page<'a>(e: &'static str, data: &'a Value, list: &str) -> Result<(Page, &'a Value), VenueError> {
+pub(super) fn end_id_page<'a>(e: &'static str, data: &'a Value, list: &str) -> Result<(Page, &'a Value), VenueError> {
     static EMPTY: Value = Value::Array(Vec::new());
     let mut page = Page::default();
     if let Some(end) = data.get("endId").and_then(Value::as_str).filter(|s| !s.is_empty()) {

@@ -28,7 +28,7 @@ pub enum TaxRecords {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaxUse {
     /// Moved by a stream the sync reads: the group its rows are compared in (`trade`, `deposit`, `withdrawal`,
-    /// `transfer`, `convert`, `funding`, `other`), against the events of that group ([`event_group`]).
+    /// `transfer`, `convert`, `funding`, `earn`, `other`), against the events of that group ([`event_group`]).
     Checked(&'static str),
     /// No stream reads it: income of this type, booked from the row.
     Income(IncomeType),
@@ -37,14 +37,14 @@ pub enum TaxUse {
     Flow,
     /// Between available and frozen inside the wallet: the balance does not change; neither booked nor checked.
     Internal,
-    /// No stream reads it, and the row alone cannot book it (a margin loan, a copy-trading or Earn move): its sum is
+    /// No stream reads it, and the row alone cannot book it (a margin loan, a copy-trading or strategy move): its sum is
     /// a disagreement of the check, named by its type, until a stream reads it.
     Unread,
 }
 
 /// The spot record's types (`spotTaxType`), as the page lists them.
 const SPOT: &[(&str, TaxUse)] = {
-    use IncomeType::{Interest, Other};
+    use IncomeType::Other;
     use TaxUse::*;
     &[
         ("Deposit", Checked("deposit")),
@@ -60,7 +60,12 @@ const SPOT: &[(&str, TaxUse)] = {
         ("Transfer out", Checked("transfer")),
         ("Airdrop Reward-A", Income(Other)),
         ("Airdrop Reward-B", Income(Other)),
-        ("Interest", Income(Interest)),
+        // Earn savings (docs/venues.md §2.14): the savings records' subscriptions, redemptions, interest and
+        // penalties, the same money (their interest is not booked from here too)
+        ("Subscribe", Checked("earn")),
+        ("Redemption", Checked("earn")),
+        ("Interest", Checked("earn")),
+        ("Penalty", Checked("earn")),
         ("Rebate rewards", Income(Other)),
         ("Trading fee rebate", Income(Other)),
         ("Channel referral rewards", Income(Other)),
@@ -71,7 +76,6 @@ const SPOT: &[(&str, TaxUse)] = {
         ("Activity fund(USDT-Ⓜ)", Income(Other)),
         ("Activity fund(Coin-Ⓜ)", Income(Other)),
         ("Gains", Income(Other)),
-        ("Penalty", Income(Other)),
         ("System charges fees", Income(Other)),
         ("User fees", Income(Other)),
         ("Increase exchange rate", Income(Other)),
@@ -96,8 +100,6 @@ const SPOT: &[(&str, TaxUse)] = {
         ("Unlock locked order", Internal),
         ("Manage background lock positions", Internal),
         ("The locked order is returned to the system", Internal),
-        ("Subscribe", Unread),
-        ("Redemption", Unread),
         ("Delegate", Unread),
         ("Undelegate", Unread),
         ("Strategic purchase-user accounts", Unread),
@@ -251,6 +253,10 @@ pub fn event_group(e: &Event) -> Option<&'static str> {
     if e.id.contains(":tax:") {
         return None;
     }
+    // the Earn savings records' events, wherever their money lands (docs/venues.md §2.14)
+    if e.id.contains("/earn:savings:") {
+        return Some("earn");
+    }
     Some(match &e.kind {
         EventKind::Trade { .. } if e.id.contains(":convert:") || e.id.contains(":bgb_convert:") => "convert",
         EventKind::Trade { .. } => "trade",
@@ -314,6 +320,6 @@ pub fn tax_checks(data: &Value, label: &str, records: TaxRecords) -> Result<Vec<
 }
 
 /// A type as part of an event id: lower case, `_` for anything not an ASCII letter or digit.
-fn id_type(ty: &str) -> String {
+pub(super) fn id_type(ty: &str) -> String {
     ty.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
 }
