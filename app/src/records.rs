@@ -266,7 +266,7 @@ pub fn what_is_read(mode: venues::AccountMode, kind: AccountKind) -> &'static st
     use venues::AccountMode::{Binance, BitgetClassic, BitgetUnified};
     match (mode, kind) {
         (Binance, AccountKind::Regular) => "spot, wallet, USDS-M futures, Simple Earn",
-        (BitgetClassic, AccountKind::Regular) => "classic: spot, USDT-M futures",
+        (BitgetClassic, AccountKind::Regular) => "classic: spot, USDT-M futures, Earn savings",
         (BitgetUnified, AccountKind::Regular) => "unified account",
         (Binance, AccountKind::CopyTrading) => "lead portfolio: its USDS-M futures wallet",
         (BitgetClassic, AccountKind::CopyTrading) => {
@@ -434,16 +434,19 @@ pub fn venue_name(venue: &str) -> String {
     }
 }
 
-/// A wallet of an account (the last part of a ledger account id) in words: `spot`, `USDS-M futures`, `COIN-M futures`, `Simple Earn`. Binance's
-/// own name, USDⓈ-M, is written as its plain-ASCII alternative: the circled S is missing from common fonts.
-pub fn wallet_name(wallet: &str) -> &str {
-    match wallet {
-        "usdm" => "USDS-M futures",
-        "futures" => "USDT-M futures",
-        "earn" => "Simple Earn",
-        "coinm" => "COIN-M futures",
-        "usdcm" => "USDC-M futures",
-        w => w,
+/// A wallet of an account (the last part of a ledger account id) in words, as its venue names it: `spot`,
+/// `USDS-M futures`, `COIN-M futures`, Binance's `Simple Earn`, Bitget's `Earn`. Binance's own name, USDⓈ-M, is
+/// written as its plain-ASCII alternative: the circled S is missing from common fonts.
+pub fn wallet_name<'a>(venue: &str, wallet: &'a str) -> &'a str {
+    match (venue, wallet) {
+        (_, "usdm") => "USDS-M futures",
+        (_, "futures") => "USDT-M futures",
+        ("binance", "earn") => "Simple Earn",
+        (_, "earn") => "Earn",
+        (_, "margin") => "cross margin",
+        (_, "coinm") => "COIN-M futures",
+        (_, "usdcm") => "USDC-M futures",
+        (_, w) => w,
     }
 }
 
@@ -502,7 +505,7 @@ impl AccountNames {
         if let (crate::imports::VENUE, Some(name)) = (venue, cred) {
             return format!("{name} (imported)");
         }
-        let wallet = wallet.map(wallet_name);
+        let wallet = wallet.map(|w| wallet_name(venue, w));
         match (cred.and_then(|c| self.0.get(c)), wallet) {
             (Some((name, true)), Some(w)) => format!("{name} · {w}"),
             (Some((name, false)), Some(w)) => format!("{name} {w}"),

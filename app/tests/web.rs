@@ -482,6 +482,8 @@ fn accounts_are_named_after_their_venue_when_unnamed() {
     assert_eq!(names.wallet("binance/c2/usdm"), "Binance 2 USDS-M futures");
     assert_eq!(names.wallet("bitget/c3/futures"), "Main · USDT-M futures");
     assert_eq!(names.wallet("binance/c3/earn"), "Main · Simple Earn");
+    assert_eq!(names.wallet("bitget/c3/earn"), "Main · Earn", "each venue's own name");
+    assert_eq!(names.wallet("binance/c1/margin"), "Binance cross margin");
     // an account no longer connected: its venue and wallet
     assert_eq!(names.wallet("bitget/gone/spot"), "Bitget spot");
 }
