@@ -1095,6 +1095,11 @@ pub mod bitget {
 
     mod copy;
     pub use copy::{follower_orders, profit_shares, trader_orders};
+    mod margin;
+    pub use margin::{
+        FLOW_COVERED, MARGIN_ACCOUNT_TYPE, MARGIN_WALLET, cross_balances, cross_fills, cross_finance_flow,
+        cross_interest,
+    };
     mod tax;
     pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
 
@@ -1277,6 +1282,7 @@ pub mod bitget {
             "coin_futures" => Some("coinm"),
             "usdc_futures" => Some("usdcm"),
             "p2p" => Some("funding"),
+            margin::MARGIN_ACCOUNT_TYPE => Some(margin::MARGIN_WALLET),
             _ => None,
         }
     }
