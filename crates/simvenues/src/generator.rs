@@ -24,7 +24,9 @@ mod copy;
 pub use copy::{CopyOrder, CopyRole, LEAD_PROFIT_SHARE, ProfitShare, STRATEGY_TRANSFER};
 mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
+mod bitget_margin;
 mod isolated;
+pub use bitget_margin::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest};
 pub use isolated::{ISOLATED_PAIR, ISOLATED_WALLET, IsolatedPair};
 
 /// Balances of one wallet: asset -> amount.
@@ -563,6 +565,8 @@ pub struct BitgetAccount {
     pub tax_only: Vec<Bill>,
     /// Classic accounts' COIN-M and USDC-M futures (docs/venues.md §2.12), by wallet (`coinm`, `usdcm`).
     pub product_futures: BTreeMap<&'static str, ProductFutures>,
+    /// Classic accounts' cross margin (docs/venues.md §2.14): finance flow, interest, fills.
+    pub margin: BitgetMargin,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -801,6 +805,8 @@ enum Act {
     IsolatedRepay,
     /// Moves what the pair holds but 20 USDT back to cross margin.
     IsolatedOut,
+    /// Moves all but 20 USDT from cross margin back to spot (Bitget, docs/venues.md §2.14).
+    MarginOut,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -1248,6 +1254,8 @@ impl BinanceActivity<'_> {
             Act::IsolatedBuyBack => self.isolated_buy_back(t),
             Act::IsolatedRepay => self.isolated_repay(t),
             Act::IsolatedOut => self.isolated_out(t),
+            // Bitget's cross margin script only
+            Act::MarginOut => {}
         }
     }
 
@@ -2003,6 +2011,8 @@ fn gen_bitget(
         a,
         spot: Balances::new(),
         fut: Balances::new(),
+        margin: Balances::new(),
+        margin_debt: None,
         unified,
         start,
         index,
@@ -2033,6 +2043,13 @@ fn gen_bitget(
             Act::Convert => activity.convert(t),
             Act::Dust if !unified => activity.dust(t),
             Act::Withdraw => activity.withdraw(t),
+            Act::MarginIn
+            | Act::MarginBorrow
+            | Act::MarginSell
+            | Act::MarginInterest
+            | Act::MarginBuyBack
+            | Act::MarginRepay
+            | Act::MarginOut => activity.margin_act(t, act),
             _ => {}
         }
     }
@@ -2071,6 +2088,15 @@ fn bitget_plan<'i>(
         plan.push((*t, Act::BigDeposit(9)));
     }
     plan.sort();
+    // a classic account's cross margin (docs/venues.md §2.14) when its history holds the script, each act at a
+    // millisecond of its own
+    let script_fits = bitget_margin::BITGET_MARGIN_SCRIPT.iter().all(|(before, _)| *before < days * DAY);
+    if !unified && !plan.is_empty() && script_fits {
+        let end = start + days * DAY;
+        for &(before, act) in bitget_margin::BITGET_MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
+    }
     (plan, inc)
 }
 
@@ -2098,6 +2124,7 @@ impl BitgetAccount {
             profit_shares: Vec::new(),
             tax_only: Vec::new(),
             product_futures: BTreeMap::new(),
+            margin: BitgetMargin::default(),
         }
     }
 }
@@ -2112,6 +2139,10 @@ struct BitgetActivity<'m> {
     spot: Balances,
     /// The futures wallet (classic mode).
     fut: Balances,
+    /// The cross margin wallet, net of what is owed (classic mode).
+    margin: Balances,
+    /// The open cross margin loan: its principal and the interest charged so far.
+    margin_debt: Option<(Decimal, Decimal)>,
     unified: bool,
     start: i64,
     index: u64,
@@ -2648,6 +2679,9 @@ impl BitgetActivity<'_> {
         } else {
             a.wallets.insert("spot", self.spot);
             a.wallets.insert("futures", self.fut);
+            if !a.margin.flows.is_empty() {
+                a.wallets.insert("margin", self.margin);
+            }
         }
         a
     }
