@@ -171,6 +171,12 @@ pub enum Stream {
     BitgetTaxMargin,
     /// Bitget `/api/v2/tax/p2p-record`.
     BitgetTaxP2p,
+    /// Bitget `/api/v2/margin/crossed/financial-records` (borrows, repays, flows no other stream books).
+    BitgetMarginFlow,
+    /// Bitget `/api/v2/margin/crossed/interest-history`.
+    BitgetMarginInterest,
+    /// Bitget `/api/v2/margin/crossed/fills`, per symbol.
+    BitgetMarginFills,
 }
 
 /// A stream's request rules.
@@ -331,6 +337,13 @@ impl Stream {
             Stream::BitgetTaxFutures => s(&BITGET_TAX_FUTURES, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetTaxMargin => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetTaxP2p => s(&BITGET_TAX_P2P, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            // cross margin (docs/venues.md §2.14): `startTime` required, at most 90 days to `endTime`, 500 rows a
+            // page, `idLessThan` = the smallest id read; how far back: not stated
+            Stream::BitgetMarginFlow => s(&BITGET_MARGIN_CROSS_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetMarginInterest => {
+                s(&BITGET_MARGIN_CROSS_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
+            }
+            Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
         }
     }
 
@@ -392,6 +405,9 @@ impl Stream {
             BitgetTaxFutures => "futures tax records",
             BitgetTaxMargin => "margin tax records",
             BitgetTaxP2p => "P2P tax records",
+            BitgetMarginFlow => "cross margin finance flow (borrows, repays)",
+            BitgetMarginInterest => "cross margin interest",
+            BitgetMarginFills => "cross margin fills",
         }
     }
 
@@ -454,6 +470,7 @@ impl Stream {
             | BitgetCopyTraderOrders
             | BitgetCopyProfitShares => Venue::Bitget,
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
+            BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
         }
     }
 
@@ -499,6 +516,11 @@ impl Stream {
         Stream::BinanceMarginLiquidations,
         Stream::BinanceMarginCapitalFlow,
     ];
+
+    /// Bitget's cross margin histories that need no symbol (docs/venues.md §2.14): read in full cycles when the
+    /// margin balances were read in the same tick and the account uses cross margin, and when its wallet moved
+    /// (docs/sync.md, "Margin").
+    pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -652,7 +674,9 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `type` is mandatory
         Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
         Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
-        Stream::BinanceMarginTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        Stream::BinanceMarginTrades | Stream::BitgetMarginFills => {
+            symbols.iter().map(|s| vec![("symbol", s.clone())]).collect()
+        }
         _ => vec![vec![]],
     }
 }
@@ -791,6 +815,8 @@ mod tests {
         .chain(Stream::BINANCE_MARGIN)
         .chain([BinanceMarginTrades])
         .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
+        .chain(Stream::BITGET_MARGIN)
+        .chain([BitgetMarginFills])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

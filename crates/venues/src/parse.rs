@@ -1101,7 +1101,7 @@ pub mod bitget {
         cross_interest,
     };
     mod tax;
-    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
+    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, loan_units, tax_checks, tax_records};
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
