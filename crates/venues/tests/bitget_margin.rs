@@ -138,7 +138,7 @@ fn transfers_name_the_cross_margin_account_type() {
     let page = bitget::transfers(&data, "main").unwrap();
     match &page.events[0].kind {
         EventKind::Transfer { from_account, to_account, .. } => {
-            assert_eq!((from_account.as_str(), to_account.as_str()), ("bitget/main/spot", "bitget/main/margin"))
+            assert_eq!((from_account.as_str(), to_account.as_str()), ("bitget/main/spot", "bitget/main/margin"));
         }
         other => panic!("{other:?}"),
     }

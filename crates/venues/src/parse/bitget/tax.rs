@@ -168,6 +168,10 @@ const MARGIN: &[(&str, TaxUse)] = {
         ("confiscated", Checked("other")),
         ("exchange_in", Checked("other")),
         ("exchange_out", Checked("other")),
+        // not on the tax page, but on the finance flow's, which books them as other income: checked, not booked
+        // twice
+        ("sys_exchange_in", Checked("other")),
+        ("sys_exchange_out", Checked("other")),
     ]
 };
 
