@@ -88,6 +88,14 @@ pub fn bitget_fill_symbols(st: &AccountState, balances: &Balances, label: &str) 
     bitget_symbols_of(&assets)
 }
 
+/// The coins of Bitget's cross margin wallet: its balances' and those its events moved (loans, fills, transfers
+/// in), whose transfers out of it a full cycle reads (docs/sync.md, "Bitget cross margin").
+pub fn bitget_coins(st: &AccountState, balances: &Balances, label: &str) -> Vec<String> {
+    let mut coins: BTreeSet<String> = st.margin_assets.clone();
+    coins.extend(balances.get(&bitget_wallet(label)).into_iter().flat_map(|b| b.keys().cloned()));
+    coins.into_iter().collect()
+}
+
 /// The Bitget symbols two of `assets` make, base against a quote ranked before it ([`bitget_fill_symbols`]).
 pub fn bitget_symbols_of(assets: &BTreeSet<&str>) -> Vec<String> {
     let rank = |a: &str| venues::parse::BITGET_QUOTES.iter().position(|q| *q == a);
@@ -278,6 +286,7 @@ mod tests {
         };
         note_assets(&mut st, &[event("bitget/m/margin", borrow), event("bitget/m/spot", transfer)]);
         assert_eq!(bitget_fill_symbols(&st, &Balances::new(), "m"), ["BTCUSDT"]);
+        assert_eq!(bitget_coins(&st, &Balances::new(), "m"), ["BTC", "USDT"]);
         assert!(is_margin_wallet("bitget/m/margin") && !is_margin_wallet("bitget/m/isolated-BTCUSDT"));
     }
 }

@@ -1318,17 +1318,24 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         // streams that need the assets found so far
         let instances = if mode == AccountMode::BitgetClassic {
-            let margin = self.bitget_margin_full(client, cx, key, label, balances).await?;
-            // USDT-M futures move USDT (plus whatever the futures and cross margin wallets hold): those are the
-            // coins that can have been transferred between the spot and the other wallets
+            // cross margin's coins (when it is in use): read out of it, and out of spot and USDT-M into it
+            let margin = if self.bitget_margin_full(client, cx, key, label, balances).await? {
+                crate::margin::bitget_coins(&cx.borrow().state.accounts[key], balances, label)
+            } else {
+                Vec::new()
+            };
+            // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that can have
+            // been transferred between the spot and futures wallets
             let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
-            let mut wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
-            wallets.extend(margin.then_some(parse::bitget::MARGIN_WALLET));
+            coins.extend(margin.iter().cloned());
+            let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
             for w in wallets.iter().copied().chain(["futures"]) {
                 coins.extend(balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()));
             }
             let coins: Vec<String> = coins.into_iter().collect();
-            (Stream::BitgetTransfers, bitget_transfer_instances(&coins, &wallets))
+            let mut instances = bitget_transfer_instances(&coins, &wallets);
+            instances.extend(bitget_transfer_instances(&margin, &[parse::bitget::MARGIN_WALLET]));
+            (Stream::BitgetTransfers, instances)
         } else {
             // convert records need both coins: every ordered pair of the coins found so far
             let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
