@@ -480,6 +480,16 @@ endpoints! {
     BITGET_FUTURES_BILLS = Get "/api/v2/mix/account/bill" Bitget Signed BitgetPerSecond(10) "futures bills";
     BITGET_POSITIONS = Get "/api/v2/mix/position/all-position" Bitget Signed BitgetPerSecond(5) "futures positions";
     BITGET_FUTURES_FILLS = Get "/api/v2/mix/order/fill-history" Bitget Signed BitgetPerSecond(10) "futures fills";
+    // Bitget cross margin (docs/venues.md §2.15): the wallet's assets, its finance flow (transfers, borrows,
+    // repays, fills' legs, liquidation fees), interest charged and fills; reads only, 10 a second per UID each
+    BITGET_MARGIN_CROSS_ASSETS = Get "/api/v2/margin/crossed/account/assets" Bitget Signed BitgetPerSecond(10)
+        "cross margin balances";
+    BITGET_MARGIN_CROSS_FLOW = Get "/api/v2/margin/crossed/financial-records" Bitget Signed BitgetPerSecond(10)
+        "cross margin finance flow";
+    BITGET_MARGIN_CROSS_INTEREST = Get "/api/v2/margin/crossed/interest-history" Bitget Signed BitgetPerSecond(10)
+        "cross margin interest";
+    BITGET_MARGIN_CROSS_FILLS = Get "/api/v2/margin/crossed/fills" Bitget Signed BitgetPerSecond(10)
+        "cross margin fills";
     // Bitget unified account v3
     BITGET_UNIFIED_ACCOUNT_INFO = Get "/api/v3/account/info" Bitget Signed BitgetPerSecond(1) "unified key permissions";
     BITGET_UNIFIED_ASSETS = Get "/api/v3/account/assets" Bitget Signed BitgetPerSecond(20) "unified balances";
@@ -686,6 +696,12 @@ mod tests {
             (Venue::Bitget, "/api/v2/mix/order/close-positions"),
             (Venue::Bitget, "/api/v2/mix/account/set-margin-mode"),
             (Venue::Bitget, "/api/v2/mix/account/set-position-mode"),
+            // Bitget cross margin (docs/venues.md §2.15), besides borrowing, repaying and placing an order above: flash
+            // repay, batch orders, cancels
+            (Venue::Bitget, "/api/v2/margin/crossed/account/flash-repay"),
+            (Venue::Bitget, "/api/v2/margin/crossed/batch-place-order"),
+            (Venue::Bitget, "/api/v2/margin/crossed/cancel-order"),
+            (Venue::Bitget, "/api/v2/margin/crossed/batch-cancel-order"),
         ];
         // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
         // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
@@ -722,6 +738,29 @@ mod tests {
         for e in margin {
             assert_eq!((e.method, e.security, e.limiter()), (Method::Get, Security::Signed, Limiter::BinanceSapiIp));
             assert!(lookup(Venue::Binance, Method::Post, e.path).is_none(), "{}", e.path);
+        }
+    }
+
+    /// Bitget cross margin is read through four signed GETs at 10 a second per UID (docs/venues.md §2.15); its
+    /// write siblings (borrow, repay, orders) stay refused above, and nothing under the cross margin path is a POST.
+    #[test]
+    fn bitget_cross_margin_entries_are_reads() {
+        let margin: Vec<&Endpoint> =
+            ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/margin/crossed/")).collect();
+        let paths: Vec<&str> = margin.iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/api/v2/margin/crossed/account/assets",
+                "/api/v2/margin/crossed/financial-records",
+                "/api/v2/margin/crossed/interest-history",
+                "/api/v2/margin/crossed/fills",
+            ]
+        );
+        for e in margin {
+            assert_eq!((e.method, e.security, e.cost), (Method::Get, Security::Signed, Cost::BitgetPerSecond(10)));
+            assert_eq!(e.limiter(), Limiter::BitgetSigned, "{}", e.path);
+            assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
         }
     }
 

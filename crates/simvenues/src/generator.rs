@@ -26,7 +26,9 @@ mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 mod savings;
 pub use savings::SavingsRecord;
+mod bitget_margin;
 mod isolated;
+pub use bitget_margin::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest};
 pub use isolated::{ISOLATED_PAIR, ISOLATED_WALLET, IsolatedPair};
 
 /// Balances of one wallet: asset -> amount.
@@ -567,6 +569,8 @@ pub struct BitgetAccount {
     pub product_futures: BTreeMap<&'static str, ProductFutures>,
     /// Earn savings records (classic accounts, docs/venues.md §2.14), chronological.
     pub savings: Vec<SavingsRecord>,
+    /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills.
+    pub margin: BitgetMargin,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -807,6 +811,8 @@ enum Act {
     IsolatedRepay,
     /// Moves what the pair holds but 20 USDT back to cross margin.
     IsolatedOut,
+    /// Moves all but 20 USDT from cross margin back to spot (Bitget, docs/venues.md §2.15).
+    MarginOut,
 }
 
 /// The COIN-M script of a Binance data account (docs/venues.md §1.14): on the second day BTC moves from spot to the
@@ -1255,6 +1261,8 @@ impl BinanceActivity<'_> {
             Act::IsolatedBuyBack => self.isolated_buy_back(t),
             Act::IsolatedRepay => self.isolated_repay(t),
             Act::IsolatedOut => self.isolated_out(t),
+            // Bitget's cross margin script only
+            Act::MarginOut => {}
         }
     }
 
@@ -2012,6 +2020,8 @@ fn gen_bitget(
         spot: Balances::new(),
         fut: Balances::new(),
         earn: Balances::new(),
+        margin: Balances::new(),
+        margin_debt: None,
         unified,
         start,
         index,
@@ -2045,6 +2055,13 @@ fn gen_bitget(
             Act::Convert => activity.convert(t),
             Act::Dust if !unified => activity.dust(t),
             Act::Withdraw => activity.withdraw(t),
+            Act::MarginIn
+            | Act::MarginBorrow
+            | Act::MarginSell
+            | Act::MarginInterest
+            | Act::MarginBuyBack
+            | Act::MarginRepay
+            | Act::MarginOut => activity.margin_act(t, act),
             _ => {}
         }
     }
@@ -2087,6 +2104,15 @@ fn bitget_plan<'i>(
         plan.push((*t, Act::BigDeposit(9)));
     }
     plan.sort();
+    // a classic account's cross margin (docs/venues.md §2.15) when its history holds the script, each act at a
+    // millisecond of its own
+    let script_fits = bitget_margin::BITGET_MARGIN_SCRIPT.iter().all(|(before, _)| *before < days * DAY);
+    if !unified && !plan.is_empty() && script_fits {
+        let end = start + days * DAY;
+        for &(before, act) in bitget_margin::BITGET_MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
+    }
     (plan, inc)
 }
 
@@ -2115,6 +2141,7 @@ impl BitgetAccount {
             tax_only: Vec::new(),
             product_futures: BTreeMap::new(),
             savings: Vec::new(),
+            margin: BitgetMargin::default(),
         }
     }
 }
@@ -2131,6 +2158,10 @@ struct BitgetActivity<'m> {
     fut: Balances,
     /// The Earn savings holdings (classic mode, docs/venues.md §2.14).
     earn: Balances,
+    /// The cross margin wallet, net of what is owed (classic mode).
+    margin: Balances,
+    /// The open cross margin loan: its principal and the interest charged so far.
+    margin_debt: Option<(Decimal, Decimal)>,
     unified: bool,
     start: i64,
     index: u64,
@@ -2669,6 +2700,9 @@ impl BitgetActivity<'_> {
             a.wallets.insert("futures", self.fut);
             if !a.savings.is_empty() {
                 a.wallets.insert("earn", self.earn);
+            }
+            if !a.margin.flows.is_empty() {
+                a.wallets.insert("margin", self.margin);
             }
         }
         a

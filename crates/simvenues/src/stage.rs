@@ -194,6 +194,7 @@ fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
                 (*w, cut)
             })
             .collect(),
+        margin: a.margin.upto(t),
     }
 }
 

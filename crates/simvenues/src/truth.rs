@@ -52,6 +52,7 @@
 //! | Binance isolated margin fill, borrow / repay, interest (the reads above with `isIsolated=TRUE`, `isolatedSymbol`) | as the cross ones, in the pair's wallet | `binance/L/isolated-{SYMBOL}:trade:{symbol}:{id}`, `…:borrow:{txId}`, `…:repay:{txId}`, `…:interest:{txId}:{asset}:{interestAccuredTime}` |
 //! | Binance cross margin ↔ isolated pair transfer (`MARGIN_ISOLATEDMARGIN` with `toSymbol`, `ISOLATEDMARGIN_MARGIN` with `fromSymbol`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //! | Bitget COIN-M / USDC-M futures bill and fill (`/api/v2/mix/account/bill`, `fill-history` with `productType=COIN-FUTURES`, `USDC-FUTURES`) | as the USDT-M ones, in the margin coin (BTC, USDC) | `bitget/L/coinm:bill:{billId}:fee`, `…:pnl`, `bitget/L/usdcm:futures_trade:{symbol}:{tradeId}` |
+//! | Bitget cross margin fill, borrow, repay, interest (`/api/v2/margin/crossed/fills`, `financial-records` types `borrow` and `repay`, `interest-history`) | trade; loan borrow, repay (the flow's amount, interest included), interest | `bitget/L/margin:trade:{symbol}:{tradeId}`, `bitget/L/margin:borrow:{marginId}`, `…:repay:{marginId}`, `…:interest:{interestId}` |
 //! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
@@ -178,6 +179,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_tax_only(a, &mut out);
         bitget_savings(a, &mut out);
         bitget_product_futures(a, &mut out);
+        bitget_margin(world, a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     out
@@ -1010,6 +1012,36 @@ fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
             }
         };
         out.push(ev(format!("{earn}:savings:flexible:{}:{}", r.order_type, r.id), r.time, acc, kind));
+    }
+}
+
+/// Bitget classic cross margin (docs/venues.md §2.15), in the wallet `margin`: the fills as Binance's margin fills,
+/// the finance flow's borrows and repays (a repay's amount with its interest, as the flow writes it) and the
+/// interest charged as loans; its transfers are the transfer records' ([`bitget_spot`]).
+fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
+    if a.margin.flows.is_empty() {
+        return;
+    }
+    let margin = format!("bitget/{}/margin", a.label);
+    let trades = BTreeMap::from([(Symbol::from(crate::generator::BITGET_MARGIN_PAIR), a.margin.fills.clone())]);
+    margin_records(world, &margin, &trades, &[], &[], out);
+    for f in &a.margin.flows {
+        let action = match f.kind {
+            "borrow" => LoanAction::Borrow,
+            "repay" => LoanAction::Repay,
+            _ => continue,
+        };
+        let kind = EventKind::Loan { action, asset: f.coin.to_string(), amount: f.amount.abs(), interest: None };
+        out.push(ev(format!("{margin}:{}:{}", f.kind, f.id), f.time, &margin, kind));
+    }
+    for i in &a.margin.interest {
+        let kind = EventKind::Loan {
+            action: LoanAction::Interest,
+            asset: i.coin.to_string(),
+            amount: i.amount,
+            interest: None,
+        };
+        out.push(ev(format!("{margin}:interest:{}", i.id), i.time, &margin, kind));
     }
 }
 

@@ -83,9 +83,22 @@ async fn tax_records_window_paging_and_types() {
         let rows = v["data"].as_array().unwrap();
         assert!(rows.iter().all(|r| r["marginCoin"] == json!(coin)), "{pt}: {v}");
     }
-    for path in ["/api/v2/tax/margin-record", "/api/v2/tax/p2p-record"] {
-        assert_eq!(get(&sb, path, &q).await["data"], json!([]), "{path}");
-    }
+    // cross margin (docs/venues.md §2.15): the finance flow's rows, a repay's interest apart; its BTC nets out
+    // (borrowed, sold, bought back with the interest, repaid); isolated margin and P2P: none generated
+    let v = get(&sb, "/api/v2/tax/margin-record", &format!("{q}&marginType=crossed")).await;
+    let rows = v["data"].as_array().unwrap();
+    let types: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["marginTaxType"].as_str().unwrap()).collect();
+    let expected = ["borrow", "deal_in", "deal_out", "interest_repay", "repay", "transfer_in", "transfer_out"];
+    assert_eq!(types, expected.into_iter().collect(), "{v}");
+    let btc: rust_decimal::Decimal = rows
+        .iter()
+        .filter(|r| r["coin"] == json!("BTC"))
+        .map(|r| r["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert!(btc.is_zero(), "BTC nets out: {btc}");
+    let isolated = get(&sb, "/api/v2/tax/margin-record", &format!("{q}&marginType=isolated")).await;
+    assert_eq!(isolated["data"], json!([]));
+    assert_eq!(get(&sb, "/api/v2/tax/p2p-record", &q).await["data"], json!([]));
 }
 
 #[tokio::test]

@@ -339,3 +339,54 @@ fn isolated_margin_borrows_sells_buys_back_and_repays() {
         }
     }
 }
+
+/// Each classic Bitget data account moves 200 USDT to cross margin, borrows BTC, sells it, is charged interest on
+/// borrowing and hourly, buys back what it owes, repays it with its interest in one finance flow row and moves all
+/// but 20 USDT back (docs/venues.md §2.15): the truth has the loans, the fills and the transfers, the margin
+/// wallet ends with 20 USDT and no BTC, and the flow's rows add up to the wallet's units.
+#[test]
+fn bitget_cross_margin_borrows_sells_buys_back_and_repays() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    for (seed, size) in [(1, Size::Small), (7, Size::Small), (42, Size::Small), (11, Size::Tiny)] {
+        let w = World::generate(seed, size, ANCHOR);
+        let (events, balances) = (truth::ledger(&w), truth::balances(&w));
+        let data = |a: &&simvenues::generator::BitgetAccount| ["main", "alt", "third"].contains(&a.label.as_str());
+        let classic: Vec<_> =
+            w.bitget.iter().filter(data).filter(|a| a.mode == simvenues::keys::AccountMode::Classic).collect();
+        assert!(!classic.is_empty());
+        for a in classic {
+            let m = &a.margin;
+            assert!(!m.flows.is_empty(), "seed {seed} {}: no cross margin", a.label);
+            let margin = format!("bitget/{}/margin", a.label);
+            let actions: Vec<LoanAction> = events
+                .iter()
+                .filter(|e| e.account.as_str() == margin)
+                .filter_map(|e| match &e.kind {
+                    EventKind::Loan { action, .. } => Some(*action),
+                    _ => None,
+                })
+                .collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            assert_eq!(actions, [Borrow, Interest, Interest, Interest, Repay], "seed {seed} {}", a.label);
+            let charged: Decimal = m.interest.iter().map(|i| i.amount).sum();
+            let borrowed = m.flows.iter().find(|f| f.kind == "borrow").unwrap().amount;
+            let repay = m.flows.iter().find(|f| f.kind == "repay").unwrap();
+            assert_eq!((repay.amount, repay.interest), (-(borrowed + charged), -charged));
+            assert!(!m.fills[0].is_buyer && m.fills[1].is_buyer && m.fills[1].qty == borrowed + charged);
+            assert_eq!(m.owed("BTC"), (Decimal::ZERO, Decimal::ZERO), "the loan is settled");
+            assert_eq!(balances[&margin].get("USDT"), Some(&Decimal::from(20)), "seed {seed}: {:?}", balances[&margin]);
+            assert!(!balances[&margin].contains_key("BTC"));
+            let units = |coin: &str| -> Decimal {
+                m.flows
+                    .iter()
+                    .filter(|f| &*f.coin == coin && f.kind != "borrow" && f.kind != "repay")
+                    .map(|f| f.amount + f.fee)
+                    .sum()
+            };
+            assert_eq!((units("USDT"), units("BTC")), (Decimal::from(20), charged), "seed {seed}");
+            let transfers: Vec<_> = a.transfers.iter().filter(|t| t.from == "margin" || t.to == "margin").collect();
+            assert_eq!(transfers.len(), 2);
+        }
+    }
+}

@@ -65,10 +65,48 @@ pub fn isolated_fill_pairs(st: &AccountState) -> (Vec<String>, BTreeMap<String, 
     (listed, unlisted.into_iter().map(|p| (format!("isolated {p}"), vec![p])).collect())
 }
 
-/// Whether a ledger account is a Binance margin wallet (cross, or an isolated pair's).
+/// Whether a ledger account is a margin wallet: Binance's cross or an isolated pair's, or Bitget's cross margin
+/// (docs/venues.md §2.15).
 pub fn is_margin_wallet(account: &str) -> bool {
     let wallet = account.rsplit('/').next().unwrap_or_default();
-    account.starts_with("binance/") && (wallet == "margin" || wallet.starts_with(ISOLATED_WALLET_PREFIX))
+    let binance = account.starts_with("binance/") && (wallet == "margin" || wallet.starts_with(ISOLATED_WALLET_PREFIX));
+    binance || (account.starts_with("bitget/") && wallet == venues::parse::bitget::MARGIN_WALLET)
+}
+
+/// Bitget's cross margin wallet's key, `bitget/{label}/margin`.
+pub fn bitget_wallet(label: &str) -> String {
+    format!("bitget/{label}/{}", venues::parse::bitget::MARGIN_WALLET)
+}
+
+/// The Bitget symbols whose cross margin fills a full cycle reads (docs/sync.md, "Margin"): Bitget lists no pairs
+/// the sync keeps, so each asset of the margin wallet (its balances, and its loans, fills and transfers) against
+/// each of them that is a quote Bitget's symbols end with ([`venues::parse::BITGET_QUOTES`]), the quote ranked
+/// before the base where both are quotes (`BTCUSDT`, never `USDTBTC`).
+pub fn bitget_fill_symbols(st: &AccountState, balances: &Balances, label: &str) -> Vec<String> {
+    let mut assets: BTreeSet<&str> = st.margin_assets.iter().map(String::as_str).collect();
+    assets.extend(balances.get(&bitget_wallet(label)).into_iter().flat_map(|b| b.keys().map(String::as_str)));
+    bitget_symbols_of(&assets)
+}
+
+/// The coins of Bitget's cross margin wallet: its balances' and those its events moved (loans, fills, transfers
+/// in), whose transfers out of it a full cycle reads (docs/sync.md, "Bitget cross margin").
+pub fn bitget_coins(st: &AccountState, balances: &Balances, label: &str) -> Vec<String> {
+    let mut coins: BTreeSet<String> = st.margin_assets.clone();
+    coins.extend(balances.get(&bitget_wallet(label)).into_iter().flat_map(|b| b.keys().cloned()));
+    coins.into_iter().collect()
+}
+
+/// The Bitget symbols two of `assets` make, base against a quote ranked before it ([`bitget_fill_symbols`]).
+pub fn bitget_symbols_of(assets: &BTreeSet<&str>) -> Vec<String> {
+    let rank = |a: &str| venues::parse::BITGET_QUOTES.iter().position(|q| *q == a);
+    let mut out = Vec::new();
+    for quote in assets.iter().filter(|a| rank(a).is_some()) {
+        for base in assets.iter().filter(|b| b != &quote && rank(b).is_none_or(|r| Some(r) > rank(quote))) {
+            out.push(format!("{base}{quote}"));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Notes the assets the events move in the cross margin wallet (a loan, a fill, a transfer to or from it): with the
@@ -220,5 +258,35 @@ mod tests {
         assert!(st.margin_assets.is_empty());
         note_assets(&mut st, &[fill("binance/m/margin")]);
         assert_eq!(st.margin_assets, BTreeSet::from(["ETH".to_string()]));
+    }
+
+    /// Bitget's cross margin fills are read for the symbols the wallet's assets make, the quote ranked first where
+    /// both are quotes (docs/venues.md §2.15); an asset with no quote beside it makes none, and a transfer into the
+    /// wallet or a loan in it names its assets.
+    #[test]
+    fn bitget_margin_fills_are_read_for_the_pairs_its_assets_make() {
+        let of = |assets: &[&str]| bitget_symbols_of(&assets.iter().copied().collect());
+        assert_eq!(of(&["BTC", "USDT"]), ["BTCUSDT"]);
+        assert_eq!(of(&["BTC", "ETH", "USDT"]), ["BTCUSDT", "ETHBTC", "ETHUSDT"]);
+        assert!(of(&["BTC"]).is_empty() && of(&["PEPE", "XYZ"]).is_empty());
+        let mut st = state();
+        let event = |account: &str, kind| Event {
+            id: "e".into(),
+            time: Timestamp(1),
+            account: AccountId(account.into()),
+            kind,
+        };
+        let borrow =
+            EventKind::Loan { action: LoanAction::Borrow, asset: "BTC".into(), amount: Decimal::ONE, interest: None };
+        let transfer = EventKind::Transfer {
+            from_account: AccountId("bitget/m/spot".into()),
+            to_account: AccountId("bitget/m/margin".into()),
+            asset: "USDT".into(),
+            amount: Decimal::ONE,
+        };
+        note_assets(&mut st, &[event("bitget/m/margin", borrow), event("bitget/m/spot", transfer)]);
+        assert_eq!(bitget_fill_symbols(&st, &Balances::new(), "m"), ["BTCUSDT"]);
+        assert_eq!(bitget_coins(&st, &Balances::new(), "m"), ["BTC", "USDT"]);
+        assert!(is_margin_wallet("bitget/m/margin") && !is_margin_wallet("bitget/m/isolated-BTCUSDT"));
     }
 }

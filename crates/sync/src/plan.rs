@@ -175,6 +175,12 @@ pub enum Stream {
     BitgetTaxP2p,
     /// Bitget `/api/v2/earn/savings/records`, per `periodType` (docs/venues.md §2.14).
     BitgetSavings,
+    /// Bitget `/api/v2/margin/crossed/financial-records` (borrows, repays, flows no other stream books).
+    BitgetMarginFlow,
+    /// Bitget `/api/v2/margin/crossed/interest-history`.
+    BitgetMarginInterest,
+    /// Bitget `/api/v2/margin/crossed/fills`, per symbol.
+    BitgetMarginFills,
 }
 
 /// A stream's request rules.
@@ -342,6 +348,13 @@ impl Stream {
             // Earn savings records (docs/venues.md §2.14): at most three months per query (90 days here), 100 rows,
             // `idLessThan` = `endId`; how far back is not stated
             Stream::BitgetSavings => s(&BITGET_SAVINGS_RECORDS, Some(90 * DAY - 1), None, 100, EndId, 0),
+            // cross margin (docs/venues.md §2.15): `startTime` required, at most 90 days to `endTime`, 500 rows a
+            // page, `idLessThan` = the smallest id read; how far back: not stated
+            Stream::BitgetMarginFlow => s(&BITGET_MARGIN_CROSS_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetMarginInterest => {
+                s(&BITGET_MARGIN_CROSS_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
+            }
+            Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
         }
     }
 
@@ -405,6 +418,9 @@ impl Stream {
             BitgetTaxMargin => "margin tax records",
             BitgetTaxP2p => "P2P tax records",
             BitgetSavings => "Earn savings subscriptions, redemptions and interest",
+            BitgetMarginFlow => "cross margin finance flow (borrows, repays)",
+            BitgetMarginInterest => "cross margin interest",
+            BitgetMarginFills => "cross margin fills",
         }
     }
 
@@ -469,6 +485,7 @@ impl Stream {
             | BitgetCopyProfitShares => Venue::Bitget,
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
             BitgetSavings => Venue::Bitget,
+            BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
         }
     }
 
@@ -515,6 +532,11 @@ impl Stream {
         Stream::BinanceMarginLiquidations,
         Stream::BinanceMarginCapitalFlow,
     ];
+
+    /// Bitget's cross margin histories that need no symbol (docs/venues.md §2.15): read in full cycles when the
+    /// margin balances were read in the same tick and the account uses cross margin, and when its wallet moved
+    /// (docs/sync.md, "Margin").
+    pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -674,7 +696,9 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `type` is mandatory
         Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
         Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
-        Stream::BinanceMarginTrades => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        Stream::BinanceMarginTrades | Stream::BitgetMarginFills => {
+            symbols.iter().map(|s| vec![("symbol", s.clone())]).collect()
+        }
         // `periodType` is mandatory: flexible and fixed-term products are read apart
         Stream::BitgetSavings => {
             venues::parse::bitget::SAVINGS_PERIODS.iter().map(|p| vec![("periodType", p.to_string())]).collect()
@@ -818,6 +842,8 @@ mod tests {
         .chain([BinanceMarginTrades])
         .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
         .chain([BitgetSavings])
+        .chain(Stream::BITGET_MARGIN)
+        .chain([BitgetMarginFills])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

@@ -178,7 +178,12 @@ pub fn tax_disagreements(account: &str, st: &AccountState, events: &[Event]) -> 
             if !seen.insert(e.id.as_str()) {
                 continue;
             }
-            for (_, asset, d) in effects(e).into_iter().filter(|(w, _, _)| *w == tally.wallet) {
+            // a loan by the units it moves (the margin record's count), anything else by its balance effects
+            let moves = match venues::parse::bitget::loan_units(e) {
+                Some((asset, d)) => vec![(e.account.as_str().to_string(), asset.to_string(), d)],
+                None => effects(e),
+            };
+            for (_, asset, d) in moves.into_iter().filter(|(w, _, _)| *w == tally.wallet) {
                 *ledger.entry(format!("{asset} {group}")).or_default() += d;
             }
         }
@@ -242,6 +247,13 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
         ("bitget", "funding") => &[Stream::BitgetTransfers],
         ("bitget", "earn") => &[Stream::BitgetSavings],
+        // cross margin (docs/venues.md §2.15): its fills, borrows and repays, interest, transfers
+        ("bitget", "margin") => &[
+            Stream::BitgetMarginFills,
+            Stream::BitgetMarginFlow,
+            Stream::BitgetMarginInterest,
+            Stream::BitgetTransfers,
+        ],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
         _ => &[],
     };

@@ -8,7 +8,8 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS,
+    BITGET_UNIFIED_ASSETS,
     BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
@@ -268,10 +269,12 @@ fn other_products(st: &AccountState) -> Vec<&'static str> {
 }
 
 /// Bitget classic transfer instances: each coin from spot and from USDT-M (`plan::instances`), and from each of
-/// the other futures `wallets` given (`coin_futures`, `usdc_futures`).
+/// the other `wallets` given (`coin_futures`, `usdc_futures`, cross margin's `crossed_margin`).
 fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'static str, String)>> {
     let mut out = plan::instances(Stream::BitgetTransfers, &[], coins);
-    for (_, from) in parse::bitget::FUTURES_FROM_TYPES.iter().filter(|(w, _)| wallets.contains(w)) {
+    let margin = (parse::bitget::MARGIN_WALLET, parse::bitget::MARGIN_ACCOUNT_TYPE);
+    let others = parse::bitget::FUTURES_FROM_TYPES.into_iter().chain([margin]);
+    for (_, from) in others.filter(|(w, _)| wallets.contains(w)) {
         out.extend(coins.iter().map(|c| vec![("coin", c.clone()), ("fromType", from.to_string())]));
     }
     out
@@ -383,6 +386,12 @@ fn parse_page(
         Stream::BitgetSavings => {
             let period = params.iter().find(|(k, _)| *k == "periodType").map_or("flexible", |(_, v)| v.as_str());
             g::savings_records(data, label, period)
+        }
+        Stream::BitgetMarginFlow => g::cross_finance_flow(data, label),
+        Stream::BitgetMarginInterest => g::cross_interest(data, label),
+        Stream::BitgetMarginFills => {
+            let symbol = params.iter().find(|(k, _)| *k == "symbol").map_or("", |(_, v)| v.as_str());
+            g::cross_fills(data, label, symbol, book)
         }
     }
 }
@@ -874,6 +883,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             AccountMode::BitgetClassic => {
                 self.bitget_classic_snapshot(client, run, st, &mut snap).await?;
                 self.bitget_savings_snapshot(client, run, st, reason, &mut snap).await?;
+                self.bitget_margin_snapshot(client, run, st, reason.is_some(), &mut snap).await?;
             }
             AccountMode::BitgetUnified => self.bitget_unified_snapshot(client, run, &mut snap).await?,
         }
@@ -1205,6 +1215,37 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
+    /// Bitget cross margin balances (docs/sync.md, "Margin"): in a full cycle and when another wallet moved (a transfer
+    /// to or from cross margin moves one of them); otherwise the margin wallet is as last read. A full cycle reads the
+    /// margin histories when the balances were read and the account uses cross margin: its first sync, a balance now
+    /// or at the last reading, or an event seen in the wallet.
+    async fn bitget_margin_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        full: bool,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let label = run.label.as_str();
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let margin = crate::margin::bitget_wallet(label);
+        let last = st.balances.as_ref();
+        let others_moved = last.is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc != margin));
+        if !(full || others_moved) {
+            if let Some(b) = last.and_then(|b| b.get(&margin)) {
+                snap.balances.insert(margin, b.clone());
+            }
+            return Ok(());
+        }
+        let d = self.snapshot_call(client, run, &BITGET_MARGIN_CROSS_ASSETS, &[]).await?;
+        parse::bitget::cross_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        st.margin_at = Some(run.now);
+        let held = snap.balances.contains_key(&margin) || last.is_some_and(|b| b.contains_key(&margin));
+        snap.margin_read = st.backfilled_at.is_none() || held || !st.margin_assets.is_empty();
+        Ok(())
+    }
+
     /// A unified Bitget account's balances (unified and funding).
     async fn bitget_unified_snapshot(
         &self,
@@ -1329,15 +1370,24 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         // streams that need the assets found so far
         let instances = if mode == AccountMode::BitgetClassic {
-            // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that
-            // can have been transferred between the spot and futures wallets
+            // cross margin's coins (when it is in use): read out of it, and out of spot and USDT-M into it
+            let margin = if self.bitget_margin_full(client, cx, key, label, balances).await? {
+                crate::margin::bitget_coins(&cx.borrow().state.accounts[key], balances, label)
+            } else {
+                Vec::new()
+            };
+            // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that can have
+            // been transferred between the spot and futures wallets
             let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
+            coins.extend(margin.iter().cloned());
             let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
             for w in wallets.iter().copied().chain(["futures"]) {
                 coins.extend(balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()));
             }
             let coins: Vec<String> = coins.into_iter().collect();
-            (Stream::BitgetTransfers, bitget_transfer_instances(&coins, &wallets))
+            let mut instances = bitget_transfer_instances(&coins, &wallets);
+            instances.extend(bitget_transfer_instances(&margin, &[parse::bitget::MARGIN_WALLET]));
+            (Stream::BitgetTransfers, instances)
         } else {
             // convert records need both coins: every ordered pair of the coins found so far
             let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
@@ -1348,6 +1398,27 @@ impl<'t, T: Transport> Engine<'t, T> {
             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
         }
         Ok(())
+    }
+
+    /// Bitget cross margin in a full cycle (docs/sync.md, "Margin"): when its balances were read in this tick and the
+    /// account uses it, the finance flow and the interest history, then the fills of the symbols its assets make
+    /// ([`crate::margin::bitget_fill_symbols`]). Whether it read them (its transfers are then read too).
+    async fn bitget_margin_full(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<bool, SyncError> {
+        if !cx.borrow().moved.margin_in_full {
+            return Ok(false);
+        }
+        self.run_streams(client, cx, &Stream::BITGET_MARGIN).await?;
+        let symbols = crate::margin::bitget_fill_symbols(&cx.borrow().state.accounts[key], balances, label);
+        let instances = plan::instances(Stream::BitgetMarginFills, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BitgetMarginFills, instances).await?;
+        Ok(true)
     }
 
     /// A Binance lead portfolio's full cycle (docs/venues.md §1.17): its income, then the fills of the symbols of
@@ -1717,7 +1788,39 @@ impl<'t, T: Transport> Engine<'t, T> {
             .collect();
         let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
         self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
-        self.bitget_other_futures_incremental(client, cx, label, positions_moved).await
+        self.bitget_other_futures_incremental(client, cx, label, positions_moved).await?;
+        self.bitget_margin_incremental(client, cx, label).await
+    }
+
+    /// Bitget cross margin in an incremental tick where its wallet moved (docs/sync.md, "Margin"): the finance flow
+    /// and the interest, the transfers of the coins that moved in it (to and from it), then the fills of the symbols
+    /// with an asset still unexplained in it.
+    async fn bitget_margin_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let (mode, margin) = (AccountMode::BitgetClassic, parse::bitget::MARGIN_WALLET);
+        if !moved(cx, mode, label, margin) {
+            return Ok(());
+        }
+        self.run_streams(client, cx, &Stream::BITGET_MARGIN).await?;
+        let coins: Vec<String> = assets_moved(cx, mode, label, margin).into_iter().collect();
+        let instances = bitget_transfer_instances(&coins, &[margin]);
+        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        let symbols = {
+            let c = cx.borrow();
+            let unexplained =
+                c.check.as_ref().map(|c| c.unexplained_in(&wallet(mode, label, margin))).unwrap_or_default();
+            let st = &c.state.accounts[&c.run.key];
+            let assets = st.margin_assets.iter().map(String::as_str).chain(unexplained.iter().map(String::as_str));
+            let symbols = crate::margin::bitget_symbols_of(&assets.collect());
+            let names = |s: &String| unexplained.iter().any(|a| s.starts_with(a.as_str()) || s.ends_with(a.as_str()));
+            symbols.into_iter().filter(names).collect::<Vec<String>>()
+        };
+        let instances = plan::instances(Stream::BitgetMarginFills, &symbols, &[]);
+        self.run_stream(client, cx, Stream::BitgetMarginFills, instances).await
     }
 
     /// The COIN-M and USDC-M part of a Bitget classic incremental tick: a product type's bills and fills when its

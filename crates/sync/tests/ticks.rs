@@ -428,3 +428,63 @@ async fn isolated_margin_is_read_act_by_act() {
     assert!(margin.is_empty(), "an idle tick read {margin:?}");
     assert!(compare(&sb, &accounts, &dir).is_empty());
 }
+
+/// Bitget cross margin as it happens (docs/sync.md, "Bitget cross margin"): after the transfer in, an incremental
+/// tick reads the margin assets (spot moved) and the margin streams, and the ledger equals the truth; a full cycle
+/// after each later act (borrow, sell, interest, buy back, repay) reads its new rows from their cursors; the
+/// transfer out is found by an incremental tick again; an idle tick then reads no margin endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitget_cross_margin_is_read_act_by_act() {
+    let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
+    let http = bench::common::straight_to(&sb);
+    let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
+    let accounts: Vec<AccountConfig> =
+        accounts(&sb).into_iter().filter(|a| a.credentials.venue == Venue::Bitget).collect();
+    let all: Vec<Event> = sb.truth_ledger().into_iter().filter(|e| mine(&accounts, e.account.as_str())).collect();
+    let in_margin = |e: &Event| {
+        let margin = |a: &str| a.starts_with("bitget/") && a.ends_with("/margin");
+        margin(e.account.as_str())
+            || matches!(&e.kind, EventKind::Transfer { to_account, .. } if margin(to_account.as_str()))
+    };
+    let mut times: Vec<i64> = all.iter().filter(|e| in_margin(e)).map(|e| e.time.0).collect();
+    times.sort();
+    times.dedup();
+    assert!(times.len() >= 8, "the cross margin script's acts: {times:?}");
+    let dir = tmp("bitget-margin-ticks");
+    let options = SyncOptions { backoff_ms: 50, budget_percent: 100, ..SyncOptions::default() };
+    sb.set_as_of(Some(times[0] - MINUTE));
+    tick(&t, &accounts, &dir, &options).await;
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
+    let margin_events = |dir: &Path| {
+        let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+        ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap().iter().filter(|e| in_margin(e)).count()
+    };
+    let (mut seen, mut shown) = (0, i64::MIN);
+    let last = times.len() - 1;
+    for (i, at) in times.iter().copied().enumerate() {
+        if at <= shown {
+            continue;
+        }
+        shown = at + 1;
+        sb.set_as_of(Some(shown));
+        // the transfers move spot: an incremental tick finds them; the acts inside the wallet wait for a full cycle
+        let transfer = i == 0 || i == last;
+        let r = tick(&t, &accounts, &dir, &SyncOptions { full: !transfer, ..options.clone() }).await;
+        assert!(r.spent.paths.contains_key("/api/v2/margin/crossed/account/assets"), "act {i}: {:?}", r.spent.paths);
+        assert!(r.spent.paths.contains_key("/api/v2/margin/crossed/financial-records"), "act {i}");
+        if transfer {
+            assert_eq!(r.stats.escalations, 0, "act {i}: the incremental tick explained the transfer");
+        }
+        assert!(compare(&sb, &accounts, &dir).is_empty(), "act {i}: the ledger equals the truth");
+        let now = margin_events(&dir);
+        assert!(now > seen, "act {i}: no new margin event");
+        seen = now;
+    }
+    // nothing new: an incremental tick reads balances only, not cross margin's
+    sb.set_as_of(Some(times[last] + MINUTE));
+    let idle = tick(&t, &accounts, &dir, &options).await;
+    assert_eq!(idle.stats.full_ticks, 0);
+    let margin: Vec<_> = idle.spent.paths.keys().filter(|p| p.contains("/margin/")).collect();
+    assert!(margin.is_empty(), "an idle tick read {margin:?}");
+    assert!(compare(&sb, &accounts, &dir).is_empty());
+}

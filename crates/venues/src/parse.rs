@@ -1098,8 +1098,13 @@ pub mod bitget {
     pub use copy::{follower_orders, profit_shares, trader_orders};
     mod earn;
     pub use earn::{SAVINGS_PERIODS, savings_balances, savings_records};
+    mod margin;
+    pub use margin::{
+        FLOW_COVERED, MARGIN_ACCOUNT_TYPE, MARGIN_WALLET, cross_balances, cross_fills, cross_finance_flow,
+        cross_interest,
+    };
     mod tax;
-    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, tax_checks, tax_records};
+    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, loan_units, tax_checks, tax_records};
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
@@ -1280,6 +1285,7 @@ pub mod bitget {
             "coin_futures" => Some("coinm"),
             "usdc_futures" => Some("usdcm"),
             "p2p" => Some("funding"),
+            margin::MARGIN_ACCOUNT_TYPE => Some(margin::MARGIN_WALLET),
             _ => None,
         }
     }

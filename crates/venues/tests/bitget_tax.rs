@@ -49,13 +49,33 @@ fn futures_sample_is_a_trade_the_bills_book_and_the_check_counts() {
 
 #[test]
 fn margin_and_p2p_samples() {
-    // no stream reads the margin wallet: the check names the type
+    // cross margin's types are checked against its streams (docs/venues.md §2.15): the sample's transfer against
+    // the transfer records, loans by the units they move
     let margin = json!([{"id": "1", "coin": "USDT", "marginTaxType": "transfer_in", "amount": "13333", "fee": "0",
         "total": "13333", "symbol": "BTCUSDT", "ts": "1686129284474"}]);
     let checks = bitget::tax_checks(&margin, "main", TaxRecords::Margin).unwrap();
-    assert_eq!((checks[0].wallet.as_str(), checks[0].group.as_str()), ("bitget/main/margin", "unread: transfer_in"));
+    assert_eq!((checks[0].wallet.as_str(), checks[0].group.as_str()), ("bitget/main/margin", "transfer"));
     assert_eq!(checks[0].change, d("13333"));
     assert!(bitget::tax_records(&margin, "main", TaxRecords::Margin).unwrap().events.is_empty());
+    let m = TaxRecords::Margin;
+    for (ty, group) in
+        [("deal_in", "trade"), ("borrow", "loan"), ("interest_repay", "loan"), ("liquidation_fee", "other")]
+    {
+        assert_eq!(m.use_of(ty), Some(TaxUse::Checked(group)), "{ty}");
+    }
+    assert_eq!(m.use_of("sys_exchange_in"), Some(TaxUse::Checked("other")), "the finance flow books it");
+    assert_eq!(m.use_of("margin_gift"), None, "a type neither page lists: other income, named");
+    let loan = |action, amount: &str, interest: Option<&str>| ledger::Event {
+        id: "l".into(),
+        time: ledger::Timestamp(1),
+        account: ledger::AccountId("bitget/main/margin".into()),
+        kind: EventKind::Loan { action, asset: "BTC".into(), amount: d(amount), interest: interest.map(d) },
+    };
+    use ledger::LoanAction::{Borrow, Interest, Repay};
+    assert_eq!(bitget::loan_units(&loan(Borrow, "0.5", None)), Some(("BTC", d("0.5"))));
+    assert_eq!(bitget::loan_units(&loan(Repay, "0.5", Some("0.01"))), Some(("BTC", d("-0.51"))));
+    assert_eq!(bitget::loan_units(&loan(Interest, "0.01", None)), Some(("BTC", d("0"))));
+    assert_eq!(bitget::event_group(&loan(Borrow, "0.5", None)), Some("loan"));
     // the P2P example writes `transfer-in` and the quantity as `balance`
     let p2p = json!([{"id": "152526631", "coin": "USDT", "p2pTaxType": "transfer-in", "balance": "1", "ts": "1755846320684"}]);
     let checks = bitget::tax_checks(&p2p, "main", TaxRecords::P2p).unwrap();

@@ -348,6 +348,7 @@ fn bitget_wallet(w: &str) -> &'static str {
         "futures" => "usdt_futures",
         "coinm" => "coin_futures",
         "usdcm" => "usdc_futures",
+        "margin" => "crossed_margin",
         _ => "spot",
     }
 }
@@ -940,4 +941,9 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 mod earn;
 pub(super) use earn::{savings_assets, savings_records};
 mod tax;
-pub(super) use tax::{future_record as tax_future_record, no_record as tax_no_record, spot_record as tax_spot_record};
+pub(super) use tax::{
+    future_record as tax_future_record, margin_record as tax_margin_record, no_record as tax_no_record,
+    spot_record as tax_spot_record,
+};
+mod margin;
+pub(super) use margin::{cross_assets, cross_fills, cross_flow, cross_interest};

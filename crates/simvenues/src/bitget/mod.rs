@@ -175,9 +175,14 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_COPY_PROFIT_SHARES => ep(Kind::Classic, 5, e::profit_shares),
             c::BITGET_TAX_SPOT => ep(Kind::Classic, 1, e::tax_spot_record),
             c::BITGET_TAX_FUTURES => ep(Kind::Classic, 1, e::tax_future_record),
-            c::BITGET_TAX_MARGIN | c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
+            c::BITGET_TAX_MARGIN => ep(Kind::Classic, 1, e::tax_margin_record),
+            c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
             c::BITGET_SAVINGS_ASSETS => ep(Kind::Classic, 10, e::savings_assets),
             c::BITGET_SAVINGS_RECORDS => ep(Kind::Classic, 10, e::savings_records),
+            c::BITGET_MARGIN_CROSS_ASSETS => ep(Kind::Classic, 10, e::cross_assets),
+            c::BITGET_MARGIN_CROSS_FLOW => ep(Kind::Classic, 10, e::cross_flow),
+            c::BITGET_MARGIN_CROSS_INTEREST => ep(Kind::Classic, 10, e::cross_interest),
+            c::BITGET_MARGIN_CROSS_FILLS => ep(Kind::Classic, 10, e::cross_fills),
             _ => None,
         };
     }

@@ -3,7 +3,8 @@
 //! `idLessThan` pages down the ids, newest first. The spot record is made of the spot bills (deposits, withdrawals,
 //! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`), the
 //! Earn savings records (`Subscribe`, `Redemption`, `Interest`) and the income only the tax records show; the
-//! futures record of each product type's bills. Margin and P2P: the generated accounts have none.
+//! futures record of each product type's bills; the margin record of cross margin's finance flow (docs/venues.md
+//! §2.15). P2P: the generated accounts have none.
 
 use super::*;
 
@@ -135,7 +136,44 @@ pub(in crate::bitget) fn future_record(ctx: &Ctx<'_>) -> Result<Value, ApiError>
     ))
 }
 
-/// `GET /api/v2/tax/margin-record` and `p2p-record`: the window checked, no rows.
+/// The cross margin record's rows (docs/venues.md §2.15): the finance flow's, a repay split into its principal
+/// (`repay`) and its interest (`interest_repay`, a second leg), as the tax page lists the types.
+fn margin_rows(a: &BitgetAccount) -> Vec<TaxRow<'_>> {
+    let mut rows = Vec::new();
+    for f in &a.margin.flows {
+        let row = |id, ty: &str, amount, fee| TaxRow {
+            id,
+            time: f.time,
+            coin: &f.coin,
+            symbol: crate::generator::BITGET_MARGIN_PAIR,
+            ty: ty.into(),
+            amount,
+            fee,
+        };
+        rows.push(row(f.id, f.kind, f.amount - f.interest, f.fee));
+        if !f.interest.is_zero() {
+            rows.push(row(f.id + SECOND_LEG, "interest_repay", f.interest, Decimal::ZERO));
+        }
+    }
+    rows
+}
+
+/// `GET /api/v2/tax/margin-record`: cross margin's rows (`marginType` `crossed`, the default); isolated has none.
+pub(in crate::bitget) fn margin_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    let crossed = ctx.params.get("marginType").is_none_or(|m| m == "crossed");
+    let rows = if crossed { margin_rows(acct(ctx)) } else { Vec::new() };
+    let rows = tax_page(ctx, rows, "coin")?;
+    Ok(Value::Array(
+        rows.iter()
+            .map(|r| {
+                json!({"id": r.id.to_string(), "coin": r.coin, "marginTaxType": r.ty, "amount": s(r.amount),
+                       "fee": s(r.fee), "total": "0", "symbol": r.symbol, "ts": r.time.to_string()})
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/v2/tax/p2p-record`: the window checked, no rows.
 pub(in crate::bitget) fn no_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     tax_page(ctx, Vec::new(), "coin")?;
     Ok(json!([]))

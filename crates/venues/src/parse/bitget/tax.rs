@@ -152,21 +152,30 @@ const FUTURES: &[(&str, TaxUse)] = {
 /// Futures types that are trades (fills' realized PnL and fees: the bills' trade rows).
 const FUTURES_TRADE_PREFIXES: [&str; 7] = ["OPEN_", "CLOSE_", "FORCE_", "BURST_", "OFFSET_", "ORDER_", "BUY_"];
 
-/// The margin record's types (`marginTaxType`): no stream reads the margin wallet.
-const MARGIN: &[&str] = &[
-    "transfer_in",
-    "transfer_out",
-    "borrow",
-    "repay",
-    "liquidation_fee",
-    "compensate",
-    "deal_in",
-    "deal_out",
-    "interest_repay",
-    "confiscated",
-    "exchange_in",
-    "exchange_out",
-];
+/// The margin record's types (`marginTaxType`) of cross margin, each moved by a cross margin stream (docs/venues.md
+/// §2.15): transfers by the transfer records, fills' legs by the fills, borrows and repays (their interest apart as
+/// `interest_repay`) by the finance flow's loans, the flows no other stream books by its other income.
+const MARGIN: &[(&str, TaxUse)] = {
+    use TaxUse::Checked;
+    &[
+        ("transfer_in", Checked("transfer")),
+        ("transfer_out", Checked("transfer")),
+        ("deal_in", Checked("trade")),
+        ("deal_out", Checked("trade")),
+        ("borrow", Checked("loan")),
+        ("repay", Checked("loan")),
+        ("interest_repay", Checked("loan")),
+        ("liquidation_fee", Checked("other")),
+        ("compensate", Checked("other")),
+        ("confiscated", Checked("other")),
+        ("exchange_in", Checked("other")),
+        ("exchange_out", Checked("other")),
+        // not on the tax page, but on the finance flow's, which books them as other income: checked, not booked
+        // twice
+        ("sys_exchange_in", Checked("other")),
+        ("sys_exchange_out", Checked("other")),
+    ]
+};
 
 /// The P2P record's types (`p2pTaxType`; the example writes `transfer-in`, the table `transfer_in`).
 const P2P: &[(&str, TaxUse)] = &[
@@ -220,7 +229,7 @@ impl TaxRecords {
                     FUTURES.iter().find(|(t, _)| *t == ty).map(|(_, u)| *u)
                 }
             }
-            TaxRecords::Margin => MARGIN.contains(&ty).then_some(TaxUse::Unread),
+            TaxRecords::Margin => find(MARGIN),
             TaxRecords::P2p => find_p2p(ty),
         }
     }
@@ -248,7 +257,8 @@ pub struct TaxCheck {
 }
 
 /// The group an event of a Bitget wallet is compared in ([`TaxUse::Checked`]), or `None` for one the tax records
-/// do not list (a fill for the record, an event booked from a tax row).
+/// do not list (a fill for the record, an event booked from a tax row). A loan is compared by the units it moves
+/// ([`loan_units`]), as the margin record counts them.
 pub fn event_group(e: &Event) -> Option<&'static str> {
     if e.id.contains(":tax:") {
         return None;
@@ -266,8 +276,26 @@ pub fn event_group(e: &Event) -> Option<&'static str> {
         EventKind::Income { income_type: IncomeType::Funding, .. } => "funding",
         EventKind::Income { income_type: IncomeType::Commission | IncomeType::RealizedPnl, .. } => "trade",
         EventKind::Income { .. } => "other",
+        EventKind::Loan { .. } => "loan",
         _ => return None,
     })
+}
+
+/// The units a loan event moves in its wallet, as the margin record counts them (docs/venues.md §2.15): a borrow's
+/// arrive, a repay's leave with the interest it pays; interest charged moves none (the record counts it when it is
+/// repaid, `interest_repay`). `None` for any other event.
+pub fn loan_units(e: &Event) -> Option<(&str, Decimal)> {
+    match &e.kind {
+        EventKind::Loan { action, asset, amount, interest } => Some((
+            asset.as_str(),
+            match action {
+                ledger::LoanAction::Borrow => *amount,
+                ledger::LoanAction::Repay => -(*amount + interest.unwrap_or_default()),
+                ledger::LoanAction::Interest => Decimal::ZERO,
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// A tax record's page: the events of the types booked from the rows (`:tax:{type}:{id}`, the type in lower case
