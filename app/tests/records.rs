@@ -186,5 +186,8 @@ fn a_copy_trading_account_says_what_it_is() {
     );
     assert!(what_is_read(AccountMode::BitgetClassic, AccountKind::CopyTrading).starts_with("follower or trader"));
     assert_eq!(what_is_read(AccountMode::Binance, AccountKind::Regular), "spot, wallet, USDS-M futures, Simple Earn");
-    assert_eq!(what_is_read(AccountMode::BitgetClassic, AccountKind::Regular), "classic: spot, USDT-M futures, Earn savings, cross margin");
+    assert_eq!(
+        what_is_read(AccountMode::BitgetClassic, AccountKind::Regular),
+        "classic: spot, USDT-M futures, Earn savings, cross margin"
+    );
 }
