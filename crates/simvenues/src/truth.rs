@@ -414,19 +414,12 @@ fn binance_staking(a: &BinanceAccount, out: &mut Vec<Event>) {
             Unwrap => "wbeth_unwrap",
             SolStake => "sol_stake",
             SolRedeem => "sol_redemption",
-            SolBoostClaim => {
-                let id = format!("{spot}:sol_boost_claim:{}:{}:{}", r.time, to.asset, to.amount.normalize());
-                let kind = EventKind::Income {
-                    income_type: IncomeType::Interest,
-                    asset: to.asset,
-                    amount: to.amount,
-                    symbol: None,
+            // credited units: interest income
+            BethReward | SolBoostClaim => {
+                let id = match r.kind {
+                    BethReward => format!("{spot}:beth_reward:{}:{}", r.time, to.amount.normalize()),
+                    _ => format!("{spot}:sol_boost_claim:{}:{}:{}", r.time, to.asset, to.amount.normalize()),
                 };
-                out.push(ev(id, r.time, &spot, kind));
-                continue;
-            }
-            BethReward => {
-                let id = format!("{spot}:beth_reward:{}:{}", r.time, to.amount.normalize());
                 let kind = EventKind::Income {
                     income_type: IncomeType::Interest,
                     asset: to.asset,

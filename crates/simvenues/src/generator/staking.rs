@@ -120,36 +120,29 @@ impl BinanceActivity<'_> {
 
     /// A SOL Boost reward of 0.1 % of the BNSOL held, claimed to spot.
     fn sol_boost_claim(&mut self, t: i64) {
-        let holding = bal(&self.spot, "BNSOL");
-        let reward = (holding * Decimal::new(1, 3)).round_dp(8);
-        if reward.is_zero() {
-            return;
-        }
-        add(&mut self.spot, "SOL", reward);
-        self.a.staking.push(StakingRow {
-            kind: StakingKind::SolBoostClaim,
-            time: t,
-            from: (interned("BNSOL"), holding),
-            to: (interned("SOL"), reward),
-            rate: Decimal::ONE,
-        });
+        self.reward(t, StakingKind::SolBoostClaim, "BNSOL", "SOL", Decimal::new(1, 3));
     }
 
     /// A BETH reward of 0.01 % of the BETH held, credited to spot.
     fn beth_reward(&mut self, t: i64) {
-        let holding = bal(&self.spot, "BETH");
-        let reward = (holding * Decimal::new(1, 4)).round_dp(8);
+        self.reward(t, StakingKind::BethReward, "BETH", "BETH", Decimal::new(1, 4));
+    }
+
+    /// A reward of `share` of the `holding` asset held in spot, credited to spot in `paid`; none when it rounds to
+    /// nothing.
+    fn reward(&mut self, t: i64, kind: StakingKind, holding: &str, paid: &str, share: Decimal) {
+        let held = bal(&self.spot, holding);
+        let reward = (held * share).round_dp(8);
         if reward.is_zero() {
             return;
         }
-        add(&mut self.spot, "BETH", reward);
-        let (beth, rate) = (interned("BETH"), Decimal::ONE);
+        add(&mut self.spot, paid, reward);
         self.a.staking.push(StakingRow {
-            kind: StakingKind::BethReward,
+            kind,
             time: t,
-            from: (beth.clone(), holding),
-            to: (beth, reward),
-            rate,
+            from: (interned(holding), held),
+            to: (interned(paid), reward),
+            rate: Decimal::ONE,
         });
     }
 }

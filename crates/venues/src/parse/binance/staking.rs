@@ -101,18 +101,27 @@ pub fn sol_redemptions(data: &Value, label: &str) -> Result<Page, VenueError> {
     exchanges(data, label, BINANCE_SOL_REDEMPTIONS.path, staked("sol_redemption", Some("arrivalTime")))
 }
 
-/// `GET /sapi/v1/eth-staking/eth/history/rewardsHistory`: BETH distributed to BETH holders, each successful row
-/// `interest` income of `amount` in spot. Id `{spot}:beth_reward:{time}:{amount}`.
-pub fn beth_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
-    const E: &str = BINANCE_BETH_REWARDS.path;
-    let (mut page, rows) = earn_page(E, data)?;
+/// A history of rewards credited to spot (`{"rows": [...], "total"}`): each successful row `interest` income of
+/// `amount` of the asset in the field `asset`. `time` in milliseconds, or in seconds when below [`SECONDS_BELOW`].
+/// Id `{spot}:{stream}:{time in ms}:{amount}`, with the asset before the amount when `asset_in_id`.
+fn rewards(
+    data: &Value,
+    label: &str,
+    e: &'static str,
+    stream: &str,
+    asset: &str,
+    asset_in_id: bool,
+) -> Result<Page, VenueError> {
+    let (mut page, rows) = earn_page(e, data)?;
     let spot = account(V, label, "spot");
     for r in rows {
         let r = r?;
-        let time = page.noted(r.ms("time")?);
-        let (asset, amount) = (r.asset("asset")?, r.dec("amount")?);
-        let id = ids::row(&spot, "beth_reward", &format!("{time}:{amount}"));
-        if !succeeded(&mut page, E, &id, &r.text("status")?) {
+        let raw = r.ms("time")?;
+        let time = page.noted(if raw < SECONDS_BELOW { raw.saturating_mul(1000) } else { raw });
+        let (asset, amount) = (r.asset(asset)?, r.dec("amount")?);
+        let tail = if asset_in_id { format!("{time}:{asset}:{amount}") } else { format!("{time}:{amount}") };
+        let id = ids::row(&spot, stream, &tail);
+        if !succeeded(&mut page, e, &id, &r.text("status")?) {
             continue;
         }
         page.push(
@@ -130,28 +139,15 @@ pub fn beth_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
 /// (docs/venues.md §1.16).
 const SECONDS_BELOW: i64 = 100_000_000_000;
 
+/// `GET /sapi/v1/eth-staking/eth/history/rewardsHistory`: BETH distributed to BETH holders, each successful row
+/// `interest` income of `amount` in spot. Id `{spot}:beth_reward:{time}:{amount}`.
+pub fn beth_rewards(data: &Value, label: &str) -> Result<Page, VenueError> {
+    rewards(data, label, BINANCE_BETH_REWARDS.path, "beth_reward", "asset", false)
+}
+
 /// `GET /sapi/v1/sol-staking/sol/history/boostRewardsHistory` with `type=CLAIM`: Boost rewards claimed, each
-/// successful row `interest` income of `amount` `token` in spot (docs/accounting.md §8d). `time` in seconds or
-/// milliseconds (see [`SECONDS_BELOW`]). Id `{spot}:sol_boost_claim:{time in ms}:{token}:{amount}`.
+/// successful row `interest` income of `amount` `token` in spot (docs/accounting.md §8d). Id
+/// `{spot}:sol_boost_claim:{time in ms}:{token}:{amount}`.
 pub fn sol_boost_claims(data: &Value, label: &str) -> Result<Page, VenueError> {
-    const E: &str = BINANCE_SOL_BOOST_REWARDS.path;
-    let (mut page, rows) = earn_page(E, data)?;
-    let spot = account(V, label, "spot");
-    for r in rows {
-        let r = r?;
-        let raw = r.ms("time")?;
-        let time = page.noted(if raw < SECONDS_BELOW { raw.saturating_mul(1000) } else { raw });
-        let (asset, amount) = (r.asset("token")?, r.dec("amount")?);
-        let id = ids::row(&spot, "sol_boost_claim", &format!("{time}:{asset}:{amount}"));
-        if !succeeded(&mut page, E, &id, &r.text("status")?) {
-            continue;
-        }
-        page.push(
-            id,
-            time,
-            spot.clone(),
-            EventKind::Income { income_type: IncomeType::Interest, asset, amount, symbol: None },
-        );
-    }
-    Ok(page)
+    rewards(data, label, BINANCE_SOL_BOOST_REWARDS.path, "sol_boost_claim", "token", true)
 }
