@@ -444,6 +444,15 @@ struct Snapshot {
     margin_read: bool,
 }
 
+impl Snapshot {
+    /// A wallet not read in this tick: its balances as last read, if it had any.
+    fn keep_last(&mut self, st: &AccountState, wallet: String) {
+        if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&wallet)) {
+            self.balances.insert(wallet, b.clone());
+        }
+    }
+}
+
 /// What the streams of one account share while they run (at the same time on Binance's two hosts): the run and
 /// the state. Borrowed only between requests, never across one.
 struct Cx<'a, 's> {
@@ -980,8 +989,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let spot_or_funding_moved = st.balances.as_ref().is_none_or(touched);
         if reason.is_some() || snap.new_day || spot_or_funding_moved {
             self.earn_snapshot(client, run, st, snap).await?;
-        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
-            snap.balances.insert(earn, b.clone());
+        } else {
+            snap.keep_last(st, earn);
         }
         self.margin_snapshot(client, run, st, reason.is_some(), spot_or_funding_moved, snap).await?;
         // the spot symbols: cached, read again daily, after a full cycle left movement unexplained, or when
@@ -1036,8 +1045,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                 st.isolated_at = Some(now);
                 isolated_read = true;
             }
-        } else if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&margin)) {
-            snap.balances.insert(margin, b.clone());
+        } else {
+            snap.keep_last(st, margin);
         }
         if !isolated_read {
             let prefix = format!("binance/{label}/{}", parse::binance::ISOLATED_WALLET_PREFIX);
@@ -1190,9 +1199,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let spot_moved =
             st.balances.as_ref().is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc == spot));
         if reason.is_none() && !spot_moved {
-            if let Some(b) = st.balances.as_ref().and_then(|b| b.get(&earn)) {
-                snap.balances.insert(earn, b.clone());
-            }
+            snap.keep_last(st, earn);
             return Ok(());
         }
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
@@ -1232,9 +1239,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let last = st.balances.as_ref();
         let others_moved = last.is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc != margin));
         if !(full || others_moved) {
-            if let Some(b) = last.and_then(|b| b.get(&margin)) {
-                snap.balances.insert(margin, b.clone());
-            }
+            snap.keep_last(st, margin);
             return Ok(());
         }
         let d = self.snapshot_call(client, run, &BITGET_MARGIN_CROSS_ASSETS, &[]).await?;
