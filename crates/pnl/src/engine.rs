@@ -785,10 +785,21 @@ impl<'a> Engine<'a> {
 
     pub(crate) fn run(mut self, positions: &[ledger::Position]) -> Report {
         let (order, partner) = self.start();
+        self.reserve_records(order.len());
         let mut days = Days::default();
         self.process(&order, &partner, &mut days);
         let as_of = self.as_of(&order);
         self.conclude(order.len(), as_of, days, positions)
+    }
+
+    /// Room for a disposal and a lot use per event to process, reserved at once natively: the vectors then never
+    /// grow by copying themselves into fresh memory, and room never used costs no memory there (pages are backed
+    /// when first written). Not in wasm, where reserved room is heap the page holds.
+    fn reserve_records(&mut self, events: usize) {
+        if cfg!(not(target_arch = "wasm32")) {
+            self.disposals.reserve(events);
+            self.lot_uses.reserve(events);
+        }
     }
 
     /// [`Engine::plan`], and under UK share pooling the plan of its matches.
