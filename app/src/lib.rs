@@ -130,6 +130,7 @@ pub fn App() -> impl IntoView {
                     <button class="secondary" data-testid="lock" on:click=lock>"Lock"</button>
                 </Show>
             </header>
+            <ui::gate::OutdatedNotice />
             {move || match phase.get() {
                 Phase::Loading => view! { <p class="muted" data-testid="loading">"Opening browser storage…"</p> }.into_any(),
                 Phase::StorageError => view! {

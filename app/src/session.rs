@@ -20,6 +20,15 @@ use crate::tabs::{self, Change};
 /// as its writes. Not a vault object (the vault and its backups never see it).
 pub const VERSION_KEY: &str = "meta.version";
 
+/// The IndexedDB key of the newest storage format a tab committed with (docs/app-storage.md, "The storage format"):
+/// 4 bytes little-endian, absent meaning 0 (builds before it). Not a vault object.
+pub const FORMAT_KEY: &str = "meta.format";
+
+/// The storage format this build reads and writes. Raise it with any change whose writes an earlier build cannot
+/// read (a new chunk layout, a record's new shape): a tab still running an earlier build then stops and asks for a
+/// reload instead of failing on what it cannot decode, or writing over it.
+pub const STORAGE_FORMAT: u32 = 1;
+
 /// The vault's header object (`vault::format::HEADER_KEY`): it changes only with the passphrase or the data keys.
 const HEADER_KEY: &str = "vault";
 
@@ -47,6 +56,16 @@ pub enum SessionError {
     /// Other tabs kept committing while this one tried: its writes were not saved.
     #[error("another tab keeps changing the vault: nothing was saved, try again")]
     Conflict,
+    /// A newer build of the app committed in another tab ([`STORAGE_FORMAT`]): this tab reads and writes nothing
+    /// more until it is reloaded.
+    #[error(
+        "Meetcrypt was updated in another tab (storage format {stored}, this tab's {STORAGE_FORMAT}): reload this \
+         tab to go on. Nothing was saved here; nothing is lost."
+    )]
+    Outdated {
+        /// The stored format.
+        stored: u32,
+    },
     /// The stored vault uses the test-only key derivation.
     #[error(
         "this vault uses the test-only key derivation, which protects nothing: Meetcrypt does not open it. Restore a \
@@ -144,6 +163,9 @@ pub struct Changed {
     pub keys: Vec<String>,
     /// The vault's header changed (another passphrase or data key): this tab locked itself.
     pub relocked: bool,
+    /// A newer build committed in another tab: this tab read nothing of it and saves nothing until it is reloaded
+    /// ([`SessionError::Outdated`]).
+    pub outdated: bool,
 }
 
 impl Changed {
@@ -188,11 +210,26 @@ fn decode_version(bytes: &[u8]) -> u64 {
     bytes.try_into().map(u64::from_le_bytes).unwrap_or(0)
 }
 
-/// Splits the version counter off the stored objects.
-fn split_version(mut objects: Vec<(String, Vec<u8>)>) -> (u64, Vec<(String, Vec<u8>)>) {
-    let version = objects.iter().find(|(k, _)| k == VERSION_KEY).map(|(_, v)| decode_version(v)).unwrap_or(0);
-    objects.retain(|(k, _)| k != VERSION_KEY);
-    (version, objects)
+/// A stored object: its IndexedDB key and bytes.
+type Object = (String, Vec<u8>);
+
+fn decode_format(bytes: &[u8]) -> u32 {
+    bytes.try_into().map(u32::from_le_bytes).unwrap_or(0)
+}
+
+/// Splits the version counter and the storage format off the stored objects; a format newer than this build's
+/// is an error.
+fn split_version(mut objects: Vec<Object>) -> Result<(u64, Vec<Object>), SessionError> {
+    let meta = |key: &str| objects.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice());
+    let version = meta(VERSION_KEY).map(decode_version).unwrap_or(0);
+    check_format(meta(FORMAT_KEY).map(decode_format).unwrap_or(0))?;
+    objects.retain(|(k, _)| k != VERSION_KEY && k != FORMAT_KEY);
+    Ok((version, objects))
+}
+
+/// A stored format this build can read, or [`SessionError::Outdated`].
+fn check_format(stored: u32) -> Result<(), SessionError> {
+    if stored > STORAGE_FORMAT { Err(SessionError::Outdated { stored }) } else { Ok(()) }
 }
 
 async fn stored_version(idb: &Idb) -> Result<u64, SessionError> {
@@ -230,7 +267,7 @@ pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Result<R, SessionError> {
 /// Opens IndexedDB, loads every stored object and says whether a vault is there.
 pub async fn load(database: &str) -> Result<Start, SessionError> {
     let idb = Idb::open(database).await?;
-    let (version, objects) = split_version(idb.all().await?);
+    let (version, objects) = split_version(idb.all().await?)?;
     let (vault, start) = match Vault::open(Snapshot::load(objects.clone())) {
         Ok(v) if v.kdf().is_insecure() => return Err(insecure_kdf()),
         Ok(v) => (Some(v), Start::Locked),
@@ -340,10 +377,16 @@ async fn refresh_locked(hint: Option<&Change>) -> Result<(), SessionError> {
     if stored == version {
         return Ok(());
     }
+    // a newer build committed: nothing of it is read (this build may not decode it), and the screens are told
+    let format = idb.get(FORMAT_KEY).await?.map(|f| decode_format(&f)).unwrap_or(0);
+    if let Err(e) = check_format(format) {
+        notify(&Changed { outdated: true, ..Changed::default() });
+        return Err(e);
+    }
     let (objects, all) = match hint.filter(|c| c.previous == version && c.version == stored) {
         Some(change) => (idb.get_many(&change.keys).await?, false),
         None => {
-            let (at, objects) = split_version(idb.all().await?);
+            let (at, objects) = split_version(idb.all().await?)?;
             // the same transaction's version (a commit may have landed between the two reads)
             return finish_refresh(at, objects.into_iter().map(|(k, v)| (k, Some(v))).collect(), true, Vec::new());
         }
@@ -359,7 +402,7 @@ fn finish_refresh(
     keys: Vec<String>,
 ) -> Result<(), SessionError> {
     let relocked = with(|s| s.rebase(version, objects, all))?;
-    notify(&Changed { all, keys, relocked });
+    notify(&Changed { all, keys, relocked, outdated: false });
     Ok(())
 }
 
@@ -388,6 +431,7 @@ async fn commit_locked() -> Result<(), SessionError> {
             .collect();
         let next = version + 1;
         writes.push(Write::Put(VERSION_KEY.into(), next.to_le_bytes().to_vec()));
+        writes.push(Write::Put(FORMAT_KEY.into(), STORAGE_FORMAT.to_le_bytes().to_vec()));
         if let Err(e) = idb.apply(&writes).await {
             let _ = load(DATABASE).await;
             return Err(e.into());

@@ -1351,3 +1351,45 @@ async fn the_read_after_a_sync_takes_only_new_chunks_and_reads_whole_when_anythi
         data = read;
     }
 }
+
+/// Another tab runs a newer build, whose writes this build may not read (docs/app-storage.md, "The storage
+/// format"): once it has committed, this tab reads nothing of it, saves nothing, shows the reload notice, and a
+/// fresh load of this build refuses the storage with the same words; what the newer tab stored is left as it is.
+#[wasm_bindgen_test]
+async fn a_newer_build_in_another_tab_stops_this_one_until_it_is_reloaded() {
+    use app::idb::{Idb, Write};
+    use app::session::{self, FORMAT_KEY, STORAGE_FORMAT, SessionError, VERSION_KEY};
+    let db = common::fresh_vault("web", "format").await;
+    let root = own_container();
+    let mounted = leptos::mount::mount_to(root.clone(), app::ui::gate::OutdatedNotice);
+    let idb = Idb::open(&db).await.unwrap();
+    let version = |bytes: Option<Vec<u8>>| u64::from_le_bytes(bytes.unwrap().try_into().unwrap());
+    let format = |bytes: Option<Vec<u8>>| u32::from_le_bytes(bytes.unwrap().try_into().unwrap());
+    let record = |id: &str| format!("{}{}.{id}", vault::layout::RECORD_PREFIX, vault::RecordKind::Settings.name());
+    assert_eq!(format(idb.get(FORMAT_KEY).await.unwrap()), STORAGE_FORMAT, "this build's commits say its format");
+    assert!(root.query_selector("[data-testid='outdated']").unwrap().is_none());
+
+    // the newer tab commits: its format, the next version, a record this build cannot read
+    let at = version(idb.get(VERSION_KEY).await.unwrap());
+    let newer = [
+        Write::Put(FORMAT_KEY.into(), (STORAGE_FORMAT + 1).to_le_bytes().to_vec()),
+        Write::Put(VERSION_KEY.into(), (at + 1).to_le_bytes().to_vec()),
+        Write::Put(record("newer"), b"a layout of the future".to_vec()),
+    ];
+    idb.apply(&newer).await.unwrap();
+
+    let refused =
+        session::transact(|| app::records::write(vault::RecordKind::Settings, "mine", &"a change")).await.unwrap_err();
+    assert!(matches!(refused, SessionError::Outdated { stored } if stored == STORAGE_FORMAT + 1), "{refused:?}");
+    assert!(refused.to_string().contains("reload this tab"), "{refused}");
+    until("the notice", || root.query_selector("[data-testid='outdated']").unwrap().is_some()).await;
+    assert_eq!(version(idb.get(VERSION_KEY).await.unwrap()), at + 1, "this tab wrote nothing");
+    assert_eq!(format(idb.get(FORMAT_KEY).await.unwrap()), STORAGE_FORMAT + 1, "nor lowered the format");
+    assert_eq!(idb.get(&record("mine")).await.unwrap(), None);
+    assert_eq!(idb.get(&record("newer")).await.unwrap().as_deref(), Some(&b"a layout of the future"[..]));
+
+    let reload = session::load(&db).await.unwrap_err();
+    assert!(matches!(reload, SessionError::Outdated { .. }), "{reload:?}");
+    drop(mounted);
+    root.remove();
+}

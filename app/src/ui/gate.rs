@@ -1,4 +1,4 @@
-//! First run (create the vault) and unlock.
+//! First run (create the vault), unlock, and the notice that a newer build runs in another tab.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -197,5 +197,33 @@ pub fn Unlock(
                 </button>
             </form>
         </section>
+    }
+}
+
+/// Shown once a newer build of the app has committed in another tab (docs/app-storage.md, "The storage format"):
+/// this tab saves nothing more and asks to be reloaded.
+#[component]
+pub fn OutdatedNotice() -> impl IntoView {
+    let (outdated, set_outdated) = signal(false);
+    let listener = session::on_change(move |changed| {
+        if changed.outdated {
+            set_outdated.set(true);
+        }
+    });
+    on_cleanup(move || session::off_change(listener));
+    let reload = |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    };
+    view! {
+        <Show when=move || outdated.get()>
+            <section class="card" role="alert" data-testid="outdated">
+                <p>
+                    "Meetcrypt was updated in another tab. This tab saves nothing more until it is reloaded; nothing is lost."
+                </p>
+                <button data-testid="reload" on:click=reload>"Reload"</button>
+            </section>
+        </Show>
     }
 }
