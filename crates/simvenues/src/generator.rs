@@ -809,6 +809,8 @@ enum Act {
     IsolatedBuyBack,
     /// Repays the pair's loan and its interest.
     IsolatedRepay,
+    /// Moves 10 USDT from the pair to a second pair.
+    IsolatedAcross,
     /// Moves what the pair holds but 20 USDT back to cross margin.
     IsolatedOut,
     /// Moves all but 20 USDT from cross margin back to spot (Bitget, docs/venues.md §2.15).
@@ -1116,6 +1118,7 @@ fn gen_binance(
         margin_debt: None,
         isolated: Balances::new(),
         isolated_debt: None,
+        across: Balances::new(),
         flexible: Decimal::ZERO,
         locked: None,
         pair: None,
@@ -1196,6 +1199,8 @@ struct BinanceActivity<'m> {
     isolated: Balances,
     /// The isolated pair's open loan, as [`Self::margin_debt`].
     isolated_debt: Option<(u64, Decimal, Decimal)>,
+    /// The second isolated pair's wallet (it only receives a transfer from the first).
+    across: Balances,
     /// The flexible Simple Earn position (USDT001).
     flexible: Decimal,
     /// The locked position: id, asset, principal.
@@ -1260,6 +1265,7 @@ impl BinanceActivity<'_> {
             Act::IsolatedInterest => self.isolated_interest(t),
             Act::IsolatedBuyBack => self.isolated_buy_back(t),
             Act::IsolatedRepay => self.isolated_repay(t),
+            Act::IsolatedAcross => self.isolated_across(t),
             Act::IsolatedOut => self.isolated_out(t),
             // Bitget's cross margin script only
             Act::MarginOut => {}
@@ -1834,6 +1840,9 @@ impl BinanceActivity<'_> {
         }
         if !a.isolated.is_empty() {
             a.wallets.insert(isolated::ISOLATED_WALLET, self.isolated);
+        }
+        if !self.across.is_empty() {
+            a.wallets.insert(isolated::ACROSS_WALLET, self.across);
         }
         a
     }

@@ -135,6 +135,7 @@ pub fn binance_transfer_type(from: &str, to: &str) -> &'static str {
         // an isolated margin pair's wallet is `isolated-{SYMBOL}` (the request names the symbol)
         ("margin", w) if w.starts_with("isolated-") => "MARGIN_ISOLATEDMARGIN",
         (w, "margin") if w.starts_with("isolated-") => "ISOLATEDMARGIN_MARGIN",
+        (a, b) if a.starts_with("isolated-") && b.starts_with("isolated-") => "ISOLATEDMARGIN_ISOLATEDMARGIN",
         _ => "FUNDING_MAIN",
     }
 }

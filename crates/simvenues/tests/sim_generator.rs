@@ -280,7 +280,8 @@ fn cross_margin_borrows_sells_buys_back_and_repays() {
 
 /// Every data account that uses cross margin also uses the isolated pair BTCUSDT (docs/venues.md §1.18): 100 USDT in
 /// from cross margin, a BTC borrow sold, interest on borrowing and an hour later, the BTC owed bought back and repaid
-/// with its interest, and all but 20 USDT back to cross margin; the venue serves it in the pages' shapes.
+/// with its interest, 10 USDT on to a second pair (ETHUSDT), and all but 20 USDT back to cross margin; the venue
+/// serves it in the pages' shapes.
 #[test]
 fn isolated_margin_borrows_sells_buys_back_and_repays() {
     use ledger::{EventKind, LoanAction};
@@ -309,32 +310,50 @@ fn isolated_margin_borrows_sells_buys_back_and_repays() {
             assert_eq!((repay.principal, repay.interest), (borrow.principal, charged), "seed {seed} {}", a.label);
             assert!(!pair.trades[0].is_buyer && pair.trades[1].is_buyer);
             assert_eq!(pair.trades[1].qty, borrow.principal + charged);
-            // the transfers in and out, between cross margin and the pair, and the pair's capital flow names them
+            // the transfers in from cross margin, on to the second pair and back out, and each pair's capital flow
+            // names its own
             let moves: Vec<_> = a
                 .transfers
                 .iter()
                 .filter(|t| t.from.starts_with("isolated-") || t.to.starts_with("isolated-"))
                 .collect();
-            assert_eq!(moves.len(), 2, "seed {seed} {}", a.label);
+            assert_eq!(moves.len(), 3, "seed {seed} {}", a.label);
+            let ends: Vec<(&str, &str)> = moves.iter().map(|m| (m.from, m.to)).collect();
             assert_eq!(
-                (moves[0].from, moves[0].to, moves[1].from, moves[1].to),
-                ("margin", "isolated-BTCUSDT", "isolated-BTCUSDT", "margin")
+                ends,
+                [
+                    ("margin", "isolated-BTCUSDT"),
+                    ("isolated-BTCUSDT", "isolated-ETHUSDT"),
+                    ("isolated-BTCUSDT", "margin")
+                ]
             );
             let ids: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
             let into = format!("binance/{}/margin:transfer:MARGIN_ISOLATEDMARGIN:{}", a.label, moves[0].id);
-            let out = format!("{wallet}:transfer:ISOLATEDMARGIN_MARGIN:{}", moves[1].id);
-            assert!(ids.contains(into.as_str()) && ids.contains(out.as_str()), "seed {seed} {}", a.label);
-            assert_eq!(pair.flows.iter().filter(|f| f.kind == "TRANSFER").count(), 2);
-            // nothing owed at the end, 20 USDT kept in the pair
+            let across = format!("{wallet}:transfer:ISOLATEDMARGIN_ISOLATEDMARGIN:{}", moves[1].id);
+            let out = format!("{wallet}:transfer:ISOLATEDMARGIN_MARGIN:{}", moves[2].id);
+            for id in [&into, &across, &out] {
+                assert!(ids.contains(id.as_str()), "seed {seed} {}: {id}", a.label);
+            }
+            assert_eq!(pair.flows.iter().filter(|f| f.kind == "TRANSFER").count(), 3);
+            let second = &a.isolated["ETHUSDT"];
+            assert_eq!(
+                second.flows.iter().map(|f| (f.kind, f.tran_id)).collect::<Vec<_>>(),
+                [("TRANSFER", moves[1].id)]
+            );
+            // nothing owed at the end, 20 USDT kept in the pair and the 10 sent on in the second
             let held: Vec<_> = balances[&wallet].iter().collect();
             assert_eq!(held, [(&"USDT".to_string(), &Decimal::from(20))], "seed {seed} {}", a.label);
+            let second_wallet = format!("binance/{}/isolated-ETHUSDT", a.label);
+            let held: Vec<_> = balances[&second_wallet].iter().collect();
+            assert_eq!(held, [(&"USDT".to_string(), &Decimal::from(10))], "seed {seed} {}", a.label);
             let usdt = Decimal::from(100)
                 + pair
                     .trades
                     .iter()
                     .map(|f| if f.is_buyer { -f.price * f.qty } else { f.price * f.qty } - f.commission)
                     .sum::<Decimal>()
-                - moves[1].amount;
+                - moves[1].amount
+                - moves[2].amount;
             assert_eq!(usdt, Decimal::from(20), "seed {seed} {}", a.label);
         }
     }

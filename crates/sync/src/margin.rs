@@ -30,14 +30,28 @@ pub fn isolated_instances(stream: Stream, pairs: &[String]) -> Vec<Vec<(&'static
         }
         Stream::BinanceMarginCapitalFlow => each(&|p| vec![("symbol", p.clone())]),
         Stream::BinanceMarginTrades => each(&|p| vec![("symbol", p.clone()), ("isIsolated", "TRUE".into())]),
-        Stream::BinanceTransfers => pairs
-            .iter()
-            .flat_map(|p| {
-                venues::parse::binance::ISOLATED_TRANSFER_TYPES
-                    .iter()
-                    .map(move |(ty, _, _, param)| vec![("type", ty.to_string()), (*param, p.clone())])
-            })
-            .collect(),
+        // the types that name one pair, for each pair; the type between two pairs, for each two (both ways)
+        Stream::BinanceTransfers => {
+            let mut out = Vec::new();
+            for &(ty, from, to) in &venues::parse::binance::ISOLATED_TRANSFER_TYPES {
+                let named = |w: &'static str| w.ends_with("Symbol").then_some(w);
+                let request = |sides: &[(&'static str, &String)]| {
+                    let mut params = vec![("type", ty.to_string())];
+                    params.extend(sides.iter().map(|(k, p)| (*k, (*p).clone())));
+                    params
+                };
+                match (named(from), named(to)) {
+                    (Some(f), Some(t)) => {
+                        for a in pairs {
+                            out.extend(pairs.iter().filter(|b| *b != a).map(|b| request(&[(f, a), (t, b)])));
+                        }
+                    }
+                    (Some(k), None) | (None, Some(k)) => out.extend(pairs.iter().map(|p| request(&[(k, p)]))),
+                    (None, None) => {}
+                }
+            }
+            out
+        }
         _ => vec![],
     }
 }
@@ -210,6 +224,7 @@ mod tests {
             isolated_instances(Stream::BinanceMarginTrades, &pairs[..1]),
             [vec![p("symbol", "BTCUSDT"), p("isIsolated", "TRUE")]]
         );
+        // one pair: in from cross margin and out to it; two pairs: those of each, and between them both ways
         assert_eq!(
             isolated_instances(Stream::BinanceTransfers, &pairs[..1]),
             [
@@ -217,16 +232,26 @@ mod tests {
                 vec![p("type", "ISOLATEDMARGIN_MARGIN"), p("fromSymbol", "BTCUSDT")]
             ]
         );
+        let between = |from: &str, to: &str| {
+            vec![p("type", "ISOLATEDMARGIN_ISOLATEDMARGIN"), p("fromSymbol", from), p("toSymbol", to)]
+        };
+        assert_eq!(
+            isolated_instances(Stream::BinanceTransfers, &pairs)[4..],
+            [between("BTCUSDT", "ETHBTC"), between("ETHBTC", "BTCUSDT")]
+        );
         assert!(isolated_instances(Stream::BinanceSpotTrades, &pairs).is_empty());
         for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::BinanceMarginTrades, Stream::BinanceTransfers])
         {
             let instances = isolated_instances(stream, &pairs);
-            // two transfer types a pair, one request of each other stream
-            let per = if stream == Stream::BinanceTransfers { 2 } else { 1 };
+            // three transfer requests a pair here (in, out, and to the other pair), one of each other stream
+            let per = if stream == Stream::BinanceTransfers { 3 } else { 1 };
             assert_eq!(instances.len(), pairs.len() * per, "{stream:?}");
-            for (params, pair) in instances.iter().zip(pairs.iter().flat_map(|x| std::iter::repeat_n(x, per))) {
-                assert_eq!(isolated_symbol(stream, params).as_ref(), Some(pair), "{stream:?} {params:?}");
+            for params in &instances {
+                let pair = isolated_symbol(stream, params).expect("an isolated request names its pair");
+                assert!(pairs.contains(&pair), "{stream:?} {params:?}");
             }
+            let named: BTreeSet<String> = instances.iter().filter_map(|i| isolated_symbol(stream, i)).collect();
+            assert_eq!(named.len(), pairs.len(), "{stream:?}: every pair is read");
             // the cross instances name no pair
             for params in crate::plan::instances(stream, &pairs, &[]) {
                 assert_eq!(isolated_symbol(stream, &params), None, "{stream:?} {params:?}");

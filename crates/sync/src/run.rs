@@ -323,9 +323,7 @@ fn parse_page(
         Stream::BinanceSpotTrades => b::my_trades(data, label, book),
         Stream::BinanceDeposits => b::deposits(data, label),
         Stream::BinanceWithdrawals => b::withdrawals(data, label),
-        Stream::BinanceTransfers => {
-            b::transfers_of(data, label, crate::margin::isolated_symbol(stream, params).as_deref())
-        }
+        Stream::BinanceTransfers => b::transfers_of(data, label, params),
         Stream::BinanceConverts => b::converts(data, label),
         Stream::BinanceDust => b::dust(data, label),
         Stream::BinanceIncome => b::income(data, label),

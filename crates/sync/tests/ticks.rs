@@ -378,7 +378,8 @@ async fn a_hundred_ticks_keep_the_ledger_equal_to_the_truth() {
 }
 
 /// Isolated margin as it happens (docs/sync.md, "Margin"): a full cycle after each act of a Binance account's
-/// isolated script (cross margin to the pair, borrow, sell, interest, buy back, repay, back to cross margin) reads the
+/// isolated script (cross margin to the pair, borrow, sell, interest, buy back, repay, on to a second pair, back to
+/// cross margin) reads the
 /// pair's new rows from its cursors, and the ledger and balances then equal the truth's, the pair's wallet included;
 /// an incremental tick with nothing new reads no margin endpoint.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,7 +393,7 @@ async fn isolated_margin_is_read_act_by_act() {
     let mut times: Vec<i64> = all.iter().filter(|e| isolated(e)).map(|e| e.time.0).collect();
     times.sort();
     times.dedup();
-    assert!(times.len() >= 7, "the isolated script's acts: {times:?}");
+    assert!(times.len() >= 8, "the isolated script's acts: {times:?}");
     let dir = tmp("isolated-ticks");
     let options = SyncOptions { backoff_ms: 50, budget_percent: 100, ..SyncOptions::default() };
     // the backfill before the pair was opened: no isolated event, no isolated wallet

@@ -449,22 +449,24 @@ pub mod binance {
         ("MARGIN_MAIN", "margin", "spot"),
     ];
 
-    /// The universal-transfer types between cross margin and an isolated pair (docs/venues.md §1.18), with (from
-    /// wallet, to wallet) where `isolated` is the pair's wallet `isolated-{SYMBOL}`, and the parameter that names
-    /// the pair (mandatory for the type).
-    pub const ISOLATED_TRANSFER_TYPES: [(&str, &str, &str, &str); 2] = [
-        ("MARGIN_ISOLATEDMARGIN", "margin", "isolated", "toSymbol"),
-        ("ISOLATEDMARGIN_MARGIN", "isolated", "margin", "fromSymbol"),
+    /// The universal-transfer types into and out of an isolated pair (docs/venues.md §1.18), with (from wallet, to
+    /// wallet): `margin` is cross margin, and `fromSymbol` or `toSymbol` the pair's wallet `isolated-{SYMBOL}`
+    /// named by that request parameter (mandatory for the type: the rows do not name the pair).
+    pub const ISOLATED_TRANSFER_TYPES: [(&str, &str, &str); 3] = [
+        ("MARGIN_ISOLATEDMARGIN", "margin", "toSymbol"),
+        ("ISOLATEDMARGIN_MARGIN", "fromSymbol", "margin"),
+        ("ISOLATEDMARGIN_ISOLATEDMARGIN", "fromSymbol", "toSymbol"),
     ];
 
     /// `GET /sapi/v1/asset/transfer` for one `type`: confirmed transfers between the user's wallets.
     pub fn transfers(data: &Value, label: &str) -> Result<Page, VenueError> {
-        transfers_of(data, label, None)
+        transfers_of(data, label, &[])
     }
 
-    /// [`transfers`] of a type of [`ISOLATED_TRANSFER_TYPES`] when `isolated` names the pair asked for (its rows do
-    /// not name it).
-    pub fn transfers_of(data: &Value, label: &str, isolated: Option<&str>) -> Result<Page, VenueError> {
+    /// [`transfers`] with the request's parameters, which name the isolated pairs of a type of
+    /// [`ISOLATED_TRANSFER_TYPES`] (its rows do not name them): without them such a type is not one this client
+    /// asked for.
+    pub fn transfers_of(data: &Value, label: &str, params: &[(&'static str, String)]) -> Result<Page, VenueError> {
         const E: &str = BINANCE_TRANSFERS.path;
         let mut page = Page { total: field(V, E, data, "total")?.as_u64(), ..Page::default() };
         let rows = match data.get("rows") {
@@ -478,20 +480,19 @@ pub mod binance {
                 continue;
             }
             let ty = r.text("type")?;
-            let pair_wallet = isolated.map(isolated_wallet);
-            let isolated_type = ISOLATED_TRANSFER_TYPES.iter().find(|(t, ..)| *t == ty).zip(pair_wallet.as_deref());
-            let (from, to) = match isolated_type {
-                Some(((_, from, to, _), pair)) => {
-                    let side = |w: &'static str| if w == "isolated" { pair } else { w };
-                    (side(from), side(to))
-                }
-                None => TRANSFER_TYPES
-                    .iter()
-                    .find(|(t, _, _)| *t == ty)
-                    .map(|(_, from, to)| (*from, *to))
-                    .ok_or_else(|| r.err(format!("transfer type {ty} is not one this client asked for")))?,
+            let not_asked = || r.err(format!("transfer type {ty} is not one this client asked for"));
+            // a side named by a request parameter is the pair it names; a type whose pair was not named is refused
+            let side = |w: &str| match w.ends_with("Symbol") {
+                true => params.iter().find(|(k, _)| *k == w).map(|(_, pair)| isolated_wallet(pair)),
+                false => Some(w.to_string()),
             };
-            let (from, to) = (account(V, label, from), account(V, label, to));
+            let (from, to) = ISOLATED_TRANSFER_TYPES
+                .iter()
+                .chain(&TRANSFER_TYPES)
+                .find(|(t, _, _)| *t == ty)
+                .and_then(|(_, from, to)| side(from).zip(side(to)))
+                .ok_or_else(not_asked)?;
+            let (from, to) = (account(V, label, &from), account(V, label, &to));
             let kind = EventKind::Transfer {
                 from_account: from.clone(),
                 to_account: to,

@@ -81,10 +81,11 @@ fn binance_wallet_samples() {
     }
 }
 
-/// The transfers between cross margin and an isolated pair (docs/venues.md §1.18): the rows do not name the pair, the
-/// request does (`toSymbol`, `fromSymbol`); without it such a type is not one this client asked for.
+/// The transfers into and out of an isolated pair, from cross margin or another pair (docs/venues.md §1.18): the rows
+/// do not name the pairs, the request does (`toSymbol`, `fromSymbol`); without it such a type is not one this client
+/// asked for.
 #[test]
-fn binance_isolated_transfers_move_between_cross_margin_and_the_pair_asked_for() {
+fn binance_isolated_transfers_move_between_the_wallets_the_request_names() {
     let row = |ty: &str, id: u64| {
         json!({"total": 1, "rows": [{"asset": "USDT", "amount": "100", "type": ty, "status": "CONFIRMED",
                                      "tranId": id, "timestamp": 1544433328000u64}]})
@@ -95,7 +96,8 @@ fn binance_isolated_transfers_move_between_cross_margin_and_the_pair_asked_for()
         }
         other => panic!("{other:?}"),
     };
-    let into = binance::transfers_of(&row("MARGIN_ISOLATEDMARGIN", 7), "main", Some("BTCUSDT")).unwrap();
+    let into =
+        binance::transfers_of(&row("MARGIN_ISOLATEDMARGIN", 7), "main", &[("toSymbol", "BTCUSDT".into())]).unwrap();
     assert_eq!(
         moved(&into),
         (
@@ -104,7 +106,8 @@ fn binance_isolated_transfers_move_between_cross_margin_and_the_pair_asked_for()
             "binance/main/isolated-BTCUSDT".to_string()
         )
     );
-    let out = binance::transfers_of(&row("ISOLATEDMARGIN_MARGIN", 8), "main", Some("BTCUSDT")).unwrap();
+    let out =
+        binance::transfers_of(&row("ISOLATEDMARGIN_MARGIN", 8), "main", &[("fromSymbol", "BTCUSDT".into())]).unwrap();
     assert_eq!(
         moved(&out),
         (
@@ -113,7 +116,20 @@ fn binance_isolated_transfers_move_between_cross_margin_and_the_pair_asked_for()
             "binance/main/margin".to_string()
         )
     );
+    let between = [("fromSymbol", "BTCUSDT".to_string()), ("toSymbol", "ETHUSDT".to_string())];
+    let across = binance::transfers_of(&row("ISOLATEDMARGIN_ISOLATEDMARGIN", 9), "main", &between).unwrap();
+    assert_eq!(
+        moved(&across),
+        (
+            "binance/main/isolated-BTCUSDT:transfer:ISOLATEDMARGIN_ISOLATEDMARGIN:9".to_string(),
+            "binance/main/isolated-BTCUSDT".to_string(),
+            "binance/main/isolated-ETHUSDT".to_string()
+        )
+    );
+    // a pair the request did not name: not a type this client asked for
     assert!(binance::transfers(&row("MARGIN_ISOLATEDMARGIN", 7), "main").is_err());
+    let one_side = &between[..1];
+    assert!(binance::transfers_of(&row("ISOLATEDMARGIN_ISOLATEDMARGIN", 9), "main", one_side).is_err());
 }
 
 #[test]

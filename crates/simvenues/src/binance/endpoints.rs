@@ -435,26 +435,24 @@ pub(super) fn transfers(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let s = s.max(now - 180 * DAY);
     let current = int(ctx, "current")?.unwrap_or(1).max(1) as usize;
     let size = int(ctx, "size")?.unwrap_or(10).clamp(1, 100) as usize;
-    // an isolated pair's types name it: `toSymbol` into the pair, `fromSymbol` out of it (docs/venues.md §1.18)
-    let pair = match ty {
-        "MARGIN_ISOLATEDMARGIN" => Some(("toSymbol", false)),
-        "ISOLATEDMARGIN_MARGIN" => Some(("fromSymbol", true)),
-        _ => None,
+    // an isolated pair's types name it: `toSymbol` into the pair, `fromSymbol` out of it, both between two pairs
+    // (docs/venues.md §1.18)
+    let sides: &[(&str, bool)] = match ty {
+        "MARGIN_ISOLATEDMARGIN" => &[("toSymbol", false)],
+        "ISOLATEDMARGIN_MARGIN" => &[("fromSymbol", true)],
+        "ISOLATEDMARGIN_ISOLATEDMARGIN" => &[("fromSymbol", true), ("toSymbol", false)],
+        _ => &[],
     };
-    let wallet = match pair {
-        Some((param, _)) => {
-            Some(format!("isolated-{}", ctx.params.get(param).ok_or_else(|| ApiError::mandatory(param))?))
-        }
-        None => None,
-    };
+    let mut wallets = Vec::with_capacity(sides.len());
+    for &(param, from) in sides {
+        let pair = ctx.params.get(param).ok_or_else(|| ApiError::mandatory(param))?;
+        wallets.push((format!("isolated-{pair}"), from));
+    }
     let mut rows: Vec<_> = acct(ctx)
         .transfers
         .iter()
         .filter(|t| crate::truth::binance_transfer_type(t.from, t.to) == ty && t.time >= s && t.time <= e)
-        .filter(|t| match (&wallet, pair) {
-            (Some(w), Some((_, from))) => (if from { t.from } else { t.to }) == w,
-            _ => true,
-        })
+        .filter(|t| wallets.iter().all(|(w, from)| (if *from { t.from } else { t.to }) == w))
         .collect();
     rows.reverse(); // newest first
     let total = rows.len();

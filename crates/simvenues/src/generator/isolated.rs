@@ -1,9 +1,10 @@
 //! A Binance data account's isolated margin activity on one pair, BTCUSDT (docs/venues.md §1.18), after its cross
 //! margin script: 100 USDT moved from cross margin to the pair (`MARGIN_ISOLATEDMARGIN`, `toSymbol`); a BTC borrow
 //! in the pair, sold; interest charged on the borrow and an hour later; the BTC owed bought back and the loan repaid
-//! with its interest; then what the pair holds but 20 USDT moved back to cross margin (`ISOLATEDMARGIN_MARGIN`,
-//! `fromSymbol`), so the pair's wallet keeps a balance. Five days before the history's end, after the cross
-//! script's repay; ids come from the time (no draw from the account's random stream).
+//! with its interest; 10 USDT moved on to a second pair, ETHUSDT (`ISOLATEDMARGIN_ISOLATEDMARGIN`, `fromSymbol` and
+//! `toSymbol`), which keeps them; then what the first pair holds but 20 USDT moved back to cross margin
+//! (`ISOLATEDMARGIN_MARGIN`, `fromSymbol`), so both pairs' wallets keep a balance. Five days before the history's
+//! end, after the cross script's repay; ids come from the time (no draw from the account's random stream).
 
 use super::*;
 
@@ -28,6 +29,7 @@ pub(super) const ISOLATED_SCRIPT: &[(i64, Act)] = &[
     (5 * DAY - 5 * HOUR, Act::IsolatedInterest),
     (5 * DAY - 6 * HOUR, Act::IsolatedBuyBack),
     (5 * DAY - 6 * HOUR - MINUTE, Act::IsolatedRepay),
+    (5 * DAY - 6 * HOUR - 3 * MINUTE / 2, Act::IsolatedAcross),
     (5 * DAY - 6 * HOUR - 2 * MINUTE, Act::IsolatedOut),
 ];
 
@@ -35,6 +37,11 @@ pub(super) const ISOLATED_SCRIPT: &[(i64, Act)] = &[
 pub const ISOLATED_PAIR: &str = "BTCUSDT";
 /// Its wallet.
 pub const ISOLATED_WALLET: &str = "isolated-BTCUSDT";
+/// The second pair, which the first sends 10 USDT to.
+pub const ACROSS_PAIR: &str = "ETHUSDT";
+/// Its wallet.
+pub const ACROSS_WALLET: &str = "isolated-ETHUSDT";
+
 /// What the pair keeps when the rest goes back to cross margin.
 fn kept() -> Decimal {
     Decimal::from(20)
@@ -48,18 +55,42 @@ impl BinanceActivity<'_> {
 
     /// A capital flow row of the pair.
     fn isolated_flow(&mut self, t: i64, kind: &'static str, asset: &str, amount: Decimal, tran_id: u64) {
+        self.pair_flow(ISOLATED_PAIR, t, kind, asset, amount, tran_id);
+    }
+
+    /// A capital flow row of `symbol`'s pair.
+    fn pair_flow(&mut self, symbol: &str, t: i64, kind: &'static str, asset: &str, amount: Decimal, tran_id: u64) {
         let (start, index) = (self.start, self.index);
-        let pair = self.pair_records();
+        let pair = self.a.isolated.entry(interned(symbol)).or_default();
         let n = pair.flows.len() as u64;
         pair.flows.push(MarginFlow {
             id: rid(85_000_000_000, start, t, index) * 8 + n % 8,
             tran_id,
             asset: interned(asset),
-            symbol: Some(interned(ISOLATED_PAIR)),
+            symbol: Some(interned(symbol)),
             kind,
             amount,
             time: t,
         });
+    }
+
+    /// 10 USDT from the pair to the second pair, with a flow in each, when the pair owes nothing.
+    pub(super) fn isolated_across(&mut self, t: i64) {
+        let amount = Decimal::from(10);
+        if self.isolated_debt.is_some()
+            || bal(&self.isolated, "USDT") < amount
+            || self.market.symbol(ACROSS_PAIR).is_none()
+        {
+            return;
+        }
+        let id = rid(12_000_000_000, self.start, t, self.index);
+        add(&mut self.isolated, "USDT", -amount);
+        add(&mut self.across, "USDT", amount);
+        let transfer =
+            Transfer { id, from: ISOLATED_WALLET, to: ACROSS_WALLET, asset: interned("USDT"), amount, time: t };
+        self.a.transfers.push(transfer);
+        self.isolated_flow(t, "TRANSFER", "USDT", amount, id);
+        self.pair_flow(ACROSS_PAIR, t, "TRANSFER", "USDT", amount, id);
     }
 
     /// A universal transfer of USDT between cross margin and the pair (`into`: to the pair), with its flow in the
