@@ -183,7 +183,10 @@ pub fn tax_disagreements(account: &str, st: &AccountState, events: &[Event]) -> 
                 Some((asset, d)) => vec![(e.account.as_str().to_string(), asset.to_string(), d)],
                 None => effects(e),
             };
-            for (_, asset, d) in moves.into_iter().filter(|(w, _, _)| *w == tally.wallet) {
+            // the isolated margin record's tally covers every pair's wallet (docs/venues.md §2.16b)
+            for (_, asset, d) in
+                moves.into_iter().filter(|(w, _, _)| venues::parse::bitget::tally_covers(&tally.wallet, w))
+            {
                 *ledger.entry(format!("{asset} {group}")).or_default() += d;
             }
         }
@@ -255,6 +258,13 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             Stream::BitgetTransfers,
         ],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
+        // an isolated pair (docs/venues.md §2.16b): its fills, borrows and repays, interest, transfers
+        ("bitget", w) if w.starts_with(venues::parse::bitget::ISOLATED_WALLET_PREFIX) => &[
+            Stream::BitgetIsolatedFills,
+            Stream::BitgetIsolatedFlow,
+            Stream::BitgetIsolatedInterest,
+            Stream::BitgetTransfers,
+        ],
         _ => &[],
     };
     streams.to_vec()
