@@ -438,8 +438,11 @@ fn bitget_isolated_margin_borrows_sells_buys_back_and_repays_in_its_pair() {
                     .sum()
             };
             assert_eq!((units("USDT"), units("BTC")), (Decimal::from(20), charged), "seed {seed}");
-            let transfers: Vec<_> =
-                a.transfers.iter().filter(|t| t.from == BITGET_ISOLATED_WALLET || t.to == BITGET_ISOLATED_WALLET).collect();
+            let transfers: Vec<_> = a
+                .transfers
+                .iter()
+                .filter(|t| t.from == BITGET_ISOLATED_WALLET || t.to == BITGET_ISOLATED_WALLET)
+                .collect();
             assert_eq!(transfers.len(), 2);
             assert!(transfers.iter().all(|t| t.from == "spot" || t.to == "spot"), "spot in, spot out");
             // the pair's records are its own: the cross margin rows are distinct

@@ -50,7 +50,8 @@ pub fn split(pair: &str) -> Option<(String, String)> {
 /// no quote ends is named by the coins its wallet holds), and whatever the pairs' wallets hold.
 pub fn coins(st: &AccountState, balances: &Balances, label: &str) -> Vec<String> {
     let prefix = wallet_prefix(label);
-    let mut coins: BTreeSet<String> = st.isolated_pairs.iter().filter_map(|p| split(p)).flat_map(|(b, q)| [b, q]).collect();
+    let mut coins: BTreeSet<String> =
+        st.isolated_pairs.iter().filter_map(|p| split(p)).flat_map(|(b, q)| [b, q]).collect();
     for (_, held) in balances.iter().filter(|(w, _)| w.starts_with(&prefix)) {
         coins.extend(held.keys().cloned());
     }

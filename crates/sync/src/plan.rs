@@ -365,9 +365,7 @@ impl Stream {
             Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
             // isolated margin (docs/venues.md §2.16b): the cross rules, per pair; the margin tax record's isolated
             // rows as the crossed ones
-            Stream::BitgetIsolatedFlow => {
-                s(&BITGET_MARGIN_ISOLATED_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
-            }
+            Stream::BitgetIsolatedFlow => s(&BITGET_MARGIN_ISOLATED_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetIsolatedInterest => {
                 s(&BITGET_MARGIN_ISOLATED_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
             }

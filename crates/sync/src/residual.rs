@@ -775,7 +775,12 @@ mod tests {
         assert!(streams_for("binance/m/options").is_empty());
         assert_eq!(streams_for("binance/m/margin").iter().map(|s| s.name()).next(), Some("margin fills"));
         assert_eq!(streams_for("binance/m/isolated-BTCUSDT"), streams_for("binance/m/margin"));
-        assert!(streams_for("bitget/m/isolated-BTCUSDT").is_empty());
+        // Bitget's isolated pairs (docs/venues.md §2.16b): their own streams, not Binance's nor cross margin's
+        let pair: Vec<&str> = streams_for("bitget/m/isolated-BTCUSDT").iter().map(|s| s.name()).collect();
+        assert_eq!(pair[0], "isolated margin fills");
+        assert!(pair.contains(&"transfers between wallets") && pair.contains(&"isolated margin interest"), "{pair:?}");
+        assert!(streams_for("bitget/m/isolated-BTCUSDT").iter().all(|s| s.venue() == catalogue::Venue::Bitget));
+        assert_ne!(streams_for("bitget/m/isolated-BTCUSDT"), streams_for("bitget/m/margin"));
         assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
     }
 

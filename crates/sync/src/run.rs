@@ -8,8 +8,9 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_MARGIN_ISOLATED_ASSETS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS,
-    BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_MARGIN_ISOLATED_ASSETS, BITGET_POSITIONS,
+    BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host,
+    Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -1288,7 +1289,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         let others_moved =
             last.is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| !acc.starts_with(&prefix)));
         if !(full || others_moved) {
-            let pairs: Vec<String> = last.into_iter().flatten().map(|(w, _)| w).filter(|w| w.starts_with(&prefix)).cloned().collect();
+            let pairs: Vec<String> =
+                last.into_iter().flatten().map(|(w, _)| w).filter(|w| w.starts_with(&prefix)).cloned().collect();
             for wallet in pairs {
                 snap.keep_last(st, wallet);
             }
@@ -1913,7 +1915,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         let unexplained: Vec<String> = {
             let c = cx.borrow();
             let check = c.check.as_ref();
-            pairs.iter().filter(|p| check.is_some_and(|c| !c.unexplained_in(&format!("{prefix}{p}")).is_empty())).cloned().collect()
+            pairs
+                .iter()
+                .filter(|p| check.is_some_and(|c| !c.unexplained_in(&format!("{prefix}{p}")).is_empty()))
+                .cloned()
+                .collect()
         };
         let instances = plan::instances(Stream::BitgetIsolatedFills, &unexplained, &[]);
         self.run_stream(client, cx, Stream::BitgetIsolatedFills, instances).await

@@ -504,7 +504,8 @@ async fn bitget_isolated_margin_is_read_act_by_act() {
     let all: Vec<Event> = sb.truth_ledger().into_iter().filter(|e| mine(&accounts, e.account.as_str())).collect();
     let in_pair = |e: &Event| {
         let pair = |a: &str| a.starts_with("bitget/") && a.ends_with("/isolated-BTCUSDT");
-        pair(e.account.as_str()) || matches!(&e.kind, EventKind::Transfer { to_account, .. } if pair(to_account.as_str()))
+        pair(e.account.as_str())
+            || matches!(&e.kind, EventKind::Transfer { to_account, .. } if pair(to_account.as_str()))
     };
     let mut times: Vec<i64> = all.iter().filter(|e| in_pair(e)).map(|e| e.time.0).collect();
     times.sort();

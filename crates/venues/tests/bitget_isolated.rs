@@ -178,8 +178,9 @@ fn the_isolated_margin_tax_record_counts_each_row_in_its_pairs_wallet() {
     assert!(tally_covers("bitget/main/margin", "bitget/main/margin"));
     assert!(!tally_covers("bitget/main/margin", "bitget/main/isolated-BTCUSDT"));
     // an unknown type is other income in its pair's wallet, with a warning; a row without its pair is an error
-    let page = bitget::tax_records(&json!([row("4", "odd", "USDT", "2", "BTCUSDT")]), "main", TaxRecords::IsolatedMargin)
-        .unwrap();
+    let page =
+        bitget::tax_records(&json!([row("4", "odd", "USDT", "2", "BTCUSDT")]), "main", TaxRecords::IsolatedMargin)
+            .unwrap();
     assert_eq!(page.events[0].account.as_str(), "bitget/main/isolated-BTCUSDT");
     assert_eq!(page.warnings.len(), 1);
     assert!(tax_checks(&json!([row("5", "borrow", "BTC", "1", "")]), "main", TaxRecords::IsolatedMargin).is_err());

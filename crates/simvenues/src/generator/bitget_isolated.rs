@@ -58,7 +58,15 @@ impl BitgetActivity<'_> {
     }
 
     /// A finance flow row of the pair at `t` (ids grow with time; rows of one millisecond in the order made).
-    fn isolated_flow(&mut self, t: i64, kind: &'static str, coin: &str, amount: Decimal, fee: Decimal, interest: Decimal) {
+    fn isolated_flow(
+        &mut self,
+        t: i64,
+        kind: &'static str,
+        coin: &str,
+        amount: Decimal,
+        fee: Decimal,
+        interest: Decimal,
+    ) {
         let (start, index) = (self.start, self.index);
         let n = self.a.isolated.flows.iter().filter(|f| f.time == t).count() as u64;
         let id = rid(195_000_000_000_000_000, start, t, index) * 8 + n;
@@ -73,7 +81,10 @@ impl BitgetActivity<'_> {
         let amount = if into { Decimal::from(100) } else { bal(&self.isolated, "USDT") - kept() };
         let from_spot = if into { bal(&self.spot, "USDT") } else { amount };
         let opened = into || !self.a.isolated.flows.is_empty();
-        if !opened || amount <= Decimal::ZERO || from_spot < amount || self.market.symbol(BITGET_ISOLATED_PAIR).is_none()
+        if !opened
+            || amount <= Decimal::ZERO
+            || from_spot < amount
+            || self.market.symbol(BITGET_ISOLATED_PAIR).is_none()
         {
             return;
         }

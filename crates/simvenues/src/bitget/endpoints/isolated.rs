@@ -5,7 +5,9 @@
 
 use super::margin::{listed, margin_window};
 use super::*;
-use crate::generator::{BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET, BitgetMarginFlow, BitgetMarginInterest, SpotFill};
+use crate::generator::{
+    BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET, BitgetMarginFlow, BitgetMarginInterest, SpotFill,
+};
 
 /// The required `symbol`, and whether it is the account's one pair.
 fn pair(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
