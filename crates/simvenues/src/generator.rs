@@ -2078,7 +2078,7 @@ fn gen_bitget(
             | Act::IsolatedOut
                 if !unified =>
             {
-                activity.isolated_act(t, act)
+                activity.isolated_act(t, act);
             }
             _ => {}
         }
