@@ -266,7 +266,9 @@ pub fn what_is_read(mode: venues::AccountMode, kind: AccountKind) -> &'static st
     use venues::AccountMode::{Binance, BitgetClassic, BitgetUnified};
     match (mode, kind) {
         (Binance, AccountKind::Regular) => "spot, wallet, USDS-M futures, Simple Earn",
-        (BitgetClassic, AccountKind::Regular) => "classic: spot, USDT-M futures, Earn savings, cross margin",
+        (BitgetClassic, AccountKind::Regular) => {
+            "classic: spot, USDT-M futures, Earn savings, cross and isolated margin"
+        }
         (BitgetUnified, AccountKind::Regular) => "unified account",
         (Binance, AccountKind::CopyTrading) => "lead portfolio: its USDS-M futures wallet",
         (BitgetClassic, AccountKind::CopyTrading) => {

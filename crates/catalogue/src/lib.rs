@@ -490,6 +490,16 @@ endpoints! {
         "cross margin interest";
     BITGET_MARGIN_CROSS_FILLS = Get "/api/v2/margin/crossed/fills" Bitget Signed BitgetPerSecond(10)
         "cross margin fills";
+    // Bitget isolated margin (docs/venues.md §2.16b): the cross reads with `isolated` in the path, each pair a wallet
+    // of its own; reads only, 10 a second per UID each
+    BITGET_MARGIN_ISOLATED_ASSETS = Get "/api/v2/margin/isolated/account/assets" Bitget Signed BitgetPerSecond(10)
+        "isolated margin balances";
+    BITGET_MARGIN_ISOLATED_FLOW = Get "/api/v2/margin/isolated/financial-records" Bitget Signed BitgetPerSecond(10)
+        "isolated margin finance flow";
+    BITGET_MARGIN_ISOLATED_INTEREST = Get "/api/v2/margin/isolated/interest-history" Bitget Signed
+        BitgetPerSecond(10) "isolated margin interest";
+    BITGET_MARGIN_ISOLATED_FILLS = Get "/api/v2/margin/isolated/fills" Bitget Signed BitgetPerSecond(10)
+        "isolated margin fills";
     // Bitget unified account v3
     BITGET_UNIFIED_ACCOUNT_INFO = Get "/api/v3/account/info" Bitget Signed BitgetPerSecond(1) "unified key permissions";
     BITGET_UNIFIED_ASSETS = Get "/api/v3/account/assets" Bitget Signed BitgetPerSecond(20) "unified balances";
@@ -702,6 +712,14 @@ mod tests {
             (Venue::Bitget, "/api/v2/margin/crossed/batch-place-order"),
             (Venue::Bitget, "/api/v2/margin/crossed/cancel-order"),
             (Venue::Bitget, "/api/v2/margin/crossed/batch-cancel-order"),
+            // Bitget isolated margin (docs/venues.md §2.16b), besides borrowing above: repay, flash repay, orders,
+            // cancels (transfers in and out are `/api/v2/spot/wallet/transfer`, above)
+            (Venue::Bitget, "/api/v2/margin/isolated/account/repay"),
+            (Venue::Bitget, "/api/v2/margin/isolated/account/flash-repay"),
+            (Venue::Bitget, "/api/v2/margin/isolated/place-order"),
+            (Venue::Bitget, "/api/v2/margin/isolated/batch-place-order"),
+            (Venue::Bitget, "/api/v2/margin/isolated/cancel-order"),
+            (Venue::Bitget, "/api/v2/margin/isolated/batch-cancel-order"),
         ];
         // Writes are POST (DELETE and PUT are not methods the catalogue can list at all); a GET at the same path is
         // the read sibling (`/sapi/v1/asset/transfer` lists transfers), allowed only where listed above.
@@ -757,6 +775,28 @@ mod tests {
                 "/api/v2/margin/crossed/fills",
             ]
         );
+        for e in margin {
+            assert_eq!((e.method, e.security, e.cost), (Method::Get, Security::Signed, Cost::BitgetPerSecond(10)));
+            assert_eq!(e.limiter(), Limiter::BitgetSigned, "{}", e.path);
+            assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
+        }
+    }
+
+    /// Bitget isolated margin is read through four signed GETs at 10 a second per UID, the cross ones with `isolated`
+    /// in the path (docs/venues.md §2.16b); its write siblings (borrow, repay, flash repay, orders) stay refused above,
+    /// and nothing under the isolated margin path is a POST.
+    #[test]
+    fn bitget_isolated_margin_entries_are_reads() {
+        let margin: Vec<&Endpoint> =
+            ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/margin/isolated/")).collect();
+        let paths: Vec<&str> = margin.iter().map(|e| e.path).collect();
+        let cross: Vec<String> = ENDPOINTS
+            .iter()
+            .filter(|e| e.path.starts_with("/api/v2/margin/crossed/"))
+            .map(|e| e.path.replace("/crossed/", "/isolated/"))
+            .collect();
+        assert_eq!(paths, cross);
+        assert_eq!(paths.len(), 4);
         for e in margin {
             assert_eq!((e.method, e.security, e.cost), (Method::Get, Security::Signed, Cost::BitgetPerSecond(10)));
             assert_eq!(e.limiter(), Limiter::BitgetSigned, "{}", e.path);

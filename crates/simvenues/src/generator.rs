@@ -26,8 +26,10 @@ mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 mod savings;
 pub use savings::SavingsRecord;
+mod bitget_isolated;
 mod bitget_margin;
 mod isolated;
+pub use bitget_isolated::{BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET};
 pub use bitget_margin::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest};
 pub use isolated::{ISOLATED_PAIR, ISOLATED_WALLET, IsolatedPair};
 
@@ -571,6 +573,9 @@ pub struct BitgetAccount {
     pub savings: Vec<SavingsRecord>,
     /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills.
     pub margin: BitgetMargin,
+    /// Classic accounts' isolated margin on [`BITGET_ISOLATED_PAIR`] (docs/venues.md §2.16b): the cross margin rows,
+    /// of that pair.
+    pub isolated: BitgetMargin,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -2031,6 +2036,8 @@ fn gen_bitget(
         earn: Balances::new(),
         margin: Balances::new(),
         margin_debt: None,
+        isolated: Balances::new(),
+        isolated_debt: None,
         unified,
         start,
         index,
@@ -2071,6 +2078,17 @@ fn gen_bitget(
             | Act::MarginBuyBack
             | Act::MarginRepay
             | Act::MarginOut => activity.margin_act(t, act),
+            Act::IsolatedIn
+            | Act::IsolatedBorrow
+            | Act::IsolatedSell
+            | Act::IsolatedInterest
+            | Act::IsolatedBuyBack
+            | Act::IsolatedRepay
+            | Act::IsolatedOut
+                if !unified =>
+            {
+                activity.isolated_act(t, act);
+            }
             _ => {}
         }
     }
@@ -2122,6 +2140,14 @@ fn bitget_plan<'i>(
             insert_free(&mut plan, end - before, act);
         }
     }
+    // and its isolated margin on one pair (docs/venues.md §2.16b), the same way
+    let script_fits = bitget_isolated::BITGET_ISOLATED_SCRIPT.iter().all(|(before, _)| *before < days * DAY);
+    if !unified && !plan.is_empty() && script_fits {
+        let end = start + days * DAY;
+        for &(before, act) in bitget_isolated::BITGET_ISOLATED_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
+    }
     (plan, inc)
 }
 
@@ -2151,6 +2177,7 @@ impl BitgetAccount {
             product_futures: BTreeMap::new(),
             savings: Vec::new(),
             margin: BitgetMargin::default(),
+            isolated: BitgetMargin::default(),
         }
     }
 }
@@ -2171,6 +2198,10 @@ struct BitgetActivity<'m> {
     margin: Balances,
     /// The open cross margin loan: its principal and the interest charged so far.
     margin_debt: Option<(Decimal, Decimal)>,
+    /// The isolated pair's wallet, net of what is owed (classic mode, docs/venues.md §2.16b).
+    isolated: Balances,
+    /// The isolated pair's open loan: its principal and the interest charged so far.
+    isolated_debt: Option<(Decimal, Decimal)>,
     unified: bool,
     start: i64,
     index: u64,
@@ -2712,6 +2743,9 @@ impl BitgetActivity<'_> {
             }
             if !a.margin.flows.is_empty() {
                 a.wallets.insert("margin", self.margin);
+            }
+            if !a.isolated.flows.is_empty() {
+                a.wallets.insert(BITGET_ISOLATED_WALLET, self.isolated);
             }
         }
         a

@@ -195,6 +195,7 @@ fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
             })
             .collect(),
         margin: a.margin.upto(t),
+        isolated: a.isolated.upto(t),
     }
 }
 

@@ -53,6 +53,7 @@
 //! | Binance cross margin ↔ isolated pair transfer (`MARGIN_ISOLATEDMARGIN` with `toSymbol`, `ISOLATEDMARGIN_MARGIN` with `fromSymbol`) | transfer | `binance/L/{from}:transfer:{type}:{tranId}` |
 //! | Bitget COIN-M / USDC-M futures bill and fill (`/api/v2/mix/account/bill`, `fill-history` with `productType=COIN-FUTURES`, `USDC-FUTURES`) | as the USDT-M ones, in the margin coin (BTC, USDC) | `bitget/L/coinm:bill:{billId}:fee`, `…:pnl`, `bitget/L/usdcm:futures_trade:{symbol}:{tradeId}` |
 //! | Bitget cross margin fill, borrow, repay, interest (`/api/v2/margin/crossed/fills`, `financial-records` types `borrow` and `repay`, `interest-history`) | trade; loan borrow, repay (the flow's amount, interest included), interest | `bitget/L/margin:trade:{symbol}:{tradeId}`, `bitget/L/margin:borrow:{marginId}`, `…:repay:{marginId}`, `…:interest:{interestId}` |
+//! | Bitget isolated margin fill, borrow, repay, interest (`/api/v2/margin/isolated/fills`, `financial-records`, `interest-history` with `symbol`) and transfers (`isolated_margin` with `toSymbol` / `fromSymbol`) | as the cross ones, in the pair's wallet | `bitget/L/isolated-{SYMBOL}:trade:{symbol}:{tradeId}`, `…:borrow:{marginId}`, `…:repay:{marginId}`, `…:interest:{interestId}`, `bitget/L/{from}:transfer:{transferId}` |
 //! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
@@ -181,6 +182,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_savings(a, &mut out);
         bitget_product_futures(a, &mut out);
         bitget_margin(world, a, &mut out);
+        bitget_isolated(world, a, &mut out);
     }
     out.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     out
@@ -1013,13 +1015,32 @@ fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
 /// the finance flow's borrows and repays (a repay's amount with its interest, as the flow writes it) and the
 /// interest charged as loans; its transfers are the transfer records' ([`bitget_spot`]).
 fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
-    if a.margin.flows.is_empty() {
+    bitget_margin_in(world, &a.label, "margin", crate::generator::BITGET_MARGIN_PAIR, &a.margin, out);
+}
+
+/// Bitget classic isolated margin (docs/venues.md §2.16b): the cross margin events of [`bitget_margin`], in the
+/// pair's wallet `isolated-BTCUSDT`.
+fn bitget_isolated(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (pair, wallet) = (crate::generator::BITGET_ISOLATED_PAIR, crate::generator::BITGET_ISOLATED_WALLET);
+    bitget_margin_in(world, &a.label, wallet, pair, &a.isolated, out);
+}
+
+/// The margin records `m` of `pair` as events in the wallet `bitget/{label}/{wallet}`.
+fn bitget_margin_in(
+    world: &World,
+    label: &str,
+    wallet: &str,
+    pair: &str,
+    m: &crate::generator::BitgetMargin,
+    out: &mut Vec<Event>,
+) {
+    if m.flows.is_empty() {
         return;
     }
-    let margin = format!("bitget/{}/margin", a.label);
-    let trades = BTreeMap::from([(Symbol::from(crate::generator::BITGET_MARGIN_PAIR), a.margin.fills.clone())]);
+    let margin = format!("bitget/{label}/{wallet}");
+    let trades = BTreeMap::from([(Symbol::from(pair), m.fills.clone())]);
     margin_records(world, &margin, &trades, &[], &[], out);
-    for f in &a.margin.flows {
+    for f in &m.flows {
         let action = match f.kind {
             "borrow" => LoanAction::Borrow,
             "repay" => LoanAction::Repay,
@@ -1028,7 +1049,7 @@ fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
         let kind = EventKind::Loan { action, asset: f.coin.to_string(), amount: f.amount.abs(), interest: None };
         out.push(ev(format!("{margin}:{}:{}", f.kind, f.id), f.time, &margin, kind));
     }
-    for i in &a.margin.interest {
+    for i in &m.interest {
         let kind = EventKind::Loan {
             action: LoanAction::Interest,
             asset: i.coin.to_string(),

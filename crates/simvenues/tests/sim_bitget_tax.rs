@@ -96,8 +96,23 @@ async fn tax_records_window_paging_and_types() {
         .map(|r| r["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
         .sum();
     assert!(btc.is_zero(), "BTC nets out: {btc}");
+    // isolated margin (docs/venues.md §2.16b): the pair's flow in its own rows, each naming the pair; its BTC nets
+    // out too, and none of its rows is a cross one
     let isolated = get(&sb, "/api/v2/tax/margin-record", &format!("{q}&marginType=isolated")).await;
-    assert_eq!(isolated["data"], json!([]));
+    let iso = isolated["data"].as_array().unwrap();
+    assert!(iso.iter().all(|r| r["symbol"] == json!("BTCUSDT")), "{isolated}");
+    let types: std::collections::BTreeSet<&str> = iso.iter().map(|r| r["marginTaxType"].as_str().unwrap()).collect();
+    assert_eq!(types, expected.into_iter().collect(), "{isolated}");
+    let ids = |rows: &[serde_json::Value]| -> std::collections::BTreeSet<String> {
+        rows.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(ids(iso).is_disjoint(&ids(rows)));
+    let btc: rust_decimal::Decimal = iso
+        .iter()
+        .filter(|r| r["coin"] == json!("BTC"))
+        .map(|r| r["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert!(btc.is_zero(), "BTC nets out: {btc}");
     assert_eq!(get(&sb, "/api/v2/tax/p2p-record", &q).await["data"], json!([]));
 }
 

@@ -409,3 +409,63 @@ fn bitget_cross_margin_borrows_sells_buys_back_and_repays() {
         }
     }
 }
+
+/// Each classic Bitget data account also uses an isolated pair, BTCUSDT (docs/venues.md §2.16b): 100 USDT from spot
+/// into the pair, a BTC borrow sold, interest on borrowing and an hour later, the BTC owed bought back, the loan
+/// repaid with its interest, all but 20 USDT back to spot. The truth has the loans, the fills and the two transfers
+/// in the pair's wallet `isolated-BTCUSDT` (never in cross margin's), the pair ends with 20 USDT and no BTC, and the
+/// flow's rows add up to the wallet's units.
+#[test]
+fn bitget_isolated_margin_borrows_sells_buys_back_and_repays_in_its_pair() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    use simvenues::generator::BITGET_ISOLATED_WALLET;
+    for (seed, size) in [(1, Size::Small), (7, Size::Small), (42, Size::Small), (11, Size::Tiny)] {
+        let w = World::generate(seed, size, ANCHOR);
+        let (events, balances) = (truth::ledger(&w), truth::balances(&w));
+        let data = |a: &&simvenues::generator::BitgetAccount| ["main", "alt", "third"].contains(&a.label.as_str());
+        let classic: Vec<_> =
+            w.bitget.iter().filter(data).filter(|a| a.mode == simvenues::keys::AccountMode::Classic).collect();
+        assert!(!classic.is_empty());
+        for a in classic {
+            let m = &a.isolated;
+            assert!(!m.flows.is_empty(), "seed {seed} {}: no isolated margin", a.label);
+            let pair = format!("bitget/{}/{BITGET_ISOLATED_WALLET}", a.label);
+            let actions: Vec<LoanAction> = events
+                .iter()
+                .filter(|e| e.account.as_str() == pair)
+                .filter_map(|e| match &e.kind {
+                    EventKind::Loan { action, .. } => Some(*action),
+                    _ => None,
+                })
+                .collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            assert_eq!(actions, [Borrow, Interest, Interest, Repay], "seed {seed} {}", a.label);
+            let charged: Decimal = m.interest.iter().map(|i| i.amount).sum();
+            let borrowed = m.flows.iter().find(|f| f.kind == "borrow").unwrap().amount;
+            let repay = m.flows.iter().find(|f| f.kind == "repay").unwrap();
+            assert_eq!((repay.amount, repay.interest), (-(borrowed + charged), -charged));
+            assert!(!m.fills[0].is_buyer && m.fills[1].is_buyer && m.fills[1].qty == borrowed + charged);
+            assert_eq!(m.owed("BTC"), (Decimal::ZERO, Decimal::ZERO), "the loan is settled");
+            assert_eq!(balances[&pair].get("USDT"), Some(&Decimal::from(20)), "seed {seed}: {:?}", balances[&pair]);
+            assert!(!balances[&pair].contains_key("BTC"));
+            let units = |coin: &str| -> Decimal {
+                m.flows
+                    .iter()
+                    .filter(|f| &*f.coin == coin && f.kind != "borrow" && f.kind != "repay")
+                    .map(|f| f.amount + f.fee)
+                    .sum()
+            };
+            assert_eq!((units("USDT"), units("BTC")), (Decimal::from(20), charged), "seed {seed}");
+            let transfers: Vec<_> = a
+                .transfers
+                .iter()
+                .filter(|t| t.from == BITGET_ISOLATED_WALLET || t.to == BITGET_ISOLATED_WALLET)
+                .collect();
+            assert_eq!(transfers.len(), 2);
+            assert!(transfers.iter().all(|t| t.from == "spot" || t.to == "spot"), "spot in, spot out");
+            // the pair's records are its own: the cross margin rows are distinct
+            assert!(m.flows.iter().all(|f| a.margin.flows.iter().all(|c| c.id != f.id)));
+        }
+    }
+}

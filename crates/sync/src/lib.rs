@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bitget_isolated;
 pub mod budget;
 pub mod delisted;
 pub mod margin;

@@ -181,6 +181,14 @@ pub enum Stream {
     BitgetMarginInterest,
     /// Bitget `/api/v2/margin/crossed/fills`, per symbol.
     BitgetMarginFills,
+    /// Bitget `/api/v2/margin/isolated/financial-records`, per pair (docs/venues.md §2.16b).
+    BitgetIsolatedFlow,
+    /// Bitget `/api/v2/margin/isolated/interest-history`, per pair.
+    BitgetIsolatedInterest,
+    /// Bitget `/api/v2/margin/isolated/fills`, per pair.
+    BitgetIsolatedFills,
+    /// Bitget `/api/v2/tax/margin-record` with `marginType=isolated`: the isolated pairs' completeness check.
+    BitgetTaxIsolated,
 }
 
 /// A stream's request rules.
@@ -355,6 +363,16 @@ impl Stream {
                 s(&BITGET_MARGIN_CROSS_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
             }
             Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
+            // isolated margin (docs/venues.md §2.16b): the cross rules, per pair; the margin tax record's isolated
+            // rows as the crossed ones
+            Stream::BitgetIsolatedFlow => s(&BITGET_MARGIN_ISOLATED_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
+            Stream::BitgetIsolatedInterest => {
+                s(&BITGET_MARGIN_ISOLATED_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
+            }
+            Stream::BitgetIsolatedFills => {
+                s(&BITGET_MARGIN_ISOLATED_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
+            }
+            Stream::BitgetTaxIsolated => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
         }
     }
 
@@ -421,6 +439,10 @@ impl Stream {
             BitgetMarginFlow => "cross margin finance flow (borrows, repays)",
             BitgetMarginInterest => "cross margin interest",
             BitgetMarginFills => "cross margin fills",
+            BitgetIsolatedFlow => "isolated margin finance flow (borrows, repays)",
+            BitgetIsolatedInterest => "isolated margin interest",
+            BitgetIsolatedFills => "isolated margin fills",
+            BitgetTaxIsolated => "isolated margin tax records",
         }
     }
 
@@ -486,6 +508,7 @@ impl Stream {
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
             BitgetSavings => Venue::Bitget,
             BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
+            BitgetIsolatedFlow | BitgetIsolatedInterest | BitgetIsolatedFills | BitgetTaxIsolated => Venue::Bitget,
         }
     }
 
@@ -537,6 +560,11 @@ impl Stream {
     /// margin balances were read in the same tick and the account uses cross margin, and when its wallet moved
     /// (docs/sync.md, "Margin").
     pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
+
+    /// Bitget's isolated margin histories, each per pair (docs/venues.md §2.16b): read in full cycles of an account
+    /// that uses isolated margin, and for a pair whose wallet moved (docs/sync.md, "Bitget isolated margin").
+    pub const BITGET_ISOLATED: [Stream; 3] =
+        [Stream::BitgetIsolatedFlow, Stream::BitgetIsolatedInterest, Stream::BitgetIsolatedFills];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -696,9 +724,13 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `type` is mandatory
         Stream::BinanceMarginBorrows => vec![vec![("type", "BORROW".into())]],
         Stream::BinanceMarginRepays => vec![vec![("type", "REPAY".into())]],
-        Stream::BinanceMarginTrades | Stream::BitgetMarginFills => {
-            symbols.iter().map(|s| vec![("symbol", s.clone())]).collect()
-        }
+        Stream::BinanceMarginTrades
+        | Stream::BitgetMarginFills
+        | Stream::BitgetIsolatedFlow
+        | Stream::BitgetIsolatedInterest
+        | Stream::BitgetIsolatedFills => symbols.iter().map(|s| vec![("symbol", s.clone())]).collect(),
+        // the margin tax record's default is `crossed`
+        Stream::BitgetTaxIsolated => vec![vec![("marginType", "isolated".into())]],
         // `periodType` is mandatory: flexible and fixed-term products are read apart
         Stream::BitgetSavings => {
             venues::parse::bitget::SAVINGS_PERIODS.iter().map(|p| vec![("periodType", p.to_string())]).collect()
@@ -844,6 +876,8 @@ mod tests {
         .chain([BitgetSavings])
         .chain(Stream::BITGET_MARGIN)
         .chain([BitgetMarginFills])
+        .chain(Stream::BITGET_ISOLATED)
+        .chain([BitgetTaxIsolated])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

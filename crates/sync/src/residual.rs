@@ -183,7 +183,10 @@ pub fn tax_disagreements(account: &str, st: &AccountState, events: &[Event]) -> 
                 Some((asset, d)) => vec![(e.account.as_str().to_string(), asset.to_string(), d)],
                 None => effects(e),
             };
-            for (_, asset, d) in moves.into_iter().filter(|(w, _, _)| *w == tally.wallet) {
+            // the isolated margin record's tally covers every pair's wallet (docs/venues.md §2.16b)
+            for (_, asset, d) in
+                moves.into_iter().filter(|(w, _, _)| venues::parse::bitget::tally_covers(&tally.wallet, w))
+            {
                 *ledger.entry(format!("{asset} {group}")).or_default() += d;
             }
         }
@@ -255,6 +258,13 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             Stream::BitgetTransfers,
         ],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
+        // an isolated pair (docs/venues.md §2.16b): its fills, borrows and repays, interest, transfers
+        ("bitget", w) if w.starts_with(venues::parse::bitget::ISOLATED_WALLET_PREFIX) => &[
+            Stream::BitgetIsolatedFills,
+            Stream::BitgetIsolatedFlow,
+            Stream::BitgetIsolatedInterest,
+            Stream::BitgetTransfers,
+        ],
         _ => &[],
     };
     streams.to_vec()
@@ -765,7 +775,12 @@ mod tests {
         assert!(streams_for("binance/m/options").is_empty());
         assert_eq!(streams_for("binance/m/margin").iter().map(|s| s.name()).next(), Some("margin fills"));
         assert_eq!(streams_for("binance/m/isolated-BTCUSDT"), streams_for("binance/m/margin"));
-        assert!(streams_for("bitget/m/isolated-BTCUSDT").is_empty());
+        // Bitget's isolated pairs (docs/venues.md §2.16b): their own streams, not Binance's nor cross margin's
+        let pair: Vec<&str> = streams_for("bitget/m/isolated-BTCUSDT").iter().map(|s| s.name()).collect();
+        assert_eq!(pair[0], "isolated margin fills");
+        assert!(pair.contains(&"transfers between wallets") && pair.contains(&"isolated margin interest"), "{pair:?}");
+        assert!(streams_for("bitget/m/isolated-BTCUSDT").iter().all(|s| s.venue() == catalogue::Venue::Bitget));
+        assert_ne!(streams_for("bitget/m/isolated-BTCUSDT"), streams_for("bitget/m/margin"));
         assert_eq!(streams_for("binance/m/coinm").iter().map(|s| s.name()).next(), Some("COIN-M income"));
     }
 

@@ -8,8 +8,9 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS,
-    BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_MARGIN_ISOLATED_ASSETS, BITGET_POSITIONS,
+    BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host,
+    Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -272,7 +273,9 @@ fn other_products(st: &AccountState) -> Vec<&'static str> {
 fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'static str, String)>> {
     let mut out = plan::instances(Stream::BitgetTransfers, &[], coins);
     let margin = (parse::bitget::MARGIN_WALLET, parse::bitget::MARGIN_ACCOUNT_TYPE);
-    let others = parse::bitget::FUTURES_FROM_TYPES.into_iter().chain([margin]);
+    // every isolated pair at once: the records are asked for by coin, not by pair (docs/venues.md §2.16b)
+    let isolated = (parse::bitget::ISOLATED_WALLET_PREFIX, parse::bitget::ISOLATED_ACCOUNT_TYPE);
+    let others = parse::bitget::FUTURES_FROM_TYPES.into_iter().chain([margin, isolated]);
     for (_, from) in others.filter(|(w, _)| wallets.contains(w)) {
         out.extend(coins.iter().map(|c| vec![("coin", c.clone()), ("fromType", from.to_string())]));
     }
@@ -286,6 +289,7 @@ fn tax_records_of(stream: Stream, params: &[(&'static str, String)]) -> Option<p
         Stream::BitgetTaxSpot => Some(TaxRecords::Spot),
         Stream::BitgetTaxFutures => Some(TaxRecords::Futures { wallet: futures_wallet(params) }),
         Stream::BitgetTaxMargin => Some(TaxRecords::Margin),
+        Stream::BitgetTaxIsolated => Some(TaxRecords::IsolatedMargin),
         Stream::BitgetTaxP2p => Some(TaxRecords::P2p),
         _ => None,
     }
@@ -360,7 +364,11 @@ fn parse_page(
         Stream::BitgetWithdrawals => g::withdrawals(data, label),
         Stream::BitgetTransfers => g::transfers(data, label),
         Stream::BitgetFuturesBills => g::futures_bills_in(data, label, futures_wallet(params)),
-        Stream::BitgetTaxSpot | Stream::BitgetTaxFutures | Stream::BitgetTaxMargin | Stream::BitgetTaxP2p => {
+        Stream::BitgetTaxSpot
+        | Stream::BitgetTaxFutures
+        | Stream::BitgetTaxMargin
+        | Stream::BitgetTaxP2p
+        | Stream::BitgetTaxIsolated => {
             g::tax_records(data, label, tax_records_of(stream, params).expect("a tax stream"))
         }
         Stream::BitgetUnifiedFills => g::unified_fills(data, label, book),
@@ -389,6 +397,14 @@ fn parse_page(
         Stream::BitgetMarginFills => {
             let symbol = params.iter().find(|(k, _)| *k == "symbol").map_or("", |(_, v)| v.as_str());
             g::cross_fills(data, label, symbol, book)
+        }
+        Stream::BitgetIsolatedFlow | Stream::BitgetIsolatedInterest | Stream::BitgetIsolatedFills => {
+            let symbol = params.iter().find(|(k, _)| *k == "symbol").map_or("", |(_, v)| v.as_str());
+            match stream {
+                Stream::BitgetIsolatedFlow => g::isolated_finance_flow(data, label, symbol),
+                Stream::BitgetIsolatedInterest => g::isolated_interest(data, label, symbol),
+                _ => g::isolated_fills(data, label, symbol, book),
+            }
         }
     }
 }
@@ -890,6 +906,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 self.bitget_classic_snapshot(client, run, st, &mut snap).await?;
                 self.bitget_savings_snapshot(client, run, st, reason, &mut snap).await?;
                 self.bitget_margin_snapshot(client, run, st, reason.is_some(), &mut snap).await?;
+                self.bitget_isolated_snapshot(client, run, st, reason.is_some(), &mut snap).await?;
             }
             AccountMode::BitgetUnified => self.bitget_unified_snapshot(client, run, &mut snap).await?,
         }
@@ -1235,7 +1252,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
         let margin = crate::margin::bitget_wallet(label);
         let last = st.balances.as_ref();
-        let others_moved = last.is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc != margin));
+        // the isolated pairs are read after this (not yet in the snapshot): not a movement
+        let isolated = crate::bitget_isolated::wallet_prefix(label);
+        let others_moved = last.is_none_or(|b| {
+            tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc != margin && !acc.starts_with(&isolated))
+        });
         if !(full || others_moved) {
             snap.keep_last(st, margin);
             return Ok(());
@@ -1245,6 +1266,38 @@ impl<'t, T: Transport> Engine<'t, T> {
         st.margin_at = Some(run.now);
         let held = snap.balances.contains_key(&margin) || last.is_some_and(|b| b.contains_key(&margin));
         snap.margin_read = st.backfilled_at.is_none() || held || !st.margin_assets.is_empty();
+        Ok(())
+    }
+
+    /// Bitget isolated margin balances, every pair at once (docs/sync.md, "Bitget isolated margin"): in a full cycle
+    /// and when another wallet moved (a transfer to or from a pair moves spot); otherwise the pairs' wallets are as
+    /// last read. The pairs listed are noted as used (`AccountState::isolated_pairs`).
+    async fn bitget_isolated_snapshot(
+        &self,
+        client: &Client,
+        run: &AccountRun<'_>,
+        st: &mut AccountState,
+        full: bool,
+        snap: &mut Snapshot,
+    ) -> Result<(), SyncError> {
+        let label = run.label.as_str();
+        let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
+        let prefix = crate::bitget_isolated::wallet_prefix(label);
+        let last = st.balances.as_ref();
+        let others_moved =
+            last.is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| !acc.starts_with(&prefix)));
+        if !(full || others_moved) {
+            let pairs: Vec<String> =
+                last.into_iter().flatten().map(|(w, _)| w).filter(|w| w.starts_with(&prefix)).cloned().collect();
+            for wallet in pairs {
+                snap.keep_last(st, wallet);
+            }
+            return Ok(());
+        }
+        let d = self.snapshot_call(client, run, &BITGET_MARGIN_ISOLATED_ASSETS, &[]).await?;
+        let pairs = parse::bitget::isolated_balances(&d, label, &mut snap.balances).map_err(parse_err)?;
+        st.isolated_pairs.extend(pairs);
+        st.isolated_at = Some(run.now);
         Ok(())
     }
 
@@ -1378,10 +1431,13 @@ impl<'t, T: Transport> Engine<'t, T> {
             } else {
                 Vec::new()
             };
+            // the isolated pairs' coins (when in use): read out of them, and out of spot and USDT-M into them
+            let isolated = self.bitget_isolated_full(client, cx, key, label, balances).await?;
             // USDT-M futures move USDT (plus whatever the futures wallets hold): those are the coins that can have
             // been transferred between the spot and futures wallets
             let mut coins: BTreeSet<String> = BTreeSet::from(["USDT".to_string()]);
             coins.extend(margin.iter().cloned());
+            coins.extend(isolated.iter().cloned());
             let wallets: Vec<&str> = others.iter().filter_map(|p| parse::bitget::futures_wallet(p)).collect();
             for w in wallets.iter().copied().chain(["futures"]) {
                 coins.extend(balances.get(&format!("bitget/{label}/{w}")).into_iter().flat_map(|b| b.keys().cloned()));
@@ -1389,6 +1445,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             let coins: Vec<String> = coins.into_iter().collect();
             let mut instances = bitget_transfer_instances(&coins, &wallets);
             instances.extend(bitget_transfer_instances(&margin, &[parse::bitget::MARGIN_WALLET]));
+            instances.extend(bitget_transfer_instances(&isolated, &[parse::bitget::ISOLATED_WALLET_PREFIX]));
             (Stream::BitgetTransfers, instances)
         } else {
             // convert records need both coins: every ordered pair of the coins found so far
@@ -1421,6 +1478,35 @@ impl<'t, T: Transport> Engine<'t, T> {
         let instances = plan::instances(Stream::BitgetMarginFills, &symbols, &[]);
         self.run_stream(client, cx, Stream::BitgetMarginFills, instances).await?;
         Ok(true)
+    }
+
+    /// Bitget isolated margin in a full cycle (docs/sync.md, "Bitget isolated margin"): on the account's first sync
+    /// and once it uses a pair, the margin tax record's isolated rows (which name the pairs with a history, a pair
+    /// closed before the first sync too), then per pair used the finance flow, the interest history and the fills.
+    /// The coins whose transfers to and from the pairs are to be read (none when not in use).
+    async fn bitget_isolated_full(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<Vec<String>, SyncError> {
+        let (first, used) = {
+            let c = cx.borrow();
+            let st = &c.state.accounts[key];
+            (st.backfilled_at.is_none(), !st.isolated_pairs.is_empty())
+        };
+        if !(first || used) {
+            return Ok(Vec::new());
+        }
+        let tax = plan::instances(Stream::BitgetTaxIsolated, &[], &[]);
+        self.run_stream(client, cx, Stream::BitgetTaxIsolated, tax).await?;
+        let pairs: Vec<String> = cx.borrow().state.accounts[key].isolated_pairs.iter().cloned().collect();
+        for stream in Stream::BITGET_ISOLATED {
+            self.run_stream(client, cx, stream, plan::instances(stream, &pairs, &[])).await?;
+        }
+        Ok(crate::bitget_isolated::coins(&cx.borrow().state.accounts[key], balances, label))
     }
 
     /// A Binance lead portfolio's full cycle (docs/venues.md §1.17): its income, then the fills of the symbols of
@@ -1791,7 +1877,50 @@ impl<'t, T: Transport> Engine<'t, T> {
         let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
         self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
         self.bitget_other_futures_incremental(client, cx, label, positions_moved).await?;
-        self.bitget_margin_incremental(client, cx, label).await
+        self.bitget_margin_incremental(client, cx, label).await?;
+        self.bitget_isolated_incremental(client, cx, label).await
+    }
+
+    /// Bitget isolated margin in an incremental tick (docs/sync.md, "Bitget isolated margin"): for each pair whose
+    /// wallet moved, its finance flow and interest, the transfers of the coins that moved in the pairs (to and from
+    /// them), then the fills of the pairs with an asset still unexplained.
+    async fn bitget_isolated_incremental(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        label: &str,
+    ) -> Result<(), SyncError> {
+        let prefix = crate::bitget_isolated::wallet_prefix(label);
+        let (pairs, coins) = {
+            let c = cx.borrow();
+            let moved = c.check.as_ref().map(|c| c.moved().keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+            let mine = moved.into_iter().filter(|(w, _)| w.starts_with(&prefix));
+            let (mut pairs, mut coins) = (BTreeSet::new(), BTreeSet::new());
+            for (w, asset) in mine {
+                pairs.insert(w[prefix.len()..].to_string());
+                coins.insert(asset);
+            }
+            (pairs.into_iter().collect::<Vec<String>>(), coins.into_iter().collect::<Vec<String>>())
+        };
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        for stream in [Stream::BitgetIsolatedFlow, Stream::BitgetIsolatedInterest] {
+            self.run_stream(client, cx, stream, plan::instances(stream, &pairs, &[])).await?;
+        }
+        let instances = bitget_transfer_instances(&coins, &[parse::bitget::ISOLATED_WALLET_PREFIX]);
+        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        let unexplained: Vec<String> = {
+            let c = cx.borrow();
+            let check = c.check.as_ref();
+            pairs
+                .iter()
+                .filter(|p| check.is_some_and(|c| !c.unexplained_in(&format!("{prefix}{p}")).is_empty()))
+                .cloned()
+                .collect()
+        };
+        let instances = plan::instances(Stream::BitgetIsolatedFills, &unexplained, &[]);
+        self.run_stream(client, cx, Stream::BitgetIsolatedFills, instances).await
     }
 
     /// Bitget cross margin in an incremental tick where its wallet moved (docs/sync.md, "Margin"): the finance flow
@@ -1966,6 +2095,15 @@ impl<'t, T: Transport> Engine<'t, T> {
             let st = state.accounts.get_mut(&key).expect("account state");
             note_assets(st, &page.events);
             crate::margin::note_assets(st, &page.events);
+            // the isolated pairs the events and the isolated margin tax rows name (docs/sync.md, "Bitget isolated
+            // margin")
+            if task.stream.venue() == Venue::Bitget {
+                crate::bitget_isolated::note_pairs(st, &label, &page.events);
+            }
+            if let Some(records @ parse::bitget::TaxRecords::IsolatedMargin) = tax {
+                let rows = parse::bitget::tax_checks(&reply.data, &label, records).map_err(venue_err)?;
+                crate::bitget_isolated::note_tax_pairs(st, &label, &rows);
+            }
             // the symbols a cross margin page names have cross fills; an isolated pair's fills are its own
             if crate::margin::isolated_symbol(task.stream, &task.params).is_none() {
                 st.margin_symbols.extend(page.symbols.iter().cloned());

@@ -129,11 +129,12 @@ pub struct AccountState {
     /// Binance: symbols the margin capital flow and liquidation orders named (their margin fills are read).
     #[serde(default)]
     pub margin_symbols: BTreeSet<String>,
-    /// Binance: the isolated margin pairs the isolated account listed as created (their histories are read in full
-    /// cycles; docs/sync.md, "Margin"); kept once seen.
+    /// The isolated margin pairs in use (their histories are read in full cycles; docs/sync.md, "Margin"), kept once
+    /// seen: Binance's the isolated account listed as created; Bitget's those its isolated assets list, or its
+    /// transfer records and isolated margin tax record name (docs/sync.md, "Bitget isolated margin").
     #[serde(default)]
     pub isolated_pairs: BTreeSet<String>,
-    /// Binance: venue time the isolated margin balances were last read (the `isolated-{SYMBOL}` wallets in
+    /// Binance and Bitget: venue time the isolated margin balances were last read (the `isolated-{SYMBOL}` wallets in
     /// `balances` are as of then).
     #[serde(default)]
     pub isolated_at: Option<i64>,

@@ -98,6 +98,8 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
         serde_json::from_slice(&std::fs::read(full.join("balances.json")).unwrap()).unwrap();
     let isolated: Vec<&String> = balances.keys().filter(|w| w.ends_with("/isolated-BTCUSDT")).collect();
     assert!(!isolated.is_empty(), "no isolated pair's balance was read");
+    // Binance's and Bitget's (docs/venues.md §2.16b)
+    assert!(isolated.iter().any(|w| w.starts_with("bitget/")), "no Bitget isolated pair's balance: {isolated:?}");
     for w in isolated {
         assert!(!balances[w].is_empty(), "{w}: {:?}", balances[w]);
         assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");

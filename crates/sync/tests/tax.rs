@@ -98,6 +98,22 @@ async fn tax_records_agree_with_the_ledger_and_a_missing_row_is_named() {
         assert!(r.tax_disagreements.is_empty(), "{key}: {:#?}", r.tax_disagreements);
         assert!(r.complete(), "{key}: {:#?}", r.rows);
 
+        // isolated margin (docs/venues.md §2.16b): the margin tax record's isolated rows, every pair's wallet
+        // together, agree with the pair's streams; without the pair's borrow its loans disagree by exactly it
+        let iso = format!("{key}/{}", venues::parse::bitget::ISOLATED_TALLY_WALLET);
+        let t = st.tax.values().find(|t| t.wallet == iso).expect("the isolated margin tax record read");
+        assert!(t.sums.contains_key("BTC loan") && t.sums.contains_key("USDT transfer"), "{:?}", t.sums);
+        let borrow = events
+            .iter()
+            .find(|e| e.account.as_str() == format!("{key}/isolated-BTCUSDT") && e.id.contains(":borrow:"))
+            .expect("the pair's borrow");
+        let EventKind::Loan { amount: borrowed, .. } = &borrow.kind else { unreachable!() };
+        let fewer: Vec<_> = events.iter().filter(|e| e.id != borrow.id).cloned().collect();
+        let found = tax_disagreements(&key, st, &fewer);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!((found[0].wallet.as_str(), found[0].coin.as_str(), found[0].group.as_str()), (&*iso, "BTC", "loan"));
+        assert_eq!(found[0].tax - found[0].ledger, *borrowed);
+
         // without one spot fill the trades disagree in its coins, by exactly its amounts, and say so
         let fill = events
             .iter()

@@ -489,3 +489,72 @@ async fn bitget_cross_margin_is_read_act_by_act() {
     assert!(margin.is_empty(), "an idle tick read {margin:?}");
     assert!(compare(&sb, &accounts, &dir).is_empty());
 }
+
+/// Bitget isolated margin as it happens (docs/sync.md, "Bitget isolated margin"): after the transfer from spot into
+/// the pair, an incremental tick reads the isolated assets (spot moved) and the pair's histories, and the ledger
+/// equals the truth; a full cycle after each later act (borrow, sell, interest, buy back, repay) reads its new rows
+/// from their cursors; the transfer back to spot is found by an incremental tick again; an idle tick then reads no
+/// isolated margin endpoint, and the pair's wallet keeps the balance it was left with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitget_isolated_margin_is_read_act_by_act() {
+    let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
+    let http = bench::common::straight_to(&sb);
+    let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
+    let accounts: Vec<AccountConfig> =
+        accounts(&sb).into_iter().filter(|a| a.credentials.venue == Venue::Bitget).collect();
+    let all: Vec<Event> = sb.truth_ledger().into_iter().filter(|e| mine(&accounts, e.account.as_str())).collect();
+    let in_pair = |e: &Event| {
+        let pair = |a: &str| a.starts_with("bitget/") && a.ends_with("/isolated-BTCUSDT");
+        pair(e.account.as_str())
+            || matches!(&e.kind, EventKind::Transfer { to_account, .. } if pair(to_account.as_str()))
+    };
+    let mut times: Vec<i64> = all.iter().filter(|e| in_pair(e)).map(|e| e.time.0).collect();
+    times.sort();
+    times.dedup();
+    assert!(times.len() >= 7, "the isolated margin script's acts: {times:?}");
+    let dir = tmp("bitget-isolated-ticks");
+    let options = SyncOptions { backoff_ms: 50, budget_percent: 100, ..SyncOptions::default() };
+    sb.set_as_of(Some(times[0] - MINUTE));
+    tick(&t, &accounts, &dir, &options).await;
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
+    let pair_events = |dir: &Path| {
+        let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+        ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap().iter().filter(|e| in_pair(e)).count()
+    };
+    assert_eq!(pair_events(&dir), 0, "nothing in the pair before its first act");
+    let (mut seen, mut shown) = (0, i64::MIN);
+    let last = times.len() - 1;
+    for (i, at) in times.iter().copied().enumerate() {
+        if at <= shown {
+            continue;
+        }
+        shown = at + 1;
+        sb.set_as_of(Some(shown));
+        // the transfers move spot: an incremental tick finds them; the acts inside the pair wait for a full cycle
+        let transfer = i == 0 || i == last;
+        let r = tick(&t, &accounts, &dir, &SyncOptions { full: !transfer, ..options.clone() }).await;
+        assert!(r.spent.paths.contains_key("/api/v2/margin/isolated/account/assets"), "act {i}: {:?}", r.spent.paths);
+        assert!(r.spent.paths.contains_key("/api/v2/margin/isolated/financial-records"), "act {i}");
+        if transfer {
+            assert_eq!(r.stats.escalations, 0, "act {i}: the incremental tick explained the transfer");
+        } else {
+            // a full cycle checks the pair's rows against the margin tax record's isolated ones
+            assert!(r.spent.paths.contains_key("/api/v2/tax/margin-record"), "act {i}");
+        }
+        assert!(compare(&sb, &accounts, &dir).is_empty(), "act {i}: the ledger equals the truth");
+        let now = pair_events(&dir);
+        assert!(now > seen, "act {i}: no new isolated margin event");
+        seen = now;
+    }
+    // nothing new: an incremental tick reads balances only, not isolated margin's
+    sb.set_as_of(Some(times[last] + MINUTE));
+    let idle = tick(&t, &accounts, &dir, &options).await;
+    assert_eq!(idle.stats.full_ticks, 0);
+    let isolated: Vec<_> = idle.spent.paths.keys().filter(|p| p.contains("/margin/isolated/")).collect();
+    assert!(isolated.is_empty(), "an idle tick read {isolated:?}");
+    assert!(compare(&sb, &accounts, &dir).is_empty());
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    let kept: Vec<_> = balances.iter().filter(|(w, b)| w.ends_with("/isolated-BTCUSDT") && !b.is_empty()).collect();
+    assert!(!kept.is_empty(), "the pair keeps a balance: {balances:?}");
+}

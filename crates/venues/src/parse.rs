@@ -1104,8 +1104,16 @@ pub mod bitget {
         FLOW_COVERED, MARGIN_ACCOUNT_TYPE, MARGIN_WALLET, cross_balances, cross_fills, cross_finance_flow,
         cross_interest,
     };
+    mod isolated;
+    pub use isolated::{
+        ISOLATED_ACCOUNT_TYPE, ISOLATED_WALLET_PREFIX, isolated_balances, isolated_fills, isolated_finance_flow,
+        isolated_interest, isolated_pair_of, isolated_symbol, isolated_wallet,
+    };
     mod tax;
-    pub use tax::{TaxCheck, TaxRecords, TaxUse, event_group, loan_units, tax_checks, tax_records};
+    pub use tax::{
+        ISOLATED_TALLY_WALLET, TaxCheck, TaxRecords, TaxUse, event_group, loan_units, tally_covers, tax_checks,
+        tax_records,
+    };
 
     /// `GET /api/v2/spot/account/assets`: spot balances (available + frozen + locked).
     pub fn spot_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
@@ -1309,10 +1317,12 @@ pub mod bitget {
                 return Ok(());
             }
             let (ft, tt) = (r.text("fromType")?, r.text("toType")?);
-            let from =
-                wallet_of(&ft).ok_or_else(|| r.err(format!("fromType {ft} is not a wallet this client tracks")))?;
-            let to = wallet_of(&tt).ok_or_else(|| r.err(format!("toType {tt} is not a wallet this client tracks")))?;
-            let (from, to) = (account(V, label, from), account(V, label, to));
+            // an isolated pair's wallet is named by the row's symbol (docs/venues.md §2.16b)
+            let from = isolated::transfer_wallet(r, &ft, "fromSymbol")?
+                .ok_or_else(|| r.err(format!("fromType {ft} is not a wallet this client tracks")))?;
+            let to = isolated::transfer_wallet(r, &tt, "toSymbol")?
+                .ok_or_else(|| r.err(format!("toType {tt} is not a wallet this client tracks")))?;
+            let (from, to) = (account(V, label, &from), account(V, label, &to));
             let kind = EventKind::Transfer {
                 from_account: from.clone(),
                 to_account: to,

@@ -349,6 +349,7 @@ fn bitget_wallet(w: &str) -> &'static str {
         "coinm" => "coin_futures",
         "usdcm" => "usdc_futures",
         "margin" => "crossed_margin",
+        w if w.starts_with("isolated-") => "isolated_margin",
         _ => "spot",
     }
 }
@@ -373,8 +374,10 @@ pub(super) fn transfer_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         ordered(ctx, page(rows.into_iter(), |t| t.id, cursor, limit))
             .into_iter()
             .map(|t| {
-                json!({"coin": &*t.asset, "status": "Successful", "toType": bitget_wallet(t.to), "toSymbol": "", "fromType": bitget_wallet(t.from),
-                       "fromSymbol": "", "size": s(t.amount), "ts": t.time.to_string(), "clientOid": "", "transferId": t.id.to_string()})
+                // an isolated pair's symbol beside its type (docs/venues.md §2.16b)
+                let pair = |w: &str| w.strip_prefix("isolated-").unwrap_or_default().to_string();
+                json!({"coin": &*t.asset, "status": "Successful", "toType": bitget_wallet(t.to), "toSymbol": pair(t.to), "fromType": bitget_wallet(t.from),
+                       "fromSymbol": pair(t.from), "size": s(t.amount), "ts": t.time.to_string(), "clientOid": "", "transferId": t.id.to_string()})
             })
             .collect(),
     ))
@@ -947,3 +950,5 @@ pub(super) use tax::{
 };
 mod margin;
 pub(super) use margin::{cross_assets, cross_fills, cross_flow, cross_interest};
+mod isolated;
+pub(super) use isolated::{isolated_assets, isolated_fills, isolated_flow, isolated_interest};

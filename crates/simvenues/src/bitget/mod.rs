@@ -183,6 +183,10 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_MARGIN_CROSS_FLOW => ep(Kind::Classic, 10, e::cross_flow),
             c::BITGET_MARGIN_CROSS_INTEREST => ep(Kind::Classic, 10, e::cross_interest),
             c::BITGET_MARGIN_CROSS_FILLS => ep(Kind::Classic, 10, e::cross_fills),
+            c::BITGET_MARGIN_ISOLATED_ASSETS => ep(Kind::Classic, 10, e::isolated_assets),
+            c::BITGET_MARGIN_ISOLATED_FLOW => ep(Kind::Classic, 10, e::isolated_flow),
+            c::BITGET_MARGIN_ISOLATED_INTEREST => ep(Kind::Classic, 10, e::isolated_interest),
+            c::BITGET_MARGIN_ISOLATED_FILLS => ep(Kind::Classic, 10, e::isolated_fills),
             _ => None,
         };
     }

@@ -8,7 +8,7 @@ use super::*;
 use crate::generator::{BITGET_MARGIN_PAIR, BitgetMarginFlow, BitgetMarginInterest, SpotFill};
 
 /// The history window of a cross margin read: `startTime` required, `endTime` optional, at most 90 days apart.
-fn margin_window(ctx: &Ctx<'_>) -> Result<(i64, i64), ApiError> {
+pub(super) fn margin_window(ctx: &Ctx<'_>) -> Result<(i64, i64), ApiError> {
     if ctx.params.get("startTime").is_none() {
         return Err(ApiError::empty("startTime"));
     }
@@ -16,7 +16,13 @@ fn margin_window(ctx: &Ctx<'_>) -> Result<(i64, i64), ApiError> {
 }
 
 /// `{list: rows, maxId, minId}` of the page's rows (ascending ids in, newest first out).
-fn listed<T>(ctx: &Ctx<'_>, list: &str, rows: Vec<&T>, id: impl Fn(&T) -> u64, row: impl Fn(&T) -> Value) -> Value {
+pub(super) fn listed<T>(
+    ctx: &Ctx<'_>,
+    list: &str,
+    rows: Vec<&T>,
+    id: impl Fn(&T) -> u64,
+    row: impl Fn(&T) -> Value,
+) -> Value {
     let cursor = uint(ctx, "idLessThan").ok().flatten();
     let limit = limit(ctx, 100, 500).unwrap_or(100);
     let picked = page(rows.into_iter(), &id, cursor, limit);

@@ -4,7 +4,7 @@
 //! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`), the
 //! Earn savings records (`Subscribe`, `Redemption`, `Interest`) and the income only the tax records show; the
 //! futures record of each product type's bills; the margin record of cross margin's finance flow (docs/venues.md
-//! §2.15). P2P: the generated accounts have none.
+//! §2.15), and with `marginType=isolated` of the isolated pair's (§2.16b). P2P: the generated accounts have none.
 
 use super::*;
 
@@ -138,14 +138,14 @@ pub(in crate::bitget) fn future_record(ctx: &Ctx<'_>) -> Result<Value, ApiError>
 
 /// The cross margin record's rows (docs/venues.md §2.15): the finance flow's, a repay split into its principal
 /// (`repay`) and its interest (`interest_repay`, a second leg), as the tax page lists the types.
-fn margin_rows(a: &BitgetAccount) -> Vec<TaxRow<'_>> {
+fn margin_rows<'a>(m: &'a crate::generator::BitgetMargin, pair: &'a str) -> Vec<TaxRow<'a>> {
     let mut rows = Vec::new();
-    for f in &a.margin.flows {
+    for f in &m.flows {
         let row = |id, ty: &str, amount, fee| TaxRow {
             id,
             time: f.time,
             coin: &f.coin,
-            symbol: crate::generator::BITGET_MARGIN_PAIR,
+            symbol: pair,
             ty: ty.into(),
             amount,
             fee,
@@ -158,10 +158,15 @@ fn margin_rows(a: &BitgetAccount) -> Vec<TaxRow<'_>> {
     rows
 }
 
-/// `GET /api/v2/tax/margin-record`: cross margin's rows (`marginType` `crossed`, the default); isolated has none.
+/// `GET /api/v2/tax/margin-record`: cross margin's rows (`marginType` `crossed`, the default), or the isolated pair's
+/// (`isolated`, each row with its pair in `symbol`; docs/venues.md §2.16b).
 pub(in crate::bitget) fn margin_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let crossed = ctx.params.get("marginType").is_none_or(|m| m == "crossed");
-    let rows = if crossed { margin_rows(acct(ctx)) } else { Vec::new() };
+    let a = acct(ctx);
+    let rows = match ctx.params.get("marginType") {
+        None | Some("crossed") => margin_rows(&a.margin, crate::generator::BITGET_MARGIN_PAIR),
+        Some("isolated") => margin_rows(&a.isolated, crate::generator::BITGET_ISOLATED_PAIR),
+        Some(_) => return Err(ApiError::invalid("marginType")),
+    };
     let rows = tax_page(ctx, rows, "coin")?;
     Ok(Value::Array(
         rows.iter()

@@ -28,7 +28,7 @@ pub fn cross_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(
 
 /// The `{"resultList": [...], "minId", "maxId"}` or `{"fills": [...]}` envelope of the margin histories; a list
 /// null or absent is an empty page.
-fn listed<'a>(e: &'static str, data: &'a Value, list: &str) -> Result<Option<&'a Value>, VenueError> {
+pub(super) fn listed<'a>(e: &'static str, data: &'a Value, list: &str) -> Result<Option<&'a Value>, VenueError> {
     match data {
         Value::Null => Ok(None),
         Value::Object(o) => Ok(o.get(list).filter(|v| !v.is_null())),
@@ -60,10 +60,19 @@ const FLOW_UNCOVERED: [(&str, i8); 7] = [
 /// so a repay's amount is what left the wallet, interest included); transfers and fills' legs give no event; any
 /// other type, listed or not, is other income in the wallet named by its raw type, with a warning: never dropped.
 pub fn cross_finance_flow(data: &Value, label: &str) -> Result<Page, VenueError> {
-    const E: &str = BITGET_MARGIN_CROSS_FLOW.path;
     let acc = account(V, label, MARGIN_WALLET);
-    let Some(list) = listed(E, data, "resultList")? else { return Ok(Page::default()) };
-    Page::default().each(V, E, list, |page, r| {
+    finance_flow(BITGET_MARGIN_CROSS_FLOW.path, data, &|_| Ok(acc.clone()))
+}
+
+/// [`cross_finance_flow`] of endpoint `e`, each row in the wallet `wallet` names (an isolated pair's, by its symbol).
+pub(super) fn finance_flow(
+    e: &'static str,
+    data: &Value,
+    wallet: &dyn Fn(&Row<'_>) -> Result<AccountId, VenueError>,
+) -> Result<Page, VenueError> {
+    let Some(list) = listed(e, data, "resultList")? else { return Ok(Page::default()) };
+    Page::default().each(V, e, list, |page, r| {
+        let acc = wallet(r)?;
         let id = r.text("marginId")?;
         let time = page.noted(r.ms("cTime")?);
         page.note_text_id(&id);
@@ -82,7 +91,7 @@ pub fn cross_finance_flow(data: &Value, label: &str) -> Result<Page, VenueError>
                 };
                 let what = if known.is_some() { "which no stream books" } else { "a type the page does not list" };
                 page.warnings
-                    .push(format!("{E} row {id}: type {ty:?}, {what}: kept as other income of {signed} {asset}"));
+                    .push(format!("{e} row {id}: type {ty:?}, {what}: kept as other income of {signed} {asset}"));
                 let kind = EventKind::Income {
                     income_type: IncomeType::Other,
                     asset: asset.clone(),
@@ -106,16 +115,25 @@ const INTEREST_TYPES: [&str; 2] = ["first", "scheduled"];
 /// `GET /api/v2/margin/crossed/interest-history`: each row is interest charged in `interestCoin`, added to what the
 /// wallet owes (a `loan` `interest`, docs/accounting.md §8f). Id `{wallet}:interest:{interestId}`.
 pub fn cross_interest(data: &Value, label: &str) -> Result<Page, VenueError> {
-    const E: &str = BITGET_MARGIN_CROSS_INTEREST.path;
     let acc = account(V, label, MARGIN_WALLET);
-    let Some(list) = listed(E, data, "resultList")? else { return Ok(Page::default()) };
-    Page::default().each(V, E, list, |page, r| {
+    interest(BITGET_MARGIN_CROSS_INTEREST.path, data, &|_| Ok(acc.clone()))
+}
+
+/// [`cross_interest`] of endpoint `e`, each row in the wallet `wallet` names.
+pub(super) fn interest(
+    e: &'static str,
+    data: &Value,
+    wallet: &dyn Fn(&Row<'_>) -> Result<AccountId, VenueError>,
+) -> Result<Page, VenueError> {
+    let Some(list) = listed(e, data, "resultList")? else { return Ok(Page::default()) };
+    Page::default().each(V, e, list, |page, r| {
+        let acc = wallet(r)?;
         let id = r.text("interestId")?;
         let time = page.noted(r.ms("cTime")?);
         page.note_text_id(&id);
         let ty = r.opt_text("interstType").or_else(|| r.opt_text("interestType")).unwrap_or_default();
         if !INTEREST_TYPES.contains(&ty.as_str()) {
-            page.warnings.push(format!("{E} row {id}: unknown interest type {ty:?}, booked as interest charged"));
+            page.warnings.push(format!("{e} row {id}: unknown interest type {ty:?}, booked as interest charged"));
         }
         let (asset, amount) = (r.asset("interestCoin")?, r.dec("interestAmount")?.abs());
         let kind = EventKind::Loan { action: LoanAction::Interest, asset, amount, interest: None };
@@ -149,10 +167,19 @@ fn margin_fee(r: &Row<'_>) -> Result<Vec<Money>, VenueError> {
 /// (`liquidation_buy`, `system_repay_sell`, ...). `size` is the base quantity, `amount` the quote's. Id
 /// `{wallet}:trade:{symbol}:{tradeId}`, as spot fills'.
 pub fn cross_fills(data: &Value, label: &str, symbol: &str, book: &SymbolBook) -> Result<Page, VenueError> {
-    const E: &str = BITGET_MARGIN_CROSS_FILLS.path;
-    let acc = account(V, label, MARGIN_WALLET);
-    let Some(list) = listed(E, data, "fills")? else { return Ok(Page::default()) };
-    Page::default().each(V, E, list, |page, r| {
+    fills(BITGET_MARGIN_CROSS_FILLS.path, data, &account(V, label, MARGIN_WALLET), symbol, book)
+}
+
+/// [`cross_fills`] of endpoint `e` into the wallet `acc`.
+pub(super) fn fills(
+    e: &'static str,
+    data: &Value,
+    acc: &AccountId,
+    symbol: &str,
+    book: &SymbolBook,
+) -> Result<Page, VenueError> {
+    let Some(list) = listed(e, data, "fills")? else { return Ok(Page::default()) };
+    Page::default().each(V, e, list, |page, r| {
         let id = r.text("tradeId")?;
         let time = page.noted(r.ms("cTime")?);
         page.note_text_id(&id);
@@ -165,7 +192,7 @@ pub fn cross_fills(data: &Value, label: &str, symbol: &str, book: &SymbolBook) -
             Some("sell") => trade((base, size), (quote, amount), fees, Some(symbol.clone())),
             _ => return Err(r.err(format!("side {side:?} is neither a buy nor a sell"))),
         };
-        page.push(ids::symbol_row(&acc, "trade", &symbol, &id), time, acc.clone(), kind);
+        page.push(ids::symbol_row(acc, "trade", &symbol, &id), time, acc.clone(), kind);
         Ok(())
     })
 }

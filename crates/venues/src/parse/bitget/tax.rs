@@ -20,6 +20,9 @@ pub enum TaxRecords {
     },
     /// `margin-record`: the cross margin wallet (`margin`).
     Margin,
+    /// `margin-record` with `marginType=isolated`: each row in its pair's wallet (`isolated-{symbol}`, the row's
+    /// `symbol`; docs/venues.md §2.16b). Its tally covers every pair ([`TaxRecords::wallet`] `isolated-*`).
+    IsolatedMargin,
     /// `p2p-record`: the P2P (funding) wallet.
     P2p,
 }
@@ -190,7 +193,7 @@ impl TaxRecords {
         match self {
             TaxRecords::Spot => BITGET_TAX_SPOT.path,
             TaxRecords::Futures { .. } => BITGET_TAX_FUTURES.path,
-            TaxRecords::Margin => BITGET_TAX_MARGIN.path,
+            TaxRecords::Margin | TaxRecords::IsolatedMargin => BITGET_TAX_MARGIN.path,
             TaxRecords::P2p => BITGET_TAX_P2P.path,
         }
     }
@@ -201,6 +204,7 @@ impl TaxRecords {
             TaxRecords::Spot => "spot",
             TaxRecords::Futures { wallet } => wallet,
             TaxRecords::Margin => "margin",
+            TaxRecords::IsolatedMargin => ISOLATED_TALLY_WALLET,
             TaxRecords::P2p => "funding",
         }
     }
@@ -210,7 +214,7 @@ impl TaxRecords {
         match self {
             TaxRecords::Spot => ("spotTaxType", "coin", "amount"),
             TaxRecords::Futures { .. } => ("futureTaxType", "marginCoin", "amount"),
-            TaxRecords::Margin => ("marginTaxType", "coin", "amount"),
+            TaxRecords::Margin | TaxRecords::IsolatedMargin => ("marginTaxType", "coin", "amount"),
             TaxRecords::P2p => ("p2pTaxType", "coin", "balance"),
         }
     }
@@ -229,7 +233,7 @@ impl TaxRecords {
                     FUTURES.iter().find(|(t, _)| *t == ty).map(|(_, u)| *u)
                 }
             }
-            TaxRecords::Margin => find(MARGIN),
+            TaxRecords::Margin | TaxRecords::IsolatedMargin => find(MARGIN),
             TaxRecords::P2p => find_p2p(ty),
         }
     }
@@ -303,9 +307,9 @@ pub fn loan_units(e: &Event) -> Option<(&str, Decimal)> {
 /// checked, internal and unread types give no event.
 pub fn tax_records(data: &Value, label: &str, records: TaxRecords) -> Result<Page, VenueError> {
     let e = records.endpoint();
-    let acc = account(V, label, records.wallet());
     let (type_field, coin_field, amount_field) = records.fields();
     Page::default().each(V, e, data, |page, r| {
+        let acc = row_account(records, label, r)?;
         let id = r.text("id")?;
         let time = page.noted(r.ms("ts")?);
         page.note_text_id(&id);
@@ -333,9 +337,9 @@ pub fn tax_records(data: &Value, label: &str, records: TaxRecords) -> Result<Pag
 /// The rows of a tax record's page that the completeness check counts ([`TaxCheck`]).
 pub fn tax_checks(data: &Value, label: &str, records: TaxRecords) -> Result<Vec<TaxCheck>, VenueError> {
     let e = records.endpoint();
-    let acc = account(V, label, records.wallet());
     let (type_field, coin_field, amount_field) = records.fields();
     collect_rows(V, e, data, |r| {
+        let acc = row_account(records, label, r)?;
         let ty = r.text(type_field)?;
         let group = match records.use_of(&ty) {
             Some(TaxUse::Checked(g)) => g.to_string(),
@@ -345,6 +349,29 @@ pub fn tax_checks(data: &Value, label: &str, records: TaxRecords) -> Result<Vec<
         let change = r.dec(amount_field)? + r.opt_dec("fee")?;
         Ok(Some(TaxCheck { time: r.ms("ts")?, wallet: acc.0.clone(), coin: r.asset(coin_field)?, group, change }))
     })
+}
+
+/// The wallet a tax row moves: the record's, or for the isolated margin record the row's pair's
+/// (`isolated-{symbol}`; a row without its pair is an error: its wallet is unknown).
+fn row_account(records: TaxRecords, label: &str, r: &Row<'_>) -> Result<AccountId, VenueError> {
+    if records != TaxRecords::IsolatedMargin {
+        return Ok(account(V, label, records.wallet()));
+    }
+    let symbol = r.opt_text("symbol").map(|s| super::isolated_symbol(&s)).filter(|s| !s.is_empty());
+    let symbol = symbol.ok_or_else(|| r.err("an isolated margin tax row without its pair (`symbol`)".into()))?;
+    Ok(account(V, label, &super::isolated_wallet(&symbol)))
+}
+
+/// The wallet of the isolated margin record's tally: every isolated pair's (`isolated-*`); [`tally_covers`].
+pub const ISOLATED_TALLY_WALLET: &str = "isolated-*";
+
+/// Whether a tax tally of `tally_wallet` (a ledger account id) counts the events of `wallet`: the same wallet, or
+/// any isolated pair's for the isolated margin record's (`bitget/{label}/isolated-*`).
+pub fn tally_covers(tally_wallet: &str, wallet: &str) -> bool {
+    match tally_wallet.strip_suffix('*') {
+        Some(prefix) => wallet.starts_with(prefix),
+        None => wallet == tally_wallet,
+    }
 }
 
 /// A type as part of an event id: lower case, `_` for anything not an ASCII letter or digit.
