@@ -525,6 +525,13 @@ endpoints! {
     BITGET_SAVINGS_ASSETS = Get "/api/v2/earn/savings/assets" Bitget Signed BitgetPerSecond(10) "Earn savings holdings";
     BITGET_SAVINGS_RECORDS = Get "/api/v2/earn/savings/records" Bitget Signed BitgetPerSecond(10)
         "Earn savings subscriptions, redemptions and interest";
+    // Bitget Earn shark fin (docs/venues.md §2.16): the Earn overview (every Earn product's holdings per coin, of
+    // which the shark fin wallet is what the savings holdings leave) and the shark fin subscriptions, redemptions and
+    // interest; 10 requests a second per UID each
+    BITGET_EARN_ASSETS = Get "/api/v2/earn/account/assets" Bitget Signed BitgetPerSecond(10)
+        "Earn holdings per coin, every product";
+    BITGET_SHARKFIN_RECORDS = Get "/api/v2/earn/sharkfin/records" Bitget Signed BitgetPerSecond(10)
+        "Earn shark fin subscriptions, redemptions and interest";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -670,6 +677,10 @@ mod tests {
             (Venue::Bitget, "/api/v2/earn/sharkfin/subscribe"),
             (Venue::Bitget, "/api/v2/earn/loan/borrow"),
             (Venue::Bitget, "/api/v2/earn/loan/repay"),
+            // shark fin and crypto loans (docs/venues.md §2.16): redeeming, and adding or taking back collateral
+            (Venue::Bitget, "/api/v2/earn/sharkfin/redeem"),
+            (Venue::Bitget, "/api/v2/earn/loan/revise-pledge"),
+            (Venue::Bitget, "/api/v2/earn/loan/pledge"),
             (Venue::Bitget, "/api/v2/margin/crossed/account/borrow"),
             (Venue::Bitget, "/api/v2/margin/crossed/account/repay"),
             (Venue::Bitget, "/api/v2/margin/isolated/account/borrow"),
@@ -952,14 +963,23 @@ mod tests {
         assert_eq!(Venue::parse("Binance"), None);
     }
 
-    /// Bitget Earn is read through its savings holdings and records only (docs/venues.md §2.14), two signed GETs at
-    /// 10 a second per UID; the savings account's estimates, the Earn overview, shark fin and loans are not read, and
-    /// the subscribe, redeem, borrow and repay siblings stay refused above.
+    /// Bitget Earn is read through its savings holdings and records (docs/venues.md §2.14), the Earn overview and the
+    /// shark fin records (§2.16), four signed GETs at 10 a second per UID; the savings account's estimates, the shark
+    /// fin products page (no quantity) and the crypto loans are not read, and the subscribe, redeem, borrow, repay and
+    /// pledge siblings stay refused above.
     #[test]
-    fn bitget_earn_entries_are_savings_reads() {
+    fn bitget_earn_entries_are_savings_and_sharkfin_reads() {
         let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/earn/")).collect();
         let paths: Vec<&str> = earn.iter().map(|e| e.path).collect();
-        assert_eq!(paths, ["/api/v2/earn/savings/assets", "/api/v2/earn/savings/records"]);
+        assert_eq!(
+            paths,
+            [
+                "/api/v2/earn/savings/assets",
+                "/api/v2/earn/savings/records",
+                "/api/v2/earn/account/assets",
+                "/api/v2/earn/sharkfin/records"
+            ]
+        );
         for e in earn {
             assert_eq!(
                 (e.method, e.security, e.cost, e.limiter()),
@@ -969,8 +989,7 @@ mod tests {
             );
             assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
         }
-        for not_read in ["/api/v2/earn/savings/account", "/api/v2/earn/account/assets", "/api/v2/earn/sharkfin/assets"]
-        {
+        for not_read in ["/api/v2/earn/savings/account", "/api/v2/earn/sharkfin/assets"] {
             assert!(lookup(Venue::Bitget, Method::Get, not_read).is_none(), "{not_read}");
         }
     }

@@ -26,6 +26,8 @@ mod margin;
 pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 mod savings;
 pub use savings::SavingsRecord;
+mod sharkfin;
+pub use sharkfin::SharkfinRecord;
 mod bitget_margin;
 mod isolated;
 pub use bitget_margin::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest};
@@ -571,6 +573,8 @@ pub struct BitgetAccount {
     pub savings: Vec<SavingsRecord>,
     /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills.
     pub margin: BitgetMargin,
+    /// Earn shark fin records (classic accounts, docs/venues.md §2.16), chronological.
+    pub sharkfin: Vec<SharkfinRecord>,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -2013,6 +2017,7 @@ fn gen_bitget(
         vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
     let mut savings = savings::savings_plan(&plan, unified, days, start + days * DAY);
+    let mut sharkfin = sharkfin::sharkfin_plan(&plan, unified, days);
     let mut activity = BitgetActivity {
         g,
         market,
@@ -2046,6 +2051,9 @@ fn gen_bitget(
         while let Some((at, act)) = savings.pop_if(|(at, _)| *at <= t) {
             activity.savings(at, act);
         }
+        while let Some((at, act, settle)) = sharkfin.pop_if(|(at, _, _)| *at <= t) {
+            activity.sharkfin(at, act, settle);
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2068,6 +2076,10 @@ fn gen_bitget(
     // the savings interest paid after the last act
     while let Some((at, act)) = savings.pop() {
         activity.savings(at, act);
+    }
+    // a shark fin act after the last act
+    while let Some((at, act, settle)) = sharkfin.pop() {
+        activity.sharkfin(at, act, settle);
     }
     activity.finish()
 }
@@ -2142,6 +2154,7 @@ impl BitgetAccount {
             product_futures: BTreeMap::new(),
             savings: Vec::new(),
             margin: BitgetMargin::default(),
+            sharkfin: Vec::new(),
         }
     }
 }
@@ -2692,6 +2705,7 @@ impl BitgetActivity<'_> {
 
     /// The account with its final wallets.
     fn finish(self) -> BitgetAccount {
+        let sharkfin = self.sharkfin_wallet();
         let mut a = self.a;
         if self.unified {
             a.wallets.insert("unified", self.spot);
@@ -2703,6 +2717,9 @@ impl BitgetActivity<'_> {
             }
             if !a.margin.flows.is_empty() {
                 a.wallets.insert("margin", self.margin);
+            }
+            if !a.sharkfin.is_empty() {
+                a.wallets.insert("sharkfin", sharkfin);
             }
         }
         a

@@ -195,6 +195,7 @@ fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
             })
             .collect(),
         margin: a.margin.upto(t),
+        sharkfin: upto(&a.sharkfin, t, |r| r.time),
     }
 }
 

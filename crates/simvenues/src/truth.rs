@@ -178,6 +178,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_copy(a, &mut out);
         bitget_tax_only(a, &mut out);
         bitget_savings(a, &mut out);
+        bitget_sharkfin(a, &mut out);
         bitget_product_futures(a, &mut out);
         bitget_margin(world, a, &mut out);
     }
@@ -1035,6 +1036,34 @@ fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             interest: None,
         };
         out.push(ev(format!("{margin}:interest:{}", i.id), i.time, &margin, kind));
+    }
+}
+
+/// Bitget Earn shark fin (docs/venues.md §2.16): a subscription a transfer from spot into `sharkfin`, a redemption
+/// one back, interest income in spot; every id the shark fin wallet's, `:sharkfin:{type}:{orderId}`.
+fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (spot, fin) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/sharkfin", a.label));
+    for r in &a.sharkfin {
+        let transfer = |from: &str, to: &str| EventKind::Transfer {
+            from_account: AccountId(from.to_string()),
+            to_account: AccountId(to.to_string()),
+            asset: r.coin.to_string(),
+            amount: r.amount,
+        };
+        let (acc, kind) = match r.kind {
+            "subscription" => (&spot, transfer(&spot, &fin)),
+            "redemption" => (&fin, transfer(&fin, &spot)),
+            _ => {
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: r.coin.to_string(),
+                    amount: r.amount,
+                    symbol: None,
+                };
+                (&spot, kind)
+            }
+        };
+        out.push(ev(format!("{fin}:sharkfin:{}:{}", r.kind, r.id), r.time, acc, kind));
     }
 }
 

@@ -181,6 +181,8 @@ pub enum Stream {
     BitgetMarginInterest,
     /// Bitget `/api/v2/margin/crossed/fills`, per symbol.
     BitgetMarginFills,
+    /// Bitget `/api/v2/earn/sharkfin/records`, per `type` (docs/venues.md §2.16).
+    BitgetSharkfin,
 }
 
 /// A stream's request rules.
@@ -355,6 +357,9 @@ impl Stream {
                 s(&BITGET_MARGIN_CROSS_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
             }
             Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
+            // Earn shark fin records (docs/venues.md §2.16): as the savings records, three months per query (90 days
+            // here), 100 rows, `idLessThan` = `endId`; how far back is not stated
+            Stream::BitgetSharkfin => s(&BITGET_SHARKFIN_RECORDS, Some(90 * DAY - 1), None, 100, EndId, 0),
         }
     }
 
@@ -421,6 +426,7 @@ impl Stream {
             BitgetMarginFlow => "cross margin finance flow (borrows, repays)",
             BitgetMarginInterest => "cross margin interest",
             BitgetMarginFills => "cross margin fills",
+            BitgetSharkfin => "Earn shark fin subscriptions, redemptions and interest",
         }
     }
 
@@ -486,6 +492,7 @@ impl Stream {
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
             BitgetSavings => Venue::Bitget,
             BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
+            BitgetSharkfin => Venue::Bitget,
         }
     }
 
@@ -537,6 +544,9 @@ impl Stream {
     /// margin balances were read in the same tick and the account uses cross margin, and when its wallet moved
     /// (docs/sync.md, "Margin").
     pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
+    /// Bitget Earn's histories a full cycle reads unless it is an hourly one in which neither spot nor an Earn wallet
+    /// moved: the savings (docs/venues.md §2.14) and shark fin records (§2.16).
+    pub const BITGET_EARN: [Stream; 2] = [Stream::BitgetSavings, Stream::BitgetSharkfin];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -582,6 +592,8 @@ impl Stream {
                 // Earn savings (docs/venues.md §2.14): a full cycle's unless it is an hourly one in which neither the
                 // earn nor the spot wallet moved
                 Stream::BitgetSavings,
+                // Earn shark fin (docs/venues.md §2.16): as the savings records, with the shark fin wallet
+                Stream::BitgetSharkfin,
                 // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
                 Stream::BitgetTaxSpot,
                 Stream::BitgetTaxFutures,
@@ -702,6 +714,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `periodType` is mandatory: flexible and fixed-term products are read apart
         Stream::BitgetSavings => {
             venues::parse::bitget::SAVINGS_PERIODS.iter().map(|p| vec![("periodType", p.to_string())]).collect()
+        }
+        // `type` is mandatory: subscriptions, redemptions and interest are read apart
+        Stream::BitgetSharkfin => {
+            venues::parse::bitget::SHARKFIN_TYPES.iter().map(|t| vec![("type", t.to_string())]).collect()
         }
         _ => vec![vec![]],
     }
@@ -843,7 +859,7 @@ mod tests {
         .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
         .chain([BitgetSavings])
         .chain(Stream::BITGET_MARGIN)
-        .chain([BitgetMarginFills])
+        .chain([BitgetMarginFills, BitgetSharkfin])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

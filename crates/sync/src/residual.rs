@@ -247,6 +247,8 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
         ("bitget", "funding") => &[Stream::BitgetTransfers],
         ("bitget", "earn") => &[Stream::BitgetSavings],
+        // Earn shark fin (docs/venues.md §2.16): its subscriptions from and redemptions to spot
+        ("bitget", "sharkfin") => &[Stream::BitgetSharkfin],
         // cross margin (docs/venues.md §2.15): its fills, borrows and repays, interest, transfers
         ("bitget", "margin") => &[
             Stream::BitgetMarginFills,
@@ -327,6 +329,8 @@ mod wallets {
         BitgetCopyProfitShares,
         // Earn savings: subscriptions from and redemptions and interest to spot (docs/venues.md §2.14)
         BitgetSavings,
+        // Earn shark fin: the same, of the shark fin products (docs/venues.md §2.16)
+        BitgetSharkfin,
     ];
 
     pub(super) const BITGET_UNIFIED: &[Stream] = &[
@@ -758,6 +762,7 @@ mod tests {
             "bitget/m/futures",
             "bitget/m/funding",
             "bitget/m/earn",
+            "bitget/m/sharkfin",
             "bitget/u/unified",
         ] {
             assert!(!streams_for(w).is_empty(), "{w}");

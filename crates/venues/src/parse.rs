@@ -1098,6 +1098,8 @@ pub mod bitget {
     pub use copy::{follower_orders, profit_shares, trader_orders};
     mod earn;
     pub use earn::{SAVINGS_PERIODS, savings_balances, savings_records};
+    mod sharkfin;
+    pub use sharkfin::{SHARKFIN_TYPES, SHARKFIN_WALLET, sharkfin_balances, sharkfin_records};
     mod margin;
     pub use margin::{
         FLOW_COVERED, MARGIN_ACCOUNT_TYPE, MARGIN_WALLET, cross_balances, cross_fills, cross_finance_flow,

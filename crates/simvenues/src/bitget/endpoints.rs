@@ -940,6 +940,8 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 mod earn;
 pub(super) use earn::{savings_assets, savings_records};
+mod sharkfin;
+pub(super) use sharkfin::{earn_assets, sharkfin_records};
 mod tax;
 pub(super) use tax::{
     future_record as tax_future_record, margin_record as tax_margin_record, no_record as tax_no_record,

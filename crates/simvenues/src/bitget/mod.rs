@@ -179,6 +179,8 @@ fn route(method: &Method, path: &str) -> Option<Endpoint> {
             c::BITGET_TAX_P2P => ep(Kind::Classic, 1, e::tax_no_record),
             c::BITGET_SAVINGS_ASSETS => ep(Kind::Classic, 10, e::savings_assets),
             c::BITGET_SAVINGS_RECORDS => ep(Kind::Classic, 10, e::savings_records),
+            c::BITGET_EARN_ASSETS => ep(Kind::Classic, 10, e::earn_assets),
+            c::BITGET_SHARKFIN_RECORDS => ep(Kind::Classic, 10, e::sharkfin_records),
             c::BITGET_MARGIN_CROSS_ASSETS => ep(Kind::Classic, 10, e::cross_assets),
             c::BITGET_MARGIN_CROSS_FLOW => ep(Kind::Classic, 10, e::cross_flow),
             c::BITGET_MARGIN_CROSS_INTEREST => ep(Kind::Classic, 10, e::cross_interest),

@@ -60,8 +60,9 @@ const SPOT: &[(&str, TaxUse)] = {
         ("Transfer out", Checked("transfer")),
         ("Airdrop Reward-A", Income(Other)),
         ("Airdrop Reward-B", Income(Other)),
-        // Earn savings (docs/venues.md §2.14): the savings records' subscriptions, redemptions, interest and
-        // penalties, the same money (their interest is not booked from here too)
+        // Earn savings (docs/venues.md §2.14) and shark fin (§2.16): the savings and shark fin records'
+        // subscriptions, redemptions, interest and penalties, the same money (their interest is not booked from here
+        // too)
         ("Subscribe", Checked("earn")),
         ("Redemption", Checked("earn")),
         ("Interest", Checked("earn")),
@@ -263,8 +264,8 @@ pub fn event_group(e: &Event) -> Option<&'static str> {
     if e.id.contains(":tax:") {
         return None;
     }
-    // the Earn savings records' events, wherever their money lands (docs/venues.md §2.14)
-    if e.id.contains("/earn:savings:") {
+    // the Earn savings and shark fin records' events, wherever their money lands (docs/venues.md §2.14, §2.16)
+    if e.id.contains("/earn:savings:") || e.id.contains("/sharkfin:sharkfin:") {
         return Some("earn");
     }
     Some(match &e.kind {
