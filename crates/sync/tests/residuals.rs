@@ -102,6 +102,14 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
         assert!(!balances[w].is_empty(), "{w}: {:?}", balances[w]);
         assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");
     }
+    // and each classic Bitget data account's shark fin wallet (docs/venues.md §2.16): its balance read (the Earn
+    // overview beyond the savings), its events synced, its residuals zero above with the rest
+    let sharkfin: Vec<&String> = balances.keys().filter(|w| w.ends_with("/sharkfin")).collect();
+    assert!(!sharkfin.is_empty(), "no shark fin balance was read");
+    for w in sharkfin {
+        assert!(balances[w].get("USDT").is_some_and(|v| v != "0"), "{w}: {:?}", balances[w]);
+        assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");
+    }
 
     // 30 days: windowed history older than that is not read, and what it moved is the residual
     let late = tmp("late");
