@@ -266,7 +266,9 @@ pub fn what_is_read(mode: venues::AccountMode, kind: AccountKind) -> &'static st
     use venues::AccountMode::{Binance, BitgetClassic, BitgetUnified};
     match (mode, kind) {
         (Binance, AccountKind::Regular) => "spot, wallet, USDS-M futures, Simple Earn",
-        (BitgetClassic, AccountKind::Regular) => "classic: spot, USDT-M futures, Earn savings and shark fin, cross margin",
+        (BitgetClassic, AccountKind::Regular) => {
+            "classic: spot, USDT-M futures, Earn savings, shark fin and crypto loans, cross margin"
+        }
         (BitgetUnified, AccountKind::Regular) => "unified account",
         (Binance, AccountKind::CopyTrading) => "lead portfolio: its USDS-M futures wallet",
         (BitgetClassic, AccountKind::CopyTrading) => {
@@ -445,6 +447,7 @@ pub fn wallet_name<'a>(venue: &str, wallet: &'a str) -> &'a str {
         (_, "earn") => "Earn",
         (_, "margin") => "cross margin",
         ("bitget", "sharkfin") => "Shark Fin",
+        ("bitget", "loan") => "crypto loans",
         (_, "coinm") => "COIN-M futures",
         (_, "usdcm") => "USDC-M futures",
         (_, w) => w,

@@ -532,6 +532,12 @@ endpoints! {
         "Earn holdings per coin, every product";
     BITGET_SHARKFIN_RECORDS = Get "/api/v2/earn/sharkfin/records" Bitget Signed BitgetPerSecond(10)
         "Earn shark fin subscriptions, redemptions and interest";
+    // Bitget Earn crypto loans (docs/venues.md §2.17): the open loans (the loan wallet's collateral and debt), the loans
+    // taken and the repays; 10 requests a second per UID each
+    BITGET_LOAN_ORDERS = Get "/api/v2/earn/loan/ongoing-orders" Bitget Signed BitgetPerSecond(10)
+        "open crypto loans: collateral and principal";
+    BITGET_LOAN_BORROWS = Get "/api/v2/earn/loan/borrow-history" Bitget Signed BitgetPerSecond(10) "crypto loans taken";
+    BITGET_LOAN_REPAYS = Get "/api/v2/earn/loan/repay-history" Bitget Signed BitgetPerSecond(10) "crypto loan repays";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -964,11 +970,12 @@ mod tests {
     }
 
     /// Bitget Earn is read through its savings holdings and records (docs/venues.md §2.14), the Earn overview and the
-    /// shark fin records (§2.16), four signed GETs at 10 a second per UID; the savings account's estimates, the shark
-    /// fin products page (no quantity) and the crypto loans are not read, and the subscribe, redeem, borrow, repay and
-    /// pledge siblings stay refused above.
+    /// shark fin records (§2.16) and the crypto loans' open orders, loan history and repays (§2.17), seven signed GETs
+    /// at 10 a second per UID; the savings account's estimates, the shark fin products page (no quantity), the loans'
+    /// debts, liquidations and collateral changes are not read, and the subscribe, redeem, borrow, repay and pledge
+    /// siblings stay refused above.
     #[test]
-    fn bitget_earn_entries_are_savings_and_sharkfin_reads() {
+    fn bitget_earn_entries_are_savings_sharkfin_and_loan_reads() {
         let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/earn/")).collect();
         let paths: Vec<&str> = earn.iter().map(|e| e.path).collect();
         assert_eq!(
@@ -977,7 +984,10 @@ mod tests {
                 "/api/v2/earn/savings/assets",
                 "/api/v2/earn/savings/records",
                 "/api/v2/earn/account/assets",
-                "/api/v2/earn/sharkfin/records"
+                "/api/v2/earn/sharkfin/records",
+                "/api/v2/earn/loan/ongoing-orders",
+                "/api/v2/earn/loan/borrow-history",
+                "/api/v2/earn/loan/repay-history"
             ]
         );
         for e in earn {
@@ -989,7 +999,14 @@ mod tests {
             );
             assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
         }
-        for not_read in ["/api/v2/earn/savings/account", "/api/v2/earn/sharkfin/assets"] {
+        let not_read = [
+            "/api/v2/earn/savings/account",
+            "/api/v2/earn/sharkfin/assets",
+            "/api/v2/earn/loan/debts",
+            "/api/v2/earn/loan/reduces",
+            "/api/v2/earn/loan/revise-history",
+        ];
+        for not_read in not_read {
             assert!(lookup(Venue::Bitget, Method::Get, not_read).is_none(), "{not_read}");
         }
     }

@@ -28,6 +28,8 @@ mod savings;
 pub use savings::SavingsRecord;
 mod sharkfin;
 pub use sharkfin::SharkfinRecord;
+mod earn_loan;
+pub use earn_loan::{EarnLoan, EarnLoanRepay};
 mod bitget_margin;
 mod isolated;
 pub use bitget_margin::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest};
@@ -575,6 +577,8 @@ pub struct BitgetAccount {
     pub margin: BitgetMargin,
     /// Earn shark fin records (classic accounts, docs/venues.md §2.16), chronological.
     pub sharkfin: Vec<SharkfinRecord>,
+    /// Earn crypto loans (classic accounts, docs/venues.md §2.17), by borrow time.
+    pub earn_loans: Vec<EarnLoan>,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -2018,6 +2022,7 @@ fn gen_bitget(
     };
     let mut savings = savings::savings_plan(&plan, unified, days, start + days * DAY);
     let mut sharkfin = sharkfin::sharkfin_plan(&plan, unified, days);
+    let mut loans = earn_loan::loan_plan(&plan, unified, days);
     let mut activity = BitgetActivity {
         g,
         market,
@@ -2054,6 +2059,9 @@ fn gen_bitget(
         while let Some((at, act, settle)) = sharkfin.pop_if(|(at, _, _)| *at <= t) {
             activity.sharkfin(at, act, settle);
         }
+        while let Some((at, act)) = loans.pop_if(|(at, _)| *at <= t) {
+            activity.earn_loan(at, act);
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2080,6 +2088,9 @@ fn gen_bitget(
     // a shark fin act after the last act
     while let Some((at, act, settle)) = sharkfin.pop() {
         activity.sharkfin(at, act, settle);
+    }
+    while let Some((at, act)) = loans.pop() {
+        activity.earn_loan(at, act);
     }
     activity.finish()
 }
@@ -2155,6 +2166,7 @@ impl BitgetAccount {
             savings: Vec::new(),
             margin: BitgetMargin::default(),
             sharkfin: Vec::new(),
+            earn_loans: Vec::new(),
         }
     }
 }
@@ -2706,6 +2718,7 @@ impl BitgetActivity<'_> {
     /// The account with its final wallets.
     fn finish(self) -> BitgetAccount {
         let sharkfin = self.sharkfin_wallet();
+        let loan = self.loan_wallet();
         let mut a = self.a;
         if self.unified {
             a.wallets.insert("unified", self.spot);
@@ -2720,6 +2733,9 @@ impl BitgetActivity<'_> {
             }
             if !a.sharkfin.is_empty() {
                 a.wallets.insert("sharkfin", sharkfin);
+            }
+            if !a.earn_loans.is_empty() {
+                a.wallets.insert("loan", loan);
             }
         }
         a

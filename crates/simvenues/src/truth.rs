@@ -179,6 +179,7 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_tax_only(a, &mut out);
         bitget_savings(a, &mut out);
         bitget_sharkfin(a, &mut out);
+        bitget_earn_loans(a, &mut out);
         bitget_product_futures(a, &mut out);
         bitget_margin(world, a, &mut out);
     }
@@ -1064,6 +1065,63 @@ fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
             }
         };
         out.push(ev(format!("{fin}:sharkfin:{}:{}", r.kind, r.id), r.time, acc, kind));
+    }
+}
+
+/// Bitget Earn crypto loans (docs/venues.md §2.17): a loan taken is a borrow in `loan`, the units moved to spot and
+/// the collateral moved from spot; a repay the interest charged, principal and interest moved from spot, the repay
+/// and the collateral moved back; every id the loan wallet's, `:loan:{what}:{orderId}` (a repay's `:{repayTime}`).
+fn bitget_earn_loans(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (spot, loan) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/loan", a.label));
+    let transfer = |from: &str, to: &str, asset: &str, amount: Decimal| EventKind::Transfer {
+        from_account: AccountId(from.to_string()),
+        to_account: AccountId(to.to_string()),
+        asset: asset.to_string(),
+        amount,
+    };
+    for l in &a.earn_loans {
+        let (id, t) = (l.id, l.time);
+        let borrow = EventKind::Loan {
+            action: LoanAction::Borrow,
+            asset: l.loan_coin.to_string(),
+            amount: l.loan_amount,
+            interest: None,
+        };
+        out.push(ev(format!("{loan}:loan:borrow:{id}"), t, &loan, borrow));
+        let moved = transfer(&loan, &spot, &l.loan_coin, l.loan_amount);
+        out.push(ev(format!("{loan}:loan:borrowed:{id}"), t, &loan, moved));
+        out.push(ev(
+            format!("{loan}:loan:pledge:{id}"),
+            t,
+            &spot,
+            transfer(&spot, &loan, &l.pledge_coin, l.pledge_amount),
+        ));
+        let Some(r) = &l.repay else { continue };
+        let t = r.time;
+        if !r.interest.is_zero() {
+            let kind = EventKind::Loan {
+                action: LoanAction::Interest,
+                asset: l.loan_coin.to_string(),
+                amount: r.interest,
+                interest: None,
+            };
+            out.push(ev(format!("{loan}:loan:interest:{id}:{t}"), t, &loan, kind));
+        }
+        let paid = transfer(&spot, &loan, &l.loan_coin, r.principal + r.interest);
+        out.push(ev(format!("{loan}:loan:pay:{id}:{t}"), t, &spot, paid));
+        let kind = EventKind::Loan {
+            action: LoanAction::Repay,
+            asset: l.loan_coin.to_string(),
+            amount: r.principal,
+            interest: (!r.interest.is_zero()).then_some(r.interest),
+        };
+        out.push(ev(format!("{loan}:loan:repay:{id}:{t}"), t, &loan, kind));
+        out.push(ev(
+            format!("{loan}:loan:unlock:{id}:{t}"),
+            t,
+            &loan,
+            transfer(&loan, &spot, &l.pledge_coin, r.unlocked),
+        ));
     }
 }
 

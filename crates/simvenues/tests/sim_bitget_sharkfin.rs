@@ -97,7 +97,8 @@ async fn sharkfin_records_and_the_earn_overview_follow_the_documented_shapes() {
             }
         }
     }
-    for (ty, tax_type, sign) in [("subscription", "Subscribe", -1), ("redemption", "Redemption", 1), ("interest", "Interest", 1)]
+    for (ty, tax_type, sign) in
+        [("subscription", "Subscribe", -1), ("redemption", "Redemption", 1), ("interest", "Interest", 1)]
     {
         for r in &rows_of[ty] {
             let id: u64 = r["orderId"].as_str().unwrap().parse().unwrap();

@@ -44,6 +44,8 @@ pub enum Paging {
     PageOnly,
     /// Binance margin capital flow: `fromId` = last id (the venue answers the rows with an id above it).
     FromIdAfter,
+    /// Bitget Earn loans: `pageNo` number with `pageSize` (docs/venues.md §2.17).
+    PageNoSize,
 }
 
 impl Paging {
@@ -183,6 +185,12 @@ pub enum Stream {
     BitgetMarginFills,
     /// Bitget `/api/v2/earn/sharkfin/records`, per `type` (docs/venues.md §2.16).
     BitgetSharkfin,
+    /// Bitget `/api/v2/earn/loan/ongoing-orders`: the open loans taken (docs/venues.md §2.17).
+    BitgetLoanOrders,
+    /// Bitget `/api/v2/earn/loan/borrow-history`: the loans taken, once closed.
+    BitgetLoanBorrows,
+    /// Bitget `/api/v2/earn/loan/repay-history`.
+    BitgetLoanRepays,
 }
 
 /// A stream's request rules.
@@ -360,6 +368,13 @@ impl Stream {
             // Earn shark fin records (docs/venues.md §2.16): as the savings records, three months per query (90 days
             // here), 100 rows, `idLessThan` = `endId`; how far back is not stated
             Stream::BitgetSharkfin => s(&BITGET_SHARKFIN_RECORDS, Some(90 * DAY - 1), None, 100, EndId, 0),
+            // crypto loans (docs/venues.md §2.17): the open loans in one request; the loan history and the repays
+            // "only the past three months", `startTime` and `endTime` required, `pageNo` with `pageSize` (max 100)
+            Stream::BitgetLoanOrders => s(&BITGET_LOAN_ORDERS, None, None, 100, Single, 0),
+            Stream::BitgetLoanBorrows => {
+                s(&BITGET_LOAN_BORROWS, Some(90 * DAY - 1), Some(90 * DAY), 100, PageNoSize, 0)
+            }
+            Stream::BitgetLoanRepays => s(&BITGET_LOAN_REPAYS, Some(90 * DAY - 1), Some(90 * DAY), 100, PageNoSize, 0),
         }
     }
 
@@ -427,6 +442,9 @@ impl Stream {
             BitgetMarginInterest => "cross margin interest",
             BitgetMarginFills => "cross margin fills",
             BitgetSharkfin => "Earn shark fin subscriptions, redemptions and interest",
+            BitgetLoanOrders => "open crypto loans",
+            BitgetLoanBorrows => "crypto loans taken",
+            BitgetLoanRepays => "crypto loan repays",
         }
     }
 
@@ -492,7 +510,7 @@ impl Stream {
             BitgetTaxSpot | BitgetTaxFutures | BitgetTaxMargin | BitgetTaxP2p => Venue::Bitget,
             BitgetSavings => Venue::Bitget,
             BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
-            BitgetSharkfin => Venue::Bitget,
+            BitgetSharkfin | BitgetLoanOrders | BitgetLoanBorrows | BitgetLoanRepays => Venue::Bitget,
         }
     }
 
@@ -545,8 +563,17 @@ impl Stream {
     /// (docs/sync.md, "Margin").
     pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
     /// Bitget Earn's histories a full cycle reads unless it is an hourly one in which neither spot nor an Earn wallet
-    /// moved: the savings (docs/venues.md §2.14) and shark fin records (§2.16).
-    pub const BITGET_EARN: [Stream; 2] = [Stream::BitgetSavings, Stream::BitgetSharkfin];
+    /// moved: the savings (docs/venues.md §2.14) and shark fin records (§2.16), the crypto loans (§2.17).
+    pub const BITGET_EARN: [Stream; 5] = [
+        Stream::BitgetSavings,
+        Stream::BitgetSharkfin,
+        Stream::BitgetLoanOrders,
+        Stream::BitgetLoanBorrows,
+        Stream::BitgetLoanRepays,
+    ];
+    /// Bitget's crypto loan histories (docs/venues.md §2.17): an incremental tick reads them when the loan wallet moved.
+    pub const BITGET_LOANS: [Stream; 3] =
+        [Stream::BitgetLoanOrders, Stream::BitgetLoanBorrows, Stream::BitgetLoanRepays];
 
     /// Streams that do not depend on discovered assets, per account mode, in the order they run.
     pub fn independent(mode: AccountMode) -> &'static [Stream] {
@@ -594,6 +621,10 @@ impl Stream {
                 Stream::BitgetSavings,
                 // Earn shark fin (docs/venues.md §2.16): as the savings records, with the shark fin wallet
                 Stream::BitgetSharkfin,
+                // Earn crypto loans (docs/venues.md §2.17): as the savings records, with the loan wallet
+                Stream::BitgetLoanOrders,
+                Stream::BitgetLoanBorrows,
+                Stream::BitgetLoanRepays,
                 // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
                 Stream::BitgetTaxSpot,
                 Stream::BitgetTaxFutures,
@@ -859,7 +890,7 @@ mod tests {
         .chain([BitgetTaxSpot, BitgetTaxFutures, BitgetTaxMargin, BitgetTaxP2p])
         .chain([BitgetSavings])
         .chain(Stream::BITGET_MARGIN)
-        .chain([BitgetMarginFills, BitgetSharkfin])
+        .chain([BitgetMarginFills, BitgetSharkfin, BitgetLoanOrders, BitgetLoanBorrows, BitgetLoanRepays])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

@@ -249,6 +249,8 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("bitget", "earn") => &[Stream::BitgetSavings],
         // Earn shark fin (docs/venues.md §2.16): its subscriptions from and redemptions to spot
         ("bitget", "sharkfin") => &[Stream::BitgetSharkfin],
+        // Earn crypto loans (docs/venues.md §2.17): the loans taken and repaid, their collateral
+        ("bitget", "loan") => &Stream::BITGET_LOANS,
         // cross margin (docs/venues.md §2.15): its fills, borrows and repays, interest, transfers
         ("bitget", "margin") => &[
             Stream::BitgetMarginFills,
@@ -331,6 +333,10 @@ mod wallets {
         BitgetSavings,
         // Earn shark fin: the same, of the shark fin products (docs/venues.md §2.16)
         BitgetSharkfin,
+        // crypto loans: what is borrowed arrives, collateral leaves and comes back, repays leave (§2.17)
+        BitgetLoanOrders,
+        BitgetLoanBorrows,
+        BitgetLoanRepays,
     ];
 
     pub(super) const BITGET_UNIFIED: &[Stream] = &[
@@ -763,6 +769,7 @@ mod tests {
             "bitget/m/funding",
             "bitget/m/earn",
             "bitget/m/sharkfin",
+            "bitget/m/loan",
             "bitget/u/unified",
         ] {
             assert!(!streams_for(w).is_empty(), "{w}");

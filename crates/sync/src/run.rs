@@ -8,9 +8,9 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS,
-    BITGET_EARN_ASSETS,
-    BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
+    BITGET_EARN_ASSETS, BITGET_FUTURES_ACCOUNTS, BITGET_LOAN_ORDERS, BITGET_MARGIN_CROSS_ASSETS, BITGET_POSITIONS,
+    BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host,
+    Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -388,6 +388,9 @@ fn parse_page(
             g::savings_records(data, label, period)
         }
         Stream::BitgetSharkfin => g::sharkfin_records(data, label),
+        Stream::BitgetLoanOrders => g::loan_orders(data, label),
+        Stream::BitgetLoanBorrows => g::loan_history(data, label),
+        Stream::BitgetLoanRepays => g::loan_repays(data, label),
         Stream::BitgetMarginFlow => g::cross_finance_flow(data, label),
         Stream::BitgetMarginInterest => g::cross_interest(data, label),
         Stream::BitgetMarginFills => {
@@ -504,7 +507,7 @@ impl Moved {
             || check.is_none_or(|c| {
                 ["binance", "bitget"].iter().any(|v| {
                     c.wallet_moved(&format!("{v}/{label}/earn")) || c.wallet_moved(&format!("{v}/{label}/spot"))
-                }) || c.wallet_moved(&format!("bitget/{label}/sharkfin"))
+                }) || ["sharkfin", "loan"].iter().any(|w| c.wallet_moved(&format!("bitget/{label}/{w}")))
             });
         let staking_in_full = !due || check.is_none_or(|c| staking_moved(c, label));
         let fiat_orders = FiatOrders::of(reason, check, label);
@@ -1205,6 +1208,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         if reason.is_none() && !spot_moved {
             snap.keep_last(st, earn);
             snap.keep_last(st, sharkfin);
+            snap.keep_last(st, format!("bitget/{}/{}", run.label, parse::bitget::LOAN_WALLET));
             return Ok(());
         }
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
@@ -1225,6 +1229,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         // after the savings holdings: the shark fin wallet is what the overview holds beyond them
         let d = self.snapshot_call(client, run, &BITGET_EARN_ASSETS, &[]).await?;
         parse::bitget::sharkfin_balances(&d, &run.label, &mut snap.balances).map_err(parse_err)?;
+        // the open crypto loans: the loan wallet's collateral and principal owed (docs/venues.md §2.17)
+        let d = self.snapshot_call(client, run, &BITGET_LOAN_ORDERS, &[]).await?;
+        parse::bitget::loan_balances(&d, &run.label, &mut snap.balances).map_err(parse_err)?;
         st.earn_at = Some(run.now);
         Ok(())
     }
@@ -1795,6 +1802,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         // Earn shark fin (docs/venues.md §2.16): a subscription or a settlement moves the shark fin wallet
         if moved(cx, mode, label, parse::bitget::SHARKFIN_WALLET) {
             streams.push(Stream::BitgetSharkfin);
+        }
+        // Earn crypto loans (docs/venues.md §2.17): a borrow, a repay moves the loan wallet's collateral or debt
+        if moved(cx, mode, label, parse::bitget::LOAN_WALLET) {
+            streams.extend(Stream::BITGET_LOANS);
         }
         self.run_streams(client, cx, &streams).await?;
         // transfers of the coins that moved in both wallets

@@ -1098,6 +1098,8 @@ pub mod bitget {
     pub use copy::{follower_orders, profit_shares, trader_orders};
     mod earn;
     pub use earn::{SAVINGS_PERIODS, savings_balances, savings_records};
+    mod loan;
+    pub use loan::{LOAN_WALLET, loan_balances, loan_history, loan_orders, loan_repays};
     mod sharkfin;
     pub use sharkfin::{SHARKFIN_TYPES, SHARKFIN_WALLET, sharkfin_balances, sharkfin_records};
     mod margin;

@@ -942,6 +942,8 @@ mod earn;
 pub(super) use earn::{savings_assets, savings_records};
 mod sharkfin;
 pub(super) use sharkfin::{earn_assets, sharkfin_records};
+mod earn_loan;
+pub(super) use earn_loan::{loan_history, loan_orders, loan_repays};
 mod tax;
 pub(super) use tax::{
     future_record as tax_future_record, margin_record as tax_margin_record, no_record as tax_no_record,

@@ -35,7 +35,7 @@ const SHARKFIN_APY: i64 = 8;
 #[derive(Clone, Copy, Debug)]
 pub(super) enum SharkfinAct {
     Subscribe(usize),
-    Settle(usize),
+    Settle,
 }
 
 /// A classic account's shark fin timeline, latest first (the activity pops the next one): product 0 subscribed two
@@ -51,7 +51,7 @@ pub(super) fn sharkfin_plan(plan: &[(i64, Act)], unified: bool, days: i64) -> Ve
     let settle = at(3 * n / 5);
     let mut out = vec![
         (at(2 * n / 5), SharkfinAct::Subscribe(0), settle),
-        (settle, SharkfinAct::Settle(0), settle),
+        (settle, SharkfinAct::Settle, settle),
         // the second product settles a week after the history's end
         (at(9 * n / 10), SharkfinAct::Subscribe(1), plan[n - 1].0 + 7 * DAY),
     ];
@@ -82,7 +82,7 @@ impl BitgetActivity<'_> {
                 add(spot, SHARKFIN_COIN, -amount);
                 (t, vec![("subscription", 0, amount)])
             }
-            SharkfinAct::Settle(_) => {
+            SharkfinAct::Settle => {
                 let Some(sub) = a.sharkfin.iter().find(|r| r.product == product && r.kind == "subscription") else {
                     return;
                 };

@@ -50,12 +50,14 @@ pub fn sharkfin_records(data: &Value, label: &str) -> Result<Page, VenueError> {
             "subscription" => (spot.clone(), transfer(&spot, &fin)),
             "redemption" => (fin.clone(), transfer(&fin, &spot)),
             "interest" => {
-                let kind = EventKind::Income { income_type: IncomeType::Interest, asset: coin.clone(), amount, symbol: None };
+                let kind =
+                    EventKind::Income { income_type: IncomeType::Interest, asset: coin.clone(), amount, symbol: None };
                 (spot.clone(), kind)
             }
             _ => {
                 page.warnings.push(format!("{E} row {id}: unknown type {ty:?}, kept as other income"));
-                let kind = EventKind::Income { income_type: IncomeType::Other, asset: coin.clone(), amount, symbol: None };
+                let kind =
+                    EventKind::Income { income_type: IncomeType::Other, asset: coin.clone(), amount, symbol: None };
                 (fin.clone(), kind)
             }
         };

@@ -264,6 +264,10 @@ pub fn event_group(e: &Event) -> Option<&'static str> {
     if e.id.contains(":tax:") {
         return None;
     }
+    // crypto loans: the tax records list no type tied to them (docs/venues.md §2.17)
+    if e.id.contains("/loan:loan:") {
+        return None;
+    }
     // the Earn savings and shark fin records' events, wherever their money lands (docs/venues.md §2.14, §2.16)
     if e.id.contains("/earn:savings:") || e.id.contains("/sharkfin:sharkfin:") {
         return Some("earn");
