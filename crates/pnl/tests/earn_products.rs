@@ -27,7 +27,7 @@ fn sharkfin_moves_lots_and_books_its_yield_as_income() {
     let at_2 = compute(&events[..2], &prices, &per);
     let mut pools: Vec<(&str, _, _)> = at_2.open_lots.iter().map(|l| (l.pool.as_str(), l.amount, l.cost)).collect();
     pools.sort();
-    assert_eq!(pools, vec![(SPOT, d("0.5"), d("10000")), (SHARKFIN, d("0.5"), d("10000"))]);
+    assert_eq!(pools, vec![(SHARKFIN, d("0.5"), d("10000")), (SPOT, d("0.5"), d("10000"))]);
     assert_eq!(at_2.realized.total, d("0"), "a subscription is no PnL");
     // settled: the principal back with its lot (no PnL), the yield 0.002 × 30000 income opening a lot of that cost
     let at_9 = compute(&events[..4], &prices, &per);
