@@ -532,8 +532,8 @@ endpoints! {
         "Earn holdings per coin, every product";
     BITGET_SHARKFIN_RECORDS = Get "/api/v2/earn/sharkfin/records" Bitget Signed BitgetPerSecond(10)
         "Earn shark fin subscriptions, redemptions and interest";
-    // Bitget Earn crypto loans (docs/venues.md §2.17): the open loans (the loan wallet's collateral and debt), the loans
-    // taken and the repays; 10 requests a second per UID each
+    // Bitget Earn crypto loans (docs/venues.md §2.17): the open loans (the loan wallet's collateral and debt), the
+    // loans taken and the repays; 10 requests a second per UID each
     BITGET_LOAN_ORDERS = Get "/api/v2/earn/loan/ongoing-orders" Bitget Signed BitgetPerSecond(10)
         "open crypto loans: collateral and principal";
     BITGET_LOAN_BORROWS = Get "/api/v2/earn/loan/borrow-history" Bitget Signed BitgetPerSecond(10) "crypto loans taken";

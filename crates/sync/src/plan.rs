@@ -571,7 +571,8 @@ impl Stream {
         Stream::BitgetLoanBorrows,
         Stream::BitgetLoanRepays,
     ];
-    /// Bitget's crypto loan histories (docs/venues.md §2.17): an incremental tick reads them when the loan wallet moved.
+    /// Bitget's crypto loan histories (docs/venues.md §2.17): an incremental tick reads them when the loan wallet
+    /// moved.
     pub const BITGET_LOANS: [Stream; 3] =
         [Stream::BitgetLoanOrders, Stream::BitgetLoanBorrows, Stream::BitgetLoanRepays];
 
