@@ -361,19 +361,20 @@ pub fn residuals(
     compute(account, balances, &|_| at, at, history_from, events)
 }
 
-/// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet as of
-/// `earn_at`, the `margin` wallet as of `margin_at`, the isolated pairs' as of `isolated_at`, when the tick left them
+/// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet, and
+/// Bitget's `sharkfin` and `loan` read with it, as of `earn_at`, the `margin` wallet as of `margin_at`, the isolated pairs' as of `isolated_at`, when the tick left them
 /// as last read), and the history start
 /// of its last full cycle. `None` before the account's first completed tick.
 pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
     let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
     let (earn, margin) = (format!("{account}/earn"), format!("{account}/margin"));
+    let (sharkfin, loan) = (format!("{account}/sharkfin"), format!("{account}/loan"));
     let isolated = format!("{account}/{ISOLATED_WALLET_PREFIX}");
     let earn_at = st.earn_at.unwrap_or(at).min(at);
     let margin_at = st.margin_at.unwrap_or(at).min(at);
     let isolated_at = st.isolated_at.unwrap_or(at).min(at);
     let wallet_at = |w: &str| {
-        if w == earn {
+        if w == earn || w == sharkfin || w == loan {
             earn_at
         } else if w == margin {
             margin_at
@@ -646,6 +647,33 @@ mod tests {
         let r = of_state("binance/m", &st, &events).unwrap();
         assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, e, d("-2")));
         assert!(of_state("binance/m", &AccountState::default(), &events).is_none(), "nothing read yet");
+    }
+
+    /// Bitget's shark fin and crypto loan wallets are read with the savings holdings (docs/venues.md §2.16, §2.17):
+    /// each counted up to `earn_at`, as the earn wallet.
+    #[test]
+    fn the_state_counts_the_sharkfin_and_loan_wallets_up_to_the_earn_reading() {
+        for w in ["bitget/m/sharkfin", "bitget/m/loan"] {
+            let income = EventKind::Income {
+                income_type: ledger::IncomeType::Other,
+                asset: "USDT".into(),
+                amount: d("2"),
+                symbol: None,
+            };
+            let events = vec![ev("x1", 50, w, income)];
+            let b: Balances = [(w.to_string(), BTreeMap::new())].into();
+            let st = AccountState {
+                balances: Some(b),
+                balances_at: Some(100),
+                earn_at: Some(40),
+                ..AccountState::default()
+            };
+            // the event came after the wallet was read: not counted against it
+            assert!(of_state("bitget/m", &st, &events).unwrap().complete(), "{w}");
+            let st = AccountState { earn_at: Some(60), ..st };
+            let r = of_state("bitget/m", &st, &events).unwrap();
+            assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, w, d("-2")));
+        }
     }
 
     /// The margin wallet is net of what is owed (docs/sync.md, "Margin"): a borrow moves nothing, interest charged

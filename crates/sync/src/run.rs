@@ -1189,10 +1189,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
-    /// A classic Bitget account's Earn savings holdings, flexible and fixed-term, into the earn wallet, and the Earn
-    /// overview, whose holdings beyond the savings are the shark fin wallet (docs/venues.md §2.16) (10 a second per
-    /// UID each, docs/sync.md): in a full cycle and when spot moved (a subscription, a redemption or interest moves
-    /// it); otherwise the earn and shark fin wallets are as last read (`AccountState::earn_at`).
+    /// A classic Bitget account's Earn savings holdings, flexible and fixed-term, into the earn wallet, the Earn
+    /// overview, whose holdings beyond the savings are the shark fin wallet (docs/venues.md §2.16), and the open
+    /// crypto loans, the loan wallet (§2.17) (10 a second per UID each, docs/sync.md): in a full cycle and when spot
+    /// moved (a subscription, a redemption, interest, a borrow or a repay moves it); otherwise the three wallets are
+    /// as last read (`AccountState::earn_at`).
     async fn bitget_savings_snapshot(
         &self,
         client: &Client,
@@ -1375,7 +1376,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         balances: &Balances,
     ) -> Result<(), SyncError> {
         let copy_trading = cx.borrow().run.copy_trading;
-        // streams that need no discovery (the savings records unless an hourly cycle finds neither earn nor spot moved)
+        // streams that need no discovery (the Earn records unless an hourly cycle finds neither spot nor an Earn wallet
+        // moved)
         let earn = cx.borrow().moved.earn_in_full;
         let streams: Vec<Stream> =
             Stream::independent(mode).iter().copied().filter(|s| earn || !Stream::BITGET_EARN.contains(s)).collect();
