@@ -267,7 +267,7 @@ pub fn what_is_read(mode: venues::AccountMode, kind: AccountKind) -> &'static st
     match (mode, kind) {
         (Binance, AccountKind::Regular) => "spot, wallet, USDS-M futures, Simple Earn",
         (BitgetClassic, AccountKind::Regular) => {
-            "classic: spot, USDT-M futures, Earn savings, cross and isolated margin"
+            "classic: spot, USDT-M futures, Earn savings, shark fin and crypto loans, cross and isolated margin"
         }
         (BitgetUnified, AccountKind::Regular) => "unified account",
         (Binance, AccountKind::CopyTrading) => "lead portfolio: its USDS-M futures wallet",
@@ -446,6 +446,8 @@ pub fn wallet_name<'a>(venue: &str, wallet: &'a str) -> &'a str {
         ("binance", "earn") => "Simple Earn",
         (_, "earn") => "Earn",
         (_, "margin") => "cross margin",
+        ("bitget", "sharkfin") => "Shark Fin",
+        ("bitget", "loan") => "crypto loans",
         (_, "coinm") => "COIN-M futures",
         (_, "usdcm") => "USDC-M futures",
         (_, w) => w,

@@ -188,6 +188,6 @@ fn a_copy_trading_account_says_what_it_is() {
     assert_eq!(what_is_read(AccountMode::Binance, AccountKind::Regular), "spot, wallet, USDS-M futures, Simple Earn");
     assert_eq!(
         what_is_read(AccountMode::BitgetClassic, AccountKind::Regular),
-        "classic: spot, USDT-M futures, Earn savings, cross and isolated margin"
+        "classic: spot, USDT-M futures, Earn savings, shark fin and crypto loans, cross and isolated margin"
     );
 }

@@ -490,7 +490,7 @@ endpoints! {
         "cross margin interest";
     BITGET_MARGIN_CROSS_FILLS = Get "/api/v2/margin/crossed/fills" Bitget Signed BitgetPerSecond(10)
         "cross margin fills";
-    // Bitget isolated margin (docs/venues.md §2.16b): the cross reads with `isolated` in the path, each pair a wallet
+    // Bitget isolated margin (docs/venues.md §2.18): the cross reads with `isolated` in the path, each pair a wallet
     // of its own; reads only, 10 a second per UID each
     BITGET_MARGIN_ISOLATED_ASSETS = Get "/api/v2/margin/isolated/account/assets" Bitget Signed BitgetPerSecond(10)
         "isolated margin balances";
@@ -535,6 +535,19 @@ endpoints! {
     BITGET_SAVINGS_ASSETS = Get "/api/v2/earn/savings/assets" Bitget Signed BitgetPerSecond(10) "Earn savings holdings";
     BITGET_SAVINGS_RECORDS = Get "/api/v2/earn/savings/records" Bitget Signed BitgetPerSecond(10)
         "Earn savings subscriptions, redemptions and interest";
+    // Bitget Earn shark fin (docs/venues.md §2.16): the Earn overview (every Earn product's holdings per coin, of
+    // which the shark fin wallet is what the savings holdings leave) and the shark fin subscriptions, redemptions and
+    // interest; 10 requests a second per UID each
+    BITGET_EARN_ASSETS = Get "/api/v2/earn/account/assets" Bitget Signed BitgetPerSecond(10)
+        "Earn holdings per coin, every product";
+    BITGET_SHARKFIN_RECORDS = Get "/api/v2/earn/sharkfin/records" Bitget Signed BitgetPerSecond(10)
+        "Earn shark fin subscriptions, redemptions and interest";
+    // Bitget Earn crypto loans (docs/venues.md §2.17): the open loans (the loan wallet's collateral and debt), the
+    // loans taken and the repays; 10 requests a second per UID each
+    BITGET_LOAN_ORDERS = Get "/api/v2/earn/loan/ongoing-orders" Bitget Signed BitgetPerSecond(10)
+        "open crypto loans: collateral and principal";
+    BITGET_LOAN_BORROWS = Get "/api/v2/earn/loan/borrow-history" Bitget Signed BitgetPerSecond(10) "crypto loans taken";
+    BITGET_LOAN_REPAYS = Get "/api/v2/earn/loan/repay-history" Bitget Signed BitgetPerSecond(10) "crypto loan repays";
 }
 
 /// The allow-listed endpoint for exactly this venue, method and path (case-sensitive, no normalisation: the
@@ -680,6 +693,10 @@ mod tests {
             (Venue::Bitget, "/api/v2/earn/sharkfin/subscribe"),
             (Venue::Bitget, "/api/v2/earn/loan/borrow"),
             (Venue::Bitget, "/api/v2/earn/loan/repay"),
+            // shark fin and crypto loans (docs/venues.md §2.16): redeeming, and adding or taking back collateral
+            (Venue::Bitget, "/api/v2/earn/sharkfin/redeem"),
+            (Venue::Bitget, "/api/v2/earn/loan/revise-pledge"),
+            (Venue::Bitget, "/api/v2/earn/loan/pledge"),
             (Venue::Bitget, "/api/v2/margin/crossed/account/borrow"),
             (Venue::Bitget, "/api/v2/margin/crossed/account/repay"),
             (Venue::Bitget, "/api/v2/margin/isolated/account/borrow"),
@@ -712,7 +729,7 @@ mod tests {
             (Venue::Bitget, "/api/v2/margin/crossed/batch-place-order"),
             (Venue::Bitget, "/api/v2/margin/crossed/cancel-order"),
             (Venue::Bitget, "/api/v2/margin/crossed/batch-cancel-order"),
-            // Bitget isolated margin (docs/venues.md §2.16b), besides borrowing above: repay, flash repay, orders,
+            // Bitget isolated margin (docs/venues.md §2.18), besides borrowing above: repay, flash repay, orders,
             // cancels (transfers in and out are `/api/v2/spot/wallet/transfer`, above)
             (Venue::Bitget, "/api/v2/margin/isolated/account/repay"),
             (Venue::Bitget, "/api/v2/margin/isolated/account/flash-repay"),
@@ -783,7 +800,7 @@ mod tests {
     }
 
     /// Bitget isolated margin is read through four signed GETs at 10 a second per UID, the cross ones with `isolated`
-    /// in the path (docs/venues.md §2.16b); its write siblings (borrow, repay, flash repay, orders) stay refused above,
+    /// in the path (docs/venues.md §2.18); its write siblings (borrow, repay, flash repay, orders) stay refused above,
     /// and nothing under the isolated margin path is a POST.
     #[test]
     fn bitget_isolated_margin_entries_are_reads() {
@@ -992,14 +1009,27 @@ mod tests {
         assert_eq!(Venue::parse("Binance"), None);
     }
 
-    /// Bitget Earn is read through its savings holdings and records only (docs/venues.md §2.14), two signed GETs at
-    /// 10 a second per UID; the savings account's estimates, the Earn overview, shark fin and loans are not read, and
-    /// the subscribe, redeem, borrow and repay siblings stay refused above.
+    /// Bitget Earn is read through its savings holdings and records (docs/venues.md §2.14), the Earn overview and the
+    /// shark fin records (§2.16) and the crypto loans' open orders, loan history and repays (§2.17), seven signed GETs
+    /// at 10 a second per UID; the savings account's estimates, the shark fin products page (no quantity), the loans'
+    /// debts, liquidations and collateral changes are not read, and the subscribe, redeem, borrow, repay and pledge
+    /// siblings stay refused above.
     #[test]
-    fn bitget_earn_entries_are_savings_reads() {
+    fn bitget_earn_entries_are_savings_sharkfin_and_loan_reads() {
         let earn: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path.starts_with("/api/v2/earn/")).collect();
         let paths: Vec<&str> = earn.iter().map(|e| e.path).collect();
-        assert_eq!(paths, ["/api/v2/earn/savings/assets", "/api/v2/earn/savings/records"]);
+        assert_eq!(
+            paths,
+            [
+                "/api/v2/earn/savings/assets",
+                "/api/v2/earn/savings/records",
+                "/api/v2/earn/account/assets",
+                "/api/v2/earn/sharkfin/records",
+                "/api/v2/earn/loan/ongoing-orders",
+                "/api/v2/earn/loan/borrow-history",
+                "/api/v2/earn/loan/repay-history"
+            ]
+        );
         for e in earn {
             assert_eq!(
                 (e.method, e.security, e.cost, e.limiter()),
@@ -1009,8 +1039,14 @@ mod tests {
             );
             assert!(lookup(Venue::Bitget, Method::Post, e.path).is_none(), "{}", e.path);
         }
-        for not_read in ["/api/v2/earn/savings/account", "/api/v2/earn/account/assets", "/api/v2/earn/sharkfin/assets"]
-        {
+        let not_read = [
+            "/api/v2/earn/savings/account",
+            "/api/v2/earn/sharkfin/assets",
+            "/api/v2/earn/loan/debts",
+            "/api/v2/earn/loan/reduces",
+            "/api/v2/earn/loan/revise-history",
+        ];
+        for not_read in not_read {
             assert!(lookup(Venue::Bitget, Method::Get, not_read).is_none(), "{not_read}");
         }
     }

@@ -1,4 +1,4 @@
-//! docs/accounting.md Example 41b: a Bitget isolated margin pair (§8f; docs/venues.md §2.16b), the wallet
+//! docs/accounting.md Example 45: a Bitget isolated margin pair (§8f; docs/venues.md §2.18), the wallet
 //! `bitget/{label}/isolated-BTCUSDT`, under the loan rules: the transfers in and out are moves between one's own
 //! wallets (no PnL), the borrow is neither income nor a disposal, the interest an expense, the repay (its amount all
 //! it paid, as Bitget's finance flow writes it) settles the debts and realizes their booked value − the cost of the

@@ -27,6 +27,10 @@ pub use margin::{MarginFlow, MarginInterest, MarginLiquidation, MarginLoan};
 mod savings;
 pub use savings::SavingsRecord;
 mod bitget_isolated;
+mod sharkfin;
+pub use sharkfin::SharkfinRecord;
+mod earn_loan;
+pub use earn_loan::{EarnLoan, EarnLoanRepay};
 mod bitget_margin;
 mod isolated;
 pub use bitget_isolated::{BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET};
@@ -573,9 +577,13 @@ pub struct BitgetAccount {
     pub savings: Vec<SavingsRecord>,
     /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills.
     pub margin: BitgetMargin,
-    /// Classic accounts' isolated margin on [`BITGET_ISOLATED_PAIR`] (docs/venues.md §2.16b): the cross margin rows,
+    /// Classic accounts' isolated margin on [`BITGET_ISOLATED_PAIR`] (docs/venues.md §2.18): the cross margin rows,
     /// of that pair.
     pub isolated: BitgetMargin,
+    /// Earn shark fin records (classic accounts, docs/venues.md §2.16), chronological.
+    pub sharkfin: Vec<SharkfinRecord>,
+    /// Earn crypto loans (classic accounts, docs/venues.md §2.17), by borrow time.
+    pub earn_loans: Vec<EarnLoan>,
 }
 
 /// A Bitget classic account's COIN-M or USDC-M futures (docs/venues.md §2.12): fills, bills (the transfer in, the
@@ -2027,6 +2035,8 @@ fn gen_bitget(
         vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
     let mut savings = savings::savings_plan(&plan, unified, days, start + days * DAY);
+    let mut sharkfin = sharkfin::sharkfin_plan(&plan, unified, days);
+    let mut loans = earn_loan::loan_plan(&plan, unified, days);
     let mut activity = BitgetActivity {
         g,
         market,
@@ -2062,6 +2072,12 @@ fn gen_bitget(
         while let Some((at, act)) = savings.pop_if(|(at, _)| *at <= t) {
             activity.savings(at, act);
         }
+        while let Some((at, act, settle)) = sharkfin.pop_if(|(at, _, _)| *at <= t) {
+            activity.sharkfin(at, act, settle);
+        }
+        while let Some((at, act)) = loans.pop_if(|(at, _)| *at <= t) {
+            activity.earn_loan(at, act);
+        }
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2095,6 +2111,13 @@ fn gen_bitget(
     // the savings interest paid after the last act
     while let Some((at, act)) = savings.pop() {
         activity.savings(at, act);
+    }
+    // a shark fin act after the last act
+    while let Some((at, act, settle)) = sharkfin.pop() {
+        activity.sharkfin(at, act, settle);
+    }
+    while let Some((at, act)) = loans.pop() {
+        activity.earn_loan(at, act);
     }
     activity.finish()
 }
@@ -2140,7 +2163,7 @@ fn bitget_plan<'i>(
             insert_free(&mut plan, end - before, act);
         }
     }
-    // and its isolated margin on one pair (docs/venues.md §2.16b), the same way
+    // and its isolated margin on one pair (docs/venues.md §2.18), the same way
     let script_fits = bitget_isolated::BITGET_ISOLATED_SCRIPT.iter().all(|(before, _)| *before < days * DAY);
     if !unified && !plan.is_empty() && script_fits {
         let end = start + days * DAY;
@@ -2178,6 +2201,8 @@ impl BitgetAccount {
             savings: Vec::new(),
             margin: BitgetMargin::default(),
             isolated: BitgetMargin::default(),
+            sharkfin: Vec::new(),
+            earn_loans: Vec::new(),
         }
     }
 }
@@ -2198,7 +2223,7 @@ struct BitgetActivity<'m> {
     margin: Balances,
     /// The open cross margin loan: its principal and the interest charged so far.
     margin_debt: Option<(Decimal, Decimal)>,
-    /// The isolated pair's wallet, net of what is owed (classic mode, docs/venues.md §2.16b).
+    /// The isolated pair's wallet, net of what is owed (classic mode, docs/venues.md §2.18).
     isolated: Balances,
     /// The isolated pair's open loan: its principal and the interest charged so far.
     isolated_debt: Option<(Decimal, Decimal)>,
@@ -2732,6 +2757,8 @@ impl BitgetActivity<'_> {
 
     /// The account with its final wallets.
     fn finish(self) -> BitgetAccount {
+        let sharkfin = self.sharkfin_wallet();
+        let loan = self.loan_wallet();
         let mut a = self.a;
         if self.unified {
             a.wallets.insert("unified", self.spot);
@@ -2746,6 +2773,12 @@ impl BitgetActivity<'_> {
             }
             if !a.isolated.flows.is_empty() {
                 a.wallets.insert(BITGET_ISOLATED_WALLET, self.isolated);
+            }
+            if !a.sharkfin.is_empty() {
+                a.wallets.insert("sharkfin", sharkfin);
+            }
+            if !a.earn_loans.is_empty() {
+                a.wallets.insert("loan", loan);
             }
         }
         a

@@ -196,6 +196,17 @@ fn bitget_as_of(a: &BitgetAccount, t: i64) -> BitgetAccount {
             .collect(),
         margin: a.margin.upto(t),
         isolated: a.isolated.upto(t),
+        sharkfin: upto(&a.sharkfin, t, |r| r.time),
+        earn_loans: a
+            .earn_loans
+            .iter()
+            .filter(|l| l.time <= t)
+            .map(|l| {
+                let mut l = l.clone();
+                l.repay = l.repay.filter(|r| r.time <= t);
+                l
+            })
+            .collect(),
     }
 }
 

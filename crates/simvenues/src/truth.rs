@@ -180,6 +180,8 @@ pub fn ledger(world: &World) -> Vec<Event> {
         bitget_copy(a, &mut out);
         bitget_tax_only(a, &mut out);
         bitget_savings(a, &mut out);
+        bitget_sharkfin(a, &mut out);
+        bitget_earn_loans(a, &mut out);
         bitget_product_futures(a, &mut out);
         bitget_margin(world, a, &mut out);
         bitget_isolated(world, a, &mut out);
@@ -1018,7 +1020,7 @@ fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
     bitget_margin_in(world, &a.label, "margin", crate::generator::BITGET_MARGIN_PAIR, &a.margin, out);
 }
 
-/// Bitget classic isolated margin (docs/venues.md §2.16b): the cross margin events of [`bitget_margin`], in the
+/// Bitget classic isolated margin (docs/venues.md §2.18): the cross margin events of [`bitget_margin`], in the
 /// pair's wallet `isolated-BTCUSDT`.
 fn bitget_isolated(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
     let (pair, wallet) = (crate::generator::BITGET_ISOLATED_PAIR, crate::generator::BITGET_ISOLATED_WALLET);
@@ -1057,6 +1059,91 @@ fn bitget_margin_in(
             interest: None,
         };
         out.push(ev(format!("{margin}:interest:{}", i.id), i.time, &margin, kind));
+    }
+}
+
+/// Bitget Earn shark fin (docs/venues.md §2.16): a subscription a transfer from spot into `sharkfin`, a redemption
+/// one back, interest income in spot; every id the shark fin wallet's, `:sharkfin:{type}:{orderId}`.
+fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (spot, fin) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/sharkfin", a.label));
+    for r in &a.sharkfin {
+        let transfer = |from: &str, to: &str| EventKind::Transfer {
+            from_account: AccountId(from.to_string()),
+            to_account: AccountId(to.to_string()),
+            asset: r.coin.to_string(),
+            amount: r.amount,
+        };
+        let (acc, kind) = match r.kind {
+            "subscription" => (&spot, transfer(&spot, &fin)),
+            "redemption" => (&fin, transfer(&fin, &spot)),
+            _ => {
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: r.coin.to_string(),
+                    amount: r.amount,
+                    symbol: None,
+                };
+                (&spot, kind)
+            }
+        };
+        out.push(ev(format!("{fin}:sharkfin:{}:{}", r.kind, r.id), r.time, acc, kind));
+    }
+}
+
+/// Bitget Earn crypto loans (docs/venues.md §2.17): a loan taken is a borrow in `loan`, the units moved to spot and
+/// the collateral moved from spot; a repay the interest charged, principal and interest moved from spot, the repay
+/// and the collateral moved back; every id the loan wallet's, `:loan:{what}:{orderId}` (a repay's `:{repayTime}`).
+fn bitget_earn_loans(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let (spot, loan) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/loan", a.label));
+    let transfer = |from: &str, to: &str, asset: &str, amount: Decimal| EventKind::Transfer {
+        from_account: AccountId(from.to_string()),
+        to_account: AccountId(to.to_string()),
+        asset: asset.to_string(),
+        amount,
+    };
+    for l in &a.earn_loans {
+        let (id, t) = (l.id, l.time);
+        let borrow = EventKind::Loan {
+            action: LoanAction::Borrow,
+            asset: l.loan_coin.to_string(),
+            amount: l.loan_amount,
+            interest: None,
+        };
+        out.push(ev(format!("{loan}:loan:borrow:{id}"), t, &loan, borrow));
+        let moved = transfer(&loan, &spot, &l.loan_coin, l.loan_amount);
+        out.push(ev(format!("{loan}:loan:borrowed:{id}"), t, &loan, moved));
+        out.push(ev(
+            format!("{loan}:loan:pledge:{id}"),
+            t,
+            &spot,
+            transfer(&spot, &loan, &l.pledge_coin, l.pledge_amount),
+        ));
+        let Some(r) = &l.repay else { continue };
+        let t = r.time;
+        if !r.interest.is_zero() {
+            let kind = EventKind::Loan {
+                action: LoanAction::Interest,
+                asset: l.loan_coin.to_string(),
+                amount: r.interest,
+                interest: None,
+            };
+            out.push(ev(format!("{loan}:loan:interest:{id}:{t}"), t, &loan, kind));
+        }
+        let paid = transfer(&spot, &loan, &l.loan_coin, r.principal + r.interest);
+        out.push(ev(format!("{loan}:loan:pay:{id}:{t}"), t, &spot, paid));
+        let kind = EventKind::Loan {
+            action: LoanAction::Repay,
+            asset: l.loan_coin.to_string(),
+            amount: r.principal,
+            interest: (!r.interest.is_zero()).then_some(r.interest),
+        };
+        out.push(ev(format!("{loan}:loan:repay:{id}:{t}"), t, &loan, kind));
+        out.push(ev(
+            format!("{loan}:loan:unlock:{id}:{t}"),
+            t,
+            &loan,
+            transfer(&loan, &spot, &l.pledge_coin, r.unlocked),
+        ));
     }
 }
 

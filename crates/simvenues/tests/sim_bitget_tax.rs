@@ -96,7 +96,7 @@ async fn tax_records_window_paging_and_types() {
         .map(|r| r["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
         .sum();
     assert!(btc.is_zero(), "BTC nets out: {btc}");
-    // isolated margin (docs/venues.md §2.16b): the pair's flow in its own rows, each naming the pair; its BTC nets
+    // isolated margin (docs/venues.md §2.18): the pair's flow in its own rows, each naming the pair; its BTC nets
     // out too, and none of its rows is a cross one
     let isolated = get(&sb, "/api/v2/tax/margin-record", &format!("{q}&marginType=isolated")).await;
     let iso = isolated["data"].as_array().unwrap();

@@ -32,7 +32,8 @@ fn the_world_as_of_a_time_is_its_history_up_to_then() {
         for (a, b) in whole.bitget.iter().zip(&world.bitget) {
             assert_eq!(a.positions, b.positions, "bitget/{}", a.label);
         }
-        // at earlier times: the ledger up to then, and balances that never went negative (but a margin wallet's)
+        // at earlier times: the ledger up to then, and balances that never went negative (but a margin or loan
+        // wallet's)
         let mut t = world.start;
         while t < world.end {
             let cut = as_of(&world, t);
@@ -45,8 +46,10 @@ fn the_world_as_of_a_time_is_its_history_up_to_then() {
             let expected: Vec<_> = all.iter().filter(|e| e.time.0 <= t && !closes_later(&e.id)).cloned().collect();
             assert_eq!(events, expected, "at {t}");
             for (account, assets) in truth::balances(&cut) {
-                // a margin wallet is net of what it owes: a borrowed asset sold is negative until bought back
-                let margin = account.ends_with("/margin") || account.contains("/isolated-");
+                // a margin wallet is net of what it owes: a borrowed asset sold is negative until bought back; so is
+                // a crypto loan's wallet while the loan is open (docs/venues.md §2.17)
+                let margin =
+                    account.ends_with("/margin") || account.contains("/isolated-") || account.ends_with("/loan");
                 for (asset, v) in assets.into_iter().filter(|_| !margin) {
                     assert!(v > Decimal::ZERO, "{account} {asset} {v} at {t}");
                 }

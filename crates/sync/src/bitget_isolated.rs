@@ -1,4 +1,4 @@
-//! Bitget isolated margin in the sync (docs/sync.md, "Bitget isolated margin"; docs/venues.md §2.16b): each pair a
+//! Bitget isolated margin in the sync (docs/sync.md, "Bitget isolated margin"; docs/venues.md §2.18): each pair a
 //! wallet `isolated-{SYMBOL}`, its histories read per pair. Which pairs an account uses (those the assets list, those
 //! the isolated margin tax record and the transfer records name, kept once seen in `AccountState::isolated_pairs`),
 //! and which coins their transfers are read for.

@@ -82,6 +82,10 @@ impl Pager {
                 params.push(("rows", limit));
             }
             Paging::PageOnly => params.push(("page", self.page_no.to_string())),
+            Paging::PageNoSize => {
+                params.push(("pageNo", self.page_no.to_string()));
+                params.push(("pageSize", limit));
+            }
             Paging::MoreData | Paging::TimeInclusive | Paging::TimeBackward | Paging::Bisect => {
                 params.push(("limit", limit));
             }
@@ -123,7 +127,7 @@ impl Pager {
                 self.offset += page.rows;
                 full
             }
-            Paging::PageNumber | Paging::PageRows | Paging::PageOnly => {
+            Paging::PageNumber | Paging::PageRows | Paging::PageOnly | Paging::PageNoSize => {
                 self.page_no += 1;
                 full && page.total.is_none_or(|t| (self.page_no - 1) * self.limit < t as usize)
             }
@@ -235,6 +239,15 @@ mod tests {
         assert_eq!(params(&p), [("startTime", "0".into()), ("endTime", "10".into()), ("page", "1".into())]);
         assert_eq!(p.advance(&page(200)), Ok(true));
         assert_eq!(params(&p)[2], ("page", "2".into()));
+        // Bitget's crypto loan histories (docs/venues.md §2.17): `pageNo` with `pageSize`, until a page is not full
+        let mut p = Pager::new(Paging::PageNoSize, 100, Some((0, 10)), 0);
+        assert_eq!(
+            params(&p),
+            [("startTime", "0".into()), ("endTime", "10".into()), ("pageNo", "1".into()), ("pageSize", "100".into())]
+        );
+        assert_eq!(p.advance(&page(100)), Ok(true));
+        assert_eq!(params(&p)[2], ("pageNo", "2".into()));
+        assert_eq!(p.advance(&page(99)), Ok(false));
     }
 
     #[test]

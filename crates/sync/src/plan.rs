@@ -44,6 +44,8 @@ pub enum Paging {
     PageOnly,
     /// Binance margin capital flow: `fromId` = last id (the venue answers the rows with an id above it).
     FromIdAfter,
+    /// Bitget Earn loans: `pageNo` number with `pageSize` (docs/venues.md §2.17).
+    PageNoSize,
 }
 
 impl Paging {
@@ -181,7 +183,7 @@ pub enum Stream {
     BitgetMarginInterest,
     /// Bitget `/api/v2/margin/crossed/fills`, per symbol.
     BitgetMarginFills,
-    /// Bitget `/api/v2/margin/isolated/financial-records`, per pair (docs/venues.md §2.16b).
+    /// Bitget `/api/v2/margin/isolated/financial-records`, per pair (docs/venues.md §2.18).
     BitgetIsolatedFlow,
     /// Bitget `/api/v2/margin/isolated/interest-history`, per pair.
     BitgetIsolatedInterest,
@@ -189,6 +191,14 @@ pub enum Stream {
     BitgetIsolatedFills,
     /// Bitget `/api/v2/tax/margin-record` with `marginType=isolated`: the isolated pairs' completeness check.
     BitgetTaxIsolated,
+    /// Bitget `/api/v2/earn/sharkfin/records`, per `type` (docs/venues.md §2.16).
+    BitgetSharkfin,
+    /// Bitget `/api/v2/earn/loan/ongoing-orders`: the open loans taken (docs/venues.md §2.17).
+    BitgetLoanOrders,
+    /// Bitget `/api/v2/earn/loan/borrow-history`: the loans taken, once closed.
+    BitgetLoanBorrows,
+    /// Bitget `/api/v2/earn/loan/repay-history`.
+    BitgetLoanRepays,
 }
 
 /// A stream's request rules.
@@ -363,7 +373,7 @@ impl Stream {
                 s(&BITGET_MARGIN_CROSS_INTEREST, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
             }
             Stream::BitgetMarginFills => s(&BITGET_MARGIN_CROSS_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
-            // isolated margin (docs/venues.md §2.16b): the cross rules, per pair; the margin tax record's isolated
+            // isolated margin (docs/venues.md §2.18): the cross rules, per pair; the margin tax record's isolated
             // rows as the crossed ones
             Stream::BitgetIsolatedFlow => s(&BITGET_MARGIN_ISOLATED_FLOW, Some(90 * DAY - 1), None, 500, IdLessThan, 0),
             Stream::BitgetIsolatedInterest => {
@@ -373,6 +383,16 @@ impl Stream {
                 s(&BITGET_MARGIN_ISOLATED_FILLS, Some(90 * DAY - 1), None, 500, IdLessThan, 0)
             }
             Stream::BitgetTaxIsolated => s(&BITGET_TAX_MARGIN, Some(30 * DAY - 1), None, 500, IdLessThan, 0),
+            // Earn shark fin records (docs/venues.md §2.16): as the savings records, three months per query (90 days
+            // here), 100 rows, `idLessThan` = `endId`; how far back is not stated
+            Stream::BitgetSharkfin => s(&BITGET_SHARKFIN_RECORDS, Some(90 * DAY - 1), None, 100, EndId, 0),
+            // crypto loans (docs/venues.md §2.17): the open loans in one request; the loan history and the repays
+            // "only the past three months", `startTime` and `endTime` required, `pageNo` with `pageSize` (max 100)
+            Stream::BitgetLoanOrders => s(&BITGET_LOAN_ORDERS, None, None, 100, Single, 0),
+            Stream::BitgetLoanBorrows => {
+                s(&BITGET_LOAN_BORROWS, Some(90 * DAY - 1), Some(90 * DAY), 100, PageNoSize, 0)
+            }
+            Stream::BitgetLoanRepays => s(&BITGET_LOAN_REPAYS, Some(90 * DAY - 1), Some(90 * DAY), 100, PageNoSize, 0),
         }
     }
 
@@ -443,6 +463,10 @@ impl Stream {
             BitgetIsolatedInterest => "isolated margin interest",
             BitgetIsolatedFills => "isolated margin fills",
             BitgetTaxIsolated => "isolated margin tax records",
+            BitgetSharkfin => "Earn shark fin subscriptions, redemptions and interest",
+            BitgetLoanOrders => "open crypto loans",
+            BitgetLoanBorrows => "crypto loans taken",
+            BitgetLoanRepays => "crypto loan repays",
         }
     }
 
@@ -509,6 +533,7 @@ impl Stream {
             BitgetSavings => Venue::Bitget,
             BitgetMarginFlow | BitgetMarginInterest | BitgetMarginFills => Venue::Bitget,
             BitgetIsolatedFlow | BitgetIsolatedInterest | BitgetIsolatedFills | BitgetTaxIsolated => Venue::Bitget,
+            BitgetSharkfin | BitgetLoanOrders | BitgetLoanBorrows | BitgetLoanRepays => Venue::Bitget,
         }
     }
 
@@ -560,8 +585,21 @@ impl Stream {
     /// margin balances were read in the same tick and the account uses cross margin, and when its wallet moved
     /// (docs/sync.md, "Margin").
     pub const BITGET_MARGIN: [Stream; 2] = [Stream::BitgetMarginFlow, Stream::BitgetMarginInterest];
+    /// Bitget Earn's histories a full cycle reads unless it is an hourly one in which neither spot nor an Earn wallet
+    /// moved: the savings (docs/venues.md §2.14) and shark fin records (§2.16), the crypto loans (§2.17).
+    pub const BITGET_EARN: [Stream; 5] = [
+        Stream::BitgetSavings,
+        Stream::BitgetSharkfin,
+        Stream::BitgetLoanOrders,
+        Stream::BitgetLoanBorrows,
+        Stream::BitgetLoanRepays,
+    ];
+    /// Bitget's crypto loan histories (docs/venues.md §2.17): an incremental tick reads them when the loan wallet
+    /// moved.
+    pub const BITGET_LOANS: [Stream; 3] =
+        [Stream::BitgetLoanOrders, Stream::BitgetLoanBorrows, Stream::BitgetLoanRepays];
 
-    /// Bitget's isolated margin histories, each per pair (docs/venues.md §2.16b): read in full cycles of an account
+    /// Bitget's isolated margin histories, each per pair (docs/venues.md §2.18): read in full cycles of an account
     /// that uses isolated margin, and for a pair whose wallet moved (docs/sync.md, "Bitget isolated margin").
     pub const BITGET_ISOLATED: [Stream; 3] =
         [Stream::BitgetIsolatedFlow, Stream::BitgetIsolatedInterest, Stream::BitgetIsolatedFills];
@@ -610,6 +648,12 @@ impl Stream {
                 // Earn savings (docs/venues.md §2.14): a full cycle's unless it is an hourly one in which neither the
                 // earn nor the spot wallet moved
                 Stream::BitgetSavings,
+                // Earn shark fin (docs/venues.md §2.16): as the savings records, with the shark fin wallet
+                Stream::BitgetSharkfin,
+                // Earn crypto loans (docs/venues.md §2.17): as the savings records, with the loan wallet
+                Stream::BitgetLoanOrders,
+                Stream::BitgetLoanBorrows,
+                Stream::BitgetLoanRepays,
                 // full cycles only (an incremental tick reads the streams above): UID-limited, 1 a second each
                 Stream::BitgetTaxSpot,
                 Stream::BitgetTaxFutures,
@@ -734,6 +778,10 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
         // `periodType` is mandatory: flexible and fixed-term products are read apart
         Stream::BitgetSavings => {
             venues::parse::bitget::SAVINGS_PERIODS.iter().map(|p| vec![("periodType", p.to_string())]).collect()
+        }
+        // `type` is mandatory: subscriptions, redemptions and interest are read apart
+        Stream::BitgetSharkfin => {
+            venues::parse::bitget::SHARKFIN_TYPES.iter().map(|t| vec![("type", t.to_string())]).collect()
         }
         _ => vec![vec![]],
     }
@@ -878,6 +926,7 @@ mod tests {
         .chain([BitgetMarginFills])
         .chain(Stream::BITGET_ISOLATED)
         .chain([BitgetTaxIsolated])
+        .chain([BitgetMarginFills, BitgetSharkfin, BitgetLoanOrders, BitgetLoanBorrows, BitgetLoanRepays])
         {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }

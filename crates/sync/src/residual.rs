@@ -183,7 +183,7 @@ pub fn tax_disagreements(account: &str, st: &AccountState, events: &[Event]) -> 
                 Some((asset, d)) => vec![(e.account.as_str().to_string(), asset.to_string(), d)],
                 None => effects(e),
             };
-            // the isolated margin record's tally covers every pair's wallet (docs/venues.md §2.16b)
+            // the isolated margin record's tally covers every pair's wallet (docs/venues.md §2.18)
             for (_, asset, d) in
                 moves.into_iter().filter(|(w, _, _)| venues::parse::bitget::tally_covers(&tally.wallet, w))
             {
@@ -250,6 +250,10 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
         ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
         ("bitget", "funding") => &[Stream::BitgetTransfers],
         ("bitget", "earn") => &[Stream::BitgetSavings],
+        // Earn shark fin (docs/venues.md §2.16): its subscriptions from and redemptions to spot
+        ("bitget", "sharkfin") => &[Stream::BitgetSharkfin],
+        // Earn crypto loans (docs/venues.md §2.17): the loans taken and repaid, their collateral
+        ("bitget", "loan") => &Stream::BITGET_LOANS,
         // cross margin (docs/venues.md §2.15): its fills, borrows and repays, interest, transfers
         ("bitget", "margin") => &[
             Stream::BitgetMarginFills,
@@ -258,7 +262,7 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
             Stream::BitgetTransfers,
         ],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
-        // an isolated pair (docs/venues.md §2.16b): its fills, borrows and repays, interest, transfers
+        // an isolated pair (docs/venues.md §2.18): its fills, borrows and repays, interest, transfers
         ("bitget", w) if w.starts_with(venues::parse::bitget::ISOLATED_WALLET_PREFIX) => &[
             Stream::BitgetIsolatedFills,
             Stream::BitgetIsolatedFlow,
@@ -337,6 +341,12 @@ mod wallets {
         BitgetCopyProfitShares,
         // Earn savings: subscriptions from and redemptions and interest to spot (docs/venues.md §2.14)
         BitgetSavings,
+        // Earn shark fin: the same, of the shark fin products (docs/venues.md §2.16)
+        BitgetSharkfin,
+        // crypto loans: what is borrowed arrives, collateral leaves and comes back, repays leave (§2.17)
+        BitgetLoanOrders,
+        BitgetLoanBorrows,
+        BitgetLoanRepays,
     ];
 
     pub(super) const BITGET_UNIFIED: &[Stream] = &[
@@ -361,19 +371,20 @@ pub fn residuals(
     compute(account, balances, &|_| at, at, history_from, events)
 }
 
-/// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet as of
-/// `earn_at`, the `margin` wallet as of `margin_at`, the isolated pairs' as of `isolated_at`, when the tick left them
+/// [`residuals`] of an account's sync state: its last balances, read at `balances_at` (the `earn` wallet, and
+/// Bitget's `sharkfin` and `loan` read with it, as of `earn_at`, the `margin` wallet as of `margin_at`, the isolated pairs' as of `isolated_at`, when the tick left them
 /// as last read), and the history start
 /// of its last full cycle. `None` before the account's first completed tick.
 pub fn of_state(account: &str, st: &AccountState, events: &[Event]) -> Option<AccountResiduals> {
     let (balances, at) = (st.balances.as_ref()?, st.balances_at?);
     let (earn, margin) = (format!("{account}/earn"), format!("{account}/margin"));
+    let (sharkfin, loan) = (format!("{account}/sharkfin"), format!("{account}/loan"));
     let isolated = format!("{account}/{ISOLATED_WALLET_PREFIX}");
     let earn_at = st.earn_at.unwrap_or(at).min(at);
     let margin_at = st.margin_at.unwrap_or(at).min(at);
     let isolated_at = st.isolated_at.unwrap_or(at).min(at);
     let wallet_at = |w: &str| {
-        if w == earn {
+        if w == earn || w == sharkfin || w == loan {
             earn_at
         } else if w == margin {
             margin_at
@@ -648,6 +659,33 @@ mod tests {
         assert!(of_state("binance/m", &AccountState::default(), &events).is_none(), "nothing read yet");
     }
 
+    /// Bitget's shark fin and crypto loan wallets are read with the savings holdings (docs/venues.md §2.16, §2.17):
+    /// each counted up to `earn_at`, as the earn wallet.
+    #[test]
+    fn the_state_counts_the_sharkfin_and_loan_wallets_up_to_the_earn_reading() {
+        for w in ["bitget/m/sharkfin", "bitget/m/loan"] {
+            let income = EventKind::Income {
+                income_type: ledger::IncomeType::Other,
+                asset: "USDT".into(),
+                amount: d("2"),
+                symbol: None,
+            };
+            let events = vec![ev("x1", 50, w, income)];
+            let b: Balances = [(w.to_string(), BTreeMap::new())].into();
+            let st = AccountState {
+                balances: Some(b),
+                balances_at: Some(100),
+                earn_at: Some(40),
+                ..AccountState::default()
+            };
+            // the event came after the wallet was read: not counted against it
+            assert!(of_state("bitget/m", &st, &events).unwrap().complete(), "{w}");
+            let st = AccountState { earn_at: Some(60), ..st };
+            let r = of_state("bitget/m", &st, &events).unwrap();
+            assert_eq!((r.rows.len(), r.rows[0].wallet.as_str(), r.rows[0].residual), (1, w, d("-2")));
+        }
+    }
+
     /// The margin wallet is net of what is owed (docs/sync.md, "Margin"): a borrow moves nothing, interest charged
     /// moves it by minus the interest; it is counted up to its own reading.
     #[test]
@@ -768,6 +806,8 @@ mod tests {
             "bitget/m/futures",
             "bitget/m/funding",
             "bitget/m/earn",
+            "bitget/m/sharkfin",
+            "bitget/m/loan",
             "bitget/u/unified",
         ] {
             assert!(!streams_for(w).is_empty(), "{w}");
@@ -775,7 +815,7 @@ mod tests {
         assert!(streams_for("binance/m/options").is_empty());
         assert_eq!(streams_for("binance/m/margin").iter().map(|s| s.name()).next(), Some("margin fills"));
         assert_eq!(streams_for("binance/m/isolated-BTCUSDT"), streams_for("binance/m/margin"));
-        // Bitget's isolated pairs (docs/venues.md §2.16b): their own streams, not Binance's nor cross margin's
+        // Bitget's isolated pairs (docs/venues.md §2.18): their own streams, not Binance's nor cross margin's
         let pair: Vec<&str> = streams_for("bitget/m/isolated-BTCUSDT").iter().map(|s| s.name()).collect();
         assert_eq!(pair[0], "isolated margin fills");
         assert!(pair.contains(&"transfers between wallets") && pair.contains(&"isolated margin interest"), "{pair:?}");

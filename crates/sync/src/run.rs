@@ -8,9 +8,9 @@ use catalogue::{
     BINANCE_ACCOUNT, BINANCE_COINM_ACCOUNT, BINANCE_COINM_EXCHANGE_INFO, BINANCE_COINM_POSITIONS,
     BINANCE_EARN_FLEXIBLE_POSITION, BINANCE_EARN_LOCKED_POSITION, BINANCE_EXCHANGE_INFO, BINANCE_FUNDING_ASSETS,
     BINANCE_FUTURES_ACCOUNT, BINANCE_FUTURES_TIME, BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_POSITIONS,
-    BITGET_FUTURES_ACCOUNTS, BITGET_MARGIN_CROSS_ASSETS, BITGET_MARGIN_ISOLATED_ASSETS, BITGET_POSITIONS,
-    BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host,
-    Venue,
+    BITGET_EARN_ASSETS, BITGET_FUTURES_ACCOUNTS, BITGET_LOAN_ORDERS, BITGET_MARGIN_CROSS_ASSETS,
+    BITGET_MARGIN_ISOLATED_ASSETS, BITGET_POSITIONS, BITGET_SAVINGS_ASSETS, BITGET_SPOT_ASSETS, BITGET_UNIFIED_ASSETS,
+    BITGET_UNIFIED_FUNDING_ASSETS, Endpoint, Host, Venue,
 };
 use futures_util::future::join_all;
 use ledger::{AccountId, Decimal, Event, Position, Timestamp};
@@ -273,7 +273,7 @@ fn other_products(st: &AccountState) -> Vec<&'static str> {
 fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'static str, String)>> {
     let mut out = plan::instances(Stream::BitgetTransfers, &[], coins);
     let margin = (parse::bitget::MARGIN_WALLET, parse::bitget::MARGIN_ACCOUNT_TYPE);
-    // every isolated pair at once: the records are asked for by coin, not by pair (docs/venues.md §2.16b)
+    // every isolated pair at once: the records are asked for by coin, not by pair (docs/venues.md §2.18)
     let isolated = (parse::bitget::ISOLATED_WALLET_PREFIX, parse::bitget::ISOLATED_ACCOUNT_TYPE);
     let others = parse::bitget::FUTURES_FROM_TYPES.into_iter().chain([margin, isolated]);
     for (_, from) in others.filter(|(w, _)| wallets.contains(w)) {
@@ -392,6 +392,10 @@ fn parse_page(
             let period = params.iter().find(|(k, _)| *k == "periodType").map_or("flexible", |(_, v)| v.as_str());
             g::savings_records(data, label, period)
         }
+        Stream::BitgetSharkfin => g::sharkfin_records(data, label),
+        Stream::BitgetLoanOrders => g::loan_orders(data, label),
+        Stream::BitgetLoanBorrows => g::loan_history(data, label),
+        Stream::BitgetLoanRepays => g::loan_repays(data, label),
         Stream::BitgetMarginFlow => g::cross_finance_flow(data, label),
         Stream::BitgetMarginInterest => g::cross_interest(data, label),
         Stream::BitgetMarginFills => {
@@ -516,7 +520,7 @@ impl Moved {
             || check.is_none_or(|c| {
                 ["binance", "bitget"].iter().any(|v| {
                     c.wallet_moved(&format!("{v}/{label}/earn")) || c.wallet_moved(&format!("{v}/{label}/spot"))
-                })
+                }) || ["sharkfin", "loan"].iter().any(|w| c.wallet_moved(&format!("bitget/{label}/{w}")))
             });
         let staking_in_full = !due || check.is_none_or(|c| staking_moved(c, label));
         let fiat_orders = FiatOrders::of(reason, check, label);
@@ -1199,9 +1203,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         Ok(())
     }
 
-    /// A classic Bitget account's Earn savings holdings, flexible and fixed-term, into the earn wallet (10 a second
-    /// per UID, docs/sync.md): in a full cycle and when spot moved (a subscription, a redemption or interest moves
-    /// it); otherwise the earn wallet is as last read (`AccountState::earn_at`).
+    /// A classic Bitget account's Earn savings holdings, flexible and fixed-term, into the earn wallet, the Earn
+    /// overview, whose holdings beyond the savings are the shark fin wallet (docs/venues.md §2.16), and the open
+    /// crypto loans, the loan wallet (§2.17) (10 a second per UID each, docs/sync.md): in a full cycle and when spot
+    /// moved (a subscription, a redemption, interest, a borrow or a repay moves it); otherwise the three wallets are
+    /// as last read (`AccountState::earn_at`).
     async fn bitget_savings_snapshot(
         &self,
         client: &Client,
@@ -1213,8 +1219,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         let (spot, earn) = (format!("bitget/{}/spot", run.label), format!("bitget/{}/earn", run.label));
         let spot_moved =
             st.balances.as_ref().is_none_or(|b| tick::movement(b, &snap.balances).keys().any(|(acc, _)| *acc == spot));
+        let sharkfin = format!("bitget/{}/{}", run.label, parse::bitget::SHARKFIN_WALLET);
         if reason.is_none() && !spot_moved {
             snap.keep_last(st, earn);
+            snap.keep_last(st, sharkfin);
+            snap.keep_last(st, format!("bitget/{}/{}", run.label, parse::bitget::LOAN_WALLET));
             return Ok(());
         }
         let parse_err = |e: VenueError| SyncError::Venue { account: run.key.clone(), source: e };
@@ -1232,6 +1241,12 @@ impl<'t, T: Transport> Engine<'t, T> {
                 }
             }
         }
+        // after the savings holdings: the shark fin wallet is what the overview holds beyond them
+        let d = self.snapshot_call(client, run, &BITGET_EARN_ASSETS, &[]).await?;
+        parse::bitget::sharkfin_balances(&d, &run.label, &mut snap.balances).map_err(parse_err)?;
+        // the open crypto loans: the loan wallet's collateral and principal owed (docs/venues.md §2.17)
+        let d = self.snapshot_call(client, run, &BITGET_LOAN_ORDERS, &[]).await?;
+        parse::bitget::loan_balances(&d, &run.label, &mut snap.balances).map_err(parse_err)?;
         st.earn_at = Some(run.now);
         Ok(())
     }
@@ -1411,10 +1426,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         balances: &Balances,
     ) -> Result<(), SyncError> {
         let copy_trading = cx.borrow().run.copy_trading;
-        // streams that need no discovery (the savings records unless an hourly cycle finds neither earn nor spot moved)
+        // streams that need no discovery (the Earn records unless an hourly cycle finds neither spot nor an Earn wallet
+        // moved)
         let earn = cx.borrow().moved.earn_in_full;
         let streams: Vec<Stream> =
-            Stream::independent(mode).iter().copied().filter(|s| earn || *s != Stream::BitgetSavings).collect();
+            Stream::independent(mode).iter().copied().filter(|s| earn || !Stream::BITGET_EARN.contains(s)).collect();
         self.run_streams(client, cx, &streams).await?;
         // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
         let others =
@@ -1867,6 +1883,14 @@ impl<'t, T: Transport> Engine<'t, T> {
         // Earn savings: a subscription, a redemption or interest moves spot (docs/venues.md §2.14)
         if spot_moved || moved(cx, mode, label, "earn") {
             streams.push(Stream::BitgetSavings);
+        }
+        // Earn shark fin (docs/venues.md §2.16): a subscription or a settlement moves the shark fin wallet
+        if moved(cx, mode, label, parse::bitget::SHARKFIN_WALLET) {
+            streams.push(Stream::BitgetSharkfin);
+        }
+        // Earn crypto loans (docs/venues.md §2.17): a borrow, a repay moves the loan wallet's collateral or debt
+        if moved(cx, mode, label, parse::bitget::LOAN_WALLET) {
+            streams.extend(Stream::BITGET_LOANS);
         }
         self.run_streams(client, cx, &streams).await?;
         // transfers of the coins that moved in both wallets

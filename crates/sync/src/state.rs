@@ -111,8 +111,8 @@ pub struct AccountState {
     /// Venue time `coinm_contracts` were read.
     #[serde(default)]
     pub coinm_contracts_at: Option<i64>,
-    /// Venue time the Earn holdings were last read: Binance's Simple Earn positions, Bitget's savings holdings (the
-    /// earn wallet in `balances` is as of then).
+    /// Venue time the Earn holdings were last read: Binance's Simple Earn positions, Bitget's savings holdings with the
+    /// Earn overview and the open crypto loans (the earn, sharkfin and loan wallets in `balances` are as of then).
     #[serde(default)]
     pub earn_at: Option<i64>,
     /// Binance: venue time each of the fiat deposit and withdrawal histories was last read (read again daily at

@@ -98,10 +98,18 @@ async fn a_full_history_explains_every_balance_and_a_late_start_leaves_exactly_t
         serde_json::from_slice(&std::fs::read(full.join("balances.json")).unwrap()).unwrap();
     let isolated: Vec<&String> = balances.keys().filter(|w| w.ends_with("/isolated-BTCUSDT")).collect();
     assert!(!isolated.is_empty(), "no isolated pair's balance was read");
-    // Binance's and Bitget's (docs/venues.md §2.16b)
+    // Binance's and Bitget's (docs/venues.md §2.18)
     assert!(isolated.iter().any(|w| w.starts_with("bitget/")), "no Bitget isolated pair's balance: {isolated:?}");
     for w in isolated {
         assert!(!balances[w].is_empty(), "{w}: {:?}", balances[w]);
+        assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");
+    }
+    // and each classic Bitget data account's shark fin wallet (docs/venues.md §2.16): its balance read (the Earn
+    // overview beyond the savings), its events synced, its residuals zero above with the rest
+    let sharkfin: Vec<&String> = balances.keys().filter(|w| w.ends_with("/sharkfin")).collect();
+    assert!(!sharkfin.is_empty(), "no shark fin balance was read");
+    for w in sharkfin {
+        assert!(balances[w].get("USDT").is_some_and(|v| v != "0"), "{w}: {:?}", balances[w]);
         assert!(events.iter().any(|e| e.account.as_str() == w), "{w}: no event synced");
     }
 

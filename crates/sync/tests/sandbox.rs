@@ -253,7 +253,7 @@ async fn sync_through_the_relay_equals_the_ground_truth() {
             let isolated = |a: &str| mine(&p, a) && a.ends_with("/isolated-BTCUSDT");
             assert!(truth.iter().any(|e| isolated(e.account.as_str())), "seed {seed}: no isolated margin event");
             assert!(r.sandbox.truth_balances().keys().any(|a| isolated(a)), "seed {seed}: no isolated margin balance");
-            // Bitget's isolated pair too (docs/venues.md §2.16b): events and a balance left in it
+            // Bitget's isolated pair too (docs/venues.md §2.18): events and a balance left in it
             let bitget = |a: &str| isolated(a) && a.starts_with("bitget/");
             assert!(truth.iter().any(|e| bitget(e.account.as_str())), "seed {seed}: no Bitget isolated margin event");
             assert!(r.sandbox.truth_balances().keys().any(|a| bitget(a)), "seed {seed}: no Bitget isolated balance");

@@ -98,7 +98,7 @@ async fn tax_records_agree_with_the_ledger_and_a_missing_row_is_named() {
         assert!(r.tax_disagreements.is_empty(), "{key}: {:#?}", r.tax_disagreements);
         assert!(r.complete(), "{key}: {:#?}", r.rows);
 
-        // isolated margin (docs/venues.md §2.16b): the margin tax record's isolated rows, every pair's wallet
+        // isolated margin (docs/venues.md §2.18): the margin tax record's isolated rows, every pair's wallet
         // together, agree with the pair's streams; without the pair's borrow its loans disagree by exactly it
         let iso = format!("{key}/{}", venues::parse::bitget::ISOLATED_TALLY_WALLET);
         let t = st.tax.values().find(|t| t.wallet == iso).expect("the isolated margin tax record read");

@@ -1099,6 +1099,10 @@ pub mod bitget {
     pub use copy::{follower_orders, profit_shares, trader_orders};
     mod earn;
     pub use earn::{SAVINGS_PERIODS, savings_balances, savings_records};
+    mod loan;
+    pub use loan::{LOAN_WALLET, loan_balances, loan_history, loan_orders, loan_repays};
+    mod sharkfin;
+    pub use sharkfin::{SHARKFIN_TYPES, SHARKFIN_WALLET, sharkfin_balances, sharkfin_records};
     mod margin;
     pub use margin::{
         FLOW_COVERED, MARGIN_ACCOUNT_TYPE, MARGIN_WALLET, cross_balances, cross_fills, cross_finance_flow,
@@ -1317,7 +1321,7 @@ pub mod bitget {
                 return Ok(());
             }
             let (ft, tt) = (r.text("fromType")?, r.text("toType")?);
-            // an isolated pair's wallet is named by the row's symbol (docs/venues.md §2.16b)
+            // an isolated pair's wallet is named by the row's symbol (docs/venues.md §2.18)
             let from = isolated::transfer_wallet(r, &ft, "fromSymbol")?
                 .ok_or_else(|| r.err(format!("fromType {ft} is not a wallet this client tracks")))?;
             let to = isolated::transfer_wallet(r, &tt, "toSymbol")?

@@ -1,4 +1,4 @@
-//! Bitget isolated margin (docs/venues.md §2.16b): each pair its own wallet `isolated-{SYMBOL}`, read through the
+//! Bitget isolated margin (docs/venues.md §2.18): each pair its own wallet `isolated-{SYMBOL}`, read through the
 //! cross margin rows with the pair named: balances net of what is owed, borrows and repays from the finance flow as
 //! loans (the isolated page's own sample), interest charged, fills as trades, transfers as the transfer records'
 //! `isolated_margin` with `toSymbol` / `fromSymbol`; a flow no stream books is other income named by its type, never

@@ -374,7 +374,7 @@ pub(super) fn transfer_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         ordered(ctx, page(rows.into_iter(), |t| t.id, cursor, limit))
             .into_iter()
             .map(|t| {
-                // an isolated pair's symbol beside its type (docs/venues.md §2.16b)
+                // an isolated pair's symbol beside its type (docs/venues.md §2.18)
                 let pair = |w: &str| w.strip_prefix("isolated-").unwrap_or_default().to_string();
                 json!({"coin": &*t.asset, "status": "Successful", "toType": bitget_wallet(t.to), "toSymbol": pair(t.to), "fromType": bitget_wallet(t.from),
                        "fromSymbol": pair(t.from), "size": s(t.amount), "ts": t.time.to_string(), "clientOid": "", "transferId": t.id.to_string()})
@@ -943,6 +943,10 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
 
 mod earn;
 pub(super) use earn::{savings_assets, savings_records};
+mod sharkfin;
+pub(super) use sharkfin::{earn_assets, sharkfin_records};
+mod earn_loan;
+pub(super) use earn_loan::{loan_history, loan_orders, loan_repays};
 mod tax;
 pub(super) use tax::{
     future_record as tax_future_record, margin_record as tax_margin_record, no_record as tax_no_record,

@@ -1,4 +1,4 @@
-//! A Bitget classic data account's isolated margin on one pair, BTCUSDT (docs/venues.md §2.16b), its wallet
+//! A Bitget classic data account's isolated margin on one pair, BTCUSDT (docs/venues.md §2.18), its wallet
 //! `isolated-BTCUSDT`: 100 USDT moved from spot into the pair (a transfer record with `toType` `isolated_margin` and
 //! `toSymbol`), a BTC borrow worth about 50 USDT sold, interest charged on borrowing and an hour later, the BTC owed
 //! bought back and the loan repaid with its interest, then all but 20 USDT moved back to spot (`fromSymbol`), so the

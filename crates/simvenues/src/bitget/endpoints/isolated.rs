@@ -1,4 +1,4 @@
-//! The simulated Bitget's isolated margin reads (docs/venues.md §2.16b): the cross margin reads' shapes
+//! The simulated Bitget's isolated margin reads (docs/venues.md §2.18): the cross margin reads' shapes
 //! ([`super::margin`]) with the pair in each row (`symbol`), under `/api/v2/margin/isolated/`. The finance flow, the
 //! interest history and the fills need `symbol` (the flow's page says so; the other two are taken as the flow,
 //! UNCONFIRMED); the assets list every pair, `symbol` narrowing it. An account without isolated margin has no rows.

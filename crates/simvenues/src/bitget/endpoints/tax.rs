@@ -2,9 +2,10 @@
 //! documented shapes. `startTime` and `endTime` required, at most 30 days apart; `limit` default and maximum 500;
 //! `idLessThan` pages down the ids, newest first. The spot record is made of the spot bills (deposits, withdrawals,
 //! fills' legs, transfers), the converts' and BGB converts' two legs (`Exchange spending`, `Exchange income`), the
-//! Earn savings records (`Subscribe`, `Redemption`, `Interest`) and the income only the tax records show; the
-//! futures record of each product type's bills; the margin record of cross margin's finance flow (docs/venues.md
-//! §2.15), and with `marginType=isolated` of the isolated pair's (§2.16b). P2P: the generated accounts have none.
+//! Earn savings and shark fin records (`Subscribe`, `Redemption`, `Interest`) and the income only the tax records
+//! show; the futures record of each product type's bills; the margin record of cross margin's finance flow
+//! (docs/venues.md §2.15), and with `marginType=isolated` of the isolated pair's (§2.18). P2P: the generated
+//! accounts have none.
 
 use super::*;
 
@@ -71,6 +72,15 @@ fn spot_rows(a: &BitgetAccount) -> Vec<TaxRow<'_>> {
         let (ty, amount) = match r.order_type {
             "subscribe" => ("Subscribe", -r.amount),
             "redeem" => ("Redemption", r.amount),
+            _ => ("Interest", r.amount),
+        };
+        rows.push(leg(r.id, r.time, &*r.coin, ty, amount, Decimal::ZERO));
+    }
+    // Earn shark fin (docs/venues.md §2.16): the same types as the savings' (UNCONFIRMED, §5)
+    for r in &a.sharkfin {
+        let (ty, amount) = match r.kind {
+            "subscription" => ("Subscribe", -r.amount),
+            "redemption" => ("Redemption", r.amount),
             _ => ("Interest", r.amount),
         };
         rows.push(leg(r.id, r.time, &*r.coin, ty, amount, Decimal::ZERO));
@@ -159,7 +169,7 @@ fn margin_rows<'a>(m: &'a crate::generator::BitgetMargin, pair: &'a str) -> Vec<
 }
 
 /// `GET /api/v2/tax/margin-record`: cross margin's rows (`marginType` `crossed`, the default), or the isolated pair's
-/// (`isolated`, each row with its pair in `symbol`; docs/venues.md §2.16b).
+/// (`isolated`, each row with its pair in `symbol`; docs/venues.md §2.18).
 pub(in crate::bitget) fn margin_record(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let a = acct(ctx);
     let rows = match ctx.params.get("marginType") {

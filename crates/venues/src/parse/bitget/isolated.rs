@@ -1,4 +1,4 @@
-//! Bitget isolated margin (docs/venues.md §2.16b; the accounting in docs/accounting.md §8f): each pair is a wallet of
+//! Bitget isolated margin (docs/venues.md §2.18; the accounting in docs/accounting.md §8f): each pair is a wallet of
 //! its own, `isolated-{SYMBOL}` (as Binance's, §1.18), read through the cross margin reads with `isolated` in the path
 //! and the pair named: its balances net of what is owed, its finance flow (borrows and repays as `loan` events, the
 //! flows no other stream books as other income), the interest charged and the fills. Transfers in and out are the

@@ -21,7 +21,7 @@ pub enum TaxRecords {
     /// `margin-record`: the cross margin wallet (`margin`).
     Margin,
     /// `margin-record` with `marginType=isolated`: each row in its pair's wallet (`isolated-{symbol}`, the row's
-    /// `symbol`; docs/venues.md §2.16b). Its tally covers every pair ([`TaxRecords::wallet`] `isolated-*`).
+    /// `symbol`; docs/venues.md §2.18). Its tally covers every pair ([`TaxRecords::wallet`] `isolated-*`).
     IsolatedMargin,
     /// `p2p-record`: the P2P (funding) wallet.
     P2p,
@@ -63,8 +63,9 @@ const SPOT: &[(&str, TaxUse)] = {
         ("Transfer out", Checked("transfer")),
         ("Airdrop Reward-A", Income(Other)),
         ("Airdrop Reward-B", Income(Other)),
-        // Earn savings (docs/venues.md §2.14): the savings records' subscriptions, redemptions, interest and
-        // penalties, the same money (their interest is not booked from here too)
+        // Earn savings (docs/venues.md §2.14) and shark fin (§2.16): the savings and shark fin records'
+        // subscriptions, redemptions, interest and penalties, the same money (their interest is not booked from here
+        // too)
         ("Subscribe", Checked("earn")),
         ("Redemption", Checked("earn")),
         ("Interest", Checked("earn")),
@@ -267,8 +268,12 @@ pub fn event_group(e: &Event) -> Option<&'static str> {
     if e.id.contains(":tax:") {
         return None;
     }
-    // the Earn savings records' events, wherever their money lands (docs/venues.md §2.14)
-    if e.id.contains("/earn:savings:") {
+    // crypto loans: the tax records list no type tied to them (docs/venues.md §2.17)
+    if e.id.contains("/loan:loan:") {
+        return None;
+    }
+    // the Earn savings and shark fin records' events, wherever their money lands (docs/venues.md §2.14, §2.16)
+    if e.id.contains("/earn:savings:") || e.id.contains("/sharkfin:sharkfin:") {
         return Some("earn");
     }
     Some(match &e.kind {
