@@ -2034,9 +2034,11 @@ fn gen_bitget(
     } else {
         vec![(plan[2 * plan.len() / 3].0 + 1, 1), (plan[plan.len() / 3].0 + 1, 0)]
     };
-    let mut savings = savings::savings_plan(&plan, unified, days, start + days * DAY);
-    let mut sharkfin = sharkfin::sharkfin_plan(&plan, unified, days);
-    let mut loans = earn_loan::loan_plan(&plan, unified, days);
+    let mut earn = EarnScripts {
+        savings: savings::savings_plan(&plan, unified, days, start + days * DAY),
+        sharkfin: sharkfin::sharkfin_plan(&plan, unified, days),
+        loans: earn_loan::loan_plan(&plan, unified, days),
+    };
     let mut activity = BitgetActivity {
         g,
         market,
@@ -2069,15 +2071,7 @@ fn gen_bitget(
             activity.tax_only_income(at, k);
             tax_only.pop();
         }
-        while let Some((at, act)) = savings.pop_if(|(at, _)| *at <= t) {
-            activity.savings(at, act);
-        }
-        while let Some((at, act, settle)) = sharkfin.pop_if(|(at, _, _)| *at <= t) {
-            activity.sharkfin(at, act, settle);
-        }
-        while let Some((at, act)) = loans.pop_if(|(at, _)| *at <= t) {
-            activity.earn_loan(at, act);
-        }
+        earn.run_until(&mut activity, t);
         match act {
             Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
             Act::SpotFill => activity.spot_fill(t),
@@ -2108,18 +2102,31 @@ fn gen_bitget(
             _ => {}
         }
     }
-    // the savings interest paid after the last act
-    while let Some((at, act)) = savings.pop() {
-        activity.savings(at, act);
-    }
-    // a shark fin act after the last act
-    while let Some((at, act, settle)) = sharkfin.pop() {
-        activity.sharkfin(at, act, settle);
-    }
-    while let Some((at, act)) = loans.pop() {
-        activity.earn_loan(at, act);
-    }
+    // what falls after the last act: savings interest, a shark fin act, a loan act
+    earn.run_until(&mut activity, i64::MAX);
     activity.finish()
+}
+
+/// A classic Bitget account's Earn scripts, which run beside its plan: each a list of acts, the next due last.
+struct EarnScripts {
+    savings: Vec<(i64, savings::SavingsAct)>,
+    sharkfin: Vec<(i64, sharkfin::SharkfinAct, i64)>,
+    loans: Vec<(i64, earn_loan::LoanAct)>,
+}
+
+impl EarnScripts {
+    /// Runs every act due by `t`: the savings', then the shark fin's, then the loans'.
+    fn run_until(&mut self, activity: &mut BitgetActivity<'_>, t: i64) {
+        while let Some((at, act)) = self.savings.pop_if(|(at, _)| *at <= t) {
+            activity.savings(at, act);
+        }
+        while let Some((at, act, settle)) = self.sharkfin.pop_if(|(at, _, _)| *at <= t) {
+            activity.sharkfin(at, act, settle);
+        }
+        while let Some((at, act)) = self.loans.pop_if(|(at, _)| *at <= t) {
+            activity.earn_loan(at, act);
+        }
+    }
 }
 
 /// A Bitget account's timeline: its random acts, and the deposits arriving from Binance (`incoming`), each at a
