@@ -2097,7 +2097,7 @@ fn gen_bitget(
             | Act::IsolatedOut
                 if !unified =>
             {
-                activity.isolated_act(t, act);
+                activity.margin_act(t, act);
             }
             _ => {}
         }

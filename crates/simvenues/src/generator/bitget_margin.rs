@@ -95,63 +95,122 @@ pub(super) const BITGET_MARGIN_SCRIPT: &[(i64, Act)] = &[
     (5 * DAY + 2 * HOUR, Act::MarginOut),
 ];
 
-/// Daily interest rate of the BTC loan (charged hourly, a 24th of it).
-fn daily_rate() -> Decimal {
-    Decimal::new(24, 5)
+/// Which of a classic account's margin wallets a script act is in: cross margin, or the isolated pair
+/// ([`super::bitget_isolated`]). The two scripts are the same acts with their own amounts, rates and ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum MarginKind {
+    Cross,
+    Isolated,
+}
+
+/// What sets one margin script apart from the other.
+struct MarginRules {
+    /// The wallet (`margin`, `isolated-BTCUSDT`).
+    wallet: &'static str,
+    /// The pair traded.
+    pair: &'static str,
+    /// USDT moved in from spot.
+    moved_in: i64,
+    /// The borrow's worth in USDT.
+    borrow_worth: i64,
+    /// Daily interest rate of the BTC loan, in hundred-thousandths (charged hourly, a 24th of it).
+    daily_rate: i64,
+    /// The id ranges of the finance flow's rows, the interest rows and the fills.
+    ids: (u64, u64, u64),
+}
+
+impl MarginKind {
+    fn rules(self) -> MarginRules {
+        match self {
+            MarginKind::Cross => MarginRules {
+                wallet: "margin",
+                pair: BITGET_MARGIN_PAIR,
+                moved_in: 200,
+                borrow_worth: 100,
+                daily_rate: 24,
+                ids: (190_000_000_000_000_000, 1_910_000_000_000_000_000, 1_920_000_000_000_000_000),
+            },
+            MarginKind::Isolated => MarginRules {
+                wallet: BITGET_ISOLATED_WALLET,
+                pair: BITGET_ISOLATED_PAIR,
+                moved_in: 100,
+                borrow_worth: 50,
+                daily_rate: 30,
+                ids: (195_000_000_000_000_000, 1_930_000_000_000_000_000, 1_940_000_000_000_000_000),
+            },
+        }
+    }
+}
+
+/// What a margin wallet keeps when the rest goes back to spot.
+fn kept() -> Decimal {
+    Decimal::from(20)
 }
 
 impl BitgetActivity<'_> {
-    /// The cross margin acts of a classic account.
+    /// A margin script's act of a classic account: cross margin's (`Margin*`) or the isolated pair's (`Isolated*`).
     pub(super) fn margin_act(&mut self, t: i64, act: Act) {
+        use Act::*;
+        let kind = match act {
+            MarginIn | MarginBorrow | MarginSell | MarginInterest | MarginBuyBack | MarginRepay | MarginOut => {
+                MarginKind::Cross
+            }
+            _ => MarginKind::Isolated,
+        };
         match act {
-            Act::MarginIn | Act::MarginOut => self.margin_transfer(t, act == Act::MarginIn),
-            Act::MarginBorrow => self.bitget_borrow(t),
-            Act::MarginSell => {
-                if let Some((principal, _)) = self.margin_debt {
-                    self.bitget_margin_fill(t, false, principal);
+            MarginIn | IsolatedIn => self.margin_transfer(kind, t, true),
+            MarginOut | IsolatedOut => self.margin_transfer(kind, t, false),
+            MarginBorrow | IsolatedBorrow => self.margin_borrow(kind, t),
+            MarginSell | IsolatedSell => {
+                if let Some((principal, _)) = *self.margin_book(kind).1 {
+                    self.margin_fill(kind, t, false, principal);
                 }
             }
-            Act::MarginInterest => self.bitget_interest(t, "scheduled"),
-            Act::MarginBuyBack => {
-                if let Some((principal, interest)) = self.margin_debt {
-                    self.bitget_margin_fill(t, true, principal + interest);
+            MarginInterest | IsolatedInterest => self.margin_interest(kind, t, "scheduled"),
+            MarginBuyBack | IsolatedBuyBack => {
+                if let Some((principal, interest)) = *self.margin_book(kind).1 {
+                    self.margin_fill(kind, t, true, principal + interest);
                 }
             }
-            Act::MarginRepay => self.bitget_repay(t),
+            MarginRepay | IsolatedRepay => self.margin_repay(kind, t),
             _ => {}
         }
     }
 
-    /// A finance flow row at `t` (ids grow with time; rows of one millisecond in the order made).
-    fn margin_flow(
-        &mut self,
-        t: i64,
-        kind: &'static str,
-        coin: &str,
-        amount: Decimal,
-        fee: Decimal,
-        interest: Decimal,
-    ) {
-        let (start, index) = (self.start, self.index);
-        let n = self.a.margin.flows.iter().filter(|f| f.time == t).count() as u64;
-        let id = rid(190_000_000_000_000_000, start, t, index) * 8 + n;
-        let coin = interned(coin);
-        self.a.margin.flows.push(BitgetMarginFlow { id, time: t, coin, kind, amount, fee, interest });
+    /// A margin wallet's running balances, its open loan (principal, interest charged) and its records.
+    fn margin_book(&mut self, kind: MarginKind) -> (&mut Balances, &mut Option<(Decimal, Decimal)>, &mut BitgetMargin) {
+        match kind {
+            MarginKind::Cross => (&mut self.margin, &mut self.margin_debt, &mut self.a.margin),
+            MarginKind::Isolated => (&mut self.isolated, &mut self.isolated_debt, &mut self.a.isolated),
+        }
     }
 
-    /// 200 USDT from spot in (when spot holds them), or all but 20 USDT back out: a transfer record, the spot bill
-    /// and the finance flow's row.
-    fn margin_transfer(&mut self, t: i64, into: bool) {
-        let (start, index) = (self.start, self.index);
-        let amount = if into { Decimal::from(200) } else { bal(&self.margin, "USDT") - Decimal::from(20) };
+    /// A finance flow row at `t` (ids grow with time; rows of one millisecond in the order made).
+    fn margin_flow(&mut self, kind: MarginKind, t: i64, row: (&'static str, &str, Decimal, Decimal, Decimal)) {
+        let (margin_type, coin, amount, fee, interest) = row;
+        let (start, index, base) = (self.start, self.index, kind.rules().ids.0);
+        let records = self.margin_book(kind).2;
+        let n = records.flows.iter().filter(|f| f.time == t).count() as u64;
+        let id = rid(base, start, t, index) * 8 + n;
+        let coin = interned(coin);
+        records.flows.push(BitgetMarginFlow { id, time: t, coin, kind: margin_type, amount, fee, interest });
+    }
+
+    /// USDT from spot in (when spot holds them), or all but 20 USDT back out: a transfer record, the spot bill and
+    /// the finance flow's row. The isolated pair moves nothing out before it was opened.
+    fn margin_transfer(&mut self, kind: MarginKind, t: i64, into: bool) {
+        let (start, index, rules) = (self.start, self.index, kind.rules());
+        let (wallet, _, records) = self.margin_book(kind);
+        let amount = if into { Decimal::from(rules.moved_in) } else { bal(wallet, "USDT") - kept() };
+        let opened = into || kind == MarginKind::Cross || !records.flows.is_empty();
         let from_spot = if into { bal(&self.spot, "USDT") } else { amount };
-        if amount <= Decimal::ZERO || from_spot < amount || self.market.symbol(BITGET_MARGIN_PAIR).is_none() {
+        if !opened || amount <= Decimal::ZERO || from_spot < amount || self.market.symbol(rules.pair).is_none() {
             return;
         }
         let signed = if into { amount } else { -amount };
         add(&mut self.spot, "USDT", -signed);
-        add(&mut self.margin, "USDT", signed);
-        let (from, to) = if into { ("spot", "margin") } else { ("margin", "spot") };
+        add(self.margin_book(kind).0, "USDT", signed);
+        let (from, to) = if into { ("spot", rules.wallet) } else { (rules.wallet, "spot") };
         let id = rid(1_500_000_000_000_000_000, start, t, index);
         self.a.transfers.push(Transfer { id, from, to, asset: interned("USDT"), amount, time: t });
         self.a.spot_bills.push(Bill {
@@ -165,56 +224,59 @@ impl BitgetActivity<'_> {
             fee: Decimal::ZERO,
             balance: bal(&self.spot, "USDT"),
         });
-        let kind = if into { "transfer_in" } else { "transfer_out" };
-        self.margin_flow(t, kind, "USDT", signed, Decimal::ZERO, Decimal::ZERO);
+        let margin_type = if into { "transfer_in" } else { "transfer_out" };
+        self.margin_flow(kind, t, (margin_type, "USDT", signed, Decimal::ZERO, Decimal::ZERO));
     }
 
-    /// Borrows BTC worth about 100 USDT (the net balance does not move), and the first interest on borrowing.
-    fn bitget_borrow(&mut self, t: i64) {
-        let price = self.market.price(BITGET_MARGIN_PAIR, t);
-        if self.margin.is_empty() || price.is_zero() {
+    /// Borrows BTC worth the script's amount (the net balance does not move), and the first interest on borrowing.
+    fn margin_borrow(&mut self, kind: MarginKind, t: i64) {
+        let rules = kind.rules();
+        let price = self.market.price(rules.pair, t);
+        let (wallet, debt, _) = self.margin_book(kind);
+        if wallet.is_empty() || price.is_zero() {
             return;
         }
-        let principal = (Decimal::from(100) / price).round_dp(5);
-        self.margin_debt = Some((principal, Decimal::ZERO));
-        self.margin_flow(t, "borrow", "BTC", principal, Decimal::ZERO, Decimal::ZERO);
-        self.bitget_interest(t + 1, "first");
+        let principal = (Decimal::from(rules.borrow_worth) / price).round_dp(5);
+        *debt = Some((principal, Decimal::ZERO));
+        self.margin_flow(kind, t, ("borrow", "BTC", principal, Decimal::ZERO, Decimal::ZERO));
+        self.margin_interest(kind, t + 1, "first");
     }
 
     /// An hour's interest on the open loan: owed, so the net balance falls.
-    fn bitget_interest(&mut self, t: i64, kind: &'static str) {
-        let (start, index) = (self.start, self.index);
-        let Some((principal, interest)) = self.margin_debt else { return };
-        let amount = (principal * daily_rate() / Decimal::from(24)).round_dp(8);
-        self.margin_debt = Some((principal, interest + amount));
-        add(&mut self.margin, "BTC", -amount);
-        let id = rid(1_910_000_000_000_000_000, start, t, index);
-        self.a.margin.interest.push(BitgetMarginInterest { id, time: t, coin: interned("BTC"), amount, kind });
+    fn margin_interest(&mut self, kind: MarginKind, t: i64, interest_type: &'static str) {
+        let (start, index, rules) = (self.start, self.index, kind.rules());
+        let (wallet, debt, records) = self.margin_book(kind);
+        let Some((principal, interest)) = *debt else { return };
+        let amount = (principal * Decimal::new(rules.daily_rate, 5) / Decimal::from(24)).round_dp(8);
+        *debt = Some((principal, interest + amount));
+        add(wallet, "BTC", -amount);
+        let id = rid(rules.ids.1, start, t, index);
+        records.interest.push(BitgetMarginInterest { id, time: t, coin: interned("BTC"), amount, kind: interest_type });
     }
 
-    /// A BTCUSDT fill of `qty` BTC at the market, 0.1 % commission in USDT: the wallet's changes and the finance
-    /// flow's `deal_out` and `deal_in` rows (the commission as the USDT row's fee).
-    fn bitget_margin_fill(&mut self, t: i64, buy: bool, qty: Decimal) {
-        let (start, index) = (self.start, self.index);
-        let id = rid(1_920_000_000_000_000_000, start, t, index);
-        let f = pair_fill(id, t, self.market.price(BITGET_MARGIN_PAIR, t), buy, qty, None);
+    /// A fill of `qty` BTC at the market, 0.1 % commission in USDT: the wallet's changes and the finance flow's
+    /// `deal_out` and `deal_in` rows (the commission as the USDT row's fee).
+    fn margin_fill(&mut self, kind: MarginKind, t: i64, buy: bool, qty: Decimal) {
+        let (start, index, rules) = (self.start, self.index, kind.rules());
+        let id = rid(rules.ids.2, start, t, index);
+        let f = pair_fill(id, t, self.market.price(rules.pair, t), buy, qty, None);
         let commission = f.fill.commission;
         let mut legs = f.changes.to_vec();
         legs.sort_by_key(|(_, change)| !change.is_sign_negative());
         for (coin, change) in legs {
-            add(&mut self.margin, coin, change);
+            add(self.margin_book(kind).0, coin, change);
             let (amount, fee) =
                 if coin == "USDT" { (change + commission, -commission) } else { (change, Decimal::ZERO) };
-            let kind = if amount.is_sign_negative() { "deal_out" } else { "deal_in" };
-            self.margin_flow(t, kind, coin, amount, fee, Decimal::ZERO);
+            let margin_type = if amount.is_sign_negative() { "deal_out" } else { "deal_in" };
+            self.margin_flow(kind, t, (margin_type, coin, amount, fee, Decimal::ZERO));
         }
-        self.a.margin.fills.push(f.fill);
+        self.margin_book(kind).2.fills.push(f.fill);
     }
 
     /// Repays the loan with its interest: units and debt leave together (the net balance does not move); the
     /// finance flow's one `repay` row is the whole, its interest noted for the tax record.
-    fn bitget_repay(&mut self, t: i64) {
-        let Some((principal, interest)) = self.margin_debt.take() else { return };
-        self.margin_flow(t, "repay", "BTC", -(principal + interest), Decimal::ZERO, -interest);
+    fn margin_repay(&mut self, kind: MarginKind, t: i64) {
+        let Some((principal, interest)) = self.margin_book(kind).1.take() else { return };
+        self.margin_flow(kind, t, ("repay", "BTC", -(principal + interest), Decimal::ZERO, -interest));
     }
 }
