@@ -421,8 +421,9 @@ async fn isolated_margin_is_read_act_by_act() {
     let balances: BTreeMap<String, BTreeMap<String, String>> =
         serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
     assert!(balances.keys().any(|w| w.ends_with("/isolated-BTCUSDT")), "{:?}", balances.keys());
-    // nothing new: an incremental tick reads balances only, neither margin account
-    sb.set_as_of(Some(times[times.len() - 1] + MINUTE));
+    // nothing new: an incremental tick at the last tick's venue time (nothing can have happened since; a minute
+    // later another script's act may fall, such as a Bitget crypto loan) reads balances only, neither margin account
+    sb.set_as_of(Some(shown));
     let idle = tick(&t, &accounts, &dir, &options).await;
     assert_eq!(idle.stats.full_ticks, 0);
     let margin: Vec<_> = idle.spent.paths.keys().filter(|p| p.contains("/margin/")).collect();
@@ -546,8 +547,9 @@ async fn bitget_isolated_margin_is_read_act_by_act() {
         assert!(now > seen, "act {i}: no new isolated margin event");
         seen = now;
     }
-    // nothing new: an incremental tick reads balances only, not isolated margin's
-    sb.set_as_of(Some(times[last] + MINUTE));
+    // nothing new: an incremental tick at the last tick's venue time (nothing can have happened since; a minute
+    // later another script's act may fall, such as a crypto loan) reads balances only, not isolated margin's
+    sb.set_as_of(Some(shown));
     let idle = tick(&t, &accounts, &dir, &options).await;
     assert_eq!(idle.stats.full_ticks, 0);
     let isolated: Vec<_> = idle.spent.paths.keys().filter(|p| p.contains("/margin/isolated/")).collect();

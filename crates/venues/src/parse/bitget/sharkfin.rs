@@ -85,5 +85,9 @@ pub fn sharkfin_balances(data: &Value, label: &str, out: &mut Balances) -> Resul
     for (coin, held) in savings {
         add_balance(out, &fin.0, coin, -held);
     }
+    // no shark fin held: no wallet, as for any other wallet that holds nothing
+    if out.get(&fin.0).is_some_and(|w| w.is_empty()) {
+        out.remove(&fin.0);
+    }
     Ok(())
 }
