@@ -3,11 +3,9 @@
 //! interest history and the fills need `symbol` (the flow's page says so; the other two are taken as the flow,
 //! UNCONFIRMED); the assets list every pair, `symbol` narrowing it. An account without isolated margin has no rows.
 
-use super::margin::{listed, margin_window};
+use super::margin::{Served, fills_page, flow_page, interest_page};
 use super::*;
-use crate::generator::{
-    BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET, BitgetMarginFlow, BitgetMarginInterest, SpotFill,
-};
+use crate::generator::{BITGET_ISOLATED_PAIR, BITGET_ISOLATED_WALLET};
 
 /// The required `symbol`, and whether it is the account's one pair.
 fn pair(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
@@ -38,85 +36,23 @@ pub(in crate::bitget) fn isolated_assets(ctx: &Ctx<'_>) -> Result<Value, ApiErro
     Ok(Value::Array(rows.collect()))
 }
 
+/// The pair's records, none when the request names another pair.
+fn isolated<'a>(ctx: &Ctx<'a>) -> Result<Served<'a>, ApiError> {
+    let none = !pair(ctx)?;
+    Ok(Served { records: &acct(ctx).isolated, pair: Some(BITGET_ISOLATED_PAIR), daily_rate: "0.0003", none })
+}
+
 /// `GET /api/v2/margin/isolated/financial-records`: `symbol` required; `marginType` and `coin` narrow it.
 pub(in crate::bitget) fn isolated_flow(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let ours = pair(ctx)?;
-    let (a, b) = margin_window(ctx)?;
-    limit(ctx, 100, 500)?;
-    uint(ctx, "idLessThan")?;
-    let (ty, coin) = (ctx.params.get("marginType"), ctx.params.get("coin"));
-    let rows: Vec<&BitgetMarginFlow> = acct(ctx)
-        .isolated
-        .flows
-        .iter()
-        .filter(|f| ours && f.time >= a && f.time <= b && ty.is_none_or(|t| t == f.kind))
-        .filter(|f| coin.is_none_or(|c| c.eq_ignore_ascii_case(&f.coin)))
-        .collect();
-    Ok(listed(
-        ctx,
-        "resultList",
-        rows,
-        |f| f.id,
-        |f| {
-            json!({"coin": &*f.coin, "symbol": BITGET_ISOLATED_PAIR, "marginId": f.id.to_string(), "amount": s(f.amount),
-               "balance": "0", "fee": s(f.fee), "marginType": f.kind, "cTime": f.time.to_string(),
-               "uTime": f.time.to_string()})
-        },
-    ))
+    flow_page(ctx, &isolated(ctx)?)
 }
 
 /// `GET /api/v2/margin/isolated/interest-history`: `symbol` required; `coin` narrows it.
 pub(in crate::bitget) fn isolated_interest(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let ours = pair(ctx)?;
-    let (a, b) = margin_window(ctx)?;
-    limit(ctx, 100, 500)?;
-    uint(ctx, "idLessThan")?;
-    let coin = ctx.params.get("coin");
-    let rows: Vec<&BitgetMarginInterest> = acct(ctx)
-        .isolated
-        .interest
-        .iter()
-        .filter(|i| ours && i.time >= a && i.time <= b && coin.is_none_or(|c| c.eq_ignore_ascii_case(&i.coin)))
-        .collect();
-    Ok(listed(
-        ctx,
-        "resultList",
-        rows,
-        |i| i.id,
-        |i| {
-            json!({"interestId": i.id.to_string(), "symbol": BITGET_ISOLATED_PAIR, "loanCoin": &*i.coin,
-               "interestCoin": &*i.coin, "dailyInterestRate": "0.0003", "interestAmount": s(i.amount),
-               "interstType": i.kind, "uTime": i.time.to_string(), "cTime": i.time.to_string()})
-        },
-    ))
+    interest_page(ctx, &isolated(ctx)?)
 }
 
 /// `GET /api/v2/margin/isolated/fills`: `symbol` required.
 pub(in crate::bitget) fn isolated_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let ours = pair(ctx)?;
-    let (a, b) = margin_window(ctx)?;
-    limit(ctx, 100, 500)?;
-    uint(ctx, "idLessThan")?;
-    let order = uint(ctx, "orderId")?;
-    let rows: Vec<&SpotFill> = acct(ctx)
-        .isolated
-        .fills
-        .iter()
-        .filter(|f| ours && f.time >= a && f.time <= b)
-        .filter(|f| order.is_none_or(|o| o == f.order_id))
-        .collect();
-    Ok(listed(
-        ctx,
-        "fills",
-        rows,
-        |f| f.id,
-        |f| {
-            json!({"orderId": f.order_id.to_string(), "tradeId": f.id.to_string(), "symbol": BITGET_ISOLATED_PAIR,
-               "orderType": "market", "side": if f.is_buyer { "buy" } else { "sell" }, "priceAvg": s(f.price),
-               "size": s(f.qty), "amount": s(f.quote_qty), "tradeScope": "taker", "cTime": f.time.to_string(),
-               "uTime": f.time.to_string(),
-               "feeDetail": {"deduction": "no", "feeCoin": &*f.commission_asset, "totalDeductionFee": "0",
-                             "totalFee": s(-f.commission)}})
-        },
-    ))
+    fills_page(ctx, &isolated(ctx)?)
 }

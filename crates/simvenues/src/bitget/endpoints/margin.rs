@@ -5,7 +5,7 @@
 //! account without cross margin has no rows.
 
 use super::*;
-use crate::generator::{BITGET_MARGIN_PAIR, BitgetMarginFlow, BitgetMarginInterest, SpotFill};
+use crate::generator::{BITGET_MARGIN_PAIR, BitgetMargin, BitgetMarginFlow, BitgetMarginInterest, SpotFill};
 
 /// The history window of a cross margin read: `startTime` required, `endTime` optional, at most 90 days apart.
 pub(super) fn margin_window(ctx: &Ctx<'_>) -> Result<(i64, i64), ApiError> {
@@ -51,17 +51,46 @@ pub(in crate::bitget) fn cross_assets(ctx: &Ctx<'_>) -> Result<Value, ApiError> 
     Ok(Value::Array(rows.collect()))
 }
 
+/// The rows one margin read serves: cross margin's (rows name no pair) or the isolated pair's (each row names it
+/// in `symbol`), with the daily interest rate shown on interest rows; `none` when the request asks for another pair.
+pub(super) struct Served<'a> {
+    pub records: &'a BitgetMargin,
+    pub pair: Option<&'static str>,
+    pub daily_rate: &'static str,
+    pub none: bool,
+}
+
+impl Served<'_> {
+    /// `row` with the pair named, for an isolated read.
+    fn named(&self, mut row: Value) -> Value {
+        if let Some(pair) = self.pair {
+            row["symbol"] = json!(pair);
+        }
+        row
+    }
+}
+
+/// Cross margin's records.
+fn cross<'a>(ctx: &Ctx<'a>) -> Served<'a> {
+    Served { records: &acct(ctx).margin, pair: None, daily_rate: "0.00024", none: false }
+}
+
 /// `GET /api/v2/margin/crossed/financial-records`: `marginType` and `coin` narrow it.
 pub(in crate::bitget) fn cross_flow(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    flow_page(ctx, &cross(ctx))
+}
+
+/// A finance flow page of `served`.
+pub(super) fn flow_page(ctx: &Ctx<'_>, served: &Served<'_>) -> Result<Value, ApiError> {
     let (a, b) = margin_window(ctx)?;
     limit(ctx, 100, 500)?;
     uint(ctx, "idLessThan")?;
     let (ty, coin) = (ctx.params.get("marginType"), ctx.params.get("coin"));
-    let rows: Vec<&BitgetMarginFlow> = acct(ctx)
-        .margin
+    let rows: Vec<&BitgetMarginFlow> = served
+        .records
         .flows
         .iter()
-        .filter(|f| f.time >= a && f.time <= b && ty.is_none_or(|t| t == f.kind))
+        .filter(|f| !served.none && f.time >= a && f.time <= b && ty.is_none_or(|t| t == f.kind))
         .filter(|f| coin.is_none_or(|c| c.eq_ignore_ascii_case(&f.coin)))
         .collect();
     Ok(listed(
@@ -70,23 +99,29 @@ pub(in crate::bitget) fn cross_flow(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         rows,
         |f| f.id,
         |f| {
-            json!({"marginId": f.id.to_string(), "amount": s(f.amount), "coin": &*f.coin, "balance": "0",
-               "fee": s(f.fee), "marginType": f.kind, "uTime": f.time.to_string(), "cTime": f.time.to_string()})
+            served.named(json!({"marginId": f.id.to_string(), "amount": s(f.amount), "coin": &*f.coin,
+               "balance": "0", "fee": s(f.fee), "marginType": f.kind, "uTime": f.time.to_string(),
+               "cTime": f.time.to_string()}))
         },
     ))
 }
 
 /// `GET /api/v2/margin/crossed/interest-history`: `coin` narrows it.
 pub(in crate::bitget) fn cross_interest(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    interest_page(ctx, &cross(ctx))
+}
+
+/// An interest history page of `served`.
+pub(super) fn interest_page(ctx: &Ctx<'_>, served: &Served<'_>) -> Result<Value, ApiError> {
     let (a, b) = margin_window(ctx)?;
     limit(ctx, 100, 500)?;
     uint(ctx, "idLessThan")?;
     let coin = ctx.params.get("coin");
-    let rows: Vec<&BitgetMarginInterest> = acct(ctx)
-        .margin
+    let rows: Vec<&BitgetMarginInterest> = served
+        .records
         .interest
         .iter()
-        .filter(|i| i.time >= a && i.time <= b && coin.is_none_or(|c| c.eq_ignore_ascii_case(&i.coin)))
+        .filter(|i| !served.none && i.time >= a && i.time <= b && coin.is_none_or(|c| c.eq_ignore_ascii_case(&i.coin)))
         .collect();
     Ok(listed(
         ctx,
@@ -94,9 +129,9 @@ pub(in crate::bitget) fn cross_interest(ctx: &Ctx<'_>) -> Result<Value, ApiError
         rows,
         |i| i.id,
         |i| {
-            json!({"interestId": i.id.to_string(), "loanCoin": &*i.coin, "interestCoin": &*i.coin,
-               "dailyInterestRate": "0.00024", "interestAmount": s(i.amount), "interstType": i.kind,
-               "uTime": i.time.to_string(), "cTime": i.time.to_string()})
+            served.named(json!({"interestId": i.id.to_string(), "loanCoin": &*i.coin, "interestCoin": &*i.coin,
+               "dailyInterestRate": served.daily_rate, "interestAmount": s(i.amount), "interstType": i.kind,
+               "uTime": i.time.to_string(), "cTime": i.time.to_string()}))
         },
     ))
 }
@@ -104,15 +139,20 @@ pub(in crate::bitget) fn cross_interest(ctx: &Ctx<'_>) -> Result<Value, ApiError
 /// `GET /api/v2/margin/crossed/fills`: `symbol` required; the rows name no symbol (the page's sample has none).
 pub(in crate::bitget) fn cross_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let symbol = ctx.params.get("symbol").ok_or_else(|| ApiError::empty("symbol"))?;
+    fills_page(ctx, &Served { none: symbol != BITGET_MARGIN_PAIR, ..cross(ctx) })
+}
+
+/// A fills page of `served`.
+pub(super) fn fills_page(ctx: &Ctx<'_>, served: &Served<'_>) -> Result<Value, ApiError> {
     let (a, b) = margin_window(ctx)?;
     limit(ctx, 100, 500)?;
     uint(ctx, "idLessThan")?;
     let order = uint(ctx, "orderId")?;
-    let rows: Vec<&SpotFill> = acct(ctx)
-        .margin
+    let rows: Vec<&SpotFill> = served
+        .records
         .fills
         .iter()
-        .filter(|f| symbol == BITGET_MARGIN_PAIR && f.time >= a && f.time <= b)
+        .filter(|f| !served.none && f.time >= a && f.time <= b)
         .filter(|f| order.is_none_or(|o| o == f.order_id))
         .collect();
     Ok(listed(
@@ -121,11 +161,11 @@ pub(in crate::bitget) fn cross_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         rows,
         |f| f.id,
         |f| {
-            json!({"orderId": f.order_id.to_string(), "tradeId": f.id.to_string(), "orderType": "market",
+            served.named(json!({"orderId": f.order_id.to_string(), "tradeId": f.id.to_string(), "orderType": "market",
                "side": if f.is_buyer { "buy" } else { "sell" }, "priceAvg": s(f.price), "size": s(f.qty),
                "amount": s(f.quote_qty), "tradeScope": "taker", "cTime": f.time.to_string(), "uTime": f.time.to_string(),
                "feeDetail": {"deduction": "no", "feeCoin": &*f.commission_asset, "totalDeductionFee": "0",
-                             "totalFee": s(-f.commission)}})
+                             "totalFee": s(-f.commission)}}))
         },
     ))
 }
