@@ -136,7 +136,7 @@ fn ledger_with_20_unmatched_and_3_unpriced() -> app::sync::Data {
                 spend: Money::new("USDT", d("10")),
                 receive: Money::new(a, d("5")),
                 fees: vec![],
-                symbol: Some(format!("{a}USDT")),
+                symbol: Some(format!("{a}USDT").into()),
             },
         });
     }

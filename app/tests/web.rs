@@ -217,7 +217,7 @@ async fn dashboard_of_100k_events_renders() {
                 spend,
                 receive,
                 fees: vec![Money::new("USDT", Decimal::new(1, 2))],
-                symbol: Some(format!("{asset}USDT")),
+                symbol: Some(format!("{asset}USDT").into()),
             },
         };
         (event, price)

@@ -148,7 +148,8 @@ fn read_ledger_in_parts(path: &str, len: u64, parts: u64) -> Result<Vec<Event>, 
             .iter()
             .map(|&(from, to)| {
                 let room = if from == 0 { len } else { to - from };
-                scope.spawn(move || read_part(path, from, to, room))
+                // each thread shares the names it reads (`ledger::interning`)
+                scope.spawn(move || ledger::interning(|| read_part(path, from, to, room)))
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("a ledger reader thread panicked")).collect()

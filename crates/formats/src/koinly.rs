@@ -1,7 +1,7 @@
 //! Koinly's universal CSV, both ways: the ledger written so that reading it back restores every event exactly,
 //! and files from elsewhere read into ledger events (docs/ledger-format.md, "Koinly universal CSV").
 
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Timestamp};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Name, Timestamp};
 
 use crate::csv_text::{Records, Table};
 
@@ -106,9 +106,17 @@ fn koinly_rows(e: &Event, account: Option<&str>, out: &mut Table) {
     match &e.kind {
         EventKind::Trade { spend, receive, fees, symbol } => {
             let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
-            let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.clone())).unwrap_or_default();
+            let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.to_string())).unwrap_or_default();
             let desc = tag("trade", &sym);
-            let cols = [&date, &s(&spend.amount), &spend.asset, &s(&receive.amount), &receive.asset, &fa, &fc];
+            let cols = [
+                &date,
+                &s(&spend.amount),
+                &spend.asset.to_string(),
+                &s(&receive.amount),
+                &receive.asset.to_string(),
+                &fa,
+                &fc,
+            ];
             out.row(&[cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], "", "", "", &desc, ""]);
             for f in fees.iter().skip(1) {
                 let desc = format!("meetcrypt fee-of={}", e.id);
@@ -247,7 +255,7 @@ pub fn ledger_from_koinly_csv(text: &str, account: &str, file: &str) -> Result<V
             continue;
         }
         let id = tag("id").map_or_else(|| format!("koinly:{line}"), String::from);
-        let acct = AccountId(tag("account").unwrap_or(account).to_string());
+        let acct = AccountId(tag("account").unwrap_or(account).into());
         let row = Row { sent, received, fee, label, txid, tag: &tag };
         let Some(kind) = row.kind(&acct, &id, &events, &|reason| err(line, reason))? else { continue };
         let event = Event { id, time, account: acct, kind };
@@ -342,7 +350,7 @@ impl Row<'_> {
                     (None, Some(r)) => (r.asset, r.amount),
                     _ => return Err(missing("income")),
                 };
-                EventKind::Income { income_type: ty, asset, amount, symbol: tag("symbol").map(String::from) }
+                EventKind::Income { income_type: ty, asset, amount, symbol: tag("symbol").map(Name::from) }
             }
             (Some("migration"), Some(from), Some(to)) => EventKind::Migration { from, to },
             (_, Some(from), Some(to)) if label == "swap" => EventKind::Migration { from, to },
@@ -350,7 +358,7 @@ impl Row<'_> {
                 spend,
                 receive,
                 fees: fee.into_iter().collect(),
-                symbol: tag("symbol").map(String::from),
+                symbol: tag("symbol").map(Name::from),
             },
             (_, None, Some(r)) => match label.as_str() {
                 "" | "deposit" => EventKind::Deposit { asset: r.asset, amount: r.amount, txid },
@@ -371,7 +379,7 @@ impl Row<'_> {
     }
 }
 
-fn income(income_type: IncomeType, asset: String, amount: Decimal) -> EventKind {
+fn income(income_type: IncomeType, asset: Name, amount: Decimal) -> EventKind {
     EventKind::Income { income_type, asset, amount, symbol: None }
 }
 

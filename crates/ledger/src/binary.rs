@@ -11,7 +11,7 @@
 //! Anything malformed (a truncated field, an index out of range, a decimal whose scale is above 28, invalid UTF-8,
 //! bytes left over) is an error naming the event and what is wrong; nothing panics.
 
-use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, PricePoint, Side, Timestamp};
+use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Name, PricePoint, Side, Timestamp};
 
 /// The layout's version, the first byte. A field added to an event changes the layout (the encoder and decoder stop
 /// compiling until they write and read it): raise the version then, and keep reading the layouts sealed before.
@@ -132,8 +132,8 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// Decodes events encoded by [`encode_events`].
 pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, BinaryError> {
-    // every event takes at least 20 bytes
-    decode_list(bytes, 20, "event", Reader::event)
+    // every event takes at least 20 bytes; its names shared with the equal ones before it (`interning`)
+    crate::interning(|| decode_list(bytes, 20, "event", Reader::event))
 }
 
 /// A list in the frame both layouts share: the version byte, the number of items, the items (each read by `item`
@@ -267,8 +267,8 @@ struct Reader<'a> {
 
 type Read<T> = Result<T, String>;
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Read<&[u8]> {
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Read<&'b [u8]> {
         let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len());
         let end = end.ok_or_else(|| format!("truncated: {n} bytes wanted at byte {}", self.at))?;
         let out = &self.bytes[self.at..end];
@@ -292,11 +292,23 @@ impl Reader<'_> {
         Err(format!("a number longer than 64 bits at byte {}", self.at))
     }
 
-    fn str(&mut self) -> Read<String> {
+    fn text(&mut self) -> Read<&'b str> {
         let n = self.varint()?;
         let n = usize::try_from(n).map_err(|_| format!("a string of {n} bytes"))?;
         let bytes = self.take(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| format!("a string that is not UTF-8: {e}"))
+        std::str::from_utf8(bytes).map_err(|e| format!("a string that is not UTF-8: {e}"))
+    }
+
+    fn str(&mut self) -> Read<String> {
+        self.text().map(str::to_string)
+    }
+
+    fn name(&mut self) -> Read<Name> {
+        self.text().map(Name::read)
+    }
+
+    fn opt_name(&mut self, what: &str) -> Read<Option<Name>> {
+        if self.flag(what)? { self.name().map(Some) } else { Ok(None) }
     }
 
     fn flag(&mut self, what: &str) -> Read<bool> {
@@ -331,7 +343,7 @@ impl Reader<'_> {
     }
 
     fn money(&mut self) -> Read<Money> {
-        Ok(Money { asset: self.str()?, amount: self.dec()? })
+        Ok(Money { asset: self.name()?, amount: self.dec()? })
     }
 
     fn moneys(&mut self) -> Read<Vec<Money>> {
@@ -346,35 +358,35 @@ impl Reader<'_> {
     fn event(&mut self) -> Read<Event> {
         let id = self.str()?;
         let time = Timestamp(unzigzag(self.varint()?));
-        let account = AccountId(self.str()?);
+        let account = AccountId(self.name()?);
         let kind = match self.byte()? {
             0 => EventKind::Trade {
                 spend: self.money()?,
                 receive: self.money()?,
                 fees: self.moneys()?,
-                symbol: self.opt_str("symbol")?,
+                symbol: self.opt_name("symbol")?,
             },
-            1 => EventKind::Deposit { asset: self.str()?, amount: self.dec()?, txid: self.opt_str("txid")? },
+            1 => EventKind::Deposit { asset: self.name()?, amount: self.dec()?, txid: self.opt_str("txid")? },
             2 => EventKind::Withdrawal {
-                asset: self.str()?,
+                asset: self.name()?,
                 amount: self.dec()?,
                 fee: self.opt_dec("fee")?,
                 txid: self.opt_str("txid")?,
             },
             3 => EventKind::Transfer {
-                from_account: AccountId(self.str()?),
-                to_account: AccountId(self.str()?),
-                asset: self.str()?,
+                from_account: AccountId(self.name()?),
+                to_account: AccountId(self.name()?),
+                asset: self.name()?,
                 amount: self.dec()?,
             },
             4 => EventKind::Income {
                 income_type: self.pick(&INCOME_TYPES, "income type")?,
-                asset: self.str()?,
+                asset: self.name()?,
                 amount: self.dec()?,
-                symbol: self.opt_str("symbol")?,
+                symbol: self.opt_name("symbol")?,
             },
             5 => EventKind::FuturesTrade {
-                symbol: self.str()?,
+                symbol: self.name()?,
                 side: self.pick(&SIDES, "side")?,
                 price: self.dec()?,
                 qty: self.dec()?,
@@ -385,7 +397,7 @@ impl Reader<'_> {
             6 => EventKind::Migration { from: self.money()?, to: self.money()? },
             7 => EventKind::Loan {
                 action: self.pick(&LOAN_ACTIONS, "loan action")?,
-                asset: self.str()?,
+                asset: self.name()?,
                 amount: self.dec()?,
                 interest: self.opt_dec("interest")?,
             },

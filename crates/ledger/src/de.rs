@@ -13,7 +13,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
+use crate::{AccountId, Decimal, Event, EventKind, IncomeType, LoanAction, Money, Name, Side, Timestamp};
 
 const VARIANTS: &[&str] =
     &["trade", "deposit", "withdrawal", "transfer", "income", "futures_trade", "migration", "loan"];
@@ -323,8 +323,8 @@ struct Fields {
     spend: Option<Money>,
     receive: Option<Money>,
     fees: Option<FeeList>,
-    symbol: Option<Option<String>>,
-    asset: Option<String>,
+    symbol: Option<Option<Name>>,
+    asset: Option<Name>,
     amount: Option<StrDecimal>,
     txid: Option<Option<String>>,
     fee: Option<OptDecimal>,

@@ -14,12 +14,14 @@
 
 pub mod binary;
 mod de;
+mod name;
 mod position;
 mod time;
 
 use std::fmt;
 use std::io::{BufRead, Write};
 
+pub use name::{Name, interning};
 pub use position::{Position, Unvalued};
 pub use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -32,12 +34,12 @@ pub use time::{Timestamp, TimestampError};
 /// pair, `isolated-BTCUSDT`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AccountId(pub String);
+pub struct AccountId(pub Name);
 
 impl AccountId {
     /// Builds `venue/label/wallet`.
     pub fn new(venue: &str, label: &str, wallet: &str) -> Self {
-        AccountId(format!("{venue}/{label}/{wallet}"))
+        AccountId(Name::from(format!("{venue}/{label}/{wallet}")))
     }
     /// The id as written in the ledger.
     pub fn as_str(&self) -> &str {
@@ -60,7 +62,7 @@ impl fmt::Display for AccountId {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     /// Asset symbol as the venue names it, upper case (`BTC`, `USDT`).
-    pub asset: String,
+    pub asset: Name,
     /// The amount, a decimal string in the file.
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
@@ -68,7 +70,7 @@ pub struct Money {
 
 impl Money {
     /// A quantity of `asset`.
-    pub fn new(asset: impl Into<String>, amount: Decimal) -> Self {
+    pub fn new(asset: impl Into<Name>, amount: Decimal) -> Self {
         Money { asset: asset.into(), amount }
     }
 }
@@ -144,12 +146,12 @@ pub enum EventKind {
         fees: Vec<Money>,
         /// The venue's symbol, when it has one (`BTCUSDT`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        symbol: Option<String>,
+        symbol: Option<Name>,
     },
     /// Funds arriving from outside the venue.
     Deposit {
         /// Asset received.
-        asset: String,
+        asset: Name,
         /// Amount credited.
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
@@ -160,7 +162,7 @@ pub enum EventKind {
     /// Funds leaving the venue.
     Withdrawal {
         /// Asset sent.
-        asset: String,
+        asset: Name,
         /// Amount that left for the destination (the fee excluded).
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
@@ -178,7 +180,7 @@ pub enum EventKind {
         /// Receiving account.
         to_account: AccountId,
         /// Asset moved.
-        asset: String,
+        asset: Name,
         /// Amount moved.
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
@@ -189,19 +191,19 @@ pub enum EventKind {
         #[serde(rename = "type")]
         income_type: IncomeType,
         /// Asset credited or debited.
-        asset: String,
+        asset: Name,
         /// Signed amount: positive is an inflow.
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
         /// Contract symbol, when the row has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        symbol: Option<String>,
+        symbol: Option<Name>,
     },
     /// A futures fill, for the record only: its money effects (realized PnL, commission) are the `income` events
     /// the venue reports for the same fill, so the PnL engine counts nothing from it, and it moves no balance.
     FuturesTrade {
         /// Contract symbol (`BTCUSDT`).
-        symbol: String,
+        symbol: Name,
         /// Buy or sell.
         side: Side,
         /// Fill price.
@@ -237,7 +239,7 @@ pub enum EventKind {
         /// Borrow, repay or interest.
         action: LoanAction,
         /// Asset borrowed, repaid or charged.
-        asset: String,
+        asset: Name,
         /// Units borrowed, principal repaid, or interest charged.
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
@@ -473,9 +475,9 @@ where
     Ok(out)
 }
 
-/// Reads a ledger (JSON Lines of [`Event`]), validating every event.
+/// Reads a ledger (JSON Lines of [`Event`]), validating every event; its names are shared ([`interning`]).
 pub fn read_ledger<R: BufRead>(reader: R, file: &str) -> Result<Vec<Event>, FormatError> {
-    read_jsonl(reader, file, Event::validate)
+    interning(|| read_jsonl(reader, file, Event::validate))
 }
 
 /// Reads a prices file (JSON Lines of [`PricePoint`]); a negative price is an error.

@@ -419,7 +419,7 @@ impl<'a> Engine<'a> {
     }
 
     #[inline]
-    fn symbol(&mut self, name: Option<&String>) -> Option<u32> {
+    fn symbol(&mut self, name: Option<&str>) -> Option<u32> {
         let name = name?;
         let id = self.symbols.id(name);
         if id as usize == self.by_symbol.len() {
@@ -953,7 +953,7 @@ impl<'a> Engine<'a> {
         let account = self.account(&e.account);
         match &e.kind {
             EventKind::Trade { spend, receive, fees, symbol } => {
-                let symbol = self.symbol(symbol.as_ref());
+                let symbol = self.symbol(symbol.as_deref());
                 self.trade(account, symbol, e.time, spend, receive, fees);
                 Drift::TradeFees
             }
@@ -989,7 +989,7 @@ impl<'a> Engine<'a> {
                 Drift::Transfers
             }
             EventKind::Income { income_type, asset, amount, symbol } => {
-                let symbol = self.symbol(symbol.as_ref());
+                let symbol = self.symbol(symbol.as_deref());
                 let asset = self.asset(asset);
                 self.balance(account, asset, *amount);
                 self.income(account, asset, symbol, income_category(*income_type), *amount, e.time)
@@ -1962,7 +1962,7 @@ impl<'a> Engine<'a> {
         for (n, bal) in self.balances.iter().enumerate() {
             let name = self.accounts.name(n as u32);
             let mut summary =
-                AccountSummary { venue: AccountId(name.to_string()).venue().to_string(), ..Default::default() };
+                AccountSummary { venue: AccountId((&**name).into()).venue().to_string(), ..Default::default() };
             for (a, amount) in bal.iter().enumerate() {
                 if amount.is_zero() {
                     continue;
@@ -2047,7 +2047,7 @@ impl<'a> Engine<'a> {
         let by_symbol = named(&self.symbols, &mut self.by_symbol);
         let mut by_venue: BTreeMap<String, RealizedSplit> = BTreeMap::new();
         for (account, split) in &by_account {
-            by_venue.entry(AccountId(account.clone()).venue().to_string()).or_default().merge(split);
+            by_venue.entry(AccountId(account.into()).venue().to_string()).or_default().merge(split);
         }
         Breakdowns { by_asset, by_account, by_venue, by_symbol }
     }

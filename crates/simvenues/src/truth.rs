@@ -82,7 +82,7 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Side, Timestamp};
+use ledger::{AccountId, Event, EventKind, IncomeType, LoanAction, Money, Name, Side, Timestamp};
 use rust_decimal::Decimal;
 
 use crate::generator::{
@@ -95,7 +95,7 @@ use crate::keys::AccountMode;
 pub type AccountBalances = BTreeMap<String, BTreeMap<String, Decimal>>;
 
 fn ev(id: String, t: i64, account: &str, kind: EventKind) -> Event {
-    Event { id, time: Timestamp::from_millis(t), account: AccountId(account.to_string()), kind }
+    Event { id, time: Timestamp::from_millis(t), account: AccountId(account.into()), kind }
 }
 
 fn money(asset: &str, amount: Decimal) -> Money {
@@ -150,7 +150,7 @@ fn futures_trade(id: String, account: &str, f: &FuturesFill) -> Event {
 /// [`futures_trade`] with its fee in `fee_coin` (a Bitget COIN-M or USDC-M fill's margin coin).
 fn futures_trade_in(id: String, account: &str, f: &FuturesFill, fee_coin: &str) -> Event {
     let kind = EventKind::FuturesTrade {
-        symbol: f.symbol.to_string(),
+        symbol: f.symbol.clone().into(),
         side: if f.buyer { Side::Buy } else { Side::Sell },
         price: f.price,
         qty: f.qty,
@@ -206,9 +206,9 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
             t.time,
             &from_acc,
             EventKind::Transfer {
-                from_account: AccountId(from_acc.clone()),
-                to_account: AccountId(format!("binance/{l}/{to}")),
-                asset: t.asset.to_string(),
+                from_account: AccountId(from_acc.clone().into()),
+                to_account: AccountId(format!("binance/{l}/{to}").into()),
+                asset: t.asset.clone().into(),
                 amount: t.amount,
             },
         ));
@@ -221,7 +221,7 @@ fn binance_spot(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
             &spot,
             EventKind::Income {
                 income_type: IncomeType::Other,
-                asset: d.asset.to_string(),
+                asset: d.asset.clone().into(),
                 amount: d.amount,
                 symbol: None,
             },
@@ -248,7 +248,7 @@ fn binance_spot_fills(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
                     spend,
                     receive,
                     fees: vec![money(&f.commission_asset, f.commission)],
-                    symbol: Some(sym.to_string()),
+                    symbol: Some(sym.into()),
                 },
             ));
         }
@@ -296,9 +296,13 @@ fn binance_margin(world: &World, a: &BinanceAccount, out: &mut Vec<Event>) {
     margin_records(world, &margin, &a.margin_trades, &a.margin_loans, &a.margin_interest, out);
     // a liquidation fee: no stream books it but the capital flow, as other income named by its type
     for f in a.margin_flows.iter().filter(|f| f.kind == "LIQUIDATION_FEE") {
-        let symbol = f.symbol.as_ref().map(|s| s.to_string());
-        let kind =
-            EventKind::Income { income_type: IncomeType::Other, asset: f.asset.to_string(), amount: -f.amount, symbol };
+        let symbol = f.symbol.as_deref().map(Name::from);
+        let kind = EventKind::Income {
+            income_type: IncomeType::Other,
+            asset: f.asset.clone().into(),
+            amount: -f.amount,
+            symbol,
+        };
         out.push(ev(format!("{margin}:capital_flow:LIQUIDATION_FEE:{}", f.id), f.time, &margin, kind));
     }
     // each isolated pair's, in its wallet `isolated-{SYMBOL}`
@@ -324,20 +328,20 @@ fn margin_records(
             let (base, quote) = (money(&s.base, f.qty), money(&s.quote, f.price * f.qty));
             let (spend, receive) = if f.is_buyer { (quote, base) } else { (base, quote) };
             let fees = vec![money(&f.commission_asset, f.commission)];
-            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.to_string()) };
+            let kind = EventKind::Trade { spend, receive, fees, symbol: Some(sym.into()) };
             out.push(ev(format!("{margin}:trade:{sym}:{}", f.id), f.time, margin, kind));
         }
     }
     for l in loans {
         let (stream, action) = if l.repay { ("repay", LoanAction::Repay) } else { ("borrow", LoanAction::Borrow) };
         let interest = (!l.interest.is_zero()).then_some(l.interest);
-        let kind = EventKind::Loan { action, asset: l.asset.to_string(), amount: l.principal, interest };
+        let kind = EventKind::Loan { action, asset: l.asset.clone().into(), amount: l.principal, interest };
         out.push(ev(format!("{margin}:{stream}:{}", l.tx_id), l.time, margin, kind));
     }
     for i in interest {
         let kind = EventKind::Loan {
             action: LoanAction::Interest,
-            asset: i.asset.to_string(),
+            asset: i.asset.clone().into(),
             amount: i.interest,
             interest: None,
         };
@@ -350,9 +354,8 @@ fn margin_records(
 fn binance_fiat(a: &BinanceAccount, out: &mut Vec<Event>) {
     let l = &a.label;
     let (spot, funding) = (format!("binance/{l}/spot"), format!("binance/{l}/funding"));
-    let deposit = |asset: &str, amount| EventKind::Deposit { asset: asset.to_string(), amount, txid: None };
-    let withdrawal =
-        |asset: &str, amount, fee| EventKind::Withdrawal { asset: asset.to_string(), amount, fee, txid: None };
+    let deposit = |asset: &str, amount| EventKind::Deposit { asset: asset.into(), amount, txid: None };
+    let withdrawal = |asset: &str, amount, fee| EventKind::Withdrawal { asset: asset.into(), amount, fee, txid: None };
     let trade = |spend, receive, fee: Option<Money>| EventKind::Trade {
         spend,
         receive,
@@ -449,14 +452,14 @@ fn binance_earn(a: &BinanceAccount, out: &mut Vec<Event>) {
         let product = if e.locked { "locked" } else { "flexible" };
         let asset = e.asset.to_string();
         let transfer = |from: &str, to: &str, amount| EventKind::Transfer {
-            from_account: AccountId(from.to_string()),
-            to_account: AccountId(to.to_string()),
-            asset: asset.clone(),
+            from_account: AccountId(from.into()),
+            to_account: AccountId(to.into()),
+            asset: asset.clone().into(),
             amount,
         };
         let interest = |amount| EventKind::Income {
             income_type: IncomeType::Interest,
-            asset: asset.clone(),
+            asset: asset.clone().into(),
             amount,
             symbol: None,
         };
@@ -521,9 +524,9 @@ fn binance_futures(a: &BinanceAccount, out: &mut Vec<Event>) {
             &usdm,
             EventKind::Income {
                 income_type,
-                asset: i.asset.to_string(),
+                asset: i.asset.clone().into(),
                 amount: i.income,
-                symbol: i.symbol.as_ref().map(|s| s.to_string()),
+                symbol: i.symbol.as_deref().map(Name::from),
             },
         ));
     }
@@ -537,7 +540,7 @@ fn binance_coinm(a: &BinanceAccount, out: &mut Vec<Event>) {
         let c = crate::generator::coinm_contract(sym).expect("a listed COIN-M contract");
         for f in fills {
             let kind = EventKind::FuturesTrade {
-                symbol: sym.to_string(),
+                symbol: sym.into(),
                 side: if f.buyer { Side::Buy } else { Side::Sell },
                 price: f.price,
                 qty: (f.qty * Decimal::from(c.contract_size) / f.price).round_dp(8),
@@ -561,9 +564,9 @@ fn binance_coinm(a: &BinanceAccount, out: &mut Vec<Event>) {
             &coinm,
             EventKind::Income {
                 income_type,
-                asset: i.asset.to_string(),
+                asset: i.asset.clone().into(),
                 amount: i.income,
-                symbol: i.symbol.as_ref().map(|s| s.to_string()),
+                symbol: i.symbol.as_deref().map(Name::from),
             },
         ));
     }
@@ -589,7 +592,7 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
                 spend,
                 receive,
                 fees: vec![money(&f.fee_coin, f.fee)],
-                symbol: Some(f.symbol.to_string()),
+                symbol: Some(f.symbol.clone().into()),
             },
         ));
     }
@@ -601,9 +604,9 @@ fn bitget_spot(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
             t.time,
             &from_acc,
             EventKind::Transfer {
-                from_account: AccountId(from_acc.clone()),
-                to_account: AccountId(format!("bitget/{l}/{}", t.to)),
-                asset: t.asset.to_string(),
+                from_account: AccountId(from_acc.clone().into()),
+                to_account: AccountId(format!("bitget/{l}/{}", t.to).into()),
+                asset: t.asset.clone().into(),
                 amount: t.amount,
             },
         ));
@@ -653,7 +656,7 @@ fn chain_flows(spot: &str, deposits: &[Deposit], withdrawals: &[Withdrawal], out
             format!("{spot}:deposit:{}", d.id),
             d.time,
             spot,
-            EventKind::Deposit { asset: d.coin.to_string(), amount: d.amount, txid: Some(d.txid.clone()) },
+            EventKind::Deposit { asset: d.coin.clone().into(), amount: d.amount, txid: Some(d.txid.clone()) },
         ));
     }
     for w in withdrawals {
@@ -662,7 +665,7 @@ fn chain_flows(spot: &str, deposits: &[Deposit], withdrawals: &[Withdrawal], out
             w.time,
             spot,
             EventKind::Withdrawal {
-                asset: w.coin.to_string(),
+                asset: w.coin.clone().into(),
                 amount: w.amount,
                 fee: Some(w.fee),
                 txid: Some(w.txid.clone()),
@@ -691,7 +694,7 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
                     income_type: IncomeType::Commission,
                     asset: "USDT".into(),
                     amount: -f.commission,
-                    symbol: Some(f.symbol.to_string()),
+                    symbol: Some(f.symbol.clone().into()),
                 },
             ));
             if !f.realized_pnl.is_zero() {
@@ -703,7 +706,7 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
                         income_type: IncomeType::RealizedPnl,
                         asset: "USDT".into(),
                         amount: f.realized_pnl,
-                        symbol: Some(f.symbol.to_string()),
+                        symbol: Some(f.symbol.clone().into()),
                     },
                 ));
             }
@@ -715,9 +718,9 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
                 &spot,
                 EventKind::Income {
                     income_type: IncomeType::Funding,
-                    asset: b.coin.to_string(),
+                    asset: b.coin.clone().into(),
                     amount: b.amount,
-                    symbol: b.symbol.as_ref().map(|s| s.to_string()),
+                    symbol: b.symbol.as_deref().map(Name::from),
                 },
             ));
         }
@@ -730,7 +733,7 @@ fn bitget_futures(a: &BitgetAccount, out: &mut Vec<Event>) {
 /// funding, and for trade bills the fee as commission and a non-zero amount as realized PnL.
 fn classic_bills(fut: &str, bills: &[crate::generator::Bill], out: &mut Vec<Event>) {
     for b in bills {
-        let symbol = b.symbol.as_ref().map(|s| s.to_string());
+        let symbol = b.symbol.as_deref().map(Name::from);
         match b.business_type {
             "contract_settle_fee" => out.push(ev(
                 format!("{fut}:bill:{}", b.id),
@@ -738,7 +741,7 @@ fn classic_bills(fut: &str, bills: &[crate::generator::Bill], out: &mut Vec<Even
                 fut,
                 EventKind::Income {
                     income_type: IncomeType::Funding,
-                    asset: b.coin.to_string(),
+                    asset: b.coin.clone().into(),
                     amount: b.amount,
                     symbol,
                 },
@@ -750,7 +753,7 @@ fn classic_bills(fut: &str, bills: &[crate::generator::Bill], out: &mut Vec<Even
                     fut,
                     EventKind::Income {
                         income_type: IncomeType::Commission,
-                        asset: b.coin.to_string(),
+                        asset: b.coin.clone().into(),
                         amount: b.fee,
                         symbol: symbol.clone(),
                     },
@@ -762,7 +765,7 @@ fn classic_bills(fut: &str, bills: &[crate::generator::Bill], out: &mut Vec<Even
                         fut,
                         EventKind::Income {
                             income_type: IncomeType::RealizedPnl,
-                            asset: b.coin.to_string(),
+                            asset: b.coin.clone().into(),
                             amount: b.amount,
                             symbol,
                         },
@@ -786,12 +789,15 @@ fn binance_lead(a: &BinanceAccount, out: &mut Vec<Event>) {
         let asset = i.asset.to_string();
         let kind = match i.income_type {
             "TRANSFER" | STRATEGY_TRANSFER if i.income.is_sign_negative() => {
-                EventKind::Withdrawal { asset, amount: -i.income, fee: None, txid: None }
+                EventKind::Withdrawal { asset: asset.into(), amount: -i.income, fee: None, txid: None }
             }
-            "TRANSFER" | STRATEGY_TRANSFER => EventKind::Deposit { asset, amount: i.income, txid: None },
-            LEAD_PROFIT_SHARE => {
-                EventKind::Income { income_type: IncomeType::Other, asset, amount: i.income, symbol: None }
-            }
+            "TRANSFER" | STRATEGY_TRANSFER => EventKind::Deposit { asset: asset.into(), amount: i.income, txid: None },
+            LEAD_PROFIT_SHARE => EventKind::Income {
+                income_type: IncomeType::Other,
+                asset: asset.into(),
+                amount: i.income,
+                symbol: None,
+            },
             _ => continue, // the position's rows, booked by `binance_futures`
         };
         out.push(ev(format!("{usdm}:income:{}:{}", i.income_type, i.tran_id), i.time, &usdm, kind));
@@ -805,7 +811,7 @@ fn bitget_copy(a: &BitgetAccount, out: &mut Vec<Event>) {
     let (futures, spot) = (format!("bitget/{}/futures", a.label), format!("bitget/{}/spot", a.label));
     for o in &a.copy_orders {
         let fill = |buy: bool, price, fee, pnl, order: u64| EventKind::FuturesTrade {
-            symbol: o.symbol.to_string(),
+            symbol: o.symbol.clone().into(),
             side: if buy { Side::Buy } else { Side::Sell },
             price,
             qty: o.size,
@@ -831,7 +837,7 @@ fn bitget_copy(a: &BitgetAccount, out: &mut Vec<Event>) {
     for p in &a.profit_shares {
         let kind = EventKind::Income {
             income_type: IncomeType::Other,
-            asset: p.coin.to_string(),
+            asset: p.coin.clone().into(),
             amount: p.profit,
             symbol: None,
         };
@@ -977,7 +983,7 @@ fn bitget_tax_only(a: &BitgetAccount, out: &mut Vec<Event>) {
             .collect();
         let kind = EventKind::Income {
             income_type: IncomeType::Other,
-            asset: b.coin.to_string(),
+            asset: b.coin.clone().into(),
             amount: b.amount,
             symbol: None,
         };
@@ -991,9 +997,9 @@ fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
     let (spot, earn) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/earn", a.label));
     for r in &a.savings {
         let transfer = |from: &str, to: &str| EventKind::Transfer {
-            from_account: AccountId(from.to_string()),
-            to_account: AccountId(to.to_string()),
-            asset: r.coin.to_string(),
+            from_account: AccountId(from.into()),
+            to_account: AccountId(to.into()),
+            asset: r.coin.clone().into(),
             amount: r.amount,
         };
         let (acc, kind) = match r.order_type {
@@ -1002,7 +1008,7 @@ fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
             _ => {
                 let kind = EventKind::Income {
                     income_type: IncomeType::Interest,
-                    asset: r.coin.to_string(),
+                    asset: r.coin.clone().into(),
                     amount: r.amount,
                     symbol: None,
                 };
@@ -1048,13 +1054,13 @@ fn bitget_margin_in(
             "repay" => LoanAction::Repay,
             _ => continue,
         };
-        let kind = EventKind::Loan { action, asset: f.coin.to_string(), amount: f.amount.abs(), interest: None };
+        let kind = EventKind::Loan { action, asset: f.coin.clone().into(), amount: f.amount.abs(), interest: None };
         out.push(ev(format!("{margin}:{}:{}", f.kind, f.id), f.time, &margin, kind));
     }
     for i in &m.interest {
         let kind = EventKind::Loan {
             action: LoanAction::Interest,
-            asset: i.coin.to_string(),
+            asset: i.coin.clone().into(),
             amount: i.amount,
             interest: None,
         };
@@ -1068,9 +1074,9 @@ fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
     let (spot, fin) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/sharkfin", a.label));
     for r in &a.sharkfin {
         let transfer = |from: &str, to: &str| EventKind::Transfer {
-            from_account: AccountId(from.to_string()),
-            to_account: AccountId(to.to_string()),
-            asset: r.coin.to_string(),
+            from_account: AccountId(from.into()),
+            to_account: AccountId(to.into()),
+            asset: r.coin.clone().into(),
             amount: r.amount,
         };
         let (acc, kind) = match r.kind {
@@ -1079,7 +1085,7 @@ fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
             _ => {
                 let kind = EventKind::Income {
                     income_type: IncomeType::Interest,
-                    asset: r.coin.to_string(),
+                    asset: r.coin.clone().into(),
                     amount: r.amount,
                     symbol: None,
                 };
@@ -1096,16 +1102,16 @@ fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
 fn bitget_earn_loans(a: &BitgetAccount, out: &mut Vec<Event>) {
     let (spot, loan) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/loan", a.label));
     let transfer = |from: &str, to: &str, asset: &str, amount: Decimal| EventKind::Transfer {
-        from_account: AccountId(from.to_string()),
-        to_account: AccountId(to.to_string()),
-        asset: asset.to_string(),
+        from_account: AccountId(from.into()),
+        to_account: AccountId(to.into()),
+        asset: asset.into(),
         amount,
     };
     for l in &a.earn_loans {
         let (id, t) = (l.id, l.time);
         let borrow = EventKind::Loan {
             action: LoanAction::Borrow,
-            asset: l.loan_coin.to_string(),
+            asset: l.loan_coin.clone().into(),
             amount: l.loan_amount,
             interest: None,
         };
@@ -1123,7 +1129,7 @@ fn bitget_earn_loans(a: &BitgetAccount, out: &mut Vec<Event>) {
         if !r.interest.is_zero() {
             let kind = EventKind::Loan {
                 action: LoanAction::Interest,
-                asset: l.loan_coin.to_string(),
+                asset: l.loan_coin.clone().into(),
                 amount: r.interest,
                 interest: None,
             };
@@ -1133,7 +1139,7 @@ fn bitget_earn_loans(a: &BitgetAccount, out: &mut Vec<Event>) {
         out.push(ev(format!("{loan}:loan:pay:{id}:{t}"), t, &spot, paid));
         let kind = EventKind::Loan {
             action: LoanAction::Repay,
-            asset: l.loan_coin.to_string(),
+            asset: l.loan_coin.clone().into(),
             amount: r.principal,
             interest: (!r.interest.is_zero()).then_some(r.interest),
         };

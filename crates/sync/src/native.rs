@@ -228,7 +228,7 @@ impl DirStore {
                 detail: e.to_string(),
             })?;
             for p in list {
-                let key = p.account.as_str().rsplit_once('/').map_or(p.account.0.clone(), |(k, _)| k.to_string());
+                let key = p.account.as_str().rsplit_once('/').map_or(p.account.to_string(), |(k, _)| k.to_string());
                 positions.entry(key).or_default().push(p);
             }
         }

@@ -427,7 +427,7 @@ fn note_assets(st: &mut AccountState, events: &[Event]) {
         }
         if let ledger::EventKind::Income { symbol: Some(s), .. } = &e.kind {
             if e.account.as_str().ends_with("/usdm") {
-                st.futures_symbols.insert(s.clone());
+                st.futures_symbols.insert(s.to_string());
             } else if e.account.as_str().ends_with("/coinm") {
                 st.coinm_pairs.insert(parse::binance::coinm_pair(s));
             }
@@ -2143,7 +2143,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
             if !more && let Some(records) = tax {
                 let t = st.tax.entry(task.key.clone()).or_default();
-                t.wallet = AccountId::new("bitget", &label, records.wallet()).0;
+                t.wallet = AccountId::new("bitget", &label, records.wallet()).0.to_string();
                 for (k, v) in std::mem::take(&mut tally) {
                     *t.sums.entry(k).or_default() += v;
                 }
@@ -2184,7 +2184,7 @@ impl Moved {
                 if e.account.as_str().ends_with("/coinm") {
                     self.coinm_pairs.insert(parse::binance::coinm_pair(s));
                 } else {
-                    self.income_symbols.insert(s.clone());
+                    self.income_symbols.insert(s.to_string());
                 }
             }
         }

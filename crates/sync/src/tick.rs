@@ -34,25 +34,25 @@ pub fn effects(e: &Event) -> Vec<(String, String, Decimal)> {
     let acc = e.account.as_str().to_string();
     match &e.kind {
         EventKind::Trade { spend, receive, fees, .. } => {
-            let mut out = vec![(acc.clone(), spend.asset.clone(), -spend.amount)];
-            out.push((acc.clone(), receive.asset.clone(), receive.amount));
-            out.extend(fees.iter().map(|f| (acc.clone(), f.asset.clone(), -f.amount)));
+            let mut out = vec![(acc.clone(), spend.asset.to_string(), -spend.amount)];
+            out.push((acc.clone(), receive.asset.to_string(), receive.amount));
+            out.extend(fees.iter().map(|f| (acc.clone(), f.asset.to_string(), -f.amount)));
             out
         }
-        EventKind::Deposit { asset, amount, .. } => vec![(acc, asset.clone(), *amount)],
+        EventKind::Deposit { asset, amount, .. } => vec![(acc, asset.to_string(), *amount)],
         EventKind::Withdrawal { asset, amount, fee, .. } => {
-            vec![(acc, asset.clone(), -(*amount + fee.unwrap_or_default()))]
+            vec![(acc, asset.to_string(), -(*amount + fee.unwrap_or_default()))]
         }
         EventKind::Transfer { from_account, to_account, asset, amount } => vec![
-            (from_account.as_str().to_string(), asset.clone(), -*amount),
-            (to_account.as_str().to_string(), asset.clone(), *amount),
+            (from_account.as_str().to_string(), asset.to_string(), -*amount),
+            (to_account.as_str().to_string(), asset.to_string(), *amount),
         ],
-        EventKind::Income { asset, amount, .. } => vec![(acc, asset.clone(), *amount)],
+        EventKind::Income { asset, amount, .. } => vec![(acc, asset.to_string(), *amount)],
         // balances net of what is owed (a margin wallet's netAsset)
-        EventKind::Loan { action, asset, amount, .. } => vec![(acc, asset.clone(), action.net_change(*amount))],
+        EventKind::Loan { action, asset, amount, .. } => vec![(acc, asset.to_string(), action.net_change(*amount))],
         EventKind::FuturesTrade { .. } => Vec::new(),
         EventKind::Migration { from, to } => {
-            vec![(acc.clone(), from.asset.clone(), -from.amount), (acc, to.asset.clone(), to.amount)]
+            vec![(acc.clone(), from.asset.to_string(), -from.amount), (acc, to.asset.to_string(), to.amount)]
         }
     }
 }

@@ -127,7 +127,7 @@ async fn tax_records_agree_with_the_ledger_and_a_missing_row_is_named() {
         let r = of_state(&key, st, &fewer).unwrap();
         assert!(!r.complete());
         let text = lines(&r).join("\n");
-        assert!(text.contains("tax records' trade") && text.contains(&spend.asset), "{text}");
+        assert!(text.contains("tax records' trade") && text.contains(spend.asset.as_str()), "{text}");
         assert_eq!(spent.wallet, format!("{key}/spot"));
         assert!(spent.tax != Decimal::ZERO);
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use catalogue::{Endpoint, Venue};
-use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Position, Timestamp};
+use ledger::{AccountId, Decimal, Event, EventKind, IncomeType, Money, Name, Position, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -228,7 +228,12 @@ impl Page {
 }
 
 fn trade(spend: (String, Decimal), receive: (String, Decimal), fees: Vec<Money>, symbol: Option<String>) -> EventKind {
-    EventKind::Trade { spend: Money::new(spend.0, spend.1), receive: Money::new(receive.0, receive.1), fees, symbol }
+    EventKind::Trade {
+        spend: Money::new(spend.0, spend.1),
+        receive: Money::new(receive.0, receive.1),
+        fees,
+        symbol: symbol.map(Name::from),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -250,7 +255,7 @@ fn futures_trade(
     if qty <= Decimal::ZERO {
         return Err(r.err(format!("fill quantity {qty} is not positive")));
     }
-    Ok(EventKind::FuturesTrade { symbol, side, price, qty, fees, realized_pnl, order_id })
+    Ok(EventKind::FuturesTrade { symbol: symbol.into(), side, price, qty, fees, realized_pnl, order_id })
 }
 
 /// Base and quote of spot symbols (from Binance `exchangeInfo`, or by quote suffix for Bitget).
@@ -395,8 +400,11 @@ pub mod binance {
             if !matches!(status, 1 | 6) {
                 return Ok(());
             }
-            let kind =
-                EventKind::Deposit { asset: r.asset("coin")?, amount: r.dec("amount")?, txid: r.opt_text("txId") };
+            let kind = EventKind::Deposit {
+                asset: r.asset("coin")?.into(),
+                amount: r.dec("amount")?,
+                txid: r.opt_text("txId"),
+            };
             page.push(ids::row(&acc, "deposit", &r.text("id")?), time, acc.clone(), kind);
             Ok(())
         })
@@ -422,7 +430,7 @@ pub mod binance {
             }
             let fee = if r.obj.contains_key("transactionFee") { Some(r.dec("transactionFee")?) } else { None };
             let kind = EventKind::Withdrawal {
-                asset: r.asset("coin")?,
+                asset: r.asset("coin")?.into(),
                 amount: r.dec("amount")?,
                 fee,
                 txid: r.opt_text("txId"),
@@ -496,7 +504,7 @@ pub mod binance {
             let kind = EventKind::Transfer {
                 from_account: from.clone(),
                 to_account: to,
-                asset: r.asset("asset")?,
+                asset: r.asset("asset")?.into(),
                 amount: r.dec("amount")?,
             };
             page.push(ids::binance_transfer(&from, &ty, &r.text("tranId")?), time, from, kind);
@@ -579,7 +587,12 @@ pub mod binance {
                 capital_move(r.asset("asset")?, r.dec("income")?)
             } else if let Some(income_type) = usdm_income_type(&ty) {
                 let symbol = r.opt_text("symbol");
-                EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol }
+                EventKind::Income {
+                    income_type,
+                    asset: r.asset("asset")?.into(),
+                    amount: r.dec("income")?,
+                    symbol: symbol.map(Name::from),
+                }
             } else {
                 return Ok(());
             };
@@ -592,9 +605,9 @@ pub mod binance {
     /// `deposit` or a `withdrawal`, for the transfer matching to pair (docs/accounting.md §8).
     fn capital_move(asset: String, amount: Decimal) -> EventKind {
         if amount.is_sign_negative() {
-            EventKind::Withdrawal { asset, amount: -amount, fee: None, txid: None }
+            EventKind::Withdrawal { asset: asset.into(), amount: -amount, fee: None, txid: None }
         } else {
-            EventKind::Deposit { asset, amount, txid: None }
+            EventKind::Deposit { asset: asset.into(), amount, txid: None }
         }
     }
 
@@ -691,7 +704,12 @@ pub mod binance {
                 }
             };
             let symbol = r.opt_text("symbol");
-            let kind = EventKind::Income { income_type, asset: r.asset("asset")?, amount: r.dec("income")?, symbol };
+            let kind = EventKind::Income {
+                income_type,
+                asset: r.asset("asset")?.into(),
+                amount: r.dec("income")?,
+                symbol: symbol.map(Name::from),
+            };
             page.push(ids::income(&acc, &ty, &tran_id), time, acc.clone(), kind);
         }
         Ok(page)
@@ -818,7 +836,7 @@ pub mod binance {
             }
             let kind = EventKind::Income {
                 income_type: IncomeType::Other,
-                asset: r.asset("asset")?,
+                asset: r.asset("asset")?.into(),
                 amount: r.dec("amount")?,
                 symbol: None,
             };
@@ -903,7 +921,7 @@ pub mod binance {
                 let kind = EventKind::Transfer {
                     from_account: from.clone(),
                     to_account: earn.clone(),
-                    asset: asset.clone(),
+                    asset: asset.clone().into(),
                     amount,
                 };
                 page.push(ids::earn(&from, "earn_subscription", product, &id), time, from, kind);
@@ -950,7 +968,7 @@ pub mod binance {
             let kind = EventKind::Transfer {
                 from_account: earn.clone(),
                 to_account: to,
-                asset: r.asset("asset")?,
+                asset: r.asset("asset")?.into(),
                 amount: r.dec("amount")?,
             };
             page.push(ids::earn(&earn, "earn_redemption", "flexible", &id), time, earn.clone(), kind);
@@ -989,15 +1007,19 @@ pub mod binance {
                 let kind = EventKind::Transfer {
                     from_account: earn.clone(),
                     to_account: to.clone(),
-                    asset: asset.clone(),
+                    asset: asset.clone().into(),
                     amount: principal,
                 };
                 page.push(ids::earn(&earn, "earn_redemption", "locked", &id), time, earn.clone(), kind);
             }
             let interest = paid - principal;
             if !interest.is_zero() {
-                let kind =
-                    EventKind::Income { income_type: IncomeType::Interest, asset, amount: interest, symbol: None };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: asset.into(),
+                    amount: interest,
+                    symbol: None,
+                };
                 page.push(ids::earn(&to, "earn_interest", "locked", &id), time, to, kind);
             }
         }
@@ -1031,7 +1053,8 @@ pub mod binance {
                 IncomeType::Other
             };
             let row_id = format!("{}:{}:{time}:{asset}", r.text(holder)?, ty.replace(' ', "_"));
-            let kind = EventKind::Income { income_type, asset, amount: r.dec(amount_field)?, symbol: None };
+            let kind =
+                EventKind::Income { income_type, asset: asset.into(), amount: r.dec(amount_field)?, symbol: None };
             page.push(ids::earn(&acc, "earn_reward", product, &row_id), time, acc.clone(), kind);
         }
         Ok(page)
@@ -1261,9 +1284,9 @@ pub mod bitget {
             let (asset, amount) = (r.asset("coin")?, r.dec("size")?.abs());
             let kind = if withdrawal {
                 let fee = if r.obj.contains_key("fee") { Some(r.dec("fee")?.abs()) } else { None };
-                EventKind::Withdrawal { asset, amount, fee, txid }
+                EventKind::Withdrawal { asset: asset.into(), amount, fee, txid }
             } else {
-                EventKind::Deposit { asset, amount, txid }
+                EventKind::Deposit { asset: asset.into(), amount, txid }
             };
             page.push(ids::row(&acc, if withdrawal { "withdrawal" } else { "deposit" }, &id), time, acc.clone(), kind);
             Ok(())
@@ -1330,7 +1353,7 @@ pub mod bitget {
             let kind = EventKind::Transfer {
                 from_account: from.clone(),
                 to_account: to,
-                asset: r.asset("coin")?,
+                asset: r.asset("coin")?.into(),
                 amount: r.dec("size")?.abs(),
             };
             page.push(ids::row(&from, "transfer", &id), time, from, kind);
@@ -1369,9 +1392,9 @@ pub mod bitget {
             let (amount, fee) = (r.dec("amount")?, r.opt_dec("fee")?);
             let income = |income_type, amount| EventKind::Income {
                 income_type,
-                asset: asset.clone(),
+                asset: asset.clone().into(),
                 amount,
-                symbol: symbol.clone(),
+                symbol: symbol.clone().map(Name::from),
             };
             let is_trade = ["open_", "close_", "force_", "burst_", "delivery_"].iter().any(|p| ty.starts_with(p))
                 || ty == "buy"
@@ -1546,7 +1569,7 @@ pub mod bitget {
                     income_type: IncomeType::Commission,
                     asset: asset.clone(),
                     amount: -fee,
-                    symbol: Some(symbol.clone()),
+                    symbol: Some(symbol.clone().into()),
                 };
                 page.push(ids::row(&acc, "fill", &format!("{id}:fee")), time, acc.clone(), kind);
                 let pnl = r.opt_dec("execPnl")?;
@@ -1555,7 +1578,7 @@ pub mod bitget {
                         income_type: IncomeType::RealizedPnl,
                         asset,
                         amount: pnl,
-                        symbol: Some(symbol.clone()),
+                        symbol: Some(symbol.clone().into()),
                     };
                     page.push(ids::row(&acc, "fill", &format!("{id}:pnl")), time, acc.clone(), kind);
                 }
@@ -1594,7 +1617,12 @@ pub mod bitget {
             let (asset, symbol) = (r.asset("coin")?, r.opt_text("symbol"));
             let amount = r.dec("amount")?;
             if ty == "FUNDING_FEE" || ty.starts_with("CONTRACT_MAIN_SETTLE_FEE") {
-                let kind = EventKind::Income { income_type: IncomeType::Funding, asset, amount, symbol };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Funding,
+                    asset: asset.into(),
+                    amount,
+                    symbol: symbol.map(Name::from),
+                };
                 page.push(ids::row(&acc, "funding", &id), time, acc.clone(), kind);
                 return Ok(());
             }
@@ -1606,7 +1634,12 @@ pub mod bitget {
                 || ty.starts_with("ORDER_")
                 || ty.ends_with("_DEAL");
             if !mirrored && !amount.is_zero() {
-                let kind = EventKind::Income { income_type: IncomeType::Other, asset, amount, symbol };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: asset.into(),
+                    amount,
+                    symbol: symbol.map(Name::from),
+                };
                 page.push(ids::row(&acc, "record", &id), time, acc.clone(), kind);
             }
             Ok(())

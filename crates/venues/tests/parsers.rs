@@ -474,8 +474,8 @@ fn open_positions_are_normalized_to_a_signed_amount() {
 fn binance_simple_earn_samples() {
     use ledger::AccountId;
     let transfer = |from: &str, to: &str, asset: &str, amount: &str| EventKind::Transfer {
-        from_account: AccountId(format!("binance/main/{from}")),
-        to_account: AccountId(format!("binance/main/{to}")),
+        from_account: AccountId(format!("binance/main/{from}").into()),
+        to_account: AccountId(format!("binance/main/{to}").into()),
         asset: asset.into(),
         amount: d(amount),
     };

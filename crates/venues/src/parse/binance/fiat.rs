@@ -49,12 +49,12 @@ fn completed(page: &mut Page, e: &str, id: &str, status: &str, done: &[&str], op
 
 /// An external deposit of `amount` `asset` into `acc`.
 fn deposit(asset: &str, amount: Decimal) -> EventKind {
-    EventKind::Deposit { asset: asset.to_string(), amount, txid: None }
+    EventKind::Deposit { asset: asset.into(), amount, txid: None }
 }
 
 /// A withdrawal of `amount` `asset` to outside, `fee` on top.
 fn withdrawal(asset: &str, amount: Decimal, fee: Option<Decimal>) -> EventKind {
-    EventKind::Withdrawal { asset: asset.to_string(), amount, fee, txid: None }
+    EventKind::Withdrawal { asset: asset.into(), amount, fee, txid: None }
 }
 
 /// Statuses of `GET /sapi/v1/fiat/orders`: completed, and those that move nothing.

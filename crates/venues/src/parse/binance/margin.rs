@@ -7,7 +7,7 @@ use catalogue::{
     BINANCE_ISOLATED_ACCOUNT, BINANCE_MARGIN_ACCOUNT, BINANCE_MARGIN_BORROW_REPAY, BINANCE_MARGIN_CAPITAL_FLOW,
     BINANCE_MARGIN_INTEREST, BINANCE_MARGIN_LIQUIDATIONS, BINANCE_MARGIN_TRADES,
 };
-use ledger::LoanAction;
+use ledger::{LoanAction, Name};
 
 /// How an isolated margin pair's wallet name begins: `isolated-BTCUSDT`.
 pub const ISOLATED_WALLET_PREFIX: &str = "isolated-";
@@ -124,9 +124,9 @@ pub fn borrow_repay(data: &Value, label: &str, repay: bool) -> Result<Page, Venu
                 return Err(r.err(format!("repay {id}: principal {principal} + interest {interest} != {amount}")));
             }
             let interest = (!interest.is_zero()).then_some(interest);
-            EventKind::Loan { action: LoanAction::Repay, asset, amount: principal, interest }
+            EventKind::Loan { action: LoanAction::Repay, asset: asset.into(), amount: principal, interest }
         } else {
-            EventKind::Loan { action: LoanAction::Borrow, asset, amount, interest: None }
+            EventKind::Loan { action: LoanAction::Borrow, asset: asset.into(), amount, interest: None }
         };
         let stream = if repay { "repay" } else { "borrow" };
         page.push(ids::row(&acc, stream, &id), time, acc.clone(), kind);
@@ -153,7 +153,7 @@ pub fn interest_history(data: &Value, label: &str) -> Result<Page, VenueError> {
         let acc = row_wallet(&r, label);
         let kind = EventKind::Loan {
             action: LoanAction::Interest,
-            asset: asset.clone(),
+            asset: asset.clone().into(),
             amount: r.dec("interest")?,
             interest: None,
         };
@@ -257,7 +257,12 @@ pub fn capital_flow(data: &Value, label: &str, isolated: Option<&str>) -> Result
         page.warnings.push(format!(
             "{E} row {id}: type {ty:?}, which no stream books: kept as other income of {amount} {asset}"
         ));
-        let kind = EventKind::Income { income_type: IncomeType::Other, asset, amount, symbol: r.opt_text("symbol") };
+        let kind = EventKind::Income {
+            income_type: IncomeType::Other,
+            asset: asset.into(),
+            amount,
+            symbol: r.opt_text("symbol").map(Name::from),
+        };
         page.push(ids::row(&acc, &format!("capital_flow:{ty}"), &id.to_string()), time, acc.clone(), kind);
         Ok(())
     })?;

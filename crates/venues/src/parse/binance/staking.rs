@@ -128,7 +128,7 @@ fn rewards(
             id,
             time,
             spot.clone(),
-            EventKind::Income { income_type: IncomeType::Interest, asset, amount, symbol: None },
+            EventKind::Income { income_type: IncomeType::Interest, asset: asset.into(), amount, symbol: None },
         );
     }
     Ok(page)

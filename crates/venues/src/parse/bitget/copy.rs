@@ -30,7 +30,7 @@ pub fn profit_shares(data: &Value, label: &str) -> Result<Page, VenueError> {
         let time = page.noted(r.ms("profitTime")?);
         let kind = EventKind::Income {
             income_type: IncomeType::Other,
-            asset: r.asset("coin")?,
+            asset: r.asset("coin")?.into(),
             amount: r.dec("profit")?,
             symbol: None,
         };

@@ -49,12 +49,12 @@ pub fn savings_records(data: &Value, label: &str, period: &str) -> Result<Page, 
         let transfer = |from: &AccountId, to: &AccountId| EventKind::Transfer {
             from_account: from.clone(),
             to_account: to.clone(),
-            asset: coin.clone(),
+            asset: coin.clone().into(),
             amount,
         };
         let interest = |amount| EventKind::Income {
             income_type: IncomeType::Interest,
-            asset: settle.clone(),
+            asset: settle.clone().into(),
             amount,
             symbol: None,
         };
@@ -65,8 +65,12 @@ pub fn savings_records(data: &Value, label: &str, period: &str) -> Result<Page, 
             Some(SavingsKind::Penalty) => (spot.clone(), interest(-amount.abs())),
             None => {
                 page.warnings.push(format!("{E} row {id}: unknown orderType {order_type:?}, kept as other income"));
-                let kind =
-                    EventKind::Income { income_type: IncomeType::Other, asset: coin.clone(), amount, symbol: None };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: coin.clone().into(),
+                    amount,
+                    symbol: None,
+                };
                 (earn.clone(), kind)
             }
         };

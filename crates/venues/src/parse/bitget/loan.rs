@@ -30,16 +30,17 @@ fn borrowed(page: &mut Page, label: &str, order: &str, time: i64, loan: (String,
     let id = |what: &str| ids::row(&acc, "loan", &format!("{what}:{order}"));
     let ((coin, amount), (pledge_coin, pledged)) = (loan, pledge);
     if !amount.is_zero() {
-        let borrow = EventKind::Loan { action: LoanAction::Borrow, asset: coin.clone(), amount, interest: None };
+        let borrow = EventKind::Loan { action: LoanAction::Borrow, asset: coin.clone().into(), amount, interest: None };
         page.push(id("borrow"), time, acc.clone(), borrow);
-        let out = EventKind::Transfer { from_account: acc.clone(), to_account: spot.clone(), asset: coin, amount };
+        let out =
+            EventKind::Transfer { from_account: acc.clone(), to_account: spot.clone(), asset: coin.into(), amount };
         page.push(id("borrowed"), time, acc.clone(), out);
     }
     if !pledged.is_zero() {
         let kind = EventKind::Transfer {
             from_account: spot.clone(),
             to_account: acc.clone(),
-            asset: pledge_coin,
+            asset: pledge_coin.into(),
             amount: pledged,
         };
         page.push(id("pledge"), time, spot, kind);
@@ -121,8 +122,12 @@ pub fn loan_repays(data: &Value, label: &str) -> Result<Page, VenueError> {
         let unlocked = r.opt_dec("repayUnlockAmount")?;
         let id = |what: &str| ids::row(&acc, "loan", &format!("{what}:{order}:{time}"));
         if !interest.is_zero() {
-            let kind =
-                EventKind::Loan { action: LoanAction::Interest, asset: coin.clone(), amount: interest, interest: None };
+            let kind = EventKind::Loan {
+                action: LoanAction::Interest,
+                asset: coin.clone().into(),
+                amount: interest,
+                interest: None,
+            };
             page.push(id("interest"), time, acc.clone(), kind);
         }
         let paid = principal + interest;
@@ -130,19 +135,20 @@ pub fn loan_repays(data: &Value, label: &str) -> Result<Page, VenueError> {
             let kind = EventKind::Transfer {
                 from_account: spot.clone(),
                 to_account: acc.clone(),
-                asset: coin.clone(),
+                asset: coin.clone().into(),
                 amount: paid,
             };
             page.push(id("pay"), time, spot.clone(), kind);
             let interest = (!interest.is_zero()).then_some(interest);
-            let kind = EventKind::Loan { action: LoanAction::Repay, asset: coin.clone(), amount: principal, interest };
+            let kind =
+                EventKind::Loan { action: LoanAction::Repay, asset: coin.clone().into(), amount: principal, interest };
             page.push(id("repay"), time, acc.clone(), kind);
         }
         if !unlocked.is_zero() {
             let kind = EventKind::Transfer {
                 from_account: acc.clone(),
                 to_account: spot.clone(),
-                asset: pledge_coin,
+                asset: pledge_coin.into(),
                 amount: unlocked,
             };
             page.push(id("unlock"), time, acc.clone(), kind);

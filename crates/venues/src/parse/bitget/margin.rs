@@ -77,7 +77,8 @@ pub(super) fn finance_flow(
         let time = page.noted(r.ms("cTime")?);
         page.note_text_id(&id);
         let (ty, asset, amount) = (r.text("marginType")?, r.asset("coin")?, r.dec("amount")?);
-        let loan = |action| EventKind::Loan { action, asset: asset.clone(), amount: amount.abs(), interest: None };
+        let loan =
+            |action| EventKind::Loan { action, asset: asset.clone().into(), amount: amount.abs(), interest: None };
         let (stream, kind) = match ty.as_str() {
             "borrow" => ("borrow".to_string(), loan(LoanAction::Borrow)),
             "repay" => ("repay".to_string(), loan(LoanAction::Repay)),
@@ -94,7 +95,7 @@ pub(super) fn finance_flow(
                     .push(format!("{e} row {id}: type {ty:?}, {what}: kept as other income of {signed} {asset}"));
                 let kind = EventKind::Income {
                     income_type: IncomeType::Other,
-                    asset: asset.clone(),
+                    asset: asset.clone().into(),
                     amount: signed,
                     symbol: None,
                 };
@@ -136,7 +137,7 @@ pub(super) fn interest(
             page.warnings.push(format!("{e} row {id}: unknown interest type {ty:?}, booked as interest charged"));
         }
         let (asset, amount) = (r.asset("interestCoin")?, r.dec("interestAmount")?.abs());
-        let kind = EventKind::Loan { action: LoanAction::Interest, asset, amount, interest: None };
+        let kind = EventKind::Loan { action: LoanAction::Interest, asset: asset.into(), amount, interest: None };
         page.push(ids::row(&acc, "interest", &id), time, acc.clone(), kind);
         Ok(())
     })

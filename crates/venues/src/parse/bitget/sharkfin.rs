@@ -43,21 +43,29 @@ pub fn sharkfin_records(data: &Value, label: &str) -> Result<Page, VenueError> {
         let transfer = |from: &AccountId, to: &AccountId| EventKind::Transfer {
             from_account: from.clone(),
             to_account: to.clone(),
-            asset: coin.clone(),
+            asset: coin.clone().into(),
             amount: amount.abs(),
         };
         let (acc, kind) = match ty.as_str() {
             "subscription" => (spot.clone(), transfer(&spot, &fin)),
             "redemption" => (fin.clone(), transfer(&fin, &spot)),
             "interest" => {
-                let kind =
-                    EventKind::Income { income_type: IncomeType::Interest, asset: coin.clone(), amount, symbol: None };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Interest,
+                    asset: coin.clone().into(),
+                    amount,
+                    symbol: None,
+                };
                 (spot.clone(), kind)
             }
             _ => {
                 page.warnings.push(format!("{E} row {id}: unknown type {ty:?}, kept as other income"));
-                let kind =
-                    EventKind::Income { income_type: IncomeType::Other, asset: coin.clone(), amount, symbol: None };
+                let kind = EventKind::Income {
+                    income_type: IncomeType::Other,
+                    asset: coin.clone().into(),
+                    amount,
+                    symbol: None,
+                };
                 (fin.clone(), kind)
             }
         };
@@ -78,16 +86,16 @@ pub fn sharkfin_balances(data: &Value, label: &str, out: &mut Balances) -> Resul
     let (fin, earn) = (account(V, label, SHARKFIN_WALLET), account(V, label, "earn"));
     let mut overview = Balances::new();
     read_balances(&mut overview, &fin, V, E, data, "coin", |r| r.dec("amount"))?;
-    let savings = out.get(&earn.0).cloned().unwrap_or_default();
-    for (coin, amount) in overview.remove(&fin.0).unwrap_or_default() {
+    let savings = out.get(earn.as_str()).cloned().unwrap_or_default();
+    for (coin, amount) in overview.remove(fin.as_str()).unwrap_or_default() {
         add_balance(out, &fin.0, coin, amount);
     }
     for (coin, held) in savings {
         add_balance(out, &fin.0, coin, -held);
     }
     // no shark fin held: no wallet, as for any other wallet that holds nothing
-    if out.get(&fin.0).is_some_and(|w| w.is_empty()) {
-        out.remove(&fin.0);
+    if out.get(fin.as_str()).is_some_and(|w| w.is_empty()) {
+        out.remove(fin.as_str());
     }
     Ok(())
 }

@@ -325,11 +325,13 @@ pub fn tax_records(data: &Value, label: &str, records: TaxRecords) -> Result<Pag
             TaxUse::Income(IncomeType::Other)
         });
         let kind = match use_ {
-            TaxUse::Income(income_type) => EventKind::Income { income_type, asset, amount: change, symbol: None },
-            TaxUse::Flow if change.is_sign_negative() => {
-                EventKind::Withdrawal { asset, amount: -change, fee: None, txid: None }
+            TaxUse::Income(income_type) => {
+                EventKind::Income { income_type, asset: asset.into(), amount: change, symbol: None }
             }
-            TaxUse::Flow => EventKind::Deposit { asset, amount: change, txid: None },
+            TaxUse::Flow if change.is_sign_negative() => {
+                EventKind::Withdrawal { asset: asset.into(), amount: -change, fee: None, txid: None }
+            }
+            TaxUse::Flow => EventKind::Deposit { asset: asset.into(), amount: change, txid: None },
             TaxUse::Checked(_) | TaxUse::Internal | TaxUse::Unread => return Ok(()),
         };
         if !change.is_zero() {
@@ -352,7 +354,7 @@ pub fn tax_checks(data: &Value, label: &str, records: TaxRecords) -> Result<Vec<
             _ => return Ok(None),
         };
         let change = r.dec(amount_field)? + r.opt_dec("fee")?;
-        Ok(Some(TaxCheck { time: r.ms("ts")?, wallet: acc.0.clone(), coin: r.asset(coin_field)?, group, change }))
+        Ok(Some(TaxCheck { time: r.ms("ts")?, wallet: acc.0.to_string(), coin: r.asset(coin_field)?, group, change }))
     })
 }
 
