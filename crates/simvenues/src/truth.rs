@@ -991,31 +991,66 @@ fn bitget_tax_only(a: &BitgetAccount, out: &mut Vec<Event>) {
     }
 }
 
-/// Bitget Earn savings (docs/venues.md §2.14): a subscription a transfer from spot into `earn`, a redemption one
-/// back, interest income in spot; every id the earn wallet's, `:savings:flexible:{orderType}:{orderId}`.
+/// Bitget Earn savings (docs/venues.md §2.14), in the wallet `earn`, ids `:savings:flexible:{orderType}:{orderId}`.
 fn bitget_savings(a: &BitgetAccount, out: &mut Vec<Event>) {
-    let (spot, earn) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/earn", a.label));
-    for r in &a.savings {
+    let rows = a.savings.iter().map(|r| EarnRow {
+        what: r.order_type,
+        id: r.id,
+        time: r.time,
+        coin: &r.coin,
+        amount: r.amount,
+    });
+    bitget_earn_product(&a.label, "earn", "savings:flexible", ("subscribe", "redeem"), rows, out);
+}
+
+/// Bitget Earn shark fin (docs/venues.md §2.16), in the wallet `sharkfin`, ids `:sharkfin:{type}:{orderId}`.
+fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
+    let rows =
+        a.sharkfin.iter().map(|r| EarnRow { what: r.kind, id: r.id, time: r.time, coin: &r.coin, amount: r.amount });
+    bitget_earn_product(&a.label, "sharkfin", "sharkfin", ("subscription", "redemption"), rows, out);
+}
+
+/// One record of a Bitget Earn product: what it is (the product's own word), its order id, time, coin and amount.
+struct EarnRow<'a> {
+    what: &'static str,
+    id: u64,
+    time: i64,
+    coin: &'a Symbol,
+    amount: Decimal,
+}
+
+/// A Bitget Earn product's records: a subscription (`words.0`) a transfer from spot into `wallet`, a redemption
+/// (`words.1`) one back, anything else interest income in spot; every id the product wallet's, `:{tag}:{what}:{id}`.
+fn bitget_earn_product<'a>(
+    label: &str,
+    wallet: &str,
+    tag: &str,
+    (subscribe, redeem): (&str, &str),
+    rows: impl Iterator<Item = EarnRow<'a>>,
+    out: &mut Vec<Event>,
+) {
+    let (spot, product) = (format!("bitget/{label}/spot"), format!("bitget/{label}/{wallet}"));
+    for r in rows {
         let transfer = |from: &str, to: &str| EventKind::Transfer {
             from_account: AccountId(from.into()),
             to_account: AccountId(to.into()),
-            asset: r.coin.clone().into(),
+            asset: r.coin.into(),
             amount: r.amount,
         };
-        let (acc, kind) = match r.order_type {
-            "subscribe" => (&spot, transfer(&spot, &earn)),
-            "redeem" => (&earn, transfer(&earn, &spot)),
-            _ => {
-                let kind = EventKind::Income {
-                    income_type: IncomeType::Interest,
-                    asset: r.coin.clone().into(),
-                    amount: r.amount,
-                    symbol: None,
-                };
-                (&spot, kind)
-            }
+        let (acc, kind) = if r.what == subscribe {
+            (&spot, transfer(&spot, &product))
+        } else if r.what == redeem {
+            (&product, transfer(&product, &spot))
+        } else {
+            let kind = EventKind::Income {
+                income_type: IncomeType::Interest,
+                asset: r.coin.into(),
+                amount: r.amount,
+                symbol: None,
+            };
+            (&spot, kind)
         };
-        out.push(ev(format!("{earn}:savings:flexible:{}:{}", r.order_type, r.id), r.time, acc, kind));
+        out.push(ev(format!("{product}:{tag}:{}:{}", r.what, r.id), r.time, acc, kind));
     }
 }
 
@@ -1065,34 +1100,6 @@ fn bitget_margin_in(
             interest: None,
         };
         out.push(ev(format!("{margin}:interest:{}", i.id), i.time, &margin, kind));
-    }
-}
-
-/// Bitget Earn shark fin (docs/venues.md §2.16): a subscription a transfer from spot into `sharkfin`, a redemption
-/// one back, interest income in spot; every id the shark fin wallet's, `:sharkfin:{type}:{orderId}`.
-fn bitget_sharkfin(a: &BitgetAccount, out: &mut Vec<Event>) {
-    let (spot, fin) = (format!("bitget/{}/spot", a.label), format!("bitget/{}/sharkfin", a.label));
-    for r in &a.sharkfin {
-        let transfer = |from: &str, to: &str| EventKind::Transfer {
-            from_account: AccountId(from.into()),
-            to_account: AccountId(to.into()),
-            asset: r.coin.clone().into(),
-            amount: r.amount,
-        };
-        let (acc, kind) = match r.kind {
-            "subscription" => (&spot, transfer(&spot, &fin)),
-            "redemption" => (&fin, transfer(&fin, &spot)),
-            _ => {
-                let kind = EventKind::Income {
-                    income_type: IncomeType::Interest,
-                    asset: r.coin.clone().into(),
-                    amount: r.amount,
-                    symbol: None,
-                };
-                (&spot, kind)
-            }
-        };
-        out.push(ev(format!("{fin}:sharkfin:{}:{}", r.kind, r.id), r.time, acc, kind));
     }
 }
 
