@@ -2072,22 +2072,32 @@ fn gen_bitget(
             tax_only.pop();
         }
         earn.run_until(&mut activity, t);
+        activity.act(t, act);
+    }
+    // what falls after the last act: savings interest, a shark fin act, a loan act
+    earn.run_until(&mut activity, i64::MAX);
+    activity.finish()
+}
+
+impl BitgetActivity<'_> {
+    /// One act of the account's plan (a unified account has no wallet transfers, dust or isolated margin).
+    fn act(&mut self, t: i64, act: Act) {
         match act {
-            Act::BigDeposit(_) | Act::Deposit => activity.deposit(t, act),
-            Act::SpotFill => activity.spot_fill(t),
-            Act::FuturesFill => activity.futures_trade(t),
-            Act::Funding => activity.funding(t),
-            Act::ToFutures | Act::FromFutures if !unified => activity.transfer(t, act),
-            Act::Convert => activity.convert(t),
-            Act::Dust if !unified => activity.dust(t),
-            Act::Withdraw => activity.withdraw(t),
+            Act::BigDeposit(_) | Act::Deposit => self.deposit(t, act),
+            Act::SpotFill => self.spot_fill(t),
+            Act::FuturesFill => self.futures_trade(t),
+            Act::Funding => self.funding(t),
+            Act::ToFutures | Act::FromFutures if !self.unified => self.transfer(t, act),
+            Act::Convert => self.convert(t),
+            Act::Dust if !self.unified => self.dust(t),
+            Act::Withdraw => self.withdraw(t),
             Act::MarginIn
             | Act::MarginBorrow
             | Act::MarginSell
             | Act::MarginInterest
             | Act::MarginBuyBack
             | Act::MarginRepay
-            | Act::MarginOut => activity.margin_act(t, act),
+            | Act::MarginOut => self.margin_act(t, act),
             Act::IsolatedIn
             | Act::IsolatedBorrow
             | Act::IsolatedSell
@@ -2095,16 +2105,13 @@ fn gen_bitget(
             | Act::IsolatedBuyBack
             | Act::IsolatedRepay
             | Act::IsolatedOut
-                if !unified =>
+                if !self.unified =>
             {
-                activity.margin_act(t, act);
+                self.margin_act(t, act);
             }
             _ => {}
         }
     }
-    // what falls after the last act: savings interest, a shark fin act, a loan act
-    earn.run_until(&mut activity, i64::MAX);
-    activity.finish()
 }
 
 /// A classic Bitget account's Earn scripts, which run beside its plan: each a list of acts, the next due last.
