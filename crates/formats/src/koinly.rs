@@ -106,18 +106,10 @@ fn koinly_rows(e: &Event, account: Option<&str>, out: &mut Table) {
     match &e.kind {
         EventKind::Trade { spend, receive, fees, symbol } => {
             let sym = symbol.as_ref().map(|s| format!(" symbol={s}")).unwrap_or_default();
-            let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.to_string())).unwrap_or_default();
+            let (fa, fc) = fees.first().map(|f| (s(&f.amount), f.asset.as_str())).unwrap_or_default();
             let desc = tag("trade", &sym);
-            let cols = [
-                &date,
-                &s(&spend.amount),
-                &spend.asset.to_string(),
-                &s(&receive.amount),
-                &receive.asset.to_string(),
-                &fa,
-                &fc,
-            ];
-            out.row(&[cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], "", "", "", &desc, ""]);
+            let (sent, received) = (s(&spend.amount), s(&receive.amount));
+            out.row(&[&date, &sent, &spend.asset, &received, &receive.asset, &fa, fc, "", "", "", &desc, ""]);
             for f in fees.iter().skip(1) {
                 let desc = format!("meetcrypt fee-of={}", e.id);
                 out.row(&[&date, &s(&f.amount), &f.asset, "", "", "", "", "", "", "cost", &desc, ""]);
@@ -165,20 +157,8 @@ fn koinly_rows(e: &Event, account: Option<&str>, out: &mut Table) {
         // Koinly's `swap` label: a crypto-to-crypto exchange that is not a disposal, the cost carried over
         EventKind::Migration { from, to } => {
             let desc = tag("migration", "");
-            out.row(&[
-                &date,
-                &s(&from.amount),
-                &from.asset,
-                &s(&to.amount),
-                &to.asset,
-                "",
-                "",
-                "",
-                "",
-                "swap",
-                &desc,
-                "",
-            ]);
+            let (sent, received) = (s(&from.amount), s(&to.amount));
+            out.row(&[&date, &sent, &from.asset, &received, &to.asset, "", "", "", "", "swap", &desc, ""]);
         }
     }
 }
