@@ -77,6 +77,7 @@ fn install_auto_lock(set_phase: WriteSignal<Phase>) {
     for event in ["pointerdown", "keydown", "wheel", "touchstart"] {
         let _ = window.add_event_listener_with_callback(event, touch.as_ref().unchecked_ref());
     }
+    // the page's activity, for its whole life (the vault locks when it stops): never removed, never dropped
     touch.forget();
     let check = Closure::<dyn Fn()>::new(move || {
         let locked = session::with(|s| s.vault().map(|v| v.lock_if_idle(now())).unwrap_or(false)).unwrap_or(false);

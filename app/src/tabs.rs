@@ -136,5 +136,6 @@ pub fn listen(on_change: impl Fn(Change) + 'static) {
         }
     });
     ch.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // listened to for the page's whole life: nothing to remove it from, so the closure is never dropped
     handler.forget();
 }

@@ -260,6 +260,7 @@ pub async fn serve_worker() -> Result<(), JsValue> {
         });
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // the worker's one handler, for its whole life
     on_message.forget();
     Ok(())
 }
@@ -329,6 +330,7 @@ fn engine() -> Result<Rc<Engine>, String> {
     });
     engine.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     engine.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // the engine worker lives as long as the page (one per page), and so do its handlers
     on_message.forget();
     on_error.forget();
     ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
