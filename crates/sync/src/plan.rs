@@ -931,4 +931,98 @@ mod tests {
             assert_eq!(s.spec().endpoint.venue, s.venue(), "{s:?}");
         }
     }
+
+    /// The ids sync states store the streams under (cursor keys, map keys): each one as it has always been, or the
+    /// cursors stored under it are lost. A new stream adds its id here.
+    const STORED_IDS: [&str; 70] = [
+        "BinanceSpotTrades",
+        "BinanceDeposits",
+        "BinanceWithdrawals",
+        "BinanceTransfers",
+        "BinanceConverts",
+        "BinanceDust",
+        "BinanceIncome",
+        "BinanceFuturesTrades",
+        "BinanceDividends",
+        "BinanceFiatDeposits",
+        "BinanceFiatWithdrawals",
+        "BinanceFiatBuys",
+        "BinanceFiatSells",
+        "BinanceP2p",
+        "BinancePay",
+        "BinanceCoinmIncome",
+        "BinanceCoinmTrades",
+        "BinanceEarnFlexibleSubscriptions",
+        "BinanceEarnFlexibleRedemptions",
+        "BinanceEarnFlexibleRewards",
+        "BinanceEarnLockedSubscriptions",
+        "BinanceEarnLockedRedemptions",
+        "BinanceEarnLockedRewards",
+        "BitgetSpotFills",
+        "BitgetDeposits",
+        "BitgetWithdrawals",
+        "BitgetTransfers",
+        "BitgetFuturesBills",
+        "BitgetFuturesFills",
+        "BitgetConverts",
+        "BitgetBgbConverts",
+        "BitgetUnifiedFills",
+        "BitgetUnifiedFinancial",
+        "BitgetUnifiedDeposits",
+        "BitgetUnifiedWithdrawals",
+        "BitgetUnifiedConverts",
+        "BinanceEthStakings",
+        "BinanceEthRedemptions",
+        "BinanceBethRewards",
+        "BinanceWbethWraps",
+        "BinanceWbethUnwraps",
+        "BinanceSolStakings",
+        "BinanceSolRedemptions",
+        "BinanceSolBoostClaims",
+        "BinanceLeadIncome",
+        "BitgetCopyFollowerOrders",
+        "BitgetCopyTraderOrders",
+        "BitgetCopyProfitShares",
+        "BinanceMarginBorrows",
+        "BinanceMarginRepays",
+        "BinanceMarginInterest",
+        "BinanceMarginLiquidations",
+        "BinanceMarginCapitalFlow",
+        "BinanceMarginTrades",
+        "BitgetTaxSpot",
+        "BitgetTaxFutures",
+        "BitgetTaxMargin",
+        "BitgetTaxP2p",
+        "BitgetSavings",
+        "BitgetMarginFlow",
+        "BitgetMarginInterest",
+        "BitgetMarginFills",
+        "BitgetIsolatedFlow",
+        "BitgetIsolatedInterest",
+        "BitgetIsolatedFills",
+        "BitgetTaxIsolated",
+        "BitgetSharkfin",
+        "BitgetLoanOrders",
+        "BitgetLoanBorrows",
+        "BitgetLoanRepays",
+    ];
+
+    #[test]
+    fn stream_ids_are_the_stored_ones() {
+        for id in STORED_IDS {
+            let json = format!("\"{id}\"");
+            let stream: Stream = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&stream).unwrap(), json);
+            assert_eq!(format!("{stream:?}"), id);
+            assert_eq!(task_key(stream, &[]), id);
+        }
+        // as a map key (`AccountState::fiat_orders_at`) and at the start of a cursor key
+        let at: std::collections::BTreeMap<Stream, i64> =
+            [(Stream::BinanceFiatWithdrawals, 2), (Stream::BinanceFiatDeposits, 1)].into();
+        let json = serde_json::to_string(&at).unwrap();
+        assert_eq!(json, r#"{"BinanceFiatDeposits":1,"BinanceFiatWithdrawals":2}"#);
+        assert_eq!(serde_json::from_str::<std::collections::BTreeMap<Stream, i64>>(&json).unwrap(), at);
+        assert_eq!(task_key(Stream::BinanceSpotTrades, &[("symbol", "BTCUSDT".into())]), "BinanceSpotTrades:BTCUSDT");
+        assert!(serde_json::from_str::<Stream>(r#""BinanceNoSuchStream""#).is_err());
+    }
 }
