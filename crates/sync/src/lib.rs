@@ -14,9 +14,9 @@
 //! - `native` (not on wasm): an HTTP transport and a directory store for the CLI and tests.
 //!
 //! ```
-//! use sync_engine::plan::{Stream, windows, DAY};
+//! use sync_engine::plan::{BinanceStream, windows, DAY};
 //! // Binance convert history must be read in windows of at most 30 days
-//! let spec = Stream::BinanceConverts.spec();
+//! let spec = BinanceStream::Converts.spec();
 //! assert_eq!(windows(&spec, 0, 60 * DAY).len(), 3);
 //! ```
 #![deny(missing_docs)]

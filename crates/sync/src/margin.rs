@@ -8,7 +8,7 @@ use ledger::{Event, EventKind};
 use venues::parse::Balances;
 use venues::parse::binance::ISOLATED_WALLET_PREFIX;
 
-use crate::plan::Stream;
+use crate::plan::{BinanceStream, Stream};
 use crate::state::AccountState;
 
 /// The cross margin wallet's key, `binance/{label}/margin`.
@@ -23,15 +23,21 @@ pub fn wallet(label: &str) -> String {
 pub fn isolated_instances(stream: Stream, pairs: &[String]) -> Vec<Vec<(&'static str, String)>> {
     let each = |f: &dyn Fn(&String) -> Vec<(&'static str, String)>| pairs.iter().map(f).collect();
     match stream {
-        Stream::BinanceMarginBorrows => each(&|p| vec![("type", "BORROW".into()), ("isolatedSymbol", p.clone())]),
-        Stream::BinanceMarginRepays => each(&|p| vec![("type", "REPAY".into()), ("isolatedSymbol", p.clone())]),
-        Stream::BinanceMarginInterest | Stream::BinanceMarginLiquidations => {
+        Stream::Binance(BinanceStream::MarginBorrows) => {
+            each(&|p| vec![("type", "BORROW".into()), ("isolatedSymbol", p.clone())])
+        }
+        Stream::Binance(BinanceStream::MarginRepays) => {
+            each(&|p| vec![("type", "REPAY".into()), ("isolatedSymbol", p.clone())])
+        }
+        Stream::Binance(BinanceStream::MarginInterest | BinanceStream::MarginLiquidations) => {
             each(&|p| vec![("isolatedSymbol", p.clone())])
         }
-        Stream::BinanceMarginCapitalFlow => each(&|p| vec![("symbol", p.clone())]),
-        Stream::BinanceMarginTrades => each(&|p| vec![("symbol", p.clone()), ("isIsolated", "TRUE".into())]),
+        Stream::Binance(BinanceStream::MarginCapitalFlow) => each(&|p| vec![("symbol", p.clone())]),
+        Stream::Binance(BinanceStream::MarginTrades) => {
+            each(&|p| vec![("symbol", p.clone()), ("isIsolated", "TRUE".into())])
+        }
         // the types that name one pair, for each pair; the type between two pairs, for each two (both ways)
-        Stream::BinanceTransfers => {
+        Stream::Binance(BinanceStream::Transfers) => {
             let mut out = Vec::new();
             for &(ty, from, to) in &venues::parse::binance::ISOLATED_TRANSFER_TYPES {
                 let named = |w: &'static str| w.ends_with("Symbol").then_some(w);
@@ -60,13 +66,17 @@ pub fn isolated_instances(stream: Stream, pairs: &[String]) -> Vec<Vec<(&'static
 pub fn isolated_symbol(stream: Stream, params: &[(&'static str, String)]) -> Option<String> {
     let param = |k: &str| params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone());
     match stream {
-        Stream::BinanceMarginBorrows
-        | Stream::BinanceMarginRepays
-        | Stream::BinanceMarginInterest
-        | Stream::BinanceMarginLiquidations => param("isolatedSymbol"),
-        Stream::BinanceMarginCapitalFlow => param("symbol"),
-        Stream::BinanceMarginTrades => param("isIsolated").filter(|v| v == "TRUE").and(param("symbol")),
-        Stream::BinanceTransfers => param("toSymbol").or_else(|| param("fromSymbol")),
+        Stream::Binance(
+            BinanceStream::MarginBorrows
+            | BinanceStream::MarginRepays
+            | BinanceStream::MarginInterest
+            | BinanceStream::MarginLiquidations,
+        ) => param("isolatedSymbol"),
+        Stream::Binance(BinanceStream::MarginCapitalFlow) => param("symbol"),
+        Stream::Binance(BinanceStream::MarginTrades) => {
+            param("isIsolated").filter(|v| v == "TRUE").and(param("symbol"))
+        }
+        Stream::Binance(BinanceStream::Transfers) => param("toSymbol").or_else(|| param("fromSymbol")),
         _ => None,
     }
 }
@@ -213,20 +223,23 @@ mod tests {
         let pairs = ["BTCUSDT".to_string(), "ETHBTC".to_string()];
         let p = |k: &'static str, v: &str| (k, v.to_string());
         assert_eq!(
-            isolated_instances(Stream::BinanceMarginBorrows, &pairs),
+            isolated_instances(Stream::Binance(BinanceStream::MarginBorrows), &pairs),
             [
                 vec![p("type", "BORROW"), p("isolatedSymbol", "BTCUSDT")],
                 vec![p("type", "BORROW"), p("isolatedSymbol", "ETHBTC")]
             ]
         );
-        assert_eq!(isolated_instances(Stream::BinanceMarginCapitalFlow, &pairs[..1]), [vec![p("symbol", "BTCUSDT")]]);
         assert_eq!(
-            isolated_instances(Stream::BinanceMarginTrades, &pairs[..1]),
+            isolated_instances(Stream::Binance(BinanceStream::MarginCapitalFlow), &pairs[..1]),
+            [vec![p("symbol", "BTCUSDT")]]
+        );
+        assert_eq!(
+            isolated_instances(Stream::Binance(BinanceStream::MarginTrades), &pairs[..1]),
             [vec![p("symbol", "BTCUSDT"), p("isIsolated", "TRUE")]]
         );
         // one pair: in from cross margin and out to it; two pairs: those of each, and between them both ways
         assert_eq!(
-            isolated_instances(Stream::BinanceTransfers, &pairs[..1]),
+            isolated_instances(Stream::Binance(BinanceStream::Transfers), &pairs[..1]),
             [
                 vec![p("type", "MARGIN_ISOLATEDMARGIN"), p("toSymbol", "BTCUSDT")],
                 vec![p("type", "ISOLATEDMARGIN_MARGIN"), p("fromSymbol", "BTCUSDT")]
@@ -236,15 +249,17 @@ mod tests {
             vec![p("type", "ISOLATEDMARGIN_ISOLATEDMARGIN"), p("fromSymbol", from), p("toSymbol", to)]
         };
         assert_eq!(
-            isolated_instances(Stream::BinanceTransfers, &pairs)[4..],
+            isolated_instances(Stream::Binance(BinanceStream::Transfers), &pairs)[4..],
             [between("BTCUSDT", "ETHBTC"), between("ETHBTC", "BTCUSDT")]
         );
-        assert!(isolated_instances(Stream::BinanceSpotTrades, &pairs).is_empty());
-        for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::BinanceMarginTrades, Stream::BinanceTransfers])
+        assert!(isolated_instances(Stream::Binance(BinanceStream::SpotTrades), &pairs).is_empty());
+        for stream in Stream::BINANCE_MARGIN
+            .into_iter()
+            .chain([Stream::Binance(BinanceStream::MarginTrades), Stream::Binance(BinanceStream::Transfers)])
         {
             let instances = isolated_instances(stream, &pairs);
             // three transfer requests a pair here (in, out, and to the other pair), one of each other stream
-            let per = if stream == Stream::BinanceTransfers { 3 } else { 1 };
+            let per = if stream == Stream::Binance(BinanceStream::Transfers) { 3 } else { 1 };
             assert_eq!(instances.len(), pairs.len() * per, "{stream:?}");
             for params in &instances {
                 let pair = isolated_symbol(stream, params).expect("an isolated request names its pair");

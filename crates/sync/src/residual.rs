@@ -31,7 +31,7 @@ use serde::Serialize;
 use venues::parse::Balances;
 use venues::parse::binance::ISOLATED_WALLET_PREFIX;
 
-use crate::plan::Stream;
+use crate::plan::{BinanceStream, BitgetStream, Stream};
 use crate::state::AccountState;
 use crate::tick::effects;
 
@@ -239,35 +239,43 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
     let streams: &[Stream] = match (venue, name) {
         ("binance", "spot") => wallets::BINANCE_SPOT,
         ("binance", "funding") => wallets::BINANCE_FUNDING,
-        ("binance", "usdm") => &[Stream::BinanceIncome, Stream::BinanceTransfers, Stream::BinanceLeadIncome],
-        ("binance", "coinm") => &[Stream::BinanceCoinmIncome, Stream::BinanceTransfers],
+        ("binance", "usdm") => &[
+            Stream::Binance(BinanceStream::Income),
+            Stream::Binance(BinanceStream::Transfers),
+            Stream::Binance(BinanceStream::LeadIncome),
+        ],
+        ("binance", "coinm") => {
+            &[Stream::Binance(BinanceStream::CoinmIncome), Stream::Binance(BinanceStream::Transfers)]
+        }
         ("binance", "earn") => &Stream::BINANCE_EARN,
         // an isolated pair's wallet: the same streams, read with the pair named (docs/venues.md §1.18)
         ("binance", "margin") => wallets::BINANCE_MARGIN,
         ("binance", w) if w.starts_with(ISOLATED_WALLET_PREFIX) => wallets::BINANCE_MARGIN,
         ("bitget", "spot") => wallets::BITGET_SPOT,
         // COIN-M and USDC-M futures: the same bills and transfer records, of their product type (docs/venues.md §2.6)
-        ("bitget", "futures" | "coinm" | "usdcm") => &[Stream::BitgetFuturesBills, Stream::BitgetTransfers],
-        ("bitget", "funding") => &[Stream::BitgetTransfers],
-        ("bitget", "earn") => &[Stream::BitgetSavings],
+        ("bitget", "futures" | "coinm" | "usdcm") => {
+            &[Stream::Bitget(BitgetStream::FuturesBills), Stream::Bitget(BitgetStream::Transfers)]
+        }
+        ("bitget", "funding") => &[Stream::Bitget(BitgetStream::Transfers)],
+        ("bitget", "earn") => &[Stream::Bitget(BitgetStream::Savings)],
         // Earn shark fin (docs/venues.md §2.16): its subscriptions from and redemptions to spot
-        ("bitget", "sharkfin") => &[Stream::BitgetSharkfin],
+        ("bitget", "sharkfin") => &[Stream::Bitget(BitgetStream::Sharkfin)],
         // Earn crypto loans (docs/venues.md §2.17): the loans taken and repaid, their collateral
         ("bitget", "loan") => &Stream::BITGET_LOANS,
         // cross margin (docs/venues.md §2.15): its fills, borrows and repays, interest, transfers
         ("bitget", "margin") => &[
-            Stream::BitgetMarginFills,
-            Stream::BitgetMarginFlow,
-            Stream::BitgetMarginInterest,
-            Stream::BitgetTransfers,
+            Stream::Bitget(BitgetStream::MarginFills),
+            Stream::Bitget(BitgetStream::MarginFlow),
+            Stream::Bitget(BitgetStream::MarginInterest),
+            Stream::Bitget(BitgetStream::Transfers),
         ],
         ("bitget", "unified") => wallets::BITGET_UNIFIED,
         // an isolated pair (docs/venues.md §2.18): its fills, borrows and repays, interest, transfers
         ("bitget", w) if w.starts_with(venues::parse::bitget::ISOLATED_WALLET_PREFIX) => &[
-            Stream::BitgetIsolatedFills,
-            Stream::BitgetIsolatedFlow,
-            Stream::BitgetIsolatedInterest,
-            Stream::BitgetTransfers,
+            Stream::Bitget(BitgetStream::IsolatedFills),
+            Stream::Bitget(BitgetStream::IsolatedFlow),
+            Stream::Bitget(BitgetStream::IsolatedInterest),
+            Stream::Bitget(BitgetStream::Transfers),
         ],
         _ => &[],
     };
@@ -276,85 +284,85 @@ pub fn streams_for(wallet: &str) -> Vec<Stream> {
 
 /// The streams that move each wallet, where the list is long.
 mod wallets {
-    use super::Stream::{self, *};
+    use crate::plan::{BinanceStream, BitgetStream, Stream};
 
     pub(super) const BINANCE_SPOT: &[Stream] = &[
-        BinanceSpotTrades,
-        BinanceDeposits,
-        BinanceWithdrawals,
-        BinanceTransfers,
-        BinanceConverts,
-        BinanceDust,
-        BinanceDividends,
-        BinanceFiatDeposits,
-        BinanceFiatWithdrawals,
-        BinanceFiatBuys,
-        BinanceFiatSells,
-        BinancePay,
-        BinanceEarnFlexibleSubscriptions,
-        BinanceEarnFlexibleRedemptions,
-        BinanceEarnLockedSubscriptions,
-        BinanceEarnLockedRedemptions,
-        BinanceEarnLockedRewards,
+        Stream::Binance(BinanceStream::SpotTrades),
+        Stream::Binance(BinanceStream::Deposits),
+        Stream::Binance(BinanceStream::Withdrawals),
+        Stream::Binance(BinanceStream::Transfers),
+        Stream::Binance(BinanceStream::Converts),
+        Stream::Binance(BinanceStream::Dust),
+        Stream::Binance(BinanceStream::Dividends),
+        Stream::Binance(BinanceStream::FiatDeposits),
+        Stream::Binance(BinanceStream::FiatWithdrawals),
+        Stream::Binance(BinanceStream::FiatBuys),
+        Stream::Binance(BinanceStream::FiatSells),
+        Stream::Binance(BinanceStream::Pay),
+        Stream::Binance(BinanceStream::EarnFlexibleSubscriptions),
+        Stream::Binance(BinanceStream::EarnFlexibleRedemptions),
+        Stream::Binance(BinanceStream::EarnLockedSubscriptions),
+        Stream::Binance(BinanceStream::EarnLockedRedemptions),
+        Stream::Binance(BinanceStream::EarnLockedRewards),
         // ETH and SOL staking (docs/venues.md §1.16)
-        BinanceEthStakings,
-        BinanceEthRedemptions,
-        BinanceBethRewards,
-        BinanceWbethWraps,
-        BinanceWbethUnwraps,
-        BinanceSolStakings,
-        BinanceSolRedemptions,
-        BinanceSolBoostClaims,
+        Stream::Binance(BinanceStream::EthStakings),
+        Stream::Binance(BinanceStream::EthRedemptions),
+        Stream::Binance(BinanceStream::BethRewards),
+        Stream::Binance(BinanceStream::WbethWraps),
+        Stream::Binance(BinanceStream::WbethUnwraps),
+        Stream::Binance(BinanceStream::SolStakings),
+        Stream::Binance(BinanceStream::SolRedemptions),
+        Stream::Binance(BinanceStream::SolBoostClaims),
     ];
 
     /// Simple Earn subscribes from and redeems to spot or funding (docs/venues.md §1.12); P2P trades and Binance Pay
     /// (docs/venues.md §1.15) move funding too.
     pub(super) const BINANCE_FUNDING: &[Stream] = &[
-        BinanceTransfers,
-        BinanceP2p,
-        BinancePay,
-        BinanceEarnFlexibleSubscriptions,
-        BinanceEarnFlexibleRedemptions,
-        BinanceEarnLockedSubscriptions,
-        BinanceEarnLockedRedemptions,
+        Stream::Binance(BinanceStream::Transfers),
+        Stream::Binance(BinanceStream::P2p),
+        Stream::Binance(BinanceStream::Pay),
+        Stream::Binance(BinanceStream::EarnFlexibleSubscriptions),
+        Stream::Binance(BinanceStream::EarnFlexibleRedemptions),
+        Stream::Binance(BinanceStream::EarnLockedSubscriptions),
+        Stream::Binance(BinanceStream::EarnLockedRedemptions),
     ];
 
     /// Cross margin and each isolated pair (docs/venues.md §1.18): its fills, loans, interest, flows no stream books,
     /// transfers.
     pub(super) const BINANCE_MARGIN: &[Stream] = &[
-        BinanceMarginTrades,
-        BinanceMarginBorrows,
-        BinanceMarginRepays,
-        BinanceMarginInterest,
-        BinanceMarginCapitalFlow,
-        BinanceTransfers,
+        Stream::Binance(BinanceStream::MarginTrades),
+        Stream::Binance(BinanceStream::MarginBorrows),
+        Stream::Binance(BinanceStream::MarginRepays),
+        Stream::Binance(BinanceStream::MarginInterest),
+        Stream::Binance(BinanceStream::MarginCapitalFlow),
+        Stream::Binance(BinanceStream::Transfers),
     ];
 
     pub(super) const BITGET_SPOT: &[Stream] = &[
-        BitgetSpotFills,
-        BitgetDeposits,
-        BitgetWithdrawals,
-        BitgetTransfers,
-        BitgetConverts,
-        BitgetBgbConverts,
-        BitgetCopyFollowerOrders,
-        BitgetCopyProfitShares,
+        Stream::Bitget(BitgetStream::SpotFills),
+        Stream::Bitget(BitgetStream::Deposits),
+        Stream::Bitget(BitgetStream::Withdrawals),
+        Stream::Bitget(BitgetStream::Transfers),
+        Stream::Bitget(BitgetStream::Converts),
+        Stream::Bitget(BitgetStream::BgbConverts),
+        Stream::Bitget(BitgetStream::CopyFollowerOrders),
+        Stream::Bitget(BitgetStream::CopyProfitShares),
         // Earn savings: subscriptions from and redemptions and interest to spot (docs/venues.md §2.14)
-        BitgetSavings,
+        Stream::Bitget(BitgetStream::Savings),
         // Earn shark fin: the same, of the shark fin products (docs/venues.md §2.16)
-        BitgetSharkfin,
+        Stream::Bitget(BitgetStream::Sharkfin),
         // crypto loans: what is borrowed arrives, collateral leaves and comes back, repays leave (§2.17)
-        BitgetLoanOrders,
-        BitgetLoanBorrows,
-        BitgetLoanRepays,
+        Stream::Bitget(BitgetStream::LoanOrders),
+        Stream::Bitget(BitgetStream::LoanBorrows),
+        Stream::Bitget(BitgetStream::LoanRepays),
     ];
 
     pub(super) const BITGET_UNIFIED: &[Stream] = &[
-        BitgetUnifiedFills,
-        BitgetUnifiedDeposits,
-        BitgetUnifiedWithdrawals,
-        BitgetUnifiedFinancial,
-        BitgetUnifiedConverts,
+        Stream::Bitget(BitgetStream::UnifiedFills),
+        Stream::Bitget(BitgetStream::UnifiedDeposits),
+        Stream::Bitget(BitgetStream::UnifiedWithdrawals),
+        Stream::Bitget(BitgetStream::UnifiedFinancial),
+        Stream::Bitget(BitgetStream::UnifiedConverts),
     ];
 }
 

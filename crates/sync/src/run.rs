@@ -21,7 +21,7 @@ use venues::{AccountMode, ApiProblem, Client, Credentials, Reply, Transport, Ven
 
 use crate::budget::{Budget, Meter};
 use crate::pager::Pager;
-use crate::plan::{self, DAY, Paging, Stream, Task};
+use crate::plan::{self, BinanceStream, BitgetStream, DAY, Paging, Stream, Task};
 use crate::retry::{Retry, RetryPolicy};
 use crate::state::{AccountState, SyncState};
 use crate::tick::{self, Check};
@@ -271,7 +271,7 @@ fn other_products(st: &AccountState) -> Vec<&'static str> {
 /// Bitget classic transfer instances: each coin from spot and from USDT-M (`plan::instances`), and from each of
 /// the other `wallets` given (`coin_futures`, `usdc_futures`, cross margin's `crossed_margin`).
 fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'static str, String)>> {
-    let mut out = plan::instances(Stream::BitgetTransfers, &[], coins);
+    let mut out = plan::instances(Stream::Bitget(BitgetStream::Transfers), &[], coins);
     let margin = (parse::bitget::MARGIN_WALLET, parse::bitget::MARGIN_ACCOUNT_TYPE);
     // every isolated pair at once: the records are asked for by coin, not by pair (docs/venues.md §2.18)
     let isolated = (parse::bitget::ISOLATED_WALLET_PREFIX, parse::bitget::ISOLATED_ACCOUNT_TYPE);
@@ -286,11 +286,11 @@ fn bitget_transfer_instances(coins: &[String], wallets: &[&str]) -> Vec<Vec<(&'s
 fn tax_records_of(stream: Stream, params: &[(&'static str, String)]) -> Option<parse::bitget::TaxRecords> {
     use parse::bitget::TaxRecords;
     match stream {
-        Stream::BitgetTaxSpot => Some(TaxRecords::Spot),
-        Stream::BitgetTaxFutures => Some(TaxRecords::Futures { wallet: futures_wallet(params) }),
-        Stream::BitgetTaxMargin => Some(TaxRecords::Margin),
-        Stream::BitgetTaxIsolated => Some(TaxRecords::IsolatedMargin),
-        Stream::BitgetTaxP2p => Some(TaxRecords::P2p),
+        Stream::Bitget(BitgetStream::TaxSpot) => Some(TaxRecords::Spot),
+        Stream::Bitget(BitgetStream::TaxFutures) => Some(TaxRecords::Futures { wallet: futures_wallet(params) }),
+        Stream::Bitget(BitgetStream::TaxMargin) => Some(TaxRecords::Margin),
+        Stream::Bitget(BitgetStream::TaxIsolated) => Some(TaxRecords::IsolatedMargin),
+        Stream::Bitget(BitgetStream::TaxP2p) => Some(TaxRecords::P2p),
         _ => None,
     }
 }
@@ -315,6 +315,7 @@ fn product_instances(products: &[&str]) -> Vec<Vec<(&'static str, String)>> {
     products.iter().map(|p| vec![("productType", p.to_string())]).collect()
 }
 
+/// A page's rows, read by its stream's parser ([`parse_binance`], [`parse_bitget`]).
 fn parse_page(
     stream: Stream,
     data: &Value,
@@ -322,95 +323,118 @@ fn parse_page(
     book: &SymbolBook,
     params: &[(&'static str, String)],
 ) -> Result<Page, VenueError> {
-    use parse::{binance as b, bitget as g};
     match stream {
-        Stream::BinanceSpotTrades => b::my_trades(data, label, book),
-        Stream::BinanceDeposits => b::deposits(data, label),
-        Stream::BinanceWithdrawals => b::withdrawals(data, label),
-        Stream::BinanceTransfers => b::transfers_of(data, label, params),
-        Stream::BinanceConverts => b::converts(data, label),
-        Stream::BinanceDust => b::dust(data, label),
-        Stream::BinanceIncome => b::income(data, label),
-        Stream::BinanceFuturesTrades => b::user_trades(data, label),
-        Stream::BinanceDividends => b::dividends(data, label),
-        Stream::BinanceFiatDeposits => b::fiat_deposits(data, label),
-        Stream::BinanceFiatWithdrawals => b::fiat_withdrawals(data, label),
-        Stream::BinanceFiatBuys => b::fiat_buys(data, label),
-        Stream::BinanceFiatSells => b::fiat_sells(data, label),
-        Stream::BinanceP2p => b::p2p_trades(data, label),
-        Stream::BinancePay => b::pay_transactions(data, label),
-        Stream::BinanceEthStakings => b::eth_stakings(data, label),
-        Stream::BinanceEthRedemptions => b::eth_redemptions(data, label),
-        Stream::BinanceBethRewards => b::beth_rewards(data, label),
-        Stream::BinanceWbethWraps => b::wbeth_wraps(data, label),
-        Stream::BinanceWbethUnwraps => b::wbeth_unwraps(data, label),
-        Stream::BinanceSolStakings => b::sol_stakings(data, label),
-        Stream::BinanceSolRedemptions => b::sol_redemptions(data, label),
-        Stream::BinanceSolBoostClaims => b::sol_boost_claims(data, label),
-        Stream::BinanceCoinmIncome => b::coinm_income(data, label),
-        Stream::BinanceCoinmTrades => b::coinm_trades(data, label),
-        Stream::BinanceEarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
-        Stream::BinanceEarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
-        Stream::BinanceEarnFlexibleRewards => b::earn_flexible_rewards(data, label),
-        Stream::BinanceEarnLockedSubscriptions => b::earn_locked_subscriptions(data, label),
-        Stream::BinanceEarnLockedRedemptions => b::earn_locked_redemptions(data, label),
-        Stream::BinanceEarnLockedRewards => b::earn_locked_rewards(data, label),
-        Stream::BitgetFuturesFills => g::futures_fills_in(data, label, futures_wallet(params)),
-        Stream::BitgetConverts => g::converts(data, label),
-        Stream::BitgetBgbConverts => g::bgb_converts(data, label),
-        Stream::BitgetUnifiedConverts => g::unified_converts(data, label),
-        Stream::BitgetSpotFills => g::spot_fills(data, label, book),
-        Stream::BitgetDeposits => g::deposits(data, label),
-        Stream::BitgetWithdrawals => g::withdrawals(data, label),
-        Stream::BitgetTransfers => g::transfers(data, label),
-        Stream::BitgetFuturesBills => g::futures_bills_in(data, label, futures_wallet(params)),
-        Stream::BitgetTaxSpot
-        | Stream::BitgetTaxFutures
-        | Stream::BitgetTaxMargin
-        | Stream::BitgetTaxP2p
-        | Stream::BitgetTaxIsolated => {
-            g::tax_records(data, label, tax_records_of(stream, params).expect("a tax stream"))
-        }
-        Stream::BitgetUnifiedFills => g::unified_fills(data, label, book),
-        Stream::BitgetUnifiedFinancial => g::unified_financial_records(data, label),
-        Stream::BitgetUnifiedDeposits => g::unified_deposits(data, label),
-        Stream::BitgetUnifiedWithdrawals => g::unified_withdrawals(data, label),
-        Stream::BinanceLeadIncome => b::lead_income(data, label),
-        Stream::BitgetCopyFollowerOrders => g::follower_orders(data, label),
-        Stream::BitgetCopyTraderOrders => g::trader_orders(data, label),
-        Stream::BitgetCopyProfitShares => g::profit_shares(data, label),
-        Stream::BinanceMarginBorrows => b::borrow_repay(data, label, false),
-        Stream::BinanceMarginRepays => b::borrow_repay(data, label, true),
-        Stream::BinanceMarginInterest => b::interest_history(data, label),
-        Stream::BinanceMarginLiquidations => b::force_liquidations(data),
-        Stream::BinanceMarginCapitalFlow => {
-            let isolated = crate::margin::isolated_symbol(stream, params);
+        Stream::Binance(stream) => parse_binance(stream, data, label, book, params),
+        Stream::Bitget(stream) => parse_bitget(stream, data, label, book, params),
+    }
+}
+
+/// The parser of each Binance stream ([`parse::binance`]).
+fn parse_binance(
+    stream: BinanceStream,
+    data: &Value,
+    label: &str,
+    book: &SymbolBook,
+    params: &[(&'static str, String)],
+) -> Result<Page, VenueError> {
+    use parse::binance as b;
+    match stream {
+        BinanceStream::SpotTrades => b::my_trades(data, label, book),
+        BinanceStream::Deposits => b::deposits(data, label),
+        BinanceStream::Withdrawals => b::withdrawals(data, label),
+        BinanceStream::Transfers => b::transfers_of(data, label, params),
+        BinanceStream::Converts => b::converts(data, label),
+        BinanceStream::Dust => b::dust(data, label),
+        BinanceStream::Income => b::income(data, label),
+        BinanceStream::FuturesTrades => b::user_trades(data, label),
+        BinanceStream::Dividends => b::dividends(data, label),
+        BinanceStream::FiatDeposits => b::fiat_deposits(data, label),
+        BinanceStream::FiatWithdrawals => b::fiat_withdrawals(data, label),
+        BinanceStream::FiatBuys => b::fiat_buys(data, label),
+        BinanceStream::FiatSells => b::fiat_sells(data, label),
+        BinanceStream::P2p => b::p2p_trades(data, label),
+        BinanceStream::Pay => b::pay_transactions(data, label),
+        BinanceStream::EthStakings => b::eth_stakings(data, label),
+        BinanceStream::EthRedemptions => b::eth_redemptions(data, label),
+        BinanceStream::BethRewards => b::beth_rewards(data, label),
+        BinanceStream::WbethWraps => b::wbeth_wraps(data, label),
+        BinanceStream::WbethUnwraps => b::wbeth_unwraps(data, label),
+        BinanceStream::SolStakings => b::sol_stakings(data, label),
+        BinanceStream::SolRedemptions => b::sol_redemptions(data, label),
+        BinanceStream::SolBoostClaims => b::sol_boost_claims(data, label),
+        BinanceStream::CoinmIncome => b::coinm_income(data, label),
+        BinanceStream::CoinmTrades => b::coinm_trades(data, label),
+        BinanceStream::EarnFlexibleSubscriptions => b::earn_flexible_subscriptions(data, label),
+        BinanceStream::EarnFlexibleRedemptions => b::earn_flexible_redemptions(data, label),
+        BinanceStream::EarnFlexibleRewards => b::earn_flexible_rewards(data, label),
+        BinanceStream::EarnLockedSubscriptions => b::earn_locked_subscriptions(data, label),
+        BinanceStream::EarnLockedRedemptions => b::earn_locked_redemptions(data, label),
+        BinanceStream::EarnLockedRewards => b::earn_locked_rewards(data, label),
+        BinanceStream::LeadIncome => b::lead_income(data, label),
+        BinanceStream::MarginBorrows => b::borrow_repay(data, label, false),
+        BinanceStream::MarginRepays => b::borrow_repay(data, label, true),
+        BinanceStream::MarginInterest => b::interest_history(data, label),
+        BinanceStream::MarginLiquidations => b::force_liquidations(data),
+        BinanceStream::MarginCapitalFlow => {
+            let isolated = crate::margin::isolated_symbol(Stream::Binance(stream), params);
             b::capital_flow(data, label, isolated.as_deref()).map(|(page, _)| page)
         }
-        Stream::BinanceMarginTrades => b::margin_trades(data, label, book),
-        Stream::BitgetSavings => {
-            let period = params.iter().find(|(k, _)| *k == "periodType").map_or("flexible", |(_, v)| v.as_str());
-            g::savings_records(data, label, period)
-        }
-        Stream::BitgetSharkfin => g::sharkfin_records(data, label),
-        Stream::BitgetLoanOrders => g::loan_orders(data, label),
-        Stream::BitgetLoanBorrows => g::loan_history(data, label),
-        Stream::BitgetLoanRepays => g::loan_repays(data, label),
-        Stream::BitgetMarginFlow => g::cross_finance_flow(data, label),
-        Stream::BitgetMarginInterest => g::cross_interest(data, label),
-        Stream::BitgetMarginFills => {
-            let symbol = params.iter().find(|(k, _)| *k == "symbol").map_or("", |(_, v)| v.as_str());
-            g::cross_fills(data, label, symbol, book)
-        }
-        Stream::BitgetIsolatedFlow | Stream::BitgetIsolatedInterest | Stream::BitgetIsolatedFills => {
-            let symbol = params.iter().find(|(k, _)| *k == "symbol").map_or("", |(_, v)| v.as_str());
-            match stream {
-                Stream::BitgetIsolatedFlow => g::isolated_finance_flow(data, label, symbol),
-                Stream::BitgetIsolatedInterest => g::isolated_interest(data, label, symbol),
-                _ => g::isolated_fills(data, label, symbol, book),
-            }
-        }
+        BinanceStream::MarginTrades => b::margin_trades(data, label, book),
     }
+}
+
+/// The parser of each Bitget stream ([`parse::bitget`]).
+fn parse_bitget(
+    stream: BitgetStream,
+    data: &Value,
+    label: &str,
+    book: &SymbolBook,
+    params: &[(&'static str, String)],
+) -> Result<Page, VenueError> {
+    use parse::bitget as g;
+    // the margin streams' pair or symbol
+    let symbol = param(params, "symbol").unwrap_or("");
+    match stream {
+        BitgetStream::FuturesFills => g::futures_fills_in(data, label, futures_wallet(params)),
+        BitgetStream::Converts => g::converts(data, label),
+        BitgetStream::BgbConverts => g::bgb_converts(data, label),
+        BitgetStream::UnifiedConverts => g::unified_converts(data, label),
+        BitgetStream::SpotFills => g::spot_fills(data, label, book),
+        BitgetStream::Deposits => g::deposits(data, label),
+        BitgetStream::Withdrawals => g::withdrawals(data, label),
+        BitgetStream::Transfers => g::transfers(data, label),
+        BitgetStream::FuturesBills => g::futures_bills_in(data, label, futures_wallet(params)),
+        BitgetStream::TaxSpot
+        | BitgetStream::TaxFutures
+        | BitgetStream::TaxMargin
+        | BitgetStream::TaxP2p
+        | BitgetStream::TaxIsolated => {
+            g::tax_records(data, label, tax_records_of(Stream::Bitget(stream), params).expect("a tax stream"))
+        }
+        BitgetStream::UnifiedFills => g::unified_fills(data, label, book),
+        BitgetStream::UnifiedFinancial => g::unified_financial_records(data, label),
+        BitgetStream::UnifiedDeposits => g::unified_deposits(data, label),
+        BitgetStream::UnifiedWithdrawals => g::unified_withdrawals(data, label),
+        BitgetStream::CopyFollowerOrders => g::follower_orders(data, label),
+        BitgetStream::CopyTraderOrders => g::trader_orders(data, label),
+        BitgetStream::CopyProfitShares => g::profit_shares(data, label),
+        BitgetStream::Savings => g::savings_records(data, label, param(params, "periodType").unwrap_or("flexible")),
+        BitgetStream::Sharkfin => g::sharkfin_records(data, label),
+        BitgetStream::LoanOrders => g::loan_orders(data, label),
+        BitgetStream::LoanBorrows => g::loan_history(data, label),
+        BitgetStream::LoanRepays => g::loan_repays(data, label),
+        BitgetStream::MarginFlow => g::cross_finance_flow(data, label),
+        BitgetStream::MarginInterest => g::cross_interest(data, label),
+        BitgetStream::MarginFills => g::cross_fills(data, label, symbol, book),
+        BitgetStream::IsolatedFlow => g::isolated_finance_flow(data, label, symbol),
+        BitgetStream::IsolatedInterest => g::isolated_interest(data, label, symbol),
+        BitgetStream::IsolatedFills => g::isolated_fills(data, label, symbol, book),
+    }
+}
+
+/// The value of the fixed parameter `key` of a task.
+fn param<'a>(params: &'a [(&'static str, String)], key: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
 }
 
 fn note_assets(st: &mut AccountState, events: &[Event]) {
@@ -1394,8 +1418,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                     .map(|(s, _)| s.clone())
                     .collect()
             };
-            let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-            self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+            let instances = plan::instances(Stream::Binance(BinanceStream::SpotTrades), &symbols, &[]);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::SpotTrades), instances).await?;
             // the pairs exchangeInfo no longer lists: those found, then the candidates
             self.find_delisted(client, cx, key).await?;
             self.margin_full(client, cx, key, label, balances).await
@@ -1404,12 +1428,12 @@ impl<'t, T: Transport> Engine<'t, T> {
             self.run_streams(client, cx, &futures_side).await?;
             // fills of the symbols of income rows and open positions
             let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
-            let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-            self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
+            let instances = plan::instances(Stream::Binance(BinanceStream::FuturesTrades), &symbols, &[]);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::FuturesTrades), instances).await?;
             // COIN-M fills of the pairs of income rows and open positions
             let pairs: Vec<String> = cx.borrow().state.accounts[key].coinm_pairs.iter().cloned().collect();
-            let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
-            self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
+            let instances = plan::instances(Stream::Binance(BinanceStream::CoinmTrades), &pairs, &[]);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::CoinmTrades), instances).await
         };
         both(spot, futures).await
     }
@@ -1435,7 +1459,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         // the COIN-M and USDC-M bills and fills of the product types in use (all of them on a first sync)
         let others =
             if mode == AccountMode::BitgetClassic { other_products(&cx.borrow().state.accounts[key]) } else { vec![] };
-        let product_streams = [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills, Stream::BitgetTaxFutures];
+        let product_streams = [
+            Stream::Bitget(BitgetStream::FuturesBills),
+            Stream::Bitget(BitgetStream::FuturesFills),
+            Stream::Bitget(BitgetStream::TaxFutures),
+        ];
         for stream in product_streams.into_iter().filter(|_| !others.is_empty()) {
             self.run_stream(client, cx, stream, product_instances(&others)).await?;
         }
@@ -1462,11 +1490,14 @@ impl<'t, T: Transport> Engine<'t, T> {
             let mut instances = bitget_transfer_instances(&coins, &wallets);
             instances.extend(bitget_transfer_instances(&margin, &[parse::bitget::MARGIN_WALLET]));
             instances.extend(bitget_transfer_instances(&isolated, &[parse::bitget::ISOLATED_WALLET_PREFIX]));
-            (Stream::BitgetTransfers, instances)
+            (Stream::Bitget(BitgetStream::Transfers), instances)
         } else {
             // convert records need both coins: every ordered pair of the coins found so far
             let coins: Vec<String> = cx.borrow().state.accounts[key].assets.iter().cloned().collect();
-            (Stream::BitgetUnifiedConverts, plan::instances(Stream::BitgetUnifiedConverts, &[], &coins))
+            (
+                Stream::Bitget(BitgetStream::UnifiedConverts),
+                plan::instances(Stream::Bitget(BitgetStream::UnifiedConverts), &[], &coins),
+            )
         };
         self.run_stream(client, cx, instances.0, instances.1).await?;
         for &stream in Stream::copy_trading(mode).iter().filter(|_| copy_trading) {
@@ -1491,8 +1522,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         self.run_streams(client, cx, &Stream::BITGET_MARGIN).await?;
         let symbols = crate::margin::bitget_fill_symbols(&cx.borrow().state.accounts[key], balances, label);
-        let instances = plan::instances(Stream::BitgetMarginFills, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BitgetMarginFills, instances).await?;
+        let instances = plan::instances(Stream::Bitget(BitgetStream::MarginFills), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::MarginFills), instances).await?;
         Ok(true)
     }
 
@@ -1516,8 +1547,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         if !(first || used) {
             return Ok(Vec::new());
         }
-        let tax = plan::instances(Stream::BitgetTaxIsolated, &[], &[]);
-        self.run_stream(client, cx, Stream::BitgetTaxIsolated, tax).await?;
+        let tax = plan::instances(Stream::Bitget(BitgetStream::TaxIsolated), &[], &[]);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::TaxIsolated), tax).await?;
         let pairs: Vec<String> = cx.borrow().state.accounts[key].isolated_pairs.iter().cloned().collect();
         for stream in Stream::BITGET_ISOLATED {
             self.run_stream(client, cx, stream, plan::instances(stream, &pairs, &[])).await?;
@@ -1536,8 +1567,8 @@ impl<'t, T: Transport> Engine<'t, T> {
     ) -> Result<(), SyncError> {
         self.run_streams(client, cx, Stream::copy_trading(mode)).await?;
         let symbols: Vec<String> = cx.borrow().state.accounts[key].futures_symbols.iter().cloned().collect();
-        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+        let instances = plan::instances(Stream::Binance(BinanceStream::FuturesTrades), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::FuturesTrades), instances).await
     }
 
     /// Binance margin in a full cycle (docs/sync.md, "Margin"): its histories and each isolated pair's (with the
@@ -1559,17 +1590,17 @@ impl<'t, T: Transport> Engine<'t, T> {
                 let st = &cx.borrow().state.accounts[key];
                 (st.isolated_pairs.iter().cloned().collect(), crate::margin::isolated_fill_pairs(st))
             };
-            for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::BinanceTransfers]) {
+            for stream in Stream::BINANCE_MARGIN.into_iter().chain([Stream::Binance(BinanceStream::Transfers)]) {
                 self.run_stream(client, cx, stream, crate::margin::isolated_instances(stream, &pairs)).await?;
             }
             let (listed, unlisted) = unfound;
-            let instances = crate::margin::isolated_instances(Stream::BinanceMarginTrades, &listed);
-            self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+            let instances = crate::margin::isolated_instances(Stream::Binance(BinanceStream::MarginTrades), &listed);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::MarginTrades), instances).await?;
             isolated_unfound = unlisted;
         }
         let symbols = crate::margin::fill_symbols(&cx.borrow().state.accounts[key], balances, label);
-        let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await?;
+        let instances = plan::instances(Stream::Binance(BinanceStream::MarginTrades), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::MarginTrades), instances).await?;
         let mut c = cx.borrow_mut();
         let Cx { run, state, .. } = &mut *c;
         let st = state.accounts.get_mut(key).expect("account state");
@@ -1618,8 +1649,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         let now = cx.borrow().run.now;
         let known: Vec<String> = cx.borrow().state.accounts[key].delisted.keys().cloned().collect();
         for symbol in known {
-            let instances = plan::instances(Stream::BinanceSpotTrades, std::slice::from_ref(&symbol), &[]);
-            match self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await {
+            let instances =
+                plan::instances(Stream::Binance(BinanceStream::SpotTrades), std::slice::from_ref(&symbol), &[]);
+            match self.run_stream(client, cx, Stream::Binance(BinanceStream::SpotTrades), instances).await {
                 Err(SyncError::Venue { source, .. }) if source.problem() == Some(ApiProblem::UnknownSymbol) => {
                     let mut c = cx.borrow_mut();
                     let st = c.state.accounts.get_mut(key).expect("account state");
@@ -1633,9 +1665,10 @@ impl<'t, T: Transport> Engine<'t, T> {
         let candidates = crate::delisted::candidates(&cx.borrow().state.accounts[key], now);
         for (symbol, pair) in candidates {
             cx.borrow_mut().probes.symbols.insert(symbol.clone(), pair.clone());
-            let instances = plan::instances(Stream::BinanceSpotTrades, std::slice::from_ref(&symbol), &[]);
-            let task_key = plan::task_key(Stream::BinanceSpotTrades, &instances[0]);
-            let answer = self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await;
+            let instances =
+                plan::instances(Stream::Binance(BinanceStream::SpotTrades), std::slice::from_ref(&symbol), &[]);
+            let task_key = plan::task_key(Stream::Binance(BinanceStream::SpotTrades), &instances[0]);
+            let answer = self.run_stream(client, cx, Stream::Binance(BinanceStream::SpotTrades), instances).await;
             let mut c = cx.borrow_mut();
             c.probes.symbols.remove(&symbol);
             let st = c.state.accounts.get_mut(key).expect("account state");
@@ -1705,15 +1738,19 @@ impl<'t, T: Transport> Engine<'t, T> {
         key: &str,
         label: &str,
     ) -> Result<(), SyncError> {
-        let streams = [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest];
+        let streams = [
+            Stream::Binance(BinanceStream::MarginBorrows),
+            Stream::Binance(BinanceStream::MarginRepays),
+            Stream::Binance(BinanceStream::MarginInterest),
+        ];
         self.run_streams(client, cx, &streams).await?;
         let symbols = {
             let c = cx.borrow();
             let assets = c.check.as_ref().map(|c| c.unexplained_in(&wallet(AccountMode::Binance, label, "margin")));
             tick::symbols_for(&c.state.accounts[key].symbols, &assets.unwrap_or_default(), false)
         };
-        let instances = plan::instances(Stream::BinanceMarginTrades, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await
+        let instances = plan::instances(Stream::Binance(BinanceStream::MarginTrades), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::MarginTrades), instances).await
     }
 
     /// Isolated margin in an incremental tick (docs/sync.md, "Margin"): the transfers between cross margin and each
@@ -1730,16 +1767,20 @@ impl<'t, T: Transport> Engine<'t, T> {
         let pair_moved = |p: &String| moved(cx, AccountMode::Binance, label, &parse::binance::isolated_wallet(p));
         let moved_pairs: Vec<String> = pairs.iter().filter(|p| pair_moved(p)).cloned().collect();
         let transfer_pairs = if margin_moved { &pairs } else { &moved_pairs };
-        let instances = crate::margin::isolated_instances(Stream::BinanceTransfers, transfer_pairs);
-        self.run_stream(client, cx, Stream::BinanceTransfers, instances).await?;
-        for stream in [Stream::BinanceMarginBorrows, Stream::BinanceMarginRepays, Stream::BinanceMarginInterest] {
+        let instances = crate::margin::isolated_instances(Stream::Binance(BinanceStream::Transfers), transfer_pairs);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::Transfers), instances).await?;
+        for stream in [
+            Stream::Binance(BinanceStream::MarginBorrows),
+            Stream::Binance(BinanceStream::MarginRepays),
+            Stream::Binance(BinanceStream::MarginInterest),
+        ] {
             self.run_stream(client, cx, stream, crate::margin::isolated_instances(stream, &moved_pairs)).await?;
         }
         // the fills of a pair the symbol list has (a full cycle names the others as unfound)
         let listed = crate::margin::isolated_fill_pairs(&cx.borrow().state.accounts[key]).0;
         let fill_pairs: Vec<String> = moved_pairs.into_iter().filter(|p| listed.contains(p)).collect();
-        let instances = crate::margin::isolated_instances(Stream::BinanceMarginTrades, &fill_pairs);
-        self.run_stream(client, cx, Stream::BinanceMarginTrades, instances).await
+        let instances = crate::margin::isolated_instances(Stream::Binance(BinanceStream::MarginTrades), &fill_pairs);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::MarginTrades), instances).await
     }
 
     /// The spot side's end of a Binance incremental tick: the fills of the symbols whose base and quote both moved
@@ -1761,8 +1802,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                 tick::symbols_for(&c.state.accounts[key].symbols, &assets, both_sides)
             };
             if !symbols.is_empty() {
-                let instances = plan::instances(Stream::BinanceSpotTrades, &symbols, &[]);
-                self.run_stream(client, cx, Stream::BinanceSpotTrades, instances).await?;
+                let instances = plan::instances(Stream::Binance(BinanceStream::SpotTrades), &symbols, &[]);
+                self.run_stream(client, cx, Stream::Binance(BinanceStream::SpotTrades), instances).await?;
             }
         }
         let staking = cx
@@ -1794,8 +1835,16 @@ impl<'t, T: Transport> Engine<'t, T> {
         let earn_moved = moved(cx, mode, label, "earn") || (spot_moved && cx.borrow().moved.new_day);
         let spot = async move {
             if spot_moved {
-                self.run_streams(client, cx, &[Stream::BinanceDeposits, Stream::BinanceDust, Stream::BinanceDividends])
-                    .await?;
+                self.run_streams(
+                    client,
+                    cx,
+                    &[
+                        Stream::Binance(BinanceStream::Deposits),
+                        Stream::Binance(BinanceStream::Dust),
+                        Stream::Binance(BinanceStream::Dividends),
+                    ],
+                )
+                .await?;
             }
             if earn_moved {
                 self.run_streams(client, cx, &Stream::BINANCE_EARN).await?;
@@ -1813,7 +1862,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 .filter(|(_, from, to)| wallet_moved(from) || wallet_moved(to))
                 .map(|(t, _, _)| vec![("type", t.to_string())])
                 .collect();
-            self.run_stream(client, cx, Stream::BinanceTransfers, types).await?;
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::Transfers), types).await?;
             if margin_moved {
                 self.margin_incremental(client, cx, key, label).await?;
             }
@@ -1822,22 +1871,22 @@ impl<'t, T: Transport> Engine<'t, T> {
         };
         let futures = async move {
             if usdm_moved {
-                self.run_streams(client, cx, &[Stream::BinanceIncome]).await?;
+                self.run_streams(client, cx, &[Stream::Binance(BinanceStream::Income)]).await?;
             }
             // fills of the symbols with new income rows or a position that changed
             let symbols: Vec<String> = {
                 let c = cx.borrow();
                 c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
             };
-            let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-            self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await?;
+            let instances = plan::instances(Stream::Binance(BinanceStream::FuturesTrades), &symbols, &[]);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::FuturesTrades), instances).await?;
             // COIN-M: income when its wallet moved, then the fills of the pairs with new income rows
             if coinm_moved {
-                self.run_streams(client, cx, &[Stream::BinanceCoinmIncome]).await?;
+                self.run_streams(client, cx, &[Stream::Binance(BinanceStream::CoinmIncome)]).await?;
             }
             let pairs: Vec<String> = cx.borrow().moved.coinm_pairs.iter().cloned().collect();
-            let instances = plan::instances(Stream::BinanceCoinmTrades, &pairs, &[]);
-            self.run_stream(client, cx, Stream::BinanceCoinmTrades, instances).await
+            let instances = plan::instances(Stream::Binance(BinanceStream::CoinmTrades), &pairs, &[]);
+            self.run_stream(client, cx, Stream::Binance(BinanceStream::CoinmTrades), instances).await
         };
         both(spot, futures).await
     }
@@ -1846,15 +1895,15 @@ impl<'t, T: Transport> Engine<'t, T> {
     /// symbols with new income rows or a position that changed.
     async fn lead_incremental(&self, client: &Client, cx: &RefCell<Cx<'_, '_>>, label: &str) -> Result<(), SyncError> {
         if moved(cx, AccountMode::Binance, label, "usdm") {
-            let stream = Stream::BinanceLeadIncome;
+            let stream = Stream::Binance(BinanceStream::LeadIncome);
             self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
         }
         let symbols: Vec<String> = {
             let c = cx.borrow();
             c.moved.income_symbols.union(&c.moved.positions).cloned().collect()
         };
-        let instances = plan::instances(Stream::BinanceFuturesTrades, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BinanceFuturesTrades, instances).await
+        let instances = plan::instances(Stream::Binance(BinanceStream::FuturesTrades), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Binance(BinanceStream::FuturesTrades), instances).await
     }
 
     /// A Bitget classic account's incremental tick.
@@ -1870,23 +1919,23 @@ impl<'t, T: Transport> Engine<'t, T> {
         let mut streams = Vec::new();
         if spot_moved {
             streams.extend([
-                Stream::BitgetDeposits,
-                Stream::BitgetWithdrawals,
-                Stream::BitgetSpotFills,
-                Stream::BitgetConverts,
-                Stream::BitgetBgbConverts,
+                Stream::Bitget(BitgetStream::Deposits),
+                Stream::Bitget(BitgetStream::Withdrawals),
+                Stream::Bitget(BitgetStream::SpotFills),
+                Stream::Bitget(BitgetStream::Converts),
+                Stream::Bitget(BitgetStream::BgbConverts),
             ]);
         }
         if futures_moved || positions_moved {
-            streams.extend([Stream::BitgetFuturesBills, Stream::BitgetFuturesFills]);
+            streams.extend([Stream::Bitget(BitgetStream::FuturesBills), Stream::Bitget(BitgetStream::FuturesFills)]);
         }
         // Earn savings: a subscription, a redemption or interest moves spot (docs/venues.md §2.14)
         if spot_moved || moved(cx, mode, label, "earn") {
-            streams.push(Stream::BitgetSavings);
+            streams.push(Stream::Bitget(BitgetStream::Savings));
         }
         // Earn shark fin (docs/venues.md §2.16): a subscription or a settlement moves the shark fin wallet
         if moved(cx, mode, label, parse::bitget::SHARKFIN_WALLET) {
-            streams.push(Stream::BitgetSharkfin);
+            streams.push(Stream::Bitget(BitgetStream::Sharkfin));
         }
         // Earn crypto loans (docs/venues.md §2.17): a borrow, a repay moves the loan wallet's collateral or debt
         if moved(cx, mode, label, parse::bitget::LOAN_WALLET) {
@@ -1898,8 +1947,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             .intersection(&assets_moved(cx, mode, label, "futures"))
             .cloned()
             .collect();
-        let instances = plan::instances(Stream::BitgetTransfers, &[], &coins);
-        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        let instances = plan::instances(Stream::Bitget(BitgetStream::Transfers), &[], &coins);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::Transfers), instances).await?;
         self.bitget_other_futures_incremental(client, cx, label, positions_moved).await?;
         self.bitget_margin_incremental(client, cx, label).await?;
         self.bitget_isolated_incremental(client, cx, label).await
@@ -1929,11 +1978,11 @@ impl<'t, T: Transport> Engine<'t, T> {
         if pairs.is_empty() {
             return Ok(());
         }
-        for stream in [Stream::BitgetIsolatedFlow, Stream::BitgetIsolatedInterest] {
+        for stream in [Stream::Bitget(BitgetStream::IsolatedFlow), Stream::Bitget(BitgetStream::IsolatedInterest)] {
             self.run_stream(client, cx, stream, plan::instances(stream, &pairs, &[])).await?;
         }
         let instances = bitget_transfer_instances(&coins, &[parse::bitget::ISOLATED_WALLET_PREFIX]);
-        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::Transfers), instances).await?;
         let unexplained: Vec<String> = {
             let c = cx.borrow();
             let check = c.check.as_ref();
@@ -1943,8 +1992,8 @@ impl<'t, T: Transport> Engine<'t, T> {
                 .cloned()
                 .collect()
         };
-        let instances = plan::instances(Stream::BitgetIsolatedFills, &unexplained, &[]);
-        self.run_stream(client, cx, Stream::BitgetIsolatedFills, instances).await
+        let instances = plan::instances(Stream::Bitget(BitgetStream::IsolatedFills), &unexplained, &[]);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::IsolatedFills), instances).await
     }
 
     /// Bitget cross margin in an incremental tick where its wallet moved (docs/sync.md, "Margin"): the finance flow
@@ -1963,7 +2012,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         self.run_streams(client, cx, &Stream::BITGET_MARGIN).await?;
         let coins: Vec<String> = assets_moved(cx, mode, label, margin).into_iter().collect();
         let instances = bitget_transfer_instances(&coins, &[margin]);
-        self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::Transfers), instances).await?;
         let symbols = {
             let c = cx.borrow();
             let unexplained =
@@ -1974,8 +2023,8 @@ impl<'t, T: Transport> Engine<'t, T> {
             let names = |s: &String| unexplained.iter().any(|a| s.starts_with(a.as_str()) || s.ends_with(a.as_str()));
             symbols.into_iter().filter(names).collect::<Vec<String>>()
         };
-        let instances = plan::instances(Stream::BitgetMarginFills, &symbols, &[]);
-        self.run_stream(client, cx, Stream::BitgetMarginFills, instances).await
+        let instances = plan::instances(Stream::Bitget(BitgetStream::MarginFills), &symbols, &[]);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::MarginFills), instances).await
     }
 
     /// The COIN-M and USDC-M part of a Bitget classic incremental tick: a product type's bills and fills when its
@@ -1992,7 +2041,7 @@ impl<'t, T: Transport> Engine<'t, T> {
         let used = other_products(&cx.borrow().state.accounts[&key]);
         for (product, wallet) in parse::bitget::FUTURES_PRODUCTS.into_iter().filter(|(_, w)| *w != "futures") {
             if moved(cx, mode, label, wallet) || (positions_moved && used.contains(&product)) {
-                for stream in [Stream::BitgetFuturesBills, Stream::BitgetFuturesFills] {
+                for stream in [Stream::Bitget(BitgetStream::FuturesBills), Stream::Bitget(BitgetStream::FuturesFills)] {
                     self.run_stream(client, cx, stream, product_instances(&[product])).await?;
                 }
             }
@@ -2001,7 +2050,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 .cloned()
                 .collect();
             let instances = bitget_transfer_instances(&coins, &[wallet]);
-            self.run_stream(client, cx, Stream::BitgetTransfers, instances).await?;
+            self.run_stream(client, cx, Stream::Bitget(BitgetStream::Transfers), instances).await?;
         }
         Ok(())
     }
@@ -2019,8 +2068,8 @@ impl<'t, T: Transport> Engine<'t, T> {
         }
         // converts of the pairs of coins that both moved
         let coins: Vec<String> = assets_moved(cx, mode, label, "unified").into_iter().collect();
-        let instances = plan::instances(Stream::BitgetUnifiedConverts, &[], &coins);
-        self.run_stream(client, cx, Stream::BitgetUnifiedConverts, instances).await
+        let instances = plan::instances(Stream::Bitget(BitgetStream::UnifiedConverts), &[], &coins);
+        self.run_stream(client, cx, Stream::Bitget(BitgetStream::UnifiedConverts), instances).await
     }
 
     async fn run_stream(
@@ -2102,7 +2151,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             let mut c = cx.borrow_mut();
             let Cx { run, state, check, moved, probes, .. } = &mut *c;
             let st = &state.accounts[&key];
-            let probing = task.stream == Stream::BinanceSpotTrades
+            let probing = task.stream == Stream::Binance(BinanceStream::SpotTrades)
                 && task.params.first().is_some_and(|(_, s)| probes.symbols.contains_key(s));
             let book = if probing { &*probes } else { &st.symbols };
             let page = parse_page(task.stream, &reply.data, &label, book, &task.params).map_err(venue_err)?;
