@@ -75,7 +75,7 @@ fn pairs_of(st: &AccountState, orphan: &str, quotes: &[String]) -> Vec<(String, 
     as_base.chain(as_quote).map(|(b, q)| (format!("{b}{q}"), (b, q))).collect()
 }
 
-/// The pairs to ask `myTrades` for at venue time `now`: each orphan asset's pairs ([`pairs_of`]: against each quote,
+/// The pairs to ask `myTrades` for at venue time `now`: each orphan asset's pairs (`pairs_of`: against each quote,
 /// and each touched asset against it), leaving out symbols already known (listed or found), those asked for
 /// another orphan, and those that answered nothing less than [`RETRY_MS`] ago. Empty when the symbols have not been
 /// read.

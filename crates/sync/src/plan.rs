@@ -753,7 +753,7 @@ pub struct Task {
     /// Inclusive `startTime`/`endTime`, for windowed streams.
     pub window: Option<(i64, i64)>,
     /// An older window read because the history now starts earlier than the stream was read from (see
-    /// [`crate::AccountState::covered_from`]); these run newest first, so what is covered stays contiguous.
+    /// [`crate::state::AccountState::covered_from`]); these run newest first, so what is covered stays contiguous.
     pub older: bool,
 }
 
