@@ -1,10 +1,10 @@
 //! [`Name`]: an asset, account or symbol name, shared rather than copied.
 //!
 //! A ledger repeats a handful of names on every line: a million events name a few dozen accounts, assets and
-//! symbols. Held as `String`s they were about half of the memory a read ledger takes, in four or five small
-//! allocations an event (README, "Measured"). A `Name` is a reference-counted string: cloning
-//! it copies a pointer, and while [`interning`] runs, every name read is looked up among those already read, so a
-//! repeated name is one allocation for the whole ledger.
+//! symbols. As a `String` each, they would be four or five small allocations an event and about half of the memory
+//! a read ledger takes (README, "Measured"). A `Name` is a reference-counted string: cloning it copies a pointer,
+//! and while [`interning`] runs, every name read is looked up among those already read, so a repeated name is one
+//! allocation for the whole ledger.
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
