@@ -575,7 +575,8 @@ pub struct BitgetAccount {
     pub product_futures: BTreeMap<&'static str, ProductFutures>,
     /// Earn savings records (classic accounts, docs/venues.md §2.14), chronological.
     pub savings: Vec<SavingsRecord>,
-    /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills.
+    /// Classic accounts' cross margin (docs/venues.md §2.15): finance flow, interest, fills; a unified account's
+    /// margin (§2.8), the same records of its one wallet.
     pub margin: BitgetMargin,
     /// Classic accounts' isolated margin on [`BITGET_ISOLATED_PAIR`] (docs/venues.md §2.18): the cross margin rows,
     /// of that pair.
@@ -2080,7 +2081,8 @@ fn gen_bitget(
 }
 
 impl BitgetActivity<'_> {
-    /// One act of the account's plan (a unified account has no wallet transfers, dust or isolated margin).
+    /// One act of the account's plan (a unified account has no wallet transfers, dust or isolated margin; its
+    /// margin acts are in its one wallet).
     fn act(&mut self, t: i64, act: Act) {
         match act {
             Act::BigDeposit(_) | Act::Deposit => self.deposit(t, act),
@@ -2174,6 +2176,14 @@ fn bitget_plan<'i>(
     if !unified && !plan.is_empty() && script_fits {
         let end = start + days * DAY;
         for &(before, act) in bitget_margin::BITGET_MARGIN_SCRIPT {
+            insert_free(&mut plan, end - before, act);
+        }
+    }
+    // a unified account's margin loans (docs/venues.md §2.8), the same way
+    let script_fits = bitget_margin::BITGET_UNIFIED_MARGIN_SCRIPT.iter().all(|(before, _)| *before < days * DAY);
+    if unified && !plan.is_empty() && script_fits {
+        let end = start + days * DAY;
+        for &(before, act) in bitget_margin::BITGET_UNIFIED_MARGIN_SCRIPT {
             insert_free(&mut plan, end - before, act);
         }
     }

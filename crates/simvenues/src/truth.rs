@@ -54,6 +54,7 @@
 //! | Bitget COIN-M / USDC-M futures bill and fill (`/api/v2/mix/account/bill`, `fill-history` with `productType=COIN-FUTURES`, `USDC-FUTURES`) | as the USDT-M ones, in the margin coin (BTC, USDC) | `bitget/L/coinm:bill:{billId}:fee`, `…:pnl`, `bitget/L/usdcm:futures_trade:{symbol}:{tradeId}` |
 //! | Bitget cross margin fill, borrow, repay, interest (`/api/v2/margin/crossed/fills`, `financial-records` types `borrow` and `repay`, `interest-history`) | trade; loan borrow, repay (the flow's amount, interest included), interest | `bitget/L/margin:trade:{symbol}:{tradeId}`, `bitget/L/margin:borrow:{marginId}`, `…:repay:{marginId}`, `…:interest:{interestId}` |
 //! | Bitget isolated margin fill, borrow, repay, interest (`/api/v2/margin/isolated/fills`, `financial-records`, `interest-history` with `symbol`) and transfers (`isolated_margin` with `toSymbol` / `fromSymbol`) | as the cross ones, in the pair's wallet | `bitget/L/isolated-{SYMBOL}:trade:{symbol}:{tradeId}`, `…:borrow:{marginId}`, `…:repay:{marginId}`, `…:interest:{interestId}`, `bitget/L/{from}:transfer:{transferId}` |
+//! | Bitget unified margin fill, borrow, repay, interest (`/api/v3/trade/fills` category MARGIN; `financial-records` category MARGIN, types `BORROW`, `REPAYMENT`, `INTEREST_REPAYMENT`, `INTEREST_SETTLEMENT_OUT`) | trade; loan borrow, repay (principal and interest as two rows), interest | `bitget/L/unified:trade:{symbol}:{execId}`, `bitget/L/unified:borrow:{id}`, `…:repay:{id}`, `…:interest_repay:{id}`, `…:interest:{id}` |
 //! | Bitget income only the tax records show (`/api/v2/tax/spot-record`: `Airdrop Reward-A`, `Rebate rewards`) | income other | `bitget/L/spot:tax:{type}:{id}` (type in lower case, `_` for the rest) |
 //!
 //! Futures fills are `futures_trade` events for the record only: their money is the income rows (Binance) or bills
@@ -62,7 +63,7 @@
 //! Rows that mirror another row are not separate events: Binance income `TRANSFER` rows carry the `tranId` of the
 //! universal transfer; Bitget `trans_from_exchange`/`trans_to_exchange` futures bills and `TRANSFER_*` spot bills
 //! mirror transfer records; spot bills mirror fills, deposits and withdrawals; unified financial records other than
-//! `FUNDING_FEE` mirror fills, deposits and withdrawals.
+//! funding and loans mirror fills, deposits and withdrawals.
 //!
 //! # Amounts
 //!
@@ -1056,9 +1057,11 @@ fn bitget_earn_product<'a>(
 
 /// Bitget classic cross margin (docs/venues.md §2.15), in the wallet `margin`: the fills as Binance's margin fills,
 /// the finance flow's borrows and repays (a repay's amount with its interest, as the flow writes it) and the
-/// interest charged as loans; its transfers are the transfer records' ([`bitget_spot`]).
+/// interest charged as loans; its transfers are the transfer records' ([`bitget_spot`]). A unified account's margin
+/// (§2.8) is the same, in its one wallet `unified`, its loan repaid as two rows (principal, interest).
 fn bitget_margin(world: &World, a: &BitgetAccount, out: &mut Vec<Event>) {
-    bitget_margin_in(world, &a.label, "margin", crate::generator::BITGET_MARGIN_PAIR, &a.margin, out);
+    let wallet = if a.mode == AccountMode::Unified { "unified" } else { "margin" };
+    bitget_margin_in(world, &a.label, wallet, crate::generator::BITGET_MARGIN_PAIR, &a.margin, out);
 }
 
 /// Bitget classic isolated margin (docs/venues.md §2.18): the cross margin events of [`bitget_margin`], in the
@@ -1086,7 +1089,7 @@ fn bitget_margin_in(
     for f in &m.flows {
         let action = match f.kind {
             "borrow" => LoanAction::Borrow,
-            "repay" => LoanAction::Repay,
+            "repay" | "interest_repay" => LoanAction::Repay,
             _ => continue,
         };
         let kind = EventKind::Loan { action, asset: f.coin.clone().into(), amount: f.amount.abs(), interest: None };

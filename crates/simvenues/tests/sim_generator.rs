@@ -473,3 +473,56 @@ fn bitget_isolated_margin_borrows_sells_buys_back_and_repays_in_its_pair() {
         }
     }
 }
+
+/// A unified Bitget account trades on margin in its one wallet (docs/venues.md §2.8): a BTC borrow sold, interest
+/// charged, the BTC bought back and the loan repaid as two rows (principal, then interest), then a second borrow a
+/// day before the end left open with its interest. The truth has the loans and the fills in `unified`, the account
+/// ends owing the second loan, and the served assets show it: `balance` with the borrowed coins, `debt` what is
+/// owed, `balance − debt` the truth's balance.
+#[test]
+fn a_unified_bitget_account_borrows_repays_and_ends_owing_a_loan() {
+    use ledger::{EventKind, LoanAction};
+    use rust_decimal::Decimal;
+    let mut seen = 0;
+    for (seed, size) in [(1, Size::Small), (7, Size::Small), (42, Size::Small), (11, Size::Tiny)] {
+        let w = World::generate(seed, size, ANCHOR);
+        let (events, balances) = (truth::ledger(&w), truth::balances(&w));
+        let unified = w.bitget.iter().filter(|a| a.mode == simvenues::keys::AccountMode::Unified);
+        for a in unified.filter(|a| !a.margin.flows.is_empty()) {
+            seen += 1;
+            let m = &a.margin;
+            let wallet = format!("bitget/{}/unified", a.label);
+            let actions: Vec<LoanAction> = events
+                .iter()
+                .filter(|e| e.account.as_str() == wallet)
+                .filter_map(|e| match &e.kind {
+                    EventKind::Loan { action, .. } => Some(*action),
+                    _ => None,
+                })
+                .collect();
+            let kinds: Vec<&str> = m.flows.iter().filter(|f| !f.kind.starts_with("deal")).map(|f| f.kind).collect();
+            use LoanAction::{Borrow, Interest, Repay};
+            let (principal, interest) = m.owed("BTC");
+            if kinds.len() == 4 {
+                assert_eq!(kinds, ["borrow", "repay", "interest_repay", "borrow"], "seed {seed} {}", a.label);
+                assert_eq!(
+                    actions,
+                    [Borrow, Interest, Interest, Interest, Repay, Repay, Borrow, Interest, Interest],
+                    "seed {seed} {}",
+                    a.label
+                );
+                assert_eq!(principal, m.flows.iter().rev().find(|f| f.kind == "borrow").unwrap().amount);
+                assert_eq!(m.fills.len(), 2, "sold and bought back");
+            } else {
+                // the USDT to buy back was spent: the first loan stays open to the end
+                assert_eq!(kinds, ["borrow"], "seed {seed} {}", a.label);
+            }
+            assert!(principal > Decimal::ZERO && interest > Decimal::ZERO, "seed {seed} {}: owed at the end", a.label);
+            // the truth's balance is net of what is owed; the venue's `balance` holds the owed coins
+            let net = balances.get(&wallet).and_then(|b| b.get("BTC")).copied().unwrap_or_default();
+            assert_eq!(net, a.wallets["unified"].get("BTC").copied().unwrap_or_default(), "seed {seed}");
+            assert!(net + principal + interest >= Decimal::ZERO, "seed {seed}: the venue's balance is not negative");
+        }
+    }
+    assert!(seen >= 3, "unified accounts that trade on margin: {seen}");
+}

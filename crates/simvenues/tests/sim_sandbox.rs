@@ -89,16 +89,21 @@ async fn balance_endpoints_report_the_ground_truth() {
         .json();
     let acc = &r["data"][0];
     assert_eq!(dec(&acc["accountEquity"]) - dec(&acc["unrealizedPL"]), truth["bitget/main/futures"]["USDT"]);
-    // Bitget unified
+    // Bitget unified: `balance − debt` (the account ends owing a margin loan, docs/venues.md §2.8)
     let u = sb.key(Venue::Bitget, "unified").unwrap();
     let r = bitget_get(sb.bitget_url(), u, "/api/v3/account/assets", "", None).await.unwrap().json();
-    let uta: BTreeMap<String, Decimal> = r["data"]["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| (b["coin"].as_str().unwrap().to_string(), dec(&b["balance"])))
-        .collect();
+    let uta: BTreeMap<String, Decimal> = non_zero(
+        r["data"]["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["coin"].as_str().unwrap().to_string(), dec(&b["balance"]) - dec(&b["debt"])))
+            .collect(),
+    );
     assert_eq!(uta, truth["bitget/unified/unified"]);
+    let owed: Vec<&Value> =
+        r["data"]["assets"].as_array().unwrap().iter().filter(|b| dec(&b["debt"]) > Decimal::ZERO).collect();
+    assert_eq!(owed.len(), 1, "the open loan: {owed:?}");
 }
 
 #[tokio::test]
@@ -378,7 +383,7 @@ async fn unified_and_futures_rows_rebuild_the_truth_ids() {
             let list = r["data"]["list"].as_array().unwrap().clone();
             for f in &list {
                 let id = f["execId"].as_str().unwrap();
-                if f["category"] == "SPOT" {
+                if f["category"] == "SPOT" || f["category"] == "MARGIN" {
                     ids.insert(format!("bitget/unified/unified:trade:{}:{id}", f["symbol"].as_str().unwrap()));
                 } else {
                     ids.insert(format!("bitget/unified/unified:fill:{id}:fee"));
@@ -392,31 +397,39 @@ async fn unified_and_futures_rows_rebuild_the_truth_ids() {
             }
             cursor = r["data"]["cursor"].as_str().unwrap().to_string();
         }
-        let q = format!("category=USDT-FUTURES&endTime={b}&limit=100&startTime={a}&type=FUNDING_FEE");
-        let mut cursor = String::new();
-        loop {
-            let q = if cursor.is_empty() { q.clone() } else { format!("{q}&cursor={cursor}") };
-            let r = bitget_get(sb.bitget_url(), u, "/api/v3/account/financial-records", &q, None).await.unwrap().json();
-            let list = r["data"]["list"].as_array().unwrap().clone();
-            for x in &list {
-                ids.insert(format!("bitget/unified/unified:funding:{}", x["id"].as_str().unwrap()));
+        // funding, and the margin loans by their types
+        let loans = [("BORROW", "borrow"), ("REPAYMENT", "repay"), ("INTEREST_REPAYMENT", "interest_repay")];
+        let loans = loans.into_iter().chain([("INTEREST_SETTLEMENT_OUT", "interest")]);
+        let reads =
+            [("USDT-FUTURES", "FUNDING_FEE", "funding")].into_iter().chain(loans.map(|(t, w)| ("MARGIN", t, w)));
+        for (category, ty, word) in reads {
+            let q = format!("category={category}&endTime={b}&limit=100&startTime={a}&type={ty}");
+            let mut cursor = String::new();
+            loop {
+                let q = if cursor.is_empty() { q.clone() } else { format!("{q}&cursor={cursor}") };
+                let r =
+                    bitget_get(sb.bitget_url(), u, "/api/v3/account/financial-records", &q, None).await.unwrap().json();
+                let list = r["data"]["list"].as_array().unwrap().clone();
+                for x in &list {
+                    ids.insert(format!("bitget/unified/unified:{word}:{}", x["id"].as_str().unwrap()));
+                }
+                if list.len() < 100 {
+                    break;
+                }
+                cursor = r["data"]["cursor"].as_str().unwrap().to_string();
             }
-            if list.len() < 100 {
-                break;
-            }
-            cursor = r["data"]["cursor"].as_str().unwrap().to_string();
         }
     }
     let expected: BTreeSet<String> = truth
         .iter()
         .filter(|i| {
-            i.starts_with("bitget/unified/unified:trade:")
-                || i.starts_with("bitget/unified/unified:fill:")
-                || i.starts_with("bitget/unified/unified:funding:")
+            let words = ["trade", "fill", "funding", "borrow", "repay", "interest_repay", "interest"];
+            words.iter().any(|w| i.starts_with(&format!("bitget/unified/unified:{w}:")))
         })
         .cloned()
         .collect();
     assert!(expected.len() > 50, "{}", expected.len());
+    assert!(expected.iter().any(|i| i.contains(":interest_repay:")), "the margin loans are among them");
     assert_eq!(ids, expected);
 
     // classic futures bills: 30-day windows, idLessThan paging

@@ -479,7 +479,7 @@ impl BitgetStream {
             Self::Converts => "converts",
             Self::BgbConverts => "BGB converts",
             Self::UnifiedFills => "unified trades",
-            Self::UnifiedFinancial => "unified futures records",
+            Self::UnifiedFinancial => "unified financial records",
             Self::UnifiedDeposits => "unified deposits",
             Self::UnifiedWithdrawals => "unified withdrawals",
             Self::UnifiedConverts => "unified converts",
@@ -804,7 +804,11 @@ pub fn instances(stream: Stream, symbols: &[String], coins: &[String]) -> Vec<Ve
             | BitgetStream::CopyFollowerOrders
             | BitgetStream::CopyTraderOrders,
         ) => vec![vec![("productType", "USDT-FUTURES".into())]],
-        Stream::Bitget(BitgetStream::UnifiedFinancial) => vec![vec![("category", "USDT-FUTURES".into())]],
+        // `category` is required: every one, so that margin loans, every futures product and whatever else moves
+        // the unified wallet is read (docs/venues.md §2.8)
+        Stream::Bitget(BitgetStream::UnifiedFinancial) => {
+            venues::parse::bitget::UNIFIED_CATEGORIES.iter().map(|c| vec![("category", c.to_string())]).collect()
+        }
         // `type` is mandatory: every kind of reward
         Stream::Binance(BinanceStream::EarnFlexibleRewards) => vec![vec![("type", "ALL".into())]],
         // what was claimed reached spot; what was distributed and not claimed is not the user's yet

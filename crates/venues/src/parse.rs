@@ -1112,8 +1112,7 @@ pub mod bitget {
         BITGET_BGB_CONVERTS, BITGET_CONVERTS, BITGET_DEPOSITS, BITGET_FUTURES_ACCOUNTS, BITGET_FUTURES_BILLS,
         BITGET_FUTURES_FILLS, BITGET_POSITIONS, BITGET_SPOT_ASSETS, BITGET_SPOT_FILLS, BITGET_TRANSFERS,
         BITGET_UNIFIED_ASSETS, BITGET_UNIFIED_CONVERTS, BITGET_UNIFIED_DEPOSITS, BITGET_UNIFIED_FILLS,
-        BITGET_UNIFIED_FINANCIAL_RECORDS, BITGET_UNIFIED_FUNDING_ASSETS, BITGET_UNIFIED_WITHDRAWALS,
-        BITGET_WITHDRAWALS,
+        BITGET_UNIFIED_FUNDING_ASSETS, BITGET_UNIFIED_WITHDRAWALS, BITGET_WITHDRAWALS,
     };
 
     const V: Venue = Venue::Bitget;
@@ -1136,6 +1135,8 @@ pub mod bitget {
         ISOLATED_ACCOUNT_TYPE, ISOLATED_WALLET_PREFIX, isolated_balances, isolated_fills, isolated_finance_flow,
         isolated_interest, isolated_pair_of, isolated_symbol, isolated_wallet,
     };
+    mod unified;
+    pub use unified::{UNIFIED_CATEGORIES, UnifiedRecord, unified_financial_records, unified_record};
     mod tax;
     pub use tax::{
         ISOLATED_TALLY_WALLET, TaxCheck, TaxRecords, TaxUse, event_group, loan_units, tally_covers, tax_checks,
@@ -1175,11 +1176,14 @@ pub mod bitget {
         read_balances(out, &acc, V, E, data, "marginCoin", |r| Ok(r.dec("accountEquity")? - r.opt_dec("unrealizedPL")?))
     }
 
-    /// `GET /api/v3/account/assets`: unified balances (`balance`).
+    /// `GET /api/v3/account/assets`: unified balances net of what is owed, `balance − debt` (a coin borrowed on
+    /// margin is in `balance` and owed in `debt`, interest charged too: UNCONFIRMED, docs/venues.md §2.8, §5).
     pub fn unified_balances(data: &Value, label: &str, out: &mut Balances) -> Result<(), VenueError> {
         const E: &str = BITGET_UNIFIED_ASSETS.path;
         let acc = account(V, label, "unified");
-        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "coin", |r| r.dec("balance"))
+        read_balances(out, &acc, V, E, field(V, E, data, "assets")?, "coin", |r| {
+            Ok(r.dec("balance")? - r.opt_dec("debt")?)
+        })
     }
 
     /// `GET /api/v3/account/funding-assets`: the unified account's funding wallet.
@@ -1547,7 +1551,7 @@ pub mod bitget {
         Ok(page)
     }
 
-    /// `GET /api/v3/trade/fills`: unified spot fills become trades (`:trade:{symbol}:{execId}`); futures fills
+    /// `GET /api/v3/trade/fills`: unified spot and margin fills become trades (`:trade:{symbol}:{execId}`); futures fills
     /// give their fee as commission (`:fill:{execId}:fee`, the venue shows fees positive) and a non-zero `execPnl`
     /// as realized PnL (`:fill:{execId}:pnl`).
     pub fn unified_fills(data: &Value, label: &str, book: &SymbolBook) -> Result<Page, VenueError> {
@@ -1562,7 +1566,8 @@ pub mod bitget {
             let symbol = r.text("symbol")?;
             let fees = fee_total(r, r.obj.get("feeDetail").unwrap_or(&Value::Null), "fee")?;
             let category = r.opt_text("category").unwrap_or_else(|| "SPOT".into()).to_ascii_uppercase();
-            if category != "SPOT" {
+            // a margin fill is a trade of the unified wallet, as a spot one: its money moves the coins
+            if category != "SPOT" && category != "MARGIN" {
                 let fee: Decimal = fees.iter().map(|f| f.amount).sum();
                 let asset = fees.first().map(|f| f.asset.clone()).unwrap_or_else(|| "USDT".into());
                 let kind = EventKind::Income {
@@ -1597,51 +1602,6 @@ pub mod bitget {
                 other => return Err(r.err(format!("side {other:?} is neither buy nor sell"))),
             };
             page.push(ids::symbol_row(&acc, "trade", &symbol, &id), time, acc.clone(), kind);
-            Ok(())
-        })
-    }
-
-    /// `GET /api/v3/account/financial-records` (category USDT-FUTURES): funding rows (`FUNDING_FEE`,
-    /// `CONTRACT_MAIN_SETTLE_FEE_USER_*`) as funding income (`:funding:{id}`). Trade rows mirror the fills, transfer
-    /// rows the wallet moves; anything else with an amount is `other` income (`:record:{id}`).
-    pub fn unified_financial_records(data: &Value, label: &str) -> Result<Page, VenueError> {
-        const E: &str = BITGET_UNIFIED_FINANCIAL_RECORDS.path;
-        let mut page = Page::default();
-        let acc = account(V, label, "unified");
-        page.cursor = data.get("cursor").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-        page.each(V, E, field(V, E, data, "list")?, |page, r| {
-            let id = r.text("id")?;
-            let time = page.noted(r.ms("ts")?);
-            page.note_text_id(&id);
-            let ty = r.text("type")?;
-            let (asset, symbol) = (r.asset("coin")?, r.opt_text("symbol"));
-            let amount = r.dec("amount")?;
-            if ty == "FUNDING_FEE" || ty.starts_with("CONTRACT_MAIN_SETTLE_FEE") {
-                let kind = EventKind::Income {
-                    income_type: IncomeType::Funding,
-                    asset: asset.into(),
-                    amount,
-                    symbol: symbol.map(Name::from),
-                };
-                page.push(ids::row(&acc, "funding", &id), time, acc.clone(), kind);
-                return Ok(());
-            }
-            let mirrored = ty.starts_with("TRANSFER_")
-                || ty.starts_with("TRANS_")
-                || ty.ends_with("_MARGIN")
-                || ty.starts_with("OPEN_")
-                || ty.contains("CLOSE_")
-                || ty.starts_with("ORDER_")
-                || ty.ends_with("_DEAL");
-            if !mirrored && !amount.is_zero() {
-                let kind = EventKind::Income {
-                    income_type: IncomeType::Other,
-                    asset: asset.into(),
-                    amount,
-                    symbol: symbol.map(Name::from),
-                };
-                page.push(ids::row(&acc, "record", &id), time, acc.clone(), kind);
-            }
             Ok(())
         })
     }

@@ -800,12 +800,23 @@ pub(super) fn uta_assets(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         }
     };
     let w = &a.wallets["unified"];
-    let assets: Vec<Value> = w
-        .iter()
-        .filter(|(_, v)| !v.is_zero())
-        .map(|(c, v)| {
-            let equity = if c == "USDT" { *v + upnl } else { *v };
-            json!({"coin": c, "equity": s(equity), "usdValue": s(usd(c, equity)), "balance": s(*v), "available": s(*v), "debt": "0", "locked": "0"})
+    // a coin borrowed on margin is in `balance` and owed in `debt` (interest charged too, docs/venues.md §2.8)
+    let mut coins: Vec<&str> = w.keys().map(|c| c.as_str()).collect();
+    coins.extend(a.margin.flows.iter().map(|f| &*f.coin));
+    coins.sort();
+    coins.dedup();
+    let assets: Vec<Value> = coins
+        .into_iter()
+        .filter_map(|c| {
+            let net = w.get(c).copied().unwrap_or_default();
+            let (principal, interest) = a.margin.owed(c);
+            let (balance, debt) = (net + principal + interest, principal + interest);
+            if balance.is_zero() && debt.is_zero() {
+                return None;
+            }
+            let equity = if c == "USDT" { net + upnl } else { net };
+            Some(json!({"coin": c, "equity": s(equity), "usdValue": s(usd(c, equity)), "balance": s(balance),
+                "available": s(balance), "debt": s(debt), "locked": "0"}))
         })
         .collect();
     let total: Decimal = w.iter().map(|(c, v)| usd(c, *v)).sum::<Decimal>() + upnl;
@@ -849,6 +860,37 @@ fn uta_type(b: &Bill) -> String {
     }
 }
 
+/// A unified account's margin records as the MARGIN category lists them (docs/venues.md §2.8): each finance flow
+/// row by its v3 type (`BORROW`, `REPAYMENT`, `INTEREST_REPAYMENT`, a fill's `ORDER_DEALT_IN` and
+/// `ORDER_DEALT_FROZEN_OUT` with the commission as the USDT row's fee) and each interest charged as
+/// `INTEREST_SETTLEMENT_OUT` of minus its amount, all of the pair traded.
+fn uta_margin_records(m: &crate::generator::BitgetMargin) -> Vec<Bill> {
+    let record = |id, time, coin: &crate::generator::Symbol, business_type, amount, fee| Bill {
+        id,
+        time,
+        coin: coin.clone(),
+        symbol: Some(crate::generator::BITGET_MARGIN_PAIR.into()),
+        business_type,
+        group_type: "",
+        amount,
+        fee,
+        balance: Decimal::ZERO,
+    };
+    let flows = m.flows.iter().map(|f| {
+        let ty = match f.kind {
+            "borrow" => "BORROW",
+            "repay" => "REPAYMENT",
+            "interest_repay" => "INTEREST_REPAYMENT",
+            _ if f.amount.is_sign_negative() => "ORDER_DEALT_FROZEN_OUT",
+            _ => "ORDER_DEALT_IN",
+        };
+        record(f.id, f.time, &f.coin, ty, f.amount, f.fee)
+    });
+    let interest =
+        m.interest.iter().map(|i| record(i.id, i.time, &i.coin, "INTEREST_SETTLEMENT_OUT", -i.amount, Decimal::ZERO));
+    flows.chain(interest).collect()
+}
+
 pub(super) fn uta_financial_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let cat = ctx.params.get("category").ok_or_else(|| ApiError::empty("category"))?;
     let (a, b) = window(ctx, false, 30, 30, 90)?;
@@ -857,8 +899,13 @@ pub(super) fn uta_financial_records(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let coin = ctx.params.get("coin");
     let ty = ctx.params.get("type");
     let acc = acct(ctx);
+    let margin;
     let source: &[Bill] = match cat {
         "SPOT" => &acc.spot_bills,
+        "MARGIN" => {
+            margin = uta_margin_records(&acc.margin);
+            &margin
+        }
         "USDT-FUTURES" => &acc.mix_bills,
         _ => &[],
     };
@@ -895,6 +942,7 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     enum Fill<'a> {
         Spot(&'a crate::generator::BitgetSpotFill),
         Futures(&'a FuturesFill),
+        Margin(&'a crate::generator::SpotFill),
     }
     let mut ids: Vec<(u64, Fill<'_>)> = Vec::new();
     if cat.is_none_or(|c| c == "SPOT") {
@@ -911,6 +959,15 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 .iter()
                 .filter(|f| f.time >= a && f.time <= b && order.is_none_or(|o| o == f.order_id))
                 .map(|f| (f.id, Fill::Futures(f))),
+        );
+    }
+    if cat.is_none_or(|c| c == "MARGIN") {
+        ids.extend(
+            acc.margin
+                .fills
+                .iter()
+                .filter(|f| f.time >= a && f.time <= b && order.is_none_or(|o| o == f.order_id))
+                .map(|f| (f.id, Fill::Margin(f))),
         );
     }
     ids.sort_by_key(|r| r.0);
@@ -933,6 +990,14 @@ pub(super) fn uta_fills(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
                 "tradeScope": if f.maker { "maker" } else { "taker" }, "tradeSide": trade_side(f),
                 "feeDetail": [{"feeCoin": "USDT", "fee": s(f.commission)}], "createdTime": f.time.to_string(),
                 "updatedTime": f.time.to_string(), "execPnl": s(f.realized_pnl)
+            }))),
+            Fill::Margin(f) => rows.push((*id, json!({
+                "execId": f.id.to_string(), "execLinkId": f.id.to_string(), "orderId": f.order_id.to_string(), "clientOid": "",
+                "category": "MARGIN", "symbol": crate::generator::BITGET_MARGIN_PAIR, "orderType": "market",
+                "side": if f.is_buyer { "buy" } else { "sell" }, "execPrice": s(f.price), "execQty": s(f.qty),
+                "execValue": s(f.quote_qty), "tradeScope": if f.is_maker { "maker" } else { "taker" }, "tradeSide": "",
+                "feeDetail": [{"feeCoin": &*f.commission_asset, "fee": s(f.commission)}], "createdTime": f.time.to_string(),
+                "updatedTime": f.time.to_string(), "execPnl": "0"
             }))),
         }
     }

@@ -95,12 +95,29 @@ pub(super) const BITGET_MARGIN_SCRIPT: &[(i64, Act)] = &[
     (5 * DAY + 2 * HOUR, Act::MarginOut),
 ];
 
-/// Which of a classic account's margin wallets a script act is in: cross margin, or the isolated pair
-/// ([`super::bitget_isolated`]). The two scripts are the same acts with their own amounts, rates and ids.
+/// A unified account's margin script (docs/venues.md §2.8): the cross margin acts in the unified wallet, with no
+/// transfer in or out (spot and margin are one wallet), the loan repaid as two rows (principal, then the interest
+/// charged), and a second borrow a day before the history's end left open with its interest, so the account ends
+/// owing it: its assets show the borrowed coins in `balance` and what is owed in `debt`.
+pub(super) const BITGET_UNIFIED_MARGIN_SCRIPT: &[(i64, Act)] = &[
+    (5 * DAY + 6 * HOUR - MINUTE, Act::MarginBorrow),
+    (5 * DAY + 6 * HOUR - 2 * MINUTE, Act::MarginSell),
+    (5 * DAY + 5 * HOUR, Act::MarginInterest),
+    (5 * DAY + 4 * HOUR, Act::MarginInterest),
+    (5 * DAY + 3 * HOUR, Act::MarginBuyBack),
+    (5 * DAY + 3 * HOUR - MINUTE, Act::MarginRepay),
+    (DAY, Act::MarginBorrow),
+    (DAY - HOUR, Act::MarginInterest),
+];
+
+/// Which margin wallet a script act is in: a classic account's cross margin or isolated pair
+/// ([`super::bitget_isolated`]), or a unified account's one wallet. The scripts are the same acts with their own
+/// amounts, rates and ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum MarginKind {
     Cross,
     Isolated,
+    Unified,
 }
 
 /// What sets one margin script apart from the other.
@@ -138,6 +155,14 @@ impl MarginKind {
                 daily_rate: 30,
                 ids: (195_000_000_000_000_000, 1_930_000_000_000_000_000, 1_940_000_000_000_000_000),
             },
+            MarginKind::Unified => MarginRules {
+                wallet: "unified",
+                pair: BITGET_MARGIN_PAIR,
+                moved_in: 0,
+                borrow_worth: 60,
+                daily_rate: 24,
+                ids: (197_000_000_000_000_000, 1_950_000_000_000_000_000, 1_960_000_000_000_000_000),
+            },
         }
     }
 }
@@ -148,16 +173,19 @@ fn kept() -> Decimal {
 }
 
 impl BitgetActivity<'_> {
-    /// A margin script's act of a classic account: cross margin's (`Margin*`) or the isolated pair's (`Isolated*`).
+    /// A margin script's act: a classic account's cross margin (`Margin*`) or isolated pair (`Isolated*`), or a
+    /// unified account's (`Margin*`, in its one wallet: nothing moves in or out).
     pub(super) fn margin_act(&mut self, t: i64, act: Act) {
         use Act::*;
         let kind = match act {
+            _ if self.unified => MarginKind::Unified,
             MarginIn | MarginBorrow | MarginSell | MarginInterest | MarginBuyBack | MarginRepay | MarginOut => {
                 MarginKind::Cross
             }
             _ => MarginKind::Isolated,
         };
         match act {
+            MarginIn | MarginOut if kind == MarginKind::Unified => {}
             MarginIn | IsolatedIn => self.margin_transfer(kind, t, true),
             MarginOut | IsolatedOut => self.margin_transfer(kind, t, false),
             MarginBorrow | IsolatedBorrow => self.margin_borrow(kind, t),
@@ -169,9 +197,16 @@ impl BitgetActivity<'_> {
             MarginInterest | IsolatedInterest => self.margin_interest(kind, t, "scheduled"),
             MarginBuyBack | IsolatedBuyBack => {
                 if let Some((principal, interest)) = *self.margin_book(kind).1 {
-                    self.margin_fill(kind, t, true, principal + interest);
+                    // the unified wallet is the account's spot too: its USDT may have been spent since the borrow
+                    let price = self.market.price(kind.rules().pair, t);
+                    let cost = (principal + interest) * price * Decimal::new(1002, 3);
+                    if kind != MarginKind::Unified || bal(self.margin_book(kind).0, "USDT") >= cost {
+                        self.margin_fill(kind, t, true, principal + interest);
+                    }
                 }
             }
+            // a unified loan whose coins were not bought back stays open (its wallet's units would go below zero)
+            MarginRepay if kind == MarginKind::Unified && bal(&self.spot, "BTC") < Decimal::ZERO => {}
             MarginRepay | IsolatedRepay => self.margin_repay(kind, t),
             _ => {}
         }
@@ -182,6 +217,7 @@ impl BitgetActivity<'_> {
         match kind {
             MarginKind::Cross => (&mut self.margin, &mut self.margin_debt, &mut self.a.margin),
             MarginKind::Isolated => (&mut self.isolated, &mut self.isolated_debt, &mut self.a.isolated),
+            MarginKind::Unified => (&mut self.spot, &mut self.margin_debt, &mut self.a.margin),
         }
     }
 
@@ -233,7 +269,9 @@ impl BitgetActivity<'_> {
         let rules = kind.rules();
         let price = self.market.price(rules.pair, t);
         let (wallet, debt, _) = self.margin_book(kind);
-        if wallet.is_empty() || price.is_zero() {
+        // a unified account borrows only what its USDT can buy back, interest and all
+        let affordable = kind != MarginKind::Unified || bal(wallet, "USDT") >= Decimal::from(2 * rules.borrow_worth);
+        if wallet.is_empty() || price.is_zero() || !affordable || debt.is_some() {
             return;
         }
         let principal = (Decimal::from(rules.borrow_worth) / price).round_dp(5);
@@ -274,9 +312,18 @@ impl BitgetActivity<'_> {
     }
 
     /// Repays the loan with its interest: units and debt leave together (the net balance does not move); the
-    /// finance flow's one `repay` row is the whole, its interest noted for the tax record.
+    /// finance flow's one `repay` row is the whole, its interest noted for the tax record. A unified account's
+    /// records repay the principal (`repay`, `REPAYMENT`) and the interest (`interest_repay`,
+    /// `INTEREST_REPAYMENT`) apart.
     fn margin_repay(&mut self, kind: MarginKind, t: i64) {
         let Some((principal, interest)) = self.margin_book(kind).1.take() else { return };
+        if kind == MarginKind::Unified {
+            self.margin_flow(kind, t, ("repay", "BTC", -principal, Decimal::ZERO, Decimal::ZERO));
+            if !interest.is_zero() {
+                self.margin_flow(kind, t, ("interest_repay", "BTC", -interest, Decimal::ZERO, -interest));
+            }
+            return;
+        }
         self.margin_flow(kind, t, ("repay", "BTC", -(principal + interest), Decimal::ZERO, -interest));
     }
 }
