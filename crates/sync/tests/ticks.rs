@@ -560,3 +560,68 @@ async fn bitget_isolated_margin_is_read_act_by_act() {
     let kept: Vec<_> = balances.iter().filter(|(w, b)| w.ends_with("/isolated-BTCUSDT") && !b.is_empty()).collect();
     assert!(!kept.is_empty(), "the pair keeps a balance: {balances:?}");
 }
+
+/// A Bitget unified account's margin loans as they happen (docs/sync.md, "Bitget unified accounts"): the wallet is
+/// the account's one, so an act that moves its balance net of debt (a sale of the borrowed coins, interest charged,
+/// the buy-back) is found by an incremental tick, which reads the financial records of every category and books the
+/// loans with it; a borrow or a repay moves nothing net, and the next full cycle reads it. After each act the ledger
+/// equals the truth; the account ends owing its second loan, and the balance the sync kept is the truth's, net.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitget_unified_margin_is_read_act_by_act() {
+    let sb = Sandbox::start(SandboxConfig { seed: 2, size: Size::Small, ..SandboxConfig::default() }).await.unwrap();
+    let http = bench::common::straight_to(&sb);
+    let t = Counting::new(VenueClock { inner: http, sandbox: &sb }, &sb);
+    let accounts: Vec<AccountConfig> = accounts(&sb).into_iter().filter(|a| a.key() == "bitget/unified").collect();
+    assert_eq!(accounts.len(), 1);
+    let a = sb.world().bitget.iter().find(|a| a.label == "unified").unwrap();
+    let m = &a.margin;
+    // the script's acts: its records' times, each with whether it moves the wallet net of debt
+    let mut acts: BTreeMap<i64, bool> = BTreeMap::new();
+    for f in &m.flows {
+        let net_moves = !matches!(f.kind, "borrow" | "repay" | "interest_repay");
+        *acts.entry(f.time).or_default() |= net_moves;
+    }
+    for i in &m.interest {
+        acts.insert(i.time, true);
+    }
+    assert!(acts.len() >= 7, "the unified margin script's acts: {acts:?}");
+    let dir = tmp("bitget-unified-margin-ticks");
+    // no full cycle falls due by the clock during the script (a few hours): only the ones asked for
+    let options =
+        SyncOptions { backoff_ms: 50, budget_percent: 100, full_every_ms: 30 * DAY, ..SyncOptions::default() };
+    let first = *acts.keys().next().unwrap();
+    sb.set_as_of(Some(first - MINUTE));
+    tick(&t, &accounts, &dir, &options).await;
+    assert!(compare(&sb, &accounts, &dir).is_empty(), "the backfill is complete");
+    let loans = |dir: &Path| {
+        let text = std::fs::read(dir.join("ledger.jsonl")).unwrap();
+        let events = ledger::read_ledger(text.as_slice(), "ledger.jsonl").unwrap();
+        events.iter().filter(|e| matches!(e.kind, EventKind::Loan { .. })).count()
+    };
+    let before = loans(&dir);
+    let mut shown = i64::MIN;
+    for (i, (at, net_moves)) in acts.iter().map(|(t, n)| (*t, *n)).enumerate() {
+        if at <= shown {
+            continue;
+        }
+        shown = at + 1;
+        sb.set_as_of(Some(shown));
+        let r = tick(&t, &accounts, &dir, &SyncOptions { full: !net_moves, ..options.clone() }).await;
+        if net_moves {
+            assert_eq!(r.stats.full_ticks, 0, "act {i}: an incremental tick");
+            assert_eq!(r.stats.escalations, 0, "act {i}: the incremental tick explained the move");
+        }
+        let categories = r.spent.paths.get("/api/v3/account/financial-records").copied().unwrap_or_default();
+        assert!(categories >= 6, "act {i}: every category read: {:?}", r.spent.paths);
+        assert!(compare(&sb, &accounts, &dir).is_empty(), "act {i}: the ledger equals the truth");
+    }
+    assert!(loans(&dir) > before, "the loans are in the ledger");
+    let (principal, interest) = m.owed("BTC");
+    assert!(principal + interest > Decimal::ZERO, "the account ends owing");
+    let balances: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&std::fs::read(dir.join("balances.json")).unwrap()).unwrap();
+    let net: Decimal = balances["bitget/unified/unified"].get("BTC").map_or(Decimal::ZERO, |v| v.parse().unwrap());
+    let truth = simvenues::truth::balances(&sb.served());
+    let expected = truth.get("bitget/unified/unified").and_then(|b| b.get("BTC")).copied().unwrap_or_default();
+    assert_eq!(net, expected, "BTC net of what is owed, as the venue showed it then");
+}
