@@ -126,6 +126,10 @@ fn transfers_name_the_pair_of_an_isolated_margin_account() {
     let data = json!([
         row("spot", "", "isolated_margin", "BTCUSDT", "7"),
         row("isolated_margin", "BTC/USDT", "spot", "", "8"),
+        // from one pair to another, and between cross margin and a pair: both sides named
+        row("isolated_margin", "BTCUSDT", "isolated_margin", "ETHUSDT", "10"),
+        row("crossed_margin", "", "isolated_margin", "ETHUSDT", "11"),
+        row("isolated_margin", "ETHUSDT", "crossed_margin", "", "12"),
     ]);
     let page = bitget::transfers(&data, "main").unwrap();
     let got: Vec<(&str, &str, &str)> = page
@@ -143,6 +147,9 @@ fn transfers_name_the_pair_of_an_isolated_margin_account() {
         [
             ("bitget/main/spot:transfer:7", "bitget/main/spot", "bitget/main/isolated-BTCUSDT"),
             ("bitget/main/isolated-BTCUSDT:transfer:8", "bitget/main/isolated-BTCUSDT", "bitget/main/spot"),
+            ("bitget/main/isolated-BTCUSDT:transfer:10", "bitget/main/isolated-BTCUSDT", "bitget/main/isolated-ETHUSDT"),
+            ("bitget/main/margin:transfer:11", "bitget/main/margin", "bitget/main/isolated-ETHUSDT"),
+            ("bitget/main/isolated-ETHUSDT:transfer:12", "bitget/main/isolated-ETHUSDT", "bitget/main/margin"),
         ]
     );
     // an isolated transfer without its pair has no wallet: an error, not the cross one
