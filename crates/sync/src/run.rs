@@ -1500,8 +1500,40 @@ impl<'t, T: Transport> Engine<'t, T> {
             )
         };
         self.run_stream(client, cx, instances.0, instances.1).await?;
-        for &stream in Stream::copy_trading(mode).iter().filter(|_| copy_trading) {
-            self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await?;
+        if copy_trading {
+            self.bitget_copy_cycle(client, cx, key, mode).await?;
+        }
+        Ok(())
+    }
+
+    /// A Bitget copy-trading account's streams in a full cycle (docs/sync.md, "Copy-trading accounts"): the
+    /// follower's orders, and the trader's orders and profit shares unless the account answered "not a trader"
+    /// less than a week ago. A trader's read answering so is no error: the account is a follower, remembered.
+    async fn bitget_copy_cycle(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        mode: AccountMode,
+    ) -> Result<(), SyncError> {
+        let now = cx.borrow().run.now;
+        let asked = cx.borrow().state.accounts[key].not_a_trader_at;
+        let mut follower = asked.is_some_and(|t| now - t < crate::delisted::RETRY_MS);
+        for &stream in Stream::copy_trading(mode) {
+            let trader = stream != Stream::Bitget(BitgetStream::CopyFollowerOrders);
+            if trader && follower {
+                continue;
+            }
+            match self.run_stream(client, cx, stream, plan::instances(stream, &[], &[])).await {
+                Err(SyncError::Venue { source, .. }) if trader && source.problem() == Some(ApiProblem::NotATrader) => {
+                    follower = true;
+                    cx.borrow_mut().state.accounts.get_mut(key).expect("account state").not_a_trader_at = Some(now);
+                }
+                Ok(()) if trader => {
+                    cx.borrow_mut().state.accounts.get_mut(key).expect("account state").not_a_trader_at = None;
+                }
+                other => other?,
+            }
         }
         Ok(())
     }

@@ -53,6 +53,11 @@ pub struct AccountState {
     /// before [`crate::delisted::RETRY_MS`] has passed.
     #[serde(default)]
     pub no_pair: BTreeMap<String, i64>,
+    /// A Bitget copy-trading account whose trader reads answered "not a trader" (a follower): the venue time it
+    /// last did. Those reads are not asked again before [`crate::delisted::RETRY_MS`] has passed (docs/sync.md,
+    /// "Copy-trading accounts").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_a_trader_at: Option<i64>,
     /// Assets whose trades cannot be found (no listed symbol names them, and no delisted pair tried answered
     /// trades): asset -> the pairs tried. Set by every Binance full cycle; the app and the CLI show it.
     #[serde(default)]

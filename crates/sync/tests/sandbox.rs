@@ -750,14 +750,15 @@ async fn an_ed25519_key_backfills_its_account_alone() {
 }
 
 /// Bitget facts left open (docs/venues.md §5), each way: pages oldest first, convert sizes as strings rather than the
-/// documented JSON numbers, BGB conversion times under `ts` rather than the example's `ctime`. The sync gets the
-/// same ledger.
+/// documented JSON numbers, BGB conversion times under `ts` rather than the example's `ctime`, a copy-trading
+/// follower's trader reads answering an empty list rather than "not a trader". The sync gets the same ledger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bitget_unconfirmed_shapes_either_way() {
     let r = start_with(13, Size::Small, 0.0, None, |c| {
         c.bitget.newest_first = false;
         c.bitget.convert_size_as_number = false;
         c.bitget.bgb_time_key = "ts".into();
+        c.bitget.not_a_trader_error = false;
     })
     .await;
     let t = transport(&r);

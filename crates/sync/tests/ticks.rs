@@ -66,6 +66,16 @@ async fn a_copy_trading_accounts_idle_tick_reads_its_futures_wallet() {
     let copy_reads = |s: &Spent| s.paths.keys().filter(|p| p.contains("/copy")).count();
     assert_eq!(copy_reads(&idle), 0, "the copy streams wait for the full cycle: {:?}", idle.paths);
     assert_eq!(copy_reads(&full), 3, "the full cycle reads them: {:?}", full.paths);
+    // follower and trader told apart: the follower's trader reads answered "not a trader" (no error), so its full
+    // cycles ask only the follower's history; the trader's still ask the trader's
+    let (_, state) = DirStore::open(&dir).unwrap();
+    assert!(state.accounts["bitget/follower"].not_a_trader_at.is_some(), "the follower is known as one");
+    assert!(state.accounts["bitget/leader"].not_a_trader_at.is_none(), "the trader is a trader");
+    let follower: Vec<AccountConfig> = copy.iter().filter(|a| a.key() == "bitget/follower").cloned().collect();
+    let again = bench.tick_of(&follower, &dir, &SyncOptions { full_every_ms: 0, ..SyncOptions::default() }).await;
+    let trader_reads: Vec<_> = again.paths.keys().filter(|p| p.contains("/mix-trader/")).collect();
+    assert!(trader_reads.is_empty(), "a known follower is not asked the trader's reads: {trader_reads:?}");
+    assert!(again.paths.contains_key("/api/v2/copy/mix-follower/query-history-orders"), "{:?}", again.paths);
     let rows = [
         bench::Row::of_accounts(copy, "first sync (backfill)", &first),
         bench::Row::of_accounts(copy, "tick with nothing new (incremental)", &idle),

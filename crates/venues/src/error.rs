@@ -29,6 +29,9 @@ pub enum ApiProblem {
     /// The venue does not list the symbol asked for: Binance -1121 (invalid symbol), Bitget 40034 (a parameter's
     /// value, here the symbol, does not exist).
     UnknownSymbol,
+    /// Bitget 31001, 31025 "The user is not a trader", 40732 "Not currently a trader": a copy-trading trader's read
+    /// asked of an account that is not one (a follower's).
+    NotATrader,
     /// A parameter or window was refused (a client bug: never retried).
     BadRequest,
     /// Anything else.
@@ -54,6 +57,7 @@ impl ApiProblem {
             (Venue::Bitget, "40085") => ApiProblem::UnifiedAccount,
             (Venue::Bitget, "40084") => ApiProblem::ClassicAccount,
             (Venue::Bitget, "40034") => ApiProblem::UnknownSymbol,
+            (Venue::Bitget, "31001" | "31025" | "40732") => ApiProblem::NotATrader,
             (Venue::Bitget, "40017" | "40019" | "40020" | "40808" | "40102" | "40305") => ApiProblem::BadRequest,
             _ => ApiProblem::Other,
         }
@@ -83,6 +87,9 @@ impl ApiProblem {
             (ApiProblem::UnifiedAccount, _) => "this is a unified-account key: the unified (v3) API must be used",
             (ApiProblem::ClassicAccount, _) => "this is a classic-account key: the classic (v2) API must be used",
             (ApiProblem::UnknownSymbol, _) => "the venue does not list this symbol",
+            (ApiProblem::NotATrader, _) => {
+                "the account is not a copy-trading trader (a follower has no trader history)"
+            }
             (ApiProblem::BadRequest, _) => "the venue refused the request's parameters (a bug in meetcrypt: report it)",
             (ApiProblem::Other, _) => "the venue refused the request",
         }

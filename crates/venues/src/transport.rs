@@ -141,6 +141,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.problem(), Some(ApiProblem::WrongPassphrase));
         assert!(!e.is_retryable());
+        // a trader's copy-trading read asked of a follower (the error list's three codes for it)
+        for code in ["31001", "31025", "40732"] {
+            let body = format!(r#"{{"code":"{code}","msg":"Not currently a trader","requestTime":1,"data":null}}"#);
+            let e =
+                decode(Venue::Bitget, "/api/v2/copy/mix-trader/order-history-track", &resp(400, &body)).unwrap_err();
+            assert_eq!(e.problem(), Some(ApiProblem::NotATrader), "{code}");
+            assert!(!e.is_retryable(), "{code}");
+        }
     }
 
     #[test]

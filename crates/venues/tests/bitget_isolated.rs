@@ -147,7 +147,11 @@ fn transfers_name_the_pair_of_an_isolated_margin_account() {
         [
             ("bitget/main/spot:transfer:7", "bitget/main/spot", "bitget/main/isolated-BTCUSDT"),
             ("bitget/main/isolated-BTCUSDT:transfer:8", "bitget/main/isolated-BTCUSDT", "bitget/main/spot"),
-            ("bitget/main/isolated-BTCUSDT:transfer:10", "bitget/main/isolated-BTCUSDT", "bitget/main/isolated-ETHUSDT"),
+            (
+                "bitget/main/isolated-BTCUSDT:transfer:10",
+                "bitget/main/isolated-BTCUSDT",
+                "bitget/main/isolated-ETHUSDT"
+            ),
             ("bitget/main/margin:transfer:11", "bitget/main/margin", "bitget/main/isolated-ETHUSDT"),
             ("bitget/main/isolated-ETHUSDT:transfer:12", "bitget/main/isolated-ETHUSDT", "bitget/main/margin"),
         ]

@@ -56,6 +56,10 @@ pub struct Settings {
     /// Time key of `GET /api/v2/convert/bgb-convert-records` rows: `ctime` in the documented example, `ts` in its
     /// field table.
     pub bgb_time_key: String,
+    /// A copy-trading trader's reads (order history, profit shares) asked of an account that is not a trader answer
+    /// 40732 "Not currently a trader" (the error list's words; what the reads answer is UNCONFIRMED,
+    /// docs/venues.md §5); when false, an empty list.
+    pub not_a_trader_error: bool,
 }
 
 impl Default for Settings {
@@ -73,6 +77,7 @@ impl Default for Settings {
             newest_first: true,
             convert_size_as_number: true,
             bgb_time_key: "ctime".into(),
+            not_a_trader_error: true,
         }
     }
 }

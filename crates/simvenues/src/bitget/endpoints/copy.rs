@@ -1,7 +1,8 @@
 //! The simulated Bitget's copy-trading reads (docs/venues.md §2.11): a follower's and a trader's closed tracking
 //! orders and a trader's profit shares, in the pages' shapes, newest first, `idLessThan` paging with `endId` (the
-//! smallest id of the page). An account on the other side (or none) gets an empty list (UNCONFIRMED: what Bitget
-//! answers a key that is not a trader or not a follower is not on the pages, docs/venues.md §5).
+//! smallest id of the page). An account that is not a trader asking a trader's read gets 40732 "Not currently a
+//! trader" (`Settings::not_a_trader_error`; else an empty list); one that is not a follower gets an empty list
+//! (UNCONFIRMED: what Bitget answers either is not on the pages, docs/venues.md §5).
 
 use super::*;
 use crate::generator::{CopyOrder, CopyRole, ProfitShare};
@@ -61,14 +62,24 @@ pub(in crate::bitget) fn follower_orders(ctx: &Ctx<'_>) -> Result<Value, ApiErro
     tracking_page(ctx, CopyRole::Follower)
 }
 
+/// A trader's read asked of an account that is not a trader: 40732, unless the settings say an empty list.
+fn not_a_trader(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    if ctx.settings.not_a_trader_error && acct(ctx).copy_role != Some(CopyRole::Trader) {
+        return Err(ApiError::new("40732", "Not currently a trader"));
+    }
+    Ok(())
+}
+
 /// `GET /api/v2/copy/mix-trader/order-history-track`.
 pub(in crate::bitget) fn trader_orders(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    not_a_trader(ctx)?;
     tracking_page(ctx, CopyRole::Trader)
 }
 
 /// `GET /api/v2/copy/mix-trader/profit-history-details`: `coin` optional (the sample's rows are lower case), times
 /// at most three months apart, `limit` default and max 100.
 pub(in crate::bitget) fn profit_shares(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    not_a_trader(ctx)?;
     let (a, b) = window(ctx, false, 90, 90, 90)?;
     let limit = limit(ctx, 100, 100)?;
     let cursor = uint(ctx, "idLessThan")?;
