@@ -116,6 +116,10 @@ pub enum SessionError {
     /// The account is not (or no longer) connected.
     #[error("no such account")]
     NoSuchAccount,
+    /// A part of the app's code could not be fetched (`crate::split`): nothing was done; trying again fetches it
+    /// again.
+    #[error("{0}, or try again")]
+    Load(#[from] crate::split::LoadFailed),
     /// The browser refused a file operation (a download, a file read).
     #[error("{0}")]
     Browser(&'static str),

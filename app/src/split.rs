@@ -2,10 +2,13 @@
 //! point here moves its code, and everything only it reaches, into a separate wasm module that the browser fetches
 //! the first time it is needed (`wasm_split_helpers`, the mechanism behind Leptos' `#[lazy]`; the build splits the
 //! module with `wasm-split-cli`). The first screens (create or unlock the vault, import a backup) then need only the
-//! main module: the Leptos runtime, the vault, browser storage. The tracker (sync engine, venue clients, dashboard,
-//! ledger, settings, exports) and the PnL engine come after, fetched while the passphrase is typed. The tracker's
-//! later screens (the Gains report, the ledger with its transfer matching, the audit log, settings with the vault's
-//! keys and the exports) are a module of their own, fetched the first time one of them is opened.
+//! main module: the Leptos runtime, the vault, browser storage. The tracker (the dashboard and the accounts) and the
+//! PnL engine come after, fetched while the passphrase is typed. The tracker's later screens (the Gains report, the
+//! ledger with its transfer matching, the audit log, settings with the vault's keys and the exports) are a module of
+//! their own, fetched the first time one of them is opened. A sync run (the sync engine, the venues' clients and
+//! parsers, the price reads: what [`crate::sync::sync_all`] reaches) is another, fetched in the background once the
+//! tracker is open; a sync that starts before it is here waits for it. A module that cannot be fetched is an error
+//! where its code was needed ([`LoadFailed`]), never a blank page; nothing is lost, and the next use fetches it again.
 //!
 //! Without the feature (the wasm tests) the same functions run in one module. A split function takes and returns
 //! owned values; between modules it is called through the C ABI, so its work comes back as a boxed future.
@@ -14,6 +17,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use leptos::prelude::*;
+use sync_engine::Progress;
+
+use crate::opened::Read;
+use crate::session::SessionError;
+use crate::sync::Synced;
 
 /// Work whose code may live in another module of the bundle.
 pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -22,6 +30,8 @@ pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 /// lost; trying again fetches it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadFailed;
+
+impl std::error::Error for LoadFailed {}
 
 impl std::fmt::Display for LoadFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,6 +72,12 @@ pub enum Screen {
     Audit,
 }
 
+/// A sync run of every account ([`crate::sync::sync_all`]), its progress told to `on_progress`, reading after it
+/// what was sealed since `base`.
+fn sync_run(on_progress: Box<dyn Fn(&Progress)>, base: Option<Read>) -> Later<Result<Synced, SessionError>> {
+    Box::pin(async move { crate::sync::sync_all(&*on_progress, base).await })
+}
+
 /// The engine worker's answer to one job message (decode a ledger chunk, compute a report).
 fn engine_answer(msg: wasm_bindgen::JsValue) -> Result<Option<String>, String> {
     crate::worker::on_job_message(&msg)
@@ -98,6 +114,15 @@ mod points {
         Ok(screen_view(Screen::Audit))
     }
 
+    #[leptos::wasm_split::wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible,
+        preload(#[doc(hidden)] preload_sync))]
+    pub fn sync_all(
+        on_progress: Box<dyn Fn(&Progress)>,
+        base: Option<Read>,
+    ) -> Result<Later<Result<Synced, SessionError>>, LoadFailed> {
+        Ok(sync_run(on_progress, base))
+    }
+
     #[leptos::wasm_split::wasm_split(engine, wasm_split_path = ::leptos::wasm_split, fallible,
         preload(#[doc(hidden)] preload_engine))]
     pub fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
@@ -128,6 +153,16 @@ pub async fn screen(screen: Screen) -> Result<AnyView, LoadFailed> {
     Ok(view.await)
 }
 
+/// A sync run of every account, once the sync's code is here ([`crate::sync::sync_all`]). A failure to fetch that
+/// code is the run's error ([`SessionError::Load`]): nothing was read or changed, and the next run fetches it again.
+pub async fn sync_all(on_progress: Box<dyn Fn(&Progress)>, base: Option<Read>) -> Result<Synced, SessionError> {
+    #[cfg(feature = "split")]
+    let run = points::sync_all(on_progress, base).await?;
+    #[cfg(not(feature = "split"))]
+    let run = sync_run(on_progress, base);
+    run.await
+}
+
 /// The engine's answer to a job message, once its code is here.
 pub async fn engine_job(msg: wasm_bindgen::JsValue) -> Result<Result<Option<String>, String>, LoadFailed> {
     #[cfg(feature = "split")]
@@ -142,6 +177,16 @@ pub fn preload_tracker() {
     leptos::task::spawn_local(async {
         // a failure is retried when the tracker is opened, and reported there
         let _ = points::preload_tracker().await;
+    });
+}
+
+/// Starts fetching the sync's code in the background, once the tracker is open (its first sync then need not wait
+/// for it).
+pub fn preload_sync() {
+    #[cfg(feature = "split")]
+    leptos::task::spawn_local(async {
+        // a failure is retried by the next sync, and reported there
+        let _ = points::preload_sync().await;
     });
 }
 

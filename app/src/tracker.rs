@@ -145,6 +145,8 @@ impl TrackerState {
             }
             self.recompute();
         });
+        // the sync's code, fetched before the first sync needs it
+        crate::split::preload_sync();
         self.sync_on_timer();
         self.follow_other_tabs();
         self.follow_renames();
@@ -223,7 +225,7 @@ impl TrackerState {
                 });
             };
             let base = self.data.with_untracked(|d| d.as_ref().map(|d| d.read.clone()));
-            let synced = match sync::sync_all(&on_progress, base).await {
+            let synced = match crate::split::sync_all(Box::new(on_progress), base).await {
                 Ok(synced) => {
                     let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();
                     self.sync_view.update(|v| {

@@ -543,8 +543,17 @@ impl RunningRelay {
     /// The demo as `scripts/run` serves it, for a browser test: the relay serving the built app and forwarding to
     /// the simulated venues of `sandbox` (whose files are written to `dir`), from egress IP 127.0.0.2.
     pub async fn serving_demo(sandbox: &simvenues::sandbox::Sandbox, dir: &TempDir) -> RunningRelay {
+        RunningRelay::serving_demo_from(sandbox, dir, &built_static_dir()).await
+    }
+
+    /// [`RunningRelay::serving_demo`], serving the app from `static_dir` (a copy of the built one, changed by the
+    /// test).
+    pub async fn serving_demo_from(
+        sandbox: &simvenues::sandbox::Sandbox,
+        dir: &TempDir,
+        static_dir: &Path,
+    ) -> RunningRelay {
         sandbox.write_dir(&dir.0).expect("write the sandbox's files");
-        let static_dir = built_static_dir();
         let (app, venues) = (static_dir.to_str().expect("a UTF-8 path"), dir.0.to_str().expect("a UTF-8 path"));
         // the demo operator key signs the egress IPs (scripts/lib.sh): the bundle is built with its public key
         let key = workspace_root().join("scripts/demo-relay-ips.key");

@@ -1,8 +1,13 @@
 //! The built app in headless Chromium, served by the relay: the pipeline from `scripts/build-app` to a rendered
 //! page works end to end.
 
-use e2e::{Browser, RunningRelay, TempDir, built_static_dir};
+use catalogue::Venue;
+use e2e::{Browser, RunningRelay, TempDir, built_static_dir, connect, equity, sync_finished, wait_for};
 use fantoccini::Locator;
+use simvenues::generator::Size;
+use simvenues::sandbox::{Sandbox, SandboxConfig};
+
+const PASSPHRASE: &str = "correct horse battery staple orbit";
 
 /// The page loads from the relay, the wasm runs and renders the first-run screen. Fails if the wasm did not load:
 /// the `app` element exists only when the bundle ran, and the boot script shows `boot-error` otherwise.
@@ -31,19 +36,8 @@ async fn the_built_app_loads_from_the_relay_and_renders() {
 /// shows the first-run screen and creates the vault; opening the tracker then says what went wrong.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_screen_needs_only_the_main_module() {
-    let built = built_static_dir();
     let served = TempDir::new("meetcrypt-static");
-    let mut held_back = Vec::new();
-    for entry in walk(&built) {
-        let rel = entry.strip_prefix(&built).unwrap();
-        let name = rel.to_string_lossy();
-        if name.starts_with("pkg/split_") || name.starts_with("pkg/chunk_") {
-            held_back.push(name.into_owned());
-            continue;
-        }
-        std::fs::create_dir_all(served.0.join(rel).parent().unwrap()).unwrap();
-        std::fs::copy(&entry, served.0.join(rel)).unwrap();
-    }
+    let held_back = copy_built_app(&served, |name| name.starts_with("pkg/split_") || name.starts_with("pkg/chunk_"));
     assert!(
         held_back.iter().any(|n| n.starts_with("pkg/split_tracker-"))
             && held_back.iter().any(|n| n.starts_with("pkg/split_engine-")),
@@ -64,6 +58,91 @@ async fn the_first_screen_needs_only_the_main_module() {
     let error = browser.wait_testid("load-error").await.text().await.unwrap();
     assert!(error.contains("could not be loaded") && error.contains("reload"), "the error says what to do: {error}");
     browser.close().await;
+}
+
+/// Copies the built app (`static/`) into `to`, but for the files whose path under `static/` `hold_back` names;
+/// returns those paths.
+fn copy_built_app(to: &TempDir, hold_back: impl Fn(&str) -> bool) -> Vec<String> {
+    let built = built_static_dir();
+    let mut held_back = Vec::new();
+    for entry in walk(&built) {
+        let rel = entry.strip_prefix(&built).unwrap();
+        let name = rel.to_string_lossy();
+        if hold_back(&name) {
+            held_back.push(name.into_owned());
+            continue;
+        }
+        std::fs::create_dir_all(to.0.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to.0.join(rel)).unwrap();
+    }
+    held_back
+}
+
+/// The sync's code is a module of its own (app/src/split.rs), fetched once the tracker is open. Served without it,
+/// the tracker opens and connects an account, and Sync now says that a part of the app's code could not be loaded,
+/// with nothing changed; once the module can be fetched again (the relay restarted, the network back), the next
+/// Sync now fetches it and syncs, in the same page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_code_cannot_be_fetched_says_so_and_the_next_one_syncs() {
+    let sandbox =
+        Sandbox::start(SandboxConfig { seed: 11, size: Size::Tiny, ..SandboxConfig::default() }).await.unwrap();
+    let dir = TempDir::new("meetcrypt-sync-module");
+    let served = TempDir::new("meetcrypt-static");
+    let held_back = copy_built_app(&served, |name| name.starts_with("pkg/split_sync-"));
+    assert!(
+        held_back.iter().any(|n| n.starts_with("pkg/split_sync-") && n.ends_with(".wasm")),
+        "the built bundle has no sync module: {held_back:?}"
+    );
+    let relay = RunningRelay::serving_demo_from(&sandbox, &dir, &served.0).await;
+    let b = Browser::start().await;
+    b.create_vault(&relay.url(), PASSPHRASE).await;
+    b.click_testid("add-account").await;
+    let key = sandbox.key(simvenues::keys::Venue::Bitget, "main").expect("a Bitget key").clone();
+    connect(&b, Venue::Bitget, "Bitget main", &key).await;
+    b.wait_text("connect-result", "bitget connected", |t| t.starts_with("Connected Bitget main")).await;
+
+    // the sync's code cannot be fetched: the sync says so, and nothing changed
+    b.click_testid("sync-now").await;
+    let error = b.wait_text("sync-error", "the sync's error", |t| !t.is_empty()).await;
+    assert!(
+        error.contains("could not be loaded") && error.contains("try again"),
+        "the error says what happened and what to do: {error}"
+    );
+    sync_ended(&b).await;
+    let health = b.wait_testid("account-health").await;
+    assert_eq!(health.attr("data-synced-at").await.unwrap(), None, "an account synced without the sync's code");
+    assert_eq!(b.account_names().await, ["Bitget main"]);
+
+    // the module is there again: the next sync fetches it and syncs
+    for name in &held_back {
+        std::fs::copy(built_static_dir().join(name), served.0.join(name)).unwrap();
+    }
+    b.click_testid("sync-now").await;
+    wait_for("the sync's error to clear", || async {
+        b.client.find(Locator::Css("[data-testid='sync-error']")).await.is_err().then_some(())
+    })
+    .await;
+    wait_for("the account's first sync", || async {
+        let health = b.client.find(Locator::Css("[data-testid='account-health']")).await.ok()?;
+        health.attr("data-synced-at").await.ok().flatten()
+    })
+    .await;
+    sync_finished(&b).await;
+    let events = b.wait_testid("account-health").await.attr("data-events").await.unwrap();
+    assert!(events.is_some_and(|n| n.parse::<u64>().unwrap() > 0), "the sync read no event");
+    let equity = equity(&b).await;
+    assert!(equity.parse::<ledger::Decimal>().unwrap() > ledger::Decimal::ZERO, "the dashboard's equity: {equity}");
+    assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
+    b.close().await;
+}
+
+/// Waits until no sync runs (the sync panel's `data-running`).
+async fn sync_ended(b: &Browser) {
+    wait_for("the sync to end", || async {
+        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
+        (panel.attr("data-running").await.ok().flatten().as_deref() == Some("false")).then_some(())
+    })
+    .await;
 }
 
 /// Every file under `dir`.
