@@ -197,16 +197,14 @@ impl BitgetActivity<'_> {
             MarginInterest | IsolatedInterest => self.margin_interest(kind, t, "scheduled"),
             MarginBuyBack | IsolatedBuyBack => {
                 if let Some((principal, interest)) = *self.margin_book(kind).1 {
-                    // the unified wallet is the account's spot too: its USDT may have been spent since the borrow
+                    // only with the USDT to pay for it (a unified wallet's may have been spent since the borrow)
                     let price = self.market.price(kind.rules().pair, t);
                     let cost = (principal + interest) * price * Decimal::new(1002, 3);
-                    if kind != MarginKind::Unified || bal(self.margin_book(kind).0, "USDT") >= cost {
+                    if bal(self.margin_book(kind).0, "USDT") >= cost {
                         self.margin_fill(kind, t, true, principal + interest);
                     }
                 }
             }
-            // a unified loan whose coins were not bought back stays open (its wallet's units would go below zero)
-            MarginRepay if kind == MarginKind::Unified && bal(&self.spot, "BTC") < Decimal::ZERO => {}
             MarginRepay | IsolatedRepay => self.margin_repay(kind, t),
             _ => {}
         }
@@ -269,9 +267,9 @@ impl BitgetActivity<'_> {
         let rules = kind.rules();
         let price = self.market.price(rules.pair, t);
         let (wallet, debt, _) = self.margin_book(kind);
-        // a unified account borrows only what its USDT can buy back, interest and all
-        let affordable = kind != MarginKind::Unified || bal(wallet, "USDT") >= Decimal::from(2 * rules.borrow_worth);
-        if wallet.is_empty() || price.is_zero() || !affordable || debt.is_some() {
+        // only what the wallet's USDT can buy back, interest and all, and one loan at a time
+        let affordable = bal(wallet, "USDT") >= Decimal::from(2 * rules.borrow_worth);
+        if price.is_zero() || !affordable || debt.is_some() {
             return;
         }
         let principal = (Decimal::from(rules.borrow_worth) / price).round_dp(5);
@@ -314,9 +312,14 @@ impl BitgetActivity<'_> {
     /// Repays the loan with its interest: units and debt leave together (the net balance does not move); the
     /// finance flow's one `repay` row is the whole, its interest noted for the tax record. A unified account's
     /// records repay the principal (`repay`, `REPAYMENT`) and the interest (`interest_repay`,
-    /// `INTEREST_REPAYMENT`) apart.
+    /// `INTEREST_REPAYMENT`) apart. A loan whose coins were not bought back stays open (the wallet's units would go
+    /// below zero).
     fn margin_repay(&mut self, kind: MarginKind, t: i64) {
-        let Some((principal, interest)) = self.margin_book(kind).1.take() else { return };
+        let (wallet, debt, _) = self.margin_book(kind);
+        if bal(wallet, "BTC") < Decimal::ZERO {
+            return;
+        }
+        let Some((principal, interest)) = debt.take() else { return };
         if kind == MarginKind::Unified {
             self.margin_flow(kind, t, ("repay", "BTC", -principal, Decimal::ZERO, Decimal::ZERO));
             if !interest.is_zero() {
