@@ -654,8 +654,9 @@ pub async fn connect(b: &Browser, venue: catalogue::Venue, label: &str, key: &si
     b.click_testid("connect").await;
 }
 
-/// Waits for the running sync to end; a sync error fails the test with its text.
-pub async fn sync_finished(b: &Browser) {
+/// Waits until no sync runs (the sync panel's `data-running` is `false`), however the sync ended; a hang fails after
+/// [`SYNC_PATIENCE`].
+pub async fn sync_ended(b: &Browser) {
     let start = Instant::now();
     loop {
         let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok();
@@ -664,11 +665,16 @@ pub async fn sync_finished(b: &Browser) {
             None => None,
         };
         if running.as_deref() == Some("false") {
-            break;
+            return;
         }
-        assert!(start.elapsed() < SYNC_PATIENCE, "timed out waiting for the sync to finish");
+        assert!(start.elapsed() < SYNC_PATIENCE, "timed out waiting for the sync to end");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Waits for the running sync to end; a sync error fails the test with its text.
+pub async fn sync_finished(b: &Browser) {
+    sync_ended(b).await;
     let errors = b.client.find_all(Locator::Css("[data-testid='sync-error']")).await.unwrap();
     if let Some(e) = errors.first() {
         panic!("sync error: {}", e.text().await.unwrap());

@@ -2,7 +2,7 @@
 //! page works end to end.
 
 use catalogue::Venue;
-use e2e::{Browser, RunningRelay, TempDir, built_static_dir, connect, equity, sync_finished, wait_for};
+use e2e::{Browser, RunningRelay, TempDir, built_static_dir, connect, equity, sync_ended, sync_finished, wait_for};
 use fantoccini::Locator;
 use simvenues::generator::Size;
 use simvenues::sandbox::{Sandbox, SandboxConfig};
@@ -122,27 +122,19 @@ async fn a_sync_whose_code_cannot_be_fetched_says_so_and_the_next_one_syncs() {
         b.client.find(Locator::Css("[data-testid='sync-error']")).await.is_err().then_some(())
     })
     .await;
+    // the whole sync is waited for with the sync's patience; then its account shows it synced
+    sync_finished(&b).await;
     wait_for("the account's first sync", || async {
         let health = b.client.find(Locator::Css("[data-testid='account-health']")).await.ok()?;
         health.attr("data-synced-at").await.ok().flatten()
     })
     .await;
-    sync_finished(&b).await;
     let events = b.wait_testid("account-health").await.attr("data-events").await.unwrap();
     assert!(events.is_some_and(|n| n.parse::<u64>().unwrap() > 0), "the sync read no event");
     let equity = equity(&b).await;
     assert!(equity.parse::<ledger::Decimal>().unwrap() > ledger::Decimal::ZERO, "the dashboard's equity: {equity}");
     assert!(sandbox.breaches().is_empty(), "a write reached the venue: {:?}", sandbox.breaches());
     b.close().await;
-}
-
-/// Waits until no sync runs (the sync panel's `data-running`).
-async fn sync_ended(b: &Browser) {
-    wait_for("the sync to end", || async {
-        let panel = b.client.find(Locator::Css("[data-testid='sync-progress']")).await.ok()?;
-        (panel.attr("data-running").await.ok().flatten().as_deref() == Some("false")).then_some(())
-    })
-    .await;
 }
 
 /// Every file under `dir`.
