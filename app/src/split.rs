@@ -21,7 +21,7 @@ use sync_engine::Progress;
 
 use crate::opened::Read;
 use crate::session::SessionError;
-use crate::sync::Synced;
+use crate::sync::{Suspects, Synced};
 
 /// Work whose code may live in another module of the bundle.
 pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -74,8 +74,12 @@ pub enum Screen {
 
 /// A sync run of every account ([`crate::sync::sync_all`]), its progress told to `on_progress`, reading after it
 /// what was sealed since `base`.
-fn sync_run(on_progress: Box<dyn Fn(&Progress)>, base: Option<Read>) -> Later<Result<Synced, SessionError>> {
-    Box::pin(async move { crate::sync::sync_all(&*on_progress, base).await })
+fn sync_run(
+    on_progress: Box<dyn Fn(&Progress)>,
+    base: Option<Read>,
+    suspects: Suspects,
+) -> Later<Result<Synced, SessionError>> {
+    Box::pin(async move { crate::sync::sync_all(&*on_progress, base, suspects).await })
 }
 
 /// The engine worker's answer to one job message (decode a ledger chunk, compute a report).
@@ -119,8 +123,9 @@ mod points {
     pub fn sync_all(
         on_progress: Box<dyn Fn(&Progress)>,
         base: Option<Read>,
+        suspects: Suspects,
     ) -> Result<Later<Result<Synced, SessionError>>, LoadFailed> {
-        Ok(sync_run(on_progress, base))
+        Ok(sync_run(on_progress, base, suspects))
     }
 
     #[leptos::wasm_split::wasm_split(engine, wasm_split_path = ::leptos::wasm_split, fallible,
@@ -155,11 +160,15 @@ pub async fn screen(screen: Screen) -> Result<AnyView, LoadFailed> {
 
 /// A sync run of every account, once the sync's code is here ([`crate::sync::sync_all`]). A failure to fetch that
 /// code is the run's error ([`SessionError::Load`]): nothing was read or changed, and the next run fetches it again.
-pub async fn sync_all(on_progress: Box<dyn Fn(&Progress)>, base: Option<Read>) -> Result<Synced, SessionError> {
+pub async fn sync_all(
+    on_progress: Box<dyn Fn(&Progress)>,
+    base: Option<Read>,
+    suspects: Suspects,
+) -> Result<Synced, SessionError> {
     #[cfg(feature = "split")]
-    let run = points::sync_all(on_progress, base).await?;
+    let run = points::sync_all(on_progress, base, suspects).await?;
     #[cfg(not(feature = "split"))]
-    let run = sync_run(on_progress, base);
+    let run = sync_run(on_progress, base, suspects);
     run.await
 }
 

@@ -74,7 +74,23 @@ impl Data {
     pub fn residuals(&self, key: &str) -> Option<sync_engine::residual::AccountResiduals> {
         sync_engine::residual::of_state(key, self.sync_state.accounts.get(key)?, &self.events)
     }
+
+    /// Each Binance account's spot assets whose balance the ledger does not explain, for the next sync (the sink
+    /// keeps no ledger at hand: [`SyncOptions::suspects`]). A pair `exchangeInfo` no longer lists while listed pairs
+    /// name both its assets is found by them at the account's next full cycle (docs/sync.md, "Delisted pairs").
+    pub fn suspects(&self) -> Suspects {
+        self.sync_state
+            .accounts
+            .keys()
+            .filter(|k| k.starts_with("binance/"))
+            .filter_map(|k| Some((k.clone(), sync_engine::delisted::unexplained_spot(&self.residuals(k)?))))
+            .filter(|(_, s)| !s.is_empty())
+            .collect()
+    }
 }
+
+/// Per Binance account (the engine's key), the spot assets its residuals name ([`Data::suspects`]).
+pub type Suspects = BTreeMap<String, BTreeSet<String>>;
 
 /// The sync-engine's account key for an account (`venue/label`): the label is the account's stable slug, so a
 /// rename never changes ledger ids.
@@ -274,19 +290,27 @@ pub struct Synced {
 /// Syncs every connected account, then prices, then computes the dashboard. A second call while one runs, in this
 /// tab or another (the sync's Web Lock), returns at once, with no outcome. `base` is the read of the dashboard shown:
 /// the sync reads only what was sealed since, when it can ([`reopen`]).
-pub async fn sync_all(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> Result<Synced, SessionError> {
+pub async fn sync_all(
+    on_progress: &dyn Fn(&Progress),
+    base: Option<Read>,
+    suspects: Suspects,
+) -> Result<Synced, SessionError> {
     if RUNNING.with(|r| r.replace(true)) {
         return Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: false });
     }
     let result = match crate::tabs::acquire(crate::tabs::SYNC_LOCK, true).await {
-        Some(_lock) => sync_all_inner(on_progress, base).await,
+        Some(_lock) => sync_all_inner(on_progress, base, suspects).await,
         None => Ok(Synced { outcomes: Vec::new(), view: None, elsewhere: true }),
     };
     RUNNING.with(|r| *r.borrow_mut() = false);
     result
 }
 
-async fn sync_all_inner(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> Result<Synced, SessionError> {
+async fn sync_all_inner(
+    on_progress: &dyn Fn(&Progress),
+    base: Option<Read>,
+    suspects: Suspects,
+) -> Result<Synced, SessionError> {
     // the accounts and the ledger as stored now, with whatever another tab connected or removed
     session::refresh().await?;
     let settings = records::settings()?;
@@ -297,7 +321,7 @@ async fn sync_all_inner(on_progress: &dyn Fn(&Progress), base: Option<Read>) -> 
     let mut sink = VaultSink { credential_of: credential_of.clone(), next_chunk, on_progress, events: 0 };
     let history_days = settings.history_days_at(js_sys::Date::now() as i64);
     let full = FIRST_SINCE_UNLOCK.with(|f| *f.borrow());
-    let options = SyncOptions { history_days, full, ..SyncOptions::default() };
+    let options = SyncOptions { history_days, full, suspects, ..SyncOptions::default() };
     // Binance accounts one after another (they share the relay's per-IP weight), each Bitget account alongside
     let (results, _stats) = sync_engine::sync_by_venue(&transport, &options, &configs, &mut state, &mut sink).await;
     // (an account whose sync did not complete reads every stream next time anyway: the engine keeps that)

@@ -67,6 +67,9 @@ impl Sink for Terminal {
     fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError> {
         self.store.snapshot(account, balances, positions)
     }
+    fn wallet_ledger(&self, wallet: &str, at: i64) -> Option<std::collections::BTreeMap<String, ledger::Decimal>> {
+        self.store.wallet_ledger(wallet, at)
+    }
     fn progress(&mut self, p: &Progress) {
         if self.quiet {
             return;

@@ -27,7 +27,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ledger::Decimal;
+
 use crate::plan::{DAY, Stream};
+use crate::residual::AccountResiduals;
 use crate::state::AccountState;
 
 /// How long a pair that answered -1121 or no trades is not asked again (a week): a pair that existed but answered
@@ -95,6 +98,47 @@ pub fn candidates(st: &AccountState, now: i64) -> Vec<(String, (String, String))
         }
     }
     out
+}
+
+/// The assets of one wallet whose balance the ledger does not explain: those where the venue's balance (`venue`,
+/// as the tick read it) and the ledger's (`ledger`, the sum of the events' effects up to that reading) differ,
+/// either missing counting as zero.
+pub fn unexplained(venue: Option<&BTreeMap<String, Decimal>>, ledger: &BTreeMap<String, Decimal>) -> BTreeSet<String> {
+    let empty = BTreeMap::new();
+    let venue = venue.unwrap_or(&empty);
+    let at = |m: &BTreeMap<String, Decimal>, a: &str| m.get(a).copied().unwrap_or_default();
+    venue.keys().chain(ledger.keys()).filter(|a| at(venue, a) != at(ledger, a)).cloned().collect()
+}
+
+/// The Binance spot assets of an account's residuals (`residual::of_state`): what a caller whose sink has no
+/// ledger at hand notes for the account's next full cycle (`SyncOptions::suspects`).
+pub fn unexplained_spot(r: &AccountResiduals) -> BTreeSet<String> {
+    let spot = format!("{}/spot", r.account);
+    r.rows.iter().filter(|x| r.account.starts_with("binance/") && x.wallet == spot).map(|x| x.asset.clone()).collect()
+}
+
+/// The most suspect pairs a full cycle asks (each is one `myTrades`, weight 20); the rest wait for the next one.
+pub const SUSPECT_PAIRS: usize = 40;
+
+/// The pairs to ask `myTrades` for among the account's [`AccountState::suspects`] at venue time `now`: a pair
+/// `exchangeInfo` no longer lists while listed pairs still name both its assets (a removed `ETHBTC` while `ETHUSDT`
+/// and `BTCUSDT` trade on) leaves both assets unexplained, so each suspect is asked against each other one, those
+/// whose quote is among the most used quote assets ([`quotes`]) first, at most [`SUSPECT_PAIRS`]. Symbols already
+/// known, and those that answered nothing less than [`RETRY_MS`] ago, are left out.
+pub fn suspect_candidates(st: &AccountState, now: i64) -> Vec<(String, (String, String))> {
+    let quotes = quotes(st);
+    let mut out: Vec<(bool, String, (String, String))> = Vec::new();
+    for base in &st.suspects {
+        for quote in st.suspects.iter().filter(|q| *q != base) {
+            let symbol = format!("{base}{quote}");
+            if st.symbols.symbols.contains_key(&symbol) || st.no_pair.get(&symbol).is_some_and(|t| now - t < RETRY_MS) {
+                continue;
+            }
+            out.push((!quotes.contains(quote), symbol, (base.clone(), quote.clone())));
+        }
+    }
+    out.sort();
+    out.into_iter().take(SUSPECT_PAIRS).map(|(_, s, p)| (s, p)).collect()
 }
 
 /// Orphan assets none of whose pairs answered trades, each with the pairs that were tried and answered nothing
@@ -171,6 +215,49 @@ mod tests {
         let u = unfound(&s);
         assert_eq!(u.keys().collect::<Vec<_>>(), ["LUNA"]);
         assert_eq!(u["LUNA"], ["BTCLUNA", "ETHLUNA", "FTTLUNA", "LUNABTC", "LUNAEUR", "LUNAUSDT", "USDTLUNA"]);
+    }
+
+    #[test]
+    fn unexplained_listed_assets_are_asked_against_each_other_once_until_the_retry_time() {
+        let d = |v: &str| v.parse::<Decimal>().unwrap();
+        let venue =
+            BTreeMap::from([("BTC".to_string(), d("1.5")), ("ETH".to_string(), d("2")), ("USDT".to_string(), d("10"))]);
+        let ledger = BTreeMap::from([
+            ("BTC".to_string(), d("1.6")),
+            ("ETH".to_string(), d("0")),
+            ("USDT".to_string(), d("10")),
+            ("DOGE".to_string(), d("5")),
+        ]);
+        // ETH bought with BTC on a pair the list no longer has; DOGE's ledger has what the venue shows no more
+        let sus = unexplained(Some(&venue), &ledger);
+        assert_eq!(sus, BTreeSet::from(["BTC".to_string(), "DOGE".to_string(), "ETH".to_string()]));
+        assert_eq!(unexplained(None, &BTreeMap::new()), BTreeSet::new());
+        let mut s = st(
+            &[
+                ("BTCUSDT", "BTC", "USDT"),
+                ("ETHUSDT", "ETH", "USDT"),
+                ("DOGEBTC", "DOGE", "BTC"),
+                ("DOGEUSDT", "DOGE", "USDT"),
+            ],
+            &["BTC", "USDT", "ETH", "DOGE"],
+        );
+        assert!(suspect_candidates(&s, 0).is_empty(), "no suspects, nothing asked");
+        s.suspects = sus;
+        assert_eq!(quotes(&s), ["USDT", "BTC"]);
+        // each suspect against each other, those quoted in a most used quote first; the listed DOGEBTC left out
+        let asked: Vec<String> = suspect_candidates(&s, 0).into_iter().map(|c| c.0).collect();
+        assert_eq!(asked, ["ETHBTC", "BTCDOGE", "BTCETH", "DOGEETH", "ETHDOGE"]);
+        assert!(orphans(&s).is_empty() && candidates(&s, 0).is_empty(), "no orphan: these are the residuals' own");
+        for sym in &asked {
+            s.no_pair.insert(sym.clone(), 0);
+        }
+        assert!(suspect_candidates(&s, RETRY_MS - 1).is_empty(), "remembered");
+        assert_eq!(suspect_candidates(&s, RETRY_MS).len(), 5, "asked again after the retry time");
+        // many suspects: the most suspect pairs first, a bounded number per cycle
+        s.suspects = (0..10).map(|i| format!("A{i}")).chain(["BTC".to_string()]).collect();
+        let many = suspect_candidates(&s, 0);
+        assert_eq!(many.len(), SUSPECT_PAIRS);
+        assert!(many[..10].iter().all(|(_, (_, q))| q == "BTC"), "{many:?}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ledger::{Event, Position};
+use ledger::{Decimal, Event, Position};
 use venues::parse::Balances;
 use venues::{Request, Response, Transport, TransportError};
 
@@ -360,6 +360,21 @@ impl Sink for DirStore {
         self.positions.insert(account.to_string(), positions.to_vec());
         // persisted at once: a later interruption must not lose a reading the resumed sync will not repeat
         self.write_balances().map_err(SinkError::new)
+    }
+
+    fn wallet_ledger(&self, wallet: &str, at: i64) -> Option<BTreeMap<String, Decimal>> {
+        let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
+        // the wallet's own events, and the other wallets' whose effects reach it (a transfer's other side)
+        let account: Vec<&str> = wallet.splitn(3, '/').take(2).collect();
+        let prefix = format!("{}/", account.join("/"));
+        for e in self.events.values().filter(|e| e.time.0 <= at && e.account.as_str().starts_with(&prefix)) {
+            for (w, asset, d) in crate::tick::effects(e) {
+                if w == wallet {
+                    *held.entry(asset).or_default() += d;
+                }
+            }
+        }
+        Some(held)
     }
 }
 

@@ -70,6 +70,11 @@ pub struct SyncOptions {
     pub full_every_ms: i64,
     /// How long the cached spot symbols (Binance `exchangeInfo`) are used before they are read again, ms (a day).
     pub symbols_every_ms: i64,
+    /// Per Binance account (`binance/main`), the spot assets whose balance the caller's ledger does not explain
+    /// ([`crate::delisted::unexplained_spot`] of its residuals), for a sink that has no ledger at hand ([`Sink::wallet_ledger`]): noted in the
+    /// account's state ([`AccountState::suspects`]), so that its next full cycle asks the pairs among them
+    /// (docs/sync.md, "Delisted pairs").
+    pub suspects: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl SyncOptions {
@@ -90,6 +95,7 @@ impl Default for SyncOptions {
             full: false,
             full_every_ms: DAY / 24,
             symbols_every_ms: DAY,
+            suspects: BTreeMap::new(),
         }
     }
 }
@@ -164,6 +170,14 @@ pub trait Sink {
     fn snapshot(&mut self, account: &str, balances: &Balances, positions: &[Position]) -> Result<(), SinkError>;
     /// Progress.
     fn progress(&mut self, _progress: &Progress) {}
+    /// What the ledger kept so far holds in one wallet (`binance/main/spot`) at venue time `at`: per asset, the sum
+    /// of the effects ([`crate::tick::effects`]) of its events at or before `at`, each event once. `None` when the
+    /// sink has no ledger at hand; a full cycle then uses the assets the caller noted ([`SyncOptions::suspects`]).
+    /// With it, a full cycle finds a Binance pair `exchangeInfo` no longer lists while listed pairs still name both
+    /// its assets (docs/sync.md, "Delisted pairs").
+    fn wallet_ledger(&self, _wallet: &str, _at: i64) -> Option<BTreeMap<String, Decimal>> {
+        None
+    }
 }
 
 /// Why a sink could not keep a checkpoint or a snapshot: the sink's own error, kept as its type (a store's crash,
@@ -848,6 +862,9 @@ impl<'t, T: Transport> Engine<'t, T> {
         let key = account.key();
         let venue_err = |source| SyncError::Venue { account: key.clone(), source };
         let mut st = state.accounts.get(&key).cloned().unwrap_or_default();
+        if let Some(suspects) = self.options.suspects.get(&key) {
+            st.suspects.clone_from(suspects);
+        }
         let local_now = self.transport.now_ms() + st.clock_offset_ms;
         if self.options.fresh_ms > 0 && st.last_sync.is_some_and(|t| t >= local_now - self.options.fresh_ms) {
             return Ok(());
@@ -1422,7 +1439,9 @@ impl<'t, T: Transport> Engine<'t, T> {
             self.run_stream(client, cx, Stream::Binance(BinanceStream::SpotTrades), instances).await?;
             // the pairs exchangeInfo no longer lists: those found, then the candidates
             self.find_delisted(client, cx, key).await?;
-            self.margin_full(client, cx, key, label, balances).await
+            self.margin_full(client, cx, key, label, balances).await?;
+            // and those whose assets listed pairs name, which the spot wallet's residuals betray
+            self.find_unlisted(client, cx, key, label, balances).await
         };
         let futures = async move {
             self.run_streams(client, cx, &futures_side).await?;
@@ -1695,6 +1714,53 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
         }
         let candidates = crate::delisted::candidates(&cx.borrow().state.accounts[key], now);
+        self.probe_pairs(client, cx, key, candidates).await?;
+        let mut c = cx.borrow_mut();
+        let Cx { run, state, .. } = &mut *c;
+        let st = state.accounts.get_mut(key).expect("account state");
+        st.unfound_trades = crate::delisted::unfound(st);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
+    }
+
+    /// The pairs `exchangeInfo` no longer lists whose assets listed pairs still name (docs/sync.md, "Delisted
+    /// pairs"): the spot assets whose balance (`balances`, this tick's reading) the ledger does not explain, from
+    /// the sink's ledger when it has one at hand, else as the caller noted them, asked against each other.
+    async fn find_unlisted(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        label: &str,
+        balances: &Balances,
+    ) -> Result<(), SyncError> {
+        let spot = wallet(AccountMode::Binance, label, "spot");
+        let now = cx.borrow().run.now;
+        let ledger = cx.borrow().run.sink.wallet_ledger(&spot, now);
+        if let Some(ledger) = ledger {
+            let mut c = cx.borrow_mut();
+            let st = c.state.accounts.get_mut(key).expect("account state");
+            st.suspects = crate::delisted::unexplained(balances.get(&spot), &ledger);
+        }
+        let candidates = crate::delisted::suspect_candidates(&cx.borrow().state.accounts[key], now);
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        self.probe_pairs(client, cx, key, candidates).await?;
+        let mut c = cx.borrow_mut();
+        let Cx { run, state, .. } = &mut *c;
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
+    }
+
+    /// Asks `myTrades` for each candidate pair (symbol -> base, quote) from its start: one that answers trades is
+    /// kept as a delisted pair (and its trades read), one that answers -1121 or nothing is remembered.
+    async fn probe_pairs(
+        &self,
+        client: &Client,
+        cx: &RefCell<Cx<'_, '_>>,
+        key: &str,
+        candidates: Vec<(String, (String, String))>,
+    ) -> Result<(), SyncError> {
+        let now = cx.borrow().run.now;
         for (symbol, pair) in candidates {
             cx.borrow_mut().probes.symbols.insert(symbol.clone(), pair.clone());
             let instances =
@@ -1720,11 +1786,7 @@ impl<'t, T: Transport> Engine<'t, T> {
                 Err(e) => return Err(e),
             }
         }
-        let mut c = cx.borrow_mut();
-        let Cx { run, state, .. } = &mut *c;
-        let st = state.accounts.get_mut(key).expect("account state");
-        st.unfound_trades = crate::delisted::unfound(st);
-        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
+        Ok(())
     }
 
     /// The streams that can explain what moved, and nothing else (docs/sync.md): a wallet that did not move has no
@@ -2302,6 +2364,9 @@ impl Sink for Merge<'_, '_> {
     }
     fn progress(&mut self, progress: &Progress) {
         self.shared.borrow_mut().sink.progress(progress);
+    }
+    fn wallet_ledger(&self, wallet: &str, at: i64) -> Option<BTreeMap<String, Decimal>> {
+        self.shared.borrow().sink.wallet_ledger(wallet, at)
     }
 }
 

@@ -53,6 +53,11 @@ pub struct AccountState {
     /// before [`crate::delisted::RETRY_MS`] has passed.
     #[serde(default)]
     pub no_pair: BTreeMap<String, i64>,
+    /// Binance spot assets whose balance the ledger did not explain at the last full cycle, though listed symbols
+    /// name them (docs/sync.md, "Delisted pairs"): a pair `exchangeInfo` no longer lists may hold their trades, so
+    /// the unlisted pairs among them are asked for ([`crate::delisted::suspect_candidates`]).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub suspects: BTreeSet<String>,
     /// A Bitget copy-trading account whose trader reads answered "not a trader" (a follower): the venue time it
     /// last did. Those reads are not asked again before [`crate::delisted::RETRY_MS`] has passed (docs/sync.md,
     /// "Copy-trading accounts").

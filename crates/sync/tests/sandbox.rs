@@ -1150,6 +1150,87 @@ async fn a_delisted_pairs_trades_are_synced_and_an_unfound_asset_is_listed() {
     }
 }
 
+/// A pair `exchangeInfo` no longer lists while listed pairs name both its assets (ETHBTC, while ETHUSDT and BTCUSDT
+/// trade on: no orphan asset points at it) is found by the spot wallet's residuals (docs/sync.md, "Delisted
+/// pairs"). With a sink that keeps no ledger at hand, the sync misses its trades and the residuals show ETH and
+/// BTC; noted as the caller's suspects (the app's way), the next full cycle finds the pair. With the store's own
+/// ledger (the CLI's way), one sync finds it. Either way the ledger then equals the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_removed_while_its_assets_stay_listed_is_found_by_the_residuals() {
+    struct NoLedger<'a>(&'a mut DirStore);
+    impl sync_engine::Sink for NoLedger<'_> {
+        fn checkpoint(&mut self, state: &sync_engine::SyncState, events: &[Event]) -> Result<(), SinkError> {
+            self.0.checkpoint(state, events)
+        }
+        fn snapshot(
+            &mut self,
+            account: &str,
+            balances: &venues::parse::Balances,
+            positions: &[ledger::Position],
+        ) -> Result<(), SinkError> {
+            self.0.snapshot(account, balances, positions)
+        }
+    }
+    use sync_engine::Sink;
+    let r = start_with(5, Size::Small, 0.0, None, |c| c.binance.unlisted = vec!["ETHBTC".into()]).await;
+    let t = transport(&r);
+    let (accepted, _) = check_keys(&t, r.sandbox.keys()).await;
+    let binance: Vec<AccountConfig> = accepted.into_iter().filter(|a| a.credentials.venue == Venue::Binance).collect();
+    let p = prefixes(&binance);
+    // one account that traded ETHBTC, by the truth (a sync through the relay's budget takes minutes)
+    let trader = r
+        .sandbox
+        .truth_ledger()
+        .iter()
+        .find(|e| mine(&p, e.account.as_str()) && e.id.contains(":trade:ETHBTC:"))
+        .map(|e| e.account.as_str().trim_end_matches("/spot").to_string())
+        .expect("an account trades ETHBTC");
+    let binance: Vec<AccountConfig> = binance.into_iter().filter(|a| a.key() == trader).collect();
+    let traded = BTreeSet::from([trader]);
+    let options = SyncOptions { backoff_ms: 50, ..SyncOptions::default() };
+
+    // no ledger at hand: the pair is missed, and the residuals say where
+    let dir = tmp("unlisted-noted");
+    let (mut store, mut state) = DirStore::open(&dir).unwrap();
+    let (results, _) = sync_engine::sync_by_venue(&t, &options, &binance, &mut state, &mut NoLedger(&mut store)).await;
+    results.into_iter().for_each(|(a, r)| r.unwrap_or_else(|e| panic!("{a}: {e}")));
+    store.finish().unwrap();
+    let diff = compare_with_truth(&r, &binance, &dir).unwrap_err();
+    assert!(diff.contains(":trade:ETHBTC:"), "only the unlisted pair's trades are missing: {diff}");
+    let (mut store, mut state) = DirStore::open(&dir).unwrap();
+    let events: Vec<Event> = store.events().values().cloned().collect();
+    let mut suspects = BTreeMap::new();
+    for a in &traded {
+        let res = sync_engine::residual::of_state(a, &state.accounts[a], &events).expect("balances read");
+        let spot = sync_engine::delisted::unexplained_spot(&res);
+        assert!(spot.contains("ETH") && spot.contains("BTC"), "{a}: {spot:?}");
+        suspects.insert(a.clone(), spot);
+    }
+    let again = SyncOptions { full: true, suspects, ..options.clone() };
+    let (results, _) = sync_engine::sync_by_venue(&t, &again, &binance, &mut state, &mut NoLedger(&mut store)).await;
+    results.into_iter().for_each(|(a, r)| r.unwrap_or_else(|e| panic!("{a}: {e}")));
+    for a in &traded {
+        assert_eq!(state.accounts[a].delisted["ETHBTC"], ("ETH".to_string(), "BTC".to_string()), "{a}");
+    }
+    store.finish().unwrap();
+    assert_matches_truth(&r, &binance, &dir);
+
+    // the store's own ledger: one sync finds it
+    let dir = tmp("unlisted-ledger");
+    let (mut store, mut state) = DirStore::open(&dir).unwrap();
+    assert!(store.wallet_ledger("binance/x/spot", 0).is_some(), "the store has its ledger at hand");
+    let (results, _) = sync_engine::sync_by_venue(&t, &options, &binance, &mut state, &mut store).await;
+    results.into_iter().for_each(|(a, r)| r.unwrap_or_else(|e| panic!("{a}: {e}")));
+    for a in &traded {
+        let st = &state.accounts[a];
+        assert_eq!(st.delisted["ETHBTC"], ("ETH".to_string(), "BTC".to_string()), "{a}");
+        assert!(st.no_pair.keys().all(|s| !s.starts_with("ETHBTC")), "{a}: {:?}", st.no_pair);
+    }
+    store.finish().unwrap();
+    assert_matches_truth(&r, &binance, &dir);
+    drop(t);
+}
+
 /// A Binance key connected as copy-trading has its lead status read (docs/venues.md §1.17): the lead portfolio's
 /// key connects with no warning about it, a regular account's key is told its account is not a lead trader, and
 /// neither is refused for it.

@@ -91,7 +91,8 @@ fn spot_symbol_json(ctx: &Ctx<'_>, name: &str) -> Value {
 }
 
 pub(super) fn exchange_info(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let mut names: Vec<String> = ctx.world.binance_spot.iter().map(|s| s.to_string()).collect();
+    let mut names: Vec<String> =
+        ctx.world.binance_spot.iter().map(|s| s.to_string()).filter(|s| !ctx.settings.unlisted.contains(s)).collect();
     if let Some(s) = ctx.params.get("symbol") {
         if !names.iter().any(|n| n == s) {
             return Err(ApiError::bad(-1121, "Invalid symbol."));

@@ -57,6 +57,11 @@ pub struct Settings {
     /// `myTrades` of a pair exchangeInfo no longer lists answers the account's trades (default true); false: -1121
     /// like any unknown symbol. The venue's pages do not say which (docs/venues.md §5).
     pub delisted_trades_served: bool,
+    /// Listed pairs `exchangeInfo` leaves out while their `myTrades` still answers (default none): a pair removed
+    /// from the list while other listed pairs name both its assets (`ETHBTC` while `ETHUSDT` and `BTCUSDT` trade
+    /// on; docs/venues.md §1.6, "Delisted pairs"). A test control: the accounts' trades stay as generated.
+    #[serde(default)]
+    pub unlisted: Vec<String>,
 }
 
 impl Default for Settings {
@@ -71,6 +76,7 @@ impl Default for Settings {
             earn_reward_type: None,
             coinm_funding_type: None,
             delisted_trades_served: true,
+            unlisted: Vec::new(),
         }
     }
 }
