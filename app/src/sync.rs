@@ -83,8 +83,8 @@ impl Data {
             .accounts
             .keys()
             .filter(|k| k.starts_with("binance/"))
+            // an account explained in full too (an empty set): what it noted before is cleared
             .filter_map(|k| Some((k.clone(), sync_engine::delisted::unexplained_spot(&self.residuals(k)?))))
-            .filter(|(_, s)| !s.is_empty())
             .collect()
     }
 }

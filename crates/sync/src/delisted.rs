@@ -9,6 +9,10 @@
 //! other symbol from then on); one that answers -1121 (no such pair) or no trades is remembered for [`RETRY_MS`]. An
 //! asset none of whose candidates answered trades is listed in [`AccountState::unfound_trades`], with the pairs tried.
 //!
+//! A removed pair both of whose assets listed symbols still name leaves no orphan; its trades leave both assets'
+//! spot balances unexplained instead. Those assets ([`unexplained`], kept as [`AccountState::suspects`]) are asked
+//! against each other ([`suspect_candidates`]), remembered the same way.
+//!
 //! ```
 //! use std::collections::BTreeMap;
 //! use sync_engine::delisted::{candidates, unfound};
