@@ -1714,12 +1714,7 @@ impl<'t, T: Transport> Engine<'t, T> {
             }
         }
         let candidates = crate::delisted::candidates(&cx.borrow().state.accounts[key], now);
-        self.probe_pairs(client, cx, key, candidates).await?;
-        let mut c = cx.borrow_mut();
-        let Cx { run, state, .. } = &mut *c;
-        let st = state.accounts.get_mut(key).expect("account state");
-        st.unfound_trades = crate::delisted::unfound(st);
-        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
+        self.probe_pairs(client, cx, key, candidates).await
     }
 
     /// The pairs `exchangeInfo` no longer lists whose assets listed pairs still name (docs/sync.md, "Delisted
@@ -1745,14 +1740,12 @@ impl<'t, T: Transport> Engine<'t, T> {
         if candidates.is_empty() {
             return Ok(());
         }
-        self.probe_pairs(client, cx, key, candidates).await?;
-        let mut c = cx.borrow_mut();
-        let Cx { run, state, .. } = &mut *c;
-        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
+        self.probe_pairs(client, cx, key, candidates).await
     }
 
     /// Asks `myTrades` for each candidate pair (symbol -> base, quote) from its start: one that answers trades is
-    /// kept as a delisted pair (and its trades read), one that answers -1121 or nothing is remembered.
+    /// kept as a delisted pair (and its trades read), one that answers -1121 or nothing is remembered. Then the
+    /// assets whose trades were not found are listed again, and the state checkpointed.
     async fn probe_pairs(
         &self,
         client: &Client,
@@ -1786,7 +1779,11 @@ impl<'t, T: Transport> Engine<'t, T> {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        let mut c = cx.borrow_mut();
+        let Cx { run, state, .. } = &mut *c;
+        let st = state.accounts.get_mut(key).expect("account state");
+        st.unfound_trades = crate::delisted::unfound(st);
+        run.sink.checkpoint(state, &[]).map_err(SyncError::Sink)
     }
 
     /// The streams that can explain what moved, and nothing else (docs/sync.md): a wallet that did not move has no
