@@ -152,3 +152,20 @@ async fn a_tax_record_disagreement_keeps_the_account_incomplete_and_is_named() {
     assert!(text.contains("tax records' deposit is 600") && text.contains("the ledger's 500"), "{text}");
     drop(mounted);
 }
+
+/// What the app notes for the next sync (`Data::suspects`, docs/sync.md "Delisted pairs"): each Binance account's
+/// spot assets its residuals name, an account explained in full with none (so that what it noted before is
+/// cleared), and no account of another venue or with no balances read yet.
+#[wasm_bindgen_test]
+fn the_spot_assets_the_residuals_name_are_noted_for_the_next_sync() {
+    let mut unexplained = data(&[("USDT", "500"), ("ETH", "2")]);
+    let mut bitget = unexplained.sync_state.accounts[KEY].clone();
+    bitget.balances = Some(BTreeMap::from([("bitget/c2/spot".to_string(), BTreeMap::from([("BTC".to_string(), d("1"))]))]));
+    unexplained.sync_state.accounts.insert("bitget/c2".into(), bitget);
+    unexplained.sync_state.accounts.insert("binance/c3".into(), AccountState::default());
+    let noted = unexplained.suspects();
+    assert_eq!(noted.keys().collect::<Vec<_>>(), [KEY], "{noted:?}");
+    assert_eq!(noted[KEY].iter().collect::<Vec<_>>(), ["ETH"]);
+    let explained = data(&[("USDT", "500")]).suspects();
+    assert!(explained[KEY].is_empty(), "{explained:?}");
+}
