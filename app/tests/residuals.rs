@@ -160,7 +160,8 @@ async fn a_tax_record_disagreement_keeps_the_account_incomplete_and_is_named() {
 fn the_spot_assets_the_residuals_name_are_noted_for_the_next_sync() {
     let mut unexplained = data(&[("USDT", "500"), ("ETH", "2")]);
     let mut bitget = unexplained.sync_state.accounts[KEY].clone();
-    bitget.balances = Some(BTreeMap::from([("bitget/c2/spot".to_string(), BTreeMap::from([("BTC".to_string(), d("1"))]))]));
+    bitget.balances =
+        Some(BTreeMap::from([("bitget/c2/spot".to_string(), BTreeMap::from([("BTC".to_string(), d("1"))]))]));
     unexplained.sync_state.accounts.insert("bitget/c2".into(), bitget);
     unexplained.sync_state.accounts.insert("binance/c3".into(), AccountState::default());
     let noted = unexplained.suspects();
