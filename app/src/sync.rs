@@ -8,7 +8,8 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::{Event, Position};
+use ledger::{Decimal, Event, Position};
+use leptos::prelude::{RwSignal, WithUntracked};
 use serde::{Deserialize, Serialize};
 use sync_engine::{AccountConfig, Progress, Sink, SinkError, SyncOptions, SyncState};
 use vault::{CredentialId, RecordId, RecordKind};
@@ -75,22 +76,66 @@ impl Data {
         sync_engine::residual::of_state(key, self.sync_state.accounts.get(key)?, &self.events)
     }
 
-    /// Each Binance account's spot assets whose balance the ledger does not explain, for the next sync (the sink
-    /// keeps no ledger at hand: [`SyncOptions::suspects`]). A pair `exchangeInfo` no longer lists while listed pairs
-    /// name both its assets is found by them at the account's next full cycle (docs/sync.md, "Delisted pairs").
-    pub fn suspects(&self) -> Suspects {
-        self.sync_state
-            .accounts
-            .keys()
-            .filter(|k| k.starts_with("binance/"))
-            // an account explained in full too (an empty set): what it noted before is cleared
-            .filter_map(|k| Some((k.clone(), sync_engine::delisted::unexplained_spot(&self.residuals(k)?))))
-            .collect()
+    /// Each Binance account's spot wallet whose balances a sync read, with the venue time of that reading.
+    fn spot_readings(&self) -> BTreeMap<String, i64> {
+        let binance = self.sync_state.accounts.iter().filter(|(k, _)| k.starts_with("binance/"));
+        binance.filter_map(|(k, st)| Some((format!("{k}/spot"), st.balances_at?))).collect()
     }
 }
 
-/// Per Binance account (the engine's key), the spot assets its residuals name ([`Data::suspects`]).
+/// Per Binance account (the engine's key), the spot assets whose balance the ledger does not explain ([`suspects`]).
 pub type Suspects = BTreeMap<String, BTreeSet<String>>;
+
+/// Each Binance account's spot assets whose balance, as its last sync read it, the ledger shown does not explain
+/// (the spot rows of its residuals), for the next sync: the app's sink keeps no ledger at hand, so the sync takes
+/// them from here ([`SyncOptions::suspects`]), and the account's next full cycle asks the pairs among them, where a
+/// pair `exchangeInfo` no longer lists while listed pairs name both its assets is found (docs/sync.md, "Delisted
+/// pairs"). An account explained in full is given with none, so that what it noted before is cleared.
+///
+/// Summed time-sliced, like the ledger's reading: the page runs every [`SLICE`]. When `data` is replaced meanwhile
+/// (a recomputation shown), nothing is noted this time.
+pub async fn suspects(data: RwSignal<Option<Data>>) -> Suspects {
+    const STEP: usize = 1_000;
+    let Some((wallets, generation, n)) =
+        data.with_untracked(|d| d.as_ref().map(|d| (d.spot_readings(), d.read.generation, d.events.len())))
+    else {
+        return Suspects::new();
+    };
+    let mut held: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut next = 0;
+    while next < n {
+        let same = data.with_untracked(|d| {
+            let d = d.as_ref().filter(|d| d.read.generation == generation && d.events.len() == n)?;
+            let slice = crate::now();
+            while next < n && crate::now() - slice <= SLICE {
+                let end = (next + STEP).min(n);
+                for e in &d.events[next..end] {
+                    sync_engine::delisted::add_effects(e, &wallets, &mut held);
+                }
+                next = end;
+            }
+            Some(())
+        });
+        if same.is_none() {
+            return Suspects::new();
+        }
+        if next < n {
+            crate::next_tick().await;
+        }
+    }
+    data.with_untracked(|d| {
+        let Some(d) = d.as_ref() else { return Suspects::new() };
+        let empty = BTreeMap::new();
+        wallets
+            .keys()
+            .filter_map(|w| {
+                let key = w.strip_suffix("/spot")?;
+                let venue = d.sync_state.accounts.get(key)?.balances.as_ref()?.get(w);
+                Some((key.to_string(), sync_engine::delisted::unexplained(venue, held.get(w).unwrap_or(&empty))))
+            })
+            .collect()
+    })
+}
 
 /// The sync-engine's account key for an account (`venue/label`): the label is the account's stable slug, so a
 /// rename never changes ledger ids.

@@ -226,8 +226,7 @@ impl TrackerState {
             };
             let base = self.data.with_untracked(|d| d.as_ref().map(|d| d.read.clone()));
             // the spot assets the ledger shown does not explain: where a pair the venue no longer lists may be
-            let suspects =
-                self.data.with_untracked(|d| d.as_ref().map(crate::sync::Data::suspects)).unwrap_or_default();
+            let suspects = crate::sync::suspects(self.data).await;
             let synced = match crate::split::sync_all(Box::new(on_progress), base, suspects).await {
                 Ok(synced) => {
                     let errors: Vec<String> = synced.outcomes.iter().filter_map(|(_, o)| o.error.clone()).collect();

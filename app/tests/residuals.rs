@@ -153,20 +153,30 @@ async fn a_tax_record_disagreement_keeps_the_account_incomplete_and_is_named() {
     drop(mounted);
 }
 
-/// What the app notes for the next sync (`Data::suspects`, docs/sync.md "Delisted pairs"): each Binance account's
-/// spot assets its residuals name, an account explained in full with none (so that what it noted before is
-/// cleared), and no account of another venue or with no balances read yet.
+/// What the app notes for the next sync (`app::sync::suspects`, docs/sync.md "Delisted pairs"): each Binance
+/// account's spot assets its residuals name, summed over slices of the ledger; an account explained in full with
+/// none (so that what it noted before is cleared); no account of another venue or with no balances read yet.
 #[wasm_bindgen_test]
-fn the_spot_assets_the_residuals_name_are_noted_for_the_next_sync() {
-    let mut unexplained = data(&[("USDT", "500"), ("ETH", "2")]);
+async fn the_spot_assets_the_residuals_name_are_noted_for_the_next_sync() {
+    // 500 USDT in 2,500 deposits (more than one slice's step), 2 ETH the ledger does not have
+    let many = |balances: &[(&str, &str)]| {
+        let mut data = data(balances);
+        data.events = (0..2_500).map(|i| deposit(&format!("d{i}"), 500, "USDT", "0.2")).collect();
+        data
+    };
+    let mut unexplained = many(&[("USDT", "500"), ("ETH", "2")]);
     let mut bitget = unexplained.sync_state.accounts[KEY].clone();
     bitget.balances =
         Some(BTreeMap::from([("bitget/c2/spot".to_string(), BTreeMap::from([("BTC".to_string(), d("1"))]))]));
     unexplained.sync_state.accounts.insert("bitget/c2".into(), bitget);
     unexplained.sync_state.accounts.insert("binance/c3".into(), AccountState::default());
-    let noted = unexplained.suspects();
+    let residual_assets: Vec<String> =
+        unexplained.residuals(KEY).unwrap().rows.iter().map(|r| r.asset.clone()).collect();
+    let noted = app::sync::suspects(RwSignal::new(Some(unexplained))).await;
     assert_eq!(noted.keys().collect::<Vec<_>>(), [KEY], "{noted:?}");
     assert_eq!(noted[KEY].iter().collect::<Vec<_>>(), ["ETH"]);
-    let explained = data(&[("USDT", "500")]).suspects();
+    assert_eq!(residual_assets, ["ETH"], "the same assets as the residuals the Accounts screen shows");
+    let explained = app::sync::suspects(RwSignal::new(Some(many(&[("USDT", "500")])))).await;
     assert!(explained[KEY].is_empty(), "{explained:?}");
+    assert!(app::sync::suspects(RwSignal::new(None)).await.is_empty(), "nothing read yet");
 }

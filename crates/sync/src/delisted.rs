@@ -31,7 +31,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ledger::Decimal;
+use ledger::{Decimal, Event};
 
 use crate::plan::{DAY, Stream};
 use crate::residual::AccountResiduals;
@@ -112,6 +112,18 @@ pub fn unexplained(venue: Option<&BTreeMap<String, Decimal>>, ledger: &BTreeMap<
     let venue = venue.unwrap_or(&empty);
     let at = |m: &BTreeMap<String, Decimal>, a: &str| m.get(a).copied().unwrap_or_default();
     venue.keys().chain(ledger.keys()).filter(|a| at(venue, a) != at(ledger, a)).cloned().collect()
+}
+
+/// Adds to `held` what `e` moves in each of `wallets` (wallet -> the venue time of its balances' reading: an event
+/// after it is not counted), per wallet and asset, as [`crate::tick::effects`] counts it. Sums add up, so a caller
+/// may feed the events in slices; each event is to be fed once. The ledger side of [`unexplained`]: what a sink's
+/// [`crate::Sink::wallet_ledger`] gives, and what the app sums, time-sliced, for [`crate::SyncOptions::suspects`].
+pub fn add_effects(e: &Event, wallets: &BTreeMap<String, i64>, held: &mut BTreeMap<String, BTreeMap<String, Decimal>>) {
+    for (wallet, asset, d) in crate::tick::effects(e) {
+        if wallets.get(&wallet).is_some_and(|at| e.time.0 <= *at) {
+            *held.entry(wallet).or_default().entry(asset).or_default() += d;
+        }
+    }
 }
 
 /// The Binance spot assets of an account's residuals (`residual::of_state`): what a caller whose sink has no

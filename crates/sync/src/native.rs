@@ -363,18 +363,15 @@ impl Sink for DirStore {
     }
 
     fn wallet_ledger(&self, wallet: &str, at: i64) -> Option<BTreeMap<String, Decimal>> {
-        let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
-        // the wallet's own events, and the other wallets' whose effects reach it (a transfer's other side)
+        let wallets = BTreeMap::from([(wallet.to_string(), at)]);
+        let mut held = BTreeMap::new();
+        // the account's events (another wallet's, a transfer, may move this one)
         let account: Vec<&str> = wallet.splitn(3, '/').take(2).collect();
         let prefix = format!("{}/", account.join("/"));
-        for e in self.events.values().filter(|e| e.time.0 <= at && e.account.as_str().starts_with(&prefix)) {
-            for (w, asset, d) in crate::tick::effects(e) {
-                if w == wallet {
-                    *held.entry(asset).or_default() += d;
-                }
-            }
+        for e in self.events.values().filter(|e| e.account.as_str().starts_with(&prefix)) {
+            crate::delisted::add_effects(e, &wallets, &mut held);
         }
-        Some(held)
+        Some(held.remove(wallet).unwrap_or_default())
     }
 }
 
