@@ -34,7 +34,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use ledger::{Decimal, Event};
 
 use crate::plan::{DAY, Stream};
-use crate::residual::AccountResiduals;
 use crate::state::AccountState;
 
 /// How long a pair that answered -1121 or no trades is not asked again (a week): a pair that existed but answered
@@ -124,13 +123,6 @@ pub fn add_effects(e: &Event, wallets: &BTreeMap<String, i64>, held: &mut BTreeM
             *held.entry(wallet).or_default().entry(asset).or_default() += d;
         }
     }
-}
-
-/// The Binance spot assets of an account's residuals (`residual::of_state`): what a caller whose sink has no
-/// ledger at hand notes for the account's next full cycle (`SyncOptions::suspects`).
-pub fn unexplained_spot(r: &AccountResiduals) -> BTreeSet<String> {
-    let spot = format!("{}/spot", r.account);
-    r.rows.iter().filter(|x| r.account.starts_with("binance/") && x.wallet == spot).map(|x| x.asset.clone()).collect()
 }
 
 /// The most suspect pairs a full cycle asks (each is one `myTrades`, weight 20); the rest wait for the next one.

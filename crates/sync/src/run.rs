@@ -71,9 +71,10 @@ pub struct SyncOptions {
     /// How long the cached spot symbols (Binance `exchangeInfo`) are used before they are read again, ms (a day).
     pub symbols_every_ms: i64,
     /// Per Binance account (`binance/main`), the spot assets whose balance the caller's ledger does not explain (the
-    /// spot rows of its residuals, [`crate::delisted::unexplained_spot`]), for a sink that has no ledger at hand
-    /// ([`Sink::wallet_ledger`]): noted in the account's state ([`AccountState::suspects`]), so that its next full
-    /// cycle asks the pairs among them (docs/sync.md, "Delisted pairs").
+    /// spot rows of its residuals: [`crate::delisted::add_effects`], then [`crate::delisted::unexplained`]), for a
+    /// sink that has no ledger at hand ([`Sink::wallet_ledger`]): noted in the account's state
+    /// ([`AccountState::suspects`]), so that its next full cycle asks the pairs among them (docs/sync.md, "Delisted
+    /// pairs").
     pub suspects: BTreeMap<String, BTreeSet<String>>,
 }
 
